@@ -1,0 +1,209 @@
+"""The user-facing API: the decorator, gradients(), grad/value_and_grad/vjp.
+
+A transformed function is specialised per input signature: for each argument,
+Python scalar or NumPy scalar or array, its dtype, its rank, and which of its
+sizes are 1 or equal to another argument's size (so broadcasting is known
+statically; a new pattern retraces, as `tf.function` and `jax.jit` retrace on a
+new shape). Python bool/int/str arguments (and None) are static: their values
+are part of the key, so `if` on them is resolved at transform time. Results
+are cached per (signature, request); building is guarded by a lock.
+"""
+
+import functools
+import inspect
+import threading
+
+import numpy as np
+
+from . import rules as _rules
+from . import transform
+from .errors import InvalidArgumentError, OutsideFunctionError
+from .frontend import source as S
+from .frontend.lower import Static
+from .ir import types as T
+from .loader import load
+
+
+# ---- specialisation -------------------------------------------------------------
+
+def specialise(names, values):
+    """(key, {name: Type | Static}) for one call's arguments."""
+    sizes = {}
+    key, types_ = [], {}
+    for name, v in zip(names, values):
+        if v is None or isinstance(v, (bool, int, str)) and not isinstance(v, np.generic):
+            types_[name] = Static(v)
+            key.append(("static", type(v).__name__, v))
+        elif isinstance(v, float):
+            types_[name] = T.PY_FLOAT
+            key.append(("float",))
+        elif isinstance(v, complex):
+            types_[name] = T.Type(dtype="complex128", shape=(), weak=True)
+            key.append(("complex",))
+        elif isinstance(v, (np.ndarray, np.generic)):
+            dims = []
+            for n in np.shape(v):
+                dims.append(1 if n == 1 else sizes.setdefault(n, f"n{len(sizes)}"))
+            t = T.Type(dtype=v.dtype.name, shape=tuple(dims))
+            types_[name] = t
+            key.append((type(v).__name__, t))
+        else:
+            raise InvalidArgumentError(
+                f"argument {name!r} is a {type(v).__name__}; s2sgrad functions take NumPy "
+                "arrays and scalars, Python numbers, and static bool/int/str values",
+                hint="convert it with np.asarray(...) before the call")
+    return tuple(key), types_
+
+
+class _Transformed:
+    """Shared machinery: parse once, build per signature, cache, remember the source."""
+
+    def __init__(self, fn, request):
+        self.fn = fn
+        self.request = request
+        self.signature = inspect.signature(fn)
+        self.cache = {}
+        self.lock = threading.Lock()
+        self.last_source = None
+        self._parsed = None
+        functools.update_wrapper(self, fn)
+
+    def parsed(self):
+        if self._parsed is None:
+            self._parsed = S.from_function(self.fn)
+        return self._parsed
+
+    def entry(self, args, kwargs):
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        names = list(bound.arguments)
+        values = list(bound.arguments.values())
+        key, types_ = specialise(names, values)
+        hit = self.cache.get(key)
+        if hit is None:
+            with self.lock:
+                hit = self.cache.get(key)
+                if hit is None:
+                    hit = self.build(types_)
+                    self.cache[key] = hit
+        self.last_source = hit[1]
+        return hit[0], values
+
+    def build(self, types_):
+        ir, text = transform.generate(self.parsed(), types_, self.request)
+        module = load(text, ir.name)
+        return getattr(module, ir.name), text
+
+
+class Function(_Transformed):
+    """A function decorated with `@s2sgrad.function`; its `gradients(...)` calls
+    are expanded into adjoint code on first call for each signature."""
+
+    def __init__(self, fn):
+        super().__init__(fn, transform.Request("function"))
+
+    def __call__(self, *args, **kwargs):
+        generated, values = self.entry(args, kwargs)
+        return generated(*values)
+
+
+def function(fn):
+    """Decorator: inside `fn`, `s2sgrad.gradients(...)` works as `tf.gradients` in a graph."""
+    return Function(fn)
+
+
+def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
+              aggregation_method=None, stop_gradients=None,
+              unconnected_gradients="none"):
+    """Symbolic partial derivatives of sum(ys) with respect to each x in xs.
+
+    Only meaningful inside a function decorated with `@s2sgrad.function`, whose
+    source s2sgrad rewrites; called anywhere else it raises RuntimeError, as
+    `tf.gradients` does in eager mode.
+    """
+    raise OutsideFunctionError(
+        "s2sgrad.gradients is only supported inside a function decorated with "
+        "@s2sgrad.function (it is rewritten there into adjoint code)",
+        hint="decorate the function that calls it with @s2sgrad.function, or use "
+             "s2sgrad.grad(f) from outside")
+
+
+def stop_gradient(x):
+    """The identity at run time; inside a transformed function, no gradient flows through it."""
+    return x
+
+
+class _Derivative(_Transformed):
+    def __init__(self, fn, kind, wrt):
+        if isinstance(fn, _Transformed):
+            raise InvalidArgumentError(
+                "grad of an s2sgrad-transformed function is not supported yet",
+                hint="differentiate the plain Python function")
+        params = list(inspect.signature(fn).parameters)
+        is_tuple = isinstance(wrt, (tuple, list))
+        idx = tuple(wrt) if is_tuple else (wrt,)
+        wrt_names = []
+        for i in idx:
+            if isinstance(i, str):
+                if i not in params:
+                    raise InvalidArgumentError(f"wrt={i!r} is not a parameter of {fn.__name__}")
+                wrt_names.append(i)
+            elif isinstance(i, int) and not isinstance(i, bool) and -len(params) <= i < len(params):
+                wrt_names.append(params[i])
+            else:
+                raise InvalidArgumentError(
+                    f"wrt={i!r} is not a parameter index of {fn.__name__} "
+                    f"({len(params)} parameters)")
+        super().__init__(fn, transform.Request(kind, tuple(wrt_names), is_tuple))
+
+    def __call__(self, *args, **kwargs):
+        generated, values = self.entry(args, kwargs)
+        return generated(*values)
+
+
+def grad(fun, wrt=0):
+    """A function returning the gradient of scalar-valued `fun` with respect to
+    argument `wrt` (an index or name; a tuple of them gives a tuple)."""
+    return _Derivative(fun, "grad", wrt)
+
+
+def value_and_grad(fun, wrt=0):
+    """Like `grad`, returning `(fun(*args), gradient)`."""
+    return _Derivative(fun, "value_and_grad", wrt)
+
+
+def vjp(fun, *primals):
+    """`(fun(*primals), vjp_fn)`: `vjp_fn(g)` is the tuple of Jᵀg, one entry per
+    float argument of `fun` (in order)."""
+    floats = tuple(i for i, p in enumerate(primals)
+                   if not isinstance(p, (bool, int, str)) and np.asarray(p).dtype.kind in "fc")
+    d = _Derivative(fun, "vjp", floats)
+    generated, values = d.entry(primals, {})
+
+    def vjp_fn(g):
+        return generated(*values, g)
+    return fun(*primals), vjp_fn
+
+
+def source(obj, *args, **kwargs):
+    """The generated module text of a transformed function. With arguments, for
+    that signature; without, the one used by the most recent call."""
+    if not isinstance(obj, _Transformed):
+        raise InvalidArgumentError("source() takes a function made by s2sgrad.function, "
+                                   "s2sgrad.grad or s2sgrad.value_and_grad")
+    if args or kwargs:
+        obj.entry(args, kwargs)
+    if obj.last_source is None:
+        raise InvalidArgumentError("this function has not been called yet",
+                                   hint="call it once, or pass example arguments: "
+                                        "s2sgrad.source(f, x, W)")
+    return obj.last_source
+
+
+def register_gradient(op, broadcasts=False):
+    """Decorator registering the adjoint rule of `op` (e.g. 'floordiv' or 'np.floor_divide').
+
+    The rule is `fn(b, g, ans, *operands, **attrs)` returning one entry per
+    operand (None where there is no gradient), built with the builder `b`.
+    """
+    return _rules.defrule(op, broadcasts=broadcasts)

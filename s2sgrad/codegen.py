@@ -1,0 +1,397 @@
+"""IR → a readable, standalone NumPy module.
+
+Each op becomes a statement `name = expression`, except temporaries used once
+in the same source statement, which are inlined back into the expression
+they came from, so forward code reads like its source. Names come from one
+`Namespace`: source names and SSA versions (`h`, `h_1`), adjoints `d_h`,
+temporaries `_t0`. Statements are grouped by the source line they came from:
+forward groups carry a `# file:line` comment, backward groups sit under a
+`# grad of: <source line>` comment. `render()` is the one call into
+astunparse (through a subclass that prints only the parentheses Python
+needs). Output is a pure function of the IR: no ids, no hashing, no paths
+beyond the source file's base name.
+"""
+
+import ast
+import builtins
+import keyword
+import math
+import os
+
+import astunparse
+import gast
+import numpy as np
+
+from . import __version__
+from .ir import opcodes
+from .ir.core import use_counts
+
+TEMP_HINTS = frozenset({"t", "c"})
+NEVER_INLINE = frozenset({"gate", "gradients"})
+
+UNBROADCAST_HELPER = '''\
+def _unbroadcast(g, shape):
+    """Sum g over the axes NumPy broadcasting added to an array of `shape`."""
+    while np.ndim(g) > len(shape):
+        g = np.sum(g, axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and np.shape(g)[axis] != 1:
+            g = np.sum(g, axis=axis, keepdims=True)
+    return g
+'''
+
+
+# ---- names --------------------------------------------------------------------
+
+class Namespace:
+    """Every generated name: never a keyword, a builtin, or a name already given."""
+
+    def __init__(self, reserved=()):
+        self.used = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math"} | set(reserved)
+        self.names = {}
+        self.temps = 0
+
+    def fix(self, value, name):
+        self.names[value] = name
+        self.used.add(name)
+
+    def __call__(self, value):
+        if value in self.names:
+            return self.names[value]
+        if value.hint in TEMP_HINTS:
+            while f"_t{self.temps}" in self.used:
+                self.temps += 1
+            name = f"_t{self.temps}"
+        else:
+            base = "".join(c if c.isalnum() or c == "_" else "_" for c in value.hint) or "v"
+            if base[0].isdigit():
+                base = "v" + base
+            name, k = base, 0
+            while name in self.used:
+                k += 1
+                name = f"{base}_{k}"
+        self.fix(value, name)
+        return name
+
+
+# ---- rendering ------------------------------------------------------------------
+
+_PREC = {"Or": 3, "And": 4, "Not": 5, "Compare": 6, "BitOr": 7, "BitXor": 8, "BitAnd": 9,
+         "LShift": 10, "RShift": 10, "Add": 11, "Sub": 11, "Mult": 12, "MatMult": 12, "Div": 12,
+         "FloorDiv": 12, "Mod": 12, "Unary": 13, "Pow": 14, "Atom": 16}
+
+
+def _prec(node):
+    if isinstance(node, ast.BinOp):
+        return _PREC[type(node.op).__name__]
+    if isinstance(node, ast.UnaryOp):
+        return _PREC["Not"] if type(node.op).__name__ == "Not" else _PREC["Unary"]
+    if isinstance(node, ast.Compare):
+        return _PREC["Compare"]
+    if isinstance(node, ast.IfExp):
+        return 2
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool) and (node.value < 0 or math.copysign(1, node.value) < 0):
+        return _PREC["Unary"]
+    return _PREC["Atom"]
+
+
+class _Unparser(astunparse.Unparser):
+    """astunparse with only the parentheses Python needs."""
+
+    def _sub(self, node, need):
+        if _prec(node) < need:
+            self.write("(")
+            self.dispatch(node)
+            self.write(")")
+        else:
+            self.dispatch(node)
+
+    def _BinOp(self, t):
+        p = _PREC[type(t.op).__name__]
+        if type(t.op).__name__ == "Pow":
+            self._sub(t.left, p + 1)
+            self.write(" ** ")
+            self._sub(t.right, _PREC["Unary"])
+            return
+        self._sub(t.left, p)
+        self.write(" " + self.binop[type(t.op).__name__] + " ")
+        self._sub(t.right, p + 1)
+
+    def _UnaryOp(self, t):
+        name = type(t.op).__name__
+        self.write(self.unop[name] + (" " if name == "Not" else ""))
+        operand_prec = _prec(t.operand)
+        if operand_prec == _PREC["Pow"] or operand_prec < _PREC["Unary"]:
+            self.write("(")
+            self.dispatch(t.operand)
+            self.write(")")
+        else:
+            self.dispatch(t.operand)
+
+    def _Compare(self, t):
+        self._sub(t.left, _PREC["Compare"] + 1)
+        for o, e in zip(t.ops, t.comparators):
+            self.write(" " + self.cmpops[o.__class__.__name__] + " ")
+            self._sub(e, _PREC["Compare"] + 1)
+
+    def _Attribute(self, t):
+        self._sub(t.value, _PREC["Atom"])
+        self.write("." + t.attr)
+
+    def _Subscript(self, t):
+        self._sub(t.value, _PREC["Atom"])
+        self.write("[")
+        sl = t.slice
+        if isinstance(sl, ast.Tuple) and sl.elts:
+            for i, e in enumerate(sl.elts):
+                if i:
+                    self.write(", ")
+                self.dispatch(e)
+            if len(sl.elts) == 1:
+                self.write(",")
+        else:
+            self.dispatch(sl)
+        self.write("]")
+
+    def _bare(self, node):
+        """A tuple without parentheses (assignment targets and values, returns)."""
+        if isinstance(node, ast.Tuple) and len(node.elts) > 1:
+            for i, e in enumerate(node.elts):
+                if i:
+                    self.write(", ")
+                self.dispatch(e)
+        else:
+            self.dispatch(node)
+
+    def _Assign(self, t):
+        self.fill()
+        for target in t.targets:
+            self._bare(target)
+            self.write(" = ")
+        self._bare(t.value)
+
+    def _Return(self, t):
+        self.fill("return")
+        if t.value is not None:
+            self.write(" ")
+            self._bare(t.value)
+
+    def _Constant(self, t):
+        v = t.value
+        if isinstance(v, float) and (v < 0 or math.copysign(1, v) < 0):
+            self.write(repr(v))
+            return
+        super()._Constant(t)
+
+
+def render(node):
+    """gast node (statement or expression) → source text, through astunparse."""
+    import io
+    tree = gast.gast_to_ast(node)
+    out = io.StringIO()
+    _Unparser(tree, file=out)
+    return out.getvalue().strip("\n")
+
+
+# ---- building expressions ---------------------------------------------------------
+
+def _name(id_, store=False):
+    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
+                     type_comment=None)
+
+
+def _attr(value, attr):
+    return gast.Attribute(value=value, attr=attr, ctx=gast.Load())
+
+
+def _dotted(path):
+    parts = path.split(".")
+    node = _name(parts[0])
+    for p in parts[1:]:
+        node = _attr(node, p)
+    return node
+
+
+def _call(func, args, keywords=()):
+    return gast.Call(func=_dotted(func) if isinstance(func, str) else func, args=list(args),
+                     keywords=[gast.keyword(arg=k, value=v) for k, v in keywords])
+
+
+def literal(value):
+    """A constant as an expression: numbers, None, bools, strings, tuples, dtypes."""
+    if isinstance(value, (tuple, list)):
+        elts = [literal(v) for v in value]
+        return gast.Tuple(elts=elts, ctx=gast.Load()) if isinstance(value, tuple) \
+            else gast.List(elts=elts, ctx=gast.Load())
+    if isinstance(value, np.generic):
+        return _call(f"np.{type(value).__name__}", [literal(value.item())])
+    if isinstance(value, float):
+        if math.isnan(value):
+            return _dotted("np.nan")
+        if math.isinf(value):
+            inf = _dotted("np.inf")
+            return inf if value > 0 else gast.UnaryOp(op=gast.USub(), operand=inf)
+    return gast.Constant(value=value, kind=None)
+
+
+def _dtype(name):
+    return _dotted(f"np.{name}")
+
+
+class _Expr:
+    """Expressions for values, inlining single-use temporaries."""
+
+    def __init__(self, fn, names):
+        self.names = names
+        self.defs = {}
+        self.group = {}
+        self.uses = use_counts(fn.body)
+        self.yields = set(fn.body.yields)
+        self.user = {}
+        for op in fn.body.walk():
+            for r in op.results:
+                self.defs[r] = op
+            for v in op.operands:
+                self.user.setdefault(v, op)
+
+    def inlined(self, v):
+        op = self.defs.get(v)
+        if op is None or op.opcode in NEVER_INLINE or len(op.results) != 1:
+            return False
+        if op.opcode == "const":
+            return v.hint in TEMP_HINTS
+        if v.hint not in TEMP_HINTS or self.uses.get(v, 0) != 1:
+            return False
+        user = self.user.get(v)
+        if user is None:
+            return v in self.yields       # used once, by the return statement
+        return _group_key(user) == _group_key(op)
+
+    def value(self, v):
+        if self.inlined(v):
+            return self.op_expr(self.defs[v])
+        return _name(self.names(v))
+
+    def op_expr(self, op):
+        d = opcodes.OPS[op.opcode]
+        args = [self.value(v) for v in op.operands]
+        attrs = op.attr_dict
+        kind = d.form[0]
+        if kind == "binop":
+            return gast.BinOp(left=args[0], op=_AST_BINOP[d.form[1]](), right=args[1])
+        if kind == "cmp":
+            return gast.Compare(left=args[0], ops=[_AST_CMP[d.form[1]]()], comparators=[args[1]])
+        if kind == "unop":
+            return gast.UnaryOp(op=gast.USub() if op.opcode == "neg" else gast.Not(), operand=args[0])
+        if kind == "attr":
+            return _attr(args[0], d.form[1])
+        if kind == "call":
+            keywords = []
+            for k in d.kwattrs:
+                if k in attrs:
+                    v = attrs[k]
+                    keywords.append((k, _dtype(v) if k == "dtype" and v else literal(v)))
+            positional = [k for k, _ in op.attrs if k not in d.kwattrs]
+            args += [literal(attrs[k]) for k in positional]
+            return _call(d.form[1], args, keywords)
+        return getattr(self, "special_" + op.opcode)(op, args, attrs)
+
+    def special_const(self, op, args, attrs):
+        return literal(attrs["value"])
+
+    def special_tuple(self, op, args, attrs):
+        return gast.Tuple(elts=args, ctx=gast.Load())
+
+    def special_list(self, op, args, attrs):
+        return gast.List(elts=args, ctx=gast.Load())
+
+    def special_getitem(self, op, args, attrs):
+        return gast.Subscript(value=args[0], slice=literal(attrs["index"]), ctx=gast.Load())
+
+    def special_stop_gradient(self, op, args, attrs):
+        return args[0]
+
+    def special_astype(self, op, args, attrs):
+        return gast.Call(func=_attr(args[0], "astype"), args=[_dtype(attrs["dtype"])], keywords=[])
+
+    def special_gate(self, op, args, attrs):
+        return gast.Tuple(elts=args, ctx=gast.Load())
+
+
+_AST_BINOP = {"+": gast.Add, "-": gast.Sub, "*": gast.Mult, "/": gast.Div, "**": gast.Pow,
+              "@": gast.MatMult, "//": gast.FloorDiv, "%": gast.Mod}
+_AST_CMP = {"==": gast.Eq, "!=": gast.NotEq, "<": gast.Lt, "<=": gast.LtE, ">": gast.Gt,
+            ">=": gast.GtE}
+
+
+def _group_key(op):
+    loc = op.loc
+    return (op.tag, loc.file if loc else None, loc.line if loc else None)
+
+
+# ---- the module -----------------------------------------------------------------------
+
+def generate(fn, header=()):
+    """Module text for an IR function (gradients already expanded)."""
+    names = Namespace(reserved=["_unbroadcast"])
+    for p, n in zip(fn.params, fn.param_names):
+        names.fix(p, n)
+    ex = _Expr(fn, names)
+    body = []
+    groups = []
+    for op in fn.body.ops:
+        if all(ex.inlined(r) for r in op.results):
+            continue
+        key = _group_key(op)
+        if not groups or groups[-1][0] != key:
+            groups.append((key, op, []))
+        groups[-1][2].append(_statement(op, ex, names))
+    sections_seen = set()
+    for key, first, stmts in groups:
+        tag = first.tag or "fwd"
+        role, _, name = tag.partition(":")
+        where = _where(first.loc)
+        if role != "fwd" and name not in sections_seen:
+            sections_seen.add(name)
+            if body:
+                body.append("")
+            body.append(f"# ---- {name}: reverse sweep for the call at {where} ----")
+        if role == "fwd":
+            stmts = list(stmts)
+            stmts[-1] = f"{stmts[-1]}  # {where}" if where else stmts[-1]
+        elif role == "seed":
+            body.append("# seed: d(ys)")
+        elif role == "grad":
+            text = first.loc.text.strip() if first.loc and first.loc.text else first.opcode
+            body.append(f"# grad of: {text}  [{where}]")
+        elif role == "out":
+            body.append("# gradients of the xs")
+        body.extend(stmts)
+    ret = render(gast.Return(value=ex.value(fn.body.yields[0])))
+    lines = [f"# Generated by s2sgrad {__version__} from "
+             f"{os.path.basename(fn.source_file)}::{fn.name}. Do not edit."]
+    lines += [f"# {h}" for h in header]
+    lines.append("import numpy as np")
+    uses_helper = any(op.opcode == "unbroadcast" for op in fn.body.walk())
+    if uses_helper:
+        lines += ["", "", UNBROADCAST_HELPER.rstrip("\n")]
+    lines += ["", "", f"def {fn.name}({', '.join(fn.param_names)}):"]
+    for line in body + [ret]:
+        lines.append(("    " + line) if line else "")
+    return "\n".join(lines) + "\n"
+
+
+def _where(loc):
+    if loc is None:
+        return ""
+    return f"{os.path.basename(loc.file)}:{loc.line}"
+
+
+def _statement(op, ex, names):
+    value = ex.op_expr(op)
+    if len(op.results) == 1:
+        target = _name(names(op.result), store=True)
+    else:
+        target = gast.Tuple(elts=[_name(names(r), store=True) for r in op.results], ctx=gast.Store())
+    return render(gast.Assign(targets=[target], value=value, type_comment=None))

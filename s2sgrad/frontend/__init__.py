@@ -1,0 +1,1 @@
+"""Source → IR: finding source, resolving names, lowering to SSA."""

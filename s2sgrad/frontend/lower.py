@@ -1,0 +1,652 @@
+"""Lowering a parsed function to SSA IR.
+
+The environment maps each source variable to its current SSA value, or to a
+Python tuple/list of values (a tuple literal, the list `gradients` returns),
+which is only turned into a `tuple`/`list` op where a value is needed.
+Conditions on static values (constants, Python bool/int/str arguments) are
+resolved here, so an `if` on them costs nothing at run time. Whatever is not
+accepted raises `UnsupportedError` at its `file:line:col` with what to write
+instead.
+"""
+
+import gast
+import numpy as np
+
+from .. import options as O
+from ..errors import InvalidArgumentError, UnsupportedError
+from ..ir import opcodes, types as T
+from ..ir.builder import Builder
+from ..ir.core import Function, Region, Value
+
+_MISSING = object()
+
+
+class Static:
+    """A static, non-value Python object met during lowering: a dtype, an enum
+    member, a module or module member, a string."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def lower(parsed, arg_types, decorated=False):
+    """IR Function for `parsed`, specialised for `arg_types`.
+
+    arg_types: {param name: Type | Static} — a Static parameter (Python
+    bool/int/str argument) is a constant of this specialisation.
+    """
+    return _Lowerer(parsed, arg_types, decorated).run()
+
+
+class _Return(Exception):
+    def __init__(self, value):
+        self.value = value
+
+
+class _Lowerer:
+    def __init__(self, parsed, arg_types, decorated):
+        self.p = parsed
+        self.arg_types = arg_types
+        self.decorated = decorated
+        self.b = Builder()
+        self.env = {}
+
+    # -- errors -----------------------------------------------------------------
+
+    def unsupported(self, node, what, hint):
+        raise UnsupportedError(what, loc=self.p.loc(node), hint=hint)
+
+    # -- driver -----------------------------------------------------------------
+
+    def run(self):
+        node = self.p.node
+        a = node.args
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+            self.unsupported(node, "*args, **kwargs and keyword-only parameters are not supported",
+                             "list every parameter by name")
+        params, names = [], []
+        self.b.loc = self.p.loc(node)
+        for arg in a.args:
+            name = arg.id
+            t = self.arg_types.get(name, T.UNKNOWN)
+            if isinstance(t, Static):
+                v = Value(name, T.of_python(t.value))
+                self.env[name] = self.b.const(t.value, hint=name)
+            else:
+                v = Value(name, t)
+                self.env[name] = v
+            params.append(v)
+            names.append(name)
+        result = None
+        try:
+            self.block(node.body)
+        except _Return as r:
+            result = r.value
+        self.b.loc = self.p.loc(node.body[-1]) if node.body else self.b.loc
+        out = self.to_value(result, node) if result is not None else self.b.const(None)
+        body = Region((), tuple(self.b.ops), (out,))
+        signature = tuple(f"{n}={self.arg_types[n].value!r}" if isinstance(self.arg_types.get(n), Static)
+                          else f"{n}: {self.arg_types.get(n, T.UNKNOWN)}" for n in names)
+        return Function(node.name, tuple(params), tuple(names), body, self.p.file, signature)
+
+    # -- statements ---------------------------------------------------------------
+
+    def block(self, stmts):
+        for i, stmt in enumerate(stmts):
+            self.stmt(stmt, first=(i == 0))
+
+    def stmt(self, node, first=False):
+        self.b.loc = self.p.loc(node)
+        meth = getattr(self, "stmt_" + type(node).__name__, None)
+        if meth is None:
+            self.unsupported(node, f"the {_describe(node)} statement is not supported",
+                             "write straight-line code with assignments, and `if` on Python "
+                             "bool/int/str arguments; loops and runtime branches are not supported yet")
+        meth(node, first)
+
+    def stmt_Pass(self, node, first):
+        pass
+
+    def stmt_Expr(self, node, first):
+        if first and isinstance(node.value, gast.Constant) and isinstance(node.value.value, str):
+            return  # docstring
+        self.unsupported(node, "an expression statement has no effect s2sgrad can differentiate",
+                         "assign its value to a variable, or remove it (print and other side "
+                         "effects are not supported)")
+
+    def stmt_Assign(self, node, first):
+        value = self.expr(node.value)
+        for target in node.targets:
+            self.assign(target, value)
+
+    def stmt_AnnAssign(self, node, first):
+        if node.value is None:
+            return
+        self.assign(node.target, self.expr(node.value))
+
+    def stmt_AugAssign(self, node, first):
+        if not isinstance(node.target, gast.Name):
+            self.unsupported(node, "augmented assignment to an element or attribute is not supported",
+                             "write `x = x + v` on a whole variable")
+        opname = type(node.op).__name__
+        if opname not in opcodes.BINOPS:
+            self.unsupported(node, f"the operator {_op_symbol(node.op)}= is not supported",
+                             "use + - * / ** @ // %")
+        current = self.name(node.target)
+        rhs = self.expr(node.value)
+        self.assign(node.target, self.binop(opcodes.BINOPS[opname], current, rhs, node, node.target.id))
+
+    def stmt_Return(self, node, first):
+        raise _Return(self.expr(node.value) if node.value is not None else None)
+
+    def stmt_If(self, node, first):
+        test = self.static_of(self.expr(node.test))
+        if test is _MISSING:
+            self.unsupported(node.test, "an `if` on a runtime value is not supported yet",
+                             "branch on a Python bool/int/str argument (static, resolved at "
+                             "transform time), or compute both sides and pick with np.where(cond, a, b)")
+        self.block(node.body if test else node.orelse)
+
+    def assign(self, target, value):
+        if isinstance(target, gast.Name):
+            if isinstance(value, Value):
+                value = self.rename(value, target.id)
+            self.env[target.id] = value
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            if isinstance(value, Value) and value.type.kind in ("tuple", "list") \
+                    and value.type.items is not None:
+                value = [self.b.getitem(value, index=i, hint="t") for i in range(len(value.type.items))]
+            if not isinstance(value, (tuple, list)):
+                self.unsupported(target, "cannot unpack this value into several names",
+                                 "unpack only tuples, lists and the list `s2sgrad.gradients` returns")
+            if len(value) != len(target.elts):
+                self.unsupported(target, f"cannot unpack {len(value)} values into "
+                                 f"{len(target.elts)} names", "match the number of names")
+            for t, v in zip(target.elts, value):
+                self.assign(t, v)
+        else:
+            self.unsupported(target, f"assignment to {_describe(target)} is not supported yet",
+                             "assign to plain names; build arrays with np functions instead of "
+                             "writing into them")
+
+    def rename(self, value, name):
+        """Give the defining op's result the source variable's name as its hint."""
+        op = self.b.defs.get(value)
+        if op is None or value.hint == name or value in self.p_params():
+            return value
+        if any(value is v for v in self.env.values()):
+            return value
+        new = Value(name, value.type)
+        for i, o in enumerate(self.b.ops):
+            if o is op:
+                results = tuple(new if r is value else r for r in op.results)
+                newop = op.replace(results=results)
+                self.b.ops[i] = newop
+                del self.b.defs[value]
+                for r in results:
+                    self.b.defs[r] = newop
+                return new
+        return value
+
+    def p_params(self):
+        return ()
+
+    # -- expressions --------------------------------------------------------------
+
+    def expr(self, node):
+        meth = getattr(self, "expr_" + type(node).__name__, None)
+        if meth is None:
+            self.unsupported(node, f"{_describe(node)} is not supported",
+                             "use NumPy calls, arithmetic operators and plain names")
+        return meth(node)
+
+    def expr_Constant(self, node):
+        v = node.value
+        if isinstance(v, str):
+            return Static(v)
+        if v is Ellipsis or isinstance(v, bytes):
+            self.unsupported(node, f"the constant {v!r} is not supported here", "remove it")
+        return self.b.const(v)
+
+    def name(self, node):
+        if node.id in self.env:
+            return self.env[node.id]
+        m = self.p.resolver.lookup(node.id)
+        if m is None:
+            self.unsupported(node, f"name {node.id!r} is not defined in the function or "
+                             "resolvable from its module",
+                             "pass it as an argument; module globals may be numpy, math, s2sgrad "
+                             "and numeric constants")
+        if m.kind == "const":
+            if isinstance(m.value, str):
+                return Static(m.value)
+            return self.b.const(m.value, hint=node.id)
+        if m.kind in ("module", "member"):
+            return Static(m)
+        self.unsupported(node, f"calling or using the function {node.id!r} is not supported yet",
+                         "inline its body into this function")
+
+    def expr_Name(self, node):
+        return self.name(node)
+
+    def expr_Tuple(self, node):
+        return tuple(self.expr(e) for e in node.elts)
+
+    def expr_List(self, node):
+        return [self.expr(e) for e in node.elts]
+
+    def expr_BinOp(self, node):
+        opname = type(node.op).__name__
+        if opname not in opcodes.BINOPS:
+            self.unsupported(node, f"the operator {_op_symbol(node.op)} is not supported",
+                             "use + - * / ** @ // %")
+        left = self.operand(node.left)
+        right = self.operand(node.right)
+        return self.binop(opcodes.BINOPS[opname], left, right, node)
+
+    def binop(self, opcode, left, right, node, hint=None):
+        left, right = self.to_value(left, node), self.to_value(right, node)
+        return self.b.emit(opcode, left, right, hint=hint)
+
+    def expr_UnaryOp(self, node):
+        opname = type(node.op).__name__
+        operand = self.operand(node.operand)
+        if opname == "UAdd":
+            return operand
+        if opname == "Not":
+            s = self.static_of(operand)
+            if s is _MISSING:
+                self.unsupported(node, "`not` on a runtime value is not supported",
+                                 "use np.logical_not")
+            return self.b.const(not s)
+        if opname == "USub":
+            s = self.static_of(operand)
+            if isinstance(s, (int, float)) and not isinstance(s, bool):
+                return self.b.const(-s)
+            return self.b.neg(self.to_value(operand, node))
+        self.unsupported(node, f"the operator {_op_symbol(node.op)} is not supported", "use -x")
+
+    def expr_Compare(self, node):
+        if len(node.ops) != 1:
+            self.unsupported(node, "chained comparisons are not supported",
+                             "write `(a < b) & (b < c)`")
+        opname = type(node.ops[0]).__name__
+        left, right = self.operand(node.left), self.operand(node.comparators[0])
+        if opname in ("Is", "IsNot", "In", "NotIn") or \
+                (isinstance(left, Static) and isinstance(right, Static)):
+            ls, rs = self.static_of(left), self.static_of(right)
+            if ls is _MISSING or rs is _MISSING:
+                self.unsupported(node, "`is`/`in` on runtime values is not supported",
+                                 "compare static (Python) values only")
+            import operator
+            fn = {"Is": operator.is_, "IsNot": operator.is_not, "In": lambda a, b: a in b,
+                  "NotIn": lambda a, b: a not in b, "Eq": operator.eq, "NotEq": operator.ne,
+                  "Lt": operator.lt, "LtE": operator.le, "Gt": operator.gt, "GtE": operator.ge}[opname]
+            return self.b.const(fn(ls, rs))
+        return self.b.emit(opcodes.CMPOPS[opname], self.to_value(left, node),
+                           self.to_value(right, node))
+
+    def expr_BoolOp(self, node):
+        vals = [self.static_of(self.expr(v)) for v in node.values]
+        if any(v is _MISSING for v in vals):
+            self.unsupported(node, "`and`/`or` on runtime values is not supported",
+                             "use np.logical_and / np.logical_or, or & and |")
+        out = vals[0]
+        for v in vals[1:]:
+            out = (out and v) if isinstance(node.op, gast.And) else (out or v)
+        return self.b.const(out)
+
+    def expr_IfExp(self, node):
+        test = self.static_of(self.expr(node.test))
+        if test is _MISSING:
+            self.unsupported(node, "a conditional expression on a runtime value is not supported yet",
+                             "use np.where(cond, a, b)")
+        return self.expr(node.body if test else node.orelse)
+
+    def expr_Attribute(self, node):
+        base = self.expr(node.value)
+        if isinstance(base, Static):
+            return self.static_attr(base, node)
+        if isinstance(base, Value) and base.type.kind == "array":
+            opcode = opcodes.ATTRIBUTES.get(node.attr)
+            if opcode is not None:
+                return self.b.emit(opcode, base)
+            if node.attr == "ndim" and base.type.rank is not None:
+                return self.b.const(base.type.rank)
+        self.unsupported(node, f"the attribute .{node.attr} is not supported",
+                         "use x.T, x.shape, or the np function")
+
+    def static_attr(self, base, node):
+        m = base.value
+        if isinstance(m, type(None)) or not hasattr(m, "kind"):
+            return Static(getattr(m, node.attr))
+        if m.kind == "module":
+            if m.module == "s2sgrad":
+                import s2sgrad
+                obj = getattr(s2sgrad, node.attr, _MISSING)
+                if obj is _MISSING:
+                    self.unsupported(node, f"s2sgrad has no attribute {node.attr!r}",
+                                     "see s2sgrad.__all__")
+                if node.attr in ("gradients", "stop_gradient"):
+                    return Static(type(m)("member", "s2sgrad", node.attr))
+                return Static(obj)
+            mod = np if m.module == "numpy" else __import__("math")
+            obj = getattr(mod, node.attr, _MISSING)
+            if obj is _MISSING:
+                self.unsupported(node, f"{m.module} has no attribute {node.attr!r}", "check the name")
+            if isinstance(obj, (int, float)) and not isinstance(obj, bool):
+                return self.b.const(obj, hint=node.attr)
+            if obj is None:
+                return self.b.const(None)
+            return Static(type(m)("member", m.module, node.attr))
+        if m.kind == "member":
+            obj = getattr(_member_object(m), node.attr, _MISSING)
+            if obj is _MISSING:
+                self.unsupported(node, f"unknown attribute {node.attr!r}", "check the name")
+            return Static(obj)
+        self.unsupported(node, f"the attribute .{node.attr} is not supported", "check the name")
+
+    def expr_Subscript(self, node):
+        base = self.expr(node.value)
+        index = self.expr(node.slice)
+        idx = self.static_of(index)
+        if isinstance(base, (tuple, list)) and isinstance(idx, int):
+            return base[idx]
+        if isinstance(base, Value) and base.type.kind in ("tuple", "list") and isinstance(idx, int):
+            return self.b.getitem(base, index=idx)
+        self.unsupported(node, "indexing arrays is not supported yet",
+                         "use np.take, slicing via reshape, or pass the part as an argument")
+
+    def expr_Call(self, node):
+        func = self.expr(node.func) if not isinstance(node.func, gast.Attribute) else None
+        if isinstance(node.func, gast.Attribute):
+            base = self.expr(node.func.value)
+            if isinstance(base, Value):
+                return self.method(base, node.func.attr, node)
+            func = self.static_attr(base, node.func) if isinstance(base, Static) else None
+        if isinstance(func, Static) and hasattr(func.value, "kind"):
+            m = func.value
+            if m.kind == "member" and m.module == "numpy":
+                return self.numpy_call(m.name, node)
+            if m.kind == "member" and m.module == "s2sgrad":
+                return self.s2sgrad_call(m.name, node)
+            if m.kind == "member" and m.module == "math":
+                return self.math_call(m.name, node)
+        self.unsupported(node, f"calling {_expr_text(self.p, node.func)} is not supported",
+                         "call NumPy functions (np.exp, np.sum, ...) or s2sgrad.gradients")
+
+    # -- calls ------------------------------------------------------------------
+
+    def bind(self, opcode, args, keywords, node, what):
+        """Bind positional and keyword arguments by the opcode's params."""
+        params = opcodes.OPS[opcode].params
+        bound = {}
+        if len(args) > len(params):
+            self.unsupported(node, f"too many arguments to {what}", "check the call")
+        for (pname, role, default), a in zip(params, args):
+            bound[pname] = a
+        for kw in keywords:
+            if kw.arg is None or kw.arg not in [p[0] for p in params]:
+                self.unsupported(node, f"{what} does not take the keyword {kw.arg!r} here",
+                                 f"its supported parameters: {', '.join(p[0] for p in params)}")
+            bound[kw.arg] = self.expr(kw.value)
+        operands, attrs = [], {}
+        for pname, role, default in params:
+            if pname not in bound:
+                if role == OPERAND:
+                    self.unsupported(node, f"{what} needs its argument {pname!r}", "pass it")
+                continue
+            val = bound[pname]
+            if role == OPERAND:
+                operands.append(self.to_value(val, node))
+            elif role == ATTR:
+                s = self.static_of(val)
+                if s is _MISSING:
+                    self.unsupported(node, f"the argument {pname!r} of {what} must be a constant",
+                                     "write it as a literal or a Python int/str argument")
+                if pname == "dtype" and s is not None:
+                    s = _dtype_name(s, self, node)
+                if pname in ("axis", "axes") and isinstance(s, list):
+                    s = tuple(s)
+                if s != default or pname == "axis" and opcode == "expand_dims":
+                    attrs[pname] = s
+            else:
+                if self.static_of(val) is not None:
+                    self.unsupported(node, f"the argument {pname!r} of {what} is not supported",
+                                     "leave it out and assign the result")
+        return operands, attrs
+
+    def numpy_call(self, name, node):
+        opcode = opcodes.NUMPY.get(name)
+        if opcode is None:
+            self.unsupported(node, f"np.{name} is not supported",
+                             "see docs/ops.md for the NumPy functions s2sgrad knows, or register "
+                             "one with s2sgrad.register_gradient")
+        if opcode in ("ones", "zeros") and node.args:
+            pass
+        if opcodes.OPS[opcode].form[0] in ("binop", "cmp", "unop"):
+            args = [self.operand(a) for a in node.args]
+            if node.keywords or len(args) != (1 if opcode == "neg" else 2):
+                self.unsupported(node, f"np.{name} takes exactly its array arguments here",
+                                 "leave out out=, where= and dtype=")
+            return self.b.emit(opcode, *[self.to_value(a, node) for a in args])
+        args = [self.expr(a) for a in node.args]
+        operands, attrs = self.bind(opcode, args, node.keywords, node, f"np.{name}")
+        return self.b.emit(opcode, *operands, **attrs)
+
+    def method(self, base, name, node):
+        opcode = opcodes.METHODS.get(name)
+        if opcode is None or base.type.kind != "array":
+            self.unsupported(node, f"the method .{name}() is not supported",
+                             "use the np function instead (np.exp(x) rather than x.exp())")
+        args = [self.expr(a) for a in node.args]
+        if opcode == "reshape" and len(args) > 1:
+            args = [tuple(args)]
+        if opcode == "transpose":
+            axes = tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+            if not axes:
+                return self.b.emit("transpose", base)
+            s = self.static_of(axes)
+            if s is _MISSING:
+                self.unsupported(node, "transpose axes must be constants", "write them as literals")
+            return self.b.emit("transpose", base, axes=tuple(s))
+        if opcode == "astype":
+            operands, attrs = self.bind("astype", args, node.keywords, node, ".astype")
+            return self.b.emit("astype", base, **attrs)
+        operands, attrs = self.bind(opcode, [base] + args, node.keywords, node, f".{name}()")
+        return self.b.emit(opcode, *operands, **attrs)
+
+    def math_call(self, name, node):
+        if name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "log1p", "expm1",
+                    "sinh", "cosh", "atan"):
+            return self.numpy_call({"atan": "arctan"}.get(name, name), node)
+        self.unsupported(node, f"math.{name} is not supported", "use the np function")
+
+    def s2sgrad_call(self, name, node):
+        if name == "stop_gradient":
+            if len(node.args) != 1 or node.keywords:
+                self.unsupported(node, "stop_gradient takes one argument", "stop_gradient(x)")
+            return self.b.stop_gradient(self.to_value(self.expr(node.args[0]), node))
+        if name == "gradients":
+            return self.gradients(node)
+        self.unsupported(node, f"s2sgrad.{name} cannot be called inside a transformed function",
+                         "call s2sgrad.gradients(...) here; grad/vjp wrap functions from outside")
+
+    def gradients(self, node):
+        loc = self.p.loc(node)
+        names = ["ys", "xs", "grad_ys", "name", "gate_gradients", "aggregation_method",
+                 "stop_gradients", "unconnected_gradients"]
+        if len(node.args) > len(names):
+            raise InvalidArgumentError("gradients() takes at most 8 arguments", loc=loc)
+        given = dict(zip(names, node.args))
+        for kw in node.keywords:
+            if kw.arg not in names:
+                raise InvalidArgumentError(f"gradients() got an unexpected keyword argument "
+                                           f"{kw.arg!r}", loc=self.p.loc(kw.value),
+                                           hint=f"its arguments: {', '.join(names)}")
+            given[kw.arg] = kw.value
+        if "ys" not in given or "xs" not in given:
+            raise InvalidArgumentError("gradients() needs ys and xs", loc=loc)
+
+        def values(key, allow_none=False):
+            if key not in given:
+                return None
+            n = given[key]
+            if allow_none and isinstance(n, gast.Constant) and n.value is None:
+                return None
+            elts = n.elts if isinstance(n, (gast.List, gast.Tuple)) else None
+            val = self.expr(n)
+            items = list(val) if isinstance(val, (tuple, list)) else [val]
+            out = []
+            for i, v in enumerate(items):
+                sub = elts[i] if elts is not None else n
+                if key == "xs" and (not isinstance(v, Value) or v.type.kind != "array"
+                                    or isinstance(sub, gast.Constant)):
+                    raise InvalidArgumentError(
+                        f"xs[{i}] is not a variable of the function", loc=self.p.loc(sub),
+                        hint="xs must name values computed in or passed to the decorated function")
+                if key == "grad_ys" and isinstance(sub, gast.Constant) and sub.value is None:
+                    out.append(None)
+                    continue
+                if not isinstance(v, Value) or v.type.kind != "array":
+                    if key == "xs":
+                        continue
+                    raise InvalidArgumentError(f"{key}[{i}] is not an array or scalar value",
+                                               loc=self.p.loc(sub))
+                out.append(v)
+            return out
+
+        def static(key, default):
+            if key not in given:
+                return default
+            s = self.static_of(self.expr(given[key]))
+            if s is _MISSING:
+                raise InvalidArgumentError(f"gradients(): {key} must be a constant",
+                                           loc=self.p.loc(given[key]))
+            return s
+
+        ys = values("ys")
+        xs = values("xs")
+        grad_ys = values("grad_ys", allow_none=True)
+        stops = values("stop_gradients", allow_none=True) or []
+        try:
+            opts = O.GradientOptions.make(
+                name=static("name", "gradients"),
+                gate_gradients=static("gate_gradients", False),
+                aggregation_method=static("aggregation_method", None),
+                unconnected_gradients=static("unconnected_gradients", "none"))
+        except ValueError as e:
+            raise InvalidArgumentError(str(e), loc=loc) from None
+        if grad_ys is not None and len(grad_ys) != len(ys):
+            raise InvalidArgumentError(
+                f"Passed {len(grad_ys)} grad_ys for {len(ys)} ys", loc=loc,
+                hint="give one grad_ys entry (or None) per y")
+        operands = list(ys) + list(xs)
+        if grad_ys is not None:
+            for i, (g, y) in enumerate(zip(grad_ys, ys)):
+                if g is None:
+                    g = self.b.ones_like(y, hint="grad_y")
+                _check_grad_y(g, y, i, loc)
+                operands.append(g)
+        operands += stops
+        results = self.b.emit("gradients", *operands, nresults=len(xs) or 1,
+                              n_ys=len(ys), n_xs=len(xs), n_grad_ys=0 if grad_ys is None else len(ys),
+                              n_stop=len(stops), **opts.attrs())
+        if not xs:
+            return []
+        results = (results,) if len(xs) == 1 else results
+        out = []
+        for x, r in zip(xs, results):
+            out.append(r)
+        return out
+
+    # -- values -----------------------------------------------------------------
+
+    def operand(self, node):
+        return self.expr(node)
+
+    def static_of(self, v):
+        if isinstance(v, Static):
+            return v.value
+        if isinstance(v, (tuple, list)):
+            items = [self.static_of(x) for x in v]
+            if any(x is _MISSING for x in items):
+                return _MISSING
+            return type(v)(items)
+        if isinstance(v, Value):
+            return self.b.static_value(v, _MISSING)
+        return _MISSING
+
+    def to_value(self, v, node):
+        if isinstance(v, Value):
+            return v
+        if isinstance(v, (tuple, list)):
+            items = [self.to_value(x, node) for x in v]
+            return self.b.emit("tuple" if isinstance(v, tuple) else "list", *items)
+        if isinstance(v, Static):
+            if v.value is None or isinstance(v.value, str):
+                return self.b.const(v.value)
+            self.unsupported(node, f"{_expr_text(self.p, node)} is not a value s2sgrad can use here",
+                             "use arrays, numbers, tuples and lists")
+        self.unsupported(node, "not a value", "use arrays, numbers, tuples and lists")
+
+
+OPERAND, ATTR = opcodes.OPERAND, opcodes.ATTR
+
+
+def _check_grad_y(g, y, i, loc):
+    gs, ys = g.type.shape, y.type.shape
+    bad = gs is not None and ys is not None and (
+        len(gs) != len(ys) or any(isinstance(a, int) and isinstance(b, int) and a != b
+                                  for a, b in zip(gs, ys)))
+    if bad:
+        raise InvalidArgumentError(
+            f"grad_ys[{i}] has shape {_shape_text(gs)}, but ys[{i}] has shape {_shape_text(ys)}",
+            loc=loc, hint="each grad_ys entry must have the shape of its y")
+
+
+def _shape_text(s):
+    return "(" + ", ".join(str(d) for d in s) + ("," if len(s) == 1 else "") + ")"
+
+
+def _member_object(m):
+    import math
+    import s2sgrad
+    mod = {"numpy": np, "math": math, "s2sgrad": s2sgrad}[m.module]
+    return getattr(mod, m.name)
+
+
+def _dtype_name(s, lowerer, node):
+    if hasattr(s, "kind") and getattr(s, "module", None) == "numpy":
+        s = _member_object(s)
+    try:
+        return np.dtype(s).name
+    except TypeError:
+        lowerer.unsupported(node, f"{s!r} is not a dtype", "write np.float64, 'float32', ...")
+
+
+def _describe(node):
+    return {"For": "for", "While": "while", "With": "with", "Try": "try", "FunctionDef": "def",
+            "ClassDef": "class", "Delete": "del", "Global": "global", "Nonlocal": "nonlocal",
+            "Raise": "raise", "Assert": "assert", "Import": "import", "ImportFrom": "import",
+            "Lambda": "a lambda", "ListComp": "a list comprehension", "GeneratorExp": "a generator",
+            "DictComp": "a dict comprehension", "SetComp": "a set comprehension", "Dict": "a dict",
+            "Set": "a set", "Subscript": "an element", "Attribute": "an attribute",
+            "Starred": "a starred expression", "JoinedStr": "an f-string", "Yield": "yield",
+            "Await": "await", "NamedExpr": "the := operator"}.get(type(node).__name__,
+                                                                  type(node).__name__)
+
+
+def _op_symbol(op):
+    return {"BitAnd": "&", "BitOr": "|", "BitXor": "^", "LShift": "<<", "RShift": ">>",
+            "Invert": "~", "Not": "not", "UAdd": "+", "USub": "-"}.get(type(op).__name__,
+                                                                      type(op).__name__)
+
+
+def _expr_text(parsed, node):
+    loc = parsed.loc(node)
+    line = loc.text
+    end = getattr(node, "end_col_offset", None)
+    if end is not None and getattr(node, "end_lineno", None) == node.lineno:
+        return line[loc.col - 1:end + parsed.col_offset].strip() or "this"
+    return "this"

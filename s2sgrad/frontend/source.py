@@ -1,0 +1,183 @@
+"""Finding and parsing user source, and resolving the names it uses.
+
+Two entry points give the same thing, a `Parsed` function: its gast
+`FunctionDef`, the file it came from, its line offset, and a `Resolver` for
+its free names. `from_function` reads a live function (decorator path: its
+globals resolve names); `from_file` reads a file without executing it (CLI
+path: its import statements and top-level constants resolve names).
+"""
+
+import inspect
+import linecache
+import math
+import textwrap
+import types
+from dataclasses import dataclass
+
+import gast
+import numpy as np
+
+from ..errors import Loc, SourceNotFoundError, UnsupportedError
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What a free name refers to: a module ('numpy', 's2sgrad', 'math'), a
+    member of one ('numpy', 'exp'), a constant, or a user function."""
+    kind: str          # 'module' | 'member' | 'const' | 'function'
+    module: str = None
+    name: str = None
+    value: object = None
+
+
+KNOWN_MODULES = {"numpy": "numpy", "s2sgrad": "s2sgrad", "math": "math"}
+
+
+class Resolver:
+    def __init__(self, table):
+        self.table = dict(table)
+
+    def lookup(self, name):
+        return self.table.get(name)
+
+
+@dataclass
+class Parsed:
+    node: gast.FunctionDef
+    file: str
+    lines: list           # the file's lines (for error quotes)
+    line_offset: int      # add to node line numbers
+    col_offset: int       # add to node col offsets (dedented source)
+    resolver: Resolver
+    qualname: str
+
+    def loc(self, node):
+        line = getattr(node, "lineno", None) or self.node.lineno
+        col = getattr(node, "col_offset", 0) or 0
+        line += self.line_offset
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return Loc(self.file, line, col + 1 + self.col_offset, text)
+
+
+def _meaning_of_object(obj):
+    if isinstance(obj, types.ModuleType):
+        name = obj.__name__
+        if name in KNOWN_MODULES:
+            return Meaning("module", KNOWN_MODULES[name])
+        return None
+    if obj is None or isinstance(obj, (bool, int, float, complex, str)):
+        return Meaning("const", value=obj)
+    import s2sgrad
+    for mod_name, mod in (("s2sgrad", s2sgrad), ("numpy", np), ("math", math)):
+        for attr in getattr(obj, "__name__", None), :
+            if attr and getattr(mod, attr, None) is obj:
+                return Meaning("member", mod_name, attr)
+    if isinstance(obj, types.FunctionType):
+        return Meaning("function", value=obj)
+    return None
+
+
+def from_function(fn):
+    """Parse a live function's source; free names resolve through its globals."""
+    fn = inspect.unwrap(fn)
+    try:
+        file = inspect.getsourcefile(fn) or inspect.getfile(fn)
+        src_lines, start = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as e:
+        raise SourceNotFoundError(
+            f"cannot find the source of {getattr(fn, '__qualname__', fn)!r} ({e})",
+            hint="s2sgrad reads source: define the function in a .py file "
+                 "(not in a REPL, exec() or a C extension)") from None
+    lines = linecache.getlines(file) or src_lines
+    src = "".join(src_lines)
+    dedented = textwrap.dedent(src)
+    indent = len(src_lines[0]) - len(src_lines[0].lstrip())
+    tree = gast.parse(dedented)
+    node = tree.body[0]
+    if not isinstance(node, gast.FunctionDef):
+        raise SourceNotFoundError(
+            f"{fn.__qualname__!r} is not defined by a def statement",
+            hint="write it as a def statement (lambdas are not supported)")
+    table = {}
+    names = set()
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name):
+            names.add(n.id)
+    closure = inspect.getclosurevars(fn)
+    scopes = [closure.builtins, fn.__globals__, closure.nonlocals]
+    for name in sorted(names):
+        for scope in reversed(scopes):
+            if name in scope:
+                m = _meaning_of_object(scope[name])
+                if m is not None:
+                    table[name] = m
+                break
+    return Parsed(node, file, lines, start - 1, indent, Resolver(table), fn.__qualname__)
+
+
+def read_file(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as e:
+        raise SourceNotFoundError(f"cannot read {path}: {e.strerror}",
+                                  loc=Loc(path, 1, 1)) from None
+
+
+def module_resolver(tree):
+    """Names a module binds by import statements and top-level constant assignments."""
+    table = {}
+    for stmt in tree.body:
+        if isinstance(stmt, gast.Import):
+            for alias in stmt.names:
+                top = alias.name.split(".")[0]
+                if alias.asname is None and top in KNOWN_MODULES:
+                    table[top] = Meaning("module", KNOWN_MODULES[top])
+                elif alias.name in KNOWN_MODULES:
+                    table[alias.asname] = Meaning("module", KNOWN_MODULES[alias.name])
+        elif isinstance(stmt, gast.ImportFrom) and stmt.module in KNOWN_MODULES:
+            for alias in stmt.names:
+                table[alias.asname or alias.name] = Meaning("member", KNOWN_MODULES[stmt.module],
+                                                            alias.name)
+        elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Constant):
+            table[stmt.targets[0].id] = Meaning("const", value=stmt.value.value)
+    return Resolver(table)
+
+
+def functions_in_file(path):
+    """(tree, lines): the parsed module, never executed."""
+    text = read_file(path)
+    try:
+        tree = gast.parse(text)
+    except SyntaxError as e:
+        raise UnsupportedError(f"invalid Python: {e.msg}",
+                               loc=Loc(path, e.lineno or 1, e.offset or 1, e.text or "")) from None
+    return tree, text.splitlines(keepends=True)
+
+
+def from_file(path, func_name):
+    """Parse FUNC of FILE without executing the file."""
+    tree, lines = functions_in_file(path)
+    for stmt in tree.body:
+        if isinstance(stmt, gast.FunctionDef) and stmt.name == func_name:
+            return Parsed(stmt, path, lines, 0, 0, module_resolver(tree), func_name)
+    names = [s.name for s in tree.body if isinstance(s, gast.FunctionDef)]
+    raise SourceNotFoundError(
+        f"no top-level function {func_name!r} in {path}",
+        loc=Loc(path, 1, 1),
+        hint=f"functions defined there: {', '.join(names) or 'none'}")
+
+
+def is_decorated(node, resolver):
+    """True when a def carries @s2sgrad.function (or an imported `function`)."""
+    for dec in node.decorator_list:
+        if isinstance(dec, gast.Attribute) and isinstance(dec.value, gast.Name):
+            m = resolver.lookup(dec.value.id)
+            if m and m.kind == "module" and m.module == "s2sgrad" and dec.attr == "function":
+                return True
+        if isinstance(dec, gast.Name):
+            m = resolver.lookup(dec.id)
+            if m and m.kind == "member" and m.module == "s2sgrad" and m.name == "function":
+                return True
+    return False

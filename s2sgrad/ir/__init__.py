@@ -1,0 +1,1 @@
+"""The structured SSA IR: types, values, ops, regions, functions."""

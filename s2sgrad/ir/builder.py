@@ -1,0 +1,133 @@
+"""Building IR: the only way ops are made.
+
+`Builder.emit(opcode, *operands, **attrs)` infers the result type from the
+opcode table, records the op and returns its result value. Plain Python
+numbers, tuples and None given as operands become `const` ops. Every opcode
+is also a method (`b.mul(g, ans)`, `b.sum(g, axis=0)`), so rules read like
+the mathematics.
+"""
+
+from . import opcodes
+from .core import Op, Value, make_attrs
+
+# opcode -> index of its shape operand; a static shape there sharpens the result type
+SHAPE_OPERAND = {"reshape": 1, "broadcast_to": 1, "ones": 0, "zeros": 0, "full": 0,
+                 "unbroadcast": 1}
+
+
+class Builder:
+    def __init__(self, defs=None, loc=None, tag="fwd"):
+        self.ops = []
+        self.defs = dict(defs or {})   # Value -> defining Op, for static_value
+        self.loc = loc
+        self.tag = tag
+        self.hint = None               # default hint for the next results
+
+    # -- making ops --------------------------------------------------------------
+
+    def const(self, value, hint=None):
+        return self.emit("const", value=value, hint=hint or _const_hint(value))
+
+    def as_value(self, x):
+        if isinstance(x, Value):
+            return x
+        return self.const(x)
+
+    def emit(self, opcode, *operands, hint=None, regions=(), nresults=1, **attrs):
+        if opcode not in opcodes.OPS:
+            raise KeyError(f"unknown opcode {opcode!r}")
+        operands = tuple(self.as_value(v) for v in operands)
+        infer_attrs = dict(attrs)
+        if opcode in SHAPE_OPERAND and "shape" not in attrs:
+            infer_attrs["shape"] = self.static_shape(operands[SHAPE_OPERAND[opcode]])
+        rtype = opcodes.infer(opcode, [v.type for v in operands], infer_attrs)
+        results = tuple(Value(hint or self.hint or "t", rtype) for _ in range(nresults))
+        op = Op(opcode, operands, results, make_attrs(attrs), self.loc, self.tag, tuple(regions))
+        self.append_op(op)
+        return results[0] if nresults == 1 else results
+
+    def append_op(self, op):
+        self.ops.append(op)
+        for r in op.results:
+            self.defs[r] = op
+        return op
+
+    def rename(self, value, hint):
+        """`value` with a new hint, when this builder made it and nothing uses it yet;
+        otherwise `value` itself."""
+        op = self.defs.get(value)
+        if value.hint == hint or op is None or len(op.results) != 1 or not self.ops \
+                or self.ops[-1] is not op and any(value in o.operands for o in self.ops):
+            return value
+        if op not in self.ops:
+            return value
+        new = Value(hint, value.type)
+        newop = op.replace(results=(new,))
+        self.ops[self.ops.index(op)] = newop
+        del self.defs[value]
+        self.defs[new] = newop
+        return new
+
+    def __getattr__(self, name):
+        if name in opcodes.OPS:
+            return lambda *operands, **attrs: self.emit(name, *operands, **attrs)
+        raise AttributeError(name)
+
+    # -- static facts ------------------------------------------------------------
+
+    def static_value(self, v, default=None):
+        """The Python value of `v` when it is a constant (const, tuple of consts)."""
+        op = self.defs.get(v)
+        if op is None:
+            return default
+        if op.opcode == "const":
+            return op.attr("value")
+        if op.opcode in ("tuple", "list"):
+            items = [self.static_value(x, _MISSING) for x in op.operands]
+            if any(x is _MISSING for x in items):
+                return default
+            return tuple(items) if op.opcode == "tuple" else list(items)
+        return default
+
+    def is_static(self, v):
+        return self.static_value(v, _MISSING) is not _MISSING
+
+    def static_dim(self, v):
+        """A dimension: an int constant, or `x.shape[i]` (a symbol or int of x's type)."""
+        val = self.static_value(v, _MISSING)
+        if isinstance(val, int) and not isinstance(val, bool):
+            return val
+        op = self.defs.get(v)
+        if op is not None and op.opcode == "getitem":
+            src = self.defs.get(op.operands[0])
+            i = op.attr("index")
+            if src is not None and src.opcode == "shape" and isinstance(i, int):
+                shape = src.operands[0].type.shape
+                if shape is not None and -len(shape) <= i < len(shape):
+                    return shape[i]
+        return None
+
+    def static_shape(self, v):
+        """The shape a shape operand describes, dims as in types.Type; None if unknown."""
+        val = self.static_value(v, _MISSING)
+        if val is not _MISSING:
+            if isinstance(val, (tuple, list)) and all(isinstance(d, int) for d in val):
+                return tuple(val)
+            if isinstance(val, int) and not isinstance(val, bool):
+                return (val,)
+            return None
+        op = self.defs.get(v)
+        if op is None:
+            return None
+        if op.opcode == "shape":
+            return op.operands[0].type.shape
+        if op.opcode in ("tuple", "list"):
+            return tuple(self.static_dim(x) for x in op.operands)
+        return None
+
+
+_MISSING = object()
+
+
+def _const_hint(value):
+    return "c"

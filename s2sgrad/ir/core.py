@@ -1,0 +1,133 @@
+"""The IR: four frozen classes.
+
+A `Value` is defined exactly once (SSA) and compared by identity. An `Op` has
+an opcode from the closed table in `opcodes.py`, operand values, result
+values, static attributes (sorted `(name, value)` pairs), the source location
+it came from, and nested regions for structured control flow (`if`, `for`,
+`while` carry their bodies as regions, as in MLIR's `scf`). A `Region` is a
+list of ops with arguments and yielded values. A `Function` is a region with
+named parameters.
+
+Passes never mutate: they build new ops and functions (`Op.replace`,
+`Function.with_body`).
+"""
+
+from dataclasses import dataclass, field, replace
+
+from .types import Type
+
+
+@dataclass(frozen=True, eq=False)
+class Value:
+    hint: str                  # the source variable it came from, or a role ('t', 'd_x')
+    type: Type = field(default_factory=Type)
+
+    def __repr__(self):
+        return f"<Value {self.hint}: {self.type}>"
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    opcode: str
+    operands: tuple
+    results: tuple
+    attrs: tuple = ()          # sorted ((name, value), ...); values are plain Python data
+    loc: object = None         # errors.Loc of the source statement
+    tag: str = ""              # code section: 'fwd', or 'bwd:<gradients name>'
+    regions: tuple = ()
+
+    def attr(self, name, default=None):
+        for k, v in self.attrs:
+            if k == name:
+                return v
+        return default
+
+    @property
+    def attr_dict(self):
+        return dict(self.attrs)
+
+    @property
+    def result(self):
+        (res,) = self.results
+        return res
+
+    def replace(self, **changes):
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, eq=False)
+class Region:
+    args: tuple
+    ops: tuple
+    yields: tuple
+
+    def walk(self):
+        """Every op of the region, nested regions included, in program order."""
+        for op in self.ops:
+            yield op
+            for r in op.regions:
+                yield from r.walk()
+
+
+@dataclass(frozen=True, eq=False)
+class Function:
+    name: str
+    params: tuple              # Values, one per parameter of the source function
+    param_names: tuple         # the source names
+    body: Region               # yields exactly one value: what the function returns
+    source_file: str = "<unknown>"
+    signature: tuple = ()      # ((param name, description), ...) for the module header
+
+    def with_body(self, body):
+        return replace(self, body=body)
+
+
+def make_attrs(attrs):
+    """Attributes as a sorted tuple; lists become tuples so ops stay hashable data."""
+    def freeze(v):
+        if isinstance(v, list):
+            return tuple(freeze(x) for x in v)
+        return v
+    return tuple(sorted((k, freeze(v)) for k, v in attrs.items()))
+
+
+def def_map(region):
+    """Value -> the op defining it, for a region and everything nested in it."""
+    defs = {}
+    for op in region.walk():
+        for r in op.results:
+            defs[r] = op
+    return defs
+
+
+def use_counts(region):
+    counts = {}
+    for op in region.walk():
+        for v in op.operands:
+            counts[v] = counts.get(v, 0) + 1
+        for r in op.regions:
+            for v in r.yields:
+                counts[v] = counts.get(v, 0) + 1
+    for v in region.yields:
+        counts[v] = counts.get(v, 0) + 1
+    return counts
+
+
+def substitute(region, mapping):
+    """A copy of `region` with operand values replaced through `mapping`."""
+    if not mapping:
+        return region
+
+    def sub(v):
+        while v in mapping:
+            v = mapping[v]
+        return v
+
+    ops = []
+    for op in region.ops:
+        new_operands = tuple(sub(v) for v in op.operands)
+        new_regions = tuple(substitute(r, mapping) for r in op.regions)
+        if new_operands != op.operands or any(a is not b for a, b in zip(new_regions, op.regions)):
+            op = op.replace(operands=new_operands, regions=new_regions)
+        ops.append(op)
+    return Region(region.args, tuple(ops), tuple(sub(v) for v in region.yields))

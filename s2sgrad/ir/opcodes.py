@@ -1,0 +1,344 @@
+"""The closed set of opcodes, and the one table from Python/NumPy to them.
+
+Each `OpDef` says how an op is written back as Python (`form`), how its
+result type follows from its operand types (`infer`), and how a call in user
+source binds to operands and static attributes (`params`). The frontend's
+mapping from `np.<name>`, array methods and AST operators to opcodes is the
+`NUMPY`, `METHODS`, `BINOPS`, `UNARYOPS` and `CMPOPS` dictionaries below;
+nothing else maps source to opcodes.
+"""
+
+from dataclasses import dataclass
+
+from . import types as T
+
+# How a call binds: (name, role, default); role is 'operand', 'attr' or 'forbid'.
+OPERAND, ATTR, FORBID = "operand", "attr", "forbid"
+
+
+@dataclass(frozen=True)
+class OpDef:
+    name: str
+    form: tuple                 # ('binop', '+') | ('unop', '-') | ('cmp', '<') | ('call', 'np.exp')
+                                # | ('attr', 'T') | ('special',)
+    infer: object               # (operand types, attrs) -> result Type
+    params: tuple = ()          # call binding: ((name, role, default), ...)
+    kwattrs: tuple = ()         # attrs written as keywords, in this order
+
+
+OPS = {}
+
+
+def _def(name, form, infer, params=(), kwattrs=None):
+    if name in OPS:
+        raise ValueError(f"opcode {name!r} defined twice")
+    if kwattrs is None:
+        kwattrs = tuple(p[0] for p in params if p[1] == ATTR)
+    OPS[name] = OpDef(name, form, infer, tuple(params), tuple(kwattrs))
+
+
+# ---- type inference helpers -------------------------------------------------
+
+def _elementwise(ts, attrs):
+    return T.array(T.result_dtype(*ts), T.broadcast_shapes(*(t.shape for t in ts)),
+                   weak=all(t.weak for t in ts))
+
+
+def _true_div(ts, attrs):
+    t = _elementwise(ts, attrs)
+    return T.Type(dtype=T.float_dtype(t.dtype), shape=t.shape, weak=t.weak)
+
+
+def _compare(ts, attrs):
+    return T.array("bool", T.broadcast_shapes(*(t.shape for t in ts)),
+                   weak=all(t.weak for t in ts))
+
+
+def _float_unary(ts, attrs):
+    (t,) = ts[:1]
+    return T.array(T.float_dtype(t.dtype), t.shape)
+
+
+def _same(ts, attrs):
+    return ts[0]
+
+
+def _where(ts, attrs):
+    c, x, y = ts
+    return T.array(T.result_dtype(x, y), T.broadcast_shapes(c.shape, x.shape, y.shape))
+
+
+def _clip(ts, attrs):
+    return T.array(T.result_dtype(*ts), T.broadcast_shapes(*(t.shape for t in ts)))
+
+
+def _matmul(ts, attrs):
+    a, b = ts
+    dtype = T.result_dtype(T.Type(dtype=a.dtype), T.Type(dtype=b.dtype))
+    if a.shape is None or b.shape is None:
+        return T.array(dtype, None)
+    sa, sb = a.shape, b.shape
+    if len(sa) == 0 or len(sb) == 0:           # np.dot with a scalar multiplies
+        return T.array(dtype, sa or sb)
+    if len(sa) == 1 and len(sb) == 1:
+        return T.array(dtype, ())
+    if len(sa) == 1:
+        return T.array(dtype, sb[:-2] + sb[-1:])
+    if len(sb) == 1:
+        return T.array(dtype, sa[:-1])
+    batch = T.broadcast_shapes(sa[:-2], sb[:-2])
+    return T.array(dtype, batch + (sa[-2], sb[-1]))
+
+
+def _axes(axis, rank):
+    if axis is None:
+        return tuple(range(rank))
+    axis = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(sorted(a % rank for a in axis))
+
+
+def _reduce(ts, attrs, dtype=None):
+    (t,) = ts
+    dtype = dtype or attrs.get("dtype") or t.dtype
+    if t.shape is None:
+        return T.array(dtype, None)
+    axes = _axes(attrs.get("axis"), len(t.shape))
+    if attrs.get("keepdims"):
+        shape = tuple(1 if i in axes else d for i, d in enumerate(t.shape))
+    else:
+        shape = tuple(d for i, d in enumerate(t.shape) if i not in axes)
+    return T.array(dtype, shape)
+
+
+def _sum(ts, attrs):
+    t = ts[0]
+    dtype = attrs.get("dtype") or ("int64" if t.dtype == "bool" else t.dtype)
+    return _reduce(ts, attrs, dtype)
+
+
+def _mean(ts, attrs):
+    return _reduce(ts, attrs, attrs.get("dtype") or T.float_dtype(ts[0].dtype))
+
+
+def _arg_reduce(ts, attrs):
+    return _reduce(ts, attrs, "int64")
+
+
+def _shape_operand(ts, attrs, i):
+    """Shape for ops taking a shape operand; attrs['shape'] holds it when static."""
+    if "shape" in attrs and attrs["shape"] is not None:
+        s = attrs["shape"]
+        return tuple(s) if isinstance(s, (tuple, list)) else (s,)
+    t = ts[i]
+    if t.kind in ("tuple", "list") and t.items is not None:
+        return tuple(None for _ in t.items)
+    if t.kind == "array" and t.shape == ():
+        return (None,)
+    return None
+
+
+def _reshape(ts, attrs):
+    shape = _shape_operand(ts, attrs, 1)
+    if shape is not None and -1 in shape:
+        shape = tuple(None if d == -1 else d for d in shape)
+    return T.array(ts[0].dtype, shape)
+
+
+def _broadcast_to(ts, attrs):
+    return T.array(ts[0].dtype, _shape_operand(ts, attrs, 1))
+
+
+def _transpose(ts, attrs):
+    (t,) = ts
+    if t.shape is None:
+        return t
+    axes = attrs.get("axes")
+    if axes is None:
+        return T.array(t.dtype, t.shape[::-1])
+    return T.array(t.dtype, tuple(t.shape[a] for a in axes))
+
+
+def _expand_dims(ts, attrs):
+    (t,) = ts
+    if t.shape is None:
+        return t
+    axis = attrs["axis"]
+    axis = axis if isinstance(axis, tuple) else (axis,)
+    rank = len(t.shape) + len(axis)
+    axis = {a % rank for a in axis}
+    it = iter(t.shape)
+    return T.array(t.dtype, tuple(1 if i in axis else next(it) for i in range(rank)))
+
+
+def _squeeze(ts, attrs):
+    (t,) = ts
+    if t.shape is None:
+        return t
+    axis = attrs.get("axis")
+    if axis is None:
+        if any(d is None or isinstance(d, str) for d in t.shape):
+            return T.array(t.dtype, None)
+        return T.array(t.dtype, tuple(d for d in t.shape if d != 1))
+    axes = _axes(axis, len(t.shape))
+    return T.array(t.dtype, tuple(d for i, d in enumerate(t.shape) if i not in axes))
+
+
+def _cast(ts, attrs):
+    t = ts[0]
+    return T.array(attrs.get("dtype") or t.dtype, t.shape)
+
+
+def _creation(ts, attrs):
+    return T.array(attrs.get("dtype") or "float64", _shape_operand(ts, attrs, 0))
+
+
+def _full(ts, attrs):
+    fill = ts[1]
+    dtype = attrs.get("dtype") or (fill.dtype if not fill.weak else
+                                   {"bool": "bool", "int64": "int64"}.get(fill.dtype, "float64"))
+    return T.array(dtype, _shape_operand(ts, attrs, 0))
+
+
+def _like(ts, attrs):
+    t = ts[0]
+    return T.array(attrs.get("dtype") or t.dtype, t.shape)
+
+
+def _shape_of(ts, attrs):
+    t = ts[0]
+    if t.shape is None:
+        return T.Type(kind="tuple")
+    return T.Type(kind="tuple", items=tuple(T.PY_INT for _ in t.shape))
+
+
+def _const(ts, attrs):
+    return T.of_python(attrs["value"])
+
+
+def _make_seq(kind):
+    return lambda ts, attrs: T.Type(kind=kind, items=tuple(ts))
+
+
+def _getitem(ts, attrs):
+    t = ts[0]
+    if t.kind in ("tuple", "list") and t.items is not None and isinstance(attrs.get("index"), int):
+        return t.items[attrs["index"]]
+    return T.UNKNOWN
+
+
+def _unbroadcast(ts, attrs):
+    return T.array(ts[0].dtype, _shape_operand(ts, attrs, 1))
+
+
+def _unknown(ts, attrs):
+    return T.UNKNOWN
+
+
+# ---- the opcodes --------------------------------------------------------------
+
+for _name, _sym in [("add", "+"), ("sub", "-"), ("mul", "*"), ("pow", "**"),
+                    ("floordiv", "//"), ("mod", "%")]:
+    _def(_name, ("binop", _sym), _elementwise)
+_def("div", ("binop", "/"), _true_div)
+_def("matmul", ("binop", "@"), _matmul)
+for _name, _sym in [("eq", "=="), ("ne", "!="), ("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">=")]:
+    _def(_name, ("cmp", _sym), _compare)
+_def("neg", ("unop", "-"), _same)
+_def("not", ("unop", "not "), lambda ts, a: T.PY_BOOL)
+
+for _name in ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan",
+              "sinh", "cosh", "arcsin", "arccos", "arcsinh", "log2", "log10"]:
+    _def(_name, ("call", f"np.{_name}"), _float_unary, [("x", OPERAND, None)])
+for _name in ["abs", "square", "sign", "floor", "ceil"]:
+    _def(_name, ("call", f"np.{_name}"), _same, [("x", OPERAND, None)])
+for _name in ["maximum", "minimum", "arctan2", "logaddexp"]:
+    _def(_name, ("call", f"np.{_name}"), _elementwise, [("x1", OPERAND, None), ("x2", OPERAND, None)])
+_def("where", ("call", "np.where"), _where,
+     [("condition", OPERAND, None), ("x", OPERAND, None), ("y", OPERAND, None)])
+_def("clip", ("call", "np.clip"), _clip,
+     [("a", OPERAND, None), ("a_min", OPERAND, None), ("a_max", OPERAND, None)])
+_def("dot", ("call", "np.dot"), _matmul, [("a", OPERAND, None), ("b", OPERAND, None)])
+
+_REDUCE = [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None),
+           ("out", FORBID, None), ("keepdims", ATTR, False)]
+_def("sum", ("call", "np.sum"), _sum, _REDUCE)
+_def("prod", ("call", "np.prod"), _sum, _REDUCE)
+_def("mean", ("call", "np.mean"), _mean, _REDUCE)
+_MINMAX = [("a", OPERAND, None), ("axis", ATTR, None), ("out", FORBID, None), ("keepdims", ATTR, False)]
+_def("max", ("call", "np.max"), _reduce, _MINMAX)
+_def("min", ("call", "np.min"), _reduce, _MINMAX)
+_def("argmax", ("call", "np.argmax"), _arg_reduce, _MINMAX)
+_def("argmin", ("call", "np.argmin"), _arg_reduce, _MINMAX)
+
+_def("reshape", ("call", "np.reshape"), _reshape, [("a", OPERAND, None), ("shape", OPERAND, None)],
+     kwattrs=())
+_def("transpose", ("call", "np.transpose"), _transpose, [("a", OPERAND, None), ("axes", ATTR, None)],
+     kwattrs=())
+_def("T", ("attr", "T"), _transpose)
+_def("expand_dims", ("call", "np.expand_dims"), _expand_dims,
+     [("a", OPERAND, None), ("axis", ATTR, None)], kwattrs=("axis",))
+_def("squeeze", ("call", "np.squeeze"), _squeeze, [("a", OPERAND, None), ("axis", ATTR, None)])
+_def("broadcast_to", ("call", "np.broadcast_to"), _broadcast_to,
+     [("array", OPERAND, None), ("shape", OPERAND, None)], kwattrs=())
+
+_def("float64", ("call", "np.float64"), lambda ts, a: T.array("float64", ts[0].shape),
+     [("x", OPERAND, None)])
+_def("float32", ("call", "np.float32"), lambda ts, a: T.array("float32", ts[0].shape),
+     [("x", OPERAND, None)])
+_def("asarray", ("call", "np.asarray"), _cast, [("a", OPERAND, None), ("dtype", ATTR, None)])
+_def("array", ("call", "np.array"), _cast, [("object", OPERAND, None), ("dtype", ATTR, None)])
+_def("astype", ("special",), _cast, [("dtype", ATTR, None)])
+
+_CREATE = [("shape", OPERAND, None), ("dtype", ATTR, None)]
+_def("ones", ("call", "np.ones"), _creation, _CREATE)
+_def("zeros", ("call", "np.zeros"), _creation, _CREATE)
+_def("full", ("call", "np.full"), _full,
+     [("shape", OPERAND, None), ("fill_value", OPERAND, None), ("dtype", ATTR, None)])
+_def("ones_like", ("call", "np.ones_like"), _like, [("a", OPERAND, None), ("dtype", ATTR, None)])
+_def("zeros_like", ("call", "np.zeros_like"), _like, [("a", OPERAND, None), ("dtype", ATTR, None)])
+_def("shape", ("call", "np.shape"), _shape_of, [("a", OPERAND, None)])
+
+_def("const", ("special",), _const)
+_def("tuple", ("special",), _make_seq("tuple"))
+_def("list", ("special",), _make_seq("list"))
+_def("getitem", ("special",), _getitem)
+_def("stop_gradient", ("special",), _same)
+_def("gradients", ("special",), _unknown)
+_def("unbroadcast", ("call", "_unbroadcast"), _unbroadcast, kwattrs=())
+_def("copy", ("call", "np.copy"), _same, [("a", OPERAND, None)])
+_def("pyfloat", ("call", "float"), lambda ts, a: T.PY_FLOAT)
+_def("size", ("call", "np.size"), lambda ts, a: T.PY_INT, [("a", OPERAND, None)])
+_def("gate", ("special",), _unknown)   # n values in, the same n out: one tuple assignment
+
+# Opcodes of the backward pass whose primal forms take a static shape
+# (reshape/broadcast_to to a known shape) keep it in attrs['shape'] and no operand.
+
+
+# ---- the one table from source to opcodes ------------------------------------
+
+BINOPS = {"Add": "add", "Sub": "sub", "Mult": "mul", "Div": "div", "Pow": "pow",
+          "MatMult": "matmul", "FloorDiv": "floordiv", "Mod": "mod"}
+UNARYOPS = {"USub": "neg", "Not": "not"}
+CMPOPS = {"Eq": "eq", "NotEq": "ne", "Lt": "lt", "LtE": "le", "Gt": "gt", "GtE": "ge"}
+
+# np.<name> -> opcode
+NUMPY = {name: name for name in OPS if OPS[name].form[0] == "call" and OPS[name].form[1] == f"np.{name}"}
+NUMPY.update({
+    "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
+    "power": "pow", "negative": "neg", "matmul": "matmul", "absolute": "abs",
+    "amax": "max", "amin": "min", "equal": "eq", "not_equal": "ne", "less": "lt",
+    "less_equal": "le", "greater": "gt", "greater_equal": "ge", "floor_divide": "floordiv",
+    "mod": "mod", "remainder": "mod",
+})
+NUMPY.pop("unbroadcast", None)
+
+# x.<name>(...) -> opcode; the array is the first operand
+METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",
+           "argmax": "argmax", "argmin": "argmin", "reshape": "reshape", "transpose": "transpose",
+           "squeeze": "squeeze", "astype": "astype", "dot": "dot", "clip": "clip"}
+# x.<name> -> opcode
+ATTRIBUTES = {"T": "T", "shape": "shape"}
+
+
+def infer(opcode, operand_types, attrs):
+    return OPS[opcode].infer(tuple(operand_types), dict(attrs))

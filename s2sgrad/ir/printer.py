@@ -1,0 +1,72 @@
+"""The stable text form of the IR, one op a line (the golden format).
+
+Names are given at print time, numbered in program order per hint
+(`%h`, `%h.1`, ...); attributes are printed sorted; nothing depends on ids,
+hashing or the environment. Example::
+
+    %h = tanh(%t)  : float64[n0, n2]  # mlp.py:14
+"""
+
+import os
+
+from .core import def_map
+
+
+class Names:
+    def __init__(self):
+        self.names = {}
+        self.counts = {}
+
+    def __call__(self, v):
+        if v not in self.names:
+            n = self.counts.get(v.hint, 0)
+            self.counts[v.hint] = n + 1
+            self.names[v] = f"%{v.hint}" if n == 0 else f"%{v.hint}.{n}"
+        return self.names[v]
+
+
+def format_attr(v):
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, tuple):
+        return "(" + ", ".join(format_attr(x) for x in v) + ("," if len(v) == 1 else "") + ")"
+    return repr(v)
+
+
+def print_function(fn):
+    names = Names()
+    params = ", ".join(f"{names(p)}: {p.type}" for p in fn.params)
+    lines = [f"func {fn.name}({params}) {{"]
+    _print_region(fn.body, names, lines, "  ")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _print_region(region, names, lines, indent):
+    for op in region.ops:
+        lines.append(indent + print_op(op, names))
+        for i, r in enumerate(op.regions):
+            args = ", ".join(names(a) for a in r.args)
+            lines.append(f"{indent}  region {i}({args}) {{")
+            _print_region(r, names, lines, indent + "    ")
+            lines.append(indent + "  }")
+    lines.append(f"{indent}yield {', '.join(names(v) for v in region.yields)}")
+
+
+def print_op(op, names=None):
+    names = names or Names()
+    operands = ", ".join(names(v) for v in op.operands)
+    attrs = ""
+    if op.attrs:
+        attrs = " {" + ", ".join(f"{k}={format_attr(v)}" for k, v in op.attrs) + "}"
+    results = ", ".join(names(r) for r in op.results)
+    types = ", ".join(str(r.type) for r in op.results)
+    where = ""
+    if op.loc is not None:
+        where = f"  # {os.path.basename(op.loc.file)}:{op.loc.line}"
+    if op.tag and op.tag != "fwd":
+        where += f" [{op.tag}]"
+    return f"{results} = {op.opcode}({operands}){attrs}  : {types}{where}"
+
+
+__all__ = ["print_function", "print_op", "def_map"]

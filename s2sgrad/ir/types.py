@@ -1,0 +1,160 @@
+"""Static types of IR values: what is known at transform time.
+
+A `Type` says what kind of Python object a value is (an array or scalar, a
+tuple, a list, None, a string), its NumPy dtype name when known, and its
+shape when the rank is known. A dimension is an `int`, a symbol (`str`: a
+size fixed for this specialisation but not written into the code), or `None`
+(unknown). Python scalars are *weak* (NEP 50): they take the dtype of the
+array they meet.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Type:
+    kind: str = "array"      # 'array' | 'tuple' | 'list' | 'none' | 'str'
+    dtype: str = None        # NumPy dtype name, None when unknown
+    shape: tuple = None      # tuple of dims, None when the rank is unknown
+    weak: bool = False       # a Python scalar
+    items: tuple = None      # element types of a tuple/list when known
+
+    @property
+    def rank(self):
+        return None if self.shape is None else len(self.shape)
+
+    @property
+    def is_integer(self):
+        """int and bool values are constant for differentiation (as in tf.gradients)."""
+        if self.kind != "array":
+            return True
+        return self.dtype is not None and np.dtype(self.dtype).kind in "iub"
+
+    @property
+    def is_float(self):
+        return self.kind == "array" and not self.is_integer
+
+    def __str__(self):
+        if self.kind != "array":
+            if self.items is not None:
+                return f"{self.kind}({', '.join(map(str, self.items))})"
+            return self.kind
+        dt = self.dtype or "?"
+        if self.weak:
+            return f"py_{dt}"
+        if self.shape is None:
+            return f"{dt}[...]"
+        return f"{dt}[{', '.join('?' if d is None else str(d) for d in self.shape)}]"
+
+
+UNKNOWN = Type()
+NONE = Type(kind="none")
+FLOAT64 = Type(dtype="float64", shape=())
+PY_FLOAT = Type(dtype="float64", shape=(), weak=True)
+PY_INT = Type(dtype="int64", shape=(), weak=True)
+PY_BOOL = Type(dtype="bool", shape=(), weak=True)
+
+
+def of_python(value):
+    """The type of a constant Python/NumPy value."""
+    if value is None:
+        return NONE
+    if isinstance(value, str):
+        return Type(kind="str")
+    if isinstance(value, bool):
+        return PY_BOOL
+    if isinstance(value, int):
+        return PY_INT
+    if isinstance(value, float):
+        return PY_FLOAT
+    if isinstance(value, (tuple, list)):
+        return Type(kind="tuple" if isinstance(value, tuple) else "list",
+                    items=tuple(of_python(v) for v in value))
+    arr = np.asarray(value)
+    return Type(dtype=arr.dtype.name, shape=tuple(arr.shape))
+
+
+def result_dtype(*types):
+    """NumPy's promotion of operand dtypes, weak Python scalars included."""
+    strong = [t.dtype for t in types if not t.weak]
+    weak = [t.dtype for t in types if t.weak]
+    if any(d is None for d in strong + weak):
+        return None
+    if strong:
+        res = np.result_type(*strong)
+        for w in weak:  # a weak scalar only raises the kind, never the precision
+            if np.dtype(w).kind > res.kind or (res.kind == "b" and w != "bool"):
+                if np.dtype(w).kind == "f" and res.kind in "biu":
+                    res = np.dtype("float64")
+                elif np.dtype(w).kind == "c" and res.kind != "c":
+                    res = np.result_type(res, np.complex64)
+                elif np.dtype(w).kind == "i" and res.kind == "b":
+                    res = np.dtype("int64")
+        return res.name
+    return np.result_type(*weak).name
+
+
+def float_dtype(dtype):
+    """The dtype of a floating ufunc (exp, sqrt, true division) of `dtype`."""
+    if dtype is None:
+        return None
+    if np.dtype(dtype).kind in "biu":
+        return "float64"
+    return dtype
+
+
+def broadcast_dim(a, b):
+    if a == b:
+        return a
+    if a == 1:
+        return b
+    if b == 1:
+        return a
+    return None
+
+
+def broadcast_shapes(*shapes):
+    """Broadcast result of shapes with symbolic dims; None when a rank is unknown."""
+    if any(s is None for s in shapes):
+        return None
+    rank = max((len(s) for s in shapes), default=0)
+    out = []
+    for i in range(rank):
+        dims = [s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0]
+        d = dims[0]
+        for e in dims[1:]:
+            d = None if d is None or e is None else broadcast_dim(d, e)
+        out.append(d)
+    return tuple(out)
+
+
+def same_shape(a, b):
+    """True when two shapes are provably equal."""
+    return a is not None and b is not None and len(a) == len(b) and all(
+        x is not None and x == y for x, y in zip(a, b))
+
+
+def array(dtype, shape, weak=False):
+    return Type(dtype=dtype, shape=None if shape is None else tuple(shape), weak=weak)
+
+
+def parse_signature_type(text):
+    """Parse 'float64[n, 3]', 'f64[]', 'float', 'int', 'float32[...]' into a Type."""
+    text = text.strip()
+    aliases = {"f64": "float64", "f32": "float32", "i64": "int64", "i32": "int32",
+               "float": "float", "int": "int", "bool": "bool"}
+    if text in ("float", "int", "bool"):
+        return {"float": PY_FLOAT, "int": PY_INT, "bool": PY_BOOL}[text]
+    if "[" not in text:
+        return Type(dtype=np.dtype(aliases.get(text, text)).name, shape=None)
+    name, _, rest = text.partition("[")
+    dtype = np.dtype(aliases.get(name.strip(), name.strip())).name
+    body = rest.rstrip().rstrip("]").strip()
+    if body == "...":
+        return Type(dtype=dtype, shape=None)
+    dims = []
+    for d in filter(None, (p.strip() for p in body.split(","))):
+        dims.append(int(d) if d.lstrip("-").isdigit() else (None if d == "?" else d))
+    return Type(dtype=dtype, shape=tuple(dims))

@@ -1,0 +1,119 @@
+"""Rules for arithmetic: + - * / ** @, negation, maximum/minimum, where, clip, dot."""
+
+from .registry import defrule, nondifferentiable
+
+
+@defrule("add", broadcasts=True)
+def add(b, g, ans, x, y):
+    """d(x + y) = dx + dy"""
+    return g, g
+
+
+@defrule("sub", broadcasts=True)
+def sub(b, g, ans, x, y):
+    """d(x - y) = dx - dy"""
+    return g, b.neg(g)
+
+
+@defrule("mul", broadcasts=True)
+def mul(b, g, ans, x, y):
+    """d(x * y) = y dx + x dy"""
+    return b.mul(g, y), b.mul(g, x)
+
+
+@defrule("div", broadcasts=True)
+def div(b, g, ans, x, y):
+    """d(x / y) = dx / y - x / y**2 dy"""
+    return b.div(g, y), b.neg(b.div(b.mul(g, ans), y))
+
+
+@defrule("pow", broadcasts=True)
+def pow_(b, g, ans, x, y):
+    """d(x ** y) = y x**(y-1) dx + log(x) x**y dy"""
+    return b.mul(g, b.mul(y, b.pow(x, b.sub(y, 1)))), b.mul(g, b.mul(ans, b.log(x)))
+
+
+@defrule("neg")
+def neg(b, g, ans, x):
+    """d(-x) = -dx"""
+    return (b.neg(g),)
+
+
+@defrule("maximum", broadcasts=True)
+def maximum(b, g, ans, x, y):
+    """d max(x, y) = [x >= y] dx + [x < y] dy  (ties go to x, as in TensorFlow)"""
+    return b.mul(g, b.ge(x, y)), b.mul(g, b.lt(x, y))
+
+
+@defrule("minimum", broadcasts=True)
+def minimum(b, g, ans, x, y):
+    """d min(x, y) = [x <= y] dx + [x > y] dy  (ties go to x, as in TensorFlow)"""
+    return b.mul(g, b.le(x, y)), b.mul(g, b.gt(x, y))
+
+
+@defrule("where", broadcasts=True)
+def where(b, g, ans, c, x, y):
+    """d where(c, x, y) = where(c, dx, 0) + where(c, 0, dy)"""
+    return None, b.where(c, g, 0.0), b.where(c, 0.0, g)
+
+
+@defrule("clip", broadcasts=True)
+def clip(b, g, ans, x, lo, hi):
+    """d clip(x, lo, hi) = [lo <= x <= hi] dx + [x < lo] dlo + [x > hi] dhi"""
+    lo_none = b.static_value(lo, 0) is None
+    hi_none = b.static_value(hi, 0) is None
+    inside = g
+    if not lo_none:
+        inside = b.mul(inside, b.ge(x, lo))
+    if not hi_none:
+        inside = b.mul(inside, b.le(x, hi))
+    dlo = None if lo_none else b.mul(g, b.lt(x, lo))
+    dhi = None if hi_none else b.mul(g, b.gt(x, hi))
+    return inside, dlo, dhi
+
+
+def _matrix_transpose(b, v):
+    """Swap the last two axes (v.T for a matrix)."""
+    rank = v.type.rank
+    if rank == 2 or rank is None:
+        return b.T(v)
+    axes = tuple(range(rank - 2)) + (rank - 1, rank - 2)
+    return b.transpose(v, axes=axes)
+
+
+def _matmul_rule(b, g, x, y):
+    rx, ry = x.type.rank, y.type.rank
+    if rx == 0 or ry == 0:
+        return b.mul(g, y), b.mul(g, x)
+    if rx == 1 and ry == 1:
+        return b.mul(g, y), b.mul(g, x)
+    if rx == 1:      # (k,) @ (..., k, n) -> (..., n)
+        return (b.matmul(y, b.expand_dims(g, axis=-1)) if ry == 2 else None,
+                b.mul(b.expand_dims(x, axis=-1), b.expand_dims(g, axis=-2)))
+    if ry == 1:      # (..., m, k) @ (k,) -> (..., m)
+        return (b.mul(b.expand_dims(g, axis=-1), y),
+                b.matmul(_matrix_transpose(b, x), g) if rx == 2 else None)
+    return b.matmul(g, _matrix_transpose(b, y)), b.matmul(_matrix_transpose(b, x), g)
+
+
+@defrule("matmul", broadcasts=True)
+def matmul(b, g, ans, x, y):
+    """d(x @ y) = dx @ y + x @ dy:  x̄ = ḡ @ yᵀ,  ȳ = xᵀ @ ḡ"""
+    return _matmul_rule(b, g, x, y)
+
+
+@defrule("dot", broadcasts=True)
+def dot(b, g, ans, x, y):
+    """np.dot: as matmul for vectors and matrices, as * for scalars"""
+    if (x.type.rank or 0) > 2 or (y.type.rank or 0) > 2:
+        return None, None
+    return _matmul_rule(b, g, x, y)
+
+
+@defrule("mod", broadcasts=True)
+def mod(b, g, ans, x, y):
+    """d(x % y) = dx - floor(x / y) dy"""
+    return g, b.neg(b.mul(g, b.floor(b.div(x, y))))
+
+
+nondifferentiable("floordiv", "eq", "ne", "lt", "le", "gt", "ge", "not")

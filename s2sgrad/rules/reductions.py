@@ -1,0 +1,66 @@
+"""Rules for reductions: sum, mean, max, min, prod."""
+
+from .registry import defrule, nondifferentiable
+
+
+def _restore(b, v, axis, keepdims):
+    """A reduced value with its reduced axes put back as size 1 (ready to broadcast)."""
+    if keepdims or axis is None:
+        return v
+    return b.expand_dims(v, axis=axis)
+
+
+def _count(b, x, ans, axis):
+    """How many elements of x went into each element of the reduction."""
+    if axis is None:
+        return b.size(x)
+    if isinstance(axis, int):
+        return b.getitem(b.shape(x), index=axis)
+    return b.floordiv(b.size(x), b.size(ans))
+
+
+@defrule("sum")
+def sum_(b, g, ans, x, axis=None, keepdims=False, dtype=None):
+    """d Σx = broadcast(dΣ) over the summed axes"""
+    return (b.broadcast_to(_restore(b, g, axis, keepdims), b.shape(x)),)
+
+
+@defrule("mean")
+def mean(b, g, ans, x, axis=None, keepdims=False, dtype=None):
+    """d mean(x) = broadcast(d mean) / n over the averaged axes"""
+    return (b.broadcast_to(b.div(_restore(b, g, axis, keepdims), _count(b, x, ans, axis)),
+                           b.shape(x)),)
+
+
+def _extremum(b, g, ans, x, axis, keepdims):
+    """The gradient goes to the elements equal to the extremum, shared equally among ties."""
+    hit = b.eq(x, _restore(b, ans, axis, keepdims))
+    share = b.div(_restore(b, g, axis, keepdims), b.sum(hit, axis=axis, keepdims=True))
+    return (b.mul(share, hit),)
+
+
+@defrule("max")
+def max_(b, g, ans, x, axis=None, keepdims=False):
+    """d max(x) = [x == max] d max / #ties"""
+    return _extremum(b, g, ans, x, axis, keepdims)
+
+
+@defrule("min")
+def min_(b, g, ans, x, axis=None, keepdims=False):
+    """d min(x) = [x == min] d min / #ties"""
+    return _extremum(b, g, ans, x, axis, keepdims)
+
+
+@defrule("prod")
+def prod(b, g, ans, x, axis=None, keepdims=False, dtype=None):
+    """d Πx = (product of the other elements) dΠ, exact when x has zeros"""
+    zero = b.eq(x, 0.0)
+    safe = b.where(zero, 1.0, x)
+    rest = b.prod(safe, axis=axis, keepdims=True)           # product of the non-zeros
+    nzero = b.sum(zero, axis=axis, keepdims=True)
+    others = b.where(zero, b.where(b.eq(nzero, 1), rest, 0.0),
+                     b.where(b.eq(nzero, 0), b.div(rest, safe), 0.0))
+    return (b.mul(_restore(b, g, axis, keepdims), others),)
+
+
+nondifferentiable("argmax", "argmin")

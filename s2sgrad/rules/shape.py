@@ -1,0 +1,109 @@
+"""Rules for ops that move elements (reshape, transpose, broadcast), casts, and
+the declarations for ops that create constants."""
+
+import numpy as np
+
+from .registry import defrule, nondifferentiable
+
+
+@defrule("reshape")
+def reshape(b, g, ans, x, shape):
+    """d reshape(x) = reshape(d, shape(x))"""
+    return b.reshape(g, b.shape(x)), None
+
+
+@defrule("transpose")
+def transpose(b, g, ans, x, axes=None):
+    """d transpose(x, p) = transpose(d, p⁻¹)"""
+    if axes is None:
+        return (b.transpose(g),)
+    return (b.transpose(g, axes=tuple(int(i) for i in np.argsort(axes))),)
+
+
+@defrule("T")
+def T(b, g, ans, x):
+    """d xᵀ = dᵀ"""
+    return (b.T(g),)
+
+
+@defrule("expand_dims")
+def expand_dims(b, g, ans, x, axis):
+    """d expand_dims(x) = reshape(d, shape(x))"""
+    return (b.reshape(g, b.shape(x)),)
+
+
+@defrule("squeeze")
+def squeeze(b, g, ans, x, axis=None):
+    """d squeeze(x) = reshape(d, shape(x))"""
+    return (b.reshape(g, b.shape(x)),)
+
+
+@defrule("broadcast_to")
+def broadcast_to(b, g, ans, x, shape):
+    """d broadcast_to(x) = d summed over the broadcast axes"""
+    return b.unbroadcast(g, b.shape(x)), None
+
+
+@defrule("unbroadcast")
+def unbroadcast(b, g, ans, x, shape):
+    """d unbroadcast(x) = broadcast_to(d, shape(x))"""
+    return b.broadcast_to(g, b.shape(x)), None
+
+
+def _cast_back(b, g, x):
+    """A cast's gradient is the cotangent cast back to the input's float dtype."""
+    if x.type.dtype is not None and x.type.is_float and not x.type.weak \
+            and g.type.dtype != x.type.dtype:
+        return b.astype(g, dtype=x.type.dtype)
+    return g
+
+
+@defrule("float64")
+def float64(b, g, ans, x):
+    """d float64(x) = d (cast back to x's dtype)"""
+    return (_cast_back(b, g, x),)
+
+
+@defrule("float32")
+def float32(b, g, ans, x):
+    """d float32(x) = d (cast back to x's dtype)"""
+    return (_cast_back(b, g, x),)
+
+
+@defrule("asarray")
+def asarray(b, g, ans, x, dtype=None):
+    """d asarray(x) = d (cast back to x's dtype)"""
+    return (_cast_back(b, g, x),)
+
+
+@defrule("array")
+def array(b, g, ans, x, dtype=None):
+    """d array(x) = d (cast back to x's dtype)"""
+    return (_cast_back(b, g, x),)
+
+
+@defrule("astype")
+def astype(b, g, ans, x, dtype=None):
+    """d x.astype(t) = d (cast back to x's dtype)"""
+    return (_cast_back(b, g, x),)
+
+
+@defrule("copy")
+def copy(b, g, ans, x):
+    """d copy(x) = d"""
+    return (g,)
+
+
+@defrule("pyfloat")
+def pyfloat(b, g, ans, x):
+    """d float(x) = d"""
+    return (g,)
+
+
+@defrule("full", broadcasts=True)
+def full(b, g, ans, shape, fill_value, dtype=None):
+    """d full(shape, v) = Σ d  (every element is v)"""
+    return None, g
+
+
+nondifferentiable("ones", "zeros", "ones_like", "zeros_like", "shape", "size", "stop_gradient")

@@ -1,0 +1,135 @@
+"""Rules for elementwise functions of one or two arrays."""
+
+import math
+
+from .registry import defrule, nondifferentiable
+
+
+@defrule("exp")
+def exp(b, g, ans, x):
+    """d exp(x) = exp(x) dx"""
+    return (b.mul(g, ans),)
+
+
+@defrule("log")
+def log(b, g, ans, x):
+    """d log(x) = dx / x"""
+    return (b.div(g, x),)
+
+
+@defrule("log2")
+def log2(b, g, ans, x):
+    """d log2(x) = dx / (x log 2)"""
+    return (b.div(g, b.mul(x, math.log(2.0))),)
+
+
+@defrule("log10")
+def log10(b, g, ans, x):
+    """d log10(x) = dx / (x log 10)"""
+    return (b.div(g, b.mul(x, math.log(10.0))),)
+
+
+@defrule("log1p")
+def log1p(b, g, ans, x):
+    """d log(1 + x) = dx / (1 + x)"""
+    return (b.div(g, b.add(x, 1.0)),)
+
+
+@defrule("expm1")
+def expm1(b, g, ans, x):
+    """d (exp(x) - 1) = (ans + 1) dx"""
+    return (b.mul(g, b.add(ans, 1.0)),)
+
+
+@defrule("sqrt")
+def sqrt(b, g, ans, x):
+    """d sqrt(x) = dx / (2 sqrt(x))"""
+    return (b.div(g, b.mul(ans, 2.0)),)
+
+
+@defrule("square")
+def square(b, g, ans, x):
+    """d x² = 2x dx"""
+    return (b.mul(g, b.mul(x, 2.0)),)
+
+
+@defrule("abs")
+def abs_(b, g, ans, x):
+    """d |x| = sign(x) dx  (0 at x = 0)"""
+    return (b.mul(g, b.sign(x)),)
+
+
+@defrule("sin")
+def sin(b, g, ans, x):
+    """d sin(x) = cos(x) dx"""
+    return (b.mul(g, b.cos(x)),)
+
+
+@defrule("cos")
+def cos(b, g, ans, x):
+    """d cos(x) = -sin(x) dx"""
+    return (b.neg(b.mul(g, b.sin(x))),)
+
+
+@defrule("tan")
+def tan(b, g, ans, x):
+    """d tan(x) = (1 + tan²x) dx"""
+    return (b.mul(g, b.add(b.mul(ans, ans), 1.0)),)
+
+
+@defrule("tanh")
+def tanh(b, g, ans, x):
+    """d tanh(x) = (1 - tanh²x) dx"""
+    return (b.mul(g, b.sub(1.0, b.mul(ans, ans))),)
+
+
+@defrule("arctan")
+def arctan(b, g, ans, x):
+    """d arctan(x) = dx / (1 + x²)"""
+    return (b.div(g, b.add(b.mul(x, x), 1.0)),)
+
+
+@defrule("arcsin")
+def arcsin(b, g, ans, x):
+    """d arcsin(x) = dx / sqrt(1 - x²)"""
+    return (b.div(g, b.sqrt(b.sub(1.0, b.mul(x, x)))),)
+
+
+@defrule("arccos")
+def arccos(b, g, ans, x):
+    """d arccos(x) = -dx / sqrt(1 - x²)"""
+    return (b.neg(b.div(g, b.sqrt(b.sub(1.0, b.mul(x, x))))),)
+
+
+@defrule("arcsinh")
+def arcsinh(b, g, ans, x):
+    """d arcsinh(x) = dx / sqrt(x² + 1)"""
+    return (b.div(g, b.sqrt(b.add(b.mul(x, x), 1.0))),)
+
+
+@defrule("sinh")
+def sinh(b, g, ans, x):
+    """d sinh(x) = cosh(x) dx"""
+    return (b.mul(g, b.cosh(x)),)
+
+
+@defrule("cosh")
+def cosh(b, g, ans, x):
+    """d cosh(x) = sinh(x) dx"""
+    return (b.mul(g, b.sinh(x)),)
+
+
+@defrule("arctan2", broadcasts=True)
+def arctan2(b, g, ans, y, x):
+    """d arctan2(y, x) = (x dy - y dx) / (x² + y²)"""
+    r2 = b.add(b.mul(x, x), b.mul(y, y))
+    return b.div(b.mul(g, x), r2), b.neg(b.div(b.mul(g, y), r2))
+
+
+@defrule("logaddexp", broadcasts=True)
+def logaddexp(b, g, ans, x, y):
+    """d log(eˣ + eʸ) = e^(x-ans) dx + e^(y-ans) dy"""
+    return b.mul(g, b.exp(b.sub(x, ans))), b.mul(g, b.exp(b.sub(y, ans)))
+
+
+nondifferentiable("sign", "floor", "ceil")

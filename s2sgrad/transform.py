@@ -1,0 +1,108 @@
+"""The pipeline, one plain function a stage: lower → attach → expand → DCE → codegen.
+
+Used by the decorator and the functional API (api.py) and by the CLI (cli.py),
+so both write the same code for the same source and signature.
+"""
+
+import os
+from dataclasses import dataclass
+
+from . import codegen, reverse
+from .errors import InvalidArgumentError
+from .frontend.lower import Static, lower
+from .ir.builder import Builder
+from .ir.core import Region, Value, def_map
+from .ir.verifier import verify
+from .passes import dce
+
+VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to generate: 'function' (a decorated function, its gradients calls
+    expanded), or 'grad' / 'value_and_grad' / 'vjp' of a plain function with
+    respect to the parameters `wrt` (names)."""
+    kind: str = "function"
+    wrt: tuple = ()
+    wrt_is_tuple: bool = True
+
+
+def build_ir(parsed, arg_types, request, stages=None):
+    """The final IR of `parsed` for `arg_types`; `stages`, a list, gets (name, fn) pairs."""
+    def stage(name, fn):
+        if VERIFY or stages is not None:
+            verify(fn, name)
+        if stages is not None:
+            stages.append((name, fn))
+        return fn
+
+    fn = stage("lower", lower(parsed, arg_types, decorated=request.kind == "function"))
+    if request.kind != "function":
+        fn = stage("attach", attach_gradients(fn, request, parsed))
+    fn = stage("reverse", reverse.expand(fn))
+    fn = stage("dce", dce.run(fn))
+    return fn
+
+
+def header_lines(fn, request):
+    sig = ", ".join(fn.signature)
+    lines = [f"Specialised for ({sig})." if sig else "No arguments."]
+    if request.kind != "function":
+        lines.append(f"{request.kind} with respect to: {', '.join(request.wrt)}")
+    return lines
+
+
+def generate(parsed, arg_types, request, stages=None):
+    fn = build_ir(parsed, arg_types, request, stages)
+    return fn, codegen.generate(fn, header_lines(fn, request))
+
+
+def attach_gradients(fn, request, parsed):
+    """Append a `gradients` op for grad/value_and_grad/vjp of a plain function."""
+    body = fn.body
+    y = body.yields[0]
+    loc = parsed.loc(parsed.node)
+    if y.type.kind != "array":
+        raise InvalidArgumentError(
+            f"{request.kind} needs a function returning one array or scalar; "
+            f"{fn.name} returns a {y.type.kind}", loc=loc,
+            hint="return a single value (use s2sgrad.vjp for several outputs... of one array)")
+    if request.kind != "vjp" and y.type.rank not in (None, 0):
+        raise InvalidArgumentError(
+            f"{request.kind} needs a scalar output; {fn.name} returns an array of rank "
+            f"{y.type.rank}", loc=loc,
+            hint="reduce it (np.sum, np.mean), or use s2sgrad.vjp for a vector-Jacobian product")
+    xs = []
+    for name in request.wrt:
+        if name not in fn.param_names:
+            raise InvalidArgumentError(f"wrt names {name!r}, which is not a parameter of {fn.name}",
+                                       loc=loc, hint=f"its parameters: {', '.join(fn.param_names)}")
+        p = fn.params[fn.param_names.index(name)]
+        if p.type.is_integer:
+            raise InvalidArgumentError(
+                f"cannot differentiate with respect to {name!r}: it is {p.type}, an integer, "
+                "bool or static value", loc=loc, hint="pass a float (1.0, not 1) or a float array")
+        xs.append(p)
+    b = Builder(defs=def_map(body), loc=loc, tag="fwd")
+    b.ops = list(body.ops)
+    params = fn.params
+    names = fn.param_names
+    operands = [y] + xs
+    if request.kind == "vjp":
+        g = Value("g", y.type)
+        params, names = params + (g,), names + ("g",)
+        operands.append(g)
+    res = b.emit("gradients", *operands, nresults=len(xs),
+                 n_ys=1, n_xs=len(xs), n_grad_ys=1 if request.kind == "vjp" else 0, n_stop=0,
+                 name="gradients", gate=False, aggregation="add_n", unconnected="zero")
+    res = (res,) if len(xs) == 1 else tuple(res)
+    grads = b.tuple(*res) if request.wrt_is_tuple or request.kind == "vjp" else res[0]
+    out = b.tuple(y, grads) if request.kind == "value_and_grad" else grads
+    prefix = {"grad": "grad_", "value_and_grad": "value_and_grad_", "vjp": "vjp_"}[request.kind]
+    from dataclasses import replace
+    return replace(fn, name=prefix + fn.name, params=params, param_names=names,
+                   body=Region(body.args, tuple(b.ops), (out,)))
+
+
+__all__ = ["Request", "build_ir", "generate", "Static"]
