@@ -20,6 +20,8 @@ class Loc:
     text: str = ""
 
     def __str__(self):
+        if not self.line:          # the file as a whole (it could not be read)
+            return self.file
         return f"{self.file}:{self.line}:{self.col}"
 
 

@@ -30,7 +30,7 @@ def expand(fn):
     """`fn` with every `gradients` op expanded into adjoint code."""
     if not any(op.opcode == "gradients" for op in fn.body.walk()):
         return fn
-    b = Builder()
+    b = Builder(params=fn.params)
     params = set(fn.params)
     mapping = {}
     for op in fn.body.ops:

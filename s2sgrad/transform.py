@@ -13,7 +13,7 @@ from .frontend.lower import Static, lower
 from .ir.builder import Builder
 from .ir.core import Region, Value, def_map
 from .ir.verifier import verify
-from .passes import dce
+from .passes import broadcast, dce
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 
@@ -41,16 +41,15 @@ def build_ir(parsed, arg_types, request, stages=None):
     if request.kind != "function":
         fn = stage("attach", attach_gradients(fn, request, parsed))
     fn = stage("reverse", reverse.expand(fn))
+    fn = stage("broadcast", broadcast.run(fn))
     fn = stage("dce", dce.run(fn))
     return fn
 
 
 def header_lines(fn, request):
-    sig = ", ".join(fn.signature)
-    lines = [f"Specialised for ({sig})." if sig else "No arguments."]
     if request.kind != "function":
-        lines.append(f"{request.kind} with respect to: {', '.join(request.wrt)}")
-    return lines
+        return [f"{fn.name}: {request.kind} with respect to {', '.join(request.wrt)}"]
+    return []
 
 
 def generate(parsed, arg_types, request, stages=None):

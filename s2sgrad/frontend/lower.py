@@ -74,6 +74,7 @@ class _Lowerer:
                 self.env[name] = self.b.const(t.value, hint=name)
             else:
                 v = Value(name, t)
+                self.b.note_shape(v)
                 self.env[name] = v
             params.append(v)
             names.append(name)

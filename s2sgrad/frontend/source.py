@@ -121,7 +121,7 @@ def read_file(path):
             return f.read()
     except OSError as e:
         raise SourceNotFoundError(f"cannot read {path}: {e.strerror}",
-                                  loc=Loc(path, 1, 1)) from None
+                                  loc=Loc(path, 0, 0)) from None
 
 
 def module_resolver(tree):
@@ -165,7 +165,7 @@ def from_file(path, func_name):
     names = [s.name for s in tree.body if isinstance(s, gast.FunctionDef)]
     raise SourceNotFoundError(
         f"no top-level function {func_name!r} in {path}",
-        loc=Loc(path, 1, 1),
+        loc=Loc(path, 0, 0),
         hint=f"functions defined there: {', '.join(names) or 'none'}")
 
 

@@ -16,9 +16,12 @@ SHAPE_OPERAND = {"reshape": 1, "broadcast_to": 1, "ones": 0, "zeros": 0, "full":
 
 
 class Builder:
-    def __init__(self, defs=None, loc=None, tag="fwd"):
+    def __init__(self, defs=None, loc=None, tag="fwd", params=()):
         self.ops = []
         self.defs = dict(defs or {})   # Value -> defining Op, for static_value
+        self.shape_reps = {}           # static shape -> first value known to have it
+        for v in list(params) + list(self.defs):
+            self.note_shape(v)
         self.loc = loc
         self.tag = tag
         self.hint = None               # default hint for the next results
@@ -37,6 +40,9 @@ class Builder:
         if opcode not in opcodes.OPS:
             raise KeyError(f"unknown opcode {opcode!r}")
         operands = tuple(self.as_value(v) for v in operands)
+        simpler = self._simplify(opcode, operands, attrs)
+        if simpler is not None:
+            return simpler
         infer_attrs = dict(attrs)
         if opcode in SHAPE_OPERAND and "shape" not in attrs:
             infer_attrs["shape"] = self.static_shape(operands[SHAPE_OPERAND[opcode]])
@@ -50,7 +56,36 @@ class Builder:
         self.ops.append(op)
         for r in op.results:
             self.defs[r] = op
+            self.note_shape(r)
         return op
+
+    # -- simplification at construction -------------------------------------------
+
+    def note_shape(self, v):
+        shape = v.type.shape
+        if v.type.kind == "array" and shape and all(d is not None for d in shape):
+            self.shape_reps.setdefault(shape, v)
+
+    def _simplify(self, opcode, operands, attrs):
+        """Constant folding of Python-number arithmetic, x ** 1 -> x, and
+        np.shape(v) -> a constant or np.shape(u) of the first u with v's
+        static shape. None when nothing simplifies. Never turns a float
+        expression into an int or an alias into a new array (x * 1.0 stays)."""
+        if opcode in _FOLD and all(_is_number(self.static_value(v, _MISSING)) for v in operands):
+            a, b = (self.static_value(v) for v in operands)
+            if type(a) is type(b) and (opcode != "div" and opcode != "pow" or isinstance(a, float)):
+                return self.const(_FOLD[opcode](a, b))
+        if opcode == "pow" and self.static_value(operands[1], None) == 1 \
+                and type(self.static_value(operands[1])) is int:
+            return operands[0]
+        if opcode == "shape" and operands[0].type.kind == "array":
+            shape = operands[0].type.shape
+            if shape is not None and all(isinstance(d, int) for d in shape):
+                return self.const(tuple(shape))
+            rep = self.shape_reps.get(shape)
+            if rep is not None and rep is not operands[0]:
+                return self.emit("shape", rep)
+        return None
 
     def rename(self, value, hint):
         """`value` with a new hint, when this builder made it and nothing uses it yet;
@@ -127,6 +162,13 @@ class Builder:
 
 
 _MISSING = object()
+
+_FOLD = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+         "div": lambda a, b: a / b, "pow": lambda a, b: a ** b}
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _const_hint(value):

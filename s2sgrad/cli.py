@@ -1,0 +1,213 @@
+"""The `s2sgrad` command: write gradient modules from source files, never executing them.
+
+    s2sgrad emit FILE::FUNC [--wrt a,b] [--signature SIG] [-o OUT]
+    s2sgrad emit FILE [-o OUT]                every @s2sgrad.function of FILE
+    s2sgrad show FILE::FUNC --ir [--stage STAGE] [--wrt ...] [--signature SIG]
+
+A plain FUNC gets its gradient module (`grad_FUNC`, with respect to --wrt, by
+default every float parameter). A FUNC decorated with @s2sgrad.function is
+written with its `gradients(...)` calls expanded. Parameter types come from
+annotations (`x: "float64[n, d]"`, `x: float`) or --signature
+("x: float64[n, d], W: float64[d, h], use_zero=True"); an unannotated
+parameter is a float64 array of unknown rank. Errors go to stderr as
+FILE:LINE:COL: error: ..., with exit status 1 and no output file.
+"""
+
+import argparse
+import ast
+import os
+import sys
+import tempfile
+
+import gast
+
+from . import codegen, transform
+from .errors import InvalidArgumentError, S2SGradError, UnsupportedError
+from .frontend import source as S
+from .frontend.lower import Static
+from .ir import types as T
+from .ir.printer import print_function
+
+
+def _split_top(text):
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_signature(text):
+    """'x: float64[n, d], flag=True' -> {name: Type | Static}."""
+    out = {}
+    for part in _split_top(text or ""):
+        if "=" in part and ":" not in part.split("=")[0]:
+            name, _, value = part.partition("=")
+            try:
+                out[name.strip()] = Static(ast.literal_eval(value.strip()))
+            except (ValueError, SyntaxError):
+                raise InvalidArgumentError(f"--signature: cannot read the value of {part!r}",
+                                           hint="write NAME=True, NAME=3 or NAME='text'") from None
+            continue
+        name, sep, typ = part.partition(":")
+        if not sep:
+            raise InvalidArgumentError(f"--signature: {part!r} is not 'name: type' or 'name=value'",
+                                       hint="e.g. --signature 'x: float64[n, 3], W: float64[3, k]'")
+        try:
+            out[name.strip()] = T.parse_signature_type(typ)
+        except TypeError:
+            raise InvalidArgumentError(f"--signature: unknown type {typ.strip()!r}",
+                                       hint="use float, int, bool, float64[n, 3], float32[...]")
+    return out
+
+
+def annotation_types(parsed):
+    out = {}
+    for arg in parsed.node.args.args:
+        ann = arg.annotation
+        if ann is None:
+            continue
+        text = None
+        if isinstance(ann, gast.Constant) and isinstance(ann.value, str):
+            text = ann.value
+        elif isinstance(ann, gast.Name) and ann.id in ("float", "int", "bool"):
+            text = ann.id
+        if text is None:
+            continue
+        try:
+            out[arg.id] = T.parse_signature_type(text)
+        except TypeError:
+            raise InvalidArgumentError(f"annotation of {arg.id!r}: unknown type {text!r}",
+                                       loc=parsed.loc(ann),
+                                       hint="use float, int, bool, float64[n, 3], float32[...]")
+    return out
+
+
+def arg_types(parsed, signature):
+    types_ = {a.id: T.Type(dtype="float64") for a in parsed.node.args.args}
+    types_.update(annotation_types(parsed))
+    given = parse_signature(signature)
+    unknown = set(given) - set(types_)
+    if unknown:
+        raise InvalidArgumentError(f"--signature names {', '.join(sorted(unknown))}, not "
+                                   f"parameters of {parsed.node.name}")
+    types_.update(given)
+    return types_
+
+
+def request_for(parsed, types_, wrt):
+    if S.is_decorated(parsed.node, parsed.resolver):
+        if wrt:
+            raise InvalidArgumentError(
+                f"{parsed.node.name} is decorated with @s2sgrad.function: its gradients(...) "
+                "calls say what to differentiate, so --wrt does not apply",
+                hint="leave out --wrt")
+        return transform.Request("function")
+    if wrt:
+        names = tuple(w.strip() for w in wrt.split(",") if w.strip())
+    else:
+        names = tuple(n for n, t in types_.items()
+                      if not isinstance(t, Static) and not t.is_integer)
+    return transform.Request("grad", names, wrt_is_tuple=len(names) != 1)
+
+
+def _targets(spec):
+    path, sep, func = spec.partition("::")
+    if sep:
+        return path, [func]
+    tree, _ = S.functions_in_file(path)
+    resolver = S.module_resolver(tree)
+    funcs = [s.name for s in tree.body
+             if isinstance(s, gast.FunctionDef) and S.is_decorated(s, resolver)]
+    if not funcs:
+        raise InvalidArgumentError(f"{path} has no function decorated with @s2sgrad.function",
+                                   hint="name one: s2sgrad emit FILE::FUNC --wrt x")
+    return path, funcs
+
+
+def cmd_emit(args):
+    path, funcs = _targets(args.target)
+    fns, header = [], []
+    for func in funcs:
+        parsed = S.from_file(path, func)
+        types_ = arg_types(parsed, args.signature)
+        request = request_for(parsed, types_, args.wrt)
+        fn = transform.build_ir(parsed, types_, request)
+        fns.append(fn)
+        header += transform.header_lines(fn, request)
+    text = codegen.module(fns, header)
+    if args.output:
+        _write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_show(args):
+    path, funcs = _targets(args.target)
+    for func in funcs:
+        parsed = S.from_file(path, func)
+        types_ = arg_types(parsed, args.signature)
+        request = request_for(parsed, types_, args.wrt)
+        stages = []
+        transform.build_ir(parsed, types_, request, stages)
+        for name, fn in stages:
+            if args.stage in ("all", name):
+                if args.stage == "all":
+                    sys.stdout.write(f"// after {name}\n")
+                sys.stdout.write(print_function(fn))
+
+
+def _write_atomic(path, text):
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".s2sgrad-", suffix=".py")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="s2sgrad", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("emit", "show"):
+        p = sub.add_parser(name)
+        p.add_argument("target", help="FILE::FUNC, or FILE for every @s2sgrad.function in it")
+        p.add_argument("--wrt", help="comma-separated parameters to differentiate with respect to")
+        p.add_argument("--signature", help="parameter types, e.g. 'x: float64[n, 3], flag=True'")
+        if name == "emit":
+            p.add_argument("-o", "--output", help="write the module here (default: stdout)")
+        else:
+            p.add_argument("--ir", action="store_true", required=True, help="print the IR")
+            p.add_argument("--stage", default="dce",
+                           choices=["lower", "attach", "reverse", "broadcast", "dce", "all"],
+                           help="which stage's IR to print (default: the final one)")
+    args = parser.parse_args(argv)
+    try:
+        (cmd_emit if args.command == "emit" else cmd_show)(args)
+    except S2SGradError as e:
+        msg = str(e)
+        if e.loc is None:
+            msg = f"s2sgrad: error: {msg}"
+        print(msg, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["main", "UnsupportedError"]

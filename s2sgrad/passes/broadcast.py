@@ -1,0 +1,39 @@
+"""Broadcast elision: `np.broadcast_to(v, s)` whose every use is an elementwise
+op that broadcasts to `s` anyway (its other operand has shape `s`) is dropped;
+the uses read `v`. Reductions' rules broadcast their cotangent back to the
+input's shape; most of the time the next rule multiplies it by an array of
+that shape, and the explicit broadcast only costs a view and a line."""
+
+from ..ir import types as T
+from ..ir.core import substitute, use_counts
+
+ELEMENTWISE = frozenset({"add", "sub", "mul", "div", "pow", "maximum", "minimum"})
+
+
+def run(fn):
+    uses = use_counts(fn.body)
+    users = {}
+    for op in fn.body.walk():
+        for v in op.operands:
+            users.setdefault(v, []).append(op)
+    mapping = {}
+    for op in fn.body.walk():
+        if op.opcode != "broadcast_to":
+            continue
+        r, src = op.result, op.operands[0]
+        ops = users.get(r, [])
+        if not ops or len(ops) != uses.get(r, 0):
+            continue
+        if all(_absorbs(u, r) for u in ops):
+            mapping[r] = src
+    return fn.with_body(substitute(fn.body, mapping)) if mapping else fn
+
+
+def _absorbs(user, r):
+    if user.opcode not in ELEMENTWISE or len(user.operands) != 2:
+        return False
+    a, b = user.operands
+    other = b if a is r else a
+    if a is r and b is r:
+        return False
+    return T.same_shape(other.type.shape, r.type.shape)
