@@ -134,17 +134,45 @@ def _targets(spec):
     return path, funcs
 
 
-def cmd_emit(args):
-    path, funcs = _targets(args.target)
+def emit_text(target, wrt=None, signature=None):
+    """The module `s2sgrad emit TARGET` writes, as text."""
+    path, funcs = _targets(target)
     fns, header = [], []
     for func in funcs:
         parsed = S.from_file(path, func)
-        types_ = arg_types(parsed, args.signature)
-        request = request_for(parsed, types_, args.wrt)
+        types_ = arg_types(parsed, signature)
+        request = request_for(parsed, types_, wrt)
         fn = transform.build_ir(parsed, types_, request)
         fns.append(fn)
         header += transform.header_lines(fn, request)
-    text = codegen.module(fns, header)
+    return codegen.module(fns, header)
+
+
+STAGES = ("lower", "attach", "reverse", "cse", "broadcast", "dce")   # transform.build_ir's
+
+
+def show_text(target, wrt=None, signature=None, stage="dce"):
+    """What `s2sgrad show TARGET --ir --stage STAGE` prints: one stage's IR; with
+    'all' or a tuple of stage names, each stage under a `// after NAME` line."""
+    path, funcs = _targets(target)
+    wanted = None if stage == "all" else (stage,) if isinstance(stage, str) else tuple(stage)
+    out = []
+    for func in funcs:
+        parsed = S.from_file(path, func)
+        types_ = arg_types(parsed, signature)
+        request = request_for(parsed, types_, wrt)
+        stages = []
+        transform.build_ir(parsed, types_, request, stages)
+        for name, fn in stages:
+            if wanted is None or name in wanted:
+                if wanted is None or len(wanted) > 1:
+                    out.append(f"// after {name}\n")
+                out.append(print_function(fn))
+    return "".join(out)
+
+
+def cmd_emit(args):
+    text = emit_text(args.target, args.wrt, args.signature)
     if args.output:
         _write_atomic(args.output, text)
     else:
@@ -152,18 +180,7 @@ def cmd_emit(args):
 
 
 def cmd_show(args):
-    path, funcs = _targets(args.target)
-    for func in funcs:
-        parsed = S.from_file(path, func)
-        types_ = arg_types(parsed, args.signature)
-        request = request_for(parsed, types_, args.wrt)
-        stages = []
-        transform.build_ir(parsed, types_, request, stages)
-        for name, fn in stages:
-            if args.stage in ("all", name):
-                if args.stage == "all":
-                    sys.stdout.write(f"// after {name}\n")
-                sys.stdout.write(print_function(fn))
+    sys.stdout.write(show_text(args.target, args.wrt, args.signature, args.stage))
 
 
 def _write_atomic(path, text):
@@ -192,7 +209,7 @@ def main(argv=None):
         else:
             p.add_argument("--ir", action="store_true", required=True, help="print the IR")
             p.add_argument("--stage", default="dce",
-                           choices=["lower", "attach", "reverse", "broadcast", "dce", "all"],
+                           choices=list(STAGES) + ["all"],
                            help="which stage's IR to print (default: the final one)")
     args = parser.parse_args(argv)
     try:
@@ -210,4 +227,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["main", "UnsupportedError"]
+__all__ = ["main", "emit_text", "show_text", "UnsupportedError"]

@@ -13,7 +13,7 @@ from .frontend.lower import Static, lower
 from .ir.builder import Builder
 from .ir.core import Region, Value, def_map
 from .ir.verifier import verify
-from .passes import broadcast, dce
+from .passes import broadcast, cse, dce
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 
@@ -41,6 +41,7 @@ def build_ir(parsed, arg_types, request, stages=None):
     if request.kind != "function":
         fn = stage("attach", attach_gradients(fn, request, parsed))
     fn = stage("reverse", reverse.expand(fn))
+    fn = stage("cse", cse.run(fn))
     fn = stage("broadcast", broadcast.run(fn))
     fn = stage("dce", dce.run(fn))
     return fn

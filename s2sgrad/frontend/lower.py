@@ -118,7 +118,7 @@ class _Lowerer:
     def stmt_Assign(self, node, first):
         value = self.expr(node.value)
         for target in node.targets:
-            self.assign(target, value)
+            value = self.assign(target, value)
 
     def stmt_AnnAssign(self, node, first):
         if node.value is None:
@@ -153,6 +153,7 @@ class _Lowerer:
             if isinstance(value, Value):
                 value = self.rename(value, target.id)
             self.env[target.id] = value
+            return value
         elif isinstance(target, (gast.Tuple, gast.List)):
             if isinstance(value, Value) and value.type.kind in ("tuple", "list") \
                     and value.type.items is not None:
@@ -163,34 +164,36 @@ class _Lowerer:
             if len(value) != len(target.elts):
                 self.unsupported(target, f"cannot unpack {len(value)} values into "
                                  f"{len(target.elts)} names", "match the number of names")
-            for t, v in zip(target.elts, value):
-                self.assign(t, v)
+            value = type(value)(self.assign(t, v) for t, v in zip(target.elts, value))
+            return value
         else:
             self.unsupported(target, f"assignment to {_describe(target)} is not supported yet",
                              "assign to plain names; build arrays with np functions instead of "
                              "writing into them")
 
     def rename(self, value, name):
-        """Give the defining op's result the source variable's name as its hint."""
+        """Give a fresh op result the source variable's name as its hint (so the
+        generated code says `h = ...`, not `_t3 = ...`). Values already bound
+        or used elsewhere keep their hint."""
         op = self.b.defs.get(value)
-        if op is None or value.hint == name or value in self.p_params():
-            return value
-        if any(value is v for v in self.env.values()):
+        if op is None or value.hint == name or self._referenced(value):
             return value
         new = Value(name, value.type)
-        for i, o in enumerate(self.b.ops):
-            if o is op:
-                results = tuple(new if r is value else r for r in op.results)
-                newop = op.replace(results=results)
-                self.b.ops[i] = newop
-                del self.b.defs[value]
-                for r in results:
-                    self.b.defs[r] = newop
-                return new
-        return value
+        i = next(i for i, o in enumerate(self.b.ops) if o is op)
+        newop = op.replace(results=tuple(new if r is value else r for r in op.results))
+        self.b.ops[i] = newop
+        del self.b.defs[value]
+        for r in newop.results:
+            self.b.defs[r] = newop
+        return new
 
-    def p_params(self):
-        return ()
+    def _referenced(self, value):
+        def holds(x):
+            if isinstance(x, (tuple, list)):
+                return any(holds(y) for y in x)
+            return x is value
+        return any(holds(v) for v in self.env.values()) or any(
+            value in o.operands for o in self.b.ops)
 
     # -- expressions --------------------------------------------------------------
 

@@ -40,7 +40,7 @@ class Builder:
         if opcode not in opcodes.OPS:
             raise KeyError(f"unknown opcode {opcode!r}")
         operands = tuple(self.as_value(v) for v in operands)
-        simpler = self._simplify(opcode, operands, attrs)
+        simpler = self._simplify(opcode, operands, attrs, hint)
         if simpler is not None:
             return simpler
         infer_attrs = dict(attrs)
@@ -65,8 +65,10 @@ class Builder:
         shape = v.type.shape
         if v.type.kind == "array" and shape and all(d is not None for d in shape):
             self.shape_reps.setdefault(shape, v)
+            if v.type.dtype is not None and not v.type.weak:
+                self.shape_reps.setdefault((shape, v.type.dtype), v)
 
-    def _simplify(self, opcode, operands, attrs):
+    def _simplify(self, opcode, operands, attrs, hint):
         """Constant folding of Python-number arithmetic, x ** 1 -> x, and
         np.shape(v) -> a constant or np.shape(u) of the first u with v's
         static shape. None when nothing simplifies. Never turns a float
@@ -74,17 +76,22 @@ class Builder:
         if opcode in _FOLD and all(_is_number(self.static_value(v, _MISSING)) for v in operands):
             a, b = (self.static_value(v) for v in operands)
             if type(a) is type(b) and (opcode != "div" and opcode != "pow" or isinstance(a, float)):
-                return self.const(_FOLD[opcode](a, b))
+                return self.const(_FOLD[opcode](a, b), hint=hint)
         if opcode == "pow" and self.static_value(operands[1], None) == 1 \
                 and type(self.static_value(operands[1])) is int:
             return operands[0]
         if opcode == "shape" and operands[0].type.kind == "array":
             shape = operands[0].type.shape
             if shape is not None and all(isinstance(d, int) for d in shape):
-                return self.const(tuple(shape))
+                return self.const(tuple(shape), hint=hint)
             rep = self.shape_reps.get(shape)
             if rep is not None and rep is not operands[0]:
-                return self.emit("shape", rep)
+                return self.emit("shape", rep, hint=hint)
+        if opcode in ("ones_like", "zeros_like") and not attrs and operands[0].type.kind == "array":
+            t = operands[0].type
+            rep = self.shape_reps.get((t.shape, t.dtype))
+            if rep is not None and rep is not operands[0] and not t.weak:
+                return self.emit(opcode, rep, hint=hint)
         return None
 
     def rename(self, value, hint):

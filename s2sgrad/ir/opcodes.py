@@ -100,6 +100,8 @@ def _axes(axis, rank):
 def _reduce(ts, attrs, dtype=None):
     (t,) = ts
     dtype = dtype or attrs.get("dtype") or t.dtype
+    if attrs.get("axis") is None and not attrs.get("keepdims"):
+        return T.array(dtype, ())
     if t.shape is None:
         return T.array(dtype, None)
     axes = _axes(attrs.get("axis"), len(t.shape))

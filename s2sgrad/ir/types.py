@@ -84,14 +84,13 @@ def result_dtype(*types):
         return None
     if strong:
         res = np.result_type(*strong)
-        for w in weak:  # a weak scalar only raises the kind, never the precision
-            if np.dtype(w).kind > res.kind or (res.kind == "b" and w != "bool"):
-                if np.dtype(w).kind == "f" and res.kind in "biu":
-                    res = np.dtype("float64")
-                elif np.dtype(w).kind == "c" and res.kind != "c":
-                    res = np.result_type(res, np.complex64)
-                elif np.dtype(w).kind == "i" and res.kind == "b":
-                    res = np.dtype("int64")
+        order = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+        for w in weak:  # a weak scalar raises the kind only, never the precision
+            wk = np.dtype(w).kind
+            if order[wk] > order.get(res.kind, 3):
+                res = {1: np.dtype("int64"), 2: np.dtype("float64"),
+                       3: np.result_type(res, np.complex64) if res.kind == "f"
+                       else np.dtype("complex128")}[order[wk]]
         return res.name
     return np.result_type(*weak).name
 
@@ -147,8 +146,8 @@ def parse_signature_type(text):
                "float": "float", "int": "int", "bool": "bool"}
     if text in ("float", "int", "bool"):
         return {"float": PY_FLOAT, "int": PY_INT, "bool": PY_BOOL}[text]
-    if "[" not in text:
-        return Type(dtype=np.dtype(aliases.get(text, text)).name, shape=None)
+    if "[" not in text:            # a NumPy scalar of that dtype
+        return Type(dtype=np.dtype(aliases.get(text, text)).name, shape=())
     name, _, rest = text.partition("[")
     dtype = np.dtype(aliases.get(name.strip(), name.strip())).name
     body = rest.rstrip().rstrip("]").strip()

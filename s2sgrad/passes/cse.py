@@ -1,0 +1,32 @@
+"""Common subexpression elimination: a pure op equal to an earlier one in the
+same region (same opcode, operands and attributes) is replaced by it. The
+mul rule of `w * w` yields `g * w` twice; this computes it once."""
+
+from ..ir.core import Region, substitute
+
+NEVER = frozenset({"gate", "gradients"})
+
+
+def run(fn):
+    return fn.with_body(_region(fn.body))
+
+
+def _region(region):
+    seen, mapping, ops = {}, {}, []
+    for op in substitute(region, {}).ops:
+        op = substitute(Region((), (op,), ()), mapping).ops[0]
+        if op.regions or op.opcode in NEVER or len(op.results) != 1:
+            ops.append(op)
+            continue
+        key = (op.opcode, tuple(id(v) for v in op.operands), _hashable(op.attrs))
+        if key in seen:
+            mapping[op.result] = seen[key]
+            continue
+        seen[key] = op.result
+        ops.append(op)
+    yields = tuple(mapping.get(v, v) for v in region.yields)
+    return Region(region.args, tuple(ops), yields)
+
+
+def _hashable(attrs):
+    return tuple((k, repr(v)) for k, v in attrs)
