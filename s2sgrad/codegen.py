@@ -365,13 +365,14 @@ def function_lines(fn):
         if not groups or groups[-1][0] != key:
             groups.append((key, op, []))
         groups[-1][2].append(_statement(op, ex, names))
-    sections_seen = set()
+    prev_role = "fwd"
     for key, first, stmts in groups:
         tag = first.tag or "fwd"
         role, _, name = tag.partition(":")
         where = _where(first.loc)
-        if role != "fwd" and name not in sections_seen:
-            sections_seen.add(name)
+        starts = role == "seed" or role == "out" and prev_role == "fwd"
+        prev_role = role
+        if starts:
             if body:
                 body.append("")
             body.append(f"# ---- {name}: reverse sweep for the call at {where} ----")

@@ -34,13 +34,19 @@ def expand(fn):
     params = set(fn.params)
     mapping = {}
     for op in fn.body.ops:
+        changed = any(v in mapping for v in op.operands)
         op = substitute(Region((), (op,), ()), mapping).ops[0]
-        if op.opcode != "gradients":
+        if op.opcode == "gradients":
+            forward = list(b.ops)
+            results = _Expansion(b, forward, op, params).run()
+            mapping.update(zip(op.results, results))
+        elif changed and len(op.results) == 1 and not op.regions:
+            # an op reading gradients: emit it again so its type follows the real adjoints
+            b.loc, b.tag = op.loc, op.tag
+            mapping[op.result] = b.emit(op.opcode, *op.operands, hint=op.result.hint,
+                                         **op.attr_dict)
+        else:
             b.append_op(op)
-            continue
-        forward = list(b.ops)
-        results = _Expansion(b, forward, op, params).run()
-        mapping.update(zip(op.results, results))
     yields = substitute(Region((), (), fn.body.yields), mapping).yields
     return fn.with_body(Region(fn.body.args, tuple(b.ops), yields))
 
@@ -132,6 +138,12 @@ class _Expansion:
             if not any(r in active for r in op.results) or any(r in self.stops for r in op.results):
                 continue
             b.loc, b.tag = op.loc, f"grad:{self.name}"
+            if op.opcode == "gate":      # n values through unchanged: adjoints pass straight back
+                for x, r in zip(op.operands, op.results):
+                    d = self.adjoint(r)
+                    if d is not None and x in active:
+                        self.contribute(x, d)
+                continue
             g = self.adjoint(op.results[0])
             if g is None or op.opcode == "stop_gradient":
                 continue

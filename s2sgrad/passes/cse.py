@@ -4,7 +4,7 @@ mul rule of `w * w` yields `g * w` twice; this computes it once."""
 
 from ..ir.core import Region, substitute
 
-NEVER = frozenset({"gate", "gradients"})
+NEVER = frozenset({"gate", "gradients", "const"})   # constants are inlined; named ones stay
 
 
 def run(fn):
@@ -12,13 +12,15 @@ def run(fn):
 
 
 def _region(region):
-    seen, mapping, ops = {}, {}, []
-    for op in substitute(region, {}).ops:
+    seen, mapping, ops, consts = {}, {}, [], {}
+    for op in region.ops:
         op = substitute(Region((), (op,), ()), mapping).ops[0]
+        if op.opcode == "const" and op.result.hint in ("c", "t"):
+            consts[op.result] = ("const", repr(op.attr("value")), op.result.type)
         if op.regions or op.opcode in NEVER or len(op.results) != 1:
             ops.append(op)
             continue
-        key = (op.opcode, tuple(id(v) for v in op.operands), _hashable(op.attrs))
+        key = (op.opcode, tuple(consts.get(v, id(v)) for v in op.operands), _hashable(op.attrs))
         if key in seen:
             mapping[op.result] = seen[key]
             continue
