@@ -26,33 +26,47 @@ from .loader import load
 
 # ---- specialisation -------------------------------------------------------------
 
-def specialise(names, values):
-    """(key, {name: Type | Static}) for one call's arguments."""
+def signature_key(values):
+    """A cheap hashable key of one call's arguments (see the module docstring)."""
     sizes = {}
-    key, types_ = [], {}
+    key = []
+    for v in values:
+        if isinstance(v, np.ndarray):
+            key.append((v.dtype, tuple(1 if n == 1 else sizes.setdefault(n, len(sizes))
+                                       for n in v.shape)))
+        elif isinstance(v, np.generic):
+            key.append((type(v),))
+        elif isinstance(v, float):
+            key.append(float)
+        elif v is None or isinstance(v, (bool, int, str)):
+            key.append((type(v), v))
+        else:
+            key.append(type(v))
+    return tuple(key)
+
+
+def specialise(names, values):
+    """{name: Type | Static} for one call's arguments: the types a key stands for."""
+    sizes = {}
+    types_ = {}
     for name, v in zip(names, values):
         if v is None or isinstance(v, (bool, int, str)) and not isinstance(v, np.generic):
             types_[name] = Static(v)
-            key.append(("static", type(v).__name__, v))
-        elif isinstance(v, float):
-            types_[name] = T.PY_FLOAT
-            key.append(("float",))
-        elif isinstance(v, complex):
-            types_[name] = T.Type(dtype="complex128", shape=(), weak=True)
-            key.append(("complex",))
         elif isinstance(v, (np.ndarray, np.generic)):
             dims = []
             for n in np.shape(v):
                 dims.append(1 if n == 1 else sizes.setdefault(n, f"n{len(sizes)}"))
-            t = T.Type(dtype=v.dtype.name, shape=tuple(dims))
-            types_[name] = t
-            key.append((type(v).__name__, t))
+            types_[name] = T.Type(dtype=v.dtype.name, shape=tuple(dims))
+        elif isinstance(v, float):
+            types_[name] = T.PY_FLOAT
+        elif isinstance(v, complex):
+            types_[name] = T.Type(dtype="complex128", shape=(), weak=True)
         else:
             raise InvalidArgumentError(
                 f"argument {name!r} is a {type(v).__name__}; s2sgrad functions take NumPy "
                 "arrays and scalars, Python numbers, and static bool/int/str values",
                 hint="convert it with np.asarray(...) before the call")
-    return tuple(key), types_
+    return types_
 
 
 class _Transformed:
@@ -62,6 +76,8 @@ class _Transformed:
         self.fn = fn
         self.request = request
         self.signature = inspect.signature(fn)
+        self.names = tuple(self.signature.parameters)
+        self.nparams = len(self.names)
         self.cache = {}
         self.lock = threading.Lock()
         self.last_source = None
@@ -74,20 +90,20 @@ class _Transformed:
         return self._parsed
 
     def entry(self, args, kwargs):
-        bound = self.signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        names = list(bound.arguments)
-        values = list(bound.arguments.values())
-        key, types_ = specialise(names, values)
+        if kwargs or len(args) != self.nparams:
+            bound = self.signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values())
+        key = signature_key(args)
         hit = self.cache.get(key)
         if hit is None:
             with self.lock:
                 hit = self.cache.get(key)
                 if hit is None:
-                    hit = self.build(types_)
+                    hit = self.build(specialise(self.names, args))
                     self.cache[key] = hit
         self.last_source = hit[1]
-        return hit[0], values
+        return hit[0], args
 
     def build(self, types_):
         ir, text = transform.generate(self.parsed(), types_, self.request)
