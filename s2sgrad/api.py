@@ -31,8 +31,8 @@ def signature_key(values):
     sizes = {}
     key = []
     for v in values:
-        if isinstance(v, np.ndarray):
-            key.append((v.dtype, tuple(1 if n == 1 else sizes.setdefault(n, len(sizes))
+        if isinstance(v, np.ndarray):      # a dim: None for size 1, else the k of the k-th size
+            key.append((v.dtype, tuple(None if n == 1 else sizes.setdefault(n, len(sizes))
                                        for n in v.shape)))
         elif isinstance(v, np.generic):
             key.append((type(v),))

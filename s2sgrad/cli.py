@@ -22,7 +22,7 @@ import tempfile
 import gast
 
 from . import codegen, transform
-from .errors import InvalidArgumentError, S2SGradError, UnsupportedError
+from .errors import InvalidArgumentError, Loc, S2SGradError, UnsupportedError
 from .frontend import source as S
 from .frontend.lower import Static
 from .ir import types as T
@@ -95,11 +95,15 @@ def annotation_types(parsed):
 def arg_types(parsed, signature):
     types_ = {a.id: T.Type(dtype="float64") for a in parsed.node.args.args}
     types_.update(annotation_types(parsed))
-    given = parse_signature(signature)
+    try:
+        given = parse_signature(signature)
+    except InvalidArgumentError as e:   # report it at the function it is about
+        raise InvalidArgumentError(e.message, loc=parsed.loc(parsed.node), hint=e.hint) from None
     unknown = set(given) - set(types_)
     if unknown:
         raise InvalidArgumentError(f"--signature names {', '.join(sorted(unknown))}, not "
-                                   f"parameters of {parsed.node.name}")
+                                   f"parameters of {parsed.node.name}", loc=parsed.loc(parsed.node),
+                                   hint=f"its parameters: {', '.join(types_) or 'none'}")
     types_.update(given)
     return types_
 
@@ -130,6 +134,7 @@ def _targets(spec):
              if isinstance(s, gast.FunctionDef) and S.is_decorated(s, resolver)]
     if not funcs:
         raise InvalidArgumentError(f"{path} has no function decorated with @s2sgrad.function",
+                                   loc=Loc(path, 0, 0),
                                    hint="name one: s2sgrad emit FILE::FUNC --wrt x")
     return path, funcs
 
@@ -174,7 +179,11 @@ def show_text(target, wrt=None, signature=None, stage="dce"):
 def cmd_emit(args):
     text = emit_text(args.target, args.wrt, args.signature)
     if args.output:
-        _write_atomic(args.output, text)
+        try:
+            _write_atomic(args.output, text)
+        except OSError as e:
+            raise InvalidArgumentError(f"cannot write {args.output}: {e.strerror}",
+                                       hint="check that its directory exists and is writable") from None
     else:
         sys.stdout.write(text)
 

@@ -24,9 +24,9 @@ import numpy as np
 
 from . import __version__
 from .ir import opcodes
-from .ir.core import use_counts
+from .ir.core import ADJOINT_TEMP, CONST, TEMP, TEMP_HINTS, use_counts
 
-TEMP_HINTS = frozenset({"t", "c"})
+TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d"}    # names of unnamed values
 NEVER_INLINE = frozenset({"gate", "gradients"})
 
 UNBROADCAST_HELPER = '''\
@@ -49,7 +49,7 @@ class Namespace:
     def __init__(self, reserved=()):
         self.used = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math"} | set(reserved)
         self.names = {}
-        self.temps = 0
+        self.temps = {}
 
     def fix(self, value, name):
         self.names[value] = name
@@ -58,10 +58,13 @@ class Namespace:
     def __call__(self, value):
         if value in self.names:
             return self.names[value]
-        if value.hint in TEMP_HINTS:
-            while f"_t{self.temps}" in self.used:
-                self.temps += 1
-            name = f"_t{self.temps}"
+        prefix = TEMP_PREFIX.get(value.hint)
+        if prefix is not None:
+            n = self.temps.get(prefix, 0)
+            while f"{prefix}{n}" in self.used:
+                n += 1
+            self.temps[prefix] = n
+            name = f"{prefix}{n}"
         else:
             base = "".join(c if c.isalnum() or c == "_" else "_" for c in value.hint) or "v"
             if base[0].isdigit():
@@ -366,16 +369,17 @@ def function_lines(fn):
             groups.append((key, op, []))
         groups[-1][2].append(_statement(op, ex, names))
     prev_role = "fwd"
-    for key, first, stmts in groups:
-        tag = first.tag or "fwd"
-        role, _, name = tag.partition(":")
+    for i, (key, first, stmts) in enumerate(groups):
+        role, name = _role(first)
         where = _where(first.loc)
-        starts = role == "seed" or role == "out" and prev_role == "fwd"
+        starts = role == "seed" or role != "fwd" and prev_role in ("fwd", "out") and role != prev_role
         prev_role = role
         if starts:
             if body:
                 body.append("")
-            body.append(f"# ---- {name}: reverse sweep for the call at {where} ----")
+            call = _call_where(groups, i)
+            body.append(f"# ---- {name}: reverse sweep for the call at {call} ----" if call
+                        else f"# ---- {name}: reverse sweep ----")
         if role == "fwd":
             stmts = list(stmts)
             stmts[-1] = f"{stmts[-1]}  # {where}" if where else stmts[-1]
@@ -394,6 +398,23 @@ def function_lines(fn):
     for line in body + [ret]:
         lines.append(("    " + line) if line else "")
     return lines
+
+
+def _role(op):
+    role, _, name = (op.tag or "fwd").partition(":")
+    return role, name
+
+
+def _call_where(groups, i):
+    """Where the gradients call of the section starting at groups[i] is: its seed
+    or its gradients-of-the-xs lines carry the call's location (None if it has neither)."""
+    for j in range(i, len(groups)):
+        role, _ = _role(groups[j][1])
+        if role == "fwd" or role == "seed" and j > i:
+            return None
+        if role in ("seed", "out"):
+            return _where(groups[j][1].loc)
+    return None
 
 
 def _where(loc):

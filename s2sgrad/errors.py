@@ -20,8 +20,8 @@ class Loc:
     text: str = ""
 
     def __str__(self):
-        if not self.line:          # the file as a whole (it could not be read)
-            return self.file
+        if not self.line:          # the file as a whole (it could not be read, lacks FUNC):
+            return f"{self.file}:1:1"  # still FILE:LINE:COL, so every error parses alike
         return f"{self.file}:{self.line}:{self.col}"
 
 

@@ -17,13 +17,12 @@ from . import rules as R
 from .errors import NoGradientError
 from .ir import types as T
 from .ir.builder import Builder
-from .ir.core import Region, Value, def_map, substitute
+from .ir.core import ADJOINT_TEMP, TEMP, TEMP_HINTS, Region, Value, def_map, substitute
 from .passes import activity, unconnected
 
 # Ops whose result may share memory with their first operand (or be read-only).
 VIEWS = frozenset({"reshape", "transpose", "T", "expand_dims", "squeeze", "broadcast_to",
                    "asarray", "stop_gradient", "getitem"})
-TEMP_HINTS = frozenset({"t", "c"})
 
 
 def expand(fn):
@@ -75,10 +74,12 @@ class _Expansion:
     # -- names ------------------------------------------------------------------
 
     def dname(self, v):
-        return f"{self.prefix}d_{v.hint}"
+        """`d_h` for a source variable h; a temporary's adjoint is a temporary too
+        (never `d_t`, which reads as the gradient of a user's `t`)."""
+        return ADJOINT_TEMP if v.hint in TEMP_HINTS else f"{self.prefix}d_{v.hint}"
 
     def seed_name(self, y):
-        return self.dname(y) if y.hint not in TEMP_HINTS else f"{self.prefix}d_y"
+        return self.dname(y) if y.hint not in TEMP_HINTS else f"{self.prefix}d_ys"
 
     # -- adjoints ---------------------------------------------------------------
 
@@ -105,14 +106,14 @@ class _Expansion:
         else:  # add_n: one sum of all contributions, once all are ready
             res = parts[0]
             for p in parts[1:]:
-                res = self.b.add(res, p, hint="t")
+                res = self.b.add(res, p, hint=TEMP)
             res = self.b.rename(res, self.dname(v))
         self.done[v] = res
         return res
 
     def _tree(self, parts, hint):
         while len(parts) > 1:
-            pairs = [self.b.add(parts[i], parts[i + 1], hint="t")
+            pairs = [self.b.add(parts[i], parts[i + 1], hint=TEMP)
                      for i in range(0, len(parts) - 1, 2)]
             parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
         return self.b.rename(parts[0], hint)
@@ -153,7 +154,12 @@ class _Expansion:
         results, returned = [], set()
         for x in self.xs:
             results.append(self.finish(x, returned))
-        return results
+        # a temporary's adjoint handed back unchanged (x - y: d_x is d(x - y)) reads d_x
+        named = {}
+        for x, d in zip(self.xs, results):
+            if d is not None and d.hint == ADJOINT_TEMP and d not in named:
+                named[d] = b.retitle(d, self.dname(x))
+        return [named.get(d, d) for d in results]
 
     def backprop(self, op, g, active):
         b = self.b
@@ -180,7 +186,7 @@ class _Expansion:
                 c = self.unbroadcast(c, x)
             todo.append((x, c))
         if self.gate and len(todo) > 1:
-            b.emit("gate", *[c for _, c in todo], nresults=len(todo), hint="t")
+            b.emit("gate", *[c for _, c in todo], nresults=len(todo), hint=TEMP)
             todo = self._name_gate(todo)
         made = {r for o in b.ops[start:] for r in o.results}
         for x, c in todo:
@@ -228,7 +234,7 @@ class _Expansion:
         b = self.b
         d = self.adjoint(x) if x in self.done or x in self.parts else None
         if d is None:
-            return unconnected.gradient(b, x, self.unconnected)
+            return unconnected.gradient(b, x, self.unconnected, self.dname(x))
         xt = x.type
         if xt.dtype is not None and d.type.dtype is not None and d.type.dtype != xt.dtype \
                 and not xt.weak and xt.is_float:

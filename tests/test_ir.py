@@ -6,7 +6,7 @@ import pytest
 from s2sgrad.errors import InternalError
 from s2sgrad.ir import types as T
 from s2sgrad.ir.builder import Builder
-from s2sgrad.ir.core import Function, Op, Region, Value
+from s2sgrad.ir.core import TEMP, Function, Op, Region, Value
 from s2sgrad.ir.printer import print_function
 from s2sgrad.ir.verifier import verify
 from s2sgrad.passes import activity, broadcast, cse, dce
@@ -185,7 +185,8 @@ def test_generated_names_never_shadow_builtins():
     from s2sgrad.codegen import Namespace
     ns = Namespace()
     assert ns(Value("sum")) == "sum_1"
-    assert ns(Value("t")) == "_t0" and ns(Value("t")) == "_t1"
+    assert ns(Value(TEMP)) == "_t0" and ns(Value(TEMP)) == "_t1"
+    assert ns(Value("t")) == "t"            # a user's variable t is not a temporary
     assert ns(Value("h")) == "h" and ns(Value("h")) == "h_1"
     assert ns(Value("lambda")) == "lambda_1"
 

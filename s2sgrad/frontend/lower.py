@@ -157,7 +157,7 @@ class _Lowerer:
         elif isinstance(target, (gast.Tuple, gast.List)):
             if isinstance(value, Value) and value.type.kind in ("tuple", "list") \
                     and value.type.items is not None:
-                value = [self.b.getitem(value, index=i, hint="t") for i in range(len(value.type.items))]
+                value = [self.b.getitem(value, index=i) for i in range(len(value.type.items))]
             if not isinstance(value, (tuple, list)):
                 self.unsupported(target, "cannot unpack this value into several names",
                                  "unpack only tuples, lists and the list `s2sgrad.gradients` returns")
@@ -352,14 +352,16 @@ class _Lowerer:
 
     def expr_Subscript(self, node):
         base = self.expr(node.value)
-        index = self.expr(node.slice)
-        idx = self.static_of(index)
+        is_sequence = isinstance(base, (tuple, list)) or \
+            isinstance(base, Value) and base.type.kind in ("tuple", "list")
+        idx = self.static_of(self.expr(node.slice)) if is_sequence else _MISSING
         if isinstance(base, (tuple, list)) and isinstance(idx, int):
             return base[idx]
         if isinstance(base, Value) and base.type.kind in ("tuple", "list") and isinstance(idx, int):
             return self.b.getitem(base, index=idx)
         self.unsupported(node, "indexing arrays is not supported yet",
-                         "use np.take, slicing via reshape, or pass the part as an argument")
+                         "pass the part you need as its own argument, or select it with a "
+                         "constant mask: np.sum(x * mask, axis=...)")
 
     def expr_Call(self, node):
         func = self.expr(node.func) if not isinstance(node.func, gast.Attribute) else None
@@ -499,6 +501,14 @@ class _Lowerer:
             if allow_none and isinstance(n, gast.Constant) and n.value is None:
                 return None
             elts = n.elts if isinstance(n, (gast.List, gast.Tuple)) else None
+            if key == "xs":
+                for i, sub in enumerate(elts if elts is not None else [n]):
+                    if isinstance(sub, gast.Name) and sub.id not in self.env:
+                        raise InvalidArgumentError(
+                            f"xs{f'[{i}]' if elts is not None else ''} names {sub.id!r}, which "
+                            "is not a variable of the function", loc=self.p.loc(sub),
+                            hint="xs must name values computed in or passed to the decorated "
+                                 "function")
             val = self.expr(n)
             items = list(val) if isinstance(val, (tuple, list)) else [val]
             out = []
@@ -525,20 +535,22 @@ class _Lowerer:
                 return default
             s = self.static_of(self.expr(given[key]))
             if s is _MISSING:
-                raise InvalidArgumentError(f"gradients(): {key} must be a constant",
-                                           loc=self.p.loc(given[key]))
+                raise InvalidArgumentError(
+                    f"gradients(): {key} must be a constant", loc=self.p.loc(given[key]),
+                    hint="write a literal, or pass a Python bool/int/str argument (static; "
+                         "on the command line: --signature 'NAME=VALUE')")
             return s
 
         ys = values("ys")
         xs = values("xs")
         grad_ys = values("grad_ys", allow_none=True)
         stops = values("stop_gradients", allow_none=True) or []
+        settings = dict(name=static("name", "gradients"),
+                        gate_gradients=static("gate_gradients", False),
+                        aggregation_method=static("aggregation_method", None),
+                        unconnected_gradients=static("unconnected_gradients", "none"))
         try:
-            opts = O.GradientOptions.make(
-                name=static("name", "gradients"),
-                gate_gradients=static("gate_gradients", False),
-                aggregation_method=static("aggregation_method", None),
-                unconnected_gradients=static("unconnected_gradients", "none"))
+            opts = O.GradientOptions.make(**settings)
         except ValueError as e:
             raise InvalidArgumentError(str(e), loc=loc) from None
         if grad_ys is not None and len(grad_ys) != len(ys):
@@ -599,14 +611,19 @@ OPERAND, ATTR = opcodes.OPERAND, opcodes.ATTR
 
 
 def _check_grad_y(g, y, i, loc):
+    """A static shape mismatch: different ranks, or different sizes. Symbolic
+    sizes name the distinct sizes of a specialisation (equal sizes share a
+    symbol), so two different symbols are two different sizes."""
     gs, ys = g.type.shape, y.type.shape
     bad = gs is not None and ys is not None and (
-        len(gs) != len(ys) or any(isinstance(a, int) and isinstance(b, int) and a != b
+        len(gs) != len(ys) or any(type(a) is type(b) and a != b and isinstance(a, (int, str))
                                   for a, b in zip(gs, ys)))
     if bad:
         raise InvalidArgumentError(
             f"grad_ys[{i}] has shape {_shape_text(gs)}, but ys[{i}] has shape {_shape_text(ys)}",
-            loc=loc, hint="each grad_ys entry must have the shape of its y")
+            loc=loc, hint="each grad_ys entry must have the shape of its y"
+            + (" (names like n0, n1 stand for the distinct sizes of the arguments)"
+               if any(isinstance(d, str) for d in gs + ys) else ""))
 
 
 def _shape_text(s):

@@ -8,7 +8,7 @@ the mathematics.
 """
 
 from . import opcodes
-from .core import Op, Value, make_attrs
+from .core import CONST, TEMP, Op, Region, Value, make_attrs, substitute
 
 # opcode -> index of its shape operand; a static shape there sharpens the result type
 SHAPE_OPERAND = {"reshape": 1, "broadcast_to": 1, "ones": 0, "zeros": 0, "full": 0,
@@ -47,7 +47,7 @@ class Builder:
         if opcode in SHAPE_OPERAND and "shape" not in attrs:
             infer_attrs["shape"] = self.static_shape(operands[SHAPE_OPERAND[opcode]])
         rtype = opcodes.infer(opcode, [v.type for v in operands], infer_attrs)
-        results = tuple(Value(hint or self.hint or "t", rtype) for _ in range(nresults))
+        results = tuple(Value(hint or self.hint or TEMP, rtype) for _ in range(nresults))
         op = Op(opcode, operands, results, make_attrs(attrs), self.loc, self.tag, tuple(regions))
         self.append_op(op)
         return results[0] if nresults == 1 else results
@@ -108,6 +108,27 @@ class Builder:
         self.ops[self.ops.index(op)] = newop
         del self.defs[value]
         self.defs[new] = newop
+        return new
+
+    def retitle(self, value, hint):
+        """`value` under a new hint, in its defining op and every op after it that
+        uses it (Builder.rename, for a value already in use)."""
+        op = self.defs.get(value)
+        if value.hint == hint or op is None or len(op.results) != 1 \
+                or not any(o is op for o in self.ops):
+            return value
+        new = Value(hint, value.type)
+        start = next(i for i, o in enumerate(self.ops) if o is op)
+        ops = list(substitute(Region((), tuple(self.ops[start:]), ()), {value: new}).ops)
+        ops[0] = ops[0].replace(results=(new,))
+        self.ops[start:] = ops
+        del self.defs[value]
+        for o in ops:
+            for r in o.results:
+                self.defs[r] = o
+        for key, rep in list(self.shape_reps.items()):
+            if rep is value:
+                self.shape_reps[key] = new
         return new
 
     def __getattr__(self, name):
@@ -179,4 +200,4 @@ def _is_number(v):
 
 
 def _const_hint(value):
-    return "c"
+    return CONST

@@ -17,6 +17,12 @@ from dataclasses import dataclass, field, replace
 from .types import Type
 
 
+# Hints of values with no source name. Not identifiers, so never a user's
+# variable (a user's `t` or `c` keeps its name); printed without the `~`.
+TEMP, CONST, ADJOINT_TEMP = "~t", "~c", "~dt"     # ADJOINT_TEMP: a temporary's adjoint
+TEMP_HINTS = frozenset({TEMP, CONST})
+
+
 @dataclass(frozen=True, eq=False)
 class Value:
     hint: str                  # the source variable it came from, or a role ('t', 'd_x')

@@ -90,6 +90,14 @@ def _matmul(ts, attrs):
     return T.array(dtype, batch + (sa[-2], sb[-1]))
 
 
+def _dot(ts, attrs):
+    a, b = ts
+    if a.shape is not None and b.shape is not None and len(a.shape) >= 2 and len(b.shape) >= 3:
+        dtype = T.result_dtype(T.Type(dtype=a.dtype), T.Type(dtype=b.dtype))
+        return T.array(dtype, a.shape[:-1] + b.shape[:-2] + b.shape[-1:])
+    return _matmul(ts, attrs)      # np.dot(a, b) == a @ b for these ranks
+
+
 def _axes(axis, rank):
     if axis is None:
         return tuple(range(rank))
@@ -259,7 +267,7 @@ _def("where", ("call", "np.where"), _where,
      [("condition", OPERAND, None), ("x", OPERAND, None), ("y", OPERAND, None)])
 _def("clip", ("call", "np.clip"), _clip,
      [("a", OPERAND, None), ("a_min", OPERAND, None), ("a_max", OPERAND, None)])
-_def("dot", ("call", "np.dot"), _matmul, [("a", OPERAND, None), ("b", OPERAND, None)])
+_def("dot", ("call", "np.dot"), _dot, [("a", OPERAND, None), ("b", OPERAND, None)])
 
 _REDUCE = [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None),
            ("out", FORBID, None), ("keepdims", ATTR, False)]

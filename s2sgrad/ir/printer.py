@@ -19,9 +19,10 @@ class Names:
 
     def __call__(self, v):
         if v not in self.names:
-            n = self.counts.get(v.hint, 0)
-            self.counts[v.hint] = n + 1
-            self.names[v] = f"%{v.hint}" if n == 0 else f"%{v.hint}.{n}"
+            hint = v.hint.lstrip("~")
+            n = self.counts.get(hint, 0)
+            self.counts[hint] = n + 1
+            self.names[v] = f"%{hint}" if n == 0 else f"%{hint}.{n}"
         return self.names[v]
 
 

@@ -2,9 +2,10 @@
 same region (same opcode, operands and attributes) is replaced by it. The
 mul rule of `w * w` yields `g * w` twice; this computes it once."""
 
-from ..ir.core import Region, substitute
+from ..ir.core import TEMP_HINTS, Region, substitute
 
-NEVER = frozenset({"gate", "gradients", "const"})   # constants are inlined; named ones stay
+# constants are inlined, named ones stay; tuple/list literals (shapes) read best where used
+NEVER = frozenset({"gate", "gradients", "const", "tuple", "list"})
 
 
 def run(fn):
@@ -15,9 +16,10 @@ def _region(region):
     seen, mapping, ops, consts = {}, {}, [], {}
     for op in region.ops:
         op = substitute(Region((), (op,), ()), mapping).ops[0]
-        if op.opcode == "const" and op.result.hint in ("c", "t"):
+        if op.opcode == "const" and op.result.hint in TEMP_HINTS:
             consts[op.result] = ("const", repr(op.attr("value")), op.result.type)
-        if op.regions or op.opcode in NEVER or len(op.results) != 1:
+        # the gradients handed back (tag out:) are each their own array: two np.copy(g) stay two
+        if op.regions or op.opcode in NEVER or len(op.results) != 1 or op.tag.startswith("out:"):
             ops.append(op)
             continue
         key = (op.opcode, tuple(consts.get(v, id(v)) for v in op.operands), _hashable(op.attrs))

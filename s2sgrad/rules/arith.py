@@ -29,8 +29,9 @@ def div(b, g, ans, x, y):
 
 @defrule("pow", broadcasts=True)
 def pow_(b, g, ans, x, y):
-    """d(x ** y) = y x**(y-1) dx + log(x) x**y dy"""
-    return b.mul(g, b.mul(y, b.pow(x, b.sub(y, 1)))), b.mul(g, b.mul(ans, b.log(x)))
+    """d(x ** y) = y x**(y-1) dx + log(x) x**y dy  (0 log 0 = 0)"""
+    return (b.mul(g, b.mul(y, b.pow(x, b.sub(y, 1)))),
+            b.mul(g, b.mul(ans, b.log(b.where(b.eq(x, 0.0), 1.0, x)))))
 
 
 @defrule("neg")
@@ -88,12 +89,18 @@ def _matmul_rule(b, g, x, y):
     if rx == 1 and ry == 1:
         return b.mul(g, y), b.mul(g, x)
     if rx == 1:      # (k,) @ (..., k, n) -> (..., n)
-        return (b.matmul(y, b.expand_dims(g, axis=-1)) if ry == 2 else None,
+        return (b.matmul(y, g) if ry == 2 else _matvec(b, y, g),
                 b.mul(b.expand_dims(x, axis=-1), b.expand_dims(g, axis=-2)))
     if ry == 1:      # (..., m, k) @ (k,) -> (..., m)
         return (b.mul(b.expand_dims(g, axis=-1), y),
-                b.matmul(_matrix_transpose(b, x), g) if rx == 2 else None)
+                b.matmul(_matrix_transpose(b, x), g) if rx == 2 else
+                _matvec(b, _matrix_transpose(b, x), g))
     return b.matmul(g, _matrix_transpose(b, y)), b.matmul(_matrix_transpose(b, x), g)
+
+
+def _matvec(b, a, v):
+    """Batched matrix-vector product: (..., k, n), (..., n) -> (..., k)."""
+    return b.squeeze(b.matmul(a, b.expand_dims(v, axis=-1)), axis=-1)
 
 
 @defrule("matmul", broadcasts=True)
@@ -105,9 +112,18 @@ def matmul(b, g, ans, x, y):
 @defrule("dot", broadcasts=True)
 def dot(b, g, ans, x, y):
     """np.dot: as matmul for vectors and matrices, as * for scalars"""
-    if (x.type.rank or 0) > 2 or (y.type.rank or 0) > 2:
-        return None, None
-    return _matmul_rule(b, g, x, y)
+    if (x.type.rank or 0) >= 2 and (y.type.rank or 0) >= 3:
+        return _dot_nd(b, g, x, y)
+    return _matmul_rule(b, g, x, y)     # where np.dot(x, y) == x @ y
+
+
+def _dot_nd(b, g, x, y):
+    """dot(x, y)[I, J, n] = Σₖ x[I, k] y[J, k, n]:  x̄ = Σ_J,n ḡ y,  ȳ = Σ_I x ḡ."""
+    i, j = x.type.rank - 1, y.type.rank - 2
+    g = b.expand_dims(g, axis=-2)                                      # [I, J, 1, n]
+    dx = b.sum(b.mul(g, y), axis=tuple(range(i, i + j)) + (-1,))       # [I, J, k, n] -> [I, k]
+    xe = b.expand_dims(x, axis=tuple(range(i, i + j)) + (-1,))         # [I, 1.., k, 1]
+    return dx, b.sum(b.mul(xe, g), axis=tuple(range(i)))               # [I, J, k, n] -> [J, k, n]
 
 
 @defrule("mod", broadcasts=True)

@@ -17,7 +17,8 @@ def transpose(b, g, ans, x, axes=None):
     """d transpose(x, p) = transpose(d, p⁻¹)"""
     if axes is None:
         return (b.transpose(g),)
-    return (b.transpose(g, axes=tuple(int(i) for i in np.argsort(axes))),)
+    inverse = np.argsort([a % len(axes) for a in axes])
+    return (b.transpose(g, axes=tuple(int(i) for i in inverse)),)
 
 
 @defrule("T")

@@ -1,0 +1,1135 @@
+"""Numerical cases for the rules table: at least one per rule in `s2sgrad.rules.RULES`.
+
+Each case is a small plain function defined in this file (s2sgrad reads its
+source), the inputs it is called with (`Arg`: a shape and a domain, or fixed
+values), and the rules it exercises. `tests/test_rules.py` differentiates each
+function with `s2sgrad.grad` with respect to every float argument and compares
+the result with float64 central differences of the function itself (or of
+`ref`, a closed form of the same value, for cases that call
+`s2sgrad.gradients` inside, which only runs transformed).
+
+Outputs go through `np.sin` or a weighted sum, so cotangents are not uniform
+and a transposed or mis-broadcast adjoint shows.
+
+Domains: log/sqrt/log2/log10 and the base of `**` on positives, log1p above -1,
+arcsin/arccos in (-0.9, 0.9), divisors away from zero. Ties (max/min) and
+zeros (prod, abs) are fixed inputs: central differences there give the
+one-sided average, which is what the rules promise (a two-way tie shares the
+gradient equally; prod is linear in each element, so it is exact at zeros).
+
+Rules reached only through second-order code: `copy` and `pyfloat` are
+emitted by the driver when it hands back a gradient (a copy of a borrowed
+array, a Python float for a float64 scalar), and `unbroadcast` when a shape is
+not known statically; differentiating a function that calls
+`s2sgrad.gradients` sends the outer sweep through them.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+import s2sgrad
+
+
+# ---- the table's types -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument: 'array' (float array of `shape`, uniform in [lo, hi], times
+    a random sign when `signed`), 'float' (a Python float), 'fixed' (the given
+    float64 values) or 'static' (a Python int/str passed as is, not differentiated)."""
+    kind: str = "array"
+    shape: tuple = ()
+    lo: float = -2.0
+    hi: float = 2.0
+    signed: bool = False
+    dtype: str = "float64"
+    value: object = None
+
+    @property
+    def is_float(self):
+        return self.kind != "static"
+
+    def make(self, rng):
+        if self.kind == "static":
+            return self.value
+        if self.kind == "fixed":
+            return np.array(self.value, dtype=self.dtype)
+        size = () if self.kind == "float" else self.shape
+        v = rng.uniform(self.lo, self.hi, size=size)
+        if self.signed:
+            v = v * rng.choice([-1.0, 1.0], size=size)
+        if self.kind == "float":
+            return float(v)
+        return np.asarray(v, dtype=self.dtype)
+
+
+def A(*shape, lo=-2.0, hi=2.0, signed=False, dtype="float64"):
+    return Arg("array", tuple(shape), lo, hi, signed, dtype)
+
+
+def F(lo=-2.0, hi=2.0, signed=False):
+    return Arg("float", (), lo, hi, signed)
+
+
+def FIXED(value):
+    return Arg("fixed", value=tuple(map(tuple, value)) if np.ndim(value) == 2 else tuple(value))
+
+
+def STATIC(value):
+    return Arg("static", value=value)
+
+
+def central_difference(f, values, i, eps):
+    """d f / d values[i] by central differences, each element perturbed in float64."""
+    def at(v):
+        vals = list(values)
+        vals[i] = v
+        return float(f(*vals))
+
+    x = values[i]
+    if isinstance(x, float):
+        return (at(x + eps) - at(x - eps)) / (2 * eps)
+    x64 = np.asarray(x, dtype=np.float64)
+    out = np.zeros(x64.shape)
+    for idx in np.ndindex(x64.shape):
+        up, down = x64.copy(), x64.copy()
+        up[idx] += eps
+        down[idx] -= eps
+        out[idx] = (at(up.astype(x.dtype)) - at(down.astype(x.dtype))) / (2 * eps)
+    return out
+
+
+POS = dict(lo=0.5, hi=2.0)             # log, sqrt, bases of **
+UNIT = dict(lo=-0.9, hi=0.9)           # arcsin, arccos
+AWAY = dict(lo=0.5, hi=2.0, signed=True)  # divisors: |y| >= 0.5, either sign
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    fn: object
+    args: tuple
+    rules: tuple               # rules of RULES this case sends a gradient through
+    ref: object = None         # plain NumPy function of the same value, when fn cannot run plain
+    eps: float = 1e-6
+    rtol: float = 1e-6
+    atol: float = 1e-7
+
+    def __repr__(self):
+        return f"Case({self.name})"
+
+
+CASES = []
+
+
+def case(name, fn, args, rules, **kw):
+    rules = (rules,) if isinstance(rules, str) else tuple(rules)
+    CASES.append(Case(name, fn, tuple(args), rules, **kw))
+
+
+# ---- elementwise functions of one array --------------------------------------------
+
+def f_exp(x):
+    return np.sum(np.exp(x))
+
+
+def f_log(x):
+    return np.sum(np.sin(np.log(x)))
+
+
+def f_log2(x):
+    return np.sum(np.sin(np.log2(x)))
+
+
+def f_log10(x):
+    return np.sum(np.sin(np.log10(x)))
+
+
+def f_log1p(x):
+    return np.sum(np.sin(np.log1p(x)))
+
+
+def f_expm1(x):
+    return np.sum(np.sin(np.expm1(x)))
+
+
+def f_sqrt(x):
+    return np.sum(np.sin(np.sqrt(x)))
+
+
+def f_square(x):
+    return np.sum(np.sin(np.square(x)))
+
+
+def f_abs(x):
+    return np.sum(np.sin(np.abs(x)))
+
+
+def f_absolute(x):
+    return np.sum(np.sin(np.absolute(x) + 1.0))
+
+
+def f_sin(x):
+    return np.sum(np.sin(x) * x)
+
+
+def f_cos(x):
+    return np.sum(np.sin(np.cos(x)))
+
+
+def f_tan(x):
+    return np.sum(np.sin(np.tan(x)))
+
+
+def f_tanh(x):
+    return np.sum(np.sin(np.tanh(x)))
+
+
+def f_arctan(x):
+    return np.sum(np.sin(np.arctan(x)))
+
+
+def f_arcsin(x):
+    return np.sum(np.sin(np.arcsin(x)))
+
+
+def f_arccos(x):
+    return np.sum(np.sin(np.arccos(x)))
+
+
+def f_arcsinh(x):
+    return np.sum(np.sin(np.arcsinh(x)))
+
+
+def f_sinh(x):
+    return np.sum(np.sin(np.sinh(x)))
+
+
+def f_cosh(x):
+    return np.sum(np.sin(np.cosh(x)))
+
+
+def f_neg(x):
+    return np.sum(np.sin(-x))
+
+
+def f_negative(x):
+    return np.sum(np.sin(np.negative(x)))
+
+
+def f_math_scalar(x):
+    return math.exp(x) * math.sin(x) + math.log(x) - math.tanh(x)
+
+
+def f_logsumexp(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+case("exp", f_exp, [A(3, 4)], "exp")
+case("exp_0d", f_exp, [A()], "exp")
+case("log", f_log, [A(3, 4, **POS)], "log")
+case("log2", f_log2, [A(3, 4, **POS)], "log2")
+case("log10", f_log10, [A(3, 4, **POS)], "log10")
+case("log1p", f_log1p, [A(3, 4, lo=-0.5, hi=2.0)], "log1p")
+case("expm1", f_expm1, [A(3, 4, lo=-1.0, hi=1.0)], "expm1")
+case("sqrt", f_sqrt, [A(3, 4, **POS)], "sqrt")
+case("square", f_square, [A(3, 4)], "square")
+case("abs", f_abs, [A(3, 4)], "abs")
+case("abs_at_zero", f_abs, [FIXED([[0.0, -1.5, 0.0], [2.0, 0.0, -0.5]])], "abs")
+case("absolute", f_absolute, [A(5)], "abs")
+case("sin", f_sin, [A(3, 4)], "sin")
+case("cos", f_cos, [A(3, 4)], "cos")
+case("tan", f_tan, [A(3, 4, lo=-1.2, hi=1.2)], "tan")
+case("tanh", f_tanh, [A(3, 4)], "tanh")
+case("arctan", f_arctan, [A(3, 4)], "arctan")
+case("arcsin", f_arcsin, [A(3, 4, **UNIT)], "arcsin")
+case("arccos", f_arccos, [A(3, 4, **UNIT)], "arccos")
+case("arcsinh", f_arcsinh, [A(3, 4)], "arcsinh")
+case("sinh", f_sinh, [A(3, 4)], "sinh")
+case("cosh", f_cosh, [A(3, 4, lo=-1.5, hi=1.5)], "cosh")
+case("neg", f_neg, [A(3, 4)], "neg")
+case("negative", f_negative, [A(2, 3)], "neg")
+case("math_on_python_float", f_math_scalar, [F(**POS)], ("exp", "sin", "mul", "log", "add",
+                                                          "tanh", "sub"))
+case("math_on_0d_array", f_math_scalar, [A(**POS)], ("exp", "sin", "mul", "log", "tanh"))
+case("logsumexp", f_logsumexp, [A(6)], ("max", "sub", "exp", "sum", "log", "add"))
+
+
+# ---- elementwise functions of two arrays, over broadcasting shape pairs -------------
+
+def f_add(x, y):
+    return np.sum(np.sin(x + y))
+
+
+def f_sub(x, y):
+    return np.sum(np.sin(x - y))
+
+
+def f_mul(x, y):
+    return np.sum(np.sin(x * y))
+
+
+def f_div(x, y):
+    return np.sum(np.sin(x / y))
+
+
+def f_pow(x, y):
+    return np.sum(np.sin(x ** y))
+
+
+def f_maximum(x, y):
+    return np.sum(np.sin(np.maximum(x, y)))
+
+
+def f_minimum(x, y):
+    return np.sum(np.sin(np.minimum(x, y)))
+
+
+def f_arctan2(x, y):
+    return np.sum(np.sin(np.arctan2(x, y)))
+
+
+def f_logaddexp(x, y):
+    return np.sum(np.sin(np.logaddexp(x, y)))
+
+
+def f_mod(x, y):
+    return np.sum(np.sin(x % y))
+
+
+def f_np_binops(x, y):
+    a = np.add(x, y) * np.subtract(x, y)
+    b = np.divide(np.multiply(a, y), np.power(x, 2.0))
+    return np.sum(np.sin(b + np.true_divide(a, 3.0) + np.remainder(x, 0.75)))
+
+
+# (label, shape of x, shape of y); None is a Python float.
+SHAPE_PAIRS = [
+    ("same", (3, 4), (3, 4)),
+    ("col_row", (3, 1), (4,)),
+    ("row_col", (4,), (3, 1)),
+    ("rank3_rank2", (2, 3, 4), (3, 1)),
+    ("ones_both", (1, 4), (3, 1)),
+    ("array_0d", (2, 3), ()),
+    ("0d_array", (), (2, 3)),
+    ("pyfloat_array", None, (2, 3)),
+    ("array_pyfloat", (3,), None),
+]
+
+BINARY = [  # (op, fn, domain of x, domain of y)
+    ("add", f_add, {}, {}),
+    ("sub", f_sub, {}, {}),
+    ("mul", f_mul, {}, {}),
+    ("div", f_div, {}, AWAY),
+    ("pow", f_pow, POS, dict(lo=-1.5, hi=1.5)),
+    ("maximum", f_maximum, {}, {}),
+    ("minimum", f_minimum, {}, {}),
+    ("arctan2", f_arctan2, {}, AWAY),
+    ("logaddexp", f_logaddexp, {}, {}),
+    ("mod", f_mod, dict(lo=-3.0, hi=3.0), AWAY),
+]
+
+
+def _arg(shape, domain):
+    return F(**domain) if shape is None else A(*shape, **domain)
+
+
+for _op, _fn, _dx, _dy in BINARY:
+    for _label, _sx, _sy in SHAPE_PAIRS:
+        case(f"{_op}_{_label}", _fn, [_arg(_sx, _dx), _arg(_sy, _dy)], _op)
+case("np_binop_spellings", f_np_binops, [A(3, 4, **POS), A(4, **POS)],
+     ("add", "sub", "mul", "div", "pow", "mod"))
+
+
+# ---- arithmetic with constants -----------------------------------------------------
+
+def f_pow_int(x):
+    return np.sum(np.sin(x ** 3))
+
+
+def f_pow_float(x):
+    return np.sum(np.sin(x ** 2.5))
+
+
+def f_rpow(x):
+    return np.sum(np.sin(2.0 ** x))
+
+
+def f_rdiv(x):
+    return np.sum(np.sin(1.0 / x))
+
+
+def f_rsub(x):
+    return np.sum(np.sin(3 - x * 2.0))
+
+
+def f_square_sum(x):
+    return np.sum(x * x)
+
+
+def f_augassign(x, y):
+    z = x * 1.5
+    z += y
+    z *= x
+    z -= 1.0
+    z /= y
+    return np.sum(np.sin(z))
+
+
+def f_relu(x):
+    return np.sum(np.sin(np.maximum(x, 0.0)))
+
+
+def f_minimum_const_first(x):
+    return np.sum(np.sin(np.minimum(1.0, x)))
+
+
+case("pow_int_exponent_negative_base", f_pow_int, [A(3, 4)], "pow")
+case("pow_float_exponent", f_pow_float, [A(3, 4, **POS)], "pow")
+case("pow_constant_base", f_rpow, [A(3, 4)], "pow")
+case("div_constant_numerator", f_rdiv, [A(3, 4, **AWAY)], "div")
+case("sub_from_constant", f_rsub, [A(3, 4)], ("sub", "mul"))
+case("mul_same_operand", f_square_sum, [A(3, 4)], "mul")
+case("augmented_assignment", f_augassign, [A(3, 4), A(4, **AWAY)], ("mul", "add", "sub", "div"))
+case("pow_zero_base", f_pow, [FIXED([[0.0, 1.5, 0.7], [0.0, 0.3, 1.2]]),
+                            FIXED([[2.0, 1.3, -0.5], [3.0, 2.5, 0.8]])], "pow")
+case("maximum_constant", f_relu, [A(3, 4)], "maximum")
+case("minimum_constant_first", f_minimum_const_first, [A(3, 4)], "minimum")
+
+
+# ---- where, clip ------------------------------------------------------------------
+
+def f_where(x, y):
+    return np.sum(np.sin(np.where(x > y, x, y)))
+
+
+def f_where_const_branch(x):
+    return np.sum(np.sin(np.where(x > 0, x, 0.1 * x)))
+
+
+def f_where_scalar_branch(x):
+    return np.sum(np.sin(np.where(x > 0.5, x, -1.0)))
+
+
+def f_where_three(c, x, y):
+    return np.sum(np.sin(np.where(c > 0, x, y)))
+
+
+def f_clip(x, lo, hi):
+    return np.sum(np.sin(np.clip(x, lo, hi)))
+
+
+def f_clip_no_max(x):
+    return np.sum(np.sin(np.clip(x, -0.5, None)))
+
+
+def f_clip_no_min(x):
+    return np.sum(np.sin(np.clip(x, None, 0.5)))
+
+
+def f_clip_method(x):
+    return np.sum(np.sin(x.clip(-1.0, 1.0)))
+
+
+def f_clip_keywords(x, lo):
+    return np.sum(np.sin(np.clip(x, a_min=lo, a_max=None)))
+
+
+def f_where_python_float(x, v, y):
+    return np.sum(np.sin(np.where(x > 0, v, y) * x))
+
+
+def f_clip_python_float_x(v, lo, hi):
+    return np.sum(np.sin(np.clip(v, lo, hi)))
+
+
+case("where", f_where, [A(3, 4), A(3, 4)], "where")
+case("where_broadcast", f_where, [A(3, 1), A(4)], "where")
+case("where_const_branch", f_where_const_branch, [A(3, 4)], ("where", "mul"))
+case("where_scalar_branch", f_where_scalar_branch, [A(3, 4)], "where")
+case("where_three_shapes", f_where_three, [A(3, 1), A(4), A(2, 1, 1)], "where")
+case("clip", f_clip, [A(3, 4), A(4, lo=-1.5, hi=-0.2), A(3, 1, lo=0.2, hi=1.5)], "clip")
+case("clip_python_float_bounds", f_clip, [A(3, 4), F(lo=-1.0, hi=-0.2), F(lo=0.2, hi=1.0)], "clip")
+case("clip_max_none", f_clip_no_max, [A(3, 4)], "clip")
+case("clip_min_none", f_clip_no_min, [A(3, 4)], "clip")
+case("clip_method", f_clip_method, [A(3, 4)], "clip")
+case("clip_keywords_max_none", f_clip_keywords, [A(3, 4), A(3, 1, lo=-1.0, hi=0.5)], "clip")
+case("where_python_float_branch", f_where_python_float, [A(3, 4), F(), A(4)], ("where", "mul"))
+case("clip_python_float_x", f_clip_python_float_x, [F(lo=-1.0, hi=1.0), A(3, lo=-1.5, hi=-0.2),
+                                                    A(2, 1, lo=0.2, hi=1.5)], "clip")
+
+
+# ---- matmul, dot --------------------------------------------------------------------
+
+def f_matmul(x, y):
+    return np.sum(np.sin(x @ y))
+
+
+def f_np_matmul(x, y):
+    return np.sum(np.sin(np.matmul(x, y)))
+
+
+def f_dot(x, y):
+    return np.sum(np.sin(np.dot(x, y)))
+
+
+def f_dot_method(x, y):
+    return np.sum(np.sin(x.dot(y)))
+
+
+def f_matmul_chain(x, w1, w2):
+    return np.sum(np.tanh(np.tanh(x @ w1) @ w2))
+
+
+MATMUL_SHAPES = [
+    ("matrix_matrix", (3, 4), (4, 5)),
+    ("vector_matrix", (4,), (4, 5)),
+    ("matrix_vector", (3, 4), (4,)),
+    ("vector_vector", (4,), (4,)),
+    ("batched", (2, 3, 4), (2, 4, 5)),
+    ("batched_matrix", (2, 3, 4), (4, 5)),
+    ("matrix_batched", (3, 4), (2, 4, 5)),
+    ("batch_broadcast", (2, 1, 3, 4), (5, 4, 2)),
+    ("vector_batched", (4,), (2, 4, 5)),
+    ("batched_vector", (2, 3, 4), (4,)),
+    ("size_one", (1, 4), (4, 1)),
+    ("size_one_batches", (1, 3, 4), (2, 4, 1)),
+]
+DOT_SHAPES = [
+    ("matrix_matrix", (3, 4), (4, 5)),
+    ("vector_matrix", (4,), (4, 5)),
+    ("matrix_vector", (3, 4), (4,)),
+    ("vector_vector", (4,), (4,)),
+    ("scalar_array", (), (3, 2)),
+    ("array_scalar", (3,), ()),
+    ("rank3_vector", (2, 3, 4), (4,)),
+    ("vector_rank3", (4,), (2, 4, 5)),
+    ("matrix_rank3", (3, 4), (2, 4, 5)),
+    ("rank3_rank3", (2, 3, 4), (5, 4, 2)),
+    ("rank3_matrix", (2, 3, 4), (4, 5)),
+]
+
+for _label, _sx, _sy in MATMUL_SHAPES:
+    case(f"matmul_{_label}", f_matmul, [A(*_sx), A(*_sy)], "matmul")
+for _label, _sx, _sy in DOT_SHAPES:
+    case(f"dot_{_label}", f_dot, [A(*_sx), A(*_sy)], "dot")
+case("np_matmul", f_np_matmul, [A(3, 4), A(4, 2)], "matmul")
+case("dot_method", f_dot_method, [A(3, 4), A(4, 2)], "dot")
+case("matmul_chain", f_matmul_chain, [A(5, 3), A(3, 4), A(4, 2)], ("matmul", "tanh", "sum"))
+
+
+# ---- reductions ----------------------------------------------------------------------
+
+def f_sum(x):
+    return np.sum(np.sin(x)) * 2.0
+
+
+def f_sum_axis0(x):
+    return np.sum(np.sin(np.sum(x, axis=0)))
+
+
+def f_sum_axis_neg(x):
+    return np.sum(np.sin(np.sum(x, axis=-1)))
+
+
+def f_sum_axis_tuple(x):
+    return np.sum(np.sin(np.sum(x, axis=(0, 2))))
+
+
+def f_sum_keepdims(x):
+    return np.sum(np.sin(np.sum(x, axis=1, keepdims=True) * x))
+
+
+def f_sum_keepdims_none(x):
+    return np.sum(np.sin(np.sum(x, keepdims=True) * x))
+
+
+def f_sum_method(x):
+    return np.sum(np.sin(x.sum(axis=1)))
+
+
+def f_sum_static_axis(x, axis):
+    return np.sum(np.sin(np.sum(x, axis=axis)))
+
+
+def f_mean(x):
+    return np.sin(np.mean(x)) + np.mean(x * x)
+
+
+def f_mean_axis(x):
+    return np.sum(np.sin(np.mean(x, axis=1)))
+
+
+def f_mean_axis_tuple(x):
+    return np.sum(np.sin(np.mean(x, axis=(0, 2))))
+
+
+def f_mean_keepdims(x):
+    return np.sum(np.sin(x - np.mean(x, axis=0, keepdims=True)))
+
+
+def f_mean_tuple_keepdims(x):
+    return np.sum(np.sin(x * np.mean(x, axis=(1, 2), keepdims=True)))
+
+
+def f_mean_method(x):
+    return np.sum(np.sin(x.mean(axis=-1)))
+
+
+def f_max(x):
+    return np.sin(np.max(x))
+
+
+def f_max_axis(x, w):
+    return np.sum(np.max(x, axis=1) * w)
+
+
+def f_max_axis_tuple(x):
+    return np.sum(np.sin(np.max(x, axis=(0, 2))))
+
+
+def f_max_keepdims(x):
+    return np.sum(np.sin(x - np.max(x, axis=0, keepdims=True)))
+
+
+def f_max_method(x):
+    return np.sum(np.sin(x.max(axis=0)))
+
+
+def f_amax(x):
+    return np.sum(np.sin(np.amax(x, axis=-1)))
+
+
+def f_max_linear(x):
+    return np.max(x) * 3.0
+
+
+def f_min(x):
+    return np.sin(np.min(x))
+
+
+def f_min_axis(x, w):
+    return np.sum(np.min(x, axis=1) * w)
+
+
+def f_min_axis_tuple(x):
+    return np.sum(np.sin(np.min(x, axis=(1, 2))))
+
+
+def f_min_keepdims(x):
+    return np.sum(np.sin(x * np.min(x, axis=1, keepdims=True)))
+
+
+def f_min_method(x):
+    return np.sum(np.sin(x.min()))
+
+
+def f_min_linear(x):
+    return np.min(x) * 3.0
+
+
+def f_prod(x):
+    return np.sin(np.prod(x))
+
+
+def f_prod_axis(x):
+    return np.sum(np.sin(np.prod(x, axis=1)))
+
+
+def f_prod_axis_tuple_keepdims(x):
+    return np.sum(np.sin(x * np.prod(x, axis=(0, 2), keepdims=True)))
+
+
+def f_prod_method(x):
+    return np.sum(np.sin(x.prod(axis=0)))
+
+
+def f_sum_empty_axis(x):
+    return np.sum(np.sin(np.sum(x, axis=())))
+
+
+def f_sum_dtype(x):
+    return np.sum(np.sin(np.sum(x, axis=0, dtype=np.float32)))
+
+
+def f_mean_keepdims_all(x):
+    return np.sum(np.sin(x * np.mean(x, keepdims=True)))
+
+
+def f_max_tuple_negative_keepdims(x):
+    return np.sum(np.sin(x * np.max(x, axis=(-1, 0), keepdims=True)))
+
+
+def f_min_tuple_negative(x):
+    return np.sum(np.sin(np.min(x, axis=(-1, 0))))
+
+
+def f_prod_keepdims_all(x):
+    return np.sum(np.sin(x * np.prod(x, keepdims=True)))
+
+
+case("sum", f_sum, [A(3, 4)], "sum")
+case("sum_0d", f_sum, [A()], "sum")
+case("sum_axis0", f_sum_axis0, [A(3, 4)], "sum")
+case("sum_axis_negative", f_sum_axis_neg, [A(2, 3, 4)], "sum")
+case("sum_axis_tuple", f_sum_axis_tuple, [A(2, 3, 4)], "sum")
+case("sum_keepdims", f_sum_keepdims, [A(3, 4)], "sum")
+case("sum_keepdims_all", f_sum_keepdims_none, [A(3, 4)], "sum")
+case("sum_method", f_sum_method, [A(3, 4)], "sum")
+case("sum_static_axis_argument", f_sum_static_axis, [A(3, 4), STATIC(1)], "sum")
+case("sum_empty_axis_tuple", f_sum_empty_axis, [A(3, 4)], "sum")
+case("sum_dtype_float32", f_sum_dtype, [A(3, 4)], "sum", eps=1e-2, rtol=1e-3, atol=1e-3)
+case("mean", f_mean, [A(3, 4)], "mean")
+case("mean_axis", f_mean_axis, [A(3, 4)], "mean")
+case("mean_axis_tuple", f_mean_axis_tuple, [A(2, 3, 4)], "mean")
+case("mean_keepdims", f_mean_keepdims, [A(3, 4)], "mean")
+case("mean_axis_tuple_keepdims", f_mean_tuple_keepdims, [A(2, 3, 4)], "mean")
+case("mean_method", f_mean_method, [A(2, 3, 4)], "mean")
+case("mean_keepdims_all", f_mean_keepdims_all, [A(3, 4)], "mean")
+case("max", f_max, [A(3, 4)], "max")
+case("max_axis", f_max_axis, [A(3, 4), A(3)], "max")
+case("max_axis_tuple", f_max_axis_tuple, [A(2, 3, 4)], "max")
+case("max_keepdims", f_max_keepdims, [A(3, 4)], "max")
+case("max_method", f_max_method, [A(3, 4)], "max")
+case("amax", f_amax, [A(3, 4)], "max")
+case("max_tie", f_max_linear, [FIXED([[1.0, 3.0, -2.0], [3.0, 0.5, 2.0]])], "max")
+case("max_axis_ties", f_max_axis, [FIXED([[1.0, 3.0, 3.0], [2.0, -1.0, 2.0], [0.0, 1.0, -1.0]]),
+                                   A(3)], "max")
+case("max_tuple_negative_keepdims", f_max_tuple_negative_keepdims, [A(2, 3, 4)], "max")
+case("min", f_min, [A(3, 4)], "min")
+case("min_axis", f_min_axis, [A(3, 4), A(3)], "min")
+case("min_axis_tuple", f_min_axis_tuple, [A(2, 3, 4)], "min")
+case("min_keepdims", f_min_keepdims, [A(3, 4)], "min")
+case("min_method", f_min_method, [A(3, 4)], "min")
+case("min_tie", f_min_linear, [FIXED([[1.0, -3.0, 2.0], [-3.0, 0.5, 2.0]])], "min")
+case("min_axis_ties", f_min_axis, [FIXED([[1.0, -3.0, -3.0], [2.0, 2.0, 5.0], [0.0, 1.0, -1.0]]),
+                                   A(3)], "min")
+case("min_tuple_negative", f_min_tuple_negative, [A(2, 3, 4)], "min")
+case("prod", f_prod, [A(3, 4, lo=0.5, hi=1.5)], "prod")
+case("prod_negative_entries", f_prod, [A(2, 3, lo=-1.5, hi=1.5)], "prod")
+case("prod_axis", f_prod_axis, [A(3, 4)], "prod")
+case("prod_axis_tuple_keepdims", f_prod_axis_tuple_keepdims, [A(2, 3, 2, lo=0.5, hi=1.5)], "prod")
+case("prod_method", f_prod_method, [A(3, 4)], "prod")
+case("prod_one_zero", f_prod, [FIXED([[1.5, 0.0, -2.0], [0.5, 1.2, 0.8]])], "prod")
+case("prod_two_zeros", f_prod, [FIXED([[1.5, 0.0, -2.0], [0.5, 0.0, 0.8]])], "prod")
+case("prod_axis_zeros", f_prod_axis, [FIXED([[1.5, 0.0, -2.0, 1.1],      # one zero
+                                             [0.0, 1.3, 0.0, 0.7],       # two zeros
+                                             [0.9, -1.2, 0.6, 1.4]])],   # none
+     "prod")
+case("prod_keepdims_all_with_zero", f_prod_keepdims_all,
+     [FIXED([[1.5, 0.0, -1.2], [0.5, 0.9, 1.1]])], "prod")
+
+
+# ---- shape ops -----------------------------------------------------------------------
+
+def f_reshape(x, w):
+    return np.sum(np.sin(x.reshape(4, 3) * w))
+
+
+def f_np_reshape(x, w):
+    return np.sum(np.sin(np.reshape(x, (2, -1)) * w))
+
+
+def f_reshape_flat(x):
+    return np.sum(np.sin(np.cos(x.reshape(-1))))
+
+
+def f_reshape_unknown(x, y):
+    return np.sum(np.sin(x.reshape(-1, 1) + y))
+
+
+def f_transpose(x, w):
+    return np.sum(np.sin(np.transpose(x) * w))
+
+
+def f_transpose_axes(x, w):
+    return np.sum(np.sin(np.transpose(x, (1, 2, 0)) * w))
+
+
+def f_transpose_method(x, w):
+    return np.sum(np.sin(x.transpose(2, 0, 1) * w))
+
+
+def f_transpose_method_tuple(x, w):
+    return np.sum(np.sin(x.transpose((0, 2, 1)) * w))
+
+
+def f_T(x, w):
+    return np.sum(np.sin(x.T * w))
+
+
+def f_expand_dims(x, w):
+    return np.sum(np.sin(np.expand_dims(x, 0) * w))
+
+
+def f_expand_dims_neg(x, w):
+    return np.sum(np.sin(np.expand_dims(x, axis=-1) * w))
+
+
+def f_expand_dims_tuple(x, w):
+    return np.sum(np.sin(np.expand_dims(x, (0, 2)) * w))
+
+
+def f_squeeze(x, w):
+    return np.sum(np.sin(np.squeeze(x) * w))
+
+
+def f_squeeze_axis(x, w):
+    return np.sum(np.sin(np.squeeze(x, axis=1) * w))
+
+
+def f_squeeze_method(x, w):
+    return np.sum(np.sin(x.squeeze(axis=(0,)) * w))
+
+
+def f_broadcast_to(x, w):
+    return np.sum(np.sin(np.broadcast_to(x, (2, 3, 4)) * w))
+
+
+def f_broadcast_to_shape_of(x, w):
+    return np.sum(np.sin(np.broadcast_to(x, w.shape) * w))
+
+
+def f_transpose_negative_axes(x, w):
+    return np.sum(np.sin(np.transpose(x, (-1, 0, 1)) * w))
+
+
+def f_transpose_method_negative(x, w):
+    return np.sum(np.sin(x.transpose(0, -1, -2) * w))
+
+
+def f_expand_dims_negative_tuple(x, w):
+    return np.sum(np.sin(np.expand_dims(x, (0, -1)) * w))
+
+
+def f_squeeze_negative_axis(x, w):
+    return np.sum(np.sin(np.squeeze(x, axis=-1) * w))
+
+
+def f_broadcast_python_float(v, x):
+    return np.sum(np.sin(np.broadcast_to(v, (3, 4)) * x))
+
+
+case("reshape", f_reshape, [A(3, 4), A(4, 3)], "reshape")
+case("np_reshape_minus_one", f_np_reshape, [A(3, 4), A(2, 6)], "reshape")
+case("reshape_flat", f_reshape_flat, [A(3, 4)], "reshape")
+case("reshape_unknown_shape_broadcast", f_reshape_unknown, [A(3), A(4)], ("reshape", "add"))
+case("transpose", f_transpose, [A(2, 3, 4), A(4, 3, 2)], "transpose")
+case("transpose_axes", f_transpose_axes, [A(2, 3, 4), A(3, 4, 2)], "transpose")
+case("transpose_method", f_transpose_method, [A(2, 3, 4), A(4, 2, 3)], "transpose")
+case("transpose_method_tuple", f_transpose_method_tuple, [A(2, 3, 4), A(2, 4, 3)], "transpose")
+case("T", f_T, [A(3, 4), A(4, 3)], "T")
+case("T_rank3", f_T, [A(2, 3, 4), A(4, 3, 2)], "T")
+case("transpose_negative_axes", f_transpose_negative_axes, [A(2, 3, 4), A(4, 2, 3)], "transpose")
+case("transpose_method_negative_axes", f_transpose_method_negative, [A(2, 3, 4), A(2, 4, 3)],
+     "transpose")
+case("T_vector", f_T, [A(4), A(3, 4)], "T")
+case("expand_dims", f_expand_dims, [A(3, 4), A(2, 3, 4)], "expand_dims")
+case("expand_dims_negative_axis", f_expand_dims_neg, [A(3, 4), A(3, 4, 2)], "expand_dims")
+case("expand_dims_tuple_axis", f_expand_dims_tuple, [A(3, 4), A(1, 3, 1, 4)], "expand_dims")
+case("expand_dims_negative_tuple", f_expand_dims_negative_tuple, [A(3, 4), A(1, 3, 4, 1)],
+     "expand_dims")
+case("squeeze", f_squeeze, [A(3, 1, 4, 1), A(3, 4)], "squeeze")
+case("squeeze_axis", f_squeeze_axis, [A(3, 1, 4), A(3, 4)], "squeeze")
+case("squeeze_method", f_squeeze_method, [A(1, 3, 4), A(3, 4)], "squeeze")
+case("squeeze_negative_axis", f_squeeze_negative_axis, [A(3, 4, 1), A(3, 4)], "squeeze")
+case("broadcast_to", f_broadcast_to, [A(3, 1), A(2, 3, 4)], "broadcast_to")
+case("broadcast_to_shape_of", f_broadcast_to_shape_of, [A(4), A(3, 4)], "broadcast_to")
+case("broadcast_to_python_float", f_broadcast_python_float, [F(), A(3, 4)], "broadcast_to")
+
+
+# ---- casts and creation ------------------------------------------------------------
+
+def f_float64(x):
+    return np.sum(np.sin(np.float64(x)))
+
+
+def f_float64_scalar(x):
+    return np.sin(np.float64(x)) * x
+
+
+def f_float32(x):
+    return np.sum(np.sin(np.float32(x)))
+
+
+def f_asarray(x):
+    return np.sum(np.sin(np.asarray(x)))
+
+
+def f_asarray_dtype(x):
+    return np.sum(np.sin(np.asarray(x, dtype=np.float64)))
+
+
+def f_asarray_float32(x):
+    return np.sum(np.sin(np.asarray(x, dtype=np.float32)))
+
+
+def f_array(x):
+    return np.sum(np.sin(np.array(x)))
+
+
+def f_astype(x):
+    return np.sum(np.sin(x.astype(np.float64)))
+
+
+def f_astype_float32(x):
+    return np.sum(np.sin(x.astype(np.float32)))
+
+
+def f_astype_string_dtype(x):
+    return np.sum(np.sin(x.astype("float32")) * 2.0)
+
+
+def f_full(v, x):
+    return np.sum(np.sin(np.full((3, 4), v) * x))
+
+
+def f_full_shape_of(v, x):
+    return np.sum(np.sin(np.full(x.shape, v) + x))
+
+
+def f_asarray_python_float(v, x):
+    return np.sum(np.sin(np.asarray(v) * x))
+
+
+def f_full_float32(v, x):
+    return np.sum(np.sin(np.full((3, 4), v, dtype=np.float32) * x))
+
+
+LOOSE = dict(eps=1e-2, rtol=1e-3, atol=1e-3)   # float32 somewhere: rounding ~1e-7 relative
+
+case("float64", f_float64, [A(3, 4)], "float64")
+case("float64_python_float", f_float64_scalar, [F()], ("float64", "sin", "mul"))
+case("float32", f_float32, [A(3, 4)], "float32", **LOOSE)
+case("asarray", f_asarray, [A(3, 4)], "asarray")
+case("asarray_dtype", f_asarray_dtype, [A(3, 4)], "asarray")
+case("asarray_float32", f_asarray_float32, [A(3, 4)], "asarray", **LOOSE)
+case("array", f_array, [A(3, 4)], "array")
+case("astype", f_astype, [A(3, 4)], "astype")
+case("astype_float32", f_astype_float32, [A(3, 4)], "astype", **LOOSE)
+case("astype_float32_string", f_astype_string_dtype, [A(3, 4)], "astype", **LOOSE)
+case("astype_from_float32_input", f_astype, [A(3, 4, dtype="float32")], "astype", **LOOSE)
+case("float64_from_float32_input", f_float64, [A(3, 4, dtype="float32")], "float64", **LOOSE)
+case("full_python_float", f_full, [F(), A(3, 4)], "full")
+case("full_0d_array", f_full, [A(), A(3, 4)], "full")
+case("full_broadcast_fill", f_full, [A(4), A(3, 4)], "full")
+case("full_shape_of", f_full_shape_of, [A(1, 4), A(3, 4)], "full")
+case("asarray_python_float", f_asarray_python_float, [F(), A(3, 4)], "asarray")
+case("full_float32_dtype", f_full_float32, [F(), A(3, 4)], "full", **LOOSE)
+
+
+# ---- second order: copy, pyfloat, unbroadcast --------------------------------------
+
+def f_copy(x, w):
+    # The adjoint of w seeded with x is x itself, a borrowed array: handed back as np.copy(x).
+    (d,) = s2sgrad.gradients(w, [w], grad_ys=[x])
+    return np.sum(np.sin(d) * w)
+
+
+def ref_copy(x, w):
+    return np.sum(np.sin(x) * w)
+
+
+def f_copy_of_broadcast(x, w):
+    # d/dw sum(w * s) is a broadcast of the scalar s (read-only): handed back as np.copy(...).
+    s = np.sum(x * x)
+    (d,) = s2sgrad.gradients(np.sum(w) * s, [w])
+    return np.sum(np.sin(d * w))
+
+
+def ref_copy_of_broadcast(x, w):
+    return np.sum(np.sin(np.sum(x * x) * w))
+
+
+def f_pyfloat(x):
+    # The gradient with respect to a Python float is handed back as float(...).
+    (d,) = s2sgrad.gradients(x ** 3, [x])
+    return d * np.sin(x)
+
+
+def ref_pyfloat(x):
+    return 3.0 * x ** 2 * np.sin(x)
+
+
+def f_unbroadcast(x, y):
+    # r has a shape unknown statically, so the adjoint of r is _unbroadcast(...).
+    r = x.reshape(-1, 1)
+    (dr,) = s2sgrad.gradients(np.sum(np.sin(r + y)), [r])
+    return np.sum(dr * dr)
+
+
+def ref_unbroadcast(x, y):
+    return np.sum(np.sum(np.cos(x[:, None] + y), axis=1) ** 2)
+
+
+def f_hessian_vector(x, v):
+    (d,) = s2sgrad.gradients(np.sum(np.tanh(x) * np.exp(x)), [x])
+    return np.sum(d * v)
+
+
+def ref_hessian_vector(x, v):
+    t = np.tanh(x)
+    return np.sum(((1.0 - t * t) * np.exp(x) + t * np.exp(x)) * v)
+
+
+# Hessian-vector products of mixed programs: the outer sweep runs rules over the
+# inner sweep's ops. `ref` is v . grad f, from s2sgrad.grad of the first-order
+# function (itself checked by the cases above).
+
+def f_mix1(x, w):
+    h = np.tanh(x @ w)
+    z = np.where(h > 0, h * h, np.log1p(np.exp(h)))
+    return np.mean(np.sqrt(z + 1.0)) + np.sum(np.max(h.T, axis=1) * np.min(h, axis=0))
+
+
+def f_mix1_hvp(x, w, v, u):
+    h = np.tanh(x @ w)
+    z = np.where(h > 0, h * h, np.log1p(np.exp(h)))
+    y = np.mean(np.sqrt(z + 1.0)) + np.sum(np.max(h.T, axis=1) * np.min(h, axis=0))
+    dx, dw = s2sgrad.gradients(y, [x, w])
+    return np.sum(dx * v) + np.sum(dw * u)
+
+
+def f_mix2(x, y):
+    p = np.prod(np.clip(x, -1.5, 1.5), axis=0)
+    q = np.arctan2(p, y) + np.logaddexp(x, 2.0 * y) / (1.0 + np.abs(y))
+    return np.sum(np.minimum(q, 0.8) ** 2) + np.sum(np.mod(x, 0.9) * y)
+
+
+def f_mix2_hvp(x, y, v, u):
+    p = np.prod(np.clip(x, -1.5, 1.5), axis=0)
+    q = np.arctan2(p, y) + np.logaddexp(x, 2.0 * y) / (1.0 + np.abs(y))
+    f = np.sum(np.minimum(q, 0.8) ** 2) + np.sum(np.mod(x, 0.9) * y)
+    dx, dy = s2sgrad.gradients(f, [x, y])
+    return np.sum(dx * v) + np.sum(dy * u)
+
+
+def f_mix3(x, y):
+    a = np.dot(x.reshape(4, 3), y)
+    b = np.squeeze(np.expand_dims(np.transpose(a), 0), axis=0)
+    c = np.broadcast_to(np.cosh(b), (2, 5, 4)) * np.full((5, 4), np.sum(x) * 0.1)
+    return np.sum(np.arcsinh(c)) + np.sum(np.log(np.square(x) + 1.0))
+
+
+def f_mix3_hvp(x, y, v, u):
+    a = np.dot(x.reshape(4, 3), y)
+    b = np.squeeze(np.expand_dims(np.transpose(a), 0), axis=0)
+    c = np.broadcast_to(np.cosh(b), (2, 5, 4)) * np.full((5, 4), np.sum(x) * 0.1)
+    f = np.sum(np.arcsinh(c)) + np.sum(np.log(np.square(x) + 1.0))
+    dx, dy = s2sgrad.gradients(f, [x, y])
+    return np.sum(dx * v) + np.sum(dy * u)
+
+
+def _directional(fn):
+    g = s2sgrad.grad(fn, wrt=(0, 1))
+
+    def ref(x, y, v, u):
+        dx, dy = g(x, y)
+        return np.sum(dx * v) + np.sum(dy * u)
+    return ref
+
+
+case("copy_second_order", f_copy, [A(3, 4), A(3, 4)], "copy", ref=ref_copy)
+case("copy_of_broadcast_second_order", f_copy_of_broadcast, [A(3), A(2, 3)],
+     ("copy", "broadcast_to", "sum", "mul"), ref=ref_copy_of_broadcast)
+case("pyfloat_second_order", f_pyfloat, [F()], ("pyfloat", "pow", "mul"), ref=ref_pyfloat)
+case("unbroadcast_second_order", f_unbroadcast, [A(3), A(4)], ("unbroadcast", "reshape"),
+     ref=ref_unbroadcast)
+case("hessian_vector_product", f_hessian_vector, [A(5), A(5)],
+     ("tanh", "exp", "mul", "sub", "add", "sum"), ref=ref_hessian_vector)
+
+case("hvp_matmul_where_max_min", f_mix1_hvp, [A(3, 4), A(4, 2), A(3, 4), A(4, 2)],
+     ("matmul", "tanh", "where", "log1p", "exp", "sqrt", "mean", "max", "min", "T", "mul",
+      "expand_dims", "div"), ref=_directional(f_mix1))
+case("hvp_prod_clip_arctan2_logaddexp", f_mix2_hvp, [A(3, 4), A(4, **AWAY), A(3, 4), A(4)],
+     ("prod", "clip", "arctan2", "logaddexp", "abs", "minimum", "pow", "mod", "div", "where"),
+     ref=_directional(f_mix2))
+case("hvp_dot_shapes_full", f_mix3_hvp, [A(12, lo=-1.0, hi=1.0), A(3, 5, lo=-1.0, hi=1.0),
+                                         A(12), A(3, 5)],
+     ("dot", "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "full", "cosh",
+      "arcsinh", "log", "square", "sum"), ref=_directional(f_mix3))
+
+# ---- non-differentiable ops inside differentiable code ------------------------------
+
+def f_floor_times_x(x):
+    return np.sum(np.floor(x) * x + np.sign(x) * np.ceil(x))
+
+
+def f_maximum_weighted(x, y, w):
+    return np.sum(np.maximum(x, y) * w)
+
+
+def f_minimum_weighted(x, y, w):
+    return np.sum(np.minimum(x, y) * w)
+
+
+def f_nondifferentiable_only(x):
+    y = np.floor(x) + np.ceil(x) * np.sign(x) + x // 0.7 + np.where(x > 0.0, 1.0, 0.0)
+    return np.sum(y) + np.argmax(x) * 1.0
+
+
+case("floor_times_x", f_floor_times_x, [A(3, 4, lo=-2.9, hi=2.9)], "mul")
+
+
+# ---- non-differentiable ops: gradients(...) gives None, grad(...) zeros -------------------
+
+def nd_floor(x, mode):
+    return s2sgrad.gradients(np.sum(np.floor(x)), [x], unconnected_gradients=mode)
+
+
+def nd_ceil(x, mode):
+    return s2sgrad.gradients(np.sum(np.ceil(x)), [x], unconnected_gradients=mode)
+
+
+def nd_sign(x, mode):
+    return s2sgrad.gradients(np.sum(np.sign(x)), [x], unconnected_gradients=mode)
+
+
+def nd_floordiv(x, mode):
+    return s2sgrad.gradients(np.sum(x // 0.7), [x], unconnected_gradients=mode)
+
+
+def nd_compare(x, mode):
+    y = (x == 0.5) + (x != 0.5) + (x < 0.5) + (x <= 0.5) + (x > 0.5) + (x >= 0.5)
+    return s2sgrad.gradients(np.sum(np.where(y > 3, 1.0, 2.0)), [x], unconnected_gradients=mode)
+
+
+def nd_argmax(x, mode):
+    return s2sgrad.gradients(np.argmax(x) * 1.5 + np.argmin(x, axis=0) * 0.5, [x],
+                             unconnected_gradients=mode)
+
+
+def nd_like(x, mode):
+    return s2sgrad.gradients(np.sum(np.ones_like(x) + np.zeros_like(x)), [x],
+                             unconnected_gradients=mode)
+
+
+def nd_shape(x, mode):
+    y = np.ones(np.shape(x)) + np.zeros(x.shape) * np.size(x)
+    return s2sgrad.gradients(np.sum(y), [x], unconnected_gradients=mode)
+
+
+def nd_stop_gradient(x, mode):
+    return s2sgrad.gradients(np.sum(s2sgrad.stop_gradient(x) * 2.0), [x],
+                             unconnected_gradients=mode)
+
+
+# (opcodes declared non-differentiable that the function sends x through, function)
+NONDIFF_CASES = [
+    (("floor",), nd_floor),
+    (("ceil",), nd_ceil),
+    (("sign",), nd_sign),
+    (("floordiv",), nd_floordiv),
+    (("eq", "ne", "lt", "le", "gt", "ge"), nd_compare),
+    (("argmax", "argmin"), nd_argmax),
+    (("ones_like", "zeros_like"), nd_like),
+    (("shape", "ones", "zeros", "size"), nd_shape),
+    (("stop_gradient",), nd_stop_gradient),
+]
+
+# `not` is lowered only on static values (folded at transform time); on a runtime
+# value the frontend refuses it, so no gradient can ever meet it.
+NONDIFF_UNREACHABLE = {"not": "folded on static values, refused on runtime values"}

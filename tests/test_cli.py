@@ -1,0 +1,403 @@
+"""The `s2sgrad` command line, run as a subprocess as a user would run it.
+
+emit writes a standalone module (imports only numpy) without executing the
+input file; errors go to stderr as FILE:LINE:COL: error: ..., exit non-zero
+and leave no output file; the output is the same bytes under any
+PYTHONHASHSEED.
+"""
+
+import ast
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+MLP = os.path.join(ROOT, "examples", "mlp.py")
+CLI = [sys.executable, "-m", "s2sgrad.cli"]
+ERROR_LINE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): error: (?P<what>.+)$")
+
+
+def run(*args, cwd=None, env=None, check=False):
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    out = subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True, cwd=cwd,
+                         env=full_env)
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+def load(path):
+    spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def imports_of(text):
+    names = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def central(f, args, i, eps=1e-6):
+    args = [np.array(a, dtype=np.float64) for a in args]
+    x = args[i]
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + eps
+        hi = f(*args)
+        x[idx] = old - eps
+        lo = f(*args)
+        x[idx] = old
+        g[idx] = (hi - lo) / (2 * eps)
+    return g
+
+
+def mlp_args():
+    rng = np.random.default_rng(42)
+    n, d, h, k = 5, 4, 6, 3
+    return (rng.normal(size=(n, d)), rng.normal(size=(d, h)), rng.normal(size=(h,)),
+            rng.normal(size=(h, k)), rng.normal(size=(k,)), rng.normal(size=(n, k)))
+
+
+# ---- emit FILE::FUNC --wrt ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mlp_grad(tmp_path_factory):
+    out = tmp_path_factory.mktemp("emit") / "mlp_grad.py"
+    result = run("emit", f"{MLP}::loss", "--wrt", "W1,b1,W2,b2", "-o", out, check=True)
+    assert result.stdout == "" and result.stderr == ""
+    return out
+
+
+def test_emit_imports_only_numpy(mlp_grad):
+    text = mlp_grad.read_text()
+    assert imports_of(text) == {"numpy"}
+    assert "def grad_loss(x, W1, b1, W2, b2, y):" in text
+    assert "# grad of: h = np.tanh(x @ W1 + b1)" in text
+
+
+def test_emitted_gradient_matches_central_differences(mlp_grad):
+    loss = load(MLP).loss
+    grad_loss = load(str(mlp_grad)).grad_loss
+    args = mlp_args()
+    grads = grad_loss(*args)
+    assert len(grads) == 4
+    for g, i in zip(grads, (1, 2, 3, 4)):
+        assert g.shape == args[i].shape and g.dtype == np.float64
+        np.testing.assert_allclose(g, central(loss, args, i), rtol=1e-6, atol=1e-8)
+
+
+def test_emitted_module_runs_without_s2sgrad(mlp_grad):
+    code = textwrap.dedent("""
+        import sys
+        import numpy as np
+        import mlp_grad
+        rng = np.random.default_rng(0)
+        args = [rng.normal(size=s) for s in [(2, 4), (4, 3), (3,), (3, 2), (2,), (2, 2)]]
+        grads = mlp_grad.grad_loss(*args)
+        assert [g.shape for g in grads] == [(4, 3), (3,), (3, 2), (2,)]
+        assert not [m for m in sys.modules if m.startswith("s2sgrad")]
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=mlp_grad.parent, capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "ok\n"
+
+
+def test_emit_to_stdout_is_the_same_module(mlp_grad):
+    out = run("emit", f"{MLP}::loss", "--wrt", "W1,b1,W2,b2", check=True)
+    assert out.stdout == mlp_grad.read_text()
+
+
+def test_emit_default_wrt_is_every_float_parameter(tmp_path):
+    out = run("emit", f"{MLP}::loss", check=True)
+    assert "grad with respect to x, W1, b1, W2, b2, y" in out.stdout
+
+
+def test_emit_with_signature(tmp_path):
+    src = tmp_path / "poly.py"
+    src.write_text("import numpy as np\n\n\ndef f(x, c):\n    return np.sum(np.sin(x) * c)\n")
+    out = run("emit", f"{src}::f", "--wrt", "x", "--signature", "x: float64[n], c: float",
+              check=True)
+    assert "(x: float64[n], c: py_float64)" in out.stdout
+    namespace = {}
+    exec(out.stdout, namespace)
+    x = np.array([0.1, 0.5])
+    np.testing.assert_allclose(namespace["grad_f"](x, 3.0), 3.0 * np.cos(x))
+
+
+# ---- emit FILE: every decorated function --------------------------------------------------------
+
+DECORATED = '''\
+import numpy as np
+import s2sgrad
+
+
+@s2sgrad.function
+def example():
+    a = np.float64(0.)
+    b = 2 * a
+    return s2sgrad.gradients(a + b, [a, b], stop_gradients=[a, b])
+
+
+@s2sgrad.function
+def backprop():
+    Ws = np.float64(0.)
+    bs = 2 * Ws
+    cost = Ws + bs
+    dCost_dW, dCost_db = s2sgrad.gradients(cost, [Ws, bs])
+    return dCost_dW, dCost_db
+
+
+def not_decorated(x):
+    return x
+
+
+@s2sgrad.function
+def unconnected(use_zero):
+    a = np.ones([1, 2])
+    b = np.ones([3, 1])
+    if use_zero:
+        return s2sgrad.gradients([b], [a], unconnected_gradients='zero')
+    else:
+        return s2sgrad.gradients([b], [a], unconnected_gradients='none')
+'''
+
+
+def test_emit_file_writes_every_decorated_function(tmp_path):
+    src = tmp_path / "spec_funcs.py"
+    src.write_text(DECORATED.split("@s2sgrad.function\ndef unconnected")[0])
+    out = tmp_path / "spec_grads.py"
+    run("emit", src, "-o", out, check=True)
+    text = out.read_text()
+    assert imports_of(text) == {"numpy"}
+    assert "s2sgrad.gradients" not in text and "not_decorated" not in text
+    module = load(str(out))
+    assert repr(module.example()) == "[1.0, 1.0]"
+    assert repr(module.backprop()) == "(3.0, 1.0)"
+
+
+@pytest.mark.parametrize("use_zero, expected", [("True", "[array([[0., 0.]])]"),
+                                                ("False", "[None]")])
+def test_emit_decorated_with_static_signature(tmp_path, use_zero, expected):
+    src = tmp_path / "spec_funcs.py"
+    src.write_text(DECORATED)
+    out = tmp_path / f"unconnected_{use_zero}.py"
+    run("emit", f"{src}::unconnected", "--signature", f"use_zero={use_zero}", "-o", out,
+        check=True)
+    assert repr(load(str(out)).unconnected(use_zero == "True")) == expected
+
+
+# ---- show --ir ------------------------------------------------------------------------------------
+
+def test_show_ir():
+    out = run("show", f"{MLP}::loss", "--ir", "--wrt", "W1", check=True)
+    assert out.stdout.startswith("func grad_loss(%x: float64[n, d], %W1: float64[d, h]")
+    assert "%h = tanh(" in out.stdout and "# mlp.py:11" in out.stdout
+    assert out.stdout.rstrip().endswith("}")
+
+
+def test_show_ir_every_stage():
+    out = run("show", f"{MLP}::loss", "--ir", "--stage", "all", check=True)
+    stages = re.findall(r"^// after (\w+)$", out.stdout, re.M)
+    assert stages[0] == "lower" and stages[-1] == "dce" and "reverse" in stages
+    dumps = dict(part.split("\n", 1) for part in out.stdout.split("// after ")[1:])
+    assert "gradients(" not in dumps["lower"] and "gradients(" in dumps["attach"]
+    assert "gradients(" not in dumps["dce"]          # expanded into adjoint ops
+
+
+# ---- errors -----------------------------------------------------------------------------------------
+
+UNSUPPORTED = '''\
+import numpy as np
+
+
+def looped(x):
+    for i in range(3):
+        x = x * 2.0
+    return np.sum(x)
+'''
+
+
+def check_error(out, file, line=None, what=None):
+    assert out.returncode != 0
+    assert out.stdout == ""
+    first = out.stderr.splitlines()[0]
+    m = ERROR_LINE.match(first)
+    assert m, out.stderr
+    assert m["file"] == str(file)
+    if line is not None:
+        assert int(m["line"]) == line, out.stderr
+    if what is not None:
+        assert what in m["what"], out.stderr
+    assert "Traceback" not in out.stderr
+    return out.stderr
+
+
+def no_leftovers(directory, before):
+    assert sorted(os.listdir(directory)) == before
+
+
+def test_error_missing_file(tmp_path):
+    out_file = tmp_path / "g.py"
+    out = run("emit", "no_such_file.py::loss", "--wrt", "W1", "-o", out_file, cwd=tmp_path)
+    check_error(out, "no_such_file.py", 1, "cannot read no_such_file.py")
+    no_leftovers(tmp_path, [])
+
+
+def test_error_unsupported_syntax(tmp_path):
+    src = tmp_path / "looped.py"
+    src.write_text(UNSUPPORTED)
+    out = run("emit", "looped.py::looped", "-o", "g.py", cwd=tmp_path)
+    err = check_error(out, "looped.py", 5, "the for statement is not supported")
+    assert ":5:5: error:" in err
+    assert "    for i in range(3):" in err          # the quoted line
+    assert "loops" in err.splitlines()[-1]          # what to do
+    no_leftovers(tmp_path, ["looped.py"])
+
+
+def test_error_unknown_function(tmp_path):
+    shutil.copy(MLP, tmp_path / "mlp.py")
+    out = run("emit", "mlp.py::nope", "-o", "g.py", cwd=tmp_path)
+    err = check_error(out, "mlp.py", what="no top-level function 'nope'")
+    assert "functions defined there: loss" in err
+    no_leftovers(tmp_path, ["mlp.py"])
+
+
+@pytest.mark.parametrize("signature, what", [
+    ("x float64", "is not 'name: type' or 'name=value'"),
+    ("x: floaty[n]", "unknown type 'floaty[n]'"),
+    ("zz: float64[n]", "--signature names zz"),
+    ("flag=nope", "cannot read the value"),
+])
+def test_error_bad_signature(tmp_path, signature, what):
+    shutil.copy(MLP, tmp_path / "mlp.py")
+    out = run("emit", "mlp.py::loss", "--signature", signature, "-o", "g.py", cwd=tmp_path)
+    check_error(out, "mlp.py", 9, what)
+    no_leftovers(tmp_path, ["mlp.py"])
+
+
+def test_error_bad_wrt(tmp_path):
+    shutil.copy(MLP, tmp_path / "mlp.py")
+    out = run("emit", "mlp.py::loss", "--wrt", "W3", "-o", "g.py", cwd=tmp_path)
+    check_error(out, "mlp.py", 9, "wrt names 'W3'")
+    no_leftovers(tmp_path, ["mlp.py"])
+
+
+def test_error_invalid_python(tmp_path):
+    (tmp_path / "broken.py").write_text("import numpy as np\ndef f(x):\n    return np.sum(x\n")
+    out = run("emit", "broken.py::f", "-o", "g.py", cwd=tmp_path)
+    check_error(out, "broken.py", what="invalid Python")
+    no_leftovers(tmp_path, ["broken.py"])
+
+
+def test_error_no_decorated_function(tmp_path):
+    shutil.copy(MLP, tmp_path / "mlp.py")
+    out = run("emit", "mlp.py", "-o", "g.py", cwd=tmp_path)
+    check_error(out, "mlp.py", what="no function decorated with @s2sgrad.function")
+    no_leftovers(tmp_path, ["mlp.py"])
+
+
+def test_error_leaves_an_existing_output_untouched(tmp_path):
+    src = tmp_path / "looped.py"
+    src.write_text(UNSUPPORTED)
+    (tmp_path / "g.py").write_text("previous\n")
+    out = run("emit", "looped.py::looped", "-o", "g.py", cwd=tmp_path)
+    check_error(out, "looped.py", 5)
+    assert (tmp_path / "g.py").read_text() == "previous\n"
+    no_leftovers(tmp_path, ["g.py", "looped.py"])
+
+
+def test_error_unwritable_output(tmp_path):
+    out = run("emit", f"{MLP}::loss", "-o", tmp_path / "missing_dir" / "g.py")
+    assert out.returncode != 0 and "cannot write" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_usage_error_exits_non_zero():
+    out = run("show", f"{MLP}::loss")          # --ir is required
+    assert out.returncode != 0 and "--ir" in out.stderr
+
+
+# ---- FILE is never executed ---------------------------------------------------------------------------
+
+HOSTILE = '''\
+import numpy as np
+import s2sgrad
+
+open("EXECUTED", "w").write("the input file was executed")
+raise SystemExit("the input file was executed")
+
+
+@s2sgrad.function
+def f(x: "float64[n]"):
+    y = np.sum(np.exp(x))
+    return s2sgrad.gradients(y, [x])
+
+
+def g(x: "float64[n]"):
+    return np.sum(x * x)
+'''
+
+
+@pytest.mark.parametrize("target", ["hostile.py", "hostile.py::f", "hostile.py::g"])
+def test_input_file_is_never_executed(tmp_path, target):
+    (tmp_path / "hostile.py").write_text(HOSTILE)
+    out = run("emit", target, "-o", "out.py", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert not (tmp_path / "EXECUTED").exists()
+    show = run("show", target if "::" in target else "hostile.py::f", "--ir", cwd=tmp_path)
+    assert show.returncode == 0, show.stderr
+    assert not (tmp_path / "EXECUTED").exists()
+    module = load(str(tmp_path / "out.py"))
+    x = np.array([0.5, 1.5])
+    if target == "hostile.py::g":
+        np.testing.assert_allclose(module.grad_g(x), 2 * x)
+    else:
+        np.testing.assert_allclose(module.f(x)[0], np.exp(x))
+
+
+# ---- determinism ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["mlp", "decorated"])
+def test_same_bytes_under_any_hash_seed(tmp_path, target):
+    if target == "mlp":
+        args = [f"{MLP}::loss", "--wrt", "W1,b1,W2,b2"]
+    else:
+        src = tmp_path / "spec_funcs.py"
+        src.write_text(DECORATED.split("@s2sgrad.function\ndef unconnected")[0])
+        args = [str(src)]
+    outputs = []
+    for seed in ("0", "12345"):
+        out_file = tmp_path / f"out_{seed}.py"
+        run("emit", *args, "-o", out_file, env={"PYTHONHASHSEED": seed}, check=True)
+        outputs.append(out_file.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert str(tmp_path).encode() not in outputs[0]       # no absolute paths in the output
+
+
+# ---- the installed console script -------------------------------------------------------------------------
+
+def test_console_script(tmp_path):
+    script = shutil.which("s2sgrad", path=os.path.dirname(sys.executable))
+    if script is None:
+        pytest.skip("the s2sgrad console script is not installed next to this python")
+    out = subprocess.run([script, "emit", f"{MLP}::loss", "--wrt", "W1,b1,W2,b2", "-o",
+                          str(tmp_path / "g.py")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert imports_of((tmp_path / "g.py").read_text()) == {"numpy"}

@@ -1,0 +1,384 @@
+"""Every error the contract names: its class (an S2SGradError that is also the
+builtin SPEC.md names) and its message (file:line:col, the quoted line, what
+to do).
+
+The functions that fail are defined at the top level of this module, because
+s2sgrad reads them from this file; each error test finds the line it expects
+by searching this file for a marker.
+"""
+
+import inspect
+import re
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import errors, rules
+from s2sgrad.ir import opcodes
+
+THIS_FILE = inspect.getsourcefile(inspect.currentframe())
+X = np.array([0.5, 1.0, 2.0])
+
+
+def where(marker, text=None):
+    """(line number, column) of `text` on the line of this file that carries `# <marker>`."""
+    with open(THIS_FILE) as f:
+        for n, line in enumerate(f, 1):
+            if re.search(rf"# {re.escape(marker)}(\s|$)", line):
+                col = line.index(text) + 1 if text else len(line) - len(line.lstrip()) + 1
+                return n, col, line.strip()
+    raise AssertionError(f"marker {marker!r} not in {THIS_FILE}")
+
+
+def check(exc_info, cls, builtin, marker, text=None, *fragments):
+    """The error is `cls` and `builtin`, says file:line:col, quotes the line, and
+    contains each fragment."""
+    e = exc_info.value
+    assert isinstance(e, cls) and isinstance(e, builtin) and isinstance(e, s2sgrad.S2SGradError)
+    line, col, code = where(marker, text)
+    msg = str(e)
+    first = msg.splitlines()[0]
+    assert first.startswith(f"{THIS_FILE}:{line}:{col}: error: "), msg
+    assert msg.splitlines()[1].strip() == code, msg
+    assert msg.splitlines()[2].strip() == "^", msg
+    for fragment in fragments:
+        assert fragment in msg, msg
+    assert e.loc.line == line and e.loc.col == col
+    return msg
+
+
+def test_hierarchy():
+    assert issubclass(s2sgrad.NoGradientError, LookupError)
+    assert issubclass(s2sgrad.InvalidArgumentError, ValueError)
+    assert issubclass(s2sgrad.OutsideFunctionError, RuntimeError)
+    assert issubclass(s2sgrad.UnsupportedError, NotImplementedError)
+    assert issubclass(s2sgrad.SourceNotFoundError, ValueError)
+    for name in ("NoGradientError", "InvalidArgumentError", "OutsideFunctionError",
+                 "UnsupportedError", "SourceNotFoundError"):
+        assert issubclass(getattr(s2sgrad, name), s2sgrad.S2SGradError)
+    assert issubclass(errors.InternalError, s2sgrad.S2SGradError)
+
+
+# ---- LookupError: an op with no gradient ----------------------------------------------------
+
+def test_every_opcode_has_a_rule_or_a_declaration():
+    missing = set(opcodes.OPS) - set(rules.RULES) - rules.NONDIFFERENTIABLE - rules.STRUCTURAL
+    assert not missing
+
+
+@s2sgrad.function
+def uses_arcsin(x):
+    y = np.arcsin(x) * 2.0  # no-rule
+    return s2sgrad.gradients(y, [x])
+
+
+def plain_arcsin(x):
+    return np.sum(np.arcsin(x))  # no-rule-plain
+
+
+def test_no_gradient_is_lookup_error(monkeypatch):
+    monkeypatch.delitem(rules.RULES, "arcsin")
+    with pytest.raises(LookupError) as info:
+        s2sgrad.function(uses_arcsin.fn)(X / 4)
+    msg = check(info, s2sgrad.NoGradientError, LookupError, "no-rule", None,
+                "'arcsin'", "s2sgrad.register_gradient('arcsin')", "stop_gradient")
+    assert "no gradient" in msg
+
+
+def test_no_gradient_in_grad(monkeypatch):
+    monkeypatch.delitem(rules.RULES, "arcsin")
+    with pytest.raises(LookupError) as info:
+        s2sgrad.grad(plain_arcsin)(X / 4)
+    check(info, s2sgrad.NoGradientError, LookupError, "no-rule-plain", None,
+          "'arcsin'", "register_gradient")
+
+
+@s2sgrad.function
+def nondifferentiable_is_constant(x):
+    y = x * np.floor(x)
+    return s2sgrad.gradients(y, [x])
+
+
+def test_declared_nondifferentiable_is_not_an_error():
+    (d_x,) = nondifferentiable_is_constant(np.array([1.5, 2.5]))
+    np.testing.assert_array_equal(d_x, [1.0, 2.0])
+
+
+# ---- ValueError: invalid arguments ------------------------------------------------------------
+
+@s2sgrad.function
+def grad_ys_too_many(x):
+    y = np.sin(x)
+    return s2sgrad.gradients(y, [x], grad_ys=[x, x])  # grad-ys-len
+
+
+@s2sgrad.function
+def grad_ys_wrong_shape(x, g):
+    y = np.sin(x)
+    return s2sgrad.gradients(y, [x], grad_ys=[g])  # grad-ys-shape
+
+
+@s2sgrad.function
+def grad_ys_wrong_rank(x):
+    y = np.sin(x)
+    g = np.ones([3, 1])
+    return s2sgrad.gradients(y, [x], grad_ys=[g])  # grad-ys-rank
+
+
+def test_grad_ys_wrong_length():
+    with pytest.raises(ValueError) as info:
+        grad_ys_too_many(X)
+    check(info, s2sgrad.InvalidArgumentError, ValueError, "grad-ys-len", "s2sgrad.gradients",
+          "2 grad_ys for 1 ys", "one grad_ys entry")
+
+
+@pytest.mark.parametrize("g", [np.ones(4), np.ones((3, 1)), np.ones((1, 3))], ids=str)
+def test_grad_ys_wrong_static_shape(g):
+    with pytest.raises(ValueError) as info:
+        grad_ys_wrong_shape(X, g)
+    check(info, s2sgrad.InvalidArgumentError, ValueError, "grad-ys-shape", "s2sgrad.gradients",
+          "grad_ys[0] has shape", "but ys[0] has shape", "must have the shape of its y")
+
+
+def test_grad_ys_wrong_constant_shape():
+    with pytest.raises(ValueError) as info:
+        grad_ys_wrong_rank(np.ones(3))
+    check(info, s2sgrad.InvalidArgumentError, ValueError, "grad-ys-rank", "s2sgrad.gradients",
+          "(3, 1)")
+
+
+def test_grad_ys_right_shape_is_accepted():
+    (d_x,) = grad_ys_wrong_shape(X, np.full(3, 2.0))
+    np.testing.assert_allclose(d_x, 2 * np.cos(X))
+
+
+@s2sgrad.function
+def bad_aggregation(x):
+    y = np.sin(x)
+    return s2sgrad.gradients(y, [x], aggregation_method=7)  # bad-agg
+
+
+@s2sgrad.function
+def bad_unconnected(x):
+    y = np.sin(x)
+    return s2sgrad.gradients(y, [x], unconnected_gradients='zeros')  # bad-unc
+
+
+@s2sgrad.function
+def bad_gate(x):
+    y = np.sin(x)
+    return s2sgrad.gradients(y, [x], gate_gradients=x)  # bad-gate
+
+
+def test_unknown_aggregation_method():
+    with pytest.raises(ValueError) as info:
+        bad_aggregation(X)
+    check(info, s2sgrad.InvalidArgumentError, ValueError, "bad-agg", "s2sgrad.gradients",
+          "aggregation_method", "7", "AggregationMethod.ADD_N")
+
+
+def test_unknown_unconnected_gradients():
+    with pytest.raises(ValueError) as info:
+        bad_unconnected(X)
+    check(info, s2sgrad.InvalidArgumentError, ValueError, "bad-unc", "s2sgrad.gradients",
+          "unconnected_gradients", "'zeros'", "'none', 'zero'", "UnconnectedGradients")
+
+
+def test_runtime_option_value():
+    with pytest.raises(ValueError) as info:
+        bad_gate(X)
+    msg = check(info, s2sgrad.InvalidArgumentError, ValueError, "bad-gate", "x)",
+                "gate_gradients must be a constant")
+    assert msg.count("error:") == 1, msg
+
+
+@s2sgrad.function
+def x_is_literal(x):
+    y = np.sin(x)
+    return s2sgrad.gradients(y, [1.0])  # x-literal
+
+
+@s2sgrad.function
+def x_is_undefined(x):
+    y = np.sin(x)
+    return s2sgrad.gradients(y, [x, zz])  # x-undefined  # noqa: F821
+
+
+@s2sgrad.function
+def x_is_string(x):
+    y = np.sin(x)
+    return s2sgrad.gradients(y, 'x')  # x-string
+
+
+def test_x_literal():
+    with pytest.raises(ValueError) as info:
+        x_is_literal(X)
+    check(info, s2sgrad.InvalidArgumentError, ValueError, "x-literal", "1.0",
+          "xs[0] is not a variable of the function", "xs must name values")
+
+
+def test_x_undefined_name():
+    with pytest.raises(ValueError) as info:
+        x_is_undefined(X)
+    check(info, s2sgrad.InvalidArgumentError, ValueError, "x-undefined", "zz",
+          "xs[1] names 'zz'", "not a variable of the function")
+
+
+def test_x_string():
+    with pytest.raises(ValueError) as info:
+        x_is_string(X)
+    check(info, s2sgrad.InvalidArgumentError, ValueError, "x-string", "'x'",
+          "not a variable of the function")
+
+
+@s2sgrad.function
+def bad_keyword(x):
+    y = np.sin(x)
+    return s2sgrad.gradients(y, [x], grad_y=[x])  # bad-keyword
+
+
+def test_unknown_keyword_of_gradients():
+    with pytest.raises(ValueError) as info:
+        bad_keyword(X)
+    check(info, s2sgrad.InvalidArgumentError, ValueError, "bad-keyword", "[x])",
+          "unexpected keyword argument 'grad_y'", "grad_ys")
+
+
+def plain_square(x, n):
+    return np.sum(x ** n)
+
+
+def test_grad_wrt_integer_argument():
+    with pytest.raises(ValueError, match="cannot differentiate with respect to 'n'"):
+        s2sgrad.grad(plain_square, wrt=1)(X, 3)
+
+
+def test_grad_wrt_unknown_parameter():
+    with pytest.raises(ValueError, match="not a parameter"):
+        s2sgrad.grad(plain_square, wrt="y")
+    with pytest.raises(ValueError, match="not a parameter index"):
+        s2sgrad.grad(plain_square, wrt=2)
+
+
+# ---- RuntimeError: gradients outside a decorated function -----------------------------------
+
+def test_gradients_outside_a_decorated_function():
+    with pytest.raises(RuntimeError) as info:
+        s2sgrad.gradients(X, [X])
+    e = info.value
+    assert isinstance(e, s2sgrad.OutsideFunctionError) and isinstance(e, s2sgrad.S2SGradError)
+    assert "@s2sgrad.function" in str(e) and "s2sgrad.grad" in str(e)
+
+
+def calls_gradients_undecorated(x):
+    y = np.sin(x)
+    return s2sgrad.gradients(y, [x])
+
+
+def test_gradients_in_an_undecorated_function():
+    with pytest.raises(RuntimeError, match="decorate the function"):
+        calls_gradients_undecorated(X)
+
+
+# ---- NotImplementedError: unsupported source ---------------------------------------------------
+
+@s2sgrad.function
+def uses_for(x):
+    for i in range(3):  # for-loop
+        x = x * 2.0
+    return s2sgrad.gradients(x, [x])
+
+
+@s2sgrad.function
+def uses_while(x):
+    while np.sum(x) > 0:  # while-loop
+        x = x - 1.0
+    return x
+
+
+@s2sgrad.function
+def uses_runtime_if(x):
+    if np.sum(x) > 0:  # runtime-if
+        x = x * 2.0
+    return x
+
+
+@s2sgrad.function
+def uses_lambda(x):
+    f = lambda t: t * 2.0  # lambda  # noqa: E731
+    return f(x)
+
+
+@s2sgrad.function
+def uses_print(x):
+    print(x)  # print-call
+    return x
+
+
+@s2sgrad.function
+def uses_indexing(x):
+    return x[0]  # indexing
+
+
+@s2sgrad.function
+def uses_unknown_np(x):
+    return np.cumsum(x)  # unknown-np
+
+
+@s2sgrad.function
+def uses_missing_np(x):
+    return np.frobnicate(x)  # missing-np
+
+
+def helper(x):
+    return x * 2.0
+
+
+@s2sgrad.function
+def calls_user_function(x):
+    return helper(x)  # user-call
+
+
+UNSUPPORTED = [
+    (uses_for, "for-loop", None, ["the for statement is not supported", "loops"]),
+    (uses_while, "while-loop", None, ["the while statement is not supported"]),
+    (uses_runtime_if, "runtime-if", "np.sum", ["`if` on a runtime value", "np.where"]),
+    (uses_lambda, "lambda", "lambda", ["a lambda is not supported"]),
+    (uses_print, "print-call", None, ["print"]),
+    (uses_indexing, "indexing", "x[0]", ["indexing arrays is not supported"]),
+    (uses_unknown_np, "unknown-np", "np.cumsum", ["np.cumsum is not supported",
+                                                   "register_gradient"]),
+    (uses_missing_np, "missing-np", "np.frobnicate", ["numpy has no attribute 'frobnicate'"]),
+    (calls_user_function, "user-call", "helper", ["'helper'", "inline its body"]),
+]
+
+
+@pytest.mark.parametrize("fn, marker, text, fragments", UNSUPPORTED,
+                         ids=[u[1] for u in UNSUPPORTED])
+def test_unsupported_syntax(fn, marker, text, fragments):
+    with pytest.raises(NotImplementedError) as info:
+        fn(X)
+    msg = check(info, s2sgrad.UnsupportedError, NotImplementedError, marker, text, *fragments)
+    assert len(msg.splitlines()) == 4, msg     # location line, quote, caret, what to do
+
+
+# ---- SourceNotFoundError: no source --------------------------------------------------------------
+
+def test_function_defined_by_exec_has_no_source():
+    namespace = {"np": np, "s2sgrad": s2sgrad}
+    exec("def f(x):\n    return np.sum(x)\n", namespace)
+    with pytest.raises(ValueError) as info:
+        s2sgrad.grad(namespace["f"])(X)
+    e = info.value
+    assert isinstance(e, s2sgrad.SourceNotFoundError) and isinstance(e, s2sgrad.S2SGradError)
+    assert "cannot find the source of 'f'" in str(e)
+    assert "define the function in a .py file" in str(e)
+    with pytest.raises(s2sgrad.SourceNotFoundError):
+        s2sgrad.function(namespace["f"])(X)
+
+
+def test_lambda_has_no_def_statement():
+    f = lambda x: np.sum(x)  # noqa: E731
+    with pytest.raises(s2sgrad.SourceNotFoundError, match="not defined by a def statement"):
+        s2sgrad.grad(f)(X)

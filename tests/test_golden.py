@@ -1,0 +1,373 @@
+"""Golden cases: golden/<case>/{ir.txt,grad.py} are what s2sgrad makes of input.py.
+
+Per case: (a) the files on disk are exactly what tools/regen_golden.py makes
+(`--check`, in-process); (b) the generated grad.py computes the right
+gradients, checked against float64 central differences of the input function
+(or hand-computed values for the SPEC seed examples); (c) grad.py imports only
+numpy (and math).
+"""
+
+import ast
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import regen_golden as regen  # noqa: E402
+
+from s2sgrad import cli  # noqa: E402
+from s2sgrad.frontend import source as S  # noqa: E402
+from s2sgrad.frontend.lower import Static  # noqa: E402
+
+CASES = regen.case_names()
+
+
+def case_dir(case):
+    return ROOT / regen.GOLDEN / case
+
+
+def load(path, name):
+    """Import a file as a module without writing __pycache__ into golden/."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    old, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = old
+    return module
+
+
+def modules(case):
+    d = case_dir(case)
+    return load(d / "input.py", f"golden_input_{case}"), load(d / "grad.py", f"golden_grad_{case}")
+
+
+# ---- (a) the files are up to date ----------------------------------------------------
+
+def test_there_are_cases():
+    assert len(CASES) >= 24
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden_up_to_date(case):
+    diff = regen.diff_case(case)
+    assert diff == "", f"golden/{case} is stale; run python tools/regen_golden.py\n{diff}"
+
+
+def test_check_reports_missing_and_stale_files(tmp_path):
+    src = case_dir("broadcast_outer")
+    dst = tmp_path / regen.GOLDEN / "broadcast_outer"
+    dst.mkdir(parents=True)
+    (dst / "input.py").write_text((src / "input.py").read_text())
+    (dst / "grad.py").write_text((src / "grad.py").read_text())
+    (dst / "old.txt").write_text("left over\n")
+    diff = regen.diff_case("broadcast_outer", root=tmp_path)
+    assert "+++ b/golden/broadcast_outer/ir.txt" in diff          # missing: diffed from /dev/null
+    assert "--- a/golden/broadcast_outer/old.txt" in diff         # stale: diffed to /dev/null
+    assert "grad.py" not in diff
+    regen.write_case("broadcast_outer", root=tmp_path)
+    assert sorted(p.name for p in dst.iterdir()) == ["grad.py", "input.py", "ir.txt"]
+    assert regen.diff_case("broadcast_outer", root=tmp_path) == ""
+    (dst / "grad.py").write_text((src / "grad.py").read_text().replace("d_b", "d_bb"))
+    diff = regen.diff_case("broadcast_outer", root=tmp_path)
+    assert "-    d_bb = " in diff and "+    d_b = " in diff          # - on disk, + expected
+
+
+def test_header_is_the_command_line():
+    cmd = regen.parse_header('# s2sgrad: emit f --wrt a,b\n# s2sgrad: --signature "x: float64[n, 3]"\n')
+    assert cmd == regen.Command("f", "a,b", "x: float64[n, 3]")
+    assert regen.parse_header("# s2sgrad: emit\nimport numpy\n") == regen.Command("")
+    for bad in ("import numpy\n", "# s2sgrad: show f --ir\n", "# s2sgrad: emit f --stage dce\n"):
+        with pytest.raises(regen.CaseError):
+            regen.parse_header(bad)
+
+
+def test_check_is_independent_of_hash_seed():
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    run = subprocess.run([sys.executable, "tools/regen_golden.py", "--check"], cwd=ROOT, env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_absolute_paths(case):
+    for name in regen.GENERATED:
+        text = (case_dir(case) / name).read_text()
+        assert str(ROOT) not in text and "/home/" not in text and "/tmp/" not in text
+
+
+# ---- (c) standalone: numpy only ------------------------------------------------------------
+
+@pytest.mark.parametrize("case", CASES)
+def test_imports_only_numpy(case):
+    tree = ast.parse((case_dir(case) / "grad.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            pytest.fail(f"grad.py has 'from {node.module} import ...'")
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                assert (alias.name, alias.asname) in {("numpy", "np"), ("math", None)}, \
+                    f"grad.py imports {alias.name}"
+
+
+# ---- (b) the gradients are right ---------------------------------------------------------------
+
+def numgrad(f, args, i, eps=1e-6):
+    """Central differences of scalar f(*args) with respect to args[i], in float64."""
+    args = [np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+            else a for a in args]
+    x = args[i]
+    if isinstance(x, (float, np.floating)) or np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+        def at(v):
+            a = list(args)
+            a[i] = type(x)(v)
+            return float(f(*a))
+        return (at(float(x) + eps) - at(float(x) - eps)) / (2 * eps)
+    x = np.array(x, dtype=np.float64)
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        vals = []
+        for step in (eps, -eps):
+            xp = x.copy()
+            xp[idx] += step
+            a = list(args)
+            a[i] = xp
+            vals.append(float(f(*a)))
+        g[idx] = (vals[0] - vals[1]) / (2 * eps)
+    return g
+
+
+def close(actual, expected, rtol=1e-6, atol=1e-8):
+    np.testing.assert_allclose(np.asarray(actual, dtype=np.float64), expected, rtol=rtol, atol=atol)
+
+
+def assert_owned(grads, inputs):
+    """Each gradient array is its own: shares memory with no input and no other gradient."""
+    arrays = [g for g in grads if isinstance(g, np.ndarray)]
+    for i, g in enumerate(arrays):
+        assert g.flags.writeable
+        for other in arrays[i + 1:] + [x for x in inputs if isinstance(x, np.ndarray)]:
+            assert not np.shares_memory(g, other)
+
+
+# Inputs for plain (grad_FUNC) cases: drawn from the signature; these adjust the draw.
+POSITIVE = {"div_pow_broadcast"}
+SHAPES = {"unknown_rank": {"x": (2, 3), "a": (3,), "c": (2, 1)}}
+
+
+def plain_inputs(case, parsed, types_, rng):
+    sizes = {}
+    args = []
+    for name in parsed.node.args.args:
+        t = types_[name.id]
+        if isinstance(t, Static):
+            args.append(t.value)
+            continue
+        shape = SHAPES.get(case, {}).get(name.id)
+        if shape is None:
+            shape = tuple(d if isinstance(d, int) else sizes.setdefault(d, 2 + len(sizes))
+                          for d in t.shape)
+        if np.dtype(t.dtype).kind in "iub":
+            value = rng.integers(0, 4, size=shape).astype(t.dtype)
+        elif case in POSITIVE:
+            value = rng.uniform(0.5, 1.5, size=shape).astype(t.dtype)
+        else:
+            value = rng.standard_normal(shape).astype(t.dtype)
+        args.append(float(value) if t.weak else value[()] if shape == () else value)
+    return args
+
+
+def check_plain(case, inp, grad):
+    """grad_FUNC against central differences of FUNC, for each --wrt parameter."""
+    cmd = regen.parse_header((case_dir(case) / "input.py").read_text())
+    parsed = S.from_file(str(case_dir(case) / "input.py"), cmd.func)
+    types_ = cli.arg_types(parsed, cmd.signature)
+    wrt = cli.request_for(parsed, types_, cmd.wrt).wrt
+    args = plain_inputs(case, parsed, types_, np.random.default_rng(0))
+    names = [a.id for a in parsed.node.args.args]
+    result = getattr(grad, "grad_" + cmd.func)(*[np.copy(a) if isinstance(a, np.ndarray) else a
+                                                 for a in args])
+    result = result if len(wrt) != 1 else (result,)
+    assert len(result) == len(wrt)
+    assert_owned(result, args)
+    f = getattr(inp, cmd.func)
+    for name, g in zip(wrt, result):
+        x = args[names.index(name)]
+        assert np.shape(g) == np.shape(x), name
+        single = np.asarray(x).dtype == np.float32
+        if single:
+            assert np.asarray(g).dtype == np.float32, name
+        close(g, numgrad(f, args, names.index(name)),
+              rtol=2e-3 if single else 1e-6, atol=1e-4 if single else 1e-8)
+
+
+def check_spec_example(inp, grad):
+    assert grad.example() == [1.0, 1.0]
+
+
+def check_spec_total(inp, grad):
+    assert grad.total() == [3.0, 1.0]
+
+
+def check_spec_stopped(inp, grad):
+    assert grad.stopped() == [1.0, 1.0]
+
+
+def check_spec_unconnected_zero(inp, grad):
+    (g,) = grad.unconnected(True)
+    assert g.shape == (1, 2) and g.dtype == np.float64 and not g.any()
+
+
+def check_spec_unconnected_none(inp, grad):
+    assert grad.unconnected(False) == [None]
+
+
+def check_spec_backprop(inp, grad):
+    assert grad.backprop() == (3.0, 1.0)
+
+
+def _check_energy(inp, grad):
+    x = np.random.default_rng(1).standard_normal(5)
+
+    def energy(x):
+        u = np.sin(x)
+        return np.sum(u * u + np.exp(u) + 3.0 * u + np.cos(u))
+    e, d_x = grad.energy(x.copy())
+    close(e, energy(x))
+    close(d_x, numgrad(energy, [x], 0))
+    u = np.sin(x)
+    close(d_x, (2 * u + np.exp(u) + 3.0 - np.sin(u)) * np.cos(x), rtol=1e-12)
+
+
+check_aggregation_add_n = check_aggregation_tree = check_aggregation_accumulate_n = _check_energy
+
+
+def check_gate_gradients(inp, grad):
+    rng = np.random.default_rng(2)
+    x, W, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+
+    def loss(x, W, b):
+        z = x @ W + b
+        return np.sum(z * z)
+    d_W, d_b = grad.affine_grads(x, W, b)
+    close(d_W, numgrad(loss, [x, W, b], 1))
+    close(d_b, numgrad(loss, [x, W, b], 2))
+
+
+def check_named_gradients(inp, grad):
+    rng = np.random.default_rng(3)
+    X, w, y, lam = rng.standard_normal((5, 3)), rng.standard_normal(3), rng.standard_normal(5), 0.3
+
+    def loss(X, w, y, lam):
+        r = X @ w - y
+        return 0.5 * np.sum(r * r) + lam * np.sum(w * w)
+    value, d_w = grad.ridge(X, w, y, lam)
+    close(value, loss(X, w, y, lam))
+    close(d_w, numgrad(loss, [X, w, y, lam], 1))
+
+
+def check_grad_ys(inp, grad):
+    rng = np.random.default_rng(4)
+    x, W, g = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal((4, 2))
+
+    def weighted(x, W):
+        return np.sum(g * np.tanh(x @ W))
+    d_x, d_W = grad.layer_vjp(x, W, g)
+    close(d_x, numgrad(weighted, [x, W], 0))
+    close(d_W, numgrad(weighted, [x, W], 1))
+
+
+def check_stop_gradients_intermediate(inp, grad):
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal(4), rng.standard_normal(4)
+
+    def z(x, y, h):              # h independent of x and y: partial derivatives
+        return np.sum(h * x + np.sin(y))
+    d_x, d_y, d_h = grad.partial(x, y)
+    args = [x, y, x * y]
+    for i, d in enumerate((d_x, d_y, d_h)):
+        close(d, numgrad(z, args, i))
+
+
+def check_stop_gradient_call(inp, grad):
+    rng = np.random.default_rng(6)
+    w, phi, phi_next, r = (rng.standard_normal(3), rng.standard_normal((5, 3)),
+                           rng.standard_normal((5, 3)), rng.standard_normal(5))
+    gamma = 0.9
+    target = r + gamma * (phi_next @ w)         # constant: the semi-gradient
+
+    def loss(w):
+        return 0.5 * np.mean((target - phi @ w) ** 2)
+    value, d_w = grad.td_loss(w, phi, phi_next, r, gamma)
+    close(value, loss(w))
+    close(d_w, numgrad(loss, [w], 0))
+
+
+def check_integer_constant(inp, grad):
+    x, counts = np.array([0.5, -1.0, 2.0]), np.array([1, 0, 3])
+    d_x, d_w, d_counts = grad.weighted(x, counts)
+    close(d_x, 2.0 * counts, rtol=0)
+    assert d_x.dtype == np.float64
+    assert d_w is None and d_counts is None
+
+
+def check_second_order(inp, grad):
+    x = np.random.default_rng(7).standard_normal(4)
+    dy, d2y = grad.cube_curvature(x)
+    close(dy, 3 * x ** 2, rtol=1e-12)
+    close(d2y, 6 * x, rtol=1e-12)
+    close(d2y, numgrad(lambda x: np.sum(grad.cube_curvature(x)[0]), [x], 0))
+
+
+def check_decorated_module(inp, grad):
+    rng = np.random.default_rng(8)
+    r, delta = 2 * rng.standard_normal(6), 1.0
+
+    def huber(r):
+        a = np.abs(r)
+        quad = np.minimum(a, delta)
+        return np.sum(0.5 * quad ** 2 + delta * (a - quad))
+    (d_r,) = grad.huber_grad(r, delta)
+    close(d_r, numgrad(huber, [r], 0))
+    close(d_r, np.clip(r, -delta, delta), rtol=1e-12)
+
+    pred, y = rng.standard_normal(5), rng.standard_normal(5)
+
+    def rmse(pred, y):
+        return np.sqrt(np.mean((pred - y) ** 2))
+    d_pred, d_y = grad.rmse_grad(pred, y)
+    close(d_pred, numgrad(rmse, [pred, y], 0))
+    close(d_y, numgrad(rmse, [pred, y], 1))
+
+
+def check_shared_adjoint(inp, grad):
+    rng = np.random.default_rng(9)
+    a, b, w = rng.standard_normal(4), rng.standard_normal(4), rng.standard_normal(4)
+
+    def f(a, b, w):
+        return np.sum(np.tanh(a + b) * w)
+    grads = grad.mix_grads(a, b, w)
+    assert_owned(grads, [a, b, w])
+    for i, g in enumerate(grads):
+        close(g, numgrad(f, [a, b, w], i))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_gradients_are_right(case):
+    inp, grad = modules(case)
+    check = globals().get("check_" + case)
+    cmd = regen.parse_header((case_dir(case) / "input.py").read_text())
+    if check is None:
+        parsed = S.from_file(str(case_dir(case) / "input.py"), cmd.func) if cmd.func else None
+        assert parsed is not None and not S.is_decorated(parsed.node, parsed.resolver), \
+            f"golden/{case} expands @s2sgrad.function: write check_{case} in this file"
+        check_plain(case, inp, grad)
+    else:
+        check(inp, grad)

@@ -1,0 +1,178 @@
+"""The rules table, checked numerically and for coverage.
+
+Every case of `rules_cases.py` is differentiated with `s2sgrad.grad` with
+respect to all its float arguments, on random inputs from the case's domain
+(seeded by the case name), and compared with float64 central differences of
+the function (or of its closed form `ref`). While the gradient is built, the
+rules table is wrapped so the test also sees which rules ran: each case must
+really send a gradient through the rules it names.
+"""
+
+import dataclasses
+import zlib
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import rules as R
+from s2sgrad import transform
+from s2sgrad.api import specialise
+from s2sgrad.frontend import source as S
+from s2sgrad.ir.opcodes import OPS
+
+import rules_cases as C
+from rules_cases import central_difference
+
+CASES = {c.name: c for c in C.CASES}
+
+
+def inputs(case):
+    rng = np.random.default_rng(zlib.crc32(case.name.encode()))
+    return [a.make(rng) for a in case.args]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def verify_ir():
+    """Run the IR verifier after every stage while these tests build gradients."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(transform, "VERIFY", True)
+        yield
+
+
+@pytest.fixture
+def rules_run(monkeypatch):
+    """The set of rules invoked while this test builds gradients."""
+    seen = set()
+
+    def recording(name, fn):
+        def rule(*args, **kwargs):
+            seen.add(name)
+            return fn(*args, **kwargs)
+        return rule
+
+    for name, rule in list(R.RULES.items()):
+        monkeypatch.setitem(R.RULES, name, dataclasses.replace(rule, fn=recording(name, rule.fn)))
+    return seen
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_rule_numerically(name, rules_run):
+    case = CASES[name]
+    values = inputs(case)
+    wrt = tuple(i for i, a in enumerate(case.args) if a.is_float)
+    ref = case.ref or case.fn
+    if case.ref is not None:     # the transformed function computes the closed form's value
+        value, _ = s2sgrad.value_and_grad(case.fn, wrt=wrt)(*values)
+        np.testing.assert_allclose(value, ref(*values), rtol=1e-12, atol=1e-12)
+
+    grads = s2sgrad.grad(case.fn, wrt=wrt)(*values)
+
+    assert isinstance(grads, tuple) and len(grads) == len(wrt)
+    for i, g in zip(wrt, grads):
+        x = values[i]
+        assert g is not None, f"no gradient for argument {i}"
+        if isinstance(x, float):
+            assert isinstance(g, float), f"argument {i}: {type(g).__name__} for a Python float"
+        else:
+            assert np.shape(g) == x.shape, f"argument {i}: shape {np.shape(g)} for {x.shape}"
+            assert np.result_type(g) == x.dtype, f"argument {i}: dtype {np.result_type(g)}"
+        expected = central_difference(ref, values, i, case.eps)
+        np.testing.assert_allclose(g, expected, rtol=case.rtol, atol=case.atol,
+                                   err_msg=f"{name}: gradient of argument {i}")
+    missing = set(case.rules) - rules_run
+    assert not missing, f"{name} never sent a gradient through {sorted(missing)}"
+
+
+# ---- coverage --------------------------------------------------------------------
+
+def test_every_opcode_is_classified_once():
+    for op in OPS:
+        kinds = [op in R.RULES, op in R.NONDIFFERENTIABLE, op in R.STRUCTURAL]
+        assert sum(kinds) == 1, f"{op}: rule/nondifferentiable/structural = {kinds}"
+    assert set(R.RULES) | R.NONDIFFERENTIABLE | R.STRUCTURAL <= set(OPS)
+
+
+def test_every_rule_has_a_numerical_case():
+    claimed = {r for c in C.CASES for r in c.rules}
+    assert claimed <= set(R.RULES), f"cases name unknown rules {sorted(claimed - set(R.RULES))}"
+    assert not set(R.RULES) - claimed, f"rules without a case: {sorted(set(R.RULES) - claimed)}"
+
+
+def test_case_names_are_unique():
+    assert len(CASES) == len(C.CASES)
+
+
+def test_every_nondifferentiable_op_has_a_case():
+    claimed = {op for ops, _ in C.NONDIFF_CASES for op in ops} | set(C.NONDIFF_UNREACHABLE)
+    assert claimed == R.NONDIFFERENTIABLE
+
+
+# ---- non-differentiable ops and missing rules ----------------------------------------
+
+ND_INPUT = np.array([[0.3, -1.2, 2.6], [1.7, -0.4, 0.9]])
+
+
+@pytest.mark.parametrize("opcodes,fn", C.NONDIFF_CASES, ids=lambda v: getattr(v, "__name__", ""))
+def test_nondifferentiable_gives_none_or_zeros(opcodes, fn):
+    stages = []
+    transform.build_ir(S.from_function(fn), specialise(("x", "mode"), (ND_INPUT, "none")),
+                       transform.Request("function"), stages)
+    lowered = {op.opcode for op in dict(stages)["lower"].body.walk()}
+    assert set(opcodes) <= lowered, f"{fn.__name__} does not use {set(opcodes) - lowered}"
+
+    f = s2sgrad.function(fn)
+    assert f(ND_INPUT, "none") == [None]
+    (z,) = f(ND_INPUT, "zero")
+    assert z.shape == ND_INPUT.shape and z.dtype == ND_INPUT.dtype and not z.any()
+
+
+def test_grad_of_nondifferentiable_only_is_zeros():
+    g = s2sgrad.grad(C.f_nondifferentiable_only)(ND_INPUT)
+    assert isinstance(g, np.ndarray) and g.shape == ND_INPUT.shape and not g.any()
+
+
+def test_missing_rule_is_a_lookup_error(monkeypatch):
+    assert not [op for op in OPS if op not in R.RULES and op not in R.NONDIFFERENTIABLE
+                and op not in R.STRUCTURAL]          # so make one: take exp's rule away
+    monkeypatch.delitem(R.RULES, "exp")
+    g = s2sgrad.grad(C.f_exp)
+    with pytest.raises(LookupError) as info:
+        g(np.ones(3))
+    assert isinstance(info.value, s2sgrad.NoGradientError)
+    message = str(info.value)
+    assert "'exp'" in message and "register_gradient" in message
+    assert "rules_cases.py:" in message and "np.sum(np.exp(x))" in message
+
+
+def test_missing_rule_off_the_gradient_path_is_fine(monkeypatch):
+    monkeypatch.delitem(R.RULES, "exp")
+    g = s2sgrad.grad(C.f_add, wrt=0)                 # no exp between x and y
+    np.testing.assert_allclose(g(np.zeros(2), np.zeros(2)), np.ones(2))
+
+
+def test_registering_a_rule_twice_is_an_error():
+    with pytest.raises(ValueError, match="already registered"):
+        R.defrule("exp")(lambda b, g, ans, x: (g,))
+    with pytest.raises(ValueError, match="already registered"):
+        R.nondifferentiable("floor")
+
+
+# ---- conventions central differences cannot see -----------------------------------------
+
+@pytest.mark.parametrize("fn", [C.f_maximum_weighted, C.f_minimum_weighted],
+                         ids=lambda f: f.__name__)
+def test_elementwise_extremum_ties_go_to_the_first_argument(fn):
+    """As in TensorFlow: where x == y, all of the gradient goes to x."""
+    x = np.array([1.0, -2.0, 0.5])
+    w = np.array([2.0, 3.0, -1.0])
+    dx, dy, _ = s2sgrad.grad(fn, wrt=(0, 1, 2))(x, x.copy(), w)
+    np.testing.assert_array_equal(dx, w)
+    np.testing.assert_array_equal(dy, np.zeros(3))
+
+
+def test_reduction_ties_share_equally():
+    x = np.array([[3.0, 1.0, 3.0, 3.0], [0.0, 2.0, 2.0, -1.0]])
+    w = np.array([1.0, 4.0])
+    dx, _ = s2sgrad.grad(C.f_max_axis, wrt=(0, 1))(x, w)
+    np.testing.assert_allclose(dx, [[1 / 3, 0, 1 / 3, 1 / 3], [0, 2.0, 2.0, 0]])

@@ -1,0 +1,616 @@
+"""The user contract of SPEC.md: its seed examples exactly as written, the
+options of `gradients`, the functional API, specialisation and caching.
+
+s2sgrad reads source from files, so every function under test is defined at
+the top level of this module.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import rules, transform
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+# ---- the seed examples of SPEC.md, as written ------------------------------------
+
+@s2sgrad.function
+def example():
+    a = np.float64(0.)
+    b = 2 * a
+    return s2sgrad.gradients(a + b, [a, b], stop_gradients=[a, b])
+
+
+@s2sgrad.function
+def total():
+    a = np.float64(0.)
+    b = 2 * a
+    return s2sgrad.gradients(a + b, [a, b])
+
+
+@s2sgrad.function
+def stopped():
+    a = s2sgrad.stop_gradient(np.float64(0.))
+    b = s2sgrad.stop_gradient(2 * a)
+    return s2sgrad.gradients(a + b, [a, b])
+
+
+@s2sgrad.function
+def unconnected(use_zero):
+    a = np.ones([1, 2])
+    b = np.ones([3, 1])
+    if use_zero:
+        return s2sgrad.gradients([b], [a], unconnected_gradients='zero')
+    else:
+        return s2sgrad.gradients([b], [a], unconnected_gradients='none')
+
+
+@s2sgrad.function
+def backprop():
+    Ws = np.float64(0.)
+    bs = 2 * Ws
+    cost = Ws + bs
+    dCost_dW, dCost_db = s2sgrad.gradients(cost, [Ws, bs])
+    return dCost_dW, dCost_db
+
+
+def test_example_partial_derivatives():
+    assert repr(example()) == "[1.0, 1.0]"
+
+
+def test_total_derivatives():
+    assert repr(total()) == "[3.0, 1.0]"
+
+
+def test_stopped():
+    assert repr(stopped()) == "[1.0, 1.0]"
+
+
+def test_unconnected_none():
+    assert repr(unconnected(False)) == "[None]"
+
+
+def test_unconnected_zero():
+    result = unconnected(True)
+    assert repr(result) == "[array([[0., 0.]])]"
+    (d_a,) = result
+    assert isinstance(d_a, np.ndarray) and d_a.shape == (1, 2) and d_a.dtype == np.float64
+
+
+def test_backprop():
+    assert repr(backprop()) == "(3.0, 1.0)"
+
+
+def test_float64_scalar_gradients_are_python_floats():
+    # NumPy 2 prints np.float64(1.0); SPEC.md prints 1.0 (docs/contract.md).
+    assert all(type(v) is float for v in total())
+
+
+SPEC_BLOCK = '''\
+import numpy as np
+import s2sgrad
+
+@s2sgrad.function
+def example():
+    a = np.float64(0.)
+    b = 2 * a
+    return s2sgrad.gradients(a + b, [a, b], stop_gradients=[a, b])
+example()                      # [1.0, 1.0]   partial derivatives
+
+@s2sgrad.function
+def total():
+    a = np.float64(0.)
+    b = 2 * a
+    return s2sgrad.gradients(a + b, [a, b])
+total()                        # [3.0, 1.0]   total derivatives
+
+@s2sgrad.function
+def stopped():
+    a = s2sgrad.stop_gradient(np.float64(0.))
+    b = s2sgrad.stop_gradient(2 * a)
+    return s2sgrad.gradients(a + b, [a, b])
+stopped()                      # [1.0, 1.0]
+
+@s2sgrad.function
+def unconnected(use_zero):
+    a = np.ones([1, 2])
+    b = np.ones([3, 1])
+    if use_zero:
+        return s2sgrad.gradients([b], [a], unconnected_gradients='zero')
+    else:
+        return s2sgrad.gradients([b], [a], unconnected_gradients='none')
+unconnected(False)             # [None]
+unconnected(True)              # [array([[0., 0.]])]
+
+@s2sgrad.function
+def backprop():
+    Ws = np.float64(0.)
+    bs = 2 * Ws
+    cost = Ws + bs
+    dCost_dW, dCost_db = s2sgrad.gradients(cost, [Ws, bs])
+    return dCost_dW, dCost_db
+backprop()                     # (3.0, 1.0)
+'''
+
+
+def test_spec_block_pasted_into_a_file(tmp_path):
+    """SPEC.md's block, pasted into a file with each bare call printed, prints
+    what its comments say."""
+    lines, expected = [], []
+    for line in SPEC_BLOCK.splitlines():
+        if line and not line[0].isspace() and "#" in line and line.split("(")[0].isidentifier():
+            call, _, comment = line.partition("#")
+            expected.append(comment.strip().split("   ")[0].strip())
+            lines.append(f"print(repr({call.strip()}))")
+        else:
+            lines.append(line)
+    path = tmp_path / "spec_examples.py"
+    path.write_text("\n".join(lines) + "\n")
+    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == expected
+    assert len(expected) == 6
+
+
+# ---- options of gradients ----------------------------------------------------------
+
+def test_unconnected_gradients_enum():
+    U = s2sgrad.UnconnectedGradients
+    assert U.NONE.value == "none" and U.ZERO.value == "zero"
+    assert U("none") is U.NONE and U("zero") is U.ZERO
+    assert [m.name for m in U] == ["NONE", "ZERO"]
+
+
+@s2sgrad.function
+def unconnected_enum(x, use_zero):
+    y = np.sin(x)
+    z = np.ones([3])
+    if use_zero:
+        return s2sgrad.gradients(y, [x, z], unconnected_gradients=s2sgrad.UnconnectedGradients.ZERO)
+    return s2sgrad.gradients(y, [x, z], unconnected_gradients=s2sgrad.UnconnectedGradients.NONE)
+
+
+def test_unconnected_gradients_as_enum():
+    x = np.array([0.5, 1.0, 2.0])
+    d_x, d_z = unconnected_enum(x, False)
+    np.testing.assert_allclose(d_x, np.cos(x))
+    assert d_z is None
+    d_x, d_z = unconnected_enum(x, True)
+    np.testing.assert_allclose(d_x, np.cos(x))
+    assert d_z.shape == (3,) and d_z.dtype == np.float64 and not d_z.any()
+
+
+def test_aggregation_method_constants():
+    A = s2sgrad.AggregationMethod
+    assert A.ADD_N == A.DEFAULT == 0
+    assert A.EXPERIMENTAL_TREE == 1
+    assert A.EXPERIMENTAL_ACCUMULATE_N == 2
+
+
+@s2sgrad.function
+def fan_out(a, x, method):
+    y = np.sum(a * a + a * x + np.sin(a) + np.exp(a))
+    return s2sgrad.gradients(y, [a, x], aggregation_method=method)
+
+
+@pytest.mark.parametrize("method", [None, 0, 1, 2])
+def test_aggregation_methods_agree(method):
+    a = np.array([0.3, -1.2, 2.0])
+    x = np.array([1.5, 0.25, -0.5])
+    d_a, d_x = fan_out(a, x, method)
+    np.testing.assert_allclose(d_a, 2 * a + x + np.cos(a) + np.exp(a), rtol=1e-12)
+    np.testing.assert_allclose(d_x, a, rtol=1e-12)
+
+
+def test_aggregation_methods_are_distinct_code():
+    a, x = np.ones(3), np.ones(3)
+    texts = {}
+    for method in (s2sgrad.AggregationMethod.ADD_N, s2sgrad.AggregationMethod.EXPERIMENTAL_TREE,
+                   s2sgrad.AggregationMethod.EXPERIMENTAL_ACCUMULATE_N):
+        texts[method] = s2sgrad.source(fan_out, a, x, method)
+    bodies = [t.split('"""', 2)[2] for t in texts.values()]   # past the docstring
+    assert len(set(bodies)) == 3
+    assert s2sgrad.source(fan_out, a, x, None).split('"""', 2)[2] == bodies[0]   # DEFAULT = ADD_N
+
+
+@s2sgrad.function
+def gated(a, x, gate):
+    y = np.sum(a * x)
+    return s2sgrad.gradients(y, [a, x], gate_gradients=gate)
+
+
+def test_gate_gradients_one_tuple_assignment():
+    a, x = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    ungated, gated_ = gated(a, x, False), gated(a, x, True)
+    for u, g in zip(ungated, gated_):
+        np.testing.assert_array_equal(u, g)
+    np.testing.assert_array_equal(gated_[0], x)
+    np.testing.assert_array_equal(gated_[1], a)
+    text = s2sgrad.source(gated, a, x, True)
+    assert any(line.strip().startswith("d_a, d_x = ") for line in text.splitlines()), text
+    assert "d_a, d_x = " not in s2sgrad.source(gated, a, x, False)
+
+
+@s2sgrad.function
+def named(a, x):
+    y = np.sum(a * x)
+    return s2sgrad.gradients(y, [a, x], name="outer")
+
+
+def test_name_prefixes_adjoints():
+    a, x = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    d_a, d_x = named(a, x)
+    np.testing.assert_array_equal(d_a, x)
+    text = s2sgrad.source(named)
+    assert "outer_d_a" in text and "outer_d_x" in text
+    assert "# ---- outer:" in text
+
+
+@s2sgrad.function
+def weighted(x, w):
+    y = np.sin(x)
+    return s2sgrad.gradients(y, [x], grad_ys=[w])
+
+
+def test_grad_ys_weights():
+    x = np.array([0.1, 0.2, 0.3])
+    w = np.array([1.0, -2.0, 0.5])
+    (d_x,) = weighted(x, w)
+    np.testing.assert_allclose(d_x, w * np.cos(x))
+
+
+@s2sgrad.function
+def two_ys(x):
+    y1 = np.sin(x)
+    y2 = x * x
+    return s2sgrad.gradients([y1, y2], [x])
+
+
+def test_sum_over_ys():
+    x = np.array([0.5, 1.5])
+    (d_x,) = two_ys(x)
+    np.testing.assert_allclose(d_x, np.cos(x) + 2 * x)
+
+
+@s2sgrad.function
+def partial(x):
+    h = np.exp(x)
+    y = h * x
+    return s2sgrad.gradients(y, [x], stop_gradients=[h])
+
+
+def test_stop_gradients_gives_partial_derivatives():
+    x = np.array([0.5, 1.5])
+    (d_x,) = partial(x)
+    np.testing.assert_allclose(d_x, np.exp(x))
+
+
+def test_gradient_has_shape_and_dtype_of_x():
+    x = np.array([[1.0, 2.0]], dtype=np.float32)
+    (d_x,) = weighted(x, np.ones((1, 2), dtype=np.float32))
+    assert d_x.shape == (1, 2) and d_x.dtype == np.float32
+
+
+# ---- integer values are constant -----------------------------------------------------
+
+@s2sgrad.function
+def int_values(x, n):
+    k = n * 2
+    m = np.argmax(x)
+    y = x * k + m
+    return s2sgrad.gradients(y, [x, k, n, m])
+
+
+@s2sgrad.function
+def int_array(i, x):
+    y = np.sum(i * x)
+    return s2sgrad.gradients(y, [i, x])
+
+
+def test_gradients_wrt_integer_values_are_none():
+    x = np.array([1.0, 3.0, 2.0])
+    d_x, d_k, d_n, d_m = int_values(x, 3)
+    np.testing.assert_array_equal(d_x, [6.0, 6.0, 6.0])
+    assert d_k is None and d_n is None and d_m is None
+
+
+def test_gradients_wrt_integer_array_is_none():
+    i = np.array([1, 2, 3])
+    x = np.array([0.5, 0.5, 0.5])
+    d_i, d_x = int_array(i, x)
+    assert d_i is None
+    np.testing.assert_array_equal(d_x, [1.0, 2.0, 3.0])
+    assert d_x.dtype == np.float64
+
+
+# ---- the functional API ----------------------------------------------------------------
+
+def mlp(x, W, b):
+    return np.sum(np.tanh(x @ W + b) ** 2)
+
+
+def scalar_fn(x):
+    return x * x * x
+
+
+def vector_fn(x, c):
+    return np.sin(x) * c
+
+
+def numeric_grad(f, args, i, eps=1e-6):
+    args = [np.array(a, dtype=np.float64) if not isinstance(a, (int, bool)) else a for a in args]
+    x = args[i]
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + eps
+        hi = f(*args)
+        x[idx] = old - eps
+        lo = f(*args)
+        x[idx] = old
+        g[idx] = (hi - lo) / (2 * eps)
+    return g
+
+
+def mlp_args():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(4, 3)), rng.normal(size=(3, 5)), rng.normal(size=(5,))
+
+
+@pytest.mark.parametrize("wrt", [0, 1, 2, "W", -1])
+def test_grad_matches_central_differences(wrt):
+    args = mlp_args()
+    i = {"W": 1, -1: 2}.get(wrt, wrt)
+    got = s2sgrad.grad(mlp, wrt=wrt)(*args)
+    np.testing.assert_allclose(got, numeric_grad(mlp, args, i), rtol=1e-6, atol=1e-8)
+    assert got.shape == args[i].shape
+
+
+def test_grad_tuple_wrt_gives_tuple():
+    args = mlp_args()
+    got = s2sgrad.grad(mlp, wrt=(0, 2))(*args)
+    assert isinstance(got, tuple) and len(got) == 2
+    np.testing.assert_allclose(got[1], numeric_grad(mlp, args, 2), rtol=1e-6, atol=1e-8)
+
+
+def test_value_and_grad():
+    args = mlp_args()
+    value, g = s2sgrad.value_and_grad(mlp, wrt=1)(*args)
+    assert value == pytest.approx(mlp(*args), rel=1e-14)
+    np.testing.assert_allclose(g, numeric_grad(mlp, args, 1), rtol=1e-6, atol=1e-8)
+
+
+def test_grad_of_scalar_function():
+    assert s2sgrad.grad(scalar_fn)(2.0) == pytest.approx(12.0)
+    g32 = s2sgrad.grad(scalar_fn)(np.float32(2.0))
+    assert g32.dtype == np.float32 and g32 == 12.0
+
+
+def unrelated(x, c):
+    return np.sum(x * 2.0)
+
+
+def test_grad_gives_zeros_for_unconnected_arguments():
+    x = np.array([1.0, 2.0])
+    d_x, d_c = s2sgrad.grad(unrelated, wrt=(0, 1))(x, 3.0)
+    np.testing.assert_array_equal(d_x, [2.0, 2.0])
+    assert type(d_c) is float and d_c == 0.0          # like a connected float64 scalar
+    _, d_c = s2sgrad.grad(unrelated, wrt=(0, 1))(x, np.ones((2, 2)))
+    assert d_c.shape == (2, 2) and d_c.dtype == np.float64 and not d_c.any()
+
+
+def test_grad_needs_scalar_output():
+    with pytest.raises(ValueError, match="scalar output"):
+        s2sgrad.grad(vector_fn)(np.ones(3), 2.0)
+
+
+def test_vjp():
+    x = np.array([0.1, 0.7, -0.3])
+    out, vjp_fn = s2sgrad.vjp(vector_fn, x, 2.5)
+    np.testing.assert_allclose(out, np.sin(x) * 2.5)
+    u = np.array([1.0, -1.0, 3.0])
+    d_x, d_c = vjp_fn(u)
+    np.testing.assert_allclose(d_x, u * np.cos(x) * 2.5)
+    assert d_c == pytest.approx(np.sum(u * np.sin(x)))
+
+
+def test_vjp_skips_integer_arguments():
+    x = np.array([0.1, 0.7])
+    out, vjp_fn = s2sgrad.vjp(vector_fn, x, 3)
+    (d_x,) = vjp_fn(np.ones(2))
+    np.testing.assert_allclose(d_x, 3 * np.cos(x))
+
+
+def test_source_of_grad_is_a_numpy_module():
+    args = mlp_args()
+    g = s2sgrad.grad(mlp, wrt=1)
+    with pytest.raises(ValueError, match="not been called"):
+        s2sgrad.source(g)
+    text = s2sgrad.source(g, *args)
+    assert "def grad_mlp(x, W, b):" in text
+    imports = [ln for ln in text.splitlines() if ln.startswith(("import ", "from "))]
+    assert imports == ["import numpy as np"]
+    assert "# grad of: return np.sum(np.tanh(x @ W + b) ** 2)" in text
+    namespace = {}
+    exec(compile(text, "generated.py", "exec"), namespace)
+    np.testing.assert_allclose(namespace["grad_mlp"](*args), g(*args))
+
+
+def test_source_of_decorated_function_follows_last_call():
+    total()
+    assert "def total():" in s2sgrad.source(total)
+    text_true = s2sgrad.source(unconnected, True)
+    assert "use_zero=True" in text_true and "np.zeros_like" in text_true
+    assert "use_zero=False" in s2sgrad.source(unconnected, False)
+
+
+def test_source_rejects_plain_functions():
+    with pytest.raises(ValueError):
+        s2sgrad.source(mlp)
+
+
+@s2sgrad.function
+def uses_sinh(x):
+    y = np.sinh(x)
+    return s2sgrad.gradients(y, [x])
+
+
+def plain_sinh(x):
+    return np.sum(np.sinh(x))
+
+
+def test_register_gradient(monkeypatch):
+    monkeypatch.delitem(rules.RULES, "sinh")
+    with pytest.raises(LookupError, match="register_gradient"):
+        s2sgrad.function(uses_sinh.fn)(np.array([0.5]))
+
+    @s2sgrad.register_gradient("np.sinh")
+    def sinh_rule(b, g, ans, x):
+        """d sinh(x) = cosh(x) dx"""
+        return (b.mul(g, b.cosh(x)),)
+
+    x = np.array([0.5, -1.0])
+    (d_x,) = s2sgrad.function(uses_sinh.fn)(x)
+    np.testing.assert_allclose(d_x, np.cosh(x))
+    np.testing.assert_allclose(s2sgrad.grad(plain_sinh)(x), np.cosh(x))
+
+
+def test_register_gradient_twice_is_an_error():
+    with pytest.raises(ValueError, match="already registered"):
+        s2sgrad.register_gradient("np.exp")(lambda b, g, ans, x: (g,))
+
+
+def test_register_gradient_unknown_op():
+    with pytest.raises(ValueError, match="not an op s2sgrad knows"):
+        s2sgrad.register_gradient("np.frobnicate")
+
+
+# ---- specialisation and caching ----------------------------------------------------------
+
+def spec_target(x, W, flag):
+    y = np.sum(np.tanh(x @ W))
+    if flag:
+        y = y * 2.0
+    return s2sgrad.gradients(y, [x, W])
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    count = []
+    real = transform.generate
+
+    def counting(*args, **kwargs):
+        count.append(1)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(transform, "generate", counting)
+    return count
+
+
+def test_same_signature_reuses_generated_function(builds):
+    f = s2sgrad.function(spec_target)
+    x, W = np.ones((2, 3)), np.ones((3, 4))
+    first = f.entry((x, W, True), {})[0]
+    f(x, W, True)
+    f(np.zeros((5, 3)), np.zeros((3, 4)), True)      # other sizes, same pattern
+    assert len(builds) == 1
+    assert f.entry((x * 2, W, True), {})[0] is first
+
+
+@pytest.mark.parametrize("other", [
+    pytest.param(lambda x, W: (x.astype(np.float32), W, True), id="dtype"),
+    pytest.param(lambda x, W: (x[None], W, True), id="rank"),
+    pytest.param(lambda x, W: (x, W, False), id="static-value"),
+    pytest.param(lambda x, W: (np.ones((3, 3)), np.ones((3, 4)), True), id="size-equality"),
+    pytest.param(lambda x, W: (np.ones((1, 3)), W, True), id="size-one"),
+])
+def test_new_signature_retraces(builds, other):
+    f = s2sgrad.function(spec_target)
+    x, W = np.ones((2, 3)), np.ones((3, 4))
+    first = f.entry((x, W, True), {})[0]
+    args = other(x, W)
+    try:
+        second = f.entry(args, {})[0]
+    except s2sgrad.S2SGradError:
+        second = None      # a rank the function cannot take still means a new trace
+    assert len(builds) == 2
+    assert second is not first
+
+
+def test_retraced_results_are_right():
+    f = s2sgrad.function(spec_target)
+    x, W = np.full((2, 3), 0.1), np.full((3, 4), 0.2)
+    d_x1, d_W1 = f(x, W, False)
+    d_x2, d_W2 = f(x, W, True)
+    np.testing.assert_allclose(d_x2, 2 * d_x1)
+    d_x3, _ = f(x.astype(np.float32), W.astype(np.float32), True)
+    assert d_x3.dtype == np.float32
+    np.testing.assert_allclose(d_x3, d_x2, rtol=1e-6)
+
+
+def test_concurrent_first_calls(builds):
+    f = s2sgrad.function(spec_target)
+    real = transform.generate
+
+    def slow(*args, **kwargs):       # widen the window in which threads can race
+        threading.Event().wait(0.05)
+        return real(*args, **kwargs)
+    transform.generate = slow          # the fixture restores transform.generate
+    n = 8
+    barrier = threading.Barrier(n)
+    results, errors = [None] * n, []
+    rng = np.random.default_rng(1)
+    inputs = [(rng.normal(size=(2, 3)), rng.normal(size=(3, 4))) for _ in range(n)]
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results[i] = f(*inputs[i], True)
+        except BaseException as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for (x, W), (d_x, d_W) in zip(inputs, results):
+        t = np.tanh(x @ W)
+        np.testing.assert_allclose(d_x, 2 * ((1 - t * t) @ W.T))
+        np.testing.assert_allclose(d_W, 2 * (x.T @ (1 - t * t)))
+    assert len(f.cache) == 1 and len(builds) == 1
+
+
+def test_keyword_arguments_and_defaults():
+    f = s2sgrad.function(spec_target)
+    x, W = np.full((2, 3), 0.1), np.full((3, 4), 0.2)
+    a = f(x, W, True)
+    b = f(W=W, x=x, flag=True)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_non_array_argument_is_a_value_error():
+    f = s2sgrad.function(spec_target)
+    with pytest.raises(ValueError, match="np.asarray"):
+        f([[1.0, 2.0, 3.0]], np.ones((3, 4)), True)
+
+
+def test_generated_lines_show_in_tracebacks():
+    import traceback
+    f = s2sgrad.function(spec_target)
+    try:
+        f(np.ones((2, 3)), np.ones((4, 4)), True)    # matmul shape mismatch at run time
+    except ValueError as e:
+        frames = traceback.extract_tb(e.__traceback__)
+    else:
+        pytest.fail("expected a ValueError from the generated code")
+    generated = [fr for fr in frames if fr.filename.startswith("<s2sgrad:")]
+    assert generated and generated[-1].line, textwrap.indent(str(frames), "  ")
