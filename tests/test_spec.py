@@ -5,7 +5,6 @@ s2sgrad reads source from files, so every function under test is defined at
 the top level of this module.
 """
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -16,10 +15,6 @@ import pytest
 
 import s2sgrad
 from s2sgrad import rules, transform
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-
 
 # ---- the seed examples of SPEC.md, as written ------------------------------------
 

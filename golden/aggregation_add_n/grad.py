@@ -14,10 +14,10 @@ def energy(x):
     # grad of: e = np.sum(u * u + np.exp(u) + 3.0 * u + np.cos(u))  [input.py:10]
     _d0 = np.broadcast_to(d_e, np.shape(x))
     d_u = -(_d0 * np.sin(u))
-    _t1 = _d0 * u
     d_u_1 = _d0 * 3.0
     d_u_2 = _d0 * _t0
+    d_u_3 = _d0 * u
     # grad of: u = np.sin(x)  [input.py:9]
-    d_u_3 = d_u + d_u_1 + d_u_2 + _t1 + _t1
-    d_x = d_u_3 * np.cos(x)
+    d_u_4 = d_u + d_u_1 + d_u_2 + d_u_3 + d_u_3
+    d_x = d_u_4 * np.cos(x)
     return e, d_x

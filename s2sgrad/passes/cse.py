@@ -23,13 +23,21 @@ def _region(region):
             ops.append(op)
             continue
         key = (op.opcode, tuple(consts.get(v, id(v)) for v in op.operands), _hashable(op.attrs))
-        if key in seen:
-            mapping[op.result] = seen[key]
+        earlier = seen.get(key)
+        if earlier is not None and _same_name(earlier, op.result):
+            mapping[op.result] = earlier
             continue
         seen[key] = op.result
         ops.append(op)
     yields = tuple(mapping.get(v, v) for v in region.yields)
     return Region(region.args, tuple(ops), yields)
+
+
+def _same_name(earlier, later):
+    """Merge only where the generated code keeps reading truthfully: a temporary
+    into anything, or two versions of one variable (`d_w` twice for `w * w`);
+    not `d_x` into `d_a` just because both are `g * a`."""
+    return later.hint in TEMP_HINTS or later.hint == earlier.hint
 
 
 def _hashable(attrs):
