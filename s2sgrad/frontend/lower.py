@@ -426,10 +426,8 @@ class _Lowerer:
         opcode = opcodes.NUMPY.get(name)
         if opcode is None:
             self.unsupported(node, f"np.{name} is not supported",
-                             "see docs/ops.md for the NumPy functions s2sgrad knows, or register "
-                             "one with s2sgrad.register_gradient")
-        if opcode in ("ones", "zeros") and node.args:
-            pass
+                             "docs/ops.md lists the NumPy functions s2sgrad knows; write this one "
+                             "with them, or pass its result in as an argument")
         if opcodes.OPS[opcode].form[0] in ("binop", "cmp", "unop"):
             args = [self.operand(a) for a in node.args]
             if node.keywords or len(args) != (1 if opcode == "neg" else 2):
