@@ -24,10 +24,11 @@ import numpy as np
 
 from . import __version__
 from .ir import opcodes
-from .ir.core import ADJOINT_TEMP, CONST, TEMP, TEMP_HINTS, use_counts
+from .ir.core import ADJOINT_TEMP, CONST, STACK, TEMP, TEMP_HINTS, free_values, use_counts
 
-TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d"}    # names of unnamed values
-NEVER_INLINE = frozenset({"gate", "gradients"})
+TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", STACK: "_stack"}  # unnamed values
+NEVER_INLINE = frozenset({"gate", "gradients", "if", "for", "while", "stack", "push", "pop"})
+STATEMENTS = frozenset({"if", "for", "while", "push"})     # ops written as statements
 
 UNBROADCAST_HELPER = '''\
 def _unbroadcast(g, shape):
@@ -51,11 +52,25 @@ class Namespace:
         self.names = {}
         self.temps = {}
 
+        self.aliases = {}
+
     def fix(self, value, name):
         self.names[value] = name
         self.used.add(name)
 
+    def alias(self, value, target):
+        """`value` is written under `target`'s name (SSA versions of one Python
+        variable across a loop or branch). False if value already has a name."""
+        if value in self.names or value in self.aliases or value is target:
+            return False
+        self.aliases[value] = target
+        return True
+
     def __call__(self, value):
+        if value in self.aliases:
+            name = self(self.aliases[value])
+            self.names[value] = name
+            return name
         if value in self.names:
             return self.names[value]
         prefix = TEMP_PREFIX.get(value.hint)
@@ -248,28 +263,41 @@ class _Expr:
     def __init__(self, fn, names):
         self.names = names
         self.defs = {}
-        self.group = {}
         self.uses = use_counts(fn.body)
-        self.yields = set(fn.body.yields)
         self.user = {}
-        for op in fn.body.walk():
+        self.region_of = {}        # value or op -> id of the region it is in
+        self.yielded_in = {}       # value -> id of a region yielding it
+        self.named = set()         # values given a loop/branch variable's name
+        self._index(fn.body, 0)
+
+    def _index(self, region, rid):
+        for a in region.args:
+            self.region_of[a] = rid
+        for v in region.yields:
+            self.yielded_in.setdefault(v, rid)
+        for op in region.ops:
+            self.region_of[op] = rid
             for r in op.results:
                 self.defs[r] = op
+                self.region_of[r] = rid
             for v in op.operands:
                 self.user.setdefault(v, op)
+            for r in op.regions:
+                self._index(r, id(r))
 
     def inlined(self, v):
         op = self.defs.get(v)
-        if op is None or op.opcode in NEVER_INLINE or len(op.results) != 1:
+        if op is None or op.opcode in NEVER_INLINE or len(op.results) != 1 or v in self.named:
             return False
         if op.opcode == "const":
             return v.hint in TEMP_HINTS
         if v.hint not in TEMP_HINTS or self.uses.get(v, 0) != 1:
             return False
         user = self.user.get(v)
-        if user is None:
-            return v in self.yields       # used once, by the return statement
-        return _group_key(user) == _group_key(op)
+        if user is None:        # used once, by a yield (the return statement, a branch result)
+            return self.yielded_in.get(v) == self.region_of.get(v)
+        return self.region_of.get(user) == self.region_of.get(v) and \
+            _group_key(user) == _group_key(op)
 
     def value(self, v):
         if self.inlined(v):
@@ -321,6 +349,15 @@ class _Expr:
     def special_gate(self, op, args, attrs):
         return gast.Tuple(elts=args, ctx=gast.Load())
 
+    def special_stack(self, op, args, attrs):
+        return gast.List(elts=[], ctx=gast.Load())
+
+    def special_pop(self, op, args, attrs):
+        return gast.Call(func=_attr(args[0], "pop"), args=[], keywords=[])
+
+    def special_push(self, op, args, attrs):
+        return gast.Call(func=_attr(args[0], "append"), args=[args[1]], keywords=[])
+
 
 _AST_BINOP = {"+": gast.Add, "-": gast.Sub, "*": gast.Mult, "/": gast.Div, "**": gast.Pow,
               "@": gast.MatMult, "//": gast.FloorDiv, "%": gast.Mod}
@@ -359,21 +396,35 @@ def function_lines(fn):
     for p, n in zip(fn.params, fn.param_names):
         names.fix(p, n)
     ex = _Expr(fn, names)
+    _coalesce(fn.body, ex, names)
+    body = _block(fn.body.ops, ex, names, top=True)
+    ret = render(gast.Return(value=ex.value(fn.body.yields[0])))
+    lines = [f"def {fn.name}({', '.join(fn.param_names)}):"]
+    if fn.signature:
+        lines.append(f'    """Specialised for ({", ".join(fn.signature)})."""')
+    for line in body + [ret]:
+        lines.append(("    " + line) if line else "")
+    return lines
+
+
+def _block(ops, ex, names, top=False):
+    """The lines of a list of ops: statements grouped by source line, with comments."""
     body = []
     groups = []
-    for op in fn.body.ops:
-        if all(ex.inlined(r) for r in op.results):
+    for op in ops:
+        if op.results and all(ex.inlined(r) for r in op.results):
             continue
         key = _group_key(op)
         if not groups or groups[-1][0] != key:
             groups.append((key, op, []))
-        groups[-1][2].append(_statement(op, ex, names))
+        groups[-1][2].extend(_statement(op, ex, names))
     prev_role = "fwd"
     for i, (key, first, stmts) in enumerate(groups):
         role, name = _role(first)
         where = _where(first.loc)
-        starts = role == "seed" or role != "fwd" and prev_role in ("fwd", "out") and role != prev_role
-        prev_role = role
+        starts = top and (role == "seed" or role not in ("fwd", "tape")
+                          and prev_role in ("fwd", "out") and role != prev_role)
+        prev_role = "fwd" if role == "tape" else role
         if starts:
             if body:
                 body.append("")
@@ -382,7 +433,10 @@ def function_lines(fn):
                         else f"# ---- {name}: reverse sweep ----")
         if role == "fwd":
             stmts = list(stmts)
-            stmts[-1] = f"{stmts[-1]}  # {where}" if where else stmts[-1]
+            if where:
+                j = next((j for j, line in enumerate(stmts) if line.rstrip().endswith(":")),
+                         len(stmts) - 1)
+                stmts[j] = f"{stmts[j]}  # {where}"
         elif role == "seed":
             body.append("# seed: d(ys)")
         elif role == "grad":
@@ -390,14 +444,71 @@ def function_lines(fn):
             body.append(f"# grad of: {text}  [{where}]")
         elif role == "out":
             body.append("# gradients of the xs")
+        elif role == "tape" and first.opcode == "pop":
+            body.append("# the values this iteration saved")
         body.extend(stmts)
-    ret = render(gast.Return(value=ex.value(fn.body.yields[0])))
-    lines = [f"def {fn.name}({', '.join(fn.param_names)}):"]
-    if fn.signature:
-        lines.append(f'    """Specialised for ({", ".join(fn.signature)})."""')
-    for line in body + [ret]:
-        lines.append(("    " + line) if line else "")
-    return lines
+    return body
+
+
+def _coalesce(region, ex, names, loops=None, enclosing=()):
+    """Write the SSA versions of one variable around a loop or branch under one
+    Python name (`h` before, inside and after `for`), wherever that is safe:
+    the earlier version is dead when the later one is assigned. A loop index
+    is read only inside its loop, so a later loop may reuse its name."""
+    loops = {} if loops is None else loops
+    for i, op in enumerate(region.ops):
+        if op.opcode == "for":
+            index = op.regions[0].args[0]
+            prev = loops.get(index.hint)
+            if prev is not None and prev not in enclosing and index not in names.names:
+                names.names[index] = names(prev)
+            loops.setdefault(index.hint, index)
+        for r in op.regions:
+            _coalesce(r, ex, names, loops,
+                      enclosing + ((op.regions[0].args[0],) if op.opcode == "for" else ()))
+        if op.opcode == "if":
+            for k, res in enumerate(op.results):
+                for r in op.regions:
+                    _link_yield(r, k, res, ex, names, arg=None)
+        elif op.opcode in ("for", "while"):
+            body = op.regions[-1]
+            offset = 3 if op.opcode == "for" else 0
+            args = body.args[1:] if op.opcode == "for" else body.args
+            for k, res in enumerate(op.results):
+                if k >= len(args):
+                    break
+                names.alias(args[k], res)
+                ex.named.add(args[k])
+                if op.opcode == "while":
+                    names.alias(op.regions[0].args[k], res)
+                _link_yield(body, k, res, ex, names, arg=args[k])
+                init = op.operands[offset + k]
+                if _dead_after(region, i, init) and names.alias(init, res):
+                    ex.named.add(init)
+
+
+def _link_yield(region, k, res, ex, names, arg):
+    y = region.yields[k]
+    if y in region.args or sum(v is y for v in region.yields) != 1:
+        return
+    pos = next((j for j, o in enumerate(region.ops) if y in o.results), None)
+    if pos is None:
+        return
+    if arg is not None and any(arg in _op_reads(o) for o in region.ops[pos + 1:]):
+        return
+    if names.alias(y, res):
+        ex.named.add(y)
+
+
+def _op_reads(op):
+    return set(op.operands) | set(free_values(op))
+
+
+def _dead_after(region, i, v):
+    """True when nothing after ops[i] in `region` (nor its yields) reads v."""
+    if v in region.yields:
+        return False
+    return not any(v in _op_reads(o) for o in region.ops[i + 1:])
 
 
 def _role(op):
@@ -424,9 +535,96 @@ def _where(loc):
 
 
 def _statement(op, ex, names):
+    """The lines of one op: an assignment, or a compound statement for regions."""
+    if op.opcode in STATEMENTS:
+        return _COMPOUND[op.opcode](op, ex, names)
     value = ex.op_expr(op)
     if len(op.results) == 1:
         target = _name(names(op.result), store=True)
     else:
         target = gast.Tuple(elts=[_name(names(r), store=True) for r in op.results], ctx=gast.Store())
-    return render(gast.Assign(targets=[target], value=value, type_comment=None))
+    return [render(gast.Assign(targets=[target], value=value, type_comment=None))]
+
+
+def _assign(target_value, value, ex, names):
+    """`name = value` unless both are written the same."""
+    tname = names(target_value)
+    if not ex.inlined(value) and names(value) == tname:
+        return []
+    return [render(gast.Assign(targets=[_name(tname, store=True)], value=ex.value(value),
+                               type_comment=None))]
+
+
+def _indent(lines):
+    return [("    " + line) if line else "" for line in lines] or ["    pass"]
+
+
+def _stmt_push(op, ex, names):
+    return [render(gast.Expr(value=ex.op_expr(op)))]
+
+
+def _region_lines(region, results, ex, names):
+    """A region's statements, then each result assigned from its yield (when
+    the two are not already one Python variable)."""
+    lines = _block(region.ops, ex, names)
+    for res, y in zip(results, region.yields):
+        lines += _assign(res, y, ex, names)
+    return lines
+
+
+def _range(op, ex):
+    start, stop, step = op.operands[:3]
+    s0, s2 = _static(ex, start), _static(ex, step)
+    args = [stop] if s0 == 0 and s2 == 1 else [start, stop] if s2 == 1 else [start, stop, step]
+    rng = _call("range", [ex.value(a) for a in args])
+    if op.attr("reverse"):
+        rng = _call("reversed", [rng])
+    return render(rng)
+
+
+def _static(ex, v):
+    op = ex.defs.get(v)
+    return op.attr("value") if op is not None and op.opcode == "const" else None
+
+
+def _stmt_if(op, ex, names):
+    then, other = op.regions
+    cond = render(ex.value(op.operands[0]))
+    lines = [f"if {cond}:"] + _indent(_region_lines(then, op.results, ex, names))
+    rest = _region_lines(other, op.results, ex, names)
+    if rest:
+        lines += ["else:"] + _indent(rest)
+    return lines
+
+
+def _stmt_for(op, ex, names):
+    (body,) = op.regions
+    n_carried = len(body.args) - 1
+    lines = []
+    for res, init in zip(op.results, op.operands[3:3 + n_carried]):
+        lines += _assign(res, init, ex, names)
+    header = f"for {names(body.args[0])} in {_range(op, ex)}:"
+    lines.append(header)
+    lines += _indent(_region_lines(body, body.args[1:], ex, names))
+    return lines
+
+
+def _stmt_while(op, ex, names):
+    cond, body = op.regions
+    lines = []
+    for res, init in zip(op.results, op.operands):
+        lines += _assign(res, init, ex, names)
+    cond_lines = _block(cond.ops, ex, names)
+    test = render(ex.value(cond.yields[0]))
+    if not cond_lines:
+        lines.append(f"while {test}:")
+        lines += _indent(_region_lines(body, body.args, ex, names))
+    else:
+        lines.append("while True:")
+        inner = cond_lines + [f"if not {test}:", "    break"]
+        inner += _region_lines(body, body.args, ex, names)
+        lines += _indent(inner)
+    return lines
+
+
+_COMPOUND = {"if": _stmt_if, "for": _stmt_for, "while": _stmt_while, "push": _stmt_push}

@@ -11,18 +11,31 @@ activity), symbolic zeros (a value with no contribution has no adjoint and its
 op is skipped), summing contributions (the three aggregation methods),
 unbroadcasting, `gate_gradients`, unconnected xs, and handing back
 gradients that own their memory and have their x's dtype.
+
+Control flow is structured (regions), and so is its reverse:
+- `if`: the backward code is an `if` on the same condition, each branch the
+  reverse of its forward branch. Values a backward branch needs from its
+  forward branch are yielded out of the forward `if` (None from the other).
+- `for`/`while`: the forward loop pushes, on plain Python lists made before
+  it, each value the backward body reads (only those); the backward loop runs
+  the iterations in reverse order, popping them. Adjoints of loop-carried
+  values are carried backwards; adjoints of values read from outside the loop
+  are accumulated from zeros. A `while` also counts its iterations.
 """
 
 from . import rules as R
-from .errors import NoGradientError
+from .errors import NoGradientError, UnsupportedError
 from .ir import types as T
 from .ir.builder import Builder
-from .ir.core import ADJOINT_TEMP, TEMP, TEMP_HINTS, Region, Value, def_map, substitute
-from .passes import activity, unconnected
+from .ir.core import (ADJOINT_TEMP, CONST, STACK, TEMP, TEMP_HINTS, Region, Value, def_map,
+                      free_values, substitute)
+from .passes import activity, integer, unconnected
+
+TAPE = "tape"      # the tag of loop-tape ops: written without a source comment
 
 # Ops whose result may share memory with their first operand (or be read-only).
 VIEWS = frozenset({"reshape", "transpose", "T", "expand_dims", "squeeze", "broadcast_to",
-                   "asarray", "stop_gradient", "getitem"})
+                   "asarray", "stop_gradient", "getitem", "index"})
 
 
 def expand(fn):
@@ -51,6 +64,8 @@ def expand(fn):
 
 
 class _Expansion:
+    """One `gradients` call: its options, seeds, and the gradients it hands back."""
+
     def __init__(self, b, forward, op, params):
         self.b = b
         self.forward = forward
@@ -68,10 +83,7 @@ class _Expansion:
         self.aggregation = a["aggregation"]
         self.unconnected = a["unconnected"]
         self.prefix = "" if self.name == "gradients" else self.name + "_"
-        self.parts = {}        # value -> contributions not yet summed
-        self.done = {}         # value -> its adjoint, once summed
-
-    # -- names ------------------------------------------------------------------
+        self.rewrites = {}     # forward op -> the ops replacing it (loop tapes, residuals)
 
     def dname(self, v):
         """`d_h` for a source variable h; a temporary's adjoint is a temporary too
@@ -81,13 +93,67 @@ class _Expansion:
     def seed_name(self, y):
         return self.dname(y) if y.hint not in TEMP_HINTS else f"{self.prefix}d_ys"
 
+    def rewritten(self, ops):
+        out = []
+        for op in ops:
+            out.extend(self.rewrites.get(op, (op,)))
+        return out
+
+    def run(self):
+        b = self.b
+        nf = len(self.forward)
+        active = activity.analyze(self.forward, self.xs, self.ys, self.stops)
+        sweep = _Sweep(self, b, active)
+        b.loc, b.tag = self.op.loc, f"seed:{self.name}"
+        for i, y in enumerate(self.ys):
+            if y not in active:
+                continue
+            if self.grad_ys is not None:
+                seed = self.grad_ys[i]
+            elif y.type.shape == () and y.type.dtype == "float64":
+                seed = b.const(1.0, hint=self.seed_name(y))
+            else:
+                seed = b.ones_like(y, hint=self.seed_name(y))
+            sweep.parts.setdefault(y, []).append(seed)
+        sweep.sweep(self.forward)
+        if self.rewrites:
+            b.ops[:nf] = self.rewritten(b.ops[:nf])
+            for op in b.ops[:nf]:
+                for r in op.results:
+                    b.defs[r] = op
+
+        b.loc, b.tag = self.op.loc, f"out:{self.name}"
+        results, returned = [], set()
+        for x in self.xs:
+            results.append(sweep.finish(x, returned))
+        # a temporary's adjoint handed back unchanged (x - y: d_x is d(x - y)) reads d_x
+        named = {}
+        for x, d in zip(self.xs, results):
+            if d is not None and d.hint == ADJOINT_TEMP and d not in named:
+                named[d] = b.retitle(d, self.dname(x))
+        return [named.get(d, d) for d in results]
+
+
+class _Sweep:
+    """The reverse sweep over the ops of one region: adjoints, contributions, rules."""
+
+    def __init__(self, exp, b, active):
+        self.exp = exp
+        self.b = b
+        self.active = active
+        self.parts = {}        # value -> contributions not yet summed
+        self.done = {}         # value -> its adjoint, once summed
+
+    def dname(self, v):
+        return self.exp.dname(v)
+
     # -- adjoints ---------------------------------------------------------------
 
     def contribute(self, v, c, fresh=False):
         if fresh:
             c = self.b.rename(c, self.dname(v))
         parts = self.parts.setdefault(v, [])
-        if self.aggregation == "accumulate_n" and parts:
+        if self.exp.aggregation == "accumulate_n" and parts:
             parts[0] = self.b.add(parts[0], c, hint=self.dname(v))
         else:
             parts.append(c)
@@ -101,7 +167,7 @@ class _Expansion:
             res = None
         elif len(parts) == 1:
             res = parts[0]
-        elif self.aggregation == "tree":
+        elif self.exp.aggregation == "tree":
             res = self._tree(parts, self.dname(v))
         else:  # add_n: one sum of all contributions, once all are ready
             res = parts[0]
@@ -120,48 +186,34 @@ class _Expansion:
 
     # -- the sweep --------------------------------------------------------------
 
-    def run(self):
+    def sweep(self, ops):
         b = self.b
-        active = activity.analyze(self.forward, self.xs, self.ys, self.stops)
-        b.loc, b.tag = self.op.loc, f"seed:{self.name}"
-        for i, y in enumerate(self.ys):
-            if y not in active:
+        for op in reversed(ops):
+            if not any(r in self.active for r in op.results) \
+                    or any(r in self.exp.stops for r in op.results):
                 continue
-            if self.grad_ys is not None:
-                seed = self.grad_ys[i]
-            elif y.type.shape == () and y.type.dtype == "float64":
-                seed = b.const(1.0, hint=self.seed_name(y))
-            else:
-                seed = b.ones_like(y, hint=self.seed_name(y))
-            self.parts.setdefault(y, []).append(seed)
-
-        for op in reversed(self.forward):
-            if not any(r in active for r in op.results) or any(r in self.stops for r in op.results):
-                continue
-            b.loc, b.tag = op.loc, f"grad:{self.name}"
+            b.loc, b.tag = op.loc, f"grad:{self.exp.name}"
             if op.opcode == "gate":      # n values through unchanged: adjoints pass straight back
                 for x, r in zip(op.operands, op.results):
                     d = self.adjoint(r)
-                    if d is not None and x in active:
+                    if d is not None and x in self.active:
                         self.contribute(x, d)
-                continue
-            g = self.adjoint(op.results[0])
-            if g is None or op.opcode == "stop_gradient":
-                continue
-            self.backprop(op, g, active)
+            elif op.opcode == "if":
+                self.backprop_if(op)
+            elif op.opcode in ("for", "while"):
+                self.backprop_loop(op)
+            elif op.opcode in ("pop", "stack"):
+                raise UnsupportedError(
+                    "differentiating through a loop's reverse sweep (a second derivative of "
+                    "code with a loop) is not supported yet", loc=op.loc,
+                    hint="take second derivatives of loop-free code, or unroll the loop")
+            else:
+                g = self.adjoint(op.results[0])
+                if g is None or op.opcode == "stop_gradient":
+                    continue
+                self.backprop(op, g)
 
-        b.loc, b.tag = self.op.loc, f"out:{self.name}"
-        results, returned = [], set()
-        for x in self.xs:
-            results.append(self.finish(x, returned))
-        # a temporary's adjoint handed back unchanged (x - y: d_x is d(x - y)) reads d_x
-        named = {}
-        for x, d in zip(self.xs, results):
-            if d is not None and d.hint == ADJOINT_TEMP and d not in named:
-                named[d] = b.retitle(d, self.dname(x))
-        return [named.get(d, d) for d in results]
-
-    def backprop(self, op, g, active):
+    def backprop(self, op, g):
         b = self.b
         rule = R.RULES.get(op.opcode)
         if rule is None:
@@ -180,12 +232,12 @@ class _Expansion:
                             f"for {len(op.operands)} operands")
         todo = []
         for x, c in zip(op.operands, contribs):
-            if c is None or x not in active:
+            if c is None or x not in self.active:
                 continue
             if rule.broadcasts:
                 c = self.unbroadcast(c, x)
             todo.append((x, c))
-        if self.gate and len(todo) > 1:
+        if self.exp.gate and len(todo) > 1:
             b.emit("gate", *[c for _, c in todo], nresults=len(todo), hint=TEMP)
             todo = self._name_gate(todo)
         made = {r for o in b.ops[start:] for r in o.results}
@@ -229,12 +281,195 @@ class _Expansion:
             c = b.sum(c, axis=tuple(keep) if len(keep) > 1 else keep[0], keepdims=True)
         return c
 
+    # -- control flow -------------------------------------------------------------
+
+    def _inner(self, region_ops, xs, ys):
+        """A sweep for a nested region, in a child builder."""
+        active = activity.analyze(region_ops, xs, ys, self.exp.stops)
+        sub = _Sweep(self.exp, self.b.child(), active | set(xs))
+        return sub
+
+    def _free(self, op):
+        return [v for v in free_values(op) if v in self.active and not integer.is_constant(v)]
+
+    def backprop_if(self, op):
+        b = self.b
+        d_res = [self.adjoint(r) for r in op.results]
+        if all(d is None for d in d_res):
+            return
+        free = self._free(op)
+        branches = []
+        for region in op.regions:
+            seeded = [(y, d) for y, d in zip(region.yields, d_res) if d is not None]
+            sub = self._inner(region.ops, free, [y for y, _ in seeded])
+            sub.b.loc, sub.b.tag = b.loc, b.tag
+            for y, d in seeded:
+                sub.parts.setdefault(y, []).append(d)
+            sub.sweep(region.ops)
+            branches.append((region, sub, [sub.adjoint(f) for f in free]))
+        keep = [j for j in range(len(free)) if any(outs[j] is not None for _, _, outs in branches)]
+        if not keep:
+            return
+        new_regions, residuals = [], []
+        for region, sub, outs in branches:
+            ys = []
+            for j in keep:
+                d = outs[j]
+                if d is None:
+                    d = sub.b.zeros_like(free[j], hint=self.dname(free[j]))
+                ys.append(d)
+            new_regions.append((region, sub, ys))
+        # what the backward branches read from their forward branch leaves it as extra results
+        extra = []           # (branch index, forward value)
+        fwd_ops = [self.exp.rewritten(list(r.ops)) for r in op.regions]
+        for k, (region, sub, ys) in enumerate(new_regions):
+            inside = {r for o in fwd_ops[k] for r in o.results}
+            needed = _reads(sub.b.ops, ys) & inside
+            prepend, remat, needed = _rematerialize(sub.b.ops, needed, fwd_ops[k])
+            sub.b.ops[:0] = prepend
+            sub.b.ops = list(substitute(Region((), tuple(sub.b.ops), ()), remat).ops)
+            ys[:] = [remat.get(y, y) for y in ys]
+            extra += [(k, v) for v in _in_order(fwd_ops[k], needed)]
+        res_vals = [Value(v.hint, v.type) for _, v in extra]
+        fwd_regions = []
+        for k, region in enumerate(op.regions):
+            rb = Builder(loc=op.loc, tag=op.tag)
+            rb.ops = list(fwd_ops[k])
+            more = [v if kk == k else rb.const(None) for kk, v in extra]
+            fwd_regions.append(Region(region.args, tuple(rb.ops), region.yields + tuple(more)))
+        self.exp.rewrites[op] = [op.replace(results=op.results + tuple(res_vals),
+                                            regions=tuple(fwd_regions))]
+        mapping = {v: r for (_, v), r in zip(extra, res_vals)}
+        bwd = []
+        for region, sub, ys in new_regions:
+            r = substitute(Region((), tuple(sub.b.ops), tuple(ys)), mapping)
+            bwd.append(r)
+        outs = b.region_op("if", [op.operands[0]], bwd, [free[j].type for j in keep],
+                           [self.dname(free[j]) for j in keep])
+        for j, d in zip(keep, outs):
+            self.contribute(free[j], d)
+
+    def backprop_loop(self, op):
+        b = self.b
+        is_for = op.opcode == "for"
+        if is_for:
+            bounds, inits = list(op.operands[:3]), list(op.operands[3:])
+            (body,) = op.regions
+            i_arg, cargs = body.args[0], list(body.args[1:])
+        else:
+            inits = list(op.operands)
+            cond, body = op.regions
+            cargs = list(body.args)
+        d_res = [self.adjoint(r) for r in op.results]
+        if all(d is None for d in d_res):
+            return
+        free = self._free(op)
+        ks = [k for k, (a, r) in enumerate(zip(cargs, op.results))
+              if not integer.is_constant(a) and (r in self.active or inits[k] in self.active)]
+        body_ops = self.exp.rewritten(list(body.ops))
+
+        # -- the backward body: one iteration, in reverse
+        i_b = Value(i_arg.hint if is_for else "_", T.PY_INT)
+        dc = [Value(self.dname(cargs[k]), op.results[k].type) for k in ks]
+        acc = [Value(self.dname(f), f.type) for f in free]
+        sub = self._inner(body_ops, [cargs[k] for k in ks] + free, [body.yields[k] for k in ks])
+        sub.b.loc, sub.b.tag = b.loc, b.tag
+        for k, d in zip(ks, dc):
+            sub.parts.setdefault(body.yields[k], []).append(d)
+        sub.sweep(body_ops)
+        body_ops = self.exp.rewritten(body_ops)     # loops inside now push onto their tapes
+        cb = sub.b
+        new_dc = []
+        for k, d in zip(ks, dc):
+            a = sub.adjoint(cargs[k])
+            new_dc.append(a if a is not None else cb.zeros_like(d, hint=self.dname(cargs[k])))
+        new_acc = []
+        for f, a in zip(free, acc):
+            c = sub.adjoint(f)
+            new_acc.append(cb.add(a, c, hint=self.dname(f)) if c is not None else a)
+        bwd_ops = self.exp.rewritten(cb.ops)
+
+        # -- the tape: forward-body values the backward body reads
+        args = set(body.args)
+        inside = args | {r for o in body_ops for r in o.results}
+        needed = _reads(bwd_ops, new_dc + new_acc) & inside
+        prepend, remat, needed = _rematerialize(bwd_ops, needed, body_ops)
+        bwd_ops = prepend + list(bwd_ops)
+        mapping = dict(remat)
+        if is_for:
+            mapping[i_arg] = i_b
+        taped = [v for v in (list(body.args) + [r for o in body_ops for r in o.results])
+                 if v in needed and v not in mapping]
+        stacks = {v: Value(f"{v.hint}_stack" if v.hint not in TEMP_HINTS else STACK,
+                           T.Type(kind="list")) for v in taped}
+        prelude, pops = [], []
+        fb = Builder(loc=op.loc, tag=op.tag)
+        for v in taped:
+            prelude.append(fb.append_op(_op("stack", (), (stacks[v],), op, tag=TAPE)))
+        for v in reversed(taped):
+            popped = Value(v.hint, v.type)
+            pops.append(_op("pop", (stacks[v],), (popped,), op, tag=TAPE, loc=b.loc))
+            mapping[v] = popped
+        bwd_region = substitute(Region((i_b,) + tuple(dc) + tuple(acc),
+                                       tuple(pops) + tuple(bwd_ops),
+                                       tuple(new_dc) + tuple(new_acc)), mapping)
+
+        # -- the forward loop, now pushing onto its tapes (and counting, for a while)
+        pushed = []
+        for a in body.args:
+            if a in stacks:
+                pushed.append(_op("push", (stacks[a], a), (), op, tag=TAPE))
+        for o in body_ops:
+            pushed.append(o)
+            for r in o.results:
+                if r in stacks:
+                    pushed.append(_op("push", (stacks[r], r), (), op, tag=TAPE))
+        if is_for:
+            fwd = op.replace(regions=(Region(body.args, tuple(pushed), body.yields),))
+            count = None
+        else:
+            zero = fb.const(0, hint="n_iter")
+            prelude.append(fb.ops[-1])
+            n_c, n_b = Value("n_iter", T.PY_INT), Value("n_iter", T.PY_INT)
+            one = _op("const", (), (Value(CONST, T.PY_INT),), op, value=1)
+            step = _op("add", (n_b, one.result), (Value("n_iter", T.PY_INT),), op)
+            new_cond = Region(cond.args + (n_c,), cond.ops, cond.yields)
+            new_body = Region(body.args + (n_b,), tuple(pushed) + (one, step),
+                              body.yields + (step.result,))
+            count = Value("n_iter", T.PY_INT)
+            fwd = op.replace(operands=op.operands + (zero,), results=op.results + (count,),
+                             regions=(new_cond, new_body))
+        self.exp.rewrites[op] = prelude + [fwd]
+
+        # -- the backward loop
+        d_init = []
+        for k, d in zip(ks, [d_res[k] for k in ks]):
+            d_init.append(d if d is not None else b.zeros_like(op.results[k],
+                                                              hint=self.dname(cargs[k])))
+        zeros = [b.zeros_like(f, hint=self.dname(f)) for f in free]
+        if is_for:
+            loop_bounds = bounds
+        else:
+            loop_bounds = [b.const(0), count, b.const(1)]
+        outs = b.region_op("for", loop_bounds + d_init + zeros, [bwd_region],
+                           [d.type for d in dc] + [f.type for f in free],
+                           [self.dname(cargs[k]) for k in ks] + [self.dname(f) for f in free],
+                           reverse=is_for)
+        for k, d in zip(ks, outs[:len(ks)]):
+            if inits[k] in self.active:
+                self.contribute(inits[k], d)
+        for f, d in zip(free, outs[len(ks):]):
+            self.contribute(f, d)
+
+    # -- the end --------------------------------------------------------------------
+
     def finish(self, x, returned):
         """The gradient handed back for x: dtype of x, owning its memory."""
         b = self.b
+        exp = self.exp
         d = self.adjoint(x) if x in self.done or x in self.parts else None
         if d is None:
-            return unconnected.gradient(b, x, self.unconnected, self.dname(x))
+            return unconnected.gradient(b, x, exp.unconnected, self.dname(x))
         xt = x.type
         if xt.dtype is not None and d.type.dtype is not None and d.type.dtype != xt.dtype \
                 and not xt.weak and xt.is_float:
@@ -250,11 +485,11 @@ class _Expansion:
         """True when v may share memory with an array the caller or the forward
         code owns, or is a read-only broadcast view."""
         defs = self.b.defs
-        forward = {r for op in self.forward for r in op.results}
+        forward = {r for op in self.exp.forward for r in op.results}
         seen = set()
         while v not in seen:
             seen.add(v)
-            if v in self.params or v in forward:
+            if v in self.exp.params or v in forward:
                 return True
             op = defs.get(v)
             if op is None:
@@ -265,6 +500,43 @@ class _Expansion:
                 return False
             v = op.operands[0]
         return True
+
+
+def _op(opcode, operands, results, like, tag=None, loc=None, **attrs):
+    from .ir.core import Op, make_attrs
+    return Op(opcode, tuple(operands), tuple(results), make_attrs(attrs),
+              loc if loc is not None else like.loc, tag if tag is not None else like.tag)
+
+
+def _rematerialize(ops, needed, inside_ops):
+    """Constants a backward region reads from its forward region are made again
+    in the backward region (a literal costs nothing), never saved.
+    Returns (const ops to prepend, mapping, values still needed)."""
+    consts = {r: o for o in inside_ops if o.opcode == "const" for r in o.results}
+    prepend, mapping = [], {}
+    for v in list(needed):
+        if v in consts:
+            o = consts[v]
+            new = Value(v.hint, v.type)
+            prepend.append(o.replace(results=(new,)))
+            mapping[v] = new
+    return prepend, mapping, {v for v in needed if v not in consts}
+
+
+def _reads(ops, extra=()):
+    """Every value read by `ops` (nested regions included) and `extra`."""
+    out = set(extra)
+    for op in ops:
+        out.update(op.operands)
+        for r in op.regions:
+            for o in r.walk():
+                out.update(o.operands)
+            out.update(r.yields)
+    return out
+
+
+def _in_order(ops, values):
+    return [r for o in ops for r in o.results if r in values]
 
 
 __all__ = ["expand", "def_map"]

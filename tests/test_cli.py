@@ -230,7 +230,7 @@ import numpy as np
 
 def looped(x):
     for i in range(3):
-        x = x * 2.0
+        return np.sum(x * 2.0)
     return np.sum(x)
 '''
 
@@ -265,10 +265,10 @@ def test_error_unsupported_syntax(tmp_path):
     src = tmp_path / "looped.py"
     src.write_text(UNSUPPORTED)
     out = run("emit", "looped.py::looped", "-o", "g.py", cwd=tmp_path)
-    err = check_error(out, "looped.py", 5, "the for statement is not supported")
-    assert ":5:5: error:" in err
-    assert "    for i in range(3):" in err          # the quoted line
-    assert "loops" in err.splitlines()[-1]          # what to do
+    err = check_error(out, "looped.py", 6, "`return` inside a loop is not supported")
+    assert ":6:9: error:" in err
+    assert "    return np.sum(x * 2.0)" in err      # the quoted line
+    assert "after the loop" in err.splitlines()[-1]  # what to do
     no_leftovers(tmp_path, ["looped.py"])
 
 
@@ -319,7 +319,7 @@ def test_error_leaves_an_existing_output_untouched(tmp_path):
     src.write_text(UNSUPPORTED)
     (tmp_path / "g.py").write_text("previous\n")
     out = run("emit", "looped.py::looped", "-o", "g.py", cwd=tmp_path)
-    check_error(out, "looped.py", 5)
+    check_error(out, "looped.py", 6)
     assert (tmp_path / "g.py").read_text() == "previous\n"
     no_leftovers(tmp_path, ["g.py", "looped.py"])
 

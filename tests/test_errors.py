@@ -285,21 +285,23 @@ def test_gradients_in_an_undecorated_function():
 
 @s2sgrad.function
 def uses_for(x):
-    for i in range(3):  # for-loop
-        x = x * 2.0
-    return s2sgrad.gradients(x, [x])
+    for i in range(3):
+        return s2sgrad.gradients(x * 2.0, [x])  # for-loop
+    return x
 
 
 @s2sgrad.function
 def uses_while(x):
     while np.sum(x) > 0:  # while-loop
         x = x - 1.0
+    else:
+        x = x + 1.0
     return x
 
 
 @s2sgrad.function
 def uses_runtime_if(x):
-    if np.sum(x) > 0:  # runtime-if
+    if x > 0:  # runtime-if
         x = x * 2.0
     return x
 
@@ -341,9 +343,9 @@ def calls_user_function(x):
 
 
 UNSUPPORTED = [
-    (uses_for, "for-loop", None, ["the for statement is not supported", "loops"]),
-    (uses_while, "while-loop", None, ["the while statement is not supported"]),
-    (uses_runtime_if, "runtime-if", "np.sum", ["`if` on a runtime value", "np.where"]),
+    (uses_for, "for-loop", "return", ["`return` inside a loop is not supported", "break"]),
+    (uses_while, "while-loop", None, ["a while loop with an else clause is not supported"]),
+    (uses_runtime_if, "runtime-if", "x > 0", ["not a scalar value", "np.where"]),
     (uses_lambda, "lambda", "lambda", ["a lambda is not supported"]),
     (uses_print, "print-call", None, ["print"]),
     (uses_indexing, "indexing", "x[0]", ["indexing arrays is not supported"]),

@@ -50,6 +50,7 @@ class _Lowerer:
         self.decorated = decorated
         self.b = Builder()
         self.env = {}
+        self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
 
     # -- errors -----------------------------------------------------------------
 
@@ -71,7 +72,7 @@ class _Lowerer:
             t = self.arg_types.get(name, T.UNKNOWN)
             if isinstance(t, Static):
                 v = Value(name, T.of_python(t.value))
-                self.env[name] = self.b.const(t.value, hint=name)
+                self.env[name] = self.b.const(t.value)   # written as its literal
             else:
                 v = Value(name, t)
                 self.b.note_shape(v)
@@ -94,6 +95,12 @@ class _Lowerer:
 
     def block(self, stmts):
         for i, stmt in enumerate(stmts):
+            if isinstance(stmt, gast.If) and _returns_somewhere(stmt):
+                self.b.loc = self.p.loc(stmt)
+                test = self.static_of(self.expr(stmt.test))
+                if test is _MISSING:
+                    self.b.loc = self.p.loc(stmt)
+                    raise _Return(self.if_returning(stmt, stmts[i + 1:]))
             self.stmt(stmt, first=(i == 0))
 
     def stmt(self, node, first=False):
@@ -141,12 +148,190 @@ class _Lowerer:
         raise _Return(self.expr(node.value) if node.value is not None else None)
 
     def stmt_If(self, node, first):
-        test = self.static_of(self.expr(node.test))
-        if test is _MISSING:
-            self.unsupported(node.test, "an `if` on a runtime value is not supported yet",
-                             "branch on a Python bool/int/str argument (static, resolved at "
-                             "transform time), or compute both sides and pick with np.where(cond, a, b)")
-        self.block(node.body if test else node.orelse)
+        test = self.expr(node.test)
+        static = self.static_of(test)
+        if static is not _MISSING:       # resolved at transform time (a specialisation constant)
+            self.block(node.body if static else node.orelse)
+            return
+        cond = self.condition(test, node.test)
+        before = dict(self.env)
+        then_ops, then_env, _ = self.lower_region(lambda: self.block(node.body))
+        else_ops, else_env, _ = self.lower_region(lambda: self.block(node.orelse))
+        names = [n for n in _assigned_names(node.body + node.orelse)
+                 if n in then_env and n in else_env
+                 and (then_env[n] is not before.get(n) or else_env[n] is not before.get(n))]
+        for n in _assigned_names(node.body + node.orelse):
+            if n not in names and (n not in then_env or n not in else_env):
+                self.env.pop(n, None)
+                self.maybe_undefined[n] = self.p.loc(node)
+        self.b.loc = self.p.loc(node)
+        results = self.emit_if(cond, node, then_ops, [then_env[n] for n in names],
+                               else_ops, [else_env[n] for n in names], names)
+        for n, r in zip(names, results):
+            self.env[n] = r
+            self.maybe_undefined.pop(n, None)
+
+    def if_returning(self, node, rest):
+        """`if` on a runtime value with a `return` in it: the statements after it
+        run in the branch that does not return, and the op yields the result."""
+        cond = self.condition(self.expr(node.test), node.test)
+        then_ops, _, then_ret = self.lower_region(lambda: self.block(list(node.body) + list(rest)))
+        else_ops, _, else_ret = self.lower_region(lambda: self.block(list(node.orelse) + list(rest)))
+        self.b.loc = self.p.loc(node)
+        (out,) = self.emit_if(cond, node, then_ops, [then_ret], else_ops, [else_ret], ["~t"])
+        return out
+
+    def emit_if(self, cond, node, then_ops, then_vals, else_ops, else_vals, names):
+        then_b, else_b = self.b.child(), self.b.child()
+        then_b.ops, else_b.ops = list(then_ops), list(else_ops)
+        ty, ey = [], []
+        for n, tv, ev in zip(names, then_vals, else_vals):
+            tv = self._region_value(then_b, tv, node, n)
+            ev = self._region_value(else_b, ev, node, n)
+            ty.append(tv)
+            ey.append(ev)
+        types_ = [T.join(a.type, b.type) for a, b in zip(ty, ey)]
+        regions = (Region((), tuple(then_b.ops), tuple(ty)), Region((), tuple(else_b.ops), tuple(ey)))
+        return self.b.region_op("if", [cond], regions, types_, names)
+
+    def _region_value(self, b, v, node, name):
+        if v is None:
+            v = Static(None)
+        if isinstance(v, Value):
+            return v
+        saved, self.b = self.b, b
+        try:
+            return self.to_value(v, node)
+        finally:
+            self.b = saved
+
+    def condition(self, test, node):
+        if isinstance(test, Value) and test.type.kind == "array" and test.type.rank in (0, None):
+            return test
+        self.unsupported(node, "this condition is not a scalar value",
+                         "branch on a scalar (e.g. `np.sum(x) > 0`); for elementwise choices use "
+                         "np.where(cond, a, b)")
+
+    def lower_region(self, body, args=()):
+        """Lower `body()` into a fresh region: (ops, env after, returned value or None).
+        `args` are (name, Value) pairs bound at the region's start."""
+        saved_b, saved_env, saved_undef = self.b, self.env, self.maybe_undefined
+        self.b = saved_b.child()
+        self.env = dict(saved_env)
+        self.maybe_undefined = dict(saved_undef)
+        for name, v in args:
+            self.env[name] = v
+            self.b.note_shape(v)
+        returned = None
+        try:
+            body()
+        except _Return as r:
+            returned = r.value if r.value is not None else Static(None)
+        finally:
+            ops, env = self.b.ops, self.env
+            self.b, self.env, self.maybe_undefined = saved_b, saved_env, saved_undef
+        return ops, env, returned
+
+    # -- loops ------------------------------------------------------------------
+
+    def stmt_For(self, node, first):
+        if node.orelse:
+            self.unsupported(node, "a for loop with an else clause is not supported",
+                             "set a flag in the loop and test it after")
+        if not isinstance(node.target, gast.Name):
+            self.unsupported(node.target, "only `for NAME in range(...)` loops are supported here",
+                             "loop over an index: `for i in range(n):` and index inside")
+        it = node.iter
+        if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == "range"
+                and self.p.resolver.lookup("range") is None and not it.keywords
+                and 1 <= len(it.args) <= 3):
+            self.unsupported(it, "only `for i in range(...)` loops are supported here",
+                             "loop over an index: `for i in range(len(xs)):` and read xs[i]")
+        bounds = [self.to_value(self.expr(a), a) for a in it.args]
+        for bnd, a in zip(bounds, it.args):
+            if bnd.type.kind != "array" or not bnd.type.is_integer:
+                self.unsupported(a, "range() bounds must be integers",
+                                 "use int values (x.shape[0], len(x), a Python int argument)")
+        if len(bounds) == 1:
+            bounds = [self.b.const(0)] + bounds
+        if len(bounds) == 2:
+            bounds = bounds + [self.b.const(1)]
+        _check_loop_body(self, node.body)
+        carried = [n for n in _assigned_names(node.body) if n in self.env and n != node.target.id]
+        inits = [self.carry_value(n, node) for n in carried]
+        i_val = Value(node.target.id, T.PY_INT)
+
+        def lower_body(arg_types):
+            args = [Value(n, t) for n, t in zip(carried, arg_types)]
+            ops, env, ret = self.lower_region(lambda: self.block(node.body),
+                                              [(node.target.id, i_val)] + list(zip(carried, args)))
+            if ret is not None:
+                self.unsupported(node, "`return` inside a loop is not supported",
+                                 "set a variable and `break`, then return after the loop")
+            return args, ops, env
+
+        args, ops, env, ys = self.loop_fixpoint(carried, inits, lower_body, node)
+        self.b.loc = self.p.loc(node)
+        body = Region((i_val,) + tuple(args), tuple(ops), tuple(ys))
+        results = self.b.region_op("for", bounds + inits, [body], [a.type for a in args], carried)
+        for n, r in zip(carried, results):
+            self.env[n] = r
+
+    def stmt_While(self, node, first):
+        if node.orelse:
+            self.unsupported(node, "a while loop with an else clause is not supported",
+                             "set a flag in the loop and test it after")
+        _check_loop_body(self, node.body)
+        carried = [n for n in _assigned_names(node.body) if n in self.env]
+        inits = [self.carry_value(n, node) for n in carried]
+
+        def lower_body(arg_types):
+            args = [Value(n, t) for n, t in zip(carried, arg_types)]
+            ops, env, ret = self.lower_region(lambda: self.block(node.body), list(zip(carried, args)))
+            if ret is not None:
+                self.unsupported(node, "`return` inside a loop is not supported",
+                                 "set a variable and `break`, then return after the loop")
+            return args, ops, env
+
+        args, ops, env, ys = self.loop_fixpoint(carried, inits, lower_body, node)
+        cond_args = [Value(n, a.type) for n, a in zip(carried, args)]
+        holder = {}
+
+        def lower_cond():
+            holder["c"] = self.condition(self.expr(node.test), node.test)
+        cond_ops, _, _ = self.lower_region(lower_cond, list(zip(carried, cond_args)))
+        self.b.loc = self.p.loc(node)
+        cond = Region(tuple(cond_args), tuple(cond_ops), (holder["c"],))
+        body = Region(tuple(args), tuple(ops), tuple(ys))
+        results = self.b.region_op("while", inits, [cond, body], [a.type for a in args], carried)
+        for n, r in zip(carried, results):
+            self.env[n] = r
+
+    def carry_value(self, name, node):
+        v = self.env[name]
+        if isinstance(v, Static):
+            self.unsupported(node, f"{name!r} holds a static value and changes in the loop",
+                             "keep static values (dtypes, strings) out of loops")
+        return self.to_value(v, node)
+
+    def loop_fixpoint(self, carried, inits, lower_body, node):
+        """Lower a loop body until the carried values' types are stable."""
+        types_ = [v.type for v in inits]
+        for _ in range(4):
+            args, ops, env = lower_body(types_)
+            saved, self.b = self.b, self.b.child()
+            self.b.ops = list(ops)
+            try:
+                ys = [self.to_value(env[n], node) for n in carried]
+                ops = self.b.ops
+            finally:
+                self.b = saved
+            new = [T.join(t, y.type) for t, y in zip(types_, ys)]
+            if new == types_:
+                return args, ops, env, ys
+            types_ = new
+        self.unsupported(node, "the types of the loop's variables do not settle",
+                         "give loop variables one dtype and rank before the loop")
 
     def assign(self, target, value):
         if isinstance(target, gast.Name):
@@ -176,7 +361,8 @@ class _Lowerer:
         generated code says `h = ...`, not `_t3 = ...`). Values already bound
         or used elsewhere keep their hint."""
         op = self.b.defs.get(value)
-        if op is None or value.hint == name or self._referenced(value):
+        if op is None or value.hint == name or not any(o is op for o in self.b.ops) \
+                or self._referenced(value):
             return value
         new = Value(name, value.type)
         i = next(i for i, o in enumerate(self.b.ops) if o is op)
@@ -215,6 +401,11 @@ class _Lowerer:
     def name(self, node):
         if node.id in self.env:
             return self.env[node.id]
+        if node.id in self.maybe_undefined:
+            where = self.maybe_undefined[node.id]
+            self.unsupported(node, f"{node.id!r} may be undefined here: only one branch of the "
+                             f"`if` at line {where.line} assigns it",
+                             "assign it before the `if`, or in both branches")
         m = self.p.resolver.lookup(node.id)
         if m is None:
             self.unsupported(node, f"name {node.id!r} is not defined in the function or "
@@ -669,3 +860,44 @@ def _expr_text(parsed, node):
     if end is not None and getattr(node, "end_lineno", None) == node.lineno:
         return line[loc.col - 1:end + parsed.col_offset].strip() or "this"
     return "this"
+
+
+def _assigned_names(stmts):
+    """Names bound by assignments anywhere in `stmts` (nested blocks included), in order."""
+    out = []
+
+    def add(t):
+        if isinstance(t, gast.Name):
+            if t.id not in out:
+                out.append(t.id)
+        elif isinstance(t, (gast.Tuple, gast.List)):
+            for e in t.elts:
+                add(e)
+
+    for stmt in stmts:
+        for n in gast.walk(stmt):
+            if isinstance(n, gast.Assign):
+                for t in n.targets:
+                    add(t)
+            elif isinstance(n, (gast.AugAssign, gast.AnnAssign)):
+                add(n.target)
+            elif isinstance(n, gast.For):
+                add(n.target)
+            elif isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
+                base = n.value
+                while isinstance(base, gast.Subscript):
+                    base = base.value
+                add(base)
+    return out
+
+
+def _returns_somewhere(node):
+    return any(isinstance(n, gast.Return) for n in gast.walk(node))
+
+
+def _check_loop_body(lowerer, body):
+    for stmt in body:
+        for n in gast.walk(stmt):
+            if isinstance(n, gast.Return):
+                lowerer.unsupported(n, "`return` inside a loop is not supported",
+                                    "set a variable and `break`, then return after the loop")

@@ -59,6 +59,20 @@ class Builder:
             self.note_shape(r)
         return op
 
+    def child(self):
+        """A builder for a nested region: it sees every value defined so far."""
+        c = Builder(defs=self.defs, loc=self.loc, tag=self.tag)
+        c.shape_reps = dict(self.shape_reps)
+        return c
+
+    def region_op(self, opcode, operands, regions, result_types, hints, **attrs):
+        """Append an op with regions (if/for/while); its results have the given types."""
+        results = tuple(Value(h, t) for h, t in zip(hints, result_types))
+        op = Op(opcode, tuple(self.as_value(v) for v in operands), results, make_attrs(attrs),
+                self.loc, self.tag, tuple(regions))
+        self.append_op(op)
+        return results
+
     # -- simplification at construction -------------------------------------------
 
     def note_shape(self, v):

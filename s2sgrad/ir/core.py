@@ -20,6 +20,7 @@ from .types import Type
 # Hints of values with no source name. Not identifiers, so never a user's
 # variable (a user's `t` or `c` keeps its name); printed without the `~`.
 TEMP, CONST, ADJOINT_TEMP = "~t", "~c", "~dt"     # ADJOINT_TEMP: a temporary's adjoint
+STACK = "~s"                                       # a loop's tape of a temporary
 TEMP_HINTS = frozenset({TEMP, CONST})
 
 
@@ -137,3 +138,34 @@ def substitute(region, mapping):
             op = op.replace(operands=new_operands, regions=new_regions)
         ops.append(op)
     return Region(region.args, tuple(ops), tuple(sub(v) for v in region.yields))
+
+
+def free_values(op):
+    """Values an op's regions read that are defined outside them (in program order)."""
+    out, seen = [], set()
+
+    def visit(region, defined):
+        defined = set(defined) | set(region.args)
+        for o in region.ops:
+            for v in o.operands:
+                if v not in defined and v not in seen:
+                    seen.add(v)
+                    out.append(v)
+            for r in o.regions:
+                visit(r, defined)
+            defined.update(o.results)
+        for v in region.yields:
+            if v not in defined and v not in seen:
+                seen.add(v)
+                out.append(v)
+
+    for r in op.regions:
+        visit(r, ())
+    return out
+
+
+def uses(op):
+    """Everything an op reads: its operands, then the free values of its regions."""
+    if not op.regions:
+        return op.operands
+    return tuple(op.operands) + tuple(v for v in free_values(op) if v not in op.operands)

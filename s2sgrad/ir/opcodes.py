@@ -10,7 +10,7 @@ nothing else maps source to opcodes.
 
 from dataclasses import dataclass
 
-from . import types as T
+from . import indexing as I, types as T
 
 # How a call binds: (name, role, default); role is 'operand', 'attr' or 'forbid'.
 OPERAND, ATTR, FORBID = "operand", "attr", "forbid"
@@ -316,9 +316,30 @@ _def("stop_gradient", ("special",), _same)
 _def("gradients", ("special",), _unknown)
 _def("unbroadcast", ("call", "_unbroadcast"), _unbroadcast, kwattrs=())
 _def("copy", ("call", "np.copy"), _same, [("a", OPERAND, None)])
+
+# Structured control flow (regions; see core.py). Results are typed by their builder.
+#   if(cond) [then, else]              each region yields the results
+#   for(start, stop, step, *init) [body(i, *carried) -> *next]   attr reverse=True runs backwards
+#   while(*init) [cond(*carried) -> flag, body(*carried) -> *next]
+_def("if", ("special",), _unknown)
+_def("for", ("special",), _unknown)
+_def("while", ("special",), _unknown)
+# Loop tapes: a list made before a loop, appended to in the forward loop, popped backwards.
+_def("stack", ("special",), lambda ts, a: T.Type(kind="list"))
+_def("push", ("special",), _unknown)          # no results: stack.append(v)
+_def("pop", ("special",), _unknown)           # typed by the builder: the pushed value's type
 _def("pyfloat", ("call", "float"), lambda ts, a: T.PY_FLOAT)
 _def("size", ("call", "np.size"), lambda ts, a: T.PY_INT, [("a", OPERAND, None)])
 _def("gate", ("special",), _unknown)   # n values in, the same n out: one tuple assignment
+
+# Indexing (the key attribute is described in indexing.py); the writes are functional:
+# `setitem(y, v, *dyn)` is y with y[key] = v, `index_add(y, v, *dyn)` is y with
+# np.add.at(y, key, v). Codegen writes them in place when nothing can tell.
+_def("index", ("special",), I.infer_index)           # index(x, *dyn) {key}
+_def("setitem", ("special",), I.infer_write)         # setitem(y, v, *dyn) {key}
+_def("index_add", ("special",), I.infer_write)       # index_add(y, v, *dyn) {key}
+_def("arange", ("call", "np.arange"), lambda ts, a: T.array("int64", (None,)),
+     [("stop", OPERAND, None)])                      # internal: setitem's rule numbers writes
 
 # Opcodes of the backward pass whose primal forms take a static shape
 # (reshape/broadcast_to to a known shape) keep it in attrs['shape'] and no operand.
@@ -341,6 +362,7 @@ NUMPY.update({
     "mod": "mod", "remainder": "mod",
 })
 NUMPY.pop("unbroadcast", None)
+NUMPY.pop("arange", None)
 
 # x.<name>(...) -> opcode; the array is the first operand
 METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",

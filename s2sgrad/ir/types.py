@@ -157,3 +157,22 @@ def parse_signature_type(text):
     for d in filter(None, (p.strip() for p in body.split(","))):
         dims.append(int(d) if d.lstrip("-").isdigit() else (None if d == "?" else d))
     return Type(dtype=dtype, shape=tuple(dims))
+
+
+def join(a, b):
+    """The most precise type covering both a and b (a loop-carried value's type
+    over all iterations, an `if` result's type over both branches)."""
+    if a == b:
+        return a
+    if a.kind != b.kind:
+        return UNKNOWN
+    if a.kind != "array":
+        if a.items is not None and b.items is not None and len(a.items) == len(b.items):
+            return Type(kind=a.kind, items=tuple(join(x, y) for x, y in zip(a.items, b.items)))
+        return Type(kind=a.kind)
+    dtype = result_dtype(a, b)
+    if a.shape is None or b.shape is None or len(a.shape) != len(b.shape):
+        shape = None
+    else:
+        shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+    return Type(dtype=dtype, shape=shape, weak=a.weak and b.weak)

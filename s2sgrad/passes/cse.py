@@ -5,7 +5,8 @@ mul rule of `w * w` yields `g * w` twice; this computes it once."""
 from ..ir.core import TEMP_HINTS, Region, substitute
 
 # constants are inlined, named ones stay; tuple/list literals (shapes) read best where used
-NEVER = frozenset({"gate", "gradients", "const", "tuple", "list"})
+NEVER = frozenset({"gate", "gradients", "const", "tuple", "list",
+                   "if", "for", "while", "stack", "push", "pop"})   # control flow and tapes
 
 
 def run(fn):

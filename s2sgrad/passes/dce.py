@@ -1,24 +1,46 @@
-"""Dead code elimination: ops whose results nothing uses are removed (every op
-of the closed set is pure)."""
+"""Dead code elimination: ops whose results nothing uses are removed. Every op
+of the closed set is pure except `push` (a loop tape append), which lives
+while its tape is read by a `pop`. Nested regions are cleaned too; the values
+their ops read keep outer definitions alive."""
 
-from ..ir.core import Function, Region
+from ..ir.core import Region
+
+EFFECTS = frozenset({"push"})
 
 
 def run(fn):
-    return fn.with_body(_region(fn.body, set()))
+    live_stacks = set()
+    while True:   # a push is live once its tape is read somewhere; iterate to a fixpoint
+        body, used = _region(fn.body, set(), live_stacks)
+        ops = list(body.walk())
+        stacks = {r for op in ops if op.opcode == "stack" for r in op.results}
+        read = {op.operands[0] for op in ops if op.opcode == "pop"}
+        read |= {op.operands[1] for op in ops if op.opcode == "push" and op.operands[1] in stacks}
+        if read <= live_stacks:        # (a tape pushed onto an outer loop's tape is read too)
+            return fn.with_body(body)
+        live_stacks |= read
 
 
-def _region(region, live_out):
-    live = set(region.yields) | live_out
+def _region(region, live_out, live_stacks):
+    """(cleaned region, values it reads from outside or itself)."""
+    live = set(region.yields) | set(live_out)
     kept = []
     for op in reversed(region.ops):
-        if not any(r in live for r in op.results):
+        effect = any(o.opcode in EFFECTS and o.operands[0] in live_stacks
+                     for o in ([op] + [o for r in op.regions for o in r.walk()]))
+        if not effect and not any(r in live for r in op.results):
             continue
+        if op.opcode == "if" and not all(r in live for r in op.results):
+            keep = [k for k, r in enumerate(op.results) if r in live]
+            op = op.replace(results=tuple(op.results[k] for k in keep), regions=tuple(
+                Region(r.args, r.ops, tuple(r.yields[k] for k in keep)) for r in op.regions))
+        if op.regions:
+            regions = []
+            for r in op.regions:
+                r2, inner = _region(r, set(), live_stacks)
+                regions.append(r2)
+                live.update(inner)
+            op = op.replace(regions=tuple(regions))
         kept.append(op)
         live.update(op.operands)
-        for r in op.regions:
-            live.update(r.yields)
-    return Region(region.args, tuple(reversed(kept)), region.yields)
-
-
-__all__ = ["run", "Function"]
+    return Region(region.args, tuple(reversed(kept)), region.yields), live

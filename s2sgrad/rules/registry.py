@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from ..ir import opcodes
 
 # Ops that move structure, not numbers: they never carry a gradient themselves.
-STRUCTURAL = frozenset({"tuple", "list", "getitem", "gradients", "const", "gate"})
+# Control flow (if/for/while) and loop tapes (stack/push/pop) are the driver's: reverse.py.
+STRUCTURAL = frozenset({"tuple", "list", "getitem", "gradients", "const", "gate",
+                        "if", "for", "while", "stack", "push", "pop"})
 
 
 @dataclass(frozen=True)
