@@ -108,6 +108,8 @@ def _prec(node):
         return _PREC["Compare"]
     if isinstance(node, ast.IfExp):
         return 2
+    if isinstance(node, ast.BoolOp):
+        return _PREC["And"] if isinstance(node.op, ast.And) else _PREC["Or"]
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
             and not isinstance(node.value, bool) and (node.value < 0 or math.copysign(1, node.value) < 0):
         return _PREC["Unary"]
@@ -152,6 +154,20 @@ class _Unparser(astunparse.Unparser):
         for o, e in zip(t.ops, t.comparators):
             self.write(" " + self.cmpops[o.__class__.__name__] + " ")
             self._sub(e, _PREC["Compare"] + 1)
+
+    def _BoolOp(self, t):
+        p = _prec(t)
+        for i, v in enumerate(t.values):
+            if i:
+                self.write(" and " if isinstance(t.op, ast.And) else " or ")
+            self._sub(v, p + 1)
+
+    def _IfExp(self, t):
+        self._sub(t.body, 3)
+        self.write(" if ")
+        self._sub(t.test, 3)
+        self.write(" else ")
+        self._sub(t.orelse, 2)
 
     def _Attribute(self, t):
         self._sub(t.value, _PREC["Atom"])
@@ -269,6 +285,11 @@ class _Expr:
         self.yielded_in = {}       # value -> id of a region yielding it
         self.named = set()         # values given a loop/branch variable's name
         self._index(fn.body, 0)
+        self.twice_ok = set()      # conditions written once in `c and x` / `c or x`
+        for op in fn.body.walk():
+            if op.opcode == "if" and len(op.results) == 1 and \
+                    op.operands[0] in (op.regions[0].yields[0], op.regions[1].yields[0]):
+                self.twice_ok.add(op.operands[0])
 
     def _index(self, region, rid):
         for a in region.args:
@@ -287,17 +308,27 @@ class _Expr:
 
     def inlined(self, v):
         op = self.defs.get(v)
-        if op is None or op.opcode in NEVER_INLINE or len(op.results) != 1 or v in self.named:
+        if op is None or len(op.results) != 1 or v in self.named:
+            return False
+        if op.opcode in NEVER_INLINE and not self.is_expression(op):
             return False
         if op.opcode == "const":
             return v.hint in TEMP_HINTS
-        if v.hint not in TEMP_HINTS or self.uses.get(v, 0) != 1:
+        if v.hint not in TEMP_HINTS or self.uses.get(v, 0) != (2 if v in self.twice_ok else 1):
             return False
         user = self.user.get(v)
         if user is None:        # used once, by a yield (the return statement, a branch result)
             return self.yielded_in.get(v) == self.region_of.get(v)
         return self.region_of.get(user) == self.region_of.get(v) and \
             _group_key(user) == _group_key(op)
+
+    def is_expression(self, op):
+        """An `if` with one result whose branches are expressions: written as
+        `a if c else b` (or `c and b`, `c or b`), which Python evaluates lazily too."""
+        if op.opcode != "if" or len(op.results) != 1:
+            return False
+        return all(o.results and all(self.inlined(r) for r in o.results)
+                   for region in op.regions for o in region.ops)
 
     def value(self, v):
         if self.inlined(v):
@@ -345,6 +376,16 @@ class _Expr:
 
     def special_astype(self, op, args, attrs):
         return gast.Call(func=_attr(args[0], "astype"), args=[_dtype(attrs["dtype"])], keywords=[])
+
+    def special_if(self, op, args, attrs):
+        cond = op.operands[0]
+        then_v, else_v = op.regions[0].yields[0], op.regions[1].yields[0]
+        test = args[0]
+        if else_v is cond:       # if c: x else: c   ==   c and x
+            return gast.BoolOp(op=gast.And(), values=[test, self.value(then_v)])
+        if then_v is cond:       # if c: c else: x   ==   c or x
+            return gast.BoolOp(op=gast.Or(), values=[test, self.value(else_v)])
+        return gast.IfExp(test=test, body=self.value(then_v), orelse=self.value(else_v))
 
     def special_gate(self, op, args, attrs):
         return gast.Tuple(elts=args, ctx=gast.Load())
@@ -466,7 +507,7 @@ def _coalesce(region, ex, names, loops=None, enclosing=()):
         for r in op.regions:
             _coalesce(r, ex, names, loops,
                       enclosing + ((op.regions[0].args[0],) if op.opcode == "for" else ()))
-        if op.opcode == "if":
+        if op.opcode == "if" and not ex.is_expression(op):
             for k, res in enumerate(op.results):
                 for r in op.regions:
                     _link_yield(r, k, res, ex, names, arg=None)

@@ -87,11 +87,14 @@ class _Expansion:
 
     def dname(self, v):
         """`d_h` for a source variable h; a temporary's adjoint is a temporary too
-        (never `d_t`, which reads as the gradient of a user's `t`)."""
-        return ADJOINT_TEMP if v.hint in TEMP_HINTS else f"{self.prefix}d_{v.hint}"
+        (never `d_t`, which reads as the gradient of a user's `t`), and so is the
+        adjoint of a temporary's adjoint (second order)."""
+        if v.hint in TEMP_HINTS or v.hint == ADJOINT_TEMP:
+            return ADJOINT_TEMP
+        return f"{self.prefix}d_{v.hint}"
 
     def seed_name(self, y):
-        return self.dname(y) if y.hint not in TEMP_HINTS else f"{self.prefix}d_ys"
+        return f"{self.prefix}d_ys" if self.dname(y) == ADJOINT_TEMP else self.dname(y)
 
     def rewritten(self, ops):
         out = []
@@ -287,6 +290,9 @@ class _Sweep:
         """A sweep for a nested region, in a child builder."""
         active = activity.analyze(region_ops, xs, ys, self.exp.stops)
         sub = _Sweep(self.exp, self.b.child(), active | set(xs))
+        for o in region_ops:       # for static facts only (a rule's constant exponent folds)
+            for r in o.results:
+                sub.b.defs.setdefault(r, o)
         return sub
 
     def _free(self, op):

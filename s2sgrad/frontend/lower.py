@@ -16,7 +16,9 @@ from .. import options as O
 from ..errors import InvalidArgumentError, UnsupportedError
 from ..ir import opcodes, types as T
 from ..ir.builder import Builder
-from ..ir.core import Function, Region, Value
+from ..ir.core import TEMP, Function, Region, Value
+from .desugar import Desugar
+from . import subscript
 
 _MISSING = object()
 
@@ -51,6 +53,7 @@ class _Lowerer:
         self.b = Builder()
         self.env = {}
         self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
+        self.desugar = Desugar()
 
     # -- errors -----------------------------------------------------------------
 
@@ -133,6 +136,10 @@ class _Lowerer:
         self.assign(node.target, self.expr(node.value))
 
     def stmt_AugAssign(self, node, first):
+        if isinstance(node.target, gast.Subscript) and type(node.op).__name__ in opcodes.BINOPS:
+            subscript.write(self, node.target, self.expr(node.value),
+                            opcodes.BINOPS[type(node.op).__name__], node)
+            return
         if not isinstance(node.target, gast.Name):
             self.unsupported(node, "augmented assignment to an element or attribute is not supported",
                              "write `x = x + v` on a whole variable")
@@ -178,7 +185,7 @@ class _Lowerer:
         then_ops, _, then_ret = self.lower_region(lambda: self.block(list(node.body) + list(rest)))
         else_ops, _, else_ret = self.lower_region(lambda: self.block(list(node.orelse) + list(rest)))
         self.b.loc = self.p.loc(node)
-        (out,) = self.emit_if(cond, node, then_ops, [then_ret], else_ops, [else_ret], ["~t"])
+        (out,) = self.emit_if(cond, node, then_ops, [then_ret], else_ops, [else_ret], [TEMP])
         return out
 
     def emit_if(self, cond, node, then_ops, then_vals, else_ops, else_vals, names):
@@ -235,6 +242,10 @@ class _Lowerer:
     # -- loops ------------------------------------------------------------------
 
     def stmt_For(self, node, first):
+        plain = self.desugar.loop(node, self)
+        if plain is not None:
+            self.block(plain)
+            return
         if node.orelse:
             self.unsupported(node, "a for loop with an else clause is not supported",
                              "set a flag in the loop and test it after")
@@ -281,6 +292,10 @@ class _Lowerer:
         if node.orelse:
             self.unsupported(node, "a while loop with an else clause is not supported",
                              "set a flag in the loop and test it after")
+        plain = self.desugar.loop(node, self)
+        if plain is not None:
+            self.block(plain)
+            return
         _check_loop_body(self, node.body)
         carried = [n for n in _assigned_names(node.body) if n in self.env]
         inits = [self.carry_value(n, node) for n in carried]
@@ -351,6 +366,8 @@ class _Lowerer:
                                  f"{len(target.elts)} names", "match the number of names")
             value = type(value)(self.assign(t, v) for t, v in zip(target.elts, value))
             return value
+        elif isinstance(target, gast.Subscript):
+            return subscript.write(self, target, value)
         else:
             self.unsupported(target, f"assignment to {_describe(target)} is not supported yet",
                              "assign to plain names; build arrays with np functions instead of "
@@ -451,8 +468,7 @@ class _Lowerer:
         if opname == "Not":
             s = self.static_of(operand)
             if s is _MISSING:
-                self.unsupported(node, "`not` on a runtime value is not supported",
-                                 "use np.logical_not")
+                return self.b.emit("not", self.condition(operand, node.operand))
             return self.b.const(not s)
         if opname == "USub":
             s = self.static_of(operand)
@@ -482,21 +498,46 @@ class _Lowerer:
                            self.to_value(right, node))
 
     def expr_BoolOp(self, node):
-        vals = [self.static_of(self.expr(v)) for v in node.values]
-        if any(v is _MISSING for v in vals):
-            self.unsupported(node, "`and`/`or` on runtime values is not supported",
-                             "use np.logical_and / np.logical_or, or & and |")
-        out = vals[0]
-        for v in vals[1:]:
-            out = (out and v) if isinstance(node.op, gast.And) else (out or v)
-        return self.b.const(out)
+        """`a and b`, `a or b`: static operands fold; runtime ones short-circuit
+        as Python does (b is evaluated only when needed), through `if`."""
+        first = self.expr(node.values[0])
+        if len(node.values) == 1:
+            return first
+        rest = gast.copy_location(gast.BoolOp(op=node.op, values=node.values[1:]), node)
+        s = self.static_of(first)
+        is_and = isinstance(node.op, gast.And)
+        if s is not _MISSING:
+            if bool(s) != is_and:      # `False and ...`, `True or ...`: decided
+                return first
+            return self.expr(rest) if len(node.values) > 2 else self.expr(node.values[1])
+        cond = self.condition(first, node.values[0])
+        later = (lambda: self.expr(rest)) if len(node.values) > 2 else \
+            (lambda: self.expr(node.values[1]))
+        keep = lambda: first   # noqa: E731
+        return self.choice(cond, node, later if is_and else keep, keep if is_and else later)
 
     def expr_IfExp(self, node):
-        test = self.static_of(self.expr(node.test))
-        if test is _MISSING:
-            self.unsupported(node, "a conditional expression on a runtime value is not supported yet",
-                             "use np.where(cond, a, b)")
-        return self.expr(node.body if test else node.orelse)
+        test = self.expr(node.test)
+        s = self.static_of(test)
+        if s is not _MISSING:
+            return self.expr(node.body if s else node.orelse)
+        cond = self.condition(test, node.test)
+        return self.choice(cond, node, lambda: self.expr(node.body), lambda: self.expr(node.orelse))
+
+    def choice(self, cond, node, then_fn, else_fn):
+        """An `if` op choosing between two lazily lowered expressions."""
+        box = {}
+
+        def run(key, fn):
+            def body():
+                box[key] = fn()
+            return body
+        then_ops, _, _ = self.lower_region(run("then", then_fn))
+        else_ops, _, _ = self.lower_region(run("else", else_fn))
+        self.b.loc = self.p.loc(node)
+        (out,) = self.emit_if(cond, node, then_ops, [box["then"]], else_ops, [box["else"]],
+                              [TEMP])
+        return out
 
     def expr_Attribute(self, node):
         base = self.expr(node.value)
@@ -550,9 +591,10 @@ class _Lowerer:
             return base[idx]
         if isinstance(base, Value) and base.type.kind in ("tuple", "list") and isinstance(idx, int):
             return self.b.getitem(base, index=idx)
-        self.unsupported(node, "indexing arrays is not supported yet",
-                         "pass the part you need as its own argument, or select it with a "
-                         "constant mask: np.sum(x * mask, axis=...)")
+        if isinstance(base, Value) and base.type.kind == "array":
+            return subscript.read(self, node, base)
+        self.unsupported(node, "indexing a tuple or list needs a constant integer index",
+                         "write the index as a literal or a Python int argument")
 
     def expr_Call(self, node):
         func = self.expr(node.func) if not isinstance(node.func, gast.Attribute) else None

@@ -1,0 +1,158 @@
+"""Rewriting `break` and `continue` away, on the syntax tree, before lowering.
+
+A loop with `break` becomes a loop on a flag (`for` over a range becomes a
+`while`, so it stops as early as the source does); `continue` sets a flag
+that guards the rest of the iteration. The IR then has only structured
+loops and branches, whose reverse the transform knows:
+
+    for i in range(n):                 i = 0
+        if f(i):                       _break0 = False
+            break             ──▶      while not _break0 and i < n:
+        s = s + g(i)                       if f(i):
+                                               _break0 = True
+                                           if not _break0:
+                                               s = s + g(i)
+                                           i = i + 1
+"""
+
+import gast
+
+
+class Desugar:
+    def __init__(self):
+        self.count = 0
+
+    def fresh(self, kind):
+        name = f"_{kind}{self.count}"
+        self.count += 1
+        return name
+
+    def loop(self, node, lowerer):
+        """Statements equivalent to loop `node` without break/continue, or None
+        when it has neither."""
+        has_break = _jumps(node.body, gast.Break)
+        has_continue = _jumps(node.body, gast.Continue)
+        if not has_break and not has_continue:
+            return None
+        brk = self.fresh("break") if has_break else None
+        cnt = self.fresh("continue") if has_continue else None
+        body = self.guard(list(node.body), brk, cnt, node)
+        pre = []
+        if cnt:
+            body = [_assign(cnt, _const(False), node)] + body
+        if brk:
+            pre.append(_assign(brk, _const(False), node))
+        if isinstance(node, gast.For):
+            if not brk:
+                return pre + [_loc(gast.For(target=node.target, iter=node.iter, body=body,
+                                            orelse=[], type_comment=None), node)]
+            start, stop, step = _range_args(node, lowerer)
+            i = node.target.id
+            pre.append(_assign(i, start, node))
+            cmp = gast.Gt() if _negative(step) else gast.Lt()
+            test = _and(_not(_name(brk, node), node),
+                        _loc(gast.Compare(left=_name(i, node), ops=[cmp], comparators=[stop]), node),
+                        node)
+            inc = _assign(i, _loc(gast.BinOp(left=_name(i, node), op=gast.Add(), right=step), node),
+                          node)
+            return pre + [_loc(gast.While(test=test, body=body + [inc], orelse=[]), node)]
+        test = node.test
+        if brk:
+            test = _and(_not(_name(brk, node), node), test, node)
+        return pre + [_loc(gast.While(test=test, body=body, orelse=[]), node)]
+
+    def guard(self, stmts, brk, cnt, loop):
+        """The statements with break/continue turned into flag assignments and
+        what follows a possible jump guarded by the flags."""
+        out = []
+        for k, stmt in enumerate(stmts):
+            if isinstance(stmt, gast.Break):
+                out.append(_assign(brk, _const(True), stmt))
+                return out
+            if isinstance(stmt, gast.Continue):
+                out.append(_assign(cnt, _const(True), stmt))
+                return out
+            if isinstance(stmt, gast.If) and (_jumps([stmt], gast.Break) or
+                                              _jumps([stmt], gast.Continue)):
+                new = _loc(gast.If(test=stmt.test, body=self.guard(list(stmt.body), brk, cnt, loop),
+                                   orelse=self.guard(list(stmt.orelse), brk, cnt, loop)), stmt)
+                out.append(new)
+                rest = self.guard(stmts[k + 1:], brk, cnt, loop)
+                if rest:
+                    flags = []
+                    if _jumps([stmt], gast.Break):
+                        flags.append(brk)
+                    if _jumps([stmt], gast.Continue):
+                        flags.append(cnt)
+                    for flag in reversed(flags):
+                        rest = [_loc(gast.If(test=_not(_name(flag, stmt), stmt), body=rest,
+                                             orelse=[]), stmt)]
+                    out += rest
+                return out
+            out.append(stmt)
+        return out
+
+
+def _jumps(stmts, kind):
+    """True when a `kind` (Break/Continue) in `stmts` belongs to the enclosing loop."""
+    for stmt in stmts:
+        if isinstance(stmt, kind):
+            return True
+        if isinstance(stmt, gast.If) and (_jumps(stmt.body, kind) or _jumps(stmt.orelse, kind)):
+            return True
+        if isinstance(stmt, (gast.With, gast.Try)):
+            return True
+    return False
+
+
+def _range_args(node, lowerer):
+    args = list(node.iter.args)
+    if len(args) == 1:
+        args = [_const(0, node)] + args
+    if len(args) == 2:
+        args = args + [_const(1, node)]
+    step = args[2]
+    if not _is_static_int(step):
+        lowerer.unsupported(step, "`break` in a loop over range() with a runtime step is not "
+                            "supported", "use a constant step, or a while loop")
+    return args
+
+
+def _is_static_int(node):
+    if isinstance(node, gast.Constant) and isinstance(node.value, int):
+        return True
+    return isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) \
+        and _is_static_int(node.operand)
+
+
+def _negative(step):
+    return isinstance(step, gast.UnaryOp) or isinstance(step, gast.Constant) and step.value < 0
+
+
+def _loc(new, old):
+    return gast.copy_location(new, old)
+
+
+def _name(id_, at, store=False):
+    return _loc(gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
+                          type_comment=None), at)
+
+
+def _const(value, at=None):
+    node = gast.Constant(value=value, kind=None)
+    return _loc(node, at) if at is not None else node
+
+
+def _assign(name, value, at):
+    if not hasattr(value, "lineno"):
+        _loc(value, at)
+    return _loc(gast.Assign(targets=[_name(name, at, store=True)], value=value,
+                            type_comment=None), at)
+
+
+def _not(operand, at):
+    return _loc(gast.UnaryOp(op=gast.Not(), operand=operand), at)
+
+
+def _and(a, b, at):
+    return _loc(gast.BoolOp(op=gast.And(), values=[a, b]), at)
