@@ -150,11 +150,21 @@ def stop_gradient(x):
 
 
 class _Derivative(_Transformed):
+    """grad / value_and_grad / vjp of `fn`. When `fn` is itself made by s2sgrad
+    (`grad(grad(f))`, `grad(s2sgrad.function(f))`), the request wraps fn's and
+    the source parsed is the original function's: higher order is built on the
+    IR (transform.Request.inner), never by re-reading generated text. `wrt`
+    names or indexes the original function's parameters, which every derivative
+    of it keeps."""
+
     def __init__(self, fn, kind, wrt):
+        inner = None
         if isinstance(fn, _Transformed):
-            raise InvalidArgumentError(
-                "grad of an s2sgrad-transformed function is not supported yet",
-                hint="differentiate the plain Python function")
+            if fn.request.kind == "vjp":
+                raise InvalidArgumentError(
+                    "a vjp request cannot be differentiated again",
+                    hint="use s2sgrad.vjp(s2sgrad.grad(f), x) for a Hessian-vector product")
+            inner, fn = fn.request, fn.fn
         params = list(inspect.signature(fn).parameters)
         is_tuple = isinstance(wrt, (tuple, list))
         idx = tuple(wrt) if is_tuple else (wrt,)
@@ -170,7 +180,7 @@ class _Derivative(_Transformed):
                 raise InvalidArgumentError(
                     f"wrt={i!r} is not a parameter index of {fn.__name__} "
                     f"({len(params)} parameters)")
-        super().__init__(fn, transform.Request(kind, tuple(wrt_names), is_tuple))
+        super().__init__(fn, transform.Request(kind, tuple(wrt_names), is_tuple, inner))
 
     def __call__(self, *args, **kwargs):
         generated, values = self.entry(args, kwargs)

@@ -1,15 +1,20 @@
 """The `s2sgrad` command: write gradient modules from source files, never executing them.
 
-    s2sgrad emit FILE::FUNC [--wrt a,b] [--signature SIG] [-o OUT]
+    s2sgrad emit FILE::FUNC [--wrt a,b] [--order N] [--signature SIG] [-o OUT]
     s2sgrad emit FILE [-o OUT]                every @s2sgrad.function of FILE
-    s2sgrad show FILE::FUNC --ir [--stage STAGE] [--wrt ...] [--signature SIG]
+    s2sgrad show FILE::FUNC --ir [--stage STAGE] [--wrt ...] [--order N] [--signature SIG]
 
 A plain FUNC gets its gradient module (`grad_FUNC`, with respect to --wrt, by
 default every float parameter). A FUNC decorated with @s2sgrad.function is
 written with its `gradients(...)` calls expanded. Parameter types come from
 annotations (`x: "float64[n, d]"`, `x: float`) or --signature
 ("x: float64[n, d], W: float64[d, h], use_zero=True"); an unannotated
-parameter is a float64 array of unknown rank. Errors go to stderr as
+parameter is a float64 array of unknown rank; a function s2sgrad generated
+takes the types its docstring names (`Specialised for (x: float64[n0])`).
+--order N writes the N-th derivative (`--order 2`: grad of grad, built on the
+IR, each level with respect to --wrt; every level but the last must return a
+scalar). A generated module is itself accepted as FILE (loop-free code: the
+list tapes of a loop's reverse sweep are refused). Errors go to stderr as
 FILE:LINE:COL: error: ..., with exit status 1 and no output file.
 """
 
@@ -92,8 +97,26 @@ def annotation_types(parsed):
     return out
 
 
+def generated_types(parsed):
+    """The types in the docstring of a function s2sgrad generated
+    (its docstring `Specialised for (x: float64[n0], n=3).`), so a generated module
+    is differentiated again for the signature it was made for; {} otherwise."""
+    body = parsed.node.body
+    doc = body[0].value.value if body and isinstance(body[0], gast.Expr) \
+        and isinstance(body[0].value, gast.Constant) and isinstance(body[0].value.value, str) else ""
+    if not (doc.startswith("Specialised for (") and doc.endswith(").")):
+        return {}
+    try:
+        return parse_signature(doc[len("Specialised for ("):-2])
+    except InvalidArgumentError as e:
+        raise InvalidArgumentError(f"the docstring of {parsed.node.name}: {e.message}",
+                                   loc=parsed.loc(body[0]),
+                                   hint="pass --signature to say the parameter types") from None
+
+
 def arg_types(parsed, signature):
     types_ = {a.id: T.Type(dtype="float64") for a in parsed.node.args.args}
+    types_.update({k: v for k, v in generated_types(parsed).items() if k in types_})
     types_.update(annotation_types(parsed))
     try:
         given = parse_signature(signature)
@@ -108,20 +131,27 @@ def arg_types(parsed, signature):
     return types_
 
 
-def request_for(parsed, types_, wrt):
+def request_for(parsed, types_, wrt, order=1):
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        raise InvalidArgumentError(f"--order must be a positive integer, got {order!r}",
+                                   hint="--order 2 for second derivatives")
     if S.is_decorated(parsed.node, parsed.resolver):
-        if wrt:
+        if wrt or order != 1:
             raise InvalidArgumentError(
                 f"{parsed.node.name} is decorated with @s2sgrad.function: its gradients(...) "
-                "calls say what to differentiate, so --wrt does not apply",
-                hint="leave out --wrt")
+                f"calls say what to differentiate, so {'--wrt' if wrt else '--order'} does "
+                "not apply", loc=parsed.loc(parsed.node),
+                hint="leave it out (nest gradients calls for higher derivatives)")
         return transform.Request("function")
     if wrt:
         names = tuple(w.strip() for w in wrt.split(",") if w.strip())
     else:
         names = tuple(n for n, t in types_.items()
                       if not isinstance(t, Static) and not t.is_integer)
-    return transform.Request("grad", names, wrt_is_tuple=len(names) != 1)
+    request = None
+    for _ in range(order):       # --order 2: grad of grad, each with respect to --wrt
+        request = transform.Request("grad", names, wrt_is_tuple=len(names) != 1, inner=request)
+    return request
 
 
 def _targets(spec):
@@ -139,24 +169,24 @@ def _targets(spec):
     return path, funcs
 
 
-def emit_text(target, wrt=None, signature=None):
+def emit_text(target, wrt=None, signature=None, order=1):
     """The module `s2sgrad emit TARGET` writes, as text."""
     path, funcs = _targets(target)
     fns, header = [], []
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = request_for(parsed, types_, wrt)
+        request = request_for(parsed, types_, wrt, order)
         fn = transform.build_ir(parsed, types_, request)
         fns.append(fn)
         header += transform.header_lines(fn, request)
     return codegen.module(fns, header)
 
 
-STAGES = ("lower", "attach", "reverse", "cse", "broadcast", "dce")   # transform.build_ir's
+STAGES = ("lower", "attach", "reverse", "cse", "broadcast", "scatter", "dce")   # transform.build_ir's
 
 
-def show_text(target, wrt=None, signature=None, stage="dce"):
+def show_text(target, wrt=None, signature=None, stage="dce", order=1):
     """What `s2sgrad show TARGET --ir --stage STAGE` prints: one stage's IR; with
     'all' or a tuple of stage names, each stage under a `// after NAME` line."""
     path, funcs = _targets(target)
@@ -165,7 +195,7 @@ def show_text(target, wrt=None, signature=None, stage="dce"):
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = request_for(parsed, types_, wrt)
+        request = request_for(parsed, types_, wrt, order)
         stages = []
         transform.build_ir(parsed, types_, request, stages)
         for name, fn in stages:
@@ -177,7 +207,7 @@ def show_text(target, wrt=None, signature=None, stage="dce"):
 
 
 def cmd_emit(args):
-    text = emit_text(args.target, args.wrt, args.signature)
+    text = emit_text(args.target, args.wrt, args.signature, args.order)
     if args.output:
         try:
             _write_atomic(args.output, text)
@@ -189,7 +219,7 @@ def cmd_emit(args):
 
 
 def cmd_show(args):
-    sys.stdout.write(show_text(args.target, args.wrt, args.signature, args.stage))
+    sys.stdout.write(show_text(args.target, args.wrt, args.signature, args.stage, args.order))
 
 
 def _write_atomic(path, text):
@@ -213,6 +243,9 @@ def main(argv=None):
         p.add_argument("target", help="FILE::FUNC, or FILE for every @s2sgrad.function in it")
         p.add_argument("--wrt", help="comma-separated parameters to differentiate with respect to")
         p.add_argument("--signature", help="parameter types, e.g. 'x: float64[n, 3], flag=True'")
+        p.add_argument("--order", type=int, default=1,
+                       help="2 for the gradient of the gradient (second derivative), 3 ...; "
+                            "each with respect to --wrt (default: 1)")
         if name == "emit":
             p.add_argument("-o", "--output", help="write the module here (default: stdout)")
         else:

@@ -22,13 +22,15 @@ import astunparse
 import gast
 import numpy as np
 
-from . import __version__
+from . import __version__, codegen_index
 from .ir import opcodes
 from .ir.core import ADJOINT_TEMP, CONST, STACK, TEMP, TEMP_HINTS, free_values, use_counts
 
 TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", STACK: "_stack"}  # unnamed values
-NEVER_INLINE = frozenset({"gate", "gradients", "if", "for", "while", "stack", "push", "pop"})
-STATEMENTS = frozenset({"if", "for", "while", "push"})     # ops written as statements
+NEVER_INLINE = frozenset({"gate", "gradients", "if", "for", "while", "stack", "push", "pop",
+                          "setitem", "index_add", "call_vjp", "call_back", "closure"})
+STATEMENTS = frozenset({"if", "for", "while", "push", "closure",   # ops written as statements
+                        "setitem", "index_add"})
 
 UNBROADCAST_HELPER = '''\
 def _unbroadcast(g, shape):
@@ -284,6 +286,8 @@ class _Expr:
         self.region_of = {}        # value or op -> id of the region it is in
         self.yielded_in = {}       # value -> id of a region yielding it
         self.named = set()         # values given a loop/branch variable's name
+        self.owner = {}            # region id -> the op it belongs to
+        self.expr_cache = {}       # if op -> is it written as an expression
         self._index(fn.body, 0)
         self.twice_ok = set()      # conditions written once in `c and x` / `c or x`
         for op in fn.body.walk():
@@ -304,6 +308,7 @@ class _Expr:
             for v in op.operands:
                 self.user.setdefault(v, op)
             for r in op.regions:
+                self.owner[id(r)] = op
                 self._index(r, id(r))
 
     def inlined(self, v):
@@ -317,8 +322,13 @@ class _Expr:
         if v.hint not in TEMP_HINTS or self.uses.get(v, 0) != (2 if v in self.twice_ok else 1):
             return False
         user = self.user.get(v)
-        if user is None:        # used once, by a yield (the return statement, a branch result)
-            return self.yielded_in.get(v) == self.region_of.get(v)
+        if user is None:        # used once, by a yield: the return statement, or a branch of an
+            rid = self.region_of.get(v)         # `a if c else b` (nothing is reassigned there
+            if self.yielded_in.get(v) != rid:   # before it is read; at the end of a loop body
+                return False                    # or a branch statement it could be)
+            owner = self.owner.get(rid)
+            return rid == 0 or self.is_expression(owner) or \
+                owner.opcode == "while" and id(owner.regions[0]) == rid    # `while <cond>:`
         return self.region_of.get(user) == self.region_of.get(v) and \
             _group_key(user) == _group_key(op)
 
@@ -327,8 +337,22 @@ class _Expr:
         `a if c else b` (or `c and b`, `c or b`), which Python evaluates lazily too."""
         if op.opcode != "if" or len(op.results) != 1:
             return False
-        return all(o.results and all(self.inlined(r) for r in o.results)
-                   for region in op.regions for o in region.ops)
+        if op not in self.expr_cache:
+            self.expr_cache[op] = False      # (while deciding: its yields are not expressions)
+            self.expr_cache[op] = all(
+                o.results and all(r in region.yields or self.inlined(r) for r in o.results)
+                and all(self._yield_ok(r) for r in o.results if r in region.yields)
+                for region in op.regions for o in region.ops)
+        return self.expr_cache[op]
+
+    def _yield_ok(self, v):
+        """A branch's yielded temporary that an expression-if may inline."""
+        op = self.defs.get(v)
+        if op is None or v in self.named or v.hint not in TEMP_HINTS:
+            return op is None
+        if op.opcode in NEVER_INLINE and not self.is_expression(op):
+            return False
+        return op.opcode == "const" or self.uses.get(v, 0) == 1
 
     def value(self, v):
         if self.inlined(v):
@@ -387,8 +411,21 @@ class _Expr:
             return gast.BoolOp(op=gast.Or(), values=[test, self.value(else_v)])
         return gast.IfExp(test=test, body=self.value(then_v), orelse=self.value(else_v))
 
+    def special_index(self, op, args, attrs):
+        return gast.Subscript(value=args[0], slice=codegen_index.key_expr(attrs["key"], args[1:]),
+                              ctx=gast.Load())
+
     def special_gate(self, op, args, attrs):
         return gast.Tuple(elts=args, ctx=gast.Load())
+
+    def special_call(self, op, args, attrs):
+        return _call(attrs["callee"], args)
+
+    def special_call_vjp(self, op, args, attrs):
+        return _call(attrs["callee"], args)
+
+    def special_call_back(self, op, args, attrs):
+        return gast.Call(func=args[0], args=args[1:], keywords=[])
 
     def special_stack(self, op, args, attrs):
         return gast.List(elts=[], ctx=gast.Load())
@@ -425,11 +462,33 @@ def module(fns, header=()):
              f"{', '.join(fn.name for fn in fns)}. Do not edit."]
     lines += [f"# {h}" for h in header]
     lines.append("import numpy as np")
-    if any(op.opcode == "unbroadcast" for fn in fns for op in fn.body.walk()):
+    if any(op.opcode == "unbroadcast" for fn in fns for f in (fn,) + tuple(fn.callees)
+           for op in f.body.walk()):
         lines += ["", "", UNBROADCAST_HELPER.rstrip("\n")]
+    done = set()
     for fn in fns:
+        for callee in _callees_in_order(fn):
+            if callee.name not in done:
+                done.add(callee.name)
+                lines += ["", ""] + function_lines(callee)
         lines += ["", ""] + function_lines(fn)
     return "\n".join(lines) + "\n"
+
+
+def _callees_in_order(fn):
+    """The functions `fn` calls, directly or not, each before its callers."""
+    by_name = {c.name: c for c in fn.callees}
+    out, seen = [], set()
+
+    def visit(f):
+        for op in f.body.walk():
+            name = op.attr("callee") if op.opcode in ("call", "call_vjp") else None
+            if name in by_name and name not in seen:
+                seen.add(name)
+                visit(by_name[name])
+                out.append(by_name[name])
+    visit(fn)
+    return out
 
 
 def function_lines(fn):
@@ -438,6 +497,7 @@ def function_lines(fn):
         names.fix(p, n)
     ex = _Expr(fn, names)
     _coalesce(fn.body, ex, names)
+    codegen_index.share_names(fn, ex, names)
     body = _block(fn.body.ops, ex, names, top=True)
     ret = render(gast.Return(value=ex.value(fn.body.yields[0])))
     lines = [f"def {fn.name}({', '.join(fn.param_names)}):"]
@@ -524,7 +584,10 @@ def _coalesce(region, ex, names, loops=None, enclosing=()):
                     names.alias(op.regions[0].args[k], res)
                 _link_yield(body, k, res, ex, names, arg=args[k])
                 init = op.operands[offset + k]
-                if _dead_after(region, i, init) and names.alias(init, res):
+                # only a value of this very region: an outer one may be read again later
+                # (in the next iteration of an enclosing loop, or after a closure returns)
+                if ex.region_of.get(init) == ex.region_of.get(op) and _dead_after(region, i, init) \
+                        and names.alias(init, res):
                     ex.named.add(init)
 
 
@@ -668,4 +731,17 @@ def _stmt_while(op, ex, names):
     return lines
 
 
-_COMPOUND = {"if": _stmt_if, "for": _stmt_for, "while": _stmt_while, "push": _stmt_push}
+def _stmt_closure(op, ex, names):
+    (region,) = op.regions
+    params = ", ".join(names(a) for a in region.args)
+    lines = _block(region.ops, ex, names)
+    ys = region.yields
+    value = ex.value(ys[0]) if len(ys) == 1 else gast.Tuple(elts=[ex.value(y) for y in ys],
+                                                             ctx=gast.Load())
+    lines.append(render(gast.Return(value=value)))
+    return [f"def {names(op.result)}({params}):"] + _indent(lines)
+
+
+_COMPOUND = {"if": _stmt_if, "for": _stmt_for, "while": _stmt_while, "push": _stmt_push,
+             "closure": _stmt_closure,
+             "setitem": codegen_index.write_lines, "index_add": codegen_index.write_lines}

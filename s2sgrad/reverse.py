@@ -27,11 +27,16 @@ from . import rules as R
 from .errors import NoGradientError, UnsupportedError
 from .ir import types as T
 from .ir.builder import Builder
-from .ir.core import (ADJOINT_TEMP, CONST, STACK, TEMP, TEMP_HINTS, Region, Value, def_map,
-                      free_values, substitute)
+from dataclasses import replace
+
+from .ir.core import (ADJOINT_TEMP, CONST, STACK, TEMP, TEMP_HINTS, Op, Region, Value, def_map,
+                      free_values, make_attrs, substitute)
+from .ir.opcodes import OPS
 from .passes import activity, integer, unconnected
 
 TAPE = "tape"      # the tag of loop-tape ops: written without a source comment
+OPS_INFERRED = frozenset(name for name, d in OPS.items() if d.form[0] != "special") | {
+    "tuple", "list", "getitem", "const", "astype", "stop_gradient"}
 
 # Ops whose result may share memory with their first operand (or be read-only).
 VIEWS = frozenset({"reshape", "transpose", "T", "expand_dims", "squeeze", "broadcast_to",
@@ -39,9 +44,11 @@ VIEWS = frozenset({"reshape", "transpose", "T", "expand_dims", "squeeze", "broad
 
 
 def expand(fn):
-    """`fn` with every `gradients` op expanded into adjoint code."""
+    """`fn` with every `gradients` op expanded into adjoint code; the vjp
+    functions of the functions it calls join `fn.callees`."""
     if not any(op.opcode == "gradients" for op in fn.body.walk()):
         return fn
+    module = _Module(fn.callees)
     b = Builder(params=fn.params)
     params = set(fn.params)
     mapping = {}
@@ -50,9 +57,9 @@ def expand(fn):
         op = substitute(Region((), (op,), ()), mapping).ops[0]
         if op.opcode == "gradients":
             forward = list(b.ops)
-            results = _Expansion(b, forward, op, params).run()
+            results = _Expansion(b, forward, op, params, module).run()
             mapping.update(zip(op.results, results))
-        elif changed and len(op.results) == 1 and not op.regions:
+        elif changed and len(op.results) == 1 and not op.regions and op.opcode in OPS_INFERRED:
             # an op reading gradients: emit it again so its type follows the real adjoints
             b.loc, b.tag = op.loc, op.tag
             mapping[op.result] = b.emit(op.opcode, *op.operands, hint=op.result.hint,
@@ -60,17 +67,75 @@ def expand(fn):
         else:
             b.append_op(op)
     yields = substitute(Region((), (), fn.body.yields), mapping).yields
-    return fn.with_body(Region(fn.body.args, tuple(b.ops), yields))
+    return replace(fn, body=Region(fn.body.args, tuple(b.ops), yields), callees=module.all())
+
+
+class _Module:
+    """The functions of the generated module, and the vjp of each one called
+    on a gradient's path (built once: `vjp_f(args) -> (f(args), back)`)."""
+
+    def __init__(self, callees):
+        self.functions = {f.name: f for f in callees}
+        self.vjps = {}          # callee name -> (vjp Function, connected-parameter mask)
+
+    def vjp(self, name):
+        if name not in self.vjps:
+            self.vjps[name] = _build_vjp(self.functions[name], self)
+        return self.vjps[name]
+
+    def all(self):
+        return tuple(self.functions.values()) + tuple(f for f, _ in self.vjps.values())
+
+
+def _build_vjp(fn, module):
+    """`vjp_<fn>`: fn's forward code, then `def <fn>_back(d_out)` computing the
+    adjoints of its float parameters (a closure over the forward values)."""
+    body = fn.body
+    y = body.yields[0]
+    if y.type.kind != "array":
+        raise UnsupportedError(
+            f"differentiating through a call to {fn.name}, which returns a {y.type.kind}, "
+            "is not supported", loc=body.ops[-1].loc if body.ops else None,
+            hint="make the function return one array (call it once per output)")
+    b = Builder(params=fn.params)
+    for op in body.ops:
+        b.append_op(op)
+    xs = [p for p in fn.params if not integer.is_constant(p)]
+    d_out = Value("d_" + y.hint if y.hint not in TEMP_HINTS else "d_out", y.type)
+    gop = Op("gradients", (y, *xs, d_out), tuple(Value(TEMP) for _ in xs) or (Value(TEMP),),
+             make_attrs(dict(n_ys=1, n_xs=len(xs), n_grad_ys=1, n_stop=0, name="gradients",
+                             gate=False, aggregation="add_n", unconnected="none")),
+             body.ops[-1].loc if body.ops else None, "fwd")
+    exp = _Expansion(b, list(b.ops), gop, set(fn.params), module, seed_tag="grad")
+    grads = exp.run()
+    forward, backward = b.ops[:exp.split], b.ops[exp.split:]
+    mask = tuple(not (b.defs.get(g) is not None and b.defs[g].opcode == "const")
+                 for g in grads)
+    back = Value(f"{fn.name}_back", T.Type(kind="function"))
+    closure = Op("closure", (), (back,), (), gop.loc, "fwd",
+                 (Region((d_out,), tuple(backward), tuple(g for g, m in zip(grads, mask) if m)),))
+    pair = Op("tuple", (y, back), (Value(TEMP, T.Type(kind="tuple", items=(y.type, back.type))),),
+              (), gop.loc, "fwd")
+    vjp = replace(fn, name="vjp_" + fn.name, body=Region(body.args, tuple(forward) + (closure, pair),
+                                                          (pair.result,)), callees=())
+    full = []
+    it = iter(mask)
+    for p in fn.params:
+        full.append(False if integer.is_constant(p) else next(it))
+    return vjp, tuple(full)
 
 
 class _Expansion:
     """One `gradients` call: its options, seeds, and the gradients it hands back."""
 
-    def __init__(self, b, forward, op, params):
+    def __init__(self, b, forward, op, params, module, seed_tag="seed"):
         self.b = b
         self.forward = forward
         self.op = op
         self.params = params
+        self.module = module
+        self.seed_tag = seed_tag
+        self.split = None      # after run(): where the forward ops end in b.ops
         a = op.attr_dict
         n_ys, n_xs, n_g, n_stop = a["n_ys"], a["n_xs"], a["n_grad_ys"], a["n_stop"]
         ops = list(op.operands)
@@ -107,7 +172,7 @@ class _Expansion:
         nf = len(self.forward)
         active = activity.analyze(self.forward, self.xs, self.ys, self.stops)
         sweep = _Sweep(self, b, active)
-        b.loc, b.tag = self.op.loc, f"seed:{self.name}"
+        b.loc, b.tag = self.op.loc, f"{self.seed_tag}:{self.name}"
         for i, y in enumerate(self.ys):
             if y not in active:
                 continue
@@ -121,9 +186,10 @@ class _Expansion:
         sweep.sweep(self.forward)
         if self.rewrites:
             b.ops[:nf] = self.rewritten(b.ops[:nf])
-            for op in b.ops[:nf]:
+            for op in b.ops:
                 for r in op.results:
                     b.defs[r] = op
+        self.split = len(self.rewritten(list(self.forward)))
 
         b.loc, b.tag = self.op.loc, f"out:{self.name}"
         results, returned = [], set()
@@ -205,6 +271,13 @@ class _Sweep:
                 self.backprop_if(op)
             elif op.opcode in ("for", "while"):
                 self.backprop_loop(op)
+            elif op.opcode == "call":
+                self.backprop_call(op)
+            elif op.opcode in ("call_vjp", "call_back", "closure"):
+                raise UnsupportedError(
+                    "differentiating through the reverse sweep of a function call (a second "
+                    "derivative of code that calls a helper) is not supported yet", loc=op.loc,
+                    hint="take second derivatives of code without calls to your own functions")
             elif op.opcode in ("pop", "stack"):
                 raise UnsupportedError(
                     "differentiating through a loop's reverse sweep (a second derivative of "
@@ -283,6 +356,29 @@ class _Sweep:
         if keep:
             c = b.sum(c, axis=tuple(keep) if len(keep) > 1 else keep[0], keepdims=True)
         return c
+
+    # -- calls ------------------------------------------------------------------------
+
+    def backprop_call(self, op):
+        """`y = f(a, b)` becomes `y, f_back = vjp_f(a, b)` in the forward code, and
+        `d_a, d_b = f_back(d_y)` here."""
+        g = self.adjoint(op.result)
+        if g is None:
+            return
+        callee = op.attr("callee")
+        vjp, mask = self.exp.module.vjp(callee)
+        targets = [x for x, m in zip(op.operands, mask) if m]
+        if not targets:
+            return
+        back = Value(f"{callee}_back", T.Type(kind="function"))
+        fwd = op.replace(opcode="call_vjp", results=(op.result, back),
+                         attrs=make_attrs({"callee": vjp.name}))
+        self.exp.rewrites[op] = [fwd]
+        outs = self.b.region_op("call_back", [back, g], (), [x.type for x in targets],
+                                [self.dname(x) for x in targets])
+        for x, d in zip(targets, outs):
+            if x in self.active:
+                self.contribute(x, d)
 
     # -- control flow -------------------------------------------------------------
 

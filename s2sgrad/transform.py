@@ -13,7 +13,7 @@ from .frontend.lower import Static, lower
 from .ir.builder import Builder
 from .ir.core import Region, Value, def_map
 from .ir.verifier import verify
-from .passes import broadcast, cse, dce
+from .passes import broadcast, cse, dce, scatter
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 
@@ -22,34 +22,59 @@ VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 class Request:
     """What to generate: 'function' (a decorated function, its gradients calls
     expanded), or 'grad' / 'value_and_grad' / 'vjp' of a plain function with
-    respect to the parameters `wrt` (names)."""
+    respect to the parameters `wrt` (names).
+
+    `inner` makes a higher-order request: the derivative of what `inner`
+    generates (`grad(grad(f))` is `Request('grad', ('x',), inner=Request('grad',
+    ('x',)))`). The inner IR is built first (attach + reverse), then this
+    request's `gradients` op is attached to its output and expanded again, so
+    the outer sweep differentiates the inner sweep's ops. `wrt` names the
+    parameters of the original function at every depth (a derivative has its
+    function's parameters)."""
     kind: str = "function"
     wrt: tuple = ()
     wrt_is_tuple: bool = True
+    inner: "Request" = None
+
+    def chain(self):
+        """The requests from the innermost (applied first) to this one."""
+        return (self.inner.chain() if self.inner is not None else ()) + (self,)
+
+    @property
+    def order(self):
+        """How many derivatives deep: 0 for 'function', 1 for grad(f), 2 for grad(grad(f))."""
+        return sum(r.kind != "function" for r in self.chain())
 
 
 def build_ir(parsed, arg_types, request, stages=None):
     """The final IR of `parsed` for `arg_types`; `stages`, a list, gets (name, fn) pairs."""
     def stage(name, fn):
         if VERIFY or stages is not None:
-            verify(fn, name)
+            for f in (fn,) + tuple(fn.callees):
+                verify(f, name)
         if stages is not None:
             stages.append((name, fn))
         return fn
 
-    fn = stage("lower", lower(parsed, arg_types, decorated=request.kind == "function"))
-    if request.kind != "function":
-        fn = stage("attach", attach_gradients(fn, request, parsed))
-    fn = stage("reverse", reverse.expand(fn))
+    chain = request.chain()
+    fn = stage("lower", lower(parsed, arg_types, decorated=chain[0].kind == "function"))
+    for depth, r in enumerate(chain):
+        suffix = "" if depth == len(chain) - 1 else f".{depth + 1}"   # inner stages: attach.1 ...
+        if r.kind != "function":
+            fn = stage("attach" + suffix, attach_gradients(fn, r, parsed))
+        fn = stage("reverse" + suffix, reverse.expand(fn))
     fn = stage("cse", cse.run(fn))
     fn = stage("broadcast", broadcast.run(fn))
+    fn = stage("scatter", scatter.run(fn))
     fn = stage("dce", dce.run(fn))
     return fn
 
 
 def header_lines(fn, request):
-    if request.kind != "function":
-        return [f"{fn.name}: {request.kind} with respect to {', '.join(request.wrt)}"]
+    parts = [f"{r.kind} with respect to {', '.join(r.wrt)}"
+             for r in reversed(request.chain()) if r.kind != "function"]
+    if parts:
+        return [f"{fn.name}: {' of '.join(parts)}"]
     return []
 
 
@@ -67,12 +92,19 @@ def attach_gradients(fn, request, parsed):
         raise InvalidArgumentError(
             f"{request.kind} needs a function returning one array or scalar; "
             f"{fn.name} returns a {y.type.kind}", loc=loc,
-            hint="return a single value (use s2sgrad.vjp for several outputs... of one array)")
+            hint="return a single value (use s2sgrad.vjp for several outputs... of one array)"
+            if request.inner is None else
+            "differentiate a derivative that returns one value: grad(f, wrt=0), not "
+            "value_and_grad or a tuple of wrt")
     if request.kind != "vjp" and y.type.rank not in (None, 0):
+        hint = ("reduce it (np.sum, np.mean), or use s2sgrad.vjp for a vector-Jacobian product"
+                if request.inner is None else
+                f"{fn.name} is a gradient, an array: for a Hessian-vector product use "
+                "s2sgrad.vjp(s2sgrad.grad(f), x) and call its vjp_fn with v, or take grad of a "
+                "function returning np.sum(gradient * v)")
         raise InvalidArgumentError(
             f"{request.kind} needs a scalar output; {fn.name} returns an array of rank "
-            f"{y.type.rank}", loc=loc,
-            hint="reduce it (np.sum, np.mean), or use s2sgrad.vjp for a vector-Jacobian product")
+            f"{y.type.rank}", loc=loc, hint=hint)
     xs = []
     for name in request.wrt:
         if name not in fn.param_names:

@@ -1052,6 +1052,217 @@ case("hvp_dot_shapes_full", f_mix3_hvp, [A(12, lo=-1.0, hi=1.0), A(3, 5, lo=-1.0
      ("dot", "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "full", "cosh",
       "arcsinh", "log", "square", "sum"), ref=_directional(f_mix3))
 
+# ---- indexing: reads x[key], writes y[key] = v and y[key] += v ----------------------------
+
+def f_index_int(x):
+    return np.sum(np.sin(x[1]) * x[-1])
+
+
+def f_index_slices(x):
+    return np.sum(np.sin(x[1:3, ::2])) + np.sum(x[::-1, -2] ** 2)
+
+
+def f_index_newaxis_ellipsis(x, w):
+    return np.sum(np.sin(x[None, 1:, ..., 0]) * w)
+
+
+def f_index_dynamic(x, k):
+    # k is a static int: it becomes part of the key; k + 1 as a bound too
+    return np.sum(np.sin(x[k:k + 2]) * x[k - 1])
+
+
+def f_index_runtime_int(x):
+    i = np.argmax(x[0])                   # an int known only at run time
+    return np.sum(np.sin(x[:, i])) * np.sum(x[1, i:])
+
+
+def f_index_gather(x, w):
+    return np.sum(np.sin(x[[0, 2, 2, 1]]) * w)   # row 2 read twice: its gradient accumulates
+
+
+def f_index_gather_pairs(x):
+    return np.sum(np.sin(x[[1, 1, 2], [2, 2, 0]])) + np.sum(x[0, [3, 3]] ** 2)
+
+
+def f_index_gather_runtime(x, w):
+    i = np.argmax(w, axis=1)              # an integer array known only at run time
+    return np.sum(np.sin(x[i]) * w)
+
+
+def f_index_gather_apart(x, w):
+    return np.sum(np.sin(x[[0, 0], :, [1, 2]]) * w)   # separated arrays: their axis goes first
+
+
+def f_index_mask(x):
+    return np.sum(np.sin(x[x > 0])) + np.sum(x[x < 0] ** 2)
+
+
+def f_index_mask_rows(x, w):
+    return np.sum(np.sin(x[w > 0]) * 2.0)
+
+
+def f_setitem_fill(x, w):
+    y = np.zeros(5)
+    y[0] = np.sum(x)
+    y[1:3] = x[:2] * w
+    y[3:] = np.tanh(w)
+    return np.sum(np.sin(y) * y)
+
+
+def f_setitem_broadcast(x, v):
+    y = np.cos(x)
+    y[1:, ::2] = v                        # v broadcast into the written part
+    return np.sum(np.sin(y) * x)
+
+
+def f_setitem_scalar_into_slice(x, s):
+    y = x * 2.0
+    y[:, 1] = s
+    return np.sum(np.sin(y))
+
+
+def f_setitem_augmented(x, w):
+    y = x * 1.0
+    y[1:3] += w
+    y[0] *= np.sum(w)
+    y[-1] -= 1.0
+    y[2] /= 2.0
+    return np.sum(np.sin(y) * y)
+
+
+def f_setitem_mask(x):
+    y = x * 1.0
+    y[x > 0.5] = 0.5
+    y[y < -0.5] *= 3.0
+    return np.sum(np.sin(y) * x)
+
+
+def f_setitem_repeated(x, v):
+    y = np.cos(x)
+    y[[1, 3, 1]] = v                      # position 1 written twice: the last write stays
+    return np.sum(np.sin(y) * (y + x))
+
+
+def f_setitem_repeated_augmented(x, v):
+    y = x * 2.0
+    y[[1, 3, 1]] += v                     # as in NumPy: y[i] = y[i] + v, no accumulation
+    return np.sum(np.sin(y))
+
+
+def f_setitem_argument(x, v):
+    x[1] = v                              # on a copy: the caller's x is not changed
+    return np.sum(np.sin(x) * x)
+
+
+def f_setitem_old_value_read_later(x):
+    y = np.sin(x)
+    t = np.sum(y * y)
+    y[0] = t                              # y's old value is needed by the reverse sweep
+    return np.sum(y * np.cos(x)) + t
+
+
+def f_setitem_through_view(x, w):
+    y = np.zeros((3, 4))
+    z = y[1:]                             # a view: writes through either name reach both
+    y[1, 2] = np.sum(x)
+    z[0, 0] = np.sum(w)
+    return np.sum(np.sin(z) * y[1:]) + np.sum(y * y)
+
+
+def f_setitem_aliases(x):
+    y = np.exp(x)
+    a = y                                 # the same array
+    s = y[0]                              # a view of a row
+    y[0] = 1.0
+    return np.sum(np.sin(a) * s) + np.sum(a * y)
+
+
+def f_index_hvp(x, w, v):
+    (d,) = s2sgrad.gradients(np.sum(np.sin(x[[0, 2, 2]]) * w), [x])
+    return np.sum(d * v)
+
+
+def ref_index_hvp(x, w, v):
+    # d = scatter-add of cos(x[i]) w at i = [0, 2, 2]; sum(d * v) = sum(cos(x[i]) w v[i])
+    i = [0, 2, 2]
+    return np.sum(np.cos(x[i]) * w * v[i])
+
+
+def f_setitem_hvp(x, v):
+    y = np.zeros((2, 3))
+    y[0] = np.sin(x)
+    y[1, 1:] = x[:2] * x[1:]
+    y[:, 0] += 1.0
+    (d,) = s2sgrad.gradients(np.sum(y * y), [x])
+    return np.sum(d * v)
+
+
+def ref_setitem_hvp(x, v):
+    y = np.zeros((2, 3))
+    y[0] = np.sin(x)
+    y[1, 1:] = x[:2] * x[1:]
+    y[:, 0] += 1.0
+    d = 2 * y[0] * np.cos(x)
+    d[:2] += 2 * y[1, 1:] * x[1:]
+    d[1:] += 2 * y[1, 1:] * x[:2]
+    return np.sum(d * v)
+
+
+def f_setitem_repeated_hvp(x, v, u):
+    y = np.cos(x)
+    y[[1, 3, 1]] = v * v
+    (dx, dv) = s2sgrad.gradients(np.sum(np.sin(y)), [x, v])
+    return np.sum(dx * u) + np.sum(dv * v)
+
+
+def _setitem_repeated_grads(x, v):
+    y = np.cos(x)
+    y[[1, 3, 1]] = v * v
+    dy = np.cos(y)
+    dx = -np.sin(x) * dy
+    dx[[1, 3]] = 0.0
+    dv = np.zeros(3)
+    dv[1] = dy[3] * 2 * v[1]
+    dv[2] = dy[1] * 2 * v[2]              # the last write of position 1
+    return dx, dv
+
+
+def ref_setitem_repeated_hvp(x, v, u):
+    dx, dv = _setitem_repeated_grads(x, v)
+    return np.sum(dx * u) + np.sum(dv * v)
+
+
+case("index_int_negative", f_index_int, [A(3, 4)], "index")
+case("index_slices_steps", f_index_slices, [A(4, 5)], "index")
+case("index_newaxis_ellipsis", f_index_newaxis_ellipsis, [A(3, 4, 2), A(1, 2, 4)], "index")
+case("index_static_int_and_bounds", f_index_dynamic, [A(6), STATIC(2)], "index")
+case("index_runtime_int", f_index_runtime_int, [A(3, 5)], "index")
+case("index_gather_repeated", f_index_gather, [A(4, 3), A(4, 3)], "index")
+case("index_gather_pairs", f_index_gather_pairs, [A(3, 4)], "index")
+case("index_gather_runtime", f_index_gather_runtime, [A(4, 3), A(5, 3)], "index")
+case("index_gather_separated", f_index_gather_apart, [A(2, 3, 4), A(2, 3)], "index")
+case("index_mask", f_index_mask, [A(3, 4)], "index")
+case("index_mask_rows", f_index_mask_rows, [A(4, 3), A(4)], "index")
+case("setitem_fill", f_setitem_fill, [A(3), A(2)], ("setitem", "index"))
+case("setitem_broadcast_value", f_setitem_broadcast, [A(3, 4), A(2)], "setitem")
+case("setitem_python_float_into_column", f_setitem_scalar_into_slice, [A(3, 4), F()], "setitem")
+case("setitem_augmented", f_setitem_augmented, [A(4, 2), A(2)], ("setitem", "index"))
+case("setitem_mask", f_setitem_mask, [A(3, 4)], ("setitem", "index"))
+case("setitem_repeated_last_write", f_setitem_repeated, [A(5), A(3)], "setitem")
+case("setitem_repeated_augmented", f_setitem_repeated_augmented, [A(5), A(3)],
+     ("setitem", "index"))
+case("setitem_argument", f_setitem_argument, [A(4), F()], "setitem")
+case("setitem_old_value_read_later", f_setitem_old_value_read_later, [A(4)], "setitem")
+case("setitem_through_view", f_setitem_through_view, [A(2), A(3)], ("setitem", "index"))
+case("setitem_aliases", f_setitem_aliases, [A(3, 2)], ("setitem", "index"))
+case("index_add_second_order", f_index_hvp, [A(4), A(3), A(4)], ("index_add", "index"),
+     ref=ref_index_hvp)
+case("setitem_second_order", f_setitem_hvp, [A(3), A(3)], ("setitem", "index", "index_add"),
+     ref=ref_setitem_hvp)
+case("setitem_repeated_second_order", f_setitem_repeated_hvp, [A(5), A(3), A(5)],
+     ("setitem", "index"), ref=ref_setitem_repeated_hvp)
+
+
 # ---- non-differentiable ops inside differentiable code ------------------------------
 
 def f_floor_times_x(x):
@@ -1132,4 +1343,6 @@ NONDIFF_CASES = [
 
 # `not` is lowered only on static values (folded at transform time); on a runtime
 # value the frontend refuses it, so no gradient can ever meet it.
-NONDIFF_UNREACHABLE = {"not": "folded on static values, refused on runtime values"}
+NONDIFF_UNREACHABLE = {"not": "folded on static values, refused on runtime values",
+                       "arange": "internal: the setitem rule numbers writes with it, from "
+                                 "shapes only (never active)"}

@@ -319,11 +319,6 @@ def uses_print(x):
 
 
 @s2sgrad.function
-def uses_indexing(x):
-    return x[0]  # indexing
-
-
-@s2sgrad.function
 def uses_unknown_np(x):
     return np.cumsum(x)  # unknown-np
 
@@ -334,12 +329,12 @@ def uses_missing_np(x):
 
 
 def helper(x):
-    return x * 2.0
+    return helper(x * 0.5)  # user-call
 
 
 @s2sgrad.function
 def calls_user_function(x):
-    return helper(x)  # user-call
+    return helper(x)
 
 
 UNSUPPORTED = [
@@ -348,11 +343,11 @@ UNSUPPORTED = [
     (uses_runtime_if, "runtime-if", "x > 0", ["not a scalar value", "np.where"]),
     (uses_lambda, "lambda", "lambda", ["a lambda is not supported"]),
     (uses_print, "print-call", None, ["print"]),
-    (uses_indexing, "indexing", "x[0]", ["indexing arrays is not supported"]),
     (uses_unknown_np, "unknown-np", "np.cumsum", ["np.cumsum is not supported",
                                                    "docs/ops.md"]),
     (uses_missing_np, "missing-np", "np.frobnicate", ["numpy has no attribute 'frobnicate'"]),
-    (calls_user_function, "user-call", "helper", ["'helper'", "inline its body"]),
+    (calls_user_function, "user-call", "helper", ["helper calls itself (recursion)",
+                                                  "as a loop"]),
 ]
 
 
@@ -363,6 +358,130 @@ def test_unsupported_syntax(fn, marker, text, fragments):
         fn(X)
     msg = check(info, s2sgrad.UnsupportedError, NotImplementedError, marker, text, *fragments)
     assert len(msg.splitlines()) == 4, msg     # location line, quote, caret, what to do
+
+
+# ---- indexing and writes into arrays: what is refused ----------------------------------------
+
+@s2sgrad.function
+def writes_nested_subscript(x):
+    y = np.zeros((2, 3))
+    y[0][1] = np.sum(x)  # nested-write
+    return y
+
+
+@s2sgrad.function
+def writes_into_scalar(x):
+    s = np.sum(x)
+    s[0] = 1.0  # scalar-write
+    return s
+
+
+@s2sgrad.function
+def writes_through_reshape(x):
+    y = np.zeros(6)
+    r = y.reshape(2, 3)
+    r[0, 1] = np.sum(x)  # reshape-write
+    return y
+
+
+@s2sgrad.function
+def writes_under_reshape(x):
+    y = np.zeros(6)
+    r = y.reshape(2, 3)
+    y[0] = np.sum(x)  # reshape-alias
+    return r
+
+
+@s2sgrad.function
+def writes_in_loop_under_view(x):
+    y = np.zeros(3)
+    z = y[1:]
+    for i in range(3):
+        y[i] = x[i]  # loop-alias
+    return np.sum(z)
+
+
+@s2sgrad.function
+def writes_a_list(x):
+    y = np.zeros(3)
+    y[0:2] = [x[0], x[1]]  # list-write
+    return y
+
+
+@s2sgrad.function
+def indexes_tuple_at_runtime(x):
+    pair = (x, x * 2.0)
+    return pair[np.argmax(x)]  # tuple-index
+
+
+@s2sgrad.function
+def indexes_a_float(x, s):
+    return x * s[0]  # float-subscript
+
+
+INDEXING_UNSUPPORTED = [
+    (writes_nested_subscript, "nested-write", "y[0][1]", ["only a named array", "y[i, j] = v"]),
+    (writes_into_scalar, "scalar-write", "s[0]", ["'s' is a scalar", "s = ..."]),
+    (writes_through_reshape, "reshape-write", "r[0, 1]", ["'r' is a view made by np.reshape",
+                                                          "copy"]),
+    (writes_under_reshape, "reshape-alias", "y[0]", ["'r' may or may not share memory with 'y'",
+                                                     "copy"]),
+    (writes_in_loop_under_view, "loop-alias", "y[i]", ["'z' shares memory with 'y'", "copy"]),
+    (writes_a_list, "list-write", "y[0:2]", ["writing a tuple or list into an array",
+                                             "np.stack"]),
+    (indexes_tuple_at_runtime, "tuple-index", "pair[", ["constant integer index"]),
+    (indexes_a_float, "float-subscript", "s[0]", ["a Python number cannot be indexed"]),
+]
+
+
+@pytest.mark.parametrize("fn, marker, text, fragments", INDEXING_UNSUPPORTED,
+                         ids=[u[1] for u in INDEXING_UNSUPPORTED])
+def test_unsupported_indexing(fn, marker, text, fragments):
+    with pytest.raises(NotImplementedError) as info:
+        fn(X, 2.0) if fn is indexes_a_float else fn(X)
+    msg = check(info, s2sgrad.UnsupportedError, NotImplementedError, marker, text, *fragments)
+    assert len(msg.splitlines()) == 4, msg
+
+
+@s2sgrad.function
+def too_many_indices(x):
+    return x[0, 1]  # too-many
+
+
+@s2sgrad.function
+def float_index(x):
+    return x[1.0]  # float-index
+
+
+@s2sgrad.function
+def float_array_index(x):
+    return x[x * 2.0]  # float-array-index
+
+
+@s2sgrad.function
+def two_ellipses(x):
+    return x[..., 0, ...]  # two-ellipses
+
+
+@s2sgrad.function
+def float_slice_bound(x):
+    return x[0.5:]  # float-bound
+
+
+BAD_INDEX = [
+    (too_many_indices, "too-many", "x[0, 1]", ["too many indices", "1 dimension(s) but 2"]),
+    (float_index, "float-index", "1.0", ["an index must be an integer, not float", "int(i)"]),
+    (float_array_index, "float-array-index", "x * 2.0", ["integer or boolean array", "astype"]),
+    (two_ellipses, "two-ellipses", "x[..., 0, ...]", ["a single ellipsis"]),
+    (float_slice_bound, "float-bound", "0.5", ["a slice bound must be an integer"]),
+]
+
+
+@pytest.mark.parametrize("fn, marker, text, fragments", BAD_INDEX, ids=[u[1] for u in BAD_INDEX])
+def test_bad_index(fn, marker, text, fragments):
+    with pytest.raises(ValueError) as info:
+        fn(X)
+    check(info, s2sgrad.InvalidArgumentError, ValueError, marker, text, *fragments)
 
 
 # ---- SourceNotFoundError: no source --------------------------------------------------------------

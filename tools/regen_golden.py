@@ -11,11 +11,13 @@ generated ones:
                command line would be written with FILE left out:
 
                    # s2sgrad: emit loss --wrt W1,b1 --signature "x: float64[n, d]"
+                   # s2sgrad: emit cube --wrt x --order 2     (grad of grad)
                    # s2sgrad: emit                 (every @s2sgrad.function of the file)
 
                Several `# s2sgrad:` lines at the top are joined with spaces (for
-               long signatures). Only `emit [FUNC] [--wrt ...] [--signature ...]`
-               is accepted; FUNC is a top-level function of input.py.
+               long signatures). Only `emit [FUNC] [--wrt ...] [--order N]
+               [--signature ...]` is accepted; FUNC is a top-level function of
+               input.py.
     ir.txt     `s2sgrad show golden/<case>/input.py::FUNC --ir --stage lower`
                then `--stage dce` (the final IR), each under `// after STAGE`
     grad.py    `s2sgrad emit golden/<case>/input.py::FUNC ...`
@@ -55,6 +57,7 @@ class Command:
     func: str            # '' for every decorated function of the file
     wrt: str = None
     signature: str = None
+    order: int = 1
 
 
 def parse_header(text, where=INPUT):
@@ -77,13 +80,14 @@ def parse_header(text, where=INPUT):
     parser.add_argument("func", nargs="?", default="")
     parser.add_argument("--wrt")
     parser.add_argument("--signature")
+    parser.add_argument("--order", type=int, default=1)
     try:
         ns, rest = parser.parse_known_args(words[1:])
     except argparse.ArgumentError as e:
         raise CaseError(f"{where}: {e}") from None
     if rest:
         raise CaseError(f"{where}: unexpected in the {HEADER} header: {' '.join(rest)}")
-    return Command(ns.func, ns.wrt, ns.signature)
+    return Command(ns.func, ns.wrt, ns.signature, ns.order)
 
 
 def case_names(root=ROOT):
@@ -107,8 +111,8 @@ def generate(case, root=ROOT):
     target = f"{rel}::{cmd.func}" if cmd.func else rel
     with contextlib.chdir(root):           # relative paths only: nothing absolute leaks out
         try:
-            out = {"ir.txt": cli.show_text(target, cmd.wrt, cmd.signature, IR_STAGES),
-                   "grad.py": cli.emit_text(target, cmd.wrt, cmd.signature)}
+            out = {"ir.txt": cli.show_text(target, cmd.wrt, cmd.signature, IR_STAGES, cmd.order),
+                   "grad.py": cli.emit_text(target, cmd.wrt, cmd.signature, cmd.order)}
         except S2SGradError as e:
             raise CaseError(f"{rel}: s2sgrad failed:\n{e}") from None
     for name, text in out.items():

@@ -58,7 +58,9 @@ class Desugar:
             return pre + [_loc(gast.While(test=test, body=body + [inc], orelse=[]), node)]
         test = node.test
         if brk:
-            test = _and(_not(_name(brk, node), node), test, node)
+            always = isinstance(test, gast.Constant) and test.value is True     # `while True:`
+            test = _not(_name(brk, node), node) if always else \
+                _and(_not(_name(brk, node), node), test, node)
         return pre + [_loc(gast.While(test=test, body=body, orelse=[]), node)]
 
     def guard(self, stmts, brk, cnt, loop):

@@ -31,13 +31,42 @@ class Static:
         self.value = value
 
 
-def lower(parsed, arg_types, decorated=False):
+def lower(parsed, arg_types, decorated=False, module=None):
     """IR Function for `parsed`, specialised for `arg_types`.
 
     arg_types: {param name: Type | Static} — a Static parameter (Python
-    bool/int/str argument) is a constant of this specialisation.
+    bool/int/str argument) is a constant of this specialisation. The
+    functions it calls are lowered too, each specialised for its call's
+    argument types, and returned in `Function.callees`.
     """
-    return _Lowerer(parsed, arg_types, decorated).run()
+    top = module is None
+    module = module or Module()
+    fn = _Lowerer(parsed, arg_types, decorated, module).run()
+    if top:
+        from dataclasses import replace
+        fn = replace(fn, callees=tuple(module.functions.values()))
+    return fn
+
+
+class Module:
+    """The functions of one generated module: each user function called, per
+    specialisation, under a unique name."""
+
+    def __init__(self):
+        self.functions = {}      # key -> Function
+        self.names = {}          # key -> its name in the module
+        self.active = []         # keys being lowered (a call to one of them is recursion)
+        self.taken = set()
+
+    def name_for(self, key, base):
+        if key not in self.names:
+            name, k = base, 0
+            while name in self.taken:
+                k += 1
+                name = f"{base}_{k}"
+            self.taken.add(name)
+            self.names[key] = name
+        return self.names[key]
 
 
 class _Return(Exception):
@@ -46,10 +75,11 @@ class _Return(Exception):
 
 
 class _Lowerer:
-    def __init__(self, parsed, arg_types, decorated):
+    def __init__(self, parsed, arg_types, decorated, module):
         self.p = parsed
         self.arg_types = arg_types
         self.decorated = decorated
+        self.module = module
         self.b = Builder()
         self.env = {}
         self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
@@ -121,6 +151,10 @@ class _Lowerer:
     def stmt_Expr(self, node, first):
         if first and isinstance(node.value, gast.Constant) and isinstance(node.value.value, str):
             return  # docstring
+        call = node.value
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
+                and call.func.attr in _LIST_METHODS:
+            _reject_list_method(self, call)
         self.unsupported(node, "an expression statement has no effect s2sgrad can differentiate",
                          "assign its value to a variable, or remove it (print and other side "
                          "effects are not supported)")
@@ -161,6 +195,7 @@ class _Lowerer:
             self.block(node.body if static else node.orelse)
             return
         cond = self.condition(test, node.test)
+        subscript.check_region_writes(self, node.body + node.orelse)
         before = dict(self.env)
         then_ops, then_env, _ = self.lower_region(lambda: self.block(node.body))
         else_ops, else_env, _ = self.lower_region(lambda: self.block(node.orelse))
@@ -172,10 +207,19 @@ class _Lowerer:
                 self.env.pop(n, None)
                 self.maybe_undefined[n] = self.p.loc(node)
         self.b.loc = self.p.loc(node)
-        results = self.emit_if(cond, node, then_ops, [then_env[n] for n in names],
-                               else_ops, [else_env[n] for n in names], names)
-        for n, r in zip(names, results):
-            self.env[n] = r
+        then_vals, else_vals, hints, templates = [], [], [], []
+        for n in names:                 # a tuple in a variable is merged element by element
+            t_tpl, t_leaves = _flatten(then_env[n])
+            e_tpl, e_leaves = _flatten(else_env[n])
+            if t_tpl != e_tpl:
+                t_tpl, t_leaves, e_leaves = None, [then_env[n]], [else_env[n]]
+            templates.append(t_tpl)
+            then_vals += t_leaves
+            else_vals += e_leaves
+            hints += [n] if len(t_leaves) == 1 else [f"{n}_{k}" for k in range(len(t_leaves))]
+        results = iter(self.emit_if(cond, node, then_ops, then_vals, else_ops, else_vals, hints))
+        for n, tpl in zip(names, templates):
+            self.env[n] = _rebuild(tpl, results)
             self.maybe_undefined.pop(n, None)
 
     def if_returning(self, node, rest):
@@ -228,7 +272,8 @@ class _Lowerer:
         self.maybe_undefined = dict(saved_undef)
         for name, v in args:
             self.env[name] = v
-            self.b.note_shape(v)
+            for leaf in _flatten(v)[1]:
+                self.b.note_shape(leaf)
         returned = None
         try:
             body()
@@ -268,25 +313,26 @@ class _Lowerer:
         if len(bounds) == 2:
             bounds = bounds + [self.b.const(1)]
         _check_loop_body(self, node.body)
-        carried = [n for n in _assigned_names(node.body) if n in self.env and n != node.target.id]
-        inits = [self.carry_value(n, node) for n in carried]
+        subscript.check_region_writes(self, node.body)
+        carried = _Carried(self, [n for n in _assigned_names(node.body)
+                                  if n in self.env and n != node.target.id], node)
         i_val = Value(node.target.id, T.PY_INT)
 
         def lower_body(arg_types):
-            args = [Value(n, t) for n, t in zip(carried, arg_types)]
+            args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]
             ops, env, ret = self.lower_region(lambda: self.block(node.body),
-                                              [(node.target.id, i_val)] + list(zip(carried, args)))
+                                              [(node.target.id, i_val)] + carried.bind(args))
             if ret is not None:
                 self.unsupported(node, "`return` inside a loop is not supported",
                                  "set a variable and `break`, then return after the loop")
             return args, ops, env
 
-        args, ops, env, ys = self.loop_fixpoint(carried, inits, lower_body, node)
+        args, ops, env, ys = self.loop_fixpoint(carried, lower_body, node)
         self.b.loc = self.p.loc(node)
         body = Region((i_val,) + tuple(args), tuple(ops), tuple(ys))
-        results = self.b.region_op("for", bounds + inits, [body], [a.type for a in args], carried)
-        for n, r in zip(carried, results):
-            self.env[n] = r
+        results = self.b.region_op("for", bounds + carried.inits, [body], [a.type for a in args],
+                                   carried.hints)
+        self.env.update(carried.rebuild(results))
 
     def stmt_While(self, node, first):
         if node.orelse:
@@ -297,47 +343,40 @@ class _Lowerer:
             self.block(plain)
             return
         _check_loop_body(self, node.body)
-        carried = [n for n in _assigned_names(node.body) if n in self.env]
-        inits = [self.carry_value(n, node) for n in carried]
+        subscript.check_region_writes(self, node.body)
+        carried = _Carried(self, [n for n in _assigned_names(node.body) if n in self.env], node)
 
         def lower_body(arg_types):
-            args = [Value(n, t) for n, t in zip(carried, arg_types)]
-            ops, env, ret = self.lower_region(lambda: self.block(node.body), list(zip(carried, args)))
+            args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]
+            ops, env, ret = self.lower_region(lambda: self.block(node.body), carried.bind(args))
             if ret is not None:
                 self.unsupported(node, "`return` inside a loop is not supported",
                                  "set a variable and `break`, then return after the loop")
             return args, ops, env
 
-        args, ops, env, ys = self.loop_fixpoint(carried, inits, lower_body, node)
-        cond_args = [Value(n, a.type) for n, a in zip(carried, args)]
+        args, ops, env, ys = self.loop_fixpoint(carried, lower_body, node)
+        cond_args = [Value(h, a.type) for h, a in zip(carried.hints, args)]
         holder = {}
 
         def lower_cond():
             holder["c"] = self.condition(self.expr(node.test), node.test)
-        cond_ops, _, _ = self.lower_region(lower_cond, list(zip(carried, cond_args)))
+        cond_ops, _, _ = self.lower_region(lower_cond, carried.bind(cond_args))
         self.b.loc = self.p.loc(node)
         cond = Region(tuple(cond_args), tuple(cond_ops), (holder["c"],))
         body = Region(tuple(args), tuple(ops), tuple(ys))
-        results = self.b.region_op("while", inits, [cond, body], [a.type for a in args], carried)
-        for n, r in zip(carried, results):
-            self.env[n] = r
+        results = self.b.region_op("while", carried.inits, [cond, body], [a.type for a in args],
+                                   carried.hints)
+        self.env.update(carried.rebuild(results))
 
-    def carry_value(self, name, node):
-        v = self.env[name]
-        if isinstance(v, Static):
-            self.unsupported(node, f"{name!r} holds a static value and changes in the loop",
-                             "keep static values (dtypes, strings) out of loops")
-        return self.to_value(v, node)
-
-    def loop_fixpoint(self, carried, inits, lower_body, node):
+    def loop_fixpoint(self, carried, lower_body, node):
         """Lower a loop body until the carried values' types are stable."""
-        types_ = [v.type for v in inits]
+        types_ = [v.type for v in carried.inits]
         for _ in range(4):
             args, ops, env = lower_body(types_)
             saved, self.b = self.b, self.b.child()
             self.b.ops = list(ops)
             try:
-                ys = [self.to_value(env[n], node) for n in carried]
+                ys = carried.leaves(env)
                 ops = self.b.ops
             finally:
                 self.b = saved
@@ -597,9 +636,21 @@ class _Lowerer:
                          "write the index as a literal or a Python int argument")
 
     def expr_Call(self, node):
+        if isinstance(node.func, gast.Name) and node.func.id not in self.env:
+            m = self.p.resolver.lookup(node.func.id)
+            if m is not None and m.kind == "function":
+                return self.call_user(m, node)
+            if m is None and node.func.id in BUILTINS:
+                return self.builtin(node.func.id, node)
+            if m is not None and m.kind == "op":      # a generated module's helper
+                operands, attrs = self.bind(m.name, [self.expr(a) for a in node.args],
+                                            node.keywords, node, f"{node.func.id}()")
+                return self.b.emit(m.name, *operands, **attrs)
         func = self.expr(node.func) if not isinstance(node.func, gast.Attribute) else None
         if isinstance(node.func, gast.Attribute):
             base = self.expr(node.func.value)
+            if isinstance(base, list) or isinstance(base, Value) and base.type.kind == "list":
+                _reject_list_method(self, node)
             if isinstance(base, Value):
                 return self.method(base, node.func.attr, node)
             func = self.static_attr(base, node.func) if isinstance(base, Static) else None
@@ -615,6 +666,99 @@ class _Lowerer:
                          "call NumPy functions (np.exp, np.sum, ...) or s2sgrad.gradients")
 
     # -- calls ------------------------------------------------------------------
+
+    def call_user(self, m, node):
+        """A call to a plain function of the user's: lowered on its own, for this
+        call's argument types, and called by name (its adjoint is a function too)."""
+        from . import source as S
+        if m.value is not None:
+            parsed = S.from_function(m.value)
+        elif m.module is not None:
+            parsed = S.from_file(m.module, m.name)
+        else:
+            self.unsupported(node, f"the source of {m.name!r} is not available", "inline it")
+        fdef = parsed.node
+        params = [a.id for a in fdef.args.args]
+        if fdef.args.vararg or fdef.args.kwarg or fdef.args.kwonlyargs:
+            self.unsupported(node, f"{fdef.name} takes *args/**kwargs, which calls do not support",
+                             "list its parameters by name")
+        bound = {}
+        for p, a in zip(params, node.args):
+            bound[p] = self.expr(a)
+        if len(node.args) > len(params):
+            self.unsupported(node, f"too many arguments to {fdef.name}", "check the call")
+        for kw in node.keywords:
+            if kw.arg not in params or kw.arg in bound:
+                self.unsupported(node, f"{fdef.name}() got an unexpected or repeated keyword "
+                                 f"{kw.arg!r}", f"its parameters: {', '.join(params)}")
+            bound[kw.arg] = self.expr(kw.value)
+        defaults = dict(zip(params[len(params) - len(fdef.args.defaults):], fdef.args.defaults))
+        for p in params:
+            if p not in bound:
+                if p not in defaults:
+                    self.unsupported(node, f"{fdef.name}() is missing the argument {p!r}",
+                                     "pass it")
+                d = defaults[p]
+                if not isinstance(d, gast.Constant):
+                    self.unsupported(d, "a default value must be a literal constant here",
+                                     "pass the argument explicitly")
+                bound[p] = self.b.const(d.value)
+        types_, operands, sig = {}, [], []
+        for p in params:
+            v = bound[p]
+            s_ = self.static_of(v)
+            if s_ is not _MISSING and (s_ is None or isinstance(s_, (bool, int, str))):
+                types_[p] = Static(s_)
+                sig.append((p, "static", repr(s_)))
+            else:
+                v = self.to_value(v, node)
+                types_[p] = v.type
+                sig.append((p, str(v.type)))
+            operands.append(self.to_value(v, node) if not isinstance(v, Static) else
+                            self.b.const(v.value))
+        key = (parsed.file, parsed.qualname, tuple(sig))
+        if any(k[:2] == key[:2] for k in self.module.active):
+            self.unsupported(node, f"{fdef.name} calls itself (recursion), which is not supported",
+                             "write the recursion as a loop")
+        name = self.module.name_for(key, fdef.name)
+        if key not in self.module.functions:
+            self.module.active.append(key)
+            try:
+                fn = _Lowerer(parsed, types_, False, self.module).run()
+            finally:
+                self.module.active.pop()
+            from dataclasses import replace
+            self.module.functions[key] = replace(fn, name=name)
+        fn = self.module.functions[key]
+        out = fn.body.yields[0]
+        self.b.loc = self.p.loc(node) if self.b.loc is None else self.b.loc
+        (res,) = self.b.region_op("call", operands, (), [out.type], [TEMP], callee=name)
+        return res
+
+    def builtin(self, name, node):
+        """The Python builtins a NumPy user writes: len, float, abs, min/max of two."""
+        args = [self.expr(a) for a in node.args]
+        if node.keywords:
+            self.unsupported(node, f"{name}() with keyword arguments is not supported",
+                             "pass positional arguments")
+        if name == "len" and len(args) == 1:
+            v = self.to_value(args[0], node)
+            if v.type.kind in ("tuple", "list") and v.type.items is not None:
+                return self.b.const(len(v.type.items))
+            return self.b.getitem(self.b.shape(v), index=0)
+        if name == "float" and len(args) == 1:
+            return self.b.pyfloat(self.to_value(args[0], node))
+        if name == "abs" and len(args) == 1:
+            return self.b.abs(self.to_value(args[0], node))
+        if name in ("min", "max") and len(args) == 2:
+            a, b_ = (self.to_value(x, node) for x in args)
+            if a.type.rank in (0,) and b_.type.rank in (0,):
+                return self.b.emit("minimum" if name == "min" else "maximum", a, b_)
+        hints = {"sum": "np.sum(x, axis=0) (the builtin sums over the first axis)",
+                 "min": "np.minimum(a, b) or np.min(x)", "max": "np.maximum(a, b) or np.max(x)",
+                 "range": "range() only in `for i in range(...)`"}
+        self.unsupported(node, f"the builtin {name}() is not supported in this form",
+                         f"use {hints.get(name, 'the np function')}")
 
     def bind(self, opcode, args, keywords, node, what):
         """Bind positional and keyword arguments by the opcode's params."""
@@ -839,6 +983,23 @@ class _Lowerer:
 
 
 OPERAND, ATTR = opcodes.OPERAND, opcodes.ATTR
+BUILTINS = frozenset({"len", "float", "abs", "min", "max", "sum", "range", "int", "round"})
+
+
+_LIST_METHODS = frozenset({"append", "pop", "extend", "insert"})
+
+
+def _reject_list_method(lowerer, node):
+    """Lists are values, never mutated: `xs.append(v)` and `xs.pop()` (the loop
+    tapes of a module s2sgrad generated) are refused, never half-understood."""
+    lowerer.unsupported(
+        node, f"the list method .{node.func.attr}() is not supported (lists are not mutated "
+        "in differentiable code; in a module generated by s2sgrad these are the tapes of a "
+        "loop's reverse sweep, which cannot be differentiated again)",
+        "second derivatives through loops are not supported yet; for loop-free code, "
+        "differentiate the original function twice (s2sgrad.grad(s2sgrad.grad(f)), or "
+        "s2sgrad emit FILE::f --order 2); to build an array in a loop, preallocate it with "
+        "np.zeros and assign y[i] = v")
 
 
 def _check_grad_y(g, y, i, loc):
@@ -943,3 +1104,61 @@ def _check_loop_body(lowerer, body):
             if isinstance(n, gast.Return):
                 lowerer.unsupported(n, "`return` inside a loop is not supported",
                                     "set a variable and `break`, then return after the loop")
+
+
+class _Carried:
+    """The variables a loop carries, each as its leaf values: a variable holding
+    a tuple (`state = (x, v)`) is carried element by element, so no adjoint
+    ever has to be a tuple."""
+
+    def __init__(self, lowerer, names, node):
+        self.lowerer, self.node = lowerer, node
+        self.names = names
+        self.shapes = {}            # name -> structure template (None for a leaf)
+        self.inits, self.hints = [], []
+        for n in names:
+            template, leaves = _flatten(lowerer.env[n])
+            self.shapes[n] = template
+            for k, leaf in enumerate(leaves):
+                if isinstance(leaf, Static):
+                    lowerer.unsupported(node, f"{n!r} holds a static value and changes in the loop",
+                                        "keep static values (dtypes, strings) out of loops")
+                self.inits.append(lowerer.to_value(leaf, node))
+                self.hints.append(n if len(leaves) == 1 else f"{n}_{k}")
+
+    def bind(self, values):
+        """(name, value or structure) pairs for the loop's region arguments."""
+        out, it = [], iter(values)
+        for n in self.names:
+            out.append((n, _rebuild(self.shapes[n], it)))
+        return out
+
+    def rebuild(self, values):
+        return dict(self.bind(values))
+
+    def leaves(self, env):
+        out = []
+        for n in self.names:
+            template, leaves = _flatten(env[n])
+            if template != self.shapes[n]:
+                self.lowerer.unsupported(self.node, f"the loop changes what {n!r} holds (a tuple "
+                                         "of another length, or a tuple instead of an array)",
+                                         "keep each loop variable's structure the same")
+            out += [self.lowerer.to_value(leaf, self.node) for leaf in leaves]
+        return out
+
+
+def _flatten(v):
+    """(template, leaves): a tuple/list structure and the values at its leaves."""
+    if isinstance(v, (tuple, list)):
+        parts = [_flatten(x) for x in v]
+        return (type(v).__name__, tuple(p[0] for p in parts)), [leaf for p in parts for leaf in p[1]]
+    return None, [v]
+
+
+def _rebuild(template, it):
+    if template is None:
+        return next(it)
+    kind, parts = template
+    items = [_rebuild(p, it) for p in parts]
+    return tuple(items) if kind == "tuple" else items

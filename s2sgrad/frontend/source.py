@@ -18,13 +18,15 @@ import gast
 import numpy as np
 
 from ..errors import Loc, SourceNotFoundError, UnsupportedError
+from ..ir import opcodes
 
 
 @dataclass(frozen=True)
 class Meaning:
     """What a free name refers to: a module ('numpy', 's2sgrad', 'math'), a
-    member of one ('numpy', 'exp'), a constant, or a user function."""
-    kind: str          # 'module' | 'member' | 'const' | 'function'
+    member of one ('numpy', 'exp'), a constant, a user function, or an opcode
+    (`name` is the opcode: a helper of a module s2sgrad generated)."""
+    kind: str          # 'module' | 'member' | 'const' | 'function' | 'op'
     module: str = None
     name: str = None
     value: object = None
@@ -67,6 +69,9 @@ def _meaning_of_object(obj):
         return None
     if obj is None or isinstance(obj, (bool, int, float, complex, str)):
         return Meaning("const", value=obj)
+    if isinstance(obj, types.FunctionType) and obj.__name__ in opcodes.HELPERS \
+            and _is_helper_object(obj):
+        return Meaning("op", name=opcodes.HELPERS[obj.__name__])
     import s2sgrad
     for mod_name, mod in (("s2sgrad", s2sgrad), ("numpy", np), ("math", math)):
         for attr in getattr(obj, "__name__", None), :
@@ -124,10 +129,13 @@ def read_file(path):
                                   loc=Loc(path, 0, 0)) from None
 
 
-def module_resolver(tree):
+def module_resolver(tree, path=None):
     """Names a module binds by import statements and top-level constant assignments."""
     table = {}
     for stmt in tree.body:
+        if isinstance(stmt, gast.FunctionDef) and is_helper(stmt):
+            table[stmt.name] = Meaning("op", name=opcodes.HELPERS[stmt.name])
+            continue
         if isinstance(stmt, gast.Import):
             for alias in stmt.names:
                 top = alias.name.split(".")[0]
@@ -139,10 +147,38 @@ def module_resolver(tree):
             for alias in stmt.names:
                 table[alias.asname or alias.name] = Meaning("member", KNOWN_MODULES[stmt.module],
                                                             alias.name)
+        elif isinstance(stmt, gast.FunctionDef):
+            table[stmt.name] = Meaning("function", module=path, name=stmt.name)
         elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
                 and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Constant):
             table[stmt.targets[0].id] = Meaning("const", value=stmt.value.value)
     return Resolver(table)
+
+
+def is_helper(node):
+    """True when a def is a helper s2sgrad writes into generated modules
+    (`_unbroadcast`), word for word: its calls read back as the helper's op."""
+    if node.name not in opcodes.HELPERS:
+        return False
+    from ..codegen import UNBROADCAST_HELPER
+    text = {"unbroadcast": UNBROADCAST_HELPER}[opcodes.HELPERS[node.name]]
+    return gast.dump(node) == gast.dump(gast.parse(text).body[0])
+
+
+_helper_checked = {}
+
+
+def _is_helper_object(fn):
+    """is_helper for a live function (a generated module's `_unbroadcast`)."""
+    code = fn.__code__
+    if code not in _helper_checked:
+        try:
+            tree = gast.parse(textwrap.dedent(inspect.getsource(fn)))
+            _helper_checked[code] = isinstance(tree.body[0], gast.FunctionDef) \
+                and is_helper(tree.body[0])
+        except (OSError, TypeError, SyntaxError):
+            _helper_checked[code] = False
+    return _helper_checked[code]
 
 
 def functions_in_file(path):
@@ -161,7 +197,7 @@ def from_file(path, func_name):
     tree, lines = functions_in_file(path)
     for stmt in tree.body:
         if isinstance(stmt, gast.FunctionDef) and stmt.name == func_name:
-            return Parsed(stmt, path, lines, 0, 0, module_resolver(tree), func_name)
+            return Parsed(stmt, path, lines, 0, 0, module_resolver(tree, path), func_name)
     names = [s.name for s in tree.body if isinstance(s, gast.FunctionDef)]
     raise SourceNotFoundError(
         f"no top-level function {func_name!r} in {path}",

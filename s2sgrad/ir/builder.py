@@ -7,7 +7,9 @@ is also a method (`b.mul(g, ans)`, `b.sum(g, axis=0)`), so rules read like
 the mathematics.
 """
 
-from . import opcodes
+import numpy as np
+
+from . import opcodes, types as T
 from .core import CONST, TEMP, Op, Region, Value, make_attrs, substitute
 
 # opcode -> index of its shape operand; a static shape there sharpens the result type
@@ -47,6 +49,11 @@ class Builder:
         if opcode in SHAPE_OPERAND and "shape" not in attrs:
             infer_attrs["shape"] = self.static_shape(operands[SHAPE_OPERAND[opcode]])
         rtype = opcodes.infer(opcode, [v.type for v in operands], infer_attrs)
+        if opcode in ("array", "asarray") and rtype.shape is None:
+            static = self.static_value(operands[0], _MISSING)
+            if static is not _MISSING:       # np.array([0.0, -9.81]): a constant of known shape
+                arr = np.asarray(static, dtype=attrs.get("dtype"))
+                rtype = T.array(arr.dtype.name, arr.shape)
         results = tuple(Value(hint or self.hint or TEMP, rtype) for _ in range(nresults))
         op = Op(opcode, operands, results, make_attrs(attrs), self.loc, self.tag, tuple(regions))
         self.append_op(op)

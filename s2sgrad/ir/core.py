@@ -84,6 +84,7 @@ class Function:
     body: Region               # yields exactly one value: what the function returns
     source_file: str = "<unknown>"
     signature: tuple = ()      # ((param name, description), ...) for the module header
+    callees: tuple = ()        # the Functions it calls (and their vjps), each once
 
     def with_body(self, body):
         return replace(self, body=body)

@@ -314,7 +314,8 @@ _def("list", ("special",), _make_seq("list"))
 _def("getitem", ("special",), _getitem)
 _def("stop_gradient", ("special",), _same)
 _def("gradients", ("special",), _unknown)
-_def("unbroadcast", ("call", "_unbroadcast"), _unbroadcast, kwattrs=())
+_def("unbroadcast", ("call", "_unbroadcast"), _unbroadcast,
+     [("g", OPERAND, None), ("shape", OPERAND, None)], kwattrs=())
 _def("copy", ("call", "np.copy"), _same, [("a", OPERAND, None)])
 
 # Structured control flow (regions; see core.py). Results are typed by their builder.
@@ -325,6 +326,12 @@ _def("if", ("special",), _unknown)
 _def("for", ("special",), _unknown)
 _def("while", ("special",), _unknown)
 # Loop tapes: a list made before a loop, appended to in the forward loop, popped backwards.
+# Calls to the user's functions, by name (attr callee). call_vjp returns (result, back), where
+# back is the closure computing the callee's input adjoints; closure defines such a function.
+_def("call", ("special",), _unknown)
+_def("call_vjp", ("special",), _unknown)
+_def("call_back", ("special",), _unknown)
+_def("closure", ("special",), _unknown)
 _def("stack", ("special",), lambda ts, a: T.Type(kind="list"))
 _def("push", ("special",), _unknown)          # no results: stack.append(v)
 _def("pop", ("special",), _unknown)           # typed by the builder: the pushed value's type
@@ -363,6 +370,10 @@ NUMPY.update({
 })
 NUMPY.pop("unbroadcast", None)
 NUMPY.pop("arange", None)
+
+# Helper functions s2sgrad writes into generated modules -> opcode: a generated module
+# reads back as the ops it was written from (frontend/source.py checks the helper's body)
+HELPERS = {"_unbroadcast": "unbroadcast"}
 
 # x.<name>(...) -> opcode; the array is the first operand
 METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",

@@ -35,6 +35,14 @@ def format_attr(v):
 
 
 def print_function(fn):
+    """The function, then each function it calls (named by `callee` attributes)."""
+    text = _print_one(fn)
+    for c in fn.callees:
+        text += "\n" + _print_one(c)
+    return text
+
+
+def _print_one(fn):
     names = Names()
     params = ", ".join(f"{names(p)}: {p.type}" for p in fn.params)
     lines = [f"func {fn.name}({params}) {{"]

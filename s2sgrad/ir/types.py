@@ -140,12 +140,16 @@ def array(dtype, shape, weak=False):
 
 
 def parse_signature_type(text):
-    """Parse 'float64[n, 3]', 'f64[]', 'float', 'int', 'float32[...]' into a Type."""
+    """Parse 'float64[n, 3]', 'f64[]', 'float', 'int', 'float32[...]' into a Type.
+    The printed forms of Python scalars ('py_float64', 'py_int64', 'py_bool') are
+    read too, so a generated docstring's signature reads back."""
     text = text.strip()
     aliases = {"f64": "float64", "f32": "float32", "i64": "int64", "i32": "int32",
                "float": "float", "int": "int", "bool": "bool"}
-    if text in ("float", "int", "bool"):
-        return {"float": PY_FLOAT, "int": PY_INT, "bool": PY_BOOL}[text]
+    python = {"float": PY_FLOAT, "int": PY_INT, "bool": PY_BOOL, "py_float64": PY_FLOAT,
+              "py_int64": PY_INT, "py_bool": PY_BOOL}
+    if text in python:
+        return python[text]
     if "[" not in text:            # a NumPy scalar of that dtype
         return Type(dtype=np.dtype(aliases.get(text, text)).name, shape=())
     name, _, rest = text.partition("[")

@@ -15,12 +15,15 @@ def run(fn):
 
 def _region(region):
     seen, mapping, ops, consts = {}, {}, [], {}
+    # an array a write starts from stays its own: merged, the write would have to copy it
+    written = {o.operands[0] for o in region.ops if o.opcode in ("setitem", "index_add")}
     for op in region.ops:
         op = substitute(Region((), (op,), ()), mapping).ops[0]
         if op.opcode == "const" and op.result.hint in TEMP_HINTS:
             consts[op.result] = ("const", repr(op.attr("value")), op.result.type)
         # the gradients handed back (tag out:) are each their own array: two np.copy(g) stay two
-        if op.regions or op.opcode in NEVER or len(op.results) != 1 or op.tag.startswith("out:"):
+        if op.regions or op.opcode in NEVER or len(op.results) != 1 or op.tag.startswith("out:") \
+                or op.result in written:
             ops.append(op)
             continue
         key = (op.opcode, tuple(consts.get(v, id(v)) for v in op.operands), _hashable(op.attrs))

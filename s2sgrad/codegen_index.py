@@ -1,0 +1,130 @@
+"""Codegen of the indexing ops: keys written as in the source, and the writes.
+
+`index(x, *dyn) {key}` is the expression `x[1:, None, ..., i]`. A write is a
+statement: `setitem` is `y[key] = v` (or `y[key] += v` when it is the
+lowering of that augmented assignment), `index_add` is `y[key] += v`, or
+`np.add.at(y, key, v)` when positions may repeat (integer arrays), which `+=`
+would not accumulate. passes/inplace.py decides which writes may update their
+array in place; the others copy first: `y_1 = y.copy()` then the write into
+`y_1`. An in-place write's result shares its array's Python name.
+"""
+
+import gast
+
+from .ir import indexing as I
+from .ir.core import TEMP_HINTS
+from .passes import inplace
+
+_AUG = {"add": gast.Add, "sub": gast.Sub, "mul": gast.Mult, "div": gast.Div}
+
+
+def key_expr(key, dyn):
+    """The subscript of `x[key]`, the dyn operands given as expressions."""
+    from .codegen import literal
+
+    def bound(b):
+        return None if b is None else literal(b) if isinstance(b, int) else b
+
+    items = []
+    for item in I.resolve(key, dyn):
+        if item.kind == "slice":
+            lo, hi, step = (bound(b) for b in item.value)
+            items.append(gast.Slice(lower=lo, upper=hi, step=step))
+        elif item.kind == "newaxis":
+            items.append(gast.Constant(value=None, kind=None))
+        elif item.kind == "ellipsis":
+            items.append(gast.Constant(value=Ellipsis, kind=None))
+        elif item.kind == "int" and isinstance(item.value, int):
+            items.append(literal(item.value))
+        else:
+            items.append(item.value)
+    if len(items) == 1 and not isinstance(items[0], gast.Tuple):
+        return items[0]
+    return gast.Tuple(elts=items, ctx=gast.Load())
+
+
+def share_names(fn, ex, names):
+    """Decide the in-place writes (ex.in_place) and give each one's result its
+    array's Python name. A write's array is never inlined: it needs a name; nor
+    is a value read from it that must be computed before it is written."""
+    in_place, pins = inplace.analyze(fn)
+    for op in fn.body.walk():
+        if op.opcode not in inplace.WRITES:
+            continue
+        old, res = op.operands[0], op.result
+        ex.named.add(old)
+        if op in in_place and not _share(names, old, res):
+            in_place.discard(op)
+        if op in in_place:
+            ex.named.update(pins[op])
+    ex.in_place = in_place
+
+
+def _root(names, v):
+    seen = set()
+    while v in names.aliases and v not in seen:
+        seen.add(v)
+        v = names.aliases[v]
+    return v
+
+
+def _share(names, old, res):
+    """One Python name for old and res: res takes old's, or, when old is an unnamed
+    temporary, old takes res's (`d_x = np.zeros_like(x); d_x[i] += g`)."""
+    ro, rr = _root(names, old), _root(names, res)
+    if ro is rr:
+        return True
+    if rr is res and res not in names.names:
+        if ro.hint in TEMP_HINTS and res.hint not in TEMP_HINTS and ro not in names.names:
+            return names.alias(ro, res)
+        return names.alias(res, old)
+    if ro is old and old not in names.names:
+        return names.alias(old, res)
+    return False
+
+
+def write_lines(op, ex, names):
+    """The statements of a setitem or index_add."""
+    from .codegen import _attr, _call, _name, render
+
+    old, value, dyn = op.operands[0], op.operands[1], op.operands[2:]
+    target = names(op.result)
+    lines = []
+    if op not in getattr(ex, "in_place", ()):
+        copy = gast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
+        lines.append(render(gast.Assign(targets=[_name(target, store=True)], value=copy,
+                                        type_comment=None)))
+    key = key_expr(op.attr("key"), [ex.value(d) for d in dyn])
+    sub = gast.Subscript(value=_name(target), slice=key, ctx=gast.Store())
+    if op.opcode == "setitem":
+        aug = _augmented(op, ex)
+        if aug is not None:
+            stmt = gast.AugAssign(target=sub, op=aug[0](), value=aug[1])
+        else:
+            stmt = gast.Assign(targets=[sub], value=ex.value(value), type_comment=None)
+    elif inplace.uses_add_at(op):
+        at = key if len(op.attr("key")) == 1 else \
+            gast.Subscript(value=_attr(_name("np"), "s_"), slice=key, ctx=gast.Load())
+        stmt = gast.Expr(value=_call("np.add.at", [_name(target), at, ex.value(value)]))
+    else:
+        stmt = gast.AugAssign(target=sub, op=gast.Add(), value=ex.value(value))
+    lines.append(render(stmt))
+    return lines
+
+
+def _augmented(op, ex):
+    """(operator, operand) when `setitem(y, y[k] <op> v, k)` is `y[k] <op>= v`."""
+    old, value, dyn = op.operands[0], op.operands[1], op.operands[2:]
+    d = ex.defs.get(value)
+    if d is None or d.opcode not in _AUG or not ex.inlined(value):
+        return None
+    read = ex.defs.get(d.operands[0])
+    if read is None or read.opcode != "index" or not ex.inlined(d.operands[0]):
+        return None
+    if read.operands[0] is not old or read.attr("key") != op.attr("key") \
+            or len(read.operands) - 1 != len(dyn) \
+            or any(a is not b for a, b in zip(read.operands[1:], dyn)):
+        return None
+    if old.type.dtype is None or value.type.dtype != old.type.dtype:
+        return None      # y[k] += v casts by NumPy's same-kind rule, y[k] = y[k] + v does not
+    return _AUG[d.opcode], ex.value(d.operands[1])

@@ -1,0 +1,327 @@
+"""Lowering subscripts: reads `x[key]` and writes `y[key] = v`, `y[key] += v`.
+
+A read is one `index` op (ir/indexing.py describes its key). A write is
+functional in the IR: `y[i] = v` makes `y_1 = setitem(y, v, i)` and rebinds
+`y`; codegen writes it back in place when nothing can tell the difference.
+
+Python names are references, SSA values are not, so a write must also reach
+every other name that sees the same memory, as it does in Python: `b = a`
+(the same array) and views (`r = a[1:]`, `a.T`, `a[None]`). Those names are
+rebound to the same view of the written array. A write through a view
+(`r = a[1:]; r[0] = v`) writes `a` and re-derives `r`. What cannot be followed
+is refused, never approximated: writing through a reshape, cast or transpose,
+or an alias whose sharing depends on memory layout (`np.reshape` copies when
+it must). A parameter is written on a copy: the caller's array never changes
+(docs/contract.md).
+"""
+
+import gast
+
+from ..errors import InvalidArgumentError
+from ..ir import indexing as I
+from ..ir.core import TEMP_HINTS, Value
+
+# Ops whose result shares memory with their first operand: 'view' always,
+# 'maybe' depending on run-time layout or dtype (see _link).
+_VIEW_OPS = frozenset({"index", "reshape", "T", "transpose", "expand_dims", "squeeze",
+                       "broadcast_to", "asarray", "float64", "float32", "stop_gradient"})
+
+
+# ---- keys ---------------------------------------------------------------------------
+
+def parse_key(lw, node, base):
+    """(key, dyn operands) of the subscript `node` of the array value `base`."""
+    sl = node.slice
+    if isinstance(sl, gast.Tuple):
+        parts = [(e, _SYNTAX) for e in sl.elts]
+    elif isinstance(sl, gast.Slice) or _is_ellipsis(sl):
+        parts = [(sl, _SYNTAX)]
+    else:
+        val = lw.expr(sl)
+        if isinstance(val, tuple):        # a tuple held in a variable: one item per axis
+            parts = [(sl, v) for v in val]
+        else:
+            parts = [(sl, val)]
+    key, dyn = [], []
+    for e, val in parts:
+        key.append(_item(lw, e, val, dyn))
+    key = tuple(key)
+    problem = I.check(base.type, key, [d.type for d in dyn])
+    if problem:
+        raise InvalidArgumentError(problem, loc=lw.p.loc(node),
+                                   hint="index at most one position per axis of the array")
+    return key, dyn
+
+
+_SYNTAX = object()
+
+
+def _is_ellipsis(node):
+    return isinstance(node, gast.Constant) and node.value is Ellipsis
+
+
+def _item(lw, node, val, dyn):
+    if val is _SYNTAX:
+        if _is_ellipsis(node):
+            return I.ELLIPSIS
+        if isinstance(node, gast.Slice):
+            return tuple(_bound(lw, b, dyn) for b in (node.lower, node.upper, node.step))
+        val = lw.expr(node)
+    from .lower import _MISSING, Static
+    if isinstance(val, Static):
+        if val.value is None:
+            return None
+        _bad_index(lw, node, "this is not an index")
+    s = lw.static_of(val)
+    if s is None:
+        return None
+    if isinstance(s, bool):
+        _bad_index(lw, node, "a bool is not an index here",
+                   "index with ints, slices, integer arrays or a boolean mask array")
+    if isinstance(s, int):
+        return s
+    if s is not _MISSING and not isinstance(s, (list, tuple)):
+        _bad_index(lw, node, f"an index must be an integer, not {type(s).__name__}",
+                   "convert it: int(i), or i.astype(int) for an array")
+    if s is not _MISSING and not _int_sequence(s):
+        _bad_index(lw, node, "an index list must hold ints (or bools, a mask)",
+                   "index with ints, slices, integer arrays or a boolean mask array")
+    v = lw.to_value(val, node)
+    t = v.type
+    if t.kind == "array":
+        if t.dtype is not None and t.dtype != "bool" and not t.is_integer:
+            _bad_index(lw, node, f"an index must be an integer or boolean array, not {t}",
+                       "convert it: i.astype(int), or compare to make a mask (x > 0)")
+        if t.dtype == "bool" and t.shape == ():
+            _bad_index(lw, node, "a scalar bool is not an index here",
+                       "index with a boolean mask array, or branch on the bool")
+    elif t.kind not in ("tuple", "list"):
+        _bad_index(lw, node, f"a {t.kind} is not an index", "index with ints, slices or arrays")
+    dyn.append(v)
+    return I.DYN
+
+
+def _int_sequence(s):
+    return all(_int_sequence(x) if isinstance(x, (list, tuple)) else isinstance(x, int)
+               for x in s)
+
+
+def _bound(lw, node, dyn):
+    if node is None:
+        return None
+    from .lower import _MISSING
+    val = lw.expr(node)
+    s = lw.static_of(val)
+    if s is None or (isinstance(s, int) and not isinstance(s, bool)):
+        return s
+    if s is _MISSING:
+        v = lw.to_value(val, node)
+        if v.type.kind == "array" and v.type.shape in ((), None) and \
+                (v.type.dtype is None or v.type.is_integer and v.type.dtype != "bool"):
+            dyn.append(v)
+            return I.DYN
+    _bad_index(lw, node, "a slice bound must be an integer", "write int(...) or an int expression")
+
+
+def _bad_index(lw, node, what, hint="index with ints, slices, None, ..., integer arrays or masks"):
+    raise InvalidArgumentError(what, loc=lw.p.loc(node), hint=hint)
+
+
+# ---- reads ---------------------------------------------------------------------------
+
+def read(lw, node, base):
+    """`base[key]` as an index op."""
+    if base.type.weak:
+        lw.unsupported(node, "a Python number cannot be indexed", "index arrays only")
+    key, dyn = parse_key(lw, node, base)
+    return lw.b.index(base, *dyn, key=key)
+
+
+# ---- writes --------------------------------------------------------------------------
+
+def write(lw, target, value, opname=None, node=None):
+    """Lower `target = value` for a subscript target (`opname`: the binop of
+    `target op= value`). Returns the value assigned."""
+    node = node or target
+    if not isinstance(target.value, gast.Name):
+        lw.unsupported(target, "only a named array can be written into",
+                       "write `y[i, j] = v` rather than `y[i][j] = v`, or name the part first")
+    name = target.value.id
+    cur = lw.env.get(name)
+    if cur is None:
+        lw.unsupported(target.value, f"{name!r} is not an array of the function",
+                       "write into arrays made in the function or passed to it")
+    if not isinstance(cur, Value) or cur.type.kind != "array":
+        lw.unsupported(target, f"{name!r} is not an array: writing into tuples, lists and other "
+                       "values is not supported", "build a new one, or use an array")
+    if cur.type.weak or cur.type.shape == ():
+        lw.unsupported(target, f"{name!r} is a scalar: writing into it is not supported",
+                       f"assign the new value: {name} = ...")
+    key, dyn = parse_key(lw, target, cur)
+    if isinstance(value, (tuple, list)):
+        lw.unsupported(node, "writing a tuple or list into an array is not supported",
+                       "write an array or a number (np.stack or np.array build one)")
+    v = lw.to_value(value, node)
+    if v.type.kind != "array":
+        lw.unsupported(node, f"writing a {v.type.kind} into an array is not supported",
+                       "write an array or a number")
+    if opname is not None:
+        v = lw.binop(opname, lw.b.index(cur, *dyn, key=key), v, node)
+    _store(lw, target, name, cur, v, key, dyn)
+    return value if opname is None else v
+
+
+def _store(lw, target, name, cur, v, key, dyn):
+    b = lw.b
+    bound = _bound_values(lw.env)
+    root = _chain(b, cur)[0]
+    members = [m for m in bound if _chain(b, m)[0] is root]
+    chains = {m: _chain(b, m) for m in members}
+    # the deepest value every name that sees this memory derives from
+    top = root
+    for c in chains[cur]:
+        if all(c in chains[m] for m in members):
+            top = c
+    path = chains[cur][chains[cur].index(top):]
+    for parent, child in zip(path, path[1:]):
+        op = b.defs[child]
+        if op.opcode != "index":
+            lw.unsupported(target, f"{name!r} is a view made by {_what(op)}: writing through it "
+                           "is not supported", f"write into the array it comes from, or make "
+                           f"{name!r} a copy first ({name} = ....copy())")
+    for m in members:
+        for parent, child in zip(chains[m], chains[m][1:]):
+            if chains[m].index(child) > chains[m].index(top) and \
+                    _link(b, b.defs[child]) == "maybe":
+                lw.unsupported(target, f"{_who(lw.env, m)} may or may not share memory with "
+                               f"{name!r} ({_what(b.defs[child])} copies only when it must), so "
+                               f"whether it sees this write depends on memory layout",
+                               "make it a copy (... .copy()), or take it after the write")
+    # the write, then back up through the views to `top`
+    new = b.setitem(cur, v, *dyn, key=key, hint=_hint(cur))
+    for parent, child in reversed(list(zip(path, path[1:]))):
+        op = b.defs[child]
+        new = b.setitem(parent, new, *op.operands[1:], key=op.attr("key"), hint=_hint(parent))
+    derived = {top: new}
+
+    def derive(m):
+        if not any(m is x for x in members):
+            return m
+        if m not in derived:
+            op = b.defs[m]
+            derived[m] = b.emit(op.opcode, derive(op.operands[0]), *op.operands[1:],
+                                hint=m.hint, **op.attr_dict)
+        return derived[m]
+
+    here = {id(o) for o in b.ops}
+    for n, val in list(lw.env.items()):
+        if not _holds_any(val, members):
+            continue
+        if n != name:
+            for m in members:
+                op = b.defs.get(m)
+                if _holds_any(val, [m]) and (op is None or id(op) not in here):
+                    lw.unsupported(target, f"{n!r} shares memory with {name!r}, and s2sgrad "
+                                   f"cannot make {n!r} see this write here (it was bound "
+                                   "outside this loop or branch, or is another name for an "
+                                   "argument)", f"make {n!r} a copy ({n} = ....copy()), or "
+                                   f"write into {name!r} before taking {n!r}")
+        lw.env[n] = _replace(val, derive)
+
+
+def _hint(v):
+    return v.hint if v.hint not in TEMP_HINTS else None
+
+
+def _link(b, op):
+    """'view' when op's result always shares memory with its first operand,
+    'maybe' when that depends on layout or dtype at run time, 'copy' when never."""
+    if op.opcode not in _VIEW_OPS:
+        return "copy"
+    if op.opcode == "index":
+        t = [d.type for d in op.operands[1:]]
+        return "view" if I.is_view(op.operands[0].type, op.attr("key"), t) else "copy"
+    if op.opcode == "reshape":
+        return "maybe"
+    if op.opcode in ("asarray", "float64", "float32"):
+        src = op.operands[0].type
+        want = op.attr("dtype") if op.opcode == "asarray" else op.opcode
+        if src.weak:
+            return "copy"
+        if want is None or src.dtype is not None and want is not None and src.dtype == want:
+            return "view"
+        return "copy" if src.dtype is not None else "maybe"
+    return "view"
+
+
+def _chain(b, v):
+    """[root, ..., v]: v and the values it is a view of, outermost first."""
+    out = [v]
+    while True:
+        op = b.defs.get(out[-1])
+        if op is None or _link(b, op) == "copy":
+            break
+        out.append(op.operands[0])
+    return out[::-1]
+
+
+def _what(op):
+    return {"index": "indexing", "T": ".T"}.get(op.opcode, f"np.{op.opcode}")
+
+
+def _who(env, m):
+    names = [n for n, v in env.items() if _holds_any(v, [m])]
+    return repr(names[0]) if names else "a value"
+
+
+def _bound_values(env):
+    out = []
+
+    def visit(v):
+        if isinstance(v, (tuple, list)):
+            for x in v:
+                visit(x)
+        elif isinstance(v, Value) and v not in out:
+            out.append(v)
+    for v in env.values():
+        visit(v)
+    return out
+
+
+def _holds_any(v, values):
+    if isinstance(v, (tuple, list)):
+        return any(_holds_any(x, values) for x in v)
+    return any(v is m for m in values)
+
+
+def _replace(v, derive):
+    if isinstance(v, (tuple, list)):
+        return type(v)(_replace(x, derive) for x in v)
+    return derive(v) if isinstance(v, Value) else v
+
+
+def check_region_writes(lw, stmts):
+    """Refuse, before lowering a loop body or branches, a write into an array that
+    another name bound before them also sees (`z = y[1:]`, `a = y`, `y = x` of an
+    argument): a region hands back only the names it assigns, so that other name
+    would not see the write after it."""
+    written = {}
+    for stmt in stmts:
+        for n in gast.walk(stmt):
+            if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
+                base = n.value
+                while isinstance(base, gast.Subscript):
+                    base = base.value
+                if isinstance(base, gast.Name):
+                    written.setdefault(base.id, n)
+    for name, node in written.items():
+        v = lw.env.get(name)
+        if not isinstance(v, Value):
+            continue
+        root = _chain(lw.b, v)[0]
+        for other, val in lw.env.items():
+            if other != name and any(_chain(lw.b, m)[0] is root for m in _bound_values({0: val})):
+                lw.unsupported(node, f"{other!r} shares memory with {name!r}, and s2sgrad "
+                               f"cannot make {other!r} see writes into {name!r} inside a loop or "
+                               "branch", f"make one of them a copy ({name} = ....copy()), or "
+                               f"take {other!r} after the loop or branch")

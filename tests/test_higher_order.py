@@ -1,0 +1,518 @@
+"""Higher order: grad of grad (on the IR), nested `gradients` calls, Hessian-vector
+products, and generated modules read back and differentiated again.
+
+Every derivative is checked against its analytic form. s2sgrad reads source
+from files, so every function under test is defined at the top level here.
+"""
+
+import importlib.util
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import cli, transform
+from s2sgrad.frontend import source as S
+
+
+def close(actual, expected, rtol=1e-10, atol=1e-12):
+    np.testing.assert_allclose(np.asarray(actual, dtype=np.float64), expected, rtol=rtol, atol=atol)
+
+
+# ---- the functions, with their analytic second derivatives ---------------------------------
+
+def cube(x):
+    return x ** 3
+
+
+def sin_exp(x):
+    return np.sin(x) * np.exp(x)
+
+
+def log_bump(x):
+    return np.log(1.0 + x ** 2)
+
+
+def tanh_(x):
+    return np.tanh(x)
+
+
+def rational(x):
+    return (x * x + 1.0) / (x - 3.0)
+
+
+def scaled_quartic(s, x):
+    return np.sum((s * x) ** 4)
+
+
+def gaussian(x):
+    return np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+
+
+def product(x, y):
+    return x * y * y + np.sin(x * y)
+
+
+def sech2(x):
+    return 1.0 / np.cosh(x) ** 2
+
+
+X = 0.7
+VEC = np.array([0.3, -1.2, 2.0, 0.5])
+
+# name: (function, args, index differentiated twice, analytic second derivative)
+SECOND = {
+    "cube": (cube, (X,), 0, lambda x: 6 * x),
+    "sin_exp": (sin_exp, (X,), 0, lambda x: 2 * np.cos(x) * np.exp(x)),
+    "log_bump": (log_bump, (X,), 0, lambda x: (2 - 2 * x ** 2) / (1 + x ** 2) ** 2),
+    "tanh": (tanh_, (X,), 0, lambda x: -2 * np.tanh(x) * sech2(x)),
+    "rational": (rational, (X,), 0, lambda x: 20 / (x - 3) ** 3),
+    "scaled_quartic": (scaled_quartic, (X, VEC), 0, lambda s, x: 12 * s ** 2 * np.sum(x ** 4)),
+    "gaussian": (gaussian, (X,), 0, lambda x: (x * x - 1) * gaussian(x)),
+    "product_yy": (product, (X, 1.3), 1,
+                   lambda x, y: 2 * x - x * x * np.sin(x * y)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND))
+def test_grad_of_grad_matches_the_analytic_second_derivative(name):
+    f, args, i, d2 = SECOND[name]
+    got = s2sgrad.grad(s2sgrad.grad(f, wrt=i), wrt=i)(*args)
+    close(got, d2(*args))
+    assert type(got) is float          # a float64 scalar gradient is a Python float, at any order
+
+
+def test_mixed_partial_and_wrt_by_name():
+    x, y = X, 1.3
+    mixed = lambda x, y: 2 * y + np.cos(x * y) - x * y * np.sin(x * y)   # noqa: E731
+    close(s2sgrad.grad(s2sgrad.grad(product, 0), 1)(x, y), mixed(x, y))
+    close(s2sgrad.grad(s2sgrad.grad(product, "y"), "x")(x, y), mixed(x, y))
+    # the outer wrt may be a tuple: a tuple of second derivatives
+    dxx, dxy = s2sgrad.grad(s2sgrad.grad(product, 0), (0, 1))(x, y)
+    close(dxx, -y ** 2 * np.sin(x * y))
+    close(dxy, mixed(x, y))
+
+
+def test_value_and_grad_of_grad():
+    value, d2 = s2sgrad.value_and_grad(s2sgrad.grad(sin_exp))(X)
+    close(value, np.exp(X) * (np.sin(X) + np.cos(X)))
+    close(d2, 2 * np.cos(X) * np.exp(X))
+
+
+def test_third_derivative():
+    close(s2sgrad.grad(s2sgrad.grad(s2sgrad.grad(cube)))(X), 6.0)
+    d3 = s2sgrad.grad(s2sgrad.grad(s2sgrad.grad(sin_exp)))
+    close(d3(X), 2 * np.exp(X) * (np.cos(X) - np.sin(X)))
+    header = s2sgrad.source(d3).splitlines()[1]
+    assert header == ("# grad_grad_grad_sin_exp: grad with respect to x of grad with respect to x "
+                      "of grad with respect to x")
+
+
+def test_second_derivative_at_array_inputs():
+    """A 0-d float64 array and a float32 scalar are differentiated twice too."""
+    close(s2sgrad.grad(s2sgrad.grad(sin_exp))(np.float64(X)), 2 * np.cos(X) * np.exp(X))
+    g = s2sgrad.grad(s2sgrad.grad(cube))(np.float32(2.0))
+    assert isinstance(g, np.float32) and g == np.float32(12.0)
+
+
+# ---- nested gradients inside a decorated function (nested tf.gradients) ----------------------
+
+@s2sgrad.function
+def d2_cube(x):
+    y = x ** 3
+    (dy,) = s2sgrad.gradients(y, [x])
+    (d2y,) = s2sgrad.gradients(dy, [x])
+    return d2y
+
+
+@s2sgrad.function
+def d2_sin_exp(x):
+    y = np.sin(x) * np.exp(x)
+    (dy,) = s2sgrad.gradients(y, [x])
+    return s2sgrad.gradients(dy, [x])[0]
+
+
+@s2sgrad.function
+def d2_log_bump(x):
+    y = np.log(1.0 + x ** 2)
+    (dy,) = s2sgrad.gradients(y, [x])
+    return s2sgrad.gradients(dy, [x])[0]
+
+
+@s2sgrad.function
+def d2_tanh(x):
+    y = np.tanh(x)
+    (dy,) = s2sgrad.gradients(y, [x])
+    return s2sgrad.gradients(dy, [x])[0]
+
+
+@s2sgrad.function
+def d2_rational(x):
+    y = (x * x + 1.0) / (x - 3.0)
+    (dy,) = s2sgrad.gradients(y, [x])
+    return s2sgrad.gradients(dy, [x])[0]
+
+
+@s2sgrad.function
+def d2_scaled_quartic(s, x):
+    y = np.sum((s * x) ** 4)
+    (dy,) = s2sgrad.gradients(y, [s])
+    return s2sgrad.gradients(dy, [s])[0]
+
+
+@s2sgrad.function
+def d2_gaussian(x):
+    y = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+    (dy,) = s2sgrad.gradients(y, [x])
+    return s2sgrad.gradients(dy, [x])[0]
+
+
+@s2sgrad.function
+def d2_product_yy(x, y):
+    f = x * y * y + np.sin(x * y)
+    (dy,) = s2sgrad.gradients(f, [y])
+    return s2sgrad.gradients(dy, [y])[0]
+
+
+@pytest.mark.parametrize("name", sorted(SECOND))
+def test_nested_gradients_match_the_analytic_second_derivative(name):
+    _, args, _, d2 = SECOND[name]
+    close(globals()["d2_" + name](*args), d2(*args))
+
+
+@s2sgrad.function
+def d3_sin_exp(x):
+    y = np.sin(x) * np.exp(x)
+    (d1,) = s2sgrad.gradients(y, [x])
+    (d2,) = s2sgrad.gradients(d1, [x])
+    (d3,) = s2sgrad.gradients(d2, [x])
+    return d3
+
+
+def test_nested_gradients_third_order():
+    close(d3_sin_exp(X), 2 * np.exp(X) * (np.cos(X) - np.sin(X)))
+
+
+@s2sgrad.function
+def cube_slope(x):
+    (dy,) = s2sgrad.gradients(x ** 3, [x])
+    return dy
+
+
+def test_grad_of_a_decorated_function():
+    """grad(s2sgrad.function(f)): the decorated function's gradients calls are
+    expanded first, then differentiated."""
+    close(s2sgrad.grad(cube_slope)(X), 6 * X)
+    close(s2sgrad.grad(s2sgrad.grad(cube_slope))(X), 6.0)
+
+
+# ---- Hessian-vector products ------------------------------------------------------------------
+
+def logsumexp(x):
+    return np.log(np.sum(np.exp(x)))
+
+
+def logsumexp_hvp(x, v):
+    p = np.exp(x) / np.sum(np.exp(x))
+    return (np.diag(p) - np.outer(p, p)) @ v
+
+
+@s2sgrad.function
+def hvp_nested(x, v):
+    f = np.log(np.sum(np.exp(x)))
+    (g,) = s2sgrad.gradients(f, [x])
+    (hv,) = s2sgrad.gradients(np.sum(g * v), [x])
+    return hv
+
+
+@s2sgrad.function
+def hvp_grad_ys(x, v):
+    f = np.log(np.sum(np.exp(x)))
+    (g,) = s2sgrad.gradients(f, [x])
+    return s2sgrad.gradients(g, [x], grad_ys=[v])[0]
+
+
+def tanh_layer(x, W):
+    return np.sum(np.tanh(W @ x))
+
+
+def test_hvp_by_nested_gradients():
+    rng = np.random.default_rng(0)
+    x, v = rng.standard_normal(5), rng.standard_normal(5)
+    close(hvp_nested(x, v), logsumexp_hvp(x, v))
+    close(hvp_grad_ys(x, v), logsumexp_hvp(x, v))
+
+
+def test_hvp_by_vjp_of_grad():
+    rng = np.random.default_rng(1)
+    x, v, W = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal((4, 3))
+    grad_f, vjp_fn = s2sgrad.vjp(s2sgrad.grad(tanh_layer), x, W)
+    t = np.tanh(W @ x)
+    close(grad_f, W.T @ (1 - t ** 2))
+    hessian = W.T @ np.diag(-2 * t * (1 - t ** 2)) @ W
+    hv, _ = vjp_fn(v)                # one entry per float argument: x, then W
+    close(hv, hessian @ v)
+    x = rng.standard_normal(4)
+    (hv,) = s2sgrad.vjp(s2sgrad.grad(logsumexp), x)[1](v := rng.standard_normal(4))
+    close(hv, logsumexp_hvp(x, v))
+
+
+def test_full_hessian_by_vjp_rows():
+    x = VEC.copy()
+    quartic = s2sgrad.grad(scaled_quartic, 1)
+    _, vjp_fn = s2sgrad.vjp(quartic, 1.0, x)
+    H = np.array([vjp_fn(e)[1] for e in np.eye(len(x))])
+    close(H, np.diag(12 * x ** 2))
+
+
+# ---- what is refused, and how ---------------------------------------------------------------
+
+def test_grad_of_a_vector_gradient_needs_a_scalar():
+    with pytest.raises(s2sgrad.InvalidArgumentError) as e:
+        s2sgrad.grad(s2sgrad.grad(logsumexp))(VEC)
+    msg = str(e.value)
+    assert "grad needs a scalar output; grad_logsumexp returns an array of rank 1" in msg
+    assert "test_higher_order.py:" in msg and "s2sgrad.vjp(s2sgrad.grad(f), x)" in msg
+    assert "np.sum(gradient * v)" in msg
+
+
+def test_grad_of_a_tuple_valued_derivative_is_refused():
+    for inner in (s2sgrad.value_and_grad(cube), s2sgrad.grad(product, (0, 1))):
+        with pytest.raises(s2sgrad.InvalidArgumentError, match="returns a tuple") as e:
+            s2sgrad.grad(inner)(X, 1.0) if inner.nparams == 2 else s2sgrad.grad(inner)(X)
+        assert "grad(f, wrt=0)" in str(e.value)
+
+
+def looping(x, n):
+    s = x
+    for i in range(n):
+        s = np.sin(s) * x
+    return s
+
+
+@s2sgrad.function
+def nested_through_loop(x):
+    s = x
+    for i in range(3):
+        s = np.sin(s) * x
+    (ds,) = s2sgrad.gradients(s, [x])
+    return s2sgrad.gradients(ds, [x])[0]
+
+
+def test_second_derivative_through_a_loop_is_an_error_not_a_number():
+    first = s2sgrad.grad(looping)
+    close(first(X, 3), _looping_slope(X, 3), rtol=1e-8)          # first order works
+    for call in (lambda: s2sgrad.grad(first)(X, 3), lambda: nested_through_loop(X)):
+        with pytest.raises(s2sgrad.UnsupportedError) as e:
+            call()
+        msg = str(e.value)
+        assert "second derivative" in msg and "not supported" in msg
+        assert "test_higher_order.py:" in msg and "for i in range(" in msg
+
+
+def _looping_slope(x, n, eps=1e-6):
+    def f(x):
+        s = x
+        for _ in range(n):
+            s = np.sin(s) * x
+        return s
+    return (f(x + eps) - f(x - eps)) / (2 * eps)
+
+
+def test_vjp_cannot_be_differentiated_again():
+    d = s2sgrad.api._Derivative(cube, "vjp", (0,))
+    with pytest.raises(s2sgrad.InvalidArgumentError, match="vjp"):
+        s2sgrad.grad(d)
+
+
+# ---- the request and the pipeline -------------------------------------------------------------
+
+def test_request_chain_and_stage_names(tmp_path):
+    inner = transform.Request("grad", ("x",), False)
+    outer = transform.Request("grad", ("x",), False, inner)
+    assert outer.chain() == (inner, outer) and outer.order == 2 and inner.order == 1
+    assert transform.Request("function").order == 0
+    path = tmp_path / "f.py"
+    path.write_text("import numpy as np\n\ndef f(x: float):\n    return np.sin(x) * x\n")
+    text = cli.show_text(f"{path}::f", stage="all", order=2)
+    names = [line[len("// after "):].strip() for line in text.splitlines()
+             if line.startswith("// after ")]
+    assert names[:5] == ["lower", "attach.1", "reverse.1", "attach", "reverse"]
+
+
+# ---- generated modules, read back and differentiated again ------------------------------------
+
+def _load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    old, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = old
+    return module
+
+
+SOURCE = textwrap.dedent('''\
+    import numpy as np
+    import s2sgrad
+
+
+    def rational(x: float):
+        return (x * x + 1.0) / (x - 3.0)
+
+
+    def scaled(s, x):
+        return np.sum(np.exp(s * x))
+
+
+    def widen(x: "float32[n]"):
+        return np.sum(np.exp(x.astype(np.float64)))
+
+
+    @s2sgrad.function
+    def gated(x: float, y: float):
+        z = x * y
+        dx, dy = s2sgrad.gradients(z * z, [x, y], gate_gradients=True)
+        return dx
+
+
+    def looping(x: float, n: int):
+        s = x
+        for i in range(n):
+            s = np.sin(s) * x
+        return s
+    ''')
+
+
+@pytest.fixture
+def generated(tmp_path):
+    """(write, load): emit a module from SOURCE with the command line's code, write it."""
+    src = tmp_path / "user.py"
+    src.write_text(SOURCE)
+
+    def write(target, name, **options):
+        out = tmp_path / name
+        out.write_text(cli.emit_text(target.replace("SRC", str(src)), **options))
+        return out
+    return write
+
+
+def test_cli_differentiates_a_generated_module(generated):
+    first = generated("SRC::rational", "g1.py")
+    text = first.read_text()
+    assert "float(" in text                     # the generated code uses the builtin float
+    second = generated(f"{first}::grad_rational", "g2.py")     # types from its docstring
+    mod = _load(second, "g2")
+    close(mod.grad_grad_rational(X), 20 / (X - 3) ** 3)
+    # and --order 2 on the source gives the same numbers
+    direct = _load(generated("SRC::rational", "g2d.py", order=2), "g2d")
+    close(direct.grad_grad_rational(X), 20 / (X - 3) ** 3)
+    third = _load(generated(f"{second}::grad_grad_rational", "g3.py"), "g3")
+    close(third.grad_grad_grad_rational(X), -60 / (X - 3) ** 4)
+
+
+def test_cli_reads_the_unbroadcast_helper_as_its_op(generated):
+    """Unknown ranks make the generated module call its `_unbroadcast` helper;
+    read back, the call is the `unbroadcast` op again (never the helper's loop)."""
+    first = generated("SRC::scaled", "g1.py", wrt="s", signature="s: float64[...], x: float64[...]")
+    assert "def _unbroadcast(g, shape):" in first.read_text()
+    parsed = S.from_file(str(first), "grad_scaled")
+    assert parsed.resolver.lookup("_unbroadcast") == S.Meaning("op", name="unbroadcast")
+    second = generated(f"{first}::grad_scaled", "g2.py", wrt="s",
+                       signature="s: float64[], x: float64[n]")
+    mod = _load(second, "g2u")
+    s, x = np.float64(0.4), np.array([0.5, -1.0, 2.0])
+    close(mod.grad_grad_scaled(s, x), np.sum(x * x * np.exp(s * x)))
+
+
+def test_cli_reads_astype_and_gate_tuples(generated):
+    first = generated("SRC::widen", "g1.py")
+    assert ".astype(np.float32)" in first.read_text()
+    mod = _load(first, "g1w")
+    x = np.array([0.1, -0.4, 0.8], dtype=np.float32)
+    _, vjp_fn = s2sgrad.vjp(mod.grad_widen, x)              # decorator path on generated code
+    (hv,) = vjp_fn(np.ones(3, dtype=np.float32))
+    assert hv.dtype == np.float32
+    close(hv, np.exp(x.astype(np.float64)), rtol=1e-6)
+    gated = generated("SRC::gated", "gate.py")
+    assert "d_x, d_y = " in gated.read_text()                # gate_gradients' tuple assignment
+    second = _load(generated(f"{gated}::gated", "gate2.py", wrt="x"), "gate2")
+    close(second.grad_gated(0.7, 1.3), 2 * 1.3 ** 2)          # d/dx (2 x y**2)
+
+
+def test_decorator_path_differentiates_a_generated_module(generated):
+    mod = _load(generated("SRC::rational", "g1.py"), "g1r")
+    close(s2sgrad.grad(mod.grad_rational)(X), 20 / (X - 3) ** 3)
+    first = generated("SRC::scaled", "g1s.py", wrt="s", signature="s: float64[...], x: float64[...]")
+    mod = _load(first, "g1s")
+    assert S._meaning_of_object(mod._unbroadcast) == S.Meaning("op", name="unbroadcast")
+    s, x = np.float64(0.4), np.array([0.5, -1.0, 2.0])
+    close(s2sgrad.grad(mod.grad_scaled)(s, x), np.sum(x * x * np.exp(s * x)))
+
+
+def test_loaded_generated_text_differentiates_again():
+    """The text s2sgrad.source returns (loaded from linecache) reads back too."""
+    from s2sgrad.loader import load
+    g = s2sgrad.grad(log_bump)
+    g(X)
+    module = load(s2sgrad.source(g), "grad_log_bump")
+    close(s2sgrad.grad(module.grad_log_bump)(X), (2 - 2 * X ** 2) / (1 + X ** 2) ** 2)
+
+
+def test_generated_loop_tapes_are_refused(generated):
+    first = generated("SRC::looping", "loop.py", signature="n=3")
+    text = first.read_text()
+    assert ".append(" in text and ".pop()" in text
+    with pytest.raises(s2sgrad.UnsupportedError) as e:
+        cli.emit_text(f"{first}::grad_looping")
+    msg = str(e.value)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if ".append(" in l)
+    assert f"loop.py:{line}:" in msg and ".append() is not supported" in msg
+    assert "--order 2" in msg and "np.zeros" in msg
+    assert cli.main(["emit", f"{first}::grad_looping", "-o", str(first) + ".out"]) == 1
+    assert not (first.parent / "loop.py.out").exists()
+
+
+def popping(x):
+    xs = [x, 2.0 * x]
+    v = xs.pop()
+    return v * x
+
+
+def test_list_pop_is_refused():
+    with pytest.raises(s2sgrad.UnsupportedError, match=r"\.pop\(\) is not supported") as e:
+        s2sgrad.grad(popping)(X)
+    assert "test_higher_order.py:" in str(e.value)
+
+
+def test_a_user_function_named_like_the_helper_is_not_the_helper():
+    import gast
+    helper = gast.parse(textwrap.dedent('''\
+        def _unbroadcast(g, shape):
+            """Sum g over the axes NumPy broadcasting added to an array of `shape`."""
+            while np.ndim(g) > len(shape):
+                g = np.sum(g, axis=0)
+            for axis, size in enumerate(shape):
+                if size == 1 and np.shape(g)[axis] != 1:
+                    g = np.sum(g, axis=axis, keepdims=True)
+            return g
+        ''')).body[0]
+    assert S.is_helper(helper)
+    other = gast.parse("def _unbroadcast(g, shape):\n    return g * 2\n").body[0]
+    assert not S.is_helper(other)
+    assert S.module_resolver(gast.parse("def _unbroadcast(g, shape):\n    return g\n")) \
+        .lookup("_unbroadcast").kind != "op"
+
+
+def test_cli_order_errors(generated, tmp_path):
+    src = tmp_path / "user.py"
+    src.write_text(SOURCE)
+    with pytest.raises(s2sgrad.InvalidArgumentError, match="--order must be a positive integer"):
+        cli.emit_text(f"{src}::rational", order=0)
+    with pytest.raises(s2sgrad.InvalidArgumentError, match="--order does not apply"):
+        cli.emit_text(f"{src}::gated", order=2)
+    with pytest.raises(s2sgrad.InvalidArgumentError, match="grad_scaled returns an array"):
+        cli.emit_text(f"{src}::scaled", wrt="x", signature="s: float, x: float64[n]", order=2)
