@@ -134,6 +134,7 @@ def arg_types(parsed, signature):
 def request_for(parsed, types_, wrt, order=1):
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise InvalidArgumentError(f"--order must be a positive integer, got {order!r}",
+                                   loc=parsed.loc(parsed.node),
                                    hint="--order 2 for second derivatives")
     if S.is_decorated(parsed.node, parsed.resolver):
         if wrt or order != 1:

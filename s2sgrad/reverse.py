@@ -616,7 +616,7 @@ def _rematerialize(ops, needed, inside_ops):
     Returns (const ops to prepend, mapping, values still needed)."""
     consts = {r: o for o in inside_ops if o.opcode == "const" for r in o.results}
     prepend, mapping = [], {}
-    for v in list(needed):
+    for v in [v for v in consts if v in needed]:      # program order, not the set's
         if v in consts:
             o = consts[v]
             new = Value(v.hint, v.type)

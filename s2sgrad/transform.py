@@ -40,11 +40,6 @@ class Request:
         """The requests from the innermost (applied first) to this one."""
         return (self.inner.chain() if self.inner is not None else ()) + (self,)
 
-    @property
-    def order(self):
-        """How many derivatives deep: 0 for 'function', 1 for grad(f), 2 for grad(grad(f))."""
-        return sum(r.kind != "function" for r in self.chain())
-
 
 def build_ir(parsed, arg_types, request, stages=None):
     """The final IR of `parsed` for `arg_types`; `stages`, a list, gets (name, fn) pairs."""

@@ -83,6 +83,7 @@ def test_check_reports_missing_and_stale_files(tmp_path):
 def test_header_is_the_command_line():
     cmd = regen.parse_header('# s2sgrad: emit f --wrt a,b\n# s2sgrad: --signature "x: float64[n, 3]"\n')
     assert cmd == regen.Command("f", "a,b", "x: float64[n, 3]")
+    assert regen.parse_header("# s2sgrad: emit f --wrt x --order 2\n").order == 2
     assert regen.parse_header("# s2sgrad: emit\nimport numpy\n") == regen.Command("")
     for bad in ("import numpy\n", "# s2sgrad: show f --ir\n", "# s2sgrad: emit f --stage dce\n"):
         with pytest.raises(regen.CaseError):
@@ -158,7 +159,7 @@ def assert_owned(grads, inputs):
 
 
 # Inputs for plain (grad_FUNC) cases: drawn from the signature; these adjust the draw.
-POSITIVE = {"div_pow_broadcast"}
+POSITIVE = {"div_pow_broadcast", "cf_while"}
 SHAPES = {"unknown_rank": {"x": (2, 3), "a": (3,), "c": (2, 1)}}
 
 
@@ -357,6 +358,49 @@ def check_shared_adjoint(inp, grad):
     assert_owned(grads, [a, b, w])
     for i, g in enumerate(grads):
         close(g, numgrad(f, [a, b, w], i))
+
+
+def check_second_order_grad_grad(inp, grad):
+    rng = np.random.default_rng(10)
+    w, x = 0.4, rng.standard_normal(6)
+    d2 = grad.grad_grad_logistic_nll(w, x)
+    assert type(d2) is float
+    sig = 1 / (1 + np.exp(-w * x))
+    close(d2, np.sum(x * x * sig * (1 - sig)), rtol=1e-12)
+
+    def slope(w):
+        return -np.sum(x / (1 + np.exp(w * x)))
+    close(slope(w), numgrad(inp.logistic_nll, [w, x], 0))
+    close(d2, numgrad(slope, [w], 0))
+
+
+def check_hvp(inp, grad):
+    rng = np.random.default_rng(11)
+    x, v = rng.standard_normal(5), rng.standard_normal(5)
+    p = np.exp(x) / np.sum(np.exp(x))
+    close(grad.hvp(x, v), (np.diag(p) - np.outer(p, p)) @ v, rtol=1e-12)
+
+    def lse_slope_dot_v(x):
+        return np.sum(np.exp(x) / np.sum(np.exp(x)) * v)
+    close(grad.hvp(x, v), numgrad(lse_slope_dot_v, [x], 0))
+
+
+def check_index_second_order(inp, grad):
+    rng = np.random.default_rng(12)
+    x, v = rng.standard_normal(4), rng.standard_normal(4)
+
+    def y(x):
+        return np.sum(np.sin(x[[0, 2, 2]]) * x[1:])
+
+    def dv(x):                    # the directional derivative d . v, by central differences
+        return np.sum(numgrad(y, [x], 0) * v)
+    d, h = grad.hvp(x.copy(), v)
+    close(d, numgrad(y, [x], 0))
+    expected = np.zeros(4)        # by hand: d = scatter of cos(x[i]) x[1:] at i, plus sin(x[i]) at 1:
+    np.add.at(expected, [0, 2, 2], np.cos(x[[0, 2, 2]]) * x[1:])
+    expected[1:] += np.sin(x[[0, 2, 2]])
+    close(d, expected, rtol=1e-12)
+    close(h, numgrad(dv, [x], 0, eps=1e-4), rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("case", CASES)

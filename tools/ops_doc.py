@@ -16,8 +16,12 @@ from s2sgrad.ir import opcodes  # noqa: E402
 PATH = os.path.join(ROOT, "docs", "ops.md")
 
 
+# ops written with Python syntax rather than a name (the frontend lowers them itself)
+SYNTAX = {"index": "`x[key]`", "setitem": "`y[key] = v`, `y[key] += v` (any `op=`)"}
+
+
 def spellings(op):
-    out = []
+    out = [SYNTAX[op]] if op in SYNTAX else []
     d = opcodes.OPS[op]
     if d.form[0] in ("binop", "cmp", "unop"):
         out.append(f"`{d.form[1].strip()}`" if d.form[1].strip() != "not" else "`not`")

@@ -15,7 +15,9 @@ def analyze(ops, xs, ys, stops):
         if stop_gradient.blocks(op, stops):
             continue
         if any(v in varied for v in uses(op)):
-            varied.update(r for r in op.results if not integer.is_constant(r))
+            # a callee's back closure (call_vjp) carries what it closed over, as a tape does
+            varied.update(r for r in op.results
+                          if not integer.is_constant(r) or r.type.kind == "function")
             varied.update(tapes_written(op))
     useful = set(ys)
     for op in reversed(ops):

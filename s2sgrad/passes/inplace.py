@@ -152,7 +152,7 @@ class _Analysis:
                 if self._effective(region, q) > p:
                     pinned.extend(op.results)
                 continue
-            if op.opcode in _VIEWS and op.operands[0] is v and self._effective(region, q) <= p:
+            if op.opcode in _VIEWS and op.operands[0] is v:    # where its readers are
                 if not self._reads_end_by(region, p, w, op.result, pinned):
                     return False
                 continue

@@ -20,8 +20,11 @@ def run(fn):
 
 
 def _region(region, uses, defs):
-    ops = [op.replace(regions=tuple(_region(r, uses, defs) for r in op.regions))
-           if op.regions else op for op in region.ops]
+    ops = []
+    for op in region.ops:
+        regions = tuple(_region(r, uses, defs) for r in op.regions)
+        changed = any(a is not b for a, b in zip(regions, op.regions))
+        ops.append(op.replace(regions=regions) if changed else op)
     pos = {id(op): i for i, op in enumerate(ops)}
     at = {r: i for i, op in enumerate(ops) for r in op.results}    # where each value is made
     replace, drop = {}, set()
@@ -42,7 +45,8 @@ def _region(region, uses, defs):
         else:
             replace[id(op)] = new
     if not replace:
-        return Region(region.args, tuple(ops), region.yields)
+        changed = any(a is not b for a, b in zip(ops, region.ops))
+        return Region(region.args, tuple(ops), region.yields) if changed else region
     out = [replace.get(id(op), op) for op in ops if id(op) not in drop]
     return Region(region.args, tuple(out), region.yields)
 
