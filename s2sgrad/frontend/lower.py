@@ -443,7 +443,8 @@ class _Lowerer:
         meth = getattr(self, "expr_" + type(node).__name__, None)
         if meth is None:
             self.unsupported(node, f"{_describe(node)} is not supported",
-                             "use NumPy calls, arithmetic operators and plain names")
+                             _EXPR_HINTS.get(type(node).__name__,
+                                             "use NumPy calls, arithmetic operators and plain names"))
         return meth(node)
 
     def expr_Constant(self, node):
@@ -801,6 +802,9 @@ class _Lowerer:
 
     def numpy_call(self, name, node):
         opcode = opcodes.NUMPY.get(name)
+        for a in node.args:       # np.stack([f(v) for v in ...]): the comprehension is the issue
+            if isinstance(a, (gast.ListComp, gast.GeneratorExp, gast.Lambda)):
+                self.expr(a)
         if opcode is None:
             self.unsupported(node, f"np.{name} is not supported",
                              "docs/ops.md lists the NumPy functions s2sgrad knows; write this one "
@@ -983,6 +987,13 @@ class _Lowerer:
 
 
 OPERAND, ATTR = opcodes.OPERAND, opcodes.ATTR
+_EXPR_HINTS = {
+    "ListComp": "write a for loop filling a preallocated array: y = np.zeros(n); "
+                "for i in range(n): y[i] = ...",
+    "GeneratorExp": "write a for loop accumulating the result",
+    "Lambda": "define a function with def at module level and call it",
+    "Dict": "pass the values as separate arguments",
+}
 BUILTINS = frozenset({"len", "float", "abs", "min", "max", "sum", "range", "int", "round"})
 
 

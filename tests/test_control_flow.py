@@ -1,0 +1,166 @@
+"""Control flow and calls: what the golden cases don't show — the errors for
+what is rejected, tapes holding only what the reverse sweep reads, a while's
+trip count, and generated loops that read like their source."""
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad.errors import UnsupportedError
+
+
+def numgrad(f, args, i, eps=1e-6):
+    x = np.asarray(args[i], dtype=float)
+    out = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        for sign in (1, -1):
+            xs = x.copy()
+            xs[idx] += sign * eps
+            a = list(args)
+            a[i] = xs if x.shape else float(xs)
+            out[idx] += sign * f(*a) / (2 * eps)
+    return out
+
+
+# ---- functions under test (s2sgrad reads their source from this file) -------------------
+
+def maybe_undefined(x):
+    if np.sum(x) > 0:
+        y = x * 2.0
+    return np.sum(y)  # maybe-undefined
+
+
+def return_in_loop(x, n):
+    for i in range(n):
+        return np.sum(x)  # return-in-loop
+    return 0.0
+
+
+def changes_structure(x, n):
+    s = (x, x)
+    for i in range(n):  # changes-structure
+        s = x
+    return np.sum(s)
+
+
+def vector_condition(x):
+    if x > 0:  # vector-condition
+        return np.sum(x)
+    return -np.sum(x)
+
+
+def recursive(x, n):
+    if n == 0:
+        return np.sum(x)
+    return recursive(x * 0.5, n - 1)  # recursion
+
+
+def uses_lambda(x):
+    f = lambda v: v * 2.0  # lambda (noqa: E731)
+    return np.sum(f(x))
+
+
+def comprehension(x):
+    return np.sum(np.stack([x * i for i in range(3)]))  # comprehension
+
+
+def builtin_sum(x):
+    return sum(x)  # builtin-sum
+
+
+def second_order_loop(x):
+    y = x
+    for i in range(3):
+        y = np.sin(y)
+    return np.sum(y)
+
+
+def counting_while(x):
+    n = 0
+    while np.sum(x) < 100.0:
+        x = x * 2.0
+        n = n + 1
+    return np.sum(x) + n
+
+
+def tape_user(x, W, n):
+    h = x
+    for t in range(n):
+        z = W @ h
+        h = np.tanh(z)
+    return np.sum(h)
+
+
+def loop_of_add(x, n):
+    s = x
+    for i in range(n):
+        s = s + x
+    return np.sum(s)
+
+
+def _marker_line(fn, marker):
+    import inspect
+    lines, start = inspect.getsourcelines(fn)
+    for k, line in enumerate(lines):
+        if "# " + marker in line:
+            return start + k
+    raise AssertionError(marker)
+
+
+@pytest.mark.parametrize("fn,args,marker,words", [
+    (maybe_undefined, (np.ones(2),), "maybe-undefined", ["may be undefined", "both branches"]),
+    (return_in_loop, (np.ones(2), 3), "return-in-loop", ["`return` inside a loop", "break"]),
+    (changes_structure, (np.ones(2), 3), "changes-structure", ["changes what 's' holds"]),
+    (vector_condition, (np.ones(2),), "vector-condition", ["not a scalar", "np.where"]),
+    (recursive, (np.ones(2), 3), "recursion", ["recursion", "loop"]),
+    (uses_lambda, (np.ones(2),), "lambda", ["lambda", "def"]),
+    (comprehension, (np.ones(2),), "comprehension", ["list comprehension", "for loop"]),
+    (builtin_sum, (np.ones(2),), "builtin-sum", ["sum()", "np.sum"]),
+])
+def test_rejected_constructs_say_where_and_what_to_do(fn, args, marker, words):
+    with pytest.raises(s2sgrad.S2SGradError) as e:
+        s2sgrad.grad(fn)(*args)
+    msg = str(e.value)
+    assert f"test_control_flow.py:{_marker_line(fn, marker)}:" in msg, msg
+    for w in words:
+        assert w in msg, msg
+
+
+def test_second_derivative_through_a_loop_is_an_error_not_a_wrong_number():
+    with pytest.raises(UnsupportedError, match="second derivative"):
+        s2sgrad.grad(s2sgrad.grad(second_order_loop))(1.0)
+
+
+def test_while_counts_its_iterations_and_integers_stay_constant():
+    g = s2sgrad.grad(counting_while)
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(g(x), numgrad(counting_while, [x], 0), rtol=1e-6)
+    src = s2sgrad.source(g)
+    assert "n_iter = n_iter + 1" in src and "for _ in range(n_iter):" in src
+
+
+def test_tape_holds_only_what_the_reverse_sweep_reads():
+    g = s2sgrad.grad(tape_user, wrt=(0, 1))
+    rng = np.random.default_rng(0)
+    x, W = rng.standard_normal(3), rng.standard_normal((3, 3))
+    got = g(x, W, 4)
+    np.testing.assert_allclose(got[1], numgrad(lambda W_: tape_user(x, W_, 4), [W], 0), rtol=1e-6)
+    src = s2sgrad.source(g)
+    # h (for W's gradient) and tanh's result are saved; z = W @ h is not (no rule reads it)
+    assert src.count(".append(") == 2 and "z_stack" not in src
+
+
+def test_a_loop_whose_body_reads_nothing_saved_keeps_no_tape():
+    g = s2sgrad.grad(loop_of_add)
+    x = np.array([1.0, -2.0])
+    np.testing.assert_allclose(g(x, 5), numgrad(loop_of_add, [x, 5], 0), rtol=1e-6)
+    assert ".append(" not in s2sgrad.source(g)
+
+
+def test_generated_loops_read_like_their_source():
+    g = s2sgrad.grad(tape_user, wrt=(1,))
+    g(np.ones(2), np.eye(2), 3)
+    src = s2sgrad.source(g)
+    assert "for t in range(3):" in src                  # the source's own loop (n=3 is static)
+    assert "for t in reversed(range(3)):" in src        # its reverse, same index name
+    assert "h = np.tanh(z)" in src                      # loop variables keep their names
