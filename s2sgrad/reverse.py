@@ -171,7 +171,7 @@ class _Expansion:
         b = self.b
         nf = len(self.forward)
         active = activity.analyze(self.forward, self.xs, self.ys, self.stops)
-        sweep = _Sweep(self, b, active)
+        sweep = _Sweep(self, b, active, activity.varied(self.forward, self.xs, self.stops))
         b.loc, b.tag = self.op.loc, f"{self.seed_tag}:{self.name}"
         for i, y in enumerate(self.ys):
             if y not in active:
@@ -206,10 +206,11 @@ class _Expansion:
 class _Sweep:
     """The reverse sweep over the ops of one region: adjoints, contributions, rules."""
 
-    def __init__(self, exp, b, active):
+    def __init__(self, exp, b, active, varied):
         self.exp = exp
         self.b = b
         self.active = active
+        self.varied = varied   # values depending on an x (active ones also reach a y)
         self.parts = {}        # value -> contributions not yet summed
         self.done = {}         # value -> its adjoint, once summed
 
@@ -385,7 +386,8 @@ class _Sweep:
     def _inner(self, region_ops, xs, ys):
         """A sweep for a nested region, in a child builder."""
         active = activity.analyze(region_ops, xs, ys, self.exp.stops)
-        sub = _Sweep(self.exp, self.b.child(), active | set(xs))
+        sub = _Sweep(self.exp, self.b.child(), active | set(xs),
+                     activity.varied(region_ops, xs, self.exp.stops))
         for o in region_ops:       # for static facts only (a rule's constant exponent folds)
             for r in o.results:
                 sub.b.defs.setdefault(r, o)
@@ -466,8 +468,11 @@ class _Sweep:
         if all(d is None for d in d_res):
             return
         free = self._free(op)
-        ks = [k for k, (a, r) in enumerate(zip(cargs, op.results))
-              if not integer.is_constant(a) and (r in self.active or inits[k] in self.active)]
+        ks = activity.loop_carried(
+            list(body.ops), cargs, list(body.yields),
+            [v in self.varied for v in inits],
+            [r in self.active or (d is not None) for r, d in zip(op.results, d_res)],
+            free, self.exp.stops)
         body_ops = self.exp.rewritten(list(body.ops))
 
         # -- the backward body: one iteration, in reverse

@@ -10,22 +10,56 @@ from . import integer, stop_gradient
 
 def analyze(ops, xs, ys, stops):
     """The set of active values among `ops` (program order) for one gradients call."""
-    varied = {x for x in xs if not integer.is_constant(x)}
+    v = varied(ops, xs, stops)
+    return {x for x in v if x in useful(ops, ys, stops)}
+
+
+def varied(ops, xs, stops):
+    """Values that depend on an x (forward), xs included."""
+    out = {x for x in xs if not integer.is_constant(x)}
     for op in ops:
         if stop_gradient.blocks(op, stops):
             continue
-        if any(v in varied for v in uses(op)):
+        if any(v in out for v in uses(op)):
             # a callee's back closure (call_vjp) carries what it closed over, as a tape does
-            varied.update(r for r in op.results
-                          if not integer.is_constant(r) or r.type.kind == "function")
-            varied.update(tapes_written(op))
-    useful = set(ys)
+            out.update(r for r in op.results
+                       if not integer.is_constant(r) or r.type.kind == "function")
+            out.update(tapes_written(op))
+    return out
+
+
+def useful(ops, ys, stops):
+    """Values that influence a y (backward), ys included."""
+    out = set(ys)
     for op in reversed(ops):
         if stop_gradient.blocks(op, stops):
             continue
-        if any(r in useful for r in op.results) or any(s in useful for s in tapes_written(op)):
-            useful.update(uses(op))
-    return {v for v in varied if v in useful}
+        if any(r in out for r in op.results) or any(s in out for s in tapes_written(op)):
+            out.update(uses(op))
+    return out
+
+
+def loop_carried(body_ops, args, yields, inits_varied, results_useful, free, stops):
+    """Which loop-carried values need adjoints: indices k where the carried value
+    depends on an x in some iteration (its initial value does, or what the body
+    yields for it does) and influences a y in some iteration (the loop's result
+    does, or the body feeds it into a value that does). Fixpoints over iterations."""
+    n = len(args)
+    var = {k for k in range(n) if inits_varied[k] and not integer.is_constant(args[k])}
+    while True:
+        v = varied(body_ops, [args[k] for k in var] + list(free), stops)
+        more = {k for k in range(n) if yields[k] in v and not integer.is_constant(args[k])}
+        if more <= var:
+            break
+        var |= more
+    use = {k for k in range(n) if results_useful[k]}
+    while True:
+        u = useful(body_ops, [yields[k] for k in use], stops)
+        more = {k for k in range(n) if args[k] in u}
+        if more <= use:
+            break
+        use |= more
+    return sorted(var & use)
 
 
 def tapes_written(op):
