@@ -27,7 +27,7 @@ def grad_cube_root_sum(c, tol):
     # grad of: while np.max(np.abs(x ** 3 - c)) > tol:  [newton.py:14]
     d_c = np.zeros_like(c)
     for _ in range(n_iter):
-        # the values this iteration saved
+        # this iteration's forward values
         _t2 = _stack1.pop()
         _t3 = _stack0.pop()
         x_1 = x_stack.pop()

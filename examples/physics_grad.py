@@ -30,7 +30,7 @@ def grad_miss(v0, drag, dt, steps, target):
     d_v = np.zeros_like(v0)
     d_drag = np.zeros_like(drag)
     for i in reversed(range(steps)):
-        # the values this iteration saved
+        # this iteration's forward values
         _t2 = _stack0.pop()
         speed_1 = speed_stack.pop()
         v_1 = v_stack.pop()

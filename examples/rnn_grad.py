@@ -8,20 +8,17 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     total = 0.0  # rnn.py:13
     _t0 = np.shape(xs)[0]  # rnn.py:14
     h_stack = []
-    _stack0 = []
     h_stack_1 = []
-    _stack1 = []
+    _stack0 = []
     h = h0
     for t in range(_t0):  # rnn.py:14
         h_stack.append(h)
-        _t1 = xs[t]  # rnn.py:15
-        _stack0.append(_t1)
-        h = np.tanh(_t1 @ Wx + h @ Wh + b)  # rnn.py:15
+        h = np.tanh(xs[t] @ Wx + h @ Wh + b)  # rnn.py:15
         h_stack_1.append(h)
         y = h @ Wy  # rnn.py:16
-        _t2 = y - ys[t]  # rnn.py:17
-        _stack1.append(_t2)
-        total = total + _t2 ** 2  # rnn.py:17
+        _t1 = y - ys[t]  # rnn.py:17
+        _stack0.append(_t1)
+        total = total + _t1 ** 2  # rnn.py:17
 
     # ---- gradients: reverse sweep for the call at rnn.py:10 ----
     # seed: d(ys)
@@ -35,13 +32,13 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     d_b = np.zeros_like(h0)
     d_Wy = np.zeros_like(h0)
     for t in reversed(range(_t0)):
-        # the values this iteration saved
-        _t3 = _stack1.pop()
+        # this iteration's forward values
+        _t2 = _stack0.pop()
         h_1 = h_stack_1.pop()
-        _t4 = _stack0.pop()
         h_2 = h_stack.pop()
+        _t3 = xs[t]
         # grad of: total = total + (y - ys[t]) ** 2  [rnn.py:17]
-        _d0 = d_total * (2 * _t3)
+        _d0 = d_total * (2 * _t2)
         # grad of: y = h @ Wy  [rnn.py:16]
         d_h_1 = _d0 * Wy
         d_Wy_1 = _d0 * h_1
@@ -50,7 +47,7 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
         _d1 = d_h_2 * (1.0 - h_1 * h_1)
         d_h = Wh @ _d1
         d_Wh_1 = np.expand_dims(h_2, axis=-1) * np.expand_dims(_d1, axis=-2)
-        d_Wx_1 = np.expand_dims(_t4, axis=-1) * np.expand_dims(_d1, axis=-2)
+        d_Wx_1 = np.expand_dims(_t3, axis=-1) * np.expand_dims(_d1, axis=-2)
         d_Wx = d_Wx + d_Wx_1
         d_Wh = d_Wh + d_Wh_1
         d_b = d_b + _d1

@@ -519,12 +519,14 @@ def _block(ops, ex, names, top=False):
         if not groups or groups[-1][0] != key:
             groups.append((key, op, []))
         groups[-1][2].extend(_statement(op, ex, names))
-    prev_role = "fwd"
+    prev_role = prev_raw = "fwd"
     for i, (key, first, stmts) in enumerate(groups):
         role, name = _role(first)
         where = _where(first.loc)
         starts = top and (role == "seed" or role not in ("fwd", "tape")
                           and prev_role in ("fwd", "out") and role != prev_role)
+        after_tape = prev_raw == "tape"
+        prev_raw = role
         prev_role = "fwd" if role == "tape" else role
         if starts:
             if body:
@@ -545,8 +547,8 @@ def _block(ops, ex, names, top=False):
             body.append(f"# grad of: {text}  [{where}]")
         elif role == "out":
             body.append("# gradients of the xs")
-        elif role == "tape" and first.opcode == "pop":
-            body.append("# the values this iteration saved")
+        elif role == "tape" and first.opcode not in ("push", "stack") and not after_tape:
+            body.append("# this iteration's forward values")
         body.extend(stmts)
     return body
 

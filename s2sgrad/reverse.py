@@ -500,7 +500,8 @@ class _Sweep:
         args = set(body.args)
         inside = args | {r for o in body_ops for r in o.results}
         needed = _reads(bwd_ops, new_dc + new_acc) & inside
-        prepend, remat, needed = _rematerialize(bwd_ops, needed, body_ops)
+        prepend, remat, needed = _rematerialize(bwd_ops, needed, body_ops,
+                                                (i_arg,) if is_for else (), body.args)
         bwd_ops = prepend + list(bwd_ops)
         mapping = dict(remat)
         if is_for:
@@ -615,19 +616,36 @@ def _op(opcode, operands, results, like, tag=None, loc=None, **attrs):
               loc if loc is not None else like.loc, tag if tag is not None else like.tag)
 
 
-def _rematerialize(ops, needed, inside_ops):
-    """Constants a backward region reads from its forward region are made again
-    in the backward region (a literal costs nothing), never saved.
-    Returns (const ops to prepend, mapping, values still needed)."""
-    consts = {r: o for o in inside_ops if o.opcode == "const" for r in o.results}
-    prepend, mapping = [], {}
-    for v in [v for v in consts if v in needed]:      # program order, not the set's
-        if v in consts:
-            o = consts[v]
-            new = Value(v.hint, v.type)
-            prepend.append(o.replace(results=(new,)))
-            mapping[v] = new
-    return prepend, mapping, {v for v in needed if v not in consts}
+REMAT = frozenset({"const", "index", "getitem", "shape"})   # cheaper to redo than to save
+
+
+def _rematerialize(ops, needed, inside_ops, also_available=(), args=()):
+    """Values a backward region reads from its forward region that are cheap to
+    compute again there (constants, `xs[t]` reads of outer arrays, shapes) are
+    recomputed, never saved. Returns (ops to prepend, mapping, values still needed)."""
+    inside = {r for o in inside_ops for r in o.results} | set(args)
+    defs = {r: o for o in inside_ops for r in o.results}
+    mapping, prepend = {}, []
+    ok = set(also_available)
+    for o in inside_ops:                      # program order: operands before their users
+        if o.opcode not in REMAT or o.regions or len(o.results) != 1:
+            continue
+        if all(v not in inside or v in ok or v in mapping for v in o.operands):
+            ok.add(o.result)
+    wanted, stack = set(), [v for v in needed if v in ok and v in defs]
+    while stack:                              # what the needed ones are made from, too
+        v = stack.pop()
+        if v in wanted:
+            continue
+        wanted.add(v)
+        stack += [u for u in defs[v].operands if u in defs and u in ok]
+    for o in inside_ops:
+        if len(o.results) == 1 and o.result in wanted:
+            new = Value(o.result.hint, o.result.type)
+            redo = o.replace(results=(new,), tag=TAPE)
+            prepend.append(substitute(Region((), (redo,), ()), mapping).ops[0])
+            mapping[o.result] = new
+    return prepend, mapping, {v for v in needed if v not in mapping}
 
 
 def _reads(ops, extra=()):

@@ -402,6 +402,13 @@ def writes_in_loop_under_view(x):
 
 
 @s2sgrad.function
+def writes_into_argument_alias(x):
+    z = x
+    z[0] = 1.0  # argument-alias
+    return np.sum(x * z)
+
+
+@s2sgrad.function
 def writes_a_list(x):
     y = np.zeros(3)
     y[0:2] = [x[0], x[1]]  # list-write
@@ -427,6 +434,8 @@ INDEXING_UNSUPPORTED = [
     (writes_under_reshape, "reshape-alias", "y[0]", ["'r' may or may not share memory with 'y'",
                                                      "copy"]),
     (writes_in_loop_under_view, "loop-alias", "y[i]", ["'z' shares memory with 'y'", "copy"]),
+    (writes_into_argument_alias, "argument-alias", "z[0]", ["'x' shares memory with 'z'",
+                                                             "another name for an argument"]),
     (writes_a_list, "list-write", "y[0:2]", ["writing a tuple or list into an array",
                                              "np.stack"]),
     (indexes_tuple_at_runtime, "tuple-index", "pair[", ["constant integer index"]),

@@ -36,7 +36,7 @@ def grad_rollout(h0, W, steps):
     d_h_1 = d_h + d_h
     d_W = np.zeros_like(W)
     for t in reversed(range(4)):
-        # the values this iteration saved
+        # this iteration's forward values
         cell_back_1 = cell_back_stack.pop()
         # grad of: h = cell(h, W)  [input.py:13]
         d_h_1, d_W_1 = cell_back_1(d_h_1)

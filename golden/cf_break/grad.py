@@ -37,7 +37,7 @@ def grad_until_large(x, steps):
     # grad of: for i in range(steps):  [input.py:8]
     d_x = np.zeros_like(x)
     for _ in range(n_iter):
-        # the values this iteration saved
+        # this iteration's forward values
         _t3 = _stack2.pop()
         _t4 = _stack1.pop()
         _t5 = _stack0.pop()

@@ -41,7 +41,7 @@ def grad_oscillator(x0, v0, k, steps):
     # grad of: for i in range(steps):  [input.py:8]
     d_k = np.zeros_like(k)
     for i in reversed(range(8)):
-        # the values this iteration saved
+        # this iteration's forward values
         _t3 = _stack0.pop()
         state_0_1 = state_0_stack.pop()
         # grad of: state = (x + 0.1 * v, v - 0.1 * k * x)  [input.py:10]

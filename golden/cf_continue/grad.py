@@ -24,7 +24,7 @@ def grad_odd_powers(x, steps):
     # grad of: for i in range(steps):  [input.py:8]
     d_x = np.zeros_like(x)
     for i in reversed(range(6)):
-        # the values this iteration saved
+        # this iteration's forward values
         _t1 = _stack0.pop()
         # grad of: if i % 2 == 0:  [input.py:9]
         if _t1:

@@ -25,7 +25,7 @@ def grad_decay(x, rate):
     d_rate = np.zeros_like(rate)
     d_x = np.zeros_like(x)
     for i in reversed(range(_t1)):
-        # the values this iteration saved
+        # this iteration's forward values
         _t3 = _stack0.pop()
         acc_1 = acc_stack.pop()
         # grad of: acc = acc * rate + np.tanh(x * i)  [input.py:9]

@@ -32,7 +32,7 @@ def grad_power_iter(A, v, steps):
     d_v_2 = d_v + d_v_1
     d_A_1 = np.zeros_like(A)
     for k in reversed(range(5)):
-        # the values this iteration saved
+        # this iteration's forward values
         v_3 = v_stack_2.pop()
         _t2 = _stack0.pop()
         v_4 = v_stack_1.pop()

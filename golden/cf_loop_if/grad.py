@@ -32,7 +32,7 @@ def grad_leaky(x, W, steps):
     d_h_1 = d_h + d_h
     d_W = np.zeros_like(W)
     for t in reversed(range(6)):
-        # the values this iteration saved
+        # this iteration's forward values
         h_3 = h_stack_1.pop()
         _t1 = _stack0.pop()
         h_4 = h_stack.pop()

@@ -26,7 +26,7 @@ def grad_nested(x, n, m):
     # grad of: for i in range(n):  [input.py:8]
     d_x = np.zeros_like(x)
     for i in reversed(range(3)):
-        # the values this iteration saved
+        # this iteration's forward values
         y_1 = y_stack.pop()
         y_stack_2 = y_stack_stack.pop()
         # grad of: acc = acc + y * y  [input.py:12]
@@ -36,7 +36,7 @@ def grad_nested(x, n, m):
         d_y_2 = d_y + d_y_1
         d_x_1 = np.zeros_like(x)
         for j in reversed(range(2)):
-            # the values this iteration saved
+            # this iteration's forward values
             y_2 = y_stack_2.pop()
             # grad of: y = np.sin(y) + x  [input.py:11]
             d_y_3 = d_y_2 * np.cos(y_2)

@@ -24,7 +24,7 @@ def grad_sqrt_newton(a):
     # grad of: while np.max(np.abs(x * x - a)) > 1e-10:  [input.py:8]
     d_a = np.zeros_like(a)
     for _ in range(n_iter):
-        # the values this iteration saved
+        # this iteration's forward values
         _t1 = _stack0.pop()
         x_1 = x_stack.pop()
         # grad of: x = 0.5 * (x + a / x)  [input.py:9]

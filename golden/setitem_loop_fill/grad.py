@@ -9,13 +9,10 @@ def grad_prefix(x):
     y[0] = x[0]  # input.py:9
     _t0 = np.shape(x)[0]  # input.py:10
     _stack0 = []
-    _stack1 = []
     for i in range(1, _t0):  # input.py:10
         _t1 = i - 1  # input.py:11
         _stack0.append(_t1)
-        _t2 = x[i]  # input.py:11
-        _stack1.append(_t2)
-        y[i] = y[_t1] * 0.5 + np.sin(_t2)  # input.py:11
+        y[i] = y[_t1] * 0.5 + np.sin(x[i])  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # seed: d(ys)
@@ -26,16 +23,16 @@ def grad_prefix(x):
     d_y_1 = d_y + d_y
     d_x = np.zeros_like(x)
     for i in reversed(range(1, _t0)):
-        # the values this iteration saved
-        _t3 = _stack1.pop()
-        _t4 = _stack0.pop()
+        # this iteration's forward values
+        _t2 = _stack0.pop()
+        _t3 = x[i]
         # grad of: y[i] = y[i - 1] * 0.5 + np.sin(x[i])  [input.py:11]
         _d0 = d_y_1[i]
         d_y_1[i] = 0.0
         _d1 = _d0 * np.cos(_t3)
         d_x[i] += _d1
         _d2 = _d0 * 0.5
-        d_y_1[_t4] += _d2
+        d_y_1[_t2] += _d2
     # grad of: y[0] = x[0]  [input.py:9]
     _d3 = d_y_1[0]
     d_x[0] += _d3

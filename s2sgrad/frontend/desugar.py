@@ -63,6 +63,53 @@ class Desugar:
                 _and(_not(_name(brk, node), node), test, node)
         return pre + [_loc(gast.While(test=test, body=body, orelse=[]), node)]
 
+    def iteration(self, node, lowerer):
+        """`for v in xs`, `for i, v in enumerate(xs)`, `for a, b in zip(xs, ys)` over
+        arrays, as a loop over an index reading xs[i] (statements to lower instead)."""
+        it, target, pre = node.iter, node.target, []
+
+        def bound(expr):
+            """A name for the sequence, evaluated once before the loop."""
+            if isinstance(expr, gast.Name):
+                return expr.id
+            name = self.fresh("seq")
+            pre.append(_assign(name, expr, expr))
+            return name
+
+        def call_of(name):
+            return isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
+                and it.func.id == name and lowerer.p.resolver.lookup(name) is None \
+                and not it.keywords
+
+        index = None
+        if call_of("enumerate") and len(it.args) == 1:
+            if not (isinstance(target, gast.Tuple) and len(target.elts) == 2
+                    and isinstance(target.elts[0], gast.Name)):
+                lowerer.unsupported(target, "unpack enumerate() as `for i, v in enumerate(xs):`",
+                                    "name the index and the item")
+            seqs = [bound(it.args[0])]
+            index, targets = target.elts[0].id, [target.elts[1]]
+        elif call_of("zip") and len(it.args) >= 1:
+            if not (isinstance(target, gast.Tuple) and len(target.elts) == len(it.args)):
+                lowerer.unsupported(target, "unpack zip() into one name per sequence",
+                                    "for a, b in zip(xs, ys):")
+            seqs = [bound(a) for a in it.args]
+            targets = list(target.elts)
+        else:
+            seqs = [bound(it)]
+            targets = [target]
+        index = index or self.fresh("i")
+        length = _call("len", [_name(seqs[0], node)], node)
+        for seq in seqs[1:]:
+            length = _call("min", [length, _call("len", [_name(seq, node)], node)], node)
+        reads = [_loc(gast.Assign(targets=[t], value=_loc(gast.Subscript(
+            value=_name(seq, node), slice=_name(index, node), ctx=gast.Load()), node),
+            type_comment=None), node) for t, seq in zip(targets, seqs)]
+        loop = _loc(gast.For(target=_name(index, node, store=True),
+                             iter=_call("range", [length], node), body=reads + list(node.body),
+                             orelse=list(node.orelse), type_comment=None), node)
+        return pre + [loop]
+
     def guard(self, stmts, brk, cnt, loop):
         """The statements with break/continue turned into flag assignments and
         what follows a possible jump guarded by the flags."""
@@ -150,6 +197,10 @@ def _assign(name, value, at):
         _loc(value, at)
     return _loc(gast.Assign(targets=[_name(name, at, store=True)], value=value,
                             type_comment=None), at)
+
+
+def _call(func, args, at):
+    return _loc(gast.Call(func=_name(func, at), args=args, keywords=[]), at)
 
 
 def _not(operand, at):

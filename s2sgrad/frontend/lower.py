@@ -294,15 +294,20 @@ class _Lowerer:
         if node.orelse:
             self.unsupported(node, "a for loop with an else clause is not supported",
                              "set a flag in the loop and test it after")
-        if not isinstance(node.target, gast.Name):
-            self.unsupported(node.target, "only `for NAME in range(...)` loops are supported here",
-                             "loop over an index: `for i in range(n):` and index inside")
         it = node.iter
-        if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and it.func.id == "range"
-                and self.p.resolver.lookup("range") is None and not it.keywords
-                and 1 <= len(it.args) <= 3):
-            self.unsupported(it, "only `for i in range(...)` loops are supported here",
-                             "loop over an index: `for i in range(len(xs)):` and read xs[i]")
+        is_range = isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
+            and it.func.id == "range" and self.p.resolver.lookup("range") is None \
+            and not it.keywords and 1 <= len(it.args) <= 3
+        if not is_range:
+            if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name)
+                    and it.func.id in ("zip", "enumerate")):
+                seq = self.expr(it)
+                if isinstance(seq, (tuple, list)):      # a tuple of values: unrolled
+                    return self.unrolled(node, seq)
+            self.block(self.desugar.iteration(node, self))
+            return
+        if not isinstance(node.target, gast.Name):
+            self.unsupported(node.target, "a range() loop binds one name", "for i in range(n):")
         bounds = [self.to_value(self.expr(a), a) for a in it.args]
         for bnd, a in zip(bounds, it.args):
             if bnd.type.kind != "array" or not bnd.type.is_integer:
@@ -333,6 +338,17 @@ class _Lowerer:
         results = self.b.region_op("for", bounds + carried.inits, [body], [a.type for a in args],
                                    carried.hints)
         self.env.update(carried.rebuild(results))
+
+    def unrolled(self, node, items):
+        """`for w in (W1, W2):` over a tuple of values: the body once per item."""
+        if node.orelse or any(isinstance(n, (gast.Break, gast.Continue))
+                              for st in node.body for n in gast.walk(st)):
+            self.unsupported(node, "break, continue or else in a loop over a tuple of values",
+                             "loop over range(len(...)) instead")
+        for item in items:
+            self.b.loc = self.p.loc(node)
+            self.assign(node.target, item)
+            self.block(node.body)
 
     def stmt_While(self, node, first):
         if node.orelse:

@@ -188,7 +188,7 @@ def _store(lw, target, name, cur, v, key, dyn):
         if op.opcode != "index":
             lw.unsupported(target, f"{name!r} is a view made by {_what(op)}: writing through it "
                            "is not supported", f"write into the array it comes from, or make "
-                           f"{name!r} a copy first ({name} = ....copy())")
+                           f"{name!r} a copy where it is made (`{name} = ....copy()`)")
     for m in members:
         for parent, child in zip(chains[m], chains[m][1:]):
             if chains[m].index(child) > chains[m].index(top) and \
@@ -196,7 +196,7 @@ def _store(lw, target, name, cur, v, key, dyn):
                 lw.unsupported(target, f"{_who(lw.env, m)} may or may not share memory with "
                                f"{name!r} ({_what(b.defs[child])} copies only when it must), so "
                                f"whether it sees this write depends on memory layout",
-                               "make it a copy (... .copy()), or take it after the write")
+                               "make it a copy where it is made (`... .copy()`), or take it after the write")
     # the write, then back up through the views to `top`
     new = b.setitem(cur, v, *dyn, key=key, hint=_hint(cur))
     for parent, child in reversed(list(zip(path, path[1:]))):
@@ -224,7 +224,7 @@ def _store(lw, target, name, cur, v, key, dyn):
                     lw.unsupported(target, f"{n!r} shares memory with {name!r}, and s2sgrad "
                                    f"cannot make {n!r} see this write here (it was bound "
                                    "outside this loop or branch, or is another name for an "
-                                   "argument)", f"make {n!r} a copy ({n} = ....copy()), or "
+                                   "argument)", f"make {n!r} a copy where it is made (`{n} = ....copy()`), or "
                                    f"write into {name!r} before taking {n!r}")
         lw.env[n] = _replace(val, derive)
 
@@ -323,5 +323,5 @@ def check_region_writes(lw, stmts):
             if other != name and any(_chain(lw.b, m)[0] is root for m in _bound_values({0: val})):
                 lw.unsupported(node, f"{other!r} shares memory with {name!r}, and s2sgrad "
                                f"cannot make {other!r} see writes into {name!r} inside a loop or "
-                               "branch", f"make one of them a copy ({name} = ....copy()), or "
+                               "branch", f"make one of them a copy where it is made (`... .copy()`), or "
                                f"take {other!r} after the loop or branch")

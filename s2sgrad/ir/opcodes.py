@@ -378,7 +378,7 @@ HELPERS = {"_unbroadcast": "unbroadcast"}
 # x.<name>(...) -> opcode; the array is the first operand
 METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",
            "argmax": "argmax", "argmin": "argmin", "reshape": "reshape", "transpose": "transpose",
-           "squeeze": "squeeze", "astype": "astype", "dot": "dot", "clip": "clip"}
+           "squeeze": "squeeze", "astype": "astype", "dot": "dot", "clip": "clip", "copy": "copy"}
 # x.<name> -> opcode
 ATTRIBUTES = {"T": "T", "shape": "shape"}
 

@@ -7,7 +7,9 @@ as `y_1 = y.copy(); y_1[key] = v` otherwise. A write goes in place when:
 - y is *owned*: a new array made by an op that allocates one (arithmetic,
   ufuncs, reductions, np.zeros/ones/full/..., copies, advanced indexing, an
   earlier write), or a loop's carried array whose initial value is owned and
-  handed to the loop alone, and whose next value is owned too. Never a
+  handed to the loop alone, and whose next value is owned too and kept by
+  nothing else in the body (a tape push keeps it: the next iteration would
+  write into the saved array). Never a
   parameter (the caller's array), a view or alias of another value (np.reshape,
   x.T, basic indexing, np.asarray, stop_gradient), a constant, or a value of
   an `if`;
@@ -119,7 +121,7 @@ class _Analysis:
         if v in self.carried:
             loop, init, nxt = self.carried[v]
             return nxt is not None and self.uses.get(init, 0) == 1 and self.owned(init) \
-                and (nxt is v or self.owned(nxt))
+                and (nxt is v or self.owned(nxt)) and not _kept(loop.regions[-1], nxt)
         op = self.defs.get(v)
         return op is not None and not op.regions and fresh(op)
 
@@ -176,6 +178,24 @@ class _Analysis:
             if nxt is None:
                 return n           # read in a nested region or not at all: assume the worst
             q = nxt
+
+
+def _kept(region, v):
+    """True when an op of `region` keeps a reference to v beyond its own statement:
+    a tape push, a tuple, a nested region, a view of v that is yielded or kept."""
+    for op in region.ops:
+        if not _reads(op, v):
+            continue
+        if op.regions:
+            return True
+        if fresh(op) or op.opcode in _READS or op.opcode in _METADATA:
+            continue
+        if op.opcode in _VIEWS and op.operands[0] is v:
+            if op.result in region.yields or _kept(region, op.result):
+                return True
+            continue
+        return True
+    return False
 
 
 def _reads(op, v):
