@@ -141,8 +141,8 @@ class _Lowerer:
         meth = getattr(self, "stmt_" + type(node).__name__, None)
         if meth is None:
             self.unsupported(node, f"the {_describe(node)} statement is not supported",
-                             "write straight-line code with assignments, and `if` on Python "
-                             "bool/int/str arguments; loops and runtime branches are not supported yet")
+                             _STMT_HINTS.get(type(node).__name__,
+                                             "docs/limitations.md lists what s2sgrad accepts"))
         meth(node, first)
 
     def stmt_Pass(self, node, first):
@@ -1003,6 +1003,20 @@ class _Lowerer:
 
 
 OPERAND, ATTR = opcodes.OPERAND, opcodes.ATTR
+_STMT_HINTS = {
+    "FunctionDef": "define the function at module level and pass the values it reads as "
+                   "arguments (closures over local values are not supported)",
+    "ClassDef": "define classes outside the differentiated function",
+    "With": "move the with block outside the differentiated function",
+    "Try": "move error handling outside the differentiated function",
+    "Raise": "check inputs before calling the differentiated function",
+    "Assert": "check inputs before calling the differentiated function",
+    "Import": "import at module level",
+    "ImportFrom": "import at module level",
+    "Global": "pass the value as an argument and return the new one",
+    "Nonlocal": "pass the value as an argument and return the new one",
+    "Delete": "leave the variable unused instead",
+}
 _EXPR_HINTS = {
     "ListComp": "write a for loop filling a preallocated array: y = np.zeros(n); "
                 "for i in range(n): y[i] = ...",
