@@ -40,7 +40,8 @@ OPS_INFERRED = frozenset(name for name, d in OPS.items() if d.form[0] != "specia
 
 # Ops whose result may share memory with their first operand (or be read-only).
 VIEWS = frozenset({"reshape", "transpose", "T", "expand_dims", "squeeze", "broadcast_to",
-                   "asarray", "stop_gradient", "getitem", "index"})
+                   "asarray", "stop_gradient", "getitem", "index",
+                   "float64", "float32"})    # np.float64(x) may return x itself
 
 
 def expand(fn):
@@ -489,7 +490,10 @@ class _Sweep:
         new_dc = []
         for k, d in zip(ks, dc):
             a = sub.adjoint(cargs[k])
-            new_dc.append(a if a is not None else cb.zeros_like(d, hint=self.dname(cargs[k])))
+            if a is None:    # zeros shaped like this iteration's value (its shape may change)
+                like = d if T.same_shape(cargs[k].type.shape, d.type.shape) else cargs[k]
+                a = cb.zeros_like(like, hint=self.dname(cargs[k]))
+            new_dc.append(a)
         new_acc = []
         for f, a in zip(free, acc):
             c = sub.adjoint(f)

@@ -164,3 +164,16 @@ def test_generated_loops_read_like_their_source():
     assert "for t in range(3):" in src                  # the source's own loop (n=3 is static)
     assert "for t in reversed(range(3)):" in src        # its reverse, same index name
     assert "h = np.tanh(z)" in src                      # loop variables keep their names
+
+
+def shape_changing_carry(x):
+    v = x[1:4]
+    for r in range(3):
+        v = x[0:2]
+    return np.sum(v * v)
+
+
+def test_a_carried_value_may_change_shape_between_iterations():
+    x = np.arange(5.0)
+    np.testing.assert_allclose(s2sgrad.grad(shape_changing_carry)(x),
+                               numgrad(shape_changing_carry, [x], 0), atol=1e-8)

@@ -238,6 +238,7 @@ def statements(draw, views=True):
         "y[y > 0.2] *= 0.5",
         f"y[x < 0] = w[{k}]",
         f"v = y[{e}:{e + 3}]" if views else f"v = np.copy(y[{e}:{e + 3}])",
+        f"v = y[{e}:][:3]" if views else f"v = np.copy(y[{e}:][:3])",   # a view of a view
         f"v[0] = x[{k}] * 3.0",
         "s = s + np.sum(v * v)",
         f"s = s + np.sum({f}(y) * w)",

@@ -573,16 +573,24 @@ def check(src, params, args, n, directory, use_assume=True):
         assume(ok)
     else:
         assert ok, "the sample point is near a discontinuity"
+    failure = None
     try:
         grads = s2sgrad.grad(f, wrt=tuple(params))(*args, n)
     except UnsupportedError as e:
         if any(m in str(e) for m in DOCUMENTED_LIMITS):
             assume(False)
         raise
+    except Exception as e:
+        # generated code fails at a line of a module whose name changes with each
+        # build: fail from here instead (no exception context), so that Hypothesis
+        # sees one failure while it shrinks
+        failure = f"the gradient raised {type(e).__name__}: {e}"
+    if failure:
+        raise AssertionError(failure)
     assert len(grads) == len(params)
     for p, x, g, want in zip(params, args, grads, num1):
         assert np.shape(g) == np.shape(x), f"d{p}: shape {np.shape(g)} for {np.shape(x)}"
-        np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-6, err_msg=f"gradient of {p}")
+        np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-7, err_msg=f"gradient of {p}")
 
 
 @pytest.fixture(scope="module")

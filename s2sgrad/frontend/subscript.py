@@ -196,16 +196,19 @@ def _store(lw, target, name, cur, v, key, dyn):
                 lw.unsupported(target, f"{_who(lw.env, m)} may or may not share memory with "
                                f"{name!r} ({_what(b.defs[child])} copies only when it must), so "
                                f"whether it sees this write depends on memory layout",
-                               "make it a copy where it is made (`... .copy()`), or take it after the write")
+                               "make it a copy where it is made (`... .copy()`), or take it "
+                               "after the write")
     # the write, then back up through the views to `top`
     new = b.setitem(cur, v, *dyn, key=key, hint=_hint(cur))
     for parent, child in reversed(list(zip(path, path[1:]))):
         op = b.defs[child]
         new = b.setitem(parent, new, *op.operands[1:], key=op.attr("key"), hint=_hint(parent))
     derived = {top: new}
+    below = {c for m in members for c in chains[m][chains[m].index(top) + 1:]}
 
     def derive(m):
-        if not any(m is x for x in members):
+        """m, taken again from the written array (m and the views between it and top)."""
+        if m not in derived and m not in below:
             return m
         if m not in derived:
             op = b.defs[m]
@@ -224,8 +227,9 @@ def _store(lw, target, name, cur, v, key, dyn):
                     lw.unsupported(target, f"{n!r} shares memory with {name!r}, and s2sgrad "
                                    f"cannot make {n!r} see this write here (it was bound "
                                    "outside this loop or branch, or is another name for an "
-                                   "argument)", f"make {n!r} a copy where it is made (`{n} = ....copy()`), or "
-                                   f"write into {name!r} before taking {n!r}")
+                                   "argument)", f"make {n!r} a copy where it is made "
+                                   f"(`{n} = ....copy()`), or write into {name!r} before "
+                                   f"taking {n!r}")
         lw.env[n] = _replace(val, derive)
 
 
@@ -323,5 +327,5 @@ def check_region_writes(lw, stmts):
             if other != name and any(_chain(lw.b, m)[0] is root for m in _bound_values({0: val})):
                 lw.unsupported(node, f"{other!r} shares memory with {name!r}, and s2sgrad "
                                f"cannot make {other!r} see writes into {name!r} inside a loop or "
-                               "branch", f"make one of them a copy where it is made (`... .copy()`), or "
-                               f"take {other!r} after the loop or branch")
+                               "branch", "make one of them a copy where it is made "
+                               f"(`... .copy()`), or take {other!r} after the loop or branch")

@@ -30,7 +30,7 @@ def index_add(b, g, ans, y, v, *dyn, key):
 
 @defrule("setitem", broadcasts=True)
 def setitem(b, g, ans, y, v, *dyn, key):
-    """d (y with y[k] = v) = (d with d[k] = 0) dy + d[k] dv  (of repeated positions, the write kept)"""
+    """d (y with y[k] = v) = (d with d[k] = 0) dy + d[k] dv  (a repeated k: the kept write)"""
     types = [t.type for t in dyn]
     dv = b.index(g, *dyn, key=key)
     if I.may_repeat(key, types):
