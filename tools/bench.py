@@ -43,9 +43,31 @@ def logistic_by_hand(w, b, X, y, lam):
     return X.T @ d_z + 2.0 * lam * w, d_z.sum()
 
 
+def rnn_by_hand(xs, h0, Wx, Wh, b, Wy, ys):
+    T = xs.shape[0]
+    hs = [h0]
+    errs = []
+    for t in range(T):
+        hs.append(np.tanh(xs[t] @ Wx + hs[-1] @ Wh + b))
+        errs.append(hs[-1] @ Wy - ys[t])
+    d_Wx, d_Wh, d_b, d_Wy = (np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b),
+                             np.zeros_like(Wy))
+    d_h = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        d_y = 2.0 * errs[t] / T
+        d_Wy += d_y * hs[t + 1]
+        d_z = (d_h + d_y * Wy) * (1.0 - hs[t + 1] ** 2)
+        d_Wx += np.outer(xs[t], d_z)
+        d_Wh += np.outer(hs[t], d_z)
+        d_b += d_z
+        d_h = Wh @ d_z
+    return d_Wx, d_Wh, d_b, d_Wy
+
+
 def workloads(quick):
     import logistic
     import mlp
+    import rnn
     rng = np.random.default_rng(0)
     n, d, h, k = (64, 32, 64, 10) if quick else (512, 128, 256, 10)
     mlp_args = (rng.standard_normal((n, d)), rng.standard_normal((d, h)) * 0.1,
@@ -54,8 +76,13 @@ def workloads(quick):
     m, dd = (256, 32) if quick else (4096, 256)
     log_args = (rng.standard_normal(dd) * 0.1, 0.3, rng.standard_normal((m, dd)),
                 (rng.random(m) > 0.5).astype(float), 1e-3)
+    T, d, hh = (20, 8, 16) if quick else (100, 32, 64)
+    rnn_args = (rng.standard_normal((T, d)), rng.standard_normal(hh), rng.standard_normal((d, hh)) * 0.1,
+                rng.standard_normal((hh, hh)) * 0.1, rng.standard_normal(hh), rng.standard_normal(hh),
+                rng.standard_normal(T))
     return [
         ("mlp", s2sgrad.grad(mlp.loss, wrt=(1, 2, 3, 4)), mlp_by_hand, mlp_args),
+        ("rnn", s2sgrad.grad(rnn.loss, wrt=(2, 3, 4, 5)), rnn_by_hand, rnn_args),
         ("logistic", s2sgrad.grad(logistic.loss, wrt=(0, 1)), logistic_by_hand, log_args),
     ]
 
