@@ -23,6 +23,7 @@ import gast
 import numpy as np
 
 from . import __version__, codegen_index
+from .errors import InternalError
 from .ir import opcodes
 from .ir.core import ADJOINT_TEMP, CONST, STACK, TEMP, TEMP_HINTS, free_values, use_counts
 
@@ -580,7 +581,11 @@ def _coalesce(region, ex, names, loops=None, enclosing=()):
             for k, res in enumerate(op.results):
                 if k >= len(args):
                     break
-                names.alias(args[k], res)
+                if not names.alias(args[k], res):
+                    # the carried value already took a name (an inner loop's result, coalesced
+                    # with it above): the result takes it too, as `res = init` before the loop
+                    # and the body's reads of the carried value must be one variable
+                    names.alias(res, args[k])
                 ex.named.add(args[k])
                 if op.opcode == "while":
                     names.alias(op.regions[0].args[k], res)
@@ -706,19 +711,28 @@ def _stmt_if(op, ex, names):
 def _stmt_for(op, ex, names):
     (body,) = op.regions
     n_carried = len(body.args) - 1
-    lines = []
-    for res, init in zip(op.results, op.operands[3:3 + n_carried]):
-        lines += _assign(res, init, ex, names)
+    lines, after = [], []
+    for res, arg, init in zip(op.results, body.args[1:], op.operands[3:3 + n_carried]):
+        if names(arg) == names(res):
+            lines += _assign(res, init, ex, names)
+        else:
+            # the body reads the carried value under a name of its own (coalescing could
+            # not give it the result's): start it from init, and read the result from it
+            lines += _assign(arg, init, ex, names)
+            after += _assign(res, arg, ex, names)
     header = f"for {names(body.args[0])} in {_range(op, ex)}:"
     lines.append(header)
     lines += _indent(_region_lines(body, body.args[1:], ex, names))
-    return lines
+    return lines + after
 
 
 def _stmt_while(op, ex, names):
     cond, body = op.regions
     lines = []
-    for res, init in zip(op.results, op.operands):
+    for res, init, a, b in zip(op.results, op.operands, cond.args, body.args):
+        if not names(a) == names(b) == names(res):
+            raise InternalError(f"while: the carried value {names(res)} is read as "
+                                f"{names(a)} and {names(b)}")
         lines += _assign(res, init, ex, names)
     cond_lines = _block(cond.ops, ex, names)
     test = render(ex.value(cond.yields[0]))

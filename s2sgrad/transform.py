@@ -58,11 +58,17 @@ def build_ir(parsed, arg_types, request, stages=None):
         if r.kind != "function":
             fn = stage("attach" + suffix, attach_gradients(fn, r, parsed))
         fn = stage("reverse" + suffix, reverse.expand(fn))
-    fn = stage("cse", cse.run(fn))
-    fn = stage("broadcast", broadcast.run(fn))
-    fn = stage("scatter", scatter.run(fn))
-    fn = stage("dce", dce.run(fn))
+    fn = stage("cse", _each(fn, cse.run))
+    fn = stage("broadcast", _each(fn, broadcast.run))
+    fn = stage("scatter", _each(fn, scatter.run))
+    fn = stage("dce", _each(fn, dce.run))
     return fn
+
+
+def _each(fn, run):
+    """A function pass applied to fn and to every function it calls."""
+    from dataclasses import replace
+    return replace(run(fn), callees=tuple(run(c) for c in fn.callees))
 
 
 def header_lines(fn, request):

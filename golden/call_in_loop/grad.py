@@ -8,7 +8,6 @@ def vjp_cell(h, W):
     _t0 = np.tanh(W @ h)
     def cell_back(d_out):  # input.py:7
         # grad of: return np.tanh(W @ h) + 0.5 * h  [input.py:7]
-        _t1 = d_out * h
         d_h = d_out * 0.5
         _d0 = d_out * (1.0 - _t0 * _t0)
         d_W = np.expand_dims(_d0, axis=-1) * h

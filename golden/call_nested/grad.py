@@ -13,7 +13,6 @@ def vjp_spring(d, k):
         d_d = d_out * _t1
         d_d_1 = _d0 * _t0
         _d1 = np.sum(_d0 * d)
-        _t2 = _d1 * k
         d_k = _d1 * 0.5
         # gradients of the xs
         d_d_2 = d_d + d_d_1
@@ -31,11 +30,9 @@ def vjp_chain(x, k):
         _d0 = np.broadcast_to(d_out, np.shape(x))
         _d1, _d2 = spring_back_1(_d0)
         d_k = _d2 * 2.0
-        _t2 = _d2 * k
         d_x = _d1 * np.cos(x)
         _d3 = np.broadcast_to(d_out, np.shape(x))
         _d4, d_k_1 = spring_back(_d3)
-        _t3 = -_d4
         # gradients of the xs
         d_x_1 = d_x + _d4
         d_k_2 = d_k + d_k_1
