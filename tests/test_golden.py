@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numeric import central_difference
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -120,30 +121,6 @@ def test_imports_only_numpy(case):
 
 # ---- (b) the gradients are right ---------------------------------------------------------------
 
-def numgrad(f, args, i, eps=1e-6):
-    """Central differences of scalar f(*args) with respect to args[i], in float64."""
-    args = [np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f"
-            else a for a in args]
-    x = args[i]
-    if isinstance(x, (float, np.floating)) or np.ndim(x) == 0 and not isinstance(x, np.ndarray):
-        def at(v):
-            a = list(args)
-            a[i] = type(x)(v)
-            return float(f(*a))
-        return (at(float(x) + eps) - at(float(x) - eps)) / (2 * eps)
-    x = np.array(x, dtype=np.float64)
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        vals = []
-        for step in (eps, -eps):
-            xp = x.copy()
-            xp[idx] += step
-            a = list(args)
-            a[i] = xp
-            vals.append(float(f(*a)))
-        g[idx] = (vals[0] - vals[1]) / (2 * eps)
-    return g
-
 
 def close(actual, expected, rtol=1e-6, atol=1e-8):
     np.testing.assert_allclose(np.asarray(actual, dtype=np.float64), expected, rtol=rtol, atol=atol)
@@ -205,7 +182,9 @@ def check_plain(case, inp, grad):
         single = np.asarray(x).dtype == np.float32
         if single:
             assert np.asarray(g).dtype == np.float32, name
-        close(g, numgrad(f, args, names.index(name)),
+        in64 = [a.astype(np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+                for a in args]         # the reference in float64, also for float32 inputs
+        close(g, central_difference(f, in64, names.index(name)),
               rtol=2e-3 if single else 1e-6, atol=1e-4 if single else 1e-8)
 
 
@@ -242,7 +221,7 @@ def _check_energy(inp, grad):
         return np.sum(u * u + np.exp(u) + 3.0 * u + np.cos(u))
     e, d_x = grad.energy(x.copy())
     close(e, energy(x))
-    close(d_x, numgrad(energy, [x], 0))
+    close(d_x, central_difference(energy, [x], 0))
     u = np.sin(x)
     close(d_x, (2 * u + np.exp(u) + 3.0 - np.sin(u)) * np.cos(x), rtol=1e-12)
 
@@ -258,8 +237,8 @@ def check_gate_gradients(inp, grad):
         z = x @ W + b
         return np.sum(z * z)
     d_W, d_b = grad.affine_grads(x, W, b)
-    close(d_W, numgrad(loss, [x, W, b], 1))
-    close(d_b, numgrad(loss, [x, W, b], 2))
+    close(d_W, central_difference(loss, [x, W, b], 1))
+    close(d_b, central_difference(loss, [x, W, b], 2))
 
 
 def check_named_gradients(inp, grad):
@@ -271,7 +250,7 @@ def check_named_gradients(inp, grad):
         return 0.5 * np.sum(r * r) + lam * np.sum(w * w)
     value, d_w = grad.ridge(X, w, y, lam)
     close(value, loss(X, w, y, lam))
-    close(d_w, numgrad(loss, [X, w, y, lam], 1))
+    close(d_w, central_difference(loss, [X, w, y, lam], 1))
 
 
 def check_grad_ys(inp, grad):
@@ -281,8 +260,8 @@ def check_grad_ys(inp, grad):
     def weighted(x, W):
         return np.sum(g * np.tanh(x @ W))
     d_x, d_W = grad.layer_vjp(x, W, g)
-    close(d_x, numgrad(weighted, [x, W], 0))
-    close(d_W, numgrad(weighted, [x, W], 1))
+    close(d_x, central_difference(weighted, [x, W], 0))
+    close(d_W, central_difference(weighted, [x, W], 1))
 
 
 def check_stop_gradients_intermediate(inp, grad):
@@ -294,7 +273,7 @@ def check_stop_gradients_intermediate(inp, grad):
     d_x, d_y, d_h = grad.partial(x, y)
     args = [x, y, x * y]
     for i, d in enumerate((d_x, d_y, d_h)):
-        close(d, numgrad(z, args, i))
+        close(d, central_difference(z, args, i))
 
 
 def check_stop_gradient_call(inp, grad):
@@ -308,7 +287,7 @@ def check_stop_gradient_call(inp, grad):
         return 0.5 * np.mean((target - phi @ w) ** 2)
     value, d_w = grad.td_loss(w, phi, phi_next, r, gamma)
     close(value, loss(w))
-    close(d_w, numgrad(loss, [w], 0))
+    close(d_w, central_difference(loss, [w], 0))
 
 
 def check_integer_constant(inp, grad):
@@ -324,7 +303,7 @@ def check_second_order(inp, grad):
     dy, d2y = grad.cube_curvature(x)
     close(dy, 3 * x ** 2, rtol=1e-12)
     close(d2y, 6 * x, rtol=1e-12)
-    close(d2y, numgrad(lambda x: np.sum(grad.cube_curvature(x)[0]), [x], 0))
+    close(d2y, central_difference(lambda x: np.sum(grad.cube_curvature(x)[0]), [x], 0))
 
 
 def check_decorated_module(inp, grad):
@@ -336,7 +315,7 @@ def check_decorated_module(inp, grad):
         quad = np.minimum(a, delta)
         return np.sum(0.5 * quad ** 2 + delta * (a - quad))
     (d_r,) = grad.huber_grad(r, delta)
-    close(d_r, numgrad(huber, [r], 0))
+    close(d_r, central_difference(huber, [r], 0))
     close(d_r, np.clip(r, -delta, delta), rtol=1e-12)
 
     pred, y = rng.standard_normal(5), rng.standard_normal(5)
@@ -344,8 +323,8 @@ def check_decorated_module(inp, grad):
     def rmse(pred, y):
         return np.sqrt(np.mean((pred - y) ** 2))
     d_pred, d_y = grad.rmse_grad(pred, y)
-    close(d_pred, numgrad(rmse, [pred, y], 0))
-    close(d_y, numgrad(rmse, [pred, y], 1))
+    close(d_pred, central_difference(rmse, [pred, y], 0))
+    close(d_y, central_difference(rmse, [pred, y], 1))
 
 
 def check_shared_adjoint(inp, grad):
@@ -357,7 +336,7 @@ def check_shared_adjoint(inp, grad):
     grads = grad.mix_grads(a, b, w)
     assert_owned(grads, [a, b, w])
     for i, g in enumerate(grads):
-        close(g, numgrad(f, [a, b, w], i))
+        close(g, central_difference(f, [a, b, w], i))
 
 
 def check_second_order_grad_grad(inp, grad):
@@ -370,8 +349,8 @@ def check_second_order_grad_grad(inp, grad):
 
     def slope(w):
         return -np.sum(x / (1 + np.exp(w * x)))
-    close(slope(w), numgrad(inp.logistic_nll, [w, x], 0))
-    close(d2, numgrad(slope, [w], 0))
+    close(slope(w), central_difference(inp.logistic_nll, [w, x], 0))
+    close(d2, central_difference(slope, [w], 0))
 
 
 def check_hvp(inp, grad):
@@ -382,7 +361,7 @@ def check_hvp(inp, grad):
 
     def lse_slope_dot_v(x):
         return np.sum(np.exp(x) / np.sum(np.exp(x)) * v)
-    close(grad.hvp(x, v), numgrad(lse_slope_dot_v, [x], 0))
+    close(grad.hvp(x, v), central_difference(lse_slope_dot_v, [x], 0))
 
 
 def check_index_second_order(inp, grad):
@@ -393,14 +372,14 @@ def check_index_second_order(inp, grad):
         return np.sum(np.sin(x[[0, 2, 2]]) * x[1:])
 
     def dv(x):                    # the directional derivative d . v, by central differences
-        return np.sum(numgrad(y, [x], 0) * v)
+        return np.sum(central_difference(y, [x], 0) * v)
     d, h = grad.hvp(x.copy(), v)
-    close(d, numgrad(y, [x], 0))
+    close(d, central_difference(y, [x], 0))
     expected = np.zeros(4)        # by hand: d = scatter of cos(x[i]) x[1:] at i, plus sin(x[i]) at 1:
     np.add.at(expected, [0, 2, 2], np.cos(x[[0, 2, 2]]) * x[1:])
     expected[1:] += np.sin(x[[0, 2, 2]])
     close(d, expected, rtol=1e-12)
-    close(h, numgrad(dv, [x], 0, eps=1e-4), rtol=1e-4, atol=1e-6)
+    close(h, central_difference(dv, [x], 0, eps=1e-4), rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("case", CASES)
