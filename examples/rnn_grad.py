@@ -29,8 +29,8 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     d_h = np.zeros_like(h0)
     d_Wx = np.zeros_like(Wx)
     d_Wh = np.zeros_like(Wh)
-    d_b = np.zeros_like(h0)
-    d_Wy = np.zeros_like(h0)
+    d_b = np.zeros_like(b)
+    d_Wy = np.zeros_like(Wy)
     for t in reversed(range(_t0)):
         # this iteration's forward values
         _t2 = _stack0.pop()

@@ -108,7 +108,8 @@ class Builder:
             rep = self.shape_reps.get(shape)
             if rep is not None and rep is not operands[0]:
                 return self.emit("shape", rep, hint=hint)
-        if opcode in ("ones_like", "zeros_like") and not attrs and operands[0].type.kind == "array":
+        if opcode in ("ones_like", "zeros_like") and not attrs and operands[0].type.kind == "array" \
+                and operands[0] in self.defs:       # a temporary's shape: say it with a name
             t = operands[0].type
             rep = self.shape_reps.get((t.shape, t.dtype))
             if rep is not None and rep is not operands[0] and not t.weak:
