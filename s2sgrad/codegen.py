@@ -66,6 +66,11 @@ class Namespace:
         variable across a loop or branch). False if value already has a name."""
         if value in self.names or value in self.aliases or value is target:
             return False
+        root = target
+        while root in self.aliases:
+            root = self.aliases[root]
+        if root is value:           # target is already written under value's name
+            return True
         self.aliases[value] = target
         return True
 
@@ -592,9 +597,11 @@ def _coalesce(region, ex, names, loops=None, enclosing=()):
                 _link_yield(body, k, res, ex, names, arg=args[k])
                 init = op.operands[offset + k]
                 # only a value of this very region: an outer one may be read again later
-                # (in the next iteration of an enclosing loop, or after a closure returns)
-                if ex.region_of.get(init) == ex.region_of.get(op) and _dead_after(region, i, init) \
-                        and names.alias(init, res):
+                # (in the next iteration of an enclosing loop, or after a closure returns);
+                # and not one the loop reads as it is (`for v in xs` reads the xs it began
+                # with while it rebinds xs): the carried variable is overwritten in the loop
+                if ex.region_of.get(init) == ex.region_of.get(op) and _dead_after(region, i, init, ex) \
+                        and init not in free_values(op) and names.alias(init, res):
                     ex.named.add(init)
 
 
@@ -605,8 +612,10 @@ def _link_yield(region, k, res, ex, names, arg):
     pos = next((j for j, o in enumerate(region.ops) if y in o.results), None)
     if pos is None:
         return
-    if arg is not None and any(arg in _op_reads(o) for o in region.ops[pos + 1:]):
-        return
+    maker = region.ops[pos]
+    if arg is not None and (_read_after(region, pos, arg, ex, y)
+                            or maker.opcode in ("for", "while") and arg in free_values(maker)):
+        return      # arg is read after y is made, or while it is (by the loop making y)
     if names.alias(y, res):
         ex.named.add(y)
 
@@ -615,11 +624,39 @@ def _op_reads(op):
     return set(op.operands) | set(free_values(op))
 
 
-def _dead_after(region, i, v):
+def _read_after(region, pos, v, ex, made):
+    """True when v is read after ops[pos] makes `made`, in `region` or, when
+    ops[pos] is an `if`, inside a branch after the op making what the branch
+    yields for `made` (that op may be written under made's name)."""
+    if any(v in _reads_inlined(o, ex) for o in region.ops[pos + 1:]):
+        return True
+    op = region.ops[pos]
+    if op.opcode != "if":
+        return False
+    k = op.results.index(made)
+    for r in op.regions:
+        y = r.yields[k]
+        at = next((j for j, o in enumerate(r.ops) if y in o.results), None)
+        if at is not None and _read_after(r, at, v, ex, y):
+            return True
+    return False
+
+
+def _reads_inlined(op, ex):
+    """What op's statement reads: its operands, and what the temporaries inlined
+    into it read (`t = y[k]` made earlier but written where it is used)."""
+    out = _op_reads(op)
+    for v in list(out):
+        if ex.inlined(v):
+            out |= _reads_inlined(ex.defs[v], ex)
+    return out
+
+
+def _dead_after(region, i, v, ex=None):
     """True when nothing after ops[i] in `region` (nor its yields) reads v."""
     if v in region.yields:
         return False
-    return not any(v in _op_reads(o) for o in region.ops[i + 1:])
+    return not any(v in (_reads_inlined(o, ex) if ex else _op_reads(o)) for o in region.ops[i + 1:])
 
 
 def _role(op):

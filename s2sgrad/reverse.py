@@ -275,6 +275,8 @@ class _Sweep:
                 self.backprop_loop(op)
             elif op.opcode == "call":
                 self.backprop_call(op)
+            elif op.opcode == "getitem" and op.operands[0].type.kind in ("tuple", "list"):
+                self.backprop_item(op)
             elif op.opcode in ("call_vjp", "call_back", "closure"):
                 raise UnsupportedError(
                     "differentiating through the reverse sweep of a function call (a second "
@@ -381,6 +383,19 @@ class _Sweep:
         for x, d in zip(targets, outs):
             if x in self.active:
                 self.contribute(x, d)
+
+    def backprop_item(self, op):
+        """`p = t[k]` of a tuple a call returned, on the gradient's path: refused, as
+        the vjp of a function returning a tuple is not built yet."""
+        if self.adjoint(op.result) is None:
+            return
+        t = op.operands[0]
+        for o in self.exp.forward:
+            for w in (o, *(x for r in o.regions for x in r.walk())):
+                if t in w.results and w.opcode == "call":
+                    self.exp.module.vjp(w.attr("callee"))   # raises, naming the callee
+        raise UnsupportedError("differentiating through an item of a tuple is not supported",
+                               loc=op.loc, hint="compute the value as an array of its own")
 
     # -- control flow -------------------------------------------------------------
 

@@ -46,7 +46,10 @@ from s2sgrad.errors import UnsupportedError
 
 # UnsupportedError messages that are documented limitations (docs/limitations.md,
 # tests/test_control_flow.py); any other UnsupportedError on a generated program is a bug.
-DOCUMENTED_LIMITS = ()
+DOCUMENTED_LIMITS = (
+    "which returns a tuple, is not supported",     # a helper returning a tuple, on the path
+    "cannot make",      # `z = y` (or a view) before a loop or branch that writes into y
+)
 
 CONSTS = ("0.5", "-0.5", "0.3", "1.5", "-1.2", "2.0", "0.7", "-0.8")
 THRESHOLDS = ("0.0", "0.5", "-0.5", "1.0", "-1.0", "0.2", "1.5")
@@ -64,8 +67,9 @@ def verify_ir():
 
 class Var:
     """A float variable of the generated program: 'a' (an array of the
-    program's shape) or 's' (a scalar). `fresh` arrays own their memory (safe
-    for `+=`); `buffer`s come from np.zeros and are written element by element."""
+    program's shape), 'r' (a row, shape (3,), in programs over (2, 3) arrays)
+    or 's' (a scalar). `fresh` arrays own their memory (safe for `+=`);
+    `buffer`s come from np.zeros and are written element by element."""
 
     def __init__(self, kind, fresh=False, buffer=False):
         self.kind, self.fresh, self.buffer = kind, fresh, buffer
@@ -80,9 +84,10 @@ class Scope:
         self.ints = list(ints)              # int variables (loop indices, counters, n)
         self.loop = loop                    # None, or the innermost loop's index name
 
-    def child(self, loop=None, ints=()):
+    def child(self, loop=None, ints=(), floats=None):
         s = Scope({k: v.copy() for k, v in self.floats.items()}, self.ints + list(ints),
                   self.loop if loop is None else loop)
+        s.floats.update(floats or {})
         return s
 
     def of_kind(self, kind, buffers=True):
@@ -90,14 +95,19 @@ class Scope:
                 if v.kind == kind and (buffers or not v.buffer)]
 
 
+PARAMS = frozenset({"x0", "x1", "x2", "w", "r"})
+
+
 class Gen:
-    """Draws one program. Every choice is a Hypothesis draw, so failures shrink."""
+    """Draws one program. Every choice is a Hypothesis draw, so failures shrink
+    (towards the first option of each choice: the simplest)."""
 
     def __init__(self, draw, shape, max_stmts=7):
         self.draw = draw
         self.shape = shape
+        self.rows = len(shape) == 2    # (2, 3) programs also have rows: shape (3,)
         self.counter = 0
-        self.helpers = []           # (name, param kinds, return kinds tuple)
+        self.helpers = []           # (name, param kinds, return kinds, has a keyword default)
         self.budget = max_stmts     # statements left in the whole function
         self.in_helper = False      # helpers have no x0 and no n
 
@@ -105,7 +115,7 @@ class Gen:
     def pick(self, options):
         return self.draw(st.sampled_from(list(options)))
 
-    def flip(self, p_true=False):
+    def flip(self):
         return self.draw(st.booleans())
 
     def fresh_name(self, prefix):
@@ -115,9 +125,10 @@ class Gen:
     def const(self):
         return self.pick(CONSTS)
 
-    # -- expressions: (text, fresh) where fresh means a new array owned by nobody
+    # -- expressions (text); `top` marks a value that may be bound to a name as it
+    # is, so never a bare buffer (the name would alias it)
     def leaf(self, scope, kind, allow_buffer):
-        names = [n for n in scope.of_kind(kind, buffers=allow_buffer)]
+        names = scope.of_kind(kind, buffers=allow_buffer)
         choices = ["var"] if names else []
         if kind == "s":
             choices += ["const", "sum"]
@@ -125,7 +136,9 @@ class Gen:
                 choices.append("int")
             if scope.of_kind("a"):
                 choices.append("index")
-        c = self.pick(choices) if choices else "const"
+        if kind == "r" or not choices:
+            choices.append("row")
+        c = self.pick(choices)
         if c == "var":
             return self.pick(names)
         if c == "const":
@@ -135,12 +148,24 @@ class Gen:
         if c == "sum":
             arrays = scope.of_kind("a")
             return f"np.sum({self.pick(arrays)})" if arrays else self.const()
+        if c == "row":
+            if kind == "a":
+                return f"({self.pick(scope.of_kind('a'))} * 1.0)"
+            return self.row(scope)
         return self.index_scalar(scope)
+
+    def row(self, scope):
+        """A (3,) value made from the (2, 3) arrays."""
+        v = self.pick(scope.of_kind("a"))
+        forms = [f"np.sum({v}, axis=0)", f"np.mean({v}, axis=0)", f"{v}[1]", f"{v}[-1, :]"]
+        if scope.ints:
+            forms.append(f"{v}[{self.pick(scope.ints)} % 2]")
+        return self.pick(forms)
 
     def index_scalar(self, scope):
         v = self.pick(scope.of_kind("a"))
         i = self.pick(scope.ints) if scope.ints and self.flip() else None
-        if len(self.shape) == 1:
+        if not self.rows:
             forms = [f"{v}[0]", f"{v}[-1]", f"np.sum({v}[1:])", f"np.sum({v}[::2])",
                      f"np.sum({v}[{v} > {self.pick(THRESHOLDS)}])"]
             if i:
@@ -154,20 +179,28 @@ class Gen:
         return self.pick(forms)
 
     def expr(self, scope, kind, depth, top=True):
-        """Text of an expression of `kind`; `top` marks a value that may be
-        bound to a name as it is (so never a bare buffer: it would alias)."""
         if depth <= 0 or (not top and self.flip()):
             if kind == "a" and not scope.of_kind("a", buffers=not top):
-                # arrays always exist (the parameters), but a top-level bare buffer is refused
                 return f"({self.pick(scope.of_kind('a'))} * 1.0)"
             return self.leaf(scope, kind, allow_buffer=not top)
-        forms = ["binop", "unary", "square", "div", "neg", "mixed", "reduce", "ifexp"]
+        sub = lambda k=kind: self.expr(scope, k, depth - 1, top=False)  # noqa: E731
+        if kind == "r":
+            form = self.pick(["unary", "mixed", "binop"])
+            if form == "unary":
+                return f"np.{self.pick(['sin', 'tanh', 'cos'])}({sub()})"
+            if form == "mixed":
+                return f"({sub('r')} * {sub('s')})"
+            return f"({sub('r')} {self.pick('+-*')} {sub('r')})"
+        forms = ["binop", "unary", "square", "div", "neg", "mixed", "reduce", "ifexp", "nonsmooth"]
         if kind == "a":
             forms.append("index")
+        else:
+            forms += ["matmul", "builtin"]
+        if self.rows:
+            forms.append("row")
         if self.helpers_returning(kind):
             forms.append("call")
         form = self.pick(forms)
-        sub = lambda k=kind: self.expr(scope, k, depth - 1, top=False)  # noqa: E731
         if form == "binop":
             return f"({sub()} {self.pick('+-*')} {sub()})"
         if form == "unary":
@@ -190,18 +223,35 @@ class Gen:
         if form == "reduce":
             if kind == "s":
                 fn = self.pick(["np.sum", "np.mean"])
-                if len(self.shape) == 2 and self.flip():
+                if self.rows and self.flip():
                     return f"np.sum({fn}({sub('a')}, axis={self.pick('01')}) ** 2)"
                 return f"{fn}({sub('a')})"
             axis = self.pick(range(len(self.shape)))
             return f"(np.{self.pick(['sum', 'mean'])}({sub()}, axis={axis}, keepdims=True) * {sub()})"
         if form == "ifexp":
             return f"({sub()} if {self.cond(scope, depth - 1)} else {sub()})"
+        if form == "nonsmooth":     # kinks and jumps: the sample point is checked to be away
+            if kind == "a":
+                return self.pick([f"np.where({sub()} > {self.pick(THRESHOLDS)}, {sub()}, {sub()})",
+                                  f"np.maximum({sub()}, {sub()})", f"np.abs({sub()})"])
+            return self.pick([f"max({sub()}, {sub()})", f"min({sub()}, {sub()})",
+                              f"abs({sub()})"])
         if form == "index":
             v = self.pick(scope.of_kind("a"))
-            if len(self.shape) == 1:
+            if not self.rows:
                 return f"({v}[::-1] * {self.const()})"
             return f"({v}[{self.pick(['::-1', ':, ::-1'])}] * {self.const()})"
+        if form == "matmul":
+            a, b = sub("a"), sub("a")
+            if not self.rows:
+                return f"({a} @ {b})"
+            return self.pick([f"np.sum({a} @ ({b}).T)", f"np.sum({a} @ {sub('r')})"])
+        if form == "builtin":
+            return f"float({sub()})"
+        if form == "row":
+            if kind == "a":
+                return f"({sub('a')} {self.pick('+-*')} {sub('r')})"
+            return f"np.sum({sub('r')} * {self.const()})"
         if form == "call":
             return self.call(scope, kind, depth)
         raise AssertionError(form)
@@ -211,13 +261,15 @@ class Gen:
         return [h for h in self.helpers if h[2] == kinds]
 
     def call(self, scope, kinds, depth):
-        name, params, _ = self.pick(self.helpers_returning(kinds))
+        name, params, _, default = self.pick(self.helpers_returning(kinds))
         args = []
         for p in params:
             if p == "i":
                 args.append(self.pick(scope.ints) if scope.ints else "2")
             else:
                 args.append(self.expr(scope, p, depth - 1, top=False))
+        if default and self.flip():
+            args.append(f"c={self.const()}")
         return f"{name}({', '.join(args)})"
 
     def cond(self, scope, depth):
@@ -239,10 +291,11 @@ class Gen:
 
     # -- statements: each returns a list of lines (unindented) and updates `scope`
     def bounded(self, scope, kind, target, depth):
+        """(text, fresh) of a value to assign to `target`, bounded in a loop."""
         e = self.expr(scope, kind, depth)
         inside = scope.loop is not None
         forms = ["tanh", "sin", "half"] + ([] if inside else ["plain"])
-        if target in scope.floats:
+        if target in scope.floats and scope.floats[target].kind == kind:
             forms.append("accumulate")
         form = self.pick(forms)
         if form == "tanh":
@@ -257,16 +310,16 @@ class Gen:
 
     def assign(self, scope, depth):
         kind = self.pick("as")
-        existing = [n for n in scope.of_kind(kind, buffers=False) if n not in PARAMS]
+        # parameters may be rebound too (never written into: that would change the caller's)
+        existing = scope.of_kind(kind, buffers=False)
         target = self.pick(existing) if existing and self.flip() else self.fresh_name("v" if kind == "a" else "s")
         rhs, fresh = self.bounded(scope, kind, target, depth)
-        fresh = fresh and kind == "a"
-        scope.floats[target] = Var(kind, fresh)
+        scope.floats[target] = Var(kind, fresh and kind == "a")
         return [f"{target} = {rhs}"]
 
     def augassign(self, scope, depth):
         targets = [n for n, v in scope.floats.items()
-                   if n not in PARAMS and not v.buffer and (v.kind == "s" or v.fresh)]
+                   if n not in PARAMS and not v.buffer and (v.kind == "s" or v.kind == "a" and v.fresh)]
         if not targets:
             return self.assign(scope, depth)
         t = self.pick(targets)
@@ -285,12 +338,8 @@ class Gen:
             scopes.append(s)
         lines = []
         for k, body in enumerate(bodies):
-            if k == 0:
-                head = f"if {branches[0]}:"
-            elif k < len(branches):
-                head = f"elif {branches[k]}:"
-            else:
-                head = "else:"
+            head = (f"if {branches[0]}:" if k == 0 else
+                    f"elif {branches[k]}:" if k < len(branches) else "else:")
             lines.append(head)
             lines += ["    " + ln for ln in body]
         self.merge(scope, scopes, exhaustive=has_else)
@@ -312,20 +361,32 @@ class Gen:
             v.fresh = v.fresh and all(s.floats[n].fresh for s in scopes)
 
     def loop_header(self, scope):
+        """(header, int names, float names -> Var) of a for loop."""
         i = self.fresh_name("i")
         if self.in_helper:
             rng = self.pick(["range(2)", "range(3)"] + [f"range({k})" for k in scope.ints])
-        else:
+            return f"for {i} in {rng}:", [i], {}
+        form = self.pick(["range", "range", "array", "enumerate", "zip"])
+        if form == "range":
             rng = self.pick(["range(n)", "range(3)", "range(1, n)", "range(x0.shape[0])",
-                             "range(n - 1)"])
-        return i, f"for {i} in {rng}:"
+                             "range(n - 1)", "range(len(x1))"])
+            return f"for {i} in {rng}:", [i], {}
+        arrays = scope.of_kind("a", buffers=False)
+        item = "r" if self.rows else "s"
+        e, g = self.fresh_name("e"), self.fresh_name("e")
+        if form == "array":
+            return f"for {e} in {self.pick(arrays)}:", [], {e: Var(item)}
+        if form == "enumerate":
+            return f"for {i}, {e} in enumerate({self.pick(arrays)}):", [i], {e: Var(item)}
+        return (f"for {e}, {g} in zip({self.pick(arrays)}, {self.pick(arrays)}):", [],
+                {e: Var(item), g: Var(item)})
 
     def escape(self, scope):
-        """`if cond: [assign] break/continue`, the last statement of a loop body."""
+        """`if cond: [assign] break/continue`, at the start or end of a loop body."""
         lines = [f"if {self.cond(scope, 1)}:"]
         if self.flip():
             s = scope.child()
-            existing = [n for n in s.floats if n not in PARAMS and not s.floats[n].buffer]
+            existing = [n for n in s.floats if not s.floats[n].buffer and s.floats[n].kind != "r"]
             if existing:
                 t = self.pick(existing)
                 rhs, _ = self.bounded(s, s.floats[t].kind, t, 1)
@@ -334,9 +395,12 @@ class Gen:
         lines.append("    " + self.pick(["break", "continue"]))
         return lines
 
+    def loop_scope(self, scope, ints, floats):
+        return scope.child(loop=(ints or list(floats) or ["_"])[0], ints=ints, floats=floats)
+
     def for_stmt(self, scope, depth, nest):
-        i, head = self.loop_header(scope)
-        body_scope = scope.child(loop=i, ints=[i])
+        head, ints, items = self.loop_header(scope)
+        body_scope = self.loop_scope(scope, ints, items)
         where = self.pick(["none", "end", "start"])
         body = self.escape(body_scope) if where == "start" else []
         body += self.block(body_scope, depth, nest + 1, min_stmts=1)
@@ -364,10 +428,9 @@ class Gen:
         t = self.fresh_name("st")
         kinds = (self.pick("as"), self.pick("as"))
         init = ", ".join(self.bounded(scope, k, t, depth)[0] for k in kinds)
-        i, head = self.loop_header(scope)
-        body_scope = scope.child(loop=i, ints=[i])
+        head, ints, items = self.loop_header(scope)
         p, q = self.fresh_name("p"), self.fresh_name("q")
-        body_scope.floats[p], body_scope.floats[q] = Var(kinds[0]), Var(kinds[1])
+        body_scope = self.loop_scope(scope, ints, dict(items, **{p: Var(kinds[0]), q: Var(kinds[1])}))
         body = [f"{p}, {q} = {t}"] + self.block(body_scope, depth, nest + 1, min_stmts=0)
         new = ", ".join(self.bounded(body_scope, k, t, depth)[0] for k in kinds)
         body.append(f"{t} = ({new})")
@@ -381,9 +444,8 @@ class Gen:
         """A np.zeros buffer filled in a loop, reading what earlier iterations wrote."""
         y = self.fresh_name("y")
         make = self.pick([f"np.zeros({self.shape})"] + ([] if self.in_helper else ["np.zeros_like(x0)"]))
-        i, head = self.loop_header(scope)
-        body_scope = scope.child(loop=i, ints=[i])
-        body_scope.floats[y] = Var("a", buffer=True)
+        head, ints, items = self.loop_header(scope)
+        body_scope = self.loop_scope(scope, ints, dict(items, **{y: Var("a", buffer=True)}))
         body = self.block(body_scope, depth, nest + 1, min_stmts=0)
         body += self.setitem(body_scope, y, depth)
         self.merge(scope, [body_scope], exhaustive=False)
@@ -393,24 +455,46 @@ class Gen:
     def setitem(self, scope, y, depth):
         i = self.pick(scope.ints) if scope.ints else None
         e = self.expr(scope, "s", depth)
-        if len(self.shape) == 1:
+        if not self.rows:
             idx = self.pick([f"{i} % 3", f"({i} + 1) % 3"] if i else ["0", "-1", "1"])
-            prev = f"{y}[{idx}]"
         else:
-            idx = self.pick([f"{i} % 2, {i} % 3", f"{i} % 2"] if i else ["1, 2", "0"])
-            prev = f"{y}[{idx}]"
-        rhs = self.pick([f"np.tanh({e})", f"0.5 * {prev} + np.sin({e})"])
-        return [f"{y}[{idx}] = {rhs}"]
+            idx = self.pick([f"{i} % 2, {i} % 3", f"{i} % 2", f":, {i} % 3"] if i
+                            else ["1, 2", "0", ":, 1"])
+        prev = f"{y}[{idx}]"
+        form = self.pick(["set", "update", "augmented"])
+        if form == "set":
+            return [f"{prev} = np.tanh({e})"]
+        if form == "update":
+            return [f"{prev} = 0.5 * {prev} + np.sin({e})"]
+        return [f"{prev} {self.pick(['+=', '-=', '*='])} np.sin({e})"]
 
     def tuple_call(self, scope, depth):
         pairs = [h for h in self.helpers if len(h[2]) == 2]
         if not pairs:
             return self.assign(scope, depth)
-        name, params, kinds = self.pick(pairs)
+        kinds = self.pick(pairs)[2]
         text = self.call(scope, kinds, depth)
         a, b = self.fresh_name("p"), self.fresh_name("q")
         scope.floats[a], scope.floats[b] = Var(kinds[0]), Var(kinds[1])
         return [f"{a}, {b} = {text}"]
+
+    def early_return(self, scope, depth):
+        return [f"if {self.cond(scope, 1)}:", f"    return {self.result(scope)}"]
+
+    def result(self, scope):
+        """A scalar of some of the variables in scope: what f returns."""
+        candidates = sorted(scope.floats)
+        chosen = self.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=4,
+                                    unique=True))
+        terms = []
+        for n in chosen:
+            c = self.const()
+            if scope.floats[n].kind == "s":
+                terms.append(self.pick([f"{c} * {n}", f"np.sin({n})"]))
+            else:
+                terms.append(self.pick([f"np.sum({c} * {n})", f"np.sum(np.sin({n}))",
+                                        f"np.sum({n} * {n})"]))
+        return " + ".join(terms)
 
     def stmt(self, scope, depth, nest):
         forms = ["assign", "assign", "augassign"]
@@ -420,26 +504,16 @@ class Gen:
             forms.append("setitem")
         if any(len(h[2]) == 2 for h in self.helpers):
             forms.append("tuple_call")
+        if scope.loop is None and not self.in_helper:
+            forms.append("early_return")
         form = self.pick(forms)
         self.budget -= 1
-        if form == "assign":
-            return self.assign(scope, depth)
-        if form == "augassign":
-            return self.augassign(scope, depth)
-        if form == "if":
-            return self.if_stmt(scope, depth, nest)
-        if form == "for":
-            return self.for_stmt(scope, depth, nest)
-        if form == "while":
-            return self.while_stmt(scope, depth, nest)
-        if form == "tuple_loop":
-            return self.tuple_loop(scope, depth, nest)
-        if form == "buffer_loop":
-            return self.buffer_loop(scope, depth, nest)
         if form == "setitem":
             y = self.pick([n for n, v in scope.floats.items() if v.buffer])
             return self.setitem(scope, y, depth)
-        return self.tuple_call(scope, depth)
+        if form in ("assign", "augassign", "tuple_call", "early_return"):
+            return getattr(self, form)(scope, depth)
+        return getattr(self, form + ("" if form.endswith("loop") else "_stmt"))(scope, depth, nest)
 
     def block(self, scope, depth, nest, min_stmts=1):
         n = self.draw(st.integers(min_stmts, max(min_stmts, min(3, self.budget))))
@@ -455,14 +529,16 @@ class Gen:
         if self.flip():
             params.append("i")
         names = [f"a{k}" if p != "i" else "k" for k, p in enumerate(params)]
+        default = self.flip()
         scope = Scope({n: Var(p) for n, p in zip(names, params) if p != "i"},
                       ints=["k"] if "i" in params else ())
+        if default:
+            scope.floats["c"] = Var("s")
+        body = []
         if not scope.of_kind("a"):
             # an array to read (a scalar-only helper broadcasts its result against the zeros)
             scope.floats["a9"] = Var("a")
             body = [f"a9 = {names[0]} + np.zeros({self.shape})"]
-        else:
-            body = []
         saved, self.budget, self.in_helper = self.budget, 2, True
         inner = scope.child()
         body += self.block(inner, 2, 1, min_stmts=0)
@@ -470,48 +546,39 @@ class Gen:
         kinds = self.pick([("a",), ("s",), ("a", "s")])
         outs = [self.bounded(inner.child(loop="h"), k, "_", 2)[0] for k in kinds]
         body.append(f"return {', '.join(outs)}")
-        self.helpers.append((name, [p for p in params], kinds))
-        return [f"def {name}({', '.join(names)}):"] + ["    " + ln for ln in body]
+        self.helpers.append((name, params, kinds, default))
+        sig = ", ".join(names + (["c=0.5"] if default else []))
+        return [f"def {name}({sig}):"] + ["    " + ln for ln in body]
 
     def module(self):
+        """(source, {float parameter: shape})."""
         lines = ["import numpy as np", ""]
         for k in range(self.draw(st.integers(0, 2))):
             lines += ["", *self.helper(k), ""]
-        nparams = self.draw(st.integers(2, 3))
-        params = [f"x{k}" for k in range(nparams)]
+        params = {f"x{k}": self.shape for k in range(self.draw(st.integers(2, 3)))}
         scope = Scope({p: Var("a") for p in params}, ints=["n"])
         if self.flip():
-            params.append("w")
+            params["w"] = ()
             scope.floats["w"] = Var("s")
+        if self.rows and self.flip():
+            params["r"] = self.shape[1:]
+            scope.floats["r"] = Var("r")
         body = self.block(scope, 3, 0, min_stmts=1)
-        terms = []
-        candidates = sorted(n for n in scope.floats)
-        chosen = self.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=4,
-                                    unique=True))
-        for n in chosen:
-            c = self.const()
-            if scope.floats[n].kind == "s":
-                terms.append(self.pick([f"{c} * {n}", f"np.sin({n})"]))
-            else:
-                terms.append(self.pick([f"np.sum({c} * {n})", f"np.sum(np.sin({n}))",
-                                        f"np.sum({n} * {n})"]))
-        body.append(f"return {' + '.join(terms)}")
-        lines += ["", f"def f({', '.join(params + ['n'])}):"] + ["    " + ln for ln in body]
+        body.append(f"return {self.result(scope)}")
+        lines += ["", f"def f({', '.join(list(params) + ['n'])}):"] + ["    " + ln for ln in body]
         return "\n".join(lines) + "\n", params
 
 
-PARAMS = frozenset({"x0", "x1", "x2", "w"})
-
-
 @st.composite
-def programs(draw):
+def programs(draw, max_stmts=7):
     """(source, float parameter names, argument values, n)."""
     shape = draw(st.sampled_from([(3,), (2, 3)]))
-    src, params = Gen(draw, shape).module()
+    src, shapes = Gen(draw, shape, max_stmts).module()
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
-    args = [float(rng.uniform(-1, 1)) if p == "w" else rng.uniform(-1, 1, shape) for p in params]
+    args = [float(rng.uniform(-1, 1)) if s == () else rng.uniform(-1, 1, s)
+            for s in shapes.values()]
     n = draw(st.integers(0, 3))
-    return src, params, args, n
+    return src, list(shapes), args, n
 
 
 # ---- checking one program ----------------------------------------------------------------

@@ -67,10 +67,14 @@ class Desugar:
         """`for v in xs`, `for i, v in enumerate(xs)`, `for a, b in zip(xs, ys)` over
         arrays, as a loop over an index reading xs[i] (statements to lower instead)."""
         it, target, pre = node.iter, node.target, []
+        augmented = {id(n.target) for n in gast.walk(node) if isinstance(n, gast.AugAssign)}
+        rebound = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+                   and isinstance(n.ctx, gast.Store) and id(n) not in augmented}
 
         def bound(expr):
-            """A name for the sequence, evaluated once before the loop."""
-            if isinstance(expr, gast.Name):
+            """A name for the sequence, evaluated once before the loop (Python iterates
+            over the array the name held then, even if the body rebinds the name)."""
+            if isinstance(expr, gast.Name) and expr.id not in rebound:
                 return expr.id
             name = self.fresh("seq")
             pre.append(_assign(name, expr, expr))

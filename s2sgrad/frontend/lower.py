@@ -183,7 +183,35 @@ class _Lowerer:
                              "use + - * / ** @ // %")
         current = self.name(node.target)
         rhs = self.expr(node.value)
+        if self._shares_memory(node.target.id, current):
+            # `a += v` writes into a's memory, and another name sees it (`b = a`, a view):
+            # lowered as `a[...] += v`, so that name sees the write as in Python
+            subscript.write(self, _whole(node), rhs, opcodes.BINOPS[opname], node)
+            return
         self.assign(node.target, self.binop(opcodes.BINOPS[opname], current, rhs, node, node.target.id))
+
+    def _shares_memory(self, name, value):
+        """True when `value`, the array `name` holds (not a scalar: `s += 1` of a
+        np.float64 rebinds), shares memory with a value another name holds."""
+        if not _in_place(value):
+            return False
+        root = subscript._chain(self.b, value)[0]
+        return any(n != name and subscript._chain(self.b, m)[0] is root
+                   for n, v in self.env.items() for m in subscript._bound_values({n: v}))
+
+    def check_region_writes(self, stmts):
+        """subscript.check_region_writes, `a += v` of an array counted as the write
+        into `a[...]` it is, unless the region assigns `a` a new value first."""
+        whole, rebound = [], set()
+        for stmt in stmts:
+            whole += [_whole(n) for n in gast.walk(stmt)
+                      if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)
+                      and n.target.id not in rebound and _in_place(self.env.get(n.target.id))]
+            if isinstance(stmt, (gast.Assign, gast.AnnAssign)):
+                for t in stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]:
+                    rebound.update(n.id for n in gast.walk(t) if isinstance(n, gast.Name)
+                                   and isinstance(n.ctx, gast.Store))
+        subscript.check_region_writes(self, list(stmts) + whole)
 
     def stmt_Return(self, node, first):
         raise _Return(self.expr(node.value) if node.value is not None else None)
@@ -195,7 +223,8 @@ class _Lowerer:
             self.block(node.body if static else node.orelse)
             return
         cond = self.condition(test, node.test)
-        subscript.check_region_writes(self, node.body + node.orelse)
+        self.check_region_writes(node.body)
+        self.check_region_writes(node.orelse)
         before = dict(self.env)
         then_ops, then_env, _ = self.lower_region(lambda: self.block(node.body))
         else_ops, else_env, _ = self.lower_region(lambda: self.block(node.orelse))
@@ -287,18 +316,11 @@ class _Lowerer:
     # -- loops ------------------------------------------------------------------
 
     def stmt_For(self, node, first):
-        plain = self.desugar.loop(node, self)
-        if plain is not None:
-            self.block(plain)
-            return
-        if node.orelse:
-            self.unsupported(node, "a for loop with an else clause is not supported",
-                             "set a flag in the loop and test it after")
         it = node.iter
         is_range = isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
             and it.func.id == "range" and self.p.resolver.lookup("range") is None \
             and not it.keywords and 1 <= len(it.args) <= 3
-        if not is_range:
+        if not is_range:       # first a loop over an index (break/continue are its own then)
             if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name)
                     and it.func.id in ("zip", "enumerate")):
                 seq = self.expr(it)
@@ -306,6 +328,13 @@ class _Lowerer:
                     return self.unrolled(node, seq)
             self.block(self.desugar.iteration(node, self))
             return
+        plain = self.desugar.loop(node, self)
+        if plain is not None:
+            self.block(plain)
+            return
+        if node.orelse:
+            self.unsupported(node, "a for loop with an else clause is not supported",
+                             "set a flag in the loop and test it after")
         if not isinstance(node.target, gast.Name):
             self.unsupported(node.target, "a range() loop binds one name", "for i in range(n):")
         bounds = [self.to_value(self.expr(a), a) for a in it.args]
@@ -318,7 +347,7 @@ class _Lowerer:
         if len(bounds) == 2:
             bounds = bounds + [self.b.const(1)]
         _check_loop_body(self, node.body)
-        subscript.check_region_writes(self, node.body)
+        self.check_region_writes(node.body)
         carried = _Carried(self, [n for n in _assigned_names(node.body)
                                   if n in self.env and n != node.target.id], node)
         i_val = Value(node.target.id, T.PY_INT)
@@ -359,7 +388,7 @@ class _Lowerer:
             self.block(plain)
             return
         _check_loop_body(self, node.body)
-        subscript.check_region_writes(self, node.body)
+        self.check_region_writes(node.body)
         carried = _Carried(self, [n for n in _assigned_names(node.body) if n in self.env], node)
 
         def lower_body(arg_types):
@@ -1089,6 +1118,23 @@ def _describe(node):
             "Starred": "a starred expression", "JoinedStr": "an f-string", "Yield": "yield",
             "Await": "await", "NamedExpr": "the := operator"}.get(type(node).__name__,
                                                                   type(node).__name__)
+
+
+def _in_place(value):
+    """`value += v` writes into value's memory: an array of rank > 0 (a np.float64 or
+    a Python number is rebound)."""
+    return isinstance(value, Value) and value.type.kind == "array" and not value.type.weak \
+        and value.type.shape != ()
+
+
+def _whole(node):
+    """The target `a[...]` of the AugAssign `a op= v`, placed where `a` is."""
+    target = gast.Subscript(value=gast.Name(id=node.target.id, ctx=gast.Load(), annotation=None,
+                                            type_comment=None),
+                            slice=gast.Constant(value=Ellipsis, kind=None), ctx=gast.Store())
+    for n in gast.walk(target):
+        gast.copy_location(n, node.target)
+    return target
 
 
 def _op_symbol(op):

@@ -130,6 +130,7 @@ class Builder:
         self.ops[self.ops.index(op)] = newop
         del self.defs[value]
         self.defs[new] = newop
+        self._replace_rep(value, new)
         return new
 
     def retitle(self, value, hint):
@@ -148,10 +149,14 @@ class Builder:
         for o in ops:
             for r in o.results:
                 self.defs[r] = o
+        self._replace_rep(value, new)
+        return new
+
+    def _replace_rep(self, value, new):
+        """A renamed value stays the representative of its shape (np.shape(rep))."""
         for key, rep in list(self.shape_reps.items()):
             if rep is value:
                 self.shape_reps[key] = new
-        return new
 
     def __getattr__(self, name):
         if name in opcodes.OPS:

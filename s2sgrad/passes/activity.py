@@ -21,9 +21,11 @@ def varied(ops, xs, stops):
         if stop_gradient.blocks(op, stops):
             continue
         if any(v in out for v in uses(op)):
-            # a callee's back closure (call_vjp) carries what it closed over, as a tape does
+            # a callee's back closure (call_vjp) carries what it closed over, as a tape does;
+            # a tuple a call returns carries its items (the sweep refuses it, never drops it)
             out.update(r for r in op.results
-                       if not integer.is_constant(r) or r.type.kind == "function")
+                       if not integer.is_constant(r) or r.type.kind == "function"
+                       or op.opcode == "call" and r.type.kind in ("tuple", "list"))
             out.update(tapes_written(op))
     return out
 

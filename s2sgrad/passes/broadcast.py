@@ -24,16 +24,19 @@ def run(fn):
         ops = users.get(r, [])
         if not ops or len(ops) != uses.get(r, 0):
             continue
-        if all(_absorbs(u, r) for u in ops):
+        if all(_absorbs(u, r, mapping) for u in ops):
             mapping[r] = src
     return fn.with_body(substitute(fn.body, mapping)) if mapping else fn
 
 
-def _absorbs(user, r):
+def _absorbs(user, r, elided):
+    """`user` broadcasts to r's shape without r: its other operand has that shape,
+    and keeps it (it is not a broadcast elided already: `a + b` of two broadcasts
+    keeps one)."""
     if user.opcode not in ELEMENTWISE or len(user.operands) != 2:
         return False
     a, b = user.operands
     other = b if a is r else a
-    if a is r and b is r:
+    if a is r and b is r or other in elided:
         return False
     return T.same_shape(other.type.shape, r.type.shape)

@@ -16,6 +16,12 @@ def run(fn):
         stacks = {r for op in ops if op.opcode == "stack" for r in op.results}
         read = {op.operands[0] for op in ops if op.opcode == "pop"}
         read |= {op.operands[1] for op in ops if op.opcode == "push" and op.operands[1] in stacks}
+        read |= {op.operands[1] for op in ops
+                 if op.opcode == "push" and op.operands[1].type.kind == "list"}
+        for op in ops:      # a tape made in a branch leaves it as a result of the if
+            if op.opcode == "if":
+                read |= {r.yields[k] for k, res in enumerate(op.results)
+                         if res in read | live_stacks for r in op.regions}
         if read <= live_stacks:        # (a tape pushed onto an outer loop's tape is read too)
             return fn.with_body(body)
         live_stacks |= read
