@@ -22,14 +22,12 @@ import astunparse
 import gast
 import numpy as np
 
-from . import __version__, codegen_index
+from . import __version__, codegen_index, out_of_ssa
 from .errors import InternalError
 from .ir import opcodes
-from .ir.core import ADJOINT_TEMP, CONST, STACK, TEMP, TEMP_HINTS, free_values, use_counts
+from .ir.core import ADJOINT_TEMP, CONST, STACK, TEMP
 
 TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", STACK: "_stack"}  # unnamed values
-NEVER_INLINE = frozenset({"gate", "gradients", "if", "for", "while", "stack", "push", "pop",
-                          "setitem", "index_add", "call_vjp", "call_back", "closure"})
 STATEMENTS = frozenset({"if", "for", "while", "push", "closure",   # ops written as statements
                         "setitem", "index_add"})
 
@@ -48,37 +46,22 @@ def _unbroadcast(g, shape):
 # ---- names --------------------------------------------------------------------
 
 class Namespace:
-    """Every generated name: never a keyword, a builtin, or a name already given."""
+    """Every generated name: never a keyword, a builtin, or a name already given.
+    Values out-of-SSA put in one variable (`plan.rep`) get one name."""
 
-    def __init__(self, reserved=()):
+    def __init__(self, reserved=(), plan=None):
         self.used = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math"} | set(reserved)
         self.names = {}
         self.temps = {}
-
-        self.aliases = {}
+        self.plan = plan
 
     def fix(self, value, name):
         self.names[value] = name
         self.used.add(name)
 
-    def alias(self, value, target):
-        """`value` is written under `target`'s name (SSA versions of one Python
-        variable across a loop or branch). False if value already has a name."""
-        if value in self.names or value in self.aliases or value is target:
-            return False
-        root = target
-        while root in self.aliases:
-            root = self.aliases[root]
-        if root is value:           # target is already written under value's name
-            return True
-        self.aliases[value] = target
-        return True
-
     def __call__(self, value):
-        if value in self.aliases:
-            name = self(self.aliases[value])
-            self.names[value] = name
-            return name
+        if self.plan is not None:
+            value = self.plan.var(value)
         if value in self.names:
             return self.names[value]
         prefix = TEMP_PREFIX.get(value.hint)
@@ -282,83 +265,36 @@ def _dtype(name):
 
 
 class _Expr:
-    """Expressions for values, inlining single-use temporaries."""
+    """Expressions for values, inlining what out-of-SSA decided to inline."""
 
-    def __init__(self, fn, names):
+    def __init__(self, fn, names, plan):
         self.names = names
+        self.plan = plan
         self.defs = {}
-        self.uses = use_counts(fn.body)
-        self.user = {}
-        self.region_of = {}        # value or op -> id of the region it is in
-        self.yielded_in = {}       # value -> id of a region yielding it
-        self.named = set()         # values given a loop/branch variable's name
-        self.owner = {}            # region id -> the op it belongs to
-        self.expr_cache = {}       # if op -> is it written as an expression
-        self._index(fn.body, 0)
-        self.twice_ok = set()      # conditions written once in `c and x` / `c or x`
         for op in fn.body.walk():
-            if op.opcode == "if" and len(op.results) == 1 and \
-                    op.operands[0] in (op.regions[0].yields[0], op.regions[1].yields[0]):
-                self.twice_ok.add(op.operands[0])
-
-    def _index(self, region, rid):
-        for a in region.args:
-            self.region_of[a] = rid
-        for v in region.yields:
-            self.yielded_in.setdefault(v, rid)
-        for op in region.ops:
-            self.region_of[op] = rid
             for r in op.results:
                 self.defs[r] = op
-                self.region_of[r] = rid
-            for v in op.operands:
-                self.user.setdefault(v, op)
-            for r in op.regions:
-                self.owner[id(r)] = op
-                self._index(r, id(r))
+        self.in_place = plan.in_place
 
     def inlined(self, v):
-        op = self.defs.get(v)
-        if op is None or len(op.results) != 1 or v in self.named:
-            return False
-        if op.opcode in NEVER_INLINE and not self.is_expression(op):
-            return False
-        if op.opcode == "const":
-            return v.hint in TEMP_HINTS
-        if v.hint not in TEMP_HINTS or self.uses.get(v, 0) != (2 if v in self.twice_ok else 1):
-            return False
-        user = self.user.get(v)
-        if user is None:        # used once, by a yield: the return statement, or a branch of an
-            rid = self.region_of.get(v)         # `a if c else b` (nothing is reassigned there
-            if self.yielded_in.get(v) != rid:   # before it is read; at the end of a loop body
-                return False                    # or a branch statement it could be)
-            owner = self.owner.get(rid)
-            return rid == 0 or self.is_expression(owner) or \
-                owner.opcode == "while" and id(owner.regions[0]) == rid    # `while <cond>:`
-        return self.region_of.get(user) == self.region_of.get(v) and \
-            _group_key(user) == _group_key(op)
+        return v in self.plan.inlined
 
     def is_expression(self, op):
-        """An `if` with one result whose branches are expressions: written as
-        `a if c else b` (or `c and b`, `c or b`), which Python evaluates lazily too."""
-        if op.opcode != "if" or len(op.results) != 1:
-            return False
-        if op not in self.expr_cache:
-            self.expr_cache[op] = False      # (while deciding: its yields are not expressions)
-            self.expr_cache[op] = all(
-                o.results and all(r in region.yields or self.inlined(r) for r in o.results)
-                and all(self._yield_ok(r) for r in o.results if r in region.yields)
-                for region in op.regions for o in region.ops)
-        return self.expr_cache[op]
+        return op in self.plan.expr_ifs
 
-    def _yield_ok(self, v):
-        """A branch's yielded temporary that an expression-if may inline."""
-        op = self.defs.get(v)
-        if op is None or v in self.named or v.hint not in TEMP_HINTS:
-            return op is None
-        if op.opcode in NEVER_INLINE and not self.is_expression(op):
-            return False
-        return op.opcode == "const" or self.uses.get(v, 0) == 1
+    def reads(self, v):
+        """The names an expression for v reads."""
+        out, stack = set(), [v]
+        while stack:
+            u = stack.pop()
+            if self.inlined(u):
+                op = self.defs[u]
+                stack.extend(op.operands)
+                for r in op.regions:
+                    stack.extend(r.yields)
+            else:
+                out.add(self.names(u))
+        return out
 
     def value(self, v):
         if self.inlined(v):
@@ -498,12 +434,11 @@ def _callees_in_order(fn):
 
 
 def function_lines(fn):
-    names = Namespace(reserved=["_unbroadcast"])
+    plan = out_of_ssa.run(fn)
+    names = Namespace(reserved=["_unbroadcast"], plan=plan)
     for p, n in zip(fn.params, fn.param_names):
         names.fix(p, n)
-    ex = _Expr(fn, names)
-    _coalesce(fn.body, ex, names)
-    codegen_index.share_names(fn, ex, names)
+    ex = _Expr(fn, names, plan)
     body = _block(fn.body.ops, ex, names, top=True)
     ret = render(gast.Return(value=ex.value(fn.body.yields[0])))
     lines = [f"def {fn.name}({', '.join(fn.param_names)}):"]
@@ -559,106 +494,6 @@ def _block(ops, ex, names, top=False):
     return body
 
 
-def _coalesce(region, ex, names, loops=None, enclosing=()):
-    """Write the SSA versions of one variable around a loop or branch under one
-    Python name (`h` before, inside and after `for`), wherever that is safe:
-    the earlier version is dead when the later one is assigned. A loop index
-    is read only inside its loop, so a later loop may reuse its name."""
-    loops = {} if loops is None else loops
-    for i, op in enumerate(region.ops):
-        if op.opcode == "for":
-            index = op.regions[0].args[0]
-            prev = loops.get(index.hint)
-            if prev is not None and prev not in enclosing and index not in names.names:
-                names.names[index] = names(prev)
-            loops.setdefault(index.hint, index)
-        for r in op.regions:
-            _coalesce(r, ex, names, loops,
-                      enclosing + ((op.regions[0].args[0],) if op.opcode == "for" else ()))
-        if op.opcode == "if" and not ex.is_expression(op):
-            for k, res in enumerate(op.results):
-                for r in op.regions:
-                    _link_yield(r, k, res, ex, names, arg=None)
-        elif op.opcode in ("for", "while"):
-            body = op.regions[-1]
-            offset = 3 if op.opcode == "for" else 0
-            args = body.args[1:] if op.opcode == "for" else body.args
-            for k, res in enumerate(op.results):
-                if k >= len(args):
-                    break
-                if not names.alias(args[k], res):
-                    # the carried value already took a name (an inner loop's result, coalesced
-                    # with it above): the result takes it too, as `res = init` before the loop
-                    # and the body's reads of the carried value must be one variable
-                    names.alias(res, args[k])
-                ex.named.add(args[k])
-                if op.opcode == "while":
-                    names.alias(op.regions[0].args[k], res)
-                _link_yield(body, k, res, ex, names, arg=args[k])
-                init = op.operands[offset + k]
-                # only a value of this very region: an outer one may be read again later
-                # (in the next iteration of an enclosing loop, or after a closure returns);
-                # and not one the loop reads as it is (`for v in xs` reads the xs it began
-                # with while it rebinds xs): the carried variable is overwritten in the loop
-                if ex.region_of.get(init) == ex.region_of.get(op) and _dead_after(region, i, init, ex) \
-                        and init not in free_values(op) and names.alias(init, res):
-                    ex.named.add(init)
-
-
-def _link_yield(region, k, res, ex, names, arg):
-    y = region.yields[k]
-    if y in region.args or sum(v is y for v in region.yields) != 1:
-        return
-    pos = next((j for j, o in enumerate(region.ops) if y in o.results), None)
-    if pos is None:
-        return
-    maker = region.ops[pos]
-    if arg is not None and (_read_after(region, pos, arg, ex, y)
-                            or maker.opcode in ("for", "while") and arg in free_values(maker)):
-        return      # arg is read after y is made, or while it is (by the loop making y)
-    if names.alias(y, res):
-        ex.named.add(y)
-
-
-def _op_reads(op):
-    return set(op.operands) | set(free_values(op))
-
-
-def _read_after(region, pos, v, ex, made):
-    """True when v is read after ops[pos] makes `made`, in `region` or, when
-    ops[pos] is an `if`, inside a branch after the op making what the branch
-    yields for `made` (that op may be written under made's name)."""
-    if any(v in _reads_inlined(o, ex) for o in region.ops[pos + 1:]):
-        return True
-    op = region.ops[pos]
-    if op.opcode != "if":
-        return False
-    k = op.results.index(made)
-    for r in op.regions:
-        y = r.yields[k]
-        at = next((j for j, o in enumerate(r.ops) if y in o.results), None)
-        if at is not None and _read_after(r, at, v, ex, y):
-            return True
-    return False
-
-
-def _reads_inlined(op, ex):
-    """What op's statement reads: its operands, and what the temporaries inlined
-    into it read (`t = y[k]` made earlier but written where it is used)."""
-    out = _op_reads(op)
-    for v in list(out):
-        if ex.inlined(v):
-            out |= _reads_inlined(ex.defs[v], ex)
-    return out
-
-
-def _dead_after(region, i, v, ex=None):
-    """True when nothing after ops[i] in `region` (nor its yields) reads v."""
-    if v in region.yields:
-        return False
-    return not any(v in (_reads_inlined(o, ex) if ex else _op_reads(o)) for o in region.ops[i + 1:])
-
-
 def _role(op):
     role, _, name = (op.tag or "fwd").partition(":")
     return role, name
@@ -694,13 +529,30 @@ def _statement(op, ex, names):
     return [render(gast.Assign(targets=[target], value=value, type_comment=None))]
 
 
-def _assign(target_value, value, ex, names):
-    """`name = value` unless both are written the same."""
-    tname = names(target_value)
-    if not ex.inlined(value) and names(value) == tname:
-        return []
-    return [render(gast.Assign(targets=[_name(tname, store=True)], value=ex.value(value),
-                               type_comment=None))]
+def _copies(dests, srcs, ex, names):
+    """The parallel copy dests <- srcs (a branch's end, a loop's entry or back edge),
+    as statements that read every source before its name is rebound."""
+    copies = []
+    for d, s in zip(dests, srcs):
+        dname = names(d)
+        if not ex.inlined(s) and names(s) == dname:
+            continue
+        copies.append((dname, s, ex.reads(s)))
+    lines = []
+    for group in out_of_ssa.sequential_copies(copies):
+        targets = [_name(d, store=True) for d, _, _ in group]
+        values = [ex.value(s) for _, s, _ in group]
+        if len(group) == 1:
+            target, value = targets[0], values[0]
+        else:
+            target = gast.Tuple(elts=targets, ctx=gast.Store())
+            value = gast.Tuple(elts=values, ctx=gast.Load())
+        line = render(gast.Assign(targets=[target], value=value, type_comment=None))
+        src = ex.defs.get(group[0][1]) if len(group) == 1 and ex.inlined(group[0][1]) else None
+        if src is not None and _role(src)[0] == "fwd" and _where(src.loc):
+            line += f"  # {_where(src.loc)}"
+        lines.append(line)
+    return lines
 
 
 def _indent(lines):
@@ -711,13 +563,9 @@ def _stmt_push(op, ex, names):
     return [render(gast.Expr(value=ex.op_expr(op)))]
 
 
-def _region_lines(region, results, ex, names):
-    """A region's statements, then each result assigned from its yield (when
-    the two are not already one Python variable)."""
-    lines = _block(region.ops, ex, names)
-    for res, y in zip(results, region.yields):
-        lines += _assign(res, y, ex, names)
-    return lines
+def _region_lines(region, dests, ex, names):
+    """A region's statements, then the parallel copy of its yields into dests."""
+    return _block(region.ops, ex, names) + _copies(dests, region.yields, ex, names)
 
 
 def _range(op, ex):
@@ -747,30 +595,19 @@ def _stmt_if(op, ex, names):
 
 def _stmt_for(op, ex, names):
     (body,) = op.regions
-    n_carried = len(body.args) - 1
-    lines, after = [], []
-    for res, arg, init in zip(op.results, body.args[1:], op.operands[3:3 + n_carried]):
-        if names(arg) == names(res):
-            lines += _assign(res, init, ex, names)
-        else:
-            # the body reads the carried value under a name of its own (coalescing could
-            # not give it the result's): start it from init, and read the result from it
-            lines += _assign(arg, init, ex, names)
-            after += _assign(res, arg, ex, names)
-    header = f"for {names(body.args[0])} in {_range(op, ex)}:"
-    lines.append(header)
-    lines += _indent(_region_lines(body, body.args[1:], ex, names))
-    return lines + after
+    carried = body.args[1:]
+    lines = _copies(carried, op.operands[3:3 + len(carried)], ex, names)
+    lines.append(f"for {names(body.args[0])} in {_range(op, ex)}:")
+    return lines + _indent(_region_lines(body, carried, ex, names))
 
 
 def _stmt_while(op, ex, names):
     cond, body = op.regions
-    lines = []
-    for res, init, a, b in zip(op.results, op.operands, cond.args, body.args):
+    for res, a, b in zip(op.results, cond.args, body.args):
         if not names(a) == names(b) == names(res):
             raise InternalError(f"while: the carried value {names(res)} is read as "
                                 f"{names(a)} and {names(b)}")
-        lines += _assign(res, init, ex, names)
+    lines = _copies(cond.args, op.operands, ex, names)
     cond_lines = _block(cond.ops, ex, names)
     test = render(ex.value(cond.yields[0]))
     if not cond_lines:

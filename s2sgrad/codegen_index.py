@@ -4,7 +4,7 @@
 statement: `setitem` is `y[key] = v` (or `y[key] += v` when it is the
 lowering of that augmented assignment), `index_add` is `y[key] += v`, or
 `np.add.at(y, key, v)` when positions may repeat (integer arrays), which `+=`
-would not accumulate. passes/inplace.py decides which writes may update their
+would not accumulate. out_of_ssa.py decides which writes may update their
 array in place; the others copy first: `y_1 = y.copy()` then the write into
 `y_1`. An in-place write's result shares its array's Python name.
 """
@@ -12,7 +12,6 @@ array in place; the others copy first: `y_1 = y.copy()` then the write into
 import gast
 
 from .ir import indexing as I
-from .ir.core import TEMP_HINTS
 from .passes import inplace
 
 _AUG = {"add": gast.Add, "sub": gast.Sub, "mul": gast.Mult, "div": gast.Div}
@@ -41,46 +40,6 @@ def key_expr(key, dyn):
     if len(items) == 1 and not isinstance(items[0], gast.Tuple):
         return items[0]
     return gast.Tuple(elts=items, ctx=gast.Load())
-
-
-def share_names(fn, ex, names):
-    """Decide the in-place writes (ex.in_place) and give each one's result its
-    array's Python name. A write's array is never inlined: it needs a name; nor
-    is a value read from it that must be computed before it is written."""
-    in_place, pins = inplace.analyze(fn)
-    for op in fn.body.walk():
-        if op.opcode not in inplace.WRITES:
-            continue
-        old, res = op.operands[0], op.result
-        ex.named.add(old)
-        if op in in_place and not _share(names, old, res):
-            in_place.discard(op)
-        if op in in_place:
-            ex.named.update(pins[op])
-    ex.in_place = in_place
-
-
-def _root(names, v):
-    seen = set()
-    while v in names.aliases and v not in seen:
-        seen.add(v)
-        v = names.aliases[v]
-    return v
-
-
-def _share(names, old, res):
-    """One Python name for old and res: res takes old's, or, when old is an unnamed
-    temporary, old takes res's (`d_x = np.zeros_like(x); d_x[i] += g`)."""
-    ro, rr = _root(names, old), _root(names, res)
-    if ro is rr:
-        return True
-    if rr is res and res not in names.names:
-        if ro.hint in TEMP_HINTS and res.hint not in TEMP_HINTS and ro not in names.names:
-            return names.alias(ro, res)
-        return names.alias(res, old)
-    if ro is old and old not in names.names:
-        return names.alias(old, res)
-    return False
 
 
 def write_lines(op, ex, names):

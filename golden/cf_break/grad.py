@@ -24,7 +24,7 @@ def grad_until_large(x, steps):
             _t2 = np.sin(_t1)
             s = s + np.sum(_t2 ** 2) + np.sum(x)  # input.py:11
         else:
-            _t1 = None
+            _t1 = None  # input.py:9
             _t2 = None  # input.py:9
         _stack1.append(_t1)
         _stack2.append(_t2)

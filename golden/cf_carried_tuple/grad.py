@@ -11,14 +11,12 @@ def grad_oscillator(x0, v0, k, steps):
     state_1 = v0
     for i in range(8):  # input.py:8
         state_0_stack.append(state_0)
-        _t0 = state_0 + 0.1 * state_1
-        _t1 = 0.1 * k  # input.py:10
-        _stack0.append(_t1)
-        state_1 = state_1 - _t1 * state_0  # input.py:10
-        state_0 = _t0
-    _t2 = np.sum(state_0) > 0
-    if _t2:  # input.py:12
-        pair_0 = state_0 * 2.0
+        _t0 = 0.1 * k  # input.py:10
+        _stack0.append(_t0)
+        state_0, state_1 = state_0 + 0.1 * state_1, state_1 - _t0 * state_0
+    _t1 = np.sum(state_0) > 0
+    if _t1:  # input.py:12
+        pair_0 = state_0 * 2.0  # input.py:13
     else:
         pair_0 = state_0
 
@@ -26,29 +24,27 @@ def grad_oscillator(x0, v0, k, steps):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(a * a + b)  [input.py:17]
-    _d0 = np.broadcast_to(d_ys, np.shape(x0))
-    d_pair_0 = _d0 * pair_0
+    d_state_1 = np.broadcast_to(d_ys, np.shape(x0))
+    d_pair_0 = d_state_1 * pair_0
     # grad of: if np.sum(x) > 0:  [input.py:12]
-    d_pair_0_1 = d_pair_0 + d_pair_0
-    if _t2:
+    d_state_0 = d_pair_0 + d_pair_0
+    if _t1:
         # grad of: pair = (x * 2.0, v)  [input.py:13]
-        d_state_0 = d_pair_0_1 * 2.0
-        d_state_1 = _d0
+        d_state_0 = d_state_0 * 2.0
     else:
         # grad of: pair = (x, v * 3.0)  [input.py:15]
-        d_state_1 = _d0 * 3.0
-        d_state_0 = d_pair_0_1
+        d_state_1 = d_state_1 * 3.0
     # grad of: for i in range(steps):  [input.py:8]
     d_k = np.zeros_like(k)
     for i in reversed(range(8)):
         # this iteration's forward values
-        _t3 = _stack0.pop()
+        _t2 = _stack0.pop()
         state_0_1 = state_0_stack.pop()
         # grad of: state = (x + 0.1 * v, v - 0.1 * k * x)  [input.py:10]
-        _d1 = -d_state_1
-        d_state_0_1 = _d1 * _t3
-        _d2 = np.sum(_d1 * state_0_1)
-        d_k_1 = _d2 * 0.1
+        _d0 = -d_state_1
+        d_state_0_1 = _d0 * _t2
+        _d1 = np.sum(_d0 * state_0_1)
+        d_k_1 = _d1 * 0.1
         d_state_1_1 = d_state_0 * 0.1
         d_state_0 = d_state_0_1 + d_state_0
         d_state_1 = d_state_1 + d_state_1_1

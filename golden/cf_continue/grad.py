@@ -10,10 +10,8 @@ def grad_odd_powers(x, steps):
     for i in range(6):  # input.py:8
         _continue0 = False  # input.py:8
         if i % 2 == 0:  # input.py:9
-            _continue0_1 = True  # input.py:10
-        else:
-            _continue0_1 = _continue0
-        _t0 = not _continue0_1
+            _continue0 = True  # input.py:10
+        _t0 = not _continue0
         _stack0.append(_t0)
         if _t0:  # input.py:9
             s = s + np.sum(x ** i) / i  # input.py:11

@@ -8,7 +8,7 @@ def grad_clipped(x):
     norm = np.sqrt(np.sum(x * x))  # input.py:7
     _t0 = norm < 1.0
     if _t0:  # input.py:8
-        y = None
+        y = None  # input.py:8
         _t1 = None  # input.py:8
     else:
         y = x / norm  # input.py:10

@@ -10,7 +10,7 @@ def grad_piecewise(x, w):
     if _t0:  # input.py:8
         _t1 = np.sin(x)
         y = _t1 * w  # input.py:9
-        _t2 = None
+        _t2 = None  # input.py:8
         _t3 = None  # input.py:8
     else:
         _t2 = s > -1.0

@@ -8,17 +8,17 @@ def grad_choose(x):
     a = np.sum(x)  # input.py:7
     _t0 = a > 0
     if _t0:  # input.py:8
-        b = a * 2.0
+        b = a * 2.0  # input.py:8
     else:
-        b = -a
+        b = -a  # input.py:8
     if a > 1 and b < 100:  # input.py:9
-        big = a > 1 and b < 100
+        big = a > 1 and b < 100  # input.py:9
     else:
-        big = a < -3
+        big = a < -3  # input.py:9
     if big:  # input.py:10
-        _t1 = 3.0
+        _t1 = 3.0  # input.py:10
     else:
-        _t1 = 1.0
+        _t1 = 1.0  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)

@@ -15,13 +15,12 @@ def grad_leaky(x, W, steps):
         _t0 = np.sum(z) > 0  # input.py:10
         _stack0.append(_t0)
         if _t0:  # input.py:10
-            h_1 = np.tanh(z)  # input.py:11
-            h = h_1
-            h_2 = h_1
+            h = np.tanh(z)  # input.py:11
+            h_1 = h
         else:
             h = 0.1 * z  # input.py:13
-            h_2 = None  # input.py:10
-        h_stack_1.append(h_2)
+            h_1 = None  # input.py:10
+        h_stack_1.append(h_1)
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)
@@ -33,18 +32,18 @@ def grad_leaky(x, W, steps):
     d_W = np.zeros_like(W)
     for t in reversed(range(6)):
         # this iteration's forward values
-        h_3 = h_stack_1.pop()
+        h_2 = h_stack_1.pop()
         _t1 = _stack0.pop()
-        h_4 = h_stack.pop()
+        h_3 = h_stack.pop()
         # grad of: if np.sum(z) > 0:  [input.py:10]
         if _t1:
             # grad of: h = np.tanh(z)  [input.py:11]
-            d_z = d_h_1 * (1.0 - h_3 * h_3)
+            d_z = d_h_1 * (1.0 - h_2 * h_2)
         else:
             # grad of: h = 0.1 * z  [input.py:13]
             d_z = d_h_1 * 0.1
         # grad of: z = W @ h  [input.py:9]
-        d_W_1 = np.expand_dims(d_z, axis=-1) * h_4
+        d_W_1 = np.expand_dims(d_z, axis=-1) * h_3
         d_h_1 = W.T @ d_z
         d_W = d_W + d_W_1
     return d_h_1, d_W

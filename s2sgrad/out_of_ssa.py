@@ -1,0 +1,625 @@
+"""Out of SSA: every decision codegen used to make while printing, made on the IR.
+
+The IR defines each value once; Python has variables that are rebound. This
+stage decides, for one function:
+
+- **inlining**: which single-use temporaries are printed as part of the
+  expression that uses them (`h = np.tanh(x @ W + b)`). An inlined value's
+  operands are read where its user is printed, and every later decision counts
+  them there;
+- **variables**: which SSA values share one Python name. A loop's carried value
+  (its region argument and the loop's result; for `while`, the condition's
+  argument too) is one variable by construction. Everything else is joined
+  by *coalescing*: the value yielded at a loop's back edge or a branch's end,
+  a loop's initial value, and the array of an in-place write try to take the
+  variable they are copied into, and do so only when their live ranges do not
+  interfere (Sreedhar et al. 1999; Boissinot et al. 2009). Liveness is a
+  backward data-flow over the structured IR, iterated to a fixpoint around
+  each loop, in the order codegen prints it;
+- **copies**: where coalescing did not join a value with its variable, codegen
+  prints a copy: before the loop (initial values), at the end of the body
+  (the back edge) and at the end of each branch of an `if`. The copies of one
+  point form a *parallel copy*; `sequential_copies` orders them so that no
+  copy overwrites a name another still reads, and writes a cycle (`a, b = b,
+  a + b`) as one tuple assignment, Python's own parallel copy;
+- **in-place writes**: `y_1 = setitem(y, v, k)` is printed `y[k] = v` (y_1
+  taking y's variable) only when y's array is owned by the function (made by
+  an op that allocates, never a parameter, a constant or a callee's result)
+  and no value that may share its memory (views, tuples, tapes, closures,
+  values linked through loops and branches) is live after the write. Otherwise
+  `y_1 = y.copy(); y_1[k] = v`.
+
+Values are the unit of liveness; a closure (the `back` function of a vjp) is
+its own scope: what it captures stays live to the end of the function that
+makes it (Python closures read variables when they run), and nothing inside a
+closure shares a name with anything outside it.
+
+`run(fn) -> Plan`; `check(fn, plan)` re-derives liveness and raises
+InternalError when two values sharing a name interfere (the verifier's
+out-of-SSA invariant).
+"""
+
+from .errors import InternalError
+from .ir import indexing as I
+from .ir import opcodes
+from .ir.core import TEMP_HINTS, free_values, use_counts
+
+# ops that are never printed inside another expression (statements, effects,
+# tuples a statement unpacks); an `if` printed as `a if c else b` is the exception
+NEVER_INLINE = frozenset({"gate", "gradients", "if", "for", "while", "stack", "push", "pop",
+                          "setitem", "index_add", "call_vjp", "call_back", "closure"})
+WRITES = frozenset({"setitem", "index_add"})
+LOOPS = frozenset({"for", "while"})
+# results that are (or may be) the same object as, or a view of, their first operand
+_VIEWS = frozenset({"reshape", "transpose", "T", "expand_dims", "squeeze", "broadcast_to",
+                    "asarray", "float64", "float32", "stop_gradient", "unbroadcast"})
+# results that may be (or hold) any operand: containers, calls, the tuple of a gate
+_LINK_ALL = frozenset({"tuple", "list", "gate", "getitem", "call", "call_vjp", "call_back"})
+# ops that read only their operand's shape and dtype, which no write changes
+METADATA = frozenset({"shape", "size", "zeros_like", "ones_like"})
+# ops whose result is not an array this function made
+_FOREIGN = frozenset({"const", "call", "call_vjp", "call_back", "getitem"})
+
+
+class Plan:
+    """What out-of-SSA decided: `inlined` values, `rep` (value -> the value
+    naming its variable), `in_place` write ops, `expr_ifs` (ifs printed as
+    expressions), `twice_ok` (conditions printed twice in `c and x`)."""
+
+    def __init__(self):
+        self.inlined = set()
+        self.expr_ifs = set()
+        self.twice_ok = set()
+        self.rep = {}
+        self.in_place = set()
+
+    def var(self, v):
+        return self.rep.get(v, v)
+
+
+def run(fn):
+    return _OutOfSSA(fn).run()
+
+
+# ---- union-find ------------------------------------------
+
+class _UnionFind:
+    def __init__(self):
+        self.parent = {}
+
+    def find(self, v):
+        p = self.parent.get(v, v)
+        if p is v:
+            return v
+        root = p
+        while self.parent.get(root, root) is not root:
+            root = self.parent[root]
+        while self.parent.get(v, v) is not root:       # path compression
+            self.parent[v], v = root, self.parent[v]
+        return root
+
+    def union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        if ra is not rb:
+            self.parent[rb] = ra
+        return ra
+
+
+def _is_fresh(op):
+    """True when op's result is a new array (or number) that nothing else refers to."""
+    if op.opcode == "astype":
+        return True
+    if op.opcode == "index":
+        return not I.is_view(op.operands[0].type, op.attr("key"), [v.type for v in op.operands[1:]])
+    if op.opcode in _VIEWS or op.opcode in _LINK_ALL or op.opcode in _FOREIGN:
+        return False
+    d = opcodes.OPS.get(op.opcode)
+    if d is None or op.regions:
+        return False
+    if d.form[0] in ("binop", "unop", "cmp"):
+        return True
+    return d.form[0] == "call" and d.form[1].startswith("np.")
+
+
+# ---- the stage -------------------------------------------------------------------------------
+
+class _OutOfSSA:
+    def __init__(self, fn):
+        self.fn = fn
+        self.plan = Plan()
+        self.defs, self.pos, self.region_of, self.user = {}, {}, {}, {}
+        self.yielded_in, self.owner, self.scope = {}, {}, {}
+        self.uses = use_counts(fn.body)
+        self.expr_cache = {}
+        self.params = set(fn.params)
+        self.closure_args = set()
+        self.write_arrays = set()
+        self._index(fn.body, 0, 0)
+        for p in fn.params:
+            self.scope[p] = 0
+        for op in fn.body.walk():
+            if op.opcode == "if" and len(op.results) == 1 and \
+                    op.operands[0] in (op.regions[0].yields[0], op.regions[1].yields[0]):
+                self.plan.twice_ok.add(op.operands[0])
+        self.web = _UnionFind()        # the variables a loop's structure fixes
+        self._structure(fn.body)
+        self.copied = set()            # writes decided to copy their array
+        self._memory()
+
+    def _index(self, region, rid, scope):
+        for a in region.args:
+            self.region_of[a] = rid
+            self.scope[a] = scope
+        for v in region.yields:
+            self.yielded_in.setdefault(v, rid)
+        for i, op in enumerate(region.ops):
+            self.region_of[op] = rid
+            self.pos[op] = i
+            for r in op.results:
+                self.defs[r] = op
+                self.region_of[r] = rid
+                self.scope[r] = scope
+            for v in op.operands:
+                self.user.setdefault(v, op)
+            if op.opcode in WRITES:
+                self.write_arrays.add(op.operands[0])
+            for r in op.regions:
+                self.owner[id(r)] = op
+                inner = id(r) if op.opcode == "closure" else scope
+                if op.opcode == "closure":
+                    self.closure_args.update(r.args)
+                self._index(r, id(r), inner)
+
+    # -- structure: the webs ---------------------------------------------------
+
+    def _structure(self, region):
+        """The variables a loop fixes: its carried region arguments and its result."""
+        for op in region.ops:
+            for r in op.regions:
+                self._structure(r)
+            if op.opcode in LOOPS:
+                for k, res in enumerate(op.results):
+                    for v in self._carried(op, k):
+                        self.web.union(res, v)
+
+    # -- memory: which arrays a value may refer to --------------------------------------------
+
+    def _memory(self):
+        """`roots[v]`: the values whose arrays v may be, view or hold (in a tuple, a
+        tape, a closure); `owners[v]`: the same, except that a write's result is an
+        array of its own (a copy, or an owned array written in place). A value not
+        listed is its own root. Iterated to a fixpoint through loops and tapes."""
+        self.roots, self.owners = {}, {}
+        ops = list(self.fn.body.walk())
+        changed = True
+        while changed:
+            changed = False
+            for op in ops:
+                for table in (self.roots, self.owners):
+                    for target, sources, own in self._flows(op, table):
+                        new = frozenset(own).union(*(table.get(v, (v,)) for v in sources))
+                        if target in table:          # (a tape grows with each push)
+                            new = new | table[target]
+                        if table.get(target) != new:
+                            table[target] = new
+                            changed = True
+
+    def _flows(self, op, table):
+        """(target, sources, own roots) of one op: target refers to what sources refer to."""
+        code = op.opcode
+        if code in LOOPS:
+            out = []
+            for k, res in enumerate(op.results):
+                srcs = (self._inits(op)[k], op.regions[-1].yields[k])
+                out += [(v, srcs, ()) for v in (res,) + self._carried(op, k)]
+            return out
+        if code == "if":
+            return [(res, tuple(r.yields[k] for r in op.regions), ())
+                    for k, res in enumerate(op.results)]
+        if code == "push":
+            return [(op.operands[0], (op.operands[1],), ())]
+        if code == "pop":
+            return [(op.result, (op.operands[0],), ())]
+        if code == "closure":
+            return [(op.result, tuple(free_values(op)), (op.result,))]
+        if code in WRITES:        # in place, or a copy (decided in program order)
+            keeps = table is self.roots and op not in self.copied
+            return [(op.result, (op.operands[0],) if keeps else (), (op.result,))]
+        if _is_fresh(op) or code in ("stack", "const"):
+            return [(r, (), (r,)) for r in op.results]
+        if code in _VIEWS or code == "index":
+            return [(r, (op.operands[0],), (r,)) for r in op.results]
+        return [(r, op.operands, (r,)) for r in op.results]
+
+    def _owned_roots(self):
+        """Roots that are arrays this function made: not a parameter, a closure's
+        argument, a constant, a callee's result or an item taken out of a tuple."""
+        bad = set(self.params) | self.closure_args
+        for op in self.fn.body.walk():
+            if op.opcode in _FOREIGN or not (op.regions or _is_fresh(op) or op.opcode in WRITES
+                                            or op.opcode in _VIEWS or op.opcode in
+                                            ("index", "tuple", "list", "gate", "stack", "push",
+                                             "pop")):
+                bad.update(op.results)
+        return bad
+
+    def _shares(self, a, b):
+        ra = self.roots.get(a) or frozenset((a,))
+        return not ra.isdisjoint(self.roots.get(b) or (b,))
+
+    @staticmethod
+    def _carried(op, k):
+        """The region arguments of a loop's k-th carried value."""
+        if op.opcode == "for":
+            return (op.regions[0].args[1 + k],)
+        return (op.regions[0].args[k], op.regions[1].args[k])
+
+    @staticmethod
+    def _inits(op):
+        return op.operands[3:] if op.opcode == "for" else op.operands
+
+    def node(self, v):
+        return self.web.find(v)
+
+    # -- inlining ------------------------------------------------------------------------------
+
+    def inlined(self, v):
+        op = self.defs.get(v)
+        if op is None or len(op.results) != 1:
+            return False
+        if op.opcode in WRITES or op.opcode in NEVER_INLINE and not self.is_expression(op):
+            return False
+        if self._written_array(v):
+            return False
+        if op.opcode == "const":
+            return v.hint in TEMP_HINTS
+        if v.hint not in TEMP_HINTS or self.uses.get(v, 0) != (2 if v in self.plan.twice_ok else 1):
+            return False
+        user = self.user.get(v)
+        if user is None:        # used once, by a yield: printed in the copy, return or test
+            rid = self.region_of.get(v)
+            if self.yielded_in.get(v) != rid:
+                return False
+            owner = self.owner.get(rid)
+            if rid == 0 or owner.opcode in ("for", "while", "closure"):
+                return True
+            return owner.opcode == "if" and (self.is_expression(owner) or
+                                            sum(y is v for y in _region_by_id(owner, rid).yields) == 1)
+        if self.region_of.get(user) != self.region_of.get(v) or _group_key(user) != _group_key(op):
+            return False
+        return not self._write_between(op, user)
+
+    def _written_array(self, v):
+        """The array of a write needs a name (the statement writes into it)."""
+        return v in self.write_arrays
+
+    def _write_between(self, op, user):
+        """True when a write between op and its user may change what op reads:
+        inlining would move the read past it (and cost the write its place)."""
+        rid = self.region_of[op]
+        region = _region_by_id(self.owner[rid], rid) if rid else self.fn.body
+        for o in region.ops[self.pos[op] + 1:self.pos[user]]:
+            for w in (o,) + tuple(o2 for r in o.regions for o2 in r.walk()):
+                if w.opcode in WRITES and any(self._shares(w.operands[0], v) for v in op.operands):
+                    return True
+        return False
+
+    def is_expression(self, op):
+        """An `if` with one result whose branches are expressions: written as
+        `a if c else b` (or `c and b`, `c or b`), which Python evaluates lazily too."""
+        if op.opcode != "if" or len(op.results) != 1:
+            return False
+        if op not in self.expr_cache:
+            self.expr_cache[op] = False      # (while deciding: its yields are not expressions)
+            self.expr_cache[op] = all(
+                o.results and all(r in region.yields or self.inlined(r) for r in o.results)
+                and all(self._yield_ok(r) for r in o.results if r in region.yields)
+                for region in op.regions for o in region.ops)
+        return self.expr_cache[op]
+
+    def _yield_ok(self, v):
+        """A branch's yielded temporary that an expression-if may inline."""
+        op = self.defs.get(v)
+        if op is None or v.hint not in TEMP_HINTS:
+            return op is None
+        if op.opcode in NEVER_INLINE and not self.is_expression(op) or op.opcode in WRITES:
+            return False
+        return op.opcode == "const" or self.uses.get(v, 0) == 1
+
+    # -- what a printed statement reads ---------------------------------------------------------
+
+    def reads(self, values, op=None):
+        """The variables (nodes) read when `values` are printed as expressions (the
+        operands of `op`). In the contents pass, reading only a shape is no read."""
+        if self.contents and op is not None and op.opcode in METADATA:
+            return set()
+        out = set()
+        stack = list(values)
+        while stack:
+            v = stack.pop()
+            if v in self.plan.inlined:
+                op = self.defs[v]
+                if self.contents and op.opcode in METADATA:
+                    continue
+                stack.extend(op.operands)
+                for r in op.regions:          # an expression-if's branches
+                    stack.extend(r.yields)
+            else:
+                out.add(self.node(v))
+        return out
+
+    # -- liveness ---------------------------------------------------------------------------------
+
+    def _record(self, defs, live_out, copies=None):
+        """defs are (re)defined at one point where live_out is live after it."""
+        copies = copies or {}
+        for d in defs:
+            if d not in self.interesting:
+                continue
+            for x in live_out:
+                if x is not d and x in self.interesting and copies.get(d) is not x:
+                    self.edges.setdefault(d, set()).add(x)
+                    self.edges.setdefault(x, set()).add(d)
+            for x in defs:
+                if x is not d and x in self.interesting:
+                    self.edges.setdefault(d, set()).add(x)
+                    self.edges.setdefault(x, set()).add(d)
+
+    def _block(self, ops, live):
+        live = set(live)
+        for op in reversed(ops):
+            if op.results and all(r in self.plan.inlined for r in op.results):
+                continue
+            live = self._op(op, live)
+        return live
+
+    def _op(self, op, live):
+        if op.opcode == "if" and op not in self.plan.expr_ifs:
+            outs = [self._copies(r.ops, op.results, r.yields, live) for r in op.regions]
+            return set().union(*outs) | self.reads(op.operands)
+        if op.opcode == "for":
+            return self._for(op, live)
+        if op.opcode == "while":
+            return self._while(op, live)
+        defs = [self.node(r) for r in op.results]
+        if op.opcode in WRITES:
+            self.live_at_write[op] = frozenset(live)
+            # `y_1 = y.copy(); y_1[k] = v`: y_1 is written before v and k are read (a read
+            # of y there reads the copy, which holds y's values until the write is done)
+            later = self.reads(op.operands[1:]) - {self.node(op.operands[0])}
+            self._record(defs, live | later)
+        else:
+            self._record(defs, live)
+        live.difference_update(defs)
+        if op.opcode == "closure":
+            self._closure(op)
+            live |= self.reads(free_values(op))
+        elif op.regions:          # an `if` printed as an expression
+            live |= self.reads(op.operands + tuple(y for r in op.regions for y in r.yields))
+        else:
+            live |= self.reads(op.operands, op)
+        return live
+
+    def _copies(self, ops, dests, srcs, live_out):
+        """A region ending with the parallel copy dests <- srcs, then live_out."""
+        dnodes = [self.node(d) for d in dests]
+        copies = {dn: self.node(s) for dn, s in zip(dnodes, srcs) if s not in self.plan.inlined}
+        self._record(dnodes, live_out, copies)
+        live = (set(live_out) - set(dnodes)) | self.reads(srcs)
+        return self._block(ops, live)
+
+    def _for(self, op, live_after):
+        body = op.regions[0]
+        webs = [self.node(a) for a in body.args[1:]]
+        index = self.node(body.args[0])
+        header = set(live_after)
+        while True:
+            body_in = self._copies(body.ops, body.args[1:], body.yields, header)
+            self._record([index], body_in)
+            new = set(live_after) | (body_in - {index})
+            if new == header:
+                break
+            header = new
+        live = header | self.reads(op.operands[:3])
+        inits = op.operands[3:]
+        self._record(webs, live, {w: self.node(i) for w, i in zip(webs, inits)
+                                  if i not in self.plan.inlined})
+        return (live - set(webs)) | self.reads(inits)
+
+    def _while(self, op, live_after):
+        cond, body = op.regions
+        webs = [self.node(a) for a in cond.args]
+        header = set(live_after)
+        while True:
+            body_in = self._copies(body.ops, body.args, body.yields, header)
+            after_test = set(live_after) | body_in | self.reads(cond.yields)
+            new = self._block(cond.ops, after_test)
+            if new == header:
+                break
+            header = new | header
+        inits = op.operands
+        self._record(webs, header, {w: self.node(i) for w, i in zip(webs, inits)
+                                    if i not in self.plan.inlined})
+        return (header - set(webs)) | self.reads(inits)
+
+    def _closure(self, op):
+        (region,) = op.regions
+        live = self.reads(region.yields)
+        live = self._block(region.ops, live)
+        self._record([self.node(a) for a in region.args], live)
+
+    def _function(self):
+        body = self.fn.body
+        end = self.reads(body.yields)
+        for op in body.walk():       # a closure reads what it captures whenever it is called
+            if op.opcode == "closure" and self.scope.get(op.result) == 0:
+                end |= self.reads(free_values(op))
+        live = self._block(body.ops, end)
+        self._record([self.node(p) for p in self.fn.params], live)
+
+    # -- coalescing ----------------------------------------------------------------------------------
+
+    def _candidates(self):
+        """(a, b, kind) pairs that would save a copy if they shared a variable, most
+        valuable first: back edges and branch ends, writes, initial values, indices."""
+        edges, ifs, writes, inits, indices = [], [], [], [], []
+        seen_index = {}
+        for op in self.fn.body.walk():
+            if op.opcode in LOOPS:
+                body = op.regions[-1]
+                for k, res in enumerate(op.results):
+                    edges.append((res, body.yields[k], "copy"))
+                    inits.append((res, self._inits(op)[k], "init"))
+                if op.opcode == "for":
+                    idx = op.regions[0].args[0]
+                    prev = seen_index.get(idx.hint)
+                    if prev is not None:
+                        indices.append((prev, idx, "index"))
+                    else:
+                        seen_index[idx.hint] = idx
+            elif op.opcode == "if" and op not in self.plan.expr_ifs:
+                for k, res in enumerate(op.results):
+                    for r in op.regions:
+                        ifs.append((res, r.yields[k], "copy"))
+            elif op.opcode in WRITES:
+                writes.append((op.operands[0], op.result, op))
+        out = []
+        for a, b, kind in edges + ifs + writes + inits + indices:
+            if a in self.plan.inlined or b in self.plan.inlined:
+                continue
+            if a in self.params or b in self.params:
+                # a parameter keeps its own name unless the value is the same variable
+                # under the same source name (`x = x * 2` in a loop)
+                if a.hint != b.hint:
+                    continue
+            if self.scope.get(a) != self.scope.get(b):
+                continue
+            out.append((a, b, kind))
+        return out
+
+    def _interfere(self, ca, cb):
+        for x in self.members[ca]:
+            ex = self.edges.get(x, ())
+            for y in self.members[cb]:
+                if y in ex:
+                    return True
+        return False
+
+    def _merge(self, a, b):
+        ca, cb = self.cls.find(self.node(a)), self.cls.find(self.node(b))
+        if ca is cb:
+            return True
+        if self._interfere(ca, cb):
+            return False
+        if sum(1 for c in (ca, cb) if self.members[c] & self.param_nodes) > 1:
+            return False
+        root = self.cls.union(ca, cb)
+        other = cb if root is ca else ca
+        self.members[root] = self.members[ca] | self.members[cb]
+        del self.members[other]
+        return True
+
+    def _in_place(self, op):
+        """May `op` (setitem / index_add) write its array in place? Its array is
+        one this function made, and nothing that may refer to it is read later."""
+        old, res = op.operands[0], self.node(op.result)
+        if not self.not_owned.isdisjoint(self.owners.get(old) or (old,)):
+            return False
+        if any(self._shares(v, old) for v in op.operands[1:]):
+            return False
+        for x in self.live_at_write.get(op, ()):
+            if x is not res and any(self._shares(v, old) for v in self.node_values.get(x, (x,))):
+                return False
+        return True
+
+    # -- driver ----------------------------------------------------------------------------------------
+
+    def run(self):
+        plan = self.plan
+        for op in self.fn.body.walk():
+            if op.opcode == "if" and self.is_expression(op):
+                plan.expr_ifs.add(op)
+        for v in list(self.defs):
+            if self.inlined(v):
+                plan.inlined.add(v)
+        cands = self._candidates()
+        self.interesting = {self.node(x) for a, b, _ in cands for x in (a, b)}
+        # liveness of names (interference), then of contents (what a write may change)
+        self.edges, self.live_at_write, self.contents = {}, {}, False
+        self._function()
+        names_edges = self.edges
+        self.contents, self.edges = True, {}
+        self._function()
+        self.edges = names_edges
+        self.not_owned = self._owned_roots()
+        order = self._values_in_order()
+        self.node_values = {}
+        for v in order:
+            self.node_values.setdefault(self.node(v), []).append(v)
+        self.cls = _UnionFind()
+        self.members = {n: {n} for n in self.interesting}
+        self.param_nodes = {self.node(p) for p in self.params}
+        for a, b, kind in cands:
+            if kind in ("copy", "init", "index"):
+                self._merge(a, b)
+            elif self._in_place(kind) and self._merge(a, b):
+                plan.in_place.add(kind)
+            else:
+                self.copied.add(kind)      # its result is a new array: recompute what refers to what
+                self._memory()
+        # a variable is named after its parameter, else the variable a loop carries,
+        # else its first source name
+        def rank(v):
+            return (0 if v in self.params else 1 if self.node(v) is not v else
+                    2 if v.hint not in TEMP_HINTS else 3)
+        best = {}
+        for v in order:
+            root = self.cls.find(self.node(v))
+            cur = best.get(root)
+            if cur is None or rank(v) < rank(cur):
+                best[root] = v
+        for v in order:
+            plan.rep[v] = best[self.cls.find(self.node(v))]
+        return plan
+
+    def _values_in_order(self):
+        """Every value of the function: parameters, then in program order."""
+        out = list(self.fn.params)
+
+        def visit(region):
+            for op in region.ops:
+                out.extend(op.results)
+                for r in op.regions:
+                    out.extend(r.args)
+                    visit(r)
+        visit(self.fn.body)
+        return out
+
+
+def _region_by_id(op, rid):
+    return next(r for r in op.regions if id(r) == rid)
+
+
+def _group_key(op):
+    loc = op.loc
+    return (op.tag, loc.file if loc else None, loc.line if loc else None)
+
+
+# ---- printing parallel copies -------------------------------------------------------------------
+
+def sequential_copies(copies):
+    """[(dest name, source expression, names the source reads)] of one parallel copy,
+    in an order that reads every source before its name is written: a list of
+    groups, each one assignment (a group of several is a tuple assignment, the
+    cycles a parallel copy cannot order)."""
+    pending = [c for c in copies if not (c[1] is None)]
+    out = []
+    while pending:
+        ready = next((c for c in pending
+                      if not any(c[0] in o[2] for o in pending if o is not c)), None)
+        if ready is None:
+            out.append(pending)
+            break
+        out.append([ready])
+        pending = [c for c in pending if c is not ready]
+    return out
