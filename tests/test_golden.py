@@ -176,6 +176,7 @@ def check_plain(case, inp, grad):
     assert len(result) == len(wrt)
     assert_owned(result, args)
     f = getattr(inp, cmd.func)
+    check_value(f, args, wrt)
     for name, g in zip(wrt, result):
         x = args[names.index(name)]
         assert np.shape(g) == np.shape(x), name
@@ -186,6 +187,15 @@ def check_plain(case, inp, grad):
                 for a in args]         # the reference in float64, also for float32 inputs
         close(g, central_difference(f, in64, names.index(name)),
               rtol=2e-3 if single else 1e-6, atol=1e-4 if single else 1e-8)
+
+
+def check_value(f, args, wrt):
+    """The value the generated code computes (value_and_grad) is plain Python's."""
+    import s2sgrad
+    copies = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
+    value, _ = s2sgrad.value_and_grad(f, wrt=tuple(wrt))(*copies)
+    close(value, f(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args]),
+          rtol=1e-12, atol=1e-14)
 
 
 def check_spec_example(inp, grad):
