@@ -181,7 +181,7 @@ def emit_text(target, wrt=None, signature=None, order=1):
         fn = transform.build_ir(parsed, types_, request)
         fns.append(fn)
         header += transform.header_lines(fn, request)
-    return codegen.module(fns, header)
+    return codegen.module(fns, header, verify=transform.VERIFY)
 
 
 STAGES = ("lower", "attach", "reverse", "cse", "broadcast", "scatter", "dce")   # transform.build_ir's

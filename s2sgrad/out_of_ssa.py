@@ -34,9 +34,9 @@ its own scope: what it captures stays live to the end of the function that
 makes it (Python closures read variables when they run), and nothing inside a
 closure shares a name with anything outside it.
 
-`run(fn) -> Plan`; `check(fn, plan)` re-derives liveness and raises
-InternalError when two values sharing a name interfere (the verifier's
-out-of-SSA invariant).
+`run(fn) -> Plan`. The verifier checks the plan independently
+(ir/verify_names.py): it runs the function as printed, on names, and fails
+when a read does not find its value under its name.
 """
 
 from .errors import InternalError
@@ -72,6 +72,8 @@ class Plan:
         self.twice_ok = set()
         self.rep = {}
         self.in_place = set()
+        self.shares = self.web = None      # for the verifier: may two values share an
+                                           # array; the loop variable of a value
 
     def var(self, v):
         return self.rep.get(v, v)
@@ -580,6 +582,7 @@ class _OutOfSSA:
                 best[root] = v
         for v in order:
             plan.rep[v] = best[self.cls.find(self.node(v))]
+        plan.shares, plan.web = self._shares, self.node
         return plan
 
     def _values_in_order(self):

@@ -81,7 +81,7 @@ def header_lines(fn, request):
 
 def generate(parsed, arg_types, request, stages=None):
     fn = build_ir(parsed, arg_types, request, stages)
-    return fn, codegen.generate(fn, header_lines(fn, request))
+    return fn, codegen.generate(fn, header_lines(fn, request), verify=VERIFY or stages is not None)
 
 
 def attach_gradients(fn, request, parsed):

@@ -24,6 +24,9 @@ class OpDef:
     infer: object               # (operand types, attrs) -> result Type
     params: tuple = ()          # call binding: ((name, role, default), ...)
     kwattrs: tuple = ()         # attrs written as keywords, in this order
+    required: tuple = ()        # attributes every op of this kind has
+    structure: object = None    # op -> what is wrong with its operands, results and
+                                # regions (None when well formed); the verifier's check
 
 
 OPS = {}
@@ -350,6 +353,98 @@ _def("arange", ("call", "np.arange"), lambda ts, a: T.array("int64", (None,)),
 
 # Opcodes of the backward pass whose primal forms take a static shape
 # (reshape/broadcast_to to a known shape) keep it in attrs['shape'] and no operand.
+
+
+# ---- structure the verifier checks --------------------------------------------------
+
+def _shape_rule(name, check, required=()):
+    from dataclasses import replace
+    OPS[name] = replace(OPS[name], structure=check, required=tuple(required))
+
+
+def _counts(n_operands, n_results):
+    """Exactly (or at least, for a `+` count such as '2+') so many operands and results."""
+    def check(op):
+        for what, have, want in (("operands", len(op.operands), n_operands),
+                                 ("results", len(op.results), n_results)):
+            if want is None:
+                continue
+            at_least = isinstance(want, str)
+            n = int(want.rstrip("+")) if at_least else want
+            if have < n or not at_least and have != n:
+                return f"{op.opcode} has {have} {what}, expected {want}"
+        if op.regions:
+            return f"{op.opcode} has regions"
+        return None
+    return check
+
+
+def _call_counts(n):
+    """A NumPy call: one result, at most its n operand parameters (any when it has none)."""
+    def check(op):
+        if len(op.results) != 1 or op.regions:
+            return f"{op.opcode} has {len(op.results)} results, expected 1"
+        if n and len(op.operands) > n:
+            return f"{op.opcode} has {len(op.operands)} operands, expected at most {n}"
+        return None
+    return check
+
+
+def _check_if(op):
+    if len(op.operands) != 1 or len(op.regions) != 2:
+        return "if needs one condition and two regions"
+    for r in op.regions:
+        if r.args or len(r.yields) != len(op.results):
+            return "each region of an if takes no arguments and yields one value a result"
+    return None
+
+
+def _check_for(op):
+    if len(op.regions) != 1 or len(op.operands) < 3:
+        return "for needs start, stop, step and one region"
+    body = op.regions[0]
+    n = len(op.operands) - 3
+    if len(body.args) != n + 1 or len(body.yields) != n or len(op.results) != n:
+        return (f"for carries {n} values: its body takes {len(body.args)} arguments (index "
+                f"first), yields {len(body.yields)}, and it has {len(op.results)} results")
+    return None
+
+
+def _check_while(op):
+    if len(op.regions) != 2:
+        return "while needs a condition region and a body region"
+    cond, body = op.regions
+    n = len(op.operands)
+    if len(cond.args) != n or len(body.args) != n or len(body.yields) != n \
+            or len(op.results) != n or len(cond.yields) != 1:
+        return f"while carries {n} values: its regions and results disagree"
+    return None
+
+
+def _check_closure(op):
+    if len(op.regions) != 1 or len(op.results) != 1 or op.operands:
+        return "closure has one region, no operands and one result"
+    return None
+
+
+for _name, _d in list(OPS.items()):
+    if _d.form[0] in ("binop", "cmp"):
+        _shape_rule(_name, _counts(2, 1))
+    elif _d.form[0] in ("unop", "attr"):
+        _shape_rule(_name, _counts(1, 1))
+    elif _d.form[0] == "call":
+        _shape_rule(_name, _call_counts(sum(1 for p in _d.params if p[1] == OPERAND)))
+for _name, _check, _req in [
+        ("const", _counts(0, 1), ("value",)), ("tuple", _counts(None, 1), ()),
+        ("list", _counts(None, 1), ()), ("getitem", _counts(1, 1), ("index",)),
+        ("stop_gradient", _counts(1, 1), ()), ("astype", _counts(1, 1), ("dtype",)),
+        ("if", _check_if, ()), ("for", _check_for, ()), ("while", _check_while, ()),
+        ("call", _counts(None, "1+"), ("callee",)), ("call_vjp", _counts(None, 2), ("callee",)),
+        ("call_back", _counts("1+", None), ()), ("closure", _check_closure, ()),
+        ("stack", _counts(0, 1), ()), ("push", _counts(2, 0), ()), ("pop", _counts(1, 1), ()),
+        ("index", _counts("1+", 1), ("key",)), ("setitem", _counts("2+", 1), ("key",)),
+        ("index_add", _counts("2+", 1), ("key",))]:
+    _shape_rule(_name, _check, _req)
 
 
 # ---- the one table from source to opcodes ------------------------------------

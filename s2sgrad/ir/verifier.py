@@ -1,10 +1,20 @@
 """The IR verifier: SSA (one definition a value), dominance (defined before
-use, in this region or an enclosing one), known opcodes. On a fault it prints
-the ops around it."""
+use, in this region or an enclosing one), known opcodes, and each op's shape
+as its definition states it (operand and result counts, regions' arguments
+and yields, required attributes), result types by re-running the op's type
+inference, and the invariants of the stage: after the reverse transform no
+`gradients` op is left. On a fault it prints the ops around it.
+
+The out-of-SSA invariant (every read finds its value under its name) is
+checked on the plan by verify_names.py.
+"""
 
 from ..errors import InternalError
 from . import opcodes
 from .printer import Names, print_op
+
+# stages before which `gradients` ops may still be in the IR
+BEFORE_TRANSFORM = ("lower", "attach")
 
 
 def verify(fn, stage="?"):
@@ -12,7 +22,11 @@ def verify(fn, stage="?"):
     for p in fn.params:
         names(p)
     defined = set(fn.params)
-    _verify_region(fn.body, defined, set(), names, stage)
+    expanded = not stage.startswith(BEFORE_TRANSFORM)
+    _verify_region(fn.body, defined, set(), names, stage, expanded)
+    if len(fn.body.yields) != 1:
+        raise InternalError(f"IR verifier after {stage}: {fn.name} yields "
+                            f"{len(fn.body.yields)} values, expected 1 (what it returns)")
     return fn
 
 
@@ -25,16 +39,30 @@ def _fault(region, i, message, names, stage):
     raise InternalError(f"IR verifier after {stage}: {message}\n" + "\n".join(window))
 
 
-def _verify_region(region, defined, seen, names, stage):
+def _verify_region(region, defined, seen, names, stage, expanded):
     defined = set(defined) | set(region.args)
+    for a in region.args:
+        if a in seen:
+            raise InternalError(f"IR verifier after {stage}: region argument {names(a)} "
+                                "defined twice")
+        seen.add(a)
     for i, op in enumerate(region.ops):
-        if op.opcode not in opcodes.OPS:
+        d = opcodes.OPS.get(op.opcode)
+        if d is None:
             _fault(region, i, f"unknown opcode {op.opcode!r}", names, stage)
+        if expanded and op.opcode == "gradients":
+            _fault(region, i, "a gradients op is left after the reverse transform", names, stage)
+        problem = d.structure(op) if d.structure is not None else None
+        if problem:
+            _fault(region, i, problem, names, stage)
+        missing = [k for k in d.required if op.attr(k, _MISSING) is _MISSING]
+        if missing:
+            _fault(region, i, f"{op.opcode} lacks attribute {missing[0]!r}", names, stage)
         for v in op.operands:
             if v not in defined:
                 _fault(region, i, f"operand {names(v)} used before it is defined", names, stage)
         for r in op.regions:
-            _verify_region(r, defined, seen, names, stage)
+            _verify_region(r, defined, seen, names, stage, expanded)
         for r in op.results:
             if r in seen or r in defined:
                 _fault(region, i, f"{names(r)} defined twice", names, stage)
@@ -42,6 +70,43 @@ def _verify_region(region, defined, seen, names, stage):
             defined.add(r)
         if list(op.attrs) != sorted(op.attrs):
             _fault(region, i, "attributes not sorted", names, stage)
+        wrong = _wrong_type(op, d)
+        if wrong:
+            _fault(region, i, wrong, names, stage)
     for v in region.yields:
         if v not in defined:
             raise InternalError(f"IR verifier after {stage}: yielded value {names(v)} is not defined")
+
+
+_MISSING = object()
+
+
+def _wrong_type(op, d):
+    """What inference says the result is, when that disagrees with its type."""
+    if len(op.results) != 1 or op.regions or d.infer is None:
+        return None
+    try:
+        want = d.infer(tuple(v.type for v in op.operands), op.attr_dict)
+    except Exception:           # inference needs what only the builder knew
+        return None
+    have = op.result.type
+    if want.kind == "array" and want.dtype is None and want.shape is None:
+        return None             # inference knows nothing here
+    if _compatible(want, have):
+        return None
+    return f"{op.opcode} result has type {have}, its inference says {want}"
+
+
+def _compatible(want, have):
+    if want.kind != have.kind:
+        return False
+    if want.kind != "array":
+        return True
+    if want.dtype is not None and have.dtype is not None and want.dtype != have.dtype:
+        return False
+    if want.shape is not None and have.shape is not None:
+        if len(want.shape) != len(have.shape):
+            return False
+        return all(a is None or b is None or a == b or isinstance(a, str) or isinstance(b, str)
+                   for a, b in zip(want.shape, have.shape))
+    return True
