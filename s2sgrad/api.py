@@ -205,10 +205,19 @@ def vjp(fun, *primals):
                    if not isinstance(p, (bool, int, str)) and np.asarray(p).dtype.kind in "fc")
     d = _Derivative(fun, "vjp", floats)
     generated, values = d.entry(primals, {})
+    values = _own(values)          # the point of linearisation, whatever the caller does later
 
     def vjp_fn(g):
         return generated(*values, g)
-    return fun(*primals), vjp_fn
+    return fun(*_own(values)), vjp_fn
+
+
+def _own(values):
+    """Private copies of the arrays among `values`. `vjp` runs the user's `fun` in
+    plain Python, which may write into its arguments (`x[0] = 0.0`); on copies, the
+    caller's arrays never change (SPEC.md), and neither does the point `vjp_fn`
+    differentiates at."""
+    return tuple(v.copy() if isinstance(v, np.ndarray) else v for v in values)
 
 
 def source(obj, *args, **kwargs):

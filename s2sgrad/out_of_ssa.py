@@ -49,6 +49,8 @@ from .ir.core import TEMP_HINTS, free_values, use_counts
 NEVER_INLINE = frozenset({"gate", "gradients", "if", "for", "while", "stack", "push", "pop",
                           "setitem", "index_add", "call_vjp", "call_back", "closure"})
 WRITES = frozenset({"setitem", "index_add"})
+MAX_DEPTH = 24         # deepest expression inlining may build (Python's parser and
+                       # astunparse recurse on it)
 LOOPS = frozenset({"for", "while"})
 # results that are (or may be) the same object as, or a view of, their first operand
 _VIEWS = frozenset({"reshape", "transpose", "T", "expand_dims", "squeeze", "broadcast_to",
@@ -57,6 +59,8 @@ _VIEWS = frozenset({"reshape", "transpose", "T", "expand_dims", "squeeze", "broa
 _LINK_ALL = frozenset({"tuple", "list", "gate", "getitem", "call", "call_vjp", "call_back"})
 # ops that read only their operand's shape and dtype, which no write changes
 METADATA = frozenset({"shape", "size", "zeros_like", "ones_like"})
+# views NumPy makes read-only
+READ_ONLY = frozenset({"broadcast_to"})
 # ops whose result is not an array this function made
 _FOREIGN = frozenset({"const", "call", "call_vjp", "call_back", "getitem"})
 
@@ -133,6 +137,7 @@ class _OutOfSSA:
         self.yielded_in, self.owner, self.scope = {}, {}, {}
         self.uses = use_counts(fn.body)
         self.expr_cache = {}
+        self.depth = {}                # value -> nesting of its inlined expression
         self.params = set(fn.params)
         self.closure_args = set()
         self.write_arrays = set()
@@ -234,11 +239,12 @@ class _OutOfSSA:
         return [(r, op.operands, (r,)) for r in op.results]
 
     def _owned_roots(self):
-        """Roots that are arrays this function made: not a parameter, a closure's
-        argument, a constant, a callee's result or an item taken out of a tuple."""
+        """The roots that are not arrays this function made and may write: a
+        parameter, a closure's argument, a constant, a callee's result, an item
+        taken out of a tuple, a read-only view (np.broadcast_to)."""
         bad = set(self.params) | self.closure_args
         for op in self.fn.body.walk():
-            if op.opcode in _FOREIGN or not (op.regions or _is_fresh(op) or op.opcode in WRITES
+            if op.opcode in READ_ONLY or op.opcode in _FOREIGN or not (op.regions or _is_fresh(op) or op.opcode in WRITES
                                             or op.opcode in _VIEWS or op.opcode in
                                             ("index", "tuple", "list", "gate", "stack", "push",
                                              "pop")):
@@ -275,6 +281,8 @@ class _OutOfSSA:
             return False
         if op.opcode == "const":
             return v.hint in TEMP_HINTS
+        if self._depth(op) > MAX_DEPTH:
+            return False          # a long chain (a sum of many adjoints) gets names on the way
         if v.hint not in TEMP_HINTS or self.uses.get(v, 0) != (2 if v in self.plan.twice_ok else 1):
             return False
         user = self.user.get(v)
@@ -290,6 +298,13 @@ class _OutOfSSA:
         if self.region_of.get(user) != self.region_of.get(v) or _group_key(user) != _group_key(op):
             return False
         return not self._write_between(op, user)
+
+    def _depth(self, op):
+        """How deep the expression printed for op's result would nest (operands
+        inlined so far counted: values are decided in program order)."""
+        d = 1 + max((self.depth.get(v, 0) for v in op.operands), default=0)
+        self.depth[op.results[0]] = d
+        return d
 
     def _written_array(self, v):
         """The array of a write needs a name (the statement writes into it)."""
@@ -544,6 +559,8 @@ class _OutOfSSA:
         for v in list(self.defs):
             if self.inlined(v):
                 plan.inlined.add(v)
+            else:
+                self.depth[v] = 0
         cands = self._candidates()
         self.interesting = {self.node(x) for a, b, _ in cands for x in (a, b)}
         # liveness of names (interference), then of contents (what a write may change)

@@ -370,6 +370,12 @@ class _Sweep:
         if g is None:
             return
         callee = op.attr("callee")
+        for x in op.operands:
+            if x in self.active and x.type.kind in ("tuple", "list"):
+                raise UnsupportedError(
+                    f"differentiating through a call to {callee} that is passed a "
+                    f"{x.type.kind} of values is not supported", loc=op.loc,
+                    hint="pass the items as separate arguments")
         vjp, mask = self.exp.module.vjp(callee)
         targets = [x for x, m in zip(op.operands, mask) if m]
         if not targets:
@@ -410,7 +416,16 @@ class _Sweep:
         return sub
 
     def _free(self, op):
-        return [v for v in free_values(op) if v in self.active and not integer.is_constant(v)]
+        """The active values op's regions read from outside: their adjoints leave it."""
+        free = [v for v in free_values(op) if v in self.active]
+        for v in free:                # a tuple's adjoint would be a tuple (a tape: see `pop`)
+            made = self.b.defs.get(v)
+            if v.type.kind in ("tuple", "list") and (made is None or made.opcode != "stack"):
+                raise UnsupportedError(
+                    f"a {v.type.kind} of values made before this {op.opcode} is read inside "
+                    "it, on the gradient's path", loc=op.loc,
+                    hint="read its items into names before, and use those inside")
+        return [v for v in free if not integer.is_constant(v)]
 
     def backprop_if(self, op):
         b = self.b
@@ -600,7 +615,7 @@ class _Sweep:
         xt = x.type
         if xt.dtype is not None and d.type.dtype is not None and d.type.dtype != xt.dtype \
                 and not xt.weak and xt.is_float:
-            d = b.astype(d, dtype=xt.dtype, hint=self.dname(x))
+            d = b.cast(d, xt.dtype, hint=self.dname(x))
         if xt.shape == () and xt.dtype == "float64":
             d = b.pyfloat(d, hint=self.dname(x))
         elif d in returned or self.borrowed(d):

@@ -903,6 +903,46 @@ case("asarray_python_float", f_asarray_python_float, [F(), A(3, 4)], "asarray")
 case("full_float32_dtype", f_full_float32, [F(), A(3, 4)], "full", **LOOSE)
 
 
+# ---- tuples and lists given for arrays: the stack of their items ---------------------
+
+def f_list_of_scalars(a, b):
+    return np.sin(np.sum([a * b, a, 1.0]))
+
+
+def f_tuple_mean(a):
+    return np.sin(np.mean((a, a + 2.0)))
+
+
+def f_list_dot(a, w):
+    return np.sin(np.dot([a, 3.0 * a], w))
+
+
+def f_list_max_prod(a, b):
+    return np.max([a, 3.0 * b]) + np.prod([a, b, 2.0])
+
+
+def f_list_of_arrays(x, y, w):
+    return np.sum(np.sin(np.array([x, y * x])) * w)
+
+
+def f_nested_list_float32(x, s):
+    return np.sum(np.sin(np.asarray([[x, s * x], [x, x]], dtype=np.float32)))
+
+
+def f_tuple_ufunc(x, y):
+    return np.sum(np.sin(np.exp((x, y)) * np.array([1.0, 2.0])[:, None]))
+
+
+case("list_of_scalars", f_list_of_scalars, [F(), A()], ("list", "array", "sum"))
+case("tuple_mean", f_tuple_mean, [F()], ("tuple", "array", "mean"))
+case("list_dot", f_list_dot, [A(), A(2)], ("list", "array", "dot"))
+case("list_max_prod", f_list_max_prod, [F(lo=0.5), F(lo=-1.0, hi=-0.5)], ("list", "max", "prod"))
+case("list_of_arrays", f_list_of_arrays, [A(3), A(3), A(2, 3)], ("list", "array"))
+case("nested_list_float32", f_nested_list_float32, [A(3, dtype="float32"), A(dtype="float32")],
+     ("list", "asarray"), **LOOSE)
+case("tuple_ufunc", f_tuple_ufunc, [A(2), A(2)], ("tuple", "exp"))
+
+
 # ---- second order: copy, pyfloat, unbroadcast --------------------------------------
 
 def f_copy(x, w):

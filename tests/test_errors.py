@@ -437,7 +437,7 @@ INDEXING_UNSUPPORTED = [
     (writes_into_argument_alias, "argument-alias", "z[0]", ["'x' shares memory with 'z'",
                                                              "another name for an argument"]),
     (writes_a_list, "list-write", "y[0:2]", ["writing a tuple or list into an array",
-                                             "np.stack"]),
+                                             "np.array([a, b])"]),
     (indexes_tuple_at_runtime, "tuple-index", "pair[", ["constant integer index"]),
     (indexes_a_float, "float-subscript", "s[0]", ["a Python number cannot be indexed"]),
 ]
@@ -512,3 +512,93 @@ def test_lambda_has_no_def_statement():
     f = lambda x: np.sum(x)  # noqa: E731
     with pytest.raises(s2sgrad.SourceNotFoundError, match="not defined by a def statement"):
         s2sgrad.grad(f)(X)
+
+
+# ---- a helper writing into its caller's array --------------------------------------------------
+
+def zero_first_helper(a):
+    a[0] = 0.0  # helper-setitem
+    return a * 2.0
+
+
+def add_one_helper(a):
+    a += 1.0  # helper-augassign
+    return a * 2.0
+
+
+def through_view_helper(a):
+    r = a[1:]
+    r[0] = 1.0  # helper-view
+    return a * 2.0
+
+
+def copies_first_helper(a):
+    a = a.copy()
+    a[0] = 0.0
+    a += 1.0
+    return a * 2.0
+
+
+def calls_helper(helper):
+    def f(x):
+        y = np.exp(x)
+        z = helper(y)
+        return np.sum(z + y)     # Python: y sees the helper's write
+    return f
+
+
+@pytest.mark.parametrize("helper, marker, text", [
+    (zero_first_helper, "helper-setitem", "a[0]"),
+    (add_one_helper, "helper-augassign", "a += 1.0"),
+    (through_view_helper, "helper-view", "r[0]"),
+], ids=["setitem", "augassign", "view"])
+def test_helper_writing_into_its_parameter(helper, marker, text):
+    with pytest.raises(NotImplementedError) as info:
+        s2sgrad.grad(calls_helper(helper))(X)
+    check(info, s2sgrad.UnsupportedError, NotImplementedError, marker, text,
+          f"{helper.__name__} writes into its parameter 'a'", "belongs to its caller",
+          "a = a.copy()", "return the new array")
+
+
+def test_helper_writing_into_its_own_copy_is_fine():
+    f = calls_helper(copies_first_helper)
+    value, g = s2sgrad.value_and_grad(f)(X)
+    assert value == pytest.approx(f(X.copy()))
+    e = np.exp(X)
+    np.testing.assert_allclose(g, [e[0], 3 * e[1], 3 * e[2]])
+
+
+# ---- complex numbers: refused where they enter ------------------------------------------------
+
+COMPLEX_CONSTANT = 2j
+
+
+def complex_argument(z):  # complex-argument
+    return np.abs(z * z) ** 2
+
+
+def complex_literal(x):
+    return np.sum(np.abs(x * (1 + 2j)) ** 2)  # complex-literal
+
+
+def complex_module_constant(x):
+    return np.sum(np.abs(x * COMPLEX_CONSTANT))  # complex-constant
+
+
+def complex_dtype(x):
+    return np.sum(np.abs(x.astype(np.complex128)))  # complex-dtype
+
+
+@pytest.mark.parametrize("fn, arg, marker, text, fragment", [
+    (complex_argument, 1 + 2j, "complex-argument", "z)", "the argument 'z'"),
+    (complex_argument, np.array([1 + 2j]), "complex-argument", "z)", "complex128[1]"),
+    (complex_literal, X, "complex-literal", "2j", "2j is a complex number"),
+    (complex_module_constant, X, "complex-constant", "COMPLEX_CONSTANT",
+     "'COMPLEX_CONSTANT' is a complex number"),
+    (complex_dtype, X, "complex-dtype", "x.astype", "complex128 is a complex dtype"),
+], ids=["python-complex", "complex-array", "literal", "module-constant", "dtype"])
+def test_complex_values_are_refused(fn, arg, marker, text, fragment):
+    with pytest.raises(NotImplementedError) as info:
+        s2sgrad.grad(fn)(arg)
+    check(info, s2sgrad.UnsupportedError, NotImplementedError, marker, text,
+          "complex numbers are not supported", fragment, "real and imaginary parts")

@@ -90,6 +90,33 @@ def test_shape_representatives():
     assert b.static_value(c) == (2, 3)
 
 
+def test_renamed_value_stays_the_shape_representative():
+    # A fresh result renamed after its source variable (`h = np.zeros(...)`) is the
+    # value np.shape(...) of its shape reads: never the old, undefined value.
+    x = arr("x", "n")
+    b = Builder(params=[x])
+    z = b.zeros(b.tuple(b.getitem(b.shape(x), index=0), 2))
+    h = b.replace_result(z, "h")
+    s = b.shape(b.exp(h))
+    assert b.defs[s].operands == (h,)
+    verify(fn_of(b, [x], s), "test")
+
+
+def test_cast_of_a_python_number_is_a_numpy_scalar():
+    b = Builder()
+    one = b.const(1.0)
+    assert b.defs[b.cast(one, "float32")].opcode == "float32"     # np.float32(1.0): no .astype
+    assert b.defs[b.cast(b.ones(b.const((2,))), "float32")].opcode == "astype"
+
+
+def test_stacked_type_of_a_sequence():
+    seq = T.Type(kind="list", items=(T.PY_FLOAT, T.array("float32", ())))
+    assert T.stacked(seq) == T.array("float64", (2,))       # a Python float in a list is float64
+    rows = T.Type(kind="tuple", items=(T.array("float32", ("n", 3)),) * 2)
+    assert T.stacked(rows) == T.array("float32", (2, "n", 3))
+    assert T.shapes_differ((), ("n",)) and not T.shapes_differ(("n",), (None,))
+
+
 # ---- printer and verifier -------------------------------------------------------------
 
 def test_printer_is_stable_and_numbered():
@@ -165,6 +192,25 @@ def test_broadcast_elision_only_when_absorbed():
     full2 = b2.broadcast_to(b2.const(2.0), b2.shape(x))
     fn2 = broadcast.run(fn_of(b2, [x], full2))   # returned: must stay
     assert any(op.opcode == "broadcast_to" for op in fn2.body.ops)
+
+
+def test_broadcast_elision_keeps_the_dtype():
+    # np.broadcast_to(1.0, s) * x32 is float64; 1.0 * x32 would be float32 (a weak scalar)
+    x = arr("x", "n", dtype="float32")
+    b = Builder(params=[x])
+    full = b.broadcast_to(b.const(1.0), b.shape(x))
+    out = b.mul(full, x)
+    fn = broadcast.run(fn_of(b, [x], out))
+    assert any(op.opcode == "broadcast_to" for op in fn.body.ops)
+    assert out.type.dtype == "float64"
+
+
+def test_a_tuple_carries_its_items_activity():
+    x = arr("x", "n")
+    b = Builder(params=[x])
+    pair = b.list(x, b.exp(x))
+    y = b.sum(b.array(pair))
+    assert pair in activity.analyze(b.ops, [x], [y], set())
 
 
 def test_activity_respects_stops_and_integers():

@@ -404,6 +404,41 @@ def test_vjp():
     assert d_c == pytest.approx(np.sum(u * np.sin(x)))
 
 
+def zero_first_times(x, w):
+    x[0] = 0.0
+    return x * w
+
+
+def zero_first_sum(x, w):
+    x[0] = 0.0
+    x *= w
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, w: s2sgrad.vjp(zero_first_times, x, w)[1](np.ones(3)),
+    lambda x, w: s2sgrad.grad(zero_first_sum, wrt=(0, 1))(x, w),
+    lambda x, w: s2sgrad.value_and_grad(zero_first_sum, wrt=(0, 1))(x, w),
+    lambda x, w: s2sgrad.function(zero_first_sum)(x, w),
+], ids=["vjp", "grad", "value_and_grad", "function"])
+def test_callers_arrays_are_never_changed(call):
+    x, w = np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 4.0])
+    call(x, w)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(w, [2.0, 3.0, 4.0])
+
+
+def test_vjp_of_a_function_writing_into_its_argument():
+    x, w = np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 4.0])
+    out, vjp_fn = s2sgrad.vjp(zero_first_times, x, w)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(out, [0.0, 6.0, 12.0])        # Python's value, on a copy
+    x[1] = 100.0                                                # the caller's array, later:
+    d_x, d_w = vjp_fn(np.ones(3))                               # vjp_fn keeps its own point
+    np.testing.assert_array_equal(d_x, [0.0, 3.0, 4.0])
+    np.testing.assert_array_equal(d_w, [0.0, 2.0, 3.0])
+
+
 def test_vjp_skips_integer_arguments():
     x = np.array([0.1, 0.7])
     out, vjp_fn = s2sgrad.vjp(vector_fn, x, 3)

@@ -9,6 +9,10 @@
   grad_ys), with each other, or with a read-only broadcast view.
 - Fan-out: a value used k times gets k contributions, each summed once.
 - The same x listed twice in xs, and the same y listed twice in ys.
+- Mixed precision: every gradient has its x's dtype (a float64 x beside a
+  float32 one, a NumPy float32 scalar with a Python-number cotangent).
+- A value the generated code reads is one it defines: a shape read of a
+  renamed array (`len(h)`, `h = np.zeros(...)`).
 """
 
 import numpy as np
@@ -352,3 +356,53 @@ def test_same_y_listed_twice_counts_twice():
     (d_x,) = y_twice_weighted(x, g1, g2)
     np.testing.assert_allclose(d_x, (g1 + g2) * np.cos(x))
     assert_owned([d_x], x, g1, g2)
+
+
+# ---- mixed precision: each gradient has its x's dtype ------------------------------------
+
+def add_scalars(s, w):
+    return s + w
+
+
+def mixed_product(x, w):
+    return np.sum(x * w)
+
+
+def test_float32_scalar_beside_float64_scalar():
+    d_s = s2sgrad.grad(add_scalars, 0)(np.float32(0.3), np.float64(0.25))
+    assert type(d_s) is np.float32 and d_s == 1.0
+    d_s, d_w = s2sgrad.grad(add_scalars, (0, 1))(np.float32(0.3), np.float64(0.25))
+    assert type(d_s) is np.float32 and type(d_w) is float
+
+
+def test_float64_array_beside_float32_array():
+    x32 = np.array([0.5, -1.5, 2.0], dtype=np.float32)
+    w64 = np.array([0.1, 0.2, 0.3])
+    d_x, d_w = s2sgrad.grad(mixed_product, (0, 1))(x32, w64)
+    assert d_x.dtype == np.float32 and d_w.dtype == np.float64
+    np.testing.assert_allclose(d_x, w64, rtol=1e-7)
+    np.testing.assert_array_equal(d_w, x32.astype(np.float64))
+
+
+def float64_of_float32(s):
+    return np.float64(s) * 2.0
+
+
+def test_cast_back_of_a_python_number_cotangent():
+    d = s2sgrad.grad(float64_of_float32)(np.float32(0.5))
+    assert type(d) is np.float32 and d == 2.0
+
+
+# ---- the generated code reads only what it defines --------------------------------------
+
+def len_of_zeros(x):
+    h = np.zeros((len(x), 2))
+    return np.sum(x) * len(h)
+
+
+def test_shape_of_a_renamed_array():
+    # np.shape(h) once read the value h had before it was named (`_t1`, never defined)
+    g = s2sgrad.grad(len_of_zeros)
+    np.testing.assert_array_equal(g(np.ones(3)), [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(g(np.ones(5)), [5.0] * 5)
+    assert "np.shape(h)" in s2sgrad.source(g)

@@ -18,7 +18,7 @@ from ..ir import opcodes, types as T
 from ..ir.builder import Builder
 from ..ir.core import TEMP, Function, Region, Value
 from .desugar import Desugar
-from . import subscript
+from . import sequences, subscript
 
 _MISSING = object()
 
@@ -41,7 +41,7 @@ def lower(parsed, arg_types, decorated=False, module=None):
     """
     top = module is None
     module = module or Module()
-    fn = _Lowerer(parsed, arg_types, decorated, module).run()
+    fn = _Lowerer(parsed, arg_types, decorated, module, callee=not top).run()
     if top:
         from dataclasses import replace
         fn = replace(fn, callees=tuple(module.functions.values()))
@@ -75,11 +75,13 @@ class _Return(Exception):
 
 
 class _Lowerer:
-    def __init__(self, parsed, arg_types, decorated, module):
+    def __init__(self, parsed, arg_types, decorated, module, callee=False):
         self.p = parsed
         self.arg_types = arg_types
         self.decorated = decorated
         self.module = module
+        self.callee = callee          # a helper called by the function being differentiated
+        self.params = set()           # its parameters' values
         self.b = Builder()
         self.env = {}
         self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
@@ -107,10 +109,13 @@ class _Lowerer:
                 v = Value(name, T.of_python(t.value))
                 self.env[name] = self.b.const(t.value)   # written as its literal
             else:
+                if _is_complex(t.dtype):
+                    _refuse_complex(self, arg, f"the argument {name!r} is {t}")
                 v = Value(name, t)
                 self.b.note_shape(v)
                 self.env[name] = v
             params.append(v)
+            self.params.add(v)
             names.append(name)
         result = None
         try:
@@ -138,6 +143,7 @@ class _Lowerer:
 
     def stmt(self, node, first=False):
         self.b.loc = self.p.loc(node)
+        self._stmt_start = (self.b, len(self.b.ops))    # ops made by this statement follow
         meth = getattr(self, "stmt_" + type(node).__name__, None)
         if meth is None:
             self.unsupported(node, f"the {_describe(node)} statement is not supported",
@@ -183,6 +189,8 @@ class _Lowerer:
                              "use + - * / ** @ // %")
         current = self.name(node.target)
         rhs = self.expr(node.value)
+        if _in_place(current):       # `a += v` writes into a's memory, as `a[...] += v` does
+            subscript.check_caller_array(self, node, node.target.id, current)
         if self._shares_memory(node.target.id, current):
             # `a += v` writes into a's memory, and another name sees it (`b = a`, a view):
             # lowered as `a[...] += v`, so that name sees the write as in Python
@@ -462,17 +470,20 @@ class _Lowerer:
         generated code says `h = ...`, not `_t3 = ...`). Values already bound
         or used elsewhere keep their hint."""
         op = self.b.defs.get(value)
-        if op is None or value.hint == name or not any(o is op for o in self.b.ops) \
-                or self._referenced(value):
+        if op is None or value.hint == name:
             return value
-        new = Value(name, value.type)
-        i = next(i for i, o in enumerate(self.b.ops) if o is op)
-        newop = op.replace(results=tuple(new if r is value else r for r in op.results))
-        self.b.ops[i] = newop
-        del self.b.defs[value]
-        for r in newop.results:
-            self.b.defs[r] = newop
-        return new
+        builder, start = getattr(self, "_stmt_start", (None, 0))
+        if builder is self.b:
+            # made by this statement: nothing bound earlier holds it, and only this
+            # statement's later ops may read it (a value made earlier keeps its hint)
+            ops = self.b.ops[start:]
+            if not any(o is op for o in ops) or any(value in o.operands for o in ops) \
+                    or any(v is value for v in self.env.values()):
+                return value
+            return self.b.replace_result(value, name)
+        if not any(o is op for o in self.b.ops) or self._referenced(value):
+            return value
+        return self.b.replace_result(value, name)
 
     def _referenced(self, value):
         def holds(x):
@@ -498,6 +509,8 @@ class _Lowerer:
             return Static(v)
         if v is Ellipsis or isinstance(v, bytes):
             self.unsupported(node, f"the constant {v!r} is not supported here", "remove it")
+        if isinstance(v, complex):
+            _refuse_complex(self, node, f"{v!r} is a complex number")
         return self.b.const(v)
 
     def name(self, node):
@@ -517,6 +530,8 @@ class _Lowerer:
         if m.kind == "const":
             if isinstance(m.value, str):
                 return Static(m.value)
+            if isinstance(m.value, complex):
+                _refuse_complex(self, node, f"{node.id!r} is a complex number")
             return self.b.const(m.value, hint=node.id)
         if m.kind in ("module", "member"):
             return Static(m)
@@ -542,6 +557,12 @@ class _Lowerer:
         return self.binop(opcodes.BINOPS[opname], left, right, node)
 
     def binop(self, opcode, left, right, node, hint=None):
+        for v in (left, right):
+            if sequences.is_sequence(v):
+                symbol = opcodes.OPS[opcode].form[1]
+                self.unsupported(node, f"{symbol} on a tuple or list is Python's sequence "
+                                 "arithmetic (joining, repeating), not NumPy's",
+                                 f"make it an array first: np.array([a, b]) {symbol} v")
         left, right = self.to_value(left, node), self.to_value(right, node)
         return self.b.emit(opcode, left, right, hint=hint)
 
@@ -620,9 +641,13 @@ class _Lowerer:
         then_ops, _, _ = self.lower_region(run("then", then_fn))
         else_ops, _, _ = self.lower_region(run("else", else_fn))
         self.b.loc = self.p.loc(node)
-        (out,) = self.emit_if(cond, node, then_ops, [box["then"]], else_ops, [box["else"]],
-                              [TEMP])
-        return out
+        template, then_vals = _flatten(box["then"])      # tuples of one structure: item by item,
+        else_template, else_vals = _flatten(box["else"])  # as an `if` statement merges them
+        if template != else_template or not then_vals:
+            template, then_vals, else_vals = None, [box["then"]], [box["else"]]
+        outs = self.emit_if(cond, node, then_ops, then_vals, else_ops, else_vals,
+                            [TEMP] * len(then_vals))
+        return _rebuild(template, iter(outs))
 
     def expr_Attribute(self, node):
         base = self.expr(node.value)
@@ -679,7 +704,8 @@ class _Lowerer:
         if isinstance(base, Value) and base.type.kind == "array":
             return subscript.read(self, node, base)
         self.unsupported(node, "indexing a tuple or list needs a constant integer index",
-                         "write the index as a literal or a Python int argument")
+                         "write the index as a literal or a Python int argument, or index an "
+                         "array: np.array(pair)[i]")
 
     def expr_Call(self, node):
         if isinstance(node.func, gast.Name) and node.func.id not in self.env:
@@ -770,7 +796,7 @@ class _Lowerer:
         if key not in self.module.functions:
             self.module.active.append(key)
             try:
-                fn = _Lowerer(parsed, types_, False, self.module).run()
+                fn = _Lowerer(parsed, types_, False, self.module, callee=True).run()
             finally:
                 self.module.active.pop()
             from dataclasses import replace
@@ -827,6 +853,9 @@ class _Lowerer:
                 continue
             val = bound[pname]
             if role == OPERAND:
+                if pname != "shape":     # a tuple or list for an array: np.array of it
+                    val = sequences.array_operand(self, val, node, what,
+                                                  convert=opcode not in ("array", "asarray"))
                 operands.append(self.to_value(val, node))
             elif role == ATTR:
                 s = self.static_of(val)
@@ -859,6 +888,7 @@ class _Lowerer:
             if node.keywords or len(args) != (1 if opcode == "neg" else 2):
                 self.unsupported(node, f"np.{name} takes exactly its array arguments here",
                                  "leave out out=, where= and dtype=")
+            args = [sequences.array_operand(self, a, node, f"np.{name}") for a in args]
             return self.b.emit(opcode, *[self.to_value(a, node) for a in args])
         args = [self.expr(a) for a in node.args]
         operands, attrs = self.bind(opcode, args, node.keywords, node, f"np.{name}")
@@ -1103,9 +1133,26 @@ def _dtype_name(s, lowerer, node):
     if hasattr(s, "kind") and getattr(s, "module", None) == "numpy":
         s = _member_object(s)
     try:
-        return np.dtype(s).name
+        name = np.dtype(s).name
     except TypeError:
         lowerer.unsupported(node, f"{s!r} is not a dtype", "write np.float64, 'float32', ...")
+    if _is_complex(name):
+        _refuse_complex(lowerer, node, f"{name} is a complex dtype")
+    return name
+
+
+def _is_complex(dtype):
+    return dtype is not None and np.dtype(dtype).kind == "c"
+
+
+def _refuse_complex(lowerer, node, what):
+    """Complex values are refused wherever they enter: arguments, literals, module
+    constants, dtypes. The rules do not follow one convention for complex
+    cotangents yet (JAX's: the cotangent of z is the conjugate of dL/dz for real
+    L), so a gradient would be a wrong number (docs/limitations.md)."""
+    lowerer.unsupported(node, f"complex numbers are not supported: {what}",
+                        "write the computation on the real and imaginary parts as two float "
+                        "arrays (z = x + 1j*y as x and y; |z|**2 as x**2 + y**2)")
 
 
 def _describe(node):

@@ -160,7 +160,7 @@ def write(lw, target, value, opname=None, node=None):
     key, dyn = parse_key(lw, target, cur)
     if isinstance(value, (tuple, list)):
         lw.unsupported(node, "writing a tuple or list into an array is not supported",
-                       "write an array or a number (np.stack or np.array build one)")
+                       "write an array or a number (np.array([a, b]) builds one)")
     v = lw.to_value(value, node)
     if v.type.kind != "array":
         lw.unsupported(node, f"writing a {v.type.kind} into an array is not supported",
@@ -171,8 +171,24 @@ def write(lw, target, value, opname=None, node=None):
     return value if opname is None else v
 
 
+def check_caller_array(lw, node, name, cur):
+    """Refuse a write, in a helper, into an array its caller owns: a parameter, or a
+    view of one. Python would change the caller's array (its `y` after `h(y)`);
+    the helper's IR is a function of its arguments, so the caller would not see it."""
+    root = _chain(lw.b, cur)[0]
+    if not lw.callee or root not in lw.params:
+        return
+    param = root.hint
+    via = "" if name == param else f" (through {name!r}, which shares its memory)"
+    lw.unsupported(node, f"{lw.p.node.name} writes into its parameter {param!r}{via}, an "
+                   "array that belongs to its caller; s2sgrad cannot make the caller see "
+                   "this write", f"copy it first (`{param} = {param}.copy()` at the top of "
+                   f"{lw.p.node.name}), or return the new array and assign it in the caller")
+
+
 def _store(lw, target, name, cur, v, key, dyn):
     b = lw.b
+    check_caller_array(lw, target, name, cur)
     bound = _bound_values(lw.env)
     root = _chain(b, cur)[0]
     members = [m for m in bound if _chain(b, m)[0] is root]

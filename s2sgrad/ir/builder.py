@@ -116,20 +116,41 @@ class Builder:
                 return self.emit(opcode, rep, hint=hint)
         return None
 
+    def cast(self, v, dtype, hint=None):
+        """`v` as `dtype`: `v.astype(dtype)`, or for a Python number, which has no
+        `.astype`, the NumPy scalar `np.float32(v)` / `np.float64(v)` (another
+        dtype: `np.asarray(v, dtype=...)`)."""
+        if not v.type.weak:
+            return self.astype(v, dtype=dtype, hint=hint)
+        if dtype in ("float32", "float64"):
+            return self.emit(dtype, v, hint=hint)
+        return self.asarray(v, dtype=dtype, hint=hint)
+
     def rename(self, value, hint):
         """`value` with a new hint, when this builder made it and nothing uses it yet;
         otherwise `value` itself."""
         op = self.defs.get(value)
-        if value.hint == hint or op is None or len(op.results) != 1 or not self.ops \
-                or self.ops[-1] is not op and any(value in o.operands for o in self.ops):
+        if value.hint == hint or op is None or len(op.results) != 1:
             return value
-        if op not in self.ops:
-            return value
+        for o in reversed(self.ops):      # from the end: it is usually the last op
+            if o is op:
+                return self.replace_result(value, hint)
+            if any(v is value for v in o.operands):
+                return value
+        return value
+
+    def replace_result(self, value, hint):
+        """A new value named `hint` in place of `value` as the result of its op (one
+        of this builder's, and nothing reads `value` yet): the op, `defs` and the
+        shape representatives (np.shape(rep)) all follow, so no later op reads the
+        old value, which is no longer defined."""
+        op = self.defs[value]
         new = Value(hint, value.type)
-        newop = op.replace(results=(new,))
-        self.ops[self.ops.index(op)] = newop
+        newop = op.replace(results=tuple(new if r is value else r for r in op.results))
+        self.ops[next(i for i in range(len(self.ops) - 1, -1, -1) if self.ops[i] is op)] = newop
         del self.defs[value]
-        self.defs[new] = newop
+        for r in newop.results:
+            self.defs[r] = newop
         self._replace_rep(value, new)
         return new
 

@@ -197,7 +197,7 @@ def _squeeze(ts, attrs):
 
 
 def _cast(ts, attrs):
-    t = ts[0]
+    t = T.stacked(ts[0]) or T.UNKNOWN        # np.array([a, b]): the items, stacked
     return T.array(attrs.get("dtype") or t.dtype, t.shape)
 
 

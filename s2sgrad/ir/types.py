@@ -95,6 +95,30 @@ def result_dtype(*types):
     return np.result_type(*weak).name
 
 
+def stacked(t):
+    """The type of `np.array(s)` for a tuple or list `s` of type t: its items
+    stacked along a new first axis (nested lists too), with the dtype NumPy gives
+    them. In a list a Python number is not weak: np.array([np.float32(1), 2.0])
+    is float64. None when t's items are not known."""
+    if t.kind not in ("tuple", "list"):
+        return t
+    if t.items is None:
+        return None
+    if not t.items:
+        return Type(dtype="float64", shape=(0,))
+    items = [stacked(i) for i in t.items]
+    if any(i is None or i.kind != "array" for i in items):
+        return None
+    dtypes = [i.dtype for i in items]
+    dtype = None if None in dtypes else np.result_type(*dtypes).name
+    shapes = [i.shape for i in items]
+    if any(s is None for s in shapes) or len({len(s) for s in shapes}) != 1:
+        return Type(dtype=dtype, shape=None)
+    inner = tuple(d if all(s[k] == d for s in shapes) else None
+                  for k, d in enumerate(shapes[0]))
+    return Type(dtype=dtype, shape=(len(items),) + inner)
+
+
 def float_dtype(dtype):
     """The dtype of a floating ufunc (exp, sqrt, true division) of `dtype`."""
     if dtype is None:
@@ -133,6 +157,16 @@ def same_shape(a, b):
     """True when two shapes are provably equal."""
     return a is not None and b is not None and len(a) == len(b) and all(
         x is not None and x == y for x, y in zip(a, b))
+
+
+def shapes_differ(a, b):
+    """True when two shapes are provably different: known ranks that differ, or
+    two ints, or two size names, that differ at one axis (in a specialisation,
+    different size names are different sizes)."""
+    if a is None or b is None:
+        return False
+    return len(a) != len(b) or any(type(x) is type(y) and isinstance(x, (int, str)) and x != y
+                                   for x, y in zip(a, b))
 
 
 def array(dtype, shape, weak=False):

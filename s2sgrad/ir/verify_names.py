@@ -53,7 +53,8 @@ class _Checker:
         return self.plan.var(v)
 
     def same(self, held, v):
-        return held is self.web(v)
+        """Does a name holding `held` (the set of values it equals) hold v?"""
+        return held is not None and held is not BOTTOM and self.web(v) in held
 
     # -- reads and writes ---------------------------------------------------------------------
 
@@ -81,28 +82,33 @@ class _Checker:
             held = state.get(self.var(v))
             if not self.same(held, v) and not (v is old and self.same(held, res)):
                 what = "nothing" if held is None else "a value that depends on the path" \
-                    if held is BOTTOM else f"another value ({held.hint})"
+                    if held is BOTTOM else \
+                    f"another value ({', '.join(sorted(h.hint for h in held))})"
                 raise _Fault(op, f"{v.hint} is read where its name holds {what}")
-            if v in state.get(CLOBBERED, ()) and not shape_only:
+            if self.web(v) in state.get(CLOBBERED, ()) and not shape_only:
                 raise _Fault(op, f"{v.hint} is read after an in-place write changed its array")
 
-    def write(self, state, values, op):
-        for v in values:
+    def write(self, state, values, op, equal=None):
+        """Bind each of `values` under its name (`equal[k]`: other values the k-th
+        is a copy of, which its name then holds too)."""
+        for k, v in enumerate(values):
             name = self.var(v)
             if name in self.captured and self.captured[name] is not op:
                 raise _Fault(op, f"{v.hint} rebinds a name a closure captured")
-            state[name] = self.web(v)
+            w = self.web(v)
+            state[name] = frozenset((w,)) | (equal[k] if equal else frozenset())
             self.defined.add(v)
-            if v in state.get(CLOBBERED, ()):
-                state[CLOBBERED] = state[CLOBBERED] - {v}
+            if w in state.get(CLOBBERED, ()):
+                state[CLOBBERED] = state[CLOBBERED] - {w}
 
     def copies(self, state, dests, srcs, op):
         """A parallel copy: every source read, then every destination written."""
         pairs = [(d, s) for d, s in zip(dests, srcs)]
         for d, s in pairs:
             self.read(state, [s], op)
-        for d, s in pairs:
-            self.write(state, [d], op)
+        equal = [state[self.var(s)] if s not in self.plan.inlined else frozenset()
+                 for d, s in pairs]
+        self.write(state, [d for d, _ in pairs], op, equal)
 
     # -- statements -----------------------------------------------------------------------------
 
@@ -152,7 +158,7 @@ class _Checker:
                 raise _Fault(op, "an in-place write whose result has another name")
             self.read(state, op.operands[1:], op)
             state[CLOBBERED] = state.get(CLOBBERED, frozenset()) | \
-                {v for v in self.defined if self.shares(v, old)}
+                {self.web(v) for v in self.defined if self.shares(v, old)}
             self.write(state, [res], op)
         else:
             self.write(state, [res], op)          # y_1 = y.copy(), then y_1[k] = v
@@ -205,5 +211,9 @@ def _join(states):
     out = {CLOBBERED: frozenset().union(*(s.get(CLOBBERED, ()) for s in states))}
     for name in set().union(*states) - {CLOBBERED}:
         held = [s.get(name) for s in states]
-        out[name] = held[0] if all(h is held[0] for h in held) else BOTTOM
+        if any(h is None or h is BOTTOM for h in held):
+            out[name] = BOTTOM
+        else:
+            common = frozenset.intersection(*held)
+            out[name] = common if common else BOTTOM
     return out

@@ -10,8 +10,7 @@ from . import integer, stop_gradient
 
 def analyze(ops, xs, ys, stops):
     """The set of active values among `ops` (program order) for one gradients call."""
-    v = varied(ops, xs, stops)
-    return {x for x in v if x in useful(ops, ys, stops)}
+    return varied(ops, xs, stops) & useful(ops, ys, stops)
 
 
 def varied(ops, xs, stops):
@@ -22,12 +21,17 @@ def varied(ops, xs, stops):
             continue
         if any(v in out for v in uses(op)):
             # a callee's back closure (call_vjp) carries what it closed over, as a tape does;
-            # a tuple a call returns carries its items (the sweep refuses it, never drops it)
+            # a tuple or list carries its items: made by `tuple`/`list` (np.array of it has a
+            # gradient), returned by a call or yielded by an `if` (the sweep refuses those,
+            # never drops them)
             out.update(r for r in op.results
                        if not integer.is_constant(r) or r.type.kind == "function"
-                       or op.opcode == "call" and r.type.kind in ("tuple", "list"))
+                       or op.opcode in _HOLDERS and r.type.kind in ("tuple", "list"))
             out.update(tapes_written(op))
     return out
+
+
+_HOLDERS = frozenset({"tuple", "list", "call", "if"})   # a tuple/list result may hold operands
 
 
 def useful(ops, ys, stops):

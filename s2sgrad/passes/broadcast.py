@@ -24,19 +24,22 @@ def run(fn):
         ops = users.get(r, [])
         if not ops or len(ops) != uses.get(r, 0):
             continue
-        if all(_absorbs(u, r, mapping) for u in ops):
+        if all(_absorbs(u, r, src, mapping) for u in ops):
             mapping[r] = src
     return fn.with_body(substitute(fn.body, mapping)) if mapping else fn
 
 
-def _absorbs(user, r, elided):
+def _absorbs(user, r, src, elided):
     """`user` broadcasts to r's shape without r: its other operand has that shape,
     and keeps it (it is not a broadcast elided already: `a + b` of two broadcasts
-    keeps one)."""
+    keeps one); and reading `src` for r leaves the result's dtype as it is (a
+    Python number is weak: `1.0 * x32` is float32, `np.broadcast_to(1.0, s) * x32`
+    float64)."""
     if user.opcode not in ELEMENTWISE or len(user.operands) != 2:
         return False
     a, b = user.operands
     other = b if a is r else a
     if a is r and b is r or other in elided:
         return False
-    return T.same_shape(other.type.shape, r.type.shape)
+    return T.same_shape(other.type.shape, r.type.shape) \
+        and T.result_dtype(src.type, other.type) == T.result_dtype(r.type, other.type)

@@ -20,7 +20,8 @@ from ..ir import opcodes
 
 # Ops that move structure, not numbers: they never carry a gradient themselves.
 # Control flow (if/for/while) and loop tapes (stack/push/pop) are the driver's: reverse.py.
-STRUCTURAL = frozenset({"tuple", "list", "getitem", "gradients", "const", "gate",
+# (`tuple` and `list` have rules: np.array of one is the stack of its items.)
+STRUCTURAL = frozenset({"getitem", "gradients", "const", "gate",
                         "if", "for", "while", "stack", "push", "pop",
                         "call", "call_vjp", "call_back", "closure"})
 

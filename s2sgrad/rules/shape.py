@@ -55,7 +55,7 @@ def _cast_back(b, g, x):
     """A cast's gradient is the cotangent cast back to the input's float dtype."""
     if x.type.dtype is not None and x.type.is_float and not x.type.weak \
             and g.type.dtype != x.type.dtype:
-        return b.astype(g, dtype=x.type.dtype)
+        return b.cast(g, x.type.dtype)
     return g
 
 
@@ -87,6 +87,24 @@ def array(b, g, ans, x, dtype=None):
 def astype(b, g, ans, x, dtype=None):
     """d x.astype(t) = d (cast back to x's dtype)"""
     return (_cast_back(b, g, x),)
+
+
+def _split(b, g, items):
+    """The stack's cotangent split along its first axis, one slice an item (cast
+    back to the item's dtype)."""
+    return tuple(_cast_back(b, b.index(g, key=(i,)), x) for i, x in enumerate(items))
+
+
+@defrule("list")
+def list_(b, g, ans, *items):
+    """d np.array([x₀, x₁, ...]) = (d[0], d[1], ...): item i gets slice i of the stack's d"""
+    return _split(b, g, items)
+
+
+@defrule("tuple")
+def tuple_(b, g, ans, *items):
+    """d np.array((x₀, x₁, ...)) = (d[0], d[1], ...): item i gets slice i of the stack's d"""
+    return _split(b, g, items)
 
 
 @defrule("copy")

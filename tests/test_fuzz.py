@@ -1,0 +1,35 @@
+"""A fixed slice of the differential fuzzer (tools/fuzz.py): programs 0..N-1 of
+one seed, each checked by both oracles (the value against plain Python, the
+gradient against central differences) with the IR verifier on. Any wrong
+value, wrong gradient, mutated argument, crash or invalid program fails the
+test with the programs' sources; `python tools/fuzz.py --n 20000` runs more.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from s2sgrad import transform
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+
+import fuzz  # noqa: E402
+
+SEED = 20240601
+N = 200
+
+
+@pytest.fixture(autouse=True)
+def verify_ir(monkeypatch):
+    monkeypatch.setattr(transform, "VERIFY", True)
+
+
+def test_fuzz_slice(tmp_path):
+    failures = []
+    for index in range(N):
+        prog = fuzz.program(SEED, index, max_stmts=7)
+        outcome = fuzz.check(prog, tmp_path)
+        if outcome.status in fuzz.FAILURES:
+            failures.append(fuzz.failure_file(prog, outcome, SEED, index))
+    assert not failures, f"{len(failures)} of {N} programs failed:\n\n" + "\n\n".join(failures)

@@ -1,0 +1,341 @@
+"""The differential fuzzer: finds "wrong number, no error" bugs by itself.
+
+Draws random programs (tools/progen.py) and checks each against two oracles
+that need no trust in s2sgrad:
+
+- the **value** `s2sgrad.value_and_grad(f, wrt=...)` returns equals plain
+  Python's `f(...)` (rtol 1e-9, atol 1e-12), and the call leaves the
+  arguments as they were;
+- the **gradient** equals float64 central differences of `f` (rtol 1e-5,
+  atol 1e-7). A sample point near a discontinuity (a branch, a `while` trip
+  count, a kink) is skipped: the differences at eps=1e-6 and eps=1e-5 must
+  agree. A gradient that disagrees with them is confirmed against a
+  fourth-order five-point difference before it counts as wrong.
+
+Each program ends in one of STATUSES. A `crash` is any exception from
+s2sgrad or the code it generates other than a located UnsupportedError (an
+InternalError from the IR verifier, which runs after every stage, is a
+crash); located UnsupportedErrors count as `unsupported`, with their
+messages tallied (those in DOCUMENTED_LIMITS are limitations the docs list).
+
+    python tools/fuzz.py --n 20000 --seed 1 [--out DIR] [--max-stmts 7] [--jobs 2]
+    python tools/fuzz.py --replay FILE.py [FILE.py ...]
+
+Program i of a run is drawn from random.Random(f"{seed}:{i}"), so it does not
+depend on --n or --jobs. Failing programs are written to DIR (default
+fuzz_failures/ under the system temp dir) as standalone modules whose header
+comments hold the verdict, `n` and the arguments; `--replay` checks such a
+file again (edit it to minimise a failure by hand). The exit status is 1
+when any program is wrong, crashes or is invalid.
+"""
+
+import argparse
+import collections
+import contextlib
+import hashlib
+import importlib.util
+import json
+import multiprocessing
+import os
+import random
+import re
+import signal
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import progen  # noqa: E402
+import s2sgrad  # noqa: E402
+from s2sgrad import transform  # noqa: E402
+from s2sgrad.errors import UnsupportedError  # noqa: E402
+
+STATUSES = ("passed", "wrong value", "wrong gradient", "mutated argument", "crash",
+            "invalid program", "unsupported", "skipped")
+FAILURES = ("wrong value", "wrong gradient", "mutated argument", "crash", "invalid program")
+
+# UnsupportedError messages that are documented limitations (docs/limitations.md)
+DOCUMENTED_LIMITS = (
+    "which returns a tuple, is not supported",     # a helper returning a tuple, on the path
+    "cannot make",      # `z = y` (or a view) before a loop or branch that writes into y
+)
+
+TIMEOUT = 60        # seconds for s2sgrad to build and run one program's gradient
+
+
+# ---- checking one program ------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    """The verdict on one program: a status of STATUSES, what went wrong (or
+    the first line of the unsupported message), and the UnsupportedError."""
+
+    status: str
+    detail: str = ""
+    error: Exception = None
+
+
+def load(src, directory):
+    """Write `src` to a .py file in `directory` (named after its hash) and import it."""
+    name = "_s2s_fuzz_" + hashlib.sha1(src.encode()).hexdigest()[:16]
+    path = Path(directory) / f"{name}.py"
+    path.write_text(src)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def copies(args):
+    return [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+
+
+def unchanged(args, before):
+    return all(np.array_equal(a, b) for a, b in zip(args, before))
+
+
+def central(f, prog, eps):
+    """d f / d each float argument by central differences (one step size)."""
+    return derivative(f, prog, lambda at, x, e: (at(x + e) - at(x - e)) / (2 * e), eps)
+
+
+def five_point(f, prog, eps=1e-3):
+    """The same by the fourth-order five-point stencil: a second opinion."""
+    def stencil(at, x, e):
+        return (at(x - 2 * e) - 8 * at(x - e) + 8 * at(x + e) - at(x + 2 * e)) / (12 * e)
+    return derivative(f, prog, stencil, eps)
+
+
+def derivative(f, prog, rule, eps):
+    out = []
+    for k, x in enumerate(prog.args):
+        def at(v, k=k):
+            args = list(prog.args)
+            args[k] = v
+            return float(f(*args, prog.n))
+        if isinstance(x, float):
+            out.append(rule(at, x, eps))
+            continue
+        g = np.zeros_like(x)
+        for idx in np.ndindex(x.shape):
+            step = np.zeros_like(x)
+            step[idx] = 1.0
+            g[idx] = rule(lambda v: at(x + v * step), 0.0, eps)
+        out.append(g)
+    return out
+
+
+def close(a, b, rtol=1e-5, atol=1e-7):
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=rtol, atol=atol)
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Raise TimeoutError in the block after `seconds` (where SIGALRM exists)."""
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeoutError(f"no answer after {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def check(prog, directory):
+    """Check one program (a progen.Program) against both oracles; an Outcome."""
+    try:
+        f = load(prog.source, directory).f
+        before = copies(prog.args)
+        value = float(f(*prog.args, prog.n))
+        if not unchanged(prog.args, before):
+            return Outcome("invalid program", "plain Python wrote into an argument")
+    except Exception as e:
+        return Outcome("invalid program", "plain Python raised " + crash_text(e))
+    if not (np.isfinite(value) and abs(value) < 1e6):
+        return Outcome("skipped", f"f = {value}")
+    num = central(f, prog, 1e-6)
+    if not all(close(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(num, central(f, prog, 1e-5))):
+        return Outcome("skipped", "near a discontinuity")
+    try:
+        with deadline(TIMEOUT):
+            got, grads = s2sgrad.value_and_grad(f, wrt=prog.params)(*prog.args, prog.n)
+    except UnsupportedError as e:
+        if e.loc is not None or documented(e):
+            return Outcome("unsupported", e.message.splitlines()[0], e)
+        return Outcome("crash", crash_text(e))
+    except Exception as e:
+        return Outcome("crash", crash_text(e))
+    if not unchanged(prog.args, before):
+        return Outcome("mutated argument", "value_and_grad wrote into an argument")
+    if not close(got, value, rtol=1e-9, atol=1e-12):
+        return Outcome("wrong value", f"f = {value!r}, value_and_grad gave {got!r}")
+    return compare_gradients(f, prog, grads, num)
+
+
+def documented(e):
+    return any(m in str(e) for m in DOCUMENTED_LIMITS)
+
+
+def compare_gradients(f, prog, grads, num):
+    """`passed`, or `wrong gradient` listing each parameter whose gradient
+    disagrees with both the central and the five-point differences."""
+    grads = [np.zeros_like(x) if g is None else g for x, g in zip(prog.args, grads)]
+    wrong = [k for k, (g, want) in enumerate(zip(grads, num)) if not close(g, want)]
+    if wrong:
+        second = five_point(f, prog)
+        wrong = [k for k in wrong if not close(grads[k], second[k])]
+    if not wrong:
+        return Outcome("passed")
+    lines = [f"d {prog.params[k]}: expected {fmt(num[k])}, got {fmt(grads[k])}" for k in wrong]
+    return Outcome("wrong gradient", "\n".join(lines))
+
+
+def fmt(x):
+    return np.array2string(np.asarray(x), precision=8, separator=", ").replace("\n", "")
+
+
+def crash_text(e):
+    """The exception and the traceback's last frames (generated code included)."""
+    frames = traceback.format_tb(e.__traceback__)[-3:]
+    return f"{type(e).__name__}: {e}\n" + "".join(frames).rstrip()
+
+
+def first_line(detail):
+    """A tally key: the first line, with generated names (v12, d_sa3, ...) made alike."""
+    line = detail.splitlines()[0] if detail else ""
+    return re.sub(r"(?<=[A-Za-z_])\d+(_\d+)*\b", "#", line)
+
+
+# ---- a run ---------------------------------------------------------------------------------
+
+def program(seed, index, max_stmts):
+    """Program `index` of run `seed`."""
+    return progen.draw_program(progen.RandomChooser(random.Random(f"{seed}:{index}")), max_stmts)
+
+
+def work(task):
+    """Check one program in a worker: (index, Outcome without its exception,
+    constructs, the Program if it failed)."""
+    seed, index, max_stmts, directory = task
+    prog = program(seed, index, max_stmts)
+    outcome = check(prog, directory)
+    outcome.error = None    # exceptions do not always pickle
+    return index, outcome, prog.constructs, prog if outcome.status in FAILURES else None
+
+
+def start_worker():
+    """Every stage's IR verified; warnings (overflow in a skipped program) quiet."""
+    transform.VERIFY = True
+    warnings.simplefilter("ignore")
+
+
+class Tally:
+    """Counts of a run: statuses, unsupported and crash messages, constructs."""
+
+    def __init__(self):
+        self.status = collections.Counter()
+        self.messages = {"unsupported": collections.Counter(), "crash": collections.Counter()}
+        self.constructs = collections.Counter()
+        self.failed_with = collections.Counter()
+
+    def add(self, outcome, constructs):
+        self.status[outcome.status] += 1
+        if outcome.status in self.messages:
+            self.messages[outcome.status][first_line(outcome.detail)] += 1
+        self.constructs.update(constructs)
+        if outcome.status in FAILURES:
+            self.failed_with.update(constructs)
+
+    def report(self, n, seconds, out):
+        lines = [f"{n} programs in {seconds:.1f} s"]
+        lines += [f"  {s:<17}{self.status[s]:>7}" for s in STATUSES]
+        for kind, counter in self.messages.items():
+            if counter:
+                lines.append(f"{kind}, by message:")
+                lines += [f"  {c:>6}  {m}" + ("  (documented)" if any(d in m for d in DOCUMENTED_LIMITS)
+                                               else "") for m, c in counter.most_common()]
+        lines.append("construct mix: programs containing each (of them failing)")
+        lines += [f"  {c:<20}{k:>7}  ({self.failed_with[c]})" for c, k in sorted(self.constructs.items())]
+        if any(self.status[s] for s in FAILURES):
+            lines.append(f"failing programs written to {out}")
+        return "\n".join(lines)
+
+
+def failure_file(prog, outcome, seed, index):
+    """A standalone module: the verdict, n and the arguments in its header comments."""
+    args = {p: a.tolist() if isinstance(a, np.ndarray) else a for p, a in zip(prog.params, prog.args)}
+    head = [f"s2sgrad fuzz: {outcome.status} (seed {seed}, program {index}); "
+            "check again with python tools/fuzz.py --replay THIS_FILE"]
+    head += outcome.detail.splitlines()
+    head += [f"n = {prog.n}", f"args = {json.dumps(args)}"]
+    return "".join(f"# {ln}\n" for ln in head) + prog.source
+
+
+def replay_program(path):
+    """The Program of a file written by failure_file (as edited since)."""
+    text = Path(path).read_text()
+    n = int(re.search(r"^# n = (\d+)$", text, re.M).group(1))
+    args = json.loads(re.search(r"^# args = (.*)$", text, re.M).group(1))
+    values = tuple(np.array(v) if isinstance(v, list) else float(v) for v in args.values())
+    return progen.Program(text, tuple(args), values, n, frozenset())
+
+
+def replay(paths):
+    start_worker()
+    bad = 0
+    with tempfile.TemporaryDirectory() as directory:
+        for path in paths:
+            outcome = check(replay_program(path), directory)
+            print(f"{path}: {outcome.status}\n{outcome.detail}".rstrip())
+            bad += outcome.status in FAILURES
+    return 1 if bad else 0
+
+
+def run(n, seed, max_stmts, jobs, out):
+    out.mkdir(parents=True, exist_ok=True)
+    tally, start = Tally(), time.time()
+    with tempfile.TemporaryDirectory() as directory, \
+            multiprocessing.Pool(jobs, start_worker, maxtasksperchild=200) as pool:
+        tasks = ((seed, i, max_stmts, directory) for i in range(n))
+        for done, (index, outcome, constructs, prog) in enumerate(
+                pool.imap_unordered(work, tasks, chunksize=4), 1):
+            tally.add(outcome, constructs)
+            if outcome.status in FAILURES:
+                name = f"seed{seed}_{index:05d}_{outcome.status.replace(' ', '-')}.py"
+                (out / name).write_text(failure_file(prog, outcome, seed, index))
+            if done % 1000 == 0:
+                print(f"... {done} programs, {time.time() - start:.0f} s", file=sys.stderr)
+    print(tally.report(n, time.time() - start, out))
+    return 1 if any(tally.status[s] for s in FAILURES) else 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=1000, help="how many programs")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "fuzz_failures",
+                    help="where failing programs are written")
+    ap.add_argument("--max-stmts", type=int, default=7, help="statements per program, at most")
+    ap.add_argument("--jobs", type=int, default=2, help="worker processes")
+    ap.add_argument("--replay", nargs="+", metavar="FILE", help="check these failure files again")
+    a = ap.parse_args(argv)
+    if a.replay:
+        return replay(a.replay)
+    return run(a.n, a.seed, a.max_stmts, a.jobs, a.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

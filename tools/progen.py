@@ -1,0 +1,944 @@
+"""Random well-formed differentiable programs: the generator shared by the
+differential fuzzer (tools/fuzz.py) and the Hypothesis test
+(tests/test_random_programs.py).
+
+A program is the source text of a module: zero to two helper functions, then
+`f(x0, x1[, x2][, w][, r], n)` over float64 arrays of one shape ((3,) or
+(2, 3)), maybe a Python float `w`, a row `r` of shape (3,) in (2, 3) programs,
+and a static int `n`. Its statements are drawn from what s2sgrad accepts:
+
+- assignments of expression trees: `+ - * /`, unary minus, `**2`,
+  `np.sin/cos/tanh`, `np.exp` of a bounded argument, `np.sum`/`np.mean`
+  (with and without `axis`/`keepdims`), broadcasting with scalars,
+  conditional expressions and kinks (`np.where`, `max`, `abs`), calls to the
+  helpers, indexing reads (`v[i % 3]`, `v[::-1]`, `v[1:]`, masks
+  `v[v > c]`); `+=`/`-=`; plain copies `b = a`;
+- `if`/`elif`/`else` on runtime scalar conditions (with `and`/`or`/`not`);
+  "keep the best so far" (`if cand > best: best = cand`);
+- `for` loops over ranges, arrays, `enumerate` and `zip`, nested, and `while`
+  loops bounded by a counter (sometimes also by a runtime condition), with
+  `break`/`continue` under runtime or integer conditions;
+- loops carrying values through the updates that once gave wrong numbers
+  silently (`PATTERNS`): swaps `a, b = b, a + b`, swaps through a temporary,
+  three-way rotations, `prev, cur = cur, g(prev, cur)` (also `prev = cur` in
+  a `while`), momentum and Chebyshev-style three-term recurrences, each
+  maybe under a branch taken in some iterations, among other statements;
+- tuples carried through a loop (`p, q = st ... st = (.., ..)`);
+- `np.zeros` buffers written element by element (`y[i % 3] = ...`,
+  `y[i % 2, j % 3] = ...` in nested loops, `y[0, 0] = w`), read back in later
+  iterations, inside the loops and after them.
+
+Values stay bounded (tanh, sin, scaling by 0.5) so central differences are
+accurate. A program never writes into an array another name may share (so
+plain Python and s2sgrad agree on what it means without the aliasing rules).
+
+Every choice goes through a *chooser*, so one generator serves both users:
+`HypothesisChooser(draw)` (inside `st.composite`: failures shrink towards the
+first option of each choice) and `RandomChooser(random.Random(seed))` (long
+runs, program i reproducible from its seed). Usage, with tools/ on sys.path:
+
+    import random, progen
+    prog = progen.draw_program(progen.RandomChooser(random.Random(7)))
+    prog.source, prog.params, prog.args, prog.n, prog.constructs
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CONSTS = ("0.5", "-0.5", "0.3", "1.5", "-1.2", "2.0", "0.7", "-0.8")
+THRESHOLDS = ("0.0", "0.5", "-0.5", "1.0", "-1.0", "0.2", "1.5")
+PARAMS = frozenset({"x0", "x1", "x2", "w", "r"})
+
+# loop-carried update patterns: name -> the roles of the values it carries (also
+# the prefixes of their names, which never clash with parameters and helpers)
+PATTERNS = {
+    "swap": ("sa", "sb"),               # a, b = b, a + b
+    "temp-swap": ("ta", "tb"),          # t = a; a = b; b = t * 2.0
+    "rotation": ("ra", "rb", "rc"),     # a, b, c = b, c, a
+    "prev-cur": ("prev", "cur"),        # prev, cur = cur, g(prev, cur)
+    "momentum": ("vel", "pos"),         # v = 0.9 * v + g(x); x = x - 0.1 * v
+    "recurrence": ("lag", "cheb"),      # t0, t1 = t1, 2.0 * z * t1 - t0
+}
+
+
+# ---- choosers ------------------------------------------------------------------------------
+
+class RandomChooser:
+    """Choices from a seeded `random.Random` (uniform over the options given)."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def pick(self, options):
+        options = list(options)
+        return options[self.rng.randrange(len(options))]
+
+    def flip(self):
+        return self.rng.random() < 0.5
+
+    def integer(self, lo, hi):
+        return self.rng.randint(lo, hi)
+
+    def some(self, options, most):
+        """One to `most` distinct items of `options`."""
+        options = list(options)
+        return self.rng.sample(options, self.integer(1, min(most, len(options))))
+
+
+class HypothesisChooser:
+    """Choices drawn by Hypothesis (`draw` of an `st.composite`), so failures
+    shrink: towards the first option of each choice, False, the lower bound."""
+
+    def __init__(self, draw):
+        from hypothesis import strategies
+        self.draw, self.st = draw, strategies
+
+    def pick(self, options):
+        return self.draw(self.st.sampled_from(list(options)))
+
+    def flip(self):
+        return self.draw(self.st.booleans())
+
+    def integer(self, lo, hi):
+        return self.draw(self.st.integers(lo, hi))
+
+    def some(self, options, most):
+        return self.draw(self.st.lists(self.st.sampled_from(list(options)), min_size=1,
+                                       max_size=most, unique=True))
+
+
+@dataclass(frozen=True)
+class Program:
+    """A generated module: `f(*args, n)` is the function to differentiate with
+    respect to `params` (its float parameters, in order); `constructs` names
+    the kinds of construct it contains (for the fuzzer's statistics)."""
+
+    source: str
+    params: tuple
+    args: tuple
+    n: int
+    constructs: frozenset
+
+
+def draw_program(chooser, max_stmts=7):
+    """One program, its arguments (uniform in [-1, 1]) and n, all from `chooser`."""
+    shape = chooser.pick([(3,), (2, 3)])
+    gen = Gen(chooser, shape, max_stmts)
+    src, shapes = gen.module()
+    rng = np.random.default_rng(chooser.integer(0, 2 ** 16))
+    args = tuple(float(rng.uniform(-1, 1)) if s == () else rng.uniform(-1, 1, s)
+                 for s in shapes.values())
+    return Program(src, tuple(shapes), args, chooser.integer(0, 3), frozenset(gen.constructs()))
+
+
+def indent(lines):
+    return ["    " + ln for ln in lines]
+
+
+# ---- what the generator knows about the program it writes ---------------------------------
+
+class Var:
+    """A float variable of the generated program: 'a' (an array of the
+    program's shape), 'r' (a row, shape (3,), in programs over (2, 3) arrays)
+    or 's' (a scalar). `fresh` arrays own their memory, no other name refers
+    to it (safe for `+=`); `buffer`s come from np.zeros and are written
+    element by element."""
+
+    def __init__(self, kind, fresh=False, buffer=False):
+        self.kind, self.fresh, self.buffer = kind, fresh, buffer
+
+    def copy(self):
+        return Var(self.kind, self.fresh, self.buffer)
+
+
+class Scope:
+    """The names visible at one point: floats (name -> Var), ints (loop
+    indices, counters, n), the innermost loop's name and the loop depth."""
+
+    def __init__(self, floats=None, ints=(), loop=None, loops=0):
+        self.floats = dict(floats or {})
+        self.ints = list(ints)
+        self.loop = loop
+        self.loops = loops
+
+    def child(self, loop=None, ints=(), floats=None):
+        s = Scope({k: v.copy() for k, v in self.floats.items()}, self.ints + list(ints),
+                  self.loop if loop is None else loop, self.loops + (loop is not None))
+        s.floats.update(floats or {})
+        return s
+
+    def of_kind(self, kind, buffers=True):
+        return [n for n, v in self.floats.items()
+                if v.kind == kind and (buffers or not v.buffer)]
+
+
+# ---- expressions ---------------------------------------------------------------------------
+
+class Exprs:
+    """Draws expressions (as text). `top` marks a value that may be bound to a
+    name as it is, so never a bare buffer (the name would alias it)."""
+
+    def __init__(self, chooser, shape):
+        self.choose = chooser
+        self.shape = shape
+        self.rows = len(shape) == 2    # (2, 3) programs also have rows: shape (3,)
+        self.counter = 0
+        self.helpers = []           # (name, param kinds, return kinds, has a keyword default)
+        self.in_helper = False      # helpers have no x0 and no n
+        self.current = "f"          # the function being written
+        self.marks = {"f": set()}   # function -> the constructs it contains
+        self.calls = {"f": set()}   # function -> the helpers it calls
+
+    def pick(self, options):
+        return self.choose.pick(options)
+
+    def flip(self):
+        return self.choose.flip()
+
+    def mark(self, construct):
+        self.marks[self.current].add(construct)
+
+    def constructs(self):
+        """The constructs of f and of the helpers it calls (directly or not)."""
+        seen, todo = set(), ["f"]
+        while todo:
+            fn = todo.pop()
+            if fn not in seen:
+                seen.add(fn)
+                todo += self.calls[fn]
+        return set().union(*(self.marks[fn] for fn in seen)) | ({"helper"} if len(seen) > 1 else set())
+
+    def fresh_name(self, prefix):
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def const(self):
+        return self.pick(CONSTS)
+
+    def leaf(self, scope, kind, allow_buffer):
+        names = scope.of_kind(kind, buffers=allow_buffer)
+        choices = ["var"] if names else []
+        if kind == "s":
+            choices += ["const", "sum"]
+            if scope.ints:
+                choices.append("int")
+            if scope.of_kind("a"):
+                choices.append("index")
+        if kind == "r" or not choices:
+            choices.append("row")
+        c = self.pick(choices)
+        if c == "var":
+            return self.pick(names)
+        if c == "const":
+            return self.const()
+        if c == "int":
+            return f"{self.const()} * {self.pick(scope.ints)}"
+        if c == "sum":
+            arrays = scope.of_kind("a")
+            return f"np.sum({self.pick(arrays)})" if arrays else self.const()
+        if c == "row":
+            if kind == "a":
+                return f"({self.pick(scope.of_kind('a'))} * 1.0)"
+            return self.row(scope)
+        return self.index_scalar(scope)
+
+    def row(self, scope):
+        """A (3,) value made from the (2, 3) arrays."""
+        v = self.pick(scope.of_kind("a"))
+        forms = [f"np.sum({v}, axis=0)", f"np.mean({v}, axis=0)", f"{v}[1]", f"{v}[-1, :]"]
+        if scope.ints:
+            forms.append(f"{v}[{self.pick(scope.ints)} % 2]")
+        return self.pick(forms)
+
+    def index_scalar(self, scope, v=None):
+        """A scalar read from array `v` (or one in scope)."""
+        v = v or self.pick(scope.of_kind("a"))
+        i = self.pick(scope.ints) if scope.ints and self.flip() else None
+        if not self.rows:
+            forms = [f"{v}[0]", f"{v}[-1]", f"np.sum({v}[1:])", f"np.sum({v}[::2])",
+                     f"np.sum({v}[{v} > {self.pick(THRESHOLDS)}])"]
+            if i:
+                forms += [f"{v}[{i} % 3]", f"{v}[({i} + 1) % 3]"]
+        else:
+            forms = [f"{v}[1, 2]", f"np.sum({v}[0])", f"np.sum({v}[:, 1:])",
+                     f"np.sum({v}[-1, ::2])", f"np.sum({v}[{v} > {self.pick(THRESHOLDS)}])"]
+            if i:
+                forms += [f"{v}[{i} % 2, {i} % 3]", f"np.sum({v}[{i} % 2])",
+                          f"np.sum({v}[:, {i} % 3])"]
+        return self.pick(forms)
+
+    def expr(self, scope, kind, depth, top=True):
+        if depth <= 0 or (not top and self.flip()):
+            if kind == "a" and not scope.of_kind("a", buffers=not top):
+                return f"({self.pick(scope.of_kind('a'))} * 1.0)"
+            return self.leaf(scope, kind, allow_buffer=not top)
+        sub = lambda k=kind: self.expr(scope, k, depth - 1, top=False)  # noqa: E731
+        if kind == "r":
+            return self.row_expr(sub)
+        forms = ["binop", "unary", "square", "div", "neg", "mixed", "reduce", "ifexp", "nonsmooth"]
+        forms += ["index"] if kind == "a" else ["matmul", "builtin"]
+        if self.rows:
+            forms.append("row")
+        if self.helpers_returning(kind):
+            forms.append("call")
+        form = self.pick(forms)
+        if form == "ifexp":
+            return f"({sub()} if {self.cond(scope, depth - 1)} else {sub()})"
+        if form == "index":
+            v = self.pick(scope.of_kind("a"))
+            flips = ["::-1", ":, ::-1"] if self.rows else ["::-1"]
+            return f"({v}[{self.pick(flips)}] * {self.const()})"
+        if form == "call":
+            return self.call(scope, kind, depth)
+        return getattr(self, "expr_" + form)(kind, sub)
+
+    def row_expr(self, sub):
+        form = self.pick(["unary", "mixed", "binop"])
+        if form == "unary":
+            return f"np.{self.pick(['sin', 'tanh', 'cos'])}({sub()})"
+        if form == "mixed":
+            return f"({sub('r')} * {sub('s')})"
+        return f"({sub('r')} {self.pick('+-*')} {sub('r')})"
+
+    def expr_binop(self, kind, sub):
+        return f"({sub()} {self.pick('+-*')} {sub()})"
+
+    def expr_unary(self, kind, sub):
+        fn = self.pick(["np.sin", "np.cos", "np.tanh", "np.exp"])
+        if fn == "np.exp":
+            return f"np.exp(0.5 * np.tanh({sub()}))"
+        return f"{fn}({sub()})"
+
+    def expr_square(self, kind, sub):
+        return f"np.tanh({sub()}) ** 2"
+
+    def expr_div(self, kind, sub):
+        return f"({sub()} / (1.5 + {sub()} ** 2))"
+
+    def expr_neg(self, kind, sub):
+        return f"(-{sub()})"
+
+    def expr_mixed(self, kind, sub):
+        """Broadcasting an array with a scalar (kind a), or a scalar from both (kind s)."""
+        if kind == "a":
+            return (f"({sub('s')} {self.pick('+-*')} {sub('a')})" if self.flip()
+                    else f"({sub('a')} {self.pick('+-*')} {sub('s')})")
+        return f"({sub('s')} * {self.const()})"
+
+    def expr_reduce(self, kind, sub):
+        if kind == "s":
+            fn = self.pick(["np.sum", "np.mean"])
+            if self.rows and self.flip():
+                return f"np.sum({fn}({sub('a')}, axis={self.pick('01')}) ** 2)"
+            return f"{fn}({sub('a')})"
+        axis = self.pick(range(len(self.shape)))
+        return f"(np.{self.pick(['sum', 'mean'])}({sub()}, axis={axis}, keepdims=True) * {sub()})"
+
+    def expr_nonsmooth(self, kind, sub):
+        """Kinks and jumps: the sample point is checked to be away from them."""
+        if kind == "a":
+            return self.pick([f"np.where({sub()} > {self.pick(THRESHOLDS)}, {sub()}, {sub()})",
+                              f"np.maximum({sub()}, {sub()})", f"np.abs({sub()})"])
+        return self.pick([f"max({sub()}, {sub()})", f"min({sub()}, {sub()})", f"abs({sub()})"])
+
+    def expr_matmul(self, kind, sub):
+        a, b = sub("a"), sub("a")
+        if not self.rows:
+            return f"({a} @ {b})"
+        return self.pick([f"np.sum({a} @ ({b}).T)", f"np.sum({a} @ {sub('r')})"])
+
+    def expr_builtin(self, kind, sub):
+        return f"float({sub()})"
+
+    def expr_row(self, kind, sub):
+        if kind == "a":
+            return f"({sub('a')} {self.pick('+-*')} {sub('r')})"
+        return f"np.sum({sub('r')} * {self.const()})"
+
+    def helpers_returning(self, kinds):
+        kinds = (kinds,) if isinstance(kinds, str) else kinds
+        return [h for h in self.helpers if h[2] == kinds]
+
+    def call(self, scope, kinds, depth, given=()):
+        """A call of a helper returning `kinds`; arguments of the helper's
+        parameter kinds are taken from `given` (names) first, in turn."""
+        name, params, _, default = self.pick(self.helpers_returning(kinds))
+        self.calls[self.current].add(name)
+        if scope.loops:
+            self.mark("helper-in-loop")
+        given, args = list(given), []
+        for p in params:
+            if p == "i":
+                args.append(self.pick(scope.ints) if scope.ints else "2")
+            elif given and scope.floats[given[0]].kind == p:
+                args.append(given.pop(0))
+            else:
+                args.append(self.expr(scope, p, depth - 1, top=False))
+        if default and self.flip():
+            args.append(f"c={self.const()}")
+        return f"{name}({', '.join(args)})"
+
+    def cond(self, scope, depth):
+        form = self.pick(["sum", "scalar", "and", "not"] + (["int"] if scope.ints else []))
+        c = self.pick(THRESHOLDS)
+        op = self.pick("<>")
+        if form == "sum":
+            return f"np.sum({self.expr(scope, 'a', min(depth, 1), top=False)}) {op} {c}"
+        if form == "scalar":
+            return f"{self.expr(scope, 's', min(depth, 1), top=False)} {op} {c}"
+        if form == "and":
+            a = f"np.sum({self.leaf(scope, 'a', True)}) {op} {c}"
+            b = f"{self.leaf(scope, 's', True)} {self.pick('<>')} {self.pick(THRESHOLDS)}"
+            return f"({a} {self.pick(['and', 'or'])} {b})"
+        if form == "not":
+            return f"not np.sum({self.leaf(scope, 'a', True)}) {op} {c}"
+        i = self.pick(scope.ints)
+        return self.pick([f"{i} % 2 == 0", f"{i} == 1", f"{i} > 0"])
+
+    def bounded(self, scope, kind, target, depth):
+        """(text, fresh) of a value to assign to `target`, bounded in a loop."""
+        e = self.expr(scope, kind, depth)
+        forms = ["tanh", "sin", "half"] + ([] if scope.loop is not None else ["plain"])
+        if target in scope.floats and scope.floats[target].kind == kind:
+            forms.append("accumulate")
+        form = self.pick(forms)
+        if form == "tanh":
+            return f"np.tanh({e})", True
+        if form == "sin":
+            return f"np.sin({e})", True
+        if form == "half":
+            return f"0.5 * {e}", True
+        if form == "accumulate":
+            return f"0.5 * {target} + np.tanh({e})", True
+        return e, False
+
+
+# ---- statements ----------------------------------------------------------------------------
+
+class Gen(Exprs):
+    """Draws one program: statements, loops, helpers and the module. Each
+    statement method returns a list of lines (unindented) and updates `scope`."""
+
+    def __init__(self, chooser, shape, max_stmts=7):
+        super().__init__(chooser, shape)
+        self.budget = max_stmts     # statements left in the whole function
+        self.inplaced = set()       # names ever written in place (`+=`)
+        self.featured = set()       # names carried by a pattern: worth returning
+
+    def may_share(self, scope, name):
+        """Whether `name` may be bound to another name's array here: never one
+        written in place in a loop, where an earlier iteration's `b = a` would
+        see the write (an aliasing limit of s2sgrad, not what this tests)."""
+        return not (scope.loops and scope.floats[name].kind == "a" and name in self.inplaced)
+
+    def shared(self, scope, *names):
+        """`names` now (may) share their arrays: none is safe for `+=` any more."""
+        for n in names:
+            scope.floats[n].fresh = False
+
+    def assign(self, scope, depth):
+        kind = self.pick("as")
+        # parameters may be rebound too (never written into: that would change the caller's)
+        existing = scope.of_kind(kind, buffers=False)
+        target = self.pick(existing) if existing and self.flip() else self.fresh_name("v" if kind == "a" else "s")
+        rhs, fresh = self.bounded(scope, kind, target, depth)
+        scope.floats[target] = Var(kind, fresh and kind == "a")
+        return [f"{target} = {rhs}"]
+
+    def augassign(self, scope, depth):
+        targets = [n for n, v in scope.floats.items()
+                   if n not in PARAMS and not v.buffer and (v.kind == "s" or v.kind == "a" and v.fresh)]
+        if not targets:
+            return self.assign(scope, depth)
+        t = self.pick(targets)
+        self.inplaced.add(t)
+        kind = scope.floats[t].kind
+        return [f"{t} {self.pick(['+=', '-='])} 0.5 * np.tanh({self.expr(scope, kind, depth)})"]
+
+    def copy(self, scope, depth):
+        """`b = a`, a plain copy of a (maybe carried) value; then maybe `a = ...`."""
+        sources = [n for n, v in scope.floats.items()
+                   if v.kind in "as" and not v.buffer and self.may_share(scope, n)]
+        if not sources:
+            return self.assign(scope, depth)
+        a = self.pick(sources)
+        kind = scope.floats[a].kind
+        targets = [n for n in scope.of_kind(kind, buffers=False) if n != a and self.may_share(scope, n)]
+        b = self.pick(targets) if targets and self.flip() else self.fresh_name("b")
+        scope.floats[b] = Var(kind)
+        self.shared(scope, a, b)
+        self.mark("copy")
+        lines = [f"{b} = {a}"]
+        if self.flip():
+            rhs, fresh = self.bounded(scope, kind, a, depth)
+            scope.floats[a] = Var(kind, fresh and kind == "a")
+            lines.append(f"{a} = {rhs}")
+        return lines
+
+    def best_so_far(self, scope, depth):
+        """`if cand > best: best = cand` (and maybe `best_v = v`), on a carried scalar."""
+        scalars = scope.of_kind("s", buffers=False)
+        if not scalars:
+            return self.assign(scope, depth)
+        best, cand = self.pick(scalars), self.fresh_name("cand")
+        lines = [f"{cand} = {self.bounded(scope, 's', cand, depth)[0]}",
+                 f"if {cand} {self.pick('<>')} {best}:", f"    {best} = {cand}"]
+        arrays = [n for n in scope.of_kind("a", buffers=False) if self.may_share(scope, n)]
+        if len(arrays) > 1 and self.flip():
+            keep, v = self.pick(arrays), self.pick(arrays)
+            if keep != v:
+                lines.append(f"    {keep} = {v}")
+                self.shared(scope, keep, v)
+        scope.floats[cand] = Var("s")
+        self.mark("best-so-far")
+        self.mark_branch(scope)
+        return lines
+
+    def mark_branch(self, scope):
+        if scope.loops:
+            self.mark("branch-in-loop")
+
+    def if_stmt(self, scope, depth, nest):
+        branches = [self.cond(scope, 1)]
+        if self.flip():
+            branches.append(self.cond(scope, 1))
+        has_else = self.flip()
+        bodies, scopes = [], []
+        for _ in range(len(branches) + has_else):
+            s = scope.child()
+            bodies.append(self.block(s, depth, nest + 1, min_stmts=1))
+            scopes.append(s)
+        lines = []
+        for k, body in enumerate(bodies):
+            head = (f"if {branches[0]}:" if k == 0 else
+                    f"elif {branches[k]}:" if k < len(branches) else "else:")
+            lines += [head] + indent(body)
+        self.merge(scope, scopes, exhaustive=has_else)
+        self.mark_branch(scope)
+        return lines
+
+    def merge(self, scope, scopes, exhaustive):
+        """After branches (or a loop body: one scope, not exhaustive): a name is
+        defined after when every path defines it with the same kind."""
+        if exhaustive:
+            common = set.intersection(*(set(s.floats) for s in scopes))
+            for n in sorted(common):
+                vs = [s.floats[n] for s in scopes]
+                if n in scope.floats or (all(v.kind == vs[0].kind for v in vs)
+                                         and not any(v.buffer for v in vs)):
+                    old = scope.floats.get(n)
+                    scope.floats[n] = Var(vs[0].kind, all(v.fresh for v in vs),
+                                          old.buffer if old else False)
+        for n, v in scope.floats.items():
+            v.fresh = v.fresh and all(s.floats[n].fresh for s in scopes)
+
+    # -- loops
+    def loop_header(self, scope):
+        """(header, int names, float names -> Var) of a for loop."""
+        i = self.fresh_name("i")
+        if self.in_helper:
+            rng = self.pick(["range(2)", "range(3)"] + [f"range({k})" for k in scope.ints])
+            return f"for {i} in {rng}:", [i], {}
+        form = self.pick(["range", "range", "array", "enumerate", "zip"])
+        if form == "range":
+            rng = self.pick(["range(n)", "range(3)", "range(1, n)", "range(x0.shape[0])",
+                             "range(n - 1)", "range(len(x1))"])
+            return f"for {i} in {rng}:", [i], {}
+        self.mark("for-over-array")
+        arrays = scope.of_kind("a", buffers=False)
+        item = "r" if self.rows else "s"
+        e, g = self.fresh_name("e"), self.fresh_name("e")
+        if form == "array":
+            return f"for {e} in {self.pick(arrays)}:", [], {e: Var(item)}
+        if form == "enumerate":
+            return f"for {i}, {e} in enumerate({self.pick(arrays)}):", [i], {e: Var(item)}
+        return (f"for {e}, {g} in zip({self.pick(arrays)}, {self.pick(arrays)}):", [],
+                {e: Var(item), g: Var(item)})
+
+    def while_header(self, scope, cond=None):
+        """(counter, lines before and including the header) of a while loop
+        bounded by a counter, sometimes also by `cond` or a runtime condition.
+        Its body must start with `counter = counter + 1`."""
+        k = self.fresh_name("k")
+        bound = self.pick(["3", "2"] + ([] if self.in_helper else ["n"]))
+        test = f"{k} < {bound}"
+        if self.flip():
+            test += f" and {cond or self.cond(scope, 0)}"
+            self.mark("while-runtime-cond")
+        self.mark("while")
+        return k, [f"{k} = 0", f"while {test}:"]
+
+    def escape(self, scope):
+        """`if cond: [assign] break/continue`, at the start or end of a loop body."""
+        lines = [f"if {self.cond(scope, 1)}:"]
+        if self.flip():
+            s = scope.child()
+            existing = [n for n in s.floats if not s.floats[n].buffer and s.floats[n].kind != "r"]
+            if existing:
+                t = self.pick(existing)
+                rhs, _ = self.bounded(s, s.floats[t].kind, t, 1)
+                lines.append(f"    {t} = {rhs}")
+                scope.floats[t].fresh = False
+        word = self.pick(["break", "continue"])
+        self.mark(word)
+        return lines + ["    " + word]
+
+    def loop_scope(self, scope, ints, floats):
+        if scope.loops:
+            self.mark("nested-loop")
+        return scope.child(loop=(ints or list(floats) or ["_"])[0], ints=ints, floats=floats)
+
+    def for_stmt(self, scope, depth, nest):
+        head, ints, items = self.loop_header(scope)
+        body_scope = self.loop_scope(scope, ints, items)
+        where = self.pick(["none", "end", "start"])
+        body = self.escape(body_scope) if where == "start" else []
+        body += self.block(body_scope, depth, nest + 1, min_stmts=1)
+        if where == "end":
+            body += self.escape(body_scope)
+        self.merge(scope, [body_scope], exhaustive=False)
+        return [head] + indent(body)
+
+    def while_stmt(self, scope, depth, nest):
+        k, head = self.while_header(scope)
+        body_scope = self.loop_scope(scope, [k], {})
+        body = [f"{k} = {k} + 1"] + self.block(body_scope, depth, nest + 1, min_stmts=1)
+        if self.flip():
+            body += self.escape(body_scope)
+        self.merge(scope, [body_scope], exhaustive=False)
+        scope.ints.append(k)
+        return head + indent(body)
+
+    def tuple_loop(self, scope, depth, nest):
+        """State carried through a loop as a tuple, unpacked in the body and after."""
+        t = self.fresh_name("st")
+        kinds = (self.pick("as"), self.pick("as"))
+        init = ", ".join(self.bounded(scope, k, t, depth)[0] for k in kinds)
+        head, ints, items = self.loop_header(scope)
+        p, q = self.fresh_name("p"), self.fresh_name("q")
+        body_scope = self.loop_scope(scope, ints, dict(items, **{p: Var(kinds[0]), q: Var(kinds[1])}))
+        body = [f"{p}, {q} = {t}"] + self.block(body_scope, depth, nest + 1, min_stmts=0)
+        new = ", ".join(self.bounded(body_scope, k, t, depth)[0] for k in kinds)
+        body.append(f"{t} = ({new})")
+        self.merge(scope, [body_scope], exhaustive=False)
+        a, b = self.fresh_name("p"), self.fresh_name("q")
+        scope.floats[a], scope.floats[b] = Var(kinds[0]), Var(kinds[1])
+        self.mark("tuple-loop")
+        return [f"{t} = ({init})", head] + indent(body) + [f"{a}, {b} = {t}"]
+
+    # -- loops carrying values through the patterns of PATTERNS
+    def carried_loop(self, scope, depth, nest):
+        """A loop carrying values through one of PATTERNS, maybe under a branch,
+        among other statements, maybe writing a carried value into a buffer."""
+        pattern = self.pick(list(PATTERNS))
+        kind = self.pick("as")
+        names, lines = self.carried_values(scope, pattern, kind, depth)
+        if self.flip():
+            k, head = self.while_header(scope, self.converged(names, kind))
+            body_scope = self.loop_scope(scope, [k], {})
+            body = [f"{k} = {k} + 1"]
+        else:
+            header, ints, items = self.loop_header(scope)
+            head, body_scope, body = [header], self.loop_scope(scope, ints, items), []
+        if self.flip():
+            body += self.block(body_scope, depth, nest + 1, min_stmts=1)
+        body += self.maybe_in_branch(body_scope, pattern, names, kind)
+        buffers = [n for n, v in body_scope.floats.items() if v.buffer]
+        if buffers and kind == "s" and self.flip():
+            body += self.setitem(body_scope, self.pick(buffers), depth, value=self.pick(names))
+        if self.flip():
+            body += self.escape(body_scope)
+        self.merge(scope, [body_scope], exhaustive=False)
+        self.featured.update(names)
+        self.mark(pattern)
+        return lines + head + indent(body)
+
+    def carried_values(self, scope, pattern, kind, depth):
+        """(names, lines before the loop) of the values `pattern` carries: names
+        in scope (parameters too) or new ones given a value. The body's
+        statements never write into them in place (each may share an array)."""
+        names, lines, start = [], [], self.starts(scope, pattern, kind)
+        if pattern == "recurrence":     # lag, cheb = 1, z: Chebyshev polynomials of |z| <= 1
+            lines.append(f"{start['cheb']} = np.{self.pick(['sin', 'tanh'])}({self.expr(scope, kind, 1)})")
+            scope.floats[start["cheb"]] = Var(kind)
+        for role in PATTERNS[pattern]:
+            reuse = [n for n in scope.of_kind(kind, buffers=False)
+                     if n not in names and n not in start.values() and self.may_share(scope, n)]
+            if reuse and self.flip():
+                names.append(self.pick(reuse))
+                continue
+            name = self.fresh_name(role)
+            value = start.get(role) or self.bounded(scope, kind, name, depth)[0]
+            lines.append(f"{name} = {value}")
+            names.append(name)
+            scope.floats[name] = Var(kind)
+        if pattern == "recurrence":
+            names.append(start["cheb"])
+        self.shared(scope, *names)
+        return names, lines
+
+    def starts(self, scope, pattern, kind):
+        """{role: the value it starts from} where a pattern needs one: momentum
+        starts at rest, the recurrence at (1, z) (the name z is start["cheb"])."""
+        if pattern == "momentum":
+            arrays = scope.of_kind("a", buffers=False)
+            return {"vel": "0.0" if kind == "s" else
+                    self.pick([f"np.zeros({self.shape})", f"0.0 * {self.pick(arrays)}"])}
+        if pattern == "recurrence":
+            z = self.fresh_name("z")
+            return {"lag": "1.0" if kind == "s" else f"np.ones_like({z})", "cheb": z}
+        return {}
+
+    def converged(self, names, kind):
+        """A runtime condition on two carried values: have they come together?"""
+        a, b = names[0], names[1]
+        gap = f"abs({a} - {b})" if kind == "s" else f"np.sum(np.abs({a} - {b}))"
+        return f"{gap} > {self.pick(['0.1', '0.01', '0.5'])}"
+
+    def update(self, scope, pattern, names, kind):
+        """The lines of one step of `pattern` over the carried `names`."""
+        mix = lambda: self.expr(scope, kind, 1, top=False)  # noqa: E731
+        if pattern == "swap":
+            a, b = names
+            return [self.pick([f"{a}, {b} = {b}, {a} + {b}", f"{a}, {b} = {b}, np.tanh({a} - {b} * {mix()})",
+                               f"{a}, {b} = {b} * {self.const()}, np.sin({a} + {mix()})"])]
+        if pattern == "temp-swap":
+            a, b = names
+            t = self.fresh_name("t")
+            scope.floats[t] = Var(kind)
+            return [f"{t} = {a}", f"{a} = {b}",
+                    f"{b} = {self.pick([f'{t} * 2.0', f'np.tanh({t} * 2.0)', f'{t} * -0.8'])}"]
+        if pattern == "rotation":
+            a, b, c = names
+            last = self.pick([a, f"np.sin({a} + {mix()})"])
+            return [f"{a}, {b}, {c} = {b}, {c}, {last}"]
+        if pattern == "prev-cur":
+            return self.prev_cur(scope, names, kind, mix)
+        if pattern == "momentum":
+            v, x = names
+            g = self.pick([f"np.tanh({x} * {mix()})", f"np.sin({x}) * {mix()}", f"({x} - {mix()})"])
+            return [f"{v} = 0.9 * {v} + {g}", f"{x} = {x} - 0.1 * {v}"]
+        t0, t1, z = names
+        if self.flip():
+            return [f"{t0}, {t1} = {t1}, 2.0 * {z} * {t1} - {t0}"]
+        t2 = self.fresh_name("t")
+        scope.floats[t2] = Var(kind)
+        return [f"{t2} = 2.0 * {z} * {t1} - {t0}", f"{t0} = {t1}", f"{t1} = {t2}"]
+
+    def prev_cur(self, scope, names, kind, mix):
+        """`prev, cur = cur, g(prev, cur)`, spelled as a tuple assignment, as
+        `prev = cur` then `cur = g(prev)`, or through a temporary."""
+        prev, cur = names
+        form = self.pick(["tuple", "sequential", "temporary"])
+        if form == "sequential":
+            return [f"{prev} = {cur}", f"{cur} = np.tanh({self.const()} * {prev} + {mix()})"]
+        if self.helpers_returning(kind) and self.flip():
+            g = self.call(scope, kind, 2, given=(prev, cur))
+        else:
+            g = self.pick([f"np.tanh({self.const()} * {cur} - {prev} * {mix()})",
+                           f"0.5 * {cur} + np.sin({prev})"])
+        if form == "tuple":
+            return [f"{prev}, {cur} = {cur}, {g}"]
+        t = self.fresh_name("t")
+        scope.floats[t] = Var(kind)
+        return [f"{t} = {g}", f"{prev} = {cur}", f"{cur} = {t}"]
+
+    def maybe_in_branch(self, scope, pattern, names, kind):
+        """One step of `pattern`, as it is or under an `if` (with an `else` that
+        rebinds one value, or not): then it happens in some iterations only, and
+        its temporaries are not defined after the `if`."""
+        form = self.pick(["plain", "plain", "if", "if-else"])
+        if form == "plain":
+            return self.update(scope, pattern, names, kind)
+        self.mark_branch(scope)
+        out = [f"if {self.cond(scope, 1)}:"] + indent(self.update(scope.child(), pattern, names, kind))
+        if form == "if-else":
+            out += ["else:"] + indent(self.assign(scope.child(), 1))
+        return out
+
+    # -- writes into buffers
+    def buffer_loop(self, scope, depth, nest):
+        """A np.zeros buffer filled in a loop, reading what earlier iterations wrote."""
+        y = self.fresh_name("y")
+        head, ints, items = self.loop_header(scope)
+        body_scope = self.loop_scope(scope, ints, dict(items, **{y: Var("a", buffer=True)}))
+        body = self.block(body_scope, depth, nest + 1, min_stmts=0)
+        body += self.setitem(body_scope, y, depth)
+        self.merge(scope, [body_scope], exhaustive=False)
+        scope.floats[y] = Var("a", buffer=True)
+        return [f"{y} = {self.zeros()}", head] + indent(body)
+
+    def zeros(self):
+        return self.pick([f"np.zeros({self.shape})"] + ([] if self.in_helper else ["np.zeros_like(x0)"]))
+
+    def grid_loop(self, scope, depth, nest):
+        """Two nested loops writing a buffer at both indices (`y[i % 2, j % 3] = ...`),
+        reading it back inside the loops; later statements read it after them."""
+        y, i, j = self.fresh_name("y"), self.fresh_name("i"), self.fresh_name("j")
+        small = ["range(2)", "range(3)"] + ([] if self.in_helper else ["range(n)"])
+        head = [f"{y} = {self.zeros()}", f"for {i} in {self.pick(small)}:"]
+        inner_head = f"for {j} in {self.pick(small + [f'range({i} + 1)'])}:"
+        outer = self.loop_scope(scope, [i], {y: Var("a", buffer=True)})
+        before = self.block(outer, depth, nest + 1, min_stmts=0) if self.flip() else []
+        inner = self.loop_scope(outer, [j], {})
+        body = self.block(inner, depth, nest + 2, min_stmts=0) if self.flip() else []
+        body += self.setitem(inner, y, depth, ints=(i, j))
+        if self.flip():
+            body += self.read_back(inner, y)
+        self.merge(outer, [inner], exhaustive=False)
+        after = self.escape(outer) if self.flip() else []
+        self.merge(scope, [outer], exhaustive=False)
+        scope.floats[y] = Var("a", buffer=True)
+        self.mark("nested-loop-write")
+        return head + indent(before + [inner_head] + indent(body) + after)
+
+    def read_back(self, scope, y):
+        """A scalar (carried by the loops, if there is one) takes in what was just written into y."""
+        read = self.index_scalar(scope, y)
+        self.mark("read-after-write")
+        scalars = scope.of_kind("s", buffers=False)
+        if not scalars:
+            t = self.fresh_name("s")
+            scope.floats[t] = Var("s")
+            return [f"{t} = np.sin({read})"]
+        t = self.pick(scalars)
+        return [f"{t} = 0.5 * {t} + np.sin({read})"]
+
+    def index_keys(self, scope, ints):
+        """The keys `y[...]` may be written at, from up to two int names."""
+        if not ints:
+            return ["1, 2", "0", ":, 1", "1", "0, 0"] if self.rows else ["0", "-1", "1"]
+        i, j = ints[0], ints[-1]
+        if not self.rows:
+            return [f"{i} % 3", f"({i} + 1) % 3", f"({i} + {j}) % 3"]
+        return [f"{i} % 2, {j} % 3", f"{i} % 2", f":, {j} % 3", f"{j} % 2, {i} % 3"]
+
+    def setitem(self, scope, y, depth, ints=None, value=None):
+        """A write into buffer `y` (of `value`, a scalar's name, if given)."""
+        if ints is None:
+            ints = self.choose.some(scope.ints, 2) if scope.ints and self.flip() else ()
+        prev = f"{y}[{self.pick(self.index_keys(scope, ints))}]"
+        if scope.loops:
+            self.mark("write-in-loop")
+        if scope.loops > 1:
+            self.mark("nested-loop-write")
+        scalars = scope.of_kind("s", buffers=False)
+        forms = ["set", "update", "augmented"] + (["name"] if scalars else [])
+        form = "name" if value else self.pick(forms)
+        if form == "name":
+            return [f"{prev} = {value or self.pick(scalars)}"]
+        e = self.expr(scope, "s", depth)
+        if form == "set":
+            return [f"{prev} = np.tanh({e})"]
+        if form == "update":
+            return [f"{prev} = 0.5 * {prev} + np.sin({e})"]
+        return [f"{prev} {self.pick(['+=', '-=', '*='])} np.sin({e})"]
+
+    # -- calls and returns
+    def tuple_call(self, scope, depth):
+        pairs = [h for h in self.helpers if len(h[2]) == 2]
+        kinds = self.pick(pairs)[2]
+        text = self.call(scope, kinds, depth)
+        a, b = self.fresh_name("p"), self.fresh_name("q")
+        scope.floats[a], scope.floats[b] = Var(kinds[0]), Var(kinds[1])
+        return [f"{a}, {b} = {text}"]
+
+    def early_return(self, scope, depth):
+        self.mark("early-return")
+        return [f"if {self.cond(scope, 1)}:", f"    return {self.result(scope)}"]
+
+    def result(self, scope):
+        """A scalar of some of the variables in scope (one carried by a pattern,
+        if any is): what f returns."""
+        candidates = sorted(scope.floats)
+        chosen = self.choose.some(candidates, 4)
+        featured = [n for n in candidates if n in self.featured and n not in chosen]
+        if featured:
+            chosen.append(self.pick(featured))
+        terms = []
+        for n in chosen:
+            c = self.const()
+            if scope.floats[n].kind == "s":
+                terms.append(self.pick([f"{c} * {n}", f"np.sin({n})"]))
+            else:
+                terms.append(self.pick([f"np.sum({c} * {n})", f"np.sum(np.sin({n}))",
+                                        f"np.sum({n} * {n})"]))
+        return " + ".join(terms)
+
+    def stmt(self, scope, depth, nest):
+        forms = ["assign", "assign", "augassign", "copy"]
+        if nest < 3:
+            forms += ["if", "for", "while", "tuple_loop", "buffer_loop", "carried_loop", "carried_loop"]
+        if nest < 2:
+            forms.append("grid_loop")
+        if scope.loops:
+            forms += ["best_so_far", "copy"]
+        if any(v.buffer for v in scope.floats.values()):
+            forms.append("setitem")
+        if any(len(h[2]) == 2 for h in self.helpers):
+            forms.append("tuple_call")
+        if scope.loop is None and not self.in_helper:
+            forms.append("early_return")
+        form = self.pick(forms)
+        self.budget -= 1
+        if form == "setitem":
+            return self.setitem(scope, self.pick([n for n, v in scope.floats.items() if v.buffer]), depth)
+        if form in ("assign", "augassign", "copy", "best_so_far", "tuple_call", "early_return"):
+            return getattr(self, form)(scope, depth)
+        return getattr(self, form if form.endswith("loop") else form + "_stmt")(scope, depth, nest)
+
+    def block(self, scope, depth, nest, min_stmts=1):
+        n = self.choose.integer(min_stmts, max(min_stmts, min(3, self.budget)))
+        lines = []
+        for _ in range(n):
+            lines += self.stmt(scope, depth, nest)
+        return lines or ["pass"]
+
+    # -- helpers and the whole module
+    def helper(self, index):
+        name = f"h{index}"
+        params = [self.pick("as") for _ in range(self.choose.integer(1, 2))]
+        if self.flip():
+            params.append("i")
+        names = [f"a{k}" if p != "i" else "k" for k, p in enumerate(params)]
+        default = self.flip()
+        scope = Scope({n: Var(p) for n, p in zip(names, params) if p != "i"},
+                      ints=["k"] if "i" in params else ())
+        if default:
+            scope.floats["c"] = Var("s")
+        body = []
+        if not scope.of_kind("a"):
+            # an array to read (a scalar-only helper broadcasts its result against the zeros)
+            scope.floats["a9"] = Var("a")
+            body = [f"a9 = {names[0]} + np.zeros({self.shape})"]
+        saved, self.budget, self.in_helper, self.current = self.budget, 2, True, name
+        self.marks[name], self.calls[name] = set(), set()
+        inner = scope.child()
+        body += self.block(inner, 2, 1, min_stmts=0)
+        self.budget, self.in_helper = saved, False
+        kinds = self.pick([("a",), ("s",), ("a", "s")])
+        outs = [self.bounded(inner.child(loop="h"), k, "_", 2)[0] for k in kinds]
+        body.append(f"return {', '.join(outs)}")
+        self.current = "f"
+        self.helpers.append((name, params, kinds, default))
+        sig = ", ".join(names + (["c=0.5"] if default else []))
+        return [f"def {name}({sig}):"] + indent(body)
+
+    def module(self):
+        """(source, {float parameter: shape})."""
+        lines = ["import numpy as np", ""]
+        for k in range(self.choose.integer(0, 2)):
+            lines += ["", *self.helper(k), ""]
+        params = {f"x{k}": self.shape for k in range(self.choose.integer(2, 3))}
+        scope = Scope({p: Var("a") for p in params}, ints=["n"])
+        if self.flip():
+            params["w"] = ()
+            scope.floats["w"] = Var("s")
+        if self.rows and self.flip():
+            params["r"] = self.shape[1:]
+            scope.floats["r"] = Var("r")
+        body = self.block(scope, 3, 0, min_stmts=1)
+        body.append(f"return {self.result(scope)}")
+        lines += ["", f"def f({', '.join(list(params) + ['n'])}):"] + indent(body)
+        return "\n".join(lines) + "\n", params

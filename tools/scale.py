@@ -1,0 +1,89 @@
+"""Transform time against program size: straight-line functions of N statements
+and loops whose bodies have N statements, N in 100, 300, 1000, 3000.
+
+    python tools/scale.py [--sizes 100,300,1000,3000]
+
+Each program is `f(x, w)` over a (4,) array and a weight used by every
+statement; its first call through `s2sgrad.grad` (parse, IR, reverse,
+passes, out-of-SSA, codegen, compile) is timed, once per program (a new
+function each time, so nothing is cached). Prints a table and the log-log
+slope of time against N for each shape (1.0 is linear).
+"""
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+import time
+import importlib.util
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import numpy as np  # noqa: E402
+
+import s2sgrad  # noqa: E402
+
+OPS = ["v{i} = np.sin(v{j}) * w + v{k}", "v{i} = np.tanh(v{j} * 0.5) - v{k} * w",
+       "v{i} = v{j} * v{k} * 0.1 + w", "v{i} = np.cos(v{j} + w) * 0.5"]
+
+
+def body(n, indent):
+    lines = []
+    for i in range(1, n + 1):
+        j, k = max(0, i - 1), max(0, i - 1 - (i * 7) % 5)
+        lines.append(indent + OPS[i % len(OPS)].format(i=i, j=j, k=k))
+    return lines
+
+
+def straight(n):
+    return "\n".join(["import numpy as np", "", "def f(x, w):", "    v0 = x * 1.0"]
+                     + body(n, "    ") + [f"    return np.sum(v{n})", ""])
+
+
+def loop(n):
+    return "\n".join(["import numpy as np", "", "def f(x, w):", "    v0 = x * 1.0",
+                      "    for t in range(3):"]
+                     + body(n, "        ") + [f"        v0 = v{n} * 0.5",
+                                              "    return np.sum(v0)", ""])
+
+
+def first_call(src, name):
+    d = tempfile.mkdtemp()
+    path = os.path.join(d, f"{name}.py")
+    with open(path, "w") as fh:
+        fh.write(src)
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    g = s2sgrad.grad(mod.f, (0, 1))
+    x = np.linspace(0.1, 0.4, 4)
+    t0 = time.perf_counter()
+    g(x, 0.3)
+    return time.perf_counter() - t0
+
+
+def slope(ns, ts):
+    xs, ys = [math.log(n) for n in ns], [math.log(t) for t in ts]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((a - mx) * (b - my) for a, b in zip(xs, ys)) / sum((a - mx) ** 2 for a in xs)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="100,300,1000,3000")
+    args = ap.parse_args(argv)
+    ns = [int(s) for s in args.sizes.split(",")]
+    print(f"{'N':>6} {'straight (s)':>13} {'loop (s)':>10}")
+    rows = {"straight": [], "loop": []}
+    for n in ns:
+        ts = first_call(straight(n), f"straight_{n}")
+        tl = first_call(loop(n), f"loop_{n}")
+        rows["straight"].append(ts)
+        rows["loop"].append(tl)
+        print(f"{n:>6} {ts:>13.3f} {tl:>10.3f}", flush=True)
+    for shape, ts in rows.items():
+        print(f"log-log slope, {shape}: {slope(ns, ts):.2f}")
+
+
+if __name__ == "__main__":
+    main()
