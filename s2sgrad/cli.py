@@ -184,7 +184,8 @@ def emit_text(target, wrt=None, signature=None, order=1):
     return codegen.module(fns, header, verify=transform.VERIFY)
 
 
-STAGES = ("lower", "attach", "reverse", "cse", "broadcast", "scatter", "dce")   # transform.build_ir's
+# transform.build_ir's stages, then out-of-SSA's decisions on the final IR
+STAGES = ("lower", "attach", "reverse", "cse", "broadcast", "scatter", "dce", "out_of_ssa")
 
 
 def show_text(target, wrt=None, signature=None, stage="dce", order=1):
@@ -199,11 +200,13 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1):
         request = request_for(parsed, types_, wrt, order)
         stages = []
         transform.build_ir(parsed, types_, request, stages)
+        stages.append(("out_of_ssa", stages[-1][1]))
         for name, fn in stages:
             if wanted is None or name in wanted:
                 if wanted is None or len(wanted) > 1:
                     out.append(f"// after {name}\n")
-                out.append(print_function(fn))
+                out.append(print_function(fn, codegen.plan_notes if name == "out_of_ssa"
+                                          else None))
     return "".join(out)
 
 

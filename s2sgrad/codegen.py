@@ -433,6 +433,29 @@ def _callees_in_order(fn):
     return out
 
 
+def plan_notes(fn):
+    """out-of-SSA's decisions for `s2sgrad show --stage out_of_ssa`: a function
+    (op or region) -> the text the IR printer appends: each result's Python
+    name (`=> h`), `inline` for an expression printed where it is used, `in place`
+    for a write into its array; a region's arguments' names."""
+    plan = out_of_ssa.run(fn)
+    names = Namespace(reserved=["_unbroadcast"], plan=plan)
+    for p, n in zip(fn.params, fn.param_names):
+        names.fix(p, n)
+    _function_body(fn, plan, names)        # names are given in the order code is printed
+
+    def note(x):
+        if not hasattr(x, "opcode"):
+            return f"  => ({', '.join(names(a) for a in x.args)})" if x.args else ""
+        if not x.results:
+            return ""
+        if all(r in plan.inlined for r in x.results):
+            return "  => inline"
+        where = ", ".join(names(r) for r in x.results)
+        return f"  => {where}" + ("  in place" if x in plan.in_place else "")
+    return note
+
+
 def function_lines(fn, verify=False):
     plan = out_of_ssa.run(fn)
     if verify:
@@ -440,15 +463,20 @@ def function_lines(fn, verify=False):
     names = Namespace(reserved=["_unbroadcast"], plan=plan)
     for p, n in zip(fn.params, fn.param_names):
         names.fix(p, n)
-    ex = _Expr(fn, names, plan)
-    body = _block(fn.body.ops, ex, names, top=True)
-    ret = render(gast.Return(value=ex.value(fn.body.yields[0])))
+    body, ret = _function_body(fn, plan, names)
     lines = [f"def {fn.name}({', '.join(fn.param_names)}):"]
     if fn.signature:
         lines.append(f'    """Specialised for ({", ".join(fn.signature)})."""')
     for line in body + [ret]:
         lines.append(("    " + line) if line else "")
     return lines
+
+
+def _function_body(fn, plan, names):
+    """(the body's lines, the return statement) of fn as `plan` decided."""
+    ex = _Expr(fn, names, plan)
+    body = _block(fn.body.ops, ex, names, top=True)
+    return body, render(gast.Return(value=ex.value(fn.body.yields[0])))
 
 
 def _block(ops, ex, names, top=False):

@@ -203,7 +203,7 @@ def test_show_ir():
 def test_show_ir_every_stage():
     out = run("show", f"{MLP}::loss", "--ir", "--stage", "all", check=True)
     stages = re.findall(r"^// after (\w+)$", out.stdout, re.M)
-    assert stages[0] == "lower" and stages[-1] == "dce" and "reverse" in stages
+    assert stages[0] == "lower" and stages[-2:] == ["dce", "out_of_ssa"] and "reverse" in stages
     dumps = dict(part.split("\n", 1) for part in out.stdout.split("// after ")[1:])
     assert "gradients(" not in dumps["lower"] and "gradients(" in dumps["attach"]
     assert "gradients(" not in dumps["dce"]          # expanded into adjoint ops
@@ -388,3 +388,16 @@ def test_console_script(tmp_path):
                           str(tmp_path / "g.py")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert imports_of((tmp_path / "g.py").read_text()) == {"numpy"}
+
+
+def test_show_out_of_ssa_stage():
+    """`show --stage out_of_ssa`: each result's Python name, what is inlined, the
+    writes that go in place, and a loop's carried variables."""
+    from s2sgrad import cli
+    text = cli.show_text("golden/ssa_swap/input.py::fib", wrt="a,b", stage="out_of_ssa")
+    assert "region 0(%i, %a.2, %b.2) {  => (i, a, b)" in text
+    assert "%b.3 = add(%a.2, %b.2)  : py_float64  # input.py:10  => b_1" in text
+    assert "=> inline" in text
+    writes = cli.show_text("golden/setitem_fill/input.py::summary", wrt="x,w",
+                           stage="out_of_ssa")
+    assert "in place" in writes

@@ -34,30 +34,32 @@ def format_attr(v):
     return repr(v)
 
 
-def print_function(fn):
-    """The function, then each function it calls (named by `callee` attributes)."""
-    text = _print_one(fn)
+def print_function(fn, notes=None):
+    """The function, then each function it calls (named by `callee` attributes).
+    `notes(fn)`, when given, returns a function `(op or region) -> text` whose text
+    is appended to each op's line and each region's header (out-of-SSA's decisions)."""
+    text = _print_one(fn, notes(fn) if notes else None)
     for c in fn.callees:
-        text += "\n" + _print_one(c)
+        text += "\n" + _print_one(c, notes(c) if notes else None)
     return text
 
 
-def _print_one(fn):
+def _print_one(fn, note=None):
     names = Names()
     params = ", ".join(f"{names(p)}: {p.type}" for p in fn.params)
     lines = [f"func {fn.name}({params}) {{"]
-    _print_region(fn.body, names, lines, "  ")
+    _print_region(fn.body, names, lines, "  ", note)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _print_region(region, names, lines, indent):
+def _print_region(region, names, lines, indent, note=None):
     for op in region.ops:
-        lines.append(indent + print_op(op, names))
+        lines.append(indent + print_op(op, names) + (note(op) if note else ""))
         for i, r in enumerate(op.regions):
             args = ", ".join(names(a) for a in r.args)
-            lines.append(f"{indent}  region {i}({args}) {{")
-            _print_region(r, names, lines, indent + "    ")
+            lines.append(f"{indent}  region {i}({args}) {{" + (note(r) if note else ""))
+            _print_region(r, names, lines, indent + "    ", note)
             lines.append(indent + "  }")
     lines.append(f"{indent}yield {', '.join(names(v) for v in region.yields)}")
 
