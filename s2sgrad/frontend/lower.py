@@ -204,7 +204,9 @@ class _Lowerer:
         if not _in_place(value):
             return False
         root = subscript._chain(self.b, value)[0]
-        return any(n != name and subscript._chain(self.b, m)[0] is root
+        mine = subscript._bases(self.b, root)
+        return any(n != name and (subscript._chain(self.b, m)[0] is root
+                                  or subscript._bases(self.b, m) & mine)
                    for n, v in self.env.items() for m in subscript._bound_values({n: v}))
 
     def check_region_writes(self, stmts):
@@ -220,6 +222,16 @@ class _Lowerer:
                     rebound.update(n.id for n in gast.walk(t) if isinstance(n, gast.Name)
                                    and isinstance(n.ctx, gast.Store))
         subscript.check_region_writes(self, list(stmts) + whole)
+        written = set()           # the names the region writes into
+        for stmt in list(stmts) + whole:
+            for n in gast.walk(stmt):
+                if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
+                    base = n.value
+                    while isinstance(base, gast.Subscript):
+                        base = base.value
+                    if isinstance(base, gast.Name):
+                        written.add(base.id)
+        return written
 
     def stmt_Return(self, node, first):
         raise _Return(self.expr(node.value) if node.value is not None else None)
@@ -355,9 +367,10 @@ class _Lowerer:
         if len(bounds) == 2:
             bounds = bounds + [self.b.const(1)]
         _check_loop_body(self, node.body)
-        self.check_region_writes(node.body)
+        written = self.check_region_writes(node.body)
         carried = _Carried(self, [n for n in _assigned_names(node.body)
                                   if n in self.env and n != node.target.id], node)
+        subscript.loop_aliases(self, node.body, set(carried.names), written)
         i_val = Value(node.target.id, T.PY_INT)
 
         def lower_body(arg_types):
@@ -396,8 +409,9 @@ class _Lowerer:
             self.block(plain)
             return
         _check_loop_body(self, node.body)
-        self.check_region_writes(node.body)
+        written = self.check_region_writes(node.body)
         carried = _Carried(self, [n for n in _assigned_names(node.body) if n in self.env], node)
+        subscript.loop_aliases(self, node.body, set(carried.names), written)
 
         def lower_body(arg_types):
             args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]

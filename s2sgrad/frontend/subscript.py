@@ -193,6 +193,7 @@ def _store(lw, target, name, cur, v, key, dyn):
     root = _chain(b, cur)[0]
     members = [m for m in bound if _chain(b, m)[0] is root]
     chains = {m: _chain(b, m) for m in members}
+    _refuse_joined_aliases(lw, target, name, root, bound, members)
     # the deepest value every name that sees this memory derives from
     top = root
     for c in chains[cur]:
@@ -247,6 +248,84 @@ def _store(lw, target, name, cur, v, key, dyn):
                                    f"(`{n} = ....copy()`), or write into {name!r} before "
                                    f"taking {n!r}")
         lw.env[n] = _replace(val, derive)
+
+
+def _refuse_joined_aliases(lw, target, name, root, bound, members):
+    """Refuse the write when another name may share the written memory through a
+    branch or a loop (`b = a` on one path of an `if`, or in an earlier
+    iteration): its value is a join of several arrays, which a write cannot
+    re-derive, and Python's answer depends on the path taken."""
+    mine = _bases(lw.b, root)
+    for u in bound:
+        if any(u is m for m in members) or not (_bases(lw.b, u) & mine):
+            continue
+        n = _who(lw.env, u)
+        lw.unsupported(target, f"{n} may share memory with {name!r} (it was bound to it, or to "
+                       "a view of it, on one path of a branch or in an earlier iteration of a "
+                       "loop), and whether it sees this write depends on the path taken",
+                       f"make {n} a copy where it is bound (`... .copy()`)")
+
+
+def _bases(b, v, seen=None):
+    """The arrays v may be (or view): followed back through views, writes (the
+    array written), branches' results and loops' results to what has no such link."""
+    seen = set() if seen is None else seen
+    if id(v) in seen:
+        return set()
+    seen.add(id(v))
+    op = b.defs.get(v)
+    if op is None:
+        return {id(v)}
+    if op.opcode in ("setitem", "index_add") or _link(b, op) != "copy":
+        return _bases(b, op.operands[0], seen)
+    if op.opcode in ("if", "for", "while"):
+        k = next(i for i, r in enumerate(op.results) if r is v)
+        srcs = [r.yields[k] for r in op.regions[-1:] if len(r.yields) > k]
+        if op.opcode == "if":
+            srcs = [r.yields[k] for r in op.regions]
+        elif op.opcode == "for":
+            srcs.append(op.operands[3 + k])
+        else:
+            srcs.append(op.operands[k])
+        out = set()
+        for x in srcs:
+            out |= _bases(b, x, seen)
+        return out
+    return {id(v)}
+
+
+def loop_aliases(lw, stmts, carried, written):
+    """Refuse `b = a` (or a view of `a`) in a loop that also writes into `a`, when `b`
+    goes on to the next iteration: a write there would have to reach b too."""
+    for stmt in stmts:
+        for node in gast.walk(stmt):
+            if not isinstance(node, gast.Assign):
+                continue
+            base = _base_name(node.value)
+            for t in node.targets:
+                if isinstance(t, gast.Name) and t.id in carried and base in written \
+                        and base != t.id:
+                    lw.unsupported(node, f"{t.id!r} is bound to {base!r} (or a view of it) in a "
+                                   f"loop that writes into {base!r}, and goes on to the next "
+                                   f"iteration, where that write would have to reach it",
+                                   f"make it a copy (`{t.id} = {base}.copy()`), or write into "
+                                   f"{base!r} only before binding {t.id!r}")
+
+
+def _base_name(node):
+    """The name an expression may be a view of: `a`, `a[1:]`, `a.T`, `np.reshape(a, ...)`."""
+    while True:
+        if isinstance(node, gast.Name):
+            return node.id
+        if isinstance(node, gast.Subscript) or isinstance(node, gast.Attribute) and \
+                node.attr == "T":
+            node = node.value
+        elif isinstance(node, gast.Call) and node.args and isinstance(node.func, gast.Attribute) \
+                and node.func.attr in _VIEW_OPS | {"view", "ravel"}:
+            node = node.func.value if not (isinstance(node.func.value, gast.Name)
+                                           and node.func.value.id == "np") else node.args[0]
+        else:
+            return None
 
 
 def _hint(v):
