@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 
 from . import codegen, reverse
-from .errors import InvalidArgumentError
+from .errors import InternalError, InvalidArgumentError, S2SGradError
 from .frontend.lower import Static, lower
 from .ir.builder import Builder
 from .ir.core import Region, Value, def_map
@@ -80,8 +80,21 @@ def header_lines(fn, request):
 
 
 def generate(parsed, arg_types, request, stages=None):
-    fn = build_ir(parsed, arg_types, request, stages)
-    return fn, codegen.generate(fn, header_lines(fn, request), verify=VERIFY or stages is not None)
+    """(final IR, module text). A failure that is not one of s2sgrad's errors
+    about the user's code is a bug in s2sgrad: it becomes an InternalError that
+    says so (never a raw RecursionError or KeyError)."""
+    try:
+        fn = build_ir(parsed, arg_types, request, stages)
+        return fn, codegen.generate(fn, header_lines(fn, request),
+                                    verify=VERIFY or stages is not None)
+    except S2SGradError:
+        raise
+    except (RecursionError, KeyError, IndexError, AttributeError, TypeError, ValueError,
+            AssertionError, StopIteration) as e:
+        name = getattr(parsed.node, "name", "?")
+        raise InternalError(
+            f"s2sgrad failed on {name} with {type(e).__name__}: {e}. This is a bug in "
+            "s2sgrad, not in your code: please report it with the function's source") from e
 
 
 def attach_gradients(fn, request, parsed):

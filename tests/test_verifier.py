@@ -221,3 +221,21 @@ def test_every_ir_fault_kind_is_listed():
     names = {f.__name__ for f in IR_FAULTS}
     assert len(names) == 9
     assert dataclasses.is_dataclass(Op)
+
+
+def test_a_crash_inside_s2sgrad_is_an_internal_error(monkeypatch):
+    """A raw exception from a stage (here a RecursionError) reaches the user as an
+    InternalError that says it is a bug in s2sgrad."""
+    import numpy as np
+    import s2sgrad
+    from s2sgrad import codegen
+
+    def boom(*a, **k):
+        raise RecursionError("maximum recursion depth exceeded")
+    monkeypatch.setattr(codegen, "generate", boom)
+
+    def f(x):
+        return np.sum(x * x)
+    with pytest.raises(InternalError, match="bug in s2sgrad") as e:
+        s2sgrad.grad(f)(np.ones(3))
+    assert isinstance(e.value.__cause__, RecursionError)
