@@ -370,7 +370,6 @@ class _Lowerer:
         written = self.check_region_writes(node.body)
         carried = _Carried(self, [n for n in _assigned_names(node.body)
                                   if n in self.env and n != node.target.id], node)
-        subscript.loop_aliases(self, node.body, set(carried.names), written)
         i_val = Value(node.target.id, T.PY_INT)
 
         def lower_body(arg_types):
@@ -383,6 +382,8 @@ class _Lowerer:
             return args, ops, env
 
         args, ops, env, ys = self.loop_fixpoint(carried, lower_body, node)
+        subscript.carried_aliases(self, node, carried.hints, args, ops, ys,
+                                  written | _augmented_arrays(self, node.body))
         self.b.loc = self.p.loc(node)
         body = Region((i_val,) + tuple(args), tuple(ops), tuple(ys))
         results = self.b.region_op("for", bounds + carried.inits, [body], [a.type for a in args],
@@ -411,7 +412,6 @@ class _Lowerer:
         _check_loop_body(self, node.body)
         written = self.check_region_writes(node.body)
         carried = _Carried(self, [n for n in _assigned_names(node.body) if n in self.env], node)
-        subscript.loop_aliases(self, node.body, set(carried.names), written)
 
         def lower_body(arg_types):
             args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]
@@ -422,6 +422,8 @@ class _Lowerer:
             return args, ops, env
 
         args, ops, env, ys = self.loop_fixpoint(carried, lower_body, node)
+        subscript.carried_aliases(self, node, carried.hints, args, ops, ys,
+                                  written | _augmented_arrays(self, node.body))
         cond_args = [Value(h, a.type) for h, a in zip(carried.hints, args)]
         holder = {}
 
@@ -1186,6 +1188,13 @@ def _in_place(value):
     a Python number is rebound)."""
     return isinstance(value, Value) and value.type.kind == "array" and not value.type.weak \
         and value.type.shape != ()
+
+
+def _augmented_arrays(lw, stmts):
+    """Names `n` of arrays a region updates with `n op= v` (a write into n's memory)."""
+    return {n.target.id for stmt in stmts for n in gast.walk(stmt)
+            if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)
+            and _in_place(lw.env.get(n.target.id))}
 
 
 def _whole(node):

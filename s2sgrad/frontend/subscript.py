@@ -19,7 +19,7 @@ import gast
 
 from ..errors import InvalidArgumentError
 from ..ir import indexing as I
-from ..ir.core import TEMP_HINTS, Value
+from ..ir.core import TEMP_HINTS, Region, Value, def_map
 
 # Ops whose result shares memory with their first operand: 'view' always,
 # 'maybe' depending on run-time layout or dtype (see _link).
@@ -266,18 +266,19 @@ def _refuse_joined_aliases(lw, target, name, root, bound, members):
                        f"make {n} a copy where it is bound (`... .copy()`)")
 
 
-def _bases(b, v, seen=None):
+def _bases(b, v, seen=None, defs=None):
     """The arrays v may be (or view): followed back through views, writes (the
     array written), branches' results and loops' results to what has no such link."""
     seen = set() if seen is None else seen
+    defs = b.defs if defs is None else defs
     if id(v) in seen:
         return set()
     seen.add(id(v))
-    op = b.defs.get(v)
+    op = defs.get(v)
     if op is None:
         return {id(v)}
     if op.opcode in ("setitem", "index_add") or _link(b, op) != "copy":
-        return _bases(b, op.operands[0], seen)
+        return _bases(b, op.operands[0], seen, defs)
     if op.opcode in ("if", "for", "while"):
         k = next(i for i, r in enumerate(op.results) if r is v)
         srcs = [r.yields[k] for r in op.regions[-1:] if len(r.yields) > k]
@@ -289,27 +290,49 @@ def _bases(b, v, seen=None):
             srcs.append(op.operands[k])
         out = set()
         for x in srcs:
-            out |= _bases(b, x, seen)
+            out |= _bases(b, x, seen, defs)
         return out
     return {id(v)}
 
 
-def loop_aliases(lw, stmts, carried, written):
-    """Refuse `b = a` (or a view of `a`) in a loop that also writes into `a`, when `b`
-    goes on to the next iteration: a write there would have to reach b too."""
-    for stmt in stmts:
-        for node in gast.walk(stmt):
-            if not isinstance(node, gast.Assign):
-                continue
-            base = _base_name(node.value)
-            for t in node.targets:
-                if isinstance(t, gast.Name) and t.id in carried and base in written \
-                        and base != t.id:
-                    lw.unsupported(node, f"{t.id!r} is bound to {base!r} (or a view of it) in a "
-                                   f"loop that writes into {base!r}, and goes on to the next "
-                                   f"iteration, where that write would have to reach it",
-                                   f"make it a copy (`{t.id} = {base}.copy()`), or write into "
-                                   f"{base!r} only before binding {t.id!r}")
+def carried_aliases(lw, node, hints, args, ops, ys, written):
+    """Refuse a loop whose carried variable may share memory, at the back edge, with
+    another array (`b = a`, `x1 = x0`, a view of one) while the body writes in place
+    into one of the names (`a[k] = v`, `a += v`): in the next iteration that write
+    would have to reach the other name too, as it does in Python."""
+    if not written:
+        return
+    defs = dict(lw.b.defs)
+    defs.update(def_map(Region((), tuple(ops), ())))
+    body_ops = _walk_set(ops)
+    inside = {id(r) for o in body_ops for r in o.results} | \
+        {id(a) for o in body_ops for r in o.regions for a in r.args}
+    bases = [_bases(lw.b, y, defs=defs) - inside - {id(a)} for a, y in zip(args, ys)]
+    mine = [_bases(lw.b, a, defs=defs) | {id(a)} for a in args]
+    for k, other in enumerate(bases):
+        if not other:
+            continue
+        partners = [hints[j] for j in range(len(args)) if j != k and mine[j] & other]
+        outer = [n for n, v in lw.env.items() if n not in hints and any(
+            _bases(lw.b, m, defs=defs) & other for m in _bound_values({n: v}))]
+        if hints[k] in written or any(p in written for p in partners):
+            partners += outer
+            with_ = f" with {partners[0]!r}" if partners else ""
+            lw.unsupported(node, f"{hints[k]!r} may share memory{with_} when the next iteration "
+                           "of this loop begins (it was bound to another array or a view of one), "
+                           "and the loop writes into it in place, which would have to reach the "
+                           "other name too", f"make it a copy where it is bound "
+                           f"(`{hints[k]} = ....copy()`), or write `{hints[k]} = {hints[k]} + v` "
+                           "instead of `+=`")
+
+
+def _walk_set(ops):
+    out = set()
+    for o in ops:
+        out.add(o)
+        for r in o.regions:
+            out |= set(r.walk())
+    return out
 
 
 def _base_name(node):
