@@ -14,12 +14,12 @@ beyond the source file's base name.
 
 import ast
 import builtins
+import io
 import keyword
 import math
 import os
 
 import astunparse
-import gast
 import numpy as np
 
 from . import __version__, codegen_index, out_of_ssa
@@ -211,23 +211,22 @@ class _Unparser(astunparse.Unparser):
 
 
 def render(node):
-    """gast node (statement or expression) → source text, through astunparse."""
-    import io
-    tree = gast.gast_to_ast(node)
+    """An `ast` node (statement or expression) → source text, through astunparse.
+    Codegen builds the standard library's `ast` nodes directly: the frontend
+    reads with gast, but nothing here needs gast's portability layer."""
     out = io.StringIO()
-    _Unparser(tree, file=out)
+    _Unparser(node, file=out)
     return out.getvalue().strip("\n")
 
 
 # ---- building expressions ---------------------------------------------------------
 
 def _name(id_, store=False):
-    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
-                     type_comment=None)
+    return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
 
 
 def _attr(value, attr):
-    return gast.Attribute(value=value, attr=attr, ctx=gast.Load())
+    return ast.Attribute(value=value, attr=attr, ctx=ast.Load())
 
 
 def _dotted(path):
@@ -239,16 +238,16 @@ def _dotted(path):
 
 
 def _call(func, args, keywords=()):
-    return gast.Call(func=_dotted(func) if isinstance(func, str) else func, args=list(args),
-                     keywords=[gast.keyword(arg=k, value=v) for k, v in keywords])
+    return ast.Call(func=_dotted(func) if isinstance(func, str) else func, args=list(args),
+                     keywords=[ast.keyword(arg=k, value=v) for k, v in keywords])
 
 
 def literal(value):
     """A constant as an expression: numbers, None, bools, strings, tuples, dtypes."""
     if isinstance(value, (tuple, list)):
         elts = [literal(v) for v in value]
-        return gast.Tuple(elts=elts, ctx=gast.Load()) if isinstance(value, tuple) \
-            else gast.List(elts=elts, ctx=gast.Load())
+        return ast.Tuple(elts=elts, ctx=ast.Load()) if isinstance(value, tuple) \
+            else ast.List(elts=elts, ctx=ast.Load())
     if isinstance(value, np.generic):
         return _call(f"np.{type(value).__name__}", [literal(value.item())])
     if isinstance(value, float):
@@ -256,8 +255,8 @@ def literal(value):
             return _dotted("np.nan")
         if math.isinf(value):
             inf = _dotted("np.inf")
-            return inf if value > 0 else gast.UnaryOp(op=gast.USub(), operand=inf)
-    return gast.Constant(value=value, kind=None)
+            return inf if value > 0 else ast.UnaryOp(op=ast.USub(), operand=inf)
+    return ast.Constant(value=value, kind=None)
 
 
 def _dtype(name):
@@ -307,11 +306,11 @@ class _Expr:
         attrs = op.attr_dict
         kind = d.form[0]
         if kind == "binop":
-            return gast.BinOp(left=args[0], op=_AST_BINOP[d.form[1]](), right=args[1])
+            return ast.BinOp(left=args[0], op=_AST_BINOP[d.form[1]](), right=args[1])
         if kind == "cmp":
-            return gast.Compare(left=args[0], ops=[_AST_CMP[d.form[1]]()], comparators=[args[1]])
+            return ast.Compare(left=args[0], ops=[_AST_CMP[d.form[1]]()], comparators=[args[1]])
         if kind == "unop":
-            return gast.UnaryOp(op=gast.USub() if op.opcode == "neg" else gast.Not(), operand=args[0])
+            return ast.UnaryOp(op=ast.USub() if op.opcode == "neg" else ast.Not(), operand=args[0])
         if kind == "attr":
             return _attr(args[0], d.form[1])
         if kind == "call":
@@ -329,36 +328,36 @@ class _Expr:
         return literal(attrs["value"])
 
     def special_tuple(self, op, args, attrs):
-        return gast.Tuple(elts=args, ctx=gast.Load())
+        return ast.Tuple(elts=args, ctx=ast.Load())
 
     def special_list(self, op, args, attrs):
-        return gast.List(elts=args, ctx=gast.Load())
+        return ast.List(elts=args, ctx=ast.Load())
 
     def special_getitem(self, op, args, attrs):
-        return gast.Subscript(value=args[0], slice=literal(attrs["index"]), ctx=gast.Load())
+        return ast.Subscript(value=args[0], slice=literal(attrs["index"]), ctx=ast.Load())
 
     def special_stop_gradient(self, op, args, attrs):
         return args[0]
 
     def special_astype(self, op, args, attrs):
-        return gast.Call(func=_attr(args[0], "astype"), args=[_dtype(attrs["dtype"])], keywords=[])
+        return ast.Call(func=_attr(args[0], "astype"), args=[_dtype(attrs["dtype"])], keywords=[])
 
     def special_if(self, op, args, attrs):
         cond = op.operands[0]
         then_v, else_v = op.regions[0].yields[0], op.regions[1].yields[0]
         test = args[0]
         if else_v is cond:       # if c: x else: c   ==   c and x
-            return gast.BoolOp(op=gast.And(), values=[test, self.value(then_v)])
+            return ast.BoolOp(op=ast.And(), values=[test, self.value(then_v)])
         if then_v is cond:       # if c: c else: x   ==   c or x
-            return gast.BoolOp(op=gast.Or(), values=[test, self.value(else_v)])
-        return gast.IfExp(test=test, body=self.value(then_v), orelse=self.value(else_v))
+            return ast.BoolOp(op=ast.Or(), values=[test, self.value(else_v)])
+        return ast.IfExp(test=test, body=self.value(then_v), orelse=self.value(else_v))
 
     def special_index(self, op, args, attrs):
-        return gast.Subscript(value=args[0], slice=codegen_index.key_expr(attrs["key"], args[1:]),
-                              ctx=gast.Load())
+        return ast.Subscript(value=args[0], slice=codegen_index.key_expr(attrs["key"], args[1:]),
+                              ctx=ast.Load())
 
     def special_gate(self, op, args, attrs):
-        return gast.Tuple(elts=args, ctx=gast.Load())
+        return ast.Tuple(elts=args, ctx=ast.Load())
 
     def special_call(self, op, args, attrs):
         return _call(attrs["callee"], args)
@@ -367,22 +366,22 @@ class _Expr:
         return _call(attrs["callee"], args)
 
     def special_call_back(self, op, args, attrs):
-        return gast.Call(func=args[0], args=args[1:], keywords=[])
+        return ast.Call(func=args[0], args=args[1:], keywords=[])
 
     def special_stack(self, op, args, attrs):
-        return gast.List(elts=[], ctx=gast.Load())
+        return ast.List(elts=[], ctx=ast.Load())
 
     def special_pop(self, op, args, attrs):
-        return gast.Call(func=_attr(args[0], "pop"), args=[], keywords=[])
+        return ast.Call(func=_attr(args[0], "pop"), args=[], keywords=[])
 
     def special_push(self, op, args, attrs):
-        return gast.Call(func=_attr(args[0], "append"), args=[args[1]], keywords=[])
+        return ast.Call(func=_attr(args[0], "append"), args=[args[1]], keywords=[])
 
 
-_AST_BINOP = {"+": gast.Add, "-": gast.Sub, "*": gast.Mult, "/": gast.Div, "**": gast.Pow,
-              "@": gast.MatMult, "//": gast.FloorDiv, "%": gast.Mod}
-_AST_CMP = {"==": gast.Eq, "!=": gast.NotEq, "<": gast.Lt, "<=": gast.LtE, ">": gast.Gt,
-            ">=": gast.GtE}
+_AST_BINOP = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow,
+              "@": ast.MatMult, "//": ast.FloorDiv, "%": ast.Mod}
+_AST_CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt,
+            ">=": ast.GtE}
 
 
 def _group_key(op):
@@ -476,7 +475,7 @@ def _function_body(fn, plan, names):
     """(the body's lines, the return statement) of fn as `plan` decided."""
     ex = _Expr(fn, names, plan)
     body = _block(fn.body.ops, ex, names, top=True)
-    return body, render(gast.Return(value=ex.value(fn.body.yields[0])))
+    return body, render(ast.Return(value=ex.value(fn.body.yields[0])))
 
 
 def _block(ops, ex, names, top=False):
@@ -555,8 +554,8 @@ def _statement(op, ex, names):
     if len(op.results) == 1:
         target = _name(names(op.result), store=True)
     else:
-        target = gast.Tuple(elts=[_name(names(r), store=True) for r in op.results], ctx=gast.Store())
-    return [render(gast.Assign(targets=[target], value=value, type_comment=None))]
+        target = ast.Tuple(elts=[_name(names(r), store=True) for r in op.results], ctx=ast.Store())
+    return [render(ast.Assign(targets=[target], value=value, type_comment=None))]
 
 
 def _copies(dests, srcs, ex, names):
@@ -575,9 +574,9 @@ def _copies(dests, srcs, ex, names):
         if len(group) == 1:
             target, value = targets[0], values[0]
         else:
-            target = gast.Tuple(elts=targets, ctx=gast.Store())
-            value = gast.Tuple(elts=values, ctx=gast.Load())
-        line = render(gast.Assign(targets=[target], value=value, type_comment=None))
+            target = ast.Tuple(elts=targets, ctx=ast.Store())
+            value = ast.Tuple(elts=values, ctx=ast.Load())
+        line = render(ast.Assign(targets=[target], value=value, type_comment=None))
         src = ex.defs.get(group[0][1]) if len(group) == 1 and ex.inlined(group[0][1]) else None
         if src is not None and _role(src)[0] == "fwd" and _where(src.loc):
             line += f"  # {_where(src.loc)}"
@@ -590,7 +589,7 @@ def _indent(lines):
 
 
 def _stmt_push(op, ex, names):
-    return [render(gast.Expr(value=ex.op_expr(op)))]
+    return [render(ast.Expr(value=ex.op_expr(op)))]
 
 
 def _region_lines(region, dests, ex, names):
@@ -656,9 +655,9 @@ def _stmt_closure(op, ex, names):
     params = ", ".join(names(a) for a in region.args)
     lines = _block(region.ops, ex, names)
     ys = region.yields
-    value = ex.value(ys[0]) if len(ys) == 1 else gast.Tuple(elts=[ex.value(y) for y in ys],
-                                                             ctx=gast.Load())
-    lines.append(render(gast.Return(value=value)))
+    value = ex.value(ys[0]) if len(ys) == 1 else ast.Tuple(elts=[ex.value(y) for y in ys],
+                                                             ctx=ast.Load())
+    lines.append(render(ast.Return(value=value)))
     return [f"def {names(op.result)}({params}):"] + _indent(lines)
 
 

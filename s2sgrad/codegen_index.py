@@ -9,12 +9,13 @@ array in place; the others copy first: `y_1 = y.copy()` then the write into
 `y_1`. An in-place write's result shares its array's Python name.
 """
 
-import gast
+
+import ast
 
 from .ir import indexing as I
 from .passes import inplace
 
-_AUG = {"add": gast.Add, "sub": gast.Sub, "mul": gast.Mult, "div": gast.Div}
+_AUG = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div}
 
 
 def key_expr(key, dyn):
@@ -28,18 +29,18 @@ def key_expr(key, dyn):
     for item in I.resolve(key, dyn):
         if item.kind == "slice":
             lo, hi, step = (bound(b) for b in item.value)
-            items.append(gast.Slice(lower=lo, upper=hi, step=step))
+            items.append(ast.Slice(lower=lo, upper=hi, step=step))
         elif item.kind == "newaxis":
-            items.append(gast.Constant(value=None, kind=None))
+            items.append(ast.Constant(value=None, kind=None))
         elif item.kind == "ellipsis":
-            items.append(gast.Constant(value=Ellipsis, kind=None))
+            items.append(ast.Constant(value=Ellipsis, kind=None))
         elif item.kind == "int" and isinstance(item.value, int):
             items.append(literal(item.value))
         else:
             items.append(item.value)
-    if len(items) == 1 and not isinstance(items[0], gast.Tuple):
+    if len(items) == 1 and not isinstance(items[0], ast.Tuple):
         return items[0]
-    return gast.Tuple(elts=items, ctx=gast.Load())
+    return ast.Tuple(elts=items, ctx=ast.Load())
 
 
 def write_lines(op, ex, names):
@@ -50,23 +51,23 @@ def write_lines(op, ex, names):
     target = names(op.result)
     lines = []
     if op not in getattr(ex, "in_place", ()):
-        copy = gast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
-        lines.append(render(gast.Assign(targets=[_name(target, store=True)], value=copy,
+        copy = ast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
+        lines.append(render(ast.Assign(targets=[_name(target, store=True)], value=copy,
                                         type_comment=None)))
     key = key_expr(op.attr("key"), [ex.value(d) for d in dyn])
-    sub = gast.Subscript(value=_name(target), slice=key, ctx=gast.Store())
+    sub = ast.Subscript(value=_name(target), slice=key, ctx=ast.Store())
     if op.opcode == "setitem":
         aug = _augmented(op, ex)
         if aug is not None:
-            stmt = gast.AugAssign(target=sub, op=aug[0](), value=aug[1])
+            stmt = ast.AugAssign(target=sub, op=aug[0](), value=aug[1])
         else:
-            stmt = gast.Assign(targets=[sub], value=ex.value(value), type_comment=None)
+            stmt = ast.Assign(targets=[sub], value=ex.value(value), type_comment=None)
     elif inplace.uses_add_at(op):
         at = key if len(op.attr("key")) == 1 else \
-            gast.Subscript(value=_attr(_name("np"), "s_"), slice=key, ctx=gast.Load())
-        stmt = gast.Expr(value=_call("np.add.at", [_name(target), at, ex.value(value)]))
+            ast.Subscript(value=_attr(_name("np"), "s_"), slice=key, ctx=ast.Load())
+        stmt = ast.Expr(value=_call("np.add.at", [_name(target), at, ex.value(value)]))
     else:
-        stmt = gast.AugAssign(target=sub, op=gast.Add(), value=ex.value(value))
+        stmt = ast.AugAssign(target=sub, op=ast.Add(), value=ex.value(value))
     lines.append(render(stmt))
     return lines
 
