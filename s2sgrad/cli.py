@@ -185,7 +185,8 @@ def emit_text(target, wrt=None, signature=None, order=1):
 
 
 # transform.build_ir's stages, then out-of-SSA's decisions on the final IR
-STAGES = ("lower", "attach", "reverse", "cse", "broadcast", "scatter", "dce", "out_of_ssa")
+STAGES = ("lower", "attach", "unconnected", "reverse", "cse", "broadcast", "scatter", "dce",
+          "out_of_ssa")
 
 
 def show_text(target, wrt=None, signature=None, stage="dce", order=1):

@@ -26,21 +26,10 @@ from . import __version__, codegen_index, out_of_ssa
 from .errors import InternalError
 from .ir import opcodes, verify_names
 from .ir.core import ADJOINT_TEMP, CONST, STACK, TEMP
+from .ir.opcodes import OPS
 
 TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", STACK: "_stack"}  # unnamed values
-STATEMENTS = frozenset({"if", "for", "while", "push", "closure",   # ops written as statements
-                        "setitem", "index_add"})
-
-UNBROADCAST_HELPER = '''\
-def _unbroadcast(g, shape):
-    """Sum g over the axes NumPy broadcasting added to an array of `shape`."""
-    while np.ndim(g) > len(shape):
-        g = np.sum(g, axis=0)
-    for axis, size in enumerate(shape):
-        if size == 1 and np.shape(g)[axis] != 1:
-            g = np.sum(g, axis=axis, keepdims=True)
-    return g
-'''
+HELPER_NAMES = tuple(sorted(opcodes.HELPERS))   # functions a module may define (`_unbroadcast`)
 
 
 # ---- names --------------------------------------------------------------------
@@ -310,7 +299,7 @@ class _Expr:
         if kind == "cmp":
             return ast.Compare(left=args[0], ops=[_AST_CMP[d.form[1]]()], comparators=[args[1]])
         if kind == "unop":
-            return ast.UnaryOp(op=ast.USub() if op.opcode == "neg" else ast.Not(), operand=args[0])
+            return ast.UnaryOp(op=_AST_UNOP[d.form[1]](), operand=args[0])
         if kind == "attr":
             return _attr(args[0], d.form[1])
         if kind == "call":
@@ -380,6 +369,7 @@ class _Expr:
 
 _AST_BINOP = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow,
               "@": ast.MatMult, "//": ast.FloorDiv, "%": ast.Mod}
+_AST_UNOP = {"-": ast.USub, "not ": ast.Not}
 _AST_CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt,
             ">=": ast.GtE}
 
@@ -403,9 +393,10 @@ def module(fns, header=(), verify=False):
              f"{', '.join(fn.name for fn in fns)}. Do not edit."]
     lines += [f"# {h}" for h in header]
     lines.append("import numpy as np")
-    if any(op.opcode == "unbroadcast" for fn in fns for f in (fn,) + tuple(fn.callees)
-           for op in f.body.walk()):
-        lines += ["", "", UNBROADCAST_HELPER.rstrip("\n")]
+    helpers = {op.opcode for fn in fns for f in (fn,) + tuple(fn.callees)
+               for op in f.body.walk() if OPS[op.opcode].helper}
+    for opcode in sorted(helpers):
+        lines += ["", "", OPS[opcode].helper.rstrip("\n")]
     done = set()
     for fn in fns:
         for callee in _callees_in_order(fn):
@@ -423,7 +414,7 @@ def _callees_in_order(fn):
 
     def visit(f):
         for op in f.body.walk():
-            name = op.attr("callee") if op.opcode in ("call", "call_vjp") else None
+            name = op.attr("callee")
             if name in by_name and name not in seen:
                 seen.add(name)
                 visit(by_name[name])
@@ -438,7 +429,7 @@ def plan_notes(fn):
     name (`=> h`), `inline` for an expression printed where it is used, `in place`
     for a write into its array; a region's arguments' names."""
     plan = out_of_ssa.run(fn)
-    names = Namespace(reserved=["_unbroadcast"], plan=plan)
+    names = Namespace(reserved=HELPER_NAMES, plan=plan)
     for p, n in zip(fn.params, fn.param_names):
         names.fix(p, n)
     _function_body(fn, plan, names)        # names are given in the order code is printed
@@ -459,7 +450,7 @@ def function_lines(fn, verify=False):
     plan = out_of_ssa.run(fn)
     if verify:
         verify_names.check(fn, plan, plan.shares, plan.web)
-    names = Namespace(reserved=["_unbroadcast"], plan=plan)
+    names = Namespace(reserved=HELPER_NAMES, plan=plan)
     for p, n in zip(fn.params, fn.param_names):
         names.fix(p, n)
     body, ret = _function_body(fn, plan, names)
@@ -517,10 +508,15 @@ def _block(ops, ex, names, top=False):
             body.append(f"# grad of: {text}  [{where}]")
         elif role == "out":
             body.append("# gradients of the xs")
-        elif role == "tape" and first.opcode not in ("push", "stack") and not after_tape:
+        elif role == "tape" and not _saves_tape(first) and not after_tape:
             body.append("# this iteration's forward values")
         body.extend(stmts)
     return body
+
+
+def _saves_tape(op):
+    """A tape group that makes or fills tapes (`stack`, `push`), not one reading them back."""
+    return OPS[op.opcode].effect in ("new", "update")
 
 
 def _role(op):
@@ -547,9 +543,10 @@ def _where(loc):
 
 
 def _statement(op, ex, names):
-    """The lines of one op: an assignment, or a compound statement for regions."""
-    if op.opcode in STATEMENTS:
-        return _COMPOUND[op.opcode](op, ex, names)
+    """The lines of one op: an assignment, or for an op its definition calls a
+    statement, what `_stmt_<opcode>` writes (regions, tape appends, writes)."""
+    if OPS[op.opcode].statement:
+        return globals()["_stmt_" + op.opcode](op, ex, names)
     value = ex.op_expr(op)
     if len(op.results) == 1:
         target = _name(names(op.result), store=True)
@@ -661,6 +658,4 @@ def _stmt_closure(op, ex, names):
     return [f"def {names(op.result)}({params}):"] + _indent(lines)
 
 
-_COMPOUND = {"if": _stmt_if, "for": _stmt_for, "while": _stmt_while, "push": _stmt_push,
-             "closure": _stmt_closure,
-             "setitem": codegen_index.write_lines, "index_add": codegen_index.write_lines}
+_stmt_setitem = _stmt_index_add = codegen_index.write_lines

@@ -13,9 +13,7 @@ array in place; the others copy first: `y_1 = y.copy()` then the write into
 import ast
 
 from .ir import indexing as I
-from .passes import inplace
-
-_AUG = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div}
+from .ir.opcodes import OPS
 
 
 def key_expr(key, dyn):
@@ -62,7 +60,7 @@ def write_lines(op, ex, names):
             stmt = ast.AugAssign(target=sub, op=aug[0](), value=aug[1])
         else:
             stmt = ast.Assign(targets=[sub], value=ex.value(value), type_comment=None)
-    elif inplace.uses_add_at(op):
+    elif uses_add_at(op):
         at = key if len(op.attr("key")) == 1 else \
             ast.Subscript(value=_attr(_name("np"), "s_"), slice=key, ctx=ast.Load())
         stmt = ast.Expr(value=_call("np.add.at", [_name(target), at, ex.value(value)]))
@@ -72,11 +70,17 @@ def write_lines(op, ex, names):
     return lines
 
 
+def uses_add_at(op):
+    """True when an index_add must be written as np.add.at (positions may repeat)."""
+    return op.opcode == "index_add" and I.may_repeat(op.attr("key"),
+                                                     [v.type for v in op.operands[2:]])
+
+
 def _augmented(op, ex):
     """(operator, operand) when `setitem(y, y[k] <op> v, k)` is `y[k] <op>= v`."""
     old, value, dyn = op.operands[0], op.operands[1], op.operands[2:]
     d = ex.defs.get(value)
-    if d is None or d.opcode not in _AUG or not ex.inlined(value):
+    if d is None or not OPS[d.opcode].augmented or not ex.inlined(value):
         return None
     read = ex.defs.get(d.operands[0])
     if read is None or read.opcode != "index" or not ex.inlined(d.operands[0]):
@@ -87,4 +91,5 @@ def _augmented(op, ex):
         return None
     if old.type.dtype is None or value.type.dtype != old.type.dtype:
         return None      # y[k] += v casts by NumPy's same-kind rule, y[k] = y[k] + v does not
-    return _AUG[d.opcode], ex.value(d.operands[1])
+    from .codegen import _AST_BINOP
+    return _AST_BINOP[OPS[d.opcode].form[1]], ex.value(d.operands[1])

@@ -40,29 +40,11 @@ when a read does not find its value under its name.
 """
 
 from .errors import InternalError
-from .ir import indexing as I
-from .ir import opcodes
 from .ir.core import TEMP_HINTS, free_values, use_counts
+from .ir.opcodes import OPS, memory
 
-# ops that are never printed inside another expression (statements, effects,
-# tuples a statement unpacks); an `if` printed as `a if c else b` is the exception
-NEVER_INLINE = frozenset({"gate", "gradients", "if", "for", "while", "stack", "push", "pop",
-                          "setitem", "index_add", "call_vjp", "call_back", "closure"})
-WRITES = frozenset({"setitem", "index_add"})
 MAX_DEPTH = 24         # deepest expression inlining may build (Python's parser and
                        # astunparse recurse on it)
-LOOPS = frozenset({"for", "while"})
-# results that are (or may be) the same object as, or a view of, their first operand
-_VIEWS = frozenset({"reshape", "transpose", "T", "expand_dims", "squeeze", "broadcast_to",
-                    "asarray", "float64", "float32", "stop_gradient", "unbroadcast"})
-# results that may be (or hold) any operand: containers, calls, the tuple of a gate
-_LINK_ALL = frozenset({"tuple", "list", "gate", "getitem", "call", "call_vjp", "call_back"})
-# ops that read only their operand's shape and dtype, which no write changes
-METADATA = frozenset({"shape", "size", "zeros_like", "ones_like"})
-# views NumPy makes read-only
-READ_ONLY = frozenset({"broadcast_to"})
-# ops whose result is not an array this function made
-_FOREIGN = frozenset({"const", "call", "call_vjp", "call_back", "getitem"})
 
 
 class Plan:
@@ -111,20 +93,13 @@ class _UnionFind:
         return ra
 
 
-def _is_fresh(op):
-    """True when op's result is a new array (or number) that nothing else refers to."""
-    if op.opcode == "astype":
-        return True
-    if op.opcode == "index":
-        return not I.is_view(op.operands[0].type, op.attr("key"), [v.type for v in op.operands[1:]])
-    if op.opcode in _VIEWS or op.opcode in _LINK_ALL or op.opcode in _FOREIGN:
-        return False
-    d = opcodes.OPS.get(op.opcode)
-    if d is None or op.regions:
-        return False
-    if d.form[0] in ("binop", "unop", "cmp"):
-        return True
-    return d.form[0] == "call" and d.form[1].startswith("np.")
+def _is_write(op):
+    """A functional write (setitem, index_add): printed in place or after a copy."""
+    return memory(op) == "write"
+
+
+def _is_loop(op):
+    return op.opcode in ("for", "while")       # structure: their regions carry values
 
 
 # ---- the stage -------------------------------------------------------------------------------
@@ -168,7 +143,7 @@ class _OutOfSSA:
                 self.scope[r] = scope
             for v in op.operands:
                 self.user.setdefault(v, op)
-            if op.opcode in WRITES:
+            if _is_write(op):
                 self.write_arrays.add(op.operands[0])
             for r in op.regions:
                 self.owner[id(r)] = op
@@ -184,7 +159,7 @@ class _OutOfSSA:
         for op in region.ops:
             for r in op.regions:
                 self._structure(r)
-            if op.opcode in LOOPS:
+            if _is_loop(op):
                 for k, res in enumerate(op.results):
                     for v in self._carried(op, k):
                         self.web.union(res, v)
@@ -212,9 +187,11 @@ class _OutOfSSA:
                             changed = True
 
     def _flows(self, op, table):
-        """(target, sources, own roots) of one op: target refers to what sources refer to."""
+        """(target, sources, own roots) of one op: target refers to what sources refer to.
+        The op's `memory` says which: a new value is its own root, a view is its first
+        operand's, anything else (containers, calls, items) may be any operand's."""
         code = op.opcode
-        if code in LOOPS:
+        if _is_loop(op):
             out = []
             for k, res in enumerate(op.results):
                 srcs = (self._inits(op)[k], op.regions[-1].yields[k])
@@ -229,25 +206,24 @@ class _OutOfSSA:
             return [(op.result, (op.operands[0],), ())]
         if code == "closure":
             return [(op.result, tuple(free_values(op)), (op.result,))]
-        if code in WRITES:        # in place, or a copy (decided in program order)
+        kind = memory(op)
+        if kind == "write":        # in place, or a copy (decided in program order)
             keeps = table is self.roots and op not in self.copied
             return [(op.result, (op.operands[0],) if keeps else (), (op.result,))]
-        if _is_fresh(op) or code in ("stack", "const"):
+        if kind == "new":
             return [(r, (), (r,)) for r in op.results]
-        if code in _VIEWS or code == "index":
+        if kind in ("view", "maybe"):
             return [(r, (op.operands[0],), (r,)) for r in op.results]
         return [(r, op.operands, (r,)) for r in op.results]
 
     def _owned_roots(self):
         """The roots that are not arrays this function made and may write: a
         parameter, a closure's argument, a constant, a callee's result, an item
-        taken out of a tuple, a read-only view (np.broadcast_to)."""
+        taken out of a tuple (`memory` 'foreign'), a read-only view (np.broadcast_to)."""
         bad = set(self.params) | self.closure_args
         for op in self.fn.body.walk():
-            if op.opcode in READ_ONLY or op.opcode in _FOREIGN or not (op.regions or _is_fresh(op) or op.opcode in WRITES
-                                            or op.opcode in _VIEWS or op.opcode in
-                                            ("index", "tuple", "list", "gate", "stack", "push",
-                                             "pop")):
+            kind = memory(op)
+            if OPS[op.opcode].read_only or kind == "foreign" or kind is None and not op.regions:
                 bad.update(op.results)
         return bad
 
@@ -275,7 +251,7 @@ class _OutOfSSA:
         op = self.defs.get(v)
         if op is None or len(op.results) != 1:
             return False
-        if op.opcode in WRITES or op.opcode in NEVER_INLINE and not self.is_expression(op):
+        if _is_write(op) or not OPS[op.opcode].inline and not self.is_expression(op):
             return False
         if self._written_array(v):
             return False
@@ -317,7 +293,7 @@ class _OutOfSSA:
         region = _region_by_id(self.owner[rid], rid) if rid else self.fn.body
         for o in region.ops[self.pos[op] + 1:self.pos[user]]:
             for w in (o,) + tuple(o2 for r in o.regions for o2 in r.walk()):
-                if w.opcode in WRITES and any(self._shares(w.operands[0], v) for v in op.operands):
+                if _is_write(w) and any(self._shares(w.operands[0], v) for v in op.operands):
                     return True
         return False
 
@@ -339,7 +315,7 @@ class _OutOfSSA:
         op = self.defs.get(v)
         if op is None or v.hint not in TEMP_HINTS:
             return op is None
-        if op.opcode in NEVER_INLINE and not self.is_expression(op) or op.opcode in WRITES:
+        if not OPS[op.opcode].inline and not self.is_expression(op) or _is_write(op):
             return False
         return op.opcode == "const" or self.uses.get(v, 0) == 1
 
@@ -348,7 +324,7 @@ class _OutOfSSA:
     def reads(self, values, op=None):
         """The variables (nodes) read when `values` are printed as expressions (the
         operands of `op`). In the contents pass, reading only a shape is no read."""
-        if self.contents and op is not None and op.opcode in METADATA:
+        if self.contents and op is not None and OPS[op.opcode].metadata:
             return set()
         out = set()
         stack = list(values)
@@ -356,7 +332,7 @@ class _OutOfSSA:
             v = stack.pop()
             if v in self.plan.inlined:
                 op = self.defs[v]
-                if self.contents and op.opcode in METADATA:
+                if self.contents and OPS[op.opcode].metadata:
                     continue
                 stack.extend(op.operands)
                 for r in op.regions:          # an expression-if's branches
@@ -399,7 +375,7 @@ class _OutOfSSA:
         if op.opcode == "while":
             return self._while(op, live)
         defs = [self.node(r) for r in op.results]
-        if op.opcode in WRITES:
+        if _is_write(op):
             self.live_at_write[op] = frozenset(live)
             # `y_1 = y.copy(); y_1[k] = v`: y_1 is written before v and k are read (a read
             # of y there reads the copy, which holds y's values until the write is done)
@@ -482,7 +458,7 @@ class _OutOfSSA:
         edges, ifs, writes, inits, indices = [], [], [], [], []
         seen_index = {}
         for op in self.fn.body.walk():
-            if op.opcode in LOOPS:
+            if _is_loop(op):
                 body = op.regions[-1]
                 for k, res in enumerate(op.results):
                     edges.append((res, body.yields[k], "copy"))
@@ -498,7 +474,7 @@ class _OutOfSSA:
                 for k, res in enumerate(op.results):
                     for r in op.regions:
                         ifs.append((res, r.yields[k], "copy"))
-            elif op.opcode in WRITES:
+            elif _is_write(op):
                 writes.append((op.operands[0], op.result, op))
         out = []
         for a, b, kind in edges + ifs + writes + inits + indices:

@@ -9,8 +9,10 @@ gradients need nothing special.
 The driver owns what rules never see: which values are active (passes/
 activity), symbolic zeros (a value with no contribution has no adjoint and its
 op is skipped), summing contributions (the three aggregation methods),
-unbroadcasting, `gate_gradients`, unconnected xs, and handing back
-gradients that own their memory and have their x's dtype.
+unbroadcasting, `gate_gradients`, and handing back gradients that own their
+memory and have their x's dtype. The xs with no path to a y left the
+`gradients` op before (passes/unconnected.py); an x whose every contribution
+turns out a symbolic zero gets the same policy here.
 
 Control flow is structured (regions), and so is its reverse:
 - `if`: the backward code is an `if` on the same condition, each branch the
@@ -26,22 +28,16 @@ Control flow is structured (regions), and so is its reverse:
 from . import rules as R
 from .errors import NoGradientError, UnsupportedError
 from .ir import types as T
-from .ir.builder import Builder
+from .ir.builder import Builder, rewrite
 from dataclasses import replace
 
-from .ir.core import (ADJOINT_TEMP, CONST, STACK, TEMP, TEMP_HINTS, Op, Region, Value, def_map,
-                      free_values, make_attrs, substitute)
+from .ir.core import (ADJOINT_TEMP, CONST, STACK, TEMP, TEMP_HINTS, Op, Region, Value, adjoint_hint,
+                      def_map, free_values, make_attrs, substitute)
+from .ir import opcodes
 from .ir.opcodes import OPS
 from .passes import activity, integer, unconnected
 
 TAPE = "tape"      # the tag of loop-tape ops: written without a source comment
-OPS_INFERRED = frozenset(name for name, d in OPS.items() if d.form[0] != "special") | {
-    "tuple", "list", "getitem", "const", "astype", "stop_gradient"}
-
-# Ops whose result may share memory with their first operand (or be read-only).
-VIEWS = frozenset({"reshape", "transpose", "T", "expand_dims", "squeeze", "broadcast_to",
-                   "asarray", "stop_gradient", "getitem", "index",
-                   "float64", "float32"})    # np.float64(x) may return x itself
 
 
 def expand(fn):
@@ -50,25 +46,13 @@ def expand(fn):
     if not any(op.opcode == "gradients" for op in fn.body.walk()):
         return fn
     module = _Module(fn.callees)
-    b = Builder(params=fn.params)
     params = set(fn.params)
-    mapping = {}
-    for op in fn.body.ops:
-        changed = any(v in mapping for v in op.operands)
-        op = substitute(Region((), (op,), ()), mapping).ops[0]
-        if op.opcode == "gradients":
-            forward = list(b.ops)
-            results = _Expansion(b, forward, op, params, module).run()
-            mapping.update(zip(op.results, results))
-        elif changed and len(op.results) == 1 and not op.regions and op.opcode in OPS_INFERRED:
-            # an op reading gradients: emit it again so its type follows the real adjoints
-            b.loc, b.tag = op.loc, op.tag
-            mapping[op.result] = b.emit(op.opcode, *op.operands, hint=op.result.hint,
-                                         **op.attr_dict)
-        else:
-            b.append_op(op)
-    yields = substitute(Region((), (), fn.body.yields), mapping).yields
-    return replace(fn, body=Region(fn.body.args, tuple(b.ops), yields), callees=module.all())
+
+    def expand_one(b, op):          # an op reading gradients is emitted again, typed anew
+        if op.opcode != "gradients":
+            return None
+        return _Expansion(b, list(b.ops), op, params, module).run()
+    return replace(rewrite(fn, expand_one), callees=module.all())
 
 
 class _Module:
@@ -152,12 +136,7 @@ class _Expansion:
         self.rewrites = {}     # forward op -> the ops replacing it (loop tapes, residuals)
 
     def dname(self, v):
-        """`d_h` for a source variable h; a temporary's adjoint is a temporary too
-        (never `d_t`, which reads as the gradient of a user's `t`), and so is the
-        adjoint of a temporary's adjoint (second order)."""
-        if v.hint in TEMP_HINTS or v.hint == ADJOINT_TEMP:
-            return ADJOINT_TEMP
-        return f"{self.prefix}d_{v.hint}"
+        return adjoint_hint(v, self.name)
 
     def seed_name(self, y):
         return f"{self.prefix}d_ys" if self.dname(y) == ADJOINT_TEMP else self.dname(y)
@@ -289,7 +268,7 @@ class _Sweep:
                     hint="take second derivatives of loop-free code, or unroll the loop")
             else:
                 g = self.adjoint(op.results[0])
-                if g is None or op.opcode == "stop_gradient":
+                if g is None:
                     continue
                 self.backprop(op, g)
 
@@ -297,7 +276,7 @@ class _Sweep:
         b = self.b
         rule = R.RULES.get(op.opcode)
         if rule is None:
-            if op.opcode in R.NONDIFFERENTIABLE:
+            if OPS[op.opcode].constant:
                 return
             raise NoGradientError(
                 f"no gradient registered for op {op.opcode!r}"
@@ -610,7 +589,7 @@ class _Sweep:
         b = self.b
         exp = self.exp
         d = self.adjoint(x) if x in self.done or x in self.parts else None
-        if d is None:
+        if d is None:          # connected, but every contribution was a symbolic zero
             return unconnected.gradient(b, x, exp.unconnected, self.dname(x))
         xt = x.type
         if xt.dtype is not None and d.type.dtype is not None and d.type.dtype != xt.dtype \
@@ -636,9 +615,9 @@ class _Sweep:
             op = defs.get(v)
             if op is None:
                 return True
-            if op.opcode == "broadcast_to":
+            if OPS[op.opcode].read_only:
                 return True
-            if op.opcode not in VIEWS:
+            if not opcodes.aliases(op):
                 return False
             v = op.operands[0]
         return True
@@ -650,9 +629,6 @@ def _op(opcode, operands, results, like, tag=None, loc=None, **attrs):
               loc if loc is not None else like.loc, tag if tag is not None else like.tag)
 
 
-REMAT = frozenset({"const", "index", "getitem", "shape"})   # cheaper to redo than to save
-
-
 def _rematerialize(ops, needed, inside_ops, also_available=(), args=()):
     """Values a backward region reads from its forward region that are cheap to
     compute again there (constants, `xs[t]` reads of outer arrays, shapes) are
@@ -662,7 +638,7 @@ def _rematerialize(ops, needed, inside_ops, also_available=(), args=()):
     mapping, prepend = {}, []
     ok = set(also_available)
     for o in inside_ops:                      # program order: operands before their users
-        if o.opcode not in REMAT or o.regions or len(o.results) != 1:
+        if not OPS[o.opcode].cheap or o.regions or len(o.results) != 1:
             continue
         if all(v not in inside or v in ok or v in mapping for v in o.operands):
             ok.add(o.result)

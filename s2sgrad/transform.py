@@ -1,4 +1,5 @@
-"""The pipeline, one plain function a stage: lower → attach → expand → DCE → codegen.
+"""The pipeline, one plain function a stage: lower → attach → unconnected →
+reverse → CSE, broadcast, scatter, DCE → codegen.
 
 Used by the decorator and the functional API (api.py) and by the CLI (cli.py),
 so both write the same code for the same source and signature.
@@ -13,7 +14,7 @@ from .frontend.lower import Static, lower
 from .ir.builder import Builder
 from .ir.core import Region, Value, def_map
 from .ir.verifier import verify
-from .passes import broadcast, cse, dce, scatter
+from .passes import broadcast, cse, dce, scatter, unconnected
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 
@@ -57,6 +58,7 @@ def build_ir(parsed, arg_types, request, stages=None):
         suffix = "" if depth == len(chain) - 1 else f".{depth + 1}"   # inner stages: attach.1 ...
         if r.kind != "function":
             fn = stage("attach" + suffix, attach_gradients(fn, r, parsed))
+        fn = stage("unconnected" + suffix, unconnected.run(fn))
         fn = stage("reverse" + suffix, reverse.expand(fn))
     fn = stage("cse", _each(fn, cse.run))
     fn = stage("broadcast", _each(fn, broadcast.run))

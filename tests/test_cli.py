@@ -201,12 +201,29 @@ def test_show_ir():
 
 
 def test_show_ir_every_stage():
+    from s2sgrad import cli
     out = run("show", f"{MLP}::loss", "--ir", "--stage", "all", check=True)
     stages = re.findall(r"^// after (\w+)$", out.stdout, re.M)
-    assert stages[0] == "lower" and stages[-2:] == ["dce", "out_of_ssa"] and "reverse" in stages
+    assert stages == list(cli.STAGES)
+    assert stages[:4] == ["lower", "attach", "unconnected", "reverse"]
     dumps = dict(part.split("\n", 1) for part in out.stdout.split("// after ")[1:])
     assert "gradients(" not in dumps["lower"] and "gradients(" in dumps["attach"]
+    assert dumps["unconnected"] == dumps["attach"]   # every parameter reaches the loss
     assert "gradients(" not in dumps["dce"]          # expanded into adjoint ops
+
+
+def test_show_unconnected_stage(tmp_path):
+    """`show --stage unconnected`: an x with no path to the y has left the gradients op,
+    its gradient already the policy's value (zeros for grad)."""
+    path = tmp_path / "f.py"
+    path.write_text("import numpy as np\n\ndef f(x, w):\n    return np.sum(np.sin(x))\n")
+    out = run("show", f"{path}::f", "--ir", "--stage", "attach",
+              check=True).stdout
+    assert re.search(r"= gradients\(%\S+, %x, %w\) \{.*n_xs=2", out)
+    out = run("show", f"{path}::f", "--ir", "--stage", "unconnected", check=True).stdout
+    assert re.search(r"= gradients\(%\S+, %x\) \{.*n_xs=1", out)
+    assert re.search(r"%d_w = zeros_like\(%w\) .*\[out:gradients\]", out)
+    assert "%w" not in out.split("gradients(")[1].split(")")[0]
 
 
 # ---- errors -----------------------------------------------------------------------------------------

@@ -383,7 +383,8 @@ def test_request_chain_and_stage_names(tmp_path):
     text = cli.show_text(f"{path}::f", stage="all", order=2)
     names = [line[len("// after "):].strip() for line in text.splitlines()
              if line.startswith("// after ")]
-    assert names[:5] == ["lower", "attach.1", "reverse.1", "attach", "reverse"]
+    assert names[:7] == ["lower", "attach.1", "unconnected.1", "reverse.1", "attach",
+                         "unconnected", "reverse"]
 
 
 # ---- generated modules, read back and differentiated again ------------------------------------

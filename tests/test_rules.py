@@ -87,10 +87,10 @@ def test_rule_numerically(name, rules_run):
 # ---- coverage --------------------------------------------------------------------
 
 def test_every_opcode_is_classified_once():
-    for op in OPS:
-        kinds = [op in R.RULES, op in R.NONDIFFERENTIABLE, op in R.STRUCTURAL]
-        assert sum(kinds) == 1, f"{op}: rule/nondifferentiable/structural = {kinds}"
-    assert set(R.RULES) | R.NONDIFFERENTIABLE | R.STRUCTURAL <= set(OPS)
+    for op, d in OPS.items():
+        kinds = [op in R.RULES, d.constant, d.structural]
+        assert sum(kinds) == 1, f"{op}: rule/constant/structural = {kinds}"
+    assert set(R.RULES) <= set(OPS)
 
 
 def test_every_rule_has_a_numerical_case():
@@ -105,7 +105,7 @@ def test_case_names_are_unique():
 
 def test_every_nondifferentiable_op_has_a_case():
     claimed = {op for ops, _ in C.NONDIFF_CASES for op in ops} | set(C.NONDIFF_UNREACHABLE)
-    assert claimed == R.NONDIFFERENTIABLE
+    assert claimed == {op for op, d in OPS.items() if d.constant}
 
 
 # ---- non-differentiable ops and missing rules ----------------------------------------
@@ -133,8 +133,8 @@ def test_grad_of_nondifferentiable_only_is_zeros():
 
 
 def test_missing_rule_is_a_lookup_error(monkeypatch):
-    assert not [op for op in OPS if op not in R.RULES and op not in R.NONDIFFERENTIABLE
-                and op not in R.STRUCTURAL]          # so make one: take exp's rule away
+    assert not [op for op, d in OPS.items() if op not in R.RULES and not d.constant
+                and not d.structural]          # so make one: take exp's rule away
     monkeypatch.delitem(R.RULES, "exp")
     g = s2sgrad.grad(C.f_exp)
     with pytest.raises(LookupError) as info:
@@ -154,8 +154,8 @@ def test_missing_rule_off_the_gradient_path_is_fine(monkeypatch):
 def test_registering_a_rule_twice_is_an_error():
     with pytest.raises(ValueError, match="already registered"):
         R.defrule("exp")(lambda b, g, ans, x: (g,))
-    with pytest.raises(ValueError, match="already registered"):
-        R.nondifferentiable("floor")
+    with pytest.raises(ValueError, match="already registered: its definition declares it constant"):
+        R.defrule("floor")(lambda b, g, ans, x: (g,))
 
 
 # ---- conventions central differences cannot see -----------------------------------------

@@ -1,5 +1,6 @@
-"""Writes docs/ops.md, the table of ops s2sgrad knows, from the opcode and rules
-tables (`--check` exits non-zero when the file is stale).
+"""Writes docs/ops.md, the table of ops s2sgrad knows, from the op definitions
+(spellings, traits) and the rules table (`--check` exits non-zero when the file
+is stale).
 
     python tools/ops_doc.py [--check]
 """
@@ -16,19 +17,50 @@ from s2sgrad.ir import opcodes  # noqa: E402
 PATH = os.path.join(ROOT, "docs", "ops.md")
 
 
-# ops written with Python syntax rather than a name (the frontend lowers them itself)
-SYNTAX = {"index": "`x[key]`", "setitem": "`y[key] = v`, `y[key] += v` (any `op=`)"}
-
-
 def spellings(op):
-    out = [SYNTAX[op]] if op in SYNTAX else []
     d = opcodes.OPS[op]
+    out = [f"`{way}`" for way in d.syntax]
     if d.form[0] in ("binop", "cmp", "unop"):
         out.append(f"`{d.form[1].strip()}`" if d.form[1].strip() != "not" else "`not`")
     out += [f"`np.{n}`" for n, o in sorted(opcodes.NUMPY.items()) if o == op]
     out += [f"`x.{n}(...)`" for n, o in sorted(opcodes.METHODS.items()) if o == op]
     out += [f"`x.{n}`" for n, o in sorted(opcodes.ATTRIBUTES.items()) if o == op]
     return ", ".join(out) or "(internal)"
+
+
+TRAITS = [
+    ("new", "makes a new array or number"),
+    ("view", "its result is its first operand or a view of it"),
+    ("maybe view", "a view or a copy, as run-time layout, shape or dtype decide"),
+    ("view or new", "depends on the operands (basic indexing views, advanced copies; a "
+                    "cast to the dtype it has is the array itself)"),
+    ("holds", "its result may be or hold any operand (containers, tape items)"),
+    ("foreign", "a value the function did not make (constants, a callee's result, a "
+                "tuple's item): never written in place"),
+    ("write", "its first operand with items written (in place or on a copy)"),
+    ("read-only", "a view NumPy makes read-only"),
+    ("metadata", "reads only its operands' shape and dtype"),
+    ("effect: ...", "what it does to a loop tape (new, update, consume)"),
+    ("elementwise", "acts element by element, operands broadcast together"),
+    ("cheap", "recomputed in a backward region rather than saved on a tape"),
+    ("literal", "a constant or display, printed where it is used"),
+    ("statement", "written as a statement of its own"),
+    ("no inline", "never printed inside another expression"),
+]
+
+
+def traits(op):
+    """The traits of an op, as the words TRAITS explains."""
+    d = opcodes.OPS[op]
+    memory = {"maybe": "maybe view", "write": "write"}.get(d.memory, d.memory)
+    out = ["view or new" if callable(d.memory) else memory] if d.memory else []
+    out += [word for word, flag in [("read-only", d.read_only), ("metadata", d.metadata)] if flag]
+    if d.effect:
+        out.append(f"effect: {d.effect}")
+    out += [word for word, flag in [("elementwise", d.elementwise), ("cheap", d.cheap),
+                                    ("literal", d.literal), ("statement", d.statement),
+                                    ("no inline", not d.inline)] if flag]
+    return ", ".join(out)
 
 
 def text():
@@ -42,19 +74,23 @@ def text():
              "- **structural**: moves Python structure (tuples, constants), never numbers.",
              "- An op with none of these raises `LookupError` when a gradient must flow",
              "  through it; add one with `@s2sgrad.register_gradient(op)`.", "",
-             "| op | written as | gradient |", "|---|---|---|"]
+             "The traits are what the passes ask of an op (`OpDef` in `s2sgrad/ir/opcodes.py`",
+             "says what each means):", ""]
+    lines += [f"- `{name}`: {what}" for name, what in TRAITS]
+    lines += ["", "| op | written as | gradient | traits |", "|---|---|---|---|"]
     for op in sorted(opcodes.OPS):
         if op in rules.RULES:
             doc = (rules.RULES[op].fn.__doc__ or "").strip().splitlines()[0]
             grad = f"rule: {doc}"
-        elif op in rules.NONDIFFERENTIABLE:
+        elif opcodes.OPS[op].constant:
             grad = "constant"
-        elif op in rules.STRUCTURAL:
+        elif opcodes.OPS[op].structural:
             grad = "structural"
         else:
             grad = "**none** (LookupError)"
         grad = grad.replace("|", "\\|")
-        lines.append(f"| `{op}` | {spellings(op)} | {grad} |")
+        lines.append(f"| `{op}` | {spellings(op).replace('|', chr(92) + '|')} | {grad} | "
+                     f"{traits(op)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -871,7 +871,7 @@ class _Lowerer:
             if role == OPERAND:
                 if pname != "shape":     # a tuple or list for an array: np.array of it
                     val = sequences.array_operand(self, val, node, what,
-                                                  convert=opcode not in ("array", "asarray"))
+                                                  convert=not opcodes.OPS[opcode].sequence)
                 operands.append(self.to_value(val, node))
             elif role == ATTR:
                 s = self.static_of(val)
@@ -901,7 +901,7 @@ class _Lowerer:
                              "with them, or pass its result in as an argument")
         if opcodes.OPS[opcode].form[0] in ("binop", "cmp", "unop"):
             args = [self.operand(a) for a in node.args]
-            if node.keywords or len(args) != (1 if opcode == "neg" else 2):
+            if node.keywords or len(args) != (1 if opcodes.OPS[opcode].form[0] == "unop" else 2):
                 self.unsupported(node, f"np.{name} takes exactly its array arguments here",
                                  "leave out out=, where= and dtype=")
             args = [sequences.array_operand(self, a, node, f"np.{name}") for a in args]

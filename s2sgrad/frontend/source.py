@@ -160,8 +160,7 @@ def is_helper(node):
     (`_unbroadcast`), word for word: its calls read back as the helper's op."""
     if node.name not in opcodes.HELPERS:
         return False
-    from ..codegen import UNBROADCAST_HELPER
-    text = {"unbroadcast": UNBROADCAST_HELPER}[opcodes.HELPERS[node.name]]
+    text = opcodes.OPS[opcodes.HELPERS[node.name]].helper
     return gast.dump(node) == gast.dump(gast.parse(text).body[0])
 
 

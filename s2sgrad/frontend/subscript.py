@@ -19,12 +19,8 @@ import gast
 
 from ..errors import InvalidArgumentError
 from ..ir import indexing as I
+from ..ir import opcodes
 from ..ir.core import TEMP_HINTS, Region, Value, def_map
-
-# Ops whose result shares memory with their first operand: 'view' always,
-# 'maybe' depending on run-time layout or dtype (see _link).
-_VIEW_OPS = frozenset({"index", "reshape", "T", "transpose", "expand_dims", "squeeze",
-                       "broadcast_to", "asarray", "float64", "float32", "stop_gradient"})
 
 
 # ---- keys ---------------------------------------------------------------------------
@@ -277,7 +273,7 @@ def _bases(b, v, seen=None, defs=None):
     op = defs.get(v)
     if op is None:
         return {id(v)}
-    if op.opcode in ("setitem", "index_add") or _link(b, op) != "copy":
+    if opcodes.memory(op) == "write" or _link(b, op) != "copy":
         return _bases(b, op.operands[0], seen, defs)
     if op.opcode in ("if", "for", "while"):
         k = next(i for i, r in enumerate(op.results) if r is v)
@@ -335,45 +331,16 @@ def _walk_set(ops):
     return out
 
 
-def _base_name(node):
-    """The name an expression may be a view of: `a`, `a[1:]`, `a.T`, `np.reshape(a, ...)`."""
-    while True:
-        if isinstance(node, gast.Name):
-            return node.id
-        if isinstance(node, gast.Subscript) or isinstance(node, gast.Attribute) and \
-                node.attr == "T":
-            node = node.value
-        elif isinstance(node, gast.Call) and node.args and isinstance(node.func, gast.Attribute) \
-                and node.func.attr in _VIEW_OPS | {"view", "ravel"}:
-            node = node.func.value if not (isinstance(node.func.value, gast.Name)
-                                           and node.func.value.id == "np") else node.args[0]
-        else:
-            return None
-
-
 def _hint(v):
     return v.hint if v.hint not in TEMP_HINTS else None
 
 
 def _link(b, op):
     """'view' when op's result always shares memory with its first operand,
-    'maybe' when that depends on layout or dtype at run time, 'copy' when never."""
-    if op.opcode not in _VIEW_OPS:
-        return "copy"
-    if op.opcode == "index":
-        t = [d.type for d in op.operands[1:]]
-        return "view" if I.is_view(op.operands[0].type, op.attr("key"), t) else "copy"
-    if op.opcode == "reshape":
-        return "maybe"
-    if op.opcode in ("asarray", "float64", "float32"):
-        src = op.operands[0].type
-        want = op.attr("dtype") if op.opcode == "asarray" else op.opcode
-        if src.weak:
-            return "copy"
-        if want is None or src.dtype is not None and want is not None and src.dtype == want:
-            return "view"
-        return "copy" if src.dtype is not None else "maybe"
-    return "view"
+    'maybe' when that depends on layout, shape or dtype at run time, 'copy' when
+    never: the op's `memory` (ir/opcodes.py)."""
+    kind = opcodes.memory(op)
+    return kind if kind in ("view", "maybe") else "copy"
 
 
 def _chain(b, v):
@@ -388,7 +355,7 @@ def _chain(b, v):
 
 
 def _what(op):
-    return {"index": "indexing", "T": ".T"}.get(op.opcode, f"np.{op.opcode}")
+    return opcodes.spelling(op.opcode)
 
 
 def _who(env, m):

@@ -12,10 +12,6 @@ import numpy as np
 from . import opcodes, types as T
 from .core import CONST, TEMP, Op, Region, Value, make_attrs, substitute
 
-# opcode -> index of its shape operand; a static shape there sharpens the result type
-SHAPE_OPERAND = {"reshape": 1, "broadcast_to": 1, "ones": 0, "zeros": 0, "full": 0,
-                 "unbroadcast": 1}
-
 
 class Builder:
     def __init__(self, defs=None, loc=None, tag="fwd", params=()):
@@ -46,10 +42,11 @@ class Builder:
         if simpler is not None:
             return simpler
         infer_attrs = dict(attrs)
-        if opcode in SHAPE_OPERAND and "shape" not in attrs:
-            infer_attrs["shape"] = self.static_shape(operands[SHAPE_OPERAND[opcode]])
+        k = opcodes.OPS[opcode].shape_operand      # a static shape there sharpens the type
+        if k is not None and "shape" not in attrs:
+            infer_attrs["shape"] = self.static_shape(operands[k])
         rtype = opcodes.infer(opcode, [v.type for v in operands], infer_attrs)
-        if opcode in ("array", "asarray") and rtype.shape is None:
+        if opcodes.OPS[opcode].sequence and rtype.shape is None:
             static = self.static_value(operands[0], _MISSING)
             if static is not _MISSING:       # np.array([0.0, -9.81]): a constant of known shape
                 arr = np.asarray(static, dtype=attrs.get("dtype"))
@@ -94,10 +91,12 @@ class Builder:
         np.shape(v) -> a constant or np.shape(u) of the first u with v's
         static shape. None when nothing simplifies. Never turns a float
         expression into an int or an alias into a new array (x * 1.0 stays)."""
-        if opcode in _FOLD and all(_is_number(self.static_value(v, _MISSING)) for v in operands):
+        fold = opcodes.OPS[opcode].fold
+        if fold is not None and all(_is_number(self.static_value(v, _MISSING)) for v in operands):
             a, b = (self.static_value(v) for v in operands)
-            if type(a) is type(b) and (opcode != "div" and opcode != "pow" or isinstance(a, float)):
-                return self.const(_FOLD[opcode](a, b), hint=hint)
+            value = fold(a, b) if type(a) is type(b) else None
+            if value is not None:
+                return self.const(value, hint=hint)
         if opcode == "pow" and self.static_value(operands[1], None) == 1 \
                 and type(self.static_value(operands[1])) is int:
             return operands[0]
@@ -239,8 +238,29 @@ class Builder:
 
 _MISSING = object()
 
-_FOLD = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-         "div": lambda a, b: a / b, "pow": lambda a, b: a ** b}
+
+def rewrite(fn, replace):
+    """fn's body, its top-level ops rebuilt in order by a Builder `b`: for each op,
+    `replace(b, op)` emits what stands for it into `b` and returns the values standing
+    for its results, or returns None to keep the op. A later op reading a replaced
+    value reads the new one, and is emitted again when its type follows from its
+    operands (`retype`: `tuple(%d_x)` takes the type of the new `%d_x`)."""
+    b = Builder(params=fn.params)
+    mapping = {}
+    for op in fn.body.ops:
+        changed = any(v in mapping for v in op.operands)
+        op = substitute(Region((), (op,), ()), mapping).ops[0]
+        new = replace(b, op)
+        if new is not None:
+            mapping.update((r, v) for r, v in zip(op.results, new) if v is not r)
+        elif changed and len(op.results) == 1 and not op.regions and opcodes.OPS[op.opcode].retype:
+            b.loc, b.tag = op.loc, op.tag
+            mapping[op.result] = b.emit(op.opcode, *op.operands, hint=op.result.hint,
+                                         **op.attr_dict)
+        else:
+            b.append_op(op)
+    yields = substitute(Region((), (), fn.body.yields), mapping).yields
+    return fn.with_body(Region(fn.body.args, tuple(b.ops), yields))
 
 
 def _is_number(v):

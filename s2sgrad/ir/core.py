@@ -24,6 +24,16 @@ STACK = "~stack"                                    # a loop's tape of a tempora
 TEMP_HINTS = frozenset({TEMP, CONST})
 
 
+def adjoint_hint(v, name="gradients"):
+    """The hint of v's adjoint in the gradients call `name`: `d_h` for a source
+    variable h (`<name>_d_h` for a named call); a temporary's adjoint is a temporary
+    too (never `d_t`, which reads as the gradient of a user's `t`), and so is the
+    adjoint of a temporary's adjoint (second order)."""
+    if v.hint in TEMP_HINTS or v.hint == ADJOINT_TEMP:
+        return ADJOINT_TEMP
+    return f"{'' if name == 'gradients' else name + '_'}d_{v.hint}"
+
+
 @dataclass(frozen=True, eq=False)
 class Value:
     hint: str                  # the source variable it came from, or a role ('t', 'd_x')

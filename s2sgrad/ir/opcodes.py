@@ -1,11 +1,50 @@
 """The closed set of opcodes, and the one table from Python/NumPy to them.
 
-Each `OpDef` says how an op is written back as Python (`form`), how its
-result type follows from its operand types (`infer`), and how a call in user
-source binds to operands and static attributes (`params`). The frontend's
-mapping from `np.<name>`, array methods and AST operators to opcodes is the
-`NUMPY`, `METHODS`, `BINOPS`, `UNARYOPS` and `CMPOPS` dictionaries below;
-nothing else maps source to opcodes.
+Each `OpDef` is everything s2sgrad knows about one op: how it is written back
+as Python (`form`), how its result type follows from its operand types
+(`infer`), how a call in user source binds to operands and static attributes
+(`params`), the structure the verifier checks, and its traits: what passes
+ask instead of keeping opcode lists of their own (`OPS[op.opcode].cheap`,
+`memory(op)`). The frontend's mapping from `np.<name>`, array methods and AST
+operators to opcodes is the `NUMPY`, `METHODS`, `BINOPS`, `UNARYOPS` and
+`CMPOPS` dictionaries below; nothing else maps source to opcodes.
+
+The traits:
+
+- `memory`: what the result is, as memory, for aliasing and in-place writes
+  (the frontend's writes through views, out-of-SSA, the gradients handed back):
+  'new' (an array or number nothing else refers to), 'view' (its first operand,
+  or a view of it), 'maybe' (either, decided at run time by layout or shape),
+  'holds' (may be, or hold, any operand: a container, a tape item),
+  'foreign' (a value the function did not make, which may be any operand: a
+  constant, a callee's result, a tuple's item; never written in place),
+  'write' (the first operand with items written: in place or a copy), None for
+  ops whose regions say (if/for/while/closure). A function of the op where the
+  answer depends on its operands (`x[key]`: basic indexing is a view, advanced
+  indexing copies). Ask `memory(op)`.
+- `read_only`: a view NumPy makes read-only (np.broadcast_to).
+- `metadata`: reads only its operands' shape and dtype, which no write changes.
+- `effect`: None (pure), or what the op does to a tape: 'new' (makes one: two
+  are never one), 'update' (appends to its first operand), 'consume' (pops it).
+- `elementwise`: result[i] = f(operand[i], ...), the operands broadcast together.
+- `cheap`: recomputed where a backward region needs it, never saved on a tape.
+- `literal`: a constant or a tuple/list display: read best where it is used.
+- `statement`: written as a statement of its own (codegen's `_stmt_<name>`).
+- `inline`: may be printed inside the expression that uses it.
+- `retype`: its result type follows from operand types and attributes alone, so
+  the builder can emit it again when an operand changes type.
+- `structural`: moves Python structure (tuples, calls, regions, tapes), never
+  numbers: no gradient rule of its own.
+- `constant`: declared non-differentiable; its result carries no gradient
+  (backprop stops there).
+- `augmented`: `y[k] = y[k] <op> v` may be written `y[k] <op>= v`.
+- `shape_operand`: which operand is a shape (a static one sharpens the type).
+- `sequence`: takes a Python sequence as its first operand as it is
+  (`np.array([a, b])`); other ops are given np.array of one.
+- `fold`: the op on Python numbers, for constant folding.
+- `syntax`: how source writes the op when it is not a name (`x[key]`), each way.
+- `helper`: the source of the function a generated module defines to print the
+  op as a call (`_unbroadcast`); a generated module read back maps it to the op.
 """
 
 from dataclasses import dataclass
@@ -14,6 +53,9 @@ from . import indexing as I, types as T
 
 # How a call binds: (name, role, default); role is 'operand', 'attr' or 'forbid'.
 OPERAND, ATTR, FORBID = "operand", "attr", "forbid"
+
+MEMORY = ("new", "view", "maybe", "holds", "foreign", "write", None)
+EFFECTS = ("new", "update", "consume", None)
 
 
 @dataclass(frozen=True)
@@ -27,17 +69,78 @@ class OpDef:
     required: tuple = ()        # attributes every op of this kind has
     structure: object = None    # op -> what is wrong with its operands, results and
                                 # regions (None when well formed); the verifier's check
+    # ---- traits (the module docstring says what each means) ----
+    memory: object = None       # one of MEMORY, or op -> one of MEMORY
+    read_only: bool = False
+    metadata: bool = False
+    effect: str = None          # one of EFFECTS
+    elementwise: bool = False
+    cheap: bool = False
+    literal: bool = False
+    statement: bool = False
+    inline: bool = True
+    retype: bool = False
+    structural: bool = False
+    constant: bool = False
+    augmented: bool = False
+    shape_operand: int = None
+    sequence: bool = False
+    fold: object = None
+    syntax: tuple = ()
+    helper: str = None
+
+    def __post_init__(self):
+        if not callable(self.memory) and self.memory not in MEMORY:
+            raise ValueError(f"{self.name}: memory {self.memory!r} is not one of {MEMORY}")
+        if self.effect not in EFFECTS:
+            raise ValueError(f"{self.name}: effect {self.effect!r} is not one of {EFFECTS}")
 
 
 OPS = {}
 
 
-def _def(name, form, infer, params=(), kwattrs=None):
+def _def(name, form, infer, params=(), kwattrs=None, **traits):
+    """Define an op. Operators and NumPy calls make new values (`memory='new'`)
+    and are typed by inference alone (`retype`) unless their traits say otherwise."""
     if name in OPS:
         raise ValueError(f"opcode {name!r} defined twice")
     if kwattrs is None:
         kwattrs = tuple(p[0] for p in params if p[1] == ATTR)
-    OPS[name] = OpDef(name, form, infer, tuple(params), tuple(kwattrs))
+    if form[0] != "special":
+        traits.setdefault("memory", "new")
+        traits.setdefault("retype", True)
+    OPS[name] = OpDef(name, form, infer, tuple(params), tuple(kwattrs), **traits)
+
+
+# ---- traits that depend on the op's operands ------------------------------------------
+
+def memory(op):
+    """What op's result is, as memory (one of MEMORY): the definition's answer for this op."""
+    m = OPS[op.opcode].memory
+    return m(op) if callable(m) else m
+
+
+def aliases(op):
+    """True when op's result may be its first operand or a view of it."""
+    return memory(op) in ("view", "maybe")
+
+
+def _index_memory(op):
+    """Basic indexing (ints, slices, None, ...) is a view; advanced indexing copies."""
+    x, key, dyn = op.operands[0], op.attr("key"), op.operands[1:]
+    return "view" if I.is_view(x.type, key, [v.type for v in dyn]) else "new"
+
+
+def _cast_memory(op):
+    """np.asarray(x, dtype) and np.float64(x) return x itself when it is an array of
+    that dtype already, a new array for another dtype, a Python number or a sequence."""
+    src = op.operands[0].type
+    want = op.attr("dtype") if op.opcode == "asarray" else op.opcode
+    if src.weak or src.kind in ("tuple", "list"):
+        return "new"
+    if want is None or src.dtype == want:
+        return "view"
+    return "new" if src.dtype is not None else "maybe"
 
 
 # ---- type inference helpers -------------------------------------------------
@@ -249,27 +352,34 @@ def _unknown(ts, attrs):
 
 # ---- the opcodes --------------------------------------------------------------
 
-for _name, _sym in [("add", "+"), ("sub", "-"), ("mul", "*"), ("pow", "**"),
-                    ("floordiv", "//"), ("mod", "%")]:
-    _def(_name, ("binop", _sym), _elementwise)
-_def("div", ("binop", "/"), _true_div)
+# constant folding on Python numbers of one type; None where folding would change the type
+_FOLD = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+         "div": lambda a, b: a / b if isinstance(a, float) else None,     # int / int: a float
+         "pow": lambda a, b: a ** b if isinstance(a, float) else None}    # int ** -1 too
+for _name, _sym, _traits in [("add", "+", dict(augmented=True)), ("sub", "-", dict(augmented=True)),
+                             ("mul", "*", dict(augmented=True)), ("pow", "**", {}),
+                             ("floordiv", "//", dict(constant=True)), ("mod", "%", {})]:
+    _def(_name, ("binop", _sym), _elementwise, elementwise=True, fold=_FOLD.get(_name), **_traits)
+_def("div", ("binop", "/"), _true_div, elementwise=True, fold=_FOLD["div"], augmented=True)
 _def("matmul", ("binop", "@"), _matmul)
 for _name, _sym in [("eq", "=="), ("ne", "!="), ("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">=")]:
-    _def(_name, ("cmp", _sym), _compare)
-_def("neg", ("unop", "-"), _same)
-_def("not", ("unop", "not "), lambda ts, a: T.PY_BOOL)
+    _def(_name, ("cmp", _sym), _compare, elementwise=True, constant=True)
+_def("neg", ("unop", "-"), _same, elementwise=True)
+_def("not", ("unop", "not "), lambda ts, a: T.PY_BOOL, constant=True)
 
 for _name in ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan",
               "sinh", "cosh", "arcsin", "arccos", "arcsinh", "log2", "log10"]:
-    _def(_name, ("call", f"np.{_name}"), _float_unary, [("x", OPERAND, None)])
+    _def(_name, ("call", f"np.{_name}"), _float_unary, [("x", OPERAND, None)], elementwise=True)
 for _name in ["abs", "square", "sign", "floor", "ceil"]:
-    _def(_name, ("call", f"np.{_name}"), _same, [("x", OPERAND, None)])
+    _def(_name, ("call", f"np.{_name}"), _same, [("x", OPERAND, None)], elementwise=True,
+         constant=_name in ("sign", "floor", "ceil"))
 for _name in ["maximum", "minimum", "arctan2", "logaddexp"]:
-    _def(_name, ("call", f"np.{_name}"), _elementwise, [("x1", OPERAND, None), ("x2", OPERAND, None)])
+    _def(_name, ("call", f"np.{_name}"), _elementwise, [("x1", OPERAND, None), ("x2", OPERAND, None)],
+         elementwise=True)
 _def("where", ("call", "np.where"), _where,
-     [("condition", OPERAND, None), ("x", OPERAND, None), ("y", OPERAND, None)])
+     [("condition", OPERAND, None), ("x", OPERAND, None), ("y", OPERAND, None)], elementwise=True)
 _def("clip", ("call", "np.clip"), _clip,
-     [("a", OPERAND, None), ("a_min", OPERAND, None), ("a_max", OPERAND, None)])
+     [("a", OPERAND, None), ("a_min", OPERAND, None), ("a_max", OPERAND, None)], elementwise=True)
 _def("dot", ("call", "np.dot"), _dot, [("a", OPERAND, None), ("b", OPERAND, None)])
 
 _REDUCE = [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None),
@@ -280,76 +390,111 @@ _def("mean", ("call", "np.mean"), _mean, _REDUCE)
 _MINMAX = [("a", OPERAND, None), ("axis", ATTR, None), ("out", FORBID, None), ("keepdims", ATTR, False)]
 _def("max", ("call", "np.max"), _reduce, _MINMAX)
 _def("min", ("call", "np.min"), _reduce, _MINMAX)
-_def("argmax", ("call", "np.argmax"), _arg_reduce, _MINMAX)
-_def("argmin", ("call", "np.argmin"), _arg_reduce, _MINMAX)
+_def("argmax", ("call", "np.argmax"), _arg_reduce, _MINMAX, constant=True)
+_def("argmin", ("call", "np.argmin"), _arg_reduce, _MINMAX, constant=True)
 
+# views: np.reshape copies when the layout needs it; the others always share memory
 _def("reshape", ("call", "np.reshape"), _reshape, [("a", OPERAND, None), ("shape", OPERAND, None)],
-     kwattrs=())
+     kwattrs=(), memory="maybe", shape_operand=1)
 _def("transpose", ("call", "np.transpose"), _transpose, [("a", OPERAND, None), ("axes", ATTR, None)],
-     kwattrs=())
-_def("T", ("attr", "T"), _transpose)
+     kwattrs=(), memory="view")
+_def("T", ("attr", "T"), _transpose, memory="view")
 _def("expand_dims", ("call", "np.expand_dims"), _expand_dims,
-     [("a", OPERAND, None), ("axis", ATTR, None)], kwattrs=("axis",))
-_def("squeeze", ("call", "np.squeeze"), _squeeze, [("a", OPERAND, None), ("axis", ATTR, None)])
+     [("a", OPERAND, None), ("axis", ATTR, None)], kwattrs=("axis",), memory="view")
+_def("squeeze", ("call", "np.squeeze"), _squeeze, [("a", OPERAND, None), ("axis", ATTR, None)],
+     memory="view")
 _def("broadcast_to", ("call", "np.broadcast_to"), _broadcast_to,
-     [("array", OPERAND, None), ("shape", OPERAND, None)], kwattrs=())
+     [("array", OPERAND, None), ("shape", OPERAND, None)], kwattrs=(), memory="view",
+     read_only=True, shape_operand=1)
 
 _def("float64", ("call", "np.float64"), lambda ts, a: T.array("float64", ts[0].shape),
-     [("x", OPERAND, None)])
+     [("x", OPERAND, None)], memory=_cast_memory)
 _def("float32", ("call", "np.float32"), lambda ts, a: T.array("float32", ts[0].shape),
-     [("x", OPERAND, None)])
-_def("asarray", ("call", "np.asarray"), _cast, [("a", OPERAND, None), ("dtype", ATTR, None)])
-_def("array", ("call", "np.array"), _cast, [("object", OPERAND, None), ("dtype", ATTR, None)])
-_def("astype", ("special",), _cast, [("dtype", ATTR, None)])
+     [("x", OPERAND, None)], memory=_cast_memory)
+_def("asarray", ("call", "np.asarray"), _cast, [("a", OPERAND, None), ("dtype", ATTR, None)],
+     memory=_cast_memory, sequence=True)
+_def("array", ("call", "np.array"), _cast, [("object", OPERAND, None), ("dtype", ATTR, None)],
+     sequence=True)
+_def("astype", ("special",), _cast, [("dtype", ATTR, None)], memory="new", retype=True)
 
 _CREATE = [("shape", OPERAND, None), ("dtype", ATTR, None)]
-_def("ones", ("call", "np.ones"), _creation, _CREATE)
-_def("zeros", ("call", "np.zeros"), _creation, _CREATE)
+_def("ones", ("call", "np.ones"), _creation, _CREATE, constant=True, shape_operand=0)
+_def("zeros", ("call", "np.zeros"), _creation, _CREATE, constant=True, shape_operand=0)
 _def("full", ("call", "np.full"), _full,
-     [("shape", OPERAND, None), ("fill_value", OPERAND, None), ("dtype", ATTR, None)])
-_def("ones_like", ("call", "np.ones_like"), _like, [("a", OPERAND, None), ("dtype", ATTR, None)])
-_def("zeros_like", ("call", "np.zeros_like"), _like, [("a", OPERAND, None), ("dtype", ATTR, None)])
-_def("shape", ("call", "np.shape"), _shape_of, [("a", OPERAND, None)])
+     [("shape", OPERAND, None), ("fill_value", OPERAND, None), ("dtype", ATTR, None)],
+     shape_operand=0)
+_def("ones_like", ("call", "np.ones_like"), _like, [("a", OPERAND, None), ("dtype", ATTR, None)],
+     constant=True, metadata=True)
+_def("zeros_like", ("call", "np.zeros_like"), _like, [("a", OPERAND, None), ("dtype", ATTR, None)],
+     constant=True, metadata=True)
+_def("shape", ("call", "np.shape"), _shape_of, [("a", OPERAND, None)], constant=True,
+     metadata=True, cheap=True)
 
-_def("const", ("special",), _const)
-_def("tuple", ("special",), _make_seq("tuple"))
-_def("list", ("special",), _make_seq("list"))
-_def("getitem", ("special",), _getitem)
-_def("stop_gradient", ("special",), _same)
-_def("gradients", ("special",), _unknown)
+_def("const", ("special",), _const, memory="foreign", literal=True, cheap=True, retype=True,
+     structural=True)
+_def("tuple", ("special",), _make_seq("tuple"), memory="holds", literal=True, retype=True)
+_def("list", ("special",), _make_seq("list"), memory="holds", literal=True, retype=True)
+_def("getitem", ("special",), _getitem, memory="foreign", cheap=True, retype=True,
+     structural=True)                               # an item of a tuple or list
+_def("stop_gradient", ("special",), _same, memory="view", retype=True, constant=True,
+     syntax=("s2sgrad.stop_gradient(x)",))       # x itself, once gradients are expanded
+_def("gradients", ("special",), _unknown, inline=False, structural=True,
+     syntax=("s2sgrad.gradients(ys, xs, ...)",))
+# the backward pass's unbroadcast, printed as a call to a helper the module defines
+_UNBROADCAST = '''\
+def _unbroadcast(g, shape):
+    """Sum g over the axes NumPy broadcasting added to an array of `shape`."""
+    while np.ndim(g) > len(shape):
+        g = np.sum(g, axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and np.shape(g)[axis] != 1:
+            g = np.sum(g, axis=axis, keepdims=True)
+    return g
+'''
 _def("unbroadcast", ("call", "_unbroadcast"), _unbroadcast,
-     [("g", OPERAND, None), ("shape", OPERAND, None)], kwattrs=())
+     [("g", OPERAND, None), ("shape", OPERAND, None)], kwattrs=(),
+     memory="maybe", shape_operand=1, helper=_UNBROADCAST)    # g itself when nothing is summed
 _def("copy", ("call", "np.copy"), _same, [("a", OPERAND, None)])
 
 # Structured control flow (regions; see core.py). Results are typed by their builder.
 #   if(cond) [then, else]              each region yields the results
 #   for(start, stop, step, *init) [body(i, *carried) -> *next]   attr reverse=True runs backwards
 #   while(*init) [cond(*carried) -> flag, body(*carried) -> *next]
-_def("if", ("special",), _unknown)
-_def("for", ("special",), _unknown)
-_def("while", ("special",), _unknown)
+_REGIONS = dict(statement=True, inline=False, structural=True)
+_def("if", ("special",), _unknown, **_REGIONS)
+_def("for", ("special",), _unknown, **_REGIONS)
+_def("while", ("special",), _unknown, **_REGIONS)
 # Loop tapes: a list made before a loop, appended to in the forward loop, popped backwards.
 # Calls to the user's functions, by name (attr callee). call_vjp returns (result, back), where
 # back is the closure computing the callee's input adjoints; closure defines such a function.
-_def("call", ("special",), _unknown)
-_def("call_vjp", ("special",), _unknown)
-_def("call_back", ("special",), _unknown)
-_def("closure", ("special",), _unknown)
-_def("stack", ("special",), lambda ts, a: T.Type(kind="list"))
-_def("push", ("special",), _unknown)          # no results: stack.append(v)
-_def("pop", ("special",), _unknown)           # typed by the builder: the pushed value's type
+# A callee's result may be any of its arguments (`def f(a): return a`).
+_def("call", ("special",), _unknown, memory="foreign", structural=True)
+_def("call_vjp", ("special",), _unknown, memory="foreign", inline=False, structural=True)
+_def("call_back", ("special",), _unknown, memory="foreign", inline=False, structural=True)
+_def("closure", ("special",), _unknown, **_REGIONS)
+_def("stack", ("special",), lambda ts, a: T.Type(kind="list"), memory="new", effect="new",
+     inline=False, structural=True)
+_def("push", ("special",), _unknown, effect="update", statement=True, inline=False,
+     structural=True)                               # no results: stack.append(v)
+_def("pop", ("special",), _unknown, memory="holds", effect="consume", inline=False,
+     structural=True)                               # typed by the builder: the pushed value's type
 _def("pyfloat", ("call", "float"), lambda ts, a: T.PY_FLOAT)
-_def("size", ("call", "np.size"), lambda ts, a: T.PY_INT, [("a", OPERAND, None)])
-_def("gate", ("special",), _unknown)   # n values in, the same n out: one tuple assignment
+_def("size", ("call", "np.size"), lambda ts, a: T.PY_INT, [("a", OPERAND, None)], constant=True,
+     metadata=True)
+_def("gate", ("special",), _unknown, memory="holds", inline=False,
+     structural=True)   # n values in, the same n out: one tuple assignment
 
 # Indexing (the key attribute is described in indexing.py); the writes are functional:
 # `setitem(y, v, *dyn)` is y with y[key] = v, `index_add(y, v, *dyn)` is y with
-# np.add.at(y, key, v). Codegen writes them in place when nothing can tell.
-_def("index", ("special",), I.infer_index)           # index(x, *dyn) {key}
-_def("setitem", ("special",), I.infer_write)         # setitem(y, v, *dyn) {key}
-_def("index_add", ("special",), I.infer_write)       # index_add(y, v, *dyn) {key}
+# np.add.at(y, key, v). out_of_ssa.py decides which are written in place.
+_def("index", ("special",), I.infer_index, memory=_index_memory, cheap=True,
+     syntax=("x[key]",))                             # index(x, *dyn) {key}
+_def("setitem", ("special",), I.infer_write, memory="write", statement=True, inline=False,
+     syntax=("y[key] = v", "y[key] op= v"))          # setitem(y, v, *dyn) {key}
+_def("index_add", ("special",), I.infer_write, memory="write", statement=True,
+     inline=False)                                   # index_add(y, v, *dyn) {key}
 _def("arange", ("call", "np.arange"), lambda ts, a: T.array("int64", (None,)),
-     [("stop", OPERAND, None)])                      # internal: setitem's rule numbers writes
+     [("stop", OPERAND, None)], constant=True)      # internal: setitem's rule numbers writes
 
 # Opcodes of the backward pass whose primal forms take a static shape
 # (reshape/broadcast_to to a known shape) keep it in attrs['shape'] and no operand.
@@ -468,7 +613,7 @@ NUMPY.pop("arange", None)
 
 # Helper functions s2sgrad writes into generated modules -> opcode: a generated module
 # reads back as the ops it was written from (frontend/source.py checks the helper's body)
-HELPERS = {"_unbroadcast": "unbroadcast"}
+HELPERS = {d.form[1]: name for name, d in OPS.items() if d.helper}
 
 # x.<name>(...) -> opcode; the array is the first operand
 METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",
@@ -480,3 +625,13 @@ ATTRIBUTES = {"T": "T", "shape": "shape"}
 
 def infer(opcode, operand_types, attrs):
     return OPS[opcode].infer(tuple(operand_types), dict(attrs))
+
+
+def spelling(opcode):
+    """How source writes the op, for messages: `np.reshape`, `.T`, `+`, `x[key]`."""
+    d = OPS[opcode]
+    if d.form[0] == "attr":
+        return "." + d.form[1]
+    if d.form[0] != "special":
+        return d.form[1].strip()
+    return d.syntax[0] if d.syntax else opcode

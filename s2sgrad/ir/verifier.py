@@ -2,7 +2,8 @@
 use, in this region or an enclosing one), known opcodes, and each op's shape
 as its definition states it (operand and result counts, regions' arguments
 and yields, required attributes), result types by re-running the op's type
-inference, and the invariants of the stage: after the reverse transform no
+inference, and the invariants of the stage: after `unconnected` every x of a
+`gradients` op reaches one of its ys; after the reverse transform no
 `gradients` op is left. On a fault it prints the ops around it.
 
 The out-of-SSA invariant (every read finds its value under its name) is
@@ -13,8 +14,8 @@ from ..errors import InternalError
 from . import opcodes
 from .printer import Names, print_op
 
-# stages before which `gradients` ops may still be in the IR
-BEFORE_TRANSFORM = ("lower", "attach")
+# stages after which `gradients` ops may still be in the IR
+BEFORE_TRANSFORM = ("lower", "attach", "unconnected")
 
 
 def verify(fn, stage="?"):
@@ -24,6 +25,8 @@ def verify(fn, stage="?"):
     defined = set(fn.params)
     expanded = not stage.startswith(BEFORE_TRANSFORM)
     _verify_region(fn.body, defined, set(), names, stage, expanded)
+    if stage.startswith("unconnected"):
+        _verify_connected(fn, names, stage)
     if len(fn.body.yields) != 1:
         raise InternalError(f"IR verifier after {stage}: {fn.name} yields "
                             f"{len(fn.body.yields)} values, expected 1 (what it returns)")
@@ -76,6 +79,19 @@ def _verify_region(region, defined, seen, names, stage, expanded):
     for v in region.yields:
         if v not in defined:
             raise InternalError(f"IR verifier after {stage}: yielded value {names(v)} is not defined")
+
+
+def _verify_connected(fn, names, stage):
+    from ..passes import unconnected
+    ops = fn.body.ops
+    for i, op in enumerate(ops):
+        if op.opcode == "gradients":
+            left = unconnected.unconnected(ops[:i], op, fn.params)
+            if left:
+                n_ys = op.attr("n_ys")
+                xs = ", ".join(names(op.operands[n_ys + k]) for k in left)
+                _fault(fn.body, i, f"gradients op keeps xs that reach none of its ys: {xs}",
+                       names, stage)
 
 
 _MISSING = object()

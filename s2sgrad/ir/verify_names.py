@@ -18,10 +18,8 @@ be rebound after it is made (Python reads them when it runs).
 
 from ..errors import InternalError
 from .core import free_values
+from .opcodes import OPS, memory
 from .printer import Names, print_op
-
-# ops that read only a shape or dtype, which no write changes
-METADATA = frozenset({"shape", "size", "zeros_like", "ones_like"})
 
 BOTTOM = object()      # a name whose value depends on the path taken
 CLOBBERED = "~clobbered"   # the state's set of values an in-place write changed
@@ -61,13 +59,13 @@ class _Checker:
     def leaves(self, values, op=None):
         """(named value, read for its shape only) of what an expression for `values`
         reads, `op` the op whose operands they are."""
-        meta = op is not None and op.opcode in METADATA
+        meta = op is not None and OPS[op.opcode].metadata
         out, stack = [], [(v, meta) for v in values]
         while stack:
             v, meta = stack.pop()
             if v in self.plan.inlined:
                 d = self.defs[v]
-                inner = d.opcode in METADATA
+                inner = OPS[d.opcode].metadata
                 stack.extend((u, inner) for u in d.operands)
                 for r in d.regions:
                     stack.extend((u, False) for u in r.yields)
@@ -143,7 +141,7 @@ class _Checker:
             for v in free_values(op):
                 self.captured[self.var(v)] = op
             self.write(state, op.results, op)
-        elif code in ("setitem", "index_add"):
+        elif memory(op) == "write":
             self.setitem(op, state)
         else:
             reads = op.operands + tuple(y for r in op.regions for y in r.yields)

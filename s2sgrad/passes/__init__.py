@@ -2,9 +2,11 @@
 
 Analyses used by the reverse transform for one `gradients` call:
 `integer` (int/bool values are constant), `stop_gradient` (where backprop
-stops), `activity` (which values need adjoints), `unconnected` (what an x
-with no path to any y gets). Transforms of whole functions, `run(fn) -> fn`:
-`dce` (dead code elimination), `cse`, `broadcast` (broadcast elision),
-`scatter` (scatter contributions added in place). `inplace` is an analysis
-for codegen: which functional writes may update their array in place.
+stops: at an op declared constant, or at a value listed in the call's
+`stop_gradients`), `activity` (which values need adjoints). Transforms of
+whole functions, `run(fn) -> fn`: `unconnected` (before the reverse
+transform: the xs with no path to any y leave each `gradients` op and get
+None or zeros), `dce` (dead code elimination), `cse`, `broadcast` (broadcast
+elision), `scatter` (scatter contributions added in place). Which writes
+update their array in place is out_of_ssa.py's decision.
 """

@@ -4,6 +4,7 @@ that is not active is unconnected. An op with regions (if/for/while) counts as
 one op reading its operands and its regions' free values; the reverse sweep
 analyses its regions again, inside."""
 
+from ..ir import opcodes
 from ..ir.core import uses
 from . import integer, stop_gradient
 
@@ -21,17 +22,20 @@ def varied(ops, xs, stops):
             continue
         if any(v in out for v in uses(op)):
             # a callee's back closure (call_vjp) carries what it closed over, as a tape does;
-            # a tuple or list carries its items: made by `tuple`/`list` (np.array of it has a
-            # gradient), returned by a call or yielded by an `if` (the sweep refuses those,
-            # never drops them)
+            # a tuple or list carries its items when the op's result may hold its operands
+            # (`tuple`/`list`: np.array of it has a gradient; a call's result, an item of a
+            # tuple, a tape's item) or is yielded by an `if` (the sweep refuses those it cannot
+            # differentiate through, never drops them)
             out.update(r for r in op.results
                        if not integer.is_constant(r) or r.type.kind == "function"
-                       or op.opcode in _HOLDERS and r.type.kind in ("tuple", "list"))
+                       or r.type.kind in ("tuple", "list") and _holds(op))
             out.update(tapes_written(op))
     return out
 
 
-_HOLDERS = frozenset({"tuple", "list", "call", "if"})   # a tuple/list result may hold operands
+def _holds(op):
+    """True when op's results may hold its operands (or, for an `if`, its regions' values)."""
+    return op.opcode == "if" or opcodes.memory(op) in ("holds", "foreign")
 
 
 def useful(ops, ys, stops):
@@ -71,6 +75,7 @@ def loop_carried(body_ops, args, yields, inits_varied, results_useful, free, sto
 def tapes_written(op):
     """The loop tapes an op appends to (itself, or a push anywhere in its regions):
     a value flows from what is pushed to what is later popped."""
-    if op.opcode == "push":
+    if opcodes.OPS[op.opcode].effect == "update":
         return (op.operands[0],)
-    return tuple(o.operands[0] for r in op.regions for o in r.walk() if o.opcode == "push")
+    return tuple(o.operands[0] for r in op.regions for o in r.walk()
+                 if opcodes.OPS[o.opcode].effect == "update")

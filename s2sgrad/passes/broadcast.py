@@ -2,12 +2,12 @@
 op that broadcasts to `s` anyway (its other operand has shape `s`) is dropped;
 the uses read `v`. Reductions' rules broadcast their cotangent back to the
 input's shape; most of the time the next rule multiplies it by an array of
-that shape, and the explicit broadcast only costs a view and a line."""
+that shape, and the explicit broadcast only costs a view and a line. A user
+is any binary op its definition calls elementwise."""
 
 from ..ir import types as T
 from ..ir.core import substitute, use_counts
-
-ELEMENTWISE = frozenset({"add", "sub", "mul", "div", "pow", "maximum", "minimum"})
+from ..ir.opcodes import OPS
 
 
 def run(fn):
@@ -35,7 +35,7 @@ def _absorbs(user, r, src, elided):
     keeps one); and reading `src` for r leaves the result's dtype as it is (a
     Python number is weak: `1.0 * x32` is float32, `np.broadcast_to(1.0, s) * x32`
     float64)."""
-    if user.opcode not in ELEMENTWISE or len(user.operands) != 2:
+    if not OPS[user.opcode].elementwise or len(user.operands) != 2:
         return False
     a, b = user.operands
     other = b if a is r else a

@@ -3,10 +3,7 @@ same region (same opcode, operands and attributes) is replaced by it. The
 mul rule of `w * w` yields `g * w` twice; this computes it once."""
 
 from ..ir.core import TEMP_HINTS, Region, substitute
-
-# constants are inlined, named ones stay; tuple/list literals (shapes) read best where used
-NEVER = frozenset({"gate", "gradients", "const", "tuple", "list",
-                   "if", "for", "while", "stack", "push", "pop"})   # control flow and tapes
+from ..ir.opcodes import OPS, memory
 
 
 def run(fn):
@@ -16,13 +13,13 @@ def run(fn):
 def _region(region):
     seen, mapping, ops, consts = {}, {}, [], {}
     # an array a write starts from stays its own: merged, the write would have to copy it
-    written = {o.operands[0] for o in region.ops if o.opcode in ("setitem", "index_add")}
+    written = {o.operands[0] for o in region.ops if memory(o) == "write"}
     for op in region.ops:
         op = substitute(Region((), (op,), ()), mapping).ops[0]
         if op.opcode == "const" and op.result.hint in TEMP_HINTS:
             consts[op.result] = ("const", repr(op.attr("value")), op.result.type)
         # the gradients handed back (tag out:) are each their own array: two np.copy(g) stay two
-        if op.regions or op.opcode in NEVER or len(op.results) != 1 or op.tag.startswith("out:") \
+        if op.regions or not _mergeable(op) or len(op.results) != 1 or op.tag.startswith("out:") \
                 or op.result in written:
             ops.append(op)
             continue
@@ -35,6 +32,15 @@ def _region(region):
         ops.append(op)
     yields = tuple(mapping.get(v, v) for v in region.yields)
     return Region(region.args, tuple(ops), yields)
+
+
+def _mergeable(op):
+    """Pure ops only (a tape op has an effect, and each tape is its own list), and
+    no literals: constants are inlined where they are used (named ones stay), and
+    tuple/list displays (shapes) read best where they are used. (Control flow has
+    regions; gates have several results; no `gradients` op is left by now.)"""
+    d = OPS[op.opcode]
+    return d.effect is None and not d.literal
 
 
 def _same_name(earlier, later):

@@ -1,11 +1,10 @@
 """Dead code elimination: ops whose results nothing uses are removed. Every op
-of the closed set is pure except `push` (a loop tape append), which lives
-while its tape is read by a `pop`. Nested regions are cleaned too; the values
-their ops read keep outer definitions alive."""
+of the closed set is pure except the tape ops (their `effect`): an append
+(`push`) lives while its tape is read by a pop. Nested regions are cleaned too;
+the values their ops read keep outer definitions alive."""
 
 from ..ir.core import Region
-
-EFFECTS = frozenset({"push"})
+from ..ir.opcodes import OPS
 
 
 def run(fn):
@@ -13,11 +12,11 @@ def run(fn):
     while True:   # a push is live once its tape is read somewhere; iterate to a fixpoint
         body, used = _region(fn.body, set(), live_stacks)
         ops = list(body.walk())
-        stacks = {r for op in ops if op.opcode == "stack" for r in op.results}
-        read = {op.operands[0] for op in ops if op.opcode == "pop"}
-        read |= {op.operands[1] for op in ops if op.opcode == "push" and op.operands[1] in stacks}
-        read |= {op.operands[1] for op in ops
-                 if op.opcode == "push" and op.operands[1].type.kind == "list"}
+        effect = {op: OPS[op.opcode].effect for op in ops}
+        stacks = {r for op in ops if effect[op] == "new" for r in op.results}
+        read = {op.operands[0] for op in ops if effect[op] == "consume"}
+        read |= {op.operands[1] for op in ops if effect[op] == "update"
+                 and (op.operands[1] in stacks or op.operands[1].type.kind == "list")}
         for op in ops:      # a tape made in a branch leaves it as a result of the if
             if op.opcode == "if":
                 read |= {r.yields[k] for k, res in enumerate(op.results)
@@ -32,7 +31,7 @@ def _region(region, live_out, live_stacks):
     live = set(region.yields) | set(live_out)
     kept = []
     for op in reversed(region.ops):
-        effect = any(o.opcode in EFFECTS and o.operands[0] in live_stacks
+        effect = any(OPS[o.opcode].effect == "update" and o.operands[0] in live_stacks
                      for o in ([op] + [o for r in op.regions for o in r.walk()]))
         if not effect and not any(r in live for r in op.results):
             continue

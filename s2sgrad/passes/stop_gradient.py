@@ -4,13 +4,22 @@ It stops at the result of a `stop_gradient(...)` call, at any value listed in
 `stop_gradients`, and at ops declared non-differentiable: whichever is met
 first. A stopped value still receives its own adjoint (it may be an x); it
 only passes nothing on to its inputs.
+
+Both facts are in the IR from the frontend on, so this is the predicate
+activity asks, not a stage of its own: `stop_gradient(x)` is an op whose
+definition declares it constant (as `floor` is), which stops every call
+alike; the `stop_gradients` values of a call are operands of its `gradients`
+op (`n_stop`). A pass could not list the stop_gradient results on the
+`gradients` op either: a value made inside a loop body or a branch
+(`h = np.tanh(s2sgrad.stop_gradient(h) @ W)`, truncated backpropagation) is
+not visible where the op is, and an operand must be.
 """
 
-from ..rules import NONDIFFERENTIABLE
+from ..ir.opcodes import OPS
 
 
 def blocks(op, stops):
     """True when backprop must not pass through `op` to its operands."""
-    if op.opcode in NONDIFFERENTIABLE:
+    if OPS[op.opcode].constant:
         return True
     return any(r in stops for r in op.results)

@@ -1,10 +1,81 @@
 """What an x that reaches no y gets: None ('none', the default, as in
-tf.gradients) or zeros shaped like x ('zero')."""
+tf.gradients) or zeros shaped like x ('zero').
+
+`run(fn)`, before the reverse transform: for each `gradients` op, the xs that
+activity finds unconnected (no path to any y, past the call's stops and the
+ops declared constant) leave the op. Their gradients are the policy's value,
+emitted right after the op under the call's `# gradients of the xs`; the op
+keeps the connected xs only (and goes when none is left), so the reverse
+transform never sees the others.
+
+A `gradients` op not expanded yet (a later call reading an earlier one's
+results) counts as reading every value made before it: its expansion may read
+any of them. An x connected only through it is kept, never dropped.
+
+Activity is a static over-approximation: an x can be connected and still get
+no contribution (every rule on its path gives None for it). The reverse sweep
+finds those, and gives them `gradient(...)` too: TensorFlow's policy applies to
+every x whose gradient is None.
+"""
+
+from ..ir.builder import rewrite
+from ..ir.core import adjoint_hint, make_attrs
+from . import activity
+
+
+def run(fn):
+    if not any(op.opcode == "gradients" for op in fn.body.ops):
+        return fn
+
+    def split(b, op):
+        return _split(b, op, fn.params) if op.opcode == "gradients" else None
+    return rewrite(fn, split)
+
+
+def unconnected(forward, op, before=()):
+    """The indices of op's xs that reach none of its ys, `forward` the ops before it
+    (program order) and `before` the values it may read besides (parameters)."""
+    a = op.attr_dict
+    n_ys, n_xs, n_g, n_stop = a["n_ys"], a["n_xs"], a["n_grad_ys"], a["n_stop"]
+    ys = op.operands[:n_ys]
+    xs = op.operands[n_ys:n_ys + n_xs]
+    stops = set(op.operands[n_ys + n_xs + n_g:n_ys + n_xs + n_g + n_stop])
+    made = list(before)
+    ops = []
+    for o in forward:
+        if o.opcode == "gradients":         # its expansion may read anything made before it
+            o = o.replace(operands=tuple(made))
+        ops.append(o)
+        made.extend(o.results)
+    active = activity.analyze(ops, xs, ys, stops)
+    return [k for k, x in enumerate(xs) if x not in active]
 
 
 def gradient(b, x, mode, hint):
+    """The policy's value for x: None, or zeros like x (a Python 0.0 for a float64 scalar)."""
     if mode == "zero":
         if x.type.shape == () and x.type.dtype == "float64":
             return b.const(0.0, hint=hint)   # a float64 scalar's gradient is a Python float
         return b.zeros_like(x, hint=hint)
     return b.const(None)
+
+
+def _split(b, op, params):
+    """Emit op with its connected xs only, then the policy's value for each other x;
+    the values standing for op's results (None when every x is connected)."""
+    drop = unconnected(list(b.ops), op, params)
+    if not drop:
+        return None
+    a = op.attr_dict
+    n_ys, n_xs = a["n_ys"], a["n_xs"]
+    xs = op.operands[n_ys:n_ys + n_xs]
+    keep = [k for k in range(n_xs) if k not in drop]
+    if keep:
+        operands = op.operands[:n_ys] + tuple(xs[k] for k in keep) + op.operands[n_ys + n_xs:]
+        b.append_op(op.replace(operands=operands, results=tuple(op.results[k] for k in keep),
+                               attrs=make_attrs(dict(a, n_xs=len(keep)))))
+    b.loc, b.tag = op.loc, f"out:{a['name']}"
+    out = list(op.results)
+    for k in drop:
+        out[k] = gradient(b, xs[k], a["unconnected"], adjoint_hint(xs[k], a["name"]))
+    return out

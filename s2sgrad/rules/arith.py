@@ -1,6 +1,6 @@
 """Rules for arithmetic: + - * / ** @, negation, maximum/minimum, where, clip, dot."""
 
-from .registry import defrule, nondifferentiable
+from .registry import defrule
 
 
 @defrule("add", broadcasts=True)
@@ -130,6 +130,3 @@ def _dot_nd(b, g, x, y):
 def mod(b, g, ans, x, y):
     """d(x % y) = dx - floor(x / y) dy"""
     return g, b.neg(b.mul(g, b.floor(b.div(x, y))))
-
-
-nondifferentiable("floordiv", "eq", "ne", "lt", "le", "gt", "ge", "not")

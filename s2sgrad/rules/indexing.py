@@ -9,7 +9,7 @@ are passed on unchanged.
 """
 
 from ..ir import indexing as I
-from .registry import defrule, nondifferentiable
+from .registry import defrule
 
 
 def _none(dyn):
@@ -47,6 +47,3 @@ def _kept(b, g, part, dyn, key):
     ids = b.reshape(b.arange(b.size(part)), b.shape(part))
     owner = b.setitem(b.sub(b.zeros_like(g, dtype="int64"), 1), ids, *dyn, key=key)
     return b.eq(b.index(owner, *dyn, key=key), ids)
-
-
-nondifferentiable("arange")

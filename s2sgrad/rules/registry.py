@@ -9,21 +9,18 @@ unconnected inputs or broadcasting: the driver (`reverse.py`) does. A rule
 marked `broadcasts=True` may return contributions shaped like the result; the
 driver sums them down to each operand's shape (one shared unbroadcast step).
 
-`nondifferentiable(*opcodes)` declares ops with no gradient (comparisons,
-argmax, floor): their results are constant. An active op with neither is a
-`LookupError` naming the op, the source line and `s2sgrad.register_gradient`.
+Ops with no gradient (comparisons, argmax, floor) are declared so in their
+definition (`constant=True` in ir/opcodes.py): their results are constant.
+Ops that move structure, not numbers (`structural`: constants, tuple items,
+calls, control flow, loop tapes) never have a rule of their own; the driver
+(`reverse.py`) handles them. An active op with neither a rule nor one of these
+declarations is a `LookupError` naming the op, the source line and
+`s2sgrad.register_gradient`.
 """
 
 from dataclasses import dataclass
 
 from ..ir import opcodes
-
-# Ops that move structure, not numbers: they never carry a gradient themselves.
-# Control flow (if/for/while) and loop tapes (stack/push/pop) are the driver's: reverse.py.
-# (`tuple` and `list` have rules: np.array of one is the stack of its items.)
-STRUCTURAL = frozenset({"getitem", "gradients", "const", "gate",
-                        "if", "for", "while", "stack", "push", "pop",
-                        "call", "call_vjp", "call_back", "closure"})
 
 
 @dataclass(frozen=True)
@@ -34,7 +31,6 @@ class Rule:
 
 
 RULES = {}
-NONDIFFERENTIABLE = set()
 
 
 def defrule(opcode, broadcasts=False):
@@ -42,19 +38,14 @@ def defrule(opcode, broadcasts=False):
     opcode = canonical(opcode)
 
     def register(fn):
-        if opcode in RULES or opcode in NONDIFFERENTIABLE:
+        if opcode in RULES:
             raise ValueError(f"a gradient for {opcode!r} is already registered")
+        if opcodes.OPS[opcode].constant:
+            raise ValueError(f"a gradient for {opcode!r} is already registered: its definition "
+                             "declares it constant (not differentiable)")
         RULES[opcode] = Rule(opcode, fn, broadcasts)
         return fn
     return register
-
-
-def nondifferentiable(*names):
-    for name in names:
-        name = canonical(name)
-        if name in RULES or name in NONDIFFERENTIABLE:
-            raise ValueError(f"a gradient for {name!r} is already registered")
-        NONDIFFERENTIABLE.add(name)
 
 
 def canonical(name):
