@@ -39,7 +39,6 @@ closure shares a name with anything outside it.
 when a read does not find its value under its name.
 """
 
-from .errors import InternalError
 from .ir.core import TEMP_HINTS, free_values, use_counts
 from .ir.opcodes import OPS, memory
 
@@ -608,7 +607,7 @@ def sequential_copies(copies):
     in an order that reads every source before its name is written: a list of
     groups, each one assignment (a group of several is a tuple assignment, the
     cycles a parallel copy cannot order)."""
-    pending = [c for c in copies if not (c[1] is None)]
+    pending = list(copies)
     out = []
     while pending:
         ready = next((c for c in pending
