@@ -222,16 +222,7 @@ class _Lowerer:
                     rebound.update(n.id for n in gast.walk(t) if isinstance(n, gast.Name)
                                    and isinstance(n.ctx, gast.Store))
         subscript.check_region_writes(self, list(stmts) + whole)
-        written = set()           # the names the region writes into
-        for stmt in list(stmts) + whole:
-            for n in gast.walk(stmt):
-                if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
-                    base = n.value
-                    while isinstance(base, gast.Subscript):
-                        base = base.value
-                    if isinstance(base, gast.Name):
-                        written.add(base.id)
-        return written
+        return set(subscript.written_names(list(stmts) + whole))
 
     def stmt_Return(self, node, first):
         raise _Return(self.expr(node.value) if node.value is not None else None)

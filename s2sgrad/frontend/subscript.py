@@ -389,11 +389,8 @@ def _replace(v, derive):
     return derive(v) if isinstance(v, Value) else v
 
 
-def check_region_writes(lw, stmts):
-    """Refuse, before lowering a loop body or branches, a write into an array that
-    another name bound before them also sees (`z = y[1:]`, `a = y`, `y = x` of an
-    argument): a region hands back only the names it assigns, so that other name
-    would not see the write after it."""
+def written_names(stmts):
+    """{name: its first write `name[...] = v`} of the statements (nested ones too)."""
     written = {}
     for stmt in stmts:
         for n in gast.walk(stmt):
@@ -403,6 +400,15 @@ def check_region_writes(lw, stmts):
                     base = base.value
                 if isinstance(base, gast.Name):
                     written.setdefault(base.id, n)
+    return written
+
+
+def check_region_writes(lw, stmts):
+    """Refuse, before lowering a loop body or branches, a write into an array that
+    another name bound before them also sees (`z = y[1:]`, `a = y`, `y = x` of an
+    argument): a region hands back only the names it assigns, so that other name
+    would not see the write after it. Returns the names written into."""
+    written = written_names(stmts)
     for name, node in written.items():
         v = lw.env.get(name)
         if not isinstance(v, Value):
