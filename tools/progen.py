@@ -26,11 +26,15 @@ and a static int `n`. Its statements are drawn from what s2sgrad accepts:
 - tuples carried through a loop (`p, q = st ... st = (.., ..)`);
 - `np.zeros` buffers written element by element (`y[i % 3] = ...`,
   `y[i % 2, j % 3] = ...` in nested loops, `y[0, 0] = w`), read back in later
-  iterations, inside the loops and after them.
+  iterations, inside the loops and after them;
+- in-place writes (`+=`, `*=`, `v[k] = ...`) into buffers, arrays the program
+  computed and f's parameters, also where other names share the array (a
+  copy, a value a pattern moved, a loop's item): Python's meaning is the
+  oracle, and s2sgrad must follow it or refuse the write with a located
+  error. Helpers never write into their parameters (always refused).
 
 Values stay bounded (tanh, sin, scaling by 0.5) so central differences are
-accurate. A program never writes into an array another name may share (so
-plain Python and s2sgrad agree on what it means without the aliasing rules).
+accurate.
 
 Every choice goes through a *chooser*, so one generator serves both users:
 `HypothesisChooser(draw)` (inside `st.composite`: failures shrink towards the
@@ -48,7 +52,6 @@ import numpy as np
 
 CONSTS = ("0.5", "-0.5", "0.3", "1.5", "-1.2", "2.0", "0.7", "-0.8")
 THRESHOLDS = ("0.0", "0.5", "-0.5", "1.0", "-1.0", "0.2", "1.5")
-PARAMS = frozenset({"x0", "x1", "x2", "w", "r"})
 
 # loop-carried update patterns: name -> the roles of the values it carries (also
 # the prefixes of their names, which never clash with parameters and helpers)
@@ -141,15 +144,23 @@ def indent(lines):
 class Var:
     """A float variable of the generated program: 'a' (an array of the
     program's shape), 'r' (a row, shape (3,), in programs over (2, 3) arrays)
-    or 's' (a scalar). `fresh` arrays own their memory, no other name refers
-    to it (safe for `+=`); `buffer`s come from np.zeros and are written
-    element by element."""
+    or 's' (a scalar). The program may write into a `writable` array (one it
+    made, or f's parameter; never a helper's parameter, which s2sgrad refuses,
+    nor a loop's item); no other name refers to a `fresh` one's memory (a
+    write into another array is a write into shared memory, which Python
+    makes visible through every name); `buffer`s come from np.zeros and are
+    written element by element."""
 
-    def __init__(self, kind, fresh=False, buffer=False):
-        self.kind, self.fresh, self.buffer = kind, fresh, buffer
+    def __init__(self, kind, fresh=False, buffer=False, writable=False):
+        self.kind, self.fresh, self.buffer, self.writable = kind, fresh, buffer, writable
 
     def copy(self):
-        return Var(self.kind, self.fresh, self.buffer)
+        return Var(self.kind, self.fresh, self.buffer, self.writable)
+
+
+def new_buffer():
+    """A new np.zeros buffer's Var."""
+    return Var("a", fresh=True, buffer=True, writable=True)
 
 
 class Scope:
@@ -423,19 +434,23 @@ class Gen(Exprs):
     def __init__(self, chooser, shape, max_stmts=7):
         super().__init__(chooser, shape)
         self.budget = max_stmts     # statements left in the whole function
-        self.inplaced = set()       # names ever written in place (`+=`)
         self.featured = set()       # names carried by a pattern: worth returning
 
-    def may_share(self, scope, name):
-        """Whether `name` may be bound to another name's array here: never one
-        written in place in a loop, where an earlier iteration's `b = a` would
-        see the write (an aliasing limit of s2sgrad, not what this tests)."""
-        return not (scope.loops and scope.floats[name].kind == "a" and name in self.inplaced)
-
     def shared(self, scope, *names):
-        """`names` now (may) share their arrays: none is safe for `+=` any more."""
+        """`names` now (may) share their arrays: writable only if all were."""
+        writable = all(scope.floats[n].writable for n in names)
         for n in names:
             scope.floats[n].fresh = False
+            scope.floats[n].writable = writable
+
+    def written(self, scope, name):
+        """Note a write into array `name` (into shared memory, unless fresh)."""
+        if not scope.floats[name].fresh:
+            self.mark("write-shared")
+        if scope.loops:
+            self.mark("write-in-loop")
+        if scope.loops > 1:
+            self.mark("nested-loop-write")
 
     def assign(self, scope, depth):
         kind = self.pick("as")
@@ -443,36 +458,34 @@ class Gen(Exprs):
         existing = scope.of_kind(kind, buffers=False)
         target = self.pick(existing) if existing and self.flip() else self.fresh_name("v" if kind == "a" else "s")
         rhs, fresh = self.bounded(scope, kind, target, depth)
-        scope.floats[target] = Var(kind, fresh and kind == "a")
+        scope.floats[target] = Var(kind, fresh and kind == "a", writable=fresh)
         return [f"{target} = {rhs}"]
 
     def augassign(self, scope, depth):
-        targets = [n for n, v in scope.floats.items()
-                   if n not in PARAMS and not v.buffer and (v.kind == "s" or v.kind == "a" and v.fresh)]
+        """`t += ...` on a scalar (a new binding) or into a writable array."""
+        targets = [n for n, v in scope.floats.items() if v.kind == "s" or v.kind == "a" and v.writable]
         if not targets:
             return self.assign(scope, depth)
         t = self.pick(targets)
-        self.inplaced.add(t)
         kind = scope.floats[t].kind
-        return [f"{t} {self.pick(['+=', '-='])} 0.5 * np.tanh({self.expr(scope, kind, depth)})"]
+        if kind == "a":
+            self.written(scope, t)
+        return [f"{t} {self.pick(['+=', '-=', '*='])} 0.5 * np.tanh({self.expr(scope, kind, depth)})"]
 
     def copy(self, scope, depth):
-        """`b = a`, a plain copy of a (maybe carried) value; then maybe `a = ...`."""
-        sources = [n for n, v in scope.floats.items()
-                   if v.kind in "as" and not v.buffer and self.may_share(scope, n)]
-        if not sources:
-            return self.assign(scope, depth)
-        a = self.pick(sources)
-        kind = scope.floats[a].kind
-        targets = [n for n in scope.of_kind(kind, buffers=False) if n != a and self.may_share(scope, n)]
+        """`b = a`, a plain copy of a (maybe carried) value, buffers too (b then
+        shares a's memory); then maybe `a = ...`."""
+        a = self.pick([n for n, v in scope.floats.items() if v.kind in "as"])
+        old = scope.floats[a]
+        targets = [n for n in scope.of_kind(old.kind, buffers=False) if n != a]
         b = self.pick(targets) if targets and self.flip() else self.fresh_name("b")
-        scope.floats[b] = Var(kind)
+        scope.floats[b] = old.copy()
         self.shared(scope, a, b)
         self.mark("copy")
         lines = [f"{b} = {a}"]
         if self.flip():
-            rhs, fresh = self.bounded(scope, kind, a, depth)
-            scope.floats[a] = Var(kind, fresh and kind == "a")
+            rhs, fresh = self.bounded(scope, old.kind, a, depth)
+            scope.floats[a] = Var(old.kind, fresh and old.kind == "a", writable=fresh)
             lines.append(f"{a} = {rhs}")
         return lines
 
@@ -484,7 +497,7 @@ class Gen(Exprs):
         best, cand = self.pick(scalars), self.fresh_name("cand")
         lines = [f"{cand} = {self.bounded(scope, 's', cand, depth)[0]}",
                  f"if {cand} {self.pick('<>')} {best}:", f"    {best} = {cand}"]
-        arrays = [n for n in scope.of_kind("a", buffers=False) if self.may_share(scope, n)]
+        arrays = scope.of_kind("a", buffers=False)
         if len(arrays) > 1 and self.flip():
             keep, v = self.pick(arrays), self.pick(arrays)
             if keep != v:
@@ -529,9 +542,10 @@ class Gen(Exprs):
                                          and not any(v.buffer for v in vs)):
                     old = scope.floats.get(n)
                     scope.floats[n] = Var(vs[0].kind, all(v.fresh for v in vs),
-                                          old.buffer if old else False)
+                                          old.buffer if old else False, all(v.writable for v in vs))
         for n, v in scope.floats.items():
             v.fresh = v.fresh and all(s.floats[n].fresh for s in scopes)
+            v.writable = v.writable and all(s.floats[n].writable for s in scopes)
 
     # -- loops
     def loop_header(self, scope):
@@ -617,13 +631,15 @@ class Gen(Exprs):
         init = ", ".join(self.bounded(scope, k, t, depth)[0] for k in kinds)
         head, ints, items = self.loop_header(scope)
         p, q = self.fresh_name("p"), self.fresh_name("q")
-        body_scope = self.loop_scope(scope, ints, dict(items, **{p: Var(kinds[0]), q: Var(kinds[1])}))
+        made = not self.in_helper     # a helper's tuple may hold its parameters
+        body_scope = self.loop_scope(scope, ints, dict(items, **{p: Var(kinds[0], writable=made),
+                                                                q: Var(kinds[1], writable=made)}))
         body = [f"{p}, {q} = {t}"] + self.block(body_scope, depth, nest + 1, min_stmts=0)
         new = ", ".join(self.bounded(body_scope, k, t, depth)[0] for k in kinds)
         body.append(f"{t} = ({new})")
         self.merge(scope, [body_scope], exhaustive=False)
         a, b = self.fresh_name("p"), self.fresh_name("q")
-        scope.floats[a], scope.floats[b] = Var(kinds[0]), Var(kinds[1])
+        scope.floats[a], scope.floats[b] = Var(kinds[0], writable=made), Var(kinds[1], writable=made)
         self.mark("tuple-loop")
         return [f"{t} = ({init})", head] + indent(body) + [f"{a}, {b} = {t}"]
 
@@ -656,15 +672,15 @@ class Gen(Exprs):
 
     def carried_values(self, scope, pattern, kind, depth):
         """(names, lines before the loop) of the values `pattern` carries: names
-        in scope (parameters too) or new ones given a value. The body's
-        statements never write into them in place (each may share an array)."""
+        in scope (parameters too) or new ones given a value. They may share
+        arrays from here on (the pattern moves them from name to name)."""
         names, lines, start = [], [], self.starts(scope, pattern, kind)
         if pattern == "recurrence":     # lag, cheb = 1, z: Chebyshev polynomials of |z| <= 1
             lines.append(f"{start['cheb']} = np.{self.pick(['sin', 'tanh'])}({self.expr(scope, kind, 1)})")
-            scope.floats[start["cheb"]] = Var(kind)
+            scope.floats[start["cheb"]] = Var(kind, writable=True)
         for role in PATTERNS[pattern]:
             reuse = [n for n in scope.of_kind(kind, buffers=False)
-                     if n not in names and n not in start.values() and self.may_share(scope, n)]
+                     if n not in names and n not in start.values()]
             if reuse and self.flip():
                 names.append(self.pick(reuse))
                 continue
@@ -672,7 +688,7 @@ class Gen(Exprs):
             value = start.get(role) or self.bounded(scope, kind, name, depth)[0]
             lines.append(f"{name} = {value}")
             names.append(name)
-            scope.floats[name] = Var(kind)
+            scope.floats[name] = Var(kind, writable=True)
         if pattern == "recurrence":
             names.append(start["cheb"])
         self.shared(scope, *names)
@@ -762,11 +778,11 @@ class Gen(Exprs):
         """A np.zeros buffer filled in a loop, reading what earlier iterations wrote."""
         y = self.fresh_name("y")
         head, ints, items = self.loop_header(scope)
-        body_scope = self.loop_scope(scope, ints, dict(items, **{y: Var("a", buffer=True)}))
+        body_scope = self.loop_scope(scope, ints, dict(items, **{y: new_buffer()}))
         body = self.block(body_scope, depth, nest + 1, min_stmts=0)
         body += self.setitem(body_scope, y, depth)
         self.merge(scope, [body_scope], exhaustive=False)
-        scope.floats[y] = Var("a", buffer=True)
+        scope.floats[y] = new_buffer()
         return [f"{y} = {self.zeros()}", head] + indent(body)
 
     def zeros(self):
@@ -779,7 +795,7 @@ class Gen(Exprs):
         small = ["range(2)", "range(3)"] + ([] if self.in_helper else ["range(n)"])
         head = [f"{y} = {self.zeros()}", f"for {i} in {self.pick(small)}:"]
         inner_head = f"for {j} in {self.pick(small + [f'range({i} + 1)'])}:"
-        outer = self.loop_scope(scope, [i], {y: Var("a", buffer=True)})
+        outer = self.loop_scope(scope, [i], {y: new_buffer()})
         before = self.block(outer, depth, nest + 1, min_stmts=0) if self.flip() else []
         inner = self.loop_scope(outer, [j], {})
         body = self.block(inner, depth, nest + 2, min_stmts=0) if self.flip() else []
@@ -789,7 +805,7 @@ class Gen(Exprs):
         self.merge(outer, [inner], exhaustive=False)
         after = self.escape(outer) if self.flip() else []
         self.merge(scope, [outer], exhaustive=False)
-        scope.floats[y] = Var("a", buffer=True)
+        scope.floats[y] = new_buffer()
         self.mark("nested-loop-write")
         return head + indent(before + [inner_head] + indent(body) + after)
 
@@ -805,7 +821,7 @@ class Gen(Exprs):
         t = self.pick(scalars)
         return [f"{t} = 0.5 * {t} + np.sin({read})"]
 
-    def index_keys(self, scope, ints):
+    def index_keys(self, ints):
         """The keys `y[...]` may be written at, from up to two int names."""
         if not ints:
             return ["1, 2", "0", ":, 1", "1", "0, 0"] if self.rows else ["0", "-1", "1"]
@@ -814,15 +830,15 @@ class Gen(Exprs):
             return [f"{i} % 3", f"({i} + 1) % 3", f"({i} + {j}) % 3"]
         return [f"{i} % 2, {j} % 3", f"{i} % 2", f":, {j} % 3", f"{j} % 2, {i} % 3"]
 
+    def writable_arrays(self, scope):
+        return [n for n, v in scope.floats.items() if v.kind == "a" and v.writable]
+
     def setitem(self, scope, y, depth, ints=None, value=None):
-        """A write into buffer `y` (of `value`, a scalar's name, if given)."""
+        """A write into array `y` (of `value`, a scalar's name, if given)."""
         if ints is None:
             ints = self.choose.some(scope.ints, 2) if scope.ints and self.flip() else ()
-        prev = f"{y}[{self.pick(self.index_keys(scope, ints))}]"
-        if scope.loops:
-            self.mark("write-in-loop")
-        if scope.loops > 1:
-            self.mark("nested-loop-write")
+        prev = f"{y}[{self.pick(self.index_keys(ints))}]"
+        self.written(scope, y)
         scalars = scope.of_kind("s", buffers=False)
         forms = ["set", "update", "augmented"] + (["name"] if scalars else [])
         form = "name" if value else self.pick(forms)
@@ -841,7 +857,8 @@ class Gen(Exprs):
         kinds = self.pick(pairs)[2]
         text = self.call(scope, kinds, depth)
         a, b = self.fresh_name("p"), self.fresh_name("q")
-        scope.floats[a], scope.floats[b] = Var(kinds[0]), Var(kinds[1])
+        scope.floats[a] = Var(kinds[0], fresh=True, writable=True)
+        scope.floats[b] = Var(kinds[1], fresh=True, writable=True)
         return [f"{a}, {b} = {text}"]
 
     def early_return(self, scope, depth):
@@ -874,7 +891,7 @@ class Gen(Exprs):
             forms.append("grid_loop")
         if scope.loops:
             forms += ["best_so_far", "copy"]
-        if any(v.buffer for v in scope.floats.values()):
+        if self.writable_arrays(scope):
             forms.append("setitem")
         if any(len(h[2]) == 2 for h in self.helpers):
             forms.append("tuple_call")
@@ -883,7 +900,9 @@ class Gen(Exprs):
         form = self.pick(forms)
         self.budget -= 1
         if form == "setitem":
-            return self.setitem(scope, self.pick([n for n, v in scope.floats.items() if v.buffer]), depth)
+            buffers = [n for n, v in scope.floats.items() if v.buffer]
+            y = self.pick(buffers if buffers and self.flip() else self.writable_arrays(scope))
+            return self.setitem(scope, y, depth)
         if form in ("assign", "augassign", "copy", "best_so_far", "tuple_call", "early_return"):
             return getattr(self, form)(scope, depth)
         return getattr(self, form if form.endswith("loop") else form + "_stmt")(scope, depth, nest)
@@ -910,7 +929,7 @@ class Gen(Exprs):
         body = []
         if not scope.of_kind("a"):
             # an array to read (a scalar-only helper broadcasts its result against the zeros)
-            scope.floats["a9"] = Var("a")
+            scope.floats["a9"] = Var("a", fresh=True, writable=True)
             body = [f"a9 = {names[0]} + np.zeros({self.shape})"]
         saved, self.budget, self.in_helper, self.current = self.budget, 2, True, name
         self.marks[name], self.calls[name] = set(), set()
@@ -931,7 +950,7 @@ class Gen(Exprs):
         for k in range(self.choose.integer(0, 2)):
             lines += ["", *self.helper(k), ""]
         params = {f"x{k}": self.shape for k in range(self.choose.integer(2, 3))}
-        scope = Scope({p: Var("a") for p in params}, ints=["n"])
+        scope = Scope({p: Var("a", writable=True) for p in params}, ints=["n"])
         if self.flip():
             params["w"] = ()
             scope.floats["w"] = Var("s")

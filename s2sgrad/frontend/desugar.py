@@ -21,11 +21,17 @@ import gast
 class Desugar:
     def __init__(self):
         self.count = 0
+        self.names = set()
 
     def fresh(self, kind):
         name = f"_{kind}{self.count}"
         self.count += 1
+        self.names.add(name)
         return name
+
+    def made(self, name):
+        """True for a name this desugaring made up (never the user's)."""
+        return name in self.names
 
     def loop(self, node, lowerer):
         """Statements equivalent to loop `node` without break/continue, or None

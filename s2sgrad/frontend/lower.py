@@ -337,7 +337,11 @@ class _Lowerer:
                 seq = self.expr(it)
                 if isinstance(seq, (tuple, list)):      # a tuple of values: unrolled
                     return self.unrolled(node, seq)
+            before = set(self.env)
             self.block(self.desugar.iteration(node, self))
+            for n in set(self.env) - before:       # the desugaring's own names
+                if self.desugar.made(n):             # (`_seq0 = xs`, `_i0`) end here
+                    del self.env[n]
             return
         plain = self.desugar.loop(node, self)
         if plain is not None:

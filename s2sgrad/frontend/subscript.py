@@ -305,6 +305,15 @@ def carried_aliases(lw, node, hints, args, ops, ys, written):
         {id(a) for o in body_ops for r in o.regions for a in r.args}
     bases = [_bases(lw.b, y, defs=defs) - inside - {id(a)} for a, y in zip(args, ys)]
     mine = [_bases(lw.b, a, defs=defs) | {id(a)} for a in args]
+    for k in range(len(args)):           # two names carried as one array (`x1 = x0`)
+        for j in range(k + 1, len(args)):
+            if (hints[k] in written or hints[j] in written) and \
+                    _one_array(lw.b, ys[k], ys[j], defs):
+                lw.unsupported(node, f"{hints[j]!r} and {hints[k]!r} may be one array when the "
+                               "next iteration of this loop begins, and the loop writes into "
+                               "one of them in place, which would have to reach the other too",
+                               f"make one a copy where it is bound (`{hints[j]} = ....copy()`), "
+                               f"or write `{hints[k]} = {hints[k]} + v` instead of `+=`")
     for k, other in enumerate(bases):
         if not other:
             continue
@@ -320,6 +329,18 @@ def carried_aliases(lw, node, hints, args, ops, ys, written):
                            "other name too", f"make it a copy where it is bound "
                            f"(`{hints[k]} = ....copy()`), or write `{hints[k]} = {hints[k]} + v` "
                            "instead of `+=`")
+
+
+def _one_array(b, u, v, defs):
+    """May u and v be (views of) one array? Two results of one `if` are asked
+    branch by branch: `a, b = b, a` on one path and nothing on the other never
+    makes a and b one array."""
+    op = defs.get(u)
+    if op is not None and op is defs.get(v) and op.opcode == "if":
+        ku = next(i for i, r in enumerate(op.results) if r is u)
+        kv = next(i for i, r in enumerate(op.results) if r is v)
+        return any(_one_array(b, r.yields[ku], r.yields[kv], defs) for r in op.regions)
+    return bool(_bases(b, u, defs=defs) & _bases(b, v, defs=defs))
 
 
 def _walk_set(ops):
@@ -414,8 +435,10 @@ def check_region_writes(lw, stmts):
         if not isinstance(v, Value):
             continue
         root = _chain(lw.b, v)[0]
+        mine = _bases(lw.b, root)
         for other, val in lw.env.items():
-            if other != name and any(_chain(lw.b, m)[0] is root for m in _bound_values({0: val})):
+            if other != name and any(_chain(lw.b, m)[0] is root or _bases(lw.b, m) & mine
+                                     for m in _bound_values({0: val})):
                 lw.unsupported(node, f"{other!r} shares memory with {name!r}, and s2sgrad "
                                f"cannot make {other!r} see writes into {name!r} inside a loop or "
                                "branch", "make one of them a copy where it is made "
