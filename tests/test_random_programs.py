@@ -496,6 +496,24 @@ def test_augmented_assignment_of_an_alias_in_a_loop_is_refused(workdir):
 # the path, which a write cannot re-derive. These gave a wrong gradient with no
 # error; they are refused now, located, with the fix (a copy where the name is bound).
 KNOWN = {
+    # tools/fuzz.py seed 2 program 3269: x1 = x0 on one path inside a loop, then a
+    # write into x1 in a later loop (the alias was inside the first loop's branch)
+    "alias_inside_a_loop_branch_written_in_a_later_loop": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            k = 0
+            while k < n:
+                k = k + 1
+                if np.sum(x0) > 0.3:
+                    x1 = x0
+            j = 0
+            while j < n:
+                j = j + 1
+                x1[1] = np.tanh(np.sum(x1) * -1.2)
+                x1 = np.sin(x0)
+            return np.sum(x0 * x0)
+        """, 3, (2, 3)),
     # tools/fuzz.py seed 1 program 814: x1 carried as x0's array, x0 += next time
     "carried_as_one_array_then_augmented": ("""
         import numpy as np

@@ -273,6 +273,10 @@ def _bases(b, v, seen=None, defs=None):
     op = defs.get(v)
     if op is None:
         return {id(v)}
+    if isinstance(op, _Carried):
+        loop, j = op.loop, op.k
+        init = loop.operands[3 + j] if loop.opcode == "for" else loop.operands[j]
+        return _bases(b, init, seen, defs) | _bases(b, loop.regions[-1].yields[j], seen, defs)
     if opcodes.memory(op) == "write" or _link(b, op) != "copy":
         return _bases(b, op.operands[0], seen, defs)
     if op.opcode in ("if", "for", "while"):
@@ -284,11 +288,24 @@ def _bases(b, v, seen=None, defs=None):
             srcs.append(op.operands[3 + k])
         else:
             srcs.append(op.operands[k])
+        inner = dict(defs)         # the regions' ops (built by child builders) too
+        for r in op.regions:
+            inner.update(def_map(r))
+            if op.opcode != "if":  # a carried value: its initial value and what comes back
+                for j, a in enumerate(r.args[1:] if op.opcode == "for" else r.args):
+                    inner.setdefault(a, _Carried(op, j))
         out = set()
         for x in srcs:
-            out |= _bases(b, x, seen, defs)
+            out |= _bases(b, x, seen, inner)
         return out
     return {id(v)}
+
+
+class _Carried:
+    """A loop's region argument, as `_bases` follows it: the loop and which value."""
+
+    def __init__(self, loop, k):
+        self.loop, self.k, self.opcode = loop, k, None
 
 
 def carried_aliases(lw, node, hints, args, ops, ys, written):
