@@ -452,31 +452,32 @@ class _OutOfSSA:
     # -- coalescing ----------------------------------------------------------------------------------
 
     def _candidates(self):
-        """(a, b, kind) pairs that would save a copy if they shared a variable, most
-        valuable first: back edges and branch ends, writes, initial values, indices."""
+        """(a, b, write) pairs that would save a copy if they shared a variable, most
+        valuable first: back edges and branch ends, writes (`write` the op; None for
+        the others), initial values, indices."""
         edges, ifs, writes, inits, indices = [], [], [], [], []
         seen_index = {}
         for op in self.fn.body.walk():
             if _is_loop(op):
                 body = op.regions[-1]
                 for k, res in enumerate(op.results):
-                    edges.append((res, body.yields[k], "copy"))
-                    inits.append((res, self._inits(op)[k], "init"))
+                    edges.append((res, body.yields[k], None))
+                    inits.append((res, self._inits(op)[k], None))
                 if op.opcode == "for":
                     idx = op.regions[0].args[0]
                     prev = seen_index.get(idx.hint)
                     if prev is not None:
-                        indices.append((prev, idx, "index"))
+                        indices.append((prev, idx, None))
                     else:
                         seen_index[idx.hint] = idx
             elif op.opcode == "if" and op not in self.plan.expr_ifs:
                 for k, res in enumerate(op.results):
                     for r in op.regions:
-                        ifs.append((res, r.yields[k], "copy"))
+                        ifs.append((res, r.yields[k], None))
             elif _is_write(op):
                 writes.append((op.operands[0], op.result, op))
         out = []
-        for a, b, kind in edges + ifs + writes + inits + indices:
+        for a, b, write in edges + ifs + writes + inits + indices:
             if a in self.plan.inlined or b in self.plan.inlined:
                 continue
             if a in self.params or b in self.params:
@@ -486,7 +487,7 @@ class _OutOfSSA:
                     continue
             if self.scope.get(a) != self.scope.get(b):
                 continue
-            out.append((a, b, kind))
+            out.append((a, b, write))
         return out
 
     def _interfere(self, ca, cb):
@@ -553,13 +554,13 @@ class _OutOfSSA:
         self.cls = _UnionFind()
         self.members = {n: {n} for n in self.interesting}
         self.param_nodes = {self.node(p) for p in self.params}
-        for a, b, kind in cands:
-            if kind in ("copy", "init", "index"):
+        for a, b, write in cands:
+            if write is None:
                 self._merge(a, b)
-            elif self._in_place(kind) and self._merge(a, b):
-                plan.in_place.add(kind)
+            elif self._in_place(write) and self._merge(a, b):
+                plan.in_place.add(write)
             else:
-                self.copied.add(kind)      # its result is a new array: recompute what refers to what
+                self.copied.add(write)      # its result is a new array: recompute what refers to what
                 self._memory()
         # a variable is named after its parameter, else the variable a loop carries,
         # else its first source name
