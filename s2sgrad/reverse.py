@@ -424,7 +424,7 @@ class _Sweep:
         keep = [j for j in range(len(free)) if any(outs[j] is not None for _, _, outs in branches)]
         if not keep:
             return
-        new_regions, residuals = [], []
+        new_regions = []
         for region, sub, outs in branches:
             ys = []
             for j in keep:
