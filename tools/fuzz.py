@@ -66,6 +66,7 @@ FAILURES = ("wrong value", "wrong gradient", "mutated argument", "crash", "inval
 DOCUMENTED_LIMITS = (
     "which returns a tuple, is not supported",     # a helper returning a tuple, on the path
     "cannot make",      # `z = y` (or a view, or an argument) before a write into y it cannot see
+    "s2sgrad reads the rows of the array the loop began with",   # `for e in a` writing a
     "may share memory with",            # `b = a` on one path of a branch, then a write into a
     "may be one array when the next iteration",   # `x1 = x0` carried, `x0 += v` next time
     "writes into its parameter",        # a helper writing into an array of its caller

@@ -456,6 +456,12 @@ def check_region_writes(lw, stmts):
         for other, val in lw.env.items():
             if other != name and any(_chain(lw.b, m)[0] is root or _bases(lw.b, m) & mine
                                      for m in _bound_values({0: val})):
+                if lw.desugar.made(other):      # `for e in a`: the loop reads a as it began
+                    lw.unsupported(node, f"the loop over {name!r} writes into {name!r}; s2sgrad "
+                                   "reads the rows of the array the loop began with, which "
+                                   "would not see this write", f"loop over an index (`for i in "
+                                   f"range(len({name}))`) and read {name}[i], or iterate over "
+                                   f"a copy (`for e in {name}.copy()`)")
                 lw.unsupported(node, f"{other!r} shares memory with {name!r}, and s2sgrad "
                                f"cannot make {other!r} see writes into {name!r} inside a loop or "
                                "branch", "make one of them a copy where it is made "
