@@ -106,8 +106,9 @@ class _Transformed:
         return hit[0], args
 
     def build(self, types_):
-        ir, text = transform.generate(self.parsed(), types_, self.request)
-        module = load(text, ir.name)
+        with transform.gc_paused():
+            ir, text = transform.generate(self.parsed(), types_, self.request)
+            module = load(text, ir.name)
         return getattr(module, ir.name), text
 
 

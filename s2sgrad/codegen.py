@@ -41,7 +41,8 @@ class Namespace:
     def __init__(self, reserved=(), plan=None):
         self.used = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math"} | set(reserved)
         self.names = {}
-        self.temps = {}
+        self.temps = {}          # prefix -> the last number given (names only get taken)
+        self.bases = {}          # base -> the last suffix given
         self.plan = plan
 
     def fix(self, value, name):
@@ -64,10 +65,12 @@ class Namespace:
             base = "".join(c if c.isalnum() or c == "_" else "_" for c in value.hint) or "v"
             if base[0].isdigit():
                 base = "v" + base
-            name, k = base, 0
+            k = self.bases.get(base, 0)
+            name = f"{base}_{k}" if k else base
             while name in self.used:
                 k += 1
                 name = f"{base}_{k}"
+            self.bases[base] = k
         self.fix(value, name)
         return name
 

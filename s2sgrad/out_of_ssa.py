@@ -125,7 +125,7 @@ class _OutOfSSA:
         self.web = _UnionFind()        # the variables a loop's structure fixes
         self._structure(fn.body)
         self.copied = set()            # writes decided to copy their array
-        self._memory()
+        self.roots = None              # what refers to what (_memory), when first asked
 
     def _index(self, region, rid, scope):
         for a in region.args:
@@ -227,6 +227,8 @@ class _OutOfSSA:
         return bad
 
     def _shares(self, a, b):
+        if self.roots is None:
+            self._memory()
         ra = self.roots.get(a) or frozenset((a,))
         return not ra.isdisjoint(self.roots.get(b) or (b,))
 
@@ -516,6 +518,8 @@ class _OutOfSSA:
         """May `op` (setitem / index_add) write its array in place? Its array is
         one this function made, and nothing that may refer to it is read later."""
         old, res = op.operands[0], self.node(op.result)
+        if self.roots is None:
+            self._memory()
         if not self.not_owned.isdisjoint(self.owners.get(old) or (old,)):
             return False
         if any(self._shares(v, old) for v in op.operands[1:]):
@@ -540,11 +544,14 @@ class _OutOfSSA:
         cands = self._candidates()
         self.interesting = {self.node(x) for a, b, _ in cands for x in (a, b)}
         # liveness of names (interference), then of contents (what a write may change)
+        # (each pass only when something asks for it: coalescing candidates, writes)
         self.edges, self.live_at_write, self.contents = {}, {}, False
-        self._function()
+        if self.interesting:
+            self._function()
         names_edges = self.edges
         self.contents, self.edges = True, {}
-        self._function()
+        if self.write_arrays:
+            self._function()
         self.edges = names_edges
         self.not_owned = self._owned_roots()
         order = self._values_in_order()
@@ -560,8 +567,8 @@ class _OutOfSSA:
             elif self._in_place(write) and self._merge(a, b):
                 plan.in_place.add(write)
             else:
-                self.copied.add(write)      # its result is a new array: recompute what refers to what
-                self._memory()
+                self.copied.add(write)      # its result is a new array: what refers to what
+                self.roots = None           # is recomputed when next asked
         # a variable is named after its parameter, else the variable a loop carries,
         # else its first source name
         def rank(v):

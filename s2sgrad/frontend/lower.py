@@ -84,6 +84,7 @@ class _Lowerer:
         self.params = set()           # its parameters' values
         self.b = Builder()
         self.env = {}
+        self._stmt_bound = set()
         self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
         self.desugar = Desugar()
 
@@ -144,6 +145,7 @@ class _Lowerer:
     def stmt(self, node, first=False):
         self.b.loc = self.p.loc(node)
         self._stmt_start = (self.b, len(self.b.ops))    # ops made by this statement follow
+        self._stmt_bound = set()                        # values it bound to names (rename)
         meth = getattr(self, "stmt_" + type(node).__name__, None)
         if meth is None:
             self.unsupported(node, f"the {_describe(node)} statement is not supported",
@@ -455,6 +457,7 @@ class _Lowerer:
         if isinstance(target, gast.Name):
             if isinstance(value, Value):
                 value = self.rename(value, target.id)
+                self._stmt_bound.add(value)
             self.env[target.id] = value
             return value
         elif isinstance(target, (gast.Tuple, gast.List)):
@@ -486,10 +489,11 @@ class _Lowerer:
         builder, start = getattr(self, "_stmt_start", (None, 0))
         if builder is self.b:
             # made by this statement: nothing bound earlier holds it, and only this
-            # statement's later ops may read it (a value made earlier keeps its hint)
+            # statement's later ops may read it (a value made earlier keeps its hint);
+            # only this statement's assignments can have bound it to a name
             ops = self.b.ops[start:]
             if not any(o is op for o in ops) or any(value in o.operands for o in ops) \
-                    or any(v is value for v in self.env.values()):
+                    or value in self._stmt_bound:
                 return value
             return self.b.replace_result(value, name)
         if not any(o is op for o in self.b.ops) or self._referenced(value):

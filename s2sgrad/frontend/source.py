@@ -7,6 +7,7 @@ globals resolve names); `from_file` reads a file without executing it (CLI
 path: its import statements and top-level constants resolve names).
 """
 
+import ast
 import inspect
 import linecache
 import math
@@ -85,24 +86,23 @@ def _meaning_of_object(obj):
 def from_function(fn):
     """Parse a live function's source; free names resolve through its globals."""
     fn = inspect.unwrap(fn)
+    code = getattr(fn, "__code__", None)
+    if code is not None and code.co_name == "<lambda>":
+        raise SourceNotFoundError(
+            f"{fn.__qualname__!r} is not defined by a def statement",
+            hint="write it as a def statement (lambdas are not supported)")
     try:
         file = inspect.getsourcefile(fn) or inspect.getfile(fn)
-        src_lines, start = inspect.getsourcelines(fn)
     except (OSError, TypeError) as e:
         raise SourceNotFoundError(
             f"cannot find the source of {getattr(fn, '__qualname__', fn)!r} ({e})",
             hint="s2sgrad reads source: define the function in a .py file "
                  "(not in a REPL, exec() or a C extension)") from None
-    lines = linecache.getlines(file) or src_lines
-    src = "".join(src_lines)
-    dedented = textwrap.dedent(src)
-    indent = len(src_lines[0]) - len(src_lines[0].lstrip())
-    tree = gast.parse(dedented)
-    node = tree.body[0]
-    if not isinstance(node, gast.FunctionDef):
-        raise SourceNotFoundError(
-            f"{fn.__qualname__!r} is not defined by a def statement",
-            hint="write it as a def statement (lambdas are not supported)")
+    found = _def_in_file(file, code)
+    if found is not None:
+        node, lines, line_offset, indent = found
+    else:                 # (the file's text is not the module's: parse what inspect finds)
+        node, lines, line_offset, indent = _def_by_inspect(fn, file)
     table = {}
     names = set()
     for n in gast.walk(node):
@@ -117,7 +117,55 @@ def from_function(fn):
                 if m is not None:
                     table[name] = m
                 break
-    return Parsed(node, file, lines, start - 1, indent, Resolver(table), fn.__qualname__)
+    return Parsed(node, file, lines, line_offset, indent, Resolver(table), fn.__qualname__)
+
+
+_file_trees = {}          # file -> (its text, its ast): parsed once for all its functions
+
+
+def _def_in_file(file, code):
+    """(gast FunctionDef, the file's lines, 0, 0) of the def that compiled to
+    `code`, found in the whole file's syntax tree (so its positions are the
+    file's); None when the file does not parse or has no such def."""
+    if code is None:
+        return None
+    lines = linecache.getlines(file)
+    if not lines:
+        return None
+    text = "".join(lines)
+    cached = _file_trees.get(file)
+    if cached is None or cached[0] != text:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            return None
+        cached = _file_trees[file] = (text, tree)
+    first = code.co_firstlineno      # the def's line, or its first decorator's
+    for node in ast.walk(cached[1]):
+        if isinstance(node, ast.FunctionDef) and node.name == code.co_name \
+                and first in [node.lineno] + [d.lineno for d in node.decorator_list]:
+            return gast.ast_to_gast(node), lines, 0, 0
+    return None
+
+
+def _def_by_inspect(fn, file):
+    """(gast FunctionDef, lines, line offset, indent) from inspect's block of `fn`."""
+    try:
+        src_lines, start = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as e:
+        raise SourceNotFoundError(
+            f"cannot find the source of {getattr(fn, '__qualname__', fn)!r} ({e})",
+            hint="s2sgrad reads source: define the function in a .py file "
+                 "(not in a REPL, exec() or a C extension)") from None
+    lines = linecache.getlines(file) or src_lines
+    dedented = textwrap.dedent("".join(src_lines))
+    indent = len(src_lines[0]) - len(src_lines[0].lstrip())
+    node = gast.parse(dedented).body[0]
+    if not isinstance(node, gast.FunctionDef):
+        raise SourceNotFoundError(
+            f"{fn.__qualname__!r} is not defined by a def statement",
+            hint="write it as a def statement (lambdas are not supported)")
+    return node, lines, start - 1, indent
 
 
 def read_file(path):
