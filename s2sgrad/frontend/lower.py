@@ -18,6 +18,7 @@ from ..ir import opcodes, types as T
 from ..ir.builder import Builder
 from ..ir.core import TEMP, Function, Region, Value
 from .desugar import Desugar
+from .source import walk
 from . import sequences, subscript
 
 _MISSING = object()
@@ -87,6 +88,16 @@ class _Lowerer:
         self._stmt_bound = set()
         self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
         self.desugar = Desugar()
+        self._marks = {}              # id(stmt) -> (stmt, its marked nodes)
+
+    def marks(self, stmt):
+        """The nodes of stmt (nested ones too, in gast.walk's order) that the checks
+        before a loop or branch look at: returns, assignments, loops, subscripts.
+        Walked once per statement, however many checks ask."""
+        hit = self._marks.get(id(stmt))
+        if hit is None:
+            hit = self._marks[id(stmt)] = (stmt, [n for n in walk(stmt) if isinstance(n, _MARKED)])
+        return hit[1]
 
     # -- errors -----------------------------------------------------------------
 
@@ -216,7 +227,7 @@ class _Lowerer:
         into `a[...]` it is, unless the region assigns `a` a new value first."""
         whole, rebound = [], set()
         for stmt in stmts:
-            whole += [_whole(n) for n in gast.walk(stmt)
+            whole += [_whole(n) for n in self.marks(stmt)
                       if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)
                       and n.target.id not in rebound and _in_place(self.env.get(n.target.id))]
             if isinstance(stmt, (gast.Assign, gast.AnnAssign)):
@@ -224,7 +235,7 @@ class _Lowerer:
                     rebound.update(n.id for n in gast.walk(t) if isinstance(n, gast.Name)
                                    and isinstance(n.ctx, gast.Store))
         subscript.check_region_writes(self, list(stmts) + whole)
-        return set(subscript.written_names(list(stmts) + whole))
+        return set(subscript.written_names(list(stmts) + whole, self.marks))
 
     def stmt_Return(self, node, first):
         raise _Return(self.expr(node.value) if node.value is not None else None)
@@ -241,10 +252,10 @@ class _Lowerer:
         before = dict(self.env)
         then_ops, then_env, _ = self.lower_region(lambda: self.block(node.body))
         else_ops, else_env, _ = self.lower_region(lambda: self.block(node.orelse))
-        names = [n for n in _assigned_names(node.body + node.orelse)
+        names = [n for n in _assigned_names(self, node.body + node.orelse)
                  if n in then_env and n in else_env
                  and (then_env[n] is not before.get(n) or else_env[n] is not before.get(n))]
-        for n in _assigned_names(node.body + node.orelse):
+        for n in _assigned_names(self, node.body + node.orelse):
             if n not in names and (n not in then_env or n not in else_env):
                 self.env.pop(n, None)
                 self.maybe_undefined[n] = self.p.loc(node)
@@ -365,7 +376,7 @@ class _Lowerer:
             bounds = bounds + [self.b.const(1)]
         _check_loop_body(self, node.body)
         written = self.check_region_writes(node.body)
-        carried = _Carried(self, [n for n in _assigned_names(node.body)
+        carried = _Carried(self, [n for n in _assigned_names(self, node.body)
                                   if n in self.env and n != node.target.id], node)
         i_val = Value(node.target.id, T.PY_INT)
 
@@ -408,7 +419,7 @@ class _Lowerer:
             return
         _check_loop_body(self, node.body)
         written = self.check_region_writes(node.body)
-        carried = _Carried(self, [n for n in _assigned_names(node.body) if n in self.env], node)
+        carried = _Carried(self, [n for n in _assigned_names(self, node.body) if n in self.env], node)
 
         def lower_body(arg_types):
             args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]
@@ -1191,7 +1202,7 @@ def _in_place(value):
 
 def _augmented_arrays(lw, stmts):
     """Names `n` of arrays a region updates with `n op= v` (a write into n's memory)."""
-    return {n.target.id for stmt in stmts for n in gast.walk(stmt)
+    return {n.target.id for stmt in stmts for n in lw.marks(stmt)
             if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)
             and _in_place(lw.env.get(n.target.id))}
 
@@ -1221,20 +1232,24 @@ def _expr_text(parsed, node):
     return "this"
 
 
-def _assigned_names(stmts):
+_MARKED = (gast.Return, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.For, gast.Subscript)
+
+
+def _assigned_names(lw, stmts):
     """Names bound by assignments anywhere in `stmts` (nested blocks included), in order."""
-    out = []
+    out, seen = [], set()
 
     def add(t):
         if isinstance(t, gast.Name):
-            if t.id not in out:
+            if t.id not in seen:
+                seen.add(t.id)
                 out.append(t.id)
         elif isinstance(t, (gast.Tuple, gast.List)):
             for e in t.elts:
                 add(e)
 
     for stmt in stmts:
-        for n in gast.walk(stmt):
+        for n in lw.marks(stmt):
             if isinstance(n, gast.Assign):
                 for t in n.targets:
                     add(t)
@@ -1256,7 +1271,7 @@ def _returns_somewhere(node):
 
 def _check_loop_body(lowerer, body):
     for stmt in body:
-        for n in gast.walk(stmt):
+        for n in lowerer.marks(stmt):
             if isinstance(n, gast.Return):
                 lowerer.unsupported(n, "`return` inside a loop is not supported",
                                     "set a variable and `break`, then return after the loop")

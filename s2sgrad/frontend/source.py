@@ -8,6 +8,7 @@ path: its import statements and top-level constants resolve names).
 """
 
 import ast
+import collections
 import inspect
 import linecache
 import math
@@ -83,6 +84,23 @@ def _meaning_of_object(obj):
     return None
 
 
+def walk(node):
+    """gast.walk, in its order (breadth first), without its generators per node."""
+    todo = collections.deque((node,))
+    ast_type = gast.AST
+    while todo:
+        n = todo.popleft()
+        for f in n._fields:
+            v = getattr(n, f, None)
+            if isinstance(v, ast_type):
+                todo.append(v)
+            elif type(v) is list:
+                for x in v:
+                    if isinstance(x, ast_type):
+                        todo.append(x)
+        yield n
+
+
 def from_function(fn):
     """Parse a live function's source; free names resolve through its globals."""
     fn = inspect.unwrap(fn)
@@ -105,7 +123,7 @@ def from_function(fn):
         node, lines, line_offset, indent = _def_by_inspect(fn, file)
     table = {}
     names = set()
-    for n in gast.walk(node):
+    for n in walk(node):
         if isinstance(n, gast.Name):
             names.add(n.id)
     closure = inspect.getclosurevars(fn)

@@ -427,11 +427,12 @@ def _replace(v, derive):
     return derive(v) if isinstance(v, Value) else v
 
 
-def written_names(stmts):
-    """{name: its first write `name[...] = v`} of the statements (nested ones too)."""
+def written_names(stmts, marks=None):
+    """{name: its first write `name[...] = v`} of the statements (nested ones too).
+    `marks(stmt)`, when given, lists the stmt's nodes that may matter (Lowerer.marks)."""
     written = {}
     for stmt in stmts:
-        for n in gast.walk(stmt):
+        for n in (marks(stmt) if marks else gast.walk(stmt)):
             if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
                 base = n.value
                 while isinstance(base, gast.Subscript):
@@ -446,7 +447,7 @@ def check_region_writes(lw, stmts):
     another name bound before them also sees (`z = y[1:]`, `a = y`, `y = x` of an
     argument): a region hands back only the names it assigns, so that other name
     would not see the write after it. Returns the names written into."""
-    written = written_names(stmts)
+    written = written_names(stmts, lw.marks)
     for name, node in written.items():
         v = lw.env.get(name)
         if not isinstance(v, Value):

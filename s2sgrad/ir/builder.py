@@ -35,24 +35,28 @@ class Builder:
         return self.const(x)
 
     def emit(self, opcode, *operands, hint=None, regions=(), nresults=1, **attrs):
-        if opcode not in opcodes.OPS:
+        d = opcodes.OPS.get(opcode)
+        if d is None:
             raise KeyError(f"unknown opcode {opcode!r}")
-        operands = tuple(self.as_value(v) for v in operands)
-        simpler = self._simplify(opcode, operands, attrs, hint)
+        operands = tuple(v if isinstance(v, Value) else self.as_value(v) for v in operands)
+        simpler = self._simplify(d, opcode, operands, attrs, hint)
         if simpler is not None:
             return simpler
-        infer_attrs = dict(attrs)
-        k = opcodes.OPS[opcode].shape_operand      # a static shape there sharpens the type
+        infer_attrs = attrs
+        k = d.shape_operand      # a static shape there sharpens the type
         if k is not None and "shape" not in attrs:
-            infer_attrs["shape"] = self.static_shape(operands[k])
-        rtype = opcodes.infer(opcode, [v.type for v in operands], infer_attrs)
-        if opcodes.OPS[opcode].sequence and rtype.shape is None:
+            infer_attrs = dict(attrs, shape=self.static_shape(operands[k]))
+        rtype = d.infer(tuple(v.type for v in operands), dict(infer_attrs))
+        if d.sequence and rtype.shape is None:
             static = self.static_value(operands[0], _MISSING)
             if static is not _MISSING:       # np.array([0.0, -9.81]): a constant of known shape
                 arr = np.asarray(static, dtype=attrs.get("dtype"))
                 rtype = T.array(arr.dtype.name, arr.shape)
-        results = tuple(Value(hint or self.hint or TEMP, rtype) for _ in range(nresults))
-        op = Op(opcode, operands, results, make_attrs(attrs), self.loc, self.tag, tuple(regions))
+        hint = hint or self.hint or TEMP
+        results = (Value(hint, rtype),) if nresults == 1 else \
+            tuple(Value(hint, rtype) for _ in range(nresults))
+        op = Op(opcode, operands, results, make_attrs(attrs) if attrs else (), self.loc, self.tag,
+                tuple(regions))
         self.append_op(op)
         return results[0] if nresults == 1 else results
 
@@ -86,12 +90,12 @@ class Builder:
             if v.type.dtype is not None and not v.type.weak:
                 self.shape_reps.setdefault((shape, v.type.dtype), v)
 
-    def _simplify(self, opcode, operands, attrs, hint):
+    def _simplify(self, d, opcode, operands, attrs, hint):
         """Constant folding of Python-number arithmetic, x ** 1 -> x, and
         np.shape(v) -> a constant or np.shape(u) of the first u with v's
         static shape. None when nothing simplifies. Never turns a float
         expression into an int or an alias into a new array (x * 1.0 stays)."""
-        fold = opcodes.OPS[opcode].fold
+        fold = d.fold
         if fold is not None and all(_is_number(self.static_value(v, _MISSING)) for v in operands):
             a, b = (self.static_value(v) for v in operands)
             value = fold(a, b) if type(a) is type(b) else None
@@ -145,7 +149,8 @@ class Builder:
         old value, which is no longer defined."""
         op = self.defs[value]
         new = Value(hint, value.type)
-        newop = op.replace(results=tuple(new if r is value else r for r in op.results))
+        newop = Op(op.opcode, op.operands, tuple(new if r is value else r for r in op.results),
+                   op.attrs, op.loc, op.tag, op.regions)
         self.ops[next(i for i in range(len(self.ops) - 1, -1, -1) if self.ops[i] is op)] = newop
         del self.defs[value]
         for r in newop.results:
@@ -249,7 +254,8 @@ def rewrite(fn, replace):
     mapping = {}
     for op in fn.body.ops:
         changed = any(v in mapping for v in op.operands)
-        op = substitute(Region((), (op,), ()), mapping).ops[0]
+        if changed or op.regions:
+            op = substitute(Region((), (op,), ()), mapping).ops[0]
         new = replace(b, op)
         if new is not None:
             mapping.update((r, v) for r, v in zip(op.results, new) if v is not r)

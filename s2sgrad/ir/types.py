@@ -8,6 +8,7 @@ size fixed for this specialisation but not written into the code), or `None`
 array they meet.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,8 +79,14 @@ def of_python(value):
 
 def result_dtype(*types):
     """NumPy's promotion of operand dtypes, weak Python scalars included."""
-    strong = [t.dtype for t in types if not t.weak]
-    weak = [t.dtype for t in types if t.weak]
+    return _promote(tuple((t.dtype, t.weak) for t in types))
+
+
+@functools.lru_cache(maxsize=4096)
+def _promote(key):
+    """result_dtype of ((dtype, weak), ...): NumPy's answer, asked once per pair."""
+    strong = [d for d, w in key if not w]
+    weak = [d for d, w in key if w]
     if any(d is None for d in strong + weak):
         return None
     if strong:
@@ -140,6 +147,9 @@ def broadcast_dim(a, b):
 
 def broadcast_shapes(*shapes):
     """Broadcast result of shapes with symbolic dims; None when a rank is unknown."""
+    first = shapes[0] if shapes else ()
+    if all(s == first for s in shapes):
+        return first if first is None or type(first) is tuple else tuple(first)
     if any(s is None for s in shapes):
         return None
     rank = max((len(s) for s in shapes), default=0)
