@@ -203,12 +203,104 @@ class _Unparser(astunparse.Unparser):
 
 
 def render(node):
-    """An `ast` node (statement or expression) → source text, through astunparse.
+    """An `ast` node (statement or expression) → source text: what astunparse
+    (through `_Unparser`) writes for it. The nodes codegen builds most are
+    written by `_text`, without astunparse's per-node dispatch; any other node
+    goes through astunparse, and with S2SGRAD_CHECK_RENDER=1 (the test suite)
+    every statement is also rendered by astunparse and the two must agree.
     Codegen builds the standard library's `ast` nodes directly: the frontend
     reads with gast, but nothing here needs gast's portability layer."""
+    text = _text(node)
+    if CHECK_RENDER and text != _render_slow(node):
+        raise InternalError(f"codegen renders {ast.dump(node)} as {text!r}; "
+                            f"astunparse writes {_render_slow(node)!r}")
+    return text
+
+
+def _render_slow(node):
     out = io.StringIO()
     _Unparser(node, file=out)
     return out.getvalue().strip("\n")
+
+
+CHECK_RENDER = os.environ.get("S2SGRAD_CHECK_RENDER", "") not in ("", "0")
+_BINOP = astunparse.Unparser.binop
+_UNOP = astunparse.Unparser.unop
+_CMPOP = astunparse.Unparser.cmpops
+
+
+def _in(node, need):
+    """node's text, in parentheses when it binds less tightly than `need` (_Unparser._sub)."""
+    text = _text(node)
+    return f"({text})" if _prec(node) < need else text
+
+
+def _bare_text(node):
+    if type(node) is ast.Tuple and len(node.elts) > 1:
+        return ", ".join(_text(e) for e in node.elts)
+    return _text(node)
+
+
+def _text(node):
+    """The text _Unparser writes for node (without a statement's leading newline)."""
+    t = type(node)
+    if t is ast.Name:
+        return node.id
+    if t is ast.Constant:
+        v = node.value
+        if v is None or v is True or v is False or type(v) is int or type(v) is str:
+            return repr(v)
+        if type(v) is float and math.isfinite(v):
+            return repr(v)
+    elif t is ast.Attribute:
+        return f"{_in(node.value, _PREC['Atom'])}.{node.attr}"
+    elif t is ast.BinOp:
+        name = type(node.op).__name__
+        p = _PREC[name]
+        if name == "Pow":
+            return f"{_in(node.left, p + 1)} ** {_in(node.right, _PREC['Unary'])}"
+        return f"{_in(node.left, p)} {_BINOP[name]} {_in(node.right, p + 1)}"
+    elif t is ast.Call:
+        if not any(type(a) is ast.Starred for a in node.args):
+            parts = [_text(a) for a in node.args]
+            parts += [("**" if k.arg is None else k.arg + "=") + _text(k.value)
+                      for k in node.keywords]
+            return f"{_text(node.func)}({', '.join(parts)})"
+    elif t is ast.UnaryOp:
+        name = type(node.op).__name__
+        p = _prec(node.operand)
+        inner = _text(node.operand)
+        if p == _PREC["Pow"] or p < _PREC["Unary"]:
+            inner = f"({inner})"
+        return _UNOP[name] + (" " if name == "Not" else "") + inner
+    elif t is ast.Tuple:
+        if len(node.elts) == 1:
+            return f"({_text(node.elts[0])},)"
+        return f"({', '.join(_text(e) for e in node.elts)})"
+    elif t is ast.List:
+        return f"[{', '.join(_text(e) for e in node.elts)}]"
+    elif t is ast.Subscript:
+        sl = node.slice
+        if type(sl) is ast.Tuple and sl.elts:
+            key = ", ".join(_text(e) for e in sl.elts) + ("," if len(sl.elts) == 1 else "")
+        else:
+            key = _text(sl)
+        return f"{_in(node.value, _PREC['Atom'])}[{key}]"
+    elif t is ast.Slice:
+        text = (_text(node.lower) if node.lower else "") + ":" + \
+            (_text(node.upper) if node.upper else "")
+        return text + (":" + _text(node.step) if node.step else "")
+    elif t is ast.Compare:
+        need = _PREC["Compare"] + 1
+        return _in(node.left, need) + "".join(
+            f" {_CMPOP[type(o).__name__]} {_in(e, need)}" for o, e in zip(node.ops, node.comparators))
+    elif t is ast.Assign:
+        return "".join(_bare_text(x) + " = " for x in node.targets) + _bare_text(node.value)
+    elif t is ast.Return:
+        return "return" if node.value is None else "return " + _bare_text(node.value)
+    elif t is ast.Expr:
+        return _text(node.value)
+    return _render_slow(node)
 
 
 # ---- building expressions ---------------------------------------------------------

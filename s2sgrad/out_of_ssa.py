@@ -92,11 +92,6 @@ class _UnionFind:
         return ra
 
 
-def _is_write(op):
-    """A functional write (setitem, index_add): printed in place or after a copy."""
-    return memory(op) == "write"
-
-
 def _is_loop(op):
     return op.opcode in ("for", "while")       # structure: their regions carry values
 
@@ -115,6 +110,9 @@ class _OutOfSSA:
         self.params = set(fn.params)
         self.closure_args = set()
         self.write_arrays = set()
+        self.write_ops = set()         # the functional writes (setitem, index_add)
+        self.tracked = None            # the variables liveness tracks (None: all)
+        self.mem = {}                  # op -> memory(op)
         self._index(fn.body, 0, 0)
         for p in fn.params:
             self.scope[p] = 0
@@ -142,7 +140,9 @@ class _OutOfSSA:
                 self.scope[r] = scope
             for v in op.operands:
                 self.user.setdefault(v, op)
-            if _is_write(op):
+            kind = self.mem[op] = memory(op)
+            if kind == "write":
+                self.write_ops.add(op)
                 self.write_arrays.add(op.operands[0])
             for r in op.regions:
                 self.owner[id(r)] = op
@@ -205,7 +205,7 @@ class _OutOfSSA:
             return [(op.result, (op.operands[0],), ())]
         if code == "closure":
             return [(op.result, tuple(free_values(op)), (op.result,))]
-        kind = memory(op)
+        kind = self.mem[op]
         if kind == "write":        # in place, or a copy (decided in program order)
             keeps = table is self.roots and op not in self.copied
             return [(op.result, (op.operands[0],) if keeps else (), (op.result,))]
@@ -221,7 +221,7 @@ class _OutOfSSA:
         taken out of a tuple (`memory` 'foreign'), a read-only view (np.broadcast_to)."""
         bad = set(self.params) | self.closure_args
         for op in self.fn.body.walk():
-            kind = memory(op)
+            kind = self.mem[op]
             if OPS[op.opcode].read_only or kind == "foreign" or kind is None and not op.regions:
                 bad.update(op.results)
         return bad
@@ -252,7 +252,7 @@ class _OutOfSSA:
         op = self.defs.get(v)
         if op is None or len(op.results) != 1:
             return False
-        if _is_write(op) or not OPS[op.opcode].inline and not self.is_expression(op):
+        if op in self.write_ops or not OPS[op.opcode].inline and not self.is_expression(op):
             return False
         if self._written_array(v):
             return False
@@ -294,7 +294,7 @@ class _OutOfSSA:
         region = _region_by_id(self.owner[rid], rid) if rid else self.fn.body
         for o in region.ops[self.pos[op] + 1:self.pos[user]]:
             for w in (o,) + tuple(o2 for r in o.regions for o2 in r.walk()):
-                if _is_write(w) and any(self._shares(w.operands[0], v) for v in op.operands):
+                if w in self.write_ops and any(self._shares(w.operands[0], v) for v in op.operands):
                     return True
         return False
 
@@ -316,7 +316,7 @@ class _OutOfSSA:
         op = self.defs.get(v)
         if op is None or v.hint not in TEMP_HINTS:
             return op is None
-        if not OPS[op.opcode].inline and not self.is_expression(op) or _is_write(op):
+        if not OPS[op.opcode].inline and not self.is_expression(op) or op in self.write_ops:
             return False
         return op.opcode == "const" or self.uses.get(v, 0) == 1
 
@@ -339,7 +339,9 @@ class _OutOfSSA:
                 for r in op.regions:          # an expression-if's branches
                     stack.extend(r.yields)
             else:
-                out.add(self.node(v))
+                n = self.node(v)
+                if self.tracked is None or n in self.tracked:
+                    out.add(n)
         return out
 
     # -- liveness ---------------------------------------------------------------------------------
@@ -376,7 +378,7 @@ class _OutOfSSA:
         if op.opcode == "while":
             return self._while(op, live)
         defs = [self.node(r) for r in op.results]
-        if _is_write(op):
+        if op in self.write_ops:
             self.live_at_write[op] = frozenset(live)
             # `y_1 = y.copy(); y_1[k] = v`: y_1 is written before v and k are read (a read
             # of y there reads the copy, which holds y's values until the write is done)
@@ -476,7 +478,7 @@ class _OutOfSSA:
                 for k, res in enumerate(op.results):
                     for r in op.regions:
                         ifs.append((res, r.yields[k], None))
-            elif _is_write(op):
+            elif op in self.write_ops:
                 writes.append((op.operands[0], op.result, op))
         out = []
         for a, b, write in edges + ifs + writes + inits + indices:
@@ -545,11 +547,14 @@ class _OutOfSSA:
         self.interesting = {self.node(x) for a, b, _ in cands for x in (a, b)}
         # liveness of names (interference), then of contents (what a write may change)
         # (each pass only when something asks for it: coalescing candidates, writes)
+        # The names pass tracks only the variables coalescing asks about; the contents
+        # pass, every variable (what is live at a write)
         self.edges, self.live_at_write, self.contents = {}, {}, False
+        self.tracked = self.interesting
         if self.interesting:
             self._function()
         names_edges = self.edges
-        self.contents, self.edges = True, {}
+        self.contents, self.edges, self.tracked = True, {}, None
         if self.write_arrays:
             self._function()
         self.edges = names_edges

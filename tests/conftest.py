@@ -1,14 +1,16 @@
 """Every test runs with the IR verifier on: after each stage of the pipeline
 (ir/verifier.py) and after out-of-SSA (ir/verify_names.py), for every function
-any test transforms."""
+any test transforms. Codegen's renderer is checked against astunparse's for
+every statement it writes (codegen.CHECK_RENDER)."""
 
 import pytest
 
-from s2sgrad import transform
+from s2sgrad import codegen, transform
 
 
 @pytest.fixture(autouse=True, scope="session")
 def verify_every_stage():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(transform, "VERIFY", True)
+        mp.setattr(codegen, "CHECK_RENDER", True)
         yield
