@@ -34,6 +34,9 @@ HELPER_NAMES = tuple(sorted(opcodes.HELPERS))   # functions a module may define 
 
 # ---- names --------------------------------------------------------------------
 
+_BASES = {}         # hint -> the identifier names are made from
+
+
 class Namespace:
     """Every generated name: never a keyword, a builtin, or a name already given.
     Values out-of-SSA put in one variable (`plan.rep`) get one name."""
@@ -62,9 +65,12 @@ class Namespace:
             self.temps[prefix] = n
             name = f"{prefix}{n}"
         else:
-            base = "".join(c if c.isalnum() or c == "_" else "_" for c in value.hint) or "v"
-            if base[0].isdigit():
-                base = "v" + base
+            base = _BASES.get(value.hint)
+            if base is None:
+                base = "".join(c if c.isalnum() or c == "_" else "_" for c in value.hint) or "v"
+                if base[0].isdigit():
+                    base = "v" + base
+                _BASES[value.hint] = base
             k = self.bases.get(base, 0)
             name = f"{base}_{k}" if k else base
             while name in self.used:

@@ -10,7 +10,7 @@ the mathematics.
 import numpy as np
 
 from . import opcodes, types as T
-from .core import CONST, TEMP, Op, Region, Value, make_attrs, substitute
+from .core import CONST, TEMP, Op, Region, Value, make_attrs, substitute, substitute_op
 
 
 class Builder:
@@ -254,8 +254,7 @@ def rewrite(fn, replace):
     mapping = {}
     for op in fn.body.ops:
         changed = any(v in mapping for v in op.operands)
-        if changed or op.regions:
-            op = substitute(Region((), (op,), ()), mapping).ops[0]
+        op = substitute_op(op, mapping)
         new = replace(b, op)
         if new is not None:
             mapping.update((r, v) for r, v in zip(op.results, new) if v is not r)

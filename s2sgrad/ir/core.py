@@ -143,12 +143,23 @@ def substitute(region, mapping):
 
     ops = []
     for op in region.ops:
+        if not op.regions and not any(v in mapping for v in op.operands):
+            ops.append(op)
+            continue
         new_operands = tuple(sub(v) for v in op.operands)
         new_regions = tuple(substitute(r, mapping) for r in op.regions)
         if new_operands != op.operands or any(a is not b for a, b in zip(new_regions, op.regions)):
             op = op.replace(operands=new_operands, regions=new_regions)
         ops.append(op)
     return Region(region.args, tuple(ops), tuple(sub(v) for v in region.yields))
+
+
+def substitute_op(op, mapping):
+    """op with operand values (its regions' too) replaced through `mapping`; op
+    itself when nothing changes."""
+    if not mapping or not op.regions and not any(v in mapping for v in op.operands):
+        return op
+    return substitute(Region((), (op,), ()), mapping).ops[0]
 
 
 def free_values(op):

@@ -2,7 +2,7 @@
 same region (same opcode, operands and attributes) is replaced by it. The
 mul rule of `w * w` yields `g * w` twice; this computes it once."""
 
-from ..ir.core import TEMP_HINTS, Region, substitute
+from ..ir.core import TEMP_HINTS, Region, substitute_op
 from ..ir.opcodes import OPS, memory
 
 
@@ -15,7 +15,7 @@ def _region(region):
     # an array a write starts from stays its own: merged, the write would have to copy it
     written = {o.operands[0] for o in region.ops if memory(o) == "write"}
     for op in region.ops:
-        op = substitute(Region((), (op,), ()), mapping).ops[0]
+        op = substitute_op(op, mapping)
         if op.opcode == "const" and op.result.hint in TEMP_HINTS:
             consts[op.result] = ("const", repr(op.attr("value")), op.result.type)
         # the gradients handed back (tag out:) are each their own array: two np.copy(g) stay two
