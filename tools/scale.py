@@ -8,6 +8,10 @@ statement; its first call through `s2sgrad.grad` (parse, IR, reverse,
 passes, out-of-SSA, codegen, compile) is timed, once per program (a new
 function each time, so nothing is cached). Prints a table and the log-log
 slope of time against N for each shape (1.0 is linear).
+
+Shared machines run at different speeds from one minute to the next: the
+table ends with the time of a reference loop of pure Python (ten million
+additions) measured in the same run, to compare figures across machines.
 """
 
 import argparse
@@ -83,6 +87,15 @@ def main(argv=None):
         print(f"{n:>6} {ts:>13.3f} {tl:>10.3f}", flush=True)
     for shape, ts in rows.items():
         print(f"log-log slope, {shape}: {slope(ns, ts):.2f}")
+    print(f"reference loop (10**7 additions in pure Python): {reference():.3f} s")
+
+
+def reference():
+    t0 = time.perf_counter()
+    s = 0
+    for i in range(10 ** 7):
+        s += i
+    return time.perf_counter() - t0
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ class Builder:
 
     def note_shape(self, v):
         shape = v.type.shape
-        if v.type.kind == "array" and shape and all(d is not None for d in shape):
+        if shape and v.type.kind == "array" and None not in shape:
             self.shape_reps.setdefault(shape, v)
             if v.type.dtype is not None and not v.type.weak:
                 self.shape_reps.setdefault((shape, v.type.dtype), v)

@@ -31,8 +31,8 @@ def _region(region, live_out, live_stacks):
     live = set(region.yields) | set(live_out)
     kept = []
     for op in reversed(region.ops):
-        effect = any(OPS[o.opcode].effect == "update" and o.operands[0] in live_stacks
-                     for o in ([op] + [o for r in op.regions for o in r.walk()]))
+        effect = _pushes(op, live_stacks) or op.regions and any(
+            _pushes(o, live_stacks) for r in op.regions for o in r.walk())
         if not effect and not any(r in live for r in op.results):
             continue
         if op.opcode == "if" and not all(r in live for r in op.results):
@@ -49,3 +49,8 @@ def _region(region, live_out, live_stacks):
         kept.append(op)
         live.update(op.operands)
     return Region(region.args, tuple(reversed(kept)), region.yields), live
+
+
+def _pushes(op, live_stacks):
+    """op appends to a tape something reads."""
+    return OPS[op.opcode].effect == "update" and op.operands[0] in live_stacks
