@@ -79,11 +79,18 @@ class Region:
     yields: tuple
 
     def walk(self):
-        """Every op of the region, nested regions included, in program order."""
-        for op in self.ops:
-            yield op
-            for r in op.regions:
-                yield from r.walk()
+        """Every op of the region, nested regions included, in program order
+        (an op, then its regions' ops, then the next op): one generator however
+        deep the nesting."""
+        stack = [iter(self.ops)]
+        while stack:
+            for op in stack[-1]:
+                yield op
+                if op.regions:
+                    stack.extend(iter(r.ops) for r in reversed(op.regions))
+                    break
+            else:
+                stack.pop()
 
 
 @dataclass(frozen=True, eq=False)
