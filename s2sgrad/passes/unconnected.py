@@ -24,8 +24,9 @@ from . import activity
 
 
 def run(fn):
-    if not any(op.opcode == "gradients" for op in fn.body.ops):
-        return fn
+    calls = [i for i, op in enumerate(fn.body.ops) if op.opcode == "gradients"]
+    if not any(unconnected(fn.body.ops[:i], fn.body.ops[i], fn.params) for i in calls):
+        return fn           # every x connected (no call at all): nothing to rebuild
 
     def split(b, op):
         return _split(b, op, fn.params) if op.opcode == "gradients" else None
