@@ -587,6 +587,36 @@ KNOWN = {
                     b = a
             return s
         """, 3, (3,)),
+    # tools/fuzz.py seed 3 program 15625: b = x0 in a nested loop, x0 rebound, then a
+    # write into b: it reaches the array x0 was, which the outer loop carries as x2 too
+    "write_through_a_name_for_a_carried_array": ("""
+        import numpy as np
+
+        def f(x0, x1, x2, n):
+            for i in range(1, n):
+                k = 0
+                while k < 3:
+                    k = k + 1
+                    b = x0
+                    x0 = 0.5 * np.tanh(x2 - x1) ** 2
+                    b[0] = 0.5 * b[0] + 1.0
+                x2 = x0
+            return np.sum(np.sin(x0)) + np.sum(np.sin(x2))
+        """, 3, (2, 3)),
+    # tools/fuzz.py seed 3 program 11670: b8 is the array x2 held as the loop began
+    # (an argument, which b1 holds too); `b8 *= 0.5` writes into it in place
+    "augmented_write_into_a_loop_argument_another_name_holds": ("""
+        import numpy as np
+
+        def f(x0, x1, x2, n):
+            b1 = x2
+            for i in range(3):
+                b8 = x2
+                x2 = x1
+                x1 = 0.5 * x1 + 1.0
+                b8 *= 0.5
+            return np.sum(0.7 * b1) + np.sum(x2) + np.sum(x1)
+        """, 0, (3,)),
 }
 
 

@@ -316,11 +316,13 @@ class _Lowerer:
                          "branch on a scalar (e.g. `np.sum(x) > 0`); for elementwise choices use "
                          "np.where(cond, a, b)")
 
-    def lower_region(self, body, args=()):
+    def lower_region(self, body, args=(), origins=()):
         """Lower `body()` into a fresh region: (ops, env after, returned value or None).
-        `args` are (name, Value) pairs bound at the region's start."""
+        `args` are (name, Value) pairs bound at the region's start; `origins`, (region
+        argument, its initial value) pairs of a loop (the array an argument may be)."""
         saved_b, saved_env, saved_undef = self.b, self.env, self.maybe_undefined
         self.b = saved_b.child()
+        self.b.origins.update(origins)
         self.env = dict(saved_env)
         self.maybe_undefined = dict(saved_undef)
         for name, v in args:
@@ -383,7 +385,8 @@ class _Lowerer:
         def lower_body(arg_types):
             args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]
             ops, env, ret = self.lower_region(lambda: self.block(node.body),
-                                              [(node.target.id, i_val)] + carried.bind(args))
+                                              [(node.target.id, i_val)] + carried.bind(args),
+                                              zip(args, carried.inits))
             if ret is not None:
                 self.unsupported(node, "`return` inside a loop is not supported",
                                  "set a variable and `break`, then return after the loop")
@@ -423,7 +426,8 @@ class _Lowerer:
 
         def lower_body(arg_types):
             args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]
-            ops, env, ret = self.lower_region(lambda: self.block(node.body), carried.bind(args))
+            ops, env, ret = self.lower_region(lambda: self.block(node.body), carried.bind(args),
+                                              zip(args, carried.inits))
             if ret is not None:
                 self.unsupported(node, "`return` inside a loop is not supported",
                                  "set a variable and `break`, then return after the loop")
@@ -437,7 +441,8 @@ class _Lowerer:
 
         def lower_cond():
             holder["c"] = self.condition(self.expr(node.test), node.test)
-        cond_ops, _, _ = self.lower_region(lower_cond, carried.bind(cond_args))
+        cond_ops, _, _ = self.lower_region(lower_cond, carried.bind(cond_args),
+                                           zip(cond_args, carried.inits))
         self.b.loc = self.p.loc(node)
         cond = Region(tuple(cond_args), tuple(cond_ops), (holder["c"],))
         body = Region(tuple(args), tuple(ops), tuple(ys))

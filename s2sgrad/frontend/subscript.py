@@ -272,6 +272,9 @@ def _bases(b, v, seen=None, defs=None):
     seen.add(id(v))
     op = defs.get(v)
     if op is None:
+        init = b.origins.get(v)        # a loop's argument, while its body is lowered: the
+        if init is not None:           # array it starts as (what comes back is checked after)
+            return {id(v)} | _bases(b, init, seen, defs)
         return {id(v)}
     if isinstance(op, _Carried):
         loop, j = op.loop, op.k
@@ -322,13 +325,22 @@ def carried_aliases(lw, node, hints, args, ops, ys, written):
         {id(a) for o in body_ops for r in o.regions for a in r.args}
     bases = [_bases(lw.b, y, defs=defs) - inside - {id(a)} for a, y in zip(args, ys)]
     mine = [_bases(lw.b, a, defs=defs) | {id(a)} for a in args]
+    by_name = set(written)
+    written = by_name | _written_through(lw, body_ops, defs, hints, mine)
+
+    def via(*names):        # a write under another name: the message names it
+        if any(n in by_name for n in names):
+            return ""
+        others = sorted(by_name - set(hints))
+        return f" (through {others[0]!r})" if others else ""
     for k in range(len(args)):           # two names carried as one array (`x1 = x0`)
         for j in range(k + 1, len(args)):
             if (hints[k] in written or hints[j] in written) and \
                     _one_array(lw.b, ys[k], ys[j], defs):
                 lw.unsupported(node, f"{hints[j]!r} and {hints[k]!r} may be one array when the "
                                "next iteration of this loop begins, and the loop writes into "
-                               "one of them in place, which would have to reach the other too",
+                               f"one of them in place{via(hints[j], hints[k])}, which would have "
+                               "to reach the other too",
                                f"make one a copy where it is bound (`{hints[j]} = ....copy()`), "
                                f"or write `{hints[k]} = {hints[k]} + v` instead of `+=`")
     for k, other in enumerate(bases):
@@ -342,10 +354,30 @@ def carried_aliases(lw, node, hints, args, ops, ys, written):
             with_ = f" with {partners[0]!r}" if partners else ""
             lw.unsupported(node, f"{hints[k]!r} may share memory{with_} when the next iteration "
                            "of this loop begins (it was bound to another array or a view of one), "
-                           "and the loop writes into it in place, which would have to reach the "
-                           "other name too", f"make it a copy where it is bound "
+                           f"and the loop writes into it in place{via(hints[k], *partners)}, which "
+                           "would have to reach the other name too", f"make it a copy where it is bound "
                            f"(`{hints[k]} = ....copy()`), or write `{hints[k]} = {hints[k]} + v` "
                            "instead of `+=`")
+
+
+def _written_through(lw, body_ops, defs, hints, mine):
+    """The carried names whose array a write in the body reaches, under their own
+    name or another
+    (`b = x; x = g(x); b[k] = v` writes into the array x carried in), nested loops'
+    carried values followed back to what they started from."""
+    full = dict(defs)
+    for o in body_ops:
+        for r in o.regions:
+            full.update(def_map(r))
+            if o.opcode in ("for", "while"):
+                for j, a in enumerate(r.args[1:] if o.opcode == "for" else r.args):
+                    full.setdefault(a, _Carried(o, j))
+    out = set()
+    for o in body_ops:
+        if opcodes.memory(o) == "write":
+            reached = _bases(lw.b, o.operands[0], defs=full) | {id(o.operands[0])}
+            out.update(h for h, m in zip(hints, mine) if m & reached)
+    return out
 
 
 def _one_array(b, u, v, defs):

@@ -23,6 +23,8 @@ class Builder:
         self.loc = loc
         self.tag = tag
         self.hint = None               # default hint for the next results
+        self.origins = {}              # a loop's region argument -> its initial value, while
+                                       # the loop's body is lowered (the frontend's aliasing)
 
     # -- making ops --------------------------------------------------------------
 
@@ -71,6 +73,7 @@ class Builder:
         """A builder for a nested region: it sees every value defined so far."""
         c = Builder(defs=self.defs, loc=self.loc, tag=self.tag)
         c.shape_reps = dict(self.shape_reps)
+        c.origins = dict(self.origins)
         return c
 
     def region_op(self, opcode, operands, regions, result_types, hints, **attrs):

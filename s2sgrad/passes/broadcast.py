@@ -11,6 +11,8 @@ from ..ir.opcodes import OPS
 
 
 def run(fn):
+    if not any(op.opcode == "broadcast_to" for op in fn.body.walk()):
+        return fn
     uses = use_counts(fn.body)
     users = {}
     for op in fn.body.walk():

@@ -18,6 +18,8 @@ from ..ir.core import Op, Region, def_map, substitute, use_counts
 
 
 def run(fn):
+    if not any(op.opcode == "index_add" for op in fn.body.walk()):
+        return fn           # no scatter to accumulate
     for _ in range(8):      # each round may expose sums of chains rewritten in the last
         uses = use_counts(fn.body)
         defs = def_map(fn.body)
