@@ -244,3 +244,23 @@ def test_unbroadcast_helper_matches_numpy():
     g = np.arange(24.0).reshape(2, 3, 4)
     assert np.array_equal(env["_unbroadcast"](g, (3, 1)), g.sum(axis=0).sum(axis=1, keepdims=True))
     assert np.array_equal(env["_unbroadcast"](g, (2, 3, 4)), g)
+
+
+def test_values_and_ops_are_immutable():
+    """Passes never mutate: Value and Op refuse assignment after construction,
+    and Op.replace makes a new op."""
+    import dataclasses
+    import pytest
+    from s2sgrad.ir.core import Op, Value
+    v = Value("x")
+    op = Op("neg", (v,), (Value("y"),))
+    for obj, field in ((v, "hint"), (op, "opcode"), (op, "operands")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, field, None)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            delattr(obj, field)
+    new = op.replace(opcode="exp")
+    assert new is not op and new.opcode == "exp" and op.opcode == "neg"
+    assert new.operands is op.operands and new.results is op.results
+    with pytest.raises(TypeError):
+        op.replace(opcod="exp")

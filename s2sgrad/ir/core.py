@@ -12,7 +12,7 @@ Passes never mutate: they build new ops and functions (`Op.replace`,
 `Function.with_body`).
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import FrozenInstanceError, dataclass, replace
 
 from .types import Type
 
@@ -34,24 +34,53 @@ def adjoint_hint(v, name="gradients"):
     return f"{'' if name == 'gradients' else name + '_'}d_{v.hint}"
 
 
-@dataclass(frozen=True, eq=False)
-class Value:
-    hint: str                  # the source variable it came from, or a role ('t', 'd_x')
-    type: Type = field(default_factory=Type)
+class _Frozen:
+    """Immutable after construction, compared by identity. Value and Op are the
+    IR's most numerous objects: slotted classes, which a large function makes
+    several times faster than frozen dataclasses, guarded the same way."""
+    __slots__ = ()
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+_set = object.__setattr__
+_DEFAULT_TYPE = Type()
+
+
+class Value(_Frozen):
+    """hint: the source variable it came from, or a role ('t', 'd_x'); type: its Type."""
+    __slots__ = ("hint", "type")
+
+    def __init__(self, hint, type=_DEFAULT_TYPE):
+        _set(self, "hint", hint)
+        _set(self, "type", type)
 
     def __repr__(self):
         return f"<Value {self.hint}: {self.type}>"
 
 
-@dataclass(frozen=True, eq=False)
-class Op:
-    opcode: str
-    operands: tuple
-    results: tuple
-    attrs: tuple = ()          # sorted ((name, value), ...); values are plain Python data
-    loc: object = None         # errors.Loc of the source statement
-    tag: str = ""              # code section: 'fwd', or 'bwd:<gradients name>'
-    regions: tuple = ()
+class Op(_Frozen):
+    """opcode; operands and results (tuples of Values); attrs, sorted ((name,
+    value), ...) of plain Python data; loc, the errors.Loc of the source
+    statement; tag, the code section ('fwd', or 'bwd:<gradients name>'); regions."""
+    __slots__ = ("opcode", "operands", "results", "attrs", "loc", "tag", "regions")
+    FIELDS = __slots__
+
+    def __init__(self, opcode, operands, results, attrs=(), loc=None, tag="", regions=()):
+        _set(self, "opcode", opcode)
+        _set(self, "operands", operands)
+        _set(self, "results", results)
+        _set(self, "attrs", attrs)
+        _set(self, "loc", loc)
+        _set(self, "tag", tag)
+        _set(self, "regions", regions)
+
+    def __repr__(self):
+        return f"Op({self.opcode!r}, operands={self.operands!r}, results={self.results!r})"
 
     def attr(self, name, default=None):
         for k, v in self.attrs:
@@ -69,7 +98,11 @@ class Op:
         return res
 
     def replace(self, **changes):
-        return replace(self, **changes)
+        """A new op with some fields changed."""
+        for k in changes:
+            if k not in Op.FIELDS:
+                raise TypeError(f"Op has no field {k!r}")
+        return Op(*(changes[k] if k in changes else getattr(self, k) for k in Op.FIELDS))
 
 
 @dataclass(frozen=True, eq=False)
