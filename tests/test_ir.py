@@ -247,14 +247,19 @@ def test_unbroadcast_helper_matches_numpy():
 
 
 def test_values_and_ops_are_immutable():
-    """Passes never mutate: Value and Op refuse assignment after construction,
-    and Op.replace makes a new op."""
+    """Passes never mutate: Value, Op and Type refuse assignment after
+    construction (a Type is equal to another with the same fields), and
+    Op.replace makes a new op."""
     import dataclasses
     import pytest
     from s2sgrad.ir.core import Op, Value
+    from s2sgrad.ir.types import Type
     v = Value("x")
     op = Op("neg", (v,), (Value("y"),))
-    for obj, field in ((v, "hint"), (op, "opcode"), (op, "operands")):
+    t = Type(dtype="float64", shape=(3,))
+    assert t == Type(dtype="float64", shape=(3,)) and hash(t) == hash(Type(dtype="float64", shape=(3,)))
+    assert t != Type(dtype="float32", shape=(3,)) and t != ("array", "float64", (3,), False, None)
+    for obj, field in ((v, "hint"), (op, "opcode"), (op, "operands"), (t, "shape")):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(obj, field, None)
         with pytest.raises(dataclasses.FrozenInstanceError):

@@ -9,18 +9,44 @@ array they meet.
 """
 
 import functools
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError
 
 import numpy as np
 
+_set = object.__setattr__
 
-@dataclass(frozen=True)
+
 class Type:
-    kind: str = "array"      # 'array' | 'tuple' | 'list' | 'none' | 'str'
-    dtype: str = None        # NumPy dtype name, None when unknown
-    shape: tuple = None      # tuple of dims, None when the rank is unknown
-    weak: bool = False       # a Python scalar
-    items: tuple = None      # element types of a tuple/list when known
+    """kind: 'array' | 'tuple' | 'list' | 'none' | 'str'; dtype: the NumPy dtype
+    name, None when unknown; shape: a tuple of dims, None when the rank is
+    unknown; weak: a Python scalar; items: the element types of a tuple or list
+    when known. Immutable, equal when the fields are (a slotted class: the IR
+    makes one per value)."""
+    __slots__ = ("kind", "dtype", "shape", "weak", "items", "_key")
+
+    def __init__(self, kind="array", dtype=None, shape=None, weak=False, items=None):
+        _set(self, "kind", kind)
+        _set(self, "dtype", dtype)
+        _set(self, "shape", shape)
+        _set(self, "weak", weak)
+        _set(self, "items", items)
+        _set(self, "_key", (kind, dtype, shape, weak, items))
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other):
+        return type(other) is Type and self._key == other._key
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def __repr__(self):
+        return (f"Type(kind={self.kind!r}, dtype={self.dtype!r}, shape={self.shape!r}, "
+                f"weak={self.weak!r}, items={self.items!r})")
 
     @property
     def rank(self):
