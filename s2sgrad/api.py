@@ -103,13 +103,33 @@ class _Transformed:
                     hit = self.build(specialise(self.names, args))
                     self.cache[key] = hit
         self.last_source = hit[1]
+        if hit[2]:
+            _check_unshared(self.fn, self.names, args, hit[2])
         return hit[0], args
 
     def build(self, types_):
         with transform.gc_paused():
             ir, text = transform.generate(self.parsed(), types_, self.request)
             module = load(text, ir.name)
-        return getattr(module, ir.name), text
+        return getattr(module, ir.name), text, ir.writes
+
+
+def _check_unshared(fn, names, args, written):
+    """Refuse one array passed as two arguments when the function writes into one:
+    the generated code writes on a copy (the caller's arrays never change), so the
+    other argument would not see the write as it does in Python."""
+    for k in written:
+        a = args[k] if k < len(args) else None
+        if not isinstance(a, np.ndarray):
+            continue
+        for j, other in enumerate(args):
+            if j != k and isinstance(other, np.ndarray) and np.may_share_memory(a, other):
+                raise InvalidArgumentError(
+                    f"arguments {names[k]!r} and {names[j]!r} share memory, and "
+                    f"{getattr(fn, '__name__', 'the function')} writes into {names[k]!r}: "
+                    f"s2sgrad writes on a copy (the caller's arrays never change), so "
+                    f"{names[j]!r} would not see the write as it does in Python",
+                    hint=f"pass a copy ({names[j]}=....copy())")
 
 
 class Function(_Transformed):

@@ -8,7 +8,7 @@ so both write the same code for the same source and signature.
 import contextlib
 import gc
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import codegen, reverse
 from .errors import InternalError, InvalidArgumentError, S2SGradError
@@ -56,6 +56,8 @@ def build_ir(parsed, arg_types, request, stages=None):
 
     chain = request.chain()
     fn = stage("lower", lower(parsed, arg_types, decorated=chain[0].kind == "function"))
+    # (before dead code goes: a write nothing reads; `p += v` of a parameter too)
+    writes = tuple(sorted(set(written_params(fn)) | set(fn.writes)))
     for depth, r in enumerate(chain):
         suffix = "" if depth == len(chain) - 1 else f".{depth + 1}"   # inner stages: attach.1 ...
         if r.kind != "function":
@@ -66,12 +68,11 @@ def build_ir(parsed, arg_types, request, stages=None):
     fn = stage("broadcast", _each(fn, broadcast.run))
     fn = stage("scatter", _each(fn, scatter.run))
     fn = stage("dce", _each(fn, dce.run))
-    return fn
+    return replace(fn, writes=writes)
 
 
 def _each(fn, run):
     """A function pass applied to fn and to every function it calls."""
-    from dataclasses import replace
     return replace(run(fn), callees=tuple(run(c) for c in fn.callees))
 
 
@@ -172,9 +173,47 @@ def attach_gradients(fn, request, parsed):
     grads = b.tuple(*res) if request.wrt_is_tuple or request.kind == "vjp" else res[0]
     out = b.tuple(y, grads) if request.kind == "value_and_grad" else grads
     prefix = {"grad": "grad_", "value_and_grad": "value_and_grad_", "vjp": "vjp_"}[request.kind]
-    from dataclasses import replace
     return replace(fn, name=prefix + fn.name, params=params, param_names=names,
                    body=Region(body.args, tuple(b.ops), (out,)))
 
 
-__all__ = ["Request", "build_ir", "generate", "Static"]
+def written_params(fn):
+    """The indices of fn's parameters whose arrays fn writes into (through views,
+    branches and loops): the generated code writes on a copy, so the caller's
+    array never changes; an argument that shares memory with such a parameter
+    would not see the write, as it does in Python (the API refuses that call)."""
+    from .ir.opcodes import memory
+    index = {p: k for k, p in enumerate(fn.params)}
+    defs = def_map(fn.body)
+    origin = {}                 # a loop's region argument -> its initial value
+    for op in fn.body.walk():
+        if op.opcode in ("for", "while"):
+            inits = op.operands[3:] if op.opcode == "for" else op.operands
+            for r in op.regions:
+                args = r.args[1:] if op.opcode == "for" else r.args
+                origin.update(zip(args, inits))
+    out = set()
+    for op in fn.body.walk():
+        if memory(op) != "write":
+            continue
+        todo, seen = [op.operands[0]], set()
+        while todo:
+            v = todo.pop()
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            if v in index:
+                out.add(index[v])
+            d = defs.get(v)
+            if d is None:
+                if v in origin:
+                    todo.append(origin[v])
+            elif d.opcode == "if":
+                k = d.results.index(v)
+                todo.extend(r.yields[k] for r in d.regions)
+            elif memory(d) in ("view", "maybe", "write"):
+                todo.append(d.operands[0])
+    return tuple(sorted(out))
+
+
+__all__ = ["Request", "build_ir", "generate", "Static", "written_params"]

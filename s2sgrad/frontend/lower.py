@@ -16,7 +16,7 @@ from .. import options as O
 from ..errors import InvalidArgumentError, UnsupportedError
 from ..ir import opcodes, types as T
 from ..ir.builder import Builder
-from ..ir.core import TEMP, Function, Region, Value
+from ..ir.core import TEMP, Function, Region, Value, def_map
 from .desugar import Desugar
 from .source import walk
 from . import sequences, subscript
@@ -89,6 +89,8 @@ class _Lowerer:
         self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
         self.desugar = Desugar()
         self._marks = {}              # id(stmt) -> (stmt, its marked nodes)
+        self.augmented_params = set()   # ids of parameters `p += v` may write into (in place,
+                                        # in Python: an argument sharing p's memory sees it)
 
     def marks(self, stmt):
         """The nodes of stmt (nested ones too, in gast.walk's order) that the checks
@@ -139,7 +141,9 @@ class _Lowerer:
         body = Region((), tuple(self.b.ops), (out,))
         signature = tuple(f"{n}={self.arg_types[n].value!r}" if isinstance(self.arg_types.get(n), Static)
                           else f"{n}: {self.arg_types.get(n, T.UNKNOWN)}" for n in names)
-        return Function(node.name, tuple(params), tuple(names), body, self.p.file, signature)
+        writes = tuple(k for k, v in enumerate(params) if id(v) in self.augmented_params)
+        return Function(node.name, tuple(params), tuple(names), body, self.p.file, signature,
+                        writes=writes)
 
     # -- statements ---------------------------------------------------------------
 
@@ -204,12 +208,38 @@ class _Lowerer:
         rhs = self.expr(node.value)
         if _in_place(current):       # `a += v` writes into a's memory, as `a[...] += v` does
             subscript.check_caller_array(self, node, node.target.id, current)
+        name = node.target.id
+        if isinstance(current, Value) and (_in_place(current) or
+                                           subscript.may_be_ndarray(self.b, current)):
+            self.augmented_params.update(subscript._bases(self.b, current))
+        if isinstance(current, Value) and self._shared(name, current) and (
+                not _in_place(current) and subscript.may_be_ndarray(self.b, current)
+                or _in_place(current) and subscript.maybe_number(self.b, current)):
+            other = self._shared(name, current)
+            self.unsupported(node, f"{name!r} may be an array or a number here (a 0-d array, or a "
+                             "value that is a Python number on some path), and another name "
+                             f"({other!r}) holds it: `{name} {_op_symbol(node.op)}= ...` would "
+                             "change that name too only when it is an array",
+                             f"write `{name} = {name} {_op_symbol(node.op)} ...` (a new value), or "
+                             f"make {other!r} a copy where it is bound")
         if self._shares_memory(node.target.id, current):
             # `a += v` writes into a's memory, and another name sees it (`b = a`, a view):
             # lowered as `a[...] += v`, so that name sees the write as in Python
             subscript.write(self, _whole(node), rhs, opcodes.BINOPS[opname], node)
             return
         self.assign(node.target, self.binop(opcodes.BINOPS[opname], current, rhs, node, node.target.id))
+
+    def _shared(self, name, value):
+        """Another name whose value may share memory with `value` (which `name`
+        holds), or None; numbers and arrays alike."""
+        root = subscript._chain(self.b, value)[0]
+        mine = subscript._bases(self.b, root)
+        for n, v in self.env.items():
+            if n != name and any(subscript._chain(self.b, m)[0] is root
+                                 or subscript._bases(self.b, m) & mine
+                                 for m in subscript._bound_values({n: v})):
+                return n
+        return None
 
     def _shares_memory(self, name, value):
         """True when `value`, the array `name` holds (not a scalar: `s += 1` of a
@@ -394,7 +424,7 @@ class _Lowerer:
 
         args, ops, env, ys = self.loop_fixpoint(carried, lower_body, node)
         subscript.carried_aliases(self, node, carried.hints, args, ops, ys,
-                                  written | _augmented_arrays(self, node.body))
+                                  written | _augmented_arrays(self, node.body, carried, args))
         self.b.loc = self.p.loc(node)
         body = Region((i_val,) + tuple(args), tuple(ops), tuple(ys))
         results = self.b.region_op("for", bounds + carried.inits, [body], [a.type for a in args],
@@ -435,7 +465,7 @@ class _Lowerer:
 
         args, ops, env, ys = self.loop_fixpoint(carried, lower_body, node)
         subscript.carried_aliases(self, node, carried.hints, args, ops, ys,
-                                  written | _augmented_arrays(self, node.body))
+                                  written | _augmented_arrays(self, node.body, carried, args))
         cond_args = [Value(h, a.type) for h, a in zip(carried.hints, args)]
         holder = {}
 
@@ -486,6 +516,7 @@ class _Lowerer:
             if len(value) != len(target.elts):
                 self.unsupported(target, f"cannot unpack {len(value)} values into "
                                  f"{len(target.elts)} names", "match the number of names")
+            self._check_unpacked_writes(target, value)
             value = type(value)(self.assign(t, v) for t, v in zip(target.elts, value))
             return value
         elif isinstance(target, gast.Subscript):
@@ -494,6 +525,29 @@ class _Lowerer:
             self.unsupported(target, f"assignment to {_describe(target)} is not supported yet",
                              "assign to plain names; build arrays with np functions instead of "
                              "writing into them")
+
+    def _check_unpacked_writes(self, target, values):
+        """`a[0], a[1] = a[1], a[0]`: Python evaluates the right side first and then
+        writes left to right, so a value that is a view of an array written by an
+        earlier target (a row of a 2-D `a`) is read after that write. s2sgrad's
+        values are taken before it: refused when a later value may share memory with
+        an array an earlier target writes into."""
+        for k, t in enumerate(target.elts):
+            base = t
+            while isinstance(base, gast.Subscript):
+                base = base.value
+            if t is base or not isinstance(base, gast.Name) or base.id not in self.env:
+                continue
+            written = subscript._bases(self.b, subscript._chain(self.b, self.env[base.id])[0])
+            for j in range(k + 1, len(values)):
+                if any(isinstance(m, Value) and subscript._bases(self.b, m) & written
+                       for m in subscript._bound_values({0: values[j]})):
+                    self.unsupported(t, f"this assignment writes into {base.id!r} here, and a "
+                                     f"value it assigns after that ({_expr_text(self.p, target.elts[j])}"
+                                     f" = item {j + 1}) may be a view of {base.id!r}: Python reads "
+                                     "that value after the write, s2sgrad before it",
+                                     "copy the views on the right (`a[0], a[1] = a[1].copy(), "
+                                     "a[0].copy()`), or write one statement per target")
 
     def rename(self, value, name):
         """Give a fresh op result the source variable's name as its hint (so the
@@ -835,7 +889,13 @@ class _Lowerer:
         fn = self.module.functions[key]
         out = fn.body.yields[0]
         self.b.loc = self.p.loc(node) if self.b.loc is None else self.b.loc
-        (res,) = self.b.region_op("call", operands, (), [out.type], [TEMP], callee=name)
+        # the arguments whose arrays what it returns may be (or view, or hold): `def h(a):
+        # return a[1:]` hands back the caller's array, and writes through either name
+        # reach the other
+        reach = subscript._bases(self.b, out, defs=def_map(fn.body))
+        aliases = tuple(k for k, p in enumerate(fn.params) if id(p) in reach)
+        extra = {"aliases": aliases} if aliases else {}
+        (res,) = self.b.region_op("call", operands, (), [out.type], [TEMP], callee=name, **extra)
         return res
 
     def builtin(self, name, node):
@@ -856,6 +916,11 @@ class _Lowerer:
         if name in ("min", "max") and len(args) == 2:
             a, b_ = (self.to_value(x, node) for x in args)
             if a.type.rank in (0,) and b_.type.rank in (0,):
+                if any(subscript.may_be_ndarray(self.b, x) for x in (a, b_)):
+                    self.unsupported(node, f"{name}() of a value that may be a 0-d array hands "
+                                     "back that array itself, which a later write would change",
+                                     f"use np.{'minimum' if name == 'min' else 'maximum'}(a, b) "
+                                     "(a new value), or float(...) of the array")
                 return self.b.emit("minimum" if name == "min" else "maximum", a, b_)
         hints = {"sum": "np.sum(x, axis=0) (the builtin sums over the first axis)",
                  "min": "np.minimum(a, b) or np.min(x)", "max": "np.maximum(a, b) or np.max(x)",
@@ -1205,11 +1270,15 @@ def _in_place(value):
         and value.type.shape != ()
 
 
-def _augmented_arrays(lw, stmts):
-    """Names `n` of arrays a region updates with `n op= v` (a write into n's memory)."""
+def _augmented_arrays(lw, stmts, carried=None, args=()):
+    """Names `n` of arrays a region updates with `n op= v` (a write into n's memory):
+    arrays as the region begins, and a loop's variables that may be arrays in a later
+    iteration (`s = 0.0` before the loop, `s += x` in it: in place from the second)."""
+    later = {h for h, a in zip(carried.hints, args) if a.type.kind == "array"
+             and not a.type.weak} if carried is not None else set()
     return {n.target.id for stmt in stmts for n in lw.marks(stmt)
             if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)
-            and _in_place(lw.env.get(n.target.id))}
+            and (_in_place(lw.env.get(n.target.id)) or n.target.id in later)}
 
 
 def _whole(node):
@@ -1223,7 +1292,8 @@ def _whole(node):
 
 
 def _op_symbol(op):
-    return {"BitAnd": "&", "BitOr": "|", "BitXor": "^", "LShift": "<<", "RShift": ">>",
+    return {"Add": "+", "Sub": "-", "Mult": "*", "Div": "/", "Pow": "**", "MatMult": "@",
+            "FloorDiv": "//", "Mod": "%", "BitAnd": "&", "BitOr": "|", "BitXor": "^", "LShift": "<<", "RShift": ">>",
             "Invert": "~", "Not": "not", "UAdd": "+", "USub": "-"}.get(type(op).__name__,
                                                                       type(op).__name__)
 

@@ -16,6 +16,7 @@ it must). A parameter is written on a copy: the caller's array never changes
 """
 
 import gast
+import numpy as np
 
 from ..errors import InvalidArgumentError
 from ..ir import indexing as I
@@ -280,6 +281,17 @@ def _bases(b, v, seen=None, defs=None):
         loop, j = op.loop, op.k
         init = loop.operands[3 + j] if loop.opcode == "for" else loop.operands[j]
         return _bases(b, init, seen, defs) | _bases(b, loop.regions[-1].yields[j], seen, defs)
+    if op.opcode == "call":            # what a helper returns may be an argument's array
+        out = {id(v)}
+        for k in op.attr("aliases", ()):
+            out |= _bases(b, op.operands[k], seen, defs)
+        return out
+    kind = opcodes.memory(op)
+    if kind == "holds" or op.opcode == "getitem":   # a container holds its items' arrays
+        out = {id(v)}
+        for x in op.operands:
+            out |= _bases(b, x, seen, defs)
+        return out
     if opcodes.memory(op) == "write" or _link(b, op) != "copy":
         return _bases(b, op.operands[0], seen, defs)
     if op.opcode in ("if", "for", "while"):
@@ -302,6 +314,79 @@ def _bases(b, v, seen=None, defs=None):
             out |= _bases(b, x, seen, inner)
         return out
     return {id(v)}
+
+
+_SCALAR_RESULT = frozenset({"sum", "prod", "mean", "max", "min", "argmax", "argmin", "dot",
+                            "matmul", "float64", "float32", "pyfloat", "std", "var", "len"})
+
+
+def may_be_ndarray(b, v, defs=None, seen=None):
+    """True when v, a value of rank 0 (or of unknown rank), may be an ndarray rather
+    than an immutable number: `v += 1` then writes into it, and `min(v, c)` hands it
+    back itself. A Python number is not; nor is what a ufunc, an operator or a
+    reduction returns (NumPy gives a new scalar), nor `x[i, j]` of every axis.
+    A 0-d array view (`x[0, ...]`), a 0-d array made by np.zeros(()) or
+    np.asarray, an argument, a loop's variable (followed to its first value) and
+    anything else may be."""
+    t = v.type
+    if t.kind != "array" or t.weak:
+        return False
+    if t.shape is not None and t.shape != ():
+        return True
+    seen = set() if seen is None else seen
+    if id(v) in seen:
+        return False
+    seen.add(id(v))
+    defs = b.defs if defs is None else defs
+    op = defs.get(v)
+    if op is None:
+        init = b.origins.get(v)
+        return init is None or may_be_ndarray(b, init, defs, seen)
+    if isinstance(op, _Carried):
+        return True
+    d = opcodes.OPS[op.opcode]
+    if d.elementwise or d.form[0] in ("binop", "unop", "cmp") or op.opcode in _SCALAR_RESULT:
+        return False
+    if op.opcode == "index":
+        return opcodes.memory(op) != "new"
+    if op.opcode == "if":
+        k = next(i for i, r in enumerate(op.results) if r is v)
+        inner = dict(defs)
+        for r in op.regions:
+            inner.update(def_map(r))
+        return any(may_be_ndarray(b, r.yields[k], inner, seen) for r in op.regions)
+    if op.opcode == "const":
+        return isinstance(op.attr("value"), np.ndarray)
+    return True
+
+
+def maybe_number(b, v, defs=None, seen=None):
+    """True when v may be a Python number on some path (`s = 1.0`, then `s = x * 2`
+    in one branch): `s += a` rebinds it there and writes in place elsewhere."""
+    if not isinstance(v, Value):
+        return True
+    if v.type.weak:
+        return True
+    seen = set() if seen is None else seen
+    if id(v) in seen:
+        return False
+    seen.add(id(v))
+    defs = b.defs if defs is None else defs
+    op = defs.get(v)
+    if op is None:
+        init = b.origins.get(v)
+        return init is not None and maybe_number(b, init, defs, seen)
+    if op.opcode == "if":
+        k = next(i for i, r in enumerate(op.results) if r is v)
+        inner = dict(defs)
+        for r in op.regions:
+            inner.update(def_map(r))
+        return any(maybe_number(b, r.yields[k], inner, seen) for r in op.regions)
+    if op.opcode in ("for", "while"):
+        k = next(i for i, r in enumerate(op.results) if r is v)
+        init = op.operands[3 + k] if op.opcode == "for" else op.operands[k]
+        return maybe_number(b, init, defs, seen)
+    return False
 
 
 class _Carried:

@@ -135,6 +135,8 @@ class Function:
     source_file: str = "<unknown>"
     signature: tuple = ()      # ((param name, description), ...) for the module header
     callees: tuple = ()        # the Functions it calls (and their vjps), each once
+    writes: tuple = ()         # the parameters (indices) whose arrays the source writes
+                               # into: the API refuses arguments sharing memory with them
 
     def with_body(self, body):
         return replace(self, body=body)

@@ -133,11 +133,19 @@ def _index_memory(op):
 
 def _cast_memory(op):
     """np.asarray(x, dtype) and np.float64(x) return x itself when it is an array of
-    that dtype already, a new array for another dtype, a Python number or a sequence."""
+    that dtype already (np.float64 of a 0-d array: a new NumPy scalar), a new array
+    for another dtype, a Python number or a sequence."""
     src = op.operands[0].type
     want = op.attr("dtype") if op.opcode == "asarray" else op.opcode
     if src.weak or src.kind in ("tuple", "list"):
         return "new"
+    if op.opcode != "asarray" and src.shape != () and src.shape is not None and \
+            want == src.dtype:
+        return "view"          # np.float64 of a float64 array of rank > 0: the array
+    if op.opcode != "asarray" and src.shape is None:
+        return "maybe"         # (of a 0-d array: a new NumPy scalar)
+    if op.opcode != "asarray":
+        return "new" if src.shape == () or src.dtype is not None else "maybe"
     if want is None or src.dtype == want:
         return "view"
     return "new" if src.dtype is not None else "maybe"
