@@ -70,6 +70,9 @@ DOCUMENTED_LIMITS = (
     "may share memory with",            # `b = a` on one path of a branch, then a write into a
     "may be one array when the next iteration",   # `x1 = x0` carried, `x0 += v` next time
     "writes into its parameter",        # a helper writing into an array of its caller
+    "may be an array or a number here",   # `v = a[0, ...]; v += 1` (a 0-d view), s = 1.0 or x
+    "that may be a 0-d array hands",    # min(a[0, ...], c): the 0-d array itself
+    "Python reads that value after the write",   # a[0], a[1] = a[1], a[0] of rows
 )
 
 TIMEOUT = 60        # seconds for s2sgrad to build and run one program's gradient

@@ -851,6 +851,54 @@ class Gen(Exprs):
             return [f"{prev} = 0.5 * {prev} + np.sin({e})"]
         return [f"{prev} {self.pick(['+=', '-=', '*='])} np.sin({e})"]
 
+    def view_augassign(self, scope, depth):
+        """`v = a[k, ...]` (a 0-d array of a 1-D a, a row of a 2-D one), then `v += e`:
+        a write into a through v."""
+        arrays = self.writable_arrays(scope)
+        if not arrays:
+            return self.assign(scope, depth)
+        a, v = self.pick(arrays), self.fresh_name("v")
+        self.written(scope, a)
+        self.shared(scope, a)
+        scope.floats[a].fresh = False
+        scope.floats[v] = Var("s" if len(self.shape) == 1 else "r")
+        self.mark("view-augassign")
+        return [f"{v} = {a}[{self.choose.integer(0, self.shape[0] - 1)}, ...]",
+                f"{v} {self.pick(['+=', '*='])} 0.5 * np.tanh({self.expr(scope, 's', depth)})"]
+
+    def tuple_setitem(self, scope, depth):
+        """`a[i], a[j] = a[j], a[i]` (elements of a 1-D a; rows, which are views, of a
+        2-D one: Python reads the second value after the first write)."""
+        arrays = self.writable_arrays(scope)
+        if not arrays:
+            return self.assign(scope, depth)
+        a = self.pick(arrays)
+        i, j = self.choose.integer(0, self.shape[0] - 1), self.choose.integer(0, self.shape[0] - 1)
+        if self.rows and self.flip():        # elements of a 2-D a: numbers, swapped
+            k = self.choose.integer(0, self.shape[1] - 1)
+            i, j = f"{i}, {k}", f"{j}, {self.choose.integer(0, self.shape[1] - 1)}"
+        self.written(scope, a)
+        self.mark("tuple-setitem")
+        return [f"{a}[{i}], {a}[{j}] = {a}[{j}], {a}[{i}]"]
+
+    def float_accumulator(self, scope, depth):
+        """`acc = 0.0`, then `acc += <array>` in a loop: a Python number the first
+        time, an array written in place after; maybe `keep = acc` in the first
+        iteration, which then sees the later writes."""
+        acc, i = self.fresh_name("acc"), self.fresh_name("i")
+        body_scope = self.loop_scope(scope, [i], {})
+        lines = [f"{acc} = 0.0", f"for {i} in range({self.pick(['2', '3'])}):",
+                 f"    {acc} += 0.5 * np.tanh({self.expr(body_scope, 'a', depth)})"]
+        if scope.of_kind("a", buffers=False) and self.flip():
+            keep = self.fresh_name("keep")
+            lines = [f"{keep} = {self.pick(scope.of_kind('a', buffers=False))}"] + lines + [
+                f"    if {i} == 0:", f"        {keep} = {acc}"]
+            scope.floats[keep] = Var("a")
+            self.mark("branch-in-loop")
+        scope.floats[acc] = Var("a")      # (a number when the loop runs no time: read as one)
+        self.mark("float-accumulator")
+        return lines
+
     # -- calls and returns
     def tuple_call(self, scope, depth):
         pairs = [h for h in self.helpers if len(h[2]) == 2]
@@ -893,6 +941,10 @@ class Gen(Exprs):
             forms += ["best_so_far", "copy"]
         if self.writable_arrays(scope):
             forms.append("setitem")
+            if self.choose.integer(0, 3) == 0:       # (rarer: most are refused)
+                forms.append(self.pick(["view_augassign", "tuple_setitem"]))
+        if nest < 3 and not self.in_helper and self.choose.integer(0, 3) == 0:
+            forms.append("float_accumulator")
         if any(len(h[2]) == 2 for h in self.helpers):
             forms.append("tuple_call")
         if scope.loop is None and not self.in_helper:
@@ -903,7 +955,8 @@ class Gen(Exprs):
             buffers = [n for n, v in scope.floats.items() if v.buffer]
             y = self.pick(buffers if buffers and self.flip() else self.writable_arrays(scope))
             return self.setitem(scope, y, depth)
-        if form in ("assign", "augassign", "copy", "best_so_far", "tuple_call", "early_return"):
+        if form in ("assign", "augassign", "copy", "best_so_far", "tuple_call", "early_return",
+                    "view_augassign", "tuple_setitem", "float_accumulator"):
             return getattr(self, form)(scope, depth)
         return getattr(self, form if form.endswith("loop") else form + "_stmt")(scope, depth, nest)
 
@@ -938,6 +991,11 @@ class Gen(Exprs):
         self.budget, self.in_helper = saved, False
         kinds = self.pick([("a",), ("s",), ("a", "s")])
         outs = [self.bounded(inner.child(loop="h"), k, "_", 2)[0] for k in kinds]
+        arrays = [n for n, p in zip(names, params) if p == "a"]
+        if kinds == ("a",) and arrays and self.choose.integer(0, 3) == 0:
+            # hands back its argument, or a view of it: the caller's name sees its writes
+            outs = [self.pick([arrays[0], f"{arrays[0]}[::-1]", f"{arrays[0]}[...]"])]
+            self.mark("helper-returns-arg")
         body.append(f"return {', '.join(outs)}")
         self.current = "f"
         self.helpers.append((name, params, kinds, default))

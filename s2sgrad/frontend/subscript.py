@@ -349,12 +349,16 @@ def may_be_ndarray(b, v, defs=None, seen=None):
         return False
     if op.opcode == "index":
         return opcodes.memory(op) != "new"
-    if op.opcode == "if":
+    if op.opcode in ("if", "for", "while"):
         k = next(i for i, r in enumerate(op.results) if r is v)
         inner = dict(defs)
         for r in op.regions:
             inner.update(def_map(r))
-        return any(may_be_ndarray(b, r.yields[k], inner, seen) for r in op.regions)
+        srcs = [r.yields[k] for r in op.regions[-1:]] if op.opcode != "if" else \
+            [r.yields[k] for r in op.regions]
+        if op.opcode != "if":
+            srcs.append(op.operands[3 + k] if op.opcode == "for" else op.operands[k])
+        return any(may_be_ndarray(b, x, inner, seen) for x in srcs)
     if op.opcode == "const":
         return isinstance(op.attr("value"), np.ndarray)
     return True
