@@ -498,13 +498,18 @@ def module(fns, header=(), verify=False):
                for op in f.body.walk() if OPS[op.opcode].helper}
     for opcode in sorted(helpers):
         lines += ["", "", OPS[opcode].helper.rstrip("\n")]
+    # a local variable never takes the name of one of the module's functions (it
+    # would hide the function from the code that calls it)
+    functions = tuple(sorted({f.name for fn in fns for f in (fn,) + tuple(fn.callees)}))
+    if len(functions) != len({f.name for fn in fns for f in (fn,) + tuple(fn.callees)}):
+        raise InternalError("two functions of one generated module have one name")
     done = set()
     for fn in fns:
         for callee in _callees_in_order(fn):
             if callee.name not in done:
                 done.add(callee.name)
-                lines += ["", ""] + function_lines(callee, verify)
-        lines += ["", ""] + function_lines(fn, verify)
+                lines += ["", ""] + function_lines(callee, verify, functions)
+        lines += ["", ""] + function_lines(fn, verify, functions)
     return "\n".join(lines) + "\n"
 
 
@@ -547,11 +552,11 @@ def plan_notes(fn):
     return note
 
 
-def function_lines(fn, verify=False):
+def function_lines(fn, verify=False, functions=()):
     plan = out_of_ssa.run(fn)
     if verify:
         verify_names.check(fn, plan, plan.shares, plan.web)
-    names = Namespace(reserved=HELPER_NAMES, plan=plan)
+    names = Namespace(reserved=HELPER_NAMES + tuple(functions), plan=plan)
     for p, n in zip(fn.params, fn.param_names):
         names.fix(p, n)
     body, ret = _function_body(fn, plan, names)

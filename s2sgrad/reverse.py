@@ -45,7 +45,7 @@ def expand(fn):
     functions of the functions it calls join `fn.callees`."""
     if not any(op.opcode == "gradients" for op in fn.body.walk()):
         return fn
-    module = _Module(fn.callees)
+    module = _Module(fn.callees, taken={fn.name})
     params = set(fn.params)
 
     def expand_one(b, op):          # an op reading gradients is emitted again, typed anew
@@ -59,14 +59,25 @@ class _Module:
     """The functions of the generated module, and the vjp of each one called
     on a gradient's path (built once: `vjp_f(args) -> (f(args), back)`)."""
 
-    def __init__(self, callees):
+    def __init__(self, callees, taken=()):
         self.functions = {f.name: f for f in callees}
         self.vjps = {}          # callee name -> (vjp Function, connected-parameter mask)
+        self.taken = set(taken) | set(self.functions) | {f.name for f in callees
+                                                         if f.name.startswith("vjp_")}
 
     def vjp(self, name):
         if name not in self.vjps:
             self.vjps[name] = _build_vjp(self.functions[name], self)
         return self.vjps[name]
+
+    def unique(self, base):
+        """A module-level name no function has (a user's helper may be called `vjp_g`)."""
+        name, k = base, 0
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
 
     def all(self):
         return tuple(self.functions.values()) + tuple(f for f, _ in self.vjps.values())
@@ -101,7 +112,7 @@ def _build_vjp(fn, module):
                  (Region((d_out,), tuple(backward), tuple(g for g, m in zip(grads, mask) if m)),))
     pair = Op("tuple", (y, back), (Value(TEMP, T.Type(kind="tuple", items=(y.type, back.type))),),
               (), gop.loc, "fwd")
-    vjp = replace(fn, name="vjp_" + fn.name, body=Region(body.args, tuple(forward) + (closure, pair),
+    vjp = replace(fn, name=module.unique("vjp_" + fn.name), body=Region(body.args, tuple(forward) + (closure, pair),
                                                           (pair.result,)), callees=())
     full = []
     it = iter(mask)

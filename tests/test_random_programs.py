@@ -90,6 +90,58 @@ def run_case(src, n, shape=(3,), seed=0, directory=None):
 
 
 FOUND = {
+    # found by hand, 2026-11-29: after a loop its index is the last iteration's
+    # (it kept the value it had before the loop)
+    "loop_index_after_the_loop": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            i = 0
+            for i in range(n):
+                x0 = x0 * 0.5
+            return np.sum(x0 * x1) * i
+        """, 3, (3,)),
+    # ... and the index `break` left at (it was one past)
+    "loop_index_after_break": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            k = 0
+            for k in range(3):
+                if k * 1.0 > 0.5:
+                    break
+                x0 = np.sin(x0)
+            return np.sum(x0 * x1) * k
+        """, 0, (3,)),
+    # a user's helper named like a generated vjp (`vjp_g`) was replaced by it
+    "helper_named_like_a_generated_vjp": ("""
+        import numpy as np
+
+        def g(a):
+            return a * 3.0
+
+        def vjp_g(a):
+            return a * a
+
+        def f(x0, x1, n):
+            vjp_h = x0 * 2.0
+            c = np.ones(3) * (n + 2.0)
+            return np.sum(g(x0)) * np.sum(vjp_g(c)) + np.sum(vjp_h * x1)
+        """, 0, (3,)),
+    # np.clip with lo > hi is hi (min(max(x, lo), hi)): no gradient reaches x or lo
+    "clip_with_lo_above_hi": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            return np.sum(np.clip(x0, x1 + 2.0, 0.4) * x0)
+        """, 0, (3,)),
+    # x ** 0 is constant: its gradient at x = 0 is 0, not 0 * inf
+    "power_zero_at_zero": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            return np.sum((x0 * 0.0) ** n) + np.sum(x1 ** 2)
+        """, 0, (3,)),
     # np.float64 of a 0-d view is a new NumPy scalar: a later write into the array
     # does not reach it (it was taken for a view; found by hand, 2026-11-29)
     "float64_of_a_zero_d_view_then_write": ("""
@@ -772,3 +824,27 @@ def test_one_array_passed_as_two_arguments_of_a_writing_function_is_refused(tmp_
     assert np.isclose(v, m.f(a.copy(), a.copy()))
     v, _ = s2sgrad.value_and_grad(m.g, (0, 1))(a, a)
     assert np.isclose(v, m.g(a, a))
+
+
+def test_gradients_inside_a_runtime_branch_is_refused_at_its_line(tmp_path):
+    """s2sgrad.gradients(...) in a loop or a branch taken at run time: a located
+    UnsupportedError (it was an InternalError without a location)."""
+    import importlib.util
+    path = tmp_path / "grads_in_branch.py"
+    path.write_text(textwrap.dedent("""
+        import numpy as np
+        import s2sgrad
+
+        @s2sgrad.function
+        def g(x0, x1):
+            if np.sum(x0) > 0:
+                d = s2sgrad.gradients(np.sum(x0 * x1), [x0])[0]
+            else:
+                d = x1
+            return d
+        """))
+    spec = importlib.util.spec_from_file_location("grads_in_branch", path)
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    with pytest.raises(UnsupportedError, match=r"grads_in_branch.py:8:\d+: error: s2sgrad.gradients"):
+        m.g(np.ones(3), np.ones(3))

@@ -28,7 +28,7 @@ def grad_odd_powers(x, steps):
         if _t1:
             # grad of: s = s + np.sum(x ** i) / i  [input.py:11]
             _d0 = d_s / i
-            d_x_1 = _d0 * (i * x ** (i - 1))
+            d_x_1 = _d0 * (i * x ** np.where(i == 0, 1, i - 1))
         else:
             # grad of: if i % 2 == 0:  [input.py:9]
             d_x_1 = np.zeros_like(x)

@@ -52,8 +52,11 @@ class Desugar:
             if not brk:
                 return pre + [_loc(gast.For(target=node.target, iter=node.iter, body=body,
                                             orelse=[], type_comment=None), node)]
+            # a counter of its own: the loop's name takes its value at the top of each
+            # iteration, so after the loop it is the index `break` left at (or the last),
+            # and what it was before when the loop runs no time, as in Python
             start, stop, step = _range_args(node, lowerer)
-            i = node.target.id
+            i = self.fresh("i")
             pre.append(_assign(i, start, node))
             cmp = gast.Gt() if _negative(step) else gast.Lt()
             test = _and(_not(_name(brk, node), node),
@@ -61,7 +64,8 @@ class Desugar:
                         node)
             inc = _assign(i, _loc(gast.BinOp(left=_name(i, node), op=gast.Add(), right=step), node),
                           node)
-            return pre + [_loc(gast.While(test=test, body=body + [inc], orelse=[]), node)]
+            bind = _assign(node.target.id, _name(i, node), node)
+            return pre + [_loc(gast.While(test=test, body=[bind] + body + [inc], orelse=[]), node)]
         test = node.test
         if brk:
             always = isinstance(test, gast.Constant) and test.value is True     # `while True:`

@@ -41,7 +41,10 @@ def lower(parsed, arg_types, decorated=False, module=None):
     argument types, and returned in `Function.callees`.
     """
     top = module is None
-    module = module or Module()
+    if top:
+        module = Module()
+        name = parsed.node.name      # (the names the function itself may take in the module)
+        module.taken.update({name} | {f"{p}_{name}" for p in ("grad", "value_and_grad", "vjp")})
     fn = _Lowerer(parsed, arg_types, decorated, module, callee=not top).run()
     if top:
         from dataclasses import replace
@@ -89,6 +92,7 @@ class _Lowerer:
         self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
         self.desugar = Desugar()
         self._marks = {}              # id(stmt) -> (stmt, its marked nodes)
+        self.region_depth = 0         # regions (loop bodies, run-time branches) being lowered
         self.augmented_params = set()   # ids of parameters `p += v` may write into (in place,
                                         # in Python: an argument sharing p's memory sees it)
 
@@ -353,6 +357,7 @@ class _Lowerer:
         saved_b, saved_env, saved_undef = self.b, self.env, self.maybe_undefined
         self.b = saved_b.child()
         self.b.origins.update(origins)
+        self.region_depth += 1
         self.env = dict(saved_env)
         self.maybe_undefined = dict(saved_undef)
         for name, v in args:
@@ -367,6 +372,7 @@ class _Lowerer:
         finally:
             ops, env = self.b.ops, self.env
             self.b, self.env, self.maybe_undefined = saved_b, saved_env, saved_undef
+            self.region_depth -= 1
         return ops, env, returned
 
     # -- loops ------------------------------------------------------------------
@@ -408,14 +414,19 @@ class _Lowerer:
             bounds = bounds + [self.b.const(1)]
         _check_loop_body(self, node.body)
         written = self.check_region_writes(node.body)
-        carried = _Carried(self, [n for n in _assigned_names(self, node.body)
-                                  if n in self.env and n != node.target.id], node)
+        # the index is carried too when a name holds it before the loop: after the loop it
+        # is the last iteration's (Python's), and that name's value when the loop runs no time
+        index_name = node.target.id
+        names = [n for n in _assigned_names(self, node.body) if n in self.env and n != index_name]
+        if index_name in self.env:
+            names.append(index_name)
+        carried = _Carried(self, names, node)
         i_val = Value(node.target.id, T.PY_INT)
 
         def lower_body(arg_types):
             args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]
             ops, env, ret = self.lower_region(lambda: self.block(node.body),
-                                              [(node.target.id, i_val)] + carried.bind(args),
+                                              carried.bind(args) + [(node.target.id, i_val)],
                                               zip(args, carried.inits))
             if ret is not None:
                 self.unsupported(node, "`return` inside a loop is not supported",
@@ -1030,6 +1041,10 @@ class _Lowerer:
 
     def gradients(self, node):
         loc = self.p.loc(node)
+        if self.region_depth:
+            self.unsupported(node, "s2sgrad.gradients(...) inside a loop or a branch taken at run "
+                             "time is not supported", "call it once, after the loop or branch, "
+                             "on the values it computes (tf.gradients is one call in a graph, too)")
         names = ["ys", "xs", "grad_ys", "name", "gate_gradients", "aggregation_method",
                  "stop_gradients", "unconnected_gradients"]
         if len(node.args) > len(names):

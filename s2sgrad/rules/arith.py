@@ -29,9 +29,14 @@ def div(b, g, ans, x, y):
 
 @defrule("pow", broadcasts=True)
 def pow_(b, g, ans, x, y):
-    """d(x ** y) = y x**(y-1) dx + log(x) x**y dy  (0 log 0 = 0)"""
-    return (b.mul(g, b.mul(y, b.pow(x, b.sub(y, 1)))),
-            b.mul(g, b.mul(ans, b.log(b.where(b.eq(x, 0.0), 1.0, x)))))
+    """d(x ** y) = y x**(y-1) dx + log(x) x**y dy  (0 log 0 = 0; x ** 0 is constant:
+    its dx is 0 at x = 0 too, where y x**(y-1) would be 0 * inf, as in JAX)"""
+    static = b.static_value(y, None)
+    if isinstance(static, (int, float)) and not isinstance(static, bool):
+        dx = None if static == 0 else b.mul(g, b.mul(y, b.pow(x, b.sub(y, 1))))
+    else:
+        dx = b.mul(g, b.mul(y, b.pow(x, b.where(b.eq(y, 0), 1, b.sub(y, 1)))))
+    return (dx, b.mul(g, b.mul(ans, b.log(b.where(b.eq(x, 0.0), 1.0, x)))))
 
 
 @defrule("neg")
@@ -60,16 +65,26 @@ def where(b, g, ans, c, x, y):
 
 @defrule("clip", broadcasts=True)
 def clip(b, g, ans, x, lo, hi):
-    """d clip(x, lo, hi) = [lo <= x <= hi] dx + [x < lo] dlo + [x > hi] dhi"""
-    lo_none = b.static_value(lo, 0) is None
-    hi_none = b.static_value(hi, 0) is None
+    """d clip(x, lo, hi) = [lo <= x <= hi] dx + [x < lo] dlo + [x > hi] dhi when
+    lo <= hi. NumPy's clip is min(max(x, lo), hi), so where lo > hi it is hi:
+    dlo = [x < lo][lo <= hi], dhi = [max(x, lo) > hi] (ties as in maximum/minimum)."""
+    missing = object()
+    lo_v, hi_v = b.static_value(lo, missing), b.static_value(hi, missing)
+    lo_none, hi_none = lo_v is None, hi_v is None
+    ordered = lo_none or hi_none or all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo_v, hi_v)) \
+        and lo_v <= hi_v
     inside = g
     if not lo_none:
         inside = b.mul(inside, b.ge(x, lo))
     if not hi_none:
         inside = b.mul(inside, b.le(x, hi))
-    dlo = None if lo_none else b.mul(g, b.lt(x, lo))
-    dhi = None if hi_none else b.mul(g, b.gt(x, hi))
+    if ordered:
+        dlo = None if lo_none else b.mul(g, b.lt(x, lo))
+        dhi = None if hi_none else b.mul(g, b.gt(x, hi))
+    else:
+        dlo = b.mul(b.mul(g, b.lt(x, lo)), b.le(lo, hi))
+        dhi = b.mul(g, b.gt(b.maximum(x, lo), hi))
     return inside, dlo, dhi
 
 
