@@ -612,7 +612,14 @@ class Gen(Exprs):
         if where == "end":
             body += self.escape(body_scope)
         self.merge(scope, [body_scope], exhaustive=False)
-        return [head] + indent(body)
+        pre = []
+        if ints and head.startswith(f"for {ints[0]} in range") and self.flip():
+            # the index bound before the loop, read after it: the last iteration's (or
+            # where `break` left it; its old value when the loop runs no time)
+            pre = [f"{ints[0]} = {self.choose.integer(0, 2)}"]
+            scope.ints.append(ints[0])
+            self.mark("index-after-loop")
+        return pre + [head] + indent(body)
 
     def while_stmt(self, scope, depth, nest):
         k, head = self.while_header(scope)
