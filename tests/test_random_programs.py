@@ -90,6 +90,19 @@ def run_case(src, n, shape=(3,), seed=0, directory=None):
 
 
 FOUND = {
+    # the names the desugaring of break makes up (_break0, _i1) took a user's
+    "user_name_like_a_desugared_flag": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            _break0 = x0[0]
+            _i1 = x1[1]
+            for i in range(3):
+                if i * 1.0 > 1.5:
+                    break
+                _i1 = _i1 * 0.5
+            return _break0 * _i1
+        """, 0, (3,)),
     # found by hand, 2026-11-29: after a loop its index is the last iteration's
     # (it kept the value it had before the loop)
     "loop_index_after_the_loop": ("""
@@ -772,6 +785,60 @@ HUNTED = {
                     b = s
             return np.sum(b * x0)
         """, (3,), "may be one array"),
+    # np.where of numbers is a 0-d array: += writes into it (a third hunt)
+    "where_of_numbers_augmented": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            v = np.where(x0[0] > -5.0, 1.0, 2.0)
+            w = v
+            v += x1[0]
+            return w * x0[1]
+        """, (3,), "may be an array or a number"),
+    # a helper's `a += b` on a 0-d array argument changes the caller's array
+    "helper_augments_a_zero_d_parameter": ("""
+        import numpy as np
+
+        def g(a, b):
+            a += b
+            return b
+
+        def f(x0, x1, n):
+            v = np.array(x0[1])
+            r = g(v, x1[2])
+            return v * r
+        """, (3,), "writes into its parameter"),
+    # for ... else with break: the else clause was dropped
+    "for_else_with_break": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            s = x0[0]
+            for i in range(3):
+                if x1[i] > 5.0:
+                    break
+            else:
+                s = s + 1.0
+            return s * x1[0]
+        """, (3,), "for loop with an else clause"),
+    # a nested tuple target writes before a later value that views the array
+    "nested_tuple_target_write_then_view": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            a = x0 * 1.0
+            (a[0],), c = (x1[0],), a[0]
+            return np.sum(c * x1)
+        """, (2, 3), "Python reads that value after the write"),
+    # a write into a value of unknown rank (np.squeeze): a 0-d array or a number
+    "write_into_unknown_rank": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            v = np.squeeze(x0[0:1] * 1.0)
+            v[...] = x1[2]
+            return v * x0[2]
+        """, (3,), "rank s2sgrad cannot know"),
     # a number on one path, an array on the other (was a raw TypeError)
     "number_or_array_augmented": ("""
         import numpy as np

@@ -19,12 +19,16 @@ import gast
 
 
 class Desugar:
-    def __init__(self):
+    def __init__(self, taken=()):
         self.count = 0
         self.names = set()
+        self.taken = set(taken)      # the function's own names: never made up again
 
     def fresh(self, kind):
         name = f"_{kind}{self.count}"
+        while name in self.taken:
+            self.count += 1
+            name = f"_{kind}{self.count}"
         self.count += 1
         self.names.add(name)
         return name

@@ -90,7 +90,7 @@ class _Lowerer:
         self.env = {}
         self._stmt_bound = set()
         self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
-        self.desugar = Desugar()
+        self.desugar = Desugar(taken={n.id for n in walk(parsed.node) if isinstance(n, gast.Name)})
         self._marks = {}              # id(stmt) -> (stmt, its marked nodes)
         self.region_depth = 0         # regions (loop bodies, run-time branches) being lowered
         self.augmented_params = set()   # ids of parameters `p += v` may write into (in place,
@@ -210,7 +210,9 @@ class _Lowerer:
                              "use + - * / ** @ // %")
         current = self.name(node.target)
         rhs = self.expr(node.value)
-        if _in_place(current):       # `a += v` writes into a's memory, as `a[...] += v` does
+        if _in_place(current) or isinstance(current, Value) and \
+                subscript.may_be_ndarray(self.b, current):
+            # `a += v` writes into a's memory (a 0-d array's too), as `a[...] += v` does
             subscript.check_caller_array(self, node, node.target.id, current)
         name = node.target.id
         if isinstance(current, Value) and (_in_place(current) or
@@ -378,6 +380,9 @@ class _Lowerer:
     # -- loops ------------------------------------------------------------------
 
     def stmt_For(self, node, first):
+        if node.orelse:         # (before any desugaring, which would drop it)
+            self.unsupported(node, "a for loop with an else clause is not supported",
+                             "set a flag in the loop and test it after")
         it = node.iter
         is_range = isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
             and it.func.id == "range" and self.p.resolver.lookup("range") is None \
@@ -398,9 +403,6 @@ class _Lowerer:
         if plain is not None:
             self.block(plain)
             return
-        if node.orelse:
-            self.unsupported(node, "a for loop with an else clause is not supported",
-                             "set a flag in the loop and test it after")
         if not isinstance(node.target, gast.Name):
             self.unsupported(node.target, "a range() loop binds one name", "for i in range(n):")
         bounds = [self.to_value(self.expr(a), a) for a in it.args]
@@ -543,22 +545,39 @@ class _Lowerer:
         earlier target (a row of a 2-D `a`) is read after that write. s2sgrad's
         values are taken before it: refused when a later value may share memory with
         an array an earlier target writes into."""
-        for k, t in enumerate(target.elts):
-            base = t
-            while isinstance(base, gast.Subscript):
-                base = base.value
-            if t is base or not isinstance(base, gast.Name) or base.id not in self.env:
-                continue
-            written = subscript._bases(self.b, subscript._chain(self.b, self.env[base.id])[0])
-            for j in range(k + 1, len(values)):
-                if any(isinstance(m, Value) and subscript._bases(self.b, m) & written
-                       for m in subscript._bound_values({0: values[j]})):
-                    self.unsupported(t, f"this assignment writes into {base.id!r} here, and a "
-                                     f"value it assigns after that ({_expr_text(self.p, target.elts[j])}"
-                                     f" = item {j + 1}) may be a view of {base.id!r}: Python reads "
-                                     "that value after the write, s2sgrad before it",
-                                     "copy the views on the right (`a[0], a[1] = a[1].copy(), "
-                                     "a[0].copy()`), or write one statement per target")
+        pairs = []          # (target, value) leaves, in the order Python assigns them
+
+        def flatten(t, v):
+            if isinstance(t, (gast.Tuple, gast.List)) and isinstance(v, (tuple, list)) \
+                    and len(t.elts) == len(v):
+                for t2, v2 in zip(t.elts, v):
+                    flatten(t2, v2)
+            else:
+                pairs.append((t, v))
+        flatten(target, values)
+        for k, (leaf, _) in enumerate(pairs):
+            writes = [n for n in walk(leaf) if isinstance(n, gast.Subscript)
+                      and isinstance(n.ctx, gast.Store)]     # (a tuple target: each inside)
+            for t in writes:
+                base = t
+                while isinstance(base, gast.Subscript):
+                    base = base.value
+                if isinstance(base, gast.Name) and base.id in self.env:
+                    self._check_later_values(t, base.id, pairs[k + 1:], k)
+
+    def _check_later_values(self, t, name, later, k):
+        """Refuse when a value of `later` ((target, value) pairs assigned after the
+        write `t` into `name`) may share memory with name's array."""
+        written = subscript._bases(self.b, subscript._chain(self.b, self.env[name])[0])
+        for j, (target, value) in enumerate(later, start=k + 2):
+            if any(isinstance(m, Value) and subscript._bases(self.b, m) & written
+                   for m in subscript._bound_values({0: value})):
+                self.unsupported(t, f"this assignment writes into {name!r} here, and a value it "
+                                 f"assigns after that ({_expr_text(self.p, target)} = item {j}) "
+                                 f"may be a view of {name!r}: Python reads that value after the "
+                                 "write, s2sgrad before it",
+                                 "copy the views on the right (`a[0], a[1] = a[1].copy(), "
+                                 "a[0].copy()`), or write one statement per target")
 
     def rename(self, value, name):
         """Give a fresh op result the source variable's name as its hint (so the

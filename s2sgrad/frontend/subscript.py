@@ -151,6 +151,11 @@ def write(lw, target, value, opname=None, node=None):
     if not isinstance(cur, Value) or cur.type.kind != "array":
         lw.unsupported(target, f"{name!r} is not an array: writing into tuples, lists and other "
                        "values is not supported", "build a new one, or use an array")
+    if cur.type.kind == "array" and not cur.type.weak and cur.type.shape is None:
+        lw.unsupported(target, f"{name!r} has a rank s2sgrad cannot know here (np.squeeze, a "
+                       "reshape to a computed shape), and a write into it differs between a "
+                       "0-d array and a number", f"give {name!r} a known rank first "
+                       f"(`{name} = np.reshape({name}, (k,))` with literal sizes)")
     if cur.type.weak or cur.type.shape == ():
         lw.unsupported(target, f"{name!r} is a scalar: writing into it is not supported",
                        f"assign the new value: {name} = ...")
@@ -345,6 +350,8 @@ def may_be_ndarray(b, v, defs=None, seen=None):
     if isinstance(op, _Carried):
         return True
     d = opcodes.OPS[op.opcode]
+    if op.opcode == "where":           # np.where of numbers: a 0-d array, not a scalar
+        return True
     if d.elementwise or d.form[0] in ("binop", "unop", "cmp") or op.opcode in _SCALAR_RESULT:
         return False
     if op.opcode == "index":
