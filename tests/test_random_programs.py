@@ -915,3 +915,22 @@ def test_gradients_inside_a_runtime_branch_is_refused_at_its_line(tmp_path):
     spec.loader.exec_module(m)
     with pytest.raises(UnsupportedError, match=r"grads_in_branch.py:8:\d+: error: s2sgrad.gradients"):
         m.g(np.ones(3), np.ones(3))
+
+
+def test_a_helper_may_augment_a_number_its_caller_passes(workdir):
+    """`s += v` in a helper whose caller passes a NumPy scalar (np.sum(...)) rebinds
+    it, as in Python: not refused as a write into the caller's array (the helper
+    is specialised for a number there)."""
+    run_case("""
+        import numpy as np
+
+        def h(s, x):
+            s += np.sum(x)
+            return s * 2.0
+
+        def f(x0, x1, n):
+            s = np.sum(x0)
+            t = s
+            r = h(s, x1)
+            return r + t
+        """, 0, (3,), directory=workdir)

@@ -79,7 +79,7 @@ class _Return(Exception):
 
 
 class _Lowerer:
-    def __init__(self, parsed, arg_types, decorated, module, callee=False):
+    def __init__(self, parsed, arg_types, decorated, module, callee=False, numbers=()):
         self.p = parsed
         self.arg_types = arg_types
         self.decorated = decorated
@@ -93,6 +93,7 @@ class _Lowerer:
         self.desugar = Desugar(taken={n.id for n in walk(parsed.node) if isinstance(n, gast.Name)})
         self._marks = {}              # id(stmt) -> (stmt, its marked nodes)
         self.region_depth = 0         # regions (loop bodies, run-time branches) being lowered
+        self.numbers = set(numbers)   # parameters the caller passes numbers to (not arrays)
         self.augmented_params = set()   # ids of parameters `p += v` may write into (in place,
                                         # in Python: an argument sharing p's memory sees it)
 
@@ -132,6 +133,8 @@ class _Lowerer:
                 v = Value(name, t)
                 self.b.note_shape(v)
                 self.env[name] = v
+                if name in self.numbers:        # the caller passes a number, never a 0-d array
+                    self.b.numbers.add(v)
             params.append(v)
             self.params.add(v)
             names.append(name)
@@ -890,7 +893,7 @@ class _Lowerer:
                     self.unsupported(d, "a default value must be a literal constant here",
                                      "pass the argument explicitly")
                 bound[p] = self.b.const(d.value)
-        types_, operands, sig = {}, [], []
+        types_, operands, sig, numbers = {}, [], [], set()
         for p in params:
             v = bound[p]
             s_ = self.static_of(v)
@@ -900,7 +903,9 @@ class _Lowerer:
             else:
                 v = self.to_value(v, node)
                 types_[p] = v.type
-                sig.append((p, str(v.type)))
+                if v.type.shape == () and not subscript.may_be_ndarray(self.b, v):
+                    numbers.add(p)          # (a NumPy scalar: `p += 1` in h rebinds it)
+                sig.append((p, str(v.type)) + (("number",) if p in numbers else ()))
             operands.append(self.to_value(v, node) if not isinstance(v, Static) else
                             self.b.const(v.value))
         key = (parsed.file, parsed.qualname, tuple(sig))
@@ -911,7 +916,8 @@ class _Lowerer:
         if key not in self.module.functions:
             self.module.active.append(key)
             try:
-                fn = _Lowerer(parsed, types_, False, self.module, callee=True).run()
+                fn = _Lowerer(parsed, types_, False, self.module, callee=True,
+                              numbers=numbers).run()
             finally:
                 self.module.active.pop()
             from dataclasses import replace

@@ -345,6 +345,8 @@ def may_be_ndarray(b, v, defs=None, seen=None):
     defs = b.defs if defs is None else defs
     op = defs.get(v)
     if op is None:
+        if v in b.numbers:
+            return False
         init = b.origins.get(v)
         return init is None or may_be_ndarray(b, init, defs, seen)
     if isinstance(op, _Carried):

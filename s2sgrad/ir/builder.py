@@ -25,6 +25,7 @@ class Builder:
         self.hint = None               # default hint for the next results
         self.origins = {}              # a loop's region argument -> its initial value, while
                                        # the loop's body is lowered (the frontend's aliasing)
+        self.numbers = set()           # parameters known to be numbers, not 0-d arrays
 
     # -- making ops --------------------------------------------------------------
 
@@ -74,6 +75,7 @@ class Builder:
         c = Builder(defs=self.defs, loc=self.loc, tag=self.tag)
         c.shape_reps = dict(self.shape_reps)
         c.origins = dict(self.origins)
+        c.numbers = self.numbers
         return c
 
     def region_op(self, opcode, operands, regions, result_types, hints, **attrs):
