@@ -839,6 +839,17 @@ HUNTED = {
             v[...] = x1[2]
             return v * x0[2]
         """, (3,), "rank s2sgrad cannot know"),
+    # acc = 0.0, then arrays added in a loop: its rank is not known after the loop, and
+    # the matmul rule assumed matrices (a raw ValueError in the reverse sweep)
+    "matmul_of_an_accumulator_of_unknown_rank": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            acc = 0.0
+            for i in range(2):
+                acc += np.tanh(x0 * x1)
+            return np.sum(x1 @ np.tanh(acc[0]))
+        """, (2, 3), "rank s2sgrad cannot know"),
     # a number on one path, an array on the other (was a raw TypeError)
     "number_or_array_augmented": ("""
         import numpy as np

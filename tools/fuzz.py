@@ -73,7 +73,7 @@ DOCUMENTED_LIMITS = (
     "may be an array or a number here",   # `v = a[0, ...]; v += 1` (a 0-d view), s = 1.0 or x
     "that may be a 0-d array hands",    # min(a[0, ...], c): the 0-d array itself
     "Python reads that value after the write",   # a[0], a[1] = a[1], a[0] of rows
-    "rank s2sgrad cannot know",         # a write into np.squeeze(...)
+    "rank s2sgrad cannot know",         # a write into np.squeeze(...), a matmul of acc = 0.0
 )
 
 TIMEOUT = 60        # seconds for s2sgrad to build and run one program's gradient

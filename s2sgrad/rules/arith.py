@@ -99,6 +99,14 @@ def _matrix_transpose(b, v):
 
 def _matmul_rule(b, g, x, y):
     rx, ry = x.type.rank, y.type.rank
+    if rx is None or ry is None:         # (the adjoint's form depends on both ranks)
+        from ..errors import UnsupportedError
+        raise UnsupportedError(
+            "the gradient of a matrix product of a value whose rank s2sgrad cannot know here "
+            "(a Python number on one path and an array on another, np.squeeze, a reshape to a "
+            "computed shape) is not supported", loc=b.loc,
+            hint="give the operand one rank on every path (`acc = np.zeros_like(x)`, not "
+                 "`acc = 0.0`, before a loop that adds arrays to it)")
     if rx == 0 or ry == 0:
         return b.mul(g, y), b.mul(g, x)
     if rx == 1 and ry == 1:
