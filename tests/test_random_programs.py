@@ -679,6 +679,20 @@ KNOWN = {
                 x2 = x0
             return np.sum(np.sin(x0)) + np.sum(np.sin(x2))
         """, 3, (2, 3)),
+    # tools/fuzz.py seed 8 program 14087: b = x2, then x2 = x1; `b += v` (lowered as a
+    # new value in the first iteration) writes into x1's array in the second, which
+    # x2 holds then
+    "augmented_alias_of_a_carried_array_in_a_later_iteration": ("""
+        import numpy as np
+
+        def f(x0, x1, x2, n):
+            for i in range(3):
+                b = x2
+                x2 = x1
+                for j in range(2):
+                    b += 0.5 * np.tanh(x0)
+            return np.sum(2.0 * x2)
+        """, 0, (3,)),
     # tools/fuzz.py seed 3 program 11670: b8 is the array x2 held as the loop began
     # (an argument, which b1 holds too); `b8 *= 0.5` writes into it in place
     "augmented_write_into_a_loop_argument_another_name_holds": ("""

@@ -94,8 +94,8 @@ class _Lowerer:
         self._marks = {}              # id(stmt) -> (stmt, its marked nodes)
         self.region_depth = 0         # regions (loop bodies, run-time branches) being lowered
         self.numbers = set(numbers)   # parameters the caller passes numbers to (not arrays)
-        self.augmented_params = set()   # ids of parameters `p += v` may write into (in place,
-                                        # in Python: an argument sharing p's memory sees it)
+        self.augmented = set()          # ids of the arrays (parameters, a loop's variables)
+                                        # an `a += v` may write into in place, in Python
 
     def marks(self, stmt):
         """The nodes of stmt (nested ones too, in gast.walk's order) that the checks
@@ -148,7 +148,7 @@ class _Lowerer:
         body = Region((), tuple(self.b.ops), (out,))
         signature = tuple(f"{n}={self.arg_types[n].value!r}" if isinstance(self.arg_types.get(n), Static)
                           else f"{n}: {self.arg_types.get(n, T.UNKNOWN)}" for n in names)
-        writes = tuple(k for k, v in enumerate(params) if id(v) in self.augmented_params)
+        writes = tuple(k for k, v in enumerate(params) if id(v) in self.augmented)
         return Function(node.name, tuple(params), tuple(names), body, self.p.file, signature,
                         writes=writes)
 
@@ -220,7 +220,7 @@ class _Lowerer:
         name = node.target.id
         if isinstance(current, Value) and (_in_place(current) or
                                            subscript.may_be_ndarray(self.b, current)):
-            self.augmented_params.update(subscript._bases(self.b, current))
+            self.augmented.update(subscript._bases(self.b, current))
         if isinstance(current, Value) and self._shared(name, current) and (
                 not _in_place(current) and subscript.may_be_ndarray(self.b, current)
                 or _in_place(current) and subscript.maybe_number(self.b, current)):

@@ -414,7 +414,7 @@ def carried_aliases(lw, node, hints, args, ops, ys, written):
     another array (`b = a`, `x1 = x0`, a view of one) while the body writes in place
     into one of the names (`a[k] = v`, `a += v`): in the next iteration that write
     would have to reach the other name too, as it does in Python."""
-    if not written:
+    if not written and not lw.augmented:
         return
     defs = dict(lw.b.defs)
     defs.update(def_map(Region((), tuple(ops), ())))
@@ -424,13 +424,17 @@ def carried_aliases(lw, node, hints, args, ops, ys, written):
     bases = [_bases(lw.b, y, defs=defs) - inside - {id(a)} for a, y in zip(args, ys)]
     mine = [_bases(lw.b, a, defs=defs) | {id(a)} for a in args]
     by_name = set(written)
-    written = by_name | _written_through(lw, body_ops, defs, hints, mine)
+    through = _written_through(lw, body_ops, defs, hints, mine)
+    written = by_name | through
+    # `b = x; ...; b += v` (lowered as a new value when nothing else held b's array
+    # then): in a later iteration x's array may be another name's (`x = y`)
+    written |= {h for h, m in zip(hints, mine) if m & lw.augmented}
 
-    def via(*names):        # a write under another name: the message names it
-        if any(n in by_name for n in names):
+    def via(*names):        # a write under one other name: the message names it
+        if any(n in by_name for n in names) or not any(n in through for n in names):
             return ""
         others = sorted(by_name - set(hints))
-        return f" (through {others[0]!r})" if others else ""
+        return f" (through {others[0]!r})" if len(others) == 1 else ""
     for k in range(len(args)):           # two names carried as one array (`x1 = x0`)
         for j in range(k + 1, len(args)):
             if (hints[k] in written or hints[j] in written) and \
