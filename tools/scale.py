@@ -86,7 +86,8 @@ def main(argv=None):
         rows["loop"].append(tl)
         print(f"{n:>6} {ts:>13.3f} {tl:>10.3f}", flush=True)
     for shape, ts in rows.items():
-        print(f"log-log slope, {shape}: {slope(ns, ts):.2f}")
+        if len(ns) > 1:
+            print(f"log-log slope, {shape}: {slope(ns, ts):.2f}")
     print(f"reference loop (10**7 additions in pure Python): {reference():.3f} s")
 
 
