@@ -213,29 +213,25 @@ class _Lowerer:
                              "use + - * / ** @ // %")
         current = self.name(node.target)
         rhs = self.expr(node.value)
-        if _in_place(current) or isinstance(current, Value) and \
-                subscript.may_be_ndarray(self.b, current):
-            # `a += v` writes into a's memory (a 0-d array's too), as `a[...] += v` does
-            subscript.check_caller_array(self, node, node.target.id, current)
         name = node.target.id
-        if isinstance(current, Value) and (_in_place(current) or
-                                           subscript.may_be_ndarray(self.b, current)):
+        array = _in_place(current)              # an array of rank > 0: written in place
+        if array or isinstance(current, Value) and subscript.may_be_ndarray(self.b, current):
+            # `a += v` may write into a's memory (a 0-d array's too), as `a[...] += v` does
+            subscript.check_caller_array(self, node, name, current)
             self.augmented.update(subscript._bases(self.b, current))
-        if isinstance(current, Value) and self._shared(name, current) and (
-                not _in_place(current) and subscript.may_be_ndarray(self.b, current)
-                or _in_place(current) and subscript.maybe_number(self.b, current)):
             other = self._shared(name, current)
-            self.unsupported(node, f"{name!r} may be an array or a number here (a 0-d array, or a "
-                             "value that is a Python number on some path), and another name "
-                             f"({other!r}) holds it: `{name} {_op_symbol(node.op)}= ...` would "
-                             "change that name too only when it is an array",
-                             f"write `{name} = {name} {_op_symbol(node.op)} ...` (a new value), or "
-                             f"make {other!r} a copy where it is bound")
-        if self._shares_memory(node.target.id, current):
-            # `a += v` writes into a's memory, and another name sees it (`b = a`, a view):
-            # lowered as `a[...] += v`, so that name sees the write as in Python
-            subscript.write(self, _whole(node), rhs, opcodes.BINOPS[opname], node)
-            return
+            if other is not None and (not array or subscript.maybe_number(self.b, current)):
+                self.unsupported(
+                    node, f"{name!r} may be an array or a number here (a 0-d array, or a value "
+                    f"that is a Python number on some path), and another name ({other!r}) holds "
+                    f"it: `{name} {_op_symbol(node.op)}= ...` would change that name too only "
+                    "when it is an array", f"write `{name} = {name} {_op_symbol(node.op)} ...` "
+                    f"(a new value), or make {other!r} a copy where it is bound")
+            if other is not None:
+                # another name sees a's memory (`b = a`, a view): lowered as `a[...] += v`,
+                # so that name sees the write as in Python
+                subscript.write(self, _whole(node), rhs, opcodes.BINOPS[opname], node)
+                return
         self.assign(node.target, self.binop(opcodes.BINOPS[opname], current, rhs, node, node.target.id))
 
     def _shared(self, name, value):
@@ -249,17 +245,6 @@ class _Lowerer:
                                  for m in subscript._bound_values({n: v})):
                 return n
         return None
-
-    def _shares_memory(self, name, value):
-        """True when `value`, the array `name` holds (not a scalar: `s += 1` of a
-        np.float64 rebinds), shares memory with a value another name holds."""
-        if not _in_place(value):
-            return False
-        root = subscript._chain(self.b, value)[0]
-        mine = subscript._bases(self.b, root)
-        return any(n != name and (subscript._chain(self.b, m)[0] is root
-                                  or subscript._bases(self.b, m) & mine)
-                   for n, v in self.env.items() for m in subscript._bound_values({n: v}))
 
     def check_region_writes(self, stmts):
         """subscript.check_region_writes, `a += v` of an array counted as the write

@@ -300,25 +300,31 @@ def _bases(b, v, seen=None, defs=None):
     if opcodes.memory(op) == "write" or _link(b, op) != "copy":
         return _bases(b, op.operands[0], seen, defs)
     if op.opcode in ("if", "for", "while"):
-        k = next(i for i, r in enumerate(op.results) if r is v)
-        srcs = [r.yields[k] for r in op.regions[-1:] if len(r.yields) > k]
-        if op.opcode == "if":
-            srcs = [r.yields[k] for r in op.regions]
-        elif op.opcode == "for":
-            srcs.append(op.operands[3 + k])
-        else:
-            srcs.append(op.operands[k])
-        inner = dict(defs)         # the regions' ops (built by child builders) too
-        for r in op.regions:
-            inner.update(def_map(r))
-            if op.opcode != "if":  # a carried value: its initial value and what comes back
-                for j, a in enumerate(r.args[1:] if op.opcode == "for" else r.args):
-                    inner.setdefault(a, _Carried(op, j))
+        srcs, inner = _joined(op, v, defs)
         out = set()
         for x in srcs:
             out |= _bases(b, x, seen, inner)
         return out
     return {id(v)}
+
+
+def _joined(op, v, defs):
+    """(the values v, a result of `if`/`for`/`while` op, may be; defs with the
+    regions' ops): a branch's yields, or a loop's initial value and what its
+    body hands back (its region arguments as `_Carried`)."""
+    k = next(i for i, r in enumerate(op.results) if r is v)
+    if op.opcode == "if":
+        srcs = [r.yields[k] for r in op.regions]
+    else:
+        srcs = [r.yields[k] for r in op.regions[-1:] if len(r.yields) > k]
+        srcs.append(op.operands[3 + k] if op.opcode == "for" else op.operands[k])
+    inner = dict(defs)         # the regions' ops (built by child builders) too
+    for r in op.regions:
+        inner.update(def_map(r))
+        if op.opcode != "if":
+            for j, a in enumerate(r.args[1:] if op.opcode == "for" else r.args):
+                inner.setdefault(a, _Carried(op, j))
+    return srcs, inner
 
 
 _SCALAR_RESULT = frozenset({"sum", "prod", "mean", "max", "min", "argmax", "argmin", "dot",
@@ -359,14 +365,7 @@ def may_be_ndarray(b, v, defs=None, seen=None):
     if op.opcode == "index":
         return opcodes.memory(op) != "new"
     if op.opcode in ("if", "for", "while"):
-        k = next(i for i, r in enumerate(op.results) if r is v)
-        inner = dict(defs)
-        for r in op.regions:
-            inner.update(def_map(r))
-        srcs = [r.yields[k] for r in op.regions[-1:]] if op.opcode != "if" else \
-            [r.yields[k] for r in op.regions]
-        if op.opcode != "if":
-            srcs.append(op.operands[3 + k] if op.opcode == "for" else op.operands[k])
+        srcs, inner = _joined(op, v, defs)
         return any(may_be_ndarray(b, x, inner, seen) for x in srcs)
     if op.opcode == "const":
         return isinstance(op.attr("value"), np.ndarray)
@@ -389,16 +388,9 @@ def maybe_number(b, v, defs=None, seen=None):
     if op is None:
         init = b.origins.get(v)
         return init is not None and maybe_number(b, init, defs, seen)
-    if op.opcode == "if":
-        k = next(i for i, r in enumerate(op.results) if r is v)
-        inner = dict(defs)
-        for r in op.regions:
-            inner.update(def_map(r))
-        return any(maybe_number(b, r.yields[k], inner, seen) for r in op.regions)
-    if op.opcode in ("for", "while"):
-        k = next(i for i, r in enumerate(op.results) if r is v)
-        init = op.operands[3 + k] if op.opcode == "for" else op.operands[k]
-        return maybe_number(b, init, defs, seen)
+    if op.opcode in ("if", "for", "while"):
+        srcs, inner = _joined(op, v, defs)
+        return any(maybe_number(b, x, inner, seen) for x in srcs)
     return False
 
 
