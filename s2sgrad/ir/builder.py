@@ -13,6 +13,9 @@ from . import opcodes, types as T
 from .core import CONST, TEMP, Op, Region, Value, make_attrs, substitute, substitute_op
 
 
+_INFERRED = {}     # (opcode, operand types) -> result type, for ops without attributes
+
+
 class Builder:
     def __init__(self, defs=None, loc=None, tag="fwd", params=()):
         self.ops = []
@@ -45,11 +48,20 @@ class Builder:
         simpler = self._simplify(d, opcode, operands, attrs, hint)
         if simpler is not None:
             return simpler
-        infer_attrs = attrs
         k = d.shape_operand      # a static shape there sharpens the type
-        if k is not None and "shape" not in attrs:
-            infer_attrs = dict(attrs, shape=self.static_shape(operands[k]))
-        rtype = d.infer(tuple(v.type for v in operands), dict(infer_attrs))
+        types_ = tuple(v.type for v in operands)
+        if not attrs and k is None:     # (most ops: the type follows from the operand types)
+            key = (opcode, types_)
+            rtype = _INFERRED.get(key)
+            if rtype is None:
+                if len(_INFERRED) > 4096:
+                    _INFERRED.clear()
+                rtype = _INFERRED[key] = d.infer(types_, {})
+        else:
+            infer_attrs = attrs
+            if k is not None and "shape" not in attrs:
+                infer_attrs = dict(attrs, shape=self.static_shape(operands[k]))
+            rtype = d.infer(types_, dict(infer_attrs))
         if d.sequence and rtype.shape is None:
             static = self.static_value(operands[0], _MISSING)
             if static is not _MISSING:       # np.array([0.0, -9.81]): a constant of known shape

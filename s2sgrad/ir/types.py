@@ -22,7 +22,7 @@ class Type:
     unknown; weak: a Python scalar; items: the element types of a tuple or list
     when known. Immutable, equal when the fields are (a slotted class: the IR
     makes one per value)."""
-    __slots__ = ("kind", "dtype", "shape", "weak", "items", "_key")
+    __slots__ = ("kind", "dtype", "shape", "weak", "items", "_key", "_hash")
 
     def __init__(self, kind="array", dtype=None, shape=None, weak=False, items=None):
         _set(self, "kind", kind)
@@ -31,6 +31,7 @@ class Type:
         _set(self, "weak", weak)
         _set(self, "items", items)
         _set(self, "_key", (kind, dtype, shape, weak, items))
+        _set(self, "_hash", None)
 
     def __setattr__(self, name, value):
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
@@ -42,7 +43,11 @@ class Type:
         return type(other) is Type and self._key == other._key
 
     def __hash__(self):
-        return hash(self._key)
+        h = self._hash
+        if h is None:
+            h = hash(self._key)
+            _set(self, "_hash", h)
+        return h
 
     def __repr__(self):
         return (f"Type(kind={self.kind!r}, dtype={self.dtype!r}, shape={self.shape!r}, "
@@ -57,7 +62,7 @@ class Type:
         """int and bool values are constant for differentiation (as in tf.gradients)."""
         if self.kind != "array":
             return True
-        return self.dtype is not None and np.dtype(self.dtype).kind in "iub"
+        return self.dtype is not None and _integer_dtype(self.dtype)
 
     @property
     def is_float(self):
@@ -74,6 +79,11 @@ class Type:
         if self.shape is None:
             return f"{dt}[...]"
         return f"{dt}[{', '.join('?' if d is None else str(d) for d in self.shape)}]"
+
+
+@functools.lru_cache(maxsize=None)
+def _integer_dtype(name):
+    return np.dtype(name).kind in "iub"
 
 
 UNKNOWN = Type()

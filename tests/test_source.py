@@ -1,0 +1,63 @@
+"""The frontend's fast ast -> gast translation equals gast's own."""
+
+import ast
+import glob
+import os
+
+import gast
+import pytest
+
+from s2sgrad.frontend.source import to_gast
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FILES = sorted(p for p in glob.glob(os.path.join(ROOT, "**", "*.py"), recursive=True)
+               if not p.endswith("grad.py")) + [ast.__file__]     # (not the generated modules)
+
+
+def dump(node):
+    return gast.dump(node, include_attributes=True)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: os.path.relpath(p, ROOT))
+def test_to_gast_equals_gast(path):
+    with open(path, encoding="utf-8") as fh:
+        tree = ast.parse(fh.read())
+    assert dump(to_gast(tree)) == dump(gast.ast_to_gast(tree))
+
+
+def test_to_gast_every_kind_of_node():
+    src = '''
+import a.b as c
+from . import d
+@dec(1, *xs, k=2, **kw)
+async def f(p, /, q: int = 1, *r, s, t=2, **u) -> "x":
+    global g
+    x: int = 1
+    y = [i async for i in z if i] + {k: v for k, v in w} + {i for i in z} + (i for i in z)
+    del x[1:2:3, ...]
+    try:
+        pass
+    except (E, F) as e:
+        raise X from e
+    except Exception:
+        pass
+    else:
+        pass
+    finally:
+        pass
+    async with a as b, c:
+        await b
+    while not a < b <= c is not d:
+        yield from x
+        break
+    match x:
+        case [1, *rest] | {"k": v, **kw} | Point(x=0) if rest:
+            pass
+    lambda a, *b, c=1: (a if b else c, f"{a!r:>{b}}", -a ** ~b, a @ b // c % d)
+class K(B, metaclass=M):
+    def m(self):
+        nonlocal q
+        return super().m()
+'''
+    tree = ast.parse(src)
+    assert dump(to_gast(tree)) == dump(gast.ast_to_gast(tree))
