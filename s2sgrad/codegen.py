@@ -235,6 +235,15 @@ _UNOP = astunparse.Unparser.unop
 _CMPOP = astunparse.Unparser.cmpops
 
 
+_ATOM, _UNARY, _POW = _PREC["Atom"], _PREC["Unary"], _PREC["Pow"]
+_TEXT_FORMS = frozenset({"binop", "call", "unop", "attr", "cmp"})
+_MISSING = object()
+
+
+def _paren(text, prec, need):
+    return f"({text})" if prec < need else text
+
+
 def _in(node, need):
     """node's text, in parentheses when it binds less tightly than `need` (_Unparser._sub)."""
     text = _text(node)
@@ -390,6 +399,57 @@ class _Expr:
             return self.op_expr(self.defs[v])
         return _name(self.names(v))
 
+    def text(self, v):
+        """(the text of value(v) as `render` writes it, its precedence), written
+        directly for the common forms (operators, calls, attributes, numbers)
+        without building the syntax tree; names are given in the same order."""
+        if v in self.plan.inlined:
+            return self.op_text(self.defs[v])
+        return self.names(v), _ATOM
+
+    def op_text(self, op):
+        d = opcodes.OPS[op.opcode]
+        form = d.form
+        kind = form[0]
+        if kind == "binop":
+            (a, pa), (b, pb) = self.text(op.operands[0]), self.text(op.operands[1])
+            sym = form[1]
+            p = _SYM_PREC[sym]
+            if sym == "**":
+                return f"{_paren(a, pa, p + 1)} ** {_paren(b, pb, _UNARY)}", p
+            return f"{_paren(a, pa, p)} {sym} {_paren(b, pb, p + 1)}", p
+        if kind == "call":
+            parts = [self.text(v)[0] for v in op.operands]
+            if op.attrs:
+                attrs = op.attr_dict
+                keywords = [f"{k}={_text(_dtype(attrs[k]) if k == 'dtype' and attrs[k] else literal(attrs[k]))}"
+                            for k in d.kwattrs if k in attrs]
+                parts += [_text(literal(v)) for k, v in op.attrs if k not in d.kwattrs]
+                parts += keywords
+            return f"{form[1]}({', '.join(parts)})", _ATOM
+        if kind == "unop":
+            a, pa = self.text(op.operands[0])
+            if pa == _POW or pa < _UNARY:
+                a = f"({a})"
+            return form[1] + a, (_PREC["Not"] if form[1] == "not " else _UNARY)
+        if kind == "attr":
+            a, pa = self.text(op.operands[0])
+            return f"{_paren(a, pa, _ATOM)}.{form[1]}", _ATOM
+        if kind == "cmp":
+            (a, pa), (b, pb) = self.text(op.operands[0]), self.text(op.operands[1])
+            need = _PREC["Compare"] + 1
+            return f"{_paren(a, pa, need)} {form[1]} {_paren(b, pb, need)}", _PREC["Compare"]
+        if op.opcode == "const":
+            v = op.attrs[0][1] if len(op.attrs) == 1 and op.attrs[0][0] == "value" else _MISSING
+            t = type(v)
+            if t is float and math.isfinite(v) or t is int:
+                return repr(v), (_UNARY if v < 0 or t is float and math.copysign(1, v) < 0
+                                 else _ATOM)
+            if v is None or t is bool or t is str:
+                return repr(v), _ATOM
+        node = self.op_expr(op)
+        return _text(node), _prec(node)
+
     def op_expr(self, op):
         d = opcodes.OPS[op.opcode]
         args = [self.value(v) for v in op.operands]
@@ -471,6 +531,7 @@ class _Expr:
 _AST_BINOP = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow,
               "@": ast.MatMult, "//": ast.FloorDiv, "%": ast.Mod}
 _AST_UNOP = {"-": ast.USub, "not ": ast.Not}
+_SYM_PREC = {sym: _PREC[cls.__name__] for sym, cls in _AST_BINOP.items()}
 _AST_CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt,
             ">=": ast.GtE}
 
@@ -651,14 +712,28 @@ def _where(loc):
 def _statement(op, ex, names):
     """The lines of one op: an assignment, or for an op its definition calls a
     statement, what `_stmt_<opcode>` writes (regions, tape appends, writes)."""
-    if OPS[op.opcode].statement:
+    d = OPS[op.opcode]
+    if d.statement:
         return globals()["_stmt_" + op.opcode](op, ex, names)
+    if d.form[0] in _TEXT_FORMS:          # (the common case: no syntax tree is built)
+        text = ex.op_text(op)[0]
+        line = f"{', '.join(names(r) for r in op.results)} = {text}"
+        if CHECK_RENDER:
+            tree = _assignment(op, ex, names)
+            if line != tree:
+                raise InternalError(f"codegen writes {line!r} for {op!r}; through the "
+                                    f"syntax tree it writes {tree!r}")
+        return [line]
+    return [_assignment(op, ex, names)]
+
+
+def _assignment(op, ex, names):
     value = ex.op_expr(op)
     if len(op.results) == 1:
         target = _name(names(op.result), store=True)
     else:
         target = ast.Tuple(elts=[_name(names(r), store=True) for r in op.results], ctx=ast.Store())
-    return [render(ast.Assign(targets=[target], value=value, type_comment=None))]
+    return render(ast.Assign(targets=[target], value=value, type_comment=None))
 
 
 def _copies(dests, srcs, ex, names):

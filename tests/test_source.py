@@ -1,4 +1,4 @@
-"""The frontend's fast ast -> gast translation equals gast's own."""
+"""The frontend's fast ast -> gast translation and its walk equal gast's own."""
 
 import ast
 import glob
@@ -7,7 +7,7 @@ import os
 import gast
 import pytest
 
-from s2sgrad.frontend.source import to_gast
+from s2sgrad.frontend.source import to_gast, walk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = sorted(p for p in glob.glob(os.path.join(ROOT, "**", "*.py"), recursive=True)
@@ -22,7 +22,10 @@ def dump(node):
 def test_to_gast_equals_gast(path):
     with open(path, encoding="utf-8") as fh:
         tree = ast.parse(fh.read())
-    assert dump(to_gast(tree)) == dump(gast.ast_to_gast(tree))
+    node = to_gast(tree)
+    assert dump(node) == dump(gast.ast_to_gast(tree))
+    mine, theirs = list(walk(node)), list(gast.walk(node))
+    assert len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs))
 
 
 def test_to_gast_every_kind_of_node():
@@ -60,4 +63,6 @@ class K(B, metaclass=M):
         return super().m()
 '''
     tree = ast.parse(src)
-    assert dump(to_gast(tree)) == dump(gast.ast_to_gast(tree))
+    node = to_gast(tree)
+    assert dump(node) == dump(gast.ast_to_gast(tree))
+    assert [id(n) for n in walk(node)] == [id(n) for n in gast.walk(node)]

@@ -90,7 +90,7 @@ class _Lowerer:
         self.env = {}
         self._stmt_bound = set()
         self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
-        self.desugar = Desugar(taken={n.id for n in walk(parsed.node) if isinstance(n, gast.Name)})
+        self.desugar = Desugar(taken=set(parsed.names))
         self._marks = {}              # id(stmt) -> (stmt, its marked nodes)
         self.region_depth = 0         # regions (loop bodies, run-time branches) being lowered
         self.numbers = set(numbers)   # parameters the caller passes numbers to (not arrays)

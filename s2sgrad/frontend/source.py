@@ -9,6 +9,7 @@ path: its import statements and top-level constants resolve names).
 
 import ast
 import collections
+import functools
 import inspect
 import linecache
 import math
@@ -56,6 +57,11 @@ class Parsed:
     resolver: Resolver
     qualname: str
 
+    @functools.cached_property
+    def names(self):
+        """Every identifier the function's `Name` nodes read or bind."""
+        return frozenset(n.id for n in walk(self.node) if type(n) is gast.Name)
+
     def loc(self, node):
         line = getattr(node, "lineno", None) or self.node.lineno
         col = getattr(node, "col_offset", 0) or 0
@@ -86,12 +92,17 @@ def _meaning_of_object(obj):
 
 
 def walk(node):
-    """gast.walk, in its order (breadth first), without its generators per node."""
+    """gast.walk, in its order (breadth first), without its generators per node
+    and without looking into fields that hold only text or numbers."""
     todo = collections.deque((node,))
     ast_type = gast.AST
+    child_fields = _CHILD_FIELDS
     while todo:
         n = todo.popleft()
-        for f in n._fields:
+        fields = child_fields.get(type(n))
+        if fields is None:
+            fields = _child_fields(type(n))
+        for f in fields:
             v = getattr(n, f, None)
             if isinstance(v, ast_type):
                 todo.append(v)
@@ -100,6 +111,18 @@ def walk(node):
                     if isinstance(x, ast_type):
                         todo.append(x)
         yield n
+
+
+_CHILD_FIELDS = {}
+_TEXT_FIELDS = {"id", "attr", "arg", "type_comment", "kind", "name"}   # never a node, except:
+_NODE_FIELDS = {(gast.ExceptHandler, "name")}                          # (a gast.Name)
+
+
+def _child_fields(cls):
+    """The fields of a gast node class that may hold nodes."""
+    fields = _CHILD_FIELDS[cls] = tuple(
+        f for f in cls._fields if f not in _TEXT_FIELDS or (cls, f) in _NODE_FIELDS)
+    return fields
 
 
 def from_function(fn):
@@ -123,10 +146,8 @@ def from_function(fn):
     else:                 # (the file's text is not the module's: parse what inspect finds)
         node, lines, line_offset, indent = _def_by_inspect(fn, file)
     table = {}
-    names = set()
-    for n in walk(node):
-        if isinstance(n, gast.Name):
-            names.add(n.id)
+    parsed = Parsed(node, file, lines, line_offset, indent, None, fn.__qualname__)
+    names = parsed.names
     closure = inspect.getclosurevars(fn)
     scopes = [closure.builtins, fn.__globals__, closure.nonlocals]
     for name in sorted(names):
@@ -136,7 +157,8 @@ def from_function(fn):
                 if m is not None:
                     table[name] = m
                 break
-    return Parsed(node, file, lines, line_offset, indent, Resolver(table), fn.__qualname__)
+    parsed.resolver = Resolver(table)
+    return parsed
 
 
 _file_trees = {}          # file -> (its text, its ast): parsed once for all its functions
