@@ -113,6 +113,7 @@ class _OutOfSSA:
         self.write_ops = set()         # the functional writes (setitem, index_add)
         self.tracked = None            # the variables liveness tracks (None: all)
         self.mem = {}                  # op -> memory(op)
+        self._reads = {}               # (op, pass) -> what printing its operands reads
         self._index(fn.body, 0, 0)
         for p in fn.params:
             self.scope[p] = 0
@@ -325,6 +326,15 @@ class _OutOfSSA:
     def reads(self, values, op=None):
         """The variables (nodes) read when `values` are printed as expressions (the
         operands of `op`). In the contents pass, reading only a shape is no read."""
+        if op is not None:         # (an op's operands: asked again by each pass over a loop)
+            key = (op, self.contents, self.tracked is None)
+            hit = self._reads.get(key)
+            if hit is None:
+                hit = self._reads[key] = frozenset(self._read(values, op))
+            return hit
+        return self._read(values, op)
+
+    def _read(self, values, op):
         if self.contents and op is not None and OPS[op.opcode].metadata:
             return set()
         out = set()
