@@ -6,7 +6,8 @@ and loops whose bodies have N statements, N in 100, 300, 1000, 3000.
 Each program is `f(x, w)` over a (4,) array and a weight used by every
 statement; its first call through `s2sgrad.grad` (parse, IR, reverse,
 passes, out-of-SSA, codegen, compile) is timed, once per program (a new
-function each time, so nothing is cached). Prints a table and the log-log
+function each time, so nothing is cached), for `--repeat` programs of each
+size and shape: the table gives the fastest and the slowest. Prints a table and the log-log
 slope of time against N for each shape (1.0 is linear).
 
 Shared machines run at different speeds from one minute to the next: the
@@ -75,16 +76,22 @@ def slope(ns, ts):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100,300,1000,3000")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="programs timed per size and shape (each a new function); the "
+                         "table gives the fastest, as timeit does, and the slowest")
     args = ap.parse_args(argv)
     ns = [int(s) for s in args.sizes.split(",")]
-    print(f"{'N':>6} {'straight (s)':>13} {'loop (s)':>10}")
+    print(f"{'N':>6} {'straight (s)':>13} {'(slowest)':>10} {'loop (s)':>10} {'(slowest)':>10}")
     rows = {"straight": [], "loop": []}
     for n in ns:
-        ts = first_call(straight(n), f"straight_{n}")
-        tl = first_call(loop(n), f"loop_{n}")
-        rows["straight"].append(ts)
-        rows["loop"].append(tl)
-        print(f"{n:>6} {ts:>13.3f} {tl:>10.3f}", flush=True)
+        ts, tl = [], []
+        for k in range(args.repeat):
+            ts.append(first_call(straight(n), f"straight_{n}_{k}"))
+            tl.append(first_call(loop(n), f"loop_{n}_{k}"))
+        rows["straight"].append(min(ts))
+        rows["loop"].append(min(tl))
+        print(f"{n:>6} {min(ts):>13.3f} {max(ts):>10.3f} {min(tl):>10.3f} {max(tl):>10.3f}",
+              flush=True)
     for shape, ts in rows.items():
         if len(ns) > 1:
             print(f"log-log slope, {shape}: {slope(ns, ts):.2f}")
