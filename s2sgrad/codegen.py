@@ -25,7 +25,7 @@ import numpy as np
 from . import __version__, codegen_index, out_of_ssa
 from .errors import InternalError
 from .ir import opcodes, verify_names
-from .ir.core import ADJOINT_TEMP, CONST, STACK, TEMP
+from .ir.core import ADJOINT_TEMP, CONST, STACK, TEMP, Value
 from .ir.opcodes import OPS
 
 TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", STACK: "_stack"}  # unnamed values
@@ -47,6 +47,7 @@ class Namespace:
         self.temps = {}          # prefix -> the last number given (names only get taken)
         self.bases = {}          # base -> the last suffix given
         self.plan = plan
+        self.throwaway = None    # the name of results nothing reads
 
     def fix(self, value, name):
         self.names[value] = name
@@ -54,6 +55,10 @@ class Namespace:
 
     def __call__(self, value):
         if self.plan is not None:
+            if value in self.plan.unused:       # `_, f_back = vjp_f(x)`
+                if self.throwaway is None:
+                    self.throwaway = self(Value("_"))
+                return self.throwaway
             value = self.plan.var(value)
         if value in self.names:
             return self.names[value]

@@ -49,10 +49,12 @@ MAX_DEPTH = 24         # deepest expression inlining may build (Python's parser 
 class Plan:
     """What out-of-SSA decided: `inlined` values, `rep` (value -> the value
     naming its variable), `in_place` write ops, `expr_ifs` (ifs printed as
-    expressions), `twice_ok` (conditions printed twice in `c and x`)."""
+    expressions), `twice_ok` (conditions printed twice in `c and x`), `unused`
+    (results of a several-result op that nothing reads: printed as `_`)."""
 
     def __init__(self):
         self.inlined = set()
+        self.unused = set()
         self.expr_ifs = set()
         self.twice_ok = set()
         self.rep = {}
@@ -548,6 +550,8 @@ class _OutOfSSA:
         for op in self.fn.body.walk():
             if op.opcode == "if" and self.is_expression(op):
                 plan.expr_ifs.add(op)
+            elif len(op.results) > 1 and not op.regions:
+                plan.unused.update(r for r in op.results if not self.uses.get(r))
         for v in list(self.defs):
             if self.inlined(v):
                 plan.inlined.add(v)

@@ -28,5 +28,5 @@ def grad_loss(x, W, b):
     d_h = d_ys / np.size(_t0) * h
     # grad of: h = dense(x, W, b)  [input.py:11]
     d_h_1 = d_h + d_h
-    d_x, d_W, d_b = dense_back(d_h_1)
+    _, d_W, d_b = dense_back(d_h_1)
     return d_W, d_b

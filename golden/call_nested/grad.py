@@ -43,8 +43,8 @@ def vjp_chain(x, k):
 
 def grad_energy(x, k):
     """Specialised for (x: float64[n], k: py_float64)."""
-    _t0, chain_back = vjp_chain(x, k)
-    _t1, chain_back_1 = vjp_chain(x * x, k)  # input.py:15
+    _, chain_back = vjp_chain(x, k)
+    _, chain_back_1 = vjp_chain(x * x, k)  # input.py:15
 
     # ---- gradients: reverse sweep for the call at input.py:14 ----
     # seed: d(ys)

@@ -43,5 +43,5 @@ def grad_mlp(x, W1, b1, W2, b2):
     # grad of: out = layer(h, W=W2, b=b2, act=False)  [input.py:16]
     d_h, d_W2, d_b2 = layer_1_back(d_out)
     # grad of: h = layer(x, W1, b1)  [input.py:15]
-    d_x, d_W1, d_b1 = layer_back(d_h)
+    _, d_W1, d_b1 = layer_back(d_h)
     return d_W1, d_b1, d_W2, d_b2
