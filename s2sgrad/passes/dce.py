@@ -48,6 +48,8 @@ def _region(region, live_out, live_stacks):
             op = op.replace(regions=tuple(regions))
         kept.append(op)
         live.update(op.operands)
+        if OPS[op.opcode].effect == "consume":    # a pop kept: its tape's pushes, met later in
+            live_stacks.add(op.operands[0])      # this backward walk, are kept (one pass, most often)
     return Region(region.args, tuple(reversed(kept)), region.yields), live
 
 
