@@ -7,20 +7,20 @@ def grad_until_large(x, steps):
     """Specialised for (x: float64[n], steps=10)."""
     s = 0.0  # input.py:7
     _break0 = False
-    _i1 = 0  # input.py:8
-    _i1_stack = []
+    i = 0  # input.py:8
+    i_stack = []
     _stack0 = []
     _stack1 = []
     _stack2 = []
     n_iter = 0
-    while not _break0 and _i1 < 10:  # input.py:8
-        _i1_stack.append(_i1)
+    while not _break0 and i < 10:  # input.py:8
+        i_stack.append(i)
         if s > 5.0:  # input.py:9
             _break0 = True  # input.py:10
         _t0 = not _break0
         _stack0.append(_t0)
         if _t0:  # input.py:9
-            _t1 = x * _i1
+            _t1 = x * i
             _t2 = np.sin(_t1)
             s = s + np.sum(_t2 ** 2) + np.sum(x)  # input.py:11
         else:
@@ -28,7 +28,7 @@ def grad_until_large(x, steps):
             _t2 = None  # input.py:9
         _stack1.append(_t1)
         _stack2.append(_t2)
-        _i1 = _i1 + 1
+        i = i + 1
         n_iter = n_iter + 1  # input.py:8
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
@@ -41,13 +41,13 @@ def grad_until_large(x, steps):
         _t3 = _stack2.pop()
         _t4 = _stack1.pop()
         _t5 = _stack0.pop()
-        _i1_1 = _i1_stack.pop()
+        i_1 = i_stack.pop()
         # grad of: if s > 5.0:  [input.py:9]
         if _t5:
             # grad of: s = s + np.sum(np.sin(x * i) ** 2) + np.sum(x)  [input.py:11]
             _d0 = d_s * (2 * _t3)
             _d1 = _d0 * np.cos(_t4)
-            d_x_1 = _d1 * _i1_1
+            d_x_1 = _d1 * i_1
             d_x_2 = d_s + d_x_1
         else:
             # grad of: if s > 5.0:  [input.py:9]

@@ -23,6 +23,8 @@ class Desugar:
         self.count = 0
         self.names = set()
         self.taken = set(taken)      # the function's own names: never made up again
+        self.display = {}            # a made-up name -> the hint its values print under
+                                     # (a `for` loop's counter reads as the loop's own name)
 
     def fresh(self, kind):
         name = f"_{kind}{self.count}"
@@ -61,6 +63,7 @@ class Desugar:
             # and what it was before when the loop runs no time, as in Python
             start, stop, step = _range_args(node, lowerer)
             i = self.fresh("i")
+            self.display[i] = node.target.id
             pre.append(_assign(i, start, node))
             cmp = gast.Gt() if _negative(step) else gast.Lt()
             test = _and(_not(_name(brk, node), node),

@@ -503,7 +503,7 @@ class _Lowerer:
     def assign(self, target, value):
         if isinstance(target, gast.Name):
             if isinstance(value, Value):
-                value = self.rename(value, target.id)
+                value = self.rename(value, self.desugar.display.get(target.id, target.id))
                 self._stmt_bound.add(value)
             self.env[target.id] = value
             return value
@@ -1395,7 +1395,8 @@ class _Carried:
                     lowerer.unsupported(node, f"{n!r} holds a static value and changes in the loop",
                                         "keep static values (dtypes, strings) out of loops")
                 self.inits.append(lowerer.to_value(leaf, node))
-                self.hints.append(n if len(leaves) == 1 else f"{n}_{k}")
+                shown = lowerer.desugar.display.get(n, n)
+                self.hints.append(shown if len(leaves) == 1 else f"{shown}_{k}")
 
     def bind(self, values):
         """(name, value or structure) pairs for the loop's region arguments."""
