@@ -16,6 +16,7 @@ programs.
 """
 
 import ast
+import importlib.util
 import sys
 import textwrap
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, note, settings, strategies as st
 
+import s2sgrad
 from s2sgrad import transform
 from s2sgrad.errors import UnsupportedError
 
@@ -884,6 +886,48 @@ def test_hunted_aliasing_is_refused(name, workdir):
     src, shape, message = HUNTED[name]
     with pytest.raises(UnsupportedError, match=message):
         run_case(src, 0, shape, directory=workdir)
+
+
+LOCAL_FIRST_READ = {
+    # Python's scoping: K is local to f throughout (assigned below), so its first read
+    # raises UnboundLocalError; it is never the module's K (hunt 5: s2sgrad used it)
+    "straight": """
+        import numpy as np
+
+        K = 5.0
+
+        def f(x0, x1):
+            y = x0 * K
+            K = 3.0
+            return np.sum(y * x1) + K
+        """,
+    # valid Python (prev is assigned in the first iteration, read from the second);
+    # s2sgrad used the module's prev in every iteration: now refused
+    "loop": """
+        import numpy as np
+
+        prev = 2.0
+
+        def f(x0, x1):
+            s = 0.0
+            for i in range(3):
+                if i > 0:
+                    s = s + np.sum(prev * x1)
+                prev = x0 * 1.0
+            return s
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOCAL_FIRST_READ))
+def test_a_local_read_before_its_assignment_is_never_the_global(name, tmp_path):
+    path = tmp_path / f"local_{name}.py"
+    path.write_text(textwrap.dedent(LOCAL_FIRST_READ[name]))
+    spec = importlib.util.spec_from_file_location(f"local_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    with pytest.raises(UnsupportedError, match="read here before any assignment to it runs"):
+        s2sgrad.value_and_grad(mod.f, (0, 1))(np.ones(3), np.ones(3))
 
 
 def test_one_array_passed_as_two_arguments_of_a_writing_function_is_refused(tmp_path):

@@ -92,6 +92,7 @@ class _Lowerer:
         self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
         self.desugar = Desugar(taken=set(parsed.names))
         self._marks = {}              # id(stmt) -> (stmt, its marked nodes)
+        self.local_names = local_names(parsed.node)   # name -> where the function first binds it
         self.region_depth = 0         # regions (loop bodies, run-time branches) being lowered
         self.numbers = set(numbers)   # parameters the caller passes numbers to (not arrays)
         self.augmented = set()          # ids of the arrays (parameters, a loop's variables)
@@ -624,6 +625,15 @@ class _Lowerer:
             self.unsupported(node, f"{node.id!r} may be undefined here: only one branch of the "
                              f"`if` at line {where.line} assigns it",
                              "assign it before the `if`, or in both branches")
+        bound = self.local_names.get(node.id)
+        if bound is not None:       # Python's scoping: a name assigned anywhere in the function
+            self.unsupported(        # is local throughout it, never the module's global
+                node, f"{node.id!r} is read here before any assignment to it runs: it is a "
+                f"local variable of {self.p.node.name} (assigned at line "
+                f"{self.p.loc(bound).line}), and Python raises UnboundLocalError when a read "
+                "comes first; s2sgrad needs a local variable assigned before its first read "
+                "(in a loop: before the loop)", f"assign {node.id!r} before this line (or "
+                "before the loop), or give the local variable another name")
         m = self.p.resolver.lookup(node.id)
         if m is None:
             self.unsupported(node, f"name {node.id!r} is not defined in the function or "
@@ -1363,6 +1373,39 @@ def _assigned_names(lw, stmts):
                     base = base.value
                 add(base)
     return out
+
+
+def local_names(fn_node):
+    """{name: its first binding node} for the names Python makes local to the
+    function (assigned, augmented, a loop target, deleted or imported anywhere in
+    its body, not declared global or nonlocal); nested functions, lambdas, classes
+    and comprehensions are scopes of their own and are not looked into."""
+    found, declared = {}, set()
+    scopes = (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef, gast.Lambda,
+              gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
+
+    def bind(name, node):
+        old = found.get(name)
+        if old is None or (node.lineno, node.col_offset) < (old.lineno, old.col_offset):
+            found[name] = node
+    todo = list(fn_node.body)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (gast.Global, gast.Nonlocal)):
+            declared.update(n.names)
+            continue
+        if isinstance(n, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef)):
+            bind(n.name, n)
+            continue
+        if isinstance(n, scopes):
+            continue
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)):
+            bind(n.id, n)
+        elif isinstance(n, (gast.Import, gast.ImportFrom)):
+            for alias in n.names:
+                bind((alias.asname or alias.name).split(".")[0], n)
+        todo.extend(gast.iter_child_nodes(n))
+    return {k: v for k, v in found.items() if k not in declared}
 
 
 def _returns_somewhere(node):
