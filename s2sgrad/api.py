@@ -227,10 +227,34 @@ def vjp(fun, *primals):
     d = _Derivative(fun, "vjp", floats)
     generated, values = d.entry(primals, {})
     values = _own(values)          # the point of linearisation, whatever the caller does later
+    out = fun(*_own(values))
 
     def vjp_fn(g):
-        return generated(*values, g)
-    return fun(*_own(values)), vjp_fn
+        return generated(*values, _cotangent(g, out))
+    return out, vjp_fn
+
+
+def _cotangent(g, out):
+    """`g` as a cotangent of `out`: the same shape (as JAX requires; NumPy would
+    broadcast a wrong one into gradients of a wrong shape), in out's type and float
+    dtype (so the gradients keep their arguments' dtypes)."""
+    if isinstance(g, (bool, np.bool_)) or not isinstance(g, (int, float, np.ndarray, np.generic)) \
+            or np.asarray(g).dtype.kind not in "iuf":
+        raise InvalidArgumentError(
+            f"vjp_fn takes a cotangent of the output, an array of its shape {np.shape(out)}; "
+            f"it was given {type(g).__name__} "
+            f"{np.asarray(g).dtype if isinstance(g, (np.ndarray, np.generic)) else ''}".rstrip(),
+            hint="pass an array (or number) of floats shaped like the output")
+    if np.shape(g) != np.shape(out):
+        raise InvalidArgumentError(
+            f"the cotangent given to vjp_fn has shape {np.shape(g)}; the output has shape "
+            f"{np.shape(out)}, and vjp_fn needs a cotangent of the output's shape",
+            hint="pass an array shaped like the function's output")
+    if isinstance(out, np.ndarray):
+        return np.asarray(g, dtype=out.dtype)
+    if isinstance(out, np.generic):
+        return out.dtype.type(g)
+    return float(g)
 
 
 def _own(values):

@@ -439,6 +439,39 @@ def test_vjp_of_a_function_writing_into_its_argument():
     np.testing.assert_array_equal(d_w, [0.0, 2.0, 3.0])
 
 
+@pytest.mark.parametrize("u", [np.ones((3, 1)), np.ones((2, 3)), np.ones(2), 1.0],
+                         ids=["column", "rows", "shorter", "scalar"])
+def test_vjp_fn_refuses_a_cotangent_of_another_shape(u):
+    """NumPy would broadcast (3, 1) against (3,) into (3, 3) gradients (hunt 5)."""
+    _, vjp_fn = s2sgrad.vjp(vector_fn, np.array([0.1, 0.7, -0.3]), 2.5)
+    with pytest.raises(ValueError, match="shape"):
+        vjp_fn(u)
+
+
+@pytest.mark.parametrize("u", [None, "1", np.ones(3, dtype=complex), True])
+def test_vjp_fn_refuses_a_cotangent_that_is_not_real_numbers(u):
+    _, vjp_fn = s2sgrad.vjp(vector_fn, np.array([0.1, 0.7, -0.3]), 2.5)
+    with pytest.raises(ValueError, match="cotangent"):
+        vjp_fn(u)
+
+
+def test_vjp_fn_takes_the_cotangent_in_the_outputs_dtype():
+    """A float64 cotangent of a float32 output: float32 gradients, as grad_ys in
+    gradients (hunt 5: they came back float64)."""
+    x = np.array([0.1, 0.7, -0.3], dtype=np.float32)
+    _, vjp_fn = s2sgrad.vjp(vector_fn, x, np.float32(2.5))
+    d_x, d_c = vjp_fn(np.ones(3))
+    assert d_x.dtype == np.float32 and np.asarray(d_c).dtype == np.float32
+    np.testing.assert_allclose(d_x, np.cos(x) * 2.5, rtol=1e-6)
+    _, vjp_scalar = s2sgrad.vjp(lambda_free_sum, np.array([1.0, 2.0]))
+    (d,) = vjp_scalar(2)                       # an int cotangent of a float64 scalar output
+    np.testing.assert_array_equal(d, [4.0, 4.0])
+
+
+def lambda_free_sum(x):
+    return np.sum(x * 2.0)
+
+
 def test_vjp_skips_integer_arguments():
     x = np.array([0.1, 0.7])
     out, vjp_fn = s2sgrad.vjp(vector_fn, x, 3)
