@@ -9,6 +9,7 @@ are part of the key, so `if` on them is resolved at transform time. Results
 are cached per (signature, request); building is guarded by a lock.
 """
 
+import dataclasses
 import functools
 import inspect
 import threading
@@ -82,6 +83,7 @@ class _Transformed:
         self.lock = threading.Lock()
         self.last_source = None
         self._parsed = None
+        self._parsed_resolved = False    # a signature was built with parsed()'s resolution
         functools.update_wrapper(self, fn)
 
     def parsed(self):
@@ -108,8 +110,14 @@ class _Transformed:
         return hit[0], args
 
     def build(self, types_):
+        parsed = self.parsed()
+        if parsed.resolver is not None and self._parsed_resolved:
+            # module constants and globals are read when a signature is transformed (as
+            # jax.jit reads them when it traces), not once for all signatures
+            parsed = dataclasses.replace(parsed, resolver=S.resolver_now(self.fn, parsed.names))
+        self._parsed_resolved = True
         with transform.gc_paused():
-            ir, text = transform.generate(self.parsed(), types_, self.request)
+            ir, text = transform.generate(parsed, types_, self.request)
             module = load(text, ir.name)
         return getattr(module, ir.name), text, ir.writes
 

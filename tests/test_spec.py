@@ -5,6 +5,7 @@ s2sgrad reads source from files, so every function under test is defined at
 the top level of this module.
 """
 
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -664,3 +665,21 @@ def test_generated_lines_show_in_tracebacks():
         pytest.fail("expected a ValueError from the generated code")
     generated = [fr for fr in frames if fr.filename.startswith("<s2sgrad:")]
     assert generated and generated[-1].line, textwrap.indent(str(frames), "  ")
+
+
+def test_module_constants_are_read_for_each_signature(tmp_path):
+    """As jax.jit reads globals when it traces: a new signature sees the module's
+    constant as it is then; a cached one keeps what it was built with (hunt 5: the
+    first signature's value was used for every later one)."""
+    path = tmp_path / "scaled_mod.py"
+    path.write_text("import numpy as np\n\nSCALE = 2.0\n\n\ndef f(x):\n"
+                    "    return np.sum(x * SCALE)\n")
+    spec = importlib.util.spec_from_file_location("scaled_mod", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    g = s2sgrad.value_and_grad(mod.f)
+    assert g(np.ones(3))[0] == 6.0
+    mod.SCALE = 5.0
+    value, grad = g(np.ones((2, 2)))                 # a new signature: built now
+    assert value == 20.0 and (grad == 5.0).all()
+    assert g(np.ones(3))[0] == 6.0                   # the cached one: as it was built

@@ -145,9 +145,15 @@ def from_function(fn):
         node, lines, line_offset, indent = found
     else:                 # (the file's text is not the module's: parse what inspect finds)
         node, lines, line_offset, indent = _def_by_inspect(fn, file)
-    table = {}
     parsed = Parsed(node, file, lines, line_offset, indent, None, fn.__qualname__)
-    names = parsed.names
+    parsed.resolver = resolver_now(fn, parsed.names)
+    return parsed
+
+
+def resolver_now(fn, names):
+    """What the free `names` of a live function refer to now (its closure, its
+    module's globals, the builtins): read again for each signature transformed."""
+    table = {}
     closure = inspect.getclosurevars(fn)
     scopes = [closure.builtins, fn.__globals__, closure.nonlocals]
     for name in sorted(names):
@@ -157,8 +163,7 @@ def from_function(fn):
                 if m is not None:
                     table[name] = m
                 break
-    parsed.resolver = Resolver(table)
-    return parsed
+    return Resolver(table)
 
 
 _file_trees = {}          # file -> (its text, its ast): parsed once for all its functions
