@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 from numeric import central_difference
 
+from s2sgrad.errors import UnsupportedError
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 MLP = os.path.join(ROOT, "examples", "mlp.py")
@@ -418,3 +420,110 @@ def test_show_out_of_ssa_stage():
     writes = cli.show_text("golden/setitem_fill/input.py::summary", wrt="x,w",
                            stage="out_of_ssa")
     assert "in place" in writes
+
+
+# ---- what the command line reads without running the module (hunt 5) ------------------------
+
+def _emit_in_process(tmp_path, source, target, **kw):
+    from s2sgrad import cli
+    path = tmp_path / "mod.py"
+    path.write_text(textwrap.dedent(source))
+    return cli.emit_text(f"{path}{target}", **kw)
+
+
+REBOUND = """
+    import numpy as np
+
+    K = 1.0
+    K += 1.0
+    TOL = 0.5
+    if True:
+        TOL = 2 * TOL
+
+    def h1(a):
+        return a * 2.0
+
+    def h2(a):
+        return a * 3.0
+
+    h1 = h2
+
+    def f(x: "float64[n]"):
+        return np.sum(x * K)
+
+    def g(x: "float64[n]"):
+        return np.sum(x * TOL)
+
+    def h(x: "float64[n]"):
+        return np.sum(h1(x))
+    """
+
+
+@pytest.mark.parametrize("func, name", [("f", "K"), ("g", "TOL"), ("h", "h1")])
+def test_a_name_the_module_binds_twice_is_not_a_constant(tmp_path, func, name):
+    """The command line took the first or last literal (K = 1.0, TOL = 0.5, the first
+    def h1): silent wrong gradients where Python gives K = 2, TOL = 1, h1 = h2."""
+    with pytest.raises(UnsupportedError, match=f"binds '{name}' more than once"):
+        _emit_in_process(tmp_path, REBOUND, f"::{func}")
+
+
+def test_negative_literals_and_imported_constants_are_constants(tmp_path):
+    text = _emit_in_process(tmp_path, """
+        import numpy as np
+        from math import pi
+        from numpy import e as E
+
+        EPS = -2.0
+
+        def f(x: "float64[n]"):
+            return np.sum(x * EPS) * pi + E
+        """, "::f")
+    namespace = {}
+    exec(compile(text, "g.py", "exec"), namespace)
+    np.testing.assert_allclose(namespace["grad_f"](np.ones(3)), [-2.0 * np.pi] * 3)
+
+
+def test_helpers_specialised_differently_keep_their_own_names(tmp_path):
+    """`emit FILE` of two functions calling helper(x, True) and helper(x, False)
+    wrote one vjp_helper for both: f2 computed tanh (hunt 5)."""
+    text = _emit_in_process(tmp_path, """
+        import numpy as np
+        import s2sgrad
+
+        def helper(a, act):
+            if act:
+                return np.tanh(a)
+            return a * 3.0
+
+        @s2sgrad.function
+        def f1(x: "float64[n]"):
+            y = np.sum(helper(x, True))
+            return y, s2sgrad.gradients(y, [x])[0]
+
+        @s2sgrad.function
+        def f2(x: "float64[n]"):
+            y = np.sum(helper(x, False))
+            return y, s2sgrad.gradients(y, [x])[0]
+        """, "")
+    namespace = {}
+    exec(compile(text, "g.py", "exec"), namespace)
+    x = np.array([0.1, 0.2])
+    y1, d1 = namespace["f1"](x)
+    y2, d2 = namespace["f2"](x)
+    np.testing.assert_allclose([y1, y2], [np.sum(np.tanh(x)), 0.9])
+    np.testing.assert_allclose(d1, 1 - np.tanh(x) ** 2)
+    np.testing.assert_allclose(d2, [3.0, 3.0])
+
+
+def test_a_decorator_other_than_s2sgrad_function_is_refused(tmp_path):
+    with pytest.raises(UnsupportedError, match="decorator other than @s2sgrad.function"):
+        _emit_in_process(tmp_path, """
+            import numpy as np
+
+            def scaled(fn):
+                return lambda x: 10.0 * fn(x)
+
+            @scaled
+            def f(x: "float64[n]"):
+                return np.sum(x ** 2)
+            """, "::f")

@@ -7,6 +7,7 @@ s2sgrad reads them from this file; each error test finds the line it expects
 by searching this file for a marker.
 """
 
+import functools
 import inspect
 import re
 
@@ -603,3 +604,47 @@ def test_complex_values_are_refused(fn, arg, marker, text, fragment):
         s2sgrad.grad(fn)(arg)
     check(info, s2sgrad.UnsupportedError, NotImplementedError, marker, text,
           "complex numbers are not supported", fragment, "real and imaginary parts")
+
+
+# ---- a function wrapped by a decorator, a function made by s2sgrad called inside one ----------
+
+def _times_ten(fn):
+    @functools.wraps(fn)
+    def wrapper(x):
+        return 10.0 * fn(x)
+    return wrapper
+
+
+@_times_ten  # wrapped
+def wrapped_sum(x):
+    return np.sum(x ** 2)
+
+
+def test_a_function_wrapped_with_functools_wraps_is_refused():
+    """Its source is the inner function's: differentiating it skipped the wrapper's
+    `10.0 *` (hunt 5: value 5 and gradient [2, 4] where Python gives 50, [20, 40])."""
+    with pytest.raises(s2sgrad.UnsupportedError) as e:
+        s2sgrad.value_and_grad(wrapped_sum)(np.array([1.0, 2.0]))
+    check(e, s2sgrad.UnsupportedError, NotImplementedError, "wrapped", None,
+          "wrapped by a decorator", "my_decorator(s2sgrad.grad(f))")
+    with pytest.raises(s2sgrad.UnsupportedError, match="wrapped by a decorator"):
+        s2sgrad.function(wrapped_sum)(np.array([1.0, 2.0]))
+
+
+@s2sgrad.function
+def made_by_s2sgrad(x):
+    (g,) = s2sgrad.gradients(np.sum(np.sin(x) ** 2), [x])
+    return g
+
+
+@s2sgrad.function
+def calls_made_by_s2sgrad(x):
+    g = made_by_s2sgrad(x)  # made-by-s2sgrad
+    return s2sgrad.gradients(np.sum(g), [x])
+
+
+def test_calling_a_function_made_by_s2sgrad_inside_one_says_so():
+    with pytest.raises(s2sgrad.UnsupportedError) as e:
+        calls_made_by_s2sgrad(X)
+    check(e, s2sgrad.UnsupportedError, NotImplementedError, "made-by-s2sgrad", "made_by_s2sgrad(",
+          "is a function made by s2sgrad", "without @s2sgrad.function")

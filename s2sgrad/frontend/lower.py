@@ -635,6 +635,8 @@ class _Lowerer:
                 "(in a loop: before the loop)", f"assign {node.id!r} before this line (or "
                 "before the loop), or give the local variable another name")
         m = self.p.resolver.lookup(node.id)
+        if m is not None and m.kind == "opaque":
+            self.unsupported(node, *m.value)
         if m is None:
             self.unsupported(node, f"name {node.id!r} is not defined in the function or "
                              "resolvable from its module",
@@ -825,6 +827,8 @@ class _Lowerer:
             m = self.p.resolver.lookup(node.func.id)
             if m is not None and m.kind == "function":
                 return self.call_user(m, node)
+            if m is not None and m.kind == "opaque":
+                self.unsupported(node.func, *m.value)
             if m is None and node.func.id in BUILTINS:
                 return self.builtin(node.func.id, node)
             if m is not None and m.kind == "op":      # a generated module's helper

@@ -30,7 +30,8 @@ class Meaning:
     """What a free name refers to: a module ('numpy', 's2sgrad', 'math'), a
     member of one ('numpy', 'exp'), a constant, a user function, or an opcode
     (`name` is the opcode: a helper of a module s2sgrad generated)."""
-    kind: str          # 'module' | 'member' | 'const' | 'function' | 'op'
+    kind: str          # 'module' | 'member' | 'const' | 'function' | 'op' | 'opaque'
+                       # (opaque: a name s2sgrad refuses; value is (message, hint))
     module: str = None
     name: str = None
     value: object = None
@@ -88,6 +89,12 @@ def _meaning_of_object(obj):
                 return Meaning("member", mod_name, attr)
     if isinstance(obj, types.FunctionType):
         return Meaning("function", value=obj)
+    if type(obj).__module__ == "s2sgrad.api" and hasattr(obj, "request"):
+        return Meaning("opaque", value=(
+            f"{getattr(obj, '__name__', 'this')} is a function made by s2sgrad (a decorated "
+            "function, or a derivative): calling it inside a function s2sgrad transforms is not "
+            "supported", "call the plain function it was made from (define it without "
+            "@s2sgrad.function), or differentiate it with s2sgrad.grad(...) outside"))
     return None
 
 
@@ -127,7 +134,8 @@ def _child_fields(cls):
 
 def from_function(fn):
     """Parse a live function's source; free names resolve through its globals."""
-    fn = inspect.unwrap(fn)
+    if getattr(fn, "__wrapped__", None) is not None:
+        _refuse_wrapper(fn)
     code = getattr(fn, "__code__", None)
     if code is not None and code.co_name == "<lambda>":
         raise SourceNotFoundError(
@@ -148,6 +156,26 @@ def from_function(fn):
     parsed = Parsed(node, file, lines, line_offset, indent, None, fn.__qualname__)
     parsed.resolver = resolver_now(fn, parsed.names)
     return parsed
+
+
+def _refuse_wrapper(fn):
+    """A function made by a decorator that copies its inner function's name
+    (functools.wraps sets `__wrapped__`): differentiating the inner function's
+    source would skip what the wrapper computes (a silent wrong number)."""
+    inner = inspect.unwrap(fn)
+    code = getattr(inner, "__code__", None)
+    loc = None
+    if code is not None:
+        line = linecache.getline(code.co_filename, code.co_firstlineno)
+        loc = Loc(code.co_filename, code.co_firstlineno, len(line) - len(line.lstrip()) + 1,
+                  line.rstrip("\n"))
+    raise UnsupportedError(
+        f"{getattr(fn, '__qualname__', fn)!r} is wrapped by a decorator (its __wrapped__ is "
+        "set, as functools.wraps does): s2sgrad reads a function's own source, and what the "
+        "decorator's wrapper computes is not in it",
+        loc=loc, hint="give s2sgrad the undecorated function, and apply the decorator to what "
+                      "s2sgrad returns (`g = my_decorator(s2sgrad.grad(f))`), or write the "
+                      "wrapper's computation into the function")
 
 
 def resolver_now(fn, names):
@@ -301,7 +329,10 @@ def read_file(path):
 
 
 def module_resolver(tree, path=None):
-    """Names a module binds by import statements and top-level constant assignments."""
+    """Names a module binds by import statements and top-level constant assignments.
+    A name the module binds more than once (`K = 1.0` then `K += 1.0`, a def then
+    `h1 = h2`, an assignment in an `if`) is not known without running it: left out."""
+    once = _bound_once(tree)          # name -> how many times the module binds it
     table = {}
     for stmt in tree.body:
         if isinstance(stmt, gast.FunctionDef) and is_helper(stmt):
@@ -315,15 +346,65 @@ def module_resolver(tree, path=None):
                 elif alias.name in KNOWN_MODULES:
                     table[alias.asname] = Meaning("module", KNOWN_MODULES[alias.name])
         elif isinstance(stmt, gast.ImportFrom) and stmt.module in KNOWN_MODULES:
+            module = {"numpy": np, "math": math}.get(KNOWN_MODULES[stmt.module])
             for alias in stmt.names:
+                value = getattr(module, alias.name, None)
+                if type(value) in (int, float):           # `from math import pi`: a constant
+                    table[alias.asname or alias.name] = Meaning("const", value=value)
+                    continue
                 table[alias.asname or alias.name] = Meaning("member", KNOWN_MODULES[stmt.module],
                                                             alias.name)
         elif isinstance(stmt, gast.FunctionDef):
             table[stmt.name] = Meaning("function", module=path, name=stmt.name)
         elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Constant):
-            table[stmt.targets[0].id] = Meaning("const", value=stmt.value.value)
+                and isinstance(stmt.targets[0], gast.Name) and _literal(stmt.value) is not None:
+            table[stmt.targets[0].id] = Meaning("const", value=_literal(stmt.value)[0])
+    table = {k: m for k, m in table.items() if once.get(k) == 1}
+    for name, times in once.items():
+        if times > 1:
+            table[name] = Meaning("opaque", value=(
+                f"the module binds {name!r} more than once ({times} assignments, defs, imports "
+                "or global statements): the command line reads the module without running "
+                f"it, so which value {name!r} has here is not known",
+                f"bind {name!r} once, to a literal (`{name} = 2.0`) or a def, or pass it as an "
+                "argument"))
     return Resolver(table)
+
+
+def _literal(node):
+    """(value,) of a literal constant (`2.0`, `-2.0`, `'relu'`), else None."""
+    if isinstance(node, gast.Constant):
+        return (node.value,)
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)) \
+            and isinstance(node.operand, gast.Constant) \
+            and type(node.operand.value) in (int, float):
+        v = node.operand.value
+        return (-v if isinstance(node.op, gast.USub) else v,)
+    return None
+
+
+def _bound_once(tree):
+    """{name: how many times module-level code binds it} (statements nested in its
+    `if`/`for`/`try`/`with` blocks count, function and class bodies do not, except
+    for a `global` declaration there, which may rebind the name)."""
+    count = collections.Counter()
+    todo = list(tree.body)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef)):
+            count[n.name] += 1
+            for inner in walk(n):
+                if isinstance(inner, gast.Global):
+                    count.update({name: 2 for name in inner.names})
+            todo.extend(n.decorator_list)
+            continue
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)):
+            count[n.id] += 1
+        elif isinstance(n, (gast.Import, gast.ImportFrom)):
+            for alias in n.names:
+                count[(alias.asname or alias.name).split(".")[0]] += 1
+        todo.extend(gast.iter_child_nodes(n))
+    return count
 
 
 def is_helper(node):
@@ -367,7 +448,17 @@ def from_file(path, func_name):
     tree, lines = functions_in_file(path)
     for stmt in tree.body:
         if isinstance(stmt, gast.FunctionDef) and stmt.name == func_name:
-            return Parsed(stmt, path, lines, 0, 0, module_resolver(tree, path), func_name)
+            parsed = Parsed(stmt, path, lines, 0, 0, module_resolver(tree, path), func_name)
+            for dec in stmt.decorator_list:
+                if not _is_s2sgrad_function(dec, parsed.resolver):
+                    loc = parsed.loc(dec)
+                    raise UnsupportedError(
+                        f"{func_name} has a decorator other than @s2sgrad.function: the code "
+                        "s2sgrad generates from its source would skip what the decorator does",
+                        loc=Loc(loc.file, loc.line, loc.col - 1, loc.text),
+                        hint="emit the undecorated function (define it without the decorator "
+                             "and decorate the generated one where it is used)")
+            return parsed
     names = [s.name for s in tree.body if isinstance(s, gast.FunctionDef)]
     raise SourceNotFoundError(
         f"no top-level function {func_name!r} in {path}",
@@ -377,13 +468,15 @@ def from_file(path, func_name):
 
 def is_decorated(node, resolver):
     """True when a def carries @s2sgrad.function (or an imported `function`)."""
-    for dec in node.decorator_list:
-        if isinstance(dec, gast.Attribute) and isinstance(dec.value, gast.Name):
-            m = resolver.lookup(dec.value.id)
-            if m and m.kind == "module" and m.module == "s2sgrad" and dec.attr == "function":
-                return True
-        if isinstance(dec, gast.Name):
-            m = resolver.lookup(dec.id)
-            if m and m.kind == "member" and m.module == "s2sgrad" and m.name == "function":
-                return True
+    return any(_is_s2sgrad_function(dec, resolver) for dec in node.decorator_list)
+
+
+def _is_s2sgrad_function(dec, resolver):
+    """True for the decorator expression `s2sgrad.function` (or an imported `function`)."""
+    if isinstance(dec, gast.Attribute) and isinstance(dec.value, gast.Name):
+        m = resolver.lookup(dec.value.id)
+        return bool(m and m.kind == "module" and m.module == "s2sgrad" and dec.attr == "function")
+    if isinstance(dec, gast.Name):
+        m = resolver.lookup(dec.id)
+        return bool(m and m.kind == "member" and m.module == "s2sgrad" and m.name == "function")
     return False
