@@ -54,6 +54,12 @@ def specialise(names, values):
         if v is None or isinstance(v, (bool, int, str)) and not isinstance(v, np.generic):
             types_[name] = Static(v)
         elif isinstance(v, (np.ndarray, np.generic)):
+            if v.dtype.kind not in "biufc":
+                raise InvalidArgumentError(
+                    f"argument {name!r} is a NumPy {type(v).__name__} of dtype {v.dtype}; "
+                    "s2sgrad functions take arrays and scalars of numbers (bool, int, float)",
+                    hint="pass a Python str for a static string (it is part of the "
+                         "specialisation), or convert the array to numbers")
             dims = []
             for n in np.shape(v):
                 dims.append(1 if n == 1 else sizes.setdefault(n, f"n{len(sizes)}"))
@@ -74,6 +80,12 @@ class _Transformed:
     """Shared machinery: parse once, build per signature, cache, remember the source."""
 
     def __init__(self, fn, request):
+        if inspect.ismethod(fn):
+            raise InvalidArgumentError(
+                f"{fn.__qualname__} is a method bound to an object: s2sgrad transforms plain "
+                "functions (the object's attributes would be neither arguments nor constants)",
+                hint="write the computation as a module-level function taking its arrays as "
+                     "arguments (def loss(x, w): ...), and call that from the method")
         self.fn = fn
         self.request = request
         self.signature = inspect.signature(fn)

@@ -23,7 +23,6 @@ import ast
 import os
 import sys
 import tempfile
-from dataclasses import replace
 
 import gast
 
@@ -32,7 +31,6 @@ from .errors import InvalidArgumentError, Loc, S2SGradError, UnsupportedError
 from .frontend import source as S
 from .frontend.lower import Static
 from .ir import types as T
-from .ir.core import Region, make_attrs
 from .ir.printer import print_function
 
 
@@ -183,50 +181,7 @@ def emit_text(target, wrt=None, signature=None, order=1):
         fn = transform.build_ir(parsed, types_, request)
         fns.append(fn)
         header += transform.header_lines(fn, request)
-    return codegen.module(_unique_callees(fns), header, verify=transform.VERIFY)
-
-
-def _unique_callees(fns):
-    """The functions of one module with their callees' names made unique across
-    them: two functions may each call a helper specialised differently under one
-    name (`vjp_helper` of `helper(x, True)` and of `helper(x, False)`), and the
-    module holds one function per name. Callees printed the same share it."""
-    texts = {fn.name: None for fn in fns}      # module-level name -> its function's text
-    out = []
-    for fn in fns:
-        mapping, callees = {}, []
-        for callee in codegen._callees_in_order(fn):      # each before its callers
-            c = _rename_calls(callee, mapping)
-            text = codegen.function_lines(c)
-            if c.name in texts and texts[c.name] != text:
-                k = 1
-                while f"{c.name}_{k}" in texts:
-                    k += 1
-                mapping[c.name] = f"{c.name}_{k}"
-                c = replace(c, name=mapping[c.name])
-                text = codegen.function_lines(c)
-            texts[c.name] = text
-            callees.append(c)
-        out.append(replace(_rename_calls(fn, mapping), callees=tuple(callees)))
-    return out
-
-
-def _rename_calls(fn, mapping):
-    """fn with its calls to `mapping`'s functions calling the new names."""
-    if not mapping:
-        return fn
-
-    def region(r):
-        ops = []
-        for op in r.ops:
-            callee = op.attr("callee")
-            if callee in mapping:
-                op = op.replace(attrs=make_attrs(dict(op.attrs, callee=mapping[callee])))
-            if op.regions:
-                op = op.replace(regions=tuple(region(x) for x in op.regions))
-            ops.append(op)
-        return Region(r.args, tuple(ops), r.yields)
-    return replace(fn, body=region(fn.body))
+    return codegen.module(fns, header, verify=transform.VERIFY)
 
 
 # transform.build_ir's stages, then out-of-SSA's decisions on the final IR

@@ -289,6 +289,8 @@ def test_error_unknown_function(tmp_path):
 @pytest.mark.parametrize("signature, what", [
     ("x float64", "is not 'name: type' or 'name=value'"),
     ("x: floaty[n]", "unknown type 'floaty[n]'"),
+    ("x: str", "unknown type 'str'"),
+    ("x: datetime64[n]", "unknown type 'datetime64[n]'"),
     ("zz: float64[n]", "--signature names zz"),
     ("flag=nope", "cannot read the value"),
 ])

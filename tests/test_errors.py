@@ -648,3 +648,25 @@ def test_calling_a_function_made_by_s2sgrad_inside_one_says_so():
         calls_made_by_s2sgrad(X)
     check(e, s2sgrad.UnsupportedError, NotImplementedError, "made-by-s2sgrad", "made_by_s2sgrad(",
           "is a function made by s2sgrad", "without @s2sgrad.function")
+
+
+def names_a_parameter_like_a_helper(x, _unbroadcast):  # helper-param
+    return np.sum(x * _unbroadcast)
+
+
+def test_a_parameter_named_like_a_generated_helper_is_refused():
+    with pytest.raises(s2sgrad.UnsupportedError) as e:
+        s2sgrad.grad(names_a_parameter_like_a_helper)(X, X)
+    check(e, s2sgrad.UnsupportedError, NotImplementedError, "helper-param", "_unbroadcast)",
+          "rename the parameter")
+
+
+def positional_only(x, /, w):  # positional-only
+    return np.sum(x * w)
+
+
+def test_positional_only_parameters_are_named_as_such():
+    with pytest.raises(s2sgrad.UnsupportedError) as e:
+        s2sgrad.grad(positional_only)(X, X)
+    check(e, s2sgrad.UnsupportedError, NotImplementedError, "positional-only", None,
+          "positional-only parameters", "remove the `/`")

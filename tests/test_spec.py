@@ -683,3 +683,41 @@ def test_module_constants_are_read_for_each_signature(tmp_path):
     value, grad = g(np.ones((2, 2)))                 # a new signature: built now
     assert value == 20.0 and (grad == 5.0).all()
     assert g(np.ones(3))[0] == 6.0                   # the cached one: as it was built
+
+
+class _Model:
+    def loss(self, x, w):
+        return np.sum(np.sin(x) * w)
+
+
+def test_a_bound_method_is_refused_when_transformed():
+    """hunt 5: a raw TypeError from the generated code (`self` was a parameter)."""
+    with pytest.raises(ValueError, match="method bound to an object"):
+        s2sgrad.grad(_Model().loss)
+
+
+@pytest.mark.parametrize("arg", [np.str_("a"), np.array(["a", "b"]),
+                                 np.array(["2020-01-01"], dtype="datetime64[D]")])
+def test_arrays_of_text_or_dates_are_refused(arg):
+    """hunt 5: InternalError ('data type str32 not understood')."""
+    with pytest.raises(ValueError, match="arrays and scalars of numbers"):
+        s2sgrad.grad(lambda_free_sum_of)(np.ones(2), arg)
+
+
+def lambda_free_sum_of(x, mode):
+    return np.sum(x)
+
+
+def helper_of_shadowing(a):
+    return np.sin(a) * a
+
+
+def shadows_the_vjp(x, vjp_helper_of_shadowing):
+    return np.sum(helper_of_shadowing(x) * vjp_helper_of_shadowing)
+
+
+def test_a_parameter_named_like_a_generated_function_does_not_hide_it():
+    """hunt 5: `def f(x, vjp_helper)` hid the module's vjp_helper from f (TypeError)."""
+    x = np.array([0.1, 0.2, 0.3])
+    d_x = s2sgrad.grad(shadows_the_vjp)(x, x)
+    np.testing.assert_allclose(d_x, (np.cos(x) * x + np.sin(x)) * x)

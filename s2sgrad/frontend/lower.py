@@ -117,9 +117,17 @@ class _Lowerer:
     def run(self):
         node = self.p.node
         a = node.args
-        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+        if a.posonlyargs:
+            self.unsupported(node, "positional-only parameters (a `/` in the parameter list) "
+                             "are not supported", "remove the `/`")
+        if a.vararg or a.kwarg or a.kwonlyargs:
             self.unsupported(node, "*args, **kwargs and keyword-only parameters are not supported",
                              "list every parameter by name")
+        for arg in a.args:
+            if arg.id in opcodes.HELPERS:
+                self.unsupported(arg, f"the parameter name {arg.id!r} is the name of a function "
+                                 "s2sgrad writes into generated modules, which it would hide",
+                                 "rename the parameter")
         params, names = [], []
         self.b.loc = self.p.loc(node)
         for arg in a.args:

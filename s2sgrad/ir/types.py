@@ -219,6 +219,15 @@ def array(dtype, shape, weak=False):
     return Type(dtype=dtype, shape=None if shape is None else tuple(shape), weak=weak)
 
 
+def _numeric_dtype(name):
+    """The name of a bool, integer, float or complex NumPy dtype; TypeError otherwise
+    (strings, bytes, datetimes, objects are not values s2sgrad computes with)."""
+    dtype = np.dtype(name)
+    if dtype.kind not in "biufc":
+        raise TypeError(f"{name!r} is not a numeric dtype")
+    return dtype.name
+
+
 def parse_signature_type(text):
     """Parse 'float64[n, 3]', 'f64[]', 'float', 'int', 'float32[...]' into a Type.
     The printed forms of Python scalars ('py_float64', 'py_int64', 'py_bool') are
@@ -231,9 +240,9 @@ def parse_signature_type(text):
     if text in python:
         return python[text]
     if "[" not in text:            # a NumPy scalar of that dtype
-        return Type(dtype=np.dtype(aliases.get(text, text)).name, shape=())
+        return Type(dtype=_numeric_dtype(aliases.get(text, text)), shape=())
     name, _, rest = text.partition("[")
-    dtype = np.dtype(aliases.get(name.strip(), name.strip())).name
+    dtype = _numeric_dtype(aliases.get(name.strip(), name.strip()))
     body = rest.rstrip().rstrip("]").strip()
     if body == "...":
         return Type(dtype=dtype, shape=None)
