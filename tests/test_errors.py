@@ -135,7 +135,7 @@ def test_grad_ys_wrong_length():
           "2 grad_ys for 1 ys", "one grad_ys entry")
 
 
-@pytest.mark.parametrize("g", [np.ones(4), np.ones((3, 1)), np.ones((1, 3))], ids=str)
+@pytest.mark.parametrize("g", [np.ones(4), np.ones((3, 1)), np.ones((1, 3)), np.ones(1)], ids=str)
 def test_grad_ys_wrong_static_shape(g):
     with pytest.raises(ValueError) as info:
         grad_ys_wrong_shape(X, g)

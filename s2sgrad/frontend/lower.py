@@ -1247,12 +1247,15 @@ def _reject_list_method(lowerer, node):
 
 def _check_grad_y(g, y, i, loc):
     """A static shape mismatch: different ranks, or different sizes. Symbolic
-    sizes name the distinct sizes of a specialisation (equal sizes share a
-    symbol), so two different symbols are two different sizes."""
+    sizes name the distinct sizes of a specialisation other than 1 (equal sizes
+    share a symbol; a size of 1 is written 1), so two different symbols are two
+    different sizes, and so are 1 and a symbol (NumPy would broadcast a (1,)
+    grad_ys entry against an (n,) y)."""
     gs, ys = g.type.shape, y.type.shape
     bad = gs is not None and ys is not None and (
-        len(gs) != len(ys) or any(type(a) is type(b) and a != b and isinstance(a, (int, str))
-                                  for a, b in zip(gs, ys)))
+        len(gs) != len(ys) or any(
+            type(a) is type(b) and a != b and isinstance(a, (int, str))
+            or {type(a), type(b)} == {int, str} and 1 in (a, b) for a, b in zip(gs, ys)))
     if bad:
         raise InvalidArgumentError(
             f"grad_ys[{i}] has shape {_shape_text(gs)}, but ys[{i}] has shape {_shape_text(ys)}",
