@@ -136,6 +136,10 @@ def from_function(fn):
     """Parse a live function's source; free names resolve through its globals."""
     if getattr(fn, "__wrapped__", None) is not None:
         _refuse_wrapper(fn)
+    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+        raise SourceNotFoundError(
+            f"{fn.__qualname__!r} is an `async def` function: s2sgrad differentiates "
+            "plain `def` functions", hint="define it with `def`")
     code = getattr(fn, "__code__", None)
     if code is not None and code.co_name == "<lambda>":
         raise SourceNotFoundError(
