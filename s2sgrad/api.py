@@ -114,14 +114,15 @@ class _Transformed:
             with self.lock:
                 hit = self.cache.get(key)
                 if hit is None:
-                    hit = self.build(specialise(self.names, args))
+                    hit = self.build(specialise(self.names, args), tuple(
+                        n for n, v in zip(self.names, args) if isinstance(v, np.generic)))
                     self.cache[key] = hit
         self.last_source = hit[1]
         if hit[2]:
             _check_unshared(self.fn, self.names, args, hit[2])
         return hit[0], args
 
-    def build(self, types_):
+    def build(self, types_, numbers=()):
         parsed = self.parsed()
         if parsed.resolver is not None and self._parsed_resolved:
             # module constants and globals are read when a signature is transformed (as
@@ -129,7 +130,7 @@ class _Transformed:
             parsed = dataclasses.replace(parsed, resolver=S.resolver_now(self.fn, parsed.names))
         self._parsed_resolved = True
         with transform.gc_paused():
-            ir, text = transform.generate(parsed, types_, self.request)
+            ir, text = transform.generate(parsed, types_, self.request, numbers=numbers)
             module = load(text, ir.name)
         return getattr(module, ir.name), text, ir.writes
 

@@ -536,7 +536,7 @@ class _Expr:
 
 _AST_BINOP = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow,
               "@": ast.MatMult, "//": ast.FloorDiv, "%": ast.Mod}
-_AST_UNOP = {"-": ast.USub, "not ": ast.Not}
+_AST_UNOP = {"-": ast.USub, "+": ast.UAdd, "not ": ast.Not}
 _SYM_PREC = {sym: _PREC[cls.__name__] for sym, cls in _AST_BINOP.items()}
 _AST_CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt,
             ">=": ast.GtE}

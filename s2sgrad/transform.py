@@ -44,8 +44,9 @@ class Request:
         return (self.inner.chain() if self.inner is not None else ()) + (self,)
 
 
-def build_ir(parsed, arg_types, request, stages=None):
-    """The final IR of `parsed` for `arg_types`; `stages`, a list, gets (name, fn) pairs."""
+def build_ir(parsed, arg_types, request, stages=None, numbers=()):
+    """The final IR of `parsed` for `arg_types`; `stages`, a list, gets (name, fn) pairs.
+    `numbers`: the parameters given NumPy scalars (never 0-d arrays)."""
     def stage(name, fn):
         if VERIFY or stages is not None:
             for f in (fn,) + tuple(fn.callees):
@@ -55,7 +56,8 @@ def build_ir(parsed, arg_types, request, stages=None):
         return fn
 
     chain = request.chain()
-    fn = stage("lower", lower(parsed, arg_types, decorated=chain[0].kind == "function"))
+    fn = stage("lower", lower(parsed, arg_types, decorated=chain[0].kind == "function",
+                              numbers=numbers))
     # (before dead code goes: a write nothing reads; `p += v` of a parameter too)
     writes = tuple(sorted(set(written_params(fn)) | set(fn.writes)))
     for depth, r in enumerate(chain):
@@ -84,7 +86,7 @@ def header_lines(fn, request):
     return []
 
 
-def generate(parsed, arg_types, request, stages=None):
+def generate(parsed, arg_types, request, stages=None, numbers=()):
     """(final IR, module text). A failure that is not one of s2sgrad's errors
     about the user's code is a bug in s2sgrad: it becomes an InternalError that
     says so (never a raw RecursionError or KeyError).
@@ -93,7 +95,7 @@ def generate(parsed, arg_types, request, stages=None):
     acyclic objects that reference counting frees, and collections triggered by
     allocating them cost a third of the transform's time on large functions."""
     with gc_paused():
-        return _generate(parsed, arg_types, request, stages)
+        return _generate(parsed, arg_types, request, stages, numbers)
 
 
 @contextlib.contextmanager
@@ -109,9 +111,9 @@ def gc_paused():
             gc.enable()
 
 
-def _generate(parsed, arg_types, request, stages):
+def _generate(parsed, arg_types, request, stages, numbers=()):
     try:
-        fn = build_ir(parsed, arg_types, request, stages)
+        fn = build_ir(parsed, arg_types, request, stages, numbers)
         return fn, codegen.generate(fn, header_lines(fn, request),
                                     verify=VERIFY or stages is not None)
     except S2SGradError:

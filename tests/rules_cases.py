@@ -197,6 +197,14 @@ def f_neg(x):
     return np.sum(np.sin(-x))
 
 
+def f_pos(x):
+    return np.sum(np.sin(+x) * x)
+
+
+def f_positive(x):
+    return np.sum(np.sin(np.positive(x)))
+
+
 def f_negative(x):
     return np.sum(np.sin(np.negative(x)))
 
@@ -234,6 +242,8 @@ case("sinh", f_sinh, [A(3, 4)], "sinh")
 case("cosh", f_cosh, [A(3, 4, lo=-1.5, hi=1.5)], "cosh")
 case("neg", f_neg, [A(3, 4)], "neg")
 case("negative", f_negative, [A(2, 3)], "neg")
+case("pos", f_pos, [A(3, 4)], "pos")
+case("positive", f_positive, [A(2, 3)], "pos")
 case("math_on_python_float", f_math_scalar, [F(**POS)], ("exp", "sin", "mul", "log", "add",
                                                           "tanh", "sub"))
 case("math_on_0d_array", f_math_scalar, [A(**POS)], ("exp", "sin", "mul", "log", "tanh"))

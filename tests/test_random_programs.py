@@ -92,6 +92,84 @@ def run_case(src, n, shape=(3,), seed=0, directory=None):
 
 
 FOUND = {
+    # hunt 4 (2026-11-30): `+a` and `a ** 1` of an array are new arrays in NumPy; s2sgrad
+    # made them the array itself, so a later write into `a` changed them
+    "unary_plus_is_a_new_array": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            a = x0 * 1.0
+            b = +a
+            a[0] = 0.0
+            b += x1
+            return np.sum(b * x1) + np.sum(a)
+        """, 0, (3,)),
+    "power_one_is_a_new_array": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            a = x0 * 1.0
+            b = a ** 1
+            c = np.power(a, 1)
+            a[0] = 0.0
+            return np.sum(b * x1) + np.sum(c * c) + np.sum(a)
+        """, 0, (3,)),
+    # hunt 4: constants folded in a branch that never runs raised at transform time
+    # (1.0 / 0.0, 10.0 ** 400.0); a rank test (x.ndim == 2) was a runtime branch whose
+    # dead side indexed x.shape[1] (an InternalError)
+    "folding_errors_wait_for_the_code_to_run": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            s = 1.0
+            if x0[0] > 5.0:
+                s = 1.0 / 0.0 + 10.0 ** 400.0 + 0.0 ** -1.0
+            return np.sum(x0 * x1) * s
+        """, 0, (3,)),
+    "rank_test_is_decided_at_transform_time": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            if x0.ndim == 2:
+                k = x0.shape[1]
+            else:
+                k = 1
+            return np.sum(x0 * x1) * k
+        """, 0, (3,)),
+    # found by the fuzz slice once comparisons of constants fold (2026-11-30): a branch
+    # decided at transform time (`if n > 0` of a static n) holding a runtime `if` with a
+    # `return`: the statements after the outer `if` were lost (the value was None)
+    "return_in_a_runtime_if_inside_a_static_branch": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            if n > 0:
+                if np.sum(x0) > 10.0:
+                    return np.sum(x0 * 2.0)
+            return np.sum(x0 * x1)
+        """, 1, (3,)),
+    "return_in_a_runtime_if_inside_a_static_truth_test": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            if n:
+                if np.sum(x0) > 10.0:
+                    return np.sum(x0 * 2.0)
+            return np.sum(x0 * x1)
+        """, 1, (3,)),
+    "return_in_a_runtime_if_after_a_static_else": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            if n > 5:
+                y = x0 * 3.0
+            else:
+                y = x1 * 1.0
+                if np.sum(x0) > 10.0:
+                    return np.sum(y)
+                y = y * x0
+            return np.sum(y * x1)
+        """, 1, (3,)),
     # the names the desugaring of break makes up (_break0, _i1) took a user's
     "user_name_like_a_desugared_flag": ("""
         import numpy as np
@@ -886,6 +964,22 @@ def test_hunted_aliasing_is_refused(name, workdir):
     src, shape, message = HUNTED[name]
     with pytest.raises(UnsupportedError, match=message):
         run_case(src, 0, shape, directory=workdir)
+
+
+def test_a_zero_d_integer_array_index_is_refused(workdir):
+    """hunt 4: `a[np.array(0)]` is NumPy's advanced indexing (a copy), which s2sgrad
+    took for basic indexing (a view): a later write into `a` changed the value."""
+    with pytest.raises(UnsupportedError, match="may be a 0-d integer array"):
+        run_case("""
+            import numpy as np
+
+            def f(x0, x1, n):
+                a = x0 * 1.0
+                k = np.where(x1[0, 0] > 0, 1, 0)
+                r = a[k]
+                a[0] = 0.0
+                return np.sum(r * x1[1])
+            """, 0, (2, 2), directory=workdir)
 
 
 LOCAL_FIRST_READ = {

@@ -32,7 +32,7 @@ class Static:
         self.value = value
 
 
-def lower(parsed, arg_types, decorated=False, module=None):
+def lower(parsed, arg_types, decorated=False, module=None, numbers=()):
     """IR Function for `parsed`, specialised for `arg_types`.
 
     arg_types: {param name: Type | Static} — a Static parameter (Python
@@ -45,7 +45,7 @@ def lower(parsed, arg_types, decorated=False, module=None):
         module = Module()
         name = parsed.node.name      # (the names the function itself may take in the module)
         module.taken.update({name} | {f"{p}_{name}" for p in ("grad", "value_and_grad", "vjp")})
-    fn = _Lowerer(parsed, arg_types, decorated, module, callee=not top).run()
+    fn = _Lowerer(parsed, arg_types, decorated, module, callee=not top, numbers=numbers).run()
     if top:
         from dataclasses import replace
         fn = replace(fn, callees=tuple(module.functions.values()))
@@ -171,6 +171,10 @@ class _Lowerer:
                 if test is _MISSING:
                     self.b.loc = self.p.loc(stmt)
                     raise _Return(self.if_returning(stmt, stmts[i + 1:]))
+                # resolved at transform time: the branch taken, then what follows the `if`,
+                # as one block (a `return` in a runtime `if` inside it must see the rest)
+                self.block(list(stmt.body if test else stmt.orelse) + list(stmts[i + 1:]))
+                return
             self.stmt(stmt, first=(i == 0))
 
     def stmt(self, node, first=False):
@@ -692,7 +696,10 @@ class _Lowerer:
     def expr_UnaryOp(self, node):
         opname = type(node.op).__name__
         operand = self.operand(node.operand)
-        if opname == "UAdd":
+        if opname == "UAdd":       # a new array (np.positive), a number unchanged
+            if isinstance(operand, Value) and operand.type.kind == "array" \
+                    and not operand.type.weak:
+                return self.b.emit("pos", operand)
             return operand
         if opname == "Not":
             s = self.static_of(operand)

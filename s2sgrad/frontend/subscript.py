@@ -131,6 +131,16 @@ def read(lw, node, base):
     if base.type.weak:
         lw.unsupported(node, "a Python number cannot be indexed", "index arrays only")
     key, dyn = parse_key(lw, node, base)
+    for d in dyn:
+        t = d.type
+        if t.kind == "array" and not t.weak and t.shape == () and t.dtype is not None \
+                and np.dtype(t.dtype).kind in "iu" and may_be_ndarray(lw.b, d):
+            lw.unsupported(node, "this index may be a 0-d integer array (np.where, np.array of "
+                           "a number, a 0-d argument): NumPy indexes with it as with an array of "
+                           "indices (the result is a copy), not as with a number (a view of "
+                           "the array), and s2sgrad cannot tell which it is here",
+                           "index with a Python int (`k = 1 if c else 2`), an integer "
+                           "argument, or np.argmax/np.argmin of an array")
     return lw.b.index(base, *dyn, key=key)
 
 

@@ -108,19 +108,25 @@ class Builder:
                 self.shape_reps.setdefault((shape, v.type.dtype), v)
 
     def _simplify(self, d, opcode, operands, attrs, hint):
-        """Constant folding of Python-number arithmetic, x ** 1 -> x, and
+        """Constant folding of Python-number arithmetic, x ** 1 -> x (but not for an
+        array of the user's code), and
         np.shape(v) -> a constant or np.shape(u) of the first u with v's
         static shape. None when nothing simplifies. Never turns a float
         expression into an int or an alias into a new array (x * 1.0 stays)."""
         fold = d.fold
         if fold is not None and all(_is_number(self.static_value(v, _MISSING)) for v in operands):
             a, b = (self.static_value(v) for v in operands)
-            value = fold(a, b) if type(a) is type(b) else None
+            try:
+                value = fold(a, b) if type(a) is type(b) else None
+            except (ArithmeticError, ValueError):   # 1.0 / 0.0, 10.0 ** 400.0: raised when the
+                value = None                        # code runs (as Python does), if it runs
             if value is not None:
                 return self.const(value, hint=hint)
         if opcode == "pow" and self.static_value(operands[1], None) == 1 \
-                and type(self.static_value(operands[1])) is int:
-            return operands[0]
+                and type(self.static_value(operands[1])) is int \
+                and (operands[0].type.weak or self.tag != "fwd"):
+            return operands[0]      # (in the user's code, an array's `a ** 1` is a new array,
+                                    # which later writes into `a` do not change)
         if opcode == "shape" and operands[0].type.kind == "array":
             shape = operands[0].type.shape
             if shape is not None and all(isinstance(d, int) for d in shape):

@@ -47,6 +47,7 @@ The traits:
   op as a call (`_unbroadcast`); a generated module read back maps it to the op.
 """
 
+import operator
 from dataclasses import dataclass
 
 from . import indexing as I, types as T
@@ -370,9 +371,12 @@ for _name, _sym, _traits in [("add", "+", dict(augmented=True)), ("sub", "-", di
     _def(_name, ("binop", _sym), _elementwise, elementwise=True, fold=_FOLD.get(_name), **_traits)
 _def("div", ("binop", "/"), _true_div, elementwise=True, fold=_FOLD["div"], augmented=True)
 _def("matmul", ("binop", "@"), _matmul)
-for _name, _sym in [("eq", "=="), ("ne", "!="), ("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">=")]:
-    _def(_name, ("cmp", _sym), _compare, elementwise=True, constant=True)
+for _name, _sym, _fold in [("eq", "==", operator.eq), ("ne", "!=", operator.ne),
+                           ("lt", "<", operator.lt), ("le", "<=", operator.le),
+                           ("gt", ">", operator.gt), ("ge", ">=", operator.ge)]:
+    _def(_name, ("cmp", _sym), _compare, elementwise=True, constant=True, fold=_fold)
 _def("neg", ("unop", "-"), _same, elementwise=True)
+_def("pos", ("unop", "+"), _same, elementwise=True)      # +a: a new array (np.positive)
 _def("not", ("unop", "not "), lambda ts, a: T.PY_BOOL, constant=True)
 
 for _name in ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan",
@@ -604,14 +608,14 @@ for _name, _check, _req in [
 
 BINOPS = {"Add": "add", "Sub": "sub", "Mult": "mul", "Div": "div", "Pow": "pow",
           "MatMult": "matmul", "FloorDiv": "floordiv", "Mod": "mod"}
-UNARYOPS = {"USub": "neg", "Not": "not"}
+UNARYOPS = {"USub": "neg", "UAdd": "pos", "Not": "not"}
 CMPOPS = {"Eq": "eq", "NotEq": "ne", "Lt": "lt", "LtE": "le", "Gt": "gt", "GtE": "ge"}
 
 # np.<name> -> opcode
 NUMPY = {name: name for name in OPS if OPS[name].form[0] == "call" and OPS[name].form[1] == f"np.{name}"}
 NUMPY.update({
     "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
-    "power": "pow", "negative": "neg", "matmul": "matmul", "absolute": "abs",
+    "power": "pow", "negative": "neg", "positive": "pos", "matmul": "matmul", "absolute": "abs",
     "amax": "max", "amin": "min", "equal": "eq", "not_equal": "ne", "less": "lt",
     "less_equal": "le", "greater": "gt", "greater_equal": "ge", "floor_divide": "floordiv",
     "mod": "mod", "remainder": "mod",

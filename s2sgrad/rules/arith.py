@@ -45,6 +45,12 @@ def neg(b, g, ans, x):
     return (b.neg(g),)
 
 
+@defrule("pos")
+def pos(b, g, ans, x):
+    """d(+x) = dx"""
+    return (g,)
+
+
 @defrule("maximum", broadcasts=True)
 def maximum(b, g, ans, x, y):
     """d max(x, y) = [x >= y] dx + [x < y] dy  (ties go to x, as in TensorFlow)"""
