@@ -235,6 +235,14 @@ class _Sweep:
             for p in parts[1:]:
                 res = self.b.add(res, p, hint=TEMP)
             res = self.b.rename(res, self.dname(v))
+        vt = v.type
+        if res is not None and vt.is_float and not vt.weak and vt.dtype is not None \
+                and res.type.dtype is not None and res.type.dtype != vt.dtype \
+                and res.type.dtype.startswith("float"):
+            # an adjoint has its value's dtype (as in JAX): a float32 value's adjoint
+            # made float64 by a rule's arithmetic is cast back, so a loop carrying it and
+            # the gradient returned keep float32
+            res = self.b.cast(res, vt.dtype, hint=self.dname(v))
         self.done[v] = res
         return res
 

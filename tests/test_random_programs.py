@@ -92,6 +92,17 @@ def run_case(src, n, shape=(3,), seed=0, directory=None):
 
 
 FOUND = {
+    # hunt 4: a value with leading axes of size 1 written into a slot without them
+    # (NumPy drops them): the adjoint was summed along the wrong axes, or crashed
+    "write_of_a_value_with_leading_unit_axes": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            a = x1 * 1.0
+            a[0] = np.mean(x0, axis=0, keepdims=True)
+            a[1, 1:3] = x0[0:1, 0:1] * 2.0
+            return np.sum(a * x1)
+        """, 0, (3, 4)),
     # hunt 4 (2026-11-30): `+a` and `a ** 1` of an array are new arrays in NumPy; s2sgrad
     # made them the array itself, so a later write into `a` changed them
     "unary_plus_is_a_new_array": ("""

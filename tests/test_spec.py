@@ -721,3 +721,60 @@ def test_a_parameter_named_like_a_generated_function_does_not_hide_it():
     x = np.array([0.1, 0.2, 0.3])
     d_x = s2sgrad.grad(shadows_the_vjp)(x, x)
     np.testing.assert_allclose(d_x, (np.cos(x) * x + np.sin(x)) * x)
+
+
+def max_after_a_loop(x0, x1, n):
+    a = x0 * 1.0
+    for i in range(n):
+        a = a * x1
+    return np.max(a)
+
+
+def augmented_float32(x0, x1):
+    a = x0 * 1.0
+    a += x1
+    return np.sum(a * a)
+
+
+def test_float32_gradients_stay_float32_through_max_and_loops():
+    """hunt 4: np.max's tie count (int64) made the adjoint float64, and the loop then
+    carried a float64 adjoint typed float32: a float64 gradient for float32 x."""
+    x0 = np.array([0.3, 0.9, -0.2], dtype=np.float32)
+    x1 = np.array([1.1, 0.8, 1.3], dtype=np.float32)
+    d0, d1 = s2sgrad.grad(max_after_a_loop, wrt=(0, 1))(x0, x1, 2)
+    assert d0.dtype == np.float32 and d1.dtype == np.float32
+    np.testing.assert_allclose(d0, [0, 0.8 ** 2, 0], rtol=1e-6)
+    np.testing.assert_allclose(d1, [0, 2 * 0.9 * 0.8, 0], rtol=1e-6)
+
+
+def test_augmented_assignment_keeps_the_arrays_dtype():
+    """hunt 4: float32 `a += x64` is float32 in NumPy (in place); s2sgrad made it float64."""
+    x0 = np.array([0.3, 0.9, -0.2], dtype=np.float32)
+    x1 = np.array([1.1e-3, 0.8, 1.3])
+    value, (d0, d1) = s2sgrad.value_and_grad(augmented_float32, wrt=(0, 1))(x0, x1)
+    expected = augmented_float32(x0, x1)
+    assert type(value) is type(expected) and value == expected
+    assert d0.dtype == np.float32 and d1.dtype == np.float64
+
+
+def int_array_plus_float(x, k):
+    a = np.zeros(3, dtype=np.int64) + k
+    a += x
+    return np.sum(a * x)
+
+
+def row_plus_matrix(x0, x1):
+    a = x0[0] * 1.0
+    a += x1[0:1]
+    return np.sum(a)
+
+
+@pytest.mark.parametrize("fn, args, message", [
+    (int_array_plus_float, (np.ones(3), 2), "cannot cast"),
+    (row_plus_matrix, (np.ones((2, 3)), np.ones((2, 3))), "does not fit in it"),
+], ids=["int += float", "row += matrix"])
+def test_an_augmented_assignment_numpy_refuses_is_refused(fn, args, message):
+    with pytest.raises(NotImplementedError, match=message):
+        s2sgrad.grad(fn)(*args)
+    with pytest.raises(Exception):                  # (Python raises too)
+        fn(*args)

@@ -4,13 +4,15 @@ import numpy as np
 
 
 def _unbroadcast(g, shape):
-    """Sum g over the axes NumPy broadcasting added to an array of `shape`."""
+    """Sum g over the axes NumPy broadcasting added to an array of `shape`
+    (`shape` may also have leading axes of size 1 that an assignment dropped)."""
     while np.ndim(g) > len(shape):
         g = np.sum(g, axis=0)
-    for axis, size in enumerate(shape):
+    lead = len(shape) - np.ndim(g)
+    for axis, size in enumerate(shape[lead:]):
         if size == 1 and np.shape(g)[axis] != 1:
             g = np.sum(g, axis=axis, keepdims=True)
-    return g
+    return np.reshape(g, shape) if lead else g
 
 
 def grad_scale_shift(x, a, c):

@@ -245,7 +245,35 @@ class _Lowerer:
                 # so that name sees the write as in Python
                 subscript.write(self, _whole(node), rhs, opcodes.BINOPS[opname], node)
                 return
-        self.assign(node.target, self.binop(opcodes.BINOPS[opname], current, rhs, node, node.target.id))
+        result = self.binop(opcodes.BINOPS[opname], current, rhs, node, node.target.id)
+        if array and isinstance(result, Value):
+            result = self._in_place_result(node, name, current, result)
+        self.assign(node.target, result)
+
+    def _in_place_result(self, node, name, current, result):
+        """`a op= v` of an array writes into a: the result keeps a's shape and dtype
+        (cast with NumPy's same_kind rule: float32 `a += x64` stays float32); a result
+        that would not fit (a bigger broadcast shape, float into an int array) is the
+        error NumPy raises, here at its line."""
+        ct, rt = current.type, result.type
+        if ct.shape is not None and rt.shape is not None and (
+                len(rt.shape) > len(ct.shape) or any(
+                    c == 1 and r is not None and r != 1
+                    for c, r in zip(ct.shape, rt.shape[len(rt.shape) - len(ct.shape):]))):
+            self.unsupported(node, f"{name!r} has shape {_shape_text(ct.shape)}, and "
+                             f"`{name} {_op_symbol(node.op)}= ...` makes one of shape "
+                             f"{_shape_text(rt.shape)}, which does not fit in it (NumPy raises: "
+                             "non-broadcastable output operand)",
+                             f"write `{name} = {name} {_op_symbol(node.op)} ...` (a new array)")
+        if ct.dtype is not None and rt.dtype is not None and ct.dtype != rt.dtype:
+            if not np.can_cast(rt.dtype, ct.dtype, casting="same_kind"):
+                self.unsupported(node, f"`{name} {_op_symbol(node.op)}= ...` writes {rt.dtype} "
+                                 f"values into {name!r}, a {ct.dtype} array (NumPy raises: cannot "
+                                 "cast the ufunc's output with casting rule 'same_kind')",
+                                 f"write `{name} = {name} {_op_symbol(node.op)} ...`, or make "
+                                 f"{name!r} a float array first")
+            result = self.b.cast(result, ct.dtype, hint=name)
+        return result
 
     def _shared(self, name, value):
         """Another name whose value may share memory with `value` (which `name`
@@ -1272,7 +1300,7 @@ def _check_grad_y(g, y, i, loc):
 
 
 def _shape_text(s):
-    return "(" + ", ".join(str(d) for d in s) + ("," if len(s) == 1 else "") + ")"
+    return "(" + ", ".join("?" if d is None else str(d) for d in s) + ("," if len(s) == 1 else "") + ")"
 
 
 def _member_object(m):

@@ -35,7 +35,10 @@ def mean(b, g, ans, x, axis=None, keepdims=False, dtype=None):
 def _extremum(b, g, ans, x, axis, keepdims):
     """The gradient goes to the elements equal to the extremum, shared equally among ties."""
     hit = b.eq(x, _restore(b, ans, axis, keepdims))
-    share = b.div(_restore(b, g, axis, keepdims), b.sum(hit, axis=axis, keepdims=True))
+    # (counted in x's dtype when it is a narrow float: an int64 count would make
+    # float32 / int64 a float64 gradient)
+    narrow = {"dtype": x.type.dtype} if x.type.dtype in ("float32", "float16") else {}
+    share = b.div(_restore(b, g, axis, keepdims), b.sum(hit, axis=axis, keepdims=True, **narrow))
     return (b.mul(share, hit),)
 
 
