@@ -12,7 +12,8 @@ and a static int `n`. Its statements are drawn from what s2sgrad accepts:
   (with and without `axis`/`keepdims`), broadcasting with scalars,
   conditional expressions and kinks (`np.where`, `max`, `abs`), calls to the
   helpers, indexing reads (`v[i % 3]`, `v[::-1]`, `v[1:]`, masks
-  `v[v > c]`); `+=`/`-=`; plain copies `b = a`;
+  `v[v > c]`); `+=`/`-=`; plain copies `b = a`, and the new arrays
+  `b = +a`, `b = a ** 1` (which later writes into `a` must not reach);
 - `if`/`elif`/`else` on runtime scalar conditions (with `and`/`or`/`not`);
   "keep the best so far" (`if cand > best: best = cand`);
 - `for` loops over ranges, arrays, `enumerate` and `zip`, nested, and `while`
@@ -479,10 +480,17 @@ class Gen(Exprs):
         old = scope.floats[a]
         targets = [n for n in scope.of_kind(old.kind, buffers=False) if n != a]
         b = self.pick(targets) if targets and self.flip() else self.fresh_name("b")
-        scope.floats[b] = old.copy()
-        self.shared(scope, a, b)
-        self.mark("copy")
-        lines = [f"{b} = {a}"]
+        if old.kind == "a" and self.pick(["new", "same", "same"]) == "new":
+            # `+a` and `a ** 1` of an array are new arrays (np.positive, np.power),
+            # which later writes into a do not reach
+            scope.floats[b] = Var("a", fresh=True, writable=True)
+            self.mark("copy-new")
+            lines = [f"{b} = {self.pick([f'+{a}', f'{a} ** 1'])}"]
+        else:
+            scope.floats[b] = old.copy()
+            self.shared(scope, a, b)
+            self.mark("copy")
+            lines = [f"{b} = {a}"]
         if self.flip():
             rhs, fresh = self.bounded(scope, old.kind, a, depth)
             scope.floats[a] = Var(old.kind, fresh and old.kind == "a", writable=fresh)
