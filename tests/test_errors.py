@@ -670,3 +670,49 @@ def test_positional_only_parameters_are_named_as_such():
         s2sgrad.grad(positional_only)(X, X)
     check(e, s2sgrad.UnsupportedError, NotImplementedError, "positional-only", None,
           "positional-only parameters", "remove the `/`")
+
+
+def tuple_index_out_of_range(x, n):
+    t = (x[0], x[1])
+    s = t[0]
+    if n > 5:
+        s = t[2]  # tuple-range
+    return s * x[1]
+
+
+def test_a_constant_index_out_of_range_is_located():
+    """hunt 4: an InternalError (IndexError) for code in a branch that may not run."""
+    with pytest.raises(s2sgrad.UnsupportedError) as e:
+        s2sgrad.grad(tuple_index_out_of_range)(X, np.int64(3))
+    check(e, s2sgrad.UnsupportedError, NotImplementedError, "tuple-range", "t[2]",
+          "index 2 is out of range for a tuple of 2 items")
+
+
+def index_after_a_loop_that_may_not_run(x, n):
+    for i in range(n):
+        x = x * 2.0
+    return np.sum(x) * i  # may-not-run
+
+
+def test_a_name_only_a_loop_assigns_read_after_it_says_the_loop_may_not_run():
+    with pytest.raises(s2sgrad.UnsupportedError) as e:
+        s2sgrad.grad(index_after_a_loop_that_may_not_run)(X, np.int64(3))
+    check(e, s2sgrad.UnsupportedError, NotImplementedError, "may-not-run", "i  #",
+          "'i' may be unassigned here", "i = 0")
+
+
+def builtin_types_as_dtypes(x, k=-1, lo=-0.5):
+    m = (x > 0.5).astype(float)
+    z = np.zeros(3, dtype=int) + k
+    return np.sum(x * m * z * np.ones(3, dtype=bool)) + lo
+
+
+def calls_with_negative_defaults(x):
+    return builtin_types_as_dtypes(x) + builtin_types_as_dtypes(x, 2, 0.5)
+
+
+def test_builtin_types_are_dtypes_and_negative_defaults_are_literals():
+    """hunt 4: `name 'float' is not defined`, `a default value must be a literal`."""
+    value, d_x = s2sgrad.value_and_grad(calls_with_negative_defaults)(X)
+    assert value == pytest.approx(calls_with_negative_defaults(X))
+    np.testing.assert_allclose(d_x, (X > 0.5) * (-1 + 2))

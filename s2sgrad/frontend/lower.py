@@ -18,6 +18,7 @@ from ..ir import opcodes, types as T
 from ..ir.builder import Builder
 from ..ir.core import TEMP, Function, Region, Value, def_map
 from .desugar import Desugar
+from . import source as S
 from .source import walk
 from . import sequences, subscript
 
@@ -666,6 +667,12 @@ class _Lowerer:
                              f"`if` at line {where.line} assigns it",
                              "assign it before the `if`, or in both branches")
         bound = self.local_names.get(node.id)
+        if bound is not None and (bound.lineno, bound.col_offset) < (node.lineno, node.col_offset):
+            self.unsupported(node, f"{node.id!r} may be unassigned here: it is assigned only "
+                             f"in a loop or branch above (line {self.p.loc(bound).line}), which "
+                             "may not run (a loop over an empty range), and s2sgrad needs a "
+                             "variable assigned on every path before it is read",
+                             f"assign {node.id!r} before that loop or branch (`{node.id} = 0`)")
         if bound is not None:       # Python's scoping: a name assigned anywhere in the function
             self.unsupported(        # is local throughout it, never the module's global
                 node, f"{node.id!r} is read here before any assignment to it runs: it is a "
@@ -677,6 +684,8 @@ class _Lowerer:
         m = self.p.resolver.lookup(node.id)
         if m is not None and m.kind == "opaque":
             self.unsupported(node, *m.value)
+        if m is None and node.id in _BUILTIN_DTYPES:     # x.astype(float), dtype=int
+            return Static(S.Meaning("member", "numpy", _BUILTIN_DTYPES[node.id]))
         if m is None:
             self.unsupported(node, f"name {node.id!r} is not defined in the function or "
                              "resolvable from its module",
@@ -855,6 +864,16 @@ class _Lowerer:
         is_sequence = isinstance(base, (tuple, list)) or \
             isinstance(base, Value) and base.type.kind in ("tuple", "list")
         idx = self.static_of(self.expr(node.slice)) if is_sequence else _MISSING
+        if isinstance(idx, int):
+            n = len(base) if isinstance(base, (tuple, list)) else \
+                len(base.type.items) if base.type.items is not None else None
+            if n is not None and not -n <= idx < n:
+                kind = type(base).__name__ if isinstance(base, (tuple, list)) else base.type.kind
+                self.unsupported(node, f"index {idx} is out of range for a {kind} of {n} "
+                                 f"item{'s' if n != 1 else ''} "
+                                 "(Python raises IndexError if this line runs)",
+                                 "index within the tuple, or keep code for other ranks out of "
+                                 "this function")
         if isinstance(base, (tuple, list)) and isinstance(idx, int):
             return base[idx]
         if isinstance(base, Value) and base.type.kind in ("tuple", "list") and isinstance(idx, int):
@@ -902,7 +921,6 @@ class _Lowerer:
     def call_user(self, m, node):
         """A call to a plain function of the user's: lowered on its own, for this
         call's argument types, and called by name (its adjoint is a function too)."""
-        from . import source as S
         if m.value is not None:
             parsed = S.from_function(m.value)
         elif m.module is not None:
@@ -931,10 +949,11 @@ class _Lowerer:
                     self.unsupported(node, f"{fdef.name}() is missing the argument {p!r}",
                                      "pass it")
                 d = defaults[p]
-                if not isinstance(d, gast.Constant):
+                literal = S._literal(d)             # 2.0, -1, 'relu'
+                if literal is None:
                     self.unsupported(d, "a default value must be a literal constant here",
                                      "pass the argument explicitly")
-                bound[p] = self.b.const(d.value)
+                bound[p] = self.b.const(literal[0])
         types_, operands, sig, numbers = {}, [], [], set()
         for p in params:
             v = bound[p]
@@ -1297,6 +1316,10 @@ def _check_grad_y(g, y, i, loc):
             loc=loc, hint="each grad_ys entry must have the shape of its y"
             + (" (names like n0, n1 stand for the distinct sizes of the arguments)"
                if any(isinstance(d, str) for d in gs + ys) else ""))
+
+
+# the builtin types as dtypes, as NumPy reads them (float -> float64, int -> int64)
+_BUILTIN_DTYPES = {"float": "float64", "int": "int64", "bool": "bool_"}
 
 
 def _shape_text(s):
