@@ -32,7 +32,7 @@ from .ir.builder import Builder, rewrite
 from dataclasses import replace
 
 from .ir.core import (ADJOINT_TEMP, CONST, STACK, TEMP, TEMP_HINTS, Op, Region, Value, adjoint_hint,
-                      def_map, free_values, make_attrs, substitute)
+                      def_map, free_values, make_attrs, substitute, substitute_op)
 from .ir import opcodes
 from .ir.opcodes import OPS
 from .passes import activity, integer, unconnected
@@ -405,9 +405,9 @@ class _Sweep:
 
     def _inner(self, region_ops, xs, ys):
         """A sweep for a nested region, in a child builder."""
-        active = activity.analyze(region_ops, xs, ys, self.exp.stops)
-        sub = _Sweep(self.exp, self.b.child(), active | set(xs),
-                     activity.varied(region_ops, xs, self.exp.stops))
+        varied = activity.varied(region_ops, xs, self.exp.stops)    # (once: analyze's half)
+        active = varied & activity.useful(region_ops, ys, self.exp.stops)
+        sub = _Sweep(self.exp, self.b.child(), active | set(xs), varied)
         for o in region_ops:       # for static facts only (a rule's constant exponent folds)
             for r in o.results:
                 sub.b.defs.setdefault(r, o)
@@ -643,7 +643,6 @@ class _Sweep:
 
 
 def _op(opcode, operands, results, like, tag=None, loc=None, **attrs):
-    from .ir.core import Op, make_attrs
     return Op(opcode, tuple(operands), tuple(results), make_attrs(attrs),
               loc if loc is not None else like.loc, tag if tag is not None else like.tag)
 
@@ -672,7 +671,7 @@ def _rematerialize(ops, needed, inside_ops, also_available=(), args=()):
         if len(o.results) == 1 and o.result in wanted:
             new = Value(o.result.hint, o.result.type)
             redo = o.replace(results=(new,), tag=TAPE)
-            prepend.append(substitute(Region((), (redo,), ()), mapping).ops[0])
+            prepend.append(substitute_op(redo, mapping))
             mapping[o.result] = new
     return prepend, mapping, {v for v in needed if v not in mapping}
 
