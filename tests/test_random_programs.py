@@ -92,6 +92,37 @@ def run_case(src, n, shape=(3,), seed=0, directory=None):
 
 
 FOUND = {
+    # hunt 6: a for loop with `break` (desugared to a while loop) read range()'s stop
+    # at every iteration: a body changing a name the stop reads changed the trip count
+    "range_stop_is_read_once_with_break": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            m = n + 3
+            y = x0 * 1.0
+            for i in range(m):
+                y = y * x1
+                m = m - 1
+                if np.sum(y) > 1e9:
+                    break
+            for n in range(n):
+                y = y + x1 * n
+                if np.sum(y) > 1e9:
+                    break
+            return np.sum(y)
+        """, 2, (3,)),
+    # hunt 6: a step written -(-1) was taken for a negative one (the loop ran no time)
+    "range_step_double_negative_with_break": ("""
+        import numpy as np
+
+        def f(x0, x1, n):
+            y = x0 * 1.0
+            for i in range(0, 3, -(-1)):
+                y = y * x1
+                if np.sum(y) > 1e9:
+                    break
+            return np.sum(y)
+        """, 0, (3,)),
     # hunt 4: a value with leading axes of size 1 written into a slot without them
     # (NumPy drops them): the adjoint was summed along the wrong axes, or crashed
     "write_of_a_value_with_leading_unit_axes": ("""

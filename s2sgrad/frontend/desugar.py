@@ -65,6 +65,10 @@ class Desugar:
             i = self.fresh("i")
             self.display[i] = node.target.id
             pre.append(_assign(i, start, node))
+            if _static_int(stop) is None:       # range() reads its bounds once, before the loop
+                bound = self.fresh("stop")
+                pre.append(_assign(bound, stop, node))
+                stop = _name(bound, node)
             cmp = gast.Gt() if _negative(step) else gast.Lt()
             test = _and(_not(_name(brk, node), node),
                         _loc(gast.Compare(left=_name(i, node), ops=[cmp], comparators=[stop]), node),
@@ -182,21 +186,29 @@ def _range_args(node, lowerer):
     if len(args) == 2:
         args = args + [_const(1, node)]
     step = args[2]
-    if not _is_static_int(step):
+    value = _static_int(step)
+    if value is None:
         lowerer.unsupported(step, "`break` in a loop over range() with a runtime step is not "
                             "supported", "use a constant step, or a while loop")
+    if value == 0:
+        lowerer.unsupported(step, "range() arg 3 must not be zero (Python raises ValueError)",
+                            "use a step of 1 or more, or -1 or less")
     return args
 
 
-def _is_static_int(node):
-    if isinstance(node, gast.Constant) and isinstance(node.value, int):
-        return True
-    return isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) \
-        and _is_static_int(node.operand)
+def _static_int(node):
+    """The value of an integer literal (`3`, `-1`, `-(-1)`, `+2`), else None."""
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        inner = _static_int(node.operand)
+        if inner is not None:
+            return -inner if isinstance(node.op, gast.USub) else inner
+    return None
 
 
 def _negative(step):
-    return isinstance(step, gast.UnaryOp) or isinstance(step, gast.Constant) and step.value < 0
+    return _static_int(step) < 0
 
 
 def _loc(new, old):

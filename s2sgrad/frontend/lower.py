@@ -668,10 +668,10 @@ class _Lowerer:
                              "assign it before the `if`, or in both branches")
         bound = self.local_names.get(node.id)
         if bound is not None and (bound.lineno, bound.col_offset) < (node.lineno, node.col_offset):
-            self.unsupported(node, f"{node.id!r} may be unassigned here: it is assigned only "
-                             f"in a loop or branch above (line {self.p.loc(bound).line}), which "
-                             "may not run (a loop over an empty range), and s2sgrad needs a "
-                             "variable assigned on every path before it is read",
+            self.unsupported(node, f"{node.id!r} may be unassigned here: it is first assigned "
+                             f"in a loop or branch above (line {self.p.loc(bound).line}), and "
+                             "s2sgrad needs a variable a loop or branch assigns to be assigned "
+                             "before it too (whether or not that loop or branch always runs)",
                              f"assign {node.id!r} before that loop or branch (`{node.id} = 0`)")
         if bound is not None:       # Python's scoping: a name assigned anywhere in the function
             self.unsupported(        # is local throughout it, never the module's global
