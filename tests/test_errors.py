@@ -716,3 +716,18 @@ def test_builtin_types_are_dtypes_and_negative_defaults_are_literals():
     value, d_x = s2sgrad.value_and_grad(calls_with_negative_defaults)(X)
     assert value == pytest.approx(calls_with_negative_defaults(X))
     np.testing.assert_allclose(d_x, (X > 0.5) * (-1 + 2))
+
+
+def zip_inside_enumerate(x0, x1):
+    s = 0.0
+    for i, (a, b) in enumerate(zip(x0, x1)):  # zip-nested
+        s = s + a * b * i
+    return s
+
+
+def test_zip_inside_enumerate_says_where_zip_is_supported():
+    """hunt 4: "name 'zip' is not defined"."""
+    with pytest.raises(s2sgrad.UnsupportedError) as e:
+        s2sgrad.grad(zip_inside_enumerate)(X, X)
+    check(e, s2sgrad.UnsupportedError, NotImplementedError, "zip-nested", "zip(",
+          "supported only as the iterable of a for loop", "range(len(xs))")

@@ -686,6 +686,12 @@ class _Lowerer:
             self.unsupported(node, *m.value)
         if m is None and node.id in _BUILTIN_DTYPES:     # x.astype(float), dtype=int
             return Static(S.Meaning("member", "numpy", _BUILTIN_DTYPES[node.id]))
+        if m is None and node.id in ("zip", "enumerate", "range", "reversed"):
+            self.unsupported(node, f"the builtin {node.id}() is supported only as the iterable "
+                             "of a for loop (`for a, b in zip(xs, ys):`, `for i, v in "
+                             "enumerate(xs):`), not nested in another call",
+                             "loop over range(len(xs)) and index: `for i in range(len(xs)): "
+                             "a, b = xs[i], ys[i]`")
         if m is None:
             self.unsupported(node, f"name {node.id!r} is not defined in the function or "
                              "resolvable from its module",
