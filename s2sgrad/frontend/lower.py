@@ -1468,22 +1468,32 @@ def local_names(fn_node):
         if old is None or (node.lineno, node.col_offset) < (old.lineno, old.col_offset):
             found[name] = node
     todo = list(fn_node.body)
+    ast_type, name_type, binding = gast.AST, gast.Name, (gast.Store, gast.Del)
     while todo:
         n = todo.pop()
-        if isinstance(n, (gast.Global, gast.Nonlocal)):
+        t = type(n)
+        if t is name_type:
+            if isinstance(n.ctx, binding):
+                bind(n.id, n)
+            continue
+        if t in (gast.Global, gast.Nonlocal):
             declared.update(n.names)
             continue
-        if isinstance(n, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef)):
+        if t in (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef):
             bind(n.name, n)
             continue
-        if isinstance(n, scopes):
+        if t in scopes:
             continue
-        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)):
-            bind(n.id, n)
-        elif isinstance(n, (gast.Import, gast.ImportFrom)):
+        if t in (gast.Import, gast.ImportFrom):
             for alias in n.names:
                 bind((alias.asname or alias.name).split(".")[0], n)
-        todo.extend(gast.iter_child_nodes(n))
+        fields = S._CHILD_FIELDS.get(t) or S._child_fields(t)
+        for f in fields:
+            v = getattr(n, f, None)
+            if isinstance(v, ast_type):
+                todo.append(v)
+            elif type(v) is list:
+                todo.extend(x for x in v if isinstance(x, ast_type))
     return {k: v for k, v in found.items() if k not in declared}
 
 
