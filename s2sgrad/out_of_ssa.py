@@ -116,6 +116,7 @@ class _OutOfSSA:
         self.tracked = None            # the variables liveness tracks (None: all)
         self.mem = {}                  # op -> memory(op)
         self._reads = {}               # (op, pass) -> what printing its operands reads
+        self._idle_ops = {}            # op -> no part in the names pass (_idle)
         self._index(fn.body, 0, 0)
         for p in fn.params:
             self.scope[p] = 0
@@ -375,11 +376,23 @@ class _OutOfSSA:
 
     def _block(self, ops, live):
         live = set(live)
+        names_pass = self.tracked is not None
         for op in reversed(ops):
             if op.results and all(r in self.plan.inlined for r in op.results):
                 continue
+            if names_pass and not op.regions and op not in self.write_ops and self._idle(op):
+                continue
             live = self._op(op, live)
         return live
+
+    def _idle(self, op):
+        """In the names pass: op defines no variable coalescing asks about and reads
+        none, so it changes no live set and records no interference (skipped)."""
+        idle = self._idle_ops.get(op)
+        if idle is None:
+            idle = self._idle_ops[op] = not self.reads(op.operands, op) and not any(
+                self.node(r) in self.interesting for r in op.results)
+        return idle
 
     def _op(self, op, live):
         if op.opcode == "if" and op not in self.plan.expr_ifs:
