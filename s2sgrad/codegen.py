@@ -243,6 +243,7 @@ _CMPOP = astunparse.Unparser.cmpops
 
 _ATOM, _UNARY, _POW = _PREC["Atom"], _PREC["Unary"], _PREC["Pow"]
 _TEXT_FORMS = frozenset({"binop", "call", "unop", "attr", "cmp"})
+_TEXT_OPS = frozenset({"stack", "pop"})     # special forms op_text writes too
 _MISSING = object()
 
 
@@ -445,6 +446,11 @@ class _Expr:
             (a, pa), (b, pb) = self.text(op.operands[0]), self.text(op.operands[1])
             need = _PREC["Compare"] + 1
             return f"{_paren(a, pa, need)} {form[1]} {_paren(b, pb, need)}", _PREC["Compare"]
+        if op.opcode == "stack":             # a loop's tape
+            return "[]", _ATOM
+        if op.opcode == "pop":
+            a, pa = self.text(op.operands[0])
+            return f"{_paren(a, pa, _ATOM)}.pop()", _ATOM
         if op.opcode == "const":
             v = op.attrs[0][1] if len(op.attrs) == 1 and op.attrs[0][0] == "value" else _MISSING
             t = type(v)
@@ -769,7 +775,7 @@ def _statement(op, ex, names):
     d = OPS[op.opcode]
     if d.statement:
         return globals()["_stmt_" + op.opcode](op, ex, names)
-    if d.form[0] in _TEXT_FORMS:          # (the common case: no syntax tree is built)
+    if d.form[0] in _TEXT_FORMS or op.opcode in _TEXT_OPS:   # (the common case: no tree)
         text = ex.op_text(op)[0]
         line = f"{', '.join(names(r) for r in op.results)} = {text}"
         if CHECK_RENDER:
@@ -821,7 +827,12 @@ def _indent(lines):
 
 
 def _stmt_push(op, ex, names):
-    return [render(ast.Expr(value=ex.op_expr(op)))]
+    stack, value = (ex.text(v) for v in op.operands)
+    line = f"{_paren(*stack, _ATOM)}.append({value[0]})"
+    if CHECK_RENDER and line != render(ast.Expr(value=ex.op_expr(op))):
+        raise InternalError(f"codegen writes {line!r} for {op!r}; through the syntax tree it "
+                            f"writes {render(ast.Expr(value=ex.op_expr(op)))!r}")
+    return [line]
 
 
 def _region_lines(region, dests, ex, names):
