@@ -430,7 +430,7 @@ def indexes_a_float(x, s):
 
 INDEXING_UNSUPPORTED = [
     (writes_nested_subscript, "nested-write", "y[0][1]", ["only a named array", "y[i, j] = v"]),
-    (writes_into_scalar, "scalar-write", "s[0]", ["'s' is a scalar", "s = ..."]),
+    (writes_into_scalar, "scalar-write", "s[0]", ["'s' has no axes", "s = ..."]),
     (writes_through_reshape, "reshape-write", "r[0, 1]", ["'r' is a view made by np.reshape",
                                                           "copy"]),
     (writes_under_reshape, "reshape-alias", "y[0]", ["'r' may or may not share memory with 'y'",

@@ -166,9 +166,14 @@ def write(lw, target, value, opname=None, node=None):
                        "reshape to a computed shape), and a write into it differs between a "
                        "0-d array and a number", f"give {name!r} a known rank first "
                        f"(`{name} = np.reshape({name}, (k,))` with literal sizes)")
-    if cur.type.weak or cur.type.shape == ():
+    if cur.type.weak:
         lw.unsupported(target, f"{name!r} is a scalar: writing into it is not supported",
                        f"assign the new value: {name} = ...")
+    if cur.type.shape == ():
+        lw.unsupported(target, f"{name!r} has no axes (a 0-d array, maybe a view of another "
+                       "array, or a NumPy scalar): writing into it is not supported",
+                       f"assign the new value ({name} = ...), or write into the array it "
+                       "came from (a[1, 2] = ...)")
     key, dyn = parse_key(lw, target, cur)
     if isinstance(value, (tuple, list)):
         lw.unsupported(node, "writing a tuple or list into an array is not supported",
