@@ -9,7 +9,6 @@ are part of the key, so `if` on them is resolved at transform time. Results
 are cached per (signature, request); building is guarded by a lock.
 """
 
-import dataclasses
 import functools
 import inspect
 import threading
@@ -95,7 +94,6 @@ class _Transformed:
         self.lock = threading.Lock()
         self.last_source = None
         self._parsed = None
-        self._parsed_resolved = False    # a signature was built with parsed()'s resolution
         functools.update_wrapper(self, fn)
 
     def parsed(self):
@@ -124,11 +122,10 @@ class _Transformed:
 
     def build(self, types_, numbers=()):
         parsed = self.parsed()
-        if parsed.resolver is not None and self._parsed_resolved:
-            # module constants and globals are read when a signature is transformed (as
-            # jax.jit reads them when it traces), not once for all signatures
-            parsed = dataclasses.replace(parsed, resolver=S.resolver_now(self.fn, parsed.names))
-        self._parsed_resolved = True
+        if self.cache:      # (called under self.lock) module constants and globals are read
+            # when a signature is transformed, as jax.jit reads them when it traces: a later
+            # signature reads them again (the first uses what parsing just read)
+            parsed.resolver = S.resolver_now(self.fn, parsed.names)
         with transform.gc_paused():
             ir, text = transform.generate(parsed, types_, self.request, numbers=numbers)
             module = load(text, ir.name)
@@ -261,11 +258,11 @@ def _cotangent(g, out):
     dtype (so the gradients keep their arguments' dtypes)."""
     if isinstance(g, (bool, np.bool_)) or not isinstance(g, (int, float, np.ndarray, np.generic)) \
             or np.asarray(g).dtype.kind not in "iuf":
+        given = type(g).__name__ + (f" of dtype {g.dtype}" if hasattr(g, "dtype") else "")
         raise InvalidArgumentError(
             f"vjp_fn takes a cotangent of the output, an array of its shape {np.shape(out)}; "
-            f"it was given {type(g).__name__} "
-            f"{np.asarray(g).dtype if isinstance(g, (np.ndarray, np.generic)) else ''}".rstrip(),
-            hint="pass an array (or number) of floats shaped like the output")
+            f"it was given a {given}", hint="pass an array (or number) of floats shaped like "
+                                            "the output")
     if np.shape(g) != np.shape(out):
         raise InvalidArgumentError(
             f"the cotangent given to vjp_fn has shape {np.shape(g)}; the output has shape "

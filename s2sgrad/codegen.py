@@ -427,12 +427,11 @@ class _Expr:
             return f"{_paren(a, pa, p)} {sym} {_paren(b, pb, p + 1)}", p
         if kind == "call":
             parts = [self.text(v)[0] for v in op.operands]
-            if op.attrs:
+            if op.attrs:            # positional attributes, then keywords (as op_expr)
                 attrs = op.attr_dict
-                keywords = [f"{k}={_text(_dtype(attrs[k]) if k == 'dtype' and attrs[k] else literal(attrs[k]))}"
-                            for k in d.kwattrs if k in attrs]
                 parts += [_text(literal(v)) for k, v in op.attrs if k not in d.kwattrs]
-                parts += keywords
+                parts += [f"{k}={_text(_dtype(attrs[k]) if k == 'dtype' and attrs[k] else literal(attrs[k]))}"
+                          for k in d.kwattrs if k in attrs]
             return f"{form[1]}({', '.join(parts)})", _ATOM
         if kind == "unop":
             a, pa = self.text(op.operands[0])
@@ -778,13 +777,17 @@ def _statement(op, ex, names):
     if d.form[0] in _TEXT_FORMS or op.opcode in _TEXT_OPS:   # (the common case: no tree)
         text = ex.op_text(op)[0]
         line = f"{', '.join(names(r) for r in op.results)} = {text}"
-        if CHECK_RENDER:
-            tree = _assignment(op, ex, names)
-            if line != tree:
-                raise InternalError(f"codegen writes {line!r} for {op!r}; through the "
-                                    f"syntax tree it writes {tree!r}")
-        return [line]
+        return [_checked(line, op, lambda: _assignment(op, ex, names))]
     return [_assignment(op, ex, names)]
+
+
+def _checked(line, op, tree):
+    """`line`, written directly; under CHECK_RENDER (the test suite) it must be what
+    the syntax-tree path, `tree()`, writes for op."""
+    if CHECK_RENDER and line != tree():
+        raise InternalError(f"codegen writes {line!r} for {op!r}; through the syntax tree it "
+                            f"writes {tree()!r}")
+    return line
 
 
 def _assignment(op, ex, names):
@@ -829,10 +832,7 @@ def _indent(lines):
 def _stmt_push(op, ex, names):
     stack, value = (ex.text(v) for v in op.operands)
     line = f"{_paren(*stack, _ATOM)}.append({value[0]})"
-    if CHECK_RENDER and line != render(ast.Expr(value=ex.op_expr(op))):
-        raise InternalError(f"codegen writes {line!r} for {op!r}; through the syntax tree it "
-                            f"writes {render(ast.Expr(value=ex.op_expr(op)))!r}")
-    return [line]
+    return [_checked(line, op, lambda: render(ast.Expr(value=ex.op_expr(op))))]
 
 
 def _region_lines(region, dests, ex, names):

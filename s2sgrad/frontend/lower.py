@@ -955,7 +955,7 @@ class _Lowerer:
                     self.unsupported(node, f"{fdef.name}() is missing the argument {p!r}",
                                      "pass it")
                 d = defaults[p]
-                literal = S._literal(d)             # 2.0, -1, 'relu'
+                literal = S.literal_value(d)             # 2.0, -1, 'relu'
                 if literal is None:
                     self.unsupported(d, "a default value must be a literal constant here",
                                      "pass the argument explicitly")
@@ -1487,8 +1487,7 @@ def local_names(fn_node):
         if t in (gast.Import, gast.ImportFrom):
             for alias in n.names:
                 bind((alias.asname or alias.name).split(".")[0], n)
-        fields = S._CHILD_FIELDS.get(t) or S._child_fields(t)
-        for f in fields:
+        for f in S.child_fields(t):
             v = getattr(n, f, None)
             if isinstance(v, ast_type):
                 todo.append(v)

@@ -103,12 +103,10 @@ def walk(node):
     and without looking into fields that hold only text or numbers."""
     todo = collections.deque((node,))
     ast_type = gast.AST
-    child_fields = _CHILD_FIELDS
+    known = _CHILD_FIELDS
     while todo:
         n = todo.popleft()
-        fields = child_fields.get(type(n))
-        if fields is None:
-            fields = _child_fields(type(n))
+        fields = known.get(type(n)) or child_fields(type(n))
         for f in fields:
             v = getattr(n, f, None)
             if isinstance(v, ast_type):
@@ -125,8 +123,11 @@ _TEXT_FIELDS = {"id", "attr", "arg", "type_comment", "kind", "name"}   # never a
 _NODE_FIELDS = {(gast.ExceptHandler, "name")}                          # (a gast.Name)
 
 
-def _child_fields(cls):
+def child_fields(cls):
     """The fields of a gast node class that may hold nodes."""
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is not None:
+        return fields
     fields = _CHILD_FIELDS[cls] = tuple(
         f for f in cls._fields if f not in _TEXT_FIELDS or (cls, f) in _NODE_FIELDS)
     return fields
@@ -361,8 +362,8 @@ def module_resolver(tree, path=None):
         elif isinstance(stmt, gast.FunctionDef):
             table[stmt.name] = Meaning("function", module=path, name=stmt.name)
         elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], gast.Name) and _literal(stmt.value) is not None:
-            table[stmt.targets[0].id] = Meaning("const", value=_literal(stmt.value)[0])
+                and isinstance(stmt.targets[0], gast.Name) and literal_value(stmt.value) is not None:
+            table[stmt.targets[0].id] = Meaning("const", value=literal_value(stmt.value)[0])
     table = {k: m for k, m in table.items() if once.get(k) == 1}
     for name, times in once.items():
         if times > 1:
@@ -375,7 +376,7 @@ def module_resolver(tree, path=None):
     return Resolver(table)
 
 
-def _literal(node):
+def literal_value(node):
     """(value,) of a literal constant (`2.0`, `-2.0`, `'relu'`), else None."""
     if isinstance(node, gast.Constant):
         return (node.value,)

@@ -360,11 +360,10 @@ def may_be_ndarray(b, v, defs=None, seen=None):
     if t.shape is not None and t.shape != ():
         return True
     seen = set() if seen is None else seen
-    if id(v) in seen:
+    met = _meet(b, v, defs, seen)
+    if met is None:
         return False
-    seen.add(id(v))
-    defs = b.defs if defs is None else defs
-    op = defs.get(v)
+    op, defs = met
     if op is None:
         if v in b.numbers:
             return False
@@ -387,6 +386,16 @@ def may_be_ndarray(b, v, defs=None, seen=None):
     return True
 
 
+def _meet(b, v, defs, seen):
+    """A step of a walk back through what v may be: None when the walk met v
+    already (a loop), else (the op defining v or None, the definitions to use)."""
+    if id(v) in seen:
+        return None
+    seen.add(id(v))
+    defs = b.defs if defs is None else defs
+    return defs.get(v), defs
+
+
 def maybe_number(b, v, defs=None, seen=None):
     """True when v may be a Python number on some path (`s = 1.0`, then `s = x * 2`
     in one branch): `s += a` rebinds it there and writes in place elsewhere."""
@@ -395,11 +404,10 @@ def maybe_number(b, v, defs=None, seen=None):
     if v.type.weak:
         return True
     seen = set() if seen is None else seen
-    if id(v) in seen:
+    met = _meet(b, v, defs, seen)
+    if met is None:
         return False
-    seen.add(id(v))
-    defs = b.defs if defs is None else defs
-    op = defs.get(v)
+    op, defs = met
     if op is None:
         init = b.origins.get(v)
         return init is not None and maybe_number(b, init, defs, seen)
