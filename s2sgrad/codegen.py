@@ -242,8 +242,6 @@ _CMPOP = astunparse.Unparser.cmpops
 
 
 _ATOM, _UNARY, _POW = _PREC["Atom"], _PREC["Unary"], _PREC["Pow"]
-_TEXT_FORMS = frozenset({"binop", "call", "unop", "attr", "cmp"})
-_TEXT_OPS = frozenset({"stack", "pop"})     # special forms op_text writes too
 _MISSING = object()
 
 
@@ -415,6 +413,17 @@ class _Expr:
         return self.names(v), _ATOM
 
     def op_text(self, op):
+        """(text, precedence) of op's expression: written directly where `direct`
+        knows the form, else rendered from the syntax tree."""
+        hit = self.direct(op)
+        if hit is not None:
+            return hit
+        node = self.op_expr(op)
+        return _text(node), _prec(node)
+
+    def direct(self, op):
+        """(text, precedence) of op's expression for the forms written without a
+        syntax tree (operators, calls, attributes, numbers, tape reads); None else."""
         d = opcodes.OPS[op.opcode]
         form = d.form
         kind = form[0]
@@ -458,8 +467,7 @@ class _Expr:
                                  else _ATOM)
             if v is None or t is bool or t is str:
                 return repr(v), _ATOM
-        node = self.op_expr(op)
-        return _text(node), _prec(node)
+        return None
 
     def op_expr(self, op):
         d = opcodes.OPS[op.opcode]
@@ -774,11 +782,11 @@ def _statement(op, ex, names):
     d = OPS[op.opcode]
     if d.statement:
         return globals()["_stmt_" + op.opcode](op, ex, names)
-    if d.form[0] in _TEXT_FORMS or op.opcode in _TEXT_OPS:   # (the common case: no tree)
-        text = ex.op_text(op)[0]
-        line = f"{', '.join(names(r) for r in op.results)} = {text}"
-        return [_checked(line, op, lambda: _assignment(op, ex, names))]
-    return [_assignment(op, ex, names)]
+    hit = ex.direct(op)            # (the common case: no syntax tree is built)
+    if hit is None:
+        return [_assignment(op, ex, names)]
+    line = f"{', '.join(names(r) for r in op.results)} = {hit[0]}"
+    return [_checked(line, op, lambda: _assignment(op, ex, names))]
 
 
 def _checked(line, op, tree):
