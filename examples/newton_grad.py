@@ -6,16 +6,12 @@ import numpy as np
 def grad_cube_root_sum(c, tol):
     """Specialised for (c: float64[n], tol: py_float64)."""
     x = np.ones_like(c)  # newton.py:13
-    x_stack = []
-    _stack0 = []
-    _stack1 = []
+    _tape0 = []
     n_iter = 0
     while np.max(np.abs(x ** 3 - c)) > tol:  # newton.py:14
-        x_stack.append(x)
-        _t0 = 3.0 * x ** 2  # newton.py:15
-        _stack0.append(_t0)
+        _t0 = 3.0 * x ** 2
         _t1 = (x ** 3 - c) / _t0  # newton.py:15
-        _stack1.append(_t1)
+        _tape0.append((x, _t0, _t1))
         x = x - _t1  # newton.py:15
         n_iter = n_iter + 1  # newton.py:14
 
@@ -28,13 +24,11 @@ def grad_cube_root_sum(c, tol):
     d_c = np.zeros_like(c)
     for _ in range(n_iter):
         # this iteration's forward values
-        _t2 = _stack1.pop()
-        _t3 = _stack0.pop()
-        x_1 = x_stack.pop()
+        x_1, _t2, _t3 = _tape0.pop()
         # grad of: x = x - (x ** 3 - c) / (3.0 * x ** 2)  [newton.py:15]
         _d0 = -d_x
-        _d1 = _d0 / _t3
-        _d2 = -(_d0 * _t2 / _t3)
+        _d1 = _d0 / _t2
+        _d2 = -(_d0 * _t3 / _t2)
         _d3 = _d2 * 3.0
         d_x_1 = _d3 * (2 * x_1)
         d_c_1 = -_d1

@@ -7,18 +7,15 @@ def grad_miss(v0, drag, dt, steps, target):
     """Specialised for (v0: float64[2], drag: py_float64, dt: py_float64, steps: py_int64, target: float64[2])."""
     x = np.zeros(2)  # physics.py:11
     gravity = np.array([0.0, -9.81])  # physics.py:13
-    v_stack = []
-    speed_stack = []
-    _stack0 = []
+    _tape0 = []
     v = v0
     for i in range(steps):  # physics.py:14
-        v_stack.append(v)
         speed = np.sqrt(np.sum(v * v))  # physics.py:15
-        speed_stack.append(speed)
-        _t0 = drag * speed  # physics.py:16
-        _stack0.append(_t0)
-        v = v + dt * (gravity - _t0 * v)  # physics.py:16
-        x = x + dt * v  # physics.py:17
+        _t0 = drag * speed
+        v_1 = v + dt * (gravity - _t0 * v)  # physics.py:16
+        _tape0.append((v, speed, _t0))
+        x = x + dt * v_1  # physics.py:17
+        v = v_1
     _t1 = x - target  # physics.py:18
 
     # ---- gradients: reverse sweep for the call at physics.py:10 ----
@@ -31,9 +28,7 @@ def grad_miss(v0, drag, dt, steps, target):
     d_drag = np.zeros_like(drag)
     for i in reversed(range(steps)):
         # this iteration's forward values
-        _t2 = _stack0.pop()
-        speed_1 = speed_stack.pop()
-        v_1 = v_stack.pop()
+        v_2, speed_1, _t2 = _tape0.pop()
         # grad of: x = x + dt * v  [physics.py:17]
         d_v_1 = d_x * dt
         # grad of: v = v + dt * (gravity - drag * speed * v)  [physics.py:16]
@@ -41,13 +36,13 @@ def grad_miss(v0, drag, dt, steps, target):
         _d0 = d_v_2 * dt
         _d1 = -_d0
         d_v_3 = _d1 * _t2
-        _d2 = np.sum(_d1 * v_1)
+        _d2 = np.sum(_d1 * v_2)
         d_drag_1 = _d2 * speed_1
         d_speed = _d2 * drag
         # grad of: speed = np.sqrt(np.sum(v * v))  [physics.py:15]
         _d3 = d_speed / (speed_1 * 2.0)
-        d_v_4 = _d3 * v_1
-        d_v_5 = _d3 * v_1
+        d_v_4 = _d3 * v_2
+        d_v_5 = _d3 * v_2
         d_v = d_v_2 + d_v_3 + d_v_4 + d_v_5
         d_drag = d_drag + d_drag_1
     # gradients of the xs

@@ -26,10 +26,10 @@ import numpy as np
 from . import __version__, codegen_index, out_of_ssa
 from .errors import InternalError
 from .ir import opcodes, verify_names
-from .ir.core import ADJOINT_TEMP, CONST, STACK, TEMP, Region, Value, make_attrs
+from .ir.core import ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, Region, Value, make_attrs
 from .ir.opcodes import OPS
 
-TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", STACK: "_stack"}  # unnamed values
+TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", TAPE_HINT: "_tape"}  # unnamed values
 HELPER_NAMES = tuple(sorted(opcodes.HELPERS))   # functions a module may define (`_unbroadcast`)
 
 
@@ -456,9 +456,6 @@ class _Expr:
             return f"{_paren(a, pa, need)} {form[1]} {_paren(b, pb, need)}", _PREC["Compare"]
         if op.opcode == "stack":             # a loop's tape
             return "[]", _ATOM
-        if op.opcode == "pop":
-            a, pa = self.text(op.operands[0])
-            return f"{_paren(a, pa, _ATOM)}.pop()", _ATOM
         if op.opcode == "const":
             v = op.attrs[0][1] if len(op.attrs) == 1 and op.attrs[0][0] == "value" else _MISSING
             t = type(v)
@@ -544,7 +541,8 @@ class _Expr:
         return ast.Call(func=_attr(args[0], "pop"), args=[], keywords=[])
 
     def special_push(self, op, args, attrs):
-        return ast.Call(func=_attr(args[0], "append"), args=[args[1]], keywords=[])
+        item = args[1] if len(args) == 2 else ast.Tuple(elts=args[1:], ctx=ast.Load())
+        return ast.Call(func=_attr(args[0], "append"), args=[item], keywords=[])
 
 
 _AST_BINOP = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow,
@@ -838,9 +836,34 @@ def _indent(lines):
 
 
 def _stmt_push(op, ex, names):
-    stack, value = (ex.text(v) for v in op.operands)
-    line = f"{_paren(*stack, _ATOM)}.append({value[0]})"
-    return [_checked(line, op, lambda: render(ast.Expr(value=ex.op_expr(op))))]
+    """`tape.append(v)`, or `tape.append((v, w, ...))`: one iteration's values."""
+    tape, *items = (ex.text(v) for v in op.operands)
+    item = items[0][0] if len(items) == 1 else f"({', '.join(t for t, _ in items)})"
+    line = f"{_paren(*tape, _ATOM)}.append({item})"
+    _checked(line, op, lambda: render(ast.Expr(value=ex.op_expr(op))))
+    return _wrapped(line, len(_paren(*tape, _ATOM)) + len(".append(("))
+
+
+def _stmt_pop(op, ex, names):
+    """`v = tape.pop()`, or `v, w, ... = tape.pop()` as pushed (parenthesised when wrapped)."""
+    tape = _paren(*ex.text(op.operands[0]), _ATOM)
+    targets = ", ".join(names(r) for r in op.results)
+    line = _checked(f"{targets} = {tape}.pop()", op, lambda: _assignment(op, ex, names))
+    return _wrapped(line, 1) if len(line) <= 96 else _wrapped(f"({targets}) = {tape}.pop()", 1)
+
+
+def _wrapped(line, indent, width=96):
+    """A tape line of many names, wrapped inside its parentheses at commas."""
+    if len(line) <= width:
+        return [line]
+    lines, cur = [], ""
+    for part in line.split(", "):
+        if cur and len(cur) + len(part) + 2 > width:
+            lines.append(cur + ",")
+            cur = " " * indent + part
+        else:
+            cur = cur + ", " + part if cur else part
+    return lines + [cur]
 
 
 def _region_lines(region, dests, ex, names):

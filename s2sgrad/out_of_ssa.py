@@ -176,6 +176,7 @@ class _OutOfSSA:
         listed is its own root. Iterated to a fixpoint through loops and tapes."""
         self.roots, self.owners = {}, {}
         ops = list(self.fn.body.walk())
+        self.pushes = {op.operands[0]: op for op in ops if op.opcode == "push"}
         changed = True
         while changed:
             changed = False
@@ -204,9 +205,12 @@ class _OutOfSSA:
             return [(res, tuple(r.yields[k] for r in op.regions), ())
                     for k, res in enumerate(op.results)]
         if code == "push":
-            return [(op.operands[0], (op.operands[1],), ())]
-        if code == "pop":
-            return [(op.result, (op.operands[0],), ())]
+            return [(op.operands[0], op.operands[1:], ())]
+        if code == "pop":      # item k of the tuple pushed (a tape has one push)
+            push = self.pushes.get(op.operands[0])
+            if push is None or len(push.operands) != len(op.results) + 1:
+                return [(r, (op.operands[0],), ()) for r in op.results]
+            return [(r, (v,), ()) for r, v in zip(op.results, push.operands[1:])]
         if code == "closure":
             return [(op.result, tuple(free_values(op)), (op.result,))]
         kind = self.mem[op]

@@ -31,7 +31,7 @@ from .ir import types as T
 from .ir.builder import Builder, rewrite
 from dataclasses import replace
 
-from .ir.core import (ADJOINT_TEMP, CONST, STACK, TEMP, TEMP_HINTS, Op, Region, Value, adjoint_hint,
+from .ir.core import (ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, TEMP_HINTS, Op, Region, Value, adjoint_hint,
                       def_map, free_values, make_attrs, substitute, substitute_op)
 from .ir import opcodes
 from .ir.opcodes import OPS
@@ -540,30 +540,26 @@ class _Sweep:
             mapping[i_arg] = i_b
         taped = [v for v in (list(body.args) + [r for o in body_ops for r in o.results])
                  if v in needed and v not in mapping]
-        stacks = {v: Value(f"{v.hint}_stack" if v.hint not in TEMP_HINTS else STACK,
-                           T.Type(kind="list")) for v in taped}
         prelude, pops = [], []
         fb = Builder(loc=op.loc, tag=op.tag)
-        for v in taped:
-            prelude.append(fb.append_op(_op("stack", (), (stacks[v],), op, tag=TAPE)))
-        for v in reversed(taped):
-            popped = Value(v.hint, v.type)
-            pops.append(_op("pop", (stacks[v],), (popped,), op, tag=TAPE, loc=b.loc))
-            mapping[v] = popped
+        if taped:       # one tape: each iteration appends the tuple of its values, once
+            tape = Value(TAPE_HINT, T.Type(kind="list"))
+            prelude.append(fb.append_op(_op("stack", (), (tape,), op, tag=TAPE)))
+            popped = tuple(Value(v.hint, v.type) for v in taped)
+            pops.append(_op("pop", (tape,), popped, op, tag=TAPE, loc=b.loc))
+            mapping.update(zip(taped, popped))
         bwd_region = substitute(Region((i_b,) + tuple(dc) + tuple(acc),
                                        tuple(pops) + tuple(bwd_ops),
                                        tuple(new_dc) + tuple(new_acc)), mapping)
 
-        # -- the forward loop, now pushing onto its tapes (and counting, for a while)
-        pushed = []
-        for a in body.args:
-            if a in stacks:
-                pushed.append(_op("push", (stacks[a], a), (), op, tag=TAPE))
-        for o in body_ops:
-            pushed.append(o)
-            for r in o.results:
-                if r in stacks:
-                    pushed.append(_op("push", (stacks[r], r), (), op, tag=TAPE))
+        # -- the forward loop, now pushing onto its tape (and counting, for a while):
+        # the push comes right after the last op making a taped value
+        pushed = list(body_ops)
+        if taped:
+            made = {r for r in taped if r not in args}
+            at = max((k + 1 for k, o in enumerate(body_ops) if any(r in made for r in o.results)),
+                     default=0)
+            pushed.insert(at, _op("push", (tape,) + tuple(taped), (), op, tag=TAPE))
         if is_for:
             fwd = op.replace(regions=(Region(body.args, tuple(pushed), body.yields),))
             count = None

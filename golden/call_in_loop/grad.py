@@ -20,11 +20,11 @@ def vjp_cell(h, W):
 
 def grad_rollout(h0, W, steps):
     """Specialised for (h0: float64[n], W: float64[n, n], steps=4)."""
-    cell_back_stack = []
+    _tape0 = []
     h = h0
     for t in range(4):  # input.py:12
         h, cell_back = vjp_cell(h, W)  # input.py:13
-        cell_back_stack.append(cell_back)
+        _tape0.append(cell_back)
 
     # ---- gradients: reverse sweep for the call at input.py:10 ----
     # seed: d(ys)
@@ -36,7 +36,7 @@ def grad_rollout(h0, W, steps):
     d_W = np.zeros_like(W)
     for t in reversed(range(4)):
         # this iteration's forward values
-        cell_back_1 = cell_back_stack.pop()
+        cell_back_1 = _tape0.pop()
         # grad of: h = cell(h, W)  [input.py:13]
         d_h_1, d_W_1 = cell_back_1(d_h_1)
         d_W = d_W + d_W_1

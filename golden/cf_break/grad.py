@@ -8,26 +8,20 @@ def grad_until_large(x, steps):
     s = 0.0  # input.py:7
     _break0 = False
     i = 0  # input.py:8
-    i_stack = []
-    _stack0 = []
-    _stack1 = []
-    _stack2 = []
+    _tape0 = []
     n_iter = 0
     while not _break0 and i < 10:  # input.py:8
-        i_stack.append(i)
         if s > 5.0:  # input.py:9
             _break0 = True  # input.py:10
         _t0 = not _break0
-        _stack0.append(_t0)
-        if _t0:  # input.py:9
+        if _t0:
             _t1 = x * i
             _t2 = np.sin(_t1)
             s = s + np.sum(_t2 ** 2) + np.sum(x)  # input.py:11
         else:
             _t1 = None  # input.py:9
             _t2 = None  # input.py:9
-        _stack1.append(_t1)
-        _stack2.append(_t2)
+        _tape0.append((i, _t0, _t1, _t2))
         i = i + 1
         n_iter = n_iter + 1  # input.py:8
 
@@ -38,14 +32,11 @@ def grad_until_large(x, steps):
     d_x = np.zeros_like(x)
     for _ in range(n_iter):
         # this iteration's forward values
-        _t3 = _stack2.pop()
-        _t4 = _stack1.pop()
-        _t5 = _stack0.pop()
-        i_1 = i_stack.pop()
+        i_1, _t3, _t4, _t5 = _tape0.pop()
         # grad of: if s > 5.0:  [input.py:9]
-        if _t5:
+        if _t3:
             # grad of: s = s + np.sum(np.sin(x * i) ** 2) + np.sum(x)  [input.py:11]
-            _d0 = d_s * (2 * _t3)
+            _d0 = d_s * (2 * _t5)
             _d1 = _d0 * np.cos(_t4)
             d_x_1 = _d1 * i_1
             d_x_2 = d_s + d_x_1

@@ -5,14 +5,12 @@ import numpy as np
 
 def grad_oscillator(x0, v0, k, steps):
     """Specialised for (x0: float64[n], v0: float64[n], k: py_float64, steps=8)."""
-    state_0_stack = []
-    _stack0 = []
+    _tape0 = []
     state_0 = x0
     state_1 = v0
     for i in range(8):  # input.py:8
-        state_0_stack.append(state_0)
         _t0 = 0.1 * k  # input.py:10
-        _stack0.append(_t0)
+        _tape0.append((state_0, _t0))
         state_0, state_1 = state_0 + 0.1 * state_1, state_1 - _t0 * state_0
     _t1 = np.sum(state_0) > 0
     if _t1:  # input.py:12
@@ -38,8 +36,7 @@ def grad_oscillator(x0, v0, k, steps):
     d_k = np.zeros_like(k)
     for i in reversed(range(8)):
         # this iteration's forward values
-        _t2 = _stack0.pop()
-        state_0_1 = state_0_stack.pop()
+        state_0_1, _t2 = _tape0.pop()
         # grad of: state = (x + 0.1 * v, v - 0.1 * k * x)  [input.py:10]
         _d0 = -d_state_1
         d_state_0_1 = _d0 * _t2

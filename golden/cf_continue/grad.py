@@ -6,15 +6,15 @@ import numpy as np
 def grad_odd_powers(x, steps):
     """Specialised for (x: float64[n], steps=6)."""
     s = 0.0  # input.py:7
-    _stack0 = []
+    _tape0 = []
     for i in range(6):  # input.py:8
         _continue0 = False  # input.py:8
         if i % 2 == 0:  # input.py:9
             _continue0 = True  # input.py:10
         _t0 = not _continue0
-        _stack0.append(_t0)
-        if _t0:  # input.py:9
+        if _t0:
             s = s + np.sum(x ** i) / i  # input.py:11
+        _tape0.append(_t0)
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)
@@ -23,7 +23,7 @@ def grad_odd_powers(x, steps):
     d_x = np.zeros_like(x)
     for i in reversed(range(6)):
         # this iteration's forward values
-        _t1 = _stack0.pop()
+        _t1 = _tape0.pop()
         # grad of: if i % 2 == 0:  [input.py:9]
         if _t1:
             # grad of: s = s + np.sum(x ** i) / i  [input.py:11]

@@ -9,18 +9,18 @@ def grad_weighted_fit(xs, ys, w):
     _seq0 = ys * 2.0
     _t0 = np.shape(xs)[0]
     _t1 = np.minimum(_t0, np.shape(ys)[0])  # input.py:8
-    _stack0 = []
+    _tape0 = []
     for _i1 in range(_t1):  # input.py:8
         x = xs[_i1]
         y = _seq0[_i1]  # input.py:8
         _t2 = np.sum(x * w) - y  # input.py:9
-        _stack0.append(_t2)
+        _tape0.append(_t2)
         total = total + _t2 ** 2  # input.py:9
-    _stack1 = []
+    _tape1 = []
     for i in range(_t0):  # input.py:10
         x_1 = xs[i]  # input.py:10
         _t3 = 0.1 * i  # input.py:11
-        _stack1.append(_t3)
+        _tape1.append(_t3)
         total = total + _t3 * np.sum(x_1 * w)  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
@@ -33,7 +33,7 @@ def grad_weighted_fit(xs, ys, w):
     d_w_1 = d_w
     for i in reversed(range(_t0)):
         # this iteration's forward values
-        _t4 = _stack1.pop()
+        _t4 = _tape1.pop()
         x_2 = xs[i]
         # grad of: total = total + 0.1 * i * np.sum(x * w)  [input.py:11]
         _d0 = d_total * _t4
@@ -46,7 +46,7 @@ def grad_weighted_fit(xs, ys, w):
     # grad of: for x, y in zip(xs, ys * 2.0):  [input.py:8]
     for _i1 in reversed(range(_t1)):
         # this iteration's forward values
-        _t5 = _stack0.pop()
+        _t5 = _tape0.pop()
         x_3 = xs[_i1]
         # grad of: total = total + (np.sum(x * w) - y) ** 2  [input.py:9]
         _d1 = d_total * (2 * _t5)

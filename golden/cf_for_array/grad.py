@@ -7,11 +7,11 @@ def grad_sum_rows(xs, w):
     """Specialised for (xs: float64[m, n], w: float64[n])."""
     total = 0.0  # input.py:7
     _t0 = np.shape(xs)[0]  # input.py:8
-    _stack0 = []
+    _tape0 = []
     for _i0 in range(_t0):  # input.py:8
         row = xs[_i0]  # input.py:8
         _t1 = np.tanh(row * w)  # input.py:9
-        _stack0.append(_t1)
+        _tape0.append(_t1)
         total = total + np.sum(_t1)  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
@@ -22,7 +22,7 @@ def grad_sum_rows(xs, w):
     d_w = np.zeros_like(w)
     for _i0 in reversed(range(_t0)):
         # this iteration's forward values
-        _t2 = _stack0.pop()
+        _t2 = _tape0.pop()
         row_1 = xs[_i0]
         # grad of: total = total + np.sum(np.tanh(row * w))  [input.py:9]
         _d0 = d_total * (1.0 - _t2 * _t2)

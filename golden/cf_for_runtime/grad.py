@@ -8,12 +8,10 @@ def grad_decay(x, rate):
     acc = np.zeros_like(x)  # input.py:7
     _t0 = np.shape(x)
     _t1 = _t0[0]  # input.py:8
-    acc_stack = []
-    _stack0 = []
+    _tape0 = []
     for i in range(_t1):  # input.py:8
-        acc_stack.append(acc)
         _t2 = np.tanh(x * i)  # input.py:9
-        _stack0.append(_t2)
+        _tape0.append((acc, _t2))
         acc = acc * rate + _t2  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
@@ -26,8 +24,7 @@ def grad_decay(x, rate):
     d_x = np.zeros_like(x)
     for i in reversed(range(_t1)):
         # this iteration's forward values
-        _t3 = _stack0.pop()
-        acc_1 = acc_stack.pop()
+        acc_1, _t3 = _tape0.pop()
         # grad of: acc = acc * rate + np.tanh(x * i)  [input.py:9]
         _d0 = d_acc * (1.0 - _t3 * _t3)
         d_x_1 = _d0 * i

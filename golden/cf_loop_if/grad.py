@@ -5,22 +5,19 @@ import numpy as np
 
 def grad_leaky(x, W, steps):
     """Specialised for (x: float64[n], W: float64[n, n], steps=6)."""
-    h_stack = []
-    _stack0 = []
-    h_stack_1 = []
+    _tape0 = []
     h = x
     for t in range(6):  # input.py:8
-        h_stack.append(h)
         z = W @ h  # input.py:9
-        _t0 = np.sum(z) > 0  # input.py:10
-        _stack0.append(_t0)
+        _t0 = np.sum(z) > 0
         if _t0:  # input.py:10
-            h = np.tanh(z)  # input.py:11
-            h_1 = h
+            h_1 = np.tanh(z)  # input.py:11
+            h_2 = h_1
         else:
-            h = 0.1 * z  # input.py:13
-            h_1 = None  # input.py:10
-        h_stack_1.append(h_1)
+            h_1 = 0.1 * z  # input.py:13
+            h_2 = None  # input.py:10
+        _tape0.append((h, _t0, h_2))
+        h = h_1
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)
@@ -32,13 +29,11 @@ def grad_leaky(x, W, steps):
     d_W = np.zeros_like(W)
     for t in reversed(range(6)):
         # this iteration's forward values
-        h_2 = h_stack_1.pop()
-        _t1 = _stack0.pop()
-        h_3 = h_stack.pop()
+        h_3, _t1, h_4 = _tape0.pop()
         # grad of: if np.sum(z) > 0:  [input.py:10]
         if _t1:
             # grad of: h = np.tanh(z)  [input.py:11]
-            d_z = d_h_1 * (1.0 - h_2 * h_2)
+            d_z = d_h_1 * (1.0 - h_4 * h_4)
         else:
             # grad of: h = 0.1 * z  [input.py:13]
             d_z = d_h_1 * 0.1

@@ -6,16 +6,14 @@ import numpy as np
 def grad_nested(x, n, m):
     """Specialised for (x: float64[k], n=3, m=2)."""
     acc = np.zeros_like(x)  # input.py:7
-    y_stack_stack = []
-    y_stack = []
+    _tape0 = []
     for i in range(3):  # input.py:8
         y = x * 1.0  # input.py:9
-        y_stack_1 = []
-        y_stack_stack.append(y_stack_1)
+        _tape1 = []
         for j in range(2):  # input.py:10
-            y_stack_1.append(y)
+            _tape1.append(y)
             y = np.sin(y) + x  # input.py:11
-        y_stack.append(y)
+        _tape0.append((_tape1, y))
         acc = acc + y * y  # input.py:12
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
@@ -27,8 +25,7 @@ def grad_nested(x, n, m):
     d_x = np.zeros_like(x)
     for i in reversed(range(3)):
         # this iteration's forward values
-        y_1 = y_stack.pop()
-        y_stack_2 = y_stack_stack.pop()
+        _tape2, y_1 = _tape0.pop()
         # grad of: acc = acc + y * y  [input.py:12]
         d_y = d_acc * y_1
         d_y_1 = d_acc * y_1
@@ -37,7 +34,7 @@ def grad_nested(x, n, m):
         d_x_1 = np.zeros_like(x)
         for j in reversed(range(2)):
             # this iteration's forward values
-            y_2 = y_stack_2.pop()
+            y_2 = _tape2.pop()
             # grad of: y = np.sin(y) + x  [input.py:11]
             d_y_3 = d_y_2 * np.cos(y_2)
             d_x_1 = d_x_1 + d_y_2

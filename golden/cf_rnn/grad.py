@@ -7,18 +7,15 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     """Specialised for (xs: float64[T, d], h0: float64[h], Wx: float64[d, h], Wh: float64[h, h], b: float64[h], Wy: float64[h], ys: float64[T])."""
     total = 0.0  # input.py:10
     _t0 = np.shape(xs)[0]  # input.py:11
-    h_stack = []
-    h_stack_1 = []
-    _stack0 = []
+    _tape0 = []
     h = h0
     for t in range(_t0):  # input.py:11
-        h_stack.append(h)
-        h = np.tanh(xs[t] @ Wx + h @ Wh + b)  # input.py:12
-        h_stack_1.append(h)
-        y = h @ Wy  # input.py:13
+        h_1 = np.tanh(xs[t] @ Wx + h @ Wh + b)  # input.py:12
+        y = h_1 @ Wy  # input.py:13
         _t1 = y - ys[t]  # input.py:14
-        _stack0.append(_t1)
+        _tape0.append((h, h_1, _t1))
         total = total + _t1 ** 2  # input.py:14
+        h = h_1
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # seed: d(ys)
@@ -33,18 +30,16 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     d_Wy = np.zeros_like(Wy)
     for t in reversed(range(_t0)):
         # this iteration's forward values
-        _t2 = _stack0.pop()
-        h_1 = h_stack_1.pop()
-        h_2 = h_stack.pop()
+        h_2, h_3, _t2 = _tape0.pop()
         _t3 = xs[t]
         # grad of: total = total + (y - ys[t]) ** 2  [input.py:14]
         _d0 = d_total * (2 * _t2)
         # grad of: y = h @ Wy  [input.py:13]
         d_h_1 = _d0 * Wy
-        d_Wy_1 = _d0 * h_1
+        d_Wy_1 = _d0 * h_3
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:12]
         d_h_2 = d_h + d_h_1
-        _d1 = d_h_2 * (1.0 - h_1 * h_1)
+        _d1 = d_h_2 * (1.0 - h_3 * h_3)
         d_h = Wh @ _d1
         d_Wh_1 = np.expand_dims(h_2, axis=-1) * np.expand_dims(_d1, axis=-2)
         d_Wx_1 = np.expand_dims(_t3, axis=-1) * np.expand_dims(_d1, axis=-2)

@@ -6,13 +6,11 @@ import numpy as np
 def grad_sqrt_newton(a):
     """Specialised for (a: float64[n])."""
     x = a + 1.0  # input.py:7
-    x_stack = []
-    _stack0 = []
+    _tape0 = []
     n_iter = 0
     while np.max(np.abs(x * x - a)) > 1e-10:  # input.py:8
-        x_stack.append(x)
         _t0 = a / x  # input.py:9
-        _stack0.append(_t0)
+        _tape0.append((x, _t0))
         x = 0.5 * (x + _t0)  # input.py:9
         n_iter = n_iter + 1  # input.py:8
 
@@ -25,8 +23,7 @@ def grad_sqrt_newton(a):
     d_a = np.zeros_like(a)
     for _ in range(n_iter):
         # this iteration's forward values
-        _t1 = _stack0.pop()
-        x_1 = x_stack.pop()
+        x_1, _t1 = _tape0.pop()
         # grad of: x = 0.5 * (x + a / x)  [input.py:9]
         _d0 = d_x * 0.5
         d_a_1 = _d0 / x_1

@@ -8,10 +8,10 @@ def grad_prefix(x):
     y = np.zeros_like(x)  # input.py:8
     y[0] = x[0]  # input.py:9
     _t0 = np.shape(x)[0]  # input.py:10
-    _stack0 = []
+    _tape0 = []
     for i in range(1, _t0):  # input.py:10
         _t1 = i - 1  # input.py:11
-        _stack0.append(_t1)
+        _tape0.append(_t1)
         y[i] = y[_t1] * 0.5 + np.sin(x[i])  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
@@ -24,7 +24,7 @@ def grad_prefix(x):
     d_x = np.zeros_like(x)
     for i in reversed(range(1, _t0)):
         # this iteration's forward values
-        _t2 = _stack0.pop()
+        _t2 = _tape0.pop()
         _t3 = x[i]
         # grad of: y[i] = y[i - 1] * 0.5 + np.sin(x[i])  [input.py:11]
         _d0 = d_y_1[i]

@@ -6,21 +6,13 @@ import numpy as np
 def grad_best(x):
     """Specialised for (x: float64[n])."""
     best = np.sum(x * x)  # input.py:8
-    best_stack = []
-    _stack0 = []
-    _stack1 = []
-    cand_stack = []
-    _stack2 = []
+    _tape0 = []
     for i in range(4):  # input.py:9
-        best_stack.append(best)
-        _t0 = i + 1.0  # input.py:10
-        _stack0.append(_t0)
-        _t1 = x * _t0  # input.py:10
-        _stack1.append(_t1)
+        _t0 = i + 1.0
+        _t1 = x * _t0
         cand = np.sum(np.sin(_t1))  # input.py:10
-        cand_stack.append(cand)
         _t2 = cand > best  # input.py:11
-        _stack2.append(_t2)
+        _tape0.append((best, _t0, _t1, cand, _t2))
         if _t2:  # input.py:11
             best = cand
 
@@ -31,13 +23,9 @@ def grad_best(x):
     d_x = np.zeros_like(x)
     for i in reversed(range(4)):
         # this iteration's forward values
-        _t3 = _stack2.pop()
-        cand_1 = cand_stack.pop()
-        _t4 = _stack1.pop()
-        _t5 = _stack0.pop()
-        best_1 = best_stack.pop()
+        best_1, _t3, _t4, cand_1, _t5 = _tape0.pop()
         # grad of: if cand > best:  [input.py:11]
-        if _t3:
+        if _t5:
             # grad of: if cand > best:  [input.py:11]
             d_best_1 = np.zeros_like(best_1)
             d_cand = d_best
@@ -47,7 +35,7 @@ def grad_best(x):
             d_cand = np.zeros_like(cand_1)
         # grad of: cand = np.sum(np.sin(x * (i + 1.0)))  [input.py:10]
         _d0 = d_cand * np.cos(_t4)
-        d_x_1 = _d0 * _t5
+        d_x_1 = _d0 * _t3
         d_x = d_x + d_x_1
     # grad of: best = np.sum(x * x)  [input.py:8]
     d_x_2 = d_best * x

@@ -5,10 +5,10 @@ import numpy as np
 
 def grad_piecewise_loop(h, w):
     """Specialised for (h: py_float64, w: py_float64)."""
-    _stack0 = []
+    _tape0 = []
     for t in range(1):  # input.py:8
         _t0 = h > 0.0  # input.py:9
-        _stack0.append(_t0)
+        _tape0.append(_t0)
         if _t0:  # input.py:9
             h = h * 2.0  # input.py:10
         else:
@@ -21,7 +21,7 @@ def grad_piecewise_loop(h, w):
     d_w = np.zeros_like(w)
     for t in reversed(range(1)):
         # this iteration's forward values
-        _t1 = _stack0.pop()
+        _t1 = _tape0.pop()
         # grad of: if h > 0.0:  [input.py:9]
         if _t1:
             # grad of: h = h * 2.0  [input.py:10]

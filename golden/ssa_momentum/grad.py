@@ -6,12 +6,12 @@ import numpy as np
 def grad_descend(x0, c):
     """Specialised for (x0: float64[n], c: float64[n])."""
     v = np.zeros_like(x0)  # input.py:9
-    x_stack = []
+    _tape0 = []
     x = x0
     for k in range(5):  # input.py:10
-        x_stack.append(x)
         g = 2.0 * (x - c) + 0.1 * np.sin(x)  # input.py:11
         v = 0.9 * v + g  # input.py:12
+        _tape0.append(x)
         x = x - 0.1 * v  # input.py:13
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
@@ -25,7 +25,7 @@ def grad_descend(x0, c):
     d_c = np.zeros_like(c)
     for k in reversed(range(5)):
         # this iteration's forward values
-        x_1 = x_stack.pop()
+        x_1 = _tape0.pop()
         # grad of: x = x - 0.1 * v  [input.py:13]
         _d0 = -d_x_1
         d_v_1 = _d0 * 0.1

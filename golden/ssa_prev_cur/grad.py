@@ -7,24 +7,18 @@ def grad_recurrence(x):
     """Specialised for (x: float64[n])."""
     prev = x * 0.5  # input.py:8
     cur = np.sin(x)  # input.py:9
-    prev_stack = []
-    cur_stack = []
-    cur_stack_1 = []
+    _tape0 = []
     for k in range(3):  # input.py:10
-        prev_stack.append(prev)
-        cur_stack.append(cur)
         cur_1 = np.tanh(prev * cur + x)  # input.py:11
-        cur_stack_1.append(cur_1)
+        _tape0.append((prev, cur, cur_1))
         prev = cur
         cur = cur_1
     t0 = np.ones_like(x)  # input.py:12
-    t1_stack = []
-    _stack0 = []
+    _tape1 = []
     t1 = x
     for k in range(4):  # input.py:14
-        t1_stack.append(t1)
         _t0 = 2.0 * x  # input.py:15
-        _stack0.append(_t0)
+        _tape1.append((t1, _t0))
         t1_1 = _t0 * t1 - t0  # input.py:15
         t0 = t1
         t1 = t1_1
@@ -42,8 +36,7 @@ def grad_recurrence(x):
     d_x_1 = d_x
     for k in reversed(range(4)):
         # this iteration's forward values
-        _t1 = _stack0.pop()
-        t1_2 = t1_stack.pop()
+        t1_2, _t1 = _tape1.pop()
         # grad of: t0, t1 = t1, 2.0 * x * t1 - t0  [input.py:15]
         d_t0_1 = -d_t1
         _d0 = d_t1 * t1_2
@@ -55,12 +48,10 @@ def grad_recurrence(x):
     # grad of: for k in range(3):  [input.py:10]
     for k in reversed(range(3)):
         # this iteration's forward values
-        cur_2 = cur_stack_1.pop()
-        cur_3 = cur_stack.pop()
-        prev_1 = prev_stack.pop()
+        prev_1, cur_2, cur_3 = _tape0.pop()
         # grad of: prev, cur = cur, np.tanh(prev * cur + x)  [input.py:11]
-        _d1 = d_cur * (1.0 - cur_2 * cur_2)
-        d_prev_1 = _d1 * cur_3
+        _d1 = d_cur * (1.0 - cur_3 * cur_3)
+        d_prev_1 = _d1 * cur_2
         d_cur_1 = _d1 * prev_1
         d_cur = d_prev + d_cur_1
         d_x = d_x + _d1

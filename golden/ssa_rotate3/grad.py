@@ -5,11 +5,11 @@ import numpy as np
 
 def grad_rotate3(a, b, c):
     """Specialised for (a: float64[n], b: float64[n], c: float64[n])."""
-    _stack0 = []
+    _tape0 = []
     a_1 = a
     for i in range(4):  # input.py:7
         _t0 = np.tanh(b)  # input.py:9
-        _stack0.append(_t0)
+        _tape0.append(_t0)
         c_1 = a_1 * 0.5 + _t0  # input.py:9
         a_1 = b
         b = c
@@ -25,7 +25,7 @@ def grad_rotate3(a, b, c):
     # grad of: for i in range(4):  [input.py:7]
     for i in reversed(range(4)):
         # this iteration's forward values
-        _t1 = _stack0.pop()
+        _t1 = _tape0.pop()
         # grad of: c = c * 0.5 + np.tanh(a)  [input.py:9]
         d_b_1 = d_c * (1.0 - _t1 * _t1)
         d_a_1 = d_c * 0.5

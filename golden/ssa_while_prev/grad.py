@@ -8,10 +8,10 @@ def grad_fixed_point(a):
     prev = a * 0.0  # input.py:8
     cur = a * 0.5  # input.py:9
     k = 0  # input.py:10
-    cur_stack = []
+    _tape0 = []
     n_iter = 0
     while np.max(np.abs(cur - prev)) > 0.001 and k < 50:  # input.py:11
-        cur_stack.append(cur)
+        _tape0.append(cur)
         cur_1 = np.cos(cur) * 0.5 + a * 0.1  # input.py:13
         k = k + 1  # input.py:14
         n_iter = n_iter + 1  # input.py:11
@@ -29,7 +29,7 @@ def grad_fixed_point(a):
     d_a = np.zeros_like(a)
     for _ in range(n_iter):
         # this iteration's forward values
-        cur_2 = cur_stack.pop()
+        cur_2 = _tape0.pop()
         # grad of: cur = np.cos(cur) * 0.5 + a * 0.1  [input.py:13]
         d_a_1 = d_cur_1 * 0.1
         _d0 = d_cur_1 * 0.5

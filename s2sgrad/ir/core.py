@@ -20,7 +20,7 @@ from .types import Type
 # Hints of values with no source name. Not identifiers, so never a user's
 # variable (a user's `t` or `c` keeps its name); printed without the `~`.
 TEMP, CONST, ADJOINT_TEMP = "~t", "~c", "~dt"     # ADJOINT_TEMP: a temporary's adjoint
-STACK = "~stack"                                    # a loop's tape of a temporary
+TAPE_HINT = "~tape"                                 # a loop's tape
 TEMP_HINTS = frozenset({TEMP, CONST})
 
 

@@ -489,9 +489,9 @@ _def("closure", ("special",), _unknown, **_REGIONS)
 _def("stack", ("special",), lambda ts, a: T.Type(kind="list"), memory="new", effect="new",
      inline=False, structural=True)
 _def("push", ("special",), _unknown, effect="update", statement=True, inline=False,
-     structural=True)                               # no results: stack.append(v)
+     structural=True)                 # no results: tape.append(v), or of a tuple (v, w, ...)
 _def("pop", ("special",), _unknown, memory="holds", effect="consume", inline=False,
-     structural=True)                               # typed by the builder: the pushed value's type
+     statement=True, structural=True)  # v = tape.pop(), or v, w, ... = tape.pop(): as pushed
 _def("pyfloat", ("call", "float"), lambda ts, a: T.PY_FLOAT)
 _def("size", ("call", "np.size"), lambda ts, a: T.PY_INT, [("a", OPERAND, None)], constant=True,
      metadata=True)
@@ -600,7 +600,7 @@ for _name, _check, _req in [
         ("if", _check_if, ()), ("for", _check_for, ()), ("while", _check_while, ()),
         ("call", _counts(None, "1+"), ("callee",)), ("call_vjp", _counts(None, 2), ("callee",)),
         ("call_back", _counts("1+", None), ()), ("closure", _check_closure, ()),
-        ("stack", _counts(0, 1), ()), ("push", _counts(2, 0), ()), ("pop", _counts(1, 1), ()),
+        ("stack", _counts(0, 1), ()), ("push", _counts("2+", 0), ()), ("pop", _counts(1, "1+"), ()),
         ("index", _counts("1+", 1), ("key",)), ("setitem", _counts("2+", 1), ("key",)),
         ("index_add", _counts("2+", 1), ("key",))]:
     _shape_rule(_name, _check, _req)

@@ -1,7 +1,8 @@
 """Dead code elimination: ops whose results nothing uses are removed. Every op
 of the closed set is pure except the tape ops (their `effect`): an append
-(`push`) lives while its tape is read by a pop. Nested regions are cleaned too;
-the values their ops read keep outer definitions alive."""
+(`push`) lives while its tape is read by a pop, and keeps the items of its tuple
+that the pop's results still need. Nested regions are cleaned too; the values
+their ops read keep outer definitions alive."""
 
 from ..ir.core import Region
 from ..ir.opcodes import OPS
@@ -10,13 +11,13 @@ from ..ir.opcodes import OPS
 def run(fn):
     live_stacks = set()
     while True:   # a push is live once its tape is read somewhere; iterate to a fixpoint
-        body, used = _region(fn.body, set(), live_stacks)
+        body, used = _region(fn.body, set(), live_stacks, _Slots(fn.body))
         ops = list(body.walk())
         effect = {op: OPS[op.opcode].effect for op in ops}
         stacks = {r for op in ops if effect[op] == "new" for r in op.results}
         read = {op.operands[0] for op in ops if effect[op] == "consume"}
-        read |= {op.operands[1] for op in ops if effect[op] == "update"
-                 and (op.operands[1] in stacks or op.operands[1].type.kind == "list")}
+        read |= {v for op in ops if effect[op] == "update" for v in op.operands[1:]
+                 if v in stacks or v.type.kind == "list"}
         for op in ops:      # a tape made in a branch leaves it as a result of the if
             if op.opcode == "if":
                 read |= {r.yields[k] for k, res in enumerate(op.results)
@@ -26,8 +27,10 @@ def run(fn):
         live_stacks |= read
 
 
-def _region(region, live_out, live_stacks):
-    """(cleaned region, values it reads from outside or itself)."""
+def _region(region, live_out, live_stacks, slots):
+    """(cleaned region, values it reads from outside or itself). `slots[tape]`: the
+    items of its pushed tuples that its pop keeps (a pop comes after its push, so a
+    backward walk meets it first)."""
     live = set(region.yields) | set(live_out)
     kept = []
     for op in reversed(region.ops):
@@ -39,10 +42,17 @@ def _region(region, live_out, live_stacks):
             keep = [k for k, r in enumerate(op.results) if r in live]
             op = op.replace(results=tuple(op.results[k] for k in keep), regions=tuple(
                 Region(r.args, r.ops, tuple(r.yields[k] for k in keep)) for r in op.regions))
+        if OPS[op.opcode].effect == "consume" and not all(r in live for r in op.results):
+            keep = slots.keep(op.operands[0], [k for k, r in enumerate(op.results) if r in live])
+            if keep is not None:
+                op = op.replace(results=tuple(op.results[k] for k in keep))
+        elif effect and op.opcode == "push":
+            keep = slots.kept(op.operands[0], len(op.operands) - 1)
+            op = op.replace(operands=op.operands[:1] + tuple(op.operands[1 + k] for k in keep))
         if op.regions:
             regions = []
             for r in op.regions:
-                r2, inner = _region(r, set(), live_stacks)
+                r2, inner = _region(r, set(), live_stacks, slots)
                 regions.append(r2)
                 live.update(inner)
             op = op.replace(regions=tuple(regions))
@@ -56,3 +66,39 @@ def _region(region, live_out, live_stacks):
 def _pushes(op, live_stacks):
     """op appends to a tape something reads."""
     return OPS[op.opcode].effect == "update" and op.operands[0] in live_stacks
+
+
+class _Slots:
+    """Which items of its tuples a tape's pop keeps, for its push to keep just those.
+    A tape pushed onto an outer loop's tape is popped from what that tape's pop
+    returns: the value popped is traced back to the tape made (one push a tape)."""
+
+    def __init__(self, body):
+        pushes = {op.operands[0]: op for op in body.walk() if op.opcode == "push"}
+        self.made = {op.result for op in body.walk() if OPS[op.opcode].effect == "new"}
+        self.origin = {}
+        for op in body.walk():
+            push = pushes.get(op.operands[0]) if op.opcode == "pop" else None
+            if push is not None and len(push.operands) == len(op.results) + 1:
+                self.origin.update(zip(op.results, push.operands[1:]))
+        self.slots = {}
+        popped = [self._tape(op.operands[0]) for op in body.walk() if op.opcode == "pop"]
+        self.made -= {t for t in popped if popped.count(t) > 1}    # (one pop each, or keep all)
+
+    def _tape(self, v):
+        seen = set()
+        while v in self.origin and v not in seen:
+            seen.add(v)
+            v = self.origin[v]
+        return v if v in self.made else None
+
+    def keep(self, tape, keep):
+        """The pop of tape keeps items `keep` (all, when its tape is not traced)."""
+        t = self._tape(tape)
+        if t is None:
+            return None
+        self.slots[t] = keep
+        return keep
+
+    def kept(self, tape, n):
+        return self.slots.get(tape, range(n))
