@@ -258,17 +258,17 @@ class _OutOfSSA:
 
     def inlined(self, v):
         op = self.defs.get(v)
-        if op is None or len(op.results) != 1:
-            return False
+        if op is None or len(op.results) != 1 or v.hint not in TEMP_HINTS:
+            return False          # (a source variable's value keeps its name)
         if op in self.write_ops or not OPS[op.opcode].inline and not self.is_expression(op):
             return False
         if self._written_array(v):
             return False
         if op.opcode == "const":
-            return v.hint in TEMP_HINTS
+            return True
         if self._depth(op) > MAX_DEPTH:
             return False          # a long chain (a sum of many adjoints) gets names on the way
-        if v.hint not in TEMP_HINTS or self.uses.get(v, 0) != (2 if v in self.plan.twice_ok else 1):
+        if self.uses.get(v, 0) != (2 if v in self.plan.twice_ok else 1):
             return False
         user = self.user.get(v)
         if user is None:        # used once, by a yield: printed in the copy, return or test

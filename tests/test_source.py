@@ -7,7 +7,7 @@ import os
 import gast
 import pytest
 
-from s2sgrad.frontend.source import to_gast, walk
+from s2sgrad.frontend.source import to_gast, to_gast_names, walk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = sorted(p for p in glob.glob(os.path.join(ROOT, "**", "*.py"), recursive=True)
@@ -22,10 +22,12 @@ def dump(node):
 def test_to_gast_equals_gast(path):
     with open(path, encoding="utf-8") as fh:
         tree = ast.parse(fh.read())
-    node = to_gast(tree)
+    node, names = to_gast_names(tree)
     assert dump(node) == dump(gast.ast_to_gast(tree))
     mine, theirs = list(walk(node)), list(gast.walk(node))
     assert len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs))
+    # the names found while translating are Parsed.names: every gast.Name's identifier
+    assert names == {n.id for n in theirs if type(n) is gast.Name}
 
 
 def test_to_gast_every_kind_of_node():

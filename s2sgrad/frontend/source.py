@@ -154,11 +154,14 @@ def from_function(fn):
             hint="s2sgrad reads source: define the function in a .py file "
                  "(not in a REPL, exec() or a C extension)") from None
     found = _def_in_file(file, code)
+    names = None
     if found is not None:
-        node, lines, line_offset, indent = found
+        (node, names), lines, line_offset, indent = found
     else:                 # (the file's text is not the module's: parse what inspect finds)
         node, lines, line_offset, indent = _def_by_inspect(fn, file)
     parsed = Parsed(node, file, lines, line_offset, indent, None, fn.__qualname__)
+    if names is not None:
+        parsed.__dict__["names"] = names      # (the cached property, found while translating)
     parsed.resolver = resolver_now(fn, parsed.names)
     return parsed
 
@@ -223,7 +226,7 @@ def _def_in_file(file, code):
     for node in ast.walk(cached[1]):
         if isinstance(node, ast.FunctionDef) and node.name == code.co_name \
                 and first in [node.lineno] + [d.lineno for d in node.decorator_list]:
-            return to_gast(node), lines, 0, 0
+            return to_gast_names(node), lines, 0, 0
     return None
 
 
@@ -242,8 +245,7 @@ class _ToGast(gast_ast3.Ast3ToGAst):
         method = self._dispatch.get(cls)
         if method is None:
             name = cls.__name__
-            method = _ToGast.name if name == "Name" else \
-                getattr(gast_ast3.Ast3ToGAst, "visit_" + name, None)
+            method = _OWN.get(name) or getattr(gast_ast3.Ast3ToGAst, "visit_" + name, None)
             if method is None or name == "Constant":   # (gast's visit_Constant: generic)
                 method = _ToGast.generic_visit
             self._dispatch[cls] = method
@@ -256,15 +258,17 @@ class _ToGast(gast_ast3.Ast3ToGAst):
             return [self.visit(n) if isinstance(n, ast.AST) else self._visit(n) for n in node]
         return node
 
+    def __init__(self):
+        self.names = set()       # the identifier of every gast.Name made
+
     def name(self, node):
+        self.names.add(node.id)
         new = _GAST_NAME.__new__(_GAST_NAME)
         d = new.__dict__
-        d["id"] = node.id
+        d.update(node.__dict__)
         d["ctx"] = _CONTEXTS[type(node.ctx)]()
         d["annotation"] = None
         d["type_comment"] = None
-        for a in _NAME_ATTRIBUTES:
-            d[a] = getattr(node, a)
         return new
 
     def generic_visit(self, node):
@@ -274,34 +278,47 @@ class _ToGast(gast_ast3.Ast3ToGAst):
             target = getattr(gast, cls.__name__, None)
             if target is None:          # (gast drops nodes it does not know)
                 return None
-            spec = _SPECS[cls] = (target, node._fields, node._attributes)
-        target, fields, attributes = spec
+            spec = _SPECS[cls] = (target, node._fields)
+        target, fields = spec
         new = target.__new__(target)
         d = new.__dict__
-        visit = self._visit
+        d.update(node.__dict__)         # (the fields and positions; child nodes replaced next)
+        ast_type = ast.AST
         for f in fields:
-            try:
-                v = getattr(node, f)
-            except AttributeError:
-                continue
-            d[f] = v if v is None or type(v) in (str, int) else visit(v)
-        for a in attributes:
-            try:
-                d[a] = getattr(node, a)
-            except AttributeError:
-                pass
+            v = d.get(f)
+            if isinstance(v, ast_type):
+                d[f] = self.visit(v)
+            elif type(v) is list:
+                d[f] = [self.visit(n) if isinstance(n, ast_type) else self._visit(n) for n in v]
         return new
 
 
+    def arg(self, node):            # (gast makes a parameter a Name)
+        self.names.add(node.arg)
+        return gast_ast3.Ast3ToGAst.visit_arg(self, node)
+
+    def except_handler(self, node):
+        if node.name:
+            self.names.add(node.name)
+        return gast_ast3.Ast3ToGAst.visit_ExceptHandler(self, node)
+
+
+_OWN = {"Name": _ToGast.name, "arg": _ToGast.arg, "ExceptHandler": _ToGast.except_handler}
 _SPECS = {}
 _GAST_NAME = gast.Name
-_NAME_ATTRIBUTES = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 _CONTEXTS = {ast.Load: gast.Load, ast.Store: gast.Store, ast.Del: gast.Del}
 
 
 def to_gast(node):
     """gast.ast_to_gast(node), several times faster on a large function."""
     return _ToGast().visit(node)
+
+
+def to_gast_names(node):
+    """(to_gast(node), the identifiers of its gast.Name nodes): Parsed.names, made
+    in the same walk."""
+    t = _ToGast()
+    return t.visit(node), frozenset(t.names)
 
 
 def _def_by_inspect(fn, file):
