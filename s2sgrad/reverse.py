@@ -161,8 +161,9 @@ class _Expansion:
     def run(self):
         b = self.b
         nf = len(self.forward)
-        active = activity.analyze(self.forward, self.xs, self.ys, self.stops)
-        sweep = _Sweep(self, b, active, activity.varied(self.forward, self.xs, self.stops))
+        varied = activity.varied(self.forward, self.xs, self.stops)
+        active = varied & activity.useful(self.forward, self.ys, self.stops)   # (analyze)
+        sweep = _Sweep(self, b, active, varied)
         b.loc, b.tag = self.op.loc, f"{self.seed_tag}:{self.name}"
         for i, y in enumerate(self.ys):
             if y not in active:

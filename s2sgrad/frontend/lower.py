@@ -16,7 +16,7 @@ from .. import options as O
 from ..errors import InvalidArgumentError, UnsupportedError
 from ..ir import opcodes, types as T
 from ..ir.builder import Builder
-from ..ir.core import TEMP, Function, Region, Value, def_map
+from ..ir.core import CONST, TEMP, Function, Region, Value, def_map
 from .desugar import Desugar
 from . import source as S
 from .source import walk
@@ -90,6 +90,7 @@ class _Lowerer:
         self.b = Builder()
         self.env = {}
         self._stmt_bound = set()
+        self._stmt_literals = set()   # the constants this statement's literals gave
         self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
         self.desugar = Desugar(taken=set(parsed.names))
         self._marks = {}              # id(stmt) -> (stmt, its marked nodes)
@@ -182,6 +183,7 @@ class _Lowerer:
         self.b.loc = self.p.loc(node)
         self._stmt_start = (self.b, len(self.b.ops))    # ops made by this statement follow
         self._stmt_bound = set()                        # values it bound to names (rename)
+        self._stmt_literals = set()
         meth = getattr(self, "stmt_" + type(node).__name__, None)
         if meth is None:
             self.unsupported(node, f"the {_describe(node)} statement is not supported",
@@ -624,6 +626,8 @@ class _Lowerer:
             ops = self.b.ops[start:]
             if not any(o is op for o in ops) or any(value in o.operands for o in ops) \
                     or value in self._stmt_bound:
+                if value in self._stmt_literals and value.hint == CONST:  # a literal's op is
+                    return self.b.emit("const", value=op.attr("value"), hint=name)  # shared
                 return value
             return self.b.replace_result(value, name)
         if not any(o is op for o in self.b.ops) or self._referenced(value):
@@ -656,7 +660,9 @@ class _Lowerer:
             self.unsupported(node, f"the constant {v!r} is not supported here", "remove it")
         if isinstance(v, complex):
             _refuse_complex(self, node, f"{v!r} is a complex number")
-        return self.b.const(v)
+        out = self.b.const(v)
+        self._stmt_literals.add(out)
+        return out
 
     def name(self, node):
         if node.id in self.env:

@@ -29,10 +29,18 @@ class Builder:
         self.origins = {}              # a loop's region argument -> its initial value, while
                                        # the loop's body is lowered (the frontend's aliasing)
         self.numbers = set()           # parameters known to be numbers, not 0-d arrays
+        self.consts = {}               # (type, repr) -> this builder's unnamed constant of a
+                                       # Python number: equal literals share one op
 
     # -- making ops --------------------------------------------------------------
 
     def const(self, value, hint=None):
+        if hint is None and type(value) in (float, int, bool):
+            key = (type(value), repr(value))        # (repr: -0.0 and nan are their own)
+            v = self.consts.get(key)
+            if v is None:
+                v = self.consts[key] = self.emit("const", value=value, hint=CONST)
+            return v
         return self.emit("const", value=value, hint=hint or _const_hint(value))
 
     def as_value(self, x):
@@ -179,6 +187,7 @@ class Builder:
         for r in newop.results:
             self.defs[r] = newop
         self._replace_rep(value, new)
+        self._forget_const(value)
         return new
 
     def retitle(self, value, hint):
@@ -198,7 +207,15 @@ class Builder:
             for r in o.results:
                 self.defs[r] = o
         self._replace_rep(value, new)
+        self._forget_const(value)
         return new
+
+    def _forget_const(self, value):
+        """A shared constant renamed is no longer the literal's op (a new one is made)."""
+        if value.hint == CONST:
+            for k, v in list(self.consts.items()):
+                if v is value:
+                    del self.consts[k]
 
     def _replace_rep(self, value, new):
         """A renamed value stays the representative of its shape (np.shape(rep))."""

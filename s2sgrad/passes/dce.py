@@ -12,7 +12,7 @@ def run(fn):
     live_stacks = set()
     while True:   # a push is live once its tape is read somewhere; iterate to a fixpoint
         body, used = _region(fn.body, set(), live_stacks, _Slots(fn.body))
-        ops = list(body.walk())
+        ops = [op for op in body.walk() if op.opcode == "if" or OPS[op.opcode].effect is not None]
         effect = {op: OPS[op.opcode].effect for op in ops}
         stacks = {r for op in ops if effect[op] == "new" for r in op.results}
         read = {op.operands[0] for op in ops if effect[op] == "consume"}
@@ -74,15 +74,17 @@ class _Slots:
     returns: the value popped is traced back to the tape made (one push a tape)."""
 
     def __init__(self, body):
-        pushes = {op.operands[0]: op for op in body.walk() if op.opcode == "push"}
-        self.made = {op.result for op in body.walk() if OPS[op.opcode].effect == "new"}
+        tape_ops = [op for op in body.walk() if OPS[op.opcode].effect is not None]
+        pushes = {op.operands[0]: op for op in tape_ops if op.opcode == "push"}
+        pops = [op for op in tape_ops if op.opcode == "pop"]
+        self.made = {op.result for op in tape_ops if OPS[op.opcode].effect == "new"}
         self.origin = {}
-        for op in body.walk():
-            push = pushes.get(op.operands[0]) if op.opcode == "pop" else None
+        for op in pops:
+            push = pushes.get(op.operands[0])
             if push is not None and len(push.operands) == len(op.results) + 1:
                 self.origin.update(zip(op.results, push.operands[1:]))
         self.slots = {}
-        popped = [self._tape(op.operands[0]) for op in body.walk() if op.opcode == "pop"]
+        popped = [self._tape(op.operands[0]) for op in pops]
         self.made -= {t for t in popped if popped.count(t) > 1}    # (one pop each, or keep all)
 
     def _tape(self, v):
