@@ -404,10 +404,17 @@ class _Sweep:
 
     # -- control flow -------------------------------------------------------------
 
-    def _inner(self, region_ops, xs, ys):
-        """A sweep for a nested region, in a child builder."""
-        varied = activity.varied(region_ops, xs, self.exp.stops)    # (once: analyze's half)
-        active = varied & activity.useful(region_ops, ys, self.exp.stops)
+    def _inner(self, region_ops, xs, ys, memo=None):
+        """A sweep for a nested region, in a child builder. `memo`: sets activity
+        found for these ops (activity.loop_carried's), reused when seeded alike."""
+        memo = memo or {}
+        varied = memo.get((activity.varied, tuple(xs)))
+        if varied is None:
+            varied = activity.varied(region_ops, xs, self.exp.stops)  # (once: analyze's half)
+        useful = memo.get((activity.useful, tuple(ys)))
+        if useful is None:
+            useful = activity.useful(region_ops, ys, self.exp.stops)
+        active = varied & useful
         sub = _Sweep(self.exp, self.b.child(), active | set(xs), varied)
         for o in region_ops:       # for static facts only (a rule's constant exponent folds)
             for r in o.results:
@@ -498,18 +505,22 @@ class _Sweep:
         if all(d is None for d in d_res):
             return
         free = self._free(op)
+        memo = {}
         ks = activity.loop_carried(
             list(body.ops), cargs, list(body.yields),
             [v in self.varied for v in inits],
             [r in self.active or (d is not None) for r, d in zip(op.results, d_res)],
-            free, self.exp.stops)
+            free, self.exp.stops, memo)
         body_ops = self.exp.rewritten(list(body.ops))
+        if len(body_ops) != len(body.ops) or any(a is not b for a, b in zip(body_ops, body.ops)):
+            memo = None          # (the sets were found for the ops as they were)
 
         # -- the backward body: one iteration, in reverse
         i_b = Value(i_arg.hint if is_for else "_", T.PY_INT)
         dc = [Value(self.dname(cargs[k]), op.results[k].type) for k in ks]
         acc = [Value(self.dname(f), f.type) for f in free]
-        sub = self._inner(body_ops, [cargs[k] for k in ks] + free, [body.yields[k] for k in ks])
+        sub = self._inner(body_ops, [cargs[k] for k in ks] + free, [body.yields[k] for k in ks],
+                          memo)
         sub.b.loc, sub.b.tag = b.loc, b.tag
         for k, d in zip(ks, dc):
             sub.parts.setdefault(body.yields[k], []).append(d)

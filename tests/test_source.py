@@ -7,6 +7,7 @@ import os
 import gast
 import pytest
 
+from s2sgrad.frontend.lower import local_names
 from s2sgrad.frontend.source import to_gast, to_gast_names, walk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,12 +23,29 @@ def dump(node):
 def test_to_gast_equals_gast(path):
     with open(path, encoding="utf-8") as fh:
         tree = ast.parse(fh.read())
-    node, names = to_gast_names(tree)
+    node, names, _ = to_gast_names(tree)
     assert dump(node) == dump(gast.ast_to_gast(tree))
     mine, theirs = list(walk(node)), list(gast.walk(node))
     assert len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs))
     # the names found while translating are Parsed.names: every gast.Name's identifier
     assert names == {n.id for n in theirs if type(n) is gast.Name}
+
+
+def _where(table):
+    return {k: (type(v).__name__, getattr(v, "lineno", 0), getattr(v, "col_offset", 0))
+            for k, v in table.items()}
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: os.path.relpath(p, ROOT))
+def test_local_names_found_while_translating(path):
+    """to_gast_names's local names of each function equal local_names's walk."""
+    with open(path, encoding="utf-8") as fh:
+        tree = ast.parse(fh.read())
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node, names, local = to_gast_names(fn)
+            assert names == {n.id for n in gast.walk(node) if type(n) is gast.Name}
+            assert _where(local) == _where(local_names(node)), fn.name
 
 
 def test_to_gast_every_kind_of_node():

@@ -94,7 +94,7 @@ class _Lowerer:
         self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
         self.desugar = Desugar(taken=set(parsed.names))
         self._marks = {}              # id(stmt) -> (stmt, its marked nodes)
-        self.local_names = local_names(parsed.node)   # name -> where the function first binds it
+        self.local_names = parsed.local_names   # name -> where the function first binds it
         self.region_depth = 0         # regions (loop bodies, run-time branches) being lowered
         self.numbers = set(numbers)   # parameters the caller passes numbers to (not arrays)
         self.augmented = set()          # ids of the arrays (parameters, a loop's variables)
@@ -1471,7 +1471,7 @@ def local_names(fn_node):
 
     def bind(name, node):
         old = found.get(name)
-        if old is None or (node.lineno, node.col_offset) < (old.lineno, old.col_offset):
+        if old is None or S._position(node) < S._position(old):
             found[name] = node
     todo = list(fn_node.body)
     ast_type, name_type, binding = gast.AST, gast.Name, (gast.Store, gast.Del)

@@ -63,6 +63,12 @@ class Parsed:
         """Every identifier the function's `Name` nodes read or bind."""
         return frozenset(n.id for n in walk(self.node) if type(n) is gast.Name)
 
+    @functools.cached_property
+    def local_names(self):
+        """{name: the node that first binds it} of the names local to the function."""
+        from .lower import local_names
+        return local_names(self.node)
+
     def loc(self, node):
         line = getattr(node, "lineno", None) or self.node.lineno
         col = getattr(node, "col_offset", 0) or 0
@@ -156,12 +162,12 @@ def from_function(fn):
     found = _def_in_file(file, code)
     names = None
     if found is not None:
-        (node, names), lines, line_offset, indent = found
+        (node, names, local), lines, line_offset, indent = found
     else:                 # (the file's text is not the module's: parse what inspect finds)
         node, lines, line_offset, indent = _def_by_inspect(fn, file)
     parsed = Parsed(node, file, lines, line_offset, indent, None, fn.__qualname__)
-    if names is not None:
-        parsed.__dict__["names"] = names      # (the cached property, found while translating)
+    if names is not None:        # (the cached properties, found while translating)
+        parsed.__dict__["names"], parsed.__dict__["local_names"] = names, local
     parsed.resolver = resolver_now(fn, parsed.names)
     return parsed
 
@@ -223,11 +229,24 @@ def _def_in_file(file, code):
             return None
         cached = _file_trees[file] = (text, tree)
     first = code.co_firstlineno      # the def's line, or its first decorator's
-    for node in ast.walk(cached[1]):
+    for node in _statements(cached[1]):
         if isinstance(node, ast.FunctionDef) and node.name == code.co_name \
                 and first in [node.lineno] + [d.lineno for d in node.decorator_list]:
             return to_gast_names(node), lines, 0, 0
     return None
+
+
+def _statements(tree):
+    """Every statement of a module, nested ones too (a def is a statement: the
+    expressions, most of the nodes, are not looked into)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for f in ("body", "orelse", "finalbody", "handlers", "cases"):
+            v = getattr(node, f, None)
+            if type(v) is list:
+                todo.extend(reversed(v))
 
 
 class _ToGast(gast_ast3.Ast3ToGAst):
@@ -260,16 +279,52 @@ class _ToGast(gast_ast3.Ast3ToGAst):
 
     def __init__(self):
         self.names = set()       # the identifier of every gast.Name made
+        self.depth = 0           # scopes entered (the function translated is the first)
+        self.bound = {}          # name -> the node that first binds it in that function
+        self.declared = set()    # its `global`/`nonlocal` names
 
     def name(self, node):
         self.names.add(node.id)
         new = _GAST_NAME.__new__(_GAST_NAME)
         d = new.__dict__
         d.update(node.__dict__)
-        d["ctx"] = _CONTEXTS[type(node.ctx)]()
+        ctx = type(node.ctx)
+        d["ctx"] = _CONTEXTS[ctx]()
         d["annotation"] = None
         d["type_comment"] = None
+        if self.depth == 1 and ctx is not ast.Load:
+            self._bind(node.id, new)
         return new
+
+    def _bind(self, name, node):
+        old = self.bound.get(name)
+        if old is None or _position(node) < _position(old):
+            self.bound[name] = node
+
+    def scope(self, node):
+        """A function, class, lambda or comprehension: a scope of its own, whose
+        bindings are not the function's; a def or class binds its name."""
+        self.depth += 1
+        try:
+            new = _SCOPE_VISITS[type(node)](self, node)
+        finally:
+            self.depth -= 1
+        if self.depth == 1 and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                 ast.ClassDef)):
+            self._bind(node.name, new)
+        return new
+
+    def imports(self, node):
+        new = self.generic_visit(node)
+        if self.depth == 1:
+            for alias in node.names:
+                self._bind((alias.asname or alias.name).split(".")[0], new)
+        return new
+
+    def declaration(self, node):
+        if self.depth == 1:
+            self.declared.update(node.names)
+        return self.generic_visit(node)
 
     def generic_visit(self, node):
         cls = type(node)
@@ -298,12 +353,31 @@ class _ToGast(gast_ast3.Ast3ToGAst):
         return gast_ast3.Ast3ToGAst.visit_arg(self, node)
 
     def except_handler(self, node):
+        new = gast_ast3.Ast3ToGAst.visit_ExceptHandler(self, node)
         if node.name:
             self.names.add(node.name)
-        return gast_ast3.Ast3ToGAst.visit_ExceptHandler(self, node)
+            if self.depth == 1:
+                self._bind(node.name, new.name)
+        return new
 
 
-_OWN = {"Name": _ToGast.name, "arg": _ToGast.arg, "ExceptHandler": _ToGast.except_handler}
+def _position(node):
+    """(line, column) of a node; (0, 0) for an `except ... as e` name, which has none."""
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+def _scope_visit(cls):
+    own = getattr(gast_ast3.Ast3ToGAst, "visit_" + cls.__name__, None)
+    return own if own is not None else _ToGast.generic_visit
+
+
+_SCOPE_VISITS = {cls: _scope_visit(cls) for cls in (
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp, ast.SetComp,
+    ast.DictComp, ast.GeneratorExp)}
+_OWN = {"Name": _ToGast.name, "arg": _ToGast.arg, "ExceptHandler": _ToGast.except_handler,
+        "Import": _ToGast.imports, "ImportFrom": _ToGast.imports,
+        "Global": _ToGast.declaration, "Nonlocal": _ToGast.declaration,
+        **{cls.__name__: _ToGast.scope for cls in _SCOPE_VISITS}}
 _SPECS = {}
 _GAST_NAME = gast.Name
 _CONTEXTS = {ast.Load: gast.Load, ast.Store: gast.Store, ast.Del: gast.Del}
@@ -315,10 +389,12 @@ def to_gast(node):
 
 
 def to_gast_names(node):
-    """(to_gast(node), the identifiers of its gast.Name nodes): Parsed.names, made
-    in the same walk."""
+    """(to_gast(node), the identifiers of its gast.Name nodes, the names local to
+    the function `node`): Parsed.names and frontend.lower.local_names, found in
+    the same walk."""
     t = _ToGast()
-    return t.visit(node), frozenset(t.names)
+    new = t.visit(node)
+    return new, frozenset(t.names), {k: v for k, v in t.bound.items() if k not in t.declared}
 
 
 def _def_by_inspect(fn, file):

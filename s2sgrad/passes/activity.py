@@ -49,26 +49,32 @@ def useful(ops, ys, stops):
     return out
 
 
-def loop_carried(body_ops, args, yields, inits_varied, results_useful, free, stops):
+def loop_carried(body_ops, args, yields, inits_varied, results_useful, free, stops, memo=None):
     """Which loop-carried values need adjoints: indices k where the carried value
     depends on an x in some iteration (its initial value does, or what the body
     yields for it does) and influences a y in some iteration (the loop's result
-    does, or the body feeds it into a value that does). Fixpoints over iterations."""
+    does, or the body feeds it into a value that does). Fixpoints over iterations.
+    `memo`, a dict, gets the last varied and useful sets with their seeds
+    (`memo[varied, seeds]`), for the sweep of the body to reuse."""
     n = len(args)
     var = {k for k in range(n) if inits_varied[k] and not integer.is_constant(args[k])}
     while True:
-        v = varied(body_ops, [args[k] for k in var] + list(free), stops)
+        seeds = [args[k] for k in sorted(var)] + list(free)
+        v = varied(body_ops, seeds, stops)
         more = {k for k in range(n) if yields[k] in v and not integer.is_constant(args[k])}
         if more <= var:
             break
         var |= more
     use = {k for k in range(n) if results_useful[k]}
     while True:
-        u = useful(body_ops, [yields[k] for k in use], stops)
+        useeds = [yields[k] for k in sorted(use)]
+        u = useful(body_ops, useeds, stops)
         more = {k for k in range(n) if args[k] in u}
         if more <= use:
             break
         use |= more
+    if memo is not None:
+        memo[varied, tuple(seeds)], memo[useful, tuple(useeds)] = v, u
     return sorted(var & use)
 
 
