@@ -55,14 +55,16 @@ class Namespace:
         self.used.add(name)
 
     def __call__(self, value):
-        if self.plan is not None:
-            if value in self.plan.unused:       # `_, f_back = vjp_f(x)`
+        plan = self.plan
+        if plan is not None:
+            if value in plan.unused:       # `_, f_back = vjp_f(x)`
                 if self.throwaway is None:
                     self.throwaway = self(Value("_"))
                 return self.throwaway
-            value = self.plan.var(value)
-        if value in self.names:
-            return self.names[value]
+            value = plan.rep.get(value, value)          # (plan.var)
+        name = self.names.get(value)
+        if name is not None:
+            return name
         prefix = TEMP_PREFIX.get(value.hint)
         if prefix is not None:
             n = self.temps.get(prefix, 0)

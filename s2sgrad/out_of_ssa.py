@@ -555,8 +555,9 @@ class _OutOfSSA:
             return False
         if any(self._shares(v, old) for v in op.operands[1:]):
             return False
+        values = self._node_values()
         for x in self.live_at_write.get(op, ()):
-            if x is not res and any(self._shares(v, old) for v in self.node_values.get(x, (x,))):
+            if x is not res and any(self._shares(v, old) for v in values.get(x, (x,))):
                 return False
         return True
 
@@ -591,9 +592,7 @@ class _OutOfSSA:
         self.edges = names_edges
         self.not_owned = self._owned_roots()
         order = self._values_in_order()
-        self.node_values = {}
-        for v in order:
-            self.node_values.setdefault(self.node(v), []).append(v)
+        self.order, self.node_values = order, None      # (node_values: made when a write asks)
         self.cls = _UnionFind()
         self.members = {n: {n} for n in self.interesting}
         self.param_nodes = {self.node(p) for p in self.params}
@@ -611,15 +610,23 @@ class _OutOfSSA:
             return (0 if v in self.params else 1 if self.node(v) is not v else
                     2 if v.hint not in TEMP_HINTS else 3)
         best = {}
-        for v in order:
-            root = self.cls.find(self.node(v))
+        roots = [self.cls.find(self.node(v)) for v in order]
+        for v, root in zip(order, roots):
             cur = best.get(root)
             if cur is None or rank(v) < rank(cur):
                 best[root] = v
-        for v in order:
-            plan.rep[v] = best[self.cls.find(self.node(v))]
+        for v, root in zip(order, roots):
+            plan.rep[v] = best[root]
         plan.shares, plan.web = self._shares, self.node
         return plan
+
+    def _node_values(self):
+        """node -> the values in it, in program order."""
+        if self.node_values is None:
+            self.node_values = {}
+            for v in self.order:
+                self.node_values.setdefault(self.node(v), []).append(v)
+        return self.node_values
 
     def _values_in_order(self):
         """Every value of the function: parameters, then in program order."""

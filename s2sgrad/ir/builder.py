@@ -182,7 +182,10 @@ class Builder:
         new = Value(hint, value.type)
         newop = Op(op.opcode, op.operands, tuple(new if r is value else r for r in op.results),
                    op.attrs, op.loc, op.tag, op.regions)
-        self.ops[next(i for i in range(len(self.ops) - 1, -1, -1) if self.ops[i] is op)] = newop
+        ops, i = self.ops, len(self.ops) - 1
+        while ops[i] is not op:           # (from the end: it is usually the last op)
+            i -= 1
+        ops[i] = newop
         del self.defs[value]
         for r in newop.results:
             self.defs[r] = newop
@@ -219,11 +222,13 @@ class Builder:
 
     def _replace_rep(self, value, new):
         """A renamed value stays the representative of its shape (np.shape(rep))."""
+        if not value.type.shape:          # (note_shape keeps arrays of a static shape only)
+            return
         for key, rep in list(self.shape_reps.items()):
             if rep is value:
                 self.shape_reps[key] = new
 
-    def __getattr__(self, name):
+    def __getattr__(self, name):        # (an opcode defined after this module was loaded)
         if name in opcodes.OPS:
             return lambda *operands, **attrs: self.emit(name, *operands, **attrs)
         raise AttributeError(name)
@@ -282,6 +287,19 @@ class Builder:
 
 
 _MISSING = object()
+
+
+def _op_method(opcode):
+    def method(self, *operands, **attrs):
+        return self.emit(opcode, *operands, **attrs)
+    method.__name__ = method.__qualname__ = opcode
+    method.__doc__ = f"emit({opcode!r}, ...)"
+    return method
+
+
+for _opcode in opcodes.OPS:       # b.mul(g, y): every opcode is a method
+    if not hasattr(Builder, _opcode):
+        setattr(Builder, _opcode, _op_method(_opcode))
 
 
 def rewrite(fn, replace):
