@@ -49,15 +49,20 @@ class Builder:
         return self.const(x)
 
     def emit(self, opcode, *operands, hint=None, regions=(), nresults=1, **attrs):
-        d = opcodes.OPS.get(opcode)
+        d = _OPS.get(opcode)
         if d is None:
             raise KeyError(f"unknown opcode {opcode!r}")
-        operands = tuple(v if isinstance(v, Value) else self.as_value(v) for v in operands)
-        simpler = self._simplify(d, opcode, operands, attrs, hint)
-        if simpler is not None:
-            return simpler
+        for v in operands:
+            if type(v) is not Value:
+                operands = tuple([v if isinstance(v, Value) else self.as_value(v)
+                                  for v in operands])
+                break
+        if d.fold is not None or opcode in _SIMPLIFIED:
+            simpler = self._simplify(d, opcode, operands, attrs, hint)
+            if simpler is not None:
+                return simpler
         k = d.shape_operand      # a static shape there sharpens the type
-        types_ = tuple(v.type for v in operands)
+        types_ = tuple([v.type for v in operands])
         if not attrs and k is None:     # (most ops: the type follows from the operand types)
             key = (opcode, types_)
             rtype = _INFERRED.get(key)
@@ -122,7 +127,8 @@ class Builder:
         static shape. None when nothing simplifies. Never turns a float
         expression into an int or an alias into a new array (x * 1.0 stays)."""
         fold = d.fold
-        if fold is not None and all(_is_number(self.static_value(v, _MISSING)) for v in operands):
+        if fold is not None and all(_is_const(self.defs.get(v)) for v in operands) \
+                and all(_is_number(self.static_value(v, _MISSING)) for v in operands):
             a, b = (self.static_value(v) for v in operands)
             try:
                 value = fold(a, b) if type(a) is type(b) else None
@@ -324,6 +330,14 @@ def rewrite(fn, replace):
             b.append_op(op)
     yields = substitute(Region((), (), fn.body.yields), mapping).yields
     return fn.with_body(Region(fn.body.args, tuple(b.ops), yields))
+
+
+_OPS = opcodes.OPS
+_SIMPLIFIED = frozenset({"pow", "shape", "ones_like", "zeros_like"})    # (see _simplify)
+
+
+def _is_const(op):
+    return op is not None and op.opcode == "const"
 
 
 def _is_number(v):
