@@ -8,7 +8,7 @@ import gast
 import pytest
 
 from s2sgrad.frontend.lower import local_names
-from s2sgrad.frontend.source import to_gast, to_gast_names, walk
+from s2sgrad.frontend.source import MARKED, to_gast, to_gast_names, walk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = sorted(p for p in glob.glob(os.path.join(ROOT, "**", "*.py"), recursive=True)
@@ -23,7 +23,7 @@ def dump(node):
 def test_to_gast_equals_gast(path):
     with open(path, encoding="utf-8") as fh:
         tree = ast.parse(fh.read())
-    node, names, _ = to_gast_names(tree)
+    node, names, _, _ = to_gast_names(tree)
     assert dump(node) == dump(gast.ast_to_gast(tree))
     mine, theirs = list(walk(node)), list(gast.walk(node))
     assert len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs))
@@ -43,9 +43,15 @@ def test_local_names_found_while_translating(path):
         tree = ast.parse(fh.read())
     for fn in ast.walk(tree):
         if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            node, names, local = to_gast_names(fn)
+            node, names, local, marks = to_gast_names(fn)
             assert names == {n.id for n in gast.walk(node) if type(n) is gast.Name}
             assert _where(local) == _where(local_names(node)), fn.name
+            # and each statement's marked nodes are the walk's, in its order
+            stmts = [n for n in gast.walk(node) if isinstance(n, gast.stmt)]
+            assert set(marks) == {id(n) for n in stmts}
+            for n in stmts:
+                assert marks[id(n)][0] is n
+                assert marks[id(n)][1] == [m for m in walk(n) if isinstance(m, tuple(MARKED))]
 
 
 def test_to_gast_every_kind_of_node():

@@ -93,7 +93,7 @@ class _Lowerer:
         self._stmt_literals = set()   # the constants this statement's literals gave
         self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
         self.desugar = Desugar(taken=set(parsed.names))
-        self._marks = {}              # id(stmt) -> (stmt, its marked nodes)
+        self._marks = dict(parsed.statement_marks)  # id(stmt) -> (stmt, its marked nodes)
         self.local_names = parsed.local_names   # name -> where the function first binds it
         self.region_depth = 0         # regions (loop bodies, run-time branches) being lowered
         self.numbers = set(numbers)   # parameters the caller passes numbers to (not arrays)
@@ -1427,7 +1427,7 @@ def _expr_text(parsed, node):
     return "this"
 
 
-_MARKED = (gast.Return, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.For, gast.Subscript)
+_MARKED = tuple(S.MARKED)
 
 
 def _assigned_names(lw, stmts):

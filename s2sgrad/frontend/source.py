@@ -64,6 +64,12 @@ class Parsed:
         return frozenset(n.id for n in walk(self.node) if type(n) is gast.Name)
 
     @functools.cached_property
+    def statement_marks(self):
+        """id(statement) -> (statement, its MARKED nodes), when the translation found
+        them (the frontend walks the statements missing here)."""
+        return {}
+
+    @functools.cached_property
     def local_names(self):
         """{name: the node that first binds it} of the names local to the function."""
         from .lower import local_names
@@ -162,12 +168,12 @@ def from_function(fn):
     found = _def_in_file(file, code)
     names = None
     if found is not None:
-        (node, names, local), lines, line_offset, indent = found
+        (node, names, local, marks), lines, line_offset, indent = found
     else:                 # (the file's text is not the module's: parse what inspect finds)
         node, lines, line_offset, indent = _def_by_inspect(fn, file)
     parsed = Parsed(node, file, lines, line_offset, indent, None, fn.__qualname__)
     if names is not None:        # (the cached properties, found while translating)
-        parsed.__dict__["names"], parsed.__dict__["local_names"] = names, local
+        parsed.__dict__.update(names=names, local_names=local, statement_marks=marks)
     parsed.resolver = resolver_now(fn, parsed.names)
     return parsed
 
@@ -268,7 +274,30 @@ class _ToGast(gast_ast3.Ast3ToGAst):
             if method is None or name == "Constant":   # (gast's visit_Constant: generic)
                 method = _ToGast.generic_visit
             self._dispatch[cls] = method
-        return method(self, node)
+            self._statement[cls] = issubclass(cls, ast.stmt)
+        level = self.level = self.level + 1
+        index = self.count = self.count + 1          # (pre-order)
+        if self._statement[cls]:
+            mine = []
+            self.open.append(mine)
+            new = method(self, node)
+            self.open.pop()
+            self.marks[id(new)] = (new, mine)
+        else:
+            new = method(self, node)
+        self.level = level - 1
+        if type(new) in MARKED:
+            for found in self.open:
+                found.append((level, index, new))
+            if self._statement[cls]:
+                mine.append((level, index, new))
+        return new
+
+    def statement_marks(self):
+        """id(statement) -> (statement, its MARKED nodes in gast.walk's order: breadth
+        first, which is by depth, then left to right, the pre-order within a depth)."""
+        return {k: (stmt, [n for _, _, n in sorted(found, key=_first_two)])
+                for k, (stmt, found) in self.marks.items()}
 
     def _visit(self, node):
         if isinstance(node, ast.AST):
@@ -277,7 +306,12 @@ class _ToGast(gast_ast3.Ast3ToGAst):
             return [self.visit(n) if isinstance(n, ast.AST) else self._visit(n) for n in node]
         return node
 
+    _statement = {}              # ast class -> is a statement
+
     def __init__(self):
+        self.level = self.count = 0
+        self.open = []           # the marks of the statements being translated
+        self.marks = {}          # id(gast statement) -> (it, [(depth, pre-order, node)])
         self.names = set()       # the identifier of every gast.Name made
         self.depth = 0           # scopes entered (the function translated is the first)
         self.bound = {}          # name -> the node that first binds it in that function
@@ -361,6 +395,16 @@ class _ToGast(gast_ast3.Ast3ToGAst):
         return new
 
 
+# The nodes the frontend's checks before a loop or branch look at: returns,
+# assignments, loops, subscripts (frontend.lower's Lowerer.marks).
+MARKED = frozenset({gast.Return, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.For,
+                    gast.Subscript})
+
+
+def _first_two(entry):
+    return entry[0], entry[1]
+
+
 def _position(node):
     """(line, column) of a node; (0, 0) for an `except ... as e` name, which has none."""
     return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
@@ -394,7 +438,8 @@ def to_gast_names(node):
     the same walk."""
     t = _ToGast()
     new = t.visit(node)
-    return new, frozenset(t.names), {k: v for k, v in t.bound.items() if k not in t.declared}
+    return new, frozenset(t.names), {k: v for k, v in t.bound.items() if k not in t.declared}, \
+        t.statement_marks()
 
 
 def _def_by_inspect(fn, file):
