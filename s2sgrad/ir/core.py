@@ -184,8 +184,9 @@ def substitute(region, mapping):
         return v
 
     ops = []
+    keys = mapping.keys()
     for op in region.ops:
-        if not op.regions and not any(v in mapping for v in op.operands):
+        if not op.regions and keys.isdisjoint(op.operands):
             ops.append(op)
             continue
         new_operands = tuple(sub(v) for v in op.operands)
@@ -199,7 +200,7 @@ def substitute(region, mapping):
 def substitute_op(op, mapping):
     """op with operand values (its regions' too) replaced through `mapping`; op
     itself when nothing changes."""
-    if not mapping or not op.regions and not any(v in mapping for v in op.operands):
+    if not mapping or not op.regions and mapping.keys().isdisjoint(op.operands):
         return op
     return substitute(Region((), (op,), ()), mapping).ops[0]
 

@@ -18,9 +18,9 @@ def varied(ops, xs, stops):
     """Values that depend on an x (forward), xs included."""
     out = {x for x in xs if not integer.is_constant(x)}
     for op in ops:
-        if stop_gradient.blocks(op, stops):
+        if _blocks(op, stops):
             continue
-        if any(v in out for v in uses(op)):
+        if not out.isdisjoint(op.operands if not op.regions else uses(op)):
             # a callee's back closure (call_vjp) carries what it closed over, as a tape does;
             # a tuple or list carries its items when the op's result may hold its operands
             # (`tuple`/`list`: np.array of it has a gradient; a call's result, an item of a
@@ -29,8 +29,16 @@ def varied(ops, xs, stops):
             out.update(r for r in op.results
                        if not integer.is_constant(r) or r.type.kind == "function"
                        or r.type.kind in ("tuple", "list") and _holds(op))
-            out.update(tapes_written(op))
+            if op.regions or opcodes.OPS[op.opcode].effect == "update":
+                out.update(tapes_written(op))
     return out
+
+
+def _blocks(op, stops):
+    """stop_gradient.blocks, asked of every op: the common answers first."""
+    if opcodes.OPS[op.opcode].constant:
+        return True
+    return bool(stops) and stop_gradient.blocks(op, stops)
 
 
 def _holds(op):
@@ -42,10 +50,12 @@ def useful(ops, ys, stops):
     """Values that influence a y (backward), ys included."""
     out = set(ys)
     for op in reversed(ops):
-        if stop_gradient.blocks(op, stops):
+        if _blocks(op, stops):
             continue
-        if any(r in out for r in op.results) or any(s in out for s in tapes_written(op)):
-            out.update(uses(op))
+        if not out.isdisjoint(op.results) or (
+                op.regions or opcodes.OPS[op.opcode].effect == "update") and any(
+                s in out for s in tapes_written(op)):
+            out.update(op.operands if not op.regions else uses(op))
     return out
 
 
