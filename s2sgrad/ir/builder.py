@@ -172,26 +172,30 @@ class Builder:
         op = self.defs.get(value)
         if value.hint == hint or op is None or len(op.results) != 1:
             return value
-        for o in reversed(self.ops):      # from the end: it is usually the last op
+        ops = self.ops
+        for i in range(len(ops) - 1, -1, -1):     # from the end: it is usually the last op
+            o = ops[i]
             if o is op:
-                return self.replace_result(value, hint)
-            if any(v is value for v in o.operands):
+                return self.replace_result(value, hint, i)
+            if value in o.operands:
                 return value
         return value
 
-    def replace_result(self, value, hint):
+    def replace_result(self, value, hint, at=None):
         """A new value named `hint` in place of `value` as the result of its op (one
-        of this builder's, and nothing reads `value` yet): the op, `defs` and the
-        shape representatives (np.shape(rep)) all follow, so no later op reads the
-        old value, which is no longer defined."""
+        of this builder's, `self.ops[at]` when given, and nothing reads `value`
+        yet): the op, `defs` and the shape representatives (np.shape(rep)) all
+        follow, so no later op reads the old value, which is no longer defined."""
         op = self.defs[value]
         new = Value(hint, value.type)
         newop = Op(op.opcode, op.operands, tuple(new if r is value else r for r in op.results),
                    op.attrs, op.loc, op.tag, op.regions)
-        ops, i = self.ops, len(self.ops) - 1
-        while ops[i] is not op:           # (from the end: it is usually the last op)
-            i -= 1
-        ops[i] = newop
+        ops = self.ops
+        if at is None:
+            at = len(ops) - 1
+            while ops[at] is not op:      # (from the end: it is usually the last op)
+                at -= 1
+        ops[at] = newop
         del self.defs[value]
         for r in newop.results:
             self.defs[r] = newop
