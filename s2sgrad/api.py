@@ -121,12 +121,12 @@ class _Transformed:
         return hit[0], args
 
     def build(self, types_, numbers=()):
-        parsed = self.parsed()
-        if self.cache:      # (called under self.lock) module constants and globals are read
-            # when a signature is transformed, as jax.jit reads them when it traces: a later
-            # signature reads them again (the first uses what parsing just read)
-            parsed.resolver = S.resolver_now(self.fn, parsed.names)
-        with transform.gc_paused():
+        with transform.gc_paused():      # (parsing too: it makes as many objects as a stage)
+            parsed = self.parsed()
+            if self.cache:      # (called under self.lock) module constants and globals are
+                # read when a signature is transformed, as jax.jit reads them when it traces:
+                # a later signature reads them again (the first uses what parsing just read)
+                parsed.resolver = S.resolver_now(self.fn, parsed.names)
             ir, text = transform.generate(parsed, types_, self.request, numbers=numbers)
             module = load(text, ir.name)
         return getattr(module, ir.name), text, ir.writes

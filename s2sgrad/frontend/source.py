@@ -215,6 +215,7 @@ def resolver_now(fn, names):
 
 
 _file_trees = {}          # file -> (its text, its ast): parsed once for all its functions
+_FILE_TREES_KEPT = 8      # (of the files parsed last)
 
 
 def _def_in_file(file, code):
@@ -233,6 +234,8 @@ def _def_in_file(file, code):
             tree = ast.parse(text)
         except (SyntaxError, ValueError):
             return None
+        if len(_file_trees) >= _FILE_TREES_KEPT:       # (the oldest goes: a tree is large)
+            del _file_trees[next(iter(_file_trees))]
         cached = _file_trees[file] = (text, tree)
     first = code.co_firstlineno      # the def's line, or its first decorator's
     for node in _statements(cached[1]):
