@@ -57,10 +57,9 @@ class Builder:
                 operands = tuple([v if isinstance(v, Value) else self.as_value(v)
                                   for v in operands])
                 break
-        if d.fold is not None or opcode in _SIMPLIFIED:
-            simpler = self._simplify(d, opcode, operands, attrs, hint)
-            if simpler is not None:
-                return simpler
+        simpler = self._simplify(d, opcode, operands, attrs, hint)
+        if simpler is not None:
+            return simpler
         k = d.shape_operand      # a static shape there sharpens the type
         types_ = tuple([v.type for v in operands])
         if not attrs and k is None:     # (most ops: the type follows from the operand types)
@@ -337,7 +336,6 @@ def rewrite(fn, replace):
 
 
 _OPS = opcodes.OPS
-_SIMPLIFIED = frozenset({"pow", "shape", "ones_like", "zeros_like"})    # (see _simplify)
 
 
 def _is_const(op):
