@@ -16,14 +16,23 @@ def _region(region):
     written = {o.operands[0] for o in region.ops if memory(o) == "write"}
     for op in region.ops:
         op = substitute_op(op, mapping)
-        if op.opcode == "const" and op.result.hint in TEMP_HINTS:
-            consts[op.result] = ("const", repr(op.attr("value")), op.result.type)
-        # the gradients handed back (tag out:) are each their own array: two np.copy(g) stay two
-        if op.regions or not _mergeable(op) or len(op.results) != 1 or op.tag.startswith("out:") \
-                or op.result in written:
+        d = OPS[op.opcode]
+        if op.opcode == "const":
+            if op.result.hint in TEMP_HINTS:
+                consts[op.result] = ("const", repr(op.attr("value")), op.result.type)
             ops.append(op)
             continue
-        key = (op.opcode, tuple(consts.get(v, id(v)) for v in op.operands), _hashable(op.attrs))
+        # Pure ops only (a tape op has an effect, and each tape is its own list), and no
+        # literals: constants are inlined where they are used (named ones stay), and
+        # tuple/list displays (shapes) read best where they are used. (Control flow has
+        # regions; gates have several results; no `gradients` op is left by now.) The
+        # gradients handed back (tag out:) are each their own array: two np.copy(g) stay two.
+        if op.regions or d.effect is not None or d.literal or len(op.results) != 1 \
+                or op.tag.startswith("out:") or op.result in written:
+            ops.append(op)
+            continue
+        key = (op.opcode, tuple([consts.get(v, v) for v in op.operands]),
+               _hashable(op.attrs) if op.attrs else ())
         earlier = seen.get(key)
         if earlier is not None and _same_name(earlier, op.result):
             mapping[op.result] = earlier
@@ -32,15 +41,6 @@ def _region(region):
         ops.append(op)
     yields = tuple(mapping.get(v, v) for v in region.yields)
     return Region(region.args, tuple(ops), yields)
-
-
-def _mergeable(op):
-    """Pure ops only (a tape op has an effect, and each tape is its own list), and
-    no literals: constants are inlined where they are used (named ones stay), and
-    tuple/list displays (shapes) read best where they are used. (Control flow has
-    regions; gates have several results; no `gradients` op is left by now.)"""
-    d = OPS[op.opcode]
-    return d.effect is None and not d.literal
 
 
 def _same_name(earlier, later):
