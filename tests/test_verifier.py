@@ -113,9 +113,26 @@ def fault_gradients_left(fn):
     return fn.with_body(Region(fn.body.args, ops, fn.body.yields)), "gradients op is left"
 
 
+def fault_tape_arity(fn):
+    """The loop's push appends one value more than its pop gives back."""
+    push = first(fn, "push")
+    longer = push.replace(operands=push.operands + (push.operands[-1],))
+
+    def region(r):
+        ops = []
+        for op in r.ops:
+            op = longer if op is push else op
+            if op.regions:
+                op = op.replace(regions=tuple(region(x) for x in op.regions))
+            ops.append(op)
+        return Region(r.args, tuple(ops), r.yields)
+    return fn.with_body(region(fn.body)), "the push of its tape appends"
+
+
 IR_FAULTS = [fault_unknown_opcode, fault_use_before_def, fault_defined_twice,
              fault_operand_count, fault_region_arity, fault_missing_attribute,
-             fault_wrong_type, fault_unsorted_attributes, fault_gradients_left]
+             fault_wrong_type, fault_unsorted_attributes, fault_gradients_left,
+             fault_tape_arity]
 
 
 def test_real_ir_passes(tmp_path):
@@ -218,7 +235,7 @@ def test_inlining_past_a_write_is_caught(tmp_path):
 def test_every_ir_fault_kind_is_listed():
     """The faults injected above, one per check of the IR verifier."""
     names = {f.__name__ for f in IR_FAULTS}
-    assert len(names) == 9
+    assert len(names) == 10
 
 
 def test_a_crash_inside_s2sgrad_is_an_internal_error(monkeypatch):

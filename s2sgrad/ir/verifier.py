@@ -4,7 +4,10 @@ as its definition states it (operand and result counts, regions' arguments
 and yields, required attributes), result types by re-running the op's type
 inference, and the invariants of the stage: after `unconnected` every x of a
 `gradients` op reaches one of its ys; after the reverse transform no
-`gradients` op is left. On a fault it prints the ops around it.
+`gradients` op is left; a loop tape has one push and one pop, and the pop
+gives back as many values, of the same kinds, as the push appends (a tape
+popped from an outer loop's tape is traced back to the tape made). On a
+fault it prints the ops around it.
 
 The out-of-SSA invariant (every read finds its value under its name) is
 checked on the plan by verify_names.py.
@@ -27,6 +30,7 @@ def verify(fn, stage="?"):
     _verify_region(fn.body, defined, set(), names, stage, expanded)
     if stage.startswith("unconnected"):
         _verify_connected(fn, names, stage)
+    _verify_tapes(fn, names, stage)
     if len(fn.body.yields) != 1:
         raise InternalError(f"IR verifier after {stage}: {fn.name} yields "
                             f"{len(fn.body.yields)} values, expected 1 (what it returns)")
@@ -92,6 +96,49 @@ def _verify_connected(fn, names, stage):
                 xs = ", ".join(names(op.operands[n_ys + k]) for k in left)
                 _fault(fn.body, i, f"gradients op keeps xs that reach none of its ys: {xs}",
                        names, stage)
+
+
+def _verify_tapes(fn, names, stage):
+    where, pushes, pops = {}, {}, {}
+    made = set()
+
+    def visit(region):
+        for i, op in enumerate(region.ops):
+            where[op] = (region, i)
+            effect = opcodes.OPS[op.opcode].effect
+            if effect == "new":
+                made.update(op.results)
+            elif effect == "update":
+                if op.operands[0] in pushes:
+                    _fault(region, i, f"tape {names(op.operands[0])} has a second push",
+                           names, stage)
+                pushes[op.operands[0]] = op
+            elif effect == "consume":
+                if op.operands[0] in pops:
+                    _fault(region, i, f"tape {names(op.operands[0])} has a second pop",
+                           names, stage)
+                pops[op.operands[0]] = op
+            for r in op.regions:
+                visit(r)
+    visit(fn.body)
+    origin = {}                  # a value popped -> what its push appended in its place
+    for tape, pop in pops.items():
+        push = pushes.get(tape)
+        if push is not None and len(push.operands) == len(pop.results) + 1:
+            origin.update(zip(pop.results, push.operands[1:]))
+    for tape, pop in pops.items():
+        t = tape
+        while t in origin:
+            t = origin[t]
+        push = pushes.get(t)
+        if t not in made or push is None:
+            continue
+        pushed = push.operands[1:]
+        if len(pushed) != len(pop.results) or any(
+                a.type.kind != b.type.kind for a, b in zip(pushed, pop.results)):
+            region, i = where[pop]
+            _fault(region, i, f"this pop gives back {len(pop.results)} values; the push of "
+                   f"its tape appends {len(pushed)} (or of other kinds)", names, stage)
 
 
 _MISSING = object()
