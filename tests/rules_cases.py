@@ -213,6 +213,52 @@ def f_math_scalar(x):
     return math.exp(x) * math.sin(x) + math.log(x) - math.tanh(x)
 
 
+def f_math_more(x):
+    return (math.asin(x) + math.acos(x) * 0.5 + math.asinh(x) + math.acosh(x + 1.5)
+            + math.atanh(x) * 0.3 + math.atan2(x, 2.0) + math.radians(x) + math.degrees(x) * 0.01
+            + math.cbrt(x) + math.exp2(x) + math.log2(x) + math.log10(x) + math.fabs(x - 1.0))
+
+
+def f_arccosh(x):
+    return np.sum(np.sin(np.arccosh(x)))
+
+
+def f_arctanh(x):
+    return np.sum(np.sin(np.arctanh(x)))
+
+
+def f_exp2(x):
+    return np.sum(np.sin(np.exp2(x)))
+
+
+def f_cbrt(x):
+    return np.sum(np.sin(np.cbrt(x)))
+
+
+def f_reciprocal(x):
+    return np.sum(np.sin(np.reciprocal(x)))
+
+
+def f_deg2rad(x):
+    return np.sum(np.sin(np.deg2rad(x * 50.0)))
+
+
+def f_radians(x):
+    return np.sum(np.sin(np.radians(x * 50.0)))
+
+
+def f_rad2deg(x):
+    return np.sum(np.sin(np.rad2deg(x) * 0.01))
+
+
+def f_degrees(x):
+    return np.sum(np.sin(np.degrees(x) * 0.01))
+
+
+def f_fabs(x):
+    return np.sum(np.sin(np.fabs(x)))
+
+
 def f_logsumexp(x):
     m = np.max(x)
     return m + np.log(np.sum(np.exp(x - m)))
@@ -248,6 +294,22 @@ case("math_on_python_float", f_math_scalar, [F(**POS)], ("exp", "sin", "mul", "l
                                                           "tanh", "sub"))
 case("math_on_0d_array", f_math_scalar, [A(**POS)], ("exp", "sin", "mul", "log", "tanh"))
 case("logsumexp", f_logsumexp, [A(6)], ("max", "sub", "exp", "sum", "log", "add"))
+case("math_inverse_and_more", f_math_more, [F(lo=0.2, hi=0.8)],
+     ("arcsin", "arccos", "arcsinh", "arccosh", "arctanh", "arctan2", "deg2rad", "rad2deg",
+      "cbrt", "exp2", "log2", "log10", "fabs"))
+case("arccosh", f_arccosh, [A(3, 4, lo=1.2, hi=3.0)], "arccosh")
+case("arctanh", f_arctanh, [A(3, 4, **UNIT)], "arctanh")
+case("exp2", f_exp2, [A(3, 4)], "exp2")
+case("cbrt", f_cbrt, [A(3, 4, **AWAY)], "cbrt")
+case("reciprocal", f_reciprocal, [A(3, 4, **AWAY)], "reciprocal")
+case("reciprocal_f32", f_reciprocal, [A(3, 4, **AWAY, dtype="float32")], "reciprocal",
+     rtol=2e-3, atol=1e-4, eps=1e-3)
+case("deg2rad", f_deg2rad, [A(3, 4)], "deg2rad")
+case("radians", f_radians, [A(2, 3)], "deg2rad")
+case("rad2deg", f_rad2deg, [A(3, 4)], "rad2deg")
+case("degrees", f_degrees, [A(2, 3)], "rad2deg")
+case("fabs", f_fabs, [A(3, 4, **AWAY)], "fabs")
+case("fabs_at_zero", f_fabs, [FIXED([[0.0, -1.5, 0.0], [2.0, 0.0, -0.5]])], "fabs")
 
 
 # ---- elementwise functions of two arrays, over broadcasting shape pairs -------------
@@ -288,6 +350,22 @@ def f_logaddexp(x, y):
     return np.sum(np.sin(np.logaddexp(x, y)))
 
 
+def f_logaddexp2(x, y):
+    return np.sum(np.sin(np.logaddexp2(x, y)))
+
+
+def f_float_power(x, y):
+    return np.sum(np.sin(np.float_power(x, y)))
+
+
+def f_fmax(x, y):
+    return np.sum(np.sin(np.fmax(x, y)))
+
+
+def f_fmin(x, y):
+    return np.sum(np.sin(np.fmin(x, y)))
+
+
 def f_mod(x, y):
     return np.sum(np.sin(x % y))
 
@@ -321,6 +399,10 @@ BINARY = [  # (op, fn, domain of x, domain of y)
     ("minimum", f_minimum, {}, {}),
     ("arctan2", f_arctan2, {}, AWAY),
     ("logaddexp", f_logaddexp, {}, {}),
+    ("logaddexp2", f_logaddexp2, {}, {}),
+    ("float_power", f_float_power, POS, dict(lo=-1.5, hi=1.5)),
+    ("fmax", f_fmax, {}, {}),
+    ("fmin", f_fmin, {}, {}),
     ("mod", f_mod, dict(lo=-3.0, hi=3.0), AWAY),
 ]
 
@@ -1309,6 +1391,10 @@ def f_minimum_weighted(x, y, w):
     return np.sum(np.minimum(x, y) * w)
 
 
+def f_fmax_fmin_nan(x, y):
+    return np.sum(np.fmax(x, y) + np.fmin(y, x) * 2.0)
+
+
 def f_nondifferentiable_only(x):
     y = np.floor(x) + np.ceil(x) * np.sign(x) + x // 0.7 + np.where(x > 0.0, 1.0, 0.0)
     return np.sum(y) + np.argmax(x) * 1.0
@@ -1355,6 +1441,18 @@ def nd_shape(x, mode):
     return s2sgrad.gradients(np.sum(y), [x], unconnected_gradients=mode)
 
 
+def nd_rounding(x, mode):
+    y = np.rint(x) + np.trunc(x) * 2.0 + np.fix(x) * 3.0
+    return s2sgrad.gradients(np.sum(y), [x], unconnected_gradients=mode)
+
+
+def nd_predicates(x, mode):
+    p = np.logical_or(np.isnan(x), np.logical_and(np.isfinite(x), np.logical_not(np.isinf(x))))
+    q = np.logical_xor(x > 0.5, x < 1.0)
+    return s2sgrad.gradients(np.sum(np.where(p, 1.0, 2.0) + np.where(q, 3.0, 4.0)), [x],
+                             unconnected_gradients=mode)
+
+
 def nd_stop_gradient(x, mode):
     return s2sgrad.gradients(np.sum(s2sgrad.stop_gradient(x) * 2.0), [x],
                              unconnected_gradients=mode)
@@ -1371,6 +1469,9 @@ NONDIFF_CASES = [
     (("ones_like", "zeros_like"), nd_like),
     (("shape", "ones", "zeros", "size"), nd_shape),
     (("stop_gradient",), nd_stop_gradient),
+    (("rint", "trunc", "fix"), nd_rounding),
+    (("isnan", "isfinite", "isinf", "logical_or", "logical_and", "logical_not", "logical_xor"),
+     nd_predicates),
 ]
 
 # `not` is lowered only on static values (folded at transform time); on a runtime

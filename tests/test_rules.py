@@ -171,6 +171,15 @@ def test_elementwise_extremum_ties_go_to_the_first_argument(fn):
     np.testing.assert_array_equal(dy, np.zeros(3))
 
 
+def test_fmax_fmin_pass_the_gradient_to_the_operand_they_return():
+    """A nan is passed over (fmax/fmin return the other operand); ties go to x."""
+    x = np.array([1.0, np.nan, 2.0])
+    y = np.array([np.nan, 3.0, 2.0])
+    dx, dy = s2sgrad.grad(C.f_fmax_fmin_nan, wrt=(0, 1))(x, y)
+    np.testing.assert_array_equal(dx, [3.0, 0.0, 1.0])
+    np.testing.assert_array_equal(dy, [0.0, 3.0, 2.0])
+
+
 def test_reduction_ties_share_equally():
     x = np.array([[3.0, 1.0, 3.0, 3.0], [0.0, 2.0, 2.0, -1.0]])
     w = np.array([1.0, 4.0])

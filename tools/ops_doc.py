@@ -12,6 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from s2sgrad import rules  # noqa: E402
+from s2sgrad.frontend import lower  # noqa: E402
 from s2sgrad.ir import opcodes  # noqa: E402
 
 PATH = os.path.join(ROOT, "docs", "ops.md")
@@ -25,7 +26,27 @@ def spellings(op):
     out += [f"`np.{n}`" for n, o in sorted(opcodes.NUMPY.items()) if o == op]
     out += [f"`x.{n}(...)`" for n, o in sorted(opcodes.METHODS.items()) if o == op]
     out += [f"`x.{n}`" for n, o in sorted(opcodes.ATTRIBUTES.items()) if o == op]
+    out += [f"`math.{n}`" for n, o in sorted(math_ops().items()) if o == op]
     return ", ".join(out) or "(internal)"
+
+
+def math_ops():
+    """math.<name> -> opcode, for the math functions lowered as NumPy's."""
+    import math
+    names = set(lower._MATH_AS_NUMPY) | {n for n, to in lower._MATH.items()
+                                         if to in lower._MATH_AS_NUMPY}
+    return {n: opcodes.NUMPY[lower._MATH.get(n, n)] for n in names if hasattr(math, n)}
+
+
+def counts():
+    """(differentiable spellings: np functions, array methods, math functions; constants)."""
+    def split(table):
+        ops = opcodes.OPS
+        return ({n for n, o in table.items() if o in rules.RULES},
+                {n for n, o in table.items() if ops[o].constant})
+    (np_d, np_c), (m_d, m_c), (math_d, _) = split(opcodes.NUMPY), split(opcodes.METHODS), \
+        split(math_ops())
+    return len(np_d), len(m_d), len(math_d), len(np_c) + len(m_c)
 
 
 TRAITS = [
@@ -77,6 +98,15 @@ def text():
              "The traits are what the passes ask of an op (`OpDef` in `s2sgrad/ir/opcodes.py`",
              "says what each means):", ""]
     lines += [f"- `{name}`: {what}" for name, what in TRAITS]
+    n_np, n_methods, n_math, n_const = counts()
+    lines += ["", "## Coverage", "",
+              f"Differentiable (a spelling whose op has a rule): {n_np + n_methods + n_math} "
+              f"spellings: {n_np} NumPy functions, {n_methods} array methods, {n_math} `math` "
+              f"functions. Constants (no gradient): {n_const} NumPy functions and methods. "
+              f"Ops: {sum(1 for o in opcodes.OPS if o in rules.RULES)} with rules, "
+              f"{sum(1 for d in opcodes.OPS.values() if d.constant)} constant, "
+              f"{sum(1 for d in opcodes.OPS.values() if d.structural)} structural.",
+              "", "## The ops"]
     lines += ["", "| op | written as | gradient | traits |", "|---|---|---|---|"]
     for op in sorted(opcodes.OPS):
         if op in rules.RULES:

@@ -8,7 +8,8 @@ A program is the source text of a module: zero to two helper functions, then
 and a static int `n`. Its statements are drawn from what s2sgrad accepts:
 
 - assignments of expression trees: `+ - * /`, unary minus, `**2`,
-  `np.sin/cos/tanh`, `np.exp` of a bounded argument, `np.sum`/`np.mean`
+  `np.sin/cos/tanh/arctan/arcsinh`, `np.exp`/`np.exp2` of a bounded argument,
+  `np.logaddexp`, `np.sum`/`np.mean`
   (with and without `axis`/`keepdims`), broadcasting with scalars,
   conditional expressions and kinks (`np.where`, `max`, `abs`), calls to the
   helpers, indexing reads (`v[i % 3]`, `v[::-1]`, `v[1:]`, masks
@@ -317,9 +318,12 @@ class Exprs:
         return f"({sub()} {self.pick('+-*')} {sub()})"
 
     def expr_unary(self, kind, sub):
-        fn = self.pick(["np.sin", "np.cos", "np.tanh", "np.exp"])
-        if fn == "np.exp":
-            return f"np.exp(0.5 * np.tanh({sub()}))"
+        fn = self.pick(["np.sin", "np.cos", "np.tanh", "np.exp", "np.arctan", "np.arcsinh",
+                        "np.exp2", "np.logaddexp"])
+        if fn in ("np.exp", "np.exp2"):
+            return f"{fn}(0.5 * np.tanh({sub()}))"
+        if fn == "np.logaddexp":
+            return f"np.logaddexp({sub()}, 0.5 * np.tanh({sub()}))"
         return f"{fn}({sub()})"
 
     def expr_square(self, kind, sub):

@@ -1122,9 +1122,9 @@ class _Lowerer:
         return self.b.emit(opcode, *operands, **attrs)
 
     def math_call(self, name, node):
-        if name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "log1p", "expm1",
-                    "sinh", "cosh", "atan"):
-            return self.numpy_call({"atan": "arctan"}.get(name, name), node)
+        name = _MATH.get(name, name)
+        if name in _MATH_AS_NUMPY:
+            return self.numpy_call(name, node)
         self.unsupported(node, f"math.{name} is not supported", "use the np function")
 
     def s2sgrad_call(self, name, node):
@@ -1512,6 +1512,18 @@ def _check_loop_body(lowerer, body):
             if isinstance(n, gast.Return):
                 lowerer.unsupported(n, "`return` inside a loop is not supported",
                                     "set a variable and `break`, then return after the loop")
+
+
+# math.<name> of Python floats, lowered as the NumPy function of that name (the value is
+# a NumPy float64 then, equal to math's). math's domain errors (math.sqrt(-1.0) raises,
+# np.sqrt gives nan) are not reproduced: keep arguments in the domain.
+_MATH = {"atan": "arctan", "asin": "arcsin", "acos": "arccos", "asinh": "arcsinh",
+         "acosh": "arccosh", "atanh": "arctanh", "atan2": "arctan2", "radians": "deg2rad",
+         "degrees": "rad2deg"}
+_MATH_AS_NUMPY = frozenset({
+    "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "log1p", "expm1", "sinh", "cosh",
+    "arctan", "arcsin", "arccos", "arcsinh", "arccosh", "arctanh", "arctan2", "log2", "log10",
+    "exp2", "cbrt", "fabs", "deg2rad", "rad2deg"})
 
 
 class _Carried:

@@ -178,6 +178,23 @@ def _same(ts, attrs):
     return ts[0]
 
 
+def _predicate(ts, attrs):
+    (t,) = ts[:1]
+    return T.array("bool", t.shape, weak=t.weak)
+
+
+def _float_binary(ts, attrs):
+    """A float function of two arrays (np.arctan2(1, 2) is a float64)."""
+    t = _elementwise(ts, attrs)
+    return T.array(T.float_dtype(t.dtype), t.shape)
+
+
+def _float_power(ts, attrs):
+    """np.float_power computes in float64 (or complex128), whatever its inputs."""
+    t = _elementwise(ts, attrs)
+    return T.array(None if t.dtype is None else "float64", t.shape)
+
+
 def _where(ts, attrs):
     c, x, y = ts
     return T.array(T.result_dtype(x, y), T.broadcast_shapes(c.shape, x.shape, y.shape))
@@ -380,14 +397,26 @@ _def("pos", ("unop", "+"), _same, elementwise=True)      # +a: a new array (np.p
 _def("not", ("unop", "not "), lambda ts, a: T.PY_BOOL, constant=True)
 
 for _name in ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan",
-              "sinh", "cosh", "arcsin", "arccos", "arcsinh", "log2", "log10"]:
+              "sinh", "cosh", "arcsin", "arccos", "arcsinh", "arccosh", "arctanh", "log2", "log10",
+              "exp2", "cbrt", "deg2rad", "rad2deg", "fabs"]:
     _def(_name, ("call", f"np.{_name}"), _float_unary, [("x", OPERAND, None)], elementwise=True)
-for _name in ["abs", "square", "sign", "floor", "ceil"]:
+for _name in ["abs", "square", "sign", "floor", "ceil", "rint", "trunc", "fix", "reciprocal"]:
     _def(_name, ("call", f"np.{_name}"), _same, [("x", OPERAND, None)], elementwise=True,
-         constant=_name in ("sign", "floor", "ceil"))
-for _name in ["maximum", "minimum", "arctan2", "logaddexp"]:
+         constant=_name in ("sign", "floor", "ceil", "rint", "trunc", "fix"))
+for _name in ["isnan", "isinf", "isfinite", "logical_not"]:
+    _def(_name, ("call", f"np.{_name}"), _predicate, [("x", OPERAND, None)], elementwise=True,
+         constant=True)
+for _name in ["logical_and", "logical_or", "logical_xor"]:
+    _def(_name, ("call", f"np.{_name}"), _compare, [("x1", OPERAND, None), ("x2", OPERAND, None)],
+         elementwise=True, constant=True)
+for _name in ["maximum", "minimum", "fmax", "fmin"]:
     _def(_name, ("call", f"np.{_name}"), _elementwise, [("x1", OPERAND, None), ("x2", OPERAND, None)],
          elementwise=True)
+for _name in ["arctan2", "logaddexp", "logaddexp2"]:
+    _def(_name, ("call", f"np.{_name}"), _float_binary,
+         [("x1", OPERAND, None), ("x2", OPERAND, None)], elementwise=True)
+_def("float_power", ("call", "np.float_power"), _float_power,
+     [("x1", OPERAND, None), ("x2", OPERAND, None)], elementwise=True)
 _def("where", ("call", "np.where"), _where,
      [("condition", OPERAND, None), ("x", OPERAND, None), ("y", OPERAND, None)], elementwise=True)
 _def("clip", ("call", "np.clip"), _clip,
@@ -620,7 +649,7 @@ NUMPY.update({
     "power": "pow", "negative": "neg", "positive": "pos", "matmul": "matmul", "absolute": "abs",
     "amax": "max", "amin": "min", "equal": "eq", "not_equal": "ne", "less": "lt",
     "less_equal": "le", "greater": "gt", "greater_equal": "ge", "floor_divide": "floordiv",
-    "mod": "mod", "remainder": "mod",
+    "mod": "mod", "remainder": "mod", "radians": "deg2rad", "degrees": "rad2deg",
 })
 NUMPY.pop("unbroadcast", None)
 NUMPY.pop("arange", None)

@@ -1,4 +1,5 @@
-"""Rules for arithmetic: + - * / ** @, negation, maximum/minimum, where, clip, dot."""
+"""Rules for arithmetic: + - * / ** @, negation, maximum/minimum, fmax/fmin,
+float_power, where, clip, dot."""
 
 from .registry import defrule
 
@@ -159,3 +160,24 @@ def _dot_nd(b, g, x, y):
 def mod(b, g, ans, x, y):
     """d(x % y) = dx - floor(x / y) dy"""
     return g, b.neg(b.mul(g, b.floor(b.div(x, y))))
+
+
+@defrule("float_power", broadcasts=True)
+def float_power(b, g, ans, x, y):
+    """d x^y computed in float64: the rule of ** (y x^(y-1) dx + log(x) x^y dy)"""
+    return pow_(b, g, ans, x, y)
+
+
+@defrule("fmax", broadcasts=True)
+def fmax(b, g, ans, x, y):
+    """d fmax(x, y) = [x >= y or y is nan] dx + [otherwise] dy: the operand fmax returns
+    gets g (ties go to x, as in maximum; a nan is passed over, as fmax does)"""
+    to_x = b.logical_or(b.ge(x, y), b.isnan(y))
+    return b.mul(g, to_x), b.mul(g, b.logical_not(to_x))
+
+
+@defrule("fmin", broadcasts=True)
+def fmin(b, g, ans, x, y):
+    """d fmin(x, y) = [x <= y or y is nan] dx + [otherwise] dy (as fmax)"""
+    to_x = b.logical_or(b.le(x, y), b.isnan(y))
+    return b.mul(g, to_x), b.mul(g, b.logical_not(to_x))

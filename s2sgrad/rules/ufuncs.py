@@ -130,3 +130,57 @@ def arctan2(b, g, ans, y, x):
 def logaddexp(b, g, ans, x, y):
     """d log(eˣ + eʸ) = e^(x-ans) dx + e^(y-ans) dy"""
     return b.mul(g, b.exp(b.sub(x, ans))), b.mul(g, b.exp(b.sub(y, ans)))
+
+
+@defrule("logaddexp2", broadcasts=True)
+def logaddexp2(b, g, ans, x, y):
+    """d log2(2ˣ + 2ʸ) = 2^(x-ans) dx + 2^(y-ans) dy"""
+    return b.mul(g, b.exp2(b.sub(x, ans))), b.mul(g, b.exp2(b.sub(y, ans)))
+
+
+@defrule("arccosh")
+def arccosh(b, g, ans, x):
+    """d arccosh(x) = dx / sqrt(x² - 1)"""
+    return (b.div(g, b.sqrt(b.sub(b.mul(x, x), 1.0))),)
+
+
+@defrule("arctanh")
+def arctanh(b, g, ans, x):
+    """d arctanh(x) = dx / (1 - x²)"""
+    return (b.div(g, b.sub(1.0, b.mul(x, x))),)
+
+
+@defrule("exp2")
+def exp2(b, g, ans, x):
+    """d 2ˣ = 2ˣ log 2 dx"""
+    return (b.mul(g, b.mul(ans, math.log(2.0))),)
+
+
+@defrule("cbrt")
+def cbrt(b, g, ans, x):
+    """d ∛x = dx / (3 ∛x²)  (infinite at 0, as in JAX)"""
+    return (b.div(g, b.mul(b.mul(ans, ans), 3.0)),)
+
+
+@defrule("reciprocal")
+def reciprocal(b, g, ans, x):
+    """d (1/x) = -dx / x²  (= -ans² dx)"""
+    return (b.neg(b.mul(g, b.mul(ans, ans))),)
+
+
+@defrule("deg2rad")
+def deg2rad(b, g, ans, x):
+    """d (π x / 180) = π/180 dx  (np.radians is the same function)"""
+    return (b.mul(g, math.pi / 180.0),)
+
+
+@defrule("rad2deg")
+def rad2deg(b, g, ans, x):
+    """d (180 x / π) = 180/π dx  (np.degrees is the same function)"""
+    return (b.mul(g, 180.0 / math.pi),)
+
+
+@defrule("fabs")
+def fabs(b, g, ans, x):
+    """d |x| = sign(x) dx  (0 at x = 0, as abs)"""
+    return (b.mul(g, b.sign(x)),)
