@@ -797,7 +797,115 @@ case("prod_keepdims_all_with_zero", f_prod_keepdims_all,
      [FIXED([[1.5, 0.0, -1.2], [0.5, 0.9, 1.1]])], "prod")
 
 
+
+def f_var(x):
+    return np.sin(np.var(x))
+
+
+def f_var_axis_ddof(x):
+    return np.sum(np.sin(np.var(x, axis=1, ddof=1)))
+
+
+def f_var_tuple_keepdims(x):
+    return np.sum(np.sin(x * np.var(x, axis=(0, -1), keepdims=True)))
+
+
+def f_var_method(x):
+    return np.sin(x.var(axis=0)).sum()
+
+
+def f_std(x):
+    return np.sin(np.std(x))
+
+
+def f_std_axis_ddof_keepdims(x):
+    return np.sum(np.sin(x * np.std(x, axis=-1, ddof=1, keepdims=True)))
+
+
+def f_std_method(x):
+    return np.sum(np.sin(x.std(axis=(1, 2))))
+
+
+def f_nansum(x):
+    return np.sum(np.sin(np.nansum(x, axis=0)))
+
+
+def f_nansum_keepdims(x):
+    return np.sum(np.sin(x * np.nansum(x, axis=1, keepdims=True)))
+
+
+def f_nanmean(x):
+    return np.sum(np.sin(np.nanmean(x, axis=-1)))
+
+
+def f_nanmean_all(x):
+    return np.sin(np.nanmean(x))
+
+
+def f_ptp(x):
+    return np.sin(np.ptp(x))
+
+
+def f_ptp_axis_keepdims(x):
+    return np.sum(np.sin(x * np.ptp(x, axis=0, keepdims=True)))
+
+
+def f_cumsum(x):
+    return np.sum(np.sin(np.cumsum(x)))
+
+
+def f_cumsum_axis(x):
+    return np.sum(np.sin(np.cumsum(x, axis=-1) * x))
+
+
+def f_cumsum_method(x):
+    return np.sum(np.sin(x.cumsum(axis=0)))
+
+
+case("var", f_var, [A(3, 4)], "var")
+case("var_0d", f_var, [A()], "var")
+case("var_axis_ddof", f_var_axis_ddof, [A(3, 4)], "var")
+case("var_tuple_keepdims", f_var_tuple_keepdims, [A(2, 3, 4)], "var")
+case("var_method", f_var_method, [A(3, 4)], "var")
+case("var_f32", f_var_axis_ddof, [A(3, 4, dtype="float32")], "var", eps=1e-3, rtol=2e-3,
+     atol=1e-4)
+case("std", f_std, [A(3, 4)], "std")
+case("std_axis_ddof_keepdims", f_std_axis_ddof_keepdims, [A(3, 4)], "std")
+case("std_method", f_std_method, [A(2, 3, 4)], "std")
+case("nansum", f_nansum, [A(3, 4)], "nansum")
+case("nansum_keepdims", f_nansum_keepdims, [A(3, 4)], "nansum")
+case("nanmean", f_nanmean, [A(3, 4)], "nanmean")
+case("nanmean_all", f_nanmean_all, [A(2, 3)], "nanmean")
+case("ptp", f_ptp, [A(3, 4)], "ptp")
+case("ptp_axis_keepdims", f_ptp_axis_keepdims, [A(3, 4)], "ptp")
+case("ptp_ties", f_ptp, [FIXED([[1.0, 3.0, -2.0], [3.0, -2.0, 2.0]])], "ptp")
+case("cumsum", f_cumsum, [A(3, 4)], "cumsum")
+case("cumsum_0d", f_cumsum, [A()], "cumsum")
+case("cumsum_axis", f_cumsum_axis, [A(2, 3, 4)], "cumsum")
+case("cumsum_method", f_cumsum_method, [A(3, 4)], "cumsum")
+
+
 # ---- shape ops -----------------------------------------------------------------------
+
+def f_flip(x, w):
+    return np.sum(np.sin(np.flip(x, axis=1) * w))
+
+
+def f_flip_all(x):
+    return np.sum(np.sin(np.flip(x) * x))
+
+
+def f_flip_axis_tuple(x):
+    return np.sum(np.sin(np.flip(x, axis=(0, -1)) * x))
+
+
+def f_fliplr(x):
+    return np.sum(np.sin(np.fliplr(x) * x))
+
+
+def f_flipud(x):
+    return np.sum(np.sin(np.flipud(x)[0] * x))
+
 
 def f_reshape(x, w):
     return np.sum(np.sin(x.reshape(4, 3) * w))
@@ -887,6 +995,11 @@ def f_broadcast_python_float(v, x):
     return np.sum(np.sin(np.broadcast_to(v, (3, 4)) * x))
 
 
+case("flip", f_flip, [A(3, 4), A(4)], "flip")
+case("flip_all", f_flip_all, [A(2, 3, 4)], "flip")
+case("flip_axis_tuple", f_flip_axis_tuple, [A(2, 3, 4)], "flip")
+case("fliplr", f_fliplr, [A(3, 4)], "fliplr")
+case("flipud", f_flipud, [A(3, 4)], "flipud")
 case("reshape", f_reshape, [A(3, 4), A(4, 3)], "reshape")
 case("np_reshape_minus_one", f_np_reshape, [A(3, 4), A(2, 6)], "reshape")
 case("reshape_flat", f_reshape_flat, [A(3, 4)], "reshape")
@@ -1393,6 +1506,10 @@ def f_minimum_weighted(x, y, w):
 
 def f_fmax_fmin_nan(x, y):
     return np.sum(np.fmax(x, y) + np.fmin(y, x) * 2.0)
+
+
+def f_nan_reductions(x):
+    return np.nansum(x * 2.0) + np.sum(np.nanmean(x, axis=0) * np.array([1.0, 2.0, 3.0]))
 
 
 def f_nondifferentiable_only(x):

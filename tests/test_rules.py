@@ -180,6 +180,14 @@ def test_fmax_fmin_pass_the_gradient_to_the_operand_they_return():
     np.testing.assert_array_equal(dy, [0.0, 3.0, 2.0])
 
 
+def test_nan_reductions_give_nothing_to_a_nan():
+    """np.nansum/np.nanmean skip nans: a nan's gradient is 0, the rest share as if
+    the nans were not there."""
+    x = np.array([[0.5, np.nan, 1.0], [2.0, 3.0, -1.0]])
+    g = s2sgrad.grad(C.f_nan_reductions)(x)
+    np.testing.assert_array_equal(g, [[2.5, 0.0, 3.5], [2.5, 4.0, 3.5]])
+
+
 def test_reduction_ties_share_equally():
     x = np.array([[3.0, 1.0, 3.0, 3.0], [0.0, 2.0, 2.0, -1.0]])
     w = np.array([1.0, 4.0])

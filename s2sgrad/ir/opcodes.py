@@ -47,6 +47,7 @@ The traits:
   op as a call (`_unbroadcast`); a generated module read back maps it to the op.
 """
 
+import math
 import operator
 from dataclasses import dataclass
 
@@ -262,6 +263,17 @@ def _mean(ts, attrs):
     return _reduce(ts, attrs, attrs.get("dtype") or T.float_dtype(ts[0].dtype))
 
 
+def _cumulative(ts, attrs):
+    """np.cumsum: x's shape along an axis; flattened (1-d) when axis is None."""
+    t = ts[0]
+    dtype = attrs.get("dtype") or ("int64" if t.dtype == "bool" else t.dtype)
+    if attrs.get("axis") is not None or t.shape is None:
+        return T.array(dtype, t.shape if attrs.get("axis") is not None else None)
+    if all(isinstance(d, int) for d in t.shape):
+        return T.array(dtype, (math.prod(t.shape),))
+    return T.array(dtype, (None,))
+
+
 def _arg_reduce(ts, attrs):
     return _reduce(ts, attrs, "int64")
 
@@ -431,6 +443,19 @@ _def("mean", ("call", "np.mean"), _mean, _REDUCE)
 _MINMAX = [("a", OPERAND, None), ("axis", ATTR, None), ("out", FORBID, None), ("keepdims", ATTR, False)]
 _def("max", ("call", "np.max"), _reduce, _MINMAX)
 _def("min", ("call", "np.min"), _reduce, _MINMAX)
+_def("ptp", ("call", "np.ptp"), _reduce, _MINMAX)
+_VAR = [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None), ("out", FORBID, None),
+        ("ddof", ATTR, 0), ("keepdims", ATTR, False)]
+_def("var", ("call", "np.var"), _mean, _VAR)
+_def("std", ("call", "np.std"), _mean, _VAR)
+_def("nansum", ("call", "np.nansum"), _sum, _REDUCE)
+_def("nanmean", ("call", "np.nanmean"), _mean, _REDUCE)
+_def("cumsum", ("call", "np.cumsum"), _cumulative,
+     [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None), ("out", FORBID, None)])
+_def("flip", ("call", "np.flip"), _same, [("m", OPERAND, None), ("axis", ATTR, None)],
+     memory="view")
+_def("fliplr", ("call", "np.fliplr"), _same, [("m", OPERAND, None)], memory="view")
+_def("flipud", ("call", "np.flipud"), _same, [("m", OPERAND, None)], memory="view")
 _def("argmax", ("call", "np.argmax"), _arg_reduce, _MINMAX, constant=True)
 _def("argmin", ("call", "np.argmin"), _arg_reduce, _MINMAX, constant=True)
 
@@ -660,6 +685,7 @@ HELPERS = {d.form[1]: name for name, d in OPS.items() if d.helper}
 
 # x.<name>(...) -> opcode; the array is the first operand
 METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",
+           "var": "var", "std": "std", "cumsum": "cumsum",
            "argmax": "argmax", "argmin": "argmin", "reshape": "reshape", "transpose": "transpose",
            "squeeze": "squeeze", "astype": "astype", "dot": "dot", "clip": "clip", "copy": "copy"}
 # x.<name> -> opcode

@@ -1,4 +1,4 @@
-"""Rules for reductions: sum, mean, max, min, prod."""
+"""Rules for reductions: sum, mean, max, min, prod, ptp, var, std, nansum, nanmean, cumsum."""
 
 from .registry import defrule
 
@@ -64,3 +64,51 @@ def prod(b, g, ans, x, axis=None, keepdims=False, dtype=None):
     others = b.where(zero, b.where(b.eq(nzero, 1), rest, 0.0),
                      b.where(b.eq(nzero, 0), b.div(rest, safe), 0.0))
     return (b.mul(_restore(b, g, axis, keepdims), others),)
+
+
+@defrule("ptp")
+def ptp(b, g, ans, x, axis=None, keepdims=False):
+    """d (max - min) = [x == max] d / #ties - [x == min] d / #ties"""
+    (up,) = _extremum(b, g, b.max(x, axis=axis, keepdims=keepdims), x, axis, keepdims)
+    (down,) = _extremum(b, g, b.min(x, axis=axis, keepdims=keepdims), x, axis, keepdims)
+    return (b.sub(up, down),)
+
+
+@defrule("var")
+def var(b, g, ans, x, axis=None, dtype=None, ddof=0, keepdims=False):
+    """d var(x) = 2 (x - mean(x)) / (n - ddof) d var, over the reduced axes"""
+    centered = b.sub(x, b.mean(x, axis=axis, keepdims=True))
+    n = _count(b, x, ans, axis) if not ddof else b.sub(_count(b, x, ans, axis), ddof)
+    return (b.mul(b.div(b.mul(centered, 2.0), n), _restore(b, g, axis, keepdims)),)
+
+
+@defrule("std")
+def std(b, g, ans, x, axis=None, dtype=None, ddof=0, keepdims=False):
+    """d std(x) = (x - mean(x)) / ((n - ddof) std) d std  (inf or nan where std = 0, as JAX)"""
+    centered = b.sub(x, b.mean(x, axis=axis, keepdims=True))
+    n = _count(b, x, ans, axis) if not ddof else b.sub(_count(b, x, ans, axis), ddof)
+    scale = b.mul(_restore(b, ans, axis, keepdims), n)
+    return (b.mul(b.div(centered, scale), _restore(b, g, axis, keepdims)),)
+
+
+@defrule("nansum")
+def nansum(b, g, ans, x, axis=None, dtype=None, keepdims=False):
+    """d Σx (nans skipped) = broadcast(dΣ) where x is not nan, 0 at a nan"""
+    return (b.where(b.isnan(x), 0.0, _restore(b, g, axis, keepdims)),)
+
+
+@defrule("nanmean")
+def nanmean(b, g, ans, x, axis=None, dtype=None, keepdims=False):
+    """d mean(x) (nans skipped) = d mean / (number of non-nans) where x is not nan, 0 at a nan"""
+    kept = b.logical_not(b.isnan(x))
+    n = b.sum(kept, axis=axis, keepdims=True)
+    return (b.where(kept, b.div(_restore(b, g, axis, keepdims), n), 0.0),)
+
+
+@defrule("cumsum")
+def cumsum(b, g, ans, x, axis=None, dtype=None):
+    """d cumsum(x) = flip(cumsum(flip(d))) along the axis (of the flattened x if axis is None)"""
+    if axis is None:
+        back = b.flip(b.cumsum(b.flip(g, axis=0), axis=0), axis=0)
+        return (b.reshape(back, b.shape(x)),)
+    return (b.flip(b.cumsum(b.flip(g, axis=axis), axis=axis), axis=axis),)

@@ -123,3 +123,21 @@ def pyfloat(b, g, ans, x):
 def full(b, g, ans, shape, fill_value, dtype=None):
     """d full(shape, v) = Σ d  (every element is v)"""
     return None, g
+
+
+@defrule("flip")
+def flip(b, g, ans, m, axis=None):
+    """d flip(m) = flip(d flip), along the same axes"""
+    return (b.flip(g, axis=axis) if axis is not None else b.flip(g),)
+
+
+@defrule("fliplr")
+def fliplr(b, g, ans, m):
+    """d fliplr(m) = fliplr(d fliplr)"""
+    return (b.fliplr(g),)
+
+
+@defrule("flipud")
+def flipud(b, g, ans, m):
+    """d flipud(m) = flipud(d flipud)"""
+    return (b.flipud(g),)
