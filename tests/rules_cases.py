@@ -907,6 +907,14 @@ def f_flipud(x):
     return np.sum(np.sin(np.flipud(x)[0] * x))
 
 
+def f_linspace(a, b):
+    return np.sum(np.sin(np.linspace(a, b, 7) * np.linspace(b, 2.0 * a, num=7, endpoint=False)))
+
+
+def f_linspace_one(a, b):
+    return np.sum(np.sin(np.linspace(a, b, num=1))) + a * b
+
+
 def f_reshape(x, w):
     return np.sum(np.sin(x.reshape(4, 3) * w))
 
@@ -995,6 +1003,9 @@ def f_broadcast_python_float(v, x):
     return np.sum(np.sin(np.broadcast_to(v, (3, 4)) * x))
 
 
+case("linspace", f_linspace, [F(), F()], "linspace")
+case("linspace_0d_arrays", f_linspace, [A(), A()], "linspace")
+case("linspace_one_point", f_linspace_one, [F(), F()], "linspace")
 case("flip", f_flip, [A(3, 4), A(4)], "flip")
 case("flip_all", f_flip_all, [A(2, 3, 4)], "flip")
 case("flip_axis_tuple", f_flip_axis_tuple, [A(2, 3, 4)], "flip")
@@ -1570,6 +1581,12 @@ def nd_predicates(x, mode):
                              unconnected_gradients=mode)
 
 
+def nd_creation(x, mode):
+    y = np.arange(np.sum(x), 9.0)[:3] + np.arange(x.shape[1]) * np.eye(x.shape[0])[0][:, None]
+    return s2sgrad.gradients(np.sum(y * np.identity(2)[0][:, None]), [x],
+                             unconnected_gradients=mode)
+
+
 def nd_stop_gradient(x, mode):
     return s2sgrad.gradients(np.sum(s2sgrad.stop_gradient(x) * 2.0), [x],
                              unconnected_gradients=mode)
@@ -1587,12 +1604,11 @@ NONDIFF_CASES = [
     (("shape", "ones", "zeros", "size"), nd_shape),
     (("stop_gradient",), nd_stop_gradient),
     (("rint", "trunc", "fix"), nd_rounding),
+    (("arange", "eye"), nd_creation),
     (("isnan", "isfinite", "isinf", "logical_or", "logical_and", "logical_not", "logical_xor"),
      nd_predicates),
 ]
 
 # `not` is lowered only on static values (folded at transform time); on a runtime
 # value the frontend refuses it, so no gradient can ever meet it.
-NONDIFF_UNREACHABLE = {"not": "folded on static values, refused on runtime values",
-                       "arange": "internal: the setitem rule numbers writes with it, from "
-                                 "shapes only (never active)"}
+NONDIFF_UNREACHABLE = {"not": "folded on static values, refused on runtime values"}

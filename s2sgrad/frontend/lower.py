@@ -1096,8 +1096,39 @@ class _Lowerer:
             args = [sequences.array_operand(self, a, node, f"np.{name}") for a in args]
             return self.b.emit(opcode, *[self.to_value(a, node) for a in args])
         args = [self.expr(a) for a in node.args]
+        if opcode == "arange":          # np.arange(stop), (start, stop) or (start, stop, step)
+            return self.arange(args, node)
+        if opcode == "eye" and len(args) == 1 and not any(k.arg == "M" for k in node.keywords):
+            _, attrs = self.bind(opcode, args + [self.b.const(None)], node.keywords, node,
+                                 f"np.{name}")        # np.eye(N): square (M is None)
+            return self.b.emit(opcode, self.to_value(args[0], node), **attrs)
         operands, attrs = self.bind(opcode, args, node.keywords, node, f"np.{name}")
+        if opcode == "linspace" and any(v.type.shape != () for v in operands):
+            self.unsupported(node, "np.linspace of array endpoints is not supported",
+                             "give it scalar start and stop (a loop or broadcasting "
+                             "`a[None] + (b - a)[None] * t[:, None]` for arrays)")
         return self.b.emit(opcode, *operands, **attrs)
+
+    def arange(self, args, node):
+        for kw in node.keywords:
+            if kw.arg != "dtype":
+                self.unsupported(node, f"np.arange takes its bounds by position here, not "
+                                 f"{kw.arg}=", "np.arange(start, stop, step, dtype=...)")
+        if not 1 <= len(args) <= 3:
+            self.unsupported(node, "np.arange takes one to three bounds", "np.arange(n)")
+        attrs = {}
+        for kw in node.keywords:
+            s = self.static_of(self.expr(kw.value))
+            if s is _MISSING:
+                self.unsupported(node, "the dtype of np.arange must be a constant",
+                                 "write it as a literal")
+            if s is not None:
+                attrs["dtype"] = _dtype_name(s, self, node)
+        bounds = [self.to_value(a, node) for a in args]
+        for v, a in zip(bounds, node.args):
+            if v.type.kind != "array" or v.type.shape not in ((), None):
+                self.unsupported(a, "np.arange's bounds are numbers", "np.arange(n)")
+        return self.b.emit("arange", *bounds, **attrs)
 
     def method(self, base, name, node):
         opcode = opcodes.METHODS.get(name)

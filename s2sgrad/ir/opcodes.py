@@ -353,6 +353,25 @@ def _full(ts, attrs):
     return T.array(dtype, _shape_operand(ts, attrs, 0))
 
 
+def _arange(ts, attrs):
+    """np.arange: a 1-d array, of a length the types do not give; float when a bound is."""
+    dtype = attrs.get("dtype") or ("float64" if any(t.is_float for t in ts) else "int64")
+    return T.array(dtype, (None,))
+
+
+def _eye(ts, attrs):
+    """np.eye(N) is N x N; np.eye(N, M), N x M (M's size is not in the types)."""
+    shape = attrs.get("shape")
+    n = shape[0] if shape and len(shape) == 1 else None
+    return T.array(attrs.get("dtype") or "float64", (n, n) if len(ts) == 1 else (n, None))
+
+
+def _linspace(ts, attrs):
+    """np.linspace of scalar endpoints: num evenly spaced values."""
+    dtype = attrs.get("dtype") or T.float_dtype(T.result_dtype(*ts))
+    return T.array(dtype, (attrs.get("num", 50),))
+
+
 def _like(ts, attrs):
     t = ts[0]
     return T.array(attrs.get("dtype") or t.dtype, t.shape)
@@ -561,8 +580,15 @@ _def("setitem", ("special",), I.infer_write, memory="write", statement=True, inl
      syntax=("y[key] = v", "y[key] op= v"))          # setitem(y, v, *dyn) {key}
 _def("index_add", ("special",), I.infer_write, memory="write", statement=True,
      inline=False)                                   # index_add(y, v, *dyn) {key}
-_def("arange", ("call", "np.arange"), lambda ts, a: T.array("int64", (None,)),
-     [("stop", OPERAND, None)], constant=True)      # internal: setitem's rule numbers writes
+_def("arange", ("call", "np.arange"), _arange,
+     [("start", OPERAND, None), ("stop", OPERAND, None), ("step", OPERAND, None),
+      ("dtype", ATTR, None)], constant=True)        # (also setitem's rule numbers writes with it)
+_def("eye", ("call", "np.eye"), _eye,
+     [("N", OPERAND, None), ("M", OPERAND, None), ("k", ATTR, 0), ("dtype", ATTR, None)],
+     constant=True, shape_operand=0)
+_def("linspace", ("call", "np.linspace"), _linspace,
+     [("start", OPERAND, None), ("stop", OPERAND, None), ("num", ATTR, 50),
+      ("endpoint", ATTR, True), ("dtype", ATTR, None)], kwattrs=("num", "endpoint", "dtype"))
 
 # Opcodes of the backward pass whose primal forms take a static shape
 # (reshape/broadcast_to to a known shape) keep it in attrs['shape'] and no operand.
@@ -677,7 +703,7 @@ NUMPY.update({
     "mod": "mod", "remainder": "mod", "radians": "deg2rad", "degrees": "rad2deg",
 })
 NUMPY.pop("unbroadcast", None)
-NUMPY.pop("arange", None)
+NUMPY["identity"] = "eye"
 
 # Helper functions s2sgrad writes into generated modules -> opcode: a generated module
 # reads back as the ops it was written from (frontend/source.py checks the helper's body)

@@ -141,3 +141,12 @@ def fliplr(b, g, ans, m):
 def flipud(b, g, ans, m):
     """d flipud(m) = flipud(d flipud)"""
     return (b.flipud(g),)
+
+
+@defrule("linspace")
+def linspace(b, g, ans, start, stop, num=50, endpoint=True, dtype=None):
+    """d linspace(a, b)[k] = (1 - t_k) da + t_k db, t_k = k / (num - 1) (k / num without the
+    endpoint)"""
+    t = b.div(b.arange(num), float((num - 1 if endpoint else num) or 1))
+    d_stop = b.sum(b.mul(g, t))
+    return b.sub(b.sum(g), d_stop), d_stop
