@@ -915,6 +915,32 @@ def f_linspace_one(a, b):
     return np.sum(np.sin(np.linspace(a, b, num=1))) + a * b
 
 
+def f_tril_triu(x):
+    return np.sum(np.sin(np.tril(x) + np.triu(x, k=1) * 2.0 + np.tril(x, -1) * x))
+
+
+def f_roll(x, w):
+    return np.sum(np.sin(np.roll(x, 1) * w[0] + np.roll(x, (1, -1), axis=(0, 1)) * x))
+
+
+def f_roll_axis(x):
+    return np.sum(np.sin(np.roll(x, -2, axis=1) * x))
+
+
+def f_trace(x):
+    return np.sin(np.trace(x) + np.trace(x * x, offset=1) + np.trace(x, -1) * 0.5)
+
+
+def f_outer(x, y):
+    return np.sum(np.sin(np.outer(x, y)))
+
+
+def f_composed_spellings(x):
+    s = np.ravel(x) + x.flatten() * 2.0 + x.ravel() * 0.5
+    t = np.swapaxes(x, 0, 2) * 0.5 + np.moveaxis(x, [0, 2], [2, 0]) * x + x.swapaxes(-1, 0)
+    return np.sum(np.sin(s)) + np.sum(np.sin(t))
+
+
 def f_reshape(x, w):
     return np.sum(np.sin(x.reshape(4, 3) * w))
 
@@ -1006,6 +1032,15 @@ def f_broadcast_python_float(v, x):
 case("linspace", f_linspace, [F(), F()], "linspace")
 case("linspace_0d_arrays", f_linspace, [A(), A()], "linspace")
 case("linspace_one_point", f_linspace_one, [F(), F()], "linspace")
+case("tril_triu", f_tril_triu, [A(3, 4)], ("tril", "triu"))
+case("roll", f_roll, [A(3, 4), A(2)], "roll")
+case("roll_axis", f_roll_axis, [A(2, 5)], "roll")
+case("trace", f_trace, [A(3, 4)], "trace")
+case("trace_f32", f_trace, [A(3, 3, dtype="float32")], "trace", eps=1e-3, rtol=2e-3, atol=1e-4)
+case("outer", f_outer, [A(3), A(4)], "outer")
+case("outer_flattens", f_outer, [A(2, 3), A(2, 2)], "outer")
+case("ravel_flatten_swapaxes_moveaxis", f_composed_spellings, [A(2, 3, 2)],
+     ("reshape", "transpose", "copy"))
 case("flip", f_flip, [A(3, 4), A(4)], "flip")
 case("flip_all", f_flip_all, [A(2, 3, 4)], "flip")
 case("flip_axis_tuple", f_flip_axis_tuple, [A(2, 3, 4)], "flip")

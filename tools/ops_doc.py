@@ -26,6 +26,9 @@ def spellings(op):
     out += [f"`np.{n}`" for n, o in sorted(opcodes.NUMPY.items()) if o == op]
     out += [f"`x.{n}(...)`" for n, o in sorted(opcodes.METHODS.items()) if o == op]
     out += [f"`x.{n}`" for n, o in sorted(opcodes.ATTRIBUTES.items()) if o == op]
+    out += [f"`np.{n}` (as {op})" for n, o in sorted(opcodes.NUMPY_COMPOSED.items()) if o == op]
+    out += [f"`x.{n}()` (as {op})" for n, o in sorted(opcodes.METHODS_COMPOSED.items())
+            if o == op]
     out += [f"`math.{n}`" for n, o in sorted(math_ops().items()) if o == op]
     return ", ".join(out) or "(internal)"
 
@@ -44,8 +47,8 @@ def counts():
         ops = opcodes.OPS
         return ({n for n, o in table.items() if o in rules.RULES},
                 {n for n, o in table.items() if ops[o].constant})
-    (np_d, np_c), (m_d, m_c), (math_d, _) = split(opcodes.NUMPY), split(opcodes.METHODS), \
-        split(math_ops())
+    (np_d, np_c), (m_d, m_c), (math_d, _) = split({**opcodes.NUMPY, **opcodes.NUMPY_COMPOSED}), \
+        split({**opcodes.METHODS, **opcodes.METHODS_COMPOSED}), split(math_ops())
     return len(np_d), len(m_d), len(math_d), len(np_c) + len(m_c)
 
 

@@ -1080,6 +1080,8 @@ class _Lowerer:
         return operands, attrs
 
     def numpy_call(self, name, node):
+        if name in opcodes.NUMPY_COMPOSED:
+            return self.composed(name, [self.expr(a) for a in node.args], node, f"np.{name}")
         opcode = opcodes.NUMPY.get(name)
         for a in node.args:       # np.stack([f(v) for v in ...]): the comprehension is the issue
             if isinstance(a, (gast.ListComp, gast.GeneratorExp, gast.Lambda)):
@@ -1130,7 +1132,45 @@ class _Lowerer:
                 self.unsupported(a, "np.arange's bounds are numbers", "np.arange(n)")
         return self.b.emit("arange", *bounds, **attrs)
 
+    def composed(self, name, args, node, what):
+        """np.ravel / x.ravel() / x.flatten(), np.swapaxes, np.moveaxis: written with
+        reshape and transpose (opcodes.NUMPY_COMPOSED)."""
+        if node.keywords:
+            self.unsupported(node, f"{what} takes its arguments by position here",
+                             f"{what}(...) without keywords")
+        a = self.to_value(args[0], node) if args else None
+        if a is None or a.type.kind != "array":
+            self.unsupported(node, f"{what} needs an array", f"{what}(x, ...)")
+        if name in ("ravel", "flatten"):
+            if len(args) != 1:
+                self.unsupported(node, f"{what} takes no order here", f"{what}()")
+            flat = self.b.reshape(a, self.b.const((-1,)))
+            return self.b.copy(flat) if name == "flatten" else flat
+        rank = None if a.type.shape is None else len(a.type.shape)
+        moves = [self.static_of(v) for v in args[1:]]
+        if rank is None or len(moves) != 2 or any(m is _MISSING for m in moves):
+            self.unsupported(node, f"{what} needs constant axes of an array of known rank",
+                             f"{what}(x, 0, 1) with literal axes")
+        try:
+            if name == "swapaxes":
+                i, j = (int(m) % rank for m in moves)
+                axes = list(range(rank))
+                axes[i], axes[j] = axes[j], axes[i]
+            else:
+                src, dst = ((m,) if isinstance(m, int) else tuple(m) for m in moves)
+                src, dst = [s % rank for s in src], [d % rank for d in dst]
+                axes = [n for n in range(rank) if n not in src]
+                for d, s in sorted(zip(dst, src)):
+                    axes.insert(d, s)
+        except (TypeError, ValueError, ZeroDivisionError):
+            self.unsupported(node, f"the axes of {what} are not ints of this array's rank",
+                             f"{what}(x, 0, 1)")
+        return self.b.emit("transpose", a, axes=tuple(axes))
+
     def method(self, base, name, node):
+        if name in opcodes.METHODS_COMPOSED and isinstance(base, Value):
+            return self.composed(name, [base] + [self.expr(a) for a in node.args], node,
+                                 f".{name}()")
         opcode = opcodes.METHODS.get(name)
         if opcode is None or base.type.kind != "array":
             self.unsupported(node, f"the method .{name}() is not supported",

@@ -353,6 +353,19 @@ def _full(ts, attrs):
     return T.array(dtype, _shape_operand(ts, attrs, 0))
 
 
+def _outer(ts, attrs):
+    """np.outer: the flattened a against the flattened b."""
+    def size(t):
+        if t.shape is None:
+            return None
+        if all(isinstance(d, int) for d in t.shape):
+            return math.prod(t.shape)
+        return t.shape[0] if len(t.shape) == 1 else None
+    a, b = ts
+    return T.array(T.result_dtype(T.Type(dtype=a.dtype), T.Type(dtype=b.dtype)),
+                   (size(a), size(b)))
+
+
 def _arange(ts, attrs):
     """np.arange: a 1-d array, of a length the types do not give; float when a bound is."""
     dtype = attrs.get("dtype") or ("float64" if any(t.is_float for t in ts) else "int64")
@@ -474,6 +487,13 @@ _def("cumsum", ("call", "np.cumsum"), _cumulative,
 _def("flip", ("call", "np.flip"), _same, [("m", OPERAND, None), ("axis", ATTR, None)],
      memory="view")
 _def("fliplr", ("call", "np.fliplr"), _same, [("m", OPERAND, None)], memory="view")
+_def("tril", ("call", "np.tril"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
+_def("triu", ("call", "np.triu"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
+_def("roll", ("call", "np.roll"), _same,
+     [("a", OPERAND, None), ("shift", ATTR, None), ("axis", ATTR, None)], kwattrs=("axis",))
+_def("trace", ("call", "np.trace"), lambda ts, a: T.array(ts[0].dtype, ()),
+     [("a", OPERAND, None), ("offset", ATTR, 0)])
+_def("outer", ("call", "np.outer"), _outer, [("a", OPERAND, None), ("b", OPERAND, None)])
 _def("flipud", ("call", "np.flipud"), _same, [("m", OPERAND, None)], memory="view")
 _def("argmax", ("call", "np.argmax"), _arg_reduce, _MINMAX, constant=True)
 _def("argmin", ("call", "np.argmin"), _arg_reduce, _MINMAX, constant=True)
@@ -716,6 +736,10 @@ METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "pr
            "squeeze": "squeeze", "astype": "astype", "dot": "dot", "clip": "clip", "copy": "copy"}
 # x.<name> -> opcode
 ATTRIBUTES = {"T": "T", "shape": "shape"}
+# np.<name> and x.<name>(...) the frontend writes with the opcode given (np.ravel(a) is
+# np.reshape(a, (-1,)); np.swapaxes and np.moveaxis, a transpose by the axes they move)
+NUMPY_COMPOSED = {"ravel": "reshape", "swapaxes": "transpose", "moveaxis": "transpose"}
+METHODS_COMPOSED = {"ravel": "reshape", "flatten": "reshape", "swapaxes": "transpose"}
 
 
 def infer(opcode, operand_types, attrs):

@@ -150,3 +150,41 @@ def linspace(b, g, ans, start, stop, num=50, endpoint=True, dtype=None):
     t = b.div(b.arange(num), float((num - 1 if endpoint else num) or 1))
     d_stop = b.sum(b.mul(g, t))
     return b.sub(b.sum(g), d_stop), d_stop
+
+
+@defrule("tril")
+def tril(b, g, ans, m, k=0):
+    """d tril(m, k) = tril(d, k): the entries kept get the gradient"""
+    return (b.tril(g, k=k) if k else b.tril(g),)
+
+
+@defrule("triu")
+def triu(b, g, ans, m, k=0):
+    """d triu(m, k) = triu(d, k)"""
+    return (b.triu(g, k=k) if k else b.triu(g),)
+
+
+@defrule("roll")
+def roll(b, g, ans, a, shift, axis=None):
+    """d roll(a, s) = roll(d, -s), along the same axes"""
+    back = tuple(-s for s in shift) if isinstance(shift, tuple) else -shift
+    return (b.roll(g, shift=back, axis=axis) if axis is not None else b.roll(g, shift=back),)
+
+
+@defrule("trace")
+def trace(b, g, ans, a, offset=0):
+    """d trace(a) = d eye(n, m, k=offset): the diagonal gets the gradient"""
+    shape = b.shape(a)
+    attrs = {"k": offset} if offset else {}
+    if a.type.dtype in ("float32", "float16"):
+        attrs["dtype"] = a.type.dtype
+    diagonal = b.eye(b.getitem(shape, index=0), b.getitem(shape, index=1), **attrs)
+    return (b.mul(g, diagonal),)
+
+
+@defrule("outer")
+def outer(b, g, ans, x, y):
+    """d outer(x, y) = (d @ y) dx + (x @ d) dy, over the flattened x and y"""
+    flat_x, flat_y = b.reshape(x, (-1,)), b.reshape(y, (-1,))
+    return (b.reshape(b.matmul(g, flat_y), b.shape(x)),
+            b.reshape(b.matmul(flat_x, g), b.shape(y)))
