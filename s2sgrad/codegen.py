@@ -438,6 +438,8 @@ class _Expr:
             return f"{_paren(a, pa, p)} {sym} {_paren(b, pb, p + 1)}", p
         if kind == "call":
             parts = [self.text(v)[0] for v in op.operands]
+            if d.listed:
+                parts = [f"[{', '.join(parts)}]"]
             if op.attrs:            # positional attributes, then keywords (as op_expr)
                 attrs = op.attr_dict
                 parts += [_text(literal(v)) for k, v in op.attrs if k not in d.kwattrs]
@@ -482,6 +484,8 @@ class _Expr:
         if kind == "attr":
             return _attr(args[0], d.form[1])
         if kind == "call":
+            if d.listed:
+                args = [ast.List(elts=args, ctx=ast.Load())]
             keywords = []
             for k in d.kwattrs:
                 if k in attrs:

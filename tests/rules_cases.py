@@ -941,6 +941,25 @@ def f_composed_spellings(x):
     return np.sum(np.sin(s)) + np.sum(np.sin(t))
 
 
+def f_concatenate(x, v, w):
+    c = np.concatenate([x, x * w], axis=1) + np.concatenate((x, np.sin(x)), axis=-1)
+    d = np.concatenate([v, w * v, np.sin(w)])
+    e = np.concatenate([x, v[None]], axis=0)
+    z = np.concatenate([x, x * x], axis=None)
+    return np.sum(np.sin(c)) + np.sum(d ** 2) + np.sum(np.sin(e * e)) + np.sum(np.sin(z))
+
+
+def f_concatenate_runtime_sizes(x, n):
+    return np.sum(np.sin(np.concatenate([x[:n], x * 2.0, x[n:] * x[n:]])))
+
+
+def f_stack_hstack_vstack(x, v, w):
+    s = np.stack([v, w]) + np.stack((v, w * w), axis=1).T + np.stack([v, w], axis=-1).T
+    h = np.hstack([v, w]) + np.hstack([x, x])[0, :6]
+    k = np.vstack([v, w]) + np.vstack([x[:1], x[1:2] * v])
+    return np.sum(np.sin(s)) + np.sum(np.sin(h)) + np.sum(np.sin(k))
+
+
 def f_reshape(x, w):
     return np.sum(np.sin(x.reshape(4, 3) * w))
 
@@ -1032,6 +1051,14 @@ def f_broadcast_python_float(v, x):
 case("linspace", f_linspace, [F(), F()], "linspace")
 case("linspace_0d_arrays", f_linspace, [A(), A()], "linspace")
 case("linspace_one_point", f_linspace_one, [F(), F()], "linspace")
+case("concatenate", f_concatenate, [A(2, 3), A(3), A(3)], "concatenate")
+case("concatenate_runtime_sizes", f_concatenate_runtime_sizes, [A(5), STATIC(2)],
+     "concatenate")
+case("concatenate_f32", f_concatenate, [A(2, 3, dtype="float32"), A(3, dtype="float32"),
+                                        A(3, dtype="float32")], "concatenate",
+     eps=1e-3, rtol=2e-3, atol=1e-3)
+case("stack_hstack_vstack", f_stack_hstack_vstack, [A(2, 3), A(3), A(3)],
+     ("list", "concatenate", "transpose"))
 case("tril_triu", f_tril_triu, [A(3, 4)], ("tril", "triu"))
 case("roll", f_roll, [A(3, 4), A(2)], "roll")
 case("roll_axis", f_roll_axis, [A(2, 5)], "roll")

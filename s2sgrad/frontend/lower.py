@@ -1080,6 +1080,8 @@ class _Lowerer:
         return operands, attrs
 
     def numpy_call(self, name, node):
+        if name in ("concatenate", "stack", "hstack", "vstack"):
+            return self.joined(name, node)
         if name in opcodes.NUMPY_COMPOSED:
             return self.composed(name, [self.expr(a) for a in node.args], node, f"np.{name}")
         opcode = opcodes.NUMPY.get(name)
@@ -1131,6 +1133,52 @@ class _Lowerer:
             if v.type.kind != "array" or v.type.shape not in ((), None):
                 self.unsupported(a, "np.arange's bounds are numbers", "np.arange(n)")
         return self.b.emit("arange", *bounds, **attrs)
+
+    def joined(self, name, node):
+        """np.concatenate (an op of its own), np.stack (np.array of the items, its axis
+        moved), np.hstack and np.vstack (a concatenate, or for 1-d items a stack)."""
+        what = f"np.{name}"
+        seq = self.expr(node.args[0]) if node.args else None
+        if not isinstance(seq, (tuple, list)) or not seq:
+            self.unsupported(node, f"{what} takes a list or tuple of arrays written out here",
+                             f"{what}([a, b], ...)")
+        axis = 0
+        extra = list(node.args[1:]) + [k.value for k in node.keywords if k.arg == "axis"]
+        if any(k.arg != "axis" for k in node.keywords) or len(extra) > 1 \
+                or extra and name in ("hstack", "vstack"):
+            self.unsupported(node, f"{what} takes its arrays and an axis here", f"{what}([a, b])")
+        if extra:
+            axis = self.static_of(self.expr(extra[0]))
+            if axis is _MISSING or axis is not None and not isinstance(axis, int) \
+                    or axis is None and name != "concatenate":
+                self.unsupported(node, f"the axis of {what} must be a constant int",
+                                 f"{what}([a, b], axis=1)")
+        items = [self.to_value(sequences.array_operand(self, x, node, what), node) for x in seq]
+        ranks = {None if v.type.shape is None else len(v.type.shape) for v in items}
+        rank = ranks.pop() if len(ranks) == 1 else None
+        if rank is None and name != "concatenate":
+            self.unsupported(node, f"the arrays given to {what} have ranks s2sgrad cannot tell "
+                             "are equal", "give them one known rank")
+        if name == "hstack":
+            name, axis = "concatenate", (0 if rank == 1 else 1)
+        elif name == "vstack":
+            name, axis = ("stack", 0) if rank == 1 else ("concatenate", 0)
+        if rank == 0 and name == "concatenate" and axis is not None:
+            self.unsupported(node, f"zero-dimensional arrays cannot be joined by {what}",
+                             "make them 1-d first (x[None]), or use np.stack")
+        if name == "concatenate":
+            attrs = {} if axis == 0 else {"axis": axis}
+            return self.b.emit("concatenate", *items, **attrs)
+        stacked = self.to_value(sequences.array_operand(self, list(items), node, what), node)
+        k = axis % (rank + 1) if -(rank + 1) <= axis <= rank else None
+        if k is None:
+            self.unsupported(node, f"axis {axis} is out of bounds for {what} of rank-{rank} "
+                             "arrays", f"an axis from {-(rank + 1)} to {rank}")
+        if k == 0:
+            return stacked
+        axes = list(range(1, rank + 1))
+        axes.insert(k, 0)
+        return self.b.emit("transpose", stacked, axes=tuple(axes))
 
     def composed(self, name, args, node, what):
         """np.ravel / x.ravel() / x.flatten(), np.swapaxes, np.moveaxis: written with

@@ -87,6 +87,7 @@ class OpDef:
     augmented: bool = False
     shape_operand: int = None
     sequence: bool = False
+    listed: bool = False        # its operands are written as one list: np.concatenate([a, b])
     fold: object = None
     syntax: tuple = ()
     helper: str = None
@@ -353,6 +354,23 @@ def _full(ts, attrs):
     return T.array(dtype, _shape_operand(ts, attrs, 0))
 
 
+def _concatenate(ts, attrs):
+    """np.concatenate: the sizes along the axis add up (axis None: of the flattened arrays)."""
+    dtype = T.result_dtype(*(T.Type(dtype=t.dtype) for t in ts))
+    axis = attrs.get("axis", 0)
+    shapes = [t.shape for t in ts]
+    if axis is None:
+        sizes = [math.prod(s) if s is not None and all(isinstance(d, int) for d in s) else None
+                 for s in shapes]
+        return T.array(dtype, (None if None in sizes else sum(sizes),))
+    if any(s is None for s in shapes) or len({len(s) for s in shapes}) != 1 or not shapes[0]:
+        return T.array(dtype, None)
+    k = axis % len(shapes[0])
+    along = [s[k] for s in shapes]
+    total = sum(along) if all(isinstance(d, int) for d in along) else None
+    return T.array(dtype, shapes[0][:k] + (total,) + shapes[0][k + 1:])
+
+
 def _outer(ts, attrs):
     """np.outer: the flattened a against the flattened b."""
     def size(t):
@@ -487,6 +505,7 @@ _def("cumsum", ("call", "np.cumsum"), _cumulative,
 _def("flip", ("call", "np.flip"), _same, [("m", OPERAND, None), ("axis", ATTR, None)],
      memory="view")
 _def("fliplr", ("call", "np.fliplr"), _same, [("m", OPERAND, None)], memory="view")
+_def("concatenate", ("call", "np.concatenate"), _concatenate, [("axis", ATTR, 0)], listed=True)
 _def("tril", ("call", "np.tril"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
 _def("triu", ("call", "np.triu"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
 _def("roll", ("call", "np.roll"), _same,
@@ -738,7 +757,8 @@ METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "pr
 ATTRIBUTES = {"T": "T", "shape": "shape"}
 # np.<name> and x.<name>(...) the frontend writes with the opcode given (np.ravel(a) is
 # np.reshape(a, (-1,)); np.swapaxes and np.moveaxis, a transpose by the axes they move)
-NUMPY_COMPOSED = {"ravel": "reshape", "swapaxes": "transpose", "moveaxis": "transpose"}
+NUMPY_COMPOSED = {"ravel": "reshape", "swapaxes": "transpose", "moveaxis": "transpose",
+                  "stack": "array", "hstack": "concatenate", "vstack": "concatenate"}
 METHODS_COMPOSED = {"ravel": "reshape", "flatten": "reshape", "swapaxes": "transpose"}
 
 

@@ -3,6 +3,7 @@ the declarations for ops that create constants."""
 
 import numpy as np
 
+from ..ir import indexing as I
 from .registry import defrule
 
 
@@ -188,3 +189,56 @@ def outer(b, g, ans, x, y):
     flat_x, flat_y = b.reshape(x, (-1,)), b.reshape(y, (-1,))
     return (b.reshape(b.matmul(g, flat_y), b.shape(x)),
             b.reshape(b.matmul(flat_x, g), b.shape(y)))
+
+
+@defrule("concatenate")
+def concatenate(b, g, ans, *xs, axis=0):
+    """d concatenate(xs) = the slices of d: xᵢ gets the part of d it filled along the axis"""
+    out, start = [], 0
+    for x in xs:
+        n = _size_along(b, x, axis)
+        if isinstance(start, int) and start == 0:
+            stop = n
+        elif isinstance(start, int) and isinstance(n, int):
+            stop = start + n
+        else:
+            stop = b.add(start, n)
+        piece = _slice_along(b, g, axis, start, stop)
+        if axis is None:
+            piece = b.reshape(piece, b.shape(x))
+        out.append(_cast_back(b, piece, x))
+        start = stop
+    return tuple(out)
+
+
+def _size_along(b, x, axis):
+    """x's size along the axis (all of it for None): an int when the type knows it."""
+    shape = x.type.shape
+    if axis is None:
+        if shape is not None and all(isinstance(d, int) for d in shape):
+            return int(np.prod(shape, dtype=np.int64))
+        return b.size(x)
+    if shape is not None and isinstance(shape[axis], int):
+        return shape[axis]
+    return b.getitem(b.shape(x), index=axis)
+
+
+def _slice_along(b, g, axis, start, stop):
+    """g[..., start:stop, ...] along the axis (of a 1-d g for None)."""
+    dyn = []
+
+    def bound(v):
+        if not isinstance(v, int):
+            static = b.static_value(v, None)
+            if isinstance(static, int):
+                return static
+            dyn.append(v)
+            return I.DYN
+        return v
+    lo = bound(start)
+    part = (None if lo == 0 else lo, bound(stop), None)
+    if axis is None or axis >= 0:
+        key = ((None, None, None),) * (axis or 0) + (part,)
+    else:
+        key = (I.ELLIPSIS, part) + ((None, None, None),) * (-axis - 1)
+    return b.index(g, *dyn, key=key)
