@@ -442,7 +442,8 @@ class _Expr:
                 parts = [f"[{', '.join(parts)}]"]
             if op.attrs:            # positional attributes, then keywords (as op_expr)
                 attrs = op.attr_dict
-                parts += [_text(literal(v)) for k, v in op.attrs if k not in d.kwattrs]
+                lead = [_text(literal(v)) for k, v in op.attrs if k not in d.kwattrs]
+                parts = lead + parts if d.attrs_first else parts + lead
                 parts += [f"{k}={_text(_dtype(attrs[k]) if k == 'dtype' and attrs[k] else literal(attrs[k]))}"
                           for k in d.kwattrs if k in attrs]
             return f"{form[1]}({', '.join(parts)})", _ATOM
@@ -491,8 +492,8 @@ class _Expr:
                 if k in attrs:
                     v = attrs[k]
                     keywords.append((k, _dtype(v) if k == "dtype" and v else literal(v)))
-            positional = [k for k, _ in op.attrs if k not in d.kwattrs]
-            args += [literal(attrs[k]) for k in positional]
+            positional = [literal(attrs[k]) for k, _ in op.attrs if k not in d.kwattrs]
+            args = positional + args if d.attrs_first else args + positional
             return _call(d.form[1], args, keywords)
         return getattr(self, "special_" + op.opcode)(op, args, attrs)
 

@@ -960,6 +960,24 @@ def f_stack_hstack_vstack(x, v, w):
     return np.sum(np.sin(s)) + np.sum(np.sin(h)) + np.sum(np.sin(k))
 
 
+def f_einsum(a, b, c):
+    return (np.sum(np.sin(np.einsum("ij,jk", a, b))) + np.einsum("ij->", a * a)
+            + np.sum(np.einsum("ij,j->i", a, c) ** 2)
+            + np.sum(np.sin(np.einsum("bij,jk->bik", np.stack([a, a * 2.0]), b)))
+            + np.sum(np.sin(np.einsum("ij,k->ijk", a, c))))
+
+
+def f_einsum_letter_of_one(a, c):
+    return np.sum(np.sin(np.einsum("ij,k->i", a, c)))
+
+
+def f_attention(Q, K, V):
+    s = np.einsum("id,jd->ij", Q, K) / np.sqrt(Q.shape[1])
+    s = s - np.max(s, axis=1, keepdims=True)
+    p = np.exp(s) / np.sum(np.exp(s), axis=1, keepdims=True)
+    return np.sum(np.concatenate([p @ V, Q], axis=1) ** 2)
+
+
 def f_reshape(x, w):
     return np.sum(np.sin(x.reshape(4, 3) * w))
 
@@ -1059,6 +1077,12 @@ case("concatenate_f32", f_concatenate, [A(2, 3, dtype="float32"), A(3, dtype="fl
      eps=1e-3, rtol=2e-3, atol=1e-3)
 case("stack_hstack_vstack", f_stack_hstack_vstack, [A(2, 3), A(3), A(3)],
      ("list", "concatenate", "transpose"))
+case("einsum", f_einsum, [A(2, 3), A(3, 4), A(3)], "einsum")
+case("einsum_letter_of_one_operand", f_einsum_letter_of_one, [A(2, 3), A(4)], "einsum")
+case("einsum_f32", f_einsum_letter_of_one, [A(2, 3, dtype="float32"), A(4, dtype="float32")],
+     "einsum", eps=1e-3, rtol=2e-3, atol=1e-3)
+case("attention", f_attention, [A(4, 3), A(5, 3), A(5, 3)],
+     ("einsum", "max", "exp", "sum", "concatenate", "matmul"))
 case("tril_triu", f_tril_triu, [A(3, 4)], ("tril", "triu"))
 case("roll", f_roll, [A(3, 4), A(2)], "roll")
 case("roll_axis", f_roll_axis, [A(2, 5)], "roll")

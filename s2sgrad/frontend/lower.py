@@ -1082,6 +1082,8 @@ class _Lowerer:
     def numpy_call(self, name, node):
         if name in ("concatenate", "stack", "hstack", "vstack"):
             return self.joined(name, node)
+        if name == "einsum":
+            return self.einsum(node)
         if name in opcodes.NUMPY_COMPOSED:
             return self.composed(name, [self.expr(a) for a in node.args], node, f"np.{name}")
         opcode = opcodes.NUMPY.get(name)
@@ -1133,6 +1135,37 @@ class _Lowerer:
             if v.type.kind != "array" or v.type.shape not in ((), None):
                 self.unsupported(a, "np.arange's bounds are numbers", "np.arange(n)")
         return self.b.emit("arange", *bounds, **attrs)
+
+    def einsum(self, node):
+        """np.einsum("ij,jk->ik", a, b): the spec a constant, written out explicitly (the
+        output of an implicit spec is its letters used once, in alphabetical order)."""
+        spec = self.static_of(self.expr(node.args[0])) if node.args else None
+        if not isinstance(spec, str) or node.keywords:
+            self.unsupported(node, "np.einsum takes a constant subscripts string, then its "
+                             "arrays", 'np.einsum("ij,jk->ik", a, b)')
+        spec = spec.replace(" ", "")
+        ins, _, out = spec.partition("->")
+        ins = ins.split(",")
+        if "..." in spec or not all(s.isalpha() for s in ins) or out and not out.isalpha():
+            self.unsupported(node, "np.einsum with '...' or a spec that is not letters is not "
+                             "supported", 'write every axis as a letter: np.einsum("bij,bjk->bik"'
+                             ", a, b)")
+        if any(len(set(s)) != len(s) for s in ins):
+            self.unsupported(node, "np.einsum of a diagonal (a letter twice in one operand) is "
+                             "not supported", "np.diagonal or np.trace, or multiply by np.eye")
+        if "->" not in spec:
+            letters = "".join(ins)
+            out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        items = [self.to_value(sequences.array_operand(self, self.expr(a), node, "np.einsum"),
+                               node) for a in node.args[1:]]
+        if len(items) != len(ins):
+            self.unsupported(node, f"np.einsum's subscripts name {len(ins)} operands, and it is "
+                             f"given {len(items)}", "one subscript group per array")
+        for s, v in zip(ins, items):
+            if v.type.shape is not None and len(v.type.shape) != len(s):
+                self.unsupported(node, f"np.einsum's subscripts {s!r} do not match an array of "
+                                 f"rank {len(v.type.shape)}", "one letter per axis")
+        return self.b.emit("einsum", *items, subscripts=",".join(ins) + "->" + out)
 
     def joined(self, name, node):
         """np.concatenate (an op of its own), np.stack (np.array of the items, its axis

@@ -88,6 +88,7 @@ class OpDef:
     shape_operand: int = None
     sequence: bool = False
     listed: bool = False        # its operands are written as one list: np.concatenate([a, b])
+    attrs_first: bool = False   # its positional attributes come first: np.einsum("ij->j", a)
     fold: object = None
     syntax: tuple = ()
     helper: str = None
@@ -371,6 +372,25 @@ def _concatenate(ts, attrs):
     return T.array(dtype, shapes[0][:k] + (total,) + shapes[0][k + 1:])
 
 
+def einsum_parts(subscripts):
+    """(the operands' subscripts, the output's) of an explicit einsum spec 'ij,jk->ik'."""
+    ins, out = subscripts.split("->")
+    return ins.split(","), out
+
+
+def _einsum(ts, attrs):
+    dtype = T.result_dtype(*(T.Type(dtype=t.dtype) for t in ts))
+    ins, out = einsum_parts(attrs["subscripts"])
+    dims = {}
+    for s, t in zip(ins, ts):
+        if t.shape is None or len(t.shape) != len(s):
+            return T.array(dtype, None)
+        for c, d in zip(s, t.shape):
+            if dims.get(c) in (None, 1) or isinstance(dims.get(c), str) and isinstance(d, int):
+                dims[c] = d
+    return T.array(dtype, tuple(dims.get(c) for c in out))
+
+
 def _outer(ts, attrs):
     """np.outer: the flattened a against the flattened b."""
     def size(t):
@@ -506,6 +526,8 @@ _def("flip", ("call", "np.flip"), _same, [("m", OPERAND, None), ("axis", ATTR, N
      memory="view")
 _def("fliplr", ("call", "np.fliplr"), _same, [("m", OPERAND, None)], memory="view")
 _def("concatenate", ("call", "np.concatenate"), _concatenate, [("axis", ATTR, 0)], listed=True)
+_def("einsum", ("call", "np.einsum"), _einsum, [("subscripts", ATTR, None)], kwattrs=(),
+     attrs_first=True)
 _def("tril", ("call", "np.tril"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
 _def("triu", ("call", "np.triu"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
 _def("roll", ("call", "np.roll"), _same,

@@ -1,6 +1,7 @@
 """Rules for arithmetic: + - * / ** @, negation, maximum/minimum, fmax/fmin,
 float_power, where, clip, dot."""
 
+from ..ir.opcodes import einsum_parts
 from .registry import defrule
 
 
@@ -181,3 +182,23 @@ def fmin(b, g, ans, x, y):
     """d fmin(x, y) = [x <= y or y is nan] dx + [otherwise] dy (as fmax)"""
     to_x = b.logical_or(b.le(x, y), b.isnan(y))
     return b.mul(g, to_x), b.mul(g, b.logical_not(to_x))
+
+
+@defrule("einsum")
+def einsum(b, g, ans, *xs, subscripts):
+    """d einsum(s₀,s₁,...->o) = for each xᵢ, einsum(o,s_j≠i->sᵢ) of d and the others
+    (broadcast over the letters only xᵢ has)"""
+    ins, out = einsum_parts(subscripts)
+    grads = []
+    for i, x in enumerate(xs):
+        others = [(s, v) for j, (s, v) in enumerate(zip(ins, xs)) if j != i]
+        known = set(out).union(*(s for s, _ in others))
+        keep = "".join(c for c in ins[i] if c in known)
+        d = b.einsum(g, *(v for _, v in others),
+                     subscripts=",".join([out] + [s for s, _ in others]) + "->" + keep)
+        if keep != ins[i]:          # summed over letters only xᵢ has: every element gets d
+            missing = tuple(k for k, c in enumerate(ins[i]) if c not in known)
+            d = b.broadcast_to(b.expand_dims(d, axis=missing if len(missing) > 1
+                                             else missing[0]), b.shape(x))
+        grads.append(d)
+    return tuple(grads)
