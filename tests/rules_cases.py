@@ -978,6 +978,29 @@ def f_attention(Q, K, V):
     return np.sum(np.concatenate([p @ V, Q], axis=1) ** 2)
 
 
+def _spd(a):
+    """A well-conditioned symmetric positive definite matrix made from a."""
+    return a @ a.T + 3.0 * np.eye(a.shape[0])
+
+
+def f_inv(a):
+    return np.sum(np.sin(np.linalg.inv(_spd(a)) * a))
+
+
+def f_inv_stacked(a):
+    s = _spd(a)
+    return np.sum(np.sin(np.linalg.inv(np.stack([s, s + a * 0.1]))))
+
+
+def f_det(a):
+    return np.linalg.det(_spd(a)) * 0.1 + np.sum(np.linalg.det(np.stack([a, a.T * 2.0])))
+
+
+def f_solve(a, b, v):
+    s = _spd(a)
+    return np.sum(np.linalg.solve(s, b) ** 2) + np.sum(np.sin(np.linalg.solve(s, v)))
+
+
 def f_reshape(x, w):
     return np.sum(np.sin(x.reshape(4, 3) * w))
 
@@ -1083,6 +1106,11 @@ case("einsum_f32", f_einsum_letter_of_one, [A(2, 3, dtype="float32"), A(4, dtype
      "einsum", eps=1e-3, rtol=2e-3, atol=1e-3)
 case("attention", f_attention, [A(4, 3), A(5, 3), A(5, 3)],
      ("einsum", "max", "exp", "sum", "concatenate", "matmul"))
+case("inv", f_inv, [A(3, 3)], "inv")
+case("inv_stacked", f_inv_stacked, [A(3, 3)], "inv")
+case("inv_f32", f_inv, [A(3, 3, dtype="float32")], "inv", eps=1e-3, rtol=5e-3, atol=1e-3)
+case("det", f_det, [A(3, 3)], "det")
+case("solve", f_solve, [A(3, 3), A(3, 2), A(3)], "solve")
 case("tril_triu", f_tril_triu, [A(3, 4)], ("tril", "triu"))
 case("roll", f_roll, [A(3, 4), A(2)], "roll")
 case("roll_axis", f_roll_axis, [A(2, 5)], "roll")

@@ -868,6 +868,8 @@ class _Lowerer:
             obj = getattr(_member_object(m), node.attr, _MISSING)
             if obj is _MISSING:
                 self.unsupported(node, f"unknown attribute {node.attr!r}", "check the name")
+            if m.module == "numpy" and m.name == "linalg":      # np.linalg.inv: a member too
+                return Static(type(m)("member", "numpy", f"linalg.{node.attr}"))
             return Static(obj)
         self.unsupported(node, f"the attribute .{node.attr} is not supported", "check the name")
 
@@ -1109,6 +1111,10 @@ class _Lowerer:
                                  f"np.{name}")        # np.eye(N): square (M is None)
             return self.b.emit(opcode, self.to_value(args[0], node), **attrs)
         operands, attrs = self.bind(opcode, args, node.keywords, node, f"np.{name}")
+        if name.startswith("linalg.") and any(v.type.shape is None for v in operands):
+            self.unsupported(node, f"np.{name} of an array whose rank s2sgrad cannot know here "
+                             "is not supported", "give the matrix a known rank (no reshape to "
+                             "a computed shape before it)")
         if opcode == "linspace" and any(v.type.shape != () for v in operands):
             self.unsupported(node, "np.linspace of array endpoints is not supported",
                              "give it scalar start and stop (a loop or broadcasting "
@@ -1493,8 +1499,10 @@ def _shape_text(s):
 def _member_object(m):
     import math
     import s2sgrad
-    mod = {"numpy": np, "math": math, "s2sgrad": s2sgrad}[m.module]
-    return getattr(mod, m.name)
+    obj = {"numpy": np, "math": math, "s2sgrad": s2sgrad}[m.module]
+    for part in m.name.split("."):           # (np.linalg.inv is numpy's "linalg.inv")
+        obj = getattr(obj, part)
+    return obj
 
 
 def _dtype_name(s, lowerer, node):

@@ -391,6 +391,19 @@ def _einsum(ts, attrs):
     return T.array(dtype, tuple(dims.get(c) for c in out))
 
 
+def _det(ts, attrs):
+    """np.linalg.det of a stack of square matrices: one number a matrix."""
+    t = ts[0]
+    return T.array(T.float_dtype(t.dtype), None if t.shape is None else t.shape[:-2])
+
+
+def _solve(ts, attrs):
+    """np.linalg.solve(a, b): x with a @ x = b, shaped like b (b a vector when 1-d)."""
+    a, b = ts
+    return T.array(T.float_dtype(T.result_dtype(T.Type(dtype=a.dtype), T.Type(dtype=b.dtype))),
+                   b.shape)
+
+
 def _outer(ts, attrs):
     """np.outer: the flattened a against the flattened b."""
     def size(t):
@@ -528,6 +541,9 @@ _def("fliplr", ("call", "np.fliplr"), _same, [("m", OPERAND, None)], memory="vie
 _def("concatenate", ("call", "np.concatenate"), _concatenate, [("axis", ATTR, 0)], listed=True)
 _def("einsum", ("call", "np.einsum"), _einsum, [("subscripts", ATTR, None)], kwattrs=(),
      attrs_first=True)
+_def("inv", ("call", "np.linalg.inv"), _float_unary, [("a", OPERAND, None)])
+_def("det", ("call", "np.linalg.det"), _det, [("a", OPERAND, None)])
+_def("solve", ("call", "np.linalg.solve"), _solve, [("a", OPERAND, None), ("b", OPERAND, None)])
 _def("tril", ("call", "np.tril"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
 _def("triu", ("call", "np.triu"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
 _def("roll", ("call", "np.roll"), _same,
@@ -765,6 +781,7 @@ NUMPY.update({
 })
 NUMPY.pop("unbroadcast", None)
 NUMPY["identity"] = "eye"
+NUMPY.update({f"linalg.{n}": n for n in ("inv", "det", "solve")})
 
 # Helper functions s2sgrad writes into generated modules -> opcode: a generated module
 # reads back as the ops it was written from (frontend/source.py checks the helper's body)
