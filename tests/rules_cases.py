@@ -1001,6 +1001,23 @@ def f_solve(a, b, v):
     return np.sum(np.linalg.solve(s, b) ** 2) + np.sum(np.sin(np.linalg.solve(s, v)))
 
 
+def f_norm(x, m):
+    return (np.linalg.norm(x) + np.linalg.norm(m) + np.sum(np.linalg.norm(m, axis=1))
+            + np.sum(np.linalg.norm(m, 1, axis=0, keepdims=True) * 2.0)
+            + np.linalg.norm(x, np.inf) + np.linalg.norm(m, "fro") + np.linalg.norm(x, -np.inf)
+            + np.linalg.norm(x, 3) + np.sum(np.linalg.norm(m, 2.5, axis=-1)))
+
+
+def f_diff(x, m):
+    return (np.sum(np.sin(np.diff(x))) + np.sum(np.diff(m, 2, 1) ** 2)
+            + np.sum(np.sin(np.diff(m, axis=0) * m[1:])))
+
+
+def f_smooth(x, w):
+    d = np.diff(np.cumsum(x * w))
+    return np.var(np.stack([d, np.roll(d, 1)]), axis=0).sum() + np.linalg.norm(x, 3)
+
+
 def f_reshape(x, w):
     return np.sum(np.sin(x.reshape(4, 3) * w))
 
@@ -1111,6 +1128,9 @@ case("inv_stacked", f_inv_stacked, [A(3, 3)], "inv")
 case("inv_f32", f_inv, [A(3, 3, dtype="float32")], "inv", eps=1e-3, rtol=5e-3, atol=1e-3)
 case("det", f_det, [A(3, 3)], "det")
 case("solve", f_solve, [A(3, 3), A(3, 2), A(3)], "solve")
+case("norm", f_norm, [A(6), A(3, 4)], "norm")
+case("diff", f_diff, [A(6), A(3, 5)], ("sub", "index"))
+case("smooth", f_smooth, [A(6), A(6)], ("cumsum", "roll", "var", "norm", "list"))
 case("tril_triu", f_tril_triu, [A(3, 4)], ("tril", "triu"))
 case("roll", f_roll, [A(3, 4), A(2)], "roll")
 case("roll_axis", f_roll_axis, [A(2, 5)], "roll")

@@ -1115,11 +1115,29 @@ class _Lowerer:
             self.unsupported(node, f"np.{name} of an array whose rank s2sgrad cannot know here "
                              "is not supported", "give the matrix a known rank (no reshape to "
                              "a computed shape before it)")
+        if opcode == "norm":
+            self.check_norm(operands[0], attrs, node)
         if opcode == "linspace" and any(v.type.shape != () for v in operands):
             self.unsupported(node, "np.linspace of array endpoints is not supported",
                              "give it scalar start and stop (a loop or broadcasting "
                              "`a[None] + (b - a)[None] * t[:, None]` for arrays)")
         return self.b.emit(opcode, *operands, **attrs)
+
+    def check_norm(self, x, attrs, node):
+        """np.linalg.norm: vector norms (of a 1-d x, or along an int axis) of any real
+        order but 0, and the Frobenius norm of a matrix; other matrix norms refused."""
+        ord_, axis, rank = attrs.get("ord"), attrs.get("axis"), len(x.type.shape)
+        if isinstance(axis, tuple) or axis is None and rank > 2 or \
+                axis is None and rank == 2 and ord_ not in (None, "fro"):
+            self.unsupported(node, "np.linalg.norm of a matrix is supported as the Frobenius "
+                             "norm only (ord None or 'fro', no axis pair)",
+                             "a vector norm along one axis: np.linalg.norm(x, ord, axis=1)")
+        if ord_ == "fro" and axis is not None or ord_ == 0 or not (
+                ord_ in (None, "fro") or isinstance(ord_, (int, float))
+                and not isinstance(ord_, bool)):
+            self.unsupported(node, f"np.linalg.norm with ord={ord_!r} is not supported here",
+                             "a real order other than 0 (2, 1, 3, np.inf, ...), or 'fro' of a "
+                             "matrix")
 
     def arange(self, args, node):
         for kw in node.keywords:
@@ -1221,13 +1239,23 @@ class _Lowerer:
 
     def composed(self, name, args, node, what):
         """np.ravel / x.ravel() / x.flatten(), np.swapaxes, np.moveaxis: written with
-        reshape and transpose (opcodes.NUMPY_COMPOSED)."""
-        if node.keywords:
+        reshape and transpose; np.diff with slices (opcodes.NUMPY_COMPOSED)."""
+        if name == "diff" and node.keywords:       # np.diff(x, axis=0): n, axis by name too
+            given = dict(zip(("a", "n", "axis"), args))
+            for kw in node.keywords:
+                if kw.arg not in ("n", "axis") or kw.arg in given:
+                    self.unsupported(node, f"np.diff does not take {kw.arg}= here",
+                                     "np.diff(x, n, axis)")
+                given[kw.arg] = self.expr(kw.value)
+            args = [given.get("a"), given.get("n", 1), given.get("axis", -1)]
+        elif node.keywords:
             self.unsupported(node, f"{what} takes its arguments by position here",
                              f"{what}(...) without keywords")
         a = self.to_value(args[0], node) if args else None
         if a is None or a.type.kind != "array":
             self.unsupported(node, f"{what} needs an array", f"{what}(x, ...)")
+        if name == "diff":
+            return self.diff(a, args[1:], node)
         if name in ("ravel", "flatten"):
             if len(args) != 1:
                 self.unsupported(node, f"{what} takes no order here", f"{what}()")
@@ -1253,6 +1281,26 @@ class _Lowerer:
             self.unsupported(node, f"the axes of {what} are not ints of this array's rank",
                              f"{what}(x, 0, 1)")
         return self.b.emit("transpose", a, axes=tuple(axes))
+
+    def diff(self, a, rest, node):
+        """np.diff(a, n=1, axis=-1): a[..., 1:] - a[..., :-1] along the axis, n times."""
+        n, axis = ([v if isinstance(v, int) else self.static_of(v) for v in rest]
+                   + [1, -1][len(rest):])[:2]
+        if len(rest) > 2 or not isinstance(n, int) or not isinstance(axis, int) or n < 0 \
+                or isinstance(n, bool) or a.type.shape is None or not a.type.shape:
+            self.unsupported(node, "np.diff takes a constant n and axis here, of an array of "
+                             "known rank", "np.diff(x), np.diff(x, 2, 0)")
+        rank = len(a.type.shape)
+        if not -rank <= axis < rank:
+            self.unsupported(node, f"axis {axis} is out of bounds for an array of rank {rank}",
+                             f"an axis from {-rank} to {rank - 1}")
+        k = axis % rank
+        whole = (None, None, None)
+        for _ in range(n):
+            hi = self.b.emit("index", a, key=(whole,) * k + ((1, None, None),))
+            lo = self.b.emit("index", a, key=(whole,) * k + ((None, -1, None),))
+            a = self.b.sub(hi, lo)
+        return a
 
     def method(self, base, name, node):
         if name in opcodes.METHODS_COMPOSED and isinstance(base, Value):

@@ -541,6 +541,8 @@ _def("fliplr", ("call", "np.fliplr"), _same, [("m", OPERAND, None)], memory="vie
 _def("concatenate", ("call", "np.concatenate"), _concatenate, [("axis", ATTR, 0)], listed=True)
 _def("einsum", ("call", "np.einsum"), _einsum, [("subscripts", ATTR, None)], kwattrs=(),
      attrs_first=True)
+_def("norm", ("call", "np.linalg.norm"), _mean,
+     [("x", OPERAND, None), ("ord", ATTR, None), ("axis", ATTR, None), ("keepdims", ATTR, False)])
 _def("inv", ("call", "np.linalg.inv"), _float_unary, [("a", OPERAND, None)])
 _def("det", ("call", "np.linalg.det"), _det, [("a", OPERAND, None)])
 _def("solve", ("call", "np.linalg.solve"), _solve, [("a", OPERAND, None), ("b", OPERAND, None)])
@@ -781,7 +783,7 @@ NUMPY.update({
 })
 NUMPY.pop("unbroadcast", None)
 NUMPY["identity"] = "eye"
-NUMPY.update({f"linalg.{n}": n for n in ("inv", "det", "solve")})
+NUMPY.update({f"linalg.{n}": n for n in ("inv", "det", "solve", "norm")})
 
 # Helper functions s2sgrad writes into generated modules -> opcode: a generated module
 # reads back as the ops it was written from (frontend/source.py checks the helper's body)
@@ -797,6 +799,7 @@ ATTRIBUTES = {"T": "T", "shape": "shape"}
 # np.<name> and x.<name>(...) the frontend writes with the opcode given (np.ravel(a) is
 # np.reshape(a, (-1,)); np.swapaxes and np.moveaxis, a transpose by the axes they move)
 NUMPY_COMPOSED = {"ravel": "reshape", "swapaxes": "transpose", "moveaxis": "transpose",
+                  "diff": "sub",
                   "stack": "array", "hstack": "concatenate", "vstack": "concatenate"}
 METHODS_COMPOSED = {"ravel": "reshape", "flatten": "reshape", "swapaxes": "transpose"}
 

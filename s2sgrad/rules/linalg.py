@@ -35,3 +35,21 @@ def solve(b, g, ans, a, rhs):
     else:
         d_a = b.matmul(d_rhs, _mT(b, ans))
     return b.neg(d_a), d_rhs
+
+
+@defrule("norm")
+def norm(b, g, ans, x, ord=None, axis=None, keepdims=False):
+    """d ‖x‖ₚ = sign(x) (|x| / ‖x‖)^(p-1) d: x / ‖x‖ d for p = 2 and Frobenius; for p = ±inf,
+    the largest (smallest) |xᵢ| gets sign(xᵢ) d, ties sharing (‖x‖ = 0: nan, as x / 0)"""
+    if axis is None or keepdims:
+        d, n = g, ans
+    else:
+        d, n = b.expand_dims(g, axis=axis), b.expand_dims(ans, axis=axis)
+    if ord is None or ord == 2 or ord == "fro":
+        return (b.mul(b.div(x, n), d),)
+    if ord in (float("inf"), float("-inf")):
+        hit = b.eq(b.abs(x), n)
+        share = b.div(hit, b.sum(hit, axis=axis, keepdims=True))
+        return (b.mul(b.mul(b.sign(x), share), d),)
+    scaled = b.mul(b.sign(x), b.pow(b.div(b.abs(x), n), float(ord) - 1.0))
+    return (b.mul(scaled, d),)
