@@ -5,9 +5,10 @@ and loops whose bodies have N statements, N in 100, 300, 1000, 3000.
 
 Each program is `f(x, w)` over a (4,) array and a weight used by every
 statement; its first call through `s2sgrad.grad` (parse, IR, reverse,
-passes, out-of-SSA, codegen, compile) is timed, once per program (a new
-function each time, so nothing is cached), for `--repeat` programs of each
-size and shape: the table gives the fastest and the slowest. Prints a table and the log-log
+passes, out-of-SSA, codegen, compile) is timed, once per program, each in a
+fresh Python process (as a user's first call is: nothing cached, no heap left
+by earlier transforms), for `--repeat` programs of each size and shape: the
+table gives the fastest and the slowest. Prints a table and the log-log
 slope of time against N for each shape (1.0 is linear).
 
 Shared machines run at different speeds from one minute to the next: the
@@ -18,6 +19,7 @@ additions) measured in the same run, to compare figures across machines.
 import argparse
 import math
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +52,14 @@ def loop(n):
                       "    for t in range(3):"]
                      + body(n, "        ") + [f"        v0 = v{n} * 0.5",
                                               "    return np.sum(v0)", ""])
+
+
+def first_call_fresh(shape, n, name):
+    """first_call of scale.<shape>(n), in a new Python process."""
+    code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
+            f"import scale; print(scale.first_call(scale.{shape}({n}), {name!r}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.split()[-1])
 
 
 def first_call(src, name):
@@ -86,8 +96,8 @@ def main(argv=None):
     for n in ns:
         ts, tl = [], []
         for k in range(args.repeat):
-            ts.append(first_call(straight(n), f"straight_{n}_{k}"))
-            tl.append(first_call(loop(n), f"loop_{n}_{k}"))
+            ts.append(first_call_fresh("straight", n, f"straight_{n}_{k}"))
+            tl.append(first_call_fresh("loop", n, f"loop_{n}_{k}"))
         rows["straight"].append(min(ts))
         rows["loop"].append(min(tl))
         print(f"{n:>6} {min(ts):>13.3f} {max(ts):>10.3f} {min(tl):>10.3f} {max(tl):>10.3f}",
