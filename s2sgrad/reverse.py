@@ -286,6 +286,10 @@ class _Sweep:
                     "differentiating through a loop's reverse sweep (a second derivative of "
                     "code with a loop) is not supported yet", loc=op.loc,
                     hint="take second derivatives of loop-free code, or unroll the loop")
+            elif len(op.results) > 1:      # (np.linalg.slogdet): the rule gets each adjoint
+                g = tuple(self.adjoint(r) for r in op.results)
+                if any(d is not None for d in g):
+                    self.backprop(op, g)
             else:
                 g = self.adjoint(op.results[0])
                 if g is None:
@@ -305,7 +309,8 @@ class _Sweep:
                 hint=f"register one with @s2sgrad.register_gradient({op.opcode!r}), or wrap "
                      "the value in s2sgrad.stop_gradient(...) if no gradient should flow")
         start = len(b.ops)
-        contribs = rule.fn(b, g, op.result, *op.operands, **op.attr_dict)
+        ans = op.results[0] if len(op.results) == 1 else op.results
+        contribs = rule.fn(b, g, ans, *op.operands, **op.attr_dict)
         if len(contribs) != len(op.operands):
             raise TypeError(f"the rule of {op.opcode!r} returned {len(contribs)} entries "
                             f"for {len(op.operands)} operands")

@@ -1018,6 +1018,19 @@ def f_smooth(x, w):
     return np.var(np.stack([d, np.roll(d, 1)]), axis=0).sum() + np.linalg.norm(x, 3)
 
 
+def f_slogdet(a):
+    sign, logdet = np.linalg.slogdet(_spd(a))
+    s2, l2 = np.linalg.slogdet(np.stack([a, a.T * 2.0]))
+    return logdet * sign + np.sum(np.sin(l2) * s2)
+
+
+def f_gaussian_nll(mu, L, X):                  # L lower-triangular, positive diagonal
+    S = L @ L.T + 1e-6 * np.eye(X.shape[1])
+    sign, logdet = np.linalg.slogdet(S)
+    R = X - mu
+    return 0.5 * np.sum(R * np.linalg.solve(S, R.T).T) + 0.5 * X.shape[0] * logdet
+
+
 def f_reshape(x, w):
     return np.sum(np.sin(x.reshape(4, 3) * w))
 
@@ -1128,6 +1141,10 @@ case("inv_stacked", f_inv_stacked, [A(3, 3)], "inv")
 case("inv_f32", f_inv, [A(3, 3, dtype="float32")], "inv", eps=1e-3, rtol=5e-3, atol=1e-3)
 case("det", f_det, [A(3, 3)], "det")
 case("solve", f_solve, [A(3, 3), A(3, 2), A(3)], "solve")
+case("slogdet", f_slogdet, [A(3, 3)], "slogdet")
+case("gaussian_nll", f_gaussian_nll,
+     [A(3), FIXED([[2.0, 0.0, 0.0], [0.3, 1.5, 0.0], [-0.4, 0.2, 1.8]]), A(5, 3)],
+     ("slogdet", "solve", "matmul", "sub"))
 case("norm", f_norm, [A(6), A(3, 4)], "norm")
 case("diff", f_diff, [A(6), A(3, 5)], ("sub", "index"))
 case("smooth", f_smooth, [A(6), A(6)], ("cumsum", "roll", "var", "norm", "list"))

@@ -1117,6 +1117,8 @@ class _Lowerer:
                              "a computed shape before it)")
         if opcode == "norm":
             self.check_norm(operands[0], attrs, node)
+        if opcode == "slogdet":         # (sign, logabsdet): one op with two results
+            return self.b.emit("slogdet", *operands, nresults=2)
         if opcode == "linspace" and any(v.type.shape != () for v in operands):
             self.unsupported(node, "np.linspace of array endpoints is not supported",
                              "give it scalar start and stop (a loop or broadcasting "

@@ -544,6 +544,8 @@ _def("einsum", ("call", "np.einsum"), _einsum, [("subscripts", ATTR, None)], kwa
 _def("norm", ("call", "np.linalg.norm"), _mean,
      [("x", OPERAND, None), ("ord", ATTR, None), ("axis", ATTR, None), ("keepdims", ATTR, False)])
 _def("inv", ("call", "np.linalg.inv"), _float_unary, [("a", OPERAND, None)])
+_def("slogdet", ("call", "np.linalg.slogdet"), _det, [("a", OPERAND, None)])  # 2 results:
+#   sign, logabsdet = np.linalg.slogdet(a), both typed as the determinant
 _def("det", ("call", "np.linalg.det"), _det, [("a", OPERAND, None)])
 _def("solve", ("call", "np.linalg.solve"), _solve, [("a", OPERAND, None), ("b", OPERAND, None)])
 _def("tril", ("call", "np.tril"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
@@ -760,6 +762,7 @@ for _name, _check, _req in [
         ("call", _counts(None, "1+"), ("callee",)), ("call_vjp", _counts(None, 2), ("callee",)),
         ("call_back", _counts("1+", None), ()), ("closure", _check_closure, ()),
         ("stack", _counts(0, 1), ()), ("push", _counts("2+", 0), ()), ("pop", _counts(1, "1+"), ()),
+        ("slogdet", _counts(1, 2), ()),
         ("index", _counts("1+", 1), ("key",)), ("setitem", _counts("2+", 1), ("key",)),
         ("index_add", _counts("2+", 1), ("key",))]:
     _shape_rule(_name, _check, _req)
@@ -783,7 +786,7 @@ NUMPY.update({
 })
 NUMPY.pop("unbroadcast", None)
 NUMPY["identity"] = "eye"
-NUMPY.update({f"linalg.{n}": n for n in ("inv", "det", "solve", "norm")})
+NUMPY.update({f"linalg.{n}": n for n in ("inv", "det", "slogdet", "solve", "norm")})
 
 # Helper functions s2sgrad writes into generated modules -> opcode: a generated module
 # reads back as the ops it was written from (frontend/source.py checks the helper's body)

@@ -53,3 +53,12 @@ def norm(b, g, ans, x, ord=None, axis=None, keepdims=False):
         return (b.mul(b.mul(b.sign(x), share), d),)
     scaled = b.mul(b.sign(x), b.pow(b.div(b.abs(x), n), float(ord) - 1.0))
     return (b.mul(scaled, d),)
+
+
+@defrule("slogdet")
+def slogdet(b, g, ans, a):
+    """d log|det A| = d A⁻ᵀ (the sign is piecewise constant: no gradient)"""
+    _, d_log = g
+    if d_log is None:
+        return (None,)
+    return (b.mul(b.expand_dims(d_log, axis=(-1, -2)), _mT(b, b.inv(a))),)
