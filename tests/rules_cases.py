@@ -1031,6 +1031,19 @@ def f_gaussian_nll(mu, L, X):                  # L lower-triangular, positive di
     return 0.5 * np.sum(R * np.linalg.solve(S, R.T).T) + 0.5 * X.shape[0] * logdet
 
 
+def f_contractions(a, b, v, t):
+    r = np.sum(np.sin(np.inner(a, b.T))) + np.inner(v, v * 2.0) + np.vdot(a, a * 2.0)
+    r = r + np.sum(np.inner(a, v)) + np.sum(np.sin(np.tensordot(a, b, axes=1)))
+    return r + np.tensordot(a, a, axes=2) + np.sum(np.tensordot(t, a, axes=([0, 2], [1, 0])))
+
+
+def f_atleast_and_stacks(a, v):
+    r = np.sum(np.sin(np.atleast_2d(v) * 2.0)) + np.sum(np.atleast_3d(a) ** 2)
+    r = r + np.sum(np.atleast_1d(v[0]) * 3.0) + np.sum(np.sin(np.atleast_3d(v)))
+    r = r + np.sum(np.atleast_2d(a[0, 0])) + np.sum(np.sin(np.column_stack([v, v * v, a.T])))
+    return r + np.sum(np.sin(np.dstack([a, a * 2.0]))) + a.size * 0.5
+
+
 def f_reshape(x, w):
     return np.sum(np.sin(x.reshape(4, 3) * w))
 
@@ -1148,6 +1161,9 @@ case("gaussian_nll", f_gaussian_nll,
 case("norm", f_norm, [A(6), A(3, 4)], "norm")
 case("diff", f_diff, [A(6), A(3, 5)], ("sub", "index"))
 case("smooth", f_smooth, [A(6), A(6)], ("cumsum", "roll", "var", "norm", "list"))
+case("inner_vdot_tensordot", f_contractions, [A(2, 3), A(3, 2), A(3), A(3, 4, 2)], "einsum")
+case("atleast_column_stack_dstack", f_atleast_and_stacks, [A(2, 3), A(3)],
+     ("reshape", "expand_dims", "concatenate"))
 case("tril_triu", f_tril_triu, [A(3, 4)], ("tril", "triu"))
 case("roll", f_roll, [A(3, 4), A(2)], "roll")
 case("roll_axis", f_roll_axis, [A(2, 5)], "roll")

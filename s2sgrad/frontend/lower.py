@@ -1082,7 +1082,7 @@ class _Lowerer:
         return operands, attrs
 
     def numpy_call(self, name, node):
-        if name in ("concatenate", "stack", "hstack", "vstack"):
+        if name in ("concatenate", "stack", "hstack", "vstack", "column_stack", "dstack"):
             return self.joined(name, node)
         if name == "einsum":
             return self.einsum(node)
@@ -1213,6 +1213,14 @@ class _Lowerer:
                 self.unsupported(node, f"the axis of {what} must be a constant int",
                                  f"{what}([a, b], axis=1)")
         items = [self.to_value(sequences.array_operand(self, x, node, what), node) for x in seq]
+        if name in ("column_stack", "dstack"):   # 1-d items become columns; dstack: 3-d
+            for v in items:
+                if v.type.shape is None:
+                    self.unsupported(node, f"the arrays given to {what} have ranks s2sgrad "
+                                     "cannot know here", "give them a known rank")
+            least = 2 if name == "column_stack" else 3
+            items = [self.at_least(v, least, column=name == "column_stack") for v in items]
+            name, axis = "concatenate", least - 1
         ranks = {None if v.type.shape is None else len(v.type.shape) for v in items}
         rank = ranks.pop() if len(ranks) == 1 else None
         if rank is None and name != "concatenate":
@@ -1250,6 +1258,9 @@ class _Lowerer:
                                      "np.diff(x, n, axis)")
                 given[kw.arg] = self.expr(kw.value)
             args = [given.get("a"), given.get("n", 1), given.get("axis", -1)]
+        elif name == "tensordot" and [k.arg for k in node.keywords] == ["axes"] \
+                and len(args) == 2:                 # np.tensordot(a, b, axes=...)
+            args = args + [self.expr(node.keywords[0].value)]
         elif node.keywords:
             self.unsupported(node, f"{what} takes its arguments by position here",
                              f"{what}(...) without keywords")
@@ -1258,6 +1269,13 @@ class _Lowerer:
             self.unsupported(node, f"{what} needs an array", f"{what}(x, ...)")
         if name == "diff":
             return self.diff(a, args[1:], node)
+        if name.startswith("atleast_"):
+            if len(args) != 1 or a.type.shape is None:
+                self.unsupported(node, f"{what} takes one array of known rank here",
+                                 f"{what}(x)")
+            return self.at_least(a, int(name[len("atleast_")]))
+        if name in ("inner", "vdot", "tensordot"):
+            return self.contraction(name, a, args[1:], node, what)
         if name in ("ravel", "flatten"):
             if len(args) != 1:
                 self.unsupported(node, f"{what} takes no order here", f"{what}()")
@@ -1283,6 +1301,62 @@ class _Lowerer:
             self.unsupported(node, f"the axes of {what} are not ints of this array's rank",
                              f"{what}(x, 0, 1)")
         return self.b.emit("transpose", a, axes=tuple(axes))
+
+    def at_least(self, a, n, column=False):
+        """np.atleast_1d/2d/3d(a) (a itself when its rank is n or more); `column`: a 1-d
+        array becomes a column (np.column_stack), not a row."""
+        rank = len(a.type.shape)
+        if rank >= n:
+            return a
+        if rank == 0:
+            return self.b.reshape(a, self.b.const((1,) * n))
+        if column:                            # (n == 2, rank 1)
+            return self.b.emit("expand_dims", a, axis=1)
+        if n == 2 or rank == 1 and n == 3:    # a row: (k,) -> (1, k), (1, k, 1)
+            a = self.b.emit("expand_dims", a, axis=0)
+        return a if len(a.type.shape) >= n else self.b.emit("expand_dims", a, axis=-1)
+
+    def contraction(self, name, a, rest, node, what):
+        """np.inner, np.vdot, np.tensordot: written as the einsum they are."""
+        b_ = self.to_value(rest[0], node) if rest else None
+        if b_ is None or a.type.shape is None or b_.type.shape is None or \
+                len(rest) > (2 if name == "tensordot" else 1):
+            self.unsupported(node, f"{what} takes two arrays of known rank here",
+                             f"{what}(a, b)")
+        ra, rb = len(a.type.shape), len(b_.type.shape)
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        if name == "vdot":
+            a = self.b.reshape(a, self.b.const((-1,)))
+            b_ = self.b.reshape(b_, self.b.const((-1,)))
+            return self.b.emit("einsum", a, b_, subscripts="i,i->")
+        if name == "inner":
+            if ra == 0 or rb == 0:
+                return self.b.mul(a, b_)
+            pairs = ([ra - 1], [rb - 1])
+        else:
+            axes = self.static_of(rest[1]) if len(rest) > 1 else 2
+            if isinstance(axes, int) and not isinstance(axes, bool) and 0 <= axes <= min(ra, rb):
+                pairs = (list(range(ra - axes, ra)), list(range(axes)))
+            elif isinstance(axes, (tuple, list)) and len(axes) == 2:
+                pairs = tuple([x] if isinstance(x, int) else list(x) for x in axes)
+            else:
+                self.unsupported(node, "the axes of np.tensordot must be a constant int or a "
+                                 "pair of axis lists", "np.tensordot(a, b, axes=([1], [0]))")
+        try:
+            pa, pb = [p % ra for p in pairs[0]], [p % rb for p in pairs[1]]
+        except (TypeError, ZeroDivisionError):
+            pa = pb = None
+        if pa is None or len(pa) != len(pb) or len(set(pa)) != len(pa) or len(set(pb)) != len(pb):
+            self.unsupported(node, f"the axes of {what} do not pair up", f"{what}(a, b)")
+        sa = letters[:ra]
+        sb = [None] * rb
+        for i, j in zip(pa, pb):
+            sb[j] = sa[i]
+        free = iter(letters[ra:])
+        sb = "".join(c if c is not None else next(free) for c in sb)
+        out = "".join(c for k, c in enumerate(sa) if k not in pa) + \
+            "".join(c for k, c in enumerate(sb) if k not in pb)
+        return self.b.emit("einsum", a, b_, subscripts=f"{sa},{sb}->{out}")
 
     def diff(self, a, rest, node):
         """np.diff(a, n=1, axis=-1): a[..., 1:] - a[..., :-1] along the axis, n times."""

@@ -798,11 +798,13 @@ METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "pr
            "argmax": "argmax", "argmin": "argmin", "reshape": "reshape", "transpose": "transpose",
            "squeeze": "squeeze", "astype": "astype", "dot": "dot", "clip": "clip", "copy": "copy"}
 # x.<name> -> opcode
-ATTRIBUTES = {"T": "T", "shape": "shape"}
+ATTRIBUTES = {"T": "T", "shape": "shape", "size": "size"}
 # np.<name> and x.<name>(...) the frontend writes with the opcode given (np.ravel(a) is
 # np.reshape(a, (-1,)); np.swapaxes and np.moveaxis, a transpose by the axes they move)
 NUMPY_COMPOSED = {"ravel": "reshape", "swapaxes": "transpose", "moveaxis": "transpose",
-                  "diff": "sub",
+                  "diff": "sub", "inner": "einsum", "vdot": "einsum", "tensordot": "einsum",
+                  "atleast_1d": "reshape", "atleast_2d": "reshape", "atleast_3d": "reshape",
+                  "column_stack": "concatenate", "dstack": "concatenate",
                   "stack": "array", "hstack": "concatenate", "vstack": "concatenate"}
 METHODS_COMPOSED = {"ravel": "reshape", "flatten": "reshape", "swapaxes": "transpose"}
 
