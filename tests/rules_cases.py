@@ -1044,6 +1044,10 @@ def f_atleast_and_stacks(a, v):
     return r + np.sum(np.sin(np.dstack([a, a * 2.0]))) + a.size * 0.5
 
 
+def f_full_like(x, v):
+    return np.sum(np.sin(np.full_like(x, v) * x)) + np.sum(np.full_like(x, v, dtype="float64"))
+
+
 def f_reshape(x, w):
     return np.sum(np.sin(x.reshape(4, 3) * w))
 
@@ -1164,6 +1168,8 @@ case("smooth", f_smooth, [A(6), A(6)], ("cumsum", "roll", "var", "norm", "list")
 case("inner_vdot_tensordot", f_contractions, [A(2, 3), A(3, 2), A(3), A(3, 4, 2)], "einsum")
 case("atleast_column_stack_dstack", f_atleast_and_stacks, [A(2, 3), A(3)],
      ("reshape", "expand_dims", "concatenate"))
+case("full_like", f_full_like, [A(3, 4), F()], "full_like")
+case("full_like_0d", f_full_like, [A(3), A()], "full_like")
 case("tril_triu", f_tril_triu, [A(3, 4)], ("tril", "triu"))
 case("roll", f_roll, [A(3, 4), A(2)], "roll")
 case("roll_axis", f_roll_axis, [A(2, 5)], "roll")
@@ -1754,6 +1760,12 @@ def nd_creation(x, mode):
                              unconnected_gradients=mode)
 
 
+def nd_round_argsort_tri(x, mode):
+    y = np.round(x, 1) + np.around(x) + x.round(2) + np.argsort(x, axis=0) * 0.5
+    z = np.tri(2, 3) * np.argsort(x) + np.tri(2, 3, k=-1)
+    return s2sgrad.gradients(np.sum(y) + np.sum(z), [x], unconnected_gradients=mode)
+
+
 def nd_stop_gradient(x, mode):
     return s2sgrad.gradients(np.sum(s2sgrad.stop_gradient(x) * 2.0), [x],
                              unconnected_gradients=mode)
@@ -1772,6 +1784,7 @@ NONDIFF_CASES = [
     (("stop_gradient",), nd_stop_gradient),
     (("rint", "trunc", "fix"), nd_rounding),
     (("arange", "eye"), nd_creation),
+    (("round", "argsort", "tri"), nd_round_argsort_tri),
     (("isnan", "isfinite", "isinf", "logical_or", "logical_and", "logical_not", "logical_xor"),
      nd_predicates),
 ]

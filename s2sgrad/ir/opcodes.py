@@ -436,6 +436,17 @@ def _linspace(ts, attrs):
     return T.array(dtype, (attrs.get("num", 50),))
 
 
+def _full_like(ts, attrs):
+    """np.full_like(a, v): a's shape, a's dtype (or dtype=)."""
+    t = ts[0]
+    return T.array(attrs.get("dtype") or t.dtype, t.shape)
+
+
+def _tri(ts, attrs):
+    n, m = attrs["N"], attrs.get("M")
+    return T.array(attrs.get("dtype") or "float64", (n, n if m is None else m))
+
+
 def _like(ts, attrs):
     t = ts[0]
     return T.array(attrs.get("dtype") or t.dtype, t.shape)
@@ -589,6 +600,15 @@ _def("zeros", ("call", "np.zeros"), _creation, _CREATE, constant=True, shape_ope
 _def("full", ("call", "np.full"), _full,
      [("shape", OPERAND, None), ("fill_value", OPERAND, None), ("dtype", ATTR, None)],
      shape_operand=0)
+_def("full_like", ("call", "np.full_like"), _full_like,
+     [("a", OPERAND, None), ("fill_value", OPERAND, None), ("dtype", ATTR, None)])
+_def("round", ("call", "np.round"), _same, [("a", OPERAND, None), ("decimals", ATTR, 0)],
+     elementwise=True, constant=True)
+_def("argsort", ("call", "np.argsort"), lambda ts, a: T.array("int64", ts[0].shape),
+     [("a", OPERAND, None), ("axis", ATTR, -1)], constant=True)
+_def("tri", ("call", "np.tri"), _tri, [("N", ATTR, None), ("M", ATTR, None), ("k", ATTR, 0),
+                                       ("dtype", ATTR, None)],
+     kwattrs=("M", "k", "dtype"), constant=True)
 _def("ones_like", ("call", "np.ones_like"), _like, [("a", OPERAND, None), ("dtype", ATTR, None)],
      constant=True, metadata=True)
 _def("zeros_like", ("call", "np.zeros_like"), _like, [("a", OPERAND, None), ("dtype", ATTR, None)],
@@ -783,6 +803,7 @@ NUMPY.update({
     "amax": "max", "amin": "min", "equal": "eq", "not_equal": "ne", "less": "lt",
     "less_equal": "le", "greater": "gt", "greater_equal": "ge", "floor_divide": "floordiv",
     "mod": "mod", "remainder": "mod", "radians": "deg2rad", "degrees": "rad2deg",
+    "around": "round",
 })
 NUMPY.pop("unbroadcast", None)
 NUMPY["identity"] = "eye"
@@ -794,7 +815,8 @@ HELPERS = {d.form[1]: name for name, d in OPS.items() if d.helper}
 
 # x.<name>(...) -> opcode; the array is the first operand
 METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",
-           "var": "var", "std": "std", "cumsum": "cumsum",
+           "var": "var", "std": "std", "cumsum": "cumsum", "round": "round",
+           "argsort": "argsort",
            "argmax": "argmax", "argmin": "argmin", "reshape": "reshape", "transpose": "transpose",
            "squeeze": "squeeze", "astype": "astype", "dot": "dot", "clip": "clip", "copy": "copy"}
 # x.<name> -> opcode

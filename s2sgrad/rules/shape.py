@@ -242,3 +242,9 @@ def _slice_along(b, g, axis, start, stop):
     else:
         key = (I.ELLIPSIS, part) + ((None, None, None),) * (-axis - 1)
     return b.index(g, *dyn, key=key)
+
+
+@defrule("full_like", broadcasts=True)
+def full_like(b, g, ans, a, fill_value, dtype=None):
+    """d full_like(a, v) = Σ d for v (every element is v; a gives only its shape)"""
+    return None, g
