@@ -1048,6 +1048,13 @@ def f_full_like(x, v):
     return np.sum(np.sin(np.full_like(x, v) * x)) + np.sum(np.full_like(x, v, dtype="float64"))
 
 
+def f_tile_repeat(x, m):
+    return (np.sum(np.sin(np.tile(x, 3) * np.arange(12.0))) + np.sum(np.sin(np.tile(m, 2)) * 2.0)
+            + np.sum(np.sin(np.repeat(x, 2) * np.arange(8.0)))
+            + np.sum(np.sin(np.repeat(m, 3, axis=0))) + np.sum(np.sin(m.repeat(2, axis=-1) * 1.5))
+            + np.sum(np.repeat(m, 2) ** 2))
+
+
 def f_reshape(x, w):
     return np.sum(np.sin(x.reshape(4, 3) * w))
 
@@ -1170,6 +1177,9 @@ case("atleast_column_stack_dstack", f_atleast_and_stacks, [A(2, 3), A(3)],
      ("reshape", "expand_dims", "concatenate"))
 case("full_like", f_full_like, [A(3, 4), F()], "full_like")
 case("full_like_0d", f_full_like, [A(3), A()], "full_like")
+case("tile_repeat", f_tile_repeat, [A(4), A(2, 3)], ("tile", "repeat"))
+case("tile_repeat_f32", f_tile_repeat, [A(4, dtype="float32"), A(2, 3, dtype="float32")],
+     ("tile", "repeat"), eps=1e-3, rtol=2e-3, atol=1e-3)
 case("tril_triu", f_tril_triu, [A(3, 4)], ("tril", "triu"))
 case("roll", f_roll, [A(3, 4), A(2)], "roll")
 case("roll_axis", f_roll_axis, [A(2, 5)], "roll")

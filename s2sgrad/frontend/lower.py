@@ -1117,6 +1117,14 @@ class _Lowerer:
                              "a computed shape before it)")
         if opcode == "norm":
             self.check_norm(operands[0], attrs, node)
+        if opcode in ("tile", "repeat"):
+            x = operands[0]
+            k = attrs.get("reps", attrs.get("repeats"))
+            if not isinstance(k, int) or isinstance(k, bool) or k < 0 or x.type.shape is None \
+                    or opcode == "tile" and not x.type.shape:
+                self.unsupported(node, f"np.{name} takes a constant non-negative int count here, "
+                                 "of an array of known rank (1 or more for np.tile)",
+                                 f"np.{name}(x, 3)")
         if opcode == "slogdet":         # (sign, logabsdet): one op with two results
             return self.b.emit("slogdet", *operands, nresults=2)
         if opcode == "linspace" and any(v.type.shape != () for v in operands):

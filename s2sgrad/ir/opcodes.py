@@ -404,6 +404,30 @@ def _solve(ts, attrs):
                    b.shape)
 
 
+def _times(d, k):
+    return d * k if isinstance(d, int) else None
+
+
+def _tile(ts, attrs):
+    """np.tile(a, k) of an array of rank 1 or more: its last axis k times as long."""
+    t = ts[0]
+    if t.shape is None or not t.shape:
+        return T.array(t.dtype, None)
+    return T.array(t.dtype, t.shape[:-1] + (_times(t.shape[-1], attrs["reps"]),))
+
+
+def _repeat(ts, attrs):
+    """np.repeat(a, k, axis): each element k times along the axis (of the flattened a if None)."""
+    t, k, axis = ts[0], attrs["repeats"], attrs.get("axis")
+    if t.shape is None:
+        return T.array(t.dtype, None)
+    if axis is None:
+        size = math.prod(t.shape) if all(isinstance(d, int) for d in t.shape) else None
+        return T.array(t.dtype, (_times(size, k),))
+    axis %= len(t.shape)
+    return T.array(t.dtype, t.shape[:axis] + (_times(t.shape[axis], k),) + t.shape[axis + 1:])
+
+
 def _outer(ts, attrs):
     """np.outer: the flattened a against the flattened b."""
     def size(t):
@@ -559,6 +583,9 @@ _def("slogdet", ("call", "np.linalg.slogdet"), _det, [("a", OPERAND, None)])  # 
 #   sign, logabsdet = np.linalg.slogdet(a), both typed as the determinant
 _def("det", ("call", "np.linalg.det"), _det, [("a", OPERAND, None)])
 _def("solve", ("call", "np.linalg.solve"), _solve, [("a", OPERAND, None), ("b", OPERAND, None)])
+_def("tile", ("call", "np.tile"), _tile, [("A", OPERAND, None), ("reps", ATTR, None)])
+_def("repeat", ("call", "np.repeat"), _repeat,
+     [("a", OPERAND, None), ("repeats", ATTR, None), ("axis", ATTR, None)])
 _def("tril", ("call", "np.tril"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
 _def("triu", ("call", "np.triu"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
 _def("roll", ("call", "np.roll"), _same,
@@ -816,7 +843,7 @@ HELPERS = {d.form[1]: name for name, d in OPS.items() if d.helper}
 # x.<name>(...) -> opcode; the array is the first operand
 METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",
            "var": "var", "std": "std", "cumsum": "cumsum", "round": "round",
-           "argsort": "argsort",
+           "argsort": "argsort", "repeat": "repeat",
            "argmax": "argmax", "argmin": "argmin", "reshape": "reshape", "transpose": "transpose",
            "squeeze": "squeeze", "astype": "astype", "dot": "dot", "clip": "clip", "copy": "copy"}
 # x.<name> -> opcode

@@ -248,3 +248,31 @@ def _slice_along(b, g, axis, start, stop):
 def full_like(b, g, ans, a, fill_value, dtype=None):
     """d full_like(a, v) = Σ d for v (every element is v; a gives only its shape)"""
     return None, g
+
+
+def _split_axis(b, g, x, axis, k, outer):
+    """g reshaped so that the axis of x it grew along becomes two: (k, n) when `outer`
+    (np.tile: k copies of the axis), else (n, k) (np.repeat: each element k times)."""
+    rank = len(x.type.shape)
+    shape = b.shape(x)
+    dims = [b.getitem(shape, index=i) for i in range(rank)]
+    pair = [b.const(k), dims[axis]] if outer else [dims[axis], b.const(k)]
+    return b.reshape(g, b.tuple(*(dims[:axis] + pair + dims[axis + 1:])))
+
+
+@defrule("tile")
+def tile(b, g, ans, x, reps):
+    """d tile(x, k) = the sum of d's k copies of x's last axis"""
+    axis = len(x.type.shape) - 1
+    return (b.sum(_split_axis(b, g, x, axis, reps, outer=True), axis=axis),)
+
+
+@defrule("repeat")
+def repeat(b, g, ans, x, repeats, axis=None):
+    """d repeat(x, k) = the sum of each element's k copies (along the axis; of the flattened
+    x, reshaped back, when axis is None)"""
+    if axis is None:
+        flat = b.reshape(g, b.tuple(b.size(x), b.const(repeats)))
+        return (b.reshape(b.sum(flat, axis=1), b.shape(x)),)
+    axis %= len(x.type.shape)
+    return (b.sum(_split_axis(b, g, x, axis, repeats, outer=False), axis=axis + 1),)
