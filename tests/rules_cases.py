@@ -1055,6 +1055,12 @@ def f_tile_repeat(x, m):
             + np.sum(np.repeat(m, 2) ** 2))
 
 
+def f_average(x, m, w, u):
+    return (np.sin(np.average(x)) + np.sum(np.sin(np.average(m, axis=0)))
+            + np.sin(np.average(x, weights=w)) + np.sum(np.sin(np.average(m, axis=1, weights=u)))
+            + np.sum(np.average(m, 0, m * m + 1.0)))
+
+
 def f_reshape(x, w):
     return np.sum(np.sin(x.reshape(4, 3) * w))
 
@@ -1180,6 +1186,8 @@ case("full_like_0d", f_full_like, [A(3), A()], "full_like")
 case("tile_repeat", f_tile_repeat, [A(4), A(2, 3)], ("tile", "repeat"))
 case("tile_repeat_f32", f_tile_repeat, [A(4, dtype="float32"), A(2, 3, dtype="float32")],
      ("tile", "repeat"), eps=1e-3, rtol=2e-3, atol=1e-3)
+case("average", f_average, [A(4), A(2, 3), A(4, lo=0.5, hi=1.5), A(3, lo=0.5, hi=1.5)],
+     ("mean", "sum", "div", "mul"))
 case("tril_triu", f_tril_triu, [A(3, 4)], ("tril", "triu"))
 case("roll", f_roll, [A(3, 4), A(2)], "roll")
 case("roll_axis", f_roll_axis, [A(2, 5)], "roll")

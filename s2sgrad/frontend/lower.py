@@ -1084,6 +1084,8 @@ class _Lowerer:
     def numpy_call(self, name, node):
         if name in ("concatenate", "stack", "hstack", "vstack", "column_stack", "dstack"):
             return self.joined(name, node)
+        if name == "average":
+            return self.average(node)
         if name == "einsum":
             return self.einsum(node)
         if name in opcodes.NUMPY_COMPOSED:
@@ -1309,6 +1311,44 @@ class _Lowerer:
             self.unsupported(node, f"the axes of {what} are not ints of this array's rank",
                              f"{what}(x, 0, 1)")
         return self.b.emit("transpose", a, axes=tuple(axes))
+
+    def average(self, node):
+        """np.average(a, axis=None, weights=None): np.mean without weights; with them,
+        np.sum(a * w, axis) / np.sum(w, axis), a 1-d w laid along the axis."""
+        names = ("a", "axis", "weights")
+        given = dict(zip(names, node.args))
+        for kw in node.keywords:
+            if kw.arg not in names or kw.arg in given:
+                self.unsupported(node, f"np.average does not take {kw.arg}= here",
+                                 "np.average(a, axis=..., weights=...)")
+            given[kw.arg] = kw.value
+        if "a" not in given or len(node.args) > 3:
+            self.unsupported(node, "np.average takes an array, an axis and weights here",
+                             "np.average(a, axis=0, weights=w)")
+        a = self.to_value(sequences.array_operand(self, self.expr(given["a"]), node,
+                                                  "np.average"), node)
+        axis = self.static_of(self.expr(given["axis"])) if "axis" in given else None
+        if axis is _MISSING or not (axis is None or isinstance(axis, int)
+                                    and not isinstance(axis, bool)) or a.type.shape is None:
+            self.unsupported(node, "np.average takes a constant int axis (or none) of an array "
+                             "of known rank here", "np.average(a, axis=0, weights=w)")
+        attrs = {} if axis is None else {"axis": axis}
+        if "weights" not in given or self.static_of(self.expr(given["weights"])) is None:
+            return self.b.emit("mean", a, **attrs)
+        w = self.to_value(sequences.array_operand(self, self.expr(given["weights"]), node,
+                                                  "np.average"), node)
+        rank = len(a.type.shape)
+        if w.type.shape is None or len(w.type.shape) not in (rank, 1) or \
+                len(w.type.shape) == 1 and rank > 1 and axis is None or \
+                len(w.type.shape) == rank and tuple(w.type.shape) != tuple(a.type.shape) or \
+                len(w.type.shape) == 1 and rank > 1 and w.type.shape[0] != a.type.shape[axis]:
+            self.unsupported(node, "np.average's weights have the array's shape here, or are "
+                             "1-d along the axis", "np.average(a, axis=1, weights=w)")
+        if len(w.type.shape) == 1 and rank > 1:       # laid along the axis
+            k = axis % rank
+            w = self.b.reshape(w, self.b.const(tuple(-1 if i == k else 1 for i in range(rank))))
+        total = self.b.emit("sum", self.b.mul(a, w), **attrs)
+        return self.b.div(total, self.b.emit("sum", self.b.mul(self.b.ones_like(a), w), **attrs))
 
     def at_least(self, a, n, column=False):
         """np.atleast_1d/2d/3d(a) (a itself when its rank is n or more); `column`: a 1-d

@@ -853,7 +853,7 @@ ATTRIBUTES = {"T": "T", "shape": "shape", "size": "size"}
 NUMPY_COMPOSED = {"ravel": "reshape", "swapaxes": "transpose", "moveaxis": "transpose",
                   "diff": "sub", "inner": "einsum", "vdot": "einsum", "tensordot": "einsum",
                   "atleast_1d": "reshape", "atleast_2d": "reshape", "atleast_3d": "reshape",
-                  "column_stack": "concatenate", "dstack": "concatenate",
+                  "column_stack": "concatenate", "dstack": "concatenate", "average": "mean",
                   "stack": "array", "hstack": "concatenate", "vstack": "concatenate"}
 METHODS_COMPOSED = {"ravel": "reshape", "flatten": "reshape", "swapaxes": "transpose"}
 
