@@ -1714,6 +1714,29 @@ def f_nan_reductions(x):
     return np.nansum(x * 2.0) + np.sum(np.nanmean(x, axis=0) * np.array([1.0, 2.0, 3.0]))
 
 
+# calls refused at their line by their op's check (OpDef.check), with a fragment of the message
+def r_norm_of_matrix(x):
+    return np.linalg.norm(x, 2)
+
+
+def r_repeat_method_by_tuple(x):
+    return np.sum(x.repeat((1, 2, 1), axis=1))
+
+
+def r_tile_by_tuple(x):
+    return np.sum(np.tile(x, (2, 1)))
+
+
+def r_linspace_of_arrays(x):
+    return np.sum(np.linspace(x[0], x[1], 3))
+
+
+REFUSED = [(r_norm_of_matrix, "Frobenius norm only"),
+           (r_repeat_method_by_tuple, "np.repeat takes a constant non-negative int count"),
+           (r_tile_by_tuple, "np.tile takes a constant non-negative int count"),
+           (r_linspace_of_arrays, "np.linspace of array endpoints")]
+
+
 def f_nondifferentiable_only(x):
     y = np.floor(x) + np.ceil(x) * np.sign(x) + x // 0.7 + np.where(x > 0.0, 1.0, 0.0)
     return np.sum(y) + np.argmax(x) * 1.0

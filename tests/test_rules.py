@@ -188,6 +188,13 @@ def test_nan_reductions_give_nothing_to_a_nan():
     np.testing.assert_array_equal(g, [[2.5, 0.0, 3.5], [2.5, 4.0, 3.5]])
 
 
+@pytest.mark.parametrize("fn, fragment", C.REFUSED, ids=lambda v: getattr(v, "__name__", ""))
+def test_calls_an_op_check_refuses_are_located_errors(fn, fragment):
+    with pytest.raises(s2sgrad.UnsupportedError) as e:
+        s2sgrad.grad(fn)(np.ones((2, 3)))
+    assert fragment in str(e.value) and "rules_cases.py:" in str(e.value)
+
+
 def test_reduction_ties_share_equally():
     x = np.array([[3.0, 1.0, 3.0, 3.0], [0.0, 2.0, 2.0, -1.0]])
     w = np.array([1.0, 4.0])

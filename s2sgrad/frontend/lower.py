@@ -1113,43 +1113,17 @@ class _Lowerer:
                                  f"np.{name}")        # np.eye(N): square (M is None)
             return self.b.emit(opcode, self.to_value(args[0], node), **attrs)
         operands, attrs = self.bind(opcode, args, node.keywords, node, f"np.{name}")
-        if name.startswith("linalg.") and any(v.type.shape is None for v in operands):
-            self.unsupported(node, f"np.{name} of an array whose rank s2sgrad cannot know here "
-                             "is not supported", "give the matrix a known rank (no reshape to "
-                             "a computed shape before it)")
-        if opcode == "norm":
-            self.check_norm(operands[0], attrs, node)
-        if opcode in ("tile", "repeat"):
-            x = operands[0]
-            k = attrs.get("reps", attrs.get("repeats"))
-            if not isinstance(k, int) or isinstance(k, bool) or k < 0 or x.type.shape is None \
-                    or opcode == "tile" and not x.type.shape:
-                self.unsupported(node, f"np.{name} takes a constant non-negative int count here, "
-                                 "of an array of known rank (1 or more for np.tile)",
-                                 f"np.{name}(x, 3)")
-        if opcode == "slogdet":         # (sign, logabsdet): one op with two results
-            return self.b.emit("slogdet", *operands, nresults=2)
-        if opcode == "linspace" and any(v.type.shape != () for v in operands):
-            self.unsupported(node, "np.linspace of array endpoints is not supported",
-                             "give it scalar start and stop (a loop or broadcasting "
-                             "`a[None] + (b - a)[None] * t[:, None]` for arrays)")
-        return self.b.emit(opcode, *operands, **attrs)
+        return self.emit_call(opcode, operands, attrs, node)
 
-    def check_norm(self, x, attrs, node):
-        """np.linalg.norm: vector norms (of a 1-d x, or along an int axis) of any real
-        order but 0, and the Frobenius norm of a matrix; other matrix norms refused."""
-        ord_, axis, rank = attrs.get("ord"), attrs.get("axis"), len(x.type.shape)
-        if isinstance(axis, tuple) or axis is None and rank > 2 or \
-                axis is None and rank == 2 and ord_ not in (None, "fro"):
-            self.unsupported(node, "np.linalg.norm of a matrix is supported as the Frobenius "
-                             "norm only (ord None or 'fro', no axis pair)",
-                             "a vector norm along one axis: np.linalg.norm(x, ord, axis=1)")
-        if ord_ == "fro" and axis is not None or ord_ == 0 or not (
-                ord_ in (None, "fro") or isinstance(ord_, (int, float))
-                and not isinstance(ord_, bool)):
-            self.unsupported(node, f"np.linalg.norm with ord={ord_!r} is not supported here",
-                             "a real order other than 0 (2, 1, 3, np.inf, ...), or 'fro' of a "
-                             "matrix")
+    def emit_call(self, opcode, operands, attrs, node):
+        """A NumPy call or method, once bound: refused here when its definition's check
+        says so (np.linalg.norm of a matrix, np.tile by a tuple)."""
+        d = opcodes.OPS[opcode]
+        if d.check is not None:
+            problem = d.check(tuple(v.type for v in operands), attrs)
+            if problem:
+                self.unsupported(node, *problem)
+        return self.b.emit(opcode, *operands, nresults=d.nresults, **attrs)
 
     def arange(self, args, node):
         for kw in node.keywords:
@@ -1449,7 +1423,7 @@ class _Lowerer:
             operands, attrs = self.bind("astype", args, node.keywords, node, ".astype")
             return self.b.emit("astype", base, **attrs)
         operands, attrs = self.bind(opcode, [base] + args, node.keywords, node, f".{name}()")
-        return self.b.emit(opcode, *operands, **attrs)
+        return self.emit_call(opcode, operands, attrs, node)
 
     def math_call(self, name, node):
         name = _MATH.get(name, name)

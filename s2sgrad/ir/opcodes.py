@@ -87,6 +87,9 @@ class OpDef:
     augmented: bool = False
     shape_operand: int = None
     sequence: bool = False
+    check: object = None        # (operand types, attrs) -> (what is refused, the fix), or
+                                # None: a call the frontend refuses at its line
+    nresults: int = 1           # results of a call (np.linalg.slogdet: sign, logabsdet)
     listed: bool = False        # its operands are written as one list: np.concatenate([a, b])
     attrs_first: bool = False   # its positional attributes come first: np.einsum("ij->j", a)
     fold: object = None
@@ -428,6 +431,57 @@ def _repeat(ts, attrs):
     return T.array(t.dtype, t.shape[:axis] + (_times(t.shape[axis], k),) + t.shape[axis + 1:])
 
 
+# ---- what the frontend refuses at a call (OpDef.check) --------------------------------
+
+def _known_ranks(spelling):
+    def check(ts, attrs):
+        if any(t.shape is None for t in ts):
+            return (f"{spelling} of an array whose rank s2sgrad cannot know here is not "
+                    "supported", "give the matrix a known rank (no reshape to a computed shape "
+                    "before it)")
+        return None
+    return check
+
+
+def _check_norm(ts, attrs):
+    """Vector norms (of a 1-d x, or along an int axis) of any real order but 0, and the
+    Frobenius norm of a matrix; other matrix norms refused."""
+    known = _known_ranks("np.linalg.norm")(ts, attrs)
+    if known:
+        return known
+    order, axis, rank = attrs.get("ord"), attrs.get("axis"), len(ts[0].shape)
+    if isinstance(axis, tuple) or axis is None and rank > 2 or \
+            axis is None and rank == 2 and order not in (None, "fro"):
+        return ("np.linalg.norm of a matrix is supported as the Frobenius norm only (ord None "
+                "or 'fro', no axis pair)",
+                "a vector norm along one axis: np.linalg.norm(x, ord, axis=1)")
+    if order == "fro" and axis is not None or order == 0 or not (
+            order in (None, "fro") or isinstance(order, (int, float))
+            and not isinstance(order, bool)):
+        return (f"np.linalg.norm with ord={order!r} is not supported here",
+                "a real order other than 0 (2, 1, 3, np.inf, ...), or 'fro' of a matrix")
+    return None
+
+
+def _int_count(spelling, attr):
+    def check(ts, attrs):
+        k = attrs.get(attr)
+        if not isinstance(k, int) or isinstance(k, bool) or k < 0 or ts[0].shape is None \
+                or spelling == "np.tile" and not ts[0].shape:
+            return (f"{spelling} takes a constant non-negative int count here, of an array of "
+                    "known rank (1 or more for np.tile)", f"{spelling}(x, 3)")
+        return None
+    return check
+
+
+def _check_linspace(ts, attrs):
+    if any(t.shape != () for t in ts):
+        return ("np.linspace of array endpoints is not supported",
+                "give it scalar start and stop (a loop or broadcasting "
+                "`a[None] + (b - a)[None] * t[:, None]` for arrays)")
+    return None
+
+
 def _outer(ts, attrs):
     """np.outer: the flattened a against the flattened b."""
     def size(t):
@@ -577,15 +631,21 @@ _def("concatenate", ("call", "np.concatenate"), _concatenate, [("axis", ATTR, 0)
 _def("einsum", ("call", "np.einsum"), _einsum, [("subscripts", ATTR, None)], kwattrs=(),
      attrs_first=True)
 _def("norm", ("call", "np.linalg.norm"), _mean,
-     [("x", OPERAND, None), ("ord", ATTR, None), ("axis", ATTR, None), ("keepdims", ATTR, False)])
-_def("inv", ("call", "np.linalg.inv"), _float_unary, [("a", OPERAND, None)])
-_def("slogdet", ("call", "np.linalg.slogdet"), _det, [("a", OPERAND, None)])  # 2 results:
-#   sign, logabsdet = np.linalg.slogdet(a), both typed as the determinant
-_def("det", ("call", "np.linalg.det"), _det, [("a", OPERAND, None)])
-_def("solve", ("call", "np.linalg.solve"), _solve, [("a", OPERAND, None), ("b", OPERAND, None)])
-_def("tile", ("call", "np.tile"), _tile, [("A", OPERAND, None), ("reps", ATTR, None)])
+     [("x", OPERAND, None), ("ord", ATTR, None), ("axis", ATTR, None), ("keepdims", ATTR, False)],
+     check=_check_norm)
+_def("inv", ("call", "np.linalg.inv"), _float_unary, [("a", OPERAND, None)],
+     check=_known_ranks("np.linalg.inv"))
+_def("slogdet", ("call", "np.linalg.slogdet"), _det, [("a", OPERAND, None)], nresults=2,
+     check=_known_ranks("np.linalg.slogdet"))    # sign, logabsdet: both typed as the det
+_def("det", ("call", "np.linalg.det"), _det, [("a", OPERAND, None)],
+     check=_known_ranks("np.linalg.det"))
+_def("solve", ("call", "np.linalg.solve"), _solve, [("a", OPERAND, None), ("b", OPERAND, None)],
+     check=_known_ranks("np.linalg.solve"))
+_def("tile", ("call", "np.tile"), _tile, [("A", OPERAND, None), ("reps", ATTR, None)],
+     check=_int_count("np.tile", "reps"))
 _def("repeat", ("call", "np.repeat"), _repeat,
-     [("a", OPERAND, None), ("repeats", ATTR, None), ("axis", ATTR, None)])
+     [("a", OPERAND, None), ("repeats", ATTR, None), ("axis", ATTR, None)],
+     check=_int_count("np.repeat", "repeats"))
 _def("tril", ("call", "np.tril"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
 _def("triu", ("call", "np.triu"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
 _def("roll", ("call", "np.roll"), _same,
@@ -716,7 +776,8 @@ _def("eye", ("call", "np.eye"), _eye,
      constant=True, shape_operand=0)
 _def("linspace", ("call", "np.linspace"), _linspace,
      [("start", OPERAND, None), ("stop", OPERAND, None), ("num", ATTR, 50),
-      ("endpoint", ATTR, True), ("dtype", ATTR, None)], kwattrs=("num", "endpoint", "dtype"))
+      ("endpoint", ATTR, True), ("dtype", ATTR, None)], kwattrs=("num", "endpoint", "dtype"),
+     check=_check_linspace)
 
 # Opcodes of the backward pass whose primal forms take a static shape
 # (reshape/broadcast_to to a known shape) keep it in attrs['shape'] and no operand.
