@@ -195,14 +195,17 @@ def outer(b, g, ans, x, y):
 def concatenate(b, g, ans, *xs, axis=0):
     """d concatenate(xs) = the slices of d: xᵢ gets the part of d it filled along the axis"""
     out, start = [], 0
-    for x in xs:
-        n = _size_along(b, x, axis)
-        if isinstance(start, int) and start == 0:
-            stop = n
-        elif isinstance(start, int) and isinstance(n, int):
-            stop = start + n
+    for k, x in enumerate(xs):
+        if k == len(xs) - 1:
+            stop = None                    # (the last part runs to the end)
         else:
-            stop = b.add(start, n)
+            n = _size_along(b, x, axis)
+            if isinstance(start, int) and start == 0:
+                stop = n
+            elif isinstance(start, int) and isinstance(n, int):
+                stop = start + n
+            else:
+                stop = b.add(start, n)
         piece = _slice_along(b, g, axis, start, stop)
         if axis is None:
             piece = b.reshape(piece, b.shape(x))
@@ -228,7 +231,7 @@ def _slice_along(b, g, axis, start, stop):
     dyn = []
 
     def bound(v):
-        if not isinstance(v, int):
+        if v is not None and not isinstance(v, int):
             static = b.static_value(v, None)
             if isinstance(static, int):
                 return static
