@@ -860,8 +860,9 @@ def _stmt_pop(op, ex, names):
 
 
 def _wrapped(line, indent, width=96):
-    """A tape line of many names, wrapped inside its parentheses at commas."""
-    if len(line) <= width:
+    """A tape line of many names, wrapped inside its parentheses at commas (never inside
+    a string: a line with one is left whole)."""
+    if len(line) <= width or "'" in line or '"' in line:
         return [line]
     lines, cur = [], ""
     for part in line.split(", "):

@@ -2,6 +2,11 @@
 what is rejected, tapes holding only what the reverse sweep reads, a while's
 trip count, and generated loops that read like their source."""
 
+import importlib.util
+import os
+import tempfile
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -140,6 +145,38 @@ def test_tape_holds_only_what_the_reverse_sweep_reads():
     assert src.count(".append(") == 1
     (line,) = [s for s in src.splitlines() if ".append(" in s]
     assert line.count(",") == 1 and "z" not in line.split("append")[1]
+
+
+def test_a_long_tape_tuple_is_wrapped_and_right():
+    """Forty values saved an iteration: one append of a tuple, wrapped over several
+    lines, and one pop unpacking them, parenthesised."""
+    body = "\n".join(f"        v{i} = np.sin(v{i - 1}) * w" for i in range(1, 41))
+    src = textwrap.dedent(f"""
+    import numpy as np
+
+    def f(x, w):
+        v0 = x * 1.0
+        for t in range(2):
+{textwrap.indent(body, "    ")}
+            v0 = v40 * 0.5
+        return np.sum(v0)
+    """)
+    path = os.path.join(tempfile.mkdtemp(), "long_tape.py")
+    with open(path, "w") as fh:
+        fh.write(src)
+    spec = importlib.util.spec_from_file_location("long_tape", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    g = s2sgrad.grad(mod.f, wrt=(0, 1))
+    x, w = np.array([0.3, -0.2]), 0.9
+    got = g(x, w)
+    np.testing.assert_allclose(got[0], central_difference(mod.f, [x, w], 0), rtol=1e-6)
+    np.testing.assert_allclose(got[1], central_difference(mod.f, [x, w], 1), rtol=1e-6)
+    lines = s2sgrad.source(g).splitlines()
+    start = next(i for i, line in enumerate(lines) if ".append((" in line)
+    assert not lines[start].rstrip().endswith("))") and lines[start].rstrip().endswith(",")
+    assert any(line.lstrip().startswith("(") and ".pop()" not in line for line in lines)
+    assert all(len(line.strip()) <= 96 for line in lines if "append" in line or ".pop()" in line)
 
 
 def test_a_loop_whose_body_reads_nothing_saved_keeps_no_tape():
