@@ -890,6 +890,45 @@ case("cumsum_method", f_cumsum_method, [A(3, 4)], "cumsum")
 def f_flip(x, w):
     return np.sum(np.sin(np.flip(x, axis=1) * w))
 
+def f_split(x):
+    a, b = np.split(x, 2)
+    parts = np.array_split(x, [1, 3], axis=1)
+    rest = np.array_split(x, 3, axis=-1)
+    return (np.sum(np.sin(a) * b) + np.sum(parts[0] ** 2) + np.sum(np.cos(parts[2]))
+            + np.sum(np.sin(rest[1] * 2.0)))
+
+
+def f_rot90_pad(x, y):
+    return (np.sum(np.sin(np.rot90(x) * np.arange(12.0).reshape(3, 4)))
+            + np.sum(np.sin(np.rot90(y, 3, axes=(1, 2)) * 1.5)) + np.sum(np.sin(np.rot90(x, 2)))
+            + np.sum(np.sin(np.pad(x, 1, constant_values=2.0)))
+            + np.sum(np.pad(x, ((0, 1), (2, 0))) ** 2 * np.arange(5.0)))
+
+
+def f_diag_diagonal(x, v, y):
+    return (np.sum(np.sin(np.diag(x, 1))) + np.sum(np.sin(np.diag(v, -1)) * 2.0)
+            + np.sum(np.diag(v) ** 2) + np.sum(np.diagonal(x) ** 2) + np.sum(np.sin(x.diagonal(1)))
+            + np.sin(x.trace(-1)) + np.sum(np.sin(np.diagonal(y, 1, 2, 0))))
+
+
+def f_take(x):
+    return (np.sum(np.sin(np.take(x, [0, 2, 2], axis=1))) + np.sum(np.take(x, np.array([1, 5, 5])) ** 2)
+            + np.sum(np.sin(x.take([1, 0], axis=0))) + np.sum(np.sin(np.take(x, np.array([[0, 1], [1, 1]]), -1))))
+
+
+def f_take_along_axis_sort(x):
+    i = np.argsort(x, axis=1)
+    return (np.sum(np.sin(np.take_along_axis(x, i, axis=1)) * np.arange(4.0))
+            + np.sum(np.take_along_axis(x, np.array([[0], [2], [2]]), 1) ** 2)
+            + np.sum(np.sort(x, axis=0) * np.arange(12.0).reshape(3, 4))
+            + np.sum(np.sin(np.sort(x)) * 3.0) + np.sum(np.sort(x, axis=None) * np.arange(12.0)))
+
+
+def f_cumprod(x):
+    return (np.sum(np.sin(np.cumprod(x, axis=1))) + np.sum(np.cumprod(x) * np.arange(12.0))
+            + np.sum(x.cumprod(axis=0) ** 2))
+
+
 
 def f_flip_all(x):
     return np.sum(np.sin(np.flip(x) * x))
@@ -1198,6 +1237,16 @@ case("outer_flattens", f_outer, [A(2, 3), A(2, 2)], "outer")
 case("ravel_flatten_swapaxes_moveaxis", f_composed_spellings, [A(2, 3, 2)],
      ("reshape", "transpose", "copy"))
 case("flip", f_flip, [A(3, 4), A(4)], "flip")
+case("split", f_split, [A(4, 5)], ("split", "array_split"))
+case("rot90_pad", f_rot90_pad, [A(4, 3), A(2, 3, 4)], ("rot90", "pad"))
+case("diag_diagonal", f_diag_diagonal, [A(3, 4), A(3), A(3, 4, 2)], ("diag", "diagonal", "trace"))
+case("take", f_take, [A(2, 3)], "take")
+case("take_along_axis_sort", f_take_along_axis_sort, [A(3, 4)], ("take_along_axis", "sort"))
+case("cumprod", f_cumprod, [A(3, 4)], "cumprod")
+case("cumprod_zeros", f_cumprod, [FIXED([[1.5, 0.0, 2.0, 0.0], [0.0, 0.7, 0.0, 1.2],
+                                         [0.3, -1.1, 0.5, 0.0]])], "cumprod")
+case("cumprod_f32", f_cumprod, [A(3, 4, dtype="float32")], "cumprod", eps=1e-3, rtol=2e-3,
+     atol=1e-3)
 case("flip_all", f_flip_all, [A(2, 3, 4)], "flip")
 case("flip_axis_tuple", f_flip_axis_tuple, [A(2, 3, 4)], "flip")
 case("fliplr", f_fliplr, [A(3, 4)], "fliplr")
@@ -1731,10 +1780,36 @@ def r_linspace_of_arrays(x):
     return np.sum(np.linspace(x[0], x[1], 3))
 
 
+def r_pad_edge(x):
+    return np.sum(np.pad(x, 1, mode="edge"))
+
+
+def r_split_by_a_runtime_count(x):
+    a, b = np.split(x, x.shape[0])
+    return np.sum(a)
+
+
+def r_diag_of_3d(x):
+    return np.sum(np.diag(x[None]))
+
+
+def r_take_float_indices(x):
+    return np.sum(np.take(x, x[0]))
+
+
+def r_rot90_one_axis_twice(x):
+    return np.sum(np.rot90(x, 1, (0, 0)))
+
+
 REFUSED = [(r_norm_of_matrix, "Frobenius norm only"),
            (r_repeat_method_by_tuple, "np.repeat takes a constant non-negative int count"),
            (r_tile_by_tuple, "np.tile takes a constant non-negative int count"),
-           (r_linspace_of_arrays, "np.linspace of array endpoints")]
+           (r_linspace_of_arrays, "np.linspace of array endpoints"),
+           (r_pad_edge, "np.pad with mode='edge' is not supported"),
+           (r_split_by_a_runtime_count, "'indices_or_sections' of np.split must be a constant"),
+           (r_diag_of_3d, "np.diag takes a 1-d or 2-d array"),
+           (r_take_float_indices, "the indices of np.take are integers"),
+           (r_rot90_one_axis_twice, "np.rot90 takes constant distinct int axes")]
 
 
 def f_nondifferentiable_only(x):

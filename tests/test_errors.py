@@ -322,7 +322,7 @@ def uses_print(x):
 
 @s2sgrad.function
 def uses_unknown_np(x):
-    return np.cumprod(x)  # unknown-np
+    return np.convolve(x, x)  # unknown-np
 
 
 @s2sgrad.function
@@ -345,7 +345,7 @@ UNSUPPORTED = [
     (uses_runtime_if, "runtime-if", "x > 0", ["not a scalar value", "np.where"]),
     (uses_lambda, "lambda", "lambda", ["a lambda is not supported"]),
     (uses_print, "print-call", None, ["print"]),
-    (uses_unknown_np, "unknown-np", "np.cumprod", ["np.cumprod is not supported",
+    (uses_unknown_np, "unknown-np", "np.convolve", ["np.convolve is not supported",
                                                    "docs/ops.md"]),
     (uses_missing_np, "missing-np", "np.frobnicate", ["numpy has no attribute 'frobnicate'"]),
     (calls_user_function, "user-call", "helper", ["helper calls itself (recursion)",

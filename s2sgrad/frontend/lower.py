@@ -1123,6 +1123,10 @@ class _Lowerer:
             problem = d.check(tuple(v.type for v in operands), attrs)
             if problem:
                 self.unsupported(node, *problem)
+        if callable(d.nresults):         # np.split: a list, one array a section
+            n = d.nresults(attrs)
+            out = self.b.emit(opcode, *operands, nresults=n, **attrs)
+            return list(out) if n > 1 else [out]
         return self.b.emit(opcode, *operands, nresults=d.nresults, **attrs)
 
     def arange(self, args, node):

@@ -80,7 +80,9 @@ class Builder:
                 arr = np.asarray(static, dtype=attrs.get("dtype"))
                 rtype = T.array(arr.dtype.name, arr.shape)
         hint = hint or self.hint or TEMP
-        results = (Value(hint, rtype),) if nresults == 1 else \
+        # (an op of several results may infer a type for each: np.split's sections)
+        results = tuple(Value(hint, t) for t in rtype) if isinstance(rtype, tuple) else \
+            (Value(hint, rtype),) if nresults == 1 else \
             tuple(Value(hint, rtype) for _ in range(nresults))
         op = Op(opcode, operands, results, make_attrs(attrs) if attrs else (), self.loc, self.tag,
                 tuple(regions))

@@ -51,6 +51,8 @@ import math
 import operator
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import indexing as I, types as T
 
 # How a call binds: (name, role, default); role is 'operand', 'attr' or 'forbid'.
@@ -89,7 +91,9 @@ class OpDef:
     sequence: bool = False
     check: object = None        # (operand types, attrs) -> (what is refused, the fix), or
                                 # None: a call the frontend refuses at its line
-    nresults: int = 1           # results of a call (np.linalg.slogdet: sign, logabsdet)
+    nresults: object = 1        # results of a call (np.linalg.slogdet: sign, logabsdet), or
+                                # attrs -> their number (np.split: one a section); such a
+                                # call gives a list, and infer a type a result
     listed: bool = False        # its operands are written as one list: np.concatenate([a, b])
     attrs_first: bool = False   # its positional attributes come first: np.einsum("ij->j", a)
     fold: object = None
@@ -560,6 +564,245 @@ def _unknown(ts, attrs):
     return T.UNKNOWN
 
 
+def _dim_sum(*ds):
+    return sum(ds) if all(isinstance(d, int) for d in ds) else None
+
+
+def _rot90(ts, attrs):
+    """np.rot90(m, k, axes): the two axes' sizes swap when k is odd."""
+    t = ts[0]
+    if t.shape is None or attrs.get("k", 1) % 2 == 0:
+        return t
+    i, j = (a % len(t.shape) for a in attrs.get("axes", (0, 1)))
+    shape = list(t.shape)
+    shape[i], shape[j] = shape[j], shape[i]
+    return T.array(t.dtype, shape)
+
+
+def pad_pairs(pad_width, rank):
+    """np.pad's widths as one (before, after) pair an axis (an int, one pair, or a pair
+    an axis); None when they are not that."""
+    try:
+        pairs = np.broadcast_to(np.asarray(pad_width), (rank, 2))
+    except ValueError:
+        return None
+    if pairs.dtype.kind not in "iu" or (pairs < 0).any():
+        return None
+    return tuple((int(lo), int(hi)) for lo, hi in pairs)
+
+
+def _pad(ts, attrs):
+    """np.pad: each axis longer by its two widths."""
+    t = ts[0]
+    if t.shape is None:
+        return t
+    pairs = pad_pairs(attrs["pad_width"], len(t.shape))
+    return T.array(t.dtype, tuple(_dim_sum(d, lo, hi) for d, (lo, hi) in zip(t.shape, pairs)))
+
+
+def _check_pad(ts, attrs):
+    if attrs.get("mode", "constant") != "constant":
+        return (f"np.pad with mode={attrs['mode']!r} is not supported (constant mode only)",
+                "pad with a constant (mode='constant', the default), or build the border "
+                "with slices and np.concatenate (mode='edge': x[:1] repeated, 'reflect': "
+                "x[1:k + 1][::-1])")
+    value = attrs.get("constant_values", 0)
+    if ts[0].shape is None or pad_pairs(attrs.get("pad_width"), len(ts[0].shape)) is None \
+            or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return ("np.pad takes constant non-negative int widths (an int, a pair, or a pair "
+                "an axis) of an array of known rank, and one constant number to pad with",
+                "np.pad(x, ((1, 2), (0, 0)), constant_values=0.0)")
+    return None
+
+
+def _diag_length(m, n, k):
+    """The length of the k-th diagonal of an m x n matrix (None when not known)."""
+    if not isinstance(m, int) or not isinstance(n, int):
+        return None
+    return max(0, min(m, n - k) if k >= 0 else min(m + k, n))
+
+
+def _diagonal(ts, attrs):
+    """np.diagonal(a, offset, axis1, axis2): the other axes, then the diagonal's."""
+    t = ts[0]
+    if t.shape is None:
+        return t
+    rank = len(t.shape)
+    i, j = attrs.get("axis1", 0) % rank, attrs.get("axis2", 1) % rank
+    rest = tuple(d for a, d in enumerate(t.shape) if a not in (i, j))
+    return T.array(t.dtype, rest + (_diag_length(t.shape[i], t.shape[j],
+                                                 attrs.get("offset", 0)),))
+
+
+def _diag(ts, attrs):
+    """np.diag(v, k): a 1-d v on the k-th diagonal of a square matrix; of a matrix, its
+    k-th diagonal."""
+    t, k = ts[0], attrs.get("k", 0)
+    if t.shape is None:
+        return t
+    if len(t.shape) == 2:
+        return _diagonal(ts, {"offset": k})
+    n = _dim_sum(t.shape[0], abs(k))
+    return T.array(t.dtype, (n, n))
+
+
+def _diag_memory(op):
+    """np.diag of a matrix is a (read-only) view of its diagonal; of a vector, a new matrix."""
+    return "view" if op.operands[0].type.rank == 2 else "new"
+
+
+def _check_axes(spelling, names, pairwise=False):
+    """A check that the array's rank is known and the named axis attributes are ints
+    in range (distinct, when `pairwise`)."""
+    def check(ts, attrs):
+        t = ts[0]
+        defaults = {"axis1": 0, "axis2": 1, "axis": -1}
+        axes = [attrs.get(n, defaults.get(n)) for n in names]
+        axes = [(0, 1) if a is None and n == "axes" else a for a, n in zip(axes, names)]
+        flat = [x for a in axes if a is not None        # (np.sort(x, axis=None): flattened)
+                for x in (a if isinstance(a, tuple) else (a,))]
+        if t.shape is None or not all(isinstance(a, int) and not isinstance(a, bool)
+                                      and -len(t.shape) <= a < len(t.shape) for a in flat) \
+                or pairwise and len({a % len(t.shape) for a in flat}) != len(flat):
+            return (f"{spelling} takes constant{' distinct' if pairwise else ''} int axes of "
+                    "an array of known rank here", f"{spelling}(x, ...) with literal axes")
+        return None
+    return check
+
+
+def _check_diag(ts, attrs):
+    if ts[0].shape is None or len(ts[0].shape) not in (1, 2):
+        return ("np.diag takes a 1-d or 2-d array of known rank",
+                "np.diagonal(x, offset, axis1, axis2) for other ranks")
+    return None
+
+
+def _check_rot90(ts, attrs):
+    if not isinstance(attrs.get("k", 1), int) or ts[0].shape is None or len(ts[0].shape) < 2:
+        return ("np.rot90 takes a constant int k and two distinct axes of an array of rank 2 "
+                "or more", "np.rot90(x, 2, axes=(0, 1))")
+    axes = attrs.get("axes", (0, 1))
+    if not (isinstance(axes, tuple) and len(axes) == 2):
+        return ("np.rot90's axes are a pair of ints", "np.rot90(x, 1, axes=(1, 2))")
+    return _check_axes("np.rot90", ("axes",), pairwise=True)(ts, attrs)
+
+
+def _take(ts, attrs):
+    """np.take(a, indices, axis): the indices' shape in place of the axis (of the
+    flattened a, when axis is None)."""
+    a, idx = ts[0], T.stacked(ts[1]) or T.UNKNOWN      # (indices may be a list of ints)
+    axis = attrs.get("axis")
+    if axis is None:
+        return T.array(a.dtype, idx.shape)
+    if a.shape is None or idx.shape is None:
+        return T.array(a.dtype, None)
+    k = axis % len(a.shape)
+    return T.array(a.dtype, a.shape[:k] + idx.shape + a.shape[k + 1:])
+
+
+def _integer_indices(spelling, axis_default):
+    def check(ts, attrs):
+        idx = T.stacked(ts[1]) or T.UNKNOWN
+        if idx.dtype is None or not T.Type(dtype=idx.dtype).is_integer or idx.dtype == "bool":
+            return (f"the indices of {spelling} are integers here", f"{spelling}(x, i, ...) "
+                    "with an int array or a list of ints i")
+        if attrs.get("axis", axis_default) is None:
+            return None
+        return _check_axes(spelling, ("axis",))(ts, dict(attrs, axis=attrs.get("axis",
+                                                                          axis_default)))
+    return check
+
+
+def _take_along_axis(ts, attrs):
+    """np.take_along_axis(a, indices, axis): a's shape broadcast with the indices',
+    the axis as long as the indices'."""
+    a, idx = ts
+    axis = attrs.get("axis", -1)
+    if axis is None or a.shape is None or idx.shape is None or len(a.shape) != len(idx.shape):
+        return T.array(a.dtype, idx.shape)
+    k = axis % len(a.shape)
+    outer = a.shape[:k] + (idx.shape[k],) + a.shape[k + 1:]
+    return T.array(a.dtype, T.broadcast_shapes(outer, idx.shape))
+
+
+def _check_take_along_axis(ts, attrs):
+    a, idx = ts
+    if a.shape is not None and idx.shape is not None and attrs.get("axis", -1) is not None \
+            and len(a.shape) != len(idx.shape):
+        return ("np.take_along_axis needs indices of the array's rank",
+                "np.take_along_axis(x, np.argsort(x, axis=1), axis=1)")
+    return _integer_indices("np.take_along_axis", -1)(ts, attrs)
+
+
+def _sorted(ts, attrs):
+    """np.sort: the array's shape (flattened, 1-d, when axis is None)."""
+    if "axis" in attrs and attrs["axis"] is None:
+        return _cumulative(ts, {})
+    return ts[0]
+
+
+def _sections(attrs):
+    """The number of arrays np.split / np.array_split make."""
+    s = attrs["indices_or_sections"]
+    return s if isinstance(s, int) else len(s) + 1
+
+
+def _split_bounds(s, n):
+    """(start, stop) of each section of a length n (None when not known)."""
+    if isinstance(s, int):
+        if not isinstance(n, int):
+            return [(None, None)] * s
+        each, extra = divmod(n, s)
+        stops = [each * i + min(i, extra) for i in range(s + 1)]
+        return list(zip(stops, stops[1:]))
+    stops = [0] + list(s) + [n]
+    return list(zip(stops, stops[1:]))
+
+
+def _split(ts, attrs):
+    """np.split / np.array_split: one type a section (one section: that type)."""
+    t, axis = ts[0], attrs.get("axis", 0)
+    if t.shape is None:
+        types_ = (t,) * _sections(attrs)
+    else:
+        k = axis % len(t.shape)
+        types_ = tuple(
+            T.array(t.dtype, t.shape[:k] + (_section_length(lo, hi, t.shape[k]),)
+                    + t.shape[k + 1:])
+            for lo, hi in _split_bounds(attrs["indices_or_sections"], t.shape[k]))
+    return types_ if len(types_) > 1 else types_[0]
+
+
+def _section_length(lo, hi, n):
+    """The length of the slice lo:hi of an axis of length n (None when n is not known)."""
+    if lo is None or not isinstance(n, int):
+        return None
+    return len(range(*slice(lo, hi).indices(n)))
+
+
+def _check_split(spelling):
+    def check(ts, attrs):
+        s, t = attrs.get("indices_or_sections"), ts[0]
+        ok_int = isinstance(s, int) and not isinstance(s, bool) and s > 0
+        ok_list = isinstance(s, (tuple, list)) and all(isinstance(i, int) and not isinstance(i, bool)
+                                               for i in s)
+        if not (ok_int or ok_list) or t.shape is None or not t.shape:
+            return (f"{spelling} takes a constant int number of sections or a constant list "
+                    "of indices, of an array of known rank 1 or more (the number of arrays "
+                    "it makes must be known)", f"{spelling}(x, 2) or {spelling}(x, [1, 3], "
+                    "axis=1) with literal numbers")
+        problem = _check_axes(spelling, ("axis",))(ts, dict(attrs, axis=attrs.get("axis", 0)))
+        if problem:
+            return problem
+        n = t.shape[attrs.get("axis", 0) % len(t.shape)]
+        if spelling == "np.split" and ok_int and isinstance(n, int) and n % s:
+            return (f"np.split of an axis of length {n} into {s} sections: array split does "
+                    "not result in an equal division (NumPy raises)",
+                    "np.array_split for unequal sections")
+        return None
+    return check
+
+
 # ---- the opcodes --------------------------------------------------------------
 
 # constant folding on Python numbers of one type; None where folding would change the type
@@ -656,6 +899,32 @@ _def("outer", ("call", "np.outer"), _outer, [("a", OPERAND, None), ("b", OPERAND
 _def("flipud", ("call", "np.flipud"), _same, [("m", OPERAND, None)], memory="view")
 _def("argmax", ("call", "np.argmax"), _arg_reduce, _MINMAX, constant=True)
 _def("argmin", ("call", "np.argmin"), _arg_reduce, _MINMAX, constant=True)
+_def("cumprod", ("call", "np.cumprod"), _cumulative,
+     [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None), ("out", FORBID, None)])
+_def("sort", ("call", "np.sort"), _sorted, [("a", OPERAND, None), ("axis", ATTR, -1)],
+     check=_check_axes("np.sort", ("axis",)))
+_def("rot90", ("call", "np.rot90"), _rot90,
+     [("m", OPERAND, None), ("k", ATTR, 1), ("axes", ATTR, (0, 1))], memory="view",
+     check=_check_rot90)
+_def("pad", ("call", "np.pad"), _pad,
+     [("array", OPERAND, None), ("pad_width", ATTR, None), ("mode", ATTR, "constant"),
+      ("constant_values", ATTR, 0)], kwattrs=("mode", "constant_values"), check=_check_pad)
+_def("diag", ("call", "np.diag"), _diag, [("v", OPERAND, None), ("k", ATTR, 0)],
+     memory=_diag_memory, read_only=True, check=_check_diag)   # (a vector's: a new matrix)
+_def("diagonal", ("call", "np.diagonal"), _diagonal,
+     [("a", OPERAND, None), ("offset", ATTR, 0), ("axis1", ATTR, 0), ("axis2", ATTR, 1)],
+     memory="view", read_only=True, check=_check_axes("np.diagonal", ("axis1", "axis2"),
+                                                      pairwise=True))
+_def("take", ("call", "np.take"), _take,
+     [("a", OPERAND, None), ("indices", OPERAND, None), ("axis", ATTR, None),
+      ("out", FORBID, None)], check=_integer_indices("np.take", None))
+_def("take_along_axis", ("call", "np.take_along_axis"), _take_along_axis,
+     [("arr", OPERAND, None), ("indices", OPERAND, None), ("axis", ATTR, -1)],
+     check=_check_take_along_axis)
+for _name in ("split", "array_split"):
+    _def(_name, ("call", f"np.{_name}"), _split,
+         [("ary", OPERAND, None), ("indices_or_sections", ATTR, None), ("axis", ATTR, 0)],
+         kwattrs=("axis",), memory="view", nresults=_sections, check=_check_split(f"np.{_name}"))
 
 # views: np.reshape copies when the layout needs it; the others always share memory
 _def("reshape", ("call", "np.reshape"), _reshape, [("a", OPERAND, None), ("shape", OPERAND, None)],
@@ -870,7 +1139,8 @@ for _name, _check, _req in [
         ("call", _counts(None, "1+"), ("callee",)), ("call_vjp", _counts(None, 2), ("callee",)),
         ("call_back", _counts("1+", None), ()), ("closure", _check_closure, ()),
         ("stack", _counts(0, 1), ()), ("push", _counts("2+", 0), ()), ("pop", _counts(1, "1+"), ()),
-        ("slogdet", _counts(1, 2), ()),
+        ("slogdet", _counts(1, 2), ()), ("split", _counts(1, "1+"), ()),
+        ("array_split", _counts(1, "1+"), ()),
         ("index", _counts("1+", 1), ("key",)), ("setitem", _counts("2+", 1), ("key",)),
         ("index_add", _counts("2+", 1), ("key",))]:
     _shape_rule(_name, _check, _req)
@@ -904,7 +1174,8 @@ HELPERS = {d.form[1]: name for name, d in OPS.items() if d.helper}
 # x.<name>(...) -> opcode; the array is the first operand
 METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",
            "var": "var", "std": "std", "cumsum": "cumsum", "round": "round",
-           "argsort": "argsort", "repeat": "repeat",
+           "argsort": "argsort", "repeat": "repeat", "cumprod": "cumprod",
+           "diagonal": "diagonal", "trace": "trace", "take": "take",
            "argmax": "argmax", "argmin": "argmin", "reshape": "reshape", "transpose": "transpose",
            "squeeze": "squeeze", "astype": "astype", "dot": "dot", "clip": "clip", "copy": "copy"}
 # x.<name> -> opcode

@@ -1,4 +1,5 @@
-"""Rules for reductions: sum, mean, max, min, prod, ptp, var, std, nansum, nanmean, cumsum."""
+"""Rules for reductions: sum, mean, max, min, prod, ptp, var, std, nansum, nanmean, cumsum,
+cumprod."""
 
 from .registry import defrule
 
@@ -112,3 +113,26 @@ def cumsum(b, g, ans, x, axis=None, dtype=None):
         back = b.flip(b.cumsum(b.flip(g, axis=0), axis=0), axis=0)
         return (b.reshape(back, b.shape(x)),)
     return (b.flip(b.cumsum(b.flip(g, axis=axis), axis=axis), axis=axis),)
+
+
+def _reverse_cumsum(b, v, axis):
+    """Σ_{i ≥ j} v_i along the axis."""
+    return b.flip(b.cumsum(b.flip(v, axis=axis), axis=axis), axis=axis)
+
+
+@defrule("cumprod")
+def cumprod(b, g, ans, x, axis=None, dtype=None):
+    """y = cumprod(x): dxⱼ = Σ_{i ≥ j} dyᵢ Π_{k ≤ i, k ≠ j} xₖ, exact at zeros. With z the
+    first zero along the axis: before z, dxⱼ = Σ_{i ≥ j} dyᵢ yᵢ / xⱼ (xⱼ ≠ 0, and yᵢ = 0
+    from z on); at z, Σ_{i ≥ z} dyᵢ y'ᵢ with y' the cumprod of x with x_z set to 1; after
+    z, 0 (every product holds x_z). (Of the flattened x when axis is None.)"""
+    if axis is None:
+        flat = b.reshape(x, (-1,))
+        (back,) = cumprod(b, g, ans, flat, axis=0)
+        return (b.reshape(back, b.shape(x)),)
+    zero = b.eq(x, 0.0)
+    zeros_so_far = b.cumsum(zero, axis=axis)
+    first = b.logical_and(zero, b.eq(zeros_so_far, 1))
+    before = b.div(_reverse_cumsum(b, b.mul(g, ans), axis), b.where(zero, 1.0, x))
+    at = _reverse_cumsum(b, b.mul(g, b.cumprod(b.where(first, 1.0, x), axis=axis)), axis)
+    return (b.where(b.eq(zeros_so_far, 0), before, b.where(first, at, 0.0)),)

@@ -3,7 +3,7 @@ the declarations for ops that create constants."""
 
 import numpy as np
 
-from ..ir import indexing as I
+from ..ir import indexing as I, opcodes
 from .registry import defrule
 
 
@@ -279,3 +279,119 @@ def repeat(b, g, ans, x, repeats, axis=None):
         return (b.reshape(b.sum(flat, axis=1), b.shape(x)),)
     axis %= len(x.type.shape)
     return (b.sum(_split_axis(b, g, x, axis, repeats, outer=False), axis=axis + 1),)
+
+
+@defrule("rot90")
+def rot90(b, g, ans, m, k=1, axes=(0, 1)):
+    """d rot90(m, k) = rot90(d, -k), in the same plane"""
+    back = -k % 4
+    attrs = {"axes": axes} if axes != (0, 1) else {}
+    return (b.rot90(g, k=back, **attrs) if back != 1 else b.rot90(g, **attrs),)
+
+
+@defrule("pad")
+def pad(b, g, ans, x, pad_width, mode="constant", constant_values=0):
+    """d pad(x, ((lo, hi), ...)) = d[lo:-hi, ...]: the part of d where x was (the padding
+    is constant)"""
+    pairs = opcodes.pad_pairs(pad_width, len(x.type.shape))
+    key = tuple((lo or None, -hi if hi else None, None) for lo, hi in pairs)
+    return (b.index(g, key=key),)
+
+
+def _diagonal_back(b, g, ans, x, offset, axis1, axis2):
+    """zeros like x with d on the diagonal diagonal(x, offset, axis1, axis2) reads: x's two
+    axes moved last, d added at (rows, rows + offset) (or (cols - offset, cols)), moved back."""
+    rank = len(x.type.shape)
+    i, j = axis1 % rank, axis2 % rank
+    perm = tuple(a for a in range(rank) if a not in (i, j)) + (i, j)
+    length = ans.type.shape[-1]
+    if not isinstance(length, int):
+        length = b.getitem(b.shape(ans), index=-1)
+    steps = b.arange(length)
+    rows = b.add(steps, -offset) if offset < 0 else steps
+    cols = b.add(steps, offset) if offset > 0 else steps
+    key = ((None, None, None),) * (rank - 2) + (I.DYN, I.DYN)
+    if perm == tuple(range(rank)):
+        return b.index_add(b.zeros_like(x), g, rows, cols, key=key)
+    moved = b.index_add(b.transpose(b.zeros_like(x), axes=perm), g, rows, cols, key=key)
+    return b.transpose(moved, axes=tuple(int(a) for a in np.argsort(perm)))
+
+
+@defrule("diagonal")
+def diagonal(b, g, ans, a, offset=0, axis1=0, axis2=1):
+    """d diagonal(a, k) = zeros like a with d on that diagonal"""
+    return (_diagonal_back(b, g, ans, a, offset, axis1, axis2),)
+
+
+@defrule("diag")
+def diag(b, g, ans, v, k=0):
+    """d diag(v, k) = diag(d, k) for a vector v (the diagonal it was put on); for a
+    matrix, zeros like v with d on its k-th diagonal"""
+    if len(v.type.shape) == 1:
+        return (b.diag(g, k=k) if k else b.diag(g),)
+    return (_diagonal_back(b, g, ans, v, k, 0, 1),)
+
+
+def _flat_scatter(b, g, x, indices):
+    """zeros like x with d added at these positions of the flattened x (repeats add up)."""
+    flat = b.index_add(b.reshape(b.zeros_like(x), (-1,)), g, indices, key=(I.DYN,))
+    return b.reshape(flat, b.shape(x))
+
+
+@defrule("take")
+def take(b, g, ans, a, indices, axis=None):
+    """d take(a, i, axis) = zeros like a with d added at a[..., i, ...] (np.add.at: a
+    repeated index gets each of its d)"""
+    if axis is None:
+        return _flat_scatter(b, g, a, indices), None
+    key = ((None, None, None),) * (axis % len(a.type.shape)) + (I.DYN,)
+    return b.index_add(b.zeros_like(a), g, indices, key=key), None
+
+
+def _scatter_along(b, g, x, indices, axis):
+    """zeros like x with d added where take_along_axis(x, indices, axis) read: indices
+    along the axis, the other axes' own positions (np.add.at: repeats add up)."""
+    if axis is None:
+        return _flat_scatter(b, g, x, indices)
+    rank = len(x.type.shape)
+    k = axis % rank
+    shape = b.shape(x)
+    dyn = [indices if j == k else
+           b.reshape(b.arange(b.getitem(shape, index=j)),
+                     tuple(-1 if i == j else 1 for i in range(rank)))
+           for j in range(rank)]
+    return b.index_add(b.zeros_like(x), g, *dyn, key=(I.DYN,) * rank)
+
+
+@defrule("take_along_axis")
+def take_along_axis(b, g, ans, arr, indices, axis=-1):
+    """d take_along_axis(a, i, axis) = zeros like a with d added at the positions read"""
+    return _scatter_along(b, g, arr, indices, axis), None
+
+
+@defrule("sort")
+def sort(b, g, ans, a, axis=-1):
+    """d sort(a) = d put back where argsort(a) took each element from (a permutation);
+    tied elements get the cotangents of the sorted positions argsort gives them"""
+    order = b.argsort(a, axis=axis) if axis != -1 else b.argsort(a)
+    return (_scatter_along(b, g, a, order, axis),)
+
+
+def _split_back(b, g, ans, x, axis):
+    """The sections' cotangents joined along the axis (zeros for a section without one)."""
+    gs, parts = (g, ans) if isinstance(g, tuple) else ((g,), (ans,))
+    pieces = [d if d is not None else b.zeros_like(p) for d, p in zip(gs, parts)]
+    attrs = {"axis": axis} if axis else {}
+    return (b.concatenate(*pieces, **attrs) if len(pieces) > 1 else pieces[0],)
+
+
+@defrule("split")
+def split(b, g, ans, ary, indices_or_sections, axis=0):
+    """d split(x) = concatenate(d₀, d₁, ...) along the axis (0 for a section unused)"""
+    return _split_back(b, g, ans, ary, axis)
+
+
+@defrule("array_split")
+def array_split(b, g, ans, ary, indices_or_sections, axis=0):
+    """d array_split(x) = concatenate(d₀, d₁, ...) along the axis (0 for a section unused)"""
+    return _split_back(b, g, ans, ary, axis)
