@@ -928,6 +928,22 @@ def f_cumprod(x):
     return (np.sum(np.sin(np.cumprod(x, axis=1))) + np.sum(np.cumprod(x) * np.arange(12.0))
             + np.sum(x.cumprod(axis=0) ** 2))
 
+def f_select_kron_cross(x, y, u, v):
+    return (np.sum(np.sin(np.select([x < -0.5, x > 0.5], [x * y, np.cos(x)], default=y)) * y)
+            + np.sum(np.select([x > 0.0], [x ** 2]))
+            + np.sum(np.sin(np.kron(x, y[:2, :2])) * np.arange(24.0).reshape(4, 6))
+            + np.sum(np.kron(u, v) ** 2) + np.sum(np.sin(np.cross(u, v)) * np.array([1.0, 2.0, 3.0]))
+            + np.sum(np.cross(x[:, :1] * u, v) ** 2))
+
+
+def f_masked_reductions(x):
+    m = np.array([[True, False, True], [False, True, True]])
+    return (np.sum(np.sin(x), where=m) + np.sum(np.mean(x, axis=1, where=m) * np.array([1.0, 2.0]))
+            + np.sum(x.prod(axis=0, where=m)) + np.max(x, initial=-1.0, where=m) * 2.0
+            + np.sum(np.min(x, axis=1, initial=0.5, where=m)) + x.sum(where=x > 0.0)
+            + np.max(x, initial=5.0) + np.sum(x.max(axis=0, initial=-1.5, where=m[0]) * np.arange(3.0)))
+
+
 
 
 def f_flip_all(x):
@@ -1245,6 +1261,11 @@ case("take_along_axis_sort", f_take_along_axis_sort, [A(3, 4)], ("take_along_axi
 case("cumprod", f_cumprod, [A(3, 4)], "cumprod")
 case("cumprod_zeros", f_cumprod, [FIXED([[1.5, 0.0, 2.0, 0.0], [0.0, 0.7, 0.0, 1.2],
                                          [0.3, -1.1, 0.5, 0.0]])], "cumprod")
+case("select_kron_cross", f_select_kron_cross, [A(2, 3), A(2, 3), A(3), A(3)],
+     ("where", "einsum", "reshape", "cross"))
+case("masked_reductions", f_masked_reductions,
+     [A(2, 3)], ("where", "sum", "prod", "max", "min",
+                                            "maximum", "minimum", "div"))
 case("cumprod_f32", f_cumprod, [A(3, 4, dtype="float32")], "cumprod", eps=1e-3, rtol=2e-3,
      atol=1e-3)
 case("flip_all", f_flip_all, [A(2, 3, 4)], "flip")
@@ -1801,6 +1822,23 @@ def r_rot90_one_axis_twice(x):
     return np.sum(np.rot90(x, 1, (0, 0)))
 
 
+def r_max_where_without_initial(x):
+    return np.max(x, where=x > 0.0)
+
+
+def r_cross_of_2_vectors(x):
+    y = np.reshape(x, (3, 2))
+    return np.sum(np.cross(y, y * 2.0))
+
+
+def r_kron_of_mixed_ranks(x):
+    return np.sum(np.kron(x, x[0]))
+
+
+def r_select_uneven_lists(x):
+    return np.sum(np.select([x > 0.0, x < -1.0], [x]))
+
+
 REFUSED = [(r_norm_of_matrix, "Frobenius norm only"),
            (r_repeat_method_by_tuple, "np.repeat takes a constant non-negative int count"),
            (r_tile_by_tuple, "np.tile takes a constant non-negative int count"),
@@ -1809,7 +1847,11 @@ REFUSED = [(r_norm_of_matrix, "Frobenius norm only"),
            (r_split_by_a_runtime_count, "'indices_or_sections' of np.split must be a constant"),
            (r_diag_of_3d, "np.diag takes a 1-d or 2-d array"),
            (r_take_float_indices, "the indices of np.take are integers"),
-           (r_rot90_one_axis_twice, "np.rot90 takes constant distinct int axes")]
+           (r_rot90_one_axis_twice, "np.rot90 takes constant distinct int axes"),
+           (r_max_where_without_initial, "np.max with where= needs initial="),
+           (r_cross_of_2_vectors, "np.cross takes two arrays of 3-vectors"),
+           (r_kron_of_mixed_ranks, "np.kron takes two 1-d or two 2-d arrays"),
+           (r_select_uneven_lists, "of as many conditions as choices")]
 
 
 def f_nondifferentiable_only(x):

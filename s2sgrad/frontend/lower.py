@@ -1088,6 +1088,11 @@ class _Lowerer:
             return self.average(node)
         if name == "einsum":
             return self.einsum(node)
+        if name in ("select", "kron"):
+            return getattr(self, name)(node)
+        if opcodes.NUMPY.get(name) in _MASKABLE and any(k.arg in ("where", "initial")
+                                                         for k in node.keywords):
+            return self.masked_reduction(opcodes.NUMPY[name], None, node, f"np.{name}")
         if name in opcodes.NUMPY_COMPOSED:
             return self.composed(name, [self.expr(a) for a in node.args], node, f"np.{name}")
         opcode = opcodes.NUMPY.get(name)
@@ -1328,6 +1333,96 @@ class _Lowerer:
         total = self.b.emit("sum", self.b.mul(a, w), **attrs)
         return self.b.div(total, self.b.emit("sum", self.b.mul(self.b.ones_like(a), w), **attrs))
 
+    def masked_reduction(self, opcode, base, node, what):
+        """np.sum/mean/prod/max/min(x, axis, ..., where=mask) (and initial= for max/min): the
+        reduction of np.where(mask, x, e), e its identity (0, 1; -inf or +inf for max/min,
+        then np.maximum/np.minimum with the initial, which loses ties); np.mean divides by
+        the mask's count. The gradient is 0 where the mask is False."""
+        extra = {k.arg: k.value for k in node.keywords if k.arg in ("where", "initial")}
+        keywords = [k for k in node.keywords if k.arg not in ("where", "initial")]
+        args = ([base] if base is not None else []) + [self.expr(a) for a in node.args]
+        operands, attrs = self.bind(opcode, args, keywords, node, what)
+        x = operands[0]
+        extremum = opcode in ("max", "min")
+        initial = self.static_of(self.expr(extra["initial"])) if "initial" in extra else None
+        if "initial" in extra and (not extremum or not isinstance(initial, (int, float))
+                                   or isinstance(initial, bool)):
+            self.unsupported(node, f"{what} takes initial= here only as a constant number, for "
+                             "np.max and np.min", f"{what}(x, where=mask)"
+                             if not extremum else f"{what}(x, initial=0.0, where=mask)")
+        if extremum and "where" in extra and "initial" not in extra:
+            self.unsupported(node, f"{what} with where= needs initial= (NumPy raises: the "
+                             "reduction has no identity)", f"{what}(x, initial=-np.inf, where=mask)")
+        if x.type.dtype is None or x.type.dtype == "bool" and extremum:
+            self.unsupported(node, f"{what} with where= or initial= of an array of unknown or "
+                             "bool dtype is not supported here", "give x a numeric dtype")
+        if "where" in extra:
+            mask = self.to_value(sequences.array_operand(self, self.expr(extra["where"]), node,
+                                                         what), node)
+            if mask.type.dtype != "bool":
+                self.unsupported(node, f"the where= of {what} is a boolean mask here",
+                                 f"{what}(x, where=x > 0)")
+            x = self.b.where(mask, x, self.b.const(_identity(opcode, x.type)))
+        out = self.emit_call("sum" if opcode == "mean" else opcode, [x], attrs, node)
+        if opcode == "mean" and "where" in extra:
+            count = self.b.broadcast_to(mask, self.b.shape(operands[0]))
+            narrow = {"dtype": x.type.dtype} if x.type.dtype in ("float32", "float16") else {}
+            out = self.b.div(out, self.b.emit("sum", count, **dict(attrs, **narrow)))
+        if extremum and initial is not None:
+            out = self.b.emit("maximum" if opcode == "max" else "minimum", out,
+                              self.b.const(initial))
+        return out
+
+    def select(self, node):
+        """np.select(condlist, choicelist, default=0): nested np.where, the first condition
+        outermost (the first true condition's choice)."""
+        given = dict(zip(("condlist", "choicelist", "default"), node.args))
+        given.update((k.arg, k.value) for k in node.keywords)
+        conds, choices = (self.expr(given[n]) if n in given else None
+                          for n in ("condlist", "choicelist"))
+        if not isinstance(conds, (tuple, list)) or not isinstance(choices, (tuple, list)) \
+                or len(conds) != len(choices) or not conds \
+                or set(given) - {"condlist", "choicelist", "default"}:
+            self.unsupported(node, "np.select takes two lists written out here, of as many "
+                             "conditions as choices, and a default",
+                             "np.select([x < 0, x > 1], [a, b], default=0.0)")
+        conds = [self.to_value(c, node) for c in conds]
+        if any(c.type.dtype != "bool" for c in conds):
+            self.unsupported(node, "the conditions of np.select are boolean arrays here",
+                             "np.select([x < 0, x > 1], [a, b])")
+        default = self.expr(given["default"]) if "default" in given else self.b.const(0)
+        items = [self.to_value(sequences.array_operand(self, v, node, "np.select"), node)
+                 for v in list(choices) + [default]]
+        out = items[-1]
+        for c, v in zip(conds[::-1], items[-2::-1]):
+            out = self.b.where(c, v, out)
+        dtype = np.result_type(*[np.dtype(v.type.dtype or "float64") for v in items]).name
+        return out if out.type.dtype == dtype else self.b.cast(out, dtype)
+
+    def kron(self, node):
+        """np.kron(a, b) of two 1-d or two 2-d arrays: the einsum of every product,
+        reshaped: a[i, j] b[k, l] at (i p + k, j q + l)."""
+        a, b_ = self.pair_of_arrays(node, "np.kron")
+        rank = a.type.rank
+        if rank not in (1, 2) or b_.type.rank != rank:
+            self.unsupported(node, "np.kron takes two 1-d or two 2-d arrays here",
+                             "np.kron(a, b) of matrices, or of vectors")
+        if rank == 1:
+            outer = self.b.emit("einsum", a, b_, subscripts="i,k->ik")
+            return self.b.reshape(outer, self.b.const((-1,)))
+        sa, sb = self.b.shape(a), self.b.shape(b_)
+        dims = [self.b.mul(self.b.getitem(sa, index=i), self.b.getitem(sb, index=i))
+                for i in range(2)]
+        return self.b.reshape(self.b.emit("einsum", a, b_, subscripts="ij,kl->ikjl"),
+                              self.b.tuple(*dims))
+
+    def pair_of_arrays(self, node, what):
+        """The two array arguments of np.kron, given by position only."""
+        if len(node.args) != 2 or node.keywords:
+            self.unsupported(node, f"{what} takes two arrays by position here", f"{what}(a, b)")
+        return [self.to_value(sequences.array_operand(self, self.expr(a), node, what), node)
+                for a in node.args]
+
     def at_least(self, a, n, column=False):
         """np.atleast_1d/2d/3d(a) (a itself when its rank is n or more); `column`: a 1-d
         array becomes a column (np.column_stack), not a row."""
@@ -1409,6 +1504,8 @@ class _Lowerer:
             return self.composed(name, [base] + [self.expr(a) for a in node.args], node,
                                  f".{name}()")
         opcode = opcodes.METHODS.get(name)
+        if opcode in _MASKABLE and any(k.arg in ("where", "initial") for k in node.keywords):
+            return self.masked_reduction(opcode, base, node, f".{name}()")
         if opcode is None or base.type.kind != "array":
             self.unsupported(node, f"the method .{name}() is not supported",
                              "use the np function instead (np.exp(x) rather than x.exp())")
@@ -1601,6 +1698,22 @@ _EXPR_HINTS = {
     "Dict": "pass the values as separate arguments",
 }
 BUILTINS = frozenset({"len", "float", "abs", "min", "max", "sum", "range", "int", "round"})
+
+
+_MASKABLE = frozenset({"sum", "mean", "prod", "max", "min"})
+
+
+def _identity(opcode, t):
+    """What np.where puts where a reduction's mask is False: the reduction's identity
+    (max and min: the lowest and highest value of the dtype, -inf and inf for floats)."""
+    integer = np.dtype(t.dtype).kind in "biu"
+    if opcode in ("sum", "mean", "prod"):
+        one = 1 if opcode == "prod" else 0
+        return one if integer else float(one)
+    if integer:
+        info = np.iinfo(t.dtype)
+        return int(info.min if opcode == "max" else info.max)
+    return float("-inf") if opcode == "max" else float("inf")
 
 
 _LIST_METHODS = frozenset({"append", "pop", "extend", "insert"})

@@ -734,6 +734,15 @@ def _check_take_along_axis(ts, attrs):
     return _integer_indices("np.take_along_axis", -1)(ts, attrs)
 
 
+def _check_cross(ts, attrs):
+    if any(t.shape is None or not t.shape or isinstance(t.shape[-1], int) and t.shape[-1] != 3
+           for t in ts):
+        return ("np.cross takes two arrays of 3-vectors along their last axis here",
+                "np.cross(a, b) with a.shape[-1] == b.shape[-1] == 3; for 2-vectors, "
+                "a[0] * b[1] - a[1] * b[0]")
+    return None
+
+
 def _sorted(ts, attrs):
     """np.sort: the array's shape (flattened, 1-d, when axis is None)."""
     if "axis" in attrs and attrs["axis"] is None:
@@ -903,6 +912,8 @@ _def("cumprod", ("call", "np.cumprod"), _cumulative,
      [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None), ("out", FORBID, None)])
 _def("sort", ("call", "np.sort"), _sorted, [("a", OPERAND, None), ("axis", ATTR, -1)],
      check=_check_axes("np.sort", ("axis",)))
+_def("cross", ("call", "np.cross"), _elementwise, [("a", OPERAND, None), ("b", OPERAND, None)],
+     check=_check_cross)      # (3-vectors along the last axis, broadcast together)
 _def("rot90", ("call", "np.rot90"), _rot90,
      [("m", OPERAND, None), ("k", ATTR, 1), ("axes", ATTR, (0, 1))], memory="view",
      check=_check_rot90)
@@ -1186,7 +1197,8 @@ NUMPY_COMPOSED = {"ravel": "reshape", "swapaxes": "transpose", "moveaxis": "tran
                   "diff": "sub", "inner": "einsum", "vdot": "einsum", "tensordot": "einsum",
                   "atleast_1d": "reshape", "atleast_2d": "reshape", "atleast_3d": "reshape",
                   "column_stack": "concatenate", "dstack": "concatenate", "average": "mean",
-                  "stack": "array", "hstack": "concatenate", "vstack": "concatenate"}
+                  "stack": "array", "hstack": "concatenate", "vstack": "concatenate",
+                  "select": "where", "kron": "einsum"}
 METHODS_COMPOSED = {"ravel": "reshape", "flatten": "reshape", "swapaxes": "transpose"}
 
 

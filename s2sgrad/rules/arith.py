@@ -202,3 +202,9 @@ def einsum(b, g, ans, *xs, subscripts):
                                              else missing[0]), b.shape(x))
         grads.append(d)
     return tuple(grads)
+
+
+@defrule("cross", broadcasts=True)
+def cross(b, g, ans, x, y):
+    """d (x × y) = (y × d) dx + (d × x) dy, of 3-vectors along the last axis"""
+    return b.cross(y, g), b.cross(g, x)
