@@ -935,6 +935,15 @@ def f_select_kron_cross(x, y, u, v):
             + np.sum(np.kron(u, v) ** 2) + np.sum(np.sin(np.cross(u, v)) * np.array([1.0, 2.0, 3.0]))
             + np.sum(np.cross(x[:, :1] * u, v) ** 2))
 
+def f_views_see_a_later_write(x):
+    y = x * 2.0
+    a, b = np.split(y, 2)
+    d = np.diagonal(y[None, :] * np.ones((2, 1)), 1)
+    r = np.rot90(y[None, :])
+    y[0] = 5.0
+    return np.sum(a * b * np.array([1.0, 3.0])) + np.sum(np.sin(d)) + np.sum(r[:, 0] * np.arange(4.0))
+
+
 
 def f_masked_reductions(x):
     m = np.array([[True, False, True], [False, True, True]])
@@ -1266,6 +1275,7 @@ case("select_kron_cross", f_select_kron_cross, [A(2, 3), A(2, 3), A(3), A(3)],
 case("masked_reductions", f_masked_reductions,
      [A(2, 3)], ("where", "sum", "prod", "max", "min",
                                             "maximum", "minimum", "div"))
+case("views_see_a_later_write", f_views_see_a_later_write, [A(4)], ("split", "diagonal", "rot90"))
 case("cumprod_f32", f_cumprod, [A(3, 4, dtype="float32")], "cumprod", eps=1e-3, rtol=2e-3,
      atol=1e-3)
 case("flip_all", f_flip_all, [A(2, 3, 4)], "flip")

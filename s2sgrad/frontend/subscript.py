@@ -244,10 +244,12 @@ def _store(lw, target, name, cur, v, key, dyn):
         """m, taken again from the written array (m and the views between it and top)."""
         if m not in derived and m not in below:
             return m
-        if m not in derived:
+        if m not in derived:           # (np.split: every section of the op at once)
             op = b.defs[m]
-            derived[m] = b.emit(op.opcode, derive(op.operands[0]), *op.operands[1:],
-                                hint=m.hint, **op.attr_dict)
+            n = len(op.results)
+            out = b.emit(op.opcode, derive(op.operands[0]), *op.operands[1:], hint=m.hint,
+                         nresults=n, **op.attr_dict)
+            derived.update(zip(op.results, out if n > 1 else (out,)))
         return derived[m]
 
     here = {id(o) for o in b.ops}
