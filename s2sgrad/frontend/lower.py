@@ -1123,7 +1123,8 @@ class _Lowerer:
             problem = d.check(tuple(v.type for v in operands), attrs)
             if problem:
                 self.unsupported(node, *problem)
-        return self.b.emit(opcode, *operands, nresults=d.nresults, **attrs)
+        n = opcodes.result_count(opcode, attrs)
+        return self.b.emit(opcode, *operands, nresults=n, **attrs)
 
     def arange(self, args, node):
         for kw in node.keywords:

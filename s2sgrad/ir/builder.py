@@ -80,8 +80,11 @@ class Builder:
                 arr = np.asarray(static, dtype=attrs.get("dtype"))
                 rtype = T.array(arr.dtype.name, arr.shape)
         hint = hint or self.hint or TEMP
-        results = (Value(hint, rtype),) if nresults == 1 else \
-            tuple(Value(hint, rtype) for _ in range(nresults))
+        if nresults == 1:
+            results = (Value(hint, rtype),)
+        else:               # one type for all, or (np.linalg.eigh) a tuple of types, one each
+            rtypes = rtype if isinstance(rtype, tuple) else (rtype,) * nresults
+            results = tuple(Value(hint, t) for t in rtypes)
         op = Op(opcode, operands, results, make_attrs(attrs) if attrs else (), self.loc, self.tag,
                 tuple(regions))
         self.append_op(op)
