@@ -1088,6 +1088,75 @@ def f_slogdet(a):
     return logdet * sign + np.sum(np.sin(l2) * s2)
 
 
+def f_cholesky(a, n):
+    s = _spd(a)
+    low = np.linalg.cholesky(s + np.triu(n, 1))            # NumPy reads the lower triangle
+    up = np.linalg.cholesky(s + np.tril(n, -1) * 0.5, upper=True)        # ... or the upper
+    stacked = np.linalg.cholesky(np.stack([s, s + 0.1 * np.eye(3)]))
+    return np.sum(np.sin(low)) + np.sum(np.sin(up) * 2.0) + np.sum(np.cos(stacked))
+
+
+def f_eigh(a):
+    """a's every entry perturbed: the gradient of what NumPy computes from its lower
+    (upper) triangle; functions of the eigenvectors that their signs do not change."""
+    w, v = np.linalg.eigh(a * 0.2 + (np.eye(3) * np.array([1.0, 2.0, 3.5])))
+    w2, v2 = np.linalg.eigh(a * 0.2 - (np.eye(3) * np.array([1.0, 2.0, 3.5])), UPLO="U")
+    return (np.sum(np.sin(w)) + np.sum(np.sin(v * v * 2.0)) + np.sum(w2 ** 2)
+            + np.sum(np.sin(v2 @ (np.eye(3) * np.array([0.5, 1.0, 2.0])) @ v2.T)))
+
+
+def f_eigh_symmetric_input(b):
+    s = b + b.T
+    w, v = np.linalg.eigh(np.stack([s, s * 2.0 + (np.eye(3) * np.array([1.0, 2.0, 3.0]))]))
+    return np.sum(np.sin(w)) + np.sum(np.cos(v[..., 0] * v[..., 1]))
+
+
+def f_eigvalsh(a):
+    return (np.sum(np.sin(np.linalg.eigvalsh(a + a.T)))
+            + np.sum(np.linalg.eigvalsh(a, UPLO="U") ** 2))
+
+
+def f_qr(a, c):
+    q, r = np.linalg.qr(a)
+    q2, r2 = np.linalg.qr(np.stack([c, c.T * 2.0]))
+    return np.sum(np.sin(q)) + np.sum(np.sin(r)) + np.sum(np.sin(r2)) + np.sum(q2 * q2 * c)
+
+
+def f_qr_r_only(a):
+    _, r = np.linalg.qr(a)
+    return np.sum(np.sin(r))
+
+
+def f_svd(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return (np.sum(np.sin(u @ vh)) + np.sum(np.sin(s)) + np.sum(np.sin(u * u * 2.0))
+            + np.sum(np.sin(vh * vh * 3.0)) + np.sum(u[0] * vh[:, 0] * s))
+
+
+def f_svd_square_and_values(a, c):
+    u, s, vh = np.linalg.svd(c)
+    return (np.sum(np.sin(np.linalg.svd(a, compute_uv=False)))
+            + np.sum(np.sin(u * u + vh * vh)) + np.sum(s ** 2))
+
+
+def f_pinv(a, c):
+    return np.sum(np.sin(np.linalg.pinv(a))) + np.sum(np.sin(np.linalg.pinv(np.stack([c, c * 2.0]))))
+
+
+def f_matrix_norms(m):
+    return (np.linalg.norm(m, "nuc") + np.linalg.norm(m, 2) + np.linalg.norm(m, -2) * 2.0
+            + np.linalg.norm(m, 1) + np.linalg.norm(m, -1) * 3.0 + np.linalg.norm(m, np.inf)
+            + np.linalg.norm(m, -np.inf) * 0.5 + np.linalg.norm(m, axis=(0, 1))
+            + np.linalg.norm(m, "fro", axis=(1, 0)) * 2.0)
+
+
+def f_matrix_norms_axes(t):
+    return (np.sum(np.sin(np.linalg.norm(t, 2, axis=(0, 2))))
+            + np.sum(np.linalg.norm(t, 1, axis=(2, 1), keepdims=True) * np.array([1.0, 2.0])[:, None, None])
+            + np.sum(np.sin(np.linalg.norm(t, "nuc", axis=(-2, -1))))
+            + np.sum(np.sin(np.linalg.norm(t, -np.inf, axis=(1, 2)))) + np.linalg.norm(t))
+
+
 def f_gaussian_nll(mu, L, X):                  # L lower-triangular, positive diagonal
     S = L @ L.T + 1e-6 * np.eye(X.shape[1])
     sign, logdet = np.linalg.slogdet(S)
@@ -1239,6 +1308,18 @@ case("slogdet", f_slogdet, [A(3, 3)], "slogdet")
 case("gaussian_nll", f_gaussian_nll,
      [A(3), FIXED([[2.0, 0.0, 0.0], [0.3, 1.5, 0.0], [-0.4, 0.2, 1.8]]), A(5, 3)],
      ("slogdet", "solve", "matmul", "sub"))
+case("cholesky", f_cholesky, [A(3, 3), A(3, 3)], "cholesky")
+case("eigh", f_eigh, [A(3, 3)], "eigh")
+case("eigh_symmetric_input", f_eigh_symmetric_input, [A(3, 3)], "eigh")
+case("eigvalsh", f_eigvalsh, [A(3, 3)], "eigvalsh")
+case("qr", f_qr, [A(4, 3), A(3, 3)], "qr")
+case("qr_r_only", f_qr_r_only, [A(5, 3)], "qr")
+case("svd", f_svd, [A(4, 3)], "svd")
+case("svd_wide", f_svd, [A(3, 5)], "svd")
+case("svd_square_and_values", f_svd_square_and_values, [A(3, 5), A(3, 3)], "svd")
+case("pinv", f_pinv, [A(4, 3), A(2, 3)], "pinv")
+case("matrix_norms", f_matrix_norms, [A(3, 4)], "norm")
+case("matrix_norms_axes", f_matrix_norms_axes, [A(2, 3, 4)], "norm")
 case("norm", f_norm, [A(6), A(3, 4)], "norm")
 case("diff", f_diff, [A(6), A(3, 5)], ("sub", "index"))
 case("smooth", f_smooth, [A(6), A(6)], ("cumsum", "roll", "var", "norm", "list"))
@@ -1790,13 +1871,70 @@ def f_fmax_fmin_nan(x, y):
     return np.sum(np.fmax(x, y) + np.fmin(y, x) * 2.0)
 
 
+def f_matrix_norm_1(m):
+    return np.linalg.norm(m, 1)
+
+
+def f_matrix_norm_inf(m):
+    return np.linalg.norm(m, np.inf)
+
+
+def f_eigh_vectors(a):
+    _, v = np.linalg.eigh(a)
+    return np.sum(v * np.arange(9.0).reshape(3, 3))
+
+
+def f_eigvalsh_sum_of_squares(a):
+    return np.sum(np.linalg.eigvalsh(a) ** 2)
+
+
 def f_nan_reductions(x):
     return np.nansum(x * 2.0) + np.sum(np.nanmean(x, axis=0) * np.array([1.0, 2.0, 3.0]))
 
 
 # calls refused at their line by their op's check (OpDef.check), with a fragment of the message
 def r_norm_of_matrix(x):
-    return np.linalg.norm(x, 2)
+    return np.linalg.norm(x, 3)
+
+
+def r_norm_over_three_axes(x):
+    return np.linalg.norm(x[None], axis=(0, 1, 2))
+
+
+def r_norm_of_rank_3_without_axis(x):
+    return np.linalg.norm(x[None], 2)
+
+
+def r_qr_complete(x):
+    q, r = np.linalg.qr(x, mode="complete")
+    return np.sum(r)
+
+
+def r_qr_of_a_wide_matrix(x):
+    q, r = np.linalg.qr(np.ones((2, 3)) * x[0, 0])
+    return np.sum(r)
+
+
+def r_svd_full_matrices(x):
+    u, s, vh = np.linalg.svd(x)
+    return np.sum(s)
+
+
+def r_svd_hermitian(x):
+    return np.sum(np.linalg.svd(x, compute_uv=False, hermitian=True))
+
+
+def r_eigh_uplo(x):
+    w, v = np.linalg.eigh(x, UPLO="X")
+    return np.sum(w)
+
+
+def r_cholesky_of_a_vector(x):
+    return np.sum(np.linalg.cholesky(x[0]))
+
+
+def r_pinv_rcond(x):
+    return np.sum(np.linalg.pinv(x, rcond=0.1))
 
 
 def r_repeat_method_by_tuple(x):
@@ -1849,7 +1987,16 @@ def r_select_uneven_lists(x):
     return np.sum(np.select([x > 0.0, x < -1.0], [x]))
 
 
-REFUSED = [(r_norm_of_matrix, "Frobenius norm only"),
+REFUSED = [(r_norm_of_matrix, "np.linalg.norm of a matrix with ord=3 is not a matrix norm"),
+           (r_norm_over_three_axes, "np.linalg.norm over axis=(0, 1, 2) is not supported"),
+           (r_norm_of_rank_3_without_axis, "of an array of rank 3 needs an axis"),
+           (r_qr_complete, "np.linalg.qr with mode='complete' is not supported"),
+           (r_qr_of_a_wide_matrix, "np.linalg.qr of a wide matrix (2 x 3) is not supported"),
+           (r_svd_full_matrices, "np.linalg.svd with full_matrices=True"),
+           (r_svd_hermitian, "np.linalg.svd with hermitian=True is not supported"),
+           (r_eigh_uplo, "np.linalg.eigh with UPLO='X' is not supported"),
+           (r_cholesky_of_a_vector, "np.linalg.cholesky takes a matrix or a stack of them"),
+           (r_pinv_rcond, "the argument 'rcond' of np.linalg.pinv is not supported"),
            (r_repeat_method_by_tuple, "np.repeat takes a constant non-negative int count"),
            (r_tile_by_tuple, "np.tile takes a constant non-negative int count"),
            (r_linspace_of_arrays, "np.linspace of array endpoints"),

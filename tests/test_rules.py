@@ -84,6 +84,36 @@ def test_rule_numerically(name, rules_run):
     assert not missing, f"{name} never sent a gradient through {sorted(missing)}"
 
 
+# Float32 gradients are compared with float64 gradients at the same (float32-rounded) point,
+# so only the arithmetic differs: |g32 - g64| <= RTOL_F32 * (|g64| + max |g64|), per
+# argument. 1e-4 is about 1700 float32 unit roundoffs (2^-24): room for a few dozen rounded
+# ops on the cases' well-conditioned inputs (the worst case today is near 7e-6); the
+# max |g64| term covers small entries that are differences of large ones. docs/contract.md
+RTOL_F32 = 1e-4
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_rule_in_float32(name):
+    """Float32 array inputs get float32 gradients (Python floats stay Python floats), which
+    agree with the float64 gradient at the same point to RTOL_F32."""
+    case = CASES[name]
+    values = inputs(case)
+    floats = [isinstance(v, np.ndarray) and v.dtype.kind == "f" for v in values]
+    v32 = [v.astype(np.float32) if f else v for v, f in zip(values, floats)]
+    v64 = [v.astype(np.float64) if f else v for v, f in zip(values, floats)]
+    wrt = tuple(i for i, a in enumerate(case.args) if a.is_float)
+    grads32 = s2sgrad.grad(case.fn, wrt=wrt)(*v32)
+    grads64 = s2sgrad.grad(case.fn, wrt=wrt)(*v64)
+    for i, g32, g64 in zip(wrt, grads32, grads64):
+        if floats[i]:
+            assert np.result_type(g32) == np.float32, f"argument {i}: {np.result_type(g32)}"
+        else:
+            assert isinstance(g32, float), f"argument {i}: {type(g32).__name__}"
+        scale = np.max(np.abs(g64), initial=0.0)
+        np.testing.assert_allclose(g32, g64, rtol=RTOL_F32, atol=RTOL_F32 * scale,
+                                   err_msg=f"{name}: float32 gradient of argument {i}")
+
+
 # ---- coverage --------------------------------------------------------------------
 
 def test_every_opcode_is_classified_once():
@@ -193,6 +223,26 @@ def test_calls_an_op_check_refuses_are_located_errors(fn, fragment):
     with pytest.raises(s2sgrad.UnsupportedError) as e:
         s2sgrad.grad(fn)(np.ones((2, 3)))
     assert fragment in str(e.value) and "rules_cases.py:" in str(e.value)
+
+
+def test_matrix_norm_ties_share_equally():
+    """np.linalg.norm of a matrix, ord 1 (inf): columns (rows) of equal largest absolute
+    sum share the gradient, as vector norms' ties do."""
+    m = np.array([[1.0, -2.0, 0.5], [-1.0, 0.0, 1.0]])        # column sums 2, 2, 1.5
+    d1 = s2sgrad.grad(C.f_matrix_norm_1)(m)
+    np.testing.assert_allclose(d1, [[0.5, -0.5, 0.0], [-0.5, 0.0, 0.0]])
+    d_inf = s2sgrad.grad(C.f_matrix_norm_inf)(m.T)
+    np.testing.assert_allclose(d_inf, [[0.5, -0.5], [-0.5, 0.0], [0.0, 0.0]])
+
+
+def test_repeated_eigenvalues_give_inf_or_nan_only_through_eigenvectors():
+    """As in JAX and autograd: F_ij = 1 / (w_j - w_i) is infinite for repeated w."""
+    a = np.diag([1.0, 1.0, 2.0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d_vectors = s2sgrad.grad(C.f_eigh_vectors)(a)
+    assert not np.isfinite(d_vectors).all()
+    np.testing.assert_allclose(s2sgrad.grad(C.f_eigvalsh_sum_of_squares)(a),
+                               np.diag([2.0, 2.0, 4.0]))
 
 
 def test_reduction_ties_share_equally():

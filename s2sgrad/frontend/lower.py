@@ -1128,11 +1128,11 @@ class _Lowerer:
             problem = d.check(tuple(v.type for v in operands), attrs)
             if problem:
                 self.unsupported(node, *problem)
-        if callable(d.nresults):         # np.split: a list, one array a section
-            n = d.nresults(attrs)
-            out = self.b.emit(opcode, *operands, nresults=n, **attrs)
+        n = opcodes.result_count(opcode, attrs)
+        out = self.b.emit(opcode, *operands, nresults=n, **attrs)
+        if d.sections:                   # np.split: a list, one array a section
             return list(out) if n > 1 else [out]
-        return self.b.emit(opcode, *operands, nresults=d.nresults, **attrs)
+        return out
 
     def arange(self, args, node):
         for kw in node.keywords:

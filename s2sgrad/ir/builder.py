@@ -80,10 +80,13 @@ class Builder:
                 arr = np.asarray(static, dtype=attrs.get("dtype"))
                 rtype = T.array(arr.dtype.name, arr.shape)
         hint = hint or self.hint or TEMP
-        # (an op of several results may infer a type for each: np.split's sections)
-        results = tuple(Value(hint, t) for t in rtype) if isinstance(rtype, tuple) else \
-            (Value(hint, rtype),) if nresults == 1 else \
-            tuple(Value(hint, rtype) for _ in range(nresults))
+        # (an op of several results may infer a type for each: np.linalg.eigh, np.split)
+        if isinstance(rtype, tuple):
+            results = tuple(Value(hint, t) for t in rtype)
+        elif nresults == 1:
+            results = (Value(hint, rtype),)
+        else:
+            results = tuple(Value(hint, rtype) for _ in range(nresults))
         op = Op(opcode, operands, results, make_attrs(attrs) if attrs else (), self.loc, self.tag,
                 tuple(regions))
         self.append_op(op)

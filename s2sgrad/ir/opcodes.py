@@ -92,8 +92,10 @@ class OpDef:
     check: object = None        # (operand types, attrs) -> (what is refused, the fix), or
                                 # None: a call the frontend refuses at its line
     nresults: object = 1        # results of a call (np.linalg.slogdet: sign, logabsdet), or
-                                # attrs -> their number (np.split: one a section); such a
-                                # call gives a list, and infer a type a result
+                                # attrs -> that count (np.linalg.svd: 1 without compute_uv,
+                                # np.split: one a section); with several, `infer` may give a
+                                # tuple, one type a result
+    sections: bool = False      # its results are one list in source: parts = np.split(x, 3)
     listed: bool = False        # its operands are written as one list: np.concatenate([a, b])
     attrs_first: bool = False   # its positional attributes come first: np.einsum("ij->j", a)
     fold: object = None
@@ -211,7 +213,10 @@ def _where(ts, attrs):
 
 
 def _clip(ts, attrs):
-    return T.array(T.result_dtype(*ts), T.broadcast_shapes(*(t.shape for t in ts)))
+    """np.clip makes an array of a Python number it clips (np.clip(0.3, lo32, hi32) is
+    float64); its bounds stay weak (np.clip(x32, 0.1, 0.5) is float32)."""
+    a = T.Type(dtype=ts[0].dtype, shape=ts[0].shape)
+    return T.array(T.result_dtype(a, *ts[1:]), T.broadcast_shapes(*(t.shape for t in ts)))
 
 
 def _matmul(ts, attrs):
@@ -411,6 +416,56 @@ def _solve(ts, attrs):
                    b.shape)
 
 
+def _matrices(t, shape_of):
+    """A float array shaped by `shape_of(stack, m, n)` from a stack of m x n matrices."""
+    dtype = T.float_dtype(t.dtype)
+    if t.shape is None or len(t.shape) < 2:
+        return T.array(dtype, None)
+    return T.array(dtype, shape_of(t.shape[:-2], *t.shape[-2:]))
+
+
+def _min_dim(m, n):
+    """min(m, n) of two sizes; None when the types cannot tell (two size names)."""
+    if m == n or isinstance(m, int) and isinstance(n, int):
+        return m if m == n else min(m, n)
+    return None
+
+
+def _eigh(ts, attrs):
+    """np.linalg.eigh of a stack of n x n matrices: eigenvalues (..., n), eigenvectors
+    (..., n, n)."""
+    return (_matrices(ts[0], lambda s, m, n: s + (n,)), _matrices(ts[0], lambda s, m, n: s + (m, n)))
+
+
+def _eigvalsh(ts, attrs):
+    return _eigh(ts, attrs)[0]
+
+
+def _qr(ts, attrs):
+    """np.linalg.qr (reduced) of m x n matrices, k = min(m, n): Q (..., m, k), R (..., k, n)."""
+    return (_matrices(ts[0], lambda s, m, n: s + (m, _min_dim(m, n))),
+            _matrices(ts[0], lambda s, m, n: s + (_min_dim(m, n), n)))
+
+
+def _svd(ts, attrs):
+    """np.linalg.svd of m x n matrices, k = min(m, n): the singular values (..., k), and
+    with compute_uv (full_matrices=False) U (..., m, k), s, Vh (..., k, n)."""
+    s = _matrices(ts[0], lambda s, m, n: s + (_min_dim(m, n),))
+    if not attrs.get("compute_uv", True):
+        return s
+    return (_matrices(ts[0], lambda s, m, n: s + (m, _min_dim(m, n))), s,
+            _matrices(ts[0], lambda s, m, n: s + (_min_dim(m, n), n)))
+
+
+def _svd_results(attrs):
+    return 3 if attrs.get("compute_uv", True) else 1
+
+
+def _pinv(ts, attrs):
+    """np.linalg.pinv of m x n matrices: n x m."""
+    return _matrices(ts[0], lambda s, m, n: s + (n, m))
+
+
 def _times(d, k):
     return d * k if isinstance(d, int) else None
 
@@ -447,23 +502,76 @@ def _known_ranks(spelling):
     return check
 
 
+MATRIX_ORDS = (None, "fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
+
+
 def _check_norm(ts, attrs):
-    """Vector norms (of a 1-d x, or along an int axis) of any real order but 0, and the
-    Frobenius norm of a matrix; other matrix norms refused."""
+    """Vector norms (of a 1-d x, or along one axis) of any real order but 0; matrix norms
+    (of a 2-d x, or over a pair of axes) of the orders NumPy has: None or 'fro', 'nuc',
+    1, -1, 2, -2, inf, -inf; ord None of any x (the flattened 2-norm)."""
     known = _known_ranks("np.linalg.norm")(ts, attrs)
     if known:
         return known
     order, axis, rank = attrs.get("ord"), attrs.get("axis"), len(ts[0].shape)
-    if isinstance(axis, tuple) or axis is None and rank > 2 or \
-            axis is None and rank == 2 and order not in (None, "fro"):
-        return ("np.linalg.norm of a matrix is supported as the Frobenius norm only (ord None "
-                "or 'fro', no axis pair)",
-                "a vector norm along one axis: np.linalg.norm(x, ord, axis=1)")
-    if order == "fro" and axis is not None or order == 0 or not (
-            order in (None, "fro") or isinstance(order, (int, float))
-            and not isinstance(order, bool)):
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if axis is not None and (len(axes) not in (1, 2) or
+                             len({a % rank for a in axes if -rank <= a < rank}) != len(axes)):
+        return (f"np.linalg.norm over axis={axis!r} is not supported",
+                "one axis (a vector norm) or two distinct axes (a matrix norm) of x")
+    if axis is None and rank > 2 and order is not None:
+        return (f"np.linalg.norm with ord={order!r} of an array of rank {rank} needs an axis",
+                "np.linalg.norm(x, ord, axis=(1, 2)) (a matrix norm) or axis=-1 (a vector norm)")
+    if len(axes) == 2 or axis is None and rank == 2:
+        if order in MATRIX_ORDS and not isinstance(order, bool):
+            return None
+        return (f"np.linalg.norm of a matrix with ord={order!r} is not a matrix norm",
+                "ord None or 'fro', 'nuc', 1, -1, 2, -2, np.inf or -np.inf; or a vector norm "
+                "along one axis: np.linalg.norm(x, ord, axis=1)")
+    if order == 0 or not (order is None or isinstance(order, (int, float))
+                          and not isinstance(order, bool)):
         return (f"np.linalg.norm with ord={order!r} is not supported here",
-                "a real order other than 0 (2, 1, 3, np.inf, ...), or 'fro' of a matrix")
+                "a real order other than 0 (2, 1, 3, np.inf, ...); 'fro' and 'nuc' of a matrix")
+    return None
+
+
+def _matrix_check(spelling, attr=None, allowed=()):
+    """Stacks of matrices of known rank; `attr`, when given, one of `allowed`."""
+    def check(ts, attrs):
+        known = _known_ranks(spelling)(ts, attrs)
+        if known or len(ts[0].shape) < 2:
+            return known or (f"{spelling} takes a matrix or a stack of them, not an array of "
+                             f"rank {len(ts[0].shape)}", "give it an array of rank 2 or more")
+        if attr is not None and attrs.get(attr, allowed[0]) not in allowed:
+            return (f"{spelling} with {attr}={attrs[attr]!r} is not supported",
+                    f"{attr}={' or '.join(map(repr, allowed))}")
+        return None
+    return check
+
+
+def _check_qr(ts, attrs):
+    """Reduced QR of m x n matrices with m >= n (where the types can tell; a wide matrix
+    whose sizes are two size names makes the gradient raise NumPy's LinAlgError)."""
+    problem = _matrix_check("np.linalg.qr", "mode", ("reduced",))(ts, attrs)
+    if problem:
+        return problem
+    m, n = ts[0].shape[-2:]
+    if isinstance(m, int) and isinstance(n, int) and m < n:
+        return (f"np.linalg.qr of a wide matrix ({m} x {n}) is not supported: its gradient "
+                "is implemented for m >= n", "take the QR of the transpose (an LQ)")
+    return None
+
+
+def _check_svd(ts, attrs):
+    """Singular values (compute_uv=False), or U, s, Vh of the reduced SVD
+    (full_matrices=False; a square matrix may leave it out); not hermitian=True."""
+    problem = _matrix_check("np.linalg.svd", "hermitian", (False,))(ts, attrs)
+    if problem:
+        return problem
+    m, n = ts[0].shape[-2:]
+    if attrs.get("compute_uv", True) and attrs.get("full_matrices", True) and m != n:
+        return ("np.linalg.svd with full_matrices=True (the default) of a matrix that may not "
+                "be square is not supported", "np.linalg.svd(a, full_matrices=False), or "
+                "compute_uv=False for the singular values")
     return None
 
 
@@ -893,6 +1001,21 @@ _def("det", ("call", "np.linalg.det"), _det, [("a", OPERAND, None)],
      check=_known_ranks("np.linalg.det"))
 _def("solve", ("call", "np.linalg.solve"), _solve, [("a", OPERAND, None), ("b", OPERAND, None)],
      check=_known_ranks("np.linalg.solve"))
+_def("cholesky", ("call", "np.linalg.cholesky"), _float_unary,
+     [("a", OPERAND, None), ("upper", ATTR, False)], check=_matrix_check("np.linalg.cholesky"))
+_def("eigh", ("call", "np.linalg.eigh"), _eigh, [("a", OPERAND, None), ("UPLO", ATTR, "L")],
+     nresults=2, check=_matrix_check("np.linalg.eigh", "UPLO", ("L", "U")))
+_def("eigvalsh", ("call", "np.linalg.eigvalsh"), _eigvalsh,
+     [("a", OPERAND, None), ("UPLO", ATTR, "L")],
+     check=_matrix_check("np.linalg.eigvalsh", "UPLO", ("L", "U")))
+_def("qr", ("call", "np.linalg.qr"), _qr, [("a", OPERAND, None), ("mode", ATTR, "reduced")],
+     nresults=2, check=_check_qr)
+_def("svd", ("call", "np.linalg.svd"), _svd,
+     [("a", OPERAND, None), ("full_matrices", ATTR, True), ("compute_uv", ATTR, True),
+      ("hermitian", ATTR, False)], nresults=_svd_results, check=_check_svd)
+_def("pinv", ("call", "np.linalg.pinv"), _pinv,
+     [("a", OPERAND, None), ("rcond", FORBID, None), ("hermitian", FORBID, None),
+      ("rtol", FORBID, None)], check=_matrix_check("np.linalg.pinv"))
 _def("tile", ("call", "np.tile"), _tile, [("A", OPERAND, None), ("reps", ATTR, None)],
      check=_int_count("np.tile", "reps"))
 _def("repeat", ("call", "np.repeat"), _repeat,
@@ -935,7 +1058,8 @@ _def("take_along_axis", ("call", "np.take_along_axis"), _take_along_axis,
 for _name in ("split", "array_split"):
     _def(_name, ("call", f"np.{_name}"), _split,
          [("ary", OPERAND, None), ("indices_or_sections", ATTR, None), ("axis", ATTR, 0)],
-         kwattrs=("axis",), memory="view", nresults=_sections, check=_check_split(f"np.{_name}"))
+         kwattrs=("axis",), memory="view", nresults=_sections, sections=True,
+         check=_check_split(f"np.{_name}"))
 
 # views: np.reshape copies when the layout needs it; the others always share memory
 _def("reshape", ("call", "np.reshape"), _reshape, [("a", OPERAND, None), ("shape", OPERAND, None)],
@@ -1135,6 +1259,11 @@ def _check_closure(op):
     return None
 
 
+def _check_svd_results(op):
+    """np.linalg.svd: one operand; U, s, Vh, or s alone when compute_uv=False."""
+    return _counts(1, _svd_results(op.attr_dict))(op)
+
+
 for _name, _d in list(OPS.items()):
     if _d.form[0] in ("binop", "cmp"):
         _shape_rule(_name, _counts(2, 1))
@@ -1150,7 +1279,8 @@ for _name, _check, _req in [
         ("call", _counts(None, "1+"), ("callee",)), ("call_vjp", _counts(None, 2), ("callee",)),
         ("call_back", _counts("1+", None), ()), ("closure", _check_closure, ()),
         ("stack", _counts(0, 1), ()), ("push", _counts("2+", 0), ()), ("pop", _counts(1, "1+"), ()),
-        ("slogdet", _counts(1, 2), ()), ("split", _counts(1, "1+"), ()),
+        ("slogdet", _counts(1, 2), ()), ("eigh", _counts(1, 2), ()), ("qr", _counts(1, 2), ()),
+        ("svd", _check_svd_results, ()), ("split", _counts(1, "1+"), ()),
         ("array_split", _counts(1, "1+"), ()),
         ("index", _counts("1+", 1), ("key",)), ("setitem", _counts("2+", 1), ("key",)),
         ("index_add", _counts("2+", 1), ("key",))]:
@@ -1176,7 +1306,8 @@ NUMPY.update({
 })
 NUMPY.pop("unbroadcast", None)
 NUMPY["identity"] = "eye"
-NUMPY.update({f"linalg.{n}": n for n in ("inv", "det", "slogdet", "solve", "norm")})
+NUMPY.update({f"linalg.{n}": n for n in ("inv", "det", "slogdet", "solve", "norm", "cholesky",
+                                         "eigh", "eigvalsh", "qr", "svd", "pinv")})
 
 # Helper functions s2sgrad writes into generated modules -> opcode: a generated module
 # reads back as the ops it was written from (frontend/source.py checks the helper's body)
@@ -1200,6 +1331,12 @@ NUMPY_COMPOSED = {"ravel": "reshape", "swapaxes": "transpose", "moveaxis": "tran
                   "stack": "array", "hstack": "concatenate", "vstack": "concatenate",
                   "select": "where", "kron": "einsum"}
 METHODS_COMPOSED = {"ravel": "reshape", "flatten": "reshape", "swapaxes": "transpose"}
+
+
+def result_count(opcode, attrs):
+    """How many results a call of `opcode` with these attributes has."""
+    n = OPS[opcode].nresults
+    return n(attrs) if callable(n) else n
 
 
 def infer(opcode, operand_types, attrs):

@@ -145,19 +145,21 @@ _MISSING = object()
 
 
 def _wrong_type(op, d):
-    """What inference says the result is, when that disagrees with its type."""
-    if len(op.results) != 1 or op.regions or d.infer is None:
+    """What inference says the result is, when that disagrees with its type (each result's,
+    when inference gives one type a result: np.linalg.eigh)."""
+    if op.regions or d.infer is None:
         return None
     try:
         want = d.infer(tuple(v.type for v in op.operands), op.attr_dict)
     except Exception:           # inference needs what only the builder knew
         return None
-    have = op.result.type
-    if want.kind == "array" and want.dtype is None and want.shape is None:
-        return None             # inference knows nothing here
-    if _compatible(want, have):
-        return None
-    return f"{op.opcode} result has type {have}, its inference says {want}"
+    wants = want if isinstance(want, tuple) else (want,) if len(op.results) == 1 else ()
+    for want, r in zip(wants, op.results):
+        if want.kind == "array" and want.dtype is None and want.shape is None:
+            continue            # inference knows nothing here
+        if not _compatible(want, r.type):
+            return f"{op.opcode} result has type {r.type}, its inference says {want}"
+    return None
 
 
 def _compatible(want, have):
