@@ -15,7 +15,8 @@ import threading
 
 import numpy as np
 
-from . import rules as _rules
+from . import custom as _custom
+from . import rules as _rules  # noqa: F401  (registers the built-in rules)
 from . import transform
 from .errors import InvalidArgumentError, OutsideFunctionError
 from .frontend import source as S
@@ -91,6 +92,7 @@ class _Transformed:
         self.names = tuple(self.signature.parameters)
         self.nparams = len(self.names)
         self.cache = {}
+        self.generation = _custom.GENERATION
         self.lock = threading.Lock()
         self.last_source = None
         self._parsed = None
@@ -106,6 +108,9 @@ class _Transformed:
             bound = self.signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments.values())
+        if self.generation != _custom.GENERATION:       # a rule registered since: build anew
+            self.cache.clear()
+            self.generation = _custom.GENERATION
         key = signature_key(args)
         hit = self.cache.get(key)
         if hit is None:
@@ -298,10 +303,5 @@ def source(obj, *args, **kwargs):
     return obj.last_source
 
 
-def register_gradient(op, broadcasts=False):
-    """Decorator registering the adjoint rule of `op` (e.g. 'floordiv' or 'np.floor_divide').
-
-    The rule is `fn(b, g, ans, *operands, **attrs)` returning one entry per
-    operand (None where there is no gradient), built with the builder `b`.
-    """
-    return _rules.defrule(op, broadcasts=broadcasts)
+register_gradient = _custom.register_gradient
+custom_vjp = _custom.custom_vjp

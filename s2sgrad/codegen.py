@@ -23,8 +23,8 @@ from dataclasses import replace
 import astunparse
 import numpy as np
 
-from . import __version__, codegen_index, out_of_ssa
-from .errors import InternalError
+from . import __version__, codegen_index, custom, out_of_ssa
+from .errors import InternalError, UnsupportedError
 from .ir import opcodes, verify_names
 from .ir.core import ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, Region, Value, make_attrs
 from .ir.opcodes import OPS
@@ -535,6 +535,14 @@ class _Expr:
     def special_call(self, op, args, attrs):
         return _call(attrs["callee"], args)
 
+    def special_extern(self, op, args, attrs):
+        """`f(x, y, k=2)`: the last args are keywords (attr `keywords`)."""
+        keywords = attrs.get("keywords", ())
+        n = len(args) - len(keywords)
+        return _call(attrs["fn"], args[:n], list(zip(keywords, args[n:])))
+
+    special_extern_vjp = special_extern
+
     def special_call_vjp(self, op, args, attrs):
         return _call(attrs["callee"], args)
 
@@ -580,14 +588,20 @@ def module(fns, header=(), verify=False):
              f"{', '.join(fn.name for fn in fns)}. Do not edit."]
     lines += [f"# {h}" for h in header]
     lines.append("import numpy as np")
+    statements, defs, bound = _prelude(fns)
+    lines += statements
     helpers = {op.opcode for fn in fns for f in (fn,) + tuple(fn.callees)
                for op in f.body.walk() if OPS[op.opcode].helper}
     for opcode in sorted(helpers):
         lines += ["", "", OPS[opcode].helper.rstrip("\n")]
+    for text in defs:
+        lines += ["", "", text]
     # a local variable never takes the name of one of the module's functions (it
-    # would hide the function from the code that calls it)
-    functions = tuple(sorted({f.name for fn in fns for f in (fn,) + tuple(fn.callees)}))
-    if len(functions) != len({f.name for fn in fns for f in (fn,) + tuple(fn.callees)}):
+    # would hide the function from the code that calls it), nor of what the prelude binds
+    names = [f.name for fn in fns for f in (fn,) + tuple(fn.callees)]
+    functions = tuple(sorted(set(names) | bound))
+    if len(set(names)) != len({f.name for fn in fns for f in (fn,) + tuple(fn.callees)}) \
+            or set(names) & bound:
         raise InternalError("two functions of one generated module have one name")
     done = set()
     for fn in fns:
@@ -597,6 +611,28 @@ def module(fns, header=(), verify=False):
                 lines += ["", ""] + function_lines(callee, verify, functions)
         lines += ["", ""] + function_lines(fn, verify, functions)
     return "\n".join(lines) + "\n"
+
+
+def _prelude(fns):
+    """(import and constant lines, defs, the names they bind) that the functions' calls
+    of custom rules need (custom.py), each once; one name bound two ways is an error."""
+    statements, defs, bound = {}, {}, {}
+    for fn in fns:
+        for text in fn.prelude:
+            if text == "import numpy as np":
+                continue
+            if text.startswith("def "):
+                defs[text] = None
+            else:
+                statements[text] = None
+            name = custom.bound_name(text)
+            if bound.setdefault(name, text) != text and not text.startswith("import "):
+                raise UnsupportedError(
+                    f"the functions written into one module read {name!r} as two different "
+                    f"things ({bound[name]!r} and {text!r})",
+                    hint="write them into separate modules, or rename one")
+    imports = sorted(t for t in statements if t.startswith(("import ", "from ")))
+    return imports + [t for t in statements if t not in imports], list(defs), set(bound)
 
 
 def _unique_callees(fns):

@@ -55,6 +55,26 @@ def expand(fn):
     return replace(rewrite(fn, expand_one), callees=module.all())
 
 
+
+def _no_rule(op):
+    """(message, loc, hint) of the LookupError for a call with no rule on the gradient path."""
+    fn = op.attr("fn")
+    text = op.loc.text.strip() if op.loc and op.loc.text else ""
+    if op.opcode == "extern_vjp":
+        return (f"no gradient of the custom rule {fn} (a second derivative through a custom "
+                "rule is not supported)", op.loc,
+                "take second derivatives of code without custom rules")
+    n = len(op.operands) - len(op.attr("keywords", ()))
+    args = ", ".join(["x", "y", "z", "w"][:n] if n <= 4 else [f"x{k}" for k in range(n)])
+    return (f"no gradient for {fn}{' (' + text + ')' if text else ''}: s2sgrad has no rule "
+            "for it", op.loc,
+            f"register one before the first call (or wrap the value in "
+            f"s2sgrad.stop_gradient(...) if no gradient should flow):\n"
+            f"    @s2sgrad.register_gradient({fn})\n"
+            f"    def _(g, ans, {args}):\n"
+            f"        return ({', '.join('g * ...' for _ in range(n))},)   "
+            f"# one entry per argument")
+
 class _Module:
     """The functions of the generated module, and the vjp of each one called
     on a gradient's path (built once: `vjp_f(args) -> (f(args), back)`)."""
@@ -274,6 +294,8 @@ class _Sweep:
                 self.backprop_loop(op)
             elif op.opcode == "call":
                 self.backprop_call(op)
+            elif op.opcode in ("extern", "extern_vjp"):
+                self.backprop_extern(op)
             elif op.opcode == "getitem" and op.operands[0].type.kind in ("tuple", "list"):
                 self.backprop_item(op)
             elif op.opcode in ("call_vjp", "call_back", "closure"):
@@ -367,6 +389,25 @@ class _Sweep:
 
     # -- calls ------------------------------------------------------------------------
 
+    def backprop_extern(self, op):
+        """`y = f(x, w)` of a function known by name: `d_x, d_w = _vjp_f(d_y, y, x, w)`
+        with its custom rule (custom.py); without one, a LookupError saying how to add it."""
+        g = self.adjoint(op.result)
+        if g is None:
+            return
+        if op.opcode == "extern_vjp" or op.attr("rule") is None:
+            raise NoGradientError(*_no_rule(op))
+        b = self.b
+        keywords = op.attr("keywords", ())
+        attrs = {"fn": op.attr("rule")}
+        if keywords:
+            attrs["keywords"] = keywords
+        back = b.emit("extern_vjp", g, op.result, *op.operands, hint=TEMP, **attrs)
+        for k, x in enumerate(op.operands[:len(op.operands) - len(keywords)]):
+            if x in self.active:
+                self.contribute(x, self.unbroadcast(b.getitem(back, index=k, hint=TEMP), x),
+                                False)
+
     def backprop_call(self, op):
         """`y = f(a, b)` becomes `y, f_back = vjp_f(a, b)` in the forward code, and
         `d_a, d_b = f_back(d_y)` here."""
@@ -404,6 +445,8 @@ class _Sweep:
             for w in (o, *(x for r in o.regions for x in r.walk())):
                 if t in w.results and w.opcode == "call":
                     self.exp.module.vjp(w.attr("callee"))   # raises, naming the callee
+                if t in w.results and w.opcode == "extern_vjp":
+                    raise NoGradientError(*_no_rule(w))      # (a custom rule's adjoints)
         raise UnsupportedError("differentiating through an item of a tuple is not supported",
                                loc=op.loc, hint="compute the value as an array of its own")
 

@@ -9,6 +9,8 @@ accepted raises `UnsupportedError` at its `file:line:col` with what to write
 instead.
 """
 
+import types
+
 import gast
 import numpy as np
 
@@ -20,7 +22,7 @@ from ..ir.core import CONST, TEMP, Function, Region, Value, def_map
 from .desugar import Desugar
 from . import source as S
 from .source import walk
-from . import sequences, subscript
+from . import externs, sequences, subscript
 
 _MISSING = object()
 
@@ -49,7 +51,7 @@ def lower(parsed, arg_types, decorated=False, module=None, numbers=()):
     fn = _Lowerer(parsed, arg_types, decorated, module, callee=not top, numbers=numbers).run()
     if top:
         from dataclasses import replace
-        fn = replace(fn, callees=tuple(module.functions.values()))
+        fn = replace(fn, callees=tuple(module.functions.values()), prelude=tuple(module.prelude))
     return fn
 
 
@@ -62,6 +64,9 @@ class Module:
         self.names = {}          # key -> its name in the module
         self.active = []         # keys being lowered (a call to one of them is recursion)
         self.taken = set()
+        self.customs = {}        # key -> the Custom (custom.py) called, under its names here
+        self.prelude = {}        # module-level statements (imports, defs) the calls need, in order
+        self.bound = {"np": "import numpy as np"}   # name -> the statement binding it
 
     def name_for(self, key, base):
         if key not in self.names:
@@ -709,7 +714,7 @@ class _Lowerer:
             if isinstance(m.value, complex):
                 _refuse_complex(self, node, f"{node.id!r} is a complex number")
             return self.b.const(m.value, hint=node.id)
-        if m.kind in ("module", "member"):
+        if m.kind in ("module", "member", "extmodule", "extern", "custom"):
             return Static(m)
         self.unsupported(node, f"calling or using the function {node.id!r} is not supported yet",
                          "inline its body into this function")
@@ -868,9 +873,11 @@ class _Lowerer:
             obj = getattr(_member_object(m), node.attr, _MISSING)
             if obj is _MISSING:
                 self.unsupported(node, f"unknown attribute {node.attr!r}", "check the name")
-            if m.module == "numpy" and m.name == "linalg":      # np.linalg.inv: a member too
-                return Static(type(m)("member", "numpy", f"linalg.{node.attr}"))
+            if m.module == "numpy" and isinstance(_member_object(m), types.ModuleType):
+                return Static(type(m)("member", "numpy", f"{m.name}.{node.attr}"))  # np.linalg.inv
             return Static(obj)
+        if m.kind == "extmodule":          # a module s2sgrad does not know: its functions are
+            return Static(S.ext_member(m, node.attr))     # called as they are (externs.py)
         self.unsupported(node, f"the attribute .{node.attr} is not supported", "check the name")
 
     def expr_Subscript(self, node):
@@ -903,6 +910,10 @@ class _Lowerer:
             m = self.p.resolver.lookup(node.func.id)
             if m is not None and m.kind == "function":
                 return self.call_user(m, node)
+            if m is not None and m.kind == "custom":
+                return externs.custom_call(self, m.value, node)
+            if m is not None and m.kind == "extern":
+                return externs.named_call(self, m.name, node)
             if m is not None and m.kind == "opaque":
                 self.unsupported(node.func, *m.value)
             if m is None and node.func.id in BUILTINS:
@@ -927,6 +938,8 @@ class _Lowerer:
                 return self.s2sgrad_call(m.name, node)
             if m.kind == "member" and m.module == "math":
                 return self.math_call(m.name, node)
+            if m.kind in ("extern", "extmodule"):        # (the CLI reads an unknown
+                return externs.named_call(self, m.name, node)   # module's members as modules)
         self.unsupported(node, f"calling {_expr_text(self.p, node.func)} is not supported",
                          "call NumPy functions (np.exp, np.sum, ...) or s2sgrad.gradients")
 
@@ -1082,6 +1095,8 @@ class _Lowerer:
         return operands, attrs
 
     def numpy_call(self, name, node):
+        if f"numpy.{name}" in self.p.rules:      # a registered rule, replacing a built-in one
+            return externs.named_call(self, f"numpy.{name}", node)
         if name in ("concatenate", "stack", "hstack", "vstack", "column_stack", "dstack"):
             return self.joined(name, node)
         if name == "average":
@@ -1099,10 +1114,8 @@ class _Lowerer:
         for a in node.args:       # np.stack([f(v) for v in ...]): the comprehension is the issue
             if isinstance(a, (gast.ListComp, gast.GeneratorExp, gast.Lambda)):
                 self.expr(a)
-        if opcode is None:
-            self.unsupported(node, f"np.{name} is not supported",
-                             "docs/ops.md lists the NumPy functions s2sgrad knows; write this one "
-                             "with them, or pass its result in as an argument")
+        if opcode is None:         # a NumPy function without a rule: a constant off the
+            return externs.named_call(self, f"numpy.{name}", node)    # gradient path
         if opcodes.OPS[opcode].form[0] in ("binop", "cmp", "unop"):
             args = [self.operand(a) for a in node.args]
             if node.keywords or len(args) != (1 if opcodes.OPS[opcode].form[0] == "unop" else 2):
@@ -1527,10 +1540,9 @@ class _Lowerer:
         return self.emit_call(opcode, operands, attrs, node)
 
     def math_call(self, name, node):
-        name = _MATH.get(name, name)
-        if name in _MATH_AS_NUMPY:
-            return self.numpy_call(name, node)
-        self.unsupported(node, f"math.{name} is not supported", "use the np function")
+        if f"math.{name}" in self.p.rules or _MATH.get(name, name) not in _MATH_AS_NUMPY:
+            return externs.named_call(self, f"math.{name}", node)
+        return self.numpy_call(_MATH.get(name, name), node)
 
     def s2sgrad_call(self, name, node):
         if name == "stop_gradient":

@@ -13,6 +13,8 @@ import functools
 import inspect
 import linecache
 import math
+import os
+import sysconfig
 import textwrap
 import types
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ import gast
 from gast import ast3 as gast_ast3
 import numpy as np
 
+from .. import custom
 from ..errors import Loc, SourceNotFoundError, UnsupportedError
 from ..ir import opcodes
 
@@ -31,7 +34,11 @@ class Meaning:
     member of one ('numpy', 'exp'), a constant, a user function, or an opcode
     (`name` is the opcode: a helper of a module s2sgrad generated)."""
     kind: str          # 'module' | 'member' | 'const' | 'function' | 'op' | 'opaque'
-                       # (opaque: a name s2sgrad refuses; value is (message, hint))
+                       # | 'custom' | 'extern' | 'extmodule'
+                       # (opaque: a name s2sgrad refuses; value is (message, hint); custom:
+                       # value is a function with a custom rule; extern: a function known by
+                       # its dotted path `name` only; extmodule: a module s2sgrad does not
+                       # know, `name` its dotted path, value the module at run time)
     module: str = None
     name: str = None
     value: object = None
@@ -57,6 +64,12 @@ class Parsed:
     col_offset: int       # add to node col offsets (dedented source)
     resolver: Resolver
     qualname: str
+    rules: dict = None    # key -> Custom (custom.py): the functions registered with a rule
+                          # (at run time, the live registry; the CLI's, the file's)
+
+    def __post_init__(self):
+        if self.rules is None:
+            self.rules = custom.REGISTRY
 
     @functools.cached_property
     def names(self):
@@ -88,7 +101,9 @@ def _meaning_of_object(obj):
         name = obj.__name__
         if name in KNOWN_MODULES:
             return Meaning("module", KNOWN_MODULES[name])
-        return None
+        return Meaning("extmodule", name=name, value=obj)
+    if isinstance(obj, custom.CustomVJP):
+        return Meaning("custom", value=obj)
     if obj is None or isinstance(obj, (bool, int, float, complex, str)):
         return Meaning("const", value=obj)
     if isinstance(obj, types.FunctionType) and obj.__name__ in opcodes.HELPERS \
@@ -99,7 +114,7 @@ def _meaning_of_object(obj):
         for attr in getattr(obj, "__name__", None), :
             if attr and getattr(mod, attr, None) is obj:
                 return Meaning("member", mod_name, attr)
-    if isinstance(obj, types.FunctionType):
+    if isinstance(obj, types.FunctionType) and not _in_library(obj):
         return Meaning("function", value=obj)
     if type(obj).__module__ == "s2sgrad.api" and hasattr(obj, "request"):
         return Meaning("opaque", value=(
@@ -107,7 +122,33 @@ def _meaning_of_object(obj):
             "function, or a derivative): calling it inside a function s2sgrad transforms is not "
             "supported", "call the plain function it was made from (define it without "
             "@s2sgrad.function), or differentiate it with s2sgrad.grad(...) outside"))
+    path = custom.dotted_path(obj) if callable(obj) else None
+    if path is not None and not path.startswith("builtins."):   # a library's function:
+        # called as it is (externs.py); Python's builtins are the frontend's own
+        return Meaning("extern", name=path)
     return None
+
+
+def _in_library(fn):
+    """True for a function of an installed package (SciPy's), whose source is not the user's."""
+    file = getattr(fn.__code__, "co_filename", "")
+    return any(part in file for part in ("site-packages", "dist-packages")) or \
+        file.startswith(sysconfig.get_paths()["stdlib"])
+
+
+def ext_member(m, attr):
+    """What `m.attr` is, for a module s2sgrad does not know (read at run time; the
+    command line takes every member for a module or function by its path)."""
+    path = f"{m.name}.{attr}"
+    if m.value is None:
+        return Meaning("extmodule", name=path)
+    obj = getattr(m.value, attr, None)
+    if isinstance(obj, types.ModuleType):
+        return Meaning("extmodule", name=obj.__name__, value=obj)
+    if isinstance(obj, custom.CustomVJP):
+        return Meaning("custom", value=obj)
+    return Meaning("extern", name=custom.dotted_path(obj) if callable(obj) and
+                   custom.dotted_path(obj) else path)
 
 
 def walk(node):
@@ -491,6 +532,9 @@ def module_resolver(tree, path=None):
                     table[top] = Meaning("module", KNOWN_MODULES[top])
                 elif alias.name in KNOWN_MODULES:
                     table[alias.asname] = Meaning("module", KNOWN_MODULES[alias.name])
+                elif top not in KNOWN_MODULES:         # a module s2sgrad does not know
+                    table[alias.asname or top] = Meaning("extmodule", name=alias.name
+                                                         if alias.asname else top)
         elif isinstance(stmt, gast.ImportFrom) and stmt.module in KNOWN_MODULES:
             module = {"numpy": np, "math": math}.get(KNOWN_MODULES[stmt.module])
             for alias in stmt.names:
@@ -500,6 +544,17 @@ def module_resolver(tree, path=None):
                     continue
                 table[alias.asname or alias.name] = Meaning("member", KNOWN_MODULES[stmt.module],
                                                             alias.name)
+        elif isinstance(stmt, gast.ImportFrom) and stmt.level == 0 and stmt.module \
+                and stmt.module.split(".")[0] not in KNOWN_MODULES:
+            sibling = path and os.path.join(os.path.dirname(os.path.abspath(path)),
+                                            *stmt.module.split(".")) + ".py"
+            for alias in stmt.names:          # (a function or a module: called by its path;
+                if sibling and os.path.isfile(sibling):  # a module of the same folder's
+                    table[alias.asname or alias.name] = Meaning(        # functions: read)
+                        "function", module=sibling, name=alias.name)
+                    continue
+                table[alias.asname or alias.name] = Meaning("extern",
+                                                            name=f"{stmt.module}.{alias.name}")
         elif isinstance(stmt, gast.FunctionDef):
             table[stmt.name] = Meaning("function", module=path, name=stmt.name)
         elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
@@ -589,14 +644,17 @@ def functions_in_file(path):
     return tree, text.splitlines(keepends=True)
 
 
-def from_file(path, func_name):
-    """Parse FUNC of FILE without executing the file."""
+def from_file(path, func_name, custom=False):
+    """Parse FUNC of FILE without executing the file (`custom`: a custom_vjp function,
+    read for the type of its result)."""
     tree, lines = functions_in_file(path)
     for stmt in tree.body:
         if isinstance(stmt, gast.FunctionDef) and stmt.name == func_name:
-            parsed = Parsed(stmt, path, lines, 0, 0, module_resolver(tree, path), func_name)
+            resolver = module_resolver(tree, path)
+            rules = file_rules(path, tree, resolver)
+            parsed = Parsed(stmt, path, lines, 0, 0, resolver, func_name, rules)
             for dec in stmt.decorator_list:
-                if not _is_s2sgrad_function(dec, parsed.resolver):
+                if not custom and not _is_s2sgrad_function(dec, parsed.resolver):
                     loc = parsed.loc(dec)
                     raise UnsupportedError(
                         f"{func_name} has a decorator other than @s2sgrad.function: the code "
@@ -610,6 +668,33 @@ def from_file(path, func_name):
         f"no top-level function {func_name!r} in {path}",
         loc=Loc(path, 0, 0),
         hint=f"functions defined there: {', '.join(names) or 'none'}")
+
+
+def file_rules(path, tree, resolver):
+    """The custom rules a file (and the modules it imports from its own folder)
+    defines, read without running them: its registrations (key -> Custom) are
+    returned; its custom_vjp functions enter `resolver`."""
+    import ast as std_ast
+    text = read_file(path)
+    found = custom.scan(std_ast.parse(text), text.splitlines(keepends=True), path)
+    registered = dict(found.registered)
+    for name, c in found.functions.items():
+        resolver.table[name] = Meaning("custom", value=c)
+    folder = os.path.dirname(os.path.abspath(path))
+    for stmt in tree.body:
+        if not isinstance(stmt, gast.ImportFrom) or stmt.level or not stmt.module:
+            continue
+        sibling = os.path.join(folder, *stmt.module.split(".")) + ".py"
+        if not os.path.isfile(sibling) or os.path.abspath(sibling) == os.path.abspath(path):
+            continue
+        text = read_file(sibling)
+        theirs = custom.scan(std_ast.parse(text), text.splitlines(keepends=True), sibling)
+        registered.update(theirs.registered)
+        for alias in stmt.names:
+            if alias.name in theirs.functions:
+                resolver.table[alias.asname or alias.name] = Meaning(
+                    "custom", value=theirs.functions[alias.name])
+    return registered
 
 
 def is_decorated(node, resolver):

@@ -137,6 +137,8 @@ class Function:
     callees: tuple = ()        # the Functions it calls (and their vjps), each once
     writes: tuple = ()         # the parameters (indices) whose arrays the source writes
                                # into: the API refuses arguments sharing memory with them
+    prelude: tuple = ()        # module-level statements its calls need (custom rules' defs,
+                               # their imports): each a statement's text
 
     def with_body(self, body):
         return replace(self, body=body)

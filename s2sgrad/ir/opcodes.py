@@ -668,6 +668,23 @@ def _unbroadcast(ts, attrs):
     return T.array(ts[0].dtype, _shape_operand(ts, attrs, 1))
 
 
+def _extern(ts, attrs):
+    """A call of a function known by name only: the type its rule's declaration or its
+    own source gives (attr `result`), else unknown."""
+    dtype, shape = attrs.get("result", (None, None))
+    return T.array(dtype, shape)
+
+
+def _extern_vjp(ts, attrs):
+    """A rule's tuple of adjoints, one per positional argument: shaped like the argument
+    where the result is (else the driver sums it down to the argument at run time)."""
+    ans, args = ts[1], ts[2:]
+    n = len(args) - len(attrs.get("keywords", ()))
+    return T.Type(kind="tuple", items=tuple(
+        T.array(T.float_dtype(t.dtype), t.shape if t.shape is not None
+                and T.same_shape(t.shape, ans.shape) else None) for t in args[:n]))
+
+
 def _unknown(ts, attrs):
     return T.UNKNOWN
 
@@ -1157,6 +1174,14 @@ _def("push", ("special",), _unknown, effect="update", statement=True, inline=Fal
      structural=True)                 # no results: tape.append(v), or of a tuple (v, w, ...)
 _def("pop", ("special",), _unknown, memory="holds", effect="consume", inline=False,
      statement=True, structural=True)  # v = tape.pop(), or v, w, ... = tape.pop(): as pushed
+# Calls of functions s2sgrad knows by name only (custom.py): a function with a custom
+# rule, or one with none (a constant off the gradient path, a LookupError on it).
+#   extern(*args) {fn: how it is called, keywords: the names of the last args,
+#                  rule: the rule's name in the module, result: (dtype, shape) when known}
+#   extern_vjp(g, ans, *args) {fn: the rule, keywords}: the tuple of the args' adjoints
+_def("extern", ("special",), _extern, memory="holds", structural=True,
+     syntax=("f(...)",))
+_def("extern_vjp", ("special",), _extern_vjp, memory="holds", structural=True)
 _def("pyfloat", ("call", "float"), lambda ts, a: T.PY_FLOAT)
 _def("size", ("call", "np.size"), lambda ts, a: T.PY_INT, [("a", OPERAND, None)], constant=True,
      metadata=True)
@@ -1282,6 +1307,7 @@ for _name, _check, _req in [
         ("slogdet", _counts(1, 2), ()), ("eigh", _counts(1, 2), ()), ("qr", _counts(1, 2), ()),
         ("svd", _check_svd_results, ()), ("split", _counts(1, "1+"), ()),
         ("array_split", _counts(1, "1+"), ()),
+        ("extern", _counts(None, 1), ("fn",)), ("extern_vjp", _counts("2+", 1), ("fn",)),
         ("index", _counts("1+", 1), ("key",)), ("setitem", _counts("2+", 1), ("key",)),
         ("index_add", _counts("2+", 1), ("key",))]:
     _shape_rule(_name, _check, _req)
