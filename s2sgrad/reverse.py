@@ -328,8 +328,9 @@ class _Sweep:
                 f"no gradient registered for op {op.opcode!r}"
                 f"{' (' + op.loc.text.strip() + ')' if op.loc and op.loc.text else ''}",
                 loc=op.loc,
-                hint=f"register one with @s2sgrad.register_gradient({op.opcode!r}), or wrap "
-                     "the value in s2sgrad.stop_gradient(...) if no gradient should flow")
+                hint=f"register one with @s2sgrad.register_gradient"
+                     f"({opcodes.spelling(op.opcode)!r}, override=True), or wrap the value in "
+                     "s2sgrad.stop_gradient(...) if no gradient should flow")
         start = len(b.ops)
         ans = op.results[0] if len(op.results) == 1 else op.results
         contribs = rule.fn(b, g, ans, *op.operands, **op.attr_dict)

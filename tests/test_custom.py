@@ -27,7 +27,8 @@ def cd(fn, x):
 
 @pytest.fixture
 def registry():
-    saved = dict(C.REGISTRY)
+    saved = dict(C.REGISTRY)          # (what other modules registered is not this test's)
+    C.REGISTRY.clear()
     yield C.REGISTRY
     C.REGISTRY.clear()
     C.REGISTRY.update(saved)

@@ -29,7 +29,7 @@ def test_generated_modules_are_current():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("name", ["mlp", "logistic", "rnn", "newton", "physics"])
+@pytest.mark.parametrize("name", ["mlp", "logistic", "rnn", "newton", "physics", "custom_rules"])
 def test_generated_module_imports_only_numpy(name):
     tree = ast.parse(open(os.path.join(EXAMPLES, name + "_grad.py")).read())
     imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
@@ -49,6 +49,8 @@ CASES = {
             (2, 3, 4, 5)),
     "newton": ("cube_root_sum", [rng.uniform(0.5, 3.0, 5), 1e-13], (0,)),
     "physics": ("miss", [np.array([8.0, 9.0]), 0.05, 0.01, 120, np.array([5.0, 0.0])], (0, 1)),
+    "custom_rules": ("loss", [12.0, 1.1, np.linspace(-3.0, 3.0, 13), rng.poisson(5.0, 13) * 1.0],
+                     (0, 1)),
 }
 
 

@@ -97,7 +97,8 @@ def text():
              "  as integer values never do).",
              "- **structural**: moves Python structure (tuples, constants), never numbers.",
              "- An op with none of these raises `LookupError` when a gradient must flow",
-             "  through it; add one with `@s2sgrad.register_gradient(op)`.", "",
+             "  through it; add one with `@s2sgrad.register_gradient(np.<name>, override=True)`",
+             "  (*Custom rules* in contract.md).", "",
              "The traits are what the passes ask of an op (`OpDef` in `s2sgrad/ir/opcodes.py`",
              "says what each means):", ""]
     lines += [f"- `{name}`: {what}" for name, what in TRAITS]

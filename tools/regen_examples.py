@@ -21,6 +21,7 @@ EXAMPLES = [
     ("rnn.py", "loss", "Wx,Wh,b,Wy"),
     ("newton.py", "cube_root_sum", "c"),
     ("physics.py", "miss", "v0,drag"),
+    ("custom_rules.py", "loss", "a,w"),
 ]
 
 
