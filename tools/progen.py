@@ -26,6 +26,8 @@ and a static int `n`. Its statements are drawn from what s2sgrad accepts:
   a `while`), momentum and Chebyshev-style three-term recurrences, each
   maybe under a branch taken in some iterations, among other statements;
 - tuples carried through a loop (`p, q = st ... st = (.., ..)`);
+- calls of functions with custom rules (`CUSTOM`: two `custom_vjp` functions of the
+  module's own, one of an array and a scalar, and `np.hypot` registered);
 - `np.zeros` buffers written element by element (`y[i % 3] = ...`,
   `y[i % 2, j % 3] = ...` in nested loops, `y[0, 0] = w`), read back in later
   iterations, inside the loops and after them;
@@ -51,6 +53,36 @@ runs, program i reproducible from its seed). Usage, with tools/ on sys.path:
 from dataclasses import dataclass
 
 import numpy as np
+
+# functions with custom rules (s2sgrad.custom_vjp, register_gradient), smooth everywhere
+CUSTOM = """import s2sgrad
+
+
+@s2sgrad.custom_vjp
+def soft_abs(x):
+    return np.sqrt(x * x + 0.01)
+
+
+@soft_abs.defvjp
+def _(g, ans, x):
+    return (g * x / ans,)
+
+
+@s2sgrad.custom_vjp
+def smooth_max(a, b):
+    return 0.5 * (a + b + np.sqrt((a - b) ** 2 + 0.01))
+
+
+@smooth_max.defvjp
+def _(g, ans, a, b):
+    t = (a - b) / np.sqrt((a - b) ** 2 + 0.01)
+    return (0.5 * g * (1.0 + t), 0.5 * g * (1.0 - t))
+
+
+@s2sgrad.register_gradient(np.hypot, override=True)
+def _(g, ans, x, y):
+    return (g * x / ans, g * y / ans)
+"""
 
 CONSTS = ("0.5", "-0.5", "0.3", "1.5", "-1.2", "2.0", "0.7", "-0.8")
 THRESHOLDS = ("0.0", "0.5", "-0.5", "1.0", "-1.0", "0.2", "1.5")
@@ -202,6 +234,7 @@ class Exprs:
         self.current = "f"          # the function being written
         self.marks = {"f": set()}   # function -> the constructs it contains
         self.calls = {"f": set()}   # function -> the helpers it calls
+        self.custom = False         # the module defines the custom rules of CUSTOM
 
     def pick(self, options):
         return self.choose.pick(options)
@@ -295,6 +328,8 @@ class Exprs:
             forms.append("row")
         if self.helpers_returning(kind):
             forms.append("call")
+        if self.custom:
+            forms.append("custom")
         form = self.pick(forms)
         if form == "ifexp":
             return f"({sub()} if {self.cond(scope, depth - 1)} else {sub()})"
@@ -313,6 +348,17 @@ class Exprs:
         if form == "mixed":
             return f"({sub('r')} * {sub('s')})"
         return f"({sub('r')} {self.pick('+-*')} {sub('r')})"
+
+    def expr_custom(self, kind, sub):
+        """Calls of functions with custom rules (CUSTOM): the user's own, and np.hypot."""
+        self.mark("custom-rule")
+        form = self.pick(["soft_abs", "smooth_max", "hypot"])
+        if form == "soft_abs":
+            return f"soft_abs({sub()})"
+        if form == "smooth_max":        # (a scalar with an array: the rule's entry is summed)
+            args = [sub(), sub(self.pick(["s", kind]))]
+            return f"smooth_max({', '.join(args if self.flip() else args[::-1])})"
+        return f"np.hypot({sub()}, 0.5 + {sub()} ** 2)"
 
     def expr_binop(self, kind, sub):
         return f"({sub()} {self.pick('+-*')} {sub()})"
@@ -1024,6 +1070,9 @@ class Gen(Exprs):
     def module(self):
         """(source, {float parameter: shape})."""
         lines = ["import numpy as np", ""]
+        self.custom = self.choose.integer(0, 3) == 0
+        if self.custom:
+            lines += ["", CUSTOM]
         for k in range(self.choose.integer(0, 2)):
             lines += ["", *self.helper(k), ""]
         params = {f"x{k}": self.shape for k in range(self.choose.integer(2, 3))}
