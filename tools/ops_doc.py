@@ -18,6 +18,29 @@ from s2sgrad.ir import opcodes  # noqa: E402
 PATH = os.path.join(ROOT, "docs", "ops.md")
 
 
+def cases():
+    """op -> the names of the numerical cases (tests/rules_cases.py) sending a gradient
+    through it, or checking that it gives none."""
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    try:
+        import rules_cases as C
+    finally:
+        sys.path.pop(0)
+    out = {}
+    for case in C.CASES:
+        for op in case.rules:
+            out.setdefault(op, []).append(case.name)
+    for ops, fn in C.NONDIFF_CASES:
+        for op in ops:
+            out.setdefault(op, []).append(fn.__name__)
+    return out
+
+
+def case_list(names, most=3):
+    shown = ", ".join(f"`{n}`" for n in names[:most])
+    return shown + (f" (+{len(names) - most})" if len(names) > most else "")
+
+
 def spellings(op):
     d = opcodes.OPS[op]
     out = [f"`{way}`" for way in d.syntax]
@@ -111,11 +134,15 @@ def text():
               f"{sum(1 for d in opcodes.OPS.values() if d.constant)} constant, "
               f"{sum(1 for d in opcodes.OPS.values() if d.structural)} structural.",
               "", "## The ops"]
-    lines += ["", "| op | written as | gradient | traits |", "|---|---|---|---|"]
+    lines += ["", "Numerical cases: the functions of `tests/rules_cases.py` that check the op "
+              "against central differences (in float64 and float32), or that its result "
+              "carries no gradient.", ""]
+    lines += ["| op | written as | gradient | traits | numerical cases |", "|---|---|---|---|---|"]
+    checked = cases()
     for op in sorted(opcodes.OPS):
         if op in rules.RULES:
-            doc = (rules.RULES[op].fn.__doc__ or "").strip().splitlines()[0]
-            grad = f"rule: {doc}"
+            doc = (rules.RULES[op].fn.__doc__ or "").strip().split("\n\n")[0]
+            grad = "rule: " + " ".join(line.strip() for line in doc.splitlines())
         elif opcodes.OPS[op].constant:
             grad = "constant"
         elif opcodes.OPS[op].structural:
@@ -124,7 +151,7 @@ def text():
             grad = "**none** (LookupError)"
         grad = grad.replace("|", "\\|")
         lines.append(f"| `{op}` | {spellings(op).replace('|', chr(92) + '|')} | {grad} | "
-                     f"{traits(op)} |")
+                     f"{traits(op)} | {case_list(checked.get(op, []))} |")
     return "\n".join(lines) + "\n"
 
 
