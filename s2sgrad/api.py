@@ -80,6 +80,11 @@ class _Transformed:
     """Shared machinery: parse once, build per signature, cache, remember the source."""
 
     def __init__(self, fn, request):
+        if isinstance(fn, _custom.CustomVJP):
+            raise InvalidArgumentError(
+                f"{fn.__name__} is a custom_vjp function: s2sgrad uses its rule where a function "
+                "it transforms calls it", hint=f"differentiate a function that calls it "
+                f"(`def loss(x): return np.sum({fn.__name__}(x))`)")
         if inspect.ismethod(fn):
             raise InvalidArgumentError(
                 f"{fn.__qualname__} is a method bound to an object: s2sgrad transforms plain "

@@ -413,3 +413,32 @@ def test_the_cli_without_a_rule_is_a_located_lookup_error(tmp_path):
     assert "m.py:5:" in out.stderr and "no gradient for np.sinc" in out.stderr
     assert "@s2sgrad.register_gradient(np.sinc)" in out.stderr
     assert not (tmp_path / "g.py").exists()
+
+
+def test_an_unregistered_scipy_function_on_the_gradient_path_is_a_lookup_error():
+    special = pytest.importorskip("scipy.special")
+
+    def f(x):
+        return np.sum(special.gammaln(x) * x)
+    with pytest.raises(LookupError, match="no gradient for scipy.special.gammaln") as info:
+        s2sgrad.grad(f)(np.array([1.5, 2.5]))
+    assert "@s2sgrad.register_gradient(scipy.special.gammaln)" in str(info.value)
+
+
+def test_a_registered_math_function_on_python_floats(registry):
+    import math
+
+    @s2sgrad.register_gradient(math.erf)
+    def _(g, ans, x):
+        return (g * 2.0 / math.sqrt(math.pi) * math.exp(-x * x),)
+
+    def f(x):
+        return math.erf(x) * 2.0
+    g = s2sgrad.grad(f)
+    assert g(0.3) == pytest.approx(cd(f, 0.3), rel=1e-7)
+    assert isinstance(g(0.3), float) and "import math" in s2sgrad.source(g)
+
+
+def test_differentiating_a_custom_vjp_function_itself_points_to_a_caller():
+    with pytest.raises(ValueError, match="custom_vjp function"):
+        s2sgrad.grad(safe_log)
