@@ -28,6 +28,7 @@ import inspect
 import math
 import re
 import sys
+import sysconfig
 import textwrap
 import types
 from dataclasses import dataclass
@@ -220,6 +221,13 @@ def _resolve(path):
     return None
 
 
+def in_library(fn):
+    """True for a function of an installed package (its source is not the user's)."""
+    file = getattr(getattr(fn, "__code__", None), "co_filename", "")
+    return any(part in file for part in ("site-packages", "dist-packages")) or \
+        file.startswith(sysconfig.get_paths()["stdlib"])
+
+
 def _label(key):
     return "np." + key[len("numpy."):] if key.startswith("numpy.") else key
 
@@ -395,8 +403,8 @@ def binding(name, obj, chains=()):
     if obj is None or type(obj) in (bool, int, float, str) and \
             not (type(obj) is float and not math.isfinite(obj)):
         return [f"{name} = {obj!r}"]
-    if isinstance(obj, CustomVJP):
-        return None
+    if isinstance(obj, CustomVJP) or isinstance(obj, types.FunctionType) and not in_library(obj):
+        return None                  # (a function of the user's: the module cannot import it)
     path = dotted_path(obj)
     if path is not None:
         module, attr = path.rsplit(".", 1)

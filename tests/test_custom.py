@@ -442,3 +442,19 @@ def test_a_registered_math_function_on_python_floats(registry):
 def test_differentiating_a_custom_vjp_function_itself_points_to_a_caller():
     with pytest.raises(ValueError, match="custom_vjp function"):
         s2sgrad.grad(safe_log)
+
+
+def helper_of_mine(x):
+    return x * 2.0
+
+
+def test_a_custom_function_reading_a_function_of_the_users_is_refused_where_it_is_defined():
+    with pytest.raises(s2sgrad.UnsupportedError, match="reads the global 'helper_of_mine'"):
+        @s2sgrad.custom_vjp
+        def f(x):
+            return helper_of_mine(x)
+
+        @f.defvjp
+        def _(g, ans, x):
+            return (g * 2.0,)
+        f.custom()

@@ -14,7 +14,6 @@ import inspect
 import linecache
 import math
 import os
-import sysconfig
 import textwrap
 import types
 from dataclasses import dataclass
@@ -114,7 +113,7 @@ def _meaning_of_object(obj):
         for attr in getattr(obj, "__name__", None), :
             if attr and getattr(mod, attr, None) is obj:
                 return Meaning("member", mod_name, attr)
-    if isinstance(obj, types.FunctionType) and not _in_library(obj):
+    if isinstance(obj, types.FunctionType) and not custom.in_library(obj):
         return Meaning("function", value=obj)
     if type(obj).__module__ == "s2sgrad.api" and hasattr(obj, "request"):
         return Meaning("opaque", value=(
@@ -127,13 +126,6 @@ def _meaning_of_object(obj):
         # called as it is (externs.py); Python's builtins are the frontend's own
         return Meaning("extern", name=path)
     return None
-
-
-def _in_library(fn):
-    """True for a function of an installed package (SciPy's), whose source is not the user's."""
-    file = getattr(fn.__code__, "co_filename", "")
-    return any(part in file for part in ("site-packages", "dist-packages")) or \
-        file.startswith(sysconfig.get_paths()["stdlib"])
 
 
 def ext_member(m, attr):
