@@ -9,6 +9,8 @@ accepted raises `UnsupportedError` at its `file:line:col` with what to write
 instead.
 """
 
+import math
+
 import gast
 import numpy as np
 
@@ -835,7 +837,7 @@ class _Lowerer:
         if isinstance(base, Value) and base.type.kind == "array":
             opcode = opcodes.ATTRIBUTES.get(node.attr)
             if opcode is not None:
-                return self.b.emit(opcode, base)
+                return self.emit_call(opcode, [base], {}, node)
             if node.attr == "ndim" and base.type.rank is not None:
                 return self.b.const(base.type.rank)
         self.unsupported(node, f"the attribute .{node.attr} is not supported",
@@ -1090,6 +1092,8 @@ class _Lowerer:
             return self.einsum(node)
         if name in ("select", "kron"):
             return getattr(self, name)(node)
+        if name == "linalg.multi_dot":
+            return self.multi_dot(node)
         if opcodes.NUMPY.get(name) in _MASKABLE and any(k.arg in ("where", "initial")
                                                          for k in node.keywords):
             return self.masked_reduction(opcodes.NUMPY[name], None, node, f"np.{name}")
@@ -1416,6 +1420,39 @@ class _Lowerer:
         return self.b.reshape(self.b.emit("einsum", a, b_, subscripts="ij,kl->ikjl"),
                               self.b.tuple(*dims))
 
+    def multi_dot(self, node):
+        """np.linalg.multi_dot([A, B, ...]): matmuls, grouped as NumPy groups them (its
+        cheapest order by the matrices' sizes, when the types know them; else left to
+        right). A 1-d first (last) array is a row (column), as in NumPy."""
+        seq = self.expr(node.args[0]) if len(node.args) == 1 and not node.keywords else None
+        if not isinstance(seq, (tuple, list)) or len(seq) < 2:
+            self.unsupported(node, "np.linalg.multi_dot takes one list of two or more arrays "
+                             "written out here", "np.linalg.multi_dot([a, b, c])")
+        items = [self.to_value(sequences.array_operand(self, x, node, "np.linalg.multi_dot"),
+                               node) for x in seq]
+        ranks = [v.type.rank for v in items]
+        if any(r != 2 for r in ranks[1:-1]) or ranks[0] not in (1, 2) or ranks[-1] not in (1, 2):
+            self.unsupported(node, "np.linalg.multi_dot takes 2-d arrays (the first and last "
+                             "may be 1-d)", "np.linalg.multi_dot([a, b, c])")
+        split = _chain_order(items)
+
+        def product(i, j):
+            if i == j:
+                return items[i]
+            k = split(i, j)
+            return self.b.matmul(product(i, k), product(k + 1, j))
+        return product(0, len(items) - 1)
+
+    def item(self, base, args, node):
+        """x.item() of a float array of one element: float(x) of x reshaped to 0-d (NumPy
+        converts only 0-d arrays with float), a Python float."""
+        if args or node.keywords or not base.type.is_float or base.type.dtype is None:
+            self.unsupported(node, "x.item() is supported without arguments, of a float array "
+                             "(of one element) here", "float(x), or x.item() of a float array")
+        if base.type.rank != 0:
+            base = self.b.reshape(base, self.b.const(()))
+        return self.b.pyfloat(base)
+
     def pair_of_arrays(self, node, what):
         """The two array arguments of np.kron, given by position only."""
         if len(node.args) != 2 or node.keywords:
@@ -1523,6 +1560,8 @@ class _Lowerer:
         if opcode == "astype":
             operands, attrs = self.bind("astype", args, node.keywords, node, ".astype")
             return self.b.emit("astype", base, **attrs)
+        if name == "item":
+            return self.item(base, args, node)
         operands, attrs = self.bind(opcode, [base] + args, node.keywords, node, f".{name}()")
         return self.emit_call(opcode, operands, attrs, node)
 
@@ -1701,6 +1740,33 @@ BUILTINS = frozenset({"len", "float", "abs", "min", "max", "sum", "range", "int"
 
 
 _MASKABLE = frozenset({"sum", "mean", "prod", "max", "min"})
+
+
+def _chain_order(items):
+    """split(i, j): where np.linalg.multi_dot splits the product of items i..j, by its cost
+    model (the fewest scalar multiplications; three arrays by its own comparison) when every
+    size is known; else k = j - 1 (left to right)."""
+    dims = [v.type.shape for v in items]
+    dims = [(1,) + dims[0] if len(dims[0]) == 1 else dims[0]] + dims[1:-1] + \
+        [dims[-1] + (1,) if len(dims[-1]) == 1 else dims[-1]]
+    p = [d[0] for d in dims] + [dims[-1][1]]
+    if not all(isinstance(n, int) for n in p):
+        return lambda i, j: j - 1
+    n = len(items)
+    if n == 3:
+        a0, a1b0, b1c0, c1 = p
+        first = a0 * b1c0 * (a1b0 + c1) < a1b0 * c1 * (a0 + b1c0)
+        return lambda i, j: (i if not first else j - 1) if (i, j) == (0, 2) else i
+    cost, split = {}, {}
+    for span in range(1, n):
+        for i in range(n - span):
+            j = i + span
+            cost[i, j] = math.inf
+            for k in range(i, j):
+                c = cost.get((i, k), 0) + cost.get((k + 1, j), 0) + p[i] * p[k + 1] * p[j + 1]
+                if c < cost[i, j]:
+                    cost[i, j], split[i, j] = c, k
+    return lambda i, j: split[i, j]
 
 
 def _identity(opcode, t):
