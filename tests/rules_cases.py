@@ -2220,6 +2220,12 @@ def nd_empty(x, mode):
                              unconnected_gradients=mode)
 
 
+def nd_draws(x, mode, gen):
+    """Draws are constants: of x's shape, they carry no gradient to x."""
+    y = gen.standard_normal(x.shape) * gen.random() + gen.integers(0, 3, x.shape)
+    return s2sgrad.gradients(np.sum(y), [x], unconnected_gradients=mode)
+
+
 # (opcodes declared non-differentiable that the function sends x through, function)
 NONDIFF_CASES = [
     (("floor",), nd_floor),
@@ -2239,6 +2245,7 @@ NONDIFF_CASES = [
     (("any", "all", "count_nonzero", "flatnonzero"), nd_truth_counts),
     (("searchsorted", "digitize", "heaviside"), nd_positions),
     (("empty", "empty_like"), nd_empty),
+    (("standard_normal", "random", "integers"), nd_draws),
 ]
 
 # `not` is lowered only on static values (folded at transform time); on a runtime

@@ -203,6 +203,12 @@ class _Lowerer:
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
                 and call.func.attr in _LIST_METHODS:
             _reject_list_method(self, call)
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
+                and isinstance(call.func.value, gast.Name) and call.func.value.id in self.env:
+            base = self.expr(call.func.value)
+            if isinstance(base, Value) and base.type.kind == "rng":
+                self.draw(base, call.func.attr, call)     # (a draw advances the generator)
+                return
         self.unsupported(node, "an expression statement has no effect s2sgrad can differentiate",
                          "assign its value to a variable, or remove it (print and other side "
                          "effects are not supported)")
@@ -1537,6 +1543,8 @@ class _Lowerer:
         return a
 
     def method(self, base, name, node):
+        if base.type.kind == "rng":
+            return self.draw(base, name, node)
         if name in opcodes.METHODS_COMPOSED and isinstance(base, Value):
             return self.composed(name, [base] + [self.expr(a) for a in node.args], node,
                                  f".{name}()")
@@ -1564,6 +1572,72 @@ class _Lowerer:
             return self.item(base, args, node)
         operands, attrs = self.bind(opcode, [base] + args, node.keywords, node, f".{name}()")
         return self.emit_call(opcode, operands, attrs, node)
+
+    def draw(self, rng, name, node):
+        """rng.<name>(...) of a np.random.Generator argument: a draw, an op with an effect on
+        the generator (standard_normal, random, integers), or normal and uniform written
+        with one, as NumPy computes them: loc + scale * z, low + (high - low) * u."""
+        params = _DRAW_PARAMS.get(name)
+        what = f"rng.{name}()"
+        if params is None:
+            self.unsupported(node, f"the generator method .{name}() is not supported",
+                             "rng.standard_normal, rng.normal, rng.uniform, rng.random or "
+                             "rng.integers; or draw outside the function and pass the values in")
+        if len(node.args) > len(params):
+            self.unsupported(node, f"too many arguments to {what}", "check the call")
+        given = dict(zip(params, node.args))
+        for kw in node.keywords:
+            if kw.arg not in params or kw.arg in given:
+                self.unsupported(node, f"{what} does not take the keyword {kw.arg!r} here",
+                                 f"its supported parameters: {', '.join(params)}")
+            given[kw.arg] = kw.value
+        values = {k: self.expr(v) for k, v in given.items()}
+        values = {k: v for k, v in values.items() if self.static_of(v) is not None}
+        if name in opcodes.RNG_COMPOSED:
+            return self.reparameterised(rng, name, values, node, what)
+        operands, attrs = [rng], {}
+        names = [p for p, role, _ in opcodes.OPS[name].params[1:] if role == OPERAND]
+        last = max([names.index(k) for k in values if k in names], default=-1)
+        for k in names[:last + 1]:       # (rng.integers(5, None, 3): a None between)
+            v = values.get(k, self.b.const(None))
+            operands.append(self.to_value(v if k == "size" else
+                                          sequences.array_operand(self, v, node, what), node))
+        for k in ("dtype", "endpoint", "out"):
+            if k in values:
+                a = self.static_of(values[k])
+                if a is _MISSING or k == "out":
+                    self.unsupported(node, f"the argument {k!r} of {what} must be a constant "
+                                     "(and out= is not supported)", "assign the result")
+                attrs[k] = _dtype_name(a, self, node) if k == "dtype" else a
+        return self.emit_call(name, operands, attrs, node)
+
+    def reparameterised(self, rng, name, values, node, what):
+        """rng.normal(loc, scale, size) = loc + scale * rng.standard_normal(size) and
+        rng.uniform(low, high, size) = low + (high - low) * rng.random(size): what NumPy
+        computes, in float64 (narrow floats cast up first, as NumPy converts them), so the
+        values are NumPy's bit for bit and the gradient flows to loc and scale (low and
+        high). Without a size, the parameters' broadcast shape (one number for numbers)."""
+        first, second = _DRAW_PARAMS[name][:2]
+        a, b_ = (values.get(k) for k in (first, second))
+        a, b_ = (None if v is None else self.to_value(
+            sequences.array_operand(self, v, node, what), node) for v in (a, b_))
+        a, b_ = (v if v is None or v.type.dtype not in ("float32", "float16")
+                 else self.b.cast(v, "float64") for v in (a, b_))
+        if name == "uniform":
+            b_ = self.b.sub(b_ if b_ is not None else self.b.const(1.0), a) if a is not None else b_
+        size = values.get("size")
+        if size is None:
+            arrays = [v for v in (a, b_) if v is not None and v.type.rank != 0]
+            if len(arrays) == 2 and arrays[0].type.shape != arrays[1].type.shape:
+                size = self.b.shape(self.b.add(*arrays))
+            elif arrays:
+                size = self.b.shape(arrays[0])
+        draw = opcodes.RNG_COMPOSED[name]
+        z = self.emit_call(draw, [rng] + ([self.to_value(size, node)] if size is not None
+                                          else []), {}, node)
+        if b_ is not None:
+            z = self.b.mul(b_, z)
+        return self.b.add(a, z) if a is not None else z
 
     def math_call(self, name, node):
         name = _MATH.get(name, name)
@@ -1740,6 +1814,12 @@ BUILTINS = frozenset({"len", "float", "abs", "min", "max", "sum", "range", "int"
 
 
 _MASKABLE = frozenset({"sum", "mean", "prod", "max", "min"})
+
+
+# the parameters of the np.random.Generator methods s2sgrad knows, in NumPy's order
+_DRAW_PARAMS = {"standard_normal": ("size", "dtype", "out"), "random": ("size", "dtype", "out"),
+                "integers": ("low", "high", "size", "dtype", "endpoint"),
+                "normal": ("loc", "scale", "size"), "uniform": ("low", "high", "size")}
 
 
 def _chain_order(items):

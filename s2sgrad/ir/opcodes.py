@@ -25,7 +25,11 @@ The traits:
 - `read_only`: a view NumPy makes read-only (np.broadcast_to).
 - `metadata`: reads only its operands' shape and dtype, which no write changes.
 - `effect`: None (pure), or what the op does to a tape: 'new' (makes one: two
-  are never one), 'update' (appends to its first operand), 'consume' (pops it).
+  are never one), 'update' (appends to its first operand), 'consume' (pops it);
+  or 'draw': it advances its first operand, a `np.random.Generator`, so it runs
+  exactly where and as often as the source runs it: never removed (even when
+  its result is unused), merged with another, recomputed in a backward region
+  (its result is taped in a loop), or moved (it is never inlined).
 - `elementwise`: result[i] = f(operand[i], ...), the operands broadcast together.
 - `cheap`: recomputed where a backward region needs it, never saved on a tape.
 - `literal`: a constant or a tuple/list display: read best where it is used.
@@ -59,14 +63,15 @@ from . import indexing as I, types as T
 OPERAND, ATTR, FORBID = "operand", "attr", "forbid"
 
 MEMORY = ("new", "view", "maybe", "holds", "foreign", "write", None)
-EFFECTS = ("new", "update", "consume", None)
+EFFECTS = ("new", "update", "consume", "draw", None)
 
 
 @dataclass(frozen=True)
 class OpDef:
     name: str
     form: tuple                 # ('binop', '+') | ('unop', '-') | ('cmp', '<') | ('call', 'np.exp')
-                                # | ('attr', 'T') | ('special',)
+                                # | ('attr', 'T') | ('method', 'random'): a call of a method
+                                # of the first operand | ('special',)
     infer: object               # (operand types, attrs) -> result Type
     params: tuple = ()          # call binding: ((name, role, default), ...)
     kwattrs: tuple = ()         # attrs written as keywords, in this order
@@ -973,6 +978,22 @@ def _check_nan_to_num(ts, attrs):
     return _real_only("np.nan_to_num")(ts, attrs)
 
 
+def _draw_float(ts, attrs):
+    """rng.standard_normal(size) / rng.random(size): float64 (or the dtype given) of that
+    size; without one, one number (a Python float)."""
+    dtype = attrs.get("dtype")
+    if len(ts) < 2:
+        return T.PY_FLOAT if dtype is None else T.array(dtype, ())
+    return T.array(dtype or "float64", _shape_operand(ts, attrs, 1))
+
+
+def _draw_int(ts, attrs):
+    """rng.integers(low, high, size): int64 (or the dtype given) of that size; without one,
+    a NumPy integer."""
+    dtype = attrs.get("dtype") or "int64"
+    return T.array(dtype, _shape_operand(ts, attrs, 3) if len(ts) > 3 else ())
+
+
 # ---- the opcodes --------------------------------------------------------------
 
 # constant folding on Python numbers of one type; None where folding would change the type
@@ -1165,6 +1186,17 @@ _def("searchsorted", ("call", "np.searchsorted"), lambda ts, a: T.array("int64",
 _def("digitize", ("call", "np.digitize"), lambda ts, a: T.array("int64", ts[0].shape),
      [("x", OPERAND, None), ("bins", OPERAND, None), ("right", ATTR, False)],
      kwattrs=("right",), constant=True)
+
+# draws from a np.random.Generator passed in (its first operand): constant values, an effect
+_DRAW = dict(effect="draw", inline=False, constant=True)
+for _name in ("standard_normal", "random"):
+    _def(_name, ("method", _name), _draw_float,
+         [("rng", OPERAND, None), ("size", OPERAND, None), ("dtype", ATTR, None),
+          ("out", FORBID, None)], shape_operand=1, **_DRAW)
+_def("integers", ("method", "integers"), _draw_int,
+     [("rng", OPERAND, None), ("low", OPERAND, None), ("high", OPERAND, None),
+      ("size", OPERAND, None), ("dtype", ATTR, None), ("endpoint", ATTR, False)],
+     shape_operand=3, **_DRAW)
 
 # views: np.reshape copies when the layout needs it; the others always share memory
 _def("reshape", ("call", "np.reshape"), _reshape, [("a", OPERAND, None), ("shape", OPERAND, None)],
@@ -1373,7 +1405,7 @@ for _name, _d in list(OPS.items()):
         _shape_rule(_name, _counts(2, 1))
     elif _d.form[0] in ("unop", "attr"):
         _shape_rule(_name, _counts(1, 1))
-    elif _d.form[0] == "call":
+    elif _d.form[0] in ("call", "method"):
         _shape_rule(_name, _call_counts(sum(1 for p in _d.params if p[1] == OPERAND)))
 for _name, _check, _req in [
         ("const", _counts(0, 1), ("value",)), ("tuple", _counts(None, 1), ()),
@@ -1427,6 +1459,11 @@ METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "pr
            "argmax": "argmax", "argmin": "argmin", "reshape": "reshape", "transpose": "transpose",
            "squeeze": "squeeze", "astype": "astype", "dot": "dot", "clip": "clip", "copy": "copy",
            "any": "any", "all": "all", "conj": "conj", "conjugate": "conj", "item": "pyfloat"}
+# rng.<name>(...) of a np.random.Generator argument -> opcode; the generator is the first
+# operand. RNG_COMPOSED: written with the draw given (rng.normal(mu, sigma, size) is
+# mu + sigma * rng.standard_normal(size), bit for bit as NumPy computes it)
+RNG_METHODS = {"standard_normal": "standard_normal", "random": "random", "integers": "integers"}
+RNG_COMPOSED = {"normal": "standard_normal", "uniform": "random"}
 # x.<name> -> opcode
 ATTRIBUTES = {"T": "T", "shape": "shape", "size": "size", "real": "real"}
 # np.<name> and x.<name>(...) the frontend writes with the opcode given (np.ravel(a) is
@@ -1455,6 +1492,8 @@ def spelling(opcode):
     d = OPS[opcode]
     if d.form[0] == "attr":
         return "." + d.form[1]
+    if d.form[0] == "method":
+        return f"rng.{d.form[1]}"
     if d.form[0] != "special":
         return d.form[1].strip()
     return d.syntax[0] if d.syntax else opcode
