@@ -138,6 +138,13 @@ def memory(op):
     return m(op) if callable(m) else m
 
 
+def draws(op):
+    """True when op may advance a random generator: a draw, or an op given one (a call of
+    a function of the user's that draws from it). Such an op runs where and as often as
+    the source runs it (`effect`)."""
+    return OPS[op.opcode].effect == "draw" or any(v.type.kind == "rng" for v in op.operands)
+
+
 def aliases(op):
     """True when op's result may be its first operand or a view of it."""
     return memory(op) in ("view", "maybe")

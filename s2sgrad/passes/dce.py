@@ -1,13 +1,13 @@
 """Dead code elimination: ops whose results nothing uses are removed. Every op
 of the closed set is pure except the tape ops and the draws (their `effect`): an
 append (`push`) lives while its tape is read by a pop, and keeps the items of its
-tuple that the pop's results still need; a draw from a random generator always
-lives (it advances the generator, whether its result is used or not), and so
-does the loop or branch holding one. Nested regions are cleaned too; the values
+tuple that the pop's results still need; a draw from a random generator (or a
+call given one) always lives (it advances the generator, whether its result is
+used or not), and so does the loop or branch holding one. Nested regions are cleaned too; the values
 their ops read keep outer definitions alive."""
 
 from ..ir.core import Region
-from ..ir.opcodes import OPS
+from ..ir.opcodes import OPS, draws
 
 
 def run(fn):
@@ -71,8 +71,9 @@ def _pushes(op, live_stacks):
 
 
 def _lives(op, live_stacks):
-    """op has an effect that must stay: a push to a tape something reads, or a draw."""
-    return OPS[op.opcode].effect == "draw" or _pushes(op, live_stacks)
+    """op has an effect that must stay: a push to a tape something reads, or a draw (or a
+    call passing a generator on)."""
+    return draws(op) or _pushes(op, live_stacks)
 
 
 class _Slots:
