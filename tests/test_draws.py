@@ -89,7 +89,8 @@ def integers_and_dtypes(mu, gen):
     j = gen.integers(3)
     u = gen.random(mu.shape, dtype=np.float32)
     v = gen.standard_normal(2, np.float32)
-    return np.sum(mu * k) + j * np.sum(mu * u) + np.sum(v) * np.sum(mu)
+    w = gen.random(dtype=np.float32)                 # (a Python float)
+    return np.sum(mu * k) + j * np.sum(mu * u) + np.sum(v) * np.sum(mu) + w * np.sum(mu)
 
 
 def helper_draw(x, gen):
@@ -104,6 +105,14 @@ def helper_calls_that_draw_late(mu, gen):
     return helper_calls_that_draw(mu, gen)
 
 
+def helper_draws_in_a_loop(mu, gen):
+    s = 0.0
+    for i in range(3):
+        unused = helper_draw(mu, gen)
+        s = s + np.sum(np.sin(helper_draw(mu * s, gen) + mu))
+    return s
+
+
 def a_generator_method_not_known(mu, gen):
     return np.sum(mu * gen.choice(mu))
 
@@ -111,7 +120,7 @@ def a_generator_method_not_known(mu, gen):
 CASES = [(reparameterised, (3,)), (normal_and_uniform, (3,)), (draws_in_a_loop, (3,)),
          (draws_in_a_while_and_a_branch, (3,)), (an_unused_draw, (3,)), (two_equal_draws, (3,)),
          (integers_and_dtypes, (3,)), (draws_in_a_helper, (3,)),
-         (helper_calls_that_draw_late, (3,))]
+         (helper_calls_that_draw_late, (3,)), (helper_draws_in_a_loop, (3,))]
 
 
 def arguments(fn, shape):

@@ -987,11 +987,10 @@ def _check_nan_to_num(ts, attrs):
 
 def _draw_float(ts, attrs):
     """rng.standard_normal(size) / rng.random(size): float64 (or the dtype given) of that
-    size; without one, one number (a Python float)."""
-    dtype = attrs.get("dtype")
+    size; without one, one number (a Python float, whatever the dtype)."""
     if len(ts) < 2:
-        return T.PY_FLOAT if dtype is None else T.array(dtype, ())
-    return T.array(dtype or "float64", _shape_operand(ts, attrs, 1))
+        return T.PY_FLOAT
+    return T.array(attrs.get("dtype") or "float64", _shape_operand(ts, attrs, 1))
 
 
 def _draw_int(ts, attrs):
