@@ -5,10 +5,13 @@ Python scalar or NumPy scalar or array, its dtype, its rank, and which of its
 sizes are 1 or equal to another argument's size (so broadcasting is known
 statically; a new pattern retraces, as `tf.function` and `jax.jit` retrace on a
 new shape). Python bool/int/str arguments (and None) are static: their values
-are part of the key, so `if` on them is resolved at transform time. Results
-are cached per (signature, request); building is guarded by a lock.
+are part of the key, so `if` on them is resolved at transform time. A
+`np.random.Generator` is an argument of its own kind (`rng`): the generated
+function draws from it as the source does. Results are cached per (signature,
+request); building is guarded by a lock.
 """
 
+import copy
 import functools
 import inspect
 import threading
@@ -39,6 +42,8 @@ def signature_key(values):
             key.append((type(v),))
         elif isinstance(v, float):
             key.append(float)
+        elif isinstance(v, np.random.Generator):
+            key.append("rng")
         elif v is None or isinstance(v, (bool, int, str)):
             key.append((type(v), v))
         else:
@@ -68,10 +73,13 @@ def specialise(names, values):
             types_[name] = T.PY_FLOAT
         elif isinstance(v, complex):
             types_[name] = T.Type(dtype="complex128", shape=(), weak=True)
+        elif isinstance(v, np.random.Generator):
+            types_[name] = T.RNG
         else:
             raise InvalidArgumentError(
                 f"argument {name!r} is a {type(v).__name__}; s2sgrad functions take NumPy "
-                "arrays and scalars, Python numbers, and static bool/int/str values",
+                "arrays and scalars, Python numbers, np.random.Generator objects, and static "
+                "bool/int/str values",
                 hint="convert it with np.asarray(...) before the call")
     return types_
 
@@ -254,11 +262,13 @@ def vjp(fun, *primals):
                    if not isinstance(p, (bool, int, str)) and np.asarray(p).dtype.kind in "fc")
     d = _Derivative(fun, "vjp", floats)
     generated, values = d.entry(primals, {})
-    values = _own(values)          # the point of linearisation, whatever the caller does later
-    out = fun(*_own(values))
+    point = _own(values)       # the point of linearisation, whatever the caller does later
+    # fun runs once, as in plain Python: on the caller's generators (advanced as it advances
+    # them); vjp_fn draws what it drew, from copies of their state before the call
+    out = fun(*[v if isinstance(v, np.random.Generator) else p for v, p in zip(values, _own(point))])
 
     def vjp_fn(g):
-        return generated(*values, _cotangent(g, out))
+        return generated(*_own(point), _cotangent(g, out))
     return out, vjp_fn
 
 
@@ -286,11 +296,12 @@ def _cotangent(g, out):
 
 
 def _own(values):
-    """Private copies of the arrays among `values`. `vjp` runs the user's `fun` in
-    plain Python, which may write into its arguments (`x[0] = 0.0`); on copies, the
-    caller's arrays never change (SPEC.md), and neither does the point `vjp_fn`
-    differentiates at."""
-    return tuple(v.copy() if isinstance(v, np.ndarray) else v for v in values)
+    """Private copies of the arrays and generators among `values`. `vjp` runs the
+    user's `fun` in plain Python, which may write into its arguments (`x[0] = 0.0`);
+    on copies, the caller's arrays never change (SPEC.md), and neither does the point
+    `vjp_fn` differentiates at (a generator's copy draws what the original would)."""
+    return tuple(v.copy() if isinstance(v, np.ndarray) else
+                 copy.deepcopy(v) if isinstance(v, np.random.Generator) else v for v in values)
 
 
 def source(obj, *args, **kwargs):

@@ -447,6 +447,12 @@ class _Expr:
                 parts += [f"{k}={_text(_dtype(attrs[k]) if k == 'dtype' and attrs[k] else literal(attrs[k]))}"
                           for k in d.kwattrs if k in attrs]
             return f"{form[1]}({', '.join(parts)})", _ATOM
+        if kind == "method":          # rng.random(size): the receiver, then as a call
+            (recv, pr), args = self.text(op.operands[0]), [self.text(v)[0] for v in op.operands[1:]]
+            attrs = op.attr_dict
+            args += [f"{k}={_text(_dtype(attrs[k]) if k == 'dtype' else literal(attrs[k]))}"
+                     for k in d.kwattrs if k in attrs]
+            return f"{_paren(recv, pr, _ATOM)}.{form[1]}({', '.join(args)})", _ATOM
         if kind == "unop":
             a, pa = self.text(op.operands[0])
             if pa == _POW or pa < _UNARY:
@@ -484,6 +490,10 @@ class _Expr:
             return ast.UnaryOp(op=_AST_UNOP[d.form[1]](), operand=args[0])
         if kind == "attr":
             return _attr(args[0], d.form[1])
+        if kind == "method":
+            keywords = [(k, _dtype(attrs[k]) if k == "dtype" else literal(attrs[k]))
+                        for k in d.kwattrs if k in attrs]
+            return _call(_attr(args[0], d.form[1]), args[1:], keywords)
         if kind == "call":
             if d.listed:
                 args = [ast.List(elts=args, ctx=ast.Load())]

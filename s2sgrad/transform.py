@@ -153,6 +153,12 @@ def attach_gradients(fn, request, parsed):
             raise InvalidArgumentError(f"wrt names {name!r}, which is not a parameter of {fn.name}",
                                        loc=loc, hint=f"its parameters: {', '.join(fn.param_names)}")
         p = fn.params[fn.param_names.index(name)]
+        if p.type.kind == "rng":
+            raise InvalidArgumentError(
+                f"cannot differentiate with respect to {name!r}: it is a random generator, "
+                "which s2sgrad draws from and never differentiates", loc=loc,
+                hint="differentiate with respect to the parameters of the draws (mu and sigma of "
+                     "rng.normal(mu, sigma)); each call draws anew")
         if p.type.is_integer:
             raise InvalidArgumentError(
                 f"cannot differentiate with respect to {name!r}: it is {p.type}, an integer, "
@@ -164,8 +170,9 @@ def attach_gradients(fn, request, parsed):
     names = fn.param_names
     operands = [y] + xs
     if request.kind == "vjp":
-        g = Value("g", y.type)
-        params, names = params + (g,), names + ("g",)
+        cotangent = next(n for n in ("g", "g_", "d_ys", "cotangent") if n not in names)
+        g = Value(cotangent, y.type)       # (a parameter may be named g)
+        params, names = params + (g,), names + (cotangent,)
         operands.append(g)
     res = b.emit("gradients", *operands, nresults=len(xs),
                  n_ys=1, n_xs=len(xs), n_grad_ys=1 if request.kind == "vjp" else 0, n_stop=0,

@@ -14,3 +14,16 @@ def verify_every_stage():
         mp.setattr(transform, "VERIFY", True)
         mp.setattr(codegen, "CHECK_RENDER", True)
         yield
+
+
+@pytest.fixture(autouse=True)
+def own_registrations():
+    """Registrations of custom rules are global (as TensorFlow's): what a test (or a
+    module it imports, such as a golden case's input) registers ends with it."""
+    from s2sgrad import custom
+    saved = dict(custom.REGISTRY)
+    yield
+    if custom.REGISTRY != saved:
+        custom.REGISTRY.clear()
+        custom.REGISTRY.update(saved)
+        custom.GENERATION += 1

@@ -1853,6 +1853,98 @@ case("setitem_repeated_second_order", f_setitem_repeated_hvp, [A(5), A(3), A(5)]
      ("setitem", "index"), ref=ref_setitem_repeated_hvp)
 
 
+# ---- nan-reductions, order statistics, matrix powers, real-array helpers (issue 7) -----
+
+def f_nanmax_nanmin(x):
+    return (np.sum(np.sin(np.nanmax(x, axis=0))) + np.sin(np.nanmin(x))
+            + np.sum(x * np.nanmax(x, axis=1, keepdims=True)))
+
+
+def f_nan_only(x):
+    """x only through nan-skipping reductions: a nan of x gets 0, the rest as if it were
+    not there."""
+    w = np.arange(1.0, 5.0)
+    return (np.sum(np.sin(np.nanmax(x, axis=0))) + np.sin(np.nanmin(x)) * 2.0
+            + np.sum(np.sin(np.nanvar(x, axis=1))) + np.nanstd(x, ddof=1)
+            + np.sum(np.nanstd(x, axis=0, keepdims=True) * w)
+            + np.sum(np.sin(np.nancumsum(x, axis=1)) * w) + np.sin(np.nanprod(x, axis=0)[1]))
+
+
+def f_nanprod(x):
+    return np.sum(np.sin(np.nanprod(x, axis=1))) + np.nanprod(x) * 0.5
+
+
+def f_nanvar_nanstd(x):
+    return (np.sum(np.sin(np.nanvar(x, axis=0))) + np.nanstd(x, ddof=1)
+            + np.sum(np.nanstd(x, axis=1, keepdims=True) * x))
+
+
+def f_nancumsum(x):
+    return np.sum(np.sin(np.nancumsum(x, axis=1))) + np.sum(np.nancumsum(x) * np.arange(12.0))
+
+
+def f_median(x):
+    return (np.sin(np.median(x)) + np.sum(np.sin(np.median(x, axis=0)))
+            + np.sum(np.median(x, axis=1, keepdims=True) * x))
+
+
+def f_quantile_percentile(x):
+    return (np.sin(np.quantile(x, 0.3)) + np.sum(np.sin(np.quantile(x, 0.75, axis=1)))
+            + np.sum(np.percentile(x, 40.0, axis=0, keepdims=True) * x)
+            + np.percentile(x, 100, axis=None, keepdims=True)[0, 0])
+
+
+def f_matrix_power(a):
+    w = np.arange(9.0).reshape(3, 3) - 3.0
+    return (np.sum(np.linalg.matrix_power(a, 3) * w) + np.sum(np.linalg.matrix_power(a, 1))
+            + np.sum(np.linalg.matrix_power(a, -2) * w) + np.sum(np.linalg.matrix_power(a, 0)))
+
+
+def f_multi_dot(a, b, c, v):
+    return (np.sum(np.sin(np.linalg.multi_dot([a, b, c])))
+            + np.sin(np.linalg.multi_dot([v, a, b, c, v])) + np.sum(np.linalg.multi_dot([a, b])))
+
+
+def f_real_conj(x):
+    return np.sum(np.sin(np.real(x)) * np.conj(x) + np.conjugate(x) * x.conj() + x.real ** 2)
+
+
+def f_nan_to_num(x):
+    w = np.arange(1.0, 5.0)
+    return np.sum(np.sin(np.nan_to_num(x)) * w + np.nan_to_num(x, nan=2.0, posinf=3.0, neginf=-1.0) ** 2)
+
+
+def f_copysign(x, y):
+    return np.sum(np.sin(np.copysign(x, y)) * np.arange(1.0, 13.0).reshape(3, 4))
+
+
+def f_item(x):
+    return np.sin(x[1:2, 2].item()) * x[0, 0].item() + np.sum(x)
+
+
+case("nanmax_nanmin", f_nanmax_nanmin, [A(3, 4)], ("nanmax", "nanmin"))
+case("nan_reductions_of_nans", f_nan_only,
+     [FIXED([[1.0, np.nan, 2.0, -1.0], [1.0, 0.5, np.nan, -1.0], [0.5, 0.25, 2.5, 3.0]])],
+     ("nanmax", "nanmin", "nanvar", "nanstd", "nancumsum", "nanprod"))
+case("nanprod", f_nanprod, [A(3, 4)], "nanprod")
+case("nanprod_zeros", f_nanprod,
+     [FIXED([[1.5, 0.0, 2.0, 0.7], [0.0, 0.7, 0.0, 0.4], [0.3, -1.1, 0.5, 1.2]])], "nanprod")
+case("nanvar_nanstd", f_nanvar_nanstd, [A(3, 4)], ("nanvar", "nanstd"))
+case("nancumsum", f_nancumsum, [A(3, 4)], "nancumsum")
+case("median", f_median, [A(3, 4)], "median")
+case("median_odd", f_median, [A(5, 3)], "median")
+case("quantile_percentile", f_quantile_percentile, [A(3, 4)], ("quantile", "percentile"))
+case("matrix_power", f_matrix_power, [FIXED([[1.0, 0.3, -0.2], [0.1, 0.8, 0.4],
+                                             [-0.3, 0.2, 1.2]])], "matrix_power")
+case("multi_dot", f_multi_dot, [A(3, 4), A(4, 2), A(2, 3), A(3)], "matmul")
+case("real_conj", f_real_conj, [A(3, 4)], ("real", "conj"))
+case("nan_to_num", f_nan_to_num, [A(3, 4)], "nan_to_num")
+case("nan_to_num_replaced", f_nan_to_num,
+     [FIXED([[1.5, np.inf, np.nan, 0.7], [-np.inf, 0.7, 0.9, 0.4]])], "nan_to_num")
+case("copysign", f_copysign, [A(3, 4, lo=0.2, hi=2.0, signed=True), A(4, **AWAY)], "copysign")
+case("item", f_item, [A(2, 3)], "pyfloat")
+
+
 # ---- non-differentiable ops inside differentiable code ------------------------------
 
 def f_floor_times_x(x):
@@ -1987,7 +2079,27 @@ def r_select_uneven_lists(x):
     return np.sum(np.select([x > 0.0, x < -1.0], [x]))
 
 
-REFUSED = [(r_norm_of_matrix, "np.linalg.norm of a matrix with ord=3 is not a matrix norm"),
+def r_quantile_nearest(x):
+    return np.quantile(x, 0.5, method="nearest")
+
+
+def r_quantile_of_a_list(x):
+    return np.sum(np.quantile(x, [0.25, 0.75]))
+
+
+def r_matrix_power_by_a_float(x):
+    return np.sum(np.linalg.matrix_power(x, 1.5))
+
+
+def r_item_of_an_int_array(x):
+    return np.sum(x) * np.argsort(x)[0, 0].item()
+
+
+REFUSED = [(r_quantile_nearest, "np.quantile with method='nearest'"),
+           (r_quantile_of_a_list, "np.quantile takes one constant number q from 0 to 1"),
+           (r_matrix_power_by_a_float, "np.linalg.matrix_power takes a constant int power"),
+           (r_item_of_an_int_array, "x.item() is supported without arguments, of a float"),
+           (r_norm_of_matrix, "np.linalg.norm of a matrix with ord=3 is not a matrix norm"),
            (r_norm_over_three_axes, "np.linalg.norm over axis=(0, 1, 2) is not supported"),
            (r_norm_of_rank_3_without_axis, "of an array of rank 3 needs an axis"),
            (r_qr_complete, "np.linalg.qr with mode='complete' is not supported"),
@@ -2086,6 +2198,34 @@ def nd_stop_gradient(x, mode):
                              unconnected_gradients=mode)
 
 
+def nd_truth_counts(x, mode):
+    y = np.any(x > 0.5, axis=0) * 1.0 + np.all(x > 0.0, axis=1, keepdims=True) + x.any() \
+        + x.all() + np.count_nonzero(x > 1.0, axis=0) + np.count_nonzero(x)
+    return s2sgrad.gradients(np.sum(y) + np.sum(np.flatnonzero(x > 0.5)), [x],
+                             unconnected_gradients=mode)
+
+
+def nd_positions(x, mode):
+    y = np.searchsorted(np.sort(x[0]), x[1]) + np.digitize(x, [0.0, 1.0], right=True)
+    return s2sgrad.gradients(np.sum(y * 1.5) + np.sum(np.heaviside(x, 0.5)), [x],
+                             unconnected_gradients=mode)
+
+
+def nd_empty(x, mode):
+    y = np.empty(x.shape)
+    z = np.empty_like(x)
+    y[...] = x * 0.0 + 1.0
+    z[:] = 2.0
+    return s2sgrad.gradients(np.sum(s2sgrad.stop_gradient(y) * z), [x],
+                             unconnected_gradients=mode)
+
+
+def nd_draws(x, mode, gen):
+    """Draws are constants: of x's shape, they carry no gradient to x."""
+    y = gen.standard_normal(x.shape) * gen.random() + gen.integers(0, 3, x.shape)
+    return s2sgrad.gradients(np.sum(y), [x], unconnected_gradients=mode)
+
+
 # (opcodes declared non-differentiable that the function sends x through, function)
 NONDIFF_CASES = [
     (("floor",), nd_floor),
@@ -2102,6 +2242,10 @@ NONDIFF_CASES = [
     (("round", "argsort", "tri"), nd_round_argsort_tri),
     (("isnan", "isfinite", "isinf", "logical_or", "logical_and", "logical_not", "logical_xor"),
      nd_predicates),
+    (("any", "all", "count_nonzero", "flatnonzero"), nd_truth_counts),
+    (("searchsorted", "digitize", "heaviside"), nd_positions),
+    (("empty", "empty_like"), nd_empty),
+    (("standard_normal", "random", "integers"), nd_draws),
 ]
 
 # `not` is lowered only on static values (folded at transform time); on a runtime

@@ -52,6 +52,9 @@ def spellings(op):
     out += [f"`np.{n}` (as {op})" for n, o in sorted(opcodes.NUMPY_COMPOSED.items()) if o == op]
     out += [f"`x.{n}()` (as {op})" for n, o in sorted(opcodes.METHODS_COMPOSED.items())
             if o == op]
+    out += [f"`rng.{n}(...)`" for n, o in sorted(opcodes.RNG_METHODS.items()) if o == op]
+    out += [f"`rng.{n}(...)` (as {op})" for n, o in sorted(opcodes.RNG_COMPOSED.items())
+            if o == op]
     out += [f"`math.{n}`" for n, o in sorted(math_ops().items()) if o == op]
     return ", ".join(out) or "(internal)"
 
@@ -87,7 +90,8 @@ TRAITS = [
     ("write", "its first operand with items written (in place or on a copy)"),
     ("read-only", "a view NumPy makes read-only"),
     ("metadata", "reads only its operands' shape and dtype"),
-    ("effect: ...", "what it does to a loop tape (new, update, consume)"),
+    ("effect: ...", "what it does to a loop tape (new, update, consume), or `draw`: it "
+                    "advances a random generator (never removed, merged, recomputed or moved)"),
     ("elementwise", "acts element by element, operands broadcast together"),
     ("cheap", "recomputed in a backward region rather than saved on a tape"),
     ("literal", "a constant or display, printed where it is used"),
@@ -130,6 +134,9 @@ def text():
               f"Differentiable (a spelling whose op has a rule): {n_np + n_methods + n_math} "
               f"spellings: {n_np} NumPy functions, {n_methods} array methods, {n_math} `math` "
               f"functions. Constants (no gradient): {n_const} NumPy functions and methods. "
+              f"Draws from a `np.random.Generator` argument: {len(opcodes.RNG_METHODS)} "
+              f"methods as ops, {len(opcodes.RNG_COMPOSED)} (`normal`, `uniform`) written "
+              "with them, differentiable in their parameters. "
               f"Ops: {sum(1 for o in opcodes.OPS if o in rules.RULES)} with rules, "
               f"{sum(1 for d in opcodes.OPS.values() if d.constant)} constant, "
               f"{sum(1 for d in opcodes.OPS.values() if d.structural)} structural.",

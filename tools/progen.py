@@ -11,7 +11,8 @@ and a static int `n`. Its statements are drawn from what s2sgrad accepts:
   `np.sin/cos/tanh/arctan/arcsinh`, `np.exp`/`np.exp2` of a bounded argument,
   `np.logaddexp`, `np.sum`/`np.mean`
   (with and without `axis`/`keepdims`), broadcasting with scalars,
-  conditional expressions and kinks (`np.where`, `max`, `abs`), calls to the
+  conditional expressions and kinks (`np.where`, `max`, `abs`, `np.nanmax`,
+  `np.median`), calls to the
   helpers, indexing reads (`v[i % 3]`, `v[::-1]`, `v[1:]`, masks
   `v[v > c]`); `+=`/`-=`; plain copies `b = a`, and the new arrays
   `b = +a`, `b = a ** 1` (which later writes into `a` must not reach);
@@ -402,7 +403,8 @@ class Exprs:
         if kind == "a":
             return self.pick([f"np.where({sub()} > {self.pick(THRESHOLDS)}, {sub()}, {sub()})",
                               f"np.maximum({sub()}, {sub()})", f"np.abs({sub()})"])
-        return self.pick([f"max({sub()}, {sub()})", f"min({sub()}, {sub()})", f"abs({sub()})"])
+        return self.pick([f"max({sub()}, {sub()})", f"min({sub()}, {sub()})", f"abs({sub()})",
+                          f"np.nanmax({sub('a')})", f"np.median({sub('a')})"])
 
     def expr_matmul(self, kind, sub):
         a, b = sub("a"), sub("a")

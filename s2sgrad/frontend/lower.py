@@ -9,6 +9,7 @@ accepted raises `UnsupportedError` at its `file:line:col` with what to write
 instead.
 """
 
+import math
 import types
 
 import gast
@@ -206,6 +207,12 @@ class _Lowerer:
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
                 and call.func.attr in _LIST_METHODS:
             _reject_list_method(self, call)
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
+                and isinstance(call.func.value, gast.Name) and call.func.value.id in self.env:
+            base = self.expr(call.func.value)
+            if isinstance(base, Value) and base.type.kind == "rng":
+                self.draw(base, call.func.attr, call)     # (a draw advances the generator)
+                return
         self.unsupported(node, "an expression statement has no effect s2sgrad can differentiate",
                          "assign its value to a variable, or remove it (print and other side "
                          "effects are not supported)")
@@ -840,7 +847,7 @@ class _Lowerer:
         if isinstance(base, Value) and base.type.kind == "array":
             opcode = opcodes.ATTRIBUTES.get(node.attr)
             if opcode is not None:
-                return self.b.emit(opcode, base)
+                return self.emit_call(opcode, [base], {}, node)
             if node.attr == "ndim" and base.type.rank is not None:
                 return self.b.const(base.type.rank)
         self.unsupported(node, f"the attribute .{node.attr} is not supported",
@@ -1105,6 +1112,8 @@ class _Lowerer:
             return self.einsum(node)
         if name in ("select", "kron"):
             return getattr(self, name)(node)
+        if name == "linalg.multi_dot":
+            return self.multi_dot(node)
         if opcodes.NUMPY.get(name) in _MASKABLE and any(k.arg in ("where", "initial")
                                                          for k in node.keywords):
             return self.masked_reduction(opcodes.NUMPY[name], None, node, f"np.{name}")
@@ -1429,6 +1438,39 @@ class _Lowerer:
         return self.b.reshape(self.b.emit("einsum", a, b_, subscripts="ij,kl->ikjl"),
                               self.b.tuple(*dims))
 
+    def multi_dot(self, node):
+        """np.linalg.multi_dot([A, B, ...]): matmuls, grouped as NumPy groups them (its
+        cheapest order by the matrices' sizes, when the types know them; else left to
+        right). A 1-d first (last) array is a row (column), as in NumPy."""
+        seq = self.expr(node.args[0]) if len(node.args) == 1 and not node.keywords else None
+        if not isinstance(seq, (tuple, list)) or len(seq) < 2:
+            self.unsupported(node, "np.linalg.multi_dot takes one list of two or more arrays "
+                             "written out here", "np.linalg.multi_dot([a, b, c])")
+        items = [self.to_value(sequences.array_operand(self, x, node, "np.linalg.multi_dot"),
+                               node) for x in seq]
+        ranks = [v.type.rank for v in items]
+        if any(r != 2 for r in ranks[1:-1]) or ranks[0] not in (1, 2) or ranks[-1] not in (1, 2):
+            self.unsupported(node, "np.linalg.multi_dot takes 2-d arrays (the first and last "
+                             "may be 1-d)", "np.linalg.multi_dot([a, b, c])")
+        split = _chain_order(items)
+
+        def product(i, j):
+            if i == j:
+                return items[i]
+            k = split(i, j)
+            return self.b.matmul(product(i, k), product(k + 1, j))
+        return product(0, len(items) - 1)
+
+    def item(self, base, args, node):
+        """x.item() of a float array of one element: float(x) of x reshaped to 0-d (NumPy
+        converts only 0-d arrays with float), a Python float."""
+        if args or node.keywords or not base.type.is_float or base.type.dtype is None:
+            self.unsupported(node, "x.item() is supported without arguments, of a float array "
+                             "(of one element) here", "float(x), or x.item() of a float array")
+        if base.type.rank != 0:
+            base = self.b.reshape(base, self.b.const(()))
+        return self.b.pyfloat(base)
+
     def pair_of_arrays(self, node, what):
         """The two array arguments of np.kron, given by position only."""
         if len(node.args) != 2 or node.keywords:
@@ -1513,6 +1555,8 @@ class _Lowerer:
         return a
 
     def method(self, base, name, node):
+        if base.type.kind == "rng":
+            return self.draw(base, name, node)
         if name in opcodes.METHODS_COMPOSED and isinstance(base, Value):
             return self.composed(name, [base] + [self.expr(a) for a in node.args], node,
                                  f".{name}()")
@@ -1536,8 +1580,76 @@ class _Lowerer:
         if opcode == "astype":
             operands, attrs = self.bind("astype", args, node.keywords, node, ".astype")
             return self.b.emit("astype", base, **attrs)
+        if name == "item":
+            return self.item(base, args, node)
         operands, attrs = self.bind(opcode, [base] + args, node.keywords, node, f".{name}()")
         return self.emit_call(opcode, operands, attrs, node)
+
+    def draw(self, rng, name, node):
+        """rng.<name>(...) of a np.random.Generator argument: a draw, an op with an effect on
+        the generator (standard_normal, random, integers), or normal and uniform written
+        with one, as NumPy computes them: loc + scale * z, low + (high - low) * u."""
+        params = _DRAW_PARAMS.get(name)
+        what = f"rng.{name}()"
+        if params is None:
+            self.unsupported(node, f"the generator method .{name}() is not supported",
+                             "rng.standard_normal, rng.normal, rng.uniform, rng.random or "
+                             "rng.integers; or draw outside the function and pass the values in")
+        if len(node.args) > len(params):
+            self.unsupported(node, f"too many arguments to {what}", "check the call")
+        given = dict(zip(params, node.args))
+        for kw in node.keywords:
+            if kw.arg not in params or kw.arg in given:
+                self.unsupported(node, f"{what} does not take the keyword {kw.arg!r} here",
+                                 f"its supported parameters: {', '.join(params)}")
+            given[kw.arg] = kw.value
+        values = {k: self.expr(v) for k, v in given.items()}
+        values = {k: v for k, v in values.items() if self.static_of(v) is not None}
+        if name in opcodes.RNG_COMPOSED:
+            return self.reparameterised(rng, name, values, node, what)
+        operands, attrs = [rng], {}
+        names = [p for p, role, _ in opcodes.OPS[name].params[1:] if role == OPERAND]
+        last = max([names.index(k) for k in values if k in names], default=-1)
+        for k in names[:last + 1]:       # (rng.integers(5, None, 3): a None between)
+            v = values.get(k, self.b.const(None))
+            operands.append(self.to_value(v if k == "size" else
+                                          sequences.array_operand(self, v, node, what), node))
+        for k in ("dtype", "endpoint", "out"):
+            if k in values:
+                a = self.static_of(values[k])
+                if a is _MISSING or k == "out":
+                    self.unsupported(node, f"the argument {k!r} of {what} must be a constant "
+                                     "(and out= is not supported)", "assign the result")
+                attrs[k] = _dtype_name(a, self, node) if k == "dtype" else a
+        return self.emit_call(name, operands, attrs, node)
+
+    def reparameterised(self, rng, name, values, node, what):
+        """rng.normal(loc, scale, size) = loc + scale * rng.standard_normal(size) and
+        rng.uniform(low, high, size) = low + (high - low) * rng.random(size): what NumPy
+        computes, in float64 (narrow floats cast up first, as NumPy converts them), so the
+        values are NumPy's bit for bit and the gradient flows to loc and scale (low and
+        high). Without a size, the parameters' broadcast shape (one number for numbers)."""
+        first, second = _DRAW_PARAMS[name][:2]
+        a, b_ = (values.get(k) for k in (first, second))
+        a, b_ = (None if v is None else self.to_value(
+            sequences.array_operand(self, v, node, what), node) for v in (a, b_))
+        a, b_ = (v if v is None or v.type.dtype not in ("float32", "float16")
+                 else self.b.cast(v, "float64") for v in (a, b_))
+        if name == "uniform":
+            b_ = self.b.sub(b_ if b_ is not None else self.b.const(1.0), a) if a is not None else b_
+        size = values.get("size")
+        if size is None:
+            arrays = [v for v in (a, b_) if v is not None and v.type.rank != 0]
+            if len(arrays) == 2 and arrays[0].type.shape != arrays[1].type.shape:
+                size = self.b.shape(self.b.add(*arrays))
+            elif arrays:
+                size = self.b.shape(arrays[0])
+        draw = opcodes.RNG_COMPOSED[name]
+        z = self.emit_call(draw, [rng] + ([self.to_value(size, node)] if size is not None
+                                          else []), {}, node)
+        if b_ is not None:
+            z = self.b.mul(b_, z)
+        return self.b.add(a, z) if a is not None else z
 
     def math_call(self, name, node):
         if f"math.{name}" in self.p.rules or _MATH.get(name, name) not in _MATH_AS_NUMPY:
@@ -1713,6 +1825,39 @@ BUILTINS = frozenset({"len", "float", "abs", "min", "max", "sum", "range", "int"
 
 
 _MASKABLE = frozenset({"sum", "mean", "prod", "max", "min"})
+
+
+# the parameters of the np.random.Generator methods s2sgrad knows, in NumPy's order
+_DRAW_PARAMS = {"standard_normal": ("size", "dtype", "out"), "random": ("size", "dtype", "out"),
+                "integers": ("low", "high", "size", "dtype", "endpoint"),
+                "normal": ("loc", "scale", "size"), "uniform": ("low", "high", "size")}
+
+
+def _chain_order(items):
+    """split(i, j): where np.linalg.multi_dot splits the product of items i..j, by its cost
+    model (the fewest scalar multiplications; three arrays by its own comparison) when every
+    size is known; else k = j - 1 (left to right)."""
+    dims = [v.type.shape for v in items]
+    dims = [(1,) + dims[0] if len(dims[0]) == 1 else dims[0]] + dims[1:-1] + \
+        [dims[-1] + (1,) if len(dims[-1]) == 1 else dims[-1]]
+    p = [d[0] for d in dims] + [dims[-1][1]]
+    if not all(isinstance(n, int) for n in p):
+        return lambda i, j: j - 1
+    n = len(items)
+    if n == 3:
+        a0, a1b0, b1c0, c1 = p
+        first = a0 * b1c0 * (a1b0 + c1) < a1b0 * c1 * (a0 + b1c0)
+        return lambda i, j: (i if not first else j - 1) if (i, j) == (0, 2) else i
+    cost, split = {}, {}
+    for span in range(1, n):
+        for i in range(n - span):
+            j = i + span
+            cost[i, j] = math.inf
+            for k in range(i, j):
+                c = cost.get((i, k), 0) + cost.get((k + 1, j), 0) + p[i] * p[k + 1] * p[j + 1]
+                if c < cost[i, j]:
+                    cost[i, j], split[i, j] = c, k
+    return lambda i, j: split[i, j]
 
 
 def _identity(opcode, t):

@@ -71,7 +71,7 @@ class Builder:
                 rtype = _INFERRED[key] = d.infer(types_, {})
         else:
             infer_attrs = attrs
-            if k is not None and "shape" not in attrs:
+            if k is not None and "shape" not in attrs and k < len(operands):
                 infer_attrs = dict(attrs, shape=self.static_shape(operands[k]))
             rtype = d.infer(types_, dict(infer_attrs))
         if d.sequence and rtype.shape is None:

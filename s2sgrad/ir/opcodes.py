@@ -25,7 +25,11 @@ The traits:
 - `read_only`: a view NumPy makes read-only (np.broadcast_to).
 - `metadata`: reads only its operands' shape and dtype, which no write changes.
 - `effect`: None (pure), or what the op does to a tape: 'new' (makes one: two
-  are never one), 'update' (appends to its first operand), 'consume' (pops it).
+  are never one), 'update' (appends to its first operand), 'consume' (pops it);
+  or 'draw': it advances its first operand, a `np.random.Generator`, so it runs
+  exactly where and as often as the source runs it: never removed (even when
+  its result is unused), merged with another, recomputed in a backward region
+  (its result is taped in a loop), or moved (it is never inlined).
 - `elementwise`: result[i] = f(operand[i], ...), the operands broadcast together.
 - `cheap`: recomputed where a backward region needs it, never saved on a tape.
 - `literal`: a constant or a tuple/list display: read best where it is used.
@@ -59,14 +63,15 @@ from . import indexing as I, types as T
 OPERAND, ATTR, FORBID = "operand", "attr", "forbid"
 
 MEMORY = ("new", "view", "maybe", "holds", "foreign", "write", None)
-EFFECTS = ("new", "update", "consume", None)
+EFFECTS = ("new", "update", "consume", "draw", None)
 
 
 @dataclass(frozen=True)
 class OpDef:
     name: str
     form: tuple                 # ('binop', '+') | ('unop', '-') | ('cmp', '<') | ('call', 'np.exp')
-                                # | ('attr', 'T') | ('special',)
+                                # | ('attr', 'T') | ('method', 'random'): a call of a method
+                                # of the first operand | ('special',)
     infer: object               # (operand types, attrs) -> result Type
     params: tuple = ()          # call binding: ((name, role, default), ...)
     kwattrs: tuple = ()         # attrs written as keywords, in this order
@@ -131,6 +136,13 @@ def memory(op):
     """What op's result is, as memory (one of MEMORY): the definition's answer for this op."""
     m = OPS[op.opcode].memory
     return m(op) if callable(m) else m
+
+
+def draws(op):
+    """True when op may advance a random generator: a draw, or an op given one (a call of
+    a function of the user's that draws from it). Such an op runs where and as often as
+    the source runs it (`effect`)."""
+    return OPS[op.opcode].effect == "draw" or any(v.type.kind == "rng" for v in op.operands)
 
 
 def aliases(op):
@@ -937,6 +949,74 @@ def _check_split(spelling):
     return check
 
 
+def _check_quantile(spelling, top):
+    """A constant number q in [0, top] (np.median: none), axis None or one constant int,
+    the 'linear' method, the input left as it is."""
+    def check(ts, attrs):
+        q = attrs.get("q")
+        if top is not None and (not isinstance(q, (int, float)) or isinstance(q, bool)
+                                or not 0 <= q <= top):
+            return (f"{spelling} takes one constant number q from 0 to {top} here",
+                    f"{spelling}(x, {top / 4!r}); for several, one call a q")
+        if attrs.get("method", "linear") != "linear" or attrs.get("overwrite_input"):
+            return (f"{spelling} with method={attrs.get('method')!r} or overwrite_input=True "
+                    "is not supported (the default linear method, input unchanged)",
+                    f"leave out method= and overwrite_input=")
+        axis = attrs.get("axis")
+        if axis is not None and not isinstance(axis, int) or isinstance(axis, bool):
+            return (f"{spelling} takes axis None or one constant int here",
+                    f"{spelling}(x, ..., axis=0), or reshape the axes into one first")
+        return _check_axes(spelling, ("axis",))(ts, attrs) if axis is not None else None
+    return check
+
+
+def _matrix_power(ts, attrs):
+    """np.linalg.matrix_power(a, n): a's type (a float inverse's for n < 0)."""
+    t = ts[0]
+    return T.array(T.float_dtype(t.dtype), t.shape) if attrs["n"] < 0 else t
+
+
+def _check_matrix_power(ts, attrs):
+    n = attrs.get("n")
+    if not isinstance(n, int) or isinstance(n, bool):
+        return ("np.linalg.matrix_power takes a constant int power here",
+                "np.linalg.matrix_power(a, 3)")
+    return _matrix_check("np.linalg.matrix_power")(ts, attrs)
+
+
+def _real_only(spelling):
+    def check(ts, attrs):
+        if ts[0].dtype is not None and np.dtype(ts[0].dtype).kind == "c":
+            return (f"{spelling} of a complex array is not supported: s2sgrad differentiates "
+                    "real arrays", "keep complex numbers out of the function")
+        return None
+    return check
+
+
+def _check_nan_to_num(ts, attrs):
+    if not attrs.get("copy", True) or any(
+            not isinstance(attrs.get(k, 0.0), (int, float)) or isinstance(attrs.get(k), bool)
+            for k in ("nan", "posinf", "neginf") if attrs.get(k) is not None):
+        return ("np.nan_to_num takes constant numbers for nan, posinf and neginf, and "
+                "copy=True, here", "np.nan_to_num(x, nan=0.0, posinf=1e6); assign the result")
+    return _real_only("np.nan_to_num")(ts, attrs)
+
+
+def _draw_float(ts, attrs):
+    """rng.standard_normal(size) / rng.random(size): float64 (or the dtype given) of that
+    size; without one, one number (a Python float, whatever the dtype)."""
+    if len(ts) < 2:
+        return T.PY_FLOAT
+    return T.array(attrs.get("dtype") or "float64", _shape_operand(ts, attrs, 1))
+
+
+def _draw_int(ts, attrs):
+    """rng.integers(low, high, size): int64 (or the dtype given) of that size; without one,
+    a NumPy integer."""
+    dtype = attrs.get("dtype") or "int64"
+    return T.array(dtype, _shape_operand(ts, attrs, 3) if len(ts) > 3 else ())
+
+
 # ---- the opcodes --------------------------------------------------------------
 
 # constant folding on Python numbers of one type; None where folding would change the type
@@ -984,6 +1064,7 @@ _def("clip", ("call", "np.clip"), _clip,
      [("a", OPERAND, None), ("a_min", OPERAND, None), ("a_max", OPERAND, None)], elementwise=True)
 _def("dot", ("call", "np.dot"), _dot, [("a", OPERAND, None), ("b", OPERAND, None)])
 
+_CREATE_PARAMS = [("shape", OPERAND, None), ("dtype", ATTR, None)]
 _REDUCE = [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None),
            ("out", FORBID, None), ("keepdims", ATTR, False)]
 _def("sum", ("call", "np.sum"), _sum, _REDUCE)
@@ -1078,6 +1159,68 @@ for _name in ("split", "array_split"):
          kwattrs=("axis",), memory="view", nresults=_sections, sections=True,
          check=_check_split(f"np.{_name}"))
 
+# nan-reductions (nans skipped), order statistics, more np.linalg, real-array helpers
+_def("nanmax", ("call", "np.nanmax"), _reduce, _MINMAX)
+_def("nanmin", ("call", "np.nanmin"), _reduce, _MINMAX)
+_def("nanprod", ("call", "np.nanprod"), _sum, _REDUCE)
+_def("nanvar", ("call", "np.nanvar"), _mean, _VAR)
+_def("nanstd", ("call", "np.nanstd"), _mean, _VAR)
+_def("nancumsum", ("call", "np.nancumsum"), _cumulative,
+     [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None), ("out", FORBID, None)])
+_ORDER = [("a", OPERAND, None), ("axis", ATTR, None), ("out", FORBID, None),
+          ("overwrite_input", ATTR, False)]
+_def("median", ("call", "np.median"), _mean, _ORDER + [("keepdims", ATTR, False)],
+     check=_check_quantile("np.median", None))
+for _name, _top in (("quantile", 1), ("percentile", 100)):
+    _def(_name, ("call", f"np.{_name}"), _mean,
+         _ORDER[:1] + [("q", ATTR, None)] + _ORDER[1:]
+         + [("method", ATTR, "linear"), ("keepdims", ATTR, False)],
+         kwattrs=("axis", "method", "keepdims"), check=_check_quantile(f"np.{_name}", _top))
+_def("matrix_power", ("call", "np.linalg.matrix_power"), _matrix_power,
+     [("a", OPERAND, None), ("n", ATTR, None)], kwattrs=(), check=_check_matrix_power)
+_def("real", ("call", "np.real"), _same, [("val", OPERAND, None)], memory="view",
+     check=_real_only("np.real"))
+_def("conj", ("call", "np.conj"), _same, [("x", OPERAND, None)], elementwise=True,
+     check=_real_only("np.conj"))
+_def("nan_to_num", ("call", "np.nan_to_num"), _same,
+     [("x", OPERAND, None), ("copy", ATTR, True), ("nan", ATTR, 0.0), ("posinf", ATTR, None),
+      ("neginf", ATTR, None)], elementwise=True, check=_check_nan_to_num)
+_def("copysign", ("call", "np.copysign"), _float_binary,
+     [("x1", OPERAND, None), ("x2", OPERAND, None)], elementwise=True)
+_def("heaviside", ("call", "np.heaviside"), _float_binary,
+     [("x1", OPERAND, None), ("x2", OPERAND, None)], elementwise=True, constant=True)
+
+# constants: uninitialised arrays, truth tests, counts, positions
+_def("empty", ("call", "np.empty"), _creation, _CREATE_PARAMS, constant=True, shape_operand=0)
+_def("empty_like", ("call", "np.empty_like"), _like,
+     [("prototype", OPERAND, None), ("dtype", ATTR, None)], constant=True, metadata=True)
+_TRUTH = [("a", OPERAND, None), ("axis", ATTR, None), ("out", FORBID, None),
+          ("keepdims", ATTR, False)]
+_def("any", ("call", "np.any"), lambda ts, a: _reduce(ts, a, "bool"), _TRUTH, constant=True)
+_def("all", ("call", "np.all"), lambda ts, a: _reduce(ts, a, "bool"), _TRUTH, constant=True)
+_def("count_nonzero", ("call", "np.count_nonzero"), _arg_reduce,
+     [("a", OPERAND, None), ("axis", ATTR, None), ("keepdims", ATTR, False)],
+     kwattrs=("axis", "keepdims"), constant=True)
+_def("flatnonzero", ("call", "np.flatnonzero"), lambda ts, a: T.array("int64", (None,)),
+     [("a", OPERAND, None)], constant=True)
+_def("searchsorted", ("call", "np.searchsorted"), lambda ts, a: T.array("int64", ts[1].shape),
+     [("a", OPERAND, None), ("v", OPERAND, None), ("side", ATTR, "left"),
+      ("sorter", FORBID, None)], kwattrs=("side",), constant=True)
+_def("digitize", ("call", "np.digitize"), lambda ts, a: T.array("int64", ts[0].shape),
+     [("x", OPERAND, None), ("bins", OPERAND, None), ("right", ATTR, False)],
+     kwattrs=("right",), constant=True)
+
+# draws from a np.random.Generator passed in (its first operand): constant values, an effect
+_DRAW = dict(effect="draw", inline=False, constant=True)
+for _name in ("standard_normal", "random"):
+    _def(_name, ("method", _name), _draw_float,
+         [("rng", OPERAND, None), ("size", OPERAND, None), ("dtype", ATTR, None),
+          ("out", FORBID, None)], shape_operand=1, **_DRAW)
+_def("integers", ("method", "integers"), _draw_int,
+     [("rng", OPERAND, None), ("low", OPERAND, None), ("high", OPERAND, None),
+      ("size", OPERAND, None), ("dtype", ATTR, None), ("endpoint", ATTR, False)],
+     shape_operand=3, **_DRAW)
+
 # views: np.reshape copies when the layout needs it; the others always share memory
 _def("reshape", ("call", "np.reshape"), _reshape, [("a", OPERAND, None), ("shape", OPERAND, None)],
      kwattrs=(), memory="maybe", shape_operand=1)
@@ -1102,9 +1245,8 @@ _def("array", ("call", "np.array"), _cast, [("object", OPERAND, None), ("dtype",
      sequence=True)
 _def("astype", ("special",), _cast, [("dtype", ATTR, None)], memory="new", retype=True)
 
-_CREATE = [("shape", OPERAND, None), ("dtype", ATTR, None)]
-_def("ones", ("call", "np.ones"), _creation, _CREATE, constant=True, shape_operand=0)
-_def("zeros", ("call", "np.zeros"), _creation, _CREATE, constant=True, shape_operand=0)
+_def("ones", ("call", "np.ones"), _creation, _CREATE_PARAMS, constant=True, shape_operand=0)
+_def("zeros", ("call", "np.zeros"), _creation, _CREATE_PARAMS, constant=True, shape_operand=0)
 _def("full", ("call", "np.full"), _full,
      [("shape", OPERAND, None), ("fill_value", OPERAND, None), ("dtype", ATTR, None)],
      shape_operand=0)
@@ -1294,7 +1436,7 @@ for _name, _d in list(OPS.items()):
         _shape_rule(_name, _counts(2, 1))
     elif _d.form[0] in ("unop", "attr"):
         _shape_rule(_name, _counts(1, 1))
-    elif _d.form[0] == "call":
+    elif _d.form[0] in ("call", "method"):
         _shape_rule(_name, _call_counts(sum(1 for p in _d.params if p[1] == OPERAND)))
 for _name, _check, _req in [
         ("const", _counts(0, 1), ("value",)), ("tuple", _counts(None, 1), ()),
@@ -1333,7 +1475,9 @@ NUMPY.update({
 NUMPY.pop("unbroadcast", None)
 NUMPY["identity"] = "eye"
 NUMPY.update({f"linalg.{n}": n for n in ("inv", "det", "slogdet", "solve", "norm", "cholesky",
-                                         "eigh", "eigvalsh", "qr", "svd", "pinv")})
+                                         "eigh", "eigvalsh", "qr", "svd", "pinv",
+                                         "matrix_power")})
+NUMPY.update({"conjugate": "conj"})
 
 # Helper functions s2sgrad writes into generated modules -> opcode: a generated module
 # reads back as the ops it was written from (frontend/source.py checks the helper's body)
@@ -1345,9 +1489,15 @@ METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "pr
            "argsort": "argsort", "repeat": "repeat", "cumprod": "cumprod",
            "diagonal": "diagonal", "trace": "trace", "take": "take",
            "argmax": "argmax", "argmin": "argmin", "reshape": "reshape", "transpose": "transpose",
-           "squeeze": "squeeze", "astype": "astype", "dot": "dot", "clip": "clip", "copy": "copy"}
+           "squeeze": "squeeze", "astype": "astype", "dot": "dot", "clip": "clip", "copy": "copy",
+           "any": "any", "all": "all", "conj": "conj", "conjugate": "conj", "item": "pyfloat"}
+# rng.<name>(...) of a np.random.Generator argument -> opcode; the generator is the first
+# operand. RNG_COMPOSED: written with the draw given (rng.normal(mu, sigma, size) is
+# mu + sigma * rng.standard_normal(size), bit for bit as NumPy computes it)
+RNG_METHODS = {"standard_normal": "standard_normal", "random": "random", "integers": "integers"}
+RNG_COMPOSED = {"normal": "standard_normal", "uniform": "random"}
 # x.<name> -> opcode
-ATTRIBUTES = {"T": "T", "shape": "shape", "size": "size"}
+ATTRIBUTES = {"T": "T", "shape": "shape", "size": "size", "real": "real"}
 # np.<name> and x.<name>(...) the frontend writes with the opcode given (np.ravel(a) is
 # np.reshape(a, (-1,)); np.swapaxes and np.moveaxis, a transpose by the axes they move)
 NUMPY_COMPOSED = {"ravel": "reshape", "swapaxes": "transpose", "moveaxis": "transpose",
@@ -1355,7 +1505,7 @@ NUMPY_COMPOSED = {"ravel": "reshape", "swapaxes": "transpose", "moveaxis": "tran
                   "atleast_1d": "reshape", "atleast_2d": "reshape", "atleast_3d": "reshape",
                   "column_stack": "concatenate", "dstack": "concatenate", "average": "mean",
                   "stack": "array", "hstack": "concatenate", "vstack": "concatenate",
-                  "select": "where", "kron": "einsum"}
+                  "select": "where", "kron": "einsum", "linalg.multi_dot": "matmul"}
 METHODS_COMPOSED = {"ravel": "reshape", "flatten": "reshape", "swapaxes": "transpose"}
 
 
@@ -1374,6 +1524,8 @@ def spelling(opcode):
     d = OPS[opcode]
     if d.form[0] == "attr":
         return "." + d.form[1]
+    if d.form[0] == "method":
+        return f"rng.{d.form[1]}"
     if d.form[0] != "special":
         return d.form[1].strip()
     return d.syntax[0] if d.syntax else opcode

@@ -17,7 +17,7 @@ _set = object.__setattr__
 
 
 class Type:
-    """kind: 'array' | 'tuple' | 'list' | 'none' | 'str'; dtype: the NumPy dtype
+    """kind: 'array' | 'tuple' | 'list' | 'none' | 'str' | 'rng' (a np.random.Generator); dtype: the NumPy dtype
     name, None when unknown; shape: a tuple of dims, None when the rank is
     unknown; weak: a Python scalar; items: the element types of a tuple or list
     when known. Immutable, equal when the fields are (a slotted class: the IR
@@ -92,6 +92,7 @@ FLOAT64 = Type(dtype="float64", shape=())
 PY_FLOAT = Type(dtype="float64", shape=(), weak=True)
 PY_INT = Type(dtype="int64", shape=(), weak=True)
 PY_BOOL = Type(dtype="bool", shape=(), weak=True)
+RNG = Type(kind="rng")          # a np.random.Generator argument (drawn from, never differentiated)
 
 
 def of_python(value):

@@ -3,7 +3,7 @@ same region (same opcode, operands and attributes) is replaced by it. The
 mul rule of `w * w` yields `g * w` twice; this computes it once."""
 
 from ..ir.core import TEMP_HINTS, Region, substitute_op
-from ..ir.opcodes import OPS, memory
+from ..ir.opcodes import OPS, draws, memory
 
 
 def run(fn):
@@ -22,13 +22,14 @@ def _region(region):
                 consts[op.result] = ("const", repr(op.attr("value")), op.result.type)
             ops.append(op)
             continue
-        # Pure ops only (a tape op has an effect, and each tape is its own list), and no
+        # Pure ops only (a tape op or a draw has an effect, and each tape is its own list;
+        # a call given a generator may draw from it: two calls draw twice), and no
         # literals: constants are inlined where they are used (named ones stay), and
         # tuple/list displays (shapes) read best where they are used. (Control flow has
         # regions; gates have several results; no `gradients` op is left by now.) The
         # gradients handed back (tag out:) are each their own array: two np.copy(g) stay two.
         if op.regions or d.effect is not None or d.literal or len(op.results) != 1 \
-                or op.tag.startswith("out:") or op.result in written:
+                or op.tag.startswith("out:") or op.result in written or draws(op):
             ops.append(op)
             continue
         key = (op.opcode, tuple([consts.get(v, v) for v in op.operands]),

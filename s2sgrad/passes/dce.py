@@ -1,11 +1,13 @@
 """Dead code elimination: ops whose results nothing uses are removed. Every op
-of the closed set is pure except the tape ops (their `effect`): an append
-(`push`) lives while its tape is read by a pop, and keeps the items of its tuple
-that the pop's results still need. Nested regions are cleaned too; the values
+of the closed set is pure except the tape ops and the draws (their `effect`): an
+append (`push`) lives while its tape is read by a pop, and keeps the items of its
+tuple that the pop's results still need; a draw from a random generator (or a
+call given one) always lives (it advances the generator, whether its result is
+used or not), and so does the loop or branch holding one. Nested regions are cleaned too; the values
 their ops read keep outer definitions alive."""
 
 from ..ir.core import Region
-from ..ir.opcodes import OPS
+from ..ir.opcodes import OPS, draws
 
 
 def run(fn):
@@ -34,8 +36,8 @@ def _region(region, live_out, live_stacks, slots):
     live = set(region.yields) | set(live_out)
     kept = []
     for op in reversed(region.ops):
-        effect = _pushes(op, live_stacks) or op.regions and any(
-            _pushes(o, live_stacks) for r in op.regions for o in r.walk())
+        effect = _lives(op, live_stacks) or op.regions and any(
+            _lives(o, live_stacks) for r in op.regions for o in r.walk())
         if not effect and not any(r in live for r in op.results):
             continue
         if op.opcode == "if" and not all(r in live for r in op.results):
@@ -66,6 +68,12 @@ def _region(region, live_out, live_stacks, slots):
 def _pushes(op, live_stacks):
     """op appends to a tape something reads."""
     return OPS[op.opcode].effect == "update" and op.operands[0] in live_stacks
+
+
+def _lives(op, live_stacks):
+    """op has an effect that must stay: a push to a tape something reads, or a draw (or a
+    call passing a generator on)."""
+    return draws(op) or _pushes(op, live_stacks)
 
 
 class _Slots:

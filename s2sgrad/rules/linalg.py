@@ -238,3 +238,29 @@ def pinv(b, g, ans, a):
     second = b.sub(x, b.matmul(a, b.matmul(p, x)))
     third = b.sub(z, b.matmul(b.matmul(z, p), a))
     return (b.add(first, b.add(second, third)),)
+
+
+def _power_sum(b, g, m, k):
+    """Σ_{j=0}^{k-1} (mᵀ)ʲ d (mᵀ)^(k-1-j): the gradient of mᵏ (k ≥ 1) for cotangent d."""
+    t = _mT(b, m)
+    powers = [None, t] + [b.matrix_power(t, n=j) for j in range(2, k)]
+    total = None
+    for j in range(k):
+        term = g if j == 0 else b.matmul(powers[j], g)
+        if k - 1 - j:
+            term = b.matmul(term, powers[k - 1 - j])
+        total = term if total is None else b.add(total, term)
+    return total
+
+
+@defrule("matrix_power")
+def matrix_power(b, g, ans, a, n):
+    """d Aⁿ = Σ_{j<n} (Aᵀ)ʲ d (Aᵀ)ⁿ⁻¹⁻ʲ (n ≥ 1); A⁰ = I is constant; for n < 0, Aⁿ = (A⁻¹)ᵐ
+    (m = -n): dA = -A⁻ᵀ D A⁻ᵀ with D that sum for A⁻¹ and m"""
+    if n == 0:
+        return (None,)
+    if n > 0:
+        return (_power_sum(b, g, a, n),)
+    inverse = b.inv(a)
+    t = _mT(b, inverse)
+    return (b.neg(b.matmul(b.matmul(t, _power_sum(b, g, inverse, -n)), t)),)

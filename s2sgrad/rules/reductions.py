@@ -1,7 +1,9 @@
-"""Rules for reductions: sum, mean, max, min, prod, ptp, var, std, nansum, nanmean, cumsum,
-cumprod."""
+"""Rules for reductions: sum, mean, max, min, prod, ptp, var, std, the nan-skipping
+reductions (nansum, nanmean, nanmax, nanmin, nanprod, nanvar, nanstd, nancumsum), cumsum,
+cumprod, and the order statistics median, quantile and percentile."""
 
 from .registry import defrule
+from .shape import _scatter_along
 
 
 def _restore(b, v, axis, keepdims):
@@ -136,3 +138,111 @@ def cumprod(b, g, ans, x, axis=None, dtype=None):
     before = b.div(_reverse_cumsum(b, b.mul(g, ans), axis), b.where(zero, 1.0, x))
     at = _reverse_cumsum(b, b.mul(g, b.cumprod(b.where(first, 1.0, x), axis=axis)), axis)
     return (b.where(b.eq(zeros_so_far, 0), before, b.where(first, at, 0.0)),)
+
+
+def _nan_extremum(b, g, ans, x, axis, keepdims):
+    """The gradient goes to the elements equal to the extremum, shared equally among ties;
+    a nan equals nothing, so it gets none (an all-nan slice gives none to any element)."""
+    hit = b.eq(x, _restore(b, ans, axis, keepdims))
+    narrow = {"dtype": x.type.dtype} if x.type.dtype in ("float32", "float16") else {}
+    ties = b.maximum(b.sum(hit, axis=axis, keepdims=True, **narrow), 1)
+    return (b.where(hit, b.div(_restore(b, g, axis, keepdims), ties), 0.0),)
+
+
+@defrule("nanmax")
+def nanmax(b, g, ans, x, axis=None, keepdims=False):
+    """d max(x) (nans skipped) = [x == max] d max / #ties, 0 at a nan"""
+    return _nan_extremum(b, g, ans, x, axis, keepdims)
+
+
+@defrule("nanmin")
+def nanmin(b, g, ans, x, axis=None, keepdims=False):
+    """d min(x) (nans skipped) = [x == min] d min / #ties, 0 at a nan"""
+    return _nan_extremum(b, g, ans, x, axis, keepdims)
+
+
+@defrule("nanprod")
+def nanprod(b, g, ans, x, axis=None, keepdims=False, dtype=None):
+    """d Πx (nans skipped: taken as 1) = prod's gradient of x with its nans set to 1, 0 at
+    a nan (exact at zeros)"""
+    nan = b.isnan(x)
+    (d,) = prod(b, g, ans, b.where(nan, 1.0, x), axis=axis, keepdims=keepdims)
+    return (b.where(nan, 0.0, d),)
+
+
+def _nan_spread(b, x, ans, axis, ddof):
+    """(x - nanmean(x), n - ddof, the non-nan mask): n counts the non-nans of each slice."""
+    kept = b.logical_not(b.isnan(x))
+    narrow = {"dtype": x.type.dtype} if x.type.dtype in ("float32", "float16") else {}
+    n = b.sum(kept, axis=axis, keepdims=True, **narrow)
+    centered = b.sub(x, b.nanmean(x, axis=axis, keepdims=True))
+    return centered, (b.sub(n, ddof) if ddof else n), kept
+
+
+@defrule("nanvar")
+def nanvar(b, g, ans, x, axis=None, dtype=None, ddof=0, keepdims=False):
+    """d var(x) (nans skipped) = 2 (x - mean(x)) / (n - ddof) d var where x is not nan, 0 at
+    a nan; mean and n over the non-nans"""
+    centered, n, kept = _nan_spread(b, x, ans, axis, ddof)
+    d = b.mul(b.div(b.mul(centered, 2.0), n), _restore(b, g, axis, keepdims))
+    return (b.where(kept, d, 0.0),)
+
+
+@defrule("nanstd")
+def nanstd(b, g, ans, x, axis=None, dtype=None, ddof=0, keepdims=False):
+    """d std(x) (nans skipped) = (x - mean(x)) / ((n - ddof) std) d std where x is not nan,
+    0 at a nan; mean and n over the non-nans"""
+    centered, n, kept = _nan_spread(b, x, ans, axis, ddof)
+    scale = b.mul(_restore(b, ans, axis, keepdims), n)
+    return (b.where(kept, b.mul(b.div(centered, scale), _restore(b, g, axis, keepdims)), 0.0),)
+
+
+@defrule("nancumsum")
+def nancumsum(b, g, ans, x, axis=None, dtype=None):
+    """d cumsum(x) (nans as 0) = flip(cumsum(flip(d))) along the axis, 0 at a nan"""
+    (d,) = cumsum(b, g, ans, x, axis=axis)
+    return (b.where(b.isnan(x), 0.0, d),)
+
+
+def _order_statistic(b, g, x, q, axis, keepdims):
+    """The gradient of the linear-interpolation quantile q of x along the axis (of the
+    flattened x for None): with s = sort(x) of length n and h = q (n - 1), the quantile is
+    Σₖ wₖ sₖ, wₖ = max(0, 1 - |k - h|) (the two neighbours of h, weighted (1 - γ, γ)), so
+    sₖ gets wₖ d, sent back where argsort(x) took sₖ from (tied elements as np.sort's
+    rule gives them)."""
+    flat = axis is None
+    xs, axis = (b.reshape(x, (-1,)), 0) if flat else (x, axis % len(x.type.shape))
+    n = xs.type.shape[axis]
+    if not isinstance(n, int):
+        n = b.getitem(b.shape(xs), index=axis)
+    narrow = {"dtype": x.type.dtype} if x.type.dtype in ("float32", "float16") else {}
+    k = b.arange(n, **narrow)
+    rank = len(xs.type.shape)
+    if rank > 1:
+        k = b.reshape(k, tuple(-1 if i == axis else 1 for i in range(rank)))
+    h = b.mul(b.sub(n, 1), q) if not isinstance(n, int) else (n - 1) * q
+    weights = b.maximum(b.sub(1.0, b.abs(b.sub(k, h))), 0.0)
+    d = b.reshape(g, (-1,)) if flat else _restore(b, g, axis, keepdims)
+    order = b.argsort(xs, axis=axis) if axis != rank - 1 else b.argsort(xs)
+    back = _scatter_along(b, b.mul(d, weights), xs, order, axis)
+    return (b.reshape(back, b.shape(x)) if flat else back,)
+
+
+@defrule("median")
+def median(b, g, ans, a, axis=None, keepdims=False):
+    """d median(x) = the middle element of sort(x) gets d, or the two middle ones d / 2
+    each (quantile 1/2), sent back where argsort(x) took them from"""
+    return _order_statistic(b, g, a, 0.5, axis, keepdims)
+
+
+@defrule("quantile")
+def quantile(b, g, ans, a, q, axis=None, method="linear", keepdims=False):
+    """d quantile(x, q) = (1 - γ) d to sort(x)[⌊h⌋], γ d to sort(x)[⌊h⌋ + 1], h = q (n - 1),
+    γ = h - ⌊h⌋, sent back where argsort(x) took them from"""
+    return _order_statistic(b, g, a, q, axis, keepdims)
+
+
+@defrule("percentile")
+def percentile(b, g, ans, a, q, axis=None, method="linear", keepdims=False):
+    """d percentile(x, p) = d quantile(x, p / 100)"""
+    return _order_statistic(b, g, a, q / 100, axis, keepdims)

@@ -184,3 +184,29 @@ def rad2deg(b, g, ans, x):
 def fabs(b, g, ans, x):
     """d |x| = sign(x) dx  (0 at x = 0, as abs)"""
     return (b.mul(g, b.sign(x)),)
+
+
+@defrule("real")
+def real(b, g, ans, val):
+    """d real(x) = d (x is real: the identity)"""
+    return (g,)
+
+
+@defrule("conj")
+def conj(b, g, ans, x):
+    """d conj(x) = d (x is real: the identity)"""
+    return (g,)
+
+
+@defrule("nan_to_num")
+def nan_to_num(b, g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """d nan_to_num(x) = d where x is finite, 0 where a nan or an infinity was replaced"""
+    return (b.where(b.isfinite(x), g, 0.0),)
+
+
+@defrule("copysign", broadcasts=True)
+def copysign(b, g, ans, x1, x2):
+    """d copysign(x1, x2) = ±d x1: d where the sign of x1 is kept, -d where it is flipped;
+    none to x2 (only its sign is read)"""
+    flipped = b.ne(b.copysign(1.0, x1), b.copysign(1.0, ans))
+    return b.where(flipped, b.neg(g), g), None
