@@ -885,6 +885,26 @@ case("cumsum_axis", f_cumsum_axis, [A(2, 3, 4)], "cumsum")
 case("cumsum_method", f_cumsum_method, [A(3, 4)], "cumsum")
 
 
+def f_axis_of_0d(x):
+    """NumPy reads axis 0 or -1 of a 0-d array as axis=None for these (the sweep found
+    s2sgrad crashing on them: an InternalError, or np.cumsum typed 0-d)."""
+    y = np.cumsum(x, axis=0) * np.cumprod(x, axis=-1) + np.repeat(x, 2, axis=0)
+    z = np.sum(x, axis=0) + np.prod(x, axis=-1, keepdims=True) + np.max(x, axis=0)
+    z = z + np.min(x, axis=-1) + np.ptp(x, axis=0) + np.nansum(x, axis=0)
+    z = z + np.nanmean(x, axis=-1) + np.squeeze(x, axis=0) + np.take(x, [0, -1], axis=0)
+    return np.sum(np.sin(y) * np.cos(z))
+
+
+def f_mean_axis_of_0d(x):      # NumPy: AxisError
+    return np.mean(x, axis=0)
+
+
+case("axis_of_0d", f_axis_of_0d, [A()],
+     ("cumsum", "cumprod", "repeat", "sum", "prod", "max", "min", "ptp", "nansum", "nanmean",
+      "squeeze", "take"))
+case("axis_of_0d_python_float", f_axis_of_0d, [F()], ("cumsum", "sum", "take"))
+
+
 # ---- shape ops -----------------------------------------------------------------------
 
 def f_flip(x, w):

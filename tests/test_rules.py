@@ -22,6 +22,7 @@ from s2sgrad.frontend import source as S
 from s2sgrad.ir.opcodes import OPS
 
 import rules_cases as C
+from numeric import RTOL_F32
 from rules_cases import central_difference
 
 CASES = {c.name: c for c in C.CASES}
@@ -84,12 +85,7 @@ def test_rule_numerically(name, rules_run):
     assert not missing, f"{name} never sent a gradient through {sorted(missing)}"
 
 
-# Float32 gradients are compared with float64 gradients at the same (float32-rounded) point,
-# so only the arithmetic differs: |g32 - g64| <= RTOL_F32 * (|g64| + max |g64|), per
-# argument. 1e-4 is about 1700 float32 unit roundoffs (2^-24): room for a few dozen rounded
-# ops on the cases' well-conditioned inputs (the worst case today is near 7e-6); the
-# max |g64| term covers small entries that are differences of large ones. docs/contract.md
-RTOL_F32 = 1e-4
+# RTOL_F32: numeric.py says what it is (docs/contract.md)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -230,6 +226,15 @@ def test_calls_an_op_check_refuses_are_located_errors(fn, fragment):
     with pytest.raises(s2sgrad.UnsupportedError) as e:
         s2sgrad.grad(fn)(np.ones((2, 3)))
     assert fragment in str(e.value) and "rules_cases.py:" in str(e.value)
+
+
+def test_axis_of_a_0d_array_numpy_refuses_is_refused():
+    """np.mean(s, axis=0) of a 0-d s is an AxisError in NumPy: a located error here (it was
+    an InternalError, a division by the rank 0)."""
+    with pytest.raises(s2sgrad.UnsupportedError) as e:
+        s2sgrad.grad(C.f_mean_axis_of_0d)(np.float64(0.5) * np.ones(()))
+    assert "axis 0 is out of bounds for a 0-d array" in str(e.value)
+    assert "rules_cases.py:" in str(e.value)
 
 
 def test_matrix_norm_ties_share_equally():

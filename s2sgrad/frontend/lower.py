@@ -1146,6 +1146,7 @@ class _Lowerer:
         """A NumPy call or method, once bound: refused here when its definition's check
         says so (np.linalg.norm of a matrix, np.tile by a tuple)."""
         d = opcodes.OPS[opcode]
+        attrs = self.zero_d_axis(opcode, operands, attrs, node)
         if d.check is not None:
             problem = d.check(tuple(v.type for v in operands), attrs)
             if problem:
@@ -1155,6 +1156,27 @@ class _Lowerer:
         if d.sections:                   # np.split: a list, one array a section
             return list(out) if n > 1 else [out]
         return out
+
+    # Ops NumPy lets take axis 0 or -1 of a 0-d array, meaning what axis=None does
+    # (np.sum(np.float64(2.0), axis=0) is 2.0; np.cumsum(s, axis=-1) is [s]).
+    ZERO_D_AXIS = frozenset({"sum", "prod", "max", "min", "ptp", "nansum", "nanmean",
+                             "cumsum", "cumprod", "repeat", "take", "squeeze", "argmax",
+                             "argmin"})
+
+    def zero_d_axis(self, opcode, operands, attrs, node):
+        """An int axis of a 0-d array: axis=None where NumPy reads it so, refused (an
+        AxisError in NumPy) for the other ops with a gradient rule."""
+        axis = attrs.get("axis")
+        if (not operands or operands[0].type.kind != "array" or operands[0].type.shape != ()
+                or axis is None or opcode == "expand_dims"
+                or not any(p[0] == "axis" for p in opcodes.OPS[opcode].params)):
+            return attrs
+        if opcode in self.ZERO_D_AXIS and axis in (0, -1) and not isinstance(axis, bool):
+            return {**attrs, "axis": None}
+        if not opcodes.OPS[opcode].constant:
+            self.unsupported(node, f"axis {axis!r} is out of bounds for a 0-d array",
+                             "leave the axis out (axis=None), or make the array 1-d")
+        return attrs
 
     def arange(self, args, node):
         for kw in node.keywords:
