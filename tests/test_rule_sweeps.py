@@ -76,6 +76,8 @@ ELEMENTWISE = {
     "float_power": (POS, dict(lo=-1.5, hi=1.5)),
     "where": (COND, ANY, ANY),
     "clip": (ANY, dict(lo=-1.5, hi=-0.2), dict(lo=0.2, hi=1.5)),     # lo < hi
+    "conj": (ANY,), "nan_to_num": (ANY,),
+    "copysign": (AWAY, AWAY),               # |x1| sign(x2): a kink at x1 = 0, a jump at x2 = 0
 }
 # op -> why it is not swept (none today: every elementwise op with a rule is)
 ELEMENTWISE_EXCLUDED = {}
@@ -122,12 +124,15 @@ def _numpy_call(name, rest=""):
 # A call whose result is a list of arrays (np.split) is marked "parts".
 AXIS_OPS = {name: [(name, _numpy_call(name))] for name in (
     "sum", "prod", "mean", "max", "min", "ptp", "var", "std", "nansum", "nanmean",
-    "cumsum", "cumprod", "flip", "sort", "expand_dims", "squeeze")}
+    "cumsum", "cumprod", "flip", "sort", "expand_dims", "squeeze", "nanmax", "nanmin",
+    "nanprod", "nanvar", "nanstd", "nancumsum", "median")}
 AXIS_OPS.update({
     "norm": [(f"norm_{label}", f"np.linalg.norm(x, ord={ord_}, axis={{axis}}{{keepdims}})")
              for label, ord_ in (("none", "None"), ("1", "1"), ("2", "2"), ("3", "3"),
                                  ("inf", "np.inf"), ("minus_inf", "-np.inf"))],
     "roll": [("roll", _numpy_call("roll", ", 1"))],
+    "quantile": [("quantile", _numpy_call("quantile", ", 0.3"))],
+    "percentile": [("percentile", _numpy_call("percentile", ", 70.0"))],
     "repeat": [("repeat", _numpy_call("repeat", ", 2"))],
     "take": [("take", _numpy_call("take", ", [0, -1, 0]"))],     # a repeated index adds up
     "take_along_axis": [("take_along_axis",
@@ -142,8 +147,12 @@ AXIS_EXCLUDED = {}
 AXES = {"none": None, "0": 0, "1": 1, "minus_1": -1, "pair": (0, -1)}
 # The axis forms each op takes (NumPy refuses the others; test_axis_forms_are_numpys checks)
 TUPLE_AXES = {"sum", "prod", "mean", "max", "min", "ptp", "var", "std", "nansum", "nanmean",
+              "nanmax", "nanmin", "nanprod", "nanvar", "nanstd",
               "flip", "roll", "expand_dims", "squeeze", "norm"}
 NO_NONE = {"split", "array_split", "expand_dims"}
+# forms NumPy takes and s2sgrad refuses with a located error (docs/limitations.md)
+REFUSED_FORMS = {op: {"pair": "np.median/np.quantile/np.percentile take axis None or one int"}
+                 for op in ("median", "quantile", "percentile")}
 NO_PAIR = {"norm_3"}       # a pair of axes is a matrix norm, and 3 is no matrix norm's order
 SHAPES = [(), (4,), (1, 3), (3, 2), (2, 1, 3)]
 EXTRA_SHAPES = {"squeeze": [(3, 1), (1, 2, 1)]}    # size 1 at the last axis, and at both ends
@@ -330,7 +339,7 @@ def test_elementwise_sweep_covers_the_table():
 
 def _group_size(shape, axis):
     """How many elements go into one element of a reduction over `axis`."""
-    if axis is None:
+    if axis is None or shape == ():          # (NumPy reads an int axis of a 0-d array as None)
         return int(np.prod(shape))
     axes = axis if isinstance(axis, tuple) else (axis,)
     return int(np.prod([shape[a] for a in axes]))
@@ -347,7 +356,7 @@ def axis_cases():
                     getattr(M, name)(np.ones(shape))
             except (ValueError, TypeError, IndexError, np.exceptions.AxisError):
                 continue
-            if op == "std" and _group_size(shape, AXES[form]) == 1:
+            if op in ("std", "nanstd") and _group_size(shape, AXES[form]) == 1:
                 continue     # std = 0 there: not differentiable (the rule gives nan, as JAX)
             cases.append(pytest.param(name, op, shape, id=f"{name}-{shape}"))
     return cases
@@ -393,7 +402,25 @@ def test_axis_forms_are_numpys(op):
             takes = True
         except (ValueError, TypeError, np.exceptions.AxisError):
             takes = False
+        if takes and form in REFUSED_FORMS.get(op, ()):
+            continue
         assert takes == (form in axis_forms(op)), f"{op}: axis {axis!r}"
+
+
+@pytest.mark.parametrize("op", sorted(REFUSED_FORMS))
+def test_refused_axis_forms_are_refused(op, tmp_path):
+    """What NumPy takes and s2sgrad refuses (docs/limitations.md) is a located error."""
+    variant, call = AXIS_OPS[op][0]
+    for form in REFUSED_FORMS[op]:
+        path = tmp_path / f"refused_{op}_{form}.py"
+        path.write_text(_axis_source(op, variant, call, form, False)
+                        .replace("def ", "import numpy as np\n\n\ndef ", 1))
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        fn = getattr(module, _axis_name(variant, form, False))
+        with pytest.raises(s2sgrad.UnsupportedError, match=f"{path.name}:"):
+            s2sgrad.grad(fn)(np.ones((2, 1, 3)))
 
 
 def test_generated_functions_are_in_a_file():

@@ -1160,6 +1160,7 @@ class _Lowerer:
     # Ops NumPy lets take axis 0 or -1 of a 0-d array, meaning what axis=None does
     # (np.sum(np.float64(2.0), axis=0) is 2.0; np.cumsum(s, axis=-1) is [s]).
     ZERO_D_AXIS = frozenset({"sum", "prod", "max", "min", "ptp", "nansum", "nanmean",
+                             "nanmax", "nanmin", "nanprod", "nanvar", "nanstd", "nancumsum",
                              "cumsum", "cumprod", "repeat", "take", "squeeze", "argmax",
                              "argmin"})
 
