@@ -151,7 +151,7 @@ def register_gradient(target, *, shape=None, override=False):
     def register(rule):
         global GENERATION
         name = key.rsplit(".", 1)[-1]
-        REGISTRY[key] = Custom(key, _label(key), _call(key), rule_code(rule, f"_vjp_{name}"),
+        REGISTRY[key] = Custom(key, spelling(key), spelling(key), rule_code(rule, f"_vjp_{name}"),
                                needs=_call_needs(key), shape=shape)
         GENERATION += 1
         return rule
@@ -162,10 +162,10 @@ def _check_free(key, override):
     if override:
         return
     if key in REGISTRY:
-        raise ValueError(f"a gradient for {_label(key)} is already registered; pass "
+        raise ValueError(f"a gradient for {spelling(key)} is already registered; pass "
                          "override=True to replace it")
     if builtin_rule(key):
-        raise ValueError(f"{_label(key)} has a built-in rule in s2sgrad; pass override=True "
+        raise ValueError(f"{spelling(key)} has a built-in rule in s2sgrad; pass override=True "
                          "to replace it with yours")
 
 
@@ -228,12 +228,10 @@ def in_library(fn):
         file.startswith(sysconfig.get_paths()["stdlib"])
 
 
-def _label(key):
+def spelling(key):
+    """How generated code calls, and messages name, the function at a dotted path:
+    'numpy.sinc' -> 'np.sinc', 'scipy.special.erf' as it is."""
     return "np." + key[len("numpy."):] if key.startswith("numpy.") else key
-
-
-def _call(key):
-    return _label(key)
 
 
 def _call_needs(key):
@@ -513,7 +511,7 @@ def scan(tree, lines, path, imported=None):
                 key = _static_target(args, bindings, code.loc)
                 name = key.rsplit(".", 1)[-1]
                 rule = check_rule(code.renamed(f"_vjp_{name}"), stmt)
-                registered[key] = Custom(key, _label(key), _call(key), rule,
+                registered[key] = Custom(key, spelling(key), spelling(key), rule,
                                          needs=_call_needs(key), shape=_shape_kw(args, bindings))
     for name in pending:
         if name not in functions:

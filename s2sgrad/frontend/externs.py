@@ -21,7 +21,7 @@ def named_call(lw, path, node, label=None):
     custom = lw.p.rules.get(path)
     if custom is not None:
         return custom_call(lw, custom, node)
-    return unknown_call(lw, path, node, label or C._label(path))
+    return unknown_call(lw, path, node, label or C.spelling(path))
 
 
 def custom_call(lw, custom, node):
@@ -64,7 +64,7 @@ def unknown_call(lw, path, node, label):
     for line in needs:
         lw.module.prelude[line] = None
     operands, keywords = _arguments(lw, node, label)
-    attrs = dict(fn=C._call(path))
+    attrs = dict(fn=C.spelling(path))
     if keywords:
         attrs["keywords"] = keywords
     return lw.b.emit("extern", *operands, **attrs)
