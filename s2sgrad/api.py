@@ -214,13 +214,18 @@ class _Derivative(_Transformed):
     names or indexes the original function's parameters, which every derivative
     of it keeps."""
 
-    def __init__(self, fn, kind, wrt):
+    def __init__(self, fn, kind, wrt, has_aux=False):
         inner = None
         if isinstance(fn, _Transformed):
             if fn.request.kind == "vjp":
                 raise InvalidArgumentError(
                     "a vjp request cannot be differentiated again",
                     hint="use s2sgrad.vjp(s2sgrad.grad(f), x) for a Hessian-vector product")
+            if fn.request.has_aux:
+                raise InvalidArgumentError(
+                    "a derivative taken with has_aux=True returns (gradient, aux), which cannot "
+                    "be differentiated again", hint="differentiate the derivative without "
+                    "has_aux, and compute aux separately")
             inner, fn = fn.request, fn.fn
         params = list(inspect.signature(fn).parameters)
         is_tuple = isinstance(wrt, (tuple, list))
@@ -237,39 +242,47 @@ class _Derivative(_Transformed):
                 raise InvalidArgumentError(
                     f"wrt={i!r} is not a parameter index of {fn.__name__} "
                     f"({len(params)} parameters)")
-        super().__init__(fn, transform.Request(kind, tuple(wrt_names), is_tuple, inner))
+        super().__init__(fn, transform.Request(kind, tuple(wrt_names), is_tuple, inner,
+                                               bool(has_aux)))
 
     def __call__(self, *args, **kwargs):
         generated, values = self.entry(args, kwargs)
         return generated(*values)
 
 
-def grad(fun, wrt=0):
+def grad(fun, wrt=0, *, has_aux=False):
     """A function returning the gradient of scalar-valued `fun` with respect to
-    argument `wrt` (an index or name; a tuple of them gives a tuple)."""
-    return _Derivative(fun, "grad", wrt)
+    argument `wrt` (an index or name; a tuple of them gives a tuple). With
+    `has_aux=True`, `fun` returns `(value, aux)` and the function returns
+    `(gradient, aux)`; aux is not differentiated."""
+    return _Derivative(fun, "grad", wrt, has_aux)
 
 
-def value_and_grad(fun, wrt=0):
-    """Like `grad`, returning `(fun(*args), gradient)`."""
-    return _Derivative(fun, "value_and_grad", wrt)
+def value_and_grad(fun, wrt=0, *, has_aux=False):
+    """Like `grad`, returning `(fun(*args), gradient)`; with `has_aux=True`,
+    `((value, aux), gradient)`."""
+    return _Derivative(fun, "value_and_grad", wrt, has_aux)
 
 
-def vjp(fun, *primals):
+def vjp(fun, *primals, has_aux=False):
     """`(fun(*primals), vjp_fn)`: `vjp_fn(g)` is the tuple of Jᵀg, one entry per
-    float argument of `fun` (in order)."""
+    float argument of `fun` (in order). With `has_aux=True`, `fun` returns
+    `(out, aux)` and vjp returns `(out, vjp_fn, aux)`."""
     floats = tuple(i for i, p in enumerate(primals)
                    if not isinstance(p, (bool, int, str)) and np.asarray(p).dtype.kind in "fc")
-    d = _Derivative(fun, "vjp", floats)
+    d = _Derivative(fun, "vjp", floats, has_aux)
     generated, values = d.entry(primals, {})
     point = _own(values)       # the point of linearisation, whatever the caller does later
     # fun runs once, as in plain Python: on the caller's generators (advanced as it advances
     # them); vjp_fn draws what it drew, from copies of their state before the call
     out = fun(*[v if isinstance(v, np.random.Generator) else p for v, p in zip(values, _own(point))])
 
+    if has_aux:
+        out, aux = out
+
     def vjp_fn(g):
         return generated(*_own(point), _cotangent(g, out))
-    return out, vjp_fn
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
 def _cotangent(g, out):

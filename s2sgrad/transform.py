@@ -38,6 +38,7 @@ class Request:
     wrt: tuple = ()
     wrt_is_tuple: bool = True
     inner: "Request" = None
+    has_aux: bool = False      # f returns (value, aux): value is differentiated, aux handed back
 
     def chain(self):
         """The requests from the innermost (applied first) to this one."""
@@ -79,7 +80,7 @@ def _each(fn, run):
 
 
 def header_lines(fn, request):
-    parts = [f"{r.kind} with respect to {', '.join(r.wrt)}"
+    parts = [f"{r.kind} with respect to {', '.join(r.wrt)}" + (" (has_aux)" if r.has_aux else "")
              for r in reversed(request.chain()) if r.kind != "function"]
     if parts:
         return [f"{fn.name}: {' of '.join(parts)}"]
@@ -130,6 +131,19 @@ def attach_gradients(fn, request, parsed):
     body = fn.body
     y = body.yields[0]
     loc = parsed.loc(parsed.node)
+    b = Builder(defs=def_map(body), loc=loc, tag="fwd")
+    b.ops = list(body.ops)
+    aux = None
+    if request.has_aux:
+        if y.type.kind not in ("tuple", "list") or y.type.items is None or len(y.type.items) != 2:
+            raise InvalidArgumentError(
+                f"has_aux=True needs {fn.name} to return a pair (value, aux); it returns "
+                f"{y.type}", loc=loc, hint="return value, aux (aux: what is not differentiated)")
+        made = b.defs.get(y)
+        if made is not None and made.opcode in ("tuple", "list"):    # `return value, aux`
+            y, aux = made.operands
+        else:
+            y, aux = b.getitem(y, index=0), b.getitem(y, index=1)
     if y.type.kind != "array":
         raise InvalidArgumentError(
             f"{request.kind} needs a function returning one array or scalar; "
@@ -164,8 +178,6 @@ def attach_gradients(fn, request, parsed):
                 f"cannot differentiate with respect to {name!r}: it is {p.type}, an integer, "
                 "bool or static value", loc=loc, hint="pass a float (1.0, not 1) or a float array")
         xs.append(p)
-    b = Builder(defs=def_map(body), loc=loc, tag="fwd")
-    b.ops = list(body.ops)
     params = fn.params
     names = fn.param_names
     operands = [y] + xs
@@ -179,7 +191,13 @@ def attach_gradients(fn, request, parsed):
                  name="gradients", gate=False, aggregation="add_n", unconnected="zero")
     res = (res,) if len(xs) == 1 else tuple(res)
     grads = b.tuple(*res) if request.wrt_is_tuple or request.kind == "vjp" else res[0]
-    out = b.tuple(y, grads) if request.kind == "value_and_grad" else grads
+    value = y if aux is None else b.tuple(y, aux)
+    if request.kind == "value_and_grad":
+        out = b.tuple(value, grads)                 # ((value, aux), grads) with has_aux
+    elif aux is not None and request.kind == "grad":
+        out = b.tuple(grads, aux)                   # (grads, aux), as JAX's
+    else:
+        out = grads
     prefix = {"grad": "grad_", "value_and_grad": "value_and_grad_", "vjp": "vjp_"}[request.kind]
     return replace(fn, name=prefix + fn.name, params=params, param_names=names,
                    body=Region(body.args, tuple(b.ops), (out,)))
