@@ -285,6 +285,46 @@ def vjp(fun, *primals, has_aux=False):
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
+_JVPS = {}      # (function, positions with a tangent) -> its forward-mode transform
+
+
+def jvp(fun, primals, tangents):
+    """`(fun(*primals), tangent_out)`: forward mode, from its own generated module (the
+    tangent of each op computed beside it; `s2sgrad.source(fun, mode="fwd")` shows the
+    module of the most recent call). `tangents` has one entry per primal, shaped and
+    typed like it; None (or a tangent of an int, bool or str argument) is a zero."""
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(tangents) != len(primals):
+        raise InvalidArgumentError(
+            f"jvp takes one tangent per primal: {len(primals)} primals, {len(tangents)} "
+            "tangents", hint="pass None for an argument without a tangent")
+    wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))
+                if t is not None and not isinstance(p, (bool, int, str))
+                and np.asarray(p).dtype.kind in "fc")
+    for i in wrt:
+        if np.shape(tangents[i]) != np.shape(primals[i]):
+            raise InvalidArgumentError(
+                f"the tangent of argument {i} has shape {np.shape(tangents[i])}; the argument "
+                f"has shape {np.shape(primals[i])}", hint="pass a tangent shaped like its primal")
+    key = (fun, wrt)
+    d = _JVPS.get(key)
+    if d is None:
+        d = _JVPS[key] = _Derivative(fun, "jvp", wrt)
+    generated, values = d.entry(primals, {})
+    _JVPS[fun] = d
+    dots = [_like(tangents[i], values[i]) for i in wrt]
+    return generated(*_own(values), *dots)
+
+
+def _like(t, p):
+    """A tangent in its primal's type: a Python float for a float, p's dtype for an array."""
+    if isinstance(p, float):
+        return float(t)
+    if isinstance(p, np.generic):
+        return p.dtype.type(t)
+    return np.asarray(t, dtype=np.asarray(p).dtype)
+
+
 def _cotangent(g, out):
     """`g` as a cotangent of `out`: the same shape (as JAX requires; NumPy would
     broadcast a wrong one into gradients of a wrong shape), in out's type and float
@@ -317,9 +357,15 @@ def _own(values):
                  copy.deepcopy(v) if isinstance(v, np.random.Generator) else v for v in values)
 
 
-def source(obj, *args, **kwargs):
+def source(obj, *args, mode="rev", **kwargs):
     """The generated module text of a transformed function. With arguments, for
-    that signature; without, the one used by the most recent call."""
+    that signature; without, the one used by the most recent call. `mode="fwd"` on
+    a plain function: the forward-mode module of its most recent `jvp` call."""
+    if mode == "fwd":
+        obj = _JVPS.get(obj)
+        if obj is None:
+            raise InvalidArgumentError("this function has had no jvp call yet",
+                                       hint="call s2sgrad.jvp(f, primals, tangents) first")
     if not isinstance(obj, _Transformed):
         raise InvalidArgumentError("source() takes a function made by s2sgrad.function, "
                                    "s2sgrad.grad or s2sgrad.value_and_grad")

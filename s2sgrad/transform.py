@@ -10,8 +10,8 @@ import gc
 import os
 from dataclasses import dataclass, replace
 
-from . import codegen, reverse
-from .errors import InternalError, InvalidArgumentError, S2SGradError
+from . import codegen, forward, reverse
+from .errors import InternalError, InvalidArgumentError, S2SGradError, UnsupportedError
 from .frontend.lower import Static, lower
 from .ir.builder import Builder
 from .ir.core import Region, Value, def_map
@@ -34,7 +34,7 @@ class Request:
     the outer sweep differentiates the inner sweep's ops. `wrt` names the
     parameters of the original function at every depth (a derivative has its
     function's parameters)."""
-    kind: str = "function"
+    kind: str = "function"     # | 'grad' | 'value_and_grad' | 'vjp' | 'jvp' (forward mode)
     wrt: tuple = ()
     wrt_is_tuple: bool = True
     inner: "Request" = None
@@ -63,6 +63,9 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
     writes = tuple(sorted(set(written_params(fn)) | set(fn.writes)))
     for depth, r in enumerate(chain):
         suffix = "" if depth == len(chain) - 1 else f".{depth + 1}"   # inner stages: attach.1 ...
+        if r.kind == "jvp":
+            fn = stage("forward" + suffix, forward_mode(fn, r, parsed))
+            continue
         if r.kind != "function":
             fn = stage("attach" + suffix, attach_gradients(fn, r, parsed))
         fn = stage("unconnected" + suffix, unconnected.run(fn))
@@ -124,6 +127,27 @@ def _generate(parsed, arg_types, request, stages, numbers=()):
         raise InternalError(
             f"s2sgrad failed on {name} with {type(e).__name__}: {e}. This is a bug in "
             "s2sgrad, not in your code: please report it with the function's source") from e
+
+
+def forward_mode(fn, request, parsed):
+    """The tangent transform (forward.py) of a plain function, for the parameters `wrt`."""
+    loc = parsed.loc(parsed.node)
+    if request.inner is not None:
+        raise InvalidArgumentError("forward mode of a derivative is not supported yet", loc=loc,
+                                   hint="take jvp of the plain function")
+    if any(op.opcode in ("gradients", "call") for op in fn.body.walk()) or fn.callees:
+        what = next((op for op in fn.body.walk() if op.opcode in ("gradients", "call")), None)
+        raise UnsupportedError(
+            "forward mode of a function that calls s2sgrad.gradients or a function of yours "
+            "is not supported yet", loc=what.loc if what is not None else loc,
+            hint="use reverse mode (s2sgrad.grad, s2sgrad.vjp), or inline the helper")
+    for name in request.wrt:
+        p = fn.params[fn.param_names.index(name)]
+        if p.type.is_integer or p.type.kind == "rng":
+            raise InvalidArgumentError(
+                f"cannot take a tangent of {name!r}: it is {p.type}, not a float value", loc=loc,
+                hint="pass a float (1.0, not 1) or a float array, or None as its tangent")
+    return forward.jvp_function(fn, request.wrt)
 
 
 def attach_gradients(fn, request, parsed):

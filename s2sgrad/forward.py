@@ -1,0 +1,160 @@
+"""Forward mode: the tangent transform of a lowered function (issue 8).
+
+`jvp_function(fn, wrt)` is `jvp_<f>(<f's parameters>, d_<x> for x in wrt)` returning
+`(out, d_out)`: each op of `fn` in order, followed by the op(s) computing its result's
+tangent from its operands' tangents by the op's tangent rule (rules/tangents.py).
+A value whose tangent is zero has none (None): nothing is computed for it, and zeros
+are materialised only where a value must exist, at a join (the branches of an `if`,
+the carried values of a loop) or in a write. Loops carry their values' tangents
+beside them (the carried set grows to a fixed point), branches yield them; forward
+mode needs no tape. Ops with no tangent rule yet are a located error.
+"""
+
+from dataclasses import replace
+
+from .errors import UnsupportedError
+from .ir import types as T
+from .ir.builder import Builder
+from .ir.core import ADJOINT_TEMP, TEMP_HINTS, Op, Region, Value, def_map
+from .ir.opcodes import OPS, spelling
+from .rules.tangents import TANGENTS, zeros_like
+
+
+def jvp_function(fn, wrt):
+    """The forward-mode function of `fn` (lowered, no `gradients` op) for the parameters
+    named `wrt`: its extra parameters are their tangents, and it returns (out, d_out)."""
+    b = Builder(defs=def_map(fn.body), params=fn.params)
+    dots, extra = {}, []
+    for name in wrt:
+        p = fn.params[fn.param_names.index(name)]
+        dots[p] = Value(tangent_hint(p), p.type)
+        extra.append(dots[p])
+    sweep = _Tangents(b, dots)
+    sweep.block(fn.body.ops)
+    out = fn.body.yields[0]
+    b.loc = fn.body.ops[-1].loc if fn.body.ops else b.loc
+    d_out = sweep.dots.get(out)
+    if d_out is None:
+        d_out = zeros_like(b, out) if out.type.kind == "array" else \
+            sweep.zero_tree(out)
+    result = b.tuple(out, d_out)
+    names = fn.param_names + tuple(d.hint for d in extra)
+    return replace(fn, name="jvp_" + fn.name, params=fn.params + tuple(extra),
+                   param_names=names, body=Region((), tuple(b.ops), (result,)))
+
+
+def tangent_hint(v):
+    return ADJOINT_TEMP if v.hint in TEMP_HINTS or v.hint == ADJOINT_TEMP else f"d_{v.hint}"
+
+
+def _has_tangent(v):
+    t = v.type
+    return t.kind in ("tuple", "list") or t.kind == "array" and not t.is_integer
+
+
+class _Tangents:
+    def __init__(self, b, dots):
+        self.b = b
+        self.dots = dots          # value -> its tangent (absent: zero)
+
+    def block(self, ops):
+        for op in ops:
+            self.b.loc, self.b.tag = op.loc, op.tag
+            if op.opcode == "if":
+                self.branch(op)
+            elif op.opcode in ("for", "while"):
+                self.loop(op)
+            else:
+                self.b.append_op(op)
+                self.tangent(op)
+
+    def tangent(self, op):
+        dots = [self.dots.get(v) for v in op.operands]
+        if all(d is None for d in dots) or not any(_has_tangent(r) for r in op.results):
+            return
+        d = OPS[op.opcode]
+        if d.constant:
+            return
+        rule = TANGENTS.get(op.opcode)
+        if rule is None:
+            raise UnsupportedError(
+                f"forward mode has no tangent rule for {spelling(op.opcode)} yet", loc=op.loc,
+                hint="use reverse mode (s2sgrad.grad, s2sgrad.vjp) for this function")
+        ans = op.results[0] if len(op.results) == 1 else op.results
+        t = rule(self.b, tuple(dots), ans, *op.operands, **op.attr_dict)
+        if t is not None:
+            self.dots[op.results[0]] = self.fit(t, op.results[0])
+
+    def fit(self, t, v):
+        """t as v's tangent: v's dtype, and v's shape where an operand was broadcast."""
+        b = self.b
+        if v.type.kind == "array" and not v.type.weak:
+            if not T.same_shape(t.type.shape, v.type.shape) or v.type.shape is None:
+                t = b.broadcast_to(t, b.shape(v))
+            if v.type.dtype is not None and v.type.dtype.startswith("float") \
+                    and t.type.dtype not in (None, v.type.dtype):
+                t = b.cast(t, v.type.dtype)
+        return b.rename(t, tangent_hint(v))
+
+    def zero_tree(self, v):
+        """Zeros for a value with no tangent where one must exist."""
+        return zeros_like(self.b, v)
+
+    # -- joins -----------------------------------------------------------------------------
+
+    def branch(self, op):
+        """`if`: each branch yields its results' tangents too (zeros where a branch has none)."""
+        subs = []
+        for r in op.regions:
+            sub = _Tangents(self.b.child(), dict(self.dots))
+            sub.block(r.ops)
+            subs.append(sub)
+        need = [k for k, y in enumerate(op.results) if _has_tangent(y) and any(
+            sub.dots.get(r.yields[k]) is not None for sub, r in zip(subs, op.regions))]
+        regions = []
+        for sub, r in zip(subs, op.regions):
+            extra = tuple(sub.tangent_or_zeros(r.yields[k]) for k in need)
+            regions.append(Region(r.args, tuple(sub.b.ops), r.yields + extra))
+        new = tuple(Value(tangent_hint(op.results[k]), op.results[k].type) for k in need)
+        self.b.append_op(Op("if", op.operands, op.results + new, op.attrs, op.loc, op.tag,
+                            tuple(regions)))
+        self.dots.update((op.results[k], t) for k, t in zip(need, new))
+
+    def tangent_or_zeros(self, v):
+        t = self.dots.get(v)
+        if t is None:
+            t = zeros_like(self.b, v)
+        return t
+
+    def loop(self, op):
+        """`for`/`while`: the carried values with a tangent carry it beside them, found to a
+        fixed point (a value gets one from its initial value or from the body)."""
+        is_for = op.opcode == "for"
+        init = op.operands[3:] if is_for else op.operands
+        body = op.regions[-1]
+        carried = body.args[1:] if is_for else body.args
+        active = {k for k, v in enumerate(init) if self.dots.get(v) is not None}
+        while True:
+            args = {k: Value(tangent_hint(carried[k]), carried[k].type) for k in sorted(active)}
+            sub = _Tangents(self.b.child(), dict(self.dots))
+            sub.dots.update((carried[k], a) for k, a in args.items())
+            sub.block(body.ops)
+            grown = {k for k, y in enumerate(body.yields)
+                     if k not in active and _has_tangent(carried[k]) and sub.dots.get(y) is not None}
+            if not grown:
+                break
+            active |= grown
+        order = sorted(active)
+        new_init = tuple(self.tangent_or_zeros(init[k]) for k in order)
+        yields = body.yields + tuple(sub.tangent_or_zeros(body.yields[k]) for k in order)
+        new_body = Region(body.args + tuple(args[k] for k in order), tuple(sub.b.ops), yields)
+        regions = (new_body,)
+        if not is_for:            # the condition takes the tangents too, and ignores them
+            cond = op.regions[0]
+            extra = tuple(Value(tangent_hint(cond.args[k]), cond.args[k].type) for k in order)
+            regions = (Region(cond.args + extra, cond.ops, cond.yields), new_body)
+        new = tuple(Value(tangent_hint(op.results[k]), op.results[k].type) for k in order)
+        self.b.loc, self.b.tag = op.loc, op.tag
+        self.b.append_op(Op(op.opcode, op.operands + new_init, op.results + new, op.attrs,
+                            op.loc, op.tag, regions))
+        self.dots.update((op.results[k], t) for k, t in zip(order, new))

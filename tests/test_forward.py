@@ -1,0 +1,157 @@
+"""Forward mode (issue 8): `s2sgrad.jvp` from its own generated module, checked against
+central differences of the directional derivative and against reverse mode (the dot
+product test <u, J v> = <Jᵀ u, v>), with loops, branches, writes and broadcasting."""
+
+import numpy as np
+import pytest
+
+import s2sgrad
+
+
+def straight(x, w):
+    y = np.tanh(x * w) + np.sin(x) ** 2
+    return np.sum(y * y) / (1.0 + w * w)
+
+
+def broadcast(x, r):
+    return np.exp(x * r[None, :] - 0.5) @ r + np.maximum(x, 0.2).sum(axis=1)
+
+
+def rnn(xs, h, W, U):
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U @ xs[t])
+    return np.sum(h * h)
+
+
+def newton_cbrt(c):
+    x = np.ones_like(c)
+    while np.max(np.abs(x ** 3 - c)) > 1e-12:
+        x = x - (x ** 3 - c) / (3.0 * x ** 2)
+    return x
+
+
+def branch(x, w):
+    s = np.sum(x * w)
+    if s > 0.0:
+        y = np.sin(x) * s
+    else:
+        y = np.cos(x) + w
+    return y
+
+
+def writes(x, w):
+    y = np.zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        y[i] = x[i] * w + (y[i - 1] if i > 0 else 0.0)
+    return y * y
+
+
+def reductions(a):
+    return np.max(a, axis=0) + np.mean(a ** 2, axis=0, keepdims=True)[0] \
+        + np.std(a, axis=0) + np.var(a)
+
+
+def pair(x):
+    return np.sin(x), np.sum(x * x)
+
+
+def selection(x, lo):
+    return np.where(x > 0.0, np.clip(x, lo, 1.0), np.minimum(x, -x * x)) + np.abs(x)
+
+
+def floats(a, b):
+    c = a * b + np.sin(a)
+    for k in range(3):
+        c = c * 0.5 + np.exp(-c * c) * b
+    return c
+
+
+rng = np.random.default_rng(3)
+CASES = {
+    "straight": (straight, [rng.normal(size=4), 0.7]),
+    "broadcast": (broadcast, [rng.normal(size=(3, 4)), rng.normal(size=4)]),
+    "rnn": (rnn, [rng.normal(size=(6, 2)), rng.normal(size=3), 0.5 * rng.normal(size=(3, 3)),
+                  rng.normal(size=(3, 2))]),
+    "newton": (newton_cbrt, [rng.uniform(0.5, 3.0, size=4)]),
+    "branch": (branch, [rng.normal(size=4), 0.4]),
+    "writes": (writes, [rng.normal(size=5), 1.3]),
+    "reductions": (reductions, [rng.normal(size=(3, 4))]),
+    "pair": (pair, [rng.normal(size=3)]),
+    "selection": (selection, [rng.normal(size=6), -0.3]),
+    "floats": (floats, [0.4, -1.1]),
+}
+
+
+def directions(primals, seed):
+    r = np.random.default_rng(seed)
+    return [float(r.normal()) if isinstance(p, float) else r.normal(size=np.shape(p))
+            for p in primals]
+
+
+def flat(v):
+    if isinstance(v, tuple):
+        return np.concatenate([np.ravel(x) for x in v])
+    return np.ravel(v)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_jvp_matches_central_differences(name):
+    f, primals = CASES[name]
+    dots = directions(primals, 1)
+    out, t = s2sgrad.jvp(f, primals, dots)
+    np.testing.assert_allclose(flat(out), flat(f(*primals)), rtol=1e-12, atol=1e-12)
+    eps = 1e-6
+    up = f(*[p + eps * d for p, d in zip(primals, dots)])
+    down = f(*[p - eps * d for p, d in zip(primals, dots)])
+    expected = (flat(up) - flat(down)) / (2 * eps)
+    np.testing.assert_allclose(flat(t), expected, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if n != "pair"))
+def test_jvp_and_vjp_agree(name):
+    """<u, J v> = <Jᵀ u, v>: forward and reverse mode are each other's transpose."""
+    f, primals = CASES[name]
+    v = directions(primals, 2)
+    out, jv = s2sgrad.jvp(f, primals, v)
+    u = np.random.default_rng(4).normal(size=np.shape(out))
+    u = float(u) if np.shape(out) == () else u
+    _, back = s2sgrad.vjp(f, *primals)
+    jtu = back(u)
+    lhs = float(np.sum(u * jv))
+    rhs = sum(float(np.sum(a * b)) for a, b in zip(jtu, v))
+    assert lhs == pytest.approx(rhs, rel=1e-9, abs=1e-10)
+
+
+def test_jvp_keeps_types_and_zero_tangents():
+    out, t = s2sgrad.jvp(floats, (0.4, -1.1), (1.0, None))
+    assert isinstance(t, float)
+    x = np.arange(3, dtype=np.float32)
+    out, t = s2sgrad.jvp(straight, (x, 0.7), (np.ones(3, np.float32), None))
+    assert np.asarray(t).dtype == np.float32
+
+
+def test_the_forward_module_is_readable_and_has_no_tape():
+    s2sgrad.jvp(rnn, CASES["rnn"][1], directions(CASES["rnn"][1], 1))
+    text = s2sgrad.source(rnn, mode="fwd")
+    assert "def jvp_rnn(xs, h, W, U, d_xs, d_h, d_W, d_U):" in text
+    assert ".append(" not in text and ".pop()" not in text
+
+
+def helper(x):
+    return np.sin(x)
+
+
+def calls_helper(x):
+    return np.sum(helper(x))
+
+
+def test_what_forward_mode_lacks_is_a_located_error():
+    with pytest.raises(s2sgrad.UnsupportedError, match="forward mode of a function that calls") \
+            as info:
+        s2sgrad.jvp(calls_helper, (np.ones(2),), (np.ones(2),))
+    assert "test_forward.py:" in str(info.value)
+
+
+def test_a_tangent_of_the_wrong_shape_is_refused():
+    with pytest.raises(ValueError, match="shaped like its primal"):
+        s2sgrad.jvp(straight, (np.ones(3), 0.5), (np.ones(2), 1.0))
