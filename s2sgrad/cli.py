@@ -1,6 +1,7 @@
 """The `s2sgrad` command: write gradient modules from source files, never executing them.
 
     s2sgrad emit FILE::FUNC [--wrt a,b] [--order N] [--signature SIG] [-o OUT]
+    s2sgrad emit FILE::FUNC --mode fwd [--wrt a,b] [--signature SIG] [-o OUT]
     s2sgrad emit FILE [-o OUT]                every @s2sgrad.function of FILE
     s2sgrad show FILE::FUNC --ir [--stage STAGE] [--wrt ...] [--order N] [--signature SIG]
 
@@ -13,7 +14,9 @@ parameter is a float64 array of unknown rank; a function s2sgrad generated
 takes the types its docstring names (`Specialised for (x: float64[n0])`).
 --order N writes the N-th derivative (`--order 2`: grad of grad, built on the
 IR, each level with respect to --wrt; every level but the last must return a
-scalar). A generated module is itself accepted as FILE (loop-free code: the
+scalar). --mode fwd writes the forward-mode module instead: `jvp_FUNC(<FUNC's
+parameters>, d_x, ...)` returning `(out, d_out)`, the derivative along the
+tangents d_x, ... of the --wrt parameters. A generated module is itself accepted as FILE (loop-free code: the
 list tapes of a loop's reverse sweep are refused). Errors go to stderr as
 FILE:LINE:COL: error: ..., with exit status 1 and no output file.
 """
@@ -131,7 +134,15 @@ def arg_types(parsed, signature):
     return types_
 
 
-def request_for(parsed, types_, wrt, order=1):
+def request_for(parsed, types_, wrt, order=1, mode="rev"):
+    if mode == "fwd" and (order != 1 or S.is_decorated(parsed.node, parsed.resolver)):
+        raise InvalidArgumentError(
+            "--mode fwd writes the forward-mode module of a plain function: "
+            + ("--order does not apply" if order != 1 else
+               f"{parsed.node.name} is decorated with @s2sgrad.function"),
+            loc=parsed.loc(parsed.node), hint="leave out --order (jvp_FUNC gives first "
+            "derivatives along the tangents passed in)" if order != 1 else
+            "emit the undecorated function with --mode fwd")
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise InvalidArgumentError(f"--order must be a positive integer, got {order!r}",
                                    loc=parsed.loc(parsed.node),
@@ -149,6 +160,8 @@ def request_for(parsed, types_, wrt, order=1):
     else:
         names = tuple(n for n, t in types_.items()
                       if not isinstance(t, Static) and not t.is_integer)
+    if mode == "fwd":            # jvp_FUNC(<FUNC's parameters>, d_x, ...) -> (out, d_out)
+        return transform.Request("jvp", names)
     request = None
     for _ in range(order):       # --order 2: grad of grad, each with respect to --wrt
         request = transform.Request("grad", names, wrt_is_tuple=len(names) != 1, inner=request)
@@ -170,14 +183,14 @@ def _targets(spec):
     return path, funcs
 
 
-def emit_text(target, wrt=None, signature=None, order=1):
+def emit_text(target, wrt=None, signature=None, order=1, mode="rev"):
     """The module `s2sgrad emit TARGET` writes, as text."""
     path, funcs = _targets(target)
     fns, header = [], []
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = request_for(parsed, types_, wrt, order)
+        request = request_for(parsed, types_, wrt, order, mode)
         fn = transform.build_ir(parsed, types_, request)
         fns.append(fn)
         header += transform.header_lines(fn, request)
@@ -185,11 +198,11 @@ def emit_text(target, wrt=None, signature=None, order=1):
 
 
 # transform.build_ir's stages, then out-of-SSA's decisions on the final IR
-STAGES = ("lower", "attach", "unconnected", "reverse", "cse", "broadcast", "scatter", "dce",
-          "out_of_ssa")
+STAGES = ("lower", "attach", "unconnected", "reverse", "forward", "cse", "broadcast", "scatter",
+          "dce", "out_of_ssa")
 
 
-def show_text(target, wrt=None, signature=None, stage="dce", order=1):
+def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"):
     """What `s2sgrad show TARGET --ir --stage STAGE` prints: one stage's IR; with
     'all' or a tuple of stage names, each stage under a `// after NAME` line."""
     path, funcs = _targets(target)
@@ -198,7 +211,7 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1):
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = request_for(parsed, types_, wrt, order)
+        request = request_for(parsed, types_, wrt, order, mode)
         stages = []
         transform.build_ir(parsed, types_, request, stages)
         stages.append(("out_of_ssa", stages[-1][1]))
@@ -212,7 +225,7 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1):
 
 
 def cmd_emit(args):
-    text = emit_text(args.target, args.wrt, args.signature, args.order)
+    text = emit_text(args.target, args.wrt, args.signature, args.order, args.mode)
     if args.output:
         try:
             _write_atomic(args.output, text)
@@ -224,7 +237,8 @@ def cmd_emit(args):
 
 
 def cmd_show(args):
-    sys.stdout.write(show_text(args.target, args.wrt, args.signature, args.stage, args.order))
+    sys.stdout.write(show_text(args.target, args.wrt, args.signature, args.stage, args.order,
+                               args.mode))
 
 
 def _write_atomic(path, text):
@@ -251,6 +265,9 @@ def main(argv=None):
         p.add_argument("--order", type=int, default=1,
                        help="2 for the gradient of the gradient (second derivative), 3 ...; "
                             "each with respect to --wrt (default: 1)")
+        p.add_argument("--mode", choices=("rev", "fwd"), default="rev",
+                       help="rev: the gradient module (grad_FUNC); fwd: the forward-mode module "
+                            "jvp_FUNC(<FUNC's parameters>, d_x, ...) -> (out, d_out)")
         if name == "emit":
             p.add_argument("-o", "--output", help="write the module here (default: stdout)")
         else:

@@ -206,8 +206,10 @@ def test_show_ir_every_stage():
     from s2sgrad import cli
     out = run("show", f"{MLP}::loss", "--ir", "--stage", "all", check=True)
     stages = re.findall(r"^// after (\w+)$", out.stdout, re.M)
-    assert stages == list(cli.STAGES)
+    assert stages == [s for s in cli.STAGES if s != "forward"]     # (--mode fwd's stage)
     assert stages[:4] == ["lower", "attach", "unconnected", "reverse"]
+    fwd = run("show", f"{MLP}::loss", "--ir", "--stage", "all", "--mode", "fwd", check=True)
+    assert re.findall(r"^// after (\w+)$", fwd.stdout, re.M)[:2] == ["lower", "forward"]
     dumps = dict(part.split("\n", 1) for part in out.stdout.split("// after ")[1:])
     assert "gradients(" not in dumps["lower"] and "gradients(" in dumps["attach"]
     assert dumps["unconnected"] == dumps["attach"]   # every parameter reaches the loss

@@ -155,3 +155,61 @@ def test_what_forward_mode_lacks_is_a_located_error():
 def test_a_tangent_of_the_wrong_shape_is_refused():
     with pytest.raises(ValueError, match="shaped like its primal"):
         s2sgrad.jvp(straight, (np.ones(3), 0.5), (np.ones(2), 1.0))
+
+
+def test_emit_mode_fwd_writes_a_module_that_runs_without_s2sgrad(tmp_path):
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-m", "s2sgrad.cli", "emit",
+                          os.path.join(root, "examples", "rnn.py") + "::loss", "--mode", "fwd",
+                          "--wrt", "Wx,Wh", "-o", str(tmp_path / "rnn_jvp.py")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "rnn_jvp.py").read_text()
+    assert "def jvp_loss(xs, h0, Wx, Wh, b, Wy, ys, d_Wx, d_Wh):" in text
+    check = """
+import sys, numpy as np
+sys.path.insert(0, ".")
+import rnn_jvp
+r = np.random.default_rng(0)
+args = [r.normal(size=(5, 3)), r.normal(size=4), r.normal(size=(3, 4)) * 0.5,
+        r.normal(size=(4, 4)) * 0.5, r.normal(size=4), r.normal(size=4), r.normal(size=5)]
+dWx, dWh = r.normal(size=(3, 4)), r.normal(size=(4, 4))
+out, t = rnn_jvp.jvp_loss(*args, dWx, dWh)
+print(float(out), float(t))
+assert not [m for m in sys.modules if m.startswith("s2sgrad")]
+"""
+    run = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    value, t = (float(v) for v in run.stdout.split())
+    sys.path.insert(0, os.path.join(root, "examples"))
+    try:
+        import rnn as example
+    finally:
+        sys.path.pop(0)
+    r = np.random.default_rng(0)
+    args = [r.normal(size=(5, 3)), r.normal(size=4), r.normal(size=(3, 4)) * 0.5,
+            r.normal(size=(4, 4)) * 0.5, r.normal(size=4), r.normal(size=4), r.normal(size=5)]
+    dWx, dWh = r.normal(size=(3, 4)), r.normal(size=(4, 4))
+    eps = 1e-6
+
+    def at(s):
+        a = list(args)
+        a[2], a[3] = a[2] + s * dWx, a[3] + s * dWh
+        return example.loss(*a)
+    assert value == pytest.approx(example.loss(*args), rel=1e-12)
+    assert t == pytest.approx((at(eps) - at(-eps)) / (2 * eps), rel=1e-6)
+
+
+def test_emit_mode_fwd_of_a_decorated_function_is_refused(tmp_path):
+    import subprocess
+    import sys
+    (tmp_path / "m.py").write_text("import numpy as np\nimport s2sgrad\n\n\n@s2sgrad.function\n"
+                                   "def f(x):\n    return s2sgrad.gradients(np.sum(x), [x])\n")
+    out = subprocess.run([sys.executable, "-m", "s2sgrad.cli", "emit", "m.py::f", "--mode",
+                          "fwd", "-o", "g.py"], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode != 0 and "m.py:6:" in out.stderr and "--mode fwd" in out.stderr
+    assert not (tmp_path / "g.py").exists()
