@@ -316,6 +316,115 @@ def jvp(fun, primals, tangents):
     return generated(*_own(values), *dots)
 
 
+def jacobian(fun, wrt=0, mode="auto"):
+    """A function returning the Jacobian of `fun` with respect to argument `wrt` (an
+    index or name; a tuple of them gives a tuple), shaped `out.shape + x.shape`.
+    mode "fwd": one jvp per element of x; "rev": one vjp per element of the output;
+    "auto": the one of fewer passes (fun is evaluated once to see its output)."""
+    if mode not in ("auto", "fwd", "rev"):
+        raise InvalidArgumentError(f"mode={mode!r} is not one of 'auto', 'fwd', 'rev'")
+    params = list(inspect.signature(fun.fn if isinstance(fun, _Transformed) else fun).parameters)
+    positions, is_tuple = _positions(fun, params, wrt)
+
+    def jac(*args, **kwargs):
+        values = _bound(fun, args, kwargs)
+        out = None
+        if mode == "auto":
+            out = fun(*_own(values))
+        results = []
+        for i in positions:
+            size = np.size(values[i])
+            use_fwd = mode == "fwd" or mode == "auto" and size <= np.size(out)
+            results.append(_jac_fwd(fun, values, i) if use_fwd else _jac_rev(fun, values, i))
+        return tuple(results) if is_tuple else results[0]
+    return jac
+
+
+def hessian(fun, wrt=0):
+    """A function returning the Hessian of scalar-valued `fun` with respect to argument
+    `wrt`, shaped `x.shape + x.shape`: forward over reverse (one jvp of the gradient
+    module per element of x; loops and branches included)."""
+    params = list(inspect.signature(fun).parameters)
+    positions, is_tuple = _positions(fun, params, wrt)
+    if is_tuple:
+        raise InvalidArgumentError("hessian takes one argument to differentiate with respect to",
+                                   hint="hessian(f, wrt=0); for mixed second derivatives, "
+                                        "jacobian(grad(f, wrt=i), wrt=j)")
+    (i,) = positions
+    inner = _Derivative(grad(fun, wrt=i), "jvp", (i,))
+
+    def hess(*args, **kwargs):
+        values = _bound(fun, args, kwargs)
+        generated, values = inner.entry(values, {})
+        x = values[i]
+        cols = []
+        for e in _units(x):
+            cols.append(np.asarray(generated(*_own(values), e)[1]))
+        return np.stack(cols, axis=-1).reshape(np.shape(x) + np.shape(x)) if cols else \
+            np.zeros(np.shape(x) + np.shape(x))
+    return hess
+
+
+def _positions(fun, params, wrt):
+    name = getattr(fun, "__name__", "the function")
+    is_tuple = isinstance(wrt, (tuple, list))
+    out = []
+    for w in (tuple(wrt) if is_tuple else (wrt,)):
+        if isinstance(w, str) and w in params:
+            out.append(params.index(w))
+        elif isinstance(w, int) and not isinstance(w, bool) and -len(params) <= w < len(params):
+            out.append(w % len(params))
+        else:
+            raise InvalidArgumentError(f"wrt={w!r} is not a parameter of {name}")
+    return tuple(out), is_tuple
+
+
+def _bound(fun, args, kwargs):
+    sig = inspect.signature(fun.fn if isinstance(fun, _Transformed) else fun)
+    bound = sig.bind(*args, **kwargs)
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())
+
+
+def _units(x):
+    """The unit tangents of x, one per element, in x's type."""
+    if isinstance(x, float):
+        return [1.0]
+    flat = np.zeros(np.size(x), dtype=np.asarray(x).dtype)
+    out = []
+    for k in range(flat.size):
+        e = flat.copy()
+        e[k] = 1
+        out.append(e.reshape(np.shape(x)) if isinstance(x, np.ndarray) else e[0])
+    return out
+
+
+def _jac_fwd(fun, values, i):
+    x = values[i]
+    cols = []
+    for e in _units(x):
+        tangents = [None] * len(values)
+        tangents[i] = e
+        cols.append(np.asarray(jvp(fun, values, tangents)[1], dtype=float))
+    out_shape = cols[0].shape if cols else np.shape(fun(*_own(values)))
+    if not cols:
+        return np.zeros(out_shape + np.shape(x))
+    return np.stack(cols, axis=-1).reshape(out_shape + np.shape(x))
+
+
+def _jac_rev(fun, values, i):
+    floats = [k for k, p in enumerate(values)
+              if not isinstance(p, (bool, int, str)) and np.asarray(p).dtype.kind in "fc"]
+    out, back = vjp(fun, *values)
+    rows = []
+    for e in _units(out):
+        rows.append(np.asarray(back(e)[floats.index(i)], dtype=float))
+    x_shape = np.shape(values[i])
+    if not rows:
+        return np.zeros(np.shape(out) + x_shape)
+    return np.stack(rows).reshape(np.shape(out) + x_shape)
+
+
 def _like(t, p):
     """A tangent in its primal's type: a Python float for a float, p's dtype for an array."""
     if isinstance(p, float):

@@ -53,9 +53,14 @@ def _has_tangent(v):
 
 
 class _Tangents:
-    def __init__(self, b, dots):
+    def __init__(self, b, dots, tapes=None):
         self.b = b
         self.dots = dots          # value -> its tangent (absent: zero)
+        self.tapes = {} if tapes is None else tapes   # a loop tape -> (its twin, the items
+                                                      # of its pushes that have a tangent)
+
+    def child(self, dots):
+        return _Tangents(self.b.child(), dots, self.tapes)
 
     def block(self, ops):
         for op in ops:
@@ -66,7 +71,43 @@ class _Tangents:
                 self.loop(op)
             else:
                 self.b.append_op(op)
-                self.tangent(op)
+                if op.opcode in ("stack", "push", "pop", "gate"):
+                    self.tape(op)
+                elif op.opcode in ("call_vjp", "call_back", "closure", "extern", "extern_vjp"):
+                    self.refuse(op)
+                else:
+                    self.tangent(op)
+
+    def tape(self, op):
+        """Forward over reverse: a loop's tape has a twin holding the tangents of the items
+        pushed with one (its pushes come before its pop, in program order)."""
+        b = self.b
+        if op.opcode == "stack":
+            self.tapes[op.result] = (b.emit("stack", hint=op.result.hint), None)
+        elif op.opcode == "push":
+            tape, items = op.operands[0], op.operands[1:]
+            twin, _ = self.tapes[tape]
+            slots = tuple(k for k, v in enumerate(items) if self.dots.get(v) is not None)
+            self.tapes[tape] = (twin, slots)
+            if slots:
+                b.emit("push", twin, *[self.dots[items[k]] for k in slots], nresults=0)
+        elif op.opcode == "pop":
+            twin, slots = self.tapes[op.operands[0]]
+            if slots:            # (typed as the values popped beside them)
+                got = tuple(Value(tangent_hint(op.results[k]), op.results[k].type) for k in slots)
+                b.append_op(Op("pop", (twin,), got, (), op.loc, op.tag))
+                self.dots.update((op.results[k], t) for k, t in zip(slots, got))
+        else:                     # gate: n values through unchanged
+            self.dots.update((r, self.dots[x]) for x, r in zip(op.operands, op.results)
+                             if self.dots.get(x) is not None)
+
+    def refuse(self, op):
+        if any(self.dots.get(v) is not None for v in op.operands):
+            what = ("a custom rule's function" if op.opcode.startswith("extern") else
+                    "a call of a function of yours")
+            raise UnsupportedError(f"forward mode through {what} is not supported yet",
+                                   loc=op.loc, hint="use reverse mode (s2sgrad.grad, "
+                                   "s2sgrad.vjp), or inline the function")
 
     def tangent(self, op):
         dots = [self.dots.get(v) for v in op.operands]
@@ -106,7 +147,7 @@ class _Tangents:
         """`if`: each branch yields its results' tangents too (zeros where a branch has none)."""
         subs = []
         for r in op.regions:
-            sub = _Tangents(self.b.child(), dict(self.dots))
+            sub = self.child(dict(self.dots))
             sub.block(r.ops)
             subs.append(sub)
         need = [k for k, y in enumerate(op.results) if _has_tangent(y) and any(
@@ -136,7 +177,7 @@ class _Tangents:
         active = {k for k, v in enumerate(init) if self.dots.get(v) is not None}
         while True:
             args = {k: Value(tangent_hint(carried[k]), carried[k].type) for k in sorted(active)}
-            sub = _Tangents(self.b.child(), dict(self.dots))
+            sub = self.child(dict(self.dots))
             sub.dots.update((carried[k], a) for k, a in args.items())
             sub.block(body.ops)
             grown = {k for k, y in enumerate(body.yields)

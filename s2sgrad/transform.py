@@ -132,10 +132,7 @@ def _generate(parsed, arg_types, request, stages, numbers=()):
 def forward_mode(fn, request, parsed):
     """The tangent transform (forward.py) of a plain function, for the parameters `wrt`."""
     loc = parsed.loc(parsed.node)
-    if request.inner is not None:
-        raise InvalidArgumentError("forward mode of a derivative is not supported yet", loc=loc,
-                                   hint="take jvp of the plain function")
-    if any(op.opcode in ("gradients", "call") for op in fn.body.walk()) or fn.callees:
+    if any(op.opcode in ("gradients", "call") for op in fn.body.walk()):
         what = next((op for op in fn.body.walk() if op.opcode in ("gradients", "call")), None)
         raise UnsupportedError(
             "forward mode of a function that calls s2sgrad.gradients or a function of yours "

@@ -1,0 +1,97 @@
+"""jacobian (three modes) and hessian (forward over reverse), against central differences
+and each other, on the functions of tests/test_forward.py (an RNN loop, a while loop to
+tolerance, a branch, writes in a loop, broadcasting, reductions, Python floats)."""
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from test_forward import CASES
+
+
+def numerical_jacobian(f, args, i, eps=1e-6):
+    x = np.asarray(args[i], dtype=float)
+    cols = []
+    for k in range(x.size):
+        e = np.zeros(x.size)
+        e[k] = 1.0
+        up, down = list(args), list(args)
+        up[i] = x + eps * e.reshape(x.shape) if x.shape else float(x) + eps
+        down[i] = x - eps * e.reshape(x.shape) if x.shape else float(x) - eps
+        cols.append((np.asarray(f(*up)) - np.asarray(f(*down))) / (2 * eps))
+    return np.stack(cols, axis=-1).reshape(np.shape(f(*args)) + x.shape)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if n != "pair"))
+def test_jacobian_in_each_mode_matches_central_differences(name):
+    f, args = CASES[name]
+    expected = numerical_jacobian(f, args, 0)
+    got = {mode: s2sgrad.jacobian(f, 0, mode=mode)(*args) for mode in ("fwd", "rev", "auto")}
+    for mode, J in got.items():
+        assert J.shape == expected.shape, mode
+        np.testing.assert_allclose(J, expected, rtol=1e-6, atol=1e-7, err_msg=mode)
+    np.testing.assert_allclose(got["fwd"], got["rev"], rtol=1e-10, atol=1e-12)
+
+
+def test_jacobian_of_a_tuple_of_arguments():
+    f, args = CASES["straight"]
+    d_x, d_w = s2sgrad.jacobian(f, (0, "w"))(*args)
+    np.testing.assert_allclose(d_x, numerical_jacobian(f, args, 0), rtol=1e-6)
+    assert float(d_w) == pytest.approx(float(numerical_jacobian(f, args, 1)), rel=1e-6)
+
+
+def loop_loss(x, w):
+    h = x
+    for t in range(3):
+        h = np.tanh(h * w + 0.1)
+    return np.sum(h * h * x)
+
+
+def while_loss(c):
+    x = np.ones_like(c)
+    k = 0
+    while k < 30 and np.max(np.abs(x ** 3 - c)) > 1e-13:
+        x = x - (x ** 3 - c) / (3.0 * x ** 2)
+        k = k + 1
+    return np.sum(x * c)
+
+
+def branch_loss(x, w):
+    s = np.sum(x * w)
+    if s > 0.0:
+        y = np.sin(x) * s
+    else:
+        y = np.cos(x) + w
+    return np.sum(y * y)
+
+
+def rnn_loss(xs, h, W, U):
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U @ xs[t])
+    return np.sum(h * h)
+
+
+HESSIANS = {
+    "loop": (loop_loss, [np.array([0.3, -0.7, 0.5]), 0.8], 0),
+    "while": (while_loss, [np.array([0.7, 1.9, 2.6])], 0),
+    "branch": (branch_loss, [np.array([0.4, -0.2, 0.9]), 0.6], 0),
+    "rnn": (rnn_loss, CASES["rnn"][1], 2),
+    "floats": (CASES["floats"][0], CASES["floats"][1], 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HESSIANS))
+def test_hessian_is_forward_over_reverse_and_matches_central_differences(name):
+    f, args, i = HESSIANS[name]
+    H = s2sgrad.hessian(f, i)(*args)
+    x_shape = np.shape(args[i])
+    assert H.shape == x_shape + x_shape
+    expected = numerical_jacobian(s2sgrad.grad(f, i), args, i)
+    np.testing.assert_allclose(H, expected, rtol=1e-6, atol=1e-7)
+    flat = H.reshape(int(np.prod(x_shape)), -1)
+    np.testing.assert_allclose(flat, flat.T, rtol=1e-9, atol=1e-12)
+
+
+def test_jacobian_mode_is_checked():
+    with pytest.raises(ValueError, match="mode='sideways'"):
+        s2sgrad.jacobian(loop_loss, 0, mode="sideways")
