@@ -1,0 +1,116 @@
+"""Branches, for the lowerer (_Lowerer in lower.py): `if` statements (resolved
+when the condition is static, an `if` op on a runtime one; with a `return` in
+them, the rest of the block in the branch that does not return), `a if c else b`,
+and the `if` op a choice between two lazily lowered expressions makes.
+"""
+
+from ..ir import types as T
+from ..ir.core import TEMP, Region, Value
+from .shared import _MISSING, Static, _assigned_names, _flatten, _rebuild
+
+
+class _Branches:
+    """The branches of _Lowerer (lower.py): `if` and `a if c else b`."""
+
+    def stmt_If(self, node, first):
+        test = self.expr(node.test)
+        static = self.static_of(test)
+        if static is not _MISSING:       # resolved at transform time (a specialisation constant)
+            self.block(node.body if static else node.orelse)
+            return
+        cond = self.condition(test, node.test)
+        self.check_region_writes(node.body)
+        self.check_region_writes(node.orelse)
+        before = dict(self.env)
+        then_ops, then_env, _ = self.lower_region(lambda: self.block(node.body))
+        else_ops, else_env, _ = self.lower_region(lambda: self.block(node.orelse))
+        names = [n for n in _assigned_names(self, node.body + node.orelse)
+                 if n in then_env and n in else_env
+                 and (then_env[n] is not before.get(n) or else_env[n] is not before.get(n))]
+        for n in _assigned_names(self, node.body + node.orelse):
+            if n not in names and (n not in then_env or n not in else_env):
+                self.env.pop(n, None)
+                self.maybe_undefined[n] = self.p.loc(node)
+        self.b.loc = self.p.loc(node)
+        then_vals, else_vals, hints, templates = [], [], [], []
+        for n in names:                 # a tuple in a variable is merged element by element
+            t_tpl, t_leaves = _flatten(then_env[n])
+            e_tpl, e_leaves = _flatten(else_env[n])
+            if t_tpl != e_tpl:
+                t_tpl, t_leaves, e_leaves = None, [then_env[n]], [else_env[n]]
+            templates.append(t_tpl)
+            then_vals += t_leaves
+            else_vals += e_leaves
+            hints += [n] if len(t_leaves) == 1 else [f"{n}_{k}" for k in range(len(t_leaves))]
+        results = iter(self.emit_if(cond, node, then_ops, then_vals, else_ops, else_vals, hints))
+        for n, tpl in zip(names, templates):
+            self.env[n] = _rebuild(tpl, results)
+            self.maybe_undefined.pop(n, None)
+
+    def if_returning(self, node, rest):
+        """`if` on a runtime value with a `return` in it: the statements after it
+        run in the branch that does not return, and the op yields the result."""
+        cond = self.condition(self.expr(node.test), node.test)
+        then_ops, _, then_ret = self.lower_region(lambda: self.block(list(node.body) + list(rest)))
+        else_ops, _, else_ret = self.lower_region(lambda: self.block(list(node.orelse) + list(rest)))
+        self.b.loc = self.p.loc(node)
+        (out,) = self.emit_if(cond, node, then_ops, [then_ret], else_ops, [else_ret], [TEMP])
+        return out
+
+    def emit_if(self, cond, node, then_ops, then_vals, else_ops, else_vals, names):
+        then_b, else_b = self.b.child(), self.b.child()
+        then_b.ops, else_b.ops = list(then_ops), list(else_ops)
+        ty, ey = [], []
+        for n, tv, ev in zip(names, then_vals, else_vals):
+            tv = self._region_value(then_b, tv, node, n)
+            ev = self._region_value(else_b, ev, node, n)
+            ty.append(tv)
+            ey.append(ev)
+        types_ = [T.join(a.type, b.type) for a, b in zip(ty, ey)]
+        regions = (Region((), tuple(then_b.ops), tuple(ty)), Region((), tuple(else_b.ops), tuple(ey)))
+        return self.b.region_op("if", [cond], regions, types_, names)
+
+    def _region_value(self, b, v, node, name):
+        if v is None:
+            v = Static(None)
+        if isinstance(v, Value):
+            return v
+        saved, self.b = self.b, b
+        try:
+            return self.to_value(v, node)
+        finally:
+            self.b = saved
+
+    def condition(self, test, node):
+        if isinstance(test, Value) and test.type.kind == "array" and test.type.rank in (0, None):
+            return test
+        self.unsupported(node, "this condition is not a scalar value",
+                         "branch on a scalar (e.g. `np.sum(x) > 0`); for elementwise choices use "
+                         "np.where(cond, a, b)")
+
+    def expr_IfExp(self, node):
+        test = self.expr(node.test)
+        s = self.static_of(test)
+        if s is not _MISSING:
+            return self.expr(node.body if s else node.orelse)
+        cond = self.condition(test, node.test)
+        return self.choice(cond, node, lambda: self.expr(node.body), lambda: self.expr(node.orelse))
+
+    def choice(self, cond, node, then_fn, else_fn):
+        """An `if` op choosing between two lazily lowered expressions."""
+        box = {}
+
+        def run(key, fn):
+            def body():
+                box[key] = fn()
+            return body
+        then_ops, _, _ = self.lower_region(run("then", then_fn))
+        else_ops, _, _ = self.lower_region(run("else", else_fn))
+        self.b.loc = self.p.loc(node)
+        template, then_vals = _flatten(box["then"])      # tuples of one structure: item by item,
+        else_template, else_vals = _flatten(box["else"])  # as an `if` statement merges them
+        if template != else_template or not then_vals:
+            template, then_vals, else_vals = None, [box["then"]], [box["else"]]
+        outs = self.emit_if(cond, node, then_ops, then_vals, else_ops, else_vals,
+                            [TEMP] * len(then_vals))
+        return _rebuild(template, iter(outs))

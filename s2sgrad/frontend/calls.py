@@ -1,0 +1,273 @@
+"""Calls, for the lowerer (_Lowerer in lower.py): the dispatch of a call (a
+builtin, a NumPy, math or s2sgrad function, a method, an extern or custom
+function; a call to a user function is lower.py's call_user), binding arguments
+by an opcode's parameters, and emitting the op. The NumPy functions written
+with several ops are numpy_spellings.py's; s2sgrad.gradients(...) is
+gradients_call.py's.
+"""
+
+import gast
+
+from ..ir import opcodes
+from ..ir.core import Value
+from . import externs, sequences, subscript
+from .shared import _MISSING, Static, _dtype_name, _expr_text, _reject_list_method
+
+
+class _Calls:
+    """The calls of _Lowerer (lower.py)."""
+
+    def expr_Call(self, node):
+        if isinstance(node.func, gast.Name) and node.func.id not in self.env:
+            m = self.p.resolver.lookup(node.func.id)
+            if m is not None and m.kind == "function":
+                return self.call_user(m, node)
+            if m is not None and m.kind == "custom":
+                return externs.custom_call(self, m.value, node)
+            if m is not None and m.kind == "extern":
+                return externs.named_call(self, m.name, node)
+            if m is not None and m.kind == "opaque":
+                self.unsupported(node.func, *m.value)
+            if m is None and node.func.id in BUILTINS:
+                return self.builtin(node.func.id, node)
+            if m is not None and m.kind == "op":      # a generated module's helper
+                operands, attrs = self.bind(m.name, [self.expr(a) for a in node.args],
+                                            node.keywords, node, f"{node.func.id}()")
+                return self.b.emit(m.name, *operands, **attrs)
+        func = self.expr(node.func) if not isinstance(node.func, gast.Attribute) else None
+        if isinstance(node.func, gast.Attribute):
+            base = self.expr(node.func.value)
+            if isinstance(base, list) or isinstance(base, Value) and base.type.kind == "list":
+                _reject_list_method(self, node)
+            if isinstance(base, Value):
+                return self.method(base, node.func.attr, node)
+            func = self.static_attr(base, node.func) if isinstance(base, Static) else None
+        if isinstance(func, Static) and hasattr(func.value, "kind"):
+            m = func.value
+            if m.kind == "member" and m.module == "numpy":
+                return self.numpy_call(m.name, node)
+            if m.kind == "member" and m.module == "s2sgrad":
+                return self.s2sgrad_call(m.name, node)
+            if m.kind == "member" and m.module == "math":
+                return self.math_call(m.name, node)
+            if m.kind in ("extern", "extmodule"):        # (the CLI reads an unknown
+                return externs.named_call(self, m.name, node)   # module's members as modules)
+        self.unsupported(node, f"calling {_expr_text(self.p, node.func)} is not supported",
+                         "call NumPy functions (np.exp, np.sum, ...) or s2sgrad.gradients")
+
+    def builtin(self, name, node):
+        """The Python builtins a NumPy user writes: len, float, abs, min/max of two."""
+        args = [self.expr(a) for a in node.args]
+        if node.keywords:
+            self.unsupported(node, f"{name}() with keyword arguments is not supported",
+                             "pass positional arguments")
+        if name == "len" and len(args) == 1:
+            v = self.to_value(args[0], node)
+            if v.type.kind in ("tuple", "list") and v.type.items is not None:
+                return self.b.const(len(v.type.items))
+            return self.b.getitem(self.b.shape(v), index=0)
+        if name == "float" and len(args) == 1:
+            return self.b.pyfloat(self.to_value(args[0], node))
+        if name == "abs" and len(args) == 1:
+            return self.b.abs(self.to_value(args[0], node))
+        if name in ("min", "max") and len(args) == 2:
+            a, b_ = (self.to_value(x, node) for x in args)
+            if a.type.rank in (0,) and b_.type.rank in (0,):
+                if any(subscript.may_be_ndarray(self.b, x) for x in (a, b_)):
+                    self.unsupported(node, f"{name}() of a value that may be a 0-d array hands "
+                                     "back that array itself, which a later write would change",
+                                     f"use np.{'minimum' if name == 'min' else 'maximum'}(a, b) "
+                                     "(a new value), or float(...) of the array")
+                return self.b.emit("minimum" if name == "min" else "maximum", a, b_)
+        hints = {"sum": "np.sum(x, axis=0) (the builtin sums over the first axis)",
+                 "min": "np.minimum(a, b) or np.min(x)", "max": "np.maximum(a, b) or np.max(x)",
+                 "range": "range() only in `for i in range(...)`"}
+        self.unsupported(node, f"the builtin {name}() is not supported in this form",
+                         f"use {hints.get(name, 'the np function')}")
+
+    def bind(self, opcode, args, keywords, node, what):
+        """Bind positional and keyword arguments by the opcode's params."""
+        params = opcodes.OPS[opcode].params
+        bound = {}
+        if len(args) > len(params):
+            self.unsupported(node, f"too many arguments to {what}", "check the call")
+        for (pname, role, default), a in zip(params, args):
+            bound[pname] = a
+        for kw in keywords:
+            if kw.arg is None or kw.arg not in [p[0] for p in params]:
+                self.unsupported(node, f"{what} does not take the keyword {kw.arg!r} here",
+                                 f"its supported parameters: {', '.join(p[0] for p in params)}")
+            bound[kw.arg] = self.expr(kw.value)
+        operands, attrs = [], {}
+        for pname, role, default in params:
+            if pname not in bound:
+                if role == OPERAND:
+                    self.unsupported(node, f"{what} needs its argument {pname!r}", "pass it")
+                continue
+            val = bound[pname]
+            if role == OPERAND:
+                if pname != "shape":     # a tuple or list for an array: np.array of it
+                    val = sequences.array_operand(self, val, node, what,
+                                                  convert=not opcodes.OPS[opcode].sequence)
+                operands.append(self.to_value(val, node))
+            elif role == ATTR:
+                s = self.static_of(val)
+                if s is _MISSING:
+                    self.unsupported(node, f"the argument {pname!r} of {what} must be a constant",
+                                     "write it as a literal or a Python int/str argument")
+                if pname == "dtype" and s is not None:
+                    s = _dtype_name(s, self, node)
+                if pname in ("axis", "axes") and isinstance(s, list):
+                    s = tuple(s)
+                if s != default or pname == "axis" and opcode == "expand_dims":
+                    attrs[pname] = s
+            else:
+                if self.static_of(val) is not None:
+                    self.unsupported(node, f"the argument {pname!r} of {what} is not supported",
+                                     "leave it out and assign the result")
+        return operands, attrs
+
+    def numpy_call(self, name, node):
+        if f"numpy.{name}" in self.p.rules:      # a registered rule, replacing a built-in one
+            return externs.named_call(self, f"numpy.{name}", node)
+        if name in ("concatenate", "stack", "hstack", "vstack", "column_stack", "dstack"):
+            return self.joined(name, node)
+        if name == "average":
+            return self.average(node)
+        if name == "einsum":
+            return self.einsum(node)
+        if name in ("select", "kron"):
+            return getattr(self, name)(node)
+        if name == "linalg.multi_dot":
+            return self.multi_dot(node)
+        if opcodes.NUMPY.get(name) in _MASKABLE and any(k.arg in ("where", "initial")
+                                                         for k in node.keywords):
+            return self.masked_reduction(opcodes.NUMPY[name], None, node, f"np.{name}")
+        if name in opcodes.NUMPY_COMPOSED:
+            return self.composed(name, [self.expr(a) for a in node.args], node, f"np.{name}")
+        opcode = opcodes.NUMPY.get(name)
+        for a in node.args:       # np.stack([f(v) for v in ...]): the comprehension is the issue
+            if isinstance(a, (gast.ListComp, gast.GeneratorExp, gast.Lambda)):
+                self.expr(a)
+        if opcode is None:         # a NumPy function without a rule: a constant off the
+            return externs.named_call(self, f"numpy.{name}", node)    # gradient path
+        if opcodes.OPS[opcode].form[0] in ("binop", "cmp", "unop"):
+            args = [self.operand(a) for a in node.args]
+            if node.keywords or len(args) != (1 if opcodes.OPS[opcode].form[0] == "unop" else 2):
+                self.unsupported(node, f"np.{name} takes exactly its array arguments here",
+                                 "leave out out=, where= and dtype=")
+            args = [sequences.array_operand(self, a, node, f"np.{name}") for a in args]
+            return self.b.emit(opcode, *[self.to_value(a, node) for a in args])
+        args = [self.expr(a) for a in node.args]
+        if opcode == "arange":          # np.arange(stop), (start, stop) or (start, stop, step)
+            return self.arange(args, node)
+        if opcode == "eye" and len(args) == 1 and not any(k.arg == "M" for k in node.keywords):
+            _, attrs = self.bind(opcode, args + [self.b.const(None)], node.keywords, node,
+                                 f"np.{name}")        # np.eye(N): square (M is None)
+            return self.b.emit(opcode, self.to_value(args[0], node), **attrs)
+        operands, attrs = self.bind(opcode, args, node.keywords, node, f"np.{name}")
+        return self.emit_call(opcode, operands, attrs, node)
+
+    def emit_call(self, opcode, operands, attrs, node):
+        """A NumPy call or method, once bound: refused here when its definition's check
+        says so (np.linalg.norm of a matrix, np.tile by a tuple)."""
+        d = opcodes.OPS[opcode]
+        attrs = self.zero_d_axis(opcode, operands, attrs, node)
+        if d.check is not None:
+            problem = d.check(tuple(v.type for v in operands), attrs)
+            if problem:
+                self.unsupported(node, *problem)
+        n = opcodes.result_count(opcode, attrs)
+        out = self.b.emit(opcode, *operands, nresults=n, **attrs)
+        if d.sections:                   # np.split: a list, one array a section
+            return list(out) if n > 1 else [out]
+        return out
+
+    # Ops NumPy lets take axis 0 or -1 of a 0-d array, meaning what axis=None does
+    # (np.sum(np.float64(2.0), axis=0) is 2.0; np.cumsum(s, axis=-1) is [s]).
+    ZERO_D_AXIS = frozenset({"sum", "prod", "max", "min", "ptp", "nansum", "nanmean",
+                             "nanmax", "nanmin", "nanprod", "nanvar", "nanstd", "nancumsum",
+                             "cumsum", "cumprod", "repeat", "take", "squeeze", "argmax",
+                             "argmin"})
+
+    def zero_d_axis(self, opcode, operands, attrs, node):
+        """An int axis of a 0-d array: axis=None where NumPy reads it so, refused (an
+        AxisError in NumPy) for the other ops with a gradient rule."""
+        axis = attrs.get("axis")
+        if (not operands or operands[0].type.kind != "array" or operands[0].type.shape != ()
+                or axis is None or opcode == "expand_dims"
+                or not any(p[0] == "axis" for p in opcodes.OPS[opcode].params)):
+            return attrs
+        if opcode in self.ZERO_D_AXIS and axis in (0, -1) and not isinstance(axis, bool):
+            return {**attrs, "axis": None}
+        if not opcodes.OPS[opcode].constant:
+            self.unsupported(node, f"axis {axis!r} is out of bounds for a 0-d array",
+                             "leave the axis out (axis=None), or make the array 1-d")
+        return attrs
+
+    def method(self, base, name, node):
+        if base.type.kind == "rng":
+            return self.draw(base, name, node)
+        if name in opcodes.METHODS_COMPOSED and isinstance(base, Value):
+            return self.composed(name, [base] + [self.expr(a) for a in node.args], node,
+                                 f".{name}()")
+        opcode = opcodes.METHODS.get(name)
+        if opcode in _MASKABLE and any(k.arg in ("where", "initial") for k in node.keywords):
+            return self.masked_reduction(opcode, base, node, f".{name}()")
+        if opcode is None or base.type.kind != "array":
+            self.unsupported(node, f"the method .{name}() is not supported",
+                             "use the np function instead (np.exp(x) rather than x.exp())")
+        args = [self.expr(a) for a in node.args]
+        if opcode == "reshape" and len(args) > 1:
+            args = [tuple(args)]
+        if opcode == "transpose":
+            axes = tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+            if not axes:
+                return self.b.emit("transpose", base)
+            s = self.static_of(axes)
+            if s is _MISSING:
+                self.unsupported(node, "transpose axes must be constants", "write them as literals")
+            return self.b.emit("transpose", base, axes=tuple(s))
+        if opcode == "astype":
+            operands, attrs = self.bind("astype", args, node.keywords, node, ".astype")
+            return self.b.emit("astype", base, **attrs)
+        if name == "item":
+            return self.item(base, args, node)
+        operands, attrs = self.bind(opcode, [base] + args, node.keywords, node, f".{name}()")
+        return self.emit_call(opcode, operands, attrs, node)
+
+    def math_call(self, name, node):
+        if f"math.{name}" in self.p.rules or _MATH.get(name, name) not in _MATH_AS_NUMPY:
+            return externs.named_call(self, f"math.{name}", node)
+        return self.numpy_call(_MATH.get(name, name), node)
+
+    def s2sgrad_call(self, name, node):
+        if name == "stop_gradient":
+            if len(node.args) != 1 or node.keywords:
+                self.unsupported(node, "stop_gradient takes one argument", "stop_gradient(x)")
+            return self.b.stop_gradient(self.to_value(self.expr(node.args[0]), node))
+        if name == "gradients":
+            return self.gradients(node)
+        self.unsupported(node, f"s2sgrad.{name} cannot be called inside a transformed function",
+                         "call s2sgrad.gradients(...) here; grad/vjp wrap functions from outside")
+
+
+OPERAND, ATTR = opcodes.OPERAND, opcodes.ATTR
+
+
+BUILTINS = frozenset({"len", "float", "abs", "min", "max", "sum", "range", "int", "round"})
+
+
+_MASKABLE = frozenset({"sum", "mean", "prod", "max", "min"})
+
+
+# math.<name> of Python floats, lowered as the NumPy function of that name (the value is
+# a NumPy float64 then, equal to math's). math's domain errors (math.sqrt(-1.0) raises,
+# np.sqrt gives nan) are not reproduced: keep arguments in the domain.
+_MATH = {"atan": "arctan", "asin": "arcsin", "acos": "arccos", "asinh": "arcsinh",
+         "acosh": "arccosh", "atanh": "arctanh", "atan2": "arctan2", "radians": "deg2rad",
+         "degrees": "rad2deg"}
+_MATH_AS_NUMPY = frozenset({
+    "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "log1p", "expm1", "sinh", "cosh",
+    "arctan", "arcsin", "arccos", "arcsinh", "arccosh", "arctanh", "arctan2", "log2", "log10",
+    "exp2", "cbrt", "fabs", "deg2rad", "rad2deg"})

@@ -1,0 +1,237 @@
+"""Loops, for the lowerer (_Lowerer in lower.py): `for` over range() (a `for`
+op), over a tuple of values (unrolled) or over sequences (desugared into a loop
+over an index), `while` (a `while` op), the fixpoint of the carried values'
+types, and lowering a body into a fresh region (loops and branches alike).
+"""
+
+import gast
+
+from ..ir import types as T
+from ..ir.core import Region, Value
+from . import subscript
+from .assignments import _in_place
+from .shared import Static, _Return, _assigned_names, _flatten, _rebuild
+
+
+class _Loops:
+    """The loops of _Lowerer (lower.py), and lower_region, which branches use too."""
+
+    def lower_region(self, body, args=(), origins=()):
+        """Lower `body()` into a fresh region: (ops, env after, returned value or None).
+        `args` are (name, Value) pairs bound at the region's start; `origins`, (region
+        argument, its initial value) pairs of a loop (the array an argument may be)."""
+        saved_b, saved_env, saved_undef = self.b, self.env, self.maybe_undefined
+        self.b = saved_b.child()
+        self.b.origins.update(origins)
+        self.region_depth += 1
+        self.env = dict(saved_env)
+        self.maybe_undefined = dict(saved_undef)
+        for name, v in args:
+            self.env[name] = v
+            for leaf in _flatten(v)[1]:
+                self.b.note_shape(leaf)
+        returned = None
+        try:
+            body()
+        except _Return as r:
+            returned = r.value if r.value is not None else Static(None)
+        finally:
+            ops, env = self.b.ops, self.env
+            self.b, self.env, self.maybe_undefined = saved_b, saved_env, saved_undef
+            self.region_depth -= 1
+        return ops, env, returned
+
+    def stmt_For(self, node, first):
+        if node.orelse:         # (before any desugaring, which would drop it)
+            self.unsupported(node, "a for loop with an else clause is not supported",
+                             "set a flag in the loop and test it after")
+        it = node.iter
+        is_range = isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
+            and it.func.id == "range" and self.p.resolver.lookup("range") is None \
+            and not it.keywords and 1 <= len(it.args) <= 3
+        if not is_range:       # first a loop over an index (break/continue are its own then)
+            if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name)
+                    and it.func.id in ("zip", "enumerate")):
+                seq = self.expr(it)
+                if isinstance(seq, (tuple, list)):      # a tuple of values: unrolled
+                    return self.unrolled(node, seq)
+            before = set(self.env)
+            self.block(self.desugar.iteration(node, self))
+            for n in set(self.env) - before:       # the desugaring's own names
+                if self.desugar.made(n):             # (`_seq0 = xs`, `_i0`) end here
+                    del self.env[n]
+            return
+        plain = self.desugar.loop(node, self)
+        if plain is not None:
+            self.block(plain)
+            return
+        if not isinstance(node.target, gast.Name):
+            self.unsupported(node.target, "a range() loop binds one name", "for i in range(n):")
+        bounds = [self.to_value(self.expr(a), a) for a in it.args]
+        for bnd, a in zip(bounds, it.args):
+            if bnd.type.kind != "array" or not bnd.type.is_integer:
+                self.unsupported(a, "range() bounds must be integers",
+                                 "use int values (x.shape[0], len(x), a Python int argument)")
+        if len(bounds) == 1:
+            bounds = [self.b.const(0)] + bounds
+        if len(bounds) == 2:
+            bounds = bounds + [self.b.const(1)]
+        _check_loop_body(self, node.body)
+        written = self.check_region_writes(node.body)
+        # the index is carried too when a name holds it before the loop: after the loop it
+        # is the last iteration's (Python's), and that name's value when the loop runs no time
+        index_name = node.target.id
+        names = [n for n in _assigned_names(self, node.body) if n in self.env and n != index_name]
+        if index_name in self.env:
+            names.append(index_name)
+        carried = _Carried(self, names, node)
+        i_val = Value(node.target.id, T.PY_INT)
+
+        def lower_body(arg_types):
+            args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]
+            ops, env, ret = self.lower_region(lambda: self.block(node.body),
+                                              carried.bind(args) + [(node.target.id, i_val)],
+                                              zip(args, carried.inits))
+            if ret is not None:
+                self.unsupported(node, "`return` inside a loop is not supported",
+                                 "set a variable and `break`, then return after the loop")
+            return args, ops, env
+
+        args, ops, env, ys = self.loop_fixpoint(carried, lower_body, node)
+        subscript.carried_aliases(self, node, carried.hints, args, ops, ys,
+                                  written | _augmented_arrays(self, node.body, carried, args))
+        self.b.loc = self.p.loc(node)
+        body = Region((i_val,) + tuple(args), tuple(ops), tuple(ys))
+        results = self.b.region_op("for", bounds + carried.inits, [body], [a.type for a in args],
+                                   carried.hints)
+        self.env.update(carried.rebuild(results))
+
+    def unrolled(self, node, items):
+        """`for w in (W1, W2):` over a tuple of values: the body once per item."""
+        if node.orelse or any(isinstance(n, (gast.Break, gast.Continue))
+                              for st in node.body for n in gast.walk(st)):
+            self.unsupported(node, "break, continue or else in a loop over a tuple of values",
+                             "loop over range(len(...)) instead")
+        for item in items:
+            self.b.loc = self.p.loc(node)
+            self.assign(node.target, item)
+            self.block(node.body)
+
+    def stmt_While(self, node, first):
+        if node.orelse:
+            self.unsupported(node, "a while loop with an else clause is not supported",
+                             "set a flag in the loop and test it after")
+        plain = self.desugar.loop(node, self)
+        if plain is not None:
+            self.block(plain)
+            return
+        _check_loop_body(self, node.body)
+        written = self.check_region_writes(node.body)
+        carried = _Carried(self, [n for n in _assigned_names(self, node.body) if n in self.env], node)
+
+        def lower_body(arg_types):
+            args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]
+            ops, env, ret = self.lower_region(lambda: self.block(node.body), carried.bind(args),
+                                              zip(args, carried.inits))
+            if ret is not None:
+                self.unsupported(node, "`return` inside a loop is not supported",
+                                 "set a variable and `break`, then return after the loop")
+            return args, ops, env
+
+        args, ops, env, ys = self.loop_fixpoint(carried, lower_body, node)
+        subscript.carried_aliases(self, node, carried.hints, args, ops, ys,
+                                  written | _augmented_arrays(self, node.body, carried, args))
+        cond_args = [Value(h, a.type) for h, a in zip(carried.hints, args)]
+        holder = {}
+
+        def lower_cond():
+            holder["c"] = self.condition(self.expr(node.test), node.test)
+        cond_ops, _, _ = self.lower_region(lower_cond, carried.bind(cond_args),
+                                           zip(cond_args, carried.inits))
+        self.b.loc = self.p.loc(node)
+        cond = Region(tuple(cond_args), tuple(cond_ops), (holder["c"],))
+        body = Region(tuple(args), tuple(ops), tuple(ys))
+        results = self.b.region_op("while", carried.inits, [cond, body], [a.type for a in args],
+                                   carried.hints)
+        self.env.update(carried.rebuild(results))
+
+    def loop_fixpoint(self, carried, lower_body, node):
+        """Lower a loop body until the carried values' types are stable."""
+        types_ = [v.type for v in carried.inits]
+        for _ in range(4):
+            args, ops, env = lower_body(types_)
+            saved, self.b = self.b, self.b.child()
+            self.b.ops = list(ops)
+            try:
+                ys = carried.leaves(env)
+                ops = self.b.ops
+            finally:
+                self.b = saved
+            new = [T.join(t, y.type) for t, y in zip(types_, ys)]
+            if new == types_:
+                return args, ops, env, ys
+            types_ = new
+        self.unsupported(node, "the types of the loop's variables do not settle",
+                         "give loop variables one dtype and rank before the loop")
+
+
+def _augmented_arrays(lw, stmts, carried=None, args=()):
+    """Names `n` of arrays a region updates with `n op= v` (a write into n's memory):
+    arrays as the region begins, and a loop's variables that may be arrays in a later
+    iteration (`s = 0.0` before the loop, `s += x` in it: in place from the second)."""
+    later = {h for h, a in zip(carried.hints, args) if a.type.kind == "array"
+             and not a.type.weak} if carried is not None else set()
+    return {n.target.id for stmt in stmts for n in lw.marks(stmt)
+            if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)
+            and (_in_place(lw.env.get(n.target.id)) or n.target.id in later)}
+
+
+def _check_loop_body(lowerer, body):
+    for stmt in body:
+        for n in lowerer.marks(stmt):
+            if isinstance(n, gast.Return):
+                lowerer.unsupported(n, "`return` inside a loop is not supported",
+                                    "set a variable and `break`, then return after the loop")
+
+
+class _Carried:
+    """The variables a loop carries, each as its leaf values: a variable holding
+    a tuple (`state = (x, v)`) is carried element by element, so no adjoint
+    ever has to be a tuple."""
+
+    def __init__(self, lowerer, names, node):
+        self.lowerer, self.node = lowerer, node
+        self.names = names
+        self.shapes = {}            # name -> structure template (None for a leaf)
+        self.inits, self.hints = [], []
+        for n in names:
+            template, leaves = _flatten(lowerer.env[n])
+            self.shapes[n] = template
+            for k, leaf in enumerate(leaves):
+                if isinstance(leaf, Static):
+                    lowerer.unsupported(node, f"{n!r} holds a static value and changes in the loop",
+                                        "keep static values (dtypes, strings) out of loops")
+                self.inits.append(lowerer.to_value(leaf, node))
+                shown = lowerer.desugar.display.get(n, n)
+                self.hints.append(shown if len(leaves) == 1 else f"{shown}_{k}")
+
+    def bind(self, values):
+        """(name, value or structure) pairs for the loop's region arguments."""
+        out, it = [], iter(values)
+        for n in self.names:
+            out.append((n, _rebuild(self.shapes[n], it)))
+        return out
+
+    def rebuild(self, values):
+        return dict(self.bind(values))
+
+    def leaves(self, env):
+        out = []
+        for n in self.names:
+            template, leaves = _flatten(env[n])
+            if template != self.shapes[n]:
+                self.lowerer.unsupported(self.node, f"the loop changes what {n!r} holds (a tuple "
+                                         "of another length, or a tuple instead of an array)",
+                                         "keep each loop variable's structure the same")
+            out += [self.lowerer.to_value(leaf, self.node) for leaf in leaves]
+        return out
