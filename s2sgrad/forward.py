@@ -15,7 +15,7 @@ from dataclasses import replace
 from .errors import UnsupportedError
 from .ir import types as T
 from .ir.builder import Builder
-from .ir.core import ADJOINT_TEMP, TEMP_HINTS, Op, Region, Value, def_map
+from .ir.core import ADJOINT_TEMP, TEMP_HINTS, Op, Region, Value
 from .ir.opcodes import OPS, spelling
 from .rules.tangents import TANGENTS, zeros_like
 
@@ -23,7 +23,8 @@ from .rules.tangents import TANGENTS, zeros_like
 def jvp_function(fn, wrt):
     """The forward-mode function of `fn` (lowered, no `gradients` op) for the parameters
     named `wrt`: its extra parameters are their tangents, and it returns (out, d_out)."""
-    b = Builder(defs=def_map(fn.body), params=fn.params)
+    b = Builder(params=fn.params)   # (the ops' results are noted as they are appended: a value
+                                    # of a nested region is no stand-in for a shape out here)
     dots, extra = {}, []
     for name in wrt:
         p = fn.params[fn.param_names.index(name)]

@@ -66,8 +66,21 @@ def floats(a, b):
     return c
 
 
+def shapes_in_a_branch(x, w):
+    """A value of a branch has z's shape: the zeros of z's tangent must not stand on it."""
+    if np.sum(x) > 0.0:
+        y = np.zeros((3,)) + w
+    else:
+        y = np.ones((3,)) * w
+    z = np.zeros((3,))
+    for k in range(2):
+        z[k] = z[k] * 0.5 + x[k] * w
+    return z + y
+
+
 rng = np.random.default_rng(3)
 CASES = {
+    "shapes_in_a_branch": (shapes_in_a_branch, [np.array([0.5, -0.2, 0.9]), 0.7]),
     "straight": (straight, [rng.normal(size=4), 0.7]),
     "broadcast": (broadcast, [rng.normal(size=(3, 4)), rng.normal(size=4)]),
     "rnn": (rnn, [rng.normal(size=(6, 2)), rng.normal(size=3), 0.5 * rng.normal(size=(3, 3)),

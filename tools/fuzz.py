@@ -58,9 +58,10 @@ import s2sgrad  # noqa: E402
 from s2sgrad import transform  # noqa: E402
 from s2sgrad.errors import UnsupportedError  # noqa: E402
 
-STATUSES = ("passed", "wrong value", "wrong gradient", "mutated argument", "crash",
-            "invalid program", "unsupported", "skipped")
-FAILURES = ("wrong value", "wrong gradient", "mutated argument", "crash", "invalid program")
+STATUSES = ("passed", "wrong value", "wrong gradient", "wrong tangent", "mutated argument",
+            "crash", "invalid program", "unsupported", "skipped")
+FAILURES = ("wrong value", "wrong gradient", "wrong tangent", "mutated argument", "crash",
+            "invalid program")
 
 # UnsupportedError messages that are documented limitations (docs/limitations.md)
 DOCUMENTED_LIMITS = (
@@ -89,6 +90,8 @@ class Outcome:
     status: str
     detail: str = ""
     error: Exception = None
+    forward: str = None       # a program passed in reverse mode: 'passed' or 'unsupported' in
+    forward_detail: str = ""  # forward mode (jvp), with the unsupported message
 
 
 def load(src, directory):
@@ -194,7 +197,38 @@ def check(prog, directory):
         return Outcome("mutated argument", "value_and_grad wrote into an argument")
     if not close(got, value, rtol=1e-9, atol=1e-12):
         return Outcome("wrong value", f"f = {value!r}, value_and_grad gave {got!r}")
-    return compare_gradients(f, prog, grads, num)
+    outcome = compare_gradients(f, prog, grads, num)
+    return check_forward(f, prog, value, num) if outcome.status == "passed" else outcome
+
+
+def check_forward(f, prog, value, num):
+    """Forward mode (jvp) along a random direction: the value is plain Python's, and the
+    tangent is the directional derivative sum_k <df/dx_k, v_k> of the differences."""
+    r = np.random.default_rng(len(prog.source))
+    dots = [float(r.normal()) if isinstance(x, float) else r.normal(size=np.shape(x))
+            for x in prog.args]
+    before = copies(prog.args)
+    try:
+        with deadline(TIMEOUT):
+            got, tangent = s2sgrad.jvp(f, (*prog.args, prog.n), (*dots, None))
+    except UnsupportedError as e:
+        if e.loc is not None or documented(e):
+            return Outcome("passed", forward="unsupported",
+                           forward_detail=e.message.splitlines()[0])
+        return Outcome("crash", "jvp: " + crash_text(e))
+    except Exception as e:
+        return Outcome("crash", "jvp: " + crash_text(e))
+    if not unchanged(prog.args, before):
+        return Outcome("mutated argument", "jvp wrote into an argument")
+    if not close(got, value, rtol=1e-9, atol=1e-12):
+        return Outcome("wrong value", f"f = {value!r}, jvp gave {got!r}")
+    want = sum(float(np.sum(g * d)) for g, d in zip(num, dots))
+    if not close(tangent, want):
+        second = sum(float(np.sum(g * d)) for g, d in zip(five_point(f, prog), dots))
+        if not close(tangent, second):
+            return Outcome("wrong tangent", f"along {fmt(dots)}: expected {want!r}, jvp gave "
+                           f"{tangent!r}")
+    return Outcome("passed", forward="passed")
 
 
 def documented(error):
@@ -266,9 +300,15 @@ class Tally:
         self.messages = {"unsupported": collections.Counter(), "crash": collections.Counter()}
         self.constructs = collections.Counter()
         self.failed_with = collections.Counter()
+        self.forward = collections.Counter()
+        self.forward_messages = collections.Counter()
 
     def add(self, outcome, constructs):
         self.status[outcome.status] += 1
+        if outcome.forward:
+            self.forward[outcome.forward] += 1
+            if outcome.forward == "unsupported":
+                self.forward_messages[first_line(outcome.forward_detail)] += 1
         if outcome.status in self.messages:
             self.messages[outcome.status][first_line(outcome.detail)] += 1
         self.constructs.update(constructs)
@@ -283,6 +323,9 @@ class Tally:
                 lines.append(f"{kind}, by message:")
                 lines += [f"  {c:>6}  {m}{'  (documented)' if documented(m) else ''}"
                           for m, c in counter.most_common()]
+        lines.append(f"forward mode (jvp) of the programs passing in reverse mode: "
+                     f"{self.forward['passed']} passed, {self.forward['unsupported']} unsupported")
+        lines += [f"  {c:>6}  {m}" for m, c in self.forward_messages.most_common()]
         lines.append("construct mix: programs containing each (of them failing)")
         lines += [f"  {c:<20}{k:>7}  ({self.failed_with[c]})" for c, k in sorted(self.constructs.items())]
         if any(self.status[s] for s in FAILURES):
