@@ -124,7 +124,11 @@ class _Tangents:
                 hint="use reverse mode (s2sgrad.grad, s2sgrad.vjp) for this function")
         ans = op.results[0] if len(op.results) == 1 else op.results
         t = rule(self.b, tuple(dots), ans, *op.operands, **op.attr_dict)
-        if t is not None:
+        if isinstance(t, tuple) and len(op.results) > 1:     # one tangent per result
+            for r, tr in zip(op.results, t):
+                if tr is not None:
+                    self.dots[r] = self.fit(tr, r)
+        elif t is not None:
             self.dots[op.results[0]] = self.fit(t, op.results[0])
 
     def fit(self, t, v):

@@ -42,7 +42,7 @@ def _times(b, factor, dot):
             "broadcast_to", "flip", "fliplr", "flipud", "roll", "tril", "triu", "cumsum",
             "sum", "mean", "nansum", "trace", "diagonal", "index", "float64", "float32",
             "asarray", "array", "astype", "pyfloat", "rot90", "real", "conj", "take", "tile",
-            "repeat", "diag")
+            "repeat", "diag", "take_along_axis", "unbroadcast")
 def linear(b, dots, ans, x, *rest, **attrs):
     """d f(x, ...) = f(dx, ...) for f linear in x (the other operands are indices, shapes)"""
     if dots[0] is None:
@@ -56,7 +56,7 @@ def ans_opcode(b, ans):
 
 # ---- multilinear: one term an operand ---------------------------------------------------
 
-@deftangent("mul", "matmul", "dot", "einsum", "outer", "cross", "kron")
+@deftangent("mul", "matmul", "dot", "einsum", "outer", "cross")
 def multilinear(b, dots, ans, *xs, **attrs):
     """d f(x, y) = f(dx, y) + f(x, dy) for f linear in each operand"""
     opcode = ans_opcode(b, ans)
@@ -181,12 +181,18 @@ def extremum(b, dots, ans, x, y):
 
 @deftangent("clip")
 def clip(b, dots, ans, x, lo, hi):
-    """d clip(x, lo, hi) = dx inside [lo, hi], dlo below, dhi above"""
+    """clip(x, lo, hi) = minimum(maximum(x, lo), hi) (NumPy's order; lo or hi None: that
+    bound absent): m = maximum(x, lo), dm = dx where x >= lo, else dlo; d clip = dm where
+    m <= hi, else dhi (ties to the first operand, as maximum/minimum and the reverse rule)"""
     dx, dlo, dhi = dots
-    inner = None if dx is None else b.where(b.logical_and(b.ge(x, lo), b.le(x, hi)), dx, 0.0)
-    low = None if dlo is None else b.where(b.lt(x, lo), dlo, 0.0)
-    high = None if dhi is None else b.where(b.gt(x, hi), dhi, 0.0)
-    return _plus(b, inner, low, high)
+    missing = object()
+    m, dm = x, dx
+    if b.static_value(lo, missing) is not None:
+        dm = where(b, (None, dm, dlo), ans, b.ge(x, lo), x, lo)
+        m = b.maximum(x, lo)
+    if b.static_value(hi, missing) is not None:
+        dm = where(b, (None, dm, dhi), ans, b.le(m, hi), m, hi)
+    return dm
 
 
 @deftangent("max", "min")
@@ -251,9 +257,487 @@ def write(b, dots, ans, y, v, *dyn, key=None):
                   zeros_like(b, v) if dv is None else dv, *dyn, key=key)
 
 
+@deftangent("split", "array_split")
+def sections(b, dots, ans, x, indices_or_sections, axis=0):
+    """d split(x) = split(dx): each section's tangent the same section of dx"""
+    if dots[0] is None:
+        return None
+    n = len(ans) if isinstance(ans, tuple) else 1
+    first = ans[0] if isinstance(ans, tuple) else ans
+    out = b.emit(b.defs[first].opcode, dots[0], nresults=n,
+                 indices_or_sections=indices_or_sections, axis=axis)
+    return tuple(out) if n > 1 else out
+
+
 def zeros_like(b, x):
     """A zero tangent materialised where a value must exist (a join, a write): 0.0 for a
     Python number, else zeros of x's shape and dtype."""
     if x.type.weak:
         return b.const(0.0)
     return b.zeros_like(x)
+
+
+# ---- elementwise functions of two arguments ----------------------------------------------
+
+@deftangent("arctan2")
+def arctan2(b, dots, ans, y, x):
+    """d arctan2(y, x) = (x dy - y dx) / (x² + y²)"""
+    dy, dx = dots
+    r2 = b.add(b.mul(x, x), b.mul(y, y))
+    return _plus(b, _times(b, b.div(x, r2), dy), _times(b, b.neg(b.div(y, r2)), dx))
+
+
+@deftangent("logaddexp")
+def logaddexp(b, dots, ans, x, y):
+    """d log(eˣ + eʸ) = e^(x - ans) dx + e^(y - ans) dy"""
+    dx, dy = dots
+    return _plus(b, _times(b, b.exp(b.sub(x, ans)), dx), _times(b, b.exp(b.sub(y, ans)), dy))
+
+
+@deftangent("logaddexp2")
+def logaddexp2(b, dots, ans, x, y):
+    """d log2(2ˣ + 2ʸ) = 2^(x - ans) dx + 2^(y - ans) dy"""
+    dx, dy = dots
+    return _plus(b, _times(b, b.exp2(b.sub(x, ans)), dx), _times(b, b.exp2(b.sub(y, ans)), dy))
+
+
+@deftangent("mod")
+def mod(b, dots, ans, x, y):
+    """d (x % y) = dx - floor(x / y) dy  (x % y = x - floor(x / y) y, floor piecewise constant)"""
+    dx, dy = dots
+    return _plus(b, dx, _times(b, b.neg(b.floor(b.div(x, y))), dy))
+
+
+@deftangent("float_power")
+def float_power(b, dots, ans, x, y):
+    """d x^y (in float64) = y x^(y-1) dx + log(x) x^y dy, as **"""
+    return pow_(b, dots, ans, x, y)
+
+
+@deftangent("fmax", "fmin")
+def fextremum(b, dots, ans, x, y):
+    """d fmax(x, y) = dx where fmax returns x (x >= y, ties to x, or y is nan), else dy;
+    fmin alike with x <= y"""
+    pick = b.ge(x, y) if ans_opcode(b, ans) == "fmax" else b.le(x, y)
+    return where(b, (None,) + tuple(dots), ans, b.logical_or(pick, b.isnan(y)), x, y)
+
+
+@deftangent("copysign")
+def copysign(b, dots, ans, x1, x2):
+    """d copysign(x1, x2) = ±dx1: dx1 where x1's sign is kept, -dx1 where it is flipped (x2
+    gives only its sign: none)"""
+    if dots[0] is None:
+        return None
+    flipped = b.ne(b.copysign(1.0, x1), b.copysign(1.0, ans))
+    return b.where(flipped, b.neg(dots[0]), dots[0])
+
+
+@deftangent("nan_to_num")
+def nan_to_num(b, dots, ans, x, **attrs):
+    """d nan_to_num(x) = dx where x is finite, 0 where a nan or an infinity was replaced"""
+    return None if dots[0] is None else b.where(b.isfinite(x), dots[0], 0.0)
+
+
+# ---- constructors -------------------------------------------------------------------------
+
+@deftangent("full")
+def full(b, dots, ans, shape, fill_value, dtype=None):
+    """d full(shape, v) = dv at every element (broadcast by the driver)"""
+    return dots[1]
+
+
+@deftangent("full_like")
+def full_like(b, dots, ans, a, fill_value, dtype=None):
+    """d full_like(a, v) = dv at every element (a gives only its shape)"""
+    return dots[1]
+
+
+@deftangent("linspace")
+def linspace(b, dots, ans, start, stop, num=50, endpoint=True, dtype=None):
+    """d linspace(a, c)[k] = (1 - t_k) da + t_k dc, t_k = k / (num - 1) (k / num without the
+    endpoint; t = 0 for one point)"""
+    t = b.div(b.arange(num), float((num - 1 if endpoint else num) or 1))
+    da, dc = dots
+    return _plus(b, _times(b, b.sub(1.0, t), da), _times(b, t, dc))
+
+
+@deftangent("pad")
+def pad(b, dots, ans, x, pad_width, mode="constant", constant_values=0):
+    """d pad(x) = pad(dx) with zeros: the padding is constant"""
+    if dots[0] is None:
+        return None
+    return b.emit("pad", dots[0], pad_width=pad_width, mode=mode)
+
+
+# ---- sorting and order statistics: the gather argsort makes ------------------------------
+
+def _flat_or(b, v, axis):
+    return (b.reshape(v, (-1,)), 0) if axis is None else (v, axis)
+
+
+def _sorted_tangent(b, x, dx, axis):
+    """dx in the order sort(x) puts x's elements (np.argsort's order; ties as it gives them)."""
+    order = b.argsort(x, axis=axis) if axis != -1 else b.argsort(x)
+    return b.take_along_axis(dx, order, axis=axis)
+
+
+@deftangent("sort")
+def sort(b, dots, ans, a, axis=-1):
+    """d sort(a) = dx permuted as a is: take_along_axis(da, argsort(a))"""
+    if dots[0] is None:
+        return None
+    (x, k), (dx, _) = _flat_or(b, a, axis), _flat_or(b, dots[0], axis)
+    return _sorted_tangent(b, x, dx, k)
+
+
+def _order_statistic(b, dx, x, q, axis, keepdims):
+    """d quantile(x, q) (linear interpolation) = Σₖ wₖ d sort(x)ₖ along the axis, h = q (n - 1),
+    wₖ = max(0, 1 - |k - h|) (the two neighbours of h weighted (1 - γ, γ), as the reverse rule)"""
+    if dx is None:
+        return None
+    flat = axis is None
+    (xs, k), (ds, _) = _flat_or(b, x, axis), _flat_or(b, dx, axis)
+    rank = len(xs.type.shape)
+    k %= rank
+    n = xs.type.shape[k]
+    if not isinstance(n, int):
+        n = b.getitem(b.shape(xs), index=k)
+    ks = b.arange(n)
+    if rank > 1:
+        ks = b.reshape(ks, tuple(-1 if i == k else 1 for i in range(rank)))
+    h = b.mul(b.sub(n, 1), q) if not isinstance(n, int) else (n - 1) * q
+    weights = b.maximum(b.sub(1.0, b.abs(b.sub(ks, h))), 0.0)
+    d = b.mul(_sorted_tangent(b, xs, ds, k if k != rank - 1 else -1), weights)
+    return b.sum(d) if flat else b.sum(d, axis=k, keepdims=keepdims)
+
+
+@deftangent("median")
+def median(b, dots, ans, a, axis=None, keepdims=False, **attrs):
+    """d median(x) = d quantile(x, 1/2)"""
+    return _order_statistic(b, dots[0], a, 0.5, axis, keepdims)
+
+
+@deftangent("quantile")
+def quantile(b, dots, ans, a, q, axis=None, method="linear", keepdims=False, **attrs):
+    """d quantile(x, q) = (1 - γ) d sort(x)[⌊h⌋] + γ d sort(x)[⌊h⌋ + 1], h = q (n - 1)"""
+    return _order_statistic(b, dots[0], a, q, axis, keepdims)
+
+
+@deftangent("percentile")
+def percentile(b, dots, ans, a, q, axis=None, method="linear", keepdims=False, **attrs):
+    """d percentile(x, p) = d quantile(x, p / 100)"""
+    return _order_statistic(b, dots[0], a, q / 100, axis, keepdims)
+
+
+# ---- reductions -----------------------------------------------------------------------------
+
+def _prod_others(b, x, axis):
+    """Π_{k≠j} x_k over the axis, for each j (kept dims), exact at zeros: with no zero,
+    Π / x_j; at the only zero, the product of the non-zeros; else 0."""
+    zero = b.eq(x, 0.0)
+    safe = b.where(zero, 1.0, x)
+    rest = b.prod(safe, axis=axis, keepdims=True)
+    nzero = b.sum(zero, axis=axis, keepdims=True)
+    return b.where(zero, b.where(b.eq(nzero, 1), rest, 0.0),
+                   b.where(b.eq(nzero, 0), b.div(rest, safe), 0.0))
+
+
+@deftangent("prod")
+def prod(b, dots, ans, x, axis=None, keepdims=False, dtype=None):
+    """d Πx = Σⱼ (Π_{k≠j} xₖ) dxⱼ, exact at zeros"""
+    if dots[0] is None:
+        return None
+    return b.sum(b.mul(_prod_others(b, x, axis), dots[0]), axis=axis, keepdims=keepdims)
+
+
+@deftangent("nanprod")
+def nanprod(b, dots, ans, x, axis=None, keepdims=False, dtype=None):
+    """d Πx (nans taken as 1) = prod's tangent of x with its nans set to 1, dx 0 at a nan"""
+    if dots[0] is None:
+        return None
+    nan = b.isnan(x)
+    return prod(b, (b.where(nan, 0.0, dots[0]),), ans, b.where(nan, 1.0, x), axis=axis,
+                keepdims=keepdims)
+
+
+@deftangent("ptp")
+def ptp(b, dots, ans, x, axis=None, keepdims=False):
+    """d (max - min) = d max - d min (ties shared equally)"""
+    if dots[0] is None:
+        return None
+    up = _tie_mean(b, dots[0], x, b.max(x, axis=axis, keepdims=True), axis, keepdims)
+    down = _tie_mean(b, dots[0], x, b.min(x, axis=axis, keepdims=True), axis, keepdims)
+    return b.sub(up, down)
+
+
+def _tie_mean(b, dx, x, best, axis, keepdims):
+    """The mean of dx over the elements equal to best (none: 0, as at an all-nan slice)."""
+    hit = b.eq(x, best)
+    ties = b.maximum(b.sum(hit, axis=axis, keepdims=keepdims), 1)
+    return b.div(b.sum(b.where(hit, dx, 0.0), axis=axis, keepdims=keepdims), ties)
+
+
+@deftangent("nanmax", "nanmin")
+def nan_extremum(b, dots, ans, x, axis=None, keepdims=False):
+    """d nanmax(x) = the mean of dx over the elements equal to the max (a nan equals
+    nothing: none from it; ties share equally, as the reverse rule)"""
+    if dots[0] is None:
+        return None
+    full = b.expand_dims(ans, axis=axis) if axis is not None and not keepdims else ans
+    return _tie_mean(b, dots[0], x, full, axis, keepdims)
+
+
+@deftangent("nanmean")
+def nanmean(b, dots, ans, x, axis=None, dtype=None, keepdims=False):
+    """d nanmean(x) = Σ dx over the non-nans / their number"""
+    if dots[0] is None:
+        return None
+    kept = b.logical_not(b.isnan(x))
+    return b.div(b.sum(b.where(kept, dots[0], 0.0), axis=axis, keepdims=keepdims),
+                 b.sum(kept, axis=axis, keepdims=keepdims))
+
+
+@deftangent("nanvar", "nanstd")
+def nan_spread(b, dots, ans, x, axis=None, dtype=None, ddof=0, keepdims=False):
+    """d nanvar(x) = 2 Σ (x - mean x) dx / (n - ddof) over the non-nans (n of them);
+    d nanstd = d nanvar / (2 nanstd)"""
+    if dots[0] is None:
+        return None
+    kept = b.logical_not(b.isnan(x))
+    centered = b.sub(x, b.nanmean(x, axis=axis, keepdims=True))
+    n = b.sum(kept, axis=axis, keepdims=keepdims)
+    total = b.sum(b.where(kept, b.mul(centered, dots[0]), 0.0), axis=axis, keepdims=keepdims)
+    dvar = b.mul(b.div(total, b.sub(n, float(ddof)) if ddof else n), 2.0)
+    return dvar if ans_opcode(b, ans) == "nanvar" else b.div(dvar, b.mul(ans, 2.0))
+
+
+@deftangent("nancumsum")
+def nancumsum(b, dots, ans, x, axis=None, dtype=None):
+    """d nancumsum(x) = cumsum(dx with 0 at the nans)"""
+    if dots[0] is None:
+        return None
+    d = b.where(b.isnan(x), 0.0, dots[0])
+    return b.cumsum(d, axis=axis) if axis is not None else b.cumsum(d)
+
+
+@deftangent("cumprod")
+def cumprod(b, dots, ans, x, axis=None, dtype=None):
+    """y = cumprod(x): dyᵢ = Σ_{j ≤ i} dxⱼ Π_{k ≤ i, k ≠ j} xₖ, exact at zeros. With z the first
+    zero along the axis: before z, dyᵢ = yᵢ Σ_{j ≤ i} dxⱼ / xⱼ; from z on, only j = z has a
+    non-zero product: dyᵢ = dx_z y'ᵢ, y' the cumprod of x with x_z set to 1. (Of the flattened
+    x when axis is None.)"""
+    if dots[0] is None:
+        return None
+    dx = dots[0]
+    if axis is None:
+        x, dx, axis = b.reshape(x, (-1,)), b.reshape(dx, (-1,)), 0
+    zero = b.eq(x, 0.0)
+    zeros_so_far = b.cumsum(zero, axis=axis)
+    first = b.logical_and(zero, b.eq(zeros_so_far, 1))
+    before = b.mul(b.cumprod(x, axis=axis),
+                   b.cumsum(b.div(dx, b.where(zero, 1.0, x)), axis=axis))
+    at = b.mul(b.cumprod(b.where(first, 1.0, x), axis=axis),
+               b.sum(b.where(first, dx, 0.0), axis=axis, keepdims=True))
+    return b.where(b.eq(zeros_so_far, 0), before, at)
+
+
+# ---- np.linalg ------------------------------------------------------------------------------
+
+def _mT(b, x):
+    """x with its last two axes swapped."""
+    rank = len(x.type.shape)
+    if rank == 2:
+        return b.T(x)
+    return b.transpose(x, axes=tuple(range(rank - 2)) + (rank - 1, rank - 2))
+
+
+def _tr_product(b, p, q):
+    """tr(P Q) over the last two axes: Σ_ij P_ij Q_ji."""
+    return b.sum(b.mul(_mT(b, p), q), axis=(-2, -1))
+
+
+@deftangent("inv")
+def inv(b, dots, ans, a):
+    """d A⁻¹ = -A⁻¹ dA A⁻¹"""
+    return None if dots[0] is None else b.neg(b.matmul(b.matmul(ans, dots[0]), ans))
+
+
+@deftangent("det")
+def det(b, dots, ans, a):
+    """d det A = det A tr(A⁻¹ dA)  (A singular: inf or nan, as the reverse rule)"""
+    return None if dots[0] is None else b.mul(ans, _tr_product(b, b.inv(a), dots[0]))
+
+
+@deftangent("slogdet")
+def slogdet(b, dots, ans, a):
+    """d log|det A| = tr(A⁻¹ dA); the sign is piecewise constant: none"""
+    return None if dots[0] is None else (None, _tr_product(b, b.inv(a), dots[0]))
+
+
+@deftangent("solve")
+def solve(b, dots, ans, a, rhs):
+    """x = A⁻¹B: dx = A⁻¹ (dB - dA x)"""
+    da, drhs = dots
+    return b.solve(a, _plus(b, drhs, None if da is None else b.neg(b.matmul(da, ans))))
+
+
+def _matrix_powers(b, m, n):
+    """[I (None), m, m², ..., mⁿ⁻¹] for n ≥ 1."""
+    out = [None, m]
+    for _ in range(2, n):
+        out.append(b.matmul(out[-1], m))
+    return out[:n]
+
+
+def _power_tangent(b, m, dm, n):
+    """d mⁿ = Σ_{j<n} mʲ dm mⁿ⁻¹⁻ʲ (n ≥ 1)."""
+    powers = _matrix_powers(b, m, n)
+    terms = []
+    for j in range(n):
+        t = dm if j == 0 else b.matmul(powers[j], dm)
+        terms.append(t if n - 1 - j == 0 else b.matmul(t, powers[n - 1 - j]))
+    return _plus(b, *terms)
+
+
+@deftangent("matrix_power")
+def matrix_power(b, dots, ans, a, n):
+    """d Aⁿ = Σ_{j<n} Aʲ dA Aⁿ⁻¹⁻ʲ (n ≥ 1); A⁰ = I is constant; n < 0: Aⁿ = (A⁻¹)ᵐ, m = -n,
+    the same sum of B = A⁻¹ with dB = -B dA B"""
+    if dots[0] is None or n == 0:
+        return None
+    if n > 0:
+        return _power_tangent(b, a, dots[0], n)
+    m = b.inv(a)
+    return _power_tangent(b, m, b.neg(b.matmul(b.matmul(m, dots[0]), m)), -n)
+
+
+@deftangent("pinv")
+def pinv(b, dots, ans, a):
+    """A⁺ of a full-rank A (Golub & Pereyra): dA⁺ = -A⁺ dA A⁺ + A⁺ A⁺ᵀ dAᵀ (I - A A⁺)
+    + (I - A⁺ A) dAᵀ A⁺ᵀ A⁺"""
+    if dots[0] is None:
+        return None
+    p, pt, dt = ans, _mT(b, ans), _mT(b, dots[0])
+    first = b.neg(b.matmul(b.matmul(p, dots[0]), p))
+    x = b.matmul(b.matmul(p, pt), dt)                      # A⁺ A⁺ᵀ dAᵀ
+    second = b.sub(x, b.matmul(b.matmul(x, a), p))
+    z = b.matmul(dt, b.matmul(pt, p))                      # dAᵀ A⁺ᵀ A⁺
+    third = b.sub(z, b.matmul(p, b.matmul(a, z)))
+    return b.add(first, b.add(second, third))
+
+
+@deftangent("norm")
+def norm(b, dots, ans, x, ord=None, axis=None, keepdims=False):
+    """d ‖x‖ = Σ ∂‖x‖/∂x ∘ dx over the reduced axes, with ∂‖x‖/∂x the norm's gradient as
+    rules/linalg.py writes it out (x / ‖x‖ for 2 and Frobenius, sign(x) (|x| / ‖x‖)^(p-1),
+    the extreme entries, rows or columns sharing ties for ±inf and ±1, U diag(c) Vᵀ for the
+    nuclear and ±2 norms), taken at cotangent 1"""
+    if dots[0] is None:
+        return None
+    from .linalg import norm as gradient
+    (grad,) = gradient(b, b.ones_like(ans), ans, x, ord=ord, axis=axis, keepdims=keepdims)
+    return b.sum(b.mul(grad, dots[0]), axis=axis, keepdims=keepdims)
+
+
+def _symmetric_of_triangle(b, d, lower):
+    """The symmetric matrix NumPy's cholesky and eigh see of d: its lower (upper) triangle
+    mirrored."""
+    if lower:
+        return b.add(b.tril(d), _mT(b, b.tril(d, k=-1)))
+    return b.add(b.triu(d), _mT(b, b.triu(d, k=1)))
+
+
+def _half_lower(b, x):
+    """Φ(x): the lower triangle of x with its diagonal halved."""
+    return b.mul(b.add(b.tril(x), b.tril(x, k=-1)), 0.5)
+
+
+@deftangent("cholesky")
+def cholesky(b, dots, ans, a, upper=False):
+    """A = L Lᵀ read from A's lower triangle (as NumPy reads it): dL = L Φ(L⁻¹ dA L⁻ᵀ), dA
+    that triangle mirrored, Φ the lower triangle with its diagonal halved. upper=True:
+    U = Lᵀ read from the upper triangle, dU = dLᵀ"""
+    if dots[0] is None:
+        return None
+    low = _mT(b, ans) if upper else ans
+    da = _symmetric_of_triangle(b, dots[0], not upper)
+    inv = b.inv(low)
+    d_low = b.matmul(low, _half_lower(b, b.matmul(b.matmul(inv, da), _mT(b, inv))))
+    return _mT(b, d_low) if upper else d_low
+
+
+def _gaps(b, w):
+    """F with F_ij = 1 / (w_j - w_i) off the diagonal, 0 on it."""
+    from .linalg import _inverse_gaps
+    return _inverse_gaps(b, w)
+
+
+def _diagonal(b, m):
+    return b.diagonal(m, axis1=-2, axis2=-1)
+
+
+@deftangent("eigh")
+def eigh(b, dots, ans, a, UPLO="L"):
+    """A = V diag(w) Vᵀ read from one triangle of A (UPLO): with M = Vᵀ dA V (dA that triangle
+    mirrored), dw = diag(M), dV = V (F ∘ M), F_ij = 1 / (w_j - w_i) off the diagonal, 0 on it
+    (repeated eigenvalues: inf or nan in dV, as the reverse rule)"""
+    if dots[0] is None:
+        return None
+    w, v = ans
+    m = b.matmul(b.matmul(_mT(b, v), _symmetric_of_triangle(b, dots[0], UPLO == "L")), v)
+    return _diagonal(b, m), b.matmul(v, b.mul(_gaps(b, w), m))
+
+
+@deftangent("eigvalsh")
+def eigvalsh(b, dots, ans, a, UPLO="L"):
+    """dw = diag(Vᵀ dA V), dA the triangle read mirrored (V from np.linalg.eigh)"""
+    if dots[0] is None:
+        return None
+    _, v = b.emit("eigh", a, nresults=2, **({} if UPLO == "L" else {"UPLO": UPLO}))
+    m = b.matmul(b.matmul(_mT(b, v), _symmetric_of_triangle(b, dots[0], UPLO == "L")), v)
+    return _diagonal(b, m)
+
+
+@deftangent("qr")
+def qr(b, dots, ans, a, mode="reduced"):
+    """A = QR (reduced, m >= n): C = Qᵀ dA R⁻¹, Ω = tril(C, -1) - tril(C, -1)ᵀ (Qᵀ dQ,
+    antisymmetric), dR = (C - Ω) R, dQ = dA R⁻¹ - Q (C - Ω)  (R singular: inf or nan)"""
+    if dots[0] is None:
+        return None
+    q, r = ans
+    da_rinv = _mT(b, b.solve(_mT(b, r), _mT(b, dots[0])))        # dA R⁻¹
+    c = b.matmul(_mT(b, q), da_rinv)
+    low = b.tril(c, k=-1)
+    upper = b.sub(c, b.sub(low, _mT(b, low)))                       # C - Ω
+    return b.sub(da_rinv, b.matmul(q, upper)), b.matmul(upper, r)
+
+
+@deftangent("svd")
+def svd(b, dots, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
+    """A = U diag(s) Vh (reduced), P = Uᵀ dA V: ds = diag(P); dU = U (F ∘ (P S + S Pᵀ))
+    + (I - U Uᵀ) dA V S⁻¹; dV = V (F ∘ (S P + Pᵀ S)) + (I - V Vᵀ) dAᵀ U S⁻¹, dVh = dVᵀ;
+    F_ij = 1 / (s_j² - s_i²) off the diagonal, 0 on it (repeated or zero singular values:
+    inf or nan). Singular values alone (compute_uv=False): ds = diag(Uᵀ dA V)"""
+    if dots[0] is None:
+        return None
+    da = dots[0]
+    if not compute_uv:
+        u, _, vh = b.emit("svd", a, nresults=3, full_matrices=False)
+        return _diagonal(b, b.matmul(b.matmul(_mT(b, u), da), _mT(b, vh)))
+    u, s, vh = ans
+    v, ut = _mT(b, vh), _mT(b, u)
+    p = b.matmul(b.matmul(ut, da), v)
+    f = _gaps(b, b.mul(s, s))
+    cols, rows = b.expand_dims(s, axis=-2), b.expand_dims(s, axis=-1)
+    ps, sp = b.mul(p, cols), b.mul(rows, p)
+    d_u = b.matmul(u, b.mul(f, b.add(ps, _mT(b, ps))))
+    d_v = b.matmul(v, b.mul(f, b.add(sp, _mT(b, sp))))
+    shape = a.type.shape
+    m, n = (shape[-2], shape[-1]) if shape is not None else (None, None)
+    if not (isinstance(m, int) and isinstance(n, int) and m <= n):      # U not square
+        dav = b.matmul(da, v)
+        d_u = b.add(d_u, b.div(b.sub(dav, b.matmul(u, b.matmul(ut, dav))), cols))
+    if not (isinstance(m, int) and isinstance(n, int) and n <= m):      # V not square
+        dau = b.matmul(_mT(b, da), u)
+        d_v = b.add(d_v, b.div(b.sub(dau, b.matmul(v, b.matmul(vh, dau))), cols))
+    return d_u, _diagonal(b, p), _mT(b, d_v)
