@@ -123,24 +123,27 @@ class _Tangents:
                 f"forward mode has no tangent rule for {spelling(op.opcode)} yet", loc=op.loc,
                 hint="use reverse mode (s2sgrad.grad, s2sgrad.vjp) for this function")
         ans = op.results[0] if len(op.results) == 1 else op.results
+        start = len(self.b.ops)
         t = rule(self.b, tuple(dots), ans, *op.operands, **op.attr_dict)
+        made = {r for o in self.b.ops[start:] for r in o.results}
         if isinstance(t, tuple) and len(op.results) > 1:     # one tangent per result
             for r, tr in zip(op.results, t):
                 if tr is not None:
-                    self.dots[r] = self.fit(tr, r)
+                    self.dots[r] = self.fit(tr, r, tr in made)
         elif t is not None:
-            self.dots[op.results[0]] = self.fit(t, op.results[0])
+            self.dots[op.results[0]] = self.fit(t, op.results[0], t in made)
 
-    def fit(self, t, v):
-        """t as v's tangent: v's dtype, and v's shape where an operand was broadcast."""
+    def fit(self, t, v, fresh=True):
+        """t as v's tangent: v's dtype, and v's shape where an operand was broadcast; named
+        after v where the rule made it (not where it is an operand's tangent: `x ** 1`)."""
         b = self.b
         if v.type.kind == "array" and not v.type.weak:
             if not T.same_shape(t.type.shape, v.type.shape) or v.type.shape is None:
-                t = b.broadcast_to(t, b.shape(v))
+                t, fresh = b.broadcast_to(t, b.shape(v)), True
             if v.type.dtype is not None and v.type.dtype.startswith("float") \
                     and t.type.dtype not in (None, v.type.dtype):
-                t = b.cast(t, v.type.dtype)
-        return b.rename(t, tangent_hint(v))
+                t, fresh = b.cast(t, v.type.dtype), True
+        return b.rename(t, tangent_hint(v)) if fresh else t
 
     def zero_tree(self, v):
         """Zeros for a value with no tangent where one must exist."""

@@ -96,15 +96,18 @@ def div(b, dots, ans, x, y):
 
 @deftangent("pow")
 def pow_(b, dots, ans, x, y):
-    """d(x ** y) = y x**(y-1) dx + log(x) x**y dy  (0 log 0 = 0)"""
+    """d(x ** y) = y x**(y-1) dx + log(x) x**y dy  (0 log 0 = 0; x ** 0 is constant, also
+    at x = 0, as in the reverse rule)"""
     dx, dy = dots
     c = b.static_value(y)
-    if dx is None:
+    if dx is None or c == 0 and not isinstance(c, bool):
         tx = None
     elif isinstance(c, (int, float)) and not isinstance(c, bool):     # x ** 2: 2 x dx
-        tx = b.mul(dx, b.mul(x, float(c)) if c == 2 else b.mul(b.pow(x, c - 1), float(c)))
+        tx = dx if c == 1 else b.mul(dx, b.mul(x, float(c)) if c == 2 else
+                                     b.mul(b.pow(x, c - 1), float(c)))
     else:
-        tx = b.mul(dx, b.mul(y, b.pow(x, b.sub(y, 1.0))))
+        slope = b.where(b.eq(y, 0), 0.0, b.mul(y, b.pow(x, b.sub(y, 1.0))))
+        tx = b.mul(dx, slope)
     ty = None
     if dy is not None:
         safe = b.where(b.eq(x, 0.0), 1.0, x)
