@@ -15,14 +15,46 @@ from dataclasses import replace
 from .errors import UnsupportedError
 from .ir import types as T
 from .ir.builder import Builder
-from .ir.core import ADJOINT_TEMP, TEMP_HINTS, Op, Region, Value
+from .ir.core import ADJOINT_TEMP, TEMP, TEMP_HINTS, Op, Region, Value, make_attrs
 from .ir.opcodes import OPS, spelling
 from .rules.tangents import TANGENTS, zeros_like
 
 
-def jvp_function(fn, wrt):
+def jvp_module(fn, wrt):
+    """fn's forward-mode function, with the forward-mode functions of the functions it
+    calls (each once per set of parameters with a tangent) as its callees."""
+    module = _Module(fn.callees, fn.name)
+    out = jvp_function(fn, wrt, module)
+    return replace(out, callees=tuple(module.functions.values()) + tuple(module.jvps.values()))
+
+
+class _Module:
+    """The callees of a function and the forward-mode version of each one called with
+    tangents, named `jvp_<callee>` (or another free name)."""
+
+    def __init__(self, callees, top):
+        self.functions = {f.name: f for f in callees}
+        self.jvps = {}               # (callee, its parameters with a tangent) -> Function
+        self.taken = set(self.functions) | {top, "jvp_" + top}
+
+    def jvp(self, name, wrt):
+        key = (name, wrt)
+        if key not in self.jvps:
+            callee = self.functions[name]
+            fn = jvp_function(callee, wrt, self)
+            base, k, new = fn.name, 0, fn.name
+            while new in self.taken:
+                k += 1
+                new = f"{base}_{k}"
+            self.taken.add(new)
+            self.jvps[key] = replace(fn, name=new)
+        return self.jvps[key]
+
+
+def jvp_function(fn, wrt, module=None):
     """The forward-mode function of `fn` (lowered, no `gradients` op) for the parameters
     named `wrt`: its extra parameters are their tangents, and it returns (out, d_out)."""
+    module = module or _Module(fn.callees, fn.name)
     b = Builder(params=fn.params)   # (the ops' results are noted as they are appended: a value
                                     # of a nested region is no stand-in for a shape out here)
     dots, extra = {}, []
@@ -30,7 +62,7 @@ def jvp_function(fn, wrt):
         p = fn.params[fn.param_names.index(name)]
         dots[p] = Value(tangent_hint(p), p.type)
         extra.append(dots[p])
-    sweep = _Tangents(b, dots)
+    sweep = _Tangents(b, dots, module=module)
     sweep.block(fn.body.ops)
     out = fn.body.yields[0]
     b.loc = fn.body.ops[-1].loc if fn.body.ops else b.loc
@@ -54,14 +86,15 @@ def _has_tangent(v):
 
 
 class _Tangents:
-    def __init__(self, b, dots, tapes=None):
+    def __init__(self, b, dots, tapes=None, module=None):
         self.b = b
         self.dots = dots          # value -> its tangent (absent: zero)
         self.tapes = {} if tapes is None else tapes   # a loop tape -> (its twin, the items
                                                       # of its pushes that have a tangent)
+        self.module = module
 
     def child(self, dots):
-        return _Tangents(self.b.child(), dots, self.tapes)
+        return _Tangents(self.b.child(), dots, self.tapes, self.module)
 
     def block(self, ops):
         for op in ops:
@@ -74,6 +107,8 @@ class _Tangents:
                 self.b.append_op(op)
                 if op.opcode in ("stack", "push", "pop", "gate"):
                     self.tape(op)
+                elif op.opcode == "call":
+                    self.call(op)
                 elif op.opcode in ("call_vjp", "call_back", "closure", "extern", "extern_vjp"):
                     self.refuse(op)
                 else:
@@ -101,6 +136,25 @@ class _Tangents:
         else:                     # gate: n values through unchanged
             self.dots.update((r, self.dots[x]) for x, r in zip(op.operands, op.results)
                              if self.dots.get(x) is not None)
+
+    def call(self, op):
+        """`y = h(a, b)` with tangents: `y, d_y = jvp_h(a, b, d_a)` (the callee's forward
+        mode for the parameters that have one), in place of the call."""
+        callee = self.module.functions[op.attr("callee")]
+        wrt = tuple(callee.param_names[k] for k, v in enumerate(op.operands)
+                    if self.dots.get(v) is not None and _has_tangent(v))
+        if not wrt or not _has_tangent(op.result):
+            return
+        jvp = self.module.jvp(callee.name, wrt)
+        b = self.b
+        b.ops.pop()                    # (the plain call, appended before this)
+        dots = [self.dots[op.operands[callee.param_names.index(n)]] for n in wrt]
+        pair = Value(TEMP, T.Type(kind="tuple", items=(op.result.type, op.result.type)))
+        attrs = dict(op.attr_dict, callee=jvp.name)
+        b.append_op(Op("call", op.operands + tuple(dots), (pair,), make_attrs(attrs), op.loc,
+                       op.tag))
+        b.append_op(Op("getitem", (pair,), (op.result,), (("index", 0),), op.loc, op.tag))
+        self.dots[op.result] = b.getitem(pair, index=1, hint=tangent_hint(op.result))
 
     def refuse(self, op):
         if any(self.dots.get(v) is not None for v in op.operands):

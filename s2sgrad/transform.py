@@ -132,19 +132,19 @@ def _generate(parsed, arg_types, request, stages, numbers=()):
 def forward_mode(fn, request, parsed):
     """The tangent transform (forward.py) of a plain function, for the parameters `wrt`."""
     loc = parsed.loc(parsed.node)
-    if any(op.opcode in ("gradients", "call") for op in fn.body.walk()):
-        what = next((op for op in fn.body.walk() if op.opcode in ("gradients", "call")), None)
+    what = next((op for f in (fn,) + tuple(fn.callees) for op in f.body.walk()
+                 if op.opcode == "gradients"), None)
+    if what is not None:
         raise UnsupportedError(
-            "forward mode of a function that calls s2sgrad.gradients or a function of yours "
-            "is not supported yet", loc=what.loc if what is not None else loc,
-            hint="use reverse mode (s2sgrad.grad, s2sgrad.vjp), or inline the helper")
+            "forward mode of a function that calls s2sgrad.gradients is not supported yet",
+            loc=what.loc, hint="use reverse mode (s2sgrad.grad, s2sgrad.vjp)")
     for name in request.wrt:
         p = fn.params[fn.param_names.index(name)]
         if p.type.is_integer or p.type.kind == "rng":
             raise InvalidArgumentError(
                 f"cannot take a tangent of {name!r}: it is {p.type}, not a float value", loc=loc,
                 hint="pass a float (1.0, not 1) or a float array, or None as its tangent")
-    return forward.jvp_function(fn, request.wrt)
+    return forward.jvp_module(fn, request.wrt)
 
 
 def attach_gradients(fn, request, parsed):

@@ -5,9 +5,9 @@ along a random direction for each float argument (None for a static one) is comp
 float64 central differences of the directional derivative, and with reverse mode by the
 dot-product test <u, J v> = <Jᵀ u, v>. The cases with a closed form `ref` are skipped: they
 call `s2sgrad.gradients` inside, which only runs transformed (forward mode of a function
-that calls it is not supported). The cases calling the helper `_spd` are xfailed (forward
-mode of a function calling a function of yours is not supported yet); their twins with
-`_spd` written inline (`<name>_inline`) check the same rules.
+that calls it is not supported). The cases calling the helper `_spd` run through forward
+mode's calls (`jvp__spd`); their twins with `_spd` written inline (`<name>_inline`) check
+the same rules without a call.
 """
 
 import dataclasses
@@ -25,11 +25,8 @@ import rules_cases as C
 
 CASES = {c.name: c for c in C.CASES if c.ref is None}
 
-# Cases forward mode cannot check yet: name -> why (each has a twin below that can).
-HELPER = ("calls the helper _spd: forward mode of a function that calls a function of yours "
-          "is a located UnsupportedError (not supported yet); its `_inline` twin checks the rule")
-XFAIL = {name: HELPER for name in ("inv", "inv_f32", "inv_stacked", "det", "solve", "slogdet",
-                                   "cholesky")}
+# Cases forward mode cannot check yet: name -> why (none today).
+XFAIL = {}
 
 
 # ---- the cases calling _spd, with it written inline ----------------------------------
