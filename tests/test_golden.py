@@ -189,6 +189,33 @@ def check_plain(case, inp, grad):
               rtol=2e-3 if single else 1e-6, atol=1e-4 if single else 1e-8)
 
 
+def check_forward(case, inp, grad):
+    """jvp_FUNC (--mode fwd) against central differences of FUNC along random tangents of
+    the --wrt parameters; its value is FUNC's."""
+    cmd = regen.parse_header((case_dir(case) / "input.py").read_text())
+    parsed = S.from_file(str(case_dir(case) / "input.py"), cmd.func)
+    types_ = cli.arg_types(parsed, cmd.signature)
+    wrt = cli.request_for(parsed, types_, cmd.wrt, mode="fwd").wrt
+    args = plain_inputs(case, parsed, types_, np.random.default_rng(0))
+    names = [a.id for a in parsed.node.args.args]
+    rng = np.random.default_rng(1)
+    dots = [float(rng.normal()) if isinstance(args[names.index(n)], float) else
+            rng.normal(size=np.shape(args[names.index(n)])) for n in wrt]
+    f = getattr(inp, cmd.func)
+    out, tangent = getattr(grad, "jvp_" + cmd.func)(
+        *[np.copy(a) if isinstance(a, np.ndarray) else a for a in args], *dots)
+    close(out, f(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args]),
+          rtol=1e-12, atol=1e-14)
+
+    def along(t):
+        moved = list(args)
+        for n, d in zip(wrt, dots):
+            moved[names.index(n)] = args[names.index(n)] + t * d
+        return np.asarray(f(*moved), dtype=float)
+    eps = 1e-6
+    close(tangent, (along(eps) - along(-eps)) / (2 * eps), rtol=1e-6, atol=1e-8)
+
+
 def check_value(f, args, wrt):
     """The value the generated code computes (value_and_grad) is plain Python's."""
     import s2sgrad
@@ -401,6 +428,6 @@ def test_gradients_are_right(case):
         parsed = S.from_file(str(case_dir(case) / "input.py"), cmd.func) if cmd.func else None
         assert parsed is not None and not S.is_decorated(parsed.node, parsed.resolver), \
             f"golden/{case} expands @s2sgrad.function: write check_{case} in this file"
-        check_plain(case, inp, grad)
+        (check_forward if cmd.mode == "fwd" else check_plain)(case, inp, grad)
     else:
         check(inp, grad)

@@ -12,6 +12,7 @@ generated ones:
 
                    # s2sgrad: emit loss --wrt W1,b1 --signature "x: float64[n, d]"
                    # s2sgrad: emit cube --wrt x --order 2     (grad of grad)
+                   # s2sgrad: emit rnn --wrt W --mode fwd     (forward mode: jvp_rnn)
                    # s2sgrad: emit                 (every @s2sgrad.function of the file)
 
                Several `# s2sgrad:` lines at the top are joined with spaces (for
@@ -58,6 +59,7 @@ class Command:
     wrt: str = None
     signature: str = None
     order: int = 1
+    mode: str = "rev"    # 'fwd': the forward-mode module (jvp_FUNC)
 
 
 def parse_header(text, where=INPUT):
@@ -81,13 +83,14 @@ def parse_header(text, where=INPUT):
     parser.add_argument("--wrt")
     parser.add_argument("--signature")
     parser.add_argument("--order", type=int, default=1)
+    parser.add_argument("--mode", choices=("rev", "fwd"), default="rev")
     try:
         ns, rest = parser.parse_known_args(words[1:])
     except argparse.ArgumentError as e:
         raise CaseError(f"{where}: {e}") from None
     if rest:
         raise CaseError(f"{where}: unexpected in the {HEADER} header: {' '.join(rest)}")
-    return Command(ns.func, ns.wrt, ns.signature, ns.order)
+    return Command(ns.func, ns.wrt, ns.signature, ns.order, ns.mode)
 
 
 def case_names(root=ROOT):
@@ -111,8 +114,9 @@ def generate(case, root=ROOT):
     target = f"{rel}::{cmd.func}" if cmd.func else rel
     with contextlib.chdir(root):           # relative paths only: nothing absolute leaks out
         try:
-            out = {"ir.txt": cli.show_text(target, cmd.wrt, cmd.signature, IR_STAGES, cmd.order),
-                   "grad.py": cli.emit_text(target, cmd.wrt, cmd.signature, cmd.order)}
+            out = {"ir.txt": cli.show_text(target, cmd.wrt, cmd.signature, IR_STAGES, cmd.order,
+                                           cmd.mode),
+                   "grad.py": cli.emit_text(target, cmd.wrt, cmd.signature, cmd.order, cmd.mode)}
         except S2SGradError as e:
             raise CaseError(f"{rel}: s2sgrad failed:\n{e}") from None
     for name, text in out.items():
