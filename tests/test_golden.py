@@ -158,7 +158,8 @@ def plain_inputs(case, parsed, types_, rng):
             value = rng.uniform(0.5, 1.5, size=shape).astype(t.dtype)
         else:
             value = rng.standard_normal(shape).astype(t.dtype)
-        args.append(float(value) if t.weak else value[()] if shape == () else value)
+        args.append((int(value) if np.dtype(t.dtype).kind in "iub" else float(value)) if t.weak
+                    else value[()] if shape == () else value)
     return args
 
 

@@ -18,7 +18,8 @@ and a static int `n`. Its statements are drawn from what s2sgrad accepts:
   `b = +a`, `b = a ** 1` (which later writes into `a` must not reach);
 - `if`/`elif`/`else` on runtime scalar conditions (with `and`/`or`/`not`);
   "keep the best so far" (`if cand > best: best = cand`);
-- `for` loops over ranges, arrays, `enumerate` and `zip`, nested, and `while`
+- `for` loops over ranges (`reversed(range(...))` and negative steps too), arrays,
+  `enumerate` and `zip`, nested, and `while`
   loops bounded by a counter (sometimes also by a runtime condition), with
   `break`/`continue` under runtime or integer conditions;
 - loops carrying values through the updates that once gave wrong numbers
@@ -617,7 +618,10 @@ class Gen(Exprs):
         form = self.pick(["range", "range", "array", "enumerate", "zip"])
         if form == "range":
             rng = self.pick(["range(n)", "range(3)", "range(1, n)", "range(x0.shape[0])",
-                             "range(n - 1)", "range(len(x1))"])
+                             "range(n - 1)", "range(len(x1))", "reversed(range(n))",
+                             "reversed(range(1, 3))", "range(n - 1, -1, -1)"])
+            if "reversed" in rng or "-1)" in rng:
+                self.mark("reversed-range")
             return f"for {i} in {rng}:", [i], {}
         self.mark("for-over-array")
         arrays = scope.of_kind("a", buffers=False)

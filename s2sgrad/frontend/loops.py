@@ -45,7 +45,10 @@ class _Loops:
         if node.orelse:         # (before any desugaring, which would drop it)
             self.unsupported(node, "a for loop with an else clause is not supported",
                              "set a flag in the loop and test it after")
-        it = node.iter
+        it = _reversed_range(self, node.iter)
+        if it is not node.iter:        # (a new For: the parsed tree is shared by every signature)
+            node = gast.copy_location(gast.For(target=node.target, iter=it, body=node.body,
+                                               orelse=node.orelse, type_comment=None), node)
         is_range = isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
             and it.func.id == "range" and self.p.resolver.lookup("range") is None \
             and not it.keywords and 1 <= len(it.args) <= 3
@@ -235,3 +238,37 @@ class _Carried:
                                          "keep each loop variable's structure the same")
             out += [self.lowerer.to_value(leaf, self.node) for leaf in leaves]
         return out
+
+
+def _builtin_call(lw, node, name):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+        and node.func.id == name and lw.p.resolver.lookup(name) is None \
+        and name not in lw.env and not node.keywords
+
+
+def _reversed_range(lw, it):
+    """`reversed(range(a, b))` as `range(b - 1, a - 1, -1)` (the same indices, last first;
+    empty alike); with a step it is refused, with the range to write."""
+    if not (_builtin_call(lw, it, "reversed") and len(it.args) == 1
+            and _builtin_call(lw, it.args[0], "range") and 1 <= len(it.args[0].args) <= 3):
+        return it
+    bounds = it.args[0].args
+    if len(bounds) == 3:
+        lw.unsupported(it, "reversed(range(a, b, step)) is not supported",
+                       "write the reversed range itself: range(b - 1, a - 1, -1) for step 1, "
+                       "or the last index, the one before the first and -step")
+    start = bounds[0] if len(bounds) == 2 else gast.Constant(value=0, kind=None)
+    stop = bounds[-1]
+
+    def minus_one(e):
+        return gast.copy_location(gast.BinOp(left=e, op=gast.Sub(),
+                                             right=gast.Constant(value=1, kind=None)), e)
+    minus = gast.copy_location(gast.UnaryOp(op=gast.USub(), operand=gast.Constant(
+        value=1, kind=None)), it)
+    call = gast.Call(func=gast.Name(id="range", ctx=gast.Load(), annotation=None,
+                                    type_comment=None),
+                     args=[minus_one(stop), minus_one(start), minus], keywords=[])
+    for n in gast.walk(call):
+        if not hasattr(n, "lineno"):
+            gast.copy_location(n, it)
+    return gast.copy_location(call, it)
