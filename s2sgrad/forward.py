@@ -15,7 +15,7 @@ from dataclasses import replace
 from .errors import UnsupportedError
 from .ir import types as T
 from .ir.builder import Builder
-from .ir.core import ADJOINT_TEMP, TEMP, TEMP_HINTS, Op, Region, Value, make_attrs
+from .ir.core import ADJOINT_TEMP, TEMP, TEMP_HINTS, Op, Region, Value, free_name, make_attrs
 from .ir.opcodes import OPS, spelling
 from .rules.tangents import TANGENTS, zeros_like
 
@@ -42,12 +42,7 @@ class _Module:
         if key not in self.jvps:
             callee = self.functions[name]
             fn = jvp_function(callee, wrt, self)
-            base, k, new = fn.name, 0, fn.name
-            while new in self.taken:
-                k += 1
-                new = f"{base}_{k}"
-            self.taken.add(new)
-            self.jvps[key] = replace(fn, name=new)
+            self.jvps[key] = replace(fn, name=free_name(fn.name, self.taken))
         return self.jvps[key]
 
 

@@ -32,7 +32,7 @@ from .ir.builder import Builder, rewrite
 from dataclasses import replace
 
 from .ir.core import (ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, TEMP_HINTS, Op, Region, Value, adjoint_hint,
-                      def_map, free_values, make_attrs, substitute, substitute_op)
+                      def_map, free_name, free_values, make_attrs, substitute, substitute_op)
 from .ir import opcodes
 from .ir.opcodes import OPS
 from .passes import activity, integer, unconnected
@@ -92,12 +92,7 @@ class _Module:
 
     def unique(self, base):
         """A module-level name no function has (a user's helper may be called `vjp_g`)."""
-        name, k = base, 0
-        while name in self.taken:
-            k += 1
-            name = f"{base}_{k}"
-        self.taken.add(name)
-        return name
+        return free_name(base, self.taken)
 
     def all(self):
         return tuple(self.functions.values()) + tuple(f for f, _ in self.vjps.values())

@@ -10,7 +10,7 @@ import gast
 from .. import custom as C
 from ..errors import S2SGradError
 from ..ir import types as T
-from ..ir.core import Value
+from ..ir.core import Value, free_name
 
 # NumPy functions that write into an argument: a write s2sgrad would not see
 _WRITERS = frozenset({"copyto", "put", "put_along_axis", "place", "putmask", "fill_diagonal"})
@@ -159,10 +159,10 @@ def _use(lw, custom, node):
     got = module.customs.get(custom.key)
     if got is not None:
         return got
-    rule = custom.rule.renamed(_free(module, custom.rule.name))
+    rule = custom.rule.renamed(free_name(custom.rule.name, module.taken))
     forward, call = custom.forward, custom.call
     if forward is not None:
-        forward = forward.renamed(_free(module, forward.name))
+        forward = forward.renamed(free_name(forward.name, module.taken))
         call = forward.name
     custom = replace(custom, rule=rule, forward=forward, call=call)
     for line in custom.needs + (forward.needs if forward else ()) + rule.needs:
@@ -179,11 +179,3 @@ def _use(lw, custom, node):
     module.customs[custom.key] = custom
     return custom
 
-
-def _free(module, name):
-    base, k = name, 0
-    while name in module.taken:
-        k += 1
-        name = f"{base}_{k}"
-    module.taken.add(name)
-    return name

@@ -90,17 +90,9 @@ class _Loops:
         carried = _Carried(self, names, node)
         i_val = Value(node.target.id, T.PY_INT)
 
-        def lower_body(arg_types):
-            args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]
-            ops, env, ret = self.lower_region(lambda: self.block(node.body),
-                                              carried.bind(args) + [(node.target.id, i_val)],
-                                              zip(args, carried.inits))
-            if ret is not None:
-                self.unsupported(node, "`return` inside a loop is not supported",
-                                 "set a variable and `break`, then return after the loop")
-            return args, ops, env
-
-        args, ops, env, ys = self.loop_fixpoint(carried, lower_body, node)
+        args, ops, env, ys = self.loop_fixpoint(
+            carried, lambda ts: self.loop_body(node, carried, ts, [(node.target.id, i_val)]),
+            node)
         subscript.carried_aliases(self, node, carried.hints, args, ops, ys,
                                   written | _augmented_arrays(self, node.body, carried, args))
         self.b.loc = self.p.loc(node)
@@ -108,6 +100,18 @@ class _Loops:
         results = self.b.region_op("for", bounds + carried.inits, [body], [a.type for a in args],
                                    carried.hints)
         self.env.update(carried.rebuild(results))
+
+    def loop_body(self, node, carried, arg_types, extra=()):
+        """(the body's arguments, its ops, the environment after it) of a loop carrying
+        `carried` with the given types (`extra`: the index of a `for`, bound too)."""
+        args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]
+        ops, env, ret = self.lower_region(lambda: self.block(node.body),
+                                          carried.bind(args) + list(extra),
+                                          zip(args, carried.inits))
+        if ret is not None:
+            self.unsupported(node, "`return` inside a loop is not supported",
+                             "set a variable and `break`, then return after the loop")
+        return args, ops, env
 
     def unrolled(self, node, items):
         """`for w in (W1, W2):` over a tuple of values: the body once per item."""
@@ -132,16 +136,8 @@ class _Loops:
         written = self.check_region_writes(node.body)
         carried = _Carried(self, [n for n in _assigned_names(self, node.body) if n in self.env], node)
 
-        def lower_body(arg_types):
-            args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]
-            ops, env, ret = self.lower_region(lambda: self.block(node.body), carried.bind(args),
-                                              zip(args, carried.inits))
-            if ret is not None:
-                self.unsupported(node, "`return` inside a loop is not supported",
-                                 "set a variable and `break`, then return after the loop")
-            return args, ops, env
-
-        args, ops, env, ys = self.loop_fixpoint(carried, lower_body, node)
+        args, ops, env, ys = self.loop_fixpoint(
+            carried, lambda ts: self.loop_body(node, carried, ts), node)
         subscript.carried_aliases(self, node, carried.hints, args, ops, ys,
                                   written | _augmented_arrays(self, node.body, carried, args))
         cond_args = [Value(h, a.type) for h, a in zip(carried.hints, args)]

@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import UnsupportedError
 from ..ir import opcodes, types as T
 from ..ir.builder import Builder
-from ..ir.core import TEMP, Function, Region, Value, def_map
+from ..ir.core import TEMP, Function, Region, Value, def_map, free_name
 from .desugar import Desugar
 from . import source as S
 from .source import walk
@@ -76,12 +76,7 @@ class Module:
 
     def name_for(self, key, base):
         if key not in self.names:
-            name, k = base, 0
-            while name in self.taken:
-                k += 1
-                name = f"{base}_{k}"
-            self.taken.add(name)
-            self.names[key] = name
+            self.names[key] = free_name(base, self.taken)
         return self.names[key]
 
 

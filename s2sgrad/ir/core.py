@@ -144,6 +144,17 @@ class Function:
         return replace(self, body=body)
 
 
+def free_name(base, taken):
+    """`base`, or `base_1`, `base_2`, ...: the first not in the set `taken`, added to it
+    (a module-level name of a generated module no other function or statement has)."""
+    name, k = base, 0
+    while name in taken:
+        k += 1
+        name = f"{base}_{k}"
+    taken.add(name)
+    return name
+
+
 def make_attrs(attrs):
     """Attributes as a sorted tuple; lists become tuples so ops stay hashable data."""
     def freeze(v):
