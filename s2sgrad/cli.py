@@ -117,8 +117,24 @@ def generated_types(parsed):
                                    hint="pass --signature to say the parameter types") from None
 
 
+def default_types(parsed):
+    """{name: type} of the parameters with a literal default value (`scale=2.0` a float,
+    `n=3`, `flag=True`, `act='relu'`, `w=None` static values, as the API's call with the
+    default would give them), which an annotation or --signature overrides."""
+    a = parsed.node.args
+    out = {}
+    for arg, d in zip(a.args[len(a.args) - len(a.defaults):], a.defaults):
+        literal = S.literal_value(d)
+        if literal is None or isinstance(literal[0], complex):
+            continue
+        v = literal[0]
+        out[arg.id] = T.PY_FLOAT if type(v) is float else Static(v)
+    return out
+
+
 def arg_types(parsed, signature):
     types_ = {a.id: T.Type(dtype="float64") for a in parsed.node.args.args}
+    types_.update(default_types(parsed))
     types_.update({k: v for k, v in generated_types(parsed).items() if k in types_})
     types_.update(annotation_types(parsed))
     try:

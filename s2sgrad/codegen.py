@@ -26,7 +26,8 @@ import numpy as np
 from . import __version__, codegen_index, custom, out_of_ssa
 from .errors import InternalError, UnsupportedError
 from .ir import opcodes, verify_names
-from .ir.core import ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, Region, Value, make_attrs
+from .ir.core import (ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, ModuleConstant, Region, Value,
+                      make_attrs)
 from .ir.opcodes import OPS
 
 TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", TAPE_HINT: "_tape"}  # unnamed values
@@ -349,7 +350,10 @@ def _call(func, args, keywords=()):
 
 
 def literal(value):
-    """A constant as an expression: numbers, None, bools, strings, tuples, dtypes."""
+    """A constant as an expression: numbers, None, bools, strings, tuples, dtypes, and
+    a module-level array (by its name)."""
+    if isinstance(value, ModuleConstant):
+        return _dotted(value.name)
     if isinstance(value, (tuple, list)):
         elts = [literal(v) for v in value]
         return ast.Tuple(elts=elts, ctx=ast.Load()) if isinstance(value, tuple) \
@@ -739,12 +743,25 @@ def function_lines(fn, verify=False, functions=()):
     for p, n in zip(fn.params, fn.param_names):
         names.fix(p, n)
     body, ret = _function_body(fn, plan, names)
-    lines = [f"def {fn.name}({', '.join(fn.param_names)}):"]
+    lines = [f"def {fn.name}({', '.join(_parameters(fn))}):"]
     if fn.signature:
         lines.append(f'    """Specialised for ({", ".join(fn.signature)})."""')
     for line in body + [ret]:
         lines.append(("    " + line) if line else "")
     return lines
+
+
+def _parameters(fn):
+    """The def's parameters: the source's default values kept on the trailing run of
+    parameters that all have one (a parameter the transform appends, a vjp's cotangent
+    or a jvp's tangents, has none, and so ends the run)."""
+    defaults = dict(fn.defaults)
+    out, run = list(fn.param_names), True
+    for k in reversed(range(len(out))):
+        run = run and out[k] in defaults
+        if run:
+            out[k] = f"{out[k]}={_text(literal(defaults[out[k]]))}"
+    return out
 
 
 def _function_body(fn, plan, names):

@@ -46,6 +46,7 @@ class _Assignments:
         if array or isinstance(current, Value) and subscript.may_be_ndarray(self.b, current):
             # `a += v` may write into a's memory (a 0-d array's too), as `a[...] += v` does
             subscript.check_caller_array(self, node, name, current)
+            subscript.check_module_array(self, node, name, current)
             self.augmented.update(subscript._bases(self.b, current))
             other = self._shared(name, current)
             if other is not None and (not array or subscript.maybe_number(self.b, current)):
@@ -189,8 +190,8 @@ class _Assignments:
         generated code says `h = ...`, not `_t3 = ...`). Values already bound
         or used elsewhere keep their hint."""
         op = self.b.defs.get(value)
-        if op is None or value.hint == name:
-            return value
+        if op is None or value.hint == name or id(value) in self.module_arrays:
+            return value               # (a module's array: read by its own name)
         builder, start = getattr(self, "_stmt_start", (None, 0))
         if builder is self.b:
             # made by this statement: nothing bound earlier holds it, and only this

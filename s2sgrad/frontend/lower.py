@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import UnsupportedError
 from ..ir import opcodes, types as T
 from ..ir.builder import Builder
-from ..ir.core import TEMP, Function, Region, Value, def_map, free_name
+from ..ir.core import TEMP, Function, ModuleConstant, Region, Value, def_map, free_name
 from .desugar import Desugar
 from . import source as S
 from .source import walk
@@ -100,6 +100,7 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         self.local_names = parsed.local_names   # name -> where the function first binds it
         self.region_depth = 0         # regions (loop bodies, run-time branches) being lowered
         self.numbers = set(numbers)   # parameters the caller passes numbers to (not arrays)
+        self.module_arrays = {}         # id of a module array's value -> (name, what it is)
         self.augmented = set()          # ids of the arrays (parameters, a loop's variables)
                                         # an `a += v` may write into in place, in Python
 
@@ -164,7 +165,27 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
                           else f"{n}: {self.arg_types.get(n, T.UNKNOWN)}" for n in names)
         writes = tuple(k for k, v in enumerate(params) if id(v) in self.augmented)
         return Function(node.name, tuple(params), tuple(names), body, self.p.file, signature,
-                        writes=writes)
+                        writes=writes, defaults=() if self.callee else self.kept_defaults())
+
+    def kept_defaults(self):
+        """((name, value), ...): the literal default values of the parameters whose type
+        in this specialisation is the default's own (`scale=2.0` given a float, `n=3`
+        specialised for 3), which the generated def keeps; a default that is not a
+        literal, or that this specialisation's code would not compute with, is left out
+        (a call without that argument is then a TypeError, never another number)."""
+        a = self.p.node.args
+        out = []
+        for arg, d in zip(a.args[len(a.args) - len(a.defaults):], a.defaults):
+            literal = S.literal_value(d)
+            t = self.arg_types.get(arg.id, T.UNKNOWN)
+            if literal is None or isinstance(literal[0], complex):
+                continue
+            v = literal[0]
+            same = (type(t.value) is type(v) and t.value == v) if isinstance(t, Static) else \
+                not isinstance(v, (bool, str, type(None))) and T.of_python(v) == t
+            if same:
+                out.append((arg.id, v))
+        return tuple(out)
 
     # -- statements ---------------------------------------------------------------
 
@@ -284,10 +305,40 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
             if isinstance(m.value, complex):
                 _refuse_complex(self, node, f"{node.id!r} is a complex number")
             return self.b.const(m.value, hint=node.id)
+        if m.kind == "array":
+            return self.module_array(node, node.id, m.value)
         if m.kind in ("module", "member", "extmodule", "extern", "custom"):
             return Static(m)
         self.unsupported(node, f"calling or using the function {node.id!r} is not supported yet",
                          "inline its body into this function")
+
+    def module_array(self, node, name, value, what=None):
+        """A NumPy array the function reads from its module (or from the object of a bound
+        method, `what` naming it): a constant, frozen now, which the generated module
+        defines as `name = np.array([...], dtype=...)` and reads by name."""
+        what = what or f"the module-level array {name!r}"
+        a = np.asarray(value)
+        if a.dtype.kind == "c":
+            _refuse_complex(self, node, f"{what} is complex")
+        if a.dtype.kind not in "biuf":
+            self.unsupported(node, f"{what} has dtype {a.dtype}, not numbers",
+                             "pass it to the function as an argument")
+        if a.size > MODULE_ARRAY_LIMIT:
+            self.unsupported(node, f"{what} has {a.size} elements: s2sgrad writes a module "
+                             f"constant into the generated module as a literal, up to "
+                             f"{MODULE_ARRAY_LIMIT} elements", f"pass {name!r} to the function "
+                             "as an argument (then it is not frozen either)")
+        c = ModuleConstant(name, a.dtype.name, tuple(a.shape), tuple(a.ravel().tolist()))
+        held = self.module.bound.setdefault(name, c.statement)
+        if held != c.statement:
+            self.unsupported(node, f"two different arrays are called {name!r} in the functions "
+                             "written into one generated module (it holds one module constant "
+                             "of each name)", "rename one of them, or pass it as an argument")
+        self.module.prelude[c.statement] = None
+        self.module.taken.add(name)
+        v = self.b.const(c)
+        self.module_arrays[id(v)] = (name, what)
+        return v
 
     def expr_Name(self, node):
         return self.name(node)
@@ -581,6 +632,10 @@ _EXPR_HINTS = {
     "Lambda": "define a function with def at module level and call it",
     "Dict": "pass the values as separate arguments",
 }
+
+
+# the largest module-level array (in elements) written into a generated module as a literal
+MODULE_ARRAY_LIMIT = 1000
 
 
 # the builtin types as dtypes, as NumPy reads them (float -> float64, int -> int64)

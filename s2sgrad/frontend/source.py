@@ -105,6 +105,8 @@ def _meaning_of_object(obj):
         return Meaning("custom", value=obj)
     if obj is None or isinstance(obj, (bool, int, float, complex, str)):
         return Meaning("const", value=obj)
+    if isinstance(obj, np.ndarray):          # a module-level array: a constant, frozen now
+        return Meaning("array", value=obj)
     if isinstance(obj, types.FunctionType) and obj.__name__ in opcodes.HELPERS \
             and _is_helper_object(obj):
         return Meaning("op", name=opcodes.HELPERS[obj.__name__])
@@ -552,6 +554,9 @@ def module_resolver(tree, path=None):
         elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
                 and isinstance(stmt.targets[0], gast.Name) and literal_value(stmt.value) is not None:
             table[stmt.targets[0].id] = Meaning("const", value=literal_value(stmt.value)[0])
+        elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], gast.Name) and _numpy_call(stmt.value, table):
+            table[stmt.targets[0].id] = static_array(stmt.value, stmt.targets[0].id)
     table = {k: m for k, m in table.items() if once.get(k) == 1}
     for name, times in once.items():
         if times > 1:
@@ -562,6 +567,62 @@ def module_resolver(tree, path=None):
                 f"bind {name!r} once, to a literal (`{name} = 2.0`) or a def, or pass it as an "
                 "argument"))
     return Resolver(table)
+
+
+# the NumPy functions of a module-level array the command line evaluates, without running
+# the module, when their arguments are literals: `K = np.array([[1.0, 2.0], [3.0, 4.0]])`
+STATIC_ARRAYS = ("array", "asarray", "zeros", "ones", "full", "eye", "identity", "arange",
+                 "linspace")
+
+
+def _numpy_call(node, table):
+    """True for a call `np.<name>(...)` of the module's NumPy."""
+    if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
+            and isinstance(node.func.value, gast.Name)):
+        return False
+    m = table.get(node.func.value.id)
+    return m is not None and m.kind == "module" and m.module == "numpy"
+
+
+def static_array(call, name):
+    """Meaning of `name = np.<f>(literals...)` at module level: the array (kind 'array'),
+    evaluated with literal arguments only; an 'opaque' refusal for any other call."""
+    fn = call.func.attr
+    try:
+        if fn not in STATIC_ARRAYS:
+            raise ValueError(fn)
+        args = [_literal_tree(a) for a in call.args]
+        kwargs = {k.arg: _literal_tree(k.value) for k in call.keywords}
+        if set(kwargs) - {"dtype"} and fn not in ("linspace", "arange", "full", "eye"):
+            raise ValueError(kwargs)
+        value = np.asarray(getattr(np, fn)(*args, **kwargs))
+        if value.dtype.kind not in "biuf":
+            raise ValueError(value.dtype)
+    except Exception:
+        return Meaning("opaque", value=(
+            f"the module-level {name!r} is bound to a NumPy call the command line cannot "
+            "evaluate: it reads the module without running it, and evaluates only "
+            f"np.{'/'.join(STATIC_ARRAYS)} of literal numbers (lists, shapes, dtypes)",
+            f"write {name} = np.array([...]) with literal numbers, or pass {name!r} to the "
+            "function as an argument"))
+    return Meaning("array", value=value)
+
+
+def _literal_tree(node):
+    """The Python value of a literal expression: numbers, strings, None, True/False, nested
+    lists and tuples, `-x`, and dtypes (`np.float32`, `float`); ValueError otherwise."""
+    if isinstance(node, (gast.List, gast.Tuple)):
+        items = [_literal_tree(e) for e in node.elts]
+        return items if isinstance(node, gast.List) else tuple(items)
+    if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) \
+            and node.value.id in ("np", "numpy") and isinstance(getattr(np, node.attr, None), type):
+        return getattr(np, node.attr)
+    if isinstance(node, gast.Name) and node.id in ("float", "int", "bool"):
+        return {"float": float, "int": int, "bool": bool}[node.id]
+    lit = literal_value(node)
+    if lit is None or isinstance(lit[0], complex):
+        raise ValueError(node)
+    return lit[0]
 
 
 def literal_value(node):

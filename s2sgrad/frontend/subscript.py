@@ -203,9 +203,26 @@ def check_caller_array(lw, node, name, cur):
                    f"{lw.p.node.name}), or return the new array and assign it in the caller")
 
 
+def check_module_array(lw, node, name, cur):
+    """Refuse a write into an array of the module (or of a bound method's object), or
+    a view of one: Python would change the module's array for every later call; the
+    generated module's copy of it is frozen."""
+    if not lw.module_arrays:
+        return
+    hit = [lw.module_arrays[i] for i in _bases(lw.b, cur) if i in lw.module_arrays]
+    if hit:
+        const, what = hit[0]
+        via = "" if name == const else f" (through {name!r}, which shares its memory)"
+        lw.unsupported(node, f"this writes into {what}{via}, which Python would change for "
+                       "every later call; s2sgrad freezes it when the function is transformed",
+                       f"write into a copy (`{name} = {const}.copy()`), or pass the array "
+                       "as an argument")
+
+
 def _store(lw, target, name, cur, v, key, dyn):
     b = lw.b
     check_caller_array(lw, target, name, cur)
+    check_module_array(lw, target, name, cur)
     bound = _bound_values(lw.env)
     root = _chain(b, cur)[0]
     members = [m for m in bound if _chain(b, m)[0] is root]

@@ -10,7 +10,8 @@ the mathematics.
 import numpy as np
 
 from . import opcodes, types as T
-from .core import CONST, TEMP, Op, Region, Value, make_attrs, substitute, substitute_op
+from .core import (CONST, TEMP, ModuleConstant, Op, Region, Value, make_attrs, substitute,
+                   substitute_op)
 
 
 _INFERRED = {}     # (opcode, operand types) -> result type, for ops without attributes
@@ -255,7 +256,8 @@ class Builder:
         if op is None:
             return default
         if op.opcode == "const":
-            return op.attr("value")
+            value = op.attr("value")      # (a module's array is a value of the run, not of
+            return default if isinstance(value, ModuleConstant) else value   # the transform)
         if op.opcode in ("tuple", "list"):
             items = [self.static_value(x, _MISSING) for x in op.operands]
             if any(x is _MISSING for x in items):

@@ -138,10 +138,49 @@ class Function:
     writes: tuple = ()         # the parameters (indices) whose arrays the source writes
                                # into: the API refuses arguments sharing memory with them
     prelude: tuple = ()        # module-level statements its calls need (custom rules' defs,
-                               # their imports): each a statement's text
+                               # their imports, module-level arrays): each a statement's text
+    defaults: tuple = ()       # ((param name, literal value), ...): the source's default
+                               # values the generated def keeps (codegen: a trailing run)
 
     def with_body(self, body):
         return replace(self, body=body)
+
+
+@dataclass(frozen=True, eq=True)
+class ModuleConstant:
+    """The value of a `const` op that is an array of the user's module (`K = np.array(...)`
+    at module level, or an attribute of a bound method's object), frozen when the function
+    is transformed: written into the generated module as `name = np.array([...], dtype=...)`
+    (its `statement`) and read there by name. `data` is the flat tuple of its items."""
+    name: str
+    dtype: str
+    shape: tuple
+    data: tuple
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy as np
+        a = np.array(self.data, dtype=self.dtype).reshape(self.shape)
+        return a if dtype is None else a.astype(dtype)
+
+    def __repr__(self):
+        return self.name
+
+    @property
+    def statement(self):
+        import numpy as np
+        a = np.array(self.data, dtype=self.dtype).reshape(self.shape)
+        return f"{self.name} = np.array({_exact(a.tolist())}, dtype=np.{self.dtype})"
+
+
+def _exact(items):
+    """A nested list of Python numbers as text, floats by their exact repr."""
+    if isinstance(items, list):
+        return "[" + ", ".join(_exact(x) for x in items) + "]"
+    if isinstance(items, float) and items != items:
+        return "np.nan"
+    if isinstance(items, float) and items in (float("inf"), float("-inf")):
+        return "np.inf" if items > 0 else "-np.inf"
+    return repr(items)
 
 
 def free_name(base, taken):
