@@ -93,12 +93,13 @@ class _Transformed:
                 f"{fn.__name__} is a custom_vjp function: s2sgrad uses its rule where a function "
                 "it transforms calls it", hint=f"differentiate a function that calls it "
                 f"(`def loss(x): return np.sum({fn.__name__}(x))`)")
-        if inspect.ismethod(fn):
+        if inspect.ismethod(fn) and not inspect.isfunction(fn.__func__):
             raise InvalidArgumentError(
-                f"{fn.__qualname__} is a method bound to an object: s2sgrad transforms plain "
-                "functions (the object's attributes would be neither arguments nor constants)",
-                hint="write the computation as a module-level function taking its arrays as "
-                     "arguments (def loss(x, w): ...), and call that from the method")
+                f"{fn.__qualname__} is a method bound to an object, not defined by a def "
+                "statement s2sgrad can read", hint="write the computation as a def (a method "
+                "of your class, or a module-level function taking its arrays as arguments)")
+        # a method bound to an object (`grad(model.loss)`): `self` is that object, its
+        # attributes constants frozen now (frontend/lower.py, object_attr)
         self.fn = fn
         self.request = request
         self.signature = inspect.signature(fn)

@@ -50,6 +50,8 @@ class _Calls:
                 return self.s2sgrad_call(m.name, node)
             if m.kind == "member" and m.module == "math":
                 return self.math_call(m.name, node)
+            if m.kind == "function":                     # a method of a bound method's
+                return self.call_user(m, node)           # object (`self.helper(x)`)
             if m.kind in ("extern", "extmodule"):        # (the CLI reads an unknown
                 return externs.named_call(self, m.name, node)   # module's members as modules)
         self.unsupported(node, f"calling {_expr_text(self.p, node.func)} is not supported",

@@ -136,7 +136,11 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
                                  "rename the parameter")
         params, names = [], []
         self.b.loc = self.p.loc(node)
-        for arg in a.args:
+        args = a.args
+        if self.p.bound_self is not None:       # a bound method: `self` is its object
+            self.env[args[0].id] = Static(_Object(self.p.bound_self, args[0].id))
+            args = args[1:]
+        for arg in args:
             name = arg.id
             t = self.arg_types.get(name, T.UNKNOWN)
             if isinstance(t, Static):
@@ -429,6 +433,8 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
 
     def expr_Attribute(self, node):
         base = self.expr(node.value)
+        if isinstance(base, Static) and isinstance(base.value, _Object):
+            return self.object_attr(base.value, node)
         if isinstance(base, Static):
             return self.static_attr(base, node)
         if isinstance(base, Value) and base.type.kind == "array":
@@ -440,8 +446,37 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         self.unsupported(node, f"the attribute .{node.attr} is not supported",
                          "use x.T, x.shape, or the np function")
 
+    def object_attr(self, obj, node):
+        """`self.attr` of a bound method's object (and `self.cfg.attr`), read now: a
+        number or an array is a constant frozen now (an array a module constant of the
+        generated module, `self_attr`); a method is the user's function, called with the
+        object; another object is looked into in turn."""
+        path = f"{obj.path}.{node.attr}"
+        value = getattr(obj.value, node.attr, _MISSING)
+        if value is _MISSING:
+            self.unsupported(node, f"{path} does not exist ({type(obj.value).__name__} has no "
+                             f"attribute {node.attr!r} now)", "check the name")
+        if isinstance(value, np.ndarray):
+            return self.module_array(node, path.replace(".", "_"), value, f"the array {path}")
+        if value is None or isinstance(value, (bool, int, str)) and not isinstance(value, np.generic):
+            return Static(value) if isinstance(value, str) else self.b.const(value)
+        if isinstance(value, (float, np.floating, np.integer, np.bool_)):
+            return self.b.const(value, hint=node.attr)
+        if isinstance(value, (complex, np.complexfloating)):
+            _refuse_complex(self, node, f"{path} is a complex number")
+        if isinstance(value, types.MethodType) and isinstance(value.__func__, types.FunctionType) \
+                or isinstance(value, types.FunctionType):
+            return Static(S.Meaning("function", value=value))
+        if isinstance(value, (types.ModuleType, complex, tuple, list, dict, set)) or callable(value):
+            self.unsupported(node, f"{path} is a {type(value).__name__}, which s2sgrad does not "
+                             "read from an object", f"make {path} an array or a number, or pass "
+                             "it to the function as an argument")
+        return Static(_Object(value, path))
+
     def static_attr(self, base, node):
         m = base.value
+        if isinstance(m, _Object):
+            return self.object_attr(m, node)
         if isinstance(m, type(None)) or not hasattr(m, "kind"):
             return Static(getattr(m, node.attr))
         if m.kind == "module":
@@ -511,7 +546,7 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         else:
             self.unsupported(node, f"the source of {m.name!r} is not available", "inline it")
         fdef = parsed.node
-        params = [a.id for a in fdef.args.args]
+        params = [a.id for a in fdef.args.args][1 if parsed.bound_self is not None else 0:]
         if fdef.args.vararg or fdef.args.kwarg or fdef.args.kwonlyargs:
             self.unsupported(node, f"{fdef.name} takes *args/**kwargs, which calls do not support",
                              "list its parameters by name")
@@ -552,7 +587,8 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
                 sig.append((p, str(v.type)) + (("number",) if p in numbers else ()))
             operands.append(self.to_value(v, node) if not isinstance(v, Static) else
                             self.b.const(v.value))
-        key = (parsed.file, parsed.qualname, tuple(sig))
+        key = (parsed.file, parsed.qualname, tuple(sig)) + (
+            (id(parsed.bound_self),) if parsed.bound_self is not None else ())   # (its object's)
         if any(k[:2] == key[:2] for k in self.module.active):
             self.unsupported(node, f"{fdef.name} calls itself (recursion), which is not supported",
                              "write the recursion as a loop")
@@ -632,6 +668,14 @@ _EXPR_HINTS = {
     "Lambda": "define a function with def at module level and call it",
     "Dict": "pass the values as separate arguments",
 }
+
+
+class _Object:
+    """A bound method's object (or an object it holds), `path` its spelling in the source
+    (`self`, `self.cfg`): its attributes are read when the function is transformed."""
+
+    def __init__(self, value, path):
+        self.value, self.path = value, path
 
 
 # the largest module-level array (in elements) written into a generated module as a literal

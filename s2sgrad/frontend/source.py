@@ -65,6 +65,9 @@ class Parsed:
     qualname: str
     rules: dict = None    # key -> Custom (custom.py): the functions registered with a rule
                           # (at run time, the live registry; the CLI's, the file's)
+    bound_self: object = None   # a bound method's object: its first parameter (`self`)
+                                # is that object, whose attributes are constants of the
+                                # transform and whose methods are the user's functions
 
     def __post_init__(self):
         if self.rules is None:
@@ -182,6 +185,14 @@ def child_fields(cls):
 
 def from_function(fn):
     """Parse a live function's source; free names resolve through its globals."""
+    if inspect.ismethod(fn) and isinstance(fn.__func__, types.FunctionType):
+        parsed = from_function(fn.__func__)
+        if not parsed.node.args.args:
+            raise SourceNotFoundError(
+                f"{fn.__qualname__!r} is bound to an object but takes no parameter for it",
+                hint="give the method its `self` parameter")
+        parsed.bound_self = fn.__self__
+        return parsed
     if getattr(fn, "__wrapped__", None) is not None:
         _refuse_wrapper(fn)
     if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
