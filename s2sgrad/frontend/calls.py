@@ -14,6 +14,13 @@ from . import externs, sequences, subscript
 from .shared import _MISSING, Static, _dtype_name, _expr_text, _reject_list_method
 
 
+class Lambda:
+    """A `lambda` of the function being lowered (its syntax tree): called, it is inlined."""
+
+    def __init__(self, node):
+        self.node = node
+
+
 class _Calls:
     """The calls of _Lowerer (lower.py)."""
 
@@ -35,6 +42,8 @@ class _Calls:
                                             node.keywords, node, f"{node.func.id}()")
                 return self.b.emit(m.name, *operands, **attrs)
         func = self.expr(node.func) if not isinstance(node.func, gast.Attribute) else None
+        if isinstance(func, Static) and isinstance(func.value, Lambda):
+            return self.call_lambda(func.value, node)
         if isinstance(node.func, gast.Attribute):
             base = self.expr(node.func.value)
             if isinstance(base, list) or isinstance(base, Value) and base.type.kind == "list":
@@ -56,6 +65,59 @@ class _Calls:
                 return externs.named_call(self, m.name, node)   # module's members as modules)
         self.unsupported(node, f"calling {_expr_text(self.p, node.func)} is not supported",
                          "call NumPy functions (np.exp, np.sum, ...) or s2sgrad.gradients")
+
+    def expr_Lambda(self, node):
+        """`lambda v: ...`: a function value that is only ever called, inlined at each
+        call (`call_lambda`)."""
+        a = node.args
+        if a.defaults or a.kw_defaults and any(d is not None for d in a.kw_defaults):
+            self.unsupported(node, "default values in a lambda are not supported",
+                             "pass every argument at the call, or write a def at module level")
+        if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+            self.unsupported(node, "*args, **kwargs, keyword-only and positional-only "
+                             "parameters of a lambda are not supported",
+                             "name every parameter: lambda a, b: ...")
+        return Static(Lambda(node))
+
+    def call_lambda(self, lam, node):
+        """A call of a lambda, inlined: its parameters bound to the arguments in a copy of
+        the environment of the call, where its other names read the function's variables
+        as they are when it is called (Python's late binding), or the module's."""
+        params = [p.id for p in lam.node.args.args]
+        where = f"the lambda at line {self.p.loc(lam.node).line}"
+        if any(isinstance(a, gast.Starred) for a in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            self.unsupported(node, f"*args or **kwargs in a call of {where}",
+                             "pass its arguments one by one")
+        if len(node.args) > len(params):
+            self.unsupported(node, f"{where} takes {len(params)} argument"
+                             f"{'s' if len(params) != 1 else ''}; "
+                             f"this call passes {len(node.args)}", "check the call")
+        bound = dict(zip(params, (self.expr(a) for a in node.args)))
+        for k in node.keywords:
+            if k.arg not in params or k.arg in bound:
+                self.unsupported(node, f"{where} got an unexpected or repeated keyword "
+                                 f"{k.arg!r}", f"its parameters: {', '.join(params)}")
+            bound[k.arg] = self.expr(k.value)
+        missing = [p for p in params if p not in bound]
+        if missing:
+            self.unsupported(node, f"{where} is missing the argument {missing[0]!r}", "pass it")
+        if lam in self.lambdas_active:
+            self.unsupported(node, f"{where} calls itself (recursion), which is not supported",
+                             "write the recursion as a loop")
+        saved = self.env
+        self.env = dict(saved)
+        self.env.update(bound)
+        self.lambdas_active.append(lam)
+        try:
+            out = self.expr(lam.node.body)
+        finally:
+            self.env = saved
+            self.lambdas_active.pop()
+        if isinstance(out, Static) and isinstance(out.value, Lambda):
+            self.unsupported(node, f"{where} returns a lambda, which is not supported",
+                             "call the inner function where it is made")
+        return out
 
     def builtin(self, name, node):
         """The Python builtins a NumPy user writes: len, float, abs, min/max of two."""

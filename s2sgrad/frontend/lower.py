@@ -32,7 +32,7 @@ from .source import walk
 from . import sequences, subscript
 from .assignments import _Assignments
 from .branches import _Branches
-from .calls import _MATH, _MATH_AS_NUMPY, _Calls  # noqa: F401 (lower._MATH: custom.py, ops_doc.py)
+from .calls import _MATH, _MATH_AS_NUMPY, Lambda, _Calls  # noqa: F401 (lower._MATH: custom.py, ops_doc.py)
 from .gradients_call import _Gradients
 from .loops import _Loops
 from .numpy_spellings import _NumpySpellings
@@ -100,6 +100,7 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         self.local_names = parsed.local_names   # name -> where the function first binds it
         self.region_depth = 0         # regions (loop bodies, run-time branches) being lowered
         self.numbers = set(numbers)   # parameters the caller passes numbers to (not arrays)
+        self.lambdas_active = []        # the lambdas being inlined (a call of one is recursion)
         self.module_arrays = {}         # id of a module array's value -> (name, what it is)
         self.augmented = set()          # ids of the arrays (parameters, a loop's variables)
                                         # an `a += v` may write into in place, in Python
@@ -640,6 +641,12 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         if isinstance(v, Static):
             if v.value is None or isinstance(v.value, str):
                 return self.b.const(v.value)
+            if isinstance(v.value, Lambda):
+                self.unsupported(node, f"{_expr_text(self.p, node)} is a lambda: s2sgrad "
+                                 "inlines a lambda where it is called, and using it otherwise "
+                                 "(passed to a function, returned, stored, changed in a loop "
+                                 "or a branch) is not supported", "call it here, or define a "
+                                 "def at module level and pass what it reads as arguments")
             self.unsupported(node, f"{_expr_text(self.p, node)} is not a value s2sgrad can use here",
                              "use arrays, numbers, tuples and lists")
         self.unsupported(node, "not a value", "use arrays, numbers, tuples and lists")
