@@ -9,7 +9,7 @@ import numpy as np
 
 from ..ir import opcodes
 from ..ir.core import CONST, Value
-from . import subscript
+from . import loop_returns, subscript
 from .shared import _describe, _expr_text, _op_symbol, _shape_text
 from .source import walk
 
@@ -120,6 +120,8 @@ class _Assignments:
 
     def assign(self, target, value):
         if isinstance(target, gast.Name):
+            if target.id in self.pending_returns:       # `_resultN = v` of a loop's `return`
+                loop_returns.check_assigned(self, target.id, value)
             if isinstance(value, Value):
                 value = self.rename(value, self.desugar.display.get(target.id, target.id))
                 self._stmt_bound.add(value)

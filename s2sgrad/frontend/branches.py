@@ -6,6 +6,7 @@ and the `if` op a choice between two lazily lowered expressions makes.
 
 from ..ir import types as T
 from ..ir.core import TEMP, Region, Value
+from . import loop_returns
 from .shared import _MISSING, Static, _assigned_names, _flatten, _rebuild
 
 
@@ -53,9 +54,16 @@ class _Branches:
         cond = self.condition(self.expr(node.test), node.test)
         then_ops, _, then_ret = self.lower_region(lambda: self.block(list(node.body) + list(rest)))
         else_ops, _, else_ret = self.lower_region(lambda: self.block(list(node.orelse) + list(rest)))
+        if hasattr(node, "s2s_loop_return"):      # `if _returnedN: return _resultN`
+            loop_returns.check_agree(self, node, then_ret, else_ret)
         self.b.loc = self.p.loc(node)
-        (out,) = self.emit_if(cond, node, then_ops, [then_ret], else_ops, [else_ret], [TEMP])
-        return out
+        template, then_vals = _flatten(then_ret)     # tuples of one structure: item by item
+        else_template, else_vals = _flatten(else_ret)  # (`return value, aux` in both)
+        if template != else_template or not then_vals:
+            template, then_vals, else_vals = None, [then_ret], [else_ret]
+        outs = self.emit_if(cond, node, then_ops, then_vals, else_ops, else_vals,
+                            [TEMP] * len(then_vals))
+        return _rebuild(template, iter(outs))
 
     def emit_if(self, cond, node, then_ops, then_vals, else_ops, else_vals, names):
         then_b, else_b = self.b.child(), self.b.child()

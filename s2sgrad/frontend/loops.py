@@ -10,6 +10,7 @@ from ..ir import types as T
 from ..ir.core import Region, Value
 from . import subscript
 from .assignments import _in_place
+from .loop_returns import Pending, materialise
 from .shared import Static, _Return, _assigned_names, _flatten, _rebuild
 
 
@@ -117,7 +118,8 @@ class _Loops:
         """`for w in (W1, W2):` over a tuple of values: the body once per item."""
         if node.orelse or any(isinstance(n, (gast.Break, gast.Continue))
                               for st in node.body for n in gast.walk(st)):
-            self.unsupported(node, "break, continue or else in a loop over a tuple of values",
+            self.unsupported(node, "break, continue, return or else in a loop over a tuple "
+                             "of values",
                              "loop over range(len(...)) instead")
         for item in items:
             self.b.loc = self.p.loc(node)
@@ -167,7 +169,11 @@ class _Loops:
             finally:
                 self.b = saved
             new = [T.join(t, y.type) for t, y in zip(types_, ys)]
+            if new == types_ and T.BOTTOM in new:      # (a `return` not lowered: never set)
+                new = [T.NONE if t == T.BOTTOM else t for t in new]
             if new == types_:
+                carried.inits = [materialise(self, t, node) if isinstance(v, Pending) else v
+                                 for v, t in zip(carried.inits, types_)]
                 return args, ops, env, ys
             types_ = new
         self.unsupported(node, "the types of the loop's variables do not settle",
@@ -207,6 +213,10 @@ class _Carried:
             template, leaves = _flatten(lowerer.env[n])
             self.shapes[n] = template
             for k, leaf in enumerate(leaves):
+                if isinstance(leaf, Pending):      # (a `return` in the loop: made after)
+                    self.inits.append(leaf)
+                    self.hints.append(n if len(leaves) == 1 else f"{n}_{k}")
+                    continue
                 if isinstance(leaf, Static):
                     lowerer.unsupported(node, f"{n!r} holds a static value and changes in the loop",
                                         "keep static values (dtypes, strings) out of loops")

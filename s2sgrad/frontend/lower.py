@@ -29,7 +29,7 @@ from ..ir.core import TEMP, Function, ModuleConstant, Region, Value, def_map, fr
 from .desugar import Desugar
 from . import source as S
 from .source import walk
-from . import sequences, subscript
+from . import loop_returns, sequences, subscript
 from .assignments import _Assignments
 from .branches import _Branches
 from .calls import _MATH, _MATH_AS_NUMPY, Lambda, _Calls  # noqa: F401 (lower._MATH: custom.py, ops_doc.py)
@@ -100,6 +100,8 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         self.local_names = parsed.local_names   # name -> where the function first binds it
         self.region_depth = 0         # regions (loop bodies, run-time branches) being lowered
         self.numbers = set(numbers)   # parameters the caller passes numbers to (not arrays)
+        self.pending_returns = {}       # `_resultN` of a loop with a `return` -> [its first
+                                        # return, whether one was lowered]
         self.lambdas_active = []        # the lambdas being inlined (a call of one is recursion)
         self.module_arrays = {}         # id of a module array's value -> (name, what it is)
         self.augmented = set()          # ids of the arrays (parameters, a loop's variables)
@@ -196,6 +198,10 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
 
     def block(self, stmts):
         for i, stmt in enumerate(stmts):
+            if type(stmt) in (gast.For, gast.While) and loop_returns.returns_in(stmt):
+                self.b.loc = self.p.loc(stmt)
+                loop_returns.lower_returning_loop(self, stmt, stmts[i + 1:])
+                return
             if isinstance(stmt, gast.If) and _returns_somewhere(stmt):
                 self.b.loc = self.p.loc(stmt)
                 test = self.static_of(self.expr(stmt.test))

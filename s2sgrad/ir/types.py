@@ -93,6 +93,8 @@ PY_FLOAT = Type(dtype="float64", shape=(), weak=True)
 PY_INT = Type(dtype="int64", shape=(), weak=True)
 PY_BOOL = Type(dtype="bool", shape=(), weak=True)
 RNG = Type(kind="rng")          # a np.random.Generator argument (drawn from, never differentiated)
+BOTTOM = Type(kind="bottom")    # no value yet: a loop variable whose first value the loop
+                                # gives (a `return` inside a loop); join(BOTTOM, t) is t
 
 
 def of_python(value):
@@ -258,6 +260,8 @@ def join(a, b):
     over all iterations, an `if` result's type over both branches)."""
     if a == b:
         return a
+    if a.kind == "bottom" or b.kind == "bottom":
+        return b if a.kind == "bottom" else a
     if a.kind != b.kind:
         return UNKNOWN
     if a.kind != "array":
