@@ -960,8 +960,12 @@ def _static(ex, v):
 def _stmt_if(op, ex, names):
     then, other = op.regions
     cond = render(ex.value(op.operands[0]))
-    lines = [f"if {cond}:"] + _indent(_region_lines(then, op.results, ex, names))
+    first = _region_lines(then, op.results, ex, names)
     rest = _region_lines(other, op.results, ex, names)
+    if not first and rest:          # (nothing to do when it holds: `if not cond:`)
+        return [f"if {render(ast.UnaryOp(op=ast.Not(), operand=ex.value(op.operands[0])))}:"] \
+            + _indent(rest)
+    lines = [f"if {cond}:"] + _indent(first)
     if rest:
         lines += ["else:"] + _indent(rest)
     return lines

@@ -11,7 +11,8 @@ from ..ir.core import Region, Value
 from . import subscript
 from .assignments import _in_place
 from .loop_returns import Pending, materialise
-from .shared import Static, _Return, _assigned_names, _flatten, _rebuild
+from .desugar import _static_int as desugar_static_int
+from .shared import MaybeUnbound, Static, _Return, _assigned_names, _flatten, _rebuild
 
 
 class _Loops:
@@ -53,6 +54,48 @@ class _Loops:
         is_range = isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
             and it.func.id == "range" and self.p.resolver.lookup("range") is None \
             and not it.keywords and 1 <= len(it.args) <= 3
+        index = self.index_after_loop(node, it) if is_range else None
+        self.range_loop(node, it, is_range)
+        if index is not None:
+            name, ran = index
+            self.env[name] = MaybeUnbound(self.env[name], ran, name, node)
+
+    def index_after_loop(self, node, it):
+        """(name, whether the loop runs) for the index of a range() loop that has no value
+        before the loop and is read after it (or already may be unbound), or None. The
+        index is then carried by the loop from a placeholder, and a read after the loop
+        checks at run time that the loop ran (Python's UnboundLocalError otherwise)."""
+        if not isinstance(node.target, gast.Name):
+            return None
+        name = node.target.id
+        old = self.env.get(name)
+        if isinstance(old, MaybeUnbound):     # (a loop before bound it, or not)
+            self.env[name] = old.value
+        elif old is not None or not _read_after(self, name, node):
+            return None
+        else:
+            self.env[name] = self.b.const(0)
+        args = list(it.args)
+        start, stop = (args[0], args[1]) if len(args) > 1 else (None, args[0])
+        step = desugar_static_int(args[2]) if len(args) == 3 else 1
+        if step is None:
+            self.unsupported(node.target, f"the index {name!r} of a loop over range() with a "
+                             "run-time step is read after the loop, where it may be unbound",
+                             f"assign {name!r} before the loop (`{name} = 0`)")
+        lo = self.to_value(self.expr(start), start) if start is not None else self.b.const(0)
+        hi = self.to_value(self.expr(stop), stop)
+        ran = self.b.emit("lt" if step > 0 else "gt", lo, hi)
+        if isinstance(old, MaybeUnbound):
+            ran = self.b.emit("logical_or", old.ran, ran)
+        return name, ran
+
+    def read_index(self, v, node):
+        """A read of a loop's index that may be unbound (MaybeUnbound): its value, checked."""
+        if self.static_of(v.ran) is True:
+            return v.value
+        return self.b.emit("loop_index", v.value, v.ran, name=v.name)
+
+    def range_loop(self, node, it, is_range):
         if not is_range:       # first a loop over an index (break/continue are its own then)
             if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name)
                     and it.func.id in ("zip", "enumerate")):
@@ -180,6 +223,36 @@ class _Loops:
                          "give loop variables one dtype and rank before the loop")
 
 
+def _read_after(lw, name, loop):
+    """True when the function reads `name` after `loop` ends (in its text; a read in the
+    body of a later `for name in ...`, which binds it first, does not count)."""
+    reads = lw.__dict__.get("_reads_after")
+    if reads is None:
+        reads = lw._reads_after = _last_reads(lw.p.node)
+    end = (getattr(loop, "end_lineno", None) or loop.lineno, getattr(loop, "end_col_offset", 0))
+    return reads.get(name, (0, 0)) > end
+
+
+def _last_reads(fn_node):
+    """{name: the position of its last read} in the function (reads in the body of a
+    `for` binding that name left out)."""
+    out = {}
+    todo = [(fn_node, frozenset())]
+    while todo:
+        n, bound = todo.pop()
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in bound:
+            pos = (n.lineno, n.col_offset)
+            if pos > out.get(n.id, (0, 0)):
+                out[n.id] = pos
+        if isinstance(n, gast.For):
+            inner = bound | {t.id for t in gast.walk(n.target) if isinstance(t, gast.Name)}
+            todo.append((n.iter, bound))
+            todo += [(x, inner) for x in n.body + n.orelse]
+            continue
+        todo += [(c, bound) for c in gast.iter_child_nodes(n)]
+    return out
+
+
 def _augmented_arrays(lw, stmts, carried=None, args=()):
     """Names `n` of arrays a region updates with `n op= v` (a write into n's memory):
     arrays as the region begins, and a loop's variables that may be arrays in a later
@@ -213,6 +286,8 @@ class _Carried:
             template, leaves = _flatten(lowerer.env[n])
             self.shapes[n] = template
             for k, leaf in enumerate(leaves):
+                if isinstance(leaf, MaybeUnbound):
+                    lowerer.unbound_refusal(leaf, node)
                 if isinstance(leaf, Pending):      # (a `return` in the loop: made after)
                     self.inits.append(leaf)
                     self.hints.append(n if len(leaves) == 1 else f"{n}_{k}")

@@ -36,7 +36,7 @@ from .calls import _MATH, _MATH_AS_NUMPY, Lambda, _Calls  # noqa: F401 (lower._M
 from .gradients_call import _Gradients
 from .loops import _Loops
 from .numpy_spellings import _NumpySpellings
-from .shared import (_LIST_METHODS, _MISSING, Static, _Return, _describe, _expr_text,
+from .shared import (_LIST_METHODS, _MISSING, MaybeUnbound, Static, _Return, _describe, _expr_text,
                      _is_complex, _member_object, _op_symbol, _refuse_complex,
                      _reject_list_method)
 
@@ -273,7 +273,8 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
 
     def name(self, node):
         if node.id in self.env:
-            return self.env[node.id]
+            v = self.env[node.id]
+            return self.read_index(v, node) if isinstance(v, MaybeUnbound) else v
         if node.id in self.maybe_undefined:
             where = self.maybe_undefined[node.id]
             self.unsupported(node, f"{node.id!r} may be undefined here: only one branch of the "
@@ -406,7 +407,9 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         opname = type(node.ops[0]).__name__
         left, right = self.operand(node.left), self.operand(node.comparators[0])
         if opname in ("Is", "IsNot", "In", "NotIn") or \
-                (isinstance(left, Static) and isinstance(right, Static)):
+                (isinstance(left, Static) and isinstance(right, Static)) or \
+                any(isinstance(self.static_of(v), str) for v in (left, right)) and \
+                self.static_of(left) is not _MISSING and self.static_of(right) is not _MISSING:
             ls, rs = self.static_of(left), self.static_of(right)
             if ls is _MISSING or rs is _MISSING:
                 self.unsupported(node, "`is`/`in` on runtime values is not supported",
@@ -655,7 +658,16 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
                                  "def at module level and pass what it reads as arguments")
             self.unsupported(node, f"{_expr_text(self.p, node)} is not a value s2sgrad can use here",
                              "use arrays, numbers, tuples and lists")
+        if isinstance(v, MaybeUnbound):
+            self.unbound_refusal(v, node)
         self.unsupported(node, "not a value", "use arrays, numbers, tuples and lists")
+
+    def unbound_refusal(self, v, node):
+        self.unsupported(node, f"{v.name!r} may be unbound here (it is the index of the for "
+                         f"loop at line {self.p.loc(v.loop).line}, which may run no time, and "
+                         "nothing bound it before that loop), and a loop or branch here "
+                         "changes it", f"assign {v.name!r} before the loop at line "
+                         f"{self.p.loc(v.loop).line} (`{v.name} = 0`)")
 
 
 _STMT_HINTS = {

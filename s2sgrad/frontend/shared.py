@@ -20,6 +20,16 @@ class Static:
         self.value = value
 
 
+class MaybeUnbound:
+    """A for loop's index after the loop when nothing bound the name before it: `value`
+    (the last index, or a placeholder), bound only if `ran` (the loop ran at least once).
+    A read of the name checks `ran` at run time (the `loop_index` op), as Python raises
+    UnboundLocalError there."""
+
+    def __init__(self, value, ran, name, loop):
+        self.value, self.ran, self.name, self.loop = value, ran, name, loop
+
+
 class _Return(Exception):
     def __init__(self, value):
         self.value = value

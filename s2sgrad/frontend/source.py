@@ -566,8 +566,9 @@ def module_resolver(tree, path=None):
                 and isinstance(stmt.targets[0], gast.Name) and literal_value(stmt.value) is not None:
             table[stmt.targets[0].id] = Meaning("const", value=literal_value(stmt.value)[0])
         elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], gast.Name) and _numpy_call(stmt.value, table):
-            table[stmt.targets[0].id] = static_array(stmt.value, stmt.targets[0].id)
+                and isinstance(stmt.targets[0], gast.Name):
+            table[stmt.targets[0].id] = static_array(stmt.value, stmt.targets[0].id) \
+                if _numpy_call(stmt.value, table) else _unevaluated(stmt.targets[0].id)
     table = {k: m for k, m in table.items() if once.get(k) == 1}
     for name, times in once.items():
         if times > 1:
@@ -610,13 +611,17 @@ def static_array(call, name):
         if value.dtype.kind not in "biuf":
             raise ValueError(value.dtype)
     except Exception:
-        return Meaning("opaque", value=(
-            f"the module-level {name!r} is bound to a NumPy call the command line cannot "
-            "evaluate: it reads the module without running it, and evaluates only "
-            f"np.{'/'.join(STATIC_ARRAYS)} of literal numbers (lists, shapes, dtypes)",
-            f"write {name} = np.array([...]) with literal numbers, or pass {name!r} to the "
-            "function as an argument"))
+        return _unevaluated(name)
     return Meaning("array", value=value)
+
+
+def _unevaluated(name):
+    return Meaning("opaque", value=(
+        f"the module-level {name!r} is bound to an expression the command line cannot "
+        "evaluate: it reads the module without running it, and evaluates only literal "
+        f"numbers and np.{'/'.join(STATIC_ARRAYS)} of literals (lists, shapes, dtypes)",
+        f"write {name} = np.array([...]) with literal numbers, or pass {name!r} to the "
+        "function as an argument"))
 
 
 def _literal_tree(node):

@@ -29,7 +29,9 @@ The traits:
   or 'draw': it advances its first operand, a `np.random.Generator`, so it runs
   exactly where and as often as the source runs it: never removed (even when
   its result is unused), merged with another, recomputed in a backward region
-  (its result is taped in a loop), or moved (it is never inlined).
+  (its result is taped in a loop), or moved (it is never inlined); or 'check':
+  it raises Python's error where Python raises one (a loop's index read after
+  the loop, unbound), so it runs where the source reads, as a draw does.
 - `elementwise`: result[i] = f(operand[i], ...), the operands broadcast together.
 - `cheap`: recomputed where a backward region needs it, never saved on a tape.
 - `literal`: a constant or a tuple/list display: read best where it is used.
@@ -77,7 +79,7 @@ from .structure import (_call_counts, _check_closure, _check_for, _check_if,
 OPERAND, ATTR, FORBID = "operand", "attr", "forbid"
 
 MEMORY = ("new", "view", "maybe", "holds", "foreign", "write", None)
-EFFECTS = ("new", "update", "consume", "draw", None)
+EFFECTS = ("new", "update", "consume", "draw", "check", None)
 
 
 @dataclass(frozen=True)
@@ -155,8 +157,9 @@ def memory(op):
 def draws(op):
     """True when op may advance a random generator: a draw, or an op given one (a call of
     a function of the user's that draws from it). Such an op runs where and as often as
-    the source runs it (`effect`)."""
-    return OPS[op.opcode].effect == "draw" or any(v.type.kind == "rng" for v in op.operands)
+    the source runs it (`effect`); so does a `check` (it raises where Python raises)."""
+    return OPS[op.opcode].effect in ("draw", "check") or \
+        any(v.type.kind == "rng" for v in op.operands)
 
 
 def aliases(op):
@@ -472,6 +475,19 @@ _def("unbroadcast", ("call", "_unbroadcast"), _unbroadcast,
      [("g", OPERAND, None), ("shape", OPERAND, None)], kwattrs=(),
      memory="maybe", shape_operand=1, helper=_UNBROADCAST)    # g itself when nothing is summed
 _def("copy", ("call", "np.copy"), _same, [("a", OPERAND, None)])
+# the index of a for loop read after the loop, where it may be unbound (frontend/loops.py)
+_LOOP_INDEX = '''\
+def _loop_index(value, ran, name):
+    """The index of a for loop, read after the loop: Python raises UnboundLocalError
+    when the loop ran no time and nothing bound the name before it."""
+    if not ran:
+        raise UnboundLocalError(f"cannot access local variable {name!r} where it is not "
+                                "associated with a value (its for loop ran no time)")
+    return value
+'''
+_def("loop_index", ("call", "_loop_index"), _same,
+     [("value", OPERAND, None), ("ran", OPERAND, None), ("name", ATTR, None)], kwattrs=(),
+     constant=True, effect="check", inline=False, helper=_LOOP_INDEX)
 
 # Structured control flow (regions; see core.py). Results are typed by their builder.
 #   if(cond) [then, else]              each region yields the results
