@@ -420,6 +420,31 @@ def check_index_second_order(inp, grad):
     close(h, central_difference(dv, [x], 0, eps=1e-4), rtol=1e-4, atol=1e-6)
 
 
+def check_index_after_loop(inp, grad):
+    """The loop indices read after their loops: the last index (after `break` too), and
+    UnboundLocalError, as Python raises it, when a loop runs no time."""
+    rng = np.random.default_rng(13)
+    for n in range(5):
+        x = rng.standard_normal(4) * 0.5
+        try:
+            inp.f(x.copy(), n)
+        except UnboundLocalError as e:
+            assert n < 2
+            with pytest.raises(UnboundLocalError, match=str(e).split(" where")[0]):
+                grad.grad_f(x.copy(), n)
+            continue
+        close(grad.grad_f(x.copy(), n), central_difference(inp.f, [x, n], 0))
+
+
+def check_default_args(inp, grad):
+    """grad_loss keeps loss's defaults: called with x alone, it is the gradient of loss(x)."""
+    x = np.random.default_rng(14).standard_normal(5)
+    dx, dscale = grad.grad_loss(x.copy())
+    close(dx, central_difference(inp.loss, [x], 0))
+    close(dscale, central_difference(lambda s: inp.loss(x, s), [2.0], 0))
+    assert grad.grad_loss.__defaults__ == inp.loss.__defaults__
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_gradients_are_right(case):
     inp, grad = modules(case)
