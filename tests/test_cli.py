@@ -238,7 +238,7 @@ import numpy as np
 
 def looped(x):
     for i in range(3):
-        return np.sum(x * 2.0)
+        return np.sum(x * 2.0), 1.0
     return np.sum(x)
 '''
 
@@ -273,10 +273,10 @@ def test_error_unsupported_syntax(tmp_path):
     src = tmp_path / "looped.py"
     src.write_text(UNSUPPORTED)
     out = run("emit", "looped.py::looped", "-o", "g.py", cwd=tmp_path)
-    err = check_error(out, "looped.py", 6, "`return` inside a loop is not supported")
+    err = check_error(out, "looped.py", 6, "this `return` inside a loop returns a tuple")
     assert ":6:9: error:" in err
-    assert "    return np.sum(x * 2.0)" in err      # the quoted line
-    assert "after the loop" in err.splitlines()[-1]  # what to do
+    assert "    return np.sum(x * 2.0), 1.0" in err      # the quoted line
+    assert "from both places" in err.splitlines()[-1]  # what to do
     no_leftovers(tmp_path, ["looped.py"])
 
 

@@ -26,7 +26,7 @@ def maybe_undefined(x):
 
 def return_in_loop(x, n):
     for i in range(n):
-        return np.sum(x)  # return-in-loop
+        return x  # return-in-loop (an array here, a number after the loop)
     return 0.0
 
 
@@ -50,7 +50,7 @@ def recursive(x, n):
 
 
 def uses_lambda(x):
-    f = lambda v: v * 2.0  # lambda (noqa: E731)
+    f = lambda v, k=2.0: v * k  # lambda (noqa: E731): a default value
     return np.sum(f(x))
 
 
@@ -103,7 +103,7 @@ def _marker_line(fn, marker):
 
 @pytest.mark.parametrize("fn,args,marker,words", [
     (maybe_undefined, (np.ones(2),), "maybe-undefined", ["may be undefined", "both branches"]),
-    (return_in_loop, (np.ones(2), 3), "return-in-loop", ["`return` inside a loop", "break"]),
+    (return_in_loop, (np.ones(2), 3), "return-in-loop", ["`return` inside a loop", "same kind"]),
     (changes_structure, (np.ones(2), 3), "changes-structure", ["changes what 's' holds"]),
     (vector_condition, (np.ones(2),), "vector-condition", ["not a scalar", "np.where"]),
     (recursive, (np.ones(2), 3), "recursion", ["recursion", "loop"]),

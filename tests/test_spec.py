@@ -691,10 +691,12 @@ class _Model:
         return np.sum(np.sin(x) * w)
 
 
-def test_a_bound_method_is_refused_when_transformed():
-    """hunt 5: a raw TypeError from the generated code (`self` was a parameter)."""
-    with pytest.raises(ValueError, match="method bound to an object"):
-        s2sgrad.grad(_Model().loss)
+def test_a_bound_method_is_transformed_with_its_object():
+    """hunt 5: a raw TypeError from the generated code (`self` was a parameter); now `self`
+    is the object (issue 8), never a parameter of the generated function."""
+    x, w = np.array([0.1, 0.2]), np.array([2.0, -1.0])
+    np.testing.assert_allclose(s2sgrad.grad(_Model().loss)(x, w), np.cos(x) * w)
+    assert "def grad_loss(x, w):" in s2sgrad.source(s2sgrad.grad(_Model().loss), x, w)
 
 
 @pytest.mark.parametrize("arg", [np.str_("a"), np.array(["a", "b"]),

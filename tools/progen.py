@@ -203,15 +203,17 @@ class Scope:
     """The names visible at one point: floats (name -> Var), ints (loop
     indices, counters, n), the innermost loop's name and the loop depth."""
 
-    def __init__(self, floats=None, ints=(), loop=None, loops=0):
+    def __init__(self, floats=None, ints=(), loop=None, loops=0, lambdas=None):
         self.floats = dict(floats or {})
         self.ints = list(ints)
         self.loop = loop
         self.loops = loops
+        self.lambdas = dict(lambdas or {})     # name -> (parameter kind, result kind)
 
     def child(self, loop=None, ints=(), floats=None):
         s = Scope({k: v.copy() for k, v in self.floats.items()}, self.ints + list(ints),
-                  self.loop if loop is None else loop, self.loops + (loop is not None))
+                  self.loop if loop is None else loop, self.loops + (loop is not None),
+                  self.lambdas)
         s.floats.update(floats or {})
         return s
 
@@ -237,6 +239,7 @@ class Exprs:
         self.marks = {"f": set()}   # function -> the constructs it contains
         self.calls = {"f": set()}   # function -> the helpers it calls
         self.custom = False         # the module defines the custom rules of CUSTOM
+        self.module_arrays = []     # names of module-level arrays of the program's shape
 
     def pick(self, options):
         return self.choose.pick(options)
@@ -275,9 +278,14 @@ class Exprs:
                 choices.append("index")
         if kind == "r" or not choices:
             choices.append("row")
+        if kind == "a" and self.module_arrays:
+            choices.append("module")
         c = self.pick(choices)
         if c == "var":
             return self.pick(names)
+        if c == "module":       # a module-level array, a constant frozen at transform time
+            self.mark("module-array")
+            return self.pick(self.module_arrays)
         if c == "const":
             return self.const()
         if c == "int":
@@ -332,7 +340,13 @@ class Exprs:
             forms.append("call")
         if self.custom:
             forms.append("custom")
+        if any(r == kind for _, r in scope.lambdas.values()):
+            forms.append("lambda")
         form = self.pick(forms)
+        if form == "lambda":
+            name = self.pick(sorted(n for n, (_, r) in scope.lambdas.items() if r == kind))
+            self.mark("lambda")
+            return f"{name}({sub(scope.lambdas[name][0])})"
         if form == "ifexp":
             return f"({sub()} if {self.cond(scope, depth - 1)} else {sub()})"
         if form == "index":
@@ -677,12 +691,17 @@ class Gen(Exprs):
             body += self.escape(body_scope)
         self.merge(scope, [body_scope], exhaustive=False)
         pre = []
-        if ints and head.startswith(f"for {ints[0]} in range") and self.flip():
-            # the index bound before the loop, read after it: the last iteration's (or
-            # where `break` left it; its old value when the loop runs no time)
-            pre = [f"{ints[0]} = {self.choose.integer(0, 2)}"]
+        if ints and head.startswith((f"for {ints[0]} in range", f"for {ints[0]} in reversed",
+                                     f"for {ints[0]}, ")) and self.flip():
+            # the index read after the loop: the last iteration's (or where `break` left
+            # it); when the loop runs no time, its old value if it had one, else Python
+            # raises UnboundLocalError at the read (and so must s2sgrad's code)
+            if head.startswith(f"for {ints[0]} in range") and self.flip():
+                pre = [f"{ints[0]} = {self.choose.integer(0, 2)}"]
+                self.mark("index-after-loop")
+            else:
+                self.mark("index-after-loop-unbound")
             scope.ints.append(ints[0])
-            self.mark("index-after-loop")
         return pre + [head] + indent(body)
 
     def while_stmt(self, scope, depth, nest):
@@ -981,8 +1000,20 @@ class Gen(Exprs):
         return [f"{a}, {b} = {text}"]
 
     def early_return(self, scope, depth):
-        self.mark("early-return")
+        self.mark("return-in-loop" if scope.loops else "early-return")
         return [f"if {self.cond(scope, 1)}:", f"    return {self.result(scope)}"]
+
+    def lambda_def(self, scope, depth):
+        """`fN = lambda v: ...` of a parameter and the variables in scope, which it reads
+        when it is called (late binding: later statements may rebind them)."""
+        name, v = self.fresh_name("lam"), self.fresh_name("lv")
+        kind, result = self.pick("as"), self.pick("as")
+        inner = scope.child()
+        inner.floats[v] = Var(kind)
+        body = self.expr(inner, result, min(depth, 2))
+        scope.lambdas[name] = (kind, result)
+        self.mark("lambda")
+        return [f"{name} = lambda {v}: {body}  # noqa: E731"]
 
     def result(self, scope):
         """A scalar of some of the variables in scope (one carried by a pattern,
@@ -1018,8 +1049,10 @@ class Gen(Exprs):
             forms.append("float_accumulator")
         if any(len(h[2]) == 2 for h in self.helpers):
             forms.append("tuple_call")
-        if scope.loop is None and not self.in_helper:
-            forms.append("early_return")
+        if not self.in_helper and (scope.loop is None or self.choose.integer(0, 2) == 0):
+            forms.append("early_return")          # (in a loop too: return-in-loop)
+        if self.choose.integer(0, 3) == 0:
+            forms.append("lambda_def")
         form = self.pick(forms)
         self.budget -= 1
         if form == "setitem":
@@ -1027,6 +1060,7 @@ class Gen(Exprs):
             y = self.pick(buffers if buffers and self.flip() else self.writable_arrays(scope))
             return self.setitem(scope, y, depth)
         if form in ("assign", "augassign", "copy", "best_so_far", "tuple_call", "early_return",
+                    "lambda_def",
                     "view_augassign", "tuple_setitem", "float_accumulator"):
             return getattr(self, form)(scope, depth)
         return getattr(self, form if form.endswith("loop") else form + "_stmt")(scope, depth, nest)
@@ -1079,6 +1113,10 @@ class Gen(Exprs):
         self.custom = self.choose.integer(0, 3) == 0
         if self.custom:
             lines += ["", CUSTOM]
+        for k in range(self.choose.integer(0, 1) * self.choose.integer(1, 2)):
+            name = f"K{k}"           # module-level arrays: constants of the generated module
+            lines += [f"{name} = np.array({self.array_literal(self.shape)})"]
+            self.module_arrays.append(name)
         for k in range(self.choose.integer(0, 2)):
             lines += ["", *self.helper(k), ""]
         params = {f"x{k}": self.shape for k in range(self.choose.integer(2, 3))}
@@ -1089,7 +1127,17 @@ class Gen(Exprs):
         if self.rows and self.flip():
             params["r"] = self.shape[1:]
             scope.floats["r"] = Var("r")
+        tail = ["n"]
+        if self.choose.integer(0, 2) == 0:   # default values, kept by the generated def
+            tail = [self.pick(["n", "n=2"]), f"c={self.const()}"]
+            scope.floats["c"] = Var("s")
+            self.mark("default-arg")
         body = self.block(scope, 3, 0, min_stmts=1)
         body.append(f"return {self.result(scope)}")
-        lines += ["", f"def f({', '.join(list(params) + ['n'])}):"] + indent(body)
+        lines += ["", f"def f({', '.join(list(params) + tail)}):"] + indent(body)
         return "\n".join(lines) + "\n", params
+
+    def array_literal(self, shape):
+        if len(shape) == 1:
+            return "[" + ", ".join(self.const() for _ in range(shape[0])) + "]"
+        return "[" + ", ".join(self.array_literal(shape[1:]) for _ in range(shape[0])) + "]"

@@ -68,7 +68,12 @@ def check_assigned(lw, name, value):
     ret = lw.pending_returns[name][0]
     lw.pending_returns[name][1] = True
     template, leaves = _flatten(value)
-    if template != _flatten(lw.env[name])[0]:
+    expected = _flatten(lw.env[name])[0]
+    if template != expected and expected is None:
+        lw.unsupported(ret, "this `return` inside a loop returns a tuple or list that is not "
+                       "written out (a call's result, a name holding one), which s2sgrad "
+                       "cannot carry out of the loop", "write the tuple out: `return a, b`")
+    if template != expected:
         lw.unsupported(ret, "the `return` statements inside this loop return values of "
                        "different structures (a tuple of another length, a tuple and a "
                        "single value), which s2sgrad carries out of the loop as one",
