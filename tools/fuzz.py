@@ -35,6 +35,7 @@ import collections
 import contextlib
 import hashlib
 import importlib.util
+import inspect
 import json
 import multiprocessing
 import os
@@ -175,18 +176,28 @@ def check(prog, directory):
     """Check one program (a progen.Program) against both oracles; an Outcome."""
     try:
         f = load(prog.source, directory).f
+    except Exception as e:
+        return Outcome("invalid program", "plain Python raised " + crash_text(e))
+    try:
         value = plain(f, prog)
+    except UnboundLocalError as e:       # a loop's index read after a loop that ran no time
+        return check_unbound(f, prog, e)
     except Exception as e:
         return Outcome("invalid program", "plain Python raised " + crash_text(e))
     if not (np.isfinite(value) and abs(value) < 1e6):
         return Outcome("skipped", f"f = {value}")
-    num = central(f, prog, 1e-6)
-    if not all(close(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(num, central(f, prog, 1e-5))):
+    try:
+        num = central(f, prog, 1e-6)
+        near = central(f, prog, 1e-5)
+    except UnboundLocalError:            # (a read that a nearby point's branch makes)
+        return Outcome("skipped", "near a point where Python raises UnboundLocalError")
+    if not all(close(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(num, near)):
         return Outcome("skipped", "near a discontinuity")
     before = copies(prog.args)
+    derivative_fn = s2sgrad.value_and_grad(f, wrt=prog.params)
     try:
         with deadline(TIMEOUT):
-            got, grads = s2sgrad.value_and_grad(f, wrt=prog.params)(*prog.args, prog.n)
+            got, grads = derivative_fn(*prog.args, prog.n)
     except UnsupportedError as e:
         if e.loc is not None or documented(e):
             return Outcome("unsupported", e.message.splitlines()[0], e)
@@ -198,7 +209,52 @@ def check(prog, directory):
     if not close(got, value, rtol=1e-9, atol=1e-12):
         return Outcome("wrong value", f"f = {value!r}, value_and_grad gave {got!r}")
     outcome = compare_gradients(f, prog, grads, num)
+    if outcome.status == "passed" and "default-arg" in prog.constructs:
+        outcome = check_defaults(f, prog, derivative_fn, got, grads, directory)
     return check_forward(f, prog, value, num) if outcome.status == "passed" else outcome
+
+
+def check_unbound(f, prog, error):
+    """Python raises UnboundLocalError (a loop's index read after a loop that ran no time,
+    nothing bound before it): value_and_grad and jvp must raise it too, never give a number."""
+    dots = [0.5 if isinstance(x, float) else np.ones(np.shape(x)) for x in prog.args]
+    calls = (("value_and_grad", lambda: s2sgrad.value_and_grad(f, wrt=prog.params)(
+        *prog.args, prog.n)), ("jvp", lambda: s2sgrad.jvp(f, (*prog.args, prog.n), (*dots, None))))
+    for what, call in calls:
+        try:
+            with deadline(TIMEOUT):
+                call()
+        except UnboundLocalError:
+            continue
+        except UnsupportedError as e:
+            if e.loc is not None or documented(e):
+                return Outcome("unsupported", e.message.splitlines()[0], e)
+            return Outcome("crash", crash_text(e))
+        except Exception as e:
+            return Outcome("crash", f"{what}: " + crash_text(e))
+        return Outcome("wrong value", f"Python raises {error!r}; {what} gave a value")
+    return Outcome("passed", forward="passed")
+
+
+def check_defaults(f, prog, derivative_fn, got, grads, directory):
+    """The generated module keeps f's default values: its value_and_grad_f called without
+    the arguments that have one (as f is called) gives what value_and_grad gave."""
+    module = load(s2sgrad.source(derivative_fn), directory)
+    generated = module.value_and_grad_f
+    params = inspect.signature(generated).parameters
+    defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
+    source = {k: p.default for k, p in inspect.signature(f).parameters.items()
+              if p.default is not p.empty}
+    if "c" in source and defaults.get("c", None) != source["c"]:
+        return Outcome("wrong value", f"the generated def keeps the defaults {defaults}, not "
+                       f"f's {source}")
+    given = (*copies(prog.args), prog.n)[:len(params) - len(defaults)]
+    value, gs = generated(*given)
+    if not close(value, got, rtol=1e-12, atol=0) or not all(
+            close(a, b, rtol=1e-12, atol=0) for a, b in zip(gs, grads) if a is not None):
+        return Outcome("wrong value", f"value_and_grad_f{tuple(params)} called with "
+                       f"{len(given)} arguments gave {value!r}, value_and_grad gave {got!r}")
+    return Outcome("passed")
 
 
 def check_forward(f, prog, value, num):
