@@ -92,6 +92,15 @@ def return_in_nested(x, n):
     return np.sum(x * x)
 
 
+def return_from_while_true(x, n):
+    k = 0
+    while True:
+        k = k + 1
+        x = x - 0.3 * np.tanh(x)
+        if np.sum(x * x) < 0.1 or k >= 5 + n:
+            return np.sum(x * x) * k
+
+
 def return_pair_with_aux(x, n):
     for i in range(n):
         if np.sum(x) > 0.5:
@@ -100,7 +109,8 @@ def return_pair_with_aux(x, n):
     return np.sum(x), -1
 
 
-@pytest.mark.parametrize("fn", [return_in_for, return_in_while, return_in_nested],
+@pytest.mark.parametrize("fn", [return_in_for, return_in_while, return_in_nested,
+                                return_from_while_true],
                          ids=lambda f: f.__name__)
 @pytest.mark.parametrize("n", [0, 1, 2, 4])
 @pytest.mark.parametrize("scale", [0.2, 1.0])
@@ -366,3 +376,18 @@ def test_constructs_not_supported_yet_are_located_errors_with_a_fix(fn, what):
     marked = [i for i, text in enumerate(lines, 1) if "# refused" in text and i > start][0]
     assert re.search(rf"test_python_constructs\.py:{marked}:\d+: error:", msg), msg
     assert msg.count("\n") >= 3          # the quoted line, the caret, what to write instead
+
+
+def test_the_command_line_evaluates_only_literal_module_arrays(tmp_path):
+    from s2sgrad import cli
+    src = tmp_path / "m.py"
+    src.write_text("import numpy as np\n\nK = np.array([[1.5, -2.0]], dtype=np.float32)\n"
+                   "R = np.random.default_rng(0).normal(size=2)\n\n\n"
+                   "def f(x: 'float64[2]'):\n    return np.sum(x * K)\n\n\n"
+                   "def g(x: 'float64[2]'):\n    return np.sum(x * R)\n")
+    text = cli.emit_text(f"{src}::f")
+    assert "K = np.array([[1.5, -2.0]], dtype=np.float32)" in text
+    with pytest.raises(s2sgrad.UnsupportedError, match="the module-level 'R' is bound to an "
+                       "expression the command line cannot evaluate") as e:
+        cli.emit_text(f"{src}::g")
+    assert "m.py:12:" in str(e.value)

@@ -55,6 +55,11 @@ def lower_returning_loop(lw, loop, rest):
         lw.env.pop(result, None)
         lw.block(rest)
         return
+    if isinstance(loop, gast.While) and isinstance(loop.test, gast.Constant) \
+            and loop.test.value is True and not _breaks(loop.body):
+        # `while True:` left only by a `return`: nothing after it runs
+        lw.block([_loc(gast.Return(value=_name(result, loop)), loop)])
+        return
     test = _name(flag, loop)
     after = _loc(gast.If(test=test, body=[_loc(gast.Return(value=_name(result, loop)), loop)],
                          orelse=[]), loop)
@@ -175,6 +180,16 @@ def _rewrite(stmts, flag, result):
         else:
             out.append(st)
     return out
+
+
+def _breaks(stmts):
+    """True when a `break` in stmts belongs to the loop whose body they are."""
+    for st in stmts:
+        if isinstance(st, gast.Break):
+            return True
+        if isinstance(st, gast.If) and (_breaks(st.body) or _breaks(st.orelse)):
+            return True
+    return False
 
 
 def _with_body(loop, body):

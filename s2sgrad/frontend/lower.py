@@ -12,7 +12,8 @@ This file holds `lower`, `Module` and the core of `_Lowerer`: the driver, the
 statement and expression dispatch, names, constants, operators, attributes,
 subscripts, calls of the user's own functions, and values. The rest of its
 methods come from mixins, one file a concern: assignments.py, branches.py,
-loops.py, calls.py, numpy_spellings.py and gradients_call.py; shared.py holds
+loops.py, calls.py, numpy_spellings.py and gradients_call.py (and loop_returns.py,
+a `return` inside a loop); shared.py holds
 what they share (`_MISSING`, `Static`, `_Return` and small helpers), imported
 here so that `from .lower import Static` keeps working.
 """
@@ -309,8 +310,8 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         if m is None:
             self.unsupported(node, f"name {node.id!r} is not defined in the function or "
                              "resolvable from its module",
-                             "pass it as an argument; module globals may be numpy, math, s2sgrad "
-                             "and numeric constants")
+                             "pass it as an argument; module globals may be numpy, math, s2sgrad, "
+                             "numeric constants and NumPy arrays")
         if m.kind == "const":
             if isinstance(m.value, str):
                 return Static(m.value)
@@ -690,7 +691,6 @@ _EXPR_HINTS = {
     "ListComp": "write a for loop filling a preallocated array: y = np.zeros(n); "
                 "for i in range(n): y[i] = ...",
     "GeneratorExp": "write a for loop accumulating the result",
-    "Lambda": "define a function with def at module level and call it",
     "Dict": "pass the values as separate arguments",
 }
 

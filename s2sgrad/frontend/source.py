@@ -203,7 +203,8 @@ def from_function(fn):
     if code is not None and code.co_name == "<lambda>":
         raise SourceNotFoundError(
             f"{fn.__qualname__!r} is not defined by a def statement",
-            hint="write it as a def statement (lambdas are not supported)")
+            hint="write it as a def statement (a lambda given to s2sgrad has no def to read; "
+                 "inside a def, a lambda bound to a local name is fine)")
     try:
         file = inspect.getsourcefile(fn) or inspect.getfile(fn)
     except (OSError, TypeError) as e:
@@ -507,7 +508,8 @@ def _def_by_inspect(fn, file):
     if not isinstance(node, gast.FunctionDef):
         raise SourceNotFoundError(
             f"{fn.__qualname__!r} is not defined by a def statement",
-            hint="write it as a def statement (lambdas are not supported)")
+            hint="write it as a def statement (a lambda given to s2sgrad has no def to read; "
+                 "inside a def, a lambda bound to a local name is fine)")
     return node, lines, start - 1, indent
 
 
