@@ -850,6 +850,8 @@ def _statement(op, ex, names):
     d = OPS[op.opcode]
     if d.statement:
         return globals()["_stmt_" + op.opcode](op, ex, names)
+    if len(op.results) == 1 and op.result in ex.plan.unused:    # kept for its effect alone
+        return [render(ast.Expr(value=ex.op_expr(op)))]
     hit = ex.direct(op)            # (the common case: no syntax tree is built)
     if hit is None:
         return [_assignment(op, ex, names)]

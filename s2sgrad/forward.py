@@ -195,7 +195,13 @@ class _Tangents:
         return b.rename(t, tangent_hint(v)) if fresh else t
 
     def zero_tree(self, v):
-        """Zeros for a value with no tangent where one must exist."""
+        """Zeros for a value with no tangent where one must exist (a tuple or list: item
+        by item, as the tangent of a `tuple` op is; np.zeros_like of a tuple of an array
+        and a number fails)."""
+        t = v.type
+        if t.kind in ("tuple", "list") and t.items is not None:
+            parts = [self.zero_tree(self.b.getitem(v, index=k)) for k in range(len(t.items))]
+            return self.b.emit(t.kind, *parts)
         return zeros_like(self.b, v)
 
     # -- joins -----------------------------------------------------------------------------

@@ -40,7 +40,7 @@ when a read does not find its value under its name.
 """
 
 from .ir.core import TEMP_HINTS, free_values, use_counts
-from .ir.opcodes import OPS, memory
+from .ir.opcodes import OPS, draws, memory
 
 MAX_DEPTH = 24         # deepest expression inlining may build (Python's parser and
                        # astunparse recurse on it)
@@ -568,7 +568,8 @@ class _OutOfSSA:
         for op in self.fn.body.walk():
             if op.opcode == "if" and self.is_expression(op):
                 plan.expr_ifs.add(op)
-            elif len(op.results) > 1 and not op.regions:
+            elif len(op.results) > 1 and not op.regions or draws(op):
+                # (`_, f_back = vjp_f(x)`; a draw or a check kept for its effect: `_ = ...`)
                 plan.unused.update(r for r in op.results if not self.uses.get(r))
         for v in list(self.defs):
             if self.inlined(v):

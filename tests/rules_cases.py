@@ -2174,6 +2174,12 @@ def nd_compare(x, mode):
     return s2sgrad.gradients(np.sum(np.where(y > 3, 1.0, 2.0)), [x], unconnected_gradients=mode)
 
 
+def nd_loop_index(x, mode):
+    for i in range(x.shape[0]):
+        pass
+    return s2sgrad.gradients(i * 1.5, [x], unconnected_gradients=mode)
+
+
 def nd_argmax(x, mode):
     return s2sgrad.gradients(np.argmax(x) * 1.5 + np.argmin(x, axis=0) * 0.5, [x],
                              unconnected_gradients=mode)
@@ -2254,6 +2260,7 @@ NONDIFF_CASES = [
     (("floordiv",), nd_floordiv),
     (("eq", "ne", "lt", "le", "gt", "ge"), nd_compare),
     (("argmax", "argmin"), nd_argmax),
+    (("loop_index",), nd_loop_index),
     (("ones_like", "zeros_like"), nd_like),
     (("shape", "ones", "zeros", "size"), nd_shape),
     (("stop_gradient",), nd_stop_gradient),

@@ -37,7 +37,7 @@ def grad_f(x, n):
         j_1 = j
         j = j_2
     _t3 = _loop_index(i, _t0, 'i')
-    _t4 = _loop_index(j_1, _t1, 'j')  # input.py:15
+    _loop_index(j_1, _t1, 'j')  # input.py:15
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # seed: d(ys)
@@ -48,9 +48,9 @@ def grad_f(x, n):
     # grad of: for j in range(1, n):  [input.py:11]
     for _ in range(n_iter):
         # this iteration's forward values
-        x_2, _t5 = _tape0.pop()
+        x_2, _t4 = _tape0.pop()
         # grad of: if np.sum(x) > 2.0:  [input.py:12]
-        if _t5:
+        if _t4:
             # grad of: x = np.sin(x) + j  [input.py:14]
             d_x = d_x * np.cos(x_2)
     # grad of: for i in range(n):  [input.py:9]

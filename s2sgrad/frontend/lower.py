@@ -104,7 +104,8 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         self.pending_returns = {}       # `_resultN` of a loop with a `return` -> [its first
                                         # return, whether one was lowered]
         self.lambdas_active = []        # the lambdas being inlined (a call of one is recursion)
-        self.module_arrays = {}         # id of a module array's value -> (name, what it is)
+        self.module_arrays = {}         # id of a module array's value -> (name, what it is,
+                                        # the value: held, so that its id is never reused)
         self.augmented = set()          # ids of the arrays (parameters, a loop's variables)
                                         # an `a += v` may write into in place, in Python
 
@@ -350,7 +351,7 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         self.module.prelude[c.statement] = None
         self.module.taken.add(name)
         v = self.b.const(c)
-        self.module_arrays[id(v)] = (name, what)
+        self.module_arrays[id(v)] = (name, what, v)
         return v
 
     def expr_Name(self, node):

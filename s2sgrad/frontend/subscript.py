@@ -211,7 +211,7 @@ def check_module_array(lw, node, name, cur):
         return
     hit = [lw.module_arrays[i] for i in _bases(lw.b, cur) if i in lw.module_arrays]
     if hit:
-        const, what = hit[0]
+        const, what, _ = hit[0]
         via = "" if name == const else f" (through {name!r}, which shares its memory)"
         lw.unsupported(node, f"this writes into {what}{via}, which Python would change for "
                        "every later call; s2sgrad freezes it when the function is transformed",
