@@ -158,6 +158,10 @@ def write(lw, target, value, opname=None, node=None):
     if cur is None:
         lw.unsupported(target.value, f"{name!r} is not an array of the function",
                        "write into arrays made in the function or passed to it")
+    if type(cur) is dict:
+        lw.unsupported(target, f"{name!r} is a dict (a pytree): writing into it is not "
+                       "supported (in Python it would change the caller's dict too)",
+                       f"build a new dict: {name}2 = {{**{name}, 'key': value}}")
     if not isinstance(cur, Value) or cur.type.kind != "array":
         lw.unsupported(target, f"{name!r} is not an array: writing into tuples, lists and other "
                        "values is not supported", "build a new one, or use an array")
