@@ -31,6 +31,7 @@ import gast
 
 from . import codegen, transform
 from .errors import InvalidArgumentError, Loc, S2SGradError, UnsupportedError
+from .frontend import pytrees
 from .frontend import source as S
 from .frontend.lower import Static
 from .ir import types as T
@@ -40,9 +41,9 @@ from .ir.printer import print_function
 def _split_top(text):
     parts, depth, cur = [], 0, ""
     for ch in text:
-        if ch in "[(":
+        if ch in "[({":
             depth += 1
-        elif ch in "])":
+        elif ch in "])}":
             depth -= 1
         if ch == "," and depth == 0:
             parts.append(cur)
@@ -71,10 +72,14 @@ def parse_signature(text):
             raise InvalidArgumentError(f"--signature: {part!r} is not 'name: type' or 'name=value'",
                                        hint="e.g. --signature 'x: float64[n, 3], W: float64[3, k]'")
         try:
-            out[name.strip()] = T.parse_signature_type(typ)
+            typ = typ.strip()
+            out[name.strip()] = pytrees.parse(typ, T.parse_signature_type) \
+                if typ[:1] in "{[(" else T.parse_signature_type(typ)
         except TypeError:
             raise InvalidArgumentError(f"--signature: unknown type {typ.strip()!r}",
-                                       hint="use float, int, bool, float64[n, 3], float32[...]")
+                                       hint="use float, int, bool, float64[n, 3], float32[...], "
+                                            "or a pytree of them: {'W': float64[n, h], 'b': "
+                                            "float64[h]}")
     return out
 
 
@@ -89,6 +94,15 @@ def annotation_types(parsed):
             text = ann.value
         elif isinstance(ann, gast.Name) and ann.id in ("float", "int", "bool"):
             text = ann.id
+        elif isinstance(ann, (gast.Dict, gast.List, gast.Tuple)):  # a pytree of types
+            try:
+                out[arg.id] = pytrees.from_node(ann, T.parse_signature_type)
+            except TypeError as e:
+                raise InvalidArgumentError(f"annotation of {arg.id!r}: {e}", loc=parsed.loc(ann),
+                                           hint="annotate a pytree with a display of type "
+                                                "strings: {'W': \"float64[n, h]\", 'b': "
+                                                "\"float64[h]\"}") from None
+            continue
         if text is None:
             continue
         try:

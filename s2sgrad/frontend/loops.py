@@ -148,6 +148,13 @@ class _Loops:
             return None
         seqs = []
         for a in it.args:
+            if isinstance(a, gast.Call) and isinstance(a.func, gast.Name) \
+                    and a.func.id in ("zip", "enumerate") and self.p.resolver.lookup(a.func.id) is None:
+                inner = self.static_zip(a)          # enumerate(zip(ws, xs))
+                if inner is None:
+                    return None
+                seqs.append(inner)
+                continue
             if not (isinstance(a, (gast.Name, gast.Subscript)) or isinstance(a, gast.Call)
                     and isinstance(a.func, gast.Attribute)
                     and a.func.attr in ("items", "keys", "values")):
