@@ -560,8 +560,8 @@ def _bound_values(env):
     out = []
 
     def visit(v):
-        if isinstance(v, (tuple, list)):
-            for x in v:
+        if isinstance(v, (tuple, list, dict)):
+            for x in (v.values() if type(v) is dict else v):
                 visit(x)
         elif isinstance(v, Value) and v not in out:
             out.append(v)
@@ -571,12 +571,16 @@ def _bound_values(env):
 
 
 def _holds_any(v, values):
+    if type(v) is dict:          # (a pytree's dict holds its leaves, as a tuple does)
+        return any(_holds_any(x, values) for x in v.values())
     if isinstance(v, (tuple, list)):
         return any(_holds_any(x, values) for x in v)
     return any(v is m for m in values)
 
 
 def _replace(v, derive):
+    if type(v) is dict:
+        return {k: _replace(x, derive) for k, x in v.items()}
     if isinstance(v, (tuple, list)):
         return type(v)(_replace(x, derive) for x in v)
     return derive(v) if isinstance(v, Value) else v
