@@ -148,7 +148,11 @@ def arg_types(parsed, signature):
     return types_
 
 
-def request_for(parsed, types_, wrt, order=1, mode="rev"):
+def request_for(parsed, types_, wrt, order=1, mode="rev", has_aux=False):
+    if has_aux and (mode == "fwd" or order != 1 or S.is_decorated(parsed.node, parsed.resolver)):
+        raise InvalidArgumentError(
+            "--has-aux applies to the gradient module (grad_FUNC) of a plain function, first "
+            "order", loc=parsed.loc(parsed.node), hint="leave out --has-aux")
     if mode == "fwd" and (order != 1 or S.is_decorated(parsed.node, parsed.resolver)):
         raise InvalidArgumentError(
             "--mode fwd writes the forward-mode module of a plain function: "
@@ -178,7 +182,8 @@ def request_for(parsed, types_, wrt, order=1, mode="rev"):
         return transform.Request("jvp", names)
     request = None
     for _ in range(order):       # --order 2: grad of grad, each with respect to --wrt
-        request = transform.Request("grad", names, wrt_is_tuple=len(names) != 1, inner=request)
+        request = transform.Request("grad", names, wrt_is_tuple=len(names) != 1, inner=request,
+                                    has_aux=has_aux)
     return request
 
 
@@ -197,14 +202,14 @@ def _targets(spec):
     return path, funcs
 
 
-def emit_text(target, wrt=None, signature=None, order=1, mode="rev"):
+def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=False):
     """The module `s2sgrad emit TARGET` writes, as text."""
     path, funcs = _targets(target)
     fns, header = [], []
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = request_for(parsed, types_, wrt, order, mode)
+        request = request_for(parsed, types_, wrt, order, mode, has_aux)
         fn = transform.build_ir(parsed, types_, request)
         fns.append(fn)
         header += transform.header_lines(fn, request)
@@ -239,7 +244,8 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"
 
 
 def cmd_emit(args):
-    text = emit_text(args.target, args.wrt, args.signature, args.order, args.mode)
+    text = emit_text(args.target, args.wrt, args.signature, args.order, args.mode,
+                     args.has_aux)
     if args.output:
         try:
             _write_atomic(args.output, text)
@@ -284,6 +290,9 @@ def main(argv=None):
                             "jvp_FUNC(<FUNC's parameters>, d_x, ...) -> (out, d_out)")
         if name == "emit":
             p.add_argument("-o", "--output", help="write the module here (default: stdout)")
+            p.add_argument("--has-aux", action="store_true",
+                           help="FUNC returns (value, aux): grad_FUNC returns (gradient, aux), "
+                                "aux not differentiated (as grad(f, has_aux=True))")
         else:
             p.add_argument("--ir", action="store_true", required=True, help="print the IR")
             p.add_argument("--stage", default="dce",
