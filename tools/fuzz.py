@@ -247,14 +247,6 @@ def check_unbound(f, prog, error):
     return Outcome("passed", forward="passed")
 
 
-def _leaves(tree):
-    if isinstance(tree, dict):
-        tree = list(tree.values())
-    if isinstance(tree, (list, tuple)):
-        return [leaf for t in tree for leaf in _leaves(t)]
-    return [tree]
-
-
 def check_defaults(f, prog, derivative_fn, got, grads, directory):
     """The generated module keeps f's default values: its value_and_grad_f called without
     the arguments that have one (as f is called) gives what value_and_grad gave."""
@@ -269,9 +261,10 @@ def check_defaults(f, prog, derivative_fn, got, grads, directory):
                        f"f's {source}")
     given = (*prog.call_args(copies(prog.args)), prog.n)[:len(params) - len(defaults)]
     value, gs = generated(*given)
+    if prog.tree is not None:             # (as the gradient checked: one per name of params)
+        gs = unpacked(prog, gs)
     if not close(value, got, rtol=1e-12, atol=0) or not all(
-            close(a, b, rtol=1e-12, atol=0) for a, b in zip(_leaves(gs), _leaves(grads))
-            if a is not None):
+            close(a, b, rtol=1e-12, atol=0) for a, b in zip(gs, grads) if a is not None):
         return Outcome("wrong value", f"value_and_grad_f{tuple(params)} called with "
                        f"{len(given)} arguments gave {value!r}, value_and_grad gave {got!r}")
     return Outcome("passed")
