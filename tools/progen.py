@@ -731,6 +731,10 @@ class Gen(Exprs):
                 self.mark("index-after-loop")
             else:
                 self.mark("index-after-loop-unbound")
+                t = self.fresh_name("s")     # read right after the loop (Python may raise)
+                scope.ints.append(ints[0])
+                scope.floats[t] = Var("s")
+                return [head] + indent(body) + [f"{t} = {self.const()} * {ints[0]}"]
             scope.ints.append(ints[0])
         return pre + [head] + indent(body)
 
