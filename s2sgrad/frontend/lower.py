@@ -525,7 +525,25 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         aliases = tuple(k for k, p in enumerate(fn.params) if id(p) in reach)
         extra = {"aliases": aliases} if aliases else {}
         (res,) = self.b.region_op("call", operands, (), [out.type], [TEMP], callee=name, **extra)
+        if out.type.kind == "tuple" and out.type.items is not None:
+            return self.returned_items(res, out, fn)
         return res
+
+    def returned_items(self, res, out, fn):
+        """The tuple a helper returns, as the Python tuple of its items read once after
+        the call (`a, b = h(x)`, `t = h(x); t[0]`, in a loop too): each `t[k]`, or the
+        constant when the helper returns one there (`return x * k, 3`: `t[1]` is static)."""
+        made = def_map(fn.body).get(out)
+        items = []
+        for k in range(len(out.type.items)):
+            item = made.operands[k] if made is not None and made.opcode == "tuple" else None
+            c = def_map(fn.body).get(item) if item is not None else None
+            if c is not None and c.opcode == "const" and \
+                    isinstance(c.attr("value"), (bool, int, float, str, type(None))):
+                items.append(self.b.const(c.attr("value")))
+            else:
+                items.append(self.b.getitem(res, index=k, hint=TEMP))
+        return tuple(items)
 
     # -- values -----------------------------------------------------------------
 
