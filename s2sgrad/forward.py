@@ -77,7 +77,7 @@ def tangent_hint(v):
 
 def _has_tangent(v):
     t = v.type
-    return t.kind in ("tuple", "list") or t.kind == "array" and not t.is_integer
+    return t.kind in ("tuple", "list") or t.kind in ("array", "dynlist") and not t.is_integer
 
 
 class _Tangents:

@@ -577,7 +577,7 @@ class _Sweep:
         for region, sub, ys in new_regions:
             r = substitute(Region((), tuple(sub.b.ops), tuple(ys)), mapping)
             bwd.append(r)
-        outs = b.region_op("if", [op.operands[0]], bwd, [free[j].type for j in keep],
+        outs = b.region_op("if", [op.operands[0]], bwd, [T.adjoint_type(free[j].type) for j in keep],
                            [self.dname(free[j]) for j in keep])
         for j, d in zip(keep, outs):
             self.contribute(free[j], d)
@@ -609,8 +609,8 @@ class _Sweep:
 
         # -- the backward body: one iteration, in reverse
         i_b = Value(i_arg.hint if is_for else "_", T.PY_INT)
-        dc = [Value(self.dname(cargs[k]), op.results[k].type) for k in ks]
-        acc = [Value(self.dname(f), f.type) for f in free]
+        dc = [Value(self.dname(cargs[k]), T.adjoint_type(op.results[k].type)) for k in ks]
+        acc = [Value(self.dname(f), T.adjoint_type(f.type)) for f in free]
         sub = self._inner(body_ops, [cargs[k] for k in ks] + free, [body.yields[k] for k in ks],
                           memo)
         sub.b.loc, sub.b.tag = b.loc, b.tag

@@ -34,6 +34,7 @@ from .assignments import _Assignments
 from .branches import _Branches
 from .calls import _MATH, _MATH_AS_NUMPY, _Calls  # noqa: F401 (lower._MATH: custom.py, ops_doc.py)
 from .gradients_call import _Gradients
+from .lists import _Lists, is_append
 from .loops import _Loops
 from .numpy_spellings import _NumpySpellings
 from .shared import (_LIST_METHODS, _MISSING, Static, _Return, _describe, _expr_text,
@@ -80,7 +81,7 @@ class Module:
         return self.names[key]
 
 
-class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradients):
+class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradients, _Lists):
     """One function's lowering: the core here, the rest in the mixins' files."""
 
     def __init__(self, parsed, arg_types, decorated, module, callee=False, numbers=()):
@@ -201,6 +202,9 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         if first and isinstance(node.value, gast.Constant) and isinstance(node.value.value, str):
             return  # docstring
         call = node.value
+        if is_append(call) and call.func.value.id in self.env:
+            self.list_append(call)
+            return
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
                 and call.func.attr in _LIST_METHODS:
             _reject_list_method(self, call)
@@ -215,7 +219,11 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
                          "effects are not supported)")
 
     def stmt_Return(self, node, first):
-        raise _Return(self.expr(node.value) if node.value is not None else None)
+        value = self.expr(node.value) if node.value is not None else None
+        if any(isinstance(v, Value) and v.type.kind == "dynlist" for v in _leaves(value)):
+            self.unsupported(node, "returning a list built with append is not supported",
+                             "return np.stack(out) (or np.array(out)), or a tuple of its items")
+        raise _Return(value)
 
     # -- expressions --------------------------------------------------------------
 
@@ -444,6 +452,9 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
             return self.b.getitem(base, index=idx)
         if isinstance(base, Value) and base.type.kind == "array":
             return subscript.read(self, node, base)
+        if isinstance(base, Value) and base.type.kind == "dynlist":
+            return self.list_item(node, base, self.to_value(self.expr(node.slice), node.slice)
+                                  if not isinstance(node.slice, gast.Slice) else None)
         self.unsupported(node, "indexing a tuple or list needs a constant integer index",
                          "write the index as a literal or a Python int argument, or index an "
                          "array: np.array(pair)[i]")
@@ -489,6 +500,9 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         types_, operands, sig, numbers = {}, [], [], set()
         for p in params:
             v = bound[p]
+            if any(isinstance(x, Value) and x.type.kind == "dynlist" for x in _leaves(v)):
+                self.unsupported(node, f"passing a list built with append to {fdef.name} is "
+                                 "not supported", "pass np.stack(out) (an array), or the items")
             s_ = self.static_of(v)
             if s_ is not _MISSING and (s_ is None or isinstance(s_, (bool, int, str))):
                 types_[p] = Static(s_)
@@ -593,9 +607,6 @@ _STMT_HINTS = {
 
 
 _EXPR_HINTS = {
-    "ListComp": "write a for loop filling a preallocated array: y = np.zeros(n); "
-                "for i in range(n): y[i] = ...",
-    "GeneratorExp": "write a for loop accumulating the result",
     "Lambda": "define a function with def at module level and call it",
     "Dict": "pass the values as separate arguments",
 }
@@ -648,6 +659,12 @@ def local_names(fn_node):
             elif type(v) is list:
                 todo.extend(x for x in v if isinstance(x, ast_type))
     return {k: v for k, v in found.items() if k not in declared}
+
+
+def _leaves(v):
+    if isinstance(v, (tuple, list)):
+        return [x for item in v for x in _leaves(item)]
+    return [v]
 
 
 def _returns_somewhere(node):

@@ -130,6 +130,10 @@ def _assigned_names(lw, stmts):
                 add(n.target)
             elif isinstance(n, gast.For):
                 add(n.target)
+            elif isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) \
+                    and isinstance(n.value.func, gast.Attribute) and n.value.func.attr == "append" \
+                    and isinstance(n.value.func.value, gast.Name):
+                add(n.value.func.value)      # `out.append(v)`: a new list value (lists.py)
             elif isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
                 base = n.value
                 while isinstance(base, gast.Subscript):

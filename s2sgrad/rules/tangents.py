@@ -277,6 +277,8 @@ def zeros_like(b, x):
     Python number, else zeros of x's shape and dtype."""
     if x.type.weak:
         return b.const(0.0)
+    if x.type.kind == "dynlist":       # (a list built with append: a list of zeros)
+        return b.list_zeros(x)
     return b.zeros_like(x)
 
 
