@@ -119,6 +119,7 @@ class _Assignments:
 
     def assign(self, target, value):
         if isinstance(target, gast.Name):
+            self.list_alias(target, value)
             if isinstance(value, Value):
                 value = self.rename(value, self.desugar.display.get(target.id, target.id))
                 self._stmt_bound.add(value)

@@ -55,6 +55,11 @@ class _Branches:
         then_ops, _, then_ret = self.lower_region(lambda: self.block(list(node.body) + list(rest)))
         else_ops, _, else_ret = self.lower_region(lambda: self.block(list(node.orelse) + list(rest)))
         self.b.loc = self.p.loc(node)
+        (tt, tl), (et, el) = _flatten(then_ret), _flatten(else_ret)
+        if isinstance(then_ret, tuple) and tt == et:     # `return a, b` on both paths: the
+            outs = self.emit_if(cond, node, then_ops, tl, else_ops, el,   # `if` yields each item
+                                [TEMP] * len(tl))
+            return _rebuild(tt, iter(outs))
         (out,) = self.emit_if(cond, node, then_ops, [then_ret], else_ops, [else_ret], [TEMP])
         return out
 

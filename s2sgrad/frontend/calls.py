@@ -64,6 +64,8 @@ class _Calls:
         if node.keywords:
             self.unsupported(node, f"{name}() with keyword arguments is not supported",
                              "pass positional arguments")
+        if name == "sum" and len(args) == 1 and isinstance(args[0], (tuple, list)) and args[0]:
+            args = [self.as_dynlist_value(args[0], node)]     # sum([a, b]): 0 + a + b
         if len(args) == 1 and isinstance(args[0], Value) and args[0].type.kind == "dynlist" \
                 and name in ("len", "sum"):
             if name == "len":
@@ -221,6 +223,8 @@ class _Calls:
     def method(self, base, name, node):
         if base.type.kind == "rng":
             return self.draw(base, name, node)
+        if base.type.kind == "dynlist":        # out.pop(), out.copy(): of the list methods,
+            _reject_list_method(self, node)    # only out.append(v), as a statement
         if name in opcodes.METHODS_COMPOSED and isinstance(base, Value):
             return self.composed(name, [base] + [self.expr(a) for a in node.args], node,
                                  f".{name}()")

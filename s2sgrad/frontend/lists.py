@@ -45,9 +45,11 @@ class _Lists:
         cur = self.as_dynlist(name, call)
         v = self.to_value(self.expr(call.args[0]), call.args[0])
         if v.type.kind != "array":
+            what = "a list" if v.type.kind == "dynlist" else f"a {v.type.kind}"
             self.unsupported(call.args[0], f"an item appended to a list must be an array or a "
-                             f"number here (this is a {v.type.kind})",
-                             "append arrays or numbers (a tuple's items one list each)")
+                             f"number here (this is {what})",
+                             "append arrays or numbers: np.stack an inner list first "
+                             "(`[np.stack([...]) for ...]`), one list per item of a tuple")
         self.check_item(T.list_item(cur.type) if cur.type.items else None, v, call.args[0])
         self.env[name] = self.b.append(cur, v, hint=name)
 
@@ -75,10 +77,25 @@ class _Lists:
                 self.unsupported(node, f"{other!r} is another name for the list {name!r}, and "
                                  f"Python's {other!r} would see this append; s2sgrad's lists are "
                                  "values", f"build the list under one name (use {name!r} "
-                                 f"itself), or take `{other} = list({name})` after the appends")
+                                 f"itself), or take an array after the appends: "
+                                 f"`{other} = np.stack({name})`")
         if isinstance(cur, list):
             self.env[name] = cur = self.as_dynlist_value(cur, node, name)
         return cur
+
+    def list_alias(self, target, value):
+        """`b = out` (or `t = (out, x)`), out a list built with append: refused, as Python's
+        `b` would see later appends (and s2sgrad's lists are values)."""
+        for v in _leaves(value):
+            if not (isinstance(v, Value) and v.type.kind == "dynlist"):
+                continue
+            for other, val in self.env.items():
+                if other != target.id and _holds_any(val, [v]) and not self.desugar.made(other):
+                    self.unsupported(target, f"{target.id!r} would be another name for the list "
+                                     f"{other!r}, which sees every later append in Python; "
+                                     "s2sgrad's lists built with append have one name",
+                                     f"use {other!r} itself, or take an array: "
+                                     f"`{target.id} = np.stack({other})`")
 
     def lists_before_region(self, stmts):
         """Before a loop or a branch: the lists its statements append to become dynlist
@@ -196,6 +213,12 @@ def is_append(call):
     return isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
         and call.func.attr == "append" and isinstance(call.func.value, gast.Name) \
         and not call.func.value.id.startswith("_tape")     # (a generated module's tape)
+
+
+def _leaves(v):
+    if isinstance(v, (tuple, list)):
+        return [x for item in v for x in _leaves(item)]
+    return [v]
 
 
 def _same_list(val, cur):

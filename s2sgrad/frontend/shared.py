@@ -37,8 +37,9 @@ def _reject_list_method(lowerer, node):
         "loop's reverse sweep, which cannot be differentiated again)",
         "second derivatives through loops are not supported yet; for loop-free code, "
         "differentiate the original function twice (s2sgrad.grad(s2sgrad.grad(f)), or "
-        "s2sgrad emit FILE::f --order 2); to build an array in a loop, preallocate it with "
-        "np.zeros and assign y[i] = v")
+        "s2sgrad emit FILE::f --order 2); in your own code, build a list with `out = []` and "
+        "`out.append(v)` (the other list methods are not supported), or preallocate an array "
+        "with np.zeros and assign y[i] = v")
 
 
 def _shape_text(s):

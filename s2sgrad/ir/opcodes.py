@@ -549,7 +549,7 @@ _def("list_sum", ("special",), _list_sum, memory="new", retype=True,
 _def("list_concat", ("special",), _list_concat, memory="new", retype=True,
      syntax=("np.concatenate(xs)",))                  # list_concat(L, n)
 _def("list_zeros", ("special",), lambda ts, a: _LIST(T.list_item(ts[0])), memory="new",
-     retype=True, syntax=("list(np.zeros_like(xs))",))   # a zero tangent of a list
+     retype=True, constant=True, syntax=("list(np.zeros_like(xs))",))   # a zero tangent of a list
 _def("list_rows", ("special",), _list_rows, memory="view", read_only=True, retype=True,
      syntax=("np.broadcast_to(g, (n,) + np.shape(g))",))   # list_rows(g, n)
 # Calls of functions s2sgrad knows by name only (custom.py): a function with a custom

@@ -73,10 +73,6 @@ def list_rows(b, g, ans, x, n):
 
 # ---- forward mode -----------------------------------------------------------------------
 
-def list_zeros(b, seq):
-    return b.list_zeros(seq)
-
-
 @deftangent("list_new")
 def t_list_new(b, dots, ans, *items):
     """d [x₀, x₁] = [dx₀, dx₁]"""
@@ -115,6 +111,12 @@ def t_list_stack(b, dots, ans, seq, axis=0):
 def t_list_sum(b, dots, ans, seq, n):
     """d sum(L) = sum(dL)"""
     return None if dots[0] is None else b.list_sum(dots[0], n)
+
+
+@deftangent("list_rows")
+def t_list_rows(b, dots, ans, x, n):
+    """d broadcast_to(x, (n,) + shape(x)) = broadcast_to(dx, ...)"""
+    return None if dots[0] is None else b.list_rows(dots[0], n)
 
 
 @deftangent("list_concat")
