@@ -30,10 +30,10 @@ def append(b, g, ans, seq, v):
 
 
 @defrule("list_get")
-def list_get(b, g, ans, seq, i, n):
+def list_get(b, g, ans, seq, i, *n):
     """d L[i] = (rows of zeros, d on row i)"""
-    rows = b.zeros_like(b.list_rows(g, n))
-    return b.index_add(rows, g, i, key=(I.DYN,)), None, None
+    rows = b.zeros_like(b.list_rows(g, _length(b, seq, n)))
+    return (b.index_add(rows, g, i, key=(I.DYN,)), None) + (None,) * len(n)
 
 
 @defrule("list_array")
@@ -53,16 +53,22 @@ def list_stack(b, g, ans, seq, axis=0):
 
 
 @defrule("list_sum")
-def list_sum(b, g, ans, seq, n):
+def list_sum(b, g, ans, seq, *n):
     """d sum(L) = d on every row"""
-    return b.list_rows(g, n), None
+    return (b.list_rows(g, _length(b, seq, n)),) + (None,) * len(n)
 
 
 @defrule("list_concat")
-def list_concat(b, g, ans, seq, n):
+def list_concat(b, g, ans, seq, *n):
     """d np.concatenate(L) = d cut into len(L) rows of equal length"""
     rest = [b.getitem(b.shape(g), index=k) for k in range(1, g.type.rank)]
-    return b.reshape(g, b.tuple(n, b.const(-1), *rest)), None
+    shape = b.tuple(_length(b, seq, n), b.const(-1), *rest)
+    return (b.reshape(g, shape),) + (None,) * len(n)
+
+
+def _length(b, seq, n):
+    """len(L): the operand the frontend gave (taken before later appends), else read now."""
+    return n[0] if n else b.list_len(seq)
 
 
 @defrule("list_rows")
@@ -90,9 +96,9 @@ def t_append(b, dots, ans, seq, v):
 
 
 @deftangent("list_get")
-def t_list_get(b, dots, ans, seq, i, n):
+def t_list_get(b, dots, ans, seq, i, *n):
     """d L[i] = dL[i]"""
-    return None if dots[0] is None else b.list_get(dots[0], i, n)
+    return None if dots[0] is None else b.list_get(dots[0], i, *n)
 
 
 @deftangent("list_array")
@@ -108,9 +114,9 @@ def t_list_stack(b, dots, ans, seq, axis=0):
 
 
 @deftangent("list_sum")
-def t_list_sum(b, dots, ans, seq, n):
+def t_list_sum(b, dots, ans, seq, *n):
     """d sum(L) = sum(dL)"""
-    return None if dots[0] is None else b.list_sum(dots[0], n)
+    return None if dots[0] is None else b.list_sum(dots[0], *n)
 
 
 @deftangent("list_rows")
@@ -120,6 +126,6 @@ def t_list_rows(b, dots, ans, x, n):
 
 
 @deftangent("list_concat")
-def t_list_concat(b, dots, ans, seq, n):
+def t_list_concat(b, dots, ans, seq, *n):
     """d np.concatenate(L) = np.concatenate(dL)"""
-    return None if dots[0] is None else b.list_concat(dots[0], n)
+    return None if dots[0] is None else b.list_concat(dots[0], *n)
