@@ -6,32 +6,34 @@ import numpy as np
 def grad_f(x, W):
     """Specialised for (x: float64[n], W: float64[n, n])."""
     _list0 = []
-    for _i1 in range(3):  # input.py:8
+    _t0 = np.shape(x)[0]
+    _t1 = np.minimum(_t0, 3)
+    for _i1 in range(_t1):  # input.py:8
         _list0.append(x[_i1] ** 2)  # input.py:8
-    _t0 = np.array(_list0)
+    _t2 = np.array(_list0)
     _list2 = []
-    _t1 = np.shape(W)[0]  # input.py:9
+    _t3 = np.shape(W)[0]  # input.py:9
     _tape0 = []
-    for _i4 in range(_t1):  # input.py:9
+    for _i4 in range(_t3):  # input.py:9
         _v3 = W[_i4]
-        _t2 = W @ _v3  # input.py:9
-        _tape0.append(_t2)
-        _list2.append(np.sin(_t2))  # input.py:9
+        _t4 = W @ _v3  # input.py:9
+        _tape0.append(_t4)
+        _list2.append(np.sin(_t4))  # input.py:9
     rows = np.stack(_list2)
     _list5 = []
-    _t3 = np.shape(x)[0] - 1  # input.py:10
+    _t5 = _t0 - 1  # input.py:10
     _tape1 = []
-    for _i6 in range(_t3):  # input.py:10
-        _t4 = x[_i6] > 0.0
-        if _t4:  # input.py:10
-            _t5 = _i6 + 1
-            _t6 = x[_t5]
-            _list5.append(x[_i6] * _t6)  # input.py:10
+    for _i6 in range(_t5):  # input.py:10
+        _t6 = x[_i6] > 0.0
+        if _t6:  # input.py:10
+            _t7 = _i6 + 1
+            _t8 = x[_t7]
+            _list5.append(x[_i6] * _t8)  # input.py:10
         else:
-            _t5 = None  # input.py:10
-            _t6 = None  # input.py:10
-        _tape1.append((_t4, _t5, _t6))
-    _t7 = len(_list5)
+            _t7 = None  # input.py:10
+            _t8 = None  # input.py:10
+        _tape1.append((_t6, _t7, _t8))
+    _t9 = len(_list5)
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # seed: d(ys)
@@ -39,23 +41,23 @@ def grad_f(x, W):
     # grad of: return squares + np.sum(rows) + pairs  [input.py:11]
     d__list2 = np.broadcast_to(d_ys, np.shape(rows))
     # grad of: pairs = sum(x[i] * x[i + 1] for i in range(len(x) - 1) if x[i] > 0.0)  [input.py:10]
-    d__list5 = np.broadcast_to(d_ys, (_t7,) + np.shape(d_ys))
+    d__list5 = np.broadcast_to(d_ys, (_t9,) + np.shape(d_ys))
     d_x = np.zeros_like(x)
     d_x_1 = d_x
-    for _i6 in reversed(range(_t3)):
+    for _i6 in reversed(range(_t5)):
         # this iteration's forward values
-        _t8, _t9, _t10 = _tape1.pop()
+        _t10, _t11, _t12 = _tape1.pop()
         # grad of: pairs = sum(x[i] * x[i + 1] for i in range(len(x) - 1) if x[i] > 0.0)  [input.py:10]
-        if _t8:
+        if _t10:
             # this iteration's forward values
-            _t11 = x[_i6]
+            _t13 = x[_i6]
             # grad of: pairs = sum(x[i] * x[i + 1] for i in range(len(x) - 1) if x[i] > 0.0)  [input.py:10]
             d__list5_1 = d__list5[:-1]
             _d0 = d__list5[-1]
-            _d1 = _d0 * _t10
-            _d2 = _d0 * _t11
+            _d1 = _d0 * _t12
+            _d2 = _d0 * _t13
             d_x_2 = np.zeros_like(x)
-            d_x_2[_t9] += _d2
+            d_x_2[_t11] += _d2
             d_x_2[_i6] += _d1
             d__list5 = d__list5_1
         else:
@@ -64,28 +66,28 @@ def grad_f(x, W):
         d_x_1 = d_x_1 + d_x_2
     # grad of: rows = np.stack([np.sin(W @ v) for v in W])  [input.py:9]
     d_W = np.zeros_like(W)
-    for _i4 in reversed(range(_t1)):
+    for _i4 in reversed(range(_t3)):
         # this iteration's forward values
-        _t12 = _tape0.pop()
+        _t14 = _tape0.pop()
         _v3_1 = W[_i4]
         # grad of: rows = np.stack([np.sin(W @ v) for v in W])  [input.py:9]
         d__list2_1 = d__list2[:-1]
         _d3 = d__list2[-1]
-        _d4 = _d3 * np.cos(_t12)
+        _d4 = _d3 * np.cos(_t14)
         d_W_1 = np.expand_dims(_d4, axis=-1) * _v3_1
         d__v3 = W.T @ _d4
         d_W_1[_i4] += d__v3
         d_W = d_W + d_W_1
         d__list2 = d__list2_1
-    # grad of: squares = np.sum(np.array([x[i] ** 2 for i in range(3)]))  [input.py:8]
-    d__list0 = np.broadcast_to(d_ys, np.shape(_t0))
-    for _i1 in reversed(range(3)):
+    # grad of: squares = np.sum(np.array([x[i] ** 2 for i in range(min(len(x), 3))]))  [input.py:8]
+    d__list0 = np.broadcast_to(d_ys, np.shape(_t2))
+    for _i1 in reversed(range(_t1)):
         # this iteration's forward values
-        _t13 = x[_i1]
-        # grad of: squares = np.sum(np.array([x[i] ** 2 for i in range(3)]))  [input.py:8]
+        _t15 = x[_i1]
+        # grad of: squares = np.sum(np.array([x[i] ** 2 for i in range(min(len(x), 3))]))  [input.py:8]
         d__list0_1 = d__list0[:-1]
         _d5 = d__list0[-1]
-        _d6 = _d5 * (2 * _t13)
+        _d6 = _d5 * (2 * _t15)
         d_x = d_x.copy()
         d_x[_i1] += _d6
         d__list0 = d__list0_1
