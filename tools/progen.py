@@ -28,6 +28,14 @@ and a static int `n`. Its statements are drawn from what s2sgrad accepts:
   a `while`), momentum and Chebyshev-style three-term recurrences, each
   maybe under a branch taken in some iterations, among other statements;
 - tuples carried through a loop (`p, q = st ... st = (.., ..)`);
+- helpers returning tuples (of two arrays, or with an int), unpacked or indexed
+  (`t = h(..)`, `t[1]`), in loops and branches;
+- lists built with append in `for`/`while` loops (`L = [..]` or `[]`, appends under
+  branches, from the last item `L[-1]`, loops left by `break`), then read by
+  np.stack (axis 0 or 1), np.array, np.concatenate, np.mean, sum, len, `L[i]` and
+  iteration; list comprehensions and generator expressions over ranges, an array's
+  rows and tuples of values, with `if` filters, inside np.sum/np.mean of np.array,
+  np.stack and sum;
 - calls of functions with custom rules (`CUSTOM`: two `custom_vjp` functions of the
   module's own, one of an array and a scalar, and `np.hypot` registered);
 - `np.zeros` buffers written element by element (`y[i % 3] = ...`,
