@@ -117,6 +117,24 @@ def nested_comprehension(x):
     return np.sum(np.array([[x[i] * j for j in range(2)] for i in range(3)]))  # refused
 
 
+def appended_then_written(x):
+    y = x * 2.0
+    out = []
+    for i in range(2):
+        out.append(y)
+        y[i] = 5.0 * x[i]  # refused
+    return np.sum(np.stack(out) * x)
+
+
+def item_written_in_place(x):
+    out = [x * 1.0]
+    for i in range(2):
+        h = out[-1]
+        h *= 2.0  # refused
+        out.append(h * x)
+    return np.sum(np.stack(out) * x)
+
+
 def h1(xs):
     return np.sum(np.stack(xs))
 
@@ -147,6 +165,8 @@ REFUSED = [
     (items_of_two_shapes, "the items of a list built with append have one shape"),
     (nested_comprehension, "an item appended to a list must be an array or a number"),
     (list_to_helper, "passing a list built with append to h1 is not supported"),
+    (appended_then_written, "the list 'out' may hold 'y'"),
+    (item_written_in_place, "the list 'out' may hold 'h'"),
     (local_lambda, "a lambda is not supported"),
 ]
 
