@@ -135,6 +135,14 @@ def item_written_in_place(x):
     return np.sum(np.stack(out) * x)
 
 
+def appended_while_iterated(x):
+    out = [x]
+    for v in out:
+        if np.sum(v) < 3.0:
+            out.append(v * 2.0)  # refused
+    return np.sum(np.stack(out))
+
+
 def h1(xs):
     return np.sum(np.stack(xs))
 
@@ -166,6 +174,7 @@ REFUSED = [
     (nested_comprehension, "an item appended to a list must be an array or a number"),
     (list_to_helper, "passing a list built with append to h1 is not supported"),
     (appended_then_written, "the list 'out' may hold 'y'"),
+    (appended_while_iterated, "this loop iterates over the list 'out' and appends to it"),
     (item_written_in_place, "the list 'out' may hold 'h'"),
     (local_lambda, "a lambda is not supported"),
 ]

@@ -97,10 +97,18 @@ class _Lists:
                                      f"use {other!r} itself, or take an array: "
                                      f"`{target.id} = np.stack({other})`")
 
-    def lists_before_region(self, stmts):
+    def lists_before_region(self, stmts, iterated=None):
         """Before a loop or a branch: the lists its statements append to become dynlist
-        values (the loop carries them, the branches join them)."""
-        for name, call in appended_names(self, stmts).items():
+        values (the loop carries them, the branches join them). A loop over a list may
+        not append to it (Python's loop would go on over the new items)."""
+        appended = appended_names(self, stmts)
+        for n in gast.walk(iterated) if iterated is not None else ():
+            if isinstance(n, gast.Name) and n.id in appended:
+                self.unsupported(appended[n.id], f"this loop iterates over the list {n.id!r} "
+                                 "and appends to it: Python's loop would go on over the items "
+                                 "appended", f"loop over an index fixed before the loop "
+                                 f"(`for i in range(len({n.id})):`), or append to another list")
+        for name, call in appended.items():
             if name in self.env and (isinstance(self.env[name], list) or isinstance(
                     self.env[name], Value) and self.env[name].type.kind == "dynlist"):
                 self.as_dynlist(name, call)

@@ -45,7 +45,7 @@ class _Loops:
         if node.orelse:         # (before any desugaring, which would drop it)
             self.unsupported(node, "a for loop with an else clause is not supported",
                              "set a flag in the loop and test it after")
-        self.lists_before_region(node.body)
+        self.lists_before_region(node.body, iterated=node.iter)
         it = _reversed_range(self, node.iter)
         if it is not node.iter:        # (a new For: the parsed tree is shared by every signature)
             node = gast.copy_location(gast.For(target=node.target, iter=it, body=node.body,
