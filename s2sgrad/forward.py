@@ -195,7 +195,13 @@ class _Tangents:
         return b.rename(t, tangent_hint(v)) if fresh else t
 
     def zero_tree(self, v):
-        """Zeros for a value with no tangent where one must exist."""
+        """Zeros for a value with no tangent where one must exist (of a tuple, a tuple of
+        zeros: its items may have different shapes)."""
+        if v.type.kind == "tuple" and v.type.items is not None:
+            made = self.b.defs.get(v)
+            items = made.operands if made is not None and made.opcode == "tuple" else \
+                [self.b.getitem(v, index=k) for k in range(len(v.type.items))]
+            return self.b.tuple(*[self.zero_tree(x) for x in items])
         return zeros_like(self.b, v)
 
     # -- joins -----------------------------------------------------------------------------

@@ -235,6 +235,15 @@ def helper_tuple_in_loop_and_branch(x):
     return s + np.sum(second)
 
 
+def constant_pair(a, b):
+    return b * 2.0, np.sum(b)
+
+
+def helper_tuple_without_tangents(x):
+    p, q = constant_pair(x, np.ones(4))     # (forward mode: its tangents are zeros of each item)
+    return np.sum(p) + q + np.sum(x * x)
+
+
 def appended_stack(x):
     out = []
     for i in range(3):
@@ -297,7 +306,8 @@ def generator_of_nothing(x, n):
     return s + np.sum(x)
 
 
-WORKING = [helper_tuple, helper_tuple_indexed, helper_tuple_in_loop_and_branch, appended_stack,
+WORKING = [helper_tuple, helper_tuple_indexed, helper_tuple_in_loop_and_branch,
+           helper_tuple_without_tangents, appended_stack,
            appended_rnn, appended_then_read_then_appended, comprehension,
            comprehension_rows_filtered, generator]
 
