@@ -22,6 +22,7 @@ from . import custom as _custom
 from . import rules as _rules  # noqa: F401  (registers the built-in rules)
 from . import transform
 from .errors import InvalidArgumentError, OutsideFunctionError
+from .frontend import pytrees
 from .frontend import source as S
 from .frontend.lower import Static
 from .ir import types as T
@@ -31,57 +32,95 @@ from .loader import load
 # ---- specialisation -------------------------------------------------------------
 
 def signature_key(values):
-    """A cheap hashable key of one call's arguments (see the module docstring)."""
+    """A cheap hashable key of one call's arguments (see the module docstring); a
+    pytree argument (dict/list/tuple) adds its structure, then its leaves."""
     sizes = {}
     key = []
     for v in values:
-        if isinstance(v, np.ndarray):      # a dim: None for size 1, else the k of the k-th size
-            key.append((v.dtype, tuple(None if n == 1 else sizes.setdefault(n, len(sizes))
-                                       for n in v.shape)))
-        elif isinstance(v, np.generic):
-            key.append((type(v),))
-        elif isinstance(v, float):
-            key.append(float)
-        elif isinstance(v, np.random.Generator):
-            key.append("rng")
-        elif v is None or isinstance(v, (bool, int, str)):
-            key.append((type(v), v))
+        if type(v) in _TREES:
+            treedef, leaves = _flatten_arg(v)
+            key.append(("tree", treedef))
+            for x in leaves:
+                _key_of(x, sizes, key)
         else:
-            key.append(type(v))
+            _key_of(v, sizes, key)
     return tuple(key)
 
 
+_TREES = pytrees.CONTAINERS
+
+
+def _key_of(v, sizes, key):
+    if isinstance(v, np.ndarray):      # a dim: None for size 1, else the k of the k-th size
+        key.append((v.dtype, tuple(None if n == 1 else sizes.setdefault(n, len(sizes))
+                                   for n in v.shape)))
+    elif isinstance(v, np.generic):
+        key.append((type(v),))
+    elif isinstance(v, float):
+        key.append(float)
+    elif isinstance(v, np.random.Generator):
+        key.append("rng")
+    elif v is None or isinstance(v, (bool, int, str)):
+        key.append((type(v), v))
+    else:
+        key.append(type(v))
+
+
+def _flatten_arg(v):
+    try:
+        return pytrees.flatten(v)
+    except TypeError as e:
+        raise InvalidArgumentError(str(e), hint="use str keys (params['W1'])") from None
+
+
 def specialise(names, values):
-    """{name: Type | Static} for one call's arguments: the types a key stands for."""
+    """{name: Type | Static | Tree} for one call's arguments: the types a key stands for."""
     sizes = {}
     types_ = {}
     for name, v in zip(names, values):
-        if v is None or isinstance(v, (bool, int, str)) and not isinstance(v, np.generic):
-            types_[name] = Static(v)
-        elif isinstance(v, (np.ndarray, np.generic)):
-            if v.dtype.kind not in "biufc":
-                raise InvalidArgumentError(
-                    f"argument {name!r} is a NumPy {type(v).__name__} of dtype {v.dtype}; "
-                    "s2sgrad functions take arrays and scalars of numbers (bool, int, float)",
-                    hint="pass a Python str for a static string (it is part of the "
-                         "specialisation), or convert the array to numbers")
-            dims = []
-            for n in np.shape(v):
-                dims.append(1 if n == 1 else sizes.setdefault(n, f"n{len(sizes)}"))
-            types_[name] = T.Type(dtype=v.dtype.name, shape=tuple(dims))
-        elif isinstance(v, float):
-            types_[name] = T.PY_FLOAT
-        elif isinstance(v, complex):
-            types_[name] = T.Type(dtype="complex128", shape=(), weak=True)
-        elif isinstance(v, np.random.Generator):
-            types_[name] = T.RNG
+        if type(v) in _TREES:
+            treedef, leaves = _flatten_arg(v)
+            where = pytrees.paths(treedef)
+            types_[name] = pytrees.Tree(
+                treedef, [_type_of(pytrees.path_text(name, p), x, sizes, in_tree=True)
+                          for p, x in zip(where, leaves)],
+                numbers=[k for k, x in enumerate(leaves) if isinstance(x, np.generic)])
         else:
-            raise InvalidArgumentError(
-                f"argument {name!r} is a {type(v).__name__}; s2sgrad functions take NumPy "
-                "arrays and scalars, Python numbers, np.random.Generator objects, and static "
-                "bool/int/str values",
-                hint="convert it with np.asarray(...) before the call")
+            types_[name] = _type_of(repr(name), v, sizes)
     return types_
+
+
+def _type_of(name, v, sizes, in_tree=False):
+    if v is None or isinstance(v, (bool, int, str)) and not isinstance(v, np.generic):
+        return Static(v)
+    if isinstance(v, (np.ndarray, np.generic)):
+        if v.dtype.kind not in "biufc":
+            raise InvalidArgumentError(
+                f"argument {name} is a NumPy {type(v).__name__} of dtype {v.dtype}; "
+                "s2sgrad functions take arrays and scalars of numbers (bool, int, float)",
+                hint="pass a Python str for a static string (it is part of the "
+                     "specialisation), or convert the array to numbers")
+        dims = []
+        for n in np.shape(v):
+            dims.append(1 if n == 1 else sizes.setdefault(n, f"n{len(sizes)}"))
+        return T.Type(dtype=v.dtype.name, shape=tuple(dims))
+    if isinstance(v, float):
+        return T.PY_FLOAT
+    if isinstance(v, complex):
+        return T.Type(dtype="complex128", shape=(), weak=True)
+    if isinstance(v, np.random.Generator) and not in_tree:
+        return T.RNG
+    if isinstance(v, np.random.Generator):
+        raise InvalidArgumentError(
+            f"argument {name} is a np.random.Generator inside a pytree; s2sgrad draws from "
+            "generators passed as arguments of their own", hint="pass the generator as an "
+            "argument of its own (def loss(params, x, rng))")
+    raise InvalidArgumentError(
+        f"argument {name} is a {type(v).__name__}; s2sgrad functions take NumPy arrays and "
+        "scalars, Python numbers, np.random.Generator objects, static bool/int/str values, "
+        "and dicts, lists and tuples of these (pytrees)",
+        hint="convert it with np.asarray(...) before the call" if not hasattr(v, "_fields")
+        else "a namedtuple is not a pytree here: pass tuple(...) of it, or a dict")
 
 
 class _Transformed:
@@ -135,7 +174,7 @@ class _Transformed:
                     self.cache[key] = hit
         self.last_source = hit[1]
         if hit[2]:
-            _check_unshared(self.fn, self.names, args, hit[2])
+            _check_unshared(self.fn, *_flat(self.names, args), hit[2])
         return hit[0], args
 
     def build(self, types_, numbers=()):
@@ -148,6 +187,23 @@ class _Transformed:
             ir, text = transform.generate(parsed, types_, self.request, numbers=numbers)
             module = load(text, ir.name)
         return getattr(module, ir.name), text, ir.writes
+
+
+def _flat(names, args):
+    """(names, values) of the arguments with each pytree's leaves in its place (the
+    generated function's parameters, in the IR's order)."""
+    if not any(type(a) in _TREES for a in args):
+        return names, args
+    out_names, out_values = [], []
+    for name, a in zip(names, args):
+        if type(a) in _TREES:
+            treedef, leaves = pytrees.flatten(a)
+            out_names.extend(pytrees.path_text(name, p) for p in pytrees.paths(treedef))
+            out_values.extend(leaves)
+        else:
+            out_names.append(name)
+            out_values.append(a)
+    return tuple(out_names), tuple(out_values)
 
 
 def _check_unshared(fn, names, args, written):
@@ -268,8 +324,7 @@ def vjp(fun, *primals, has_aux=False):
     """`(fun(*primals), vjp_fn)`: `vjp_fn(g)` is the tuple of Jᵀg, one entry per
     float argument of `fun` (in order). With `has_aux=True`, `fun` returns
     `(out, aux)` and vjp returns `(out, vjp_fn, aux)`."""
-    floats = tuple(i for i, p in enumerate(primals)
-                   if not isinstance(p, (bool, int, str)) and np.asarray(p).dtype.kind in "fc")
+    floats = tuple(i for i, p in enumerate(primals) if _differentiable(p))
     d = _Derivative(fun, "vjp", floats, has_aux)
     generated, values = d.entry(primals, {})
     point = _own(values)       # the point of linearisation, whatever the caller does later
@@ -299,13 +354,9 @@ def jvp(fun, primals, tangents):
             f"jvp takes one tangent per primal: {len(primals)} primals, {len(tangents)} "
             "tangents", hint="pass None for an argument without a tangent")
     wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))
-                if t is not None and not isinstance(p, (bool, int, str))
-                and np.asarray(p).dtype.kind in "fc")
+                if t is not None and _differentiable(p))
     for i in wrt:
-        if np.shape(tangents[i]) != np.shape(primals[i]):
-            raise InvalidArgumentError(
-                f"the tangent of argument {i} has shape {np.shape(tangents[i])}; the argument "
-                f"has shape {np.shape(primals[i])}", hint="pass a tangent shaped like its primal")
+        _check_tangent(i, primals[i], tangents[i])
     key = (fun, wrt)
     d = _JVPS.get(key)
     if d is None:
@@ -314,6 +365,33 @@ def jvp(fun, primals, tangents):
     _JVPS[fun] = d
     dots = [_like(tangents[i], values[i]) for i in wrt]
     return generated(*_own(values), *dots)
+
+
+def _differentiable(p):
+    """Whether an argument has a gradient or tangent: a float or complex number or
+    array, or a pytree with such a leaf."""
+    if type(p) in _TREES:
+        return any(_differentiable(x) for x in pytrees.flatten(p)[1])
+    return not isinstance(p, (bool, int, str)) and p is not None \
+        and not isinstance(p, np.random.Generator) and np.asarray(p).dtype.kind in "fc"
+
+
+def _check_tangent(i, p, t):
+    if type(p) in _TREES:
+        pdef, pleaves = pytrees.flatten(p)
+        tdef, tleaves = pytrees.flatten(t) if type(t) in _TREES else (None, [t])
+        if tdef != pdef:
+            raise InvalidArgumentError(
+                f"the tangent of argument {i} is not a pytree of the argument's structure",
+                hint="pass a tangent with the same keys and lengths (None for a leaf without one)")
+        for leaf_p, leaf_t in zip(pleaves, tleaves):
+            if leaf_t is not None and _differentiable(leaf_p):
+                _check_tangent(i, leaf_p, leaf_t)
+        return
+    if np.shape(t) != np.shape(p):
+        raise InvalidArgumentError(
+            f"the tangent of argument {i} has shape {np.shape(t)}; the argument "
+            f"has shape {np.shape(p)}", hint="pass a tangent shaped like its primal")
 
 
 def jacobian(fun, wrt=0, mode="auto"):
@@ -331,6 +409,7 @@ def jacobian(fun, wrt=0, mode="auto"):
         out = None
         if mode == "auto":
             out = fun(*_own(values))
+        _no_trees(values, positions, "jacobian")
         results = []
         for i in positions:
             size = np.size(values[i])
@@ -355,6 +434,7 @@ def hessian(fun, wrt=0):
 
     def hess(*args, **kwargs):
         values = _bound(fun, args, kwargs)
+        _no_trees(values, (i,), "hessian")
         generated, values = inner.entry(values, {})
         x = values[i]
         cols = []
@@ -363,6 +443,16 @@ def hessian(fun, wrt=0):
         return np.stack(cols, axis=-1).reshape(np.shape(x) + np.shape(x)) if cols else \
             np.zeros(np.shape(x) + np.shape(x))
     return hess
+
+
+def _no_trees(values, positions, what):
+    for i in positions:
+        if type(values[i]) in _TREES:
+            raise InvalidArgumentError(
+                f"{what} with respect to a pytree argument (a {type(values[i]).__name__}) is "
+                "not supported: its result would be a tree of trees",
+                hint=f"take the {what} with respect to one array (pass the leaf as an argument "
+                     "of its own), or use s2sgrad.jvp / s2sgrad.vjp, which take pytrees")
 
 
 def _positions(fun, params, wrt):
@@ -426,7 +516,13 @@ def _jac_rev(fun, values, i):
 
 
 def _like(t, p):
-    """A tangent in its primal's type: a Python float for a float, p's dtype for an array."""
+    """A tangent in its primal's type: a Python float for a float, p's dtype for an array
+    (leaf by leaf for a pytree; None for a leaf without a tangent)."""
+    if type(p) in _TREES:
+        pdef, pleaves = pytrees.flatten(p)
+        tleaves = pytrees.flatten(t)[1]
+        return pytrees.unflatten(pdef, [None if x is None or not _differentiable(q) else _like(x, q)
+                                        for x, q in zip(tleaves, pleaves)])
     if isinstance(p, float):
         return float(t)
     if isinstance(p, np.generic):
@@ -462,8 +558,13 @@ def _own(values):
     user's `fun` in plain Python, which may write into its arguments (`x[0] = 0.0`);
     on copies, the caller's arrays never change (SPEC.md), and neither does the point
     `vjp_fn` differentiates at (a generator's copy draws what the original would)."""
-    return tuple(v.copy() if isinstance(v, np.ndarray) else
-                 copy.deepcopy(v) if isinstance(v, np.random.Generator) else v for v in values)
+    return tuple(pytrees.map_leaves(_own_one, v) if type(v) in _TREES else _own_one(v)
+                 for v in values)
+
+
+def _own_one(v):
+    return v.copy() if isinstance(v, np.ndarray) else \
+        copy.deepcopy(v) if isinstance(v, np.random.Generator) else v
 
 
 def source(obj, *args, mode="rev", **kwargs):

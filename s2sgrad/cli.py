@@ -31,6 +31,7 @@ import gast
 
 from . import codegen, transform
 from .errors import InvalidArgumentError, Loc, S2SGradError, UnsupportedError
+from .frontend import pytrees
 from .frontend import source as S
 from .frontend.lower import Static
 from .ir import types as T
@@ -40,9 +41,9 @@ from .ir.printer import print_function
 def _split_top(text):
     parts, depth, cur = [], 0, ""
     for ch in text:
-        if ch in "[(":
+        if ch in "[({":
             depth += 1
-        elif ch in "])":
+        elif ch in "])}":
             depth -= 1
         if ch == "," and depth == 0:
             parts.append(cur)
@@ -71,10 +72,14 @@ def parse_signature(text):
             raise InvalidArgumentError(f"--signature: {part!r} is not 'name: type' or 'name=value'",
                                        hint="e.g. --signature 'x: float64[n, 3], W: float64[3, k]'")
         try:
-            out[name.strip()] = T.parse_signature_type(typ)
+            typ = typ.strip()
+            out[name.strip()] = pytrees.parse(typ, T.parse_signature_type) \
+                if typ[:1] in "{[(" else T.parse_signature_type(typ)
         except TypeError:
             raise InvalidArgumentError(f"--signature: unknown type {typ.strip()!r}",
-                                       hint="use float, int, bool, float64[n, 3], float32[...]")
+                                       hint="use float, int, bool, float64[n, 3], float32[...], "
+                                            "or a pytree of them: {'W': float64[n, h], 'b': "
+                                            "float64[h]}")
     return out
 
 
@@ -89,6 +94,15 @@ def annotation_types(parsed):
             text = ann.value
         elif isinstance(ann, gast.Name) and ann.id in ("float", "int", "bool"):
             text = ann.id
+        elif isinstance(ann, (gast.Dict, gast.List, gast.Tuple)):  # a pytree of types
+            try:
+                out[arg.id] = pytrees.from_node(ann, T.parse_signature_type)
+            except TypeError as e:
+                raise InvalidArgumentError(f"annotation of {arg.id!r}: {e}", loc=parsed.loc(ann),
+                                           hint="annotate a pytree with a display of type "
+                                                "strings: {'W': \"float64[n, h]\", 'b': "
+                                                "\"float64[h]\"}") from None
+            continue
         if text is None:
             continue
         try:
@@ -134,7 +148,11 @@ def arg_types(parsed, signature):
     return types_
 
 
-def request_for(parsed, types_, wrt, order=1, mode="rev"):
+def request_for(parsed, types_, wrt, order=1, mode="rev", has_aux=False):
+    if has_aux and (mode == "fwd" or order != 1 or S.is_decorated(parsed.node, parsed.resolver)):
+        raise InvalidArgumentError(
+            "--has-aux applies to the gradient module (grad_FUNC) of a plain function, first "
+            "order", loc=parsed.loc(parsed.node), hint="leave out --has-aux")
     if mode == "fwd" and (order != 1 or S.is_decorated(parsed.node, parsed.resolver)):
         raise InvalidArgumentError(
             "--mode fwd writes the forward-mode module of a plain function: "
@@ -164,7 +182,8 @@ def request_for(parsed, types_, wrt, order=1, mode="rev"):
         return transform.Request("jvp", names)
     request = None
     for _ in range(order):       # --order 2: grad of grad, each with respect to --wrt
-        request = transform.Request("grad", names, wrt_is_tuple=len(names) != 1, inner=request)
+        request = transform.Request("grad", names, wrt_is_tuple=len(names) != 1, inner=request,
+                                    has_aux=has_aux)
     return request
 
 
@@ -183,14 +202,14 @@ def _targets(spec):
     return path, funcs
 
 
-def emit_text(target, wrt=None, signature=None, order=1, mode="rev"):
+def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=False):
     """The module `s2sgrad emit TARGET` writes, as text."""
     path, funcs = _targets(target)
     fns, header = [], []
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = request_for(parsed, types_, wrt, order, mode)
+        request = request_for(parsed, types_, wrt, order, mode, has_aux)
         fn = transform.build_ir(parsed, types_, request)
         fns.append(fn)
         header += transform.header_lines(fn, request)
@@ -225,7 +244,8 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"
 
 
 def cmd_emit(args):
-    text = emit_text(args.target, args.wrt, args.signature, args.order, args.mode)
+    text = emit_text(args.target, args.wrt, args.signature, args.order, args.mode,
+                     args.has_aux)
     if args.output:
         try:
             _write_atomic(args.output, text)
@@ -270,6 +290,9 @@ def main(argv=None):
                             "jvp_FUNC(<FUNC's parameters>, d_x, ...) -> (out, d_out)")
         if name == "emit":
             p.add_argument("-o", "--output", help="write the module here (default: stdout)")
+            p.add_argument("--has-aux", action="store_true",
+                           help="FUNC returns (value, aux): grad_FUNC returns (gradient, aux), "
+                                "aux not differentiated (as grad(f, has_aux=True))")
         else:
             p.add_argument("--ir", action="store_true", required=True, help="print the IR")
             p.add_argument("--stage", default="dce",

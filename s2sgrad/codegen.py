@@ -25,6 +25,7 @@ import numpy as np
 
 from . import __version__, codegen_index, custom, out_of_ssa
 from .errors import InternalError, UnsupportedError
+from .frontend import pytrees
 from .ir import opcodes, verify_names
 from .ir.core import ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, Region, Value, make_attrs
 from .ir.opcodes import OPS
@@ -761,19 +762,77 @@ def function_lines(fn, verify=False, functions=()):
     for p, n in zip(fn.params, fn.param_names):
         names.fix(p, n)
     body, ret = _function_body(fn, plan, names)
-    lines = [f"def {fn.name}({', '.join(fn.param_names)}):"]
+    header, unpack = _entry(fn, names)
+    lines = [f"def {fn.name}({', '.join(header)}):"]
     if fn.signature:
         lines.append(f'    """Specialised for ({", ".join(fn.signature)})."""')
-    for line in body + [ret]:
+    for line in unpack + body + [ret]:
         lines.append(("    " + line) if line else "")
     return lines
 
 
+def _entry(fn, names):
+    """(the parameter list, the lines unpacking its pytrees' leaves): a pytree
+    parameter is taken whole, as the source takes it, and its leaves are read into
+    the names the body uses (frontend/pytrees.py)."""
+    if not fn.entry:
+        return list(fn.param_names), []
+    header, lines, k = [], [], 0
+    for name, treedef, n in fn.entry:
+        header.append(name)
+        if treedef is not None:
+            for path, p in zip(pytrees.paths(treedef), fn.params[k:k + n]):
+                if not pytrees.static_leaf(p.type):
+                    lines.append(f"{names(p)} = {pytrees.path_text(name, path)}")
+        k += n
+    header.extend(fn.param_names[k:])
+    return header, ([f"# the leaves of {', '.join(e[0] for e in fn.entry if e[1] is not None)}"]
+                    + lines if lines else [])
+
+
 def _function_body(fn, plan, names):
-    """(the body's lines, the return statement) of fn as `plan` decided."""
+    """(the body's lines, the return statement) of fn as `plan` decided; a result with
+    a dict in it (Function.out_tree) is written as that dict."""
     ex = _Expr(fn, names, plan)
     body = _block(fn.body.ops, ex, names, top=True)
+    if fn.out_tree is not None:
+        return body, render(ast.Return(value=_tree_expr(ex, fn.body.yields[0], fn.out_tree)))
     return body, render(ast.Return(value=ex.value(fn.body.yields[0])))
+
+
+def _tree_expr(ex, v, treedef):
+    """The expression of the value v as treedef's structure: a dict display where the
+    IR has a tuple of the dict's values."""
+    if treedef is None:
+        return ex.value(v)
+    op = ex.defs.get(v)
+    children = treedef[-1]
+    if ex.inlined(v) and op is not None and op.opcode in ("tuple", "list") \
+            and len(op.operands) == len(children):
+        items = [_tree_expr(ex, x, c) for x, c in zip(op.operands, children)]
+    else:
+        base = ex.value(v)
+        items = [ast.Subscript(value=base, slice=literal(i), ctx=ast.Load())
+                 for i in range(len(children))]
+        items = [it if c is None else _tree_expr_of(it, c) for it, c in zip(items, children)]
+    if treedef[0] == "dict":
+        return ast.Dict(keys=[literal(k) for k in treedef[1]], values=items)
+    if treedef[0] == "list":
+        return ast.List(elts=items, ctx=ast.Load())
+    return ast.Tuple(elts=items, ctx=ast.Load())
+
+
+def _tree_expr_of(node, treedef):
+    """treedef's structure over the expression `node` (a tuple at run time)."""
+    if treedef is None:
+        return node
+    items = [_tree_expr_of(ast.Subscript(value=node, slice=literal(i), ctx=ast.Load()), c)
+             for i, c in enumerate(treedef[-1])]
+    if treedef[0] == "dict":
+        return ast.Dict(keys=[literal(k) for k in treedef[1]], values=items)
+    if treedef[0] == "list":
+        return ast.List(elts=items, ctx=ast.Load())
+    return ast.Tuple(elts=items, ctx=ast.Load())
 
 
 def _block(ops, ex, names, top=False):

@@ -15,7 +15,8 @@ from dataclasses import replace
 from .errors import UnsupportedError
 from .ir import types as T
 from .ir.builder import Builder
-from .ir.core import ADJOINT_TEMP, TEMP, TEMP_HINTS, Op, Region, Value, free_name, make_attrs
+from .ir.core import (ADJOINT_TEMP, TEMP, TEMP_HINTS, Op, Region, Value, free_name, make_attrs,
+                      source_params)
 from .ir.opcodes import OPS, spelling
 from .rules.tangents import TANGENTS, zeros_like
 
@@ -52,11 +53,21 @@ def jvp_function(fn, wrt, module=None):
     module = module or _Module(fn.callees, fn.name)
     b = Builder(params=fn.params)   # (the ops' results are noted as they are appended: a value
                                     # of a nested region is no stand-in for a shape out here)
-    dots, extra = {}, []
-    for name in wrt:
-        p = fn.params[fn.param_names.index(name)]
+    dots, extra, entry = {}, [], []
+    taken = set(fn.param_names) | {e[0] for e in fn.entry}
+    for name, (treedef, leaves) in ((n, source_params(fn)[n]) for n in wrt):
+        if treedef is not None:   # a pytree's tangent: a tree of its leaves' tangents
+            for p in leaves:
+                t = Value(tangent_hint(p), p.type)
+                extra.append(t)
+                if p.type.kind == "array" and not p.type.is_integer:
+                    dots[p] = t
+            entry.append((free_name("d_" + name, taken), treedef, len(leaves)))
+            continue
+        (p,) = leaves
         dots[p] = Value(tangent_hint(p), p.type)
         extra.append(dots[p])
+        entry.append((dots[p].hint, None, 1))
     sweep = _Tangents(b, dots, module=module)
     sweep.block(fn.body.ops)
     out = fn.body.yields[0]
@@ -68,7 +79,9 @@ def jvp_function(fn, wrt, module=None):
     result = b.tuple(out, d_out)
     names = fn.param_names + tuple(d.hint for d in extra)
     return replace(fn, name="jvp_" + fn.name, params=fn.params + tuple(extra),
-                   param_names=names, body=Region((), tuple(b.ops), (result,)))
+                   param_names=names, body=Region((), tuple(b.ops), (result,)),
+                   entry=fn.entry + tuple(entry) if fn.entry else (),
+                   out_tree=("tuple", (fn.out_tree, fn.out_tree)) if fn.out_tree else None)
 
 
 def tangent_hint(v):

@@ -12,9 +12,10 @@ from dataclasses import dataclass, replace
 
 from . import codegen, forward, reverse
 from .errors import InternalError, InvalidArgumentError, S2SGradError, UnsupportedError
+from .frontend import pytrees
 from .frontend.lower import Static, lower
 from .ir.builder import Builder
-from .ir.core import Region, Value, def_map
+from .ir.core import Region, Value, def_map, source_params
 from .ir.verifier import verify
 from .passes import broadcast, cse, dce, scatter, unconnected
 
@@ -139,8 +140,8 @@ def forward_mode(fn, request, parsed):
             "forward mode of a function that calls s2sgrad.gradients is not supported yet",
             loc=what.loc, hint="use reverse mode (s2sgrad.grad, s2sgrad.vjp)")
     for name in request.wrt:
-        p = fn.params[fn.param_names.index(name)]
-        if p.type.is_integer or p.type.kind == "rng":
+        treedef, (p, *_) = source_params(fn)[name]
+        if treedef is None and (p.type.is_integer or p.type.kind == "rng"):
             raise InvalidArgumentError(
                 f"cannot take a tangent of {name!r}: it is {p.type}, not a float value", loc=loc,
                 hint="pass a float (1.0, not 1) or a float array, or None as its tangent")
@@ -160,6 +161,10 @@ def attach_gradients(fn, request, parsed):
             raise InvalidArgumentError(
                 f"has_aux=True needs {fn.name} to return a pair (value, aux); it returns "
                 f"{y.type}", loc=loc, hint="return value, aux (aux: what is not differentiated)")
+        if fn.out_tree is not None and (fn.out_tree[0] == "dict" or len(fn.out_tree[1]) != 2):
+            raise InvalidArgumentError(
+                f"has_aux=True needs {fn.name} to return a pair (value, aux); it returns a "
+                "dict", loc=loc, hint="return value, aux (aux may be a dict of metrics)")
         made = b.defs.get(y)
         if made is not None and made.opcode in ("tuple", "list"):    # `return value, aux`
             y, aux = made.operands
@@ -182,12 +187,24 @@ def attach_gradients(fn, request, parsed):
         raise InvalidArgumentError(
             f"{request.kind} needs a scalar output; {fn.name} returns an array of rank "
             f"{y.type.rank}", loc=loc, hint=hint)
-    xs = []
+    xs, trees = [], []          # trees: per wrt, (treedef, its leaves' positions in xs or None)
+    groups = source_params(fn)
     for name in request.wrt:
-        if name not in fn.param_names:
+        if name not in groups:
             raise InvalidArgumentError(f"wrt names {name!r}, which is not a parameter of {fn.name}",
-                                       loc=loc, hint=f"its parameters: {', '.join(fn.param_names)}")
-        p = fn.params[fn.param_names.index(name)]
+                                       loc=loc, hint=f"its parameters: {', '.join(groups)}")
+        treedef, leaves = groups[name]
+        if treedef is not None:     # a pytree: its float leaves (the others' gradients are None)
+            slots = []
+            for p in leaves:
+                if p.type.kind == "array" and not p.type.is_integer:
+                    slots.append(len(xs))
+                    xs.append(p)
+                else:
+                    slots.append(None)
+            trees.append((treedef, slots))
+            continue
+        (p,) = leaves
         if p.type.kind == "rng":
             raise InvalidArgumentError(
                 f"cannot differentiate with respect to {name!r}: it is a random generator, "
@@ -198,6 +215,7 @@ def attach_gradients(fn, request, parsed):
             raise InvalidArgumentError(
                 f"cannot differentiate with respect to {name!r}: it is {p.type}, an integer, "
                 "bool or static value", loc=loc, hint="pass a float (1.0, not 1) or a float array")
+        trees.append((None, [len(xs)]))
         xs.append(p)
     params = fn.params
     names = fn.param_names
@@ -209,19 +227,39 @@ def attach_gradients(fn, request, parsed):
         operands.append(g)
     res = b.emit("gradients", *operands, nresults=len(xs),
                  n_ys=1, n_xs=len(xs), n_grad_ys=1 if request.kind == "vjp" else 0, n_stop=0,
-                 name="gradients", gate=False, aggregation="add_n", unconnected="zero")
+                 name="gradients", gate=False, aggregation="add_n", unconnected="zero") \
+        if xs else ()
     res = (res,) if len(xs) == 1 else tuple(res)
-    grads = b.tuple(*res) if request.wrt_is_tuple or request.kind == "vjp" else res[0]
+    per_wrt = [res[slots[0]] if treedef is None else _tree_value(b, treedef, iter(
+        [b.const(None) if k is None else res[k] for k in slots])) for treedef, slots in trees]
+    grad_trees = [treedef for treedef, _ in trees]
+    if request.wrt_is_tuple or request.kind == "vjp":
+        grads, grads_tree = b.tuple(*per_wrt), ("tuple", tuple(grad_trees))
+    else:
+        grads, grads_tree = per_wrt[0], grad_trees[0]
+    aux_tree = fn.out_tree[1][1] if aux is not None and fn.out_tree is not None else None
     value = y if aux is None else b.tuple(y, aux)
+    value_tree = None if aux is None else ("tuple", (None, aux_tree))
     if request.kind == "value_and_grad":
         out = b.tuple(value, grads)                 # ((value, aux), grads) with has_aux
+        out_tree = ("tuple", (value_tree, grads_tree))
     elif aux is not None and request.kind == "grad":
         out = b.tuple(grads, aux)                   # (grads, aux), as JAX's
+        out_tree = ("tuple", (grads_tree, aux_tree))
     else:
-        out = grads
+        out, out_tree = grads, grads_tree
     prefix = {"grad": "grad_", "value_and_grad": "value_and_grad_", "vjp": "vjp_"}[request.kind]
     return replace(fn, name=prefix + fn.name, params=params, param_names=names,
-                   body=Region(body.args, tuple(b.ops), (out,)))
+                   body=Region(body.args, tuple(b.ops), (out,)),
+                   out_tree=out_tree if pytrees.has_dict(out_tree) else None)
+
+
+def _tree_value(b, treedef, leaves):
+    """The IR value of a pytree: tuples (a dict's values in order) and lists of leaves."""
+    if treedef is None:
+        return next(leaves)
+    items = [_tree_value(b, c, leaves) for c in treedef[-1]]
+    return b.emit("list", *items) if treedef[0] == "list" else b.tuple(*items)
 
 
 def written_params(fn):

@@ -29,7 +29,8 @@ def test_generated_modules_are_current():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("name", ["mlp", "logistic", "rnn", "newton", "physics", "custom_rules"])
+@pytest.mark.parametrize("name", ["mlp", "logistic", "rnn", "newton", "physics", "custom_rules",
+                                  "classifier"])
 def test_generated_module_imports_only_numpy(name):
     tree = ast.parse(open(os.path.join(EXAMPLES, name + "_grad.py")).read())
     imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
@@ -71,3 +72,18 @@ def test_newton_gradient_is_the_implicit_one():
     c = np.array([0.7, 2.0, 5.0])
     grad = load("newton_grad").grad_cube_root_sum
     np.testing.assert_allclose(grad(c, 1e-14), 1.0 / (3.0 * np.cbrt(c) ** 2), rtol=1e-8)
+
+
+def test_classifier_with_dict_params_trains_and_its_module_matches_differences():
+    example = load("classifier")
+    params, x, labels = example.data(n=16)
+    grads, aux = load("classifier_grad").grad_loss(params, x, labels)
+    assert list(grads) == list(params) and aux["accuracy"] == example.loss(params, x, labels)[1][
+        "accuracy"]
+    for k in params:
+        def at(v, k=k):
+            return example.loss({**params, k: v}, x, labels)[0]
+        np.testing.assert_allclose(grads[k], central_difference(at, [params[k]], 0),
+                                   rtol=1e-6, atol=1e-8)
+    _, history = example.train(steps=200)
+    assert history[-1][0] < 0.25 * history[0][0] and history[-1][1] > history[0][1]

@@ -24,6 +24,7 @@ import regen_golden as regen  # noqa: E402
 
 from s2sgrad import cli  # noqa: E402
 from s2sgrad.frontend import source as S  # noqa: E402
+from s2sgrad.frontend import pytrees  # noqa: E402
 from s2sgrad.frontend.lower import Static  # noqa: E402
 
 CASES = regen.case_names()
@@ -143,12 +144,13 @@ SHAPES = {"unknown_rank": {"x": (2, 3), "a": (3,), "c": (2, 1)}}
 def plain_inputs(case, parsed, types_, rng):
     sizes = {}
     args = []
-    for name in parsed.node.args.args:
-        t = types_[name.id]
+
+    def draw(name, t):
         if isinstance(t, Static):
-            args.append(t.value)
-            continue
-        shape = SHAPES.get(case, {}).get(name.id)
+            return t.value
+        if isinstance(t, pytrees.Tree):
+            return pytrees.unflatten(t.treedef, [draw(None, x) for x in t.leaves])
+        shape = SHAPES.get(case, {}).get(name)
         if shape is None:
             shape = tuple(d if isinstance(d, int) else sizes.setdefault(d, 2 + len(sizes))
                           for d in t.shape)
@@ -158,28 +160,58 @@ def plain_inputs(case, parsed, types_, rng):
             value = rng.uniform(0.5, 1.5, size=shape).astype(t.dtype)
         else:
             value = rng.standard_normal(shape).astype(t.dtype)
-        args.append((int(value) if np.dtype(t.dtype).kind in "iub" else float(value)) if t.weak
-                    else value[()] if shape == () else value)
+        return (int(value) if np.dtype(t.dtype).kind in "iub" else float(value)) if t.weak \
+            else value[()] if shape == () else value
+    for name in parsed.node.args.args:
+        args.append(draw(name.id, types_[name.id]))
     return args
 
 
+def _copy(a):
+    return pytrees.map_leaves(np.copy, a) if pytrees.is_tree(a) else \
+        np.copy(a) if isinstance(a, np.ndarray) else a
+
+
+def _leaves(a):
+    return pytrees.flatten(a)[1] if pytrees.is_tree(a) else [a]
+
+
 def check_plain(case, inp, grad):
-    """grad_FUNC against central differences of FUNC, for each --wrt parameter."""
+    """grad_FUNC against central differences of FUNC, for each --wrt parameter (leaf by
+    leaf for a pytree: its gradient has its structure, None for int leaves)."""
     cmd = regen.parse_header((case_dir(case) / "input.py").read_text())
     parsed = S.from_file(str(case_dir(case) / "input.py"), cmd.func)
     types_ = cli.arg_types(parsed, cmd.signature)
     wrt = cli.request_for(parsed, types_, cmd.wrt).wrt
     args = plain_inputs(case, parsed, types_, np.random.default_rng(0))
     names = [a.id for a in parsed.node.args.args]
-    result = getattr(grad, "grad_" + cmd.func)(*[np.copy(a) if isinstance(a, np.ndarray) else a
-                                                 for a in args])
+    result = getattr(grad, "grad_" + cmd.func)(*[_copy(a) for a in args])
     result = result if len(wrt) != 1 else (result,)
     assert len(result) == len(wrt)
-    assert_owned(result, args)
+    assert_owned([leaf for g in result for leaf in _leaves(g)],
+                 [leaf for a in args for leaf in _leaves(a)])
     f = getattr(inp, cmd.func)
     check_value(f, args, wrt)
     for name, g in zip(wrt, result):
         x = args[names.index(name)]
+        k = names.index(name)
+        if pytrees.is_tree(x):
+            treedef, leaves = pytrees.flatten(x)
+            assert pytrees.flatten(g)[0] == treedef, name
+            for j, (leaf, gl) in enumerate(zip(leaves, pytrees.flatten(g)[1])):
+                if isinstance(leaf, (bool, int, str)) or leaf is None or \
+                        np.asarray(leaf).dtype.kind != "f":
+                    assert gl is None, (name, j)
+                    continue
+
+                def at_leaf(v, j=j, treedef=treedef, leaves=leaves):
+                    moved = list(args)
+                    moved[k] = pytrees.unflatten(treedef, [v if i == j else _copy(u)
+                                                           for i, u in enumerate(leaves)])
+                    return f(*moved)
+                assert np.shape(gl) == np.shape(leaf), (name, j)
+                close(gl, central_difference(at_leaf, [leaf], 0))
+            continue
         assert np.shape(g) == np.shape(x), name
         single = np.asarray(x).dtype == np.float32
         if single:
@@ -200,18 +232,24 @@ def check_forward(case, inp, grad):
     args = plain_inputs(case, parsed, types_, np.random.default_rng(0))
     names = [a.id for a in parsed.node.args.args]
     rng = np.random.default_rng(1)
-    dots = [float(rng.normal()) if isinstance(args[names.index(n)], float) else
-            rng.normal(size=np.shape(args[names.index(n)])) for n in wrt]
+    def dot(a):
+        if isinstance(a, (bool, int, str)) or a is None:
+            return None
+        return float(rng.normal()) if isinstance(a, float) else rng.normal(size=np.shape(a))
+    dots = [pytrees.map_leaves(dot, args[names.index(n)]) for n in wrt]
     f = getattr(inp, cmd.func)
-    out, tangent = getattr(grad, "jvp_" + cmd.func)(
-        *[np.copy(a) if isinstance(a, np.ndarray) else a for a in args], *dots)
-    close(out, f(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args]),
-          rtol=1e-12, atol=1e-14)
+    out, tangent = getattr(grad, "jvp_" + cmd.func)(*[_copy(a) for a in args], *dots)
+    close(out, f(*[_copy(a) for a in args]), rtol=1e-12, atol=1e-14)
+
+    def moved_by(a, d, t):
+        treedef, leaves = pytrees.flatten(a)
+        return pytrees.unflatten(treedef, [u if e is None else u + t * e
+                                           for u, e in zip(leaves, pytrees.flatten(d)[1])])
 
     def along(t):
         moved = list(args)
         for n, d in zip(wrt, dots):
-            moved[names.index(n)] = args[names.index(n)] + t * d
+            moved[names.index(n)] = moved_by(args[names.index(n)], d, t)
         return np.asarray(f(*moved), dtype=float)
     eps = 1e-6
     close(tangent, (along(eps) - along(-eps)) / (2 * eps), rtol=1e-6, atol=1e-8)
@@ -220,9 +258,9 @@ def check_forward(case, inp, grad):
 def check_value(f, args, wrt):
     """The value the generated code computes (value_and_grad) is plain Python's."""
     import s2sgrad
-    copies = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
+    copies = [_copy(a) for a in args]
     value, _ = s2sgrad.value_and_grad(f, wrt=tuple(wrt))(*copies)
-    close(value, f(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args]),
+    close(value, f(*[_copy(a) for a in args]),
           rtol=1e-12, atol=1e-14)
 
 

@@ -652,6 +652,12 @@ def test_keyword_arguments_and_defaults():
 def test_non_array_argument_is_a_value_error():
     f = s2sgrad.function(spec_target)
     with pytest.raises(ValueError, match="np.asarray"):
+        f({1.0, 2.0, 3.0}, np.ones((3, 4)), True)
+
+
+def test_a_list_argument_is_a_pytree_and_not_an_array():
+    f = s2sgrad.function(spec_target)        # (a list of floats is a pytree, as in JAX)
+    with pytest.raises(s2sgrad.UnsupportedError, match=r"np.array\(\[a, b\]\) @ v"):
         f([[1.0, 2.0, 3.0]], np.ones((3, 4)), True)
 
 

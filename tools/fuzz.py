@@ -125,8 +125,9 @@ def five_point(f, prog, eps=1e-3):
 
 
 def plain(f, prog, args=None):
-    """Plain Python's f(*args, n) as a float, on copies (f may write into its arguments)."""
-    return float(f(*copies(prog.args if args is None else args), prog.n))
+    """Plain Python's f(*args, n) as a float, on copies (f may write into its arguments);
+    args packed into f's pytree if it takes one."""
+    return float(f(*prog.call_args(copies(prog.args if args is None else args)), prog.n))
 
 
 def derivative(f, prog, rule, eps):
@@ -185,7 +186,10 @@ def check(prog, directory):
     before = copies(prog.args)
     try:
         with deadline(TIMEOUT):
-            got, grads = s2sgrad.value_and_grad(f, wrt=prog.params)(*prog.args, prog.n)
+            if prog.tree is None:
+                got, grads = s2sgrad.value_and_grad(f, wrt=prog.params)(*prog.args, prog.n)
+            else:
+                got, grads = s2sgrad.value_and_grad(f, wrt="p")(*prog.call_args(), prog.n)
     except UnsupportedError as e:
         if e.loc is not None or documented(e):
             return Outcome("unsupported", e.message.splitlines()[0], e)
@@ -194,6 +198,11 @@ def check(prog, directory):
         return Outcome("crash", crash_text(e))
     if not unchanged(prog.args, before):
         return Outcome("mutated argument", "value_and_grad wrote into an argument")
+    if prog.tree is not None:
+        try:
+            grads = unpacked(prog, grads)
+        except AssertionError as e:
+            return Outcome("wrong gradient", str(e))
     if not close(got, value, rtol=1e-9, atol=1e-12):
         return Outcome("wrong value", f"f = {value!r}, value_and_grad gave {got!r}")
     outcome = compare_gradients(f, prog, grads, num)
@@ -209,7 +218,8 @@ def check_forward(f, prog, value, num):
     before = copies(prog.args)
     try:
         with deadline(TIMEOUT):
-            got, tangent = s2sgrad.jvp(f, (*prog.args, prog.n), (*dots, None))
+            got, tangent = s2sgrad.jvp(f, (*prog.call_args(), prog.n),
+                                       (*prog.call_args(dots), None))
     except UnsupportedError as e:
         if e.loc is not None or documented(e):
             return Outcome("passed", forward="unsupported",
@@ -228,6 +238,28 @@ def check_forward(f, prog, value, num):
             return Outcome("wrong tangent", f"along {fmt(dots)}: expected {want!r}, jvp gave "
                            f"{tangent!r}")
     return Outcome("passed", forward="passed")
+
+
+def unpacked(prog, grads):
+    """The gradients of a pytree argument, one per name of prog.params (in its order);
+    a structure other than the argument's is a wrong gradient (an AssertionError)."""
+    names = progen.tree_names(prog.tree)
+    got = pytree_leaves(grads, prog.tree)
+    by_name = dict(zip(names, got))
+    return tuple(by_name[p] for p in prog.params)
+
+
+def pytree_leaves(value, tree):
+    """value's leaves, checking it has tree's structure (same containers, keys, lengths)."""
+    if type(tree) is dict:
+        if type(value) is not dict or list(value) != list(tree):
+            raise AssertionError(f"a gradient of structure {value!r} for the pytree {tree!r}")
+        return [x for k in tree for x in pytree_leaves(value[k], tree[k])]
+    if type(tree) in (list, tuple):
+        if type(value) is not type(tree) or len(value) != len(tree):
+            raise AssertionError(f"a gradient of structure {value!r} for the pytree {tree!r}")
+        return [x for v, t in zip(value, tree) for x in pytree_leaves(v, t)]
+    return [value]
 
 
 def documented(error):
@@ -341,6 +373,8 @@ def failure_file(prog, outcome, seed, index):
             "check again with python tools/fuzz.py --replay THIS_FILE"]
     head += outcome.detail.splitlines()
     head += [f"n = {prog.n}", f"args = {json.dumps(args)}"]
+    if prog.tree is not None:
+        head.append(f"tree = {json.dumps(prog.tree)}")
     return "".join(f"# {ln}\n" for ln in head) + prog.source
 
 
@@ -350,7 +384,9 @@ def replay_program(path):
     n = int(re.search(r"^# n = (\d+)$", text, re.M).group(1))
     args = json.loads(re.search(r"^# args = (.*)$", text, re.M).group(1))
     values = tuple(np.array(v) if isinstance(v, list) else float(v) for v in args.values())
-    return progen.Program(text, tuple(args), values, n, frozenset())
+    tree = re.search(r"^# tree = (.*)$", text, re.M)
+    return progen.Program(text, tuple(args), values, n, frozenset(),
+                          json.loads(tree.group(1)) if tree else None)
 
 
 def replay(paths):

@@ -60,6 +60,7 @@ runs, program i reproducible from its seed). Usage, with tools/ on sys.path:
     prog.source, prog.params, prog.args, prog.n, prog.constructs
 """
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,6 +167,34 @@ class Program:
     args: tuple
     n: int
     constructs: frozenset
+    tree: object = None     # f takes its float parameters packed in one pytree `p`: this
+                            # structure of their names (dicts, lists, tuples); None: flat
+
+    def call_args(self, args=None):
+        """f's arguments but n: `args` (default: self.args, one per name in `params`),
+        packed into the pytree `p` if f takes one."""
+        args = self.args if args is None else args
+        if self.tree is None:
+            return list(args)
+        by_name = dict(zip(self.params, args))
+        return [_map_names(self.tree, by_name)]
+
+
+def _map_names(tree, by_name):
+    if type(tree) is dict:
+        return {k: _map_names(v, by_name) for k, v in tree.items()}
+    if type(tree) in (list, tuple):
+        return type(tree)(_map_names(v, by_name) for v in tree)
+    return by_name[tree]
+
+
+def tree_names(tree):
+    """The parameter names at the leaves of a Program's tree, in flatten order."""
+    if type(tree) is dict:
+        return [n for v in tree.values() for n in tree_names(v)]
+    if type(tree) in (list, tuple):
+        return [n for v in tree for n in tree_names(v)]
+    return [tree]
 
 
 def draw_program(chooser, max_stmts=7):
@@ -176,7 +205,8 @@ def draw_program(chooser, max_stmts=7):
     rng = np.random.default_rng(chooser.integer(0, 2 ** 16))
     args = tuple(float(rng.uniform(-1, 1)) if s == () else rng.uniform(-1, 1, s)
                  for s in shapes.values())
-    return Program(src, tuple(shapes), args, chooser.integer(0, 3), frozenset(gen.constructs()))
+    return Program(src, tuple(shapes), args, chooser.integer(0, 3), frozenset(gen.constructs()),
+                   gen.tree)
 
 
 def indent(lines):
@@ -1214,6 +1244,76 @@ class Gen(Exprs):
             params["r"] = self.shape[1:]
             scope.floats["r"] = Var("r")
         body = self.block(scope, 3, 0, min_stmts=1)
-        body.append(f"return {self.result(scope)}")
-        lines += ["", f"def f({', '.join(list(params) + ['n'])}):"] + indent(body)
+        result = self.result(scope)
+        self.tree = None
+        if self.choose.integer(0, 3) == 0:
+            prologue, reads, term = self.pytree(params, body)
+            body = prologue + body + reads
+            result += term
+        body.append(f"return {result}")
+        signature = ["p"] if self.tree is not None else list(params)
+        lines += ["", f"def f({', '.join(signature + ['n'])}):"] + indent(body)
         return "\n".join(lines) + "\n", params
+
+    def pytree(self, params, body):
+        """f's float parameters packed into one pytree argument `p` (a dict, a list, or a
+        dict holding a list): (the lines binding the parameters' names from p, lines
+        reading p again after the body, a term for the result). A name the body writes
+        into is bound to a copy (a write into a leaf of p would change the caller's p,
+        which s2sgrad refuses); the others are p's leaves themselves."""
+        names = list(params)
+        arrays = [x for x in names if params[x] != ()]
+        others = [x for x in names if x not in arrays]
+        layout = self.pick(["dict", "list", "nested"])
+        if layout == "dict":
+            self.tree = {x: x for x in names}
+            paths = {x: f'p["{x}"]' for x in names}
+            seq, seq_text = names, "p"
+        elif layout == "list":
+            self.tree = list(names)
+            paths = {x: f"p[{k}]" for k, x in enumerate(names)}
+            seq, seq_text = names, "p"
+        else:
+            self.tree = {"xs": list(arrays), **{x: x for x in others}}
+            paths = {x: f'p["xs"][{k}]' for k, x in enumerate(arrays)}
+            paths.update({x: f'p["{x}"]' for x in others})
+            seq, seq_text = arrays, 'p["xs"]'
+        text = "\n".join(body)
+        written = {x for x in names if re.search(          # `x[k] = v`, `x += v`, `x[k] += v`
+            rf"(^|[^\w.]){x}(\[[^\n]*?\]\s*[-+*]?=(?!=)|\s*[-+*]=)", text, re.M)}
+        self.mark("pytree")
+        if layout == "list" and not written and self.flip():
+            prologue = [f"{', '.join(names)} = p"]           # unpacked as Python unpacks
+            self.mark("pytree-unpack")
+        else:
+            prologue = [f"{x} = {paths[x]}" + (".copy()" if x in written and x in arrays else "")
+                        for x in names]
+        if not self.flip():
+            return prologue, [], ""
+        self.mark("pytree-loop")
+        t, v = self.fresh_name("tt"), self.fresh_name("v")
+        form = self.pick(["for", "enumerate", "range", "items"] if layout == "dict" or
+                         layout == "nested" and seq_text == "p" else ["for", "enumerate", "range"])
+        step = self.pick([f"np.sum(np.sin({v}))", f"np.sum(np.tanh({v}) * {v})"])
+        if form == "for":
+            head = f"for {v} in {seq_text if layout != 'dict' else 'p.values()'}:"
+        elif form == "items":
+            head = f"for _k, {v} in p.items():"
+        elif form == "enumerate":
+            i = self.fresh_name("i")
+            head = f"for {i}, {v} in enumerate({seq_text if layout != 'dict' else 'p.values()'}):"
+            step = f"({i} + 1) * {step}"
+        else:
+            i = self.fresh_name("i")
+            if layout == "dict":
+                head = f"for {v} in p.values():"
+            else:
+                head = f"for {i} in range(len({seq_text})):"
+                step = step.replace(v, f"{seq_text}[{i}]")
+        inner = [f"{t} = {t} + {step}"]
+        if self.flip():            # a branch in the unrolled loop, on a run-time condition
+            self.mark("branch-in-loop")
+            inner = ([f"if np.sum({v}) > 0:" if "range(len" not in head else
+                      f"if np.sum({seq_text}[{i}]) > 0:"] + indent(inner) +
+                     ["else:", f"    {t} = {t} * 0.5"])
+        return prologue, [f"{t} = 0.0", head] + indent(inner), f" + 0.5 * {t}"

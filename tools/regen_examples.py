@@ -22,14 +22,16 @@ EXAMPLES = [
     ("newton.py", "cube_root_sum", "c"),
     ("physics.py", "miss", "v0,drag"),
     ("custom_rules.py", "loss", "a,w"),
+    ("classifier.py", "loss", "params", "--has-aux"),
 ]
 
 
 def outputs():
     os.chdir(ROOT)      # relative paths: the modules name their source by base name only
-    for file, func, wrt in EXAMPLES:
+    for file, func, wrt, *flags in EXAMPLES:
         path = os.path.join("examples", file.replace(".py", "_grad.py"))
-        yield path, cli.emit_text(f"examples/{file}::{func}", wrt=wrt)
+        yield path, cli.emit_text(f"examples/{file}::{func}", wrt=wrt,
+                                  has_aux="--has-aux" in flags)
 
 
 def main(argv=None):

@@ -37,6 +37,8 @@ class _Calls:
         func = self.expr(node.func) if not isinstance(node.func, gast.Attribute) else None
         if isinstance(node.func, gast.Attribute):
             base = self.expr(node.func.value)
+            if type(base) is dict:
+                return self.dict_method(base, node)
             if isinstance(base, list) or isinstance(base, Value) and base.type.kind == "list":
                 _reject_list_method(self, node)
             if isinstance(base, Value):
@@ -55,6 +57,24 @@ class _Calls:
         self.unsupported(node, f"calling {_expr_text(self.p, node.func)} is not supported",
                          "call NumPy functions (np.exp, np.sum, ...) or s2sgrad.gradients")
 
+    def dict_method(self, base, node):
+        """`params.items()`, `.keys()`, `.values()`, `.get(key[, default])` of a dict
+        (a pytree, resolved at transform time): a list of its pairs, keys or values."""
+        name, args = node.func.attr, [self.expr(a) for a in node.args]
+        if name in ("items", "keys", "values") and not args and not node.keywords:
+            if name == "items":
+                return [(Static(k), v) for k, v in base.items()]
+            return [Static(k) for k in base] if name == "keys" else list(base.values())
+        if name == "get" and 1 <= len(args) <= 2 and not node.keywords:
+            key = self.static_of(args[0])
+            if key is _MISSING:
+                self.unsupported(node, "dict.get needs a constant key here",
+                                 "write the key as a literal")
+            return base[key] if key in base else (args[1] if len(args) == 2 else Static(None))
+        self.unsupported(node, f"the dict method .{name}() is not supported (dicts are "
+                         "pytrees here: read, never changed)", "read with params['W1'], loop "
+                         "over params.items(), or build a new dict with a display {...}")
+
     def builtin(self, name, node):
         """The Python builtins a NumPy user writes: len, float, abs, min/max of two."""
         if name == "sum" and len(node.args) == 1 and isinstance(node.args[0], gast.GeneratorExp):
@@ -71,6 +91,8 @@ class _Calls:
             if name == "len":
                 return self.list_length(args[0])
             return self.b.list_sum(args[0], self.list_length(args[0]), hint=TEMP)
+        if name == "len" and len(args) == 1 and type(args[0]) in (dict, list, tuple):
+            return self.b.const(len(args[0]))       # (a pytree's length is static)
         if name == "len" and len(args) == 1:
             v = self.to_value(args[0], node)
             if v.type.kind in ("tuple", "list") and v.type.items is not None:

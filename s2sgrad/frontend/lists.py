@@ -224,6 +224,8 @@ def is_append(call):
 
 
 def _leaves(v):
+    if type(v) is dict:
+        v = list(v.values())
     if isinstance(v, (tuple, list)):
         return [x for item in v for x in _leaves(item)]
     return [v]
@@ -232,6 +234,8 @@ def _leaves(v):
 def _same_list(val, cur):
     if val is cur:
         return True
+    if type(val) is dict:
+        val = list(val.values())
     if isinstance(val, (tuple, list)):
         return any(_same_list(x, cur) for x in val)
     return False

@@ -57,8 +57,17 @@ class _Loops:
             if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name)
                     and it.func.id in ("zip", "enumerate")):
                 seq = self.expr(it)
+                if type(seq) is dict:                    # a dict's keys (a pytree): unrolled
+                    seq = [Static(k) for k in seq]
+                if isinstance(seq, Value) and seq.type.kind in ("tuple", "list") \
+                        and seq.type.items is not None:  # (a helper's tuple argument)
+                    seq = [self.b.getitem(seq, index=i) for i in range(len(seq.type.items))]
                 if isinstance(seq, (tuple, list)):      # a tuple of values: unrolled
                     return self.unrolled(node, seq)
+            else:
+                items = self.static_zip(it)
+                if items is not None:         # zip/enumerate of pytree lists: unrolled
+                    return self.unrolled(node, items)
             before = set(self.env)
             self.block(self.desugar.iteration(node, self))
             for n in set(self.env) - before:       # the desugaring's own names
@@ -72,6 +81,14 @@ class _Loops:
         if not isinstance(node.target, gast.Name):
             self.unsupported(node.target, "a range() loop binds one name", "for i in range(n):")
         bounds = [self.to_value(self.expr(a), a) for a in it.args]
+        if self.indexes_pytree(node):        # `layers[i]` of a list of layers: unrolled
+            static = [self.static_of(bnd) for bnd in bounds]
+            if any(not isinstance(x, int) or isinstance(x, bool) for x in static):
+                self.unsupported(node, "a loop indexing a list of values (a pytree) with its "
+                                 "index needs bounds known at transform time",
+                                 "loop over the list itself (for layer in layers:) or over "
+                                 "range(len(layers))")
+            return self.unrolled(node, [self.b.const(i) for i in range(*static)])
         for bnd, a in zip(bounds, it.args):
             if bnd.type.kind != "array" or not bnd.type.is_integer:
                 self.unsupported(a, "range() bounds must be integers",
@@ -124,6 +141,60 @@ class _Loops:
             self.b.loc = self.p.loc(node)
             self.assign(node.target, item)
             self.block(node.body)
+
+    def static_zip(self, it):
+        """The items of `zip(...)`/`enumerate(...)` when every sequence is a list, tuple
+        or dict of values (a pytree, so of a length known now); None otherwise."""
+        if it.keywords or not it.args or it.func.id == "enumerate" and len(it.args) != 1:
+            return None
+        seqs = []
+        for a in it.args:
+            if isinstance(a, gast.Call) and isinstance(a.func, gast.Name) \
+                    and a.func.id in ("zip", "enumerate") and self.p.resolver.lookup(a.func.id) is None:
+                inner = self.static_zip(a)          # enumerate(zip(ws, xs))
+                if inner is None:
+                    return None
+                seqs.append(inner)
+                continue
+            if not (isinstance(a, (gast.Name, gast.Subscript)) or isinstance(a, gast.Call)
+                    and isinstance(a.func, gast.Attribute)
+                    and a.func.attr in ("items", "keys", "values")):
+                return None
+            v = self.expr(a)
+            if type(v) is dict:
+                v = [Static(k) for k in v]
+            if type(v) not in (list, tuple):
+                return None
+            seqs.append(v)
+        if it.func.id == "enumerate":
+            return [(self.b.const(i), v) for i, v in enumerate(seqs[0])]
+        return list(zip(*seqs))
+
+    def indexes_pytree(self, node):
+        """Whether the body of `for i in range(...)` indexes a list, tuple or dict of
+        values (a pytree, resolved at transform time) with i."""
+        i = node.target.id
+        for st in node.body:
+            for n in gast.walk(st):
+                if isinstance(n, gast.Subscript) \
+                        and type(self._held(n.value)) in (list, tuple, dict) \
+                        and any(isinstance(m, gast.Name) and m.id == i for m in gast.walk(n.slice)):
+                    return True
+        return False
+
+    def _held(self, node):
+        """What `name` or `name[k1][k2]` (constant keys) holds now, when it is a pytree's
+        container (a Python dict, list or tuple); None otherwise. Lowers nothing."""
+        if isinstance(node, gast.Name):
+            return self.env.get(node.id)
+        if isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Constant):
+            base = self._held(node.value)
+            if type(base) in (list, tuple, dict):
+                try:
+                    return base[node.slice.value]
+                except (KeyError, IndexError, TypeError):
+                    return None
+        return None
 
     def stmt_While(self, node, first):
         if node.orelse:

@@ -29,7 +29,7 @@ from ..ir.core import TEMP, Function, Region, Value, def_map, free_name
 from .desugar import Desugar
 from . import source as S
 from .source import walk
-from . import sequences, subscript
+from . import pytrees, sequences, subscript
 from .assignments import _Assignments
 from .branches import _Branches
 from .calls import _MATH, _MATH_AS_NUMPY, _Calls  # noqa: F401 (lower._MATH: custom.py, ops_doc.py)
@@ -68,6 +68,7 @@ class Module:
 
     def __init__(self):
         self.functions = {}      # key -> Function
+        self.out_trees = {}      # key -> the treedef of what it returns, when a dict is in it
         self.names = {}          # key -> its name in the module
         self.active = []         # keys being lowered (a call to one of them is recursion)
         self.taken = set()
@@ -134,38 +135,75 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
                 self.unsupported(arg, f"the parameter name {arg.id!r} is the name of a function "
                                  "s2sgrad writes into generated modules, which it would hide",
                                  "rename the parameter")
-        params, names = [], []
+        params, names, entry = [], [], []
         self.b.loc = self.p.loc(node)
+        taken = set(self.p.names) | {arg.id for arg in a.args}
         for arg in a.args:
             name = arg.id
             t = self.arg_types.get(name, T.UNKNOWN)
-            if isinstance(t, Static):
-                v = Value(name, T.of_python(t.value))
-                self.env[name] = self.b.const(t.value)   # written as its literal
-            else:
-                if _is_complex(t.dtype):
-                    _refuse_complex(self, arg, f"the argument {name!r} is {t}")
-                v = Value(name, t)
-                self.b.note_shape(v)
-                self.env[name] = v
-                if name in self.numbers:        # the caller passes a number, never a 0-d array
-                    self.b.numbers.add(v)
-            params.append(v)
-            self.params.add(v)
+            if isinstance(t, pytrees.Tree):      # its leaves are parameters of their own
+                leaves = []
+                for k, (path, lt) in enumerate(zip(pytrees.paths(t.treedef), t.leaves)):
+                    v = self.parameter(arg, free_name(pytrees.leaf_name(name, path), taken), lt,
+                                       k in t.numbers, pytrees.path_text(name, path))
+                    leaves.append(self.env.pop(v.hint))
+                    params.append(v)
+                    names.append(v.hint)
+                self.env[name] = pytrees.unflatten(t.treedef, leaves)
+                entry.append((name, t.treedef, len(leaves)))
+                continue
+            params.append(self.parameter(arg, name, t, name in self.numbers, repr(name)))
             names.append(name)
+            entry.append((name, None, 1))
         result = None
         try:
             self.block(node.body)
         except _Return as r:
             result = r.value
         self.b.loc = self.p.loc(node.body[-1]) if node.body else self.b.loc
-        out = self.to_value(result, node) if result is not None else self.b.const(None)
+        out, out_tree = self.returned(result, node)
         body = Region((), tuple(self.b.ops), (out,))
-        signature = tuple(f"{n}={self.arg_types[n].value!r}" if isinstance(self.arg_types.get(n), Static)
-                          else f"{n}: {self.arg_types.get(n, T.UNKNOWN)}" for n in names)
+        signature = tuple(self.signature_item(n) for n in (arg.id for arg in a.args))
         writes = tuple(k for k, v in enumerate(params) if id(v) in self.augmented)
         return Function(node.name, tuple(params), tuple(names), body, self.p.file, signature,
-                        writes=writes)
+                        writes=writes, out_tree=out_tree,
+                        entry=tuple(entry) if any(e[1] is not None for e in entry) else ())
+
+    def parameter(self, arg, name, t, number, what):
+        """The IR parameter `name` of type t (a Static: a constant of the specialisation,
+        bound to its literal), bound in the environment."""
+        if isinstance(t, Static):
+            v = Value(name, T.of_python(t.value))
+            self.env[name] = self.b.const(t.value)   # written as its literal
+        else:
+            if _is_complex(t.dtype):
+                _refuse_complex(self, arg, f"the argument {what} is {t}")
+            v = Value(name, t)
+            self.b.note_shape(v)
+            self.env[name] = v
+            if number:        # the caller passes a number, never a 0-d array
+                self.b.numbers.add(v)
+        self.params.add(v)
+        return v
+
+    def signature_item(self, n):
+        t = self.arg_types.get(n, T.UNKNOWN)
+        if isinstance(t, Static):
+            return f"{n}={t.value!r}"
+        if isinstance(t, pytrees.Tree):
+            return f"{n}: {pytrees.signature_text(t)}"
+        return f"{n}: {t}"
+
+    def returned(self, result, node):
+        """(the IR value of what the function returns, its treedef when a dict is in
+        it): a dict becomes a tuple of its values, which codegen writes back as a dict."""
+        if result is None:
+            return self.b.const(None), None
+        if pytrees.is_tree(result):
+            treedef, _ = pytrees.flatten(result)
+            if pytrees.has_dict(treedef):
+                return self.to_value(_dicts_as_tuples(result), node), treedef
+        return self.to_value(result, node), None
 
     # -- statements ---------------------------------------------------------------
 
@@ -306,6 +344,39 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
     def expr_List(self, node):
         return [self.expr(e) for e in node.elts]
 
+    def expr_Dict(self, node):
+        """A dict display with constant keys: a Python dict of values (a pytree),
+        resolved at transform time as a tuple is."""
+        out = {}
+        for k, v in zip(node.keys, node.values):
+            if k is None:                         # {**params, "W": W}
+                base = self.expr(v)
+                if type(base) is not dict:
+                    self.unsupported(v, "`**` in a dict display needs a dict",
+                                     "write the keys out")
+                out.update(base)
+                continue
+            key = self.static_of(self.expr(k))
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                self.unsupported(k, "a dict's keys must be constant strings or ints here "
+                                 "(s2sgrad resolves dicts at transform time, as pytrees)",
+                                 "write the key as a literal: {'W1': W1}")
+            out[key] = self.expr(v)
+        return out
+
+    def dict_item(self, base, node):
+        key = self.static_of(self.expr(node.slice))
+        if key is _MISSING or not isinstance(key, (str, int)) or isinstance(key, bool):
+            self.unsupported(node, "indexing a dict needs a constant key (s2sgrad resolves "
+                             "dicts at transform time, as pytrees)",
+                             "write the key as a literal (params['W1']), or loop over "
+                             "params.items()")
+        if key not in base:
+            self.unsupported(node, f"the dict has no key {key!r} (Python raises KeyError if "
+                             f"this line runs); its keys: {', '.join(map(repr, base)) or 'none'}",
+                             "use one of its keys")
+        return base[key]
+
     def expr_BinOp(self, node):
         opname = type(node.op).__name__
         if opname not in opcodes.BINOPS:
@@ -433,6 +504,8 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
 
     def expr_Subscript(self, node):
         base = self.expr(node.value)
+        if type(base) is dict:
+            return self.dict_item(base, node)
         is_sequence = isinstance(base, (tuple, list)) or \
             isinstance(base, Value) and base.type.kind in ("tuple", "list")
         idx = self.static_of(self.expr(node.slice)) if is_sequence else _MISSING
@@ -507,6 +580,24 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
             if s_ is not _MISSING and (s_ is None or isinstance(s_, (bool, int, str))):
                 types_[p] = Static(s_)
                 sig.append((p, "static", repr(s_)))
+            elif pytrees.is_tree(v):
+                treedef, leaves = pytrees.flatten(v)     # a pytree: passed leaf by leaf
+                kinds, leaf_numbers = [], []
+                for k, leaf in enumerate(leaves):
+                    s_ = self.static_of(leaf)
+                    if s_ is not _MISSING and (s_ is None or isinstance(s_, (bool, int, str))):
+                        kinds.append(Static(s_))
+                        operands.append(self.b.const(s_))
+                        continue
+                    leaf = self.to_value(leaf, node)
+                    kinds.append(leaf.type)
+                    if leaf.type.shape == () and not subscript.may_be_ndarray(self.b, leaf):
+                        leaf_numbers.append(k)
+                    operands.append(leaf)
+                types_[p] = pytrees.Tree(treedef, kinds, leaf_numbers)
+                sig.append((p, "tree", pytrees.signature_text(types_[p]),
+                            tuple(sorted(leaf_numbers))))
+                continue
             else:
                 v = self.to_value(v, node)
                 types_[p] = v.type
@@ -528,7 +619,10 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
             finally:
                 self.module.active.pop()
             from dataclasses import replace
-            self.module.functions[key] = replace(fn, name=name)
+            # called with its pytrees' leaves, returning tuples for its dicts (the caller
+            # rebuilds them): a helper's parameters and result are flat in the module
+            self.module.out_trees[key] = fn.out_tree
+            self.module.functions[key] = replace(fn, name=name, entry=(), out_tree=None)
         fn = self.module.functions[key]
         out = fn.body.yields[0]
         self.b.loc = self.p.loc(node) if self.b.loc is None else self.b.loc
@@ -539,9 +633,21 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         aliases = tuple(k for k, p in enumerate(fn.params) if id(p) in reach)
         extra = {"aliases": aliases} if aliases else {}
         (res,) = self.b.region_op("call", operands, (), [out.type], [TEMP], callee=name, **extra)
+        if self.module.out_trees[key] is not None:     # a dict: as the caller's Python dict
+            return self.rebuilt(res, self.module.out_trees[key])
         if out.type.kind == "tuple" and out.type.items is not None:
             return self.returned_items(res, out, fn)
         return res
+
+    def rebuilt(self, v, treedef):
+        """The Python structure (dicts, lists, tuples) of treedef over the tuple value v."""
+        if treedef is None:
+            return v
+        children = treedef[-1]
+        items = [self.rebuilt(self.b.getitem(v, index=i), c) for i, c in enumerate(children)]
+        if treedef[0] == "dict":
+            return dict(zip(treedef[1], items))
+        return items if treedef[0] == "list" else tuple(items)
 
     def returned_items(self, res, out, fn):
         """The tuple a helper returns, as the Python tuple of its items read once after
@@ -582,6 +688,10 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         if isinstance(v, (tuple, list)):
             items = [self.to_value(x, node) for x in v]
             return self.b.emit("tuple" if isinstance(v, tuple) else "list", *items)
+        if type(v) is dict:
+            self.unsupported(node, f"{_expr_text(self.p, node)} is a dict, which s2sgrad "
+                             "resolves at transform time (a pytree): it is not a value here",
+                             "read its items (params['W1']), or return it from the function")
         if isinstance(v, Static):
             if v.value is None or isinstance(v.value, str):
                 return self.b.const(v.value)
@@ -662,9 +772,19 @@ def local_names(fn_node):
 
 
 def _leaves(v):
+    if type(v) is dict:
+        v = list(v.values())
     if isinstance(v, (tuple, list)):
         return [x for item in v for x in _leaves(item)]
     return [v]
+
+
+def _dicts_as_tuples(v):
+    if type(v) is dict:
+        return tuple(_dicts_as_tuples(x) for x in v.values())
+    if type(v) in (list, tuple):
+        return type(v)(_dicts_as_tuples(x) for x in v)
+    return v
 
 
 def _returns_somewhere(node):

@@ -144,7 +144,11 @@ def _assigned_names(lw, stmts):
 
 
 def _flatten(v):
-    """(template, leaves): a tuple/list structure and the values at its leaves."""
+    """(template, leaves): a tuple/list/dict structure and the values at its leaves."""
+    if type(v) is dict:
+        parts = [_flatten(x) for x in v.values()]
+        return (("dict", tuple(v)), tuple(p[0] for p in parts)), \
+            [leaf for p in parts for leaf in p[1]]
     if isinstance(v, (tuple, list)):
         parts = [_flatten(x) for x in v]
         return (type(v).__name__, tuple(p[0] for p in parts)), [leaf for p in parts for leaf in p[1]]
@@ -156,4 +160,6 @@ def _rebuild(template, it):
         return next(it)
     kind, parts = template
     items = [_rebuild(p, it) for p in parts]
+    if isinstance(kind, tuple):          # ("dict", keys)
+        return dict(zip(kind[1], items))
     return tuple(items) if kind == "tuple" else items

@@ -158,6 +158,10 @@ def write(lw, target, value, opname=None, node=None):
     if cur is None:
         lw.unsupported(target.value, f"{name!r} is not an array of the function",
                        "write into arrays made in the function or passed to it")
+    if type(cur) is dict:
+        lw.unsupported(target, f"{name!r} is a dict (a pytree): writing into it is not "
+                       "supported (in Python it would change the caller's dict too)",
+                       f"build a new dict: {name}2 = {{**{name}, 'key': value}}")
     if not isinstance(cur, Value) or cur.type.kind != "array":
         lw.unsupported(target, f"{name!r} is not an array: writing into tuples, lists and other "
                        "values is not supported", "build a new one, or use an array")
@@ -563,8 +567,8 @@ def _bound_values(env):
     out = []
 
     def visit(v):
-        if isinstance(v, (tuple, list)):
-            for x in v:
+        if isinstance(v, (tuple, list, dict)):
+            for x in (v.values() if type(v) is dict else v):
                 visit(x)
         elif isinstance(v, Value) and v not in out:
             out.append(v)
@@ -574,12 +578,16 @@ def _bound_values(env):
 
 
 def _holds_any(v, values):
+    if type(v) is dict:          # (a pytree's dict holds its leaves, as a tuple does)
+        return any(_holds_any(x, values) for x in v.values())
     if isinstance(v, (tuple, list)):
         return any(_holds_any(x, values) for x in v)
     return any(v is m for m in values)
 
 
 def _replace(v, derive):
+    if type(v) is dict:
+        return {k: _replace(x, derive) for k, x in v.items()}
     if isinstance(v, (tuple, list)):
         return type(v)(_replace(x, derive) for x in v)
     return derive(v) if isinstance(v, Value) else v

@@ -139,9 +139,26 @@ class Function:
                                # into: the API refuses arguments sharing memory with them
     prelude: tuple = ()        # module-level statements its calls need (custom rules' defs,
                                # their imports): each a statement's text
+    entry: tuple = ()          # pytree parameters (frontend/pytrees.py): ((source name,
+                               # treedef, number of leaves), ...) for the leading params,
+                               # a treedef None for a plain one; () when none is a tree
+    out_tree: object = None    # the treedef of what it returns when a dict is in it (the
+                               # IR returns tuples; codegen rebuilds the dicts)
 
     def with_body(self, body):
         return replace(self, body=body)
+
+
+def source_params(fn):
+    """{source parameter name: (treedef or None, its IR parameters)}: a pytree
+    parameter's leaves are parameters of their own (frontend/pytrees.py)."""
+    if not fn.entry:
+        return {n: (None, (p,)) for n, p in zip(fn.param_names, fn.params)}
+    out, k = {}, 0
+    for name, treedef, n in fn.entry:
+        out[name] = (treedef, tuple(fn.params[k:k + n]))
+        k += n
+    return out
 
 
 def free_name(base, taken):
