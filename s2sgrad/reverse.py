@@ -485,6 +485,10 @@ class _Sweep:
         if made is not None and made.opcode == "call" and t.type.kind == "tuple":
             self.items.setdefault(t, {}).setdefault(op.attr("index"), []).append(g)
             return
+        while made is not None and made.opcode == "getitem":    # an item of an item of what
+            made = self.b.defs.get(made.operands[0])            # a call returned
+        if made is not None and made.opcode == "call":
+            self.exp.module.vjp(made.attr("callee"))     # raises, naming the callee
         for o in self.exp.forward:
             for w in (o, *(x for r in o.regions for x in r.walk())):
                 if t in w.results and w.opcode == "call":

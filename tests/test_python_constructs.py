@@ -103,8 +103,8 @@ def list_pop(x):
 def ragged_items(x):
     out = []
     for i in range(3):
-        out.append(x[:i])  # refused
-    return np.sum(np.concatenate(out))
+        out.append(x[:i])
+    return np.sum(np.concatenate(out))  # refused
 
 
 def items_of_two_shapes(x):
@@ -143,6 +143,15 @@ def appended_while_iterated(x):
     return np.sum(np.stack(out))
 
 
+def nested_tuple_returned(x):
+    a, b = nested_pair(x)
+    return np.sum(b * a[0])
+
+
+def nested_pair(x):
+    return (np.sin(x), x), x * 2.0  # refused
+
+
 def h1(xs):
     return np.sum(np.stack(xs))
 
@@ -169,10 +178,12 @@ REFUSED = [
     (list_alias_in_loop, "would be another name for the list 'out'"),
     (list_returned, "returning a list built with append is not supported"),
     (list_pop, "the list method .pop() is not supported"),
-    (ragged_items, "an item appended to a list needs a shape s2sgrad knows"),
+    (ragged_items, "the gradient through np.concatenate(out) of a list built with append "
+                   "needs its items to have one shape s2sgrad knows"),
     (items_of_two_shapes, "the items of a list built with append have one shape"),
     (nested_comprehension, "an item appended to a list must be an array or a number"),
     (list_to_helper, "passing a list built with append to h1 is not supported"),
+    (nested_tuple_returned, "which returns a tuple holding a tuple or list, is not supported"),
     (appended_then_written, "the list 'out' may hold 'y'"),
     (appended_while_iterated, "this loop iterates over the list 'out' and appends to it"),
     (item_written_in_place, "the list 'out' may hold 'h'"),

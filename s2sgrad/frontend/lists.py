@@ -7,7 +7,8 @@
 an array (`np.sum(out)` is `np.sum(np.array(out))`), `np.concatenate(out)`, the builtin
 `sum(out)` (0 when empty, as Python), `len(out)`, `out[i]` and `for v in out` (a loop
 over an index). The items of one list have one shape (NumPy's stack needs it, and the
-list's adjoint is the array adjoint of `np.array(out)`: rules/lists.py).
+list's adjoint is the array adjoint of `np.array(out)`: rules/lists.py, which refuses the
+gradient of sum(out), out[i] and np.concatenate(out) when s2sgrad cannot know that shape).
 
 A list comprehension or generator expression is lowered as that loop: `[f(v) for v in
 xs if c]` is `_l = []; for _v in xs: if c: _l.append(f(_v))`, its variables renamed so
@@ -54,14 +55,10 @@ class _Lists:
         self.env[name] = self.b.append(cur, v, hint=name)
 
     def check_item(self, item, v, node):
-        """v may join a list whose items are of type `item` (None: no item yet)."""
-        if v.type.shape is None or None in v.type.shape:
-            self.unsupported(node, "an item appended to a list needs a shape s2sgrad knows "
-                             f"here (this one is {v.type})", "append arrays of one known shape "
-                             "(reshape to a literal shape first), or preallocate an array with "
-                             "np.zeros and assign y[i] = v")
-        if item is not None and (item.shape is None or T.shapes_differ(item.shape, v.type.shape)
-                               or None in item.shape):
+        """v may join a list whose items are of type `item` (None: no item yet): not of
+        a shape provably different from theirs."""
+        if item is not None and (item.shape is not None and v.type.shape is not None
+                                 and T.shapes_differ(item.shape, v.type.shape)):
             self.unsupported(node, f"the items of a list built with append have one shape here "
                              f"(the list holds {item}; this item is {v.type})",
                              "append items of one shape (np.stack needs it; a list of another "

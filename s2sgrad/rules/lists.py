@@ -9,7 +9,8 @@ len(L), computed before later appends change the list. The tangent of a list is 
 list of its items' tangents (forward mode appends them beside the items).
 """
 
-from ..ir import indexing as I
+from ..errors import UnsupportedError
+from ..ir import indexing as I, types as T
 from .registry import defrule
 from .shape import _cast_back
 from .tangents import deftangent, zeros_like
@@ -32,6 +33,7 @@ def append(b, g, ans, seq, v):
 @defrule("list_get")
 def list_get(b, g, ans, seq, i, *n):
     """d L[i] = (rows of zeros, d on row i)"""
+    _one_shape(b, seq, "out[i] (or a loop over it)")
     rows = b.zeros_like(b.list_rows(g, _length(b, seq, n)))
     return (b.index_add(rows, g, i, key=(I.DYN,)), None) + (None,) * len(n)
 
@@ -55,15 +57,30 @@ def list_stack(b, g, ans, seq, axis=0):
 @defrule("list_sum")
 def list_sum(b, g, ans, seq, *n):
     """d sum(L) = d on every row"""
+    _one_shape(b, seq, "sum(out)")
     return (b.list_rows(g, _length(b, seq, n)),) + (None,) * len(n)
 
 
 @defrule("list_concat")
 def list_concat(b, g, ans, seq, *n):
     """d np.concatenate(L) = d cut into len(L) rows of equal length"""
+    _one_shape(b, seq, "np.concatenate(out)")
     rest = [b.getitem(b.shape(g), index=k) for k in range(1, g.type.rank)]
     shape = b.tuple(_length(b, seq, n), b.const(-1), *rest)
     return (b.reshape(g, shape),) + (None,) * len(n)
+
+
+def _one_shape(b, seq, what):
+    """The rows of a list's adjoint need its items to have one shape: np.array/np.stack
+    check it (NumPy raises otherwise); sum(out), out[i] and np.concatenate(out) do not,
+    so their gradients need a shape s2sgrad knows (sizes, or symbols of the arguments')."""
+    shape = T.list_item(seq.type).shape
+    if shape is None or None in shape:
+        raise UnsupportedError(
+            f"the gradient through {what} of a list built with append needs its items to have "
+            f"one shape s2sgrad knows (they are {T.list_item(seq.type)})", loc=b.loc,
+            hint="read the list through np.stack(out) (NumPy checks the shapes), or give "
+                 "the items a shape of known sizes")
 
 
 def _length(b, seq, n):
