@@ -308,6 +308,15 @@ def comprehension_rows_filtered(x):
     return np.sum(rows) * x[i] + np.sum([v * 2.0 for v in (x, x ** 2)])
 
 
+def comprehension_of_a_name_written_later(x):
+    y = x * 1.0
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(np.array([y for c in range(3)]))
+        y += 1.0                       # (the list, read at once, is gone: no alias to refuse)
+    return s + np.sum(y * x)
+
+
 def generator(x):
     return sum(x[i] ** 2 for i in range(3) if i != 1) + sum(x[i] for i in range(0))
 
@@ -320,7 +329,7 @@ def generator_of_nothing(x, n):
 WORKING = [helper_tuple, helper_tuple_indexed, helper_tuple_in_loop_and_branch,
            helper_tuple_without_tangents, appended_stack,
            appended_rnn, appended_then_read_then_appended, comprehension,
-           comprehension_rows_filtered, generator]
+           comprehension_rows_filtered, comprehension_of_a_name_written_later, generator]
 
 
 @pytest.mark.parametrize("fn", WORKING, ids=lambda f: f.__name__)

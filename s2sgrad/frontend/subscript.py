@@ -504,7 +504,8 @@ def _written_through(lw, body_ops, defs, hints, mine):
                     full.setdefault(a, _Carried(o, j))
     out = set()
     for o in body_ops:
-        if opcodes.memory(o) == "write":
+        if opcodes.memory(o) == "write" and o.opcode != "append":
+            # (an append changes a list, not the arrays it holds)
             reached = _bases(lw.b, o.operands[0], defs=full) | {id(o.operands[0])}
             out.update(h for h, m in zip(hints, mine) if m & reached)
     return out
