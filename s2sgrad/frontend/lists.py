@@ -16,8 +16,9 @@ that none leaks, as in Python 3. A generator expression is taken by the builtin 
 only (NumPy turns one into an object array, or, for np.sum, deprecates it).
 
 Refused, located: another name for a list that is appended to (`b = out`: Python's `b`
-would see the appends), a list passed to a function or returned, items of different
-shapes, the other list methods.
+would see the appends), a list passed to a function or returned, items of provably
+different shapes, the other list methods, a loop over a list that appends to it, and
+(subscript.py) a write into an array a list may hold (`out.append(y); y[0] = v`).
 """
 
 import copy
