@@ -367,3 +367,12 @@ def empty_sum(x, n):
 def test_an_empty_generator_sums_to_the_int_zero():
     value = s2sgrad.value_and_grad(empty_sum)(X, 0)[0]
     assert value == 0 and value == empty_sum(X, 0)
+
+
+def test_the_generated_list_is_appended_in_place_and_its_reverse_takes_the_last_row():
+    g = s2sgrad.grad(appended_rnn)
+    g(X)
+    text = s2sgrad.source(g)
+    assert "hs = [x]" in text and "hs.append(" in text and ".copy()" not in text
+    assert "[:-1]" in text and "[-1]" in text           # the reverse of an append
+    assert "sum(hs)" in text and "len(hs)" in text       # the readers, as the source wrote them
