@@ -564,6 +564,28 @@ class _Expr:
     def special_call_back(self, op, args, attrs):
         return ast.Call(func=args[0], args=args[1:], keywords=[])
 
+    # lists built with append (frontend/lists.py); `n`, the last operand of list_get,
+    # list_sum and list_concat, is read by their adjoints only
+    def special_list_new(self, op, args, attrs):
+        return ast.List(elts=args, ctx=ast.Load())
+
+    def special_list_get(self, op, args, attrs):
+        return ast.Subscript(value=args[0], slice=args[1], ctx=ast.Load())
+
+    def special_list_sum(self, op, args, attrs):
+        return _call("sum", args[:1])
+
+    def special_list_concat(self, op, args, attrs):
+        return _call("np.concatenate", args[:1])
+
+    def special_list_zeros(self, op, args, attrs):
+        return _call("list", [_call("np.zeros_like", args)])
+
+    def special_list_rows(self, op, args, attrs):
+        shape = ast.BinOp(left=ast.Tuple(elts=[args[1]], ctx=ast.Load()), op=ast.Add(),
+                          right=_call("np.shape", args[:1]))
+        return _call("np.broadcast_to", [args[0], shape])
+
     def special_stack(self, op, args, attrs):
         return ast.List(elts=[], ctx=ast.Load())
 
@@ -1072,3 +1094,16 @@ def _stmt_closure(op, ex, names):
 
 
 _stmt_setitem = _stmt_index_add = codegen_index.write_lines
+
+
+def _stmt_append(op, ex, names):
+    """`xs.append(v)` in place; else on a copy: `xs_1 = xs.copy()`, then `xs_1.append(v)`."""
+    old, value = op.operands
+    target = names(op.result)
+    lines = []
+    if op not in getattr(ex, "in_place", ()):
+        copy = ast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
+        lines.append(render(ast.Assign(targets=[_name(target, store=True)], value=copy,
+                                        type_comment=None)))
+    lines.append(render(ast.Expr(value=_call(_attr(_name(target), "append"), [ex.value(value)]))))
+    return lines

@@ -90,7 +90,7 @@ def tangent_hint(v):
 
 def _has_tangent(v):
     t = v.type
-    return t.kind in ("tuple", "list") or t.kind == "array" and not t.is_integer
+    return t.kind in ("tuple", "list") or t.kind in ("array", "dynlist") and not t.is_integer
 
 
 class _Tangents:
@@ -213,8 +213,10 @@ class _Tangents:
         and a number fails)."""
         t = v.type
         if t.kind in ("tuple", "list") and t.items is not None:
-            parts = [self.zero_tree(self.b.getitem(v, index=k)) for k in range(len(t.items))]
-            return self.b.emit(t.kind, *parts)
+            made = self.b.defs.get(v)
+            items = made.operands if made is not None and made.opcode == t.kind else \
+                [self.b.getitem(v, index=k) for k in range(len(t.items))]
+            return self.b.emit(t.kind, *[self.zero_tree(x) for x in items])
         return zeros_like(self.b, v)
 
     # -- joins -----------------------------------------------------------------------------

@@ -183,7 +183,7 @@ class _OutOfSSA:
             for op in ops:
                 for table in (self.roots, self.owners):
                     for target, sources, own in self._flows(op, table):
-                        new = frozenset(own).union(*(table.get(v, (v,)) for v in sources))
+                        new = frozenset(own).union(*(_ItemsOf.roots(table, v) for v in sources))
                         if target in table:          # (a tape grows with each push)
                             new = new | table[target]
                         if table.get(target) != new:
@@ -214,6 +214,12 @@ class _OutOfSSA:
         if code == "closure":
             return [(op.result, tuple(free_values(op)), (op.result,))]
         kind = self.mem[op]
+        if code == "append":       # the list (in place: the same list) holds its items and v
+            keeps = op not in self.copied
+            return [(op.result, (op.operands[0], op.operands[1]) if keeps else
+                     (_ItemsOf(op.operands[0]), op.operands[1]), (op.result,))]
+        if code == "list_get":     # an item: one of the arrays the list holds, never the list
+            return [(op.result, (_ItemsOf(op.operands[0]),), (op.result,))]
         if kind == "write":        # in place, or a copy (decided in program order)
             keeps = table is self.roots and op not in self.copied
             return [(op.result, (op.operands[0],) if keeps else (), (op.result,))]
@@ -233,6 +239,13 @@ class _OutOfSSA:
             if OPS[op.opcode].read_only or kind == "foreign" or kind is None and not op.regions:
                 bad.update(op.results)
         return bad
+
+    def shares_list(self, a, b):
+        """a may be the list b is (a list built with append), or hold it."""
+        if self.roots is None:
+            self._memory()
+        lists = {r for r in self.roots.get(b) or (b,) if r.type.kind == "dynlist"}
+        return not lists.isdisjoint(self.roots.get(a) or (a,))
 
     def _shares(self, a, b):
         if self.roots is None:
@@ -547,10 +560,17 @@ class _OutOfSSA:
 
     def _in_place(self, op):
         """May `op` (setitem / index_add) write its array in place? Its array is
-        one this function made, and nothing that may refer to it is read later."""
+        one this function made, and nothing that may refer to it is read later.
+        (An append changes the list, not the arrays it holds: only what may be the
+        list itself counts there, never an item read out of it.)"""
         old, res = op.operands[0], self.node(op.result)
         if self.roots is None:
             self._memory()
+        if op.opcode == "append":
+            values = self._node_values()
+            return not any(self.shares_list(v, old)
+                           for x in self.live_at_write.get(op, ()) if x is not res
+                           for v in values.get(x, (x,)))
         if not self.not_owned.isdisjoint(self.owners.get(old) or (old,)):
             return False
         if any(self._shares(v, old) for v in op.operands[1:]):
@@ -619,6 +639,7 @@ class _OutOfSSA:
         for v, root in zip(order, roots):
             plan.rep[v] = best[root]
         plan.shares, plan.web = self._shares, self.node
+        plan.shares_list = self.shares_list
         return plan
 
     def _node_values(self):
@@ -641,6 +662,20 @@ class _OutOfSSA:
                     visit(r)
         visit(self.fn.body)
         return out
+
+
+class _ItemsOf:
+    """A source standing for the arrays a list holds, without the list itself."""
+    __slots__ = ("seq",)
+
+    def __init__(self, seq):
+        self.seq = seq
+
+    @staticmethod
+    def roots(table, v):
+        if type(v) is _ItemsOf:
+            return frozenset(r for r in table.get(v.seq, (v.seq,)) if r.type.kind != "dynlist")
+        return table.get(v, (v,))
 
 
 def _region_by_id(op, rid):

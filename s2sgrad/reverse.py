@@ -82,6 +82,8 @@ class _Module:
     def __init__(self, callees, taken=()):
         self.functions = {f.name: f for f in callees}
         self.vjps = {}          # callee name -> (vjp Function, connected-parameter mask)
+        self.slots = {}         # vjp name -> the items of the tuple it returns with an
+                                # adjoint (None: it returns an array)
         self.taken = set(taken) | set(self.functions) | {f.name for f in callees
                                                          if f.name.startswith("vjp_")}
 
@@ -100,23 +102,39 @@ class _Module:
 
 def _build_vjp(fn, module):
     """`vjp_<fn>`: fn's forward code, then `def <fn>_back(d_out)` computing the
-    adjoints of its float parameters (a closure over the forward values)."""
+    adjoints of its float parameters (a closure over the forward values). A function
+    returning a tuple (`return a, n, b`) takes one adjoint per float item:
+    `<fn>_back(d_a, d_b)` (its `slots`: the indices of those items)."""
     body = fn.body
     y = body.yields[0]
-    if y.type.kind != "array":
+    loc = body.ops[-1].loc if body.ops else None
+    items = y.type.items if y.type.kind == "tuple" else None
+    if y.type.kind != "array" and (items is None or any(t.kind != "array" for t in items)):
+        what = "a tuple holding a tuple or list" if items is not None else f"a {y.type.kind}"
         raise UnsupportedError(
-            f"differentiating through a call to {fn.name}, which returns a {y.type.kind}, "
-            "is not supported", loc=body.ops[-1].loc if body.ops else None,
-            hint="make the function return one array (call it once per output)")
+            f"differentiating through a call to {fn.name}, which returns {what}, "
+            "is not supported", loc=loc,
+            hint="return arrays and numbers (a flat tuple of them)")
     b = Builder(params=fn.params)
     for op in body.ops:
         b.append_op(op)
+    if items is None:
+        slots, ys = None, [y]
+    else:
+        slots = tuple(k for k, t in enumerate(items) if t.is_float)
+        b.loc, b.tag = loc, "fwd"
+        made = b.defs.get(y)
+        ys = [made.operands[k] if made is not None and made.opcode == "tuple" else
+              b.getitem(y, index=k, hint=TEMP) for k in slots]
     xs = [p for p in fn.params if not integer.is_constant(p)]
-    d_out = Value("d_" + y.hint if y.hint not in TEMP_HINTS else "d_out", y.type)
-    gop = Op("gradients", (y, *xs, d_out), tuple(Value(TEMP) for _ in xs) or (Value(TEMP),),
-             make_attrs(dict(n_ys=1, n_xs=len(xs), n_grad_ys=1, n_stop=0, name="gradients",
-                             gate=False, aggregation="add_n", unconnected="none")),
-             body.ops[-1].loc if body.ops else None, "fwd")
+    d_outs = tuple(Value("d_" + v.hint if v.hint not in TEMP_HINTS else
+                         "d_out" if slots is None else f"d_out{k}", v.type)
+                   for v, k in zip(ys, slots or (0,)))
+    gop = Op("gradients", (*ys, *xs, *d_outs), tuple(Value(TEMP) for _ in xs) or (Value(TEMP),),
+             make_attrs(dict(n_ys=len(ys), n_xs=len(xs), n_grad_ys=len(ys), n_stop=0,
+                             name="gradients", gate=False, aggregation="add_n",
+                             unconnected="none")),
+             loc, "fwd")
     exp = _Expansion(b, list(b.ops), gop, set(fn.params), module, seed_tag="grad")
     grads = exp.run()
     forward, backward = b.ops[:exp.split], b.ops[exp.split:]
@@ -124,7 +142,7 @@ def _build_vjp(fn, module):
                  for g in grads)
     back = Value(f"{fn.name}_back", T.Type(kind="function"))
     closure = Op("closure", (), (back,), (), gop.loc, "fwd",
-                 (Region((d_out,), tuple(backward), tuple(g for g, m in zip(grads, mask) if m)),))
+                 (Region(d_outs, tuple(backward), tuple(g for g, m in zip(grads, mask) if m)),))
     pair = Op("tuple", (y, back), (Value(TEMP, T.Type(kind="tuple", items=(y.type, back.type))),),
               (), gop.loc, "fwd")
     vjp = replace(fn, name=module.unique("vjp_" + fn.name), body=Region(body.args, tuple(forward) + (closure, pair),
@@ -133,6 +151,7 @@ def _build_vjp(fn, module):
     it = iter(mask)
     for p in fn.params:
         full.append(False if integer.is_constant(p) else next(it))
+    module.slots[vjp.name] = slots
     return vjp, tuple(full)
 
 
@@ -220,6 +239,7 @@ class _Sweep:
         self.varied = varied   # values depending on an x (active ones also reach a y)
         self.parts = {}        # value -> contributions not yet summed
         self.done = {}         # value -> its adjoint, once summed
+        self.items = {}        # a tuple a call returned -> {item index: its adjoint's parts}
 
     def dname(self, v):
         return self.exp.dname(v)
@@ -406,11 +426,18 @@ class _Sweep:
 
     def backprop_call(self, op):
         """`y = f(a, b)` becomes `y, f_back = vjp_f(a, b)` in the forward code, and
-        `d_a, d_b = f_back(d_y)` here."""
-        g = self.adjoint(op.result)
-        if g is None:
-            return
+        `d_a, d_b = f_back(d_y)` here. Of a function returning a tuple `t` (its items
+        read by `t[k]` after the call, in the same region), `f_back` takes one adjoint
+        per float item: the sum of the items' reads' adjoints, zeros for an unread one."""
         callee = op.attr("callee")
+        if op.result.type.kind == "tuple":
+            parts = self.items.pop(op.result, None)
+            if not parts:
+                return
+        else:
+            g = self.adjoint(op.result)
+            if g is None:
+                return
         for x in op.operands:
             if x in self.active and x.type.kind in ("tuple", "list"):
                 raise UnsupportedError(
@@ -421,22 +448,47 @@ class _Sweep:
         targets = [x for x, m in zip(op.operands, mask) if m]
         if not targets:
             return
+        b = self.b
+        slots = self.exp.module.slots[vjp.name]
+        if slots is None:
+            gs = [g]
+        else:
+            gs = []
+            for k in slots:
+                got = parts.get(k)
+                if not got:
+                    gs.append(b.zeros_like(b.getitem(op.result, index=k, hint=TEMP), hint=TEMP))
+                    continue
+                d = got[0]
+                for more in got[1:]:
+                    d = b.add(d, more, hint=TEMP)
+                gs.append(d)
         back = Value(f"{callee}_back", T.Type(kind="function"))
         fwd = op.replace(opcode="call_vjp", results=(op.result, back),
                          attrs=make_attrs({"callee": vjp.name}))
         self.exp.rewrites[op] = [fwd]
-        outs = self.b.region_op("call_back", [back, g], (), [x.type for x in targets],
-                                [self.dname(x) for x in targets])
+        outs = b.region_op("call_back", [back, *gs], (), [x.type for x in targets],
+                           [self.dname(x) for x in targets])
         for x, d in zip(targets, outs):
             if x in self.active:
                 self.contribute(x, d)
 
     def backprop_item(self, op):
-        """`p = t[k]` of a tuple a call returned, on the gradient's path: refused, as
-        the vjp of a function returning a tuple is not built yet."""
-        if self.adjoint(op.result) is None:
+        """`p = t[k]` of a tuple a call returned, on the gradient's path: p's adjoint is
+        item k's (backprop_call hands them to the call's back function); of other tuples,
+        refused."""
+        g = self.adjoint(op.result)
+        if g is None:
             return
         t = op.operands[0]
+        made = self.b.defs.get(t)
+        if made is not None and made.opcode == "call" and t.type.kind == "tuple":
+            self.items.setdefault(t, {}).setdefault(op.attr("index"), []).append(g)
+            return
+        while made is not None and made.opcode == "getitem":    # an item of an item of what
+            made = self.b.defs.get(made.operands[0])            # a call returned
+        if made is not None and made.opcode == "call":
+            self.exp.module.vjp(made.attr("callee"))     # raises, naming the callee
         for o in self.exp.forward:
             for w in (o, *(x for r in o.regions for x in r.walk())):
                 if t in w.results and w.opcode == "call":
@@ -529,7 +581,7 @@ class _Sweep:
         for region, sub, ys in new_regions:
             r = substitute(Region((), tuple(sub.b.ops), tuple(ys)), mapping)
             bwd.append(r)
-        outs = b.region_op("if", [op.operands[0]], bwd, [free[j].type for j in keep],
+        outs = b.region_op("if", [op.operands[0]], bwd, [T.adjoint_type(free[j].type) for j in keep],
                            [self.dname(free[j]) for j in keep])
         for j, d in zip(keep, outs):
             self.contribute(free[j], d)
@@ -561,8 +613,8 @@ class _Sweep:
 
         # -- the backward body: one iteration, in reverse
         i_b = Value(i_arg.hint if is_for else "_", T.PY_INT)
-        dc = [Value(self.dname(cargs[k]), op.results[k].type) for k in ks]
-        acc = [Value(self.dname(f), f.type) for f in free]
+        dc = [Value(self.dname(cargs[k]), T.adjoint_type(op.results[k].type)) for k in ks]
+        acc = [Value(self.dname(f), T.adjoint_type(f.type)) for f in free]
         sub = self._inner(body_ops, [cargs[k] for k in ks] + free, [body.yields[k] for k in ks],
                           memo)
         sub.b.loc, sub.b.tag = b.loc, b.tag

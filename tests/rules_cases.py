@@ -2252,6 +2252,54 @@ def nd_draws(x, mode, gen):
     return s2sgrad.gradients(np.sum(y), [x], unconnected_gradients=mode)
 
 
+# ---- lists built with append (rules/lists.py) ------------------------------------------
+
+def f_list_append(x, w):
+    out = [x * w[0]]
+    for i in range(3):
+        out.append(np.sin(out[-1] * w[i]))
+    out.append(x)
+    return np.sum(np.sin(np.stack(out, axis=1)) * 1.3) + np.sum(np.array(out) ** 2)
+
+
+def f_list_reads(x, w):
+    out = []
+    for i in range(2):
+        out.append(x * w[i])
+    return np.sum(np.sin(sum(out))) + np.sum(np.concatenate(out) ** 3) + np.sum(out[1] * w[2])
+
+
+def f_list_rows_second_order(x, v):
+    out = [x, x * x]
+    out.append(np.sin(x))
+    (d,) = s2sgrad.gradients(np.sum(np.sin(sum(out))) + np.sum(out[1] * 2.0), [x])
+    return np.sum(d * v)
+
+
+def ref_list_rows_second_order(x, v):
+    return np.sum(s2sgrad.grad(_list_rows_inner)(x) * v)
+
+
+def _list_rows_inner(x):
+    out = [x, x * x]
+    out.append(np.sin(x))
+    return np.sum(np.sin(sum(out))) + np.sum(out[1] * 2.0)
+
+
+case("list_append", f_list_append, [A(3), A(3)], ("list_new", "append", "list_get", "list_stack",
+                                                  "list_array"))
+case("list_reads", f_list_reads, [A(2, 3), A(3)], ("list_sum", "list_concat", "list_get"))
+case("list_rows_second_order", f_list_rows_second_order, [A(3), A(3)], ("list_rows",),
+     ref=ref_list_rows_second_order)
+
+
+def nd_list_len(x, mode):
+    out = [x]
+    for i in range(2):
+        out.append(x * i)
+    return s2sgrad.gradients(len(out) * 1.0, [x], unconnected_gradients=mode)
+
+
 # (opcodes declared non-differentiable that the function sends x through, function)
 NONDIFF_CASES = [
     (("floor",), nd_floor),
@@ -2273,8 +2321,10 @@ NONDIFF_CASES = [
     (("searchsorted", "digitize", "heaviside"), nd_positions),
     (("empty", "empty_like"), nd_empty),
     (("standard_normal", "random", "integers"), nd_draws),
+    (("list_len",), nd_list_len),
 ]
 
 # `not` is lowered only on static values (folded at transform time); on a runtime
 # value the frontend refuses it, so no gradient can ever meet it.
-NONDIFF_UNREACHABLE = {"not": "folded on static values, refused on runtime values"}
+NONDIFF_UNREACHABLE = {"not": "folded on static values, refused on runtime values",
+                       "list_zeros": "forward mode's zero tangent of a list, never differentiated"}

@@ -55,7 +55,7 @@ def uses_lambda(x):
 
 
 def comprehension(x):
-    return np.sum(np.stack([x * i for i in range(3)]))  # comprehension
+    return np.sum(np.stack(x * i for i in range(3)))  # comprehension
 
 
 def builtin_sum(x):
@@ -108,7 +108,8 @@ def _marker_line(fn, marker):
     (vector_condition, (np.ones(2),), "vector-condition", ["not a scalar", "np.where"]),
     (recursive, (np.ones(2), 3), "recursion", ["recursion", "loop"]),
     (uses_lambda, (np.ones(2),), "lambda", ["lambda", "def"]),
-    (comprehension, (np.ones(2),), "comprehension", ["list comprehension", "for loop"]),
+    (comprehension, (np.ones(2),), "comprehension", ["generator expression", "sum(...)",
+                                                     "np.sum([...])"]),
     (builtin_sum, (np.ones(2),), "builtin-sum", ["sum()", "np.sum"]),
 ])
 def test_rejected_constructs_say_where_and_what_to_do(fn, args, marker, words):

@@ -66,7 +66,6 @@ FAILURES = ("wrong value", "wrong gradient", "wrong tangent", "mutated argument"
 
 # UnsupportedError messages that are documented limitations (docs/limitations.md)
 DOCUMENTED_LIMITS = (
-    "which returns a tuple, is not supported",     # a helper returning a tuple, on the path
     "cannot make",      # `z = y` (or a view, or an argument) before a write into y it cannot see
     "s2sgrad reads the rows of the array the loop began with",   # `for e in a` writing a
     "may share memory with",            # `b = a` on one path of a branch, then a write into a

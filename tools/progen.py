@@ -28,6 +28,14 @@ and a static int `n`. Its statements are drawn from what s2sgrad accepts:
   a `while`), momentum and Chebyshev-style three-term recurrences, each
   maybe under a branch taken in some iterations, among other statements;
 - tuples carried through a loop (`p, q = st ... st = (.., ..)`);
+- helpers returning tuples (of two arrays, or with an int), unpacked or indexed
+  (`t = h(..)`, `t[1]`), in loops and branches;
+- lists built with append in `for`/`while` loops (`L = [..]` or `[]`, appends under
+  branches, from the last item `L[-1]`, loops left by `break`), then read by
+  np.stack (axis 0 or 1), np.array, np.concatenate, np.mean, sum, len, `L[i]` and
+  iteration; list comprehensions and generator expressions over ranges, an array's
+  rows and tuples of values, with `if` filters, inside np.sum/np.mean of np.array,
+  np.stack and sum;
 - calls of functions with custom rules (`CUSTOM`: two `custom_vjp` functions of the
   module's own, one of an array and a scalar, and `np.hypot` registered);
 - `np.zeros` buffers written element by element (`y[i % 3] = ...`,
@@ -372,11 +380,15 @@ class Exprs:
             forms.append("custom")
         if any(r == kind for _, r in scope.lambdas.values()):
             forms.append("lambda")
+        if kind in "as" and depth >= 2:
+            forms.append("comprehension")
         form = self.pick(forms)
         if form == "lambda":
             name = self.pick(sorted(n for n, (_, r) in scope.lambdas.items() if r == kind))
             self.mark("lambda")
             return f"{name}({sub(scope.lambdas[name][0])})"
+        if form == "comprehension":
+            return self.comprehension(scope, kind, depth)
         if form == "ifexp":
             return f"({sub()} if {self.cond(scope, depth - 1)} else {sub()})"
         if form == "index":
@@ -386,6 +398,52 @@ class Exprs:
         if form == "call":
             return self.call(scope, kind, depth)
         return getattr(self, "expr_" + form)(kind, sub)
+
+    def comprehension(self, scope, kind, depth):
+        """A list comprehension or generator expression (`[e for i in range(3) if c]`, over
+        an array's rows or a tuple of values), read by np.sum/np.mean of np.array, np.stack
+        or sum: never empty where NumPy would raise or warn (np.stack, np.mean, the builtin
+        sum of arrays); `sum` of nothing is the int 0, as in Python."""
+        var = self.fresh_name("c")
+        source = self.pick(["range", "range", "rows", "tuple"])
+        if source == "range":
+            rng = self.pick(["range(3)", "range(1, 3)"] + ([] if self.current != "f" else ["range(n)"]))
+            inner = scope.child(ints=[var])
+            gen = f"for {var} in {rng}"
+            filt = f" if {var} % 2 == 0" if self.flip() else ""     # (keeps 2 of either range)
+            never_empty = rng != "range(n)"
+        else:
+            arrays = scope.of_kind("a", buffers=False)
+            item = "a" if source == "tuple" else "r" if self.rows else "s"
+            seq = f"({', '.join(self.choose.some(arrays, 3) or arrays[:1])},)" \
+                if source == "tuple" else self.pick(arrays)
+            inner = scope.child(floats={var: Var(item)})
+            gen = f"for {var} in {seq}"
+            filt = ""
+            if self.flip():
+                filt = (f" if {self.expr(inner, 's', 0, top=False)} {self.pick('<>')} "
+                        f"{self.pick(THRESHOLDS)}")
+            never_empty = not filt
+        elt_kind = kind if self.flip() else self.pick("as")
+        elt = self.expr(inner, elt_kind, depth - 1, top=False)
+        if kind == "a":
+            if elt_kind == "a" and never_empty:
+                if self.flip():
+                    self.mark("genexp")
+                    return f"sum({elt} {gen}{filt})"
+                self.mark("comprehension")
+                return f"np.sum(np.stack([{elt} {gen}{filt}]), axis=0)"
+            return f"({self.pick(scope.of_kind('a'))} * {self.comprehension(scope, 's', depth)})"
+        if elt_kind == "s" and self.flip():
+            self.mark("genexp")
+            return f"(0.5 * sum({elt} {gen}{filt}))"
+        self.mark("comprehension")
+        if never_empty and self.flip():
+            reader = self.pick(["np.sum(np.sin(np.stack([{}])))", "np.mean(np.array([{}]))",
+                                "np.sum(np.array([{}]))"])
+        else:
+            reader = "np.sum(np.array([{}]))"
+        return reader.format(f"{elt} {gen}{filt}")
 
     def row_expr(self, sub):
         form = self.pick(["unary", "mixed", "binop"])
@@ -909,6 +967,57 @@ class Gen(Exprs):
         scope.floats[y] = new_buffer()
         return [f"{y} = {self.zeros()}", head] + indent(body)
 
+    def append_loop(self, scope, depth, nest):
+        """A list built with append in a loop (under a branch too; from an RNN's last item),
+        then read: np.stack, np.array, np.concatenate, sum, len, indexing, iteration."""
+        L, kind = self.fresh_name("L"), self.pick("as")
+        seeded = self.flip()           # starts with an item: never empty
+        lines = [f"{L} = [{self.expr(scope, kind, depth)} * 1.0]" if seeded else f"{L} = []"]
+        counter = None
+        if self.flip():
+            head, ints, items = self.loop_header(scope)
+            body_scope, pre, body = self.loop_scope(scope, ints, items), [head], []
+        else:
+            counter, pre = self.while_header(scope)
+            body_scope, body = self.loop_scope(scope, [counter], {}), [f"{counter} = {counter} + 1"]
+        body += self.block(body_scope, depth, nest + 1, min_stmts=0)
+        item = self.expr(body_scope, kind, depth)
+        if seeded and self.flip():
+            item = f"{item} + 0.5 * {L}[-1]"
+            self.mark("append-rnn")
+        append = [f"{L}.append(np.tanh({item}))"]
+        if self.flip():
+            self.mark("branch-in-loop")
+            append = [f"if {self.cond(body_scope, 1)}:"] + indent(append)
+            if self.flip():
+                append += ["else:", f"    {L}.append(np.sin({self.expr(body_scope, kind, 1)}))"]
+        body += append
+        if self.flip():
+            body += self.escape(body_scope)
+        self.merge(scope, [body_scope], exhaustive=False)
+        if counter is not None:
+            scope.ints.append(counter)
+        lines += pre + indent(body)
+        self.mark("append-stack")
+        s = self.fresh_name("s")
+        scope.floats[s] = Var("s")
+        readers = [f"np.sum(np.array({L}) ** 2)", f"0.25 * len({L})"]
+        if seeded:
+            readers += [f"np.sum(np.sin(np.stack({L})))", f"np.mean({L})",
+                        f"np.sum(np.stack({L}, axis={self.pick('01') if kind == 'a' else 0})[0])",
+                        f"np.sum({L}[-1] * {L}[0])", f"np.sum(np.cos(sum({L})))"]
+            if kind == "a":
+                readers.append(f"np.sum(np.tanh(np.concatenate({L})))")
+            if scope.ints:
+                readers.append(f"np.sum({L}[{self.pick(scope.ints)} % len({L})])")
+        if self.flip():          # iterated
+            v = self.fresh_name("v")
+            lines += [f"{s} = 0.0", f"for {v} in {L}:", f"    {s} = 0.5 * {s} + np.sum(np.sin({v}))"]
+            self.mark("for-over-array")
+        else:
+            lines.append(f"{s} = {' + '.join(self.choose.some(readers, 2) or readers[:1])}")
+        return lines
+
     def zeros(self):
         return self.pick([f"np.zeros({self.shape})"] + ([] if self.in_helper else ["np.zeros_like(x0)"]))
 
@@ -1025,13 +1134,26 @@ class Gen(Exprs):
 
     # -- calls and returns
     def tuple_call(self, scope, depth):
-        pairs = [h for h in self.helpers if len(h[2]) == 2]
-        kinds = self.pick(pairs)[2]
+        """`p, q = h(...)` of a helper returning a tuple (maybe holding an int: `p, q, m`),
+        or `t = h(...)` and its items read by index."""
+        kinds = self.pick([h for h in self.helpers if len(h[2]) >= 2])[2]
         text = self.call(scope, kinds, depth)
-        a, b = self.fresh_name("p"), self.fresh_name("q")
-        scope.floats[a] = Var(kinds[0], fresh=True, writable=True)
-        scope.floats[b] = Var(kinds[1], fresh=True, writable=True)
-        return [f"{a}, {b} = {text}"]
+        names = [self.fresh_name("m" if k == "i" else "p") for k in kinds]
+        self.mark("helper-tuple")
+        if self.flip():
+            lines = [f"{', '.join(names)} = {text}"]
+            fresh = True
+        else:
+            t = self.fresh_name("t")
+            order = list(range(len(kinds)))[::self.pick([1, -1])]
+            lines = [f"{t} = {text}"] + [f"{names[k]} = {t}[{k}]" for k in order]
+            fresh = False          # (t holds them too)
+        for name, k in zip(names, kinds):
+            if k == "i":
+                scope.ints.append(name)
+            else:
+                scope.floats[name] = Var(k, fresh=fresh, writable=fresh)
+        return lines
 
     def early_return(self, scope, depth):
         self.mark("return-in-loop" if scope.loops else "early-return")
@@ -1070,7 +1192,8 @@ class Gen(Exprs):
     def stmt(self, scope, depth, nest):
         forms = ["assign", "assign", "augassign", "copy"]
         if nest < 3:
-            forms += ["if", "for", "while", "tuple_loop", "buffer_loop", "carried_loop", "carried_loop"]
+            forms += ["if", "for", "while", "tuple_loop", "buffer_loop", "carried_loop", "carried_loop",
+                      "append_loop"]
         if nest < 2:
             forms.append("grid_loop")
         if scope.loops:
@@ -1081,7 +1204,7 @@ class Gen(Exprs):
                 forms.append(self.pick(["view_augassign", "tuple_setitem"]))
         if nest < 3 and not self.in_helper and self.choose.integer(0, 3) == 0:
             forms.append("float_accumulator")
-        if any(len(h[2]) == 2 for h in self.helpers):
+        if any(len(h[2]) >= 2 for h in self.helpers):
             forms.append("tuple_call")
         if not self.in_helper and (scope.loop is None or self.choose.integer(0, 2) == 0):
             forms.append("early_return")          # (in a loop too: return-in-loop)
@@ -1128,8 +1251,9 @@ class Gen(Exprs):
         inner = scope.child()
         body += self.block(inner, 2, 1, min_stmts=0)
         self.budget, self.in_helper = saved, False
-        kinds = self.pick([("a",), ("s",), ("a", "s")])
-        outs = [self.bounded(inner.child(loop="h"), k, "_", 2)[0] for k in kinds]
+        kinds = self.pick([("a",), ("s",), ("a", "s"), ("a", "a"), ("s", "a", "i")])
+        outs = [self.pick(["2", "k"] if "k" in names else ["2"]) if k == "i" else
+                self.bounded(inner.child(loop="h"), k, "_", 2)[0] for k in kinds]
         arrays = [n for n, p in zip(names, params) if p == "a"]
         if kinds == ("a",) and arrays and self.choose.integer(0, 3) == 0:
             # hands back its argument, or a view of it: the caller's name sees its writes

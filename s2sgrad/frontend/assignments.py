@@ -122,6 +122,7 @@ class _Assignments:
         if isinstance(target, gast.Name):
             if target.id in self.pending_returns:       # `_resultN = v` of a loop's `return`
                 loop_returns.check_assigned(self, target.id, value)
+            self.list_alias(target, value)
             if isinstance(value, Value):
                 value = self.rename(value, self.desugar.display.get(target.id, target.id))
                 self._stmt_bound.add(value)

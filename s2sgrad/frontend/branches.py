@@ -20,6 +20,7 @@ class _Branches:
             self.block(node.body if static else node.orelse)
             return
         cond = self.condition(test, node.test)
+        self.lists_before_region(node.body + node.orelse)
         self.check_region_writes(node.body)
         self.check_region_writes(node.orelse)
         before = dict(self.env)

@@ -9,7 +9,7 @@ gradients_call.py's.
 import gast
 
 from ..ir import opcodes
-from ..ir.core import Value
+from ..ir.core import TEMP, Value
 from . import externs, sequences, subscript
 from .shared import _MISSING, Static, _dtype_name, _expr_text, _reject_list_method
 
@@ -141,10 +141,20 @@ class _Calls:
 
     def builtin(self, name, node):
         """The Python builtins a NumPy user writes: len, float, abs, min/max of two."""
-        args = [self.expr(a) for a in node.args]
+        if name == "sum" and len(node.args) == 1 and isinstance(node.args[0], gast.GeneratorExp):
+            args = [self.generator_sum(node.args[0], node)]
+        else:
+            args = [self.expr(a) for a in node.args]
         if node.keywords:
             self.unsupported(node, f"{name}() with keyword arguments is not supported",
                              "pass positional arguments")
+        if name == "sum" and len(args) == 1 and isinstance(args[0], (tuple, list)) and args[0]:
+            args = [self.as_dynlist_value(args[0], node)]     # sum([a, b]): 0 + a + b
+        if len(args) == 1 and isinstance(args[0], Value) and args[0].type.kind == "dynlist" \
+                and name in ("len", "sum"):
+            if name == "len":
+                return self.list_length(args[0])
+            return self.b.list_sum(args[0], self.list_length(args[0]), hint=TEMP)
         if name == "len" and len(args) == 1 and type(args[0]) in (dict, list, tuple):
             return self.b.const(len(args[0]))       # (a pytree's length is static)
         if name == "len" and len(args) == 1:
@@ -218,6 +228,11 @@ class _Calls:
             return externs.named_call(self, f"numpy.{name}", node)
         if name in ("concatenate", "stack", "hstack", "vstack", "column_stack", "dstack"):
             return self.joined(name, node)
+        if name in ("array", "asarray") and len(node.args) == 1 and not node.keywords \
+                and isinstance(node.args[0], (gast.Name, gast.ListComp)):
+            seq = self.expr(node.args[0])      # (a name or a comprehension: read once here)
+            if isinstance(seq, Value) and seq.type.kind == "dynlist":
+                return self.b.list_array(seq)
         if name == "average":
             return self.average(node)
         if name == "einsum":
@@ -294,6 +309,8 @@ class _Calls:
     def method(self, base, name, node):
         if base.type.kind == "rng":
             return self.draw(base, name, node)
+        if base.type.kind == "dynlist":        # out.pop(), out.copy(): of the list methods,
+            _reject_list_method(self, node)    # only out.append(v), as a statement
         if name in opcodes.METHODS_COMPOSED and isinstance(base, Value):
             return self.composed(name, [base] + [self.expr(a) for a in node.args], node,
                                  f".{name}()")

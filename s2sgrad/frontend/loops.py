@@ -47,6 +47,7 @@ class _Loops:
         if node.orelse:         # (before any desugaring, which would drop it)
             self.unsupported(node, "a for loop with an else clause is not supported",
                              "set a flag in the loop and test it after")
+        self.lists_before_region(node.body, iterated=node.iter)
         it = _reversed_range(self, node.iter)
         if it is not node.iter:        # (a new For: the parsed tree is shared by every signature)
             node = gast.copy_location(gast.For(target=node.target, iter=it, body=node.body,
@@ -244,6 +245,7 @@ class _Loops:
         if node.orelse:
             self.unsupported(node, "a while loop with an else clause is not supported",
                              "set a flag in the loop and test it after")
+        self.lists_before_region(node.body)
         plain = self.desugar.loop(node, self)
         if plain is not None:
             self.block(plain)

@@ -36,6 +36,7 @@ from .branches import _Branches
 from .constants import _Constants, _Object
 from .calls import _MATH, _MATH_AS_NUMPY, Lambda, _Calls  # noqa: F401 (lower._MATH: custom.py, ops_doc.py)
 from .gradients_call import _Gradients
+from .lists import _Lists, is_append
 from .loops import _Loops
 from .numpy_spellings import _NumpySpellings
 from .shared import (_LIST_METHODS, _MISSING, MaybeUnbound, Static, _Return, _describe, _expr_text,
@@ -84,7 +85,7 @@ class Module:
 
 
 class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradients,
-               _Constants):
+               _Constants, _Lists):
     """One function's lowering: the core here, the rest in the mixins' files."""
 
     def __init__(self, parsed, arg_types, decorated, module, callee=False, numbers=()):
@@ -256,6 +257,9 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         if first and isinstance(node.value, gast.Constant) and isinstance(node.value.value, str):
             return  # docstring
         call = node.value
+        if is_append(call) and call.func.value.id in self.env:
+            self.list_append(call)
+            return
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
                 and call.func.attr in _LIST_METHODS:
             _reject_list_method(self, call)
@@ -270,7 +274,11 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
                          "effects are not supported)")
 
     def stmt_Return(self, node, first):
-        raise _Return(self.expr(node.value) if node.value is not None else None)
+        value = self.expr(node.value) if node.value is not None else None
+        if any(isinstance(v, Value) and v.type.kind == "dynlist" for v in _leaves(value)):
+            self.unsupported(node, "returning a list built with append is not supported",
+                             "return np.stack(out) (or np.array(out)), or a tuple of its items")
+        raise _Return(value)
 
     # -- expressions --------------------------------------------------------------
 
@@ -543,6 +551,9 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
             return self.b.getitem(base, index=idx)
         if isinstance(base, Value) and base.type.kind == "array":
             return subscript.read(self, node, base)
+        if isinstance(base, Value) and base.type.kind == "dynlist":
+            return self.list_item(node, base, self.to_value(self.expr(node.slice), node.slice)
+                                  if not isinstance(node.slice, gast.Slice) else None)
         self.unsupported(node, "indexing a tuple or list needs a constant integer index",
                          "write the index as a literal or a Python int argument, or index an "
                          "array: np.array(pair)[i]")
@@ -588,6 +599,9 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         types_, operands, sig, numbers = {}, [], [], set()
         for p in params:
             v = bound[p]
+            if any(isinstance(x, Value) and x.type.kind == "dynlist" for x in _leaves(v)):
+                self.unsupported(node, f"passing a list built with append to {fdef.name} is "
+                                 "not supported", "pass np.stack(out) (an array), or the items")
             s_ = self.static_of(v)
             if s_ is not _MISSING and (s_ is None or isinstance(s_, (bool, int, str))):
                 types_[p] = Static(s_)
@@ -648,6 +662,8 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         (res,) = self.b.region_op("call", operands, (), [out.type], [TEMP], callee=name, **extra)
         if self.module.out_trees[key] is not None:     # a dict: as the caller's Python dict
             return self.rebuilt(res, self.module.out_trees[key])
+        if out.type.kind == "tuple" and out.type.items is not None:
+            return self.returned_items(res, out, fn)
         return res
 
     def rebuilt(self, v, treedef):
@@ -659,6 +675,22 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         if treedef[0] == "dict":
             return dict(zip(treedef[1], items))
         return items if treedef[0] == "list" else tuple(items)
+
+    def returned_items(self, res, out, fn):
+        """The tuple a helper returns, as the Python tuple of its items read once after
+        the call (`a, b = h(x)`, `t = h(x); t[0]`, in a loop too): each `t[k]`, or the
+        constant when the helper returns one there (`return x * k, 3`: `t[1]` is static)."""
+        made = def_map(fn.body).get(out)
+        items = []
+        for k in range(len(out.type.items)):
+            item = made.operands[k] if made is not None and made.opcode == "tuple" else None
+            c = def_map(fn.body).get(item) if item is not None else None
+            if c is not None and c.opcode == "const" and \
+                    isinstance(c.attr("value"), (bool, int, float, str, type(None))):
+                items.append(self.b.const(c.attr("value")))
+            else:
+                items.append(self.b.getitem(res, index=k, hint=TEMP))
+        return tuple(items)
 
     # -- values -----------------------------------------------------------------
 
@@ -726,12 +758,7 @@ _STMT_HINTS = {
 }
 
 
-_EXPR_HINTS = {
-    "ListComp": "write a for loop filling a preallocated array: y = np.zeros(n); "
-                "for i in range(n): y[i] = ...",
-    "GeneratorExp": "write a for loop accumulating the result",
-    "Dict": "pass the values as separate arguments",
-}
+_EXPR_HINTS = {}
 
 
 # the builtin types as dtypes, as NumPy reads them (float -> float64, int -> int64)
@@ -781,6 +808,14 @@ def local_names(fn_node):
             elif type(v) is list:
                 todo.extend(x for x in v if isinstance(x, ast_type))
     return {k: v for k, v in found.items() if k not in declared}
+
+
+def _leaves(v):
+    if type(v) is dict:
+        v = list(v.values())
+    if isinstance(v, (tuple, list)):
+        return [x for item in v for x in _leaves(item)]
+    return [v]
 
 
 def _dicts_as_tuples(v):

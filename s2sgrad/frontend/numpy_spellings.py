@@ -13,6 +13,7 @@ import numpy as np
 
 from ..ir import opcodes
 from ..ir.opcodes import OPERAND
+from ..ir.core import Value
 from . import sequences
 from .shared import _MISSING, _dtype_name
 
@@ -77,9 +78,16 @@ class _NumpySpellings:
         moved), np.hstack and np.vstack (a concatenate, or for 1-d items a stack)."""
         what = f"np.{name}"
         seq = self.expr(node.args[0]) if node.args else None
+        if isinstance(seq, Value) and seq.type.kind == "dynlist":
+            return self.list_joined(name, seq, self.joined_axis(name, node, what), node)
         if not isinstance(seq, (tuple, list)) or not seq:
             self.unsupported(node, f"{what} takes a list or tuple of arrays written out here",
                              f"{what}([a, b], ...)")
+        axis = self.joined_axis(name, node, what)
+        items = [self.to_value(sequences.array_operand(self, x, node, what), node) for x in seq]
+        return self.joined_items(name, items, axis, node, what)
+
+    def joined_axis(self, name, node, what):
         axis = 0
         extra = list(node.args[1:]) + [k.value for k in node.keywords if k.arg == "axis"]
         if any(k.arg != "axis" for k in node.keywords) or len(extra) > 1 \
@@ -91,7 +99,9 @@ class _NumpySpellings:
                     or axis is None and name != "concatenate":
                 self.unsupported(node, f"the axis of {what} must be a constant int",
                                  f"{what}([a, b], axis=1)")
-        items = [self.to_value(sequences.array_operand(self, x, node, what), node) for x in seq]
+        return axis
+
+    def joined_items(self, name, items, axis, node, what):
         if name in ("column_stack", "dstack"):   # 1-d items become columns; dstack: 3-d
             for v in items:
                 if v.type.shape is None:

@@ -20,6 +20,8 @@ def array_operand(lw, value, node, what, convert=True):
     operand: a sequence holding float values becomes `np.array(sequence)` (when
     `convert`; np.array and np.asarray take the sequence itself). Sequences of
     integers (sizes, indices) are constants and stay as they are."""
+    if isinstance(value, Value) and value.type.kind == "dynlist":
+        return lw.b.list_array(value)      # a list built with append: np.array(out)
     if not is_sequence(value):
         return value
     seq = lw.to_value(value, node)

@@ -47,8 +47,9 @@ def _reject_list_method(lowerer, node):
         "loop's reverse sweep, which cannot be differentiated again)",
         "second derivatives through loops are not supported yet; for loop-free code, "
         "differentiate the original function twice (s2sgrad.grad(s2sgrad.grad(f)), or "
-        "s2sgrad emit FILE::f --order 2); to build an array in a loop, preallocate it with "
-        "np.zeros and assign y[i] = v")
+        "s2sgrad emit FILE::f --order 2); in your own code, build a list with `out = []` and "
+        "`out.append(v)` (the other list methods are not supported), or preallocate an array "
+        "with np.zeros and assign y[i] = v")
 
 
 def _shape_text(s):
@@ -140,6 +141,10 @@ def _assigned_names(lw, stmts):
                 add(n.target)
             elif isinstance(n, gast.For):
                 add(n.target)
+            elif isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) \
+                    and isinstance(n.value.func, gast.Attribute) and n.value.func.attr == "append" \
+                    and isinstance(n.value.func.value, gast.Name):
+                add(n.value.func.value)      # `out.append(v)`: a new list value (lists.py)
             elif isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
                 base = n.value
                 while isinstance(base, gast.Subscript):

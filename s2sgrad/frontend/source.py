@@ -448,7 +448,7 @@ class _ToGast(gast_ast3.Ast3ToGAst):
 # The nodes the frontend's checks before a loop or branch look at: returns,
 # assignments, loops, subscripts (frontend.lower's Lowerer.marks).
 MARKED = frozenset({gast.Return, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.For,
-                    gast.Subscript})
+                    gast.Subscript, gast.Expr})
 
 
 def _first_two(entry):

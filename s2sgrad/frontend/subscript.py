@@ -300,6 +300,12 @@ def _refuse_joined_aliases(lw, target, name, root, bound, members):
         if any(u is m for m in members) or not (_bases(lw.b, u) & mine):
             continue
         n = _who(lw.env, u)
+        if u.type.kind == "dynlist":
+            lw.unsupported(target, f"the list {n} may hold {name!r} (it was appended to it, or "
+                           "read out of it), and Python's list would see this write into it; "
+                           "s2sgrad's lists hold their items' values",
+                           f"append a copy (`.append({name}.copy())`), or make {name!r} a new "
+                           f"array before writing (`{name} = {name} * 2.0`, not `{name} *= 2.0`)")
         lw.unsupported(target, f"{n} may share memory with {name!r} (it was bound to it, or to "
                        "a view of it, on one path of a branch or in an earlier iteration of a "
                        "loop), and whether it sees this write depends on the path taken",
@@ -330,7 +336,8 @@ def _bases(b, v, seen=None, defs=None):
             out |= _bases(b, op.operands[k], seen, defs)
         return out
     kind = opcodes.memory(op)
-    if kind == "holds" or op.opcode == "getitem":   # a container holds its items' arrays
+    if kind == "holds" or op.opcode in ("getitem", "append", "list_get"):
+        # a container holds its items' arrays (a list built with append, the item appended)
         out = {id(v)}
         for x in op.operands:
             out |= _bases(b, x, seen, defs)
@@ -514,7 +521,8 @@ def _written_through(lw, body_ops, defs, hints, mine):
                     full.setdefault(a, _Carried(o, j))
     out = set()
     for o in body_ops:
-        if opcodes.memory(o) == "write":
+        if opcodes.memory(o) == "write" and o.opcode != "append":
+            # (an append changes a list, not the arrays it holds)
             reached = _bases(lw.b, o.operands[0], defs=full) | {id(o.operands[0])}
             out.update(h for h, m in zip(hints, mine) if m & reached)
     return out

@@ -381,6 +381,8 @@ def _tri(ts, attrs):
 
 def _like(ts, attrs):
     t = ts[0]
+    if t.kind == "dynlist":            # np.zeros_like(out): NumPy stacks the list first
+        t = T.list_stacked(t)
     return T.array(attrs.get("dtype") or t.dtype, t.shape)
 
 

@@ -511,6 +511,64 @@ _def("push", ("special",), _unknown, effect="update", statement=True, inline=Fal
      structural=True)                 # no results: tape.append(v), or of a tuple (v, w, ...)
 _def("pop", ("special",), _unknown, memory="holds", effect="consume", inline=False,
      statement=True, structural=True)  # v = tape.pop(), or v, w, ... = tape.pop(): as pushed
+# Lists built with append (frontend/lists.py): a `dynlist` value, functional in the IR.
+# `append(L, v)` is L with v appended, written `L.append(v)` in place when nothing reads
+# L afterwards (out_of_ssa.py), else on a copy. The ops reading a list's items as a whole
+# take `n = len(L)` as an extra operand that only their adjoint reads (the list's adjoint
+# is the array adjoint of np.array(L), of len(L) rows; the reverse sweep keeps that int,
+# never the list, which later appends change); dead-code elimination drops it once the
+# gradients are expanded. They print as the source wrote them.
+_LIST = lambda t: T.Type(kind="dynlist", items=(t,) if t is not None else ())   # noqa: E731
+
+
+def _list_new(ts, attrs):
+    item = None
+    for t in ts:
+        item = t if item is None else T.join(item, t)
+    return _LIST(item)
+
+
+def _append(ts, attrs):
+    item = T.list_item(ts[0]) if ts[0].items else None
+    return _LIST(ts[1] if item is None else T.join(item, ts[1]))
+
+
+def _list_sum(ts, attrs):
+    item = T.list_item(ts[0])
+    return T.array(item.dtype, item.shape, weak=item.weak) if item.kind == "array" else item
+
+
+def _list_concat(ts, attrs):
+    item = T.list_item(ts[0])
+    return T.array(item.dtype, None if not item.shape else (None,) + tuple(item.shape[1:]))
+
+
+def _list_rows(ts, attrs):
+    g = ts[0]
+    return T.array(g.dtype if not g.weak else "float64", None if g.shape is None
+                   else (None,) + tuple(g.shape))
+
+
+_def("list_new", ("special",), _list_new, memory="holds", retype=True,
+     syntax=("[]",))                                  # list_new(*items): [a, b]
+_def("append", ("special",), _append, memory="write", statement=True, inline=False,
+     retype=True, syntax=("xs.append(v)",))           # append(L, v): L with v appended
+_def("list_len", ("call", "len"), lambda ts, a: T.PY_INT, [("obj", OPERAND, None)],
+     constant=True, memory="new")
+_def("list_get", ("special",), lambda ts, a: T.list_item(ts[0]), memory="foreign",
+     retype=True, syntax=("xs[i]",))                  # list_get(L, i, n): L[i]
+_def("list_array", ("call", "np.array"), lambda ts, a: T.list_stacked(ts[0]),
+     [("object", OPERAND, None)])
+_def("list_stack", ("call", "np.stack"), lambda ts, a: T.list_stacked(ts[0], a.get("axis", 0)),
+     [("arrays", OPERAND, None), ("axis", ATTR, 0)])
+_def("list_sum", ("special",), _list_sum, memory="new", retype=True,
+     syntax=("sum(xs)",))                             # list_sum(L, n): sum(L), 0 when empty
+_def("list_concat", ("special",), _list_concat, memory="new", retype=True,
+     syntax=("np.concatenate(xs)",))                  # list_concat(L, n)
+_def("list_zeros", ("special",), lambda ts, a: _LIST(T.list_item(ts[0])), memory="new",
+     retype=True, constant=True, syntax=("list(np.zeros_like(xs))",))   # a zero tangent of a list
+_def("list_rows", ("special",), _list_rows, memory="view", read_only=True, retype=True,
+     syntax=("np.broadcast_to(g, (n,) + np.shape(g))",))   # list_rows(g, n)
 # Calls of functions s2sgrad knows by name only (custom.py): a function with a custom
 # rule, or one with none (a constant off the gradient path, a LookupError on it).
 #   extern(*args) {fn: how it is called, keywords: the names of the last args,
@@ -576,7 +634,10 @@ for _name, _check, _req in [
         ("array_split", _counts(1, "1+"), ()),
         ("extern", _counts(None, 1), ("fn",)), ("extern_vjp", _counts("2+", 1), ("fn",)),
         ("index", _counts("1+", 1), ("key",)), ("setitem", _counts("2+", 1), ("key",)),
-        ("index_add", _counts("2+", 1), ("key",))]:
+        ("index_add", _counts("2+", 1), ("key",)), ("list_new", _counts(None, 1), ()),
+        ("append", _counts(2, 1), ()), ("list_get", _counts("2+", 1), ()),
+        ("list_sum", _counts("1+", 1), ()), ("list_concat", _counts("1+", 1), ()),
+        ("list_rows", _counts(2, 1), ()), ("list_zeros", _counts(1, 1), ())]:
     _shape_rule(_name, _check, _req)
 
 

@@ -17,7 +17,8 @@ _set = object.__setattr__
 
 
 class Type:
-    """kind: 'array' | 'tuple' | 'list' | 'none' | 'str' | 'rng' (a np.random.Generator); dtype: the NumPy dtype
+    """kind: 'array' | 'tuple' | 'list' | 'dynlist' (a list built with append: items is
+    (its items' type,), or () before the first) | 'none' | 'str' | 'rng' (a np.random.Generator); dtype: the NumPy dtype
     name, None when unknown; shape: a tuple of dims, None when the rank is
     unknown; weak: a Python scalar; items: the element types of a tuple or list
     when known. Immutable, equal when the fields are (a slotted class: the IR
@@ -60,6 +61,8 @@ class Type:
     @property
     def is_integer(self):
         """int and bool values are constant for differentiation (as in tf.gradients)."""
+        if self.kind == "dynlist":       # (a list of float items carries their gradients)
+            return not self.items or self.items[0].is_integer
         if self.kind != "array":
             return True
         return self.dtype is not None and _integer_dtype(self.dtype)
@@ -218,6 +221,28 @@ def shapes_differ(a, b):
                                    for x, y in zip(a, b))
 
 
+def list_item(t):
+    """The type of an item of a list built with append (UNKNOWN before any)."""
+    return t.items[0] if t.kind == "dynlist" and t.items else UNKNOWN
+
+
+def list_stacked(t, axis=0):
+    """np.array / np.stack of a list built with append: its items stacked (at `axis`)."""
+    item = list_item(t)
+    dtype = item.dtype if item.dtype is not None else None
+    if item.shape is None:
+        return Type(dtype=dtype)
+    shape = list(item.shape)
+    shape.insert(axis if axis >= 0 else len(shape) + 1 + axis, None)
+    return Type(dtype=dtype, shape=tuple(shape))
+
+
+def adjoint_type(t):
+    """The type of t's adjoint: t's, but for a list built with append, whose adjoint is
+    the array adjoint of np.array of it (rules/lists.py)."""
+    return list_stacked(t) if t.kind == "dynlist" else t
+
+
 def array(dtype, shape, weak=False):
     return Type(dtype=dtype, shape=None if shape is None else tuple(shape), weak=weak)
 
@@ -264,6 +289,10 @@ def join(a, b):
         return b if a.kind == "bottom" else a
     if a.kind != b.kind:
         return UNKNOWN
+    if a.kind == "dynlist":
+        if not a.items or not b.items:
+            return a if not b.items else b
+        return Type(kind="dynlist", items=(join(a.items[0], b.items[0]),))
     if a.kind != "array":
         if a.items is not None and b.items is not None and len(a.items) == len(b.items):
             return Type(kind=a.kind, items=tuple(join(x, y) for x, y in zip(a.items, b.items)))

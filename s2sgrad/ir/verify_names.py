@@ -155,8 +155,9 @@ class _Checker:
             if self.var(old) is not self.var(res):
                 raise _Fault(op, "an in-place write whose result has another name")
             self.read(state, op.operands[1:], op)
+            shares = self.plan.shares_list if op.opcode == "append" else self.shares
             state[CLOBBERED] = state.get(CLOBBERED, frozenset()) | \
-                {self.web(v) for v in self.defined if self.shares(v, old)}
+                {self.web(v) for v in self.defined if shares(v, old)}
             self.write(state, [res], op)
         else:
             self.write(state, [res], op)          # y_1 = y.copy(), then y_1[k] = v

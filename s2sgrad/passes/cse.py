@@ -28,8 +28,10 @@ def _region(region):
         # tuple/list displays (shapes) read best where they are used. (Control flow has
         # regions; gates have several results; no `gradients` op is left by now.) The
         # gradients handed back (tag out:) are each their own array: two np.copy(g) stay two.
+        # A list built with append is a mutable object of its own: two `[]` stay two.
         if op.regions or d.effect is not None or d.literal or len(op.results) != 1 \
-                or op.tag.startswith("out:") or op.result in written or draws(op):
+                or op.tag.startswith("out:") or op.result in written or draws(op) \
+                or op.result.type.kind == "dynlist":
             ops.append(op)
             continue
         key = (op.opcode, tuple([consts.get(v, v) for v in op.operands]),

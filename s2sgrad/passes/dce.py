@@ -11,6 +11,7 @@ from ..ir.opcodes import OPS, draws
 
 
 def run(fn):
+    fn = fn.with_body(_lengths_dropped(fn.body))
     live_stacks = set()
     while True:   # a push is live once its tape is read somewhere; iterate to a fixpoint
         body, used = _region(fn.body, set(), live_stacks, _Slots(fn.body))
@@ -112,3 +113,23 @@ class _Slots:
 
     def kept(self, tape, n):
         return self.slots.get(tape, range(n))
+
+
+# list ops whose last operand, len(L), only their adjoint read (ir/opcodes.py): once the
+# gradients are expanded it is dropped, and the `len` op with it when nothing else reads it
+_LENGTH_READ_BY_ADJOINT = {"list_get": 3, "list_sum": 2, "list_concat": 2}
+
+
+def _lengths_dropped(region):
+    ops, changed = [], False
+    for op in region.ops:
+        new = op
+        if op.regions:
+            regions = tuple(_lengths_dropped(r) for r in op.regions)
+            if any(a is not b for a, b in zip(regions, op.regions)):
+                new = op.replace(regions=regions)
+        if _LENGTH_READ_BY_ADJOINT.get(op.opcode) == len(op.operands):
+            new = new.replace(operands=op.operands[:-1])
+        changed |= new is not op
+        ops.append(new)
+    return Region(region.args, tuple(ops), region.yields) if changed else region

@@ -277,6 +277,11 @@ def zeros_like(b, x):
     Python number, else zeros of x's shape and dtype."""
     if x.type.weak:
         return b.const(0.0)
+    if x.type.kind == "dynlist":       # (a list built with append: a list of zeros; of an
+        made = b.defs.get(x)           # empty list display, an empty list)
+        if made is not None and made.opcode == "list_new" and not made.operands:
+            return b.list_new()
+        return b.list_zeros(x)
     return b.zeros_like(x)
 
 
