@@ -75,6 +75,7 @@ DOCUMENTED_LIMITS = (
     "that may be a 0-d array hands",    # min(a[0, ...], c): the 0-d array itself
     "Python reads that value after the write",   # a[0], a[1] = a[1], a[0] of rows
     "rank s2sgrad cannot know",         # a write into np.squeeze(...), a matmul of acc = 0.0
+    "needs its items to have one shape s2sgrad knows",   # out[i] of items of an unknown shape
 )
 
 TIMEOUT = 60        # seconds for s2sgrad to build and run one program's gradient
