@@ -296,13 +296,21 @@ class _Sweep:
             elif op.opcode in ("call_vjp", "call_back", "closure"):
                 raise UnsupportedError(
                     "differentiating through the reverse sweep of a function call (a second "
-                    "derivative of code that calls a helper) is not supported yet", loc=op.loc,
-                    hint="take second derivatives of code without calls to your own functions")
-            elif op.opcode in ("pop", "stack"):
+                    "derivative, in one decorated function, of code that calls a helper) is "
+                    "not supported", loc=op.loc,
+                    hint="inline the helper's code here, or take the second derivative with "
+                         "the functional API, which inlines helpers: s2sgrad.grad("
+                         "s2sgrad.grad(f)), s2sgrad.hessian(f), s2sgrad.jvp(s2sgrad.grad(f), "
+                         "(x,), (v,))")
+            elif op.opcode in ("pop", "stack", "push"):
                 raise UnsupportedError(
-                    "differentiating through a loop's reverse sweep (a second derivative of "
-                    "code with a loop) is not supported yet", loc=op.loc,
-                    hint="take second derivatives of loop-free code, or unroll the loop")
+                    "differentiating a loop's reverse sweep again (a second derivative of code "
+                    "with a loop, reverse over reverse: grad(grad(f)), vjp(grad(f)), nested "
+                    "gradients) is not supported", loc=op.loc,
+                    hint="take it forward over reverse, which goes through loops: "
+                         "s2sgrad.hessian(f)(x) for the Hessian, or "
+                         "s2sgrad.jvp(s2sgrad.grad(f), (x,), (v,))[1] for the "
+                         "Hessian-vector product H v")
             elif len(op.results) > 1:      # (np.linalg.slogdet): the rule gets each adjoint
                 g = tuple(self.adjoint(r) for r in op.results)
                 if any(d is not None for d in g):
@@ -646,7 +654,8 @@ class _Sweep:
         outs = b.region_op("for", loop_bounds + d_init + zeros, [bwd_region],
                            [d.type for d in dc] + [f.type for f in free],
                            [self.dname(cargs[k]) for k in ks] + [self.dname(f) for f in free],
-                           reverse=is_for)
+                           reverse=is_for and not op.attr("reverse", False))
+                           # (the reverse of an adjoint loop, second order, runs forwards)
         for k, d in zip(ks, outs[:len(ks)]):
             if inits[k] in self.active:
                 self.contribute(inits[k], d)

@@ -16,7 +16,7 @@ from .frontend.lower import Static, lower
 from .ir.builder import Builder
 from .ir.core import Region, Value, def_map
 from .ir.verifier import verify
-from .passes import broadcast, cse, dce, scatter, unconnected
+from .passes import broadcast, cse, dce, inline, scatter, unconnected
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 
@@ -61,6 +61,10 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
                               numbers=numbers))
     # (before dead code goes: a write nothing reads; `p += v` of a parameter too)
     writes = tuple(sorted(set(written_params(fn)) | set(fn.writes)))
+    if fn.callees and any(r.kind != "jvp" for r in chain[:-1]):
+        # a derivative of a derivative: the helpers' code inlined, so the outer transform
+        # goes through it as through the caller's own (passes/inline.py)
+        fn = stage("inline", inline.run(fn))
     for depth, r in enumerate(chain):
         suffix = "" if depth == len(chain) - 1 else f".{depth + 1}"   # inner stages: attach.1 ...
         if r.kind == "jvp":

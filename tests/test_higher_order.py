@@ -338,12 +338,119 @@ def calls_a_helper(x):
     return sin_times(x) * 2.0 + x ** 2
 
 
-def test_second_derivative_through_a_call_is_an_error_not_a_number():
+def _fd_jacobian(g, x, eps=1e-5):
+    """Central differences of the gradient g, column by column: the Hessian."""
+    if np.ndim(x) == 0:
+        return (g(x + eps) - g(x - eps)) / (2 * eps)
+    cols = [(g(x + eps * u) - g(x - eps * u)) / (2 * eps) for u in np.eye(np.size(x))]
+    return np.stack(cols, axis=-1)
+
+
+def test_second_derivative_through_a_call_inlines_the_helper():
     first = s2sgrad.grad(calls_a_helper)
     close(first(X), 2 * (np.cos(X) * X + np.sin(X)) + 2 * X)
+    second = 2 * (-np.sin(X) * X + 2 * np.cos(X)) + 2
+    close(s2sgrad.grad(first)(X), second, rtol=1e-12)
+    value, d2 = s2sgrad.value_and_grad(first)(X)
+    close(value, first(X), rtol=1e-14)
+    close(d2, second, rtol=1e-12)
+    close(s2sgrad.vjp(first, X)[1](1.0)[0], second, rtol=1e-12)
+    close(s2sgrad.hessian(calls_a_helper)(X), second, rtol=1e-12)
+    close(_fd_jacobian(first, X), second, rtol=1e-7)
+    src = s2sgrad.source(s2sgrad.grad(first), X)
+    assert "def sin_times" not in src and "vjp_" not in src     # inlined, no closure
+    assert "return np.sin(x) * x  [test_higher_order.py:" in src   # the helper's own line
+
+
+def spring(c, x):
+    return c * x ** 2 * np.exp(-c)
+
+
+def twice_through(c, x):
+    return spring(c * c, x) + spring(c, x)
+
+
+def energy(x):                    # a helper called twice, and one calling it
+    return np.sum(twice_through(x, 2.0) * 2.0 + spring(x, 1.5) ** 2)
+
+
+def tanh_steps(a, n):
+    s = a
+    for i in range(n):
+        s = np.tanh(s * a)
+    return s
+
+
+def calls_a_looping_helper(x):
+    return np.sum(tanh_steps(x, 3) ** 2)
+
+
+def test_hessian_and_hvps_through_helper_calls():
+    x, v = np.array([0.3, -0.2, 0.5]), np.array([1.0, 0.5, -2.0])
+    for f in (energy, calls_a_looping_helper):
+        g = s2sgrad.grad(f)
+        H = _fd_jacobian(g, x)
+        close(s2sgrad.hessian(f)(x), H, rtol=1e-6, atol=1e-8)
+        close(s2sgrad.jvp(g, (x,), (v,))[1], H @ v, rtol=1e-6, atol=1e-8)
+    g = s2sgrad.grad(energy)          # reverse over reverse through the calls
+    H = _fd_jacobian(g, x)
+    close(s2sgrad.vjp(g, x)[1](v)[0], H.T @ v, rtol=1e-6, atol=1e-8)
+
+
+def rnn_loss(W, xs):
+    h = np.zeros(3)
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+    return np.sum(h ** 2)
+
+
+def while_loss(x):
+    s = x
+    while s < 10.0:
+        s = s * 1.5 + np.sin(x)
+    return s
+
+
+def _refused_at(call, line_text):
     with pytest.raises(s2sgrad.UnsupportedError) as e:
-        s2sgrad.grad(first)(X)
-    assert "second derivative" in str(e.value) and "test_higher_order.py:" in str(e.value)
+        call()
+    msg = str(e.value)
+    assert "second derivative of code with a loop, reverse over reverse" in msg, msg
+    assert "not supported" in msg and "test_higher_order.py:" in msg and line_text in msg, msg
+    assert "s2sgrad.hessian(f)(x)" in msg and "s2sgrad.jvp(s2sgrad.grad(f), (x,), (v,))" in msg
+    return msg
+
+
+def test_reverse_over_reverse_through_loops_is_refused_and_hessian_goes_through():
+    rng = np.random.default_rng(3)
+    W, xs = 0.5 * rng.standard_normal((3, 3)), rng.standard_normal((4, 3))
+    g = s2sgrad.grad(rnn_loss)
+    for call in (lambda: s2sgrad.vjp(g, W, xs)[1](np.ones((3, 3))),
+                 lambda: s2sgrad.grad(_sum_of_grad)(W, xs)):
+        _refused_at(call, "for t in range(xs.shape[0]):")
+    gw = s2sgrad.grad(while_loss)
+    for call in (lambda: s2sgrad.grad(gw)(1.0), lambda: s2sgrad.value_and_grad(gw)(1.0),
+                 lambda: s2sgrad.vjp(gw, 1.0)[1](1.0)):
+        _refused_at(call, "while s < 10.0:")
+    gl = s2sgrad.grad(calls_a_looping_helper)     # a loop in a helper: refused at its line
+    _refused_at(lambda: s2sgrad.vjp(gl, np.ones(2))[1](np.ones(2)), "for i in range(n):")
+    # what the hint says to write works, and is the second derivative
+    H = s2sgrad.hessian(rnn_loss)(W, xs)
+    fd = _fd_jacobian(lambda w: g(w.reshape(3, 3), xs).ravel(), W.ravel()).reshape(3, 3, 3, 3)
+    close(H, fd, rtol=1e-6, atol=1e-8)
+    V = rng.standard_normal((3, 3))
+    close(s2sgrad.jvp(g, (W, xs), (V, None))[1], np.tensordot(H, V, 2), rtol=1e-10, atol=1e-12)
+    close(s2sgrad.hessian(while_loss)(1.0), _fd_jacobian(gw, 1.0), rtol=1e-6)
+
+
+@s2sgrad.function
+def _sum_of_grad(W, xs):      # nested: grad of a decorated function's gradients
+    h = np.zeros(3)
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+    loss = np.sum(h ** 2)
+    (d_W,) = s2sgrad.gradients(loss, [W])
+    return np.sum(d_W)
 
 
 def shifted_product(x):
