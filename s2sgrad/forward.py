@@ -24,6 +24,7 @@ def jvp_module(fn, wrt):
     """fn's forward-mode function, with the forward-mode functions of the functions it
     calls (each once per set of parameters with a tangent) as its callees."""
     module = _Module(fn.callees, fn.name)
+    module.rules_reversed = any(op.opcode == "extern_vjp" for op in fn.body.walk())
     out = jvp_function(fn, wrt, module)
     return replace(out, callees=tuple(module.functions.values()) + tuple(module.jvps.values()))
 
@@ -36,6 +37,7 @@ class _Module:
         self.functions = {f.name: f for f in callees}
         self.jvps = {}               # (callee, its parameters with a tangent) -> Function
         self.taken = set(self.functions) | {top, "jvp_" + top}
+        self.rules_reversed = False  # over a gradient module through a custom rule (hessian)
 
     def jvp(self, name, wrt):
         key = (name, wrt)
@@ -152,12 +154,37 @@ class _Tangents:
         self.dots[op.result] = b.getitem(pair, index=1, hint=tangent_hint(op.result))
 
     def refuse(self, op):
-        if any(self.dots.get(v) is not None for v in op.operands):
-            what = ("a custom rule's function" if op.opcode.startswith("extern") else
-                    "a call of a function of yours")
-            raise UnsupportedError(f"forward mode through {what} is not supported yet",
-                                   loc=op.loc, hint="use reverse mode (s2sgrad.grad, "
-                                   "s2sgrad.vjp), or inline the function")
+        """Tangents reaching a call forward mode cannot go through: a custom rule (it gives
+        a vector-Jacobian product, not a tangent: JAX refuses jvp of a custom_vjp function
+        alike), the reverse sweep of a call of a user's function, a function with no rule."""
+        if not any(self.dots.get(v) is not None for v in op.operands):
+            return
+        fn = op.attr("fn")
+        if op.opcode == "extern_vjp" or op.opcode == "extern" and op.attr("rule") is not None \
+                and self.module is not None and self.module.rules_reversed:
+            # forward over reverse (hessian, jvp(grad(f))): the rule's call is differentiated
+            raise UnsupportedError(
+                f"a second derivative through the custom rule of {fn} is not supported (the "
+                "rule gives first derivatives only: forward mode cannot go through it)",
+                loc=op.loc, hint="take second derivatives of code without custom rules; "
+                "first derivatives in reverse mode (s2sgrad.grad, s2sgrad.vjp, "
+                "s2sgrad.jacobian(f, mode=\"rev\")) use the rule")
+        if op.opcode == "extern" and op.attr("rule") is not None:
+            raise UnsupportedError(
+                f"forward mode (jvp, jacobian mode=\"fwd\", hessian, --mode fwd) through {fn}, "
+                "which has a custom rule, is not supported: the rule is a vector-Jacobian "
+                "product, which only reverse mode uses", loc=op.loc,
+                hint="use reverse mode: s2sgrad.grad, s2sgrad.vjp, or s2sgrad.jacobian(f, "
+                     "mode=\"rev\") (mode=\"auto\" picks it for functions with custom rules)")
+        if op.opcode == "extern":
+            raise UnsupportedError(
+                f"forward mode through {fn} is not supported: s2sgrad has no rule for it",
+                loc=op.loc, hint=f"register a rule with @s2sgrad.register_gradient({fn}) and "
+                "use reverse mode (s2sgrad.grad, s2sgrad.vjp), or wrap the value in "
+                "s2sgrad.stop_gradient(...) if no derivative should flow")
+        raise UnsupportedError("forward mode through a call of a function of yours is not "
+                               "supported yet", loc=op.loc, hint="use reverse mode "
+                               "(s2sgrad.grad, s2sgrad.vjp), or inline the function")
 
     def tangent(self, op):
         dots = [self.dots.get(v) for v in op.operands]
