@@ -34,6 +34,7 @@ from dataclasses import replace
 from .ir.core import (ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, TEMP_HINTS, Op, Region, Value, adjoint_hint,
                       def_map, free_name, free_values, make_attrs, substitute, substitute_op)
 from .ir import opcodes
+from .ir.gradients_op import GradientsCall
 from .ir.opcodes import OPS
 from .passes import activity, integer, unconnected
 
@@ -113,10 +114,8 @@ def _build_vjp(fn, module):
         b.append_op(op)
     xs = [p for p in fn.params if not integer.is_constant(p)]
     d_out = Value("d_" + y.hint if y.hint not in TEMP_HINTS else "d_out", y.type)
-    gop = Op("gradients", (y, *xs, d_out), tuple(Value(TEMP) for _ in xs) or (Value(TEMP),),
-             make_attrs(dict(n_ys=1, n_xs=len(xs), n_grad_ys=1, n_stop=0, name="gradients",
-                             gate=False, aggregation="add_n", unconnected="none")),
-             body.ops[-1].loc if body.ops else None, "fwd")
+    gop = GradientsCall((y,), tuple(xs), (d_out,)).op(
+        tuple(Value(TEMP) for _ in xs), body.ops[-1].loc if body.ops else None, "fwd")
     exp = _Expansion(b, list(b.ops), gop, set(fn.params), module, seed_tag="grad")
     grads = exp.run()
     forward, backward = b.ops[:exp.split], b.ops[exp.split:]
@@ -147,17 +146,15 @@ class _Expansion:
         self.module = module
         self.seed_tag = seed_tag
         self.split = None      # after run(): where the forward ops end in b.ops
-        a = op.attr_dict
-        n_ys, n_xs, n_g, n_stop = a["n_ys"], a["n_xs"], a["n_grad_ys"], a["n_stop"]
-        ops = list(op.operands)
-        self.ys = ops[:n_ys]
-        self.xs = ops[n_ys:n_ys + n_xs]
-        self.grad_ys = ops[n_ys + n_xs:n_ys + n_xs + n_g] or None
-        self.stops = set(ops[n_ys + n_xs + n_g:n_ys + n_xs + n_g + n_stop])
-        self.name = a["name"]
-        self.gate = a["gate"]
-        self.aggregation = a["aggregation"]
-        self.unconnected = a["unconnected"]
+        call = GradientsCall.of(op)
+        self.ys = list(call.ys)
+        self.xs = list(call.xs)
+        self.grad_ys = list(call.grad_ys) if call.grad_ys is not None else None
+        self.stops = set(call.stops)
+        self.name = call.options.name
+        self.gate = call.options.gate_gradients
+        self.aggregation = call.options.aggregation
+        self.unconnected = call.options.unconnected
         self.prefix = "" if self.name == "gradients" else self.name + "_"
         self.rewrites = {}     # forward op -> the ops replacing it (loop tapes, residuals)
 

@@ -15,6 +15,8 @@ from .errors import InternalError, InvalidArgumentError, S2SGradError, Unsupport
 from .frontend.lower import Static, lower
 from .ir.builder import Builder
 from .ir.core import Region, Value, def_map
+from .ir.gradients_op import GradientsCall
+from .options import GradientOptions
 from .ir.verifier import verify
 from .passes import broadcast, cse, dce, inline, scatter, unconnected
 
@@ -211,9 +213,8 @@ def attach_gradients(fn, request, parsed):
         g = Value(cotangent, y.type)       # (a parameter may be named g)
         params, names = params + (g,), names + (cotangent,)
         operands.append(g)
-    res = b.emit("gradients", *operands, nresults=len(xs),
-                 n_ys=1, n_xs=len(xs), n_grad_ys=1 if request.kind == "vjp" else 0, n_stop=0,
-                 name="gradients", gate=False, aggregation="add_n", unconnected="zero")
+    res = GradientsCall((y,), tuple(xs), tuple(operands[1 + len(xs):]) or None,
+                        options=GradientOptions(unconnected="zero")).emit(b)
     res = (res,) if len(xs) == 1 else tuple(res)
     grads = b.tuple(*res) if request.wrt_is_tuple or request.kind == "vjp" else res[0]
     value = y if aux is None else b.tuple(y, aux)
