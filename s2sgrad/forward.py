@@ -113,7 +113,12 @@ class _Tangents:
 
     def tape(self, op):
         """Forward over reverse: a loop's tape has a twin holding the tangents of the items
-        pushed with one (its pushes come before its pop, in program order)."""
+        pushed with one (its pushes come before its pop, in program order). An inner loop's
+        tape, pushed on its outer loop's tape (nested loops), has its twin pushed on the
+        outer twin: `self.tapes[tape]` is (twin, what its pushes hold: None before the
+        first, else (the slots with a tangent, ((slot, the inner tape pushed there), ...))).
+        (The outer push comes right after the inner tape is made, before the inner loop's
+        pushes: what the inner tape holds is looked up at the pop, after them.)"""
         b = self.b
         if op.opcode == "stack":
             self.tapes[op.result] = (b.emit("stack", hint=op.result.hint), None)
@@ -121,15 +126,21 @@ class _Tangents:
             tape, items = op.operands[0], op.operands[1:]
             twin, _ = self.tapes[tape]
             slots = tuple(k for k, v in enumerate(items) if self.dots.get(v) is not None)
-            self.tapes[tape] = (twin, slots)
-            if slots:
-                b.emit("push", twin, *[self.dots[items[k]] for k in slots], nresults=0)
+            nested = tuple((k, v) for k, v in enumerate(items) if v in self.tapes)
+            self.tapes[tape] = (twin, (slots, nested))
+            if slots or nested:
+                b.emit("push", twin, *[self.dots[items[k]] for k in slots],
+                       *[self.tapes[items[k]][0] for k, _ in nested], nresults=0)
         elif op.opcode == "pop":
-            twin, slots = self.tapes[op.operands[0]]
-            if slots:            # (typed as the values popped beside them)
+            twin, held = self.tapes[op.operands[0]]
+            slots, nested = held or ((), ())
+            if slots or nested:  # (typed as the values popped beside them)
                 got = tuple(Value(tangent_hint(op.results[k]), op.results[k].type) for k in slots)
-                b.append_op(Op("pop", (twin,), got, (), op.loc, op.tag))
+                twins = tuple(Value(op.results[k].hint, op.results[k].type) for k, _ in nested)
+                b.append_op(Op("pop", (twin,), got + twins, (), op.loc, op.tag))
                 self.dots.update((op.results[k], t) for k, t in zip(slots, got))
+                self.tapes.update((op.results[k], (t, self.tapes[inner][1]))
+                                  for (k, inner), t in zip(nested, twins))
         else:                     # gate: n values through unchanged
             self.dots.update((r, self.dots[x]) for x, r in zip(op.operands, op.results)
                              if self.dots.get(x) is not None)
@@ -236,14 +247,25 @@ class _Tangents:
             subs.append(sub)
         need = [k for k, y in enumerate(op.results) if _has_tangent(y) and any(
             sub.dots.get(r.yields[k]) is not None for sub, r in zip(subs, op.regions))]
+        # forward over reverse: a loop's tape made in a branch and yielded out of it (its
+        # reverse loop is after the branch) takes its twin along (None from the other branch)
+        tapes = [k for k, y in enumerate(op.results)
+                 if any(r.yields[k] in self.tapes for r in op.regions)]
         regions = []
         for sub, r in zip(subs, op.regions):
             extra = tuple(sub.tangent_or_zeros(r.yields[k]) for k in need)
-            regions.append(Region(r.args, tuple(sub.b.ops), r.yields + extra))
+            twins = tuple(self.tapes[r.yields[k]][0] if r.yields[k] in self.tapes else
+                          sub.b.const(None) for k in tapes)
+            regions.append(Region(r.args, tuple(sub.b.ops), r.yields + extra + twins))
         new = tuple(Value(tangent_hint(op.results[k]), op.results[k].type) for k in need)
-        self.b.append_op(Op("if", op.operands, op.results + new, op.attrs, op.loc, op.tag,
-                            tuple(regions)))
+        twins = tuple(Value(op.results[k].hint, op.results[k].type) for k in tapes)
+        self.b.append_op(Op("if", op.operands, op.results + new + twins, op.attrs, op.loc,
+                            op.tag, tuple(regions)))
         self.dots.update((op.results[k], t) for k, t in zip(need, new))
+        for k, twin in zip(tapes, twins):
+            held = next(self.tapes[r.yields[k]][1] for r in op.regions
+                        if r.yields[k] in self.tapes)
+            self.tapes[op.results[k]] = (twin, held)
 
     def tangent_or_zeros(self, v):
         t = self.dots.get(v)

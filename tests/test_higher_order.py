@@ -697,3 +697,32 @@ def test_cli_order_errors(generated, tmp_path):
         cli.emit_text(f"{src}::gated", order=2)
     with pytest.raises(s2sgrad.InvalidArgumentError, match="grad_scaled returns an array"):
         cli.emit_text(f"{src}::scaled", wrt="x", signature="s: float, x: float64[n]", order=2)
+
+
+# ---- forward over reverse: tapes in branches and in nested loops (found by the fuzzer) ------
+
+def loop_after_early_return(x, w, n):
+    if np.sum(x) > 10.0:          # the rest is a branch: the loop's tape is made in it
+        return np.sum(np.sin(x))
+    s = w
+    for i in range(n):
+        s = np.tanh(s * x + w)
+    return np.sum(s * s)
+
+
+def nested_loops(x, w, n):
+    y = np.zeros(3)
+    for i in range(n):
+        for j in range(2):        # the inner loop's tape is pushed on the outer one's
+            y[(i + j) % 3] = np.tanh(x[j] * w + y[-1])
+            w = 0.5 * w + np.sin(np.sum(y))
+    return np.sum(np.sin(y)) + np.sin(w)
+
+
+@pytest.mark.parametrize("f", [loop_after_early_return, nested_loops])
+def test_hessian_through_tapes_in_branches_and_nested_loops(f):
+    x, w, v = np.array([0.3, -0.5, 0.8]), 0.4, np.array([1.0, -0.5, 2.0])
+    g = s2sgrad.grad(f)
+    H = _fd_jacobian(lambda x: g(x, w, 3), x)
+    close(s2sgrad.hessian(f)(x, w, 3), H, rtol=1e-6, atol=1e-8)
+    close(s2sgrad.jvp(g, (x, w, 3), (v, None, None))[1], H @ v, rtol=1e-6, atol=1e-8)
