@@ -299,7 +299,7 @@ class _Sweep:
                          "the functional API, which inlines helpers: s2sgrad.grad("
                          "s2sgrad.grad(f)), s2sgrad.hessian(f), s2sgrad.jvp(s2sgrad.grad(f), "
                          "(x,), (v,))")
-            elif op.opcode in ("pop", "stack", "push"):
+            elif op.opcode in ("pop", "stack"):
                 raise UnsupportedError(
                     "differentiating a loop's reverse sweep again (a second derivative of code "
                     "with a loop, reverse over reverse: grad(grad(f)), vjp(grad(f)), nested "
@@ -648,11 +648,11 @@ class _Sweep:
             loop_bounds = bounds
         else:
             loop_bounds = [b.const(0), count, b.const(1)]
+        # (the reverse of a reversed loop, an adjoint loop at second order, runs forwards)
         outs = b.region_op("for", loop_bounds + d_init + zeros, [bwd_region],
                            [d.type for d in dc] + [f.type for f in free],
                            [self.dname(cargs[k]) for k in ks] + [self.dname(f) for f in free],
                            reverse=is_for and not op.attr("reverse", False))
-                           # (the reverse of an adjoint loop, second order, runs forwards)
         for k, d in zip(ks, outs[:len(ks)]):
             if inits[k] in self.active:
                 self.contribute(inits[k], d)

@@ -16,8 +16,8 @@ from .frontend.lower import Static, lower
 from .ir.builder import Builder
 from .ir.core import Region, Value, def_map
 from .ir.gradients_op import GradientsCall
-from .options import GradientOptions
 from .ir.verifier import verify
+from .options import GradientOptions
 from .passes import broadcast, cse, dce, inline, scatter, unconnected
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
@@ -76,6 +76,8 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
             fn = stage("attach" + suffix, attach_gradients(fn, r, parsed))
         fn = stage("unconnected" + suffix, unconnected.run(fn))
         fn = stage("reverse" + suffix, reverse.expand(fn))
+        if suffix:      # (an inner derivative's dead code, a tape only it read among it,
+            fn = stage("dce" + suffix, _each(fn, dce.run))  # is not differentiated again)
     fn = stage("cse", _each(fn, cse.run))
     fn = stage("broadcast", _each(fn, broadcast.run))
     fn = stage("scatter", _each(fn, scatter.run))
