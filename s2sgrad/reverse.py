@@ -57,6 +57,16 @@ def expand(fn):
 
 
 
+def _loop_again(loc):
+    """The refusal of reverse over reverse through a loop's tape (at the loop)."""
+    return UnsupportedError(
+        "differentiating a loop's reverse sweep again (a second derivative of code with a "
+        "loop, reverse over reverse: grad(grad(f)), vjp(grad(f)), nested gradients) is not "
+        "supported", loc=loc, hint="take it forward over reverse, which goes through loops: "
+        "s2sgrad.hessian(f)(x) for the Hessian, or s2sgrad.jvp(s2sgrad.grad(f), (x,), (v,))[1] "
+        "for the Hessian-vector product H v")
+
+
 def _no_rule(op):
     """(message, loc, hint) of the LookupError for a call with no rule on the gradient path."""
     fn = op.attr("fn")
@@ -300,14 +310,7 @@ class _Sweep:
                          "s2sgrad.grad(f)), s2sgrad.hessian(f), s2sgrad.jvp(s2sgrad.grad(f), "
                          "(x,), (v,))")
             elif op.opcode in ("pop", "stack"):
-                raise UnsupportedError(
-                    "differentiating a loop's reverse sweep again (a second derivative of code "
-                    "with a loop, reverse over reverse: grad(grad(f)), vjp(grad(f)), nested "
-                    "gradients) is not supported", loc=op.loc,
-                    hint="take it forward over reverse, which goes through loops: "
-                         "s2sgrad.hessian(f)(x) for the Hessian, or "
-                         "s2sgrad.jvp(s2sgrad.grad(f), (x,), (v,))[1] for the "
-                         "Hessian-vector product H v")
+                raise _loop_again(op.loc)
             elif len(op.results) > 1:      # (np.linalg.slogdet): the rule gets each adjoint
                 g = tuple(self.adjoint(r) for r in op.results)
                 if any(d is not None for d in g):
@@ -476,6 +479,10 @@ class _Sweep:
         for v in free:                # a tuple's adjoint would be a tuple (a tape: see `pop`)
             made = self.b.defs.get(v)
             if v.type.kind in ("tuple", "list") and (made is None or made.opcode != "stack"):
+                if v.hint == TAPE_HINT:     # a loop's tape yielded out of a branch: second order
+                    made = next((o for r in made.regions for o in r.walk()
+                                 if o.opcode == "stack"), made) if made is not None else op
+                    raise _loop_again(made.loc)
                 raise UnsupportedError(
                     f"a {v.type.kind} of values made before this {op.opcode} is read inside "
                     "it, on the gradient's path", loc=op.loc,

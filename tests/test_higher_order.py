@@ -434,6 +434,9 @@ def test_reverse_over_reverse_through_loops_is_refused_and_hessian_goes_through(
         _refused_at(call, "while s < 10.0:")
     gl = s2sgrad.grad(calls_a_looping_helper)     # a loop in a helper: refused at its line
     _refused_at(lambda: s2sgrad.vjp(gl, np.ones(2))[1](np.ones(2)), "for i in range(n):")
+    ge = s2sgrad.grad(loop_after_early_return)    # the loop's tape leaves a branch
+    _refused_at(lambda: s2sgrad.vjp(ge, np.ones(3), 0.5, 3)[1](np.ones(3)),
+                "for i in range(n):")
     # what the hint says to write works, and is the second derivative
     H = s2sgrad.hessian(rnn_loss)(W, xs)
     fd = _fd_jacobian(lambda w: g(w.reshape(3, 3), xs).ravel(), W.ravel()).reshape(3, 3, 3, 3)
