@@ -21,7 +21,7 @@ import numpy as np
 from . import custom as _custom
 from . import rules as _rules  # noqa: F401  (registers the built-in rules)
 from . import transform
-from .errors import InvalidArgumentError, OutsideFunctionError
+from .errors import InvalidArgumentError, OutsideFunctionError, S2SGradError, UnsupportedError
 from .frontend import pytrees
 from .frontend import source as S
 from .frontend.lower import Static
@@ -187,7 +187,7 @@ class _Transformed:
                 parsed.resolver = S.resolver_now(self.fn, parsed.names)
             ir, text = transform.generate(parsed, types_, self.request, numbers=numbers)
             module = load(text, ir.name)
-        return getattr(module, ir.name), text, ir.writes
+        return getattr(module, ir.name), text, ir.writes, ir.body.yields[0].type
 
 
 def _flat(names, args):
@@ -399,7 +399,10 @@ def jacobian(fun, wrt=0, mode="auto"):
     """A function returning the Jacobian of `fun` with respect to argument `wrt` (an
     index or name; a tuple of them gives a tuple), shaped `out.shape + x.shape`.
     mode "fwd": one jvp per element of x; "rev": one vjp per element of the output;
-    "auto": the one of fewer passes (fun is evaluated once to see its output)."""
+    "auto": the one of fewer passes, and reverse for a function forward mode cannot go
+    through (a custom rule). "auto" evaluates fun no more often than the mode it picks:
+    the output's size comes from the forward-mode module's output type where it is
+    static; otherwise from the vjp's own evaluation, whose vjp_fn is then used."""
     if mode not in ("auto", "fwd", "rev"):
         raise InvalidArgumentError(f"mode={mode!r} is not one of 'auto', 'fwd', 'rev'")
     params = list(inspect.signature(fun.fn if isinstance(fun, _Transformed) else fun).parameters)
@@ -407,17 +410,77 @@ def jacobian(fun, wrt=0, mode="auto"):
 
     def jac(*args, **kwargs):
         values = _bound(fun, args, kwargs)
-        out = None
-        if mode == "auto":
-            out = fun(*_own(values))
         _no_trees(values, positions, "jacobian")
-        results = []
-        for i in positions:
-            size = np.size(values[i])
-            use_fwd = mode == "fwd" or mode == "auto" and size <= np.size(out)
-            results.append(_jac_fwd(fun, values, i) if use_fwd else _jac_rev(fun, values, i))
+        if mode == "auto":
+            results = _jac_auto(fun, values, positions)
+        else:
+            results = [(_jac_fwd if mode == "fwd" else _jac_rev)(fun, values, i)
+                       for i in positions]
         return tuple(results) if is_tuple else results[0]
     return jac
+
+
+def _jac_auto(fun, values, positions):
+    """jacobian(mode="auto"): for each position, forward mode when x has no more elements
+    than the output and forward mode goes through fun, else reverse (one vjp shared)."""
+    pulled = None                  # (out, vjp_fn): fun evaluated once, for every position
+    results = []
+    for i in positions:
+        shape = _fwd_out_shape(fun, values, i)      # None: forward mode cannot go through
+        if shape is _UNKNOWN:      # not static: evaluated once, by the vjp if it can be built
+            try:
+                pulled = pulled or vjp(fun, *values)
+                shape = np.shape(pulled[0])
+            except S2SGradError:                    # (grad(f) of a loop: forward over reverse)
+                shape = np.shape(fun(*_own(values)))
+        if shape is not None and np.size(values[i]) <= _size(shape):
+            results.append(_jac_fwd(fun, values, i, shape))
+        else:
+            pulled = pulled or vjp(fun, *values)
+            results.append(_jac_rev(fun, values, i, pulled))
+    return results
+
+
+_UNKNOWN = object()
+_FWD_REFUSED = set()      # (jvp key, signature, generation): forward mode refused, use reverse
+
+
+def _fwd_out_shape(fun, values, i):
+    """The output's shape from fun's forward-mode module for a tangent of argument i
+    (built, and cached, for the jvps that may follow); _UNKNOWN when it is not static,
+    None when forward mode cannot go through fun (a custom rule, an op with no tangent
+    rule: reverse mode is then the one that works)."""
+    if isinstance(values[i], (bool, int, str)) or np.asarray(values[i]).dtype.kind not in "fc":
+        return _UNKNOWN
+    key = (fun, (i,))
+    refused = (key, signature_key(values), _custom.GENERATION)
+    if refused in _FWD_REFUSED:
+        return None
+    d = _JVPS.get(key)
+    if d is None:
+        d = _JVPS[key] = _Derivative(fun, "jvp", (i,))
+    try:
+        d.entry(values, {})
+    except UnsupportedError:
+        _FWD_REFUSED.add(refused)
+        return None
+    out = d.cache[signature_key(values)][3]
+    out = out.items[0] if out.kind == "tuple" and out.items else None
+    if out is None or out.kind != "array" or out.shape is None:
+        return _UNKNOWN
+    names = {}                    # as specialise() names the sizes: n0, n1, ...
+    for v in values:
+        if isinstance(v, (np.ndarray, np.generic)):
+            for n in np.shape(v):
+                if n != 1:
+                    names.setdefault(n, f"n{len(names)}")
+    sizes = {name: n for n, name in names.items()}
+    shape = tuple(d if isinstance(d, int) else sizes.get(d) for d in out.shape)
+    return _UNKNOWN if any(d is None for d in shape) else shape
+
+
+def _size(shape):
+    return int(np.prod(shape, dtype=np.int64))
 
 
 def hessian(fun, wrt=0):
@@ -490,23 +553,24 @@ def _units(x):
     return out
 
 
-def _jac_fwd(fun, values, i):
+def _jac_fwd(fun, values, i, out_shape=None):
     x = values[i]
     cols = []
     for e in _units(x):
         tangents = [None] * len(values)
         tangents[i] = e
         cols.append(np.asarray(jvp(fun, values, tangents)[1], dtype=float))
-    out_shape = cols[0].shape if cols else np.shape(fun(*_own(values)))
     if not cols:
-        return np.zeros(out_shape + np.shape(x))
-    return np.stack(cols, axis=-1).reshape(out_shape + np.shape(x))
+        if out_shape is None:
+            out_shape = np.shape(fun(*_own(values)))
+        return np.zeros(tuple(out_shape) + np.shape(x))
+    return np.stack(cols, axis=-1).reshape(cols[0].shape + np.shape(x))
 
 
-def _jac_rev(fun, values, i):
+def _jac_rev(fun, values, i, pulled=None):
     floats = [k for k, p in enumerate(values)
               if not isinstance(p, (bool, int, str)) and np.asarray(p).dtype.kind in "fc"]
-    out, back = vjp(fun, *values)
+    out, back = pulled or vjp(fun, *values)
     rows = []
     for e in _units(out):
         rows.append(np.asarray(back(e)[floats.index(i)], dtype=float))

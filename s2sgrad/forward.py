@@ -25,6 +25,7 @@ def jvp_module(fn, wrt):
     """fn's forward-mode function, with the forward-mode functions of the functions it
     calls (each once per set of parameters with a tangent) as its callees."""
     module = _Module(fn.callees, fn.name)
+    module.rules_reversed = any(op.opcode == "extern_vjp" for op in fn.body.walk())
     out = jvp_function(fn, wrt, module)
     return replace(out, callees=tuple(module.functions.values()) + tuple(module.jvps.values()))
 
@@ -37,6 +38,7 @@ class _Module:
         self.functions = {f.name: f for f in callees}
         self.jvps = {}               # (callee, its parameters with a tangent) -> Function
         self.taken = set(self.functions) | {top, "jvp_" + top}
+        self.rules_reversed = False  # over a gradient module through a custom rule (hessian)
 
     def jvp(self, name, wrt):
         key = (name, wrt)
@@ -124,7 +126,12 @@ class _Tangents:
 
     def tape(self, op):
         """Forward over reverse: a loop's tape has a twin holding the tangents of the items
-        pushed with one (its pushes come before its pop, in program order)."""
+        pushed with one (its pushes come before its pop, in program order). An inner loop's
+        tape, pushed on its outer loop's tape (nested loops), has its twin pushed on the
+        outer twin: `self.tapes[tape]` is (twin, what its pushes hold: None before the
+        first, else (the slots with a tangent, ((slot, the inner tape pushed there), ...))).
+        (The outer push comes right after the inner tape is made, before the inner loop's
+        pushes: what the inner tape holds is looked up at the pop, after them.)"""
         b = self.b
         if op.opcode == "stack":
             self.tapes[op.result] = (b.emit("stack", hint=op.result.hint), None)
@@ -132,15 +139,21 @@ class _Tangents:
             tape, items = op.operands[0], op.operands[1:]
             twin, _ = self.tapes[tape]
             slots = tuple(k for k, v in enumerate(items) if self.dots.get(v) is not None)
-            self.tapes[tape] = (twin, slots)
-            if slots:
-                b.emit("push", twin, *[self.dots[items[k]] for k in slots], nresults=0)
+            nested = tuple((k, v) for k, v in enumerate(items) if v in self.tapes)
+            self.tapes[tape] = (twin, (slots, nested))
+            if slots or nested:
+                b.emit("push", twin, *[self.dots[items[k]] for k in slots],
+                       *[self.tapes[items[k]][0] for k, _ in nested], nresults=0)
         elif op.opcode == "pop":
-            twin, slots = self.tapes[op.operands[0]]
-            if slots:            # (typed as the values popped beside them)
+            twin, held = self.tapes[op.operands[0]]
+            slots, nested = held or ((), ())
+            if slots or nested:  # (typed as the values popped beside them)
                 got = tuple(Value(tangent_hint(op.results[k]), op.results[k].type) for k in slots)
-                b.append_op(Op("pop", (twin,), got, (), op.loc, op.tag))
+                twins = tuple(Value(op.results[k].hint, op.results[k].type) for k, _ in nested)
+                b.append_op(Op("pop", (twin,), got + twins, (), op.loc, op.tag))
                 self.dots.update((op.results[k], t) for k, t in zip(slots, got))
+                self.tapes.update((op.results[k], (t, self.tapes[inner][1]))
+                                  for (k, inner), t in zip(nested, twins))
         else:                     # gate: n values through unchanged
             self.dots.update((r, self.dots[x]) for x, r in zip(op.operands, op.results)
                              if self.dots.get(x) is not None)
@@ -165,12 +178,37 @@ class _Tangents:
         self.dots[op.result] = b.getitem(pair, index=1, hint=tangent_hint(op.result))
 
     def refuse(self, op):
-        if any(self.dots.get(v) is not None for v in op.operands):
-            what = ("a custom rule's function" if op.opcode.startswith("extern") else
-                    "a call of a function of yours")
-            raise UnsupportedError(f"forward mode through {what} is not supported yet",
-                                   loc=op.loc, hint="use reverse mode (s2sgrad.grad, "
-                                   "s2sgrad.vjp), or inline the function")
+        """Tangents reaching a call forward mode cannot go through: a custom rule (it gives
+        a vector-Jacobian product, not a tangent: JAX refuses jvp of a custom_vjp function
+        alike), the reverse sweep of a call of a user's function, a function with no rule."""
+        if not any(self.dots.get(v) is not None for v in op.operands):
+            return
+        fn = op.attr("fn")
+        if op.opcode == "extern_vjp" or op.opcode == "extern" and op.attr("rule") is not None \
+                and self.module is not None and self.module.rules_reversed:
+            # forward over reverse (hessian, jvp(grad(f))): the rule's call is differentiated
+            raise UnsupportedError(
+                f"a second derivative through the custom rule of {fn} is not supported (the "
+                "rule gives first derivatives only: forward mode cannot go through it)",
+                loc=op.loc, hint="take second derivatives of code without custom rules; "
+                "first derivatives in reverse mode (s2sgrad.grad, s2sgrad.vjp, "
+                "s2sgrad.jacobian(f, mode=\"rev\")) use the rule")
+        if op.opcode == "extern" and op.attr("rule") is not None:
+            raise UnsupportedError(
+                f"forward mode (jvp, jacobian mode=\"fwd\", hessian, --mode fwd) through {fn}, "
+                "which has a custom rule, is not supported: the rule is a vector-Jacobian "
+                "product, which only reverse mode uses", loc=op.loc,
+                hint="use reverse mode: s2sgrad.grad, s2sgrad.vjp, or s2sgrad.jacobian(f, "
+                     "mode=\"rev\") (mode=\"auto\" picks it for functions with custom rules)")
+        if op.opcode == "extern":
+            raise UnsupportedError(
+                f"forward mode through {fn} is not supported: s2sgrad has no rule for it",
+                loc=op.loc, hint=f"register a rule with @s2sgrad.register_gradient({fn}) and "
+                "use reverse mode (s2sgrad.grad, s2sgrad.vjp), or wrap the value in "
+                "s2sgrad.stop_gradient(...) if no derivative should flow")
+        raise UnsupportedError("forward mode through a call of a function of yours is not "
+                               "supported yet", loc=op.loc, hint="use reverse mode "
+                               "(s2sgrad.grad, s2sgrad.vjp), or inline the function")
 
     def tangent(self, op):
         dots = [self.dots.get(v) for v in op.operands]
@@ -230,14 +268,25 @@ class _Tangents:
             subs.append(sub)
         need = [k for k, y in enumerate(op.results) if _has_tangent(y) and any(
             sub.dots.get(r.yields[k]) is not None for sub, r in zip(subs, op.regions))]
+        # forward over reverse: a loop's tape made in a branch and yielded out of it (its
+        # reverse loop is after the branch) takes its twin along (None from the other branch)
+        tapes = [k for k, y in enumerate(op.results)
+                 if any(r.yields[k] in self.tapes for r in op.regions)]
         regions = []
         for sub, r in zip(subs, op.regions):
             extra = tuple(sub.tangent_or_zeros(r.yields[k]) for k in need)
-            regions.append(Region(r.args, tuple(sub.b.ops), r.yields + extra))
+            twins = tuple(self.tapes[r.yields[k]][0] if r.yields[k] in self.tapes else
+                          sub.b.const(None) for k in tapes)
+            regions.append(Region(r.args, tuple(sub.b.ops), r.yields + extra + twins))
         new = tuple(Value(tangent_hint(op.results[k]), op.results[k].type) for k in need)
-        self.b.append_op(Op("if", op.operands, op.results + new, op.attrs, op.loc, op.tag,
-                            tuple(regions)))
+        twins = tuple(Value(op.results[k].hint, op.results[k].type) for k in tapes)
+        self.b.append_op(Op("if", op.operands, op.results + new + twins, op.attrs, op.loc,
+                            op.tag, tuple(regions)))
         self.dots.update((op.results[k], t) for k, t in zip(need, new))
+        for k, twin in zip(tapes, twins):
+            held = next(self.tapes[r.yields[k]][1] for r in op.regions
+                        if r.yields[k] in self.tapes)
+            self.tapes[op.results[k]] = (twin, held)
 
     def tangent_or_zeros(self, v):
         t = self.dots.get(v)

@@ -34,6 +34,7 @@ from dataclasses import replace
 from .ir.core import (ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, TEMP_HINTS, Op, Region, Value, adjoint_hint,
                       def_map, free_name, free_values, make_attrs, substitute, substitute_op)
 from .ir import opcodes
+from .ir.gradients_op import GradientsCall
 from .ir.opcodes import OPS
 from .passes import activity, integer, unconnected
 
@@ -54,6 +55,16 @@ def expand(fn):
         return _Expansion(b, list(b.ops), op, params, module).run()
     return replace(rewrite(fn, expand_one), callees=module.all())
 
+
+
+def _loop_again(loc):
+    """The refusal of reverse over reverse through a loop's tape (at the loop)."""
+    return UnsupportedError(
+        "differentiating a loop's reverse sweep again (a second derivative of code with a "
+        "loop, reverse over reverse: grad(grad(f)), vjp(grad(f)), nested gradients) is not "
+        "supported", loc=loc, hint="take it forward over reverse, which goes through loops: "
+        "s2sgrad.hessian(f)(x) for the Hessian, or s2sgrad.jvp(s2sgrad.grad(f), (x,), (v,))[1] "
+        "for the Hessian-vector product H v")
 
 
 def _no_rule(op):
@@ -130,11 +141,8 @@ def _build_vjp(fn, module):
     d_outs = tuple(Value("d_" + v.hint if v.hint not in TEMP_HINTS else
                          "d_out" if slots is None else f"d_out{k}", v.type)
                    for v, k in zip(ys, slots or (0,)))
-    gop = Op("gradients", (*ys, *xs, *d_outs), tuple(Value(TEMP) for _ in xs) or (Value(TEMP),),
-             make_attrs(dict(n_ys=len(ys), n_xs=len(xs), n_grad_ys=len(ys), n_stop=0,
-                             name="gradients", gate=False, aggregation="add_n",
-                             unconnected="none")),
-             loc, "fwd")
+    gop = GradientsCall(tuple(ys), tuple(xs), d_outs).op(
+        tuple(Value(TEMP) for _ in xs), loc, "fwd")
     exp = _Expansion(b, list(b.ops), gop, set(fn.params), module, seed_tag="grad")
     grads = exp.run()
     forward, backward = b.ops[:exp.split], b.ops[exp.split:]
@@ -166,17 +174,15 @@ class _Expansion:
         self.module = module
         self.seed_tag = seed_tag
         self.split = None      # after run(): where the forward ops end in b.ops
-        a = op.attr_dict
-        n_ys, n_xs, n_g, n_stop = a["n_ys"], a["n_xs"], a["n_grad_ys"], a["n_stop"]
-        ops = list(op.operands)
-        self.ys = ops[:n_ys]
-        self.xs = ops[n_ys:n_ys + n_xs]
-        self.grad_ys = ops[n_ys + n_xs:n_ys + n_xs + n_g] or None
-        self.stops = set(ops[n_ys + n_xs + n_g:n_ys + n_xs + n_g + n_stop])
-        self.name = a["name"]
-        self.gate = a["gate"]
-        self.aggregation = a["aggregation"]
-        self.unconnected = a["unconnected"]
+        call = GradientsCall.of(op)
+        self.ys = list(call.ys)
+        self.xs = list(call.xs)
+        self.grad_ys = list(call.grad_ys) if call.grad_ys is not None else None
+        self.stops = set(call.stops)
+        self.name = call.options.name
+        self.gate = call.options.gate_gradients
+        self.aggregation = call.options.aggregation
+        self.unconnected = call.options.unconnected
         self.prefix = "" if self.name == "gradients" else self.name + "_"
         self.rewrites = {}     # forward op -> the ops replacing it (loop tapes, residuals)
 
@@ -316,13 +322,14 @@ class _Sweep:
             elif op.opcode in ("call_vjp", "call_back", "closure"):
                 raise UnsupportedError(
                     "differentiating through the reverse sweep of a function call (a second "
-                    "derivative of code that calls a helper) is not supported yet", loc=op.loc,
-                    hint="take second derivatives of code without calls to your own functions")
+                    "derivative, in one decorated function, of code that calls a helper) is "
+                    "not supported", loc=op.loc,
+                    hint="inline the helper's code here, or take the second derivative with "
+                         "the functional API, which inlines helpers: s2sgrad.grad("
+                         "s2sgrad.grad(f)), s2sgrad.hessian(f), s2sgrad.jvp(s2sgrad.grad(f), "
+                         "(x,), (v,))")
             elif op.opcode in ("pop", "stack"):
-                raise UnsupportedError(
-                    "differentiating through a loop's reverse sweep (a second derivative of "
-                    "code with a loop) is not supported yet", loc=op.loc,
-                    hint="take second derivatives of loop-free code, or unroll the loop")
+                raise _loop_again(op.loc)
             elif len(op.results) > 1:      # (np.linalg.slogdet): the rule gets each adjoint
                 g = tuple(self.adjoint(r) for r in op.results)
                 if any(d is not None for d in g):
@@ -523,6 +530,10 @@ class _Sweep:
         for v in free:                # a tuple's adjoint would be a tuple (a tape: see `pop`)
             made = self.b.defs.get(v)
             if v.type.kind in ("tuple", "list") and (made is None or made.opcode != "stack"):
+                if v.hint == TAPE_HINT:     # a loop's tape yielded out of a branch: second order
+                    made = next((o for r in made.regions for o in r.walk()
+                                 if o.opcode == "stack"), made) if made is not None else op
+                    raise _loop_again(made.loc)
                 raise UnsupportedError(
                     f"a {v.type.kind} of values made before this {op.opcode} is read inside "
                     "it, on the gradient's path", loc=op.loc,
@@ -695,10 +706,11 @@ class _Sweep:
             loop_bounds = bounds
         else:
             loop_bounds = [b.const(0), count, b.const(1)]
+        # (the reverse of a reversed loop, an adjoint loop at second order, runs forwards)
         outs = b.region_op("for", loop_bounds + d_init + zeros, [bwd_region],
                            [d.type for d in dc] + [f.type for f in free],
                            [self.dname(cargs[k]) for k in ks] + [self.dname(f) for f in free],
-                           reverse=is_for)
+                           reverse=is_for and not op.attr("reverse", False))
         for k, d in zip(ks, outs[:len(ks)]):
             if inits[k] in self.active:
                 self.contribute(inits[k], d)

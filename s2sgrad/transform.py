@@ -16,8 +16,10 @@ from .frontend import pytrees
 from .frontend.lower import Static, lower
 from .ir.builder import Builder
 from .ir.core import Region, Value, def_map, source_params
+from .ir.gradients_op import GradientsCall
 from .ir.verifier import verify
-from .passes import broadcast, cse, dce, scatter, unconnected
+from .options import GradientOptions
+from .passes import broadcast, cse, dce, inline, scatter, unconnected
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 
@@ -62,6 +64,10 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
                               numbers=numbers))
     # (before dead code goes: a write nothing reads; `p += v` of a parameter too)
     writes = tuple(sorted(set(written_params(fn)) | set(fn.writes)))
+    if fn.callees and any(r.kind != "jvp" for r in chain[:-1]):
+        # a derivative of a derivative: the helpers' code inlined, so the outer transform
+        # goes through it as through the caller's own (passes/inline.py)
+        fn = stage("inline", inline.run(fn))
     for depth, r in enumerate(chain):
         suffix = "" if depth == len(chain) - 1 else f".{depth + 1}"   # inner stages: attach.1 ...
         if r.kind == "jvp":
@@ -71,6 +77,8 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
             fn = stage("attach" + suffix, attach_gradients(fn, r, parsed))
         fn = stage("unconnected" + suffix, unconnected.run(fn))
         fn = stage("reverse" + suffix, reverse.expand(fn))
+        if suffix:      # (an inner derivative's dead code, a tape only it read among it,
+            fn = stage("dce" + suffix, _each(fn, dce.run))  # is not differentiated again)
     fn = stage("cse", _each(fn, cse.run))
     fn = stage("broadcast", _each(fn, broadcast.run))
     fn = stage("scatter", _each(fn, scatter.run))
@@ -225,10 +233,8 @@ def attach_gradients(fn, request, parsed):
         g = Value(cotangent, y.type)       # (a parameter may be named g)
         params, names = params + (g,), names + (cotangent,)
         operands.append(g)
-    res = b.emit("gradients", *operands, nresults=len(xs),
-                 n_ys=1, n_xs=len(xs), n_grad_ys=1 if request.kind == "vjp" else 0, n_stop=0,
-                 name="gradients", gate=False, aggregation="add_n", unconnected="zero") \
-        if xs else ()
+    res = GradientsCall((y,), tuple(xs), tuple(operands[1 + len(xs):]) or None,
+                        options=GradientOptions(unconnected="zero")).emit(b) if xs else ()
     res = (res,) if len(xs) == 1 else tuple(res)
     per_wrt = [res[slots[0]] if treedef is None else _tree_value(b, treedef, iter(
         [b.const(None) if k is None else res[k] for k in slots])) for treedef, slots in trees]

@@ -1575,6 +1575,19 @@ def ref_unbroadcast(x, y):
     return np.sum(np.sum(np.cos(x[:, None] + y), axis=1) ** 2)
 
 
+def f_unbroadcast_dropped_axis(x, w):
+    # a[0] = m with m of shape (1, n): the adjoint of m is _unbroadcast(d_a[0], (1, n)),
+    # whose own adjoint drops the leading axis again (tools/fuzz.py, second order)
+    a = w * 1.0
+    a[0] = np.mean(x, axis=0, keepdims=True)
+    (dx,) = s2sgrad.gradients(np.sum(a * w), [x])
+    return np.sum(dx * w)
+
+
+def ref_unbroadcast_dropped_axis(x, w):
+    return np.sum(np.broadcast_to(w[0] / x.shape[0], x.shape) * w)
+
+
 def f_hessian_vector(x, v):
     (d,) = s2sgrad.gradients(np.sum(np.tanh(x) * np.exp(x)), [x])
     return np.sum(d * v)
@@ -1648,6 +1661,8 @@ case("copy_of_broadcast_second_order", f_copy_of_broadcast, [A(3), A(2, 3)],
 case("pyfloat_second_order", f_pyfloat, [F()], ("pyfloat", "pow", "mul"), ref=ref_pyfloat)
 case("unbroadcast_second_order", f_unbroadcast, [A(3), A(4)], ("unbroadcast", "reshape"),
      ref=ref_unbroadcast)
+case("unbroadcast_dropped_axis_second_order", f_unbroadcast_dropped_axis, [A(3, 4), A(3, 4)],
+     ("unbroadcast", "setitem", "mean"), ref=ref_unbroadcast_dropped_axis)
 case("hessian_vector_product", f_hessian_vector, [A(5), A(5)],
      ("tanh", "exp", "mul", "sub", "add", "sum"), ref=ref_hessian_vector)
 

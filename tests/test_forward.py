@@ -186,10 +186,87 @@ def calls_a_custom_rule(x):
     return np.sum(soft(x))
 
 
-def test_what_forward_mode_lacks_is_a_located_error():
-    with pytest.raises(s2sgrad.UnsupportedError, match="through a custom rule") as info:
-        s2sgrad.jvp(calls_a_custom_rule, (np.ones(2),), (np.ones(2),))
-    assert "test_forward.py:" in str(info.value)
+def soft_layer(x):                 # an array out: jacobian "auto" would pick forward mode
+    return soft(x) * 2.0
+
+
+def _sinc_rule(g, ans, x):
+    return (g * (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x),)
+
+
+def calls_sinc(x):
+    return np.sum(np.sinc(x) * x)
+
+
+def _forward_refused(call, line, words):
+    with pytest.raises(s2sgrad.UnsupportedError) as info:
+        call()
+    msg = str(info.value)
+    assert f"test_forward.py:{line}:" in msg, msg
+    for w in words:
+        assert w in msg, msg
+
+
+def _line(fn, text):
+    import inspect
+    lines, start = inspect.getsourcelines(fn)
+    return start + next(k for k, t in enumerate(lines) if text in t)
+
+
+FWD_WORDS = ["forward mode", "which has a custom rule, is not supported", "use reverse mode",
+             "s2sgrad.grad", "s2sgrad.vjp", 'mode="rev"']
+
+
+def test_forward_mode_through_a_custom_rule_is_a_located_error():
+    # a rule is a vector-Jacobian product: forward mode cannot use it (JAX refuses jvp of
+    # a custom_vjp function alike), whichever way forward mode is asked for
+    s2sgrad.register_gradient(np.sinc, override=True)(_sinc_rule)   # (conftest restores)
+    x = np.array([0.5, -1.5, 2.0])
+    for f, text, name in ((calls_a_custom_rule, "return np.sum(soft(x))", "soft"),
+                          (soft_layer, "return soft(x) * 2.0", "soft"),
+                          (calls_sinc, "np.sinc(x) * x", "np.sinc")):
+        line = _line(f, text)
+        words = FWD_WORDS + [f"through {name},"]
+        _forward_refused(lambda: s2sgrad.jvp(f, (x,), (np.ones(3),)), line, words)
+        _forward_refused(lambda: s2sgrad.jacobian(f, mode="fwd")(x), line, words)
+        # hessian is forward over reverse: a second derivative through the rule
+        if f is not soft_layer:
+            _forward_refused(lambda: s2sgrad.hessian(f)(x), line,
+                             ["a second derivative through the custom rule of " + name,
+                              "not supported", 'mode="rev"'])
+        # reverse mode uses the rule; jacobian "auto" picks it
+        rev = s2sgrad.jacobian(f, mode="rev")(x)
+        np.testing.assert_array_equal(s2sgrad.jacobian(f, mode="auto")(x), rev)
+    np.testing.assert_allclose(s2sgrad.jacobian(soft_layer, mode="auto")(x),
+                               np.diag(2 * x / np.sqrt(x * x + 1)), rtol=1e-12)
+
+
+def test_forward_mode_off_a_custom_rule_path_works():
+    def check(x, w):
+        out, t = s2sgrad.jvp(rule_off_path, (x, w), (None, 1.0))
+        assert t == pytest.approx(np.sum(np.sqrt(x * x + 1.0)))
+    check(np.array([0.5, 2.0]), 0.3)
+
+
+def rule_off_path(x, w):           # the tangent (of w) never reaches soft's rule
+    return np.sum(soft(x)) * w
+
+
+def test_emit_mode_fwd_through_a_custom_rule_is_refused(tmp_path):
+    import subprocess
+    import sys
+    (tmp_path / "m.py").write_text(
+        "import numpy as np\nimport s2sgrad\n\n\n@s2sgrad.custom_vjp\ndef soft(x):\n"
+        "    return np.sqrt(x * x + 1.0)\n\n\n@soft.defvjp\ndef _(g, ans, x):\n"
+        "    return (g * x / ans,)\n\n\ndef f(x: 'float64[n]'):\n"
+        "    return np.sum(soft(x))\n")
+    out = subprocess.run([sys.executable, "-m", "s2sgrad.cli", "emit", "m.py::f", "--mode",
+                          "fwd", "-o", "g.py"], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode != 0 and "m.py:16:5: error: forward mode" in out.stderr, out.stderr
+    assert "use reverse mode" in out.stderr and not (tmp_path / "g.py").exists()
+    ok = subprocess.run([sys.executable, "-m", "s2sgrad.cli", "emit", "m.py::f", "-o", "g.py"],
+                        capture_output=True, text=True, cwd=tmp_path)
+    assert ok.returncode == 0 and (tmp_path / "g.py").exists(), ok.stderr
 
 
 def test_a_tangent_of_the_wrong_shape_is_refused():

@@ -429,6 +429,39 @@ def check_second_order_grad_grad(inp, grad):
     close(d2, central_difference(slope, [w], 0))
 
 
+def check_second_order_helper(inp, grad):
+    rng = np.random.default_rng(13)
+    k, x = 0.7, rng.standard_normal(5)
+    d2 = grad.grad_grad_energy(k, x)
+    assert type(d2) is float
+
+    def s1(c):                    # spring'(c), spring''(c)
+        return np.sum(x * x * (1 - c) * np.exp(-c))
+
+    def s2(c):
+        return np.sum(x * x * (c - 2) * np.exp(-c))
+    close(d2, s2(k) + 2 * s1(k * k) + 4 * k * k * s2(k * k), rtol=1e-12)
+
+    def slope(k):
+        return central_difference(inp.energy, [k, x], 0)
+    close(d2, central_difference(slope, [k], 0, eps=1e-4), rtol=1e-5)
+
+
+def check_second_order_loop(inp, grad):
+    rng = np.random.default_rng(14)
+    x, c = 0.6, rng.uniform(-1.2, 1.2, 5)
+    d2 = grad.grad_grad_chain(x, c)
+    assert type(d2) is float
+    P = [np.prod(c[t + 1:]) for t in range(5)]          # s = sin(x) P0' + x sum_t t P[t]
+    a, b = np.prod(c), sum(t * P[t] for t in range(5))
+    s, ds, d2s = np.sin(x) * a + x * b, np.cos(x) * a + b, -np.sin(x) * a
+    close(d2, 2 * ds * ds + 2 * s * d2s, rtol=1e-12)
+
+    def slope(x):
+        return central_difference(inp.chain, [x, c], 0)
+    close(d2, central_difference(slope, [x], 0, eps=1e-4), rtol=1e-5)
+
+
 def check_hvp(inp, grad):
     rng = np.random.default_rng(11)
     x, v = rng.standard_normal(5), rng.standard_normal(5)

@@ -338,12 +338,122 @@ def calls_a_helper(x):
     return sin_times(x) * 2.0 + x ** 2
 
 
-def test_second_derivative_through_a_call_is_an_error_not_a_number():
+def _fd_jacobian(g, x, eps=1e-5):
+    """Central differences of the gradient g, column by column: the Hessian."""
+    if np.ndim(x) == 0:
+        return (g(x + eps) - g(x - eps)) / (2 * eps)
+    cols = [(g(x + eps * u) - g(x - eps * u)) / (2 * eps) for u in np.eye(np.size(x))]
+    return np.stack(cols, axis=-1)
+
+
+def test_second_derivative_through_a_call_inlines_the_helper():
     first = s2sgrad.grad(calls_a_helper)
     close(first(X), 2 * (np.cos(X) * X + np.sin(X)) + 2 * X)
+    second = 2 * (-np.sin(X) * X + 2 * np.cos(X)) + 2
+    close(s2sgrad.grad(first)(X), second, rtol=1e-12)
+    value, d2 = s2sgrad.value_and_grad(first)(X)
+    close(value, first(X), rtol=1e-14)
+    close(d2, second, rtol=1e-12)
+    close(s2sgrad.vjp(first, X)[1](1.0)[0], second, rtol=1e-12)
+    close(s2sgrad.hessian(calls_a_helper)(X), second, rtol=1e-12)
+    close(_fd_jacobian(first, X), second, rtol=1e-7)
+    src = s2sgrad.source(s2sgrad.grad(first), X)
+    assert "def sin_times" not in src and "vjp_" not in src     # inlined, no closure
+    assert "return np.sin(x) * x  [test_higher_order.py:" in src   # the helper's own line
+
+
+def spring(c, x):
+    return c * x ** 2 * np.exp(-c)
+
+
+def twice_through(c, x):
+    return spring(c * c, x) + spring(c, x)
+
+
+def energy(x):                    # a helper called twice, and one calling it
+    return np.sum(twice_through(x, 2.0) * 2.0 + spring(x, 1.5) ** 2)
+
+
+def tanh_steps(a, n):
+    s = a
+    for i in range(n):
+        s = np.tanh(s * a)
+    return s
+
+
+def calls_a_looping_helper(x):
+    return np.sum(tanh_steps(x, 3) ** 2)
+
+
+def test_hessian_and_hvps_through_helper_calls():
+    x, v = np.array([0.3, -0.2, 0.5]), np.array([1.0, 0.5, -2.0])
+    for f in (energy, calls_a_looping_helper):
+        g = s2sgrad.grad(f)
+        H = _fd_jacobian(g, x)
+        close(s2sgrad.hessian(f)(x), H, rtol=1e-6, atol=1e-8)
+        close(s2sgrad.jvp(g, (x,), (v,))[1], H @ v, rtol=1e-6, atol=1e-8)
+    g = s2sgrad.grad(energy)          # reverse over reverse through the calls
+    H = _fd_jacobian(g, x)
+    close(s2sgrad.vjp(g, x)[1](v)[0], H.T @ v, rtol=1e-6, atol=1e-8)
+
+
+def rnn_loss(W, xs):
+    h = np.zeros(3)
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+    return np.sum(h ** 2)
+
+
+def while_loss(x):
+    s = x
+    while s < 10.0:
+        s = s * 1.5 + np.sin(s) * x      # its reverse reads each iteration's s: a tape
+    return s
+
+
+def _refused_at(call, line_text):
     with pytest.raises(s2sgrad.UnsupportedError) as e:
-        s2sgrad.grad(first)(X)
-    assert "second derivative" in str(e.value) and "test_higher_order.py:" in str(e.value)
+        call()
+    msg = str(e.value)
+    assert "second derivative of code with a loop, reverse over reverse" in msg, msg
+    assert "not supported" in msg and "test_higher_order.py:" in msg and line_text in msg, msg
+    assert "s2sgrad.hessian(f)(x)" in msg and "s2sgrad.jvp(s2sgrad.grad(f), (x,), (v,))" in msg
+    return msg
+
+
+def test_reverse_over_reverse_through_loops_is_refused_and_hessian_goes_through():
+    rng = np.random.default_rng(3)
+    W, xs = 0.5 * rng.standard_normal((3, 3)), rng.standard_normal((4, 3))
+    g = s2sgrad.grad(rnn_loss)
+    for call in (lambda: s2sgrad.vjp(g, W, xs)[1](np.ones((3, 3))),
+                 lambda: s2sgrad.grad(_sum_of_grad)(W, xs)):
+        _refused_at(call, "for t in range(xs.shape[0]):")
+    gw = s2sgrad.grad(while_loss)
+    for call in (lambda: s2sgrad.grad(gw)(1.0), lambda: s2sgrad.value_and_grad(gw)(1.0),
+                 lambda: s2sgrad.vjp(gw, 1.0)[1](1.0)):
+        _refused_at(call, "while s < 10.0:")
+    gl = s2sgrad.grad(calls_a_looping_helper)     # a loop in a helper: refused at its line
+    _refused_at(lambda: s2sgrad.vjp(gl, np.ones(2))[1](np.ones(2)), "for i in range(n):")
+    ge = s2sgrad.grad(loop_after_early_return)    # the loop's tape leaves a branch
+    _refused_at(lambda: s2sgrad.vjp(ge, np.ones(3), 0.5, 3)[1](np.ones(3)),
+                "for i in range(n):")
+    # what the hint says to write works, and is the second derivative
+    H = s2sgrad.hessian(rnn_loss)(W, xs)
+    fd = _fd_jacobian(lambda w: g(w.reshape(3, 3), xs).ravel(), W.ravel()).reshape(3, 3, 3, 3)
+    close(H, fd, rtol=1e-6, atol=1e-8)
+    V = rng.standard_normal((3, 3))
+    close(s2sgrad.jvp(g, (W, xs), (V, None))[1], np.tensordot(H, V, 2), rtol=1e-10, atol=1e-12)
+    close(s2sgrad.hessian(while_loss)(1.0), _fd_jacobian(gw, 1.0), rtol=1e-6)
+
+
+@s2sgrad.function
+def _sum_of_grad(W, xs):      # nested: grad of a decorated function's gradients
+    h = np.zeros(3)
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+    loss = np.sum(h ** 2)
+    (d_W,) = s2sgrad.gradients(loss, [W])
+    return np.sum(d_W)
 
 
 def shifted_product(x):
@@ -383,7 +493,7 @@ def test_request_chain_and_stage_names(tmp_path):
     text = cli.show_text(f"{path}::f", stage="all", order=2)
     names = [line[len("// after "):].strip() for line in text.splitlines()
              if line.startswith("// after ")]
-    assert names[:7] == ["lower", "attach.1", "unconnected.1", "reverse.1", "attach",
+    assert names[:8] == ["lower", "attach.1", "unconnected.1", "reverse.1", "dce.1", "attach",
                          "unconnected", "reverse"]
 
 
@@ -590,3 +700,88 @@ def test_cli_order_errors(generated, tmp_path):
         cli.emit_text(f"{src}::gated", order=2)
     with pytest.raises(s2sgrad.InvalidArgumentError, match="grad_scaled returns an array"):
         cli.emit_text(f"{src}::scaled", wrt="x", signature="s: float, x: float64[n]", order=2)
+
+
+# ---- forward over reverse: tapes in branches and in nested loops (found by the fuzzer) ------
+
+def loop_after_early_return(x, w, n):
+    if np.sum(x) > 10.0:          # the rest is a branch: the loop's tape is made in it
+        return np.sum(np.sin(x))
+    s = w
+    for i in range(n):
+        s = np.tanh(s * x + w)
+    return np.sum(s * s)
+
+
+def nested_loops(x, w, n):
+    y = np.zeros(3)
+    for i in range(n):
+        for j in range(2):        # the inner loop's tape is pushed on the outer one's
+            y[(i + j) % 3] = np.tanh(x[j] * w + y[-1])
+            w = 0.5 * w + np.sin(np.sum(y))
+    return np.sum(np.sin(y)) + np.sin(w)
+
+
+@pytest.mark.parametrize("f", [loop_after_early_return, nested_loops])
+def test_hessian_through_tapes_in_branches_and_nested_loops(f):
+    x, w, v = np.array([0.3, -0.5, 0.8]), 0.4, np.array([1.0, -0.5, 2.0])
+    g = s2sgrad.grad(f)
+    H = _fd_jacobian(lambda x: g(x, w, 3), x)
+    close(s2sgrad.hessian(f)(x, w, 3), H, rtol=1e-6, atol=1e-8)
+    close(s2sgrad.jvp(g, (x, w, 3), (v, None, None))[1], H @ v, rtol=1e-6, atol=1e-8)
+
+
+# ---- reverse over reverse through a loop whose reverse reads nothing saved ----------------------
+
+def invariant_loop(x, c):
+    y = np.sin(x)
+    s = y
+    for t in range(c.shape[0]):          # the reverse reads c[t] and t again: no tape
+        s = s * c[t] + y * t
+    return s * s
+
+
+def invariant_loop_from_one(x, c):
+    y = np.sin(x) * x
+    s = y
+    for t in range(1, c.shape[0]):
+        s = s * c[t] + y * t
+    return s * s
+
+
+def invariant_while(x, c):
+    s = np.sin(x)
+    k = 0
+    while k < 3:
+        s = s * c[k] + np.cos(x) * k
+        k = k + 1
+    return s * s
+
+
+def invariant_while(x):
+    s = x
+    while s < 10.0:
+        s = s * 1.5 + np.sin(x)
+    return s
+
+
+@pytest.mark.parametrize("f", [invariant_loop, invariant_loop_from_one])
+def test_reverse_over_reverse_through_a_loop_without_a_tape(f):
+    # the reverse of the adjoint loop (itself reversed) runs forwards: the order matters here,
+    # each iteration scaling by its own c[t]
+    c, x = np.array([0.5, -1.0, 2.0, 0.3]), 0.7
+    g = s2sgrad.grad(f)
+    expected = _fd_jacobian(lambda x: g(x, c), x)
+    close(s2sgrad.grad(g)(x, c), expected, rtol=1e-7)
+    close(s2sgrad.value_and_grad(g)(x, c)[1], expected, rtol=1e-7)
+    close(s2sgrad.vjp(g, x, c)[1](1.0)[0], expected, rtol=1e-7)
+    close(s2sgrad.grad(g)(x, c), s2sgrad.hessian(f)(x, c), rtol=1e-12)
+    assert ".pop()" not in s2sgrad.source(s2sgrad.grad(g), x, c)
+
+
+def test_reverse_over_reverse_through_a_while_loop_without_a_tape():
+    g = s2sgrad.grad(invariant_while)
+    for x in (0.3, 1.7):
+        expected = _fd_jacobian(g, x)
+        close(s2sgrad.grad(g)(x), expected, rtol=1e-6)
+        close(s2sgrad.grad(g)(x), s2sgrad.hessian(invariant_while)(x), rtol=1e-12)

@@ -271,3 +271,24 @@ def test_values_and_ops_are_immutable():
     assert new.operands is op.operands and new.results is op.results
     with pytest.raises(TypeError):
         op.replace(opcod="exp")
+
+
+def test_a_gradients_request_is_one_description_emitted_and_read_back():
+    from s2sgrad.ir.gradients_op import GradientsCall
+    from s2sgrad.options import GradientOptions
+    t = T.Type(dtype="float64", shape=(3,))
+    y, x1, x2, g, s = (Value(n, t) for n in ("y", "x1", "x2", "g", "s"))
+    opts = GradientOptions.make(name="outer", gate_gradients=True, aggregation_method=1,
+                                unconnected_gradients="zero")
+    call = GradientsCall((y,), (x1, x2), (g,), (s,), opts)
+    b = Builder(params=(y, x1, x2, g, s))
+    d1, d2 = call.emit(b)
+    (op,) = b.ops
+    assert op.operands == (y, x1, x2, g, s) and op.results == (d1, d2)
+    assert op.attr_dict == dict(n_ys=1, n_xs=2, n_grad_ys=1, n_stop=1, name="outer", gate=True,
+                                aggregation="tree", unconnected="zero")
+    assert GradientsCall.of(op) == call
+    plain = GradientsCall((y,), (x1,))             # ones as seeds, no stops, the defaults
+    made = plain.op((Value(TEMP, t),))
+    assert GradientsCall.of(made) == plain and made.attr("n_grad_ys") == 0
+    assert GradientsCall.of(call.with_xs((x2,)).op((d2,))).xs == (x2,)

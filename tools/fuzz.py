@@ -13,6 +13,14 @@ that need no trust in s2sgrad:
   agree. A gradient that disagrees with them is confirmed against a
   fourth-order five-point difference before it counts as wrong.
 
+A program passing both is checked in forward mode (jvp: its tangent against the
+differences along a random direction), then at second order, with respect to its
+first parameter: forward over reverse (`jvp(grad(f))`, a Hessian-vector product)
+against central differences of s2sgrad's gradient (checked above) along a random
+direction, and reverse over reverse (`vjp(grad(f))`, where supported) against that
+by the dot-product test <u, H v> = <H^T u, v>. A second-order mismatch is a `wrong
+tangent`.
+
 Each program ends in one of STATUSES. A `crash` is any exception from
 s2sgrad or the code it generates other than a located UnsupportedError (an
 InternalError from the IR verifier, which runs after every stage, is a
@@ -93,6 +101,8 @@ class Outcome:
     error: Exception = None
     forward: str = None       # a program passed in reverse mode: 'passed' or 'unsupported' in
     forward_detail: str = ""  # forward mode (jvp), with the unsupported message
+    second: str = None        # then second order: 'passed', 'unsupported' or 'skipped'
+    second_detail: str = ""   # (with the first line of each unsupported message)
 
 
 def load(src, directory):
@@ -298,7 +308,73 @@ def check_forward(f, prog, value, num):
         if not close(tangent, second):
             return Outcome("wrong tangent", f"along {fmt(dots)}: expected {want!r}, jvp gave "
                            f"{tangent!r}")
-    return Outcome("passed", forward="passed")
+    second, detail = check_second(f, prog)
+    if second in FAILURES:
+        return Outcome(second, detail)
+    return Outcome("passed", forward="passed", second=second, second_detail=detail)
+
+
+def check_second(f, prog):
+    """(status, detail): second derivatives with respect to the first parameter. Forward
+    over reverse, `jvp(grad(f))` along v, against central differences of the gradient
+    s2sgrad generated (already checked against f's) along v; reverse over reverse,
+    `vjp(grad(f))(u)`, against it by the dot-product test <u, H v> = <H^T u, v>. Status
+    'passed', 'unsupported' (the messages in detail, '; '-joined), 'skipped' (the
+    gradient is not smooth here) or a failure of FAILURES."""
+    r = np.random.default_rng(len(prog.source) + 1)
+    dots = [float(r.normal()) if isinstance(x, float) else r.normal(size=np.shape(x))
+            for x in prog.args]
+    g = s2sgrad.grad(f, wrt=prog.params[0])
+
+    def along(e):
+        up = [x + e * d for x, d in zip(prog.args, dots)]
+        down = [x - e * d for x, d in zip(prog.args, dots)]
+        return (np.asarray(g(*up, prog.n)) - np.asarray(g(*down, prog.n))) / (2 * e)
+    try:
+        want, coarse = along(1e-5), along(1e-4)
+    except Exception as e:
+        return "crash", "grad: " + crash_text(e)
+    if not np.all(np.isfinite(want)) or not close(want, coarse, rtol=1e-3, atol=1e-5):
+        return "skipped", ""
+    before = copies(prog.args)
+    unsupported = []
+    try:
+        with deadline(TIMEOUT):
+            _, hv = s2sgrad.jvp(g, (*prog.args, prog.n), (*dots, None))
+    except UnsupportedError as e:
+        if e.loc is None and not documented(e):
+            return "crash", "jvp(grad(f)): " + crash_text(e)
+        unsupported.append(e.message.splitlines()[0])
+        hv = None
+    except Exception as e:
+        return "crash", "jvp(grad(f)): " + crash_text(e)
+    if hv is not None and not (close(hv, want, rtol=1e-4, atol=1e-6)
+                               or close(hv, coarse, rtol=1e-4, atol=1e-6)):
+        return "wrong tangent", (f"second order, jvp(grad(f)) along {fmt(dots)}: expected "
+                                 f"{fmt(want)}, got {fmt(hv)}")
+    try:
+        with deadline(TIMEOUT):
+            out, back = s2sgrad.vjp(g, *prog.args, prog.n)
+            u = r.normal(size=np.shape(out)) if np.ndim(out) else float(r.normal())
+            hu = back(u)
+    except UnsupportedError as e:
+        if e.loc is None and not documented(e):
+            return "crash", "vjp(grad(f)): " + crash_text(e)
+        unsupported.append(e.message.splitlines()[0])
+        hu = None
+    except Exception as e:
+        return "crash", "vjp(grad(f)): " + crash_text(e)
+    if not unchanged(prog.args, before):
+        return "mutated argument", "a second derivative wrote into an argument"
+    if hu is not None:
+        lhs = sum(float(np.sum(a * d)) for a, d in zip(hu, dots))
+        ref = hv if hv is not None else want
+        rhs = float(np.sum(u * ref))
+        if not close(lhs, rhs, rtol=1e-4, atol=1e-6) and not close(
+                lhs, float(np.sum(u * coarse)), rtol=1e-4, atol=1e-6):
+            return "wrong tangent", (f"second order, vjp(grad(f)): <H^T u, v> = {lhs!r}, "
+                                     f"<u, H v> = {rhs!r}")
+    return ("unsupported", "; ".join(unsupported)) if unsupported else ("passed", "")
 
 
 def unpacked(prog, grads):
@@ -396,6 +472,9 @@ class Tally:
         self.failed_with = collections.Counter()
         self.forward = collections.Counter()
         self.forward_messages = collections.Counter()
+        self.second = collections.Counter()
+        self.second_messages = collections.Counter()
+        self.second_with = collections.Counter()     # construct -> programs passing 2nd order
 
     def add(self, outcome, constructs):
         self.status[outcome.status] += 1
@@ -403,6 +482,13 @@ class Tally:
             self.forward[outcome.forward] += 1
             if outcome.forward == "unsupported":
                 self.forward_messages[first_line(outcome.forward_detail)] += 1
+        if outcome.second:
+            self.second[outcome.second] += 1
+            if outcome.second == "unsupported":
+                self.second_messages.update(first_line(m) for m in
+                                            set(outcome.second_detail.split("; ")))
+            elif outcome.second == "passed":
+                self.second_with.update(constructs)
         if outcome.status in self.messages:
             self.messages[outcome.status][first_line(outcome.detail)] += 1
         self.constructs.update(constructs)
@@ -420,6 +506,13 @@ class Tally:
         lines.append(f"forward mode (jvp) of the programs passing in reverse mode: "
                      f"{self.forward['passed']} passed, {self.forward['unsupported']} unsupported")
         lines += [f"  {c:>6}  {m}" for m, c in self.forward_messages.most_common()]
+        lines.append(f"second order (jvp and vjp of grad) of the programs passing forward mode: "
+                     f"{self.second['passed']} passed, {self.second['unsupported']} with one "
+                     f"form unsupported, {self.second['skipped']} skipped (not smooth)")
+        lines += [f"  {c:>6}  {m}" for m, c in self.second_messages.most_common()]
+        if self.second_with:
+            lines.append("  passing second order with: " + ", ".join(
+                f"{c} {k}" for c, k in sorted(self.second_with.items())))
         lines.append("construct mix: programs containing each (of them failing)")
         lines += [f"  {c:<20}{k:>7}  ({self.failed_with[c]})" for c, k in sorted(self.constructs.items())]
         if any(self.status[s] for s in FAILURES):

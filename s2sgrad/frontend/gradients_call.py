@@ -8,6 +8,7 @@ import gast
 from .. import options as O
 from ..errors import InvalidArgumentError
 from ..ir.core import Value
+from ..ir.gradients_op import GradientsCall
 from .shared import _MISSING, _shape_text
 
 
@@ -97,17 +98,16 @@ class _Gradients:
             raise InvalidArgumentError(
                 f"Passed {len(grad_ys)} grad_ys for {len(ys)} ys", loc=loc,
                 hint="give one grad_ys entry (or None) per y")
-        operands = list(ys) + list(xs)
+        seeds = None
         if grad_ys is not None:
+            seeds = []
             for i, (g, y) in enumerate(zip(grad_ys, ys)):
                 if g is None:
                     g = self.b.ones_like(y, hint="grad_y")
                 _check_grad_y(g, y, i, loc)
-                operands.append(g)
-        operands += stops
-        results = self.b.emit("gradients", *operands, nresults=len(xs) or 1,
-                              n_ys=len(ys), n_xs=len(xs), n_grad_ys=0 if grad_ys is None else len(ys),
-                              n_stop=len(stops), **opts.attrs())
+                seeds.append(g)
+        seeds = None if seeds is None else tuple(seeds)
+        results = GradientsCall(tuple(ys), tuple(xs), seeds, tuple(stops), opts).emit(self.b)
         if not xs:
             return []
         results = (results,) if len(xs) == 1 else results

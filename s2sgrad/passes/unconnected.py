@@ -19,7 +19,8 @@ every x whose gradient is None.
 """
 
 from ..ir.builder import rewrite
-from ..ir.core import adjoint_hint, make_attrs
+from ..ir.core import adjoint_hint
+from ..ir.gradients_op import GradientsCall
 from . import activity
 
 
@@ -36,11 +37,8 @@ def run(fn):
 def unconnected(forward, op, before=()):
     """The indices of op's xs that reach none of its ys, `forward` the ops before it
     (program order) and `before` the values it may read besides (parameters)."""
-    a = op.attr_dict
-    n_ys, n_xs, n_g, n_stop = a["n_ys"], a["n_xs"], a["n_grad_ys"], a["n_stop"]
-    ys = op.operands[:n_ys]
-    xs = op.operands[n_ys:n_ys + n_xs]
-    stops = set(op.operands[n_ys + n_xs + n_g:n_ys + n_xs + n_g + n_stop])
+    call = GradientsCall.of(op)
+    ys, xs, stops = call.ys, call.xs, set(call.stops)
     made = list(before)
     ops = []
     for o in forward:
@@ -67,16 +65,15 @@ def _split(b, op, params):
     drop = unconnected(list(b.ops), op, params)
     if not drop:
         return None
-    a = op.attr_dict
-    n_ys, n_xs = a["n_ys"], a["n_xs"]
-    xs = op.operands[n_ys:n_ys + n_xs]
-    keep = [k for k in range(n_xs) if k not in drop]
+    call = GradientsCall.of(op)
+    xs = call.xs
+    keep = [k for k in range(len(xs)) if k not in drop]
     if keep:
-        operands = op.operands[:n_ys] + tuple(xs[k] for k in keep) + op.operands[n_ys + n_xs:]
-        b.append_op(op.replace(operands=operands, results=tuple(op.results[k] for k in keep),
-                               attrs=make_attrs(dict(a, n_xs=len(keep)))))
-    b.loc, b.tag = op.loc, f"out:{a['name']}"
+        kept = call.with_xs(xs[k] for k in keep)
+        b.append_op(kept.op(tuple(op.results[k] for k in keep), op.loc, op.tag))
+    name, policy = call.options.name, call.options.unconnected
+    b.loc, b.tag = op.loc, f"out:{name}"
     out = list(op.results)
     for k in drop:
-        out[k] = gradient(b, xs[k], a["unconnected"], adjoint_hint(xs[k], a["name"]))
+        out[k] = gradient(b, xs[k], policy, adjoint_hint(xs[k], name))
     return out

@@ -48,7 +48,11 @@ def broadcast_to(b, g, ans, x, shape):
 
 @defrule("unbroadcast")
 def unbroadcast(b, g, ans, x, shape):
-    """d unbroadcast(x) = broadcast_to(d, shape(x))"""
+    """d unbroadcast(x) = broadcast_to(d, shape(x)), less the leading 1s x lacks"""
+    # (`shape` may have leading axes of size 1 that a write dropped: `a[0] = m`, m (1, n))
+    lead = g.type.rank - x.type.rank if None not in (g.type.rank, x.type.rank) else 0
+    if lead > 0:
+        g = b.squeeze(g, axis=tuple(range(lead)) if lead > 1 else 0)
     return b.broadcast_to(g, b.shape(x)), None
 
 
