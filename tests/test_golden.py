@@ -162,9 +162,30 @@ def plain_inputs(case, parsed, types_, rng):
             value = rng.standard_normal(shape).astype(t.dtype)
         return (int(value) if np.dtype(t.dtype).kind in "iub" else float(value)) if t.weak \
             else value[()] if shape == () else value
-    for name in parsed.node.args.args:
+    for name in _params(parsed):
         args.append(draw(name.id, types_[name.id]))
     return args
+
+
+def _function(inp, cmd):
+    """The case's function: FUNC of input.py, or the method OBJECT.METHOD bound to its
+    module-level object."""
+    f = inp
+    for part in cmd.func.split("."):
+        f = getattr(f, part)
+    return f
+
+
+def _parsed(case, inp, cmd):
+    if "." in cmd.func:
+        return S.from_function(_function(inp, cmd))
+    return S.from_file(str(case_dir(case) / "input.py"), cmd.func)
+
+
+def _params(parsed):
+    """The parameters the generated function takes (a bound method's self is its object)."""
+    args = parsed.node.args.args
+    return args[1:] if getattr(parsed, "bound_self", None) is not None else args
 
 
 def _copy(a):
@@ -180,17 +201,17 @@ def check_plain(case, inp, grad):
     """grad_FUNC against central differences of FUNC, for each --wrt parameter (leaf by
     leaf for a pytree: its gradient has its structure, None for int leaves)."""
     cmd = regen.parse_header((case_dir(case) / "input.py").read_text())
-    parsed = S.from_file(str(case_dir(case) / "input.py"), cmd.func)
+    parsed = _parsed(case, inp, cmd)
     types_ = cli.arg_types(parsed, cmd.signature)
     wrt = cli.request_for(parsed, types_, cmd.wrt).wrt
     args = plain_inputs(case, parsed, types_, np.random.default_rng(0))
-    names = [a.id for a in parsed.node.args.args]
-    result = getattr(grad, "grad_" + cmd.func)(*[_copy(a) for a in args])
+    names = [a.id for a in _params(parsed)]
+    result = getattr(grad, "grad_" + cmd.func.split(".")[-1])(*[_copy(a) for a in args])
     result = result if len(wrt) != 1 else (result,)
     assert len(result) == len(wrt)
     assert_owned([leaf for g in result for leaf in _leaves(g)],
                  [leaf for a in args for leaf in _leaves(a)])
-    f = getattr(inp, cmd.func)
+    f = _function(inp, cmd)
     check_value(f, args, wrt)
     for name, g in zip(wrt, result):
         x = args[names.index(name)]
@@ -226,19 +247,19 @@ def check_forward(case, inp, grad):
     """jvp_FUNC (--mode fwd) against central differences of FUNC along random tangents of
     the --wrt parameters; its value is FUNC's."""
     cmd = regen.parse_header((case_dir(case) / "input.py").read_text())
-    parsed = S.from_file(str(case_dir(case) / "input.py"), cmd.func)
+    parsed = _parsed(case, inp, cmd)
     types_ = cli.arg_types(parsed, cmd.signature)
     wrt = cli.request_for(parsed, types_, cmd.wrt, mode="fwd").wrt
     args = plain_inputs(case, parsed, types_, np.random.default_rng(0))
-    names = [a.id for a in parsed.node.args.args]
+    names = [a.id for a in _params(parsed)]
     rng = np.random.default_rng(1)
     def dot(a):
         if isinstance(a, (bool, int, str)) or a is None:
             return None
         return float(rng.normal()) if isinstance(a, float) else rng.normal(size=np.shape(a))
     dots = [pytrees.map_leaves(dot, args[names.index(n)]) for n in wrt]
-    f = getattr(inp, cmd.func)
-    out, tangent = getattr(grad, "jvp_" + cmd.func)(*[_copy(a) for a in args], *dots)
+    f = _function(inp, cmd)
+    out, tangent = getattr(grad, "jvp_" + cmd.func.split(".")[-1])(*[_copy(a) for a in args], *dots)
     close(out, f(*[_copy(a) for a in args]), rtol=1e-12, atol=1e-14)
 
     def moved_by(a, d, t):
@@ -522,7 +543,7 @@ def test_gradients_are_right(case):
     check = globals().get("check_" + case)
     cmd = regen.parse_header((case_dir(case) / "input.py").read_text())
     if check is None:
-        parsed = S.from_file(str(case_dir(case) / "input.py"), cmd.func) if cmd.func else None
+        parsed = _parsed(case, inp, cmd) if cmd.func else None
         assert parsed is not None and not S.is_decorated(parsed.node, parsed.resolver), \
             f"golden/{case} expands @s2sgrad.function: write check_{case} in this file"
         (check_forward if cmd.mode == "fwd" else check_plain)(case, inp, grad)

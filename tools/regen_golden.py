@@ -18,7 +18,10 @@ generated ones:
                Several `# s2sgrad:` lines at the top are joined with spaces (for
                long signatures). Only `emit [FUNC] [--wrt ...] [--order N]
                [--signature ...]` is accepted; FUNC is a top-level function of
-               input.py.
+               input.py, or `OBJECT.METHOD`, a method bound to a module-level
+               object (a bound method, as `s2sgrad.grad(model.loss)` takes it:
+               input.py is imported for it, and the functions behind the command
+               line are run on the method's parsed source).
     ir.txt     `s2sgrad show golden/<case>/input.py::FUNC --ir --stage lower`
                then `--stage dce` (the final IR), each under `// after STAGE`
     grad.py    `s2sgrad emit golden/<case>/input.py::FUNC ...`
@@ -114,15 +117,49 @@ def generate(case, root=ROOT):
     target = f"{rel}::{cmd.func}" if cmd.func else rel
     with contextlib.chdir(root):           # relative paths only: nothing absolute leaks out
         try:
-            out = {"ir.txt": cli.show_text(target, cmd.wrt, cmd.signature, IR_STAGES, cmd.order,
-                                           cmd.mode),
-                   "grad.py": cli.emit_text(target, cmd.wrt, cmd.signature, cmd.order, cmd.mode)}
+            if "." in cmd.func:
+                out = _generate_method(rel, cmd)
+            else:
+                out = {"ir.txt": cli.show_text(target, cmd.wrt, cmd.signature, IR_STAGES,
+                                               cmd.order, cmd.mode),
+                       "grad.py": cli.emit_text(target, cmd.wrt, cmd.signature, cmd.order,
+                                                cmd.mode)}
         except S2SGradError as e:
             raise CaseError(f"{rel}: s2sgrad failed:\n{e}") from None
     for name, text in out.items():
         if str(Path(root).resolve()) in text:
             raise CaseError(f"{GOLDEN}/{case}/{name} would contain an absolute path")
     return out
+
+
+def bound_method(rel, func):
+    """The method `OBJECT.METHOD` of input.py's module-level object, input.py imported."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("golden_" + rel.split("/")[1], rel)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    obj = module
+    for part in func.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _generate_method(rel, cmd):
+    """ir.txt and grad.py of a bound method, by the command line's own functions on its
+    parsed source (cli.emit_text and cli.show_text read a file's functions)."""
+    from s2sgrad import cli, codegen, transform
+    from s2sgrad.frontend import source as S
+    from s2sgrad.ir.printer import print_function
+    parsed = S.from_function(bound_method(rel, cmd.func))
+    parsed.file = rel
+    types_ = cli.arg_types(parsed, cmd.signature)
+    request = cli.request_for(parsed, types_, cmd.wrt, cmd.order, cmd.mode)
+    stages = []
+    fn = transform.build_ir(parsed, types_, request, stages)
+    ir = "".join(f"// after {name}\n" + print_function(f) for name, f in stages
+                 if name in IR_STAGES)
+    return {"ir.txt": ir, "grad.py": codegen.module([fn], transform.header_lines(fn, request),
+                                                    verify=True)}
 
 
 def diff_case(case, root=ROOT):
