@@ -1302,6 +1302,27 @@ class Gen(Exprs):
         lines += ["", f"def f({', '.join(signature + tail)}):"] + indent(body)
         return "\n".join(lines) + "\n", params
 
+    def dict_state(self, arrays, others):
+        """(lines, a result term): a dict display carried through a loop (for or while)
+        and rebound in a run-time branch with `{**d, ...}`, read after the loop."""
+        self.mark("dict-carried")
+        d, i, t = self.fresh_name("d"), self.fresh_name("i"), self.fresh_name("tt")
+        a = self.pick(arrays)
+        s = self.pick(others) if others and self.flip() else self.const()
+        head = self.pick([f"for {i} in range(n):", f"for {i} in range({self.pick(['2', '3'])}):",
+                          f"while {i} < n and np.sum(np.abs({d}['a'])) > 0.1:"])
+        step = [f"{d} = {{'a': np.tanh({d}['a'] * {d}['s'] + 0.1), 's': {d}['s'] * 0.9}}"]
+        if self.flip():
+            self.mark("branch-in-loop")
+            step += [f"if np.sum({d}['a']) > 0.0:",
+                     f"    {d} = {{**{d}, 's': {d}['s'] + 0.5 * np.sum(np.sin({d}['a']))}}"]
+        if head.startswith("while"):
+            step.append(f"{i} = {i} + 1")
+        lines = [f"{d} = {{'a': {a}, 's': {s}}}"] + ([f"{i} = 0"] if head.startswith("while")
+                                                    else []) + [head] + indent(step)
+        lines.append(f"{t} = np.sum({d}['a'] ** 2) + {d}['s']")
+        return lines, f" + 0.5 * {t}"
+
     def pytree(self, params, body):
         """f's float parameters packed into one pytree argument `p` (a dict, a list, or a
         dict holding a list): (the lines binding the parameters' names from p, lines
@@ -1335,6 +1356,8 @@ class Gen(Exprs):
         else:
             prologue = [f"{x} = {paths[x]}" + (".copy()" if x in written and x in arrays else "")
                         for x in names]
+        if self.flip():
+            return prologue, *self.dict_state(arrays, others)
         if not self.flip():
             return prologue, [], ""
         self.mark("pytree-loop")
