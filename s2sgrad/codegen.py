@@ -1100,10 +1100,6 @@ def _stmt_append(op, ex, names):
     """`xs.append(v)` in place; else on a copy: `xs_1 = xs.copy()`, then `xs_1.append(v)`."""
     old, value = op.operands
     target = names(op.result)
-    lines = []
-    if op not in getattr(ex, "in_place", ()):
-        copy = ast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
-        lines.append(render(ast.Assign(targets=[_name(target, store=True)], value=copy,
-                                        type_comment=None)))
+    lines = codegen_index.copy_unless_in_place(op, ex, old, target)
     lines.append(render(ast.Expr(value=_call(_attr(_name(target), "append"), [ex.value(value)]))))
     return lines

@@ -47,11 +47,7 @@ def write_lines(op, ex, names):
 
     old, value, dyn = op.operands[0], op.operands[1], op.operands[2:]
     target = names(op.result)
-    lines = []
-    if op not in getattr(ex, "in_place", ()):
-        copy = ast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
-        lines.append(render(ast.Assign(targets=[_name(target, store=True)], value=copy,
-                                        type_comment=None)))
+    lines = copy_unless_in_place(op, ex, old, target)
     key = key_expr(op.attr("key"), [ex.value(d) for d in dyn])
     sub = ast.Subscript(value=_name(target), slice=key, ctx=ast.Store())
     if op.opcode == "setitem":
@@ -93,3 +89,14 @@ def _augmented(op, ex):
         return None      # y[k] += v casts by NumPy's same-kind rule, y[k] = y[k] + v does not
     from .codegen import _AST_BINOP
     return _AST_BINOP[OPS[d.opcode].form[1]], ex.value(d.operands[1])
+
+
+def copy_unless_in_place(op, ex, old, target):
+    """[] when out-of-SSA lets op update `old` in place; else the line `target =
+    old.copy()` (an op changing its operand then changes the copy)."""
+    from .codegen import _attr, _name, render
+    if op in getattr(ex, "in_place", ()):
+        return []
+    copy = ast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
+    return [render(ast.Assign(targets=[_name(target, store=True)], value=copy,
+                              type_comment=None))]

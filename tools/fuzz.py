@@ -340,32 +340,36 @@ def check_second(f, prog):
         return "skipped", ""
     before = copies(prog.args)
     unsupported = []
-    try:
-        with deadline(TIMEOUT):
-            _, hv = s2sgrad.jvp(g, (*prog.args, prog.n), (*dots, None))
-    except UnsupportedError as e:
-        if e.loc is None and not documented(e):
-            return "crash", "jvp(grad(f)): " + crash_text(e)
-        unsupported.append(e.message.splitlines()[0])
-        hv = None
-    except Exception as e:
-        return "crash", "jvp(grad(f)): " + crash_text(e)
+
+    def attempt(label, run):
+        """(run()'s result or None when refused, a crash (status, detail) or None)."""
+        try:
+            with deadline(TIMEOUT):
+                return run(), None
+        except UnsupportedError as e:
+            if e.loc is None and not documented(e):
+                return None, ("crash", f"{label}: " + crash_text(e))
+            unsupported.append(e.message.splitlines()[0])
+            return None, None
+        except Exception as e:
+            return None, ("crash", f"{label}: " + crash_text(e))
+
+    hv, crashed = attempt("jvp(grad(f))", lambda: s2sgrad.jvp(g, (*prog.args, prog.n),
+                                                              (*dots, None))[1])
+    if crashed:
+        return crashed
     if hv is not None and not (close(hv, want, rtol=1e-4, atol=1e-6)
                                or close(hv, coarse, rtol=1e-4, atol=1e-6)):
         return "wrong tangent", (f"second order, jvp(grad(f)) along {fmt(dots)}: expected "
                                  f"{fmt(want)}, got {fmt(hv)}")
-    try:
-        with deadline(TIMEOUT):
-            out, back = s2sgrad.vjp(g, *prog.args, prog.n)
-            u = r.normal(size=np.shape(out)) if np.ndim(out) else float(r.normal())
-            hu = back(u)
-    except UnsupportedError as e:
-        if e.loc is None and not documented(e):
-            return "crash", "vjp(grad(f)): " + crash_text(e)
-        unsupported.append(e.message.splitlines()[0])
-        hu = None
-    except Exception as e:
-        return "crash", "vjp(grad(f)): " + crash_text(e)
+    def reverse_over_reverse():
+        out, back = s2sgrad.vjp(g, *prog.args, prog.n)
+        u = r.normal(size=np.shape(out)) if np.ndim(out) else float(r.normal())
+        return u, back(u)
+    pair, crashed = attempt("vjp(grad(f))", reverse_over_reverse)
+    if crashed:
+        return crashed
+    u, hu = pair if pair is not None else (None, None)
     if not unchanged(prog.args, before):
         return "mutated argument", "a second derivative wrote into an argument"
     if hu is not None:

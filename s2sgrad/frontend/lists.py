@@ -27,7 +27,7 @@ import gast
 
 from ..ir import types as T
 from ..ir.core import TEMP, Value
-from .shared import _reject_list_method
+from .shared import _flatten, _reject_list_method
 from .subscript import _holds_any
 
 
@@ -84,7 +84,7 @@ class _Lists:
     def list_alias(self, target, value):
         """`b = out` (or `t = (out, x)`), out a list built with append: refused, as Python's
         `b` would see later appends (and s2sgrad's lists are values)."""
-        for v in _leaves(value):
+        for v in _flatten(value)[1]:
             if not (isinstance(v, Value) and v.type.kind == "dynlist"):
                 continue
             for other, val in self.env.items():
@@ -219,14 +219,6 @@ def is_append(call):
     return isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
         and call.func.attr == "append" and isinstance(call.func.value, gast.Name) \
         and not call.func.value.id.startswith("_tape")     # (a generated module's tape)
-
-
-def _leaves(v):
-    if type(v) is dict:
-        v = list(v.values())
-    if isinstance(v, (tuple, list)):
-        return [x for item in v for x in _leaves(item)]
-    return [v]
 
 
 def _same_list(val, cur):

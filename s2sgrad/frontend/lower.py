@@ -40,7 +40,7 @@ from .lists import _Lists, is_append
 from .loops import _Loops
 from .numpy_spellings import _NumpySpellings
 from .shared import (_LIST_METHODS, _MISSING, MaybeUnbound, Static, _Return, _describe, _expr_text,
-                     _is_complex, _member_object, _op_symbol, _refuse_complex,
+                     _flatten, _is_complex, _member_object, _op_symbol, _refuse_complex,
                      _reject_list_method)
 
 
@@ -275,7 +275,7 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
 
     def stmt_Return(self, node, first):
         value = self.expr(node.value) if node.value is not None else None
-        if any(isinstance(v, Value) and v.type.kind == "dynlist" for v in _leaves(value)):
+        if any(isinstance(v, Value) and v.type.kind == "dynlist" for v in _flatten(value)[1]):
             self.unsupported(node, "returning a list built with append is not supported",
                              "return np.stack(out) (or np.array(out)), or a tuple of its items")
         raise _Return(value)
@@ -599,7 +599,7 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         types_, operands, sig, numbers = {}, [], [], set()
         for p in params:
             v = bound[p]
-            if any(isinstance(x, Value) and x.type.kind == "dynlist" for x in _leaves(v)):
+            if any(isinstance(x, Value) and x.type.kind == "dynlist" for x in _flatten(v)[1]):
                 self.unsupported(node, f"passing a list built with append to {fdef.name} is "
                                  "not supported", "pass np.stack(out) (an array), or the items")
             s_ = self.static_of(v)
@@ -808,14 +808,6 @@ def local_names(fn_node):
             elif type(v) is list:
                 todo.extend(x for x in v if isinstance(x, ast_type))
     return {k: v for k, v in found.items() if k not in declared}
-
-
-def _leaves(v):
-    if type(v) is dict:
-        v = list(v.values())
-    if isinstance(v, (tuple, list)):
-        return [x for item in v for x in _leaves(item)]
-    return [v]
 
 
 def _dicts_as_tuples(v):
