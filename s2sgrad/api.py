@@ -119,8 +119,12 @@ def _type_of(name, v, sizes, in_tree=False):
         f"argument {name} is a {type(v).__name__}; s2sgrad functions take NumPy arrays and "
         "scalars, Python numbers, np.random.Generator objects, static bool/int/str values, "
         "and dicts, lists and tuples of these (pytrees)",
-        hint="convert it with np.asarray(...) before the call" if not hasattr(v, "_fields")
-        else "a namedtuple is not a pytree here: pass tuple(...) of it, or a dict")
+        hint="a namedtuple is not a pytree here: pass tuple(...) of it, or a dict"
+        if hasattr(v, "_fields") else
+        "an object is not a pytree here: differentiate its bound method "
+        "(s2sgrad.grad(model.loss): its attributes are constants), or pass the parameters "
+        "as a dict" if hasattr(v, "__dict__") and not isinstance(v, (list, set, frozenset))
+        else "convert it with np.asarray(...) before the call")
 
 
 class _Transformed:
@@ -326,7 +330,10 @@ def vjp(fun, *primals, has_aux=False):
     float argument of `fun` (in order). With `has_aux=True`, `fun` returns
     `(out, aux)` and vjp returns `(out, vjp_fn, aux)`."""
     floats = tuple(i for i, p in enumerate(primals) if _differentiable(p))
-    d = _Derivative(fun, "vjp", floats, has_aux)
+    key = (fun, floats, bool(has_aux))
+    d = _VJPS.get(key)
+    if d is None:          # (one per function and request: its cache spans vjp calls)
+        d = _VJPS[key] = _Derivative(fun, "vjp", floats, has_aux)
     generated, values = d.entry(primals, {})
     point = _own(values)       # the point of linearisation, whatever the caller does later
     # fun runs once, as in plain Python: on the caller's generators (advanced as it advances
@@ -342,6 +349,7 @@ def vjp(fun, *primals, has_aux=False):
 
 
 _JVPS = {}      # (function, positions with a tangent) -> its forward-mode transform
+_VJPS = {}      # (function, positions with a cotangent, has_aux) -> its vjp transform
 
 
 def jvp(fun, primals, tangents):

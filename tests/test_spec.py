@@ -566,6 +566,20 @@ def builds(monkeypatch):
     return count
 
 
+def vjp_target(x, W):
+    return np.tanh(x @ W)
+
+
+def test_vjp_transforms_once_per_signature(builds):
+    x, W = np.ones((2, 3)), np.ones((3, 4))
+    for scale in (1.0, 2.0, 3.0):
+        out, back = s2sgrad.vjp(vjp_target, x * scale, W)
+        back(np.ones_like(out))
+    assert len(builds) == 1
+    s2sgrad.vjp(vjp_target, np.ones((2, 3, 1)), W)      # a new signature
+    assert len(builds) == 2
+
+
 def test_same_signature_reuses_generated_function(builds):
     f = s2sgrad.function(spec_target)
     x, W = np.ones((2, 3)), np.ones((3, 4))
