@@ -576,7 +576,7 @@ def test_vjp_transforms_once_per_signature(builds):
         out, back = s2sgrad.vjp(vjp_target, x * scale, W)
         back(np.ones_like(out))
     assert len(builds) == 1
-    s2sgrad.vjp(vjp_target, np.ones((2, 3, 1)), W)      # a new signature
+    s2sgrad.vjp(vjp_target, np.ones((5, 2, 3)), W)      # a new signature (rank 3)
     assert len(builds) == 2
 
 
