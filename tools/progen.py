@@ -209,6 +209,21 @@ def draw_program(chooser, max_stmts=7):
                    gen.tree)
 
 
+# helpers of dict_state: a dict in, a new dict out (step_pair through a tuple in a list)
+DICT_HELPERS = """
+def step_dict(q, c):
+    out = {**q, 'a': np.tanh(q['a'] * q['s'] + c)}
+    return {'a': out['a'], 's': q['s'] * 0.9}
+
+
+def step_pair(q, c):
+    pairs = [(q['a'], q['s'])]
+    for a, s in pairs:
+        q = {'a': np.sin(a) * s + c, 's': s * 0.9}
+    return q
+"""
+
+
 def indent(lines):
     return ["    " + ln for ln in lines]
 
@@ -1292,13 +1307,15 @@ class Gen(Exprs):
             self.mark("default-arg")
         body = self.block(scope, 3, 0, min_stmts=1)
         result = self.result(scope)
-        self.tree = None
+        self.tree, self.dict_helper = None, False
         if self.choose.integer(0, 3) == 0:
             prologue, reads, term = self.pytree(params, body)
             body = prologue + body + reads
             result += term
         body.append(f"return {result}")
         signature = ["p"] if self.tree is not None else list(params)
+        if self.dict_helper:
+            lines += ["", DICT_HELPERS]
         lines += ["", f"def f({', '.join(signature + tail)}):"] + indent(body)
         return "\n".join(lines) + "\n", params
 
@@ -1312,6 +1329,10 @@ class Gen(Exprs):
         head = self.pick([f"for {i} in range(n):", f"for {i} in range({self.pick(['2', '3'])}):",
                           f"while {i} < n and np.sum(np.abs({d}['a'])) > 0.1:"])
         step = [f"{d} = {{'a': np.tanh({d}['a'] * {d}['s'] + 0.1), 's': {d}['s'] * 0.9}}"]
+        if self.flip():             # a helper taking the dict and returning a new one
+            self.dict_helper = True
+            self.mark("dict-helper")
+            step = [f"{d} = {self.pick(['step_dict', 'step_pair'])}({d}, {self.const()})"]
         if self.flip():
             self.mark("branch-in-loop")
             step += [f"if np.sum({d}['a']) > 0.0:",
