@@ -418,7 +418,6 @@ def jacobian(fun, wrt=0, mode="auto"):
 
     def jac(*args, **kwargs):
         values = _bound(fun, args, kwargs)
-        _no_trees(values, positions, "jacobian")
         if mode == "auto":
             results = _jac_auto(fun, values, positions)
         else:
@@ -441,7 +440,7 @@ def _jac_auto(fun, values, positions):
                 shape = np.shape(pulled[0])
             except S2SGradError:                    # (grad(f) of a loop: forward over reverse)
                 shape = np.shape(fun(*_own(values)))
-        if shape is not None and np.size(values[i]) <= _size(shape):
+        if shape is not None and _tree_size(values[i]) <= _size(shape):
             results.append(_jac_fwd(fun, values, i, shape))
         else:
             pulled = pulled or vjp(fun, *values)
@@ -458,7 +457,7 @@ def _fwd_out_shape(fun, values, i):
     (built, and cached, for the jvps that may follow); _UNKNOWN when it is not static,
     None when forward mode cannot go through fun (a custom rule, an op with no tangent
     rule: reverse mode is then the one that works)."""
-    if isinstance(values[i], (bool, int, str)) or np.asarray(values[i]).dtype.kind not in "fc":
+    if not _differentiable(values[i]):
         return _UNKNOWN
     key = (fun, (i,))
     refused = (key, signature_key(values), _custom.GENERATION)
@@ -506,25 +505,24 @@ def hessian(fun, wrt=0):
 
     def hess(*args, **kwargs):
         values = _bound(fun, args, kwargs)
-        _no_trees(values, (i,), "hessian")
         generated, values = inner.entry(values, {})
         x = values[i]
-        cols = []
-        for e in _units(x):
-            cols.append(np.asarray(generated(*_own(values), e)[1]))
-        return np.stack(cols, axis=-1).reshape(np.shape(x) + np.shape(x)) if cols else \
-            np.zeros(np.shape(x) + np.shape(x))
+        if type(x) not in _TREES:
+            cols = [np.asarray(generated(*_own(values), e)[1]) for e in _units(x)]
+            return _by_leaf(x, cols, np.shape(x))
+        # a pytree: H[j][k] = d2f / d leaf_j d leaf_k, leaf_j.shape + leaf_k.shape (JAX's)
+        treedef, leaves = pytrees.flatten(x)
+        cols = [pytrees.flatten(generated(*_own(values), _like(e, x))[1])[1]
+                for _, e in _leaf_units(x)]
+        rows = []
+        for j, leaf in enumerate(leaves):
+            if not _differentiable(leaf):
+                rows.append(None)
+                continue
+            rows.append(_by_leaf(x, [np.asarray(c[j], dtype=float) for c in cols],
+                                 np.shape(leaf)))
+        return pytrees.unflatten(treedef, rows)
     return hess
-
-
-def _no_trees(values, positions, what):
-    for i in positions:
-        if type(values[i]) in _TREES:
-            raise InvalidArgumentError(
-                f"{what} with respect to a pytree argument (a {type(values[i]).__name__}) is "
-                "not supported: its result would be a tree of trees",
-                hint=f"take the {what} with respect to one array (pass the leaf as an argument "
-                     "of its own), or use s2sgrad.jvp / s2sgrad.vjp, which take pytrees")
 
 
 def _positions(fun, params, wrt):
@@ -561,31 +559,77 @@ def _units(x):
     return out
 
 
+def _tree_size(x):
+    """The number of elements with a derivative in x (a pytree: over its float leaves)."""
+    if type(x) in _TREES:
+        return sum(int(np.size(v)) for v in pytrees.flatten(x)[1] if _differentiable(v))
+    return int(np.size(x))
+
+
+def _leaf_units(x):
+    """(leaf index or None, unit tangent) per element of x: for a pytree, trees with one
+    unit at one element of one float leaf (None at the other leaves)."""
+    if type(x) not in _TREES:
+        return [(None, e) for e in _units(x)]
+    treedef, leaves = pytrees.flatten(x)
+    return [(j, pytrees.unflatten(treedef, [e if k == j else None for k in range(len(leaves))]))
+            for j, leaf in enumerate(leaves) if _differentiable(leaf) for e in _units(leaf)]
+
+
+def _by_leaf(x, columns, lead):
+    """The derivative with respect to x from one column per element of x (in _leaf_units'
+    order), each shaped `lead` (the output's shape): lead + x.shape, or for a pytree a
+    tree of x's structure with lead + leaf.shape at each float leaf (None elsewhere)."""
+    if type(x) not in _TREES:
+        if not columns:
+            return np.zeros(tuple(lead) + np.shape(x))
+        return np.stack(columns, axis=-1).reshape(tuple(lead) + np.shape(x))
+    treedef, leaves = pytrees.flatten(x)
+    out, k = [], 0
+    for leaf in leaves:
+        if not _differentiable(leaf):
+            out.append(None)
+            continue
+        n = int(np.size(leaf))
+        part = columns[k:k + n]
+        k += n
+        out.append(np.stack(part, axis=-1).reshape(tuple(lead) + np.shape(leaf)) if part
+                   else np.zeros(tuple(lead) + np.shape(leaf)))
+    return pytrees.unflatten(treedef, out)
+
+
 def _jac_fwd(fun, values, i, out_shape=None):
-    x = values[i]
     cols = []
-    for e in _units(x):
+    for _, e in _leaf_units(values[i]):
         tangents = [None] * len(values)
         tangents[i] = e
         cols.append(np.asarray(jvp(fun, values, tangents)[1], dtype=float))
-    if not cols:
-        if out_shape is None:
-            out_shape = np.shape(fun(*_own(values)))
-        return np.zeros(tuple(out_shape) + np.shape(x))
-    return np.stack(cols, axis=-1).reshape(cols[0].shape + np.shape(x))
+    if not cols and out_shape is None:
+        out_shape = np.shape(fun(*_own(values)))
+    return _by_leaf(values[i], cols, cols[0].shape if cols else out_shape)
 
 
 def _jac_rev(fun, values, i, pulled=None):
-    floats = [k for k, p in enumerate(values)
-              if not isinstance(p, (bool, int, str)) and np.asarray(p).dtype.kind in "fc"]
+    floats = [k for k, p in enumerate(values) if _differentiable(p)]
     out, back = pulled or vjp(fun, *values)
-    rows = []
-    for e in _units(out):
-        rows.append(np.asarray(back(e)[floats.index(i)], dtype=float))
-    x_shape = np.shape(values[i])
-    if not rows:
-        return np.zeros(np.shape(out) + x_shape)
-    return np.stack(rows).reshape(np.shape(out) + x_shape)
+    rows = [back(e)[floats.index(i)] for e in _units(out)]
+    x = values[i]
+    if type(x) not in _TREES:
+        if not rows:
+            return np.zeros(np.shape(out) + np.shape(x))
+        return np.stack([np.asarray(r, dtype=float) for r in rows]).reshape(
+            np.shape(out) + np.shape(x))
+    treedef, leaves = pytrees.flatten(x)
+    per_leaf = [pytrees.flatten(r)[1] for r in rows]
+    result = []
+    for j, leaf in enumerate(leaves):
+        if not _differentiable(leaf):
+            result.append(None)
+            continue
+        stacked = [np.asarray(r[j], dtype=float) for r in per_leaf]
+        result.append(np.stack(stacked).reshape(np.shape(out) + np.shape(leaf)) if stacked
+                      else np.zeros(np.shape(out) + np.shape(leaf)))
+    return pytrees.unflatten(treedef, result)
 
 
 def _like(t, p):
@@ -594,7 +638,8 @@ def _like(t, p):
     if type(p) in _TREES:
         pdef, pleaves = pytrees.flatten(p)
         tleaves = pytrees.flatten(t)[1]
-        return pytrees.unflatten(pdef, [None if x is None or not _differentiable(q) else _like(x, q)
+        return pytrees.unflatten(pdef, [None if not _differentiable(q) else   # (None: zero)
+                                        _like(np.zeros(np.shape(q)) if x is None else x, q)
                                         for x, q in zip(tleaves, pleaves)])
     if isinstance(p, float):
         return float(t)
