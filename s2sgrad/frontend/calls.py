@@ -121,24 +121,6 @@ class _Calls:
                              "call the inner function where it is made")
         return out
 
-    def dict_method(self, base, node):
-        """`params.items()`, `.keys()`, `.values()`, `.get(key[, default])` of a dict
-        (a pytree, resolved at transform time): a list of its pairs, keys or values."""
-        name, args = node.func.attr, [self.expr(a) for a in node.args]
-        if name in ("items", "keys", "values") and not args and not node.keywords:
-            if name == "items":
-                return [(Static(k), v) for k, v in base.items()]
-            return [Static(k) for k in base] if name == "keys" else list(base.values())
-        if name == "get" and 1 <= len(args) <= 2 and not node.keywords:
-            key = self.static_of(args[0])
-            if key is _MISSING:
-                self.unsupported(node, "dict.get needs a constant key here",
-                                 "write the key as a literal")
-            return base[key] if key in base else (args[1] if len(args) == 2 else Static(None))
-        self.unsupported(node, f"the dict method .{name}() is not supported (dicts are "
-                         "pytrees here: read, never changed)", "read with params['W1'], loop "
-                         "over params.items(), or build a new dict with a display {...}")
-
     def builtin(self, name, node):
         """The Python builtins a NumPy user writes: len, float, abs, min/max of two."""
         if name == "sum" and len(node.args) == 1 and isinstance(node.args[0], gast.GeneratorExp):

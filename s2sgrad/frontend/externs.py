@@ -98,7 +98,7 @@ def _arguments(lw, node, label):
 
 
 def _missing():
-    from .lower import _MISSING
+    from .shared import _MISSING
     return _MISSING
 
 

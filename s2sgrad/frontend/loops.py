@@ -187,60 +187,6 @@ class _Loops:
             self.assign(node.target, item)
             self.block(node.body)
 
-    def static_zip(self, it):
-        """The items of `zip(...)`/`enumerate(...)` when every sequence is a list, tuple
-        or dict of values (a pytree, so of a length known now); None otherwise."""
-        if it.keywords or not it.args or it.func.id == "enumerate" and len(it.args) != 1:
-            return None
-        seqs = []
-        for a in it.args:
-            if isinstance(a, gast.Call) and isinstance(a.func, gast.Name) \
-                    and a.func.id in ("zip", "enumerate") and self.p.resolver.lookup(a.func.id) is None:
-                inner = self.static_zip(a)          # enumerate(zip(ws, xs))
-                if inner is None:
-                    return None
-                seqs.append(inner)
-                continue
-            if not (isinstance(a, (gast.Name, gast.Subscript)) or isinstance(a, gast.Call)
-                    and isinstance(a.func, gast.Attribute)
-                    and a.func.attr in ("items", "keys", "values")):
-                return None
-            v = self.expr(a)
-            if type(v) is dict:
-                v = [Static(k) for k in v]
-            if type(v) not in (list, tuple):
-                return None
-            seqs.append(v)
-        if it.func.id == "enumerate":
-            return [(self.b.const(i), v) for i, v in enumerate(seqs[0])]
-        return list(zip(*seqs))
-
-    def indexes_pytree(self, node):
-        """Whether the body of `for i in range(...)` indexes a list, tuple or dict of
-        values (a pytree, resolved at transform time) with i."""
-        i = node.target.id
-        for st in node.body:
-            for n in gast.walk(st):
-                if isinstance(n, gast.Subscript) \
-                        and type(self._held(n.value)) in (list, tuple, dict) \
-                        and any(isinstance(m, gast.Name) and m.id == i for m in gast.walk(n.slice)):
-                    return True
-        return False
-
-    def _held(self, node):
-        """What `name` or `name[k1][k2]` (constant keys) holds now, when it is a pytree's
-        container (a Python dict, list or tuple); None otherwise. Lowers nothing."""
-        if isinstance(node, gast.Name):
-            return self.env.get(node.id)
-        if isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Constant):
-            base = self._held(node.value)
-            if type(base) in (list, tuple, dict):
-                try:
-                    return base[node.slice.value]
-                except (KeyError, IndexError, TypeError):
-                    return None
-        return None
-
     def stmt_While(self, node, first):
         if node.orelse:
             self.unsupported(node, "a while loop with an else clause is not supported",

@@ -1,8 +1,9 @@
 """Lowering a parsed function to SSA IR.
 
 The environment maps each source variable to its current SSA value, or to a
-Python tuple/list of values (a tuple literal, the list `gradients` returns),
-which is only turned into a `tuple`/`list` op where a value is needed.
+Python tuple/list/dict of values (a tuple literal, the list `gradients` returns,
+a pytree argument), which is only turned into a `tuple`/`list` op where a value
+is needed.
 Conditions on static values (constants, Python bool/int/str arguments) are
 resolved here, so an `if` on them costs nothing at run time. Whatever is not
 accepted raises `UnsupportedError` at its `file:line:col` with what to write
@@ -10,10 +11,11 @@ instead.
 
 This file holds `lower`, `Module` and the core of `_Lowerer`: the driver, the
 statement and expression dispatch, names, constants, operators, attributes,
-subscripts, calls of the user's own functions, and values. The rest of its
-methods come from mixins, one file a concern: assignments.py, branches.py,
-loops.py, calls.py, numpy_spellings.py, gradients_call.py and constants.py (and
-loop_returns.py, a `return` inside a loop); shared.py holds
+subscripts, and values. The rest of its methods come from mixins, one file a
+concern: assignments.py, branches.py, loops.py, calls.py (NumPy, math, builtins,
+methods), user_calls.py (the user's own functions), trees.py (pytrees),
+lists.py (lists built with append), numpy_spellings.py, gradients_call.py and
+constants.py (and loop_returns.py, a `return` inside a loop); shared.py holds
 what they share (`_MISSING`, `Static`, `_Return` and small helpers), imported
 here so that `from .lower import Static` keeps working.
 """
@@ -26,7 +28,7 @@ import numpy as np
 from ..errors import UnsupportedError
 from ..ir import opcodes, types as T
 from ..ir.builder import Builder
-from ..ir.core import TEMP, Function, Region, Value, def_map, free_name
+from ..ir.core import Function, Region, Value, free_name
 from .desugar import Desugar
 from . import source as S
 from .source import walk
@@ -39,6 +41,8 @@ from .gradients_call import _Gradients
 from .lists import _Lists, is_append
 from .loops import _Loops
 from .numpy_spellings import _NumpySpellings
+from .trees import _Trees
+from .user_calls import _UserCalls
 from .shared import (_LIST_METHODS, _MISSING, MaybeUnbound, Static, _Return, _describe, _expr_text,
                      _flatten, _is_complex, _member_object, _op_symbol, _refuse_complex,
                      _reject_list_method)
@@ -84,8 +88,8 @@ class Module:
         return self.names[key]
 
 
-class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradients,
-               _Constants, _Lists):
+class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _NumpySpellings,
+               _Gradients, _Constants, _Lists):
     """One function's lowering: the core here, the rest in the mixins' files."""
 
     def __init__(self, parsed, arg_types, decorated, module, callee=False, numbers=()):
@@ -154,15 +158,7 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
             name = arg.id
             t = self.arg_types.get(name, T.UNKNOWN)
             if isinstance(t, pytrees.Tree):      # its leaves are parameters of their own
-                leaves = []
-                for k, (path, lt) in enumerate(zip(pytrees.paths(t.treedef), t.leaves)):
-                    v = self.parameter(arg, free_name(pytrees.leaf_name(name, path), taken), lt,
-                                       k in t.numbers, pytrees.path_text(name, path))
-                    leaves.append(self.env.pop(v.hint))
-                    params.append(v)
-                    names.append(v.hint)
-                self.env[name] = pytrees.unflatten(t.treedef, leaves)
-                entry.append((name, t.treedef, len(leaves)))
+                entry.append(self.tree_parameter(arg, name, t, taken, params, names))
                 continue
             params.append(self.parameter(arg, name, t, name in self.numbers, repr(name)))
             names.append(name)
@@ -206,17 +202,6 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
         if isinstance(t, pytrees.Tree):
             return f"{n}: {pytrees.signature_text(t)}"
         return f"{n}: {t}"
-
-    def returned(self, result, node):
-        """(the IR value of what the function returns, its treedef when a dict is in
-        it): a dict becomes a tuple of its values, which codegen writes back as a dict."""
-        if result is None:
-            return self.b.const(None), None
-        if pytrees.is_tree(result):
-            treedef, _ = pytrees.flatten(result)
-            if pytrees.has_dict(treedef):
-                return self.to_value(_dicts_as_tuples(result), node), treedef
-        return self.to_value(result, node), None
 
     # -- statements ---------------------------------------------------------------
 
@@ -363,39 +348,6 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
 
     def expr_List(self, node):
         return [self.expr(e) for e in node.elts]
-
-    def expr_Dict(self, node):
-        """A dict display with constant keys: a Python dict of values (a pytree),
-        resolved at transform time as a tuple is."""
-        out = {}
-        for k, v in zip(node.keys, node.values):
-            if k is None:                         # {**params, "W": W}
-                base = self.expr(v)
-                if type(base) is not dict:
-                    self.unsupported(v, "`**` in a dict display needs a dict",
-                                     "write the keys out")
-                out.update(base)
-                continue
-            key = self.static_of(self.expr(k))
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                self.unsupported(k, "a dict's keys must be constant strings or ints here "
-                                 "(s2sgrad resolves dicts at transform time, as pytrees)",
-                                 "write the key as a literal: {'W1': W1}")
-            out[key] = self.expr(v)
-        return out
-
-    def dict_item(self, base, node):
-        key = self.static_of(self.expr(node.slice))
-        if key is _MISSING or not isinstance(key, (str, int)) or isinstance(key, bool):
-            self.unsupported(node, "indexing a dict needs a constant key (s2sgrad resolves "
-                             "dicts at transform time, as pytrees)",
-                             "write the key as a literal (params['W1']), or loop over "
-                             "params.items()")
-        if key not in base:
-            self.unsupported(node, f"the dict has no key {key!r} (Python raises KeyError if "
-                             f"this line runs); its keys: {', '.join(map(repr, base)) or 'none'}",
-                             "use one of its keys")
-        return base[key]
 
     def expr_BinOp(self, node):
         opname = type(node.op).__name__
@@ -558,140 +510,6 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _NumpySpellings, _Gradie
                          "write the index as a literal or a Python int argument, or index an "
                          "array: np.array(pair)[i]")
 
-    # -- calls of the user's functions (the other calls: calls.py) --------------
-
-    def call_user(self, m, node):
-        """A call to a plain function of the user's: lowered on its own, for this
-        call's argument types, and called by name (its adjoint is a function too)."""
-        if m.value is not None:
-            parsed = S.from_function(m.value)
-        elif m.module is not None:
-            parsed = S.from_file(m.module, m.name)
-        else:
-            self.unsupported(node, f"the source of {m.name!r} is not available", "inline it")
-        fdef = parsed.node
-        params = [a.id for a in fdef.args.args][1 if parsed.bound_self is not None else 0:]
-        if fdef.args.vararg or fdef.args.kwarg or fdef.args.kwonlyargs:
-            self.unsupported(node, f"{fdef.name} takes *args/**kwargs, which calls do not support",
-                             "list its parameters by name")
-        bound = {}
-        for p, a in zip(params, node.args):
-            bound[p] = self.expr(a)
-        if len(node.args) > len(params):
-            self.unsupported(node, f"too many arguments to {fdef.name}", "check the call")
-        for kw in node.keywords:
-            if kw.arg not in params or kw.arg in bound:
-                self.unsupported(node, f"{fdef.name}() got an unexpected or repeated keyword "
-                                 f"{kw.arg!r}", f"its parameters: {', '.join(params)}")
-            bound[kw.arg] = self.expr(kw.value)
-        defaults = dict(zip(params[len(params) - len(fdef.args.defaults):], fdef.args.defaults))
-        for p in params:
-            if p not in bound:
-                if p not in defaults:
-                    self.unsupported(node, f"{fdef.name}() is missing the argument {p!r}",
-                                     "pass it")
-                d = defaults[p]
-                literal = S.literal_value(d)             # 2.0, -1, 'relu'
-                if literal is None:
-                    self.unsupported(d, "a default value must be a literal constant here",
-                                     "pass the argument explicitly")
-                bound[p] = self.b.const(literal[0])
-        types_, operands, sig, numbers = {}, [], [], set()
-        for p in params:
-            v = bound[p]
-            if any(isinstance(x, Value) and x.type.kind == "dynlist" for x in _flatten(v)[1]):
-                self.unsupported(node, f"passing a list built with append to {fdef.name} is "
-                                 "not supported", "pass np.stack(out) (an array), or the items")
-            s_ = self.static_of(v)
-            if s_ is not _MISSING and (s_ is None or isinstance(s_, (bool, int, str))):
-                types_[p] = Static(s_)
-                sig.append((p, "static", repr(s_)))
-            elif pytrees.is_tree(v):
-                treedef, leaves = pytrees.flatten(v)     # a pytree: passed leaf by leaf
-                kinds, leaf_numbers = [], []
-                for k, leaf in enumerate(leaves):
-                    s_ = self.static_of(leaf)
-                    if s_ is not _MISSING and (s_ is None or isinstance(s_, (bool, int, str))):
-                        kinds.append(Static(s_))
-                        operands.append(self.b.const(s_))
-                        continue
-                    leaf = self.to_value(leaf, node)
-                    kinds.append(leaf.type)
-                    if leaf.type.shape == () and not subscript.may_be_ndarray(self.b, leaf):
-                        leaf_numbers.append(k)
-                    operands.append(leaf)
-                types_[p] = pytrees.Tree(treedef, kinds, leaf_numbers)
-                sig.append((p, "tree", pytrees.signature_text(types_[p]),
-                            tuple(sorted(leaf_numbers))))
-                continue
-            else:
-                v = self.to_value(v, node)
-                types_[p] = v.type
-                if v.type.shape == () and not subscript.may_be_ndarray(self.b, v):
-                    numbers.add(p)          # (a NumPy scalar: `p += 1` in h rebinds it)
-                sig.append((p, str(v.type)) + (("number",) if p in numbers else ()))
-            operands.append(self.to_value(v, node) if not isinstance(v, Static) else
-                            self.b.const(v.value))
-        key = (parsed.file, parsed.qualname, tuple(sig)) + (
-            (id(parsed.bound_self),) if parsed.bound_self is not None else ())   # (its object's)
-        if any(k[:2] == key[:2] for k in self.module.active):
-            self.unsupported(node, f"{fdef.name} calls itself (recursion), which is not supported",
-                             "write the recursion as a loop")
-        name = self.module.name_for(key, fdef.name)
-        if key not in self.module.functions:
-            self.module.active.append(key)
-            try:
-                fn = _Lowerer(parsed, types_, False, self.module, callee=True,
-                              numbers=numbers).run()
-            finally:
-                self.module.active.pop()
-            from dataclasses import replace
-            # called with its pytrees' leaves, returning tuples for its dicts (the caller
-            # rebuilds them): a helper's parameters and result are flat in the module
-            self.module.out_trees[key] = fn.out_tree
-            self.module.functions[key] = replace(fn, name=name, entry=(), out_tree=None)
-        fn = self.module.functions[key]
-        out = fn.body.yields[0]
-        self.b.loc = self.p.loc(node) if self.b.loc is None else self.b.loc
-        # the arguments whose arrays what it returns may be (or view, or hold): `def h(a):
-        # return a[1:]` hands back the caller's array, and writes through either name
-        # reach the other
-        reach = subscript._bases(self.b, out, defs=def_map(fn.body))
-        aliases = tuple(k for k, p in enumerate(fn.params) if id(p) in reach)
-        extra = {"aliases": aliases} if aliases else {}
-        (res,) = self.b.region_op("call", operands, (), [out.type], [TEMP], callee=name, **extra)
-        if self.module.out_trees[key] is not None:     # a dict: as the caller's Python dict
-            return self.rebuilt(res, self.module.out_trees[key])
-        if out.type.kind == "tuple" and out.type.items is not None:
-            return self.returned_items(res, out, fn)
-        return res
-
-    def rebuilt(self, v, treedef):
-        """The Python structure (dicts, lists, tuples) of treedef over the tuple value v."""
-        if treedef is None:
-            return v
-        children = treedef[-1]
-        items = [self.rebuilt(self.b.getitem(v, index=i), c) for i, c in enumerate(children)]
-        if treedef[0] == "dict":
-            return dict(zip(treedef[1], items))
-        return items if treedef[0] == "list" else tuple(items)
-
-    def returned_items(self, res, out, fn):
-        """The tuple a helper returns, as the Python tuple of its items read once after
-        the call (`a, b = h(x)`, `t = h(x); t[0]`, in a loop too): each `t[k]`, or the
-        constant when the helper returns one there (`return x * k, 3`: `t[1]` is static)."""
-        made = def_map(fn.body).get(out)
-        items = []
-        for k in range(len(out.type.items)):
-            item = made.operands[k] if made is not None and made.opcode == "tuple" else None
-            c = def_map(fn.body).get(item) if item is not None else None
-            if c is not None and c.opcode == "const" and \
-                    isinstance(c.attr("value"), (bool, int, float, str, type(None))):
-                items.append(self.b.const(c.attr("value")))
-            else:
-                items.append(self.b.getitem(res, index=k, hint=TEMP))
-        return tuple(items)
-
     # -- values -----------------------------------------------------------------
 
     def operand(self, node):
@@ -808,14 +626,6 @@ def local_names(fn_node):
             elif type(v) is list:
                 todo.extend(x for x in v if isinstance(x, ast_type))
     return {k: v for k, v in found.items() if k not in declared}
-
-
-def _dicts_as_tuples(v):
-    if type(v) is dict:
-        return tuple(_dicts_as_tuples(x) for x in v.values())
-    if type(v) in (list, tuple):
-        return type(v)(_dicts_as_tuples(x) for x in v)
-    return v
 
 
 def _returns_somewhere(node):

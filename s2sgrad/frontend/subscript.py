@@ -64,7 +64,7 @@ def _item(lw, node, val, dyn):
         if isinstance(node, gast.Slice):
             return tuple(_bound(lw, b, dyn) for b in (node.lower, node.upper, node.step))
         val = lw.expr(node)
-    from .lower import _MISSING, Static
+    from .shared import _MISSING, Static
     if isinstance(val, Static):
         if val.value is None:
             return None
@@ -106,7 +106,7 @@ def _int_sequence(s):
 def _bound(lw, node, dyn):
     if node is None:
         return None
-    from .lower import _MISSING
+    from .shared import _MISSING
     val = lw.expr(node)
     s = lw.static_of(val)
     if s is None or (isinstance(s, int) and not isinstance(s, bool)):
