@@ -79,7 +79,20 @@ def shapes_in_a_branch(x, w):
 
 
 rng = np.random.default_rng(3)
+def _layer(h, W, scale=1.0):
+    return np.tanh(W @ h) * scale, np.sum(h * h)
+
+
+def helper_calls(x, W):
+    h, s = _layer(x, W)
+    for _ in range(2):
+        h, t = _layer(h, W, 0.9)
+        s = s + t
+    return h * s
+
+
 CASES = {
+    "helper": (helper_calls, [rng.normal(size=3), 0.5 * rng.normal(size=(3, 3))]),
     "shapes_in_a_branch": (shapes_in_a_branch, [np.array([0.5, -0.2, 0.9]), 0.7]),
     "straight": (straight, [rng.normal(size=4), 0.7]),
     "broadcast": (broadcast, [rng.normal(size=(3, 4)), rng.normal(size=4)]),

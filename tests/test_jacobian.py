@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import s2sgrad
-from test_forward import CASES
+from test_forward import CASES, helper_calls
 
 
 def numerical_jacobian(f, args, i, eps=1e-6):
@@ -71,12 +71,17 @@ def rnn_loss(xs, h, W, U):
     return np.sum(h * h)
 
 
+def lambda_free_helper_loss(x, W):
+    return np.sum(helper_calls(x, W) ** 2)
+
+
 HESSIANS = {
     "loop": (loop_loss, [np.array([0.3, -0.7, 0.5]), 0.8], 0),
     "while": (while_loss, [np.array([0.7, 1.9, 2.6])], 0),
     "branch": (branch_loss, [np.array([0.4, -0.2, 0.9]), 0.6], 0),
     "rnn": (rnn_loss, CASES["rnn"][1], 2),
     "floats": (CASES["floats"][0], CASES["floats"][1], 1),
+    "helper": (lambda_free_helper_loss, [CASES["helper"][1][0], CASES["helper"][1][1]], 1),
 }
 
 

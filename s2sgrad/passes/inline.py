@@ -16,7 +16,7 @@ the callee's ops run on the call's operands, as the call runs them.
 
 from dataclasses import replace
 
-from ..ir.core import Region, Value, substitute
+from ..ir.core import Region, Value, def_map, substitute
 
 
 def run(fn):
@@ -26,7 +26,25 @@ def run(fn):
         return fn
     functions = {f.name: f for f in fn.callees}
     body = _region(fn.body, functions, {}, {})
-    return replace(fn, body=body, callees=())
+    return replace(fn, body=_fold_items(body, def_map(body), {}), callees=())
+
+
+def _fold_items(region, defs, subst):
+    """`t[k]` of a `tuple` op is its k-th operand: an inlined helper returning a tuple
+    hands its items to the caller's `a, b = h(x)` directly (the derivatives of a
+    tuple's items go through the values, never through the tuple)."""
+    ops = []
+    for op in region.ops:
+        op = op.replace(operands=tuple(subst.get(v, v) for v in op.operands),
+                        regions=tuple(_fold_items(r, defs, subst) for r in op.regions))
+        if op.opcode == "getitem":
+            made = defs.get(op.operands[0])
+            if made is not None and made.opcode == "tuple":
+                item = made.operands[op.attr("index")]
+                subst[op.result] = subst.get(item, item)
+                continue
+        ops.append(op)
+    return Region(region.args, tuple(ops), tuple(subst.get(v, v) for v in region.yields))
 
 
 def _region(region, functions, mapping, stack):
