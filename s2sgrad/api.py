@@ -307,8 +307,46 @@ class _Derivative(_Transformed):
                                                bool(has_aux)))
 
     def __call__(self, *args, **kwargs):
-        generated, values = self.entry(args, kwargs)
+        try:
+            generated, values = self.entry(args, kwargs)
+        except UnsupportedError as e:
+            if not getattr(e, "loop_again", False) or self.over_grad() is None:
+                raise
+            return self.forward_over_reverse(_bound(self.fn, args, kwargs))
         return generated(*values)
+
+    def over_grad(self):
+        """The inner request when this one differentiates a plain gradient of f (`grad(f,
+        wrt=i)` of a scalar f, one i, no aux): its second derivatives are then those of
+        f's Hessian, symmetric, which forward over reverse gives through loops too."""
+        inner = self.request.inner
+        if inner is None or inner.kind != "grad" or inner.inner is not None \
+                or inner.has_aux or inner.wrt_is_tuple or self.request.has_aux:
+            return None
+        return inner
+
+    def forward_over_reverse(self, values, cotangent=None):
+        """A second derivative reverse over reverse refuses (a loop's tape), forward over
+        reverse: with g = grad(f, wrt=i), the derivative of <u, g> with respect to x_j is
+        d/dt grad(f, wrt=j)(x + t u e_i) (the Hessian is symmetric), one jvp of the
+        gradient with respect to every x_j and x_i. For grad/value_and_grad u = 1 (g is
+        a number); for vjp u is the cotangent. Returns what the request returns."""
+        names = self.names
+        i = names.index(self.over_grad().wrt[0])
+        js = [names.index(n) for n in self.request.wrt] if self.request.kind != "vjp" else \
+            [k for k, v in enumerate(values) if _differentiable(v)]
+        key = (tuple(js), i)
+        if getattr(self, "_both", (None,))[0] != key:          # (built once, then cached)
+            self._both = (key, grad(self.fn, wrt=tuple(js) + (i,)))
+        both = self._both[1]
+        tangents = [None] * len(values)
+        tangents[i] = _like(1.0 if cotangent is None else cotangent, values[i])
+        primal, tangent = jvp(both, values, tangents)
+        value, second = primal[-1], tuple(tangent[:-1])
+        if self.request.kind == "vjp":
+            return second
+        second = second if self.request.wrt_is_tuple else second[0]
+        return (value, second) if self.request.kind == "value_and_grad" else second
 
 
 def grad(fun, wrt=0, *, has_aux=False):
@@ -334,7 +372,15 @@ def vjp(fun, *primals, has_aux=False):
     d = _VJPS.get(key)
     if d is None:          # (one per function and request: its cache spans vjp calls)
         d = _VJPS[key] = _Derivative(fun, "vjp", floats, has_aux)
-    generated, values = d.entry(primals, {})
+    try:
+        generated, values = d.entry(primals, {})
+    except UnsupportedError as e:      # vjp(grad(f)) through a loop: forward over reverse
+        if not getattr(e, "loop_again", False) or d.over_grad() is None:
+            raise
+        values = _bound(d.fn, primals, {})
+        point = _own(values)
+        out = fun(*_own(point))
+        return out, lambda g: d.forward_over_reverse(_own(point), _cotangent(g, out))
     point = _own(values)       # the point of linearisation, whatever the caller does later
     # fun runs once, as in plain Python: on the caller's generators (advanced as it advances
     # them); vjp_fn draws what it drew, from copies of their state before the call

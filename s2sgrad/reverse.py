@@ -58,13 +58,17 @@ def expand(fn):
 
 
 def _loop_again(loc):
-    """The refusal of reverse over reverse through a loop's tape (at the loop)."""
-    return UnsupportedError(
+    """The refusal of reverse over reverse through a loop's tape (at the loop). Marked
+    `loop_again`: the API computes a second derivative of a gradient it refuses forward
+    over reverse instead (api._Derivative.forward_over_reverse)."""
+    e = UnsupportedError(
         "differentiating a loop's reverse sweep again (a second derivative of code with a "
         "loop, reverse over reverse: grad(grad(f)), vjp(grad(f)), nested gradients) is not "
         "supported", loc=loc, hint="take it forward over reverse, which goes through loops: "
         "s2sgrad.hessian(f)(x) for the Hessian, or s2sgrad.jvp(s2sgrad.grad(f), (x,), (v,))[1] "
         "for the Hessian-vector product H v")
+    e.loop_again = True
+    return e
 
 
 def _no_rule(op):
