@@ -173,6 +173,28 @@ def test_loop_index_after_the_loop_is_pythons(fn, n):
         check_both_modes(fn, x, n)
 
 
+def _reads_its_index(x, k):
+    for j in range(k):
+        x = x * 0.5
+    return x * j
+
+
+def unused_call_reading_an_index(x, n):
+    _ = _reads_its_index(x, n)         # unused, and it raises when n is 0, as in Python
+    for i in range(2):
+        _unused = _reads_its_index(x, i)
+    return np.sum(x * x)
+
+
+def test_a_call_that_raises_is_kept_though_its_result_is_unused():
+    """Found by the fuzzer (seed 91): dead code removal dropped the call of a helper
+    whose loop index check raises, and the gradient was a number where Python raises."""
+    for n in (0, 2):
+        check_both_modes(unused_call_reading_an_index, X, n)
+    with pytest.raises(UnboundLocalError):
+        s2sgrad.grad(unused_call_reading_an_index)(X, 3)      # (i = 0: k = 0 in the loop)
+
+
 def test_loop_index_unbound_raises_pythons_error():
     assert check_both_modes(index_after, X, 0) == "unbound"
     with pytest.raises(UnboundLocalError, match="cannot access local variable 'i'"):

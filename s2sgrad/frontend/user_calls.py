@@ -7,6 +7,7 @@ a dict rebuilt. The other calls (NumPy, math, builtins, methods): calls.py.
 
 from dataclasses import replace
 
+from ..ir import opcodes
 from ..ir.core import TEMP, Value, def_map
 from . import pytrees, source as S, subscript
 from .shared import _MISSING, Static, _flatten
@@ -100,6 +101,8 @@ class _UserCalls:
         reach = subscript._bases(self.b, out, defs=def_map(fn.body))
         aliases = tuple(k for k, p in enumerate(fn.params) if id(p) in reach)
         extra = {"aliases": aliases} if aliases else {}
+        if any(opcodes.draws(op) for op in fn.body.walk()):
+            extra["effects"] = True       # it raises (a check) or draws: kept where it is called
         (res,) = self.b.region_op("call", operands, (), [out.type], [TEMP], callee=name, **extra)
         if self.module.out_trees[key] is not None:     # a dict: as the caller's Python dict
             return self.rebuilt(res, self.module.out_trees[key])

@@ -157,8 +157,9 @@ def memory(op):
 def draws(op):
     """True when op may advance a random generator: a draw, or an op given one (a call of
     a function of the user's that draws from it). Such an op runs where and as often as
-    the source runs it (`effect`); so does a `check` (it raises where Python raises)."""
-    return OPS[op.opcode].effect in ("draw", "check") or \
+    the source runs it (`effect`); so does a `check` (it raises where Python raises), and
+    a call of a function with either inside (`effects`)."""
+    return OPS[op.opcode].effect in ("draw", "check") or op.attr("effects", False) or \
         any(v.type.kind == "rng" for v in op.operands)
 
 
