@@ -121,9 +121,17 @@ def test_rejected_constructs_say_where_and_what_to_do(fn, args, marker, words):
         assert w in msg, msg
 
 
-def test_second_derivative_through_a_loop_is_an_error_not_a_wrong_number():
-    with pytest.raises(UnsupportedError, match="second derivative"):
-        s2sgrad.grad(s2sgrad.grad(second_order_loop))(1.0)
+def test_second_derivative_through_a_loop_is_the_number_or_an_error():
+    # sin(sin(sin(x))): the second derivative, forward over reverse through the loop's tape
+    s1, s2 = np.sin(1.0), np.sin(np.sin(1.0))
+    d1 = np.cos(1.0) * np.cos(s1) * np.cos(s2)
+    d2 = (-np.sin(1.0) * np.cos(s1) * np.cos(s2)
+          - np.cos(1.0) ** 2 * np.sin(s1) * np.cos(s2)
+          - np.cos(1.0) ** 2 * np.cos(s1) ** 2 * np.sin(s2))
+    assert s2sgrad.grad(second_order_loop)(1.0) == pytest.approx(d1, rel=1e-12)
+    assert s2sgrad.grad(s2sgrad.grad(second_order_loop))(1.0) == pytest.approx(d2, rel=1e-10)
+    with pytest.raises(UnsupportedError, match="second derivative"):   # third order: refused
+        s2sgrad.grad(s2sgrad.grad(s2sgrad.grad(second_order_loop)))(1.0)
 
 
 def test_while_counts_its_iterations_and_integers_stay_constant():
