@@ -803,3 +803,51 @@ def test_reverse_over_reverse_through_a_while_loop_without_a_tape():
         expected = _fd_jacobian(g, x)
         close(s2sgrad.grad(g)(x), expected, rtol=1e-6)
         close(s2sgrad.grad(g)(x), s2sgrad.hessian(invariant_while)(x), rtol=1e-12)
+
+
+
+def fuzz_seed92_3234(x0, x1, w, n, c=-0.8):
+    w = np.sin(max(x1[1, 2], w))
+    y1 = np.zeros_like(x0)
+    for e3, e4 in zip(x1, x0):
+        ra5 = np.tanh((c * 0.3))
+        rb6 = np.sin(max(c, (np.tanh(np.sum(x0[-1, ::2])) ** 2 if np.sum(np.tanh(x0) ** 2) > 0.5 else np.sum(e3 * -0.5))))
+        rc7 = np.tanh((1.5 / (1.5 + np.tanh((np.sum(y1[:, 1:]) * 0.7)) ** 2)))
+        k8 = 0
+        while k8 < 3:
+            k8 = k8 + 1
+            if 2.0 * k8 < -1.0:
+                ra5, rb6, rc7 = rb6, rc7, ra5
+            else:
+                rb6 = np.sin(float(0.7))
+            y1[0, 0] = ra5
+            if not np.sum(x1) < 1.5:
+                rb6 = 0.5 * (w * np.sum(y1))
+                break
+        cand9 = 0.5 * (0.5 * sum(np.exp(0.5 * np.tanh(float(rb6))) for c10 in (x0, x1,)))
+        if cand9 < ra5:
+            ra5 = cand9
+            x1 = x0
+        y1[:, 1] = c
+    i11 = 0
+    for i11 in range(n):
+        prev12 = np.tanh((x0 * np.sum(np.array([np.tanh(y1) ** 2 for c14 in range(1, 3) if c14 % 2 == 0]))))
+        cur15 = 0.5 * ((prev12[::-1] * 0.3) / (1.5 + x0 ** 2))
+        for e17, e18 in zip(x1, x1):
+            prev12 = cur15
+            cur15 = np.tanh(-0.5 * prev12 + cur15)
+        s19 = np.sin((c if i11 > 0 else np.sum(y1[0])))
+    return np.sin(c) + np.sum(0.5 * x0) + np.sum(np.sin(y1)) + np.sin(w)
+
+
+def test_hessian_through_a_conditional_expressions_unevaluated_arm():
+    """Found by the fuzzer (seed 92, program 3234): forward over reverse made the zero
+    tangent of an adjoint like a popped value that was None (the arm of `a if c else b`
+    not taken, on the tape): np.zeros_like(None) is an object array."""
+    x0 = np.array([[-0.7523131890412058, 0.9228362053621499, -0.40486905347163216], [-0.42944045048030155, -0.9709770559019322, -0.8991196973339943]])
+    x1 = np.array([[-0.9735937994497732, 0.7995569464280807, 0.9028546207330466], [0.9172369283748505, -0.2829028941966789, 0.5062676760630702]])
+    w = 0.41322172749232333
+    g = s2sgrad.grad(fuzz_seed92_3234, 1)
+    H = s2sgrad.hessian(fuzz_seed92_3234, 1)(x0, x1, w, 2)
+    fd = _fd_jacobian(lambda v: g(x0, v.reshape(x1.shape), w, 2).ravel(), x1.ravel())
+    close(H.reshape(fd.shape), fd, rtol=1e-6, atol=1e-8)

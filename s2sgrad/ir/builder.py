@@ -95,9 +95,11 @@ class Builder:
 
     def append_op(self, op):
         self.ops.append(op)
-        for r in op.results:
+        maybe_none = _none_yielded(op)
+        for k, r in enumerate(op.results):
             self.defs[r] = op
-            self.note_shape(r)
+            if k not in maybe_none:
+                self.note_shape(r)
         return op
 
     def child(self):
@@ -355,3 +357,23 @@ def _is_number(v):
 
 def _const_hint(value):
     return CONST
+
+
+def _none_yielded(op):
+    """The results of an `if` that a branch yields as None (a conditional expression's arm
+    that did not run, typed as the other arm's value): no stand-in for a shape, since at
+    run time they may hold no array. Their tape slots are None too: a pop's results are
+    never stand-ins either."""
+    if op.opcode == "pop":
+        return range(len(op.results))
+    if op.opcode != "if":
+        return ()
+    out = set()
+    for r in op.regions:
+        made = {x: o for o in r.ops for x in o.results}
+        for k, y in enumerate(r.yields):
+            d = made.get(y)
+            if d is not None and d.opcode == "const" and d.attr("value") is None \
+                    and op.results[k].type.kind == "array":
+                out.add(k)
+    return out
