@@ -421,6 +421,8 @@ class Exprs:
         sum of arrays); `sum` of nothing is the int 0, as in Python."""
         var = self.fresh_name("c")
         source = self.pick(["range", "range", "rows", "tuple"])
+        if not scope.of_kind("a", buffers=False):     # (no array but buffers: over a range)
+            source = "range"
         if source == "range":
             rng = self.pick(["range(3)", "range(1, 3)"] + ([] if self.current != "f" else ["range(n)"]))
             inner = scope.child(ints=[var])
