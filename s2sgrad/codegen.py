@@ -824,14 +824,14 @@ def _tree_expr(ex, v, treedef):
         return ex.value(v)
     op = ex.defs.get(v)
     children = treedef[-1]
-    if ex.inlined(v) and op is not None and op.opcode in ("tuple", "list") \
-            and len(op.operands) == len(children):
-        items = [_tree_expr(ex, x, c) for x, c in zip(op.operands, children)]
-    else:
-        base = ex.value(v)
-        items = [ast.Subscript(value=base, slice=literal(i), ctx=ast.Load())
-                 for i in range(len(children))]
-        items = [it if c is None else _tree_expr_of(it, c) for it, c in zip(items, children)]
+    if not (ex.inlined(v) and op is not None and op.opcode in ("tuple", "list")
+            and len(op.operands) == len(children)):
+        return _tree_expr_of(ex.value(v), treedef)        # a name: its items subscripted
+    return _container(treedef, [_tree_expr(ex, x, c) for x, c in zip(op.operands, children)])
+
+
+def _container(treedef, items):
+    """The display of treedef's outer container (a dict, list or tuple) holding items."""
     if treedef[0] == "dict":
         return ast.Dict(keys=[literal(k) for k in treedef[1]], values=items)
     if treedef[0] == "list":
@@ -843,13 +843,9 @@ def _tree_expr_of(node, treedef):
     """treedef's structure over the expression `node` (a tuple at run time)."""
     if treedef is None:
         return node
-    items = [_tree_expr_of(ast.Subscript(value=node, slice=literal(i), ctx=ast.Load()), c)
-             for i, c in enumerate(treedef[-1])]
-    if treedef[0] == "dict":
-        return ast.Dict(keys=[literal(k) for k in treedef[1]], values=items)
-    if treedef[0] == "list":
-        return ast.List(elts=items, ctx=ast.Load())
-    return ast.Tuple(elts=items, ctx=ast.Load())
+    return _container(treedef, [
+        _tree_expr_of(ast.Subscript(value=node, slice=literal(i), ctx=ast.Load()), c)
+        for i, c in enumerate(treedef[-1])])
 
 
 def _block(ops, ex, names, top=False):

@@ -8,6 +8,8 @@ assigns, flattening tuples into leaf values).
 import gast
 import numpy as np
 
+from . import pytrees
+
 
 _MISSING = object()
 
@@ -154,22 +156,11 @@ def _assigned_names(lw, stmts):
 
 
 def _flatten(v):
-    """(template, leaves): a tuple/list/dict structure and the values at its leaves."""
-    if type(v) is dict:
-        parts = [_flatten(x) for x in v.values()]
-        return (("dict", tuple(v)), tuple(p[0] for p in parts)), \
-            [leaf for p in parts for leaf in p[1]]
-    if isinstance(v, (tuple, list)):
-        parts = [_flatten(x) for x in v]
-        return (type(v).__name__, tuple(p[0] for p in parts)), [leaf for p in parts for leaf in p[1]]
-    return None, [v]
+    """(template, leaves): the tuple/list/dict structure of v and the values at its
+    leaves (pytrees.flatten: one description of a structure for the whole package)."""
+    return pytrees.flatten(v)
 
 
 def _rebuild(template, it):
-    if template is None:
-        return next(it)
-    kind, parts = template
-    items = [_rebuild(p, it) for p in parts]
-    if isinstance(kind, tuple):          # ("dict", keys)
-        return dict(zip(kind[1], items))
-    return tuple(items) if kind == "tuple" else items
+    """The structure `template` over the values `it` yields (consumed in order)."""
+    return pytrees.unflatten(template, it)
