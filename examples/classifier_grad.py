@@ -12,38 +12,32 @@ def grad_loss(params, x, labels):
     params_b2 = params['b2']
     h = np.tanh(x @ params_W1 + params_b1)  # classifier.py:14
     logits = h @ params_W2 + params_b2  # classifier.py:15
-    _t0 = np.max(logits, axis=1, keepdims=True)
-    z = logits - _t0  # classifier.py:16
-    _t1 = np.exp(z)
-    _t2 = np.sum(_t1, axis=1, keepdims=True)
-    logp = z - np.log(_t2)  # classifier.py:17
-    _t3 = np.sum(logp * labels, axis=1)  # classifier.py:18
-    accuracy = np.mean(np.argmax(logits, axis=1) == np.argmax(labels, axis=1))  # classifier.py:19
-    _t4 = (accuracy,)  # classifier.py:20
+    z = logits - logits.max(axis=1, keepdims=True)  # classifier.py:16
+    _t0 = np.exp(z)
+    _t1 = _t0.sum(axis=1, keepdims=True)  # classifier.py:17
+    accuracy = (np.argmax(logits, axis=1) == np.argmax(labels, axis=1)).mean()  # classifier.py:19
+    _t2 = (accuracy,)  # classifier.py:20
 
     # ---- gradients: reverse sweep for the call at classifier.py:11 ----
     # seed: d(ys)
     d_value = 1.0
     # grad of: value = -np.mean(np.sum(logp * labels, axis=1))  [classifier.py:18]
     _d0 = -d_value
-    _d1 = np.broadcast_to(_d0 / np.size(_t3), np.shape(_t3))
-    d_logp = np.expand_dims(_d1, axis=1) * labels
+    _t3 = x.shape[0]
+    _d1 = np.broadcast_to(_d0 / _t3, (_t3,))
+    d_logp = _d1[:, None] * labels
     # grad of: logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))  [classifier.py:17]
-    _d2 = np.sum(-d_logp, axis=1, keepdims=True)
-    _d3 = _d2 / _t2
-    d_z = _d3 * _t1
+    _d2 = (-d_logp).sum(axis=1, keepdims=True)
+    _d3 = _d2 / _t1
+    d_z = _d3 * _t0
     # grad of: z = logits - np.max(logits, axis=1, keepdims=True)  [classifier.py:16]
     d_z_1 = d_logp + d_z
-    _d4 = np.sum(-d_z_1, axis=1, keepdims=True)
-    _t5 = logits == _t0
-    d_logits = _d4 / np.sum(_t5, axis=1, keepdims=True) * _t5
     # grad of: logits = h @ params["W2"] + params["b2"]  [classifier.py:15]
-    d_logits_1 = d_z_1 + d_logits
-    d_params_b2 = np.sum(d_logits_1, axis=0)
-    d_h = d_logits_1 @ params_W2.T
-    d_params_W2 = h.T @ d_logits_1
+    d_params_b2 = d_z_1.sum(axis=0)
+    d_h = d_z_1 @ params_W2.T
+    d_params_W2 = h.T @ d_z_1
     # grad of: h = np.tanh(x @ params["W1"] + params["b1"])  [classifier.py:14]
-    _d5 = d_h * (1.0 - h * h)
-    d_params_b1 = np.sum(_d5, axis=0)
-    d_params_W1 = x.T @ _d5
-    return {'W1': d_params_W1, 'b1': d_params_b1, 'W2': d_params_W2, 'b2': d_params_b2}, {'accuracy': _t4[0]}
+    _d4 = d_h * (1.0 - h * h)
+    d_params_b1 = _d4.sum(axis=0)
+    d_params_W1 = x.T @ _d4
+    return {'W1': d_params_W1, 'b1': d_params_b1, 'W2': d_params_W2, 'b2': d_params_b2}, {'accuracy': _t2[0]}

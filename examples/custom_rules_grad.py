@@ -27,16 +27,15 @@ def grad_loss(a, w, t, y):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(rate - y * safe_log(rate))  [custom_rules.py:37]
-    _d0 = np.broadcast_to(d_ys, np.shape(t))
-    _d1 = -_d0
-    _d2 = _d1 * y
-    _t4 = _vjp_safe_log(_d2, _t3, rate)[0]
+    _d0 = -d_ys
+    _d1 = _d0 * y
+    _t4 = _vjp_safe_log(_d1, _t3, rate)[0]
     # grad of: rate = a * np.sinc(w * t) ** 2 + 0.1  [custom_rules.py:36]
-    d_rate = _d0 + _t4
-    _d3 = d_rate * a
-    d_a = np.sum(d_rate * _t2)
-    _d4 = _d3 * (2 * _t1)
-    d_w = np.sum(_vjp_sinc(_d4, _t1, _t0)[0] * t)
+    d_rate = d_ys + _t4
+    _d2 = d_rate * a
+    d_a = (d_rate * _t2).sum()
+    _d3 = _d2 * (2 * _t1)
+    d_w = (_vjp_sinc(_d3, _t1, _t0)[0] * t).sum()
     # gradients of the xs
     d_a_1 = float(d_a)
     d_w_1 = float(d_w)

@@ -6,23 +6,21 @@ import numpy as np
 def grad_loss(w, b, X, y, lam):
     """Specialised for (w: float64[d], b: float64[], X: float64[n, d], y: float64[n], lam: py_float64)."""
     z = X @ w + b  # logistic.py:10
-    _t0 = np.logaddexp(0.0, z)
-    nll = _t0 - y * z  # logistic.py:12
+    _t0 = np.logaddexp(0.0, z)  # logistic.py:12
 
     # ---- gradients: reverse sweep for the call at logistic.py:9 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.mean(nll) + lam * np.sum(w * w)  [logistic.py:13]
-    _d0 = d_ys * lam
-    d_w = _d0 * w
-    d_nll = np.broadcast_to(d_ys / np.size(nll), np.shape(y))
+    d_w = lam * w
+    _t1 = d_ys / X.shape[0]
     # grad of: nll = np.logaddexp(0.0, z) - y * z  [logistic.py:12]
-    _d1 = -d_nll
-    d_z = _d1 * y
-    d_z_1 = d_nll * np.exp(z - _t0)
+    _d0 = -_t1
+    d_z = _d0 * y
+    d_z_1 = _t1 * np.exp(z - _t0)
     # grad of: z = X @ w + b  [logistic.py:10]
     d_z_2 = d_z + d_z_1
-    d_b = np.sum(d_z_2)
+    d_b = d_z_2.sum()
     d_w_1 = X.T @ d_z_2
     # gradients of the xs
     d_w_2 = d_w + d_w + d_w_1

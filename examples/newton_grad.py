@@ -8,7 +8,7 @@ def grad_cube_root_sum(c, tol):
     x = np.ones_like(c)  # newton.py:13
     _tape0 = []
     n_iter = 0
-    while np.max(np.abs(x ** 3 - c)) > tol:  # newton.py:14
+    while np.abs(x ** 3 - c).max() > tol:  # newton.py:14
         _t0 = 3.0 * x ** 2
         _t1 = (x ** 3 - c) / _t0  # newton.py:15
         _tape0.append((x, _t0, _t1))
@@ -19,7 +19,7 @@ def grad_cube_root_sum(c, tol):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(x)  [newton.py:16]
-    d_x = np.broadcast_to(d_ys, np.shape(c))
+    d_x = np.broadcast_to(d_ys, c.shape)
     # grad of: while np.max(np.abs(x ** 3 - c)) > tol:  [newton.py:14]
     d_c = np.zeros_like(c)
     for _ in range(n_iter):

@@ -10,7 +10,7 @@ def grad_miss(v0, drag, dt, steps, target):
     _tape0 = []
     v = v0
     for i in range(steps):  # physics.py:14
-        speed = np.sqrt(np.sum(v * v))  # physics.py:15
+        speed = np.sqrt((v * v).sum())  # physics.py:15
         _t0 = drag * speed
         v_1 = v + dt * (gravity - _t0 * v)  # physics.py:16
         _tape0.append((v, speed, _t0))
@@ -36,7 +36,7 @@ def grad_miss(v0, drag, dt, steps, target):
         _d0 = d_v_2 * dt
         _d1 = -_d0
         d_v_3 = _d1 * _t2
-        _d2 = np.sum(_d1 * v_2)
+        _d2 = (_d1 * v_2).sum()
         d_drag_1 = _d2 * speed_1
         d_speed = _d2 * drag
         # grad of: speed = np.sqrt(np.sum(v * v))  [physics.py:15]

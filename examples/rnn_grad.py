@@ -6,7 +6,7 @@ import numpy as np
 def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     """Specialised for (xs: float64[T, d], h0: float64[h], Wx: float64[d, h], Wh: float64[h, h], b: float64[h], Wy: float64[h], ys: float64[T])."""
     total = 0.0  # rnn.py:13
-    _t0 = np.shape(xs)[0]  # rnn.py:14
+    _t0 = xs.shape[0]  # rnn.py:14
     _tape0 = []
     h = h0
     for t in range(_t0):  # rnn.py:14
@@ -41,8 +41,8 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
         d_h_2 = d_h + d_h_1
         _d1 = d_h_2 * (1.0 - h_3 * h_3)
         d_h = Wh @ _d1
-        d_Wh_1 = np.expand_dims(h_2, axis=-1) * np.expand_dims(_d1, axis=-2)
-        d_Wx_1 = np.expand_dims(_t3, axis=-1) * np.expand_dims(_d1, axis=-2)
+        d_Wh_1 = h_2[:, None] * _d1[None, :]
+        d_Wx_1 = _t3[:, None] * _d1[None, :]
         d_Wx = d_Wx + d_Wx_1
         d_Wh = d_Wh + d_Wh_1
         d_b = d_b + _d1

@@ -434,6 +434,8 @@ class _Expr:
         d = opcodes.OPS[op.opcode]
         form = d.form
         kind = form[0]
+        if d.fast and kind == "call" and _known_array(op.operands[0].type):
+            return None             # (op_expr writes the cheaper spelling)
         if kind == "binop":
             (a, pa), (b, pb) = self.text(op.operands[0]), self.text(op.operands[1])
             sym = form[1]
@@ -499,6 +501,8 @@ class _Expr:
             keywords = [(k, _dtype(attrs[k]) if k == "dtype" else literal(attrs[k]))
                         for k in d.kwattrs if k in attrs]
             return _call(_attr(args[0], d.form[1]), args[1:], keywords)
+        if kind == "call" and d.fast and _known_array(op.operands[0].type):
+            return getattr(self, "_fast_" + d.fast)(op, d, args, attrs)
         if kind == "call":
             if d.listed:
                 args = [ast.List(elts=args, ctx=ast.Load())]
@@ -511,6 +515,27 @@ class _Expr:
             args = positional + args if d.attrs_first else args + positional
             return _call(d.form[1], args, keywords)
         return getattr(self, "special_" + op.opcode)(op, args, attrs)
+
+    def _fast_method(self, op, d, args, attrs):
+        """np.sum(a, axis=1) as a.sum(axis=1)."""
+        keywords = [(k, _dtype(attrs[k]) if k == "dtype" and attrs[k] else literal(attrs[k]))
+                    for k in d.kwattrs if k in attrs]
+        return _call(_attr(args[0], op.opcode), args[1:], keywords)
+
+    def _fast_attr(self, op, d, args, attrs):
+        """np.shape(a) as a.shape."""
+        return _attr(args[0], op.opcode)
+
+    def _fast_newaxis(self, op, d, args, attrs):
+        """np.expand_dims(a, axis) as a[:, None]: new axes where the result has them."""
+        rank = op.result.type.rank
+        axis = attrs["axis"]
+        new = {a % rank for a in (axis if isinstance(axis, tuple) else (axis,))}
+        last = rank - 1 if rank <= 3 else max(new)     # (v[None, :], not v[None])
+        key = [ast.Constant(value=None) if i in new else ast.Slice(lower=None, upper=None, step=None)
+               for i in range(last + 1)]
+        key = key[0] if len(key) == 1 else ast.Tuple(elts=key, ctx=ast.Load())
+        return ast.Subscript(value=args[0], slice=key, ctx=ast.Load())
 
     def special_const(self, op, args, attrs):
         return literal(attrs["value"])
@@ -595,6 +620,12 @@ class _Expr:
     def special_push(self, op, args, attrs):
         item = args[1] if len(args) == 2 else ast.Tuple(elts=args[1:], ctx=ast.Load())
         return ast.Call(func=_attr(args[0], "append"), args=[item], keywords=[])
+
+
+def _known_array(t):
+    """An ndarray for certain, of known rank > 0 (not a Python or NumPy scalar): what
+    an op's `fast` spelling needs of its first operand."""
+    return t.kind == "array" and not t.weak and t.shape is not None and len(t.shape) > 0
 
 
 _AST_BINOP = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow,

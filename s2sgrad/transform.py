@@ -1,4 +1,4 @@
-"""The pipeline, one plain function a stage: lower → attach → unconnected →
+"""The pipeline, one plain function a stage: lower → shift → attach → unconnected →
 reverse → CSE, broadcast, scatter, DCE → codegen.
 
 Used by the decorator and the functional API (api.py) and by the CLI (cli.py),
@@ -15,11 +15,11 @@ from .errors import InternalError, InvalidArgumentError, S2SGradError, Unsupport
 from .frontend import pytrees
 from .frontend.lower import Static, lower
 from .ir.builder import Builder
-from .ir.core import Region, Value, def_map, source_params
+from .ir.core import Region, Value, def_map, source_params, substitute
 from .ir.gradients_op import GradientsCall
 from .ir.verifier import verify
 from .options import GradientOptions
-from .passes import broadcast, cse, dce, inline, scatter, unconnected
+from .passes import broadcast, cse, dce, inline, scatter, shift, unconnected
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 
@@ -68,6 +68,7 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
         # a derivative of a derivative: the helpers' code inlined, so the outer transform
         # goes through it as through the caller's own (passes/inline.py)
         fn = stage("inline", inline.run(fn))
+    fn = stage("shift", _each(fn, shift.run))      # a stabilising max gets no gradient
     for depth, r in enumerate(chain):
         suffix = "" if depth == len(chain) - 1 else f".{depth + 1}"   # inner stages: attach.1 ...
         if r.kind == "jvp":
@@ -79,11 +80,18 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
         fn = stage("reverse" + suffix, reverse.expand(fn))
         if suffix:      # (an inner derivative's dead code, a tape only it read among it,
             fn = stage("dce" + suffix, _each(fn, dce.run))  # is not differentiated again)
+    fn = _each(fn, _unstopped)     # (stop_gradient(x) is x once the sweeps are written)
     fn = stage("cse", _each(fn, cse.run))
     fn = stage("broadcast", _each(fn, broadcast.run))
     fn = stage("scatter", _each(fn, scatter.run))
     fn = stage("dce", _each(fn, dce.run))
     return replace(fn, writes=writes)
+
+
+def _unstopped(fn):
+    """fn with each stop_gradient(x) read as x: it says nothing once gradients are expanded."""
+    mapping = {op.result: op.operands[0] for op in fn.body.walk() if op.opcode == "stop_gradient"}
+    return fn.with_body(substitute(fn.body, mapping)) if mapping else fn
 
 
 def _each(fn, run):

@@ -6,13 +6,13 @@ def energy(x):
     """Specialised for (x: float64[n])."""
     u = np.sin(x)  # input.py:9
     _t0 = np.exp(u)
-    e = np.sum(u * u + _t0 + 3.0 * u + np.cos(u))  # input.py:10
+    e = (u * u + _t0 + 3.0 * u + np.cos(u)).sum()  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:11 ----
     # seed: d(ys)
     d_e = 1.0
     # grad of: e = np.sum(u * u + np.exp(u) + 3.0 * u + np.cos(u))  [input.py:10]
-    _d0 = np.broadcast_to(d_e, np.shape(x))
+    _d0 = np.broadcast_to(d_e, x.shape)
     d_u = -(_d0 * np.sin(u))
     d_u_1 = _d0 * 3.0
     d_u_2 = d_u + d_u_1

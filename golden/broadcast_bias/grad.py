@@ -14,6 +14,6 @@ def grad_affine(x, W, b):
     # grad of: return np.sum(np.tanh(z))  [input.py:8]
     d_z = d_ys * (1.0 - _t0 * _t0)
     # grad of: z = x @ W + b  [input.py:7]
-    d_b = np.sum(d_z, axis=0)
+    d_b = d_z.sum(axis=0)
     d_W = x.T @ d_z
     return d_W, d_b

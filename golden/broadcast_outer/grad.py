@@ -13,6 +13,6 @@ def grad_outer(a, b):
     # grad of: return np.sum(np.sin(p))  [input.py:8]
     d_p = d_ys * np.cos(p)
     # grad of: p = a * b  [input.py:7]
-    d_a = np.sum(d_p * b, axis=1, keepdims=True)
-    d_b = np.sum(d_p * a, axis=0)
+    d_a = (d_p * b).sum(axis=1, keepdims=True)
+    d_b = (d_p * a).sum(axis=0)
     return d_a, d_b

@@ -18,9 +18,9 @@ def grad_scaled(s, t, x):
     _d0 = d_y_1 * x
     d_x = d_y_1 * _t0
     d_x_1 = _d0 * t
-    d_t = np.sum(_d0 * x)
+    d_t = (_d0 * x).sum()
     d_x_2 = d_y_1 * s
-    d_s = np.sum(_d0)
+    d_s = _d0.sum()
     # gradients of the xs
     d_s_1 = float(d_s)
     d_t_1 = float(d_t)

@@ -5,32 +5,29 @@ import numpy as np
 
 def grad_stats(x, y):
     """Specialised for (x: float64[n], y: py_float64)."""
-    _t0 = np.shape(x)[0]
-    m = np.sum(x) / _t0  # input.py:7
-    _t1 = np.max(x)
+    _t0 = x.shape[0]
+    m = x.sum() / _t0  # input.py:7
+    _t1 = x.max()
     _t2 = _t1 - m
     spread = np.abs(_t2)  # input.py:8
     lo = np.minimum(m, y)  # input.py:9
-    _t3 = float(np.sum(x * x))  # input.py:10
+    _t3 = float((x * x).sum())  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)
     d_ys = 1.0
-    # grad of: return spread * lo + hi  [input.py:11]
-    d_spread = d_ys * lo
-    d_lo = d_ys * spread
     # grad of: hi = max(float(np.sum(x * x)), y)  [input.py:10]
     _d0 = d_ys * (_t3 >= y)
     d_y = d_ys * (_t3 < y)
     d_x = _d0 * x
     # grad of: lo = min(m, y)  [input.py:9]
-    d_m = d_lo * (m <= y)
-    d_y_1 = d_lo * (m > y)
+    d_m = spread * (m <= y)
+    d_y_1 = spread * (m > y)
     # grad of: spread = abs(np.max(x) - m)  [input.py:8]
-    _d1 = d_spread * np.sign(_t2)
+    _d1 = lo * np.sign(_t2)
     d_m_1 = -_d1
     _t4 = x == _t1
-    d_x_1 = _d1 / np.sum(_t4, axis=None, keepdims=True) * _t4
+    d_x_1 = _d1 / _t4.sum(axis=None, keepdims=True) * _t4
     # grad of: m = np.sum(x) / len(x)  [input.py:7]
     d_m_2 = d_m + d_m_1
     _d2 = d_m_2 / _t0

@@ -9,7 +9,7 @@ def vjp_dense(x, W, b):
     def dense_back(d_out):  # input.py:7
         # grad of: return np.tanh(x @ W + b)  [input.py:7]
         _d0 = d_out * (1.0 - _t0 * _t0)
-        d_b = np.sum(_d0, axis=0)
+        d_b = _d0.sum(axis=0)
         d_x = _d0 @ W.T
         d_W = x.T @ _d0
         return d_x, d_W, d_b
@@ -19,13 +19,12 @@ def vjp_dense(x, W, b):
 def grad_loss(x, W, b):
     """Specialised for (x: float64[n, d], W: float64[d, h], b: float64[h])."""
     h, dense_back = vjp_dense(x, W, b)  # input.py:11
-    _t0 = h * h  # input.py:12
 
     # ---- gradients: reverse sweep for the call at input.py:10 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.mean(h * h)  [input.py:12]
-    d_h = d_ys / np.size(_t0) * h
+    d_h = d_ys / h.size * h
     # grad of: h = dense(x, W, b)  [input.py:11]
     d_h_1 = d_h + d_h
     _, d_W, d_b = dense_back(d_h_1)

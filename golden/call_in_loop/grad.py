@@ -10,7 +10,7 @@ def vjp_cell(h, W):
         # grad of: return np.tanh(W @ h) + 0.5 * h  [input.py:7]
         d_h = d_out * 0.5
         _d0 = d_out * (1.0 - _t0 * _t0)
-        d_W = np.expand_dims(_d0, axis=-1) * h
+        d_W = _d0[:, None] * h
         d_h_1 = W.T @ _d0
         # gradients of the xs
         d_h_2 = d_h + d_h_1

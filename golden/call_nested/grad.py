@@ -12,7 +12,7 @@ def vjp_spring(d, k):
         _d0 = d_out * d
         d_d = d_out * _t1
         d_d_1 = _d0 * _t0
-        _d1 = np.sum(_d0 * d)
+        _d1 = (_d0 * d).sum()
         d_k = _d1 * 0.5
         # gradients of the xs
         d_d_2 = d_d + d_d_1
@@ -27,18 +27,18 @@ def vjp_chain(x, k):
     _t1, spring_back_1 = vjp_spring(np.sin(x), k * 2.0)
     def chain_back(d_out):  # input.py:11
         # grad of: return np.sum(spring(x - 1.0, k)) + np.sum(spring(np.sin(x), k * 2.0))  [input.py:11]
-        _d0 = np.broadcast_to(d_out, np.shape(x))
+        _d0 = np.broadcast_to(d_out, x.shape)
         _d1, _d2 = spring_back_1(_d0)
         d_k = _d2 * 2.0
         d_x = _d1 * np.cos(x)
-        _d3 = np.broadcast_to(d_out, np.shape(x))
+        _d3 = np.broadcast_to(d_out, x.shape)
         _d4, d_k_1 = spring_back(_d3)
         # gradients of the xs
         d_x_1 = d_x + _d4
         d_k_2 = d_k + d_k_1
         d_k_3 = float(d_k_2)
         return d_x_1, d_k_3
-    return np.sum(_t0) + np.sum(_t1), chain_back
+    return _t0.sum() + _t1.sum(), chain_back
 
 
 def grad_energy(x, k):

@@ -11,7 +11,7 @@ def vjp_layer(x, W, b, act):
         # grad of: return np.tanh(z)  [input.py:9]
         d_z = d_out * (1.0 - _t0 * _t0)
         # grad of: z = x @ W + b  [input.py:7]
-        d_b = np.sum(d_z, axis=0)
+        d_b = d_z.sum(axis=0)
         d_x = d_z @ W.T
         d_W = x.T @ d_z
         return d_x, d_W, d_b
@@ -23,7 +23,7 @@ def vjp_layer_1(x, W, b, act):
     z = x @ W + b
     def layer_1_back(d_z):  # input.py:7
         # grad of: z = x @ W + b  [input.py:7]
-        d_b = np.sum(d_z, axis=0)
+        d_b = d_z.sum(axis=0)
         d_x = d_z @ W.T
         d_W = x.T @ d_z
         return d_x, d_W, d_b

@@ -17,7 +17,7 @@ def grad_until_large(x, steps):
         if _t0:
             _t1 = x * i
             _t2 = np.sin(_t1)
-            s = s + np.sum(_t2 ** 2) + np.sum(x)  # input.py:11
+            s = s + (_t2 ** 2).sum() + x.sum()  # input.py:11
         else:
             _t1 = None  # input.py:9
             _t2 = None  # input.py:9

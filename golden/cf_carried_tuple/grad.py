@@ -12,7 +12,7 @@ def grad_oscillator(x0, v0, k, steps):
         _t0 = 0.1 * k  # input.py:10
         _tape0.append((state_0, _t0))
         state_0, state_1 = state_0 + 0.1 * state_1, state_1 - _t0 * state_0
-    _t1 = np.sum(state_0) > 0
+    _t1 = state_0.sum() > 0
     if _t1:  # input.py:12
         pair_0 = state_0 * 2.0  # input.py:13
     else:
@@ -22,7 +22,7 @@ def grad_oscillator(x0, v0, k, steps):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(a * a + b)  [input.py:17]
-    d_state_1 = np.broadcast_to(d_ys, np.shape(x0))
+    d_state_1 = np.broadcast_to(d_ys, x0.shape)
     d_pair_0 = d_state_1 * pair_0
     # grad of: if np.sum(x) > 0:  [input.py:12]
     d_state_0 = d_pair_0 + d_pair_0
@@ -40,7 +40,7 @@ def grad_oscillator(x0, v0, k, steps):
         # grad of: state = (x + 0.1 * v, v - 0.1 * k * x)  [input.py:10]
         _d0 = -d_state_1
         d_state_0_1 = _d0 * _t2
-        _d1 = np.sum(_d0 * state_0_1)
+        _d1 = (_d0 * state_0_1).sum()
         d_k_1 = _d1 * 0.1
         d_state_1_1 = d_state_0 * 0.1
         d_state_0 = d_state_0_1 + d_state_0

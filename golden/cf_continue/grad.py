@@ -13,7 +13,7 @@ def grad_odd_powers(x, steps):
             _continue0 = True  # input.py:10
         _t0 = not _continue0
         if _t0:
-            s = s + np.sum(x ** i) / i  # input.py:11
+            s = s + (x ** i).sum() / i  # input.py:11
         _tape0.append(_t0)
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----

@@ -5,7 +5,7 @@ import numpy as np
 
 def grad_clipped(x):
     """Specialised for (x: float64[n])."""
-    norm = np.sqrt(np.sum(x * x))  # input.py:7
+    norm = np.sqrt((x * x).sum())  # input.py:7
     _t0 = norm < 1.0
     if _t0:  # input.py:8
         y = None  # input.py:8
@@ -20,9 +20,7 @@ def grad_clipped(x):
     # grad of: if norm < 1.0:  [input.py:8]
     if _t0:
         # grad of: return norm * norm  [input.py:9]
-        d_norm = d_ys * norm
-        d_norm_1 = d_ys * norm
-        d_norm_2 = d_norm + d_norm_1
+        d_norm = norm + norm
         d_x = np.zeros_like(x)
     else:
         # grad of: return np.sum(np.log1p(y * y)) + norm  [input.py:11]
@@ -32,10 +30,10 @@ def grad_clipped(x):
         # grad of: y = x / norm  [input.py:10]
         d_y_2 = d_y + d_y_1
         d_x = d_y_2 / norm
-        d_norm_3 = np.sum(-(d_y_2 * y / norm))
-        d_norm_2 = d_ys + d_norm_3
+        d_norm_1 = (-(d_y_2 * y / norm)).sum()
+        d_norm = d_ys + d_norm_1
     # grad of: norm = np.sqrt(np.sum(x * x))  [input.py:7]
-    _d1 = d_norm_2 / (norm * 2.0)
+    _d1 = d_norm / (norm * 2.0)
     d_x_1 = _d1 * x
     # gradients of the xs
     d_x_2 = d_x + d_x_1 + d_x_1

@@ -7,13 +7,13 @@ def grad_weighted_fit(xs, ys, w):
     """Specialised for (xs: float64[m, n], ys: float64[m], w: float64[n])."""
     total = 0.0  # input.py:7
     _seq0 = ys * 2.0
-    _t0 = np.shape(xs)[0]
-    _t1 = np.minimum(_t0, np.shape(ys)[0])  # input.py:8
+    _t0 = xs.shape[0]
+    _t1 = np.minimum(_t0, ys.shape[0])  # input.py:8
     _tape0 = []
     for _i1 in range(_t1):  # input.py:8
         x = xs[_i1]
         y = _seq0[_i1]  # input.py:8
-        _t2 = np.sum(x * w) - y  # input.py:9
+        _t2 = (x * w).sum() - y  # input.py:9
         _tape0.append(_t2)
         total = total + _t2 ** 2  # input.py:9
     _tape1 = []
@@ -21,7 +21,7 @@ def grad_weighted_fit(xs, ys, w):
         x_1 = xs[i]  # input.py:10
         _t3 = 0.1 * i  # input.py:11
         _tape1.append(_t3)
-        total = total + _t3 * np.sum(x_1 * w)  # input.py:11
+        total = total + _t3 * (x_1 * w).sum()  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)

@@ -6,7 +6,7 @@ import numpy as np
 def grad_decay(x, rate):
     """Specialised for (x: float64[n], rate: py_float64)."""
     acc = np.zeros_like(x)  # input.py:7
-    _t0 = np.shape(x)
+    _t0 = x.shape
     _t1 = _t0[0]  # input.py:8
     _tape0 = []
     for i in range(_t1):  # input.py:8
@@ -29,7 +29,7 @@ def grad_decay(x, rate):
         _d0 = d_acc * (1.0 - _t3 * _t3)
         d_x_1 = _d0 * i
         d_acc_1 = d_acc * rate
-        d_rate_1 = np.sum(d_acc * acc_1)
+        d_rate_1 = (d_acc * acc_1).sum()
         d_rate = d_rate + d_rate_1
         d_x = d_x + d_x_1
         d_acc = d_acc_1

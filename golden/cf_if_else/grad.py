@@ -5,7 +5,7 @@ import numpy as np
 
 def grad_piecewise(x, w):
     """Specialised for (x: float64[n], w: py_float64)."""
-    s = np.sum(x)  # input.py:7
+    s = x.sum()  # input.py:7
     _t0 = s > 1.0
     if _t0:  # input.py:8
         _t1 = np.sin(x)
@@ -32,19 +32,19 @@ def grad_piecewise(x, w):
     if _t0:
         # grad of: y = np.sin(x) * w  [input.py:9]
         _d0 = d_y_1 * w
-        d_w = np.sum(d_y_1 * _t1)
+        d_w = (d_y_1 * _t1).sum()
         d_x = _d0 * np.cos(x)
     else:
         # grad of: elif s > -1.0:  [input.py:10]
         if _t2:
             # grad of: y = x * x + w  [input.py:11]
-            d_w = np.sum(d_y_1)
+            d_w = d_y_1.sum()
             d_x_1 = d_y_1 * x
             d_x_2 = d_y_1 * x
             d_x = d_x_1 + d_x_2
         else:
             # grad of: y = np.exp(x) - w  [input.py:13]
-            d_w = np.sum(-d_y_1)
+            d_w = (-d_y_1).sum()
             d_x = d_y_1 * _t3
     # gradients of the xs
     d_w_1 = float(d_w)

@@ -5,7 +5,7 @@ import numpy as np
 
 def grad_choose(x):
     """Specialised for (x: float64[n])."""
-    a = np.sum(x)  # input.py:7
+    a = x.sum()  # input.py:7
     _t0 = a > 0
     if _t0:  # input.py:8
         b = a * 2.0  # input.py:8
@@ -21,22 +21,17 @@ def grad_choose(x):
         _t1 = 1.0  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return b * b + (3.0 if big else 1.0) * a  [input.py:10]
-    d_a = d_ys * _t1
-    d_b = d_ys * b
     # grad of: b = a * 2.0 if a > 0 else -a  [input.py:8]
-    d_b_1 = d_b + d_b
+    d_b = b + b
     if _t0:
         # grad of: b = a * 2.0 if a > 0 else -a  [input.py:8]
-        d_a_1 = d_b_1 * 2.0
+        d_a = d_b * 2.0
     else:
         # grad of: b = a * 2.0 if a > 0 else -a  [input.py:8]
-        d_a_1 = -d_b_1
+        d_a = -d_b
     # grad of: a = np.sum(x)  [input.py:7]
-    d_a_2 = d_a + d_a_1
-    d_x = np.broadcast_to(d_a_2, np.shape(x))
+    d_a_1 = _t1 + d_a
+    d_x = np.broadcast_to(d_a_1, x.shape)
     # gradients of the xs
     d_x_1 = np.copy(d_x)
     return d_x_1

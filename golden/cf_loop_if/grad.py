@@ -9,7 +9,7 @@ def grad_leaky(x, W, steps):
     h = x
     for t in range(6):  # input.py:8
         z = W @ h  # input.py:9
-        _t0 = np.sum(z) > 0
+        _t0 = z.sum() > 0
         if _t0:  # input.py:10
             h_1 = np.tanh(z)  # input.py:11
             h_2 = h_1
@@ -38,7 +38,7 @@ def grad_leaky(x, W, steps):
             # grad of: h = 0.1 * z  [input.py:13]
             d_z = d_h_1 * 0.1
         # grad of: z = W @ h  [input.py:9]
-        d_W_1 = np.expand_dims(d_z, axis=-1) * h_3
+        d_W_1 = d_z[:, None] * h_3
         d_h_1 = W.T @ d_z
         d_W = d_W + d_W_1
     return d_h_1, d_W

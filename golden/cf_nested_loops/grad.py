@@ -20,7 +20,7 @@ def grad_nested(x, n, m):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(acc)  [input.py:13]
-    d_acc = np.broadcast_to(d_ys, np.shape(x))
+    d_acc = np.broadcast_to(d_ys, x.shape)
     # grad of: for i in range(n):  [input.py:8]
     d_x = np.zeros_like(x)
     for i in reversed(range(3)):
@@ -40,7 +40,6 @@ def grad_nested(x, n, m):
             d_x_1 = d_x_1 + d_y_2
             d_y_2 = d_y_3
         # grad of: y = x * 1.0  [input.py:9]
-        d_x_2 = d_y_2 * 1.0
-        d_x_3 = d_x_1 + d_x_2
-        d_x = d_x + d_x_3
+        d_x_2 = d_x_1 + d_y_2
+        d_x = d_x + d_x_2
     return d_x

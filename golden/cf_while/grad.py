@@ -8,7 +8,7 @@ def grad_sqrt_newton(a):
     x = a + 1.0  # input.py:7
     _tape0 = []
     n_iter = 0
-    while np.max(np.abs(x * x - a)) > 1e-10:  # input.py:8
+    while np.abs(x * x - a).max() > 1e-10:  # input.py:8
         _t0 = a / x  # input.py:9
         _tape0.append((x, _t0))
         x = 0.5 * (x + _t0)  # input.py:9
@@ -18,7 +18,7 @@ def grad_sqrt_newton(a):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(x)  [input.py:10]
-    d_x = np.broadcast_to(d_ys, np.shape(a))
+    d_x = np.broadcast_to(d_ys, a.shape)
     # grad of: while np.max(np.abs(x * x - a)) > 1e-10:  [input.py:8]
     d_a = np.zeros_like(a)
     for _ in range(n_iter):

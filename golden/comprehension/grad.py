@@ -6,13 +6,13 @@ import numpy as np
 def grad_f(x, W):
     """Specialised for (x: float64[n], W: float64[n, n])."""
     _list0 = []
-    _t0 = np.shape(x)[0]
+    _t0 = x.shape[0]
     _t1 = np.minimum(_t0, 3)
     for _i1 in range(_t1):  # input.py:8
         _list0.append(x[_i1] ** 2)  # input.py:8
     _t2 = np.array(_list0)
     _list2 = []
-    _t3 = np.shape(W)[0]  # input.py:9
+    _t3 = W.shape[0]  # input.py:9
     _tape0 = []
     for _i4 in range(_t3):  # input.py:9
         _v3 = W[_i4]
@@ -39,7 +39,7 @@ def grad_f(x, W):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return squares + np.sum(rows) + pairs  [input.py:11]
-    d__list2 = np.broadcast_to(d_ys, np.shape(rows))
+    d__list2 = np.broadcast_to(d_ys, rows.shape)
     # grad of: pairs = sum(x[i] * x[i + 1] for i in range(len(x) - 1) if x[i] > 0.0)  [input.py:10]
     d__list5 = np.broadcast_to(d_ys, (_t9,) + np.shape(d_ys))
     d_x = np.zeros_like(x)
@@ -74,13 +74,13 @@ def grad_f(x, W):
         d__list2_1 = d__list2[:-1]
         _d3 = d__list2[-1]
         _d4 = _d3 * np.cos(_t14)
-        d_W_1 = np.expand_dims(_d4, axis=-1) * _v3_1
+        d_W_1 = _d4[:, None] * _v3_1
         d__v3 = W.T @ _d4
         d_W_1[_i4] += d__v3
         d_W = d_W + d_W_1
         d__list2 = d__list2_1
     # grad of: squares = np.sum(np.array([x[i] ** 2 for i in range(min(len(x), 3))]))  [input.py:8]
-    d__list0 = np.broadcast_to(d_ys, np.shape(_t2))
+    d__list0 = np.broadcast_to(d_ys, _t2.shape)
     for _i1 in reversed(range(_t1)):
         # this iteration's forward values
         _t15 = x[_i1]

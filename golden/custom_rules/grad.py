@@ -26,7 +26,7 @@ def grad_loss(x, w):
         x_2 = soft_abs(_t0)  # input.py:29
         _t1 = np.hypot(x_2, w)  # input.py:30
         _tape0.append((x_1, _t0, x_2, _t1))
-        s = s + np.sum(_t1)  # input.py:30
+        s = s + _t1.sum()  # input.py:30
         x_1 = x_2
 
     # ---- gradients: reverse sweep for the call at input.py:26 ----
@@ -39,7 +39,7 @@ def grad_loss(x, w):
         # this iteration's forward values
         x_3, _t2, x_4, _t3 = _tape0.pop()
         # grad of: s = s + np.sum(np.hypot(x, w))  [input.py:30]
-        _d0 = np.broadcast_to(d_s, np.shape(x))
+        _d0 = np.broadcast_to(d_s, x.shape)
         _t4 = _vjp_hypot(_d0, _t3, x_4, w)
         _t5 = _t4[0]
         _t6 = _t4[1]

@@ -11,7 +11,7 @@ def huber_grad(r, delta):
     # seed: d(ys)
     d_loss = 1.0
     # grad of: loss = np.sum(0.5 * quad ** 2 + delta * (a - quad))  [input.py:11]
-    _d0 = np.broadcast_to(d_loss, np.shape(r))
+    _d0 = np.broadcast_to(d_loss, r.shape)
     _d1 = _d0 * delta
     d_quad = -_d1
     _d2 = _d0 * 0.5
@@ -28,14 +28,13 @@ def huber_grad(r, delta):
 def rmse_grad(pred, y):
     """Specialised for (pred: float64[n], y: float64[n])."""
     _t0 = pred - y
-    _t1 = _t0 ** 2
-    loss = np.sqrt(np.mean(_t1))  # input.py:17
+    loss = np.sqrt((_t0 ** 2).mean())  # input.py:17
 
     # ---- gradients: reverse sweep for the call at input.py:18 ----
     # seed: d(ys)
     d_loss = 1.0
     # grad of: loss = np.sqrt(np.mean((pred - y) ** 2))  [input.py:17]
     _d0 = d_loss / (loss * 2.0)
-    d_pred = _d0 / np.size(_t1) * (2 * _t0)
+    d_pred = _d0 / pred.size * (2 * _t0)
     d_y = -d_pred
     return [d_pred, d_y]

@@ -7,18 +7,14 @@ def grad_loss(x, scale=2.0, power=2, act='tanh', shift=-0.5):
     """Specialised for (x: float64[n], scale: py_float64, power=2, act='tanh', shift: py_float64)."""
     y = np.tanh(x + shift)  # input.py:8
     _t0 = np.abs(y)
-    _t1 = np.sum(_t0 ** 2)  # input.py:9
+    _t1 = (_t0 ** 2).sum()  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(np.abs(y) ** power) * scale  [input.py:9]
-    _d0 = d_ys * scale
-    d_scale = d_ys * _t1
-    _d1 = _d0 * (2 * _t0)
-    d_y = _d1 * np.sign(y)
+    _d0 = scale * (2 * _t0)
+    d_y = _d0 * np.sign(y)
     # grad of: y = np.tanh(x + shift) if act == "tanh" else x  [input.py:8]
     d_x = d_y * (1.0 - y * y)
     # gradients of the xs
-    d_scale_1 = float(d_scale)
-    return d_x, d_scale_1
+    d_scale = float(_t1)
+    return d_x, d_scale

@@ -14,11 +14,11 @@ def grad_ratio(a, b):
     # grad of: return np.sum(q + p)  [input.py:9]
     _d0 = np.broadcast_to(d_ys, (3, 4))
     # grad of: p = a ** b  [input.py:8]
-    d_a = np.sum(_d0 * (b * a ** np.where(b == 0, 1, b - 1)), axis=1, keepdims=True)
-    d_b = np.sum(_d0 * (p * np.log(np.where(a == 0.0, 1.0, a))), axis=0)
+    d_a = (_d0 * (b * a ** np.where(b == 0, 1, b - 1))).sum(axis=1, keepdims=True)
+    d_b = (_d0 * (p * np.log(np.where(a == 0.0, 1.0, a)))).sum(axis=0)
     # grad of: q = a / b  [input.py:7]
-    d_a_1 = np.sum(_d0 / b, axis=1, keepdims=True)
-    d_b_1 = np.sum(-(_d0 * q / b), axis=0)
+    d_a_1 = (_d0 / b).sum(axis=1, keepdims=True)
+    d_b_1 = (-(_d0 * q / b)).sum(axis=0)
     # gradients of the xs
     d_a_2 = d_a + d_a_1
     d_b_2 = d_b + d_b_1

@@ -7,7 +7,7 @@ def grad_loss32(x, W, b, y):
     """Specialised for (x: float32[n, d], W: float32[d, k], b: float32[k], y: float32[n, k])."""
     z = np.tanh(x @ W + b)  # input.py:7
     _t0 = z - y
-    _t1 = 0.5 * np.sum(_t0 ** 2)  # input.py:8
+    _t1 = 0.5 * (_t0 ** 2).sum()  # input.py:8
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)
@@ -17,6 +17,6 @@ def grad_loss32(x, W, b, y):
     _d1 = _d0 * (2 * _t0)
     # grad of: z = np.tanh(x @ W + b)  [input.py:7]
     _d2 = _d1 * (1.0 - z * z)
-    d_b = np.sum(_d2, axis=0)
+    d_b = _d2.sum(axis=0)
     d_W = x.T @ _d2
     return d_W, d_b

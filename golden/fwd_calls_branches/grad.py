@@ -16,7 +16,7 @@ def jvp_f(x, w, d_x, d_w):
     _t0 = jvp_dense(x, w, d_x, d_w)
     y = _t0[0]
     d_y = _t0[1]  # input.py:12
-    if np.sum(y) > 0.0:  # input.py:13
+    if y.sum() > 0.0:  # input.py:13
         z = y * w
         d_z = d_y * w + y * d_w  # input.py:14
     else:
@@ -24,7 +24,7 @@ def jvp_f(x, w, d_x, d_w):
         d_z = d_y * -np.sin(y)  # input.py:16
     r = np.ones_like(x)  # input.py:17
     d_r = np.zeros_like(x)  # input.py:18
-    while np.max(np.abs(r * r - (z * z + 1.0))) > 1e-12:  # input.py:18
+    while np.abs(r * r - (z * z + 1.0)).max() > 1e-12:  # input.py:18
         _d0 = d_z * z * 2.0
         _t1 = (z * z + 1.0) / r
         _d1 = (_d0 - d_r * _t1) / r
@@ -32,5 +32,5 @@ def jvp_f(x, w, d_x, d_w):
         r = 0.5 * (r + _t1)
         d_r = 0.5 * _d2  # input.py:19
     _d3 = d_r * x + r * d_x
-    _d4 = np.sum(_d3)  # input.py:20
-    return np.sum(r * x), _d4
+    _d4 = _d3.sum()  # input.py:20
+    return (r * x).sum(), _d4

@@ -28,16 +28,16 @@ def jvp_f(x, d_x):
         out.append(a + b)
         d_out.append(_d2)  # input.py:15
     _t2 = np.stack(out)
-    _d3 = np.broadcast_to(np.stack(d_out), np.shape(_t2))
-    _d4 = np.sum(_d3)
+    _d3 = np.broadcast_to(np.stack(d_out), _t2.shape)
+    _d4 = _d3.sum()
     _list0 = []
     d__list0 = []  # input.py:16
     for _i2 in range(len(out)):  # input.py:16
         _v1 = out[_i2]
         d__v1 = d_out[_i2]
-        _d5 = np.sum(d__v1)
-        _list0.append(np.sum(_v1))
+        _d5 = d__v1.sum()
+        _list0.append(_v1.sum())
         d__list0.append(_d5)  # input.py:16
     _d6 = sum(d__list0)
     _d7 = _d4 + _d6
-    return np.sum(_t2) + sum(_list0), _d7
+    return _t2.sum() + sum(_list0), _d7

@@ -14,15 +14,15 @@ def jvp_search(x, steps, d_x):
         _d0 = 1.5 * d_x
         x = np.tanh(1.5 * x)
         d_x = _d0 * (1.0 - x * x)  # input.py:9
-        if np.sum(x) > 1.0:  # input.py:10
+        if x.sum() > 1.0:  # input.py:10
             _d1 = d_x * x * 2.0
-            _d2 = np.sum(_d1)
-            _result1 = np.sum(x * x) * k
+            _d2 = _d1.sum()
+            _result1 = (x * x).sum() * k
             d__result1 = _d2 * k
             _returned0 = True
             _break2 = True  # input.py:11
         k = k + 1  # input.py:8
     if not _returned0:
-        d__result1 = np.sum(d_x)  # input.py:12
-        _result1 = np.sum(x)  # input.py:12
+        d__result1 = d_x.sum()  # input.py:12
+        _result1 = x.sum()  # input.py:12
     return _result1, d__result1

@@ -6,7 +6,7 @@ import numpy as np
 def jvp_loss(xs, h0, Wx, Wh, ys, d_Wx, d_Wh):
     """Specialised for (xs: float64[T, d], h0: float64[h], Wx: float64[d, h], Wh: float64[h, h], ys: float64[T])."""
     total = 0.0  # input.py:10
-    _t0 = np.shape(xs)[0]
+    _t0 = xs.shape[0]
     h = h0
     d_h = np.zeros_like(h0)  # input.py:11
     d_total = 0.0  # input.py:11
@@ -17,8 +17,8 @@ def jvp_loss(xs, h0, Wx, Wh, ys, d_Wx, d_Wh):
         _d2 = _d0 + _d1
         h = np.tanh(_t1 @ Wx + h @ Wh)
         d_h = _d2 * (1.0 - h * h)  # input.py:12
-        _d3 = np.sum(d_h)
-        _t2 = np.sum(h) - ys[t]
+        _d3 = d_h.sum()
+        _t2 = h.sum() - ys[t]
         _d4 = _d3 * (_t2 * 2.0)
         total = total + _t2 ** 2
         d_total = d_total + _d4  # input.py:13

@@ -14,6 +14,6 @@ def affine_grads(x, W, b):
     d_z, d_z_1 = _t0, _t0
     # grad of: z = x @ W + b  [input.py:9]
     d_z_2 = d_z + d_z_1
-    _d0, d_b = d_z_2, np.sum(d_z_2, axis=0)
+    _d0, d_b = d_z_2, d_z_2.sum(axis=0)
     d_W = x.T @ _d0
     return [d_W, d_b]

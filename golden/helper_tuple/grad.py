@@ -6,7 +6,7 @@ import numpy as np
 def vjp_cell(h, x, W):
     """Specialised for (h: float64[n], x: float64[n], W: float64[n, n])."""
     a = np.tanh(W @ h + x)  # input.py:8
-    _t0 = np.sum(a) > 0.0
+    _t0 = a.sum() > 0.0
     if _t0:  # input.py:9
         _t1 = a
         _t2 = a * x  # input.py:10
@@ -28,7 +28,7 @@ def vjp_cell(h, x, W):
             d_a_1 = d_out0 * 0.5
         # grad of: a = np.tanh(W @ h + x)  [input.py:8]
         _d0 = d_a_1 * (1.0 - a * a)
-        d_W = np.expand_dims(_d0, axis=-1) * h
+        d_W = _d0[:, None] * h
         d_h = W.T @ _d0
         # gradients of the xs
         d_x_1 = d_x + _d0
@@ -47,14 +47,14 @@ def grad_f(x, W):
         y = _t0[1]
         k = _t0[2]  # input.py:18
         _tape0.append((cell_back, k))
-        s = s + np.sum(y) * k  # input.py:19
+        s = s + y.sum() * k  # input.py:19
     _, cell_back_1 = vjp_cell(h, x, W)  # input.py:20
 
     # ---- gradients: reverse sweep for the call at input.py:14 ----
     # seed: d(ys)
     d_s = 1.0
     # grad of: return s + np.sum(last[0])  [input.py:21]
-    _d0 = np.broadcast_to(d_s, np.shape(x))
+    _d0 = np.broadcast_to(d_s, x.shape)
     # grad of: last = cell(h, x, W)  [input.py:20]
     d_h, d_x, d_W = cell_back_1(_d0, np.zeros_like(x))
     # grad of: for t in range(3):  [input.py:17]
@@ -65,7 +65,7 @@ def grad_f(x, W):
         cell_back_2, k_1 = _tape0.pop()
         # grad of: s = s + np.sum(y) * k  [input.py:19]
         _d1 = d_s * k_1
-        d_y = np.broadcast_to(_d1, np.shape(x))
+        d_y = np.broadcast_to(_d1, x.shape)
         # grad of: h, y, k = cell(h, x, W)  [input.py:18]
         d_h, d_x_2, d_W_2 = cell_back_2(d_h, d_y)
         d_x_1 = d_x_1 + d_x_2

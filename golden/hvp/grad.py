@@ -5,7 +5,7 @@ import numpy as np
 def hvp(x, v):
     """Specialised for (x: float64[n], v: float64[n])."""
     _t0 = np.exp(x)
-    _t1 = np.sum(_t0)  # input.py:11
+    _t1 = _t0.sum()  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:12 ----
     # seed: d(ys)
@@ -21,7 +21,7 @@ def hvp(x, v):
     # grad of: f = np.log(np.sum(np.exp(x)))  [input.py:11]
     _d1 = d_d_x * _t0
     _d2 = d_d_x * _d0
-    _d3 = np.sum(_d1)
+    _d3 = _d1.sum()
     _d4 = -(_d3 * _d0 / _t1)
     _d5 = _d2 + _d4
     d_x = _d5 * _t0

@@ -26,7 +26,7 @@ def grad_f(x, n):
     n_iter = 0
     j_1 = 0  # input.py:9
     while not _break0 and j < n:  # input.py:11
-        if np.sum(x_1) > 2.0:  # input.py:12
+        if x_1.sum() > 2.0:  # input.py:12
             _break0 = True  # input.py:13
         _t2 = not _break0
         _tape0.append((x_1, _t2))
@@ -44,7 +44,7 @@ def grad_f(x, n):
     d_ys = 1.0
     # grad of: return np.sum(x) * i + j  [input.py:15]
     _d0 = d_ys * _t3
-    d_x = np.broadcast_to(_d0, np.shape(x))
+    d_x = np.broadcast_to(_d0, x.shape)
     # grad of: for j in range(1, n):  [input.py:11]
     for _ in range(n_iter):
         # this iteration's forward values

@@ -12,21 +12,19 @@ def grad_features(x, k):
     i = np.argmax(last)  # input.py:13
     best = x[:, i]  # input.py:14
     _t0 = flipped[:4]
-    _t1 = np.sum(col ** 2)
-    _t2 = np.sum(best)  # input.py:15
+    _t1 = (col ** 2).sum()
+    _t2 = best.sum()  # input.py:15
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(np.sin(head)) + np.sum(last * flipped[:4]) + np.sum(col ** 2) * np.sum(best)  [input.py:15]
-    _d0 = d_ys * _t2
-    _d1 = d_ys * _t1
-    d_best = np.broadcast_to(_d1, (6,))
-    d_col = _d0 * (2 * col)
+    d_best = np.broadcast_to(_t1, (6,))
+    d_col = _t2 * (2 * col)
     d_last = d_ys * _t0
-    _d2 = d_ys * last
+    _d0 = d_ys * last
     d_flipped = np.zeros_like(flipped)
-    d_flipped[:4] += _d2
+    d_flipped[:4] += _d0
     d_head = d_ys * np.cos(head)
     # grad of: best = x[:, i]  [input.py:14]
     d_x = np.zeros_like(x)

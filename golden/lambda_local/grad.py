@@ -15,16 +15,16 @@ def grad_f(x, a):
     d_x = np.zeros_like(x)
     for i in reversed(range(2)):
         # grad of: s = s + np.sum(wave(x, w=s))  [input.py:14]
-        _d0 = np.broadcast_to(d_s, np.shape(x))
-        d_s_1 = np.sum(_d0)
+        _d0 = np.broadcast_to(d_s, x.shape)
+        d_s_1 = _d0.sum()
         _d1 = _d0 * scale
         d_x_1 = _d1 * np.cos(x)
         d_s = d_s + d_s_1
         d_x = d_x + d_x_1
     # grad of: s = np.sum(sq(x))  [input.py:11]
-    _d2 = np.broadcast_to(d_s, np.shape(x))
+    _d2 = np.broadcast_to(d_s, x.shape)
     _d3 = _d2 * a
-    d_a = np.sum(_d2 * _t0)
+    d_a = (_d2 * _t0).sum()
     d_x_2 = _d3 * x
     # gradients of the xs
     d_x_3 = d_x + d_x_2 + d_x_2

@@ -10,30 +10,28 @@ def grad_nll(w, b, X, y, lam):
     _t1 = 1.0 + _t0
     p = 1.0 / _t1  # input.py:8
     _t2 = 1.0 - y
-    _t3 = 1.0 - p
-    ce = -(y * np.log(p) + _t2 * np.log(_t3))  # input.py:9
+    _t3 = 1.0 - p  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.mean(ce) + lam * np.sum(w ** 2)  [input.py:10]
-    _d0 = d_ys * lam
-    d_w = _d0 * (2 * w)
-    d_ce = np.broadcast_to(d_ys / np.size(ce), np.shape(y))
+    d_w = lam * (2 * w)
+    _t4 = d_ys / X.shape[0]
     # grad of: ce = -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))  [input.py:9]
-    _d1 = -d_ce
-    _d2 = _d1 * _t2
-    _d3 = _d2 / _t3
-    d_p = -_d3
-    _d4 = _d1 * y
-    d_p_1 = _d4 / p
+    _d0 = -_t4
+    _d1 = _d0 * _t2
+    _d2 = _d1 / _t3
+    d_p = -_d2
+    _d3 = _d0 * y
+    d_p_1 = _d3 / p
     # grad of: p = 1.0 / (1.0 + np.exp(-z))  [input.py:8]
     d_p_2 = d_p + d_p_1
-    _d5 = -(d_p_2 * p / _t1)
-    _d6 = _d5 * _t0
-    d_z = -_d6
+    _d4 = -(d_p_2 * p / _t1)
+    _d5 = _d4 * _t0
+    d_z = -_d5
     # grad of: z = X @ w + b  [input.py:7]
-    d_b = np.sum(d_z)
+    d_b = d_z.sum()
     d_w_1 = X.T @ d_z
     # gradients of the xs
     d_w_2 = d_w + d_w_1

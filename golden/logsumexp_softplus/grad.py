@@ -5,32 +5,31 @@ import numpy as np
 
 def grad_softmax_xent(logits, onehot):
     """Specialised for (logits: float64[n, k], onehot: float64[n, k])."""
-    m = np.max(logits, axis=1, keepdims=True)  # input.py:8
-    _t0 = np.exp(logits - m)
-    _t1 = np.sum(_t0, axis=1, keepdims=True)
-    lse = m + np.log(_t1)  # input.py:9
-    xent = np.sum(onehot * (lse - logits), axis=1)  # input.py:10
-    _t2 = np.exp(-np.abs(logits))  # input.py:11
+    _t0 = logits.max(axis=1, keepdims=True)  # input.py:8
+    _t1 = np.exp(logits - _t0)
+    _t2 = _t1.sum(axis=1, keepdims=True)  # input.py:9
+    _t3 = np.exp(-np.abs(logits))  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.mean(xent) + 0.01 * np.sum(softplus)  [input.py:12]
     _d0 = 0.01
-    d_xent = np.broadcast_to(d_ys / np.size(xent), np.shape(xent))
+    _t4 = logits.shape[0]
+    d_xent = np.broadcast_to(d_ys / _t4, (_t4,))
     # grad of: softplus = np.maximum(logits, 0.0) + np.log1p(np.exp(-np.abs(logits)))  [input.py:11]
-    _d1 = _d0 / (_t2 + 1.0)
-    _d2 = _d1 * _t2
+    _d1 = _d0 / (_t3 + 1.0)
+    _d2 = _d1 * _t3
     _d3 = -_d2
     d_logits = _d3 * np.sign(logits)
     d_logits_1 = _d0 * (logits >= 0.0)
     # grad of: xent = np.sum(onehot * (lse - logits), axis=1)  [input.py:10]
-    _d4 = np.expand_dims(d_xent, axis=1) * onehot
+    _d4 = d_xent[:, None] * onehot
     d_logits_2 = -_d4
-    d_lse = np.sum(_d4, axis=1, keepdims=True)
+    d_lse = _d4.sum(axis=1, keepdims=True)
     # grad of: lse = m + np.log(np.sum(np.exp(logits - m), axis=1, keepdims=True))  [input.py:9]
-    _d5 = d_lse / _t1
-    _d6 = _d5 * _t0
+    _d5 = d_lse / _t2
+    _d6 = _d5 * _t1
     # gradients of the xs
     d_logits_3 = d_logits + d_logits_1 + d_logits_2 + _d6
     return d_logits_3

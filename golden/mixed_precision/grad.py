@@ -9,7 +9,7 @@ def grad_f(s, w, x, v):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return s + w + np.sum(x * v)  [input.py:9]
-    _d0 = np.broadcast_to(d_ys, np.shape(x))
+    _d0 = np.broadcast_to(d_ys, x.shape)
     d_x = _d0 * v
     d_v = _d0 * x
     # gradients of the xs

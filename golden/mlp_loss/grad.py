@@ -8,7 +8,6 @@ def grad_loss(x, W1, b1, W2, b2, y):
     h = np.tanh(x @ W1 + b1)  # input.py:8
     out = h @ W2 + b2  # input.py:9
     err = out - y  # input.py:10
-    _t0 = np.sum(err ** 2, axis=1)  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)
@@ -17,15 +16,16 @@ def grad_loss(x, W1, b1, W2, b2, y):
     _d0 = 0.001
     d_W2 = _d0 * (2 * W2)
     d_W1 = _d0 * (2 * W1)
-    _d1 = np.broadcast_to(d_ys / np.size(_t0), np.shape(_t0))
-    d_err = np.expand_dims(_d1, axis=1) * (2 * err)
+    _t0 = x.shape[0]
+    _d1 = np.broadcast_to(d_ys / _t0, (_t0,))
+    d_err = _d1[:, None] * (2 * err)
     # grad of: out = h @ W2 + b2  [input.py:9]
-    d_b2 = np.sum(d_err, axis=0)
+    d_b2 = d_err.sum(axis=0)
     d_h = d_err @ W2.T
     d_W2_1 = h.T @ d_err
     # grad of: h = np.tanh(x @ W1 + b1)  [input.py:8]
     _d2 = d_h * (1.0 - h * h)
-    d_b1 = np.sum(_d2, axis=0)
+    d_b1 = _d2.sum(axis=0)
     d_W1_1 = x.T @ _d2
     # gradients of the xs
     d_W1_2 = d_W1 + d_W1_1

@@ -5,16 +5,13 @@ import numpy as np
 def ridge(X, w, y, lam):
     """Specialised for (X: float64[n, d], w: float64[d], y: float64[n], lam: py_float64)."""
     r = X @ w - y  # input.py:9
-    loss = 0.5 * np.sum(r * r) + lam * np.sum(w * w)  # input.py:10
+    loss = 0.5 * (r * r).sum() + lam * (w * w).sum()  # input.py:10
 
     # ---- ridge_grads: reverse sweep for the call at input.py:11 ----
-    # seed: d(ys)
-    ridge_grads_d_loss = 1.0
     # grad of: loss = 0.5 * np.sum(r * r) + lam * np.sum(w * w)  [input.py:10]
-    _d0 = ridge_grads_d_loss * lam
-    ridge_grads_d_w = _d0 * w
-    _d1 = 0.5
-    ridge_grads_d_r = _d1 * r
+    ridge_grads_d_w = lam * w
+    _d0 = 0.5
+    ridge_grads_d_r = _d0 * r
     # grad of: r = X @ w - y  [input.py:9]
     ridge_grads_d_r_1 = ridge_grads_d_r + ridge_grads_d_r
     ridge_grads_d_w_1 = X.T @ ridge_grads_d_r_1

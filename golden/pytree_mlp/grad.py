@@ -14,23 +14,22 @@ def grad_loss(params, x, y):
     h = np.tanh(x @ params_layers_0_0 + params_layers_0_1)
     h_1 = np.tanh(h @ params_layers_1_0 + params_layers_1_1)  # input.py:12
     err = h_1 * params_scale - y  # input.py:13
-    _t0 = err ** 2  # input.py:14
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.mean(err ** 2)  [input.py:14]
-    d_err = d_ys / np.size(_t0) * (2 * err)
+    d_err = d_ys / y.size * (2 * err)
     # grad of: err = h * params["scale"] - y  [input.py:13]
     d_h = d_err * params_scale
-    d_params_scale = np.sum(d_err * h_1)
+    d_params_scale = (d_err * h_1).sum()
     # grad of: h = np.tanh(h @ W + b)  [input.py:12]
     _d0 = d_h * (1.0 - h_1 * h_1)
-    d_params_layers_1_1 = np.sum(_d0, axis=0)
+    d_params_layers_1_1 = _d0.sum(axis=0)
     d_h_1 = _d0 @ params_layers_1_0.T
     d_params_layers_1_0 = h.T @ _d0
     _d1 = d_h_1 * (1.0 - h * h)
-    d_params_layers_0_1 = np.sum(_d1, axis=0)
+    d_params_layers_0_1 = _d1.sum(axis=0)
     d_params_layers_0_0 = x.T @ _d1
     # gradients of the xs
     d_params_scale_1 = float(d_params_scale)

@@ -5,27 +5,26 @@ import numpy as np
 
 def grad_normalized_energy(x):
     """Specialised for (x: float64[n, m])."""
-    centered = x - np.mean(x, axis=0, keepdims=True)  # input.py:7
-    rows = np.sum(centered ** 2, axis=1)  # input.py:8
-    peak = np.max(x, axis=1, keepdims=True)  # input.py:9
-    _t0 = np.sum(x, axis=1, keepdims=True)  # input.py:10
+    centered = x - x.mean(axis=0, keepdims=True)  # input.py:7
+    peak = x.max(axis=1, keepdims=True)  # input.py:9
+    _t0 = x.sum(axis=1, keepdims=True)  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.mean(rows) + np.sum(peak * np.sum(x, axis=1, keepdims=True))  [input.py:10]
+    _t1 = x.shape[0]
     d_peak = d_ys * _t0
     _d0 = d_ys * peak
-    _t1 = np.shape(x)
-    d_rows = np.broadcast_to(d_ys / np.size(rows), np.shape(rows))
+    d_rows = np.broadcast_to(d_ys / _t1, (_t1,))
     # grad of: peak = np.max(x, axis=1, keepdims=True)  [input.py:9]
     _t2 = x == peak
-    d_x = d_peak / np.sum(_t2, axis=1, keepdims=True) * _t2
+    d_x = d_peak / _t2.sum(axis=1, keepdims=True) * _t2
     # grad of: rows = np.sum(centered ** 2, axis=1)  [input.py:8]
-    d_centered = np.expand_dims(d_rows, axis=1) * (2 * centered)
+    d_centered = d_rows[:, None] * (2 * centered)
     # grad of: centered = x - np.mean(x, axis=0, keepdims=True)  [input.py:7]
-    _d1 = np.sum(-d_centered, axis=0, keepdims=True)
-    _t3 = _d1 / _t1[0]
+    _d1 = (-d_centered).sum(axis=0, keepdims=True)
+    _t3 = _d1 / _t1
     # gradients of the xs
     d_x_1 = _d0 + d_x + d_centered + _t3
     return d_x_1

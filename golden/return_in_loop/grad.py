@@ -15,9 +15,9 @@ def grad_solve(x, steps):
     while not _break2 and k < steps:  # input.py:8
         _t0 = np.tanh(x_1)
         x_2 = x_1 - 0.1 * _t0  # input.py:9
-        _t1 = np.sum(x_2 * x_2) < 0.5
+        _t1 = (x_2 * x_2).sum() < 0.5
         if _t1:  # input.py:10
-            _result1_1 = np.sum(x_2 * x_2) * k
+            _result1_1 = (x_2 * x_2).sum() * k
             _returned0 = True
             _break2 = True  # input.py:11
         else:
@@ -31,9 +31,9 @@ def grad_solve(x, steps):
             x_1 = x_2
             while not _break6 and j < 3:  # input.py:13
                 j = j + 1  # input.py:14
-                _t3 = np.max(x_1) > 2.0 * j
+                _t3 = x_1.max() > 2.0 * j
                 if _t3:  # input.py:15
-                    _result1_2 = np.sum(np.sin(x_1))
+                    _result1_2 = np.sin(x_1).sum()
                     _returned0 = True
                     _break6 = True  # input.py:16
                 else:
@@ -64,7 +64,7 @@ def grad_solve(x, steps):
         d_x = np.zeros_like(x)
     else:
         # grad of: return np.sum(x)  [input.py:18]
-        d_x = np.broadcast_to(d__result1, np.shape(x))
+        d_x = np.broadcast_to(d__result1, x.shape)
         d__result1 = np.zeros_like(_result1)
     for _ in range(n_iter):
         # this iteration's forward values

@@ -29,7 +29,7 @@ def grad_grad_logistic_nll(w, x):
     _d6 = _d5 * _t0
     d_z = -_d6
     # grad of: z = w * x  [input.py:9]
-    d_w = np.sum(d_z * x)
+    d_w = (d_z * x).sum()
     # gradients of the xs
     d_w_1 = float(d_w)
     return d_w_1

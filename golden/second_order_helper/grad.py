@@ -16,17 +16,17 @@ def grad_grad_energy(k, x):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-    _d0 = np.broadcast_to(d_ys, np.shape(x))
+    _d0 = np.broadcast_to(d_ys, x.shape)
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
     _d1 = _d0 * _t5
-    _d2 = np.sum(_d0 * _t4)
+    _d2 = (_d0 * _t4).sum()
     _d3 = _d2 * _t5
     _d4 = -_d3
-    _d5 = np.sum(_d1 * _t0)
+    _d5 = (_d1 * _t0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
     _d6 = _d4 + _d5
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d7 = np.sum(_d0 * _t1)
+    _d7 = (_d0 * _t1).sum()
 
     # ---- gradients: reverse sweep for the call at input.py:13 ----
     # seed: d(ys)
@@ -37,31 +37,29 @@ def grad_grad_energy(k, x):
     _d10 = _d9 * _t2
     _d11 = _d9 * _d7
     _d12 = _d10 * _d0
-    _d13 = np.sum(_d8 * _d0)
+    _d13 = (_d8 * _d0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-    _d14 = d_d_k * k
-    d_k = d_d_k * _d6
-    _d15 = _d14 + _d14
+    _d14 = k + k
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d16 = _d15 * _t0
-    _d17 = -_d15
-    _d18 = _d17 * _t5
-    _d19 = _d17 * _d2
-    _d20 = _d18 * _d0
-    _d21 = np.sum(_d16 * _d0)
-    _d22 = _d19 + _d21
-    _d23 = _d22 * _t5
-    _d24 = -_d23
-    _d25 = np.sum(_d20 * _t0)
+    _d15 = _d14 * _t0
+    _d16 = -_d14
+    _d17 = _d16 * _t5
+    _d18 = _d16 * _d2
+    _d19 = _d17 * _d0
+    _d20 = (_d15 * _d0).sum()
+    _d21 = _d18 + _d20
+    _d22 = _d21 * _t5
+    _d23 = -_d22
+    _d24 = (_d19 * _t0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-    _d26 = _d24 + _d25
-    d_k_1 = _d26 * k
+    _d25 = _d23 + _d24
+    d_k = _d25 * k
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d27 = _d11 + _d13
-    _d28 = _d27 * _t2
-    d_k_2 = -_d28
-    d_k_3 = np.sum(_d12 * _t0)
+    _d26 = _d11 + _d13
+    _d27 = _d26 * _t2
+    d_k_1 = -_d27
+    d_k_2 = (_d12 * _t0).sum()
     # gradients of the xs
-    d_k_4 = d_k + d_k + d_k_1 + d_k_1 + d_k_2 + d_k_3
-    d_k_5 = float(d_k_4)
-    return d_k_5
+    d_k_3 = _d6 + _d6 + d_k + d_k + d_k_1 + d_k_2
+    d_k_4 = float(d_k_3)
+    return d_k_4

@@ -6,26 +6,22 @@ import numpy as np
 def grad_grad_chain(x, c):
     """Specialised for (x: py_float64, c: float64[n])."""
     y = np.sin(x)  # input.py:11
-    _t0 = np.shape(c)[0]
+    _t0 = c.shape[0]
     s = y
     for t in range(_t0):  # input.py:13
         s = s * c[t] + x * t  # input.py:14
 
-    # ---- gradients: reverse sweep for the call at input.py:10 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return s * s  [input.py:15]
-    d_s = d_ys * s
+    # ---- gradients: reverse sweep ----
     # grad of: for t in range(c.shape[0]):  [input.py:13]
-    d_s_1 = d_s + d_s
+    d_s = s + s
     d_x = np.zeros_like(x)
     d_x_1 = d_x
     for t in reversed(range(_t0)):
         # this iteration's forward values
         _t1 = c[t]
         # grad of: s = s * c[t] + x * t  [input.py:14]
-        d_x_2 = d_s_1 * t
-        d_s_1 = d_s_1 * _t1
+        d_x_2 = d_s * t
+        d_s = d_s * _t1
         d_x_1 = d_x_1 + d_x_2
     # grad of: y = np.sin(x)  [input.py:11]
     _t2 = np.cos(x)
@@ -34,10 +30,9 @@ def grad_grad_chain(x, c):
     # seed: d(ys)
     d_d_x = 1.0
     # grad of: y = np.sin(x)  [input.py:11]
-    d_d_s = d_d_x * _t2
-    _d0 = d_d_x * d_s_1
-    d_x_3 = -(_d0 * y)
+    d_x_3 = -(d_s * y)
     # grad of: for t in range(c.shape[0]):  [input.py:13]
+    d_d_s = _t2
     for t in range(_t0):
         # this iteration's forward values
         _t3 = c[t]
@@ -45,19 +40,16 @@ def grad_grad_chain(x, c):
         d_d_s_1 = d_d_s * _t3
         d_d_s_2 = d_d_x * t
         d_d_s = d_d_s_1 + d_d_s_2
-    # grad of: return s * s  [input.py:15]
-    d_s_2 = d_d_s * d_ys
-    # grad of: for t in range(c.shape[0]):  [input.py:13]
-    d_s_3 = d_s_2 + d_s_2
+    d_s_1 = d_d_s + d_d_s
     for t in reversed(range(_t0)):
         # this iteration's forward values
         _t4 = c[t]
         # grad of: s = s * c[t] + x * t  [input.py:14]
-        d_x_4 = d_s_3 * t
-        d_s_3 = d_s_3 * _t4
+        d_x_4 = d_s_1 * t
+        d_s_1 = d_s_1 * _t4
         d_x = d_x + d_x_4
     # grad of: y = np.sin(x)  [input.py:11]
-    d_x_5 = d_s_3 * _t2
+    d_x_5 = d_s_1 * _t2
     # gradients of the xs
     d_x_6 = d_x_3 + d_x + d_x_5
     d_x_7 = float(d_x_6)

@@ -7,60 +7,52 @@ def grad_scalars(a, b, w):
     """Specialised for (a: py_float64, b: float64[], w: float64[2])."""
     v = np.array([a * b, a, 1.0])  # input.py:9
     u = np.asarray([a, b])  # input.py:10
-    _t0 = np.array((a, a + 2.0))
-    _t1 = np.array([a, 3.0 * a])  # input.py:11
-    _t2 = np.array([a, 3.0 * b])
-    _t3 = np.max(_t2)
-    _t4 = np.array([a, b, 2.0])
-    _t5 = np.prod(_t4)  # input.py:12
+    _t0 = np.array([a, 3.0 * a])  # input.py:11
+    _t1 = np.array([a, 3.0 * b])
+    _t2 = _t1.max()
+    _t3 = np.array([a, b, 2.0])
+    _t4 = _t3.prod()  # input.py:12
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return total + np.max([a, 3.0 * b]) * np.prod([a, b, 2.0]) + np.sum(v * v) + u @ w  [input.py:12]
-    d_u = d_ys * w
-    d_w = d_ys * u
     d_v = d_ys * v
-    _d0 = d_ys * _t5
-    _d1 = d_ys * _t3
-    _t6 = _t4 == 0.0
-    _t7 = np.where(_t6, 1.0, _t4)
-    _t8 = np.prod(_t7, axis=None, keepdims=True)
-    _t9 = np.sum(_t6, axis=None, keepdims=True)
-    _d2 = _d1 * np.where(_t6, np.where(_t9 == 1, _t8, 0.0), np.where(_t9 == 0, _t8 / _t7, 0.0))
-    d_a = _d2[0]
-    d_b = _d2[1]
-    _t10 = _t2 == _t3
-    _d3 = _d0 / np.sum(_t10, axis=None, keepdims=True) * _t10
-    d_a_1 = _d3[0]
-    _d4 = _d3[1]
-    d_b_1 = _d4 * 3.0
+    _t5 = _t3 == 0.0
+    _t6 = np.where(_t5, 1.0, _t3)
+    _t7 = _t6.prod(axis=None, keepdims=True)
+    _t8 = _t5.sum(axis=None, keepdims=True)
+    _d0 = _t2 * np.where(_t5, np.where(_t8 == 1, _t7, 0.0), np.where(_t8 == 0, _t7 / _t6, 0.0))
+    d_a = _d0[0]
+    d_b = _d0[1]
+    _t9 = _t1 == _t2
+    _d1 = _t4 / _t9.sum(axis=None, keepdims=True) * _t9
+    d_a_1 = _d1[0]
+    _d2 = _d1[1]
+    d_b_1 = _d2 * 3.0
     # grad of: total = np.sum([a, 3.0 * a]) + np.mean((a, a + 2.0)) + np.dot([a, 3.0 * a], w)  [input.py:11]
-    _d5 = d_ys * w
-    d_w_1 = d_ys * _t1
-    d_a_2 = _d5[0]
-    _d6 = _d5[1]
-    d_a_3 = _d6 * 3.0
-    _d7 = np.broadcast_to(d_ys / np.size(_t0), (2,))
-    d_a_4 = _d7[0]
-    _d8 = _d7[1]
-    _d9 = np.broadcast_to(d_ys, (2,))
-    d_a_5 = _d9[0]
-    _d10 = _d9[1]
-    d_a_6 = _d10 * 3.0
+    d_a_2 = w[0]
+    _d3 = w[1]
+    d_a_3 = _d3 * 3.0
+    _d4 = np.broadcast_to(d_ys / 2, (2,))
+    d_a_4 = _d4[0]
+    _d5 = _d4[1]
+    _d6 = np.broadcast_to(d_ys, (2,))
+    d_a_5 = _d6[0]
+    _d7 = _d6[1]
+    d_a_6 = _d7 * 3.0
     # grad of: u = np.asarray([a, b])  [input.py:10]
-    d_a_7 = d_u[0]
-    d_b_2 = d_u[1]
+    d_b_2 = w[1]
     # grad of: v = np.array([a * b, a, 1.0])  [input.py:9]
     d_v_1 = d_v + d_v
-    _d11 = d_v_1[0]
-    d_a_8 = d_v_1[1]
-    d_a_9 = _d11 * b
-    d_b_3 = _d11 * a
+    _d8 = d_v_1[0]
+    d_a_7 = d_v_1[1]
+    d_a_8 = _d8 * b
+    d_b_3 = _d8 * a
     # gradients of the xs
-    d_a_10 = d_a + d_a_1 + d_a_2 + d_a_3 + d_a_4 + _d8 + d_a_5 + d_a_6 + d_a_7 + d_a_8 + d_a_9
-    d_a_11 = float(d_a_10)
+    d_a_9 = d_a + d_a_1 + d_a_2 + d_a_3 + d_a_4 + _d5 + d_a_5 + d_a_6 + d_a_2 + d_a_7 + d_a_8
+    d_a_10 = float(d_a_9)
     d_b_4 = d_b + d_b_1 + d_b_2 + d_b_3
     d_b_5 = float(d_b_4)
-    d_w_2 = d_w + d_w_1
-    return d_a_11, d_b_5, d_w_2
+    d_w = u + _t0
+    return d_a_10, d_b_5, d_w

@@ -32,8 +32,8 @@ def grad_zero_first(x):
     d_x_1 = d_x + d_x
     _t2 = np.copy(d_x_1[1:])
     d_x_1[1:] = 0.0
-    _d0 = _unbroadcast(_t2, np.shape(_t1))
-    _d1 = _unbroadcast(_d0 * 2.0, np.shape(_t0))
+    _d0 = _unbroadcast(_t2, _t1.shape)
+    _d1 = _unbroadcast(_d0 * 2.0, _t0.shape)
     d_x_1[1:] += _d1
     # grad of: x[0] = 0.0  [input.py:8]
     d_x_1[0] = 0.0

@@ -6,10 +6,10 @@ import numpy as np
 def grad_summary(x, w):
     """Specialised for (x: float64[n], w: float64[3])."""
     y = np.zeros(5)  # input.py:9
-    y[0] = np.sum(x)  # input.py:10
-    _t0 = np.max(x)
+    y[0] = x.sum()  # input.py:10
+    _t0 = x.max()
     y[1:4] = w * _t0  # input.py:11
-    y[2:] += np.mean(x)  # input.py:12
+    y[2:] += x.mean()  # input.py:12
     y[-1] *= 2.0  # input.py:13
     _t1 = np.sin(y)  # input.py:14
 
@@ -29,16 +29,16 @@ def grad_summary(x, w):
     # grad of: y[2:] += np.mean(x)  [input.py:12]
     _d3 = np.copy(d_y_2[2:])
     d_y_2[2:] = 0.0
-    _d4 = np.sum(_d3)
+    _d4 = _d3.sum()
     d_y_2[2:] += _d3
-    _t2 = _d4 / np.size(x)
+    _t2 = _d4 / x.size
     # grad of: y[1:4] = w * np.max(x)  [input.py:11]
     _d5 = np.copy(d_y_2[1:4])
     d_y_2[1:4] = 0.0
     d_w = _d5 * _t0
-    _d6 = np.sum(_d5 * w)
+    _d6 = (_d5 * w).sum()
     _t3 = x == _t0
-    d_x = _d6 / np.sum(_t3, axis=None, keepdims=True) * _t3
+    d_x = _d6 / _t3.sum(axis=None, keepdims=True) * _t3
     # grad of: y[0] = np.sum(x)  [input.py:10]
     _d7 = d_y_2[0]
     # gradients of the xs

@@ -7,7 +7,7 @@ def grad_prefix(x):
     """Specialised for (x: float64[n])."""
     y = np.zeros_like(x)  # input.py:8
     y[0] = x[0]  # input.py:9
-    _t0 = np.shape(x)[0]  # input.py:10
+    _t0 = x.shape[0]  # input.py:10
     _tape0 = []
     for i in range(1, _t0):  # input.py:10
         _t1 = i - 1  # input.py:11

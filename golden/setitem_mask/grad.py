@@ -34,15 +34,13 @@ def grad_clamp(x, lo):
     d_y_1 = d_y + d_y
     _t4 = d_y_1[_t1]
     d_y_1[_t1] = 0.0
-    _d0 = _unbroadcast(_t4, np.shape(_t3))
-    _d1 = _unbroadcast(_d0 * 0.5, np.shape(_t2))
+    _d0 = _unbroadcast(_t4, _t3.shape)
+    _d1 = _unbroadcast(_d0 * 0.5, _t2.shape)
     d_y_1[_t1] += _d1
     # grad of: y[y < lo] = lo  [input.py:8]
     _t5 = d_y_1[_t0]
     d_y_1[_t0] = 0.0
-    d_lo = np.sum(_t5)
-    # grad of: y = x * 1.0  [input.py:7]
-    d_x = d_y_1 * 1.0
+    d_lo = _t5.sum()
     # gradients of the xs
     d_lo_1 = float(d_lo)
-    return d_x, d_lo_1
+    return d_y_1, d_lo_1

@@ -15,11 +15,10 @@ def grad_scatter(x, v):
     # grad of: return np.sum(np.sin(y))  [input.py:11]
     d_y = d_ys * np.cos(y)
     # grad of: y[[1, 3, 1]] = v  [input.py:10]
-    _t1 = d_y[_t0]
-    _t2 = np.reshape(np.arange(np.size(_t1)), (3,))
-    _t3 = np.zeros_like(d_y, dtype=np.int64) - 1
-    _t3[_t0] = _t2
-    d_v = _t1 * (_t3[_t0] == _t2)
+    _t1 = np.reshape(np.arange(3), (3,))
+    _t2 = np.zeros_like(d_y, dtype=np.int64) - 1
+    _t2[_t0] = _t1
+    d_v = d_y[_t0] * (_t2[_t0] == _t1)
     d_y[_t0] = 0.0
     # grad of: y = np.cos(x)  [input.py:9]
     d_x = -(d_y * np.sin(x))

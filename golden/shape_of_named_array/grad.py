@@ -5,15 +5,15 @@ import numpy as np
 
 def grad_f(x):
     """Specialised for (x: float64[n])."""
-    _t0 = np.shape(x)
-    h = np.zeros((_t0[0], 2))  # input.py:8
-    _t1 = np.shape(h)[0]  # input.py:9
+    _t0 = x.shape
+    _t1 = _t0[0]  # input.py:8
+    _t2 = (_t1, 2)[0]  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(x) * len(h)  [input.py:9]
-    _d0 = d_ys * _t1
+    _d0 = d_ys * _t2
     d_x = np.broadcast_to(_d0, _t0)
     # gradients of the xs
     d_x_1 = np.copy(d_x)

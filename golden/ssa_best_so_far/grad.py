@@ -5,12 +5,12 @@ import numpy as np
 
 def grad_best(x):
     """Specialised for (x: float64[n])."""
-    best = np.sum(x * x)  # input.py:8
+    best = (x * x).sum()  # input.py:8
     _tape0 = []
     for i in range(4):  # input.py:9
         _t0 = i + 1.0
         _t1 = x * _t0
-        cand = np.sum(np.sin(_t1))  # input.py:10
+        cand = np.sin(_t1).sum()  # input.py:10
         _t2 = cand > best  # input.py:11
         _tape0.append((best, _t0, _t1, cand, _t2))
         if _t2:  # input.py:11

@@ -17,7 +17,7 @@ def grad_writes(w):
         _t0 = np.copy(d_y[1])
         d_y = d_y.copy()
         d_y[1] = 0.0
-        _d0 = np.sum(_t0)
+        _d0 = _t0.sum()
         d_w_1 = _d0 * w
         d_w_2 = _d0 * w
         # grad of: for j in range(2):  [input.py:10]

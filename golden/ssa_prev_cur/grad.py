@@ -27,7 +27,7 @@ def grad_recurrence(x):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(cur * prev) + np.sum(t1)  [input.py:16]
-    d_t1 = np.broadcast_to(d_ys, np.shape(x))
+    d_t1 = np.broadcast_to(d_ys, x.shape)
     d_cur = d_ys * prev
     d_prev = d_ys * cur
     # grad of: for k in range(4):  [input.py:14]

@@ -11,18 +11,13 @@ def grad_fib(a, b):
         b = b_1
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return a * b  [input.py:11]
-    d_a = d_ys * b
-    d_b = d_ys * a
     # grad of: for i in range(2):  [input.py:9]
     for i in reversed(range(2)):
         # grad of: a, b = b, a + b  [input.py:10]
-        d_b_1 = d_a + d_b
-        d_a = d_b
-        d_b = d_b_1
+        d_b = b + a
+        b = a
+        a = d_b
     # gradients of the xs
-    d_a_1 = float(d_a)
-    d_b_2 = float(d_b)
-    return d_a_1, d_b_2
+    d_a = float(b)
+    d_b_1 = float(a)
+    return d_a, d_b_1

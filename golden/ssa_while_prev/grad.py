@@ -10,7 +10,7 @@ def grad_fixed_point(a):
     k = 0  # input.py:10
     _tape0 = []
     n_iter = 0
-    while np.max(np.abs(cur - prev)) > 0.001 and k < 50:  # input.py:11
+    while np.abs(cur - prev).max() > 0.001 and k < 50:  # input.py:11
         _tape0.append(cur)
         cur_1 = np.cos(cur) * 0.5 + a * 0.1  # input.py:13
         k = k + 1  # input.py:14
@@ -22,7 +22,7 @@ def grad_fixed_point(a):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(cur * cur + prev)  [input.py:15]
-    d_prev = np.broadcast_to(d_ys, np.shape(a))
+    d_prev = np.broadcast_to(d_ys, a.shape)
     d_cur = d_prev * cur
     # grad of: while np.max(np.abs(cur - prev)) > 1e-3 and k < 50:  [input.py:11]
     d_cur_1 = d_cur + d_cur

@@ -148,6 +148,21 @@ class Builder:
                 and (operands[0].type.weak or self.tag != "fwd"):
             return operands[0]      # (in the user's code, an array's `a ** 1` is a new array,
                                     # which later writes into `a` do not change)
+        if opcode in ("mul", "div") and self.tag != "fwd":
+            one = _unit(self, operands, opcode)     # a seed 1.0 multiplied through: x * 1.0
+            if one is not None:                     # is x exactly, NaN, inf and -0.0 too
+                return one
+        if opcode == "size" and operands[0].type.kind == "array":
+            shape = operands[0].type.shape      # (forward work is not kept to count its items)
+            if shape is not None and all(isinstance(d, int) for d in shape):
+                return self.const(int(np.prod(shape, dtype=np.int64)), hint=hint)
+            rep = self.shape_reps.get(shape)
+            if rep is not None and rep is not operands[0]:
+                return self.emit("size", rep, hint=hint)
+            if shape is not None and len(shape) == 1 and isinstance(shape[0], str):
+                axis = self._axis_of(shape[0])      # x.shape[0] of an x with that size
+                if axis is not None and axis[0] is not operands[0]:
+                    return self.getitem(self.emit("shape", axis[0]), index=axis[1], hint=hint)
         if opcode == "shape" and operands[0].type.kind == "array":
             shape = operands[0].type.shape
             if shape is not None and all(isinstance(d, int) for d in shape):
@@ -155,12 +170,29 @@ class Builder:
             rep = self.shape_reps.get(shape)
             if rep is not None and rep is not operands[0]:
                 return self.emit("shape", rep, hint=hint)
+            if shape is not None and operands[0] in self.defs and all(
+                    isinstance(d, int) or isinstance(d, str) and self._axis_of(d) for d in shape):
+                dims = []               # (a temporary's shape from its sizes' owners: the
+                for d in shape:         # forward work that made it is not kept for its shape)
+                    if isinstance(d, int):
+                        dims.append(self.const(d))
+                    else:
+                        owner, k = self._axis_of(d)
+                        dims.append(self.getitem(self.emit("shape", owner), index=k))
+                return self.tuple(*dims, hint=hint)
         if opcode in ("ones_like", "zeros_like") and not attrs and operands[0].type.kind == "array" \
                 and operands[0] in self.defs:       # a temporary's shape: say it with a name
             t = operands[0].type
             rep = self.shape_reps.get((t.shape, t.dtype))
             if rep is not None and rep is not operands[0] and not t.weak:
                 return self.emit(opcode, rep, hint=hint)
+        return None
+
+    def _axis_of(self, size):
+        """(v, k): the first value known to have the named size at its axis k."""
+        for key, rep in self.shape_reps.items():
+            if key and isinstance(key[0], (str, int, type(None))) and size in key:
+                return rep, key.index(size)
         return None
 
     def cast(self, v, dtype, hint=None):
@@ -377,3 +409,19 @@ def _none_yielded(op):
                     and op.results[k].type.kind == "array":
                 out.add(k)
     return out
+
+
+def _unit(b, operands, opcode):
+    """x for `x * 1.0`, `1.0 * x` and `x / 1.0` when the product has x's type exactly
+    (dtype, shape, Python or NumPy number): the same value. In gradient code only (a
+    new array in the user's code is not an alias of x)."""
+    ta, tb = (v.type for v in operands)
+    pairs = [(operands[0], operands[1])] + ([(operands[1], operands[0])] if opcode == "mul" else [])
+    for x, c in pairs:
+        value = b.static_value(c, _MISSING)
+        if type(value) not in (float, int) or value != 1 or x.type.kind != "array":
+            continue
+        if opcodes.OPS[opcode].infer((ta, tb), {}) == x.type:
+            return x
+    return None
+

@@ -49,6 +49,10 @@ The traits:
   (`np.array([a, b])`); other ops are given np.array of one.
 - `fold`: the op on Python numbers, for constant folding.
 - `syntax`: how source writes the op when it is not a name (`x[key]`), each way.
+- `fast`: a cheaper way to write the op when its first operand is an array of
+  known rank (`a.sum(axis=1)` for `np.sum(a, axis=1)`, `a.shape`, `a[:, None]` for
+  `np.expand_dims(a, 1)`): the same value without NumPy's function dispatch,
+  which costs microseconds a call (codegen's `_fast_<form>`).
 - `helper`: the source of the function a generated module defines to print the
   op as a call (`_unbroadcast`); a generated module read back maps it to the op.
 """
@@ -122,6 +126,10 @@ class OpDef:
     fold: object = None
     syntax: tuple = ()
     helper: str = None
+    fast: str = None            # a cheaper spelling for an array operand of known rank > 0:
+                                # 'method' (np.sum(a, axis=1) as a.sum(axis=1)), 'attr'
+                                # (np.shape(a) as a.shape), 'newaxis' (np.expand_dims(a, -1)
+                                # as a[:, None]); the same value, without NumPy's dispatch
 
     def __post_init__(self):
         if not callable(self.memory) and self.memory not in MEMORY:
@@ -250,12 +258,12 @@ _def("dot", ("call", "np.dot"), _dot, [("a", OPERAND, None), ("b", OPERAND, None
 _CREATE_PARAMS = [("shape", OPERAND, None), ("dtype", ATTR, None)]
 _REDUCE = [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None),
            ("out", FORBID, None), ("keepdims", ATTR, False)]
-_def("sum", ("call", "np.sum"), _sum, _REDUCE)
-_def("prod", ("call", "np.prod"), _sum, _REDUCE)
-_def("mean", ("call", "np.mean"), _mean, _REDUCE)
+_def("sum", ("call", "np.sum"), _sum, _REDUCE, fast="method")
+_def("prod", ("call", "np.prod"), _sum, _REDUCE, fast="method")
+_def("mean", ("call", "np.mean"), _mean, _REDUCE, fast="method")
 _MINMAX = [("a", OPERAND, None), ("axis", ATTR, None), ("out", FORBID, None), ("keepdims", ATTR, False)]
-_def("max", ("call", "np.max"), _reduce, _MINMAX)
-_def("min", ("call", "np.min"), _reduce, _MINMAX)
+_def("max", ("call", "np.max"), _reduce, _MINMAX, fast="method")
+_def("min", ("call", "np.min"), _reduce, _MINMAX, fast="method")
 _def("ptp", ("call", "np.ptp"), _reduce, _MINMAX)
 _VAR = [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None), ("out", FORBID, None),
         ("ddof", ATTR, 0), ("keepdims", ATTR, False)]
@@ -411,7 +419,8 @@ _def("transpose", ("call", "np.transpose"), _transpose, [("a", OPERAND, None), (
      kwattrs=(), memory="view")
 _def("T", ("attr", "T"), _transpose, memory="view")
 _def("expand_dims", ("call", "np.expand_dims"), _expand_dims,
-     [("a", OPERAND, None), ("axis", ATTR, None)], kwattrs=("axis",), memory="view")
+     [("a", OPERAND, None), ("axis", ATTR, None)], kwattrs=("axis",), memory="view",
+     fast="newaxis")
 _def("squeeze", ("call", "np.squeeze"), _squeeze, [("a", OPERAND, None), ("axis", ATTR, None)],
      memory="view")
 _def("broadcast_to", ("call", "np.broadcast_to"), _broadcast_to,
@@ -447,7 +456,7 @@ _def("ones_like", ("call", "np.ones_like"), _like, [("a", OPERAND, None), ("dtyp
 _def("zeros_like", ("call", "np.zeros_like"), _like, [("a", OPERAND, None), ("dtype", ATTR, None)],
      constant=True, metadata=True)
 _def("shape", ("call", "np.shape"), _shape_of, [("a", OPERAND, None)], constant=True,
-     metadata=True, cheap=True)
+     metadata=True, cheap=True, fast="attr")
 
 _def("const", ("special",), _const, memory="foreign", literal=True, cheap=True, retype=True,
      structural=True)
@@ -580,7 +589,7 @@ _def("extern", ("special",), _extern, memory="holds", structural=True,
 _def("extern_vjp", ("special",), _extern_vjp, memory="holds", structural=True)
 _def("pyfloat", ("call", "float"), lambda ts, a: T.PY_FLOAT)
 _def("size", ("call", "np.size"), lambda ts, a: T.PY_INT, [("a", OPERAND, None)], constant=True,
-     metadata=True)
+     metadata=True, fast="attr")
 _def("gate", ("special",), _unknown, memory="holds", inline=False,
      structural=True)   # n values in, the same n out: one tuple assignment
 

@@ -18,7 +18,7 @@ from . import opcodes
 from .printer import Names, print_op
 
 # stages after which `gradients` ops may still be in the IR
-BEFORE_TRANSFORM = ("lower", "attach", "unconnected")
+BEFORE_TRANSFORM = ("lower", "shift", "attach", "unconnected")
 
 
 def verify(fn, stage="?"):

@@ -3,16 +3,21 @@ op that broadcasts to `s` anyway (its other operand has shape `s`) is dropped;
 the uses read `v`. Reductions' rules broadcast their cotangent back to the
 input's shape; most of the time the next rule multiplies it by an array of
 that shape, and the explicit broadcast only costs a view and a line. A user
-is any binary op its definition calls elementwise."""
+is any binary op its definition calls elementwise.
+
+A negation of a broadcast is the broadcast of the negation (`-np.broadcast_to(c,
+s)` is `np.broadcast_to(-c, s)`, the same numbers): moved first, so the adjoint
+of `a - b` reads `-c` where it multiplies, not a negated array of shape s."""
 
 from ..ir import types as T
-from ..ir.core import substitute, use_counts
-from ..ir.opcodes import OPS
+from ..ir.core import Op, Region, Value, def_map, substitute, use_counts
+from ..ir.opcodes import OPS, infer
 
 
 def run(fn):
     if not any(op.opcode == "broadcast_to" for op in fn.body.walk()):
         return fn
+    fn = fn.with_body(_negations_moved(fn.body, def_map(fn.body)))
     uses = use_counts(fn.body)
     users = {}
     for op in fn.body.walk():
@@ -45,3 +50,26 @@ def _absorbs(user, r, src, elided):
         return False
     return T.same_shape(other.type.shape, r.type.shape) \
         and T.result_dtype(src.type, other.type) == T.result_dtype(r.type, other.type)
+
+
+def _negations_moved(region, defs):
+    """`u = -r` of `r = np.broadcast_to(c, s)` -> `t = -c; u = np.broadcast_to(t, s)`,
+    where that gives u's type exactly."""
+    ops, changed = [], False
+    for op in region.ops:
+        if op.regions:
+            regions = tuple(_negations_moved(r, defs) for r in op.regions)
+            if any(a is not b for a, b in zip(regions, op.regions)):
+                op, changed = op.replace(regions=regions), True
+        d = defs.get(op.operands[0]) if op.opcode == "neg" else None
+        if d is not None and d.opcode == "broadcast_to":
+            src, rest = d.operands[0], d.operands[1:]
+            neg_t = infer("neg", (src.type,), {})
+            if infer("broadcast_to", (neg_t,) + tuple(v.type for v in rest), d.attr_dict).dtype \
+                    == op.result.type.dtype and d.result.type == op.result.type:
+                t = Value(op.result.hint, neg_t)
+                ops.append(Op("neg", (src,), (t,), (), op.loc, op.tag))
+                op = Op("broadcast_to", (t,) + tuple(rest), op.results, d.attrs, op.loc, op.tag)
+                changed = True
+        ops.append(op)
+    return Region(region.args, tuple(ops), region.yields) if changed else region
