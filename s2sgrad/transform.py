@@ -68,7 +68,7 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
         # a derivative of a derivative: the helpers' code inlined, so the outer transform
         # goes through it as through the caller's own (passes/inline.py)
         fn = stage("inline", inline.run(fn))
-    fn = stage("shift", _each(fn, shift.run))      # a stabilising max gets no gradient
+    fn = stage("shift", _each(fn, lambda f: shift.run(f, cse.run)))      # a stabilising max gets no gradient
     for depth, r in enumerate(chain):
         suffix = "" if depth == len(chain) - 1 else f".{depth + 1}"   # inner stages: attach.1 ...
         if r.kind == "jvp":

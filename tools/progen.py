@@ -397,6 +397,8 @@ class Exprs:
             forms.append("lambda")
         if kind in "as" and depth >= 2:
             forms.append("comprehension")
+        if kind in "as":
+            forms.append("shifted")
         form = self.pick(forms)
         if form == "lambda":
             name = self.pick(sorted(n for n, (_, r) in scope.lambdas.items() if r == kind))
@@ -501,6 +503,24 @@ class Exprs:
 
     def expr_neg(self, kind, sub):
         return f"(-{sub()})"
+
+    def expr_shifted(self, kind, sub):
+        """Max-stabilised idioms (logsumexp, softmax, log-softmax), whose shift the reverse
+        sweep must not differentiate (passes/shift.py), and near misses where it must."""
+        e = sub("a")
+        self.mark("shifted")
+        rows = self.rows and self.flip()
+        m = f"np.max({e}, axis=1, keepdims=True)" if rows else f"np.max({e})"
+        s = f"np.sum(np.exp({e} - {m}){', axis=1, keepdims=True' if rows else ''})"
+        near = self.flip() and self.flip() and self.flip()
+        if near:
+            self.mark("shifted-near-miss")
+        if kind == "a":
+            if self.flip():
+                return f"(np.exp({e} - {m}) / {s})" if not near else f"(np.exp({e} - {m}) / {s} * {m})"
+            return f"({e} - {m} - np.log({s}))" if not near else f"({e} - np.log({s}))"
+        lse = f"({m} + np.log({s}))" if not near else f"({m} * 0.5 + np.log({s}))"
+        return f"np.sum({lse})" if rows else lse
 
     def expr_mixed(self, kind, sub):
         """Broadcasting an array with a scalar (kind a), or a scalar from both (kind s)."""

@@ -33,11 +33,16 @@ _CANDIDATES = ("max", "min", "mean")
 _FAIL = "fail"
 
 
-def run(fn):
-    marked = [m for m in _candidates(fn) if _invariant(fn, m)]
+def run(fn, merge=None):
+    """`merge`: common subexpressions merged first (passes/cse.py), so the max a user
+    writes twice (`np.max(x) + np.log(np.sum(np.exp(x - np.max(x))))`) is one value."""
+    if not any(True for _ in _candidates(fn)):
+        return fn
+    merged = merge(fn) if merge is not None else fn
+    marked = [m for m in _candidates(merged) if _invariant(merged, m)]
     if not marked:
         return fn
-    return fn.with_body(_stopped(fn.body, set(marked)))
+    return merged.with_body(_stopped(merged.body, set(marked)))
 
 
 def _candidates(fn):
