@@ -28,16 +28,16 @@ def grad_loss(params, x, labels):
     d_logp = _d1[:, None] * labels
     # grad of: logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))  [classifier.py:17]
     _d2 = (-d_logp).sum(axis=1, keepdims=True)
-    _d3 = _d2 / _t1
-    d_z = _d3 * _t0
+    _d2 /= _t1
+    d_z = _d2 * _t0
     # grad of: z = logits - np.max(logits, axis=1, keepdims=True)  [classifier.py:16]
-    d_z_1 = d_logp + d_z
+    d_logp += d_z
     # grad of: logits = h @ params["W2"] + params["b2"]  [classifier.py:15]
-    d_params_b2 = d_z_1.sum(axis=0)
-    d_h = d_z_1 @ params_W2.T
-    d_params_W2 = h.T @ d_z_1
+    d_params_b2 = d_logp.sum(axis=0)
+    d_h = d_logp @ params_W2.T
+    d_params_W2 = h.T @ d_logp
     # grad of: h = np.tanh(x @ params["W1"] + params["b1"])  [classifier.py:14]
-    _d4 = d_h * (1.0 - h * h)
-    d_params_b1 = _d4.sum(axis=0)
-    d_params_W1 = x.T @ _d4
+    d_h *= 1.0 - h * h
+    d_params_b1 = d_h.sum(axis=0)
+    d_params_W1 = x.T @ d_h
     return {'W1': d_params_W1, 'b1': d_params_b1, 'W2': d_params_W2, 'b2': d_params_b2}, {'accuracy': _t2[0]}

@@ -34,8 +34,8 @@ def grad_loss(a, w, t, y):
     d_rate = d_ys + _t4
     _d2 = d_rate * a
     d_a = (d_rate * _t2).sum()
-    _d3 = _d2 * (2 * _t1)
-    d_w = (_vjp_sinc(_d3, _t1, _t0)[0] * t).sum()
+    _d2 *= 2 * _t1
+    d_w = (_vjp_sinc(_d2, _t1, _t0)[0] * t).sum()
     # gradients of the xs
     d_a_1 = float(d_a)
     d_w_1 = float(d_w)

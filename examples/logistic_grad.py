@@ -19,9 +19,9 @@ def grad_loss(w, b, X, y, lam):
     d_z = _d0 * y
     d_z_1 = _t1 * np.exp(z - _t0)
     # grad of: z = X @ w + b  [logistic.py:10]
-    d_z_2 = d_z + d_z_1
-    d_b = d_z_2.sum()
-    d_w_1 = X.T @ d_z_2
+    d_z += d_z_1
+    d_b = d_z.sum()
+    d_w_1 = X.T @ d_z
     # gradients of the xs
     d_w_2 = d_w + d_w + d_w_1
     d_b_1 = float(d_b)

@@ -38,13 +38,13 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
         d_h_1 = _d0 * Wy
         d_Wy_1 = _d0 * h_3
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [rnn.py:15]
-        d_h_2 = d_h + d_h_1
-        _d1 = d_h_2 * (1.0 - h_3 * h_3)
+        d_h += d_h_1
+        _d1 = d_h * (1.0 - h_3 * h_3)
         d_h = Wh @ _d1
         d_Wh_1 = h_2[:, None] * _d1[None, :]
         d_Wx_1 = _t3[:, None] * _d1[None, :]
-        d_Wx = d_Wx + d_Wx_1
-        d_Wh = d_Wh + d_Wh_1
-        d_b = d_b + _d1
-        d_Wy = d_Wy + d_Wy_1
+        d_Wx += d_Wx_1
+        d_Wh += d_Wh_1
+        d_b += _d1
+        d_Wy += d_Wy_1
     return d_Wx, d_Wh, d_b, d_Wy

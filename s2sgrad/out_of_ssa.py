@@ -94,6 +94,24 @@ class _UnionFind:
         return ra
 
 
+AUGMENTED = {"add": "+=", "sub": "-=", "mul": "*=", "div": "/="}
+
+
+def _augmentable(op):
+    """`r = a <op> b` that may be written `a <op>= b` (a's array updated in place):
+    r has a's type exactly (a float array of a known shape: no broadcasting grows
+    it, no promotion changes its dtype, never a Python or NumPy scalar). Out-of-SSA
+    decides it as a write: only when a's array is the function's own and nothing
+    that may refer to it is read later."""
+    if op.opcode not in AUGMENTED or len(op.operands) != 2:
+        return False
+    a, r = op.operands[0], op.result
+    t = a.type
+    return (t.kind == "array" and not t.weak and t.is_float and t.shape is not None
+            and len(t.shape) > 0 and None not in t.shape and r.type == t
+            and op.operands[1].type.kind == "array")
+
+
 def _is_loop(op):
     return op.opcode in ("for", "while")       # structure: their regions carry values
 
@@ -497,6 +515,28 @@ class _OutOfSSA:
 
     # -- coalescing ----------------------------------------------------------------------------------
 
+    def _augmented(self):
+        """`r = a + b` of an `a` that has a name (not inlined) and an r that has one: a
+        write candidate, `a += b` when a's array may change (`_in_place`). Decided after
+        inlining, so an expression (`np.tanh(x @ W + b)`) stays one line: NumPy reuses
+        a dying temporary of an expression by itself."""
+        found = False
+        for op in self.fn.body.walk():
+            if not _augmentable(op):
+                continue
+            a, r = op.operands[0], op.results[0]
+            if op.tag == "fwd" and a.hint != r.hint and r.hint not in TEMP_HINTS:
+                continue            # (`err = out - y` stays: err is not read as `out`)
+            if _augmentable(op) and op.result not in self.plan.inlined \
+                    and op.operands[0] not in self.plan.inlined \
+                    and self.scope.get(op.operands[0]) == self.scope.get(op.result):
+                self.mem[op] = "write"
+                self.write_ops.add(op)
+                self.write_arrays.add(op.operands[0])
+                found = True
+        if found:
+            self.roots = None       # (what refers to what, asked again with these writes)
+
     def _candidates(self):
         """(a, b, write) pairs that would save a copy if they shared a variable, most
         valuable first: back edges and branch ends, writes (`write` the op; None for
@@ -596,6 +636,7 @@ class _OutOfSSA:
                 plan.inlined.add(v)
             else:
                 self.depth[v] = 0
+        self._augmented()
         cands = self._candidates()
         self.interesting = {self.node(x) for a, b, _ in cands for x in (a, b)}
         # liveness of names (interference), then of contents (what a write may change)

@@ -15,12 +15,12 @@ def energy(x):
     _d0 = np.broadcast_to(d_e, x.shape)
     d_u = -(_d0 * np.sin(u))
     d_u_1 = _d0 * 3.0
-    d_u_2 = d_u + d_u_1
-    d_u_3 = _d0 * _t0
-    d_u_4 = d_u_2 + d_u_3
-    d_u_5 = _d0 * u
-    d_u_6 = d_u_4 + d_u_5
-    d_u_7 = d_u_6 + d_u_5
+    d_u += d_u_1
+    d_u_2 = _d0 * _t0
+    d_u += d_u_2
+    d_u_3 = _d0 * u
+    d_u += d_u_3
+    d_u += d_u_3
     # grad of: u = np.sin(x)  [input.py:9]
-    d_x = d_u_7 * np.cos(x)
-    return e, d_x
+    d_u *= np.cos(x)
+    return e, d_u

@@ -19,5 +19,5 @@ def energy(x):
     d_u_3 = _d0 * u
     # grad of: u = np.sin(x)  [input.py:9]
     d_u_4 = d_u + d_u_1 + d_u_2 + d_u_3 + d_u_3
-    d_x = d_u_4 * np.cos(x)
-    return e, d_x
+    d_u_4 *= np.cos(x)
+    return e, d_u_4

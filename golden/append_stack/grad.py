@@ -84,15 +84,15 @@ def grad_f(x, W):
         d_hs_5 = d_hs_4[:-1]
         d_h_2 = d_hs_4[-1]
         # grad of: h = np.tanh(W @ hs[-1] + x)  [input.py:11]
-        d_h_3 = d_h_1 + d_h_2
-        _d6 = d_h_3 * (1.0 - h_3 * h_3)
-        d_W_1 = _d6[:, None] * _t10
-        _d7 = W.T @ _d6
-        d_hs_6 = np.zeros_like(np.broadcast_to(_d7, (_t9,) + np.shape(_d7)))
-        d_hs_6[-1] += _d7
+        d_h_1 += d_h_2
+        d_h_1 *= 1.0 - h_3 * h_3
+        d_W_1 = d_h_1[:, None] * _t10
+        _d6 = W.T @ d_h_1
+        d_hs_6 = np.zeros_like(np.broadcast_to(_d6, (_t9,) + np.shape(_d6)))
+        d_hs_6[-1] += _d6
         d_hs_3 = d_hs_5 + d_hs_6
-        d_W = d_W + d_W_1
-        d_x_1 = d_x_1 + _d6
+        d_W += d_W_1
+        d_x_1 += d_h_1
     d_x_2 = d_hs_3[0]
     # gradients of the xs
     d_x_3 = d_x + d_x_1 + d_x_2

@@ -12,8 +12,8 @@ def vjp_act(h):
     def act_back(d_out):  # input.py:25
         # grad of: return np.tanh(h * self.cfg.gain) + self.cfg.b  [input.py:25]
         _d0 = d_out * (1.0 - _t0 * _t0)
-        d_h = _d0 * gain
-        return d_h
+        _d0 *= gain
+        return _d0
     return _t0 + self_cfg_b, act_back
 
 

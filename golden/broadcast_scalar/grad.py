@@ -19,10 +19,10 @@ def grad_scaled(s, t, x):
     d_x = d_y_1 * _t0
     d_x_1 = _d0 * t
     d_t = (_d0 * x).sum()
-    d_x_2 = d_y_1 * s
+    d_y_1 *= s
     d_s = _d0.sum()
     # gradients of the xs
     d_s_1 = float(d_s)
     d_t_1 = float(d_t)
-    d_x_3 = d_x + d_x_1 + d_x_2
-    return d_s_1, d_t_1, d_x_3
+    d_x_2 = d_x + d_x_1 + d_y_1
+    return d_s_1, d_t_1, d_x_2

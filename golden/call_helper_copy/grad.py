@@ -30,6 +30,6 @@ def grad_f(x):
     # grad of: z = zero_first(y)  [input.py:15]
     d_y_1 = zero_first_back(d_z)
     # grad of: y = np.exp(x)  [input.py:14]
-    d_y_2 = d_y + d_y_1
-    d_x = d_y_2 * y
-    return d_x
+    d_y += d_y_1
+    d_y *= y
+    return d_y

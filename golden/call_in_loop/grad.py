@@ -13,8 +13,8 @@ def vjp_cell(h, W):
         d_W = _d0[:, None] * h
         d_h_1 = W.T @ _d0
         # gradients of the xs
-        d_h_2 = d_h + d_h_1
-        return d_h_2, d_W
+        d_h += d_h_1
+        return d_h, d_W
     return _t0 + 0.5 * h, cell_back
 
 
@@ -39,5 +39,5 @@ def grad_rollout(h0, W, steps):
         cell_back_1 = _tape0.pop()
         # grad of: h = cell(h, W)  [input.py:13]
         d_h_1, d_W_1 = cell_back_1(d_h_1)
-        d_W = d_W + d_W_1
+        d_W += d_W_1
     return d_h_1, d_W

@@ -15,9 +15,9 @@ def vjp_spring(d, k):
         _d1 = (_d0 * d).sum()
         d_k = _d1 * 0.5
         # gradients of the xs
-        d_d_2 = d_d + d_d_1
+        d_d += d_d_1
         d_k_1 = float(d_k)
-        return d_d_2, d_k_1
+        return d_d, d_k_1
     return _t1 * d, spring_back
 
 
@@ -34,10 +34,10 @@ def vjp_chain(x, k):
         _d3 = np.broadcast_to(d_out, x.shape)
         _d4, d_k_1 = spring_back(_d3)
         # gradients of the xs
-        d_x_1 = d_x + _d4
+        d_x += _d4
         d_k_2 = d_k + d_k_1
         d_k_3 = float(d_k_2)
-        return d_x_1, d_k_3
+        return d_x, d_k_3
     return _t0.sum() + _t1.sum(), chain_back
 
 

@@ -28,7 +28,7 @@ def grad_oscillator(x0, v0, k, steps):
     d_state_0 = d_pair_0 + d_pair_0
     if _t1:
         # grad of: pair = (x * 2.0, v)  [input.py:13]
-        d_state_0 = d_state_0 * 2.0
+        d_state_0 *= 2.0
     else:
         # grad of: pair = (x, v * 3.0)  [input.py:15]
         d_state_1 = d_state_1 * 3.0
@@ -43,9 +43,10 @@ def grad_oscillator(x0, v0, k, steps):
         _d1 = (_d0 * state_0_1).sum()
         d_k_1 = _d1 * 0.1
         d_state_1_1 = d_state_0 * 0.1
-        d_state_0 = d_state_0_1 + d_state_0
+        d_state_0_2 = d_state_0_1 + d_state_0
         d_state_1 = d_state_1 + d_state_1_1
         d_k = d_k + d_k_1
+        d_state_0 = d_state_0_2
     # gradients of the xs
     d_k_2 = float(d_k)
     return d_state_0, d_state_1, d_k_2

@@ -32,5 +32,5 @@ def grad_odd_powers(x, steps):
         else:
             # grad of: if i % 2 == 0:  [input.py:9]
             d_x_1 = np.zeros_like(x)
-        d_x = d_x + d_x_1
+        d_x += d_x_1
     return d_x

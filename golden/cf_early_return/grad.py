@@ -26,11 +26,11 @@ def grad_clipped(x):
         # grad of: return np.sum(np.log1p(y * y)) + norm  [input.py:11]
         _d0 = d_ys / (_t1 + 1.0)
         d_y = _d0 * y
-        d_y_1 = _d0 * y
+        _d0 *= y
         # grad of: y = x / norm  [input.py:10]
-        d_y_2 = d_y + d_y_1
-        d_x = d_y_2 / norm
-        d_norm_1 = (-(d_y_2 * y / norm)).sum()
+        d_y += _d0
+        d_x = d_y / norm
+        d_norm_1 = (-(d_y * y / norm)).sum()
         d_norm = d_ys + d_norm_1
     # grad of: norm = np.sqrt(np.sum(x * x))  [input.py:7]
     _d1 = d_norm / (norm * 2.0)

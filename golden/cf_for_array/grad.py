@@ -27,8 +27,8 @@ def grad_sum_rows(xs, w):
         # grad of: total = total + np.sum(np.tanh(row * w))  [input.py:9]
         _d0 = d_total * (1.0 - _t2 * _t2)
         d_row = _d0 * w
-        d_w_1 = _d0 * row_1
+        _d0 *= row_1
         # grad of: for row in xs:  [input.py:8]
         d_xs[_i0] += d_row
-        d_w = d_w + d_w_1
+        d_w += _d0
     return d_xs, d_w

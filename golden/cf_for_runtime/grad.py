@@ -27,11 +27,11 @@ def grad_decay(x, rate):
         acc_1, _t3 = _tape0.pop()
         # grad of: acc = acc * rate + np.tanh(x * i)  [input.py:9]
         _d0 = d_acc * (1.0 - _t3 * _t3)
-        d_x_1 = _d0 * i
+        _d0 *= i
         d_acc_1 = d_acc * rate
         d_rate_1 = (d_acc * acc_1).sum()
         d_rate = d_rate + d_rate_1
-        d_x = d_x + d_x_1
+        d_x += _d0
         d_acc = d_acc_1
     # gradients of the xs
     d_rate_2 = float(d_rate)

@@ -17,13 +17,13 @@ def grad_deep(x, W1, W2, W3):
     d_x = d_ys * x_3
     # grad of: x = np.tanh(W @ x)  [input.py:8]
     d_x_1 = d_x + d_x
-    _d0 = d_x_1 * (1.0 - _t0)
-    d_W3 = _d0[:, None] * x_2
-    d_x_2 = W3.T @ _d0
-    _d1 = d_x_2 * (1.0 - x_2 * x_2)
-    d_W2 = _d1[:, None] * x_1
-    d_x_3 = W2.T @ _d1
-    _d2 = d_x_3 * (1.0 - x_1 * x_1)
-    d_W1 = _d2[:, None] * x
-    d_x_4 = W1.T @ _d2
+    d_x_1 *= 1.0 - _t0
+    d_W3 = d_x_1[:, None] * x_2
+    d_x_2 = W3.T @ d_x_1
+    d_x_2 *= 1.0 - x_2 * x_2
+    d_W2 = d_x_2[:, None] * x_1
+    d_x_3 = W2.T @ d_x_2
+    d_x_3 *= 1.0 - x_1 * x_1
+    d_W1 = d_x_3[:, None] * x
+    d_x_4 = W1.T @ d_x_3
     return d_x_4, d_W1, d_W2, d_W3

@@ -31,17 +31,17 @@ def grad_piecewise(x, w):
     d_y_1 = d_y + d_y
     if _t0:
         # grad of: y = np.sin(x) * w  [input.py:9]
-        _d0 = d_y_1 * w
+        d_x = d_y_1 * w
         d_w = (d_y_1 * _t1).sum()
-        d_x = _d0 * np.cos(x)
+        d_x *= np.cos(x)
     else:
         # grad of: elif s > -1.0:  [input.py:10]
         if _t2:
             # grad of: y = x * x + w  [input.py:11]
             d_w = d_y_1.sum()
-            d_x_1 = d_y_1 * x
-            d_x_2 = d_y_1 * x
-            d_x = d_x_1 + d_x_2
+            d_x = d_y_1 * x
+            d_y_1 *= x
+            d_x += d_y_1
         else:
             # grad of: y = np.exp(x) - w  [input.py:13]
             d_w = (-d_y_1).sum()

@@ -33,12 +33,12 @@ def grad_leaky(x, W, steps):
         # grad of: if np.sum(z) > 0:  [input.py:10]
         if _t1:
             # grad of: h = np.tanh(z)  [input.py:11]
-            d_z = d_h_1 * (1.0 - h_4 * h_4)
+            d_h_1 *= 1.0 - h_4 * h_4
         else:
             # grad of: h = 0.1 * z  [input.py:13]
-            d_z = d_h_1 * 0.1
+            d_h_1 *= 0.1
         # grad of: z = W @ h  [input.py:9]
-        d_W_1 = d_z[:, None] * h_3
-        d_h_1 = W.T @ d_z
-        d_W = d_W + d_W_1
+        d_W_1 = d_h_1[:, None] * h_3
+        d_h_1 = W.T @ d_h_1
+        d_W += d_W_1
     return d_h_1, d_W

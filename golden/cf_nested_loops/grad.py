@@ -14,7 +14,7 @@ def grad_nested(x, n, m):
             _tape1.append(y)
             y = np.sin(y) + x  # input.py:11
         _tape0.append((_tape1, y))
-        acc = acc + y * y  # input.py:12
+        acc += y * y  # input.py:12
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)
@@ -30,16 +30,16 @@ def grad_nested(x, n, m):
         d_y = d_acc * y_1
         d_y_1 = d_acc * y_1
         # grad of: for j in range(m):  [input.py:10]
-        d_y_2 = d_y + d_y_1
+        d_y += d_y_1
         d_x_1 = np.zeros_like(x)
         for j in reversed(range(2)):
             # this iteration's forward values
             y_2 = _tape2.pop()
             # grad of: y = np.sin(y) + x  [input.py:11]
-            d_y_3 = d_y_2 * np.cos(y_2)
-            d_x_1 = d_x_1 + d_y_2
-            d_y_2 = d_y_3
+            d_y_2 = d_y * np.cos(y_2)
+            d_x_1 += d_y
+            d_y = d_y_2
         # grad of: y = x * 1.0  [input.py:9]
-        d_x_2 = d_x_1 + d_y_2
-        d_x = d_x + d_x_2
+        d_x_1 += d_y
+        d_x += d_x_1
     return d_x

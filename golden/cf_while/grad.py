@@ -25,11 +25,11 @@ def grad_sqrt_newton(a):
         # this iteration's forward values
         x_1, _t1 = _tape0.pop()
         # grad of: x = 0.5 * (x + a / x)  [input.py:9]
-        _d0 = d_x * 0.5
-        d_a_1 = _d0 / x_1
-        d_x_1 = -(_d0 * _t1 / x_1)
-        d_x = _d0 + d_x_1
-        d_a = d_a + d_a_1
+        d_x = d_x * 0.5
+        d_a_1 = d_x / x_1
+        d_x_1 = -(d_x * _t1 / x_1)
+        d_x += d_x_1
+        d_a += d_a_1
     # gradients of the xs
-    d_a_2 = d_a + d_x
-    return d_a_2
+    d_a += d_x
+    return d_a

@@ -77,7 +77,7 @@ def grad_f(x, W):
         d_W_1 = _d4[:, None] * _v3_1
         d__v3 = W.T @ _d4
         d_W_1[_i4] += d__v3
-        d_W = d_W + d_W_1
+        d_W += d_W_1
         d__list2 = d__list2_1
     # grad of: squares = np.sum(np.array([x[i] ** 2 for i in range(min(len(x), 3))]))  [input.py:8]
     d__list0 = np.broadcast_to(d_ys, _t2.shape)

@@ -49,5 +49,5 @@ def grad_loss(x, w):
         d_x = _t7 * w
         d_w_1 = _t7 * x_3
         d_w_2 = _t6 + d_w_1
-        d_w = d_w + d_w_2
+        d_w += d_w_2
     return d_x, d_w

@@ -15,14 +15,14 @@ def huber_grad(r, delta):
     _d1 = _d0 * delta
     d_quad = -_d1
     _d2 = _d0 * 0.5
-    d_quad_1 = _d2 * (2 * quad)
+    _d2 *= 2 * quad
     # grad of: quad = np.minimum(a, delta)  [input.py:10]
-    d_quad_2 = d_quad + d_quad_1
-    d_a = d_quad_2 * (a <= delta)
+    d_quad += _d2
+    d_quad *= a <= delta
     # grad of: a = np.abs(r)  [input.py:9]
-    d_a_1 = _d1 + d_a
-    d_r = d_a_1 * np.sign(r)
-    return [d_r]
+    _d1 += d_quad
+    _d1 *= np.sign(r)
+    return [_d1]
 
 
 def rmse_grad(pred, y):

@@ -20,6 +20,6 @@ def grad_ratio(a, b):
     d_a_1 = (_d0 / b).sum(axis=1, keepdims=True)
     d_b_1 = (-(_d0 * q / b)).sum(axis=0)
     # gradients of the xs
-    d_a_2 = d_a + d_a_1
-    d_b_2 = d_b + d_b_1
-    return d_a_2, d_b_2
+    d_a += d_a_1
+    d_b += d_b_1
+    return d_a, d_b

@@ -16,7 +16,7 @@ def grad_loss32(x, W, b, y):
     _d0 = d_ys * 0.5
     _d1 = _d0 * (2 * _t0)
     # grad of: z = np.tanh(x @ W + b)  [input.py:7]
-    _d2 = _d1 * (1.0 - z * z)
-    d_b = _d2.sum(axis=0)
-    d_W = x.T @ _d2
+    _d1 *= 1.0 - z * z
+    d_b = _d1.sum(axis=0)
+    d_W = x.T @ _d1
     return d_W, d_b

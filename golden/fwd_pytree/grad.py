@@ -15,7 +15,7 @@ def jvp_predict(params, x, d_params):
     d_h = _d0 + d_params_b  # input.py:9
     for _ in range(2):  # input.py:10
         h = np.tanh(h)
-        d_h = d_h * (1.0 - h * h)  # input.py:11
+        d_h *= 1.0 - h * h  # input.py:11
     _d1 = d_h * (h * 2.0)
     _d2 = _d1.sum()  # input.py:12
     return (h ** 2).sum(), _d2

@@ -14,13 +14,13 @@ def jvp_loss(xs, h0, Wx, Wh, ys, d_Wx, d_Wh):
         _t1 = xs[t]
         _d0 = _t1 @ d_Wx
         _d1 = d_h @ Wh + h @ d_Wh
-        _d2 = _d0 + _d1
+        _d0 += _d1
         h = np.tanh(_t1 @ Wx + h @ Wh)
-        d_h = _d2 * (1.0 - h * h)  # input.py:12
-        _d3 = d_h.sum()
+        d_h = _d0 * (1.0 - h * h)  # input.py:12
+        _d2 = d_h.sum()
         _t2 = h.sum() - ys[t]
-        _d4 = _d3 * (_t2 * 2.0)
+        _d3 = _d2 * (_t2 * 2.0)
         total = total + _t2 ** 2
-        d_total = d_total + _d4  # input.py:13
-    _d5 = d_total / _t0  # input.py:14
-    return total / _t0, _d5
+        d_total = d_total + _d3  # input.py:13
+    _d4 = d_total / _t0  # input.py:14
+    return total / _t0, _d4

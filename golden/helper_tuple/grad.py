@@ -27,12 +27,12 @@ def vjp_cell(h, x, W):
             d_x = d_out1 * np.cos(x)
             d_a_1 = d_out0 * 0.5
         # grad of: a = np.tanh(W @ h + x)  [input.py:8]
-        _d0 = d_a_1 * (1.0 - a * a)
-        d_W = _d0[:, None] * h
-        d_h = W.T @ _d0
+        d_a_1 *= 1.0 - a * a
+        d_W = d_a_1[:, None] * h
+        d_h = W.T @ d_a_1
         # gradients of the xs
-        d_x_1 = d_x + _d0
-        return d_h, d_x_1, d_W
+        d_x += d_a_1
+        return d_h, d_x, d_W
     return (_t1, _t2, _t3), cell_back
 
 
@@ -68,8 +68,8 @@ def grad_f(x, W):
         d_y = np.broadcast_to(_d1, x.shape)
         # grad of: h, y, k = cell(h, x, W)  [input.py:18]
         d_h, d_x_2, d_W_2 = cell_back_2(d_h, d_y)
-        d_x_1 = d_x_1 + d_x_2
-        d_W_1 = d_W_1 + d_W_2
+        d_x_1 += d_x_2
+        d_W_1 += d_W_2
     # gradients of the xs
     d_x_3 = d_x + d_h + d_x_1
     d_W_3 = d_W + d_W_1

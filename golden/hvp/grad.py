@@ -20,9 +20,9 @@ def hvp(x, v):
     d_d_x = d_ys * v
     # grad of: f = np.log(np.sum(np.exp(x)))  [input.py:11]
     _d1 = d_d_x * _t0
-    _d2 = d_d_x * _d0
-    _d3 = _d1.sum()
-    _d4 = -(_d3 * _d0 / _t1)
-    _d5 = _d2 + _d4
-    d_x = _d5 * _t0
-    return d_x
+    d_d_x *= _d0
+    _d2 = _d1.sum()
+    _d3 = -(_d2 * _d0 / _t1)
+    d_d_x += _d3
+    d_d_x *= _t0
+    return d_d_x

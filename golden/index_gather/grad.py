@@ -18,10 +18,10 @@ def grad_pick(table, ids, w):
     d_pairs = d_ys * (2 * pairs)
     _d0 = d_ys * w
     d_w = d_ys * _t2
-    d_rows = _d0 * (1.0 - _t2 * _t2)
+    _d0 *= 1.0 - _t2 * _t2
     # grad of: pairs = table[[0, 0, 4], [1, 1, 2]]  [input.py:9]
     d_table = np.zeros_like(table)
     np.add.at(d_table, np.s_[_t0, _t1], d_pairs)
     # grad of: rows = table[ids]  [input.py:8]
-    np.add.at(d_table, ids, d_rows)
+    np.add.at(d_table, ids, _d0)
     return d_table, d_w

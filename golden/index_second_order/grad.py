@@ -29,14 +29,14 @@ def hvp(x, v):
     # grad of: y = np.sum(np.sin(x[[0, 2, 2]]) * x[1:])  [input.py:10]
     _d3 = d_d_x[_t0]
     _d4 = _d3 * _t4
-    _d5 = _d3 * _d0
-    _d6 = -(_d5 * _t2)
-    _d7 = d_d_x[1:]
-    _d8 = _d7 * d_y
-    _d9 = _d4 * d_y
+    _d3 *= _d0
+    _d5 = -(_d3 * _t2)
+    _d6 = d_d_x[1:]
+    _d6 *= d_y
+    _d4 *= d_y
     d_x_1 = np.zeros_like(x)
-    d_x_1[1:] += _d9
-    _d10 = _d8 * _t4
-    _d11 = _d6 + _d10
-    np.add.at(d_x_1, _t0, _d11)
+    d_x_1[1:] += _d4
+    _d6 *= _t4
+    _d5 += _d6
+    np.add.at(d_x_1, _t0, _d5)
     return d_x, d_x_1

@@ -21,19 +21,19 @@ def grad_nll(w, b, X, y, lam):
     # grad of: ce = -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))  [input.py:9]
     _d0 = -_t4
     _d1 = _d0 * _t2
-    _d2 = _d1 / _t3
-    d_p = -_d2
-    _d3 = _d0 * y
-    d_p_1 = _d3 / p
+    _d1 /= _t3
+    d_p = -_d1
+    _d2 = _d0 * y
+    _d2 /= p
     # grad of: p = 1.0 / (1.0 + np.exp(-z))  [input.py:8]
-    d_p_2 = d_p + d_p_1
-    _d4 = -(d_p_2 * p / _t1)
-    _d5 = _d4 * _t0
-    d_z = -_d5
+    d_p += _d2
+    _d3 = -(d_p * p / _t1)
+    _d3 *= _t0
+    d_z = -_d3
     # grad of: z = X @ w + b  [input.py:7]
     d_b = d_z.sum()
     d_w_1 = X.T @ d_z
     # gradients of the xs
-    d_w_2 = d_w + d_w_1
+    d_w += d_w_1
     d_b_1 = float(d_b)
-    return d_w_2, d_b_1
+    return d_w, d_b_1

@@ -19,17 +19,17 @@ def grad_softmax_xent(logits, onehot):
     d_xent = np.broadcast_to(d_ys / _t4, (_t4,))
     # grad of: softplus = np.maximum(logits, 0.0) + np.log1p(np.exp(-np.abs(logits)))  [input.py:11]
     _d1 = _d0 / (_t3 + 1.0)
-    _d2 = _d1 * _t3
-    _d3 = -_d2
-    d_logits = _d3 * np.sign(logits)
-    d_logits_1 = _d0 * (logits >= 0.0)
+    _d1 *= _t3
+    _d2 = -_d1
+    _d2 *= np.sign(logits)
+    d_logits = _d0 * (logits >= 0.0)
     # grad of: xent = np.sum(onehot * (lse - logits), axis=1)  [input.py:10]
-    _d4 = d_xent[:, None] * onehot
-    d_logits_2 = -_d4
-    d_lse = _d4.sum(axis=1, keepdims=True)
+    _d3 = d_xent[:, None] * onehot
+    d_logits_1 = -_d3
+    d_lse = _d3.sum(axis=1, keepdims=True)
     # grad of: lse = m + np.log(np.sum(np.exp(logits - m), axis=1, keepdims=True))  [input.py:9]
-    _d5 = d_lse / _t2
-    _d6 = _d5 * _t1
+    d_lse /= _t2
+    _d4 = d_lse * _t1
     # gradients of the xs
-    d_logits_3 = d_logits + d_logits_1 + d_logits_2 + _d6
-    return d_logits_3
+    d_logits_2 = _d2 + d_logits + d_logits_1 + _d4
+    return d_logits_2

@@ -24,10 +24,10 @@ def grad_loss(x, W1, b1, W2, b2, y):
     d_h = d_err @ W2.T
     d_W2_1 = h.T @ d_err
     # grad of: h = np.tanh(x @ W1 + b1)  [input.py:8]
-    _d2 = d_h * (1.0 - h * h)
-    d_b1 = _d2.sum(axis=0)
-    d_W1_1 = x.T @ _d2
+    d_h *= 1.0 - h * h
+    d_b1 = d_h.sum(axis=0)
+    d_W1_1 = x.T @ d_h
     # gradients of the xs
-    d_W1_2 = d_W1 + d_W1_1
-    d_W2_2 = d_W2 + d_W2_1
-    return d_W1_2, d_b1, d_W2_2, d_b2
+    d_W1 += d_W1_1
+    d_W2 += d_W2_1
+    return d_W1, d_b1, d_W2, d_b2

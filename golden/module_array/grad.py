@@ -18,8 +18,8 @@ def grad_loss(x):
     d_h = d_ys * h
     # grad of: h = np.tanh(W @ x[IDX] + B)  [input.py:13]
     d_h_1 = d_h + d_h
-    _d0 = d_h_1 * (1.0 - _t0)
-    _d1 = W.T @ _d0
+    d_h_1 *= 1.0 - _t0
+    _d0 = W.T @ d_h_1
     d_x = np.zeros_like(x)
-    np.add.at(d_x, IDX, _d1)
+    np.add.at(d_x, IDX, _d0)
     return d_x

@@ -24,13 +24,13 @@ def grad_loss(params, x, y):
     d_h = d_err * params_scale
     d_params_scale = (d_err * h_1).sum()
     # grad of: h = np.tanh(h @ W + b)  [input.py:12]
-    _d0 = d_h * (1.0 - h_1 * h_1)
-    d_params_layers_1_1 = _d0.sum(axis=0)
-    d_h_1 = _d0 @ params_layers_1_0.T
-    d_params_layers_1_0 = h.T @ _d0
-    _d1 = d_h_1 * (1.0 - h * h)
-    d_params_layers_0_1 = _d1.sum(axis=0)
-    d_params_layers_0_0 = x.T @ _d1
+    d_h *= 1.0 - h_1 * h_1
+    d_params_layers_1_1 = d_h.sum(axis=0)
+    d_h_1 = d_h @ params_layers_1_0.T
+    d_params_layers_1_0 = h.T @ d_h
+    d_h_1 *= 1.0 - h * h
+    d_params_layers_0_1 = d_h_1.sum(axis=0)
+    d_params_layers_0_0 = x.T @ d_h_1
     # gradients of the xs
     d_params_scale_1 = float(d_params_scale)
     return {'layers': [(d_params_layers_0_0, d_params_layers_0_1), (d_params_layers_1_0, d_params_layers_1_1)], 'scale': d_params_scale_1}

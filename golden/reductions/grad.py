@@ -24,7 +24,7 @@ def grad_normalized_energy(x):
     d_centered = d_rows[:, None] * (2 * centered)
     # grad of: centered = x - np.mean(x, axis=0, keepdims=True)  [input.py:7]
     _d1 = (-d_centered).sum(axis=0, keepdims=True)
-    _t3 = _d1 / _t1
+    _d1 /= _t1
     # gradients of the xs
-    d_x_1 = _d0 + d_x + d_centered + _t3
+    d_x_1 = _d0 + d_x + d_centered + _d1
     return d_x_1

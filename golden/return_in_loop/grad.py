@@ -92,15 +92,15 @@ def grad_solve(x, steps):
             _d0 = d__result1 * k_1
             d_x_2 = _d0 * x_3
             d_x_3 = _d0 * x_3
-            d_x_4 = d_x_2 + d_x_3
+            d_x_2 += d_x_3
             d__result1 = np.zeros_like(_result1_3)
         else:
             # grad of: if np.sum(x * x) < 0.5:  [input.py:10]
-            d_x_4 = np.zeros_like(x)
+            d_x_2 = np.zeros_like(x)
         # grad of: x = x - 0.1 * np.tanh(x)  [input.py:9]
-        d_x_5 = d_x + d_x_4
-        _d1 = -d_x_5
-        _d2 = _d1 * 0.1
-        d_x_6 = _d2 * (1.0 - _t5 * _t5)
-        d_x = d_x_5 + d_x_6
+        d_x = d_x + d_x_2
+        _d1 = -d_x
+        _d1 *= 0.1
+        _d1 *= 1.0 - _t5 * _t5
+        d_x += _d1
     return d_x

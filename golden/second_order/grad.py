@@ -15,6 +15,6 @@ def cube_curvature(x):
     d_ys = 1.0
     # grad of: y = x ** 3  [input.py:9]
     _d0 = d_ys * d_y
-    _d1 = _d0 * 3
-    d_x_1 = _d1 * (2 * x)
-    return d_x, d_x_1
+    _d0 *= 3
+    _d0 *= 2 * x
+    return d_x, _d0

@@ -23,11 +23,11 @@ def grad_grad_logistic_nll(w, x):
     # grad of: return np.sum(np.log(1.0 + np.exp(-z)))  [input.py:10]
     _d1 = -d_d_z
     _d2 = _d1 * _t0
-    _d3 = _d1 * _d0
-    _d4 = -(_d2 * _d0 / _t1)
-    _d5 = _d3 + _d4
-    _d6 = _d5 * _t0
-    d_z = -_d6
+    _d1 *= _d0
+    _d3 = -(_d2 * _d0 / _t1)
+    _d1 += _d3
+    _d1 *= _t0
+    d_z = -_d1
     # grad of: z = w * x  [input.py:9]
     d_w = (d_z * x).sum()
     # gradients of the xs

@@ -54,5 +54,5 @@ def grad_scalars(a, b, w):
     d_a_10 = float(d_a_9)
     d_b_4 = d_b + d_b_1 + d_b_2 + d_b_3
     d_b_5 = float(d_b_4)
-    d_w = u + _t0
-    return d_a_10, d_b_5, d_w
+    u += _t0
+    return d_a_10, d_b_5, u

@@ -34,7 +34,7 @@ def grad_rows(x):
     d_y_1[0] += d_top_1
     d_y_1[0, 1] = 0.0
     # grad of: y = np.exp(x)  [input.py:9]
-    d_x = d_y_1 * y
+    d_y_1 *= y
     # gradients of the xs
-    d_x_1 = _d1 + d_x
-    return d_x_1
+    d_x = _d1 + d_y_1
+    return d_x

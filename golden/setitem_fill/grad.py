@@ -19,28 +19,28 @@ def grad_summary(x, w):
     # grad of: return np.sum(np.sin(y) * y)  [input.py:14]
     _d0 = d_ys * y
     d_y = d_ys * _t1
-    d_y_1 = _d0 * np.cos(y)
+    _d0 *= np.cos(y)
     # grad of: y[-1] *= 2.0  [input.py:13]
-    d_y_2 = d_y + d_y_1
-    _d1 = d_y_2[-1]
-    d_y_2[-1] = 0.0
+    d_y += _d0
+    _d1 = d_y[-1]
+    d_y[-1] = 0.0
     _d2 = _d1 * 2.0
-    d_y_2[-1] += _d2
+    d_y[-1] += _d2
     # grad of: y[2:] += np.mean(x)  [input.py:12]
-    _d3 = np.copy(d_y_2[2:])
-    d_y_2[2:] = 0.0
+    _d3 = np.copy(d_y[2:])
+    d_y[2:] = 0.0
     _d4 = _d3.sum()
-    d_y_2[2:] += _d3
+    d_y[2:] += _d3
     _t2 = _d4 / x.size
     # grad of: y[1:4] = w * np.max(x)  [input.py:11]
-    _d5 = np.copy(d_y_2[1:4])
-    d_y_2[1:4] = 0.0
+    _d5 = np.copy(d_y[1:4])
+    d_y[1:4] = 0.0
     d_w = _d5 * _t0
     _d6 = (_d5 * w).sum()
     _t3 = x == _t0
     d_x = _d6 / _t3.sum(axis=None, keepdims=True) * _t3
     # grad of: y[0] = np.sum(x)  [input.py:10]
-    _d7 = d_y_2[0]
+    _d7 = d_y[0]
     # gradients of the xs
     d_x_1 = _t2 + d_x + _d7
     return d_x_1, d_w

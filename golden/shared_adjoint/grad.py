@@ -14,7 +14,7 @@ def mix_grads(a, b, w):
     d_t = d_ys * w
     d_w = d_ys * t
     # grad of: t = np.tanh(c)  [input.py:10]
-    d_c = d_t * (1.0 - t * t)
+    d_t *= 1.0 - t * t
     # gradients of the xs
-    d_b = np.copy(d_c)
-    return [d_c, d_b, d_w]
+    d_b = np.copy(d_t)
+    return [d_t, d_b, d_w]

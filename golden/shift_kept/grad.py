@@ -23,5 +23,5 @@ def grad_f(x):
     _t2 = x == m
     d_x = d_m_1 / _t2.sum(axis=1, keepdims=True) * _t2
     # gradients of the xs
-    d_x_1 = _d2 + d_x
-    return d_x_1
+    _d2 += d_x
+    return _d2

@@ -25,8 +25,8 @@ def grad_log_softmax_xent(z, y, v):
     d_v = _d2 * _t2
     # grad of: logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))  [input.py:10]
     _d3 = (-d_logp).sum(axis=1, keepdims=True)
-    _d4 = _d3 / _t1
-    d_s = _d4 * _t0
+    _d3 /= _t1
+    d_s = _d3 * _t0
     # grad of: s = z - np.max(z, axis=1, keepdims=True)  [input.py:9]
-    d_s_1 = d_logp + d_s
-    return d_s_1, d_v
+    d_logp += d_s
+    return d_logp, d_v

@@ -18,11 +18,11 @@ def grad_softmax_xent(z, y):
     _t1 = z.shape[0]
     _d1 = np.broadcast_to(_d0 / _t1, (_t1,))
     _d2 = _d1[:, None] * y
-    d_p = _d2 / p
+    _d2 /= p
     # grad of: p = e / np.sum(e, axis=1, keepdims=True)  [input.py:11]
-    d_e = d_p / _t0
-    _d3 = (-(d_p * p / _t0)).sum(axis=1, keepdims=True)
+    d_e = _d2 / _t0
+    _d3 = (-(_d2 * p / _t0)).sum(axis=1, keepdims=True)
     # grad of: e = np.exp(z - m)  [input.py:10]
-    d_e_1 = d_e + _d3
-    d_z = d_e_1 * e
-    return d_z
+    d_e += _d3
+    d_e *= e
+    return d_e

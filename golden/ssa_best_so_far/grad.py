@@ -35,10 +35,10 @@ def grad_best(x):
             d_cand = np.zeros_like(cand_1)
         # grad of: cand = np.sum(np.sin(x * (i + 1.0)))  [input.py:10]
         _d0 = d_cand * np.cos(_t4)
-        d_x_1 = _d0 * _t3
-        d_x = d_x + d_x_1
+        _d0 *= _t3
+        d_x += _d0
     # grad of: best = np.sum(x * x)  [input.py:8]
-    d_x_2 = d_best * x
+    d_x_1 = d_best * x
     # gradients of the xs
-    d_x_3 = d_x + d_x_2 + d_x_2
-    return d_x_3
+    d_x_2 = d_x + d_x_1 + d_x_1
+    return d_x_2

@@ -28,15 +28,15 @@ def grad_descend(x0, c):
         x_1 = _tape0.pop()
         # grad of: x = x - 0.1 * v  [input.py:13]
         _d0 = -d_x_1
-        d_v_1 = _d0 * 0.1
+        _d0 *= 0.1
         # grad of: v = 0.9 * v + g  [input.py:12]
-        d_v_2 = d_v + d_v_1
-        d_v = d_v_2 * 0.9
+        d_v_1 = d_v + _d0
+        d_v = d_v_1 * 0.9
         # grad of: g = 2.0 * (x - c) + 0.1 * np.sin(x)  [input.py:11]
-        _d1 = d_v_2 * 0.1
-        d_x_2 = _d1 * np.cos(x_1)
-        _d2 = d_v_2 * 2.0
-        d_c_1 = -_d2
-        d_x_1 = d_x_1 + d_x_2 + _d2
-        d_c = d_c + d_c_1
+        _d1 = d_v_1 * 0.1
+        _d1 *= np.cos(x_1)
+        d_v_1 *= 2.0
+        d_c_1 = -d_v_1
+        d_x_1 = d_x_1 + _d1 + d_v_1
+        d_c += d_c_1
     return d_x_1, d_c

@@ -41,9 +41,9 @@ def grad_recurrence(x):
         d_t0_1 = -d_t1
         _d0 = d_t1 * t1_2
         d_t1_1 = d_t1 * _t1
-        d_x_2 = _d0 * 2.0
+        _d0 *= 2.0
         d_t1 = d_t0 + d_t1_1
-        d_x_1 = d_x_1 + d_x_2
+        d_x_1 = d_x_1 + _d0
         d_t0 = d_t0_1
     # grad of: for k in range(3):  [input.py:10]
     for k in reversed(range(3)):
@@ -57,9 +57,9 @@ def grad_recurrence(x):
         d_x = d_x + _d1
         d_prev = d_prev_1
     # grad of: cur = np.sin(x)  [input.py:9]
-    d_x_3 = d_cur * np.cos(x)
+    d_cur *= np.cos(x)
     # grad of: prev = x * 0.5  [input.py:8]
-    d_x_4 = d_prev * 0.5
+    d_prev *= 0.5
     # gradients of the xs
-    d_x_5 = d_t1 + d_x_1 + d_x + d_x_3 + d_x_4
-    return d_x_5
+    d_x_2 = d_t1 + d_x_1 + d_x + d_cur + d_prev
+    return d_x_2

@@ -16,8 +16,8 @@ def grad_rotate(a, b):
     d_ys = 1.0
     # grad of: return np.sum(a * np.sin(b))  [input.py:11]
     d_a = d_ys * _t0
-    _d0 = d_ys * a
-    d_b = _d0 * np.cos(b)
+    d_b = d_ys * a
+    d_b *= np.cos(b)
     # grad of: for i in range(3):  [input.py:7]
     for i in reversed(range(3)):
         # grad of: b = t * 2.0  [input.py:10]

@@ -36,12 +36,12 @@ def grad_fixed_point(a):
         d_cur_2 = -(_d0 * np.sin(cur_2))
         d_prev_1 = np.zeros_like(d_prev)
         d_cur_1 = d_prev + d_cur_2
-        d_a = d_a + d_a_1
+        d_a += d_a_1
         d_prev = d_prev_1
     # grad of: cur = a * 0.5  [input.py:9]
-    d_a_2 = d_cur_1 * 0.5
+    d_cur_1 *= 0.5
     # grad of: prev = a * 0.0  [input.py:8]
-    d_a_3 = d_prev * 0.0
+    d_a_2 = d_prev * 0.0
     # gradients of the xs
-    d_a_4 = d_a + d_a_2 + d_a_3
-    return d_a_4
+    d_a_3 = d_a + d_cur_1 + d_a_2
+    return d_a_3

@@ -6,13 +6,13 @@ def td_loss(w, phi, phi_next, r, gamma):
     """Specialised for (w: float64[d], phi: float64[n, d], phi_next: float64[n, d], r: float64[n], gamma: py_float64)."""
     v = phi @ w  # input.py:10
     _t0 = r + gamma * (phi_next @ w)  # input.py:11
-    _t1 = _t0 - v
-    loss = 0.5 * (_t1 ** 2).mean()  # input.py:12
+    _t0 -= v
+    loss = 0.5 * (_t0 ** 2).mean()  # input.py:12
 
     # ---- gradients: reverse sweep ----
     # grad of: loss = 0.5 * np.mean((target - v) ** 2)  [input.py:12]
     _d0 = 0.5
-    _d1 = _d0 / phi.shape[0] * (2 * _t1)
+    _d1 = _d0 / phi.shape[0] * (2 * _t0)
     d_v = -_d1
     # grad of: v = phi @ w  [input.py:10]
     d_w = phi.T @ d_v

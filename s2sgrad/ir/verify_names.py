@@ -141,7 +141,7 @@ class _Checker:
             for v in free_values(op):
                 self.captured[self.var(v)] = op
             self.write(state, op.results, op)
-        elif memory(op) == "write":
+        elif memory(op) == "write" or op in self.plan.in_place:   # (in place: `a += b`)
             self.setitem(op, state)
         else:
             reads = op.operands + tuple(y for r in op.regions for y in r.yields)
