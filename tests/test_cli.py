@@ -208,7 +208,7 @@ def test_show_ir_every_stage():
     stages = re.findall(r"^// after (\w+)$", out.stdout, re.M)
     assert stages == [s for s in cli.STAGES if s not in ("forward", "inline")]  # (--mode fwd's,
     # and a second derivative's of a function calling helpers)
-    assert stages[:4] == ["lower", "attach", "unconnected", "reverse"]
+    assert stages[:5] == ["lower", "shift", "attach", "unconnected", "reverse"]
     fwd = run("show", f"{MLP}::loss", "--ir", "--stage", "all", "--mode", "fwd", check=True)
     assert re.findall(r"^// after (\w+)$", fwd.stdout, re.M)[:2] == ["lower", "forward"]
     dumps = dict(part.split("\n", 1) for part in out.stdout.split("// after ")[1:])

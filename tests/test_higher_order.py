@@ -511,8 +511,8 @@ def test_request_chain_and_stage_names(tmp_path):
     text = cli.show_text(f"{path}::f", stage="all", order=2)
     names = [line[len("// after "):].strip() for line in text.splitlines()
              if line.startswith("// after ")]
-    assert names[:8] == ["lower", "attach.1", "unconnected.1", "reverse.1", "dce.1", "attach",
-                         "unconnected", "reverse"]
+    assert names[:9] == ["lower", "shift", "attach.1", "unconnected.1", "reverse.1", "dce.1",
+                         "attach", "unconnected", "reverse"]
 
 
 # ---- generated modules, read back and differentiated again ------------------------------------
