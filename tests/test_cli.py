@@ -210,7 +210,7 @@ def test_show_ir_every_stage():
     # and a second derivative's of a function calling helpers)
     assert stages[:5] == ["lower", "shift", "attach", "unconnected", "reverse"]
     fwd = run("show", f"{MLP}::loss", "--ir", "--stage", "all", "--mode", "fwd", check=True)
-    assert re.findall(r"^// after (\w+)$", fwd.stdout, re.M)[:2] == ["lower", "forward"]
+    assert re.findall(r"^// after (\w+)$", fwd.stdout, re.M)[:3] == ["lower", "shift", "forward"]
     dumps = dict(part.split("\n", 1) for part in out.stdout.split("// after ")[1:])
     assert "gradients(" not in dumps["lower"] and "gradients(" in dumps["attach"]
     assert dumps["unconnected"] == dumps["attach"]   # every parameter reaches the loss
