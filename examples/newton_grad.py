@@ -31,8 +31,7 @@ def grad_cube_root_sum(c, tol):
         _d2 = -(_d0 * _t3 / _t2)
         _d2 *= 3.0
         _d2 *= 2 * x_1
-        d_c_1 = -_d1
-        _d1 *= 3 * x_1 ** 2
-        d_x = d_x + _d2 + _d1
-        d_c += d_c_1
+        d_x_1 = _d1 * (3 * x_1 ** 2)
+        d_x = d_x + _d2 + d_x_1
+        d_c -= _d1
     return d_c

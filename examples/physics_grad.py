@@ -19,10 +19,8 @@ def grad_miss(v0, drag, dt, steps, target):
     x -= target  # physics.py:18
 
     # ---- gradients: reverse sweep for the call at physics.py:10 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum((x - target) ** 2)  [physics.py:18]
-    d_x = d_ys * (2 * x)
+    d_x = 2 * x
     # grad of: for i in range(steps):  [physics.py:14]
     d_v = np.zeros_like(v0)
     d_drag = np.zeros_like(drag)

@@ -233,8 +233,9 @@ def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=Fal
 
 
 # transform.build_ir's stages, then out-of-SSA's decisions on the final IR
-STAGES = ("lower", "inline", "shift", "attach", "unconnected", "reverse", "forward", "cse", "broadcast",
-          "scatter", "dce", "out_of_ssa")     # (inline: --order 2 of a function calling helpers)
+STAGES = ("lower", "inline", "shift", "attach", "unconnected", "reverse", "forward", "cse",
+          "broadcast", "negation", "scatter", "dce", "out_of_ssa")
+# (inline: --order 2 of a function calling helpers)
 
 
 def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"):

@@ -1,5 +1,5 @@
 """The pipeline, one plain function a stage: lower → shift → attach → unconnected →
-reverse → CSE, broadcast, scatter, DCE → codegen.
+reverse → CSE, broadcast, negation, scatter, DCE → codegen.
 
 Used by the decorator and the functional API (api.py) and by the CLI (cli.py),
 so both write the same code for the same source and signature.
@@ -19,7 +19,7 @@ from .ir.core import Region, Value, def_map, source_params, substitute
 from .ir.gradients_op import GradientsCall
 from .ir.verifier import verify
 from .options import GradientOptions
-from .passes import broadcast, cse, dce, inline, scatter, shift, unconnected
+from .passes import broadcast, cse, dce, inline, negation, scatter, shift, unconnected
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 
@@ -83,6 +83,7 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
     fn = _each(fn, _unstopped)     # (stop_gradient(x) is x once the sweeps are written)
     fn = stage("cse", _each(fn, cse.run))
     fn = stage("broadcast", _each(fn, broadcast.run))
+    fn = stage("negation", _each(fn, negation.run))
     fn = stage("scatter", _each(fn, scatter.run))
     fn = stage("dce", _each(fn, dce.run))
     return replace(fn, writes=writes)

@@ -13,11 +13,11 @@ def energy(x):
     d_e = 1.0
     # grad of: e = np.sum(u * u + np.exp(u) + 3.0 * u + np.cos(u))  [input.py:10]
     _d0 = np.broadcast_to(d_e, x.shape)
-    d_u = -(_d0 * np.sin(u))
-    d_u_1 = _d0 * 3.0
-    d_u_2 = _d0 * _t0
-    d_u_3 = _d0 * u
+    _t1 = _d0 * np.sin(u)
+    d_u = _d0 * 3.0
+    d_u_1 = _d0 * _t0
+    d_u_2 = _d0 * u
     # grad of: u = np.sin(x)  [input.py:9]
-    d_u_4 = d_u + d_u_1 + (d_u_2 + d_u_3) + d_u_3
-    d_u_4 *= np.cos(x)
-    return e, d_u_4
+    d_u_3 = d_u - _t1 + (d_u_1 + d_u_2) + d_u_2
+    d_u_3 *= np.cos(x)
+    return e, d_u_3

@@ -8,12 +8,10 @@ def grad_affine(x, W, b):
     z = x @ W + b  # input.py:7
     _t0 = np.tanh(z)  # input.py:8
 
-    # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
+    # ---- gradients: reverse sweep ----
     # grad of: return np.sum(np.tanh(z))  [input.py:8]
-    d_z = d_ys * (1.0 - _t0 * _t0)
+    _t1 = 1.0 - _t0 * _t0
     # grad of: z = x @ W + b  [input.py:7]
-    d_b = d_z.sum(axis=0)
-    d_W = x.T @ d_z
+    d_b = _t1.sum(axis=0)
+    d_W = x.T @ _t1
     return d_W, d_b

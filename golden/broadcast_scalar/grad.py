@@ -9,20 +9,16 @@ def grad_scaled(s, t, x):
     y = s * x + _t0 * x  # input.py:7
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(y * y)  [input.py:8]
-    d_y = d_ys * y
     # grad of: y = s * x + t * x * x  [input.py:7]
-    d_y_1 = d_y + d_y
-    _d0 = d_y_1 * x
-    d_x = d_y_1 * _t0
+    d_y = y + y
+    _d0 = d_y * x
+    d_x = d_y * _t0
     d_x_1 = _d0 * t
     d_t = (_d0 * x).sum()
-    d_y_1 *= s
+    d_y *= s
     d_s = _d0.sum()
     # gradients of the xs
     d_s_1 = float(d_s)
     d_t_1 = float(d_t)
-    d_x_2 = d_x + d_x_1 + d_y_1
+    d_x_2 = d_x + d_x_1 + d_y
     return d_s_1, d_t_1, d_x_2

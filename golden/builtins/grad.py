@@ -25,12 +25,11 @@ def grad_stats(x, y):
     d_y_1 = spread * (m > y)
     # grad of: spread = abs(np.max(x) - m)  [input.py:8]
     _d1 = lo * np.sign(_t2)
-    d_m_1 = -_d1
     _t4 = x == _t1
     d_x_1 = _d1 / _t4.sum(axis=None, keepdims=True) * _t4
     # grad of: m = np.sum(x) / len(x)  [input.py:7]
-    d_m_2 = d_m + d_m_1
-    _d2 = d_m_2 / _t0
+    d_m_1 = d_m - _d1
+    _d2 = d_m_1 / _t0
     # gradients of the xs
     d_x_2 = d_x + d_x + d_x_1 + _d2
     d_y_2 = d_y + d_y_1

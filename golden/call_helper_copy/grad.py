@@ -21,15 +21,10 @@ def grad_f(x):
     y = np.exp(x)  # input.py:14
     z, zero_first_back = vjp_zero_first(y)  # input.py:15
 
-    # ---- gradients: reverse sweep for the call at input.py:13 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(z * y)  [input.py:16]
-    d_z = d_ys * y
-    d_y = d_ys * z
+    # ---- gradients: reverse sweep ----
     # grad of: z = zero_first(y)  [input.py:15]
-    d_y_1 = zero_first_back(d_z)
+    d_y = zero_first_back(y)
     # grad of: y = np.exp(x)  [input.py:14]
-    d_y += d_y_1
-    d_y *= y
-    return d_y
+    d_y_1 = z + d_y
+    d_y_1 *= y
+    return d_y_1

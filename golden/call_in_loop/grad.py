@@ -26,18 +26,14 @@ def grad_rollout(h0, W, steps):
         h, cell_back = vjp_cell(h, W)  # input.py:13
         _tape0.append(cell_back)
 
-    # ---- gradients: reverse sweep for the call at input.py:10 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(h * h)  [input.py:14]
-    d_h = d_ys * h
+    # ---- gradients: reverse sweep ----
     # grad of: for t in range(steps):  [input.py:12]
-    d_h_1 = d_h + d_h
+    d_h = h + h
     d_W = np.zeros_like(W)
     for t in reversed(range(4)):
         # this iteration's forward values
         cell_back_1 = _tape0.pop()
         # grad of: h = cell(h, W)  [input.py:13]
-        d_h_1, d_W_1 = cell_back_1(d_h_1)
+        d_h, d_W_1 = cell_back_1(d_h)
         d_W += d_W_1
-    return d_h_1, d_W
+    return d_h, d_W

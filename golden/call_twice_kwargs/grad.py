@@ -35,13 +35,11 @@ def grad_mlp(x, W1, b1, W2, b2):
     h, layer_back = vjp_layer(x, W1, b1, True)  # input.py:15
     out, layer_1_back = vjp_layer_1(h, W2, b2, False)  # input.py:16
 
-    # ---- gradients: reverse sweep for the call at input.py:13 ----
-    # seed: d(ys)
-    d_ys = 1.0
+    # ---- gradients: reverse sweep ----
     # grad of: return np.sum(out ** 2)  [input.py:17]
-    d_out = d_ys * (2 * out)
+    _t0 = 2 * out
     # grad of: out = layer(h, W=W2, b=b2, act=False)  [input.py:16]
-    d_h, d_W2, d_b2 = layer_1_back(d_out)
+    d_h, d_W2, d_b2 = layer_1_back(_t0)
     # grad of: h = layer(x, W1, b1)  [input.py:15]
     _, d_W1, d_b1 = layer_back(d_h)
     return d_W1, d_b1, d_W2, d_b2

@@ -10,20 +10,16 @@ def grad_deep(x, W1, W2, W3):
     x_3 = np.tanh(W3 @ x_2)  # input.py:8
     _t0 = x_3 * x_3  # input.py:9
 
-    # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(x * x)  [input.py:9]
-    d_x = d_ys * x_3
+    # ---- gradients: reverse sweep ----
     # grad of: x = np.tanh(W @ x)  [input.py:8]
-    d_x_1 = d_x + d_x
-    d_x_1 *= 1.0 - _t0
-    d_W3 = d_x_1[:, None] * x_2
-    d_x_2 = W3.T @ d_x_1
-    d_x_2 *= 1.0 - x_2 * x_2
-    d_W2 = d_x_2[:, None] * x_1
-    d_x_3 = W2.T @ d_x_2
-    d_x_3 *= 1.0 - x_1 * x_1
-    d_W1 = d_x_3[:, None] * x
-    d_x_4 = W1.T @ d_x_3
-    return d_x_4, d_W1, d_W2, d_W3
+    d_x = x_3 + x_3
+    d_x *= 1.0 - _t0
+    d_W3 = d_x[:, None] * x_2
+    d_x_1 = W3.T @ d_x
+    d_x_1 *= 1.0 - x_2 * x_2
+    d_W2 = d_x_1[:, None] * x_1
+    d_x_2 = W2.T @ d_x_1
+    d_x_2 *= 1.0 - x_1 * x_1
+    d_W1 = d_x_2[:, None] * x
+    d_x_3 = W1.T @ d_x_2
+    return d_x_3, d_W1, d_W2, d_W3

@@ -23,29 +23,25 @@ def grad_piecewise(x, w):
         _t1 = None  # input.py:8
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(y * y)  [input.py:14]
-    d_y = d_ys * y
     # grad of: if s > 1.0:  [input.py:8]
-    d_y_1 = d_y + d_y
+    d_y = y + y
     if _t0:
         # grad of: y = np.sin(x) * w  [input.py:9]
-        d_x = d_y_1 * w
-        d_w = (d_y_1 * _t1).sum()
+        d_x = d_y * w
+        d_w = (d_y * _t1).sum()
         d_x *= np.cos(x)
     else:
         # grad of: elif s > -1.0:  [input.py:10]
         if _t2:
             # grad of: y = x * x + w  [input.py:11]
-            d_w = d_y_1.sum()
-            d_x = d_y_1 * x
-            d_y_1 *= x
-            d_x += d_y_1
+            d_w = d_y.sum()
+            d_x = d_y * x
+            d_y *= x
+            d_x += d_y
         else:
             # grad of: y = np.exp(x) - w  [input.py:13]
-            d_w = (-d_y_1).sum()
-            d_x = d_y_1 * _t3
+            d_w = (-d_y).sum()
+            d_x = d_y * _t3
     # gradients of the xs
     d_w_1 = float(d_w)
     return d_x, d_w_1

@@ -19,13 +19,9 @@ def grad_leaky(x, W, steps):
         _tape0.append((h, _t0, h_2))
         h = h_1
 
-    # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(h * h)  [input.py:14]
-    d_h = d_ys * h
+    # ---- gradients: reverse sweep ----
     # grad of: for t in range(steps):  [input.py:8]
-    d_h_1 = d_h + d_h
+    d_h = h + h
     d_W = np.zeros_like(W)
     for t in reversed(range(6)):
         # this iteration's forward values
@@ -33,12 +29,12 @@ def grad_leaky(x, W, steps):
         # grad of: if np.sum(z) > 0:  [input.py:10]
         if _t1:
             # grad of: h = np.tanh(z)  [input.py:11]
-            d_h_1 *= 1.0 - h_4 * h_4
+            d_h *= 1.0 - h_4 * h_4
         else:
             # grad of: h = 0.1 * z  [input.py:13]
-            d_h_1 *= 0.1
+            d_h *= 0.1
         # grad of: z = W @ h  [input.py:9]
-        d_W_1 = d_h_1[:, None] * h_3
-        d_h_1 = W.T @ d_h_1
+        d_W_1 = d_h[:, None] * h_3
+        d_h = W.T @ d_h
         d_W += d_W_1
-    return d_h_1, d_W
+    return d_h, d_W

@@ -27,8 +27,7 @@ def grad_sqrt_newton(a):
         # grad of: x = 0.5 * (x + a / x)  [input.py:9]
         d_x = d_x * 0.5
         d_a_1 = d_x / x_1
-        d_x_1 = -(d_x * _t1 / x_1)
-        d_x += d_x_1
+        d_x -= d_x * _t1 / x_1
         d_a += d_a_1
     # gradients of the xs
     d_a += d_x

@@ -13,14 +13,13 @@ def huber_grad(r, delta):
     # grad of: loss = np.sum(0.5 * quad ** 2 + delta * (a - quad))  [input.py:11]
     _d0 = np.broadcast_to(d_loss, r.shape)
     _d1 = _d0 * delta
-    d_quad = -_d1
     _d2 = _d0 * 0.5
     _d2 *= 2 * quad
     # grad of: quad = np.minimum(a, delta)  [input.py:10]
-    d_quad += _d2
-    d_quad *= a <= delta
+    _d2 -= _d1
+    _d2 *= a <= delta
     # grad of: a = np.abs(r)  [input.py:9]
-    _d1 += d_quad
+    _d1 += _d2
     _d1 *= np.sign(r)
     return [_d1]
 

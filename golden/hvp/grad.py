@@ -12,17 +12,10 @@ def hvp(x, v):
     d_f = 1.0
     # grad of: f = np.log(np.sum(np.exp(x)))  [input.py:11]
     _d0 = d_f / _t1
-
-    # ---- gradients: reverse sweep for the call at input.py:13 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: (hv,) = s2sgrad.gradients(np.sum(g * v), [x])  [input.py:13]
-    d_d_x = d_ys * v
-    # grad of: f = np.log(np.sum(np.exp(x)))  [input.py:11]
-    _d1 = d_d_x * _t0
-    d_d_x *= _d0
-    _d2 = _d1.sum()
-    _d3 = -(_d2 * _d0 / _t1)
-    d_d_x += _d3
-    d_d_x *= _t0
-    return d_d_x
+    _d1 = v * _t0
+    _d2 = v * _d0
+    _d3 = _d1.sum()
+    _d4 = -(_d3 * _d0 / _t1)
+    _d2 += _d4
+    _d2 *= _t0
+    return _d2

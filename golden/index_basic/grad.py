@@ -15,17 +15,13 @@ def grad_features(x, k):
     _t1 = (col ** 2).sum()
     _t2 = best.sum()  # input.py:15
 
-    # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_ys = 1.0
+    # ---- gradients: reverse sweep ----
     # grad of: return np.sum(np.sin(head)) + np.sum(last * flipped[:4]) + np.sum(col ** 2) * np.sum(best)  [input.py:15]
     d_best = np.broadcast_to(_t1, (6,))
     d_col = _t2 * (2 * col)
-    d_last = d_ys * _t0
-    _d0 = d_ys * last
     d_flipped = np.zeros_like(flipped)
-    d_flipped[:4] += _d0
-    d_head = d_ys * np.cos(head)
+    d_flipped[:4] += last
+    _t3 = np.cos(head)
     # grad of: best = x[:, i]  [input.py:14]
     d_x = np.zeros_like(x)
     d_x[:, i] += d_best
@@ -34,7 +30,7 @@ def grad_features(x, k):
     # grad of: flipped = x[::-1, -2]  [input.py:11]
     d_x[::-1, -2] += d_flipped
     # grad of: head = x[1:k + 2, ::2]  [input.py:10]
-    d_x[1:4, ::2] += d_head
+    d_x[1:4, ::2] += _t3
     # grad of: last = x[-1]  [input.py:9]
-    d_x[-1] += d_last
+    d_x[-1] += _t0
     return d_x

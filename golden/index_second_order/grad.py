@@ -9,34 +9,20 @@ def hvp(x, v):
     _t2 = np.sin(_t1)
     _t3 = x[1:]  # input.py:10
 
-    # ---- gradients: reverse sweep for the call at input.py:11 ----
-    # seed: d(ys)
-    d_y = 1.0
+    # ---- gradients: reverse sweep ----
     # grad of: y = np.sum(np.sin(x[[0, 2, 2]]) * x[1:])  [input.py:10]
-    _d0 = d_y * _t3
-    _d1 = d_y * _t2
     d_x = np.zeros_like(x)
-    d_x[1:] += _d1
+    d_x[1:] += _t2
     _t4 = np.cos(_t1)
-    _d2 = _d0 * _t4
-    np.add.at(d_x, _t0, _d2)
-
-    # ---- gradients: reverse sweep for the call at input.py:12 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: (h,) = s2sgrad.gradients(np.sum(d * v), [x])  [input.py:12]
-    d_d_x = d_ys * v
-    # grad of: y = np.sum(np.sin(x[[0, 2, 2]]) * x[1:])  [input.py:10]
-    _d3 = d_d_x[_t0]
-    _d4 = _d3 * _t4
-    _d3 *= _d0
-    _d5 = -(_d3 * _t2)
-    _d6 = d_d_x[1:]
-    _d6 *= d_y
-    _d4 *= d_y
+    _d0 = _t3 * _t4
+    np.add.at(d_x, _t0, _d0)
+    _d1 = v[_t0]
+    _d2 = _d1 * _t4
+    _d1 *= _t3
+    _d3 = v[1:]
     d_x_1 = np.zeros_like(x)
-    d_x_1[1:] += _d4
-    _d6 *= _t4
-    _d5 += _d6
-    np.add.at(d_x_1, _t0, _d5)
+    d_x_1[1:] += _d2
+    _d4 = _d3 * _t4
+    _d4 -= _d1 * _t2
+    np.add.at(d_x_1, _t0, _d4)
     return d_x, d_x_1

@@ -13,8 +13,8 @@ def grad_loss(x, W1, W2):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(out ** 2) + np.sum(W1 ** 2) + np.sum(h)  [input.py:15]
-    d_W1 = d_ys * (2 * W1)
-    d_out = d_ys * (2 * out_1)
+    d_W1 = 2 * W1
+    d_out = 2 * out_1
     # grad of: out = out + 0.5 * out ** 2  [input.py:14]
     _d0 = d_out * 0.5
     _d0 *= 2 * out

@@ -22,12 +22,11 @@ def grad_nll(w, b, X, y, lam):
     _d0 = -_t4
     _d1 = _d0 * _t2
     _d1 /= _t3
-    d_p = -_d1
     _d2 = _d0 * y
     _d2 /= p
     # grad of: p = 1.0 / (1.0 + np.exp(-z))  [input.py:8]
-    d_p += _d2
-    _d3 = -(d_p * p / _t1)
+    _d2 -= _d1
+    _d3 = -(_d2 * p / _t1)
     _d3 *= _t0
     d_z = -_d3
     # grad of: z = X @ w + b  [input.py:7]

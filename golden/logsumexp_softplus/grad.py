@@ -25,11 +25,10 @@ def grad_softmax_xent(logits, onehot):
     d_logits = _d0 * (logits >= 0.0)
     # grad of: xent = np.sum(onehot * (lse - logits), axis=1)  [input.py:10]
     _d3 = d_xent[:, None] * onehot
-    d_logits_1 = -_d3
     d_lse = _d3.sum(axis=1, keepdims=True)
     # grad of: lse = m + np.log(np.sum(np.exp(logits - m), axis=1, keepdims=True))  [input.py:9]
     d_lse /= _t2
     _d4 = d_lse * _t1
     # gradients of the xs
-    d_logits_2 = _d2 + d_logits + d_logits_1 + _d4
-    return d_logits_2
+    d_logits_1 = _d2 + d_logits - _d3 + _d4
+    return d_logits_1

@@ -11,15 +11,11 @@ def grad_loss(x):
     h = np.tanh(W @ x[IDX] + B)  # input.py:13
     _t0 = h * h  # input.py:14
 
-    # ---- gradients: reverse sweep for the call at input.py:12 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(h * h)  [input.py:14]
-    d_h = d_ys * h
+    # ---- gradients: reverse sweep ----
     # grad of: h = np.tanh(W @ x[IDX] + B)  [input.py:13]
-    d_h_1 = d_h + d_h
-    d_h_1 *= 1.0 - _t0
-    _d0 = W.T @ d_h_1
+    d_h = h + h
+    d_h *= 1.0 - _t0
+    _d0 = W.T @ d_h
     d_x = np.zeros_like(x)
     np.add.at(d_x, IDX, _d0)
     return d_x

@@ -14,17 +14,15 @@ def grad_normalized_energy(x):
     d_ys = 1.0
     # grad of: return np.mean(rows) + np.sum(peak * np.sum(x, axis=1, keepdims=True))  [input.py:10]
     _t1 = x.shape[0]
-    d_peak = d_ys * _t0
-    _d0 = d_ys * peak
     d_rows = np.broadcast_to(d_ys / _t1, (_t1,))
     # grad of: peak = np.max(x, axis=1, keepdims=True)  [input.py:9]
     _t2 = x == peak
-    d_x = d_peak / _t2.sum(axis=1, keepdims=True) * _t2
+    d_x = _t0 / _t2.sum(axis=1, keepdims=True) * _t2
     # grad of: rows = np.sum(centered ** 2, axis=1)  [input.py:8]
     d_centered = d_rows[:, None] * (2 * centered)
     # grad of: centered = x - np.mean(x, axis=0, keepdims=True)  [input.py:7]
-    _d1 = (-d_centered).sum(axis=0, keepdims=True)
-    _d1 /= _t1
+    _d0 = (-d_centered).sum(axis=0, keepdims=True)
+    _d0 /= _t1
     # gradients of the xs
-    d_x_1 = _d0 + d_x + d_centered + _d1
+    d_x_1 = peak + d_x + d_centered + _d0
     return d_x_1

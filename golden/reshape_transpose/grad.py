@@ -11,21 +11,18 @@ def grad_heads(q, k):
     flat = np.reshape(scores, (2, 16))  # input.py:10
     _t0 = np.tanh(flat.T)  # input.py:11
 
-    # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
+    # ---- gradients: reverse sweep ----
     # grad of: return np.sum(np.tanh(flat.T))  [input.py:11]
-    _d0 = d_ys * (1.0 - _t0 * _t0)
-    d_flat = _d0.T
+    d_flat = (1.0 - _t0 * _t0).T
     # grad of: flat = np.reshape(scores, (2, 16))  [input.py:10]
     d_scores = np.reshape(d_flat, (2, 4, 4))
     # grad of: scores = qh @ kh  [input.py:9]
     d_qh = d_scores @ np.transpose(kh, (0, 2, 1))
     d_kh = np.transpose(qh, (0, 2, 1)) @ d_scores
     # grad of: kh = np.transpose(k.reshape(4, 2, 3), (1, 2, 0))  [input.py:8]
-    _d1 = np.transpose(d_kh, (2, 0, 1))
-    d_k = np.reshape(_d1, (4, 6))
+    _d0 = np.transpose(d_kh, (2, 0, 1))
+    d_k = np.reshape(_d0, (4, 6))
     # grad of: qh = np.transpose(q.reshape(4, 2, 3), (1, 0, 2))  [input.py:7]
-    _d2 = np.transpose(d_qh, (1, 0, 2))
-    d_q = np.reshape(_d2, (4, 6))
+    _d1 = np.transpose(d_qh, (1, 0, 2))
+    d_q = np.reshape(_d1, (4, 6))
     return d_q, d_k

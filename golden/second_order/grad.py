@@ -9,12 +9,6 @@ def cube_curvature(x):
     d_y = np.ones_like(x)
     # grad of: y = x ** 3  [input.py:9]
     d_x = d_y * (3 * x ** 2)
-
-    # ---- gradients: reverse sweep for the call at input.py:11 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: y = x ** 3  [input.py:9]
-    _d0 = d_ys * d_y
-    _d0 *= 3
-    _d0 *= 2 * x
-    return d_x, _d0
+    d_y *= 3
+    d_y *= 2 * x
+    return d_x, d_y

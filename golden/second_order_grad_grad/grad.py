@@ -14,18 +14,10 @@ def grad_grad_logistic_nll(w, x):
     d_ys = 1.0
     # grad of: return np.sum(np.log(1.0 + np.exp(-z)))  [input.py:10]
     _d0 = d_ys / _t1
-
-    # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_d_w = 1.0
-    # grad of: z = w * x  [input.py:9]
-    d_d_z = d_d_w * x
-    # grad of: return np.sum(np.log(1.0 + np.exp(-z)))  [input.py:10]
-    _d1 = -d_d_z
+    _d1 = -x
     _d2 = _d1 * _t0
     _d1 *= _d0
-    _d3 = -(_d2 * _d0 / _t1)
-    _d1 += _d3
+    _d1 -= _d2 * _d0 / _t1
     _d1 *= _t0
     d_z = -_d1
     # grad of: z = w * x  [input.py:9]

@@ -21,45 +21,41 @@ def grad_grad_energy(k, x):
     _d1 = _d0 * _t5
     _d2 = (_d0 * _t4).sum()
     _d3 = _d2 * _t5
-    _d4 = -_d3
-    _d5 = (_d1 * _t0).sum()
+    _d4 = (_d1 * _t0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-    _d6 = _d4 + _d5
+    _d5 = _d4 - _d3
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d7 = (_d0 * _t1).sum()
+    _d6 = (_d0 * _t1).sum()
 
     # ---- gradients: reverse sweep for the call at input.py:13 ----
     # seed: d(ys)
     d_d_k = 1.0
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d8 = d_d_k * _t0
-    _d9 = -d_d_k
-    _d10 = _d9 * _t2
-    _d11 = _d9 * _d7
-    _d12 = _d10 * _d0
-    _d13 = (_d8 * _d0).sum()
+    _d7 = -d_d_k
+    _d8 = _d7 * _t2
+    _d9 = _d7 * _d6
+    _d10 = _d8 * _d0
+    _d11 = (_t0 * _d0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-    _d14 = k + k
+    _d12 = k + k
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d15 = _d14 * _t0
-    _d16 = -_d14
-    _d17 = _d16 * _t5
-    _d18 = _d16 * _d2
-    _d19 = _d17 * _d0
-    _d20 = (_d15 * _d0).sum()
-    _d21 = _d18 + _d20
-    _d22 = _d21 * _t5
-    _d23 = -_d22
-    _d24 = (_d19 * _t0).sum()
+    _d13 = _d12 * _t0
+    _d14 = -_d12
+    _d15 = _d14 * _t5
+    _d16 = _d14 * _d2
+    _d17 = _d15 * _d0
+    _d18 = (_d13 * _d0).sum()
+    _d19 = _d16 + _d18
+    _d20 = _d19 * _t5
+    _d21 = (_d17 * _t0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-    _d25 = _d23 + _d24
-    d_k = _d25 * k
+    _d22 = _d21 - _d20
+    d_k = _d22 * k
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d26 = _d11 + _d13
-    _d27 = _d26 * _t2
-    d_k_1 = -_d27
-    d_k_2 = (_d12 * _t0).sum()
+    _d23 = _d9 + _d11
+    _d24 = _d23 * _t2
+    d_k_1 = (_d10 * _t0).sum()
     # gradients of the xs
-    d_k_3 = _d6 + _d6 + d_k + d_k + d_k_1 + d_k_2
-    d_k_4 = float(d_k_3)
-    return d_k_4
+    d_k_2 = _d5 + _d5 + d_k + d_k - _d24 + d_k_1
+    d_k_3 = float(d_k_2)
+    return d_k_3

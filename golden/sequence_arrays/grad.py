@@ -8,24 +8,20 @@ def grad_stacked(x, y, w):
     _t0 = np.exp(np.array((x, y)))  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(rows * w) + np.sum(np.exp((x, y)))  [input.py:9]
-    _d0 = d_ys * _t0
-    d_x = _d0[0]
-    d_y = _d0[1]
-    d_rows = d_ys * w
+    d_x = _t0[0]
+    d_y = _t0[1]
     # grad of: rows = np.array([[x, y * x], [np.sin(y), x + 1.0]])  [input.py:8]
-    _d1 = d_rows[0]
-    _d2 = d_rows[1]
-    _d3 = _d2[0]
-    _d4 = _d2[1]
-    d_x_1 = _d1[0]
-    _d5 = _d1[1]
-    d_y_1 = _d3 * np.cos(y)
-    d_y_2 = _d5 * x
-    d_x_2 = _d5 * y
+    _d0 = w[0]
+    _d1 = w[1]
+    _d2 = _d1[0]
+    _d3 = _d1[1]
+    d_x_1 = _d0[0]
+    _d4 = _d0[1]
+    d_y_1 = _d2 * np.cos(y)
+    d_y_2 = _d4 * x
+    d_x_2 = _d4 * y
     # gradients of the xs
-    d_x_3 = d_x + d_x_1 + _d4 + d_x_2
+    d_x_3 = d_x + d_x_1 + _d3 + d_x_2
     d_y_3 = d_y + d_y_1 + d_y_2
     return d_x_3, d_y_3

@@ -17,7 +17,6 @@ def grad_scalars(a, b, w):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return total + np.max([a, 3.0 * b]) * np.prod([a, b, 2.0]) + np.sum(v * v) + u @ w  [input.py:12]
-    d_v = d_ys * v
     _t5 = _t3 == 0.0
     _t6 = np.where(_t5, 1.0, _t3)
     _t7 = _t6.prod(axis=None, keepdims=True)
@@ -44,9 +43,9 @@ def grad_scalars(a, b, w):
     # grad of: u = np.asarray([a, b])  [input.py:10]
     d_b_2 = w[1]
     # grad of: v = np.array([a * b, a, 1.0])  [input.py:9]
-    d_v_1 = d_v + d_v
-    _d8 = d_v_1[0]
-    d_a_7 = d_v_1[1]
+    d_v = v + v
+    _d8 = d_v[0]
+    d_a_7 = d_v[1]
     d_a_8 = _d8 * b
     d_b_3 = _d8 * a
     # gradients of the xs

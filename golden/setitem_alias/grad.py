@@ -19,22 +19,20 @@ def grad_rows(x):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(top * y[1]) + np.sum(y)  [input.py:13]
-    d_top = d_ys * _t0
-    _d0 = d_ys * top_2
     d_y = np.zeros_like(x)
-    d_y[1] += _d0
+    d_y[1] += top_2
     # grad of: top[2] = np.sum(x)  [input.py:12]
     d_y_1 = d_ys + d_y
-    d_y_1[0] += d_top
-    d_top_1 = np.copy(d_y_1[0])
+    d_y_1[0] += _t0
+    d_top = np.copy(d_y_1[0])
     d_y_1[0] = 0.0
-    _d1 = d_top_1[2]
-    d_top_1[2] = 0.0
+    _d0 = d_top[2]
+    d_top[2] = 0.0
     # grad of: y[0, 1] = 0.0  [input.py:11]
-    d_y_1[0] += d_top_1
+    d_y_1[0] += d_top
     d_y_1[0, 1] = 0.0
     # grad of: y = np.exp(x)  [input.py:9]
     d_y_1 *= y
     # gradients of the xs
-    d_x = _d1 + d_y_1
+    d_x = _d0 + d_y_1
     return d_x

@@ -23,18 +23,14 @@ def grad_zero_first(x):
     _t1 = _t0 * 2.0
     x_1[1:] = _t1  # input.py:9
 
-    # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(x * x)  [input.py:10]
-    d_x = d_ys * x_1
+    # ---- gradients: reverse sweep ----
     # grad of: x[1:] *= 2.0  [input.py:9]
-    d_x_1 = d_x + d_x
-    _t2 = np.copy(d_x_1[1:])
-    d_x_1[1:] = 0.0
+    d_x = x_1 + x_1
+    _t2 = np.copy(d_x[1:])
+    d_x[1:] = 0.0
     _d0 = _unbroadcast(_t2, _t1.shape)
     _d1 = _unbroadcast(_d0 * 2.0, _t0.shape)
-    d_x_1[1:] += _d1
+    d_x[1:] += _d1
     # grad of: x[0] = 0.0  [input.py:8]
-    d_x_1[0] = 0.0
-    return d_x_1
+    d_x[0] = 0.0
+    return d_x

@@ -11,36 +11,32 @@ def grad_summary(x, w):
     y[1:4] = w * _t0  # input.py:11
     y[2:] += x.mean()  # input.py:12
     y[-1] *= 2.0  # input.py:13
-    _t1 = np.sin(y)  # input.py:14
+    d_y = np.sin(y)  # input.py:14
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(np.sin(y) * y)  [input.py:14]
-    _d0 = d_ys * y
-    d_y = d_ys * _t1
-    _d0 *= np.cos(y)
+    y *= np.cos(y)
     # grad of: y[-1] *= 2.0  [input.py:13]
-    d_y += _d0
-    _d1 = d_y[-1]
+    d_y += y
+    _d0 = d_y[-1]
     d_y[-1] = 0.0
-    _d2 = _d1 * 2.0
-    d_y[-1] += _d2
+    _d1 = _d0 * 2.0
+    d_y[-1] += _d1
     # grad of: y[2:] += np.mean(x)  [input.py:12]
-    _d3 = np.copy(d_y[2:])
+    _d2 = np.copy(d_y[2:])
     d_y[2:] = 0.0
-    _d4 = _d3.sum()
-    d_y[2:] += _d3
-    _t2 = _d4 / x.size
+    _d3 = _d2.sum()
+    d_y[2:] += _d2
+    _t1 = _d3 / x.size
     # grad of: y[1:4] = w * np.max(x)  [input.py:11]
-    _d5 = np.copy(d_y[1:4])
+    _d4 = np.copy(d_y[1:4])
     d_y[1:4] = 0.0
-    d_w = _d5 * _t0
-    _d6 = (_d5 * w).sum()
-    _t3 = x == _t0
-    d_x = _d6 / _t3.sum(axis=None, keepdims=True) * _t3
+    d_w = _d4 * _t0
+    _d5 = (_d4 * w).sum()
+    _t2 = x == _t0
+    d_x = _d5 / _t2.sum(axis=None, keepdims=True) * _t2
     # grad of: y[0] = np.sum(x)  [input.py:10]
-    _d7 = d_y[0]
+    _d6 = d_y[0]
     # gradients of the xs
-    d_x_1 = _t2 + d_x + _d7
+    d_x_1 = _t1 + d_x + _d6
     return d_x_1, d_w

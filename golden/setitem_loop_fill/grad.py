@@ -14,26 +14,22 @@ def grad_prefix(x):
         _tape0.append(_t1)
         y[i] = y[_t1] * 0.5 + np.sin(x[i])  # input.py:11
 
-    # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(y * y)  [input.py:12]
-    d_y = d_ys * y
+    # ---- gradients: reverse sweep ----
     # grad of: for i in range(1, x.shape[0]):  [input.py:10]
-    d_y_1 = d_y + d_y
+    d_y = y + y
     d_x = np.zeros_like(x)
     for i in reversed(range(1, _t0)):
         # this iteration's forward values
         _t2 = _tape0.pop()
         _t3 = x[i]
         # grad of: y[i] = y[i - 1] * 0.5 + np.sin(x[i])  [input.py:11]
-        _d0 = d_y_1[i]
-        d_y_1[i] = 0.0
+        _d0 = d_y[i]
+        d_y[i] = 0.0
         _d1 = _d0 * np.cos(_t3)
         d_x[i] += _d1
         _d2 = _d0 * 0.5
-        d_y_1[_t2] += _d2
+        d_y[_t2] += _d2
     # grad of: y[0] = x[0]  [input.py:9]
-    _d3 = d_y_1[0]
+    _d3 = d_y[0]
     d_x[0] += _d3
     return d_x

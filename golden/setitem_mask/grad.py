@@ -26,21 +26,17 @@ def grad_clamp(x, lo):
     y[_t1] = _t3  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(y * y)  [input.py:10]
-    d_y = d_ys * y
     # grad of: y[y > 1.0] *= 0.5  [input.py:9]
-    d_y_1 = d_y + d_y
-    _t4 = d_y_1[_t1]
-    d_y_1[_t1] = 0.0
+    d_y = y + y
+    _t4 = d_y[_t1]
+    d_y[_t1] = 0.0
     _d0 = _unbroadcast(_t4, _t3.shape)
     _d1 = _unbroadcast(_d0 * 0.5, _t2.shape)
-    d_y_1[_t1] += _d1
+    d_y[_t1] += _d1
     # grad of: y[y < lo] = lo  [input.py:8]
-    _t5 = d_y_1[_t0]
-    d_y_1[_t0] = 0.0
+    _t5 = d_y[_t0]
+    d_y[_t0] = 0.0
     d_lo = _t5.sum()
     # gradients of the xs
     d_lo_1 = float(d_lo)
-    return d_y_1, d_lo_1
+    return d_y, d_lo_1

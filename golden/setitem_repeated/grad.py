@@ -9,11 +9,9 @@ def grad_scatter(x, v):
     _t0 = [1, 3, 1]
     y[_t0] = v  # input.py:10
 
-    # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_ys = 1.0
+    # ---- gradients: reverse sweep ----
     # grad of: return np.sum(np.sin(y))  [input.py:11]
-    d_y = d_ys * np.cos(y)
+    d_y = np.cos(y)
     # grad of: y[[1, 3, 1]] = v  [input.py:10]
     _t1 = np.reshape(np.arange(3), (3,))
     _t2 = np.zeros_like(d_y, dtype=np.int64) - 1

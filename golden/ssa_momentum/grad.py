@@ -14,20 +14,16 @@ def grad_descend(x0, c):
         _tape0.append(x)
         x = x - 0.1 * v  # input.py:13
 
-    # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(x * x)  [input.py:14]
-    d_x = d_ys * x
+    # ---- gradients: reverse sweep ----
     # grad of: for k in range(5):  [input.py:10]
-    d_x_1 = d_x + d_x
+    d_x = x + x
     d_v = np.zeros_like(x0)
     d_c = np.zeros_like(c)
     for k in reversed(range(5)):
         # this iteration's forward values
         x_1 = _tape0.pop()
         # grad of: x = x - 0.1 * v  [input.py:13]
-        _d0 = -d_x_1
+        _d0 = -d_x
         _d0 *= 0.1
         # grad of: v = 0.9 * v + g  [input.py:12]
         d_v_1 = d_v + _d0
@@ -36,7 +32,6 @@ def grad_descend(x0, c):
         _d1 = d_v_1 * 0.1
         _d1 *= np.cos(x_1)
         d_v_1 *= 2.0
-        d_c_1 = -d_v_1
-        d_x_1 = d_x_1 + _d1 + d_v_1
-        d_c += d_c_1
-    return d_x_1, d_c
+        d_x = d_x + _d1 + d_v_1
+        d_c -= d_v_1
+    return d_x, d_c

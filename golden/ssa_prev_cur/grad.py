@@ -28,8 +28,6 @@ def grad_recurrence(x):
     d_ys = 1.0
     # grad of: return np.sum(cur * prev) + np.sum(t1)  [input.py:16]
     d_t1 = np.broadcast_to(d_ys, x.shape)
-    d_cur = d_ys * prev
-    d_prev = d_ys * cur
     # grad of: for k in range(4):  [input.py:14]
     d_t0 = np.zeros_like(x)
     d_x = np.zeros_like(x)
@@ -50,16 +48,16 @@ def grad_recurrence(x):
         # this iteration's forward values
         prev_1, cur_2, cur_3 = _tape0.pop()
         # grad of: prev, cur = cur, np.tanh(prev * cur + x)  [input.py:11]
-        _d1 = d_cur * (1.0 - cur_3 * cur_3)
-        d_prev_1 = _d1 * cur_2
-        d_cur_1 = _d1 * prev_1
-        d_cur = d_prev + d_cur_1
+        _d1 = prev * (1.0 - cur_3 * cur_3)
+        d_prev = _d1 * cur_2
+        d_cur = _d1 * prev_1
+        prev = cur + d_cur
         d_x = d_x + _d1
-        d_prev = d_prev_1
+        cur = d_prev
     # grad of: cur = np.sin(x)  [input.py:9]
-    d_cur *= np.cos(x)
+    d_x_2 = prev * np.cos(x)
     # grad of: prev = x * 0.5  [input.py:8]
-    d_prev *= 0.5
+    cur *= 0.5
     # gradients of the xs
-    d_x_2 = d_t1 + d_x_1 + d_x + d_cur + d_prev
-    return d_x_2
+    d_x_3 = d_t1 + d_x_1 + d_x + d_x_2 + cur
+    return d_x_3

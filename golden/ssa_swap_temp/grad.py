@@ -9,15 +9,11 @@ def grad_rotate(a, b):
         b_1 = a * 2.0  # input.py:10
         a = b
         b = b_1
-    _t0 = np.sin(b)  # input.py:11
+    d_a = np.sin(b)  # input.py:11
 
-    # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
+    # ---- gradients: reverse sweep ----
     # grad of: return np.sum(a * np.sin(b))  [input.py:11]
-    d_a = d_ys * _t0
-    d_b = d_ys * a
-    d_b *= np.cos(b)
+    d_b = a * np.cos(b)
     # grad of: for i in range(3):  [input.py:7]
     for i in reversed(range(3)):
         # grad of: b = t * 2.0  [input.py:10]

@@ -33,9 +33,8 @@ def grad_fixed_point(a):
         # grad of: cur = np.cos(cur) * 0.5 + a * 0.1  [input.py:13]
         d_a_1 = d_cur_1 * 0.1
         _d0 = d_cur_1 * 0.5
-        d_cur_2 = -(_d0 * np.sin(cur_2))
         d_prev_1 = np.zeros_like(d_prev)
-        d_cur_1 = d_prev + d_cur_2
+        d_cur_1 = d_prev - _d0 * np.sin(cur_2)
         d_a += d_a_1
         d_prev = d_prev_1
     # grad of: cur = a * 0.5  [input.py:9]

@@ -30,11 +30,10 @@ def grad_scale_shift(x, a, c):
     _d1 = _d0 * _t2
     _d2 = _unbroadcast(_d1 * y, np.shape(_t1))
     d_y = _unbroadcast(_d1 * _t1, np.shape(y))
-    d_y_1 = -_d2
     # grad of: y = a * x + c  [input.py:7]
-    d_y_2 = d_y + d_y_1
-    _d3 = _unbroadcast(d_y_2, np.shape(_t0))
-    d_c = _unbroadcast(d_y_2, np.shape(c))
+    d_y_1 = d_y - _d2
+    _d3 = _unbroadcast(d_y_1, np.shape(_t0))
+    d_c = _unbroadcast(d_y_1, np.shape(c))
     d_a = _unbroadcast(_d3 * x, np.shape(a))
     d_x = _unbroadcast(_d3 * a, np.shape(x))
     return d_x, d_a, d_c

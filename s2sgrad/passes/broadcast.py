@@ -18,6 +18,7 @@ def run(fn):
     if not any(op.opcode == "broadcast_to" for op in fn.body.walk()):
         return fn
     fn = fn.with_body(_negations_moved(fn.body, def_map(fn.body)))
+    defs = def_map(fn.body)
     uses = use_counts(fn.body)
     users = {}
     for op in fn.body.walk():
@@ -33,7 +34,27 @@ def run(fn):
             continue
         if all(_absorbs(u, r, src, mapping) for u in ops):
             mapping[r] = src
+            for u in ops:       # the seed 1.0 broadcast and multiplied: x itself
+                other = _times_one(u, r, src, defs)
+                if other is not None:
+                    mapping[u.result] = other
     return fn.with_body(substitute(fn.body, mapping)) if mapping else fn
+
+
+def _times_one(user, r, src, defs):
+    """x for `np.broadcast_to(1.0, s) * x` (or `x * ...`, `x / ...`) in gradient code,
+    when the product has x's type exactly: the same numbers."""
+    d = defs.get(src)
+    if user.tag == "fwd" or d is None or d.opcode != "const" or user.opcode not in ("mul", "div"):
+        return None
+    value = d.attr("value")
+    if type(value) not in (int, float) or value != 1:
+        return None
+    a, b = user.operands
+    if user.opcode == "div" and b is not r:
+        return None
+    other = b if a is r else a
+    return other if other.type == user.result.type and other.type.kind == "array" else None
 
 
 def _absorbs(user, r, src, elided):
