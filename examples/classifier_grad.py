@@ -23,13 +23,11 @@ def grad_loss(params, x, labels):
     d_value = 1.0
     # grad of: value = -np.mean(np.sum(logp * labels, axis=1))  [classifier.py:18]
     _d0 = -d_value
-    _t3 = x.shape[0]
-    _d1 = np.broadcast_to(_d0 / _t3, (_t3,))
-    d_logp = _d1[:, None] * labels
+    d_logp = _d0 / x.shape[0] * labels
     # grad of: logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))  [classifier.py:17]
-    _d2 = (-d_logp).sum(axis=1, keepdims=True)
-    _d2 /= _t1
-    d_z = _d2 * _t0
+    _d1 = -d_logp.sum(axis=1, keepdims=True)
+    _d1 /= _t1
+    d_z = _d1 * _t0
     # grad of: z = logits - np.max(logits, axis=1, keepdims=True)  [classifier.py:16]
     d_logp += d_z
     # grad of: logits = h @ params["W2"] + params["b2"]  [classifier.py:15]

@@ -6,18 +6,17 @@ import numpy as np
 def grad_loss(w, b, X, y, lam):
     """Specialised for (w: float64[d], b: float64[], X: float64[n, d], y: float64[n], lam: py_float64)."""
     z = X @ w + b  # logistic.py:10
-    _t0 = np.logaddexp(0.0, z)  # logistic.py:12
 
     # ---- gradients: reverse sweep for the call at logistic.py:9 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.mean(nll) + lam * np.sum(w * w)  [logistic.py:13]
     d_w = lam * w
-    _t1 = d_ys / X.shape[0]
+    _t0 = d_ys / X.shape[0]
     # grad of: nll = np.logaddexp(0.0, z) - y * z  [logistic.py:12]
-    _d0 = -_t1
+    _d0 = -_t0
     d_z = _d0 * y
-    d_z_1 = _t1 * np.exp(z - _t0)
+    d_z_1 = _t0 / (1.0 + np.exp(0.0 - z))
     # grad of: z = X @ w + b  [logistic.py:10]
     d_z += d_z_1
     d_b = d_z.sum()

@@ -16,9 +16,7 @@ def grad_loss(x, W1, b1, W2, b2, y):
     _d0 = 0.001
     d_W2 = _d0 * (2 * W2)
     d_W1 = _d0 * (2 * W1)
-    _t0 = x.shape[0]
-    _d1 = np.broadcast_to(d_ys / _t0, (_t0,))
-    d_err = _d1[:, None] * (2 * err)
+    d_err = d_ys / x.shape[0] * (2 * err)
     # grad of: out = h @ W2 + b2  [mlp.py:12]
     d_b2 = d_err.sum(axis=0)
     d_h = d_err @ W2.T

@@ -30,7 +30,7 @@ def grad_clipped(x):
         # grad of: y = x / norm  [input.py:10]
         d_y += _d0
         d_x = d_y / norm
-        d_norm_1 = (-(d_y * y / norm)).sum()
+        d_norm_1 = -(d_y * y / norm).sum()
         d_norm = d_ys + d_norm_1
     # grad of: norm = np.sqrt(np.sum(x * x))  [input.py:7]
     _d1 = d_norm / (norm * 2.0)

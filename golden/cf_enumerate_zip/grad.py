@@ -5,7 +5,6 @@ import numpy as np
 
 def grad_weighted_fit(xs, ys, w):
     """Specialised for (xs: float64[m, n], ys: float64[m], w: float64[n])."""
-    total = 0.0  # input.py:7
     _seq0 = ys * 2.0
     _t0 = xs.shape[0]
     _t1 = np.minimum(_t0, ys.shape[0])  # input.py:8
@@ -15,13 +14,10 @@ def grad_weighted_fit(xs, ys, w):
         y = _seq0[_i1]  # input.py:8
         _t2 = (x * w).sum() - y  # input.py:9
         _tape0.append(_t2)
-        total = total + _t2 ** 2  # input.py:9
     _tape1 = []
     for i in range(_t0):  # input.py:10
-        x_1 = xs[i]  # input.py:10
         _t3 = 0.1 * i  # input.py:11
         _tape1.append(_t3)
-        total = total + _t3 * (x_1 * w).sum()  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)
@@ -34,11 +30,11 @@ def grad_weighted_fit(xs, ys, w):
     for i in reversed(range(_t0)):
         # this iteration's forward values
         _t4 = _tape1.pop()
-        x_2 = xs[i]
+        x_1 = xs[i]
         # grad of: total = total + 0.1 * i * np.sum(x * w)  [input.py:11]
         _d0 = d_total * _t4
         d_x = _d0 * w
-        d_w_2 = _d0 * x_2
+        d_w_2 = _d0 * x_1
         # grad of: for i, x in enumerate(xs):  [input.py:10]
         d_xs_1 = d_xs_1.copy()
         d_xs_1[i] += d_x
@@ -47,11 +43,11 @@ def grad_weighted_fit(xs, ys, w):
     for _i1 in reversed(range(_t1)):
         # this iteration's forward values
         _t5 = _tape0.pop()
-        x_3 = xs[_i1]
+        x_2 = xs[_i1]
         # grad of: total = total + (np.sum(x * w) - y) ** 2  [input.py:9]
         _d1 = d_total * (2 * _t5)
         d_x_1 = _d1 * w
-        d_w_3 = _d1 * x_3
+        d_w_3 = _d1 * x_2
         # grad of: for x, y in zip(xs, ys * 2.0):  [input.py:8]
         d_xs = d_xs.copy()
         d_xs[_i1] += d_x_1

@@ -5,14 +5,12 @@ import numpy as np
 
 def grad_sum_rows(xs, w):
     """Specialised for (xs: float64[m, n], w: float64[n])."""
-    total = 0.0  # input.py:7
     _t0 = xs.shape[0]  # input.py:8
     _tape0 = []
     for _i0 in range(_t0):  # input.py:8
         row = xs[_i0]  # input.py:8
         _t1 = np.tanh(row * w)  # input.py:9
         _tape0.append(_t1)
-        total = total + _t1.sum()  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)

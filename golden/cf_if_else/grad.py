@@ -40,7 +40,7 @@ def grad_piecewise(x, w):
             d_x += d_y
         else:
             # grad of: y = np.exp(x) - w  [input.py:13]
-            d_w = (-d_y).sum()
+            d_w = -d_y.sum()
             d_x = d_y * _t3
     # gradients of the xs
     d_w_1 = float(d_w)

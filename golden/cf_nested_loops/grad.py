@@ -5,7 +5,6 @@ import numpy as np
 
 def grad_nested(x, n, m):
     """Specialised for (x: float64[k], n=3, m=2)."""
-    acc = np.zeros_like(x)  # input.py:7
     _tape0 = []
     for i in range(3):  # input.py:8
         y = x * 1.0  # input.py:9
@@ -14,7 +13,6 @@ def grad_nested(x, n, m):
             _tape1.append(y)
             y = np.sin(y) + x  # input.py:11
         _tape0.append((_tape1, y))
-        acc += y * y  # input.py:12
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)

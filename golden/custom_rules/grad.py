@@ -18,7 +18,6 @@ def _vjp_hypot(g, ans, x, y):
 
 def grad_loss(x, w):
     """Specialised for (x: float64[n], w: float64[n])."""
-    s = 0.0  # input.py:27
     _tape0 = []
     x_1 = x
     for i in range(3):  # input.py:28
@@ -26,7 +25,6 @@ def grad_loss(x, w):
         x_2 = soft_abs(_t0)  # input.py:29
         _t1 = np.hypot(x_2, w)  # input.py:30
         _tape0.append((x_1, _t0, x_2, _t1))
-        s = s + _t1.sum()  # input.py:30
         x_1 = x_2
 
     # ---- gradients: reverse sweep for the call at input.py:26 ----

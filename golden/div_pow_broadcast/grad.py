@@ -18,7 +18,7 @@ def grad_ratio(a, b):
     d_b = (_d0 * (p * np.log(np.where(a == 0.0, 1.0, a)))).sum(axis=0)
     # grad of: q = a / b  [input.py:7]
     d_a_1 = (_d0 / b).sum(axis=1, keepdims=True)
-    d_b_1 = (-(_d0 * q / b)).sum(axis=0)
+    d_b_1 = -(_d0 * q / b).sum(axis=0)
     # gradients of the xs
     d_a += d_a_1
     d_b += d_b_1

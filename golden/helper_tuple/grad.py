@@ -38,16 +38,13 @@ def vjp_cell(h, x, W):
 
 def grad_f(x, W):
     """Specialised for (x: float64[n], W: float64[n, n])."""
-    s = 0.0  # input.py:16
     _tape0 = []
     h = x
     for t in range(3):  # input.py:17
         _t0, cell_back = vjp_cell(h, x, W)
         h = _t0[0]
-        y = _t0[1]
         k = _t0[2]  # input.py:18
         _tape0.append((cell_back, k))
-        s = s + y.sum() * k  # input.py:19
     _, cell_back_1 = vjp_cell(h, x, W)  # input.py:20
 
     # ---- gradients: reverse sweep for the call at input.py:14 ----

@@ -15,8 +15,7 @@ def grad_softmax_xent(logits, onehot):
     d_ys = 1.0
     # grad of: return np.mean(xent) + 0.01 * np.sum(softplus)  [input.py:12]
     _d0 = 0.01
-    _t4 = logits.shape[0]
-    d_xent = np.broadcast_to(d_ys / _t4, (_t4,))
+    _t4 = d_ys / logits.shape[0]
     # grad of: softplus = np.maximum(logits, 0.0) + np.log1p(np.exp(-np.abs(logits)))  [input.py:11]
     _d1 = _d0 / (_t3 + 1.0)
     _d1 *= _t3
@@ -24,7 +23,7 @@ def grad_softmax_xent(logits, onehot):
     _d2 *= np.sign(logits)
     d_logits = _d0 * (logits >= 0.0)
     # grad of: xent = np.sum(onehot * (lse - logits), axis=1)  [input.py:10]
-    _d3 = d_xent[:, None] * onehot
+    _d3 = _t4 * onehot
     d_lse = _d3.sum(axis=1, keepdims=True)
     # grad of: lse = m + np.log(np.sum(np.exp(logits - m), axis=1, keepdims=True))  [input.py:9]
     d_lse /= _t2

@@ -15,14 +15,11 @@ def grad_grad_chain(x, c):
     # grad of: for t in range(c.shape[0]):  [input.py:13]
     d_s = s + s
     d_x = np.zeros_like(x)
-    d_x_1 = d_x
     for t in reversed(range(_t0)):
         # this iteration's forward values
         _t1 = c[t]
         # grad of: s = s * c[t] + x * t  [input.py:14]
-        d_x_2 = d_s * t
         d_s = d_s * _t1
-        d_x_1 = d_x_1 + d_x_2
     # grad of: y = np.sin(x)  [input.py:11]
     _t2 = np.cos(x)
 
@@ -45,12 +42,12 @@ def grad_grad_chain(x, c):
         # this iteration's forward values
         _t5 = c[t]
         # grad of: s = s * c[t] + x * t  [input.py:14]
-        d_x_3 = d_s_1 * t
+        d_x_1 = d_s_1 * t
         d_s_1 = d_s_1 * _t5
-        d_x = d_x + d_x_3
+        d_x = d_x + d_x_1
     # grad of: y = np.sin(x)  [input.py:11]
-    d_x_4 = d_s_1 * _t2
+    d_x_2 = d_s_1 * _t2
     # gradients of the xs
-    d_x_5 = d_x - _t3 + d_x_4
-    d_x_6 = float(d_x_5)
-    return d_x_6
+    d_x_3 = d_x - _t3 + d_x_2
+    d_x_4 = float(d_x_3)
+    return d_x_4

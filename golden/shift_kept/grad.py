@@ -17,7 +17,7 @@ def grad_f(x):
     # grad of: t = np.log(np.sum(np.exp(x - m), axis=0))  [input.py:11]
     _d1 = d_ys / _t1
     _d2 = _d1[None, :] * _t0
-    d_m = (-_d2).sum(axis=1, keepdims=True)
+    d_m = -_d2.sum(axis=1, keepdims=True)
     # grad of: m = np.max(x, axis=1, keepdims=True)  [input.py:10]
     d_m_1 = _d0 + d_m
     _t2 = x == m

@@ -17,16 +17,14 @@ def grad_log_softmax_xent(z, y, v):
     d_ys = 1.0
     # grad of: return -np.mean(np.sum(y * logp, axis=1)) + lse_v  [input.py:13]
     _d0 = -d_ys
-    _t4 = z.shape[0]
-    _d1 = np.broadcast_to(_d0 / _t4, (_t4,))
-    d_logp = _d1[:, None] * y
+    d_logp = _d0 / z.shape[0] * y
     # grad of: lse_v = c + np.log(np.sum(np.exp(v - c)))  [input.py:12]
-    _d2 = d_ys / _t3
-    d_v = _d2 * _t2
+    _d1 = d_ys / _t3
+    d_v = _d1 * _t2
     # grad of: logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))  [input.py:10]
-    _d3 = (-d_logp).sum(axis=1, keepdims=True)
-    _d3 /= _t1
-    d_s = _d3 * _t0
+    _d2 = -d_logp.sum(axis=1, keepdims=True)
+    _d2 /= _t1
+    d_s = _d2 * _t0
     # grad of: s = z - np.max(z, axis=1, keepdims=True)  [input.py:9]
     d_logp += d_s
     return d_logp, d_v

@@ -7,7 +7,10 @@ is any binary op its definition calls elementwise.
 
 A negation of a broadcast is the broadcast of the negation (`-np.broadcast_to(c,
 s)` is `np.broadcast_to(-c, s)`, the same numbers): moved first, so the adjoint
-of `a - b` reads `-c` where it multiplies, not a negated array of shape s."""
+of `a - b` reads `-c` where it multiplies, not a negated array of shape s. And an
+elementwise op whose other operand has the result's shape reads a broadcast number
+itself through the views made of its broadcast (`np.broadcast_to(c, s)[:, None] *
+labels` is `c * labels`)."""
 
 from ..ir import types as T
 from ..ir.core import Op, Region, Value, def_map, substitute, use_counts
@@ -38,7 +41,9 @@ def run(fn):
                 other = _times_one(u, r, src, defs)
                 if other is not None:
                     mapping[u.result] = other
-    return fn.with_body(substitute(fn.body, mapping)) if mapping else fn
+    if mapping:
+        fn = fn.with_body(substitute(fn.body, mapping))
+    return fn.with_body(_scalars_read(fn.body, def_map(fn.body)))
 
 
 def _times_one(user, r, src, defs):
@@ -92,5 +97,53 @@ def _negations_moved(region, defs):
                 ops.append(Op("neg", (src,), (t,), (), op.loc, op.tag))
                 op = Op("broadcast_to", (t,) + tuple(rest), op.results, d.attrs, op.loc, op.tag)
                 changed = True
+        ops.append(op)
+    return Region(region.args, tuple(ops), region.yields) if changed else region
+
+
+_VIEWS = ("expand_dims", "squeeze", "reshape", "transpose", "T")
+
+
+def _scalar_of(v, defs):
+    """c when v is `np.broadcast_to(c, s)` of a number c, or a view of one (new axes,
+    reshapes, transposes, full slices): every item of v is c."""
+    for _ in range(8):
+        d = defs.get(v)
+        if d is None:
+            return None
+        if d.opcode == "broadcast_to":
+            c = d.operands[0]
+            return c if c.type.kind == "array" and c.type.rank == 0 else None
+        if d.opcode == "index" and len(d.operands) == 1 and all(
+                k is None or k == "..." or k == (None, None, None) for k in d.attr("key")):
+            v = d.operands[0]
+        elif d.opcode in _VIEWS:
+            v = d.operands[0]
+        else:
+            return None
+    return None
+
+
+def _scalars_read(region, defs):
+    """Elementwise binary ops reading the number a broadcast (or its view) repeats."""
+    ops, changed = [], False
+    for op in region.ops:
+        if op.regions:
+            regions = tuple(_scalars_read(r, defs) for r in op.regions)
+            if any(a is not b for a, b in zip(regions, op.regions)):
+                op, changed = op.replace(regions=regions), True
+        if OPS[op.opcode].elementwise and len(op.operands) == 2 and len(op.results) == 1:
+            operands = list(op.operands)
+            for k in (0, 1):
+                v, other = operands[k], operands[1 - k]
+                c = _scalar_of(v, defs) if defs.get(v) is not None else None
+                if c is None or _scalar_of(other, defs) is not None:
+                    continue
+                if T.same_shape(other.type.shape, op.result.type.shape) and \
+                        T.result_dtype(c.type, other.type) == T.result_dtype(v.type, other.type) \
+                        and defs[v].opcode != "broadcast_to":
+                    operands[k] = c
+            if tuple(operands) != op.operands:
+                op, changed = op.replace(operands=tuple(operands)), True
         ops.append(op)
     return Region(region.args, tuple(ops), region.yields) if changed else region

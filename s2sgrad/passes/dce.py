@@ -6,7 +6,7 @@ call given one) always lives (it advances the generator, whether its result is
 used or not), and so does the loop or branch holding one. Nested regions are cleaned too; the values
 their ops read keep outer definitions alive."""
 
-from ..ir.core import Region
+from ..ir.core import Region, free_values
 from ..ir.opcodes import OPS, draws
 
 
@@ -41,6 +41,8 @@ def _region(region, live_out, live_stacks, slots):
             _lives(o, live_stacks) for r in op.regions for o in r.walk())
         if not effect and not any(r in live for r in op.results):
             continue
+        if op.opcode == "for" and not all(r in live for r in op.results):
+            op = _carried_trimmed(op, live)
         if op.opcode == "if" and not all(r in live for r in op.results):
             keep = [k for k, r in enumerate(op.results) if r in live]
             op = op.replace(results=tuple(op.results[k] for k in keep), regions=tuple(
@@ -64,6 +66,44 @@ def _region(region, live_out, live_stacks, slots):
         if OPS[op.opcode].effect == "consume":    # a pop kept: its tape's pushes, met later in
             live_stacks.add(op.operands[0])      # this backward walk, are kept (one pass, most often)
     return Region(region.args, tuple(reversed(kept)), region.yields), live
+
+
+def _carried_trimmed(op, live):
+    """A `for` without the carried values nothing reads: neither after the loop (its
+    result) nor in the body, except to make that value again (`acc = acc + y * y`
+    in a loop whose acc is unused). A value an op with an effect reads is read."""
+    body = op.regions[0]
+    n = len(op.results)
+    keep = {k for k, r in enumerate(op.results) if r in live}
+    while True:
+        read = _needed(body.ops, {body.yields[k] for k in keep})
+        more = {k for k in range(n) if k not in keep and body.args[1 + k] in read}
+        if not more:
+            break
+        keep |= more
+    if len(keep) == n:
+        return op
+    ks = sorted(keep)
+    new_body = Region((body.args[0],) + tuple(body.args[1 + k] for k in ks), body.ops,
+                      tuple(body.yields[k] for k in ks))
+    return op.replace(operands=op.operands[:3] + tuple(op.operands[3 + k] for k in ks),
+                      results=tuple(op.results[k] for k in ks), regions=(new_body,))
+
+
+def _needed(ops, live):
+    """The values ops read to make `live`, every op with an effect (a tape's, a draw,
+    a check) counted as needed, with all it reads."""
+    live = set(live)
+    for op in reversed(ops):
+        effect = OPS[op.opcode].effect is not None or draws(op) or any(
+            OPS[o.opcode].effect is not None or draws(o) for r in op.regions for o in r.walk())
+        if not effect and not any(r in live for r in op.results):
+            continue
+        live.update(op.operands)
+        if op.regions:
+            live.update(free_values(op))
+            live.update(y for r in op.regions for y in r.yields)
+    return live
 
 
 def _pushes(op, live_stacks):

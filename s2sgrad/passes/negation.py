@@ -1,9 +1,10 @@
 """Negations folded into sums: `a + (-b)` is `a - b`, `(-b) + a` is `a - b` and `a -
 (-b)` is `a + b`, exactly (IEEE subtraction is the addition of the negation), when
-the negation is read nowhere else. The adjoint of `x - y` or of `-x` is a negated
+the negation is read nowhere else; and `np.sum(-a, axis)` is `-np.sum(a, axis)` (also
+np.mean), exactly too (rounding is symmetric), negating the small result, not a. The adjoint of `x - y` or of `-x` is a negated
 array; summed into another adjoint, the negation is one pass over memory saved."""
 
-from ..ir.core import Op, Region, def_map, use_counts
+from ..ir.core import TEMP, Op, Region, Value, def_map, use_counts
 
 
 def run(fn):
@@ -36,6 +37,12 @@ def _region(region, defs, uses):
                 new = ("sub", (b, na))
             if new is not None:
                 op, changed = Op(new[0], new[1], op.results, op.attrs, op.loc, op.tag), True
+        if op.opcode in ("sum", "mean") and op.attr("dtype") is None and op.result.type.is_float:
+            a = _negated(op.operands[0], defs, uses)
+            if a is not None and a.type.dtype == op.operands[0].type.dtype:
+                s = Value(TEMP, op.result.type)
+                ops.append(Op(op.opcode, (a,), (s,), op.attrs, op.loc, op.tag))
+                op, changed = Op("neg", (s,), op.results, (), op.loc, op.tag), True
         ops.append(op)
     return Region(region.args, tuple(ops), region.yields) if changed else region
 

@@ -128,8 +128,11 @@ def arctan2(b, g, ans, y, x):
 
 @defrule("logaddexp", broadcasts=True)
 def logaddexp(b, g, ans, x, y):
-    """d log(eˣ + eʸ) = e^(x-ans) dx + e^(y-ans) dy"""
-    return b.mul(g, b.exp(b.sub(x, ans))), b.mul(g, b.exp(b.sub(y, ans)))
+    """d log(eˣ + eʸ) = dx / (1 + e^(y-x)) + dy / (1 + e^(x-y)): the logistic function,
+    which needs no `ans` (a gradient alone never computes np.logaddexp) and is exact at
+    an infinite x or y (e^(x-ans) is NaN there)."""
+    return (b.div(g, b.add(1.0, b.exp(b.sub(y, x)))),
+            b.div(g, b.add(1.0, b.exp(b.sub(x, y)))))
 
 
 @defrule("logaddexp2", broadcasts=True)
