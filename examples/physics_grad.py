@@ -11,38 +11,37 @@ def grad_miss(v0, drag, dt, steps, target):
     v = v0
     for i in range(steps):  # physics.py:14
         speed = np.sqrt(np.sum(v * v))  # physics.py:15
-        _t0 = drag * speed
-        v_1 = v + dt * (gravity - _t0 * v)  # physics.py:16
-        _tape0.append((v, speed, _t0))
-        x = x + dt * v_1  # physics.py:17
-        v = v_1
-    _t1 = x - target  # physics.py:18
+        _tape0.append((v, speed))
+        v = v + dt * (gravity - drag * speed * v)  # physics.py:16
+        x = x + dt * v  # physics.py:17
+    _t0 = x - target  # physics.py:18
 
     # ---- gradients: reverse sweep for the call at physics.py:10 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum((x - target) ** 2)  [physics.py:18]
-    d_x = d_ys * (2 * _t1)
+    d_x = d_ys * (2 * _t0)
     # grad of: for i in range(steps):  [physics.py:14]
     d_v = np.zeros_like(v0)
     d_drag = np.zeros_like(drag)
     for i in reversed(range(steps)):
         # this iteration's forward values
-        v_2, speed_1, _t2 = _tape0.pop()
+        v_1, speed_1 = _tape0.pop()
+        _t1 = drag * speed_1
         # grad of: x = x + dt * v  [physics.py:17]
         d_v_1 = d_x * dt
         # grad of: v = v + dt * (gravity - drag * speed * v)  [physics.py:16]
         d_v_2 = d_v + d_v_1
         _d0 = d_v_2 * dt
         _d1 = -_d0
-        d_v_3 = _d1 * _t2
-        _d2 = np.sum(_d1 * v_2)
+        d_v_3 = _d1 * _t1
+        _d2 = np.sum(_d1 * v_1)
         d_drag_1 = _d2 * speed_1
         d_speed = _d2 * drag
         # grad of: speed = np.sqrt(np.sum(v * v))  [physics.py:15]
         _d3 = d_speed / (speed_1 * 2.0)
-        d_v_4 = _d3 * v_2
-        d_v_5 = _d3 * v_2
+        d_v_4 = _d3 * v_1
+        d_v_5 = _d3 * v_1
         d_v = d_v_2 + d_v_3 + d_v_4 + d_v_5
         d_drag = d_drag + d_drag_1
     # gradients of the xs

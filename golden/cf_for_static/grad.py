@@ -8,10 +8,9 @@ def grad_power_iter(A, v, steps):
     _tape0 = []
     for k in range(5):  # input.py:7
         v_1 = A @ v  # input.py:8
-        _t0 = np.sqrt(np.sum(v_1 * v_1))
-        v_2 = v_1 / _t0  # input.py:9
-        _tape0.append((v, v_1, _t0, v_2))
-        v = v_2
+        _t0 = np.sqrt(np.sum(v_1 * v_1))  # input.py:9
+        _tape0.append((v, v_1, _t0))
+        v = v_1 / _t0  # input.py:9
     _t1 = A @ v  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
@@ -27,18 +26,19 @@ def grad_power_iter(A, v, steps):
     d_A_1 = np.zeros_like(A)
     for k in reversed(range(5)):
         # this iteration's forward values
-        v_3, v_4, _t2, v_5 = _tape0.pop()
+        v_2, v_3, _t2 = _tape0.pop()
         # grad of: v = v / np.sqrt(np.sum(v * v))  [input.py:9]
         d_v_3 = d_v_2 / _t2
-        _d1 = np.sum(-(d_v_2 * v_5 / _t2))
+        _d1 = np.sum(-(d_v_2 * v / _t2))
         _d2 = _d1 / (_t2 * 2.0)
-        d_v_4 = _d2 * v_4
-        d_v_5 = _d2 * v_4
+        d_v_4 = _d2 * v_3
+        d_v_5 = _d2 * v_3
         # grad of: v = A @ v  [input.py:8]
         d_v_6 = d_v_3 + d_v_4 + d_v_5
-        d_A_2 = np.expand_dims(d_v_6, axis=-1) * v_3
+        d_A_2 = np.expand_dims(d_v_6, axis=-1) * v_2
         d_v_2 = A.T @ d_v_6
         d_A_1 = d_A_1 + d_A_2
+        v = v_2
     # gradients of the xs
     d_A_3 = d_A + d_A_1
     return d_A_3, d_v_2

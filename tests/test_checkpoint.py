@@ -1,0 +1,205 @@
+"""Loop tapes and loop checkpointing (reverse.py, checkpoint.py): a tape holds each value
+once; `checkpoint="sqrt"` and `s2sgrad.checkpointed(range(...))` give the gradient of the
+full tape, bit for bit, and central differences agree."""
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import UnsupportedError
+
+from numeric import central_difference
+
+
+def rnn(h, W, b, n):
+    for t in range(n):
+        h = np.tanh(W @ h + b)
+    return np.sum(h ** 2)
+
+
+def rnn_marked(h, W, b, n):
+    for t in s2sgrad.checkpointed(range(n)):
+        h = np.tanh(W @ h + b)
+    return np.sum(h ** 2)
+
+
+def strided(h, W, b, lo, hi):
+    acc = 0.0
+    for t in range(lo, hi, 2):
+        h = np.tanh(W @ h + b) * (1.0 + 0.01 * t)
+        acc = acc + np.sum(h) * 0.1
+    return np.sum(h ** 2) + acc
+
+
+def backwards(h, W, b, lo, hi):
+    for t in range(hi, lo, -3):
+        h = np.sin(W @ h) + b
+    return np.sum(h ** 2)
+
+
+def branchy(h, W, b, n):
+    best = 0.0
+    for t in s2sgrad.checkpointed(range(n)):
+        if t % 3 == 0:
+            continue
+        z = W @ h
+        if np.sum(z) > 0:
+            h = np.tanh(z) + b
+        else:
+            h = np.sin(z) * b
+        for j in range(2):           # an inner loop: its own tape, made again each segment
+            h = h * 0.9 + 0.1 * np.cos(h)
+        best = np.maximum(best, np.sum(h))
+    return np.sum(h ** 2) + best
+
+
+def nested_marked(h, W, b, n):
+    for t in s2sgrad.checkpointed(range(n)):
+        for j in s2sgrad.checkpointed(range(3)):
+            h = np.tanh(W @ h + b * j)
+    return np.sum(h)
+
+
+def index_after(h, W, b, n):
+    for t in s2sgrad.checkpointed(range(n)):
+        h = np.tanh(W @ h + b)
+    return np.sum(h) * t
+
+
+def newton(a):
+    x = a * 1.0
+    while np.max(np.abs(x * x - a)) > 1e-10:
+        x = 0.5 * (x + a / x)
+    return np.sum(x)
+
+
+def sin_loop(x, w, n):
+    for i in range(n):
+        x = np.sin(x) * w
+    return np.sum(x)
+
+
+def _point(n=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(n), rng.standard_normal((n, n)) * 0.5, rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 5, 9, 10, 17, 50])
+def test_sqrt_checkpoints_give_the_full_tape_gradient(n):
+    h, W, b = _point()
+    full = s2sgrad.grad(rnn, (0, 1, 2))(h, W, b, n)
+    for g in (s2sgrad.grad(rnn, (0, 1, 2), checkpoint="sqrt"),
+              s2sgrad.grad(rnn_marked, (0, 1, 2))):
+        got = g(h, W, b, n)
+        for a, c in zip(full, got):
+            np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize("f", [strided, backwards])
+@pytest.mark.parametrize("lo, hi", [(0, 0), (0, 1), (3, 4), (0, 9), (1, 30), (5, 2), (2, 51)])
+def test_checkpoints_of_any_range(f, lo, hi):
+    h, W, b = _point()
+    full = s2sgrad.grad(f, (0, 1, 2))(h, W, b, lo, hi)
+    got = s2sgrad.grad(f, (0, 1, 2), checkpoint="sqrt")(h, W, b, lo, hi)
+    for a, c in zip(full, got):
+        np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize("f", [branchy, nested_marked, index_after])
+@pytest.mark.parametrize("n", [0, 1, 7, 20])
+def test_checkpointed_loops_with_branches_continue_and_inner_loops(f, n):
+    h, W, b = _point(seed=n)
+    if f is index_after and n == 0:
+        with pytest.raises(UnboundLocalError):
+            s2sgrad.grad(f, (0, 1, 2))(h, W, b, n)
+        return
+    g = s2sgrad.grad(f, (0, 1, 2))
+    got = g(h, W, b, n)
+    for k, x in enumerate((h, W, b)):
+        np.testing.assert_allclose(got[k], central_difference(f, [h, W, b, n], k),
+                                   rtol=1e-6, atol=1e-8)
+    assert "checkpoints: the carried values every k steps" in s2sgrad.source(g)
+
+
+def test_value_and_grad_and_vjp_take_checkpoint():
+    h, W, b = _point()
+    v0, g0 = s2sgrad.value_and_grad(rnn, 1)(h, W, b, 12)
+    v1, g1 = s2sgrad.value_and_grad(rnn, 1, checkpoint="sqrt")(h, W, b, 12)
+    assert v0 == v1
+    np.testing.assert_array_equal(g0, g1)
+    out, back = s2sgrad.vjp(rnn, h, W, b, 12, checkpoint="sqrt")
+    assert out == v0
+    np.testing.assert_array_equal(back(1.0)[1], g0)
+    assert "checkpoints" in s2sgrad.source(s2sgrad.grad(rnn, 1, checkpoint="sqrt"), h, W, b, 12)
+    assert "checkpoints" not in s2sgrad.source(s2sgrad.grad(rnn, 1), h, W, b, 12)
+
+
+def test_checkpoint_option_is_validated():
+    with pytest.raises(s2sgrad.InvalidArgumentError, match="checkpoint"):
+        s2sgrad.grad(rnn, 0, checkpoint="binomial")
+
+
+def test_hessian_through_a_checkpointed_loop():
+    h, W, b = _point(3)
+    H = s2sgrad.hessian(rnn_marked)(h, W, b, 6)
+    H0 = s2sgrad.hessian(rnn)(h, W, b, 6)
+    np.testing.assert_allclose(H, H0, rtol=1e-10, atol=1e-12)
+
+
+def test_a_while_loop_keeps_its_tape_under_checkpoint_sqrt():
+    a = np.array([2.0, 3.0, 5.0])
+    g = s2sgrad.grad(newton, checkpoint="sqrt")
+    np.testing.assert_allclose(g(a), 0.5 / np.sqrt(a), rtol=1e-8)
+    assert "checkpoints" not in s2sgrad.source(g)
+
+
+def checkpointed_break(h, n):
+    for t in s2sgrad.checkpointed(range(n)):
+        if np.sum(h) > 10:
+            break
+        h = h * 2.0
+    return np.sum(h)
+
+
+def checkpointed_outside_a_loop(h, n):
+    r = s2sgrad.checkpointed(range(n))
+    return np.sum(h) * len(r)
+
+
+def checkpointed_not_a_range(h, xs):
+    for x in s2sgrad.checkpointed(xs):
+        h = h * x
+    return np.sum(h)
+
+
+@pytest.mark.parametrize("f, words", [
+    (checkpointed_break, "cannot `break` or `return`"),
+    (checkpointed_outside_a_loop, "only as the iterable of a for loop"),
+    (checkpointed_not_a_range, "takes one range(...)"),
+])
+def test_checkpointed_refuses_what_it_cannot_checkpoint(f, words):
+    with pytest.raises(UnsupportedError) as e:
+        s2sgrad.grad(f)(np.ones(3), 4 if f is not checkpointed_not_a_range else np.ones(2))
+    assert words in str(e.value)
+    assert "test_checkpoint.py:" in str(e.value)
+
+
+def test_checkpointed_runs_as_the_range_itself():
+    assert checkpointed_break(np.ones(2), 3) == 16.0
+    assert s2sgrad.checkpointed(range(3)) == range(3)
+
+
+def test_a_tape_holds_each_value_once():
+    """`x = np.sin(x) * w`: x is taped (once: the value carried in), sin(x) recomputed in
+    the backward body (an elementwise op of a taped value), the product never (it is the
+    next iteration's x, carried back)."""
+    g = s2sgrad.grad(sin_loop, (0, 1))
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal(5), rng.standard_normal(5)
+    got = g(x, w, 6)
+    for k in (0, 1):
+        np.testing.assert_allclose(got[k], central_difference(sin_loop, [x, w, 6], k),
+                                   rtol=1e-6, atol=1e-8)
+    src = s2sgrad.source(g)
+    (line,) = [s for s in src.splitlines() if ".append(" in s]
+    assert line.strip() == "_tape0.append(x_1)"
