@@ -24,14 +24,16 @@ about one more forward sweep. The generated code reads as that:
         for t in reversed(range(seg, np.minimum(seg + k, n))):    (its backward body)
 
 Both loops are the plain loop's own (reverse.py's backprop_loop builds them and
-hands them here): the forward body without its push, the forward body with it
-(a copy, its values made anew: SSA), and the backward body. Only `for` loops over
+hands them here): the forward body as the source wrote it, the forward body with
+its push (a copy, its values made anew: SSA), and the backward body. Only `for` loops over
 a range() with a step known at transform time are checkpointed; a `while` loop,
-a loop with `break` or `return` (a `while` once lowered) and a loop differentiated
-again keep their tape. A binomial (Revolve) schedule is not implemented.
+a loop with `break` or `return` (a `while` once lowered), a loop drawing random
+numbers (a segment run again would draw others) and a loop differentiated again
+keep their tape. A binomial (Revolve) schedule is not implemented.
 """
 
 from .errors import UnsupportedError
+from .ir import opcodes
 from .ir import types as T
 from .ir.builder import Builder
 from .ir.core import TAPE_HINT, Op, Region, Value
@@ -44,6 +46,14 @@ def step_of(b, op, marked):
     loop marked in the source with a run-time step is refused)."""
     if op.opcode != "for" or op.attr("reverse", False):
         return None
+    if any(opcodes.draws(o) for o in op.regions[0].walk()):
+        if marked:     # (a segment run again would draw other numbers)
+            raise UnsupportedError(
+                "a checkpointed loop cannot draw random numbers: its reverse sweep runs its "
+                "steps again, and the generator would give other numbers", loc=op.loc,
+                hint="drop s2sgrad.checkpointed(...) for this loop (its reverse sweep then "
+                     "tapes every step), or draw the numbers before the loop")
+        return None
     step = b.static_value(op.operands[2], None)
     if isinstance(step, bool) or not isinstance(step, int) or step == 0:
         if marked:
@@ -55,16 +65,19 @@ def step_of(b, op, marked):
     return step
 
 
-def expand(b, op, step, body_ops, pushed, tape_stack, bwd_region, inits, types, hints, nexts):
+def expand(b, op, step, pushed, tape_stack, bwd_region, inits, types, hints, nexts):
     """The checkpointed form of `for` loop `op`: (forward ops replacing it, the results
-    of the backward loop appended to `b`). `body_ops`: the forward body without its
-    push; `pushed`: with it; `tape_stack`: the op making the tape (None when nothing
-    is taped); `bwd_region`: the backward body, whose arguments are the index, `inits`'
-    values, then one per `nexts` entry (the yielded values it carries back, which the
-    segment's recomputation gives for its last step); `types`, `hints`: of `inits`."""
+    of the backward loop appended to `b`). The forward sweep runs op's own body (its
+    inner loops tape nothing, its calls make no back functions: nothing reads them).
+    `pushed`: the body region as the reverse sweep rewrote it, with its push;
+    `tape_stack`: the op making the tape (None when nothing is taped); `bwd_region`: the
+    backward body, whose arguments are the index, `inits`' values, then one per `nexts`
+    entry (the yielded values it carries back, which the segment's recomputation gives
+    for its last step); `types`, `hints`: of `inits`."""
     start, stop, _ = op.operands[:3]
     body = op.regions[0]
     cargs = body.args[1:]
+    keep, pushed = _carried(pushed, [j for j, _, _ in nexts])
     fb = Builder(defs=b.defs, loc=op.loc, tag=CKPT)
     k, stride = _every(fb, start, stop, step)
     snaps = Value(TAPE_HINT, T.Type(kind="list"))
@@ -73,8 +86,8 @@ def expand(b, op, step, body_ops, pushed, tape_stack, bwd_region, inits, types, 
     # the forward sweep: a snapshot at each segment's start, then the segment's steps
     seg, c = Value("seg", T.PY_INT), tuple(Value(a.hint, a.type) for a in cargs)
     sb = Builder(loc=op.loc, tag=CKPT)
-    sb.append_op(Op("push", (snaps,) + c, (), (), op.loc, CKPT))
-    inner = _segment(sb, op, seg, stride, stop, step, c, Region(body.args, tuple(body_ops), body.yields))
+    sb.append_op(Op("push", (snaps,) + tuple(c[j] for j in keep), (), (), op.loc, CKPT))
+    inner = _segment(sb, op, seg, stride, stop, step, c, body, op.results)
     outer = op.replace(operands=(start, stop, stride) + op.operands[3:], attrs=(),
                        regions=(Region((seg,) + c, tuple(sb.ops), inner),))
 
@@ -82,14 +95,14 @@ def expand(b, op, step, body_ops, pushed, tape_stack, bwd_region, inits, types, 
     seg_b = Value("seg", T.PY_INT)
     dc = tuple(Value(h, t) for h, t in zip(hints, types))
     rb = Builder(loc=op.loc, tag=CKPT)
-    restored = tuple(Value(a.hint, a.type) for a in cargs)
+    restored = tuple(Value(cargs[j].hint, cargs[j].type) for j in keep)
     rb.append_op(Op("pop", (snaps,), restored, (), b.loc, CKPT))
     if tape_stack is not None:
         rb.append_op(tape_stack)
-    again = _segment(rb, op, seg_b, stride, stop, step, restored, _fresh(
-        Region(body.args, tuple(pushed), body.yields), {}))
+    again = _segment(rb, op, seg_b, stride, stop, step, restored, _fresh(pushed, {}),
+                     [op.results[j] for j in keep])
     hi = rb.ops[-1].operands[1]                        # (the segment's end, computed once)
-    carried_back = [again[j] for j, _, _ in nexts]
+    carried_back = [again[keep.index(j)] for j, _, _ in nexts]
     rb.tag = b.tag
     outs = rb.region_op("for", [seg_b, hi, op.operands[2], *dc, *carried_back], [bwd_region],
                         list(types) + [n.type for _, _, n in nexts],
@@ -111,13 +124,33 @@ def _every(fb, start, stop, step):
     return k, k if step == 1 else fb.emit("mul", k, fb.const(step))
 
 
-def _segment(sb, op, seg, stride, stop, step, inits, region):
+def _carried(pushed, roots):
+    """(indices, region): the carried values a segment's steps run again need (those the
+    backward body carries back, and those the tape's values are made from), and the body
+    `pushed` (ops) carrying only those, what nothing needs dropped (a running sum the
+    gradient does not read is not recomputed, nor kept in the checkpoints)."""
+    from .reverse import _live                # (reverse imports this module)
+    region = pushed
+    cargs, ys = region.args[1:], region.yields
+    keep = set(roots)
+    while True:
+        ops, live = _live(list(region.ops), [ys[k] for k in keep])
+        more = keep | {k for k, a in enumerate(cargs) if a in live}
+        if more == keep:
+            break
+        keep = more
+    keep = sorted(keep)
+    return keep, Region((region.args[0],) + tuple(cargs[k] for k in keep), tuple(ops),
+                        tuple(ys[k] for k in keep))
+
+
+def _segment(sb, op, seg, stride, stop, step, inits, region, like):
     """The loop over one segment's steps, `range(seg, min(seg + stride, stop), step)`
-    (max for a negative step), appended to `sb`: its results."""
+    (max for a negative step), appended to `sb`: its results (typed as `like`)."""
     sb.tag = op.tag
     end = sb.emit("add", seg, stride)
     hi = sb.emit("minimum" if step > 0 else "maximum", end, stop, hint="end")
-    results = tuple(Value(r.hint, r.type) for r in op.results)
+    results = tuple(Value(r.hint, r.type) for r in like)
     sb.append_op(Op("for", (seg, hi, op.operands[2]) + tuple(inits), results, (), op.loc, op.tag,
                     (region,)))
     return results

@@ -721,7 +721,7 @@ class _Sweep:
         hints = [self.dname(cargs[k]) for k in ks] + [self.dname(f) for f in free]
         if is_for and step is not None:       # checkpoints, and each segment again (checkpoint.py)
             self.exp.rewrites[op], outs = checkpoint.expand(
-                b, op, step, body_ops, pushed, prelude[0], bwd_region, d_init + zeros, types,
+                b, op, step, fwd.regions[0], prelude[0], bwd_region, d_init + zeros, types,
                 hints, nexts)
         else:
             self.exp.rewrites[op] = prelude + [fwd]

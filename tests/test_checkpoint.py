@@ -203,3 +203,67 @@ def test_a_tape_holds_each_value_once():
     src = s2sgrad.source(g)
     (line,) = [s for s in src.splitlines() if ".append(" in s]
     assert line.strip() == "_tape0.append(x_1)"
+
+
+def nested_plain(h, W, b, n):
+    for t in range(n):
+        for j in range(3):
+            h = np.tanh(W @ h + b * j)
+        h = h * 0.5 + np.sin(h)
+    return np.sum(h)
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 11])
+def test_checkpoint_sqrt_checkpoints_inner_loops_too(n):
+    h, W, b = _point(seed=n)
+    full = s2sgrad.grad(nested_plain, (0, 1, 2))(h, W, b, n)
+    g = s2sgrad.grad(nested_plain, (0, 1, 2), checkpoint="sqrt")
+    got = g(h, W, b, n)
+    for a, c in zip(full, got):
+        np.testing.assert_array_equal(a, c)
+    assert s2sgrad.source(g).count("checkpoints: the carried values") == 2
+
+
+def test_forward_mode_runs_a_checkpointed_loop_as_it_is():
+    h, W, b = _point()
+    v = np.ones_like(h)
+    out, tangent = s2sgrad.jvp(rnn_marked, (h, W, b, 7), (v, None, None, None))
+    g = s2sgrad.grad(rnn, 0)(h, W, b, 7)
+    assert out == rnn(h, W, b, 7)
+    np.testing.assert_allclose(tangent, g @ v, rtol=1e-12)
+
+
+@s2sgrad.function
+def decorated(h, W, b):
+    loss = rnn(h, W, b, 9)
+    return s2sgrad.gradients(loss, [W], checkpoint="sqrt")[0]
+
+
+def test_gradients_takes_checkpoint():
+    h, W, b = _point()
+    np.testing.assert_array_equal(decorated(h, W, b), s2sgrad.grad(rnn, 1)(h, W, b, 9))
+
+
+def draws_in_marked(h, rng, n):
+    for t in s2sgrad.checkpointed(range(n)):
+        h = np.tanh(h + rng.normal(size=h.shape))
+    return np.sum(h)
+
+
+def draws_in_plain(h, rng, n):
+    for t in range(n):
+        h = np.tanh(h + rng.normal(size=h.shape))
+    return np.sum(h)
+
+
+def test_a_loop_drawing_random_numbers_is_not_checkpointed():
+    """A segment run again would draw other numbers: refused where marked, taped whole
+    under checkpoint="sqrt"."""
+    h = np.ones(3)
+    with pytest.raises(UnsupportedError, match="cannot draw random numbers"):
+        s2sgrad.grad(draws_in_marked)(h, np.random.default_rng(0), 5)
+    g = s2sgrad.grad(draws_in_plain, checkpoint="sqrt")
+    got = g(h, np.random.default_rng(0), 5)
+    want = s2sgrad.grad(draws_in_plain)(h, np.random.default_rng(0), 5)
+    np.testing.assert_array_equal(got, want)
+    assert "checkpoints" not in s2sgrad.source(g)
