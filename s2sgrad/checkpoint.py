@@ -81,12 +81,14 @@ def expand(b, op, step, pushed, tape_stack, bwd_region, inits, types, hints, nex
     fb = Builder(defs=b.defs, loc=op.loc, tag=CKPT)
     k, stride = _every(fb, start, stop, step)
     snaps = Value(TAPE_HINT, T.Type(kind="list"))
-    fb.append_op(Op("stack", (), (snaps,), (), op.loc, CKPT))
+    if keep:            # (none when the taped values need no carried value)
+        fb.append_op(Op("stack", (), (snaps,), (), op.loc, CKPT))
 
     # the forward sweep: a snapshot at each segment's start, then the segment's steps
     seg, c = Value("seg", T.PY_INT), tuple(Value(a.hint, a.type) for a in cargs)
     sb = Builder(loc=op.loc, tag=CKPT)
-    sb.append_op(Op("push", (snaps,) + tuple(c[j] for j in keep), (), (), op.loc, CKPT))
+    if keep:
+        sb.append_op(Op("push", (snaps,) + tuple(c[j] for j in keep), (), (), op.loc, CKPT))
     inner = _segment(sb, op, seg, stride, stop, step, c, body, op.results)
     outer = op.replace(operands=(start, stop, stride) + op.operands[3:], attrs=(),
                        regions=(Region((seg,) + c, tuple(sb.ops), inner),))
@@ -96,7 +98,8 @@ def expand(b, op, step, pushed, tape_stack, bwd_region, inits, types, hints, nex
     dc = tuple(Value(h, t) for h, t in zip(hints, types))
     rb = Builder(loc=op.loc, tag=CKPT)
     restored = tuple(Value(cargs[j].hint, cargs[j].type) for j in keep)
-    rb.append_op(Op("pop", (snaps,), restored, (), b.loc, CKPT))
+    if keep:
+        rb.append_op(Op("pop", (snaps,), restored, (), b.loc, CKPT))
     if tape_stack is not None:
         rb.append_op(tape_stack)
     again = _segment(rb, op, seg_b, stride, stop, step, restored, _fresh(pushed, {}),
