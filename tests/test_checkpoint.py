@@ -288,3 +288,17 @@ def test_a_checkpointed_loop_whose_tape_needs_no_carried_value(n):
         np.testing.assert_allclose(got[k], central_difference(tape_of_outside_values, [x, W, n], k),
                                    rtol=1e-6, atol=1e-8)
     assert "_tape0.append(" not in s2sgrad.source(g).split("reverse sweep")[0]
+
+
+def test_the_command_line_takes_checkpoint_sqrt(tmp_path, capsys):
+    from s2sgrad import cli
+    src = tmp_path / "loop.py"
+    src.write_text("import numpy as np\n\n\ndef f(h: 'float64[n]', W: 'float64[n, n]', T: int):\n"
+                   "    for t in range(T):\n        h = np.tanh(W @ h)\n    return np.sum(h)\n")
+    assert cli.main(["emit", f"{src}::f", "--wrt", "h,W", "--checkpoint", "sqrt"]) == 0
+    out = capsys.readouterr().out
+    assert "# checkpoints: the carried values every k steps" in out
+    assert "for seg in reversed(range(0, T, k)):" in out
+    assert cli.main(["emit", f"{src}::f", "--wrt", "h", "--mode", "fwd", "--checkpoint",
+                     "sqrt"]) == 1
+    assert "--checkpoint applies to the gradient module" in capsys.readouterr().err
