@@ -39,11 +39,13 @@ from .ir.builder import Builder
 from .ir.core import TAPE_HINT, Op, Region, Value
 
 CKPT = "ckpt"       # the tag of the checkpoint ops: codegen comments them
+SHORT = 16          # under checkpoint="sqrt", a loop of fewer steps known at transform
+                    # time keeps its tape (k ~ sqrt(T) would save little)
 
 
 def step_of(b, op, marked):
     """The static step of checkpointed loop `op`, or None when it keeps its tape (a
-    loop marked in the source with a run-time step is refused)."""
+    loop marked in the source with a run-time step, or drawing, is refused)."""
     if op.opcode != "for" or op.attr("reverse", False):
         return None
     if any(opcodes.draws(o) for o in op.regions[0].walk()):
@@ -61,6 +63,10 @@ def step_of(b, op, marked):
                 "a checkpointed loop needs a range() step known at transform time", loc=op.loc,
                 hint="write the step as a literal (range(a, b, 2)), or drop "
                      "s2sgrad.checkpointed(...) for this loop")
+        return None
+    lo, hi = (b.static_value(v, None) for v in op.operands[:2])
+    if not marked and all(isinstance(v, int) for v in (lo, hi)) \
+            and len(range(lo, hi, step)) < SHORT:
         return None
     return step
 

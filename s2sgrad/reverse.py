@@ -35,6 +35,7 @@ from .ir.core import (ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, TEMP_HINTS, Op, Regi
                       def_map, free_name, free_values, make_attrs, substitute, substitute_op)
 from .ir import opcodes
 from .ir.gradients_op import GradientsCall
+from .options import GradientOptions
 from .ir.opcodes import OPS
 from .passes import activity, integer, unconnected
 from . import checkpoint
@@ -102,6 +103,7 @@ class _Module:
                                 # adjoint (None: it returns an array)
         self.taken = set(taken) | set(self.functions) | {f.name for f in callees
                                                          if f.name.startswith("vjp_")}
+        self.checkpoint = None  # the option of the gradients call that builds a vjp first
 
     def vjp(self, name):
         if name not in self.vjps:
@@ -146,7 +148,8 @@ def _build_vjp(fn, module):
     d_outs = tuple(Value("d_" + v.hint if v.hint not in TEMP_HINTS else
                          "d_out" if slots is None else f"d_out{k}", v.type)
                    for v, k in zip(ys, slots or (0,)))
-    gop = GradientsCall(tuple(ys), tuple(xs), d_outs).op(
+    gop = GradientsCall(tuple(ys), tuple(xs), d_outs,
+                        options=GradientOptions(checkpoint=module.checkpoint)).op(
         tuple(Value(TEMP) for _ in xs), loc, "fwd")
     exp = _Expansion(b, list(b.ops), gop, set(fn.params), module, seed_tag="grad")
     grads = exp.run()
@@ -207,6 +210,7 @@ class _Expansion:
     def run(self):
         b = self.b
         nf = len(self.forward)
+        self.module.checkpoint = self.checkpoint      # (for the vjps of the functions it calls)
         varied = activity.varied(self.forward, self.xs, self.stops)
         active = varied & activity.useful(self.forward, self.ys, self.stops)   # (analyze)
         sweep = _Sweep(self, b, active, varied)

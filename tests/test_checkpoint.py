@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import s2sgrad
-from s2sgrad import UnsupportedError
+from s2sgrad import UnsupportedError, checkpoint
 
 from numeric import central_difference
 
@@ -79,13 +79,20 @@ def sin_loop(x, w, n):
     return np.sum(x)
 
 
+@pytest.fixture
+def short_loops_too(monkeypatch):
+    """checkpoint="sqrt" checkpoints loops of any count known at transform time (an int
+    argument is static), not only of checkpoint.SHORT steps or more."""
+    monkeypatch.setattr(checkpoint, "SHORT", 0)
+
+
 def _point(n=4, seed=0):
     rng = np.random.default_rng(seed)
     return rng.standard_normal(n), rng.standard_normal((n, n)) * 0.5, rng.standard_normal(n)
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 5, 9, 10, 17, 50])
-def test_sqrt_checkpoints_give_the_full_tape_gradient(n):
+def test_sqrt_checkpoints_give_the_full_tape_gradient(n, short_loops_too):
     h, W, b = _point()
     full = s2sgrad.grad(rnn, (0, 1, 2))(h, W, b, n)
     for g in (s2sgrad.grad(rnn, (0, 1, 2), checkpoint="sqrt"),
@@ -97,7 +104,7 @@ def test_sqrt_checkpoints_give_the_full_tape_gradient(n):
 
 @pytest.mark.parametrize("f", [strided, backwards])
 @pytest.mark.parametrize("lo, hi", [(0, 0), (0, 1), (3, 4), (0, 9), (1, 30), (5, 2), (2, 51)])
-def test_checkpoints_of_any_range(f, lo, hi):
+def test_checkpoints_of_any_range(f, lo, hi, short_loops_too):
     h, W, b = _point()
     full = s2sgrad.grad(f, (0, 1, 2))(h, W, b, lo, hi)
     got = s2sgrad.grad(f, (0, 1, 2), checkpoint="sqrt")(h, W, b, lo, hi)
@@ -121,7 +128,7 @@ def test_checkpointed_loops_with_branches_continue_and_inner_loops(f, n):
     assert "checkpoints: the carried values every k steps" in s2sgrad.source(g)
 
 
-def test_value_and_grad_and_vjp_take_checkpoint():
+def test_value_and_grad_and_vjp_take_checkpoint(short_loops_too):
     h, W, b = _point()
     v0, g0 = s2sgrad.value_and_grad(rnn, 1)(h, W, b, 12)
     v1, g1 = s2sgrad.value_and_grad(rnn, 1, checkpoint="sqrt")(h, W, b, 12)
@@ -214,7 +221,7 @@ def nested_plain(h, W, b, n):
 
 
 @pytest.mark.parametrize("n", [0, 1, 5, 11])
-def test_checkpoint_sqrt_checkpoints_inner_loops_too(n):
+def test_checkpoint_sqrt_checkpoints_inner_loops_too(n, short_loops_too):
     h, W, b = _point(seed=n)
     full = s2sgrad.grad(nested_plain, (0, 1, 2))(h, W, b, n)
     g = s2sgrad.grad(nested_plain, (0, 1, 2), checkpoint="sqrt")
@@ -239,9 +246,11 @@ def decorated(h, W, b):
     return s2sgrad.gradients(loss, [W], checkpoint="sqrt")[0]
 
 
-def test_gradients_takes_checkpoint():
+def test_gradients_takes_checkpoint(short_loops_too):
+    """(the loop is in a function f calls: its vjp follows the option too)"""
     h, W, b = _point()
     np.testing.assert_array_equal(decorated(h, W, b), s2sgrad.grad(rnn, 1)(h, W, b, 9))
+    assert "checkpoints" in s2sgrad.source(decorated)
 
 
 def draws_in_marked(h, rng, n):
@@ -256,7 +265,7 @@ def draws_in_plain(h, rng, n):
     return np.sum(h)
 
 
-def test_a_loop_drawing_random_numbers_is_not_checkpointed():
+def test_a_loop_drawing_random_numbers_is_not_checkpointed(short_loops_too):
     """A segment run again would draw other numbers: refused where marked, taped whole
     under checkpoint="sqrt"."""
     h = np.ones(3)
@@ -288,6 +297,15 @@ def test_a_checkpointed_loop_whose_tape_needs_no_carried_value(n):
         np.testing.assert_allclose(got[k], central_difference(tape_of_outside_values, [x, W, n], k),
                                    rtol=1e-6, atol=1e-8)
     assert "_tape0.append(" not in s2sgrad.source(g).split("reverse sweep")[0]
+
+
+def test_a_short_loop_keeps_its_tape_under_checkpoint_sqrt():
+    h, W, b = _point()
+    g = s2sgrad.grad(rnn, 1, checkpoint="sqrt")
+    np.testing.assert_array_equal(g(h, W, b, 15), s2sgrad.grad(rnn, 1)(h, W, b, 15))
+    assert "checkpoints" not in s2sgrad.source(g)
+    assert "checkpoints" in s2sgrad.source(g, h, W, b, 16)
+    assert "checkpoints" in s2sgrad.source(s2sgrad.grad(rnn_marked, 1), h, W, b, 3)
 
 
 def test_the_command_line_takes_checkpoint_sqrt(tmp_path, capsys):
