@@ -28,8 +28,9 @@ hands them here): the forward body as the source wrote it, the forward body with
 its push (a copy, its values made anew: SSA), and the backward body. Only `for` loops over
 a range() with a step known at transform time are checkpointed; a `while` loop,
 a loop with `break` or `return` (a `while` once lowered), a loop drawing random
-numbers (a segment run again would draw others) and a loop differentiated again
-keep their tape. A binomial (Revolve) schedule is not implemented.
+numbers (a segment run again would draw others), a loop whose steps read a list
+built with append that it carries (the checkpoints would hold the list, and every
+append would copy it), and a loop differentiated again keep their tape. A binomial (Revolve) schedule is not implemented.
 """
 
 from .errors import UnsupportedError
@@ -43,9 +44,11 @@ SHORT = 16          # under checkpoint="sqrt", a loop of fewer steps known at tr
                     # time keeps its tape (k ~ sqrt(T) would save little)
 
 
-def step_of(b, op, marked):
+def step_of(b, op, marked, pushed, roots):
     """The static step of checkpointed loop `op`, or None when it keeps its tape (a
-    loop marked in the source with a run-time step, or drawing, is refused)."""
+    loop marked in the source with a run-time step, drawing, or whose steps run again
+    need a list built with append, is refused). `pushed`, `roots`: as `expand` takes
+    them (the body with its push; the indices of the values carried back)."""
     if op.opcode != "for" or op.attr("reverse", False):
         return None
     if any(opcodes.draws(o) for o in op.regions[0].walk()):
@@ -63,6 +66,15 @@ def step_of(b, op, marked):
                 "a checkpointed loop needs a range() step known at transform time", loc=op.loc,
                 hint="write the step as a literal (range(a, b, 2)), or drop "
                      "s2sgrad.checkpointed(...) for this loop")
+        return None
+    keep, _ = _carried(pushed, roots)
+    if any(op.regions[0].args[1 + j].type.kind == "dynlist" for j in keep):
+        if marked:     # (a list in the checkpoints: each append after one would copy it)
+            raise UnsupportedError(
+                "a checkpointed loop cannot carry a list built with append that its steps "
+                "read (its checkpoints would hold the list, and every append then copies "
+                "it)", loc=op.loc, hint="drop s2sgrad.checkpointed(...) for this loop, or "
+                "carry the value read (out[-1]) in a variable of its own")
         return None
     lo, hi = (b.static_value(v, None) for v in op.operands[:2])
     if not marked and all(isinstance(v, int) for v in (lo, hi)) \
@@ -83,7 +95,7 @@ def expand(b, op, step, pushed, tape_stack, bwd_region, inits, types, hints, nex
     start, stop, _ = op.operands[:3]
     body = op.regions[0]
     cargs = body.args[1:]
-    keep, pushed = _carried(pushed, [j for j, _, _ in nexts])
+    keep, pushed = _carried(pushed, [j for j, _, _ in nexts])     # (as step_of found)
     fb = Builder(defs=b.defs, loc=op.loc, tag=CKPT)
     k, stride = _every(fb, start, stop, step)
     snaps = Value(TAPE_HINT, T.Type(kind="list"))

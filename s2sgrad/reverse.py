@@ -696,7 +696,8 @@ class _Sweep:
         if is_for:
             fwd = op.replace(regions=(Region(body.args, tuple(pushed), body.yields),))
             count = None
-            step = checkpoint.step_of(b, op, op.attr("checkpoint")) \
+            step = checkpoint.step_of(b, op, op.attr("checkpoint"), fwd.regions[0],
+                                      [k for k, _, _ in nexts]) \
                 if taped and (op.attr("checkpoint") or self.exp.checkpoint) else None
         else:
             zero = fb.const(0, hint="n_iter")
