@@ -25,12 +25,13 @@ about one more forward sweep. The generated code reads as that:
 
 Both loops are the plain loop's own (reverse.py's backprop_loop builds them and
 hands them here): the forward body as the source wrote it, the forward body with
-its push (a copy, its values made anew: SSA), and the backward body. Only `for` loops over
-a range() with a step known at transform time are checkpointed; a `while` loop,
-a loop with `break` or `return` (a `while` once lowered), a loop drawing random
-numbers (a segment run again would draw others), a loop whose steps read a list
-built with append that it carries (the checkpoints would hold the list, and every
-append would copy it), and a loop differentiated again keep their tape. A binomial (Revolve) schedule is not implemented.
+its push (a copy, its values made anew: SSA), and the backward body. Only `for`
+loops over a range() with a step known at transform time are checkpointed; a
+`while` loop, a loop with `break` or `return` (a `while` once lowered), a loop
+drawing random numbers (a segment run again would draw others), a loop whose
+steps read a list built with append that it carries (the checkpoints would hold
+the list, and every append would copy it), and a loop differentiated again keep
+their tape. A binomial (Revolve) schedule is not implemented.
 """
 
 from .errors import UnsupportedError
