@@ -11,11 +11,9 @@ def grad_miss(v0, drag, dt, steps, target):
     v = v0
     for i in range(steps):  # physics.py:14
         speed = np.sqrt((v * v).sum())  # physics.py:15
-        _t0 = drag * speed
-        v_1 = v + dt * (gravity - _t0 * v)  # physics.py:16
-        _tape0.append((v, speed, _t0))
-        x += dt * v_1  # physics.py:17
-        v = v_1
+        _tape0.append((v, speed))
+        v = v + dt * (gravity - drag * speed * v)  # physics.py:16
+        x += dt * v  # physics.py:17
     x -= target  # physics.py:18
 
     # ---- gradients: reverse sweep for the call at physics.py:10 ----
@@ -26,21 +24,22 @@ def grad_miss(v0, drag, dt, steps, target):
     d_drag = np.zeros_like(drag)
     for i in reversed(range(steps)):
         # this iteration's forward values
-        v_2, speed_1, _t1 = _tape0.pop()
+        v_1, speed_1 = _tape0.pop()
+        _t0 = drag * speed_1
         # grad of: x = x + dt * v  [physics.py:17]
         d_v_1 = d_x * dt
         # grad of: v = v + dt * (gravity - drag * speed * v)  [physics.py:16]
         d_v += d_v_1
         _d0 = d_v * dt
         _d1 = -_d0
-        d_v_2 = _d1 * _t1
-        _d2 = (_d1 * v_2).sum()
+        d_v_2 = _d1 * _t0
+        _d2 = (_d1 * v_1).sum()
         d_drag_1 = _d2 * speed_1
         d_speed = _d2 * drag
         # grad of: speed = np.sqrt(np.sum(v * v))  [physics.py:15]
         _d3 = d_speed / (speed_1 * 2.0)
-        d_v_3 = _d3 * v_2
-        d_v_4 = _d3 * v_2
+        d_v_3 = _d3 * v_1
+        d_v_4 = _d3 * v_1
         d_v = d_v + d_v_2 + d_v_3 + d_v_4
         d_drag = d_drag + d_drag_1
     # gradients of the xs

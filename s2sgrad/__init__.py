@@ -3,13 +3,13 @@ Python/NumPy, with the contract of TensorFlow's `tf.gradients`."""
 
 __version__ = "0.1.0"
 
-from .api import (custom_vjp, function, gradients, grad, hessian, jacobian, jvp,  # noqa: E402
+from .api import (checkpointed, custom_vjp, function, gradients, grad, hessian, jacobian, jvp,  # noqa: E402
                   register_gradient, source, stop_gradient, value_and_grad, vjp)
 from .errors import (InvalidArgumentError, NoGradientError, OutsideFunctionError,  # noqa: E402
                      S2SGradError, SourceNotFoundError, UnsupportedError)
 from .options import AggregationMethod, UnconnectedGradients  # noqa: E402
 
 __all__ = ["function", "gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "stop_gradient",
-           "register_gradient", "custom_vjp", "source", "UnconnectedGradients", "AggregationMethod",
+           "checkpointed", "register_gradient", "custom_vjp", "source", "UnconnectedGradients", "AggregationMethod",
            "S2SGradError", "NoGradientError", "InvalidArgumentError", "OutsideFunctionError",
            "UnsupportedError", "SourceNotFoundError"]

@@ -27,6 +27,7 @@ from .frontend import source as S
 from .frontend.lower import Static
 from .ir import types as T
 from .loader import load
+from .options import check_checkpoint
 
 
 # ---- specialisation -------------------------------------------------------------
@@ -248,7 +249,7 @@ def function(fn):
 
 def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
               aggregation_method=None, stop_gradients=None,
-              unconnected_gradients="none"):
+              unconnected_gradients="none", checkpoint=None):
     """Symbolic partial derivatives of sum(ys) with respect to each x in xs.
 
     Only meaningful inside a function decorated with `@s2sgrad.function`, whose
@@ -267,6 +268,14 @@ def stop_gradient(x):
     return x
 
 
+def checkpointed(steps):
+    """`for t in s2sgrad.checkpointed(range(T)):` in a function s2sgrad differentiates:
+    this loop's reverse sweep keeps its carried values every ~sqrt(T) steps and
+    recomputes the steps between, instead of taping every step (as `checkpoint="sqrt"`
+    does for every loop). At run time, and anywhere else, the range itself."""
+    return steps
+
+
 class _Derivative(_Transformed):
     """grad / value_and_grad / vjp of `fn`. When `fn` is itself made by s2sgrad
     (`grad(grad(f))`, `grad(s2sgrad.function(f))`), the request wraps fn's and
@@ -275,7 +284,12 @@ class _Derivative(_Transformed):
     names or indexes the original function's parameters, which every derivative
     of it keeps."""
 
-    def __init__(self, fn, kind, wrt, has_aux=False):
+    def __init__(self, fn, kind, wrt, has_aux=False, checkpoint=None):
+        try:
+            checkpoint = check_checkpoint(checkpoint)
+        except ValueError as e:
+            raise InvalidArgumentError(str(e), hint="checkpoint='sqrt' stores a loop's "
+                                       "carried values every ~sqrt(T) steps") from None
         inner = None
         if isinstance(fn, _Transformed):
             if fn.request.kind == "vjp":
@@ -304,7 +318,7 @@ class _Derivative(_Transformed):
                     f"wrt={i!r} is not a parameter index of {fn.__name__} "
                     f"({len(params)} parameters)")
         super().__init__(fn, transform.Request(kind, tuple(wrt_names), is_tuple, inner,
-                                               bool(has_aux)))
+                                               bool(has_aux), checkpoint))
 
     def __call__(self, *args, **kwargs):
         try:
@@ -349,29 +363,32 @@ class _Derivative(_Transformed):
         return (value, second) if self.request.kind == "value_and_grad" else second
 
 
-def grad(fun, wrt=0, *, has_aux=False):
+def grad(fun, wrt=0, *, has_aux=False, checkpoint=None):
     """A function returning the gradient of scalar-valued `fun` with respect to
     argument `wrt` (an index or name; a tuple of them gives a tuple). With
     `has_aux=True`, `fun` returns `(value, aux)` and the function returns
-    `(gradient, aux)`; aux is not differentiated."""
-    return _Derivative(fun, "grad", wrt, has_aux)
+    `(gradient, aux)`; aux is not differentiated. With `checkpoint="sqrt"`, each
+    `for` loop over a range() of T steps keeps its carried values every ~sqrt(T) steps
+    instead of a tape of every step, and the reverse sweep recomputes the steps
+    between (memory O(sqrt(T)), about one more forward sweep of time)."""
+    return _Derivative(fun, "grad", wrt, has_aux, checkpoint)
 
 
-def value_and_grad(fun, wrt=0, *, has_aux=False):
+def value_and_grad(fun, wrt=0, *, has_aux=False, checkpoint=None):
     """Like `grad`, returning `(fun(*args), gradient)`; with `has_aux=True`,
     `((value, aux), gradient)`."""
-    return _Derivative(fun, "value_and_grad", wrt, has_aux)
+    return _Derivative(fun, "value_and_grad", wrt, has_aux, checkpoint)
 
 
-def vjp(fun, *primals, has_aux=False):
+def vjp(fun, *primals, has_aux=False, checkpoint=None):
     """`(fun(*primals), vjp_fn)`: `vjp_fn(g)` is the tuple of Jᵀg, one entry per
     float argument of `fun` (in order). With `has_aux=True`, `fun` returns
-    `(out, aux)` and vjp returns `(out, vjp_fn, aux)`."""
+    `(out, aux)` and vjp returns `(out, vjp_fn, aux)`. `checkpoint`: as for `grad`."""
     floats = tuple(i for i, p in enumerate(primals) if _differentiable(p))
-    key = (fun, floats, bool(has_aux))
+    key = (fun, floats, bool(has_aux), checkpoint)
     d = _VJPS.get(key)
     if d is None:          # (one per function and request: its cache spans vjp calls)
-        d = _VJPS[key] = _Derivative(fun, "vjp", floats, has_aux)
+        d = _VJPS[key] = _Derivative(fun, "vjp", floats, has_aux, checkpoint)
     try:
         generated, values = d.entry(primals, {})
     except UnsupportedError as e:      # vjp(grad(f)) through a loop: forward over reverse

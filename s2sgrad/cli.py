@@ -1,6 +1,6 @@
 """The `s2sgrad` command: write gradient modules from source files, never executing them.
 
-    s2sgrad emit FILE::FUNC [--wrt a,b] [--order N] [--signature SIG] [-o OUT]
+    s2sgrad emit FILE::FUNC [--wrt a,b] [--order N] [--signature SIG] [--checkpoint sqrt] [-o OUT]
     s2sgrad emit FILE::FUNC --mode fwd [--wrt a,b] [--signature SIG] [-o OUT]
     s2sgrad emit FILE [-o OUT]                every @s2sgrad.function of FILE
     s2sgrad show FILE::FUNC --ir [--stage STAGE] [--wrt ...] [--order N] [--signature SIG]
@@ -16,7 +16,8 @@ takes the types its docstring names (`Specialised for (x: float64[n0])`).
 IR, each level with respect to --wrt; every level but the last must return a
 scalar). --mode fwd writes the forward-mode module instead: `jvp_FUNC(<FUNC's
 parameters>, d_x, ...)` returning `(out, d_out)`, the derivative along the
-tangents d_x, ... of the --wrt parameters. A generated module is itself accepted as FILE (loop-free code: the
+tangents d_x, ... of the --wrt parameters. --checkpoint sqrt checkpoints the loops'
+reverse sweeps (as grad(f, checkpoint="sqrt")). A generated module is itself accepted as FILE (loop-free code: the
 list tapes of a loop's reverse sweep are refused). Errors go to stderr as
 FILE:LINE:COL: error: ..., with exit status 1 and no output file.
 """
@@ -164,7 +165,12 @@ def arg_types(parsed, signature):
     return types_
 
 
-def request_for(parsed, types_, wrt, order=1, mode="rev", has_aux=False):
+def request_for(parsed, types_, wrt, order=1, mode="rev", has_aux=False, checkpoint=None):
+    if checkpoint is not None and (mode == "fwd" or S.is_decorated(parsed.node, parsed.resolver)):
+        raise InvalidArgumentError(
+            "--checkpoint applies to the gradient module (grad_FUNC) of a plain function",
+            loc=parsed.loc(parsed.node), hint="leave out --checkpoint (in a decorated function, "
+            "pass checkpoint='sqrt' to its gradients(...) call)")
     if has_aux and (mode == "fwd" or order != 1 or S.is_decorated(parsed.node, parsed.resolver)):
         raise InvalidArgumentError(
             "--has-aux applies to the gradient module (grad_FUNC) of a plain function, first "
@@ -199,7 +205,7 @@ def request_for(parsed, types_, wrt, order=1, mode="rev", has_aux=False):
     request = None
     for _ in range(order):       # --order 2: grad of grad, each with respect to --wrt
         request = transform.Request("grad", names, wrt_is_tuple=len(names) != 1, inner=request,
-                                    has_aux=has_aux)
+                                    has_aux=has_aux, checkpoint=checkpoint)
     return request
 
 
@@ -218,14 +224,15 @@ def _targets(spec):
     return path, funcs
 
 
-def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=False):
+def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=False,
+              checkpoint=None):
     """The module `s2sgrad emit TARGET` writes, as text."""
     path, funcs = _targets(target)
     fns, header = [], []
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = request_for(parsed, types_, wrt, order, mode, has_aux)
+        request = request_for(parsed, types_, wrt, order, mode, has_aux, checkpoint)
         fn = transform.build_ir(parsed, types_, request)
         fns.append(fn)
         header += transform.header_lines(fn, request)
@@ -238,7 +245,8 @@ STAGES = ("lower", "inline", "shift", "attach", "unconnected", "reverse", "forwa
 # (inline: --order 2 of a function calling helpers)
 
 
-def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"):
+def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev",
+              checkpoint=None):
     """What `s2sgrad show TARGET --ir --stage STAGE` prints: one stage's IR; with
     'all' or a tuple of stage names, each stage under a `// after NAME` line."""
     path, funcs = _targets(target)
@@ -247,7 +255,7 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = request_for(parsed, types_, wrt, order, mode)
+        request = request_for(parsed, types_, wrt, order, mode, checkpoint=checkpoint)
         stages = []
         transform.build_ir(parsed, types_, request, stages)
         stages.append(("out_of_ssa", stages[-1][1]))
@@ -262,7 +270,7 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"
 
 def cmd_emit(args):
     text = emit_text(args.target, args.wrt, args.signature, args.order, args.mode,
-                     args.has_aux)
+                     args.has_aux, args.checkpoint)
     if args.output:
         try:
             _write_atomic(args.output, text)
@@ -275,7 +283,7 @@ def cmd_emit(args):
 
 def cmd_show(args):
     sys.stdout.write(show_text(args.target, args.wrt, args.signature, args.stage, args.order,
-                               args.mode))
+                               args.mode, args.checkpoint))
 
 
 def _write_atomic(path, text):
@@ -305,6 +313,10 @@ def main(argv=None):
         p.add_argument("--mode", choices=("rev", "fwd"), default="rev",
                        help="rev: the gradient module (grad_FUNC); fwd: the forward-mode module "
                             "jvp_FUNC(<FUNC's parameters>, d_x, ...) -> (out, d_out)")
+        p.add_argument("--checkpoint", choices=("sqrt",), default=None,
+                       help="sqrt: each for loop over a range() keeps its carried values every "
+                            "~sqrt(T) steps and its reverse sweep recomputes the steps between "
+                            "(as grad(f, checkpoint='sqrt'))")
         if name == "emit":
             p.add_argument("-o", "--output", help="write the module here (default: stdout)")
             p.add_argument("--has-aux", action="store_true",

@@ -894,11 +894,11 @@ def _block(ops, ex, names, top=False):
     for i, (key, first, stmts) in enumerate(groups):
         role, name = _role(first)
         where = _where(first.loc)
-        starts = top and (role == "seed" or role not in ("fwd", "tape")
+        starts = top and (role == "seed" or role not in ("fwd", "tape", "ckpt")
                           and prev_role in ("fwd", "out") and role != prev_role)
         after_tape = prev_raw == "tape"
         prev_raw = role
-        prev_role = "fwd" if role == "tape" else role
+        prev_role = "fwd" if role in ("tape", "ckpt") else role
         if starts:
             if body:
                 body.append("")
@@ -920,6 +920,11 @@ def _block(ops, ex, names, top=False):
             body.append("# gradients of the xs")
         elif role == "tape" and not _saves_tape(first) and not after_tape:
             body.append("# this iteration's forward values")
+        elif role == "ckpt" and first.opcode == "pop":
+            body.append("# this segment's checkpoint: its steps again, taped, then backwards")
+        elif role == "ckpt" and first.opcode not in ("push", "stack"):
+            body.append(f"# checkpoints: the carried values every {names(first.results[0])} "
+                        "steps (~ the square root of the loop's count)")
         body.extend(stmts)
     return body
 

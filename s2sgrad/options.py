@@ -40,10 +40,11 @@ class GradientOptions:
     gate_gradients: bool = False
     aggregation: str = "add_n"       # 'add_n' | 'tree' | 'accumulate_n'
     unconnected: str = "none"        # 'none' | 'zero'
+    checkpoint: str = None           # None | 'sqrt': loops' reverse sweeps (see check_checkpoint)
 
     @classmethod
     def make(cls, name="gradients", gate_gradients=False, aggregation_method=None,
-             unconnected_gradients="none"):
+             unconnected_gradients="none", checkpoint=None):
         if name is None:
             name = "gradients"
         if not isinstance(name, str) or not name.isidentifier():
@@ -62,8 +63,24 @@ class GradientOptions:
             raise ValueError(f"Unknown value for unconnected_gradients: {unconnected_gradients!r}; "
                              "use 'none', 'zero' or s2sgrad.UnconnectedGradients")
         return cls(name, gate_gradients, AGGREGATION_NAMES[aggregation_method],
-                   unconnected_gradients)
+                   unconnected_gradients, check_checkpoint(checkpoint))
 
     def attrs(self):
-        return {"name": self.name, "gate": self.gate_gradients,
-                "aggregation": self.aggregation, "unconnected": self.unconnected}
+        a = {"name": self.name, "gate": self.gate_gradients,
+             "aggregation": self.aggregation, "unconnected": self.unconnected}
+        if self.checkpoint is not None:
+            a["checkpoint"] = self.checkpoint
+        return a
+
+
+CHECKPOINTS = ("sqrt",)
+
+
+def check_checkpoint(checkpoint):
+    """`checkpoint=` of grad, value_and_grad, vjp and gradients: None (every loop tapes
+    each iteration's values) or 'sqrt' (every `for` loop over a range() stores its
+    carried values every ~sqrt(T) of its T iterations, and its reverse sweep recomputes
+    each segment from them: reverse.py)."""
+    if checkpoint is not None and checkpoint not in CHECKPOINTS:
+        raise ValueError(f"Unknown value for checkpoint: {checkpoint!r}; use None or 'sqrt'")
+    return checkpoint

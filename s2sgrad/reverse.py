@@ -35,8 +35,10 @@ from .ir.core import (ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, TEMP_HINTS, Op, Regi
                       def_map, free_name, free_values, make_attrs, substitute, substitute_op)
 from .ir import opcodes
 from .ir.gradients_op import GradientsCall
+from .options import GradientOptions
 from .ir.opcodes import OPS
 from .passes import activity, integer, unconnected
+from . import checkpoint
 
 TAPE = "tape"      # the tag of loop-tape ops: written without a source comment
 
@@ -101,6 +103,7 @@ class _Module:
                                 # adjoint (None: it returns an array)
         self.taken = set(taken) | set(self.functions) | {f.name for f in callees
                                                          if f.name.startswith("vjp_")}
+        self.checkpoint = None  # the option of the gradients call that builds a vjp first
 
     def vjp(self, name):
         if name not in self.vjps:
@@ -145,7 +148,8 @@ def _build_vjp(fn, module):
     d_outs = tuple(Value("d_" + v.hint if v.hint not in TEMP_HINTS else
                          "d_out" if slots is None else f"d_out{k}", v.type)
                    for v, k in zip(ys, slots or (0,)))
-    gop = GradientsCall(tuple(ys), tuple(xs), d_outs).op(
+    gop = GradientsCall(tuple(ys), tuple(xs), d_outs,
+                        options=GradientOptions(checkpoint=module.checkpoint)).op(
         tuple(Value(TEMP) for _ in xs), loc, "fwd")
     exp = _Expansion(b, list(b.ops), gop, set(fn.params), module, seed_tag="grad")
     grads = exp.run()
@@ -187,6 +191,7 @@ class _Expansion:
         self.gate = call.options.gate_gradients
         self.aggregation = call.options.aggregation
         self.unconnected = call.options.unconnected
+        self.checkpoint = call.options.checkpoint
         self.prefix = "" if self.name == "gradients" else self.name + "_"
         self.rewrites = {}     # forward op -> the ops replacing it (loop tapes, residuals)
 
@@ -205,6 +210,7 @@ class _Expansion:
     def run(self):
         b = self.b
         nf = len(self.forward)
+        self.module.checkpoint = self.checkpoint      # (for the vjps of the functions it calls)
         varied = activity.varied(self.forward, self.xs, self.stops)
         active = varied & activity.useful(self.forward, self.ys, self.stops)   # (analyze)
         sweep = _Sweep(self, b, active, varied)
@@ -654,13 +660,16 @@ class _Sweep:
         # -- the tape: forward-body values the backward body reads
         args = set(body.args)
         inside = args | {r for o in body_ops for r in o.results}
-        needed = _reads(bwd_ops, new_dc + new_acc) & inside
+        bwd_ops, needed = _live(bwd_ops, new_dc + new_acc)
+        needed &= inside
         prepend, remat, needed = _rematerialize(bwd_ops, needed, body_ops,
                                                 (i_arg,) if is_for else (), body.args)
-        bwd_ops = prepend + list(bwd_ops)
         mapping = dict(remat)
         if is_for:
             mapping[i_arg] = i_b
+        results = op.results[:len(cargs)]
+        nexts = _carry_yields(cargs, body, body_ops, needed, mapping, results)
+        bwd_ops = prepend + _recompute(body_ops, inside, needed, mapping) + list(bwd_ops)
         taped = [v for v in (list(body.args) + [r for o in body_ops for r in o.results])
                  if v in needed and v not in mapping]
         prelude, pops = [], []
@@ -671,9 +680,10 @@ class _Sweep:
             popped = tuple(Value(v.hint, v.type) for v in taped)
             pops.append(_op("pop", (tape,), popped, op, tag=TAPE, loc=b.loc))
             mapping.update(zip(taped, popped))
-        bwd_region = substitute(Region((i_b,) + tuple(dc) + tuple(acc),
+        bwd_region = substitute(Region((i_b,) + tuple(dc) + tuple(acc) + tuple(n for _, _, n in nexts),
                                        tuple(pops) + tuple(bwd_ops),
-                                       tuple(new_dc) + tuple(new_acc)), mapping)
+                                       tuple(new_dc) + tuple(new_acc) + tuple(a for _, a, _ in nexts)),
+                                mapping)
 
         # -- the forward loop, now pushing onto its tape (and counting, for a while):
         # the push comes right after the last op making a taped value
@@ -686,6 +696,9 @@ class _Sweep:
         if is_for:
             fwd = op.replace(regions=(Region(body.args, tuple(pushed), body.yields),))
             count = None
+            step = checkpoint.step_of(b, op, op.attr("checkpoint"), fwd.regions[0],
+                                      [k for k, _, _ in nexts]) \
+                if taped and (op.attr("checkpoint") or self.exp.checkpoint) else None
         else:
             zero = fb.const(0, hint="n_iter")
             prelude.append(fb.ops[-1])
@@ -698,7 +711,6 @@ class _Sweep:
             count = Value("n_iter", T.PY_INT)
             fwd = op.replace(operands=op.operands + (zero,), results=op.results + (count,),
                              regions=(new_cond, new_body))
-        self.exp.rewrites[op] = prelude + [fwd]
 
         # -- the backward loop
         d_init = []
@@ -710,11 +722,19 @@ class _Sweep:
             loop_bounds = bounds
         else:
             loop_bounds = [b.const(0), count, b.const(1)]
-        # (the reverse of a reversed loop, an adjoint loop at second order, runs forwards)
-        outs = b.region_op("for", loop_bounds + d_init + zeros, [bwd_region],
-                           [d.type for d in dc] + [f.type for f in free],
-                           [self.dname(cargs[k]) for k in ks] + [self.dname(f) for f in free],
-                           reverse=is_for and not op.attr("reverse", False))
+        types = [d.type for d in dc] + [f.type for f in free]
+        hints = [self.dname(cargs[k]) for k in ks] + [self.dname(f) for f in free]
+        if is_for and step is not None:       # checkpoints, and each segment again (checkpoint.py)
+            self.exp.rewrites[op], outs = checkpoint.expand(
+                b, op, step, fwd.regions[0], prelude[0], bwd_region, d_init + zeros, types,
+                hints, nexts)
+        else:
+            self.exp.rewrites[op] = prelude + [fwd]
+            # (the reverse of a reversed loop, an adjoint loop at second order, runs forwards)
+            outs = b.region_op("for", loop_bounds + d_init + zeros + [results[k] for k, _, _ in nexts],
+                               [bwd_region], types + [n.type for _, _, n in nexts],
+                               hints + [n.hint for _, _, n in nexts],
+                               reverse=is_for and not op.attr("reverse", False))
         for k, d in zip(ks, outs[:len(ks)]):
             if inits[k] in self.active:
                 self.contribute(inits[k], d)
@@ -796,6 +816,52 @@ def _rematerialize(ops, needed, inside_ops, also_available=(), args=()):
     return prepend, mapping, {v for v in needed if v not in mapping}
 
 
+def _carry_yields(cargs, body, body_ops, needed, mapping, results):
+    """A tape holds each value once. The value a loop carries into iteration i + 1 is
+    the one iteration i yields: when the backward body reads both a carried value at
+    an iteration's start and the value yielded for it, only the first is taped, and the
+    backward loop carries the second backwards (the one popped the iteration before, in
+    reverse order; the forward loop's result for the last iteration). Returns (index,
+    region argument, the backward loop's argument holding the yielded value) per such
+    value, which `mapping` now maps the yielded value to."""
+    made = {r for o in body_ops for r in o.results}
+    nexts = []
+    for k, (a, y, res) in enumerate(zip(cargs, body.yields[:len(cargs)], results)):
+        if y in needed and a in needed and y in made and y not in mapping \
+                and y.type.kind == "array" and y.type == a.type == res.type:
+            nx = Value(y.hint, y.type)
+            mapping[y] = nx
+            nexts.append((k, a, nx))
+    needed.difference_update(mapping)
+    return nexts
+
+
+def _recompute(body_ops, inside, needed, mapping):
+    """The ops, for the backward body, computing again the needed values that an
+    elementwise op makes from values the tape holds anyway, from the loop's carried
+    values or from values made outside the loop (`np.sin(x)` beside `x`): one elementwise
+    pass a step buys a tape entry's memory. Never from a value recomputed itself (a chain
+    `v1 = sin(v0) * w; v2 = sin(v1) * w ...` tapes the v's and recomputes the sines: at
+    most one op again per value not taped). Each is then in `mapping` (its recomputed
+    value) and out of `needed`."""
+    redo, redone = [], set()
+    for o in body_ops:          # program order: an operand's own decision comes first
+        if len(o.results) != 1 or o.regions or not OPS[o.opcode].elementwise \
+                or OPS[o.opcode].effect or opcodes.draws(o):
+            continue
+        r = o.result
+        if r not in needed or r in mapping or r.type.kind != "array":
+            continue
+        if all(v not in inside or v not in redone and (v in mapping or v in needed)
+               for v in o.operands):
+            new = Value(r.hint, r.type)
+            redo.append(o.replace(results=(new,), tag=TAPE))
+            mapping[r] = new
+            redone.add(r)
+    needed.difference_update(mapping)
+    return redo
+
+
 def _reads(ops, extra=()):
     """Every value read by `ops` (nested regions included) and `extra`."""
     out = set(extra)
@@ -806,6 +872,26 @@ def _reads(ops, extra=()):
                 out.update(o.operands)
             out.update(r.yields)
     return out
+
+
+def _live(ops, outs):
+    """(the ops that `outs` need, every value they read). A rule's contribution to an
+    operand with no adjoint (a constant's) is made and dropped here, and what only it
+    reads is never taped."""
+    live, kept = set(outs), []
+    for op in reversed(ops):
+        if op.results and not op.regions and not any(r in live for r in op.results) \
+                and not OPS[op.opcode].effect and not opcodes.draws(op):
+            continue
+        kept.append(op)
+        live.update(op.operands)
+        for r in op.regions:
+            live.update(r.yields)
+            for o in r.walk():
+                live.update(o.operands)
+                for rr in o.regions:
+                    live.update(rr.yields)
+    return kept[::-1], live
 
 
 def _in_order(ops, values):

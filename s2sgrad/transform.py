@@ -42,6 +42,7 @@ class Request:
     wrt_is_tuple: bool = True
     inner: "Request" = None
     has_aux: bool = False      # f returns (value, aux): value is differentiated, aux handed back
+    checkpoint: str = None     # None | 'sqrt': the loops' reverse sweeps (options.check_checkpoint)
 
     def chain(self):
         """The requests from the innermost (applied first) to this one."""
@@ -243,7 +244,8 @@ def attach_gradients(fn, request, parsed):
         params, names = params + (g,), names + (cotangent,)
         operands.append(g)
     res = GradientsCall((y,), tuple(xs), tuple(operands[1 + len(xs):]) or None,
-                        options=GradientOptions(unconnected="zero")).emit(b) if xs else ()
+                        options=GradientOptions(unconnected="zero", checkpoint=request.checkpoint)
+                        ).emit(b) if xs else ()
     res = (res,) if len(xs) == 1 else tuple(res)
     per_wrt = [res[slots[0]] if treedef is None else _tree_value(b, treedef, iter(
         [b.const(None) if k is None else res[k] for k in slots])) for treedef, slots in trees]

@@ -18,8 +18,9 @@ and a static int `n`. Its statements are drawn from what s2sgrad accepts:
   `b = +a`, `b = a ** 1` (which later writes into `a` must not reach);
 - `if`/`elif`/`else` on runtime scalar conditions (with `and`/`or`/`not`);
   "keep the best so far" (`if cand > best: best = cand`);
-- `for` loops over ranges (`reversed(range(...))` and negative steps too), arrays,
-  `enumerate` and `zip`, nested, and `while`
+- `for` loops over ranges (`reversed(range(...))` and negative steps too; some
+  `s2sgrad.checkpointed(range(...))`, checkpointed), arrays, `enumerate` and `zip`,
+  nested, and `while`
   loops bounded by a counter (sometimes also by a runtime condition), with
   `break`/`continue` under runtime or integer conditions;
 - loops carrying values through the updates that once gave wrong numbers
@@ -292,6 +293,7 @@ class Exprs:
         self.marks = {"f": set()}   # function -> the constructs it contains
         self.calls = {"f": set()}   # function -> the helpers it calls
         self.custom = False         # the module defines the custom rules of CUSTOM
+        self.uses_checkpointed = False  # a loop of f is s2sgrad.checkpointed(range(...))
         self.module_arrays = []     # names of module-level arrays of the program's shape
 
     def pick(self, options):
@@ -815,6 +817,7 @@ class Gen(Exprs):
         if where == "end":
             body += self.escape(body_scope)
         self.merge(scope, [body_scope], exhaustive=False)
+        head = self.checkpointed(head, ints, body)
         pre = []
         if ints and head.startswith((f"for {ints[0]} in range", f"for {ints[0]} in reversed",
                                      f"for {ints[0]}, ")) and self.flip():
@@ -832,6 +835,19 @@ class Gen(Exprs):
                 return [head] + indent(body) + [f"{t} = {self.const()} * {ints[0]}"]
             scope.ints.append(ints[0])
         return pre + [head] + indent(body)
+
+    def checkpointed(self, head, ints, body):
+        """Sometimes `for i in s2sgrad.checkpointed(range(...)):` for a loop over a range()
+        of f whose body neither breaks nor returns (nested loops' included): its reverse
+        sweep recomputes segments from checkpoints (s2sgrad/checkpoint.py)."""
+        if self.in_helper or not ints or not head.startswith(f"for {ints[0]} in range(") \
+                or any(re.search(r"\b(break|return)\b", line) for line in body) \
+                or not self.flip():
+            return head
+        self.mark("checkpointed")
+        self.uses_checkpointed = True
+        rng = head[len(f"for {ints[0]} in "):-1]
+        return f"for {ints[0]} in s2sgrad.checkpointed({rng}):"
 
     def while_stmt(self, scope, depth, nest):
         k, head = self.while_header(scope)
@@ -887,6 +903,8 @@ class Gen(Exprs):
         self.merge(scope, [body_scope], exhaustive=False)
         self.featured.update(names)
         self.mark(pattern)
+        if len(head) == 1:
+            head = [self.checkpointed(head[0], ints, body)]
         return lines + head + indent(body)
 
     def carried_values(self, scope, pattern, kind, depth):
@@ -1339,6 +1357,8 @@ class Gen(Exprs):
         if self.dict_helper:
             lines += ["", DICT_HELPERS]
         lines += ["", f"def f({', '.join(signature + tail)}):"] + indent(body)
+        if self.uses_checkpointed and not self.custom:
+            lines.insert(1, "import s2sgrad")
         return "\n".join(lines) + "\n", params
 
     def dict_state(self, arrays, others):

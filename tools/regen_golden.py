@@ -17,8 +17,8 @@ generated ones:
 
                Several `# s2sgrad:` lines at the top are joined with spaces (for
                long signatures). Only `emit [FUNC] [--wrt ...] [--order N]
-               [--signature ...]` is accepted; FUNC is a top-level function of
-               input.py, or `OBJECT.METHOD`, a method bound to a module-level
+               [--signature ...] [--mode ...] [--checkpoint sqrt]` is accepted;
+               FUNC is a top-level function of input.py, or `OBJECT.METHOD`, a method bound to a module-level
                object (a bound method, as `s2sgrad.grad(model.loss)` takes it:
                input.py is imported for it, and the functions behind the command
                line are run on the method's parsed source).
@@ -63,6 +63,7 @@ class Command:
     signature: str = None
     order: int = 1
     mode: str = "rev"    # 'fwd': the forward-mode module (jvp_FUNC)
+    checkpoint: str = None   # 'sqrt': --checkpoint sqrt (loops checkpointed)
 
 
 def parse_header(text, where=INPUT):
@@ -87,13 +88,14 @@ def parse_header(text, where=INPUT):
     parser.add_argument("--signature")
     parser.add_argument("--order", type=int, default=1)
     parser.add_argument("--mode", choices=("rev", "fwd"), default="rev")
+    parser.add_argument("--checkpoint", choices=("sqrt",), default=None)
     try:
         ns, rest = parser.parse_known_args(words[1:])
     except argparse.ArgumentError as e:
         raise CaseError(f"{where}: {e}") from None
     if rest:
         raise CaseError(f"{where}: unexpected in the {HEADER} header: {' '.join(rest)}")
-    return Command(ns.func, ns.wrt, ns.signature, ns.order, ns.mode)
+    return Command(ns.func, ns.wrt, ns.signature, ns.order, ns.mode, ns.checkpoint)
 
 
 def case_names(root=ROOT):
@@ -121,9 +123,9 @@ def generate(case, root=ROOT):
                 out = _generate_method(rel, cmd)
             else:
                 out = {"ir.txt": cli.show_text(target, cmd.wrt, cmd.signature, IR_STAGES,
-                                               cmd.order, cmd.mode),
+                                               cmd.order, cmd.mode, checkpoint=cmd.checkpoint),
                        "grad.py": cli.emit_text(target, cmd.wrt, cmd.signature, cmd.order,
-                                                cmd.mode)}
+                                                cmd.mode, checkpoint=cmd.checkpoint)}
         except S2SGradError as e:
             raise CaseError(f"{rel}: s2sgrad failed:\n{e}") from None
     for name, text in out.items():
@@ -153,7 +155,8 @@ def _generate_method(rel, cmd):
     parsed = S.from_function(bound_method(rel, cmd.func))
     parsed.file = rel
     types_ = cli.arg_types(parsed, cmd.signature)
-    request = cli.request_for(parsed, types_, cmd.wrt, cmd.order, cmd.mode)
+    request = cli.request_for(parsed, types_, cmd.wrt, cmd.order, cmd.mode,
+                              checkpoint=cmd.checkpoint)
     stages = []
     fn = transform.build_ir(parsed, types_, request, stages)
     ir = "".join(f"// after {name}\n" + print_function(f) for name, f in stages

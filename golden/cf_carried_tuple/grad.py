@@ -9,11 +9,10 @@ def grad_oscillator(x0, v0, k, steps):
     state_0 = x0
     state_1 = v0
     for i in range(8):  # input.py:8
-        _t0 = 0.1 * k  # input.py:10
-        _tape0.append((state_0, _t0))
-        state_0, state_1 = state_0 + 0.1 * state_1, state_1 - _t0 * state_0
-    _t1 = state_0.sum() > 0
-    if _t1:  # input.py:12
+        _tape0.append(state_0)
+        state_0, state_1 = state_0 + 0.1 * state_1, state_1 - 0.1 * k * state_0
+    _t0 = state_0.sum() > 0
+    if _t0:  # input.py:12
         pair_0 = state_0 * 2.0  # input.py:13
     else:
         pair_0 = state_0
@@ -26,7 +25,7 @@ def grad_oscillator(x0, v0, k, steps):
     d_pair_0 = d_state_1 * pair_0
     # grad of: if np.sum(x) > 0:  [input.py:12]
     d_state_0 = d_pair_0 + d_pair_0
-    if _t1:
+    if _t0:
         # grad of: pair = (x * 2.0, v)  [input.py:13]
         d_state_0 *= 2.0
     else:
@@ -36,10 +35,11 @@ def grad_oscillator(x0, v0, k, steps):
     d_k = np.zeros_like(k)
     for i in reversed(range(8)):
         # this iteration's forward values
-        state_0_1, _t2 = _tape0.pop()
+        state_0_1 = _tape0.pop()
+        _t1 = 0.1 * k
         # grad of: state = (x + 0.1 * v, v - 0.1 * k * x)  [input.py:10]
         _d0 = -d_state_1
-        d_state_0_1 = _d0 * _t2
+        d_state_0_1 = _d0 * _t1
         _d1 = (_d0 * state_0_1).sum()
         d_k_1 = _d1 * 0.1
         d_state_1_1 = d_state_0 * 0.1

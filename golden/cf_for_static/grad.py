@@ -8,10 +8,9 @@ def grad_power_iter(A, v, steps):
     _tape0 = []
     for k in range(5):  # input.py:7
         v_1 = A @ v  # input.py:8
-        _t0 = np.sqrt((v_1 * v_1).sum())
-        v_2 = v_1 / _t0  # input.py:9
-        _tape0.append((v, v_1, _t0, v_2))
-        v = v_2
+        _t0 = np.sqrt((v_1 * v_1).sum())  # input.py:9
+        _tape0.append((v, v_1, _t0))
+        v = v_1 / _t0  # input.py:9
     d_v = A @ v  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
@@ -23,18 +22,19 @@ def grad_power_iter(A, v, steps):
     d_A_1 = np.zeros_like(A)
     for k in reversed(range(5)):
         # this iteration's forward values
-        v_3, v_4, _t1, v_5 = _tape0.pop()
+        v_2, v_3, _t1 = _tape0.pop()
         # grad of: v = v / np.sqrt(np.sum(v * v))  [input.py:9]
         d_v_2 = d_v / _t1
-        _d0 = -(d_v * v_5 / _t1).sum()
+        _d0 = -(d_v * v / _t1).sum()
         _d1 = _d0 / (_t1 * 2.0)
-        d_v_3 = _d1 * v_4
-        d_v_4 = _d1 * v_4
+        d_v_3 = _d1 * v_3
+        d_v_4 = _d1 * v_3
         # grad of: v = A @ v  [input.py:8]
         d_v_5 = d_v_2 + d_v_3 + d_v_4
-        d_A_2 = d_v_5[:, None] * v_3
+        d_A_2 = d_v_5[:, None] * v_2
         d_v = A.T @ d_v_5
         d_A_1 += d_A_2
+        v = v_2
     # gradients of the xs
     d_A += d_A_1
     return d_A, d_v

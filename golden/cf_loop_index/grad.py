@@ -6,9 +6,8 @@ import numpy as np
 def grad_last_index(x, n):
     """Specialised for (x: float64[m], n=3)."""
     i = 0  # input.py:8
-    x_1 = x
     for i in range(3):  # input.py:9
-        x_1 = x_1 * 0.5 + i  # input.py:10
+        pass
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # seed: d(ys)

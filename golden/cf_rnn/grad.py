@@ -12,7 +12,7 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
         h_1 = np.tanh(xs[t] @ Wx + h @ Wh + b)  # input.py:12
         y = h_1 @ Wy  # input.py:13
         _t1 = y - ys[t]  # input.py:14
-        _tape0.append((h, h_1, _t1))
+        _tape0.append((h, _t1))
         h = h_1
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
@@ -28,16 +28,16 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     d_Wy = np.zeros_like(Wy)
     for t in reversed(range(_t0)):
         # this iteration's forward values
-        h_2, h_3, _t2 = _tape0.pop()
+        h_2, _t2 = _tape0.pop()
         _t3 = xs[t]
         # grad of: total = total + (y - ys[t]) ** 2  [input.py:14]
         _d0 = d_total * (2 * _t2)
         # grad of: y = h @ Wy  [input.py:13]
         d_h_1 = _d0 * Wy
-        d_Wy_1 = _d0 * h_3
+        d_Wy_1 = _d0 * h
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:12]
         d_h += d_h_1
-        _d1 = d_h * (1.0 - h_3 * h_3)
+        _d1 = d_h * (1.0 - h * h)
         d_h = Wh @ _d1
         d_Wh_1 = h_2[:, None] * _d1[None, :]
         d_Wx_1 = _t3[:, None] * _d1[None, :]
@@ -45,4 +45,5 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
         d_Wh += d_Wh_1
         d_b += _d1
         d_Wy += d_Wy_1
+        h = h_2
     return d_Wx, d_Wh, d_b, d_Wy

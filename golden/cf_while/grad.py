@@ -9,9 +9,8 @@ def grad_sqrt_newton(a):
     _tape0 = []
     n_iter = 0
     while np.abs(x * x - a).max() > 1e-10:  # input.py:8
-        _t0 = a / x  # input.py:9
-        _tape0.append((x, _t0))
-        x = 0.5 * (x + _t0)  # input.py:9
+        _tape0.append(x)
+        x = 0.5 * (x + a / x)  # input.py:9
         n_iter = n_iter + 1  # input.py:8
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
@@ -23,11 +22,12 @@ def grad_sqrt_newton(a):
     d_a = np.zeros_like(a)
     for _ in range(n_iter):
         # this iteration's forward values
-        x_1, _t1 = _tape0.pop()
+        x_1 = _tape0.pop()
+        _t0 = a / x_1
         # grad of: x = 0.5 * (x + a / x)  [input.py:9]
         d_x = d_x * 0.5
         d_a_1 = d_x / x_1
-        d_x -= d_x * _t1 / x_1
+        d_x -= d_x * _t0 / x_1
         d_a += d_a_1
     # gradients of the xs
     d_a += d_x

@@ -24,7 +24,7 @@ def grad_loss(x, w):
         _t0 = x_1 * w - 0.5
         x_2 = soft_abs(_t0)  # input.py:29
         _t1 = np.hypot(x_2, w)  # input.py:30
-        _tape0.append((x_1, _t0, x_2, _t1))
+        _tape0.append((x_1, _t0, _t1))
         x_1 = x_2
 
     # ---- gradients: reverse sweep for the call at input.py:26 ----
@@ -35,17 +35,18 @@ def grad_loss(x, w):
     d_w = np.zeros_like(w)
     for i in reversed(range(3)):
         # this iteration's forward values
-        x_3, _t2, x_4, _t3 = _tape0.pop()
+        x_3, _t2, _t3 = _tape0.pop()
         # grad of: s = s + np.sum(np.hypot(x, w))  [input.py:30]
         _d0 = np.broadcast_to(d_s, x.shape)
-        _t4 = _vjp_hypot(_d0, _t3, x_4, w)
+        _t4 = _vjp_hypot(_d0, _t3, x_1, w)
         _t5 = _t4[0]
         _t6 = _t4[1]
         # grad of: x = soft_abs(x * w - 0.5)  [input.py:29]
         d_x_1 = d_x + _t5
-        _t7 = _vjp_soft_abs(d_x_1, x_4, _t2)[0]
+        _t7 = _vjp_soft_abs(d_x_1, x_1, _t2)[0]
         d_x = _t7 * w
         d_w_1 = _t7 * x_3
         d_w_2 = _t6 + d_w_1
         d_w += d_w_2
+        x_1 = x_3
     return d_x, d_w

@@ -5,14 +5,12 @@ import numpy as np
 
 def grad_f(x, k):
     """Specialised for (x: float64[n], k: py_int64)."""
-    s = 0.0  # input.py:7
     _t0 = k - 1  # input.py:8
     _tape0 = []
     for i in range(_t0, 0, -1):  # input.py:8
         _t1 = i - 1
         _t2 = x[_t1]  # input.py:9
         _tape0.append((_t1, _t2))
-        s = s * 0.5 + x[i] * _t2  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)

@@ -9,9 +9,9 @@ def grad_descend(x0, c):
     _tape0 = []
     x = x0
     for k in range(5):  # input.py:10
+        _tape0.append(x)
         g = 2.0 * (x - c) + 0.1 * np.sin(x)  # input.py:11
         v = 0.9 * v + g  # input.py:12
-        _tape0.append(x)
         x = x - 0.1 * v  # input.py:13
 
     # ---- gradients: reverse sweep ----

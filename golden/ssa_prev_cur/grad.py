@@ -9,17 +9,16 @@ def grad_recurrence(x):
     cur = np.sin(x)  # input.py:9
     _tape0 = []
     for k in range(3):  # input.py:10
+        _tape0.append((prev, cur))
         cur_1 = np.tanh(prev * cur + x)  # input.py:11
-        _tape0.append((prev, cur, cur_1))
         prev = cur
         cur = cur_1
     t0 = np.ones_like(x)  # input.py:12
     _tape1 = []
     t1 = x
     for k in range(4):  # input.py:14
-        _t0 = 2.0 * x  # input.py:15
-        _tape1.append((t1, _t0))
-        t1_1 = _t0 * t1 - t0  # input.py:15
+        _tape1.append(t1)
+        t1_1 = 2.0 * x * t1 - t0  # input.py:15
         t0 = t1
         t1 = t1_1
 
@@ -34,26 +33,29 @@ def grad_recurrence(x):
     d_x_1 = d_x
     for k in reversed(range(4)):
         # this iteration's forward values
-        t1_2, _t1 = _tape1.pop()
+        t1_2 = _tape1.pop()
+        _t0 = 2.0 * x
         # grad of: t0, t1 = t1, 2.0 * x * t1 - t0  [input.py:15]
         d_t0_1 = -d_t1
         _d0 = d_t1 * t1_2
-        d_t1_1 = d_t1 * _t1
+        d_t1_1 = d_t1 * _t0
         _d0 *= 2.0
         d_t1 = d_t0 + d_t1_1
         d_x_1 = d_x_1 + _d0
         d_t0 = d_t0_1
     # grad of: for k in range(3):  [input.py:10]
+    cur_2 = cur
     for k in reversed(range(3)):
         # this iteration's forward values
-        prev_1, cur_2, cur_3 = _tape0.pop()
+        prev_1, cur_3 = _tape0.pop()
         # grad of: prev, cur = cur, np.tanh(prev * cur + x)  [input.py:11]
-        _d1 = prev * (1.0 - cur_3 * cur_3)
-        d_prev = _d1 * cur_2
+        _d1 = prev * (1.0 - cur_2 * cur_2)
+        d_prev = _d1 * cur_3
         d_cur = _d1 * prev_1
         prev = cur + d_cur
         d_x = d_x + _d1
         cur = d_prev
+        cur_2 = cur_3
     # grad of: cur = np.sin(x)  [input.py:9]
     d_x_2 = prev * np.cos(x)
     # grad of: prev = x * 0.5  [input.py:8]

@@ -333,6 +333,9 @@ class _Calls:
             return self.b.stop_gradient(self.to_value(self.expr(node.args[0]), node))
         if name == "gradients":
             return self.gradients(node)
+        if name == "checkpointed":
+            self.unsupported(node, "s2sgrad.checkpointed(range(...)) is accepted only as the "
+                             "iterable of a for loop", "for t in s2sgrad.checkpointed(range(T)):")
         self.unsupported(node, f"s2sgrad.{name} cannot be called inside a transformed function",
                          "call s2sgrad.gradients(...) here; grad/vjp wrap functions from outside")
 

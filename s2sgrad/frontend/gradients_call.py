@@ -22,9 +22,9 @@ class _Gradients:
                              "time is not supported", "call it once, after the loop or branch, "
                              "on the values it computes (tf.gradients is one call in a graph, too)")
         names = ["ys", "xs", "grad_ys", "name", "gate_gradients", "aggregation_method",
-                 "stop_gradients", "unconnected_gradients"]
+                 "stop_gradients", "unconnected_gradients", "checkpoint"]
         if len(node.args) > len(names):
-            raise InvalidArgumentError("gradients() takes at most 8 arguments", loc=loc)
+            raise InvalidArgumentError("gradients() takes at most 9 arguments", loc=loc)
         given = dict(zip(names, node.args))
         for kw in node.keywords:
             if kw.arg not in names:
@@ -89,7 +89,8 @@ class _Gradients:
         settings = dict(name=static("name", "gradients"),
                         gate_gradients=static("gate_gradients", False),
                         aggregation_method=static("aggregation_method", None),
-                        unconnected_gradients=static("unconnected_gradients", "none"))
+                        unconnected_gradients=static("unconnected_gradients", "none"),
+                        checkpoint=static("checkpoint", None))
         try:
             opts = O.GradientOptions.make(**settings)
         except ValueError as e:

@@ -11,7 +11,7 @@ from ..ir.core import Region, Value
 from . import subscript
 from .assignments import _in_place
 from .loop_returns import Pending, materialise
-from .desugar import _static_int as desugar_static_int
+from .desugar import _jumps as desugar_jumps, _static_int as desugar_static_int
 from .shared import MaybeUnbound, Static, _Return, _assigned_names, _flatten, _rebuild
 
 
@@ -47,6 +47,7 @@ class _Loops:
         if node.orelse:         # (before any desugaring, which would drop it)
             self.unsupported(node, "a for loop with an else clause is not supported",
                              "set a flag in the loop and test it after")
+        node = self.checkpointed_loop(node)
         self.lists_before_region(node.body, iterated=node.iter)
         it = _reversed_range(self, node.iter)
         if it is not node.iter:        # (a new For: the parsed tree is shared by every signature)
@@ -60,6 +61,31 @@ class _Loops:
         if index is not None:
             name, ran = index
             self.env[name] = MaybeUnbound(self.env[name], ran, name, node)
+
+    def checkpointed_loop(self, node):
+        """`for t in s2sgrad.checkpointed(range(...)):` is the loop over the range, marked
+        (`self.checkpointed`, the range() call's node, which a desugaring of `continue`
+        keeps) for its `for` op to carry `checkpoint='sqrt'` (reverse.py)."""
+        it = node.iter
+        if not (isinstance(it, gast.Call) and _is_checkpointed(self, it.func)):
+            return node
+        inner = it.args[0] if len(it.args) == 1 and not it.keywords else None
+        if not (isinstance(inner, gast.Call) and isinstance(inner.func, gast.Name)
+                and inner.func.id == "range" and self.p.resolver.lookup("range") is None
+                and not inner.keywords and 1 <= len(inner.args) <= 3):
+            self.unsupported(it, "s2sgrad.checkpointed takes one range(...) (the steps of a "
+                             "loop whose reverse sweep recomputes them from checkpoints)",
+                             "for t in s2sgrad.checkpointed(range(T)):")
+        if desugar_jumps(node.body, gast.Break) or any(
+                isinstance(n, gast.Return) for st in node.body for n in gast.walk(st)):
+            self.unsupported(node, "a checkpointed loop cannot `break` or `return` (its "
+                             "checkpoints are taken every so many steps of a range() it runs "
+                             "to the end)", "drop s2sgrad.checkpointed(...) for this loop "
+                             "(its reverse sweep then tapes every step), or run the loop to "
+                             "its end and keep the result wanted in a variable")
+        self.checkpointed.add(inner)
+        return gast.copy_location(gast.For(target=node.target, iter=inner, body=node.body,
+                                           orelse=node.orelse, type_comment=None), node)
 
     def index_after_loop(self, node, it):
         """(name, whether the loop runs) for the index of a range() loop that has no value
@@ -159,8 +185,9 @@ class _Loops:
                                   written | _augmented_arrays(self, node.body, carried, args))
         self.b.loc = self.p.loc(node)
         body = Region((i_val,) + tuple(args), tuple(ops), tuple(ys))
+        marked = {"checkpoint": "sqrt"} if it in self.checkpointed else {}
         results = self.b.region_op("for", bounds + carried.inits, [body], [a.type for a in args],
-                                   carried.hints)
+                                   carried.hints, **marked)
         self.env.update(carried.rebuild(results))
 
     def loop_body(self, node, carried, arg_types, extra=()):
@@ -372,3 +399,17 @@ def _reversed_range(lw, it):
         if not hasattr(n, "lineno"):
             gast.copy_location(n, it)
     return gast.copy_location(call, it)
+
+
+def _is_checkpointed(lowerer, func):
+    """`func` names s2sgrad.checkpointed (`s2sgrad.checkpointed`, or the name imported)."""
+    resolve = lowerer.p.resolver.lookup
+    if isinstance(func, gast.Attribute) and func.attr == "checkpointed" \
+            and isinstance(func.value, gast.Name) and func.value.id not in lowerer.env:
+        m = resolve(func.value.id)
+        return m is not None and m.kind == "module" and m.module == "s2sgrad"
+    if isinstance(func, gast.Name) and func.id not in lowerer.env:
+        m = resolve(func.id)
+        return m is not None and m.kind == "member" and m.module == "s2sgrad" \
+            and m.name == "checkpointed"
+    return False

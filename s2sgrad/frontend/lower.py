@@ -108,6 +108,7 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
         self._marks = dict(parsed.statement_marks)  # id(stmt) -> (stmt, its marked nodes)
         self.local_names = parsed.local_names   # name -> where the function first binds it
         self.region_depth = 0         # regions (loop bodies, run-time branches) being lowered
+        self.checkpointed = set()     # the range() calls of `s2sgrad.checkpointed(range(...))`
         self.numbers = set(numbers)   # parameters the caller passes numbers to (not arrays)
         self.pending_returns = {}       # `_resultN` of a loop with a `return` -> [its first
                                         # return, whether one was lowered]
@@ -457,7 +458,7 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
                 if obj is _MISSING:
                     self.unsupported(node, f"s2sgrad has no attribute {node.attr!r}",
                                      "see s2sgrad.__all__")
-                if node.attr in ("gradients", "stop_gradient"):
+                if node.attr in ("gradients", "stop_gradient", "checkpointed"):
                     return Static(type(m)("member", "s2sgrad", node.attr))
                 return Static(obj)
             mod = np if m.module == "numpy" else __import__("math")

@@ -2,7 +2,7 @@
 
 The op's operands are four groups, `ys + xs + grad_ys + stop_gradients`, whose
 sizes are attributes (`n_ys`, `n_xs`, `n_grad_ys`, `n_stop`), beside the options
-(`name`, `gate`, `aggregation`, `unconnected`). `GradientsCall` is that layout,
+(`name`, `gate`, `aggregation`, `unconnected`, and `checkpoint` when set). `GradientsCall` is that layout,
 written in one place: `emit` makes the op (the frontend's `s2sgrad.gradients(...)`,
 grad/value_and_grad/vjp's attach stage, the vjp of a helper), `of` reads one back
 (the reverse transform, the unconnected pass).
@@ -50,7 +50,8 @@ class GradientsCall:
         n_ys, n_xs, n_g, n_stop = a["n_ys"], a["n_xs"], a["n_grad_ys"], a["n_stop"]
         ops = op.operands
         k = n_ys + n_xs
-        options = GradientOptions(a["name"], a["gate"], a["aggregation"], a["unconnected"])
+        options = GradientOptions(a["name"], a["gate"], a["aggregation"], a["unconnected"],
+                                  a.get("checkpoint"))
         return cls(ys=tuple(ops[:n_ys]), xs=tuple(ops[n_ys:k]),
                    grad_ys=tuple(ops[k:k + n_g]) if n_g else None,
                    stops=tuple(ops[k + n_g:k + n_g + n_stop]), options=options)
