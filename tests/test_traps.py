@@ -407,3 +407,18 @@ def test_shape_of_a_renamed_array():
     np.testing.assert_array_equal(g(np.ones(5)), [5.0] * 5)
     # (and its length is read off x's shape: the zeros are not made to be counted)
     assert "np.zeros" not in s2sgrad.source(g)
+
+
+def product_sum(a, b):
+    return np.sum(a * b)
+
+
+def test_folded_seed_never_hands_back_an_argument():
+    # d(sum(a * b))/da is b exactly: the seed 1.0 folded away must not make the gradient
+    # the caller's b itself (every gradient returned is a fresh, writable array)
+    a, b = np.ones(3), np.arange(3.0)
+    d_a, d_b = s2sgrad.grad(product_sum, wrt=(0, 1))(a, b)
+    np.testing.assert_array_equal(d_a, b)
+    assert not np.shares_memory(d_a, b) and not np.shares_memory(d_b, a)
+    d_a[:] = -1.0
+    np.testing.assert_array_equal(b, [0.0, 1.0, 2.0])

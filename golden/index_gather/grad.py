@@ -11,13 +11,16 @@ def grad_pick(table, ids, w):
     pairs = table[_t0, _t1]  # input.py:9
     _t2 = np.tanh(rows)  # input.py:10
 
-    # ---- gradients: reverse sweep ----
+    # ---- gradients: reverse sweep for the call at input.py:7 ----
+    # seed: d(ys)
+    d_ys = 1.0
     # grad of: return np.sum(np.tanh(rows) * w) + np.sum(pairs ** 2)  [input.py:10]
     _t3 = 2 * pairs
+    d_w = d_ys * _t2
     d_rows = w * (1.0 - _t2 * _t2)
     # grad of: pairs = table[[0, 0, 4], [1, 1, 2]]  [input.py:9]
     d_table = np.zeros_like(table)
     np.add.at(d_table, np.s_[_t0, _t1], _t3)
     # grad of: rows = table[ids]  [input.py:8]
     np.add.at(d_table, ids, d_rows)
-    return d_table, _t2
+    return d_table, d_w

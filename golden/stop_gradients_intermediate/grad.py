@@ -6,7 +6,11 @@ def partial(x, y):
     """Specialised for (x: float64[n], y: float64[n])."""
     h = x * y  # input.py:9
 
-    # ---- gradients: reverse sweep ----
+    # ---- gradients: reverse sweep for the call at input.py:11 ----
+    # seed: d(ys)
+    d_z = 1.0
     # grad of: z = np.sum(h * x + np.sin(y))  [input.py:10]
     _t0 = np.cos(y)
-    return [h, _t0, x]
+    d_h = d_z * x
+    d_x = d_z * h
+    return [d_x, _t0, d_h]

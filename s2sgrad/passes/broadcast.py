@@ -14,7 +14,7 @@ labels` is `c * labels`)."""
 
 from ..ir import types as T
 from ..ir.core import Op, Region, Value, def_map, substitute, use_counts
-from ..ir.opcodes import OPS, infer
+from ..ir.opcodes import OPS, infer, memory
 
 
 def run(fn):
@@ -22,6 +22,7 @@ def run(fn):
         return fn
     fn = fn.with_body(_negations_moved(fn.body, def_map(fn.body)))
     defs = def_map(fn.body)
+    handed = _handed_back(fn.body, defs)
     uses = use_counts(fn.body)
     users = {}
     for op in fn.body.walk():
@@ -39,11 +40,32 @@ def run(fn):
             mapping[r] = src
             for u in ops:       # the seed 1.0 broadcast and multiplied: x itself
                 other = _times_one(u, r, src, defs)
-                if other is not None:
+                if other is not None and (u.result not in handed or _fresh(other, defs)):
                     mapping[u.result] = other
     if mapping:
         fn = fn.with_body(substitute(fn.body, mapping))
     return fn.with_body(_scalars_read(fn.body, def_map(fn.body)))
+
+
+def _handed_back(body, defs):
+    """The values the function returns, in its tuples and lists: each a fresh array
+    (the reverse transform copies a borrowed one), which a fold must not undo."""
+    out, todo = set(), list(body.yields)
+    while todo:
+        v = todo.pop()
+        if v in out:
+            continue
+        out.add(v)
+        d = defs.get(v)
+        if d is not None and d.opcode in ("tuple", "list"):
+            todo.extend(d.operands)
+    return out
+
+
+def _fresh(v, defs):
+    """v is an array gradient code made (not the caller's, not the forward code's)."""
+    d = defs.get(v)
+    return d is not None and d.tag != "fwd" and memory(d) == "new"
 
 
 def _times_one(user, r, src, defs):
