@@ -66,7 +66,6 @@ def _autograd():
 def _jax():
     try:
         import jax
-        import jax.numpy as jnp
     except ImportError:
         return None
     jax.config.update("jax_enable_x64", True)
