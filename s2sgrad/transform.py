@@ -1,5 +1,5 @@
 """The pipeline, one plain function a stage: lower → attach → unconnected →
-reverse → CSE, broadcast, scatter, DCE → codegen.
+reverse → CSE, broadcast, scatter, DCE, pymath → codegen.
 
 Used by the decorator and the functional API (api.py) and by the CLI (cli.py),
 so both write the same code for the same source and signature.
@@ -19,7 +19,7 @@ from .ir.core import Region, Value, def_map, source_params
 from .ir.gradients_op import GradientsCall
 from .ir.verifier import verify
 from .options import GradientOptions
-from .passes import broadcast, cse, dce, inline, scatter, unconnected
+from .passes import broadcast, cse, dce, inline, pymath, scatter, unconnected
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 
@@ -83,6 +83,7 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
     fn = stage("broadcast", _each(fn, broadcast.run))
     fn = stage("scatter", _each(fn, scatter.run))
     fn = stage("dce", _each(fn, dce.run))
+    fn = stage("pymath", _each(fn, pymath.run))
     return replace(fn, writes=writes)
 
 
