@@ -370,6 +370,11 @@ def literal(value):
     return ast.Constant(value=value, kind=None)
 
 
+def _unmarked(op):
+    """op without passes/pymath.py's mark: NumPy's call, which `float(...)` wraps."""
+    return op.replace(attrs=tuple(a for a in op.attrs if a[0] != "python"))
+
+
 def _dtype(name):
     return _dotted(f"np.{name}")
 
@@ -442,8 +447,11 @@ class _Expr:
                 return f"{_paren(a, pa, p + 1)} ** {_paren(b, pb, _UNARY)}", p
             return f"{_paren(a, pa, p)} {sym} {_paren(b, pb, p + 1)}", p
         if kind == "call":
-            if op.attrs and op.attr("math"):      # passes/pymath.py: math on a Python float
+            python = op.attrs and op.attr("python")      # passes/pymath.py: a Python float
+            if python == "math":
                 return f"{opcodes.math_helper(op.opcode)[0]}({self.text(op.operands[0])[0]})", _ATOM
+            if python == "float":
+                return f"float({self.direct(_unmarked(op))[0]})", _ATOM
             parts = [self.text(v)[0] for v in op.operands]
             if d.listed:
                 parts = [f"[{', '.join(parts)}]"]
@@ -502,8 +510,10 @@ class _Expr:
                         for k in d.kwattrs if k in attrs]
             return _call(_attr(args[0], d.form[1]), args[1:], keywords)
         if kind == "call":
-            if attrs.get("math"):
+            if attrs.get("python") == "math":
                 return _call(opcodes.math_helper(op.opcode)[0], args)
+            if attrs.get("python") == "float":
+                return _call("float", [self.op_expr(_unmarked(op))])
             if d.listed:
                 args = [ast.List(elts=args, ctx=ast.Load())]
             keywords = []
@@ -629,7 +639,7 @@ def module(fns, header=(), verify=False):
              f"{', '.join(fn.name for fn in fns)}. Do not edit."]
     lines += [f"# {h}" for h in header]
     every = [op for fn in fns for f in (fn,) + tuple(fn.callees) for op in f.body.walk()]
-    spelled = {op.opcode for op in every if op.attrs and op.attr("math")}   # (passes/pymath.py)
+    spelled = {op.opcode for op in every if op.attrs and op.attr("python") == "math"}  # (pymath)
     lines += ["import math"] if spelled else []
     lines.append("import numpy as np")
     statements, defs, bound = _prelude(fns)

@@ -25,17 +25,17 @@ def _math_sin(x):
 def grad_pendulum(theta, omega, g):
     """Specialised for (theta: py_float64, omega: py_float64, g: py_float64)."""
     _t0 = 0.5 * omega
-    e = _t0 * omega - g * _math_cos(theta)  # input.py:13
-    s = np.sqrt(1.0 + e * e)  # input.py:14
+    e = _t0 * omega - g * _math_cos(theta)  # input.py:14
+    s = np.sqrt(1.0 + e * e)  # input.py:15
     _t1 = math.atan(omega)
     _t2 = -theta
     _t3 = np.exp(_t2 * theta)
-    _t4 = np.tanh(theta * omega)  # input.py:15
+    _t4 = float(np.tanh(theta * omega))  # input.py:16
 
-    # ---- gradients: reverse sweep for the call at input.py:12 ----
+    # ---- gradients: reverse sweep for the call at input.py:13 ----
     # seed: d(ys)
     d_ys = 1.0
-    # grad of: return np.log(s) + np.arctan(omega) * np.exp(-theta * theta) + np.tanh(theta * omega)  [input.py:15]
+    # grad of: return np.log(s) + np.arctan(omega) * np.exp(-theta * theta) + np.tanh(theta * omega)  [input.py:16]
     _d0 = d_ys * (1.0 - _t4 * _t4)
     d_theta = _d0 * omega
     d_omega = _d0 * theta
@@ -47,10 +47,10 @@ def grad_pendulum(theta, omega, g):
     d_theta_2 = -_d4
     d_omega_1 = _d1 / (omega * omega + 1.0)
     d_s = d_ys / s
-    # grad of: s = np.sqrt(1.0 + e * e)  [input.py:14]
+    # grad of: s = np.sqrt(1.0 + e * e)  [input.py:15]
     _d5 = d_s / (s * 2.0)
     d_e = _d5 * e
-    # grad of: e = 0.5 * omega * omega - g * np.cos(theta)  [input.py:13]
+    # grad of: e = 0.5 * omega * omega - g * np.cos(theta)  [input.py:14]
     d_e_1 = d_e + d_e
     _d6 = -d_e_1
     _d7 = _d6 * g
