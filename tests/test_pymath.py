@@ -3,8 +3,8 @@
 What it relies on is checked here on the machine that runs the tests: math.<name> gives
 NumPy's float64 value bit for bit wherever it gives one (`OPS[op].math`), and the
 module's helper gives NumPy's value (and warning) where math raises. Then that the
-generated code keeps Python's values, types and warnings where a Python float would
-behave differently from a NumPy float64."""
+generated code keeps its values, types and errors where a Python float would behave
+differently from a NumPy float64."""
 
 import importlib.util
 import math
@@ -155,7 +155,28 @@ def compared(x):
     return c
 
 
-CASES = [(reciprocal, (0.0,)), (reciprocal, (1.0,)), (promoted, (0.5, np.ones(3, np.float32))),
+def no_twin(x, y):
+    c = np.tanh(x * y)
+    return c * c + np.maximum(x, y) * 2.0
+
+
+def no_twin_divisor(x, y):
+    c = np.tanh(x * y)
+    return c * c - 1.0 / c
+
+
+def test_a_function_without_a_math_twin_gives_a_python_float():
+    g = s2sgrad.grad(no_twin, wrt=(0, 1))
+    g(0.5, 0.25)
+    assert "float(np.tanh(x * y))" in s2sgrad.source(g)
+    g = s2sgrad.grad(no_twin_divisor, wrt=(0, 1))
+    g(0.5, 0.25)
+    assert "float(" not in s2sgrad.source(g).split("return")[0].replace("float(d_", "")
+
+
+CASES = [(no_twin, (0.5, 0.25)), (no_twin, (math.inf, 1.0)), (no_twin_divisor, (0.0, 1.0)),
+         (no_twin_divisor, (0.5, 0.25)),
+         (reciprocal, (0.0,)), (reciprocal, (1.0,)), (promoted, (0.5, np.ones(3, np.float32))),
          (compared, (1.0,)), (compared, (0.1,)), (smooth, (0.3, -0.7)), (overflow, (800.0,)),
          (not_finite, (-math.inf,)), (smooth, (math.nan, 1.0))]
 
@@ -168,7 +189,9 @@ def test_what_the_unmarked_module_gives(monkeypatch, fn, args, kind):
     got, got_warnings = _call(request(fn), args)
     want, want_warnings = _unmarked(monkeypatch, request, fn, args)
     assert _identical(got, want)
-    assert got_warnings == want_warnings
+    # (Python's float arithmetic makes inf and nan without NumPy's RuntimeWarning:
+    # warnings may be dropped, never added; docs/architecture.md)
+    assert set(got_warnings) <= set(want_warnings)
     if kind == "value_and_grad":
         value, _ = _call(fn, args)
         assert _identical(got[0], value)
