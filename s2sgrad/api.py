@@ -67,6 +67,38 @@ def _key_of(v, sizes, key):
         key.append(type(v))
 
 
+# The types whose values a call key needs only the type of: a float, complex or NumPy
+# scalar argument is specialised on its type (as signature_key keys it); an array on its
+# dtype and shape (finer than signature_key's size pattern, so one fast key names one
+# signature); a static bool/int/str/None on its value.
+_KEYED_BY_TYPE = frozenset([float, complex, np.random.Generator] + [
+    t for t in set(np.sctypeDict.values()) if issubclass(t, np.generic)])
+_KEYED_BY_VALUE = frozenset([bool, int, str, type(None)])
+
+
+def fast_key(args):
+    """A key of one call's arguments cheaper than signature_key (no size pattern): the
+    types of the scalars, the dtype and shape of each array, the value of each static;
+    None when an argument is of another kind (a pytree, a subclass), which only
+    signature_key keys. Equal fast keys have equal signature keys."""
+    key = []
+    for v in args:
+        t = type(v)
+        if t is float:
+            key.append(t)
+        elif t is np.ndarray:
+            key.append(v.dtype)
+            key.append(v.shape)
+        elif t in _KEYED_BY_TYPE:
+            key.append(t)
+        elif t in _KEYED_BY_VALUE:
+            key.append(t)
+            key.append(v)
+        else:
+            return None
+    return tuple(key)
+
+
 def _flatten_arg(v):
     try:
         return pytrees.flatten(v)
@@ -150,6 +182,10 @@ class _Transformed:
         self.names = tuple(self.signature.parameters)
         self.nparams = len(self.names)
         self.cache = {}
+        self.fast = {}             # fast_key -> a cache entry (bounded: see entry)
+        self.last = None           # (fast_key, generated function, whether the key is the
+        # arguments' types) of the latest call that needs no check on its arguments: a call
+        # of the same fast key calls the function directly (__call__)
         self.generation = _custom.GENERATION
         self.lock = threading.Lock()
         self.last_source = None
@@ -168,19 +204,31 @@ class _Transformed:
             args = tuple(bound.arguments.values())
         if self.generation != _custom.GENERATION:       # a rule registered since: build anew
             self.cache.clear()
+            self.fast.clear()
+            self.last = None
             self.generation = _custom.GENERATION
-        key = signature_key(args)
-        hit = self.cache.get(key)
+        fast = fast_key(args)
+        hit = self.fast.get(fast) if fast is not None else None
         if hit is None:
-            with self.lock:
-                hit = self.cache.get(key)
-                if hit is None:
-                    hit = self.build(specialise(self.names, args), tuple(
-                        n for n, v in zip(self.names, args) if isinstance(v, np.generic)))
-                    self.cache[key] = hit
+            key = signature_key(args)
+            hit = self.cache.get(key)
+            if hit is None:
+                with self.lock:
+                    hit = self.cache.get(key)
+                    if hit is None:
+                        hit = self.build(specialise(self.names, args), tuple(
+                            n for n, v in zip(self.names, args) if isinstance(v, np.generic)))
+                        self.cache[key] = hit
+            if fast is not None:
+                if len(self.fast) >= 256:      # (shapes that vary call to call: keep it small)
+                    self.fast.clear()
+                self.fast[fast] = hit
         self.last_source = hit[1]
         if hit[2]:
+            self.last = None
             _check_unshared(self.fn, *_flat(self.names, args), hit[2])
+        else:
+            self.last = None if fast is None else (fast, hit[0], len(fast) == len(args))
         return hit[0], args
 
     def build(self, types_, numbers=()):
@@ -238,6 +286,11 @@ class Function(_Transformed):
         super().__init__(fn, transform.Request("function"))
 
     def __call__(self, *args, **kwargs):
+        last = self.last        # the latest call's signature again: its function, directly
+        if last is not None and not kwargs and (
+                tuple(map(type, args)) if last[2] else fast_key(args)) == last[0] \
+                and self.generation == _custom.GENERATION:
+            return last[1](*args)
         generated, values = self.entry(args, kwargs)
         return generated(*values)
 
@@ -321,6 +374,11 @@ class _Derivative(_Transformed):
                                                bool(has_aux), checkpoint))
 
     def __call__(self, *args, **kwargs):
+        last = self.last        # the latest call's signature again: its function, directly
+        if last is not None and not kwargs and (
+                tuple(map(type, args)) if last[2] else fast_key(args)) == last[0] \
+                and self.generation == _custom.GENERATION:
+            return last[1](*args)
         try:
             generated, values = self.entry(args, kwargs)
         except UnsupportedError as e:

@@ -241,7 +241,7 @@ def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=Fal
 
 # transform.build_ir's stages, then out-of-SSA's decisions on the final IR
 STAGES = ("lower", "inline", "shift", "attach", "unconnected", "reverse", "forward", "cse",
-          "broadcast", "negation", "scatter", "dce", "out_of_ssa")
+          "broadcast", "negation", "scatter", "dce", "pymath", "out_of_ssa")
 # (inline: --order 2 of a function calling helpers)
 
 
@@ -326,7 +326,8 @@ def main(argv=None):
             p.add_argument("--ir", action="store_true", required=True, help="print the IR")
             p.add_argument("--stage", default="dce",
                            choices=list(STAGES) + ["all"],
-                           help="which stage's IR to print (default: the final one)")
+                           help="which stage's IR to print (default: dce, the final one but for "
+                                "pymath's marks)")
     args = parser.parse_args(argv)
     try:
         (cmd_emit if args.command == "emit" else cmd_show)(args)

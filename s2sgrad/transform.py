@@ -1,5 +1,5 @@
 """The pipeline, one plain function a stage: lower → shift → attach → unconnected →
-reverse → CSE, broadcast, negation, scatter, DCE → codegen.
+reverse → CSE, broadcast, negation, scatter, DCE, pymath → codegen.
 
 Used by the decorator and the functional API (api.py) and by the CLI (cli.py),
 so both write the same code for the same source and signature.
@@ -19,7 +19,7 @@ from .ir.core import Region, Value, def_map, source_params, substitute
 from .ir.gradients_op import GradientsCall
 from .ir.verifier import verify
 from .options import GradientOptions
-from .passes import broadcast, cse, dce, inline, negation, scatter, shift, unconnected
+from .passes import broadcast, cse, dce, inline, negation, pymath, scatter, shift, unconnected
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 
@@ -87,6 +87,7 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
     fn = stage("negation", _each(fn, negation.run))
     fn = stage("scatter", _each(fn, scatter.run))
     fn = stage("dce", _each(fn, dce.run))
+    fn = stage("pymath", _each(fn, pymath.run))
     return replace(fn, writes=writes)
 
 

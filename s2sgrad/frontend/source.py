@@ -684,7 +684,7 @@ def is_helper(node):
     (`_unbroadcast`), word for word: its calls read back as the helper's op."""
     if node.name not in opcodes.HELPERS:
         return False
-    text = opcodes.OPS[opcodes.HELPERS[node.name]].helper
+    text = opcodes.helper_source(node.name)
     return gast.dump(node) == gast.dump(gast.parse(text).body[0])
 
 

@@ -55,6 +55,9 @@ The traits:
   which costs microseconds a call (codegen's `_fast_<form>`).
 - `helper`: the source of the function a generated module defines to print the
   op as a call (`_unbroadcast`); a generated module read back maps it to the op.
+- `math`: (name, what it raises): `math.<name>` gives the op's value on a Python
+  float, bit for bit, wherever it gives one, and raises those exceptions where NumPy
+  gives inf or nan (passes/pymath.py, `math_helper`).
 """
 
 import operator
@@ -130,6 +133,7 @@ class OpDef:
                                 # 'method' (np.sum(a, axis=1) as a.sum(axis=1)), 'attr'
                                 # (np.shape(a) as a.shape), 'newaxis' (np.expand_dims(a, -1)
                                 # as a[:, None]); the same value, without NumPy's dispatch
+    math: tuple = None
 
     def __post_init__(self):
         if not callable(self.memory) and self.memory not in MEMORY:
@@ -228,10 +232,23 @@ _def("neg", ("unop", "-"), _same, elementwise=True)
 _def("pos", ("unop", "+"), _same, elementwise=True)      # +a: a new array (np.positive)
 _def("not", ("unop", "not "), lambda ts, a: T.PY_BOOL, constant=True)
 
+# math.<name> of a Python float: NumPy's float64 value wherever math gives one (the C
+# library's function, which NumPy's float64 loop calls too: checked on each in
+# tests/test_pymath.py), and these exceptions where NumPy gives inf or nan. Not tanh (NumPy's
+# own SIMD tanh rounds differently from the C library's), deg2rad, rad2deg.
+_VALUE, _OVERFLOW = ("ValueError",), ("OverflowError",)
+_MATH = {"exp": ("exp", _OVERFLOW), "log": ("log", _VALUE), "log1p": ("log1p", _VALUE),
+         "expm1": ("expm1", _OVERFLOW), "sqrt": ("sqrt", _VALUE), "sin": ("sin", _VALUE),
+         "cos": ("cos", _VALUE), "tan": ("tan", _VALUE), "arctan": ("atan", ()),
+         "sinh": ("sinh", _OVERFLOW), "cosh": ("cosh", _OVERFLOW), "arcsin": ("asin", _VALUE),
+         "arccos": ("acos", _VALUE), "arcsinh": ("asinh", ()), "arccosh": ("acosh", _VALUE),
+         "arctanh": ("atanh", _VALUE), "log2": ("log2", _VALUE), "log10": ("log10", _VALUE),
+         "exp2": ("exp2", _OVERFLOW), "cbrt": ("cbrt", ()), "fabs": ("fabs", ())}
 for _name in ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan",
               "sinh", "cosh", "arcsin", "arccos", "arcsinh", "arccosh", "arctanh", "log2", "log10",
               "exp2", "cbrt", "deg2rad", "rad2deg", "fabs"]:
-    _def(_name, ("call", f"np.{_name}"), _float_unary, [("x", OPERAND, None)], elementwise=True)
+    _def(_name, ("call", f"np.{_name}"), _float_unary, [("x", OPERAND, None)], elementwise=True,
+         math=_MATH.get(_name))
 for _name in ["abs", "square", "sign", "floor", "ceil", "rint", "trunc", "fix", "reciprocal"]:
     _def(_name, ("call", f"np.{_name}"), _same, [("x", OPERAND, None)], elementwise=True,
          constant=_name in ("sign", "floor", "ceil", "rint", "trunc", "fix"))
@@ -678,6 +695,33 @@ NUMPY.update({"conjugate": "conj"})
 # Helper functions s2sgrad writes into generated modules -> opcode: a generated module
 # reads back as the ops it was written from (frontend/source.py checks the helper's body)
 HELPERS = {d.form[1]: name for name, d in OPS.items() if d.helper}
+
+
+def math_helper(opcode):
+    """(the name, the source) of the function a generated module calls for an op spelled
+    with `math` (passes/pymath.py) where math.<name> may raise: math's value, NumPy's
+    where math raises; (math.<name>, None) where it never raises."""
+    name, raises = OPS[opcode].math
+    if not raises:
+        return f"math.{name}", None
+    caught = raises[0] if len(raises) == 1 else f"({', '.join(raises)})"
+    return f"_math_{name}", (
+        f"def _math_{name}(x):\n"
+        f'    """np.{opcode}(x) of a Python float x: math.{name}(x), NumPy\'s value as a Python\n'
+        f'    float, wherever math gives one; np.{opcode}(x) where math raises {" or ".join(raises)}."""\n'
+        f"    try:\n"
+        f"        return math.{name}(x)\n"
+        f"    except {caught}:\n"
+        f"        return np.{opcode}(x)\n")
+
+
+HELPERS.update({math_helper(n)[0]: n for n, d in OPS.items() if d.math and d.math[1]})
+
+
+def helper_source(name):
+    """The source of the helper function `name` (a key of HELPERS)."""
+    opcode = HELPERS[name]
+    return OPS[opcode].helper or math_helper(opcode)[1]
 
 # x.<name>(...) -> opcode; the array is the first operand
 METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",
