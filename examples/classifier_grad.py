@@ -13,10 +13,10 @@ def grad_loss(params, x, labels):
     h = np.tanh(x @ params_W1 + params_b1)  # classifier.py:14
     logits = h @ params_W2 + params_b2  # classifier.py:15
     z = logits - logits.max(axis=1, keepdims=True)  # classifier.py:16
-    _t0 = np.exp(z)
-    _t1 = _t0.sum(axis=1, keepdims=True)  # classifier.py:17
+    d_z = np.exp(z)
+    _t0 = d_z.sum(axis=1, keepdims=True)  # classifier.py:17
     accuracy = (np.argmax(logits, axis=1) == np.argmax(labels, axis=1)).mean()  # classifier.py:19
-    _t2 = (accuracy,)  # classifier.py:20
+    _t1 = (accuracy,)  # classifier.py:20
 
     # ---- gradients: reverse sweep for the call at classifier.py:11 ----
     # seed: d(ys)
@@ -26,8 +26,8 @@ def grad_loss(params, x, labels):
     d_logp = _d0 / x.shape[0] * labels
     # grad of: logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))  [classifier.py:17]
     _d1 = -d_logp.sum(axis=1, keepdims=True)
-    _d1 /= _t1
-    d_z = _d1 * _t0
+    _d1 /= _t0
+    d_z *= _d1
     # grad of: z = logits - np.max(logits, axis=1, keepdims=True)  [classifier.py:16]
     d_logp += d_z
     # grad of: logits = h @ params["W2"] + params["b2"]  [classifier.py:15]
@@ -38,4 +38,4 @@ def grad_loss(params, x, labels):
     d_h *= 1.0 - h * h
     d_params_b1 = d_h.sum(axis=0)
     d_params_W1 = x.T @ d_h
-    return {'W1': d_params_W1, 'b1': d_params_b1, 'W2': d_params_W2, 'b2': d_params_b2}, {'accuracy': _t2[0]}
+    return {'W1': d_params_W1, 'b1': d_params_b1, 'W2': d_params_W2, 'b2': d_params_b2}, {'accuracy': _t1[0]}

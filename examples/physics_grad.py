@@ -18,7 +18,7 @@ def grad_miss(v0, drag, dt, steps, target):
 
     # ---- gradients: reverse sweep for the call at physics.py:10 ----
     # grad of: return np.sum((x - target) ** 2)  [physics.py:18]
-    d_x = 2 * x
+    x *= 2
     # grad of: for i in range(steps):  [physics.py:14]
     d_v = np.zeros_like(v0)
     d_drag = np.zeros_like(drag)
@@ -27,7 +27,7 @@ def grad_miss(v0, drag, dt, steps, target):
         v_1, speed_1 = _tape0.pop()
         _t0 = drag * speed_1
         # grad of: x = x + dt * v  [physics.py:17]
-        d_v_1 = d_x * dt
+        d_v_1 = x * dt
         # grad of: v = v + dt * (gravity - drag * speed * v)  [physics.py:16]
         d_v += d_v_1
         _d0 = d_v * dt

@@ -37,7 +37,7 @@ def grad_mlp(x, W1, b1, W2, b2):
 
     # ---- gradients: reverse sweep ----
     # grad of: return np.sum(out ** 2)  [input.py:17]
-    _t0 = 2 * out
+    _t0 = out * 2
     # grad of: out = layer(h, W=W2, b=b2, act=False)  [input.py:16]
     d_h, d_W2, d_b2 = layer_1_back(_t0)
     # grad of: h = layer(x, W1, b1)  [input.py:15]

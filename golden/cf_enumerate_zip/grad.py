@@ -34,7 +34,7 @@ def grad_weighted_fit(xs, ys, w):
         # grad of: total = total + 0.1 * i * np.sum(x * w)  [input.py:11]
         _d0 = d_total * _t4
         d_x = _d0 * w
-        d_w_2 = _d0 * x_1
+        d_w_2 = x_1 * _d0
         # grad of: for i, x in enumerate(xs):  [input.py:10]
         d_xs_1 = d_xs_1.copy()
         d_xs_1[i] += d_x
@@ -47,7 +47,7 @@ def grad_weighted_fit(xs, ys, w):
         # grad of: total = total + (np.sum(x * w) - y) ** 2  [input.py:9]
         _d1 = d_total * (2 * _t5)
         d_x_1 = _d1 * w
-        d_w_3 = _d1 * x_2
+        d_w_3 = x_2 * _d1
         # grad of: for x, y in zip(xs, ys * 2.0):  [input.py:8]
         d_xs = d_xs.copy()
         d_xs[_i1] += d_x_1

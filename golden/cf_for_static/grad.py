@@ -27,8 +27,8 @@ def grad_power_iter(A, v, steps):
         d_v_2 = d_v / _t1
         _d0 = -(d_v * v / _t1).sum()
         _d1 = _d0 / (_t1 * 2.0)
-        d_v_3 = _d1 * v_3
-        d_v_4 = _d1 * v_3
+        d_v_3 = v_3 * _d1
+        d_v_4 = v_3 * _d1
         # grad of: v = A @ v  [input.py:8]
         d_v_5 = d_v_2 + d_v_3 + d_v_4
         d_A_2 = d_v_5[:, None] * v_2

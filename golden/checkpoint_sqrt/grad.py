@@ -18,7 +18,7 @@ def grad_loss(xs, h0, Wx, Wh, b):
 
     # ---- gradients: reverse sweep ----
     # grad of: return np.sum(h ** 2)  [input.py:13]
-    d_h = 2 * h
+    d_h = h * 2
     # grad of: for t in range(xs.shape[0]):  [input.py:11]
     d_Wx = np.zeros_like(Wx)
     d_Wh = np.zeros_like(Wh)

@@ -31,7 +31,7 @@ def grad_f(x, W, steps):
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # grad of: return np.sum(h ** 2)  [input.py:22]
-    d_h = 2 * h
+    d_h = h * 2
     # grad of: for t in range(3):  [input.py:20]
     d_x = np.zeros_like(x)
     d_x_1 = d_x

@@ -15,12 +15,12 @@ def grad_pick(table, ids, w):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(np.tanh(rows) * w) + np.sum(pairs ** 2)  [input.py:10]
-    _t3 = 2 * pairs
-    d_w = d_ys * _t2
+    pairs *= 2
+    d_w = _t2 * d_ys
     d_rows = w * (1.0 - _t2 * _t2)
     # grad of: pairs = table[[0, 0, 4], [1, 1, 2]]  [input.py:9]
     d_table = np.zeros_like(table)
-    np.add.at(d_table, np.s_[_t0, _t1], _t3)
+    np.add.at(d_table, np.s_[_t0, _t1], pairs)
     # grad of: rows = table[ids]  [input.py:8]
     np.add.at(d_table, ids, d_rows)
     return d_table, d_w

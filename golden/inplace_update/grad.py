@@ -14,14 +14,14 @@ def grad_loss(x, W1, W2):
     d_ys = 1.0
     # grad of: return np.sum(out ** 2) + np.sum(W1 ** 2) + np.sum(h)  [input.py:15]
     d_W1 = 2 * W1
-    d_out = 2 * out_1
+    out_1 *= 2
     # grad of: out = out + 0.5 * out ** 2  [input.py:14]
-    _d0 = d_out * 0.5
+    _d0 = out_1 * 0.5
     _d0 *= 2 * out
     # grad of: out = h @ W2  [input.py:13]
-    d_out += _d0
-    d_h = d_out @ W2.T
-    d_W2 = h.T @ d_out
+    out_1 += _d0
+    d_h = out_1 @ W2.T
+    d_W2 = h.T @ out_1
     # grad of: h = np.tanh(x @ W1)  [input.py:12]
     d_h_1 = d_ys + d_h
     d_h_1 *= 1.0 - h * h

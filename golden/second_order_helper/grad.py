@@ -44,16 +44,16 @@ def grad_grad_energy(k, x):
     _d7 = -d_d_k
     _d8 = _d7 * _t2
     _d9 = _d7 * _d6
-    _d10 = _d8 * _d0
+    _d10 = _d0 * _d8
     _d11 = (_t0 * _d0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
     _d12 = k + k
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d13 = _d12 * _t0
+    _d13 = _t0 * _d12
     _d14 = -_d12
     _d15 = _d14 * _t5
     _d16 = _d14 * _d2
-    _d17 = _d15 * _d0
+    _d17 = _d0 * _d15
     _d18 = (_d13 * _d0).sum()
     _d19 = _d16 + _d18
     _d20 = _d19 * _t5

@@ -34,5 +34,5 @@ def grad_rows(x):
     # grad of: y = np.exp(x)  [input.py:9]
     d_y_1 *= y
     # gradients of the xs
-    d_x = _d0 + d_y_1
-    return d_x
+    d_y_1 += _d0
+    return d_y_1

@@ -11,7 +11,7 @@ def mix_grads(a, b, w):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return s2sgrad.gradients(np.sum(t * w), [a, b, w])  [input.py:11]
-    d_w = d_ys * t
+    d_w = t * d_ys
     # grad of: t = np.tanh(c)  [input.py:10]
     d_c = w * (1.0 - t * t)
     # gradients of the xs

@@ -6,11 +6,11 @@ import numpy as np
 def grad_log_softmax_xent(z, y, v):
     """Specialised for (z: float64[n, k], y: float64[n, k], v: float64[k])."""
     s = z - z.max(axis=1, keepdims=True)  # input.py:9
-    _t0 = np.exp(s)
-    _t1 = _t0.sum(axis=1, keepdims=True)  # input.py:10
+    d_s = np.exp(s)
+    _t0 = d_s.sum(axis=1, keepdims=True)  # input.py:10
     c = v.max()  # input.py:11
-    _t2 = np.exp(v - c)
-    _t3 = _t2.sum()  # input.py:12
+    d_v = np.exp(v - c)
+    _t1 = d_v.sum()  # input.py:12
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # seed: d(ys)
@@ -19,12 +19,12 @@ def grad_log_softmax_xent(z, y, v):
     _d0 = -d_ys
     d_logp = _d0 / z.shape[0] * y
     # grad of: lse_v = c + np.log(np.sum(np.exp(v - c)))  [input.py:12]
-    _d1 = d_ys / _t3
-    d_v = _d1 * _t2
+    _d1 = d_ys / _t1
+    d_v *= _d1
     # grad of: logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))  [input.py:10]
     _d2 = -d_logp.sum(axis=1, keepdims=True)
-    _d2 /= _t1
-    d_s = _d2 * _t0
+    _d2 /= _t0
+    d_s *= _d2
     # grad of: s = z - np.max(z, axis=1, keepdims=True)  [input.py:9]
     d_logp += d_s
     return d_logp, d_v

@@ -6,13 +6,13 @@ import numpy as np
 def grad_lse(x):
     """Specialised for (x: float64[n, k])."""
     m = x.max(axis=1, keepdims=True)  # input.py:10
-    _t0 = np.exp(x - m)
-    _t1 = _t0.sum(axis=1)  # input.py:11
+    d_x = np.exp(x - m)
+    _t0 = d_x.sum(axis=1)  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:9 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(m[:, 0] + np.log(np.sum(np.exp(x - m), axis=1)))  [input.py:11]
-    _d0 = d_ys / _t1
-    d_x = _d0[:, None] * _t0
+    _d0 = d_ys / _t0
+    d_x *= _d0[:, None]
     return d_x

@@ -1,16 +1,32 @@
 """Negations folded into sums: `a + (-b)` is `a - b`, `(-b) + a` is `a - b` and `a -
 (-b)` is `a + b`, exactly (IEEE subtraction is the addition of the negation), when
 the negation is read nowhere else; and `np.sum(-a, axis)` is `-np.sum(a, axis)` (also
-np.mean), exactly too (rounding is symmetric), negating the small result, not a. The adjoint of `x - y` or of `-x` is a negated
+np.mean), exactly too (rounding is symmetric), negating the small result, not a.
+
+And a product or sum whose second operand has the result's type while its first is
+smaller (`c * t`, t of the result's shape, c a number or a row) is written `t * c`,
+the same number (IEEE + and * commute), so out-of-SSA may write it `t *= c` when t's
+array dies there: t first only when t has a name anyway (read more than once, or by
+code of another line), never to pull apart an expression. The adjoint of `x - y` or of `-x` is a negated
 array; summed into another adjoint, the negation is one pass over memory saved."""
 
 from ..ir.core import TEMP, Op, Region, Value, def_map, use_counts
 
 
+_USERS = {}
+
+
 def run(fn):
     defs = def_map(fn.body)
     uses = use_counts(fn.body)
-    return fn.with_body(_region(fn.body, defs, uses))
+    _USERS.clear()
+    for op in fn.body.walk():
+        for v in op.operands:
+            _USERS.setdefault(v, op)
+    try:
+        return fn.with_body(_region(fn.body, defs, uses))
+    finally:
+        _USERS.clear()
 
 
 def _negated(v, defs, uses):
@@ -18,6 +34,22 @@ def _negated(v, defs, uses):
     if d is None or d.opcode != "neg" or uses.get(v, 0) != 1 or not v.type.is_float:
         return None
     return d.operands[0]
+
+
+def _commutes(op, defs, uses):
+    """`c * t` -> `t * c` in gradient code: t has the result's type and c does not, and
+    both t and the result have names (neither is printed inside another expression)."""
+    a, b = op.operands
+    r = op.result.type
+    if op.tag == "fwd" or b.type != r or a.type == r or r.kind != "array" or not r.is_float \
+            or r.weak or not r.shape:
+        return False
+    d = defs.get(b)
+    if d is None or d.opcode in ("const", "getitem") or \
+            uses.get(b, 0) == 1 and d.tag == op.tag and d.loc == op.loc:
+        return False        # (a parameter, a loop's argument, a constant: never written)
+    user = _USERS.get(op.result)
+    return user is None or uses.get(op.result, 0) != 1 or user.tag != op.tag or user.loc != op.loc
 
 
 def _region(region, defs, uses):
@@ -37,6 +69,8 @@ def _region(region, defs, uses):
                 new = ("sub", (b, na))
             if new is not None:
                 op, changed = Op(new[0], new[1], op.results, op.attrs, op.loc, op.tag), True
+        if op.opcode in ("add", "mul") and len(op.operands) == 2 and _commutes(op, defs, uses):
+            op, changed = op.replace(operands=op.operands[::-1]), True
         if op.opcode in ("sum", "mean") and op.attr("dtype") is None and op.result.type.is_float:
             a = _negated(op.operands[0], defs, uses)
             if a is not None and a.type.dtype == op.operands[0].type.dtype:
