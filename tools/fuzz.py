@@ -74,6 +74,7 @@ FAILURES = ("wrong value", "wrong gradient", "wrong tangent", "mutated argument"
 
 # UnsupportedError messages that are documented limitations (docs/limitations.md)
 DOCUMENTED_LIMITS = (
+    "range() bounds must be integers",  # a loop over a float accumulator that became an array
     "cannot make",      # `z = y` (or a view, or an argument) before a write into y it cannot see
     "s2sgrad reads the rows of the array the loop began with",   # `for e in a` writing a
     "may share memory with",            # `b = a` on one path of a branch, then a write into a

@@ -161,8 +161,12 @@ class _Loops:
             return self.unrolled(node, [self.b.const(i) for i in range(*static)])
         for bnd, a in zip(bounds, it.args):
             if bnd.type.kind != "array" or not bnd.type.is_integer:
-                self.unsupported(a, "range() bounds must be integers",
-                                 "use int values (x.shape[0], len(x), a Python int argument)")
+                self.unsupported(a, f"range() bounds must be integers; this one is {bnd.type} "
+                                 "(a loop over a value that may be a number or an array, such "
+                                 "as an accumulator started at 0.0 that became an array, has "
+                                 "no length s2sgrad knows)",
+                                 "use int values (x.shape[0], len(x), a Python int argument); "
+                                 "start an array accumulator as an array (np.zeros_like(x))")
         if len(bounds) == 1:
             bounds = [self.b.const(0)] + bounds
         if len(bounds) == 2:
