@@ -10,7 +10,8 @@ def grad_loss(params, x, labels):
     params_b1 = params['b1']
     params_W2 = params['W2']
     params_b2 = params['b2']
-    h = np.tanh(x @ params_W1 + params_b1)  # classifier.py:14
+    h = x @ params_W1 + params_b1
+    np.tanh(h, out=h)  # classifier.py:14
     logits = h @ params_W2 + params_b2  # classifier.py:15
     z = logits - logits.max(axis=1, keepdims=True)  # classifier.py:16
     d_z = np.exp(z)

@@ -16,7 +16,9 @@ def grad_loss(w, b, X, y, lam):
     # grad of: nll = np.logaddexp(0.0, z) - y * z  [logistic.py:12]
     _d0 = -_t0
     d_z = _d0 * y
-    d_z_1 = _t0 / (1.0 + np.exp(0.0 - z))
+    _t1 = 0.0 - z
+    np.exp(_t1, out=_t1)
+    d_z_1 = _t0 / (1.0 + _t1)
     # grad of: z = X @ w + b  [logistic.py:10]
     d_z += d_z_1
     d_b = d_z.sum()

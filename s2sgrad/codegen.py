@@ -982,6 +982,9 @@ def _statement(op, ex, names):
         return globals()["_stmt_" + op.opcode](op, ex, names)
     if len(op.results) == 1 and op.result in ex.plan.unused:    # kept for its effect alone
         return [render(ast.Expr(value=ex.op_expr(op)))]
+    if op in ex.in_place and op.opcode in out_of_ssa.UNARY_OUT:    # np.tanh(t, out=t)
+        target = names(op.result)
+        return [f"{OPS[op.opcode].form[1]}({target}, out={target})"]
     if op in ex.in_place and op.opcode in out_of_ssa.AUGMENTED:    # a += b: a's array dies here
         node = ast.AugAssign(target=_name(names(op.result), store=True),
                              op=_AST_BINOP[OPS[op.opcode].form[1]](), value=ex.value(op.operands[1]))

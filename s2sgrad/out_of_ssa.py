@@ -97,6 +97,28 @@ class _UnionFind:
 AUGMENTED = {"add": "+=", "sub": "-=", "mul": "*=", "div": "/="}
 
 
+# elementwise NumPy ufuncs of one float operand, written np.<f>(a, out=a) in place
+UNARY_OUT = frozenset({"exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh",
+                       "arctan", "sinh", "cosh", "arcsin", "arccos", "arcsinh", "arctanh",
+                       "log2", "log10", "exp2", "cbrt", "square", "reciprocal"})
+
+
+def _unary_out(op, uses, defs):
+    """`r = np.tanh(t)` of a temporary t made for it alone (`np.tanh(x @ W + b)`), of r's
+    type exactly: t gets a name and the ufunc writes into its array (`np.tanh(t,
+    out=t)`) when out-of-SSA finds nothing else refers to it; no new array."""
+    if op.opcode not in UNARY_OUT or len(op.operands) != 1 or len(op.results) != 1:
+        return False
+    t, r = op.operands[0], op.result
+    d = defs.get(t)
+    tt = t.type
+    return (d is not None and uses.get(t, 0) == 1 and t.hint in TEMP_HINTS
+            and memory(d) == "new" and not d.regions and d.tag == op.tag
+            and tt.kind == "array" and not tt.weak and tt.is_float and tt.shape is not None
+            and len(tt.shape) > 0 and None not in tt.shape and r.type == tt
+            and len(d.results) == 1 and not OPS[d.opcode].structural)
+
+
 def _augmentable(op):
     """`r = a <op> b` that may be written `a <op>= b` (a's array updated in place):
     r has a's type exactly (a float array of a known shape: no broadcasting grows
@@ -163,6 +185,8 @@ class _OutOfSSA:
             for v in op.operands:
                 self.user.setdefault(v, op)
             kind = self.mem[op] = memory(op)
+            if kind == "new" and _unary_out(op, self.uses, self.defs):
+                kind = self.mem[op] = "write"       # (np.tanh(t, out=t): decided as a write)
             if kind == "write":
                 self.write_ops.add(op)
                 self.write_arrays.add(op.operands[0])

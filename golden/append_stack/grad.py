@@ -22,43 +22,44 @@ def grad_f(x, W):
     for t in range(4):  # input.py:10
         _t0 = len(hs)
         _t1 = hs[-1]
-        h = np.tanh(W @ _t1 + x)  # input.py:11
+        _t2 = W @ _t1 + x
+        h = np.tanh(_t2)  # input.py:11
         hs.append(h)  # input.py:12
-        _t2 = h.sum() > 0.0  # input.py:13
-        _tape0.append((_t0, _t1, h, _t2))
-        if _t2:  # input.py:13
+        _t3 = h.sum() > 0.0  # input.py:13
+        _tape0.append((_t0, _t1, h, _t3))
+        if _t3:  # input.py:13
             hs.append(h * 0.5)  # input.py:14
-    _t3 = len(hs)  # input.py:16
+    _t4 = len(hs)  # input.py:16
     _tape1 = []
-    for _i0 in range(_t3):  # input.py:16
-        _t4 = len(hs)
+    for _i0 in range(_t4):  # input.py:16
+        _t5 = len(hs)
         h_1 = hs[_i0]  # input.py:16
-        _tape1.append((_t4, h_1))
-    _t5 = np.stack(hs)
-    _t6 = _t5[1:]
-    _t7 = _t6 * x  # input.py:18
+        _tape1.append((_t5, h_1))
+    _t6 = np.stack(hs)
+    _t7 = _t6[1:]
+    _t8 = _t7 * x  # input.py:18
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # seed: d(ys)
     d_total = 1.0
     # grad of: return total + np.sum(np.stack(hs)[1:] * x) + np.sum(sum(hs)) / len(hs)  [input.py:18]
-    _d0 = d_total / _t3
+    _d0 = d_total / _t4
     _d1 = np.broadcast_to(_d0, x.shape)
-    d_hs = np.broadcast_to(_d1, (_t3,) + np.shape(_d1))
-    _d2 = np.broadcast_to(d_total, _t7.shape)
-    _d3 = _unbroadcast(_d2 * x, _t6.shape)
-    d_x = (_d2 * _t6).sum(axis=0)
-    _d4 = np.zeros_like(_t5)
+    d_hs = np.broadcast_to(_d1, (_t4,) + np.shape(_d1))
+    _d2 = np.broadcast_to(d_total, _t8.shape)
+    _d3 = _unbroadcast(_d2 * x, _t7.shape)
+    d_x = (_d2 * _t7).sum(axis=0)
+    _d4 = np.zeros_like(_t6)
     _d4[1:] += _d3
     # grad of: for h in hs:  [input.py:16]
     d_hs_1 = np.zeros_like(hs)
-    for _i0 in reversed(range(_t3)):
+    for _i0 in reversed(range(_t4)):
         # this iteration's forward values
-        _t8, h_2 = _tape1.pop()
+        _t9, h_2 = _tape1.pop()
         # grad of: total = total + np.sum(h ** 2)  [input.py:17]
         d_h = d_total * (2 * h_2)
         # grad of: for h in hs:  [input.py:16]
-        d_hs_2 = np.zeros_like(np.broadcast_to(d_h, (_t8,) + np.shape(d_h)))
+        d_hs_2 = np.zeros_like(np.broadcast_to(d_h, (_t9,) + np.shape(d_h)))
         d_hs_2[_i0] += d_h
         d_hs_1 = d_hs_1 + d_hs_2
     # grad of: for t in range(4):  [input.py:10]
@@ -67,9 +68,9 @@ def grad_f(x, W):
     d_x_1 = np.zeros_like(x)
     for t in reversed(range(4)):
         # this iteration's forward values
-        _t9, _t10, h_3, _t11 = _tape0.pop()
+        _t10, _t11, h_3, _t12 = _tape0.pop()
         # grad of: if np.sum(h) > 0.0:  [input.py:13]
-        if _t11:
+        if _t12:
             # grad of: hs.append(h * 0.5)  [input.py:14]
             d_hs_4 = d_hs_3[:-1]
             _d5 = d_hs_3[-1]
@@ -84,9 +85,9 @@ def grad_f(x, W):
         # grad of: h = np.tanh(W @ hs[-1] + x)  [input.py:11]
         d_h_1 += d_h_2
         d_h_1 *= 1.0 - h_3 * h_3
-        d_W_1 = d_h_1[:, None] * _t10
+        d_W_1 = d_h_1[:, None] * _t11
         _d6 = W.T @ d_h_1
-        d_hs_6 = np.zeros_like(np.broadcast_to(_d6, (_t9,) + np.shape(_d6)))
+        d_hs_6 = np.zeros_like(np.broadcast_to(_d6, (_t10,) + np.shape(_d6)))
         d_hs_6[-1] += _d6
         d_hs_3 = d_hs_5 + d_hs_6
         d_W += d_W_1

@@ -8,7 +8,8 @@ self_cfg_b = np.array([0.1, -0.2, 0.3], dtype=np.float64)
 def vjp_act(h):
     """Specialised for (h: float64[3])."""
     gain = 0.5
-    _t0 = np.tanh(h * gain)
+    _t0 = h * gain
+    np.tanh(_t0, out=_t0)
     def act_back(d_out):  # input.py:25
         # grad of: return np.tanh(h * self.cfg.gain) + self.cfg.b  [input.py:25]
         _d0 = d_out * (1.0 - _t0 * _t0)

@@ -9,8 +9,9 @@ def grad_sum_rows(xs, w):
     _tape0 = []
     for _i0 in range(_t0):  # input.py:8
         row = xs[_i0]  # input.py:8
-        _t1 = np.tanh(row * w)  # input.py:9
-        _tape0.append(_t1)
+        _t1 = row * w
+        _t2 = np.tanh(_t1)  # input.py:9
+        _tape0.append(_t2)
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)
@@ -20,10 +21,10 @@ def grad_sum_rows(xs, w):
     d_w = np.zeros_like(w)
     for _i0 in reversed(range(_t0)):
         # this iteration's forward values
-        _t2 = _tape0.pop()
+        _t3 = _tape0.pop()
         row_1 = xs[_i0]
         # grad of: total = total + np.sum(np.tanh(row * w))  [input.py:9]
-        _d0 = d_total * (1.0 - _t2 * _t2)
+        _d0 = d_total * (1.0 - _t3 * _t3)
         d_row = _d0 * w
         _d0 *= row_1
         # grad of: for row in xs:  [input.py:8]

@@ -10,9 +10,10 @@ def grad_decay(x, rate):
     _t1 = _t0[0]  # input.py:8
     _tape0 = []
     for i in range(_t1):  # input.py:8
-        _t2 = np.tanh(x * i)  # input.py:9
-        _tape0.append((acc, _t2))
-        acc = acc * rate + _t2  # input.py:9
+        _t2 = x * i
+        _t3 = np.tanh(_t2)  # input.py:9
+        _tape0.append((acc, _t3))
+        acc = acc * rate + _t3  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)
@@ -24,9 +25,9 @@ def grad_decay(x, rate):
     d_x = np.zeros_like(x)
     for i in reversed(range(_t1)):
         # this iteration's forward values
-        acc_1, _t3 = _tape0.pop()
+        acc_1, _t4 = _tape0.pop()
         # grad of: acc = acc * rate + np.tanh(x * i)  [input.py:9]
-        _d0 = d_acc * (1.0 - _t3 * _t3)
+        _d0 = d_acc * (1.0 - _t4 * _t4)
         _d0 *= i
         d_acc_1 = d_acc * rate
         d_rate_1 = (d_acc * acc_1).sum()

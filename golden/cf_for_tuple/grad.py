@@ -5,9 +5,12 @@ import numpy as np
 
 def grad_deep(x, W1, W2, W3):
     """Specialised for (x: float64[n], W1: float64[n, n], W2: float64[n, n], W3: float64[n, n])."""
-    x_1 = np.tanh(W1 @ x)
-    x_2 = np.tanh(W2 @ x_1)
-    x_3 = np.tanh(W3 @ x_2)  # input.py:8
+    x_1 = W1 @ x
+    np.tanh(x_1, out=x_1)
+    x_2 = W2 @ x_1
+    np.tanh(x_2, out=x_2)
+    x_3 = W3 @ x_2
+    np.tanh(x_3, out=x_3)  # input.py:8
     _t0 = x_3 * x_3  # input.py:9
 
     # ---- gradients: reverse sweep ----

@@ -9,10 +9,11 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     _tape0 = []
     h = h0
     for t in range(_t0):  # input.py:11
-        h_1 = np.tanh(xs[t] @ Wx + h @ Wh + b)  # input.py:12
+        _t1 = xs[t] @ Wx + h @ Wh + b
+        h_1 = np.tanh(_t1)  # input.py:12
         y = h_1 @ Wy  # input.py:13
-        _t1 = y - ys[t]  # input.py:14
-        _tape0.append((h, _t1))
+        _t2 = y - ys[t]  # input.py:14
+        _tape0.append((h, _t2))
         h = h_1
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
@@ -28,10 +29,10 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     d_Wy = np.zeros_like(Wy)
     for t in reversed(range(_t0)):
         # this iteration's forward values
-        h_2, _t2 = _tape0.pop()
-        _t3 = xs[t]
+        h_2, _t3 = _tape0.pop()
+        _t4 = xs[t]
         # grad of: total = total + (y - ys[t]) ** 2  [input.py:14]
-        _d0 = d_total * (2 * _t2)
+        _d0 = d_total * (2 * _t3)
         # grad of: y = h @ Wy  [input.py:13]
         d_h_1 = _d0 * Wy
         d_Wy_1 = _d0 * h
@@ -40,7 +41,7 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
         _d1 = d_h * (1.0 - h * h)
         d_h = Wh @ _d1
         d_Wh_1 = h_2[:, None] * _d1[None, :]
-        d_Wx_1 = _t3[:, None] * _d1[None, :]
+        d_Wx_1 = _t4[:, None] * _d1[None, :]
         d_Wx += d_Wx_1
         d_Wh += d_Wh_1
         d_b += _d1

@@ -5,7 +5,8 @@ import numpy as np
 
 def grad_loss(x, scale=2.0, power=2, act='tanh', shift=-0.5):
     """Specialised for (x: float64[n], scale: py_float64, power=2, act='tanh', shift: py_float64)."""
-    y = np.tanh(x + shift)  # input.py:8
+    y = x + shift
+    np.tanh(y, out=y)  # input.py:8
     _t0 = np.abs(y)
     _t1 = (_t0 ** 2).sum()  # input.py:9
 

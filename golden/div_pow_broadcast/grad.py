@@ -14,8 +14,10 @@ def grad_ratio(a, b):
     # grad of: return np.sum(q + p)  [input.py:9]
     _d0 = np.broadcast_to(d_ys, (3, 4))
     # grad of: p = a ** b  [input.py:8]
+    _t0 = np.where(a == 0.0, 1.0, a)
+    np.log(_t0, out=_t0)
     d_a = (_d0 * (b * a ** np.where(b == 0, 1, b - 1))).sum(axis=1, keepdims=True)
-    d_b = (_d0 * (p * np.log(np.where(a == 0.0, 1.0, a)))).sum(axis=0)
+    d_b = (_d0 * (p * _t0)).sum(axis=0)
     # grad of: q = a / b  [input.py:7]
     d_a_1 = (_d0 / b).sum(axis=1, keepdims=True)
     d_b_1 = -(_d0 * q / b).sum(axis=0)

@@ -6,7 +6,8 @@ import numpy as np
 def grad_nll(w, b, X, y, lam):
     """Specialised for (w: float64[d], b: py_float64, X: float64[n, d], y: float64[n], lam: py_float64)."""
     z = X @ w + b  # input.py:7
-    _t0 = np.exp(-z)
+    _t0 = -z
+    np.exp(_t0, out=_t0)
     _t1 = 1.0 + _t0
     p = 1.0 / _t1  # input.py:8
     _t2 = 1.0 - y

@@ -8,7 +8,8 @@ B = np.array([0.0, 0.0], dtype=np.float32)
 
 def grad_loss(x):
     """Specialised for (x: float64[3])."""
-    h = np.tanh(W @ x[IDX] + B)  # input.py:13
+    h = W @ x[IDX] + B
+    np.tanh(h, out=h)  # input.py:13
     _t0 = h * h  # input.py:14
 
     # ---- gradients: reverse sweep ----

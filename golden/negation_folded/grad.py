@@ -7,8 +7,10 @@ def grad_f(x):
     """Specialised for (x: float64[n])."""
     a = np.sin(x)  # input.py:11
     _t0 = -x
-    b = np.exp(_t0 * x)  # input.py:12
-    c = np.tanh(a * b + x)  # input.py:13
+    b = _t0 * x
+    np.exp(b, out=b)  # input.py:12
+    c = a * b + x
+    np.tanh(c, out=c)  # input.py:13
     _t1 = c * c
     _t2 = np.log1p(_t1)  # input.py:14
 

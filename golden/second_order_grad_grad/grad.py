@@ -6,7 +6,8 @@ import numpy as np
 def grad_grad_logistic_nll(w, x):
     """Specialised for (w: py_float64, x: float64[n])."""
     z = w * x  # input.py:9
-    _t0 = np.exp(-z)
+    _t0 = -z
+    np.exp(_t0, out=_t0)
     _t1 = 1.0 + _t0  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----

@@ -5,7 +5,8 @@ import numpy as np
 
 def grad_stacked(x, y, w):
     """Specialised for (x: float64[n], y: float64[n], w: float64[2, 2, n])."""
-    _t0 = np.exp(np.array((x, y)))  # input.py:9
+    _t0 = np.array((x, y))
+    np.exp(_t0, out=_t0)  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # grad of: return np.sum(rows * w) + np.sum(np.exp((x, y)))  [input.py:9]

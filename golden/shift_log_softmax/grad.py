@@ -9,7 +9,8 @@ def grad_log_softmax_xent(z, y, v):
     d_s = np.exp(s)
     _t0 = d_s.sum(axis=1, keepdims=True)  # input.py:10
     c = v.max()  # input.py:11
-    d_v = np.exp(v - c)
+    d_v = v - c
+    np.exp(d_v, out=d_v)
     _t1 = d_v.sum()  # input.py:12
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----

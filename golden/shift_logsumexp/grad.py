@@ -6,7 +6,8 @@ import numpy as np
 def grad_lse(x):
     """Specialised for (x: float64[n, k])."""
     m = x.max(axis=1, keepdims=True)  # input.py:10
-    d_x = np.exp(x - m)
+    d_x = x - m
+    np.exp(d_x, out=d_x)
     _t0 = d_x.sum(axis=1)  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:9 ----

@@ -9,7 +9,9 @@ def grad_best(x):
     _tape0 = []
     for i in range(4):  # input.py:9
         _t0 = i + 1.0
-        cand = np.sin(x * _t0).sum()  # input.py:10
+        _t1 = x * _t0
+        _t2 = np.sin(_t1)
+        cand = _t2.sum()  # input.py:10
         _tape0.append((best, _t0, cand))
         if cand > best:  # input.py:11
             best = cand
@@ -21,11 +23,11 @@ def grad_best(x):
     d_x = np.zeros_like(x)
     for i in reversed(range(4)):
         # this iteration's forward values
-        best_1, _t1, cand_1 = _tape0.pop()
-        _t2 = x * _t1
-        _t3 = cand_1 > best_1
+        best_1, _t3, cand_1 = _tape0.pop()
+        _t4 = x * _t3
+        _t5 = cand_1 > best_1
         # grad of: if cand > best:  [input.py:11]
-        if _t3:
+        if _t5:
             # grad of: if cand > best:  [input.py:11]
             d_best_1 = np.zeros_like(best_1)
             d_cand = d_best
@@ -34,8 +36,8 @@ def grad_best(x):
             # grad of: if cand > best:  [input.py:11]
             d_cand = np.zeros_like(cand_1)
         # grad of: cand = np.sum(np.sin(x * (i + 1.0)))  [input.py:10]
-        _d0 = d_cand * np.cos(_t2)
-        _d0 *= _t1
+        _d0 = d_cand * np.cos(_t4)
+        _d0 *= _t3
         d_x += _d0
     # grad of: best = np.sum(x * x)  [input.py:8]
     d_x_1 = d_best * x
