@@ -218,6 +218,8 @@ def _allocate(b, stacked, plans, inits, stop, trips):
     factor's shape is not one of them."""
     if isinstance(trips, str) or isinstance(trips, int) and trips >= 0:
         n = stop                        # (a dimension, never negative)
+    elif isinstance(trips, int):
+        n = 0                           # range(-3) runs no time
     else:
         n = b.maximum(stop, 0)          # range(n) with n < 0 runs no time
     dims = {}                           # factor -> the (init, axis) pairs of its shape
@@ -235,7 +237,8 @@ def _allocate(b, stacked, plans, inits, stop, trips):
     for v in stacked:
         if v not in dims:
             return None, None
-        items = [n] + [b.getitem(b.shape(_like(b, x)), index=a) for x, a in dims[v]]
+        items = [n] + [x.type.shape[a] if isinstance(x.type.shape[a], int) else
+                       b.getitem(b.shape(_like(b, x)), index=a) for x, a in dims[v]]
         shape = b.tuple(*items)
         stacks[v] = b.empty(shape, dtype=v.type.dtype, hint=_hint(v))
     return b.ops, stacks
