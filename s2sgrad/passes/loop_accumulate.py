@@ -93,7 +93,7 @@ def _rewrite(op, b):
     made = {r: o for o in body.ops for r in o.results}     # the body's top-level values
     inner = {r for o in body.walk() for r in o.results} | set(body.args)
     trips = b.static_dim(stop)
-    plans = []              # (k, kind, factors)
+    plans = []              # (k, [(kind, factors) a term of P])
     for k, (arg, y) in enumerate(zip(args, body.yields)):
         found = _accumulation(k, arg, y, inits[k], op.results[k], made, counts)
         if found is not None:
@@ -102,11 +102,13 @@ def _rewrite(op, b):
         return None
     # the factors: a row of an array read in order (used as it is), or stacked
     rows = {}               # factor -> the array of its rows (known before the loop), or None
-    for _, kind, factors in plans:
-        if kind != "sum":
-            for v in factors:
-                rows.setdefault(v, _rows_of(v, index, made, inner, trips))
-    plans = [p for p in plans if p[1] != "sum" or p[2][0] in rows]
+    for _, terms in plans:
+        for kind, factors in terms:
+            if kind != "sum":
+                for v in factors:
+                    rows.setdefault(v, _rows_of(v, index, made, inner, trips))
+    plans = [(k, terms) for k, terms in plans
+             if all(kind != "sum" or factors[0] in rows for kind, factors in terms)]
     if not plans:
         return None
     stacked = [v for v, arr in rows.items() if arr is None]
@@ -116,7 +118,7 @@ def _rewrite(op, b):
     if pre is None:
         return None
     # the loop: the accumulators go, the stacks come, filled by index at the end of the body
-    gone = {k for k, _, _ in plans}
+    gone = {k for k, _ in plans}
     keep = [k for k in range(len(args)) if k not in gone]
     new_args = tuple(Value(v.hint, v.type) for v in stacks.values())
     b.ops = []
@@ -137,9 +139,9 @@ def _rewrite(op, b):
     b.ops = []
     b.loc = op.loc
     mapping = {}
-    for k, kind, factors in plans:
+    for k, terms in plans:
         old = op.results[k]
-        value = _contract(b, kind, [full[v] for v in factors], inits[k], old.hint)
+        value = _contract(b, terms, full, inits[k], old.hint)
         if value.type.dtype != old.type.dtype or not T.same_shape(value.type.shape,
                                                                    old.type.shape):
             return None
@@ -148,8 +150,8 @@ def _rewrite(op, b):
 
 
 def _accumulation(k, arg, y, init, result, made, counts):
-    """(k, kind, factors) when the carried value k is `acc_next = acc + P` (P as the
-    module docstring says), else None."""
+    """(k, the terms of P) when the carried value k is `acc_next = acc + P`, P a sum of
+    terms each as the module docstring says; else None."""
     add = made.get(y)
     if add is None or add.opcode != "add" or not add.tag.startswith("grad:") \
             or counts.get(arg, 0) != 1 or counts.get(y, 0) != 1:
@@ -162,24 +164,40 @@ def _accumulation(k, arg, y, init, result, made, counts):
         return None
     t = arg.type
     if not _float_array(t) or t.rank == 0 or any(
-            not (_float_array(u) and u.dtype == t.dtype and T.same_shape(u.shape, t.shape))
-            for u in (y.type, init.type, result.type, p.type)):
+            not _same(u, t) for u in (y.type, init.type, result.type)):
         return None
+    terms = _terms(p, t, made, arg)
+    return None if terms is None else (k, terms)
+
+
+def _terms(p, t, made, arg, depth=0):
+    """The terms (kind, factors) whose sum is p, each of acc's type t; None if one is not
+    a term. A sum (`d_W_1 + d_W_2`: W read twice a step) is split into its terms."""
     d = made.get(p)
-    if d is None or p is arg:
+    if d is None or p is arg or not _same(p.type, t) or depth > 16:
         return None
+    if d.opcode == "add":
+        left = _terms(d.operands[0], t, made, arg, depth + 1)
+        right = _terms(d.operands[1], t, made, arg, depth + 1) if left is not None else None
+        if left is not None and right is not None:
+            return left + right
     if t.rank == 2:
         pair = _outer_factors(d, made)
         if pair is not None and all(
                 _float_array(v.type) and v.type.dtype == t.dtype and T.same_shape(
                     v.type.shape, (dim,)) for v, dim in zip(pair, t.shape)):
-            return k, "outer", pair
+            return [("outer", pair)]
     if t.rank == 1 and d.opcode == "mul":
         for s, v in (d.operands, d.operands[::-1]):
             if _float_array(s.type) and s.type.shape == () and s.type.dtype == t.dtype \
                     and v.type == t:
-                return k, "scaled", (s, v)
-    return k, "sum", (p,)
+                return [("scaled", (s, v))]
+    return [("sum", (p,))]
+
+
+def _same(u, t):
+    """u is a float array of t's dtype and (known) shape."""
+    return _float_array(u) and u.dtype == t.dtype and T.same_shape(u.shape, t.shape)
 
 
 def _outer_factors(d, made):
@@ -223,16 +241,17 @@ def _allocate(b, stacked, plans, inits, stop, trips):
     else:
         n = b.maximum(stop, 0)          # range(n) with n < 0 runs no time
     dims = {}                           # factor -> the (init, axis) pairs of its shape
-    for k, kind, factors in plans:
+    for k, terms in plans:
         init = inits[k]
-        if kind == "outer":
-            shapes = (((init, 0),), ((init, 1),))
-        elif kind == "scaled":
-            shapes = ((), ((init, 0),))
-        else:
-            shapes = (tuple((init, a) for a in range(init.type.rank)),)
-        for v, s in zip(factors, shapes):
-            dims.setdefault(v, s)
+        for kind, factors in terms:
+            if kind == "outer":
+                shapes = (((init, 0),), ((init, 1),))
+            elif kind == "scaled":
+                shapes = ((), ((init, 0),))
+            else:
+                shapes = (tuple((init, a) for a in range(init.type.rank)),)
+            for v, s in zip(factors, shapes):
+                dims.setdefault(v, s)
     stacks = {}
     for v in stacked:
         if v not in dims:
@@ -253,19 +272,22 @@ def _like(b, init):
     return init
 
 
-def _contract(b, kind, factors, init, hint):
-    """acc0 + the sum over the loop's trips, from the stacked factors."""
-    if kind == "outer":
-        a, x = factors
-        m = b.matmul(b.T(a), x, hint=hint)
-    elif kind == "scaled":
-        m = b.matmul(*factors, hint=hint)
-    else:
-        m = b.sum(factors[0], axis=0, hint=hint)
+def _contract(b, terms, full, init, hint):
+    """acc0 + the sum over the loop's trips, from the stacked factors: a term a product."""
+    total = None
+    for kind, factors in terms:
+        a = [full[v] for v in factors]
+        if kind == "outer":
+            m = b.matmul(b.T(a[0]), a[1], hint=hint)
+        elif kind == "scaled":
+            m = b.matmul(a[0], a[1], hint=hint)
+        else:
+            m = b.sum(a[0], axis=0, hint=hint)
+        total = m if total is None else b.add(total, m, hint=hint)
     d = b.defs.get(init)
-    if d is not None and d.opcode == "zeros_like" and init.type == m.type:
-        return m
-    return b.add(init, m, hint=hint)
+    if d is not None and d.opcode == "zeros_like" and init.type == total.type:
+        return total
+    return b.add(init, total, hint=hint)
 
 
 def _hint(v):
