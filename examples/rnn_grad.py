@@ -8,13 +8,14 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     total = 0.0  # rnn.py:13
     _t0 = np.shape(xs)[0]  # rnn.py:14
     _tape0 = []
+    _t1 = xs @ Wx  # rnn.py:15
     h = h0
     for t in range(_t0):  # rnn.py:14
-        h_1 = np.tanh(xs[t] @ Wx + h @ Wh + b)  # rnn.py:15
+        h_1 = np.tanh(_t1[t] + h @ Wh + b)  # rnn.py:15
         y = h_1 @ Wy  # rnn.py:16
-        _t1 = y - ys[t]  # rnn.py:17
-        _tape0.append((h, h_1, _t1))
-        total = total + _t1 ** 2  # rnn.py:17
+        _t2 = y - ys[t]  # rnn.py:17
+        _tape0.append((h, h_1, _t2))
+        total = total + _t2 ** 2  # rnn.py:17
         h = h_1
 
     # ---- gradients: reverse sweep for the call at rnn.py:10 ----
@@ -30,9 +31,9 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     h_rows_1 = np.empty((_t0, np.shape(h0)[0]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # this iteration's forward values
-        h_2, h_3, _t2 = _tape0.pop()
+        h_2, h_3, _t3 = _tape0.pop()
         # grad of: total = total + (y - ys[t]) ** 2  [rnn.py:17]
-        _d2 = d_total * (2 * _t2)
+        _d2 = d_total * (2 * _t3)
         # grad of: y = h @ Wy  [rnn.py:16]
         d_h_1 = _d2 * Wy
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [rnn.py:15]

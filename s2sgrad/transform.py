@@ -19,8 +19,8 @@ from .ir.core import Region, Value, def_map, source_params, substitute
 from .ir.gradients_op import GradientsCall
 from .ir.verifier import verify
 from .options import GradientOptions
-from .passes import (broadcast, cse, dce, inline, loop_accumulate, negation, scatter,
-                     shift, unconnected)
+from .passes import (broadcast, cse, dce, hoist_invariant, inline, loop_accumulate, negation,
+                     scatter, shift, unconnected)
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 
@@ -87,6 +87,7 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
     fn = stage("broadcast", _each(fn, broadcast.run))
     fn = stage("negation", _each(fn, negation.run))
     fn = stage("scatter", _each(fn, scatter.run))
+    fn = stage("hoist_invariant", _each(fn, hoist_invariant.run))
     fn = stage("dce", _each(fn, dce.run))
     return replace(fn, writes=writes)
 

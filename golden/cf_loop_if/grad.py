@@ -9,7 +9,7 @@ def grad_leaky(x, W, steps):
     h = x
     for t in range(6):  # input.py:8
         z = W @ h  # input.py:9
-        _t0 = z.sum() > 0
+        _t0 = np.sum(z) > 0
         if _t0:  # input.py:10
             h_1 = np.tanh(z)  # input.py:11
             h_2 = h_1
@@ -19,22 +19,29 @@ def grad_leaky(x, W, steps):
         _tape0.append((h, _t0, h_2))
         h = h_1
 
-    # ---- gradients: reverse sweep ----
+    # ---- gradients: reverse sweep for the call at input.py:6 ----
+    # seed: d(ys)
+    d_ys = 1.0
+    # grad of: return np.sum(h * h)  [input.py:14]
+    d_h = d_ys * h
     # grad of: for t in range(steps):  [input.py:8]
-    d_h = h + h
-    d_W = np.zeros_like(W)
+    d_h_1 = d_h + d_h
+    _t1 = np.shape(W)
+    d_z_rows = np.empty((6, _t1[0]), dtype=np.float64)
+    h_rows = np.empty((6, _t1[1]), dtype=np.float64)
     for t in reversed(range(6)):
         # this iteration's forward values
-        h_3, _t1, h_4 = _tape0.pop()
+        h_3, _t2, h_4 = _tape0.pop()
         # grad of: if np.sum(z) > 0:  [input.py:10]
-        if _t1:
+        if _t2:
             # grad of: h = np.tanh(z)  [input.py:11]
-            d_h *= 1.0 - h_4 * h_4
+            d_z = d_h_1 * (1.0 - h_4 * h_4)
         else:
             # grad of: h = 0.1 * z  [input.py:13]
-            d_h *= 0.1
+            d_z = d_h_1 * 0.1
         # grad of: z = W @ h  [input.py:9]
-        d_W_1 = d_h[:, None] * h_3
-        d_h = W.T @ d_h
-        d_W += d_W_1
-    return d_h, d_W
+        d_h_1 = W.T @ d_z
+        d_z_rows[t] = d_z
+        h_rows[t] = h_3
+    d_W = d_z_rows.T @ h_rows
+    return d_h_1, d_W

@@ -8,12 +8,13 @@ def grad_loss(xs, h0, Wx, Wh, b, v):
     total = 0.0  # input.py:13
     _t0 = np.shape(xs)[0]  # input.py:14
     _tape0 = []
+    _t1 = xs @ Wx  # input.py:15
     h = h0
     for t in range(_t0):  # input.py:14
-        h_1 = np.tanh(xs[t] @ Wx + h @ Wh + b)  # input.py:15
-        _t1 = h_1 @ v  # input.py:16
-        _tape0.append((h, h_1, _t1))
-        total = total + np.sin(_t1)  # input.py:16
+        h_1 = np.tanh(_t1[t] + h @ Wh + b)  # input.py:15
+        _t2 = h_1 @ v  # input.py:16
+        _tape0.append((h, h_1, _t2))
+        total = total + np.sin(_t2)  # input.py:16
         h = h_1
 
     # ---- gradients: reverse sweep for the call at input.py:10 ----
@@ -27,9 +28,9 @@ def grad_loss(xs, h0, Wx, Wh, b, v):
     h_rows_1 = np.empty((_t0, np.shape(h0)[0]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # this iteration's forward values
-        h_2, h_3, _t2 = _tape0.pop()
+        h_2, h_3, _t3 = _tape0.pop()
         # grad of: total = total + np.sin(h @ v)  [input.py:16]
-        _d2 = d_total * np.cos(_t2)
+        _d2 = d_total * np.cos(_t3)
         d_h_1 = _d2 * v
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:15]
         d_h_2 = d_h + d_h_1

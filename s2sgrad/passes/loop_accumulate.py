@@ -14,8 +14,9 @@ step 1; either direction) and an accumulator it carries, `acc` (region argument)
 whose only use in the body is `acc_next = acc + P`, `acc_next` yielded as its
 next value and read nowhere else, where P is one of
 
-- `expand_dims(a, -1) * expand_dims(b, -2)` (or `np.outer(a, b)`), a, b vectors:
-  after the loop `acc0 + A.T @ B`;
+- `expand_dims(a, -1) * expand_dims(b, -2)` (the adjoint of `a @ W`),
+  `expand_dims(a, -1) * b` (of `W @ b`) or `np.outer(a, b)`, a, b vectors: after the
+  loop `acc0 + A.T @ B`;
 - `s * v`, s a 0-d array and v a vector: `acc0 + S @ V`;
 - a vector or array the pass stacks anyway for another accumulator (the bias's
   `d_b = d_b + dz`): `acc0 + B.sum(axis=0)`.
@@ -201,17 +202,22 @@ def _same(u, t):
 
 
 def _outer_factors(d, made):
-    """(a, b) when d is `np.outer(a, b)` or `expand_dims(a, -1) * expand_dims(b, -2)`."""
+    """(a, b) when d is `np.outer(a, b)`, `expand_dims(a, -1) * expand_dims(b, -2)` or
+    `expand_dims(a, -1) * b` (the adjoints of `a @ W` and `W @ b`), a and b vectors."""
     if d.opcode == "outer":
         return tuple(d.operands)
     if d.opcode != "mul":
         return None
     for e1, e2 in (d.operands, d.operands[::-1]):
         x, y = made.get(e1), made.get(e2)
-        if x is not None and y is not None and x.opcode == y.opcode == "expand_dims" \
-                and x.operands[0].type.rank == 1 and y.operands[0].type.rank == 1 \
-                and x.attr("axis") in (-1, 1) and y.attr("axis") in (-2, 0):
+        if x is None or x.opcode != "expand_dims" or x.attr("axis") not in (-1, 1) \
+                or x.operands[0].type.rank != 1:
+            continue
+        if y is not None and y.opcode == "expand_dims" and y.attr("axis") in (-2, 0) \
+                and y.operands[0].type.rank == 1:
             return x.operands[0], y.operands[0]
+        if e2.type.rank == 1:
+            return x.operands[0], e2
     return None
 
 
