@@ -24,7 +24,7 @@ def grad_f(x, W):
         _t1 = hs[-1]
         h = np.tanh(W @ _t1 + x)  # input.py:11
         hs.append(h)  # input.py:12
-        _t2 = np.sum(h) > 0.0  # input.py:13
+        _t2 = h.sum() > 0.0  # input.py:13
         _tape0.append((_t0, _t1, h, _t2))
         if _t2:  # input.py:13
             hs.append(h * 0.5)  # input.py:14
@@ -35,7 +35,7 @@ def grad_f(x, W):
         _t4 = len(hs)
         h_1 = hs[_i0]  # input.py:16
         _tape1.append((_t4, h_1))
-        total = total + np.sum(h_1 ** 2)  # input.py:17
+        total = total + (h_1 ** 2).sum()  # input.py:17
     _t5 = np.stack(hs)
     _t6 = _t5[1:]
     _t7 = _t6 * x  # input.py:18
@@ -45,11 +45,11 @@ def grad_f(x, W):
     d_total = 1.0
     # grad of: return total + np.sum(np.stack(hs)[1:] * x) + np.sum(sum(hs)) / len(hs)  [input.py:18]
     _d0 = d_total / _t3
-    _d1 = np.broadcast_to(_d0, np.shape(x))
+    _d1 = np.broadcast_to(_d0, x.shape)
     d_hs = np.broadcast_to(_d1, (_t3,) + np.shape(_d1))
-    _d2 = np.broadcast_to(d_total, np.shape(_t7))
-    _d3 = _unbroadcast(_d2 * x, np.shape(_t6))
-    d_x = np.sum(_d2 * _t6, axis=0)
+    _d2 = np.broadcast_to(d_total, _t7.shape)
+    _d3 = _unbroadcast(_d2 * x, _t6.shape)
+    d_x = (_d2 * _t6).sum(axis=0)
     _d4 = np.zeros_like(_t5)
     _d4[1:] += _d3
     # grad of: for h in hs:  [input.py:16]
@@ -65,7 +65,7 @@ def grad_f(x, W):
         d_hs_1 = d_hs_1 + d_hs_2
     # grad of: for t in range(4):  [input.py:10]
     d_hs_3 = d_hs + _d4 + d_hs_1
-    _t9 = np.shape(W)
+    _t9 = W.shape
     _d5 = np.empty((4, _t9[0]), dtype=np.float64)
     _t10 = np.empty((4, _t9[1]), dtype=np.float64)
     for t in reversed(range(4)):
@@ -94,7 +94,7 @@ def grad_f(x, W):
         _d5[t] = _d7
         _t10[t] = _t12
     d_W = _d5.T @ _t10
-    d_x_1 = np.sum(_d5, axis=0)
+    d_x_1 = _d5.sum(axis=0)
     d_x_2 = d_hs_3[0]
     # gradients of the xs
     d_x_3 = d_x + d_x_1 + d_x_2

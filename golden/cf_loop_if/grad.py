@@ -9,7 +9,7 @@ def grad_leaky(x, W, steps):
     h = x
     for t in range(6):  # input.py:8
         z = W @ h  # input.py:9
-        _t0 = np.sum(z) > 0
+        _t0 = z.sum() > 0
         if _t0:  # input.py:10
             h_1 = np.tanh(z)  # input.py:11
             h_2 = h_1
@@ -26,7 +26,7 @@ def grad_leaky(x, W, steps):
     d_h = d_ys * h
     # grad of: for t in range(steps):  [input.py:8]
     d_h_1 = d_h + d_h
-    _t1 = np.shape(W)
+    _t1 = W.shape
     d_z_rows = np.empty((6, _t1[0]), dtype=np.float64)
     h_rows = np.empty((6, _t1[1]), dtype=np.float64)
     for t in reversed(range(6)):

@@ -6,7 +6,7 @@ import numpy as np
 def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     """Specialised for (xs: float64[T, d], h0: float64[h], Wx: float64[d, h], Wh: float64[h, h], b: float64[h], Wy: float64[h], ys: float64[T])."""
     total = 0.0  # input.py:10
-    _t0 = np.shape(xs)[0]  # input.py:11
+    _t0 = xs.shape[0]  # input.py:11
     _tape0 = []
     _t1 = xs @ Wx  # input.py:12
     h = h0
@@ -25,10 +25,10 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     d_total = d_ys / _t0
     # grad of: for t in range(xs.shape[0]):  [input.py:11]
     d_h = np.zeros_like(h0)
-    _d0 = np.empty((_t0, np.shape(Wx)[1]), dtype=np.float64)
-    h_rows = np.empty((_t0, np.shape(Wh)[0]), dtype=np.float64)
+    _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
+    h_rows = np.empty((_t0, Wh.shape[0]), dtype=np.float64)
     _d1 = np.empty((_t0,), dtype=np.float64)
-    h_rows_1 = np.empty((_t0, np.shape(h0)[0]), dtype=np.float64)
+    h_rows_1 = np.empty((_t0, h0.shape[0]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # this iteration's forward values
         h_2, h_3, _t3 = _tape0.pop()
@@ -46,6 +46,6 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
         h_rows_1[t] = h_3
     d_Wx = xs.T @ _d0
     d_Wh = h_rows.T @ _d0
-    d_b = np.sum(_d0, axis=0)
+    d_b = _d0.sum(axis=0)
     d_Wy = _d1 @ h_rows_1
     return d_Wx, d_Wh, d_b, d_Wy

@@ -6,7 +6,7 @@ import numpy as np
 def grad_loss(xs, h0, Wx, U, Wh):
     """Specialised for (xs: float64[T, d], h0: float64[h], Wx: float64[d, h], U: float64[h, d], Wh: float64[h, h])."""
     total = 0.0  # input.py:12
-    _t0 = np.shape(xs)[0]  # input.py:13
+    _t0 = xs.shape[0]  # input.py:13
     _tape0 = []
     _t1 = xs @ Wx
     _t2 = xs @ U.T  # input.py:14
@@ -14,7 +14,7 @@ def grad_loss(xs, h0, Wx, U, Wh):
     for t in range(_t0):  # input.py:13
         h_1 = np.tanh(_t1[t] + _t2[t] + h @ Wh)  # input.py:14
         _tape0.append((h, h_1))
-        total = total + np.sum(h_1 * h_1)  # input.py:15
+        total = total + (h_1 * h_1).sum()  # input.py:15
         h = h_1
 
     # ---- gradients: reverse sweep for the call at input.py:9 ----
@@ -22,8 +22,8 @@ def grad_loss(xs, h0, Wx, U, Wh):
     d_total = 1.0
     # grad of: for t in range(xs.shape[0]):  [input.py:13]
     d_h = np.zeros_like(h0)
-    _d0 = np.empty((_t0, np.shape(Wx)[1]), dtype=np.float64)
-    h_rows = np.empty((_t0, np.shape(Wh)[0]), dtype=np.float64)
+    _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
+    h_rows = np.empty((_t0, Wh.shape[0]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # this iteration's forward values
         h_2, h_3 = _tape0.pop()

@@ -20,9 +20,9 @@ def grad_rollout(xs, h0, W, U, steps):
     # grad of: for t in range(steps):  [input.py:11]
     d_h_1 = d_h + d_h
     _t0 = np.maximum(steps, 0)
-    _t1 = np.shape(W)
+    _t1 = W.shape
     _d0 = np.empty((_t0, _t1[1]), dtype=np.float64)
-    h_rows = np.empty((_t0, np.shape(U)[0]), dtype=np.float64)
+    h_rows = np.empty((_t0, U.shape[0]), dtype=np.float64)
     _t2 = np.empty((_t0, _t1[0]), dtype=np.float64)
     for t in reversed(range(steps)):
         # this iteration's forward values
