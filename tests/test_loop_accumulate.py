@@ -69,6 +69,15 @@ def rnn_shared(xs, h0, W):
     return np.sum(h * h)
 
 
+def rnn_decay(xs, h0, W, U):
+    h = h0
+    s = 0.0
+    for t in range(xs.shape[0]):         # d_W also gets 2 W a step: no contraction for it
+        h = np.tanh(xs[t] @ W + h @ U)
+        s = s + np.sum(W * W) * 0.01
+    return np.sum(h * h) + s
+
+
 def nested(xs, h0, W, U):
     h = h0
     for i in range(xs.shape[0]):
@@ -168,6 +177,12 @@ def test_a_weight_read_twice_a_step_gets_two_contractions():
     src, _ = _check(rnn_shared, _args(d=4)[:3], 2)
     after = "\n".join(_after_loop(src))
     assert "xs.T @ " in after and "h_rows.T @ " in after and "expand_dims" not in src
+
+
+def test_an_accumulator_with_a_term_that_is_no_product_stays_in_the_loop():
+    src, _ = _check(rnn_decay, _args(), (2, 3))
+    after = "\n".join(_after_loop(src))
+    assert "d_U = h_rows.T @ " in after and "d_W = " not in after
 
 
 def test_nested_loops():

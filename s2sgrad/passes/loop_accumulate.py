@@ -101,15 +101,20 @@ def _rewrite(op, b):
             plans.append(found)
     if not plans:
         return None
-    # the factors: a row of an array read in order (used as it is), or stacked
-    rows = {}               # factor -> the array of its rows (known before the loop), or None
-    for _, terms in plans:
-        for kind, factors in terms:
-            if kind != "sum":
-                for v in factors:
-                    rows.setdefault(v, _rows_of(v, index, made, inner, trips))
-    plans = [(k, terms) for k, terms in plans
-             if all(kind != "sum" or factors[0] in rows for kind, factors in terms)]
+    # the factors: a row of an array read in order (used as it is), or stacked; a sum
+    # term needs its value among them (a plan dropped may drop another's: to a fixpoint)
+    while True:
+        rows = {}           # factor -> the array of its rows (known before the loop), or None
+        for _, terms in plans:
+            for kind, factors in terms:
+                if kind != "sum":
+                    for v in factors:
+                        rows.setdefault(v, _rows_of(v, index, made, inner, trips))
+        kept = [(k, terms) for k, terms in plans
+                if all(kind != "sum" or factors[0] in rows for kind, factors in terms)]
+        if len(kept) == len(plans):
+            break
+        plans = kept
     if not plans:
         return None
     stacked = [v for v, arr in rows.items() if arr is None]
