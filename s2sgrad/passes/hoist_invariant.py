@@ -48,7 +48,7 @@ _DISCRETE = frozenset({"mod", "floordiv", "astype", "float32", "asarray", "array
 
 def run(fn):
     loops = [op for op in fn.body.walk() if op.opcode == "for"]
-    if not loops or not any(_candidates(op, None) for op in loops):
+    if not loops or not any(_candidates(op) for op in loops):
         return fn
     fn = dce.run(fn)        # (what reads the product is what is live: the dead adjoint of a
     graph = _Graph(fn)      # constant exponent, with its `x == 0`, goes first)
@@ -74,7 +74,7 @@ def _region(region, b, graph):
     return Region(region.args, tuple(ops), region.yields) if changed else region
 
 
-def _candidates(loop, b):
+def _candidates(loop):
     """The body's top-level `xs[t] @ W` / `W @ xs[t]` ops: (op, xs, W, transposed)."""
     body = loop.regions[0]
     index = body.args[0]
@@ -106,7 +106,7 @@ def _hoist(loop, b, graph):
     trips = b.static_dim(stop)
     b.ops = []
     replace = {}
-    for op, x, w, transposed in _candidates(loop, b):
+    for op, x, w, transposed in _candidates(loop):
         if x in inner or w in inner or not _fits(x, w, transposed, trips, op) \
                 or not graph.only_gradients(op.result):
             continue
