@@ -85,13 +85,13 @@ def grad_f(x, W):
         d_hs_5 = d_hs_4[:-1]
         d_h_2 = d_hs_4[-1]
         # grad of: h = np.tanh(W @ hs[-1] + x)  [input.py:11]
-        d_h_3 = d_h_1 + d_h_2
-        _d7 = d_h_3 * (1.0 - h_3 * h_3)
-        _d8 = W.T @ _d7
-        d_hs_6 = np.zeros_like(np.broadcast_to(_d8, (_t11,) + np.shape(_d8)))
-        d_hs_6[-1] += _d8
+        d_h_1 += d_h_2
+        d_h_1 *= 1.0 - h_3 * h_3
+        _d7 = W.T @ d_h_1
+        d_hs_6 = np.zeros_like(np.broadcast_to(_d7, (_t11,) + np.shape(_d7)))
+        d_hs_6[-1] += _d7
         d_hs_3 = d_hs_5 + d_hs_6
-        _d5[t] = _d7
+        _d5[t] = d_h_1
         _t10[t] = _t12
     d_W = _d5.T @ _t10
     d_x_1 = _d5.sum(axis=0)

@@ -12,32 +12,32 @@ def grad_power_iter(A, v, steps):
         v_2 = v_1 / _t0  # input.py:9
         _tape0.append((v, v_1, _t0, v_2))
         v = v_2
-    _t1 = A @ v  # input.py:10
+    d_v = A @ v  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # grad of: return v @ (A @ v)  [input.py:10]
     d_A = v[:, None] * v
-    d_v = A.T @ v
+    d_v_1 = A.T @ v
     # grad of: for k in range(steps):  [input.py:7]
-    d_v_1 = _t1 + d_v
-    _t2 = A.shape
-    d_v_rows = np.empty((5, _t2[0]), dtype=np.float64)
-    v_rows = np.empty((5, _t2[1]), dtype=np.float64)
+    d_v += d_v_1
+    _t1 = A.shape
+    d_v_rows = np.empty((5, _t1[0]), dtype=np.float64)
+    v_rows = np.empty((5, _t1[1]), dtype=np.float64)
     for k in reversed(range(5)):
         # this iteration's forward values
-        v_3, v_4, _t3, v_5 = _tape0.pop()
+        v_3, v_4, _t2, v_5 = _tape0.pop()
         # grad of: v = v / np.sqrt(np.sum(v * v))  [input.py:9]
-        d_v_2 = d_v_1 / _t3
-        _d0 = (-(d_v_1 * v_5 / _t3)).sum()
-        _d1 = _d0 / (_t3 * 2.0)
+        d_v_2 = d_v / _t2
+        _d0 = (-(d_v * v_5 / _t2)).sum()
+        _d1 = _d0 / (_t2 * 2.0)
         d_v_3 = _d1 * v_4
         d_v_4 = _d1 * v_4
         # grad of: v = A @ v  [input.py:8]
         d_v_5 = d_v_2 + d_v_3 + d_v_4
-        d_v_1 = A.T @ d_v_5
+        d_v = A.T @ d_v_5
         d_v_rows[k] = d_v_5
         v_rows[k] = v_3
     d_A_1 = d_v_rows.T @ v_rows
     # gradients of the xs
-    d_A_2 = d_A + d_A_1
-    return d_A_2, d_v_1
+    d_A += d_A_1
+    return d_A, d_v

@@ -19,13 +19,9 @@ def grad_leaky(x, W, steps):
         _tape0.append((h, _t0, h_2))
         h = h_1
 
-    # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(h * h)  [input.py:14]
-    d_h = d_ys * h
+    # ---- gradients: reverse sweep ----
     # grad of: for t in range(steps):  [input.py:8]
-    d_h_1 = d_h + d_h
+    d_h = h + h
     _t1 = W.shape
     d_z_rows = np.empty((6, _t1[0]), dtype=np.float64)
     h_rows = np.empty((6, _t1[1]), dtype=np.float64)
@@ -35,13 +31,13 @@ def grad_leaky(x, W, steps):
         # grad of: if np.sum(z) > 0:  [input.py:10]
         if _t2:
             # grad of: h = np.tanh(z)  [input.py:11]
-            d_z = d_h_1 * (1.0 - h_4 * h_4)
+            d_z = d_h * (1.0 - h_4 * h_4)
         else:
             # grad of: h = 0.1 * z  [input.py:13]
-            d_z = d_h_1 * 0.1
+            d_z = d_h * 0.1
         # grad of: z = W @ h  [input.py:9]
-        d_h_1 = W.T @ d_z
+        d_h = W.T @ d_z
         d_z_rows[t] = d_z
         h_rows[t] = h_3
     d_W = d_z_rows.T @ h_rows
-    return d_h_1, d_W
+    return d_h, d_W

@@ -32,9 +32,9 @@ def grad_loss(xs, h0, Wx, U, Wh):
         d_h_2 = d_total * h_3
         # grad of: h = np.tanh(xs[t] @ Wx + U @ xs[t] + h @ Wh)  [input.py:14]
         d_h_3 = d_h + d_h_1 + d_h_2
-        _d1 = d_h_3 * (1.0 - h_3 * h_3)
-        d_h = Wh @ _d1
-        _d0[t] = _d1
+        d_h_3 *= 1.0 - h_3 * h_3
+        d_h = Wh @ d_h_3
+        _d0[t] = d_h_3
         h_rows[t] = h_2
     d_Wx = xs.T @ _d0
     d_U = _d0.T @ xs

@@ -33,8 +33,8 @@ def grad_loss(xs, h0, Wx, Wh, b, v):
         _d2 = d_total * np.cos(_t3)
         d_h_1 = _d2 * v
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:15]
-        d_h_2 = d_h + d_h_1
-        _d3 = d_h_2 * (1.0 - h_3 * h_3)
+        d_h += d_h_1
+        _d3 = d_h * (1.0 - h_3 * h_3)
         d_h = Wh @ _d3
         _d0[t] = _d3
         h_rows[t] = h_2

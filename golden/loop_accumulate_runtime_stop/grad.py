@@ -12,13 +12,9 @@ def grad_rollout(xs, h0, W, U, steps):
         _tape0.append((h, h_1))
         h = h_1
 
-    # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(h * h)  [input.py:13]
-    d_h = d_ys * h
+    # ---- gradients: reverse sweep ----
     # grad of: for t in range(steps):  [input.py:11]
-    d_h_1 = d_h + d_h
+    d_h = h + h
     _t0 = np.maximum(steps, 0)
     _t1 = W.shape
     _d0 = np.empty((_t0, _t1[1]), dtype=np.float64)
@@ -29,8 +25,8 @@ def grad_rollout(xs, h0, W, U, steps):
         h_2, h_3 = _tape0.pop()
         _t3 = xs[t]
         # grad of: h = np.tanh(xs[t] @ W + h @ U)  [input.py:12]
-        _d1 = d_h_1 * (1.0 - h_3 * h_3)
-        d_h_1 = U @ _d1
+        _d1 = d_h * (1.0 - h_3 * h_3)
+        d_h = U @ _d1
         _t2[t] = _t3
         _d0[t] = _d1
         h_rows[t] = h_2
