@@ -28,14 +28,12 @@ def grad_f(x, W):
         _tape0.append((_t0, _t1, h, _t2))
         if _t2:  # input.py:13
             hs.append(h * 0.5)  # input.py:14
-    total = 0.0  # input.py:15
     _t3 = len(hs)  # input.py:16
     _tape1 = []
     for _i0 in range(_t3):  # input.py:16
         _t4 = len(hs)
         h_1 = hs[_i0]  # input.py:16
         _tape1.append((_t4, h_1))
-        total = total + (h_1 ** 2).sum()  # input.py:17
     _t5 = np.stack(hs)
     _t6 = _t5[1:]
     _t7 = _t6 * x  # input.py:18

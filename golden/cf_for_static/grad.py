@@ -28,7 +28,7 @@ def grad_power_iter(A, v, steps):
         v_3, v_4, _t2, v_5 = _tape0.pop()
         # grad of: v = v / np.sqrt(np.sum(v * v))  [input.py:9]
         d_v_2 = d_v / _t2
-        _d0 = (-(d_v * v_5 / _t2)).sum()
+        _d0 = -(d_v * v_5 / _t2).sum()
         _d1 = _d0 / (_t2 * 2.0)
         d_v_3 = _d1 * v_4
         d_v_4 = _d1 * v_4

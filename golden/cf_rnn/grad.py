@@ -5,7 +5,6 @@ import numpy as np
 
 def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     """Specialised for (xs: float64[T, d], h0: float64[h], Wx: float64[d, h], Wh: float64[h, h], b: float64[h], Wy: float64[h], ys: float64[T])."""
-    total = 0.0  # input.py:10
     _t0 = xs.shape[0]  # input.py:11
     _tape0 = []
     _t1 = xs @ Wx  # input.py:12
@@ -15,7 +14,6 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
         y = h_1 @ Wy  # input.py:13
         _t2 = y - ys[t]  # input.py:14
         _tape0.append((h, h_1, _t2))
-        total = total + _t2 ** 2  # input.py:14
         h = h_1
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----

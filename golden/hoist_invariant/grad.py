@@ -5,7 +5,6 @@ import numpy as np
 
 def grad_loss(xs, h0, Wx, U, Wh):
     """Specialised for (xs: float64[T, d], h0: float64[h], Wx: float64[d, h], U: float64[h, d], Wh: float64[h, h])."""
-    total = 0.0  # input.py:12
     _t0 = xs.shape[0]  # input.py:13
     _tape0 = []
     _t1 = xs @ Wx
@@ -14,7 +13,6 @@ def grad_loss(xs, h0, Wx, U, Wh):
     for t in range(_t0):  # input.py:13
         h_1 = np.tanh(_t1[t] + _t2[t] + h @ Wh)  # input.py:14
         _tape0.append((h, h_1))
-        total = total + (h_1 * h_1).sum()  # input.py:15
         h = h_1
 
     # ---- gradients: reverse sweep for the call at input.py:9 ----

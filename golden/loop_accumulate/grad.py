@@ -5,7 +5,6 @@ import numpy as np
 
 def grad_loss(xs, h0, Wx, Wh, b, v):
     """Specialised for (xs: float64[T, d], h0: float64[h], Wx: float64[d, h], Wh: float64[h, h], b: float64[h], v: float64[h])."""
-    total = 0.0  # input.py:13
     _t0 = xs.shape[0]  # input.py:14
     _tape0 = []
     _t1 = xs @ Wx  # input.py:15
@@ -14,7 +13,6 @@ def grad_loss(xs, h0, Wx, Wh, b, v):
         h_1 = np.tanh(_t1[t] + h @ Wh + b)  # input.py:15
         _t2 = h_1 @ v  # input.py:16
         _tape0.append((h, h_1, _t2))
-        total = total + np.sin(_t2)  # input.py:16
         h = h_1
 
     # ---- gradients: reverse sweep for the call at input.py:10 ----
