@@ -1,5 +1,6 @@
 """The pipeline, one plain function a stage: lower → shift → attach → unconnected →
-reverse → CSE, broadcast, negation, scatter, DCE → codegen.
+reverse → loop accumulation, CSE, broadcast, negation, scatter, loop-invariant hoisting,
+DCE → codegen.
 
 Used by the decorator and the functional API (api.py) and by the CLI (cli.py),
 so both write the same code for the same source and signature.
