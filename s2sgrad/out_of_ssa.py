@@ -185,7 +185,9 @@ class _OutOfSSA:
             for v in op.operands:
                 self.user.setdefault(v, op)
             kind = self.mem[op] = memory(op)
-            if kind == "new" and _unary_out(op, self.uses, self.defs):
+            if kind == "new" and op.results[0] not in self.yielded_in and \
+                    _unary_out(op, self.uses, self.defs):    # (a yielded value's variable is
+                # a loop's or a branch's, whose old value is often live: no name for nothing)
                 kind = self.mem[op] = "write"       # (np.tanh(t, out=t): decided as a write)
             if kind == "write":
                 self.write_ops.add(op)

@@ -1,5 +1,6 @@
 """The pipeline, one plain function a stage: lower → shift → attach → unconnected →
-reverse → CSE, broadcast, negation, scatter, DCE, pymath → codegen.
+reverse → loop accumulation, CSE, broadcast, negation, scatter, loop-invariant hoisting,
+DCE, pymath → codegen.
 
 Used by the decorator and the functional API (api.py) and by the CLI (cli.py),
 so both write the same code for the same source and signature.
@@ -19,7 +20,8 @@ from .ir.core import Region, Value, def_map, source_params, substitute
 from .ir.gradients_op import GradientsCall
 from .ir.verifier import verify
 from .options import GradientOptions
-from .passes import broadcast, cse, dce, inline, negation, pymath, scatter, shift, unconnected
+from .passes import (broadcast, cse, dce, hoist_invariant, inline, loop_accumulate, negation,
+                     pymath, scatter, shift, unconnected)
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 
@@ -82,10 +84,12 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
         if suffix:      # (an inner derivative's dead code, a tape only it read among it,
             fn = stage("dce" + suffix, _each(fn, dce.run))  # is not differentiated again)
     fn = _each(fn, _unstopped)     # (stop_gradient(x) is x once the sweeps are written)
+    fn = stage("loop_accumulate", _each(fn, loop_accumulate.run))
     fn = stage("cse", _each(fn, cse.run))
     fn = stage("broadcast", _each(fn, broadcast.run))
     fn = stage("negation", _each(fn, negation.run))
     fn = stage("scatter", _each(fn, scatter.run))
+    fn = stage("hoist_invariant", _each(fn, hoist_invariant.run))
     fn = stage("dce", _each(fn, dce.run))
     fn = stage("pymath", _each(fn, pymath.run))
     return replace(fn, writes=writes)

@@ -1187,6 +1187,28 @@ class Gen(Exprs):
         self.mark("float-accumulator")
         return lines
 
+    def row_recurrence(self, scope, depth):
+        """An RNN's step over the rows of x0, read in order (`for i in range(x0.shape[0])`):
+        `x0[i] @ r` and `w @ x0[i]`, r and w made before the loop. The reverse loop's
+        adjoints of r and w are what passes/loop_accumulate.py sums after the loop, the
+        products what passes/hoist_invariant.py computes before it (in a `grad`: the
+        fuzzer checks `grad` too for these programs)."""
+        r, i = self.fresh_name("r"), self.fresh_name("i")
+        arrays, scalars = scope.of_kind("a", buffers=False), scope.of_kind("s", buffers=False)
+        w = self.pick(arrays) if arrays else "x0"
+        lines = [f"{r} = {self.expr(scope, 'r', min(depth, 1))}"]
+        if scalars:         # (carried on in a scalar the function may read later)
+            s = self.pick(scalars)
+        else:
+            s = self.fresh_name("s")
+            lines.append(f"{s} = {self.expr(scope, 's', min(depth, 1))}")
+        lines += [f"for {i} in range(x0.shape[0]):",
+                 f"    {s} = np.tanh(x0[{i}] @ {r} + 0.5 * {s}) + 0.1 * np.sum({w} @ x0[{i}])"]
+        scope.floats[r] = Var("r")
+        scope.floats[s] = Var("s")
+        self.mark("row-recurrence")
+        return lines
+
     # -- calls and returns
     def tuple_call(self, scope, depth):
         """`p, q = h(...)` of a helper returning a tuple (maybe holding an int: `p, q, m`),
@@ -1259,6 +1281,9 @@ class Gen(Exprs):
                 forms.append(self.pick(["view_augassign", "tuple_setitem"]))
         if nest < 3 and not self.in_helper and self.choose.integer(0, 3) == 0:
             forms.append("float_accumulator")
+        if self.rows and not self.in_helper and self.choose.integer(0, 3) == 0 and \
+                getattr(scope.floats.get("x0"), "kind", None) == "a":
+            forms.append("row_recurrence")
         if any(len(h[2]) >= 2 for h in self.helpers):
             forms.append("tuple_call")
         if not self.in_helper and (scope.loop is None or self.choose.integer(0, 2) == 0):
@@ -1273,7 +1298,7 @@ class Gen(Exprs):
             return self.setitem(scope, y, depth)
         if form in ("assign", "augassign", "copy", "best_so_far", "tuple_call", "early_return",
                     "lambda_def",
-                    "view_augassign", "tuple_setitem", "float_accumulator"):
+                    "view_augassign", "tuple_setitem", "float_accumulator", "row_recurrence"):
             return getattr(self, form)(scope, depth)
         return getattr(self, form if form.endswith("loop") else form + "_stmt")(scope, depth, nest)
 

@@ -64,17 +64,18 @@ def grad_f(x, W):
         d_hs_1 = d_hs_1 + d_hs_2
     # grad of: for t in range(4):  [input.py:10]
     d_hs_3 = d_hs + _d4 + d_hs_1
-    d_W = np.zeros_like(W)
-    d_x_1 = np.zeros_like(x)
+    _t10 = W.shape
+    _d5 = np.empty((4, _t10[0]), dtype=np.float64)
+    _t11 = np.empty((4, _t10[1]), dtype=np.float64)
     for t in reversed(range(4)):
         # this iteration's forward values
-        _t10, _t11, h_3, _t12 = _tape0.pop()
+        _t12, _t13, h_3, _t14 = _tape0.pop()
         # grad of: if np.sum(h) > 0.0:  [input.py:13]
-        if _t12:
+        if _t14:
             # grad of: hs.append(h * 0.5)  [input.py:14]
             d_hs_4 = d_hs_3[:-1]
-            _d5 = d_hs_3[-1]
-            d_h_1 = _d5 * 0.5
+            _d6 = d_hs_3[-1]
+            d_h_1 = _d6 * 0.5
         else:
             # grad of: if np.sum(h) > 0.0:  [input.py:13]
             d_h_1 = np.zeros_like(x)
@@ -85,13 +86,14 @@ def grad_f(x, W):
         # grad of: h = np.tanh(W @ hs[-1] + x)  [input.py:11]
         d_h_1 += d_h_2
         d_h_1 *= 1.0 - h_3 * h_3
-        d_W_1 = d_h_1[:, None] * _t11
-        _d6 = W.T @ d_h_1
-        d_hs_6 = np.zeros_like(np.broadcast_to(_d6, (_t10,) + np.shape(_d6)))
-        d_hs_6[-1] += _d6
+        _d7 = W.T @ d_h_1
+        d_hs_6 = np.zeros_like(np.broadcast_to(_d7, (_t12,) + np.shape(_d7)))
+        d_hs_6[-1] += _d7
         d_hs_3 = d_hs_5 + d_hs_6
-        d_W += d_W_1
-        d_x_1 += d_h_1
+        _d5[t] = d_h_1
+        _t11[t] = _t13
+    d_W = _d5.T @ _t11
+    d_x_1 = _d5.sum(axis=0)
     d_x_2 = d_hs_3[0]
     # gradients of the xs
     d_x_3 = d_x + d_x_1 + d_x_2

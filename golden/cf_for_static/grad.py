@@ -19,22 +19,25 @@ def grad_power_iter(A, v, steps):
     d_v_1 = A.T @ v
     # grad of: for k in range(steps):  [input.py:7]
     d_v += d_v_1
-    d_A_1 = np.zeros_like(A)
+    _t1 = A.shape
+    d_v_rows = np.empty((5, _t1[0]), dtype=np.float64)
+    v_rows = np.empty((5, _t1[1]), dtype=np.float64)
     for k in reversed(range(5)):
         # this iteration's forward values
-        v_2, v_3, _t1 = _tape0.pop()
+        v_2, v_3, _t2 = _tape0.pop()
         # grad of: v = v / np.sqrt(np.sum(v * v))  [input.py:9]
-        d_v_2 = d_v / _t1
-        _d0 = -(d_v * v / _t1).sum()
-        _d1 = _d0 / (_t1 * 2.0)
+        d_v_2 = d_v / _t2
+        _d0 = -(d_v * v / _t2).sum()
+        _d1 = _d0 / (_t2 * 2.0)
         d_v_3 = v_3 * _d1
         d_v_4 = v_3 * _d1
         # grad of: v = A @ v  [input.py:8]
         d_v_5 = d_v_2 + d_v_3 + d_v_4
-        d_A_2 = d_v_5[:, None] * v_2
         d_v = A.T @ d_v_5
-        d_A_1 += d_A_2
+        d_v_rows[k] = d_v_5
+        v_rows[k] = v_2
         v = v_2
+    d_A_1 = d_v_rows.T @ v_rows
     # gradients of the xs
     d_A += d_A_1
     return d_A, d_v

@@ -22,19 +22,22 @@ def grad_leaky(x, W, steps):
     # ---- gradients: reverse sweep ----
     # grad of: for t in range(steps):  [input.py:8]
     d_h = h + h
-    d_W = np.zeros_like(W)
+    _t1 = W.shape
+    d_z_rows = np.empty((6, _t1[0]), dtype=np.float64)
+    h_rows = np.empty((6, _t1[1]), dtype=np.float64)
     for t in reversed(range(6)):
         # this iteration's forward values
-        h_3, _t1, h_4 = _tape0.pop()
+        h_3, _t2, h_4 = _tape0.pop()
         # grad of: if np.sum(z) > 0:  [input.py:10]
-        if _t1:
+        if _t2:
             # grad of: h = np.tanh(z)  [input.py:11]
-            d_h *= 1.0 - h_4 * h_4
+            d_z = d_h * (1.0 - h_4 * h_4)
         else:
             # grad of: h = 0.1 * z  [input.py:13]
-            d_h *= 0.1
+            d_z = d_h * 0.1
         # grad of: z = W @ h  [input.py:9]
-        d_W_1 = d_h[:, None] * h_3
-        d_h = W.T @ d_h
-        d_W += d_W_1
+        d_h = W.T @ d_z
+        d_z_rows[t] = d_z
+        h_rows[t] = h_3
+    d_W = d_z_rows.T @ h_rows
     return d_h, d_W

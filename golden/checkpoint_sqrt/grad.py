@@ -14,8 +14,7 @@ def grad_loss(xs, h0, Wx, Wh, b):
         _tape0.append(h)
         end = np.minimum(seg + k, _t0)
         for t in range(seg, end):  # input.py:11
-            _t1 = xs[t] @ Wx + h @ Wh + b
-            h = np.tanh(_t1)  # input.py:12
+            h = np.tanh(xs[t] @ Wx + h @ Wh + b)  # input.py:12
 
     # ---- gradients: reverse sweep ----
     # grad of: return np.sum(h ** 2)  [input.py:13]
@@ -31,18 +30,17 @@ def grad_loss(xs, h0, Wx, Wh, b):
         end_1 = np.minimum(seg + k, _t0)
         for t in range(seg, end_1):  # input.py:11
             _tape1.append(h_1)
-            _t2 = xs[t] @ Wx + h_1 @ Wh + b
-            h_1 = np.tanh(_t2)  # input.py:12
+            h_1 = np.tanh(xs[t] @ Wx + h_1 @ Wh + b)  # input.py:12
         # grad of: for t in range(xs.shape[0]):  [input.py:11]
         for t in reversed(range(seg, end_1)):
             # this iteration's forward values
             h_2 = _tape1.pop()
-            _t3 = xs[t]
+            _t1 = xs[t]
             # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:12]
             _d0 = d_h * (1.0 - h_1 * h_1)
             d_h = Wh @ _d0
             d_Wh_1 = h_2[:, None] * _d0[None, :]
-            d_Wx_1 = _t3[:, None] * _d0[None, :]
+            d_Wx_1 = _t1[:, None] * _d0[None, :]
             d_Wx += d_Wx_1
             d_Wh += d_Wh_1
             d_b += _d0

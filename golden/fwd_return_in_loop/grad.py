@@ -11,9 +11,8 @@ def jvp_search(x, steps, d_x):
     _returned0 = False  # input.py:8
     d__result1 = 0.0  # input.py:8
     while not _break2 and k < steps:  # input.py:8
-        x = 1.5 * x
         _d0 = 1.5 * d_x
-        np.tanh(x, out=x)
+        x = np.tanh(1.5 * x)
         d_x = _d0 * (1.0 - x * x)  # input.py:9
         if x.sum() > 1.0:  # input.py:10
             _d1 = d_x * x * 2.0

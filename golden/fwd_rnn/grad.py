@@ -14,9 +14,8 @@ def jvp_loss(xs, h0, Wx, Wh, ys, d_Wx, d_Wh):
         _t1 = xs[t]
         _d0 = _t1 @ d_Wx
         _d1 = d_h @ Wh + h @ d_Wh
-        h = _t1 @ Wx + h @ Wh
         _d0 += _d1
-        np.tanh(h, out=h)
+        h = np.tanh(_t1 @ Wx + h @ Wh)
         d_h = _d0 * (1.0 - h * h)  # input.py:12
         _d2 = d_h.sum()
         _t2 = h.sum() - ys[t]

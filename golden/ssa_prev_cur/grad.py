@@ -10,8 +10,7 @@ def grad_recurrence(x):
     _tape0 = []
     for k in range(3):  # input.py:10
         _tape0.append((prev, cur))
-        _t0 = prev * cur + x
-        cur_1 = np.tanh(_t0)  # input.py:11
+        cur_1 = np.tanh(prev * cur + x)  # input.py:11
         prev = cur
         cur = cur_1
     t0 = np.ones_like(x)  # input.py:12
@@ -35,11 +34,11 @@ def grad_recurrence(x):
     for k in reversed(range(4)):
         # this iteration's forward values
         t1_2 = _tape1.pop()
-        _t1 = 2.0 * x
+        _t0 = 2.0 * x
         # grad of: t0, t1 = t1, 2.0 * x * t1 - t0  [input.py:15]
         d_t0_1 = -d_t1
         _d0 = d_t1 * t1_2
-        d_t1_1 = d_t1 * _t1
+        d_t1_1 = d_t1 * _t0
         _d0 *= 2.0
         d_t1 = d_t0 + d_t1_1
         d_x_1 = d_x_1 + _d0
