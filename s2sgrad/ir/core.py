@@ -266,6 +266,25 @@ def substitute(region, mapping):
     return Region(region.args, tuple(ops), tuple(sub(v) for v in region.yields))
 
 
+def rewrite_ops(region, each):
+    """A copy of `region` with each op (its regions rewritten first) replaced by the
+    list of ops `each(op)` returns (None: the op as it is); `region` itself when
+    nothing changes. The peephole passes' walk."""
+    ops, changed = [], False
+    for op in region.ops:
+        if op.regions:
+            regions = tuple(rewrite_ops(r, each) for r in op.regions)
+            if any(a is not b for a, b in zip(regions, op.regions)):
+                op, changed = op.replace(regions=regions), True
+        new = each(op)
+        if new is None:
+            ops.append(op)
+        else:
+            ops.extend(new)
+            changed = True
+    return Region(region.args, tuple(ops), region.yields) if changed else region
+
+
 def substitute_op(op, mapping):
     """op with operand values (its regions' too) replaced through `mapping`; op
     itself when nothing changes."""

@@ -13,7 +13,7 @@ itself through the views made of its broadcast (`np.broadcast_to(c, s)[:, None] 
 labels` is `c * labels`)."""
 
 from ..ir import types as T
-from ..ir.core import Op, Region, Value, def_map, substitute, use_counts
+from ..ir.core import Op, Value, def_map, rewrite_ops, substitute, use_counts
 from ..ir.opcodes import OPS, infer, memory
 
 
@@ -103,24 +103,19 @@ def _absorbs(user, r, src, elided):
 def _negations_moved(region, defs):
     """`u = -r` of `r = np.broadcast_to(c, s)` -> `t = -c; u = np.broadcast_to(t, s)`,
     where that gives u's type exactly."""
-    ops, changed = [], False
-    for op in region.ops:
-        if op.regions:
-            regions = tuple(_negations_moved(r, defs) for r in op.regions)
-            if any(a is not b for a, b in zip(regions, op.regions)):
-                op, changed = op.replace(regions=regions), True
+    def each(op):
         d = defs.get(op.operands[0]) if op.opcode == "neg" else None
-        if d is not None and d.opcode == "broadcast_to":
-            src, rest = d.operands[0], d.operands[1:]
-            neg_t = infer("neg", (src.type,), {})
-            if infer("broadcast_to", (neg_t,) + tuple(v.type for v in rest), d.attr_dict).dtype \
-                    == op.result.type.dtype and d.result.type == op.result.type:
-                t = Value(op.result.hint, neg_t)
-                ops.append(Op("neg", (src,), (t,), (), op.loc, op.tag))
-                op = Op("broadcast_to", (t,) + tuple(rest), op.results, d.attrs, op.loc, op.tag)
-                changed = True
-        ops.append(op)
-    return Region(region.args, tuple(ops), region.yields) if changed else region
+        if d is None or d.opcode != "broadcast_to":
+            return None
+        src, rest = d.operands[0], d.operands[1:]
+        neg_t = infer("neg", (src.type,), {})
+        if infer("broadcast_to", (neg_t,) + tuple(v.type for v in rest), d.attr_dict).dtype \
+                != op.result.type.dtype or d.result.type != op.result.type:
+            return None
+        t = Value(op.result.hint, neg_t)
+        return [Op("neg", (src,), (t,), (), op.loc, op.tag),
+                Op("broadcast_to", (t,) + tuple(rest), op.results, d.attrs, op.loc, op.tag)]
+    return rewrite_ops(region, each)
 
 
 _VIEWS = ("expand_dims", "squeeze", "reshape", "transpose", "T")
@@ -148,24 +143,18 @@ def _scalar_of(v, defs):
 
 def _scalars_read(region, defs):
     """Elementwise binary ops reading the number a broadcast (or its view) repeats."""
-    ops, changed = [], False
-    for op in region.ops:
-        if op.regions:
-            regions = tuple(_scalars_read(r, defs) for r in op.regions)
-            if any(a is not b for a, b in zip(regions, op.regions)):
-                op, changed = op.replace(regions=regions), True
-        if OPS[op.opcode].elementwise and len(op.operands) == 2 and len(op.results) == 1:
-            operands = list(op.operands)
-            for k in (0, 1):
-                v, other = operands[k], operands[1 - k]
-                c = _scalar_of(v, defs) if defs.get(v) is not None else None
-                if c is None or _scalar_of(other, defs) is not None:
-                    continue
-                if T.same_shape(other.type.shape, op.result.type.shape) and \
-                        T.result_dtype(c.type, other.type) == T.result_dtype(v.type, other.type) \
-                        and defs[v].opcode != "broadcast_to":
-                    operands[k] = c
-            if tuple(operands) != op.operands:
-                op, changed = op.replace(operands=tuple(operands)), True
-        ops.append(op)
-    return Region(region.args, tuple(ops), region.yields) if changed else region
+    def each(op):
+        if not OPS[op.opcode].elementwise or len(op.operands) != 2 or len(op.results) != 1:
+            return None
+        operands = list(op.operands)
+        for k in (0, 1):
+            v, other = operands[k], operands[1 - k]
+            c = _scalar_of(v, defs) if defs.get(v) is not None else None
+            if c is None or _scalar_of(other, defs) is not None:
+                continue
+            if T.same_shape(other.type.shape, op.result.type.shape) and \
+                    T.result_dtype(c.type, other.type) == T.result_dtype(v.type, other.type) \
+                    and defs[v].opcode != "broadcast_to":
+                operands[k] = c
+        return [op.replace(operands=tuple(operands))] if tuple(operands) != op.operands else None
+    return rewrite_ops(region, each)

@@ -10,23 +10,43 @@ array dies there: t first only when t has a name anyway (read more than once, or
 code of another line), never to pull apart an expression. The adjoint of `x - y` or of `-x` is a negated
 array; summed into another adjoint, the negation is one pass over memory saved."""
 
-from ..ir.core import TEMP, Op, Region, Value, def_map, use_counts
-
-
-_USERS = {}
+from ..ir.core import TEMP, Op, Value, def_map, rewrite_ops, use_counts
 
 
 def run(fn):
     defs = def_map(fn.body)
     uses = use_counts(fn.body)
-    _USERS.clear()
+    users = {}
     for op in fn.body.walk():
         for v in op.operands:
-            _USERS.setdefault(v, op)
-    try:
-        return fn.with_body(_region(fn.body, defs, uses))
-    finally:
-        _USERS.clear()
+            users.setdefault(v, op)
+
+    def each(op):
+        ops = []
+        if op.opcode in ("add", "sub") and len(op.operands) == 2 and op.result.type.is_float:
+            a, b = op.operands
+            nb, na = _negated(b, defs, uses), _negated(a, defs, uses)
+            new = None
+            if nb is not None and nb.type.dtype == b.type.dtype:
+                new = ("sub" if op.opcode == "add" else "add", (a, nb))
+            elif op.opcode == "add" and na is not None and na.type.dtype == a.type.dtype:
+                new = ("sub", (b, na))
+            if new is not None:
+                op = Op(new[0], new[1], op.results, op.attrs, op.loc, op.tag)
+                ops = [op]
+        if op.opcode in ("add", "mul") and len(op.operands) == 2 and \
+                _commutes(op, defs, uses, users):
+            op = op.replace(operands=op.operands[::-1])
+            ops = [op]
+        if op.opcode in ("sum", "mean") and op.attr("dtype") is None and op.result.type.is_float:
+            a = _negated(op.operands[0], defs, uses)
+            if a is not None and a.type.dtype == op.operands[0].type.dtype:
+                s = Value(TEMP, op.result.type)
+                ops = [Op(op.opcode, (a,), (s,), op.attrs, op.loc, op.tag),
+                       Op("neg", (s,), op.results, (), op.loc, op.tag)]
+        return ops or None
+
+    return fn.with_body(rewrite_ops(fn.body, each))
 
 
 def _negated(v, defs, uses):
@@ -36,7 +56,7 @@ def _negated(v, defs, uses):
     return d.operands[0]
 
 
-def _commutes(op, defs, uses):
+def _commutes(op, defs, uses, users):
     """`c * t` -> `t * c` in gradient code: t has the result's type and c does not, and
     both t and the result have names (neither is printed inside another expression)."""
     a, b = op.operands
@@ -48,37 +68,8 @@ def _commutes(op, defs, uses):
     if d is None or d.opcode in ("const", "getitem") or \
             uses.get(b, 0) == 1 and d.tag == op.tag and d.loc == op.loc:
         return False        # (a parameter, a loop's argument, a constant: never written)
-    user = _USERS.get(op.result)
+    user = users.get(op.result)
     return user is None or uses.get(op.result, 0) != 1 or user.tag != op.tag or user.loc != op.loc
-
-
-def _region(region, defs, uses):
-    ops, changed = [], False
-    for op in region.ops:
-        if op.regions:
-            regions = tuple(_region(r, defs, uses) for r in op.regions)
-            if any(a is not b for a, b in zip(regions, op.regions)):
-                op, changed = op.replace(regions=regions), True
-        if op.opcode in ("add", "sub") and len(op.operands) == 2 and op.result.type.is_float:
-            a, b = op.operands
-            nb, na = _negated(b, defs, uses), _negated(a, defs, uses)
-            new = None
-            if nb is not None and nb.type.dtype == b.type.dtype:
-                new = ("sub" if op.opcode == "add" else "add", (a, nb))
-            elif op.opcode == "add" and na is not None and na.type.dtype == a.type.dtype:
-                new = ("sub", (b, na))
-            if new is not None:
-                op, changed = Op(new[0], new[1], op.results, op.attrs, op.loc, op.tag), True
-        if op.opcode in ("add", "mul") and len(op.operands) == 2 and _commutes(op, defs, uses):
-            op, changed = op.replace(operands=op.operands[::-1]), True
-        if op.opcode in ("sum", "mean") and op.attr("dtype") is None and op.result.type.is_float:
-            a = _negated(op.operands[0], defs, uses)
-            if a is not None and a.type.dtype == op.operands[0].type.dtype:
-                s = Value(TEMP, op.result.type)
-                ops.append(Op(op.opcode, (a,), (s,), op.attrs, op.loc, op.tag))
-                op, changed = Op("neg", (s,), op.results, (), op.loc, op.tag), True
-        ops.append(op)
-    return Region(region.args, tuple(ops), region.yields) if changed else region
 
 
 __all__ = ["run"]
