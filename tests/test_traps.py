@@ -422,3 +422,37 @@ def test_folded_seed_never_hands_back_an_argument():
     assert not np.shares_memory(d_a, b) and not np.shares_memory(d_b, a)
     d_a[:] = -1.0
     np.testing.assert_array_equal(b, [0.0, 1.0, 2.0])
+
+
+def tanh_out(x):
+    h = x * 2.0
+    g = h
+    np.tanh(h, out=h)          # g is h: it sees the write
+    return np.sum(h * g) + np.sum(x)
+
+
+def test_ufunc_out_is_a_write_into_its_operand():
+    # what generated modules write (np.tanh(t, out=t)) reads back as t[...] = np.tanh(t)
+    x = np.array([0.3, -0.2, 0.5])
+    value, g = s2sgrad.value_and_grad(tanh_out)(x)
+    assert value == tanh_out(x.copy())
+    eps = 1e-6
+    num = np.array([(tanh_out(x + eps * e) - tanh_out(x - eps * e)) / (2 * eps)
+                    for e in np.eye(3)])
+    np.testing.assert_allclose(g, num, rtol=1e-7, atol=1e-9)
+
+
+def tanh_out_in_loop(x):
+    for _ in range(2):
+        np.tanh(x, out=x)      # a write into the argument, twice (fuzzer, seed 102 program 281)
+    return np.sum(x * x)
+
+
+def test_ufunc_out_in_a_loop_is_carried():
+    x = np.array([-0.005, 0.64, -0.68])
+    value, g = s2sgrad.value_and_grad(tanh_out_in_loop)(x)
+    np.testing.assert_array_equal(x, [-0.005, 0.64, -0.68])     # the caller's array
+    assert value == tanh_out_in_loop(x.copy())
+    t1 = np.tanh(x)
+    t2 = np.tanh(t1)
+    np.testing.assert_allclose(g, 2 * t2 * (1 - t2 ** 2) * (1 - t1 ** 2), rtol=1e-13)

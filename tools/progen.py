@@ -1128,10 +1128,13 @@ class Gen(Exprs):
         prev = f"{y}[{self.pick(self.index_keys(ints))}]"
         self.written(scope, y)
         scalars = scope.of_kind("s", buffers=False)
-        forms = ["set", "update", "augmented"] + (["name"] if scalars else [])
+        forms = ["set", "update", "augmented", "out"] + (["name"] if scalars else [])
         form = "name" if value else self.pick(forms)
         if form == "name":
             return [f"{prev} = {value or self.pick(scalars)}"]
+        if form == "out":           # a ufunc into its own operand: a write into all of y
+            self.mark("ufunc-out")
+            return [f"np.{self.pick(['tanh', 'sin'])}({y}, out={y})"]
         e = self.expr(scope, "s", depth)
         if form == "set":
             return [f"{prev} = np.tanh({e})"]

@@ -18,6 +18,15 @@ class _Assignments:
     """The assignment statements of _Lowerer (lower.py)."""
 
     def stmt_Assign(self, node, first):
+        out = getattr(node, "ufunc_out", None)      # np.f(t, out=t), read as t[...] = np.f(t)
+        if out is not None:
+            held = self.env.get(out)
+            t = getattr(held, "type", None)
+            if t is None or t.kind != "array" or not t.is_float or t.weak or not t.shape:
+                self.unsupported(node, f"np.{node.value.func.attr}({out}, out={out}) needs "
+                                 f"{out} to be a float array (it is {t}): NumPy refuses to "
+                                 "cast the result into another dtype",
+                                 f"{out} = np.{node.value.func.attr}({out})")
         value = self.expr(node.value)
         for target in node.targets:
             value = self.assign(target, value)
