@@ -456,3 +456,24 @@ def test_ufunc_out_in_a_loop_is_carried():
     t1 = np.tanh(x)
     t2 = np.tanh(t1)
     np.testing.assert_allclose(g, 2 * t2 * (1 - t2 ** 2) * (1 - t1 ** 2), rtol=1e-13)
+
+
+def tanh_out_nested_while(x, n):
+    k = 0
+    while k < n:
+        k = k + 1
+        j = 0
+        while j < 3:
+            j = j + 1
+            np.tanh(x, out=x)   # the outer loop carries x too (fuzzer, seed 104 programs 82, 425)
+    return np.sum(x)
+
+
+def test_ufunc_out_in_nested_loops_is_carried_by_both():
+    x = np.array([0.3, 0.9])
+    value, g = s2sgrad.value_and_grad(tanh_out_nested_while)(x, 1)
+    assert value == tanh_out_nested_while(x.copy(), 1)
+    t1 = np.tanh(x)
+    t2 = np.tanh(t1)
+    t3 = np.tanh(t2)
+    np.testing.assert_allclose(g, (1 - t3 ** 2) * (1 - t2 ** 2) * (1 - t1 ** 2), rtol=1e-13)

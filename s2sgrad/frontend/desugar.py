@@ -242,3 +242,42 @@ def _not(operand, at):
 
 def _and(a, b, at):
     return _loc(gast.BoolOp(op=gast.And(), values=[a, b]), at)
+
+
+class UfuncOut(gast.NodeTransformer):
+    """The statement `np.f(t, out=t)` (a float ufunc of one operand writing into it, as
+    generated modules write it for a dying temporary) as `t[...] = np.f(t)`: a write into
+    t's array, which every stage already knows. Idempotent (the parsed tree is shared)."""
+
+    changed = False
+
+    def visit_Expr(self, node):
+        out = _out_keyword(node.value)
+        if out is None:
+            return node
+        self.changed = True
+        call = node.value
+        value = gast.Call(func=call.func, args=call.args, keywords=[])
+        target = gast.Subscript(value=gast.Name(id=out, ctx=gast.Load(), annotation=None,
+                                                type_comment=None),
+                                slice=gast.Constant(value=Ellipsis, kind=None), ctx=gast.Store())
+        assign = gast.Assign(targets=[target], value=value, type_comment=None)
+        assign.ufunc_out = out      # (the lowering checks t is a float array: out= refuses
+        for n in (value, target, target.value, target.slice, assign):   # to cast, `=` not)
+            gast.copy_location(n, node)
+        return assign
+
+
+def _out_keyword(call):
+    """t for a statement `np.f(t, out=t)`, f a float ufunc of one operand (what generated
+    modules write for a ufunc into a dying temporary); None for anything else."""
+    from ..out_of_ssa import UNARY_OUT
+    if not isinstance(call, gast.Call) or not isinstance(call.func, gast.Attribute) \
+            or not isinstance(call.func.value, gast.Name) or call.func.value.id != "np" \
+            or call.func.attr not in UNARY_OUT or len(call.args) != 1 \
+            or len(call.keywords) != 1 or call.keywords[0].arg != "out":
+        return None
+    arg, out = call.args[0], call.keywords[0].value
+    if not isinstance(arg, gast.Name) or not isinstance(out, gast.Name) or arg.id != out.id:
+        return None
+    return out.id

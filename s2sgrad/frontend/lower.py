@@ -165,8 +165,7 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
             names.append(name)
             entry.append((name, None, 1))
         result = None
-        _UfuncOut().visit(node)        # np.tanh(t, out=t) -> t[...] = np.tanh(t), before loops
-        try:                           # and branches ask what their bodies assign
+        try:
             self.block(node.body)
         except _Return as r:
             result = r.value
@@ -632,40 +631,3 @@ def local_names(fn_node):
 
 def _returns_somewhere(node):
     return any(isinstance(n, gast.Return) for n in gast.walk(node))
-
-
-class _UfuncOut(gast.NodeTransformer):
-    """The statement `np.f(t, out=t)` (a float ufunc of one operand writing into it, as
-    generated modules write it for a dying temporary) as `t[...] = np.f(t)`: a write into
-    t's array, which every stage already knows. Idempotent (the parsed tree is shared)."""
-
-    def visit_Expr(self, node):
-        out = _out_keyword(node.value)
-        if out is None:
-            return node
-        call = node.value
-        value = gast.Call(func=call.func, args=call.args, keywords=[])
-        target = gast.Subscript(value=gast.Name(id=out, ctx=gast.Load(), annotation=None,
-                                                type_comment=None),
-                                slice=gast.Constant(value=Ellipsis, kind=None), ctx=gast.Store())
-        assign = gast.Assign(targets=[target], value=value, type_comment=None)
-        assign.ufunc_out = out      # (the lowering checks t is a float array: out= refuses
-        for n in (value, target, target.value, target.slice, assign):   # to cast, `=` not)
-            gast.copy_location(n, node)
-        return assign
-
-
-def _out_keyword(call):
-    """t for a statement `np.f(t, out=t)`, f a float ufunc of one operand (what generated
-    modules write for a ufunc into a dying temporary); None for anything else."""
-    from ..out_of_ssa import UNARY_OUT
-    if not isinstance(call, gast.Call) or not isinstance(call.func, gast.Attribute) \
-            or not isinstance(call.func.value, gast.Name) or call.func.value.id != "np" \
-            or call.func.attr not in UNARY_OUT or len(call.args) != 1 \
-            or len(call.keywords) != 1 or call.keywords[0].arg != "out":
-        return None
-    arg, out = call.args[0], call.keywords[0].value
-    if not isinstance(arg, gast.Name) or not isinstance(out, gast.Name) or arg.id != out.id:
-        return None
-    return out.id
-

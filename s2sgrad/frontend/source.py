@@ -72,6 +72,10 @@ class Parsed:
     def __post_init__(self):
         if self.rules is None:
             self.rules = custom.REGISTRY
+        from .desugar import UfuncOut       # np.tanh(t, out=t) is t[...] = np.tanh(t) for
+        rewrite = UfuncOut()                # every stage, from the first question asked
+        rewrite.visit(self.node)
+        self.rewritten = rewrite.changed    # (the marks found while translating are stale)
 
     @functools.cached_property
     def names(self):
@@ -220,7 +224,9 @@ def from_function(fn):
         node, lines, line_offset, indent = _def_by_inspect(fn, file)
     parsed = Parsed(node, file, lines, line_offset, indent, None, fn.__qualname__)
     if names is not None:        # (the cached properties, found while translating)
-        parsed.__dict__.update(names=names, local_names=local, statement_marks=marks)
+        parsed.__dict__.update(names=names, local_names=local)
+        if not parsed.rewritten:
+            parsed.__dict__.update(statement_marks=marks)
     parsed.resolver = resolver_now(fn, parsed.names)
     return parsed
 
