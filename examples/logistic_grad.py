@@ -12,7 +12,7 @@ def grad_loss(w, b, X, y, lam):
     d_ys = 1.0
     # grad of: return np.mean(nll) + lam * np.sum(w * w)  [logistic.py:13]
     d_w = lam * w
-    _t0 = d_ys / X.shape[0]
+    _t0 = d_ys / y.size
     # grad of: nll = np.logaddexp(0.0, z) - y * z  [logistic.py:12]
     _d0 = -_t0
     d_z = _d0 * y

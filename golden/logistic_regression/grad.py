@@ -18,7 +18,7 @@ def grad_nll(w, b, X, y, lam):
     d_ys = 1.0
     # grad of: return np.mean(ce) + lam * np.sum(w ** 2)  [input.py:10]
     d_w = lam * (2 * w)
-    _t4 = d_ys / X.shape[0]
+    _t4 = d_ys / y.size
     # grad of: ce = -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))  [input.py:9]
     _d0 = -_t4
     _d1 = _d0 * _t2

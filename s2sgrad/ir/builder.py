@@ -159,10 +159,10 @@ class Builder:
             rep = self.shape_reps.get(shape)
             if rep is not None and rep is not operands[0]:
                 return self.emit("size", rep, hint=hint)
-            if shape is not None and len(shape) == 1 and isinstance(shape[0], str):
-                axis = self._axis_of(shape[0])      # x.shape[0] of an x with that size
-                if axis is not None and axis[0] is not operands[0]:
-                    return self.getitem(self.emit("shape", axis[0]), index=axis[1], hint=hint)
+            dims = self._dims(shape, operands[0]) if shape is not None and len(shape) == 1 \
+                else None
+            if dims:                                # (x.shape[0] of an x with that size)
+                return dims[0]
         if opcode == "shape" and operands[0].type.kind == "array":
             shape = operands[0].type.shape
             if shape is not None and all(isinstance(d, int) for d in shape):
@@ -170,15 +170,8 @@ class Builder:
             rep = self.shape_reps.get(shape)
             if rep is not None and rep is not operands[0]:
                 return self.emit("shape", rep, hint=hint)
-            if shape is not None and operands[0] in self.defs and all(
-                    isinstance(d, int) or isinstance(d, str) and self._axis_of(d) for d in shape):
-                dims = []               # (a temporary's shape from its sizes' owners: the
-                for d in shape:         # forward work that made it is not kept for its shape)
-                    if isinstance(d, int):
-                        dims.append(self.const(d))
-                    else:
-                        owner, k = self._axis_of(d)
-                        dims.append(self.getitem(self.emit("shape", owner), index=k))
+            dims = self._dims(shape, operands[0])
+            if dims is not None:
                 return self.tuple(*dims, hint=hint)
         if opcode in ("ones_like", "zeros_like") and not attrs and operands[0].type.kind == "array" \
                 and operands[0] in self.defs:       # a temporary's shape: say it with a name
@@ -188,12 +181,24 @@ class Builder:
                 return self.emit(opcode, rep, hint=hint)
         return None
 
-    def _axis_of(self, size):
-        """(v, k): the first value known to have the named size at its axis k."""
-        for key, rep in self.shape_reps.items():
-            if key and isinstance(key[0], (str, int, type(None))) and size in key:
-                return rep, key.index(size)
-        return None
+    def _dims(self, shape, v):
+        """The sizes of a temporary v's shape, each a constant or `u.shape[k]` of the first
+        value u known to have that size at its axis k: the forward work that made v is
+        not kept only to be measured. None when a size has no such owner."""
+        if shape is None or v not in self.defs:
+            return None
+        dims = []
+        for d in shape:
+            if isinstance(d, int):
+                dims.append(self.const(d))
+                continue
+            owner = next(((rep, key.index(d)) for key, rep in self.shape_reps.items()
+                          if key and not isinstance(key[0], tuple) and d in key
+                          and rep is not v), None) if isinstance(d, str) else None
+            if owner is None:
+                return None
+            dims.append(self.getitem(self.emit("shape", owner[0]), index=owner[1]))
+        return dims
 
     def cast(self, v, dtype, hint=None):
         """`v` as `dtype`: `v.astype(dtype)`, or for a Python number, which has no

@@ -27,7 +27,7 @@ The gradient with respect to x changes by rounding only (the dropped term is a
 sum that is zero in exact arithmetic); higher derivatives stay right, as the
 function is invariant at every m."""
 
-from ..ir.core import Op, Region, Value, substitute
+from ..ir.core import Op, Region, Value, def_map, substitute_op
 
 _CANDIDATES = ("max", "min", "mean")
 _FAIL = "fail"
@@ -36,10 +36,11 @@ _FAIL = "fail"
 def run(fn, merge=None):
     """`merge`: common subexpressions merged first (passes/cse.py), so the max a user
     writes twice (`np.max(x) + np.log(np.sum(np.exp(x - np.max(x))))`) is one value."""
-    if not any(True for _ in _candidates(fn)):
+    if next(_candidates(fn), None) is None:
         return fn
     merged = merge(fn) if merge is not None else fn
-    marked = [m for m in _candidates(merged) if _invariant(merged, m)]
+    defs = def_map(merged.body)
+    marked = [m for m in _candidates(merged) if _invariant(merged, m, defs)]
     if not marked:
         return fn
     return merged.with_body(_stopped(merged.body, set(marked)))
@@ -67,12 +68,8 @@ def _layout(op):
     return ("keep" if op.attr("keepdims") else "drop", axis % rank, rank)
 
 
-def _invariant(fn, m):
+def _invariant(fn, m, defs):
     """True when nothing fn returns, yields or hands on depends on m (see above)."""
-    defs = {}
-    for op in fn.body.walk():
-        for r in op.results:
-            defs[r] = op
     layout = _layout(defs[m])
     if layout is None:
         return False
@@ -102,7 +99,6 @@ def _transfer(op, tags):
     name = op.opcode
     if len(op.results) != 1:
         return _FAIL
-    r = op.result
     ts = [tags.get(v) for v in op.operands]
     if name in ("add", "sub", "mul", "div", "neg", "exp", "log"):
         layout = _elementwise_layout(op, ts)
@@ -204,8 +200,7 @@ def _stopped(region, marked):
     """The region with each marked value's uses reading stop_gradient(value)."""
     ops, mapping = [], {}
     for op in region.ops:
-        if mapping:
-            op = _sub(op, mapping)
+        op = substitute_op(op, mapping)
         if op.regions:
             op = op.replace(regions=tuple(_stopped(r, marked) for r in op.regions))
         ops.append(op)
@@ -214,12 +209,7 @@ def _stopped(region, marked):
                 s = Value(r.hint, r.type)
                 ops.append(Op("stop_gradient", (r,), (s,), (), op.loc, op.tag))
                 mapping[r] = s
-    out = Region(region.args, tuple(ops), region.yields)
-    return out
-
-
-def _sub(op, mapping):
-    return substitute(Region((), (op,), ()), mapping).ops[0]
+    return Region(region.args, tuple(ops), region.yields)
 
 
 __all__ = ["run"]
