@@ -15,6 +15,7 @@ import copy
 import functools
 import inspect
 import threading
+import weakref
 
 import numpy as np
 
@@ -97,6 +98,51 @@ def fast_key(args):
         else:
             return None
     return tuple(key)
+
+
+_MISSING = object()
+_FAST = weakref.WeakSet()      # the transformed functions whose class is a _fast_class
+
+
+def _fast_class(base, args, fn):
+    """A subclass of `base` whose __call__ calls `fn` directly when its positional
+    arguments have the fast key of `args` (the same types; arrays of the same dtype and
+    shape; statics of the same value), and base's __call__ otherwise. Written as Python
+    source, one test per argument, so that a call on the signature of the latest one
+    costs little more than a call of fn (the cost that matters on scalar functions)."""
+    env = {"_fn": fn, "_slow": base.__call__, "_MISSING": _MISSING}
+    names, tests = [], []
+    for i, v in enumerate(args):
+        a, t = f"a{i}", type(v)
+        names.append(a)
+        env[f"_t{i}"] = t
+        tests.append(f"type({a}) is _t{i}")
+        if t is np.ndarray:
+            env[f"_d{i}"], env[f"_s{i}"] = v.dtype, v.shape
+            tests.append(f"{a}.dtype == _d{i} and {a}.shape == _s{i}")
+        elif t in _KEYED_BY_VALUE and v is not None:
+            env[f"_v{i}"] = v
+            tests.append(f"{a} == _v{i}")
+    given = ", ".join(names)
+    text = (f"def __call__(self, {''.join(n + '=_MISSING, ' for n in names)}/, *rest, **kw):\n"
+            f"    if {' and '.join(tests + ['not rest', 'not kw'])}:\n"
+            f"        return _fn({given})\n"
+            f"    return _slow(self, *[a for a in ({given}{',' if len(names) == 1 else ''}) "
+            f"if a is not _MISSING], *rest, **kw)\n")
+    exec(compile(text, f"<s2sgrad call of {base.__name__}>", "exec"), env)
+    return type(base.__name__, (base,), {"__call__": env["__call__"], "__slots__": (),
+                                         "__module__": base.__module__,
+                                         "__qualname__": base.__qualname__})
+
+
+def _forget_fast_calls():
+    """A rule was registered: every transformed function goes back to its own class,
+    whose __call__ sees the new GENERATION and builds anew."""
+    for f in list(_FAST):
+        f.unfast()
+
+
+_custom.ON_NEW_RULE.append(_forget_fast_calls)
 
 
 def _flatten_arg(v):
@@ -183,9 +229,11 @@ class _Transformed:
         self.nparams = len(self.names)
         self.cache = {}
         self.fast = {}             # fast_key -> a cache entry (bounded: see entry)
-        self.last = None           # (fast_key, generated function, whether the key is the
-        # arguments' types) of the latest call that needs no check on its arguments: a call
-        # of the same fast key calls the function directly (__call__)
+        # After a call that needs no check on its arguments, the object's class is a
+        # _fast_class of the call's signature (one per fast key, kept here), whose
+        # __call__ calls the generated function directly on that signature
+        self.base = type(self)
+        self.fast_classes = {}
         self.generation = _custom.GENERATION
         self.lock = threading.Lock()
         self.last_source = None
@@ -205,8 +253,9 @@ class _Transformed:
         if self.generation != _custom.GENERATION:       # a rule registered since: build anew
             self.cache.clear()
             self.fast.clear()
-            self.last = None
+            self.unfast()
             self.generation = _custom.GENERATION
+        given = args if not kwargs and len(args) == self.nparams else None
         fast = fast_key(args)
         hit = self.fast.get(fast) if fast is not None else None
         if hit is None:
@@ -225,11 +274,25 @@ class _Transformed:
                 self.fast[fast] = hit
         self.last_source = hit[1]
         if hit[2]:
-            self.last = None
+            self.unfast()
             _check_unshared(self.fn, *_flat(self.names, args), hit[2])
+        elif fast is not None and given is not None:
+            cls = self.fast_classes.get(fast)
+            if cls is None:
+                if len(self.fast_classes) >= 16:
+                    self.fast_classes.clear()
+                cls = self.fast_classes[fast] = _fast_class(self.base, args, hit[0])
+            self.__class__ = cls
+            _FAST.add(self)
         else:
-            self.last = None if fast is None else (fast, hit[0], len(fast) == len(args))
+            self.unfast()
         return hit[0], args
+
+    def unfast(self):
+        """Back to the class whose __call__ checks every call (see __init__)."""
+        if type(self) is not self.base:
+            self.__class__ = self.base
+            self.fast_classes.clear()
 
     def build(self, types_, numbers=()):
         with transform.gc_paused():      # (parsing too: it makes as many objects as a stage)
@@ -286,11 +349,6 @@ class Function(_Transformed):
         super().__init__(fn, transform.Request("function"))
 
     def __call__(self, *args, **kwargs):
-        last = self.last        # the latest call's signature again: its function, directly
-        if last is not None and not kwargs and (
-                tuple(map(type, args)) if last[2] else fast_key(args)) == last[0] \
-                and self.generation == _custom.GENERATION:
-            return last[1](*args)
         generated, values = self.entry(args, kwargs)
         return generated(*values)
 
@@ -374,11 +432,6 @@ class _Derivative(_Transformed):
                                                bool(has_aux), checkpoint))
 
     def __call__(self, *args, **kwargs):
-        last = self.last        # the latest call's signature again: its function, directly
-        if last is not None and not kwargs and (
-                tuple(map(type, args)) if last[2] else fast_key(args)) == last[0] \
-                and self.generation == _custom.GENERATION:
-            return last[1](*args)
         try:
             generated, values = self.entry(args, kwargs)
         except UnsupportedError as e:

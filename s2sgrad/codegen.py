@@ -28,7 +28,7 @@ from .errors import InternalError, UnsupportedError
 from .frontend import pytrees
 from .ir import opcodes, verify_names
 from .ir.core import (ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, ModuleConstant, Region, Value,
-                      make_attrs)
+                      make_attrs, substitute)
 from .ir.opcodes import OPS
 
 TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", TAPE_HINT: "_tape"}  # unnamed values
@@ -451,7 +451,9 @@ class _Expr:
         if kind == "call":
             python = op.attrs and op.attr("python")      # passes/pymath.py: a Python float
             if python == "math":
-                return f"{opcodes.math_helper(op.opcode)[0]}({self.text(op.operands[0])[0]})", _ATOM
+                return f"{opcodes.math_name(op.opcode)}({self.text(op.operands[0])[0]})", _ATOM
+            if python == "same":            # float(v) of a Python float v
+                return self.text(op.operands[0])
             if python == "float":
                 return f"float({self.direct(_unmarked(op))[0]})", _ATOM
             parts = [self.text(v)[0] for v in op.operands]
@@ -515,7 +517,9 @@ class _Expr:
             return getattr(self, "_fast_" + d.fast)(op, d, args, attrs)
         if kind == "call":
             if attrs.get("python") == "math":
-                return _call(opcodes.math_helper(op.opcode)[0], args)
+                return _call(opcodes.math_name(op.opcode), args)
+            if attrs.get("python") == "same":
+                return args[0]
             if attrs.get("python") == "float":
                 return _call("float", [self.op_expr(_unmarked(op))])
             if d.listed:
@@ -676,7 +680,6 @@ def module(fns, header=(), verify=False):
     statements, defs, bound = _prelude(fns)
     lines += statements
     helpers = {OPS[op.opcode].helper for op in every if OPS[op.opcode].helper}
-    helpers |= {opcodes.math_helper(o)[1] for o in spelled} - {None}
     for text in sorted(helpers, key=lambda t: t.split("(")[0]):
         lines += ["", "", text.rstrip("\n")]
     for text in defs:
@@ -684,9 +687,9 @@ def module(fns, header=(), verify=False):
     # a local variable never takes the name of one of the module's functions (it
     # would hide the function from the code that calls it), nor of what the prelude binds
     names = [f.name for fn in fns for f in (fn,) + tuple(fn.callees)]
+    names += [numpy_twin(f) for fn in fns for f in (fn,) + tuple(fn.callees) if numpy_twin(f)]
     functions = tuple(sorted(set(names) | bound))
-    if len(set(names)) != len({f.name for fn in fns for f in (fn,) + tuple(fn.callees)}) \
-            or set(names) & bound:
+    if len(set(names)) != len(names) or set(names) & bound:
         raise InternalError("two functions of one generated module have one name")
     done = set()
     for fn in fns:
@@ -807,6 +810,41 @@ def plan_notes(fn):
 
 
 def function_lines(fn, verify=False, functions=()):
+    """The def of fn; where math may raise in it (passes/pymath.py), its body in a `try`
+    and, after it, its NumPy twin, which the def calls where math raised."""
+    twin = numpy_twin(fn)
+    header, unpack, body, ret = _function_parts(_without_same(fn), verify, functions)
+    lines = [f"def {fn.name}({', '.join(_with_defaults(fn, header))}):"]
+    doc = [f"Specialised for ({', '.join(fn.signature)})."] if fn.signature else []
+    if not twin:
+        if doc:
+            lines.append(f'    """{doc[0]}"""')
+        return lines + _indented(unpack + body + [ret], 1)
+    raises = sorted({e for op in fn.body.walk() if _python(op) == "math"
+                     for e in opcodes.math_raises(op.opcode)})
+    doc += [""] if doc else []
+    doc += ["Python floats are computed with math. Where math raises and NumPy gives",
+            "inf or nan, the same code with NumPy's functions runs instead:",
+            f"{twin}, below."]
+    lines += [f'    """{doc[0]}'] + _indented(doc[1:-1], 1) + [f'    {doc[-1]}"""']
+    lines.append("    try:")
+    lines += _indented(unpack + body + [ret], 2)
+    caught = raises[0] if len(raises) == 1 else f"({', '.join(raises)})"
+    lines += [f"    except {caught}:", "        pass",
+              f"    return {twin}({', '.join(header)})", "", ""]
+    plain = replace(fn, name=twin, body=_unmarked_region(fn.body))
+    header, unpack, body, ret = _function_parts(plain, verify, functions)
+    lines.append(f"def {twin}({', '.join(_with_defaults(plain, header))}):")
+    lines.append(f'    """{fn.name} with NumPy\'s functions, for the arguments where math raises."""')
+    return lines + _indented(unpack + body + [ret], 1)
+
+
+def _indented(lines, depth):
+    return [("    " * depth + line) if line else "" for line in lines]
+
+
+def _function_parts(fn, verify, functions):
+    """(parameters, lines unpacking pytrees, body lines, return line) of fn's def."""
     plan = out_of_ssa.run(fn)
     if verify:
         verify_names.check(fn, plan, plan.shares, plan.web)
@@ -815,12 +853,48 @@ def function_lines(fn, verify=False, functions=()):
         names.fix(p, n)
     body, ret = _function_body(fn, plan, names)
     header, unpack = _entry(fn, names)
-    lines = [f"def {fn.name}({', '.join(_with_defaults(fn, header))}):"]
-    if fn.signature:
-        lines.append(f'    """Specialised for ({", ".join(fn.signature)})."""')
-    for line in unpack + body + [ret]:
-        lines.append(("    " + line) if line else "")
-    return lines
+    return header, unpack, body, ret
+
+
+def _python(op):
+    """passes/pymath.py's mark of op: 'math', 'float', 'same' or None."""
+    return op.attrs and op.attr_dict.get("python")
+
+
+def numpy_twin(fn):
+    """The name of fn's NumPy twin (function_lines), or None when math cannot raise
+    in fn."""
+    if any(_python(op) == "math" and opcodes.math_raises(op.opcode) for op in fn.body.walk()):
+        return f"_{fn.name}_numpy"
+    return None
+
+
+def _without_same(fn):
+    """fn with each `float(v)` marked 'same' (v is a Python float) read as v."""
+    same = {op.results[0]: op.operands[0] for op in fn.body.walk() if _python(op) == "same"}
+    if not same:
+        return fn
+    return replace(fn, body=_dropped(substitute(fn.body, same), set(same)))
+
+
+def _dropped(region, results):
+    """region without the ops that define `results`."""
+    ops = tuple(op.replace(regions=tuple(_dropped(r, results) for r in op.regions))
+                if op.regions else op for op in region.ops
+                if not (op.results and op.results[0] in results))
+    return Region(region.args, ops, region.yields)
+
+
+def _unmarked_region(region):
+    """region with passes/pymath.py's marks removed (NumPy's functions throughout)."""
+    ops = []
+    for op in region.ops:
+        if _python(op):
+            op = _unmarked(op)
+        if op.regions:
+            op = op.replace(regions=tuple(_unmarked_region(r) for r in op.regions))
+        ops.append(op)
+    return Region(region.args, tuple(ops), region.yields)
 
 
 def _with_defaults(fn, header):

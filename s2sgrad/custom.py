@@ -42,6 +42,16 @@ from .ir import types as T
 # function transformed before a registration is transformed again after it.
 REGISTRY = {}
 GENERATION = 0
+# Called with no argument after each registration (api.py: the calls made fast for
+# a signature go back to the path that checks GENERATION).
+ON_NEW_RULE = []
+
+
+def _new_rule():
+    global GENERATION
+    GENERATION += 1
+    for hook in ON_NEW_RULE:
+        hook()
 
 
 @dataclass(frozen=True)
@@ -110,10 +120,9 @@ class CustomVJP:
 
     def defvjp(self, rule):
         """Decorator: `rule(g, ans, *args)` returns the tuple of the arguments' gradients."""
-        global GENERATION
         code = rule_code(rule, f"_vjp_{self.fn.__name__}")
         self.rule = code
-        GENERATION += 1
+        _new_rule()
         return rule
 
     def custom(self):
@@ -149,11 +158,10 @@ def register_gradient(target, *, shape=None, override=False):
     _check_free(key, override)
 
     def register(rule):
-        global GENERATION
         name = key.rsplit(".", 1)[-1]
         REGISTRY[key] = Custom(key, spelling(key), spelling(key), rule_code(rule, f"_vjp_{name}"),
                                needs=_call_needs(key), shape=shape)
-        GENERATION += 1
+        _new_rule()
         return rule
     return register
 

@@ -80,7 +80,7 @@ def jvp_function(fn, wrt, module=None):
             sweep.zero_tree(out)
     result = b.tuple(out, d_out)
     names = fn.param_names + tuple(d.hint for d in extra)
-    return replace(fn, name="jvp_" + fn.name, params=fn.params + tuple(extra),
+    return replace(fn, name="jvp_" + fn.name, params=fn.params + tuple(extra), exact=((0,),),
                    param_names=names, body=Region((), tuple(b.ops), (result,)),
                    entry=fn.entry + tuple(entry) if fn.entry else (),
                    out_tree=("tuple", (fn.out_tree, fn.out_tree)) if fn.out_tree else None)

@@ -264,16 +264,16 @@ def attach_gradients(fn, request, parsed):
     value_tree = None if aux is None else ("tuple", (None, aux_tree))
     if request.kind == "value_and_grad":
         out = b.tuple(value, grads)                 # ((value, aux), grads) with has_aux
-        out_tree = ("tuple", (value_tree, grads_tree))
+        out_tree, exact = ("tuple", (value_tree, grads_tree)), ((0,),)
     elif aux is not None and request.kind == "grad":
         out = b.tuple(grads, aux)                   # (grads, aux), as JAX's
-        out_tree = ("tuple", (grads_tree, aux_tree))
+        out_tree, exact = ("tuple", (grads_tree, aux_tree)), ((1,),)
     else:
-        out, out_tree = grads, grads_tree
+        out, out_tree, exact = grads, grads_tree, ()
     prefix = {"grad": "grad_", "value_and_grad": "value_and_grad_", "vjp": "vjp_"}[request.kind]
     return replace(fn, name=prefix + fn.name, params=params, param_names=names,
                    body=Region(body.args, tuple(b.ops), (out,)),
-                   out_tree=out_tree if pytrees.has_dict(out_tree) else None)
+                   out_tree=out_tree if pytrees.has_dict(out_tree) else None, exact=exact)
 
 
 def _tree_value(b, treedef, leaves):

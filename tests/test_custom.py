@@ -32,7 +32,7 @@ def registry():
     yield C.REGISTRY
     C.REGISTRY.clear()
     C.REGISTRY.update(saved)
-    C.GENERATION += 1
+    C._new_rule()
 
 
 # ---- the spec's example, as written ------------------------------------------------------

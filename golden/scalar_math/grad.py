@@ -4,33 +4,64 @@ import math
 import numpy as np
 
 
-def _math_cos(x):
-    """np.cos(x) of a Python float x: math.cos(x), NumPy's value as a Python
-    float, wherever math gives one; np.cos(x) where math raises ValueError."""
-    try:
-        return math.cos(x)
-    except ValueError:
-        return np.cos(x)
-
-
-def _math_sin(x):
-    """np.sin(x) of a Python float x: math.sin(x), NumPy's value as a Python
-    float, wherever math gives one; np.sin(x) where math raises ValueError."""
-    try:
-        return math.sin(x)
-    except ValueError:
-        return np.sin(x)
-
-
 def grad_pendulum(theta, omega, g):
-    """Specialised for (theta: py_float64, omega: py_float64, g: py_float64)."""
+    """Specialised for (theta: py_float64, omega: py_float64, g: py_float64).
+
+    Python floats are computed with math. Where math raises and NumPy gives
+    inf or nan, the same code with NumPy's functions runs instead:
+    _grad_pendulum_numpy, below."""
+    try:
+        _t0 = 0.5 * omega
+        e = _t0 * omega - g * math.cos(theta)  # input.py:14
+        s = np.sqrt(1.0 + e * e)  # input.py:15
+        _t1 = math.atan(omega)
+        _t2 = -theta
+        _t3 = np.exp(_t2 * theta)
+        _t4 = math.tanh(theta * omega)  # input.py:16
+
+        # ---- gradients: reverse sweep for the call at input.py:13 ----
+        # seed: d(ys)
+        d_ys = 1.0
+        # grad of: return np.log(s) + np.arctan(omega) * np.exp(-theta * theta) + np.tanh(theta * omega)  [input.py:16]
+        _d0 = 1.0 - _t4 * _t4
+        d_theta = _d0 * omega
+        d_omega = _d0 * theta
+        _d1 = _t1 * _t3
+        _d2 = _d1 * theta
+        d_theta_1 = _d1 * _t2
+        d_omega_1 = _t3 / (omega * omega + 1.0)
+        d_s = d_ys / s
+        # grad of: s = np.sqrt(1.0 + e * e)  [input.py:15]
+        _d3 = d_s / (s * 2.0)
+        d_e = _d3 * e
+        # grad of: e = 0.5 * omega * omega - g * np.cos(theta)  [input.py:14]
+        d_e_1 = d_e + d_e
+        _d4 = -d_e_1
+        _d5 = _d4 * g
+        _t5 = _d5 * math.sin(theta)
+        _d6 = d_e_1 * omega
+        d_omega_2 = d_e_1 * _t0
+        d_omega_3 = _d6 * 0.5
+        # gradients of the xs
+        d_theta_2 = d_theta + d_theta_1 - _d2 - _t5
+        d_theta_3 = float(d_theta_2)
+        d_omega_4 = d_omega + d_omega_1 + d_omega_2 + d_omega_3
+        d_omega_5 = float(d_omega_4)
+        return d_theta_3, d_omega_5
+    except ValueError:
+        pass
+    return _grad_pendulum_numpy(theta, omega, g)
+
+
+def _grad_pendulum_numpy(theta, omega, g):
+    """grad_pendulum with NumPy's functions, for the arguments where math raises."""
     _t0 = 0.5 * omega
-    e = _t0 * omega - g * _math_cos(theta)  # input.py:14
+    e = _t0 * omega - g * np.cos(theta)  # input.py:14
     s = np.sqrt(1.0 + e * e)  # input.py:15
-    _t1 = math.atan(omega)
+    _t1 = np.arctan(omega)
     _t2 = -theta
     _t3 = np.exp(_t2 * theta)
-    _t4 = float(np.tanh(theta * omega))  # input.py:16
+    _t4 = np.tanh(theta * omega)  # input.py:16
 
     # ---- gradients: reverse sweep for the call at input.py:13 ----
     # seed: d(ys)
@@ -51,7 +82,7 @@ def grad_pendulum(theta, omega, g):
     d_e_1 = d_e + d_e
     _d4 = -d_e_1
     _d5 = _d4 * g
-    _t5 = _d5 * _math_sin(theta)
+    _t5 = _d5 * np.sin(theta)
     _d6 = d_e_1 * omega
     d_omega_2 = d_e_1 * _t0
     d_omega_3 = _d6 * 0.5

@@ -4,26 +4,54 @@ import math
 import numpy as np
 
 
-def _math_cos(x):
-    """np.cos(x) of a Python float x: math.cos(x), NumPy's value as a Python
-    float, wherever math gives one; np.cos(x) where math raises ValueError."""
-    try:
-        return math.cos(x)
-    except ValueError:
-        return np.cos(x)
-
-
-def _math_sin(x):
-    """np.sin(x) of a Python float x: math.sin(x), NumPy's value as a Python
-    float, wherever math gives one; np.sin(x) where math raises ValueError."""
-    try:
-        return math.sin(x)
-    except ValueError:
-        return np.sin(x)
-
-
 def grad_kept(x, v):
-    """Specialised for (x: py_float64, v: float32[n])."""
+    """Specialised for (x: py_float64, v: float32[n]).
+
+    Python floats are computed with math. Where math raises and NumPy gives
+    inf or nan, the same code with NumPy's functions runs instead:
+    _grad_kept_numpy, below."""
+    try:
+        _t0 = np.sin(x)
+        a = 1.0 / _t0  # input.py:11
+        _t1 = np.cos(x)
+        b = (v * _t1).sum()  # input.py:12
+        c = np.exp(x)  # input.py:13
+        _t2 = c > 2.0  # input.py:14
+        _t3 = 3.0 * x
+        d = math.sin(_t3)  # input.py:16
+
+        # ---- gradients: reverse sweep for the call at input.py:10 ----
+        # seed: d(ys)
+        d_ys = 1.0
+        # grad of: d = np.sin(3.0 * x)  [input.py:16]
+        d_d = d + d
+        _d0 = d_d * math.cos(_t3)
+        d_x = _d0 * 3.0
+        # grad of: if c > 2.0:  [input.py:14]
+        if _t2:
+            # grad of: c = c * 2.0  [input.py:15]
+            d_ys = 2.0
+        # grad of: c = np.exp(x)  [input.py:13]
+        d_x_1 = d_ys * c
+        # grad of: b = np.sum(v * np.cos(x))  [input.py:12]
+        d_b = b + b
+        _d1 = np.broadcast_to(d_b, v.shape)
+        _d2 = (_d1 * v).sum()
+        _t4 = _d2 * _t0
+        # grad of: a = 1.0 / np.sin(x)  [input.py:11]
+        _d3 = -(a / _t0)
+        d_x_2 = _d3 * _t1
+        # gradients of the xs
+        d_x_3 = d_x + d_x_1 - _t4 + d_x_2
+        d_x_4 = float(d_x_3)
+        return d_x_4
+    except ValueError:
+        pass
+    return _grad_kept_numpy(x, v)
+
+
+def _grad_kept_numpy(x, v):
+    """grad_kept with NumPy's functions, for the arguments where math raises."""
     _t0 = np.sin(x)
     a = 1.0 / _t0  # input.py:11
     _t1 = np.cos(x)
@@ -31,14 +59,14 @@ def grad_kept(x, v):
     c = np.exp(x)  # input.py:13
     _t2 = c > 2.0  # input.py:14
     _t3 = 3.0 * x
-    d = _math_sin(_t3)  # input.py:16
+    d = np.sin(_t3)  # input.py:16
 
     # ---- gradients: reverse sweep for the call at input.py:10 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: d = np.sin(3.0 * x)  [input.py:16]
     d_d = d + d
-    _d0 = d_d * _math_cos(_t3)
+    _d0 = d_d * np.cos(_t3)
     d_x = _d0 * 3.0
     # grad of: if c > 2.0:  [input.py:14]
     if _t2:

@@ -281,3 +281,45 @@ def _out_keyword(call):
     if not isinstance(arg, gast.Name) or not isinstance(out, gast.Name) or arg.id != out.id:
         return None
     return out.id
+
+
+_MATH_RAISES = ("OverflowError", "ValueError")
+
+
+def math_twin_body(node):
+    """A generated module's def whose Python floats use math (codegen.function_lines):
+
+        def f(x, y):
+            \"\"\"...\"\"\"
+            try:
+                BODY
+            except (OverflowError, ValueError):
+                pass
+            return _f_numpy(x, y)
+
+    read as its docstring and BODY (the twin computes the same values with NumPy's
+    functions, where math raises): the function's statements in place, or unchanged
+    when the def is not of this shape word for word."""
+    body = node.body
+    doc = body[:1] if body and isinstance(body[0], gast.Expr) and isinstance(
+        body[0].value, gast.Constant) and isinstance(body[0].value.value, str) else []
+    rest = body[len(doc):]
+    if len(rest) != 2 or not isinstance(rest[0], gast.Try) or not isinstance(rest[1], gast.Return):
+        return
+    tried, ret = rest
+    if tried.orelse or tried.finalbody or len(tried.handlers) != 1:
+        return
+    handler = tried.handlers[0]
+    caught = handler.type.elts if isinstance(handler.type, gast.Tuple) else [handler.type]
+    if handler.name is not None or len(handler.body) != 1 or \
+            not isinstance(handler.body[0], gast.Pass) or not caught or \
+            not all(isinstance(e, gast.Name) and e.id in _MATH_RAISES for e in caught):
+        return
+    call = ret.value
+    params = [a.id for a in node.args.args]
+    if not isinstance(call, gast.Call) or not isinstance(call.func, gast.Name) or \
+            call.func.id != f"_{node.name}_numpy" or call.keywords or \
+            [getattr(a, "id", None) for a in call.args] != params or \
+            not all(isinstance(a, gast.Name) for a in call.args):
+        return
+    node.body = doc + tried.body

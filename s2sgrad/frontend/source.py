@@ -72,9 +72,10 @@ class Parsed:
     def __post_init__(self):
         if self.rules is None:
             self.rules = custom.REGISTRY
-        from .desugar import UfuncOut       # np.tanh(t, out=t) is t[...] = np.tanh(t) for
-        rewrite = UfuncOut()                # every stage, from the first question asked
-        rewrite.visit(self.node)
+        from .desugar import UfuncOut, math_twin_body
+        math_twin_body(self.node)           # (a generated module's try around math)
+        rewrite = UfuncOut()                # np.tanh(t, out=t) is t[...] = np.tanh(t) for
+        rewrite.visit(self.node)            # every stage, from the first question asked
         self.rewritten = rewrite.changed    # (the marks found while translating are stale)
 
     @functools.cached_property

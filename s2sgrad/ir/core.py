@@ -146,6 +146,10 @@ class Function:
                                # a treedef None for a plain one; () when none is a tree
     out_tree: object = None    # the treedef of what it returns when a dict is in it (the
                                # IR returns tuples; codegen rebuilds the dicts)
+    exact: object = None       # what of the yielded value must be NumPy's bit for bit
+                               # (passes/pymath.py): None, all of it; else paths (tuples
+                               # of indices into the yielded tuple), () for none of it
+                               # (a gradient alone may round as math does)
 
     def with_body(self, body):
         return replace(self, body=body)

@@ -57,7 +57,10 @@ The traits:
   op as a call (`_unbroadcast`); a generated module read back maps it to the op.
 - `math`: (name, what it raises): `math.<name>` gives the op's value on a Python
   float, bit for bit, wherever it gives one, and raises those exceptions where NumPy
-  gives inf or nan (passes/pymath.py, `math_helper`).
+  gives inf or nan (passes/pymath.py; codegen writes the NumPy twin of a function
+  whose math may raise, for the arguments where it does).
+- `math_rounds`: `math.<name>` may differ from NumPy's value in the last bit (the C
+  library's tanh against NumPy's own): used only for values the gradient alone reads.
 """
 
 import operator
@@ -134,6 +137,7 @@ class OpDef:
                                 # (np.shape(a) as a.shape), 'newaxis' (np.expand_dims(a, -1)
                                 # as a[:, None]); the same value, without NumPy's dispatch
     math: tuple = None
+    math_rounds: bool = False
 
     def __post_init__(self):
         if not callable(self.memory) and self.memory not in MEMORY:
@@ -234,8 +238,9 @@ _def("not", ("unop", "not "), lambda ts, a: T.PY_BOOL, constant=True)
 
 # math.<name> of a Python float: NumPy's float64 value wherever math gives one (the C
 # library's function, which NumPy's float64 loop calls too: checked on each in
-# tests/test_pymath.py), and these exceptions where NumPy gives inf or nan. Not tanh (NumPy's
-# own SIMD tanh rounds differently from the C library's), deg2rad, rad2deg.
+# tests/test_pymath.py), and these exceptions where NumPy gives inf or nan. tanh rounds
+# differently (NumPy's own SIMD tanh against the C library's: `math_rounds`); not
+# deg2rad, rad2deg.
 _VALUE, _OVERFLOW = ("ValueError",), ("OverflowError",)
 _MATH = {"exp": ("exp", _OVERFLOW), "log": ("log", _VALUE), "log1p": ("log1p", _VALUE),
          "expm1": ("expm1", _OVERFLOW), "sqrt": ("sqrt", _VALUE), "sin": ("sin", _VALUE),
@@ -243,12 +248,13 @@ _MATH = {"exp": ("exp", _OVERFLOW), "log": ("log", _VALUE), "log1p": ("log1p", _
          "sinh": ("sinh", _OVERFLOW), "cosh": ("cosh", _OVERFLOW), "arcsin": ("asin", _VALUE),
          "arccos": ("acos", _VALUE), "arcsinh": ("asinh", ()), "arccosh": ("acosh", _VALUE),
          "arctanh": ("atanh", _VALUE), "log2": ("log2", _VALUE), "log10": ("log10", _VALUE),
-         "exp2": ("exp2", _OVERFLOW), "cbrt": ("cbrt", ()), "fabs": ("fabs", ())}
+         "exp2": ("exp2", _OVERFLOW), "cbrt": ("cbrt", ()), "fabs": ("fabs", ()),
+         "tanh": ("tanh", ())}
 for _name in ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan",
               "sinh", "cosh", "arcsin", "arccos", "arcsinh", "arccosh", "arctanh", "log2", "log10",
               "exp2", "cbrt", "deg2rad", "rad2deg", "fabs"]:
     _def(_name, ("call", f"np.{_name}"), _float_unary, [("x", OPERAND, None)], elementwise=True,
-         math=_MATH.get(_name))
+         math=_MATH.get(_name), math_rounds=_name == "tanh")
 for _name in ["abs", "square", "sign", "floor", "ceil", "rint", "trunc", "fix", "reciprocal"]:
     _def(_name, ("call", f"np.{_name}"), _same, [("x", OPERAND, None)], elementwise=True,
          constant=_name in ("sign", "floor", "ceil", "rint", "trunc", "fix"))
@@ -697,31 +703,22 @@ NUMPY.update({"conjugate": "conj"})
 HELPERS = {d.form[1]: name for name, d in OPS.items() if d.helper}
 
 
-def math_helper(opcode):
-    """(the name, the source) of the function a generated module calls for an op spelled
-    with `math` (passes/pymath.py) where math.<name> may raise: math's value, NumPy's
-    where math raises; (math.<name>, None) where it never raises."""
-    name, raises = OPS[opcode].math
-    if not raises:
-        return f"math.{name}", None
-    caught = raises[0] if len(raises) == 1 else f"({', '.join(raises)})"
-    return f"_math_{name}", (
-        f"def _math_{name}(x):\n"
-        f'    """np.{opcode}(x) of a Python float x: math.{name}(x), NumPy\'s value as a Python\n'
-        f'    float, wherever math gives one; np.{opcode}(x) where math raises {" or ".join(raises)}."""\n'
-        f"    try:\n"
-        f"        return math.{name}(x)\n"
-        f"    except {caught}:\n"
-        f"        return np.{opcode}(x)\n")
+def math_name(opcode):
+    """`math.<name>`: how a generated module writes an op spelled with `math`
+    (passes/pymath.py)."""
+    return f"math.{OPS[opcode].math[0]}"
 
 
-HELPERS.update({math_helper(n)[0]: n for n, d in OPS.items() if d.math and d.math[1]})
+def math_raises(opcode):
+    """The exceptions (names) math.<name> of the op raises where NumPy gives inf or nan."""
+    return OPS[opcode].math[1]
 
 
 def helper_source(name):
     """The source of the helper function `name` (a key of HELPERS)."""
     opcode = HELPERS[name]
-    return OPS[opcode].helper or math_helper(opcode)[1]
+    return OPS[opcode].helper
+
 
 # x.<name>(...) -> opcode; the array is the first operand
 METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",

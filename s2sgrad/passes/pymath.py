@@ -1,13 +1,20 @@
 """Python floats for Python floats: `np.sin(x)` of a float64 scalar is written
-`math.sin(x)` (or the module's `_math_sin(x)` where math.sin may raise), and another
-NumPy function of float64 scalars whose result arithmetic reads, `float(np.tanh(x))`,
-where that changes nothing.
+`math.sin(x)`, and another NumPy function of float64 scalars whose result arithmetic
+reads, `float(np.cosh(x))`, where that changes nothing.
 
 On a Python float, `np.sin` costs a ufunc call and returns a NumPy float64, which
 makes every operation after it slow too; `math.sin` returns NumPy's value as a
-Python float, where it gives one (`OPS[op].math`; the helper gives NumPy's inf or nan,
-and its warning, where math raises); `float()` of NumPy's value is that value. The
-value is the same; its type is not, and Python floats behave differently from
+Python float, where it gives one (`OPS[op].math`). Where it raises instead (NumPy
+gives inf or nan), the function gives what its NumPy twin gives: codegen writes the
+function's body in a `try` and the twin, the same code with NumPy's functions, after
+it (so a function with a random generator, whose draws a second run would repeat
+differently, gets no math that may raise). `float()` of NumPy's value is that value.
+`math.tanh` rounds differently from NumPy's tanh (`math_rounds`): it is used only
+where the function's result does not depend on it, which `Function.exact` says (a
+gradient's value may round as the chain rule's products do; a returned value is
+NumPy's bit for bit).
+
+The value is the same; its type is not, and Python floats behave differently from
 NumPy's in three ways: `/`, `//`, `%` by zero and `**` overflowing raise (NumPy gives
 inf or nan); a float64 scalar promotes a float32 array to float64 (a Python float
 does not); and the type is visible where the value leaves (returned, yielded by a
@@ -19,9 +26,10 @@ scalars -- is read only where a Python float and a NumPy float64 give the same r
 array or a value NumPy made (so NumPy's operator runs, whichever side it is on:
 np.float64 subclasses float); NumPy's elementwise functions of float64 operands;
 float(). Anything else reading one of those values unmarks the ops it comes from
-(to a fixpoint). The IR types do not change: the value is the float64 the types say.
+(to a fixpoint). Then `float(v)` of a v that is a Python float for sure (a Python
+float parameter, a constant, a marked op, Python arithmetic of those) is marked
+'same': v itself. The IR types do not change: the value is the float64 the types say.
 """
-
 from ..ir.core import Region, make_attrs
 from ..ir.opcodes import OPS
 
@@ -37,10 +45,13 @@ def run(fn):
             users.setdefault(v, []).append((op, i))
         for r in op.regions:
             left.update(r.yields)
-    chosen = {op for op in ops if _spelling(op, users)}
+    defs = {r: op for op in ops for r in op.results}
+    rerun = not any(v.type.kind == "rng" for op in ops for v in op.operands + op.results)
+    exact = _exact_ops(fn, defs)
+    spelled = {op: _spelling(op, users, _allowed(op, exact, rerun)) for op in ops}
+    chosen = {op for op, how in spelled.items() if how}
     if not chosen:
         return fn
-    defs = {r: op for op in ops for r in op.results}
     strong = {p for p in fn.params if _f64_scalar(p.type) and not p.type.weak}
     while chosen:
         floats, numpy_ = _kinds(ops, chosen, strong)
@@ -53,14 +64,81 @@ def run(fn):
         chosen -= bad
     if not chosen:
         return fn
-    return fn.with_body(_marked(fn.body, {op: _spelling(op, users) for op in chosen}))
+    marks = {op: spelled[op] for op in chosen}
+    marks.update(dict.fromkeys(_same_floats(fn, ops, chosen, defs), "same"))
+    return fn.with_body(_marked(fn.body, marks))
+
+
+def _allowed(op, exact, rerun):
+    """Whether op may be written with math here (if it has a math twin): math's value
+    is NumPy's, or op's value reaches nothing that must be NumPy's; and where math may
+    raise, the function may be run again as its NumPy twin."""
+    d = OPS[op.opcode]
+    return bool(d.math) and (not d.math_rounds or op not in exact) and (rerun or not d.math[1])
+
+
+def _exact_ops(fn, defs):
+    """The ops whose values what the function returns of `Function.exact` depends on
+    (with every op inside a loop or branch among them)."""
+    roots = list(fn.body.yields)
+    if fn.exact is not None:
+        roots = []
+        for path in fn.exact:
+            v = fn.body.yields[0]
+            for k in path:
+                op = defs.get(v)
+                if op is None or op.opcode != "tuple":
+                    return set(defs.values())       # (not the shape expected: all of it)
+                v = op.operands[k]
+            roots.append(v)
+    seen, todo = set(), [defs[v] for v in roots if v in defs]
+    while todo:
+        op = todo.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        todo.extend(defs[v] for v in op.operands if v in defs)
+        for r in op.regions:
+            for inner in r.walk():
+                todo.append(inner)
+            todo.extend(defs[v] for v in r.yields if v in defs)
+    return seen
+
+
+def _same_floats(fn, ops, chosen, defs):
+    """The `float(v)` ops whose v is a Python float for sure once `chosen` is marked: a
+    Python float parameter, a Python number constant, a marked op's result, and +, -,
+    *, /, unary -/+ of those (Python's float arithmetic; at least one operand a float)."""
+    sure = {p for p in fn.params if _f64_scalar(p.type) and p.type.weak}
+    numbers = set()
+    same = []
+    for op in ops:
+        if len(op.results) != 1 or op.regions:
+            continue
+        r = op.results[0]
+        if op.opcode == "const":
+            c = op.attr("value")
+            if type(c) is float:
+                sure.add(r)
+            elif type(c) is int:
+                numbers.add(r)
+        elif op in chosen:
+            sure.add(r)
+        elif op.opcode in _PROPAGATE or op.opcode == "div":
+            if all(v in sure or v in numbers for v in op.operands) and \
+                    any(v in sure for v in op.operands):
+                sure.add(r)
+        elif op.opcode == "pyfloat" and op.operands[0] in sure:
+            same.append(op)
+            sure.add(r)
+    return same
 
 
 def _f64_scalar(t):
     return t.kind == "array" and t.dtype == "float64" and t.shape == ()
 
 
-def _spelling(op, users):
+def _spelling(op, users, math_allowed):
     """'math' or 'float' for a NumPy function of float64 scalars to be written as one
     of a Python float (if what reads it allows), else None: 'float' only where an
     operator reads the result (a NumPy function reading it would not gain)."""
@@ -68,7 +146,7 @@ def _spelling(op, users):
     if len(op.results) != 1 or not _f64_scalar(op.results[0].type) or \
             not all(_f64_scalar(v.type) for v in op.operands):
         return None
-    if d.math:
+    if math_allowed:
         return "math"
     if d.elementwise and d.form[0] == "call" and d.form[1].startswith("np.") and any(
             u.opcode in _PROPAGATE or u.opcode in _BY_ARRAY
