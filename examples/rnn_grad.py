@@ -5,16 +5,18 @@ import numpy as np
 
 def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     """Specialised for (xs: float64[T, d], h0: float64[h], Wx: float64[d, h], Wh: float64[h, h], b: float64[h], Wy: float64[h], ys: float64[T])."""
-    _t0 = xs.shape[0]  # rnn.py:14
-    _tape0 = []
+    _t0 = xs.shape[0]
+    h_steps = np.empty((_t0 + 1, h0.shape[0]), dtype=np.float64)
+    h_steps[0] = h0  # rnn.py:14
     _t1 = xs @ Wx  # rnn.py:15
     h = h0
     for t in range(_t0):  # rnn.py:14
-        h_1 = np.tanh(_t1[t] + h @ Wh + b)  # rnn.py:15
-        y = h_1 @ Wy  # rnn.py:16
-        _t2 = y - ys[t]  # rnn.py:17
-        _tape0.append((h, _t2))
-        h = h_1
+        h = np.tanh(_t1[t] + h @ Wh + b)
+        h_steps[t + 1] = h  # rnn.py:15
+    h_in = h_steps[:-1]
+    h_out = h_steps[1:]
+    y = h_out @ Wy
+    y -= ys
 
     # ---- gradients: reverse sweep for the call at rnn.py:10 ----
     # seed: d(ys)
@@ -23,28 +25,22 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     d_total = d_ys / _t0
     # grad of: for t in range(xs.shape[0]):  [rnn.py:14]
     d_h = np.zeros_like(h0)
-    _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
-    h_rows = np.empty((_t0, Wh.shape[0]), dtype=np.float64)
-    _d1 = np.empty((_t0,), dtype=np.float64)
-    h_rows_1 = np.empty((_t0, h0.shape[0]), dtype=np.float64)
+    _d0 = d_total * (2 * y)
+    _t2 = 1.0 - h_out * h_out
+    _d1 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     for t in reversed(range(_t0)):
-        # this iteration's forward values
-        h_2, _t3 = _tape0.pop()
-        # grad of: total = total + (y - ys[t]) ** 2  [rnn.py:17]
-        _d2 = d_total * (2 * _t3)
+        # grad of: for t in range(xs.shape[0]):  [rnn.py:14]
+        _d2 = _d0[t]
+        _t3 = _t2[t]
         # grad of: y = h @ Wy  [rnn.py:16]
         d_h_1 = _d2 * Wy
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [rnn.py:15]
         d_h += d_h_1
-        _d3 = d_h * (1.0 - h * h)
+        _d3 = d_h * _t3
         d_h = Wh @ _d3
-        _d0[t] = _d3
-        h_rows[t] = h_2
-        _d1[t] = _d2
-        h_rows_1[t] = h
-        h = h_2
-    d_Wx = xs.T @ _d0
-    d_Wh = h_rows.T @ _d0
-    d_b = _d0.sum(axis=0)
-    d_Wy = _d1 @ h_rows_1
+        _d1[t] = _d3
+    d_Wx = xs.T @ _d1
+    d_Wh = h_in.T @ _d1
+    d_b = _d1.sum(axis=0)
+    d_Wy = _d0 @ h_out
     return d_Wx, d_Wh, d_b, d_Wy

@@ -241,7 +241,7 @@ def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=Fal
 
 # transform.build_ir's stages, then out-of-SSA's decisions on the final IR
 STAGES = ("lower", "inline", "shift", "attach", "unconnected", "reverse", "forward",
-          "loop_accumulate", "cse", "broadcast", "negation", "scatter", "hoist_invariant",
+          "loop_stack", "loop_accumulate", "cse", "broadcast", "negation", "scatter", "hoist_invariant",
           "dce", "pymath", "out_of_ssa")
 # (inline: --order 2 of a function calling helpers)
 

@@ -20,7 +20,8 @@ from .ir.core import Region, Value, def_map, source_params, substitute
 from .ir.gradients_op import GradientsCall
 from .ir.verifier import verify
 from .options import GradientOptions
-from .passes import (broadcast, cse, dce, hoist_invariant, inline, loop_accumulate, negation,
+from .passes import (broadcast, cse, dce, hoist_invariant, inline, loop_accumulate, loop_stack,
+                     negation,
                      pymath, scatter, shift, unconnected)
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
@@ -84,6 +85,7 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
         if suffix:      # (an inner derivative's dead code, a tape only it read among it,
             fn = stage("dce" + suffix, _each(fn, dce.run))  # is not differentiated again)
     fn = _each(fn, _unstopped)     # (stop_gradient(x) is x once the sweeps are written)
+    fn = stage("loop_stack", _each(fn, loop_stack.run))
     fn = stage("loop_accumulate", _each(fn, loop_accumulate.run))
     fn = stage("cse", _each(fn, cse.run))
     fn = stage("broadcast", _each(fn, broadcast.run))

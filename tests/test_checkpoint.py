@@ -206,17 +206,22 @@ def test_checkpointed_runs_as_the_range_itself():
 def test_a_tape_holds_each_value_once():
     """`x = np.sin(x) * w`: x is taped (once: the value carried in), sin(x) recomputed in
     the backward body (an elementwise op of a taped value), the product never (it is the
-    next iteration's x, carried back)."""
-    g = s2sgrad.grad(sin_loop, (0, 1))
+    next iteration's x, carried back). In value_and_grad: grad stacks x instead
+    (passes/loop_stack.py), each value once too."""
+    g = s2sgrad.value_and_grad(sin_loop, (0, 1))
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal(5), rng.standard_normal(5)
-    got = g(x, w, 6)
+    got = g(x, w, 6)[1]
     for k in (0, 1):
         np.testing.assert_allclose(got[k], central_difference(sin_loop, [x, w, 6], k),
                                    rtol=1e-6, atol=1e-8)
     src = s2sgrad.source(g)
     (line,) = [s for s in src.splitlines() if ".append(" in s]
     assert line.strip() == "_tape0.append(x_1)"
+    g = s2sgrad.grad(sin_loop, (0, 1))
+    np.testing.assert_allclose(g(x, w, 6), got, rtol=1e-13)
+    src = s2sgrad.source(g)
+    assert ".append(" not in src and src.count("x_steps[i + 1] = ") == 1
 
 
 def nested_plain(h, W, b, n):

@@ -143,10 +143,11 @@ def test_while_counts_its_iterations_and_integers_stay_constant():
 
 
 def test_tape_holds_only_what_the_reverse_sweep_reads():
-    g = s2sgrad.grad(tape_user, wrt=(0, 1))
+    """(value_and_grad: grad stacks h instead, passes/loop_stack.py)"""
+    g = s2sgrad.value_and_grad(tape_user, wrt=(0, 1))
     rng = np.random.default_rng(0)
     x, W = rng.standard_normal(3), rng.standard_normal((3, 3))
-    got = g(x, W, 4)
+    got = g(x, W, 4)[1]
     np.testing.assert_allclose(got[1], central_difference(lambda W_: tape_user(x, W_, 4), [W], 0), rtol=1e-6)
     src = s2sgrad.source(g)
     # h (for W's gradient) is saved, once an iteration; tanh's result is the next

@@ -132,7 +132,7 @@ def _after_loop(src):
 def test_the_rnn_gradient_is_a_contraction_after_the_loop():
     src, _ = _check(rnn, _args(), (2, 3))
     after = "\n".join(_after_loop(src))
-    assert "d_W = xs.T @ " in after and "d_U = h_rows.T @ " in after
+    assert "d_W = xs.T @ " in after and "d_U = h_in.T @ " in after      # (loop_stack.py)
     assert "expand_dims" not in src and "d_W + " not in src
 
 
@@ -176,13 +176,13 @@ def test_rows_read_backwards_are_stacked_as_the_loop_reads_them():
 def test_a_weight_read_twice_a_step_gets_two_contractions():
     src, _ = _check(rnn_shared, _args(d=4)[:3], 2)
     after = "\n".join(_after_loop(src))
-    assert "xs.T @ " in after and "h_rows.T @ " in after and "expand_dims" not in src
+    assert "xs.T @ " in after and "h_in.T @ " in after and "expand_dims" not in src
 
 
 def test_an_accumulator_with_a_term_that_is_no_product_stays_in_the_loop():
     src, _ = _check(rnn_decay, _args(), (2, 3))
     after = "\n".join(_after_loop(src))
-    assert "d_U = h_rows.T @ " in after and "d_W = " not in after
+    assert "d_U = h_in.T @ " in after and "d_W = " not in after
 
 
 def test_nested_loops():

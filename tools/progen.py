@@ -1205,8 +1205,25 @@ class Gen(Exprs):
         else:
             s = self.fresh_name("s")
             lines.append(f"{s} = {self.expr(scope, 's', min(depth, 1))}")
-        lines += [f"for {i} in range(x0.shape[0]):",
-                 f"    {s} = np.tanh(x0[{i}] @ {r} + 0.5 * {s}) + 0.1 * np.sum({w} @ x0[{i}])"]
+        if self.flip():
+            lines += [f"for {i} in range(x0.shape[0]):",
+                      f"    {s} = np.tanh(x0[{i}] @ {r} + 0.5 * {s}) + 0.1 * np.sum({w} @ x0[{i}])"]
+        else:
+            # a row carried (q), read out into s: passes/loop_stack.py stacks q's rows and
+            # computes what the sweep needs of them (tanh's and sin's derivatives, the
+            # read-out) once for all the rows, in a `grad`
+            q = self.fresh_name("q")
+            step = self.pick([f"np.tanh(x0[{i}] * {q} + 0.5 * {r})",
+                              f"np.sin({q}) * 0.9 + x0[{i}] * {r}",
+                              f"np.tanh({q} @ np.outer({r}, {r}) * 0.3 + x0[{i}])"])
+            out = self.pick([f"np.sum(np.sin({q}) * {r})", f"np.cos({q}) @ x0[{i}]",
+                             f"np.sum({q} * {q}) * 0.5"])
+            lines += [f"{q} = {r} * 0.5",
+                      f"for {i} in range(x0.shape[0]):",
+                      f"    {q} = {step}",
+                      f"    {s} = {s} + {out}"]
+            scope.floats[q] = Var("r")
+            self.mark("stacked-carry")
         scope.floats[r] = Var("r")
         scope.floats[s] = Var("s")
         self.mark("row-recurrence")

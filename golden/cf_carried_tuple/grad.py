@@ -5,14 +5,19 @@ import numpy as np
 
 def grad_oscillator(x0, v0, k, steps):
     """Specialised for (x0: float64[n], v0: float64[n], k: py_float64, steps=8)."""
-    _tape0 = []
+    _t0 = x0.shape
+    state_0_steps = np.empty((9, _t0[0]), dtype=np.float64)
+    state_0_steps[0] = x0
     state_0 = x0
     state_1 = v0
     for i in range(8):  # input.py:8
-        _tape0.append(state_0)
-        state_0, state_1 = state_0 + 0.1 * state_1, state_1 - 0.1 * k * state_0
-    _t0 = state_0.sum() > 0
-    if _t0:  # input.py:12
+        _t1 = state_0 + 0.1 * state_1
+        state_0_steps[i + 1] = _t1  # input.py:10
+        state_1 = state_1 - 0.1 * k * state_0  # input.py:10
+        state_0 = _t1
+    state_0_in = state_0_steps[:-1]
+    _t2 = state_0.sum() > 0
+    if _t2:  # input.py:12
         pair_0 = state_0 * 2.0  # input.py:13
     else:
         pair_0 = state_0
@@ -21,11 +26,11 @@ def grad_oscillator(x0, v0, k, steps):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(a * a + b)  [input.py:17]
-    d_state_1 = np.broadcast_to(d_ys, x0.shape)
+    d_state_1 = np.broadcast_to(d_ys, _t0)
     d_pair_0 = d_state_1 * pair_0
     # grad of: if np.sum(x) > 0:  [input.py:12]
     d_state_0 = d_pair_0 + d_pair_0
-    if _t0:
+    if _t2:
         # grad of: pair = (x * 2.0, v)  [input.py:13]
         d_state_0 *= 2.0
     else:
@@ -34,12 +39,13 @@ def grad_oscillator(x0, v0, k, steps):
     # grad of: for i in range(steps):  [input.py:8]
     d_k = np.zeros_like(k)
     for i in reversed(range(8)):
+        # grad of: for i in range(steps):  [input.py:8]
+        state_0_1 = state_0_in[i]
         # this iteration's forward values
-        state_0_1 = _tape0.pop()
-        _t1 = 0.1 * k
+        _t3 = 0.1 * k
         # grad of: state = (x + 0.1 * v, v - 0.1 * k * x)  [input.py:10]
         _d0 = -d_state_1
-        d_state_0_1 = _d0 * _t1
+        d_state_0_1 = _d0 * _t3
         _d1 = (_d0 * state_0_1).sum()
         d_k_1 = _d1 * 0.1
         d_state_1_1 = d_state_0 * 0.1

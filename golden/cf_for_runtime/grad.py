@@ -9,11 +9,15 @@ def grad_decay(x, rate):
     _t0 = x.shape
     _t1 = _t0[0]  # input.py:8
     _tape0 = []
+    acc_steps = np.empty((_t1 + 1, _t1), dtype=np.float64)
+    acc_steps[0] = acc
     for i in range(_t1):  # input.py:8
         _t2 = x * i
         _t3 = np.tanh(_t2)  # input.py:9
-        _tape0.append((acc, _t3))
-        acc = acc * rate + _t3  # input.py:9
+        _tape0.append(_t3)
+        acc = acc * rate + _t3
+        acc_steps[i + 1] = acc  # input.py:9
+    acc_in = acc_steps[:-1]
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # seed: d(ys)
@@ -24,8 +28,10 @@ def grad_decay(x, rate):
     d_rate = np.zeros_like(rate)
     d_x = np.zeros_like(x)
     for i in reversed(range(_t1)):
+        # grad of: for i in range(x.shape[0]):  [input.py:8]
+        acc_1 = acc_in[i]
         # this iteration's forward values
-        acc_1, _t4 = _tape0.pop()
+        _t4 = _tape0.pop()
         # grad of: acc = acc * rate + np.tanh(x * i)  [input.py:9]
         _d0 = d_acc * (1.0 - _t4 * _t4)
         _d0 *= i

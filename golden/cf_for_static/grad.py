@@ -6,11 +6,16 @@ import numpy as np
 def grad_power_iter(A, v, steps):
     """Specialised for (A: float64[n, n], v: float64[n], steps=5)."""
     _tape0 = []
+    v_steps = np.empty((6, v.shape[0]), dtype=np.float64)
+    v_steps[0] = v
     for k in range(5):  # input.py:7
         v_1 = A @ v  # input.py:8
         _t0 = np.sqrt((v_1 * v_1).sum())  # input.py:9
-        _tape0.append((v, v_1, _t0))
-        v = v_1 / _t0  # input.py:9
+        _tape0.append((v_1, _t0))
+        v = v_1 / _t0
+        v_steps[k + 1] = v  # input.py:9
+    v_in = v_steps[:-1]
+    v_out = v_steps[1:]
     d_v = A @ v  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
@@ -19,25 +24,23 @@ def grad_power_iter(A, v, steps):
     d_v_1 = A.T @ v
     # grad of: for k in range(steps):  [input.py:7]
     d_v += d_v_1
-    _t1 = A.shape
-    d_v_rows = np.empty((5, _t1[0]), dtype=np.float64)
-    v_rows = np.empty((5, _t1[1]), dtype=np.float64)
+    d_v_rows = np.empty((5, A.shape[0]), dtype=np.float64)
     for k in reversed(range(5)):
+        # grad of: for k in range(steps):  [input.py:7]
+        v_2 = v_out[k]
         # this iteration's forward values
-        v_2, v_3, _t2 = _tape0.pop()
+        v_3, _t1 = _tape0.pop()
         # grad of: v = v / np.sqrt(np.sum(v * v))  [input.py:9]
-        d_v_2 = d_v / _t2
-        _d0 = -(d_v * v / _t2).sum()
-        _d1 = _d0 / (_t2 * 2.0)
+        d_v_2 = d_v / _t1
+        _d0 = -(d_v * v_2 / _t1).sum()
+        _d1 = _d0 / (_t1 * 2.0)
         d_v_3 = v_3 * _d1
         d_v_4 = v_3 * _d1
         # grad of: v = A @ v  [input.py:8]
         d_v_5 = d_v_2 + d_v_3 + d_v_4
         d_v = A.T @ d_v_5
         d_v_rows[k] = d_v_5
-        v_rows[k] = v_2
-        v = v_2
-    d_A_1 = d_v_rows.T @ v_rows
+    d_A_1 = d_v_rows.T @ v_in
     # gradients of the xs
     d_A += d_A_1
     return d_A, d_v

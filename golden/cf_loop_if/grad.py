@@ -6,38 +6,38 @@ import numpy as np
 def grad_leaky(x, W, steps):
     """Specialised for (x: float64[n], W: float64[n, n], steps=6)."""
     _tape0 = []
+    h_steps = np.empty((7, x.shape[0]), dtype=np.float64)
+    h_steps[0] = x
     h = x
     for t in range(6):  # input.py:8
         z = W @ h  # input.py:9
         _t0 = z.sum() > 0
         if _t0:  # input.py:10
-            h_1 = np.tanh(z)  # input.py:11
-            h_2 = h_1
+            h = np.tanh(z)  # input.py:11
+            h_1 = h
         else:
-            h_1 = 0.1 * z  # input.py:13
-            h_2 = None  # input.py:10
-        _tape0.append((h, _t0, h_2))
-        h = h_1
+            h = 0.1 * z  # input.py:13
+            h_1 = None  # input.py:10
+        _tape0.append((_t0, h_1))
+        h_steps[t + 1] = h  # input.py:10
+    h_in = h_steps[:-1]
 
     # ---- gradients: reverse sweep ----
     # grad of: for t in range(steps):  [input.py:8]
     d_h = h + h
-    _t1 = W.shape
-    d_z_rows = np.empty((6, _t1[0]), dtype=np.float64)
-    h_rows = np.empty((6, _t1[1]), dtype=np.float64)
+    d_z_rows = np.empty((6, W.shape[0]), dtype=np.float64)
     for t in reversed(range(6)):
         # this iteration's forward values
-        h_3, _t2, h_4 = _tape0.pop()
+        _t1, h_2 = _tape0.pop()
         # grad of: if np.sum(z) > 0:  [input.py:10]
-        if _t2:
+        if _t1:
             # grad of: h = np.tanh(z)  [input.py:11]
-            d_z = d_h * (1.0 - h_4 * h_4)
+            d_z = d_h * (1.0 - h_2 * h_2)
         else:
             # grad of: h = 0.1 * z  [input.py:13]
             d_z = d_h * 0.1
         # grad of: z = W @ h  [input.py:9]
         d_h = W.T @ d_z
         d_z_rows[t] = d_z
-        h_rows[t] = h_3
-    d_W = d_z_rows.T @ h_rows
+    d_W = d_z_rows.T @ h_in
     return d_h, d_W

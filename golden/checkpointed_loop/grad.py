@@ -24,62 +24,66 @@ def grad_f(x, W, steps):
                     h = np.sin(z)  # input.py:17
                 for j in range(2):  # input.py:18
                     h = h * 0.5 + x  # input.py:19
-    _tape1 = []
+    h_steps = np.empty((4, x.shape[0]), dtype=np.float64)
+    h_steps[0] = h
     for t in range(3):  # input.py:20
-        _tape1.append(h)
-        h = np.cos(h) * x  # input.py:21
+        h = np.cos(h) * x
+        h_steps[t + 1] = h  # input.py:21
+    h_in = h_steps[:-1]
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # grad of: return np.sum(h ** 2)  [input.py:22]
     d_h = h * 2
     # grad of: for t in range(3):  [input.py:20]
     d_x = np.zeros_like(x)
+    _t0 = np.cos(h_in)
+    _t1 = np.sin(h_in)
     d_x_1 = d_x
     for t in reversed(range(3)):
-        # this iteration's forward values
-        h_1 = _tape1.pop()
-        _t0 = np.cos(h_1)
+        # grad of: for t in range(3):  [input.py:20]
+        _t2 = _t0[t]
+        _t3 = _t1[t]
         # grad of: h = np.cos(h) * x  [input.py:21]
         _d0 = d_h * x
-        d_x_2 = d_h * _t0
-        d_h = -(_d0 * np.sin(h_1))
+        d_x_2 = d_h * _t2
+        d_h = -(_d0 * _t3)
         d_x_1 = d_x_1 + d_x_2
     # grad of: for t in s2sgrad.checkpointed(range(steps)):  [input.py:10]
     d_W = np.zeros_like(W)
     for seg in reversed(range(0, steps, k)):
         # this segment's checkpoint: its steps again, taped, then backwards
-        h_2 = _tape0.pop()
-        _tape2 = []
+        h_1 = _tape0.pop()
+        _tape1 = []
         end_1 = np.minimum(seg + k, steps)
         for t in range(seg, end_1):  # input.py:10
             _continue0_1 = False  # input.py:10
             if t % 4 == 3:  # input.py:11
                 _continue0_1 = True  # input.py:12
-            _t1 = not _continue0_1
-            if _t1:
-                z_1 = W @ h_2  # input.py:13
-                _t2 = z_1.sum() > 0
-                if _t2:  # input.py:14
-                    h_3 = np.tanh(z_1)  # input.py:15
-                    h_4 = h_3
+            _t4 = not _continue0_1
+            if _t4:
+                z_1 = W @ h_1  # input.py:13
+                _t5 = z_1.sum() > 0
+                if _t5:  # input.py:14
+                    h_2 = np.tanh(z_1)  # input.py:15
+                    h_3 = h_2
                 else:
-                    h_3 = np.sin(z_1)  # input.py:17
-                    h_4 = None  # input.py:14
+                    h_2 = np.sin(z_1)  # input.py:17
+                    h_3 = None  # input.py:14
                 for j in range(2):  # input.py:18
-                    h_3 = h_3 * 0.5 + x  # input.py:19
+                    h_2 = h_2 * 0.5 + x  # input.py:19
             else:
-                h_3 = h_2
+                h_2 = h_1
                 z_1 = None  # input.py:11
-                _t2 = None  # input.py:11
-                h_4 = None  # input.py:11
-            _tape2.append((h_2, _t1, z_1, _t2, h_4))
-            h_2 = h_3
+                _t5 = None  # input.py:11
+                h_3 = None  # input.py:11
+            _tape1.append((h_1, _t4, z_1, _t5, h_3))
+            h_1 = h_2
         # grad of: for t in s2sgrad.checkpointed(range(steps)):  [input.py:10]
         for t in reversed(range(seg, end_1)):
             # this iteration's forward values
-            h_5, _t3, z_2, _t4, h_6 = _tape2.pop()
+            h_4, _t6, z_2, _t7, h_5 = _tape1.pop()
             # grad of: if t % 4 == 3:  [input.py:11]
-            if _t3:
+            if _t6:
                 # grad of: for j in range(2):  [input.py:18]
                 d_x_3 = np.zeros_like(x)
                 for j in reversed(range(2)):
@@ -88,14 +92,14 @@ def grad_f(x, W, steps):
                     d_x_3 += d_h
                     d_h = d_h_1
                 # grad of: if np.sum(z) > 0:  [input.py:14]
-                if _t4:
+                if _t7:
                     # grad of: h = np.tanh(z)  [input.py:15]
-                    d_h *= 1.0 - h_6 * h_6
+                    d_h *= 1.0 - h_5 * h_5
                 else:
                     # grad of: h = np.sin(z)  [input.py:17]
                     d_h *= np.cos(z_2)
                 # grad of: z = W @ h  [input.py:13]
-                d_W_1 = d_h[:, None] * h_5
+                d_W_1 = d_h[:, None] * h_4
                 d_h = W.T @ d_h
             else:
                 # grad of: if t % 4 == 3:  [input.py:11]

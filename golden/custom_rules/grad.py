@@ -19,13 +19,17 @@ def _vjp_hypot(g, ans, x, y):
 def grad_loss(x, w):
     """Specialised for (x: float64[n], w: float64[n])."""
     _tape0 = []
+    x_steps = np.empty((4, x.shape[0]), dtype=np.float64)
+    x_steps[0] = x
     x_1 = x
     for i in range(3):  # input.py:28
         _t0 = x_1 * w - 0.5
-        x_2 = soft_abs(_t0)  # input.py:29
-        _t1 = np.hypot(x_2, w)  # input.py:30
-        _tape0.append((x_1, _t0, _t1))
-        x_1 = x_2
+        x_1 = soft_abs(_t0)  # input.py:29
+        _t1 = np.hypot(x_1, w)  # input.py:30
+        _tape0.append((_t0, _t1))
+        x_steps[i + 1] = x_1  # input.py:29
+    x_in = x_steps[:-1]
+    x_out = x_steps[1:]
 
     # ---- gradients: reverse sweep for the call at input.py:26 ----
     # seed: d(ys)
@@ -34,19 +38,21 @@ def grad_loss(x, w):
     d_x = np.zeros_like(x)
     d_w = np.zeros_like(w)
     for i in reversed(range(3)):
+        # grad of: for i in range(3):  [input.py:28]
+        x_2 = x_in[i]
+        x_3 = x_out[i]
         # this iteration's forward values
-        x_3, _t2, _t3 = _tape0.pop()
+        _t2, _t3 = _tape0.pop()
         # grad of: s = s + np.sum(np.hypot(x, w))  [input.py:30]
         _d0 = np.broadcast_to(d_s, x.shape)
-        _t4 = _vjp_hypot(_d0, _t3, x_1, w)
+        _t4 = _vjp_hypot(_d0, _t3, x_3, w)
         _t5 = _t4[0]
         _t6 = _t4[1]
         # grad of: x = soft_abs(x * w - 0.5)  [input.py:29]
         d_x_1 = d_x + _t5
-        _t7 = _vjp_soft_abs(d_x_1, x_1, _t2)[0]
+        _t7 = _vjp_soft_abs(d_x_1, x_3, _t2)[0]
         d_x = _t7 * w
-        d_w_1 = _t7 * x_3
+        d_w_1 = _t7 * x_2
         d_w_2 = _t6 + d_w_1
         d_w += d_w_2
-        x_1 = x_3
     return d_x, d_w

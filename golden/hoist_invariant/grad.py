@@ -5,36 +5,38 @@ import numpy as np
 
 def grad_loss(xs, h0, Wx, U, Wh):
     """Specialised for (xs: float64[T, d], h0: float64[h], Wx: float64[d, h], U: float64[h, d], Wh: float64[h, h])."""
-    _t0 = xs.shape[0]  # input.py:13
-    _tape0 = []
+    _t0 = xs.shape[0]
+    h_steps = np.empty((_t0 + 1, h0.shape[0]), dtype=np.float64)
+    h_steps[0] = h0  # input.py:13
     _t1 = xs @ Wx
     _t2 = xs @ U.T  # input.py:14
     h = h0
     for t in range(_t0):  # input.py:13
-        _tape0.append(h)
-        h = np.tanh(_t1[t] + _t2[t] + h @ Wh)  # input.py:14
+        h = np.tanh(_t1[t] + _t2[t] + h @ Wh)
+        h_steps[t + 1] = h  # input.py:14
+    h_in = h_steps[:-1]
+    h_out = h_steps[1:]
 
     # ---- gradients: reverse sweep for the call at input.py:9 ----
     # seed: d(ys)
     d_total = 1.0
     # grad of: for t in range(xs.shape[0]):  [input.py:13]
     d_h = np.zeros_like(h0)
+    _t3 = 1.0 - h_out * h_out
     _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
-    h_rows = np.empty((_t0, Wh.shape[0]), dtype=np.float64)
     for t in reversed(range(_t0)):
-        # this iteration's forward values
-        h_1 = _tape0.pop()
+        # grad of: for t in range(xs.shape[0]):  [input.py:13]
+        _t4 = _t3[t]
+        h_1 = h_out[t]
         # grad of: total = total + np.sum(h * h)  [input.py:15]
-        d_h_1 = d_total * h
-        d_h_2 = d_total * h
+        d_h_1 = h_1 * d_total
+        d_h_2 = h_1 * d_total
         # grad of: h = np.tanh(xs[t] @ Wx + U @ xs[t] + h @ Wh)  [input.py:14]
         d_h_3 = d_h + d_h_1 + d_h_2
-        d_h_3 *= 1.0 - h * h
+        d_h_3 *= _t4
         d_h = Wh @ d_h_3
         _d0[t] = d_h_3
-        h_rows[t] = h_1
-        h = h_1
     d_Wx = xs.T @ _d0
     d_U = _d0.T @ xs
-    d_Wh = h_rows.T @ _d0
+    d_Wh = h_in.T @ _d0
     return d_Wx, d_U, d_Wh

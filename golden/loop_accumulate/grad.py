@@ -5,42 +5,37 @@ import numpy as np
 
 def grad_loss(xs, h0, Wx, Wh, b, v):
     """Specialised for (xs: float64[T, d], h0: float64[h], Wx: float64[d, h], Wh: float64[h, h], b: float64[h], v: float64[h])."""
-    _t0 = xs.shape[0]  # input.py:14
-    _tape0 = []
+    _t0 = xs.shape[0]
+    h_steps = np.empty((_t0 + 1, h0.shape[0]), dtype=np.float64)
+    h_steps[0] = h0  # input.py:14
     _t1 = xs @ Wx  # input.py:15
     h = h0
     for t in range(_t0):  # input.py:14
-        h_1 = np.tanh(_t1[t] + h @ Wh + b)  # input.py:15
-        _t2 = h_1 @ v  # input.py:16
-        _tape0.append((h, _t2))
-        h = h_1
+        h = np.tanh(_t1[t] + h @ Wh + b)
+        h_steps[t + 1] = h  # input.py:15
+    h_in = h_steps[:-1]
+    h_out = h_steps[1:]
+    _t2 = h_out @ v
 
-    # ---- gradients: reverse sweep for the call at input.py:10 ----
-    # seed: d(ys)
-    d_total = 1.0
+    # ---- gradients: reverse sweep ----
     # grad of: for t in range(xs.shape[0]):  [input.py:14]
     d_h = np.zeros_like(h0)
+    _t3 = np.cos(_t2)
+    _t4 = 1.0 - h_out * h_out
     _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
-    h_rows = np.empty((_t0, Wh.shape[0]), dtype=np.float64)
-    _d1 = np.empty((_t0,), dtype=np.float64)
-    h_rows_1 = np.empty((_t0, h0.shape[0]), dtype=np.float64)
     for t in reversed(range(_t0)):
-        # this iteration's forward values
-        h_2, _t3 = _tape0.pop()
+        # grad of: for t in range(xs.shape[0]):  [input.py:14]
+        _d1 = _t3[t]
+        _t5 = _t4[t]
         # grad of: total = total + np.sin(h @ v)  [input.py:16]
-        _d2 = d_total * np.cos(_t3)
-        d_h_1 = _d2 * v
+        d_h_1 = _d1 * v
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:15]
         d_h += d_h_1
-        _d3 = d_h * (1.0 - h * h)
-        d_h = Wh @ _d3
-        _d0[t] = _d3
-        h_rows[t] = h_2
-        _d1[t] = _d2
-        h_rows_1[t] = h
-        h = h_2
+        _d2 = d_h * _t5
+        d_h = Wh @ _d2
+        _d0[t] = _d2
     d_Wx = xs.T @ _d0
-    d_Wh = h_rows.T @ _d0
+    d_Wh = h_in.T @ _d0
     d_b = _d0.sum(axis=0)
-    d_v = _d1 @ h_rows_1
+    d_v = _t3 @ h_out
     return d_Wx, d_Wh, d_b, d_v

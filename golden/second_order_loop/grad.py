@@ -14,7 +14,6 @@ def grad_grad_chain(x, c):
     # ---- gradients: reverse sweep ----
     # grad of: for t in range(c.shape[0]):  [input.py:13]
     d_s = s + s
-    d_x = np.zeros_like(x)
     for t in reversed(range(_t0)):
         # this iteration's forward values
         _t1 = c[t]
@@ -38,6 +37,7 @@ def grad_grad_chain(x, c):
         d_d_s_2 = d_d_x * t
         d_d_s = d_d_s_1 + d_d_s_2
     d_s_1 = d_d_s + d_d_s
+    d_x = np.zeros_like(x)
     for t in reversed(range(_t0)):
         # this iteration's forward values
         _t5 = c[t]

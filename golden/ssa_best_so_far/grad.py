@@ -7,14 +7,18 @@ def grad_best(x):
     """Specialised for (x: float64[n])."""
     best = (x * x).sum()  # input.py:8
     _tape0 = []
+    best_steps = np.empty((5,), dtype=np.float64)
+    best_steps[0] = best
     for i in range(4):  # input.py:9
         _t0 = i + 1.0
         _t1 = x * _t0
         _t2 = np.sin(_t1)
         cand = _t2.sum()  # input.py:10
-        _tape0.append((best, _t0, cand))
+        _tape0.append((_t0, cand))
         if cand > best:  # input.py:11
             best = cand
+        best_steps[i + 1] = best
+    best_in = best_steps[:-1]
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # seed: d(ys)
@@ -22,8 +26,10 @@ def grad_best(x):
     # grad of: for i in range(4):  [input.py:9]
     d_x = np.zeros_like(x)
     for i in reversed(range(4)):
+        # grad of: for i in range(4):  [input.py:9]
+        best_1 = best_in[i]
         # this iteration's forward values
-        best_1, _t3, cand_1 = _tape0.pop()
+        _t3, cand_1 = _tape0.pop()
         _t4 = x * _t3
         _t5 = cand_1 > best_1
         # grad of: if cand > best:  [input.py:11]

@@ -6,22 +6,25 @@ import numpy as np
 def grad_descend(x0, c):
     """Specialised for (x0: float64[n], c: float64[n])."""
     v = np.zeros_like(x0)  # input.py:9
-    _tape0 = []
+    x_steps = np.empty((6, x0.shape[0]), dtype=np.float64)
+    x_steps[0] = x0
     x = x0
     for k in range(5):  # input.py:10
-        _tape0.append(x)
         g = 2.0 * (x - c) + 0.1 * np.sin(x)  # input.py:11
         v = 0.9 * v + g  # input.py:12
-        x = x - 0.1 * v  # input.py:13
+        x = x - 0.1 * v
+        x_steps[k + 1] = x  # input.py:13
+    x_in = x_steps[:-1]
 
     # ---- gradients: reverse sweep ----
     # grad of: for k in range(5):  [input.py:10]
     d_x = x + x
     d_v = np.zeros_like(x0)
     d_c = np.zeros_like(c)
+    _t0 = np.cos(x_in)
     for k in reversed(range(5)):
-        # this iteration's forward values
-        x_1 = _tape0.pop()
+        # grad of: for k in range(5):  [input.py:10]
+        _t1 = _t0[k]
         # grad of: x = x - 0.1 * v  [input.py:13]
         _d0 = -d_x
         _d0 *= 0.1
@@ -30,7 +33,7 @@ def grad_descend(x0, c):
         d_v = d_v_1 * 0.9
         # grad of: g = 2.0 * (x - c) + 0.1 * np.sin(x)  [input.py:11]
         _d1 = d_v_1 * 0.1
-        _d1 *= np.cos(x_1)
+        _d1 *= _t1
         d_v_1 *= 2.0
         d_x = d_x + _d1 + d_v_1
         d_c -= d_v_1

@@ -7,55 +7,69 @@ def grad_recurrence(x):
     """Specialised for (x: float64[n])."""
     prev = x * 0.5  # input.py:8
     cur = np.sin(x)  # input.py:9
-    _tape0 = []
+    _t0 = x.shape
+    _t1 = _t0[0]
+    prev_steps = np.empty((4, _t1), dtype=np.float64)
+    prev_steps[0] = prev
+    cur_steps = np.empty((4, _t1), dtype=np.float64)
+    cur_steps[0] = cur
     for k in range(3):  # input.py:10
-        _tape0.append((prev, cur))
-        cur_1 = np.tanh(prev * cur + x)  # input.py:11
+        cur_1 = np.tanh(prev * cur + x)
+        _t2 = k + 1
+        prev_steps[_t2] = cur
+        cur_steps[_t2] = cur_1  # input.py:11
         prev = cur
         cur = cur_1
+    prev_in = prev_steps[:-1]
+    cur_in = cur_steps[:-1]
+    cur_out = cur_steps[1:]
     t0 = np.ones_like(x)  # input.py:12
-    _tape1 = []
+    t1_steps = np.empty((5, _t1), dtype=np.float64)
+    t1_steps[0] = x
     t1 = x
     for k in range(4):  # input.py:14
-        _tape1.append(t1)
-        t1_1 = 2.0 * x * t1 - t0  # input.py:15
+        t1_1 = 2.0 * x * t1 - t0
+        t1_steps[k + 1] = t1_1  # input.py:15
         t0 = t1
         t1 = t1_1
+    t1_in = t1_steps[:-1]
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(cur * prev) + np.sum(t1)  [input.py:16]
-    d_t1 = np.broadcast_to(d_ys, x.shape)
+    d_t1 = np.broadcast_to(d_ys, _t0)
     # grad of: for k in range(4):  [input.py:14]
     d_t0 = np.zeros_like(x)
     d_x = np.zeros_like(x)
     d_x_1 = d_x
     for k in reversed(range(4)):
+        # grad of: for k in range(4):  [input.py:14]
+        t1_2 = t1_in[k]
         # this iteration's forward values
-        t1_2 = _tape1.pop()
-        _t0 = 2.0 * x
+        _t3 = 2.0 * x
         # grad of: t0, t1 = t1, 2.0 * x * t1 - t0  [input.py:15]
         d_t0_1 = -d_t1
         _d0 = d_t1 * t1_2
-        d_t1_1 = d_t1 * _t0
+        d_t1_1 = d_t1 * _t3
         _d0 *= 2.0
         d_t1 = d_t0 + d_t1_1
         d_x_1 = d_x_1 + _d0
         d_t0 = d_t0_1
     # grad of: for k in range(3):  [input.py:10]
-    cur_2 = cur
+    _t4 = 1.0 - cur_out * cur_out
     for k in reversed(range(3)):
-        # this iteration's forward values
-        prev_1, cur_3 = _tape0.pop()
+        # grad of: for k in range(3):  [input.py:10]
+        _t5 = _t4[k]
+        prev_1 = prev_in[k]
+        cur_2 = cur_in[k]
         # grad of: prev, cur = cur, np.tanh(prev * cur + x)  [input.py:11]
-        _d1 = prev * (1.0 - cur_2 * cur_2)
-        d_prev = _d1 * cur_3
+        _d1 = prev * _t5
+        d_prev = _d1 * cur_2
         d_cur = _d1 * prev_1
         prev = cur + d_cur
         d_x = d_x + _d1
         cur = d_prev
-        cur_2 = cur_3
     # grad of: cur = np.sin(x)  [input.py:9]
     d_x_2 = prev * np.cos(x)
     # grad of: prev = x * 0.5  [input.py:8]

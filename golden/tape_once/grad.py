@@ -5,26 +5,30 @@ import numpy as np
 
 def grad_f(x, w):
     """Specialised for (x: float64[n], w: float64[n])."""
-    _tape0 = []
-    x_1 = x
+    _t0 = x.shape
+    x_steps = np.empty((7, _t0[0]), dtype=np.float64)
+    x_steps[0] = x
     for i in range(6):  # input.py:10
-        _tape0.append(x_1)
-        x_1 = np.sin(x_1) * w  # input.py:11
+        x = np.sin(x) * w
+        x_steps[i + 1] = x  # input.py:11
+    x_in = x_steps[:-1]
 
     # ---- gradients: reverse sweep for the call at input.py:9 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(x)  [input.py:12]
-    d_x = np.broadcast_to(d_ys, x.shape)
+    d_x = np.broadcast_to(d_ys, _t0)
     # grad of: for i in range(6):  [input.py:10]
     d_w = np.zeros_like(w)
+    _t1 = np.sin(x_in)
+    _t2 = np.cos(x_in)
     for i in reversed(range(6)):
-        # this iteration's forward values
-        x_2 = _tape0.pop()
-        _t0 = np.sin(x_2)
+        # grad of: for i in range(6):  [input.py:10]
+        _t3 = _t1[i]
+        _t4 = _t2[i]
         # grad of: x = np.sin(x) * w  [input.py:11]
         _d0 = d_x * w
-        d_w_1 = d_x * _t0
-        d_x = _d0 * np.cos(x_2)
+        d_w_1 = d_x * _t3
+        d_x = _d0 * _t4
         d_w += d_w_1
     return d_x, d_w
