@@ -128,7 +128,7 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op):
     b.loc, b.tag = f.loc, f.tag
     b.ops = []
     # 1. the stacked carries: H[0] = h0 before F, H[t + 1] = h_next in F
-    stacks, pre = {}, []
+    stacks = {}
     for k in carried:
         h0 = f.operands[3 + k]
         dims = [d if isinstance(d, int) else b.getitem(b.shape(h0), index=a)
@@ -149,7 +149,6 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op):
     f_results = {k: Value(stacks[k].hint, stacks[k].type) for k in carried}
     b.ops = []
     b.loc = f.loc
-    row_type = {}
     starts, ends = {}, {}
     for k in carried:
         t = T.array(fargs[k].type.dtype, (trips,) + tuple(fargs[k].type.shape))
@@ -157,7 +156,6 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op):
                            key=((None, -1, None),))
         ends[k] = _typed(b, "index", (f_results[k],), t, fargs[k].hint + "_out",
                          key=((1, None, None),))
-        row_type[k] = fargs[k].type
     between = b.ops             # (after F: the views; then the batches of F's tape values)
     # 2a. F's values only the tape reads, batched after F
     frows = {fargs[k]: starts[k] for k in carried}
@@ -325,12 +323,15 @@ def _emit_batches(b, body, batch, rows, trips, same=None):
     same = same or {}
     out = {}
     consts = {o.results[0]: o for o in body.ops if o.opcode == "const"}
+    pending = {o.results[0] for o in batch}
 
     def outer(v):
         if v in out:
             return out[v]
+        if v in pending or v in rows and rows[v] is None:
+            return None                 # (a batch that was not emitted)
         if v in rows:
-            return rows[v]              # (None: a batch that was not emitted)
+            return rows[v]
         if v in same:
             return same[v]
         if v in consts:

@@ -1,0 +1,100 @@
+"""passes/loop_stack.py: a loop's carried array stacked, and the work on its rows
+batched, in `grad`. Each case checks the gradient against central differences and
+against value_and_grad's (which the pass leaves alone), and what the code became."""
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from numeric import central_difference
+
+
+def rnn(xs, h0, Wx, Wh, v, ys):
+    h = h0
+    total = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ Wx + h @ Wh)
+        err = np.sin(h) @ v - ys[t]
+        total = total + err * err
+    return total
+
+
+def two_carries(xs, a0, c0, W):
+    a, c = a0, c0
+    for t in range(xs.shape[0]):
+        a = np.tanh(W @ a + c * xs[t])
+        c = np.sin(c) * 0.5 + a
+    return np.sum(a * c)
+
+
+def _args(T_=5, d=3, h=4, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((T_, d)).astype(dtype), rng.standard_normal(h).astype(dtype),
+            (rng.standard_normal((d, h)) * 0.5).astype(dtype),
+            (rng.standard_normal((h, h)) * 0.5).astype(dtype), rng.standard_normal(h).astype(dtype),
+            rng.standard_normal(T_).astype(dtype)]
+
+
+def _check(f, args, wrt, rtol=1e-6):
+    g = s2sgrad.grad(f, wrt=wrt)
+    got = g(*args)
+    got = got if isinstance(got, tuple) else (got,)
+    _, plain = s2sgrad.value_and_grad(f, wrt=wrt)(*args)
+    plain = plain if isinstance(plain, tuple) else (plain,)
+    for k, gk, pk in zip(wrt, got, plain):
+        assert gk.dtype == np.asarray(args[k]).dtype and gk.shape == np.shape(args[k])
+        np.testing.assert_allclose(gk, central_difference(f, args, k), rtol=rtol, atol=1e-7)
+        np.testing.assert_allclose(gk, pk, rtol=1e-12, atol=1e-14)
+    return s2sgrad.source(g)
+
+
+def test_the_rnn_gradient_stacks_h_and_batches_its_rows():
+    src = _check(rnn, _args(), (1, 2, 3, 4))
+    assert "h_steps[t + 1] = h" in src and ".append(" not in src and ".pop()" not in src
+    body = "\n".join(line for line in src.split("for t in reversed(")[1].splitlines()
+                     if "#" not in line)
+    assert "np.sin(" not in body and "np.cos(" not in body and "h_out * h_out" in src
+    assert "h_in.T @ " in src
+    plain = s2sgrad.value_and_grad(rnn, wrt=(2, 3))
+    plain(*_args())
+    assert "_steps" not in s2sgrad.source(plain)        # (its value is Python's, bit for bit)
+
+
+@pytest.mark.parametrize("T_", [0, 1, 2])
+def test_no_trip_one_trip(T_):
+    _check(rnn, _args(T_=T_), (1, 2, 3, 4))
+
+
+def test_two_carried_arrays_each_get_their_stack():
+    rng = np.random.default_rng(1)
+    args = [rng.standard_normal((6, 4)), rng.standard_normal(4), rng.standard_normal(4),
+            rng.standard_normal((4, 4)) * 0.5]
+    src = _check(two_carries, args, (1, 2, 3))
+    assert "a_steps[0] = a0" in src and "c_steps[0] = c0" in src and ".pop()" not in src
+
+
+def test_float32_carries_keep_their_dtype():
+    args = _args(dtype=np.float32)
+    got = s2sgrad.grad(rnn, wrt=(2, 3))(*args)
+    want = s2sgrad.grad(rnn, wrt=(2, 3))(*[a.astype(np.float64) for a in args])
+    for g, w in zip(got, want):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+
+
+def readout_of_rows(x0, r, w):
+    r3 = r * w
+    q = r3 * 0.5
+    for i in range(x0.shape[0]):
+        q = np.tanh(q @ np.outer(r3, r3) * 0.3 + x0[i])
+        w = w + np.cos(q) @ x0[i]
+    return -1.2 * w
+
+
+def test_a_batch_reading_one_left_in_the_loop_stays_in_the_loop():
+    """Fuzzer, seed 109 program 382: `d_w * x0[i]` (d_w a carry that never changes, a
+    Python float at first) was not batched, and the product of it with sin(q) was,
+    reading the loop's own value from outside the loop (the IR verifier caught it)."""
+    rng = np.random.default_rng(2)
+    args = [rng.standard_normal((2, 3)), rng.standard_normal(3), -0.5]
+    _check(readout_of_rows, args, (0, 1))
