@@ -39,7 +39,7 @@ closure shares a name with anything outside it.
 when a read does not find its value under its name.
 """
 
-from .ir.core import TEMP_HINTS, free_values, use_counts
+from .ir.core import ADJOINT_TEMP, TEMP_HINTS, free_values, use_counts
 from .ir.opcodes import OPS, draws, memory
 
 MAX_DEPTH = 24         # deepest expression inlining may build (Python's parser and
@@ -132,6 +132,10 @@ def _augmentable(op):
     return (t.kind == "array" and not t.weak and t.is_float and t.shape is not None
             and len(t.shape) > 0 and None not in t.shape and r.type == t
             and op.operands[1].type.kind == "array")
+
+
+def _adjoint(hint):
+    return hint.startswith("d_") or hint == ADJOINT_TEMP
 
 
 def _is_loop(op):
@@ -588,6 +592,10 @@ class _OutOfSSA:
                         ifs.append((res, r.yields[k], None))
             elif op in self.write_ops:
                 writes.append((op.operands[0], op.result, op))
+        # a loop's adjoint started from a source variable's value (`d_a` carried from `c`:
+        # d(sum(a * c))/da) keeps its own name: `d_a = c` before the loop, not `c` for both
+        inits = [(a, b, w) for a, b, w in inits if _adjoint(a.hint) == _adjoint(b.hint)
+                 or a.hint in TEMP_HINTS or b.hint in TEMP_HINTS]
         out = []
         for a, b, write in edges + ifs + writes + inits + indices:
             if a in self.plan.inlined or b in self.plan.inlined:

@@ -58,22 +58,24 @@ def grad_recurrence(x):
         d_t0 = d_t0_1
     # grad of: for k in range(3):  [input.py:10]
     _t4 = 1.0 - cur_out * cur_out
+    d_prev = cur
+    d_cur = prev
     for k in reversed(range(3)):
         # grad of: for k in range(3):  [input.py:10]
         _t5 = _t4[k]
         prev_1 = prev_in[k]
         cur_2 = cur_in[k]
         # grad of: prev, cur = cur, np.tanh(prev * cur + x)  [input.py:11]
-        _d1 = prev * _t5
-        d_prev = _d1 * cur_2
-        d_cur = _d1 * prev_1
-        prev = cur + d_cur
+        _d1 = d_cur * _t5
+        d_prev_1 = _d1 * cur_2
+        d_cur_1 = _d1 * prev_1
+        d_cur = d_prev + d_cur_1
         d_x = d_x + _d1
-        cur = d_prev
+        d_prev = d_prev_1
     # grad of: cur = np.sin(x)  [input.py:9]
-    d_x_2 = prev * np.cos(x)
+    d_x_2 = d_cur * np.cos(x)
     # grad of: prev = x * 0.5  [input.py:8]
-    cur *= 0.5
+    d_prev *= 0.5
     # gradients of the xs
-    d_x_3 = d_t1 + d_x_1 + d_x + d_x_2 + cur
+    d_x_3 = d_t1 + d_x_1 + d_x + d_x_2 + d_prev
     return d_x_3

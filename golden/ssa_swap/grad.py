@@ -12,12 +12,14 @@ def grad_fib(a, b):
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # grad of: for i in range(2):  [input.py:9]
+    d_a = b
+    d_b = a
     for i in reversed(range(2)):
         # grad of: a, b = b, a + b  [input.py:10]
-        d_b = b + a
-        b = a
-        a = d_b
+        d_b_1 = d_a + d_b
+        d_a = d_b
+        d_b = d_b_1
     # gradients of the xs
-    d_a = float(b)
-    d_b_1 = float(a)
-    return d_a, d_b_1
+    d_a_1 = float(d_a)
+    d_b_2 = float(d_b)
+    return d_a_1, d_b_2
