@@ -33,3 +33,15 @@ def test_fuzz_slice(tmp_path):
         if outcome.status in fuzz.FAILURES:
             failures.append(fuzz.failure_file(prog, outcome, SEED, index))
     assert not failures, f"{len(failures)} of {N} programs failed:\n\n" + "\n\n".join(failures)
+
+
+# programs the long runs found wrong or crashing, fixed since: (seed, index, what it was)
+FOUND = [(109, 382, "loop_stack: a batch read the loop's own value"),
+         (110, 828, "loop_accumulate: a constant read where it was not defined")]
+
+
+@pytest.mark.parametrize("seed, index, what", FOUND)
+def test_what_the_long_runs_found(seed, index, what, tmp_path):
+    prog = fuzz.program(seed, index, max_stmts=7)
+    outcome = fuzz.check(prog, tmp_path)
+    assert outcome.status not in fuzz.FAILURES, fuzz.failure_file(prog, outcome, seed, index)

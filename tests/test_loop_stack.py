@@ -98,3 +98,26 @@ def test_a_batch_reading_one_left_in_the_loop_stays_in_the_loop():
     rng = np.random.default_rng(2)
     args = [rng.standard_normal((2, 3)), rng.standard_normal(3), -0.5]
     _check(readout_of_rows, args, (0, 1))
+
+
+def converge(x0, x1, n):
+    x = x0 * 0.5
+    k = 0
+    while k < 2:
+        k = k + 1
+        x = np.tanh(x + x1)
+    for i in range(n):
+        x = x * 0.9 + np.sin(x1)
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("n", [0, 2])
+def test_constants_of_two_rewritten_loops_each_where_they_are_used(n):
+    """A while loop, then a for loop: each rewritten loop's constants where it uses
+    them (the program the fuzzer found, seed 110 program 828, is in test_fuzz.py)."""
+    rng = np.random.default_rng(3)
+    args = [rng.standard_normal(3), rng.standard_normal(3), n]
+    g = s2sgrad.grad(converge, wrt=(0, 1))
+    for k, gk in enumerate(g(*args)):
+        np.testing.assert_allclose(gk, central_difference(converge, args, k), rtol=1e-6,
+                                   atol=1e-8)

@@ -104,7 +104,8 @@ def _hoist(loop, b, graph):
     body = loop.regions[0]
     inner = {r for o in body.walk() for r in o.results} | set(body.args)
     trips = b.static_dim(stop)
-    b.ops = []
+    b.ops, b.consts = [], {}      # (constants too: each block emits its own, so none
+    # is read where it is not defined: fuzzer, seed 110 program 828)
     replace = {}
     for op, x, w, transposed in _candidates(loop):
         if x in inner or w in inner or not _fits(x, w, transposed, trips, op) \

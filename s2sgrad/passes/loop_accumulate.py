@@ -118,7 +118,8 @@ def _rewrite(op, b):
     if not plans:
         return None
     stacked = [v for v, arr in rows.items() if arr is None]
-    b.ops = []
+    b.ops, b.consts = [], {}      # (constants too: each block emits its own, so none
+    # is read where it is not defined: fuzzer, seed 110 program 828)
     b.loc, b.tag = op.loc, op.tag
     pre, stacks = _allocate(b, stacked, plans, inits, stop, trips)
     if pre is None:
@@ -127,7 +128,7 @@ def _rewrite(op, b):
     gone = {k for k, _ in plans}
     keep = [k for k in range(len(args)) if k not in gone]
     new_args = tuple(Value(v.hint, v.type) for v in stacks.values())
-    b.ops = []
+    b.ops, b.consts = [], {}
     b.loc = body.ops[-1].loc if body.ops else op.loc
     written = tuple(b.setitem(arg, v, index, key=("%",), hint=arg.hint)
                     for v, arg in zip(stacks, new_args))
@@ -142,7 +143,7 @@ def _rewrite(op, b):
         op.tag, (new_body,))
     full = dict(rows)
     full.update(zip(stacks, results))
-    b.ops = []
+    b.ops, b.consts = [], {}
     b.loc = op.loc
     mapping = {}
     for k, terms in plans:

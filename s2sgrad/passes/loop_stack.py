@@ -126,7 +126,8 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op):
     if not carried:
         return None
     b.loc, b.tag = f.loc, f.tag
-    b.ops = []
+    b.ops, b.consts = [], {}      # (constants too: each block emits its own, so none
+    # is read where it is not defined: fuzzer, seed 110 program 828)
     # 1. the stacked carries: H[0] = h0 before F, H[t + 1] = h_next in F
     stacks = {}
     for k in carried:
@@ -137,7 +138,7 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op):
         empty = b.empty(b.tuple(rows, *dims), dtype=h0.type.dtype, hint=_hint(fargs[k]))
         stacks[k] = b.setitem(empty, h0, key=(0,), hint=empty.hint)
     pre = b.ops
-    b.ops = []
+    b.ops, b.consts = [], {}
     made = {x: o for o in fbody.ops for x in o.results}
     b.loc = next((made[fbody.yields[k]].loc for k in carried if fbody.yields[k] in made), f.loc)
     index = fbody.args[0]
@@ -147,7 +148,7 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op):
                             hint=stacks[k].hint) for k in carried}
     fills = b.ops
     f_results = {k: Value(stacks[k].hint, stacks[k].type) for k in carried}
-    b.ops = []
+    b.ops, b.consts = [], {}
     b.loc = f.loc
     starts, ends = {}, {}
     for k in carried:
@@ -163,7 +164,7 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op):
     finner = {x for o in fbody.walk() for x in o.results} | set(fbody.args)
     fbatch = _batchable(b, fbody, index, frows, finner, trips, fbody.yields)
     taped_only = _only_for(fbody, fbatch, push)
-    b.ops = []
+    b.ops, b.consts = [], {}
     b.loc = f.loc
     fbatched = _emit_batches(b, fbody, taped_only, frows, trips)
     between = between + b.ops
@@ -182,7 +183,7 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op):
         f_results[k] for k in carried), f.attrs, f.loc, f.tag, (new_fbody,))
     # 1b and 2b. R: the popped rows, the carried-down rows and the rows of F's batches
     rindex, rargs = rbody.args[0], rbody.args[1:]
-    b.ops = []
+    b.ops, b.consts = [], {}
     b.loc, b.tag = r.loc, r.tag
     reads, rrows = {}, {}
     popped = pop.results
@@ -212,13 +213,13 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op):
     same = {a: r.operands[3 + j] for j, a in enumerate(rargs) if rbody2.yields[j] is a}
     rinner = {x for o in rbody2.walk() for x in o.results} | set(rbody2.args)
     rinner -= set(same)
-    b.ops = []
+    b.ops, b.consts = [], {}
     b.loc = r.loc
     rbatch = _batchable(b, rbody2, rindex, dict(rrows), rinner, trips, (), same)
     batched = _emit_batches(b, rbody2, rbatch, rrows, trips, same)
     before_r = b.ops
     # the loop reads a batch's row where an op it does not batch reads the value
-    b.ops = []
+    b.ops, b.consts = [], {}
     b.loc, b.tag = r.loc, r.tag
     needed = _read_outside(rbody2, set(rbatch))
     row_reads = {v: _row(b, batched[v], rindex, v) for v in batched if v in needed}
