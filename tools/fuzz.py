@@ -86,6 +86,8 @@ DOCUMENTED_LIMITS = (
     "rank s2sgrad cannot know",         # a write into np.squeeze(...), a matmul of acc = 0.0
     "needs its items to have one shape s2sgrad knows",   # out[i] of items of an unknown shape
     "cannot carry a list built with append",   # out[-1] in a s2sgrad.checkpointed loop
+    "to be a float array (it is",       # np.tanh(t, out=t) of a t that may be an int or a number
+    "is not supported in this form",    # min(a, b, c), max of one array
 )
 
 TIMEOUT = 60        # seconds for s2sgrad to build and run one program's gradient
