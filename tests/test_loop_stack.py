@@ -55,9 +55,16 @@ def test_the_rnn_gradient_stacks_h_and_batches_its_rows():
                      if "#" not in line)
     assert "np.sin(" not in body and "np.cos(" not in body and "h_out * h_out" in src
     assert "h_in.T @ " in src
-    plain = s2sgrad.value_and_grad(rnn, wrt=(2, 3))
-    plain(*_args())
-    assert "_steps" not in s2sgrad.source(plain)        # (its value is Python's, bit for bit)
+    value, _ = s2sgrad.value_and_grad(rnn, wrt=(2, 3))(*_args())
+    assert value == rnn(*_args())          # (stacked too; the value is Python's, bit for bit)
+
+
+def test_what_the_value_depends_on_stays_in_the_loop():
+    vg = s2sgrad.value_and_grad(rnn, wrt=(2, 3))
+    vg(*_args())
+    src = s2sgrad.source(vg)
+    assert "h_steps[t + 1] = h" in src and "1.0 - h_out * h_out" in src
+    assert "err = " in src.split("for t in range(")[1].split("h_in =")[0]   # (in F)
 
 
 @pytest.mark.parametrize("T_", [0, 1, 2])

@@ -240,10 +240,10 @@ def check(prog, directory):
 
 
 def check_grad_only(f, prog, num):
-    """`grad` against the same differences: no value is returned, so the passes that
-    round as the chain rule does run there alone (passes/hoist_invariant.py computes a
-    loop's products before it, passes/loop_stack.py stacks its carries and batches the
-    work on their rows, passes/pymath.py uses math.tanh)."""
+    """`grad` against the same differences: no value is returned, so what rounds as the
+    chain rule does may reach more there (passes/hoist_invariant.py computes a loop's
+    products before it, passes/loop_stack.py batches the loop's read-outs after it,
+    passes/pymath.py uses math.tanh)."""
     try:
         with deadline(TIMEOUT):
             grads = s2sgrad.grad(f, wrt=prog.params)(*prog.args, prog.n)

@@ -5,7 +5,7 @@ The reverse sweep of `for t in range(T): h = f(h, xs[t])` tapes the h each trip
 starts from and pops it trip by trip, and what the sweep computes from those rows
 alone (`1.0 - h * h`, the tanh derivative; `h @ Wy - ys[t]`, the error a step read
 out) costs a NumPy call a trip, on vectors, where one call on the (T, h) matrix
-of all the rows costs little more than one. This pass (grad only: see Exactness)
+of all the rows costs little more than one. This pass (see Exactness)
 rewrites, for a `for` loop F of the forward code (start 0, step 1) whose tape the
 matching reverse loop R pops:
 
@@ -30,9 +30,11 @@ the weight gradient), and dead code goes.
 Exactness. The stacked rows are copies, bit for bit; elementwise arithmetic on a
 (T, h) array gives each element what it gives on a row, but a matrix product and
 NumPy's SIMD functions (tanh, exp) may round the last bit differently on a matrix
-than on a vector. So the pass runs only where the function returns gradients alone
-(`Function.exact == ()`: `grad`, `vjp`), whose values round as the chain rule's
-products fall anyway (as passes/hoist_invariant.py).
+than on a vector. So no op is batched whose value what the function returns bit for
+bit depends on (`Function.exact`, passes/pymath.py's `exact_ops`: the value of
+`value_and_grad`, the aux of `has_aux`); gradients round as the chain rule's products
+fall anyway (as in passes/hoist_invariant.py). A decorated function's result is all
+exact (`exact` None): the pass leaves it alone.
 
 Preconditions, each checked (the loops are left alone otherwise): F and R at the
 top level of the function, R the `reverse` for loop of F's bounds (the same values),
@@ -48,6 +50,7 @@ from ..ir.builder import Builder
 from ..ir.core import Op, Region, Value, def_map, substitute
 from ..ir.opcodes import OPS
 from . import dce
+from .pymath import exact_ops
 
 # elementwise ops a batch computes on (T, ...) arrays as on rows
 _ELEMENTWISE = frozenset({"add", "sub", "mul", "div", "neg", "pos", "square", "exp", "log",
@@ -56,12 +59,13 @@ _ELEMENTWISE = frozenset({"add", "sub", "mul", "div", "neg", "pos", "square", "e
 
 
 def run(fn):
-    if fn.exact != () or not any(op.opcode == "for" for op in fn.body.ops):
+    if fn.exact is None or not any(op.opcode == "for" for op in fn.body.ops):
         return fn
     fn = dce.run(fn)        # (the forward values a gradient does not read go first: what
     ops = list(fn.body.ops)  # the tape alone reads is then batched)
+    exact = {r for op in exact_ops(fn, def_map(fn.body)) for r in op.results}
     for _ in range(8):              # (one pair a round; a function has few)
-        done = _one_pair(fn, ops)
+        done = _one_pair(fn, ops, exact)
         if done is None:
             break
         ops = done
@@ -70,7 +74,7 @@ def run(fn):
     return fn.with_body(Region(fn.body.args, tuple(ops), fn.body.yields))
 
 
-def _one_pair(fn, ops):
+def _one_pair(fn, ops, exact):
     """The top-level ops with one more F/R pair rewritten, or None when none is left."""
     tapes = {op.results[0]: op for op in ops if op.opcode == "stack" and not op.operands}
     for fi, f in enumerate(ops):
@@ -87,7 +91,7 @@ def _one_pair(fn, ops):
         if _touches_elsewhere(ops, tape, push[0], pop):
             continue
         b = Builder(defs=def_map(Region((), tuple(ops), ())), params=fn.params)
-        out = _rewrite(b, ops, fi, f, push[0], ri, r, pop, tapes[tape])
+        out = _rewrite(b, ops, fi, f, push[0], ri, r, pop, tapes[tape], exact)
         if out is not None:
             return out
     return None
@@ -111,7 +115,7 @@ def _touches_elsewhere(ops, tape, push, pop):
     return False
 
 
-def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op):
+def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op, exact):
     start, stop, step = f.operands[:3]
     if b.static_value(start) != 0 or type(b.static_value(start)) is not int or \
             b.static_value(step) != 1 or type(b.static_value(step)) is not int:
@@ -162,7 +166,7 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op):
     frows = {fargs[k]: starts[k] for k in carried}
     frows.update({fbody.yields[k]: ends[k] for k in carried})
     finner = {x for o in fbody.walk() for x in o.results} | set(fbody.args)
-    fbatch = _batchable(b, fbody, index, frows, finner, trips, fbody.yields)
+    fbatch = _batchable(b, fbody, index, frows, finner, trips, set(fbody.yields) | exact)
     taped_only = _only_for(fbody, fbatch, push)
     b.ops, b.consts = [], {}
     b.loc = f.loc
@@ -215,7 +219,7 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op):
     rinner -= set(same)
     b.ops, b.consts = [], {}
     b.loc = r.loc
-    rbatch = _batchable(b, rbody2, rindex, dict(rrows), rinner, trips, (), same)
+    rbatch = _batchable(b, rbody2, rindex, dict(rrows), rinner, trips, exact, same)
     batched = _emit_batches(b, rbody2, rbatch, rrows, trips, same)
     before_r = b.ops
     # the loop reads a batch's row where an op it does not batch reads the value
@@ -259,7 +263,8 @@ def _row(b, stacked, index, like):
 
 def _batchable(b, body, index, rows, inner, trips, keep_out, same=None):
     """{op: True} of the body's top-level ops that a batch computes (module docstring),
-    in order; `rows` gets their results (value -> None until emitted)."""
+    in order, none whose result is in `keep_out`; `rows` gets their results (value ->
+    None until emitted)."""
     same = same or {}
     out = {}
     for op in body.ops:

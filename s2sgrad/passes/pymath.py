@@ -47,7 +47,7 @@ def run(fn):
             left.update(r.yields)
     defs = {r: op for op in ops for r in op.results}
     rerun = not any(v.type.kind == "rng" for op in ops for v in op.operands + op.results)
-    exact = _exact_ops(fn, defs)
+    exact = exact_ops(fn, defs)
     spelled = {op: _spelling(op, users, _allowed(op, exact, rerun)) for op in ops}
     chosen = {op for op, how in spelled.items() if how}
     if not chosen:
@@ -77,9 +77,10 @@ def _allowed(op, exact, rerun):
     return bool(d.math) and (not d.math_rounds or op not in exact) and (rerun or not d.math[1])
 
 
-def _exact_ops(fn, defs):
+def exact_ops(fn, defs):
     """The ops whose values what the function returns of `Function.exact` depends on
-    (with every op inside a loop or branch among them)."""
+    (with every op inside a loop or branch among them): those must compute NumPy's
+    value bit for bit (also passes/loop_stack.py's question)."""
     roots = list(fn.body.yields)
     if fn.exact is not None:
         roots = []
