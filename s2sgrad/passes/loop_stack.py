@@ -5,9 +5,8 @@ The reverse sweep of `for t in range(T): h = f(h, xs[t])` tapes the h each trip
 starts from and pops it trip by trip, and what the sweep computes from those rows
 alone (`1.0 - h * h`, the tanh derivative; `h @ Wy - ys[t]`, the error a step read
 out) costs a NumPy call a trip, on vectors, where one call on the (T, h) matrix
-of all the rows costs little more than one. This pass (see Exactness)
-rewrites, for a `for` loop F of the forward code (start 0, step 1) whose tape the
-matching reverse loop R pops:
+of all the rows costs little more than one. This pass rewrites, for a `for` loop F
+of the forward code (start 0, step 1) whose tape the matching reverse loop R pops:
 
 1. **Stacked carry.** A carried float array h of F that F pushes (the value each trip
    starts from) is written into `H = np.empty((T + 1,) + h.shape)`: `H[0] = h0` before
