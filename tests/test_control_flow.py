@@ -4,7 +4,6 @@ trip count, and generated loops that read like their source."""
 
 import importlib.util
 import os
-import tempfile
 import textwrap
 
 import numpy as np
@@ -161,7 +160,7 @@ def test_tape_holds_only_what_the_reverse_sweep_reads(monkeypatch):
     assert "h = h_1" in src.split("reversed(range(")[1]
 
 
-def test_a_long_tape_tuple_is_wrapped_and_right():
+def test_a_long_tape_tuple_is_wrapped_and_right(tmp_path):
     """Forty values saved an iteration: one append of a tuple, wrapped over several
     lines, and one pop unpacking them, parenthesised."""
     body = "\n".join(f"        v{i} = np.sin(v{i - 1}) * w" for i in range(1, 41))
@@ -175,7 +174,7 @@ def test_a_long_tape_tuple_is_wrapped_and_right():
             v0 = v40 * 0.5
         return np.sum(v0)
     """)
-    path = os.path.join(tempfile.mkdtemp(), "long_tape.py")
+    path = os.path.join(tmp_path, "long_tape.py")
     with open(path, "w") as fh:
         fh.write(src)
     spec = importlib.util.spec_from_file_location("long_tape", path)

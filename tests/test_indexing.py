@@ -8,9 +8,7 @@ gradients that match central differences.
 import importlib.util
 import itertools
 import sys
-import tempfile
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -248,7 +246,14 @@ def statements(draw, views=True):
 
 
 _COUNT = itertools.count()
-_DIR = Path(tempfile.mkdtemp(prefix="s2sgrad_index_"))
+_DIR = []       # the directory of the programs written, under pytest's temporary root
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _programs_directory(tmp_path_factory):
+    _DIR.append(tmp_path_factory.mktemp("index_programs"))
+    yield
+    _DIR.pop()
 
 
 def program(body, v="y[1:4]"):
@@ -256,7 +261,7 @@ def program(body, v="y[1:4]"):
         f"y = np.cos(x)\nv = {v}\nz = x\ns = 0.0\n" + "\n".join(body)
         + "\nreturn s + np.sum(y * y) + np.sum(v) + np.sum(z)\n", "    ")
     name = f"s2sgrad_index_prog_{next(_COUNT)}"
-    path = _DIR / f"{name}.py"
+    path = _DIR[-1] / f"{name}.py"
     path.write_text(text)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
