@@ -15,8 +15,8 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
         h_steps[t + 1] = h  # rnn.py:15
     h_in = h_steps[:-1]
     h_out = h_steps[1:]
-    y = h_out @ Wy
-    y -= ys
+    y = h_out @ Wy  # rnn.py:16
+    y -= ys  # rnn.py:17
 
     # ---- gradients: reverse sweep for the call at rnn.py:10 ----
     # seed: d(ys)
@@ -25,8 +25,11 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     d_total = d_ys / _t0
     # grad of: for t in range(xs.shape[0]):  [rnn.py:14]
     d_h = np.zeros_like(h0)
+    # grad of: total = total + (y - ys[t]) ** 2  [rnn.py:17]
     _d0 = d_total * (2 * y)
+    # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [rnn.py:15]
     _t2 = 1.0 - h_out * h_out
+    # grad of: for t in range(xs.shape[0]):  [rnn.py:14]
     _d1 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # grad of: for t in range(xs.shape[0]):  [rnn.py:14]

@@ -291,10 +291,6 @@ class _Tangents:
     def tangent_or_zeros(self, v):
         t = self.dots.get(v)
         if t is None:
-            made = self.b.defs.get(v)
-            if made is not None and made.opcode == "const" and made.attr("value") is None:
-                return self.b.const(None)     # (a branch's None, for a value only the other
-                # branch makes: its tangent is None too, never a 0-d stand-in for its shape)
             t = zeros_like(self.b, v)
         return t
 

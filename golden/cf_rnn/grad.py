@@ -15,8 +15,8 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
         h_steps[t + 1] = h  # input.py:12
     h_in = h_steps[:-1]
     h_out = h_steps[1:]
-    y = h_out @ Wy
-    y -= ys
+    y = h_out @ Wy  # input.py:13
+    y -= ys  # input.py:14
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # seed: d(ys)
@@ -25,8 +25,11 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     d_total = d_ys / _t0
     # grad of: for t in range(xs.shape[0]):  [input.py:11]
     d_h = np.zeros_like(h0)
+    # grad of: total = total + (y - ys[t]) ** 2  [input.py:14]
     _d0 = d_total * (2 * y)
+    # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:12]
     _t2 = 1.0 - h_out * h_out
+    # grad of: for t in range(xs.shape[0]):  [input.py:11]
     _d1 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # grad of: for t in range(xs.shape[0]):  [input.py:11]

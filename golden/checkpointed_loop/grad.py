@@ -36,8 +36,10 @@ def grad_f(x, W, steps):
     d_h = h * 2
     # grad of: for t in range(3):  [input.py:20]
     d_x = np.zeros_like(x)
+    # grad of: h = np.cos(h) * x  [input.py:21]
     _t0 = np.cos(h_in)
     _t1 = np.sin(h_in)
+    # grad of: for t in range(3):  [input.py:20]
     d_x_1 = d_x
     for t in reversed(range(3)):
         # grad of: for t in range(3):  [input.py:20]

@@ -15,13 +15,16 @@ def grad_loss(xs, h0, Wx, Wh, b, v):
         h_steps[t + 1] = h  # input.py:15
     h_in = h_steps[:-1]
     h_out = h_steps[1:]
-    _t2 = h_out @ v
+    _t2 = h_out @ v  # input.py:16
 
     # ---- gradients: reverse sweep ----
     # grad of: for t in range(xs.shape[0]):  [input.py:14]
     d_h = np.zeros_like(h0)
+    # grad of: total = total + np.sin(h @ v)  [input.py:16]
     _t3 = np.cos(_t2)
+    # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:15]
     _t4 = 1.0 - h_out * h_out
+    # grad of: for t in range(xs.shape[0]):  [input.py:14]
     _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # grad of: for t in range(xs.shape[0]):  [input.py:14]

@@ -16,14 +16,17 @@ def grad_loss(xs, h0, Wx, Wh, v, ys):
     h_in = h_steps[:-1]
     h_out = h_steps[1:]
     _t2 = np.sin(h_out)
-    err = _t2 @ v - ys
+    err = _t2 @ v - ys  # input.py:18
 
     # ---- gradients: reverse sweep ----
     # grad of: for t in range(xs.shape[0]):  [input.py:16]
     d_h = np.zeros_like(h0)
+    # grad of: err = np.sin(h) @ v - ys[t]  [input.py:18]
     d_err = err + err
     _t3 = np.cos(h_out)
+    # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh)  [input.py:17]
     _t4 = 1.0 - h_out * h_out
+    # grad of: for t in range(xs.shape[0]):  [input.py:16]
     _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # grad of: for t in range(xs.shape[0]):  [input.py:16]

@@ -33,7 +33,9 @@ def grad_loss(x, W, M, n):
     d_h = np.broadcast_to(d_ys, _t0)
     # grad of: for t in range(x.shape[0]):  [input.py:17]
     d_M = np.zeros_like(M)
+    # grad of: g = np.sin(g) + np.sum(g * M, axis=0)  [input.py:18]
     _t2 = np.cos(g_in)
+    # grad of: for t in range(x.shape[0]):  [input.py:17]
     for t in reversed(range(_t1)):
         # grad of: for t in range(x.shape[0]):  [input.py:17]
         _t3 = _t2[t]

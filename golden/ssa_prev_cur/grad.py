@@ -56,8 +56,9 @@ def grad_recurrence(x):
         d_t1 = d_t0 + d_t1_1
         d_x_1 = d_x_1 + _d0
         d_t0 = d_t0_1
-    # grad of: for k in range(3):  [input.py:10]
+    # grad of: prev, cur = cur, np.tanh(prev * cur + x)  [input.py:11]
     _t4 = 1.0 - cur_out * cur_out
+    # grad of: for k in range(3):  [input.py:10]
     d_prev = cur
     d_cur = prev
     for k in reversed(range(3)):

@@ -170,7 +170,7 @@ def _accumulation(k, arg, y, init, result, made, counts):
     else:
         return None
     t = arg.type
-    if not _float_array(t) or t.rank == 0 or any(
+    if not float_array(t) or t.rank == 0 or any(
             not _same(u, t) for u in (y.type, init.type, result.type)):
         return None
     terms = _terms(p, t, made, arg)
@@ -191,12 +191,12 @@ def _terms(p, t, made, arg, depth=0):
     if t.rank == 2:
         pair = _outer_factors(d, made)
         if pair is not None and all(
-                _float_array(v.type) and v.type.dtype == t.dtype and T.same_shape(
+                float_array(v.type) and v.type.dtype == t.dtype and T.same_shape(
                     v.type.shape, (dim,)) for v, dim in zip(pair, t.shape)):
             return [("outer", pair)]
     if t.rank == 1 and d.opcode == "mul":
         for s, v in (d.operands, d.operands[::-1]):
-            if _float_array(s.type) and s.type.shape == () and s.type.dtype == t.dtype \
+            if float_array(s.type) and s.type.shape == () and s.type.dtype == t.dtype \
                     and v.type == t:
                 return [("scaled", (s, v))]
     return [("sum", (p,))]
@@ -204,7 +204,7 @@ def _terms(p, t, made, arg, depth=0):
 
 def _same(u, t):
     """u is a float array of t's dtype and (known) shape."""
-    return _float_array(u) and u.dtype == t.dtype and T.same_shape(u.shape, t.shape)
+    return float_array(u) and u.dtype == t.dtype and T.same_shape(u.shape, t.shape)
 
 
 def _outer_factors(d, made):
@@ -235,7 +235,7 @@ def _rows_of(v, index, made, inner, trips):
             or tuple(d.operands[1:]) != (index,):
         return None
     x = d.operands[0]
-    if x in inner or trips is None or not _float_array(x.type) or x.type.weak \
+    if x in inner or trips is None or not float_array(x.type) or x.type.weak \
             or x.type.dtype != v.type.dtype or x.type.rank != v.type.rank + 1 \
             or x.type.shape[0] != trips or not T.same_shape(x.type.shape[1:], v.type.shape):
         return None
@@ -309,6 +309,7 @@ def _hint(v):
     return f"{v.hint}_rows"
 
 
-def _float_array(t):
+def float_array(t):
+    """A float array (float64 or float32, not a Python number) of a known shape."""
     return t.kind == "array" and t.dtype in ("float64", "float32") and not t.weak \
         and t.shape is not None and None not in t.shape

@@ -49,6 +49,7 @@ from ..ir.builder import Builder
 from ..ir.core import Op, Region, Value, def_map, substitute
 from ..ir.opcodes import OPS
 from . import dce
+from .loop_accumulate import float_array
 from .pymath import exact_ops
 
 # elementwise ops a batch computes on (T, ...) arrays as on rows
@@ -237,8 +238,7 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op, exact):
 
 
 def _stackable(t, others):
-    return t.kind == "array" and t.dtype in ("float64", "float32") and not t.weak and \
-        t.shape is not None and None not in t.shape and all(o == t for o in others)
+    return float_array(t) and all(o == t for o in others)
 
 
 def _hint(v):
@@ -270,7 +270,7 @@ def _batchable(b, body, index, rows, inner, trips, keep_out, same=None):
         if op.opcode == "index" and op.attr_dict.get("key") == ("%",) and len(op.operands) == 2 \
                 and op.operands[1] is index and op.results[0] not in rows:
             x = op.operands[0]
-            if x not in inner and _float(x.type) and x.type.rank == op.results[0].type.rank + 1 \
+            if x not in inner and float_array(x.type) and x.type.rank == op.results[0].type.rank + 1 \
                     and x.type.shape[0] == trips and \
                     T.same_shape(x.type.shape[1:], op.results[0].type.shape):
                 rows[op.results[0]] = x
@@ -278,7 +278,7 @@ def _batchable(b, body, index, rows, inner, trips, keep_out, same=None):
         if op.regions or len(op.results) != 1 or op.results[0] in keep_out:
             continue
         r = op.results[0]
-        if not _float(r.type) or not any(v in rows for v in op.operands):
+        if not float_array(r.type) or not any(v in rows for v in op.operands):
             continue
         if not all(v in rows or v not in inner or v in same or _const(body, v)
                    for v in op.operands):
@@ -351,6 +351,7 @@ def _emit_batches(b, body, batch, rows, trips, same=None):
         if any(v is None for v in operands):
             continue
         mark = len(b.ops)
+        b.loc = op.loc              # (the batch is commented with the line of its rows' op)
         if op.opcode == "matmul" and op.operands[1] in rows:       # W @ h: H @ W.T
             v = b.matmul(operands[1], b.T(operands[0]), hint=r.hint)
         elif op.opcode == "matmul":
@@ -379,8 +380,3 @@ def _read_outside(body, batch):
             read.update(v for v in reg.yields if v in vals)
     read.update(v for v in body.yields if v in vals)
     return read
-
-
-def _float(t):
-    return t.kind == "array" and t.dtype in ("float64", "float32") and not t.weak and \
-        t.shape is not None and None not in t.shape

@@ -273,12 +273,16 @@ def sections(b, dots, ans, x, indices_or_sections, axis=0):
 
 
 def zeros_like(b, x):
-    """A zero tangent materialised where a value must exist (a join, a write): 0.0 for a
-    Python number, else zeros of x's shape and dtype."""
+    """A zero tangent materialised where a value must exist (a join, a write): None for a
+    None placeholder, 0.0 for a Python number, else zeros of x's shape and dtype."""
+    made = b.defs.get(x)
+    if made is not None and made.opcode == "const" and made.attr("value") is None:
+        return b.const(None)    # (a branch's or a loop's None, for a value another path
+        # makes: its tangent is None too, never np.zeros_like(None), a 0-d array that
+        # would stand in for the value's shape)
     if x.type.weak:
         return b.const(0.0)
     if x.type.kind == "dynlist":       # (a list built with append: a list of zeros; of an
-        made = b.defs.get(x)           # empty list display, an empty list)
         if made is not None and made.opcode == "list_new" and not made.operands:
             return b.list_new()
         return b.list_zeros(x)
