@@ -88,6 +88,7 @@ DOCUMENTED_LIMITS = (
     "cannot carry a list built with append",   # out[-1] in a s2sgrad.checkpointed loop
     "to be a float array (it is",       # np.tanh(t, out=t) of a t that may be an int or a number
     "is not supported in this form",    # min(a, b, c), max of one array
+    "a checkpointed loop cannot draw random numbers",   # rng in s2sgrad.checkpointed(...)
 )
 
 TIMEOUT = 60        # seconds for s2sgrad to build and run one program's gradient
