@@ -29,6 +29,7 @@ from .frontend.lower import Static
 from .ir import types as T
 from .loader import load
 from .options import check_checkpoint
+from .traceback_util import api_boundary, hide_frames
 
 
 # ---- specialisation -------------------------------------------------------------
@@ -110,7 +111,7 @@ def _fast_class(base, args, fn):
     shape; statics of the same value), and base's __call__ otherwise. Written as Python
     source, one test per argument, so that a call on the signature of the latest one
     costs little more than a call of fn (the cost that matters on scalar functions)."""
-    env = {"_fn": fn, "_slow": base.__call__, "_MISSING": _MISSING}
+    env = {"_fn": fn, "_slow": base.__call__, "_MISSING": _MISSING, "_hide": hide_frames}
     names, tests = [], []
     for i, v in enumerate(args):
         a, t = f"a{i}", type(v)
@@ -125,10 +126,14 @@ def _fast_class(base, args, fn):
             tests.append(f"{a} == _v{i}")
     given = ", ".join(names)
     text = (f"def __call__(self, {''.join(n + '=_MISSING, ' for n in names)}/, *rest, **kw):\n"
-            f"    if {' and '.join(tests + ['not rest', 'not kw'])}:\n"
-            f"        return _fn({given})\n"
-            f"    return _slow(self, *[a for a in ({given}{',' if len(names) == 1 else ''}) "
-            f"if a is not _MISSING], *rest, **kw)\n")
+            f"    try:\n"
+            f"        if {' and '.join(tests + ['not rest', 'not kw'])}:\n"
+            f"            return _fn({given})\n"
+            f"        return _slow(self, *[a for a in ({given}{',' if len(names) == 1 else ''}) "
+            f"if a is not _MISSING], *rest, **kw)\n"
+            f"    except Exception as e:       # (traceback_util: the user's frames, not ours)\n"
+            f"        _hide(e)\n"
+            f"        raise\n")
     exec(compile(text, f"<s2sgrad call of {base.__name__}>", "exec"), env)
     return type(base.__name__, (base,), {"__call__": env["__call__"], "__slots__": (),
                                          "__module__": base.__module__,
@@ -247,7 +252,10 @@ class _Transformed:
 
     def entry(self, args, kwargs):
         if kwargs or len(args) != self.nparams:
-            bound = self.signature.bind(*args, **kwargs)
+            try:
+                bound = self.signature.bind(*args, **kwargs)
+            except TypeError as e:      # (as Python says it, naming the function)
+                raise TypeError(f"{self.fn.__name__}(): {e}") from None
             bound.apply_defaults()
             args = tuple(bound.arguments.values())
         if self.generation != _custom.GENERATION:       # a rule registered since: build anew
@@ -348,11 +356,13 @@ class Function(_Transformed):
     def __init__(self, fn):
         super().__init__(fn, transform.Request("function"))
 
+    @api_boundary
     def __call__(self, *args, **kwargs):
         generated, values = self.entry(args, kwargs)
         return generated(*values)
 
 
+@api_boundary
 def function(fn):
     """Decorator: inside `fn`, `s2sgrad.gradients(...)` works as `tf.gradients` in a graph."""
     return Function(fn)
@@ -431,6 +441,7 @@ class _Derivative(_Transformed):
         super().__init__(fn, transform.Request(kind, tuple(wrt_names), is_tuple, inner,
                                                bool(has_aux), checkpoint))
 
+    @api_boundary
     def __call__(self, *args, **kwargs):
         try:
             generated, values = self.entry(args, kwargs)
@@ -474,6 +485,7 @@ class _Derivative(_Transformed):
         return (value, second) if self.request.kind == "value_and_grad" else second
 
 
+@api_boundary
 def grad(fun, wrt=0, *, has_aux=False, checkpoint=None):
     """A function returning the gradient of scalar-valued `fun` with respect to
     argument `wrt` (an index or name; a tuple of them gives a tuple). With
@@ -485,12 +497,14 @@ def grad(fun, wrt=0, *, has_aux=False, checkpoint=None):
     return _Derivative(fun, "grad", wrt, has_aux, checkpoint)
 
 
+@api_boundary
 def value_and_grad(fun, wrt=0, *, has_aux=False, checkpoint=None):
     """Like `grad`, returning `(fun(*args), gradient)`; with `has_aux=True`,
     `((value, aux), gradient)`."""
     return _Derivative(fun, "value_and_grad", wrt, has_aux, checkpoint)
 
 
+@api_boundary
 def vjp(fun, *primals, has_aux=False, checkpoint=None):
     """`(fun(*primals), vjp_fn)`: `vjp_fn(g)` is the tuple of Jᵀg, one entry per
     float argument of `fun` (in order). With `has_aux=True`, `fun` returns
@@ -517,6 +531,7 @@ def vjp(fun, *primals, has_aux=False, checkpoint=None):
     if has_aux:
         out, aux = out
 
+    @api_boundary
     def vjp_fn(g):
         return generated(*_own(point), _cotangent(g, out))
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
@@ -526,6 +541,7 @@ _JVPS = {}      # (function, positions with a tangent) -> its forward-mode trans
 _VJPS = {}      # (function, positions with a cotangent, has_aux) -> its vjp transform
 
 
+@api_boundary
 def jvp(fun, primals, tangents):
     """`(fun(*primals), tangent_out)`: forward mode, from its own generated module (the
     tangent of each op computed beside it; `s2sgrad.source(fun, mode="fwd")` shows the
@@ -577,6 +593,7 @@ def _check_tangent(i, p, t):
             f"has shape {np.shape(p)}", hint="pass a tangent shaped like its primal")
 
 
+@api_boundary
 def jacobian(fun, wrt=0, mode="auto"):
     """A function returning the Jacobian of `fun` with respect to argument `wrt` (an
     index or name; a tuple of them gives a tuple), shaped `out.shape + x.shape`.
@@ -590,6 +607,7 @@ def jacobian(fun, wrt=0, mode="auto"):
     params = list(inspect.signature(fun.fn if isinstance(fun, _Transformed) else fun).parameters)
     positions, is_tuple = _positions(fun, params, wrt)
 
+    @api_boundary
     def jac(*args, **kwargs):
         values = _bound(fun, args, kwargs)
         if mode == "auto":
@@ -664,6 +682,7 @@ def _size(shape):
     return int(np.prod(shape, dtype=np.int64))
 
 
+@api_boundary
 def hessian(fun, wrt=0):
     """A function returning the Hessian of scalar-valued `fun` with respect to argument
     `wrt`, shaped `x.shape + x.shape`: forward over reverse (one jvp of the gradient
@@ -677,6 +696,7 @@ def hessian(fun, wrt=0):
     (i,) = positions
     inner = _Derivative(grad(fun, wrt=i), "jvp", (i,))
 
+    @api_boundary
     def hess(*args, **kwargs):
         values = _bound(fun, args, kwargs)
         generated, values = inner.entry(values, {})
@@ -859,6 +879,7 @@ def _own_one(v):
         copy.deepcopy(v) if isinstance(v, np.random.Generator) else v
 
 
+@api_boundary
 def source(obj, *args, mode="rev", **kwargs):
     """The generated module text of a transformed function. With arguments, for
     that signature; without, the one used by the most recent call. `mode="fwd"` on

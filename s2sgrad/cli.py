@@ -3,7 +3,9 @@
     s2sgrad emit FILE::FUNC [--wrt a,b] [--order N] [--signature SIG] [--checkpoint sqrt] [-o OUT]
     s2sgrad emit FILE::FUNC --mode fwd [--wrt a,b] [--signature SIG] [-o OUT]
     s2sgrad emit FILE [-o OUT]                every @s2sgrad.function of FILE
-    s2sgrad show FILE::FUNC --ir [--stage STAGE] [--wrt ...] [--order N] [--signature SIG]
+    s2sgrad show FILE::FUNC [--ir [--stage STAGE]] [--wrt ...] [--order N] [--signature SIG]
+    s2sgrad help [TOPIC]                      the documentation that ships with s2sgrad
+    s2sgrad --version                         (`python -m s2sgrad` is the same command)
 
 A plain FUNC gets its gradient module (`grad_FUNC`, with respect to --wrt, by
 default every float parameter). A FUNC decorated with @s2sgrad.function is
@@ -17,9 +19,13 @@ IR, each level with respect to --wrt; every level but the last must return a
 scalar). --mode fwd writes the forward-mode module instead: `jvp_FUNC(<FUNC's
 parameters>, d_x, ...)` returning `(out, d_out)`, the derivative along the
 tangents d_x, ... of the --wrt parameters. --checkpoint sqrt checkpoints the loops'
-reverse sweeps (as grad(f, checkpoint="sqrt")). A generated module is itself accepted as FILE (loop-free code: the
-list tapes of a loop's reverse sweep are refused). Errors go to stderr as
-FILE:LINE:COL: error: ..., with exit status 1 and no output file.
+reverse sweeps (as grad(f, checkpoint="sqrt")). A generated module is itself accepted
+as FILE (loop-free code: the list tapes of a loop's reverse sweep are refused).
+
+`show` prints what `emit` would write, or with --ir the IR after a stage.
+
+Errors go to stderr as FILE:LINE:COL: error: ..., with exit status 1 and no output
+file; a usage error (an unknown option) exits with 2, as argparse does.
 """
 
 import argparse
@@ -30,7 +36,7 @@ import tempfile
 
 import gast
 
-from . import codegen, transform
+from . import codegen, docs, transform
 from .errors import InvalidArgumentError, Loc, S2SGradError, UnsupportedError
 from .frontend import pytrees
 from .frontend import source as S
@@ -247,7 +253,7 @@ STAGES = ("lower", "inline", "shift", "attach", "unconnected", "reverse", "forwa
 
 
 def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev",
-              checkpoint=None):
+              checkpoint=None, has_aux=False):
     """What `s2sgrad show TARGET --ir --stage STAGE` prints: one stage's IR; with
     'all' or a tuple of stage names, each stage under a `// after NAME` line."""
     path, funcs = _targets(target)
@@ -256,7 +262,7 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = request_for(parsed, types_, wrt, order, mode, checkpoint=checkpoint)
+        request = request_for(parsed, types_, wrt, order, mode, has_aux, checkpoint)
         stages = []
         transform.build_ir(parsed, types_, request, stages)
         stages.append(("out_of_ssa", stages[-1][1]))
@@ -283,8 +289,19 @@ def cmd_emit(args):
 
 
 def cmd_show(args):
-    sys.stdout.write(show_text(args.target, args.wrt, args.signature, args.stage, args.order,
-                               args.mode, args.checkpoint))
+    if args.ir or args.stage is not None:
+        sys.stdout.write(show_text(args.target, args.wrt, args.signature, args.stage or "dce",
+                                   args.order, args.mode, args.checkpoint, args.has_aux))
+    else:
+        sys.stdout.write(emit_text(args.target, args.wrt, args.signature, args.order,
+                                   args.mode, args.has_aux, args.checkpoint))
+
+
+def cmd_help(args):
+    if args.topic is None:
+        sys.stdout.write(docs.index())
+    else:
+        sys.stdout.write(docs.page(args.topic))
 
 
 def _write_atomic(path, text):
@@ -300,15 +317,65 @@ def _write_atomic(path, text):
         raise
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="s2sgrad", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+_DESCRIPTIONS = {
+    "emit": "Write the gradient module of FUNC: grad_FUNC, the gradient with respect to "
+            "--wrt (or, with --mode fwd, jvp_FUNC, forward mode). FILE is read, never run: "
+            "parameter types come from annotations (x: \"float64[n, d]\"), --signature, or "
+            "default to float64 arrays. The module imports only numpy and math.",
+    "show": "Print the module `emit` would write (to stdout), or with --ir the IR behind it: "
+            "after the final stage, or after --stage STAGE (all: after every stage).",
+}
+
+EXAMPLES = {
+    "emit": """examples:
+  s2sgrad emit examples/mlp.py::loss --wrt W1,b1,W2,b2 -o mlp_grad.py
+  s2sgrad emit model.py::loss --wrt x --signature 'x: float64[n, 3], flag=True'
+  s2sgrad emit model.py::loss --wrt x --order 2          (grad of grad)
+  s2sgrad emit model.py::loss --wrt x --mode fwd         (jvp_loss: forward mode)
+  s2sgrad emit model.py                  (every @s2sgrad.function of model.py)""",
+    "show": """examples:
+  s2sgrad show examples/mlp.py::loss --wrt W1,b1      (the module, as emit writes it)
+  s2sgrad show examples/mlp.py::loss --wrt W1 --ir    (the final IR)
+  s2sgrad show examples/mlp.py::loss --wrt W1 --ir --stage all   (after every stage)""",
+    "help": """examples:
+  s2sgrad help                  (the topics)
+  s2sgrad help limitations      (what s2sgrad accepts, and what to write instead)""",
+}
+
+EXIT_CODES = """exit status:
+  0  done
+  1  an error in the source or the arguments, printed to stderr as
+     FILE:LINE:COL: error: ... (no output file is left behind)
+  2  a usage error (an unknown option, a missing argument)"""
+
+
+def _parser():
+    from . import __version__
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="s2sgrad", formatter_class=fmt,
+        description="Write gradient modules from Python/NumPy source files, never executing "
+                    "them.\nThe modules are plain NumPy: read them, ship them, step through "
+                    "them in pdb.",
+        epilog=EXAMPLES["emit"].replace("examples:", "examples:", 1) + "\n\n" + EXIT_CODES
+        + "\n\n`s2sgrad COMMAND --help` tells more; `s2sgrad help` lists the documentation.")
+    parser.add_argument("--version", action="version", version=f"s2sgrad {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    about = {"emit": "write the gradient module of FUNC (or the forward-mode one)",
+             "show": "print the module emit would write, or the IR behind it (--ir)",
+             "help": "print the documentation that ships with s2sgrad"}
     for name in ("emit", "show"):
-        p = sub.add_parser(name)
-        p.add_argument("target", help="FILE::FUNC, or FILE for every @s2sgrad.function in it")
-        p.add_argument("--wrt", help="comma-separated parameters to differentiate with respect to")
-        p.add_argument("--signature", help="parameter types, e.g. 'x: float64[n, 3], flag=True'")
-        p.add_argument("--order", type=int, default=1,
+        p = sub.add_parser(name, help=about[name], description=_DESCRIPTIONS[name],
+                           epilog=EXAMPLES[name] + "\n\n" + EXIT_CODES, formatter_class=fmt)
+        p.add_argument("target", metavar="FILE::FUNC",
+                       help="the function (FILE alone: every @s2sgrad.function in it)")
+        p.add_argument("--wrt", metavar="X,Y",
+                       help="comma-separated parameters to differentiate with respect to "
+                            "(default: every float parameter)")
+        p.add_argument("--signature", metavar="SIG",
+                       help="parameter types, e.g. 'x: float64[n, 3], flag=True' (default: "
+                            "annotations, else float64 arrays)")
+        p.add_argument("--order", type=int, default=1, metavar="N",
                        help="2 for the gradient of the gradient (second derivative), 3 ...; "
                             "each with respect to --wrt (default: 1)")
         p.add_argument("--mode", choices=("rev", "fwd"), default="rev",
@@ -318,26 +385,42 @@ def main(argv=None):
                        help="sqrt: each for loop over a range() keeps its carried values every "
                             "~sqrt(T) steps and its reverse sweep recomputes the steps between "
                             "(as grad(f, checkpoint='sqrt'))")
+        p.add_argument("--has-aux", action="store_true",
+                       help="FUNC returns (value, aux): grad_FUNC returns (gradient, aux), "
+                            "aux not differentiated (as grad(f, has_aux=True))")
         if name == "emit":
-            p.add_argument("-o", "--output", help="write the module here (default: stdout)")
-            p.add_argument("--has-aux", action="store_true",
-                           help="FUNC returns (value, aux): grad_FUNC returns (gradient, aux), "
-                                "aux not differentiated (as grad(f, has_aux=True))")
+            p.add_argument("-o", "--output", metavar="OUT.py",
+                           help="write the module here (default: stdout)")
         else:
-            p.add_argument("--ir", action="store_true", required=True, help="print the IR")
-            p.add_argument("--stage", default="dce",
-                           choices=list(STAGES) + ["all"],
-                           help="which stage's IR to print (default: dce, the final one but for "
-                                "pymath's marks)")
-    args = parser.parse_args(argv)
+            p.add_argument("--ir", action="store_true",
+                           help="print the IR instead of the module")
+            p.add_argument("--stage", default=None, choices=list(STAGES) + ["all"],
+                           metavar="STAGE",
+                           help="with --ir: the stage whose IR to print, or all (default: dce, "
+                                "the final one but for pymath's marks); one of "
+                                + ", ".join(STAGES))
+    p = sub.add_parser("help", help=about["help"], formatter_class=fmt,
+                       description="Print a page of s2sgrad's documentation (it ships with "
+                                   "the package).", epilog=EXAMPLES["help"])
+    p.add_argument("topic", nargs="?", help="one of: " + ", ".join(docs.topics()))
+    return parser
+
+
+def main(argv=None):
+    """The `s2sgrad` command; returns its exit status."""
+    args = _parser().parse_args(argv)
+    run = {"emit": cmd_emit, "show": cmd_show, "help": cmd_help}[args.command]
     try:
-        (cmd_emit if args.command == "emit" else cmd_show)(args)
+        run(args)
     except S2SGradError as e:
         msg = str(e)
         if e.loc is None:
             msg = f"s2sgrad: error: {msg}"
         print(msg, file=sys.stderr)
         return 1
+    except BrokenPipeError:          # `s2sgrad show ... | head`
+        sys.stderr.close()
+        return 0
     return 0
 
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from .errors import InvalidArgumentError, Loc, UnsupportedError
 from .ir import types as T
+from .traceback_util import api_boundary
 
 # Registrations made at run time: key -> Custom. `GENERATION` counts them, so a
 # function transformed before a registration is transformed again after it.
@@ -118,6 +119,7 @@ class CustomVJP:
     def __call__(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
 
+    @api_boundary
     def defvjp(self, rule):
         """Decorator: `rule(g, ans, *args)` returns the tuple of the arguments' gradients."""
         code = rule_code(rule, f"_vjp_{self.fn.__name__}")
@@ -138,6 +140,7 @@ class CustomVJP:
                       shape=self.shape, typed_by_source=self.shape is None, fn=self.fn)
 
 
+@api_boundary
 def custom_vjp(fn=None, *, shape=None):
     """Decorator: give a function of your own a gradient rule, defined with `@f.defvjp`.
 
@@ -148,6 +151,7 @@ def custom_vjp(fn=None, *, shape=None):
     return CustomVJP(fn, shape)
 
 
+@api_boundary
 def register_gradient(target, *, shape=None, override=False):
     """Decorator registering `rule(g, ans, *args)` as the gradient of `target`: a
     function s2sgrad has no rule for (`np.sinc`, `scipy.special.erf`, a `math`
@@ -157,6 +161,7 @@ def register_gradient(target, *, shape=None, override=False):
     key = target_key(target)
     _check_free(key, override)
 
+    @api_boundary
     def register(rule):
         name = key.rsplit(".", 1)[-1]
         REGISTRY[key] = Custom(key, spelling(key), spelling(key), rule_code(rule, f"_vjp_{name}"),

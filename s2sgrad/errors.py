@@ -72,3 +72,9 @@ class SourceNotFoundError(S2SGradError, ValueError):
 
 class InternalError(S2SGradError, AssertionError):
     """A broken invariant inside s2sgrad (IR verifier): a bug to report."""
+
+
+# shown as `s2sgrad.UnsupportedError` in a traceback, where users import them from
+for _cls in (S2SGradError, NoGradientError, InvalidArgumentError, OutsideFunctionError,
+             UnsupportedError, SourceNotFoundError):
+    _cls.__module__ = "s2sgrad"

@@ -340,9 +340,69 @@ def test_error_unwritable_output(tmp_path):
     assert out.returncode != 0 and "cannot write" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_usage_error_exits_non_zero():
-    out = run("show", f"{MLP}::loss")          # --ir is required
-    assert out.returncode != 0 and "--ir" in out.stderr
+def test_usage_error_exits_two():
+    out = run("emit", f"{MLP}::loss", "--no-such-option")
+    assert out.returncode == 2 and "--no-such-option" in out.stderr
+
+
+# ---- the command itself: python -m s2sgrad, --version, --help, show, help -----------------------
+
+def test_python_m_s2sgrad_is_the_command(tmp_path):
+    """`python -m s2sgrad` runs the same command as `s2sgrad` (and `python -m s2sgrad.cli`)."""
+    out = subprocess.run([sys.executable, "-m", "s2sgrad", "emit", f"{MLP}::loss", "--wrt", "W1"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == run("emit", f"{MLP}::loss", "--wrt", "W1", check=True).stdout
+    assert "def grad_loss(" in out.stdout
+
+
+def test_version_is_the_package_version():
+    import s2sgrad
+    for cli in (CLI, [sys.executable, "-m", "s2sgrad"]):
+        out = subprocess.run(cli + ["--version"], capture_output=True, text=True)
+        assert out.returncode == 0 and out.stdout == f"s2sgrad {s2sgrad.__version__}\n"
+
+
+@pytest.mark.parametrize("command", [None, "emit", "show", "help"])
+def test_help_has_a_description_and_examples(command):
+    out = run(*([command] if command else []), "--help", check=True).stdout
+    assert "examples:" in out and "s2sgrad " in out.split("examples:")[1], out
+    description = out.split("\n\n")[1]        # (argparse: usage, blank line, description)
+    assert len(description.split()) >= 8, out
+    if command in (None, "emit", "show"):
+        assert "exit status:" in out and "FILE:LINE:COL" in out
+
+
+def test_show_prints_the_module_and_the_ir_with_ir():
+    module = run("show", f"{MLP}::loss", "--wrt", "W1", check=True).stdout
+    assert module == run("emit", f"{MLP}::loss", "--wrt", "W1", check=True).stdout
+    ir = run("show", f"{MLP}::loss", "--wrt", "W1", "--ir", check=True).stdout
+    assert ir.startswith("func grad_loss(") and "def grad_loss" not in ir
+    assert run("show", f"{MLP}::loss", "--wrt", "W1", "--stage", "lower",
+               check=True).stdout.startswith("func loss(")     # (--stage implies --ir)
+
+
+def test_help_prints_the_pages_that_ship():
+    index = run("help", check=True).stdout
+    for topic in ("contract", "limitations", "ops", "architecture", "performance"):
+        assert f"  {topic} " in index
+    page = run("help", "limitations", check=True).stdout
+    with open(os.path.join(ROOT, "docs", "limitations.md"), encoding="utf-8") as f:
+        assert page == f.read()
+    out = run("help", "no_such_page")
+    assert out.returncode == 1 and "no documentation page 'no_such_page'" in out.stderr
+    assert "limitations" in out.stderr
+
+
+def test_hints_name_shipped_documentation_not_a_path():
+    """A pip user has no docs/ folder: a hint names `s2sgrad help TOPIC` instead."""
+    for folder, _, files in os.walk(os.path.join(ROOT, "s2sgrad")):
+        for name in files:
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name), encoding="utf-8") as f:
+                    code = f.read()
+                for m in re.finditer(r"hint=[^)]*?docs/\w+\.md", code):
+                    pytest.fail(f"{name}: a hint names a docs/ path: {m.group(0)!r}")
 
 
 # ---- FILE is never executed ---------------------------------------------------------------------------

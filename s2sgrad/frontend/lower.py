@@ -233,7 +233,7 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
         if meth is None:
             self.unsupported(node, f"the {_describe(node)} statement is not supported",
                              _STMT_HINTS.get(type(node).__name__,
-                                             "docs/limitations.md lists what s2sgrad accepts"))
+                                             "`s2sgrad help limitations` lists what s2sgrad accepts"))
         meth(node, first)
 
     def stmt_Pass(self, node, first):
