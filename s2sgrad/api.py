@@ -102,7 +102,7 @@ def fast_key(args):
 
 
 _MISSING = object()
-_FAST = weakref.WeakSet()      # the transformed functions whose class is a _fast_class
+_FAST: weakref.WeakSet = weakref.WeakSet()      # the transformed functions whose class is a _fast_class
 
 
 def _fast_class(base, args, fn):
@@ -537,8 +537,8 @@ def vjp(fun, *primals, has_aux=False, checkpoint=None):
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
-_JVPS = {}      # (function, positions with a tangent) -> its forward-mode transform
-_VJPS = {}      # (function, positions with a cotangent, has_aux) -> its vjp transform
+_JVPS: dict = {}      # (function, positions with a tangent) -> its forward-mode transform
+_VJPS: dict = {}      # (function, positions with a cotangent, has_aux) -> its vjp transform
 
 
 @api_boundary
@@ -641,7 +641,7 @@ def _jac_auto(fun, values, positions):
 
 
 _UNKNOWN = object()
-_FWD_REFUSED = set()      # (jvp key, signature, generation): forward mode refused, use reverse
+_FWD_REFUSED: set = set()      # (jvp key, signature, generation): forward mode refused, use reverse
 
 
 def _fwd_out_shape(fun, values, i):

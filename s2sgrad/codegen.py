@@ -37,7 +37,7 @@ HELPER_NAMES = tuple(sorted(opcodes.HELPERS))   # functions a module may define 
 
 # ---- names --------------------------------------------------------------------
 
-_BASES = {}         # hint -> the identifier names are made from
+_BASES: dict = {}         # hint -> the identifier names are made from
 
 
 class Namespace:

@@ -41,11 +41,11 @@ from .traceback_util import api_boundary
 
 # Registrations made at run time: key -> Custom. `GENERATION` counts them, so a
 # function transformed before a registration is transformed again after it.
-REGISTRY = {}
+REGISTRY: dict = {}
 GENERATION = 0
 # Called with no argument after each registration (api.py: the calls made fast for
 # a signature go back to the path that checks GENERATION).
-ON_NEW_RULE = []
+ON_NEW_RULE: list = []
 
 
 def _new_rule():
@@ -63,7 +63,7 @@ class Code:
     text: str
     needs: tuple
     loc: Loc
-    returns: int = None      # entries of the tuple each `return` of a rule gives
+    returns: int | None = None      # entries of the tuple each `return` of a rule gives
 
     def renamed(self, name):
         if name == self.name:
@@ -90,11 +90,11 @@ class Custom:
     call: str
     rule: Code
     needs: tuple = ()
-    forward: Code = None
+    forward: Code | None = None
     shape: object = None
     typed_by_source: bool = False
     fn: object = None          # the live function (custom_vjp at run time): read for its type
-    where: tuple = None        # (file, name) of a custom_vjp function the command line found
+    where: tuple | None = None        # (file, name) of a custom_vjp function the command line found
 
 
 # ---- the decorators ------------------------------------------------------------------

@@ -40,7 +40,7 @@ class GradientOptions:
     gate_gradients: bool = False
     aggregation: str = "add_n"       # 'add_n' | 'tree' | 'accumulate_n'
     unconnected: str = "none"        # 'none' | 'zero'
-    checkpoint: str = None           # None | 'sqrt': loops' reverse sweeps (see check_checkpoint)
+    checkpoint: str | None = None           # None | 'sqrt': loops' reverse sweeps (see check_checkpoint)
 
     @classmethod
     def make(cls, name="gradients", gate_gradients=False, aggregation_method=None,

@@ -43,9 +43,9 @@ class Request:
     kind: str = "function"     # | 'grad' | 'value_and_grad' | 'vjp' | 'jvp' (forward mode)
     wrt: tuple = ()
     wrt_is_tuple: bool = True
-    inner: "Request" = None
+    inner: "Request | None" = None
     has_aux: bool = False      # f returns (value, aux): value is differentiated, aux handed back
-    checkpoint: str = None     # None | 'sqrt': the loops' reverse sweeps (options.check_checkpoint)
+    checkpoint: str | None = None     # None | 'sqrt': the loops' reverse sweeps (options.check_checkpoint)
 
     def chain(self):
         """The requests from the innermost (applied first) to this one."""

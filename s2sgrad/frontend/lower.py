@@ -577,7 +577,7 @@ _STMT_HINTS = {
 }
 
 
-_EXPR_HINTS = {}
+_EXPR_HINTS: dict = {}
 
 
 # the builtin types as dtypes, as NumPy reads them (float -> float64, int -> int64)

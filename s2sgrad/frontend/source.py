@@ -38,8 +38,8 @@ class Meaning:
                        # value is a function with a custom rule; extern: a function known by
                        # its dotted path `name` only; extmodule: a module s2sgrad does not
                        # know, `name` its dotted path, value the module at run time)
-    module: str = None
-    name: str = None
+    module: str | None = None
+    name: str | None = None
     value: object = None
 
 
@@ -63,7 +63,7 @@ class Parsed:
     col_offset: int       # add to node col offsets (dedented source)
     resolver: Resolver
     qualname: str
-    rules: dict = None    # key -> Custom (custom.py): the functions registered with a rule
+    rules: dict | None = None    # key -> Custom (custom.py): the functions registered with a rule
                           # (at run time, the live registry; the CLI's, the file's)
     bound_self: object = None   # a bound method's object: its first parameter (`self`)
                                 # is that object, whose attributes are constants of the
@@ -173,7 +173,7 @@ def walk(node):
         yield n
 
 
-_CHILD_FIELDS = {}
+_CHILD_FIELDS: dict = {}
 _TEXT_FIELDS = {"id", "attr", "arg", "type_comment", "kind", "name"}   # never a node, except:
 _NODE_FIELDS = {(gast.ExceptHandler, "name")}                          # (a gast.Name)
 
@@ -268,7 +268,7 @@ def resolver_now(fn, names):
     return Resolver(table)
 
 
-_file_trees = {}          # file -> (its text, its ast): parsed once for all its functions
+_file_trees: dict = {}          # file -> (its text, its ast): parsed once for all its functions
 _FILE_TREES_KEPT = 8      # (of the files parsed last)
 
 
@@ -320,7 +320,7 @@ class _ToGast(gast_ast3.Ast3ToGAst):
     gast.ast_to_gast's (tests/test_source.py compares the two on every
     Python file of the project and on the standard library's `ast.py`)."""
 
-    _dispatch = {}
+    _dispatch: dict = {}
 
     def visit(self, node):
         cls = type(node)
@@ -363,7 +363,7 @@ class _ToGast(gast_ast3.Ast3ToGAst):
             return [self.visit(n) if isinstance(n, ast.AST) else self._visit(n) for n in node]
         return node
 
-    _statement = {}              # ast class -> is a statement
+    _statement: dict = {}              # ast class -> is a statement
 
     def __init__(self):
         self.level = self.count = 0
@@ -479,7 +479,7 @@ _OWN = {"Name": _ToGast.name, "arg": _ToGast.arg, "ExceptHandler": _ToGast.excep
         "Import": _ToGast.imports, "ImportFrom": _ToGast.imports,
         "Global": _ToGast.declaration, "Nonlocal": _ToGast.declaration,
         **{cls.__name__: _ToGast.scope for cls in _SCOPE_VISITS}}
-_SPECS = {}
+_SPECS: dict = {}
 _GAST_NAME = gast.Name
 _CONTEXTS = {ast.Load: gast.Load, ast.Store: gast.Store, ast.Del: gast.Del}
 
@@ -695,7 +695,7 @@ def is_helper(node):
     return gast.dump(node) == gast.dump(gast.parse(text).body[0])
 
 
-_helper_checked = {}
+_helper_checked: dict = {}
 
 
 def _is_helper_object(fn):

@@ -14,7 +14,7 @@ from .core import (CONST, TEMP, ModuleConstant, Op, Region, Value, make_attrs, s
                    substitute_op)
 
 
-_INFERRED = {}     # (opcode, operand types) -> result type, for ops without attributes
+_INFERRED: dict = {}     # (opcode, operand types) -> result type, for ops without attributes
 
 
 class Builder:

@@ -18,7 +18,7 @@ from .core import Op, make_attrs
 class GradientsCall:
     ys: tuple
     xs: tuple
-    grad_ys: tuple = None          # one per y, or None: ones shaped like each y
+    grad_ys: tuple | None = None          # one per y, or None: ones shaped like each y
     stops: tuple = ()              # stop_gradients
     options: GradientOptions = GradientOptions()
 

@@ -108,7 +108,7 @@ class OpDef:
     memory: object = None       # one of MEMORY, or op -> one of MEMORY
     read_only: bool = False
     metadata: bool = False
-    effect: str = None          # one of EFFECTS
+    effect: str | None = None          # one of EFFECTS
     elementwise: bool = False
     cheap: bool = False
     literal: bool = False
@@ -118,7 +118,7 @@ class OpDef:
     structural: bool = False
     constant: bool = False
     augmented: bool = False
-    shape_operand: int = None
+    shape_operand: int | None = None
     sequence: bool = False
     check: object = None        # (operand types, attrs) -> (what is refused, the fix), or
                                 # None: a call the frontend refuses at its line
@@ -131,12 +131,12 @@ class OpDef:
     attrs_first: bool = False   # its positional attributes come first: np.einsum("ij->j", a)
     fold: object = None
     syntax: tuple = ()
-    helper: str = None
-    fast: str = None            # a cheaper spelling for an array operand of known rank > 0:
+    helper: str | None = None
+    fast: str | None = None            # a cheaper spelling for an array operand of known rank > 0:
                                 # 'method' (np.sum(a, axis=1) as a.sum(axis=1)), 'attr'
                                 # (np.shape(a) as a.shape), 'newaxis' (np.expand_dims(a, -1)
                                 # as a[:, None]); the same value, without NumPy's dispatch
-    math: tuple = None
+    math: tuple | None = None
     math_rounds: bool = False
 
     def __post_init__(self):
@@ -146,7 +146,7 @@ class OpDef:
             raise ValueError(f"{self.name}: effect {self.effect!r} is not one of {EFFECTS}")
 
 
-OPS = {}
+OPS: dict = {}
 
 
 def _def(name, form, infer, params=(), kwattrs=None, **traits):

@@ -30,7 +30,7 @@ class Rule:
     broadcasts: bool
 
 
-RULES = {}
+RULES: dict = {}
 
 
 def defrule(opcode, broadcasts=False):

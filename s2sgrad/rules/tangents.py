@@ -10,7 +10,7 @@ each op's mathematics, never by transposing a reverse rule at run time.
 
 import math
 
-TANGENTS = {}
+TANGENTS: dict = {}
 
 
 def deftangent(*opcodes):
