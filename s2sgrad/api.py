@@ -16,6 +16,8 @@ import functools
 import inspect
 import threading
 import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -362,20 +364,87 @@ class Function(_Transformed):
         return generated(*values)
 
 
+Wrt = int | str | Sequence[int | str]     # which arguments: an index, a name, or several
+
+
 @api_boundary
-def function(fn):
-    """Decorator: inside `fn`, `s2sgrad.gradients(...)` works as `tf.gradients` in a graph."""
+def function(fn: Callable[..., Any]) -> "Function":
+    """Decorator: inside `fn`, `s2sgrad.gradients(...)` works as `tf.gradients` in a graph.
+
+    On the first call for each signature (dtypes, ranks, static values), s2sgrad reads
+    `fn`'s source, expands its `gradients(...)` calls into adjoint code and runs the
+    generated module; later calls of that signature run the module directly.
+
+    Parameters
+    ----------
+    fn : a function defined by `def` in a file (s2sgrad reads its source).
+
+    Returns
+    -------
+    Function
+        Called like `fn`; `s2sgrad.source(f)` shows the module of the latest call.
+
+    Raises
+    ------
+    UnsupportedError, NoGradientError, InvalidArgumentError
+        On the first call of a signature, located at the line of `fn` at fault.
+
+    Example
+    -------
+    >>> import numpy as np, s2sgrad
+    >>> @s2sgrad.function
+    ... def step(x):
+    ...     y = np.sum(x ** 2)
+    ...     (dx,) = s2sgrad.gradients(y, [x])
+    ...     return x - 0.1 * dx
+    >>> step(np.array([1.0, 2.0]))
+    array([0.8, 1.6])
+    """
     return Function(fn)
 
 
-def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
-              aggregation_method=None, stop_gradients=None,
-              unconnected_gradients="none", checkpoint=None):
-    """Symbolic partial derivatives of sum(ys) with respect to each x in xs.
+def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
+              gate_gradients: bool = False, aggregation_method: Any = None,
+              stop_gradients: Any = None, unconnected_gradients: Any = "none",
+              checkpoint: str | None = None) -> list:
+    """Symbolic partial derivatives of sum(ys) with respect to each x in xs, as
+    `tf.gradients`.
 
     Only meaningful inside a function decorated with `@s2sgrad.function`, whose
     source s2sgrad rewrites; called anywhere else it raises RuntimeError, as
     `tf.gradients` does in eager mode.
+
+    Parameters
+    ----------
+    ys : a value or a list of values of the function.
+    xs : a value or a list of values (parameters or intermediates).
+    grad_ys : one weight per y (shaped like it), or None for ones.
+    name, gate_gradients : accepted for TensorFlow's signature; no effect.
+    aggregation_method : an `AggregationMethod` (how adjoints are summed); no effect on values.
+    stop_gradients : values through which no gradient flows (partial derivatives).
+    unconnected_gradients : "none" (an x no y depends on gets None) or "zero".
+    checkpoint : "sqrt" to checkpoint this call's loops (memory O(sqrt(T)) a loop).
+
+    Returns
+    -------
+    list
+        One entry per x: the derivative of sum(ys), shaped like x with x's dtype, or None.
+
+    Raises
+    ------
+    OutsideFunctionError
+        Called outside a decorated function (a RuntimeError).
+    NoGradientError, InvalidArgumentError, UnsupportedError
+        When the decorated function is transformed, located at the call.
+
+    Example
+    -------
+    >>> import numpy as np, s2sgrad
+    >>> @s2sgrad.function
+    ... def slope(x):
+    ...     return s2sgrad.gradients(np.sum(x ** 3), [x])[0]
+    >>> slope(np.array([1.0, 2.0]))
+    array([ 3., 12.])
     """
     raise OutsideFunctionError(
         "s2sgrad.gradients is only supported inside a function decorated with "
@@ -384,16 +453,38 @@ def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
              "s2sgrad.grad(f) from outside")
 
 
-def stop_gradient(x):
-    """The identity at run time; inside a transformed function, no gradient flows through it."""
+def stop_gradient(x: Any) -> Any:
+    """The identity at run time; inside a transformed function, no gradient flows
+    through it (its result is a constant for every derivative).
+
+    Example
+    -------
+    >>> import numpy as np, s2sgrad
+    >>> def f(x):
+    ...     return np.sum(x * s2sgrad.stop_gradient(x))
+    >>> s2sgrad.grad(f)(np.array([1.0, 2.0]))
+    array([1., 2.])
+    """
     return x
 
 
-def checkpointed(steps):
+def checkpointed(steps: range) -> range:
     """`for t in s2sgrad.checkpointed(range(T)):` in a function s2sgrad differentiates:
     this loop's reverse sweep keeps its carried values every ~sqrt(T) steps and
     recomputes the steps between, instead of taping every step (as `checkpoint="sqrt"`
-    does for every loop). At run time, and anywhere else, the range itself."""
+    does for every loop). At run time, and anywhere else, the range itself.
+
+    Example
+    -------
+    >>> import numpy as np, s2sgrad
+    >>> def f(x):
+    ...     for t in s2sgrad.checkpointed(range(100)):
+    ...         x = np.sin(x)
+    ...     return np.sum(x)
+    >>> g = s2sgrad.grad(f)(np.array([0.1]))
+    >>> bool(np.allclose(g, s2sgrad.grad(f)(np.array([0.1]))))
+    True
+    """
     return steps
 
 
@@ -486,29 +577,115 @@ class _Derivative(_Transformed):
 
 
 @api_boundary
-def grad(fun, wrt=0, *, has_aux=False, checkpoint=None):
-    """A function returning the gradient of scalar-valued `fun` with respect to
-    argument `wrt` (an index or name; a tuple of them gives a tuple). With
-    `has_aux=True`, `fun` returns `(value, aux)` and the function returns
-    `(gradient, aux)`; aux is not differentiated. With `checkpoint="sqrt"`, each
-    `for` loop over a range() of T steps keeps its carried values every ~sqrt(T) steps
-    instead of a tape of every step, and the reverse sweep recomputes the steps
-    between (memory O(sqrt(T)), about one more forward sweep of time)."""
+def grad(fun: Callable[..., Any], wrt: Wrt = 0, *, has_aux: bool = False,
+         checkpoint: str | None = None) -> Callable[..., Any]:
+    """A function returning the gradient of scalar-valued `fun`, as JAX's and autograd's
+    `grad`, from a generated NumPy module (built per signature on the first call).
+
+    Parameters
+    ----------
+    fun : a function defined by `def` in a file, returning a scalar (or `(scalar, aux)`);
+        or a function s2sgrad made (`grad(grad(f))`: higher order, built on the IR).
+    wrt : the argument to differentiate with respect to: an index or a name; a tuple
+        or list of them gives a tuple of gradients.
+    has_aux : `fun` returns `(value, aux)`; the gradient function returns
+        `(gradient, aux)`, aux not differentiated.
+    checkpoint : "sqrt": each `for` loop over a range() of T steps keeps its carried
+        values every ~sqrt(T) steps instead of a tape of every step, and the reverse
+        sweep recomputes the steps between (memory O(sqrt(T)), about one more forward
+        sweep of time).
+
+    Returns
+    -------
+    callable
+        Takes `fun`'s arguments; returns the gradient, shaped like the argument (a
+        pytree argument gives a pytree), or a tuple of them.
+
+    Raises
+    ------
+    InvalidArgumentError
+        `wrt` names no parameter; at the call, an argument of a kind s2sgrad does not
+        take, or a result that is not a scalar.
+    UnsupportedError, NoGradientError
+        At the first call of a signature, located at the line of `fun` at fault.
+
+    Example
+    -------
+    >>> import numpy as np, s2sgrad
+    >>> def loss(w, x):
+    ...     return np.sum(np.tanh(x @ w) ** 2)
+    >>> dw = s2sgrad.grad(loss)(np.array([0.5, -0.5]), np.eye(2))
+    >>> np.round(dw, 6)
+    array([ 0.726862, -0.726862])
+    """
     return _Derivative(fun, "grad", wrt, has_aux, checkpoint)
 
 
 @api_boundary
-def value_and_grad(fun, wrt=0, *, has_aux=False, checkpoint=None):
-    """Like `grad`, returning `(fun(*args), gradient)`; with `has_aux=True`,
-    `((value, aux), gradient)`."""
+def value_and_grad(fun: Callable[..., Any], wrt: Wrt = 0, *, has_aux: bool = False,
+                   checkpoint: str | None = None) -> Callable[..., Any]:
+    """Like `grad`, returning `(fun(*args), gradient)` from one generated module (the
+    value is computed as `fun` computes it, bit for bit).
+
+    Parameters
+    ----------
+    fun, wrt, has_aux, checkpoint : as for `grad`.
+
+    Returns
+    -------
+    callable
+        Returns `(value, gradient)`; with `has_aux=True`, `((value, aux), gradient)`.
+
+    Raises
+    ------
+    As `grad`.
+
+    Example
+    -------
+    >>> import numpy as np, s2sgrad
+    >>> def f(x):
+    ...     return np.sum(x ** 2)
+    >>> value, dx = s2sgrad.value_and_grad(f)(np.array([1.0, 2.0]))
+    >>> float(value), dx
+    (5.0, array([2., 4.]))
+    """
     return _Derivative(fun, "value_and_grad", wrt, has_aux, checkpoint)
 
 
 @api_boundary
-def vjp(fun, *primals, has_aux=False, checkpoint=None):
-    """`(fun(*primals), vjp_fn)`: `vjp_fn(g)` is the tuple of Jᵀg, one entry per
-    float argument of `fun` (in order). With `has_aux=True`, `fun` returns
-    `(out, aux)` and vjp returns `(out, vjp_fn, aux)`. `checkpoint`: as for `grad`."""
+def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False,
+        checkpoint: str | None = None) -> tuple:
+    """The value of `fun` at `primals` and its vector-Jacobian product function, as
+    JAX's `vjp`: reverse mode for a function of any output shape.
+
+    Parameters
+    ----------
+    fun : as for `grad`, returning an array or number of any shape (or `(out, aux)`).
+    *primals : the point: `fun`'s arguments. They are copied: the caller's arrays
+        never change, and `vjp_fn` differentiates at this point whatever happens later.
+    has_aux : `fun` returns `(out, aux)`.
+    checkpoint : as for `grad`.
+
+    Returns
+    -------
+    tuple
+        `(out, vjp_fn)` (with `has_aux`, `(out, vjp_fn, aux)`); `vjp_fn(g)`, with `g`
+        shaped like `out`, returns Jᵀg as a tuple with one entry per primal (None for
+        an argument without a gradient: an int, a bool, a string).
+
+    Raises
+    ------
+    As `grad`; `vjp_fn` raises InvalidArgumentError for a `g` not shaped like `out`.
+
+    Example
+    -------
+    >>> import numpy as np, s2sgrad
+    >>> def f(x, W):
+    ...     return np.tanh(W @ x)
+    >>> out, vjp_fn = s2sgrad.vjp(f, np.zeros(2), np.eye(2))
+    >>> vjp_fn(np.array([1.0, 2.0]))[0]
+    array([1., 2.])
+    """
     floats = tuple(i for i, p in enumerate(primals) if _differentiable(p))
     key = (fun, floats, bool(has_aux), checkpoint)
     d = _VJPS.get(key)
@@ -542,11 +719,40 @@ _VJPS: dict = {}      # (function, positions with a cotangent, has_aux) -> its v
 
 
 @api_boundary
-def jvp(fun, primals, tangents):
-    """`(fun(*primals), tangent_out)`: forward mode, from its own generated module (the
-    tangent of each op computed beside it; `s2sgrad.source(fun, mode="fwd")` shows the
-    module of the most recent call). `tangents` has one entry per primal, shaped and
-    typed like it; None (or a tangent of an int, bool or str argument) is a zero."""
+def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
+    """The value of `fun` and its Jacobian-vector product, as JAX's `jvp`: forward mode,
+    from its own generated module (the tangent of each op computed beside it;
+    `s2sgrad.source(fun, mode="fwd")` shows the module of the most recent call).
+
+    Parameters
+    ----------
+    fun : a function defined by `def` in a file, or a function s2sgrad made
+        (`jvp(grad(f), ...)`: a Hessian-vector product, forward over reverse).
+    primals : the point: one value per argument of `fun`.
+    tangents : one entry per primal, shaped and typed like it; None (or a tangent of an
+        int, bool or str argument) is a zero.
+
+    Returns
+    -------
+    tuple
+        `(fun(*primals), tangent_out)`, `tangent_out` shaped like the output.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Not one tangent per primal, or a tangent not shaped like its primal.
+    UnsupportedError, NoGradientError
+        At the first call of a signature, located (forward mode through a custom
+        reverse rule is refused: use `vjp`).
+
+    Example
+    -------
+    >>> import numpy as np, s2sgrad
+    >>> def f(x):
+    ...     return x ** 3
+    >>> s2sgrad.jvp(f, (np.array([1.0, 2.0]),), (np.array([1.0, 1.0]),))
+    (array([1., 8.]), array([ 3., 12.]))
+    """
     primals, tangents = tuple(primals), tuple(tangents)
     if len(tangents) != len(primals):
         raise InvalidArgumentError(
@@ -594,14 +800,38 @@ def _check_tangent(i, p, t):
 
 
 @api_boundary
-def jacobian(fun, wrt=0, mode="auto"):
-    """A function returning the Jacobian of `fun` with respect to argument `wrt` (an
-    index or name; a tuple of them gives a tuple), shaped `out.shape + x.shape`.
-    mode "fwd": one jvp per element of x; "rev": one vjp per element of the output;
-    "auto": the one of fewer passes, and reverse for a function forward mode cannot go
-    through (a custom rule). "auto" evaluates fun no more often than the mode it picks:
-    the output's size comes from the forward-mode module's output type where it is
-    static; otherwise from the vjp's own evaluation, whose vjp_fn is then used."""
+def jacobian(fun: Callable[..., Any], wrt: Wrt = 0, mode: str = "auto") -> Callable[..., Any]:
+    """A function returning the Jacobian of `fun`, as JAX's `jacfwd`/`jacrev`.
+
+    Parameters
+    ----------
+    fun : as for `jvp`, returning an array or number.
+    wrt : an index or name; a tuple of them gives a tuple of Jacobians.
+    mode : "fwd": one jvp per element of x; "rev": one vjp per element of the output;
+        "auto": the one of fewer passes, and reverse for a function forward mode cannot
+        go through (a custom rule). "auto" evaluates fun no more often than the mode it
+        picks: the output's size comes from the forward-mode module's output type where
+        it is static; otherwise from the vjp's own evaluation, whose vjp_fn is then used.
+
+    Returns
+    -------
+    callable
+        Takes `fun`'s arguments; returns the Jacobian shaped `out.shape + x.shape`.
+
+    Raises
+    ------
+    InvalidArgumentError
+        An unknown `mode`, or `wrt` naming no parameter.
+
+    Example
+    -------
+    >>> import numpy as np, s2sgrad
+    >>> def f(x):
+    ...     return x ** 2
+    >>> s2sgrad.jacobian(f)(np.array([1.0, 3.0]))
+    array([[2., 0.],
+           [0., 6.]])
+    """
     if mode not in ("auto", "fwd", "rev"):
         raise InvalidArgumentError(f"mode={mode!r} is not one of 'auto', 'fwd', 'rev'")
     params = list(inspect.signature(fun.fn if isinstance(fun, _Transformed) else fun).parameters)
@@ -683,10 +913,36 @@ def _size(shape):
 
 
 @api_boundary
-def hessian(fun, wrt=0):
-    """A function returning the Hessian of scalar-valued `fun` with respect to argument
-    `wrt`, shaped `x.shape + x.shape`: forward over reverse (one jvp of the gradient
-    module per element of x; loops and branches included)."""
+def hessian(fun: Callable[..., Any], wrt: int | str = 0) -> Callable[..., Any]:
+    """A function returning the Hessian of scalar-valued `fun`: forward over reverse
+    (one jvp of the gradient module per element of x; loops and branches included).
+
+    Parameters
+    ----------
+    fun : as for `grad`, returning a scalar.
+    wrt : one argument, an index or a name (for mixed second derivatives,
+        `jacobian(grad(f, wrt=i), wrt=j)`).
+
+    Returns
+    -------
+    callable
+        Takes `fun`'s arguments; returns the Hessian shaped `x.shape + x.shape` (for a
+        pytree argument, JAX's nesting: `H[j][k]` shaped `leaf_j.shape + leaf_k.shape`).
+
+    Raises
+    ------
+    InvalidArgumentError
+        A tuple `wrt`, or `wrt` naming no parameter.
+
+    Example
+    -------
+    >>> import numpy as np, s2sgrad
+    >>> def f(x):
+    ...     return np.sum(x ** 3)
+    >>> s2sgrad.hessian(f)(np.array([1.0, 2.0]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
     params = list(inspect.signature(fun).parameters)
     positions, is_tuple = _positions(fun, params, wrt)
     if is_tuple:
@@ -880,10 +1136,37 @@ def _own_one(v):
 
 
 @api_boundary
-def source(obj, *args, mode="rev", **kwargs):
-    """The generated module text of a transformed function. With arguments, for
-    that signature; without, the one used by the most recent call. `mode="fwd"` on
-    a plain function: the forward-mode module of its most recent `jvp` call."""
+def source(obj: Any, *args: Any, mode: str = "rev", **kwargs: Any) -> str:
+    """The generated module text of a transformed function: what runs, to read, ship
+    (it imports only numpy and math) or step through in pdb.
+
+    Parameters
+    ----------
+    obj : a function made by `s2sgrad.function`, `grad`, `value_and_grad`; with
+        `mode="fwd"`, a plain function passed to `jvp`.
+    *args, **kwargs : example arguments: the module for their signature (built if
+        needed). Without them, the module the most recent call used.
+    mode : "fwd": the forward-mode module of `obj`'s most recent `jvp` call.
+
+    Returns
+    -------
+    str
+        The module's text.
+
+    Raises
+    ------
+    InvalidArgumentError
+        `obj` is not made by s2sgrad, or has not been called and no arguments are given.
+
+    Example
+    -------
+    >>> import numpy as np, s2sgrad
+    >>> def f(x):
+    ...     return np.sum(np.exp(x))
+    >>> text = s2sgrad.source(s2sgrad.grad(f), np.ones(3))
+    >>> "def grad_f(x):" in text
+    True
+    """
     if mode == "fwd":
         obj = _JVPS.get(obj)
         if obj is None:

@@ -31,7 +31,9 @@ import sys
 import sysconfig
 import textwrap
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -120,8 +122,14 @@ class CustomVJP:
         return self.fn(*args, **kwargs)
 
     @api_boundary
-    def defvjp(self, rule):
-        """Decorator: `rule(g, ans, *args)` returns the tuple of the arguments' gradients."""
+    def defvjp(self, rule: Callable[..., tuple]) -> Callable[..., tuple]:
+        """Decorator: `rule(g, ans, *args)` returns the tuple of the arguments'
+        gradients (None for an argument without one), `g` the cotangent of the
+        result `ans`. Its source is copied into the generated module, so it may call
+        NumPy and the module's own functions; registering resets the cached modules.
+
+        Raises InvalidArgumentError (located) when the rule is not a `def` s2sgrad can
+        read. Example: `s2sgrad.custom_vjp`'s."""
         code = rule_code(rule, f"_vjp_{self.fn.__name__}")
         self.rule = code
         _new_rule()
@@ -141,23 +149,85 @@ class CustomVJP:
 
 
 @api_boundary
-def custom_vjp(fn=None, *, shape=None):
-    """Decorator: give a function of your own a gradient rule, defined with `@f.defvjp`.
+def custom_vjp(fn: Callable[..., Any] | None = None, *,
+               shape: Callable[..., tuple] | None = None) -> Any:
+    """Decorator: give a function of your own a gradient rule, defined with `@f.defvjp`,
+    as JAX's `custom_vjp` and autograd's `defvjp`.
 
-    `shape=` (the argument shapes -> the result shape) types its result where s2sgrad
-    cannot read the function's source; otherwise the source says."""
+    Parameters
+    ----------
+    fn : a function defined by `def` (called plainly, it is itself).
+    shape : (the argument shapes) -> the result shape, where s2sgrad cannot read the
+        function's source to type its result; otherwise the source says.
+
+    Returns
+    -------
+    CustomVJP
+        The function, with `.defvjp(rule)` to define the rule `rule(g, ans, *args)`.
+
+    Raises
+    ------
+    InvalidArgumentError
+        `fn` is not a function defined by def. A transformed function calling it before
+        its rule is defined raises UnsupportedError, located.
+
+    Example
+    -------
+    >>> import numpy as np, s2sgrad
+    >>> @s2sgrad.custom_vjp
+    ... def clipped_sqrt(x):
+    ...     return np.sqrt(np.maximum(x, 1e-12))
+    >>> @clipped_sqrt.defvjp
+    ... def _(g, ans, x):
+    ...     return (g * 0.5 / ans,)
+    >>> def f(x):
+    ...     return np.sum(clipped_sqrt(x))
+    >>> s2sgrad.grad(f)(np.array([4.0, 16.0]))
+    array([0.25 , 0.125])
+    """
     if fn is None:
         return lambda f: CustomVJP(f, shape)
     return CustomVJP(fn, shape)
 
 
 @api_boundary
-def register_gradient(target, *, shape=None, override=False):
-    """Decorator registering `rule(g, ans, *args)` as the gradient of `target`: a
-    function s2sgrad has no rule for (`np.sinc`, `scipy.special.erf`, a `math`
-    function, or its dotted name as a string). The function is elementwise unless
-    `shape=` (the argument shapes -> the result shape) says otherwise. A function
-    with a rule already, built in or registered, needs `override=True`."""
+def register_gradient(target: Any, *, shape: Callable[..., tuple] | None = None,
+                      override: bool = False) -> Callable[[Callable[..., tuple]],
+                                                          Callable[..., tuple]]:
+    """Decorator registering `rule(g, ans, *args)` as the gradient of a library function,
+    as TensorFlow's `RegisterGradient`.
+
+    Parameters
+    ----------
+    target : a function s2sgrad has no rule for (`np.sinc`, `scipy.special.erf`, a
+        `math` function), or its dotted name as a string ("scipy.special.erf").
+    shape : (the argument shapes) -> the result shape; without it the function is
+        elementwise (its result broadcasts its arguments).
+    override : replace a rule that exists already (built in or registered).
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the rule unchanged.
+
+    Raises
+    ------
+    ValueError
+        `target` has a rule already and `override` is False (an InvalidArgumentError).
+    InvalidArgumentError
+        `target` is not a function s2sgrad can name, or the rule is not a readable def.
+
+    Example
+    -------
+    >>> import numpy as np, s2sgrad
+    >>> @s2sgrad.register_gradient("numpy.sinc", override=True)
+    ... def _(g, ans, x):
+    ...     return (g * (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x),)
+    >>> def f(x):
+    ...     return np.sum(np.sinc(x))
+    >>> float(s2sgrad.grad(f)(np.array([0.5]))[0].round(6))
+    -1.27324
+    """
     key = target_key(target)
     _check_free(key, override)
 
