@@ -767,7 +767,7 @@ def invariant_loop_from_one(x, c):
     return s * s
 
 
-def invariant_while(x, c):
+def invariant_while_counted(x, c):
     s = np.sin(x)
     k = 0
     while k < 3:
@@ -795,6 +795,18 @@ def test_reverse_over_reverse_through_a_loop_without_a_tape(f):
     close(s2sgrad.vjp(g, x, c)[1](1.0)[0], expected, rtol=1e-7)
     close(s2sgrad.grad(g)(x, c), s2sgrad.hessian(f)(x, c), rtol=1e-12)
     assert ".pop()" not in s2sgrad.source(s2sgrad.grad(g), x, c)
+
+
+def test_second_derivative_through_a_counted_while_loop():
+    """A while loop's trip count is taped, so reverse over reverse refuses it: grad(grad)
+    goes forward over reverse instead, with the same numbers."""
+    c, x = np.array([0.5, -1.0, 2.0, 0.3]), 0.7
+    g = s2sgrad.grad(invariant_while_counted)
+    expected = _fd_jacobian(lambda x: g(x, c), x)
+    close(s2sgrad.grad(g)(x, c), expected, rtol=1e-7)
+    close(s2sgrad.value_and_grad(g)(x, c)[1], expected, rtol=1e-7)
+    close(s2sgrad.vjp(g, x, c)[1](1.0)[0], expected, rtol=1e-7)
+    close(s2sgrad.grad(g)(x, c), s2sgrad.hessian(invariant_while_counted)(x, c), rtol=1e-12)
 
 
 def test_reverse_over_reverse_through_a_while_loop_without_a_tape():
