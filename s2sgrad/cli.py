@@ -3,6 +3,7 @@
     s2sgrad emit FILE::FUNC [--wrt a,b] [--order N] [--signature SIG] [--checkpoint sqrt] [-o OUT]
     s2sgrad emit FILE::FUNC --mode fwd [--wrt a,b] [--signature SIG] [-o OUT]
     s2sgrad emit FILE [-o OUT]                every @s2sgrad.function of FILE
+    s2sgrad emit ... --html OUT.html          the source beside the module, linked (html.py)
     s2sgrad show FILE::FUNC --ir [--stage STAGE] [--wrt ...] [--order N] [--signature SIG]
 
 A plain FUNC gets its gradient module (`grad_FUNC`, with respect to --wrt, by
@@ -30,7 +31,7 @@ import tempfile
 
 import gast
 
-from . import codegen, transform
+from . import codegen, html, transform
 from .errors import InvalidArgumentError, Loc, S2SGradError, UnsupportedError
 from .frontend import pytrees
 from .frontend import source as S
@@ -227,6 +228,21 @@ def _targets(spec):
 def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=False,
               checkpoint=None):
     """The module `s2sgrad emit TARGET` writes, as text."""
+    _, fns, header = _emitted(target, wrt, signature, order, mode, has_aux, checkpoint)
+    return codegen.module(fns, header, verify=transform.VERIFY)
+
+
+def emit_html(target, wrt=None, signature=None, order=1, mode="rev", has_aux=False,
+              checkpoint=None):
+    """(the module, the page `s2sgrad emit TARGET --html OUT.html` writes: the source
+    file beside the module, each generated line linked to its source line)."""
+    path, fns, header = _emitted(target, wrt, signature, order, mode, has_aux, checkpoint)
+    text, links = codegen.module_links(fns, header, verify=transform.VERIFY)
+    return text, html.page(S.read_file(path), path, text, links)
+
+
+def _emitted(target, wrt, signature, order, mode, has_aux, checkpoint):
+    """(the source file, the IR functions of TARGET's module, its header lines)."""
     path, funcs = _targets(target)
     fns, header = [], []
     for func in funcs:
@@ -236,7 +252,7 @@ def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=Fal
         fn = transform.build_ir(parsed, types_, request)
         fns.append(fn)
         header += transform.header_lines(fn, request)
-    return codegen.module(fns, header, verify=transform.VERIFY)
+    return path, fns, header
 
 
 # transform.build_ir's stages, then out-of-SSA's decisions on the final IR
@@ -270,16 +286,25 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"
 
 
 def cmd_emit(args):
-    text = emit_text(args.target, args.wrt, args.signature, args.order, args.mode,
-                     args.has_aux, args.checkpoint)
-    if args.output:
-        try:
-            _write_atomic(args.output, text)
-        except OSError as e:
-            raise InvalidArgumentError(f"cannot write {args.output}: {e.strerror}",
-                                       hint="check that its directory exists and is writable") from None
+    given = (args.target, args.wrt, args.signature, args.order, args.mode, args.has_aux,
+             args.checkpoint)
+    if args.html:       # the page; the module too with -o (on stdout only without --html)
+        text, page = emit_html(*given)
+        _write_output(args.html, page)
     else:
+        text = emit_text(*given)
+    if args.output:
+        _write_output(args.output, text)
+    elif not args.html:
         sys.stdout.write(text)
+
+
+def _write_output(path, text):
+    try:
+        _write_atomic(path, text)
+    except OSError as e:
+        raise InvalidArgumentError(f"cannot write {path}: {e.strerror}",
+                                   hint="check that its directory exists and is writable") from None
 
 
 def cmd_show(args):
@@ -320,6 +345,10 @@ def main(argv=None):
                             "(as grad(f, checkpoint='sqrt'))")
         if name == "emit":
             p.add_argument("-o", "--output", help="write the module here (default: stdout)")
+            p.add_argument("--html", metavar="OUT.html",
+                           help="write a page showing the source beside the module, each "
+                                "generated line linked to its source line (the module goes "
+                                "to -o only)")
             p.add_argument("--has-aux", action="store_true",
                            help="FUNC returns (value, aux): grad_FUNC returns (gradient, aux), "
                                 "aux not differentiated (as grad(f, has_aux=True))")
