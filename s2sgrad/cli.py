@@ -374,4 +374,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["main", "emit_text", "show_text", "UnsupportedError"]
+__all__ = ["main", "emit_text", "emit_html", "show_text", "UnsupportedError"]

@@ -114,6 +114,10 @@ _SCRIPT = """
 """
 
 
+_HELP = ("hover a generated line for its block and its source line, a source line for the "
+         "lines made from it; click to pin (the URL's #src-L&lt;n&gt; pins one on load)")
+
+
 def page(source_text, source_file, module_text, links, title=None):
     """The page: source_text (the file `source_file`) beside module_text, whose lines'
     links (codegen.module_links: a SourceLink or None each) into source_file become
@@ -128,9 +132,7 @@ def page(source_text, source_file, module_text, links, title=None):
     title = title or f"{name}: generated module"
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            f"<title>{_e(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
-           f"<header><b>{_e(title)}</b> &mdash; hover a generated line for its block and its "
-           f"source line, a source line for the lines made from it; click to pin "
-           f"(the URL's #src-L&lt;n&gt; pins one on load)</header>",
+           f"<header><b>{_e(title)}</b> &mdash; {_HELP}</header>",
            "<main>",
            f'<section><h2>source: {_e(name)}</h2><div class="pane" id="src">']
     for n, (line, spans) in enumerate(zip(src_lines, _spans(src_lines)), 1):
