@@ -290,39 +290,41 @@ def cmd_emit(args):
              args.checkpoint)
     if args.html:       # the page; the module too with -o (on stdout only without --html)
         text, page = emit_html(*given)
-        _write_output(args.html, page)
+        outputs = [(args.html, page)] + ([(args.output, text)] if args.output else [])
     else:
         text = emit_text(*given)
-    if args.output:
-        _write_output(args.output, text)
-    elif not args.html:
+        outputs = [(args.output, text)] if args.output else []
+    if outputs:
+        _write_outputs(outputs)
+    else:
         sys.stdout.write(text)
 
 
-def _write_output(path, text):
+def _write_outputs(outputs):
+    """Write every (path, text), or none: each into a temporary file beside its path,
+    renamed into place once all are written."""
+    temps = []
     try:
-        _write_atomic(path, text)
+        for path, text in outputs:
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
+                                       prefix=".s2sgrad-", suffix=os.path.splitext(path)[1])
+            temps.append(tmp)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+        for (path, _), tmp in zip(outputs, temps):
+            os.replace(tmp, path)
     except OSError as e:
         raise InvalidArgumentError(f"cannot write {path}: {e.strerror}",
                                    hint="check that its directory exists and is writable") from None
+    finally:
+        for tmp in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 def cmd_show(args):
     sys.stdout.write(show_text(args.target, args.wrt, args.signature, args.stage, args.order,
                                args.mode, args.checkpoint))
-
-
-def _write_atomic(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".s2sgrad-", suffix=".py")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main(argv=None):

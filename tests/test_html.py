@@ -231,6 +231,14 @@ def test_errors_write_no_page(tmp_path, args, where):
     assert not out.exists() and result.stdout == ""
 
 
+def test_unwritable_module_writes_no_page_either(tmp_path):
+    page, module = tmp_path / "page.html", tmp_path / "missing_dir" / "g.py"
+    result = run("emit", "examples/rnn.py::loss", "--wrt", "Wx", "--html", page, "-o", module)
+    assert result.returncode == 1
+    assert f"cannot write {module}" in result.stderr
+    assert list(tmp_path.iterdir()) == []     # neither file, nor a temporary one
+
+
 def test_unwritable_page_is_an_error(tmp_path):
     out = tmp_path / "missing_dir" / "page.html"
     result = run("emit", "examples/rnn.py::loss", "--wrt", "Wx", "--html", out)
