@@ -3,6 +3,7 @@
     s2sgrad emit FILE::FUNC [--wrt a,b] [--order N] [--signature SIG] [--checkpoint sqrt] [-o OUT]
     s2sgrad emit FILE::FUNC --mode fwd [--wrt a,b] [--signature SIG] [-o OUT]
     s2sgrad emit FILE [-o OUT]                every @s2sgrad.function of FILE
+    s2sgrad emit ... --html OUT.html          the source beside the module, linked (html.py)
     s2sgrad show FILE::FUNC [--ir [--stage STAGE]] [--wrt ...] [--order N] [--signature SIG]
     s2sgrad help [TOPIC]                      the documentation that ships with s2sgrad
     s2sgrad --version                         (`python -m s2sgrad` is the same command)
@@ -36,7 +37,7 @@ import tempfile
 
 import gast
 
-from . import codegen, docs, transform
+from . import codegen, docs, html, transform
 from .errors import InvalidArgumentError, Loc, S2SGradError, UnsupportedError
 from .frontend import pytrees
 from .frontend import source as S
@@ -233,6 +234,21 @@ def _targets(spec):
 def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=False,
               checkpoint=None):
     """The module `s2sgrad emit TARGET` writes, as text."""
+    _, fns, header = _emitted(target, wrt, signature, order, mode, has_aux, checkpoint)
+    return codegen.module(fns, header, verify=transform.VERIFY)
+
+
+def emit_html(target, wrt=None, signature=None, order=1, mode="rev", has_aux=False,
+              checkpoint=None):
+    """(the module, the page `s2sgrad emit TARGET --html OUT.html` writes: the source
+    file beside the module, each generated line linked to its source line)."""
+    path, fns, header = _emitted(target, wrt, signature, order, mode, has_aux, checkpoint)
+    text, links = codegen.module_links(fns, header, verify=transform.VERIFY)
+    return text, html.page(S.read_file(path), path, text, links)
+
+
+def _emitted(target, wrt, signature, order, mode, has_aux, checkpoint):
+    """(the source file, the IR functions of TARGET's module, its header lines)."""
     path, funcs = _targets(target)
     fns, header = [], []
     for func in funcs:
@@ -242,7 +258,7 @@ def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=Fal
         fn = transform.build_ir(parsed, types_, request)
         fns.append(fn)
         header += transform.header_lines(fn, request)
-    return codegen.module(fns, header, verify=transform.VERIFY)
+    return path, fns, header
 
 
 # transform.build_ir's stages, then out-of-SSA's decisions on the final IR
@@ -276,16 +292,47 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"
 
 
 def cmd_emit(args):
-    text = emit_text(args.target, args.wrt, args.signature, args.order, args.mode,
-                     args.has_aux, args.checkpoint)
-    if args.output:
-        try:
-            _write_atomic(args.output, text)
-        except OSError as e:
-            raise InvalidArgumentError(f"cannot write {args.output}: {e.strerror}",
-                                       hint="check that its directory exists and is writable") from None
+    given = (args.target, args.wrt, args.signature, args.order, args.mode, args.has_aux,
+             args.checkpoint)
+    if args.html:       # the page; the module too with -o (on stdout only without --html)
+        text, page = emit_html(*given)
+        outputs = [(args.html, page)] + ([(args.output, text)] if args.output else [])
+    else:
+        text = emit_text(*given)
+        outputs = [(args.output, text)] if args.output else []
+    if outputs:
+        _write_outputs(outputs)
     else:
         sys.stdout.write(text)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_outputs(outputs):
+    """Write every (path, text), or none: each into a temporary file beside its path,
+    renamed into place once all are written."""
+    temps = []
+    try:
+        for path, text in outputs:
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
+                                       prefix=".s2sgrad-", suffix=os.path.splitext(path)[1])
+            temps.append(tmp)
+            os.chmod(tmp, 0o666 & ~_umask())     # (mkstemp's file is 0600: as open() would)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+        for (path, _), tmp in zip(outputs, temps):
+            os.replace(tmp, path)
+    except OSError as e:
+        raise InvalidArgumentError(f"cannot write {path}: {e.strerror}",
+                                   hint="check that its directory exists and is writable") from None
+    finally:
+        for tmp in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 def cmd_show(args):
@@ -304,19 +351,6 @@ def cmd_help(args):
         sys.stdout.write(docs.page(args.topic))
 
 
-def _write_atomic(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".s2sgrad-", suffix=".py")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 _DESCRIPTIONS = {
     "emit": "Write the gradient module of FUNC: grad_FUNC, the gradient with respect to "
             "--wrt (or, with --mode fwd, jvp_FUNC, forward mode). FILE is read, never run: "
@@ -332,7 +366,8 @@ EXAMPLES = {
   s2sgrad emit model.py::loss --wrt x --signature 'x: float64[n, 3], flag=True'
   s2sgrad emit model.py::loss --wrt x --order 2          (grad of grad)
   s2sgrad emit model.py::loss --wrt x --mode fwd         (jvp_loss: forward mode)
-  s2sgrad emit model.py                  (every @s2sgrad.function of model.py)""",
+  s2sgrad emit model.py                  (every @s2sgrad.function of model.py)
+  s2sgrad emit examples/rnn.py::loss --wrt Wx,Wh -o g.py --html g.html   (side by side)""",
     "show": """examples:
   s2sgrad show examples/mlp.py::loss --wrt W1,b1      (the module, as emit writes it)
   s2sgrad show examples/mlp.py::loss --wrt W1 --ir    (the final IR)
@@ -391,6 +426,10 @@ def _parser():
         if name == "emit":
             p.add_argument("-o", "--output", metavar="OUT.py",
                            help="write the module here (default: stdout)")
+            p.add_argument("--html", metavar="OUT.html",
+                           help="write a page showing the source beside the module, each "
+                                "generated line linked to its source line (the module goes "
+                                "to -o only)")
         else:
             p.add_argument("--ir", action="store_true",
                            help="print the IR instead of the module")
@@ -428,4 +467,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["main", "emit_text", "show_text", "UnsupportedError"]
+__all__ = ["main", "emit_text", "emit_html", "show_text", "UnsupportedError"]

@@ -592,3 +592,14 @@ def test_a_decorator_other_than_s2sgrad_function_is_refused(tmp_path):
             def f(x: "float64[n]"):
                 return np.sum(x ** 2)
             """, "::f")
+
+
+def test_output_file_mode_follows_the_umask(tmp_path):
+    """-o and --html write temporary files renamed into place: their mode is what
+    open() would give (0644 under umask 022), not mkstemp's 0600."""
+    out = subprocess.run(["sh", "-c", "umask 022 && exec \"$@\"", "sh"] + CLI
+                         + ["emit", f"{MLP}::loss", "--wrt", "W1", "-o", str(tmp_path / "g.py"),
+                            "--html", str(tmp_path / "g.html")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    for name in ("g.py", "g.html"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
