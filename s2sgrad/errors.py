@@ -72,3 +72,18 @@ class SourceNotFoundError(S2SGradError, ValueError):
 
 class InternalError(S2SGradError, AssertionError):
     """A broken invariant inside s2sgrad (IR verifier): a bug to report."""
+
+
+class GradientCheckError(S2SGradError, AssertionError):
+    """`check_grads` found a derivative that disagrees with central differences (or
+    reverse mode that disagrees with forward mode). An AssertionError, so that pytest
+    shows it as a failed check; its attributes say which: `check` ("rev", "fwd", "dot"),
+    `function`, `argument` (a pytree's path), `index` (the worst entry), `analytic`,
+    `numeric`, `abs_error`, `rel_error`, `tolerance` (None where they do not apply)."""
+
+    def __init__(self, message, *, check, function, argument, index=None, analytic=None,
+                 numeric=None, abs_error=None, rel_error=None, tolerance=None):
+        self.check, self.function, self.argument, self.index = check, function, argument, index
+        self.analytic, self.numeric = analytic, numeric
+        self.abs_error, self.rel_error, self.tolerance = abs_error, rel_error, tolerance
+        super().__init__(message)
