@@ -5,8 +5,9 @@ differences of the function itself (as autograd's `check_grads` and torch's
 What is compared, for f at a point, with respect to the arguments `wrt` (each float
 leaf of them on its own, so a failure names one leaf):
 
-- "rev": J^T u from `s2sgrad.vjp` (u = 1 when f returns a scalar, else a random
-  cotangent) against the float64 central differences of <u, f>: entry by entry when the
+- "rev": J^T u against the float64 central differences of <u, f>: the gradient from
+  `s2sgrad.grad` when f returns a scalar (u = 1), else `s2sgrad.vjp` with a random
+  cotangent u; entry by entry when the
   leaves have at most `max_elements` elements together (two evaluations of f per
   element), else as <J^T u, v> along a random direction v of each leaf;
 - "fwd": J v from `s2sgrad.jvp` (v random, one leaf at a time) against the central
@@ -62,7 +63,8 @@ def check_grads(f: Callable[..., Any], wrt: int | str | Sequence[int | str] | No
         order: 1 checks f's first derivatives; k > 1 also checks each `grad(f, wrt=i)`
             to order k - 1 (f must then return a scalar, and so must each derivative
             below the last: a gradient taken again needs a scalar argument).
-        modes: "rev" (`s2sgrad.vjp`), "fwd" (`s2sgrad.jvp`), or both (then also the
+        modes: "rev" (`s2sgrad.grad` of a scalar f, `s2sgrad.vjp` of an array f), "fwd"
+            (`s2sgrad.jvp`), or both (then also the
             dot-product test). A function calling a custom rule has reverse mode only:
             pass `modes=("rev",)`.
         eps: the step scale; an element x gets the step `eps * max(1, |x|)` (default
@@ -154,7 +156,7 @@ def _check(f, label, params, args, positions, order, depth, settings):
                 f"{out.shape}", hint="check a scalar function (np.sum(u * f(x)) for a fixed "
                 "u), or a gradient with respect to a scalar argument")
         for i in positions:
-            inner = api.grad(f, wrt=i)
+            inner = _grad(f, i)
             _check(inner, f"grad({label}, wrt={params[i]!r})", params, args, positions,
                    order - 1, depth + 1, settings)
 
@@ -242,11 +244,13 @@ def _evaluate(f, vals, label):
 
 def _check_first(f, label, params, args, positions, depth, settings):
     leaves = _leaves(params, args, positions)
-    out = _evaluate(f, api._own(args), label).astype(np.float64)
+    out = _evaluate(f, api._own(args), label)
+    low = _low(out)
+    out = out.astype(np.float64)
     rng = settings.rng
     u = np.ones(()) if out.ndim == 0 else rng.standard_normal(out.shape)
     per_element = sum(leaf.size() for leaf in leaves) <= settings.max_elements
-    low = any(leaf.dtype.itemsize < 8 for leaf in leaves)
+    low = low or any(leaf.dtype.itemsize < 8 for leaf in leaves)
     vs = [rng.standard_normal(leaf.x64.shape) for leaf in leaves]
     vs = [v.astype(leaf.dtype).astype(np.float64) for v, leaf in zip(vs, leaves)]  # (exact in dtype)
     ctx = _Context(label, depth, out.ndim == 0, settings)
@@ -264,9 +268,12 @@ def _check_first(f, label, params, args, positions, depth, settings):
         numeric.append(num)
         steps.append(eps)
     rev = fwd = None
-    if "rev" in settings.modes:
+    if "rev" in settings.modes and out.ndim == 0:      # J^T 1 is the gradient: grad's code
+        ctx.rev = "s2sgrad.grad"
+        grads = _grad(f, positions)(*api._own(args))
+        rev = [_leaf_of(grads[positions.index(leaf.position)], leaf) for leaf in leaves]
+    elif "rev" in settings.modes:
         out_rev, back = api.vjp(f, *api._own(args))
-        low = low or _low(out_rev)
         floats = [k for k, a in enumerate(args) if api._differentiable(a)]
         cts = back(_cotangent(u, out_rev))
         rev = [_leaf_of(cts[floats.index(leaf.position)], leaf) for leaf in leaves]
@@ -302,6 +309,16 @@ def _check_first(f, label, params, args, positions, depth, settings):
             ctx.compare("dot", leaf, np.sum(rev[k] * v), np.sum(terms), np.abs(terms).sum(),
                         "<u, J v> from s2sgrad.jvp", scalar=True)
     return out
+
+
+_GRADS: dict = {}     # (f, wrt) -> grad(f, wrt): built once, as s2sgrad.vjp's are
+
+
+def _grad(f, wrt):
+    key = (f, wrt)
+    if key not in _GRADS:
+        _GRADS[key] = api.grad(f, wrt=wrt)
+    return _GRADS[key]
 
 
 def _numeric(f, args, leaf, v, per_element, eps, label):
@@ -362,7 +379,7 @@ def _leaf_of(ct, leaf):
 # ---- comparing, and the message ----------------------------------------------------------
 
 _CHECKS = {
-    "rev": "reverse mode (s2sgrad.vjp: J^T u) disagrees with central differences",
+    "rev": "reverse mode ({rev}) disagrees with central differences",
     "fwd": "forward mode (s2sgrad.jvp: J v) disagrees with central differences",
     "dot": "the dot-product test <u, J v> (s2sgrad.jvp) = <J^T u, v> (s2sgrad.vjp) fails",
 }
@@ -374,6 +391,7 @@ class _Context:
     def __init__(self, label, depth, scalar_out, settings):
         self.label, self.depth, self.scalar_out, self.settings = label, depth, scalar_out, settings
         self.rtol = self.atol = None
+        self.rev = "s2sgrad.vjp: J^T u"
 
     def tolerances(self, settings, low):
         rtol, atol = TOLERANCES["float32" if low else "float64"]
@@ -407,7 +425,7 @@ class _Context:
 
     def fail(self, check, leaf, problem, entry):
         s = self.settings
-        lines = [f"check_grads({self.label}): {_CHECKS[check]}"]
+        lines = [f"check_grads({self.label}): {_CHECKS[check].format(rev=self.rev)}"]
         where = f"argument {leaf.path}"
         if entry is None:
             lines.append(f"  {where}: {problem}")

@@ -116,10 +116,21 @@ def test_a_wrong_custom_vjp_rule_raises_at_its_worst_entry():
     assert e.numeric == pytest.approx(want, rel=1e-6)
     assert e.abs_error > e.tolerance
     text = str(e)
-    assert "check_grads(uses_square): reverse mode" in text
+    assert "check_grads(uses_square): reverse mode (s2sgrad.grad)" in text
     assert "argument x, entry [2] (the worst of 1 entries out of tolerance, of 4)" in text
     assert f"analytic: {e.analytic!r}" in text and f"numeric:  {e.numeric!r}" in text
     assert "tolerance" in text and "rel error" in text
+
+
+def sin_of_square(x):
+    return np.sin(square(x))
+
+
+def test_an_array_output_is_checked_through_vjp_with_a_random_cotangent():
+    with pytest.raises(s2sgrad.GradientCheckError, match=r"reverse mode \(s2sgrad.vjp: J\^T u\)"
+                       r"(.|\n)*u: a random cotangent") as info:
+        s2sgrad.check_grads(sin_of_square, 0, X, modes=("rev",))
+    assert info.value.index == (2,)
 
 
 def test_forward_mode_through_a_custom_rule_is_s2sgrads_own_error():
