@@ -118,7 +118,8 @@ def check_grads(f: Callable[..., Any], wrt: int | str | Sequence[int | str] | No
         raise InvalidArgumentError(f"check_grads: {_name(f)} has no float argument to check")
     settings = _Settings(tuple(modes), None if eps is None else float(eps), rtol, atol,
                          max_elements, np.random.default_rng(seed), seed)
-    _check(f, _name(f), params, args, positions, order, 1, settings)
+    given = positions if wrt is None else tuple(wrt) if isinstance(wrt, list) else wrt
+    _check(f, _name(f), params, args, positions, given, order, 1, settings)
 
 
 @dataclass
@@ -145,9 +146,9 @@ def _name(f):
     return getattr(f, "__name__", "the function")
 
 
-def _check(f, label, params, args, positions, order, depth, settings):
+def _check(f, label, params, args, positions, wrt, order, depth, settings):
     """The first-order checks of f, then, for order > 1, those of each grad(f, wrt=i)."""
-    out = _check_first(f, label, params, args, positions, depth, settings)
+    out = _check_first(f, label, params, args, positions, wrt, depth, settings)
     if order > 1:
         if out.ndim:
             raise InvalidArgumentError(
@@ -157,7 +158,7 @@ def _check(f, label, params, args, positions, order, depth, settings):
                 "u), or a gradient with respect to a scalar argument")
         for i in positions:
             inner = _grad(f, i)
-            _check(inner, f"grad({label}, wrt={params[i]!r})", params, args, positions,
+            _check(inner, f"grad({label}, wrt={params[i]!r})", params, args, positions, positions,
                    order - 1, depth + 1, settings)
 
 
@@ -242,7 +243,9 @@ def _evaluate(f, vals, label):
 
 # ---- the checks ---------------------------------------------------------------------
 
-def _check_first(f, label, params, args, positions, depth, settings):
+def _check_first(f, label, params, args, positions, wrt, depth, settings):
+    """The first-order checks of f; `wrt` as the caller wrote it (grad gets it as it is).
+    Returns f's output (float64)."""
     leaves = _leaves(params, args, positions)
     out = _evaluate(f, api._own(args), label)
     low = _low(out)
@@ -270,13 +273,14 @@ def _check_first(f, label, params, args, positions, depth, settings):
     rev = fwd = None
     if "rev" in settings.modes and out.ndim == 0:      # J^T 1 is the gradient: grad's code
         ctx.rev = "s2sgrad.grad"
-        grads = _grad(f, positions)(*api._own(args))
-        rev = [_leaf_of(grads[positions.index(leaf.position)], leaf) for leaf in leaves]
+        grads = _grad(f, wrt)(*api._own(args))
+        grads = grads if isinstance(wrt, tuple) else (grads,)
+        rev = [ctx.leaf_of(grads[positions.index(leaf.position)], leaf, args) for leaf in leaves]
     elif "rev" in settings.modes:
         out_rev, back = api.vjp(f, *api._own(args))
         floats = [k for k, a in enumerate(args) if api._differentiable(a)]
         cts = back(_cotangent(u, out_rev))
-        rev = [_leaf_of(cts[floats.index(leaf.position)], leaf) for leaf in leaves]
+        rev = [ctx.leaf_of(cts[floats.index(leaf.position)], leaf, args) for leaf in leaves]
     if "fwd" in settings.modes:
         fwd = []
         for leaf, v in zip(leaves, vs):
@@ -370,12 +374,6 @@ def _tangent(arg, leaf, v):
                                                  for j in range(len(leaves))]), arg)
 
 
-def _leaf_of(ct, leaf):
-    if leaf.index is not None:
-        ct = pytrees.flatten(ct)[1][leaf.index]
-    return np.zeros(leaf.x64.shape) if ct is None else np.asarray(ct, dtype=np.float64)
-
-
 # ---- comparing, and the message ----------------------------------------------------------
 
 _CHECKS = {
@@ -398,6 +396,18 @@ class _Context:
         self.rtol = rtol if settings.rtol is None else settings.rtol
         self.atol = atol if settings.atol is None else settings.atol
         self.atol_scaled = settings.atol is None
+
+    def leaf_of(self, ct, leaf, args):
+        """The leaf's entry of a gradient (float64), after checking that a pytree
+        argument's gradient has the argument's structure."""
+        if leaf.index is not None:
+            want = pytrees.flatten(args[leaf.position])[0]
+            got = pytrees.flatten(ct)[0] if type(ct) in api._TREES else None
+            if got != want:
+                self.fail("rev", leaf, "the gradient of the argument is not a tree of its "
+                          f"structure: {got} for {want}", None)
+            ct = pytrees.flatten(ct)[1][leaf.index]
+        return np.zeros(leaf.x64.shape) if ct is None else np.asarray(ct, dtype=np.float64)
 
     def shape(self, check, leaf, analytic, want):
         if np.shape(analytic) != tuple(want):
