@@ -445,12 +445,12 @@ class _Context:
         if idx is None:
             where += ", along a random direction v"
         elif entry["output"]:
-            where += f", direction v; output entry {list(idx)}"
+            where += f", direction v; worst output entry {list(idx)}"
         elif idx:
-            where += f", entry {list(idx)}"
+            where += f", worst entry {list(idx)}"
         rel = entry["abs_error"] / abs(entry["numeric"]) if entry["numeric"] else float("inf")
         if entry["size"] > 1:
-            where += f" (the worst of {entry['count']} entries out of tolerance, of {entry['size']})"
+            where += f" ({entry['count']} of {entry['size']} entries out of tolerance)"
         lines.append(f"  {where}")
         lines.append(f"  analytic: {entry['analytic']!r}")
         lines.append(f"  numeric:  {entry['numeric']!r} ({entry['how']})")
