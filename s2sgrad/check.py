@@ -236,8 +236,10 @@ def _evaluate(f, vals, label):
             or np.asarray(out).dtype.kind not in "iuf":
         raise InvalidArgumentError(
             f"check_grads: {label} returns {type(out).__name__}; it must return one array "
-            "or number of floats", hint="check each output separately (a function returning "
-            "that one), or their weighted sum")
+            "or number of floats", hint="order > 1 checks grad(f, wrt=i) of each argument i: "
+            "a pytree argument's gradient is a pytree, so check it at order 1"
+            if label.startswith("grad(") else "check each output separately (a function "
+            "returning that one), or their weighted sum")
     return np.asarray(out)
 
 
@@ -262,12 +264,12 @@ def _check_first(f, label, params, args, positions, wrt, depth, settings):
     wide = _widened(args)
     for leaf, v in zip(leaves, vs):
         eps = EPS if settings.eps is None else settings.eps
-        num, low_numeric = _numeric(f, wide, leaf, v, per_element, eps, label)
+        num, low_numeric = _numeric(f, wide, leaf, v, per_element, eps, label, out.shape)
         if low_numeric:        # f rounds to float32 whatever its inputs: a float32 step
             low = True
             if settings.eps is None:
                 eps = EPS_LOW
-                num = _numeric(f, wide, leaf, v, per_element, eps, label)[0]
+                num = _numeric(f, wide, leaf, v, per_element, eps, label, out.shape)[0]
         numeric.append(num)
         steps.append(eps)
     rev = fwd = None
@@ -325,7 +327,7 @@ def _grad(f, wrt):
     return _GRADS[key]
 
 
-def _numeric(f, args, leaf, v, per_element, eps, label):
+def _numeric(f, args, leaf, v, per_element, eps, label, out_shape):
     """Central differences of f (float64) with respect to one leaf: per element, the
     array of columns d f / d x_k shaped leaf.shape + out.shape; otherwise the derivative
     along v, shaped like the output. And whether f returned less than float64."""
@@ -350,7 +352,9 @@ def _numeric(f, args, leaf, v, per_element, eps, label):
             up[idx] += h
             down[idx] -= h
             cols.append(diff(up, down, float(up[idx]) - float(down[idx])))  # (the step taken)
-    return np.array(cols).reshape(x.shape + (cols[0].shape if cols else ())), low
+    if not cols:                                  # (an empty leaf: no column)
+        return np.zeros(x.shape + out_shape), low
+    return np.array(cols).reshape(x.shape + cols[0].shape), low
 
 
 def _low(out):

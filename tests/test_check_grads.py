@@ -57,6 +57,14 @@ def test_an_array_output_with_a_random_cotangent():
     s2sgrad.check_grads(layer, (0, 1), X, W)
 
 
+def concatenated(x, y):
+    return np.concatenate([x * 2.0, np.sin(y)])
+
+
+def test_an_empty_argument():
+    s2sgrad.check_grads(concatenated, (0, 1), np.zeros(0), X)
+
+
 def test_second_and_third_order():
     s2sgrad.check_grads(mlp, ("W", "x"), W.T.copy(), X[:3], order=2)
     s2sgrad.check_grads(scalar_poly, (0, 1), 0.7, 1.3, order=3)
@@ -251,5 +259,8 @@ def test_invalid_requests():
         s2sgrad.check_grads(pair, 0, X)
     with pytest.raises(s2sgrad.InvalidArgumentError, match="needs a scalar"):
         s2sgrad.check_grads(layer, 0, X, W, order=2)
+    with pytest.raises(s2sgrad.InvalidArgumentError, match="returns dict(.|\n)*at order 1"):
+        s2sgrad.check_grads(tree_loss, 0, {"W": W[:, :2].copy(), "b": np.zeros(2), "scale": 1.0,
+                                           "layers": [0.4], "n": 3}, X, order=2)
     with pytest.raises(s2sgrad.InvalidArgumentError, match="wrt='y' is not a parameter"):
         s2sgrad.check_grads(mlp, "y", W.T.copy(), X[:3])
