@@ -249,72 +249,96 @@ def _check_first(f, label, params, args, positions, wrt, depth, settings):
     """The first-order checks of f; `wrt` as the caller wrote it (grad gets it as it is).
     Returns f's output (float64)."""
     leaves = _leaves(params, args, positions)
-    out = _evaluate(f, api._own(args), label)
-    low = _low(out)
-    out = out.astype(np.float64)
+    raw = _evaluate(f, api._own(args), label)
+    out = raw.astype(np.float64)
     rng = settings.rng
     u = np.ones(()) if out.ndim == 0 else rng.standard_normal(out.shape)
-    per_element = sum(leaf.size() for leaf in leaves) <= settings.max_elements
-    low = low or any(leaf.dtype.itemsize < 8 for leaf in leaves)
+    u = u.astype(raw.dtype).astype(np.float64) if raw.dtype.kind == "f" else u  # (exact in f's dtype)
     vs = [rng.standard_normal(leaf.x64.shape) for leaf in leaves]
-    vs = [v.astype(leaf.dtype).astype(np.float64) for v, leaf in zip(vs, leaves)]  # (exact in dtype)
+    vs = [v.astype(leaf.dtype).astype(np.float64) for v, leaf in zip(vs, leaves)]
+    per_element = sum(leaf.size() for leaf in leaves) <= settings.max_elements
     ctx = _Context(label, depth, out.ndim == 0, settings)
+    numeric, steps, low_numeric = _numerics(f, args, leaves, vs, per_element, out.shape,
+                                            label, settings)
+    rev = _reverse(f, args, positions, wrt, leaves, u, out, ctx) \
+        if "rev" in settings.modes else None
+    fwd, low_fwd = _forward(f, args, leaves, vs, out) if "fwd" in settings.modes else (None, False)
+    ctx.tolerances(settings, _low(raw) or low_numeric or low_fwd
+                   or any(leaf.dtype.itemsize < 8 for leaf in leaves))
+    for k, leaf in enumerate(leaves):
+        _compare(ctx, leaf, numeric[k], steps[k], vs[k], u, out.shape, per_element,
+                 None if rev is None else rev[k], None if fwd is None else fwd[k])
+    return out
 
-    numeric, steps = [], []
+
+def _numerics(f, args, leaves, vs, per_element, out_shape, label, settings):
+    """The central differences for each leaf (see _numeric), the step scale each used,
+    and whether f returned less than float64 at the widened point (its step is then
+    EPS_LOW unless `eps` was given)."""
+    numeric, steps, low = [], [], False
     wide = _widened(args)
     for leaf, v in zip(leaves, vs):
         eps = EPS if settings.eps is None else settings.eps
-        num, low_numeric = _numeric(f, wide, leaf, v, per_element, eps, label, out.shape)
-        if low_numeric:        # f rounds to float32 whatever its inputs: a float32 step
+        num, low_here = _numeric(f, wide, leaf, v, per_element, eps, label, out_shape)
+        if low_here:           # f rounds to float32 whatever its inputs: a float32 step
             low = True
             if settings.eps is None:
                 eps = EPS_LOW
-                num = _numeric(f, wide, leaf, v, per_element, eps, label, out.shape)[0]
+                num = _numeric(f, wide, leaf, v, per_element, eps, label, out_shape)[0]
         numeric.append(num)
         steps.append(eps)
-    rev = fwd = None
-    if "rev" in settings.modes and out.ndim == 0:      # J^T 1 is the gradient: grad's code
+    return numeric, steps, low
+
+
+def _reverse(f, args, positions, wrt, leaves, u, out, ctx):
+    """J^T u for each leaf (float64): grad's gradient when f returns a scalar (u = 1:
+    the code users call most), vjp's otherwise."""
+    if out.ndim == 0:
         ctx.rev = "s2sgrad.grad"
         grads = _grad(f, wrt)(*api._own(args))
         grads = grads if isinstance(wrt, tuple) else (grads,)
-        rev = [ctx.leaf_of(grads[positions.index(leaf.position)], leaf, args) for leaf in leaves]
-    elif "rev" in settings.modes:
-        out_rev, back = api.vjp(f, *api._own(args))
-        floats = [k for k, a in enumerate(args) if api._differentiable(a)]
-        cts = back(_cotangent(u, out_rev))
-        rev = [ctx.leaf_of(cts[floats.index(leaf.position)], leaf, args) for leaf in leaves]
-    if "fwd" in settings.modes:
-        fwd = []
-        for leaf, v in zip(leaves, vs):
-            tangents = [None] * len(args)
-            tangents[leaf.position] = _tangent(args[leaf.position], leaf, v)
-            out_fwd, t_out = api.jvp(f, api._own(args), tangents)
-            low = low or _low(out_fwd)
-            fwd.append(np.asarray(t_out, dtype=np.float64) if t_out is not None
-                       else np.zeros(out.shape))
-    ctx.tolerances(settings, low)
-    for k, leaf in enumerate(leaves):
-        num, v = numeric[k], vs[k]
-        if rev is not None:
-            ctx.shape("rev", leaf, rev[k], leaf.x64.shape)
-            if per_element:
-                n = np.tensordot(num, u, axes=u.ndim) if u.ndim else num * u
-                ctx.compare("rev", leaf, rev[k], n, np.abs(n).max(initial=0.0),
-                            f"central difference, step {steps[k]:g} * max(1, |x|)")
-            else:
-                terms = u * num
-                ctx.compare("rev", leaf, np.sum(rev[k] * v), np.sum(terms),
-                            np.abs(terms).sum(), "<u, central difference along v>", scalar=True)
-        if fwd is not None:
-            jv = np.tensordot(v, num, axes=v.ndim) if per_element else num
-            ctx.shape("fwd", leaf, fwd[k], out.shape)
-            ctx.compare("fwd", leaf, fwd[k], jv, np.abs(jv).max(initial=0.0),
-                        "central difference along v", output=True)
-        if rev is not None and fwd is not None:
-            terms = u * fwd[k]
-            ctx.compare("dot", leaf, np.sum(rev[k] * v), np.sum(terms), np.abs(terms).sum(),
-                        "<u, J v> from s2sgrad.jvp", scalar=True)
-    return out
+        return [ctx.leaf_of(grads[positions.index(leaf.position)], leaf, args) for leaf in leaves]
+    out_rev, back = api.vjp(f, *api._own(args))
+    floats = [k for k, a in enumerate(args) if api._differentiable(a)]
+    cts = back(_cotangent(u, out_rev))
+    return [ctx.leaf_of(cts[floats.index(leaf.position)], leaf, args) for leaf in leaves]
+
+
+def _forward(f, args, leaves, vs, out):
+    """J v for each leaf along its v (float64), one jvp each; and whether jvp's output
+    is less than float64."""
+    fwd, low = [], False
+    for leaf, v in zip(leaves, vs):
+        tangents = [None] * len(args)
+        tangents[leaf.position] = _tangent(args[leaf.position], leaf, v)
+        out_fwd, t_out = api.jvp(f, api._own(args), tangents)
+        low = low or _low(out_fwd)
+        fwd.append(np.zeros(out.shape) if t_out is None else np.asarray(t_out, dtype=np.float64))
+    return fwd, low
+
+
+def _compare(ctx, leaf, num, step, v, u, out_shape, per_element, rev, fwd):
+    """The checks of one leaf, in order: rev, fwd, the dot-product test."""
+    if rev is not None:
+        ctx.shape("rev", leaf, rev, leaf.x64.shape)
+        if per_element:
+            n = np.tensordot(num, u, axes=u.ndim) if u.ndim else num * u
+            ctx.compare("rev", leaf, rev, n, np.abs(n).max(initial=0.0),
+                        f"central difference, step {step:g} * max(1, |x|)")
+        else:
+            terms = u * num
+            ctx.compare("rev", leaf, np.sum(rev * v), np.sum(terms), np.abs(terms).sum(),
+                        "<u, central difference along v>", scalar=True)
+    if fwd is not None:
+        jv = np.tensordot(v, num, axes=v.ndim) if per_element else num
+        ctx.shape("fwd", leaf, fwd, out_shape)
+        ctx.compare("fwd", leaf, fwd, jv, np.abs(jv).max(initial=0.0),
+                    "central difference along v", output=True)
+    if rev is not None and fwd is not None:
+        terms = u * fwd
+        ctx.compare("dot", leaf, np.sum(rev * v), np.sum(terms), np.abs(terms).sum(),
+                    "<u, J v> from s2sgrad.jvp", scalar=True,
+                    names=("<J^T u, v>:", "<u, J v>: "))
 
 
 _GRADS: dict = {}     # (f, wrt) -> grad(f, wrt): built once, as s2sgrad.vjp's are
@@ -418,7 +442,8 @@ class _Context:
             self.fail(check, leaf, f"the derivative has shape {np.shape(analytic)}, "
                       f"expected {tuple(want)}", None)
 
-    def compare(self, check, leaf, analytic, numeric, scale, how, scalar=False, output=False):
+    def compare(self, check, leaf, analytic, numeric, scale, how, scalar=False, output=False,
+                names=("analytic:", "numeric: ")):
         a, n = np.asarray(analytic, dtype=np.float64), np.asarray(numeric, dtype=np.float64)
         atol = self.atol * max(1.0, float(scale)) if self.atol_scaled else self.atol
         tol = atol + self.rtol * np.abs(n)
@@ -435,7 +460,8 @@ class _Context:
         self.fail(check, leaf, None, {
             "index": None if scalar else idx, "output": output, "analytic": float(a[idx]),
             "numeric": float(n[idx]), "abs_error": float(err[idx]), "tolerance": float(tol[idx]),
-            "atol": atol, "count": int(bad.sum()), "size": int(a.size), "how": how})
+            "atol": atol, "count": int(bad.sum()), "size": int(a.size), "how": how,
+            "names": names})
 
     def fail(self, check, leaf, problem, entry):
         s = self.settings
@@ -456,11 +482,12 @@ class _Context:
         if entry["size"] > 1:
             where += f" ({entry['count']} of {entry['size']} entries out of tolerance)"
         lines.append(f"  {where}")
-        lines.append(f"  analytic: {entry['analytic']!r}")
-        lines.append(f"  numeric:  {entry['numeric']!r} ({entry['how']})")
+        first, second = entry["names"]
+        lines.append(f"  {first} {entry['analytic']!r}")
+        lines.append(f"  {second} {entry['numeric']!r} ({entry['how']})")
         lines.append(f"  abs error {entry['abs_error']:.3g}, rel error {rel:.3g}; tolerance "
                      f"{entry['tolerance']:.3g} = atol {entry['atol']:.3g} + rtol {self.rtol:g} "
-                     "* |numeric|")
+                     f"* |{second.strip().rstrip(':')}|")
         u = "u = 1 (f returns a scalar)" if self.scalar_out else "u: a random cotangent"
         lines.append(f"  (order {self.depth}; {u}; seed {s.seed})")
         raise GradientCheckError(

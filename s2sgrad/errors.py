@@ -79,7 +79,8 @@ class GradientCheckError(S2SGradError, AssertionError):
     reverse mode that disagrees with forward mode). An AssertionError, so that pytest
     shows it as a failed check; its attributes say which: `check` ("rev", "fwd", "dot"),
     `function`, `argument` (a pytree's path), `index` (the worst entry), `analytic`,
-    `numeric`, `abs_error`, `rel_error`, `tolerance` (None where they do not apply)."""
+    `numeric` (for "dot": <J^T u, v> and <u, J v>), `abs_error`, `rel_error`, `tolerance`
+    (None where they do not apply)."""
 
     def __init__(self, message, *, check, function, argument, index=None, analytic=None,
                  numeric=None, abs_error=None, rel_error=None, tolerance=None):

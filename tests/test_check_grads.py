@@ -238,6 +238,22 @@ def test_tolerances_can_be_given():
         s2sgrad.check_grads(uses_square, 0, X, modes=("rev",), atol=1e-9, rtol=1e-3)
 
 
+def test_the_dot_product_message():
+    """With both modes, a rule wrong in either fails its comparison with central
+    differences first (the dot-product test runs last, for each leaf): its message, from
+    its comparison."""
+    from s2sgrad import check
+    ctx = check._Context("f", 1, False, check._Settings(("rev", "fwd"), None, None, None, 100,
+                                                       np.random.default_rng(0), 0))
+    ctx.tolerances(ctx.settings, False)
+    leaf = check._Leaf(0, None, "x", np.zeros(3), np.dtype(np.float64))
+    with pytest.raises(s2sgrad.GradientCheckError, match=r"dot-product test(.|\n)*<J\^T u, v>: "
+                       r"1.5\n  <u, J v>:  1.0 (.|\n)*\* \|<u, J v>\|") as info:
+        ctx.compare("dot", leaf, 1.5, 1.0, 1.0, "<u, J v> from s2sgrad.jvp", scalar=True,
+                    names=("<J^T u, v>:", "<u, J v>: "))
+    assert (info.value.check, info.value.analytic, info.value.numeric) == ("dot", 1.5, 1.0)
+
+
 # ---- what check_grads refuses ------------------------------------------------------------
 
 def pair(x):
