@@ -7,19 +7,19 @@ leaf of them on its own, so a failure names one leaf):
 
 - "rev": J^T u against the float64 central differences of <u, f>: the gradient from
   `s2sgrad.grad` when f returns a scalar (u = 1), else `s2sgrad.vjp` with a random
-  cotangent u; entry by entry when the
-  leaves have at most `max_elements` elements together (two evaluations of f per
-  element), else as <J^T u, v> along a random direction v of each leaf;
+  cotangent u; entry by entry when the leaves have at most `max_elements` elements
+  together (two evaluations of f per element), else as <J^T u, v> along a random
+  direction v of each leaf;
 - "fwd": J v from `s2sgrad.jvp` (v random, one leaf at a time) against the central
   differences of f along v, entry by entry over f's output;
-- both: <u, J v> (jvp) against <J^T u, v> (vjp), which no rounding of f's
+- both: <u, J v> (jvp) against <J^T u, v> (grad or vjp), which no rounding of f's
   differences enters;
 - order k > 1: the same checks, recursively, of each `grad(f, wrt=i)` (s2sgrad's own
   higher-order derivatives, `s2sgrad.vjp`/`jvp` of a gradient), as autograd recurses.
 
 The numerical side runs f in plain Python (f itself when f is a plain function), on
 private copies of the arguments (a generator argument draws the same numbers at every
-evaluation), with float32 float leaves of `wrt` given to f as float64.
+evaluation), with every float32 array or scalar among them widened to float64.
 """
 
 from __future__ import annotations
