@@ -5,11 +5,12 @@ __version__ = "0.1.0"
 
 from .api import (checkpointed, custom_vjp, function, gradients, grad, hessian, jacobian, jvp,  # noqa: E402
                   register_gradient, source, stop_gradient, value_and_grad, vjp)
-from .errors import (InvalidArgumentError, NoGradientError, OutsideFunctionError,  # noqa: E402
+from .check import check_grads  # noqa: E402
+from .errors import (GradientCheckError, InvalidArgumentError, NoGradientError, OutsideFunctionError,  # noqa: E402
                      S2SGradError, SourceNotFoundError, UnsupportedError)
 from .options import AggregationMethod, UnconnectedGradients  # noqa: E402
 
 __all__ = ["function", "gradients", "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "stop_gradient",
            "checkpointed", "register_gradient", "custom_vjp", "source", "UnconnectedGradients", "AggregationMethod",
            "S2SGradError", "NoGradientError", "InvalidArgumentError", "OutsideFunctionError",
-           "UnsupportedError", "SourceNotFoundError"]
+           "UnsupportedError", "SourceNotFoundError", "check_grads", "GradientCheckError"]

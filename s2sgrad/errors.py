@@ -74,7 +74,23 @@ class InternalError(S2SGradError, AssertionError):
     """A broken invariant inside s2sgrad (IR verifier): a bug to report."""
 
 
+class GradientCheckError(S2SGradError, AssertionError):
+    """`check_grads` found a derivative that disagrees with central differences (or
+    reverse mode that disagrees with forward mode). An AssertionError, so that pytest
+    shows it as a failed check; its attributes say which: `check` ("rev", "fwd", "dot"),
+    `function`, `argument` (a pytree's path), `index` (the worst entry), `analytic`,
+    `numeric` (for "dot": <J^T u, v> and <u, J v>), `abs_error`, `rel_error`, `tolerance`
+    (None where they do not apply)."""
+
+    def __init__(self, message, *, check, function, argument, index=None, analytic=None,
+                 numeric=None, abs_error=None, rel_error=None, tolerance=None):
+        self.check, self.function, self.argument, self.index = check, function, argument, index
+        self.analytic, self.numeric = analytic, numeric
+        self.abs_error, self.rel_error, self.tolerance = abs_error, rel_error, tolerance
+        super().__init__(message)
+
+
 # shown as `s2sgrad.UnsupportedError` in a traceback, where users import them from
 for _cls in (S2SGradError, NoGradientError, InvalidArgumentError, OutsideFunctionError,
-             UnsupportedError, SourceNotFoundError):
+             UnsupportedError, SourceNotFoundError, GradientCheckError):
     _cls.__module__ = "s2sgrad"

@@ -59,6 +59,8 @@ def test_hierarchy():
                  "UnsupportedError", "SourceNotFoundError"):
         assert issubclass(getattr(s2sgrad, name), s2sgrad.S2SGradError)
     assert issubclass(errors.InternalError, s2sgrad.S2SGradError)
+    assert issubclass(s2sgrad.GradientCheckError, AssertionError)
+    assert issubclass(s2sgrad.GradientCheckError, s2sgrad.S2SGradError)
 
 
 # ---- LookupError: an op with no gradient ----------------------------------------------------

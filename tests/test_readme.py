@@ -48,7 +48,8 @@ def test_runnable_block(tmp_path, args, body):
     shutil.copytree(os.path.join(ROOT, "examples"), tmp_path / "examples")
     script = tmp_path / "readme_example.py"
     script.write_text(body)
-    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    # (ROOT too: the s2sgrad of this checkout, not whichever one is installed)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
     out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
                          text=True, env=env)
     assert out.returncode == 0, out.stderr
