@@ -1670,7 +1670,7 @@ case("hvp_matmul_where_max_min", f_mix1_hvp, [A(3, 4), A(4, 2), A(3, 4), A(4, 2)
      ("matmul", "tanh", "where", "log1p", "exp", "sqrt", "mean", "max", "min", "T", "mul",
       "expand_dims", "div"), ref=_directional(f_mix1))
 case("hvp_prod_clip_arctan2_logaddexp", f_mix2_hvp, [A(3, 4), A(4, **AWAY), A(3, 4), A(4)],
-     ("prod", "clip", "arctan2", "logaddexp", "abs", "minimum", "pow", "mod", "div", "where"),
+     ("prod", "clip", "arctan2", "logaddexp", "abs", "minimum", "pow", "mod", "div", "cumprod", "concatenate"),
      ref=_directional(f_mix2))
 case("hvp_dot_shapes_full", f_mix3_hvp, [A(12, lo=-1.0, hi=1.0), A(3, 5, lo=-1.0, hi=1.0),
                                          A(12), A(3, 5)],

@@ -262,3 +262,31 @@ def test_reduction_ties_share_equally():
     w = np.array([1.0, 4.0])
     dx, _ = s2sgrad.grad(C.f_max_axis, wrt=(0, 1))(x, w)
     np.testing.assert_allclose(dx, [[1 / 3, 0, 1 / 3, 1 / 3], [0, 2.0, 2.0, 0]])
+
+
+# ---- second derivatives at the inputs with exact zeros ------------------------------------
+# A rule exact at zeros to first order (Π/x with a case for zeros) can still be wrong one
+# order up: a constant 0 in place of a product holding a zero has a zero derivative where
+# the product's is not. prod's rule is a polynomial (reductions.prod_others); cumprod's
+# is exact to first order only (docs/limitations.md).
+
+ZERO_CASES = sorted(n for n in CASES if "zero" in n and any("prod" in r for r in CASES[n].rules))
+SECOND_ORDER_AT_ZEROS_WRONG = {"cumprod_zeros"}
+
+
+@pytest.mark.parametrize("name", ZERO_CASES)
+def test_second_derivatives_at_zeros(name):
+    case = CASES[name]
+    args = inputs(case)
+    if any(np.isnan(a).any() for a in args if isinstance(a, np.ndarray)):
+        pytest.skip("central differences at a nan input give nan")
+    wrt = tuple(i for i, a in enumerate(case.args) if a.kind != "static")
+    if name in SECOND_ORDER_AT_ZEROS_WRONG:
+        with pytest.raises(s2sgrad.GradientCheckError):
+            s2sgrad.check_grads(case.fn, wrt, *args, order=2)
+        return
+    s2sgrad.check_grads(case.fn, wrt, *args, order=2)
+
+
+def test_zero_cases_are_found():
+    assert {"prod_one_zero", "prod_two_zeros", "prod_axis_zeros", "cumprod_zeros"} <= set(ZERO_CASES)

@@ -17,15 +17,14 @@ def grad_scalars(a, b, w):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return total + np.max([a, 3.0 * b]) * np.prod([a, b, 2.0]) + np.sum(v * v) + u @ w  [input.py:12]
-    _t5 = _t3 == 0.0
-    _t6 = np.where(_t5, 1.0, _t3)
-    _t7 = _t6.prod(axis=None, keepdims=True)
-    _t8 = _t5.sum(axis=None, keepdims=True)
-    _d0 = _t2 * np.where(_t5, np.where(_t8 == 1, _t7, 0.0), np.where(_t8 == 0, _t7 / _t6, 0.0))
+    _t5 = np.ones_like(_t3[:1])
+    before = np.concatenate([_t5, np.cumprod(_t3, axis=0)[:-1]], axis=0)
+    after = np.flip(np.concatenate([_t5, np.cumprod(np.flip(_t3, axis=0), axis=0)[:-1]], axis=0), axis=0)
+    _d0 = _t2 * (before * after)
     d_a = _d0[0]
     d_b = _d0[1]
-    _t9 = _t1 == _t2
-    _d1 = _t4 / _t9.sum(axis=None, keepdims=True) * _t9
+    _t6 = _t1 == _t2
+    _d1 = _t4 / _t6.sum(axis=None, keepdims=True) * _t6
     d_a_1 = _d1[0]
     _d2 = _d1[1]
     d_b_1 = _d2 * 3.0

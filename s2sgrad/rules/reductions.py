@@ -2,8 +2,11 @@
 reductions (nansum, nanmean, nanmax, nanmin, nanprod, nanvar, nanstd, nancumsum), cumsum,
 cumprod, and the order statistics median, quantile and percentile."""
 
+import numpy as np
+
+from ..errors import UnsupportedError
 from .registry import defrule
-from .shape import _scatter_along
+from .shape import _scatter_along, _slice_along
 
 
 def _restore(b, v, axis, keepdims):
@@ -57,16 +60,52 @@ def min_(b, g, ans, x, axis=None, keepdims=False):
     return _extremum(b, g, ans, x, axis, keepdims)
 
 
+def _exclusive_cumprod(b, x, axis, hint=None):
+    """Π_{k<j} x_k along the axis, for each j (1 at the first): the cumprod shifted by
+    one, with no division."""
+    head = b.ones_like(_slice_along(b, x, axis, 0, 1))
+    return b.concatenate(head, _slice_along(b, b.cumprod(x, axis=axis), axis, 0, -1), axis=axis,
+                         hint=hint)
+
+
+def prod_others(b, x, axis):
+    """Π_{k≠j} x_k over the reduced axes, for each j (the reduced axes kept): the
+    product of the elements before j times the product of those after it. A polynomial
+    in x, written with no division and no test for zeros, so that its own derivatives
+    are right too: Π/x_j with a case for zeros gives the gradient exactly, but a
+    constant 0 in place of a product holding a zero, whose derivative is not 0 (the
+    second derivatives at an input with a zero were wrong)."""
+    rank = x.type.rank
+    if axis is None and rank == 1:
+        axis = 0
+    if axis is None:                    # (of the flattened x, whatever its rank)
+        return b.reshape(prod_others(b, b.reshape(x, (-1,)), 0), b.shape(x))
+    if isinstance(axis, tuple) and len(axis) != 1:
+        if rank is None:
+            raise UnsupportedError(
+                f"the gradient of a product over the axes {axis} of an array of unknown rank",
+                loc=b.loc, hint="give the array a rank (annotate it: x: \"float64[n, m, k]\")")
+        axes = tuple(a % rank for a in axis)
+        perm = tuple(k for k in range(rank) if k not in axes) + axes
+        moved = b.transpose(x, axes=perm) if perm != tuple(range(rank)) else x
+        kept = [b.getitem(b.shape(moved), index=k) for k in range(rank - len(axes))]
+        flat = b.reshape(moved, b.tuple(*kept, b.const(-1)))
+        others = b.reshape(prod_others(b, flat, -1), b.shape(moved))
+        if perm == tuple(range(rank)):
+            return others
+        return b.transpose(others, axes=tuple(int(a) for a in np.argsort(perm)))
+    if isinstance(axis, tuple):
+        (axis,) = axis
+    before = _exclusive_cumprod(b, x, axis, "before")
+    after = b.flip(_exclusive_cumprod(b, b.flip(x, axis=axis), axis), axis=axis, hint="after")
+    return b.mul(before, after)
+
+
 @defrule("prod")
 def prod(b, g, ans, x, axis=None, keepdims=False, dtype=None):
-    """d Πx = (product of the other elements) dΠ, exact when x has zeros"""
-    zero = b.eq(x, 0.0)
-    safe = b.where(zero, 1.0, x)
-    rest = b.prod(safe, axis=axis, keepdims=True)           # product of the non-zeros
-    nzero = b.sum(zero, axis=axis, keepdims=True)
-    others = b.where(zero, b.where(b.eq(nzero, 1), rest, 0.0),
-                     b.where(b.eq(nzero, 0), b.div(rest, safe), 0.0))
-    return (b.mul(_restore(b, g, axis, keepdims), others),)
+    """d Πx = (Π of the other elements) dΠ: the product of those before each element
+    times the product of those after it (exact at zeros, to every order)"""
+    return (b.mul(_restore(b, g, axis, keepdims), prod_others(b, x, axis)),)
 
 
 @defrule("ptp")
@@ -124,7 +163,8 @@ def _reverse_cumsum(b, v, axis):
 
 @defrule("cumprod")
 def cumprod(b, g, ans, x, axis=None, dtype=None):
-    """y = cumprod(x): dxⱼ = Σ_{i ≥ j} dyᵢ Π_{k ≤ i, k ≠ j} xₖ, exact at zeros. With z the
+    """y = cumprod(x): dxⱼ = Σ_{i ≥ j} dyᵢ Π_{k ≤ i, k ≠ j} xₖ, exact at zeros (to first order:
+    its own derivative past a zero is not; docs/limitations.md). With z the
     first zero along the axis: before z, dxⱼ = Σ_{i ≥ j} dyᵢ yᵢ / xⱼ (xⱼ ≠ 0, and yᵢ = 0
     from z on); at z, Σ_{i ≥ z} dyᵢ y'ᵢ with y' the cumprod of x with x_z set to 1; after
     z, 0 (every product holds x_z). (Of the flattened x when axis is None.)"""

@@ -10,6 +10,8 @@ each op's mathematics, never by transposing a reverse rule at run time.
 
 import math
 
+from . import reductions
+
 TANGENTS: dict = {}
 
 
@@ -443,23 +445,13 @@ def percentile(b, dots, ans, a, q, axis=None, method="linear", keepdims=False, *
 
 # ---- reductions -----------------------------------------------------------------------------
 
-def _prod_others(b, x, axis):
-    """Π_{k≠j} x_k over the axis, for each j (kept dims), exact at zeros: with no zero,
-    Π / x_j; at the only zero, the product of the non-zeros; else 0."""
-    zero = b.eq(x, 0.0)
-    safe = b.where(zero, 1.0, x)
-    rest = b.prod(safe, axis=axis, keepdims=True)
-    nzero = b.sum(zero, axis=axis, keepdims=True)
-    return b.where(zero, b.where(b.eq(nzero, 1), rest, 0.0),
-                   b.where(b.eq(nzero, 0), b.div(rest, safe), 0.0))
-
-
 @deftangent("prod")
 def prod(b, dots, ans, x, axis=None, keepdims=False, dtype=None):
-    """d Πx = Σⱼ (Π_{k≠j} xₖ) dxⱼ, exact at zeros"""
+    """d Πx = Σⱼ (Π_{k≠j} xₖ) dxⱼ, exact at zeros (to every order: reductions.prod_others)"""
     if dots[0] is None:
         return None
-    return b.sum(b.mul(_prod_others(b, x, axis), dots[0]), axis=axis, keepdims=keepdims)
+    return b.sum(b.mul(reductions.prod_others(b, x, axis), dots[0]), axis=axis,
+                 keepdims=keepdims)
 
 
 @deftangent("nanprod")
