@@ -107,39 +107,84 @@ _MISSING = object()
 _FAST: weakref.WeakSet = weakref.WeakSet()      # the transformed functions whose class is a _fast_class
 
 
-def _fast_class(base, args, fn):
-    """A subclass of `base` whose __call__ calls `fn` directly when its positional
-    arguments have the fast key of `args` (the same types; arrays of the same dtype and
-    shape; statics of the same value), and base's __call__ otherwise. Written as Python
-    source, one test per argument, so that a call on the signature of the latest one
-    costs little more than a call of fn (the cost that matters on scalar functions)."""
-    env = {"_fn": fn, "_slow": base.__call__, "_MISSING": _MISSING, "_hide": hide_frames}
-    names, tests = [], []
-    for i, v in enumerate(args):
-        a, t = f"a{i}", type(v)
-        names.append(a)
-        env[f"_t{i}"] = t
-        tests.append(f"type({a}) is _t{i}")
+def _fast_class(base, args, fn, obj):
+    """A subclass of `base` whose __call__ calls `fn` directly when its arguments have
+    the fast key of `args` (the same types; arrays of the same dtype and shape; statics
+    of the same value), and base's __call__ otherwise. Written as Python source, one
+    test per argument, so that a call on the signature of the latest one costs little
+    more than a call of fn (the cost that matters on scalar functions).
+
+    Its __call__ takes the parameters of obj's function by name (so a call by keyword is
+    fast too, and a wrong keyword is Python's own TypeError), with the function's own
+    defaults (so is a call leaving them out) or _MISSING, and no **kwargs (building that dict is a third of the call's cost). It is
+    a staticmethod bound to obj through its globals (no `self` to pass), so a user
+    parameter may be called `self`. A function with positional-only, *args or **kwargs
+    parameters, or a name of the call's own (`_s2s_...`), gets the generic form."""
+    params = list(obj.signature.parameters.values())
+    named = all(p.kind in (_POSITIONAL_OR_KEYWORD, _KEYWORD_ONLY) and
+                not p.name.startswith("_s2s") for p in params)
+    names = [p.name for p in params] if named else [f"a{i}" for i in range(len(args))]
+    env = {"_s2s_fn": fn, "_s2s_MISSING": _MISSING, "_s2s_hide": hide_frames,
+           "_s2s_slow": _call_slowly, "_s2s_obj": obj, "_s2s_params": params}
+    tests = []
+    for i, (a, v) in enumerate(zip(names, args)):
+        t = type(v)
+        env[f"_s2s_t{i}"] = t
+        tests.append(f"type({a}) is _s2s_t{i}")
         if t is np.ndarray:
-            env[f"_d{i}"], env[f"_s{i}"] = v.dtype, v.shape
-            tests.append(f"{a}.dtype == _d{i} and {a}.shape == _s{i}")
+            env[f"_s2s_d{i}"], env[f"_s2s_s{i}"] = v.dtype, v.shape
+            tests.append(f"{a}.dtype == _s2s_d{i} and {a}.shape == _s2s_s{i}")
         elif t in _KEYED_BY_VALUE and v is not None:
-            env[f"_v{i}"] = v
-            tests.append(f"{a} == _v{i}")
+            env[f"_s2s_v{i}"] = v
+            tests.append(f"{a} == _s2s_v{i}")
     given = ", ".join(names)
-    text = (f"def __call__(self, {''.join(n + '=_MISSING, ' for n in names)}/, *rest, **kw):\n"
+    values = f"({given}{',' if len(names) == 1 else ''})"
+    if named:
+        for k, p in enumerate(params):     # (a default is the function's own object)
+            env[f"_s2s_default{k}"] = _MISSING if p.default is p.empty else p.default
+        head = [f"{p.name}=_s2s_default{k}" for k, p in enumerate(params)
+                if p.kind is _POSITIONAL_OR_KEYWORD]
+        tail = [f"{p.name}=_s2s_default{k}" for k, p in enumerate(params)
+                if p.kind is _KEYWORD_ONLY]
+        signature = ", ".join(head + ["*_s2s_rest"] + tail)
+        slow = f"_s2s_slow(_s2s_obj, _s2s_params, {values}, _s2s_rest, {{}})"
+        rest_test = ["not _s2s_rest"]
+    else:
+        signature = "".join(n + "=_s2s_MISSING, " for n in names) + "/, *_s2s_rest, **_s2s_kw"
+        slow = f"_s2s_slow(_s2s_obj, None, {values}, _s2s_rest, _s2s_kw)"
+        rest_test = ["not _s2s_rest", "not _s2s_kw"]
+    text = (f"def __call__({signature}):\n"
             f"    try:\n"
-            f"        if {' and '.join(tests + ['not rest', 'not kw'])}:\n"
-            f"            return _fn({given})\n"
-            f"        return _slow(self, *[a for a in ({given}{',' if len(names) == 1 else ''}) "
-            f"if a is not _MISSING], *rest, **kw)\n"
+            f"        if {' and '.join(tests + rest_test)}:\n"
+            f"            return _s2s_fn({given})\n"
+            f"        return {slow}\n"
             f"    except Exception as e:       # (traceback_util: the user's frames, not ours)\n"
-            f"        _hide(e)\n"
+            f"        _s2s_hide(e)\n"
             f"        raise\n")
     exec(compile(text, f"<s2sgrad call of {base.__name__}>", "exec"), env)
-    return type(base.__name__, (base,), {"__call__": env["__call__"], "__slots__": (),
+    call = env["__call__"]
+    call.__name__ = call.__qualname__ = getattr(obj.fn, "__name__", "__call__")
+    return type(base.__name__, (base,), {"__call__": staticmethod(call), "__slots__": (),
                                          "__module__": base.__module__,
                                          "__qualname__": base.__qualname__})
+
+
+_POSITIONAL_OR_KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_KEYWORD_ONLY = inspect.Parameter.KEYWORD_ONLY
+
+
+def _call_slowly(obj, params, values, rest, kwargs):
+    """A call the fast __call__ does not take, as it was written, to base's __call__:
+    the given values positionally up to the first one missing, by name after it."""
+    args, gap = [], False
+    for k, v in enumerate(values):
+        if v is _MISSING:
+            gap = True
+        elif params is None or params[k].kind is _POSITIONAL_OR_KEYWORD and not gap:
+            args.append(v)
+        else:
+            kwargs[params[k].name] = v
+    return obj.base.__call__(obj, *args, *rest, **kwargs)
 
 
 def _forget_fast_calls():
@@ -265,7 +310,7 @@ class _Transformed:
             self.fast.clear()
             self.unfast()
             self.generation = _custom.GENERATION
-        given = args if not kwargs and len(args) == self.nparams else None
+        given = args if len(args) == self.nparams else None   # (bound: by name too)
         fast = fast_key(args)
         hit = self.fast.get(fast) if fast is not None else None
         if hit is None:
@@ -291,7 +336,7 @@ class _Transformed:
             if cls is None:
                 if len(self.fast_classes) >= 16:
                     self.fast_classes.clear()
-                cls = self.fast_classes[fast] = _fast_class(self.base, args, hit[0])
+                cls = self.fast_classes[fast] = _fast_class(self.base, args, hit[0], self)
             self.__class__ = cls
             _FAST.add(self)
         else:

@@ -76,3 +76,51 @@ def test_a_rule_registered_after_the_call_is_used():
     def _(g, ans, x):
         return (3.0 * g,)                    # (deliberately not twice's: to see it used)
     np.testing.assert_allclose(g(x), 3.0)
+
+
+def scale(self, x, k=2.0):
+    return np.sum(self * x) * k
+
+
+def reserved_name(_s2s_x, y):
+    return np.sum(_s2s_x * y)
+
+
+def test_calls_by_keyword():
+    """The fast __call__ takes the function's own parameter names (one may be `self`);
+    every way of writing a call gives the same gradient, fast or not, and a wrong
+    keyword is Python's own TypeError."""
+    g = s2sgrad.grad(scale, wrt=1)
+    s, x = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    for _ in range(2):
+        np.testing.assert_allclose(g(s, x, 2.0), 2 * s)
+        np.testing.assert_allclose(g(self=s, x=x, k=2.0), 2 * s)
+        np.testing.assert_allclose(g(s, x=x, k=3.0), 3 * s)
+        np.testing.assert_allclose(g(s, x), 2 * s)                 # (k's default)
+    assert type(g) is not type(s2sgrad.grad(scale))               # (the fast class)
+    assert not type(g).__call__.__code__.co_flags & 0x08           # (no **kwargs)
+    calls = []
+    fast = type(g).__call__.__globals__["_s2s_fn"]
+    type(g).__call__.__globals__["_s2s_fn"] = lambda *a: calls.append(a) or fast(*a)
+    g(s, x), g(s, x=x), g(x=x, self=s, k=2.0)          # each the generated function, directly
+    assert len(calls) == 3
+    with pytest.raises(TypeError, match="unexpected keyword argument 'q'"):
+        g(s, x, 2.0, q=1.0)
+    with pytest.raises(TypeError):
+        g(s, x, 2.0, 4.0)
+    with pytest.raises(TypeError):
+        g(s)
+    np.testing.assert_allclose(g(s, x, 2.0), 2 * s)
+
+
+def test_a_parameter_named_like_the_calls_own_names_gets_the_generic_call():
+    g = s2sgrad.grad(reserved_name, wrt=1)
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    for _ in range(2):
+        np.testing.assert_allclose(g(x, y=y), x)
+        np.testing.assert_allclose(g(x, y), x)
+    assert type(g) is not type(s2sgrad.grad(reserved_name))
+    assert "**_s2s_kw" in type(g).__call__.__code__.co_varnames or \
+        type(g).__call__.__code__.co_flags & 0x08          # (the generic form: **kwargs)
+    with pytest.raises(TypeError):
+        g(x, y, y)
