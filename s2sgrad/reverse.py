@@ -580,7 +580,7 @@ class _Sweep:
         # what the backward branches read from their forward branch leaves it as extra results
         extra = []           # (branch index, forward value)
         fwd_ops = [self.exp.rewritten(list(r.ops)) for r in op.regions]
-        for k, (region, sub, ys) in enumerate(new_regions):
+        for k, (_, sub, ys) in enumerate(new_regions):
             inside = {r for o in fwd_ops[k] for r in o.results}
             needed = _reads(sub.b.ops, ys) & inside
             prepend, remat, needed = _rematerialize(sub.b.ops, needed, fwd_ops[k])
@@ -599,7 +599,7 @@ class _Sweep:
                                             regions=tuple(fwd_regions))]
         mapping = {v: r for (_, v), r in zip(extra, res_vals)}
         bwd = []
-        for region, sub, ys in new_regions:
+        for _, sub, ys in new_regions:
             r = substitute(Region((), tuple(sub.b.ops), tuple(ys)), mapping)
             bwd.append(r)
         outs = b.region_op("if", [op.operands[0]], bwd, [T.adjoint_type(free[j].type) for j in keep],

@@ -22,13 +22,13 @@ import s2sgrad
 
 
 def rnn(h, W, b, T):
-    for t in range(T):
+    for _t in range(T):
         h = np.tanh(W @ h + b)
     return np.sum(h ** 2)
 
 
 def sin_loop(x, w, T):
-    for t in range(T):
+    for _t in range(T):
         x = np.sin(x) * w
     return np.sum(x)
 

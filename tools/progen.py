@@ -1444,16 +1444,16 @@ class Gen(Exprs):
         if layout == "dict":
             self.tree = {x: x for x in names}
             paths = {x: f'p["{x}"]' for x in names}
-            seq, seq_text = names, "p"
+            seq_text = "p"
         elif layout == "list":
             self.tree = list(names)
             paths = {x: f"p[{k}]" for k, x in enumerate(names)}
-            seq, seq_text = names, "p"
+            seq_text = "p"
         else:
             self.tree = {"xs": list(arrays), **{x: x for x in others}}
             paths = {x: f'p["xs"][{k}]' for k, x in enumerate(arrays)}
             paths.update({x: f'p["{x}"]' for x in others})
-            seq, seq_text = arrays, 'p["xs"]'
+            seq_text = 'p["xs"]'
         text = "\n".join(body)
         written = {x for x in names if re.search(          # `x[k] = v`, `x += v`, `x[k] += v`
             rf"(^|[^\w.]){x}(\[[^\n]*?\]\s*[-+*]?=(?!=)|\s*[-+*]=)", text, re.M)}

@@ -238,14 +238,14 @@ def _store(lw, target, name, cur, v, key, dyn):
         if all(c in chains[m] for m in members):
             top = c
     path = chains[cur][chains[cur].index(top):]
-    for parent, child in zip(path, path[1:]):
+    for _, child in zip(path, path[1:]):
         op = b.defs[child]
         if op.opcode != "index":
             lw.unsupported(target, f"{name!r} is a view made by {_what(op)}: writing through it "
                            "is not supported", f"write into the array it comes from, or make "
                            f"{name!r} a copy where it is made (`{name} = ....copy()`)")
     for m in members:
-        for parent, child in zip(chains[m], chains[m][1:]):
+        for _, child in zip(chains[m], chains[m][1:]):
             if chains[m].index(child) > chains[m].index(top) and \
                     _link(b, b.defs[child]) == "maybe":
                 lw.unsupported(target, f"{_who(lw.env, m)} may or may not share memory with "

@@ -37,7 +37,7 @@ def check(fn, plan, shares, web):
         op, message = e.args
         names = Names()
         raise InternalError(f"IR verifier after out_of_ssa: {message}\n"
-                            f"  >> {print_op(op, names) if op is not None else '(return)'}")
+                            f"  >> {print_op(op, names) if op is not None else '(return)'}") from None
 
 
 class _Checker:
@@ -102,7 +102,7 @@ class _Checker:
     def copies(self, state, dests, srcs, op):
         """A parallel copy: every source read, then every destination written."""
         pairs = [(d, s) for d, s in zip(dests, srcs)]
-        for d, s in pairs:
+        for _d, s in pairs:
             self.read(state, [s], op)
         equal = [state[self.var(s)] if s not in self.plan.inlined else frozenset()
                  for d, s in pairs]
