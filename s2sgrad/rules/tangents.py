@@ -11,6 +11,8 @@ each op's mathematics, never by transposing a reverse rule at run time.
 import math
 
 from . import reductions
+from .scan import linear_scan
+from .shape import _slice_along
 
 TANGENTS: dict = {}
 
@@ -526,23 +528,17 @@ def nancumsum(b, dots, ans, x, axis=None, dtype=None):
 
 @deftangent("cumprod")
 def cumprod(b, dots, ans, x, axis=None, dtype=None):
-    """y = cumprod(x): dyᵢ = Σ_{j ≤ i} dxⱼ Π_{k ≤ i, k ≠ j} xₖ, exact at zeros. With z the first
-    zero along the axis: before z, dyᵢ = yᵢ Σ_{j ≤ i} dxⱼ / xⱼ; from z on, only j = z has a
-    non-zero product: dyᵢ = dx_z y'ᵢ, y' the cumprod of x with x_z set to 1. (Of the flattened
-    x when axis is None.)"""
+    """y = cumprod(x): dyᵢ = Σ_{j ≤ i} dxⱼ Π_{k ≤ i, k ≠ j} xₖ = Tᵢ, Tᵢ = dxᵢ Lᵢ + xᵢ Tᵢ₋₁ with
+    Lᵢ = Π_{k < i} xₖ (yᵢ₋₁): a linear scan, no division, exact at zeros to every order. (Of
+    the flattened x when axis is None.)"""
     if dots[0] is None:
         return None
     dx = dots[0]
     if axis is None:
         x, dx, axis = b.reshape(x, (-1,)), b.reshape(dx, (-1,)), 0
-    zero = b.eq(x, 0.0)
-    zeros_so_far = b.cumsum(zero, axis=axis)
-    first = b.logical_and(zero, b.eq(zeros_so_far, 1))
-    before = b.mul(b.cumprod(x, axis=axis),
-                   b.cumsum(b.div(dx, b.where(zero, 1.0, x)), axis=axis))
-    at = b.mul(b.cumprod(b.where(first, 1.0, x), axis=axis),
-               b.sum(b.where(first, dx, 0.0), axis=axis, keepdims=True))
-    return b.where(b.eq(zeros_so_far, 0), before, at)
+    before = reductions.exclusive_cumprod(b, x, axis, "before",
+                                          cumprod=ans if dtype is None else None)
+    return linear_scan(b, b.mul(dx, before), _slice_along(b, x, axis, 1, None), axis)
 
 
 # ---- np.linalg ------------------------------------------------------------------------------
