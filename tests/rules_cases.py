@@ -948,6 +948,21 @@ def f_cumprod(x):
     return (np.sum(np.sin(np.cumprod(x, axis=1))) + np.sum(np.cumprod(x) * np.arange(12.0))
             + np.sum(x.cumprod(axis=0) ** 2))
 
+
+def f_cumprod_flat(x):
+    return np.sum(np.sin(np.cumprod(x))) + np.sum(np.cumprod(x) * np.arange(6.0))
+
+
+def f_cumprod_axis(x):
+    return np.sum(np.sin(np.cumprod(x, axis=0))) + np.sum(np.cumprod(x, axis=-1) ** 2)
+
+
+def f_cumprod_plane(s, t, x):
+    """cumprod's third derivatives at x, along the plane of two directions (check_grads
+    differentiates again only a scalar argument)."""
+    n = x.shape[0]
+    return np.sum(np.sin(np.cumprod(x + s * (1.0 + np.arange(n) / 4) + t * np.cos(np.arange(n)))))
+
 def f_select_kron_cross(x, y, u, v):
     return (np.sum(np.sin(np.select([x < -0.5, x > 0.5], [x * y, np.cos(x)], default=y)) * y)
             + np.sum(np.select([x > 0.0], [x ** 2]))
@@ -1371,6 +1386,13 @@ case("take_along_axis_sort", f_take_along_axis_sort, [A(3, 4)], ("take_along_axi
 case("cumprod", f_cumprod, [A(3, 4)], "cumprod")
 case("cumprod_zeros", f_cumprod, [FIXED([[1.5, 0.0, 2.0, 0.0], [0.0, 0.7, 0.0, 1.2],
                                          [0.3, -1.1, 0.5, 0.0]])], "cumprod")
+# (each exact to every order at its zeros: the rules are polynomials in x, rules/scan.py)
+case("cumprod_zeros_first", f_cumprod_flat, [FIXED([0.0, 1.5, -0.8, 2.0, 0.7, 1.1])], "cumprod")
+case("cumprod_zeros_two", f_cumprod_flat, [FIXED([1.5, 0.0, 2.0, 0.0, 0.7, -1.3])], "cumprod")
+case("cumprod_zeros_adjacent", f_cumprod_flat, [FIXED([1.2, 0.0, 0.0, 0.9, -0.6, 0.0])],
+     "cumprod")
+case("cumprod_zeros_axis", f_cumprod_axis, [FIXED([[0.0, 1.5, 0.0], [1.1, 0.0, 2.0],
+                                                  [0.0, 0.7, -1.2], [0.8, 0.0, 0.0]])], "cumprod")
 case("select_kron_cross", f_select_kron_cross, [A(2, 3), A(2, 3), A(3), A(3)],
      ("where", "einsum", "reshape", "cross"))
 case("masked_reductions", f_masked_reductions,
