@@ -503,7 +503,6 @@ class _Derivative(_Transformed):
             raise InvalidArgumentError(str(e), hint="checkpoint='sqrt' stores a loop's "
                                        "carried values every ~sqrt(T) steps") from None
         inner = None
-        self.given = fn         # (the function differentiated: f, or grad(f) for grad(grad(f)))
         if isinstance(fn, _Transformed):
             if fn.request.kind == "vjp":
                 raise InvalidArgumentError(
@@ -544,32 +543,28 @@ class _Derivative(_Transformed):
         return generated(*values)
 
     def over_grad(self):
-        """The inner request when this one differentiates a plain gradient of a scalar h
-        (`grad(h, wrt=i)`, one i, no aux; h is f, or a derivative of f such as grad(f,
-        wrt=j) of a scalar argument j): its derivatives are then those of h's Hessian,
-        symmetric, which forward over reverse gives through loops too."""
+        """The inner request when this one differentiates a plain gradient of f (`grad(f,
+        wrt=i)` of a scalar f, one i, no aux): its second derivatives are then those of
+        f's Hessian, symmetric, which forward over reverse gives through loops too."""
         inner = self.request.inner
-        if inner is None or inner.kind != "grad" or inner.has_aux or inner.wrt_is_tuple \
-                or self.request.has_aux or not isinstance(self.given, _Derivative):
+        if inner is None or inner.kind != "grad" or inner.inner is not None \
+                or inner.has_aux or inner.wrt_is_tuple or self.request.has_aux:
             return None
         return inner
 
     def forward_over_reverse(self, values, cotangent=None):
         """A second derivative reverse over reverse refuses (a loop's tape), forward over
-        reverse: with g = grad(h, wrt=i), the derivative of <u, g> with respect to x_j is
-        d/dt grad(h, wrt=j)(x + t u e_i) (h's Hessian is symmetric), one jvp of the
-        gradient with respect to every x_j and x_i (that gradient is reverse over reverse
-        when h is itself a derivative: a loop with no tape of its own is reversed once).
-        For grad/value_and_grad u = 1 (g is a number); for vjp u is the cotangent.
-        Returns what the request returns."""
+        reverse: with g = grad(f, wrt=i), the derivative of <u, g> with respect to x_j is
+        d/dt grad(f, wrt=j)(x + t u e_i) (the Hessian is symmetric), one jvp of the
+        gradient with respect to every x_j and x_i. For grad/value_and_grad u = 1 (g is
+        a number); for vjp u is the cotangent. Returns what the request returns."""
         names = self.names
         i = names.index(self.over_grad().wrt[0])
         js = [names.index(n) for n in self.request.wrt] if self.request.kind != "vjp" else \
             [k for k, v in enumerate(values) if _differentiable(v)]
         key = (tuple(js), i)
         if getattr(self, "_both", (None,))[0] != key:          # (built once, then cached)
-            h = self.given.given              # (f for grad(grad(f)), grad(f) a level up)
-            self._both = (key, grad(h, wrt=tuple(js) + (i,)))
+            self._both = (key, grad(self.fn, wrt=tuple(js) + (i,)))
         both = self._both[1]
         tangents = [None] * len(values)
         tangents[i] = _like(1.0 if cotangent is None else cotangent, values[i])

@@ -270,7 +270,9 @@ def test_reduction_ties_share_equally():
 # the product's is not. prod's rule is a polynomial (reductions.prod_others), and so are
 # cumprod's (a linear scan, rules/scan.py).
 
-ZERO_CASES = sorted(n for n in CASES if "zero" in n and any("prod" in r for r in CASES[n].rules))
+# (a case with a `ref` calls s2sgrad.gradients, which only a transformed function can run)
+ZERO_CASES = sorted(n for n in CASES if "zero" in n and any("prod" in r for r in CASES[n].rules)
+                    and CASES[n].ref is None)
 
 
 @pytest.mark.parametrize("name", ZERO_CASES)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from .registry import defrule
-from .scan import linear_scan
+from .scan import reverse_scan
 from .shape import _scatter_along, _slice_along
 
 
@@ -167,9 +167,7 @@ def cumprod(b, g, ans, x, axis=None, dtype=None):
         (back,) = cumprod(b, g, ans, flat, axis=0)    # (ans is flat already)
         return (b.reshape(back, b.shape(x)),)
     before = exclusive_cumprod(b, x, axis, "before", cumprod=ans if dtype is None else None)
-    rest = b.flip(linear_scan(b, b.flip(g, axis=axis), b.flip(_slice_along(b, x, axis, 1, None),
-                                                                 axis=axis), axis), axis=axis)
-    return (b.mul(before, rest),)
+    return (b.mul(before, reverse_scan(b, g, _slice_along(b, x, axis, 1, None), axis)),)
 
 
 def _nan_extremum(b, g, ans, x, axis, keepdims):

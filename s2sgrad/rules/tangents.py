@@ -11,7 +11,6 @@ each op's mathematics, never by transposing a reverse rule at run time.
 import math
 
 from . import reductions
-from .scan import linear_scan
 from .shape import _slice_along
 
 TANGENTS: dict = {}
@@ -538,7 +537,18 @@ def cumprod(b, dots, ans, x, axis=None, dtype=None):
         x, dx, axis = b.reshape(x, (-1,)), b.reshape(dx, (-1,)), 0
     before = reductions.exclusive_cumprod(b, x, axis, "before",
                                           cumprod=ans if dtype is None else None)
-    return linear_scan(b, b.mul(dx, before), _slice_along(b, x, axis, 1, None), axis)
+    return b.linear_scan(b.mul(dx, before), _slice_along(b, x, axis, 1, None), axis=axis)
+
+
+@deftangent("linear_scan")
+def linear_scan(b, dots, ans, v, a, axis):
+    """p = scan(v, a), pᵢ = vᵢ + aᵢ pᵢ₋₁: dp = scan(dv + (0, daᵢ pᵢ₋₁), a), a scan again"""
+    dv, da = dots
+    if da is not None:
+        head = b.zeros_like(_slice_along(b, ans, axis, 0, 1))
+        term = b.concatenate(head, b.mul(da, _slice_along(b, ans, axis, 0, -1)), axis=axis)
+        dv = term if dv is None else b.add(dv, term)
+    return None if dv is None else b.linear_scan(dv, a, axis=axis)
 
 
 # ---- np.linalg ------------------------------------------------------------------------------
