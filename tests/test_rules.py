@@ -288,7 +288,7 @@ def test_second_derivatives_at_zeros(name):
 @pytest.mark.parametrize("x", [[1.5, 0.0, 2.0, 0.0, 0.7], [0.0, 0.0, 1.3, -0.4, 0.0],
                                [0.9, -1.2, 1.1, 0.6, 1.4]])
 def test_third_derivatives_of_cumprod(x):
-    # (grad(grad(grad(f))): its loop is reversed twice, forward over reverse over reverse)
+    # (grad(grad(grad(f))), reverse three times: linear_scan's rules are scans again)
     s2sgrad.check_grads(C.f_cumprod_plane, (0, 1), 0.0, 0.0, np.array(x), order=3)
 
 

@@ -529,17 +529,18 @@ _LINEAR_SCAN = '''\
 def _linear_scan(v, a, axis):
     """p_i = v_i + a_i p_{i-1} along the axis, p_0 = v_0 (`a` holds a_1 ... a_{n-1}):
     ceil(log2 n) steps of Hillis and Steele's scan, sums and products only."""
-    p, a = np.moveaxis(v, axis, -1), np.moveaxis(a, axis, -1)
+    p = np.moveaxis(v, axis, -1).astype(np.result_type(v, a))      # (a copy: written)
+    a = np.moveaxis(a, axis, -1)
     s, n = 1, p.shape[-1]
     while s < n:
-        p = np.concatenate([p[..., :s], p[..., s:] + a * p[..., :-s]], axis=-1)
+        p[..., s:] += a * p[..., :-s]
         a = a[..., s:] * a[..., :-s]
         s *= 2
     return np.moveaxis(p, -1, axis)
 '''
 _def("linear_scan", ("call", "_linear_scan"), _scanned,
      [("v", OPERAND, None), ("a", OPERAND, None), ("axis", ATTR, None)], kwattrs=("axis",),
-     memory="maybe", helper=_LINEAR_SCAN)     # v itself (a view) when it has one element
+     helper=_LINEAR_SCAN)
 
 # Structured control flow (regions; see core.py). Results are typed by their builder.
 #   if(cond) [then, else]              each region yields the results
