@@ -622,7 +622,7 @@ def test_cli_reads_the_linear_scan_helper_as_its_op(generated):
     is the `linear_scan` op again, differentiated by its rule, exact at zeros."""
     signature = "s: float64[], x: float64[n]"
     first = generated("SRC::products", "p1.py", wrt="s", signature=signature)
-    assert "def _linear_scan(v, a, axis):" in first.read_text()
+    assert "def _linear_scan(v, a, axis, reverse=False):" in first.read_text()
     parsed = S.from_file(str(first), "grad_products")
     assert parsed.resolver.lookup("_linear_scan") == S.Meaning("op", name="linear_scan")
     second = _load(generated(f"{first}::grad_products", "p2.py", wrt="s", signature=signature),

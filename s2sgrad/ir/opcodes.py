@@ -526,21 +526,24 @@ _def("loop_index", ("call", "_loop_index"), _same,
 # one op, so that every derivative of it is a rule of sums and products of scans (a loop in
 # the IR would be reversed with a tape, which a third derivative cannot reverse again)
 _LINEAR_SCAN = '''\
-def _linear_scan(v, a, axis):
-    """p_i = v_i + a_i p_{i-1} along the axis, p_0 = v_0 (`a` holds a_1 ... a_{n-1}):
-    ceil(log2 n) steps of Hillis and Steele's scan, sums and products only."""
+def _linear_scan(v, a, axis, reverse=False):
+    """p_i = v_i + a_i p_{i-1} along the axis, p_0 = v_0 (`a` holds a_1 ... a_{n-1});
+    reverse: p_i = v_i + a_{i+1} p_{i+1}, p_{n-1} = v_{n-1}. ceil(log2 n) steps of
+    Hillis and Steele's scan, sums and products only."""
     p = np.moveaxis(v, axis, -1).astype(np.result_type(v, a))      # (a copy: written)
     a = np.moveaxis(a, axis, -1)
+    if reverse:
+        p, a = p[..., ::-1], a[..., ::-1]
     s, n = 1, p.shape[-1]
     while s < n:
         p[..., s:] += a * p[..., :-s]
         a = a[..., s:] * a[..., :-s]
         s *= 2
-    return np.moveaxis(p, -1, axis)
+    return np.moveaxis(p[..., ::-1] if reverse else p, -1, axis)
 '''
 _def("linear_scan", ("call", "_linear_scan"), _scanned,
-     [("v", OPERAND, None), ("a", OPERAND, None), ("axis", ATTR, None)], kwattrs=("axis",),
-     helper=_LINEAR_SCAN)
+     [("v", OPERAND, None), ("a", OPERAND, None), ("axis", ATTR, None), ("reverse", ATTR, False)],
+     kwattrs=("axis", "reverse"), helper=_LINEAR_SCAN)
 
 # Structured control flow (regions; see core.py). Results are typed by their builder.
 #   if(cond) [then, else]              each region yields the results

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from .registry import defrule
-from .scan import reverse_scan
+from .scan import scan
 from .shape import _scatter_along, _slice_along
 
 
@@ -167,7 +167,8 @@ def cumprod(b, g, ans, x, axis=None, dtype=None):
         (back,) = cumprod(b, g, ans, flat, axis=0)    # (ans is flat already)
         return (b.reshape(back, b.shape(x)),)
     before = exclusive_cumprod(b, x, axis, "before", cumprod=ans if dtype is None else None)
-    return (b.mul(before, reverse_scan(b, g, _slice_along(b, x, axis, 1, None), axis)),)
+    rest = scan(b, g, _slice_along(b, x, axis, 1, None), axis, reverse=True)
+    return (b.mul(before, rest),)
 
 
 def _nan_extremum(b, g, ans, x, axis, keepdims):

@@ -1,6 +1,7 @@
 """The rule of `linear_scan`, the first-order linear recurrence p_i = v_i + a_i p_{i-1}
-along an axis (`_linear_scan(v, a, axis=k)` in generated code; ir/opcodes.py has its
-helper, ⌈log2 n⌉ steps of Hillis and Steele's scan), which cumprod's rules are made of
+along an axis (reverse=True: p_i = v_i + a_{i+1} p_{i+1}, from the end), written
+`_linear_scan(v, a, axis=k)` in generated code (ir/opcodes.py has the helper, ⌈log2 n⌉
+steps of Hillis and Steele's scan), which cumprod's rules are made of
 (reductions.cumprod, tangents.cumprod).
 
 Its solution p_i = Σ_{j ≤ i} v_j Π_{j < k ≤ i} a_k is a polynomial in v and a, computed
@@ -16,16 +17,19 @@ from .registry import defrule
 from .shape import _slice_along
 
 
-def reverse_scan(b, v, a, axis):
-    """r_j = v_j + a_{j+1} r_{j+1} along the axis (r_{n-1} = v_{n-1}; `a` holds
-    a_1 ... a_{n-1}): the scan of the reversed arrays, reversed (views, no copies)."""
-    return b.flip(b.linear_scan(b.flip(v, axis=axis), b.flip(a, axis=axis), axis=axis),
-                  axis=axis)
+def scan(b, v, a, axis, reverse=False):
+    """The linear_scan op (`reverse` written only when it is True)."""
+    return b.linear_scan(v, a, axis=axis, **({"reverse": True} if reverse else {}))
+
+
+def previous(b, p, axis, reverse):
+    """p_{i-1} for i = 1 ... n-1 (p_{i+1} for i = 0 ... n-2 when reverse): what a_i multiplies."""
+    return _slice_along(b, p, axis, 1, None) if reverse else _slice_along(b, p, axis, 0, -1)
 
 
 @defrule("linear_scan")
-def linear_scan(b, g, ans, v, a, axis):
-    """p = scan(v, a), pᵢ = vᵢ + aᵢ pᵢ₋₁: dv = the reverse scan of dp (dvⱼ = dpⱼ + aⱼ₊₁ dvⱼ₊₁),
-    daᵢ = dvᵢ pᵢ₋₁ (a polynomial: exact to every order)"""
-    dv = reverse_scan(b, g, a, axis)
-    return dv, b.mul(_slice_along(b, dv, axis, 1, None), _slice_along(b, ans, axis, 0, -1))
+def linear_scan(b, g, ans, v, a, axis, reverse=False):
+    """p = scan(v, a), pᵢ = vᵢ + aᵢ pᵢ₋₁ (reverse: pᵢ = vᵢ + aᵢ₊₁ pᵢ₊₁): dv = the scan of dp the
+    other way (dvⱼ = dpⱼ + aⱼ₊₁ dvⱼ₊₁), daᵢ = dvᵢ pᵢ₋₁ (a polynomial: exact to every order)"""
+    dv = scan(b, g, a, axis, not reverse)
+    return dv, b.mul(previous(b, dv, axis, not reverse), previous(b, ans, axis, reverse))

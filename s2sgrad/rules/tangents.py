@@ -10,7 +10,7 @@ each op's mathematics, never by transposing a reverse rule at run time.
 
 import math
 
-from . import reductions
+from . import reductions, scan
 from .shape import _slice_along
 
 TANGENTS: dict = {}
@@ -537,18 +537,20 @@ def cumprod(b, dots, ans, x, axis=None, dtype=None):
         x, dx, axis = b.reshape(x, (-1,)), b.reshape(dx, (-1,)), 0
     before = reductions.exclusive_cumprod(b, x, axis, "before",
                                           cumprod=ans if dtype is None else None)
-    return b.linear_scan(b.mul(dx, before), _slice_along(b, x, axis, 1, None), axis=axis)
+    return scan.scan(b, b.mul(dx, before), _slice_along(b, x, axis, 1, None), axis)
 
 
 @deftangent("linear_scan")
-def linear_scan(b, dots, ans, v, a, axis):
-    """p = scan(v, a), pᵢ = vᵢ + aᵢ pᵢ₋₁: dp = scan(dv + (0, daᵢ pᵢ₋₁), a), a scan again"""
+def linear_scan(b, dots, ans, v, a, axis, reverse=False):
+    """p = scan(v, a), pᵢ = vᵢ + aᵢ pᵢ₋₁ (reverse: pᵢ = vᵢ + aᵢ₊₁ pᵢ₊₁): dp = scan(dv + daᵢ pᵢ₋₁,
+    a), a scan again"""
     dv, da = dots
     if da is not None:
-        head = b.zeros_like(_slice_along(b, ans, axis, 0, 1))
-        term = b.concatenate(head, b.mul(da, _slice_along(b, ans, axis, 0, -1)), axis=axis)
+        edge = b.zeros_like(_slice_along(b, ans, axis, 0, 1))
+        term = b.mul(da, scan.previous(b, ans, axis, reverse))
+        term = b.concatenate(*((term, edge) if reverse else (edge, term)), axis=axis)
         dv = term if dv is None else b.add(dv, term)
-    return None if dv is None else b.linear_scan(dv, a, axis=axis)
+    return None if dv is None else scan.scan(b, dv, a, axis, reverse)
 
 
 # ---- np.linalg ------------------------------------------------------------------------------
