@@ -948,6 +948,21 @@ def f_cumprod(x):
     return (np.sum(np.sin(np.cumprod(x, axis=1))) + np.sum(np.cumprod(x) * np.arange(12.0))
             + np.sum(x.cumprod(axis=0) ** 2))
 
+
+def f_cumprod_flat(x):
+    return np.sum(np.sin(np.cumprod(x))) + np.sum(np.cumprod(x) * np.arange(6.0))
+
+
+def f_cumprod_axis(x):
+    return np.sum(np.sin(np.cumprod(x, axis=0))) + np.sum(np.cumprod(x, axis=-1) ** 2)
+
+
+def f_cumprod_plane(s, t, x):
+    """cumprod's third derivatives at x, along the plane of two directions (check_grads
+    differentiates again only a scalar argument)."""
+    n = x.shape[0]
+    return np.sum(np.sin(np.cumprod(x + s * (1.0 + np.arange(n) / 4) + t * np.cos(np.arange(n)))))
+
 def f_select_kron_cross(x, y, u, v):
     return (np.sum(np.sin(np.select([x < -0.5, x > 0.5], [x * y, np.cos(x)], default=y)) * y)
             + np.sum(np.select([x > 0.0], [x ** 2]))
@@ -1371,6 +1386,13 @@ case("take_along_axis_sort", f_take_along_axis_sort, [A(3, 4)], ("take_along_axi
 case("cumprod", f_cumprod, [A(3, 4)], "cumprod")
 case("cumprod_zeros", f_cumprod, [FIXED([[1.5, 0.0, 2.0, 0.0], [0.0, 0.7, 0.0, 1.2],
                                          [0.3, -1.1, 0.5, 0.0]])], "cumprod")
+# (each exact to every order at its zeros: the rules are polynomials in x, rules/scan.py)
+case("cumprod_zeros_first", f_cumprod_flat, [FIXED([0.0, 1.5, -0.8, 2.0, 0.7, 1.1])], "cumprod")
+case("cumprod_zeros_two", f_cumprod_flat, [FIXED([1.5, 0.0, 2.0, 0.0, 0.7, -1.3])], "cumprod")
+case("cumprod_zeros_adjacent", f_cumprod_flat, [FIXED([1.2, 0.0, 0.0, 0.9, -0.6, 0.0])],
+     "cumprod")
+case("cumprod_zeros_axis", f_cumprod_axis, [FIXED([[0.0, 1.5, 0.0], [1.1, 0.0, 2.0],
+                                                  [0.0, 0.7, -1.2], [0.8, 0.0, 0.0]])], "cumprod")
 case("select_kron_cross", f_select_kron_cross, [A(2, 3), A(2, 3), A(3), A(3)],
      ("where", "einsum", "reshape", "cross"))
 case("masked_reductions", f_masked_reductions,
@@ -1588,6 +1610,24 @@ def ref_unbroadcast_dropped_axis(x, w):
     return np.sum(np.broadcast_to(w[0] / x.shape[0], x.shape) * w)
 
 
+def f_linear_scan(x, w):
+    # cumprod's gradient is a scan, _linear_scan(...) (rules/scan.py): its gradient runs
+    # the scan's rule (and the jvp of it the scan's tangent rule)
+    (dx,) = s2sgrad.gradients(np.sum(np.sin(np.cumprod(x, axis=-1)) * w), [x])
+    return np.sum(dx * w)
+
+
+def ref_linear_scan(x, w):
+    # dx_j = Σ_{i≥j} dy_i Π_{k≤i, k≠j} x_k, each product written out (x_j set to 1)
+    dy = np.cos(np.cumprod(x, axis=-1)) * w
+    dx = np.zeros_like(x)
+    for j in range(x.shape[-1]):
+        others = x.copy()
+        others[..., j] = 1.0
+        dx[..., j] = np.sum((dy * np.cumprod(others, axis=-1))[..., j:], axis=-1)
+    return np.sum(dx * w)
+
+
 def f_hessian_vector(x, v):
     (d,) = s2sgrad.gradients(np.sum(np.tanh(x) * np.exp(x)), [x])
     return np.sum(d * v)
@@ -1659,6 +1699,10 @@ case("copy_second_order", f_copy, [A(3, 4), A(3, 4)], "copy", ref=ref_copy)
 case("copy_of_broadcast_second_order", f_copy_of_broadcast, [A(3), A(2, 3)],
      ("copy", "broadcast_to", "sum", "mul"), ref=ref_copy_of_broadcast)
 case("pyfloat_second_order", f_pyfloat, [F()], ("pyfloat", "pow", "mul"), ref=ref_pyfloat)
+case("linear_scan", f_linear_scan, [A(3, 4), A(3, 4)], ("linear_scan", "cumprod"),
+     ref=ref_linear_scan)
+case("linear_scan_zeros", f_linear_scan, [FIXED([[0.0, 1.5, 0.0, 2.0], [1.1, 0.0, 0.0, -0.7]]),
+                                          A(2, 4)], ("linear_scan", "cumprod"), ref=ref_linear_scan)
 case("unbroadcast_second_order", f_unbroadcast, [A(3), A(4)], ("unbroadcast", "reshape"),
      ref=ref_unbroadcast)
 case("unbroadcast_dropped_axis_second_order", f_unbroadcast_dropped_axis, [A(3, 4), A(3, 4)],

@@ -561,6 +561,10 @@ SOURCE = textwrap.dedent('''\
         for i in range(n):
             s = np.sin(s) * x
         return s
+
+
+    def products(s, x):
+        return np.sum(np.sin(np.cumprod(x + s)))
     ''')
 
 
@@ -611,6 +615,25 @@ def test_cli_reads_the_unbroadcast_helper_as_its_op(generated):
     mod = _load(second, "g2u")
     s, x = np.float64(0.4), np.array([0.5, -1.0, 2.0])
     close(mod.grad_grad_scaled(s, x), np.sum(x * x * np.exp(s * x)))
+
+
+def test_cli_reads_the_linear_scan_helper_as_its_op(generated):
+    """cumprod's gradient calls the module's `_linear_scan` helper; read back, the call
+    is the `linear_scan` op again, differentiated by its rule, exact at zeros."""
+    signature = "s: float64[], x: float64[n]"
+    first = generated("SRC::products", "p1.py", wrt="s", signature=signature)
+    assert "def _linear_scan(v, a, axis, reverse=False):" in first.read_text()
+    parsed = S.from_file(str(first), "grad_products")
+    assert parsed.resolver.lookup("_linear_scan") == S.Meaning("op", name="linear_scan")
+    second = _load(generated(f"{first}::grad_products", "p2.py", wrt="s", signature=signature),
+                   "p2")
+    x = np.array([1.5, 0.0, 2.0, 0.0, 0.7])
+    hessian = s2sgrad.hessian(_load(first.parent / "user.py", "user_products").products,
+                              wrt=1)(0.0, x)
+    # d/dx_1 of the gradient's entries 2 and 3: x_0 cos(y_2) and x_0 x_2 (cos(y_3) + x_4
+    # cos(y_4)), products holding the zero x_1 in the gradient, 0 there but not their slopes
+    close(hessian[2:4, 1], [1.5, 5.1])
+    close(second.grad_grad_products(np.float64(0.0), x), np.sum(hessian))
 
 
 def test_cli_reads_astype_and_gate_tuples(generated):

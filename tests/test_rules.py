@@ -267,11 +267,12 @@ def test_reduction_ties_share_equally():
 # ---- second derivatives at the inputs with exact zeros ------------------------------------
 # A rule exact at zeros to first order (Π/x with a case for zeros) can still be wrong one
 # order up: a constant 0 in place of a product holding a zero has a zero derivative where
-# the product's is not. prod's rule is a polynomial (reductions.prod_others); cumprod's
-# is exact to first order only (docs/limitations.md).
+# the product's is not. prod's rule is a polynomial (reductions.prod_others), and so are
+# cumprod's (a linear scan, rules/scan.py).
 
-ZERO_CASES = sorted(n for n in CASES if "zero" in n and any("prod" in r for r in CASES[n].rules))
-SECOND_ORDER_AT_ZEROS_WRONG = {"cumprod_zeros"}
+# (a case with a `ref` calls s2sgrad.gradients, which only a transformed function can run)
+ZERO_CASES = sorted(n for n in CASES if "zero" in n and any("prod" in r for r in CASES[n].rules)
+                    and CASES[n].ref is None)
 
 
 @pytest.mark.parametrize("name", ZERO_CASES)
@@ -281,12 +282,17 @@ def test_second_derivatives_at_zeros(name):
     if any(np.isnan(a).any() for a in args if isinstance(a, np.ndarray)):
         pytest.skip("central differences at a nan input give nan")
     wrt = tuple(i for i, a in enumerate(case.args) if a.kind != "static")
-    if name in SECOND_ORDER_AT_ZEROS_WRONG:
-        with pytest.raises(s2sgrad.GradientCheckError):
-            s2sgrad.check_grads(case.fn, wrt, *args, order=2)
-        return
     s2sgrad.check_grads(case.fn, wrt, *args, order=2)
 
 
+@pytest.mark.parametrize("x", [[1.5, 0.0, 2.0, 0.0, 0.7], [0.0, 0.0, 1.3, -0.4, 0.0],
+                               [0.9, -1.2, 1.1, 0.6, 1.4]])
+def test_third_derivatives_of_cumprod(x):
+    # (grad(grad(grad(f))), reverse three times: linear_scan's rules are scans again)
+    s2sgrad.check_grads(C.f_cumprod_plane, (0, 1), 0.0, 0.0, np.array(x), order=3)
+
+
 def test_zero_cases_are_found():
-    assert {"prod_one_zero", "prod_two_zeros", "prod_axis_zeros", "cumprod_zeros"} <= set(ZERO_CASES)
+    assert {"prod_one_zero", "prod_two_zeros", "prod_axis_zeros", "cumprod_zeros",
+            "cumprod_zeros_first", "cumprod_zeros_two", "cumprod_zeros_adjacent",
+            "cumprod_zeros_axis"} <= set(ZERO_CASES)

@@ -134,6 +134,11 @@ def _cumulative(ts, attrs):
     return T.array(dtype, (None,))
 
 
+def _scanned(ts, attrs):
+    """_linear_scan(v, a): v's shape, in the dtype of v and a together."""
+    return T.array(T.result_dtype(ts[0], ts[1]), ts[0].shape)
+
+
 def _arg_reduce(ts, attrs):
     return _reduce(ts, attrs, "int64")
 

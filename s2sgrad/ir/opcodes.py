@@ -79,7 +79,7 @@ from .infer import (einsum_parts, pad_pairs, _arange, _arg_reduce, _broadcast_to
                     _expand_dims, _extern, _extern_vjp, _eye, _float_binary, _float_power,
                     _float_unary, _full, _full_like, _getitem, _like, _linspace, _make_seq, _matmul,
                     _matrix_power, _mean, _outer, _pad, _pinv, _predicate, _qr, _reduce, _repeat,
-                    _reshape, _rot90, _same, _sections, _shape_of, _solve, _sorted, _split,
+                    _reshape, _rot90, _same, _scanned, _sections, _shape_of, _solve, _sorted, _split,
                     _squeeze, _sum, _svd, _svd_results, _take, _take_along_axis, _tile, _transpose,
                     _tri, _true_div, _unbroadcast, _unknown, _where)
 from .structure import (_call_counts, _check_closure, _check_for, _check_if,
@@ -521,6 +521,29 @@ def _loop_index(value, ran, name):
 _def("loop_index", ("call", "_loop_index"), _same,
      [("value", OPERAND, None), ("ran", OPERAND, None), ("name", ATTR, None)], kwattrs=(),
      constant=True, effect="check", inline=False, helper=_LOOP_INDEX)
+
+# the linear recurrence p_i = v_i + a_i p_{i-1} along an axis, cumprod's rules (rules/scan.py):
+# one op, so that every derivative of it is a rule of sums and products of scans (a loop in
+# the IR would be reversed with a tape, which a third derivative cannot reverse again)
+_LINEAR_SCAN = '''\
+def _linear_scan(v, a, axis, reverse=False):
+    """p_i = v_i + a_i p_{i-1} along the axis, p_0 = v_0 (`a` holds a_1 ... a_{n-1});
+    reverse: p_i = v_i + a_{i+1} p_{i+1}, p_{n-1} = v_{n-1}. ceil(log2 n) steps of
+    Hillis and Steele's scan, sums and products only."""
+    p = np.moveaxis(v, axis, -1).astype(np.result_type(v, a))      # (a copy: written)
+    a = np.moveaxis(a, axis, -1)
+    if reverse:
+        p, a = p[..., ::-1], a[..., ::-1]
+    s, n = 1, p.shape[-1]
+    while s < n:
+        p[..., s:] += a * p[..., :-s]
+        a = a[..., s:] * a[..., :-s]
+        s *= 2
+    return np.moveaxis(p[..., ::-1] if reverse else p, -1, axis)
+'''
+_def("linear_scan", ("call", "_linear_scan"), _scanned,
+     [("v", OPERAND, None), ("a", OPERAND, None), ("axis", ATTR, None), ("reverse", ATTR, False)],
+     kwattrs=("axis", "reverse"), helper=_LINEAR_SCAN)
 
 # Structured control flow (regions; see core.py). Results are typed by their builder.
 #   if(cond) [then, else]              each region yields the results

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from .registry import defrule
+from .scan import scan
 from .shape import _scatter_along, _slice_along
 
 
@@ -60,12 +61,12 @@ def min_(b, g, ans, x, axis=None, keepdims=False):
     return _extremum(b, g, ans, x, axis, keepdims)
 
 
-def _exclusive_cumprod(b, x, axis, hint=None):
+def exclusive_cumprod(b, x, axis, hint=None, cumprod=None):
     """Π_{k<j} x_k along the axis, for each j (1 at the first): the cumprod shifted by
-    one, with no division."""
+    one, with no division (`cumprod`: x's, when it is at hand)."""
     head = b.ones_like(_slice_along(b, x, axis, 0, 1))
-    return b.concatenate(head, _slice_along(b, b.cumprod(x, axis=axis), axis, 0, -1), axis=axis,
-                         hint=hint)
+    cumprod = b.cumprod(x, axis=axis) if cumprod is None else cumprod
+    return b.concatenate(head, _slice_along(b, cumprod, axis, 0, -1), axis=axis, hint=hint)
 
 
 def prod_others(b, x, axis):
@@ -96,8 +97,8 @@ def prod_others(b, x, axis):
         return b.transpose(others, axes=tuple(int(a) for a in np.argsort(perm)))
     if isinstance(axis, tuple):
         (axis,) = axis
-    before = _exclusive_cumprod(b, x, axis, "before")
-    after = b.flip(_exclusive_cumprod(b, b.flip(x, axis=axis), axis), axis=axis, hint="after")
+    before = exclusive_cumprod(b, x, axis, "before")
+    after = b.flip(exclusive_cumprod(b, b.flip(x, axis=axis), axis), axis=axis, hint="after")
     return b.mul(before, after)
 
 
@@ -156,28 +157,18 @@ def cumsum(b, g, ans, x, axis=None, dtype=None):
     return (b.flip(b.cumsum(b.flip(g, axis=axis), axis=axis), axis=axis),)
 
 
-def _reverse_cumsum(b, v, axis):
-    """Σ_{i ≥ j} v_i along the axis."""
-    return b.flip(b.cumsum(b.flip(v, axis=axis), axis=axis), axis=axis)
-
-
 @defrule("cumprod")
 def cumprod(b, g, ans, x, axis=None, dtype=None):
-    """y = cumprod(x): dxⱼ = Σ_{i ≥ j} dyᵢ Π_{k ≤ i, k ≠ j} xₖ, exact at zeros (to first order:
-    its own derivative past a zero is not; docs/limitations.md). With z the
-    first zero along the axis: before z, dxⱼ = Σ_{i ≥ j} dyᵢ yᵢ / xⱼ (xⱼ ≠ 0, and yᵢ = 0
-    from z on); at z, Σ_{i ≥ z} dyᵢ y'ᵢ with y' the cumprod of x with x_z set to 1; after
-    z, 0 (every product holds x_z). (Of the flattened x when axis is None.)"""
+    """y = cumprod(x): dxⱼ = Σ_{i ≥ j} dyᵢ Π_{k ≤ i, k ≠ j} xₖ = Lⱼ Rⱼ, Lⱼ = Π_{k < j} xₖ (yⱼ₋₁)
+    and Rⱼ = dyⱼ + xⱼ₊₁ Rⱼ₊₁ (a reverse linear scan, no division): a polynomial in x, exact
+    at zeros to every order. (Of the flattened x when axis is None.)"""
     if axis is None:
         flat = b.reshape(x, (-1,))
-        (back,) = cumprod(b, g, ans, flat, axis=0)
+        (back,) = cumprod(b, g, ans, flat, axis=0)    # (ans is flat already)
         return (b.reshape(back, b.shape(x)),)
-    zero = b.eq(x, 0.0)
-    zeros_so_far = b.cumsum(zero, axis=axis)
-    first = b.logical_and(zero, b.eq(zeros_so_far, 1))
-    before = b.div(_reverse_cumsum(b, b.mul(g, ans), axis), b.where(zero, 1.0, x))
-    at = _reverse_cumsum(b, b.mul(g, b.cumprod(b.where(first, 1.0, x), axis=axis)), axis)
-    return (b.where(b.eq(zeros_so_far, 0), before, b.where(first, at, 0.0)),)
+    before = exclusive_cumprod(b, x, axis, "before", cumprod=ans if dtype is None else None)
+    rest = scan(b, g, _slice_along(b, x, axis, 1, None), axis, reverse=True)
+    return (b.mul(before, rest),)
 
 
 def _nan_extremum(b, g, ans, x, axis, keepdims):

@@ -10,7 +10,8 @@ each op's mathematics, never by transposing a reverse rule at run time.
 
 import math
 
-from . import reductions
+from . import reductions, scan
+from .shape import _slice_along
 
 TANGENTS: dict = {}
 
@@ -526,23 +527,30 @@ def nancumsum(b, dots, ans, x, axis=None, dtype=None):
 
 @deftangent("cumprod")
 def cumprod(b, dots, ans, x, axis=None, dtype=None):
-    """y = cumprod(x): dyᵢ = Σ_{j ≤ i} dxⱼ Π_{k ≤ i, k ≠ j} xₖ, exact at zeros. With z the first
-    zero along the axis: before z, dyᵢ = yᵢ Σ_{j ≤ i} dxⱼ / xⱼ; from z on, only j = z has a
-    non-zero product: dyᵢ = dx_z y'ᵢ, y' the cumprod of x with x_z set to 1. (Of the flattened
-    x when axis is None.)"""
+    """y = cumprod(x): dyᵢ = Σ_{j ≤ i} dxⱼ Π_{k ≤ i, k ≠ j} xₖ = Tᵢ, Tᵢ = dxᵢ Lᵢ + xᵢ Tᵢ₋₁ with
+    Lᵢ = Π_{k < i} xₖ (yᵢ₋₁): a linear scan, no division, exact at zeros to every order. (Of
+    the flattened x when axis is None.)"""
     if dots[0] is None:
         return None
     dx = dots[0]
     if axis is None:
         x, dx, axis = b.reshape(x, (-1,)), b.reshape(dx, (-1,)), 0
-    zero = b.eq(x, 0.0)
-    zeros_so_far = b.cumsum(zero, axis=axis)
-    first = b.logical_and(zero, b.eq(zeros_so_far, 1))
-    before = b.mul(b.cumprod(x, axis=axis),
-                   b.cumsum(b.div(dx, b.where(zero, 1.0, x)), axis=axis))
-    at = b.mul(b.cumprod(b.where(first, 1.0, x), axis=axis),
-               b.sum(b.where(first, dx, 0.0), axis=axis, keepdims=True))
-    return b.where(b.eq(zeros_so_far, 0), before, at)
+    before = reductions.exclusive_cumprod(b, x, axis, "before",
+                                          cumprod=ans if dtype is None else None)
+    return scan.scan(b, b.mul(dx, before), _slice_along(b, x, axis, 1, None), axis)
+
+
+@deftangent("linear_scan")
+def linear_scan(b, dots, ans, v, a, axis, reverse=False):
+    """p = scan(v, a), pᵢ = vᵢ + aᵢ pᵢ₋₁ (reverse: pᵢ = vᵢ + aᵢ₊₁ pᵢ₊₁): dp = scan(dv + daᵢ pᵢ₋₁,
+    a), a scan again"""
+    dv, da = dots
+    if da is not None:
+        edge = b.zeros_like(_slice_along(b, ans, axis, 0, 1))
+        term = b.mul(da, scan.previous(b, ans, axis, reverse))
+        term = b.concatenate(*((term, edge) if reverse else (edge, term)), axis=axis)
+        dv = term if dv is None else b.add(dv, term)
+    return None if dv is None else scan.scan(b, dv, a, axis, reverse)
 
 
 # ---- np.linalg ------------------------------------------------------------------------------
