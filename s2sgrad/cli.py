@@ -3,6 +3,7 @@
     s2sgrad emit FILE::FUNC [--wrt a,b] [--order N] [--signature SIG] [--checkpoint sqrt] [-o OUT]
     s2sgrad emit FILE::FUNC --mode fwd [--wrt a,b] [--signature SIG] [-o OUT]
     s2sgrad emit FILE [-o OUT]                every @s2sgrad.function of FILE
+    s2sgrad emit ... --xp                     array-API code (docs/xp.md)
     s2sgrad show FILE::FUNC --ir [--stage STAGE] [--wrt ...] [--order N] [--signature SIG]
 
 A plain FUNC gets its gradient module (`grad_FUNC`, with respect to --wrt, by
@@ -27,6 +28,7 @@ import ast
 import os
 import sys
 import tempfile
+from dataclasses import replace
 
 import gast
 
@@ -225,14 +227,16 @@ def _targets(spec):
 
 
 def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=False,
-              checkpoint=None):
-    """The module `s2sgrad emit TARGET` writes, as text."""
+              checkpoint=None, xp=False):
+    """The module `s2sgrad emit TARGET` writes, as text (with `xp`, array-API code:
+    codegen_xp.py)."""
     path, funcs = _targets(target)
     fns, header = [], []
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = request_for(parsed, types_, wrt, order, mode, has_aux, checkpoint)
+        request = replace(request_for(parsed, types_, wrt, order, mode, has_aux, checkpoint),
+                          xp=xp)
         fn = transform.build_ir(parsed, types_, request)
         fns.append(fn)
         header += transform.header_lines(fn, request)
@@ -247,7 +251,7 @@ STAGES = ("lower", "inline", "shift", "attach", "unconnected", "reverse", "forwa
 
 
 def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev",
-              checkpoint=None):
+              checkpoint=None, xp=False):
     """What `s2sgrad show TARGET --ir --stage STAGE` prints: one stage's IR; with
     'all' or a tuple of stage names, each stage under a `// after NAME` line."""
     path, funcs = _targets(target)
@@ -256,7 +260,8 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = request_for(parsed, types_, wrt, order, mode, checkpoint=checkpoint)
+        request = replace(request_for(parsed, types_, wrt, order, mode, checkpoint=checkpoint),
+                          xp=xp)
         stages = []
         transform.build_ir(parsed, types_, request, stages)
         stages.append(("out_of_ssa", stages[-1][1]))
@@ -271,7 +276,7 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"
 
 def cmd_emit(args):
     text = emit_text(args.target, args.wrt, args.signature, args.order, args.mode,
-                     args.has_aux, args.checkpoint)
+                     args.has_aux, args.checkpoint, args.xp)
     if args.output:
         try:
             _write_atomic(args.output, text)
@@ -284,7 +289,7 @@ def cmd_emit(args):
 
 def cmd_show(args):
     sys.stdout.write(show_text(args.target, args.wrt, args.signature, args.stage, args.order,
-                               args.mode, args.checkpoint))
+                               args.mode, args.checkpoint, args.xp))
 
 
 def _write_atomic(path, text):
@@ -318,6 +323,9 @@ def main(argv=None):
                        help="sqrt: each for loop over a range() keeps its carried values every "
                             "~sqrt(T) steps and its reverse sweep recomputes the steps between "
                             "(as grad(f, checkpoint='sqrt'))")
+        p.add_argument("--xp", action="store_true",
+                       help="array-API code: its namespace taken from its array arguments "
+                            "(NumPy, array_api_strict, CuPy, Dask; docs/xp.md)")
         if name == "emit":
             p.add_argument("-o", "--output", help="write the module here (default: stdout)")
             p.add_argument("--has-aux", action="store_true",

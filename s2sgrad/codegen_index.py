@@ -12,6 +12,7 @@ array in place; the others copy first: `y_1 = y.copy()` then the write into
 
 import ast
 
+from . import codegen_xp
 from .ir import indexing as I
 from .ir.opcodes import OPS
 
@@ -57,6 +58,10 @@ def write_lines(op, ex, names):
         else:
             stmt = ast.Assign(targets=[sub], value=ex.value(value), type_comment=None)
     elif uses_add_at(op):
+        if codegen_xp.active():
+            codegen_xp.refuse(op, "a write adding at positions that may repeat (np.add.at)",
+                              hint="add at distinct positions (slices, an arange), or emit "
+                                   "the NumPy module (without --xp)")
         at = key if len(op.attr("key")) == 1 else \
             ast.Subscript(value=_attr(_name("np"), "s_"), slice=key, ctx=ast.Load())
         stmt = ast.Expr(value=_call("np.add.at", [_name(target), at, ex.value(value)]))
@@ -97,6 +102,8 @@ def copy_unless_in_place(op, ex, old, target):
     from .codegen import _attr, _name, render
     if op in getattr(ex, "in_place", ()):
         return []
-    copy = ast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
+    copy = codegen_xp.copy_expr(ex.value(old)) if codegen_xp.active() and \
+        old.type.kind == "array" else \
+        ast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
     return [render(ast.Assign(targets=[_name(target, store=True)], value=copy,
                               type_comment=None))]

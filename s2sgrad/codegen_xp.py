@@ -1,0 +1,284 @@
+"""Array API emission (`s2sgrad emit --xp`, `grad(f, xp=True)`): the same IR printed
+for any library that implements the Python array API standard.
+
+A function written this way starts with `xp = array_namespace(<its array
+parameters>)` (`from array_api_compat import array_namespace`, the module's one
+import) and calls only the standard's functions in `xp`: the gradient runs on the
+arrays of NumPy, array_api_strict, CuPy or Dask it is given, and returns arrays of
+that library. How each op is spelled there is its definition's `xp`
+(ir/opcodes.py): the same as the NumPy module (operators, indexing, Python
+structure), the standard's function (`np.arctan` is `xp.atan`, `np.cumsum`
+`xp.cumulative_sum`), or a form written here (`a.T` of a rank-3 array is
+`xp.permute_dims(a, (2, 1, 0))`); an op the standard lacks is refused at the
+user's line. What the NumPy module does that the standard does not allow is
+switched off upstream (transform.py): no `out=` or augmented in-place updates
+(codegen.py prints `t = xp.tanh(t)`, `a = a * b`), tapes stay Python lists
+(no loop_stack / loop_accumulate rows written into preallocated arrays), no
+math.* of Python floats (pymath), no `float()` of an array value (a Dask result
+stays lazy).
+
+`XP` is set by codegen.module while it prints a module for the array API, so the
+small printers (`literal`, dtypes) it shares with the NumPy module ask it.
+"""
+
+import ast
+import contextvars
+
+from .errors import UnsupportedError
+from .ir import opcodes
+from .ir.opcodes import OPS
+
+XP = contextvars.ContextVar("s2sgrad_xp", default=False)
+IMPORT = "from array_api_compat import array_namespace"
+RESERVED = ("xp", "array_namespace")
+
+# the backward pass's unbroadcast (ir/opcodes.py's _UNBROADCAST) in the namespace given
+UNBROADCAST = '''\
+def _unbroadcast(xp, g, shape):
+    """Sum g over the axes broadcasting added to an array of `shape` (`shape`
+    may also have leading axes of size 1 that an assignment dropped), in xp."""
+    if not hasattr(g, "shape"):
+        g = xp.asarray(g)
+    while g.ndim > len(shape):
+        g = xp.sum(g, axis=0)
+    lead = len(shape) - g.ndim
+    for axis, size in enumerate(shape[lead:]):
+        if size == 1 and g.shape[axis] != 1:
+            g = xp.sum(g, axis=axis, keepdims=True)
+    return xp.reshape(g, shape) if lead else g
+'''
+HELPERS = {"unbroadcast": UNBROADCAST}
+
+_HINT = ("write it with functions the array API standard has (docs/xp.md lists what "
+         "--xp supports), or emit the NumPy module (without --xp / xp=True)")
+
+
+def active():
+    return XP.get()
+
+
+def refuse(op, what, hint=_HINT):
+    raise UnsupportedError(f"{what}: the array API standard (--xp, xp=True) has no spelling "
+                           "for it", loc=op.loc, hint=hint)
+
+
+def refuse_op(op):
+    refuse(op, f"{opcodes.spelling(op.opcode)}")
+
+
+def helper_text(opcode):
+    """The source of the helper an xp module defines for `opcode`, or None."""
+    return HELPERS.get(opcode)
+
+
+def array_params(fn):
+    """fn's parameters that are arrays (not Python numbers): the namespace's source."""
+    return [p for p in fn.params if p.type.kind == "array" and not p.type.weak]
+
+
+def namespace_line(fn, names):
+    """`xp = array_namespace(a, b)` of fn's array parameters."""
+    params = array_params(fn)
+    if not params:
+        loc = next((op.loc for op in fn.body.walk() if op.loc is not None), None)
+        raise UnsupportedError(
+            f"{fn.name} takes no array argument: array-API code (--xp, xp=True) takes its "
+            "namespace from its array arguments", loc=loc,
+            hint="pass arrays (a 0-d array for a number: xp.asarray(1.0)), or emit the "
+                 "NumPy module")
+    return f"xp = array_namespace({', '.join(names(p) for p in params)})"
+
+
+def check_names(fn):
+    taken = [n for n in fn.param_names if n in RESERVED]
+    if taken:
+        raise UnsupportedError(
+            f"{fn.name} has a parameter named {taken[0]!r}, the name array-API code (--xp) "
+            "gives its namespace", hint=f"rename the parameter {taken[0]!r}")
+
+
+def dtype(name):
+    from .codegen import _dotted
+    return _dotted(f"xp.{name}")
+
+
+def is_same(op):
+    return OPS[op.opcode].xp == ("same",)
+
+
+# ---- ops as the standard writes them ------------------------------------------------
+
+def op_expr(ex, op, args, attrs):
+    """The expression of op (not spelled as the NumPy module spells it) in the array API."""
+    from .codegen import _known_array
+    d = OPS[op.opcode]
+    form = d.xp
+    if form is None:
+        refuse_op(op)
+    if d.fast in ("attr", "newaxis") and d.form[0] == "call" and \
+            _known_array(op.operands[0].type):
+        return getattr(ex, "_fast_" + d.fast)(op, d, args, attrs)    # a.shape, a[:, None]
+    if form[0] == "special":
+        return globals()["xp_" + op.opcode](ex, op, args, attrs)
+    _check_call(op, attrs)
+    return _call_form(op, d, args, attrs, form[1], dict(form[2]))
+
+
+def _check_call(op, attrs):
+    """What NumPy's function does that the standard's of that name does not."""
+    if op.opcode in ("cumsum", "cumprod") and attrs.get("axis") is None and \
+            op.operands[0].type.rank != 1:
+        refuse(op, f"np.{op.opcode} without an axis (it flattens the array)",
+               hint=f"give the axis (np.{op.opcode}(a, axis=0)), or flatten first "
+                    "(np.reshape(a, (-1,)))")
+
+
+def _call_form(op, d, args, attrs, name, renames):
+    from .codegen import _call, literal
+    if d.listed:
+        args = [ast.List(elts=args, ctx=ast.Load())]
+    keywords = [(renames.get(k, k), dtype(attrs[k]) if k == "dtype" and attrs[k]
+                 else literal(attrs[k])) for k in d.kwattrs if k in attrs]
+    positional = [literal(attrs[k]) for k, _ in op.attrs if k not in d.kwattrs]
+    args = positional + args if d.attrs_first else args + positional
+    return _call(name, args, keywords)
+
+
+def _rank(op, what):
+    r = op.operands[0].type.rank if op.operands[0].type.kind == "array" else None
+    if r is None:
+        refuse(op, f"{what} of an array of unknown rank",
+               hint="the array API needs the axes spelled out: give the array a known rank "
+                    "(a signature like 'x: float64[n, k]')")
+    return r
+
+
+def _permute(a, axes):
+    from .codegen import _call, literal
+    return _call("xp.permute_dims", [a, literal(tuple(axes))])
+
+
+def xp_T(ex, op, args, attrs):
+    """a.T: the standard's `.T` is for matrices; a vector or a scalar is itself, a
+    higher rank its axes reversed."""
+    r = _rank(op, ".T")
+    if r == 2:
+        return ast.Attribute(value=args[0], attr="T", ctx=ast.Load())
+    if r < 2:
+        return args[0]
+    return _permute(args[0], reversed(range(r)))
+
+
+def xp_transpose(ex, op, args, attrs):
+    r = _rank(op, "np.transpose")
+    axes = attrs.get("axes")
+    axes = reversed(range(r)) if axes is None else (a % r for a in axes)
+    return _permute(args[0], axes)
+
+
+def xp_squeeze(ex, op, args, attrs):
+    """np.squeeze without an axis: the axes of size 1, which the standard needs named."""
+    from .codegen import _call, literal
+    axis = attrs.get("axis")
+    if axis is None:
+        shape = op.operands[0].type.shape
+        if shape is None:
+            refuse(op, "np.squeeze without an axis, of an array of unknown shape",
+                   hint="give the axis: np.squeeze(a, axis=0)")
+        axis = tuple(k for k, n in enumerate(shape) if n == 1)
+    return _call("xp.squeeze", [args[0]], [("axis", literal(axis))])
+
+
+def xp_astype(ex, op, args, attrs):
+    from .codegen import _call
+    return _call("xp.astype", [args[0], dtype(attrs["dtype"])])
+
+
+def _cast(ex, op, args, name):
+    from .codegen import _call
+    t = op.operands[0].type
+    if t.kind == "array" and not t.weak:
+        return _call("xp.astype", [args[0], dtype(name)])
+    if t.kind == "array" and name == "float64":
+        return _call("float", args)           # (a Python number: nothing is computed)
+    refuse(op, f"np.{name} of a {t}", hint="cast an array: xp.astype(a, xp.float64)")
+
+
+def xp_float64(ex, op, args, attrs):
+    return _cast(ex, op, args, "float64")
+
+
+def xp_float32(ex, op, args, attrs):
+    return _cast(ex, op, args, "float32")
+
+
+def xp_array(ex, op, args, attrs):
+    """np.array(a): a new array (xp.asarray copies an array only when asked)."""
+    from .codegen import _call, literal
+    keywords = [("dtype", dtype(attrs["dtype"]))] if attrs.get("dtype") else []
+    if op.operands[0].type.kind == "array" and not op.operands[0].type.weak:
+        keywords.append(("copy", literal(True)))
+    return _call("xp.asarray", args, keywords)
+
+
+def xp_copy(ex, op, args, attrs):
+    from .codegen import _call, literal
+    return _call("xp.asarray", args, [("copy", literal(True))])
+
+
+def xp_dot(ex, op, args, attrs):
+    """np.dot of vectors and matrices is a @ b; the standard has no np.dot."""
+    ranks = [v.type.rank if v.type.kind == "array" and not v.type.weak else None
+             for v in op.operands]
+    if not all(r in (1, 2) for r in ranks):
+        refuse(op, "np.dot of arrays that are not known vectors or matrices",
+               hint="write a @ b (or a * b for a scalar)")
+    return ast.BinOp(left=args[0], op=ast.MatMult(), right=args[1])
+
+
+def xp_shape(ex, op, args, attrs):
+    from .codegen import literal
+    t = op.operands[0].type
+    if t.kind == "array" and (not t.weak or t.shape == ()):
+        return literal(()) if t.weak else ast.Attribute(value=args[0], attr="shape",
+                                                        ctx=ast.Load())
+    refuse_op(op)
+
+
+def xp_size(ex, op, args, attrs):
+    t = op.operands[0].type
+    if t.kind == "array" and not t.weak:
+        return ast.Attribute(value=args[0], attr="size", ctx=ast.Load())
+    refuse_op(op)
+
+
+def xp_unbroadcast(ex, op, args, attrs):
+    from .codegen import _call, _name
+    return _call("_unbroadcast", [_name("xp")] + args)
+
+
+def xp_list_array(ex, op, args, attrs):
+    from .codegen import _call
+    return _call("xp.stack", args)
+
+
+def xp_list_concat(ex, op, args, attrs):
+    from .codegen import _call
+    return _call("xp.concat", args[:1])
+
+
+def xp_list_rows(ex, op, args, attrs):
+    """list_rows(g, n): g as n rows, `xp.broadcast_to(g, (n,) + g.shape)`."""
+    from .codegen import _call
+    g = args[0]
+    if op.operands[0].type.weak:
+        g = _call("xp.asarray", [g])
+    shape = ast.BinOp(left=ast.Tuple(elts=[args[1]], ctx=ast.Load()), op=ast.Add(),
+                      right=ast.Attribute(value=g, attr="shape", ctx=ast.Load()))
+    return _call("xp.broadcast_to", [g, shape])
+
+
+def copy_expr(value):
+    """A copy of an array before a write into it: `xp.asarray(y, copy=True)`."""
+    from .codegen import _call, literal
+    return _call("xp.asarray", [value], [("copy", literal(True))])
