@@ -557,7 +557,8 @@ class _Expr:
         rank = op.result.type.rank
         axis = attrs["axis"]
         new = {a % rank for a in (axis if isinstance(axis, tuple) else (axis,))}
-        last = rank - 1 if rank <= 3 else max(new)     # (v[None, :], not v[None])
+        last = rank - 1 if rank <= 3 or codegen_xp.active() else max(new)   # (v[None, :]:
+        # not v[None]; array-API code indexes every axis)
         key = [ast.Constant(value=None) if i in new else ast.Slice(lower=None, upper=None, step=None)
                for i in range(last + 1)]
         key = key[0] if len(key) == 1 else ast.Tuple(elts=key, ctx=ast.Load())
@@ -596,7 +597,8 @@ class _Expr:
         return ast.IfExp(test=test, body=self.value(then_v), orelse=self.value(else_v))
 
     def special_index(self, op, args, attrs):
-        return ast.Subscript(value=args[0], slice=codegen_index.key_expr(attrs["key"], args[1:]),
+        return ast.Subscript(value=args[0], slice=codegen_index.key_expr(
+                                 attrs["key"], args[1:], op.operands[0], op.operands[1:]),
                               ctx=ast.Load())
 
     def special_gate(self, op, args, attrs):

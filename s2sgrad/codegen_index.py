@@ -17,8 +17,11 @@ from .ir import indexing as I
 from .ir.opcodes import OPS
 
 
-def key_expr(key, dyn):
-    """The subscript of `x[key]`, the dyn operands given as expressions."""
+def key_expr(key, dyn, x=None, dyn_values=()):
+    """The subscript of `x[key]`, the dyn operands given as expressions; in array-API
+    code (x, the indexed value, and dyn_values given) with a trailing `...` where the
+    key leaves axes of x out (the standard asks every axis to be indexed or an
+    ellipsis to stand for the rest)."""
     from .codegen import literal
 
     def bound(b):
@@ -37,9 +40,22 @@ def key_expr(key, dyn):
             items.append(literal(item.value))
         else:
             items.append(item.value)
+    if x is not None and codegen_xp.active() and _leaves_axes(key, x, dyn_values):
+        items.append(ast.Constant(value=Ellipsis, kind=None))
     if len(items) == 1 and not isinstance(items[0], ast.Tuple):
         return items[0]
     return ast.Tuple(elts=items, ctx=ast.Load())
+
+
+def _leaves_axes(key, x, dyn_values):
+    """True when `x[key]` (no ellipsis, no boolean mask) indexes fewer axes than x has."""
+    rank = x.type.rank if x.type.kind == "array" else None
+    if rank is None or I.ELLIPSIS in key:
+        return False
+    items = I.resolve(key, [v.type for v in dyn_values])
+    if any(item.kind == "mask" for item in items):
+        return False
+    return sum(1 for item in items if item.kind != "newaxis") < rank
 
 
 def write_lines(op, ex, names):
@@ -48,8 +64,12 @@ def write_lines(op, ex, names):
 
     old, value, dyn = op.operands[0], op.operands[1], op.operands[2:]
     target = names(op.result)
+    if codegen_xp.active() and None in op.attr("key"):
+        codegen_xp.refuse(op, "a write through a new axis (y[None, ...] = v, the adjoint of "
+                          "reading x[None])", hint="write np.expand_dims(x, 0) (or "
+                          "np.reshape) instead of x[None], or emit the NumPy module")
     lines = copy_unless_in_place(op, ex, old, target)
-    key = key_expr(op.attr("key"), [ex.value(d) for d in dyn])
+    key = key_expr(op.attr("key"), [ex.value(d) for d in dyn], old, dyn)
     sub = ast.Subscript(value=_name(target), slice=key, ctx=ast.Store())
     if op.opcode == "setitem":
         aug = _augmented(op, ex)

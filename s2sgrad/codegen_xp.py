@@ -103,7 +103,75 @@ def dtype(name):
 
 
 def is_same(op):
-    return OPS[op.opcode].xp == ("same",)
+    """True when the NumPy module's spelling of op is the standard's too."""
+    return OPS[op.opcode].xp == ("same",) and not _bool_arithmetic(op)
+
+
+# ops on Python numbers and shapes, never on an array operand the standard wants given
+_CREATION = frozenset({"empty", "ones", "zeros", "full", "arange", "linspace", "eye"})
+# reductions the standard defines for numeric dtypes only (NumPy counts booleans as 0, 1)
+_NUMERIC = frozenset({"sum", "prod", "mean", "cumsum", "cumprod", "var", "std"})
+
+
+def _kind(dt):
+    return None if dt is None else "b" if dt == "bool" else "i" if "int" in dt else \
+        "c" if dt.startswith("complex") else "f"
+
+
+def _result_dtype(op):
+    r = op.results[0].type if len(op.results) == 1 else None
+    return r.dtype if r is not None and r.kind == "array" else None
+
+
+def _mixed(op, t):
+    """An array operand of type t that op's arithmetic mixes with another kind of
+    number (a boolean or an integer array in float arithmetic: `g * (x == m)`, `g / n`):
+    the standard defines no promotion between kinds, so it is cast to the result's."""
+    want = _result_dtype(op)
+    if not (t.kind == "array" and not t.weak and t.dtype is not None and
+            (op.opcode in _NUMERIC or OPS[op.opcode].form[0] in ("binop", "unop"))):
+        return False
+    if want is None:        # (a type not inferred: a boolean among numbers is cast)
+        return t.dtype == "bool" and op.opcode in ("mul", "add", "sub", "div") and \
+            any(v.type.dtype != "bool" for v in op.operands)
+    return _kind(t.dtype) != _kind(want) and _kind(want) != "b"
+
+
+def _bool_arithmetic(op):
+    """Arithmetic the standard does not define as NumPy does: mixed kinds, or a + or *
+    of booleans (NumPy's `or`, `and`)."""
+    if OPS[op.opcode].form[0] not in ("binop", "unop"):
+        return False
+    return any(_mixed(op, v.type) for v in op.operands) or _bool_op(op) is not None
+
+
+def _bool_op(op):
+    if op.opcode in ("mul", "add") and _result_dtype(op) == "bool" and \
+            all(v.type.kind == "array" and v.type.dtype == "bool" for v in op.operands):
+        return "xp.logical_and" if op.opcode == "mul" else "xp.logical_or"
+    return None
+
+
+def _operand(op, i, arg, args):
+    """Operand i of op as the standard's function takes it: a Python number where an
+    array is wanted (its first operand, but for creation functions; one of where's
+    two values when both are numbers) as an array; a number of another kind than the
+    result (a boolean mask times floats) cast to the result's dtype."""
+    from .codegen import _call
+    t = op.operands[i].type
+    if _mixed(op, t):
+        if _result_dtype(op) is not None:
+            return _call("xp.astype", [arg, dtype(_result_dtype(op))])
+        other = args[1 - i]       # (the other operand's dtype, at run time, when it is a
+        return _call("xp.astype", [arg, ast.Attribute(value=other, attr="dtype",  # name)
+                                                      ctx=ast.Load())
+                                   if isinstance(other, ast.Name) and
+                                   not op.operands[1 - i].type.weak else dtype("float64")])
+    wrap = i == 0 and op.opcode not in _CREATION or \
+        op.opcode == "where" and i == 1 and op.operands[2].type.weak
+    if wrap and t.kind == "array" and t.weak and OPS[op.opcode].form[0] == "call":
+        return _call("xp.asarray", [arg], [("dtype", dtype(t.dtype))] if t.dtype else [])
+    return arg
 
 
 # ---- ops as the standard writes them ------------------------------------------------
@@ -118,6 +186,14 @@ def op_expr(ex, op, args, attrs):
     if d.fast in ("attr", "newaxis") and d.form[0] == "call" and \
             _known_array(op.operands[0].type):
         return getattr(ex, "_fast_" + d.fast)(op, d, args, attrs)    # a.shape, a[:, None]
+    args = [_operand(op, i, a, args) for i, a in enumerate(args)]
+    if d.form[0] in ("binop", "unop"):              # (a boolean operand cast: is_same)
+        from .codegen import _AST_BINOP, _AST_UNOP, _call
+        if _bool_op(op):
+            return _call(_bool_op(op), args)
+        if d.form[0] == "unop":
+            return ast.UnaryOp(op=_AST_UNOP[d.form[1]](), operand=args[0])
+        return ast.BinOp(left=args[0], op=_AST_BINOP[d.form[1]](), right=args[1])
     if form[0] == "special":
         return globals()["xp_" + op.opcode](ex, op, args, attrs)
     _check_call(op, attrs)
@@ -138,8 +214,12 @@ def _call_form(op, d, args, attrs, name, renames):
     if d.listed:
         args = [ast.List(elts=args, ctx=ast.Load())]
     keywords = [(renames.get(k, k), dtype(attrs[k]) if k == "dtype" and attrs[k]
-                 else literal(attrs[k])) for k in d.kwattrs if k in attrs]
-    positional = [literal(attrs[k]) for k, _ in op.attrs if k not in d.kwattrs]
+                 else literal(attrs[k])) for k in d.kwattrs if k in attrs
+                if renames.get(k, k) is not None]
+    # (an attribute renamed None is positional in the standard: xp.tile(x, reps))
+    positional = [literal((attrs[k],) if k == "reps" and isinstance(attrs[k], int)
+                          else attrs[k]) for k, _ in op.attrs      # (xp.tile takes a tuple)
+                  if k not in d.kwattrs or k in renames and renames[k] is None]
     args = positional + args if d.attrs_first else args + positional
     return _call(name, args, keywords)
 
@@ -213,9 +293,13 @@ def xp_float32(ex, op, args, attrs):
 
 
 def xp_array(ex, op, args, attrs):
-    """np.array(a): a new array (xp.asarray copies an array only when asked)."""
+    """np.array(a): a new array (xp.asarray copies an array only when asked); of a
+    list of arrays, xp.stack of them (the standard's asarray takes no nested arrays)."""
     from .codegen import _call, literal
     keywords = [("dtype", dtype(attrs["dtype"]))] if attrs.get("dtype") else []
+    if op.operands[0].type.kind in ("tuple", "list") and _holds_array(op.operands[0].type):
+        stacked = _call("xp.stack", args)
+        return _call("xp.astype", [stacked, keywords[0][1]]) if keywords else stacked
     if op.operands[0].type.kind == "array" and not op.operands[0].type.weak:
         keywords.append(("copy", literal(True)))
     return _call("xp.asarray", args, keywords)
@@ -255,6 +339,47 @@ def xp_size(ex, op, args, attrs):
 def xp_unbroadcast(ex, op, args, attrs):
     from .codegen import _call, _name
     return _call("_unbroadcast", [_name("xp")] + args)
+
+
+def _holds_array(t):
+    """t is, or is a sequence holding, an array (not only Python numbers)."""
+    if t.kind in ("tuple", "list"):
+        return any(_holds_array(i) for i in t.items or ())
+    return t.kind == "array" and not t.weak
+
+
+def xp_reshape(ex, op, args, attrs):
+    """xp.reshape(a, shape), the shape a tuple (np.reshape(a, -1) is a's items)."""
+    from .codegen import _call
+    shape = args[1]
+    if op.operands[1].type.kind == "array":         # (one int: a tuple of it)
+        shape = ast.Tuple(elts=[shape], ctx=ast.Load())
+    return _call("xp.reshape", [args[0], shape])
+
+
+def xp_full(ex, op, args, attrs):
+    """np.full(shape, v): xp.full of a Python number; of an array v, its copy broadcast
+    to the shape (the standard's full takes a Python number)."""
+    from .codegen import _call, literal
+    keywords = [("dtype", dtype(attrs["dtype"]))] if attrs.get("dtype") else []
+    if op.operands[1].type.weak:
+        return _call("xp.full", args, keywords)
+    value = _call("xp.broadcast_to", [args[1], args[0]])
+    if keywords:
+        value = _call("xp.astype", [value, keywords[0][1]])
+    return _call("xp.asarray", [value], [("copy", literal(True))])
+
+
+def xp_full_like(ex, op, args, attrs):
+    from .codegen import _call, literal
+    keywords = [("dtype", dtype(attrs["dtype"]))] if attrs.get("dtype") else []
+    if op.operands[1].type.weak:
+        return _call("xp.full_like", args, keywords)
+    shape = ast.Attribute(value=args[0], attr="shape", ctx=ast.Load())
+    value = _call("xp.broadcast_to", [args[1], shape])
+    value = _call("xp.astype", [value, keywords[0][1] if keywords else
+                                ast.Attribute(value=args[0], attr="dtype", ctx=ast.Load())])
+    return _call("xp.asarray", [value], [("copy", literal(True))])
 
 
 def xp_list_array(ex, op, args, attrs):

@@ -715,10 +715,12 @@ _XP_NAMES = {
     "zeros_like": "zeros_like", "arange": "arange", "linspace": "linspace", "eye": "eye",
     "inv": "linalg.inv", "det": "linalg.det", "slogdet": "linalg.slogdet",
     "solve": "linalg.solve", "cholesky": "linalg.cholesky", "list_stack": "stack"}
-_XP_RENAMES = {"var": (("ddof", "correction"),), "std": (("ddof", "correction"),)}
+_XP_RENAMES = {"var": (("ddof", "correction"),), "std": (("ddof", "correction"),),
+               "tile": (("reps", None),), "repeat": (("repeats", None),)}  # None: positional
 _XP_SPECIAL = frozenset({
     "T", "transpose", "squeeze", "astype", "float64", "float32", "array", "copy", "dot",
-    "shape", "size", "unbroadcast", "list_array", "list_concat", "list_rows", "index_add"})
+    "shape", "size", "unbroadcast", "list_array", "list_concat", "list_rows", "index_add",
+    "reshape", "full", "full_like"})
 
 
 def _xp_rule(name):
