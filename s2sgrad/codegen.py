@@ -597,6 +597,10 @@ class _Expr:
         return ast.IfExp(test=test, body=self.value(then_v), orelse=self.value(else_v))
 
     def special_index(self, op, args, attrs):
+        if codegen_xp.active():
+            taken = codegen_xp.take(op, args)
+            if taken is not None:
+                return taken
         return ast.Subscript(value=args[0], slice=codegen_index.key_expr(
                                  attrs["key"], args[1:], op.operands[0], op.operands[1:]),
                               ctx=ast.Load())

@@ -53,8 +53,8 @@ def _leaves_axes(key, x, dyn_values):
     if rank is None or I.ELLIPSIS in key:
         return False
     items = I.resolve(key, [v.type for v in dyn_values])
-    if any(item.kind == "mask" for item in items):
-        return False
+    if any(item.kind in ("mask", "array") for item in items):
+        return False          # (the standard mixes integer arrays with integers alone)
     return sum(1 for item in items if item.kind != "newaxis") < rank
 
 

@@ -167,6 +167,8 @@ def _operand(op, i, arg, args):
                                                       ctx=ast.Load())
                                    if isinstance(other, ast.Name) and
                                    not op.operands[1 - i].type.weak else dtype("float64")])
+    if op.opcode in ("take", "take_along_axis") and i == 1 and t.kind in ("tuple", "list"):
+        return _call("xp.asarray", [arg])        # (indices given as a list)
     wrap = i == 0 and op.opcode not in _CREATION or \
         op.opcode == "where" and i == 1 and op.operands[2].type.weak
     if wrap and t.kind == "array" and t.weak and OPS[op.opcode].form[0] == "call":
@@ -401,6 +403,21 @@ def xp_list_rows(ex, op, args, attrs):
     shape = ast.BinOp(left=ast.Tuple(elts=[args[1]], ctx=ast.Load()), op=ast.Add(),
                       right=ast.Attribute(value=g, attr="shape", ctx=ast.Load()))
     return _call("xp.broadcast_to", [g, shape])
+
+
+def take(op, args):
+    """x[idx] of one integer array or list idx: `xp.take(x, idx, axis=0)` (the standard's
+    indexing takes integer arrays only beside integers); None for another key."""
+    from .codegen import _call, literal
+    from .ir import indexing as I
+    key, dyn = op.attr("key"), op.operands[1:]
+    items = I.resolve(key, [v.type for v in dyn])
+    if len(items) != 1 or items[0].kind != "array" or len(dyn) != 1:
+        return None
+    idx = args[1]
+    if dyn[0].type.kind in ("tuple", "list"):
+        idx = _call("xp.asarray", [idx])
+    return _call("xp.take", [args[0], idx], [("axis", literal(0))])
 
 
 def copy_expr(value):
