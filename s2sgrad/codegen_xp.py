@@ -199,6 +199,7 @@ def op_expr(ex, op, args, attrs):
     if form[0] == "special":
         return globals()["xp_" + op.opcode](ex, op, args, attrs)
     _check_call(op, attrs)
+    _check_take(op, attrs)
     return _call_form(op, d, args, attrs, form[1], dict(form[2]))
 
 
@@ -209,6 +210,12 @@ def _check_call(op, attrs):
         refuse(op, f"np.{op.opcode} without an axis (it flattens the array)",
                hint=f"give the axis (np.{op.opcode}(a, axis=0)), or flatten first "
                     "(np.reshape(a, (-1,)))")
+
+
+def _check_take(op, attrs):
+    if op.opcode == "take" and attrs.get("axis") is None and op.operands[0].type.rank != 1:
+        refuse(op, "np.take without an axis (it flattens the array)",
+               hint="give the axis (np.take(a, idx, axis=0))")
 
 
 def _call_form(op, d, args, attrs, name, renames):
