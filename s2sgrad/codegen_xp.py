@@ -78,18 +78,19 @@ def array_params(fn):
 
 def namespace_line(fn, names):
     """`xp = array_namespace(a, b)` of fn's array parameters."""
-    params = array_params(fn)
-    if not params:
+    return f"xp = array_namespace({', '.join(names(p) for p in array_params(fn))})"
+
+
+def check_names(fn):
+    """fn can be written as array-API code: it has an array parameter to take the
+    namespace from, and no parameter takes the namespace's name."""
+    if not array_params(fn):
         loc = next((op.loc for op in fn.body.walk() if op.loc is not None), None)
         raise UnsupportedError(
             f"{fn.name} takes no array argument: array-API code (--xp, xp=True) takes its "
             "namespace from its array arguments", loc=loc,
             hint="pass arrays (a 0-d array for a number: xp.asarray(1.0)), or emit the "
                  "NumPy module")
-    return f"xp = array_namespace({', '.join(names(p) for p in params)})"
-
-
-def check_names(fn):
     taken = [n for n in fn.param_names if n in RESERVED]
     if taken:
         raise UnsupportedError(
@@ -343,6 +344,17 @@ def xp_size(ex, op, args, attrs):
     if t.kind == "array" and not t.weak:
         return ast.Attribute(value=args[0], attr="size", ctx=ast.Load())
     refuse_op(op)
+
+
+def xp_pyfloat(ex, op, args, attrs):
+    """float(v) of a Python number; of an array it would compute it (a Dask array's
+    graph run where the gradient is built), which array-API code never does."""
+    from .codegen import _call
+    if op.operands[0].type.weak:
+        return _call("float", args)
+    refuse(op, "float() or .item() of an array value (it computes the array: a Dask "
+           "input would be computed, not given back lazily)",
+           hint="keep the value an array (a 0-d array works wherever a number does)")
 
 
 def xp_unbroadcast(ex, op, args, attrs):

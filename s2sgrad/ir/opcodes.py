@@ -720,7 +720,7 @@ _XP_RENAMES = {"var": (("ddof", "correction"),), "std": (("ddof", "correction"),
 _XP_SPECIAL = frozenset({
     "T", "transpose", "squeeze", "astype", "float64", "float32", "array", "copy", "dot",
     "shape", "size", "unbroadcast", "list_array", "list_concat", "list_rows", "index_add",
-    "reshape", "full", "full_like"})
+    "reshape", "full", "full_like", "pyfloat"})
 
 
 def _xp_rule(name):
