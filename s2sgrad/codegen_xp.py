@@ -352,6 +352,8 @@ def xp_pyfloat(ex, op, args, attrs):
     from .codegen import _call
     if op.operands[0].type.weak:
         return _call("float", args)
+    if (op.tag or "").startswith("out"):      # a gradient handed back for a number: the
+        return args[0]                        # 0-d array, in its library
     refuse(op, "float() or .item() of an array value (it computes the array: a Dask "
            "input would be computed, not given back lazily)",
            hint="keep the value an array (a 0-d array works wherever a number does)")
