@@ -394,6 +394,7 @@ class _Expr:
             for r in op.results:
                 self.defs[r] = op
         self.in_place = plan.in_place
+        self.params = frozenset(fn.params)
 
     def inlined(self, v):
         return v in self.plan.inlined
@@ -705,7 +706,10 @@ def _module(fns, header, verify):
     spelled = {op.opcode for op in every if op.attrs and op.attr("python") == "math"}  # (pymath)
     lines += ["import math"] if spelled else []
     statements, defs, bound = _prelude(fns)
-    if not xp or any("import numpy as np" in fn.prelude for fn in fns):
+    if not xp or any("np." in text or text == "import numpy as np" for fn in fns
+                     for f in (fn,) + tuple(fn.callees) for text in f.prelude) or \
+            any(op.opcode == "extern" and str(op.attr("fn")).startswith("np.") for op in every):
+        # (custom rules and what they call are the user's NumPy code)
         lines.append("import numpy as np")
     if xp:
         lines.append(codegen_xp.IMPORT)

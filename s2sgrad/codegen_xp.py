@@ -124,13 +124,16 @@ def _result_dtype(op):
     return r.dtype if r is not None and r.kind == "array" else None
 
 
-def _mixed(op, t):
-    """An array operand of type t that op's arithmetic mixes with another kind of
-    number (a boolean or an integer array in float arithmetic: `g * (x == m)`, `g / n`):
-    the standard defines no promotion between kinds, so it is cast to the result's."""
+def _mixed(op, i):
+    """Operand i, an array that op's arithmetic mixes with another kind of number (a
+    boolean or an integer array in float arithmetic: `g * (x == m)`, `g / n`,
+    `np.sqrt(k)`): the standard defines no promotion between kinds (nor float functions
+    of integers), so it is cast to the result's dtype."""
+    t, d = op.operands[i].type, OPS[op.opcode]
     want = _result_dtype(op)
     if not (t.kind == "array" and not t.weak and t.dtype is not None and
-            (op.opcode in _NUMERIC or OPS[op.opcode].form[0] in ("binop", "unop"))):
+            (op.opcode in _NUMERIC or d.form[0] in ("binop", "unop") or d.elementwise)
+            and not (op.opcode == "where" and i == 0)):
         return False
     if want is None:        # (a type not inferred: a boolean among numbers is cast)
         return t.dtype == "bool" and op.opcode in ("mul", "add", "sub", "div") and \
@@ -143,7 +146,7 @@ def _bool_arithmetic(op):
     of booleans (NumPy's `or`, `and`)."""
     if OPS[op.opcode].form[0] not in ("binop", "unop"):
         return False
-    return any(_mixed(op, v.type) for v in op.operands) or _bool_op(op) is not None
+    return any(_mixed(op, i) for i in range(len(op.operands))) or _bool_op(op) is not None
 
 
 def _bool_op(op):
@@ -153,14 +156,34 @@ def _bool_op(op):
     return None
 
 
-def _operand(op, i, arg, args):
+# ops whose result may be a Python number at run time though typed as an array: a
+# loop's or a branch's value (`acc = 0.0`, then `acc = acc + x`), a tape's or a tuple's
+# item, a constant, a call's result
+_MAYBE_NUMBER = frozenset({"if", "for", "while", "pop", "getitem", "call", "call_vjp",
+                           "call_back", "extern", "const", "gate", "list_get", "list_sum"})
+
+
+def maybe_number(ex, v):
+    """v may be a Python number when the code runs (not provably an array)."""
+    t = v.type
+    if t.kind != "array":
+        return False
+    if t.weak:
+        return True
+    if v in ex.params:
+        return False
+    d = ex.defs.get(v)
+    return d is None or d.opcode in _MAYBE_NUMBER      # (None: a region's argument)
+
+
+def _operand(ex, op, i, arg, args):
     """Operand i of op as the standard's function takes it: a Python number where an
     array is wanted (its first operand, but for creation functions; one of where's
     two values when both are numbers) as an array; a number of another kind than the
     result (a boolean mask times floats) cast to the result's dtype."""
     from .codegen import _call
     t = op.operands[i].type
-    if _mixed(op, t):
+    if _mixed(op, i):
         if _result_dtype(op) is not None:
             return _call("xp.astype", [arg, dtype(_result_dtype(op))])
         other = args[1 - i]       # (the other operand's dtype, at run time, when it is a
@@ -172,7 +195,7 @@ def _operand(op, i, arg, args):
         return _call("xp.asarray", [arg])        # (indices given as a list)
     wrap = i == 0 and op.opcode not in _CREATION or \
         op.opcode == "where" and i == 1 and op.operands[2].type.weak
-    if wrap and t.kind == "array" and t.weak and OPS[op.opcode].form[0] == "call":
+    if wrap and maybe_number(ex, op.operands[i]) and OPS[op.opcode].form[0] == "call":
         return _call("xp.asarray", [arg], [("dtype", dtype(t.dtype))] if t.dtype else [])
     return arg
 
@@ -186,10 +209,10 @@ def op_expr(ex, op, args, attrs):
     form = d.xp
     if form is None:
         refuse_op(op)
-    if d.fast in ("attr", "newaxis") and d.form[0] == "call" and \
+    if d.fast == "newaxis" and d.form[0] == "call" and \
             _known_array(op.operands[0].type):
         return getattr(ex, "_fast_" + d.fast)(op, d, args, attrs)    # a.shape, a[:, None]
-    args = [_operand(op, i, a, args) for i, a in enumerate(args)]
+    args = [_operand(ex, op, i, a, args) for i, a in enumerate(args)]
     if d.form[0] in ("binop", "unop"):              # (a boolean operand cast: is_same)
         from .codegen import _AST_BINOP, _AST_UNOP, _call
         if _bool_op(op):
@@ -331,19 +354,29 @@ def xp_dot(ex, op, args, attrs):
 
 
 def xp_shape(ex, op, args, attrs):
-    from .codegen import literal
+    """a.shape; of a value that may be a Python number, `getattr(v, 'shape', ())` (what
+    np.shape gives for both)."""
+    from .codegen import _call, _name, literal
     t = op.operands[0].type
-    if t.kind == "array" and (not t.weak or t.shape == ()):
-        return literal(()) if t.weak else ast.Attribute(value=args[0], attr="shape",
-                                                        ctx=ast.Load())
-    refuse_op(op)
+    if t.kind != "array":
+        refuse_op(op)
+    if t.weak:
+        return literal(())
+    if maybe_number(ex, op.operands[0]):
+        return _call(_name("getattr"), [args[0], literal("shape"), literal(())])
+    return ast.Attribute(value=args[0], attr="shape", ctx=ast.Load())
 
 
 def xp_size(ex, op, args, attrs):
+    from .codegen import _call, _name, literal
     t = op.operands[0].type
-    if t.kind == "array" and not t.weak:
-        return ast.Attribute(value=args[0], attr="size", ctx=ast.Load())
-    refuse_op(op)
+    if t.kind != "array":
+        refuse_op(op)
+    if t.weak:
+        return literal(1)
+    if maybe_number(ex, op.operands[0]):
+        return _call(_name("getattr"), [args[0], literal("size"), literal(1)])
+    return ast.Attribute(value=args[0], attr="size", ctx=ast.Load())
 
 
 def xp_pyfloat(ex, op, args, attrs):

@@ -25,7 +25,8 @@ def _compat():
 def is_array(v):
     """True for an array of a library implementing the array API standard other than a
     NumPy ndarray or scalar (which the API takes on its own path)."""
-    if isinstance(v, (np.ndarray, np.generic)) or isinstance(v, (int, float, complex, str)):
+    if v is None or isinstance(v, (np.ndarray, np.generic, int, float, complex, str,
+                                   np.random.Generator)):
         return False
     c = _compat()
     return c is not None and c.is_array_api_obj(v)
