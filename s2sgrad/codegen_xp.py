@@ -196,7 +196,10 @@ def _operand(ex, op, i, arg, args):
     wrap = i == 0 and op.opcode not in _CREATION or \
         op.opcode == "where" and i == 1 and op.operands[2].type.weak
     if wrap and maybe_number(ex, op.operands[i]) and OPS[op.opcode].form[0] == "call":
-        return _call("xp.asarray", [arg], [("dtype", dtype(t.dtype))] if t.dtype else [])
+        dt, want = t.dtype, _result_dtype(op)       # (np.sqrt(2): a float array of 2)
+        if OPS[op.opcode].elementwise and want and _kind(want) in "fc" and _kind(dt) in "bi":
+            dt = want
+        return _call("xp.asarray", [arg], [("dtype", dtype(dt))] if dt else [])
     return arg
 
 
