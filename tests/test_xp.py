@@ -233,3 +233,19 @@ def test_the_key_holds_the_library():
     assert type(a) is type(b) is type(d) is np.ndarray
     assert type(c) is type(xs.asarray(x))
     _close([b, c, d], [a, a, a])
+
+
+def test_a_number_shaped_argument_gets_a_0d_array_of_its_library():
+    """The NumPy module hands back a Python float for a 0-d argument; array-API code
+    keeps it an array of the input's library (float() of a Dask array would compute it)."""
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    import logistic
+    rng = np.random.default_rng(8)
+    w, b, X = rng.standard_normal(4), np.array(0.3), rng.standard_normal((30, 4))
+    y = (rng.random(30) > 0.5).astype(np.float64)
+    want = s2sgrad.grad(logistic.loss, wrt=(0, 1))(w, b, X, y, 0.01)
+    for conv in (xs.asarray, _dask):
+        dw, db = s2sgrad.grad(logistic.loss, wrt=(0, 1), xp=True)(conv(w), conv(b), conv(X),
+                                                                 conv(y), 0.01)
+        assert type(db) is type(conv(b)) and tuple(db.shape) == ()
+        _close((dw, db), want)
