@@ -61,6 +61,15 @@ def main(argv=None):
     grad_np = s2sgrad.grad(logistic.loss, wrt=(0, 1))             # the NumPy module
     grad_xp = s2sgrad.grad(logistic.loss, wrt=(0, 1), xp=True)    # array-API code
 
+    client = cluster = None
+    if args.cluster:              # (started first: the chunks are persisted on its workers)
+        import warnings
+
+        import distributed
+        warnings.filterwarnings("ignore", "Sending large graph")    # (the data, sent once)
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                           processes=False, dashboard_address=None)
+        client = distributed.Client(cluster)
     Xd = da.from_array(X, chunks=(args.chunk, args.features)).persist()
     yd = da.from_array(y, chunks=args.chunk).persist()
     print(f"data: X {X.shape} float64, {X.nbytes / 2**20:.1f} MiB")
@@ -80,13 +89,6 @@ def main(argv=None):
     same = np.asarray
     ref = timed("numpy, NumPy module", grad_np, X, y, args.steps, 0.5, same, tuple)
     via_xp = timed("numpy, array-API module", grad_xp, X, y, args.steps, 0.5, same, tuple)
-    client = cluster = None
-    if args.cluster:
-        import distributed
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
-                                           processes=False, dashboard_address=None)
-        client = distributed.Client(cluster)
-        Xd, yd = Xd.persist(), yd.persist()
     try:
         where = "dask.distributed" if args.cluster else "dask (threads)"
         lazy = grad_xp(da.from_array(np.zeros(args.features)), da.from_array(np.zeros(())),
