@@ -153,10 +153,10 @@ def text():
     lines += ["", "Numerical cases: the functions of `tests/rules_cases.py` that check the op "
               "against central differences (in float64 and float32), or that its result "
               "carries no gradient.", ""]
-    lines += ["Array API (`--xp`, docs/xp.md): how array-API code writes the op: the standard's "
-              "function, `as NumPy` (an operator, indexing, Python structure), `codegen_xp` "
-              "(a form `s2sgrad/codegen_xp.py` writes), or **refused** (the standard has none: "
-              "an error at the line).", ""]
+    lines += [("Array API (`--xp`, docs/xp.md): how array-API code writes the op: the "
+               "standard's function, `as NumPy` (an operator, indexing, Python structure), "
+               "`codegen_xp` (a form `s2sgrad/codegen_xp.py` writes), or **refused** (the "
+               "standard has none: an error at the line)."), ""]
     lines += ["| op | written as | gradient | traits | array API | numerical cases |",
               "|---|---|---|---|---|---|"]
     checked = cases()
