@@ -27,8 +27,10 @@ def key_expr(key, dyn, x=None, dyn_values=()):
     def bound(b):
         return None if b is None else literal(b) if isinstance(b, int) else b
 
+    xp = x is not None and codegen_xp.active()
+    typed = I.resolve(key, [v.type for v in dyn_values]) if xp else None
     items = []
-    for item in I.resolve(key, dyn):
+    for k, item in enumerate(I.resolve(key, dyn)):
         if item.kind == "slice":
             lo, hi, step = (bound(b) for b in item.value)
             items.append(ast.Slice(lower=lo, upper=hi, step=step))
@@ -38,9 +40,12 @@ def key_expr(key, dyn, x=None, dyn_values=()):
             items.append(ast.Constant(value=Ellipsis, kind=None))
         elif item.kind == "int" and isinstance(item.value, int):
             items.append(literal(item.value))
+        elif xp and typed[k].kind == "array" and typed[k].value.kind in ("tuple", "list"):
+            from .codegen import _call      # (the standard indexes with arrays, not lists)
+            items.append(_call("xp.asarray", [item.value]))
         else:
             items.append(item.value)
-    if x is not None and codegen_xp.active() and _leaves_axes(key, x, dyn_values):
+    if xp and _leaves_axes(key, x, dyn_values):
         items.append(ast.Constant(value=Ellipsis, kind=None))
     if len(items) == 1 and not isinstance(items[0], ast.Tuple):
         return items[0]
@@ -68,6 +73,11 @@ def write_lines(op, ex, names):
         codegen_xp.refuse(op, "a write through a new axis (y[None, ...] = v, the adjoint of "
                           "reading x[None])", hint="write np.expand_dims(x, 0) (or "
                           "np.reshape) instead of x[None], or emit the NumPy module")
+    if codegen_xp.active() and uses_add_at(op):
+        added = codegen_xp.scatter_add(op, ex.value(old), ex.value(value), ex.value(dyn[0])
+                                       if len(dyn) == 1 else None)
+        return [render(ast.Assign(targets=[_name(target, store=True)], value=added,
+                                  type_comment=None))]
     lines = copy_unless_in_place(op, ex, old, target)
     key = key_expr(op.attr("key"), [ex.value(d) for d in dyn], old, dyn)
     sub = ast.Subscript(value=_name(target), slice=key, ctx=ast.Store())

@@ -197,7 +197,8 @@ def _operand(ex, op, i, arg, args):
         op.opcode == "where" and i == 1 and op.operands[2].type.weak
     if wrap and maybe_number(ex, op.operands[i]) and OPS[op.opcode].form[0] == "call":
         dt, want = t.dtype, _result_dtype(op)       # (np.sqrt(2): a float array of 2)
-        if OPS[op.opcode].elementwise and want and _kind(want) in "fc" and _kind(dt) in "bi":
+        if OPS[op.opcode].elementwise and want and _kind(want) in "fc" and \
+                _kind(dt) in "bi" and op.opcode != "where":
             dt = want
         return _call("xp.asarray", [arg], [("dtype", dtype(dt))] if dt else [])
     return arg
@@ -475,6 +476,40 @@ def take(op, args):
     if dyn[0].type.kind in ("tuple", "list"):
         idx = _call("xp.asarray", [idx])
     return _call("xp.take", [args[0], idx], [("axis", literal(0))])
+
+
+def scatter_add(op, y, v, idx):
+    """index_add(y, v, idx) where positions may repeat (NumPy's np.add.at(y, idx, v)), for
+    one integer array or list idx on the first axis: the standard has no scatter-add, so
+    the rows are added by a product with the one-hot matrix of idx,
+    `y + xp.reshape(onehot.T @ xp.reshape(v, (m, -1)), y.shape)` (memory m x len(y));
+    refused for another key."""
+    from .codegen import _call, literal
+    from .ir import indexing as I
+    key, dyn = op.attr("key"), op.operands[2:]
+    items = I.resolve(key, [t.type for t in dyn])
+    y_t, v_t = op.operands[0].type, op.operands[1].type
+    if idx is None or len(items) != 1 or items[0].kind != "array" or y_t.rank is None \
+            or v_t.kind != "array" or v_t.weak or v_t.rank != y_t.rank:
+        refuse(op, "a write adding at positions that may repeat (np.add.at) with this key",
+               hint="index with one integer array on the first axis (x[idx]), or emit the "
+                    "NumPy module (without --xp)")
+    positions = _call("xp.asarray", [idx])
+    n = ast.Subscript(value=ast.Attribute(value=y, attr="shape", ctx=ast.Load()),
+                      slice=literal(0), ctx=ast.Load())
+    wrapped = ast.BinOp(left=positions, op=ast.Mod(), right=n)     # (negative positions)
+    onehot = ast.Compare(
+        left=ast.Subscript(value=wrapped, slice=ast.Tuple(elts=[ast.Slice(), literal(None)],
+                                                          ctx=ast.Load()), ctx=ast.Load()),
+        ops=[ast.Eq()], comparators=[_call("xp.arange", [n])])
+    rows = _call("xp.reshape", [v, ast.Tuple(elts=[ast.Subscript(
+        value=ast.Attribute(value=v, attr="shape", ctx=ast.Load()), slice=literal(0),
+        ctx=ast.Load()), literal(-1)], ctx=ast.Load())])
+    summed = ast.BinOp(left=ast.Attribute(value=_call("xp.astype", [onehot, ast.Attribute(
+        value=v, attr="dtype", ctx=ast.Load())]), attr="T", ctx=ast.Load()),
+        op=ast.MatMult(), right=rows)
+    shaped = _call("xp.reshape", [summed, ast.Attribute(value=y, attr="shape", ctx=ast.Load())])
+    return ast.BinOp(left=y, op=ast.Add(), right=shaped)
 
 
 def copy_expr(value):

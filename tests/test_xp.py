@@ -135,7 +135,7 @@ SAMPLE = ["exp", "log1p", "tanh", "arcsin", "logsumexp", "maximum_col_row", "cli
           "pow_col_row", "dot_matrix_vector", "dot_vector_vector", "sum_axis_tuple",
           "mean_keepdims", "max_axis_ties", "prod_axis", "var_axis_ddof", "cumsum_axis",
           "transpose_axes", "T", "squeeze", "expand_dims_tuple_axis", "broadcast_to", "reshape",
-          "index_slices_steps", "index_static_int_and_bounds", "index_mask",
+          "index_slices_steps", "index_static_int_and_bounds", "index_mask", "index_gather_repeated",
           "setitem_augmented", "setitem_mask", "masked_reductions", "concatenate_runtime_sizes",
           "stack_hstack_vstack", "list_append", "inv"]
 
@@ -233,6 +233,19 @@ def test_the_key_holds_the_library():
     assert type(a) is type(b) is type(d) is np.ndarray
     assert type(c) is type(xs.asarray(x))
     _close([b, c, d], [a, a, a])
+
+
+def test_repeated_positions_add_up_on_dask(tmp_path):
+    """x[idx] with idx repeating: its adjoint adds rows (np.add.at in NumPy), written as a
+    product with idx's one-hot matrix; on Dask too, lazily."""
+    import rules_cases as C
+    case = {c.name: c for c in C.CASES}["index_gather_repeated"]
+    values = [a.make(np.random.default_rng(9)) for a in case.args]
+    want = s2sgrad.grad(case.fn, wrt=(0, 1))(*values)
+    got = s2sgrad.grad(case.fn, wrt=(0, 1), xp=True)(*[_dask(v, rows=2) for v in values])
+    assert all(isinstance(g, da.Array) for g in got)
+    _close(got, want)
+    assert "xp.arange" in s2sgrad.source(s2sgrad.grad(case.fn, wrt=(0, 1), xp=True), *values)
 
 
 def test_a_number_shaped_argument_gets_a_0d_array_of_its_library():
