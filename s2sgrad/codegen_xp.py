@@ -163,8 +163,9 @@ _MAYBE_NUMBER = frozenset({"if", "for", "while", "pop", "getitem", "call", "call
                            "call_back", "extern", "const", "gate", "list_get", "list_sum"})
 
 
-def maybe_number(ex, v):
-    """v may be a Python number when the code runs (not provably an array)."""
+def maybe_number(ex, v, depth=0):
+    """v may be a Python number when the code runs (not provably an array): Python
+    arithmetic of such values is one too (`0.5 * sum(xs)` of an empty list)."""
     t = v.type
     if t.kind != "array":
         return False
@@ -173,7 +174,10 @@ def maybe_number(ex, v):
     if v in ex.params:
         return False
     d = ex.defs.get(v)
-    return d is None or d.opcode in _MAYBE_NUMBER      # (None: a region's argument)
+    if d is None or d.opcode in _MAYBE_NUMBER:      # (None: a region's argument)
+        return True
+    return OPS[d.opcode].form[0] in ("binop", "unop", "cmp") and depth < 8 and \
+        all(maybe_number(ex, u, depth + 1) for u in d.operands)
 
 
 def _operand(ex, op, i, arg, args):
@@ -185,6 +189,8 @@ def _operand(ex, op, i, arg, args):
     t = op.operands[i].type
     if _mixed(op, i):
         if _result_dtype(op) is not None:
+            if maybe_number(ex, op.operands[i]):        # (a Python bool or int)
+                arg = _call("xp.asarray", [arg])
             return _call("xp.astype", [arg, dtype(_result_dtype(op))])
         other = args[1 - i]       # (the other operand's dtype, at run time, when it is a
         return _call("xp.astype", [arg, ast.Attribute(value=other, attr="dtype",  # name)
@@ -193,6 +199,10 @@ def _operand(ex, op, i, arg, args):
                                    not op.operands[1 - i].type.weak else dtype("float64")])
     if op.opcode in ("take", "take_along_axis") and i == 1 and t.kind in ("tuple", "list"):
         return _call("xp.asarray", [arg])        # (indices given as a list)
+    if i == 0 and t.kind in ("tuple", "list", "dynlist") and OPS[op.opcode].form[0] == "call" \
+            and not OPS[op.opcode].sequence and not op.opcode.startswith("list_"):
+        # (np.zeros_like(xs) of a list: the array NumPy makes of it)
+        return _call("xp.stack" if _holds_array(t) else "xp.asarray", [arg])
     wrap = i == 0 and op.opcode not in _CREATION or \
         op.opcode == "where" and i == 1 and op.operands[2].type.weak
     if wrap and maybe_number(ex, op.operands[i]) and OPS[op.opcode].form[0] == "call":
@@ -403,7 +413,7 @@ def xp_unbroadcast(ex, op, args, attrs):
 
 def _holds_array(t):
     """t is, or is a sequence holding, an array (not only Python numbers)."""
-    if t.kind in ("tuple", "list"):
+    if t.kind in ("tuple", "list", "dynlist"):
         return any(_holds_array(i) for i in t.items or ())
     return t.kind == "array" and not t.weak
 
