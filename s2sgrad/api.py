@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import custom as _custom
+from . import xp_args
 from . import rules as _rules  # noqa: F401  (registers the built-in rules)
 from . import transform
 from .errors import InvalidArgumentError, OutsideFunctionError, S2SGradError, UnsupportedError
@@ -67,6 +68,8 @@ def _key_of(v, sizes, key):
         key.append("rng")
     elif v is None or isinstance(v, (bool, int, str)):
         key.append((type(v), v))
+    elif xp_args.is_array(v):          # another library's array: its library too
+        key.append(xp_args.key(v, sizes))
     else:
         key.append(type(v))
 
@@ -204,8 +207,9 @@ def _flatten_arg(v):
         raise InvalidArgumentError(str(e), hint="use str keys (params['W1'])") from None
 
 
-def specialise(names, values):
-    """{name: Type | Static | Tree} for one call's arguments: the types a key stands for."""
+def specialise(names, values, xp=False):
+    """{name: Type | Static | Tree} for one call's arguments: the types a key stands for.
+    With `xp` (array-API code), arrays of any library implementing the standard too."""
     sizes = {}
     types_ = {}
     for name, v in zip(names, values):
@@ -213,15 +217,15 @@ def specialise(names, values):
             treedef, leaves = _flatten_arg(v)
             where = pytrees.paths(treedef)
             types_[name] = pytrees.Tree(
-                treedef, [_type_of(pytrees.path_text(name, p), x, sizes, in_tree=True)
+                treedef, [_type_of(pytrees.path_text(name, p), x, sizes, in_tree=True, xp=xp)
                           for p, x in zip(where, leaves)],
                 numbers=[k for k, x in enumerate(leaves) if isinstance(x, np.generic)])
         else:
-            types_[name] = _type_of(repr(name), v, sizes)
+            types_[name] = _type_of(repr(name), v, sizes, xp=xp)
     return types_
 
 
-def _type_of(name, v, sizes, in_tree=False):
+def _type_of(name, v, sizes, in_tree=False, xp=False):
     if v is None or isinstance(v, (bool, int, str)) and not isinstance(v, np.generic):
         return Static(v)
     if isinstance(v, (np.ndarray, np.generic)):
@@ -246,6 +250,8 @@ def _type_of(name, v, sizes, in_tree=False):
             f"argument {name} is a np.random.Generator inside a pytree; s2sgrad draws from "
             "generators passed as arguments of their own", hint="pass the generator as an "
             "argument of its own (def loss(params, x, rng))")
+    if xp_args.is_array(v):
+        return xp_args.type_of(name, v, sizes, xp)
     raise InvalidArgumentError(
         f"argument {name} is a {type(v).__name__}; s2sgrad functions take NumPy arrays and "
         "scalars, Python numbers, np.random.Generator objects, static bool/int/str values, "
@@ -320,7 +326,7 @@ class _Transformed:
                 with self.lock:
                     hit = self.cache.get(key)
                     if hit is None:
-                        hit = self.build(specialise(self.names, args), tuple(
+                        hit = self.build(specialise(self.names, args, self.request.xp), tuple(
                             n for n, v in zip(self.names, args) if isinstance(v, np.generic)))
                         self.cache[key] = hit
             if fast is not None:
@@ -541,7 +547,7 @@ class _Derivative(_Transformed):
     names or indexes the original function's parameters, which every derivative
     of it keeps."""
 
-    def __init__(self, fn, kind, wrt, has_aux=False, checkpoint=None):
+    def __init__(self, fn, kind, wrt, has_aux=False, checkpoint=None, xp=False):
         try:
             checkpoint = check_checkpoint(checkpoint)
         except ValueError as e:
@@ -574,8 +580,11 @@ class _Derivative(_Transformed):
                 raise InvalidArgumentError(
                     f"wrt={i!r} is not a parameter index of {fn.__name__} "
                     f"({len(params)} parameters)")
+        if not isinstance(xp, bool):
+            raise InvalidArgumentError(f"xp must be True or False, got {xp!r}",
+                                       hint="xp=True: array-API code (`s2sgrad help xp`)")
         super().__init__(fn, transform.Request(kind, tuple(wrt_names), is_tuple, inner,
-                                               bool(has_aux), checkpoint))
+                                               bool(has_aux), checkpoint, xp))
 
     @api_boundary
     def __call__(self, *args, **kwargs):
@@ -623,7 +632,7 @@ class _Derivative(_Transformed):
 
 @api_boundary
 def grad(fun: Callable[..., Any], wrt: Wrt = 0, *, has_aux: bool = False,
-         checkpoint: str | None = None) -> Callable[..., Any]:
+         checkpoint: str | None = None, xp: bool = False) -> Callable[..., Any]:
     """A function returning the gradient of scalar-valued `fun`, as JAX's and autograd's
     `grad`, from a generated NumPy module (built per signature on the first call).
 
@@ -639,6 +648,9 @@ def grad(fun: Callable[..., Any], wrt: Wrt = 0, *, has_aux: bool = False,
         values every ~sqrt(T) steps instead of a tape of every step, and the reverse
         sweep recomputes the steps between (memory O(sqrt(T)), about one more forward
         sweep of time).
+    xp : array-API code (docs/xp.md): the generated module takes its array namespace
+        from its arguments (`array_api_compat.array_namespace`), which may be arrays of
+        NumPy, array_api_strict, CuPy or Dask, and returns arrays of their library.
 
     Returns
     -------
@@ -663,18 +675,18 @@ def grad(fun: Callable[..., Any], wrt: Wrt = 0, *, has_aux: bool = False,
     >>> np.round(dw, 6)
     array([ 0.726862, -0.726862])
     """
-    return _Derivative(fun, "grad", wrt, has_aux, checkpoint)
+    return _Derivative(fun, "grad", wrt, has_aux, checkpoint, xp)
 
 
 @api_boundary
 def value_and_grad(fun: Callable[..., Any], wrt: Wrt = 0, *, has_aux: bool = False,
-                   checkpoint: str | None = None) -> Callable[..., Any]:
+                   checkpoint: str | None = None, xp: bool = False) -> Callable[..., Any]:
     """Like `grad`, returning `(fun(*args), gradient)` from one generated module (the
     value is computed as `fun` computes it, bit for bit).
 
     Parameters
     ----------
-    fun, wrt, has_aux, checkpoint : as for `grad`.
+    fun, wrt, has_aux, checkpoint, xp : as for `grad`.
 
     Returns
     -------
@@ -694,12 +706,12 @@ def value_and_grad(fun: Callable[..., Any], wrt: Wrt = 0, *, has_aux: bool = Fal
     >>> float(value), dx
     (5.0, array([2., 4.]))
     """
-    return _Derivative(fun, "value_and_grad", wrt, has_aux, checkpoint)
+    return _Derivative(fun, "value_and_grad", wrt, has_aux, checkpoint, xp)
 
 
 @api_boundary
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False,
-        checkpoint: str | None = None) -> tuple:
+        checkpoint: str | None = None, xp: bool = False) -> tuple:
     """The value of `fun` at `primals` and its vector-Jacobian product function, as
     JAX's `vjp`: reverse mode for a function of any output shape.
 
@@ -710,6 +722,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False,
         never change, and `vjp_fn` differentiates at this point whatever happens later.
     has_aux : `fun` returns `(out, aux)`.
     checkpoint : as for `grad`.
+    xp : as for `grad` (with `xp=True`, fun(*primals) is computed by the forward-mode
+        module's array-API code, not by running fun on the arrays).
 
     Returns
     -------
@@ -732,10 +746,10 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False,
     array([1., 2.])
     """
     floats = tuple(i for i, p in enumerate(primals) if _differentiable(p))
-    key = (fun, floats, bool(has_aux), checkpoint)
+    key = (fun, floats, bool(has_aux), checkpoint, xp)
     d = _VJPS.get(key)
     if d is None:          # (one per function and request: its cache spans vjp calls)
-        d = _VJPS[key] = _Derivative(fun, "vjp", floats, has_aux, checkpoint)
+        d = _VJPS[key] = _Derivative(fun, "vjp", floats, has_aux, checkpoint, xp)
     try:
         generated, values = d.entry(primals, {})
     except UnsupportedError as e:      # vjp(grad(f)) through a loop: forward over reverse
@@ -746,6 +760,12 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False,
         out = fun(*_own(point))
         return out, lambda g: d.forward_over_reverse(_own(point), _cotangent(g, out))
     point = _own(values)       # the point of linearisation, whatever the caller does later
+    if d.request.xp:
+        if has_aux:
+            raise InvalidArgumentError("vjp with xp=True does not take has_aux=True yet",
+                                       hint="use value_and_grad(f, has_aux=True, xp=True)")
+        out = jvp(fun, point, [None] * len(point), xp=True)[0]
+        return out, lambda g: generated(*point, _cotangent(g, out))
     # fun runs once, as in plain Python: on the caller's generators (advanced as it advances
     # them); vjp_fn draws what it drew, from copies of their state before the call
     out = fun(*[v if isinstance(v, np.random.Generator) else p for v, p in zip(values, _own(point))])
@@ -764,7 +784,8 @@ _VJPS: dict = {}      # (function, positions with a cotangent, has_aux) -> its v
 
 
 @api_boundary
-def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
+def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *,
+        xp: bool = False) -> tuple:
     """The value of `fun` and its Jacobian-vector product, as JAX's `jvp`: forward mode,
     from its own generated module (the tangent of each op computed beside it;
     `s2sgrad.source(fun, mode="fwd")` shows the module of the most recent call).
@@ -776,6 +797,7 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     primals : the point: one value per argument of `fun`.
     tangents : one entry per primal, shaped and typed like it; None (or a tangent of an
         int, bool or str argument) is a zero.
+    xp : as for `grad` (array-API code, for arrays of any library implementing it).
 
     Returns
     -------
@@ -807,10 +829,10 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
                 if t is not None and _differentiable(p))
     for i in wrt:
         _check_tangent(i, primals[i], tangents[i])
-    key = (fun, wrt)
+    key = (fun, wrt) if not xp else (fun, wrt, "xp")
     d = _JVPS.get(key)
     if d is None:
-        d = _JVPS[key] = _Derivative(fun, "jvp", wrt)
+        d = _JVPS[key] = _Derivative(fun, "jvp", wrt, xp=xp)
     generated, values = d.entry(primals, {})
     _JVPS[fun] = d
     dots = [_like(tangents[i], values[i]) for i in wrt]
@@ -822,6 +844,8 @@ def _differentiable(p):
     array, or a pytree with such a leaf."""
     if type(p) in _TREES:
         return any(_differentiable(x) for x in pytrees.flatten(p)[1])
+    if xp_args.is_array(p):
+        return xp_args.is_float(p)
     return not isinstance(p, (bool, int, str)) and p is not None \
         and not isinstance(p, np.random.Generator) and np.asarray(p).dtype.kind in "fc"
 
@@ -1138,6 +1162,8 @@ def _like(t, p):
                                         for x, q in zip(tleaves, pleaves)])
     if isinstance(p, float):
         return float(t)
+    if xp_args.is_array(p):
+        return xp_args.like(t, p)
     if isinstance(p, np.generic):
         return p.dtype.type(t)
     return np.asarray(t, dtype=np.asarray(p).dtype)
@@ -1147,6 +1173,13 @@ def _cotangent(g, out):
     """`g` as a cotangent of `out`: the same shape (as JAX requires; NumPy would
     broadcast a wrong one into gradients of a wrong shape), in out's type and float
     dtype (so the gradients keep their arguments' dtypes)."""
+    if xp_args.is_array(out) or xp_args.is_array(g):     # (xp=True: arrays of a library)
+        if tuple(getattr(g, "shape", ())) != tuple(getattr(out, "shape", ())):
+            raise InvalidArgumentError(
+                f"the cotangent given to vjp_fn has shape {tuple(getattr(g, 'shape', ()))}; "
+                f"the output has shape {tuple(getattr(out, 'shape', ()))}",
+                hint="pass an array shaped like the function's output")
+        return g
     if isinstance(g, (bool, np.bool_)) or not isinstance(g, (int, float, np.ndarray, np.generic)) \
             or np.asarray(g).dtype.kind not in "iuf":
         given = type(g).__name__ + (f" of dtype {g.dtype}" if hasattr(g, "dtype") else "")

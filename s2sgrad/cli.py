@@ -4,6 +4,7 @@
     s2sgrad emit FILE::FUNC --mode fwd [--wrt a,b] [--signature SIG] [-o OUT]
     s2sgrad emit FILE [-o OUT]                every @s2sgrad.function of FILE
     s2sgrad emit ... --html OUT.html          the source beside the module, linked (html.py)
+    s2sgrad emit ... --xp                     array-API code (docs/xp.md)
     s2sgrad show FILE::FUNC [--ir [--stage STAGE]] [--wrt ...] [--order N] [--signature SIG]
     s2sgrad help [TOPIC]                      the documentation that ships with s2sgrad
     s2sgrad --version                         (`python -m s2sgrad` is the same command)
@@ -34,6 +35,7 @@ import ast
 import os
 import sys
 import tempfile
+from dataclasses import replace
 
 import gast
 
@@ -232,29 +234,31 @@ def _targets(spec):
 
 
 def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=False,
-              checkpoint=None):
-    """The module `s2sgrad emit TARGET` writes, as text."""
-    _, fns, header = _emitted(target, wrt, signature, order, mode, has_aux, checkpoint)
+              checkpoint=None, xp=False):
+    """The module `s2sgrad emit TARGET` writes, as text (with `xp`, array-API code:
+    codegen_xp.py)."""
+    _, fns, header = _emitted(target, wrt, signature, order, mode, has_aux, checkpoint, xp)
     return codegen.module(fns, header, verify=transform.VERIFY)
 
 
 def emit_html(target, wrt=None, signature=None, order=1, mode="rev", has_aux=False,
-              checkpoint=None):
+              checkpoint=None, xp=False):
     """(the module, the page `s2sgrad emit TARGET --html OUT.html` writes: the source
     file beside the module, each generated line linked to its source line)."""
-    path, fns, header = _emitted(target, wrt, signature, order, mode, has_aux, checkpoint)
+    path, fns, header = _emitted(target, wrt, signature, order, mode, has_aux, checkpoint, xp)
     text, links = codegen.module_links(fns, header, verify=transform.VERIFY)
     return text, html.page(S.read_file(path), path, text, links)
 
 
-def _emitted(target, wrt, signature, order, mode, has_aux, checkpoint):
+def _emitted(target, wrt, signature, order, mode, has_aux, checkpoint, xp=False):
     """(the source file, the IR functions of TARGET's module, its header lines)."""
     path, funcs = _targets(target)
     fns, header = [], []
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = request_for(parsed, types_, wrt, order, mode, has_aux, checkpoint)
+        request = replace(request_for(parsed, types_, wrt, order, mode, has_aux, checkpoint),
+                          xp=xp)
         fn = transform.build_ir(parsed, types_, request)
         fns.append(fn)
         header += transform.header_lines(fn, request)
@@ -269,7 +273,7 @@ STAGES = ("lower", "inline", "shift", "attach", "unconnected", "reverse", "forwa
 
 
 def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev",
-              checkpoint=None, has_aux=False):
+              checkpoint=None, has_aux=False, xp=False):
     """What `s2sgrad show TARGET --ir --stage STAGE` prints: one stage's IR; with
     'all' or a tuple of stage names, each stage under a `// after NAME` line."""
     path, funcs = _targets(target)
@@ -278,7 +282,8 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = request_for(parsed, types_, wrt, order, mode, has_aux, checkpoint)
+        request = replace(request_for(parsed, types_, wrt, order, mode, has_aux, checkpoint),
+                          xp=xp)
         stages = []
         transform.build_ir(parsed, types_, request, stages)
         stages.append(("out_of_ssa", stages[-1][1]))
@@ -293,7 +298,7 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"
 
 def cmd_emit(args):
     given = (args.target, args.wrt, args.signature, args.order, args.mode, args.has_aux,
-             args.checkpoint)
+             args.checkpoint, args.xp)
     if args.html:       # the page; the module too with -o (on stdout only without --html)
         text, page = emit_html(*given)
         outputs = [(args.html, page)] + ([(args.output, text)] if args.output else [])
@@ -338,10 +343,11 @@ def _write_outputs(outputs):
 def cmd_show(args):
     if args.ir or args.stage is not None:
         sys.stdout.write(show_text(args.target, args.wrt, args.signature, args.stage or "dce",
-                                   args.order, args.mode, args.checkpoint, args.has_aux))
+                                   args.order, args.mode, args.checkpoint, args.has_aux,
+                                   args.xp))
     else:
         sys.stdout.write(emit_text(args.target, args.wrt, args.signature, args.order,
-                                   args.mode, args.has_aux, args.checkpoint))
+                                   args.mode, args.has_aux, args.checkpoint, args.xp))
 
 
 def cmd_help(args):
@@ -423,6 +429,9 @@ def _parser():
         p.add_argument("--has-aux", action="store_true",
                        help="FUNC returns (value, aux): grad_FUNC returns (gradient, aux), "
                             "aux not differentiated (as grad(f, has_aux=True))")
+        p.add_argument("--xp", action="store_true",
+                       help="array-API code: its namespace taken from its array arguments "
+                            "(NumPy, array_api_strict, CuPy, Dask; s2sgrad help xp)")
         if name == "emit":
             p.add_argument("-o", "--output", metavar="OUT.py",
                            help="write the module here (default: stdout)")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import astunparse
 import numpy as np
 
-from . import __version__, codegen_index, custom, out_of_ssa
+from . import __version__, codegen_index, codegen_xp, custom, out_of_ssa
 from .errors import InternalError, UnsupportedError
 from .frontend import pytrees
 from .ir import opcodes, verify_names
@@ -360,12 +360,16 @@ def literal(value):
         return ast.Tuple(elts=elts, ctx=ast.Load()) if isinstance(value, tuple) \
             else ast.List(elts=elts, ctx=ast.Load())
     if isinstance(value, np.generic):
+        if codegen_xp.active():         # (array-API code: the number, as a Python one)
+            return literal(value.item())
         return _call(f"np.{type(value).__name__}", [literal(value.item())])
     if isinstance(value, float):
         if math.isnan(value):
-            return _dotted("np.nan")
+            return _call("float", [ast.Constant(value="nan", kind=None)]) \
+                if codegen_xp.active() else _dotted("np.nan")
         if math.isinf(value):
-            inf = _dotted("np.inf")
+            inf = _call("float", [ast.Constant(value="inf", kind=None)]) \
+                if codegen_xp.active() else _dotted("np.inf")
             return inf if value > 0 else ast.UnaryOp(op=ast.USub(), operand=inf)
     return ast.Constant(value=value, kind=None)
 
@@ -376,7 +380,7 @@ def _unmarked(op):
 
 
 def _dtype(name):
-    return _dotted(f"np.{name}")
+    return codegen_xp.dtype(name) if codegen_xp.active() else _dotted(f"np.{name}")
 
 
 class _Expr:
@@ -390,6 +394,7 @@ class _Expr:
             for r in op.results:
                 self.defs[r] = op
         self.in_place = plan.in_place
+        self.params = frozenset(fn.params)
 
     def inlined(self, v):
         return v in self.plan.inlined
@@ -439,6 +444,8 @@ class _Expr:
         d = opcodes.OPS[op.opcode]
         form = d.form
         kind = form[0]
+        if codegen_xp.active() and not codegen_xp.is_same(op):
+            return None             # (op_expr writes the array API's spelling)
         if d.fast and kind == "call" and _known_array(op.operands[0].type):
             return None             # (op_expr writes the cheaper spelling)
         if kind == "binop":
@@ -501,6 +508,8 @@ class _Expr:
         args = [self.value(v) for v in op.operands]
         attrs = op.attr_dict
         kind = d.form[0]
+        if codegen_xp.active() and not codegen_xp.is_same(op):
+            return codegen_xp.op_expr(self, op, args, attrs)
         if kind == "binop":
             return ast.BinOp(left=args[0], op=_AST_BINOP[d.form[1]](), right=args[1])
         if kind == "cmp":
@@ -549,13 +558,18 @@ class _Expr:
         rank = op.result.type.rank
         axis = attrs["axis"]
         new = {a % rank for a in (axis if isinstance(axis, tuple) else (axis,))}
-        last = rank - 1 if rank <= 3 else max(new)     # (v[None, :], not v[None])
+        last = rank - 1 if rank <= 3 or codegen_xp.active() else max(new)   # (v[None, :]:
+        # not v[None]; array-API code indexes every axis)
         key = [ast.Constant(value=None) if i in new else ast.Slice(lower=None, upper=None, step=None)
                for i in range(last + 1)]
         key = key[0] if len(key) == 1 else ast.Tuple(elts=key, ctx=ast.Load())
         return ast.Subscript(value=args[0], slice=key, ctx=ast.Load())
 
     def special_const(self, op, args, attrs):
+        if codegen_xp.active() and isinstance(attrs["value"], ModuleConstant):
+            codegen_xp.refuse(op, f"the module-level NumPy array {attrs['value'].name}",
+                              hint="pass it as an argument (an array of the library the "
+                                   "others are of)")
         return literal(attrs["value"])
 
     def special_tuple(self, op, args, attrs):
@@ -584,7 +598,12 @@ class _Expr:
         return ast.IfExp(test=test, body=self.value(then_v), orelse=self.value(else_v))
 
     def special_index(self, op, args, attrs):
-        return ast.Subscript(value=args[0], slice=codegen_index.key_expr(attrs["key"], args[1:]),
+        if codegen_xp.active():
+            taken = codegen_xp.take(op, args)
+            if taken is not None:
+                return taken
+        return ast.Subscript(value=args[0], slice=codegen_index.key_expr(
+                                 attrs["key"], args[1:], op.operands[0], op.operands[1:]),
                               ctx=ast.Load())
 
     def special_gate(self, op, args, attrs):
@@ -618,7 +637,7 @@ class _Expr:
     def special_list_sum(self, op, args, attrs):
         return _call("sum", args[:1])
 
-    def special_list_concat(self, op, args, attrs):
+    def special_list_concat(self, op, args, attrs):  # (xp: codegen_xp's xp_list_concat)
         return _call("np.concatenate", args[:1])
 
     def special_list_zeros(self, op, args, attrs):
@@ -667,7 +686,8 @@ def generate(fn, header=(), verify=False):
 
 
 def module(fns, header=(), verify=False):
-    """Module text for IR functions of one source file, in order."""
+    """Module text for IR functions of one source file, in order (array-API code when
+    they are marked `xp`: codegen_xp.py)."""
     return "\n".join(_module_lines(fns, header, verify)) + "\n"
 
 
@@ -702,6 +722,15 @@ def module_links(fns, header=(), verify=False):
 
 
 def _module_lines(fns, header, verify):
+    token = codegen_xp.XP.set(any(fn.xp for fn in fns))
+    try:
+        return _module(fns, header, verify)
+    finally:
+        codegen_xp.XP.reset(token)
+
+
+def _module(fns, header, verify):
+    xp = codegen_xp.active()
     fns = _unique_callees(fns)
     sources = sorted({os.path.basename(fn.source_file) for fn in fns})
     lines = [f"# Generated by s2sgrad {__version__} from {', '.join(sources)}: "
@@ -710,10 +739,17 @@ def _module_lines(fns, header, verify):
     every = [op for fn in fns for f in (fn,) + tuple(fn.callees) for op in f.body.walk()]
     spelled = {op.opcode for op in every if op.attrs and op.attr("python") == "math"}  # (pymath)
     lines += ["import math"] if spelled else []
-    lines.append("import numpy as np")
     statements, defs, bound = _prelude(fns)
+    if not xp or any("np." in text or text == "import numpy as np" for fn in fns
+                     for f in (fn,) + tuple(fn.callees) for text in f.prelude) or \
+            any(op.opcode == "extern" and str(op.attr("fn")).startswith("np.") for op in every):
+        # (custom rules and what they call are the user's NumPy code)
+        lines.append("import numpy as np")
+    if xp:
+        lines.append(codegen_xp.IMPORT)
     lines += statements
-    helpers = {OPS[op.opcode].helper for op in every if OPS[op.opcode].helper}
+    helpers = {codegen_xp.helper_text(op.opcode) or OPS[op.opcode].helper if xp
+               else OPS[op.opcode].helper for op in every if OPS[op.opcode].helper}
     for text in sorted(helpers, key=lambda t: t.split("(")[0]):
         lines += ["", "", text.rstrip("\n")]
     for text in defs:
@@ -882,11 +918,17 @@ def _function_parts(fn, verify, functions):
     plan = out_of_ssa.run(fn)
     if verify:
         verify_names.check(fn, plan, plan.shares, plan.web)
-    names = Namespace(reserved=HELPER_NAMES + tuple(functions), plan=plan)
+    xp = codegen_xp.active()
+    if xp:
+        codegen_xp.check_names(fn)
+    reserved = HELPER_NAMES + tuple(functions) + (codegen_xp.RESERVED if xp else ())
+    names = Namespace(reserved=reserved, plan=plan)
     for p, n in zip(fn.params, fn.param_names):
         names.fix(p, n)
     body, ret = _function_body(fn, plan, names)
     header, unpack = _entry(fn, names)
+    if xp:          # (after the pytrees' leaves are read: they may be its arrays)
+        unpack = unpack + [codegen_xp.namespace_line(fn, names)]
     return header, unpack, body, ret
 
 
@@ -1124,10 +1166,11 @@ def _statement(op, ex, names):
         return globals()["_stmt_" + op.opcode](op, ex, names)
     if len(op.results) == 1 and op.result in ex.plan.unused:    # kept for its effect alone
         return [render(ast.Expr(value=ex.op_expr(op)))]
-    if op in ex.in_place and op.opcode in out_of_ssa.UNARY_OUT:    # np.tanh(t, out=t)
+    in_place = op in ex.in_place and not codegen_xp.active()    # (xp: `t = xp.tanh(t)`)
+    if in_place and op.opcode in out_of_ssa.UNARY_OUT:    # np.tanh(t, out=t)
         target = names(op.result)
         return [f"{OPS[op.opcode].form[1]}({target}, out={target})"]
-    if op in ex.in_place and op.opcode in out_of_ssa.AUGMENTED:    # a += b: a's array dies here
+    if in_place and op.opcode in out_of_ssa.AUGMENTED:    # a += b: a's array dies here
         node = ast.AugAssign(target=_name(names(op.result), store=True),
                              op=_AST_BINOP[OPS[op.opcode].form[1]](), value=ex.value(op.operands[1]))
         return [render(node)]

@@ -12,19 +12,25 @@ array in place; the others copy first: `y_1 = y.copy()` then the write into
 
 import ast
 
+from . import codegen_xp
 from .ir import indexing as I
 from .ir.opcodes import OPS
 
 
-def key_expr(key, dyn):
-    """The subscript of `x[key]`, the dyn operands given as expressions."""
+def key_expr(key, dyn, x=None, dyn_values=()):
+    """The subscript of `x[key]`, the dyn operands given as expressions; in array-API
+    code (x, the indexed value, and dyn_values given) with a trailing `...` where the
+    key leaves axes of x out (the standard asks every axis to be indexed or an
+    ellipsis to stand for the rest)."""
     from .codegen import literal
 
     def bound(b):
         return None if b is None else literal(b) if isinstance(b, int) else b
 
+    xp = x is not None and codegen_xp.active()
+    typed = I.resolve(key, [v.type for v in dyn_values]) if xp else None
     items = []
-    for item in I.resolve(key, dyn):
+    for k, item in enumerate(I.resolve(key, dyn)):
         if item.kind == "slice":
             lo, hi, step = (bound(b) for b in item.value)
             items.append(ast.Slice(lower=lo, upper=hi, step=step))
@@ -34,11 +40,27 @@ def key_expr(key, dyn):
             items.append(ast.Constant(value=Ellipsis, kind=None))
         elif item.kind == "int" and isinstance(item.value, int):
             items.append(literal(item.value))
+        elif xp and typed[k].kind == "array" and typed[k].value.kind in ("tuple", "list"):
+            from .codegen import _call      # (the standard indexes with arrays, not lists)
+            items.append(_call("xp.asarray", [item.value]))
         else:
             items.append(item.value)
+    if xp and _leaves_axes(key, x, dyn_values):
+        items.append(ast.Constant(value=Ellipsis, kind=None))
     if len(items) == 1 and not isinstance(items[0], ast.Tuple):
         return items[0]
     return ast.Tuple(elts=items, ctx=ast.Load())
+
+
+def _leaves_axes(key, x, dyn_values):
+    """True when `x[key]` (no ellipsis, no boolean mask) indexes fewer axes than x has."""
+    rank = x.type.rank if x.type.kind == "array" else None
+    if rank is None or I.ELLIPSIS in key:
+        return False
+    items = I.resolve(key, [v.type for v in dyn_values])
+    if any(item.kind in ("mask", "array") for item in items):
+        return False          # (the standard mixes integer arrays with integers alone)
+    return sum(1 for item in items if item.kind != "newaxis") < rank
 
 
 def write_lines(op, ex, names):
@@ -47,8 +69,17 @@ def write_lines(op, ex, names):
 
     old, value, dyn = op.operands[0], op.operands[1], op.operands[2:]
     target = names(op.result)
+    if codegen_xp.active() and None in op.attr("key"):
+        codegen_xp.refuse(op, "a write through a new axis (y[None, ...] = v, the adjoint of "
+                          "reading x[None])", hint="write np.expand_dims(x, 0) (or "
+                          "np.reshape) instead of x[None], or emit the NumPy module")
+    if codegen_xp.active() and uses_add_at(op):
+        added = codegen_xp.scatter_add(op, ex.value(old), ex.value(value), ex.value(dyn[0])
+                                       if len(dyn) == 1 else None)
+        return [render(ast.Assign(targets=[_name(target, store=True)], value=added,
+                                  type_comment=None))]
     lines = copy_unless_in_place(op, ex, old, target)
-    key = key_expr(op.attr("key"), [ex.value(d) for d in dyn])
+    key = key_expr(op.attr("key"), [ex.value(d) for d in dyn], old, dyn)
     sub = ast.Subscript(value=_name(target), slice=key, ctx=ast.Store())
     if op.opcode == "setitem":
         aug = _augmented(op, ex)
@@ -57,6 +88,10 @@ def write_lines(op, ex, names):
         else:
             stmt = ast.Assign(targets=[sub], value=ex.value(value), type_comment=None)
     elif uses_add_at(op):
+        if codegen_xp.active():
+            codegen_xp.refuse(op, "a write adding at positions that may repeat (np.add.at)",
+                              hint="add at distinct positions (slices, an arange), or emit "
+                                   "the NumPy module (without --xp)")
         at = key if len(op.attr("key")) == 1 else \
             ast.Subscript(value=_attr(_name("np"), "s_"), slice=key, ctx=ast.Load())
         stmt = ast.Expr(value=_call("np.add.at", [_name(target), at, ex.value(value)]))
@@ -97,6 +132,8 @@ def copy_unless_in_place(op, ex, old, target):
     from .codegen import _attr, _name, render
     if op in getattr(ex, "in_place", ()):
         return []
-    copy = ast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
+    copy = codegen_xp.copy_expr(ex.value(old)) if codegen_xp.active() and \
+        old.type.kind == "array" else \
+        ast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
     return [render(ast.Assign(targets=[_name(target, store=True)], value=copy,
                               type_comment=None))]

@@ -20,6 +20,8 @@ ABOUT = {
     "ops": "every NumPy function and operator s2sgrad differentiates",
     "architecture": "how s2sgrad works: frontend, IR, passes, code generation, call path",
     "performance": "the benchmark table and how to reproduce it",
+    "xp": "array-API code (--xp, xp=True): NumPy, array_api_strict, CuPy, Dask",
+    "html": "s2sgrad emit --html: the source beside the generated module",
 }
 
 

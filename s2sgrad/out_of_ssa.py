@@ -97,7 +97,8 @@ class _UnionFind:
 AUGMENTED = {"add": "+=", "sub": "-=", "mul": "*=", "div": "/="}
 
 
-# elementwise NumPy ufuncs of one float operand, written np.<f>(a, out=a) in place
+# elementwise NumPy ufuncs of one float operand, written np.<f>(a, out=a) in place (not in
+# array-API code, which has no `out=`: there the expression stays one line)
 UNARY_OUT = frozenset({"exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh",
                        "arctan", "sinh", "cosh", "arcsin", "arccos", "arcsinh", "arctanh",
                        "log2", "log10", "exp2", "cbrt", "square", "reciprocal"})
@@ -189,7 +190,7 @@ class _OutOfSSA:
             for v in op.operands:
                 self.user.setdefault(v, op)
             kind = self.mem[op] = memory(op)
-            if kind == "new" and op.results[0] not in self.yielded_in and \
+            if kind == "new" and op.results[0] not in self.yielded_in and not self.fn.xp and \
                     _unary_out(op, self.uses, self.defs):    # (a yielded value's variable is
                 # a loop's or a branch's, whose old value is often live: no name for nothing)
                 kind = self.mem[op] = "write"       # (np.tanh(t, out=t): decided as a write)

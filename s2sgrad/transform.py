@@ -46,6 +46,7 @@ class Request:
     inner: "Request | None" = None
     has_aux: bool = False      # f returns (value, aux): value is differentiated, aux handed back
     checkpoint: str | None = None     # None | 'sqrt': the loops' reverse sweeps (options.check_checkpoint)
+    xp: bool = False           # array-API code (codegen_xp.py): the outermost request's says
 
     def chain(self):
         """The requests from the innermost (applied first) to this one."""
@@ -85,15 +86,20 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
         if suffix:      # (an inner derivative's dead code, a tape only it read among it,
             fn = stage("dce" + suffix, _each(fn, dce.run))  # is not differentiated again)
     fn = _each(fn, _unstopped)     # (stop_gradient(x) is x once the sweeps are written)
-    fn = stage("loop_stack", _each(fn, loop_stack.run))
-    fn = stage("loop_accumulate", _each(fn, loop_accumulate.run))
+    xp = request.xp
+    if not xp:      # (array API code keeps its tapes as lists: no rows written into arrays)
+        fn = stage("loop_stack", _each(fn, loop_stack.run))
+        fn = stage("loop_accumulate", _each(fn, loop_accumulate.run))
     fn = stage("cse", _each(fn, cse.run))
     fn = stage("broadcast", _each(fn, broadcast.run))
     fn = stage("negation", _each(fn, negation.run))
     fn = stage("scatter", _each(fn, scatter.run))
     fn = stage("hoist_invariant", _each(fn, hoist_invariant.run))
     fn = stage("dce", _each(fn, dce.run))
-    fn = stage("pymath", _each(fn, pymath.run))
+    if not xp:      # (math.* of Python floats: a NumPy module's speed-up; xp code is for arrays)
+        fn = stage("pymath", _each(fn, pymath.run))
+    else:
+        fn = _each(fn, lambda f: replace(f, xp=True))
     return replace(fn, writes=writes)
 
 

@@ -68,6 +68,8 @@ def run_script(tmp_path, text, env=None):
     path.write_text(text)
     full = dict(os.environ)
     full.pop(traceback_util.ENV, None)
+    full["PYTHONPATH"] = os.pathsep.join(       # (this checkout's s2sgrad, not another install)
+        [os.path.dirname(PACKAGE)] + [p for p in [full.get("PYTHONPATH")] if p])
     full.update(env or {})
     out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, cwd=tmp_path,
                          env=full)

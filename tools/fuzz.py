@@ -108,6 +108,8 @@ class Outcome:
     forward_detail: str = ""  # forward mode (jvp), with the unsupported message
     second: str = None        # then second order: 'passed', 'unsupported' or 'skipped'
     second_detail: str = ""   # (with the first line of each unsupported message)
+    xp: str = None            # with --xp, a program passing in reverse mode, as array-API
+    xp_detail: str = ""       # code on array_api_strict: 'passed', 'unsupported' or 'error'
 
 
 def load(src, directory):
@@ -237,7 +239,42 @@ def check(prog, directory):
         outcome = check_grad_only(f, prog, num)
     if outcome.status == "passed" and "default-arg" in prog.constructs:
         outcome = check_defaults(f, prog, derivative_fn, got, grads, directory)
-    return check_forward(f, prog, value, num) if outcome.status == "passed" else outcome
+    outcome = check_forward(f, prog, value, num) if outcome.status == "passed" else outcome
+    if XP and outcome.status == "passed" and prog.tree is None:
+        check_xp(f, prog, got, grads, outcome)
+    return outcome
+
+
+XP = False      # --xp: also run each passing program's array-API code (check_xp)
+
+
+def check_xp(f, prog, value, grads, outcome):
+    """The program's value_and_grad as array-API code (xp=True) on array_api_strict arrays
+    (Python floats stay floats): its value and gradients must be the NumPy module's (rtol
+    1e-9, atol 1e-12). A located refusal is 'unsupported'; an error raised by the
+    generated code or the library is 'error' (docs/limitations.md, *Array-API code*,
+    lists what the standard refuses at run time), a different number a `wrong gradient`."""
+    import array_api_strict as xs
+    args = [xs.asarray(a) if isinstance(a, np.ndarray) else a for a in prog.args]
+    try:
+        with deadline(TIMEOUT):
+            got, xgrads = s2sgrad.value_and_grad(f, wrt=prog.params, xp=True)(*args, prog.n)
+    except UnsupportedError as e:
+        outcome.xp, outcome.xp_detail = "unsupported", e.message.splitlines()[0]
+        return
+    except Exception as e:
+        outcome.xp, outcome.xp_detail = "error", crash_text(e)
+        return
+    xgrads = xgrads if isinstance(xgrads, tuple) else (xgrads,)
+    same = close(np.asarray(got), value, rtol=1e-9, atol=1e-12) and all(
+        (g is None) == (x is None) and (g is None or close(np.asarray(x), g, 1e-9, 1e-12))
+        for g, x in zip(grads if isinstance(grads, tuple) else (grads,), xgrads))
+    if not same:
+        outcome.status = "wrong gradient"
+        outcome.detail = (f"xp=True on array_api_strict gave {got!r}, {fmt(xgrads)}; the NumPy "
+                          f"module {value!r}, {fmt(grads)}")
+        return
+    outcome.xp = "passed"
 
 
 def check_grad_only(f, prog, num):
@@ -476,7 +513,9 @@ def program(seed, index, max_stmts):
 def work(task):
     """Check one program in a worker: (index, Outcome without its exception,
     constructs, the Program if it failed)."""
-    seed, index, max_stmts, directory = task
+    seed, index, max_stmts, directory, xp = task
+    global XP
+    XP = xp
     prog = program(seed, index, max_stmts)
     outcome = check(prog, directory)
     outcome.error = None    # exceptions do not always pickle
@@ -502,6 +541,8 @@ class Tally:
         self.second = collections.Counter()
         self.second_messages = collections.Counter()
         self.second_with = collections.Counter()     # construct -> programs passing 2nd order
+        self.xp = collections.Counter()
+        self.xp_messages = collections.Counter()
 
     def add(self, outcome, constructs):
         self.status[outcome.status] += 1
@@ -516,6 +557,10 @@ class Tally:
                                             set(outcome.second_detail.split("; ")))
             elif outcome.second == "passed":
                 self.second_with.update(constructs)
+        if outcome.xp:
+            self.xp[outcome.xp] += 1
+            if outcome.xp != "passed":
+                self.xp_messages[f"{outcome.xp}: {first_line(outcome.xp_detail)}"] += 1
         if outcome.status in self.messages:
             self.messages[outcome.status][first_line(outcome.detail)] += 1
         self.constructs.update(constructs)
@@ -537,6 +582,11 @@ class Tally:
                      f"{self.second['passed']} passed, {self.second['unsupported']} with one "
                      f"form unsupported, {self.second['skipped']} skipped (not smooth)")
         lines += [f"  {c:>6}  {m}" for m, c in self.second_messages.most_common()]
+        if self.xp:
+            lines.append(f"array-API code (--xp) on array_api_strict of the programs passing: "
+                         f"{self.xp['passed']} passed, {self.xp['unsupported']} unsupported, "
+                         f"{self.xp['error']} raised")
+            lines += [f"  {c:>6}  {m}" for m, c in self.xp_messages.most_common()]
         if self.second_with:
             lines.append("  passing second order with: " + ", ".join(
                 f"{c} {k}" for c, k in sorted(self.second_with.items())))
@@ -582,13 +632,13 @@ def replay(paths):
     return 1 if bad else 0
 
 
-def run(n, seed, max_stmts, jobs, out):
+def run(n, seed, max_stmts, jobs, out, xp=False):
     """Check programs 0..n-1 of `seed` in `jobs` processes; print the tally; 1 if any failed."""
     out.mkdir(parents=True, exist_ok=True)
     tally, start = Tally(), time.time()
     with tempfile.TemporaryDirectory() as directory, \
             multiprocessing.Pool(jobs, start_worker, maxtasksperchild=200) as pool:
-        tasks = ((seed, i, max_stmts, directory) for i in range(n))
+        tasks = ((seed, i, max_stmts, directory, xp) for i in range(n))
         for done, (index, outcome, constructs, prog) in enumerate(
                 pool.imap_unordered(work, tasks, chunksize=4), 1):
             tally.add(outcome, constructs)
@@ -610,10 +660,12 @@ def main(argv=None):
     ap.add_argument("--max-stmts", type=int, default=7, help="statements per program, at most")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes")
     ap.add_argument("--replay", nargs="+", metavar="FILE", help="check these failure files again")
+    ap.add_argument("--xp", action="store_true", help="also run each passing program's "
+                    "array-API code (xp=True) on array_api_strict arrays against NumPy's")
     a = ap.parse_args(argv)
     if a.replay:
         return replay(a.replay)
-    return run(a.n, a.seed, a.max_stmts, a.jobs, a.out)
+    return run(a.n, a.seed, a.max_stmts, a.jobs, a.out, a.xp)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,15 @@ def spellings(op):
     return ", ".join(out) or "(internal)"
 
 
+def xp_spelling(op):
+    """How array-API code (--xp) writes the op (OpDef.xp)."""
+    form = opcodes.OPS[op].xp
+    if form is None:
+        return "**refused**"
+    return {"same": "as NumPy", "special": "codegen_xp"}.get(form[0], f"`{form[1]}`"
+                                                                if form[0] == "call" else "")
+
+
 def math_ops():
     """math.<name> -> opcode, for the math functions lowered as NumPy's."""
     import math
@@ -144,7 +153,12 @@ def text():
     lines += ["", "Numerical cases: the functions of `tests/rules_cases.py` that check the op "
               "against central differences (in float64 and float32), or that its result "
               "carries no gradient.", ""]
-    lines += ["| op | written as | gradient | traits | numerical cases |", "|---|---|---|---|---|"]
+    lines += [("Array API (`--xp`, docs/xp.md): how array-API code writes the op: the "
+               "standard's function, `as NumPy` (an operator, indexing, Python structure), "
+               "`codegen_xp` (a form `s2sgrad/codegen_xp.py` writes), or **refused** (the "
+               "standard has none: an error at the line)."), ""]
+    lines += ["| op | written as | gradient | traits | array API | numerical cases |",
+              "|---|---|---|---|---|---|"]
     checked = cases()
     for op in sorted(opcodes.OPS):
         if op in rules.RULES:
@@ -158,7 +172,7 @@ def text():
             grad = "**none** (LookupError)"
         grad = grad.replace("|", "\\|")
         lines.append(f"| `{op}` | {spellings(op).replace('|', chr(92) + '|')} | {grad} | "
-                     f"{traits(op)} | {case_list(checked.get(op, []))} |")
+                     f"{traits(op)} | {xp_spelling(op)} | {case_list(checked.get(op, []))} |")
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,7 @@ generated ones:
 
                Several `# s2sgrad:` lines at the top are joined with spaces (for
                long signatures). Only `emit [FUNC] [--wrt ...] [--order N]
-               [--signature ...] [--mode ...] [--checkpoint sqrt]` is accepted;
+               [--signature ...] [--mode ...] [--checkpoint sqrt] [--xp]` is accepted;
                FUNC is a top-level function of input.py, or `OBJECT.METHOD`, a method bound to a module-level
                object (a bound method, as `s2sgrad.grad(model.loss)` takes it:
                input.py is imported for it, and the functions behind the command
@@ -64,6 +64,7 @@ class Command:
     order: int = 1
     mode: str = "rev"    # 'fwd': the forward-mode module (jvp_FUNC)
     checkpoint: str = None   # 'sqrt': --checkpoint sqrt (loops checkpointed)
+    xp: bool = False     # --xp: array-API code (docs/xp.md)
 
 
 def parse_header(text, where=INPUT):
@@ -89,13 +90,14 @@ def parse_header(text, where=INPUT):
     parser.add_argument("--order", type=int, default=1)
     parser.add_argument("--mode", choices=("rev", "fwd"), default="rev")
     parser.add_argument("--checkpoint", choices=("sqrt",), default=None)
+    parser.add_argument("--xp", action="store_true")
     try:
         ns, rest = parser.parse_known_args(words[1:])
     except argparse.ArgumentError as e:
         raise CaseError(f"{where}: {e}") from None
     if rest:
         raise CaseError(f"{where}: unexpected in the {HEADER} header: {' '.join(rest)}")
-    return Command(ns.func, ns.wrt, ns.signature, ns.order, ns.mode, ns.checkpoint)
+    return Command(ns.func, ns.wrt, ns.signature, ns.order, ns.mode, ns.checkpoint, ns.xp)
 
 
 def case_names(root=ROOT):
@@ -123,9 +125,11 @@ def generate(case, root=ROOT):
                 out = _generate_method(rel, cmd)
             else:
                 out = {"ir.txt": cli.show_text(target, cmd.wrt, cmd.signature, IR_STAGES,
-                                               cmd.order, cmd.mode, checkpoint=cmd.checkpoint),
+                                               cmd.order, cmd.mode, checkpoint=cmd.checkpoint,
+                                               xp=cmd.xp),
                        "grad.py": cli.emit_text(target, cmd.wrt, cmd.signature, cmd.order,
-                                                cmd.mode, checkpoint=cmd.checkpoint)}
+                                                cmd.mode, checkpoint=cmd.checkpoint,
+                                                xp=cmd.xp)}
         except S2SGradError as e:
             raise CaseError(f"{rel}: s2sgrad failed:\n{e}") from None
     for name, text in out.items():

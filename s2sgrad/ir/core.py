@@ -150,6 +150,8 @@ class Function:
                                # (passes/pymath.py): None, all of it; else paths (tuples
                                # of indices into the yielded tuple), () for none of it
                                # (a gradient alone may round as math does)
+    xp: bool = False           # written for the array API standard (codegen_xp.py): its
+                               # namespace taken from its array arguments, not NumPy
 
     def with_body(self, body):
         return replace(self, body=body)

@@ -64,7 +64,7 @@ The traits:
 """
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import indexing as I, types as T
 # einsum_parts, pad_pairs and MATRIX_ORDS (public names of this module) stay importable here.
@@ -138,6 +138,12 @@ class OpDef:
                                 # as a[:, None]); the same value, without NumPy's dispatch
     math: tuple | None = None
     math_rounds: bool = False
+    xp: tuple = None            # how the array API standard spells it (codegen_xp.py, `--xp`):
+                                # ('same',) as `form` writes it (operators, Python structure)
+                                # | ('call', 'xp.exp', renames): the call in the namespace `xp`,
+                                # attrs renamed by `renames` ((NumPy's, the standard's), ...)
+                                # | ('special',): codegen_xp.py's `xp_<name>` writes it
+                                # | None: the standard has no such function (refused)
 
     def __post_init__(self):
         if not callable(self.memory) and self.memory not in MEMORY:
@@ -695,6 +701,69 @@ for _name, _check, _req in [
         ("list_sum", _counts("1+", 1), ()), ("list_concat", _counts("1+", 1), ()),
         ("list_rows", _counts(2, 1), ()), ("list_zeros", _counts(1, 1), ())]:
     _shape_rule(_name, _check, _req)
+
+
+# ---- how the array API standard spells each op (codegen_xp.py) -----------------------
+# ('same',): operators, Python structure (tuples, loops, tapes, indexing) as NumPy's
+# module writes them; a name: the standard's function `xp.<name>` of the same operands
+# and attributes (renamed where the standard names one otherwise); 'special': written by
+# codegen_xp.py (a permutation the standard needs spelled out, a copy, a cast); an op
+# missing here has no spelling in the standard, and `--xp` refuses it at its line.
+_XP_SAME = frozenset({
+    "add", "sub", "mul", "pow", "floordiv", "mod", "div", "matmul", "eq", "ne", "lt", "le",
+    "gt", "ge", "neg", "pos", "not", "const", "tuple", "list", "getitem", "stop_gradient",
+    "loop_index", "if", "for", "while", "call", "call_vjp", "call_back", "closure", "stack",
+    "push", "pop", "list_new", "append", "list_len", "list_get", "list_sum", "gate", "index",
+    "setitem", "extern", "extern_vjp"})
+_XP_NAMES = {
+    "exp": "exp", "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt",
+    "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "arctan": "atan", "sinh": "sinh",
+    "cosh": "cosh", "arcsin": "asin", "arccos": "acos", "arcsinh": "asinh",
+    "arccosh": "acosh", "arctanh": "atanh", "log2": "log2", "log10": "log10", "fabs": "abs",
+    "abs": "abs", "square": "square", "sign": "sign", "floor": "floor", "ceil": "ceil",
+    "rint": "round", "trunc": "trunc", "fix": "trunc", "isnan": "isnan", "isinf": "isinf",
+    "isfinite": "isfinite", "logical_not": "logical_not", "logical_and": "logical_and",
+    "logical_or": "logical_or", "logical_xor": "logical_xor", "maximum": "maximum",
+    "minimum": "minimum", "arctan2": "atan2", "logaddexp": "logaddexp", "copysign": "copysign",
+    "where": "where", "clip": "clip", "sum": "sum", "prod": "prod", "mean": "mean",
+    "max": "max", "min": "min", "var": "var", "std": "std", "cumsum": "cumulative_sum",
+    "cumprod": "cumulative_prod", "flip": "flip", "concatenate": "concat", "any": "any",
+    "all": "all", "argmax": "argmax", "argmin": "argmin", "sort": "sort", "argsort": "argsort",
+    "tile": "tile", "repeat": "repeat", "roll": "roll", "take": "take",
+    "take_along_axis": "take_along_axis", "count_nonzero": "count_nonzero",
+    "searchsorted": "searchsorted", "real": "real", "conj": "conj",
+    "reshape": "reshape", "expand_dims": "expand_dims", "broadcast_to": "broadcast_to",
+    "asarray": "asarray", "empty": "empty", "empty_like": "empty_like", "ones": "ones",
+    "zeros": "zeros", "full": "full", "full_like": "full_like", "ones_like": "ones_like",
+    "zeros_like": "zeros_like", "arange": "arange", "linspace": "linspace", "eye": "eye",
+    "inv": "linalg.inv", "det": "linalg.det", "slogdet": "linalg.slogdet",
+    "solve": "linalg.solve", "cholesky": "linalg.cholesky", "list_stack": "stack"}
+_XP_RENAMES = {"var": (("ddof", "correction"),), "std": (("ddof", "correction"),),
+               "tile": (("reps", None),), "repeat": (("repeats", None),)}  # None: positional
+_XP_SPECIAL = frozenset({
+    "T", "transpose", "squeeze", "astype", "float64", "float32", "array", "copy", "dot",
+    "shape", "size", "unbroadcast", "list_array", "list_concat", "list_rows", "index_add",
+    "reshape", "full", "full_like", "pyfloat"})
+
+
+def _xp_rule(name):
+    if name in _XP_SAME:
+        return ("same",)
+    if name in _XP_SPECIAL:
+        return ("special",)
+    if name in _XP_NAMES:
+        return ("call", "xp." + _XP_NAMES[name], _XP_RENAMES.get(name, ()))
+    return None
+
+
+for _name in list(OPS):
+    OPS[_name] = replace(OPS[_name], xp=_xp_rule(_name))
+
+
+def xp_form(opcode):
+    """How the array API standard spells the op (OpDef.xp); None when it has no such
+    function."""
+    return OPS[opcode].xp
 
 
 # ---- the one table from source to opcodes ------------------------------------
