@@ -138,7 +138,7 @@ class OpDef:
                                 # as a[:, None]); the same value, without NumPy's dispatch
     math: tuple | None = None
     math_rounds: bool = False
-    xp: tuple = None            # how the array API standard spells it (codegen_xp.py, `--xp`):
+    xp: tuple | None = None         # how the array API standard spells it (codegen_xp.py, `--xp`):
                                 # ('same',) as `form` writes it (operators, Python structure)
                                 # | ('call', 'xp.exp', renames): the call in the namespace `xp`,
                                 # attrs renamed by `renames` ((NumPy's, the standard's), ...)
