@@ -22,9 +22,8 @@ from typing import Any
 import numpy as np
 
 from . import custom as _custom
-from . import xp_args
 from . import rules as _rules  # noqa: F401  (registers the built-in rules)
-from . import transform
+from . import transform, xp_args
 from .errors import InvalidArgumentError, OutsideFunctionError, S2SGradError, UnsupportedError
 from .frontend import pytrees
 from .frontend import source as S
@@ -33,7 +32,6 @@ from .ir import types as T
 from .loader import load
 from .options import check_checkpoint
 from .traceback_util import api_boundary, hide_frames
-
 
 # ---- specialisation -------------------------------------------------------------
 

@@ -151,7 +151,7 @@ def _carried(pushed, roots):
     backward body carries back, and those the tape's values are made from), and the body
     `pushed` (ops) carrying only those, what nothing needs dropped (a running sum the
     gradient does not read is not recomputed, nor kept in the checkpoints)."""
-    from .reverse import _live                # (reverse imports this module)
+    from .reverse import _live  # (reverse imports this module)
     region = pushed
     cargs, ys = region.args[1:], region.yields
     keep = set(roots)

@@ -89,7 +89,7 @@ def parse_signature(text):
             raise InvalidArgumentError(f"--signature: unknown type {typ.strip()!r}",
                                        hint="use float, int, bool, float64[n, 3], float32[...], "
                                             "or a pytree of them: {'W': float64[n, h], 'b': "
-                                            "float64[h]}")
+                                            "float64[h]}") from None
     return out
 
 
@@ -120,7 +120,7 @@ def annotation_types(parsed):
         except TypeError:
             raise InvalidArgumentError(f"annotation of {arg.id!r}: unknown type {text!r}",
                                        loc=parsed.loc(ann),
-                                       hint="use float, int, bool, float64[n, 3], float32[...]")
+                                       hint="use float, int, bool, float64[n, 3], float32[...]") from None
     return out
 
 

@@ -27,8 +27,17 @@ from . import __version__, codegen_index, codegen_xp, custom, out_of_ssa
 from .errors import InternalError, UnsupportedError
 from .frontend import pytrees
 from .ir import opcodes, verify_names
-from .ir.core import (ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, ModuleConstant, Region, Value,
-                      make_attrs, substitute)
+from .ir.core import (
+    ADJOINT_TEMP,
+    CONST,
+    TAPE_HINT,
+    TEMP,
+    ModuleConstant,
+    Region,
+    Value,
+    make_attrs,
+    substitute,
+)
 from .ir.opcodes import OPS
 
 TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", TAPE_HINT: "_tape"}  # unnamed values
@@ -1058,7 +1067,7 @@ def _block(ops, ex, names, top=False):
             groups.append((key, op, []))
         groups[-1][2].extend(_statement(op, ex, names))
     prev_role = prev_raw = "fwd"
-    for i, (key, first, stmts) in enumerate(groups):
+    for i, (_, first, stmts) in enumerate(groups):
         role, name = _role(first)
         where = _where(first.loc)
         starts = top and (role == "seed" or role not in ("fwd", "tape", "ckpt")

@@ -41,7 +41,7 @@ def key_expr(key, dyn, x=None, dyn_values=()):
         elif item.kind == "int" and isinstance(item.value, int):
             items.append(literal(item.value))
         elif xp and typed[k].kind == "array" and typed[k].value.kind in ("tuple", "list"):
-            from .codegen import _call      # (the standard indexes with arrays, not lists)
+            from .codegen import _call  # (the standard indexes with arrays, not lists)
             items.append(_call("xp.asarray", [item.value]))
         else:
             items.append(item.value)

@@ -15,8 +15,17 @@ from dataclasses import replace
 from .errors import UnsupportedError
 from .ir import types as T
 from .ir.builder import Builder
-from .ir.core import (ADJOINT_TEMP, TEMP, TEMP_HINTS, Op, Region, Value, free_name, make_attrs,
-                      source_params)
+from .ir.core import (
+    ADJOINT_TEMP,
+    TEMP,
+    TEMP_HINTS,
+    Op,
+    Region,
+    Value,
+    free_name,
+    make_attrs,
+    source_params,
+)
 from .ir.opcodes import OPS, spelling
 from .rules.tangents import TANGENTS, zeros_like
 

@@ -25,20 +25,35 @@ Control flow is structured (regions), and so is its reverse:
   are accumulated from zeros. A `while` also counts its iterations.
 """
 
-from . import rules as R
-from .errors import NoGradientError, UnsupportedError
-from .ir import types as T
-from .ir.builder import Builder, rewrite
 from dataclasses import replace
 
-from .ir.core import (ADJOINT_TEMP, CONST, TAPE_HINT, TEMP, TEMP_HINTS, Op, Region, Value, adjoint_hint,
-                      def_map, free_name, free_values, make_attrs, substitute, substitute_op)
-from .ir import opcodes
-from .ir.gradients_op import GradientsCall
-from .options import GradientOptions
-from .ir.opcodes import OPS
-from .passes import activity, integer, unconnected
 from . import checkpoint
+from . import rules as R
+from .errors import NoGradientError, UnsupportedError
+from .ir import opcodes
+from .ir import types as T
+from .ir.builder import Builder, rewrite
+from .ir.core import (
+    ADJOINT_TEMP,
+    CONST,
+    TAPE_HINT,
+    TEMP,
+    TEMP_HINTS,
+    Op,
+    Region,
+    Value,
+    adjoint_hint,
+    def_map,
+    free_name,
+    free_values,
+    make_attrs,
+    substitute,
+    substitute_op,
+)
+from .ir.gradients_op import GradientsCall
+from .ir.opcodes import OPS
+from .options import GradientOptions
+from .passes import activity, integer, unconnected
 
 TAPE = "tape"      # the tag of loop-tape ops: written without a source comment
 

@@ -20,9 +20,20 @@ from .ir.core import Region, Value, def_map, source_params, substitute
 from .ir.gradients_op import GradientsCall
 from .ir.verifier import verify
 from .options import GradientOptions
-from .passes import (broadcast, cse, dce, hoist_invariant, inline, loop_accumulate, loop_stack,
-                     negation,
-                     pymath, scatter, shift, unconnected)
+from .passes import (
+    broadcast,
+    cse,
+    dce,
+    hoist_invariant,
+    inline,
+    loop_accumulate,
+    loop_stack,
+    negation,
+    pymath,
+    scatter,
+    shift,
+    unconnected,
+)
 
 VERIFY = os.environ.get("S2SGRAD_VERIFY", "") not in ("", "0")
 

@@ -28,11 +28,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from numeric import central_difference  # noqa: F401  (re-exported for the rule tests)
 
 import s2sgrad
-
 
 # ---- the table's types -----------------------------------------------------------
 

@@ -10,15 +10,26 @@ exercised too.
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
+from rules_cases import (
+    AWAY,
+    POS,
+    A,
+    F,
+    central_difference,
+    f_add,
+    f_div,
+    f_maximum,
+    f_mul,
+    f_pow,
+    f_sub,
+    f_where_three,
+)
 
 import s2sgrad
 from s2sgrad import transform
-
-from rules_cases import (AWAY, POS, A, F, central_difference, f_add, f_div, f_maximum, f_mul,
-                         f_pow, f_sub, f_where_three)
-
 
 # op -> (function, domain of each operand)
 OPS = {

@@ -4,12 +4,11 @@ full tape, bit for bit, and central differences agree."""
 
 import numpy as np
 import pytest
+from numeric import central_difference
 
 import s2sgrad
 from s2sgrad import UnsupportedError, checkpoint
 from s2sgrad.passes import loop_stack
-
-from numeric import central_difference
 
 
 def rnn(h, W, b, n):

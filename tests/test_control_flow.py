@@ -8,13 +8,11 @@ import textwrap
 
 import numpy as np
 import pytest
-
-import s2sgrad
-from s2sgrad.passes import loop_stack
-from s2sgrad.errors import UnsupportedError
 from numeric import central_difference
 
-
+import s2sgrad
+from s2sgrad.errors import UnsupportedError
+from s2sgrad.passes import loop_stack
 
 # ---- functions under test (s2sgrad reads their source from this file) -------------------
 

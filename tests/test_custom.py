@@ -8,15 +8,13 @@ registry afterwards (`registry` fixture)."""
 import os
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
+from numeric import central_difference
 
 import s2sgrad
 from s2sgrad import custom as C
-
-from numeric import central_difference
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -10,11 +10,10 @@ gradient flows to mu and sigma (a reparameterised sample).
 
 import numpy as np
 import pytest
+from numeric import central_difference
 
 import s2sgrad
 from s2sgrad import transform
-
-from numeric import central_difference
 
 SEED = 20240607
 

@@ -15,13 +15,12 @@ import zlib
 
 import numpy as np
 import pytest
+import rules_cases as C
 
 import s2sgrad
 from s2sgrad import rules as R
 from s2sgrad.ir.opcodes import OPS
 from s2sgrad.rules.tangents import TANGENTS
-
-import rules_cases as C
 
 CASES = {c.name: c for c in C.CASES if c.ref is None}
 

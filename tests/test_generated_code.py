@@ -45,7 +45,9 @@ def test_fast_renderer_writes_what_astunparse_writes():
     expressions that need parentheses, constants, calls, subscripts, tuples;
     and CHECK_RENDER catches a renderer that disagrees."""
     import ast
+
     import pytest
+
     from s2sgrad import codegen
     from s2sgrad.errors import InternalError
     sources = ["y = -(a * b) ** 2 + (c - d) - (e - f)", "y = a ** -b ** c",

@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 import regen_golden as regen  # noqa: E402
 
 from s2sgrad import cli  # noqa: E402
-from s2sgrad.frontend import source as S  # noqa: E402
 from s2sgrad.frontend import pytrees  # noqa: E402
+from s2sgrad.frontend import source as S  # noqa: E402
 from s2sgrad.frontend.lower import Static  # noqa: E402
 
 CASES = regen.case_names()

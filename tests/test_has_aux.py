@@ -3,9 +3,9 @@ f returns (value, aux); the value is differentiated, aux is handed back as f com
 
 import numpy as np
 import pytest
+from numeric import central_difference
 
 import s2sgrad
-from numeric import central_difference
 
 
 def with_aux(x, w):

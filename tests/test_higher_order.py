@@ -712,6 +712,7 @@ def test_list_pop_is_refused():
 
 def test_a_user_function_named_like_the_helper_is_not_the_helper():
     import gast
+
     from s2sgrad.ir.opcodes import OPS
     helper = gast.parse(OPS["unbroadcast"].helper).body[0]
     assert S.is_helper(helper)
@@ -834,16 +835,16 @@ def fuzz_seed92_3234(x0, x1, w, n, c=-0.8):
     w = np.sin(max(x1[1, 2], w))
     y1 = np.zeros_like(x0)
     for e3, e4 in zip(x1, x0):
-        ra5 = np.tanh((c * 0.3))
+        ra5 = np.tanh(c * 0.3)
         rb6 = np.sin(max(c, (np.tanh(np.sum(x0[-1, ::2])) ** 2 if np.sum(np.tanh(x0) ** 2) > 0.5 else np.sum(e3 * -0.5))))
-        rc7 = np.tanh((1.5 / (1.5 + np.tanh((np.sum(y1[:, 1:]) * 0.7)) ** 2)))
+        rc7 = np.tanh(1.5 / (1.5 + np.tanh(np.sum(y1[:, 1:]) * 0.7) ** 2))
         k8 = 0
         while k8 < 3:
             k8 = k8 + 1
             if 2.0 * k8 < -1.0:
                 ra5, rb6, rc7 = rb6, rc7, ra5
             else:
-                rb6 = np.sin(float(0.7))
+                rb6 = np.sin(0.7)
             y1[0, 0] = ra5
             if not np.sum(x1) < 1.5:
                 rb6 = 0.5 * (w * np.sum(y1))
@@ -855,12 +856,12 @@ def fuzz_seed92_3234(x0, x1, w, n, c=-0.8):
         y1[:, 1] = c
     i11 = 0
     for i11 in range(n):
-        prev12 = np.tanh((x0 * np.sum(np.array([np.tanh(y1) ** 2 for c14 in range(1, 3) if c14 % 2 == 0]))))
+        prev12 = np.tanh(x0 * np.sum(np.array([np.tanh(y1) ** 2 for c14 in range(1, 3) if c14 % 2 == 0])))
         cur15 = 0.5 * ((prev12[::-1] * 0.3) / (1.5 + x0 ** 2))
         for e17, e18 in zip(x1, x1):
             prev12 = cur15
             cur15 = np.tanh(-0.5 * prev12 + cur15)
-        s19 = np.sin((c if i11 > 0 else np.sum(y1[0])))
+        s19 = np.sin(c if i11 > 0 else np.sum(y1[0]))
     return np.sin(c) + np.sum(0.5 * x0) + np.sum(np.sin(y1)) + np.sin(w)
 
 

@@ -5,10 +5,9 @@ gradient against central differences and the generated code for the hoisted prod
 
 import numpy as np
 import pytest
-
-import s2sgrad
 from numeric import central_difference
 
+import s2sgrad
 
 # ---- functions under test (s2sgrad reads their source from this file) -------------------
 

@@ -12,13 +12,13 @@ import textwrap
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
-
-import s2sgrad
-from s2sgrad.ir import indexing as I, types as T
-
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from rules_cases import central_difference
 
+import s2sgrad
+from s2sgrad.ir import indexing as I
+from s2sgrad.ir import types as T
 
 # ---- type inference: shapes and views, as NumPy has them ---------------------------------
 
@@ -230,7 +230,7 @@ def statements(draw, views=True):
         f"y[{a}:{b}] = {f}(x[{c}:{c + m}])",
         f"y[{a}:{b}] += x[{c}:{c + m}] * y[{c}:{c + m}]",
         f"y[{a}:{b}:2] *= w[{k}]",
-        f"y[::-1] = y * 0.5 + x",
+        "y[::-1] = y * 0.5 + x",
         f"y[[{i}, {j}, {i}]] = w[[{k}, {j}, {i}]]",
         f"y[[{i}, {j}]] += x[{k}]",
         "y[y > 0.2] *= 0.5",

@@ -253,7 +253,9 @@ def test_values_and_ops_are_immutable():
     construction (a Type is equal to another with the same fields), and
     Op.replace makes a new op."""
     import dataclasses
+
     import pytest
+
     from s2sgrad.ir.core import Op, Value
     from s2sgrad.ir.types import Type
     v = Value("x")

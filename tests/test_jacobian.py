@@ -4,9 +4,9 @@ tolerance, a branch, writes in a loop, broadcasting, reductions, Python floats).
 
 import numpy as np
 import pytest
+from test_forward import CASES, helper_calls
 
 import s2sgrad
-from test_forward import CASES, helper_calls
 
 
 def numerical_jacobian(f, args, i, eps=1e-6):

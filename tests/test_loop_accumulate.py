@@ -5,6 +5,7 @@ was rewritten (a contraction `.T @` after it) or left alone."""
 
 import numpy as np
 import pytest
+from numeric import central_difference
 
 import s2sgrad
 from s2sgrad.ir import types as T
@@ -12,8 +13,6 @@ from s2sgrad.ir.builder import Builder
 from s2sgrad.ir.core import Function, Region, Value
 from s2sgrad.ir.verifier import verify
 from s2sgrad.passes import loop_accumulate
-from numeric import central_difference
-
 
 # ---- functions under test (s2sgrad reads their source from this file) -------------------
 

@@ -4,9 +4,9 @@ against value_and_grad's (which the pass leaves alone), and what the code became
 
 import numpy as np
 import pytest
+from numeric import central_difference
 
 import s2sgrad
-from numeric import central_difference
 
 
 def rnn(xs, h0, Wx, Wh, v, ys):

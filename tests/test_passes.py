@@ -12,7 +12,8 @@ import s2sgrad
 from s2sgrad import codegen, reverse
 from s2sgrad.errors import InternalError, UnsupportedError
 from s2sgrad.ir import indexing as I
-from s2sgrad.ir import opcodes, types as T
+from s2sgrad.ir import opcodes
+from s2sgrad.ir import types as T
 from s2sgrad.ir.builder import Builder
 from s2sgrad.ir.core import Function, Region, Value
 from s2sgrad.ir.opcodes import OPS

@@ -6,9 +6,9 @@ import re
 
 import numpy as np
 import pytest
+from numeric import central_difference
 
 import s2sgrad
-from numeric import central_difference
 
 K = np.array([1.0, 2.0, 3.0])
 BIG = np.ones(2000)

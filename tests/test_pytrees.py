@@ -7,9 +7,9 @@ import sys
 
 import numpy as np
 import pytest
+from numeric import central_difference
 
 import s2sgrad
-from numeric import central_difference
 from s2sgrad import transform
 from s2sgrad.frontend import pytrees
 

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, note, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import strategies as st
 
 import s2sgrad
 from s2sgrad import transform
@@ -1071,6 +1072,7 @@ def test_one_array_passed_as_two_arguments_of_a_writing_function_is_refused(tmp_
     a copy, so the second would not see the write; refused at the call. Distinct
     arrays, or the same array to a function that writes into neither, are fine."""
     import importlib.util
+
     import s2sgrad
     from s2sgrad.errors import InvalidArgumentError
     path = tmp_path / "two_args.py"

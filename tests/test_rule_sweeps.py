@@ -33,16 +33,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
+from numeric import RTOL_F32, central_difference
 
 import s2sgrad
 from s2sgrad import transform
 from s2sgrad.ir.opcodes import ATTR, OPERAND, OPS
 from s2sgrad.rules import RULES
-
-from numeric import RTOL_F32, central_difference
-
 
 # ---- 1. elementwise ops -----------------------------------------------------------------
 

@@ -13,6 +13,9 @@ import zlib
 
 import numpy as np
 import pytest
+import rules_cases as C
+from numeric import RTOL_F32
+from rules_cases import central_difference
 
 import s2sgrad
 from s2sgrad import rules as R
@@ -20,10 +23,6 @@ from s2sgrad import transform
 from s2sgrad.api import specialise
 from s2sgrad.frontend import source as S
 from s2sgrad.ir.opcodes import OPS
-
-import rules_cases as C
-from numeric import RTOL_F32
-from rules_cases import central_difference
 
 CASES = {c.name: c for c in C.CASES}
 

@@ -10,9 +10,9 @@ import inspect
 
 import numpy as np
 import pytest
+from numeric import central_difference
 
 import s2sgrad
-from numeric import central_difference
 
 THIS_FILE = inspect.getsourcefile(inspect.currentframe())
 

@@ -13,10 +13,10 @@ import threading
 
 import numpy as np
 import pytest
+from numeric import central_difference
 
 import s2sgrad
 from s2sgrad import rules, transform
-from numeric import central_difference
 
 # ---- the seed examples of SPEC.md, as written ------------------------------------
 

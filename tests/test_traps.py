@@ -17,9 +17,9 @@
 
 import numpy as np
 import pytest
+from numeric import central_difference
 
 import s2sgrad
-from numeric import central_difference
 
 A31 = np.array([[0.7], [1.3], [2.1]])
 B14 = np.array([[0.4, 1.1, 1.9, 2.6]])

@@ -242,6 +242,7 @@ def test_a_crash_inside_s2sgrad_is_an_internal_error(monkeypatch):
     """A raw exception from a stage (here a RecursionError) reaches the user as an
     InternalError that says it is a bug in s2sgrad."""
     import numpy as np
+
     import s2sgrad
     from s2sgrad import codegen
 

@@ -42,9 +42,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
-import s2sgrad  # noqa: E402
 import workloads as W  # noqa: E402
 
+import s2sgrad  # noqa: E402
 
 # ---- the peers, on the same source ----------------------------------------------
 

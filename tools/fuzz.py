@@ -63,6 +63,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import progen  # noqa: E402
+
 import s2sgrad  # noqa: E402
 from s2sgrad import transform  # noqa: E402
 from s2sgrad.errors import NoGradientError, UnsupportedError  # noqa: E402
@@ -163,7 +164,7 @@ def derivative(f, prog, rule, eps):
         for idx in np.ndindex(x.shape):
             step = np.zeros_like(x)
             step[idx] = 1.0
-            g[idx] = rule(lambda v: at(x + v * step), 0.0, eps)
+            g[idx] = rule(lambda v, x=x, step=step: at(x + v * step), 0.0, eps)
         out.append(g)
     return out
 

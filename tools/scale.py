@@ -17,13 +17,13 @@ additions) measured in the same run, to compare figures across machines.
 """
 
 import argparse
+import importlib.util
 import math
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import importlib.util
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import numpy as np  # noqa: E402

@@ -12,7 +12,8 @@ and `hand` take the same arguments and return the same tuple of gradients.
 import math
 import os
 import sys
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,7 +23,6 @@ if os.path.join(ROOT, "examples") not in sys.path:
 
 import logistic  # noqa: E402
 import rnn  # noqa: E402
-
 
 # ---- the functions, as users write them -----------------------------------------
 

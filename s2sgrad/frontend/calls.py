@@ -169,7 +169,7 @@ class _Calls:
         bound = {}
         if len(args) > len(params):
             self.unsupported(node, f"too many arguments to {what}", "check the call")
-        for (pname, role, default), a in zip(params, args):
+        for (pname, _, _), a in zip(params, args):
             bound[pname] = a
         for kw in keywords:
             if kw.arg is None or kw.arg not in [p[0] for p in params]:

@@ -138,7 +138,8 @@ def _result(lw, custom, args, keywords, node):
 def _source_type(lw, custom, args, keywords):
     """The type of what a custom_vjp function returns for these arguments, from its own
     source; None where s2sgrad cannot read it (its rule is what matters)."""
-    from . import lower as L, source as S
+    from . import lower as L
+    from . import source as S
     try:
         parsed = S.from_function(custom.fn) if custom.fn is not None else \
             S.from_file(custom.where[0], custom.where[1], custom=True)

@@ -112,10 +112,7 @@ class _Gradients:
         if not xs:
             return []
         results = (results,) if len(xs) == 1 else results
-        out = []
-        for x, r in zip(xs, results):
-            out.append(r)
-        return out
+        return list(results)[:len(xs)]
 
 
 def _check_grad_y(g, y, i, loc):

@@ -10,9 +10,10 @@ from ..ir import types as T
 from ..ir.core import Region, Value
 from . import subscript
 from .assignments import _in_place
+from .desugar import _jumps as desugar_jumps
+from .desugar import _static_int as desugar_static_int
 from .loop_returns import Pending, materialise
-from .desugar import _jumps as desugar_jumps, _static_int as desugar_static_int
-from .shared import MaybeUnbound, Static, _Return, _assigned_names, _flatten, _rebuild
+from .shared import MaybeUnbound, Static, _assigned_names, _flatten, _rebuild, _Return
 
 
 class _Loops:

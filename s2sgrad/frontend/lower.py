@@ -26,26 +26,39 @@ import gast
 import numpy as np
 
 from ..errors import UnsupportedError
-from ..ir import opcodes, types as T
+from ..ir import opcodes
+from ..ir import types as T
 from ..ir.builder import Builder
 from ..ir.core import Function, Region, Value, free_name
-from .desugar import Desugar
-from . import source as S
-from .source import walk
 from . import loop_returns, pytrees, sequences, subscript
+from . import source as S
 from .assignments import _Assignments
 from .branches import _Branches
-from .constants import _Constants, _Object
 from .calls import _MATH, _MATH_AS_NUMPY, Lambda, _Calls  # noqa: F401 (lower._MATH: custom.py, ops_doc.py)
+from .constants import _Constants, _Object
+from .desugar import Desugar
 from .gradients_call import _Gradients
 from .lists import _Lists, is_append
 from .loops import _Loops
 from .numpy_spellings import _NumpySpellings
+from .shared import (
+    _LIST_METHODS,
+    _MISSING,
+    MaybeUnbound,
+    Static,
+    _describe,
+    _expr_text,
+    _flatten,
+    _is_complex,
+    _member_object,
+    _op_symbol,
+    _refuse_complex,
+    _reject_list_method,
+    _Return,
+)
+from .source import walk
 from .trees import _Trees
 from .user_calls import _UserCalls
-from .shared import (_LIST_METHODS, _MISSING, MaybeUnbound, Static, _Return, _describe, _expr_text,
-                     _flatten, _is_complex, _member_object, _op_symbol, _refuse_complex,
-                     _reject_list_method)
 
 
 def lower(parsed, arg_types, decorated=False, module=None, numbers=()):

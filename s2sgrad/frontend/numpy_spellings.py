@@ -12,8 +12,8 @@ import math
 import numpy as np
 
 from ..ir import opcodes
-from ..ir.opcodes import OPERAND
 from ..ir.core import Value
+from ..ir.opcodes import OPERAND
 from . import sequences
 from .shared import _MISSING, _dtype_name
 

@@ -10,7 +10,6 @@ import numpy as np
 
 from . import pytrees
 
-
 _MISSING = object()
 
 
@@ -60,6 +59,7 @@ def _shape_text(s):
 
 def _member_object(m):
     import math
+
     import s2sgrad
     obj = {"numpy": np, "math": math, "s2sgrad": s2sgrad}[m.module]
     for part in m.name.split("."):           # (np.linalg.inv is numpy's "linalg.inv")

@@ -19,8 +19,8 @@ import types
 from dataclasses import dataclass
 
 import gast
-from gast import ast3 as gast_ast3
 import numpy as np
+from gast import ast3 as gast_ast3
 
 from .. import custom
 from ..errors import Loc, SourceNotFoundError, UnsupportedError

@@ -23,7 +23,6 @@ from ..ir import indexing as I
 from ..ir import opcodes
 from ..ir.core import TEMP_HINTS, Region, Value, def_map
 
-
 # ---- keys ---------------------------------------------------------------------------
 
 def parse_key(lw, node, base):

@@ -9,7 +9,8 @@ from dataclasses import replace
 
 from ..ir import opcodes
 from ..ir.core import TEMP, Value, def_map
-from . import pytrees, source as S, subscript
+from . import pytrees, subscript
+from . import source as S
 from .shared import _MISSING, Static, _flatten
 
 

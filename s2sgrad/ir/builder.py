@@ -9,10 +9,19 @@ the mathematics.
 
 import numpy as np
 
-from . import opcodes, types as T
-from .core import (CONST, TEMP, ModuleConstant, Op, Region, Value, make_attrs, substitute,
-                   substitute_op)
-
+from . import opcodes
+from . import types as T
+from .core import (
+    CONST,
+    TEMP,
+    ModuleConstant,
+    Op,
+    Region,
+    Value,
+    make_attrs,
+    substitute,
+    substitute_op,
+)
 
 _INFERRED: dict = {}     # (opcode, operand types) -> result type, for ops without attributes
 

@@ -231,7 +231,7 @@ def _check_quantile(spelling, top):
         if attrs.get("method", "linear") != "linear" or attrs.get("overwrite_input"):
             return (f"{spelling} with method={attrs.get('method')!r} or overwrite_input=True "
                     "is not supported (the default linear method, input unchanged)",
-                    f"leave out method= and overwrite_input=")
+                    "leave out method= and overwrite_input=")
         axis = attrs.get("axis")
         if axis is not None and not isinstance(axis, int) or isinstance(axis, bool):
             return (f"{spelling} takes axis None or one constant int here",

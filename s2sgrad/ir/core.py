@@ -16,7 +16,6 @@ from dataclasses import FrozenInstanceError, dataclass, replace
 
 from .types import Type
 
-
 # Hints of values with no source name. Not identifiers, so never a user's
 # variable (a user's `t` or `c` keeps its name); printed without the `~`.
 TEMP, CONST, ADJOINT_TEMP = "~t", "~c", "~dt"     # ADJOINT_TEMP: a temporary's adjoint

@@ -84,7 +84,7 @@ class Type:
         return f"{dt}[{', '.join('?' if d is None else str(d) for d in self.shape)}]"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _integer_dtype(name):
     return np.dtype(name).kind in "iub"
 

@@ -16,7 +16,7 @@ the callee's ops run on the call's operands, as the call runs them.
 
 from dataclasses import replace
 
-from ..ir.core import Region, Value, def_map, substitute
+from ..ir.core import Region, Value, def_map
 
 
 def run(fn):

@@ -10,7 +10,8 @@ list of its items' tangents (forward mode appends them beside the items).
 """
 
 from ..errors import UnsupportedError
-from ..ir import indexing as I, types as T
+from ..ir import indexing as I
+from ..ir import types as T
 from .registry import defrule
 from .shape import _cast_back
 from .tangents import deftangent, zeros_like

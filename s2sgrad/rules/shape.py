@@ -3,7 +3,8 @@ the declarations for ops that create constants."""
 
 import numpy as np
 
-from ..ir import indexing as I, opcodes
+from ..ir import indexing as I
+from ..ir import opcodes
 from .registry import defrule
 
 
