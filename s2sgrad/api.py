@@ -35,6 +35,7 @@ from .traceback_util import api_boundary, hide_frames
 
 # ---- specialisation -------------------------------------------------------------
 
+
 def signature_key(values):
     """A cheap hashable key of one call's arguments (see the module docstring); a
     pytree argument (dict/list/tuple) adds its structure, then its leaves."""
@@ -55,9 +56,10 @@ _TREES = pytrees.CONTAINERS
 
 
 def _key_of(v, sizes, key):
-    if isinstance(v, np.ndarray):      # a dim: None for size 1, else the k of the k-th size
-        key.append((v.dtype, tuple(None if n == 1 else sizes.setdefault(n, len(sizes))
-                                   for n in v.shape)))
+    if isinstance(v, np.ndarray):  # a dim: None for size 1, else the k of the k-th size
+        key.append(
+            (v.dtype, tuple(None if n == 1 else sizes.setdefault(n, len(sizes)) for n in v.shape))
+        )
     elif isinstance(v, np.generic):
         key.append((type(v),))
     elif isinstance(v, float):
@@ -66,7 +68,7 @@ def _key_of(v, sizes, key):
         key.append("rng")
     elif v is None or isinstance(v, (bool, int, str)):
         key.append((type(v), v))
-    elif xp_args.is_array(v):          # another library's array: its library too
+    elif xp_args.is_array(v):  # another library's array: its library too
         key.append(xp_args.key(v, sizes))
     else:
         key.append(type(v))
@@ -76,8 +78,10 @@ def _key_of(v, sizes, key):
 # scalar argument is specialised on its type (as signature_key keys it); an array on its
 # dtype and shape (finer than signature_key's size pattern, so one fast key names one
 # signature); a static bool/int/str/None on its value.
-_KEYED_BY_TYPE = frozenset([float, complex, np.random.Generator] + [
-    t for t in set(np.sctypeDict.values()) if issubclass(t, np.generic)])
+_KEYED_BY_TYPE = frozenset(
+    [float, complex, np.random.Generator]
+    + [t for t in set(np.sctypeDict.values()) if issubclass(t, np.generic)]
+)
 _KEYED_BY_VALUE = frozenset([bool, int, str, type(None)])
 
 
@@ -105,7 +109,7 @@ def fast_key(args):
 
 
 _MISSING = object()
-_FAST: weakref.WeakSet = weakref.WeakSet()      # the transformed functions whose class is a _fast_class
+_FAST: weakref.WeakSet = weakref.WeakSet()  # the transformed functions whose class is a _fast_class
 
 
 def _fast_class(base, args, fn, obj):
@@ -122,11 +126,19 @@ def _fast_class(base, args, fn, obj):
     parameter may be called `self`. A function with positional-only, *args or **kwargs
     parameters, or a name of the call's own (`_s2s_...`), gets the generic form."""
     params = list(obj.signature.parameters.values())
-    named = all(p.kind in (_POSITIONAL_OR_KEYWORD, _KEYWORD_ONLY) and
-                not p.name.startswith("_s2s") for p in params)
+    named = all(
+        p.kind in (_POSITIONAL_OR_KEYWORD, _KEYWORD_ONLY) and not p.name.startswith("_s2s")
+        for p in params
+    )
     names = [p.name for p in params] if named else [f"a{i}" for i in range(len(args))]
-    env = {"_s2s_fn": fn, "_s2s_MISSING": _MISSING, "_s2s_hide": hide_frames,
-           "_s2s_slow": _call_slowly, "_s2s_obj": obj, "_s2s_params": params}
+    env = {
+        "_s2s_fn": fn,
+        "_s2s_MISSING": _MISSING,
+        "_s2s_hide": hide_frames,
+        "_s2s_slow": _call_slowly,
+        "_s2s_obj": obj,
+        "_s2s_params": params,
+    }
     tests = []
     for i, (a, v) in enumerate(zip(names, args)):
         t = type(v)
@@ -141,12 +153,16 @@ def _fast_class(base, args, fn, obj):
     given = ", ".join(names)
     values = f"({given}{',' if len(names) == 1 else ''})"
     if named:
-        for k, p in enumerate(params):     # (a default is the function's own object)
+        for k, p in enumerate(params):  # (a default is the function's own object)
             env[f"_s2s_default{k}"] = _MISSING if p.default is p.empty else p.default
-        head = [f"{p.name}=_s2s_default{k}" for k, p in enumerate(params)
-                if p.kind is _POSITIONAL_OR_KEYWORD]
-        tail = [f"{p.name}=_s2s_default{k}" for k, p in enumerate(params)
-                if p.kind is _KEYWORD_ONLY]
+        head = [
+            f"{p.name}=_s2s_default{k}"
+            for k, p in enumerate(params)
+            if p.kind is _POSITIONAL_OR_KEYWORD
+        ]
+        tail = [
+            f"{p.name}=_s2s_default{k}" for k, p in enumerate(params) if p.kind is _KEYWORD_ONLY
+        ]
         signature = ", ".join(head + ["*_s2s_rest"] + tail)
         slow = f"_s2s_slow(_s2s_obj, _s2s_params, {values}, _s2s_rest, {{}})"
         rest_test = ["not _s2s_rest"]
@@ -154,20 +170,29 @@ def _fast_class(base, args, fn, obj):
         signature = "".join(n + "=_s2s_MISSING, " for n in names) + "/, *_s2s_rest, **_s2s_kw"
         slow = f"_s2s_slow(_s2s_obj, None, {values}, _s2s_rest, _s2s_kw)"
         rest_test = ["not _s2s_rest", "not _s2s_kw"]
-    text = (f"def __call__({signature}):\n"
-            f"    try:\n"
-            f"        if {' and '.join(tests + rest_test)}:\n"
-            f"            return _s2s_fn({given})\n"
-            f"        return {slow}\n"
-            f"    except Exception as e:       # (traceback_util: the user's frames, not ours)\n"
-            f"        _s2s_hide(e)\n"
-            f"        raise\n")
+    text = (
+        f"def __call__({signature}):\n"
+        f"    try:\n"
+        f"        if {' and '.join(tests + rest_test)}:\n"
+        f"            return _s2s_fn({given})\n"
+        f"        return {slow}\n"
+        f"    except Exception as e:       # (traceback_util: the user's frames, not ours)\n"
+        f"        _s2s_hide(e)\n"
+        f"        raise\n"
+    )
     exec(compile(text, f"<s2sgrad call of {base.__name__}>", "exec"), env)
     call = env["__call__"]
     call.__name__ = call.__qualname__ = getattr(obj.fn, "__name__", "__call__")
-    return type(base.__name__, (base,), {"__call__": staticmethod(call), "__slots__": (),
-                                         "__module__": base.__module__,
-                                         "__qualname__": base.__qualname__})
+    return type(
+        base.__name__,
+        (base,),
+        {
+            "__call__": staticmethod(call),
+            "__slots__": (),
+            "__module__": base.__module__,
+            "__qualname__": base.__qualname__,
+        },
+    )
 
 
 _POSITIONAL_OR_KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
@@ -215,9 +240,13 @@ def specialise(names, values, xp=False):
             treedef, leaves = _flatten_arg(v)
             where = pytrees.paths(treedef)
             types_[name] = pytrees.Tree(
-                treedef, [_type_of(pytrees.path_text(name, p), x, sizes, in_tree=True, xp=xp)
-                          for p, x in zip(where, leaves)],
-                numbers=[k for k, x in enumerate(leaves) if isinstance(x, np.generic)])
+                treedef,
+                [
+                    _type_of(pytrees.path_text(name, p), x, sizes, in_tree=True, xp=xp)
+                    for p, x in zip(where, leaves)
+                ],
+                numbers=[k for k, x in enumerate(leaves) if isinstance(x, np.generic)],
+            )
         else:
             types_[name] = _type_of(repr(name), v, sizes, xp=xp)
     return types_
@@ -232,7 +261,8 @@ def _type_of(name, v, sizes, in_tree=False, xp=False):
                 f"argument {name} is a NumPy {type(v).__name__} of dtype {v.dtype}; "
                 "s2sgrad functions take arrays and scalars of numbers (bool, int, float)",
                 hint="pass a Python str for a static string (it is part of the "
-                     "specialisation), or convert the array to numbers")
+                "specialisation), or convert the array to numbers",
+            )
         dims = []
         for n in np.shape(v):
             dims.append(1 if n == 1 else sizes.setdefault(n, f"n{len(sizes)}"))
@@ -246,8 +276,9 @@ def _type_of(name, v, sizes, in_tree=False, xp=False):
     if isinstance(v, np.random.Generator):
         raise InvalidArgumentError(
             f"argument {name} is a np.random.Generator inside a pytree; s2sgrad draws from "
-            "generators passed as arguments of their own", hint="pass the generator as an "
-            "argument of its own (def loss(params, x, rng))")
+            "generators passed as arguments of their own",
+            hint="pass the generator as an argument of its own (def loss(params, x, rng))",
+        )
     if xp_args.is_array(v):
         return xp_args.type_of(name, v, sizes, xp)
     raise InvalidArgumentError(
@@ -255,11 +286,13 @@ def _type_of(name, v, sizes, in_tree=False, xp=False):
         "scalars, Python numbers, np.random.Generator objects, static bool/int/str values, "
         "and dicts, lists and tuples of these (pytrees)",
         hint="a namedtuple is not a pytree here: pass tuple(...) of it, or a dict"
-        if hasattr(v, "_fields") else
-        "an object is not a pytree here: differentiate its bound method "
+        if hasattr(v, "_fields")
+        else "an object is not a pytree here: differentiate its bound method "
         "(s2sgrad.grad(model.loss): its attributes are constants), or pass the parameters "
-        "as a dict" if hasattr(v, "__dict__") and not isinstance(v, (list, set, frozenset))
-        else "convert it with np.asarray(...) before the call")
+        "as a dict"
+        if hasattr(v, "__dict__") and not isinstance(v, (list, set, frozenset))
+        else "convert it with np.asarray(...) before the call",
+    )
 
 
 class _Transformed:
@@ -269,13 +302,17 @@ class _Transformed:
         if isinstance(fn, _custom.CustomVJP):
             raise InvalidArgumentError(
                 f"{fn.__name__} is a custom_vjp function: s2sgrad uses its rule where a function "
-                "it transforms calls it", hint=f"differentiate a function that calls it "
-                f"(`def loss(x): return np.sum({fn.__name__}(x))`)")
+                "it transforms calls it",
+                hint=f"differentiate a function that calls it "
+                f"(`def loss(x): return np.sum({fn.__name__}(x))`)",
+            )
         if inspect.ismethod(fn) and not inspect.isfunction(fn.__func__):
             raise InvalidArgumentError(
                 f"{fn.__qualname__} is a method bound to an object, not defined by a def "
-                "statement s2sgrad can read", hint="write the computation as a def (a method "
-                "of your class, or a module-level function taking its arrays as arguments)")
+                "statement s2sgrad can read",
+                hint="write the computation as a def (a method "
+                "of your class, or a module-level function taking its arrays as arguments)",
+            )
         # a method bound to an object (`grad(model.loss)`): `self` is that object, its
         # attributes constants frozen now (frontend/lower.py, object_attr)
         self.fn = fn
@@ -284,7 +321,7 @@ class _Transformed:
         self.names = tuple(self.signature.parameters)
         self.nparams = len(self.names)
         self.cache = {}
-        self.fast = {}             # fast_key -> a cache entry (bounded: see entry)
+        self.fast = {}  # fast_key -> a cache entry (bounded: see entry)
         # After a call that needs no check on its arguments, the object's class is a
         # _fast_class of the call's signature (one per fast key, kept here), whose
         # __call__ calls the generated function directly on that signature
@@ -305,16 +342,16 @@ class _Transformed:
         if kwargs or len(args) != self.nparams:
             try:
                 bound = self.signature.bind(*args, **kwargs)
-            except TypeError as e:      # (as Python says it, naming the function)
+            except TypeError as e:  # (as Python says it, naming the function)
                 raise TypeError(f"{self.fn.__name__}(): {e}") from None
             bound.apply_defaults()
             args = tuple(bound.arguments.values())
-        if self.generation != _custom.GENERATION:       # a rule registered since: build anew
+        if self.generation != _custom.GENERATION:  # a rule registered since: build anew
             self.cache.clear()
             self.fast.clear()
             self.unfast()
             self.generation = _custom.GENERATION
-        given = args if len(args) == self.nparams else None   # (bound: by name too)
+        given = args if len(args) == self.nparams else None  # (bound: by name too)
         fast = fast_key(args)
         hit = self.fast.get(fast) if fast is not None else None
         if hit is None:
@@ -324,11 +361,13 @@ class _Transformed:
                 with self.lock:
                     hit = self.cache.get(key)
                     if hit is None:
-                        hit = self.build(specialise(self.names, args, self.request.xp), tuple(
-                            n for n, v in zip(self.names, args) if isinstance(v, np.generic)))
+                        hit = self.build(
+                            specialise(self.names, args, self.request.xp),
+                            tuple(n for n, v in zip(self.names, args) if isinstance(v, np.generic)),
+                        )
                         self.cache[key] = hit
             if fast is not None:
-                if len(self.fast) >= 256:      # (shapes that vary call to call: keep it small)
+                if len(self.fast) >= 256:  # (shapes that vary call to call: keep it small)
                     self.fast.clear()
                 self.fast[fast] = hit
         self.last_source = hit[1]
@@ -354,9 +393,9 @@ class _Transformed:
             self.fast_classes.clear()
 
     def build(self, types_, numbers=()):
-        with transform.gc_paused():      # (parsing too: it makes as many objects as a stage)
+        with transform.gc_paused():  # (parsing too: it makes as many objects as a stage)
             parsed = self.parsed()
-            if self.cache:      # (called under self.lock) module constants and globals are
+            if self.cache:  # (called under self.lock) module constants and globals are
                 # read when a signature is transformed, as jax.jit reads them when it traces:
                 # a later signature reads them again (the first uses what parsing just read)
                 parsed.resolver = S.resolver_now(self.fn, parsed.names)
@@ -397,7 +436,8 @@ def _check_unshared(fn, names, args, written):
                     f"{getattr(fn, '__name__', 'the function')} writes into {names[k]!r}: "
                     f"s2sgrad writes on a copy (the caller's arrays never change), so "
                     f"{names[j]!r} would not see the write as it does in Python",
-                    hint=f"pass a copy ({names[j]}=....copy())")
+                    hint=f"pass a copy ({names[j]}=....copy())",
+                )
 
 
 class Function(_Transformed):
@@ -413,7 +453,7 @@ class Function(_Transformed):
         return generated(*values)
 
 
-Wrt = int | str | Sequence[int | str]     # which arguments: an index, a name, or several
+Wrt = int | str | Sequence[int | str]  # which arguments: an index, a name, or several
 
 
 @api_boundary
@@ -452,10 +492,17 @@ def function(fn: Callable[..., Any]) -> "Function":
     return Function(fn)
 
 
-def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
-              gate_gradients: bool = False, aggregation_method: Any = None,
-              stop_gradients: Any = None, unconnected_gradients: Any = "none",
-              checkpoint: str | None = None) -> list:
+def gradients(
+    ys: Any,
+    xs: Any,
+    grad_ys: Any = None,
+    name: str = "gradients",
+    gate_gradients: bool = False,
+    aggregation_method: Any = None,
+    stop_gradients: Any = None,
+    unconnected_gradients: Any = "none",
+    checkpoint: str | None = None,
+) -> list:
     """Symbolic partial derivatives of sum(ys) with respect to each x in xs, as
     `tf.gradients`.
 
@@ -499,7 +546,8 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
         "s2sgrad.gradients is only supported inside a function decorated with "
         "@s2sgrad.function (it is rewritten there into adjoint code)",
         hint="decorate the function that calls it with @s2sgrad.function, or use "
-             "s2sgrad.grad(f) from outside")
+        "s2sgrad.grad(f) from outside",
+    )
 
 
 def stop_gradient(x: Any) -> Any:
@@ -549,19 +597,22 @@ class _Derivative(_Transformed):
         try:
             checkpoint = check_checkpoint(checkpoint)
         except ValueError as e:
-            raise InvalidArgumentError(str(e), hint="checkpoint='sqrt' stores a loop's "
-                                       "carried values every ~sqrt(T) steps") from None
+            raise InvalidArgumentError(
+                str(e), hint="checkpoint='sqrt' stores a loop's carried values every ~sqrt(T) steps"
+            ) from None
         inner = None
         if isinstance(fn, _Transformed):
             if fn.request.kind == "vjp":
                 raise InvalidArgumentError(
                     "a vjp request cannot be differentiated again",
-                    hint="use s2sgrad.vjp(s2sgrad.grad(f), x) for a Hessian-vector product")
+                    hint="use s2sgrad.vjp(s2sgrad.grad(f), x) for a Hessian-vector product",
+                )
             if fn.request.has_aux:
                 raise InvalidArgumentError(
                     "a derivative taken with has_aux=True returns (gradient, aux), which cannot "
-                    "be differentiated again", hint="differentiate the derivative without "
-                    "has_aux, and compute aux separately")
+                    "be differentiated again",
+                    hint="differentiate the derivative without has_aux, and compute aux separately",
+                )
             inner, fn = fn.request, fn.fn
         params = list(inspect.signature(fn).parameters)
         is_tuple = isinstance(wrt, (tuple, list))
@@ -577,12 +628,19 @@ class _Derivative(_Transformed):
             else:
                 raise InvalidArgumentError(
                     f"wrt={i!r} is not a parameter index of {fn.__name__} "
-                    f"({len(params)} parameters)")
+                    f"({len(params)} parameters)"
+                )
         if not isinstance(xp, bool):
-            raise InvalidArgumentError(f"xp must be True or False, got {xp!r}",
-                                       hint="xp=True: array-API code (`s2sgrad help xp`)")
-        super().__init__(fn, transform.Request(kind, tuple(wrt_names), is_tuple, inner,
-                                               bool(has_aux), checkpoint, xp))
+            raise InvalidArgumentError(
+                f"xp must be True or False, got {xp!r}",
+                hint="xp=True: array-API code (`s2sgrad help xp`)",
+            )
+        super().__init__(
+            fn,
+            transform.Request(
+                kind, tuple(wrt_names), is_tuple, inner, bool(has_aux), checkpoint, xp
+            ),
+        )
 
     @api_boundary
     def __call__(self, *args, **kwargs):
@@ -599,8 +657,14 @@ class _Derivative(_Transformed):
         wrt=i)` of a scalar f, one i, no aux): its second derivatives are then those of
         f's Hessian, symmetric, which forward over reverse gives through loops too."""
         inner = self.request.inner
-        if inner is None or inner.kind != "grad" or inner.inner is not None \
-                or inner.has_aux or inner.wrt_is_tuple or self.request.has_aux:
+        if (
+            inner is None
+            or inner.kind != "grad"
+            or inner.inner is not None
+            or inner.has_aux
+            or inner.wrt_is_tuple
+            or self.request.has_aux
+        ):
             return None
         return inner
 
@@ -612,10 +676,13 @@ class _Derivative(_Transformed):
         a number); for vjp u is the cotangent. Returns what the request returns."""
         names = self.names
         i = names.index(self.over_grad().wrt[0])
-        js = [names.index(n) for n in self.request.wrt] if self.request.kind != "vjp" else \
-            [k for k, v in enumerate(values) if _differentiable(v)]
+        js = (
+            [names.index(n) for n in self.request.wrt]
+            if self.request.kind != "vjp"
+            else [k for k, v in enumerate(values) if _differentiable(v)]
+        )
         key = (tuple(js), i)
-        if getattr(self, "_both", (None,))[0] != key:          # (built once, then cached)
+        if getattr(self, "_both", (None,))[0] != key:  # (built once, then cached)
             self._both = (key, grad(self.fn, wrt=tuple(js) + (i,)))
         both = self._both[1]
         tangents = [None] * len(values)
@@ -629,8 +696,14 @@ class _Derivative(_Transformed):
 
 
 @api_boundary
-def grad(fun: Callable[..., Any], wrt: Wrt = 0, *, has_aux: bool = False,
-         checkpoint: str | None = None, xp: bool = False) -> Callable[..., Any]:
+def grad(
+    fun: Callable[..., Any],
+    wrt: Wrt = 0,
+    *,
+    has_aux: bool = False,
+    checkpoint: str | None = None,
+    xp: bool = False,
+) -> Callable[..., Any]:
     """A function returning the gradient of scalar-valued `fun`, as JAX's and autograd's
     `grad`, from a generated NumPy module (built per signature on the first call).
 
@@ -677,8 +750,14 @@ def grad(fun: Callable[..., Any], wrt: Wrt = 0, *, has_aux: bool = False,
 
 
 @api_boundary
-def value_and_grad(fun: Callable[..., Any], wrt: Wrt = 0, *, has_aux: bool = False,
-                   checkpoint: str | None = None, xp: bool = False) -> Callable[..., Any]:
+def value_and_grad(
+    fun: Callable[..., Any],
+    wrt: Wrt = 0,
+    *,
+    has_aux: bool = False,
+    checkpoint: str | None = None,
+    xp: bool = False,
+) -> Callable[..., Any]:
     """Like `grad`, returning `(fun(*args), gradient)` from one generated module (the
     value is computed as `fun` computes it, bit for bit).
 
@@ -708,8 +787,13 @@ def value_and_grad(fun: Callable[..., Any], wrt: Wrt = 0, *, has_aux: bool = Fal
 
 
 @api_boundary
-def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False,
-        checkpoint: str | None = None, xp: bool = False) -> tuple:
+def vjp(
+    fun: Callable[..., Any],
+    *primals: Any,
+    has_aux: bool = False,
+    checkpoint: str | None = None,
+    xp: bool = False,
+) -> tuple:
     """The value of `fun` at `primals` and its vector-Jacobian product function, as
     JAX's `vjp`: reverse mode for a function of any output shape.
 
@@ -746,27 +830,31 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False,
     floats = tuple(i for i, p in enumerate(primals) if _differentiable(p))
     key = (fun, floats, bool(has_aux), checkpoint, xp)
     d = _VJPS.get(key)
-    if d is None:          # (one per function and request: its cache spans vjp calls)
+    if d is None:  # (one per function and request: its cache spans vjp calls)
         d = _VJPS[key] = _Derivative(fun, "vjp", floats, has_aux, checkpoint, xp)
     try:
         generated, values = d.entry(primals, {})
-    except UnsupportedError as e:      # vjp(grad(f)) through a loop: forward over reverse
+    except UnsupportedError as e:  # vjp(grad(f)) through a loop: forward over reverse
         if not getattr(e, "loop_again", False) or d.over_grad() is None:
             raise
         values = _bound(d.fn, primals, {})
         point = _own(values)
         out = fun(*_own(point))
         return out, lambda g: d.forward_over_reverse(_own(point), _cotangent(g, out))
-    point = _own(values)       # the point of linearisation, whatever the caller does later
+    point = _own(values)  # the point of linearisation, whatever the caller does later
     if d.request.xp:
         if has_aux:
-            raise InvalidArgumentError("vjp with xp=True does not take has_aux=True yet",
-                                       hint="use value_and_grad(f, has_aux=True, xp=True)")
+            raise InvalidArgumentError(
+                "vjp with xp=True does not take has_aux=True yet",
+                hint="use value_and_grad(f, has_aux=True, xp=True)",
+            )
         out = jvp(fun, point, [None] * len(point), xp=True)[0]
         return out, lambda g: generated(*point, _cotangent(g, out))
     # fun runs once, as in plain Python: on the caller's generators (advanced as it advances
     # them); vjp_fn draws what it drew, from copies of their state before the call
-    out = fun(*[v if isinstance(v, np.random.Generator) else p for v, p in zip(values, _own(point))])
+    out = fun(
+        *[v if isinstance(v, np.random.Generator) else p for v, p in zip(values, _own(point))]
+    )
 
     if has_aux:
         out, aux = out
@@ -774,16 +862,18 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False,
     @api_boundary
     def vjp_fn(g):
         return generated(*_own(point), _cotangent(g, out))
+
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
-_JVPS: dict = {}      # (function, positions with a tangent) -> its forward-mode transform
-_VJPS: dict = {}      # (function, positions with a cotangent, has_aux) -> its vjp transform
+_JVPS: dict = {}  # (function, positions with a tangent) -> its forward-mode transform
+_VJPS: dict = {}  # (function, positions with a cotangent, has_aux) -> its vjp transform
 
 
 @api_boundary
-def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *,
-        xp: bool = False) -> tuple:
+def jvp(
+    fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *, xp: bool = False
+) -> tuple:
     """The value of `fun` and its Jacobian-vector product, as JAX's `jvp`: forward mode,
     from its own generated module (the tangent of each op computed beside it;
     `s2sgrad.source(fun, mode="fwd")` shows the module of the most recent call).
@@ -821,10 +911,12 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     primals, tangents = tuple(primals), tuple(tangents)
     if len(tangents) != len(primals):
         raise InvalidArgumentError(
-            f"jvp takes one tangent per primal: {len(primals)} primals, {len(tangents)} "
-            "tangents", hint="pass None for an argument without a tangent")
-    wrt = tuple(i for i, (p, t) in enumerate(zip(primals, tangents))
-                if t is not None and _differentiable(p))
+            f"jvp takes one tangent per primal: {len(primals)} primals, {len(tangents)} tangents",
+            hint="pass None for an argument without a tangent",
+        )
+    wrt = tuple(
+        i for i, (p, t) in enumerate(zip(primals, tangents)) if t is not None and _differentiable(p)
+    )
     for i in wrt:
         _check_tangent(i, primals[i], tangents[i])
     key = (fun, wrt) if not xp else (fun, wrt, "xp")
@@ -844,8 +936,12 @@ def _differentiable(p):
         return any(_differentiable(x) for x in pytrees.flatten(p)[1])
     if xp_args.is_array(p):
         return xp_args.is_float(p)
-    return not isinstance(p, (bool, int, str)) and p is not None \
-        and not isinstance(p, np.random.Generator) and np.asarray(p).dtype.kind in "fc"
+    return (
+        not isinstance(p, (bool, int, str))
+        and p is not None
+        and not isinstance(p, np.random.Generator)
+        and np.asarray(p).dtype.kind in "fc"
+    )
 
 
 def _check_tangent(i, p, t):
@@ -855,7 +951,8 @@ def _check_tangent(i, p, t):
         if tdef != pdef:
             raise InvalidArgumentError(
                 f"the tangent of argument {i} is not a pytree of the argument's structure",
-                hint="pass a tangent with the same keys and lengths (None for a leaf without one)")
+                hint="pass a tangent with the same keys and lengths (None for a leaf without one)",
+            )
         for leaf_p, leaf_t in zip(pleaves, tleaves):
             if leaf_t is not None and _differentiable(leaf_p):
                 _check_tangent(i, leaf_p, leaf_t)
@@ -863,7 +960,9 @@ def _check_tangent(i, p, t):
     if np.shape(t) != np.shape(p):
         raise InvalidArgumentError(
             f"the tangent of argument {i} has shape {np.shape(t)}; the argument "
-            f"has shape {np.shape(p)}", hint="pass a tangent shaped like its primal")
+            f"has shape {np.shape(p)}",
+            hint="pass a tangent shaped like its primal",
+        )
 
 
 @api_boundary
@@ -910,24 +1009,24 @@ def jacobian(fun: Callable[..., Any], wrt: Wrt = 0, mode: str = "auto") -> Calla
         if mode == "auto":
             results = _jac_auto(fun, values, positions)
         else:
-            results = [(_jac_fwd if mode == "fwd" else _jac_rev)(fun, values, i)
-                       for i in positions]
+            results = [(_jac_fwd if mode == "fwd" else _jac_rev)(fun, values, i) for i in positions]
         return tuple(results) if is_tuple else results[0]
+
     return jac
 
 
 def _jac_auto(fun, values, positions):
     """jacobian(mode="auto"): for each position, forward mode when x has no more elements
     than the output and forward mode goes through fun, else reverse (one vjp shared)."""
-    pulled = None                  # (out, vjp_fn): fun evaluated once, for every position
+    pulled = None  # (out, vjp_fn): fun evaluated once, for every position
     results = []
     for i in positions:
-        shape = _fwd_out_shape(fun, values, i)      # None: forward mode cannot go through
-        if shape is _UNKNOWN:      # not static: evaluated once, by the vjp if it can be built
+        shape = _fwd_out_shape(fun, values, i)  # None: forward mode cannot go through
+        if shape is _UNKNOWN:  # not static: evaluated once, by the vjp if it can be built
             try:
                 pulled = pulled or vjp(fun, *values)
                 shape = np.shape(pulled[0])
-            except S2SGradError:                    # (grad(f) of a loop: forward over reverse)
+            except S2SGradError:  # (grad(f) of a loop: forward over reverse)
                 shape = np.shape(fun(*_own(values)))
         if shape is not None and _tree_size(values[i]) <= _size(shape):
             results.append(_jac_fwd(fun, values, i, shape))
@@ -938,7 +1037,7 @@ def _jac_auto(fun, values, positions):
 
 
 _UNKNOWN = object()
-_FWD_REFUSED: set = set()      # (jvp key, signature, generation): forward mode refused, use reverse
+_FWD_REFUSED: set = set()  # (jvp key, signature, generation): forward mode refused, use reverse
 
 
 def _fwd_out_shape(fun, values, i):
@@ -964,7 +1063,7 @@ def _fwd_out_shape(fun, values, i):
     out = out.items[0] if out.kind == "tuple" and out.items else None
     if out is None or out.kind != "array" or out.shape is None:
         return _UNKNOWN
-    names = {}                    # as specialise() names the sizes: n0, n1, ...
+    names = {}  # as specialise() names the sizes: n0, n1, ...
     for v in values:
         if isinstance(v, (np.ndarray, np.generic)):
             for n in np.shape(v):
@@ -1013,9 +1112,10 @@ def hessian(fun: Callable[..., Any], wrt: int | str = 0) -> Callable[..., Any]:
     params = list(inspect.signature(fun).parameters)
     positions, is_tuple = _positions(fun, params, wrt)
     if is_tuple:
-        raise InvalidArgumentError("hessian takes one argument to differentiate with respect to",
-                                   hint="hessian(f, wrt=0); for mixed second derivatives, "
-                                        "jacobian(grad(f, wrt=i), wrt=j)")
+        raise InvalidArgumentError(
+            "hessian takes one argument to differentiate with respect to",
+            hint="hessian(f, wrt=0); for mixed second derivatives, jacobian(grad(f, wrt=i), wrt=j)",
+        )
     (i,) = positions
     inner = _Derivative(grad(fun, wrt=i), "jvp", (i,))
 
@@ -1029,16 +1129,17 @@ def hessian(fun: Callable[..., Any], wrt: int | str = 0) -> Callable[..., Any]:
             return _by_leaf(x, cols, np.shape(x))
         # a pytree: H[j][k] = d2f / d leaf_j d leaf_k, leaf_j.shape + leaf_k.shape (JAX's)
         treedef, leaves = pytrees.flatten(x)
-        cols = [pytrees.flatten(generated(*_own(values), _like(e, x))[1])[1]
-                for _, e in _leaf_units(x)]
+        cols = [
+            pytrees.flatten(generated(*_own(values), _like(e, x))[1])[1] for _, e in _leaf_units(x)
+        ]
         rows = []
         for j, leaf in enumerate(leaves):
             if not _differentiable(leaf):
                 rows.append(None)
                 continue
-            rows.append(_by_leaf(x, [np.asarray(c[j], dtype=float) for c in cols],
-                                 np.shape(leaf)))
+            rows.append(_by_leaf(x, [np.asarray(c[j], dtype=float) for c in cols], np.shape(leaf)))
         return pytrees.unflatten(treedef, rows)
+
     return hess
 
 
@@ -1046,7 +1147,7 @@ def _positions(fun, params, wrt):
     name = getattr(fun, "__name__", "the function")
     is_tuple = isinstance(wrt, (tuple, list))
     out = []
-    for w in (tuple(wrt) if is_tuple else (wrt,)):
+    for w in tuple(wrt) if is_tuple else (wrt,):
         if isinstance(w, str) and w in params:
             out.append(params.index(w))
         elif isinstance(w, int) and not isinstance(w, bool) and -len(params) <= w < len(params):
@@ -1089,8 +1190,12 @@ def _leaf_units(x):
     if type(x) not in _TREES:
         return [(None, e) for e in _units(x)]
     treedef, leaves = pytrees.flatten(x)
-    return [(j, pytrees.unflatten(treedef, [e if k == j else None for k in range(len(leaves))]))
-            for j, leaf in enumerate(leaves) if _differentiable(leaf) for e in _units(leaf)]
+    return [
+        (j, pytrees.unflatten(treedef, [e if k == j else None for k in range(len(leaves))]))
+        for j, leaf in enumerate(leaves)
+        if _differentiable(leaf)
+        for e in _units(leaf)
+    ]
 
 
 def _by_leaf(x, columns, lead):
@@ -1108,10 +1213,13 @@ def _by_leaf(x, columns, lead):
             out.append(None)
             continue
         n = int(np.size(leaf))
-        part = columns[k:k + n]
+        part = columns[k : k + n]
         k += n
-        out.append(np.stack(part, axis=-1).reshape(tuple(lead) + np.shape(leaf)) if part
-                   else np.zeros(tuple(lead) + np.shape(leaf)))
+        out.append(
+            np.stack(part, axis=-1).reshape(tuple(lead) + np.shape(leaf))
+            if part
+            else np.zeros(tuple(lead) + np.shape(leaf))
+        )
     return pytrees.unflatten(treedef, out)
 
 
@@ -1135,7 +1243,8 @@ def _jac_rev(fun, values, i, pulled=None):
         if not rows:
             return np.zeros(np.shape(out) + np.shape(x))
         return np.stack([np.asarray(r, dtype=float) for r in rows]).reshape(
-            np.shape(out) + np.shape(x))
+            np.shape(out) + np.shape(x)
+        )
     treedef, leaves = pytrees.flatten(x)
     per_leaf = [pytrees.flatten(r)[1] for r in rows]
     result = []
@@ -1144,8 +1253,11 @@ def _jac_rev(fun, values, i, pulled=None):
             result.append(None)
             continue
         stacked = [np.asarray(r[j], dtype=float) for r in per_leaf]
-        result.append(np.stack(stacked).reshape(np.shape(out) + np.shape(leaf)) if stacked
-                      else np.zeros(np.shape(out) + np.shape(leaf)))
+        result.append(
+            np.stack(stacked).reshape(np.shape(out) + np.shape(leaf))
+            if stacked
+            else np.zeros(np.shape(out) + np.shape(leaf))
+        )
     return pytrees.unflatten(treedef, result)
 
 
@@ -1155,9 +1267,16 @@ def _like(t, p):
     if type(p) in _TREES:
         pdef, pleaves = pytrees.flatten(p)
         tleaves = pytrees.flatten(t)[1]
-        return pytrees.unflatten(pdef, [None if not _differentiable(q) else   # (None: zero)
-                                        _like(np.zeros(np.shape(q)) if x is None else x, q)
-                                        for x, q in zip(tleaves, pleaves)])
+        return pytrees.unflatten(
+            pdef,
+            [
+                None
+                if not _differentiable(q)
+                # (None: zero)
+                else _like(np.zeros(np.shape(q)) if x is None else x, q)
+                for x, q in zip(tleaves, pleaves)
+            ],
+        )
     if isinstance(p, float):
         return float(t)
     if xp_args.is_array(p):
@@ -1171,25 +1290,31 @@ def _cotangent(g, out):
     """`g` as a cotangent of `out`: the same shape (as JAX requires; NumPy would
     broadcast a wrong one into gradients of a wrong shape), in out's type and float
     dtype (so the gradients keep their arguments' dtypes)."""
-    if xp_args.is_array(out) or xp_args.is_array(g):     # (xp=True: arrays of a library)
+    if xp_args.is_array(out) or xp_args.is_array(g):  # (xp=True: arrays of a library)
         if tuple(getattr(g, "shape", ())) != tuple(getattr(out, "shape", ())):
             raise InvalidArgumentError(
                 f"the cotangent given to vjp_fn has shape {tuple(getattr(g, 'shape', ()))}; "
                 f"the output has shape {tuple(getattr(out, 'shape', ()))}",
-                hint="pass an array shaped like the function's output")
+                hint="pass an array shaped like the function's output",
+            )
         return g
-    if isinstance(g, (bool, np.bool_)) or not isinstance(g, (int, float, np.ndarray, np.generic)) \
-            or np.asarray(g).dtype.kind not in "iuf":
+    if (
+        isinstance(g, (bool, np.bool_))
+        or not isinstance(g, (int, float, np.ndarray, np.generic))
+        or np.asarray(g).dtype.kind not in "iuf"
+    ):
         given = type(g).__name__ + (f" of dtype {g.dtype}" if hasattr(g, "dtype") else "")
         raise InvalidArgumentError(
             f"vjp_fn takes a cotangent of the output, an array of its shape {np.shape(out)}; "
-            f"it was given a {given}", hint="pass an array (or number) of floats shaped like "
-                                            "the output")
+            f"it was given a {given}",
+            hint="pass an array (or number) of floats shaped like the output",
+        )
     if np.shape(g) != np.shape(out):
         raise InvalidArgumentError(
             f"the cotangent given to vjp_fn has shape {np.shape(g)}; the output has shape "
             f"{np.shape(out)}, and vjp_fn needs a cotangent of the output's shape",
-            hint="pass an array shaped like the function's output")
+            hint="pass an array shaped like the function's output",
+        )
     if isinstance(out, np.ndarray):
         return np.asarray(g, dtype=out.dtype)
     if isinstance(out, np.generic):
@@ -1202,13 +1327,19 @@ def _own(values):
     user's `fun` in plain Python, which may write into its arguments (`x[0] = 0.0`);
     on copies, the caller's arrays never change (SPEC.md), and neither does the point
     `vjp_fn` differentiates at (a generator's copy draws what the original would)."""
-    return tuple(pytrees.map_leaves(_own_one, v) if type(v) in _TREES else _own_one(v)
-                 for v in values)
+    return tuple(
+        pytrees.map_leaves(_own_one, v) if type(v) in _TREES else _own_one(v) for v in values
+    )
 
 
 def _own_one(v):
-    return v.copy() if isinstance(v, np.ndarray) else \
-        copy.deepcopy(v) if isinstance(v, np.random.Generator) else v
+    return (
+        v.copy()
+        if isinstance(v, np.ndarray)
+        else copy.deepcopy(v)
+        if isinstance(v, np.random.Generator)
+        else v
+    )
 
 
 @api_boundary
@@ -1246,17 +1377,22 @@ def source(obj: Any, *args: Any, mode: str = "rev", **kwargs: Any) -> str:
     if mode == "fwd":
         obj = _JVPS.get(obj)
         if obj is None:
-            raise InvalidArgumentError("this function has had no jvp call yet",
-                                       hint="call s2sgrad.jvp(f, primals, tangents) first")
+            raise InvalidArgumentError(
+                "this function has had no jvp call yet",
+                hint="call s2sgrad.jvp(f, primals, tangents) first",
+            )
     if not isinstance(obj, _Transformed):
-        raise InvalidArgumentError("source() takes a function made by s2sgrad.function, "
-                                   "s2sgrad.grad or s2sgrad.value_and_grad")
+        raise InvalidArgumentError(
+            "source() takes a function made by s2sgrad.function, "
+            "s2sgrad.grad or s2sgrad.value_and_grad"
+        )
     if args or kwargs:
         obj.entry(args, kwargs)
     if obj.last_source is None:
-        raise InvalidArgumentError("this function has not been called yet",
-                                   hint="call it once, or pass example arguments: "
-                                        "s2sgrad.source(f, x, W)")
+        raise InvalidArgumentError(
+            "this function has not been called yet",
+            hint="call it once, or pass example arguments: s2sgrad.source(f, x, W)",
+        )
     return obj.last_source
 
 

@@ -36,9 +36,9 @@ from .errors import GradientCheckError, InvalidArgumentError
 from .frontend import pytrees
 from .traceback_util import api_boundary
 
-EPS = 1e-6                    # the step's scale: h = EPS * max(1, |x|)
-EPS_LOW = 1e-3                # ... when f's output is float32 at the float64 point
-MAX_ELEMENTS = 100            # at most this many elements in wrt: entry by entry
+EPS = 1e-6  # the step's scale: h = EPS * max(1, |x|)
+EPS_LOW = 1e-3  # ... when f's output is float32 at the float64 point
+MAX_ELEMENTS = 100  # at most this many elements in wrt: entry by entry
 # (rtol, atol) by the precision of the derivatives checked: an entry passes when
 # |analytic - numeric| <= atol * max(1, scale) + rtol * |numeric| (see check_grads)
 TOLERANCES = {"float64": (1e-5, 1e-6), "float32": (1e-3, 1e-4)}
@@ -47,10 +47,18 @@ _MODES = ("rev", "fwd")
 
 
 @api_boundary
-def check_grads(f: Callable[..., Any], wrt: int | str | Sequence[int | str] | None = 0, *args: Any,
-                order: int = 1, modes: Sequence[str] = _MODES, eps: float | None = None,
-                rtol: float | None = None, atol: float | None = None, seed: int = 0,
-                max_elements: int = MAX_ELEMENTS) -> None:
+def check_grads(
+    f: Callable[..., Any],
+    wrt: int | str | Sequence[int | str] | None = 0,
+    *args: Any,
+    order: int = 1,
+    modes: Sequence[str] = _MODES,
+    eps: float | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    seed: int = 0,
+    max_elements: int = MAX_ELEMENTS,
+) -> None:
     """Check the derivatives s2sgrad generates for `f` at `args` against central
     differences, and reverse mode against forward mode; raise on the worst disagreement.
 
@@ -110,8 +118,10 @@ def check_grads(f: Callable[..., Any], wrt: int | str | Sequence[int | str] | No
     fn = f.fn if isinstance(f, api._Transformed) else f
     params = list(inspect.signature(fn).parameters)
     if len(args) > len(params):
-        raise InvalidArgumentError(f"check_grads: {len(args)} arguments given, {_name(f)} takes "
-                                   f"{len(params)}", hint="pass f's positional arguments after wrt")
+        raise InvalidArgumentError(
+            f"check_grads: {len(args)} arguments given, {_name(f)} takes {len(params)}",
+            hint="pass f's positional arguments after wrt",
+        )
     args = api._bound(f, args, {})
     if wrt is None:
         positions = tuple(i for i, a in enumerate(args) if api._differentiable(a))
@@ -122,11 +132,19 @@ def check_grads(f: Callable[..., Any], wrt: int | str | Sequence[int | str] | No
             raise InvalidArgumentError(
                 f"check_grads: argument {params[i]!r} of {_name(f)} is not a float (it is "
                 f"{type(args[i]).__name__} {args[i]!r}), so it has no derivative",
-                hint="pass a float (1.0, not 1) or leave it out of wrt")
+                hint="pass a float (1.0, not 1) or leave it out of wrt",
+            )
     if not positions:
         raise InvalidArgumentError(f"check_grads: {_name(f)} has no float argument to check")
-    settings = _Settings(tuple(modes), None if eps is None else float(eps), rtol, atol,
-                         max_elements, np.random.default_rng(seed), seed)
+    settings = _Settings(
+        tuple(modes),
+        None if eps is None else float(eps),
+        rtol,
+        atol,
+        max_elements,
+        np.random.default_rng(seed),
+        seed,
+    )
     given = positions if wrt is None else tuple(wrt) if isinstance(wrt, list) else wrt
     _check(f, _name(f), params, args, positions, given, order, 1, settings)
 
@@ -146,8 +164,10 @@ def _check_options(order, modes):
     if isinstance(order, bool) or not isinstance(order, int) or order < 1:
         raise InvalidArgumentError(f"check_grads: order={order!r} is not a positive integer")
     if isinstance(modes, str) or not modes or any(m not in _MODES for m in modes):
-        raise InvalidArgumentError(f"check_grads: modes={modes!r} is not a tuple of "
-                                   "'rev' and 'fwd'", hint='modes=("rev", "fwd"), or ("rev",)')
+        raise InvalidArgumentError(
+            f"check_grads: modes={modes!r} is not a tuple of 'rev' and 'fwd'",
+            hint='modes=("rev", "fwd"), or ("rev",)',
+        )
     return order
 
 
@@ -163,21 +183,34 @@ def _check(f, label, params, args, positions, wrt, order, depth, settings):
             raise InvalidArgumentError(
                 f"check_grads: order={order + depth - 1} differentiates {label} again with "
                 f"s2sgrad.grad, which needs a scalar, and {label} returns an array of shape "
-                f"{out.shape}", hint="check a scalar function (np.sum(u * f(x)) for a fixed "
-                "u), or a gradient with respect to a scalar argument")
+                f"{out.shape}",
+                hint="check a scalar function (np.sum(u * f(x)) for a fixed "
+                "u), or a gradient with respect to a scalar argument",
+            )
         for i in positions:
             inner = _grad(f, i)
-            _check(inner, f"grad({label}, wrt={params[i]!r})", params, args, positions, positions,
-                   order - 1, depth + 1, settings)
+            _check(
+                inner,
+                f"grad({label}, wrt={params[i]!r})",
+                params,
+                args,
+                positions,
+                positions,
+                order - 1,
+                depth + 1,
+                settings,
+            )
 
 
 # ---- the leaves checked -----------------------------------------------------------
+
 
 @dataclass
 class _Leaf:
     """One float leaf of a wrt argument: the argument's position, the leaf's index in
     the argument's flattening (None for an argument that is not a pytree), its path
     text (`params['W1']`) and its value in float64."""
+
     position: int
     index: int | None
     path: str
@@ -196,8 +229,15 @@ def _leaves(params, args, positions):
             treedef, leaves = pytrees.flatten(a)
             for j, (path, leaf) in enumerate(zip(pytrees.paths(treedef), leaves)):
                 if api._differentiable(leaf):
-                    out.append(_Leaf(i, j, pytrees.path_text(params[i], path),
-                                     np.asarray(leaf, dtype=np.float64), _dtype(leaf)))
+                    out.append(
+                        _Leaf(
+                            i,
+                            j,
+                            pytrees.path_text(params[i], path),
+                            np.asarray(leaf, dtype=np.float64),
+                            _dtype(leaf),
+                        )
+                    )
         else:
             out.append(_Leaf(i, None, params[i], np.asarray(a, dtype=np.float64), _dtype(a)))
     return out
@@ -210,10 +250,16 @@ def _dtype(x):
 def _widened(args):
     """args with every float array and NumPy float scalar of less than 64 bits in float64
     (in pytrees too): the numerical side's point, the same values computed wider."""
+
     def widen(x):
-        if isinstance(x, (np.ndarray, np.floating)) and x.dtype.kind == "f" and x.dtype.itemsize < 8:
+        if (
+            isinstance(x, (np.ndarray, np.floating))
+            and x.dtype.kind == "f"
+            and x.dtype.itemsize < 8
+        ):
             return x.astype(np.float64)
         return x
+
     return tuple(pytrees.map_leaves(widen, a) if type(a) in api._TREES else widen(a) for a in args)
 
 
@@ -241,18 +287,25 @@ def _as_number(value, like):
 
 def _evaluate(f, vals, label):
     out = f(*vals)
-    if isinstance(out, (bool, np.bool_)) or not isinstance(out, (float, int, np.ndarray, np.generic)) \
-            or np.asarray(out).dtype.kind not in "iuf":
+    if (
+        isinstance(out, (bool, np.bool_))
+        or not isinstance(out, (float, int, np.ndarray, np.generic))
+        or np.asarray(out).dtype.kind not in "iuf"
+    ):
         raise InvalidArgumentError(
             f"check_grads: {label} returns {type(out).__name__}; it must return one array "
-            "or number of floats", hint="order > 1 checks grad(f, wrt=i) of each argument i: "
+            "or number of floats",
+            hint="order > 1 checks grad(f, wrt=i) of each argument i: "
             "a pytree argument's gradient is a pytree, so check it at order 1"
-            if label.startswith("grad(") else "check each output separately (a function "
-            "returning that one), or their weighted sum")
+            if label.startswith("grad(")
+            else "check each output separately (a function "
+            "returning that one), or their weighted sum",
+        )
     return np.asarray(out)
 
 
 # ---- the checks ---------------------------------------------------------------------
+
 
 def _check_first(f, label, params, args, positions, wrt, depth, settings):
     """The first-order checks of f; `wrt` as the caller wrote it (grad gets it as it is).
@@ -262,21 +315,37 @@ def _check_first(f, label, params, args, positions, wrt, depth, settings):
     out = raw.astype(np.float64)
     rng = settings.rng
     u = np.ones(()) if out.ndim == 0 else rng.standard_normal(out.shape)
-    u = u.astype(raw.dtype).astype(np.float64) if raw.dtype.kind == "f" else u  # (exact in f's dtype)
+    u = (
+        u.astype(raw.dtype).astype(np.float64) if raw.dtype.kind == "f" else u
+    )  # (exact in f's dtype)
     vs = [rng.standard_normal(leaf.x64.shape) for leaf in leaves]
     vs = [v.astype(leaf.dtype).astype(np.float64) for v, leaf in zip(vs, leaves)]
     per_element = sum(leaf.size() for leaf in leaves) <= settings.max_elements
     ctx = _Context(label, depth, out.ndim == 0, settings)
-    numeric, steps, low_numeric = _numerics(f, args, leaves, vs, per_element, out.shape,
-                                            label, settings)
-    rev = _reverse(f, args, positions, wrt, leaves, u, out, ctx) \
-        if "rev" in settings.modes else None
+    numeric, steps, low_numeric = _numerics(
+        f, args, leaves, vs, per_element, out.shape, label, settings
+    )
+    rev = (
+        _reverse(f, args, positions, wrt, leaves, u, out, ctx) if "rev" in settings.modes else None
+    )
     fwd, low_fwd = _forward(f, args, leaves, vs, out) if "fwd" in settings.modes else (None, False)
-    ctx.tolerances(settings, _low(raw) or low_numeric or low_fwd
-                   or any(leaf.dtype.itemsize < 8 for leaf in leaves))
+    ctx.tolerances(
+        settings,
+        _low(raw) or low_numeric or low_fwd or any(leaf.dtype.itemsize < 8 for leaf in leaves),
+    )
     for k, leaf in enumerate(leaves):
-        _compare(ctx, leaf, numeric[k], steps[k], vs[k], u, out.shape, per_element,
-                 None if rev is None else rev[k], None if fwd is None else fwd[k])
+        _compare(
+            ctx,
+            leaf,
+            numeric[k],
+            steps[k],
+            vs[k],
+            u,
+            out.shape,
+            per_element,
+            None if rev is None else rev[k],
+            None if fwd is None else fwd[k],
+        )
     return out
 
 
@@ -289,7 +358,7 @@ def _numerics(f, args, leaves, vs, per_element, out_shape, label, settings):
     for leaf, v in zip(leaves, vs):
         eps = EPS if settings.eps is None else settings.eps
         num, low_here = _numeric(f, wide, leaf, v, per_element, eps, label, out_shape)
-        if low_here:           # f rounds to float32 whatever its inputs: a float32 step
+        if low_here:  # f rounds to float32 whatever its inputs: a float32 step
             low = True
             if settings.eps is None:
                 eps = EPS_LOW
@@ -332,25 +401,52 @@ def _compare(ctx, leaf, num, step, v, u, out_shape, per_element, rev, fwd):
         ctx.shape("rev", leaf, rev, leaf.x64.shape)
         if per_element:
             n = np.tensordot(num, u, axes=u.ndim) if u.ndim else num * u
-            ctx.compare("rev", leaf, rev, n, np.abs(n).max(initial=0.0),
-                        f"central difference, step {step:g} * max(1, |x|)")
+            ctx.compare(
+                "rev",
+                leaf,
+                rev,
+                n,
+                np.abs(n).max(initial=0.0),
+                f"central difference, step {step:g} * max(1, |x|)",
+            )
         else:
             terms = u * num
-            ctx.compare("rev", leaf, np.sum(rev * v), np.sum(terms), np.abs(terms).sum(),
-                        "<u, central difference along v>", scalar=True)
+            ctx.compare(
+                "rev",
+                leaf,
+                np.sum(rev * v),
+                np.sum(terms),
+                np.abs(terms).sum(),
+                "<u, central difference along v>",
+                scalar=True,
+            )
     if fwd is not None:
         jv = np.tensordot(v, num, axes=v.ndim) if per_element else num
         ctx.shape("fwd", leaf, fwd, out_shape)
-        ctx.compare("fwd", leaf, fwd, jv, np.abs(jv).max(initial=0.0),
-                    "central difference along v", output=True)
+        ctx.compare(
+            "fwd",
+            leaf,
+            fwd,
+            jv,
+            np.abs(jv).max(initial=0.0),
+            "central difference along v",
+            output=True,
+        )
     if rev is not None and fwd is not None:
         terms = u * fwd
-        ctx.compare("dot", leaf, np.sum(rev * v), np.sum(terms), np.abs(terms).sum(),
-                    "<u, J v> from s2sgrad.jvp", scalar=True,
-                    names=("<J^T u, v>:", "<u, J v>: "))
+        ctx.compare(
+            "dot",
+            leaf,
+            np.sum(rev * v),
+            np.sum(terms),
+            np.abs(terms).sum(),
+            "<u, J v> from s2sgrad.jvp",
+            scalar=True,
+            names=("<J^T u, v>:", "<u, J v>: "),
+        )
 
 
-_GRADS: dict = {}     # (f, wrt) -> grad(f, wrt): built once, as s2sgrad.vjp's are
+_GRADS: dict = {}  # (f, wrt) -> grad(f, wrt): built once, as s2sgrad.vjp's are
 
 
 def _grad(f, wrt):
@@ -375,17 +471,21 @@ def _numeric(f, args, leaf, v, per_element, eps, label, out_shape):
         return (a.astype(np.float64) - b.astype(np.float64)) / step
 
     if not per_element:
-        t = eps * max(1.0, float(np.abs(x).max(initial=0.0))) / max(float(np.abs(v).max(initial=0.0)), 1e-300)
+        t = (
+            eps
+            * max(1.0, float(np.abs(x).max(initial=0.0)))
+            / max(float(np.abs(v).max(initial=0.0)), 1e-300)
+        )
         return diff(x + t * v, x - t * v, 2 * t), low
     cols = []
-    with np.errstate(invalid="ignore"):          # (an inf or nan element: a nan column)
+    with np.errstate(invalid="ignore"):  # (an inf or nan element: a nan column)
         for idx in np.ndindex(x.shape):
             h = eps * max(1.0, abs(float(x[idx])))
             up, down = x.copy(), x.copy()
             up[idx] += h
             down[idx] -= h
             cols.append(diff(up, down, float(up[idx]) - float(down[idx])))  # (the step taken)
-    if not cols:                                  # (an empty leaf: no column)
+    if not cols:  # (an empty leaf: no column)
         return np.zeros(x.shape + out_shape), low
     return np.array(cols).reshape(x.shape + cols[0].shape), low
 
@@ -407,8 +507,10 @@ def _tangent(arg, leaf, v):
     if leaf.index is None:
         return api._like(v, arg)
     treedef, leaves = pytrees.flatten(arg)
-    return api._like(pytrees.unflatten(treedef, [v if j == leaf.index else None
-                                                 for j in range(len(leaves))]), arg)
+    return api._like(
+        pytrees.unflatten(treedef, [v if j == leaf.index else None for j in range(len(leaves))]),
+        arg,
+    )
 
 
 # ---- comparing, and the message ----------------------------------------------------------
@@ -441,36 +543,71 @@ class _Context:
             want = pytrees.flatten(args[leaf.position])[0]
             got = pytrees.flatten(ct)[0] if type(ct) in api._TREES else None
             if got != want:
-                self.fail("rev", leaf, "the gradient of the argument is not a tree of its "
-                          f"structure: {got} for {want}", None)
+                self.fail(
+                    "rev",
+                    leaf,
+                    "the gradient of the argument is not a tree of its "
+                    f"structure: {got} for {want}",
+                    None,
+                )
             ct = pytrees.flatten(ct)[1][leaf.index]
         return np.zeros(leaf.x64.shape) if ct is None else np.asarray(ct, dtype=np.float64)
 
     def shape(self, check, leaf, analytic, want):
         if np.shape(analytic) != tuple(want):
-            self.fail(check, leaf, f"the derivative has shape {np.shape(analytic)}, "
-                      f"expected {tuple(want)}", None)
+            self.fail(
+                check,
+                leaf,
+                f"the derivative has shape {np.shape(analytic)}, expected {tuple(want)}",
+                None,
+            )
 
-    def compare(self, check, leaf, analytic, numeric, scale, how, scalar=False, output=False,
-                names=("analytic:", "numeric: ")):
+    def compare(
+        self,
+        check,
+        leaf,
+        analytic,
+        numeric,
+        scale,
+        how,
+        scalar=False,
+        output=False,
+        names=("analytic:", "numeric: "),
+    ):
         a, n = np.asarray(analytic, dtype=np.float64), np.asarray(numeric, dtype=np.float64)
         atol = self.atol * max(1.0, float(scale)) if self.atol_scaled else self.atol
         tol = atol + self.rtol * np.abs(n)
         with np.errstate(invalid="ignore"):
             err = np.abs(a - n)
-            same = (a == n) | (np.isnan(a) & np.isnan(n))     # (inf == inf, nan "==" nan)
+            same = (a == n) | (np.isnan(a) & np.isnan(n))  # (inf == inf, nan "==" nan)
             bad = ~same & ~(err <= tol)
         if not bad.any():
             return
         with np.errstate(divide="ignore", invalid="ignore"):
             excess = np.where(bad, np.nan_to_num(err / tol, nan=np.inf, posinf=np.inf), -1.0)
-        idx = tuple(int(k) for k in np.unravel_index(int(np.argmax(excess)), a.shape)) \
-            if a.ndim else ()
-        self.fail(check, leaf, None, {
-            "index": None if scalar else idx, "output": output, "analytic": float(a[idx]),
-            "numeric": float(n[idx]), "abs_error": float(err[idx]), "tolerance": float(tol[idx]),
-            "atol": atol, "count": int(bad.sum()), "size": int(a.size), "how": how,
-            "names": names})
+        idx = (
+            tuple(int(k) for k in np.unravel_index(int(np.argmax(excess)), a.shape))
+            if a.ndim
+            else ()
+        )
+        self.fail(
+            check,
+            leaf,
+            None,
+            {
+                "index": None if scalar else idx,
+                "output": output,
+                "analytic": float(a[idx]),
+                "numeric": float(n[idx]),
+                "abs_error": float(err[idx]),
+                "tolerance": float(tol[idx]),
+                "atol": atol,
+                "count": int(bad.sum()),
+                "size": int(a.size),
+                "how": how,
+                "names": names,
+            },
+        )
 
     def fail(self, check, leaf, problem, entry):
         s = self.settings
@@ -479,7 +616,8 @@ class _Context:
         if entry is None:
             lines.append(f"  {where}: {problem}")
             raise GradientCheckError(
-                "\n".join(lines), check=check, function=self.label, argument=leaf.path)
+                "\n".join(lines), check=check, function=self.label, argument=leaf.path
+            )
         idx = entry["index"]
         if idx is None:
             where += ", along a random direction v"
@@ -494,12 +632,22 @@ class _Context:
         first, second = entry["names"]
         lines.append(f"  {first} {entry['analytic']!r}")
         lines.append(f"  {second} {entry['numeric']!r} ({entry['how']})")
-        lines.append(f"  abs error {entry['abs_error']:.3g}, rel error {rel:.3g}; tolerance "
-                     f"{entry['tolerance']:.3g} = atol {entry['atol']:.3g} + rtol {self.rtol:g} "
-                     f"* |{second.strip().rstrip(':')}|")
+        lines.append(
+            f"  abs error {entry['abs_error']:.3g}, rel error {rel:.3g}; tolerance "
+            f"{entry['tolerance']:.3g} = atol {entry['atol']:.3g} + rtol {self.rtol:g} "
+            f"* |{second.strip().rstrip(':')}|"
+        )
         u = "u = 1 (f returns a scalar)" if self.scalar_out else "u: a random cotangent"
         lines.append(f"  (order {self.depth}; {u}; seed {s.seed})")
         raise GradientCheckError(
-            "\n".join(lines), check=check, function=self.label, argument=leaf.path,
-            index=idx, analytic=entry["analytic"], numeric=entry["numeric"],
-            abs_error=entry["abs_error"], rel_error=rel, tolerance=entry["tolerance"])
+            "\n".join(lines),
+            check=check,
+            function=self.label,
+            argument=leaf.path,
+            index=idx,
+            analytic=entry["analytic"],
+            numeric=entry["numeric"],
+            abs_error=entry["abs_error"],
+            rel_error=rel,
+            tolerance=entry["tolerance"],
+        )

@@ -40,9 +40,9 @@ from .ir import types as T
 from .ir.builder import Builder
 from .ir.core import TAPE_HINT, Op, Region, Value
 
-CKPT = "ckpt"       # the tag of the checkpoint ops: codegen comments them
-SHORT = 16          # under checkpoint="sqrt", a loop of fewer steps known at transform
-                    # time keeps its tape (k ~ sqrt(T) would save little)
+CKPT = "ckpt"  # the tag of the checkpoint ops: codegen comments them
+SHORT = 16  # under checkpoint="sqrt", a loop of fewer steps known at transform
+# time keeps its tape (k ~ sqrt(T) would save little)
 
 
 def step_of(b, op, marked, pushed, roots):
@@ -53,33 +53,43 @@ def step_of(b, op, marked, pushed, roots):
     if op.opcode != "for" or op.attr("reverse", False):
         return None
     if any(opcodes.draws(o) for o in op.regions[0].walk()):
-        if marked:     # (a segment run again would draw other numbers)
+        if marked:  # (a segment run again would draw other numbers)
             raise UnsupportedError(
                 "a checkpointed loop cannot draw random numbers: its reverse sweep runs its "
-                "steps again, and the generator would give other numbers", loc=op.loc,
+                "steps again, and the generator would give other numbers",
+                loc=op.loc,
                 hint="drop s2sgrad.checkpointed(...) for this loop (its reverse sweep then "
-                     "tapes every step), or draw the numbers before the loop")
+                "tapes every step), or draw the numbers before the loop",
+            )
         return None
     step = b.static_value(op.operands[2], None)
     if isinstance(step, bool) or not isinstance(step, int) or step == 0:
         if marked:
             raise UnsupportedError(
-                "a checkpointed loop needs a range() step known at transform time", loc=op.loc,
+                "a checkpointed loop needs a range() step known at transform time",
+                loc=op.loc,
                 hint="write the step as a literal (range(a, b, 2)), or drop "
-                     "s2sgrad.checkpointed(...) for this loop")
+                "s2sgrad.checkpointed(...) for this loop",
+            )
         return None
     keep, _ = _carried(pushed, roots)
     if any(op.regions[0].args[1 + j].type.kind == "dynlist" for j in keep):
-        if marked:     # (a list in the checkpoints: each append after one would copy it)
+        if marked:  # (a list in the checkpoints: each append after one would copy it)
             raise UnsupportedError(
                 "a checkpointed loop cannot carry a list built with append that its steps "
                 "read (its checkpoints would hold the list, and every append then copies "
-                "it)", loc=op.loc, hint="drop s2sgrad.checkpointed(...) for this loop, or "
-                "carry the value read (out[-1]) in a variable of its own")
+                "it)",
+                loc=op.loc,
+                hint="drop s2sgrad.checkpointed(...) for this loop, or "
+                "carry the value read (out[-1]) in a variable of its own",
+            )
         return None
     lo, hi = (b.static_value(v, None) for v in op.operands[:2])
-    if not marked and all(isinstance(v, int) for v in (lo, hi)) \
-            and len(range(lo, hi, step)) < SHORT:
+    if (
+        not marked
+        and all(isinstance(v, int) for v in (lo, hi))
+        and len(range(lo, hi, step)) < SHORT
+    ):
         return None
     return step
 
@@ -96,11 +106,11 @@ def expand(b, op, step, pushed, tape_stack, bwd_region, inits, types, hints, nex
     start, stop, _ = op.operands[:3]
     body = op.regions[0]
     cargs = body.args[1:]
-    keep, pushed = _carried(pushed, [j for j, _, _ in nexts])     # (as step_of found)
+    keep, pushed = _carried(pushed, [j for j, _, _ in nexts])  # (as step_of found)
     fb = Builder(defs=b.defs, loc=op.loc, tag=CKPT)
     k, stride = _every(fb, start, stop, step)
     snaps = Value(TAPE_HINT, T.Type(kind="list"))
-    if keep:            # (none when the taped values need no carried value)
+    if keep:  # (none when the taped values need no carried value)
         fb.append_op(Op("stack", (), (snaps,), (), op.loc, CKPT))
 
     # the forward sweep: a snapshot at each segment's start, then the segment's steps
@@ -109,8 +119,11 @@ def expand(b, op, step, pushed, tape_stack, bwd_region, inits, types, hints, nex
     if keep:
         sb.append_op(Op("push", (snaps,) + tuple(c[j] for j in keep), (), (), op.loc, CKPT))
     inner = _segment(sb, op, seg, stride, stop, step, c, body, op.results)
-    outer = op.replace(operands=(start, stop, stride) + op.operands[3:], attrs=(),
-                       regions=(Region((seg,) + c, tuple(sb.ops), inner),))
+    outer = op.replace(
+        operands=(start, stop, stride) + op.operands[3:],
+        attrs=(),
+        regions=(Region((seg,) + c, tuple(sb.ops), inner),),
+    )
 
     # the reverse sweep, a segment at a time from the last
     seg_b = Value("seg", T.PY_INT)
@@ -121,24 +134,42 @@ def expand(b, op, step, pushed, tape_stack, bwd_region, inits, types, hints, nex
         rb.append_op(Op("pop", (snaps,), restored, (), b.loc, CKPT))
     if tape_stack is not None:
         rb.append_op(tape_stack)
-    again = _segment(rb, op, seg_b, stride, stop, step, restored, _fresh(pushed, {}),
-                     [op.results[j] for j in keep])
-    hi = rb.ops[-1].operands[1]                        # (the segment's end, computed once)
+    again = _segment(
+        rb,
+        op,
+        seg_b,
+        stride,
+        stop,
+        step,
+        restored,
+        _fresh(pushed, {}),
+        [op.results[j] for j in keep],
+    )
+    hi = rb.ops[-1].operands[1]  # (the segment's end, computed once)
     carried_back = [again[keep.index(j)] for j, _, _ in nexts]
     rb.tag = b.tag
-    outs = rb.region_op("for", [seg_b, hi, op.operands[2], *dc, *carried_back], [bwd_region],
-                        list(types) + [n.type for _, _, n in nexts],
-                        list(hints) + [n.hint for _, _, n in nexts], reverse=True)
-    region = Region((seg_b,) + dc, tuple(rb.ops), tuple(outs[:len(dc)]))
-    results = b.region_op("for", [start, stop, stride, *inits], [region], types, hints,
-                          reverse=True)
+    outs = rb.region_op(
+        "for",
+        [seg_b, hi, op.operands[2], *dc, *carried_back],
+        [bwd_region],
+        list(types) + [n.type for _, _, n in nexts],
+        list(hints) + [n.hint for _, _, n in nexts],
+        reverse=True,
+    )
+    region = Region((seg_b,) + dc, tuple(rb.ops), tuple(outs[: len(dc)]))
+    results = b.region_op(
+        "for", [start, stop, stride, *inits], [region], types, hints, reverse=True
+    )
     return fb.ops + [outer], results
 
 
 def _every(fb, start, stop, step):
     """(k, the outer loops' step k * step): k = isqrt(steps) + 1, from |stop - start|."""
-    span = stop if fb.static_value(start, None) == 0 and step > 0 else \
-        fb.emit("sub", *((stop, start) if step > 0 else (start, stop)))
+    span = (
+        stop
+        if fb.static_value(start, None) == 0 and step > 0
+        else fb.emit("sub", *((stop, start) if step > 0 else (start, stop)))
+    )
     if abs(step) != 1:
         span = fb.emit("floordiv", span, fb.const(abs(step)))
     root = fb.emit("sqrt", fb.emit("abs", span))
@@ -152,6 +183,7 @@ def _carried(pushed, roots):
     `pushed` (ops) carrying only those, what nothing needs dropped (a running sum the
     gradient does not read is not recomputed, nor kept in the checkpoints)."""
     from .reverse import _live  # (reverse imports this module)
+
     region = pushed
     cargs, ys = region.args[1:], region.yields
     keep = set(roots)
@@ -162,8 +194,9 @@ def _carried(pushed, roots):
             break
         keep = more
     keep = sorted(keep)
-    return keep, Region((region.args[0],) + tuple(cargs[k] for k in keep), tuple(ops),
-                        tuple(ys[k] for k in keep))
+    return keep, Region(
+        (region.args[0],) + tuple(cargs[k] for k in keep), tuple(ops), tuple(ys[k] for k in keep)
+    )
 
 
 def _segment(sb, op, seg, stride, stop, step, inits, region, like):
@@ -173,8 +206,9 @@ def _segment(sb, op, seg, stride, stop, step, inits, region, like):
     end = sb.emit("add", seg, stride)
     hi = sb.emit("minimum" if step > 0 else "maximum", end, stop, hint="end")
     results = tuple(Value(r.hint, r.type) for r in like)
-    sb.append_op(Op("for", (seg, hi, op.operands[2]) + tuple(inits), results, (), op.loc, op.tag,
-                    (region,)))
+    sb.append_op(
+        Op("for", (seg, hi, op.operands[2]) + tuple(inits), results, (), op.loc, op.tag, (region,))
+    )
     return results
 
 

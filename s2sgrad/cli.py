@@ -74,22 +74,31 @@ def parse_signature(text):
             try:
                 out[name.strip()] = Static(ast.literal_eval(value.strip()))
             except (ValueError, SyntaxError):
-                raise InvalidArgumentError(f"--signature: cannot read the value of {part!r}",
-                                           hint="write NAME=True, NAME=3 or NAME='text'") from None
+                raise InvalidArgumentError(
+                    f"--signature: cannot read the value of {part!r}",
+                    hint="write NAME=True, NAME=3 or NAME='text'",
+                ) from None
             continue
         name, sep, typ = part.partition(":")
         if not sep:
-            raise InvalidArgumentError(f"--signature: {part!r} is not 'name: type' or 'name=value'",
-                                       hint="e.g. --signature 'x: float64[n, 3], W: float64[3, k]'")
+            raise InvalidArgumentError(
+                f"--signature: {part!r} is not 'name: type' or 'name=value'",
+                hint="e.g. --signature 'x: float64[n, 3], W: float64[3, k]'",
+            )
         try:
             typ = typ.strip()
-            out[name.strip()] = pytrees.parse(typ, T.parse_signature_type) \
-                if typ[:1] in "{[(" else T.parse_signature_type(typ)
+            out[name.strip()] = (
+                pytrees.parse(typ, T.parse_signature_type)
+                if typ[:1] in "{[("
+                else T.parse_signature_type(typ)
+            )
         except TypeError:
-            raise InvalidArgumentError(f"--signature: unknown type {typ.strip()!r}",
-                                       hint="use float, int, bool, float64[n, 3], float32[...], "
-                                            "or a pytree of them: {'W': float64[n, h], 'b': "
-                                            "float64[h]}") from None
+            raise InvalidArgumentError(
+                f"--signature: unknown type {typ.strip()!r}",
+                hint="use float, int, bool, float64[n, 3], float32[...], "
+                "or a pytree of them: {'W': float64[n, h], 'b': "
+                "float64[h]}",
+            ) from None
     return out
 
 
@@ -108,19 +117,24 @@ def annotation_types(parsed):
             try:
                 out[arg.id] = pytrees.from_node(ann, T.parse_signature_type)
             except TypeError as e:
-                raise InvalidArgumentError(f"annotation of {arg.id!r}: {e}", loc=parsed.loc(ann),
-                                           hint="annotate a pytree with a display of type "
-                                                "strings: {'W': \"float64[n, h]\", 'b': "
-                                                "\"float64[h]\"}") from None
+                raise InvalidArgumentError(
+                    f"annotation of {arg.id!r}: {e}",
+                    loc=parsed.loc(ann),
+                    hint="annotate a pytree with a display of type "
+                    "strings: {'W': \"float64[n, h]\", 'b': "
+                    '"float64[h]"}',
+                ) from None
             continue
         if text is None:
             continue
         try:
             out[arg.id] = T.parse_signature_type(text)
         except TypeError:
-            raise InvalidArgumentError(f"annotation of {arg.id!r}: unknown type {text!r}",
-                                       loc=parsed.loc(ann),
-                                       hint="use float, int, bool, float64[n, 3], float32[...]") from None
+            raise InvalidArgumentError(
+                f"annotation of {arg.id!r}: unknown type {text!r}",
+                loc=parsed.loc(ann),
+                hint="use float, int, bool, float64[n, 3], float32[...]",
+            ) from None
     return out
 
 
@@ -129,16 +143,24 @@ def generated_types(parsed):
     (its docstring `Specialised for (x: float64[n0], n=3).`), so a generated module
     is differentiated again for the signature it was made for; {} otherwise."""
     body = parsed.node.body
-    doc = body[0].value.value if body and isinstance(body[0], gast.Expr) \
-        and isinstance(body[0].value, gast.Constant) and isinstance(body[0].value.value, str) else ""
+    doc = (
+        body[0].value.value
+        if body
+        and isinstance(body[0], gast.Expr)
+        and isinstance(body[0].value, gast.Constant)
+        and isinstance(body[0].value.value, str)
+        else ""
+    )
     if not (doc.startswith("Specialised for (") and doc.endswith(").")):
         return {}
     try:
-        return parse_signature(doc[len("Specialised for ("):-2])
+        return parse_signature(doc[len("Specialised for (") : -2])
     except InvalidArgumentError as e:
-        raise InvalidArgumentError(f"the docstring of {parsed.node.name}: {e.message}",
-                                   loc=parsed.loc(body[0]),
-                                   hint="pass --signature to say the parameter types") from None
+        raise InvalidArgumentError(
+            f"the docstring of {parsed.node.name}: {e.message}",
+            loc=parsed.loc(body[0]),
+            hint="pass --signature to say the parameter types",
+        ) from None
 
 
 def default_types(parsed):
@@ -147,7 +169,7 @@ def default_types(parsed):
     default would give them), which an annotation or --signature overrides."""
     a = parsed.node.args
     out = {}
-    for arg, d in zip(a.args[len(a.args) - len(a.defaults):], a.defaults):
+    for arg, d in zip(a.args[len(a.args) - len(a.defaults) :], a.defaults):
         literal = S.literal_value(d)
         if literal is None or isinstance(literal[0], complex):
             continue
@@ -163,13 +185,15 @@ def arg_types(parsed, signature):
     types_.update(annotation_types(parsed))
     try:
         given = parse_signature(signature)
-    except InvalidArgumentError as e:   # report it at the function it is about
+    except InvalidArgumentError as e:  # report it at the function it is about
         raise InvalidArgumentError(e.message, loc=parsed.loc(parsed.node), hint=e.hint) from None
     unknown = set(given) - set(types_)
     if unknown:
-        raise InvalidArgumentError(f"--signature names {', '.join(sorted(unknown))}, not "
-                                   f"parameters of {parsed.node.name}", loc=parsed.loc(parsed.node),
-                                   hint=f"its parameters: {', '.join(types_) or 'none'}")
+        raise InvalidArgumentError(
+            f"--signature names {', '.join(sorted(unknown))}, not parameters of {parsed.node.name}",
+            loc=parsed.loc(parsed.node),
+            hint=f"its parameters: {', '.join(types_) or 'none'}",
+        )
     types_.update(given)
     return types_
 
@@ -178,43 +202,63 @@ def request_for(parsed, types_, wrt, order=1, mode="rev", has_aux=False, checkpo
     if checkpoint is not None and (mode == "fwd" or S.is_decorated(parsed.node, parsed.resolver)):
         raise InvalidArgumentError(
             "--checkpoint applies to the gradient module (grad_FUNC) of a plain function",
-            loc=parsed.loc(parsed.node), hint="leave out --checkpoint (in a decorated function, "
-            "pass checkpoint='sqrt' to its gradients(...) call)")
+            loc=parsed.loc(parsed.node),
+            hint="leave out --checkpoint (in a decorated function, "
+            "pass checkpoint='sqrt' to its gradients(...) call)",
+        )
     if has_aux and (mode == "fwd" or order != 1 or S.is_decorated(parsed.node, parsed.resolver)):
         raise InvalidArgumentError(
-            "--has-aux applies to the gradient module (grad_FUNC) of a plain function, first "
-            "order", loc=parsed.loc(parsed.node), hint="leave out --has-aux")
+            "--has-aux applies to the gradient module (grad_FUNC) of a plain function, first order",
+            loc=parsed.loc(parsed.node),
+            hint="leave out --has-aux",
+        )
     if mode == "fwd" and (order != 1 or S.is_decorated(parsed.node, parsed.resolver)):
         raise InvalidArgumentError(
             "--mode fwd writes the forward-mode module of a plain function: "
-            + ("--order does not apply" if order != 1 else
-               f"{parsed.node.name} is decorated with @s2sgrad.function"),
-            loc=parsed.loc(parsed.node), hint="leave out --order (jvp_FUNC gives first "
-            "derivatives along the tangents passed in)" if order != 1 else
-            "emit the undecorated function with --mode fwd")
+            + (
+                "--order does not apply"
+                if order != 1
+                else f"{parsed.node.name} is decorated with @s2sgrad.function"
+            ),
+            loc=parsed.loc(parsed.node),
+            hint="leave out --order (jvp_FUNC gives first derivatives along the tangents passed in)"
+            if order != 1
+            else "emit the undecorated function with --mode fwd",
+        )
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
-        raise InvalidArgumentError(f"--order must be a positive integer, got {order!r}",
-                                   loc=parsed.loc(parsed.node),
-                                   hint="--order 2 for second derivatives")
+        raise InvalidArgumentError(
+            f"--order must be a positive integer, got {order!r}",
+            loc=parsed.loc(parsed.node),
+            hint="--order 2 for second derivatives",
+        )
     if S.is_decorated(parsed.node, parsed.resolver):
         if wrt or order != 1:
             raise InvalidArgumentError(
                 f"{parsed.node.name} is decorated with @s2sgrad.function: its gradients(...) "
                 f"calls say what to differentiate, so {'--wrt' if wrt else '--order'} does "
-                "not apply", loc=parsed.loc(parsed.node),
-                hint="leave it out (nest gradients calls for higher derivatives)")
+                "not apply",
+                loc=parsed.loc(parsed.node),
+                hint="leave it out (nest gradients calls for higher derivatives)",
+            )
         return transform.Request("function")
     if wrt:
         names = tuple(w.strip() for w in wrt.split(",") if w.strip())
     else:
-        names = tuple(n for n, t in types_.items()
-                      if not isinstance(t, Static) and not t.is_integer)
-    if mode == "fwd":            # jvp_FUNC(<FUNC's parameters>, d_x, ...) -> (out, d_out)
+        names = tuple(
+            n for n, t in types_.items() if not isinstance(t, Static) and not t.is_integer
+        )
+    if mode == "fwd":  # jvp_FUNC(<FUNC's parameters>, d_x, ...) -> (out, d_out)
         return transform.Request("jvp", names)
     request = None
-    for _ in range(order):       # --order 2: grad of grad, each with respect to --wrt
-        request = transform.Request("grad", names, wrt_is_tuple=len(names) != 1, inner=request,
-                                    has_aux=has_aux, checkpoint=checkpoint)
+    for _ in range(order):  # --order 2: grad of grad, each with respect to --wrt
+        request = transform.Request(
+            "grad",
+            names,
+            wrt_is_tuple=len(names) != 1,
+            inner=request,
+            has_aux=has_aux,
+            checkpoint=checkpoint,
+        )
     return request
 
 
@@ -224,25 +268,30 @@ def _targets(spec):
         return path, [func]
     tree, _ = S.functions_in_file(path)
     resolver = S.module_resolver(tree)
-    funcs = [s.name for s in tree.body
-             if isinstance(s, gast.FunctionDef) and S.is_decorated(s, resolver)]
+    funcs = [
+        s.name for s in tree.body if isinstance(s, gast.FunctionDef) and S.is_decorated(s, resolver)
+    ]
     if not funcs:
-        raise InvalidArgumentError(f"{path} has no function decorated with @s2sgrad.function",
-                                   loc=Loc(path, 0, 0),
-                                   hint="name one: s2sgrad emit FILE::FUNC --wrt x")
+        raise InvalidArgumentError(
+            f"{path} has no function decorated with @s2sgrad.function",
+            loc=Loc(path, 0, 0),
+            hint="name one: s2sgrad emit FILE::FUNC --wrt x",
+        )
     return path, funcs
 
 
-def emit_text(target, wrt=None, signature=None, order=1, mode="rev", has_aux=False,
-              checkpoint=None, xp=False):
+def emit_text(
+    target, wrt=None, signature=None, order=1, mode="rev", has_aux=False, checkpoint=None, xp=False
+):
     """The module `s2sgrad emit TARGET` writes, as text (with `xp`, array-API code:
     codegen_xp.py)."""
     _, fns, header = _emitted(target, wrt, signature, order, mode, has_aux, checkpoint, xp)
     return codegen.module(fns, header, verify=transform.VERIFY)
 
 
-def emit_html(target, wrt=None, signature=None, order=1, mode="rev", has_aux=False,
-              checkpoint=None, xp=False):
+def emit_html(
+    target, wrt=None, signature=None, order=1, mode="rev", has_aux=False, checkpoint=None, xp=False
+):
     """(the module, the page `s2sgrad emit TARGET --html OUT.html` writes: the source
     file beside the module, each generated line linked to its source line)."""
     path, fns, header = _emitted(target, wrt, signature, order, mode, has_aux, checkpoint, xp)
@@ -257,8 +306,7 @@ def _emitted(target, wrt, signature, order, mode, has_aux, checkpoint, xp=False)
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = replace(request_for(parsed, types_, wrt, order, mode, has_aux, checkpoint),
-                          xp=xp)
+        request = replace(request_for(parsed, types_, wrt, order, mode, has_aux, checkpoint), xp=xp)
         fn = transform.build_ir(parsed, types_, request)
         fns.append(fn)
         header += transform.header_lines(fn, request)
@@ -266,14 +314,39 @@ def _emitted(target, wrt, signature, order, mode, has_aux, checkpoint, xp=False)
 
 
 # transform.build_ir's stages, then out-of-SSA's decisions on the final IR
-STAGES = ("lower", "inline", "shift", "attach", "unconnected", "reverse", "forward",
-          "loop_stack", "loop_accumulate", "cse", "broadcast", "negation", "scatter", "hoist_invariant",
-          "dce", "pymath", "out_of_ssa")
+STAGES = (
+    "lower",
+    "inline",
+    "shift",
+    "attach",
+    "unconnected",
+    "reverse",
+    "forward",
+    "loop_stack",
+    "loop_accumulate",
+    "cse",
+    "broadcast",
+    "negation",
+    "scatter",
+    "hoist_invariant",
+    "dce",
+    "pymath",
+    "out_of_ssa",
+)
 # (inline: --order 2 of a function calling helpers)
 
 
-def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev",
-              checkpoint=None, has_aux=False, xp=False):
+def show_text(
+    target,
+    wrt=None,
+    signature=None,
+    stage="dce",
+    order=1,
+    mode="rev",
+    checkpoint=None,
+    has_aux=False,
+    xp=False,
+):
     """What `s2sgrad show TARGET --ir --stage STAGE` prints: one stage's IR; with
     'all' or a tuple of stage names, each stage under a `// after NAME` line."""
     path, funcs = _targets(target)
@@ -282,8 +355,7 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"
     for func in funcs:
         parsed = S.from_file(path, func)
         types_ = arg_types(parsed, signature)
-        request = replace(request_for(parsed, types_, wrt, order, mode, has_aux, checkpoint),
-                          xp=xp)
+        request = replace(request_for(parsed, types_, wrt, order, mode, has_aux, checkpoint), xp=xp)
         stages = []
         transform.build_ir(parsed, types_, request, stages)
         stages.append(("out_of_ssa", stages[-1][1]))
@@ -291,15 +363,22 @@ def show_text(target, wrt=None, signature=None, stage="dce", order=1, mode="rev"
             if wanted is None or name in wanted:
                 if wanted is None or len(wanted) > 1:
                     out.append(f"// after {name}\n")
-                out.append(print_function(fn, codegen.plan_notes if name == "out_of_ssa"
-                                          else None))
+                out.append(print_function(fn, codegen.plan_notes if name == "out_of_ssa" else None))
     return "".join(out)
 
 
 def cmd_emit(args):
-    given = (args.target, args.wrt, args.signature, args.order, args.mode, args.has_aux,
-             args.checkpoint, args.xp)
-    if args.html:       # the page; the module too with -o (on stdout only without --html)
+    given = (
+        args.target,
+        args.wrt,
+        args.signature,
+        args.order,
+        args.mode,
+        args.has_aux,
+        args.checkpoint,
+        args.xp,
+    )
+    if args.html:  # the page; the module too with -o (on stdout only without --html)
         text, page = emit_html(*given)
         outputs = [(args.html, page)] + ([(args.output, text)] if args.output else [])
     else:
@@ -323,17 +402,22 @@ def _write_outputs(outputs):
     temps = []
     try:
         for path, text in outputs:
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
-                                       prefix=".s2sgrad-", suffix=os.path.splitext(path)[1])
+            fd, tmp = tempfile.mkstemp(
+                dir=os.path.dirname(os.path.abspath(path)),
+                prefix=".s2sgrad-",
+                suffix=os.path.splitext(path)[1],
+            )
             temps.append(tmp)
-            os.chmod(tmp, 0o666 & ~_umask())     # (mkstemp's file is 0600: as open() would)
+            os.chmod(tmp, 0o666 & ~_umask())  # (mkstemp's file is 0600: as open() would)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
         for (path, _), tmp in zip(outputs, temps):
             os.replace(tmp, path)
     except OSError as e:
-        raise InvalidArgumentError(f"cannot write {path}: {e.strerror}",
-                                   hint="check that its directory exists and is writable") from None
+        raise InvalidArgumentError(
+            f"cannot write {path}: {e.strerror}",
+            hint="check that its directory exists and is writable",
+        ) from None
     finally:
         for tmp in temps:
             if os.path.exists(tmp):
@@ -342,12 +426,32 @@ def _write_outputs(outputs):
 
 def cmd_show(args):
     if args.ir or args.stage is not None:
-        sys.stdout.write(show_text(args.target, args.wrt, args.signature, args.stage or "dce",
-                                   args.order, args.mode, args.checkpoint, args.has_aux,
-                                   args.xp))
+        sys.stdout.write(
+            show_text(
+                args.target,
+                args.wrt,
+                args.signature,
+                args.stage or "dce",
+                args.order,
+                args.mode,
+                args.checkpoint,
+                args.has_aux,
+                args.xp,
+            )
+        )
     else:
-        sys.stdout.write(emit_text(args.target, args.wrt, args.signature, args.order,
-                                   args.mode, args.has_aux, args.checkpoint, args.xp))
+        sys.stdout.write(
+            emit_text(
+                args.target,
+                args.wrt,
+                args.signature,
+                args.order,
+                args.mode,
+                args.has_aux,
+                args.checkpoint,
+                args.xp,
+            )
+        )
 
 
 def cmd_help(args):
@@ -359,11 +463,11 @@ def cmd_help(args):
 
 _DESCRIPTIONS = {
     "emit": "Write the gradient module of FUNC: grad_FUNC, the gradient with respect to "
-            "--wrt (or, with --mode fwd, jvp_FUNC, forward mode). FILE is read, never run: "
-            "parameter types come from annotations (x: \"float64[n, d]\"), --signature, or "
-            "default to float64 arrays. The module imports only numpy and math.",
+    "--wrt (or, with --mode fwd, jvp_FUNC, forward mode). FILE is read, never run: "
+    'parameter types come from annotations (x: "float64[n, d]"), --signature, or '
+    "default to float64 arrays. The module imports only numpy and math.",
     "show": "Print the module `emit` would write (to stdout), or with --ir the IR behind it: "
-            "after the final stage, or after --stage STAGE (all: after every stage).",
+    "after the final stage, or after --stage STAGE (all: after every stage).",
 }
 
 EXAMPLES = {
@@ -392,64 +496,114 @@ EXIT_CODES = """exit status:
 
 def _parser():
     from . import __version__
+
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
-        prog="s2sgrad", formatter_class=fmt,
+        prog="s2sgrad",
+        formatter_class=fmt,
         description="Write gradient modules from Python/NumPy source files, never executing "
-                    "them.\nThe modules are plain NumPy: read them, ship them, step through "
-                    "them in pdb.",
-        epilog=EXAMPLES["emit"].replace("examples:", "examples:", 1) + "\n\n" + EXIT_CODES
-        + "\n\n`s2sgrad COMMAND --help` tells more; `s2sgrad help` lists the documentation.")
+        "them.\nThe modules are plain NumPy: read them, ship them, step through "
+        "them in pdb.",
+        epilog=EXAMPLES["emit"].replace("examples:", "examples:", 1)
+        + "\n\n"
+        + EXIT_CODES
+        + "\n\n`s2sgrad COMMAND --help` tells more; `s2sgrad help` lists the documentation.",
+    )
     parser.add_argument("--version", action="version", version=f"s2sgrad {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    about = {"emit": "write the gradient module of FUNC (or the forward-mode one)",
-             "show": "print the module emit would write, or the IR behind it (--ir)",
-             "help": "print the documentation that ships with s2sgrad"}
+    about = {
+        "emit": "write the gradient module of FUNC (or the forward-mode one)",
+        "show": "print the module emit would write, or the IR behind it (--ir)",
+        "help": "print the documentation that ships with s2sgrad",
+    }
     for name in ("emit", "show"):
-        p = sub.add_parser(name, help=about[name], description=_DESCRIPTIONS[name],
-                           epilog=EXAMPLES[name] + "\n\n" + EXIT_CODES, formatter_class=fmt)
-        p.add_argument("target", metavar="FILE::FUNC",
-                       help="the function (FILE alone: every @s2sgrad.function in it)")
-        p.add_argument("--wrt", metavar="X,Y",
-                       help="comma-separated parameters to differentiate with respect to "
-                            "(default: every float parameter)")
-        p.add_argument("--signature", metavar="SIG",
-                       help="parameter types, e.g. 'x: float64[n, 3], flag=True' (default: "
-                            "annotations, else float64 arrays)")
-        p.add_argument("--order", type=int, default=1, metavar="N",
-                       help="2 for the gradient of the gradient (second derivative), 3 ...; "
-                            "each with respect to --wrt (default: 1)")
-        p.add_argument("--mode", choices=("rev", "fwd"), default="rev",
-                       help="rev: the gradient module (grad_FUNC); fwd: the forward-mode module "
-                            "jvp_FUNC(<FUNC's parameters>, d_x, ...) -> (out, d_out)")
-        p.add_argument("--checkpoint", choices=("sqrt",), default=None,
-                       help="sqrt: each for loop over a range() keeps its carried values every "
-                            "~sqrt(T) steps and its reverse sweep recomputes the steps between "
-                            "(as grad(f, checkpoint='sqrt'))")
-        p.add_argument("--has-aux", action="store_true",
-                       help="FUNC returns (value, aux): grad_FUNC returns (gradient, aux), "
-                            "aux not differentiated (as grad(f, has_aux=True))")
-        p.add_argument("--xp", action="store_true",
-                       help="array-API code: its namespace taken from its array arguments "
-                            "(NumPy, array_api_strict, CuPy, Dask; s2sgrad help xp)")
+        p = sub.add_parser(
+            name,
+            help=about[name],
+            description=_DESCRIPTIONS[name],
+            epilog=EXAMPLES[name] + "\n\n" + EXIT_CODES,
+            formatter_class=fmt,
+        )
+        p.add_argument(
+            "target",
+            metavar="FILE::FUNC",
+            help="the function (FILE alone: every @s2sgrad.function in it)",
+        )
+        p.add_argument(
+            "--wrt",
+            metavar="X,Y",
+            help="comma-separated parameters to differentiate with respect to "
+            "(default: every float parameter)",
+        )
+        p.add_argument(
+            "--signature",
+            metavar="SIG",
+            help="parameter types, e.g. 'x: float64[n, 3], flag=True' (default: "
+            "annotations, else float64 arrays)",
+        )
+        p.add_argument(
+            "--order",
+            type=int,
+            default=1,
+            metavar="N",
+            help="2 for the gradient of the gradient (second derivative), 3 ...; "
+            "each with respect to --wrt (default: 1)",
+        )
+        p.add_argument(
+            "--mode",
+            choices=("rev", "fwd"),
+            default="rev",
+            help="rev: the gradient module (grad_FUNC); fwd: the forward-mode module "
+            "jvp_FUNC(<FUNC's parameters>, d_x, ...) -> (out, d_out)",
+        )
+        p.add_argument(
+            "--checkpoint",
+            choices=("sqrt",),
+            default=None,
+            help="sqrt: each for loop over a range() keeps its carried values every "
+            "~sqrt(T) steps and its reverse sweep recomputes the steps between "
+            "(as grad(f, checkpoint='sqrt'))",
+        )
+        p.add_argument(
+            "--has-aux",
+            action="store_true",
+            help="FUNC returns (value, aux): grad_FUNC returns (gradient, aux), "
+            "aux not differentiated (as grad(f, has_aux=True))",
+        )
+        p.add_argument(
+            "--xp",
+            action="store_true",
+            help="array-API code: its namespace taken from its array arguments "
+            "(NumPy, array_api_strict, CuPy, Dask; s2sgrad help xp)",
+        )
         if name == "emit":
-            p.add_argument("-o", "--output", metavar="OUT.py",
-                           help="write the module here (default: stdout)")
-            p.add_argument("--html", metavar="OUT.html",
-                           help="write a page showing the source beside the module, each "
-                                "generated line linked to its source line (the module goes "
-                                "to -o only)")
+            p.add_argument(
+                "-o", "--output", metavar="OUT.py", help="write the module here (default: stdout)"
+            )
+            p.add_argument(
+                "--html",
+                metavar="OUT.html",
+                help="write a page showing the source beside the module, each "
+                "generated line linked to its source line (the module goes "
+                "to -o only)",
+            )
         else:
-            p.add_argument("--ir", action="store_true",
-                           help="print the IR instead of the module")
-            p.add_argument("--stage", default=None, choices=list(STAGES) + ["all"],
-                           metavar="STAGE",
-                           help="with --ir: the stage whose IR to print, or all (default: dce, "
-                                "the final one but for pymath's marks); one of "
-                                + ", ".join(STAGES))
-    p = sub.add_parser("help", help=about["help"], formatter_class=fmt,
-                       description="Print a page of s2sgrad's documentation (it ships with "
-                                   "the package).", epilog=EXAMPLES["help"])
+            p.add_argument("--ir", action="store_true", help="print the IR instead of the module")
+            p.add_argument(
+                "--stage",
+                default=None,
+                choices=list(STAGES) + ["all"],
+                metavar="STAGE",
+                help="with --ir: the stage whose IR to print, or all (default: dce, "
+                "the final one but for pymath's marks); one of " + ", ".join(STAGES),
+            )
+    p = sub.add_parser(
+        "help",
+        help=about["help"],
+        formatter_class=fmt,
+        description="Print a page of s2sgrad's documentation (it ships with the package).",
+        epilog=EXAMPLES["help"],
+    )
     p.add_argument("topic", nargs="?", help="one of: " + ", ".join(docs.topics()))
     return parser
 
@@ -466,7 +620,7 @@ def main(argv=None):
             msg = f"s2sgrad: error: {msg}"
         print(msg, file=sys.stderr)
         return 1
-    except BrokenPipeError:          # `s2sgrad show ... | head`
+    except BrokenPipeError:  # `s2sgrad show ... | head`
         sys.stderr.close()
         return 0
     return 0

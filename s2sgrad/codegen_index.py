@@ -9,7 +9,6 @@ array in place; the others copy first: `y_1 = y.copy()` then the write into
 `y_1`. An in-place write's result shares its array's Python name.
 """
 
-
 import ast
 
 from . import codegen_xp
@@ -42,6 +41,7 @@ def key_expr(key, dyn, x=None, dyn_values=()):
             items.append(literal(item.value))
         elif xp and typed[k].kind == "array" and typed[k].value.kind in ("tuple", "list"):
             from .codegen import _call  # (the standard indexes with arrays, not lists)
+
             items.append(_call("xp.asarray", [item.value]))
         else:
             items.append(item.value)
@@ -59,7 +59,7 @@ def _leaves_axes(key, x, dyn_values):
         return False
     items = I.resolve(key, [v.type for v in dyn_values])
     if any(item.kind in ("mask", "array") for item in items):
-        return False          # (the standard mixes integer arrays with integers alone)
+        return False  # (the standard mixes integer arrays with integers alone)
     return sum(1 for item in items if item.kind != "newaxis") < rank
 
 
@@ -70,14 +70,19 @@ def write_lines(op, ex, names):
     old, value, dyn = op.operands[0], op.operands[1], op.operands[2:]
     target = names(op.result)
     if codegen_xp.active() and None in op.attr("key"):
-        codegen_xp.refuse(op, "a write through a new axis (y[None, ...] = v, the adjoint of "
-                          "reading x[None])", hint="write np.expand_dims(x, 0) (or "
-                          "np.reshape) instead of x[None], or emit the NumPy module")
+        codegen_xp.refuse(
+            op,
+            "a write through a new axis (y[None, ...] = v, the adjoint of reading x[None])",
+            hint="write np.expand_dims(x, 0) (or "
+            "np.reshape) instead of x[None], or emit the NumPy module",
+        )
     if codegen_xp.active() and uses_add_at(op):
-        added = codegen_xp.scatter_add(op, ex.value(old), ex.value(value), ex.value(dyn[0])
-                                       if len(dyn) == 1 else None)
-        return [render(ast.Assign(targets=[_name(target, store=True)], value=added,
-                                  type_comment=None))]
+        added = codegen_xp.scatter_add(
+            op, ex.value(old), ex.value(value), ex.value(dyn[0]) if len(dyn) == 1 else None
+        )
+        return [
+            render(ast.Assign(targets=[_name(target, store=True)], value=added, type_comment=None))
+        ]
     lines = copy_unless_in_place(op, ex, old, target)
     key = key_expr(op.attr("key"), [ex.value(d) for d in dyn], old, dyn)
     sub = ast.Subscript(value=_name(target), slice=key, ctx=ast.Store())
@@ -89,11 +94,17 @@ def write_lines(op, ex, names):
             stmt = ast.Assign(targets=[sub], value=ex.value(value), type_comment=None)
     elif uses_add_at(op):
         if codegen_xp.active():
-            codegen_xp.refuse(op, "a write adding at positions that may repeat (np.add.at)",
-                              hint="add at distinct positions (slices, an arange), or emit "
-                                   "the NumPy module (without --xp)")
-        at = key if len(op.attr("key")) == 1 else \
-            ast.Subscript(value=_attr(_name("np"), "s_"), slice=key, ctx=ast.Load())
+            codegen_xp.refuse(
+                op,
+                "a write adding at positions that may repeat (np.add.at)",
+                hint="add at distinct positions (slices, an arange), or emit "
+                "the NumPy module (without --xp)",
+            )
+        at = (
+            key
+            if len(op.attr("key")) == 1
+            else ast.Subscript(value=_attr(_name("np"), "s_"), slice=key, ctx=ast.Load())
+        )
         stmt = ast.Expr(value=_call("np.add.at", [_name(target), at, ex.value(value)]))
     else:
         stmt = ast.AugAssign(target=sub, op=ast.Add(), value=ex.value(value))
@@ -103,8 +114,9 @@ def write_lines(op, ex, names):
 
 def uses_add_at(op):
     """True when an index_add must be written as np.add.at (positions may repeat)."""
-    return op.opcode == "index_add" and I.may_repeat(op.attr("key"),
-                                                     [v.type for v in op.operands[2:]])
+    return op.opcode == "index_add" and I.may_repeat(
+        op.attr("key"), [v.type for v in op.operands[2:]]
+    )
 
 
 def _augmented(op, ex):
@@ -116,13 +128,17 @@ def _augmented(op, ex):
     read = ex.defs.get(d.operands[0])
     if read is None or read.opcode != "index" or not ex.inlined(d.operands[0]):
         return None
-    if read.operands[0] is not old or read.attr("key") != op.attr("key") \
-            or len(read.operands) - 1 != len(dyn) \
-            or any(a is not b for a, b in zip(read.operands[1:], dyn)):
+    if (
+        read.operands[0] is not old
+        or read.attr("key") != op.attr("key")
+        or len(read.operands) - 1 != len(dyn)
+        or any(a is not b for a, b in zip(read.operands[1:], dyn))
+    ):
         return None
     if old.type.dtype is None or value.type.dtype != old.type.dtype:
-        return None      # y[k] += v casts by NumPy's same-kind rule, y[k] = y[k] + v does not
+        return None  # y[k] += v casts by NumPy's same-kind rule, y[k] = y[k] + v does not
     from .codegen import _AST_BINOP
+
     return _AST_BINOP[OPS[d.opcode].form[1]], ex.value(d.operands[1])
 
 
@@ -130,10 +146,12 @@ def copy_unless_in_place(op, ex, old, target):
     """[] when out-of-SSA lets op update `old` in place; else the line `target =
     old.copy()` (an op changing its operand then changes the copy)."""
     from .codegen import _attr, _name, render
+
     if op in getattr(ex, "in_place", ()):
         return []
-    copy = codegen_xp.copy_expr(ex.value(old)) if codegen_xp.active() and \
-        old.type.kind == "array" else \
-        ast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
-    return [render(ast.Assign(targets=[_name(target, store=True)], value=copy,
-                              type_comment=None))]
+    copy = (
+        codegen_xp.copy_expr(ex.value(old))
+        if codegen_xp.active() and old.type.kind == "array"
+        else ast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
+    )
+    return [render(ast.Assign(targets=[_name(target, store=True)], value=copy, type_comment=None))]

@@ -49,8 +49,10 @@ def _unbroadcast(xp, g, shape):
 '''
 HELPERS = {"unbroadcast": UNBROADCAST}
 
-_HINT = ("write it with functions the array API standard has (`s2sgrad help xp` lists what "
-         "--xp supports), or emit the NumPy module (without --xp / xp=True)")
+_HINT = (
+    "write it with functions the array API standard has (`s2sgrad help xp` lists what "
+    "--xp supports), or emit the NumPy module (without --xp / xp=True)"
+)
 
 
 def active():
@@ -58,8 +60,11 @@ def active():
 
 
 def refuse(op, what, hint=_HINT):
-    raise UnsupportedError(f"{what}: the array API standard (--xp, xp=True) has no spelling "
-                           "for it", loc=op.loc, hint=hint)
+    raise UnsupportedError(
+        f"{what}: the array API standard (--xp, xp=True) has no spelling for it",
+        loc=op.loc,
+        hint=hint,
+    )
 
 
 def refuse_op(op):
@@ -88,18 +93,23 @@ def check_names(fn):
         loc = next((op.loc for op in fn.body.walk() if op.loc is not None), None)
         raise UnsupportedError(
             f"{fn.name} takes no array argument: array-API code (--xp, xp=True) takes its "
-            "namespace from its array arguments", loc=loc,
+            "namespace from its array arguments",
+            loc=loc,
             hint="pass arrays (a 0-d array for a number: xp.asarray(1.0)), or emit the "
-                 "NumPy module")
+            "NumPy module",
+        )
     taken = [n for n in fn.param_names if n in RESERVED]
     if taken:
         raise UnsupportedError(
             f"{fn.name} has a parameter named {taken[0]!r}, the name array-API code (--xp) "
-            "gives its namespace", hint=f"rename the parameter {taken[0]!r}")
+            "gives its namespace",
+            hint=f"rename the parameter {taken[0]!r}",
+        )
 
 
 def dtype(name):
     from .codegen import _dotted
+
     return _dotted(f"xp.{name}")
 
 
@@ -115,8 +125,17 @@ _NUMERIC = frozenset({"sum", "prod", "mean", "cumsum", "cumprod", "var", "std"})
 
 
 def _kind(dt):
-    return None if dt is None else "b" if dt == "bool" else "i" if "int" in dt else \
-        "c" if dt.startswith("complex") else "f"
+    return (
+        None
+        if dt is None
+        else "b"
+        if dt == "bool"
+        else "i"
+        if "int" in dt
+        else "c"
+        if dt.startswith("complex")
+        else "f"
+    )
 
 
 def _result_dtype(op):
@@ -131,13 +150,20 @@ def _mixed(op, i):
     of integers), so it is cast to the result's dtype."""
     t, d = op.operands[i].type, OPS[op.opcode]
     want = _result_dtype(op)
-    if not (t.kind == "array" and not t.weak and t.dtype is not None and
-            (op.opcode in _NUMERIC or d.form[0] in ("binop", "unop") or d.elementwise)
-            and not (op.opcode == "where" and i == 0)):
+    if not (
+        t.kind == "array"
+        and not t.weak
+        and t.dtype is not None
+        and (op.opcode in _NUMERIC or d.form[0] in ("binop", "unop") or d.elementwise)
+        and not (op.opcode == "where" and i == 0)
+    ):
         return False
-    if want is None:        # (a type not inferred: a boolean among numbers is cast)
-        return t.dtype == "bool" and op.opcode in ("mul", "add", "sub", "div") and \
-            any(v.type.dtype != "bool" for v in op.operands)
+    if want is None:  # (a type not inferred: a boolean among numbers is cast)
+        return (
+            t.dtype == "bool"
+            and op.opcode in ("mul", "add", "sub", "div")
+            and any(v.type.dtype != "bool" for v in op.operands)
+        )
     return _kind(t.dtype) != _kind(want) and _kind(want) != "b"
 
 
@@ -150,8 +176,11 @@ def _bool_arithmetic(op):
 
 
 def _bool_op(op):
-    if op.opcode in ("mul", "add") and _result_dtype(op) == "bool" and \
-            all(v.type.kind == "array" and v.type.dtype == "bool" for v in op.operands):
+    if (
+        op.opcode in ("mul", "add")
+        and _result_dtype(op) == "bool"
+        and all(v.type.kind == "array" and v.type.dtype == "bool" for v in op.operands)
+    ):
         return "xp.logical_and" if op.opcode == "mul" else "xp.logical_or"
     return None
 
@@ -159,8 +188,23 @@ def _bool_op(op):
 # ops whose result may be a Python number at run time though typed as an array: a
 # loop's or a branch's value (`acc = 0.0`, then `acc = acc + x`), a tape's or a tuple's
 # item, a constant, a call's result
-_MAYBE_NUMBER = frozenset({"if", "for", "while", "pop", "getitem", "call", "call_vjp",
-                           "call_back", "extern", "const", "gate", "list_get", "list_sum"})
+_MAYBE_NUMBER = frozenset(
+    {
+        "if",
+        "for",
+        "while",
+        "pop",
+        "getitem",
+        "call",
+        "call_vjp",
+        "call_back",
+        "extern",
+        "const",
+        "gate",
+        "list_get",
+        "list_sum",
+    }
+)
 
 
 def maybe_number(ex, v, depth=0):
@@ -174,10 +218,13 @@ def maybe_number(ex, v, depth=0):
     if v in ex.params:
         return False
     d = ex.defs.get(v)
-    if d is None or d.opcode in _MAYBE_NUMBER:      # (None: a region's argument)
+    if d is None or d.opcode in _MAYBE_NUMBER:  # (None: a region's argument)
         return True
-    return OPS[d.opcode].form[0] in ("binop", "unop", "cmp") and depth < 8 and \
-        all(maybe_number(ex, u, depth + 1) for u in d.operands)
+    return (
+        OPS[d.opcode].form[0] in ("binop", "unop", "cmp")
+        and depth < 8
+        and all(maybe_number(ex, u, depth + 1) for u in d.operands)
+    )
 
 
 def _operand(ex, op, i, arg, args):
@@ -186,29 +233,54 @@ def _operand(ex, op, i, arg, args):
     two values when both are numbers) as an array; a number of another kind than the
     result (a boolean mask times floats) cast to the result's dtype."""
     from .codegen import _call
+
     t = op.operands[i].type
     if _mixed(op, i):
         if _result_dtype(op) is not None:
-            if maybe_number(ex, op.operands[i]):        # (a Python bool or int)
+            if maybe_number(ex, op.operands[i]):  # (a Python bool or int)
                 arg = _call("xp.asarray", [arg])
             return _call("xp.astype", [arg, dtype(_result_dtype(op))])
-        other = args[1 - i]       # (the other operand's dtype, at run time, when it is a
-        return _call("xp.astype", [arg, ast.Attribute(value=other, attr="dtype",  # name)
-                                                      ctx=ast.Load())
-                                   if isinstance(other, ast.Name) and
-                                   not op.operands[1 - i].type.weak else dtype("float64")])
+        other = args[1 - i]  # (the other operand's dtype, at run time, when it is a
+        return _call(
+            "xp.astype",
+            [
+                arg,
+                ast.Attribute(
+                    value=other,
+                    attr="dtype",  # name)
+                    ctx=ast.Load(),
+                )
+                if isinstance(other, ast.Name) and not op.operands[1 - i].type.weak
+                else dtype("float64"),
+            ],
+        )
     if op.opcode in ("take", "take_along_axis") and i == 1 and t.kind in ("tuple", "list"):
-        return _call("xp.asarray", [arg])        # (indices given as a list)
-    if i == 0 and t.kind in ("tuple", "list", "dynlist") and OPS[op.opcode].form[0] == "call" \
-            and not OPS[op.opcode].sequence and not op.opcode.startswith("list_"):
+        return _call("xp.asarray", [arg])  # (indices given as a list)
+    if (
+        i == 0
+        and t.kind in ("tuple", "list", "dynlist")
+        and OPS[op.opcode].form[0] == "call"
+        and not OPS[op.opcode].sequence
+        and not op.opcode.startswith("list_")
+    ):
         # (np.zeros_like(xs) of a list: the array NumPy makes of it)
         return _call("xp.stack" if _holds_array(t) else "xp.asarray", [arg])
-    wrap = i == 0 and op.opcode not in _CREATION or \
-        op.opcode == "where" and i == 1 and op.operands[2].type.weak
+    wrap = (
+        i == 0
+        and op.opcode not in _CREATION
+        or op.opcode == "where"
+        and i == 1
+        and op.operands[2].type.weak
+    )
     if wrap and maybe_number(ex, op.operands[i]) and OPS[op.opcode].form[0] == "call":
-        dt, want = t.dtype, _result_dtype(op)       # (np.sqrt(2): a float array of 2)
-        if OPS[op.opcode].elementwise and want and _kind(want) in "fc" and \
-                _kind(dt) in "bi" and op.opcode != "where":
+        dt, want = t.dtype, _result_dtype(op)  # (np.sqrt(2): a float array of 2)
+        if (
+            OPS[op.opcode].elementwise
+            and want
+            and _kind(want) in "fc"
+            and _kind(dt) in "bi"
+            and op.opcode != "where"
+        ):
             dt = want
         return _call("xp.asarray", [arg], [("dtype", dtype(dt))] if dt else [])
     return arg
@@ -216,19 +288,21 @@ def _operand(ex, op, i, arg, args):
 
 # ---- ops as the standard writes them ------------------------------------------------
 
+
 def op_expr(ex, op, args, attrs):
     """The expression of op (not spelled as the NumPy module spells it) in the array API."""
     from .codegen import _known_array
+
     d = OPS[op.opcode]
     form = d.xp
     if form is None:
         refuse_op(op)
-    if d.fast == "newaxis" and d.form[0] == "call" and \
-            _known_array(op.operands[0].type):
-        return getattr(ex, "_fast_" + d.fast)(op, d, args, attrs)    # a.shape, a[:, None]
+    if d.fast == "newaxis" and d.form[0] == "call" and _known_array(op.operands[0].type):
+        return getattr(ex, "_fast_" + d.fast)(op, d, args, attrs)  # a.shape, a[:, None]
     args = [_operand(ex, op, i, a, args) for i, a in enumerate(args)]
-    if d.form[0] in ("binop", "unop"):              # (a boolean operand cast: is_same)
+    if d.form[0] in ("binop", "unop"):  # (a boolean operand cast: is_same)
         from .codegen import _AST_BINOP, _AST_UNOP, _call
+
         if _bool_op(op):
             return _call(_bool_op(op), args)
         if d.form[0] == "unop":
@@ -243,30 +317,45 @@ def op_expr(ex, op, args, attrs):
 
 def _check_call(op, attrs):
     """What NumPy's function does that the standard's of that name does not."""
-    if op.opcode in ("cumsum", "cumprod") and attrs.get("axis") is None and \
-            op.operands[0].type.rank != 1:
-        refuse(op, f"np.{op.opcode} without an axis (it flattens the array)",
-               hint=f"give the axis (np.{op.opcode}(a, axis=0)), or flatten first "
-                    "(np.reshape(a, (-1,)))")
+    if (
+        op.opcode in ("cumsum", "cumprod")
+        and attrs.get("axis") is None
+        and op.operands[0].type.rank != 1
+    ):
+        refuse(
+            op,
+            f"np.{op.opcode} without an axis (it flattens the array)",
+            hint=f"give the axis (np.{op.opcode}(a, axis=0)), or flatten first "
+            "(np.reshape(a, (-1,)))",
+        )
 
 
 def _check_take(op, attrs):
     if op.opcode == "take" and attrs.get("axis") is None and op.operands[0].type.rank != 1:
-        refuse(op, "np.take without an axis (it flattens the array)",
-               hint="give the axis (np.take(a, idx, axis=0))")
+        refuse(
+            op,
+            "np.take without an axis (it flattens the array)",
+            hint="give the axis (np.take(a, idx, axis=0))",
+        )
 
 
 def _call_form(op, d, args, attrs, name, renames):
     from .codegen import _call, literal
+
     if d.listed:
         args = [ast.List(elts=args, ctx=ast.Load())]
-    keywords = [(renames.get(k, k), dtype(attrs[k]) if k == "dtype" and attrs[k]
-                 else literal(attrs[k])) for k in d.kwattrs if k in attrs
-                if renames.get(k, k) is not None]
+    keywords = [
+        (renames.get(k, k), dtype(attrs[k]) if k == "dtype" and attrs[k] else literal(attrs[k]))
+        for k in d.kwattrs
+        if k in attrs
+        if renames.get(k, k) is not None
+    ]
     # (an attribute renamed None is positional in the standard: xp.tile(x, reps))
-    positional = [literal((attrs[k],) if k == "reps" and isinstance(attrs[k], int)
-                          else attrs[k]) for k, _ in op.attrs      # (xp.tile takes a tuple)
-                  if k not in d.kwattrs or k in renames and renames[k] is None]
+    positional = [
+        literal((attrs[k],) if k == "reps" and isinstance(attrs[k], int) else attrs[k])
+        for k, _ in op.attrs  # (xp.tile takes a tuple)
+        if k not in d.kwattrs or k in renames and renames[k] is None
+    ]
     args = positional + args if d.attrs_first else args + positional
     return _call(name, args, keywords)
 
@@ -274,14 +363,18 @@ def _call_form(op, d, args, attrs, name, renames):
 def _rank(op, what):
     r = op.operands[0].type.rank if op.operands[0].type.kind == "array" else None
     if r is None:
-        refuse(op, f"{what} of an array of unknown rank",
-               hint="the array API needs the axes spelled out: give the array a known rank "
-                    "(a signature like 'x: float64[n, k]')")
+        refuse(
+            op,
+            f"{what} of an array of unknown rank",
+            hint="the array API needs the axes spelled out: give the array a known rank "
+            "(a signature like 'x: float64[n, k]')",
+        )
     return r
 
 
 def _permute(a, axes):
     from .codegen import _call, literal
+
     return _call("xp.permute_dims", [a, literal(tuple(axes))])
 
 
@@ -306,28 +399,34 @@ def xp_transpose(ex, op, args, attrs):
 def xp_squeeze(ex, op, args, attrs):
     """np.squeeze without an axis: the axes of size 1, which the standard needs named."""
     from .codegen import _call, literal
+
     axis = attrs.get("axis")
     if axis is None:
         shape = op.operands[0].type.shape
         if shape is None:
-            refuse(op, "np.squeeze without an axis, of an array of unknown shape",
-                   hint="give the axis: np.squeeze(a, axis=0)")
+            refuse(
+                op,
+                "np.squeeze without an axis, of an array of unknown shape",
+                hint="give the axis: np.squeeze(a, axis=0)",
+            )
         axis = tuple(k for k, n in enumerate(shape) if n == 1)
     return _call("xp.squeeze", [args[0]], [("axis", literal(axis))])
 
 
 def xp_astype(ex, op, args, attrs):
     from .codegen import _call
+
     return _call("xp.astype", [args[0], dtype(attrs["dtype"])])
 
 
 def _cast(ex, op, args, name):
     from .codegen import _call
+
     t = op.operands[0].type
     if t.kind == "array" and not t.weak:
         return _call("xp.astype", [args[0], dtype(name)])
     if t.kind == "array" and name == "float64":
-        return _call("float", args)           # (a Python number: nothing is computed)
+        return _call("float", args)  # (a Python number: nothing is computed)
     refuse(op, f"np.{name} of a {t}", hint="cast an array: xp.astype(a, xp.float64)")
 
 
@@ -343,6 +442,7 @@ def xp_array(ex, op, args, attrs):
     """np.array(a): a new array (xp.asarray copies an array only when asked); of a
     list of arrays, xp.stack of them (the standard's asarray takes no nested arrays)."""
     from .codegen import _call, literal
+
     keywords = [("dtype", dtype(attrs["dtype"]))] if attrs.get("dtype") else []
     if op.operands[0].type.kind in ("tuple", "list") and _holds_array(op.operands[0].type):
         stacked = _call("xp.stack", args)
@@ -354,16 +454,21 @@ def xp_array(ex, op, args, attrs):
 
 def xp_copy(ex, op, args, attrs):
     from .codegen import _call, literal
+
     return _call("xp.asarray", args, [("copy", literal(True))])
 
 
 def xp_dot(ex, op, args, attrs):
     """np.dot of vectors and matrices is a @ b; the standard has no np.dot."""
-    ranks = [v.type.rank if v.type.kind == "array" and not v.type.weak else None
-             for v in op.operands]
+    ranks = [
+        v.type.rank if v.type.kind == "array" and not v.type.weak else None for v in op.operands
+    ]
     if not all(r in (1, 2) for r in ranks):
-        refuse(op, "np.dot of arrays that are not known vectors or matrices",
-               hint="write a @ b (or a * b for a scalar)")
+        refuse(
+            op,
+            "np.dot of arrays that are not known vectors or matrices",
+            hint="write a @ b (or a * b for a scalar)",
+        )
     return ast.BinOp(left=args[0], op=ast.MatMult(), right=args[1])
 
 
@@ -371,6 +476,7 @@ def xp_shape(ex, op, args, attrs):
     """a.shape; of a value that may be a Python number, `getattr(v, 'shape', ())` (what
     np.shape gives for both)."""
     from .codegen import _call, _name, literal
+
     t = op.operands[0].type
     if t.kind != "array":
         refuse_op(op)
@@ -383,6 +489,7 @@ def xp_shape(ex, op, args, attrs):
 
 def xp_size(ex, op, args, attrs):
     from .codegen import _call, _name, literal
+
     t = op.operands[0].type
     if t.kind != "array":
         refuse_op(op)
@@ -397,17 +504,22 @@ def xp_pyfloat(ex, op, args, attrs):
     """float(v) of a Python number; of an array it would compute it (a Dask array's
     graph run where the gradient is built), which array-API code never does."""
     from .codegen import _call
+
     if op.operands[0].type.weak:
         return _call("float", args)
-    if (op.tag or "").startswith("out"):      # a gradient handed back for a number: the
-        return args[0]                        # 0-d array, in its library
-    refuse(op, "float() or .item() of an array value (it computes the array: a Dask "
-           "input would be computed, not given back lazily)",
-           hint="keep the value an array (a 0-d array works wherever a number does)")
+    if (op.tag or "").startswith("out"):  # a gradient handed back for a number: the
+        return args[0]  # 0-d array, in its library
+    refuse(
+        op,
+        "float() or .item() of an array value (it computes the array: a Dask "
+        "input would be computed, not given back lazily)",
+        hint="keep the value an array (a 0-d array works wherever a number does)",
+    )
 
 
 def xp_unbroadcast(ex, op, args, attrs):
     from .codegen import _call, _name
+
     return _call("_unbroadcast", [_name("xp")] + args)
 
 
@@ -421,8 +533,9 @@ def _holds_array(t):
 def xp_reshape(ex, op, args, attrs):
     """xp.reshape(a, shape), the shape a tuple (np.reshape(a, -1) is a's items)."""
     from .codegen import _call
+
     shape = args[1]
-    if op.operands[1].type.kind == "array":         # (one int: a tuple of it)
+    if op.operands[1].type.kind == "array":  # (one int: a tuple of it)
         shape = ast.Tuple(elts=[shape], ctx=ast.Load())
     return _call("xp.reshape", [args[0], shape])
 
@@ -431,6 +544,7 @@ def xp_full(ex, op, args, attrs):
     """np.full(shape, v): xp.full of a Python number; of an array v, its copy broadcast
     to the shape (the standard's full takes a Python number)."""
     from .codegen import _call, literal
+
     keywords = [("dtype", dtype(attrs["dtype"]))] if attrs.get("dtype") else []
     if op.operands[1].type.weak:
         return _call("xp.full", args, keywords)
@@ -442,34 +556,48 @@ def xp_full(ex, op, args, attrs):
 
 def xp_full_like(ex, op, args, attrs):
     from .codegen import _call, literal
+
     keywords = [("dtype", dtype(attrs["dtype"]))] if attrs.get("dtype") else []
     if op.operands[1].type.weak:
         return _call("xp.full_like", args, keywords)
     shape = ast.Attribute(value=args[0], attr="shape", ctx=ast.Load())
     value = _call("xp.broadcast_to", [args[1], shape])
-    value = _call("xp.astype", [value, keywords[0][1] if keywords else
-                                ast.Attribute(value=args[0], attr="dtype", ctx=ast.Load())])
+    value = _call(
+        "xp.astype",
+        [
+            value,
+            keywords[0][1]
+            if keywords
+            else ast.Attribute(value=args[0], attr="dtype", ctx=ast.Load()),
+        ],
+    )
     return _call("xp.asarray", [value], [("copy", literal(True))])
 
 
 def xp_list_array(ex, op, args, attrs):
     from .codegen import _call
+
     return _call("xp.stack", args)
 
 
 def xp_list_concat(ex, op, args, attrs):
     from .codegen import _call
+
     return _call("xp.concat", args[:1])
 
 
 def xp_list_rows(ex, op, args, attrs):
     """list_rows(g, n): g as n rows, `xp.broadcast_to(g, (n,) + g.shape)`."""
     from .codegen import _call
+
     g = args[0]
     if op.operands[0].type.weak:
         g = _call("xp.asarray", [g])
-    shape = ast.BinOp(left=ast.Tuple(elts=[args[1]], ctx=ast.Load()), op=ast.Add(),
-                      right=ast.Attribute(value=g, attr="shape", ctx=ast.Load()))
+    shape = ast.BinOp(
+        left=ast.Tuple(elts=[args[1]], ctx=ast.Load()),
+        op=ast.Add(),
+        right=ast.Attribute(value=g, attr="shape", ctx=ast.Load()),
+    )
     return _call("xp.broadcast_to", [g, shape])
 
 
@@ -478,6 +606,7 @@ def take(op, args):
     indexing takes integer arrays only beside integers); None for another key."""
     from .codegen import _call, literal
     from .ir import indexing as I
+
     key, dyn = op.attr("key"), op.operands[1:]
     items = I.resolve(key, [v.type for v in dyn])
     if len(items) != 1 or items[0].kind != "array" or len(dyn) != 1:
@@ -496,28 +625,67 @@ def scatter_add(op, y, v, idx):
     refused for another key."""
     from .codegen import _call, literal
     from .ir import indexing as I
+
     key, dyn = op.attr("key"), op.operands[2:]
     items = I.resolve(key, [t.type for t in dyn])
     y_t, v_t = op.operands[0].type, op.operands[1].type
-    if idx is None or len(items) != 1 or items[0].kind != "array" or y_t.rank is None \
-            or v_t.kind != "array" or v_t.weak or v_t.rank != y_t.rank:
-        refuse(op, "a write adding at positions that may repeat (np.add.at) with this key",
-               hint="index with one integer array on the first axis (x[idx]), or emit the "
-                    "NumPy module (without --xp)")
+    if (
+        idx is None
+        or len(items) != 1
+        or items[0].kind != "array"
+        or y_t.rank is None
+        or v_t.kind != "array"
+        or v_t.weak
+        or v_t.rank != y_t.rank
+    ):
+        refuse(
+            op,
+            "a write adding at positions that may repeat (np.add.at) with this key",
+            hint="index with one integer array on the first axis (x[idx]), or emit the "
+            "NumPy module (without --xp)",
+        )
     positions = _call("xp.asarray", [idx])
-    n = ast.Subscript(value=ast.Attribute(value=y, attr="shape", ctx=ast.Load()),
-                      slice=literal(0), ctx=ast.Load())
-    wrapped = ast.BinOp(left=positions, op=ast.Mod(), right=n)     # (negative positions)
+    n = ast.Subscript(
+        value=ast.Attribute(value=y, attr="shape", ctx=ast.Load()), slice=literal(0), ctx=ast.Load()
+    )
+    wrapped = ast.BinOp(left=positions, op=ast.Mod(), right=n)  # (negative positions)
     onehot = ast.Compare(
-        left=ast.Subscript(value=wrapped, slice=ast.Tuple(elts=[ast.Slice(), literal(None)],
-                                                          ctx=ast.Load()), ctx=ast.Load()),
-        ops=[ast.Eq()], comparators=[_call("xp.arange", [n])])
-    rows = _call("xp.reshape", [v, ast.Tuple(elts=[ast.Subscript(
-        value=ast.Attribute(value=v, attr="shape", ctx=ast.Load()), slice=literal(0),
-        ctx=ast.Load()), literal(-1)], ctx=ast.Load())])
-    summed = ast.BinOp(left=ast.Attribute(value=_call("xp.astype", [onehot, ast.Attribute(
-        value=v, attr="dtype", ctx=ast.Load())]), attr="T", ctx=ast.Load()),
-        op=ast.MatMult(), right=rows)
+        left=ast.Subscript(
+            value=wrapped,
+            slice=ast.Tuple(elts=[ast.Slice(), literal(None)], ctx=ast.Load()),
+            ctx=ast.Load(),
+        ),
+        ops=[ast.Eq()],
+        comparators=[_call("xp.arange", [n])],
+    )
+    rows = _call(
+        "xp.reshape",
+        [
+            v,
+            ast.Tuple(
+                elts=[
+                    ast.Subscript(
+                        value=ast.Attribute(value=v, attr="shape", ctx=ast.Load()),
+                        slice=literal(0),
+                        ctx=ast.Load(),
+                    ),
+                    literal(-1),
+                ],
+                ctx=ast.Load(),
+            ),
+        ],
+    )
+    summed = ast.BinOp(
+        left=ast.Attribute(
+            value=_call(
+                "xp.astype", [onehot, ast.Attribute(value=v, attr="dtype", ctx=ast.Load())]
+            ),
+            attr="T",
+            ctx=ast.Load(),
+        ),
+        op=ast.MatMult(),
+        right=rows,
+    )
     shaped = _call("xp.reshape", [summed, ast.Attribute(value=y, attr="shape", ctx=ast.Load())])
     return ast.BinOp(left=y, op=ast.Add(), right=shaped)
 
@@ -525,4 +693,5 @@ def scatter_add(op, y, v, idx):
 def copy_expr(value):
     """A copy of an array before a write into it: `xp.asarray(y, copy=True)`."""
     from .codegen import _call, literal
+
     return _call("xp.asarray", [value], [("copy", literal(True))])

@@ -55,7 +55,8 @@ def page(topic):
     """The text of one page (`topic` as `s2sgrad help` lists it, `.md` optional)."""
     name = topic[:-3] if topic.endswith(".md") else topic
     if name not in topics():
-        raise InvalidArgumentError(f"no documentation page {topic!r}",
-                                   hint="the pages: " + ", ".join(topics()))
+        raise InvalidArgumentError(
+            f"no documentation page {topic!r}", hint="the pages: " + ", ".join(topics())
+        )
     with open(os.path.join(folder(), name + ".md"), encoding="utf-8") as f:
         return f.read()

@@ -20,7 +20,7 @@ class Loc:
     text: str = ""
 
     def __str__(self):
-        if not self.line:          # the file as a whole (it could not be read, lacks FUNC):
+        if not self.line:  # the file as a whole (it could not be read, lacks FUNC):
             return f"{self.file}:1:1"  # still FILE:LINE:COL, so every error parses alike
         return f"{self.file}:{self.line}:{self.col}"
 
@@ -82,8 +82,20 @@ class GradientCheckError(S2SGradError, AssertionError):
     `numeric` (for "dot": <J^T u, v> and <u, J v>), `abs_error`, `rel_error`, `tolerance`
     (None where they do not apply)."""
 
-    def __init__(self, message, *, check, function, argument, index=None, analytic=None,
-                 numeric=None, abs_error=None, rel_error=None, tolerance=None):
+    def __init__(
+        self,
+        message,
+        *,
+        check,
+        function,
+        argument,
+        index=None,
+        analytic=None,
+        numeric=None,
+        abs_error=None,
+        rel_error=None,
+        tolerance=None,
+    ):
         self.check, self.function, self.argument, self.index = check, function, argument, index
         self.analytic, self.numeric = analytic, numeric
         self.abs_error, self.rel_error, self.tolerance = abs_error, rel_error, tolerance
@@ -91,6 +103,13 @@ class GradientCheckError(S2SGradError, AssertionError):
 
 
 # shown as `s2sgrad.UnsupportedError` in a traceback, where users import them from
-for _cls in (S2SGradError, NoGradientError, InvalidArgumentError, OutsideFunctionError,
-             UnsupportedError, SourceNotFoundError, GradientCheckError):
+for _cls in (
+    S2SGradError,
+    NoGradientError,
+    InvalidArgumentError,
+    OutsideFunctionError,
+    UnsupportedError,
+    SourceNotFoundError,
+    GradientCheckError,
+):
     _cls.__module__ = "s2sgrad"

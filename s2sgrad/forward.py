@@ -45,7 +45,7 @@ class _Module:
 
     def __init__(self, callees, top):
         self.functions = {f.name: f for f in callees}
-        self.jvps = {}               # (callee, its parameters with a tangent) -> Function
+        self.jvps = {}  # (callee, its parameters with a tangent) -> Function
         self.taken = set(self.functions) | {top, "jvp_" + top}
         self.rules_reversed = False  # over a gradient module through a custom rule (hessian)
 
@@ -62,12 +62,12 @@ def jvp_function(fn, wrt, module=None):
     """The forward-mode function of `fn` (lowered, no `gradients` op) for the parameters
     named `wrt`: its extra parameters are their tangents, and it returns (out, d_out)."""
     module = module or _Module(fn.callees, fn.name)
-    b = Builder(params=fn.params)   # (the ops' results are noted as they are appended: a value
-                                    # of a nested region is no stand-in for a shape out here)
+    b = Builder(params=fn.params)  # (the ops' results are noted as they are appended: a value
+    # of a nested region is no stand-in for a shape out here)
     dots, extra, entry = {}, [], []
     taken = set(fn.param_names) | {e[0] for e in fn.entry}
     for name, (treedef, leaves) in ((n, source_params(fn)[n]) for n in wrt):
-        if treedef is not None:   # a pytree's tangent: a tree of its leaves' tangents
+        if treedef is not None:  # a pytree's tangent: a tree of its leaves' tangents
             for p in leaves:
                 t = Value(tangent_hint(p), p.type)
                 extra.append(t)
@@ -85,14 +85,19 @@ def jvp_function(fn, wrt, module=None):
     b.loc = fn.body.ops[-1].loc if fn.body.ops else b.loc
     d_out = sweep.dots.get(out)
     if d_out is None:
-        d_out = zeros_like(b, out) if out.type.kind == "array" else \
-            sweep.zero_tree(out)
+        d_out = zeros_like(b, out) if out.type.kind == "array" else sweep.zero_tree(out)
     result = b.tuple(out, d_out)
     names = fn.param_names + tuple(d.hint for d in extra)
-    return replace(fn, name="jvp_" + fn.name, params=fn.params + tuple(extra), exact=((0,),),
-                   param_names=names, body=Region((), tuple(b.ops), (result,)),
-                   entry=fn.entry + tuple(entry) if fn.entry else (),
-                   out_tree=("tuple", (fn.out_tree, fn.out_tree)) if fn.out_tree else None)
+    return replace(
+        fn,
+        name="jvp_" + fn.name,
+        params=fn.params + tuple(extra),
+        exact=((0,),),
+        param_names=names,
+        body=Region((), tuple(b.ops), (result,)),
+        entry=fn.entry + tuple(entry) if fn.entry else (),
+        out_tree=("tuple", (fn.out_tree, fn.out_tree)) if fn.out_tree else None,
+    )
 
 
 def tangent_hint(v):
@@ -107,9 +112,9 @@ def _has_tangent(v):
 class _Tangents:
     def __init__(self, b, dots, tapes=None, module=None):
         self.b = b
-        self.dots = dots          # value -> its tangent (absent: zero)
-        self.tapes = {} if tapes is None else tapes   # a loop tape -> (its twin, the items
-                                                      # of its pushes that have a tangent)
+        self.dots = dots  # value -> its tangent (absent: zero)
+        self.tapes = {} if tapes is None else tapes  # a loop tape -> (its twin, the items
+        # of its pushes that have a tangent)
         self.module = module
 
     def child(self, dots):
@@ -151,8 +156,13 @@ class _Tangents:
             nested = tuple((k, v) for k, v in enumerate(items) if v in self.tapes)
             self.tapes[tape] = (twin, (slots, nested))
             if slots or nested:
-                b.emit("push", twin, *[self.dots[items[k]] for k in slots],
-                       *[self.tapes[items[k]][0] for k, _ in nested], nresults=0)
+                b.emit(
+                    "push",
+                    twin,
+                    *[self.dots[items[k]] for k in slots],
+                    *[self.tapes[items[k]][0] for k, _ in nested],
+                    nresults=0,
+                )
         elif op.opcode == "pop":
             twin, held = self.tapes[op.operands[0]]
             slots, nested = held or ((), ())
@@ -161,28 +171,37 @@ class _Tangents:
                 twins = tuple(Value(op.results[k].hint, op.results[k].type) for k, _ in nested)
                 b.append_op(Op("pop", (twin,), got + twins, (), op.loc, op.tag))
                 self.dots.update((op.results[k], t) for k, t in zip(slots, got))
-                self.tapes.update((op.results[k], (t, self.tapes[inner][1]))
-                                  for (k, inner), t in zip(nested, twins))
-        else:                     # gate: n values through unchanged
-            self.dots.update((r, self.dots[x]) for x, r in zip(op.operands, op.results)
-                             if self.dots.get(x) is not None)
+                self.tapes.update(
+                    (op.results[k], (t, self.tapes[inner][1]))
+                    for (k, inner), t in zip(nested, twins)
+                )
+        else:  # gate: n values through unchanged
+            self.dots.update(
+                (r, self.dots[x])
+                for x, r in zip(op.operands, op.results)
+                if self.dots.get(x) is not None
+            )
 
     def call(self, op):
         """`y = h(a, b)` with tangents: `y, d_y = jvp_h(a, b, d_a)` (the callee's forward
         mode for the parameters that have one), in place of the call."""
         callee = self.module.functions[op.attr("callee")]
-        wrt = tuple(callee.param_names[k] for k, v in enumerate(op.operands)
-                    if self.dots.get(v) is not None and _has_tangent(v))
+        wrt = tuple(
+            callee.param_names[k]
+            for k, v in enumerate(op.operands)
+            if self.dots.get(v) is not None and _has_tangent(v)
+        )
         if not wrt or not _has_tangent(op.result):
             return
         jvp = self.module.jvp(callee.name, wrt)
         b = self.b
-        b.ops.pop()                    # (the plain call, appended before this)
+        b.ops.pop()  # (the plain call, appended before this)
         dots = [self.dots[op.operands[callee.param_names.index(n)]] for n in wrt]
         pair = Value(TEMP, T.Type(kind="tuple", items=(op.result.type, op.result.type)))
         attrs = dict(op.attr_dict, callee=jvp.name)
-        b.append_op(Op("call", op.operands + tuple(dots), (pair,), make_attrs(attrs), op.loc,
-                       op.tag))
+        b.append_op(
+            Op("call", op.operands + tuple(dots), (pair,), make_attrs(attrs), op.loc, op.tag)
+        )
         b.append_op(Op("getitem", (pair,), (op.result,), (("index", 0),), op.loc, op.tag))
         self.dots[op.result] = b.getitem(pair, index=1, hint=tangent_hint(op.result))
 
@@ -193,31 +212,44 @@ class _Tangents:
         if not any(self.dots.get(v) is not None for v in op.operands):
             return
         fn = op.attr("fn")
-        if op.opcode == "extern_vjp" or op.opcode == "extern" and op.attr("rule") is not None \
-                and self.module is not None and self.module.rules_reversed:
+        if (
+            op.opcode == "extern_vjp"
+            or op.opcode == "extern"
+            and op.attr("rule") is not None
+            and self.module is not None
+            and self.module.rules_reversed
+        ):
             # forward over reverse (hessian, jvp(grad(f))): the rule's call is differentiated
             raise UnsupportedError(
                 f"a second derivative through the custom rule of {fn} is not supported (the "
                 "rule gives first derivatives only: forward mode cannot go through it)",
-                loc=op.loc, hint="take second derivatives of code without custom rules; "
+                loc=op.loc,
+                hint="take second derivatives of code without custom rules; "
                 "first derivatives in reverse mode (s2sgrad.grad, s2sgrad.vjp, "
-                "s2sgrad.jacobian(f, mode=\"rev\")) use the rule")
+                's2sgrad.jacobian(f, mode="rev")) use the rule',
+            )
         if op.opcode == "extern" and op.attr("rule") is not None:
             raise UnsupportedError(
-                f"forward mode (jvp, jacobian mode=\"fwd\", hessian, --mode fwd) through {fn}, "
+                f'forward mode (jvp, jacobian mode="fwd", hessian, --mode fwd) through {fn}, '
                 "which has a custom rule, is not supported: the rule is a vector-Jacobian "
-                "product, which only reverse mode uses", loc=op.loc,
+                "product, which only reverse mode uses",
+                loc=op.loc,
                 hint="use reverse mode: s2sgrad.grad, s2sgrad.vjp, or s2sgrad.jacobian(f, "
-                     "mode=\"rev\") (mode=\"auto\" picks it for functions with custom rules)")
+                'mode="rev") (mode="auto" picks it for functions with custom rules)',
+            )
         if op.opcode == "extern":
             raise UnsupportedError(
                 f"forward mode through {fn} is not supported: s2sgrad has no rule for it",
-                loc=op.loc, hint=f"register a rule with @s2sgrad.register_gradient({fn}) and "
+                loc=op.loc,
+                hint=f"register a rule with @s2sgrad.register_gradient({fn}) and "
                 "use reverse mode (s2sgrad.grad, s2sgrad.vjp), or wrap the value in "
-                "s2sgrad.stop_gradient(...) if no derivative should flow")
-        raise UnsupportedError("forward mode through a call of a function of yours is not "
-                               "supported yet", loc=op.loc, hint="use reverse mode "
-                               "(s2sgrad.grad, s2sgrad.vjp), or inline the function")
+                "s2sgrad.stop_gradient(...) if no derivative should flow",
+            )
+        raise UnsupportedError(
+            "forward mode through a call of a function of yours is not supported yet",
+            loc=op.loc,
+            hint="use reverse mode (s2sgrad.grad, s2sgrad.vjp), or inline the function",
+        )
 
     def tangent(self, op):
         dots = [self.dots.get(v) for v in op.operands]
@@ -229,13 +261,15 @@ class _Tangents:
         rule = TANGENTS.get(op.opcode)
         if rule is None:
             raise UnsupportedError(
-                f"forward mode has no tangent rule for {spelling(op.opcode)} yet", loc=op.loc,
-                hint="use reverse mode (s2sgrad.grad, s2sgrad.vjp) for this function")
+                f"forward mode has no tangent rule for {spelling(op.opcode)} yet",
+                loc=op.loc,
+                hint="use reverse mode (s2sgrad.grad, s2sgrad.vjp) for this function",
+            )
         ans = op.results[0] if len(op.results) == 1 else op.results
         start = len(self.b.ops)
         t = rule(self.b, tuple(dots), ans, *op.operands, **op.attr_dict)
         made = {r for o in self.b.ops[start:] for r in o.results}
-        if isinstance(t, tuple) and len(op.results) > 1:     # one tangent per result
+        if isinstance(t, tuple) and len(op.results) > 1:  # one tangent per result
             for r, tr in zip(op.results, t):
                 if tr is not None:
                     self.dots[r] = self.fit(tr, r, tr in made)
@@ -249,8 +283,11 @@ class _Tangents:
         if v.type.kind == "array" and not v.type.weak:
             if not T.same_shape(t.type.shape, v.type.shape) or v.type.shape is None:
                 t, fresh = b.broadcast_to(t, b.shape(v)), True
-            if v.type.dtype is not None and v.type.dtype.startswith("float") \
-                    and t.type.dtype not in (None, v.type.dtype):
+            if (
+                v.type.dtype is not None
+                and v.type.dtype.startswith("float")
+                and t.type.dtype not in (None, v.type.dtype)
+            ):
                 t, fresh = b.cast(t, v.type.dtype), True
         return b.rename(t, tangent_hint(v)) if fresh else t
 
@@ -261,8 +298,11 @@ class _Tangents:
         t = v.type
         if t.kind in ("tuple", "list") and t.items is not None:
             made = self.b.defs.get(v)
-            items = made.operands if made is not None and made.opcode == t.kind else \
-                [self.b.getitem(v, index=k) for k in range(len(t.items))]
+            items = (
+                made.operands
+                if made is not None and made.opcode == t.kind
+                else [self.b.getitem(v, index=k) for k in range(len(t.items))]
+            )
             return self.b.emit(t.kind, *[self.zero_tree(x) for x in items])
         return zeros_like(self.b, v)
 
@@ -275,26 +315,43 @@ class _Tangents:
             sub = self.child(dict(self.dots))
             sub.block(r.ops)
             subs.append(sub)
-        need = [k for k, y in enumerate(op.results) if _has_tangent(y) and any(
-            sub.dots.get(r.yields[k]) is not None for sub, r in zip(subs, op.regions))]
+        need = [
+            k
+            for k, y in enumerate(op.results)
+            if _has_tangent(y)
+            and any(sub.dots.get(r.yields[k]) is not None for sub, r in zip(subs, op.regions))
+        ]
         # forward over reverse: a loop's tape made in a branch and yielded out of it (its
         # reverse loop is after the branch) takes its twin along (None from the other branch)
-        tapes = [k for k, y in enumerate(op.results)
-                 if any(r.yields[k] in self.tapes for r in op.regions)]
+        tapes = [
+            k
+            for k, y in enumerate(op.results)
+            if any(r.yields[k] in self.tapes for r in op.regions)
+        ]
         regions = []
         for sub, r in zip(subs, op.regions):
             extra = tuple(sub.tangent_or_zeros(r.yields[k]) for k in need)
-            twins = tuple(self.tapes[r.yields[k]][0] if r.yields[k] in self.tapes else
-                          sub.b.const(None) for k in tapes)
+            twins = tuple(
+                self.tapes[r.yields[k]][0] if r.yields[k] in self.tapes else sub.b.const(None)
+                for k in tapes
+            )
             regions.append(Region(r.args, tuple(sub.b.ops), r.yields + extra + twins))
         new = tuple(Value(tangent_hint(op.results[k]), op.results[k].type) for k in need)
         twins = tuple(Value(op.results[k].hint, op.results[k].type) for k in tapes)
-        self.b.append_op(Op("if", op.operands, op.results + new + twins, op.attrs, op.loc,
-                            op.tag, tuple(regions)))
+        self.b.append_op(
+            Op(
+                "if",
+                op.operands,
+                op.results + new + twins,
+                op.attrs,
+                op.loc,
+                op.tag,
+                tuple(regions),
+            )
+        )
         self.dots.update((op.results[k], t) for k, t in zip(need, new))
         for k, twin in zip(tapes, twins):
-            held = next(self.tapes[r.yields[k]][1] for r in op.regions
-                        if r.yields[k] in self.tapes)
+            held = next(self.tapes[r.yields[k]][1] for r in op.regions if r.yields[k] in self.tapes)
             self.tapes[op.results[k]] = (twin, held)
 
     def tangent_or_zeros(self, v):
@@ -316,8 +373,11 @@ class _Tangents:
             sub = self.child(dict(self.dots))
             sub.dots.update((carried[k], a) for k, a in args.items())
             sub.block(body.ops)
-            grown = {k for k, y in enumerate(body.yields)
-                     if k not in active and _has_tangent(carried[k]) and sub.dots.get(y) is not None}
+            grown = {
+                k
+                for k, y in enumerate(body.yields)
+                if k not in active and _has_tangent(carried[k]) and sub.dots.get(y) is not None
+            }
             if not grown:
                 break
             active |= grown
@@ -326,12 +386,21 @@ class _Tangents:
         yields = body.yields + tuple(sub.tangent_or_zeros(body.yields[k]) for k in order)
         new_body = Region(body.args + tuple(args[k] for k in order), tuple(sub.b.ops), yields)
         regions = (new_body,)
-        if not is_for:            # the condition takes the tangents too, and ignores them
+        if not is_for:  # the condition takes the tangents too, and ignores them
             cond = op.regions[0]
             extra = tuple(Value(tangent_hint(cond.args[k]), cond.args[k].type) for k in order)
             regions = (Region(cond.args + extra, cond.ops, cond.yields), new_body)
         new = tuple(Value(tangent_hint(op.results[k]), op.results[k].type) for k in order)
         self.b.loc, self.b.tag = op.loc, op.tag
-        self.b.append_op(Op(op.opcode, op.operands + new_init, op.results + new, op.attrs,
-                            op.loc, op.tag, regions))
+        self.b.append_op(
+            Op(
+                op.opcode,
+                op.operands + new_init,
+                op.results + new,
+                op.attrs,
+                op.loc,
+                op.tag,
+                regions,
+            )
+        )
         self.dots.update((op.results[k], t) for k, t in zip(order, new))

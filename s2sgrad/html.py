@@ -114,8 +114,10 @@ _SCRIPT = """
 """
 
 
-_HELP = ("hover a generated line for its block and its source line, a source line for the "
-         "lines made from it; click to pin (the URL's #src-L&lt;n&gt; pins one on load)")
+_HELP = (
+    "hover a generated line for its block and its source line, a source line for the "
+    "lines made from it; click to pin (the URL's #src-L&lt;n&gt; pins one on load)"
+)
 
 
 def page(source_text, source_file, module_text, links, title=None):
@@ -125,20 +127,29 @@ def page(source_text, source_file, module_text, links, title=None):
     in a tooltip only."""
     name = os.path.basename(source_file)
     mod_lines = module_text.splitlines()
-    here = [k if k is not None and _same_file(k.file, source_file) else None
-            for k in links]
+    here = [k if k is not None and _same_file(k.file, source_file) else None for k in links]
     used = {k.line for k in here if k is not None}
     src_lines = source_text.splitlines()
     title = title or f"{name}: generated module"
-    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-           f"<title>{_e(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
-           f"<header><b>{_e(title)}</b> &mdash; {_HELP}</header>",
-           "<main>",
-           f'<section><h2>source: {_e(name)}</h2><div class="pane" id="src">']
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<header><b>{_e(title)}</b> &mdash; {_HELP}</header>",
+        "<main>",
+        f'<section><h2>source: {_e(name)}</h2><div class="pane" id="src">',
+    ]
     for n, (line, spans) in enumerate(zip(src_lines, _spans(src_lines)), 1):
         cls = "ln from" if n in used else "ln"
-        out.append(f'<div class="{cls}" id="src-L{n}"><span class="no">{n}</span>'
-                   f'<span class="code">{_code(line, spans)}</span></div>')
+        out.append(
+            f'<div class="{cls}" id="src-L{n}"><span class="no">{n}</span>'
+            f'<span class="code">{_code(line, spans)}</span></div>'
+        )
     out.append("</div></section>")
     out.append('<section><h2>generated module</h2><div class="pane" id="gen">')
     prev = None
@@ -148,8 +159,7 @@ def page(source_text, source_file, module_text, links, title=None):
         first = link is not None and (prev is None or prev.block != link.block)
         out.append(_generated_row(n, line, spans, link, other, name, first))
         prev = link
-    out += ["</div></section>", "</main>", f"<script>{_SCRIPT}</script>", "</body>",
-            "</html>", ""]
+    out += ["</div></section>", "</main>", f"<script>{_SCRIPT}</script>", "</body>", "</html>", ""]
     return "\n".join(out)
 
 
@@ -158,13 +168,17 @@ def _generated_row(n, line, spans, link, other, name, first):
     (`first`: the first line of its block)."""
     if link is None:
         tip = f' title="{_e(os.path.basename(other.file))}:{other.line}"' if other else ""
-        return (f'<div class="ln" id="gen-L{n}"{tip}><span class="no">{n}</span>'
-                f'<span class="code">{_code(line, spans)}</span></div>')
+        return (
+            f'<div class="ln" id="gen-L{n}"{tip}><span class="no">{n}</span>'
+            f'<span class="code">{_code(line, spans)}</span></div>'
+        )
     where = f"{name}:{link.line}"
     code = _code(line, spans, (where, f"#src-L{link.line}"))
-    return (f'<div class="ln g-{_e(link.role)}{" first" if first else ""}" id="gen-L{n}" data-src="{link.line}" '
-            f'data-blk="{link.block}"><a class="no" href="#src-L{link.line}" '
-            f'title="{_e(where)}">{n}</a><span class="code">{code}</span></div>')
+    return (
+        f'<div class="ln g-{_e(link.role)}{" first" if first else ""}" id="gen-L{n}" data-src="{link.line}" '
+        f'data-blk="{link.block}"><a class="no" href="#src-L{link.line}" '
+        f'title="{_e(where)}">{n}</a><span class="code">{code}</span></div>'
+    )
 
 
 def _same_file(a, b):
@@ -210,10 +224,11 @@ def _spans(lines):
         if cls is None:
             continue
         (r0, c0), (r1, c1) = tok.start, tok.end
-        for r in range(r0, r1 + 1):       # a string over several lines: a span on each
+        for r in range(r0, r1 + 1):  # a string over several lines: a span on each
             if r - 1 < len(lines):
-                spans[r - 1].append((c0 if r == r0 else 0,
-                                     c1 if r == r1 else len(lines[r - 1]), cls))
+                spans[r - 1].append(
+                    (c0 if r == r0 else 0, c1 if r == r1 else len(lines[r - 1]), cls)
+                )
     return spans
 
 

@@ -42,8 +42,8 @@ when a read does not find its value under its name.
 from .ir.core import ADJOINT_TEMP, TEMP_HINTS, free_values, use_counts
 from .ir.opcodes import OPS, draws, memory
 
-MAX_DEPTH = 24         # deepest expression inlining may build (Python's parser and
-                       # astunparse recurse on it)
+MAX_DEPTH = 24  # deepest expression inlining may build (Python's parser and
+# astunparse recurse on it)
 
 
 class Plan:
@@ -59,8 +59,8 @@ class Plan:
         self.twice_ok = set()
         self.rep = {}
         self.in_place = set()
-        self.shares = self.web = None      # for the verifier: may two values share an
-                                           # array; the loop variable of a value
+        self.shares = self.web = None  # for the verifier: may two values share an
+        # array; the loop variable of a value
 
     def var(self, v):
         return self.rep.get(v, v)
@@ -71,6 +71,7 @@ def run(fn):
 
 
 # ---- union-find ------------------------------------------
+
 
 class _UnionFind:
     def __init__(self):
@@ -83,7 +84,7 @@ class _UnionFind:
         root = p
         while self.parent.get(root, root) is not root:
             root = self.parent[root]
-        while self.parent.get(v, v) is not root:       # path compression
+        while self.parent.get(v, v) is not root:  # path compression
             self.parent[v], v = root, self.parent[v]
         return root
 
@@ -99,9 +100,32 @@ AUGMENTED = {"add": "+=", "sub": "-=", "mul": "*=", "div": "/="}
 
 # elementwise NumPy ufuncs of one float operand, written np.<f>(a, out=a) in place (not in
 # array-API code, which has no `out=`: there the expression stays one line)
-UNARY_OUT = frozenset({"exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh",
-                       "arctan", "sinh", "cosh", "arcsin", "arccos", "arcsinh", "arctanh",
-                       "log2", "log10", "exp2", "cbrt", "square", "reciprocal"})
+UNARY_OUT = frozenset(
+    {
+        "exp",
+        "log",
+        "log1p",
+        "expm1",
+        "sqrt",
+        "sin",
+        "cos",
+        "tan",
+        "tanh",
+        "arctan",
+        "sinh",
+        "cosh",
+        "arcsin",
+        "arccos",
+        "arcsinh",
+        "arctanh",
+        "log2",
+        "log10",
+        "exp2",
+        "cbrt",
+        "square",
+        "reciprocal",
+    }
+)
 
 
 def _unary_out(op, uses, defs):
@@ -113,11 +137,23 @@ def _unary_out(op, uses, defs):
     t, r = op.operands[0], op.result
     d = defs.get(t)
     tt = t.type
-    return (d is not None and uses.get(t, 0) == 1 and t.hint in TEMP_HINTS
-            and memory(d) == "new" and not d.regions and d.tag == op.tag
-            and tt.kind == "array" and not tt.weak and tt.is_float and tt.shape is not None
-            and len(tt.shape) > 0 and None not in tt.shape and r.type == tt
-            and len(d.results) == 1 and not OPS[d.opcode].structural)
+    return (
+        d is not None
+        and uses.get(t, 0) == 1
+        and t.hint in TEMP_HINTS
+        and memory(d) == "new"
+        and not d.regions
+        and d.tag == op.tag
+        and tt.kind == "array"
+        and not tt.weak
+        and tt.is_float
+        and tt.shape is not None
+        and len(tt.shape) > 0
+        and None not in tt.shape
+        and r.type == tt
+        and len(d.results) == 1
+        and not OPS[d.opcode].structural
+    )
 
 
 def _augmentable(op):
@@ -130,9 +166,16 @@ def _augmentable(op):
         return False
     a, r = op.operands[0], op.result
     t = a.type
-    return (t.kind == "array" and not t.weak and t.is_float and t.shape is not None
-            and len(t.shape) > 0 and None not in t.shape and r.type == t
-            and op.operands[1].type.kind == "array")
+    return (
+        t.kind == "array"
+        and not t.weak
+        and t.is_float
+        and t.shape is not None
+        and len(t.shape) > 0
+        and None not in t.shape
+        and r.type == t
+        and op.operands[1].type.kind == "array"
+    )
 
 
 def _adjoint(hint):
@@ -140,10 +183,11 @@ def _adjoint(hint):
 
 
 def _is_loop(op):
-    return op.opcode in ("for", "while")       # structure: their regions carry values
+    return op.opcode in ("for", "while")  # structure: their regions carry values
 
 
 # ---- the stage -------------------------------------------------------------------------------
+
 
 class _OutOfSSA:
     def __init__(self, fn):
@@ -153,26 +197,29 @@ class _OutOfSSA:
         self.yielded_in, self.owner, self.scope = {}, {}, {}
         self.uses = use_counts(fn.body)
         self.expr_cache = {}
-        self.depth = {}                # value -> nesting of its inlined expression
+        self.depth = {}  # value -> nesting of its inlined expression
         self.params = set(fn.params)
         self.closure_args = set()
         self.write_arrays = set()
-        self.write_ops = set()         # the functional writes (setitem, index_add)
-        self.tracked = None            # the variables liveness tracks (None: all)
-        self.mem = {}                  # op -> memory(op)
-        self._reads = {}               # (op, pass) -> what printing its operands reads
-        self._idle_ops = {}            # op -> no part in the names pass (_idle)
+        self.write_ops = set()  # the functional writes (setitem, index_add)
+        self.tracked = None  # the variables liveness tracks (None: all)
+        self.mem = {}  # op -> memory(op)
+        self._reads = {}  # (op, pass) -> what printing its operands reads
+        self._idle_ops = {}  # op -> no part in the names pass (_idle)
         self._index(fn.body, 0, 0)
         for p in fn.params:
             self.scope[p] = 0
         for op in fn.body.walk():
-            if op.opcode == "if" and len(op.results) == 1 and \
-                    op.operands[0] in (op.regions[0].yields[0], op.regions[1].yields[0]):
+            if (
+                op.opcode == "if"
+                and len(op.results) == 1
+                and op.operands[0] in (op.regions[0].yields[0], op.regions[1].yields[0])
+            ):
                 self.plan.twice_ok.add(op.operands[0])
-        self.web = _UnionFind()        # the variables a loop's structure fixes
+        self.web = _UnionFind()  # the variables a loop's structure fixes
         self._structure(fn.body)
-        self.copied = set()            # writes decided to copy their array
-        self.roots = None              # what refers to what (_memory), when first asked
+        self.copied = set()  # writes decided to copy their array
+        self.roots = None  # what refers to what (_memory), when first asked
 
     def _index(self, region, rid, scope):
         for a in region.args:
@@ -190,10 +237,14 @@ class _OutOfSSA:
             for v in op.operands:
                 self.user.setdefault(v, op)
             kind = self.mem[op] = memory(op)
-            if kind == "new" and op.results[0] not in self.yielded_in and not self.fn.xp and \
-                    _unary_out(op, self.uses, self.defs):    # (a yielded value's variable is
+            if (
+                kind == "new"
+                and op.results[0] not in self.yielded_in
+                and not self.fn.xp
+                and _unary_out(op, self.uses, self.defs)
+            ):  # (a yielded value's variable is
                 # a loop's or a branch's, whose old value is often live: no name for nothing)
-                kind = self.mem[op] = "write"       # (np.tanh(t, out=t): decided as a write)
+                kind = self.mem[op] = "write"  # (np.tanh(t, out=t): decided as a write)
             if kind == "write":
                 self.write_ops.add(op)
                 self.write_arrays.add(op.operands[0])
@@ -233,7 +284,7 @@ class _OutOfSSA:
                 for table in (self.roots, self.owners):
                     for target, sources, own in self._flows(op, table):
                         new = frozenset(own).union(*(_ItemsOf.roots(table, v) for v in sources))
-                        if target in table:          # (a tape grows with each push)
+                        if target in table:  # (a tape grows with each push)
                             new = new | table[target]
                         if table.get(target) != new:
                             table[target] = new
@@ -251,11 +302,13 @@ class _OutOfSSA:
                 out += [(v, srcs, ()) for v in (res,) + self._carried(op, k)]
             return out
         if code == "if":
-            return [(res, tuple(r.yields[k] for r in op.regions), ())
-                    for k, res in enumerate(op.results)]
+            return [
+                (res, tuple(r.yields[k] for r in op.regions), ())
+                for k, res in enumerate(op.results)
+            ]
         if code == "push":
             return [(op.operands[0], op.operands[1:], ())]
-        if code == "pop":      # item k of the tuple pushed (a tape has one push)
+        if code == "pop":  # item k of the tuple pushed (a tape has one push)
             push = self.pushes.get(op.operands[0])
             if push is None or len(push.operands) != len(op.results) + 1:
                 return [(r, (op.operands[0],), ()) for r in op.results]
@@ -263,13 +316,20 @@ class _OutOfSSA:
         if code == "closure":
             return [(op.result, tuple(free_values(op)), (op.result,))]
         kind = self.mem[op]
-        if code == "append":       # the list (in place: the same list) holds its items and v
+        if code == "append":  # the list (in place: the same list) holds its items and v
             keeps = op not in self.copied
-            return [(op.result, (op.operands[0], op.operands[1]) if keeps else
-                     (_ItemsOf(op.operands[0]), op.operands[1]), (op.result,))]
-        if code == "list_get":     # an item: one of the arrays the list holds, never the list
+            return [
+                (
+                    op.result,
+                    (op.operands[0], op.operands[1])
+                    if keeps
+                    else (_ItemsOf(op.operands[0]), op.operands[1]),
+                    (op.result,),
+                )
+            ]
+        if code == "list_get":  # an item: one of the arrays the list holds, never the list
             return [(op.result, (_ItemsOf(op.operands[0]),), (op.result,))]
-        if kind == "write":        # in place, or a copy (decided in program order)
+        if kind == "write":  # in place, or a copy (decided in program order)
             keeps = table is self.roots and op not in self.copied
             return [(op.result, (op.operands[0],) if keeps else (), (op.result,))]
         if kind == "new":
@@ -321,7 +381,7 @@ class _OutOfSSA:
     def inlined(self, v):
         op = self.defs.get(v)
         if op is None or len(op.results) != 1 or v.hint not in TEMP_HINTS:
-            return False          # (a source variable's value keeps its name)
+            return False  # (a source variable's value keeps its name)
         if op in self.write_ops or not OPS[op.opcode].inline and not self.is_expression(op):
             return False
         if self._written_array(v):
@@ -329,19 +389,21 @@ class _OutOfSSA:
         if op.opcode == "const":
             return True
         if self._depth(op) > MAX_DEPTH:
-            return False          # a long chain (a sum of many adjoints) gets names on the way
+            return False  # a long chain (a sum of many adjoints) gets names on the way
         if self.uses.get(v, 0) != (2 if v in self.plan.twice_ok else 1):
             return False
         user = self.user.get(v)
-        if user is None:        # used once, by a yield: printed in the copy, return or test
+        if user is None:  # used once, by a yield: printed in the copy, return or test
             rid = self.region_of.get(v)
             if self.yielded_in.get(v) != rid:
                 return False
             owner = self.owner.get(rid)
             if rid == 0 or owner.opcode in ("for", "while", "closure"):
                 return True
-            return owner.opcode == "if" and (self.is_expression(owner) or
-                                            sum(y is v for y in _region_by_id(owner, rid).yields) == 1)
+            return owner.opcode == "if" and (
+                self.is_expression(owner)
+                or sum(y is v for y in _region_by_id(owner, rid).yields) == 1
+            )
         if self.region_of.get(user) != self.region_of.get(v) or _group_key(user) != _group_key(op):
             return False
         return not self._write_between(op, user)
@@ -362,7 +424,7 @@ class _OutOfSSA:
         inlining would move the read past it (and cost the write its place)."""
         rid = self.region_of[op]
         region = _region_by_id(self.owner[rid], rid) if rid else self.fn.body
-        for o in region.ops[self.pos[op] + 1:self.pos[user]]:
+        for o in region.ops[self.pos[op] + 1 : self.pos[user]]:
             for w in (o,) + tuple(o2 for r in o.regions for o2 in r.walk()):
                 if w in self.write_ops and any(self._shares(w.operands[0], v) for v in op.operands):
                     return True
@@ -374,11 +436,14 @@ class _OutOfSSA:
         if op.opcode != "if" or len(op.results) != 1:
             return False
         if op not in self.expr_cache:
-            self.expr_cache[op] = False      # (while deciding: its yields are not expressions)
+            self.expr_cache[op] = False  # (while deciding: its yields are not expressions)
             self.expr_cache[op] = all(
-                o.results and all(r in region.yields or self.inlined(r) for r in o.results)
+                o.results
+                and all(r in region.yields or self.inlined(r) for r in o.results)
                 and all(self._yield_ok(r) for r in o.results if r in region.yields)
-                for region in op.regions for o in region.ops)
+                for region in op.regions
+                for o in region.ops
+            )
         return self.expr_cache[op]
 
     def _yield_ok(self, v):
@@ -395,7 +460,7 @@ class _OutOfSSA:
     def reads(self, values, op=None):
         """The variables (nodes) read when `values` are printed as expressions (the
         operands of `op`). In the contents pass, reading only a shape is no read."""
-        if op is not None:         # (an op's operands: asked again by each pass over a loop)
+        if op is not None:  # (an op's operands: asked again by each pass over a loop)
             key = (op, self.contents, self.tracked is None)
             hit = self._reads.get(key)
             if hit is None:
@@ -415,7 +480,7 @@ class _OutOfSSA:
                 if self.contents and OPS[op.opcode].metadata:
                     continue
                 stack.extend(op.operands)
-                for r in op.regions:          # an expression-if's branches
+                for r in op.regions:  # an expression-if's branches
                     stack.extend(r.yields)
             else:
                 n = self.node(v)
@@ -457,7 +522,8 @@ class _OutOfSSA:
         idle = self._idle_ops.get(op)
         if idle is None:
             idle = self._idle_ops[op] = not self.reads(op.operands, op) and not any(
-                self.node(r) in self.interesting for r in op.results)
+                self.node(r) in self.interesting for r in op.results
+            )
         return idle
 
     def _op(self, op, live):
@@ -481,7 +547,7 @@ class _OutOfSSA:
         if op.opcode == "closure":
             self._closure(op)
             live |= self.reads(free_values(op))
-        elif op.regions:          # an `if` printed as an expression
+        elif op.regions:  # an `if` printed as an expression
             live |= self.reads(op.operands + tuple(y for r in op.regions for y in r.yields))
         else:
             live |= self.reads(op.operands, op)
@@ -509,8 +575,9 @@ class _OutOfSSA:
             header = new
         live = header | self.reads(op.operands[:3])
         inits = op.operands[3:]
-        self._record(webs, live, {w: self.node(i) for w, i in zip(webs, inits)
-                                  if i not in self.plan.inlined})
+        self._record(
+            webs, live, {w: self.node(i) for w, i in zip(webs, inits) if i not in self.plan.inlined}
+        )
         return (live - set(webs)) | self.reads(inits)
 
     def _while(self, op, live_after):
@@ -525,8 +592,11 @@ class _OutOfSSA:
                 break
             header = new | header
         inits = op.operands
-        self._record(webs, header, {w: self.node(i) for w, i in zip(webs, inits)
-                                    if i not in self.plan.inlined})
+        self._record(
+            webs,
+            header,
+            {w: self.node(i) for w, i in zip(webs, inits) if i not in self.plan.inlined},
+        )
         return (header - set(webs)) | self.reads(inits)
 
     def _closure(self, op):
@@ -538,7 +608,7 @@ class _OutOfSSA:
     def _function(self):
         body = self.fn.body
         end = self.reads(body.yields)
-        for op in body.walk():       # a closure reads what it captures whenever it is called
+        for op in body.walk():  # a closure reads what it captures whenever it is called
             if op.opcode == "closure" and self.scope.get(op.result) == 0:
                 end |= self.reads(free_values(op))
         live = self._block(body.ops, end)
@@ -557,16 +627,19 @@ class _OutOfSSA:
                 continue
             a, r = op.operands[0], op.results[0]
             if op.tag == "fwd" and a.hint != r.hint and r.hint not in TEMP_HINTS:
-                continue            # (`err = out - y` stays: err is not read as `out`)
-            if _augmentable(op) and op.result not in self.plan.inlined \
-                    and op.operands[0] not in self.plan.inlined \
-                    and self.scope.get(op.operands[0]) == self.scope.get(op.result):
+                continue  # (`err = out - y` stays: err is not read as `out`)
+            if (
+                _augmentable(op)
+                and op.result not in self.plan.inlined
+                and op.operands[0] not in self.plan.inlined
+                and self.scope.get(op.operands[0]) == self.scope.get(op.result)
+            ):
                 self.mem[op] = "write"
                 self.write_ops.add(op)
                 self.write_arrays.add(op.operands[0])
                 found = True
         if found:
-            self.roots = None       # (what refers to what, asked again with these writes)
+            self.roots = None  # (what refers to what, asked again with these writes)
 
     def _candidates(self):
         """(a, b, write) pairs that would save a copy if they shared a variable, most
@@ -595,8 +668,11 @@ class _OutOfSSA:
                 writes.append((op.operands[0], op.result, op))
         # a loop's adjoint started from a source variable's value (`d_a` carried from `c`:
         # d(sum(a * c))/da) keeps its own name: `d_a = c` before the loop, not `c` for both
-        inits = [(a, b, w) for a, b, w in inits if _adjoint(a.hint) == _adjoint(b.hint)
-                 or a.hint in TEMP_HINTS or b.hint in TEMP_HINTS]
+        inits = [
+            (a, b, w)
+            for a, b, w in inits
+            if _adjoint(a.hint) == _adjoint(b.hint) or a.hint in TEMP_HINTS or b.hint in TEMP_HINTS
+        ]
         out = []
         for a, b, write in edges + ifs + writes + inits + indices:
             if a in self.plan.inlined or b in self.plan.inlined:
@@ -643,9 +719,12 @@ class _OutOfSSA:
             self._memory()
         if op.opcode == "append":
             values = self._node_values()
-            return not any(self.shares_list(v, old)
-                           for x in self.live_at_write.get(op, ()) if x is not res
-                           for v in values.get(x, (x,)))
+            return not any(
+                self.shares_list(v, old)
+                for x in self.live_at_write.get(op, ())
+                if x is not res
+                for v in values.get(x, (x,))
+            )
         if not self.not_owned.isdisjoint(self.owners.get(old) or (old,)):
             return False
         if any(self._shares(v, old) for v in op.operands[1:]):
@@ -689,7 +768,7 @@ class _OutOfSSA:
         self.edges = names_edges
         self.not_owned = self._owned_roots()
         order = self._values_in_order()
-        self.order, self.node_values = order, None      # (node_values: made when a write asks)
+        self.order, self.node_values = order, None  # (node_values: made when a write asks)
         self.cls = _UnionFind()
         self.members = {n: {n} for n in self.interesting}
         self.param_nodes = {self.node(p) for p in self.params}
@@ -699,13 +778,22 @@ class _OutOfSSA:
             elif self._in_place(write) and self._merge(a, b):
                 plan.in_place.add(write)
             else:
-                self.copied.add(write)      # its result is a new array: what refers to what
-                self.roots = None           # is recomputed when next asked
+                self.copied.add(write)  # its result is a new array: what refers to what
+                self.roots = None  # is recomputed when next asked
+
         # a variable is named after its parameter, else the variable a loop carries,
         # else its first source name
         def rank(v):
-            return (0 if v in self.params else 1 if self.node(v) is not v else
-                    2 if v.hint not in TEMP_HINTS else 3)
+            return (
+                0
+                if v in self.params
+                else 1
+                if self.node(v) is not v
+                else 2
+                if v.hint not in TEMP_HINTS
+                else 3
+            )
+
         best = {}
         roots = [self.cls.find(self.node(v)) for v in order]
         for v, root in zip(order, roots):
@@ -736,12 +824,14 @@ class _OutOfSSA:
                 for r in op.regions:
                     out.extend(r.args)
                     visit(r)
+
         visit(self.fn.body)
         return out
 
 
 class _ItemsOf:
     """A source standing for the arrays a list holds, without the list itself."""
+
     __slots__ = ("seq",)
 
     def __init__(self, seq):
@@ -765,6 +855,7 @@ def _group_key(op):
 
 # ---- printing parallel copies -------------------------------------------------------------------
 
+
 def sequential_copies(copies):
     """[(dest name, source expression, names the source reads)] of one parallel copy,
     in an order that reads every source before its name is written: a list of
@@ -773,8 +864,9 @@ def sequential_copies(copies):
     pending = list(copies)
     out = []
     while pending:
-        ready = next((c for c in pending
-                      if not any(c[0] in o[2] for o in pending if o is not c)), None)
+        ready = next(
+            (c for c in pending if not any(c[0] in o[2] for o in pending if o is not c)), None
+        )
         if ready is None:
             out.append(pending)
             break

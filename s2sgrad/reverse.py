@@ -55,7 +55,7 @@ from .ir.opcodes import OPS
 from .options import GradientOptions
 from .passes import activity, integer, unconnected
 
-TAPE = "tape"      # the tag of loop-tape ops: written without a source comment
+TAPE = "tape"  # the tag of loop-tape ops: written without a source comment
 
 
 def expand(fn):
@@ -66,12 +66,12 @@ def expand(fn):
     module = _Module(fn.callees, taken={fn.name})
     params = set(fn.params)
 
-    def expand_one(b, op):          # an op reading gradients is emitted again, typed anew
+    def expand_one(b, op):  # an op reading gradients is emitted again, typed anew
         if op.opcode != "gradients":
             return None
         return _Expansion(b, list(b.ops), op, params, module).run()
-    return replace(rewrite(fn, expand_one), callees=module.all())
 
+    return replace(rewrite(fn, expand_one), callees=module.all())
 
 
 def _loop_again(loc):
@@ -81,9 +81,12 @@ def _loop_again(loc):
     e = UnsupportedError(
         "differentiating a loop's reverse sweep again (a second derivative of code with a "
         "loop, reverse over reverse: grad(grad(f)), vjp(grad(f)), nested gradients) is not "
-        "supported", loc=loc, hint="take it forward over reverse, which goes through loops: "
+        "supported",
+        loc=loc,
+        hint="take it forward over reverse, which goes through loops: "
         "s2sgrad.hessian(f)(x) for the Hessian, or s2sgrad.jvp(s2sgrad.grad(f), (x,), (v,))[1] "
-        "for the Hessian-vector product H v")
+        "for the Hessian-vector product H v",
+    )
     e.loop_again = True
     return e
 
@@ -93,19 +96,25 @@ def _no_rule(op):
     fn = op.attr("fn")
     text = op.loc.text.strip() if op.loc and op.loc.text else ""
     if op.opcode == "extern_vjp":
-        return (f"no gradient of the custom rule {fn} (a second derivative through a custom "
-                "rule is not supported)", op.loc,
-                "take second derivatives of code without custom rules")
+        return (
+            f"no gradient of the custom rule {fn} (a second derivative through a custom "
+            "rule is not supported)",
+            op.loc,
+            "take second derivatives of code without custom rules",
+        )
     n = len(op.operands) - len(op.attr("keywords", ()))
     args = ", ".join(["x", "y", "z", "w"][:n] if n <= 4 else [f"x{k}" for k in range(n)])
-    return (f"no gradient for {fn}{' (' + text + ')' if text else ''}: s2sgrad has no rule "
-            "for it", op.loc,
-            f"register one before the first call (or wrap the value in "
-            f"s2sgrad.stop_gradient(...) if no gradient should flow):\n"
-            f"    @s2sgrad.register_gradient({fn})\n"
-            f"    def _(g, ans, {args}):\n"
-            f"        return ({', '.join('g * ...' for _ in range(n))},)   "
-            f"# one entry per argument")
+    return (
+        f"no gradient for {fn}{' (' + text + ')' if text else ''}: s2sgrad has no rule for it",
+        op.loc,
+        f"register one before the first call (or wrap the value in "
+        f"s2sgrad.stop_gradient(...) if no gradient should flow):\n"
+        f"    @s2sgrad.register_gradient({fn})\n"
+        f"    def _(g, ans, {args}):\n"
+        f"        return ({', '.join('g * ...' for _ in range(n))},)   "
+        f"# one entry per argument",
+    )
+
 
 class _Module:
     """The functions of the generated module, and the vjp of each one called
@@ -113,11 +122,14 @@ class _Module:
 
     def __init__(self, callees, taken=()):
         self.functions = {f.name: f for f in callees}
-        self.vjps = {}          # callee name -> (vjp Function, connected-parameter mask)
-        self.slots = {}         # vjp name -> the items of the tuple it returns with an
-                                # adjoint (None: it returns an array)
-        self.taken = set(taken) | set(self.functions) | {f.name for f in callees
-                                                         if f.name.startswith("vjp_")}
+        self.vjps = {}  # callee name -> (vjp Function, connected-parameter mask)
+        self.slots = {}  # vjp name -> the items of the tuple it returns with an
+        # adjoint (None: it returns an array)
+        self.taken = (
+            set(taken)
+            | set(self.functions)
+            | {f.name for f in callees if f.name.startswith("vjp_")}
+        )
         self.checkpoint = None  # the option of the gradients call that builds a vjp first
 
     def vjp(self, name):
@@ -145,9 +157,10 @@ def _build_vjp(fn, module):
     if y.type.kind != "array" and (items is None or any(t.kind != "array" for t in items)):
         what = "a tuple holding a tuple or list" if items is not None else f"a {y.type.kind}"
         raise UnsupportedError(
-            f"differentiating through a call to {fn.name}, which returns {what}, "
-            "is not supported", loc=loc,
-            hint="return arrays and numbers (a flat tuple of them)")
+            f"differentiating through a call to {fn.name}, which returns {what}, is not supported",
+            loc=loc,
+            hint="return arrays and numbers (a flat tuple of them)",
+        )
     b = Builder(params=fn.params)
     for op in body.ops:
         b.append_op(op)
@@ -157,27 +170,55 @@ def _build_vjp(fn, module):
         slots = tuple(k for k, t in enumerate(items) if t.is_float)
         b.loc, b.tag = loc, "fwd"
         made = b.defs.get(y)
-        ys = [made.operands[k] if made is not None and made.opcode == "tuple" else
-              b.getitem(y, index=k, hint=TEMP) for k in slots]
+        ys = [
+            made.operands[k]
+            if made is not None and made.opcode == "tuple"
+            else b.getitem(y, index=k, hint=TEMP)
+            for k in slots
+        ]
     xs = [p for p in fn.params if not integer.is_constant(p)]
-    d_outs = tuple(Value("d_" + v.hint if v.hint not in TEMP_HINTS else
-                         "d_out" if slots is None else f"d_out{k}", v.type)
-                   for v, k in zip(ys, slots or (0,)))
-    gop = GradientsCall(tuple(ys), tuple(xs), d_outs,
-                        options=GradientOptions(checkpoint=module.checkpoint)).op(
-        tuple(Value(TEMP) for _ in xs), loc, "fwd")
+    d_outs = tuple(
+        Value(
+            "d_" + v.hint
+            if v.hint not in TEMP_HINTS
+            else "d_out"
+            if slots is None
+            else f"d_out{k}",
+            v.type,
+        )
+        for v, k in zip(ys, slots or (0,))
+    )
+    gop = GradientsCall(
+        tuple(ys), tuple(xs), d_outs, options=GradientOptions(checkpoint=module.checkpoint)
+    ).op(tuple(Value(TEMP) for _ in xs), loc, "fwd")
     exp = _Expansion(b, list(b.ops), gop, set(fn.params), module, seed_tag="grad")
     grads = exp.run()
-    forward, backward = b.ops[:exp.split], b.ops[exp.split:]
-    mask = tuple(not (b.defs.get(g) is not None and b.defs[g].opcode == "const")
-                 for g in grads)
+    forward, backward = b.ops[: exp.split], b.ops[exp.split :]
+    mask = tuple(not (b.defs.get(g) is not None and b.defs[g].opcode == "const") for g in grads)
     back = Value(f"{fn.name}_back", T.Type(kind="function"))
-    closure = Op("closure", (), (back,), (), gop.loc, "fwd",
-                 (Region(d_outs, tuple(backward), tuple(g for g, m in zip(grads, mask) if m)),))
-    pair = Op("tuple", (y, back), (Value(TEMP, T.Type(kind="tuple", items=(y.type, back.type))),),
-              (), gop.loc, "fwd")
-    vjp = replace(fn, name=module.unique("vjp_" + fn.name), body=Region(body.args, tuple(forward) + (closure, pair),
-                                                          (pair.result,)), callees=())
+    closure = Op(
+        "closure",
+        (),
+        (back,),
+        (),
+        gop.loc,
+        "fwd",
+        (Region(d_outs, tuple(backward), tuple(g for g, m in zip(grads, mask) if m)),),
+    )
+    pair = Op(
+        "tuple",
+        (y, back),
+        (Value(TEMP, T.Type(kind="tuple", items=(y.type, back.type))),),
+        (),
+        gop.loc,
+        "fwd",
+    )
+    vjp = replace(
+        fn,
+        name=module.unique("vjp_" + fn.name),
+        body=Region(body.args, tuple(forward) + (closure, pair), (pair.result,)),
+        callees=(),
+    )
     full = []
     it = iter(mask)
     for p in fn.params:
@@ -196,7 +237,7 @@ class _Expansion:
         self.params = params
         self.module = module
         self.seed_tag = seed_tag
-        self.split = None      # after run(): where the forward ops end in b.ops
+        self.split = None  # after run(): where the forward ops end in b.ops
         call = GradientsCall.of(op)
         self.ys = list(call.ys)
         self.xs = list(call.xs)
@@ -208,7 +249,7 @@ class _Expansion:
         self.unconnected = call.options.unconnected
         self.checkpoint = call.options.checkpoint
         self.prefix = "" if self.name == "gradients" else self.name + "_"
-        self.rewrites = {}     # forward op -> the ops replacing it (loop tapes, residuals)
+        self.rewrites = {}  # forward op -> the ops replacing it (loop tapes, residuals)
 
     def dname(self, v):
         return adjoint_hint(v, self.name)
@@ -225,9 +266,9 @@ class _Expansion:
     def run(self):
         b = self.b
         nf = len(self.forward)
-        self.module.checkpoint = self.checkpoint      # (for the vjps of the functions it calls)
+        self.module.checkpoint = self.checkpoint  # (for the vjps of the functions it calls)
         varied = activity.varied(self.forward, self.xs, self.stops)
-        active = varied & activity.useful(self.forward, self.ys, self.stops)   # (analyze)
+        active = varied & activity.useful(self.forward, self.ys, self.stops)  # (analyze)
         sweep = _Sweep(self, b, active, varied)
         b.loc, b.tag = self.op.loc, f"{self.seed_tag}:{self.name}"
         for i, y in enumerate(self.ys):
@@ -267,10 +308,10 @@ class _Sweep:
         self.exp = exp
         self.b = b
         self.active = active
-        self.varied = varied   # values depending on an x (active ones also reach a y)
-        self.parts = {}        # value -> contributions not yet summed
-        self.done = {}         # value -> its adjoint, once summed
-        self.items = {}        # a tuple a call returned -> {item index: its adjoint's parts}
+        self.varied = varied  # values depending on an x (active ones also reach a y)
+        self.parts = {}  # value -> contributions not yet summed
+        self.done = {}  # value -> its adjoint, once summed
+        self.items = {}  # a tuple a call returned -> {item index: its adjoint's parts}
 
     def dname(self, v):
         return self.exp.dname(v)
@@ -303,9 +344,15 @@ class _Sweep:
                 res = self.b.add(res, p, hint=TEMP)
             res = self.b.rename(res, self.dname(v))
         vt = v.type
-        if res is not None and vt.is_float and not vt.weak and vt.dtype is not None \
-                and res.type.dtype is not None and res.type.dtype != vt.dtype \
-                and res.type.dtype.startswith("float"):
+        if (
+            res is not None
+            and vt.is_float
+            and not vt.weak
+            and vt.dtype is not None
+            and res.type.dtype is not None
+            and res.type.dtype != vt.dtype
+            and res.type.dtype.startswith("float")
+        ):
             # an adjoint has its value's dtype (as in JAX): a float32 value's adjoint
             # made float64 by a rule's arithmetic is cast back, so a loop carrying it and
             # the gradient returned keep float32
@@ -315,8 +362,9 @@ class _Sweep:
 
     def _tree(self, parts, hint):
         while len(parts) > 1:
-            pairs = [self.b.add(parts[i], parts[i + 1], hint=TEMP)
-                     for i in range(0, len(parts) - 1, 2)]
+            pairs = [
+                self.b.add(parts[i], parts[i + 1], hint=TEMP) for i in range(0, len(parts) - 1, 2)
+            ]
             parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
         return self.b.rename(parts[0], hint)
 
@@ -325,11 +373,12 @@ class _Sweep:
     def sweep(self, ops):
         b = self.b
         for op in reversed(ops):
-            if not any(r in self.active for r in op.results) \
-                    or any(r in self.exp.stops for r in op.results):
+            if not any(r in self.active for r in op.results) or any(
+                r in self.exp.stops for r in op.results
+            ):
                 continue
             b.loc, b.tag = op.loc, f"grad:{self.exp.name}"
-            if op.opcode == "gate":      # n values through unchanged: adjoints pass straight back
+            if op.opcode == "gate":  # n values through unchanged: adjoints pass straight back
                 for x, r in zip(op.operands, op.results):
                     d = self.adjoint(r)
                     if d is not None and x in self.active:
@@ -348,14 +397,16 @@ class _Sweep:
                 raise UnsupportedError(
                     "differentiating through the reverse sweep of a function call (a second "
                     "derivative, in one decorated function, of code that calls a helper) is "
-                    "not supported", loc=op.loc,
+                    "not supported",
+                    loc=op.loc,
                     hint="inline the helper's code here, or take the second derivative with "
-                         "the functional API, which inlines helpers: s2sgrad.grad("
-                         "s2sgrad.grad(f)), s2sgrad.hessian(f), s2sgrad.jvp(s2sgrad.grad(f), "
-                         "(x,), (v,))")
+                    "the functional API, which inlines helpers: s2sgrad.grad("
+                    "s2sgrad.grad(f)), s2sgrad.hessian(f), s2sgrad.jvp(s2sgrad.grad(f), "
+                    "(x,), (v,))",
+                )
             elif op.opcode in ("pop", "stack"):
                 raise _loop_again(op.loc)
-            elif len(op.results) > 1:      # (np.linalg.slogdet): the rule gets each adjoint
+            elif len(op.results) > 1:  # (np.linalg.slogdet): the rule gets each adjoint
                 g = tuple(self.adjoint(r) for r in op.results)
                 if any(d is not None for d in g):
                     self.backprop(op, g)
@@ -376,14 +427,17 @@ class _Sweep:
                 f"{' (' + op.loc.text.strip() + ')' if op.loc and op.loc.text else ''}",
                 loc=op.loc,
                 hint=f"register one with @s2sgrad.register_gradient"
-                     f"({opcodes.spelling(op.opcode)!r}, override=True), or wrap the value in "
-                     "s2sgrad.stop_gradient(...) if no gradient should flow")
+                f"({opcodes.spelling(op.opcode)!r}, override=True), or wrap the value in "
+                "s2sgrad.stop_gradient(...) if no gradient should flow",
+            )
         start = len(b.ops)
         ans = op.results[0] if len(op.results) == 1 else op.results
         contribs = rule.fn(b, g, ans, *op.operands, **op.attr_dict)
         if len(contribs) != len(op.operands):
-            raise TypeError(f"the rule of {op.opcode!r} returned {len(contribs)} entries "
-                            f"for {len(op.operands)} operands")
+            raise TypeError(
+                f"the rule of {op.opcode!r} returned {len(contribs)} entries "
+                f"for {len(op.operands)} operands"
+            )
         todo = []
         for x, c in zip(op.operands, contribs):
             if c is None or x not in self.active:
@@ -451,10 +505,9 @@ class _Sweep:
         if keywords:
             attrs["keywords"] = keywords
         back = b.emit("extern_vjp", g, op.result, *op.operands, hint=TEMP, **attrs)
-        for k, x in enumerate(op.operands[:len(op.operands) - len(keywords)]):
+        for k, x in enumerate(op.operands[: len(op.operands) - len(keywords)]):
             if x in self.active:
-                self.contribute(x, self.unbroadcast(b.getitem(back, index=k, hint=TEMP), x),
-                                False)
+                self.contribute(x, self.unbroadcast(b.getitem(back, index=k, hint=TEMP), x), False)
 
     def backprop_call(self, op):
         """`y = f(a, b)` becomes `y, f_back = vjp_f(a, b)` in the forward code, and
@@ -474,8 +527,10 @@ class _Sweep:
             if x in self.active and x.type.kind in ("tuple", "list"):
                 raise UnsupportedError(
                     f"differentiating through a call to {callee} that is passed a "
-                    f"{x.type.kind} of values is not supported", loc=op.loc,
-                    hint="pass the items as separate arguments")
+                    f"{x.type.kind} of values is not supported",
+                    loc=op.loc,
+                    hint="pass the items as separate arguments",
+                )
         vjp, mask = self.exp.module.vjp(callee)
         targets = [x for x, m in zip(op.operands, mask) if m]
         if not targets:
@@ -496,11 +551,17 @@ class _Sweep:
                     d = b.add(d, more, hint=TEMP)
                 gs.append(d)
         back = Value(f"{callee}_back", T.Type(kind="function"))
-        fwd = op.replace(opcode="call_vjp", results=(op.result, back),
-                         attrs=make_attrs({"callee": vjp.name}))
+        fwd = op.replace(
+            opcode="call_vjp", results=(op.result, back), attrs=make_attrs({"callee": vjp.name})
+        )
         self.exp.rewrites[op] = [fwd]
-        outs = b.region_op("call_back", [back, *gs], (), [x.type for x in targets],
-                           [self.dname(x) for x in targets])
+        outs = b.region_op(
+            "call_back",
+            [back, *gs],
+            (),
+            [x.type for x in targets],
+            [self.dname(x) for x in targets],
+        )
         for x, d in zip(targets, outs):
             if x in self.active:
                 self.contribute(x, d)
@@ -517,18 +578,21 @@ class _Sweep:
         if made is not None and made.opcode == "call" and t.type.kind == "tuple":
             self.items.setdefault(t, {}).setdefault(op.attr("index"), []).append(g)
             return
-        while made is not None and made.opcode == "getitem":    # an item of an item of what
-            made = self.b.defs.get(made.operands[0])            # a call returned
+        while made is not None and made.opcode == "getitem":  # an item of an item of what
+            made = self.b.defs.get(made.operands[0])  # a call returned
         if made is not None and made.opcode == "call":
-            self.exp.module.vjp(made.attr("callee"))     # raises, naming the callee
+            self.exp.module.vjp(made.attr("callee"))  # raises, naming the callee
         for o in self.exp.forward:
             for w in (o, *(x for r in o.regions for x in r.walk())):
                 if t in w.results and w.opcode == "call":
-                    self.exp.module.vjp(w.attr("callee"))   # raises, naming the callee
+                    self.exp.module.vjp(w.attr("callee"))  # raises, naming the callee
                 if t in w.results and w.opcode == "extern_vjp":
-                    raise NoGradientError(*_no_rule(w))      # (a custom rule's adjoints)
-        raise UnsupportedError("differentiating through an item of a tuple is not supported",
-                               loc=op.loc, hint="compute the value as an array of its own")
+                    raise NoGradientError(*_no_rule(w))  # (a custom rule's adjoints)
+        raise UnsupportedError(
+            "differentiating through an item of a tuple is not supported",
+            loc=op.loc,
+            hint="compute the value as an array of its own",
+        )
 
     # -- control flow -------------------------------------------------------------
 
@@ -544,7 +608,7 @@ class _Sweep:
             useful = activity.useful(region_ops, ys, self.exp.stops)
         active = varied & useful
         sub = _Sweep(self.exp, self.b.child(), active | set(xs), varied)
-        for o in region_ops:       # for static facts only (a rule's constant exponent folds)
+        for o in region_ops:  # for static facts only (a rule's constant exponent folds)
             for r in o.results:
                 sub.b.defs.setdefault(r, o)
         return sub
@@ -552,17 +616,24 @@ class _Sweep:
     def _free(self, op):
         """The active values op's regions read from outside: their adjoints leave it."""
         free = [v for v in free_values(op) if v in self.active]
-        for v in free:                # a tuple's adjoint would be a tuple (a tape: see `pop`)
+        for v in free:  # a tuple's adjoint would be a tuple (a tape: see `pop`)
             made = self.b.defs.get(v)
             if v.type.kind in ("tuple", "list") and (made is None or made.opcode != "stack"):
-                if v.hint == TAPE_HINT:     # a loop's tape yielded out of a branch: second order
-                    made = next((o for r in made.regions for o in r.walk()
-                                 if o.opcode == "stack"), made) if made is not None else op
+                if v.hint == TAPE_HINT:  # a loop's tape yielded out of a branch: second order
+                    made = (
+                        next(
+                            (o for r in made.regions for o in r.walk() if o.opcode == "stack"), made
+                        )
+                        if made is not None
+                        else op
+                    )
                     raise _loop_again(made.loc)
                 raise UnsupportedError(
                     f"a {v.type.kind} of values made before this {op.opcode} is read inside "
-                    "it, on the gradient's path", loc=op.loc,
-                    hint="read its items into names before, and use those inside")
+                    "it, on the gradient's path",
+                    loc=op.loc,
+                    hint="read its items into names before, and use those inside",
+                )
         return [v for v in free if not integer.is_constant(v)]
 
     def backprop_if(self, op):
@@ -593,7 +664,7 @@ class _Sweep:
                 ys.append(d)
             new_regions.append((region, sub, ys))
         # what the backward branches read from their forward branch leaves it as extra results
-        extra = []           # (branch index, forward value)
+        extra = []  # (branch index, forward value)
         fwd_ops = [self.exp.rewritten(list(r.ops)) for r in op.regions]
         for k, (_, sub, ys) in enumerate(new_regions):
             inside = {r for o in fwd_ops[k] for r in o.results}
@@ -610,15 +681,21 @@ class _Sweep:
             rb.ops = list(fwd_ops[k])
             more = [v if kk == k else rb.const(None) for kk, v in extra]
             fwd_regions.append(Region(region.args, tuple(rb.ops), region.yields + tuple(more)))
-        self.exp.rewrites[op] = [op.replace(results=op.results + tuple(res_vals),
-                                            regions=tuple(fwd_regions))]
+        self.exp.rewrites[op] = [
+            op.replace(results=op.results + tuple(res_vals), regions=tuple(fwd_regions))
+        ]
         mapping = {v: r for (_, v), r in zip(extra, res_vals)}
         bwd = []
         for _, sub, ys in new_regions:
             r = substitute(Region((), tuple(sub.b.ops), tuple(ys)), mapping)
             bwd.append(r)
-        outs = b.region_op("if", [op.operands[0]], bwd, [T.adjoint_type(free[j].type) for j in keep],
-                           [self.dname(free[j]) for j in keep])
+        outs = b.region_op(
+            "if",
+            [op.operands[0]],
+            bwd,
+            [T.adjoint_type(free[j].type) for j in keep],
+            [self.dname(free[j]) for j in keep],
+        )
         for j, d in zip(keep, outs):
             self.contribute(free[j], d)
 
@@ -639,30 +716,36 @@ class _Sweep:
         free = self._free(op)
         memo = {}
         ks = activity.loop_carried(
-            list(body.ops), cargs, list(body.yields),
+            list(body.ops),
+            cargs,
+            list(body.yields),
             [v in self.varied for v in inits],
             [r in self.active or (d is not None) for r, d in zip(op.results, d_res)],
-            free, self.exp.stops, memo)
+            free,
+            self.exp.stops,
+            memo,
+        )
         body_ops = self.exp.rewritten(list(body.ops))
         if len(body_ops) != len(body.ops) or any(a is not b for a, b in zip(body_ops, body.ops)):
-            memo = None          # (the sets were found for the ops as they were)
+            memo = None  # (the sets were found for the ops as they were)
 
         # -- the backward body: one iteration, in reverse
         i_b = Value(i_arg.hint if is_for else "_", T.PY_INT)
         dc = [Value(self.dname(cargs[k]), T.adjoint_type(op.results[k].type)) for k in ks]
         acc = [Value(self.dname(f), T.adjoint_type(f.type)) for f in free]
-        sub = self._inner(body_ops, [cargs[k] for k in ks] + free, [body.yields[k] for k in ks],
-                          memo)
+        sub = self._inner(
+            body_ops, [cargs[k] for k in ks] + free, [body.yields[k] for k in ks], memo
+        )
         sub.b.loc, sub.b.tag = b.loc, b.tag
         for k, d in zip(ks, dc):
             sub.parts.setdefault(body.yields[k], []).append(d)
         sub.sweep(body_ops)
-        body_ops = self.exp.rewritten(body_ops)     # loops inside now push onto their tapes
+        body_ops = self.exp.rewritten(body_ops)  # loops inside now push onto their tapes
         cb = sub.b
         new_dc = []
         for k, d in zip(ks, dc):
             a = sub.adjoint(cargs[k])
-            if a is None:    # zeros shaped like this iteration's value (its shape may change)
+            if a is None:  # zeros shaped like this iteration's value (its shape may change)
                 like = d if T.same_shape(cargs[k].type.shape, d.type.shape) else cargs[k]
                 a = cb.zeros_like(like, hint=self.dname(cargs[k]))
             new_dc.append(a)
@@ -677,43 +760,57 @@ class _Sweep:
         inside = args | {r for o in body_ops for r in o.results}
         bwd_ops, needed = _live(bwd_ops, new_dc + new_acc)
         needed &= inside
-        prepend, remat, needed = _rematerialize(bwd_ops, needed, body_ops,
-                                                (i_arg,) if is_for else (), body.args)
+        prepend, remat, needed = _rematerialize(
+            bwd_ops, needed, body_ops, (i_arg,) if is_for else (), body.args
+        )
         mapping = dict(remat)
         if is_for:
             mapping[i_arg] = i_b
-        results = op.results[:len(cargs)]
+        results = op.results[: len(cargs)]
         nexts = _carry_yields(cargs, body, body_ops, needed, mapping, results)
         bwd_ops = prepend + _recompute(body_ops, inside, needed, mapping) + list(bwd_ops)
-        taped = [v for v in (list(body.args) + [r for o in body_ops for r in o.results])
-                 if v in needed and v not in mapping]
+        taped = [
+            v
+            for v in (list(body.args) + [r for o in body_ops for r in o.results])
+            if v in needed and v not in mapping
+        ]
         prelude, pops = [], []
         fb = Builder(loc=op.loc, tag=op.tag)
-        if taped:       # one tape: each iteration appends the tuple of its values, once
+        if taped:  # one tape: each iteration appends the tuple of its values, once
             tape = Value(TAPE_HINT, T.Type(kind="list"))
             prelude.append(fb.append_op(_op("stack", (), (tape,), op, tag=TAPE)))
             popped = tuple(Value(v.hint, v.type) for v in taped)
             pops.append(_op("pop", (tape,), popped, op, tag=TAPE, loc=b.loc))
             mapping.update(zip(taped, popped))
-        bwd_region = substitute(Region((i_b,) + tuple(dc) + tuple(acc) + tuple(n for _, _, n in nexts),
-                                       tuple(pops) + tuple(bwd_ops),
-                                       tuple(new_dc) + tuple(new_acc) + tuple(a for _, a, _ in nexts)),
-                                mapping)
+        bwd_region = substitute(
+            Region(
+                (i_b,) + tuple(dc) + tuple(acc) + tuple(n for _, _, n in nexts),
+                tuple(pops) + tuple(bwd_ops),
+                tuple(new_dc) + tuple(new_acc) + tuple(a for _, a, _ in nexts),
+            ),
+            mapping,
+        )
 
         # -- the forward loop, now pushing onto its tape (and counting, for a while):
         # the push comes right after the last op making a taped value
         pushed = list(body_ops)
         if taped:
             made = {r for r in taped if r not in args}
-            at = max((k + 1 for k, o in enumerate(body_ops) if any(r in made for r in o.results)),
-                     default=0)
+            at = max(
+                (k + 1 for k, o in enumerate(body_ops) if any(r in made for r in o.results)),
+                default=0,
+            )
             pushed.insert(at, _op("push", (tape,) + tuple(taped), (), op, tag=TAPE))
         if is_for:
             fwd = op.replace(regions=(Region(body.args, tuple(pushed), body.yields),))
             count = None
-            step = checkpoint.step_of(b, op, op.attr("checkpoint"), fwd.regions[0],
-                                      [k for k, _, _ in nexts]) \
-                if taped and (op.attr("checkpoint") or self.exp.checkpoint) else None
+            step = (
+                checkpoint.step_of(
+                    b, op, op.attr("checkpoint"), fwd.regions[0], [k for k, _, _ in nexts]
+                )
+                if taped and (op.attr("checkpoint") or self.exp.checkpoint)
+                else None
+            )
         else:
             zero = fb.const(0, hint="n_iter")
             prelude.append(fb.ops[-1])
@@ -721,17 +818,22 @@ class _Sweep:
             one = _op("const", (), (Value(CONST, T.PY_INT),), op, value=1)
             step = _op("add", (n_b, one.result), (Value("n_iter", T.PY_INT),), op)
             new_cond = Region(cond.args + (n_c,), cond.ops, cond.yields)
-            new_body = Region(body.args + (n_b,), tuple(pushed) + (one, step),
-                              body.yields + (step.result,))
+            new_body = Region(
+                body.args + (n_b,), tuple(pushed) + (one, step), body.yields + (step.result,)
+            )
             count = Value("n_iter", T.PY_INT)
-            fwd = op.replace(operands=op.operands + (zero,), results=op.results + (count,),
-                             regions=(new_cond, new_body))
+            fwd = op.replace(
+                operands=op.operands + (zero,),
+                results=op.results + (count,),
+                regions=(new_cond, new_body),
+            )
 
         # -- the backward loop
         d_init = []
         for k, d in zip(ks, [d_res[k] for k in ks]):
-            d_init.append(d if d is not None else b.zeros_like(op.results[k],
-                                                              hint=self.dname(cargs[k])))
+            d_init.append(
+                d if d is not None else b.zeros_like(op.results[k], hint=self.dname(cargs[k]))
+            )
         zeros = [b.zeros_like(f, hint=self.dname(f)) for f in free]
         if is_for:
             loop_bounds = bounds
@@ -739,21 +841,34 @@ class _Sweep:
             loop_bounds = [b.const(0), count, b.const(1)]
         types = [d.type for d in dc] + [f.type for f in free]
         hints = [self.dname(cargs[k]) for k in ks] + [self.dname(f) for f in free]
-        if is_for and step is not None:       # checkpoints, and each segment again (checkpoint.py)
+        if is_for and step is not None:  # checkpoints, and each segment again (checkpoint.py)
             self.exp.rewrites[op], outs = checkpoint.expand(
-                b, op, step, fwd.regions[0], prelude[0], bwd_region, d_init + zeros, types,
-                hints, nexts)
+                b,
+                op,
+                step,
+                fwd.regions[0],
+                prelude[0],
+                bwd_region,
+                d_init + zeros,
+                types,
+                hints,
+                nexts,
+            )
         else:
             self.exp.rewrites[op] = prelude + [fwd]
             # (the reverse of a reversed loop, an adjoint loop at second order, runs forwards)
-            outs = b.region_op("for", loop_bounds + d_init + zeros + [results[k] for k, _, _ in nexts],
-                               [bwd_region], types + [n.type for _, _, n in nexts],
-                               hints + [n.hint for _, _, n in nexts],
-                               reverse=is_for and not op.attr("reverse", False))
-        for k, d in zip(ks, outs[:len(ks)]):
+            outs = b.region_op(
+                "for",
+                loop_bounds + d_init + zeros + [results[k] for k, _, _ in nexts],
+                [bwd_region],
+                types + [n.type for _, _, n in nexts],
+                hints + [n.hint for _, _, n in nexts],
+                reverse=is_for and not op.attr("reverse", False),
+            )
+        for k, d in zip(ks, outs[: len(ks)]):
             if inits[k] in self.active:
                 self.contribute(inits[k], d)
-        for f, d in zip(free, outs[len(ks):]):
+        for f, d in zip(free, outs[len(ks) :]):
             self.contribute(f, d)
 
     # -- the end --------------------------------------------------------------------
@@ -763,11 +878,16 @@ class _Sweep:
         b = self.b
         exp = self.exp
         d = self.adjoint(x) if x in self.done or x in self.parts else None
-        if d is None:          # connected, but every contribution was a symbolic zero
+        if d is None:  # connected, but every contribution was a symbolic zero
             return unconnected.gradient(b, x, exp.unconnected, self.dname(x))
         xt = x.type
-        if xt.dtype is not None and d.type.dtype is not None and d.type.dtype != xt.dtype \
-                and not xt.weak and xt.is_float:
+        if (
+            xt.dtype is not None
+            and d.type.dtype is not None
+            and d.type.dtype != xt.dtype
+            and not xt.weak
+            and xt.is_float
+        ):
             d = b.cast(d, xt.dtype, hint=self.dname(x))
         if xt.shape == () and xt.dtype == "float64":
             d = b.pyfloat(d, hint=self.dname(x))
@@ -798,8 +918,14 @@ class _Sweep:
 
 
 def _op(opcode, operands, results, like, tag=None, loc=None, **attrs):
-    return Op(opcode, tuple(operands), tuple(results), make_attrs(attrs),
-              loc if loc is not None else like.loc, tag if tag is not None else like.tag)
+    return Op(
+        opcode,
+        tuple(operands),
+        tuple(results),
+        make_attrs(attrs),
+        loc if loc is not None else like.loc,
+        tag if tag is not None else like.tag,
+    )
 
 
 def _rematerialize(ops, needed, inside_ops, also_available=(), args=()):
@@ -810,13 +936,13 @@ def _rematerialize(ops, needed, inside_ops, also_available=(), args=()):
     defs = {r: o for o in inside_ops for r in o.results}
     mapping, prepend = {}, []
     ok = set(also_available)
-    for o in inside_ops:                      # program order: operands before their users
+    for o in inside_ops:  # program order: operands before their users
         if not OPS[o.opcode].cheap or o.regions or len(o.results) != 1:
             continue
         if all(v not in inside or v in ok or v in mapping for v in o.operands):
             ok.add(o.result)
     wanted, stack = set(), [v for v in needed if v in ok and v in defs]
-    while stack:                              # what the needed ones are made from, too
+    while stack:  # what the needed ones are made from, too
         v = stack.pop()
         if v in wanted:
             continue
@@ -841,9 +967,15 @@ def _carry_yields(cargs, body, body_ops, needed, mapping, results):
     value, which `mapping` now maps the yielded value to."""
     made = {r for o in body_ops for r in o.results}
     nexts = []
-    for k, (a, y, res) in enumerate(zip(cargs, body.yields[:len(cargs)], results)):
-        if y in needed and a in needed and y in made and y not in mapping \
-                and y.type.kind == "array" and y.type == a.type == res.type:
+    for k, (a, y, res) in enumerate(zip(cargs, body.yields[: len(cargs)], results)):
+        if (
+            y in needed
+            and a in needed
+            and y in made
+            and y not in mapping
+            and y.type.kind == "array"
+            and y.type == a.type == res.type
+        ):
             nx = Value(y.hint, y.type)
             mapping[y] = nx
             nexts.append((k, a, nx))
@@ -860,15 +992,21 @@ def _recompute(body_ops, inside, needed, mapping):
     most one op again per value not taped). Each is then in `mapping` (its recomputed
     value) and out of `needed`."""
     redo, redone = [], set()
-    for o in body_ops:          # program order: an operand's own decision comes first
-        if len(o.results) != 1 or o.regions or not OPS[o.opcode].elementwise \
-                or OPS[o.opcode].effect or opcodes.draws(o):
+    for o in body_ops:  # program order: an operand's own decision comes first
+        if (
+            len(o.results) != 1
+            or o.regions
+            or not OPS[o.opcode].elementwise
+            or OPS[o.opcode].effect
+            or opcodes.draws(o)
+        ):
             continue
         r = o.result
         if r not in needed or r in mapping or r.type.kind != "array":
             continue
-        if all(v not in inside or v not in redone and (v in mapping or v in needed)
-               for v in o.operands):
+        if all(
+            v not in inside or v not in redone and (v in mapping or v in needed) for v in o.operands
+        ):
             new = Value(r.hint, r.type)
             redo.append(o.replace(results=(new,), tag=TAPE))
             mapping[r] = new
@@ -895,8 +1033,13 @@ def _live(ops, outs):
     reads is never taped."""
     live, kept = set(outs), []
     for op in reversed(ops):
-        if op.results and not op.regions and not any(r in live for r in op.results) \
-                and not OPS[op.opcode].effect and not opcodes.draws(op):
+        if (
+            op.results
+            and not op.regions
+            and not any(r in live for r in op.results)
+            and not OPS[op.opcode].effect
+            and not opcodes.draws(op)
+        ):
             continue
         kept.append(op)
         live.update(op.operands)

@@ -23,8 +23,7 @@ from .errors import InternalError
 
 ENV = "S2SGRAD_TRACEBACK_FILTERING"
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-NOTE = (f"(s2sgrad's own frames are hidden from this traceback; set {ENV}=off "
-        "to see them)")
+NOTE = f"(s2sgrad's own frames are hidden from this traceback; set {ENV}=off to see them)"
 
 
 def filtering():
@@ -90,6 +89,7 @@ def _length(tb):
 
 def api_boundary(fn):
     """`fn` with s2sgrad's frames taken out of the traceback of what it raises."""
+
     @functools.wraps(fn)
     def boundary(*args, **kwargs):
         try:
@@ -97,4 +97,5 @@ def api_boundary(fn):
         except Exception as e:
             hide_frames(e)
             raise
+
     return boundary

@@ -51,13 +51,16 @@ class Request:
     the outer sweep differentiates the inner sweep's ops. `wrt` names the
     parameters of the original function at every depth (a derivative has its
     function's parameters)."""
-    kind: str = "function"     # | 'grad' | 'value_and_grad' | 'vjp' | 'jvp' (forward mode)
+
+    kind: str = "function"  # | 'grad' | 'value_and_grad' | 'vjp' | 'jvp' (forward mode)
     wrt: tuple = ()
     wrt_is_tuple: bool = True
     inner: "Request | None" = None
-    has_aux: bool = False      # f returns (value, aux): value is differentiated, aux handed back
-    checkpoint: str | None = None     # None | 'sqrt': the loops' reverse sweeps (options.check_checkpoint)
-    xp: bool = False           # array-API code (codegen_xp.py): the outermost request's says
+    has_aux: bool = False  # f returns (value, aux): value is differentiated, aux handed back
+    checkpoint: str | None = (
+        None  # None | 'sqrt': the loops' reverse sweeps (options.check_checkpoint)
+    )
+    xp: bool = False  # array-API code (codegen_xp.py): the outermost request's says
 
     def chain(self):
         """The requests from the innermost (applied first) to this one."""
@@ -67,6 +70,7 @@ class Request:
 def build_ir(parsed, arg_types, request, stages=None, numbers=()):
     """The final IR of `parsed` for `arg_types`; `stages`, a list, gets (name, fn) pairs.
     `numbers`: the parameters given NumPy scalars (never 0-d arrays)."""
+
     def stage(name, fn):
         if VERIFY or stages is not None:
             for f in (fn,) + tuple(fn.callees):
@@ -76,17 +80,20 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
         return fn
 
     chain = request.chain()
-    fn = stage("lower", lower(parsed, arg_types, decorated=chain[0].kind == "function",
-                              numbers=numbers))
+    fn = stage(
+        "lower", lower(parsed, arg_types, decorated=chain[0].kind == "function", numbers=numbers)
+    )
     # (before dead code goes: a write nothing reads; `p += v` of a parameter too)
     writes = tuple(sorted(set(written_params(fn)) | set(fn.writes)))
     if fn.callees and any(r.kind != "jvp" for r in chain[:-1]):
         # a derivative of a derivative: the helpers' code inlined, so the outer transform
         # goes through it as through the caller's own (passes/inline.py)
         fn = stage("inline", inline.run(fn))
-    fn = stage("shift", _each(fn, lambda f: shift.run(f, cse.run)))      # a stabilising max gets no gradient
+    fn = stage(
+        "shift", _each(fn, lambda f: shift.run(f, cse.run))
+    )  # a stabilising max gets no gradient
     for depth, r in enumerate(chain):
-        suffix = "" if depth == len(chain) - 1 else f".{depth + 1}"   # inner stages: attach.1 ...
+        suffix = "" if depth == len(chain) - 1 else f".{depth + 1}"  # inner stages: attach.1 ...
         if r.kind == "jvp":
             fn = stage("forward" + suffix, forward_mode(fn, r, parsed))
             continue
@@ -94,11 +101,11 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
             fn = stage("attach" + suffix, attach_gradients(fn, r, parsed))
         fn = stage("unconnected" + suffix, unconnected.run(fn))
         fn = stage("reverse" + suffix, reverse.expand(fn))
-        if suffix:      # (an inner derivative's dead code, a tape only it read among it,
+        if suffix:  # (an inner derivative's dead code, a tape only it read among it,
             fn = stage("dce" + suffix, _each(fn, dce.run))  # is not differentiated again)
-    fn = _each(fn, _unstopped)     # (stop_gradient(x) is x once the sweeps are written)
+    fn = _each(fn, _unstopped)  # (stop_gradient(x) is x once the sweeps are written)
     xp = request.xp
-    if not xp:      # (array API code keeps its tapes as lists: no rows written into arrays)
+    if not xp:  # (array API code keeps its tapes as lists: no rows written into arrays)
         fn = stage("loop_stack", _each(fn, loop_stack.run))
         fn = stage("loop_accumulate", _each(fn, loop_accumulate.run))
     fn = stage("cse", _each(fn, cse.run))
@@ -107,7 +114,7 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
     fn = stage("scatter", _each(fn, scatter.run))
     fn = stage("hoist_invariant", _each(fn, hoist_invariant.run))
     fn = stage("dce", _each(fn, dce.run))
-    if not xp:      # (math.* of Python floats: a NumPy module's speed-up; xp code is for arrays)
+    if not xp:  # (math.* of Python floats: a NumPy module's speed-up; xp code is for arrays)
         fn = stage("pymath", _each(fn, pymath.run))
     else:
         fn = _each(fn, lambda f: replace(f, xp=True))
@@ -126,8 +133,11 @@ def _each(fn, run):
 
 
 def header_lines(fn, request):
-    parts = [f"{r.kind} with respect to {', '.join(r.wrt)}" + (" (has_aux)" if r.has_aux else "")
-             for r in reversed(request.chain()) if r.kind != "function"]
+    parts = [
+        f"{r.kind} with respect to {', '.join(r.wrt)}" + (" (has_aux)" if r.has_aux else "")
+        for r in reversed(request.chain())
+        if r.kind != "function"
+    ]
     if parts:
         return [f"{fn.name}: {' of '.join(parts)}"]
     return []
@@ -161,32 +171,40 @@ def gc_paused():
 def _generate(parsed, arg_types, request, stages, numbers=()):
     try:
         fn = build_ir(parsed, arg_types, request, stages, numbers)
-        return fn, codegen.generate(fn, header_lines(fn, request),
-                                    verify=VERIFY or stages is not None)
+        return fn, codegen.generate(
+            fn, header_lines(fn, request), verify=VERIFY or stages is not None
+        )
     except S2SGradError:
         raise
-    except Exception as e:         # (anything else is a bug in s2sgrad, whatever its class)
+    except Exception as e:  # (anything else is a bug in s2sgrad, whatever its class)
         name = getattr(parsed.node, "name", "?")
         raise InternalError(
             f"s2sgrad failed on {name} with {type(e).__name__}: {e}. This is a bug in "
-            "s2sgrad, not in your code: please report it with the function's source") from e
+            "s2sgrad, not in your code: please report it with the function's source"
+        ) from e
 
 
 def forward_mode(fn, request, parsed):
     """The tangent transform (forward.py) of a plain function, for the parameters `wrt`."""
     loc = parsed.loc(parsed.node)
-    what = next((op for f in (fn,) + tuple(fn.callees) for op in f.body.walk()
-                 if op.opcode == "gradients"), None)
+    what = next(
+        (op for f in (fn,) + tuple(fn.callees) for op in f.body.walk() if op.opcode == "gradients"),
+        None,
+    )
     if what is not None:
         raise UnsupportedError(
             "forward mode of a function that calls s2sgrad.gradients is not supported yet",
-            loc=what.loc, hint="use reverse mode (s2sgrad.grad, s2sgrad.vjp)")
+            loc=what.loc,
+            hint="use reverse mode (s2sgrad.grad, s2sgrad.vjp)",
+        )
     for name in request.wrt:
         treedef, (p, *_) = source_params(fn)[name]
         if treedef is None and (p.type.is_integer or p.type.kind == "rng"):
             raise InvalidArgumentError(
-                f"cannot take a tangent of {name!r}: it is {p.type}, not a float value", loc=loc,
-                hint="pass a float (1.0, not 1) or a float array, or None as its tangent")
+                f"cannot take a tangent of {name!r}: it is {p.type}, not a float value",
+                loc=loc,
+                hint="pass a float (1.0, not 1) or a float array, or None as its tangent",
+            )
     return forward.jvp_module(fn, request.wrt)
 
 
@@ -201,42 +219,56 @@ def attach_gradients(fn, request, parsed):
     if request.has_aux:
         if y.type.kind not in ("tuple", "list") or y.type.items is None or len(y.type.items) != 2:
             raise InvalidArgumentError(
-                f"has_aux=True needs {fn.name} to return a pair (value, aux); it returns "
-                f"{y.type}", loc=loc, hint="return value, aux (aux: what is not differentiated)")
+                f"has_aux=True needs {fn.name} to return a pair (value, aux); it returns {y.type}",
+                loc=loc,
+                hint="return value, aux (aux: what is not differentiated)",
+            )
         if fn.out_tree is not None and (fn.out_tree[0] == "dict" or len(fn.out_tree[1]) != 2):
             raise InvalidArgumentError(
-                f"has_aux=True needs {fn.name} to return a pair (value, aux); it returns a "
-                "dict", loc=loc, hint="return value, aux (aux may be a dict of metrics)")
+                f"has_aux=True needs {fn.name} to return a pair (value, aux); it returns a dict",
+                loc=loc,
+                hint="return value, aux (aux may be a dict of metrics)",
+            )
         made = b.defs.get(y)
-        if made is not None and made.opcode in ("tuple", "list"):    # `return value, aux`
+        if made is not None and made.opcode in ("tuple", "list"):  # `return value, aux`
             y, aux = made.operands
         else:
             y, aux = b.getitem(y, index=0), b.getitem(y, index=1)
     if y.type.kind != "array":
         raise InvalidArgumentError(
             f"{request.kind} needs a function returning one array or scalar; "
-            f"{fn.name} returns a {y.type.kind}", loc=loc,
+            f"{fn.name} returns a {y.type.kind}",
+            loc=loc,
             hint="return a single value (use s2sgrad.vjp for several outputs... of one array)"
-            if request.inner is None else
-            "differentiate a derivative that returns one value: grad(f, wrt=0), not "
-            "value_and_grad or a tuple of wrt")
+            if request.inner is None
+            else "differentiate a derivative that returns one value: grad(f, wrt=0), not "
+            "value_and_grad or a tuple of wrt",
+        )
     if request.kind != "vjp" and y.type.rank not in (None, 0):
-        hint = ("reduce it (np.sum, np.mean), or use s2sgrad.vjp for a vector-Jacobian product"
-                if request.inner is None else
-                f"{fn.name} is a gradient, an array: for a Hessian-vector product use "
-                "s2sgrad.vjp(s2sgrad.grad(f), x) and call its vjp_fn with v, or take grad of a "
-                "function returning np.sum(gradient * v)")
+        hint = (
+            "reduce it (np.sum, np.mean), or use s2sgrad.vjp for a vector-Jacobian product"
+            if request.inner is None
+            else f"{fn.name} is a gradient, an array: for a Hessian-vector product use "
+            "s2sgrad.vjp(s2sgrad.grad(f), x) and call its vjp_fn with v, or take grad of a "
+            "function returning np.sum(gradient * v)"
+        )
         raise InvalidArgumentError(
             f"{request.kind} needs a scalar output; {fn.name} returns an array of rank "
-            f"{y.type.rank}", loc=loc, hint=hint)
-    xs, trees = [], []          # trees: per wrt, (treedef, its leaves' positions in xs or None)
+            f"{y.type.rank}",
+            loc=loc,
+            hint=hint,
+        )
+    xs, trees = [], []  # trees: per wrt, (treedef, its leaves' positions in xs or None)
     groups = source_params(fn)
     for name in request.wrt:
         if name not in groups:
-            raise InvalidArgumentError(f"wrt names {name!r}, which is not a parameter of {fn.name}",
-                                       loc=loc, hint=f"its parameters: {', '.join(groups)}")
+            raise InvalidArgumentError(
+                f"wrt names {name!r}, which is not a parameter of {fn.name}",
+                loc=loc,
+                hint=f"its parameters: {', '.join(groups)}",
+            )
         treedef, leaves = groups[name]
-        if treedef is not None:     # a pytree: its float leaves (the others' gradients are None)
+        if treedef is not None:  # a pytree: its float leaves (the others' gradients are None)
             slots = []
             for p in leaves:
                 if p.type.kind == "array" and not p.type.is_integer:
@@ -250,13 +282,18 @@ def attach_gradients(fn, request, parsed):
         if p.type.kind == "rng":
             raise InvalidArgumentError(
                 f"cannot differentiate with respect to {name!r}: it is a random generator, "
-                "which s2sgrad draws from and never differentiates", loc=loc,
+                "which s2sgrad draws from and never differentiates",
+                loc=loc,
                 hint="differentiate with respect to the parameters of the draws (mu and sigma of "
-                     "rng.normal(mu, sigma)); each call draws anew")
+                "rng.normal(mu, sigma)); each call draws anew",
+            )
         if p.type.is_integer:
             raise InvalidArgumentError(
                 f"cannot differentiate with respect to {name!r}: it is {p.type}, an integer, "
-                "bool or static value", loc=loc, hint="pass a float (1.0, not 1) or a float array")
+                "bool or static value",
+                loc=loc,
+                hint="pass a float (1.0, not 1) or a float array",
+            )
         trees.append((None, [len(xs)]))
         xs.append(p)
     params = fn.params
@@ -264,15 +301,26 @@ def attach_gradients(fn, request, parsed):
     operands = [y] + xs
     if request.kind == "vjp":
         cotangent = next(n for n in ("g", "g_", "d_ys", "cotangent") if n not in names)
-        g = Value(cotangent, y.type)       # (a parameter may be named g)
+        g = Value(cotangent, y.type)  # (a parameter may be named g)
         params, names = params + (g,), names + (cotangent,)
         operands.append(g)
-    res = GradientsCall((y,), tuple(xs), tuple(operands[1 + len(xs):]) or None,
-                        options=GradientOptions(unconnected="zero", checkpoint=request.checkpoint)
-                        ).emit(b) if xs else ()
+    res = (
+        GradientsCall(
+            (y,),
+            tuple(xs),
+            tuple(operands[1 + len(xs) :]) or None,
+            options=GradientOptions(unconnected="zero", checkpoint=request.checkpoint),
+        ).emit(b)
+        if xs
+        else ()
+    )
     res = (res,) if len(xs) == 1 else tuple(res)
-    per_wrt = [res[slots[0]] if treedef is None else _tree_value(b, treedef, iter(
-        [b.const(None) if k is None else res[k] for k in slots])) for treedef, slots in trees]
+    per_wrt = [
+        res[slots[0]]
+        if treedef is None
+        else _tree_value(b, treedef, iter([b.const(None) if k is None else res[k] for k in slots]))
+        for treedef, slots in trees
+    ]
     grad_trees = [treedef for treedef, _ in trees]
     if request.wrt_is_tuple or request.kind == "vjp":
         grads, grads_tree = b.tuple(*per_wrt), ("tuple", tuple(grad_trees))
@@ -282,17 +330,23 @@ def attach_gradients(fn, request, parsed):
     value = y if aux is None else b.tuple(y, aux)
     value_tree = None if aux is None else ("tuple", (None, aux_tree))
     if request.kind == "value_and_grad":
-        out = b.tuple(value, grads)                 # ((value, aux), grads) with has_aux
+        out = b.tuple(value, grads)  # ((value, aux), grads) with has_aux
         out_tree, exact = ("tuple", (value_tree, grads_tree)), ((0,),)
     elif aux is not None and request.kind == "grad":
-        out = b.tuple(grads, aux)                   # (grads, aux), as JAX's
+        out = b.tuple(grads, aux)  # (grads, aux), as JAX's
         out_tree, exact = ("tuple", (grads_tree, aux_tree)), ((1,),)
     else:
         out, out_tree, exact = grads, grads_tree, ()
     prefix = {"grad": "grad_", "value_and_grad": "value_and_grad_", "vjp": "vjp_"}[request.kind]
-    return replace(fn, name=prefix + fn.name, params=params, param_names=names,
-                   body=Region(body.args, tuple(b.ops), (out,)),
-                   out_tree=out_tree if pytrees.has_dict(out_tree) else None, exact=exact)
+    return replace(
+        fn,
+        name=prefix + fn.name,
+        params=params,
+        param_names=names,
+        body=Region(body.args, tuple(b.ops), (out,)),
+        out_tree=out_tree if pytrees.has_dict(out_tree) else None,
+        exact=exact,
+    )
 
 
 def _tree_value(b, treedef, leaves):
@@ -309,9 +363,10 @@ def written_params(fn):
     array never changes; an argument that shares memory with such a parameter
     would not see the write, as it does in Python (the API refuses that call)."""
     from .ir.opcodes import memory
+
     index = {p: k for k, p in enumerate(fn.params)}
     defs = def_map(fn.body)
-    origin = {}                 # a loop's region argument -> its initial value
+    origin = {}  # a loop's region argument -> its initial value
     for op in fn.body.walk():
         if op.opcode in ("for", "while"):
             inits = op.operands[3:] if op.opcode == "for" else op.operands

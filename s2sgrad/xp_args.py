@@ -17,7 +17,7 @@ from .ir import types as T
 def _compat():
     try:
         import array_api_compat
-    except ImportError:           # (only reached with an array NumPy does not make)
+    except ImportError:  # (only reached with an array NumPy does not make)
         return None
     return array_api_compat
 
@@ -25,8 +25,9 @@ def _compat():
 def is_array(v):
     """True for an array of a library implementing the array API standard other than a
     NumPy ndarray or scalar (which the API takes on its own path)."""
-    if v is None or isinstance(v, (np.ndarray, np.generic, int, float, complex, str,
-                                   np.random.Generator)):
+    if v is None or isinstance(
+        v, (np.ndarray, np.generic, int, float, complex, str, np.random.Generator)
+    ):
         return False
     c = _compat()
     return c is not None and c.is_array_api_obj(v)
@@ -51,14 +52,18 @@ def shape(name, v):
         raise InvalidArgumentError(
             f"argument {name} is an array of unknown shape {s} (a Dask array whose chunk "
             "sizes are unknown): s2sgrad specialises on shapes",
-            hint="compute the chunk sizes first (x.compute_chunk_sizes() for Dask)")
+            hint="compute the chunk sizes first (x.compute_chunk_sizes() for Dask)",
+        )
     return s
 
 
 def key(v, sizes):
     """signature_key's entry for v: its library, dtype and size pattern."""
-    return (library(v), dtype_name(v),
-            tuple(None if n == 1 else sizes.setdefault(n, len(sizes)) for n in shape("", v)))
+    return (
+        library(v),
+        dtype_name(v),
+        tuple(None if n == 1 else sizes.setdefault(n, len(sizes)) for n in shape("", v)),
+    )
 
 
 def type_of(name, v, sizes, xp):
@@ -68,11 +73,14 @@ def type_of(name, v, sizes, xp):
             f"argument {name} is a {type(v).__module__}.{type(v).__name__}, an array of "
             f"{library(v)}; the NumPy module takes NumPy arrays",
             hint="pass xp=True (grad(f, xp=True)) for array-API code that runs on it, or "
-                 "convert it with np.asarray(...)")
+            "convert it with np.asarray(...)",
+        )
     dt = dtype_name(v)
     if not (dt.startswith(("float", "int", "uint", "complex")) or dt == "bool"):
-        raise InvalidArgumentError(f"argument {name} is an array of dtype {dt}; s2sgrad "
-                                   "functions take arrays of numbers (bool, int, float)")
+        raise InvalidArgumentError(
+            f"argument {name} is an array of dtype {dt}; s2sgrad "
+            "functions take arrays of numbers (bool, int, float)"
+        )
     dims = [1 if n == 1 else sizes.setdefault(n, f"n{len(sizes)}") for n in shape(name, v)]
     return T.Type(dtype=dt, shape=tuple(dims))
 

@@ -21,6 +21,7 @@ def own_registrations():
     """Registrations of custom rules are global (as TensorFlow's): what a test (or a
     module it imports, such as a golden case's input) registers ends with it."""
     from s2sgrad import custom
+
     saved = dict(custom.REGISTRY)
     yield
     if custom.REGISTRY != saved:

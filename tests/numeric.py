@@ -12,6 +12,7 @@ RTOL_F32 = 1e-4
 
 def central_difference(f, values, i, eps=1e-6):
     """d sum(f) / d values[i] by central differences, each element perturbed in float64."""
+
     def at(v):
         vals = list(values)
         vals[i] = v

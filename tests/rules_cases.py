@@ -34,11 +34,13 @@ import s2sgrad
 
 # ---- the table's types -----------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Arg:
     """One argument: 'array' (float array of `shape`, uniform in [lo, hi], times
     a random sign when `signed`), 'float' (a Python float), 'fixed' (the given
     float64 values) or 'static' (a Python int/str passed as is, not differentiated)."""
+
     kind: str = "array"
     shape: tuple = ()
     lo: float = -2.0
@@ -81,8 +83,8 @@ def STATIC(value):
     return Arg("static", value=value)
 
 
-POS = dict(lo=0.5, hi=2.0)             # log, sqrt, bases of **
-UNIT = dict(lo=-0.9, hi=0.9)           # arcsin, arccos
+POS = dict(lo=0.5, hi=2.0)  # log, sqrt, bases of **
+UNIT = dict(lo=-0.9, hi=0.9)  # arcsin, arccos
 AWAY = dict(lo=0.5, hi=2.0, signed=True)  # divisors: |y| >= 0.5, either sign
 
 
@@ -91,8 +93,8 @@ class Case:
     name: str
     fn: object
     args: tuple
-    rules: tuple               # rules of RULES this case sends a gradient through
-    ref: object = None         # plain NumPy function of the same value, when fn cannot run plain
+    rules: tuple  # rules of RULES this case sends a gradient through
+    ref: object = None  # plain NumPy function of the same value, when fn cannot run plain
     eps: float = 1e-6
     rtol: float = 1e-6
     atol: float = 1e-7
@@ -110,6 +112,7 @@ def case(name, fn, args, rules, **kw):
 
 
 # ---- elementwise functions of one array --------------------------------------------
+
 
 def f_exp(x):
     return np.sum(np.exp(x))
@@ -212,9 +215,21 @@ def f_math_scalar(x):
 
 
 def f_math_more(x):
-    return (math.asin(x) + math.acos(x) * 0.5 + math.asinh(x) + math.acosh(x + 1.5)
-            + math.atanh(x) * 0.3 + math.atan2(x, 2.0) + math.radians(x) + math.degrees(x) * 0.01
-            + math.cbrt(x) + math.exp2(x) + math.log2(x) + math.log10(x) + math.fabs(x - 1.0))
+    return (
+        math.asin(x)
+        + math.acos(x) * 0.5
+        + math.asinh(x)
+        + math.acosh(x + 1.5)
+        + math.atanh(x) * 0.3
+        + math.atan2(x, 2.0)
+        + math.radians(x)
+        + math.degrees(x) * 0.01
+        + math.cbrt(x)
+        + math.exp2(x)
+        + math.log2(x)
+        + math.log10(x)
+        + math.fabs(x - 1.0)
+    )
 
 
 def f_arccosh(x):
@@ -288,20 +303,48 @@ case("neg", f_neg, [A(3, 4)], "neg")
 case("negative", f_negative, [A(2, 3)], "neg")
 case("pos", f_pos, [A(3, 4)], "pos")
 case("positive", f_positive, [A(2, 3)], "pos")
-case("math_on_python_float", f_math_scalar, [F(**POS)], ("exp", "sin", "mul", "log", "add",
-                                                          "tanh", "sub"))
+case(
+    "math_on_python_float",
+    f_math_scalar,
+    [F(**POS)],
+    ("exp", "sin", "mul", "log", "add", "tanh", "sub"),
+)
 case("math_on_0d_array", f_math_scalar, [A(**POS)], ("exp", "sin", "mul", "log", "tanh"))
 case("logsumexp", f_logsumexp, [A(6)], ("sub", "exp", "sum", "log", "add"))  # (max: a shift)
-case("math_inverse_and_more", f_math_more, [F(lo=0.2, hi=0.8)],
-     ("arcsin", "arccos", "arcsinh", "arccosh", "arctanh", "arctan2", "deg2rad", "rad2deg",
-      "cbrt", "exp2", "log2", "log10", "fabs"))
+case(
+    "math_inverse_and_more",
+    f_math_more,
+    [F(lo=0.2, hi=0.8)],
+    (
+        "arcsin",
+        "arccos",
+        "arcsinh",
+        "arccosh",
+        "arctanh",
+        "arctan2",
+        "deg2rad",
+        "rad2deg",
+        "cbrt",
+        "exp2",
+        "log2",
+        "log10",
+        "fabs",
+    ),
+)
 case("arccosh", f_arccosh, [A(3, 4, lo=1.2, hi=3.0)], "arccosh")
 case("arctanh", f_arctanh, [A(3, 4, **UNIT)], "arctanh")
 case("exp2", f_exp2, [A(3, 4)], "exp2")
 case("cbrt", f_cbrt, [A(3, 4, **AWAY)], "cbrt")
 case("reciprocal", f_reciprocal, [A(3, 4, **AWAY)], "reciprocal")
-case("reciprocal_f32", f_reciprocal, [A(3, 4, **AWAY, dtype="float32")], "reciprocal",
-     rtol=2e-3, atol=1e-4, eps=1e-3)
+case(
+    "reciprocal_f32",
+    f_reciprocal,
+    [A(3, 4, **AWAY, dtype="float32")],
+    "reciprocal",
+    rtol=2e-3,
+    atol=1e-4,
+    eps=1e-3,
+)
 case("deg2rad", f_deg2rad, [A(3, 4)], "deg2rad")
 case("radians", f_radians, [A(2, 3)], "deg2rad")
 case("rad2deg", f_rad2deg, [A(3, 4)], "rad2deg")
@@ -311,6 +354,7 @@ case("fabs_at_zero", f_fabs, [FIXED([[0.0, -1.5, 0.0], [2.0, 0.0, -0.5]])], "fab
 
 
 # ---- elementwise functions of two arrays, over broadcasting shape pairs -------------
+
 
 def f_add(x, y):
     return np.sum(np.sin(x + y))
@@ -329,7 +373,7 @@ def f_div(x, y):
 
 
 def f_pow(x, y):
-    return np.sum(np.sin(x ** y))
+    return np.sum(np.sin(x**y))
 
 
 def f_maximum(x, y):
@@ -412,22 +456,27 @@ def _arg(shape, domain):
 for _op, _fn, _dx, _dy in BINARY:
     for _label, _sx, _sy in SHAPE_PAIRS:
         case(f"{_op}_{_label}", _fn, [_arg(_sx, _dx), _arg(_sy, _dy)], _op)
-case("np_binop_spellings", f_np_binops, [A(3, 4, **POS), A(4, **POS)],
-     ("add", "sub", "mul", "div", "pow", "mod"))
+case(
+    "np_binop_spellings",
+    f_np_binops,
+    [A(3, 4, **POS), A(4, **POS)],
+    ("add", "sub", "mul", "div", "pow", "mod"),
+)
 
 
 # ---- arithmetic with constants -----------------------------------------------------
 
+
 def f_pow_int(x):
-    return np.sum(np.sin(x ** 3))
+    return np.sum(np.sin(x**3))
 
 
 def f_pow_float(x):
-    return np.sum(np.sin(x ** 2.5))
+    return np.sum(np.sin(x**2.5))
 
 
 def f_rpow(x):
-    return np.sum(np.sin(2.0 ** x))
+    return np.sum(np.sin(2.0**x))
 
 
 def f_rdiv(x):
@@ -466,13 +515,18 @@ case("div_constant_numerator", f_rdiv, [A(3, 4, **AWAY)], "div")
 case("sub_from_constant", f_rsub, [A(3, 4)], ("sub", "mul"))
 case("mul_same_operand", f_square_sum, [A(3, 4)], "mul")
 case("augmented_assignment", f_augassign, [A(3, 4), A(4, **AWAY)], ("mul", "add", "sub", "div"))
-case("pow_zero_base", f_pow, [FIXED([[0.0, 1.5, 0.7], [0.0, 0.3, 1.2]]),
-                            FIXED([[2.0, 1.3, -0.5], [3.0, 2.5, 0.8]])], "pow")
+case(
+    "pow_zero_base",
+    f_pow,
+    [FIXED([[0.0, 1.5, 0.7], [0.0, 0.3, 1.2]]), FIXED([[2.0, 1.3, -0.5], [3.0, 2.5, 0.8]])],
+    "pow",
+)
 case("maximum_constant", f_relu, [A(3, 4)], "maximum")
 case("minimum_constant_first", f_minimum_const_first, [A(3, 4)], "minimum")
 
 
 # ---- where, clip ------------------------------------------------------------------
+
 
 def f_where(x, y):
     return np.sum(np.sin(np.where(x > y, x, y)))
@@ -530,11 +584,16 @@ case("clip_min_none", f_clip_no_min, [A(3, 4)], "clip")
 case("clip_method", f_clip_method, [A(3, 4)], "clip")
 case("clip_keywords_max_none", f_clip_keywords, [A(3, 4), A(3, 1, lo=-1.0, hi=0.5)], "clip")
 case("where_python_float_branch", f_where_python_float, [A(3, 4), F(), A(4)], ("where", "mul"))
-case("clip_python_float_x", f_clip_python_float_x, [F(lo=-1.0, hi=1.0), A(3, lo=-1.5, hi=-0.2),
-                                                    A(2, 1, lo=0.2, hi=1.5)], "clip")
+case(
+    "clip_python_float_x",
+    f_clip_python_float_x,
+    [F(lo=-1.0, hi=1.0), A(3, lo=-1.5, hi=-0.2), A(2, 1, lo=0.2, hi=1.5)],
+    "clip",
+)
 
 
 # ---- matmul, dot --------------------------------------------------------------------
+
 
 def f_matmul(x, y):
     return np.sum(np.sin(x @ y))
@@ -594,6 +653,7 @@ case("matmul_chain", f_matmul_chain, [A(5, 3), A(3, 4), A(4, 2)], ("matmul", "ta
 
 
 # ---- reductions ----------------------------------------------------------------------
+
 
 def f_sum(x):
     return np.sum(np.sin(x)) * 2.0
@@ -768,8 +828,12 @@ case("max_keepdims", f_max_keepdims, [A(3, 4)], "max")
 case("max_method", f_max_method, [A(3, 4)], "max")
 case("amax", f_amax, [A(3, 4)], "max")
 case("max_tie", f_max_linear, [FIXED([[1.0, 3.0, -2.0], [3.0, 0.5, 2.0]])], "max")
-case("max_axis_ties", f_max_axis, [FIXED([[1.0, 3.0, 3.0], [2.0, -1.0, 2.0], [0.0, 1.0, -1.0]]),
-                                   A(3)], "max")
+case(
+    "max_axis_ties",
+    f_max_axis,
+    [FIXED([[1.0, 3.0, 3.0], [2.0, -1.0, 2.0], [0.0, 1.0, -1.0]]), A(3)],
+    "max",
+)
 case("max_tuple_negative_keepdims", f_max_tuple_negative_keepdims, [A(2, 3, 4)], "max")
 case("min", f_min, [A(3, 4)], "min")
 case("min_axis", f_min_axis, [A(3, 4), A(3)], "min")
@@ -777,8 +841,12 @@ case("min_axis_tuple", f_min_axis_tuple, [A(2, 3, 4)], "min")
 case("min_keepdims", f_min_keepdims, [A(3, 4)], "min")
 case("min_method", f_min_method, [A(3, 4)], "min")
 case("min_tie", f_min_linear, [FIXED([[1.0, -3.0, 2.0], [-3.0, 0.5, 2.0]])], "min")
-case("min_axis_ties", f_min_axis, [FIXED([[1.0, -3.0, -3.0], [2.0, 2.0, 5.0], [0.0, 1.0, -1.0]]),
-                                   A(3)], "min")
+case(
+    "min_axis_ties",
+    f_min_axis,
+    [FIXED([[1.0, -3.0, -3.0], [2.0, 2.0, 5.0], [0.0, 1.0, -1.0]]), A(3)],
+    "min",
+)
 case("min_tuple_negative", f_min_tuple_negative, [A(2, 3, 4)], "min")
 case("prod", f_prod, [A(3, 4, lo=0.5, hi=1.5)], "prod")
 case("prod_negative_entries", f_prod, [A(2, 3, lo=-1.5, hi=1.5)], "prod")
@@ -787,13 +855,26 @@ case("prod_axis_tuple_keepdims", f_prod_axis_tuple_keepdims, [A(2, 3, 2, lo=0.5,
 case("prod_method", f_prod_method, [A(3, 4)], "prod")
 case("prod_one_zero", f_prod, [FIXED([[1.5, 0.0, -2.0], [0.5, 1.2, 0.8]])], "prod")
 case("prod_two_zeros", f_prod, [FIXED([[1.5, 0.0, -2.0], [0.5, 0.0, 0.8]])], "prod")
-case("prod_axis_zeros", f_prod_axis, [FIXED([[1.5, 0.0, -2.0, 1.1],      # one zero
-                                             [0.0, 1.3, 0.0, 0.7],       # two zeros
-                                             [0.9, -1.2, 0.6, 1.4]])],   # none
-     "prod")
-case("prod_keepdims_all_with_zero", f_prod_keepdims_all,
-     [FIXED([[1.5, 0.0, -1.2], [0.5, 0.9, 1.1]])], "prod")
-
+case(
+    "prod_axis_zeros",
+    f_prod_axis,
+    [
+        FIXED(
+            [
+                [1.5, 0.0, -2.0, 1.1],  # one zero
+                [0.0, 1.3, 0.0, 0.7],  # two zeros
+                [0.9, -1.2, 0.6, 1.4],
+            ]
+        )
+    ],  # none
+    "prod",
+)
+case(
+    "prod_keepdims_all_with_zero",
+    f_prod_keepdims_all,
+    [FIXED([[1.5, 0.0, -1.2], [0.5, 0.9, 1.1]])],
+    "prod",
+)
 
 
 def f_var(x):
@@ -865,8 +946,7 @@ case("var_0d", f_var, [A()], "var")
 case("var_axis_ddof", f_var_axis_ddof, [A(3, 4)], "var")
 case("var_tuple_keepdims", f_var_tuple_keepdims, [A(2, 3, 4)], "var")
 case("var_method", f_var_method, [A(3, 4)], "var")
-case("var_f32", f_var_axis_ddof, [A(3, 4, dtype="float32")], "var", eps=1e-3, rtol=2e-3,
-     atol=1e-4)
+case("var_f32", f_var_axis_ddof, [A(3, 4, dtype="float32")], "var", eps=1e-3, rtol=2e-3, atol=1e-4)
 case("std", f_std, [A(3, 4)], "std")
 case("std_axis_ddof_keepdims", f_std_axis_ddof_keepdims, [A(3, 4)], "std")
 case("std_method", f_std_method, [A(2, 3, 4)], "std")
@@ -893,58 +973,99 @@ def f_axis_of_0d(x):
     return np.sum(np.sin(y) * np.cos(z))
 
 
-def f_mean_axis_of_0d(x):      # NumPy: AxisError
+def f_mean_axis_of_0d(x):  # NumPy: AxisError
     return np.mean(x, axis=0)
 
 
-case("axis_of_0d", f_axis_of_0d, [A()],
-     ("cumsum", "cumprod", "repeat", "sum", "prod", "max", "min", "ptp", "nansum", "nanmean",
-      "squeeze", "take"))
+case(
+    "axis_of_0d",
+    f_axis_of_0d,
+    [A()],
+    (
+        "cumsum",
+        "cumprod",
+        "repeat",
+        "sum",
+        "prod",
+        "max",
+        "min",
+        "ptp",
+        "nansum",
+        "nanmean",
+        "squeeze",
+        "take",
+    ),
+)
 case("axis_of_0d_python_float", f_axis_of_0d, [F()], ("cumsum", "sum", "take"))
 
 
 # ---- shape ops -----------------------------------------------------------------------
 
+
 def f_flip(x, w):
     return np.sum(np.sin(np.flip(x, axis=1) * w))
+
 
 def f_split(x):
     a, b = np.split(x, 2)
     parts = np.array_split(x, [1, 3], axis=1)
     rest = np.array_split(x, 3, axis=-1)
-    return (np.sum(np.sin(a) * b) + np.sum(parts[0] ** 2) + np.sum(np.cos(parts[2]))
-            + np.sum(np.sin(rest[1] * 2.0)))
+    return (
+        np.sum(np.sin(a) * b)
+        + np.sum(parts[0] ** 2)
+        + np.sum(np.cos(parts[2]))
+        + np.sum(np.sin(rest[1] * 2.0))
+    )
 
 
 def f_rot90_pad(x, y):
-    return (np.sum(np.sin(np.rot90(x) * np.arange(12.0).reshape(3, 4)))
-            + np.sum(np.sin(np.rot90(y, 3, axes=(1, 2)) * 1.5)) + np.sum(np.sin(np.rot90(x, 2)))
-            + np.sum(np.sin(np.pad(x, 1, constant_values=2.0)))
-            + np.sum(np.pad(x, ((0, 1), (2, 0))) ** 2 * np.arange(5.0)))
+    return (
+        np.sum(np.sin(np.rot90(x) * np.arange(12.0).reshape(3, 4)))
+        + np.sum(np.sin(np.rot90(y, 3, axes=(1, 2)) * 1.5))
+        + np.sum(np.sin(np.rot90(x, 2)))
+        + np.sum(np.sin(np.pad(x, 1, constant_values=2.0)))
+        + np.sum(np.pad(x, ((0, 1), (2, 0))) ** 2 * np.arange(5.0))
+    )
 
 
 def f_diag_diagonal(x, v, y):
-    return (np.sum(np.sin(np.diag(x, 1))) + np.sum(np.sin(np.diag(v, -1)) * 2.0)
-            + np.sum(np.diag(v) ** 2) + np.sum(np.diagonal(x) ** 2) + np.sum(np.sin(x.diagonal(1)))
-            + np.sin(x.trace(-1)) + np.sum(np.sin(np.diagonal(y, 1, 2, 0))))
+    return (
+        np.sum(np.sin(np.diag(x, 1)))
+        + np.sum(np.sin(np.diag(v, -1)) * 2.0)
+        + np.sum(np.diag(v) ** 2)
+        + np.sum(np.diagonal(x) ** 2)
+        + np.sum(np.sin(x.diagonal(1)))
+        + np.sin(x.trace(-1))
+        + np.sum(np.sin(np.diagonal(y, 1, 2, 0)))
+    )
 
 
 def f_take(x):
-    return (np.sum(np.sin(np.take(x, [0, 2, 2], axis=1))) + np.sum(np.take(x, np.array([1, 5, 5])) ** 2)
-            + np.sum(np.sin(x.take([1, 0], axis=0))) + np.sum(np.sin(np.take(x, np.array([[0, 1], [1, 1]]), -1))))
+    return (
+        np.sum(np.sin(np.take(x, [0, 2, 2], axis=1)))
+        + np.sum(np.take(x, np.array([1, 5, 5])) ** 2)
+        + np.sum(np.sin(x.take([1, 0], axis=0)))
+        + np.sum(np.sin(np.take(x, np.array([[0, 1], [1, 1]]), -1)))
+    )
 
 
 def f_take_along_axis_sort(x):
     i = np.argsort(x, axis=1)
-    return (np.sum(np.sin(np.take_along_axis(x, i, axis=1)) * np.arange(4.0))
-            + np.sum(np.take_along_axis(x, np.array([[0], [2], [2]]), 1) ** 2)
-            + np.sum(np.sort(x, axis=0) * np.arange(12.0).reshape(3, 4))
-            + np.sum(np.sin(np.sort(x)) * 3.0) + np.sum(np.sort(x, axis=None) * np.arange(12.0)))
+    return (
+        np.sum(np.sin(np.take_along_axis(x, i, axis=1)) * np.arange(4.0))
+        + np.sum(np.take_along_axis(x, np.array([[0], [2], [2]]), 1) ** 2)
+        + np.sum(np.sort(x, axis=0) * np.arange(12.0).reshape(3, 4))
+        + np.sum(np.sin(np.sort(x)) * 3.0)
+        + np.sum(np.sort(x, axis=None) * np.arange(12.0))
+    )
 
 
 def f_cumprod(x):
-    return (np.sum(np.sin(np.cumprod(x, axis=1))) + np.sum(np.cumprod(x) * np.arange(12.0))
-            + np.sum(x.cumprod(axis=0) ** 2))
+    return (
+        np.sum(np.sin(np.cumprod(x, axis=1)))
+        + np.sum(np.cumprod(x) * np.arange(12.0))
+        + np.sum(x.cumprod(axis=0) ** 2)
+    )
 
 
 def f_cumprod_flat(x):
@@ -961,12 +1082,17 @@ def f_cumprod_plane(s, t, x):
     n = x.shape[0]
     return np.sum(np.sin(np.cumprod(x + s * (1.0 + np.arange(n) / 4) + t * np.cos(np.arange(n)))))
 
+
 def f_select_kron_cross(x, y, u, v):
-    return (np.sum(np.sin(np.select([x < -0.5, x > 0.5], [x * y, np.cos(x)], default=y)) * y)
-            + np.sum(np.select([x > 0.0], [x ** 2]))
-            + np.sum(np.sin(np.kron(x, y[:2, :2])) * np.arange(24.0).reshape(4, 6))
-            + np.sum(np.kron(u, v) ** 2) + np.sum(np.sin(np.cross(u, v)) * np.array([1.0, 2.0, 3.0]))
-            + np.sum(np.cross(x[:, :1] * u, v) ** 2))
+    return (
+        np.sum(np.sin(np.select([x < -0.5, x > 0.5], [x * y, np.cos(x)], default=y)) * y)
+        + np.sum(np.select([x > 0.0], [x**2]))
+        + np.sum(np.sin(np.kron(x, y[:2, :2])) * np.arange(24.0).reshape(4, 6))
+        + np.sum(np.kron(u, v) ** 2)
+        + np.sum(np.sin(np.cross(u, v)) * np.array([1.0, 2.0, 3.0]))
+        + np.sum(np.cross(x[:, :1] * u, v) ** 2)
+    )
+
 
 def f_views_see_a_later_write(x):
     y = x * 2.0
@@ -974,18 +1100,23 @@ def f_views_see_a_later_write(x):
     d = np.diagonal(y[None, :] * np.ones((2, 1)), 1)
     r = np.rot90(y[None, :])
     y[0] = 5.0
-    return np.sum(a * b * np.array([1.0, 3.0])) + np.sum(np.sin(d)) + np.sum(r[:, 0] * np.arange(4.0))
-
+    return (
+        np.sum(a * b * np.array([1.0, 3.0])) + np.sum(np.sin(d)) + np.sum(r[:, 0] * np.arange(4.0))
+    )
 
 
 def f_masked_reductions(x):
     m = np.array([[True, False, True], [False, True, True]])
-    return (np.sum(np.sin(x), where=m) + np.sum(np.mean(x, axis=1, where=m) * np.array([1.0, 2.0]))
-            + np.sum(x.prod(axis=0, where=m)) + np.max(x, initial=-1.0, where=m) * 2.0
-            + np.sum(np.min(x, axis=1, initial=0.5, where=m)) + x.sum(where=x > 0.0)
-            + np.max(x, initial=5.0) + np.sum(x.max(axis=0, initial=-1.5, where=m[0]) * np.arange(3.0)))
-
-
+    return (
+        np.sum(np.sin(x), where=m)
+        + np.sum(np.mean(x, axis=1, where=m) * np.array([1.0, 2.0]))
+        + np.sum(x.prod(axis=0, where=m))
+        + np.max(x, initial=-1.0, where=m) * 2.0
+        + np.sum(np.min(x, axis=1, initial=0.5, where=m))
+        + x.sum(where=x > 0.0)
+        + np.max(x, initial=5.0)
+        + np.sum(x.max(axis=0, initial=-1.5, where=m[0]) * np.arange(3.0))
+    )
 
 
 def f_flip_all(x):
@@ -1043,7 +1174,7 @@ def f_concatenate(x, v, w):
     d = np.concatenate([v, w * v, np.sin(w)])
     e = np.concatenate([x, v[None]], axis=0)
     z = np.concatenate([x, x * x], axis=None)
-    return np.sum(np.sin(c)) + np.sum(d ** 2) + np.sum(np.sin(e * e)) + np.sum(np.sin(z))
+    return np.sum(np.sin(c)) + np.sum(d**2) + np.sum(np.sin(e * e)) + np.sum(np.sin(z))
 
 
 def f_concatenate_runtime_sizes(x, n):
@@ -1058,10 +1189,13 @@ def f_stack_hstack_vstack(x, v, w):
 
 
 def f_einsum(a, b, c):
-    return (np.sum(np.sin(np.einsum("ij,jk", a, b))) + np.einsum("ij->", a * a)
-            + np.sum(np.einsum("ij,j->i", a, c) ** 2)
-            + np.sum(np.sin(np.einsum("bij,jk->bik", np.stack([a, a * 2.0]), b)))
-            + np.sum(np.sin(np.einsum("ij,k->ijk", a, c))))
+    return (
+        np.sum(np.sin(np.einsum("ij,jk", a, b)))
+        + np.einsum("ij->", a * a)
+        + np.sum(np.einsum("ij,j->i", a, c) ** 2)
+        + np.sum(np.sin(np.einsum("bij,jk->bik", np.stack([a, a * 2.0]), b)))
+        + np.sum(np.sin(np.einsum("ij,k->ijk", a, c)))
+    )
 
 
 def f_einsum_letter_of_one(a, c):
@@ -1099,15 +1233,25 @@ def f_solve(a, b, v):
 
 
 def f_norm(x, m):
-    return (np.linalg.norm(x) + np.linalg.norm(m) + np.sum(np.linalg.norm(m, axis=1))
-            + np.sum(np.linalg.norm(m, 1, axis=0, keepdims=True) * 2.0)
-            + np.linalg.norm(x, np.inf) + np.linalg.norm(m, "fro") + np.linalg.norm(x, -np.inf)
-            + np.linalg.norm(x, 3) + np.sum(np.linalg.norm(m, 2.5, axis=-1)))
+    return (
+        np.linalg.norm(x)
+        + np.linalg.norm(m)
+        + np.sum(np.linalg.norm(m, axis=1))
+        + np.sum(np.linalg.norm(m, 1, axis=0, keepdims=True) * 2.0)
+        + np.linalg.norm(x, np.inf)
+        + np.linalg.norm(m, "fro")
+        + np.linalg.norm(x, -np.inf)
+        + np.linalg.norm(x, 3)
+        + np.sum(np.linalg.norm(m, 2.5, axis=-1))
+    )
 
 
 def f_diff(x, m):
-    return (np.sum(np.sin(np.diff(x))) + np.sum(np.diff(m, 2, 1) ** 2)
-            + np.sum(np.sin(np.diff(m, axis=0) * m[1:])))
+    return (
+        np.sum(np.sin(np.diff(x)))
+        + np.sum(np.diff(m, 2, 1) ** 2)
+        + np.sum(np.sin(np.diff(m, axis=0) * m[1:]))
+    )
 
 
 def f_smooth(x, w):
@@ -1123,8 +1267,8 @@ def f_slogdet(a):
 
 def f_cholesky(a, n):
     s = _spd(a)
-    low = np.linalg.cholesky(s + np.triu(n, 1))            # NumPy reads the lower triangle
-    up = np.linalg.cholesky(s + np.tril(n, -1) * 0.5, upper=True)        # ... or the upper
+    low = np.linalg.cholesky(s + np.triu(n, 1))  # NumPy reads the lower triangle
+    up = np.linalg.cholesky(s + np.tril(n, -1) * 0.5, upper=True)  # ... or the upper
     stacked = np.linalg.cholesky(np.stack([s, s + 0.1 * np.eye(3)]))
     return np.sum(np.sin(low)) + np.sum(np.sin(up) * 2.0) + np.sum(np.cos(stacked))
 
@@ -1134,8 +1278,12 @@ def f_eigh(a):
     (upper) triangle; functions of the eigenvectors that their signs do not change."""
     w, v = np.linalg.eigh(a * 0.2 + (np.eye(3) * np.array([1.0, 2.0, 3.5])))
     w2, v2 = np.linalg.eigh(a * 0.2 - (np.eye(3) * np.array([1.0, 2.0, 3.5])), UPLO="U")
-    return (np.sum(np.sin(w)) + np.sum(np.sin(v * v * 2.0)) + np.sum(w2 ** 2)
-            + np.sum(np.sin(v2 @ (np.eye(3) * np.array([0.5, 1.0, 2.0])) @ v2.T)))
+    return (
+        np.sum(np.sin(w))
+        + np.sum(np.sin(v * v * 2.0))
+        + np.sum(w2**2)
+        + np.sum(np.sin(v2 @ (np.eye(3) * np.array([0.5, 1.0, 2.0])) @ v2.T))
+    )
 
 
 def f_eigh_symmetric_input(b):
@@ -1145,8 +1293,9 @@ def f_eigh_symmetric_input(b):
 
 
 def f_eigvalsh(a):
-    return (np.sum(np.sin(np.linalg.eigvalsh(a + a.T)))
-            + np.sum(np.linalg.eigvalsh(a, UPLO="U") ** 2))
+    return np.sum(np.sin(np.linalg.eigvalsh(a + a.T))) + np.sum(
+        np.linalg.eigvalsh(a, UPLO="U") ** 2
+    )
 
 
 def f_qr(a, c):
@@ -1162,35 +1311,57 @@ def f_qr_r_only(a):
 
 def f_svd(a):
     u, s, vh = np.linalg.svd(a, full_matrices=False)
-    return (np.sum(np.sin(u @ vh)) + np.sum(np.sin(s)) + np.sum(np.sin(u * u * 2.0))
-            + np.sum(np.sin(vh * vh * 3.0)) + np.sum(u[0] * vh[:, 0] * s))
+    return (
+        np.sum(np.sin(u @ vh))
+        + np.sum(np.sin(s))
+        + np.sum(np.sin(u * u * 2.0))
+        + np.sum(np.sin(vh * vh * 3.0))
+        + np.sum(u[0] * vh[:, 0] * s)
+    )
 
 
 def f_svd_square_and_values(a, c):
     u, s, vh = np.linalg.svd(c)
-    return (np.sum(np.sin(np.linalg.svd(a, compute_uv=False)))
-            + np.sum(np.sin(u * u + vh * vh)) + np.sum(s ** 2))
+    return (
+        np.sum(np.sin(np.linalg.svd(a, compute_uv=False)))
+        + np.sum(np.sin(u * u + vh * vh))
+        + np.sum(s**2)
+    )
 
 
 def f_pinv(a, c):
-    return np.sum(np.sin(np.linalg.pinv(a))) + np.sum(np.sin(np.linalg.pinv(np.stack([c, c * 2.0]))))
+    return np.sum(np.sin(np.linalg.pinv(a))) + np.sum(
+        np.sin(np.linalg.pinv(np.stack([c, c * 2.0])))
+    )
 
 
 def f_matrix_norms(m):
-    return (np.linalg.norm(m, "nuc") + np.linalg.norm(m, 2) + np.linalg.norm(m, -2) * 2.0
-            + np.linalg.norm(m, 1) + np.linalg.norm(m, -1) * 3.0 + np.linalg.norm(m, np.inf)
-            + np.linalg.norm(m, -np.inf) * 0.5 + np.linalg.norm(m, axis=(0, 1))
-            + np.linalg.norm(m, "fro", axis=(1, 0)) * 2.0)
+    return (
+        np.linalg.norm(m, "nuc")
+        + np.linalg.norm(m, 2)
+        + np.linalg.norm(m, -2) * 2.0
+        + np.linalg.norm(m, 1)
+        + np.linalg.norm(m, -1) * 3.0
+        + np.linalg.norm(m, np.inf)
+        + np.linalg.norm(m, -np.inf) * 0.5
+        + np.linalg.norm(m, axis=(0, 1))
+        + np.linalg.norm(m, "fro", axis=(1, 0)) * 2.0
+    )
 
 
 def f_matrix_norms_axes(t):
-    return (np.sum(np.sin(np.linalg.norm(t, 2, axis=(0, 2))))
-            + np.sum(np.linalg.norm(t, 1, axis=(2, 1), keepdims=True) * np.array([1.0, 2.0])[:, None, None])
-            + np.sum(np.sin(np.linalg.norm(t, "nuc", axis=(-2, -1))))
-            + np.sum(np.sin(np.linalg.norm(t, -np.inf, axis=(1, 2)))) + np.linalg.norm(t))
+    return (
+        np.sum(np.sin(np.linalg.norm(t, 2, axis=(0, 2))))
+        + np.sum(
+            np.linalg.norm(t, 1, axis=(2, 1), keepdims=True) * np.array([1.0, 2.0])[:, None, None]
+        )
+        + np.sum(np.sin(np.linalg.norm(t, "nuc", axis=(-2, -1))))
+        + np.sum(np.sin(np.linalg.norm(t, -np.inf, axis=(1, 2))))
+        + np.linalg.norm(t)
+    )
 
 
-def f_gaussian_nll(mu, L, X):                  # L lower-triangular, positive diagonal
+def f_gaussian_nll(mu, L, X):  # L lower-triangular, positive diagonal
     S = L @ L.T + 1e-6 * np.eye(X.shape[1])
     sign, logdet = np.linalg.slogdet(S)
     R = X - mu
@@ -1215,16 +1386,24 @@ def f_full_like(x, v):
 
 
 def f_tile_repeat(x, m):
-    return (np.sum(np.sin(np.tile(x, 3) * np.arange(12.0))) + np.sum(np.sin(np.tile(m, 2)) * 2.0)
-            + np.sum(np.sin(np.repeat(x, 2) * np.arange(8.0)))
-            + np.sum(np.sin(np.repeat(m, 3, axis=0))) + np.sum(np.sin(m.repeat(2, axis=-1) * 1.5))
-            + np.sum(np.repeat(m, 2) ** 2))
+    return (
+        np.sum(np.sin(np.tile(x, 3) * np.arange(12.0)))
+        + np.sum(np.sin(np.tile(m, 2)) * 2.0)
+        + np.sum(np.sin(np.repeat(x, 2) * np.arange(8.0)))
+        + np.sum(np.sin(np.repeat(m, 3, axis=0)))
+        + np.sum(np.sin(m.repeat(2, axis=-1) * 1.5))
+        + np.sum(np.repeat(m, 2) ** 2)
+    )
 
 
 def f_average(x, m, w, u):
-    return (np.sin(np.average(x)) + np.sum(np.sin(np.average(m, axis=0)))
-            + np.sin(np.average(x, weights=w)) + np.sum(np.sin(np.average(m, axis=1, weights=u)))
-            + np.sum(np.average(m, 0, m * m + 1.0)))
+    return (
+        np.sin(np.average(x))
+        + np.sum(np.sin(np.average(m, axis=0)))
+        + np.sin(np.average(x, weights=w))
+        + np.sum(np.sin(np.average(m, axis=1, weights=u)))
+        + np.sum(np.average(m, 0, m * m + 1.0))
+    )
 
 
 def f_reshape(x, w):
@@ -1319,28 +1498,51 @@ case("linspace", f_linspace, [F(), F()], "linspace")
 case("linspace_0d_arrays", f_linspace, [A(), A()], "linspace")
 case("linspace_one_point", f_linspace_one, [F(), F()], "linspace")
 case("concatenate", f_concatenate, [A(2, 3), A(3), A(3)], "concatenate")
-case("concatenate_runtime_sizes", f_concatenate_runtime_sizes, [A(5), STATIC(2)],
-     "concatenate")
-case("concatenate_f32", f_concatenate, [A(2, 3, dtype="float32"), A(3, dtype="float32"),
-                                        A(3, dtype="float32")], "concatenate",
-     eps=1e-3, rtol=2e-3, atol=1e-3)
-case("stack_hstack_vstack", f_stack_hstack_vstack, [A(2, 3), A(3), A(3)],
-     ("list", "concatenate", "transpose"))
+case("concatenate_runtime_sizes", f_concatenate_runtime_sizes, [A(5), STATIC(2)], "concatenate")
+case(
+    "concatenate_f32",
+    f_concatenate,
+    [A(2, 3, dtype="float32"), A(3, dtype="float32"), A(3, dtype="float32")],
+    "concatenate",
+    eps=1e-3,
+    rtol=2e-3,
+    atol=1e-3,
+)
+case(
+    "stack_hstack_vstack",
+    f_stack_hstack_vstack,
+    [A(2, 3), A(3), A(3)],
+    ("list", "concatenate", "transpose"),
+)
 case("einsum", f_einsum, [A(2, 3), A(3, 4), A(3)], "einsum")
 case("einsum_letter_of_one_operand", f_einsum_letter_of_one, [A(2, 3), A(4)], "einsum")
-case("einsum_f32", f_einsum_letter_of_one, [A(2, 3, dtype="float32"), A(4, dtype="float32")],
-     "einsum", eps=1e-3, rtol=2e-3, atol=1e-3)
-case("attention", f_attention, [A(4, 3), A(5, 3), A(5, 3)],    # (the max only shifts: no
-     ("einsum", "exp", "sum", "concatenate", "matmul"))          # gradient, passes/shift.py)
+case(
+    "einsum_f32",
+    f_einsum_letter_of_one,
+    [A(2, 3, dtype="float32"), A(4, dtype="float32")],
+    "einsum",
+    eps=1e-3,
+    rtol=2e-3,
+    atol=1e-3,
+)
+case(
+    "attention",
+    f_attention,
+    [A(4, 3), A(5, 3), A(5, 3)],  # (the max only shifts: no
+    ("einsum", "exp", "sum", "concatenate", "matmul"),
+)  # gradient, passes/shift.py)
 case("inv", f_inv, [A(3, 3)], "inv")
 case("inv_stacked", f_inv_stacked, [A(3, 3)], "inv")
 case("inv_f32", f_inv, [A(3, 3, dtype="float32")], "inv", eps=1e-3, rtol=5e-3, atol=1e-3)
 case("det", f_det, [A(3, 3)], "det")
 case("solve", f_solve, [A(3, 3), A(3, 2), A(3)], "solve")
 case("slogdet", f_slogdet, [A(3, 3)], "slogdet")
-case("gaussian_nll", f_gaussian_nll,
-     [A(3), FIXED([[2.0, 0.0, 0.0], [0.3, 1.5, 0.0], [-0.4, 0.2, 1.8]]), A(5, 3)],
-     ("slogdet", "solve", "matmul", "sub"))
+case(
+    "gaussian_nll",
+    f_gaussian_nll,
+    [A(3), FIXED([[2.0, 0.0, 0.0], [0.3, 1.5, 0.0], [-0.4, 0.2, 1.8]]), A(5, 3)],
+    ("slogdet", "solve", "matmul", "sub"),
+)
 case("cholesky", f_cholesky, [A(3, 3), A(3, 3)], "cholesky")
 case("eigh", f_eigh, [A(3, 3)], "eigh")
 case("eigh_symmetric_input", f_eigh_symmetric_input, [A(3, 3)], "eigh")
@@ -1357,15 +1559,30 @@ case("norm", f_norm, [A(6), A(3, 4)], "norm")
 case("diff", f_diff, [A(6), A(3, 5)], ("sub", "index"))
 case("smooth", f_smooth, [A(6), A(6)], ("cumsum", "roll", "var", "norm", "list"))
 case("inner_vdot_tensordot", f_contractions, [A(2, 3), A(3, 2), A(3), A(3, 4, 2)], "einsum")
-case("atleast_column_stack_dstack", f_atleast_and_stacks, [A(2, 3), A(3)],
-     ("reshape", "expand_dims", "concatenate"))
+case(
+    "atleast_column_stack_dstack",
+    f_atleast_and_stacks,
+    [A(2, 3), A(3)],
+    ("reshape", "expand_dims", "concatenate"),
+)
 case("full_like", f_full_like, [A(3, 4), F()], "full_like")
 case("full_like_0d", f_full_like, [A(3), A()], "full_like")
 case("tile_repeat", f_tile_repeat, [A(4), A(2, 3)], ("tile", "repeat"))
-case("tile_repeat_f32", f_tile_repeat, [A(4, dtype="float32"), A(2, 3, dtype="float32")],
-     ("tile", "repeat"), eps=1e-3, rtol=2e-3, atol=1e-3)
-case("average", f_average, [A(4), A(2, 3), A(4, lo=0.5, hi=1.5), A(3, lo=0.5, hi=1.5)],
-     ("mean", "sum", "div", "mul"))
+case(
+    "tile_repeat_f32",
+    f_tile_repeat,
+    [A(4, dtype="float32"), A(2, 3, dtype="float32")],
+    ("tile", "repeat"),
+    eps=1e-3,
+    rtol=2e-3,
+    atol=1e-3,
+)
+case(
+    "average",
+    f_average,
+    [A(4), A(2, 3), A(4, lo=0.5, hi=1.5), A(3, lo=0.5, hi=1.5)],
+    ("mean", "sum", "div", "mul"),
+)
 case("tril_triu", f_tril_triu, [A(3, 4)], ("tril", "triu"))
 case("roll", f_roll, [A(3, 4), A(2)], "roll")
 case("roll_axis", f_roll_axis, [A(2, 5)], "roll")
@@ -1373,8 +1590,12 @@ case("trace", f_trace, [A(3, 4)], "trace")
 case("trace_f32", f_trace, [A(3, 3, dtype="float32")], "trace", eps=1e-3, rtol=2e-3, atol=1e-4)
 case("outer", f_outer, [A(3), A(4)], "outer")
 case("outer_flattens", f_outer, [A(2, 3), A(2, 2)], "outer")
-case("ravel_flatten_swapaxes_moveaxis", f_composed_spellings, [A(2, 3, 2)],
-     ("reshape", "transpose", "copy"))
+case(
+    "ravel_flatten_swapaxes_moveaxis",
+    f_composed_spellings,
+    [A(2, 3, 2)],
+    ("reshape", "transpose", "copy"),
+)
 case("flip", f_flip, [A(3, 4), A(4)], "flip")
 case("split", f_split, [A(4, 5)], ("split", "array_split"))
 case("rot90_pad", f_rot90_pad, [A(4, 3), A(2, 3, 4)], ("rot90", "pad"))
@@ -1382,23 +1603,38 @@ case("diag_diagonal", f_diag_diagonal, [A(3, 4), A(3), A(3, 4, 2)], ("diag", "di
 case("take", f_take, [A(2, 3)], "take")
 case("take_along_axis_sort", f_take_along_axis_sort, [A(3, 4)], ("take_along_axis", "sort"))
 case("cumprod", f_cumprod, [A(3, 4)], "cumprod")
-case("cumprod_zeros", f_cumprod, [FIXED([[1.5, 0.0, 2.0, 0.0], [0.0, 0.7, 0.0, 1.2],
-                                         [0.3, -1.1, 0.5, 0.0]])], "cumprod")
+case(
+    "cumprod_zeros",
+    f_cumprod,
+    [FIXED([[1.5, 0.0, 2.0, 0.0], [0.0, 0.7, 0.0, 1.2], [0.3, -1.1, 0.5, 0.0]])],
+    "cumprod",
+)
 # (each exact to every order at its zeros: the rules are polynomials in x, rules/scan.py)
 case("cumprod_zeros_first", f_cumprod_flat, [FIXED([0.0, 1.5, -0.8, 2.0, 0.7, 1.1])], "cumprod")
 case("cumprod_zeros_two", f_cumprod_flat, [FIXED([1.5, 0.0, 2.0, 0.0, 0.7, -1.3])], "cumprod")
-case("cumprod_zeros_adjacent", f_cumprod_flat, [FIXED([1.2, 0.0, 0.0, 0.9, -0.6, 0.0])],
-     "cumprod")
-case("cumprod_zeros_axis", f_cumprod_axis, [FIXED([[0.0, 1.5, 0.0], [1.1, 0.0, 2.0],
-                                                  [0.0, 0.7, -1.2], [0.8, 0.0, 0.0]])], "cumprod")
-case("select_kron_cross", f_select_kron_cross, [A(2, 3), A(2, 3), A(3), A(3)],
-     ("where", "einsum", "reshape", "cross"))
-case("masked_reductions", f_masked_reductions,
-     [A(2, 3)], ("where", "sum", "prod", "max", "min",
-                                            "maximum", "minimum", "div"))
+case("cumprod_zeros_adjacent", f_cumprod_flat, [FIXED([1.2, 0.0, 0.0, 0.9, -0.6, 0.0])], "cumprod")
+case(
+    "cumprod_zeros_axis",
+    f_cumprod_axis,
+    [FIXED([[0.0, 1.5, 0.0], [1.1, 0.0, 2.0], [0.0, 0.7, -1.2], [0.8, 0.0, 0.0]])],
+    "cumprod",
+)
+case(
+    "select_kron_cross",
+    f_select_kron_cross,
+    [A(2, 3), A(2, 3), A(3), A(3)],
+    ("where", "einsum", "reshape", "cross"),
+)
+case(
+    "masked_reductions",
+    f_masked_reductions,
+    [A(2, 3)],
+    ("where", "sum", "prod", "max", "min", "maximum", "minimum", "div"),
+)
 case("views_see_a_later_write", f_views_see_a_later_write, [A(4)], ("split", "diagonal", "rot90"))
-case("cumprod_f32", f_cumprod, [A(3, 4, dtype="float32")], "cumprod", eps=1e-3, rtol=2e-3,
-     atol=1e-3)
+case(
+    "cumprod_f32", f_cumprod, [A(3, 4, dtype="float32")], "cumprod", eps=1e-3, rtol=2e-3, atol=1e-3
+)
 case("flip_all", f_flip_all, [A(2, 3, 4)], "flip")
 case("flip_axis_tuple", f_flip_axis_tuple, [A(2, 3, 4)], "flip")
 case("fliplr", f_fliplr, [A(3, 4)], "fliplr")
@@ -1414,14 +1650,22 @@ case("transpose_method_tuple", f_transpose_method_tuple, [A(2, 3, 4), A(2, 4, 3)
 case("T", f_T, [A(3, 4), A(4, 3)], "T")
 case("T_rank3", f_T, [A(2, 3, 4), A(4, 3, 2)], "T")
 case("transpose_negative_axes", f_transpose_negative_axes, [A(2, 3, 4), A(4, 2, 3)], "transpose")
-case("transpose_method_negative_axes", f_transpose_method_negative, [A(2, 3, 4), A(2, 4, 3)],
-     "transpose")
+case(
+    "transpose_method_negative_axes",
+    f_transpose_method_negative,
+    [A(2, 3, 4), A(2, 4, 3)],
+    "transpose",
+)
 case("T_vector", f_T, [A(4), A(3, 4)], "T")
 case("expand_dims", f_expand_dims, [A(3, 4), A(2, 3, 4)], "expand_dims")
 case("expand_dims_negative_axis", f_expand_dims_neg, [A(3, 4), A(3, 4, 2)], "expand_dims")
 case("expand_dims_tuple_axis", f_expand_dims_tuple, [A(3, 4), A(1, 3, 1, 4)], "expand_dims")
-case("expand_dims_negative_tuple", f_expand_dims_negative_tuple, [A(3, 4), A(1, 3, 4, 1)],
-     "expand_dims")
+case(
+    "expand_dims_negative_tuple",
+    f_expand_dims_negative_tuple,
+    [A(3, 4), A(1, 3, 4, 1)],
+    "expand_dims",
+)
 case("squeeze", f_squeeze, [A(3, 1, 4, 1), A(3, 4)], "squeeze")
 case("squeeze_axis", f_squeeze_axis, [A(3, 1, 4), A(3, 4)], "squeeze")
 case("squeeze_method", f_squeeze_method, [A(1, 3, 4), A(3, 4)], "squeeze")
@@ -1432,6 +1676,7 @@ case("broadcast_to_python_float", f_broadcast_python_float, [F(), A(3, 4)], "bro
 
 
 # ---- casts and creation ------------------------------------------------------------
+
 
 def f_float64(x):
     return np.sum(np.sin(np.float64(x)))
@@ -1489,7 +1734,7 @@ def f_full_float32(v, x):
     return np.sum(np.sin(np.full((3, 4), v, dtype=np.float32) * x))
 
 
-LOOSE = dict(eps=1e-2, rtol=1e-3, atol=1e-3)   # float32 somewhere: rounding ~1e-7 relative
+LOOSE = dict(eps=1e-2, rtol=1e-3, atol=1e-3)  # float32 somewhere: rounding ~1e-7 relative
 
 case("float64", f_float64, [A(3, 4)], "float64")
 case("float64_python_float", f_float64_scalar, [F()], ("float64", "sin", "mul"))
@@ -1512,6 +1757,7 @@ case("full_float32_dtype", f_full_float32, [F(), A(3, 4)], "full", **LOOSE)
 
 
 # ---- tuples and lists given for arrays: the stack of their items ---------------------
+
 
 def f_list_of_scalars(a, b):
     return np.sin(np.sum([a * b, a, 1.0]))
@@ -1546,12 +1792,18 @@ case("tuple_mean", f_tuple_mean, [F()], ("tuple", "array", "mean"))
 case("list_dot", f_list_dot, [A(), A(2)], ("list", "array", "dot"))
 case("list_max_prod", f_list_max_prod, [F(lo=0.5), F(lo=-1.0, hi=-0.5)], ("list", "max", "prod"))
 case("list_of_arrays", f_list_of_arrays, [A(3), A(3), A(2, 3)], ("list", "array"))
-case("nested_list_float32", f_nested_list_float32, [A(3, dtype="float32"), A(dtype="float32")],
-     ("list", "asarray"), **LOOSE)
+case(
+    "nested_list_float32",
+    f_nested_list_float32,
+    [A(3, dtype="float32"), A(dtype="float32")],
+    ("list", "asarray"),
+    **LOOSE,
+)
 case("tuple_ufunc", f_tuple_ufunc, [A(2), A(2)], ("tuple", "exp"))
 
 
 # ---- second order: copy, pyfloat, unbroadcast --------------------------------------
+
 
 def f_copy(x, w):
     # The adjoint of w seeded with x is x itself, a borrowed array: handed back as np.copy(x).
@@ -1576,12 +1828,12 @@ def ref_copy_of_broadcast(x, w):
 
 def f_pyfloat(x):
     # The gradient with respect to a Python float is handed back as float(...).
-    (d,) = s2sgrad.gradients(x ** 3, [x])
+    (d,) = s2sgrad.gradients(x**3, [x])
     return d * np.sin(x)
 
 
 def ref_pyfloat(x):
-    return 3.0 * x ** 2 * np.sin(x)
+    return 3.0 * x**2 * np.sin(x)
 
 
 def f_unbroadcast(x, y):
@@ -1640,6 +1892,7 @@ def ref_hessian_vector(x, v):
 # inner sweep's ops. `ref` is v . grad f, from s2sgrad.grad of the first-order
 # function (itself checked by the cases above).
 
+
 def f_mix1(x, w):
     h = np.tanh(x @ w)
     z = np.where(h > 0, h * h, np.log1p(np.exp(h)))
@@ -1690,36 +1943,118 @@ def _directional(fn):
     def ref(x, y, v, u):
         dx, dy = g(x, y)
         return np.sum(dx * v) + np.sum(dy * u)
+
     return ref
 
 
 case("copy_second_order", f_copy, [A(3, 4), A(3, 4)], "copy", ref=ref_copy)
-case("copy_of_broadcast_second_order", f_copy_of_broadcast, [A(3), A(2, 3)],
-     ("copy", "broadcast_to", "sum", "mul"), ref=ref_copy_of_broadcast)
+case(
+    "copy_of_broadcast_second_order",
+    f_copy_of_broadcast,
+    [A(3), A(2, 3)],
+    ("copy", "broadcast_to", "sum", "mul"),
+    ref=ref_copy_of_broadcast,
+)
 case("pyfloat_second_order", f_pyfloat, [F()], ("pyfloat", "pow", "mul"), ref=ref_pyfloat)
-case("linear_scan", f_linear_scan, [A(3, 4), A(3, 4)], ("linear_scan", "cumprod"),
-     ref=ref_linear_scan)
-case("linear_scan_zeros", f_linear_scan, [FIXED([[0.0, 1.5, 0.0, 2.0], [1.1, 0.0, 0.0, -0.7]]),
-                                          A(2, 4)], ("linear_scan", "cumprod"), ref=ref_linear_scan)
-case("unbroadcast_second_order", f_unbroadcast, [A(3), A(4)], ("unbroadcast", "reshape"),
-     ref=ref_unbroadcast)
-case("unbroadcast_dropped_axis_second_order", f_unbroadcast_dropped_axis, [A(3, 4), A(3, 4)],
-     ("unbroadcast", "setitem", "mean"), ref=ref_unbroadcast_dropped_axis)
-case("hessian_vector_product", f_hessian_vector, [A(5), A(5)],
-     ("tanh", "exp", "mul", "sub", "add", "sum"), ref=ref_hessian_vector)
+case(
+    "linear_scan",
+    f_linear_scan,
+    [A(3, 4), A(3, 4)],
+    ("linear_scan", "cumprod"),
+    ref=ref_linear_scan,
+)
+case(
+    "linear_scan_zeros",
+    f_linear_scan,
+    [FIXED([[0.0, 1.5, 0.0, 2.0], [1.1, 0.0, 0.0, -0.7]]), A(2, 4)],
+    ("linear_scan", "cumprod"),
+    ref=ref_linear_scan,
+)
+case(
+    "unbroadcast_second_order",
+    f_unbroadcast,
+    [A(3), A(4)],
+    ("unbroadcast", "reshape"),
+    ref=ref_unbroadcast,
+)
+case(
+    "unbroadcast_dropped_axis_second_order",
+    f_unbroadcast_dropped_axis,
+    [A(3, 4), A(3, 4)],
+    ("unbroadcast", "setitem", "mean"),
+    ref=ref_unbroadcast_dropped_axis,
+)
+case(
+    "hessian_vector_product",
+    f_hessian_vector,
+    [A(5), A(5)],
+    ("tanh", "exp", "mul", "sub", "add", "sum"),
+    ref=ref_hessian_vector,
+)
 
-case("hvp_matmul_where_max_min", f_mix1_hvp, [A(3, 4), A(4, 2), A(3, 4), A(4, 2)],
-     ("matmul", "tanh", "where", "log1p", "exp", "sqrt", "mean", "max", "min", "T", "mul",
-      "expand_dims", "div"), ref=_directional(f_mix1))
-case("hvp_prod_clip_arctan2_logaddexp", f_mix2_hvp, [A(3, 4), A(4, **AWAY), A(3, 4), A(4)],
-     ("prod", "clip", "arctan2", "logaddexp", "abs", "minimum", "pow", "mod", "div", "cumprod", "concatenate"),
-     ref=_directional(f_mix2))
-case("hvp_dot_shapes_full", f_mix3_hvp, [A(12, lo=-1.0, hi=1.0), A(3, 5, lo=-1.0, hi=1.0),
-                                         A(12), A(3, 5)],
-     ("dot", "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "full", "cosh",
-      "arcsinh", "log", "square", "sum"), ref=_directional(f_mix3))
+case(
+    "hvp_matmul_where_max_min",
+    f_mix1_hvp,
+    [A(3, 4), A(4, 2), A(3, 4), A(4, 2)],
+    (
+        "matmul",
+        "tanh",
+        "where",
+        "log1p",
+        "exp",
+        "sqrt",
+        "mean",
+        "max",
+        "min",
+        "T",
+        "mul",
+        "expand_dims",
+        "div",
+    ),
+    ref=_directional(f_mix1),
+)
+case(
+    "hvp_prod_clip_arctan2_logaddexp",
+    f_mix2_hvp,
+    [A(3, 4), A(4, **AWAY), A(3, 4), A(4)],
+    (
+        "prod",
+        "clip",
+        "arctan2",
+        "logaddexp",
+        "abs",
+        "minimum",
+        "pow",
+        "mod",
+        "div",
+        "cumprod",
+        "concatenate",
+    ),
+    ref=_directional(f_mix2),
+)
+case(
+    "hvp_dot_shapes_full",
+    f_mix3_hvp,
+    [A(12, lo=-1.0, hi=1.0), A(3, 5, lo=-1.0, hi=1.0), A(12), A(3, 5)],
+    (
+        "dot",
+        "reshape",
+        "transpose",
+        "expand_dims",
+        "squeeze",
+        "broadcast_to",
+        "full",
+        "cosh",
+        "arcsinh",
+        "log",
+        "square",
+        "sum",
+    ),
+    ref=_directional(f_mix3),
+)
 
 # ---- indexing: reads x[key], writes y[key] = v and y[key] += v ----------------------------
+
 
 def f_index_int(x):
     return np.sum(np.sin(x[1]) * x[-1])
@@ -1735,16 +2070,16 @@ def f_index_newaxis_ellipsis(x, w):
 
 def f_index_dynamic(x, k):
     # k is a static int: it becomes part of the key; k + 1 as a bound too
-    return np.sum(np.sin(x[k:k + 2]) * x[k - 1])
+    return np.sum(np.sin(x[k : k + 2]) * x[k - 1])
 
 
 def f_index_runtime_int(x):
-    i = np.argmax(x[0])                   # an int known only at run time
+    i = np.argmax(x[0])  # an int known only at run time
     return np.sum(np.sin(x[:, i])) * np.sum(x[1, i:])
 
 
 def f_index_gather(x, w):
-    return np.sum(np.sin(x[[0, 2, 2, 1]]) * w)   # row 2 read twice: its gradient accumulates
+    return np.sum(np.sin(x[[0, 2, 2, 1]]) * w)  # row 2 read twice: its gradient accumulates
 
 
 def f_index_gather_pairs(x):
@@ -1752,12 +2087,12 @@ def f_index_gather_pairs(x):
 
 
 def f_index_gather_runtime(x, w):
-    i = np.argmax(w, axis=1)              # an integer array known only at run time
+    i = np.argmax(w, axis=1)  # an integer array known only at run time
     return np.sum(np.sin(x[i]) * w)
 
 
 def f_index_gather_apart(x, w):
-    return np.sum(np.sin(x[[0, 0], :, [1, 2]]) * w)   # separated arrays: their axis goes first
+    return np.sum(np.sin(x[[0, 0], :, [1, 2]]) * w)  # separated arrays: their axis goes first
 
 
 def f_index_mask(x):
@@ -1778,7 +2113,7 @@ def f_setitem_fill(x, w):
 
 def f_setitem_broadcast(x, v):
     y = np.cos(x)
-    y[1:, ::2] = v                        # v broadcast into the written part
+    y[1:, ::2] = v  # v broadcast into the written part
     return np.sum(np.sin(y) * x)
 
 
@@ -1806,31 +2141,31 @@ def f_setitem_mask(x):
 
 def f_setitem_repeated(x, v):
     y = np.cos(x)
-    y[[1, 3, 1]] = v                      # position 1 written twice: the last write stays
+    y[[1, 3, 1]] = v  # position 1 written twice: the last write stays
     return np.sum(np.sin(y) * (y + x))
 
 
 def f_setitem_repeated_augmented(x, v):
     y = x * 2.0
-    y[[1, 3, 1]] += v                     # as in NumPy: y[i] = y[i] + v, no accumulation
+    y[[1, 3, 1]] += v  # as in NumPy: y[i] = y[i] + v, no accumulation
     return np.sum(np.sin(y))
 
 
 def f_setitem_argument(x, v):
-    x[1] = v                              # on a copy: the caller's x is not changed
+    x[1] = v  # on a copy: the caller's x is not changed
     return np.sum(np.sin(x) * x)
 
 
 def f_setitem_old_value_read_later(x):
     y = np.sin(x)
     t = np.sum(y * y)
-    y[0] = t                              # y's old value is needed by the reverse sweep
+    y[0] = t  # y's old value is needed by the reverse sweep
     return np.sum(y * np.cos(x)) + t
 
 
 def f_setitem_through_view(x, w):
     y = np.zeros((3, 4))
-    z = y[1:]                             # a view: writes through either name reach both
+    z = y[1:]  # a view: writes through either name reach both
     y[1, 2] = np.sum(x)
     z[0, 0] = np.sum(w)
     return np.sum(np.sin(z) * y[1:]) + np.sum(y * y)
@@ -1838,8 +2173,8 @@ def f_setitem_through_view(x, w):
 
 def f_setitem_aliases(x):
     y = np.exp(x)
-    a = y                                 # the same array
-    s = y[0]                              # a view of a row
+    a = y  # the same array
+    s = y[0]  # a view of a row
     y[0] = 1.0
     return np.sum(np.sin(a) * s) + np.sum(a * y)
 
@@ -1890,7 +2225,7 @@ def _setitem_repeated_grads(x, v):
     dx[[1, 3]] = 0.0
     dv = np.zeros(3)
     dv[1] = dy[3] * 2 * v[1]
-    dv[2] = dy[1] * 2 * v[2]              # the last write of position 1
+    dv[2] = dy[1] * 2 * v[2]  # the last write of position 1
     return dx, dv
 
 
@@ -1916,35 +2251,58 @@ case("setitem_python_float_into_column", f_setitem_scalar_into_slice, [A(3, 4), 
 case("setitem_augmented", f_setitem_augmented, [A(4, 2), A(2)], ("setitem", "index"))
 case("setitem_mask", f_setitem_mask, [A(3, 4)], ("setitem", "index"))
 case("setitem_repeated_last_write", f_setitem_repeated, [A(5), A(3)], "setitem")
-case("setitem_repeated_augmented", f_setitem_repeated_augmented, [A(5), A(3)],
-     ("setitem", "index"))
+case("setitem_repeated_augmented", f_setitem_repeated_augmented, [A(5), A(3)], ("setitem", "index"))
 case("setitem_argument", f_setitem_argument, [A(4), F()], "setitem")
 case("setitem_old_value_read_later", f_setitem_old_value_read_later, [A(4)], "setitem")
 case("setitem_through_view", f_setitem_through_view, [A(2), A(3)], ("setitem", "index"))
 case("setitem_aliases", f_setitem_aliases, [A(3, 2)], ("setitem", "index"))
-case("index_add_second_order", f_index_hvp, [A(4), A(3), A(4)], ("index_add", "index"),
-     ref=ref_index_hvp)
-case("setitem_second_order", f_setitem_hvp, [A(3), A(3)], ("setitem", "index", "index_add"),
-     ref=ref_setitem_hvp)
-case("setitem_repeated_second_order", f_setitem_repeated_hvp, [A(5), A(3), A(5)],
-     ("setitem", "index"), ref=ref_setitem_repeated_hvp)
+case(
+    "index_add_second_order",
+    f_index_hvp,
+    [A(4), A(3), A(4)],
+    ("index_add", "index"),
+    ref=ref_index_hvp,
+)
+case(
+    "setitem_second_order",
+    f_setitem_hvp,
+    [A(3), A(3)],
+    ("setitem", "index", "index_add"),
+    ref=ref_setitem_hvp,
+)
+case(
+    "setitem_repeated_second_order",
+    f_setitem_repeated_hvp,
+    [A(5), A(3), A(5)],
+    ("setitem", "index"),
+    ref=ref_setitem_repeated_hvp,
+)
 
 
 # ---- nan-reductions, order statistics, matrix powers, real-array helpers (issue 7) -----
 
+
 def f_nanmax_nanmin(x):
-    return (np.sum(np.sin(np.nanmax(x, axis=0))) + np.sin(np.nanmin(x))
-            + np.sum(x * np.nanmax(x, axis=1, keepdims=True)))
+    return (
+        np.sum(np.sin(np.nanmax(x, axis=0)))
+        + np.sin(np.nanmin(x))
+        + np.sum(x * np.nanmax(x, axis=1, keepdims=True))
+    )
 
 
 def f_nan_only(x):
     """x only through nan-skipping reductions: a nan of x gets 0, the rest as if it were
     not there."""
     w = np.arange(1.0, 5.0)
-    return (np.sum(np.sin(np.nanmax(x, axis=0))) + np.sin(np.nanmin(x)) * 2.0
-            + np.sum(np.sin(np.nanvar(x, axis=1))) + np.nanstd(x, ddof=1)
-            + np.sum(np.nanstd(x, axis=0, keepdims=True) * w)
-            + np.sum(np.sin(np.nancumsum(x, axis=1)) * w) + np.sin(np.nanprod(x, axis=0)[1]))
+    return (
+        np.sum(np.sin(np.nanmax(x, axis=0)))
+        + np.sin(np.nanmin(x)) * 2.0
+        + np.sum(np.sin(np.nanvar(x, axis=1)))
+        + np.nanstd(x, ddof=1)
+        + np.sum(np.nanstd(x, axis=0, keepdims=True) * w)
+        + np.sum(np.sin(np.nancumsum(x, axis=1)) * w)
+        + np.sin(np.nanprod(x, axis=0)[1])
+    )
 
 
 def f_nanprod(x):
@@ -1952,8 +2310,11 @@ def f_nanprod(x):
 
 
 def f_nanvar_nanstd(x):
-    return (np.sum(np.sin(np.nanvar(x, axis=0))) + np.nanstd(x, ddof=1)
-            + np.sum(np.nanstd(x, axis=1, keepdims=True) * x))
+    return (
+        np.sum(np.sin(np.nanvar(x, axis=0)))
+        + np.nanstd(x, ddof=1)
+        + np.sum(np.nanstd(x, axis=1, keepdims=True) * x)
+    )
 
 
 def f_nancumsum(x):
@@ -1961,34 +2322,49 @@ def f_nancumsum(x):
 
 
 def f_median(x):
-    return (np.sin(np.median(x)) + np.sum(np.sin(np.median(x, axis=0)))
-            + np.sum(np.median(x, axis=1, keepdims=True) * x))
+    return (
+        np.sin(np.median(x))
+        + np.sum(np.sin(np.median(x, axis=0)))
+        + np.sum(np.median(x, axis=1, keepdims=True) * x)
+    )
 
 
 def f_quantile_percentile(x):
-    return (np.sin(np.quantile(x, 0.3)) + np.sum(np.sin(np.quantile(x, 0.75, axis=1)))
-            + np.sum(np.percentile(x, 40.0, axis=0, keepdims=True) * x)
-            + np.percentile(x, 100, axis=None, keepdims=True)[0, 0])
+    return (
+        np.sin(np.quantile(x, 0.3))
+        + np.sum(np.sin(np.quantile(x, 0.75, axis=1)))
+        + np.sum(np.percentile(x, 40.0, axis=0, keepdims=True) * x)
+        + np.percentile(x, 100, axis=None, keepdims=True)[0, 0]
+    )
 
 
 def f_matrix_power(a):
     w = np.arange(9.0).reshape(3, 3) - 3.0
-    return (np.sum(np.linalg.matrix_power(a, 3) * w) + np.sum(np.linalg.matrix_power(a, 1))
-            + np.sum(np.linalg.matrix_power(a, -2) * w) + np.sum(np.linalg.matrix_power(a, 0)))
+    return (
+        np.sum(np.linalg.matrix_power(a, 3) * w)
+        + np.sum(np.linalg.matrix_power(a, 1))
+        + np.sum(np.linalg.matrix_power(a, -2) * w)
+        + np.sum(np.linalg.matrix_power(a, 0))
+    )
 
 
 def f_multi_dot(a, b, c, v):
-    return (np.sum(np.sin(np.linalg.multi_dot([a, b, c])))
-            + np.sin(np.linalg.multi_dot([v, a, b, c, v])) + np.sum(np.linalg.multi_dot([a, b])))
+    return (
+        np.sum(np.sin(np.linalg.multi_dot([a, b, c])))
+        + np.sin(np.linalg.multi_dot([v, a, b, c, v]))
+        + np.sum(np.linalg.multi_dot([a, b]))
+    )
 
 
 def f_real_conj(x):
-    return np.sum(np.sin(np.real(x)) * np.conj(x) + np.conjugate(x) * x.conj() + x.real ** 2)
+    return np.sum(np.sin(np.real(x)) * np.conj(x) + np.conjugate(x) * x.conj() + x.real**2)
 
 
 def f_nan_to_num(x):
     w = np.arange(1.0, 5.0)
-    return np.sum(np.sin(np.nan_to_num(x)) * w + np.nan_to_num(x, nan=2.0, posinf=3.0, neginf=-1.0) ** 2)
+    return np.sum(
+        np.sin(np.nan_to_num(x)) * w + np.nan_to_num(x, nan=2.0, posinf=3.0, neginf=-1.0) ** 2
+    )
 
 
 def f_copysign(x, y):
@@ -2000,29 +2376,45 @@ def f_item(x):
 
 
 case("nanmax_nanmin", f_nanmax_nanmin, [A(3, 4)], ("nanmax", "nanmin"))
-case("nan_reductions_of_nans", f_nan_only,
-     [FIXED([[1.0, np.nan, 2.0, -1.0], [1.0, 0.5, np.nan, -1.0], [0.5, 0.25, 2.5, 3.0]])],
-     ("nanmax", "nanmin", "nanvar", "nanstd", "nancumsum", "nanprod"))
+case(
+    "nan_reductions_of_nans",
+    f_nan_only,
+    [FIXED([[1.0, np.nan, 2.0, -1.0], [1.0, 0.5, np.nan, -1.0], [0.5, 0.25, 2.5, 3.0]])],
+    ("nanmax", "nanmin", "nanvar", "nanstd", "nancumsum", "nanprod"),
+)
 case("nanprod", f_nanprod, [A(3, 4)], "nanprod")
-case("nanprod_zeros", f_nanprod,
-     [FIXED([[1.5, 0.0, 2.0, 0.7], [0.0, 0.7, 0.0, 0.4], [0.3, -1.1, 0.5, 1.2]])], "nanprod")
+case(
+    "nanprod_zeros",
+    f_nanprod,
+    [FIXED([[1.5, 0.0, 2.0, 0.7], [0.0, 0.7, 0.0, 0.4], [0.3, -1.1, 0.5, 1.2]])],
+    "nanprod",
+)
 case("nanvar_nanstd", f_nanvar_nanstd, [A(3, 4)], ("nanvar", "nanstd"))
 case("nancumsum", f_nancumsum, [A(3, 4)], "nancumsum")
 case("median", f_median, [A(3, 4)], "median")
 case("median_odd", f_median, [A(5, 3)], "median")
 case("quantile_percentile", f_quantile_percentile, [A(3, 4)], ("quantile", "percentile"))
-case("matrix_power", f_matrix_power, [FIXED([[1.0, 0.3, -0.2], [0.1, 0.8, 0.4],
-                                             [-0.3, 0.2, 1.2]])], "matrix_power")
+case(
+    "matrix_power",
+    f_matrix_power,
+    [FIXED([[1.0, 0.3, -0.2], [0.1, 0.8, 0.4], [-0.3, 0.2, 1.2]])],
+    "matrix_power",
+)
 case("multi_dot", f_multi_dot, [A(3, 4), A(4, 2), A(2, 3), A(3)], "matmul")
 case("real_conj", f_real_conj, [A(3, 4)], ("real", "conj"))
 case("nan_to_num", f_nan_to_num, [A(3, 4)], "nan_to_num")
-case("nan_to_num_replaced", f_nan_to_num,
-     [FIXED([[1.5, np.inf, np.nan, 0.7], [-np.inf, 0.7, 0.9, 0.4]])], "nan_to_num")
+case(
+    "nan_to_num_replaced",
+    f_nan_to_num,
+    [FIXED([[1.5, np.inf, np.nan, 0.7], [-np.inf, 0.7, 0.9, 0.4]])],
+    "nan_to_num",
+)
 case("copysign", f_copysign, [A(3, 4, lo=0.2, hi=2.0, signed=True), A(4, **AWAY)], "copysign")
 case("item", f_item, [A(2, 3)], "pyfloat")
 
 
 # ---- non-differentiable ops inside differentiable code ------------------------------
+
 
 def f_floor_times_x(x):
     return np.sum(np.floor(x) * x + np.sign(x) * np.ceil(x))
@@ -2172,32 +2564,34 @@ def r_item_of_an_int_array(x):
     return np.sum(x) * np.argsort(x)[0, 0].item()
 
 
-REFUSED = [(r_quantile_nearest, "np.quantile with method='nearest'"),
-           (r_quantile_of_a_list, "np.quantile takes one constant number q from 0 to 1"),
-           (r_matrix_power_by_a_float, "np.linalg.matrix_power takes a constant int power"),
-           (r_item_of_an_int_array, "x.item() is supported without arguments, of a float"),
-           (r_norm_of_matrix, "np.linalg.norm of a matrix with ord=3 is not a matrix norm"),
-           (r_norm_over_three_axes, "np.linalg.norm over axis=(0, 1, 2) is not supported"),
-           (r_norm_of_rank_3_without_axis, "of an array of rank 3 needs an axis"),
-           (r_qr_complete, "np.linalg.qr with mode='complete' is not supported"),
-           (r_qr_of_a_wide_matrix, "np.linalg.qr of a wide matrix (2 x 3) is not supported"),
-           (r_svd_full_matrices, "np.linalg.svd with full_matrices=True"),
-           (r_svd_hermitian, "np.linalg.svd with hermitian=True is not supported"),
-           (r_eigh_uplo, "np.linalg.eigh with UPLO='X' is not supported"),
-           (r_cholesky_of_a_vector, "np.linalg.cholesky takes a matrix or a stack of them"),
-           (r_pinv_rcond, "the argument 'rcond' of np.linalg.pinv is not supported"),
-           (r_repeat_method_by_tuple, "np.repeat takes a constant non-negative int count"),
-           (r_tile_by_tuple, "np.tile takes a constant non-negative int count"),
-           (r_linspace_of_arrays, "np.linspace of array endpoints"),
-           (r_pad_edge, "np.pad with mode='edge' is not supported"),
-           (r_split_by_a_runtime_count, "'indices_or_sections' of np.split must be a constant"),
-           (r_diag_of_3d, "np.diag takes a 1-d or 2-d array"),
-           (r_take_float_indices, "the indices of np.take are integers"),
-           (r_rot90_one_axis_twice, "np.rot90 takes constant distinct int axes"),
-           (r_max_where_without_initial, "np.max with where= needs initial="),
-           (r_cross_of_2_vectors, "np.cross takes two arrays of 3-vectors"),
-           (r_kron_of_mixed_ranks, "np.kron takes two 1-d or two 2-d arrays"),
-           (r_select_uneven_lists, "of as many conditions as choices")]
+REFUSED = [
+    (r_quantile_nearest, "np.quantile with method='nearest'"),
+    (r_quantile_of_a_list, "np.quantile takes one constant number q from 0 to 1"),
+    (r_matrix_power_by_a_float, "np.linalg.matrix_power takes a constant int power"),
+    (r_item_of_an_int_array, "x.item() is supported without arguments, of a float"),
+    (r_norm_of_matrix, "np.linalg.norm of a matrix with ord=3 is not a matrix norm"),
+    (r_norm_over_three_axes, "np.linalg.norm over axis=(0, 1, 2) is not supported"),
+    (r_norm_of_rank_3_without_axis, "of an array of rank 3 needs an axis"),
+    (r_qr_complete, "np.linalg.qr with mode='complete' is not supported"),
+    (r_qr_of_a_wide_matrix, "np.linalg.qr of a wide matrix (2 x 3) is not supported"),
+    (r_svd_full_matrices, "np.linalg.svd with full_matrices=True"),
+    (r_svd_hermitian, "np.linalg.svd with hermitian=True is not supported"),
+    (r_eigh_uplo, "np.linalg.eigh with UPLO='X' is not supported"),
+    (r_cholesky_of_a_vector, "np.linalg.cholesky takes a matrix or a stack of them"),
+    (r_pinv_rcond, "the argument 'rcond' of np.linalg.pinv is not supported"),
+    (r_repeat_method_by_tuple, "np.repeat takes a constant non-negative int count"),
+    (r_tile_by_tuple, "np.tile takes a constant non-negative int count"),
+    (r_linspace_of_arrays, "np.linspace of array endpoints"),
+    (r_pad_edge, "np.pad with mode='edge' is not supported"),
+    (r_split_by_a_runtime_count, "'indices_or_sections' of np.split must be a constant"),
+    (r_diag_of_3d, "np.diag takes a 1-d or 2-d array"),
+    (r_take_float_indices, "the indices of np.take are integers"),
+    (r_rot90_one_axis_twice, "np.rot90 takes constant distinct int axes"),
+    (r_max_where_without_initial, "np.max with where= needs initial="),
+    (r_cross_of_2_vectors, "np.cross takes two arrays of 3-vectors"),
+    (r_kron_of_mixed_ranks, "np.kron takes two 1-d or two 2-d arrays"),
+    (r_select_uneven_lists, "of as many conditions as choices"),
+]
 
 
 def f_nondifferentiable_only(x):
@@ -2209,6 +2603,7 @@ case("floor_times_x", f_floor_times_x, [A(3, 4, lo=-2.9, hi=2.9)], "mul")
 
 
 # ---- non-differentiable ops: gradients(...) gives None, grad(...) zeros -------------------
+
 
 def nd_floor(x, mode):
     return s2sgrad.gradients(np.sum(np.floor(x)), [x], unconnected_gradients=mode)
@@ -2238,13 +2633,15 @@ def nd_loop_index(x, mode):
 
 
 def nd_argmax(x, mode):
-    return s2sgrad.gradients(np.argmax(x) * 1.5 + np.argmin(x, axis=0) * 0.5, [x],
-                             unconnected_gradients=mode)
+    return s2sgrad.gradients(
+        np.argmax(x) * 1.5 + np.argmin(x, axis=0) * 0.5, [x], unconnected_gradients=mode
+    )
 
 
 def nd_like(x, mode):
-    return s2sgrad.gradients(np.sum(np.ones_like(x) + np.zeros_like(x)), [x],
-                             unconnected_gradients=mode)
+    return s2sgrad.gradients(
+        np.sum(np.ones_like(x) + np.zeros_like(x)), [x], unconnected_gradients=mode
+    )
 
 
 def nd_shape(x, mode):
@@ -2260,14 +2657,16 @@ def nd_rounding(x, mode):
 def nd_predicates(x, mode):
     p = np.logical_or(np.isnan(x), np.logical_and(np.isfinite(x), np.logical_not(np.isinf(x))))
     q = np.logical_xor(x > 0.5, x < 1.0)
-    return s2sgrad.gradients(np.sum(np.where(p, 1.0, 2.0) + np.where(q, 3.0, 4.0)), [x],
-                             unconnected_gradients=mode)
+    return s2sgrad.gradients(
+        np.sum(np.where(p, 1.0, 2.0) + np.where(q, 3.0, 4.0)), [x], unconnected_gradients=mode
+    )
 
 
 def nd_creation(x, mode):
     y = np.arange(np.sum(x), 9.0)[:3] + np.arange(x.shape[1]) * np.eye(x.shape[0])[0][:, None]
-    return s2sgrad.gradients(np.sum(y * np.identity(2)[0][:, None]), [x],
-                             unconnected_gradients=mode)
+    return s2sgrad.gradients(
+        np.sum(y * np.identity(2)[0][:, None]), [x], unconnected_gradients=mode
+    )
 
 
 def nd_round_argsort_tri(x, mode):
@@ -2277,21 +2676,30 @@ def nd_round_argsort_tri(x, mode):
 
 
 def nd_stop_gradient(x, mode):
-    return s2sgrad.gradients(np.sum(s2sgrad.stop_gradient(x) * 2.0), [x],
-                             unconnected_gradients=mode)
+    return s2sgrad.gradients(
+        np.sum(s2sgrad.stop_gradient(x) * 2.0), [x], unconnected_gradients=mode
+    )
 
 
 def nd_truth_counts(x, mode):
-    y = np.any(x > 0.5, axis=0) * 1.0 + np.all(x > 0.0, axis=1, keepdims=True) + x.any() \
-        + x.all() + np.count_nonzero(x > 1.0, axis=0) + np.count_nonzero(x)
-    return s2sgrad.gradients(np.sum(y) + np.sum(np.flatnonzero(x > 0.5)), [x],
-                             unconnected_gradients=mode)
+    y = (
+        np.any(x > 0.5, axis=0) * 1.0
+        + np.all(x > 0.0, axis=1, keepdims=True)
+        + x.any()
+        + x.all()
+        + np.count_nonzero(x > 1.0, axis=0)
+        + np.count_nonzero(x)
+    )
+    return s2sgrad.gradients(
+        np.sum(y) + np.sum(np.flatnonzero(x > 0.5)), [x], unconnected_gradients=mode
+    )
 
 
 def nd_positions(x, mode):
     y = np.searchsorted(np.sort(x[0]), x[1]) + np.digitize(x, [0.0, 1.0], right=True)
-    return s2sgrad.gradients(np.sum(y * 1.5) + np.sum(np.heaviside(x, 0.5)), [x],
-                             unconnected_gradients=mode)
+    return s2sgrad.gradients(
+        np.sum(y * 1.5) + np.sum(np.heaviside(x, 0.5)), [x], unconnected_gradients=mode
+    )
 
 
 def nd_empty(x, mode):
@@ -2299,8 +2707,7 @@ def nd_empty(x, mode):
     z = np.empty_like(x)
     y[...] = x * 0.0 + 1.0
     z[:] = 2.0
-    return s2sgrad.gradients(np.sum(s2sgrad.stop_gradient(y) * z), [x],
-                             unconnected_gradients=mode)
+    return s2sgrad.gradients(np.sum(s2sgrad.stop_gradient(y) * z), [x], unconnected_gradients=mode)
 
 
 def nd_draws(x, mode, gen):
@@ -2310,6 +2717,7 @@ def nd_draws(x, mode, gen):
 
 
 # ---- lists built with append (rules/lists.py) ------------------------------------------
+
 
 def f_list_append(x, w):
     out = [x * w[0]]
@@ -2343,11 +2751,20 @@ def _list_rows_inner(x):
     return np.sum(np.sin(sum(out))) + np.sum(out[1] * 2.0)
 
 
-case("list_append", f_list_append, [A(3), A(3)], ("list_new", "append", "list_get", "list_stack",
-                                                  "list_array"))
+case(
+    "list_append",
+    f_list_append,
+    [A(3), A(3)],
+    ("list_new", "append", "list_get", "list_stack", "list_array"),
+)
 case("list_reads", f_list_reads, [A(2, 3), A(3)], ("list_sum", "list_concat", "list_get"))
-case("list_rows_second_order", f_list_rows_second_order, [A(3), A(3)], ("list_rows",),
-     ref=ref_list_rows_second_order)
+case(
+    "list_rows_second_order",
+    f_list_rows_second_order,
+    [A(3), A(3)],
+    ("list_rows",),
+    ref=ref_list_rows_second_order,
+)
 
 
 def nd_list_len(x, mode):
@@ -2372,8 +2789,10 @@ NONDIFF_CASES = [
     (("rint", "trunc", "fix"), nd_rounding),
     (("arange", "eye"), nd_creation),
     (("round", "argsort", "tri"), nd_round_argsort_tri),
-    (("isnan", "isfinite", "isinf", "logical_or", "logical_and", "logical_not", "logical_xor"),
-     nd_predicates),
+    (
+        ("isnan", "isfinite", "isinf", "logical_or", "logical_and", "logical_not", "logical_xor"),
+        nd_predicates,
+    ),
     (("any", "all", "count_nonzero", "flatnonzero"), nd_truth_counts),
     (("searchsorted", "digitize", "heaviside"), nd_positions),
     (("empty", "empty_like"), nd_empty),
@@ -2383,5 +2802,7 @@ NONDIFF_CASES = [
 
 # `not` is lowered only on static values (folded at transform time); on a runtime
 # value the frontend refuses it, so no gradient can ever meet it.
-NONDIFF_UNREACHABLE = {"not": "folded on static values, refused on runtime values",
-                       "list_zeros": "forward mode's zero tangent of a list, never differentiated"}
+NONDIFF_UNREACHABLE = {
+    "not": "folded on static values, refused on runtime values",
+    "list_zeros": "forward mode's zero tangent of a list, never differentiated",
+}

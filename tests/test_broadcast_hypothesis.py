@@ -55,9 +55,12 @@ def verify_ir():
 @st.composite
 def operands(draw, op):
     fn, domains = OPS[op]
-    shapes = draw(mutually_broadcastable_shapes(num_shapes=len(domains), min_dims=0, max_dims=3,
-                                                min_side=1, max_side=3)).input_shapes
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    shapes = draw(
+        mutually_broadcastable_shapes(
+            num_shapes=len(domains), min_dims=0, max_dims=3, min_side=1, max_side=3
+        )
+    ).input_shapes
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     args = []
     for k, (shape, dom) in enumerate(zip(shapes, domains)):
         # where's condition is an array: its x is unconnected, and an unconnected
@@ -80,8 +83,13 @@ def test_broadcast_gradient(op, data):
         assert np.result_type(g) == np.result_type(x)
         if isinstance(x, float):
             assert isinstance(g, float), f"argument {i}: {type(g).__name__} for a Python float"
-        np.testing.assert_allclose(g, central_difference(fn, values, i, 1e-6), rtol=1e-6,
-                                   atol=1e-7, err_msg=f"{op}: gradient of argument {i}")
+        np.testing.assert_allclose(
+            g,
+            central_difference(fn, values, i, 1e-6),
+            rtol=1e-6,
+            atol=1e-7,
+            err_msg=f"{op}: gradient of argument {i}",
+        )
 
 
 def test_cached_gradient_follows_size_one_dims():

@@ -11,21 +11,21 @@ import s2sgrad
 
 
 def power(x, n=2):
-    return np.sum(x ** n)
+    return np.sum(x**n)
 
 
 def test_statics_types_and_shapes_each_get_their_own_function():
     g = s2sgrad.grad(power)
     x = np.array([1.0, 2.0, 3.0])
-    for _ in range(2):                       # (each twice: the fast call, then the other)
-        np.testing.assert_allclose(g(x, 3), 3 * x ** 2)
-        np.testing.assert_allclose(g(x, 3), 3 * x ** 2)
+    for _ in range(2):  # (each twice: the fast call, then the other)
+        np.testing.assert_allclose(g(x, 3), 3 * x**2)
+        np.testing.assert_allclose(g(x, 3), 3 * x**2)
         np.testing.assert_allclose(g(x), 2 * x)
         np.testing.assert_allclose(g(x, n=2), 2 * x)
         np.testing.assert_allclose(g(x[:2], 3), 3 * x[:2] ** 2)
         np.testing.assert_allclose(g(x.astype(np.float32), 2), 2 * x)
         assert g(1.5, 2) == 3.0 and type(g(1.5, 2)) is float
-        assert type(g(np.float32(1.5), 2)) is np.float32          # (docs/contract.md)
+        assert type(g(np.float32(1.5), 2)) is np.float32  # (docs/contract.md)
     assert isinstance(g, type(s2sgrad.grad(power)))
     assert "def grad_power" in s2sgrad.source(g)
 
@@ -74,7 +74,8 @@ def test_a_rule_registered_after_the_call_is_used():
 
     @twice.defvjp
     def _(g, ans, x):
-        return (3.0 * g,)                    # (deliberately not twice's: to see it used)
+        return (3.0 * g,)  # (deliberately not twice's: to see it used)
+
     np.testing.assert_allclose(g(x), 3.0)
 
 
@@ -96,13 +97,13 @@ def test_calls_by_keyword():
         np.testing.assert_allclose(g(s, x, 2.0), 2 * s)
         np.testing.assert_allclose(g(self=s, x=x, k=2.0), 2 * s)
         np.testing.assert_allclose(g(s, x=x, k=3.0), 3 * s)
-        np.testing.assert_allclose(g(s, x), 2 * s)                 # (k's default)
-    assert type(g) is not type(s2sgrad.grad(scale))               # (the fast class)
-    assert not type(g).__call__.__code__.co_flags & 0x08           # (no **kwargs)
+        np.testing.assert_allclose(g(s, x), 2 * s)  # (k's default)
+    assert type(g) is not type(s2sgrad.grad(scale))  # (the fast class)
+    assert not type(g).__call__.__code__.co_flags & 0x08  # (no **kwargs)
     calls = []
     fast = type(g).__call__.__globals__["_s2s_fn"]
     type(g).__call__.__globals__["_s2s_fn"] = lambda *a: calls.append(a) or fast(*a)
-    g(s, x), g(s, x=x), g(x=x, self=s, k=2.0)          # each the generated function, directly
+    g(s, x), g(s, x=x), g(x=x, self=s, k=2.0)  # each the generated function, directly
     assert len(calls) == 3
     with pytest.raises(TypeError, match="unexpected keyword argument 'q'"):
         g(s, x, 2.0, q=1.0)
@@ -120,7 +121,9 @@ def test_a_parameter_named_like_the_calls_own_names_gets_the_generic_call():
         np.testing.assert_allclose(g(x, y=y), x)
         np.testing.assert_allclose(g(x, y), x)
     assert type(g) is not type(s2sgrad.grad(reserved_name))
-    assert "**_s2s_kw" in type(g).__call__.__code__.co_varnames or \
-        type(g).__call__.__code__.co_flags & 0x08          # (the generic form: **kwargs)
+    assert (
+        "**_s2s_kw" in type(g).__call__.__code__.co_varnames
+        or type(g).__call__.__code__.co_flags & 0x08
+    )  # (the generic form: **kwargs)
     with pytest.raises(TypeError):
         g(x, y, y)

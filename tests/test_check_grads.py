@@ -19,6 +19,7 @@ W = np.array([[0.5, -0.3, 0.2], [0.1, 0.4, -0.6]])
 
 # ---- correct derivatives pass ----------------------------------------------------------
 
+
 def mlp(W, x):
     return np.sum(np.tanh(x @ W) ** 2)
 
@@ -28,7 +29,7 @@ def layer(x, W):
 
 
 def scalar_poly(a, b):
-    return a * np.sin(b) + a ** 3 * b
+    return a * np.sin(b) + a**3 * b
 
 
 def tree_loss(params, x):
@@ -48,8 +49,13 @@ def test_python_and_numpy_scalars():
 
 
 def test_a_pytree_argument_leaf_by_leaf():
-    params = {"W": W[:, :2].copy(), "b": np.array([0.1, -0.2]), "scale": 1.5,
-              "layers": [0.4], "n": 3}
+    params = {
+        "W": W[:, :2].copy(),
+        "b": np.array([0.1, -0.2]),
+        "scale": 1.5,
+        "layers": [0.4],
+        "n": 3,
+    }
     s2sgrad.check_grads(tree_loss, "params", params, X)
 
 
@@ -99,6 +105,7 @@ def test_a_generator_draws_the_same_numbers_at_every_evaluation_and_is_left_alon
 
 # ---- wrong rules are caught, and the message says where ---------------------------------
 
+
 @s2sgrad.custom_vjp
 def square(x):
     return x * x
@@ -106,7 +113,7 @@ def square(x):
 
 @square.defvjp
 def _(g, ans, x):
-    return (2.0 * g * x + np.where(x > 1.5, 0.5, 0.0),)    # wrong where x > 1.5 only
+    return (2.0 * g * x + np.where(x > 1.5, 0.5, 0.0),)  # wrong where x > 1.5 only
 
 
 def uses_square(x):
@@ -135,8 +142,11 @@ def sin_of_square(x):
 
 
 def test_an_array_output_is_checked_through_vjp_with_a_random_cotangent():
-    with pytest.raises(s2sgrad.GradientCheckError, match=r"reverse mode \(s2sgrad.vjp: J\^T u\)"
-                       r"(.|\n)*u: a random cotangent") as info:
+    with pytest.raises(
+        s2sgrad.GradientCheckError,
+        match=r"reverse mode \(s2sgrad.vjp: J\^T u\)"
+        r"(.|\n)*u: a random cotangent",
+    ) as info:
         s2sgrad.check_grads(sin_of_square, 0, X, modes=("rev",))
     assert info.value.index == (2,)
 
@@ -153,7 +163,8 @@ def sinc_loss(x, w):
 def test_a_wrong_registered_rule_raises(own_registrations):
     @s2sgrad.register_gradient(np.sinc)
     def _(g, ans, x):
-        return (g * (np.cos(np.pi * x) + ans) / np.where(x == 0, 1.0, x),)   # (- ans)
+        return (g * (np.cos(np.pi * x) + ans) / np.where(x == 0, 1.0, x),)  # (- ans)
+
     with pytest.raises(s2sgrad.GradientCheckError, match=r"argument x, worst entry \[\d\]"):
         s2sgrad.check_grads(sinc_loss, (0, 1), X, 0.8, modes=("rev",))
     with pytest.raises(s2sgrad.GradientCheckError, match=r"argument w\n") as info:
@@ -165,6 +176,7 @@ def test_a_right_registered_rule_passes(own_registrations):
     @s2sgrad.register_gradient(np.sinc)
     def _(g, ans, x):
         return (g * (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x),)
+
     s2sgrad.check_grads(sinc_loss, (0, 1), X, 0.8, modes=("rev",))
 
 
@@ -197,8 +209,11 @@ def wrong_tangent(x, y):
 
 
 def test_a_wrong_tangent_rule_is_caught_by_forward_mode(monkeypatch):
-    monkeypatch.setitem(TG.TANGENTS, "sin", lambda b, dots, ans, x, **attrs:
-                        None if dots[0] is None else b.mul(dots[0], b.sin(x)))
+    monkeypatch.setitem(
+        TG.TANGENTS,
+        "sin",
+        lambda b, dots, ans, x, **attrs: None if dots[0] is None else b.mul(dots[0], b.sin(x)),
+    )
     s2sgrad.check_grads(wrong_tangent, (0, 1), X, X + 1.0, modes=("rev",))
     with pytest.raises(s2sgrad.GradientCheckError, match="forward mode") as info:
         s2sgrad.check_grads(wrong_tangent, (0, 1), X, X + 1.0)
@@ -212,12 +227,16 @@ def second_only(x):
 
 
 def test_a_rule_only_second_derivatives_use_is_caught_at_order_2(monkeypatch):
-    rule = R.RULES["cos"]        # d sin = cos: cos's own rule runs in the second derivative
-    monkeypatch.setitem(R.RULES, "cos", dataclasses.replace(
-        rule, fn=lambda b, g, ans, x: (b.mul(g, b.sin(x)),)))     # (the sign dropped)
+    rule = R.RULES["cos"]  # d sin = cos: cos's own rule runs in the second derivative
+    monkeypatch.setitem(
+        R.RULES, "cos", dataclasses.replace(rule, fn=lambda b, g, ans, x: (b.mul(g, b.sin(x)),))
+    )  # (the sign dropped)
     s2sgrad.check_grads(second_only, 0, X, modes=("rev",))
-    with pytest.raises(s2sgrad.GradientCheckError, match=r"check_grads\(grad\(second_only, "
-                       r"wrt='x'\)\): reverse mode") as info:
+    with pytest.raises(
+        s2sgrad.GradientCheckError,
+        match=r"check_grads\(grad\(second_only, "
+        r"wrt='x'\)\): reverse mode",
+    ) as info:
         s2sgrad.check_grads(second_only, 0, X, modes=("rev",), order=2)
     assert "(order 2;" in str(info.value)
 
@@ -243,18 +262,35 @@ def test_the_dot_product_message():
     differences first (the dot-product test runs last, for each leaf): its message, from
     its comparison."""
     from s2sgrad import check
-    ctx = check._Context("f", 1, False, check._Settings(("rev", "fwd"), None, None, None, 100,
-                                                       np.random.default_rng(0), 0))
+
+    ctx = check._Context(
+        "f",
+        1,
+        False,
+        check._Settings(("rev", "fwd"), None, None, None, 100, np.random.default_rng(0), 0),
+    )
     ctx.tolerances(ctx.settings, False)
     leaf = check._Leaf(0, None, "x", np.zeros(3), np.dtype(np.float64))
-    with pytest.raises(s2sgrad.GradientCheckError, match=r"dot-product test(.|\n)*<J\^T u, v>: "
-                       r"1.5\n  <u, J v>:  1.0 (.|\n)*\* \|<u, J v>\|") as info:
-        ctx.compare("dot", leaf, 1.5, 1.0, 1.0, "<u, J v> from s2sgrad.jvp", scalar=True,
-                    names=("<J^T u, v>:", "<u, J v>: "))
+    with pytest.raises(
+        s2sgrad.GradientCheckError,
+        match=r"dot-product test(.|\n)*<J\^T u, v>: "
+        r"1.5\n  <u, J v>:  1.0 (.|\n)*\* \|<u, J v>\|",
+    ) as info:
+        ctx.compare(
+            "dot",
+            leaf,
+            1.5,
+            1.0,
+            1.0,
+            "<u, J v> from s2sgrad.jvp",
+            scalar=True,
+            names=("<J^T u, v>:", "<u, J v>: "),
+        )
     assert (info.value.check, info.value.analytic, info.value.numeric) == ("dot", 1.5, 1.0)
 
 
 # ---- what check_grads refuses ------------------------------------------------------------
+
 
 def pair(x):
     return x, 2.0 * x
@@ -276,7 +312,12 @@ def test_invalid_requests():
     with pytest.raises(s2sgrad.InvalidArgumentError, match="needs a scalar"):
         s2sgrad.check_grads(layer, 0, X, W, order=2)
     with pytest.raises(s2sgrad.InvalidArgumentError, match="returns dict(.|\n)*at order 1"):
-        s2sgrad.check_grads(tree_loss, 0, {"W": W[:, :2].copy(), "b": np.zeros(2), "scale": 1.0,
-                                           "layers": [0.4], "n": 3}, X, order=2)
+        s2sgrad.check_grads(
+            tree_loss,
+            0,
+            {"W": W[:, :2].copy(), "b": np.zeros(2), "scale": 1.0, "layers": [0.4], "n": 3},
+            X,
+            order=2,
+        )
     with pytest.raises(s2sgrad.InvalidArgumentError, match="wrt='y' is not a parameter"):
         s2sgrad.check_grads(mlp, "y", W.T.copy(), X[:3])

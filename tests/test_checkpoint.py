@@ -14,13 +14,13 @@ from s2sgrad.passes import loop_stack
 def rnn(h, W, b, n):
     for t in range(n):
         h = np.tanh(W @ h + b)
-    return np.sum(h ** 2)
+    return np.sum(h**2)
 
 
 def rnn_marked(h, W, b, n):
     for t in s2sgrad.checkpointed(range(n)):
         h = np.tanh(W @ h + b)
-    return np.sum(h ** 2)
+    return np.sum(h**2)
 
 
 def strided(h, W, b, lo, hi):
@@ -28,13 +28,13 @@ def strided(h, W, b, lo, hi):
     for t in range(lo, hi, 2):
         h = np.tanh(W @ h + b) * (1.0 + 0.01 * t)
         acc = acc + np.sum(h) * 0.1
-    return np.sum(h ** 2) + acc
+    return np.sum(h**2) + acc
 
 
 def backwards(h, W, b, lo, hi):
     for t in range(hi, lo, -3):
         h = np.sin(W @ h) + b
-    return np.sum(h ** 2)
+    return np.sum(h**2)
 
 
 def branchy(h, W, b, n):
@@ -47,10 +47,10 @@ def branchy(h, W, b, n):
             h = np.tanh(z) + b
         else:
             h = np.sin(z) * b
-        for j in range(2):           # an inner loop: its own tape, made again each segment
+        for j in range(2):  # an inner loop: its own tape, made again each segment
             h = h * 0.9 + 0.1 * np.cos(h)
         best = np.maximum(best, np.sum(h))
-    return np.sum(h ** 2) + best
+    return np.sum(h**2) + best
 
 
 def nested_marked(h, W, b, n):
@@ -102,8 +102,7 @@ def _point(n=4, seed=0):
 def test_sqrt_checkpoints_give_the_full_tape_gradient(n, short_loops_too):
     h, W, b = _point()
     full = s2sgrad.grad(rnn, (0, 1, 2))(h, W, b, n)
-    for g in (s2sgrad.grad(rnn, (0, 1, 2), checkpoint="sqrt"),
-              s2sgrad.grad(rnn_marked, (0, 1, 2))):
+    for g in (s2sgrad.grad(rnn, (0, 1, 2), checkpoint="sqrt"), s2sgrad.grad(rnn_marked, (0, 1, 2))):
         got = g(h, W, b, n)
         for a, c in zip(full, got):
             _same(a, c)
@@ -130,8 +129,9 @@ def test_checkpointed_loops_with_branches_continue_and_inner_loops(f, n):
     g = s2sgrad.grad(f, (0, 1, 2))
     got = g(h, W, b, n)
     for k, x in enumerate((h, W, b)):
-        np.testing.assert_allclose(got[k], central_difference(f, [h, W, b, n], k),
-                                   rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            got[k], central_difference(f, [h, W, b, n], k), rtol=1e-6, atol=1e-8
+        )
     assert "checkpoints: the carried values every k steps" in s2sgrad.source(g)
 
 
@@ -186,11 +186,14 @@ def checkpointed_not_a_range(h, xs):
     return np.sum(h)
 
 
-@pytest.mark.parametrize("f, words", [
-    (checkpointed_break, "cannot `break` or `return`"),
-    (checkpointed_outside_a_loop, "only as the iterable of a for loop"),
-    (checkpointed_not_a_range, "takes one range(...)"),
-])
+@pytest.mark.parametrize(
+    "f, words",
+    [
+        (checkpointed_break, "cannot `break` or `return`"),
+        (checkpointed_outside_a_loop, "only as the iterable of a for loop"),
+        (checkpointed_not_a_range, "takes one range(...)"),
+    ],
+)
 def test_checkpointed_refuses_what_it_cannot_checkpoint(f, words):
     with pytest.raises(UnsupportedError) as e:
         s2sgrad.grad(f)(np.ones(3), 4 if f is not checkpointed_not_a_range else np.ones(2))
@@ -215,8 +218,9 @@ def test_a_tape_holds_each_value_once():
         g = s2sgrad.grad(sin_loop, (0, 1))
         got = g(x, w, 6)
     for k in (0, 1):
-        np.testing.assert_allclose(got[k], central_difference(sin_loop, [x, w, 6], k),
-                                   rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            got[k], central_difference(sin_loop, [x, w, 6], k), rtol=1e-6, atol=1e-8
+        )
     src = s2sgrad.source(g)
     (line,) = [s for s in src.splitlines() if ".append(" in s]
     assert line.strip() == "_tape0.append(x_1)"
@@ -308,8 +312,9 @@ def test_a_checkpointed_loop_whose_tape_needs_no_carried_value(n):
     g = s2sgrad.grad(tape_of_outside_values, (0, 1))
     got = g(x, W, n)
     for k in (0, 1):
-        np.testing.assert_allclose(got[k], central_difference(tape_of_outside_values, [x, W, n], k),
-                                   rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            got[k], central_difference(tape_of_outside_values, [x, W, n], k), rtol=1e-6, atol=1e-8
+        )
     assert "_tape0.append(" not in s2sgrad.source(g).split("reverse sweep")[0]
 
 
@@ -324,15 +329,19 @@ def test_a_short_loop_keeps_its_tape_under_checkpoint_sqrt():
 
 def test_the_command_line_takes_checkpoint_sqrt(tmp_path, capsys):
     from s2sgrad import cli
+
     src = tmp_path / "loop.py"
-    src.write_text("import numpy as np\n\n\ndef f(h: 'float64[n]', W: 'float64[n, n]', T: int):\n"
-                   "    for t in range(T):\n        h = np.tanh(W @ h)\n    return np.sum(h)\n")
+    src.write_text(
+        "import numpy as np\n\n\ndef f(h: 'float64[n]', W: 'float64[n, n]', T: int):\n"
+        "    for t in range(T):\n        h = np.tanh(W @ h)\n    return np.sum(h)\n"
+    )
     assert cli.main(["emit", f"{src}::f", "--wrt", "h,W", "--checkpoint", "sqrt"]) == 0
     out = capsys.readouterr().out
     assert "# checkpoints: the carried values every k steps" in out
     assert "for seg in reversed(range(0, T, k)):" in out
-    assert cli.main(["emit", f"{src}::f", "--wrt", "h", "--mode", "fwd", "--checkpoint",
-                     "sqrt"]) == 1
+    assert (
+        cli.main(["emit", f"{src}::f", "--wrt", "h", "--mode", "fwd", "--checkpoint", "sqrt"]) == 1
+    )
     assert "--checkpoint applies to the gradient module" in capsys.readouterr().err
 
 
@@ -372,7 +381,8 @@ def test_a_list_the_steps_read_is_not_checkpointed(short_loops_too):
     g = s2sgrad.grad(list_appended_in_marked, (0, 1))
     got = g(h, W, 7)
     for k in (0, 1):
-        np.testing.assert_allclose(got[k], central_difference(list_appended_in_marked,
-                                                              [h, W, 7], k), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            got[k], central_difference(list_appended_in_marked, [h, W, 7], k), rtol=1e-6, atol=1e-8
+        )
     src = s2sgrad.source(g)
     assert "checkpoints" in src and ".copy()" not in src

@@ -31,8 +31,9 @@ ERROR_LINE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): error: 
 def run(*args, cwd=None, env=None, check=False):
     full_env = dict(os.environ)
     full_env.update(env or {})
-    out = subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True, cwd=cwd,
-                         env=full_env)
+    out = subprocess.run(
+        CLI + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=full_env
+    )
     if check:
         assert out.returncode == 0, out.stderr
     return out
@@ -55,15 +56,21 @@ def imports_of(text):
     return names
 
 
-
 def mlp_args():
     rng = np.random.default_rng(42)
     n, d, h, k = 5, 4, 6, 3
-    return (rng.normal(size=(n, d)), rng.normal(size=(d, h)), rng.normal(size=(h,)),
-            rng.normal(size=(h, k)), rng.normal(size=(k,)), rng.normal(size=(n, k)))
+    return (
+        rng.normal(size=(n, d)),
+        rng.normal(size=(d, h)),
+        rng.normal(size=(h,)),
+        rng.normal(size=(h, k)),
+        rng.normal(size=(k,)),
+        rng.normal(size=(n, k)),
+    )
 
 
 # ---- emit FILE::FUNC --wrt ----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def mlp_grad(tmp_path_factory):
@@ -103,8 +110,9 @@ def test_emitted_module_runs_without_s2sgrad(mlp_grad):
         assert not [m for m in sys.modules if m.startswith("s2sgrad")]
         print("ok")
     """)
-    out = subprocess.run([sys.executable, "-c", code], cwd=mlp_grad.parent, capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=mlp_grad.parent, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout == "ok\n"
 
@@ -122,8 +130,9 @@ def test_emit_default_wrt_is_every_float_parameter(tmp_path):
 def test_emit_with_signature(tmp_path):
     src = tmp_path / "poly.py"
     src.write_text("import numpy as np\n\n\ndef f(x, c):\n    return np.sum(np.sin(x) * c)\n")
-    out = run("emit", f"{src}::f", "--wrt", "x", "--signature", "x: float64[n], c: float",
-              check=True)
+    out = run(
+        "emit", f"{src}::f", "--wrt", "x", "--signature", "x: float64[n], c: float", check=True
+    )
     assert "(x: float64[n], c: py_float64)" in out.stdout
     namespace = {}
     exec(out.stdout, namespace)
@@ -133,7 +142,7 @@ def test_emit_with_signature(tmp_path):
 
 # ---- emit FILE: every decorated function --------------------------------------------------------
 
-DECORATED = '''\
+DECORATED = """\
 import numpy as np
 import s2sgrad
 
@@ -166,7 +175,7 @@ def unconnected(use_zero):
         return s2sgrad.gradients([b], [a], unconnected_gradients='zero')
     else:
         return s2sgrad.gradients([b], [a], unconnected_gradients='none')
-'''
+"""
 
 
 def test_emit_file_writes_every_decorated_function(tmp_path):
@@ -182,18 +191,19 @@ def test_emit_file_writes_every_decorated_function(tmp_path):
     assert repr(module.backprop()) == "(3.0, 1.0)"
 
 
-@pytest.mark.parametrize("use_zero, expected", [("True", "[array([[0., 0.]])]"),
-                                                ("False", "[None]")])
+@pytest.mark.parametrize(
+    "use_zero, expected", [("True", "[array([[0., 0.]])]"), ("False", "[None]")]
+)
 def test_emit_decorated_with_static_signature(tmp_path, use_zero, expected):
     src = tmp_path / "spec_funcs.py"
     src.write_text(DECORATED)
     out = tmp_path / f"unconnected_{use_zero}.py"
-    run("emit", f"{src}::unconnected", "--signature", f"use_zero={use_zero}", "-o", out,
-        check=True)
+    run("emit", f"{src}::unconnected", "--signature", f"use_zero={use_zero}", "-o", out, check=True)
     assert repr(load(str(out)).unconnected(use_zero == "True")) == expected
 
 
 # ---- show --ir ------------------------------------------------------------------------------------
+
 
 def test_show_ir():
     out = run("show", f"{MLP}::loss", "--ir", "--wrt", "W1", check=True)
@@ -204,6 +214,7 @@ def test_show_ir():
 
 def test_show_ir_every_stage():
     from s2sgrad import cli
+
     out = run("show", f"{MLP}::loss", "--ir", "--stage", "all", check=True)
     stages = re.findall(r"^// after (\w+)$", out.stdout, re.M)
     assert stages == [s for s in cli.STAGES if s not in ("forward", "inline")]  # (--mode fwd's,
@@ -213,8 +224,8 @@ def test_show_ir_every_stage():
     assert re.findall(r"^// after (\w+)$", fwd.stdout, re.M)[:3] == ["lower", "shift", "forward"]
     dumps = dict(part.split("\n", 1) for part in out.stdout.split("// after ")[1:])
     assert "gradients(" not in dumps["lower"] and "gradients(" in dumps["attach"]
-    assert dumps["unconnected"] == dumps["attach"]   # every parameter reaches the loss
-    assert "gradients(" not in dumps["dce"]          # expanded into adjoint ops
+    assert dumps["unconnected"] == dumps["attach"]  # every parameter reaches the loss
+    assert "gradients(" not in dumps["dce"]  # expanded into adjoint ops
 
 
 def test_show_unconnected_stage(tmp_path):
@@ -222,8 +233,7 @@ def test_show_unconnected_stage(tmp_path):
     its gradient already the policy's value (zeros for grad)."""
     path = tmp_path / "f.py"
     path.write_text("import numpy as np\n\ndef f(x, w):\n    return np.sum(np.sin(x))\n")
-    out = run("show", f"{path}::f", "--ir", "--stage", "attach",
-              check=True).stdout
+    out = run("show", f"{path}::f", "--ir", "--stage", "attach", check=True).stdout
     assert re.search(r"= gradients\(%\S+, %x, %w\) \{.*n_xs=2", out)
     out = run("show", f"{path}::f", "--ir", "--stage", "unconnected", check=True).stdout
     assert re.search(r"= gradients\(%\S+, %x\) \{.*n_xs=1", out)
@@ -233,7 +243,7 @@ def test_show_unconnected_stage(tmp_path):
 
 # ---- errors -----------------------------------------------------------------------------------------
 
-UNSUPPORTED = '''\
+UNSUPPORTED = """\
 import numpy as np
 
 
@@ -241,7 +251,7 @@ def looped(x):
     for i in range(3):
         return np.sum(x * 2.0), 1.0
     return np.sum(x)
-'''
+"""
 
 
 def check_error(out, file, line=None, what=None):
@@ -276,7 +286,7 @@ def test_error_unsupported_syntax(tmp_path):
     out = run("emit", "looped.py::looped", "-o", "g.py", cwd=tmp_path)
     err = check_error(out, "looped.py", 6, "this `return` inside a loop returns a tuple")
     assert ":6:9: error:" in err
-    assert "    return np.sum(x * 2.0), 1.0" in err      # the quoted line
+    assert "    return np.sum(x * 2.0), 1.0" in err  # the quoted line
     assert "from both places" in err.splitlines()[-1]  # what to do
     no_leftovers(tmp_path, ["looped.py"])
 
@@ -289,14 +299,17 @@ def test_error_unknown_function(tmp_path):
     no_leftovers(tmp_path, ["mlp.py"])
 
 
-@pytest.mark.parametrize("signature, what", [
-    ("x float64", "is not 'name: type' or 'name=value'"),
-    ("x: floaty[n]", "unknown type 'floaty[n]'"),
-    ("x: str", "unknown type 'str'"),
-    ("x: datetime64[n]", "unknown type 'datetime64[n]'"),
-    ("zz: float64[n]", "--signature names zz"),
-    ("flag=nope", "cannot read the value"),
-])
+@pytest.mark.parametrize(
+    "signature, what",
+    [
+        ("x float64", "is not 'name: type' or 'name=value'"),
+        ("x: floaty[n]", "unknown type 'floaty[n]'"),
+        ("x: str", "unknown type 'str'"),
+        ("x: datetime64[n]", "unknown type 'datetime64[n]'"),
+        ("zz: float64[n]", "--signature names zz"),
+        ("flag=nope", "cannot read the value"),
+    ],
+)
 def test_error_bad_signature(tmp_path, signature, what):
     shutil.copy(MLP, tmp_path / "mlp.py")
     out = run("emit", "mlp.py::loss", "--signature", signature, "-o", "g.py", cwd=tmp_path)
@@ -347,10 +360,14 @@ def test_usage_error_exits_two():
 
 # ---- the command itself: python -m s2sgrad, --version, --help, show, help -----------------------
 
+
 def test_python_m_s2sgrad_is_the_command(tmp_path):
     """`python -m s2sgrad` runs the same command as `s2sgrad` (and `python -m s2sgrad.cli`)."""
-    out = subprocess.run([sys.executable, "-m", "s2sgrad", "emit", f"{MLP}::loss", "--wrt", "W1"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "s2sgrad", "emit", f"{MLP}::loss", "--wrt", "W1"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout == run("emit", f"{MLP}::loss", "--wrt", "W1", check=True).stdout
     assert "def grad_loss(" in out.stdout
@@ -358,6 +375,7 @@ def test_python_m_s2sgrad_is_the_command(tmp_path):
 
 def test_version_is_the_package_version():
     import s2sgrad
+
     for cli in (CLI, [sys.executable, "-m", "s2sgrad"]):
         out = subprocess.run(cli + ["--version"], capture_output=True, text=True)
         assert out.returncode == 0 and out.stdout == f"s2sgrad {s2sgrad.__version__}\n"
@@ -367,7 +385,7 @@ def test_version_is_the_package_version():
 def test_help_has_a_description_and_examples(command):
     out = run(*([command] if command else []), "--help", check=True).stdout
     assert "examples:" in out and "s2sgrad " in out.split("examples:")[1], out
-    description = out.split("\n\n")[1]        # (argparse: usage, blank line, description)
+    description = out.split("\n\n")[1]  # (argparse: usage, blank line, description)
     assert len(description.split()) >= 8, out
     if command in (None, "emit", "show"):
         assert "exit status:" in out and "FILE:LINE:COL" in out
@@ -378,8 +396,9 @@ def test_show_prints_the_module_and_the_ir_with_ir():
     assert module == run("emit", f"{MLP}::loss", "--wrt", "W1", check=True).stdout
     ir = run("show", f"{MLP}::loss", "--wrt", "W1", "--ir", check=True).stdout
     assert ir.startswith("func grad_loss(") and "def grad_loss" not in ir
-    assert run("show", f"{MLP}::loss", "--wrt", "W1", "--stage", "lower",
-               check=True).stdout.startswith("func loss(")     # (--stage implies --ir)
+    assert run(
+        "show", f"{MLP}::loss", "--wrt", "W1", "--stage", "lower", check=True
+    ).stdout.startswith("func loss(")  # (--stage implies --ir)
 
 
 def test_help_prints_the_pages_that_ship():
@@ -407,7 +426,7 @@ def test_hints_name_shipped_documentation_not_a_path():
 
 # ---- FILE is never executed ---------------------------------------------------------------------------
 
-HOSTILE = '''\
+HOSTILE = """\
 import numpy as np
 import s2sgrad
 
@@ -423,7 +442,7 @@ def f(x: "float64[n]"):
 
 def g(x: "float64[n]"):
     return np.sum(x * x)
-'''
+"""
 
 
 @pytest.mark.parametrize("target", ["hostile.py", "hostile.py::f", "hostile.py::g"])
@@ -445,6 +464,7 @@ def test_input_file_is_never_executed(tmp_path, target):
 
 # ---- determinism ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("target", ["mlp", "decorated"])
 def test_same_bytes_under_any_hash_seed(tmp_path, target):
     if target == "mlp":
@@ -459,17 +479,21 @@ def test_same_bytes_under_any_hash_seed(tmp_path, target):
         run("emit", *args, "-o", out_file, env={"PYTHONHASHSEED": seed}, check=True)
         outputs.append(out_file.read_bytes())
     assert outputs[0] == outputs[1]
-    assert str(tmp_path).encode() not in outputs[0]       # no absolute paths in the output
+    assert str(tmp_path).encode() not in outputs[0]  # no absolute paths in the output
 
 
 # ---- the installed console script -------------------------------------------------------------------------
+
 
 def test_console_script(tmp_path):
     script = shutil.which("s2sgrad", path=os.path.dirname(sys.executable))
     if script is None:
         pytest.skip("the s2sgrad console script is not installed next to this python")
-    out = subprocess.run([script, "emit", f"{MLP}::loss", "--wrt", "W1,b1,W2,b2", "-o",
-                          str(tmp_path / "g.py")], capture_output=True, text=True)
+    out = subprocess.run(
+        [script, "emit", f"{MLP}::loss", "--wrt", "W1,b1,W2,b2", "-o", str(tmp_path / "g.py")],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert imports_of((tmp_path / "g.py").read_text()) == {"numpy"}
 
@@ -478,19 +502,21 @@ def test_show_out_of_ssa_stage():
     """`show --stage out_of_ssa`: each result's Python name, what is inlined, the
     writes that go in place, and a loop's carried variables."""
     from s2sgrad import cli
+
     text = cli.show_text("golden/ssa_swap/input.py::fib", wrt="a,b", stage="out_of_ssa")
     assert "region 0(%i, %a.2, %b.2) {  => (i, a, b)" in text
     assert "%b.3 = add(%a.2, %b.2)  : py_float64  # input.py:10  => b_1" in text
     assert "=> inline" in text
-    writes = cli.show_text("golden/setitem_fill/input.py::summary", wrt="x,w",
-                           stage="out_of_ssa")
+    writes = cli.show_text("golden/setitem_fill/input.py::summary", wrt="x,w", stage="out_of_ssa")
     assert "in place" in writes
 
 
 # ---- what the command line reads without running the module (hunt 5) ------------------------
 
+
 def _emit_in_process(tmp_path, source, target, **kw):
     from s2sgrad import cli
+
     path = tmp_path / "mod.py"
     path.write_text(textwrap.dedent(source))
     return cli.emit_text(f"{path}{target}", **kw)
@@ -533,7 +559,9 @@ def test_a_name_the_module_binds_twice_is_not_a_constant(tmp_path, func, name):
 
 
 def test_negative_literals_and_imported_constants_are_constants(tmp_path):
-    text = _emit_in_process(tmp_path, """
+    text = _emit_in_process(
+        tmp_path,
+        """
         import numpy as np
         from math import pi
         from numpy import e as E
@@ -542,7 +570,9 @@ def test_negative_literals_and_imported_constants_are_constants(tmp_path):
 
         def f(x: "float64[n]"):
             return np.sum(x * EPS) * pi + E
-        """, "::f")
+        """,
+        "::f",
+    )
     namespace = {}
     exec(compile(text, "g.py", "exec"), namespace)
     np.testing.assert_allclose(namespace["grad_f"](np.ones(3)), [-2.0 * np.pi] * 3)
@@ -551,7 +581,9 @@ def test_negative_literals_and_imported_constants_are_constants(tmp_path):
 def test_helpers_specialised_differently_keep_their_own_names(tmp_path):
     """`emit FILE` of two functions calling helper(x, True) and helper(x, False)
     wrote one vjp_helper for both: f2 computed tanh (hunt 5)."""
-    text = _emit_in_process(tmp_path, """
+    text = _emit_in_process(
+        tmp_path,
+        """
         import numpy as np
         import s2sgrad
 
@@ -569,7 +601,9 @@ def test_helpers_specialised_differently_keep_their_own_names(tmp_path):
         def f2(x: "float64[n]"):
             y = np.sum(helper(x, False))
             return y, s2sgrad.gradients(y, [x])[0]
-        """, "")
+        """,
+        "",
+    )
     namespace = {}
     exec(compile(text, "g.py", "exec"), namespace)
     x = np.array([0.1, 0.2])
@@ -582,7 +616,9 @@ def test_helpers_specialised_differently_keep_their_own_names(tmp_path):
 
 def test_a_decorator_other_than_s2sgrad_function_is_refused(tmp_path):
     with pytest.raises(UnsupportedError, match="decorator other than @s2sgrad.function"):
-        _emit_in_process(tmp_path, """
+        _emit_in_process(
+            tmp_path,
+            """
             import numpy as np
 
             def scaled(fn):
@@ -591,15 +627,30 @@ def test_a_decorator_other_than_s2sgrad_function_is_refused(tmp_path):
             @scaled
             def f(x: "float64[n]"):
                 return np.sum(x ** 2)
-            """, "::f")
+            """,
+            "::f",
+        )
 
 
 def test_output_file_mode_follows_the_umask(tmp_path):
     """-o and --html write temporary files renamed into place: their mode is what
     open() would give (0644 under umask 022), not mkstemp's 0600."""
-    out = subprocess.run(["sh", "-c", "umask 022 && exec \"$@\"", "sh"] + CLI
-                         + ["emit", f"{MLP}::loss", "--wrt", "W1", "-o", str(tmp_path / "g.py"),
-                            "--html", str(tmp_path / "g.html")], capture_output=True, text=True)
+    out = subprocess.run(
+        ["sh", "-c", 'umask 022 && exec "$@"', "sh"]
+        + CLI
+        + [
+            "emit",
+            f"{MLP}::loss",
+            "--wrt",
+            "W1",
+            "-o",
+            str(tmp_path / "g.py"),
+            "--html",
+            str(tmp_path / "g.html"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     for name in ("g.py", "g.html"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644

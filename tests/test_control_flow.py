@@ -16,6 +16,7 @@ from s2sgrad.passes import loop_stack
 
 # ---- functions under test (s2sgrad reads their source from this file) -------------------
 
+
 def maybe_undefined(x):
     if np.sum(x) > 0:
         y = x * 2.0
@@ -92,6 +93,7 @@ def loop_of_add(x, n):
 
 def _marker_line(fn, marker):
     import inspect
+
     lines, start = inspect.getsourcelines(fn)
     for k, line in enumerate(lines):
         if "# " + marker in line:
@@ -99,17 +101,29 @@ def _marker_line(fn, marker):
     raise AssertionError(marker)
 
 
-@pytest.mark.parametrize("fn,args,marker,words", [
-    (maybe_undefined, (np.ones(2),), "maybe-undefined", ["may be undefined", "both branches"]),
-    (return_in_loop, (np.ones(2), 3), "return-in-loop", ["`return` inside a loop", "same kind"]),
-    (changes_structure, (np.ones(2), 3), "changes-structure", ["changes what 's' holds"]),
-    (vector_condition, (np.ones(2),), "vector-condition", ["not a scalar", "np.where"]),
-    (recursive, (np.ones(2), 3), "recursion", ["recursion", "loop"]),
-    (uses_lambda, (np.ones(2),), "lambda", ["lambda", "def"]),
-    (comprehension, (np.ones(2),), "comprehension", ["generator expression", "sum(...)",
-                                                     "np.sum([...])"]),
-    (builtin_sum, (np.ones(2),), "builtin-sum", ["sum()", "np.sum"]),
-])
+@pytest.mark.parametrize(
+    "fn,args,marker,words",
+    [
+        (maybe_undefined, (np.ones(2),), "maybe-undefined", ["may be undefined", "both branches"]),
+        (
+            return_in_loop,
+            (np.ones(2), 3),
+            "return-in-loop",
+            ["`return` inside a loop", "same kind"],
+        ),
+        (changes_structure, (np.ones(2), 3), "changes-structure", ["changes what 's' holds"]),
+        (vector_condition, (np.ones(2),), "vector-condition", ["not a scalar", "np.where"]),
+        (recursive, (np.ones(2), 3), "recursion", ["recursion", "loop"]),
+        (uses_lambda, (np.ones(2),), "lambda", ["lambda", "def"]),
+        (
+            comprehension,
+            (np.ones(2),),
+            "comprehension",
+            ["generator expression", "sum(...)", "np.sum([...])"],
+        ),
+        (builtin_sum, (np.ones(2),), "builtin-sum", ["sum()", "np.sum"]),
+    ],
+)
 def test_rejected_constructs_say_where_and_what_to_do(fn, args, marker, words):
     with pytest.raises(s2sgrad.S2SGradError) as e:
         s2sgrad.grad(fn)(*args)
@@ -123,12 +137,14 @@ def test_second_derivative_through_a_loop_is_the_number_or_an_error():
     # sin(sin(sin(x))): the second derivative, forward over reverse through the loop's tape
     s1, s2 = np.sin(1.0), np.sin(np.sin(1.0))
     d1 = np.cos(1.0) * np.cos(s1) * np.cos(s2)
-    d2 = (-np.sin(1.0) * np.cos(s1) * np.cos(s2)
-          - np.cos(1.0) ** 2 * np.sin(s1) * np.cos(s2)
-          - np.cos(1.0) ** 2 * np.cos(s1) ** 2 * np.sin(s2))
+    d2 = (
+        -np.sin(1.0) * np.cos(s1) * np.cos(s2)
+        - np.cos(1.0) ** 2 * np.sin(s1) * np.cos(s2)
+        - np.cos(1.0) ** 2 * np.cos(s1) ** 2 * np.sin(s2)
+    )
     assert s2sgrad.grad(second_order_loop)(1.0) == pytest.approx(d1, rel=1e-12)
     assert s2sgrad.grad(s2sgrad.grad(second_order_loop))(1.0) == pytest.approx(d2, rel=1e-10)
-    with pytest.raises(UnsupportedError, match="second derivative"):   # third order: refused
+    with pytest.raises(UnsupportedError, match="second derivative"):  # third order: refused
         s2sgrad.grad(s2sgrad.grad(s2sgrad.grad(second_order_loop)))(1.0)
 
 
@@ -147,7 +163,9 @@ def test_tape_holds_only_what_the_reverse_sweep_reads(monkeypatch):
     rng = np.random.default_rng(0)
     x, W = rng.standard_normal(3), rng.standard_normal((3, 3))
     got = g(x, W, 4)
-    np.testing.assert_allclose(got[1], central_difference(lambda W_: tape_user(x, W_, 4), [W], 0), rtol=1e-6)
+    np.testing.assert_allclose(
+        got[1], central_difference(lambda W_: tape_user(x, W_, 4), [W], 0), rtol=1e-6
+    )
     src = s2sgrad.source(g)
     # h (for W's gradient) is saved, once an iteration; tanh's result is the next
     # iteration's h, which the backward loop carries back from the pop before (each value
@@ -201,9 +219,9 @@ def test_generated_loops_read_like_their_source():
     g = s2sgrad.grad(tape_user, wrt=(1,))
     g(np.ones(2), np.eye(2), 3)
     src = s2sgrad.source(g)
-    assert "for t in range(3):" in src                  # the source's own loop (n=3 is static)
-    assert "for t in reversed(range(3)):" in src        # its reverse, same index name
-    assert "h = np.tanh(z)" in src                      # loop variables keep their names
+    assert "for t in range(3):" in src  # the source's own loop (n=3 is static)
+    assert "for t in reversed(range(3)):" in src  # its reverse, same index name
+    assert "h = np.tanh(z)" in src  # loop variables keep their names
 
 
 def shape_changing_carry(x):
@@ -214,5 +232,6 @@ def shape_changing_carry(x):
 
 
 def test_a_carried_value_may_change_shape_between_iterations():
-    s2sgrad.check_grads(shape_changing_carry, 0, np.arange(5.0), modes=("rev",), rtol=1e-7,
-                        atol=1e-8)
+    s2sgrad.check_grads(
+        shape_changing_carry, 0, np.arange(5.0), modes=("rev",), rtol=1e-7, atol=1e-8
+    )

@@ -25,7 +25,7 @@ def cd(fn, x):
 
 @pytest.fixture
 def registry():
-    saved = dict(C.REGISTRY)          # (what other modules registered is not this test's)
+    saved = dict(C.REGISTRY)  # (what other modules registered is not this test's)
     C.REGISTRY.clear()
     yield C.REGISTRY
     C.REGISTRY.clear()
@@ -35,13 +35,14 @@ def registry():
 
 # ---- the spec's example, as written ------------------------------------------------------
 
-@s2sgrad.custom_vjp                 # a gradient for the user's own function
+
+@s2sgrad.custom_vjp  # a gradient for the user's own function
 def safe_log(x):
     return np.log(np.maximum(x, 1e-300))
 
 
 @safe_log.defvjp
-def _(g, ans, x):                   # cotangent, result, then the arguments
+def _(g, ans, x):  # cotangent, result, then the arguments
     return (g / np.maximum(x, 1e-300),)
 
 
@@ -101,7 +102,7 @@ def test_the_generated_module_copies_the_rules_in(registry):
     text = s2sgrad.source(g)
     assert "def safe_log(x):\n    return np.log(np.maximum(x, 1e-300))" in text
     assert "def _vjp_safe_log(g, ans, x):" in text and "def _vjp_sinc(g, ans, x):" in text
-    assert "@" not in text.split("def grad_loss")[0]          # (decorators left behind)
+    assert "@" not in text.split("def grad_loss")[0]  # (decorators left behind)
     assert "np.sinc(" in text and "_vjp_sinc(" in text
 
 
@@ -111,6 +112,7 @@ def test_a_custom_function_called_plainly_is_the_function():
 
 # ---- registrations ----------------------------------------------------------------------
 
+
 def test_registering_twice_needs_override(registry):
     register_sinc()
     with pytest.raises(ValueError, match="already registered.*override=True"):
@@ -119,8 +121,9 @@ def test_registering_twice_needs_override(registry):
     @s2sgrad.register_gradient(np.sinc, override=True)
     def _(g, ans, x):
         return (2.0 * g * (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x),)
+
     d_x, d_w = s2sgrad.grad(loss, (0, 1))(X, W)
-    assert d_w == pytest.approx(2.0 * expected()[1], rel=1e-6)     # (w reaches sinc only)
+    assert d_w == pytest.approx(2.0 * expected()[1], rel=1e-6)  # (w reaches sinc only)
 
 
 def test_overriding_a_built_in_rule(registry):
@@ -134,8 +137,9 @@ def test_overriding_a_built_in_rule(registry):
 
     @s2sgrad.register_gradient("np.exp", override=True)
     def _(g, ans, x):
-        return (3.0 * g * ans,)                 # (deliberately not exp's: to see it used)
-    np.testing.assert_allclose(g(X), 3.0 * np.exp(X))     # built again after registering
+        return (3.0 * g * ans,)  # (deliberately not exp's: to see it used)
+
+    np.testing.assert_allclose(g(X), 3.0 * np.exp(X))  # built again after registering
     assert "_vjp_exp(" in s2sgrad.source(g)
 
 
@@ -151,12 +155,14 @@ def test_registering_what_is_not_an_importable_function_is_an_error():
 def test_a_function_of_several_arguments_and_another_shape(registry):
     """np.convolve (full mode): y has len(a) + len(v) - 1 entries; da = correlate(g, v),
     dv = correlate(g, a) (valid mode)."""
+
     @s2sgrad.register_gradient(np.convolve, shape=lambda a, v: (a[0] + v[0] - 1,))
     def _(g, ans, a, v):
         return (np.correlate(g, v, "valid"), np.correlate(g, a, "valid"))
 
     def f(a, v):
         return np.sum(np.sin(np.convolve(a, v)))
+
     a, v = np.array([0.5, -1.0, 2.0, 0.1]), np.array([1.5, 0.3])
     s2sgrad.check_grads(f, (0, 1), a, v, modes=("rev",), rtol=1e-6, atol=0.0)
 
@@ -170,6 +176,7 @@ def test_a_registered_scipy_function(registry):
 
     def f(x):
         return np.sum(special.erf(x) * x)
+
     g = s2sgrad.grad(f)
     np.testing.assert_allclose(g(X), cd(f, X), rtol=1e-6)
     assert "import scipy.special" in s2sgrad.source(g)
@@ -177,9 +184,10 @@ def test_a_registered_scipy_function(registry):
 
 # ---- custom_vjp ------------------------------------------------------------------------
 
+
 @s2sgrad.custom_vjp(shape=lambda x: ())
 def clipped_norm(x):
-    try:                                      # (a body s2sgrad could not differentiate)
+    try:  # (a body s2sgrad could not differentiate)
         return min(np.sqrt(np.sum(x * x)), 10.0)
     except FloatingPointError:
         return 0.0
@@ -193,6 +201,7 @@ def _(g, ans, x):
 def test_a_custom_vjp_function_s2sgrad_cannot_read_typed_by_shape():
     def f(x):
         return clipped_norm(x) * 3.0
+
     s2sgrad.check_grads(f, 0, X, modes=("rev",), rtol=1e-6, atol=0.0)
 
 
@@ -231,10 +240,13 @@ def test_a_rule_must_return_a_tuple_display():
     @s2sgrad.custom_vjp
     def f(x):
         return x * 2.0
+
     with pytest.raises(s2sgrad.UnsupportedError, match="returns a tuple display") as info:
+
         @f.defvjp
         def _(g, ans, x):
             return g * 2.0
+
     assert "test_custom.py:" in str(info.value)
 
 
@@ -249,6 +261,7 @@ def test_a_rule_returning_the_wrong_count_is_located_at_the_call():
 
     def f(x):
         return np.sum(twice(x))
+
     with pytest.raises(s2sgrad.UnsupportedError, match="returns 2 entries.*passes 1") as info:
         s2sgrad.grad(f)(X)
     assert "np.sum(twice(x))" in str(info.value)
@@ -261,6 +274,7 @@ def test_a_custom_vjp_function_without_a_rule_is_located_at_the_call():
 
     def f(x):
         return np.sum(ruleless(x))
+
     with pytest.raises(s2sgrad.UnsupportedError, match="without a rule") as info:
         s2sgrad.grad(f)(X)
     assert "ruleless.defvjp" in str(info.value)
@@ -270,7 +284,9 @@ def test_a_rule_reading_a_global_array_is_refused_where_it_is_defined():
     @s2sgrad.custom_vjp
     def scaled(x):
         return x * 2.0
+
     with pytest.raises(s2sgrad.UnsupportedError, match="reads the global 'X'"):
+
         @scaled.defvjp
         def _(g, ans, x):
             return (g * X,)
@@ -279,11 +295,13 @@ def test_a_rule_reading_a_global_array_is_refused_where_it_is_defined():
 def test_second_derivatives_through_a_custom_rule_are_a_lookup_error():
     def f(x):
         return np.sum(soft_abs(x) ** 2)
+
     with pytest.raises(LookupError, match="second derivative through a custom rule"):
         s2sgrad.grad(s2sgrad.grad(f))(0.7)
 
 
 # ---- no rule: a LookupError on the gradient path, a constant off it ------------------------
+
 
 def unknown_on_path(x):
     return np.sum(np.convolve(x, x))  # no-rule
@@ -315,6 +333,7 @@ def test_a_function_without_a_rule_off_the_gradient_path_is_a_constant():
 def test_a_global_random_draw_is_refused():
     def f(x):
         return np.sum(x * np.random.normal(size=4))
+
     with pytest.raises(s2sgrad.UnsupportedError, match="global random state"):
         s2sgrad.grad(f)(X)
 
@@ -324,13 +343,14 @@ def test_out_and_writing_functions_are_refused():
         y = np.zeros(4)
         done = np.copyto(y, x)
         return np.sum(y)
+
     with pytest.raises(s2sgrad.UnsupportedError, match="writes into its argument"):
         s2sgrad.grad(f)(X)
 
 
 # ---- the command line and a module without s2sgrad ---------------------------------------
 
-RULES = '''\
+RULES = """\
 import numpy as np
 import s2sgrad
 
@@ -348,9 +368,9 @@ def _(g, ans, x):
 @s2sgrad.register_gradient(np.sinc)
 def _(g, ans, x):
     return (g * (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x),)
-'''
+"""
 
-MODEL = '''\
+MODEL = """\
 import numpy as np
 import s2sgrad
 from rules import safe_log
@@ -358,14 +378,18 @@ from rules import safe_log
 
 def loss(x, w):
     return np.sum(safe_log(x * x + 1.0) * np.sinc(w * x))
-'''
+"""
 
 
 def emit(tmp_path, files, target, *args):
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    out = subprocess.run([sys.executable, "-m", "s2sgrad.cli", "emit", target, *args],
-                         capture_output=True, text=True, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "s2sgrad.cli", "emit", target, *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     return out
 
 
@@ -387,24 +411,41 @@ def test_the_cli_finds_the_rules_and_the_module_runs_without_s2sgrad(tmp_path, l
         files = {"model.py": RULES + "\n\n" + MODEL.split("from rules import safe_log\n")[1]}
     else:
         files = {"rules.py": RULES, "model.py": MODEL}
-    out = emit(tmp_path, files, "model.py::loss", "--wrt", "x,w",
-               "--signature", "x: float64[n], w: float", "-o", "model_grad.py")
+    out = emit(
+        tmp_path,
+        files,
+        "model.py::loss",
+        "--wrt",
+        "x,w",
+        "--signature",
+        "x: float64[n], w: float",
+        "-o",
+        "model_grad.py",
+    )
     assert out.returncode == 0, out.stderr
     text = (tmp_path / "model_grad.py").read_text()
     assert "def _vjp_safe_log(" in text and "def _vjp_sinc(" in text
-    run = subprocess.run([sys.executable, "-c", CHECK.format(module="model_grad")],
-                         capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-c", CHECK.format(module="model_grad")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     got = run.stdout.strip().rsplit(" ", 1)
-    e_x, e_w = expected()                   # (model.py's loss is this file's)
+    e_x, e_w = expected()  # (model.py's loss is this file's)
     np.testing.assert_allclose(eval(got[0]), e_x, rtol=1e-6)
     assert float(got[1]) == pytest.approx(e_w, rel=1e-6)
 
 
 def test_the_cli_without_a_rule_is_a_located_lookup_error(tmp_path):
-    out = emit(tmp_path, {"m.py": "import numpy as np\n\n\ndef loss(x, w):\n"
-                                  "    return np.sum(np.sinc(w * x))\n"},
-               "m.py::loss", "-o", "g.py")
+    out = emit(
+        tmp_path,
+        {"m.py": "import numpy as np\n\n\ndef loss(x, w):\n    return np.sum(np.sinc(w * x))\n"},
+        "m.py::loss",
+        "-o",
+        "g.py",
+    )
     assert out.returncode != 0
     assert "m.py:5:" in out.stderr and "no gradient for np.sinc" in out.stderr
     assert "@s2sgrad.register_gradient(np.sinc)" in out.stderr
@@ -416,6 +457,7 @@ def test_an_unregistered_scipy_function_on_the_gradient_path_is_a_lookup_error()
 
     def f(x):
         return np.sum(special.gammaln(x) * x)
+
     with pytest.raises(LookupError, match="no gradient for scipy.special.gammaln") as info:
         s2sgrad.grad(f)(np.array([1.5, 2.5]))
     assert "@s2sgrad.register_gradient(scipy.special.gammaln)" in str(info.value)
@@ -430,6 +472,7 @@ def test_a_registered_math_function_on_python_floats(registry):
 
     def f(x):
         return math.erf(x) * 2.0
+
     g = s2sgrad.grad(f)
     assert g(0.3) == pytest.approx(cd(f, 0.3), rel=1e-7)
     assert isinstance(g(0.3), float) and "import math" in s2sgrad.source(g)
@@ -446,6 +489,7 @@ def helper_of_mine(x):
 
 def test_a_custom_function_reading_a_function_of_the_users_is_refused_where_it_is_defined():
     with pytest.raises(s2sgrad.UnsupportedError, match="reads the global 'helper_of_mine'"):
+
         @s2sgrad.custom_vjp
         def f(x):
             return helper_of_mine(x)
@@ -453,4 +497,5 @@ def test_a_custom_function_reading_a_function_of_the_users_is_refused_where_it_i
         @f.defvjp
         def _(g, ans, x):
             return (g * 2.0,)
+
         f.custom()

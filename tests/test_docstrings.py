@@ -8,14 +8,28 @@ import pytest
 
 import s2sgrad
 
-PUBLIC = [name for name in s2sgrad.__all__ if callable(getattr(s2sgrad, name))
-          and not isinstance(getattr(s2sgrad, name), type)]
+PUBLIC = [
+    name
+    for name in s2sgrad.__all__
+    if callable(getattr(s2sgrad, name)) and not isinstance(getattr(s2sgrad, name), type)
+]
 SECTIONS = ("Parameters", "Returns", "Raises", "Example")
 
 
 def test_every_public_function_is_listed():
-    assert {"grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "function",
-            "gradients", "source", "custom_vjp", "register_gradient"} <= set(PUBLIC)
+    assert {
+        "grad",
+        "value_and_grad",
+        "vjp",
+        "jvp",
+        "jacobian",
+        "hessian",
+        "function",
+        "gradients",
+        "source",
+        "custom_vjp",
+        "register_gradient",
+    } <= set(PUBLIC)
 
 
 @pytest.mark.parametrize("name", PUBLIC)
@@ -26,8 +40,9 @@ def test_docstring_has_the_sections_and_type_hints(name):
     missing = [s for s in wanted if f"\n{s}\n" not in f"\n{doc}\n"]
     assert not missing, f"{name}: its docstring lacks {missing}"
     hints = inspect.get_annotations(fn)
-    assert "return" in hints and all(p in hints for p in inspect.signature(fn).parameters), \
+    assert "return" in hints and all(p in hints for p in inspect.signature(fn).parameters), (
         f"{name}: type hints on every parameter and the result"
+    )
 
 
 @pytest.mark.parametrize("name", PUBLIC)

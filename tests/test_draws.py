@@ -32,6 +32,7 @@ def fresh():
 
 # ---- functions drawing from a generator ------------------------------------------------
 
+
 def reparameterised(mu, sigma, gen):
     z = mu + sigma * gen.standard_normal(mu.shape)
     return np.sum(np.sin(z) * z)
@@ -39,9 +40,9 @@ def reparameterised(mu, sigma, gen):
 
 def normal_and_uniform(mu, sigma, gen):
     a = gen.normal(mu, sigma, (4, 3))
-    b = gen.uniform(mu, mu + sigma ** 2, size=(4, 3))
-    c = gen.normal(mu, sigma)                       # (the parameters' shape)
-    return np.sum(np.sin(a) * b) + np.sum(c ** 2) + gen.uniform() * np.sum(mu)
+    b = gen.uniform(mu, mu + sigma**2, size=(4, 3))
+    c = gen.normal(mu, sigma)  # (the parameters' shape)
+    return np.sum(np.sin(a) * b) + np.sum(c**2) + gen.uniform() * np.sum(mu)
 
 
 def scalar_parameters(loc, scale, gen):
@@ -66,7 +67,7 @@ def draws_in_a_while_and_a_branch(mu, gen):
         if np.sum(mu) > k:
             s = s + np.sum(mu * gen.standard_normal(mu.shape))
         else:
-            s = s - np.sum(mu ** 2 * gen.random())
+            s = s - np.sum(mu**2 * gen.random())
         k = k + 1
     return s
 
@@ -88,7 +89,7 @@ def integers_and_dtypes(mu, gen):
     j = gen.integers(3)
     u = gen.random(mu.shape, dtype=np.float32)
     v = gen.standard_normal(2, np.float32)
-    w = gen.random(dtype=np.float32)                 # (a Python float)
+    w = gen.random(dtype=np.float32)  # (a Python float)
     return np.sum(mu * k) + j * np.sum(mu * u) + np.sum(v) * np.sum(mu) + w * np.sum(mu)
 
 
@@ -116,16 +117,24 @@ def a_generator_method_not_known(mu, gen):
     return np.sum(mu * gen.choice(mu))
 
 
-CASES = [(reparameterised, (3,)), (normal_and_uniform, (3,)), (draws_in_a_loop, (3,)),
-         (draws_in_a_while_and_a_branch, (3,)), (an_unused_draw, (3,)), (two_equal_draws, (3,)),
-         (integers_and_dtypes, (3,)), (draws_in_a_helper, (3,)),
-         (helper_calls_that_draw_late, (3,)), (helper_draws_in_a_loop, (3,))]
+CASES = [
+    (reparameterised, (3,)),
+    (normal_and_uniform, (3,)),
+    (draws_in_a_loop, (3,)),
+    (draws_in_a_while_and_a_branch, (3,)),
+    (an_unused_draw, (3,)),
+    (two_equal_draws, (3,)),
+    (integers_and_dtypes, (3,)),
+    (draws_in_a_helper, (3,)),
+    (helper_calls_that_draw_late, (3,)),
+    (helper_draws_in_a_loop, (3,)),
+]
 
 
 def arguments(fn, shape):
     """Float arguments before the generator; a loop's count after it."""
     values = np.random.default_rng(5).uniform(0.5, 1.5, size=(2,) + shape)
-    n_floats = fn.__code__.co_varnames[:fn.__code__.co_argcount].index("gen")
+    n_floats = fn.__code__.co_varnames[: fn.__code__.co_argcount].index("gen")
     return list(values[:n_floats]), ([4] if fn is draws_in_a_loop else [])
 
 
@@ -151,7 +160,8 @@ def test_gradient_by_central_differences_from_one_state(fn, shape):
 def test_scalar_parameters_draw_python_floats():
     loc, scale = 0.3, 1.7
     value, (d_loc, d_scale) = s2sgrad.value_and_grad(scalar_parameters, wrt=(0, 1))(
-        loc, scale, fresh())
+        loc, scale, fresh()
+    )
     assert value == scalar_parameters(loc, scale, fresh())
     assert isinstance(d_loc, float) and isinstance(d_scale, float)
     for i, d in enumerate((d_loc, d_scale)):
@@ -163,15 +173,19 @@ def test_narrow_parameters_are_drawn_in_float64_as_numpy_does():
     mu = np.array([0.3, -1.1], dtype=np.float32)
     sigma = np.array([1.3, 0.7], dtype=np.float32)
     value, (d_mu, d_sigma) = s2sgrad.value_and_grad(narrow_parameters, wrt=(0, 1))(
-        mu, sigma, fresh())
+        mu, sigma, fresh()
+    )
     assert value == narrow_parameters(mu, sigma, fresh())
     assert d_mu.dtype == np.float32 and d_sigma.dtype == np.float32
 
 
 def test_the_gradient_advances_the_generator_as_the_function_does():
     mu, sigma = np.array([0.5, 1.0]), np.array([1.0, 0.2])
-    for derivative in (s2sgrad.grad(reparameterised), s2sgrad.grad(reparameterised, wrt=(0, 1)),
-                       s2sgrad.value_and_grad(reparameterised)):
+    for derivative in (
+        s2sgrad.grad(reparameterised),
+        s2sgrad.grad(reparameterised, wrt=(0, 1)),
+        s2sgrad.value_and_grad(reparameterised),
+    ):
         plain_rng, ours = fresh(), fresh()
         reparameterised(mu, sigma, plain_rng)
         derivative(mu, sigma, ours)
@@ -185,7 +199,7 @@ def test_vjp_draws_once_and_its_vjp_fn_from_the_same_state():
     assert out == reparameterised(mu, sigma, plain_rng)
     first = vjp_fn(1.0)
     second = vjp_fn(1.0)
-    assert ours.random() == plain_rng.random()          # vjp_fn draws from copies
+    assert ours.random() == plain_rng.random()  # vjp_fn draws from copies
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
     expected = s2sgrad.grad(reparameterised, wrt=(0, 1))(mu, sigma, fresh())
@@ -228,7 +242,7 @@ def test_the_generator_is_part_of_the_specialisation():
     assert f(np.ones(2), np.ones(2), fresh()) == reparameterised(np.ones(2), np.ones(2), fresh())
     assert "gen: rng" in s2sgrad.source(f)
     with pytest.raises(s2sgrad.InvalidArgumentError):
-        f(np.ones(2), np.ones(2), np.random.RandomState(0))   # (the legacy API: not supported)
+        f(np.ones(2), np.ones(2), np.random.RandomState(0))  # (the legacy API: not supported)
 
 
 def test_a_generator_method_s2sgrad_does_not_know_is_a_located_error():
@@ -248,7 +262,7 @@ def test_second_order_draws_once():
     plain_rng, ours = fresh(), fresh()
     z = plain_rng.standard_normal(2)
     h = s2sgrad.grad(second_order)(mu, ours)
-    np.testing.assert_allclose(h, z ** 2 * np.exp(mu * z), rtol=1e-12)
+    np.testing.assert_allclose(h, z**2 * np.exp(mu * z), rtol=1e-12)
     assert ours.random() == plain_rng.random()
 
 
@@ -267,9 +281,9 @@ def test_vjp_of_a_function_with_a_parameter_named_g():
 
 
 def helper_calls_that_draw(mu, gen):
-    unused = helper_draw(mu, gen)        # (its result unused: the draw still happens)
+    unused = helper_draw(mu, gen)  # (its result unused: the draw still happens)
     a = helper_draw(mu, gen)
-    b = helper_draw(mu, gen)             # (the same call again: a new draw)
+    b = helper_draw(mu, gen)  # (the same call again: a new draw)
     return np.sum(a - b)
 
 

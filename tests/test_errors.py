@@ -55,8 +55,13 @@ def test_hierarchy():
     assert issubclass(s2sgrad.OutsideFunctionError, RuntimeError)
     assert issubclass(s2sgrad.UnsupportedError, NotImplementedError)
     assert issubclass(s2sgrad.SourceNotFoundError, ValueError)
-    for name in ("NoGradientError", "InvalidArgumentError", "OutsideFunctionError",
-                 "UnsupportedError", "SourceNotFoundError"):
+    for name in (
+        "NoGradientError",
+        "InvalidArgumentError",
+        "OutsideFunctionError",
+        "UnsupportedError",
+        "SourceNotFoundError",
+    ):
         assert issubclass(getattr(s2sgrad, name), s2sgrad.S2SGradError)
     assert issubclass(errors.InternalError, s2sgrad.S2SGradError)
     assert issubclass(s2sgrad.GradientCheckError, AssertionError)
@@ -65,9 +70,13 @@ def test_hierarchy():
 
 # ---- LookupError: an op with no gradient ----------------------------------------------------
 
+
 def test_every_opcode_has_a_rule_or_a_declaration():
-    missing = {op for op, d in opcodes.OPS.items()
-               if op not in rules.RULES and not d.constant and not d.structural}
+    missing = {
+        op
+        for op, d in opcodes.OPS.items()
+        if op not in rules.RULES and not d.constant and not d.structural
+    }
     assert not missing
 
 
@@ -85,8 +94,16 @@ def test_no_gradient_is_lookup_error(monkeypatch):
     monkeypatch.delitem(rules.RULES, "arcsin")
     with pytest.raises(LookupError) as info:
         s2sgrad.function(uses_arcsin.fn)(X / 4)
-    msg = check(info, s2sgrad.NoGradientError, LookupError, "no-rule", None,
-                "'arcsin'", "s2sgrad.register_gradient('np.arcsin', override=True)", "stop_gradient")
+    msg = check(
+        info,
+        s2sgrad.NoGradientError,
+        LookupError,
+        "no-rule",
+        None,
+        "'arcsin'",
+        "s2sgrad.register_gradient('np.arcsin', override=True)",
+        "stop_gradient",
+    )
     assert "no gradient" in msg
 
 
@@ -94,8 +111,15 @@ def test_no_gradient_in_grad(monkeypatch):
     monkeypatch.delitem(rules.RULES, "arcsin")
     with pytest.raises(LookupError) as info:
         s2sgrad.grad(plain_arcsin)(X / 4)
-    check(info, s2sgrad.NoGradientError, LookupError, "no-rule-plain", None,
-          "'arcsin'", "register_gradient")
+    check(
+        info,
+        s2sgrad.NoGradientError,
+        LookupError,
+        "no-rule-plain",
+        None,
+        "'arcsin'",
+        "register_gradient",
+    )
 
 
 @s2sgrad.function
@@ -110,6 +134,7 @@ def test_declared_nondifferentiable_is_not_an_error():
 
 
 # ---- ValueError: invalid arguments ------------------------------------------------------------
+
 
 @s2sgrad.function
 def grad_ys_too_many(x):
@@ -133,23 +158,44 @@ def grad_ys_wrong_rank(x):
 def test_grad_ys_wrong_length():
     with pytest.raises(ValueError) as info:
         grad_ys_too_many(X)
-    check(info, s2sgrad.InvalidArgumentError, ValueError, "grad-ys-len", "s2sgrad.gradients",
-          "2 grad_ys for 1 ys", "one grad_ys entry")
+    check(
+        info,
+        s2sgrad.InvalidArgumentError,
+        ValueError,
+        "grad-ys-len",
+        "s2sgrad.gradients",
+        "2 grad_ys for 1 ys",
+        "one grad_ys entry",
+    )
 
 
 @pytest.mark.parametrize("g", [np.ones(4), np.ones((3, 1)), np.ones((1, 3)), np.ones(1)], ids=str)
 def test_grad_ys_wrong_static_shape(g):
     with pytest.raises(ValueError) as info:
         grad_ys_wrong_shape(X, g)
-    check(info, s2sgrad.InvalidArgumentError, ValueError, "grad-ys-shape", "s2sgrad.gradients",
-          "grad_ys[0] has shape", "but ys[0] has shape", "must have the shape of its y")
+    check(
+        info,
+        s2sgrad.InvalidArgumentError,
+        ValueError,
+        "grad-ys-shape",
+        "s2sgrad.gradients",
+        "grad_ys[0] has shape",
+        "but ys[0] has shape",
+        "must have the shape of its y",
+    )
 
 
 def test_grad_ys_wrong_constant_shape():
     with pytest.raises(ValueError) as info:
         grad_ys_wrong_rank(np.ones(3))
-    check(info, s2sgrad.InvalidArgumentError, ValueError, "grad-ys-rank", "s2sgrad.gradients",
-          "(3, 1)")
+    check(
+        info,
+        s2sgrad.InvalidArgumentError,
+        ValueError,
+        "grad-ys-rank",
+        "s2sgrad.gradients",
+        "(3, 1)",
+    )
 
 
 def test_grad_ys_right_shape_is_accepted():
@@ -166,7 +212,7 @@ def bad_aggregation(x):
 @s2sgrad.function
 def bad_unconnected(x):
     y = np.sin(x)
-    return s2sgrad.gradients(y, [x], unconnected_gradients='zeros')  # bad-unc
+    return s2sgrad.gradients(y, [x], unconnected_gradients="zeros")  # bad-unc
 
 
 @s2sgrad.function
@@ -178,22 +224,45 @@ def bad_gate(x):
 def test_unknown_aggregation_method():
     with pytest.raises(ValueError) as info:
         bad_aggregation(X)
-    check(info, s2sgrad.InvalidArgumentError, ValueError, "bad-agg", "s2sgrad.gradients",
-          "aggregation_method", "7", "AggregationMethod.ADD_N")
+    check(
+        info,
+        s2sgrad.InvalidArgumentError,
+        ValueError,
+        "bad-agg",
+        "s2sgrad.gradients",
+        "aggregation_method",
+        "7",
+        "AggregationMethod.ADD_N",
+    )
 
 
 def test_unknown_unconnected_gradients():
     with pytest.raises(ValueError) as info:
         bad_unconnected(X)
-    check(info, s2sgrad.InvalidArgumentError, ValueError, "bad-unc", "s2sgrad.gradients",
-          "unconnected_gradients", "'zeros'", "'none', 'zero'", "UnconnectedGradients")
+    check(
+        info,
+        s2sgrad.InvalidArgumentError,
+        ValueError,
+        "bad-unc",
+        "s2sgrad.gradients",
+        "unconnected_gradients",
+        "'zeros'",
+        "'none', 'zero'",
+        "UnconnectedGradients",
+    )
 
 
 def test_runtime_option_value():
     with pytest.raises(ValueError) as info:
         bad_gate(X)
-    msg = check(info, s2sgrad.InvalidArgumentError, ValueError, "bad-gate", "x)",
-                "gate_gradients must be a constant")
+    msg = check(
+        info,
+        s2sgrad.InvalidArgumentError,
+        ValueError,
+        "bad-gate",
+        "x)",
+        "gate_gradients must be a constant",
+    )
     assert msg.count("error:") == 1, msg
 
 
@@ -212,28 +281,48 @@ def x_is_undefined(x):
 @s2sgrad.function
 def x_is_string(x):
     y = np.sin(x)
-    return s2sgrad.gradients(y, 'x')  # x-string
+    return s2sgrad.gradients(y, "x")  # x-string
 
 
 def test_x_literal():
     with pytest.raises(ValueError) as info:
         x_is_literal(X)
-    check(info, s2sgrad.InvalidArgumentError, ValueError, "x-literal", "1.0",
-          "xs[0] is not a variable of the function", "xs must name values")
+    check(
+        info,
+        s2sgrad.InvalidArgumentError,
+        ValueError,
+        "x-literal",
+        "1.0",
+        "xs[0] is not a variable of the function",
+        "xs must name values",
+    )
 
 
 def test_x_undefined_name():
     with pytest.raises(ValueError) as info:
         x_is_undefined(X)
-    check(info, s2sgrad.InvalidArgumentError, ValueError, "x-undefined", "zz",
-          "xs[1] names 'zz'", "not a variable of the function")
+    check(
+        info,
+        s2sgrad.InvalidArgumentError,
+        ValueError,
+        "x-undefined",
+        "zz",
+        "xs[1] names 'zz'",
+        "not a variable of the function",
+    )
 
 
 def test_x_string():
     with pytest.raises(ValueError) as info:
         x_is_string(X)
-    check(info, s2sgrad.InvalidArgumentError, ValueError, "x-string", "'x'",
-          "not a variable of the function")
+    check(
+        info,
+        s2sgrad.InvalidArgumentError,
+        ValueError,
+        "x-string",
+        '"x"',
+        "not a variable of the function",
+    )
 
 
 @s2sgrad.function
@@ -245,12 +334,19 @@ def bad_keyword(x):
 def test_unknown_keyword_of_gradients():
     with pytest.raises(ValueError) as info:
         bad_keyword(X)
-    check(info, s2sgrad.InvalidArgumentError, ValueError, "bad-keyword", "[x])",
-          "unexpected keyword argument 'grad_y'", "grad_ys")
+    check(
+        info,
+        s2sgrad.InvalidArgumentError,
+        ValueError,
+        "bad-keyword",
+        "[x])",
+        "unexpected keyword argument 'grad_y'",
+        "grad_ys",
+    )
 
 
 def plain_square(x, n):
-    return np.sum(x ** n)
+    return np.sum(x**n)
 
 
 def test_grad_wrt_integer_argument():
@@ -266,6 +362,7 @@ def test_grad_wrt_unknown_parameter():
 
 
 # ---- RuntimeError: gradients outside a decorated function -----------------------------------
+
 
 def test_gradients_outside_a_decorated_function():
     with pytest.raises(RuntimeError) as info:
@@ -286,6 +383,7 @@ def test_gradients_in_an_undecorated_function():
 
 
 # ---- NotImplementedError: unsupported source ---------------------------------------------------
+
 
 @s2sgrad.function
 def uses_for(x):
@@ -342,30 +440,39 @@ def calls_user_function(x):
 
 
 UNSUPPORTED = [
-    (uses_for, "for-loop", "s2sgrad.gradients", ["s2sgrad.gradients(...) inside a loop",
-                                                 "after the loop"]),
+    (
+        uses_for,
+        "for-loop",
+        "s2sgrad.gradients",
+        ["s2sgrad.gradients(...) inside a loop", "after the loop"],
+    ),
     (uses_while, "while-loop", None, ["a while loop with an else clause is not supported"]),
     (uses_runtime_if, "runtime-if", "x > 0", ["not a scalar value", "np.where"]),
     (uses_lambda, "lambda", "lambda", ["default values in a lambda are not supported"]),
     (uses_print, "print-call", None, ["print"]),
-    (uses_unknown_np, "unknown-np", "np.random.normal",
-     ["np.random.normal draws from a global random state", "np.random.Generator"]),
+    (
+        uses_unknown_np,
+        "unknown-np",
+        "np.random.normal",
+        ["np.random.normal draws from a global random state", "np.random.Generator"],
+    ),
     (uses_missing_np, "missing-np", "np.frobnicate", ["numpy has no attribute 'frobnicate'"]),
-    (calls_user_function, "user-call", "helper", ["helper calls itself (recursion)",
-                                                  "as a loop"]),
+    (calls_user_function, "user-call", "helper", ["helper calls itself (recursion)", "as a loop"]),
 ]
 
 
-@pytest.mark.parametrize("fn, marker, text, fragments", UNSUPPORTED,
-                         ids=[u[1] for u in UNSUPPORTED])
+@pytest.mark.parametrize(
+    "fn, marker, text, fragments", UNSUPPORTED, ids=[u[1] for u in UNSUPPORTED]
+)
 def test_unsupported_syntax(fn, marker, text, fragments):
     with pytest.raises(NotImplementedError) as info:
         fn(X)
     msg = check(info, s2sgrad.UnsupportedError, NotImplementedError, marker, text, *fragments)
-    assert len(msg.splitlines()) == 4, msg     # location line, quote, caret, what to do
+    assert len(msg.splitlines()) == 4, msg  # location line, quote, caret, what to do
 
 
 # ---- indexing and writes into arrays: what is refused ----------------------------------------
+
 
 @s2sgrad.function
 def writes_nested_subscript(x):
@@ -434,22 +541,39 @@ def indexes_a_float(x, s):
 INDEXING_UNSUPPORTED = [
     (writes_nested_subscript, "nested-write", "y[0][1]", ["only a named array", "y[i, j] = v"]),
     (writes_into_scalar, "scalar-write", "s[0]", ["'s' has no axes", "s = ..."]),
-    (writes_through_reshape, "reshape-write", "r[0, 1]", ["'r' is a view made by np.reshape",
-                                                          "copy"]),
-    (writes_under_reshape, "reshape-alias", "y[0]", ["'r' may or may not share memory with 'y'",
-                                                     "copy"]),
+    (
+        writes_through_reshape,
+        "reshape-write",
+        "r[0, 1]",
+        ["'r' is a view made by np.reshape", "copy"],
+    ),
+    (
+        writes_under_reshape,
+        "reshape-alias",
+        "y[0]",
+        ["'r' may or may not share memory with 'y'", "copy"],
+    ),
     (writes_in_loop_under_view, "loop-alias", "y[i]", ["'z' shares memory with 'y'", "copy"]),
-    (writes_into_argument_alias, "argument-alias", "z[0]", ["'x' shares memory with 'z'",
-                                                             "another name for an argument"]),
-    (writes_a_list, "list-write", "y[0:2]", ["writing a tuple or list into an array",
-                                             "np.array([a, b])"]),
+    (
+        writes_into_argument_alias,
+        "argument-alias",
+        "z[0]",
+        ["'x' shares memory with 'z'", "another name for an argument"],
+    ),
+    (
+        writes_a_list,
+        "list-write",
+        "y[0:2]",
+        ["writing a tuple or list into an array", "np.array([a, b])"],
+    ),
     (indexes_tuple_at_runtime, "tuple-index", "pair[", ["constant integer index"]),
     (indexes_a_float, "float-subscript", "s[0]", ["a Python number cannot be indexed"]),
 ]
 
 
-@pytest.mark.parametrize("fn, marker, text, fragments", INDEXING_UNSUPPORTED,
-                         ids=[u[1] for u in INDEXING_UNSUPPORTED])
+@pytest.mark.parametrize(
+    "fn, marker, text, fragments", INDEXING_UNSUPPORTED, ids=[u[1] for u in INDEXING_UNSUPPORTED]
+)
 def test_unsupported_indexing(fn, marker, text, fragments):
     with pytest.raises(NotImplementedError) as info:
         fn(X, 2.0) if fn is indexes_a_float else fn(X)
@@ -500,6 +624,7 @@ def test_bad_index(fn, marker, text, fragments):
 
 # ---- SourceNotFoundError: no source --------------------------------------------------------------
 
+
 def test_function_defined_by_exec_has_no_source():
     namespace = {"np": np, "s2sgrad": s2sgrad}
     exec("def f(x):\n    return np.sum(x)\n", namespace)
@@ -520,6 +645,7 @@ def test_lambda_has_no_def_statement():
 
 
 # ---- a helper writing into its caller's array --------------------------------------------------
+
 
 def zero_first_helper(a):
     a[0] = 0.0  # helper-setitem
@@ -548,21 +674,34 @@ def calls_helper(helper):
     def f(x):
         y = np.exp(x)
         z = helper(y)
-        return np.sum(z + y)     # Python: y sees the helper's write
+        return np.sum(z + y)  # Python: y sees the helper's write
+
     return f
 
 
-@pytest.mark.parametrize("helper, marker, text", [
-    (zero_first_helper, "helper-setitem", "a[0]"),
-    (add_one_helper, "helper-augassign", "a += 1.0"),
-    (through_view_helper, "helper-view", "r[0]"),
-], ids=["setitem", "augassign", "view"])
+@pytest.mark.parametrize(
+    "helper, marker, text",
+    [
+        (zero_first_helper, "helper-setitem", "a[0]"),
+        (add_one_helper, "helper-augassign", "a += 1.0"),
+        (through_view_helper, "helper-view", "r[0]"),
+    ],
+    ids=["setitem", "augassign", "view"],
+)
 def test_helper_writing_into_its_parameter(helper, marker, text):
     with pytest.raises(NotImplementedError) as info:
         s2sgrad.grad(calls_helper(helper))(X)
-    check(info, s2sgrad.UnsupportedError, NotImplementedError, marker, text,
-          f"{helper.__name__} writes into its parameter 'a'", "belongs to its caller",
-          "a = a.copy()", "return the new array")
+    check(
+        info,
+        s2sgrad.UnsupportedError,
+        NotImplementedError,
+        marker,
+        text,
+        f"{helper.__name__} writes into its parameter 'a'",
+        "belongs to its caller",
+        "a = a.copy()",
+        "return the new array",
+    )
 
 
 def test_helper_writing_into_its_own_copy_is_fine():
@@ -594,33 +733,52 @@ def complex_dtype(x):
     return np.sum(np.abs(x.astype(np.complex128)))  # complex-dtype
 
 
-@pytest.mark.parametrize("fn, arg, marker, text, fragment", [
-    (complex_argument, 1 + 2j, "complex-argument", "z)", "the argument 'z'"),
-    (complex_argument, np.array([1 + 2j]), "complex-argument", "z)", "complex128[1]"),
-    (complex_literal, X, "complex-literal", "2j", "2j is a complex number"),
-    (complex_module_constant, X, "complex-constant", "COMPLEX_CONSTANT",
-     "'COMPLEX_CONSTANT' is a complex number"),
-    (complex_dtype, X, "complex-dtype", "x.astype", "complex128 is a complex dtype"),
-], ids=["python-complex", "complex-array", "literal", "module-constant", "dtype"])
+@pytest.mark.parametrize(
+    "fn, arg, marker, text, fragment",
+    [
+        (complex_argument, 1 + 2j, "complex-argument", "z)", "the argument 'z'"),
+        (complex_argument, np.array([1 + 2j]), "complex-argument", "z)", "complex128[1]"),
+        (complex_literal, X, "complex-literal", "2j", "2j is a complex number"),
+        (
+            complex_module_constant,
+            X,
+            "complex-constant",
+            "COMPLEX_CONSTANT",
+            "'COMPLEX_CONSTANT' is a complex number",
+        ),
+        (complex_dtype, X, "complex-dtype", "x.astype", "complex128 is a complex dtype"),
+    ],
+    ids=["python-complex", "complex-array", "literal", "module-constant", "dtype"],
+)
 def test_complex_values_are_refused(fn, arg, marker, text, fragment):
     with pytest.raises(NotImplementedError) as info:
         s2sgrad.grad(fn)(arg)
-    check(info, s2sgrad.UnsupportedError, NotImplementedError, marker, text,
-          "complex numbers are not supported", fragment, "real and imaginary parts")
+    check(
+        info,
+        s2sgrad.UnsupportedError,
+        NotImplementedError,
+        marker,
+        text,
+        "complex numbers are not supported",
+        fragment,
+        "real and imaginary parts",
+    )
 
 
 # ---- a function wrapped by a decorator, a function made by s2sgrad called inside one ----------
+
 
 def _times_ten(fn):
     @functools.wraps(fn)
     def wrapper(x):
         return 10.0 * fn(x)
+
     return wrapper
 
 
 @_times_ten  # wrapped
 def wrapped_sum(x):
-    return np.sum(x ** 2)
+    return np.sum(x**2)
 
 
 def test_a_function_wrapped_with_functools_wraps_is_refused():
@@ -628,8 +786,15 @@ def test_a_function_wrapped_with_functools_wraps_is_refused():
     `10.0 *` (hunt 5: value 5 and gradient [2, 4] where Python gives 50, [20, 40])."""
     with pytest.raises(s2sgrad.UnsupportedError) as e:
         s2sgrad.value_and_grad(wrapped_sum)(np.array([1.0, 2.0]))
-    check(e, s2sgrad.UnsupportedError, NotImplementedError, "wrapped", None,
-          "wrapped by a decorator", "my_decorator(s2sgrad.grad(f))")
+    check(
+        e,
+        s2sgrad.UnsupportedError,
+        NotImplementedError,
+        "wrapped",
+        None,
+        "wrapped by a decorator",
+        "my_decorator(s2sgrad.grad(f))",
+    )
     with pytest.raises(s2sgrad.UnsupportedError, match="wrapped by a decorator"):
         s2sgrad.function(wrapped_sum)(np.array([1.0, 2.0]))
 
@@ -649,8 +814,15 @@ def calls_made_by_s2sgrad(x):
 def test_calling_a_function_made_by_s2sgrad_inside_one_says_so():
     with pytest.raises(s2sgrad.UnsupportedError) as e:
         calls_made_by_s2sgrad(X)
-    check(e, s2sgrad.UnsupportedError, NotImplementedError, "made-by-s2sgrad", "made_by_s2sgrad(",
-          "is a function made by s2sgrad", "without @s2sgrad.function")
+    check(
+        e,
+        s2sgrad.UnsupportedError,
+        NotImplementedError,
+        "made-by-s2sgrad",
+        "made_by_s2sgrad(",
+        "is a function made by s2sgrad",
+        "without @s2sgrad.function",
+    )
 
 
 def names_a_parameter_like_a_helper(x, _unbroadcast):  # helper-param
@@ -660,8 +832,14 @@ def names_a_parameter_like_a_helper(x, _unbroadcast):  # helper-param
 def test_a_parameter_named_like_a_generated_helper_is_refused():
     with pytest.raises(s2sgrad.UnsupportedError) as e:
         s2sgrad.grad(names_a_parameter_like_a_helper)(X, X)
-    check(e, s2sgrad.UnsupportedError, NotImplementedError, "helper-param", "_unbroadcast)",
-          "rename the parameter")
+    check(
+        e,
+        s2sgrad.UnsupportedError,
+        NotImplementedError,
+        "helper-param",
+        "_unbroadcast)",
+        "rename the parameter",
+    )
 
 
 def positional_only(x, /, w):  # positional-only
@@ -671,8 +849,15 @@ def positional_only(x, /, w):  # positional-only
 def test_positional_only_parameters_are_named_as_such():
     with pytest.raises(s2sgrad.UnsupportedError) as e:
         s2sgrad.grad(positional_only)(X, X)
-    check(e, s2sgrad.UnsupportedError, NotImplementedError, "positional-only", None,
-          "positional-only parameters", "remove the `/`")
+    check(
+        e,
+        s2sgrad.UnsupportedError,
+        NotImplementedError,
+        "positional-only",
+        None,
+        "positional-only parameters",
+        "remove the `/`",
+    )
 
 
 def tuple_index_out_of_range(x, n):
@@ -687,8 +872,14 @@ def test_a_constant_index_out_of_range_is_located():
     """hunt 4: an InternalError (IndexError) for code in a branch that may not run."""
     with pytest.raises(s2sgrad.UnsupportedError) as e:
         s2sgrad.grad(tuple_index_out_of_range)(X, np.int64(3))
-    check(e, s2sgrad.UnsupportedError, NotImplementedError, "tuple-range", "t[2]",
-          "index 2 is out of range for a tuple of 2 items")
+    check(
+        e,
+        s2sgrad.UnsupportedError,
+        NotImplementedError,
+        "tuple-range",
+        "t[2]",
+        "index 2 is out of range for a tuple of 2 items",
+    )
 
 
 def index_after_a_loop_that_may_not_run(x, n):
@@ -700,8 +891,15 @@ def index_after_a_loop_that_may_not_run(x, n):
 def test_a_name_only_a_loop_assigns_read_after_it_says_the_loop_may_not_run():
     with pytest.raises(s2sgrad.UnsupportedError) as e:
         s2sgrad.grad(index_after_a_loop_that_may_not_run)(X, np.int64(3))
-    check(e, s2sgrad.UnsupportedError, NotImplementedError, "may-not-run", "y) * i",
-          "'y' may be unassigned here", "y = 0")
+    check(
+        e,
+        s2sgrad.UnsupportedError,
+        NotImplementedError,
+        "may-not-run",
+        "y) * i",
+        "'y' may be unassigned here",
+        "y = 0",
+    )
 
 
 def builtin_types_as_dtypes(x, k=-1, lo=-0.5):
@@ -732,5 +930,12 @@ def test_zip_inside_enumerate_says_where_zip_is_supported():
     """hunt 4: "name 'zip' is not defined"."""
     with pytest.raises(s2sgrad.UnsupportedError) as e:
         s2sgrad.grad(zip_inside_enumerate)(X, X)
-    check(e, s2sgrad.UnsupportedError, NotImplementedError, "zip-nested", "zip(",
-          "supported only as the iterable of a for loop", "range(len(xs))")
+    check(
+        e,
+        s2sgrad.UnsupportedError,
+        NotImplementedError,
+        "zip-nested",
+        "zip(",
+        "supported only as the iterable of a for loop",
+        "range(len(xs))",
+    )

@@ -25,8 +25,8 @@ def rnn(xs, h, W, U):
 
 def newton_cbrt(c):
     x = np.ones_like(c)
-    while np.max(np.abs(x ** 3 - c)) > 1e-12:
-        x = x - (x ** 3 - c) / (3.0 * x ** 2)
+    while np.max(np.abs(x**3 - c)) > 1e-12:
+        x = x - (x**3 - c) / (3.0 * x**2)
     return x
 
 
@@ -47,8 +47,9 @@ def writes(x, w):
 
 
 def reductions(a):
-    return np.max(a, axis=0) + np.mean(a ** 2, axis=0, keepdims=True)[0] \
-        + np.std(a, axis=0) + np.var(a)
+    return (
+        np.max(a, axis=0) + np.mean(a**2, axis=0, keepdims=True)[0] + np.std(a, axis=0) + np.var(a)
+    )
 
 
 def pair(x):
@@ -79,6 +80,8 @@ def shapes_in_a_branch(x, w):
 
 
 rng = np.random.default_rng(3)
+
+
 def _layer(h, W, scale=1.0):
     return np.tanh(W @ h) * scale, np.sum(h * h)
 
@@ -96,8 +99,15 @@ CASES = {
     "shapes_in_a_branch": (shapes_in_a_branch, [np.array([0.5, -0.2, 0.9]), 0.7]),
     "straight": (straight, [rng.normal(size=4), 0.7]),
     "broadcast": (broadcast, [rng.normal(size=(3, 4)), rng.normal(size=4)]),
-    "rnn": (rnn, [rng.normal(size=(6, 2)), rng.normal(size=3), 0.5 * rng.normal(size=(3, 3)),
-                  rng.normal(size=(3, 2))]),
+    "rnn": (
+        rnn,
+        [
+            rng.normal(size=(6, 2)),
+            rng.normal(size=3),
+            0.5 * rng.normal(size=(3, 3)),
+            rng.normal(size=(3, 2)),
+        ],
+    ),
     "newton": (newton_cbrt, [rng.uniform(0.5, 3.0, size=4)]),
     "branch": (branch, [rng.normal(size=4), 0.4]),
     "writes": (writes, [rng.normal(size=5), 1.3]),
@@ -110,8 +120,9 @@ CASES = {
 
 def directions(primals, seed):
     r = np.random.default_rng(seed)
-    return [float(r.normal()) if isinstance(p, float) else r.normal(size=np.shape(p))
-            for p in primals]
+    return [
+        float(r.normal()) if isinstance(p, float) else r.normal(size=np.shape(p)) for p in primals
+    ]
 
 
 def flat(v):
@@ -182,7 +193,7 @@ def test_calls_of_the_users_functions_get_their_own_forward_mode():
     down = two_layers(*[p - eps * d for p, d in zip(primals, dots)])
     assert t == pytest.approx((up - down) / (2 * eps), rel=1e-6)
     text = s2sgrad.source(two_layers, mode="fwd")
-    assert "def jvp_dense(" in text and "def jvp_dense_1(" in text     # (two specialisations)
+    assert "def jvp_dense(" in text and "def jvp_dense_1(" in text  # (two specialisations)
 
 
 @s2sgrad.custom_vjp
@@ -199,7 +210,7 @@ def calls_a_custom_rule(x):
     return np.sum(soft(x))
 
 
-def soft_layer(x):                 # an array out: jacobian "auto" would pick forward mode
+def soft_layer(x):  # an array out: jacobian "auto" would pick forward mode
     return soft(x) * 2.0
 
 
@@ -222,63 +233,92 @@ def _forward_refused(call, line, words):
 
 def _line(fn, text):
     import inspect
+
     lines, start = inspect.getsourcelines(fn)
     return start + next(k for k, t in enumerate(lines) if text in t)
 
 
-FWD_WORDS = ["forward mode", "which has a custom rule, is not supported", "use reverse mode",
-             "s2sgrad.grad", "s2sgrad.vjp", 'mode="rev"']
+FWD_WORDS = [
+    "forward mode",
+    "which has a custom rule, is not supported",
+    "use reverse mode",
+    "s2sgrad.grad",
+    "s2sgrad.vjp",
+    'mode="rev"',
+]
 
 
 def test_forward_mode_through_a_custom_rule_is_a_located_error():
     # a rule is a vector-Jacobian product: forward mode cannot use it (JAX refuses jvp of
     # a custom_vjp function alike), whichever way forward mode is asked for
-    s2sgrad.register_gradient(np.sinc, override=True)(_sinc_rule)   # (conftest restores)
+    s2sgrad.register_gradient(np.sinc, override=True)(_sinc_rule)  # (conftest restores)
     x = np.array([0.5, -1.5, 2.0])
-    for f, text, name in ((calls_a_custom_rule, "return np.sum(soft(x))", "soft"),
-                          (soft_layer, "return soft(x) * 2.0", "soft"),
-                          (calls_sinc, "np.sinc(x) * x", "np.sinc")):
+    for f, text, name in (
+        (calls_a_custom_rule, "return np.sum(soft(x))", "soft"),
+        (soft_layer, "return soft(x) * 2.0", "soft"),
+        (calls_sinc, "np.sinc(x) * x", "np.sinc"),
+    ):
         line = _line(f, text)
         words = FWD_WORDS + [f"through {name},"]
         _forward_refused(lambda: s2sgrad.jvp(f, (x,), (np.ones(3),)), line, words)
         _forward_refused(lambda: s2sgrad.jacobian(f, mode="fwd")(x), line, words)
         # hessian is forward over reverse: a second derivative through the rule
         if f is not soft_layer:
-            _forward_refused(lambda: s2sgrad.hessian(f)(x), line,
-                             ["a second derivative through the custom rule of " + name,
-                              "not supported", 'mode="rev"'])
+            _forward_refused(
+                lambda: s2sgrad.hessian(f)(x),
+                line,
+                [
+                    "a second derivative through the custom rule of " + name,
+                    "not supported",
+                    'mode="rev"',
+                ],
+            )
         # reverse mode uses the rule; jacobian "auto" picks it
         rev = s2sgrad.jacobian(f, mode="rev")(x)
         np.testing.assert_array_equal(s2sgrad.jacobian(f, mode="auto")(x), rev)
-    np.testing.assert_allclose(s2sgrad.jacobian(soft_layer, mode="auto")(x),
-                               np.diag(2 * x / np.sqrt(x * x + 1)), rtol=1e-12)
+    np.testing.assert_allclose(
+        s2sgrad.jacobian(soft_layer, mode="auto")(x),
+        np.diag(2 * x / np.sqrt(x * x + 1)),
+        rtol=1e-12,
+    )
 
 
 def test_forward_mode_off_a_custom_rule_path_works():
     def check(x, w):
         out, t = s2sgrad.jvp(rule_off_path, (x, w), (None, 1.0))
         assert t == pytest.approx(np.sum(np.sqrt(x * x + 1.0)))
+
     check(np.array([0.5, 2.0]), 0.3)
 
 
-def rule_off_path(x, w):           # the tangent (of w) never reaches soft's rule
+def rule_off_path(x, w):  # the tangent (of w) never reaches soft's rule
     return np.sum(soft(x)) * w
 
 
 def test_emit_mode_fwd_through_a_custom_rule_is_refused(tmp_path):
     import subprocess
     import sys
+
     (tmp_path / "m.py").write_text(
         "import numpy as np\nimport s2sgrad\n\n\n@s2sgrad.custom_vjp\ndef soft(x):\n"
         "    return np.sqrt(x * x + 1.0)\n\n\n@soft.defvjp\ndef _(g, ans, x):\n"
         "    return (g * x / ans,)\n\n\ndef f(x: 'float64[n]'):\n"
-        "    return np.sum(soft(x))\n")
-    out = subprocess.run([sys.executable, "-m", "s2sgrad.cli", "emit", "m.py::f", "--mode",
-                          "fwd", "-o", "g.py"], capture_output=True, text=True, cwd=tmp_path)
+        "    return np.sum(soft(x))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "s2sgrad.cli", "emit", "m.py::f", "--mode", "fwd", "-o", "g.py"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert out.returncode != 0 and "m.py:16:5: error: forward mode" in out.stderr, out.stderr
     assert "use reverse mode" in out.stderr and not (tmp_path / "g.py").exists()
-    ok = subprocess.run([sys.executable, "-m", "s2sgrad.cli", "emit", "m.py::f", "-o", "g.py"],
-                        capture_output=True, text=True, cwd=tmp_path)
+    ok = subprocess.run(
+        [sys.executable, "-m", "s2sgrad.cli", "emit", "m.py::f", "-o", "g.py"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert ok.returncode == 0 and (tmp_path / "g.py").exists(), ok.stderr
 
 
@@ -291,11 +331,25 @@ def test_emit_mode_fwd_writes_a_module_that_runs_without_s2sgrad(tmp_path):
     import os
     import subprocess
     import sys
+
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-m", "s2sgrad.cli", "emit",
-                          os.path.join(root, "examples", "rnn.py") + "::loss", "--mode", "fwd",
-                          "--wrt", "Wx,Wh", "-o", str(tmp_path / "rnn_jvp.py")],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "s2sgrad.cli",
+            "emit",
+            os.path.join(root, "examples", "rnn.py") + "::loss",
+            "--mode",
+            "fwd",
+            "--wrt",
+            "Wx,Wh",
+            "-o",
+            str(tmp_path / "rnn_jvp.py"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     text = (tmp_path / "rnn_jvp.py").read_text()
     assert "def jvp_loss(xs, h0, Wx, Wh, b, Wy, ys, d_Wx, d_Wh):" in text
@@ -311,8 +365,9 @@ out, t = rnn_jvp.jvp_loss(*args, dWx, dWh)
 print(float(out), float(t))
 assert not [m for m in sys.modules if m.startswith("s2sgrad")]
 """
-    run = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
-                         cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr
     value, t = (float(v) for v in run.stdout.split())
     sys.path.insert(0, os.path.join(root, "examples"))
@@ -321,8 +376,15 @@ assert not [m for m in sys.modules if m.startswith("s2sgrad")]
     finally:
         sys.path.pop(0)
     r = np.random.default_rng(0)
-    args = [r.normal(size=(5, 3)), r.normal(size=4), r.normal(size=(3, 4)) * 0.5,
-            r.normal(size=(4, 4)) * 0.5, r.normal(size=4), r.normal(size=4), r.normal(size=5)]
+    args = [
+        r.normal(size=(5, 3)),
+        r.normal(size=4),
+        r.normal(size=(3, 4)) * 0.5,
+        r.normal(size=(4, 4)) * 0.5,
+        r.normal(size=4),
+        r.normal(size=4),
+        r.normal(size=5),
+    ]
     dWx, dWh = r.normal(size=(3, 4)), r.normal(size=(4, 4))
     eps = 1e-6
 
@@ -330,6 +392,7 @@ assert not [m for m in sys.modules if m.startswith("s2sgrad")]
         a = list(args)
         a[2], a[3] = a[2] + s * dWx, a[3] + s * dWh
         return example.loss(*a)
+
     assert value == pytest.approx(example.loss(*args), rel=1e-12)
     assert t == pytest.approx((at(eps) - at(-eps)) / (2 * eps), rel=1e-6)
 
@@ -337,9 +400,16 @@ assert not [m for m in sys.modules if m.startswith("s2sgrad")]
 def test_emit_mode_fwd_of_a_decorated_function_is_refused(tmp_path):
     import subprocess
     import sys
-    (tmp_path / "m.py").write_text("import numpy as np\nimport s2sgrad\n\n\n@s2sgrad.function\n"
-                                   "def f(x):\n    return s2sgrad.gradients(np.sum(x), [x])\n")
-    out = subprocess.run([sys.executable, "-m", "s2sgrad.cli", "emit", "m.py::f", "--mode",
-                          "fwd", "-o", "g.py"], capture_output=True, text=True, cwd=tmp_path)
+
+    (tmp_path / "m.py").write_text(
+        "import numpy as np\nimport s2sgrad\n\n\n@s2sgrad.function\n"
+        "def f(x):\n    return s2sgrad.gradients(np.sum(x), [x])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "s2sgrad.cli", "emit", "m.py::f", "--mode", "fwd", "-o", "g.py"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert out.returncode != 0 and "m.py:6:" in out.stderr and "--mode fwd" in out.stderr
     assert not (tmp_path / "g.py").exists()

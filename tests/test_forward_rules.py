@@ -30,6 +30,7 @@ XFAIL = {}
 
 # ---- the cases calling _spd, with it written inline ----------------------------------
 
+
 def f_inv(a):
     return np.sum(np.sin(np.linalg.inv(a @ a.T + 3.0 * np.eye(a.shape[0])) * a))
 
@@ -40,8 +41,9 @@ def f_inv_stacked(a):
 
 
 def f_det(a):
-    return (np.linalg.det(a @ a.T + 3.0 * np.eye(a.shape[0])) * 0.1
-            + np.sum(np.linalg.det(np.stack([a, a.T * 2.0]))))
+    return np.linalg.det(a @ a.T + 3.0 * np.eye(a.shape[0])) * 0.1 + np.sum(
+        np.linalg.det(np.stack([a, a.T * 2.0]))
+    )
 
 
 def f_solve(a, b, v):
@@ -63,9 +65,15 @@ def f_cholesky(a, n):
     return np.sum(np.sin(low)) + np.sum(np.sin(up) * 2.0) + np.sum(np.cos(stacked))
 
 
-for _name, _fn in (("inv", f_inv), ("inv_f32", f_inv), ("inv_stacked", f_inv_stacked),
-                   ("det", f_det), ("solve", f_solve), ("slogdet", f_slogdet),
-                   ("cholesky", f_cholesky)):
+for _name, _fn in (
+    ("inv", f_inv),
+    ("inv_f32", f_inv),
+    ("inv_stacked", f_inv_stacked),
+    ("det", f_det),
+    ("solve", f_solve),
+    ("slogdet", f_slogdet),
+    ("cholesky", f_cholesky),
+):
     CASES[_name + "_inline"] = dataclasses.replace(CASES[_name], name=_name + "_inline", fn=_fn)
 
 # Central differences across a kink (ties of max and min, here inside sin) are exact only
@@ -88,7 +96,7 @@ def directions(case, values, seed):
             out.append(float(rng.normal()))
         else:
             out.append(rng.normal(size=np.shape(v)).astype(np.asarray(v).dtype))
-    if case.name == "pow_zero_base":      # x ** y is nan at x = -eps unless y stays an integer
+    if case.name == "pow_zero_base":  # x ** y is nan at x = -eps unless y stays an integer
         out[1] = np.where(values[0] == 0.0, 0.0, out[1])
     return out
 
@@ -114,8 +122,10 @@ def along(case, values, dots, t):
 
 
 def params(names):
-    return [pytest.param(n, marks=pytest.mark.xfail(reason=XFAIL[n], strict=True))
-            if n in XFAIL else n for n in names]
+    return [
+        pytest.param(n, marks=pytest.mark.xfail(reason=XFAIL[n], strict=True)) if n in XFAIL else n
+        for n in names
+    ]
 
 
 def run(name, seed):
@@ -131,11 +141,16 @@ def test_tangent_rule_numerically(name):
     case, values, dots, out, tangent = run(name, 1)
     np.testing.assert_allclose(flat(out), flat(case.fn(*values)), rtol=1e-12, atol=1e-12)
     eps = case.eps
-    expected = (flat(along(case, values, dots, eps)) - flat(along(case, values, dots, -eps))) \
-        / (2 * eps)
-    np.testing.assert_allclose(flat(tangent), expected, rtol=case.rtol,
-                               atol=ATOL.get(name, case.atol),
-                               err_msg=f"{name}: directional derivative")
+    expected = (flat(along(case, values, dots, eps)) - flat(along(case, values, dots, -eps))) / (
+        2 * eps
+    )
+    np.testing.assert_allclose(
+        flat(tangent),
+        expected,
+        rtol=case.rtol,
+        atol=ATOL.get(name, case.atol),
+        err_msg=f"{name}: directional derivative",
+    )
 
 
 @pytest.mark.parametrize("name", params(sorted(CASES)))
@@ -146,13 +161,15 @@ def test_tangent_rule_is_the_transpose_of_the_reverse_rule(name):
     u = float(u) if isinstance(out, float) else np.asarray(u, dtype=np.asarray(out).dtype)
     _, back = s2sgrad.vjp(case.fn, *values)
     lhs = float(np.sum(flat(u) * flat(jv)))
-    rhs = sum(float(np.sum(flat(a) * flat(d)))
-              for a, d in zip(back(u), [d for d in v if d is not None]))
-    rel = 1e-8 if case.rtol <= 1e-6 else 1e-5      # (float32 inside: rounding ~1e-7)
+    rhs = sum(
+        float(np.sum(flat(a) * flat(d))) for a, d in zip(back(u), [d for d in v if d is not None])
+    )
+    rel = 1e-8 if case.rtol <= 1e-6 else 1e-5  # (float32 inside: rounding ~1e-7)
     assert lhs == pytest.approx(rhs, rel=rel, abs=rel * 1e-2)
 
 
 # ---- coverage --------------------------------------------------------------------
+
 
 def test_every_reverse_rule_has_a_tangent_rule():
     missing = set(R.RULES) - set(TANGENTS)
@@ -163,5 +180,7 @@ def test_a_tangent_rule_only_for_an_op_with_a_reverse_rule_or_a_structural_role(
     unknown = set(TANGENTS) - set(OPS)
     assert not unknown, f"tangent rules for ops s2sgrad does not know: {sorted(unknown)}"
     extra = {op for op in TANGENTS if op not in R.RULES and not OPS[op].structural}
-    assert not extra, f"tangent rules for ops with neither a reverse rule nor a role: {sorted(extra)}"
+    assert not extra, (
+        f"tangent rules for ops with neither a reverse rule nor a role: {sorted(extra)}"
+    )
     assert not [op for op in TANGENTS if OPS[op].constant]

@@ -36,9 +36,11 @@ def test_fuzz_slice(tmp_path):
 
 
 # programs the long runs found wrong or crashing, fixed since: (seed, index, what it was)
-FOUND = [(109, 382, "loop_stack: a batch read the loop's own value"),
-         (109, 483, "jvp(grad(f)): the tangent of a branch's None stood in for a shape"),
-         (110, 828, "loop_accumulate: a constant read where it was not defined")]
+FOUND = [
+    (109, 382, "loop_stack: a batch read the loop's own value"),
+    (109, 483, "jvp(grad(f)): the tangent of a branch's None stood in for a shape"),
+    (110, 828, "loop_accumulate: a constant read where it was not defined"),
+]
 
 
 @pytest.mark.parametrize("seed, index, what", FOUND)

@@ -10,7 +10,7 @@ import s2sgrad
 
 def with_aux(x, w):
     y = np.tanh(x * w)
-    loss = np.sum(y ** 2) + w * w
+    loss = np.sum(y**2) + w * w
     return loss, (np.mean(y), y)
 
 
@@ -50,8 +50,9 @@ def returns_one_value(x):
 
 
 def test_a_function_not_returning_a_pair_is_a_located_error():
-    with pytest.raises(ValueError, match="has_aux=True needs returns_one_value to return a pair") \
-            as info:
+    with pytest.raises(
+        ValueError, match="has_aux=True needs returns_one_value to return a pair"
+    ) as info:
         s2sgrad.grad(returns_one_value, has_aux=True)(X)
     assert "test_has_aux.py:" in str(info.value)
 

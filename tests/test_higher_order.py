@@ -23,8 +23,9 @@ def close(actual, expected, rtol=1e-10, atol=1e-12):
 
 # ---- the functions, with their analytic second derivatives ---------------------------------
 
+
 def cube(x):
-    return x ** 3
+    return x**3
 
 
 def sin_exp(x):
@@ -32,7 +33,7 @@ def sin_exp(x):
 
 
 def log_bump(x):
-    return np.log(1.0 + x ** 2)
+    return np.log(1.0 + x**2)
 
 
 def tanh_(x):
@@ -66,13 +67,12 @@ VEC = np.array([0.3, -1.2, 2.0, 0.5])
 SECOND = {
     "cube": (cube, (X,), 0, lambda x: 6 * x),
     "sin_exp": (sin_exp, (X,), 0, lambda x: 2 * np.cos(x) * np.exp(x)),
-    "log_bump": (log_bump, (X,), 0, lambda x: (2 - 2 * x ** 2) / (1 + x ** 2) ** 2),
+    "log_bump": (log_bump, (X,), 0, lambda x: (2 - 2 * x**2) / (1 + x**2) ** 2),
     "tanh": (tanh_, (X,), 0, lambda x: -2 * np.tanh(x) * sech2(x)),
     "rational": (rational, (X,), 0, lambda x: 20 / (x - 3) ** 3),
-    "scaled_quartic": (scaled_quartic, (X, VEC), 0, lambda s, x: 12 * s ** 2 * np.sum(x ** 4)),
+    "scaled_quartic": (scaled_quartic, (X, VEC), 0, lambda s, x: 12 * s**2 * np.sum(x**4)),
     "gaussian": (gaussian, (X,), 0, lambda x: (x * x - 1) * gaussian(x)),
-    "product_yy": (product, (X, 1.3), 1,
-                   lambda x, y: 2 * x - x * x * np.sin(x * y)),
+    "product_yy": (product, (X, 1.3), 1, lambda x, y: 2 * x - x * x * np.sin(x * y)),
 }
 
 
@@ -81,17 +81,17 @@ def test_grad_of_grad_matches_the_analytic_second_derivative(name):
     f, args, i, d2 = SECOND[name]
     got = s2sgrad.grad(s2sgrad.grad(f, wrt=i), wrt=i)(*args)
     close(got, d2(*args))
-    assert type(got) is float          # a float64 scalar gradient is a Python float, at any order
+    assert type(got) is float  # a float64 scalar gradient is a Python float, at any order
 
 
 def test_mixed_partial_and_wrt_by_name():
     x, y = X, 1.3
-    mixed = lambda x, y: 2 * y + np.cos(x * y) - x * y * np.sin(x * y)   # noqa: E731
+    mixed = lambda x, y: 2 * y + np.cos(x * y) - x * y * np.sin(x * y)  # noqa: E731
     close(s2sgrad.grad(s2sgrad.grad(product, 0), 1)(x, y), mixed(x, y))
     close(s2sgrad.grad(s2sgrad.grad(product, "y"), "x")(x, y), mixed(x, y))
     # the outer wrt may be a tuple: a tuple of second derivatives
     dxx, dxy = s2sgrad.grad(s2sgrad.grad(product, 0), (0, 1))(x, y)
-    close(dxx, -y ** 2 * np.sin(x * y))
+    close(dxx, -(y**2) * np.sin(x * y))
     close(dxy, mixed(x, y))
 
 
@@ -106,8 +106,10 @@ def test_third_derivative():
     d3 = s2sgrad.grad(s2sgrad.grad(s2sgrad.grad(sin_exp)))
     close(d3(X), 2 * np.exp(X) * (np.cos(X) - np.sin(X)))
     header = s2sgrad.source(d3).splitlines()[1]
-    assert header == ("# grad_grad_grad_sin_exp: grad with respect to x of grad with respect to x "
-                      "of grad with respect to x")
+    assert header == (
+        "# grad_grad_grad_sin_exp: grad with respect to x of grad with respect to x "
+        "of grad with respect to x"
+    )
 
 
 def test_second_derivative_at_array_inputs():
@@ -119,7 +121,7 @@ def test_second_derivative_at_array_inputs():
 
 def branchy(x):
     if x > 0:
-        y = x ** 3
+        y = x**3
     else:
         y = np.sin(x) * x
     return y * 2.0
@@ -137,9 +139,10 @@ def test_second_derivative_through_a_runtime_branch():
 
 # ---- nested gradients inside a decorated function (nested tf.gradients) ----------------------
 
+
 @s2sgrad.function
 def d2_cube(x):
-    y = x ** 3
+    y = x**3
     (dy,) = s2sgrad.gradients(y, [x])
     (d2y,) = s2sgrad.gradients(dy, [x])
     return d2y
@@ -154,7 +157,7 @@ def d2_sin_exp(x):
 
 @s2sgrad.function
 def d2_log_bump(x):
-    y = np.log(1.0 + x ** 2)
+    y = np.log(1.0 + x**2)
     (dy,) = s2sgrad.gradients(y, [x])
     return s2sgrad.gradients(dy, [x])[0]
 
@@ -215,7 +218,7 @@ def test_nested_gradients_third_order():
 
 @s2sgrad.function
 def cube_slope(x):
-    (dy,) = s2sgrad.gradients(x ** 3, [x])
+    (dy,) = s2sgrad.gradients(x**3, [x])
     return dy
 
 
@@ -227,6 +230,7 @@ def test_grad_of_a_decorated_function():
 
 
 # ---- Hessian-vector products ------------------------------------------------------------------
+
 
 def logsumexp(x):
     return np.log(np.sum(np.exp(x)))
@@ -268,9 +272,9 @@ def test_hvp_by_vjp_of_grad():
     x, v, W = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal((4, 3))
     grad_f, vjp_fn = s2sgrad.vjp(s2sgrad.grad(tanh_layer), x, W)
     t = np.tanh(W @ x)
-    close(grad_f, W.T @ (1 - t ** 2))
-    hessian = W.T @ np.diag(-2 * t * (1 - t ** 2)) @ W
-    hv, _ = vjp_fn(v)                # one entry per float argument: x, then W
+    close(grad_f, W.T @ (1 - t**2))
+    hessian = W.T @ np.diag(-2 * t * (1 - t**2)) @ W
+    hv, _ = vjp_fn(v)  # one entry per float argument: x, then W
     close(hv, hessian @ v)
     x = rng.standard_normal(4)
     (hv,) = s2sgrad.vjp(s2sgrad.grad(logsumexp), x)[1](v := rng.standard_normal(4))
@@ -282,10 +286,11 @@ def test_full_hessian_by_vjp_rows():
     quartic = s2sgrad.grad(scaled_quartic, 1)
     _, vjp_fn = s2sgrad.vjp(quartic, 1.0, x)
     H = np.array([vjp_fn(e)[1] for e in np.eye(len(x))])
-    close(H, np.diag(12 * x ** 2))
+    close(H, np.diag(12 * x**2))
 
 
 # ---- what is refused, and how ---------------------------------------------------------------
+
 
 def test_grad_of_a_vector_gradient_needs_a_scalar():
     with pytest.raises(s2sgrad.InvalidArgumentError) as e:
@@ -321,11 +326,10 @@ def nested_through_loop(x):
 
 def test_second_derivative_through_a_loop_is_the_number_or_an_error():
     first = s2sgrad.grad(looping)
-    close(first(X, 3), _looping_slope(X, 3), rtol=1e-8)          # first order works
-    eps = 1e-6                 # grad(grad(f)) through the loop: forward over reverse
-    close(s2sgrad.grad(first)(X, 3), (first(X + eps, 3) - first(X - eps, 3)) / (2 * eps),
-          rtol=1e-7)
-    with pytest.raises(s2sgrad.UnsupportedError) as e:     # nested gradients: refused
+    close(first(X, 3), _looping_slope(X, 3), rtol=1e-8)  # first order works
+    eps = 1e-6  # grad(grad(f)) through the loop: forward over reverse
+    close(s2sgrad.grad(first)(X, 3), (first(X + eps, 3) - first(X - eps, 3)) / (2 * eps), rtol=1e-7)
+    with pytest.raises(s2sgrad.UnsupportedError) as e:  # nested gradients: refused
         nested_through_loop(X)
     msg = str(e.value)
     assert "second derivative" in msg and "not supported" in msg
@@ -337,7 +341,7 @@ def sin_times(x):
 
 
 def calls_a_helper(x):
-    return sin_times(x) * 2.0 + x ** 2
+    return sin_times(x) * 2.0 + x**2
 
 
 def _fd_jacobian(g, x, eps=1e-5):
@@ -360,19 +364,19 @@ def test_second_derivative_through_a_call_inlines_the_helper():
     close(s2sgrad.hessian(calls_a_helper)(X), second, rtol=1e-12)
     close(_fd_jacobian(first, X), second, rtol=1e-7)
     src = s2sgrad.source(s2sgrad.grad(first), X)
-    assert "def sin_times" not in src and "vjp_" not in src     # inlined, no closure
-    assert "return np.sin(x) * x  [test_higher_order.py:" in src   # the helper's own line
+    assert "def sin_times" not in src and "vjp_" not in src  # inlined, no closure
+    assert "return np.sin(x) * x  [test_higher_order.py:" in src  # the helper's own line
 
 
 def spring(c, x):
-    return c * x ** 2 * np.exp(-c)
+    return c * x**2 * np.exp(-c)
 
 
 def twice_through(c, x):
     return spring(c * c, x) + spring(c, x)
 
 
-def energy(x):                    # a helper called twice, and one calling it
+def energy(x):  # a helper called twice, and one calling it
     return np.sum(twice_through(x, 2.0) * 2.0 + spring(x, 1.5) ** 2)
 
 
@@ -394,7 +398,7 @@ def test_hessian_and_hvps_through_helper_calls():
         H = _fd_jacobian(g, x)
         close(s2sgrad.hessian(f)(x), H, rtol=1e-6, atol=1e-8)
         close(s2sgrad.jvp(g, (x,), (v,))[1], H @ v, rtol=1e-6, atol=1e-8)
-    g = s2sgrad.grad(energy)          # reverse over reverse through the calls
+    g = s2sgrad.grad(energy)  # reverse over reverse through the calls
     H = _fd_jacobian(g, x)
     close(s2sgrad.vjp(g, x)[1](v)[0], H.T @ v, rtol=1e-6, atol=1e-8)
 
@@ -403,13 +407,13 @@ def rnn_loss(W, xs):
     h = np.zeros(3)
     for t in range(xs.shape[0]):
         h = np.tanh(W @ h + xs[t])
-    return np.sum(h ** 2)
+    return np.sum(h**2)
 
 
 def while_loss(x):
     s = x
     while s < 10.0:
-        s = s * 1.5 + np.sin(s) * x      # its reverse reads each iteration's s: a tape
+        s = s * 1.5 + np.sin(s) * x  # its reverse reads each iteration's s: a tape
     return s
 
 
@@ -440,11 +444,12 @@ def test_second_derivatives_of_a_gradient_through_loops_go_forward_over_reverse(
     close(value, gw(1.0), rtol=1e-12)
     close(second, want, rtol=1e-6)
     close(s2sgrad.vjp(gw, 1.0)[1](2.0)[0], 2.0 * want, rtol=1e-6)
-    gl = s2sgrad.grad(calls_a_looping_helper)     # a loop in a helper
+    gl = s2sgrad.grad(calls_a_looping_helper)  # a loop in a helper
     s2sgrad.check_grads(gl, 0, np.array([0.3, -0.2]), modes=("rev",), rtol=1e-6, atol=1e-8)
-    ge = s2sgrad.grad(loop_after_early_return)    # the loop's tape leaves a branch
-    s2sgrad.check_grads(ge, 0, np.array([0.3, -0.2, 0.4]), 0.5, 3, modes=("rev",), rtol=1e-6,
-                        atol=1e-8)
+    ge = s2sgrad.grad(loop_after_early_return)  # the loop's tape leaves a branch
+    s2sgrad.check_grads(
+        ge, 0, np.array([0.3, -0.2, 0.4]), 0.5, 3, modes=("rev",), rtol=1e-6, atol=1e-8
+    )
     # a decorated function's nested gradients through the loop stay refused, located
     _refused_at(lambda: s2sgrad.grad(_sum_of_grad)(W, xs), "for t in range(xs.shape[0]):")
     # and hessian / jvp(grad) go through, as the hint says
@@ -454,11 +459,11 @@ def test_second_derivatives_of_a_gradient_through_loops_go_forward_over_reverse(
 
 
 @s2sgrad.function
-def _sum_of_grad(W, xs):      # nested: grad of a decorated function's gradients
+def _sum_of_grad(W, xs):  # nested: grad of a decorated function's gradients
     h = np.zeros(3)
     for t in range(xs.shape[0]):
         h = np.tanh(W @ h + xs[t])
-    loss = np.sum(h ** 2)
+    loss = np.sum(h**2)
     (d_W,) = s2sgrad.gradients(loss, [W])
     return np.sum(d_W)
 
@@ -480,6 +485,7 @@ def _looping_slope(x, n, eps=1e-6):
         for _ in range(n):
             s = np.sin(s) * x
         return s
+
     return (f(x + eps) - f(x - eps)) / (2 * eps)
 
 
@@ -491,6 +497,7 @@ def test_vjp_cannot_be_differentiated_again():
 
 # ---- the request and the pipeline -------------------------------------------------------------
 
+
 def test_request_chain_and_stage_names(tmp_path):
     inner = transform.Request("grad", ("x",), False)
     outer = transform.Request("grad", ("x",), False, inner)
@@ -498,13 +505,26 @@ def test_request_chain_and_stage_names(tmp_path):
     path = tmp_path / "f.py"
     path.write_text("import numpy as np\n\ndef f(x: float):\n    return np.sin(x) * x\n")
     text = cli.show_text(f"{path}::f", stage="all", order=2)
-    names = [line[len("// after "):].strip() for line in text.splitlines()
-             if line.startswith("// after ")]
-    assert names[:9] == ["lower", "shift", "attach.1", "unconnected.1", "reverse.1", "dce.1",
-                         "attach", "unconnected", "reverse"]
+    names = [
+        line[len("// after ") :].strip()
+        for line in text.splitlines()
+        if line.startswith("// after ")
+    ]
+    assert names[:9] == [
+        "lower",
+        "shift",
+        "attach.1",
+        "unconnected.1",
+        "reverse.1",
+        "dce.1",
+        "attach",
+        "unconnected",
+        "reverse",
+    ]
 
 
 # ---- generated modules, read back and differentiated again ------------------------------------
+
 
 def _load(path, name):
     spec = importlib.util.spec_from_file_location(name, path)
@@ -517,7 +537,7 @@ def _load(path, name):
     return module
 
 
-SOURCE = textwrap.dedent('''\
+SOURCE = textwrap.dedent("""\
     import numpy as np
     import s2sgrad
 
@@ -565,7 +585,7 @@ SOURCE = textwrap.dedent('''\
 
     def products(s, x):
         return np.sum(np.sin(np.cumprod(x + s)))
-    ''')
+    """)
 
 
 @pytest.fixture
@@ -578,14 +598,15 @@ def generated(tmp_path):
         out = tmp_path / name
         out.write_text(cli.emit_text(target.replace("SRC", str(src)), **options))
         return out
+
     return write
 
 
 def test_cli_differentiates_a_generated_module(generated):
     first = generated("SRC::rational", "g1.py")
     text = first.read_text()
-    assert "float(" in text                     # the generated code uses the builtin float
-    second = generated(f"{first}::grad_rational", "g2.py")     # types from its docstring
+    assert "float(" in text  # the generated code uses the builtin float
+    second = generated(f"{first}::grad_rational", "g2.py")  # types from its docstring
     mod = _load(second, "g2")
     close(mod.grad_grad_rational(X), 20 / (X - 3) ** 3)
     # and --order 2 on the source gives the same numbers
@@ -610,8 +631,9 @@ def test_cli_reads_the_unbroadcast_helper_as_its_op(generated):
     assert "def _unbroadcast(g, shape):" in first.read_text()
     parsed = S.from_file(str(first), "grad_scaled")
     assert parsed.resolver.lookup("_unbroadcast") == S.Meaning("op", name="unbroadcast")
-    second = generated(f"{first}::grad_scaled", "g2.py", wrt="s",
-                       signature="s: float64[], x: float64[n]")
+    second = generated(
+        f"{first}::grad_scaled", "g2.py", wrt="s", signature="s: float64[], x: float64[n]"
+    )
     mod = _load(second, "g2u")
     s, x = np.float64(0.4), np.array([0.5, -1.0, 2.0])
     close(mod.grad_grad_scaled(s, x), np.sum(x * x * np.exp(s * x)))
@@ -625,11 +647,13 @@ def test_cli_reads_the_linear_scan_helper_as_its_op(generated):
     assert "def _linear_scan(v, a, axis, reverse=False):" in first.read_text()
     parsed = S.from_file(str(first), "grad_products")
     assert parsed.resolver.lookup("_linear_scan") == S.Meaning("op", name="linear_scan")
-    second = _load(generated(f"{first}::grad_products", "p2.py", wrt="s", signature=signature),
-                   "p2")
+    second = _load(
+        generated(f"{first}::grad_products", "p2.py", wrt="s", signature=signature), "p2"
+    )
     x = np.array([1.5, 0.0, 2.0, 0.0, 0.7])
-    hessian = s2sgrad.hessian(_load(first.parent / "user.py", "user_products").products,
-                              wrt=1)(0.0, x)
+    hessian = s2sgrad.hessian(_load(first.parent / "user.py", "user_products").products, wrt=1)(
+        0.0, x
+    )
     # d/dx_1 of the gradient's entries 2 and 3: x_0 cos(y_2) and x_0 x_2 (cos(y_3) + x_4
     # cos(y_4)), products holding the zero x_1 in the gradient, 0 there but not their slopes
     close(hessian[2:4, 1], [1.5, 5.1])
@@ -641,20 +665,20 @@ def test_cli_reads_astype_and_gate_tuples(generated):
     assert ".astype(np.float32)" in first.read_text()
     mod = _load(first, "g1w")
     x = np.array([0.1, -0.4, 0.8], dtype=np.float32)
-    _, vjp_fn = s2sgrad.vjp(mod.grad_widen, x)              # decorator path on generated code
+    _, vjp_fn = s2sgrad.vjp(mod.grad_widen, x)  # decorator path on generated code
     (hv,) = vjp_fn(np.ones(3, dtype=np.float32))
     assert hv.dtype == np.float32
     close(hv, np.exp(x.astype(np.float64)), rtol=1e-6)
     gated = generated("SRC::gated", "gate.py")
-    assert "d_x, _ = d_z_2 * y, d_z_2 * x" in gated.read_text()   # gate_gradients' tuple
-                                                                  # (d_y: nothing reads it)
+    assert "d_x, _ = d_z_2 * y, d_z_2 * x" in gated.read_text()  # gate_gradients' tuple
+    # (d_y: nothing reads it)
     second = _load(generated(f"{gated}::gated", "gate2.py", wrt="x"), "gate2")
-    close(second.grad_gated(0.7, 1.3), 2 * 1.3 ** 2)          # d/dx (2 x y**2)
+    close(second.grad_gated(0.7, 1.3), 2 * 1.3**2)  # d/dx (2 x y**2)
 
 
 def test_generated_np_copy_reads_back(generated):
     first = generated("SRC::copied", "copied.py")
-    assert "np.copy(" in first.read_text()        # the second of two gradients sharing an adjoint
+    assert "np.copy(" in first.read_text()  # the second of two gradients sharing an adjoint
     mod = _load(first, "copied")
     a, b, u = np.array([0.2, -0.5]), np.array([0.1, 0.3]), np.array([1.0, -2.0])
     t = np.tanh(a + b)
@@ -668,7 +692,9 @@ def test_generated_np_copy_reads_back(generated):
 def test_decorator_path_differentiates_a_generated_module(generated):
     mod = _load(generated("SRC::rational", "g1.py"), "g1r")
     close(s2sgrad.grad(mod.grad_rational)(X), 20 / (X - 3) ** 3)
-    first = generated("SRC::scaled", "g1s.py", wrt="s", signature="s: float64[...], x: float64[...]")
+    first = generated(
+        "SRC::scaled", "g1s.py", wrt="s", signature="s: float64[...], x: float64[...]"
+    )
     mod = _load(first, "g1s")
     assert S._meaning_of_object(mod._unbroadcast) == S.Meaning("op", name="unbroadcast")
     s, x = np.float64(0.4), np.array([0.5, -1.0, 2.0])
@@ -678,10 +704,11 @@ def test_decorator_path_differentiates_a_generated_module(generated):
 def test_loaded_generated_text_differentiates_again():
     """The text s2sgrad.source returns (loaded from linecache) reads back too."""
     from s2sgrad.loader import load
+
     g = s2sgrad.grad(log_bump)
     g(X)
     module = load(s2sgrad.source(g), "grad_log_bump")
-    close(s2sgrad.grad(module.grad_log_bump)(X), (2 - 2 * X ** 2) / (1 + X ** 2) ** 2)
+    close(s2sgrad.grad(module.grad_log_bump)(X), (2 - 2 * X**2) / (1 + X**2) ** 2)
 
 
 def test_generated_loop_tapes_are_refused(generated):
@@ -714,12 +741,17 @@ def test_a_user_function_named_like_the_helper_is_not_the_helper():
     import gast
 
     from s2sgrad.ir.opcodes import OPS
+
     helper = gast.parse(OPS["unbroadcast"].helper).body[0]
     assert S.is_helper(helper)
     other = gast.parse("def _unbroadcast(g, shape):\n    return g * 2\n").body[0]
     assert not S.is_helper(other)
-    assert S.module_resolver(gast.parse("def _unbroadcast(g, shape):\n    return g\n")) \
-        .lookup("_unbroadcast").kind != "op"
+    assert (
+        S.module_resolver(gast.parse("def _unbroadcast(g, shape):\n    return g\n"))
+        .lookup("_unbroadcast")
+        .kind
+        != "op"
+    )
 
 
 def test_cli_order_errors(generated, tmp_path):
@@ -735,8 +767,9 @@ def test_cli_order_errors(generated, tmp_path):
 
 # ---- forward over reverse: tapes in branches and in nested loops (found by the fuzzer) ------
 
+
 def loop_after_early_return(x, w, n):
-    if np.sum(x) > 10.0:          # the rest is a branch: the loop's tape is made in it
+    if np.sum(x) > 10.0:  # the rest is a branch: the loop's tape is made in it
         return np.sum(np.sin(x))
     s = w
     for i in range(n):
@@ -747,7 +780,7 @@ def loop_after_early_return(x, w, n):
 def nested_loops(x, w, n):
     y = np.zeros(3)
     for i in range(n):
-        for j in range(2):        # the inner loop's tape is pushed on the outer one's
+        for j in range(2):  # the inner loop's tape is pushed on the outer one's
             y[(i + j) % 3] = np.tanh(x[j] * w + y[-1])
             w = 0.5 * w + np.sin(np.sum(y))
     return np.sum(np.sin(y)) + np.sin(w)
@@ -764,10 +797,11 @@ def test_hessian_through_tapes_in_branches_and_nested_loops(f):
 
 # ---- reverse over reverse through a loop whose reverse reads nothing saved ----------------------
 
+
 def invariant_loop(x, c):
     y = np.sin(x)
     s = y
-    for t in range(c.shape[0]):          # the reverse reads c[t] and t again: no tape
+    for t in range(c.shape[0]):  # the reverse reads c[t] and t again: no tape
         s = s * c[t] + y * t
     return s * s
 
@@ -830,13 +864,21 @@ def test_reverse_over_reverse_through_a_while_loop_without_a_tape():
         close(s2sgrad.grad(g)(x), s2sgrad.hessian(invariant_while)(x), rtol=1e-12)
 
 
-
 def fuzz_seed92_3234(x0, x1, w, n, c=-0.8):
     w = np.sin(max(x1[1, 2], w))
     y1 = np.zeros_like(x0)
     for e3, e4 in zip(x1, x0):
         ra5 = np.tanh(c * 0.3)
-        rb6 = np.sin(max(c, (np.tanh(np.sum(x0[-1, ::2])) ** 2 if np.sum(np.tanh(x0) ** 2) > 0.5 else np.sum(e3 * -0.5))))
+        rb6 = np.sin(
+            max(
+                c,
+                (
+                    np.tanh(np.sum(x0[-1, ::2])) ** 2
+                    if np.sum(np.tanh(x0) ** 2) > 0.5
+                    else np.sum(e3 * -0.5)
+                ),
+            )
+        )
         rc7 = np.tanh(1.5 / (1.5 + np.tanh(np.sum(y1[:, 1:]) * 0.7) ** 2))
         k8 = 0
         while k8 < 3:
@@ -849,15 +891,26 @@ def fuzz_seed92_3234(x0, x1, w, n, c=-0.8):
             if not np.sum(x1) < 1.5:
                 rb6 = 0.5 * (w * np.sum(y1))
                 break
-        cand9 = 0.5 * (0.5 * sum(np.exp(0.5 * np.tanh(float(rb6))) for c10 in (x0, x1,)))
+        cand9 = 0.5 * (
+            0.5
+            * sum(
+                np.exp(0.5 * np.tanh(float(rb6)))
+                for c10 in (
+                    x0,
+                    x1,
+                )
+            )
+        )
         if cand9 < ra5:
             ra5 = cand9
             x1 = x0
         y1[:, 1] = c
     i11 = 0
     for i11 in range(n):
-        prev12 = np.tanh(x0 * np.sum(np.array([np.tanh(y1) ** 2 for c14 in range(1, 3) if c14 % 2 == 0])))
-        cur15 = 0.5 * ((prev12[::-1] * 0.3) / (1.5 + x0 ** 2))
+        prev12 = np.tanh(
+            x0 * np.sum(np.array([np.tanh(y1) ** 2 for c14 in range(1, 3) if c14 % 2 == 0]))
+        )
+        cur15 = 0.5 * ((prev12[::-1] * 0.3) / (1.5 + x0**2))
         for e17, e18 in zip(x1, x1):
             prev12 = cur15
             cur15 = np.tanh(-0.5 * prev12 + cur15)
@@ -869,8 +922,18 @@ def test_hessian_through_a_conditional_expressions_unevaluated_arm():
     """Found by the fuzzer (seed 92, program 3234): forward over reverse made the zero
     tangent of an adjoint like a popped value that was None (the arm of `a if c else b`
     not taken, on the tape): np.zeros_like(None) is an object array."""
-    x0 = np.array([[-0.7523131890412058, 0.9228362053621499, -0.40486905347163216], [-0.42944045048030155, -0.9709770559019322, -0.8991196973339943]])
-    x1 = np.array([[-0.9735937994497732, 0.7995569464280807, 0.9028546207330466], [0.9172369283748505, -0.2829028941966789, 0.5062676760630702]])
+    x0 = np.array(
+        [
+            [-0.7523131890412058, 0.9228362053621499, -0.40486905347163216],
+            [-0.42944045048030155, -0.9709770559019322, -0.8991196973339943],
+        ]
+    )
+    x1 = np.array(
+        [
+            [-0.9735937994497732, 0.7995569464280807, 0.9028546207330466],
+            [0.9172369283748505, -0.2829028941966789, 0.5062676760630702],
+        ]
+    )
     w = 0.41322172749232333
     g = s2sgrad.grad(fuzz_seed92_3234, 1)
     H = s2sgrad.hessian(fuzz_seed92_3234, 1)(x0, x1, w, 2)

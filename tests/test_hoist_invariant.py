@@ -11,6 +11,7 @@ import s2sgrad
 
 # ---- functions under test (s2sgrad reads their source from this file) -------------------
 
+
 def rnn(xs, h0, W, U):
     h = h0
     for t in range(xs.shape[0]):
@@ -29,7 +30,7 @@ def rnn_branch(xs, h0, W, U):
     h = h0
     for t in range(xs.shape[0]):
         z = xs[t] @ W + h @ U
-        if np.sum(z) > 0.0:              # the product decides a branch: left alone
+        if np.sum(z) > 0.0:  # the product decides a branch: left alone
             h = np.tanh(z)
         else:
             h = 0.5 * z
@@ -38,7 +39,7 @@ def rnn_branch(xs, h0, W, U):
 
 def rnn_floor(xs, h0, W, U):
     h = h0
-    for t in range(xs.shape[0]):         # np.floor reads the product: left alone
+    for t in range(xs.shape[0]):  # np.floor reads the product: left alone
         z = xs[t] @ W
         h = np.tanh(np.floor(z) * 0.1 + h @ U + z)
     return np.sum(h * h)
@@ -46,14 +47,14 @@ def rnn_floor(xs, h0, W, U):
 
 def rnn_from_one(xs, h0, W, U):
     h = h0
-    for t in range(1, xs.shape[0]):      # not one row a trip from the first: left alone
+    for t in range(1, xs.shape[0]):  # not one row a trip from the first: left alone
         h = np.tanh(xs[t] @ W + h @ U)
     return np.sum(h * h)
 
 
 def rnn_changing(xs, h0, W, U):
     h = h0
-    for t in range(xs.shape[0]):         # W changes in the loop: left alone
+    for t in range(xs.shape[0]):  # W changes in the loop: left alone
         h = np.tanh(xs[t] @ W + h @ U)
         W = W * 0.9
     return np.sum(h * h)
@@ -61,9 +62,12 @@ def rnn_changing(xs, h0, W, U):
 
 def _args(T_=6, d=3, h=4, seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)
-    return [rng.standard_normal((T_, d)).astype(dtype), rng.standard_normal(h).astype(dtype),
-            (rng.standard_normal((d, h)) * 0.5).astype(dtype),
-            (rng.standard_normal((h, h)) * 0.5).astype(dtype)]
+    return [
+        rng.standard_normal((T_, d)).astype(dtype),
+        rng.standard_normal(h).astype(dtype),
+        (rng.standard_normal((d, h)) * 0.5).astype(dtype),
+        (rng.standard_normal((h, h)) * 0.5).astype(dtype),
+    ]
 
 
 def _check(f, args, wrt=(2, 3)):
@@ -108,7 +112,7 @@ def test_a_returned_value_is_exactly_pythons():
     args = _args()
     g = s2sgrad.value_and_grad(rnn, wrt=(2, 3))
     value, _ = g(*args)
-    assert value == rnn(*args)                     # bit for bit: the loop's own products
+    assert value == rnn(*args)  # bit for bit: the loop's own products
     assert "xs[t] @ W" in _code(s2sgrad.source(g))
 
 

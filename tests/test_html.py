@@ -81,21 +81,36 @@ class Page(HTMLParser):
 
 
 def run(*args, cwd=ROOT):
-    env = dict(os.environ, PYTHONPATH=ROOT)      # this checkout's s2sgrad, from any directory
-    return subprocess.run([sys.executable, "-m", "s2sgrad", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, env=env, check=False)
+    env = dict(os.environ, PYTHONPATH=ROOT)  # this checkout's s2sgrad, from any directory
+    return subprocess.run(
+        [sys.executable, "-m", "s2sgrad", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
 def rnn(tmp_path_factory):
     """(page text, module text) of `s2sgrad emit examples/rnn.py::loss ... --html -o`."""
     out = tmp_path_factory.mktemp("html")
-    result = run("emit", "examples/rnn.py::loss", "--wrt", "Wx,Wh,b,Wy",
-                 "--html", out / "rnn.html", "-o", out / "rnn_grad.py")
+    result = run(
+        "emit",
+        "examples/rnn.py::loss",
+        "--wrt",
+        "Wx,Wh,b,Wy",
+        "--html",
+        out / "rnn.html",
+        "-o",
+        out / "rnn_grad.py",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
-    return (out / "rnn.html").read_text(encoding="utf-8"), \
-        (out / "rnn_grad.py").read_text(encoding="utf-8")
+    return (out / "rnn.html").read_text(encoding="utf-8"), (out / "rnn_grad.py").read_text(
+        encoding="utf-8"
+    )
 
 
 def check_structure(page_text, source_text, module_text, source_name):
@@ -105,7 +120,7 @@ def check_structure(page_text, source_text, module_text, source_name):
     assert len(p.ids) == len(set(p.ids)), "ids are unique"
     src = p.rows("src")
     assert [r[0] for r in src] == [f"src-L{n}" for n in range(1, len(src) + 1)]
-    assert [r[2] for r in src] == source_text.splitlines()          # escaped, read back whole
+    assert [r[2] for r in src] == source_text.splitlines()  # escaped, read back whole
     source_line = {r[0]: r[2] for r in src}
     gen = p.rows("gen")
     assert [r[2] for r in gen] == module_text.splitlines()
@@ -116,16 +131,16 @@ def check_structure(page_text, source_text, module_text, source_name):
             if not m or m["file"] != source_name:
                 continue
             target = f"#src-L{m['line']}"
-            assert hrefs and set(hrefs) == {target}, (rid, text, hrefs)   # number and comment
+            assert hrefs and set(hrefs) == {target}, (rid, text, hrefs)  # number and comment
             assert attrs["data-src"] == m["line"]
-            if pattern is GRAD_OF:            # the line it quotes is the line it links to
+            if pattern is GRAD_OF:  # the line it quotes is the line it links to
                 grad_blocks += 1
                 assert source_line[target[1:]].strip() == m["text"]
-                nxt = gen[k + 1][1]           # the block goes on under the comment
+                nxt = gen[k + 1][1]  # the block goes on under the comment
                 assert nxt.get("data-blk") == attrs["data-blk"], (rid, text)
         if "data-src" in attrs:
             assert hrefs[0] == f"#src-L{attrs['data-src']}"
-    for tag, attrs in p.attrs:                # links stay in the page, nothing is fetched
+    for tag, attrs in p.attrs:  # links stay in the page, nothing is fetched
         assert "src" not in attrs, (tag, attrs)
         assert tag not in ("link", "img", "iframe", "object", "embed"), tag
         href = attrs.get("href")
@@ -138,7 +153,7 @@ def check_structure(page_text, source_text, module_text, source_name):
 def test_rnn_page_links_every_block_to_its_source_line(rnn):
     page_text, module_text = rnn
     with open(os.path.join(ROOT, "examples", "rnn_grad.py"), encoding="utf-8") as f:
-        assert module_text == f.read()        # -o beside --html: the module as without it
+        assert module_text == f.read()  # -o beside --html: the module as without it
     with open(RNN, encoding="utf-8") as f:
         source_text = f.read()
     p, grad_blocks = check_structure(page_text, source_text, module_text, "rnn.py")
@@ -147,15 +162,17 @@ def test_rnn_page_links_every_block_to_its_source_line(rnn):
     gen = p.rows("gen")
     from15 = [r[0] for r in gen if r[1].get("data-src") == "15"]
     assert {"gen-L11", "gen-L14", "gen-L15", "gen-L30", "gen-L40"} <= set(from15)
-    assert {r[0] for r in p.rows("src") if "from" in r[1]["class"]} == \
-        {f"src-L{n}" for n in (10, 14, 15, 16, 17, 18)}
+    assert {r[0] for r in p.rows("src") if "from" in r[1]["class"]} == {
+        f"src-L{n}" for n in (10, 14, 15, 16, 17, 18)
+    }
 
 
 def test_page_is_deterministic_and_names_the_file_by_its_base_name(rnn, tmp_path):
-    result = run("emit", RNN + "::loss", "--wrt", "Wx,Wh,b,Wy", "--html", tmp_path / "p.html",
-                 cwd=tmp_path)
+    result = run(
+        "emit", RNN + "::loss", "--wrt", "Wx,Wh,b,Wy", "--html", tmp_path / "p.html", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == ""                # without -o the page alone is written
+    assert result.stdout == ""  # without -o the page alone is written
     assert (tmp_path / "p.html").read_text(encoding="utf-8") == rnn[0]
     assert ROOT not in rnn[0] and str(tmp_path) not in rnn[0]
 
@@ -163,24 +180,27 @@ def test_page_is_deterministic_and_names_the_file_by_its_base_name(rnn, tmp_path
 def golden_page(case, **options):
     path = os.path.join("golden", case, "input.py")
     old = os.getcwd()
-    os.chdir(ROOT)                            # (relative paths, as tools/regen_golden.py)
+    os.chdir(ROOT)  # (relative paths, as tools/regen_golden.py)
     try:
         func = options.pop("func", None)
         module_text, page_text = cli.emit_html(f"{path}::{func}" if func else path, **options)
     finally:
         os.chdir(old)
     with open(os.path.join(GOLDEN, case, "grad.py"), encoding="utf-8") as f:
-        assert module_text == f.read()        # the golden module, with its page
+        assert module_text == f.read()  # the golden module, with its page
     with open(os.path.join(GOLDEN, case, "input.py"), encoding="utf-8") as f:
         return page_text, f.read(), module_text
 
 
-@pytest.mark.parametrize("case, options, blocks", [
-    ("cf_nested_loops", {"func": "nested", "wrt": "x", "signature": "n=3, m=2"}, 6),
-    ("second_order_loop", {"func": "chain", "wrt": "x", "order": 2}, None),
-    ("fwd_lists", {"func": "f", "wrt": "x", "mode": "fwd"}, 0),
-    ("decorated_module", {}, None),
-])
+@pytest.mark.parametrize(
+    "case, options, blocks",
+    [
+        ("cf_nested_loops", {"func": "nested", "wrt": "x", "signature": "n=3, m=2"}, 6),
+        ("second_order_loop", {"func": "chain", "wrt": "x", "order": 2}, None),
+        ("fwd_lists", {"func": "f", "wrt": "x", "mode": "fwd"}, 0),
+        ("decorated_module", {}, None),
+    ],
+)
 def test_golden_pages(case, options, blocks):
     page_text, source_text, module_text = golden_page(case, **options)
     p, grad_blocks = check_structure(page_text, source_text, module_text, "input.py")
@@ -188,7 +208,7 @@ def test_golden_pages(case, options, blocks):
     if blocks is not None:
         assert grad_blocks == blocks
     linked = [r for r in p.rows("gen") if "data-src" in r[1]]
-    assert len(linked) > len(p.rows("gen")) // 2    # most lines come from a source line
+    assert len(linked) > len(p.rows("gen")) // 2  # most lines come from a source line
 
 
 def test_less_than_and_ampersand_are_escaped():
@@ -200,14 +220,19 @@ def test_less_than_and_ampersand_are_escaped():
 
 def test_markup_in_the_source_stays_text(tmp_path):
     src = tmp_path / "tricky.py"
-    src.write_text('import numpy as np\n\n\ndef f(x: "float64[n]"):\n'
-                   '    """<b>bold</b> & </script><script>alert(1)</script>"""\n'
-                   '    y = x * 2.0  # a < b && c > d\n'
-                   '    return np.sum(y * y)\n', encoding="utf-8")
+    src.write_text(
+        'import numpy as np\n\n\ndef f(x: "float64[n]"):\n'
+        '    """<b>bold</b> & </script><script>alert(1)</script>"""\n'
+        "    y = x * 2.0  # a < b && c > d\n"
+        "    return np.sum(y * y)\n",
+        encoding="utf-8",
+    )
     module_text, page_text = cli.emit_html(f"{src}::f", wrt="x")
     check_structure(page_text, src.read_text(encoding="utf-8"), module_text, "tricky.py")
     assert page_text.count("<script>") == page_text.count("</script>") == 1
-    assert "<b>bold" not in page_text and "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;/script&gt;" in page_text
+    assert (
+        "<b>bold" not in page_text and "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;/script&gt;" in page_text
+    )
 
 
 def test_links_into_another_file_are_named_not_linked(tmp_path):
@@ -219,10 +244,13 @@ def test_links_into_another_file_are_named_not_linked(tmp_path):
     assert row[3] == [] and "data-src" not in row[1] and row[1]["title"] == "other.py:3"
 
 
-@pytest.mark.parametrize("args, where", [
-    (["examples/rnn.py::loss", "--wrt", "W3"], "examples/rnn.py:"),
-    (["examples/rnn.py::nope"], "examples/rnn.py:"),
-])
+@pytest.mark.parametrize(
+    "args, where",
+    [
+        (["examples/rnn.py::loss", "--wrt", "W3"], "examples/rnn.py:"),
+        (["examples/rnn.py::nope"], "examples/rnn.py:"),
+    ],
+)
 def test_errors_write_no_page(tmp_path, args, where):
     out = tmp_path / "page.html"
     result = run("emit", *args, "--html", out)
@@ -236,7 +264,7 @@ def test_unwritable_module_writes_no_page_either(tmp_path):
     result = run("emit", "examples/rnn.py::loss", "--wrt", "Wx", "--html", page, "-o", module)
     assert result.returncode == 1
     assert f"cannot write {module}" in result.stderr
-    assert list(tmp_path.iterdir()) == []     # neither file, nor a temporary one
+    assert list(tmp_path.iterdir()) == []  # neither file, nor a temporary one
 
 
 def test_unwritable_page_is_an_error(tmp_path):
@@ -249,6 +277,7 @@ def test_unwritable_page_is_an_error(tmp_path):
 
 # ---- in a browser -------------------------------------------------------------------------
 
+
 def chromium_dom(page_text, tmp_path, fragment="", then=""):
     """The DOM headless Chromium holds after loading the page (at #fragment) and running
     the script `then` (events dispatched as a user's would be)."""
@@ -256,34 +285,56 @@ def chromium_dom(page_text, tmp_path, fragment="", then=""):
     if browser is None:
         pytest.skip("chromium is not installed")
     path = tmp_path / "page.html"
-    path.write_text(page_text.replace("</body>", f"<script>{then}</script></body>"),
-                    encoding="utf-8")
+    path.write_text(
+        page_text.replace("</body>", f"<script>{then}</script></body>"), encoding="utf-8"
+    )
     env = dict(os.environ, HOME=str(tmp_path), TMPDIR=str(tmp_path))
-    result = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
-                             f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
-                             path.as_uri() + fragment], capture_output=True, text=True,
-                            env=env, timeout=120, check=False)
+    result = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            path.as_uri() + fragment,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return Page(result.stdout)
 
 
 def lit(p):
-    return {rid for pane in ("src", "gen") for rid, a, _, _ in p.rows(pane)
-            if "hl" in a["class"].split()}
+    return {
+        rid
+        for pane in ("src", "gen")
+        for rid, a, _, _ in p.rows(pane)
+        if "hl" in a["class"].split()
+    }
 
 
 def test_browser_highlights_a_block_and_its_source_line(rnn, tmp_path):
-    over = ('document.getElementById("gen-L42").dispatchEvent('
-            'new MouseEvent("mouseover", {bubbles: true}));')
+    over = (
+        'document.getElementById("gen-L42").dispatchEvent('
+        'new MouseEvent("mouseover", {bubbles: true}));'
+    )
     p = chromium_dom(rnn[0], tmp_path, then=over)
     assert lit(p) == {"src-L15", "gen-L40", "gen-L41", "gen-L42", "gen-L43", "gen-L44"}
 
 
 def test_browser_highlights_a_source_line_and_its_lines(rnn, tmp_path):
-    expected = {"src-L16"} | {r[0] for r in Page(rnn[0]).rows("gen")
-                              if r[1].get("data-src") == "16"}
-    over = ('document.getElementById("src-L16").dispatchEvent('
-            'new MouseEvent("mouseover", {bubbles: true}));')
+    expected = {"src-L16"} | {
+        r[0] for r in Page(rnn[0]).rows("gen") if r[1].get("data-src") == "16"
+    }
+    over = (
+        'document.getElementById("src-L16").dispatchEvent('
+        'new MouseEvent("mouseover", {bubbles: true}));'
+    )
     assert lit(chromium_dom(rnn[0], tmp_path, then=over)) == expected
     assert lit(chromium_dom(rnn[0], tmp_path, fragment="#src-L16")) == expected
-    assert len(expected) == 4      # y = h @ Wy: the forward line, its grad block's two lines
+    assert len(expected) == 4  # y = h @ Wy: the forward line, its grad block's two lines

@@ -22,6 +22,7 @@ from s2sgrad.ir import types as T
 
 # ---- type inference: shapes and views, as NumPy has them ---------------------------------
 
+
 @st.composite
 def keys(draw):
     """(x shape, key, dyn values): a random index of ints, slices, None, ..., integer
@@ -89,11 +90,12 @@ def test_result_shape_and_views_match_numpy(case):
     inferred = I.result_shape(shape, key, types_)
     assert inferred is not None and len(inferred) == np.ndim(res)
     for mine, real in zip(inferred, np.shape(res)):
-        assert mine is None or mine == real          # None: a mask's count
+        assert mine is None or mine == real  # None: a mask's count
     assert I.check(T.Type(dtype="float64", shape=shape), key, types_) is None
     if np.size(res):
-        assert I.is_view(T.Type(dtype="float64", shape=shape), key, types_) == \
-            np.shares_memory(res, x)
+        assert I.is_view(T.Type(dtype="float64", shape=shape), key, types_) == np.shares_memory(
+            res, x
+        )
 
 
 def test_too_many_indices_is_found():
@@ -106,6 +108,7 @@ def test_too_many_indices_is_found():
 
 # ---- generated code: keys as in the source ------------------------------------------------
 
+
 def reads(x, i):
     a = x[1:, None, ..., i]
     b = x[::-1, -2]
@@ -117,10 +120,16 @@ def reads(x, i):
 def test_keys_are_written_as_in_the_source():
     x = np.arange(12.0).reshape(3, 4) - 5.0
     g = s2sgrad.grad(reads, wrt=0)
-    d = g(x, np.argmax(x[0]))        # a runtime int (np.int64): not part of the key
+    d = g(x, np.argmax(x[0]))  # a runtime int (np.int64): not part of the key
     text = s2sgrad.source(g, x, np.argmax(x[0]))
-    for line in ["a = x[1:, None, ..., i]", "b = x[::-1, -2]", "c = x[_t0]", "d = x[_t1, 1:3]",
-                 "d_x[1:, None, ..., i] += d_a", "np.add.at(d_x, np.s_[_t1, 1:3], d_d)"]:
+    for line in [
+        "a = x[1:, None, ..., i]",
+        "b = x[::-1, -2]",
+        "c = x[_t0]",
+        "d = x[_t1, 1:3]",
+        "d_x[1:, None, ..., i] += d_a",
+        "np.add.at(d_x, np.s_[_t1, 1:3], d_d)",
+    ]:
         assert line in text, text
     expected = np.zeros_like(x)
     expected[1:, 3] += 1
@@ -131,6 +140,7 @@ def test_keys_are_written_as_in_the_source():
 
 
 # ---- writes into arguments: on a copy --------------------------------------------------------
+
 
 @s2sgrad.function
 def normalise_in_place(x):
@@ -156,11 +166,12 @@ def test_writes_into_an_argument_leave_the_callers_array_alone():
     g = s2sgrad.grad(scaled_first, wrt=(0, 1))
     dx, dw = g(x, 2.0)
     np.testing.assert_array_equal(x, keep)
-    np.testing.assert_allclose(dx, [2 * 5.0 * 2.0 ** 2, 2.0, 6.0])
-    np.testing.assert_allclose(dw, 2 * 5.0 ** 2 * 2.0)
+    np.testing.assert_allclose(dx, [2 * 5.0 * 2.0**2, 2.0, 6.0])
+    np.testing.assert_allclose(dw, 2 * 5.0**2 * 2.0)
 
 
 # ---- in place only where nothing can tell --------------------------------------------------
+
 
 def fill(x):
     y = np.zeros(4)
@@ -171,7 +182,7 @@ def fill(x):
 
 def old_value_needed(x):
     y = np.exp(x)
-    y[0] = 0.0               # the reverse sweep of exp reads y's old value: copy first
+    y[0] = 0.0  # the reverse sweep of exp reads y's old value: copy first
     return np.sum(y)
 
 
@@ -179,7 +190,7 @@ def view_read_after(x):
     y = x * 2.0
     v = y[1:3]
     t = np.sum(v)
-    y[1] = 0.0               # v, a view, sees the write: v is taken again from the new y
+    y[1] = 0.0  # v, a view, sees the write: v is taken again from the new y
     return t + np.sum(v * x[:2])
 
 
@@ -190,12 +201,16 @@ def augmented(x):
     return np.sum(y * y)
 
 
-@pytest.mark.parametrize("fn, present, absent", [
-    (fill, ["y = np.zeros(4)", "y[0] = np.sum(x)", "y[1:] = x[:3] * 2.0"], [".copy()"]),
-    (old_value_needed, ["y_1 = y.copy()", "y_1[0] = 0.0"], ["    y[0] = 0.0"]),
-    (view_read_after, ["t = np.sum(v)", "y[1] = 0.0", "v_1 = y[1:3]"], [".copy()"]),
-    (augmented, ["y[0] += x[1]", "y[2] *= x[0]"], [".copy()"]),
-], ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize(
+    "fn, present, absent",
+    [
+        (fill, ["y = np.zeros(4)", "y[0] = np.sum(x)", "y[1:] = x[:3] * 2.0"], [".copy()"]),
+        (old_value_needed, ["y_1 = y.copy()", "y_1[0] = 0.0"], ["    y[0] = 0.0"]),
+        (view_read_after, ["t = np.sum(v)", "y[1] = 0.0", "v_1 = y[1:3]"], [".copy()"]),
+        (augmented, ["y[0] += x[1]", "y[2] *= x[0]"], [".copy()"]),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
 def test_in_place_or_copy(fn, present, absent):
     x = np.array([0.3, -1.2, 0.7, 2.0])
     g = s2sgrad.value_and_grad(fn)
@@ -224,29 +239,33 @@ def statements(draw, views=True):
     m = b - a
     c = draw(st.integers(0, N - m))
     f = draw(st.sampled_from(["np.sin", "np.tanh", ""]))
-    e = draw(st.integers(0, N - 3))          # v always has 3 elements, as it starts
-    return draw(st.sampled_from([
-        f"y[{i}] = {f}(x[{j}]) * w[{k}]",
-        f"y[{a}:{b}] = {f}(x[{c}:{c + m}])",
-        f"y[{a}:{b}] += x[{c}:{c + m}] * y[{c}:{c + m}]",
-        f"y[{a}:{b}:2] *= w[{k}]",
-        "y[::-1] = y * 0.5 + x",
-        f"y[[{i}, {j}, {i}]] = w[[{k}, {j}, {i}]]",
-        f"y[[{i}, {j}]] += x[{k}]",
-        "y[y > 0.2] *= 0.5",
-        f"y[x < 0] = w[{k}]",
-        f"v = y[{e}:{e + 3}]" if views else f"v = np.copy(y[{e}:{e + 3}])",
-        f"v = y[{e}:][:3]" if views else f"v = np.copy(y[{e}:][:3])",   # a view of a view
-        f"v[0] = x[{k}] * 3.0",
-        "s = s + np.sum(v * v)",
-        f"s = s + np.sum({f}(y) * w)",
-        "z = y" if views else "z = y * 1.0",
-        "s = s + np.sum(z * x)",
-    ]))
+    e = draw(st.integers(0, N - 3))  # v always has 3 elements, as it starts
+    return draw(
+        st.sampled_from(
+            [
+                f"y[{i}] = {f}(x[{j}]) * w[{k}]",
+                f"y[{a}:{b}] = {f}(x[{c}:{c + m}])",
+                f"y[{a}:{b}] += x[{c}:{c + m}] * y[{c}:{c + m}]",
+                f"y[{a}:{b}:2] *= w[{k}]",
+                "y[::-1] = y * 0.5 + x",
+                f"y[[{i}, {j}, {i}]] = w[[{k}, {j}, {i}]]",
+                f"y[[{i}, {j}]] += x[{k}]",
+                "y[y > 0.2] *= 0.5",
+                f"y[x < 0] = w[{k}]",
+                f"v = y[{e}:{e + 3}]" if views else f"v = np.copy(y[{e}:{e + 3}])",
+                f"v = y[{e}:][:3]" if views else f"v = np.copy(y[{e}:][:3])",  # a view of a view
+                f"v[0] = x[{k}] * 3.0",
+                "s = s + np.sum(v * v)",
+                f"s = s + np.sum({f}(y) * w)",
+                "z = y" if views else "z = y * 1.0",
+                "s = s + np.sum(z * x)",
+            ]
+        )
+    )
 
 
 _COUNT = itertools.count()
-_DIR = []       # the directory of the programs written, under pytest's temporary root
+_DIR = []  # the directory of the programs written, under pytest's temporary root
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -258,8 +277,11 @@ def _programs_directory(tmp_path_factory):
 
 def program(body, v="y[1:4]"):
     text = "import numpy as np\n\n\ndef f(x, w):\n" + textwrap.indent(
-        f"y = np.cos(x)\nv = {v}\nz = x\ns = 0.0\n" + "\n".join(body)
-        + "\nreturn s + np.sum(y * y) + np.sum(v) + np.sum(z)\n", "    ")
+        f"y = np.cos(x)\nv = {v}\nz = x\ns = 0.0\n"
+        + "\n".join(body)
+        + "\nreturn s + np.sum(y * y) + np.sum(v) + np.sum(z)\n",
+        "    ",
+    )
     name = f"s2sgrad_index_prog_{next(_COUNT)}"
     path = _DIR[-1] / f"{name}.py"
     path.write_text(text)
@@ -271,7 +293,7 @@ def program(body, v="y[1:4]"):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(statements(), min_size=1, max_size=7), st.integers(0, 2 ** 16))
+@given(st.lists(statements(), min_size=1, max_size=7), st.integers(0, 2**16))
 def test_random_reads_and_writes(body, seed):
     f, text = program(body)
     rng = np.random.default_rng(seed)
@@ -295,23 +317,34 @@ def test_random_reads_and_writes(body, seed):
 def loop_statements(draw):
     """A statement of a loop body over r in range(3); may also read the loop index."""
     k = draw(st.integers(0, N - 1))
-    return draw(st.one_of(statements(views=False), st.sampled_from([
-        f"y[r] = np.sin(y[r + 1]) * w[{k}]",
-        "y[r + 1:r + 3] += x[r:r + 2] * 0.5",
-        "y[[r, r, 2]] = x[[1, r, r + 2]]",
-        "v = np.copy(y[r:r + 3])",          # 3 elements, as v before the loop
-        "s = s + y[r] * x[r]",
-    ])))
+    return draw(
+        st.one_of(
+            statements(views=False),
+            st.sampled_from(
+                [
+                    f"y[r] = np.sin(y[r + 1]) * w[{k}]",
+                    "y[r + 1:r + 3] += x[r:r + 2] * 0.5",
+                    "y[[r, r, 2]] = x[[1, r, r + 2]]",
+                    "v = np.copy(y[r:r + 3])",  # 3 elements, as v before the loop
+                    "s = s + y[r] * x[r]",
+                ]
+            ),
+        )
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(statements(views=False), max_size=3),
-       st.lists(loop_statements(), min_size=1, max_size=5), st.integers(0, 2 ** 16))
+@given(
+    st.lists(statements(views=False), max_size=3),
+    st.lists(loop_statements(), min_size=1, max_size=5),
+    st.integers(0, 2**16),
+)
 def test_random_reads_and_writes_in_a_loop(before, body, seed):
     """As above, with writes in a loop body (views stay inside one statement: a view
     bound across the loop is refused, test_errors.py checks that)."""
-    f, text = program(before + ["for r in range(3):"] + ["    " + s for s in body],
-                      v="np.copy(y[1:4])")
+    f, text = program(
+        before + ["for r in range(3):"] + ["    " + s for s in body], v="np.copy(y[1:4])"
+    )
     rng = np.random.default_rng(seed)
     x, w = rng.uniform(-1, 1, N), rng.uniform(-1, 1, N)
     try:

@@ -13,8 +13,9 @@ from s2sgrad.passes import activity, broadcast, cse, dce
 
 
 def fn_of(b, params, out, name="f"):
-    return Function(name, tuple(params), tuple(p.hint for p in params),
-                    Region((), tuple(b.ops), (out,)))
+    return Function(
+        name, tuple(params), tuple(p.hint for p in params), Region((), tuple(b.ops), (out,))
+    )
 
 
 def arr(name, *shape, dtype="float64"):
@@ -23,13 +24,17 @@ def arr(name, *shape, dtype="float64"):
 
 # ---- types ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("a,b,want", [
-    (T.array("float32", (3,)), T.PY_FLOAT, "float32"),       # NEP 50: weak scalars
-    (T.array("int64", (3,)), T.PY_FLOAT, "float64"),
-    (T.array("float32", (3,)), T.array("float64", (3,)), "float64"),
-    (T.array("bool", (3,)), T.PY_INT, "int64"),
-    (T.PY_INT, T.PY_FLOAT, "float64"),
-])
+
+@pytest.mark.parametrize(
+    "a,b,want",
+    [
+        (T.array("float32", (3,)), T.PY_FLOAT, "float32"),  # NEP 50: weak scalars
+        (T.array("int64", (3,)), T.PY_FLOAT, "float64"),
+        (T.array("float32", (3,)), T.array("float64", (3,)), "float64"),
+        (T.array("bool", (3,)), T.PY_INT, "int64"),
+        (T.PY_INT, T.PY_FLOAT, "float64"),
+    ],
+)
 def test_result_dtype_matches_numpy(a, b, want):
     assert T.result_dtype(a, b) == want
 
@@ -37,7 +42,7 @@ def test_result_dtype_matches_numpy(a, b, want):
 def test_broadcast_shapes_with_symbols():
     assert T.broadcast_shapes(("n", "h"), ("h",)) == ("n", "h")
     assert T.broadcast_shapes(("n", 1), (1, "k")) == ("n", "k")
-    assert T.broadcast_shapes(("n",), ("m",)) == (None,)     # unknown: either may be 1
+    assert T.broadcast_shapes(("n",), ("m",)) == (None,)  # unknown: either may be 1
     assert T.broadcast_shapes(("n",), None) is None
     assert T.same_shape(("n", 3), ("n", 3)) and not T.same_shape(("n", None), ("n", None))
 
@@ -50,6 +55,7 @@ def test_parse_signature_type():
 
 
 # ---- builder ----------------------------------------------------------------------
+
 
 def test_type_inference_through_builder():
     x, W, bias = arr("x", "n", "d"), arr("W", "d", "h"), arr("b", "h")
@@ -74,12 +80,12 @@ def test_x_times_one_and_zero_are_never_simplified():
     b = Builder(params=[x])
     y = b.mul(x, 1.0)
     z = b.mul(x, 0.0)
-    assert y is not x and b.defs[y].opcode == "mul"     # no alias of the caller's array
-    assert b.defs[z].opcode == "mul"                    # not the integer 0: keeps NaN/inf, dtype
-    assert b.pow(x, 1) is not x                         # the user's `b = a ** 1` is a new array
-    assert b.pow(x, 1.0) is not x                       # x ** 1.0 may change an int dtype
+    assert y is not x and b.defs[y].opcode == "mul"  # no alias of the caller's array
+    assert b.defs[z].opcode == "mul"  # not the integer 0: keeps NaN/inf, dtype
+    assert b.pow(x, 1) is not x  # the user's `b = a ** 1` is a new array
+    assert b.pow(x, 1.0) is not x  # x ** 1.0 may change an int dtype
     b.tag = "grad:gradients"
-    assert b.pow(x, 1) is x                             # in adjoint code, x ** 1 is x exactly
+    assert b.pow(x, 1) is x  # in adjoint code, x ** 1 is x exactly
 
 
 def test_shape_representatives():
@@ -87,7 +93,7 @@ def test_shape_representatives():
     b = Builder(params=[x])
     t = b.exp(x)
     s = b.shape(t)
-    assert b.defs[s].operands == (x,)                   # np.shape(x), not of a temporary
+    assert b.defs[s].operands == (x,)  # np.shape(x), not of a temporary
     c = b.shape(b.ones(b.const((2, 3))))
     assert b.static_value(c) == (2, 3)
 
@@ -100,26 +106,27 @@ def test_renamed_value_stays_the_shape_representative():
     z = b.zeros(b.tuple(b.getitem(b.shape(x), index=0), 2))
     h = b.replace_result(z, "h")
     s = b.shape(b.exp(h))
-    assert all(z not in op.operands for op in b.ops)   # (np.shape(h), or h's dims as known)
+    assert all(z not in op.operands for op in b.ops)  # (np.shape(h), or h's dims as known)
     verify(fn_of(b, [x], s), "test")
 
 
 def test_cast_of_a_python_number_is_a_numpy_scalar():
     b = Builder()
     one = b.const(1.0)
-    assert b.defs[b.cast(one, "float32")].opcode == "float32"     # np.float32(1.0): no .astype
+    assert b.defs[b.cast(one, "float32")].opcode == "float32"  # np.float32(1.0): no .astype
     assert b.defs[b.cast(b.ones(b.const((2,))), "float32")].opcode == "astype"
 
 
 def test_stacked_type_of_a_sequence():
     seq = T.Type(kind="list", items=(T.PY_FLOAT, T.array("float32", ())))
-    assert T.stacked(seq) == T.array("float64", (2,))       # a Python float in a list is float64
+    assert T.stacked(seq) == T.array("float64", (2,))  # a Python float in a list is float64
     rows = T.Type(kind="tuple", items=(T.array("float32", ("n", 3)),) * 2)
     assert T.stacked(rows) == T.array("float32", (2, "n", 3))
     assert T.shapes_differ((), ("n",)) and not T.shapes_differ(("n",), (None,))
 
 
 # ---- printer and verifier -------------------------------------------------------------
+
 
 def test_printer_is_stable_and_numbered():
     x = arr("x", "n")
@@ -134,7 +141,8 @@ def test_printer_is_stable_and_numbered():
         "  %h.1 = mul(%h, %h)  : float64[n]\n"
         "  %t = sum(%h.1) {axis=0}  : float64[]\n"
         "  yield %t\n"
-        "}\n")
+        "}\n"
+    )
 
 
 def test_verifier_reports_use_before_definition_with_a_window():
@@ -160,6 +168,7 @@ def test_verifier_reports_double_definition():
 
 
 # ---- passes ----------------------------------------------------------------------------
+
 
 def test_dce_removes_unused_ops_only():
     x = arr("x", "n")
@@ -187,12 +196,12 @@ def test_broadcast_elision_only_when_absorbed():
     b = Builder(params=[x])
     g = b.const(2.0)
     full = b.broadcast_to(g, b.shape(x))
-    out = b.mul(full, x)                         # x has the broadcast shape: absorbed
+    out = b.mul(full, x)  # x has the broadcast shape: absorbed
     fn = dce.run(broadcast.run(fn_of(b, [x], out)))
     assert [op.opcode for op in fn.body.ops] == ["const", "mul"]
     b2 = Builder(params=[x])
     full2 = b2.broadcast_to(b2.const(2.0), b2.shape(x))
-    fn2 = broadcast.run(fn_of(b2, [x], full2))   # returned: must stay
+    fn2 = broadcast.run(fn_of(b2, [x], full2))  # returned: must stay
     assert any(op.opcode == "broadcast_to" for op in fn2.body.ops)
 
 
@@ -220,7 +229,7 @@ def test_activity_respects_stops_and_integers():
     b = Builder(params=[x])
     a = b.exp(x)
     stopped = b.sin(a)
-    i = b.argmax(a)                  # integer: constant
+    i = b.argmax(a)  # integer: constant
     y = b.add(b.mul(stopped, a), i)
     act = activity.analyze(b.ops, [x], [y], {stopped})
     assert x in act and a in act and y in act
@@ -231,16 +240,18 @@ def test_activity_respects_stops_and_integers():
 
 def test_generated_names_never_shadow_builtins():
     from s2sgrad.codegen import Namespace
+
     ns = Namespace()
     assert ns(Value("sum")) == "sum_1"
     assert ns(Value(TEMP)) == "_t0" and ns(Value(TEMP)) == "_t1"
-    assert ns(Value("t")) == "t"            # a user's variable t is not a temporary
+    assert ns(Value("t")) == "t"  # a user's variable t is not a temporary
     assert ns(Value("h")) == "h" and ns(Value("h")) == "h_1"
     assert ns(Value("lambda")) == "lambda_1"
 
 
 def test_unbroadcast_helper_matches_numpy():
     from s2sgrad.ir.opcodes import OPS
+
     env = {"np": np}
     exec(OPS["unbroadcast"].helper, env)
     g = np.arange(24.0).reshape(2, 3, 4)
@@ -258,10 +269,13 @@ def test_values_and_ops_are_immutable():
 
     from s2sgrad.ir.core import Op, Value
     from s2sgrad.ir.types import Type
+
     v = Value("x")
     op = Op("neg", (v,), (Value("y"),))
     t = Type(dtype="float64", shape=(3,))
-    assert t == Type(dtype="float64", shape=(3,)) and hash(t) == hash(Type(dtype="float64", shape=(3,)))
+    assert t == Type(dtype="float64", shape=(3,)) and hash(t) == hash(
+        Type(dtype="float64", shape=(3,))
+    )
     assert t != Type(dtype="float32", shape=(3,)) and t != ("array", "float64", (3,), False, None)
     for obj, field in ((v, "hint"), (op, "opcode"), (op, "operands"), (t, "shape")):
         with pytest.raises(dataclasses.FrozenInstanceError):
@@ -278,19 +292,29 @@ def test_values_and_ops_are_immutable():
 def test_a_gradients_request_is_one_description_emitted_and_read_back():
     from s2sgrad.ir.gradients_op import GradientsCall
     from s2sgrad.options import GradientOptions
+
     t = T.Type(dtype="float64", shape=(3,))
     y, x1, x2, g, s = (Value(n, t) for n in ("y", "x1", "x2", "g", "s"))
-    opts = GradientOptions.make(name="outer", gate_gradients=True, aggregation_method=1,
-                                unconnected_gradients="zero")
+    opts = GradientOptions.make(
+        name="outer", gate_gradients=True, aggregation_method=1, unconnected_gradients="zero"
+    )
     call = GradientsCall((y,), (x1, x2), (g,), (s,), opts)
     b = Builder(params=(y, x1, x2, g, s))
     d1, d2 = call.emit(b)
     (op,) = b.ops
     assert op.operands == (y, x1, x2, g, s) and op.results == (d1, d2)
-    assert op.attr_dict == dict(n_ys=1, n_xs=2, n_grad_ys=1, n_stop=1, name="outer", gate=True,
-                                aggregation="tree", unconnected="zero")
+    assert op.attr_dict == dict(
+        n_ys=1,
+        n_xs=2,
+        n_grad_ys=1,
+        n_stop=1,
+        name="outer",
+        gate=True,
+        aggregation="tree",
+        unconnected="zero",
+    )
     assert GradientsCall.of(op) == call
-    plain = GradientsCall((y,), (x1,))             # ones as seeds, no stops, the defaults
+    plain = GradientsCall((y,), (x1,))  # ones as seeds, no stops, the defaults
     made = plain.op((Value(TEMP, t),))
     assert GradientsCall.of(made) == plain and made.attr("n_grad_ys") == 0
     assert GradientsCall.of(call.with_xs((x2,)).op((d2,))).xs == (x2,)

@@ -50,8 +50,8 @@ def loop_loss(x, w):
 def while_loss(c):
     x = np.ones_like(c)
     k = 0
-    while k < 30 and np.max(np.abs(x ** 3 - c)) > 1e-13:
-        x = x - (x ** 3 - c) / (3.0 * x ** 2)
+    while k < 30 and np.max(np.abs(x**3 - c)) > 1e-13:
+        x = x - (x**3 - c) / (3.0 * x**2)
         k = k + 1
     return np.sum(x * c)
 
@@ -104,26 +104,29 @@ def test_jacobian_mode_is_checked():
 
 # ---- jacobian(mode="auto") evaluates the function once, in the mode it picks -------------------
 
-def widen(x, w):                  # 2 inputs -> 6 outputs: forward mode is cheaper
+
+def widen(x, w):  # 2 inputs -> 6 outputs: forward mode is cheaper
     return np.outer(np.tanh(x * w), np.array([1.0, -2.0, 0.5]))
 
 
-def narrow(x):                    # 6 inputs -> 2 outputs: reverse mode is cheaper
+def narrow(x):  # 6 inputs -> 2 outputs: reverse mode is cheaper
     return np.array([np.sum(np.sin(x)), np.sum(x * x)])
 
 
-def positives(x):                 # an output of a size known only when it runs
+def positives(x):  # an output of a size known only when it runs
     return np.exp(x[x > 0.0])
 
 
 def _plain_calls(fn, call):
     """How many times fn's own code runs (plain Python) during call()."""
     import sys
+
     count = [0]
 
     def profile(frame, event, arg):
         if event == "call" and frame.f_code is fn.__code__:
             count[0] += 1
+
     old = sys.getprofile()
     sys.setprofile(profile)
     try:
@@ -133,19 +136,23 @@ def _plain_calls(fn, call):
     return count[0], result
 
 
-@pytest.mark.parametrize("f, args, picks", [
-    (widen, (np.array([0.3, -0.4]), 1.5), "fwd"),
-    (narrow, (np.linspace(-1.0, 1.0, 6),), "rev"),
-    (positives, (np.array([0.5, -1.0, 2.0, 0.1]),), "rev"),   # 3 outputs, seen by the vjp
-])
+@pytest.mark.parametrize(
+    "f, args, picks",
+    [
+        (widen, (np.array([0.3, -0.4]), 1.5), "fwd"),
+        (narrow, (np.linspace(-1.0, 1.0, 6),), "rev"),
+        (positives, (np.array([0.5, -1.0, 2.0, 0.1]),), "rev"),  # 3 outputs, seen by the vjp
+    ],
+)
 def test_jacobian_auto_evaluates_once_and_agrees_with_the_mode_it_picks(f, args, picks):
     jac = {mode: s2sgrad.jacobian(f, 0, mode=mode) for mode in ("auto", "fwd", "rev")}
     for mode in ("auto", "fwd", "rev"):
-        jac[mode](*args)          # (built: later calls count evaluations only)
+        jac[mode](*args)  # (built: later calls count evaluations only)
     runs = {mode: _plain_calls(f, lambda: jac[mode](*args)) for mode in jac}
     assert runs["auto"][0] <= 1 and runs["auto"][0] == runs[picks][0], runs
     assert runs["fwd"][0] == 0 and runs["rev"][0] == 1
-    np.testing.assert_array_equal(runs["auto"][1], runs[picks][1])     # the same passes
+    np.testing.assert_array_equal(runs["auto"][1], runs[picks][1])  # the same passes
     np.testing.assert_allclose(runs["fwd"][1], runs["rev"][1], rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(runs["auto"][1], numerical_jacobian(f, args, 0), rtol=1e-6,
-                               atol=1e-8)
+    np.testing.assert_allclose(
+        runs["auto"][1], numerical_jacobian(f, args, 0), rtol=1e-6, atol=1e-8
+    )

@@ -16,6 +16,7 @@ from s2sgrad.passes import loop_accumulate
 
 # ---- functions under test (s2sgrad reads their source from this file) -------------------
 
+
 def rnn(xs, h0, W, U):
     h = h0
     for t in range(xs.shape[0]):
@@ -32,21 +33,21 @@ def rnn_steps(xs, h0, W, U, steps):
 
 def rnn_from_one(xs, h0, W, U):
     h = h0
-    for t in range(1, xs.shape[0]):      # start 1: left alone
+    for t in range(1, xs.shape[0]):  # start 1: left alone
         h = np.tanh(xs[t] @ W + h @ U)
     return np.sum(h * h)
 
 
 def rnn_every_other(xs, h0, W, U):
     h = h0
-    for t in range(0, xs.shape[0], 2):   # step 2: left alone
+    for t in range(0, xs.shape[0], 2):  # step 2: left alone
         h = np.tanh(xs[t] @ W + h @ U)
     return np.sum(h * h)
 
 
 def rnn_break(xs, h0, W, U):
     h = h0
-    for t in range(xs.shape[0]):         # a break: a while loop, its backward loop a for
+    for t in range(xs.shape[0]):  # a break: a while loop, its backward loop a for
         h = np.tanh(xs[t] @ W + h @ U)
         if np.sum(h) > 2.0:
             break
@@ -56,14 +57,14 @@ def rnn_break(xs, h0, W, U):
 def rnn_backwards(xs, h0, W, U):
     h = h0
     n = xs.shape[0]
-    for t in range(n):                   # xs[n - 1 - t]: rows stacked as read
+    for t in range(n):  # xs[n - 1 - t]: rows stacked as read
         h = np.tanh(xs[n - 1 - t] @ W + h @ U)
     return np.sum(h * h)
 
 
 def rnn_shared(xs, h0, W):
     h = h0
-    for t in range(xs.shape[0]):         # W read twice a step: a sum of two products
+    for t in range(xs.shape[0]):  # W read twice a step: a sum of two products
         h = np.tanh(xs[t] @ W + h @ W)
     return np.sum(h * h)
 
@@ -71,7 +72,7 @@ def rnn_shared(xs, h0, W):
 def rnn_decay(xs, h0, W, U):
     h = h0
     s = 0.0
-    for t in range(xs.shape[0]):         # d_W also gets 2 W a step: no contraction for it
+    for t in range(xs.shape[0]):  # d_W also gets 2 W a step: no contraction for it
         h = np.tanh(xs[t] @ W + h @ U)
         s = s + np.sum(W * W) * 0.01
     return np.sum(h * h) + s
@@ -88,7 +89,7 @@ def nested(xs, h0, W, U):
 
 def user_outer(xs, ys):
     G = np.zeros((xs.shape[1], ys.shape[1]))
-    for t in range(xs.shape[0]):         # the user's own loop: computed as written
+    for t in range(xs.shape[0]):  # the user's own loop: computed as written
         G = G + np.outer(np.sin(xs[t]), ys[t])
     return np.sum(G * G)
 
@@ -102,9 +103,12 @@ def scaled(xs, v):
 
 def _args(T_=6, d=3, h=4, seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)
-    return [rng.standard_normal((T_, d)).astype(dtype), rng.standard_normal(h).astype(dtype),
-            (rng.standard_normal((d, h)) * 0.5).astype(dtype),
-            (rng.standard_normal((h, h)) * 0.5).astype(dtype)]
+    return [
+        rng.standard_normal((T_, d)).astype(dtype),
+        rng.standard_normal(h).astype(dtype),
+        (rng.standard_normal((d, h)) * 0.5).astype(dtype),
+        (rng.standard_normal((h, h)) * 0.5).astype(dtype),
+    ]
 
 
 def _check(f, args, wrt):
@@ -121,17 +125,21 @@ def _check(f, args, wrt):
 def _after_loop(src):
     """The generated code after the backward loop's body (the contractions, if any)."""
     lines = src.splitlines()
-    start = max(i for i, line in enumerate(lines) if "for t in reversed(" in line
-                or "for _ in range(" in line)
-    return [line for line in lines[start + 1:] if not line.startswith("        ")]
+    start = max(
+        i
+        for i, line in enumerate(lines)
+        if "for t in reversed(" in line or "for _ in range(" in line
+    )
+    return [line for line in lines[start + 1 :] if not line.startswith("        ")]
 
 
 # ---- rewritten ------------------------------------------------------------------------
 
+
 def test_the_rnn_gradient_is_a_contraction_after_the_loop():
     src, _ = _check(rnn, _args(), (2, 3))
     after = "\n".join(_after_loop(src))
-    assert "d_W = xs.T @ " in after and "d_U = h_in.T @ " in after      # (loop_stack.py)
+    assert "d_W = xs.T @ " in after and "d_U = h_in.T @ " in after  # (loop_stack.py)
     assert "expand_dims" not in src and "d_W + " not in src
 
 
@@ -139,7 +147,7 @@ def test_the_rnn_gradient_is_a_contraction_after_the_loop():
 def test_a_loop_of_one_or_no_trip(T_):
     args = _args(T_=T_)
     src, got = _check(rnn, args, (2, 3))
-    if T_ == 0:                   # empty stacks: the contraction is zeros of d_W's shape
+    if T_ == 0:  # empty stacks: the contraction is zeros of d_W's shape
         assert all(np.array_equal(g, np.zeros_like(a)) for g, a in zip(got, args[2:]))
 
 
@@ -186,8 +194,12 @@ def test_an_accumulator_with_a_term_that_is_no_product_stays_in_the_loop():
 
 def test_nested_loops():
     rng = np.random.default_rng(2)
-    args = [rng.standard_normal((2, 3, 3)), rng.standard_normal(4),
-            rng.standard_normal((3, 4)) * 0.5, rng.standard_normal((4, 4)) * 0.5]
+    args = [
+        rng.standard_normal((2, 3, 3)),
+        rng.standard_normal(4),
+        rng.standard_normal((3, 4)) * 0.5,
+        rng.standard_normal((4, 4)) * 0.5,
+    ]
     src, _ = _check(nested, args, (2, 3))
     assert ".T @ " in src
 
@@ -202,14 +214,16 @@ def test_second_derivatives_through_the_rewritten_loop():
         up[2][i] += 1e-6
         down[2][i] -= 1e-6
         rows.append((g(*up) - g(*down)) / 2e-6)
-    np.testing.assert_allclose(H.reshape(len(rows), -1), np.array(rows).reshape(len(rows), -1),
-                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        H.reshape(len(rows), -1), np.array(rows).reshape(len(rows), -1), rtol=1e-4, atol=1e-6
+    )
 
 
 # ---- left alone -------------------------------------------------------------------------
 
+
 def test_a_loop_with_a_break_has_a_backward_for_loop_over_its_trips():
-    for seed in range(3):         # (breaking at different steps, or running through)
+    for seed in range(3):  # (breaking at different steps, or running through)
         src, _ = _check(rnn_break, _args(seed=seed), (2, 3))
         assert "d_U = h_rows.T @ " in src
 
@@ -225,12 +239,13 @@ def test_the_users_own_loop_is_computed_as_written():
     xs, ys = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
     g = s2sgrad.value_and_grad(user_outer, wrt=(0, 1))
     value, _ = g(xs, ys)
-    assert value == user_outer(xs, ys)            # the same sum, in the same order
+    assert value == user_outer(xs, ys)  # the same sum, in the same order
     _check(user_outer, [xs, ys], (0, 1))
     assert "np.outer(" in s2sgrad.source(g)
 
 
 # ---- preconditions on the IR ----------------------------------------------------------
+
 
 def _loop(extra_read=False, bias_shape=None, tag="grad:gradients"):
     """A backward loop over range(n) carrying acc += outer(a_t, b_t); optionally acc
@@ -244,14 +259,21 @@ def _loop(extra_read=False, bias_shape=None, tag="grad:gradients"):
     t, acc = Value("t", T.PY_INT), Value("d_W", W.type)
     other = Value("s", T.array("float64", ()))
     a_t = c.index(xs, t, key=("%",))
-    b_t = c.sin(c.index(W, key=(0,))) if bias_shape is None \
-        else c.zeros(bias_shape, dtype="float64")
+    b_t = (
+        c.sin(c.index(W, key=(0,))) if bias_shape is None else c.zeros(bias_shape, dtype="float64")
+    )
     p = c.mul(c.expand_dims(a_t, axis=-1), c.expand_dims(b_t, axis=-2))
     acc_next = c.add(acc, p, hint="d_W")
     s_next = c.add(other, c.sum(acc)) if extra_read else other
     body = Region((t, acc, other), tuple(c.ops), (acc_next, s_next))
-    results = b.region_op("for", [b.const(0), n, b.const(1), acc0, b.const(0.0)],
-                          [body], [W.type, other.type], ["d_W", "s"], reverse=True)
+    results = b.region_op(
+        "for",
+        [b.const(0), n, b.const(1), acc0, b.const(0.0)],
+        [body],
+        [W.type, other.type],
+        ["d_W", "s"],
+        reverse=True,
+    )
     out = b.tuple(*results)
     return Function("f", (xs, W), ("xs", "W"), Region((), tuple(b.ops), (out,)))
 
@@ -264,8 +286,7 @@ def test_the_ir_case_is_rewritten():
     assert new is not fn and any(op.opcode == "matmul" for op in new.body.ops)
 
 
-@pytest.mark.parametrize("case", [dict(extra_read=True), dict(bias_shape=(1,)),
-                                  dict(tag="fwd")])
+@pytest.mark.parametrize("case", [dict(extra_read=True), dict(bias_shape=(1,)), dict(tag="fwd")])
 def test_the_ir_preconditions(case):
     fn = _loop(**case)
     verify(fn, "test")

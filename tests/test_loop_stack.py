@@ -29,10 +29,14 @@ def two_carries(xs, a0, c0, W):
 
 def _args(T_=5, d=3, h=4, seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)
-    return [rng.standard_normal((T_, d)).astype(dtype), rng.standard_normal(h).astype(dtype),
-            (rng.standard_normal((d, h)) * 0.5).astype(dtype),
-            (rng.standard_normal((h, h)) * 0.5).astype(dtype), rng.standard_normal(h).astype(dtype),
-            rng.standard_normal(T_).astype(dtype)]
+    return [
+        rng.standard_normal((T_, d)).astype(dtype),
+        rng.standard_normal(h).astype(dtype),
+        (rng.standard_normal((d, h)) * 0.5).astype(dtype),
+        (rng.standard_normal((h, h)) * 0.5).astype(dtype),
+        rng.standard_normal(h).astype(dtype),
+        rng.standard_normal(T_).astype(dtype),
+    ]
 
 
 def _check(f, args, wrt, rtol=1e-6):
@@ -51,12 +55,13 @@ def _check(f, args, wrt, rtol=1e-6):
 def test_the_rnn_gradient_stacks_h_and_batches_its_rows():
     src = _check(rnn, _args(), (1, 2, 3, 4))
     assert "h_steps[t + 1] = h" in src and ".append(" not in src and ".pop()" not in src
-    body = "\n".join(line for line in src.split("for t in reversed(")[1].splitlines()
-                     if "#" not in line)
+    body = "\n".join(
+        line for line in src.split("for t in reversed(")[1].splitlines() if "#" not in line
+    )
     assert "np.sin(" not in body and "np.cos(" not in body and "h_out * h_out" in src
     assert "h_in.T @ " in src
     value, _ = s2sgrad.value_and_grad(rnn, wrt=(2, 3))(*_args())
-    assert value == rnn(*_args())          # (stacked too; the value is Python's, bit for bit)
+    assert value == rnn(*_args())  # (stacked too; the value is Python's, bit for bit)
 
 
 def test_what_the_value_depends_on_stays_in_the_loop():
@@ -64,7 +69,7 @@ def test_what_the_value_depends_on_stays_in_the_loop():
     vg(*_args())
     src = s2sgrad.source(vg)
     assert "h_steps[t + 1] = h" in src and "1.0 - h_out * h_out" in src
-    assert "err = " in src.split("for t in range(")[1].split("h_in =")[0]   # (in F)
+    assert "err = " in src.split("for t in range(")[1].split("h_in =")[0]  # (in F)
 
 
 @pytest.mark.parametrize("T_", [0, 1, 2])
@@ -74,8 +79,12 @@ def test_no_trip_one_trip(T_):
 
 def test_two_carried_arrays_each_get_their_stack():
     rng = np.random.default_rng(1)
-    args = [rng.standard_normal((6, 4)), rng.standard_normal(4), rng.standard_normal(4),
-            rng.standard_normal((4, 4)) * 0.5]
+    args = [
+        rng.standard_normal((6, 4)),
+        rng.standard_normal(4),
+        rng.standard_normal(4),
+        rng.standard_normal((4, 4)) * 0.5,
+    ]
     src = _check(two_carries, args, (1, 2, 3))
     assert "a_steps[0] = a0" in src and "c_steps[0] = c0" in src and ".pop()" not in src
 

@@ -27,14 +27,31 @@ def arr(name, *shape, dtype="float64"):
 
 
 def fn_of(b, params, out, name="f"):
-    return Function(name, tuple(params), tuple(p.hint for p in params),
-                    Region((), tuple(b.ops), (out,)), source_file="f.py")
+    return Function(
+        name,
+        tuple(params),
+        tuple(p.hint for p in params),
+        Region((), tuple(b.ops), (out,)),
+        source_file="f.py",
+    )
 
 
 def gradients(b, ys, xs, stops=(), policy="zero"):
-    res = b.emit("gradients", *ys, *xs, *stops, nresults=len(xs), n_ys=len(ys), n_xs=len(xs),
-                 n_grad_ys=0, n_stop=len(stops), name="gradients", gate=False,
-                 aggregation="add_n", unconnected=policy)
+    res = b.emit(
+        "gradients",
+        *ys,
+        *xs,
+        *stops,
+        nresults=len(xs),
+        n_ys=len(ys),
+        n_xs=len(xs),
+        n_grad_ys=0,
+        n_stop=len(stops),
+        name="gradients",
+        gate=False,
+        aggregation="add_n",
+        unconnected=policy,
+    )
     return (res,) if len(xs) == 1 else tuple(res)
 
 
@@ -52,6 +69,7 @@ def run_generated(fn, *args):
 
 # ---- unconnected ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("policy", ["zero", "none"])
 def test_unconnected_x_leaves_the_gradients_op(policy):
     x, w = arr("x", 3), arr("w", 3)
@@ -64,7 +82,7 @@ def test_unconnected_x_leaves_the_gradients_op(policy):
     assert g.operands == (y, x) and g.attr("n_xs") == 1 and g.results == (d_x,)
     out = fn.body.ops[-1]
     assert out.opcode == "tuple" and out.operands[0] is d_x
-    made = fn.body.ops[fn.body.ops.index(g) + 1]        # right after the op, as its output
+    made = fn.body.ops[fn.body.ops.index(g) + 1]  # right after the op, as its output
     assert made.results == (out.operands[1],) and made.tag == "out:gradients"
     if policy == "zero":
         assert made.opcode == "zeros_like" and made.operands == (w,)
@@ -90,10 +108,10 @@ def test_the_verifier_checks_what_unconnected_leaves():
 def test_every_x_unconnected_removes_the_gradients_op():
     x = arr("x", 3)
     b = Builder(params=[x])
-    y = b.sum(b.floor(x))                      # floor is declared constant
+    y = b.sum(b.floor(x))  # floor is declared constant
     (d_x,) = gradients(b, [y], [x], policy="none")
     fn = unconnected.run(fn_of(b, [x], b.list(d_x)))
-    verify(fn, "reverse")                      # no gradients op is left
+    verify(fn, "reverse")  # no gradients op is left
     assert not ops_of(fn, "gradients")
     assert run_generated(fn, np.ones(3)) == [None]
 
@@ -118,7 +136,7 @@ def test_unconnected_follows_the_stops():
     d_x, d_w, d_h = gradients(b, [y], [x, w, h], stops=[h])
     fn = unconnected.run(fn_of(b, [x, w], b.tuple(d_x, d_w, d_h)))
     (g,) = ops_of(fn, "gradients")
-    assert g.operands[1:3] == (w, h) and g.operands[3:] == (h,)   # x's one path is through h
+    assert g.operands[1:3] == (w, h) and g.operands[3:] == (h,)  # x's one path is through h
     assert g.attrs == tuple(sorted(dict(g.attr_dict, n_xs=2).items()))
     got = run_generated(fn, np.ones(3), np.full(3, 2.0))
     for have, want in zip(got, [np.zeros(3), np.ones(3), np.full(3, 2.0)]):
@@ -147,7 +165,7 @@ def test_a_later_call_reading_an_earlier_one_keeps_its_xs():
     fn = unconnected.run(fn_of(b, [z, u], b.tuple(d_z, d_u)))
     second = ops_of(fn, "gradients")[1]
     assert z in second.operands[1:3]
-    assert unconnected.unconnected(fn.body.ops[:fn.body.ops.index(second)], second, [z, u]) == []
+    assert unconnected.unconnected(fn.body.ops[: fn.body.ops.index(second)], second, [z, u]) == []
     got = s2sgrad.function(_two_calls)(np.ones(3), np.ones(3))
     np.testing.assert_allclose(got[0], np.full(3, 2.0))
 
@@ -156,11 +174,11 @@ def _two_calls(z, u):
     h = z * 2.0
     s = h * u
     (g1,) = s2sgrad.gradients(np.sum(s), [u])
-    return s2sgrad.gradients(np.sum(g1), [z, u], stop_gradients=[s],
-                             unconnected_gradients="zero")
+    return s2sgrad.gradients(np.sum(g1), [z, u], stop_gradients=[s], unconnected_gradients="zero")
 
 
 # ---- where backprop stops -----------------------------------------------------------------------
+
 
 def test_backprop_stops_at_constant_ops_and_listed_values():
     x = arr("x", 3)
@@ -181,12 +199,14 @@ def test_a_tuple_inside_a_callee_tuple_carries_activity():
     result may hold its operand's items). It was inactive, and the gradient silently None;
     the sweep now reaches it and refuses, naming the helper (a flat tuple of arrays and
     numbers is differentiated; one holding a tuple is not)."""
+
     def f(x):
         return x, (x * 2.0, x * 3.0)
 
     def g(x):
         a, (b, c) = f(x)
         return np.sum(c)
+
     with pytest.raises(UnsupportedError, match="which returns a tuple holding a tuple or list"):
         s2sgrad.grad(g)(np.ones(3))
 
@@ -199,23 +219,40 @@ X = np.arange(6.0).reshape(2, 3)
 def _index(key, *dyn):
     def build(b, x):
         return b.index(x, *[b.const(d) if not isinstance(d, Value) else d for d in dyn], key=key)
+
     return build
 
 
 MEMORY_CASES = [  # (what, build the op on x: float64[2, 3], the same in NumPy, memory)
     ("x.T", lambda b, x: b.T(x), lambda a: a.T, "view"),
     ("np.transpose", lambda b, x: b.transpose(x), np.transpose, "view"),
-    ("np.expand_dims", lambda b, x: b.expand_dims(x, axis=0), lambda a: np.expand_dims(a, 0),
-     "view"),
+    (
+        "np.expand_dims",
+        lambda b, x: b.expand_dims(x, axis=0),
+        lambda a: np.expand_dims(a, 0),
+        "view",
+    ),
     ("np.squeeze", lambda b, x: b.squeeze(x), np.squeeze, "view"),
-    ("np.broadcast_to", lambda b, x: b.broadcast_to(x, (4, 2, 3)),
-     lambda a: np.broadcast_to(a, (4, 2, 3)), "view"),
+    (
+        "np.broadcast_to",
+        lambda b, x: b.broadcast_to(x, (4, 2, 3)),
+        lambda a: np.broadcast_to(a, (4, 2, 3)),
+        "view",
+    ),
     ("stop_gradient", lambda b, x: b.stop_gradient(x), lambda a: a, "view"),
     ("np.asarray", lambda b, x: b.asarray(x), np.asarray, "view"),
-    ("np.asarray float64", lambda b, x: b.asarray(x, dtype="float64"),
-     lambda a: np.asarray(a, dtype=np.float64), "view"),
-    ("np.asarray float32", lambda b, x: b.asarray(x, dtype="float32"),
-     lambda a: np.asarray(a, dtype=np.float32), "new"),
+    (
+        "np.asarray float64",
+        lambda b, x: b.asarray(x, dtype="float64"),
+        lambda a: np.asarray(a, dtype=np.float64),
+        "view",
+    ),
+    (
+        "np.asarray float32",
+        lambda b, x: b.asarray(x, dtype="float32"),
+        lambda a: np.asarray(a, dtype=np.float32),
+        "new",
+    ),
     ("np.float64", lambda b, x: b.float64(x), np.float64, "view"),
     ("np.float32", lambda b, x: b.float32(x), np.float32, "new"),
     ("x[1]", _index((1,)), lambda a: a[1], "view"),
@@ -266,20 +303,21 @@ def test_traits_are_from_the_closed_sets():
             assert d.retype and d.memory is not None, name
 
 
-UNKNOWN_SHAPES = '''\
+UNKNOWN_SHAPES = """\
 import s2sgrad
 
 
 @s2sgrad.function
 def f(x: "float64[...]", y: "float64[...]", g: "float64[...]"):
     return s2sgrad.gradients(x + y, [x, y], grad_ys=[g])
-'''
+"""
 
 
 def test_a_gradient_through_unbroadcast_owns_its_memory(tmp_path):
     """`_unbroadcast(g, shape)` is g itself when nothing is summed (`memory` 'maybe'):
     handed back as a gradient, it is copied, never the caller's grad_ys array."""
     from s2sgrad import cli
+
     path = tmp_path / "unknown.py"
     path.write_text(UNKNOWN_SHAPES)
     text = cli.emit_text(str(path))

@@ -25,12 +25,43 @@ MATH_OPS = sorted(name for name, d in OPS.items() if d.math and not d.math_round
 
 def _inputs():
     rng = np.random.default_rng(7)
-    edges = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, 1e-300, 5e-324, -5e-324, 1e300, -1e300,
-             709.0, 709.78, 710.0, -745.2, -746.0, 1023.9, 1024.0, math.pi, -math.pi,
-             math.inf, -math.inf, math.nan, 1.0 - 1e-16, -1.0 + 1e-16, 1.0 + 1e-15]
-    sample = np.concatenate([rng.standard_normal(3000), rng.standard_normal(3000) * 50,
-                             np.exp(rng.uniform(-700, 700, 3000)) * rng.choice([-1, 1], 3000),
-                             rng.uniform(-1.0, 1.0, 3000)])
+    edges = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        -0.5,
+        2.0,
+        1e-300,
+        5e-324,
+        -5e-324,
+        1e300,
+        -1e300,
+        709.0,
+        709.78,
+        710.0,
+        -745.2,
+        -746.0,
+        1023.9,
+        1024.0,
+        math.pi,
+        -math.pi,
+        math.inf,
+        -math.inf,
+        math.nan,
+        1.0 - 1e-16,
+        -1.0 + 1e-16,
+        1.0 + 1e-15,
+    ]
+    sample = np.concatenate(
+        [
+            rng.standard_normal(3000),
+            rng.standard_normal(3000) * 50,
+            np.exp(rng.uniform(-700, 700, 3000)) * rng.choice([-1, 1], 3000),
+            rng.uniform(-1.0, 1.0, 3000),
+        ]
+    )
     return edges + sample.tolist()
 
 
@@ -45,15 +76,19 @@ def _same(a, b):
 def test_math_gives_numpys_value_wherever_it_gives_one(opcode):
     name, raises = OPS[opcode].math
     f, g = getattr(math, name), getattr(np, opcode)
-    exceptions = tuple(getattr(__builtins__, e) if isinstance(__builtins__, type(sys))
-                       else __builtins__[e] for e in raises)
+    exceptions = tuple(
+        getattr(__builtins__, e) if isinstance(__builtins__, type(sys)) else __builtins__[e]
+        for e in raises
+    )
     with np.errstate(all="ignore"):
         for x in INPUTS:
             want = g(x)
             try:
                 got = f(x)
             except exceptions:
-                assert not np.isfinite(want), f"math.{name}({x!r}) raises; np.{opcode} gives {want!r}"
+                assert not np.isfinite(want), (
+                    f"math.{name}({x!r}) raises; np.{opcode} gives {want!r}"
+                )
                 continue
             assert type(got) is float
             assert _same(got, float(want)), f"math.{name}({x!r}) = {got!r}, np.{opcode}: {want!r}"
@@ -72,9 +107,10 @@ def test_where_math_raises_the_function_is_its_numpy_twin(opcode, tmp_path, monk
         got, got_warnings = _call(f, (x,))
         want, want_warnings = _call(lambda v: float(getattr(np, opcode)(v) * 2.0), (x,))
         assert type(got) is type(want) and _same(float(got), float(want)), (opcode, x)
-        assert set(got_warnings) <= set(want_warnings)    # (Python's * gives inf silently)
-        assert [w for w in got_warnings if "multiply" not in w] == \
-            [w for w in want_warnings if "multiply" not in w]
+        assert set(got_warnings) <= set(want_warnings)  # (Python's * gives inf silently)
+        assert [w for w in got_warnings if "multiply" not in w] == [
+            w for w in want_warnings if "multiply" not in w
+        ]
     assert "_f_numpy" in s2sgrad.source(f)
 
 
@@ -88,6 +124,7 @@ def test_math_that_rounds_differently_is_within_a_few_ulps(opcode):
 
 
 # ---- the generated code ----------------------------------------------------------
+
 
 def smooth(x, y):
     a = np.sin(x) * np.cos(y)
@@ -124,18 +161,25 @@ def _call(f, args):
 def _identical(a, b):
     if isinstance(a, tuple):
         return type(b) is tuple and len(a) == len(b) and all(map(_identical, a, b))
-    return type(a) is type(b) and np.shape(a) == np.shape(b) and np.result_type(a) == \
-        np.result_type(b) and all(_same(float(x), float(y)) for x, y in
-                                  zip(np.ravel(a), np.ravel(b)))
+    return (
+        type(a) is type(b)
+        and np.shape(a) == np.shape(b)
+        and np.result_type(a) == np.result_type(b)
+        and all(_same(float(x), float(y)) for x, y in zip(np.ravel(a), np.ravel(b)))
+    )
 
 
-@pytest.mark.parametrize("args", [(np.float64(0.3), np.float64(-0.7)),
-                                  (np.array(0.3), np.array(-0.7)), (0.3, np.float32(-0.7))])
+@pytest.mark.parametrize(
+    "args",
+    [(np.float64(0.3), np.float64(-0.7)), (np.array(0.3), np.array(-0.7)), (0.3, np.float32(-0.7))],
+)
 def test_numpy_scalars_and_arrays_get_what_they_got(monkeypatch, args):
     def request(fn):
         return s2sgrad.grad(fn, wrt=(0, 1))
-    assert _identical(_call(request(smooth), args)[0],
-                      _unmarked(monkeypatch, request, smooth, args)[0])
+
+    assert _identical(
+        _call(request(smooth), args)[0], _unmarked(monkeypatch, request, smooth, args)[0]
+    )
 
 
 def overflow(x):
@@ -182,20 +226,30 @@ def no_twin_divisor(x, y):
 def test_tanh_is_maths_only_where_the_result_does_not_read_it():
     g = s2sgrad.grad(no_twin, wrt=(0, 1))
     g(0.5, 0.25)
-    assert "math.tanh(x * y)" in s2sgrad.source(g)       # (a gradient alone reads it)
+    assert "math.tanh(x * y)" in s2sgrad.source(g)  # (a gradient alone reads it)
     g = s2sgrad.value_and_grad(no_twin, wrt=(0, 1))
     g(0.5, 0.25)
-    assert "c = np.tanh(x * y)" in s2sgrad.source(g)     # (the value is NumPy's)
+    assert "c = np.tanh(x * y)" in s2sgrad.source(g)  # (the value is NumPy's)
     g = s2sgrad.grad(no_twin_divisor, wrt=(0, 1))
     g(0.5, 0.25)
     assert "float(" not in s2sgrad.source(g).split("return")[0].replace("float(d_", "")
 
 
-CASES = [(no_twin, (0.5, 0.25)), (no_twin, (math.inf, 1.0)), (no_twin_divisor, (0.0, 1.0)),
-         (no_twin_divisor, (0.5, 0.25)),
-         (reciprocal, (0.0,)), (reciprocal, (1.0,)), (promoted, (0.5, np.ones(3, np.float32))),
-         (compared, (1.0,)), (compared, (0.1,)), (smooth, (0.3, -0.7)), (overflow, (800.0,)),
-         (not_finite, (-math.inf,)), (smooth, (math.nan, 1.0))]
+CASES = [
+    (no_twin, (0.5, 0.25)),
+    (no_twin, (math.inf, 1.0)),
+    (no_twin_divisor, (0.0, 1.0)),
+    (no_twin_divisor, (0.5, 0.25)),
+    (reciprocal, (0.0,)),
+    (reciprocal, (1.0,)),
+    (promoted, (0.5, np.ones(3, np.float32))),
+    (compared, (1.0,)),
+    (compared, (0.1,)),
+    (smooth, (0.3, -0.7)),
+    (overflow, (800.0,)),
+    (not_finite, (-math.inf,)),
+    (smooth, (math.nan, 1.0)),
+]
 
 
 @pytest.mark.parametrize("fn, args", CASES)
@@ -203,11 +257,12 @@ CASES = [(no_twin, (0.5, 0.25)), (no_twin, (math.inf, 1.0)), (no_twin_divisor, (
 def test_what_the_unmarked_module_gives(monkeypatch, fn, args, kind):
     def request(f):
         return getattr(s2sgrad, kind)(f, wrt=tuple(range(len(args))))
+
     got, got_warnings = _call(request(fn), args)
     want, want_warnings = _unmarked(monkeypatch, request, fn, args)
-    if kind == "grad" and fn in (no_twin, no_twin_divisor):      # (math.tanh: the gradient
+    if kind == "grad" and fn in (no_twin, no_twin_divisor):  # (math.tanh: the gradient
         assert type(got) is type(want) and np.allclose(got, want, rtol=1e-13, equal_nan=True)
-    else:                                                        # may round differently)
+    else:  # may round differently)
         assert _identical(got, want)
     # (Python's float arithmetic makes inf and nan without NumPy's RuntimeWarning:
     # warnings may be dropped, never added; docs/architecture.md)
@@ -227,5 +282,5 @@ def test_a_generated_module_reads_back(tmp_path, monkeypatch):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     second = s2sgrad.grad(module.grad_smooth)(0.3, -0.7)
-    want = -math.sin(0.3) * math.cos(-0.7) * math.exp(-0.49) - 2 * 0.3 / 1.09 ** 2
+    want = -math.sin(0.3) * math.cos(-0.7) * math.exp(-0.49) - 2 * 0.3 / 1.09**2
     assert second == pytest.approx(want, rel=1e-12)

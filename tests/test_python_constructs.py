@@ -109,9 +109,11 @@ def return_pair_with_aux(x, n):
     return np.sum(x), -1
 
 
-@pytest.mark.parametrize("fn", [return_in_for, return_in_while, return_in_nested,
-                                return_from_while_true],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "fn",
+    [return_in_for, return_in_while, return_in_nested, return_from_while_true],
+    ids=lambda f: f.__name__,
+)
 @pytest.mark.parametrize("n", [0, 1, 2, 4])
 @pytest.mark.parametrize("scale", [0.2, 1.0])
 def test_return_inside_a_loop_works(fn, n, scale):
@@ -123,7 +125,8 @@ def test_return_inside_a_loop_of_a_pair():
         (value, aux), g = s2sgrad.value_and_grad(return_pair_with_aux, has_aux=True)(x, 3)
         assert (value, aux) == return_pair_with_aux(x, 3)
         np.testing.assert_allclose(
-            g, central_difference(lambda x: return_pair_with_aux(x, 3)[0], [x], 0), rtol=1e-6)
+            g, central_difference(lambda x: return_pair_with_aux(x, 3)[0], [x], 0), rtol=1e-6
+        )
 
 
 def index_after(x, n):
@@ -153,7 +156,7 @@ def index_read_in_branch(x, n):
         x = np.tanh(x)
     s = 0.5
     if np.sum(x) > 0.0:
-        s = s + i          # Python raises only when this branch runs
+        s = s + i  # Python raises only when this branch runs
     return np.sum(x) * s
 
 
@@ -164,9 +167,17 @@ def index_bound_before(x, n):
     return np.sum(x) * i
 
 
-@pytest.mark.parametrize("fn", [index_after, index_after_break, index_after_enumerate,
-                                index_read_in_branch, index_bound_before],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "fn",
+    [
+        index_after,
+        index_after_break,
+        index_after_enumerate,
+        index_read_in_branch,
+        index_bound_before,
+    ],
+    ids=lambda f: f.__name__,
+)
 @pytest.mark.parametrize("n", [0, 1, 2, 4])
 def test_loop_index_after_the_loop_is_pythons(fn, n):
     for x in (X, -X):
@@ -180,7 +191,7 @@ def _reads_its_index(x, k):
 
 
 def unused_call_reading_an_index(x, n):
-    _ = _reads_its_index(x, n)         # unused, and it raises when n is 0, as in Python
+    _ = _reads_its_index(x, n)  # unused, and it raises when n is 0, as in Python
     for i in range(2):
         _unused = _reads_its_index(x, i)
     return np.sum(x * x)
@@ -192,14 +203,14 @@ def test_a_call_that_raises_is_kept_though_its_result_is_unused():
     for n in (0, 2):
         check_both_modes(unused_call_reading_an_index, X, n)
     with pytest.raises(UnboundLocalError):
-        s2sgrad.grad(unused_call_reading_an_index)(X, 3)      # (i = 0: k = 0 in the loop)
+        s2sgrad.grad(unused_call_reading_an_index)(X, 3)  # (i = 0: k = 0 in the loop)
 
 
 def test_loop_index_unbound_raises_pythons_error():
     assert check_both_modes(index_after, X, 0) == "unbound"
     with pytest.raises(UnboundLocalError, match="cannot access local variable 'i'"):
         s2sgrad.grad(index_after)(X, 0)
-    assert check_both_modes(index_read_in_branch, -np.abs(X), 0) == "value"   # (not read)
+    assert check_both_modes(index_read_in_branch, -np.abs(X), 0) == "value"  # (not read)
 
 
 def lambda_late_binding(x, a):
@@ -207,7 +218,7 @@ def lambda_late_binding(x, a):
     scale = 2.0
     wave = lambda v, w: np.sin(v) * scale + w  # noqa: E731
     s = np.sum(sq(x))
-    scale = 3.0                  # the lambda reads scale when it is called: 3.0
+    scale = 3.0  # the lambda reads scale when it is called: 3.0
     for i in range(2):
         s = s + np.sum(wave(x, w=s)) + (lambda t: t * 0.5)(s)
     return s
@@ -215,9 +226,11 @@ def lambda_late_binding(x, a):
 
 def test_lambda_works_with_late_binding():
     check_both_modes(lambda_late_binding, X, 1.5)
-    code = [line.split("#")[0] for line in
-            s2sgrad.source(s2sgrad.grad(lambda_late_binding), X, 1.5).splitlines()]
-    assert not any("lambda " in line for line in code)        # inlined where it is called
+    code = [
+        line.split("#")[0]
+        for line in s2sgrad.source(s2sgrad.grad(lambda_late_binding), X, 1.5).splitlines()
+    ]
+    assert not any("lambda " in line for line in code)  # inlined where it is called
 
 
 def with_defaults(x, scale=2.0, power=2, act="tanh"):
@@ -230,11 +243,13 @@ def test_default_arguments_are_kept():
     np.testing.assert_allclose(g(X), central_difference(with_defaults, [X], 0), rtol=1e-6)
     src = s2sgrad.source(g)
     assert "def grad_with_defaults(x, scale=2.0, power=2, act='tanh'):" in src
-    src = s2sgrad.source(g, X, 3.0, 3, "relu")       # another specialisation: only what holds
+    src = s2sgrad.source(g, X, 3.0, 3, "relu")  # another specialisation: only what holds
     assert "def grad_with_defaults(x, scale=2.0, power, act):" not in src
     assert "def grad_with_defaults(x, scale, power, act):" in src
-    assert "jvp_with_defaults(x, scale, power, act, d_x)" in \
-        (s2sgrad.jvp(with_defaults, (X,), (np.ones(4),)) and s2sgrad.source(with_defaults, mode="fwd"))
+    assert "jvp_with_defaults(x, scale, power, act, d_x)" in (
+        s2sgrad.jvp(with_defaults, (X,), (np.ones(4),))
+        and s2sgrad.source(with_defaults, mode="fwd")
+    )
 
 
 def module_array_loss(x):
@@ -250,15 +265,24 @@ def test_module_arrays_are_constants_frozen_at_transform_time():
     assert "K = np.array([1.0, 2.0, 3.0], dtype=np.float64)" in src
     saved, K = K, K * 2.0
     try:
-        np.testing.assert_array_equal(g(X), before)     # the same signature: frozen
+        np.testing.assert_array_equal(g(X), before)  # the same signature: frozen
     finally:
         K = saved
 
 
 class Model:
     def __init__(self):
-        self.W = np.array([[1.0, 2.0, 0.5, 0.0], [0.3, -1.0, 2.0, 0.1],
-                           [0.1, 0.2, 0.3, 0.4], [0.5, 0.4, 0.3, 0.2]]) * 0.5
+        self.W = (
+            np.array(
+                [
+                    [1.0, 2.0, 0.5, 0.0],
+                    [0.3, -1.0, 2.0, 0.1],
+                    [0.1, 0.2, 0.3, 0.4],
+                    [0.5, 0.4, 0.3, 0.2],
+                ]
+            )
+            * 0.5
+        )
         self.scale = 2.0
         self.steps = 2
         self.cfg = Config()
@@ -270,7 +294,7 @@ class Model:
         h = x
         for i in range(self.steps):
             h = self.act(self.W @ h)
-        return np.sum(h ** 2) * self.scale
+        return np.sum(h**2) * self.scale
 
 
 class Config:
@@ -296,8 +320,6 @@ def test_bound_method_refusals_are_located():
 
     with pytest.raises(s2sgrad.UnsupportedError, match="self.items is a list"):
         s2sgrad.grad(Bad().loss)(X)
-
-
 
 
 def reversed_with_step(x):
@@ -423,7 +445,7 @@ def index_rebound_in_branch(x):
 
 
 def lambda_default(x):
-    sq = lambda v, p=2.0: v ** p  # refused  # noqa: E731
+    sq = lambda v, p=2.0: v**p  # refused  # noqa: E731
     return np.sum(sq(x))
 
 
@@ -462,8 +484,11 @@ REFUSED = [
     (list_alias_in_loop, "would be another name for the list 'out'"),
     (list_returned, "returning a list built with append is not supported"),
     (list_pop, "the list method .pop() is not supported"),
-    (ragged_items, "the gradient through np.concatenate(out) of a list built with append "
-                   "needs its items to have one shape s2sgrad knows"),
+    (
+        ragged_items,
+        "the gradient through np.concatenate(out) of a list built with append "
+        "needs its items to have one shape s2sgrad knows",
+    ),
     (items_of_two_shapes, "the items of a list built with append have one shape"),
     (nested_comprehension, "an item appended to a list must be an array or a number"),
     (list_to_helper, "passing a list built with append to h1 is not supported"),
@@ -484,25 +509,31 @@ def test_constructs_not_supported_yet_are_located_errors_with_a_fix(fn, what):
     start = next(i for i, text in enumerate(lines, 1) if f"def {fn.__name__}(" in text)
     marked = [i for i, text in enumerate(lines, 1) if "# refused" in text and i > start][0]
     assert re.search(rf"test_python_constructs\.py:{marked}:\d+: error:", msg), msg
-    assert msg.count("\n") >= 3          # the quoted line, the caret, what to write instead
+    assert msg.count("\n") >= 3  # the quoted line, the caret, what to write instead
 
 
 def test_the_command_line_evaluates_only_literal_module_arrays(tmp_path):
     from s2sgrad import cli
+
     src = tmp_path / "m.py"
-    src.write_text("import numpy as np\n\nK = np.array([[1.5, -2.0]], dtype=np.float32)\n"
-                   "R = np.random.default_rng(0).normal(size=2)\n\n\n"
-                   "def f(x: 'float64[2]'):\n    return np.sum(x * K)\n\n\n"
-                   "def g(x: 'float64[2]'):\n    return np.sum(x * R)\n")
+    src.write_text(
+        "import numpy as np\n\nK = np.array([[1.5, -2.0]], dtype=np.float32)\n"
+        "R = np.random.default_rng(0).normal(size=2)\n\n\n"
+        "def f(x: 'float64[2]'):\n    return np.sum(x * K)\n\n\n"
+        "def g(x: 'float64[2]'):\n    return np.sum(x * R)\n"
+    )
     text = cli.emit_text(f"{src}::f")
     assert "K = np.array([[1.5, -2.0]], dtype=np.float32)" in text
-    with pytest.raises(s2sgrad.UnsupportedError, match="the module-level 'R' is bound to an "
-                       "expression the command line cannot evaluate") as e:
+    with pytest.raises(
+        s2sgrad.UnsupportedError,
+        match="the module-level 'R' is bound to an expression the command line cannot evaluate",
+    ) as e:
         cli.emit_text(f"{src}::g")
     assert "m.py:12:" in str(e.value)
 
 
 # ---- helpers returning tuples, lists built with append, comprehensions (issue 8, part B) ----
+
 
 def pair(x):
     return x * 2.0, np.sin(x)
@@ -527,7 +558,7 @@ def helper_tuple_indexed(x):
     t = pair(x)
     u, k, c = scaled(x, 3)
     s = np.sum(t[0] * c)
-    for i in range(k):                 # k is the helper's constant 3: a static bound
+    for i in range(k):  # k is the helper's constant 3: a static bound
         s = s + t[1][i] * u[i]
     return s
 
@@ -540,7 +571,7 @@ def helper_tuple_in_loop_and_branch(x):
         else:
             b, a = pair(x)
         s = s + np.sum(a * b)
-    _, second = pair(x)                # one item unread: its adjoint is zeros
+    _, second = pair(x)  # one item unread: its adjoint is zeros
     return s + np.sum(second)
 
 
@@ -549,7 +580,7 @@ def constant_pair(a, b):
 
 
 def helper_tuple_without_tangents(x):
-    p, q = constant_pair(x, np.ones(4))     # (forward mode: its tangents are zeros of each item)
+    p, q = constant_pair(x, np.ones(4))  # (forward mode: its tangents are zeros of each item)
     return np.sum(p) + q + np.sum(x * x)
 
 
@@ -578,7 +609,7 @@ def appended_in_branches(x, n):
             out.append(x * k)
         else:
             out.append(np.sin(x))
-            out.append(x ** 2)
+            out.append(x**2)
         k = k + 1
     out.append(x)
     return np.sum(np.array(out) ** 2) + np.sum(np.concatenate(out)) + np.mean(out)
@@ -589,7 +620,7 @@ def appended_then_read_then_appended(x):
     for i in range(3):
         out.append(x * i)
     s = 0.0
-    for v in out:                      # the reverse reads the list as it was here
+    for v in out:  # the reverse reads the list as it was here
         s = s + np.sum(v * x)
     out.append(x * 5.0)
     return s + np.sum(np.stack(out, axis=1)[-1]) + len(out)
@@ -601,9 +632,9 @@ def comprehension(x):
 
 def comprehension_rows_filtered(x):
     W = np.outer(x, x)
-    i = 2                              # comprehension variables do not leak
+    i = 2  # comprehension variables do not leak
     rows = np.stack([np.sin(W @ v) for v in W if np.sum(v) > 0.0])
-    return np.sum(rows) * x[i] + np.sum([v * 2.0 for v in (x, x ** 2)])
+    return np.sum(rows) * x[i] + np.sum([v * 2.0 for v in (x, x**2)])
 
 
 def comprehension_of_a_name_written_later(x):
@@ -611,7 +642,7 @@ def comprehension_of_a_name_written_later(x):
     s = 0.0
     for i in range(2):
         s = s + np.sum(np.array([y for c in range(3)]))
-        y += 1.0                       # (the list, read at once, is gone: no alias to refuse)
+        y += 1.0  # (the list, read at once, is gone: no alias to refuse)
     return s + np.sum(y * x)
 
 
@@ -620,14 +651,23 @@ def generator(x):
 
 
 def generator_of_nothing(x, n):
-    s = sum(x[i] * x[i + 1] for i in range(n))    # n = 0: the int 0, as Python's sum
+    s = sum(x[i] * x[i + 1] for i in range(n))  # n = 0: the int 0, as Python's sum
     return s + np.sum(x)
 
 
-WORKING = [helper_tuple, helper_tuple_indexed, helper_tuple_in_loop_and_branch,
-           helper_tuple_without_tangents, appended_stack,
-           appended_rnn, appended_then_read_then_appended, comprehension,
-           comprehension_rows_filtered, comprehension_of_a_name_written_later, generator]
+WORKING = [
+    helper_tuple,
+    helper_tuple_indexed,
+    helper_tuple_in_loop_and_branch,
+    helper_tuple_without_tangents,
+    appended_stack,
+    appended_rnn,
+    appended_then_read_then_appended,
+    comprehension,
+    comprehension_rows_filtered,
+    comprehension_of_a_name_written_later,
+    generator,
+]
 
 
 @pytest.mark.parametrize("fn", WORKING, ids=lambda f: f.__name__)
@@ -642,8 +682,9 @@ def test_part_b_constructs_work_in_both_modes(fn):
     assert tangent == pytest.approx(central_difference(fn, [x], 0) @ v, rel=1e-6, abs=1e-8)
 
 
-@pytest.mark.parametrize("fn", [appended_in_branches, generator_of_nothing],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "fn", [appended_in_branches, generator_of_nothing], ids=lambda f: f.__name__
+)
 @pytest.mark.parametrize("n", [0, 1, 3])
 def test_part_b_trip_counts(fn, n):
     x = X.copy()
@@ -672,5 +713,5 @@ def test_the_generated_list_is_appended_in_place_and_its_reverse_takes_the_last_
     g(X)
     text = s2sgrad.source(g)
     assert "hs = [x]" in text and "hs.append(" in text and ".copy()" not in text
-    assert "[:-1]" in text and "[-1]" in text           # the reverse of an append
-    assert "sum(hs)" in text and "len(hs)" in text       # the readers, as the source wrote them
+    assert "[:-1]" in text and "[-1]" in text  # the reverse of an append
+    assert "sum(hs)" in text and "len(hs)" in text  # the readers, as the source wrote them

@@ -55,9 +55,17 @@ def programs(draw, max_stmts=7):
     return progen.draw_program(progen.HypothesisChooser(draw), max_stmts)
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                 HealthCheck.data_too_large])
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(prog=programs())
 def test_random_program_gradient(prog, workdir):
     note(prog.source)
@@ -76,6 +84,7 @@ def test_random_program_gradient(prog, workdir):
 # Each is `f(..., n)` over float64 arrays of SHAPE (`w` a Python float, `r` a (3,) row),
 # checked at a fixed point like a generated program.
 
+
 def run_case(src, n, shape=(3,), seed=0, directory=None):
     """Check `f` in `src` at a fixed point like a generated program; an
     UnsupportedError is raised as it is."""
@@ -83,8 +92,10 @@ def run_case(src, n, shape=(3,), seed=0, directory=None):
     fn = next(d for d in ast.parse(src).body if isinstance(d, ast.FunctionDef) and d.name == "f")
     params = tuple(a.arg for a in fn.args.args if a.arg != "n")
     rng = np.random.default_rng(seed)
-    args = tuple(float(rng.uniform(-1, 1)) if p == "w" else
-                 rng.uniform(-1, 1, (3,) if p == "r" else shape) for p in params)
+    args = tuple(
+        float(rng.uniform(-1, 1)) if p == "w" else rng.uniform(-1, 1, (3,) if p == "r" else shape)
+        for p in params
+    )
     outcome = fuzz.check(progen.Program(src, params, args, n, frozenset()), directory)
     if outcome.status == "unsupported":
         raise outcome.error
@@ -95,7 +106,8 @@ def run_case(src, n, shape=(3,), seed=0, directory=None):
 FOUND = {
     # hunt 6: a for loop with `break` (desugared to a while loop) read range()'s stop
     # at every iteration: a body changing a name the stop reads changed the trip count
-    "range_stop_is_read_once_with_break": ("""
+    "range_stop_is_read_once_with_break": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -111,9 +123,13 @@ FOUND = {
                 if np.sum(y) > 1e9:
                     break
             return np.sum(y)
-        """, 2, (3,)),
+        """,
+        2,
+        (3,),
+    ),
     # hunt 6: a step written -(-1) was taken for a negative one (the loop ran no time)
-    "range_step_double_negative_with_break": ("""
+    "range_step_double_negative_with_break": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -123,10 +139,14 @@ FOUND = {
                 if np.sum(y) > 1e9:
                     break
             return np.sum(y)
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # hunt 4: a value with leading axes of size 1 written into a slot without them
     # (NumPy drops them): the adjoint was summed along the wrong axes, or crashed
-    "write_of_a_value_with_leading_unit_axes": ("""
+    "write_of_a_value_with_leading_unit_axes": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -134,10 +154,14 @@ FOUND = {
             a[0] = np.mean(x0, axis=0, keepdims=True)
             a[1, 1:3] = x0[0:1, 0:1] * 2.0
             return np.sum(a * x1)
-        """, 0, (3, 4)),
+        """,
+        0,
+        (3, 4),
+    ),
     # hunt 4 (2026-11-30): `+a` and `a ** 1` of an array are new arrays in NumPy; s2sgrad
     # made them the array itself, so a later write into `a` changed them
-    "unary_plus_is_a_new_array": ("""
+    "unary_plus_is_a_new_array": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -146,8 +170,12 @@ FOUND = {
             a[0] = 0.0
             b += x1
             return np.sum(b * x1) + np.sum(a)
-        """, 0, (3,)),
-    "power_one_is_a_new_array": ("""
+        """,
+        0,
+        (3,),
+    ),
+    "power_one_is_a_new_array": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -156,11 +184,15 @@ FOUND = {
             c = np.power(a, 1)
             a[0] = 0.0
             return np.sum(b * x1) + np.sum(c * c) + np.sum(a)
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # hunt 4: constants folded in a branch that never runs raised at transform time
     # (1.0 / 0.0, 10.0 ** 400.0); a rank test (x.ndim == 2) was a runtime branch whose
     # dead side indexed x.shape[1] (an InternalError)
-    "folding_errors_wait_for_the_code_to_run": ("""
+    "folding_errors_wait_for_the_code_to_run": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -168,8 +200,12 @@ FOUND = {
             if x0[0] > 5.0:
                 s = 1.0 / 0.0 + 10.0 ** 400.0 + 0.0 ** -1.0
             return np.sum(x0 * x1) * s
-        """, 0, (3,)),
-    "rank_test_is_decided_at_transform_time": ("""
+        """,
+        0,
+        (3,),
+    ),
+    "rank_test_is_decided_at_transform_time": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -178,11 +214,15 @@ FOUND = {
             else:
                 k = 1
             return np.sum(x0 * x1) * k
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # found by the fuzz slice once comparisons of constants fold (2026-11-30): a branch
     # decided at transform time (`if n > 0` of a static n) holding a runtime `if` with a
     # `return`: the statements after the outer `if` were lost (the value was None)
-    "return_in_a_runtime_if_inside_a_static_branch": ("""
+    "return_in_a_runtime_if_inside_a_static_branch": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -190,8 +230,12 @@ FOUND = {
                 if np.sum(x0) > 10.0:
                     return np.sum(x0 * 2.0)
             return np.sum(x0 * x1)
-        """, 1, (3,)),
-    "return_in_a_runtime_if_inside_a_static_truth_test": ("""
+        """,
+        1,
+        (3,),
+    ),
+    "return_in_a_runtime_if_inside_a_static_truth_test": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -199,8 +243,12 @@ FOUND = {
                 if np.sum(x0) > 10.0:
                     return np.sum(x0 * 2.0)
             return np.sum(x0 * x1)
-        """, 1, (3,)),
-    "return_in_a_runtime_if_after_a_static_else": ("""
+        """,
+        1,
+        (3,),
+    ),
+    "return_in_a_runtime_if_after_a_static_else": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -212,9 +260,13 @@ FOUND = {
                     return np.sum(y)
                 y = y * x0
             return np.sum(y * x1)
-        """, 1, (3,)),
+        """,
+        1,
+        (3,),
+    ),
     # the names the desugaring of break makes up (_break0, _i1) took a user's
-    "user_name_like_a_desugared_flag": ("""
+    "user_name_like_a_desugared_flag": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -225,10 +277,14 @@ FOUND = {
                     break
                 _i1 = _i1 * 0.5
             return _break0 * _i1
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # found by hand, 2026-11-29: after a loop its index is the last iteration's
     # (it kept the value it had before the loop)
-    "loop_index_after_the_loop": ("""
+    "loop_index_after_the_loop": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -236,9 +292,13 @@ FOUND = {
             for i in range(n):
                 x0 = x0 * 0.5
             return np.sum(x0 * x1) * i
-        """, 3, (3,)),
+        """,
+        3,
+        (3,),
+    ),
     # ... and the index `break` left at (it was one past)
-    "loop_index_after_break": ("""
+    "loop_index_after_break": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -248,9 +308,13 @@ FOUND = {
                     break
                 x0 = np.sin(x0)
             return np.sum(x0 * x1) * k
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # a user's helper named like a generated vjp (`vjp_g`) was replaced by it
-    "helper_named_like_a_generated_vjp": ("""
+    "helper_named_like_a_generated_vjp": (
+        """
         import numpy as np
 
         def g(a):
@@ -263,24 +327,36 @@ FOUND = {
             vjp_h = x0 * 2.0
             c = np.ones(3) * (n + 2.0)
             return np.sum(g(x0)) * np.sum(vjp_g(c)) + np.sum(vjp_h * x1)
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # np.clip with lo > hi is hi (min(max(x, lo), hi)): no gradient reaches x or lo
-    "clip_with_lo_above_hi": ("""
+    "clip_with_lo_above_hi": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
             return np.sum(np.clip(x0, x1 + 2.0, 0.4) * x0)
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # x ** 0 is constant: its gradient at x = 0 is 0, not 0 * inf
-    "power_zero_at_zero": ("""
+    "power_zero_at_zero": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
             return np.sum((x0 * 0.0) ** n) + np.sum(x1 ** 2)
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # np.float64 of a 0-d view is a new NumPy scalar: a later write into the array
     # does not reach it (it was taken for a view; found by hand, 2026-11-29)
-    "float64_of_a_zero_d_view_then_write": ("""
+    "float64_of_a_zero_d_view_then_write": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -288,10 +364,14 @@ FOUND = {
             v = np.float64(a[0, ...])
             a[0] = 3.0
             return v * x1[1] + np.sum(a * x1)
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # frontend: the hidden name of `for e in a` (`_seq0 = a`) stayed bound after the
     # loop, so a later write into a was refused naming `_seq0` (tools/fuzz.py)
-    "loop_over_array_then_write": ("""
+    "loop_over_array_then_write": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -300,11 +380,15 @@ FOUND = {
                 a = np.tanh(a)
             a[0] = 2.0 * a[0]
             return np.sum(a * x1)
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # codegen: a value carried by an outer loop and by the inner loop it starts
     # (`p` below) was read in the reverse sweep under a name never assigned
     # (UnboundLocalError); fixed in codegen._coalesce/_stmt_for.
-    "nested_loops_carry_one_value": ("""
+    "nested_loops_carry_one_value": (
+        """
         import numpy as np
 
         def f(x0, w, n):
@@ -316,9 +400,13 @@ FOUND = {
                         p = np.tanh(w * 0.5)
                         break
             return p
-        """, 2, (3,)),
+        """,
+        2,
+        (3,),
+    ),
     # codegen: coalescing made a cycle of name aliases (RecursionError)
-    "tuple_state_through_nested_while": ("""
+    "tuple_state_through_nested_while": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -333,18 +421,26 @@ FOUND = {
                 st1 = (np.tanh(x0 + x0), np.tanh(x0 + p3))
             p8, q9 = st1
             return np.sum(0.5 * p8)
-        """, 2, (2, 3)),
+        """,
+        2,
+        (2, 3),
+    ),
     # passes/broadcast: `a + b` of two broadcasts (the two adjoints of np.sum(x0),
     # merged by CSE) lost both: d_x0 was a scalar
-    "sum_used_twice": ("""
+    "sum_used_twice": (
+        """
         import numpy as np
 
         def f(x0, n):
             return (np.sum(x0) + 0.0) * np.sum(x0)
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # passes/dce: the tape of a loop inside a branch inside a loop was never pushed
     # (IndexError: pop from empty list in the reverse sweep)
-    "loop_in_branch_in_loop": ("""
+    "loop_in_branch_in_loop": (
+        """
         import numpy as np
 
         def f(x0, n):
@@ -354,10 +450,14 @@ FOUND = {
                     for i in range(n):
                         v1 = np.sin(v1)
             return np.sum(v1)
-        """, 2, (3,)),
+        """,
+        2,
+        (3,),
+    ),
     # ir/builder: Builder.rename left np.shape(...) pointing at the old value
     # (InternalError from the IR verifier: operand used before it is defined)
-    "renamed_shape_representative": ("""
+    "renamed_shape_representative": (
+        """
         import numpy as np
 
         def f(x0, x1, x2, w, n):
@@ -367,9 +467,13 @@ FOUND = {
                 st2 = (np.sum(np.sum(q5 * x1, axis=1) ** 2), np.sum(np.sum(x2, axis=1) ** 2))
             p7, q8 = st2
             return p7
-        """, 2, (2, 3)),
+        """,
+        2,
+        (2, 3),
+    ),
     # frontend: `a += v` rebound `a`, so `b = a` did not see the write (wrong value)
-    "augmented_assignment_through_alias": ("""
+    "augmented_assignment_through_alias": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -377,9 +481,13 @@ FOUND = {
             b = a
             a += x1
             return np.sum(b * b)
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # frontend/desugar: `for e in x0` read x0 again after the body rebound it
-    "for_over_array_rebound_in_body": ("""
+    "for_over_array_rebound_in_body": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -391,10 +499,14 @@ FOUND = {
                 s = s + a * b
                 x1 = x1 * 0.5
             return s + np.sum(x0)
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # frontend: break in a loop over an array (or enumerate/zip) crashed
     # (AttributeError: 'Name' object has no attribute 'args')
-    "break_in_loop_over_array": ("""
+    "break_in_loop_over_array": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -408,10 +520,14 @@ FOUND = {
                     break
                 s = s + e * i
             return s
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # codegen: the inner loop's carried x1 took the name of the outer x1 it
     # iterates over (`for e7 in x1` must read the x1 it began with)
-    "nested_loop_over_rebound_array": ("""
+    "nested_loop_over_rebound_array": (
+        """
         import numpy as np
 
         def f(x0, x1, x2, n):
@@ -421,10 +537,14 @@ FOUND = {
                     y1[:] = e7 * 1.5
                     x1 = (y1 - x2) / x2
             return np.sum(0.7 * x1)
-        """, 0, (2, 3)),
+        """,
+        0,
+        (2, 3),
+    ),
     # codegen: in the reverse loop, `d_y[k] = 0.0` was written before the read
     # of d_y[k] inlined after it (the adjoint of the write was always 0)
-    "write_in_loop_then_scaled": ("""
+    "write_in_loop_then_scaled": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -437,10 +557,14 @@ FOUND = {
             else:
                 y *= 0.5
             return np.sum(np.sin(y))
-        """, 2, (2, 3)),
+        """,
+        2,
+        (2, 3),
+    ),
     # codegen: the tuple's first item took the name `p` of the value the while loop
     # made while `np.sin(0.3 + p)` still had to read it (wrong value)
-    "carried_name_read_after_rebinding": ("""
+    "carried_name_read_after_rebinding": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -455,10 +579,14 @@ FOUND = {
                 st = (np.tanh(p * np.sum(x0)), np.sin(0.3 + p))
             a, b = st
             return 0.5 * a + 0.5 * b
-        """, 0, (2, 3)),
+        """,
+        0,
+        (2, 3),
+    ),
     # codegen: in the reverse loop, the adjoint of p before the inner loop took the
     # name of the carried adjoint of p, which `p, q = 0.5 * q, ...` still had to read
-    "swap_after_inner_loop": ("""
+    "swap_after_inner_loop": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -469,10 +597,14 @@ FOUND = {
                     p = p * p
                 p, q = 0.5 * q, np.sin(p * x0)
             return np.sum(p * p)
-        """, 2, (3,)),
+        """,
+        2,
+        (3,),
+    ),
     # codegen: the same, through `d_y[1] += ...` going in place after `d_y[k] = 0.0`:
     # the zeroed copy took d_y's name before d_y[k] was read
-    "write_chain_before_inner_loop": ("""
+    "write_chain_before_inner_loop": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -484,11 +616,15 @@ FOUND = {
                         y[:] = p * p
                 y[n % 2] = np.sum(y[1])
             return np.sum(0.7 * y)
-        """, 2, (2, 3)),
+        """,
+        2,
+        (2, 3),
+    ),
     # out_of_ssa: the adjoint of a buffer summed after the loop was
     # np.broadcast_to(...), a read-only view, then written in place in the reverse
     # loop (ValueError: assignment destination is read-only); tools/fuzz.py seed 1
-    "read_only_adjoint_of_a_filled_buffer": ("""
+    "read_only_adjoint_of_a_filled_buffer": (
+        """
         import numpy as np
 
         def f(x0, n):
@@ -496,10 +632,14 @@ FOUND = {
             for i in range(2):
                 y[i] = x0[0]
             return np.sin(np.sum(y))
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # out_of_ssa: copies of an argument around a loop (InternalError: x2 is read
     # where its name holds another value); tools/fuzz.py seed 1
-    "argument_copied_around_a_loop": ("""
+    "argument_copied_around_a_loop": (
+        """
         import numpy as np
 
         def f(x0, x1, x2, n):
@@ -507,10 +647,14 @@ FOUND = {
             for i in range(n):
                 x2 = b
             return np.sum(np.sin(x2))
-        """, 3, (3,)),
+        """,
+        3,
+        (3,),
+    ),
     # out_of_ssa: a write in a while inside a for, the written value rebound after it
     # (InternalError: y is read after an in-place write changed its array); fuzz seed 1
-    "write_in_while_then_rebound": ("""
+    "write_in_while_then_rebound": (
+        """
         import numpy as np
 
         def f(x0, w, n):
@@ -523,10 +667,14 @@ FOUND = {
                     w = np.sin(w)
                 y[0] = w
             return w + np.sum(y * x0)
-        """, 2, (3,)),
+        """,
+        2,
+        (3,),
+    ),
     # codegen: `d_p[::-1] += d_p`: the adjoint of p[::-1] took the name of the
     # carried adjoint it reads
-    "reversed_view_carried": ("""
+    "reversed_view_carried": (
+        """
         import numpy as np
 
         def f(x0, w, n):
@@ -536,12 +684,16 @@ FOUND = {
                 q = np.tanh(p)
                 p = p[::-1]
             return np.sum(q)
-        """, 3, (3,)),
+        """,
+        3,
+        (3,),
+    ),
 }
 
 TRICKY = {
     # a variable reassigned in a branch inside a loop, read after the loop
-    "branch_in_loop_read_after": ("""
+    "branch_in_loop_read_after": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -555,9 +707,13 @@ TRICKY = {
                     h = h * 0.5
                 h = h + 0.1 * last
             return np.sum(h * h) + last
-        """, 3, (3,)),
+        """,
+        3,
+        (3,),
+    ),
     # a carried variable read before and after it is reassigned in the body
-    "carried_read_before_and_after": ("""
+    "carried_read_before_and_after": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -570,9 +726,13 @@ TRICKY = {
                 h = h - 0.1 * np.sum(h)
                 s = s * 0.9 + np.sum(np.cos(h))
             return s
-        """, 3, (2, 3)),
+        """,
+        3,
+        (2, 3),
+    ),
     # one value used by many ops, in every iteration of two nested loops
-    "one_value_many_uses": ("""
+    "one_value_many_uses": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -585,9 +745,13 @@ TRICKY = {
                 for j in range(2):
                     s = s + 0.1 * np.sum(u * u * u)
             return s + np.sum(acc * u)
-        """, 3, (3,)),
+        """,
+        3,
+        (3,),
+    ),
     # loops that never read x carry state that meets x later (in a loop, and after)
-    "state_without_x_meets_x": ("""
+    "state_without_x_meets_x": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -601,10 +765,14 @@ TRICKY = {
                 h = np.tanh(h * x0 + x1)
                 s = s + np.sum(h)
             return s + g * np.sum(x0)
-        """, 3, (3,)),
+        """,
+        3,
+        (3,),
+    ),
     # an RNN: the hidden state is neither a parameter nor read after the loop;
     # a helper called with the loop index; a buffer reading the previous write
-    "rnn_state_into_buffer": ("""
+    "rnn_state_into_buffer": (
+        """
         import numpy as np
 
         def cell(h, x, k):
@@ -617,9 +785,13 @@ TRICKY = {
                 h = cell(h, x0, i)
                 y[i] = np.sum(h) + 0.5 * y[i - 1]
             return np.sum(y * y)
-        """, 3, (3,)),
+        """,
+        3,
+        (3,),
+    ),
     # while with a counter and a runtime condition, break on the state
-    "while_break_on_state": ("""
+    "while_break_on_state": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -633,9 +805,13 @@ TRICKY = {
                     break
                 total = total + np.sum(h * x1)
             return total
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # a scalar updated in one branch only, then read in a conditional expression
-    "one_branch_then_ifexp": ("""
+    "one_branch_then_ifexp": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -647,7 +823,10 @@ TRICKY = {
             for j in range(x0.shape[0]):
                 r = r + (m if x0[j] > -5.0 else 0.0) * x1[j]
             return r + m
-        """, 3, (3,)),
+        """,
+        3,
+        (3,),
+    ),
 }
 
 
@@ -662,7 +841,8 @@ def test_helper_returning_a_tuple_differentiates_its_items(workdir):
     gradient silently (the tuple counted as an integer value, constant for
     differentiation), then was refused; now its back function takes one adjoint per
     item (the oracles check the gradient of the item read, and zeros for the other)."""
-    run_case("""
+    run_case(
+        """
         import numpy as np
 
         def h0(a0):
@@ -671,14 +851,18 @@ def test_helper_returning_a_tuple_differentiates_its_items(workdir):
         def f(x0, x1, n):
             p1, q2 = h0(np.sum(x0))
             return q2
-        """, 0, directory=workdir)
+        """,
+        0,
+        directory=workdir,
+    )
 
 
 def test_augmented_assignment_of_an_alias_in_a_loop_is_refused(workdir):
     """`b = a` before a loop whose body does `a += v`: b would see the write in
     Python; s2sgrad refuses it, as it refuses `a[k] = v` there (documented)."""
     with pytest.raises(UnsupportedError, match="'b' shares memory with 'a'"):
-        run_case("""
+        run_case(
+            """
             import numpy as np
 
             def f(x0, x1, n):
@@ -687,7 +871,10 @@ def test_augmented_assignment_of_an_alias_in_a_loop_is_refused(workdir):
                 for i in range(n):
                     a += x1 * a
                 return np.sum(b * b)
-            """, 2, directory=workdir)
+            """,
+            2,
+            directory=workdir,
+        )
 
 
 # Names that share memory only on one path of a branch (an `if` or a conditional
@@ -697,7 +884,8 @@ def test_augmented_assignment_of_an_alias_in_a_loop_is_refused(workdir):
 KNOWN = {
     # tools/fuzz.py seed 2 program 3269: x1 = x0 on one path inside a loop, then a
     # write into x1 in a later loop (the alias was inside the first loop's branch)
-    "alias_inside_a_loop_branch_written_in_a_later_loop": ("""
+    "alias_inside_a_loop_branch_written_in_a_later_loop": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -712,9 +900,13 @@ KNOWN = {
                 x1[1] = np.tanh(np.sum(x1) * -1.2)
                 x1 = np.sin(x0)
             return np.sum(x0 * x0)
-        """, 3, (2, 3)),
+        """,
+        3,
+        (2, 3),
+    ),
     # tools/fuzz.py seed 1 program 814: x1 carried as x0's array, x0 += next time
-    "carried_as_one_array_then_augmented": ("""
+    "carried_as_one_array_then_augmented": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -724,9 +916,13 @@ KNOWN = {
                 s = s + np.sum(x1)
                 x1 = x0
             return s
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # tools/fuzz.py seed 3 program 222: a = v on one path, then a -= x1 in a loop
-    "alias_through_branch_written_in_loop": ("""
+    "alias_through_branch_written_in_loop": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -738,8 +934,12 @@ KNOWN = {
             for i in range(2):
                 a -= x1
             return np.sum(v)
-        """, 0, (3,)),
-    "alias_through_branch_augmented": ("""
+        """,
+        0,
+        (3,),
+    ),
+    "alias_through_branch_augmented": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -750,8 +950,12 @@ KNOWN = {
                 b = a * 2.0
             a *= x1
             return np.sum(b * b)
-        """, 0, (3,)),
-    "alias_through_ifexp_augmented": ("""
+        """,
+        0,
+        (3,),
+    ),
+    "alias_through_ifexp_augmented": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -759,8 +963,12 @@ KNOWN = {
             b = a if np.sum(x1) > -5 else x1 * 2.0
             a += x1
             return np.sum(b * b)
-        """, 0, (3,)),
-    "alias_through_branch_setitem": ("""
+        """,
+        0,
+        (3,),
+    ),
+    "alias_through_branch_setitem": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -771,8 +979,12 @@ KNOWN = {
                 b = a * 2.0
             a[0] = a[0] * x1[0]
             return np.sum(b * b)
-        """, 0, (3,)),
-    "alias_from_earlier_iteration_setitem": ("""
+        """,
+        0,
+        (3,),
+    ),
+    "alias_from_earlier_iteration_setitem": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -785,10 +997,14 @@ KNOWN = {
                 if i == 0:
                     b = a
             return s
-        """, 3, (3,)),
+        """,
+        3,
+        (3,),
+    ),
     # tools/fuzz.py seed 3 program 15625: b = x0 in a nested loop, x0 rebound, then a
     # write into b: it reaches the array x0 was, which the outer loop carries as x2 too
-    "write_through_a_name_for_a_carried_array": ("""
+    "write_through_a_name_for_a_carried_array": (
+        """
         import numpy as np
 
         def f(x0, x1, x2, n):
@@ -801,11 +1017,15 @@ KNOWN = {
                     b[0] = 0.5 * b[0] + 1.0
                 x2 = x0
             return np.sum(np.sin(x0)) + np.sum(np.sin(x2))
-        """, 3, (2, 3)),
+        """,
+        3,
+        (2, 3),
+    ),
     # tools/fuzz.py seed 8 program 14087: b = x2, then x2 = x1; `b += v` (lowered as a
     # new value in the first iteration) writes into x1's array in the second, which
     # x2 holds then
-    "augmented_alias_of_a_carried_array_in_a_later_iteration": ("""
+    "augmented_alias_of_a_carried_array_in_a_later_iteration": (
+        """
         import numpy as np
 
         def f(x0, x1, x2, n):
@@ -815,10 +1035,14 @@ KNOWN = {
                 for j in range(2):
                     b += 0.5 * np.tanh(x0)
             return np.sum(2.0 * x2)
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
     # tools/fuzz.py seed 3 program 11670: b8 is the array x2 held as the loop began
     # (an argument, which b1 holds too); `b8 *= 0.5` writes into it in place
-    "augmented_write_into_a_loop_argument_another_name_holds": ("""
+    "augmented_write_into_a_loop_argument_another_name_holds": (
+        """
         import numpy as np
 
         def f(x0, x1, x2, n):
@@ -829,15 +1053,19 @@ KNOWN = {
                 x1 = 0.5 * x1 + 1.0
                 b8 *= 0.5
             return np.sum(0.7 * b1) + np.sum(x2) + np.sum(x1)
-        """, 0, (3,)),
+        """,
+        0,
+        (3,),
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(KNOWN))
 def test_aliasing_through_a_join_is_refused(name, workdir):
     src, n, shape = KNOWN[name]
-    with pytest.raises(UnsupportedError,
-                       match="may share memory with|may be one array|shares memory with"):
+    with pytest.raises(
+        UnsupportedError, match="may share memory with|may be one array|shares memory with"
+    ):
         run_case(src, n, shape, directory=workdir)
 
 
@@ -845,7 +1073,8 @@ def test_aliasing_through_a_join_is_refused(name, workdir):
 # 2026-11-29): each gave a wrong value with no error; each is now refused.
 HUNTED = {
     # a helper handing back its argument (or a view of it): b is a's array
-    "helper_returns_its_argument": ("""
+    "helper_returns_its_argument": (
+        """
         import numpy as np
 
         def h(a):
@@ -856,8 +1085,12 @@ HUNTED = {
             b = h(a)
             a[0] = 3.0
             return np.sum(b * x1)
-        """, (3,), "may share memory with"),
-    "helper_returns_a_view_of_its_argument": ("""
+        """,
+        (3,),
+        "may share memory with",
+    ),
+    "helper_returns_a_view_of_its_argument": (
+        """
         import numpy as np
 
         def h(a):
@@ -868,9 +1101,13 @@ HUNTED = {
             b = h(a)
             b *= 2.0
             return np.sum(a * x1)
-        """, (3,), "shares memory with|may share memory with"),
+        """,
+        (3,),
+        "shares memory with|may share memory with",
+    ),
     # a 0-d array view updated with +=: a sees it (a NumPy scalar would be rebound)
-    "zero_d_view_augmented": ("""
+    "zero_d_view_augmented": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -878,8 +1115,12 @@ HUNTED = {
             v = a[0, ...]
             v += 1.0
             return np.sum(a * x1)
-        """, (3,), "may be an array or a number"),
-    "zero_d_array_augmented_under_two_names": ("""
+        """,
+        (3,),
+        "may be an array or a number",
+    ),
+    "zero_d_array_augmented_under_two_names": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -887,9 +1128,13 @@ HUNTED = {
             b = z
             z += np.sum(x0 * x1)
             return b * 1.0
-        """, (3,), "may be an array or a number"),
+        """,
+        (3,),
+        "may be an array or a number",
+    ),
     # the builtin min hands back a 0-d array itself
-    "builtin_min_of_a_zero_d_view": ("""
+    "builtin_min_of_a_zero_d_view": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -897,20 +1142,28 @@ HUNTED = {
             m = min(a[0, ...], 5.0)
             a[0] = 3.0
             return m * x1[1]
-        """, (3,), "may be a 0-d array"),
+        """,
+        (3,),
+        "may be a 0-d array",
+    ),
     # rows of a 2-D array swapped by one tuple assignment: Python reads a[0] after
     # a[0] = a[1] has been written, so both rows end up as the old row 1
-    "tuple_assignment_of_row_views": ("""
+    "tuple_assignment_of_row_views": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
             a = x0 * 1.0
             a[0], a[1] = a[1], a[0]
             return np.sum(a * x1)
-        """, (2, 3), "Python reads that value after the write"),
+        """,
+        (2, 3),
+        "Python reads that value after the write",
+    ),
     # s is a Python float in the first iteration, an array (written in place by +=)
     # in the next ones; b holds it since the first
-    "python_float_accumulator_becomes_an_array": ("""
+    "python_float_accumulator_becomes_an_array": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -921,9 +1174,13 @@ HUNTED = {
                 if i == 0:
                     b = s
             return np.sum(b * x0)
-        """, (3,), "may be one array"),
+        """,
+        (3,),
+        "may be one array",
+    ),
     # np.where of numbers is a 0-d array: += writes into it (a third hunt)
-    "where_of_numbers_augmented": ("""
+    "where_of_numbers_augmented": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -931,9 +1188,13 @@ HUNTED = {
             w = v
             v += x1[0]
             return w * x0[1]
-        """, (3,), "may be an array or a number"),
+        """,
+        (3,),
+        "may be an array or a number",
+    ),
     # a helper's `a += b` on a 0-d array argument changes the caller's array
-    "helper_augments_a_zero_d_parameter": ("""
+    "helper_augments_a_zero_d_parameter": (
+        """
         import numpy as np
 
         def g(a, b):
@@ -944,9 +1205,13 @@ HUNTED = {
             v = np.array(x0[1])
             r = g(v, x1[2])
             return v * r
-        """, (3,), "writes into its parameter"),
+        """,
+        (3,),
+        "writes into its parameter",
+    ),
     # for ... else with break: the else clause was dropped
-    "for_else_with_break": ("""
+    "for_else_with_break": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -957,28 +1222,40 @@ HUNTED = {
             else:
                 s = s + 1.0
             return s * x1[0]
-        """, (3,), "for loop with an else clause"),
+        """,
+        (3,),
+        "for loop with an else clause",
+    ),
     # a nested tuple target writes before a later value that views the array
-    "nested_tuple_target_write_then_view": ("""
+    "nested_tuple_target_write_then_view": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
             a = x0 * 1.0
             (a[0],), c = (x1[0],), a[0]
             return np.sum(c * x1)
-        """, (2, 3), "Python reads that value after the write"),
+        """,
+        (2, 3),
+        "Python reads that value after the write",
+    ),
     # a write into a value of unknown rank (np.squeeze): a 0-d array or a number
-    "write_into_unknown_rank": ("""
+    "write_into_unknown_rank": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
             v = np.squeeze(x0[0:1] * 1.0)
             v[...] = x1[2]
             return v * x0[2]
-        """, (3,), "rank s2sgrad cannot know"),
+        """,
+        (3,),
+        "rank s2sgrad cannot know",
+    ),
     # acc = 0.0, then arrays added in a loop: its rank is not known after the loop, and
     # the matmul rule assumed matrices (a raw ValueError in the reverse sweep)
-    "matmul_of_an_accumulator_of_unknown_rank": ("""
+    "matmul_of_an_accumulator_of_unknown_rank": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -986,9 +1263,13 @@ HUNTED = {
             for i in range(2):
                 acc += np.tanh(x0 * x1)
             return np.sum(x1 @ np.tanh(acc[0]))
-        """, (2, 3), "rank s2sgrad cannot know"),
+        """,
+        (2, 3),
+        "rank s2sgrad cannot know",
+    ),
     # a number on one path, an array on the other (was a raw TypeError)
-    "number_or_array_augmented": ("""
+    "number_or_array_augmented": (
+        """
         import numpy as np
 
         def f(x0, x1, n):
@@ -998,7 +1279,10 @@ HUNTED = {
             b = s
             s += x1
             return np.sum(b * x0)
-        """, (3,), "may be an array or a number"),
+        """,
+        (3,),
+        "may be an array or a number",
+    ),
 }
 
 
@@ -1013,7 +1297,8 @@ def test_a_zero_d_integer_array_index_is_refused(workdir):
     """hunt 4: `a[np.array(0)]` is NumPy's advanced indexing (a copy), which s2sgrad
     took for basic indexing (a view): a later write into `a` changed the value."""
     with pytest.raises(UnsupportedError, match="may be a 0-d integer array"):
-        run_case("""
+        run_case(
+            """
             import numpy as np
 
             def f(x0, x1, n):
@@ -1022,7 +1307,11 @@ def test_a_zero_d_integer_array_index_is_refused(workdir):
                 r = a[k]
                 a[0] = 0.0
                 return np.sum(r * x1[1])
-            """, 0, (2, 2), directory=workdir)
+            """,
+            0,
+            (2, 2),
+            directory=workdir,
+        )
 
 
 LOCAL_FIRST_READ = {
@@ -1075,8 +1364,10 @@ def test_one_array_passed_as_two_arguments_of_a_writing_function_is_refused(tmp_
 
     import s2sgrad
     from s2sgrad.errors import InvalidArgumentError
+
     path = tmp_path / "two_args.py"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         import numpy as np
 
         def f(x0, x1):
@@ -1085,7 +1376,8 @@ def test_one_array_passed_as_two_arguments_of_a_writing_function_is_refused(tmp_
 
         def g(x0, x1):
             return np.sum(x1 * x0)
-        """))
+        """)
+    )
     spec = importlib.util.spec_from_file_location("two_args", path)
     m = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(m)
@@ -1104,8 +1396,10 @@ def test_gradients_inside_a_runtime_branch_is_refused_at_its_line(tmp_path):
     """s2sgrad.gradients(...) in a loop or a branch taken at run time: a located
     UnsupportedError (it was an InternalError without a location)."""
     import importlib.util
+
     path = tmp_path / "grads_in_branch.py"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         import numpy as np
         import s2sgrad
 
@@ -1116,11 +1410,14 @@ def test_gradients_inside_a_runtime_branch_is_refused_at_its_line(tmp_path):
             else:
                 d = x1
             return d
-        """))
+        """)
+    )
     spec = importlib.util.spec_from_file_location("grads_in_branch", path)
     m = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(m)
-    with pytest.raises(UnsupportedError, match=r"grads_in_branch.py:8:\d+: error: s2sgrad.gradients"):
+    with pytest.raises(
+        UnsupportedError, match=r"grads_in_branch.py:8:\d+: error: s2sgrad.gradients"
+    ):
         m.g(np.ones(3), np.ones(3))
 
 
@@ -1128,7 +1425,8 @@ def test_a_helper_may_augment_a_number_its_caller_passes(workdir):
     """`s += v` in a helper whose caller passes a NumPy scalar (np.sum(...)) rebinds
     it, as in Python: not refused as a write into the caller's array (the helper
     is specialised for a number there)."""
-    run_case("""
+    run_case(
+        """
         import numpy as np
 
         def h(s, x):
@@ -1140,4 +1438,8 @@ def test_a_helper_may_augment_a_number_its_caller_passes(workdir):
             t = s
             r = h(s, x1)
             return r + t
-        """, 0, (3,), directory=workdir)
+        """,
+        0,
+        (3,),
+        directory=workdir,
+    )

@@ -20,8 +20,11 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = os.path.join(ROOT, "README.md")
 
-BLOCK = re.compile(r"<!-- readme-test: (?P<kind>\w+)(?P<args>[^>]*)-->\n```(?P<lang>\w*)\n"
-                   r"(?P<body>.*?)\n```", re.S)
+BLOCK = re.compile(
+    r"<!-- readme-test: (?P<kind>\w+)(?P<args>[^>]*)-->\n```(?P<lang>\w*)\n"
+    r"(?P<body>.*?)\n```",
+    re.S,
+)
 
 
 def blocks(kind):
@@ -50,17 +53,24 @@ def test_runnable_block(tmp_path, args, body):
     script.write_text(body)
     # (ROOT too: the s2sgrad of this checkout, not whichever one is installed)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
-    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
-                         text=True, env=env)
+    out = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
     assert out.returncode == 0, out.stderr
 
 
 @pytest.mark.parametrize("args, body", GENERATED)
 def test_generated_module_is_current(args, body):
-    out = subprocess.run([sys.executable, "-m", "s2sgrad.cli", "emit", *shlex.split(args)],
-                         cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "s2sgrad.cli", "emit", *shlex.split(args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
-    assert body == out.stdout, "README.md shows an out-of-date generated module; paste:\n" + out.stdout
+    assert body == out.stdout, (
+        "README.md shows an out-of-date generated module; paste:\n" + out.stdout
+    )
 
 
 def test_readme_commands_are_what_ci_runs():

@@ -46,37 +46,63 @@ from s2sgrad.rules import RULES
 # ---- 1. elementwise ops -----------------------------------------------------------------
 
 ANY = dict(lo=-2.0, hi=2.0)
-POS = dict(lo=0.5, hi=2.0)                  # log, sqrt, bases of powers
-UNIT = dict(lo=-0.9, hi=0.9)                # arcsin, arccos, arctanh
-AWAY = dict(lo=0.5, hi=2.0, signed=True)    # |x| >= 0.5: divisors, kinks and poles at 0
-COND = "condition"                          # a bool array, not differentiated
+POS = dict(lo=0.5, hi=2.0)  # log, sqrt, bases of powers
+UNIT = dict(lo=-0.9, hi=0.9)  # arcsin, arccos, arctanh
+AWAY = dict(lo=0.5, hi=2.0, signed=True)  # |x| >= 0.5: divisors, kinks and poles at 0
+COND = "condition"  # a bool array, not differentiated
 
 # op -> the domain of each operand. Kinks and ties are left to chance where they have
 # measure zero (maximum/minimum/fmax/fmin ties, clip at its bounds, x % y where x / y is
 # an integer): values are continuous, and a point within eps (1e-6) of one is ~1e-5 likely.
 ELEMENTWISE = {
-    "add": (ANY, ANY), "sub": (ANY, ANY), "mul": (ANY, ANY), "div": (ANY, AWAY),
+    "add": (ANY, ANY),
+    "sub": (ANY, ANY),
+    "mul": (ANY, ANY),
+    "div": (ANY, AWAY),
     "pow": (POS, dict(lo=-1.5, hi=1.5)),
-    "mod": (ANY, AWAY),                     # jumps where x / y is an integer: measure zero
-    "neg": (ANY,), "pos": (ANY,),
-    "exp": (ANY,), "expm1": (ANY,), "exp2": (ANY,),
-    "log": (POS,), "log2": (POS,), "log10": (POS,), "log1p": (dict(lo=-0.5, hi=2.0),),
-    "sqrt": (POS,), "cbrt": (AWAY,),        # cbrt's slope is infinite at 0
-    "square": (ANY,), "reciprocal": (AWAY,),
-    "abs": (AWAY,), "fabs": (AWAY,),        # kink at 0
-    "sin": (ANY,), "cos": (ANY,), "tan": (dict(lo=-1.2, hi=1.2),),   # poles at +-pi/2
-    "arcsin": (UNIT,), "arccos": (UNIT,), "arctan": (ANY,),
-    "sinh": (ANY,), "cosh": (ANY,), "tanh": (ANY,),
-    "arcsinh": (ANY,), "arccosh": (dict(lo=1.1, hi=3.0),), "arctanh": (UNIT,),
-    "deg2rad": (dict(lo=-120.0, hi=120.0),), "rad2deg": (ANY,),
-    "maximum": (ANY, ANY), "minimum": (ANY, ANY), "fmax": (ANY, ANY), "fmin": (ANY, ANY),
-    "arctan2": (AWAY, ANY),                 # arctan2(y, x) jumps by 2 pi across y = 0, x < 0
-    "logaddexp": (ANY, ANY), "logaddexp2": (ANY, ANY),
+    "mod": (ANY, AWAY),  # jumps where x / y is an integer: measure zero
+    "neg": (ANY,),
+    "pos": (ANY,),
+    "exp": (ANY,),
+    "expm1": (ANY,),
+    "exp2": (ANY,),
+    "log": (POS,),
+    "log2": (POS,),
+    "log10": (POS,),
+    "log1p": (dict(lo=-0.5, hi=2.0),),
+    "sqrt": (POS,),
+    "cbrt": (AWAY,),  # cbrt's slope is infinite at 0
+    "square": (ANY,),
+    "reciprocal": (AWAY,),
+    "abs": (AWAY,),
+    "fabs": (AWAY,),  # kink at 0
+    "sin": (ANY,),
+    "cos": (ANY,),
+    "tan": (dict(lo=-1.2, hi=1.2),),  # poles at +-pi/2
+    "arcsin": (UNIT,),
+    "arccos": (UNIT,),
+    "arctan": (ANY,),
+    "sinh": (ANY,),
+    "cosh": (ANY,),
+    "tanh": (ANY,),
+    "arcsinh": (ANY,),
+    "arccosh": (dict(lo=1.1, hi=3.0),),
+    "arctanh": (UNIT,),
+    "deg2rad": (dict(lo=-120.0, hi=120.0),),
+    "rad2deg": (ANY,),
+    "maximum": (ANY, ANY),
+    "minimum": (ANY, ANY),
+    "fmax": (ANY, ANY),
+    "fmin": (ANY, ANY),
+    "arctan2": (AWAY, ANY),  # arctan2(y, x) jumps by 2 pi across y = 0, x < 0
+    "logaddexp": (ANY, ANY),
+    "logaddexp2": (ANY, ANY),
     "float_power": (POS, dict(lo=-1.5, hi=1.5)),
     "where": (COND, ANY, ANY),
-    "clip": (ANY, dict(lo=-1.5, hi=-0.2), dict(lo=0.2, hi=1.5)),     # lo < hi
-    "conj": (ANY,), "nan_to_num": (ANY,),
-    "copysign": (AWAY, AWAY),               # |x1| sign(x2): a kink at x1 = 0, a jump at x2 = 0
+    "clip": (ANY, dict(lo=-1.5, hi=-0.2), dict(lo=0.2, hi=1.5)),  # lo < hi
+    "conj": (ANY,),
+    "nan_to_num": (ANY,),
+    "copysign": (AWAY, AWAY),  # |x1| sign(x2): a kink at x1 = 0, a jump at x2 = 0
 }
 # op -> why it is not swept (none today: every elementwise op with a rule is)
 ELEMENTWISE_EXCLUDED = {}
@@ -109,11 +135,11 @@ def expression(op, args):
 
 def _elementwise_source(op):
     args = [f"x{i}" for i in range(len(ELEMENTWISE[op]))]
-    return (f"def ew_{op}({', '.join(args)}, w):\n"
-            f"    return np.sum({expression(op, args)} * w)\n")
+    return f"def ew_{op}({', '.join(args)}, w):\n    return np.sum({expression(op, args)} * w)\n"
 
 
 # ---- 2. ops with an axis ------------------------------------------------------------------
+
 
 def _numpy_call(name, rest=""):
     return f"np.{name}(x{rest}, axis={{axis}}{{keepdims}})"
@@ -121,51 +147,112 @@ def _numpy_call(name, rest=""):
 
 # op -> [(variant, call)]: the call writes {axis} and {keepdims} (", keepdims=True" or "").
 # A call whose result is a list of arrays (np.split) is marked "parts".
-AXIS_OPS = {name: [(name, _numpy_call(name))] for name in (
-    "sum", "prod", "mean", "max", "min", "ptp", "var", "std", "nansum", "nanmean",
-    "cumsum", "cumprod", "flip", "sort", "expand_dims", "squeeze", "nanmax", "nanmin",
-    "nanprod", "nanvar", "nanstd", "nancumsum", "median")}
-AXIS_OPS.update({
-    "norm": [(f"norm_{label}", f"np.linalg.norm(x, ord={ord_}, axis={{axis}}{{keepdims}})")
-             for label, ord_ in (("none", "None"), ("1", "1"), ("2", "2"), ("3", "3"),
-                                 ("inf", "np.inf"), ("minus_inf", "-np.inf"))],
-    "roll": [("roll", _numpy_call("roll", ", 1"))],
-    "quantile": [("quantile", _numpy_call("quantile", ", 0.3"))],
-    "percentile": [("percentile", _numpy_call("percentile", ", 70.0"))],
-    "repeat": [("repeat", _numpy_call("repeat", ", 2"))],
-    "take": [("take", _numpy_call("take", ", [0, -1, 0]"))],     # a repeated index adds up
-    "take_along_axis": [("take_along_axis",
-                         "np.take_along_axis(x, np.argsort(x, axis={axis}), axis={axis})")],
-    "concatenate": [("concatenate", "np.concatenate([x, 2.0 * x], axis={axis}{keepdims})")],
-    "split": [("split", "parts:np.split(x, [1], axis={axis}{keepdims})")],
-    "array_split": [("array_split", "parts:np.array_split(x, 2, axis={axis}{keepdims})")],
-})
+AXIS_OPS = {
+    name: [(name, _numpy_call(name))]
+    for name in (
+        "sum",
+        "prod",
+        "mean",
+        "max",
+        "min",
+        "ptp",
+        "var",
+        "std",
+        "nansum",
+        "nanmean",
+        "cumsum",
+        "cumprod",
+        "flip",
+        "sort",
+        "expand_dims",
+        "squeeze",
+        "nanmax",
+        "nanmin",
+        "nanprod",
+        "nanvar",
+        "nanstd",
+        "nancumsum",
+        "median",
+    )
+}
+AXIS_OPS.update(
+    {
+        "norm": [
+            (f"norm_{label}", f"np.linalg.norm(x, ord={ord_}, axis={{axis}}{{keepdims}})")
+            for label, ord_ in (
+                ("none", "None"),
+                ("1", "1"),
+                ("2", "2"),
+                ("3", "3"),
+                ("inf", "np.inf"),
+                ("minus_inf", "-np.inf"),
+            )
+        ],
+        "roll": [("roll", _numpy_call("roll", ", 1"))],
+        "quantile": [("quantile", _numpy_call("quantile", ", 0.3"))],
+        "percentile": [("percentile", _numpy_call("percentile", ", 70.0"))],
+        "repeat": [("repeat", _numpy_call("repeat", ", 2"))],
+        "take": [("take", _numpy_call("take", ", [0, -1, 0]"))],  # a repeated index adds up
+        "take_along_axis": [
+            ("take_along_axis", "np.take_along_axis(x, np.argsort(x, axis={axis}), axis={axis})")
+        ],
+        "concatenate": [("concatenate", "np.concatenate([x, 2.0 * x], axis={axis}{keepdims})")],
+        "split": [("split", "parts:np.split(x, [1], axis={axis}{keepdims})")],
+        "array_split": [("array_split", "parts:np.array_split(x, 2, axis={axis}{keepdims})")],
+    }
+)
 # op -> why it is not swept here
-AXIS_EXCLUDED = {"linear_scan": "the scan cumprod's rules emit (_linear_scan), never written "
-                                 "in source; tests/rules_cases.py (linear_scan, at zeros too) "
-                                 "runs its rules through nested gradients of np.cumprod",
-                 "list_stack": "np.stack of a list built with append, which this sweep's "
-                                "calls do not build; tests/rules_cases.py (list_append) and "
-                                "tests/test_python_constructs.py stack one at axis 0 and 1"}
+AXIS_EXCLUDED = {
+    "linear_scan": "the scan cumprod's rules emit (_linear_scan), never written "
+    "in source; tests/rules_cases.py (linear_scan, at zeros too) "
+    "runs its rules through nested gradients of np.cumprod",
+    "list_stack": "np.stack of a list built with append, which this sweep's "
+    "calls do not build; tests/rules_cases.py (list_append) and "
+    "tests/test_python_constructs.py stack one at axis 0 and 1",
+}
 
 AXES = {"none": None, "0": 0, "1": 1, "minus_1": -1, "pair": (0, -1)}
 # The axis forms each op takes (NumPy refuses the others; test_axis_forms_are_numpys checks)
-TUPLE_AXES = {"sum", "prod", "mean", "max", "min", "ptp", "var", "std", "nansum", "nanmean",
-              "nanmax", "nanmin", "nanprod", "nanvar", "nanstd",
-              "flip", "roll", "expand_dims", "squeeze", "norm"}
+TUPLE_AXES = {
+    "sum",
+    "prod",
+    "mean",
+    "max",
+    "min",
+    "ptp",
+    "var",
+    "std",
+    "nansum",
+    "nanmean",
+    "nanmax",
+    "nanmin",
+    "nanprod",
+    "nanvar",
+    "nanstd",
+    "flip",
+    "roll",
+    "expand_dims",
+    "squeeze",
+    "norm",
+}
 NO_NONE = {"split", "array_split", "expand_dims"}
 # forms NumPy takes and s2sgrad refuses with a located error (docs/limitations.md)
-REFUSED_FORMS = {op: {"pair": "np.median/np.quantile/np.percentile take axis None or one int"}
-                 for op in ("median", "quantile", "percentile")}
-NO_PAIR = {"norm_3"}       # a pair of axes is a matrix norm, and 3 is no matrix norm's order
+REFUSED_FORMS = {
+    op: {"pair": "np.median/np.quantile/np.percentile take axis None or one int"}
+    for op in ("median", "quantile", "percentile")
+}
+NO_PAIR = {"norm_3"}  # a pair of axes is a matrix norm, and 3 is no matrix norm's order
 SHAPES = [(), (4,), (1, 3), (3, 2), (2, 1, 3)]
-EXTRA_SHAPES = {"squeeze": [(3, 1), (1, 2, 1)]}    # size 1 at the last axis, and at both ends
+EXTRA_SHAPES = {"squeeze": [(3, 1), (1, 2, 1)]}  # size 1 at the last axis, and at both ends
 
 
 def axis_ops():
     """The ops with an `axis` attribute and a rule, from the op table."""
-    return sorted(op for op, d in OPS.items() if op in RULES
-                  and any(p[0] == "axis" and p[1] == ATTR for p in d.params))
+    return sorted(
+        op
+        for op, d in OPS.items()
+        if op in RULES and any(p[0] == "axis" and p[1] == ATTR for p in d.params)
+    )
 
 
 def axis_forms(op, variant=None):
@@ -185,9 +272,11 @@ def _axis_source(op, variant, call, form, keepdims):
     text = call.format(axis=repr(AXES[form]), keepdims=", keepdims=True" if keepdims else "")
     name = _axis_name(variant, form, keepdims)
     if text.startswith("parts:"):
-        return (f"def {name}(x):\n"
-                f"    first, second = {text[len('parts:'):]}\n"
-                f"    return np.sum(np.sin(first)) + np.sum(np.sin(2.0 * second))\n")
+        return (
+            f"def {name}(x):\n"
+            f"    first, second = {text[len('parts:') :]}\n"
+            f"    return np.sum(np.sin(first)) + np.sum(np.sin(2.0 * second))\n"
+        )
     return f"def {name}(x):\n    return np.sum(np.sin({text}))\n"
 
 
@@ -197,16 +286,19 @@ def axis_functions():
     for op in sorted(AXIS_OPS):
         for variant, call in AXIS_OPS[op]:
             for form in axis_forms(op, variant):
-                for keepdims in ((False, True) if has_keepdims(op) else (False,)):
+                for keepdims in (False, True) if has_keepdims(op) else (False,):
                     out.append((op, variant, call, form, keepdims))
     return out
 
 
 # ---- the generated module ---------------------------------------------------------------
 
+
 def _module_text():
-    parts = ['"""Written by tests/test_rule_sweeps.py: one function a swept op."""\n\n'
-             "import numpy as np\n"]
+    parts = [
+        '"""Written by tests/test_rule_sweeps.py: one function a swept op."""\n\n'
+        "import numpy as np\n"
+    ]
     parts += ["\n\n" + _elementwise_source(op) for op in sorted(ELEMENTWISE)]
     parts += ["\n\n" + _axis_source(*f) for f in axis_functions()]
     return "".join(parts)
@@ -242,8 +334,10 @@ def verify_ir():
 
 def to_float32(values):
     """Float arrays rounded to float32 (Python floats and bool arrays as they are)."""
-    return [v.astype(np.float32) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
-            for v in values]
+    return [
+        v.astype(np.float32) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
+        for v in values
+    ]
 
 
 def check_float32(g, values, wrt, g64, what):
@@ -259,8 +353,13 @@ def check_float32(g, values, wrt, g64, what):
             assert np.result_type(a) == np.float32, f"{what}: argument {i}: {np.result_type(a)}"
             assert np.shape(a) == np.shape(x)
         scale = np.max(np.abs(b), initial=0.0)
-        np.testing.assert_allclose(a, b, rtol=RTOL_F32, atol=RTOL_F32 * scale,
-                                   err_msg=f"{what}: float32 gradient of argument {i}")
+        np.testing.assert_allclose(
+            a,
+            b,
+            rtol=RTOL_F32,
+            atol=RTOL_F32 * scale,
+            err_msg=f"{what}: float32 gradient of argument {i}",
+        )
 
 
 def check_float64(fn, g, values, wrt, what):
@@ -276,29 +375,39 @@ def check_float64(fn, g, values, wrt, what):
         else:
             assert np.shape(gi) == x.shape, f"{what}: argument {i}: shape {np.shape(gi)}"
             assert np.result_type(gi) == np.float64, f"{what}: argument {i}: {np.result_type(gi)}"
-        np.testing.assert_allclose(gi, central_difference(fn, values, i, 1e-6), rtol=1e-6,
-                                   atol=1e-7, err_msg=f"{what}: gradient of argument {i}")
+        np.testing.assert_allclose(
+            gi,
+            central_difference(fn, values, i, 1e-6),
+            rtol=1e-6,
+            atol=1e-7,
+            err_msg=f"{what}: gradient of argument {i}",
+        )
     return grads
 
 
 # ---- 1. the elementwise sweep ----------------------------------------------------------
+
 
 def draw_value(rng, shape, dom, python_float):
     lo, hi = dom["lo"], dom["hi"]
     v = rng.uniform(lo, hi, size=shape)
     if dom.get("signed"):
         v = v * rng.choice([-1.0, 1.0], size=shape)
-    v = np.float32(v).astype(np.float64) if shape == () else v.astype(np.float32).astype(
-        np.float64)                       # float32-representable: float32 runs at this point
+    v = (
+        np.float32(v).astype(np.float64) if shape == () else v.astype(np.float32).astype(np.float64)
+    )  # float32-representable: float32 runs at this point
     return float(v) if python_float else np.asarray(v)
 
 
 @st.composite
 def elementwise_point(draw, op):
     domains = ELEMENTWISE[op]
-    shapes = draw(mutually_broadcastable_shapes(num_shapes=len(domains), min_dims=0,
-                                                max_dims=3, min_side=1, max_side=3))
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    shapes = draw(
+        mutually_broadcastable_shapes(
+            num_shapes=len(domains), min_dims=0, max_dims=3, min_side=1, max_side=3
+        )
+    )
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     values = []
     for shape, dom in zip(shapes.input_shapes, domains):
         if dom is COND:
@@ -306,7 +415,7 @@ def elementwise_point(draw, op):
         else:
             python_float = shape == () and draw(st.booleans())
             values.append(draw_value(rng, shape, dom, python_float))
-    w = rng.uniform(-1.0, 1.0, size=shapes.result_shape)    # the cotangent of the op's result
+    w = rng.uniform(-1.0, 1.0, size=shapes.result_shape)  # the cotangent of the op's result
     values.append(np.asarray(w.astype(np.float32).astype(np.float64)))
     return values
 
@@ -317,7 +426,8 @@ def elementwise_point(draw, op):
 def test_elementwise_rule(op, data):
     assert op in ELEMENTWISE, (
         f"{op!r} is elementwise and has a rule: give it the domain of each operand in "
-        f"ELEMENTWISE (or a reason in ELEMENTWISE_EXCLUDED)")
+        f"ELEMENTWISE (or a reason in ELEMENTWISE_EXCLUDED)"
+    )
     values = data.draw(elementwise_point(op))
     fn = getattr(M, f"ew_{op}")
     wrt = tuple(i for i, dom in enumerate(ELEMENTWISE[op]) if dom is not COND)
@@ -333,7 +443,8 @@ def test_elementwise_sweep_covers_the_table():
     assert not set(ELEMENTWISE) & set(ELEMENTWISE_EXCLUDED)
     assert set(ELEMENTWISE) | set(ELEMENTWISE_EXCLUDED) == ops, (
         f"without a domain: {sorted(ops - set(ELEMENTWISE) - set(ELEMENTWISE_EXCLUDED))}; "
-        f"not elementwise ops with a rule: {sorted(set(ELEMENTWISE) - ops)}")
+        f"not elementwise ops with a rule: {sorted(set(ELEMENTWISE) - ops)}"
+    )
     for op, doms in ELEMENTWISE.items():
         assert len(doms) == n_operands(op), f"{op}: {len(doms)} domains"
     assert all(ELEMENTWISE_EXCLUDED.values()), "every exclusion says why"
@@ -341,9 +452,10 @@ def test_elementwise_sweep_covers_the_table():
 
 # ---- 2. the axis sweep ---------------------------------------------------------------------
 
+
 def _group_size(shape, axis):
     """How many elements go into one element of a reduction over `axis`."""
-    if axis is None or shape == ():          # (NumPy reads an int axis of a 0-d array as None)
+    if axis is None or shape == ():  # (NumPy reads an int axis of a 0-d array as None)
         return int(np.prod(shape))
     axes = axis if isinstance(axis, tuple) else (axis,)
     return int(np.prod([shape[a] for a in axes]))
@@ -361,7 +473,7 @@ def axis_cases():
             except (ValueError, TypeError, IndexError, np.exceptions.AxisError):
                 continue
             if op in ("std", "nanstd") and _group_size(shape, AXES[form]) == 1:
-                continue     # std = 0 there: not differentiable (the rule gives nan, as JAX)
+                continue  # std = 0 there: not differentiable (the rule gives nan, as JAX)
             cases.append(pytest.param(name, op, shape, id=f"{name}-{shape}"))
     return cases
 
@@ -373,7 +485,7 @@ AXIS_CASES = axis_cases()
 def test_axis_rule(name, op, shape):
     rng = np.random.default_rng(zlib.crc32(f"{name}{shape}".encode()))
     x = rng.uniform(0.3, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
-    x = np.asarray(x.astype(np.float32).astype(np.float64))   # no ties, no zeros
+    x = np.asarray(x.astype(np.float32).astype(np.float64))  # no ties, no zeros
     fn = getattr(M, name)
     g = grad_of(name, (0,))
     what = f"{name} of shape {shape}"
@@ -386,7 +498,8 @@ def test_axis_sweep_covers_the_table():
     assert not set(AXIS_OPS) & set(AXIS_EXCLUDED)
     assert set(AXIS_OPS) | set(AXIS_EXCLUDED) == ops, (
         f"without a call: {sorted(ops - set(AXIS_OPS) - set(AXIS_EXCLUDED))}; "
-        f"not ops with an axis and a rule: {sorted(set(AXIS_OPS) - ops)}")
+        f"not ops with an axis and a rule: {sorted(set(AXIS_OPS) - ops)}"
+    )
     assert all(AXIS_EXCLUDED.values()), "every exclusion says why"
     # every axis form of every op meets at least one shape NumPy takes
     seen = {(p.values[0]) for p in AXIS_CASES}
@@ -417,8 +530,11 @@ def test_refused_axis_forms_are_refused(op, tmp_path):
     variant, call = AXIS_OPS[op][0]
     for form in REFUSED_FORMS[op]:
         path = tmp_path / f"refused_{op}_{form}.py"
-        path.write_text(_axis_source(op, variant, call, form, False)
-                        .replace("def ", "import numpy as np\n\n\ndef ", 1))
+        path.write_text(
+            _axis_source(op, variant, call, form, False).replace(
+                "def ", "import numpy as np\n\n\ndef ", 1
+            )
+        )
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

@@ -49,6 +49,7 @@ def rules_run(monkeypatch):
         def rule(*args, **kwargs):
             seen.add(name)
             return fn(*args, **kwargs)
+
         return rule
 
     for name, rule in list(R.RULES.items()):
@@ -62,7 +63,7 @@ def test_rule_numerically(name, rules_run):
     values = inputs(case)
     wrt = tuple(i for i, a in enumerate(case.args) if a.is_float)
     ref = case.ref or case.fn
-    if case.ref is not None:     # the transformed function computes the closed form's value
+    if case.ref is not None:  # the transformed function computes the closed form's value
         value, _ = s2sgrad.value_and_grad(case.fn, wrt=wrt)(*values)
         np.testing.assert_allclose(value, ref(*values), rtol=1e-12, atol=1e-12)
 
@@ -78,8 +79,9 @@ def test_rule_numerically(name, rules_run):
             assert np.shape(g) == x.shape, f"argument {i}: shape {np.shape(g)} for {x.shape}"
             assert np.result_type(g) == x.dtype, f"argument {i}: dtype {np.result_type(g)}"
         expected = central_difference(ref, values, i, case.eps)
-        np.testing.assert_allclose(g, expected, rtol=case.rtol, atol=case.atol,
-                                   err_msg=f"{name}: gradient of argument {i}")
+        np.testing.assert_allclose(
+            g, expected, rtol=case.rtol, atol=case.atol, err_msg=f"{name}: gradient of argument {i}"
+        )
     missing = set(case.rules) - rules_run
     assert not missing, f"{name} never sent a gradient through {sorted(missing)}"
 
@@ -105,11 +107,17 @@ def test_rule_in_float32(name):
         else:
             assert isinstance(g32, float), f"argument {i}: {type(g32).__name__}"
         scale = np.max(np.abs(g64), initial=0.0)
-        np.testing.assert_allclose(g32, g64, rtol=RTOL_F32, atol=RTOL_F32 * scale,
-                                   err_msg=f"{name}: float32 gradient of argument {i}")
+        np.testing.assert_allclose(
+            g32,
+            g64,
+            rtol=RTOL_F32,
+            atol=RTOL_F32 * scale,
+            err_msg=f"{name}: float32 gradient of argument {i}",
+        )
 
 
 # ---- coverage --------------------------------------------------------------------
+
 
 def test_every_opcode_is_classified_once():
     for op, d in OPS.items():
@@ -147,9 +155,13 @@ def nd_arguments(fn, mode):
 @pytest.mark.parametrize("opcodes,fn", C.NONDIFF_CASES, ids=lambda v: getattr(v, "__name__", ""))
 def test_nondifferentiable_gives_none_or_zeros(opcodes, fn):
     stages = []
-    names = fn.__code__.co_varnames[:fn.__code__.co_argcount]
-    transform.build_ir(S.from_function(fn), specialise(names, nd_arguments(fn, "none")),
-                       transform.Request("function"), stages)
+    names = fn.__code__.co_varnames[: fn.__code__.co_argcount]
+    transform.build_ir(
+        S.from_function(fn),
+        specialise(names, nd_arguments(fn, "none")),
+        transform.Request("function"),
+        stages,
+    )
     lowered = {op.opcode for op in dict(stages)["lower"].body.walk()}
     assert set(opcodes) <= lowered, f"{fn.__name__} does not use {set(opcodes) - lowered}"
 
@@ -165,8 +177,9 @@ def test_grad_of_nondifferentiable_only_is_zeros():
 
 
 def test_missing_rule_is_a_lookup_error(monkeypatch):
-    assert not [op for op, d in OPS.items() if op not in R.RULES and not d.constant
-                and not d.structural]          # so make one: take exp's rule away
+    assert not [
+        op for op, d in OPS.items() if op not in R.RULES and not d.constant and not d.structural
+    ]  # so make one: take exp's rule away
     monkeypatch.delitem(R.RULES, "exp")
     g = s2sgrad.grad(C.f_exp)
     with pytest.raises(LookupError) as info:
@@ -179,7 +192,7 @@ def test_missing_rule_is_a_lookup_error(monkeypatch):
 
 def test_missing_rule_off_the_gradient_path_is_fine(monkeypatch):
     monkeypatch.delitem(R.RULES, "exp")
-    g = s2sgrad.grad(C.f_add, wrt=0)                 # no exp between x and y
+    g = s2sgrad.grad(C.f_add, wrt=0)  # no exp between x and y
     np.testing.assert_allclose(g(np.zeros(2), np.zeros(2)), np.ones(2))
 
 
@@ -192,8 +205,10 @@ def test_registering_a_rule_twice_is_an_error():
 
 # ---- conventions central differences cannot see -----------------------------------------
 
-@pytest.mark.parametrize("fn", [C.f_maximum_weighted, C.f_minimum_weighted],
-                         ids=lambda f: f.__name__)
+
+@pytest.mark.parametrize(
+    "fn", [C.f_maximum_weighted, C.f_minimum_weighted], ids=lambda f: f.__name__
+)
 def test_elementwise_extremum_ties_go_to_the_first_argument(fn):
     """As in TensorFlow: where x == y, all of the gradient goes to x."""
     x = np.array([1.0, -2.0, 0.5])
@@ -239,7 +254,7 @@ def test_axis_of_a_0d_array_numpy_refuses_is_refused():
 def test_matrix_norm_ties_share_equally():
     """np.linalg.norm of a matrix, ord 1 (inf): columns (rows) of equal largest absolute
     sum share the gradient, as vector norms' ties do."""
-    m = np.array([[1.0, -2.0, 0.5], [-1.0, 0.0, 1.0]])        # column sums 2, 2, 1.5
+    m = np.array([[1.0, -2.0, 0.5], [-1.0, 0.0, 1.0]])  # column sums 2, 2, 1.5
     d1 = s2sgrad.grad(C.f_matrix_norm_1)(m)
     np.testing.assert_allclose(d1, [[0.5, -0.5, 0.0], [-0.5, 0.0, 0.0]])
     d_inf = s2sgrad.grad(C.f_matrix_norm_inf)(m.T)
@@ -252,8 +267,9 @@ def test_repeated_eigenvalues_give_inf_or_nan_only_through_eigenvectors():
     with np.errstate(divide="ignore", invalid="ignore"):
         d_vectors = s2sgrad.grad(C.f_eigh_vectors)(a)
     assert not np.isfinite(d_vectors).all()
-    np.testing.assert_allclose(s2sgrad.grad(C.f_eigvalsh_sum_of_squares)(a),
-                               np.diag([2.0, 2.0, 4.0]))
+    np.testing.assert_allclose(
+        s2sgrad.grad(C.f_eigvalsh_sum_of_squares)(a), np.diag([2.0, 2.0, 4.0])
+    )
 
 
 def test_reduction_ties_share_equally():
@@ -270,8 +286,11 @@ def test_reduction_ties_share_equally():
 # cumprod's (a linear scan, rules/scan.py).
 
 # (a case with a `ref` calls s2sgrad.gradients, which only a transformed function can run)
-ZERO_CASES = sorted(n for n in CASES if "zero" in n and any("prod" in r for r in CASES[n].rules)
-                    and CASES[n].ref is None)
+ZERO_CASES = sorted(
+    n
+    for n in CASES
+    if "zero" in n and any("prod" in r for r in CASES[n].rules) and CASES[n].ref is None
+)
 
 
 @pytest.mark.parametrize("name", ZERO_CASES)
@@ -284,14 +303,22 @@ def test_second_derivatives_at_zeros(name):
     s2sgrad.check_grads(case.fn, wrt, *args, order=2)
 
 
-@pytest.mark.parametrize("x", [[1.5, 0.0, 2.0, 0.0, 0.7], [0.0, 0.0, 1.3, -0.4, 0.0],
-                               [0.9, -1.2, 1.1, 0.6, 1.4]])
+@pytest.mark.parametrize(
+    "x", [[1.5, 0.0, 2.0, 0.0, 0.7], [0.0, 0.0, 1.3, -0.4, 0.0], [0.9, -1.2, 1.1, 0.6, 1.4]]
+)
 def test_third_derivatives_of_cumprod(x):
     # (grad(grad(grad(f))), reverse three times: linear_scan's rules are scans again)
     s2sgrad.check_grads(C.f_cumprod_plane, (0, 1), 0.0, 0.0, np.array(x), order=3)
 
 
 def test_zero_cases_are_found():
-    assert {"prod_one_zero", "prod_two_zeros", "prod_axis_zeros", "cumprod_zeros",
-            "cumprod_zeros_first", "cumprod_zeros_two", "cumprod_zeros_adjacent",
-            "cumprod_zeros_axis"} <= set(ZERO_CASES)
+    assert {
+        "prod_one_zero",
+        "prod_two_zeros",
+        "prod_axis_zeros",
+        "cumprod_zeros",
+        "cumprod_zeros_first",
+        "cumprod_zeros_two",
+        "cumprod_zeros_adjacent",
+        "cumprod_zeros_axis",
+    } <= set(ZERO_CASES)

@@ -19,6 +19,7 @@ THIS_FILE = inspect.getsourcefile(inspect.currentframe())
 
 # ---- the programs of the bug report: each differentiates ---------------------------
 
+
 def array_of_scalars(a, b):
     return np.sum(np.array([a * b, a, 1.0]) * np.array([1.0, 2.0, 3.0]))
 
@@ -74,13 +75,19 @@ def tuple_from_a_conditional(a, c):
 
 SCALARS = (0.7, np.float64(-1.3))
 CASES = [
-    (array_of_scalars, SCALARS), (asarray_of_scalars, SCALARS), (sum_of_list, (0.7,)),
-    (mean_of_tuple, (0.7,)), (dot_of_list, (0.7, np.array([0.5, -2.0]))),
-    (max_of_list, (0.9, 0.4)), (prod_of_list, (0.9, -0.4)),
+    (array_of_scalars, SCALARS),
+    (asarray_of_scalars, SCALARS),
+    (sum_of_list, (0.7,)),
+    (mean_of_tuple, (0.7,)),
+    (dot_of_list, (0.7, np.array([0.5, -2.0]))),
+    (max_of_list, (0.9, 0.4)),
+    (prod_of_list, (0.9, -0.4)),
     (stack_of_arrays, (np.array([0.3, -0.8]), np.array([1.2, 0.1]))),
     (nested_lists, (np.array([0.3, -0.8]), np.array([1.2, 0.1]))),
-    (list_in_a_variable, (0.7, 1.1)), (list_in_a_loop, (np.array([0.3, -0.8, 1.5]),)),
-    (tuple_from_a_conditional, (0.7, 1.0)), (tuple_from_a_conditional, (0.7, -1.0)),
+    (list_in_a_variable, (0.7, 1.1)),
+    (list_in_a_loop, (np.array([0.3, -0.8, 1.5]),)),
+    (tuple_from_a_conditional, (0.7, 1.0)),
+    (tuple_from_a_conditional, (0.7, -1.0)),
 ]
 
 
@@ -114,6 +121,7 @@ def test_stack_keeps_each_items_dtype():
 
     def f(x, s):
         return np.sum(np.array([x, s * x]))
+
     d_x, d_s = s2sgrad.grad(f, wrt=(0, 1))(x32, s)
     assert d_x.dtype == np.float32 and type(d_s) is float
     np.testing.assert_allclose(d_x, [3.0, 3.0])
@@ -124,11 +132,12 @@ def test_generated_code_reads_like_numpy():
     g = s2sgrad.value_and_grad(sum_of_list)
     g(0.5)
     text = s2sgrad.source(g)
-    assert "np.array([a, 3.0 * a])" in text          # the list, as NumPy reads it
-    assert "_d0[0]" in text and "_d0[1]" in text     # its cotangent, split item by item
+    assert "np.array([a, 3.0 * a])" in text  # the list, as NumPy reads it
+    assert "_d0[0]" in text and "_d0[1]" in text  # its cotangent, split item by item
 
 
 # ---- what NumPy cannot stack: refused, located --------------------------------------
+
 
 def scalar_beside_array(a, v):
     return np.sum([a, v])  # mixed-shapes
@@ -163,13 +172,25 @@ def _located(info, marker):
     return msg
 
 
-@pytest.mark.parametrize("f, args, marker, fragments", [
-    (scalar_beside_array, (0.5, np.ones(3)), "mixed-shapes",
-     ["items of different shapes", "NumPy cannot stack", "np.full_like(v, s)"]),
-    (none_in_list, (0.5,), "none-item", ["item 1 of the list given to np.array is None"]),
-    (list_times_two, (0.5,), "list-arithmetic",
-     ["Python's sequence arithmetic", "np.array([a, b]) * v"]),
-], ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "f, args, marker, fragments",
+    [
+        (
+            scalar_beside_array,
+            (0.5, np.ones(3)),
+            "mixed-shapes",
+            ["items of different shapes", "NumPy cannot stack", "np.full_like(v, s)"],
+        ),
+        (none_in_list, (0.5,), "none-item", ["item 1 of the list given to np.array is None"]),
+        (
+            list_times_two,
+            (0.5,),
+            "list-arithmetic",
+            ["Python's sequence arithmetic", "np.array([a, b]) * v"],
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
 def test_what_cannot_stack_is_refused(f, args, marker, fragments):
     with pytest.raises(NotImplementedError) as info:
         s2sgrad.grad(f)(*args)

@@ -11,8 +11,11 @@ from s2sgrad.frontend.lower import local_names
 from s2sgrad.frontend.source import MARKED, to_gast, to_gast_names, walk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FILES = sorted(p for p in glob.glob(os.path.join(ROOT, "**", "*.py"), recursive=True)
-               if not p.endswith("grad.py")) + [ast.__file__]     # (not the generated modules)
+FILES = sorted(
+    p
+    for p in glob.glob(os.path.join(ROOT, "**", "*.py"), recursive=True)
+    if not p.endswith("grad.py")
+) + [ast.__file__]  # (not the generated modules)
 
 
 def dump(node):
@@ -32,8 +35,10 @@ def test_to_gast_equals_gast(path):
 
 
 def _where(table):
-    return {k: (type(v).__name__, getattr(v, "lineno", 0), getattr(v, "col_offset", 0))
-            for k, v in table.items()}
+    return {
+        k: (type(v).__name__, getattr(v, "lineno", 0), getattr(v, "col_offset", 0))
+        for k, v in table.items()
+    }
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: os.path.relpath(p, ROOT))
@@ -55,7 +60,7 @@ def test_local_names_found_while_translating(path):
 
 
 def test_to_gast_every_kind_of_node():
-    src = '''
+    src = """
 import a.b as c
 from . import d
 @dec(1, *xs, k=2, **kw)
@@ -87,7 +92,7 @@ class K(B, metaclass=M):
     def m(self):
         nonlocal q
         return super().m()
-'''
+"""
     tree = ast.parse(src)
     node = to_gast(tree)
     assert dump(node) == dump(gast.ast_to_gast(tree))

@@ -20,23 +20,24 @@ from s2sgrad import rules, transform
 
 # ---- the seed examples of SPEC.md, as written ------------------------------------
 
+
 @s2sgrad.function
 def example():
-    a = np.float64(0.)
+    a = np.float64(0.0)
     b = 2 * a
     return s2sgrad.gradients(a + b, [a, b], stop_gradients=[a, b])
 
 
 @s2sgrad.function
 def total():
-    a = np.float64(0.)
+    a = np.float64(0.0)
     b = 2 * a
     return s2sgrad.gradients(a + b, [a, b])
 
 
 @s2sgrad.function
 def stopped():
-    a = s2sgrad.stop_gradient(np.float64(0.))
+    a = s2sgrad.stop_gradient(np.float64(0.0))
     b = s2sgrad.stop_gradient(2 * a)
     return s2sgrad.gradients(a + b, [a, b])
 
@@ -46,14 +47,14 @@ def unconnected(use_zero):
     a = np.ones([1, 2])
     b = np.ones([3, 1])
     if use_zero:
-        return s2sgrad.gradients([b], [a], unconnected_gradients='zero')
+        return s2sgrad.gradients([b], [a], unconnected_gradients="zero")
     else:
-        return s2sgrad.gradients([b], [a], unconnected_gradients='none')
+        return s2sgrad.gradients([b], [a], unconnected_gradients="none")
 
 
 @s2sgrad.function
 def backprop():
-    Ws = np.float64(0.)
+    Ws = np.float64(0.0)
     bs = 2 * Ws
     cost = Ws + bs
     dCost_dW, dCost_db = s2sgrad.gradients(cost, [Ws, bs])
@@ -92,7 +93,7 @@ def test_float64_scalar_gradients_are_python_floats():
     assert all(type(v) is float for v in total())
 
 
-SPEC_BLOCK = '''\
+SPEC_BLOCK = """\
 import numpy as np
 import s2sgrad
 
@@ -136,7 +137,7 @@ def backprop():
     dCost_dW, dCost_db = s2sgrad.gradients(cost, [Ws, bs])
     return dCost_dW, dCost_db
 backprop()                     # (3.0, 1.0)
-'''
+"""
 
 
 def test_spec_block_pasted_into_a_file(tmp_path):
@@ -158,6 +159,7 @@ def test_spec_block_pasted_into_a_file(tmp_path):
 
 
 # ---- options of gradients ----------------------------------------------------------
+
 
 def test_unconnected_gradients_enum():
     U = s2sgrad.UnconnectedGradients
@@ -210,12 +212,15 @@ def test_aggregation_methods_agree(method):
 def test_aggregation_methods_are_distinct_code():
     a, x = np.ones(3), np.ones(3)
     texts = {}
-    for method in (s2sgrad.AggregationMethod.ADD_N, s2sgrad.AggregationMethod.EXPERIMENTAL_TREE,
-                   s2sgrad.AggregationMethod.EXPERIMENTAL_ACCUMULATE_N):
+    for method in (
+        s2sgrad.AggregationMethod.ADD_N,
+        s2sgrad.AggregationMethod.EXPERIMENTAL_TREE,
+        s2sgrad.AggregationMethod.EXPERIMENTAL_ACCUMULATE_N,
+    ):
         texts[method] = s2sgrad.source(fan_out, a, x, method)
-    bodies = [t.split('"""', 2)[2] for t in texts.values()]   # past the docstring
+    bodies = [t.split('"""', 2)[2] for t in texts.values()]  # past the docstring
     assert len(set(bodies)) == 3
-    assert s2sgrad.source(fan_out, a, x, None).split('"""', 2)[2] == bodies[0]   # DEFAULT = ADD_N
+    assert s2sgrad.source(fan_out, a, x, None).split('"""', 2)[2] == bodies[0]  # DEFAULT = ADD_N
 
 
 @s2sgrad.function
@@ -299,6 +304,7 @@ def test_gradient_has_shape_and_dtype_of_x():
 
 # ---- integer values are constant -----------------------------------------------------
 
+
 @s2sgrad.function
 def int_values(x, n):
     k = n * 2
@@ -331,6 +337,7 @@ def test_gradients_wrt_integer_array_is_none():
 
 # ---- the functional API ----------------------------------------------------------------
 
+
 def mlp(x, W, b):
     return np.sum(np.tanh(x @ W + b) ** 2)
 
@@ -341,7 +348,6 @@ def scalar_fn(x):
 
 def vector_fn(x, c):
     return np.sin(x) * c
-
 
 
 def mlp_args():
@@ -383,7 +389,7 @@ def test_grad_gives_zeros_for_unconnected_arguments():
     x = np.array([1.0, 2.0])
     d_x, d_c = s2sgrad.grad(unrelated, wrt=(0, 1))(x, 3.0)
     np.testing.assert_array_equal(d_x, [2.0, 2.0])
-    assert type(d_c) is float and d_c == 0.0          # like a connected float64 scalar
+    assert type(d_c) is float and d_c == 0.0  # like a connected float64 scalar
     _, d_c = s2sgrad.grad(unrelated, wrt=(0, 1))(x, np.ones((2, 2)))
     assert d_c.shape == (2, 2) and d_c.dtype == np.float64 and not d_c.any()
 
@@ -414,12 +420,16 @@ def zero_first_sum(x, w):
     return np.sum(x * x)
 
 
-@pytest.mark.parametrize("call", [
-    lambda x, w: s2sgrad.vjp(zero_first_times, x, w)[1](np.ones(3)),
-    lambda x, w: s2sgrad.grad(zero_first_sum, wrt=(0, 1))(x, w),
-    lambda x, w: s2sgrad.value_and_grad(zero_first_sum, wrt=(0, 1))(x, w),
-    lambda x, w: s2sgrad.function(zero_first_sum)(x, w),
-], ids=["vjp", "grad", "value_and_grad", "function"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x, w: s2sgrad.vjp(zero_first_times, x, w)[1](np.ones(3)),
+        lambda x, w: s2sgrad.grad(zero_first_sum, wrt=(0, 1))(x, w),
+        lambda x, w: s2sgrad.value_and_grad(zero_first_sum, wrt=(0, 1))(x, w),
+        lambda x, w: s2sgrad.function(zero_first_sum)(x, w),
+    ],
+    ids=["vjp", "grad", "value_and_grad", "function"],
+)
 def test_callers_arrays_are_never_changed(call):
     x, w = np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 4.0])
     call(x, w)
@@ -431,15 +441,18 @@ def test_vjp_of_a_function_writing_into_its_argument():
     x, w = np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 4.0])
     out, vjp_fn = s2sgrad.vjp(zero_first_times, x, w)
     np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
-    np.testing.assert_array_equal(out, [0.0, 6.0, 12.0])        # Python's value, on a copy
-    x[1] = 100.0                                                # the caller's array, later:
-    d_x, d_w = vjp_fn(np.ones(3))                               # vjp_fn keeps its own point
+    np.testing.assert_array_equal(out, [0.0, 6.0, 12.0])  # Python's value, on a copy
+    x[1] = 100.0  # the caller's array, later:
+    d_x, d_w = vjp_fn(np.ones(3))  # vjp_fn keeps its own point
     np.testing.assert_array_equal(d_x, [0.0, 3.0, 4.0])
     np.testing.assert_array_equal(d_w, [0.0, 2.0, 3.0])
 
 
-@pytest.mark.parametrize("u", [np.ones((3, 1)), np.ones((2, 3)), np.ones(2), 1.0],
-                         ids=["column", "rows", "shorter", "scalar"])
+@pytest.mark.parametrize(
+    "u",
+    [np.ones((3, 1)), np.ones((2, 3)), np.ones(2), 1.0],
+    ids=["column", "rows", "shorter", "scalar"],
+)
 def test_vjp_fn_refuses_a_cotangent_of_another_shape(u):
     """NumPy would broadcast (3, 1) against (3,) into (3, 3) gradients (hunt 5)."""
     _, vjp_fn = s2sgrad.vjp(vector_fn, np.array([0.1, 0.7, -0.3]), 2.5)
@@ -463,7 +476,7 @@ def test_vjp_fn_takes_the_cotangent_in_the_outputs_dtype():
     assert d_x.dtype == np.float32 and np.asarray(d_c).dtype == np.float32
     np.testing.assert_allclose(d_x, np.cos(x) * 2.5, rtol=1e-6)
     _, vjp_scalar = s2sgrad.vjp(lambda_free_sum, np.array([1.0, 2.0]))
-    (d,) = vjp_scalar(2)                       # an int cotangent of a float64 scalar output
+    (d,) = vjp_scalar(2)  # an int cotangent of a float64 scalar output
     np.testing.assert_array_equal(d, [4.0, 4.0])
 
 
@@ -545,6 +558,7 @@ def test_register_gradient_unknown_function():
 
 # ---- specialisation and caching ----------------------------------------------------------
 
+
 def spec_target(x, W, flag):
     y = np.sum(np.tanh(x @ W))
     if flag:
@@ -560,6 +574,7 @@ def builds(monkeypatch):
     def counting(*args, **kwargs):
         count.append(1)
         return real(*args, **kwargs)
+
     monkeypatch.setattr(transform, "generate", counting)
     return count
 
@@ -574,7 +589,7 @@ def test_vjp_transforms_once_per_signature(builds):
         out, back = s2sgrad.vjp(vjp_target, x * scale, W)
         back(np.ones_like(out))
     assert len(builds) == 1
-    s2sgrad.vjp(vjp_target, np.ones((5, 2, 3)), W)      # a new signature (rank 3)
+    s2sgrad.vjp(vjp_target, np.ones((5, 2, 3)), W)  # a new signature (rank 3)
     assert len(builds) == 2
 
 
@@ -583,18 +598,21 @@ def test_same_signature_reuses_generated_function(builds):
     x, W = np.ones((2, 3)), np.ones((3, 4))
     first = f.entry((x, W, True), {})[0]
     f(x, W, True)
-    f(np.zeros((5, 3)), np.zeros((3, 4)), True)      # other sizes, same pattern
+    f(np.zeros((5, 3)), np.zeros((3, 4)), True)  # other sizes, same pattern
     assert len(builds) == 1
     assert f.entry((x * 2, W, True), {})[0] is first
 
 
-@pytest.mark.parametrize("other", [
-    pytest.param(lambda x, W: (x.astype(np.float32), W, True), id="dtype"),
-    pytest.param(lambda x, W: (x[None], W, True), id="rank"),
-    pytest.param(lambda x, W: (x, W, False), id="static-value"),
-    pytest.param(lambda x, W: (np.ones((3, 3)), np.ones((3, 4)), True), id="size-equality"),
-    pytest.param(lambda x, W: (np.ones((1, 3)), W, True), id="size-one"),
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param(lambda x, W: (x.astype(np.float32), W, True), id="dtype"),
+        pytest.param(lambda x, W: (x[None], W, True), id="rank"),
+        pytest.param(lambda x, W: (x, W, False), id="static-value"),
+        pytest.param(lambda x, W: (np.ones((3, 3)), np.ones((3, 4)), True), id="size-equality"),
+        pytest.param(lambda x, W: (np.ones((1, 3)), W, True), id="size-one"),
+    ],
+)
 def test_new_signature_retraces(builds, other):
     f = s2sgrad.function(spec_target)
     x, W = np.ones((2, 3)), np.ones((3, 4))
@@ -603,7 +621,7 @@ def test_new_signature_retraces(builds, other):
     try:
         second = f.entry(args, {})[0]
     except s2sgrad.S2SGradError:
-        second = None      # a rank the function cannot take still means a new trace
+        second = None  # a rank the function cannot take still means a new trace
     assert len(builds) == 2
     assert second is not first
 
@@ -623,10 +641,11 @@ def test_concurrent_first_calls(builds):
     f = s2sgrad.function(spec_target)
     real = transform.generate
 
-    def slow(*args, **kwargs):       # widen the window in which threads can race
+    def slow(*args, **kwargs):  # widen the window in which threads can race
         threading.Event().wait(0.05)
         return real(*args, **kwargs)
-    transform.generate = slow          # the fixture restores transform.generate
+
+    transform.generate = slow  # the fixture restores transform.generate
     n = 8
     barrier = threading.Barrier(n)
     results, errors = [None] * n, []
@@ -639,6 +658,7 @@ def test_concurrent_first_calls(builds):
             results[i] = f(*inputs[i], True)
         except BaseException as e:  # noqa: BLE001  (reported below)
             errors.append(e)
+
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
@@ -668,16 +688,17 @@ def test_non_array_argument_is_a_value_error():
 
 
 def test_a_list_argument_is_a_pytree_and_not_an_array():
-    f = s2sgrad.function(spec_target)        # (a list of floats is a pytree, as in JAX)
+    f = s2sgrad.function(spec_target)  # (a list of floats is a pytree, as in JAX)
     with pytest.raises(s2sgrad.UnsupportedError, match=r"np.array\(\[a, b\]\) @ v"):
         f([[1.0, 2.0, 3.0]], np.ones((3, 4)), True)
 
 
 def test_generated_lines_show_in_tracebacks():
     import traceback
+
     f = s2sgrad.function(spec_target)
     try:
-        f(np.ones((2, 3)), np.ones((4, 4)), True)    # matmul shape mismatch at run time
+        f(np.ones((2, 3)), np.ones((4, 4)), True)  # matmul shape mismatch at run time
     except ValueError as e:
         frames = traceback.extract_tb(e.__traceback__)
     else:
@@ -691,17 +712,18 @@ def test_module_constants_are_read_for_each_signature(tmp_path):
     constant as it is then; a cached one keeps what it was built with (hunt 5: the
     first signature's value was used for every later one)."""
     path = tmp_path / "scaled_mod.py"
-    path.write_text("import numpy as np\n\nSCALE = 2.0\n\n\ndef f(x):\n"
-                    "    return np.sum(x * SCALE)\n")
+    path.write_text(
+        "import numpy as np\n\nSCALE = 2.0\n\n\ndef f(x):\n    return np.sum(x * SCALE)\n"
+    )
     spec = importlib.util.spec_from_file_location("scaled_mod", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     g = s2sgrad.value_and_grad(mod.f)
     assert g(np.ones(3))[0] == 6.0
     mod.SCALE = 5.0
-    value, grad = g(np.ones((2, 2)))                 # a new signature: built now
+    value, grad = g(np.ones((2, 2)))  # a new signature: built now
     assert value == 20.0 and (grad == 5.0).all()
-    assert g(np.ones(3))[0] == 6.0                   # the cached one: as it was built
+    assert g(np.ones(3))[0] == 6.0  # the cached one: as it was built
 
 
 class _Model:
@@ -717,8 +739,9 @@ def test_a_bound_method_is_transformed_with_its_object():
     assert "def grad_loss(x, w):" in s2sgrad.source(s2sgrad.grad(_Model().loss), x, w)
 
 
-@pytest.mark.parametrize("arg", [np.str_("a"), np.array(["a", "b"]),
-                                 np.array(["2020-01-01"], dtype="datetime64[D]")])
+@pytest.mark.parametrize(
+    "arg", [np.str_("a"), np.array(["a", "b"]), np.array(["2020-01-01"], dtype="datetime64[D]")]
+)
 def test_arrays_of_text_or_dates_are_refused(arg):
     """hunt 5: InternalError ('data type str32 not understood')."""
     with pytest.raises(ValueError, match="arrays and scalars of numbers"):
@@ -764,7 +787,7 @@ def test_float32_gradients_stay_float32_through_max_and_loops():
     x1 = np.array([1.1, 0.8, 1.3], dtype=np.float32)
     d0, d1 = s2sgrad.grad(max_after_a_loop, wrt=(0, 1))(x0, x1, 2)
     assert d0.dtype == np.float32 and d1.dtype == np.float32
-    np.testing.assert_allclose(d0, [0, 0.8 ** 2, 0], rtol=1e-6)
+    np.testing.assert_allclose(d0, [0, 0.8**2, 0], rtol=1e-6)
     np.testing.assert_allclose(d1, [0, 2 * 0.9 * 0.8, 0], rtol=1e-6)
 
 
@@ -790,12 +813,16 @@ def row_plus_matrix(x0, x1):
     return np.sum(a)
 
 
-@pytest.mark.parametrize("fn, args, message", [
-    (int_array_plus_float, (np.ones(3), 2), "cannot cast"),
-    (row_plus_matrix, (np.ones((2, 3)), np.ones((2, 3))), "does not fit in it"),
-], ids=["int += float", "row += matrix"])
+@pytest.mark.parametrize(
+    "fn, args, message",
+    [
+        (int_array_plus_float, (np.ones(3), 2), "cannot cast"),
+        (row_plus_matrix, (np.ones((2, 3)), np.ones((2, 3))), "does not fit in it"),
+    ],
+    ids=["int += float", "row += matrix"],
+)
 def test_an_augmented_assignment_numpy_refuses_is_refused(fn, args, message):
     with pytest.raises(NotImplementedError, match=message):
         s2sgrad.grad(fn)(*args)
-    with pytest.raises(Exception):                  # (Python raises too)
+    with pytest.raises(Exception):  # (Python raises too)
         fn(*args)

@@ -14,7 +14,7 @@ from s2sgrad import traceback_util
 
 PACKAGE = os.path.dirname(os.path.abspath(s2sgrad.__file__))
 
-UNSUPPORTED = '''\
+UNSUPPORTED = """\
 import numpy as np
 import s2sgrad
 
@@ -26,9 +26,9 @@ def loss(x):
 
 g = s2sgrad.grad(loss)
 g(np.ones(3))
-'''
+"""
 
-DECORATED = '''\
+DECORATED = """\
 import numpy as np
 import s2sgrad
 
@@ -39,9 +39,9 @@ def step(x):
     return s2sgrad.gradients(y, [x])
 
 step(np.ones(3))
-'''
+"""
 
-IN_GENERATED_CODE = '''\
+IN_GENERATED_CODE = """\
 import numpy as np
 import s2sgrad
 
@@ -51,16 +51,16 @@ def loss(x, i):
 g = s2sgrad.grad(loss)
 g(np.ones(3), 1)
 g(np.ones(3), 7)
-'''
+"""
 
-RULE = '''\
+RULE = """\
 import numpy as np
 import s2sgrad
 
 @s2sgrad.register_gradient(np.exp)
 def _(g, ans, x):
     return (g * ans,)
-'''
+"""
 
 
 def run_script(tmp_path, text, env=None):
@@ -68,11 +68,13 @@ def run_script(tmp_path, text, env=None):
     path.write_text(text)
     full = dict(os.environ)
     full.pop(traceback_util.ENV, None)
-    full["PYTHONPATH"] = os.pathsep.join(       # (this checkout's s2sgrad, not another install)
-        [os.path.dirname(PACKAGE)] + [p for p in [full.get("PYTHONPATH")] if p])
+    full["PYTHONPATH"] = os.pathsep.join(  # (this checkout's s2sgrad, not another install)
+        [os.path.dirname(PACKAGE)] + [p for p in [full.get("PYTHONPATH")] if p]
+    )
     full.update(env or {})
-    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, cwd=tmp_path,
-                         env=full)
+    out = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, cwd=tmp_path, env=full
+    )
     assert out.returncode != 0
     return path, out.stderr
 
@@ -81,17 +83,20 @@ def frames(stderr):
     return [line.strip() for line in stderr.splitlines() if line.strip().startswith('File "')]
 
 
-@pytest.mark.parametrize("text, what, line", [
-    (UNSUPPORTED, "UnsupportedError", 6),
-    (DECORATED, "UnsupportedError", 7),
-])
+@pytest.mark.parametrize(
+    "text, what, line",
+    [
+        (UNSUPPORTED, "UnsupportedError", 6),
+        (DECORATED, "UnsupportedError", 7),
+    ],
+)
 def test_located_error_shows_the_users_frame_only(tmp_path, text, what, line):
     path, err = run_script(tmp_path, text)
     assert frames(err) and all(str(path) in f for f in frames(err)), err
     assert PACKAGE not in err, err
-    assert f"s2sgrad.{what}: {path}:{line}:" in err          # the located message, by its name
+    assert f"s2sgrad.{what}: {path}:{line}:" in err  # the located message, by its name
     assert traceback_util.NOTE in err
-    assert len(err.splitlines()) <= 12, err                 # short: a user reads it whole
+    assert len(err.splitlines()) <= 12, err  # short: a user reads it whole
 
 
 def test_an_error_in_the_generated_module_keeps_its_frame(tmp_path):
@@ -117,6 +122,7 @@ def test_environment_variable_keeps_every_frame(tmp_path):
 
 def test_internal_errors_keep_their_frames():
     """A broken invariant is a bug to report: its traceback is left whole."""
+
     def inner():
         raise s2sgrad.errors.InternalError("broken")
 
@@ -129,7 +135,7 @@ def test_internal_errors_keep_their_frames():
 
 def test_fast_call_path_filters_too(tmp_path):
     """The second call goes through api._fast_class's generated __call__: same result."""
-    text = textwrap.dedent('''\
+    text = textwrap.dedent("""\
         import numpy as np
         import s2sgrad
 
@@ -139,7 +145,7 @@ def test_fast_call_path_filters_too(tmp_path):
         g = s2sgrad.grad(loss)
         g(np.ones(3))
         g(np.ones(3), 1, 2)
-    ''')
+    """)
     path, err = run_script(tmp_path, text)
     assert "TypeError" in err and PACKAGE not in err and "<s2sgrad call" not in err, err
     assert all(str(path) in f for f in frames(err)), err

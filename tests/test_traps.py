@@ -25,15 +25,15 @@ A31 = np.array([[0.7], [1.3], [2.1]])
 B14 = np.array([[0.4, 1.1, 1.9, 2.6]])
 
 
-
 # ---- both operands broadcast -----------------------------------------------------------------
+
 
 def div_both(a, b):
     return np.sum(a / b)
 
 
 def pow_both(a, b):
-    return np.sum(a ** b)
+    return np.sum(a**b)
 
 
 def np_divide_both(a, b):
@@ -44,8 +44,9 @@ def div_pow_chain(a, b):
     return np.sum((a / b) ** (b / a))
 
 
-@pytest.mark.parametrize("f", [div_both, pow_both, np_divide_both, div_pow_chain],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f", [div_both, pow_both, np_divide_both, div_pow_chain], ids=lambda f: f.__name__
+)
 def test_both_operands_broadcast(f):
     # d_a shaped (3, 1), d_b (1, 4), each against central differences
     s2sgrad.check_grads(f, (0, 1), A31, B14, modes=("rev",), rtol=1e-6, atol=1e-9)
@@ -53,7 +54,7 @@ def test_both_operands_broadcast(f):
 
 @s2sgrad.function
 def div_pow_weighted(a, b, g):
-    y = a / b + a ** b
+    y = a / b + a**b
     return s2sgrad.gradients(y, [a, b], grad_ys=[g])
 
 
@@ -62,14 +63,16 @@ def test_both_operands_broadcast_with_weights():
     d_a, d_b = div_pow_weighted(A31, B14, g)
 
     def f(a, b):
-        return g * (a / b + a ** b)
+        return g * (a / b + a**b)
+
     np.testing.assert_allclose(d_a, central_difference(f, (A31, B14), 0), rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(d_b, central_difference(f, (A31, B14), 1), rtol=1e-6, atol=1e-8)
 
 
 def test_broadcast_against_scalar_and_rank_change():
     def f(a, b):
-        return np.sum(a / b + b ** a)
+        return np.sum(a / b + b**a)
+
     a = np.array([0.5, 1.5, 2.5, 3.5])
     for b in (2.0, np.float64(2.0), np.array([[1.5], [2.5]])):
         # np.shape(d_b) == np.shape(b), and both against central differences
@@ -77,6 +80,7 @@ def test_broadcast_against_scalar_and_rank_change():
 
 
 # ---- x * 1.0 and s * 0.0 stay arithmetic ------------------------------------------------------
+
 
 def sum_times_one(x):
     return np.sum(x * 1.0)
@@ -110,7 +114,7 @@ def test_times_one_gradient_is_a_fresh_float_array(dtype):
     np.testing.assert_array_equal(d_x, np.ones(3))
     assert not np.shares_memory(d_x, x)
     assert d_x.flags.writeable
-    d_x[0] = 99.0                    # the caller owns it: writing changes nothing else
+    d_x[0] = 99.0  # the caller owns it: writing changes nothing else
     np.testing.assert_array_equal(x, np.array([1.0, -2.0, 3.0], dtype=dtype))
     np.testing.assert_array_equal(s2sgrad.grad(sum_times_one)(x), np.ones(3))
 
@@ -144,7 +148,7 @@ def test_times_zero_keeps_nan_from_the_cotangent():
     with np.errstate(invalid="ignore"):
         (d_x,) = vjp_fn(g)
         expected = g * 0.0
-    np.testing.assert_array_equal(d_x, expected)       # NaNs in the same places
+    np.testing.assert_array_equal(d_x, expected)  # NaNs in the same places
     assert np.isnan(d_x[:3]).all() and d_x[3] == 0.0
     assert d_x.dtype == np.float64
 
@@ -179,6 +183,7 @@ def test_times_zero_generated_code_keeps_the_multiplication():
 
 
 # ---- returned gradients never alias the caller's arrays ---------------------------------------
+
 
 @s2sgrad.function
 def plus_zero(x, g):
@@ -258,7 +263,7 @@ def test_sum_gradient_is_not_a_read_only_broadcast():
     (d_x,) = plain_sum(x)
     np.testing.assert_array_equal(d_x, np.ones(3))
     assert_owned([d_x], x)
-    d_x += 1.0                      # would raise on a np.broadcast_to view
+    d_x += 1.0  # would raise on a np.broadcast_to view
 
 
 def test_broadcast_to_gradient():
@@ -271,6 +276,7 @@ def test_broadcast_to_gradient():
 def test_grad_of_identity_function():
     def ident(x):
         return x
+
     x, g = np.arange(3.0), np.ones(3)
     _, vjp_fn = s2sgrad.vjp(ident, x)
     (d_x,) = vjp_fn(g)
@@ -278,6 +284,7 @@ def test_grad_of_identity_function():
 
 
 # ---- fan-out, repeated xs and ys --------------------------------------------------------------
+
 
 @s2sgrad.function
 def fan_out(a, x, method):
@@ -298,8 +305,9 @@ def test_fan_out_summed_once_per_use(method):
     x = np.array([1.5, 0.25, -0.5])
     d_a, d_x = fan_out(a, x, method)
     np.testing.assert_allclose(d_a, 2 * a + x + np.cos(a), rtol=1e-13)
-    np.testing.assert_allclose(d_a, central_difference(lambda a_: a_ * a_ + a_ * x + np.sin(a_), (a,), 0),
-                               rtol=1e-7)
+    np.testing.assert_allclose(
+        d_a, central_difference(lambda a_: a_ * a_ + a_ * x + np.sin(a_), (a,), 0), rtol=1e-7
+    )
     np.testing.assert_allclose(d_x, a, rtol=1e-13)
     assert_owned([d_a, d_x], a, x)
 
@@ -311,9 +319,10 @@ def test_fan_out_through_an_intermediate():
     def f(a_):
         b = a_ * 2.0
         return a_ + b + a_ * b + np.exp(a_) + a_ / b + a_ - b * a_
+
     np.testing.assert_allclose(d_a, central_difference(f, (a,), 0), rtol=1e-7)
     b = 2 * a
-    np.testing.assert_allclose(d_b, 1 + a - a / b ** 2 - a, rtol=1e-13)   # partial in b
+    np.testing.assert_allclose(d_b, 1 + a - a / b**2 - a, rtol=1e-13)  # partial in b
 
 
 @s2sgrad.function
@@ -356,6 +365,7 @@ def test_same_y_listed_twice_counts_twice():
 
 # ---- mixed precision: each gradient has its x's dtype ------------------------------------
 
+
 def add_scalars(s, w):
     return s + w
 
@@ -391,6 +401,7 @@ def test_cast_back_of_a_python_number_cotangent():
 
 # ---- the generated code reads only what it defines --------------------------------------
 
+
 def len_of_zeros(x):
     h = np.zeros((len(x), 2))
     return np.sum(x) * len(h)
@@ -423,7 +434,7 @@ def test_folded_seed_never_hands_back_an_argument():
 def tanh_out(x):
     h = x * 2.0
     g = h
-    np.tanh(h, out=h)          # g is h: it sees the write
+    np.tanh(h, out=h)  # g is h: it sees the write
     return np.sum(h * g) + np.sum(x)
 
 
@@ -433,25 +444,24 @@ def test_ufunc_out_is_a_write_into_its_operand():
     value, g = s2sgrad.value_and_grad(tanh_out)(x)
     assert value == tanh_out(x.copy())
     eps = 1e-6
-    num = np.array([(tanh_out(x + eps * e) - tanh_out(x - eps * e)) / (2 * eps)
-                    for e in np.eye(3)])
+    num = np.array([(tanh_out(x + eps * e) - tanh_out(x - eps * e)) / (2 * eps) for e in np.eye(3)])
     np.testing.assert_allclose(g, num, rtol=1e-7, atol=1e-9)
 
 
 def tanh_out_in_loop(x):
     for _ in range(2):
-        np.tanh(x, out=x)      # a write into the argument, twice (fuzzer, seed 102 program 281)
+        np.tanh(x, out=x)  # a write into the argument, twice (fuzzer, seed 102 program 281)
     return np.sum(x * x)
 
 
 def test_ufunc_out_in_a_loop_is_carried():
     x = np.array([-0.005, 0.64, -0.68])
     value, g = s2sgrad.value_and_grad(tanh_out_in_loop)(x)
-    np.testing.assert_array_equal(x, [-0.005, 0.64, -0.68])     # the caller's array
+    np.testing.assert_array_equal(x, [-0.005, 0.64, -0.68])  # the caller's array
     assert value == tanh_out_in_loop(x.copy())
     t1 = np.tanh(x)
     t2 = np.tanh(t1)
-    np.testing.assert_allclose(g, 2 * t2 * (1 - t2 ** 2) * (1 - t1 ** 2), rtol=1e-13)
+    np.testing.assert_allclose(g, 2 * t2 * (1 - t2**2) * (1 - t1**2), rtol=1e-13)
 
 
 def tanh_out_nested_while(x, n):
@@ -461,7 +471,7 @@ def tanh_out_nested_while(x, n):
         j = 0
         while j < 3:
             j = j + 1
-            np.tanh(x, out=x)   # the outer loop carries x too (fuzzer, seed 104 programs 82, 425)
+            np.tanh(x, out=x)  # the outer loop carries x too (fuzzer, seed 104 programs 82, 425)
     return np.sum(x)
 
 
@@ -472,4 +482,4 @@ def test_ufunc_out_in_nested_loops_is_carried_by_both():
     t1 = np.tanh(x)
     t2 = np.tanh(t1)
     t3 = np.tanh(t2)
-    np.testing.assert_allclose(g, (1 - t3 ** 2) * (1 - t2 ** 2) * (1 - t1 ** 2), rtol=1e-13)
+    np.testing.assert_allclose(g, (1 - t3**2) * (1 - t2**2) * (1 - t1**2), rtol=1e-13)

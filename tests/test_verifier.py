@@ -19,7 +19,7 @@ from s2sgrad.ir.core import Op, Region, Value
 from s2sgrad.ir.verifier import verify
 from s2sgrad.ir.verify_names import check
 
-SOURCE = '''
+SOURCE = """
 import numpy as np
 
 def f(x: "float64[n]", a: float, b: float):
@@ -29,7 +29,7 @@ def f(x: "float64[n]", a: float, b: float):
         y[i] = a * b
     v = y[1:]
     return np.sum(np.sin(x) * y[0] + v)
-'''
+"""
 
 
 def build(tmp_path, wrt="x,a,b"):
@@ -55,6 +55,7 @@ def top(fn, opcode):
 
 
 # ---- the IR verifier ------------------------------------------------------------------------
+
 
 def fault_unknown_opcode(fn):
     op = top(fn, "sin")
@@ -96,14 +97,16 @@ def fault_wrong_type(fn):
     mapping_fn = replace_op(fn, op, op.replace(results=(res,)))
     # keep the users pointing at the new result, so only the type is wrong
     from s2sgrad.ir.core import substitute
+
     body = substitute(mapping_fn.body, {op.result: res})
     return mapping_fn.with_body(body), "its inference says"
 
 
 def fault_unsorted_attributes(fn):
     op = top(fn, "index")
-    return replace_op(fn, op, op.replace(attrs=tuple(reversed(op.attrs)) + (("a", 1),))), \
-        "attributes not sorted"
+    return replace_op(
+        fn, op, op.replace(attrs=tuple(reversed(op.attrs)) + (("a", 1),))
+    ), "attributes not sorted"
 
 
 def fault_gradients_left(fn):
@@ -126,13 +129,22 @@ def fault_tape_arity(fn):
                 op = op.replace(regions=tuple(region(x) for x in op.regions))
             ops.append(op)
         return Region(r.args, tuple(ops), r.yields)
+
     return fn.with_body(region(fn.body)), "the push of its tape appends"
 
 
-IR_FAULTS = [fault_unknown_opcode, fault_use_before_def, fault_defined_twice,
-             fault_operand_count, fault_region_arity, fault_missing_attribute,
-             fault_wrong_type, fault_unsorted_attributes, fault_gradients_left,
-             fault_tape_arity]
+IR_FAULTS = [
+    fault_unknown_opcode,
+    fault_use_before_def,
+    fault_defined_twice,
+    fault_operand_count,
+    fault_region_arity,
+    fault_missing_attribute,
+    fault_wrong_type,
+    fault_unsorted_attributes,
+    fault_gradients_left,
+    fault_tape_arity,
+]
 
 
 def test_real_ir_passes(tmp_path):
@@ -145,7 +157,7 @@ def test_ir_verifier_catches(inject, tmp_path):
     with pytest.raises(InternalError, match="IR verifier after dce") as e:
         verify(fn, "dce")
     assert message in str(e.value)
-    assert ">>" in str(e.value) or "yielded" in str(e.value)   # the op, with its neighbours
+    assert ">>" in str(e.value) or "yielded" in str(e.value)  # the op, with its neighbours
 
 
 def test_gradients_op_is_fine_before_the_transform(tmp_path):
@@ -154,6 +166,7 @@ def test_gradients_op_is_fine_before_the_transform(tmp_path):
 
 
 # ---- the out-of-SSA verifier ------------------------------------------------------------------
+
 
 def plan_of(fn):
     return fn, out_of_ssa.run(fn)
@@ -198,6 +211,7 @@ def test_lost_copy_is_caught(tmp_path):
 def test_in_place_write_under_a_live_view_is_caught(tmp_path):
     """`v = y[1:]`, then `y[0] = 0.0`, then v is read: the write must copy."""
     from s2sgrad.ir.core import substitute
+
     fn = build(tmp_path)
     view = top(fn, "index")
     y = view.operands[0]
@@ -209,9 +223,9 @@ def test_in_place_write_under_a_live_view_is_caught(tmp_path):
     fn = fn.with_body(Region(fn.body.args, ops, rest.yields))
     verify(fn, "dce")
     fn, plan = plan_of(fn)
-    assert w not in plan.in_place                 # out-of-SSA copies: v is still read
+    assert w not in plan.in_place  # out-of-SSA copies: v is still read
     run_check(fn, plan)
-    plan.in_place.add(w)                          # the fault
+    plan.in_place.add(w)  # the fault
     for v, r in list(plan.rep.items()):
         if r is plan.var(w.result):
             plan.rep[v] = plan.var(y)
@@ -227,7 +241,7 @@ def test_inlining_past_a_write_is_caught(tmp_path):
     read = next(op for op in back.regions[0].ops if op.opcode == "index")
     write = next(op for op in back.regions[0].ops if op.opcode == "setitem")
     assert write in plan.in_place and read.result not in plan.inlined
-    plan.inlined.add(read.result)                 # the fault
+    plan.inlined.add(read.result)  # the fault
     with pytest.raises(InternalError, match="d_y is read where its name holds another value"):
         run_check(fn, plan)
 
@@ -248,10 +262,12 @@ def test_a_crash_inside_s2sgrad_is_an_internal_error(monkeypatch):
 
     def boom(*a, **k):
         raise RecursionError("maximum recursion depth exceeded")
+
     monkeypatch.setattr(codegen, "generate", boom)
 
     def f(x):
         return np.sum(x * x)
+
     with pytest.raises(InternalError, match="bug in s2sgrad") as e:
         s2sgrad.grad(f)(np.ones(3))
     assert isinstance(e.value.__cause__, RecursionError)

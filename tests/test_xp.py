@@ -46,8 +46,9 @@ def mlp_args(n=96, d=5, h=8, k=3):
 
 def _dask(a, rows=32):
     """a as a Dask array chunked by rows (a scalar or a short vector in one chunk)."""
-    return da.from_array(a, chunks=(rows,) + a.shape[1:] if a.ndim and a.shape[0] > rows
-                         else a.shape)
+    return da.from_array(
+        a, chunks=(rows,) + a.shape[1:] if a.ndim and a.shape[0] > rows else a.shape
+    )
 
 
 LIBRARIES = {"numpy": lambda a: a.copy(), "array_api_strict": xs.asarray, "dask": _dask}
@@ -62,7 +63,7 @@ def test_workload_gradients_equal_numpy(workload, library):
     want = s2sgrad.grad(f, wrt=wrt)(*[a.copy() for a in args])
     given = [LIBRARIES[library](a) for a in args]
     got = s2sgrad.grad(f, wrt=wrt, xp=True)(*given)
-    for g in got:                   # arrays of the input's library
+    for g in got:  # arrays of the input's library
         assert type(g) is type(given[0]), (type(g), type(given[0]))
     _close(got, want)
 
@@ -70,9 +71,9 @@ def test_workload_gradients_equal_numpy(workload, library):
 def test_dask_gives_a_lazy_result_over_several_chunks():
     args = mlp_args(n=96)
     given = [_dask(a) for a in args]
-    assert given[0].numblocks[0] == 3          # (bigger than one chunk)
+    assert given[0].numblocks[0] == 3  # (bigger than one chunk)
     got = s2sgrad.grad(W.mlp, wrt=(1, 2, 3, 4), xp=True)(*given)
-    assert all(isinstance(g, da.Array) for g in got)        # nothing computed yet
+    assert all(isinstance(g, da.Array) for g in got)  # nothing computed yet
     want = s2sgrad.grad(W.mlp, wrt=(1, 2, 3, 4))(*args)
     _close(da.compute(*got), want)
 
@@ -81,8 +82,9 @@ def test_dask_distributed_local_cluster():
     distributed = pytest.importorskip("distributed")
     args = mlp_args(n=64)
     want = s2sgrad.grad(W.mlp, wrt=(1, 3))(*args)
-    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                       dashboard_address=None)
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    )
     try:
         with distributed.Client(cluster) as client:
             got = s2sgrad.grad(W.mlp, wrt=(1, 3), xp=True)(*[_dask(a) for a in args])
@@ -131,28 +133,60 @@ def test_value_and_grad_vjp_jvp(library):
 # A sample of the rules table's cases (tests/rules_cases.py): elementwise, reductions,
 # broadcasting, matmul, shapes, indexing, where/clip/max masks, loops; on array_api_strict
 # (which refuses what the standard lacks) against the NumPy module.
-SAMPLE = ["exp", "log1p", "tanh", "arcsin", "logsumexp", "maximum_col_row", "clip", "where",
-          "pow_col_row", "dot_matrix_vector", "dot_vector_vector", "sum_axis_tuple",
-          "mean_keepdims", "max_axis_ties", "prod_axis", "var_axis_ddof", "cumsum_axis",
-          "transpose_axes", "T", "squeeze", "expand_dims_tuple_axis", "broadcast_to", "reshape",
-          "index_slices_steps", "index_static_int_and_bounds", "index_mask", "index_gather_repeated",
-          "setitem_augmented", "setitem_mask", "masked_reductions", "concatenate_runtime_sizes",
-          "stack_hstack_vstack", "list_append", "inv"]
+SAMPLE = [
+    "exp",
+    "log1p",
+    "tanh",
+    "arcsin",
+    "logsumexp",
+    "maximum_col_row",
+    "clip",
+    "where",
+    "pow_col_row",
+    "dot_matrix_vector",
+    "dot_vector_vector",
+    "sum_axis_tuple",
+    "mean_keepdims",
+    "max_axis_ties",
+    "prod_axis",
+    "var_axis_ddof",
+    "cumsum_axis",
+    "transpose_axes",
+    "T",
+    "squeeze",
+    "expand_dims_tuple_axis",
+    "broadcast_to",
+    "reshape",
+    "index_slices_steps",
+    "index_static_int_and_bounds",
+    "index_mask",
+    "index_gather_repeated",
+    "setitem_augmented",
+    "setitem_mask",
+    "masked_reductions",
+    "concatenate_runtime_sizes",
+    "stack_hstack_vstack",
+    "list_append",
+    "inv",
+]
 
 
 @pytest.mark.parametrize("name", SAMPLE)
 def test_rules_cases_on_array_api_strict(name):
     import rules_cases as C
+
     case = {c.name: c for c in C.CASES}[name]
     values = [a.make(np.random.default_rng(6)) for a in case.args]
     wrt = tuple(i for i, a in enumerate(case.args) if a.is_float)
     want = s2sgrad.grad(case.fn, wrt=wrt)(*values)
     got = s2sgrad.grad(case.fn, wrt=wrt, xp=True)(
-        *[xs.asarray(v) if isinstance(v, np.ndarray) else v for v in values])
+        *[xs.asarray(v) if isinstance(v, np.ndarray) else v for v in values]
+    )
     _close(got, want)
 
 
 # ---- the module ----------------------------------------------------------------------
+
 
 def _emit(tmp_path, source, *args):
     path = tmp_path / "f.py"
@@ -163,11 +197,12 @@ def _emit(tmp_path, source, *args):
 def test_emitted_module_takes_its_namespace_from_its_arrays():
     text = cli.emit_text(os.path.join(ROOT, "tools", "workloads.py") + "::mlp", xp=True)
     tree = ast.parse(text)
-    imports = [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import,
-                                                                        ast.ImportFrom))]
+    imports = [
+        ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+    ]
     assert imports == ["from array_api_compat import array_namespace"]
     assert "    xp = array_namespace(x, W1, b1, W2, b2, labels)\n" in text
-    code = "\n".join(line.split("#")[0] for line in text.splitlines())   # (not the comments)
+    code = "\n".join(line.split("#")[0] for line in text.splitlines())  # (not the comments)
     assert "np." not in code and "out=" not in code and "*=" not in code and "+=" not in code
     assert "  # workloads.py:51" in text
     assert cli.emit_text(os.path.join(ROOT, "tools", "workloads.py") + "::mlp") != text
@@ -177,6 +212,7 @@ def test_emitted_module_takes_its_namespace_from_its_arrays():
 
 def test_cli_flag(tmp_path, capsys):
     from s2sgrad.cli import main
+
     path = tmp_path / "f.py"
     path.write_text("import numpy as np\n\ndef f(x: 'float64[n]'):\n    return np.sum(np.exp(x))\n")
     assert main(["emit", f"{path}::f", "--xp"]) == 0
@@ -185,14 +221,16 @@ def test_cli_flag(tmp_path, capsys):
 
 
 def test_an_op_the_standard_lacks_is_refused_at_its_line(tmp_path):
-    src = ("import numpy as np\n\n\ndef f(x: 'float64[n, k]'):\n    y = np.sin(x)\n"
-           "    return np.sum(np.median(y, axis=0))\n")
+    src = (
+        "import numpy as np\n\n\ndef f(x: 'float64[n, k]'):\n    y = np.sin(x)\n"
+        "    return np.sum(np.median(y, axis=0))\n"
+    )
     with pytest.raises(UnsupportedError) as e:
         _emit(tmp_path, src)
     msg = str(e.value)
     assert "f.py:6:" in msg and "np.median" in msg and "array API" in msg
     assert "return np.sum(np.median(y, axis=0))" in msg
-    assert "without --xp" in msg           # what to do instead
+    assert "without --xp" in msg  # what to do instead
 
 
 def test_a_scalar_only_function_is_refused(tmp_path):
@@ -215,7 +253,7 @@ def test_non_numpy_array_without_xp_says_pass_xp():
 
 def test_dask_array_of_unknown_chunks_is_refused():
     x = da.from_array(np.arange(1.0, 13.0).reshape(6, 2), chunks=3)
-    rows = x[x[:, 0] > 3.0]           # (nan chunk sizes)
+    rows = x[x[:, 0] > 3.0]  # (nan chunk sizes)
     with pytest.raises(InvalidArgumentError, match="unknown shape") as e:
         s2sgrad.grad(W.logsumexp, xp=True)(rows)
     assert "compute_chunk_sizes" in str(e.value)
@@ -227,7 +265,7 @@ def test_the_key_holds_the_library():
     g = s2sgrad.grad(W.logsumexp, xp=True)
     x = np.random.default_rng(7).standard_normal((5, 3))
     a = g(x)
-    b = g(x)              # (the lean call path, after a call needing no checks)
+    b = g(x)  # (the lean call path, after a call needing no checks)
     c = g(xs.asarray(x))
     d = g(x)
     assert type(a) is type(b) is type(d) is np.ndarray
@@ -239,6 +277,7 @@ def test_repeated_positions_add_up_on_dask(tmp_path):
     """x[idx] with idx repeating: its adjoint adds rows (np.add.at in NumPy), written as a
     product with idx's one-hot matrix; on Dask too, lazily."""
     import rules_cases as C
+
     case = {c.name: c for c in C.CASES}["index_gather_repeated"]
     values = [a.make(np.random.default_rng(9)) for a in case.args]
     want = s2sgrad.grad(case.fn, wrt=(0, 1))(*values)
@@ -253,12 +292,14 @@ def test_a_number_shaped_argument_gets_a_0d_array_of_its_library():
     keeps it an array of the input's library (float() of a Dask array would compute it)."""
     sys.path.insert(0, os.path.join(ROOT, "examples"))
     import logistic
+
     rng = np.random.default_rng(8)
     w, b, X = rng.standard_normal(4), np.array(0.3), rng.standard_normal((30, 4))
     y = (rng.random(30) > 0.5).astype(np.float64)
     want = s2sgrad.grad(logistic.loss, wrt=(0, 1))(w, b, X, y, 0.01)
     for conv in (xs.asarray, _dask):
-        dw, db = s2sgrad.grad(logistic.loss, wrt=(0, 1), xp=True)(conv(w), conv(b), conv(X),
-                                                                 conv(y), 0.01)
+        dw, db = s2sgrad.grad(logistic.loss, wrt=(0, 1), xp=True)(
+            conv(w), conv(b), conv(X), conv(y), 0.01
+        )
         assert type(db) is type(conv(b)) and tuple(db.shape) == ()
         _close((dw, db), want)

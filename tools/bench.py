@@ -33,8 +33,9 @@ import types
 # fighting for a busy core makes a matmul's time vary tenfold (set them to override).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
-                                   "intra_op_parallelism_threads=1")
+os.environ.setdefault(
+    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+)
 
 import numpy as np  # noqa: E402
 
@@ -48,10 +49,12 @@ import s2sgrad  # noqa: E402
 
 # ---- the peers, on the same source ----------------------------------------------
 
+
 def _rebind(f, module):
     """f with `np` in its globals bound to `module` (autograd.numpy, jax.numpy)."""
-    return types.FunctionType(f.__code__, dict(f.__globals__, np=module), f.__name__,
-                              f.__defaults__, f.__closure__)
+    return types.FunctionType(
+        f.__code__, dict(f.__globals__, np=module), f.__name__, f.__defaults__, f.__closure__
+    )
 
 
 def _autograd():
@@ -76,6 +79,7 @@ def _jax_grad(jax, w, inputs):
     """jax.jit(jax.grad(f)) and the inputs placed on the device (its arrays), blocking
     until the result is ready (JAX dispatches asynchronously)."""
     import jax.numpy as jnp
+
     g = jax.jit(jax.grad(_rebind(w.f, jnp), argnums=w.wrt))
     args = tuple(jax.device_put(a) if isinstance(a, np.ndarray) else a for a in inputs)
     jax.block_until_ready(args)
@@ -83,6 +87,7 @@ def _jax_grad(jax, w, inputs):
 
 
 # ---- measuring ------------------------------------------------------------------
+
 
 def _sample(fn, args, inner):
     t0 = time.perf_counter()
@@ -108,7 +113,7 @@ def interleaved(contenders, rounds, target):
     inner = {n: _calibrate(*contenders[n], target) for n in names}
     best = {n: math.inf for n in names}
     for r in range(rounds):
-        for n in names[r % len(names):] + names[:r % len(names)]:
+        for n in names[r % len(names) :] + names[: r % len(names)]:
             fn, args = contenders[n]
             gc.disable()
             try:
@@ -134,17 +139,26 @@ def peak_memory(fn, args):
 
 
 def max_diff(got, want):
-    return max(float(np.max(np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))))
-               for a, b in zip(got, want))
+    return max(
+        float(np.max(np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))))
+        for a, b in zip(got, want)
+    )
 
 
 def max_rel(got, want):
-    return max(float(np.max(np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))
-                            / (1e-12 + np.max(np.abs(np.asarray(b, dtype=float))))))
-               for a, b in zip(got, want))
+    return max(
+        float(
+            np.max(
+                np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))
+                / (1e-12 + np.max(np.abs(np.asarray(b, dtype=float))))
+            )
+        )
+        for a, b in zip(got, want)
+    )
 
 
 # ---- the cold first call, in a fresh interpreter --------------------------------
+
 
 def cold_one(name, tool, quick):
     """Seconds from nothing built to the first gradient (the transform, or jax's trace
@@ -155,7 +169,7 @@ def cold_one(name, tool, quick):
         t0 = time.perf_counter()
         s2sgrad.grad(w.f, wrt=w.wrt)(*inputs)
         return time.perf_counter() - t0
-    g, args = _jax_grad(_jax(), w, inputs)       # (jax.jit traces and compiles at the first call)
+    g, args = _jax_grad(_jax(), w, inputs)  # (jax.jit traces and compiles at the first call)
     t0 = time.perf_counter()
     g(*args)
     return time.perf_counter() - t0
@@ -164,8 +178,12 @@ def cold_one(name, tool, quick):
 def cold(name, tool, quick):
     cmd = [sys.executable, os.path.abspath(__file__), "--cold-one", f"{name}:{tool}"]
     cmd += ["--quick"] if quick else []
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        ),
+    )
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     if out.returncode:
         return None, out.stderr.strip().splitlines()[-1:]
@@ -173,6 +191,7 @@ def cold(name, tool, quick):
 
 
 # ---- one workload ---------------------------------------------------------------
+
 
 def run_workload(w, opts, autograd_grad, jax):
     inputs = W.arguments(w, opts.quick)
@@ -205,6 +224,7 @@ def run_workload(w, opts, autograd_grad, jax):
 
 # ---- the report -----------------------------------------------------------------
 
+
 def _us(t):
     return "—" if t is None else f"{t * 1e6:.1f} µs" if t < 1e-3 else f"{t * 1e3:.2f} ms"
 
@@ -226,25 +246,71 @@ def tables(rows):
     speed = []
     for r in rows:
         t = r["time"]
-        speed.append([r["name"], _us(t["f"]), _us(t["hand"]), _us(t["gen"]),
-                      _ratio(t["gen"], t["hand"]), _ratio(t["gen"], t["f"]),
-                      _ratio(t.get("autograd"), t["gen"]), _ratio(t.get("jax"), t["gen"]),
-                      f"{r['diff']:.1e}"])
+        speed.append(
+            [
+                r["name"],
+                _us(t["f"]),
+                _us(t["hand"]),
+                _us(t["gen"]),
+                _ratio(t["gen"], t["hand"]),
+                _ratio(t["gen"], t["f"]),
+                _ratio(t.get("autograd"), t["gen"]),
+                _ratio(t.get("jax"), t["gen"]),
+                f"{r['diff']:.1e}",
+            ]
+        )
     geo = math.exp(sum(math.log(r["time"]["gen"] / r["time"]["hand"]) for r in rows) / len(rows))
     speed.append(["geomean", "", "", "", f"{geo:.2f}", "", "", "", ""])
-    out = [("Warm time per call (best of the interleaved rounds); max abs diff: s2sgrad's "
+    out = [
+        (
+            "Warm time per call (best of the interleaved rounds); max abs diff: s2sgrad's "
             "gradient against the hand-written one",
-            ["workload", "f", "by hand", "s2sgrad", "gen/hand", "gen/f", "autograd/gen",
-             "jax.jit/gen", "max abs diff"], speed)]
+            [
+                "workload",
+                "f",
+                "by hand",
+                "s2sgrad",
+                "gen/hand",
+                "gen/f",
+                "autograd/gen",
+                "jax.jit/gen",
+                "max abs diff",
+            ],
+            speed,
+        )
+    ]
     if all("cold" in r for r in rows):
-        out.append(("Cold first call (transform or trace + compile, and the first run; a fresh "
-                    "interpreter each)", ["workload", "s2sgrad", "jax.jit", "jax.jit/s2sgrad"],
-                    [[r["name"], _ms(r["cold"].get("s2sgrad")), _ms(r["cold"].get("jax")),
-                      _ratio(r["cold"].get("jax"), r["cold"].get("s2sgrad"))] for r in rows]))
-    out.append(("Peak memory of one gradient call (tracemalloc)",
-                ["workload", "by hand", "s2sgrad", "gen/hand"],
-                [[r["name"], _mb(r["peak"]["hand"]), _mb(r["peak"]["gen"]),
-                  _ratio(r["peak"]["gen"], r["peak"]["hand"])] for r in rows]))
+        out.append(
+            (
+                "Cold first call (transform or trace + compile, and the first run; a fresh "
+                "interpreter each)",
+                ["workload", "s2sgrad", "jax.jit", "jax.jit/s2sgrad"],
+                [
+                    [
+                        r["name"],
+                        _ms(r["cold"].get("s2sgrad")),
+                        _ms(r["cold"].get("jax")),
+                        _ratio(r["cold"].get("jax"), r["cold"].get("s2sgrad")),
+                    ]
+                    for r in rows
+                ],
+            )
+        )
+    out.append(
+        (
+            "Peak memory of one gradient call (tracemalloc)",
+            ["workload", "by hand", "s2sgrad", "gen/hand"],
+            [
+                [
+                    r["name"],
+                    _mb(r["peak"]["hand"]),
+                    _mb(r["peak"]["gen"]),
+                    _ratio(r["peak"]["gen"], r["peak"]["hand"]),
+                ]
+                for r in rows
+            ],
+        )
+    )
     return out
 
 
@@ -252,36 +318,54 @@ def render(report, markdown):
     lines = []
     for title, header, body in report:
         if markdown:
-            lines += [f"**{title}**", "", "| " + " | ".join(header) + " |",
-                      "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+            lines += [
+                f"**{title}**",
+                "",
+                "| " + " | ".join(header) + " |",
+                "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|",
+            ]
             lines += ["| " + " | ".join(row) + " |" for row in body]
         else:
             widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
-            lines += [title, "  ".join(h.rjust(n) if i else h.ljust(n)
-                                       for i, (h, n) in enumerate(zip(header, widths)))]
-            lines += ["  ".join(str(x).rjust(n) if i else str(x).ljust(n)
-                                for i, (x, n) in enumerate(zip(row, widths))) for row in body]
+            lines += [
+                title,
+                "  ".join(
+                    h.rjust(n) if i else h.ljust(n) for i, (h, n) in enumerate(zip(header, widths))
+                ),
+            ]
+            lines += [
+                "  ".join(
+                    str(x).rjust(n) if i else str(x).ljust(n)
+                    for i, (x, n) in enumerate(zip(row, widths))
+                )
+                for row in body
+            ]
         lines.append("")
     return "\n".join(lines)
 
 
 def environment(autograd_grad, jax):
     import importlib.metadata as md
+
     peers = []
     for name, there in (("autograd", autograd_grad), ("jax", jax)):
         peers.append(f"{name} {md.version(name)}" if there else f"{name} not installed")
-    return (f"Python {platform.python_version()}, NumPy {np.__version__}, "
-            f"s2sgrad {md.version('s2sgrad')}, {', '.join(peers)}; "
-            f"{platform.machine()}, {os.cpu_count()} CPUs")
+    return (
+        f"Python {platform.python_version()}, NumPy {np.__version__}, "
+        f"s2sgrad {md.version('s2sgrad')}, {', '.join(peers)}; "
+        f"{platform.machine()}, {os.cpu_count()} CPUs"
+    )
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes and few rounds, for a "
-                    "smoke run")
+    ap.add_argument(
+        "--quick", action="store_true", help="small sizes and few rounds, for a smoke run"
+    )
     ap.add_argument("--markdown", action="store_true", help="print the tables as markdown")
-    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default "
-                    "15, 3 with --quick)")
+    ap.add_argument(
+        "--rounds", type=int, default=None, help="interleaved rounds (default 15, 3 with --quick)"
+    )
     ap.add_argument("--only", default=None, help="comma-separated workload names")
     ap.add_argument("--no-cold", action="store_true", help="skip the cold first calls")
     ap.add_argument("--no-peers", action="store_true", help="skip autograd and jax")

@@ -24,7 +24,7 @@ import s2sgrad
 def rnn(h, W, b, T):
     for _t in range(T):
         h = np.tanh(W @ h + b)
-    return np.sum(h ** 2)
+    return np.sum(h**2)
 
 
 def sin_loop(x, w, T):
@@ -56,11 +56,13 @@ def main(argv=None):
     full = s2sgrad.grad(rnn, (0, 1, 2))
     ckpt = s2sgrad.grad(rnn, (0, 1, 2), checkpoint="sqrt")
     args = (h, W, b, a.steps)
-    g_full, g_ckpt = full(*args), ckpt(*args)          # (the modules generated)
+    g_full, g_ckpt = full(*args), ckpt(*args)  # (the modules generated)
     # (equal to rounding: passes/loop_accumulate.py sums the full tape's outer products
     # as one matrix product, the checkpointed segments step by step)
-    rel = max(float(np.max(np.abs(x - y))) / max(float(np.max(np.abs(x))), 1e-300)
-              for x, y in zip(g_full, g_ckpt))
+    rel = max(
+        float(np.max(np.abs(x - y))) / max(float(np.max(np.abs(x))), 1e-300)
+        for x, y in zip(g_full, g_ckpt)
+    )
     same = rel <= 1e-12
     m_full, m_ckpt = peak(full, *args), peak(ckpt, *args)
     t_full = t_ckpt = float("inf")
@@ -78,14 +80,18 @@ def main(argv=None):
     print(f"  {'full tape':22}{m_full / 1e6:>11.2f} MB{t_full:>20.3f} s")
     label = 'checkpoint="sqrt"'
     print(f"  {label:22}{m_ckpt / 1e6:>11.2f} MB{t_ckpt:>20.3f} s")
-    print(f"  ratio ckpt/full: memory {m_ckpt / m_full:.4f}, time {t_ckpt / t_full:.2f}; "
-          f"gradients {'equal' if same else 'DIFFERENT'} (largest difference {rel:.1e} "
-          "of the largest entry)")
+    print(
+        f"  ratio ckpt/full: memory {m_ckpt / m_full:.4f}, time {t_ckpt / t_full:.2f}; "
+        f"gradients {'equal' if same else 'DIFFERENT'} (largest difference {rel:.1e} "
+        "of the largest entry)"
+    )
 
     print("bytes a step of the tape holds (peak at 2T minus peak at T, over T; T = 1000):")
     x, w = rng.standard_normal(n), rng.uniform(-0.9, 0.9, n)
-    for name, f, make in (("x = np.sin(x) * w", sin_loop, lambda T: (x, w, T)),
-                          ("h = np.tanh(W @ h + b)", rnn, lambda T: (h, W, b, T))):
+    for name, f, make in (
+        ("x = np.sin(x) * w", sin_loop, lambda T: (x, w, T)),
+        ("h = np.tanh(W @ h + b)", rnn, lambda T: (h, W, b, T)),
+    ):
         g = s2sgrad.grad(f, (0, 1))
         g(*make(10))
         per = (peak(g, *make(2000)) - peak(g, *make(1000))) / 1000

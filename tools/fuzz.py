@@ -68,34 +68,50 @@ import s2sgrad  # noqa: E402
 from s2sgrad import transform  # noqa: E402
 from s2sgrad.errors import NoGradientError, UnsupportedError  # noqa: E402
 
-STATUSES = ("passed", "wrong value", "wrong gradient", "wrong tangent", "mutated argument",
-            "crash", "invalid program", "unsupported", "skipped")
-FAILURES = ("wrong value", "wrong gradient", "wrong tangent", "mutated argument", "crash",
-            "invalid program")
+STATUSES = (
+    "passed",
+    "wrong value",
+    "wrong gradient",
+    "wrong tangent",
+    "mutated argument",
+    "crash",
+    "invalid program",
+    "unsupported",
+    "skipped",
+)
+FAILURES = (
+    "wrong value",
+    "wrong gradient",
+    "wrong tangent",
+    "mutated argument",
+    "crash",
+    "invalid program",
+)
 
 # UnsupportedError messages that are documented limitations (docs/limitations.md)
 DOCUMENTED_LIMITS = (
     "range() bounds must be integers",  # a loop over a float accumulator that became an array
-    "cannot make",      # `z = y` (or a view, or an argument) before a write into y it cannot see
-    "s2sgrad reads the rows of the array the loop began with",   # `for e in a` writing a
-    "may share memory with",            # `b = a` on one path of a branch, then a write into a
-    "may be one array when the next iteration",   # `x1 = x0` carried, `x0 += v` next time
-    "writes into its parameter",        # a helper writing into an array of its caller
-    "may be an array or a number here",   # `v = a[0, ...]; v += 1` (a 0-d view), s = 1.0 or x
-    "that may be a 0-d array hands",    # min(a[0, ...], c): the 0-d array itself
-    "Python reads that value after the write",   # a[0], a[1] = a[1], a[0] of rows
-    "rank s2sgrad cannot know",         # a write into np.squeeze(...), a matmul of acc = 0.0
-    "needs its items to have one shape s2sgrad knows",   # out[i] of items of an unknown shape
-    "cannot carry a list built with append",   # out[-1] in a s2sgrad.checkpointed loop
-    "to be a float array (it is",       # np.tanh(t, out=t) of a t that may be an int or a number
-    "is not supported in this form",    # min(a, b, c), max of one array
-    "a checkpointed loop cannot draw random numbers",   # rng in s2sgrad.checkpointed(...)
+    "cannot make",  # `z = y` (or a view, or an argument) before a write into y it cannot see
+    "s2sgrad reads the rows of the array the loop began with",  # `for e in a` writing a
+    "may share memory with",  # `b = a` on one path of a branch, then a write into a
+    "may be one array when the next iteration",  # `x1 = x0` carried, `x0 += v` next time
+    "writes into its parameter",  # a helper writing into an array of its caller
+    "may be an array or a number here",  # `v = a[0, ...]; v += 1` (a 0-d view), s = 1.0 or x
+    "that may be a 0-d array hands",  # min(a[0, ...], c): the 0-d array itself
+    "Python reads that value after the write",  # a[0], a[1] = a[1], a[0] of rows
+    "rank s2sgrad cannot know",  # a write into np.squeeze(...), a matmul of acc = 0.0
+    "needs its items to have one shape s2sgrad knows",  # out[i] of items of an unknown shape
+    "cannot carry a list built with append",  # out[-1] in a s2sgrad.checkpointed loop
+    "to be a float array (it is",  # np.tanh(t, out=t) of a t that may be an int or a number
+    "is not supported in this form",  # min(a, b, c), max of one array
+    "a checkpointed loop cannot draw random numbers",  # rng in s2sgrad.checkpointed(...)
 )
 
-TIMEOUT = 60        # seconds for s2sgrad to build and run one program's gradient
+TIMEOUT = 60  # seconds for s2sgrad to build and run one program's gradient
 
 
 # ---- checking one program ------------------------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -105,12 +121,12 @@ class Outcome:
     status: str
     detail: str = ""
     error: Exception = None
-    forward: str = None       # a program passed in reverse mode: 'passed' or 'unsupported' in
+    forward: str = None  # a program passed in reverse mode: 'passed' or 'unsupported' in
     forward_detail: str = ""  # forward mode (jvp), with the unsupported message
-    second: str = None        # then second order: 'passed', 'unsupported' or 'skipped'
-    second_detail: str = ""   # (with the first line of each unsupported message)
-    xp: str = None            # with --xp, a program passing in reverse mode, as array-API
-    xp_detail: str = ""       # code on array_api_strict: 'passed', 'unsupported' or 'error'
+    second: str = None  # then second order: 'passed', 'unsupported' or 'skipped'
+    second_detail: str = ""  # (with the first line of each unsupported message)
+    xp: str = None  # with --xp, a program passing in reverse mode, as array-API
+    xp_detail: str = ""  # code on array_api_strict: 'passed', 'unsupported' or 'error'
 
 
 def load(src, directory):
@@ -139,8 +155,10 @@ def central(f, prog, eps):
 
 def five_point(f, prog, eps=1e-3):
     """The same by the fourth-order five-point stencil: a second opinion."""
+
     def stencil(at, x, e):
         return (at(x - 2 * e) - 8 * at(x - e) + 8 * at(x + e) - at(x + 2 * e)) / (12 * e)
+
     return derivative(f, prog, stencil, eps)
 
 
@@ -153,10 +171,12 @@ def plain(f, prog, args=None):
 def derivative(f, prog, rule, eps):
     out = []
     for k, x in enumerate(prog.args):
+
         def at(v, k=k):
             args = list(prog.args)
             args[k] = v
             return plain(f, prog, args)
+
         if isinstance(x, float):
             out.append(rule(at, x, eps))
             continue
@@ -182,6 +202,7 @@ def deadline(seconds):
 
     def expire(signum, frame):
         raise TimeoutError(f"no answer after {seconds} s")
+
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -199,7 +220,7 @@ def check(prog, directory):
         return Outcome("invalid program", "plain Python raised " + crash_text(e))
     try:
         value = plain(f, prog)
-    except UnboundLocalError as e:       # a loop's index read after a loop that ran no time
+    except UnboundLocalError as e:  # a loop's index read after a loop that ran no time
         return check_unbound(f, prog, e)
     except Exception as e:
         return Outcome("invalid program", "plain Python raised " + crash_text(e))
@@ -208,7 +229,7 @@ def check(prog, directory):
     try:
         num = central(f, prog, 1e-6)
         near = central(f, prog, 1e-5)
-    except UnboundLocalError:            # (a read that a nearby point's branch makes)
+    except UnboundLocalError:  # (a read that a nearby point's branch makes)
         return Outcome("skipped", "near a point where Python raises UnboundLocalError")
     if not all(close(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(num, near)):
         return Outcome("skipped", "near a discontinuity")
@@ -246,7 +267,7 @@ def check(prog, directory):
     return outcome
 
 
-XP = False      # --xp: also run each passing program's array-API code (check_xp)
+XP = False  # --xp: also run each passing program's array-API code (check_xp)
 
 
 def check_xp(f, prog, value, grads, outcome):
@@ -256,6 +277,7 @@ def check_xp(f, prog, value, grads, outcome):
     generated code or the library is 'error' (docs/limitations.md, *Array-API code*,
     lists what the standard refuses at run time), a different number a `wrong gradient`."""
     import array_api_strict as xs
+
     args = [xs.asarray(a) if isinstance(a, np.ndarray) else a for a in prog.args]
     try:
         with deadline(TIMEOUT):
@@ -269,11 +291,14 @@ def check_xp(f, prog, value, grads, outcome):
     xgrads = xgrads if isinstance(xgrads, tuple) else (xgrads,)
     same = close(np.asarray(got), value, rtol=1e-9, atol=1e-12) and all(
         (g is None) == (x is None) and (g is None or close(np.asarray(x), g, 1e-9, 1e-12))
-        for g, x in zip(grads if isinstance(grads, tuple) else (grads,), xgrads))
+        for g, x in zip(grads if isinstance(grads, tuple) else (grads,), xgrads)
+    )
     if not same:
         outcome.status = "wrong gradient"
-        outcome.detail = (f"xp=True on array_api_strict gave {got!r}, {fmt(xgrads)}; the NumPy "
-                          f"module {value!r}, {fmt(grads)}")
+        outcome.detail = (
+            f"xp=True on array_api_strict gave {got!r}, {fmt(xgrads)}; the NumPy "
+            f"module {value!r}, {fmt(grads)}"
+        )
         return
     outcome.xp = "passed"
 
@@ -296,9 +321,10 @@ def check_unbound(f, prog, error):
     nothing bound before it): value_and_grad and jvp must raise it too, never give a number."""
     dots = [0.5 if isinstance(x, float) else np.ones(np.shape(x)) for x in prog.args]
     wrt = prog.params if prog.tree is None else "p"
-    calls = (("value_and_grad", lambda: s2sgrad.value_and_grad(f, wrt=wrt)(
-        *prog.call_args(), prog.n)), ("jvp", lambda: s2sgrad.jvp(
-            f, (*prog.call_args(), prog.n), (*prog.call_args(dots), None))))
+    calls = (
+        ("value_and_grad", lambda: s2sgrad.value_and_grad(f, wrt=wrt)(*prog.call_args(), prog.n)),
+        ("jvp", lambda: s2sgrad.jvp(f, (*prog.call_args(), prog.n), (*prog.call_args(dots), None))),
+    )
     for what, call in calls:
         try:
             with deadline(TIMEOUT):
@@ -322,19 +348,25 @@ def check_defaults(f, prog, derivative_fn, got, grads, directory):
     generated = module.value_and_grad_f
     params = inspect.signature(generated).parameters
     defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
-    source = {k: p.default for k, p in inspect.signature(f).parameters.items()
-              if p.default is not p.empty}
+    source = {
+        k: p.default for k, p in inspect.signature(f).parameters.items() if p.default is not p.empty
+    }
     if "c" in source and defaults.get("c", None) != source["c"]:
-        return Outcome("wrong value", f"the generated def keeps the defaults {defaults}, not "
-                       f"f's {source}")
-    given = (*prog.call_args(copies(prog.args)), prog.n)[:len(params) - len(defaults)]
+        return Outcome(
+            "wrong value", f"the generated def keeps the defaults {defaults}, not f's {source}"
+        )
+    given = (*prog.call_args(copies(prog.args)), prog.n)[: len(params) - len(defaults)]
     value, gs = generated(*given)
-    if prog.tree is not None:             # (as the gradient checked: one per name of params)
+    if prog.tree is not None:  # (as the gradient checked: one per name of params)
         gs = unpacked(prog, gs)
     if not close(value, got, rtol=1e-12, atol=0) or not all(
-            close(a, b, rtol=1e-12, atol=0) for a, b in zip(gs, grads) if a is not None):
-        return Outcome("wrong value", f"value_and_grad_f{tuple(params)} called with "
-                       f"{len(given)} arguments gave {value!r}, value_and_grad gave {got!r}")
+        close(a, b, rtol=1e-12, atol=0) for a, b in zip(gs, grads) if a is not None
+    ):
+        return Outcome(
+            "wrong value",
+            f"value_and_grad_f{tuple(params)} called with "
+            f"{len(given)} arguments gave {value!r}, value_and_grad gave {got!r}",
+        )
     return Outcome("passed")
 
 
@@ -342,17 +374,20 @@ def check_forward(f, prog, value, num):
     """Forward mode (jvp) along a random direction: the value is plain Python's, and the
     tangent is the directional derivative sum_k <df/dx_k, v_k> of the differences."""
     r = np.random.default_rng(len(prog.source))
-    dots = [float(r.normal()) if isinstance(x, float) else r.normal(size=np.shape(x))
-            for x in prog.args]
+    dots = [
+        float(r.normal()) if isinstance(x, float) else r.normal(size=np.shape(x)) for x in prog.args
+    ]
     before = copies(prog.args)
     try:
         with deadline(TIMEOUT):
-            got, tangent = s2sgrad.jvp(f, (*prog.call_args(), prog.n),
-                                       (*prog.call_args(dots), None))
+            got, tangent = s2sgrad.jvp(
+                f, (*prog.call_args(), prog.n), (*prog.call_args(dots), None)
+            )
     except UnsupportedError as e:
         if e.loc is not None or documented(e):
-            return Outcome("passed", forward="unsupported",
-                           forward_detail=e.message.splitlines()[0])
+            return Outcome(
+                "passed", forward="unsupported", forward_detail=e.message.splitlines()[0]
+            )
         return Outcome("crash", "jvp: " + crash_text(e))
     except Exception as e:
         return Outcome("crash", "jvp: " + crash_text(e))
@@ -364,10 +399,11 @@ def check_forward(f, prog, value, num):
     if not close(tangent, want):
         second = sum(float(np.sum(g * d)) for g, d in zip(five_point(f, prog), dots))
         if not close(tangent, second):
-            return Outcome("wrong tangent", f"along {fmt(dots)}: expected {want!r}, jvp gave "
-                           f"{tangent!r}")
-    if prog.tree is not None:          # (second order takes arrays: hessian, jvp of a grad
-        return Outcome("passed", forward="passed")     # returning a dict is not checked)
+            return Outcome(
+                "wrong tangent", f"along {fmt(dots)}: expected {want!r}, jvp gave {tangent!r}"
+            )
+    if prog.tree is not None:  # (second order takes arrays: hessian, jvp of a grad
+        return Outcome("passed", forward="passed")  # returning a dict is not checked)
     second, detail = check_second(f, prog)
     if second in FAILURES:
         return Outcome(second, detail)
@@ -382,14 +418,16 @@ def check_second(f, prog):
     'passed', 'unsupported' (the messages in detail, '; '-joined), 'skipped' (the
     gradient is not smooth here) or a failure of FAILURES."""
     r = np.random.default_rng(len(prog.source) + 1)
-    dots = [float(r.normal()) if isinstance(x, float) else r.normal(size=np.shape(x))
-            for x in prog.args]
+    dots = [
+        float(r.normal()) if isinstance(x, float) else r.normal(size=np.shape(x)) for x in prog.args
+    ]
     g = s2sgrad.grad(f, wrt=prog.params[0])
 
     def along(e):
         up = [x + e * d for x, d in zip(prog.args, dots)]
         down = [x - e * d for x, d in zip(prog.args, dots)]
         return (np.asarray(g(*up, prog.n)) - np.asarray(g(*down, prog.n))) / (2 * e)
+
     try:
         want, coarse = along(1e-5), along(1e-4)
     except Exception as e:
@@ -413,18 +451,23 @@ def check_second(f, prog):
         except Exception as e:
             return None, ("crash", f"{label}: " + crash_text(e))
 
-    hv, crashed = attempt("jvp(grad(f))", lambda: s2sgrad.jvp(g, (*prog.args, prog.n),
-                                                              (*dots, None))[1])
+    hv, crashed = attempt(
+        "jvp(grad(f))", lambda: s2sgrad.jvp(g, (*prog.args, prog.n), (*dots, None))[1]
+    )
     if crashed:
         return crashed
-    if hv is not None and not (close(hv, want, rtol=1e-4, atol=1e-6)
-                               or close(hv, coarse, rtol=1e-4, atol=1e-6)):
-        return "wrong tangent", (f"second order, jvp(grad(f)) along {fmt(dots)}: expected "
-                                 f"{fmt(want)}, got {fmt(hv)}")
+    if hv is not None and not (
+        close(hv, want, rtol=1e-4, atol=1e-6) or close(hv, coarse, rtol=1e-4, atol=1e-6)
+    ):
+        return "wrong tangent", (
+            f"second order, jvp(grad(f)) along {fmt(dots)}: expected {fmt(want)}, got {fmt(hv)}"
+        )
+
     def reverse_over_reverse():
         out, back = s2sgrad.vjp(g, *prog.args, prog.n)
         u = r.normal(size=np.shape(out)) if np.ndim(out) else float(r.normal())
         return u, back(u)
+
     pair, crashed = attempt("vjp(grad(f))", reverse_over_reverse)
     if crashed:
         return crashed
@@ -436,9 +479,11 @@ def check_second(f, prog):
         ref = hv if hv is not None else want
         rhs = float(np.sum(u * ref))
         if not close(lhs, rhs, rtol=1e-4, atol=1e-6) and not close(
-                lhs, float(np.sum(u * coarse)), rtol=1e-4, atol=1e-6):
-            return "wrong tangent", (f"second order, vjp(grad(f)): <H^T u, v> = {lhs!r}, "
-                                     f"<u, H v> = {rhs!r}")
+            lhs, float(np.sum(u * coarse)), rtol=1e-4, atol=1e-6
+        ):
+            return "wrong tangent", (
+                f"second order, vjp(grad(f)): <H^T u, v> = {lhs!r}, <u, H v> = {rhs!r}"
+            )
     return ("unsupported", "; ".join(unsupported)) if unsupported else ("passed", "")
 
 
@@ -474,11 +519,17 @@ def compare_gradients(f, prog, grads, num):
     disagrees with both the central and the five-point differences."""
     grads = [np.zeros_like(x) if g is None else g for x, g in zip(prog.args, grads)]
     wrong = [k for k, (g, want) in enumerate(zip(grads, num)) if not close(g, want)]
-    if wrong:        # (each element against either oracle: a steep element can spoil the
-        second = five_point(f, prog)        # five-point stencil, roundoff the central one)
-        wrong = [k for k in wrong if np.shape(grads[k]) != np.shape(num[k]) or not np.all(
-            np.isclose(grads[k], num[k], rtol=1e-5, atol=1e-7)
-            | np.isclose(grads[k], second[k], rtol=1e-5, atol=1e-7))]
+    if wrong:  # (each element against either oracle: a steep element can spoil the
+        second = five_point(f, prog)  # five-point stencil, roundoff the central one)
+        wrong = [
+            k
+            for k in wrong
+            if np.shape(grads[k]) != np.shape(num[k])
+            or not np.all(
+                np.isclose(grads[k], num[k], rtol=1e-5, atol=1e-7)
+                | np.isclose(grads[k], second[k], rtol=1e-5, atol=1e-7)
+            )
+        ]
     if not wrong:
         return Outcome("passed")
     lines = [f"d {prog.params[k]}: expected {fmt(num[k])}, got {fmt(grads[k])}" for k in wrong]
@@ -506,6 +557,7 @@ def first_line(detail):
 
 # ---- a run ---------------------------------------------------------------------------------
 
+
 def program(seed, index, max_stmts):
     """Program `index` of run `seed`."""
     return progen.draw_program(progen.RandomChooser(random.Random(f"{seed}:{index}")), max_stmts)
@@ -519,7 +571,7 @@ def work(task):
     XP = xp
     prog = program(seed, index, max_stmts)
     outcome = check(prog, directory)
-    outcome.error = None    # exceptions do not always pickle
+    outcome.error = None  # exceptions do not always pickle
     return index, outcome, prog.constructs, prog if outcome.status in FAILURES else None
 
 
@@ -541,7 +593,7 @@ class Tally:
         self.forward_messages = collections.Counter()
         self.second = collections.Counter()
         self.second_messages = collections.Counter()
-        self.second_with = collections.Counter()     # construct -> programs passing 2nd order
+        self.second_with = collections.Counter()  # construct -> programs passing 2nd order
         self.xp = collections.Counter()
         self.xp_messages = collections.Counter()
 
@@ -554,8 +606,9 @@ class Tally:
         if outcome.second:
             self.second[outcome.second] += 1
             if outcome.second == "unsupported":
-                self.second_messages.update(first_line(m) for m in
-                                            set(outcome.second_detail.split("; ")))
+                self.second_messages.update(
+                    first_line(m) for m in set(outcome.second_detail.split("; "))
+                )
             elif outcome.second == "passed":
                 self.second_with.update(constructs)
         if outcome.xp:
@@ -574,25 +627,37 @@ class Tally:
         for kind, counter in self.messages.items():
             if counter:
                 lines.append(f"{kind}, by message:")
-                lines += [f"  {c:>6}  {m}{'  (documented)' if documented(m) else ''}"
-                          for m, c in counter.most_common()]
-        lines.append(f"forward mode (jvp) of the programs passing in reverse mode: "
-                     f"{self.forward['passed']} passed, {self.forward['unsupported']} unsupported")
+                lines += [
+                    f"  {c:>6}  {m}{'  (documented)' if documented(m) else ''}"
+                    for m, c in counter.most_common()
+                ]
+        lines.append(
+            f"forward mode (jvp) of the programs passing in reverse mode: "
+            f"{self.forward['passed']} passed, {self.forward['unsupported']} unsupported"
+        )
         lines += [f"  {c:>6}  {m}" for m, c in self.forward_messages.most_common()]
-        lines.append(f"second order (jvp and vjp of grad) of the programs passing forward mode: "
-                     f"{self.second['passed']} passed, {self.second['unsupported']} with one "
-                     f"form unsupported, {self.second['skipped']} skipped (not smooth)")
+        lines.append(
+            f"second order (jvp and vjp of grad) of the programs passing forward mode: "
+            f"{self.second['passed']} passed, {self.second['unsupported']} with one "
+            f"form unsupported, {self.second['skipped']} skipped (not smooth)"
+        )
         lines += [f"  {c:>6}  {m}" for m, c in self.second_messages.most_common()]
         if self.xp:
-            lines.append(f"array-API code (--xp) on array_api_strict of the programs passing: "
-                         f"{self.xp['passed']} passed, {self.xp['unsupported']} unsupported, "
-                         f"{self.xp['error']} raised")
+            lines.append(
+                f"array-API code (--xp) on array_api_strict of the programs passing: "
+                f"{self.xp['passed']} passed, {self.xp['unsupported']} unsupported, "
+                f"{self.xp['error']} raised"
+            )
             lines += [f"  {c:>6}  {m}" for m, c in self.xp_messages.most_common()]
         if self.second_with:
-            lines.append("  passing second order with: " + ", ".join(
-                f"{c} {k}" for c, k in sorted(self.second_with.items())))
+            lines.append(
+                "  passing second order with: "
+                + ", ".join(f"{c} {k}" for c, k in sorted(self.second_with.items()))
+            )
         lines.append("construct mix: programs containing each (of them failing)")
-        lines += [f"  {c:<20}{k:>7}  ({self.failed_with[c]})" for c, k in sorted(self.constructs.items())]
+        lines += [
+            f"  {c:<20}{k:>7}  ({self.failed_with[c]})" for c, k in sorted(self.constructs.items())
+        ]
         if any(self.status[s] for s in FAILURES):
             lines.append(f"failing programs written to {out}")
         return "\n".join(lines)
@@ -600,9 +665,13 @@ class Tally:
 
 def failure_file(prog, outcome, seed, index):
     """A standalone module: the verdict, n and the arguments in its header comments."""
-    args = {p: a.tolist() if isinstance(a, np.ndarray) else a for p, a in zip(prog.params, prog.args)}
-    head = [f"s2sgrad fuzz: {outcome.status} (seed {seed}, program {index}); "
-            "check again with python tools/fuzz.py --replay THIS_FILE"]
+    args = {
+        p: a.tolist() if isinstance(a, np.ndarray) else a for p, a in zip(prog.params, prog.args)
+    }
+    head = [
+        f"s2sgrad fuzz: {outcome.status} (seed {seed}, program {index}); "
+        "check again with python tools/fuzz.py --replay THIS_FILE"
+    ]
     head += outcome.detail.splitlines()
     head += [f"n = {prog.n}", f"args = {json.dumps(args)}"]
     if prog.tree is not None:
@@ -617,8 +686,9 @@ def replay_program(path):
     args = json.loads(re.search(r"^# args = (.*)$", text, re.M).group(1))
     values = tuple(np.array(v) if isinstance(v, list) else float(v) for v in args.values())
     tree = re.search(r"^# tree = (.*)$", text, re.M)
-    return progen.Program(text, tuple(args), values, n, frozenset(),
-                          json.loads(tree.group(1)) if tree else None)
+    return progen.Program(
+        text, tuple(args), values, n, frozenset(), json.loads(tree.group(1)) if tree else None
+    )
 
 
 def replay(paths):
@@ -637,11 +707,14 @@ def run(n, seed, max_stmts, jobs, out, xp=False):
     """Check programs 0..n-1 of `seed` in `jobs` processes; print the tally; 1 if any failed."""
     out.mkdir(parents=True, exist_ok=True)
     tally, start = Tally(), time.time()
-    with tempfile.TemporaryDirectory() as directory, \
-            multiprocessing.Pool(jobs, start_worker, maxtasksperchild=200) as pool:
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        multiprocessing.Pool(jobs, start_worker, maxtasksperchild=200) as pool,
+    ):
         tasks = ((seed, i, max_stmts, directory, xp) for i in range(n))
         for done, (index, outcome, constructs, prog) in enumerate(
-                pool.imap_unordered(work, tasks, chunksize=4), 1):
+            pool.imap_unordered(work, tasks, chunksize=4), 1
+        ):
             tally.add(outcome, constructs)
             if outcome.status in FAILURES:
                 name = f"seed{seed}_{index:05d}_{outcome.status.replace(' ', '-')}.py"
@@ -656,13 +729,21 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1000, help="how many programs")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "fuzz_failures",
-                    help="where failing programs are written")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "fuzz_failures",
+        help="where failing programs are written",
+    )
     ap.add_argument("--max-stmts", type=int, default=7, help="statements per program, at most")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes")
     ap.add_argument("--replay", nargs="+", metavar="FILE", help="check these failure files again")
-    ap.add_argument("--xp", action="store_true", help="also run each passing program's "
-                    "array-API code (xp=True) on array_api_strict arrays against NumPy's")
+    ap.add_argument(
+        "--xp",
+        action="store_true",
+        help="also run each passing program's "
+        "array-API code (xp=True) on array_api_strict arrays against NumPy's",
+    )
     a = ap.parse_args(argv)
     if a.replay:
         return replay(a.replay)

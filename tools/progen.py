@@ -102,16 +102,17 @@ THRESHOLDS = ("0.0", "0.5", "-0.5", "1.0", "-1.0", "0.2", "1.5")
 # loop-carried update patterns: name -> the roles of the values it carries (also
 # the prefixes of their names, which never clash with parameters and helpers)
 PATTERNS = {
-    "swap": ("sa", "sb"),               # a, b = b, a + b
-    "temp-swap": ("ta", "tb"),          # t = a; a = b; b = t * 2.0
-    "rotation": ("ra", "rb", "rc"),     # a, b, c = b, c, a
-    "prev-cur": ("prev", "cur"),        # prev, cur = cur, g(prev, cur)
-    "momentum": ("vel", "pos"),         # v = 0.9 * v + g(x); x = x - 0.1 * v
-    "recurrence": ("lag", "cheb"),      # t0, t1 = t1, 2.0 * z * t1 - t0
+    "swap": ("sa", "sb"),  # a, b = b, a + b
+    "temp-swap": ("ta", "tb"),  # t = a; a = b; b = t * 2.0
+    "rotation": ("ra", "rb", "rc"),  # a, b, c = b, c, a
+    "prev-cur": ("prev", "cur"),  # prev, cur = cur, g(prev, cur)
+    "momentum": ("vel", "pos"),  # v = 0.9 * v + g(x); x = x - 0.1 * v
+    "recurrence": ("lag", "cheb"),  # t0, t1 = t1, 2.0 * z * t1 - t0
 }
 
 
 # ---- choosers ------------------------------------------------------------------------------
+
 
 class RandomChooser:
     """Choices from a seeded `random.Random` (uniform over the options given)."""
@@ -141,6 +142,7 @@ class HypothesisChooser:
 
     def __init__(self, draw):
         from hypothesis import strategies
+
         self.draw, self.st = draw, strategies
 
     def pick(self, options):
@@ -153,8 +155,11 @@ class HypothesisChooser:
         return self.draw(self.st.integers(lo, hi))
 
     def some(self, options, most):
-        return self.draw(self.st.lists(self.st.sampled_from(list(options)), min_size=1,
-                                       max_size=most, unique=True))
+        return self.draw(
+            self.st.lists(
+                self.st.sampled_from(list(options)), min_size=1, max_size=most, unique=True
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -168,8 +173,8 @@ class Program:
     args: tuple
     n: int
     constructs: frozenset
-    tree: object = None     # f takes its float parameters packed in one pytree `p`: this
-                            # structure of their names (dicts, lists, tuples); None: flat
+    tree: object = None  # f takes its float parameters packed in one pytree `p`: this
+    # structure of their names (dicts, lists, tuples); None: flat
 
     def call_args(self, args=None):
         """f's arguments but n: `args` (default: self.args, one per name in `params`),
@@ -203,11 +208,13 @@ def draw_program(chooser, max_stmts=7):
     shape = chooser.pick([(3,), (2, 3)])
     gen = Gen(chooser, shape, max_stmts)
     src, shapes = gen.module()
-    rng = np.random.default_rng(chooser.integer(0, 2 ** 16))
-    args = tuple(float(rng.uniform(-1, 1)) if s == () else rng.uniform(-1, 1, s)
-                 for s in shapes.values())
-    return Program(src, tuple(shapes), args, chooser.integer(0, 3), frozenset(gen.constructs()),
-                   gen.tree)
+    rng = np.random.default_rng(chooser.integer(0, 2**16))
+    args = tuple(
+        float(rng.uniform(-1, 1)) if s == () else rng.uniform(-1, 1, s) for s in shapes.values()
+    )
+    return Program(
+        src, tuple(shapes), args, chooser.integer(0, 3), frozenset(gen.constructs()), gen.tree
+    )
 
 
 # helpers of dict_state: a dict in, a new dict out (step_pair through a tuple in a list)
@@ -230,6 +237,7 @@ def indent(lines):
 
 
 # ---- what the generator knows about the program it writes ---------------------------------
+
 
 class Var:
     """A float variable of the generated program: 'a' (an array of the
@@ -262,21 +270,25 @@ class Scope:
         self.ints = list(ints)
         self.loop = loop
         self.loops = loops
-        self.lambdas = dict(lambdas or {})     # name -> (parameter kind, result kind)
+        self.lambdas = dict(lambdas or {})  # name -> (parameter kind, result kind)
 
     def child(self, loop=None, ints=(), floats=None):
-        s = Scope({k: v.copy() for k, v in self.floats.items()}, self.ints + list(ints),
-                  self.loop if loop is None else loop, self.loops + (loop is not None),
-                  self.lambdas)
+        s = Scope(
+            {k: v.copy() for k, v in self.floats.items()},
+            self.ints + list(ints),
+            self.loop if loop is None else loop,
+            self.loops + (loop is not None),
+            self.lambdas,
+        )
         s.floats.update(floats or {})
         return s
 
     def of_kind(self, kind, buffers=True):
-        return [n for n, v in self.floats.items()
-                if v.kind == kind and (buffers or not v.buffer)]
+        return [n for n, v in self.floats.items() if v.kind == kind and (buffers or not v.buffer)]
 
 
 # ---- expressions ---------------------------------------------------------------------------
+
 
 class Exprs:
     """Draws expressions (as text). `top` marks a value that may be bound to a
@@ -285,16 +297,16 @@ class Exprs:
     def __init__(self, chooser, shape):
         self.choose = chooser
         self.shape = shape
-        self.rows = len(shape) == 2    # (2, 3) programs also have rows: shape (3,)
+        self.rows = len(shape) == 2  # (2, 3) programs also have rows: shape (3,)
         self.counter = 0
-        self.helpers = []           # (name, param kinds, return kinds, has a keyword default)
-        self.in_helper = False      # helpers have no x0 and no n
-        self.current = "f"          # the function being written
-        self.marks = {"f": set()}   # function -> the constructs it contains
-        self.calls = {"f": set()}   # function -> the helpers it calls
-        self.custom = False         # the module defines the custom rules of CUSTOM
+        self.helpers = []  # (name, param kinds, return kinds, has a keyword default)
+        self.in_helper = False  # helpers have no x0 and no n
+        self.current = "f"  # the function being written
+        self.marks = {"f": set()}  # function -> the constructs it contains
+        self.calls = {"f": set()}  # function -> the helpers it calls
+        self.custom = False  # the module defines the custom rules of CUSTOM
         self.uses_checkpointed = False  # a loop of f is s2sgrad.checkpointed(range(...))
-        self.module_arrays = []     # names of module-level arrays of the program's shape
+        self.module_arrays = []  # names of module-level arrays of the program's shape
 
     def pick(self, options):
         return self.choose.pick(options)
@@ -313,7 +325,9 @@ class Exprs:
             if fn not in seen:
                 seen.add(fn)
                 todo += self.calls[fn]
-        return set().union(*(self.marks[fn] for fn in seen)) | ({"helper"} if len(seen) > 1 else set())
+        return set().union(*(self.marks[fn] for fn in seen)) | (
+            {"helper"} if len(seen) > 1 else set()
+        )
 
     def fresh_name(self, prefix):
         self.counter += 1
@@ -338,7 +352,7 @@ class Exprs:
         c = self.pick(choices)
         if c == "var":
             return self.pick(names)
-        if c == "module":       # a module-level array, a constant frozen at transform time
+        if c == "module":  # a module-level array, a constant frozen at transform time
             self.mark("module-array")
             return self.pick(self.module_arrays)
         if c == "const":
@@ -367,16 +381,29 @@ class Exprs:
         v = v or self.pick(scope.of_kind("a"))
         i = self.pick(scope.ints) if scope.ints and self.flip() else None
         if not self.rows:
-            forms = [f"{v}[0]", f"{v}[-1]", f"np.sum({v}[1:])", f"np.sum({v}[::2])",
-                     f"np.sum({v}[{v} > {self.pick(THRESHOLDS)}])"]
+            forms = [
+                f"{v}[0]",
+                f"{v}[-1]",
+                f"np.sum({v}[1:])",
+                f"np.sum({v}[::2])",
+                f"np.sum({v}[{v} > {self.pick(THRESHOLDS)}])",
+            ]
             if i:
                 forms += [f"{v}[{i} % 3]", f"{v}[({i} + 1) % 3]"]
         else:
-            forms = [f"{v}[1, 2]", f"np.sum({v}[0])", f"np.sum({v}[:, 1:])",
-                     f"np.sum({v}[-1, ::2])", f"np.sum({v}[{v} > {self.pick(THRESHOLDS)}])"]
+            forms = [
+                f"{v}[1, 2]",
+                f"np.sum({v}[0])",
+                f"np.sum({v}[:, 1:])",
+                f"np.sum({v}[-1, ::2])",
+                f"np.sum({v}[{v} > {self.pick(THRESHOLDS)}])",
+            ]
             if i:
-                forms += [f"{v}[{i} % 2, {i} % 3]", f"np.sum({v}[{i} % 2])",
-                          f"np.sum({v}[:, {i} % 3])"]
+                forms += [
+                    f"{v}[{i} % 2, {i} % 3]",
+                    f"np.sum({v}[{i} % 2])",
+                    f"np.sum({v}[:, {i} % 3])",
+                ]
         return self.pick(forms)
 
     def expr(self, scope, kind, depth, top=True):
@@ -425,25 +452,32 @@ class Exprs:
         sum of arrays); `sum` of nothing is the int 0, as in Python."""
         var = self.fresh_name("c")
         source = self.pick(["range", "range", "rows", "tuple"])
-        if not scope.of_kind("a", buffers=False):     # (no array but buffers: over a range)
+        if not scope.of_kind("a", buffers=False):  # (no array but buffers: over a range)
             source = "range"
         if source == "range":
-            rng = self.pick(["range(3)", "range(1, 3)"] + ([] if self.current != "f" else ["range(n)"]))
+            rng = self.pick(
+                ["range(3)", "range(1, 3)"] + ([] if self.current != "f" else ["range(n)"])
+            )
             inner = scope.child(ints=[var])
             gen = f"for {var} in {rng}"
-            filt = f" if {var} % 2 == 0" if self.flip() else ""     # (keeps 2 of either range)
+            filt = f" if {var} % 2 == 0" if self.flip() else ""  # (keeps 2 of either range)
             never_empty = rng != "range(n)"
         else:
             arrays = scope.of_kind("a", buffers=False)
             item = "a" if source == "tuple" else "r" if self.rows else "s"
-            seq = f"({', '.join(self.choose.some(arrays, 3) or arrays[:1])},)" \
-                if source == "tuple" else self.pick(arrays)
+            seq = (
+                f"({', '.join(self.choose.some(arrays, 3) or arrays[:1])},)"
+                if source == "tuple"
+                else self.pick(arrays)
+            )
             inner = scope.child(floats={var: Var(item)})
             gen = f"for {var} in {seq}"
             filt = ""
             if self.flip():
-                filt = (f" if {self.expr(inner, 's', 0, top=False)} {self.pick('<>')} "
-                        f"{self.pick(THRESHOLDS)}")
+                filt = (
+                    f" if {self.expr(inner, 's', 0, top=False)} {self.pick('<>')} "
+                    f"{self.pick(THRESHOLDS)}"
+                )
             never_empty = not filt
         elt_kind = kind if self.flip() else self.pick("as")
         elt = self.expr(inner, elt_kind, depth - 1, top=False)
@@ -460,8 +494,13 @@ class Exprs:
             return f"(0.5 * sum({elt} {gen}{filt}))"
         self.mark("comprehension")
         if never_empty and self.flip():
-            reader = self.pick(["np.sum(np.sin(np.stack([{}])))", "np.mean(np.array([{}]))",
-                                "np.sum(np.array([{}]))"])
+            reader = self.pick(
+                [
+                    "np.sum(np.sin(np.stack([{}])))",
+                    "np.mean(np.array([{}]))",
+                    "np.sum(np.array([{}]))",
+                ]
+            )
         else:
             reader = "np.sum(np.array([{}]))"
         return reader.format(f"{elt} {gen}{filt}")
@@ -480,7 +519,7 @@ class Exprs:
         form = self.pick(["soft_abs", "smooth_max", "hypot"])
         if form == "soft_abs":
             return f"soft_abs({sub()})"
-        if form == "smooth_max":        # (a scalar with an array: the rule's entry is summed)
+        if form == "smooth_max":  # (a scalar with an array: the rule's entry is summed)
             args = [sub(), sub(self.pick(["s", kind]))]
             return f"smooth_max({', '.join(args if self.flip() else args[::-1])})"
         return f"np.hypot({sub()}, 0.5 + {sub()} ** 2)"
@@ -489,8 +528,18 @@ class Exprs:
         return f"({sub()} {self.pick('+-*')} {sub()})"
 
     def expr_unary(self, kind, sub):
-        fn = self.pick(["np.sin", "np.cos", "np.tanh", "np.exp", "np.arctan", "np.arcsinh",
-                        "np.exp2", "np.logaddexp"])
+        fn = self.pick(
+            [
+                "np.sin",
+                "np.cos",
+                "np.tanh",
+                "np.exp",
+                "np.arctan",
+                "np.arcsinh",
+                "np.exp2",
+                "np.logaddexp",
+            ]
+        )
         if fn in ("np.exp", "np.exp2"):
             return f"{fn}(0.5 * np.tanh({sub()}))"
         if fn == "np.logaddexp":
@@ -519,7 +568,9 @@ class Exprs:
             self.mark("shifted-near-miss")
         if kind == "a":
             if self.flip():
-                return f"(np.exp({e} - {m}) / {s})" if not near else f"(np.exp({e} - {m}) / {s} * {m})"
+                return (
+                    f"(np.exp({e} - {m}) / {s})" if not near else f"(np.exp({e} - {m}) / {s} * {m})"
+                )
             return f"({e} - {m} - np.log({s}))" if not near else f"({e} - np.log({s}))"
         lse = f"({m} + np.log({s}))" if not near else f"({m} * 0.5 + np.log({s}))"
         return f"np.sum({lse})" if rows else lse
@@ -527,8 +578,11 @@ class Exprs:
     def expr_mixed(self, kind, sub):
         """Broadcasting an array with a scalar (kind a), or a scalar from both (kind s)."""
         if kind == "a":
-            return (f"({sub('s')} {self.pick('+-*')} {sub('a')})" if self.flip()
-                    else f"({sub('a')} {self.pick('+-*')} {sub('s')})")
+            return (
+                f"({sub('s')} {self.pick('+-*')} {sub('a')})"
+                if self.flip()
+                else f"({sub('a')} {self.pick('+-*')} {sub('s')})"
+            )
         return f"({sub('s')} * {self.const()})"
 
     def expr_reduce(self, kind, sub):
@@ -543,10 +597,22 @@ class Exprs:
     def expr_nonsmooth(self, kind, sub):
         """Kinks and jumps: the sample point is checked to be away from them."""
         if kind == "a":
-            return self.pick([f"np.where({sub()} > {self.pick(THRESHOLDS)}, {sub()}, {sub()})",
-                              f"np.maximum({sub()}, {sub()})", f"np.abs({sub()})"])
-        return self.pick([f"max({sub()}, {sub()})", f"min({sub()}, {sub()})", f"abs({sub()})",
-                          f"np.nanmax({sub('a')})", f"np.median({sub('a')})"])
+            return self.pick(
+                [
+                    f"np.where({sub()} > {self.pick(THRESHOLDS)}, {sub()}, {sub()})",
+                    f"np.maximum({sub()}, {sub()})",
+                    f"np.abs({sub()})",
+                ]
+            )
+        return self.pick(
+            [
+                f"max({sub()}, {sub()})",
+                f"min({sub()}, {sub()})",
+                f"abs({sub()})",
+                f"np.nanmax({sub('a')})",
+                f"np.median({sub('a')})",
+            ]
+        )
 
     def expr_matmul(self, kind, sub):
         a, b = sub("a"), sub("a")
@@ -622,14 +688,15 @@ class Exprs:
 
 # ---- statements ----------------------------------------------------------------------------
 
+
 class Gen(Exprs):
     """Draws one program: statements, loops, helpers and the module. Each
     statement method returns a list of lines (unindented) and updates `scope`."""
 
     def __init__(self, chooser, shape, max_stmts=7):
         super().__init__(chooser, shape)
-        self.budget = max_stmts     # statements left in the whole function
-        self.featured = set()       # names carried by a pattern: worth returning
+        self.budget = max_stmts  # statements left in the whole function
+        self.featured = set()  # names carried by a pattern: worth returning
 
     def shared(self, scope, *names):
         """`names` now (may) share their arrays: writable only if all were."""
@@ -651,21 +718,29 @@ class Gen(Exprs):
         kind = self.pick("as")
         # parameters may be rebound too (never written into: that would change the caller's)
         existing = scope.of_kind(kind, buffers=False)
-        target = self.pick(existing) if existing and self.flip() else self.fresh_name("v" if kind == "a" else "s")
+        target = (
+            self.pick(existing)
+            if existing and self.flip()
+            else self.fresh_name("v" if kind == "a" else "s")
+        )
         rhs, fresh = self.bounded(scope, kind, target, depth)
         scope.floats[target] = Var(kind, fresh and kind == "a", writable=fresh)
         return [f"{target} = {rhs}"]
 
     def augassign(self, scope, depth):
         """`t += ...` on a scalar (a new binding) or into a writable array."""
-        targets = [n for n, v in scope.floats.items() if v.kind == "s" or v.kind == "a" and v.writable]
+        targets = [
+            n for n, v in scope.floats.items() if v.kind == "s" or v.kind == "a" and v.writable
+        ]
         if not targets:
             return self.assign(scope, depth)
         t = self.pick(targets)
         kind = scope.floats[t].kind
         if kind == "a":
             self.written(scope, t)
-        return [f"{t} {self.pick(['+=', '-=', '*='])} 0.5 * np.tanh({self.expr(scope, kind, depth)})"]
+        return [
+            f"{t} {self.pick(['+=', '-=', '*='])} 0.5 * np.tanh({self.expr(scope, kind, depth)})"
+        ]
 
     def copy(self, scope, depth):
         """`b = a`, a plain copy of a (maybe carried) value, buffers too (b then
@@ -697,8 +772,11 @@ class Gen(Exprs):
         if not scalars:
             return self.assign(scope, depth)
         best, cand = self.pick(scalars), self.fresh_name("cand")
-        lines = [f"{cand} = {self.bounded(scope, 's', cand, depth)[0]}",
-                 f"if {cand} {self.pick('<>')} {best}:", f"    {best} = {cand}"]
+        lines = [
+            f"{cand} = {self.bounded(scope, 's', cand, depth)[0]}",
+            f"if {cand} {self.pick('<>')} {best}:",
+            f"    {best} = {cand}",
+        ]
         arrays = scope.of_kind("a", buffers=False)
         if len(arrays) > 1 and self.flip():
             keep, v = self.pick(arrays), self.pick(arrays)
@@ -726,8 +804,13 @@ class Gen(Exprs):
             scopes.append(s)
         lines = []
         for k, body in enumerate(bodies):
-            head = (f"if {branches[0]}:" if k == 0 else
-                    f"elif {branches[k]}:" if k < len(branches) else "else:")
+            head = (
+                f"if {branches[0]}:"
+                if k == 0
+                else f"elif {branches[k]}:"
+                if k < len(branches)
+                else "else:"
+            )
             lines += [head] + indent(body)
         self.merge(scope, scopes, exhaustive=has_else)
         self.mark_branch(scope)
@@ -740,11 +823,16 @@ class Gen(Exprs):
             common = set.intersection(*(set(s.floats) for s in scopes))
             for n in sorted(common):
                 vs = [s.floats[n] for s in scopes]
-                if n in scope.floats or (all(v.kind == vs[0].kind for v in vs)
-                                         and not any(v.buffer for v in vs)):
+                if n in scope.floats or (
+                    all(v.kind == vs[0].kind for v in vs) and not any(v.buffer for v in vs)
+                ):
                     old = scope.floats.get(n)
-                    scope.floats[n] = Var(vs[0].kind, all(v.fresh for v in vs),
-                                          old.buffer if old else False, all(v.writable for v in vs))
+                    scope.floats[n] = Var(
+                        vs[0].kind,
+                        all(v.fresh for v in vs),
+                        old.buffer if old else False,
+                        all(v.writable for v in vs),
+                    )
         for n, v in scope.floats.items():
             v.fresh = v.fresh and all(s.floats[n].fresh for s in scopes)
             v.writable = v.writable and all(s.floats[n].writable for s in scopes)
@@ -758,9 +846,19 @@ class Gen(Exprs):
             return f"for {i} in {rng}:", [i], {}
         form = self.pick(["range", "range", "array", "enumerate", "zip"])
         if form == "range":
-            rng = self.pick(["range(n)", "range(3)", "range(1, n)", "range(x0.shape[0])",
-                             "range(n - 1)", "range(len(x1))", "reversed(range(n))",
-                             "reversed(range(1, 3))", "range(n - 1, -1, -1)"])
+            rng = self.pick(
+                [
+                    "range(n)",
+                    "range(3)",
+                    "range(1, n)",
+                    "range(x0.shape[0])",
+                    "range(n - 1)",
+                    "range(len(x1))",
+                    "reversed(range(n))",
+                    "reversed(range(1, 3))",
+                    "range(n - 1, -1, -1)",
+                ]
+            )
             if "reversed" in rng or "-1)" in rng:
                 self.mark("reversed-range")
             return f"for {i} in {rng}:", [i], {}
@@ -772,8 +870,11 @@ class Gen(Exprs):
             return f"for {e} in {self.pick(arrays)}:", [], {e: Var(item)}
         if form == "enumerate":
             return f"for {i}, {e} in enumerate({self.pick(arrays)}):", [i], {e: Var(item)}
-        return (f"for {e}, {g} in zip({self.pick(arrays)}, {self.pick(arrays)}):", [],
-                {e: Var(item), g: Var(item)})
+        return (
+            f"for {e}, {g} in zip({self.pick(arrays)}, {self.pick(arrays)}):",
+            [],
+            {e: Var(item), g: Var(item)},
+        )
 
     def while_header(self, scope, cond=None):
         """(counter, lines before and including the header) of a while loop
@@ -819,8 +920,13 @@ class Gen(Exprs):
         self.merge(scope, [body_scope], exhaustive=False)
         head = self.checkpointed(head, ints, body)
         pre = []
-        if ints and head.startswith((f"for {ints[0]} in range", f"for {ints[0]} in reversed",
-                                     f"for {ints[0]}, ")) and self.flip():
+        if (
+            ints
+            and head.startswith(
+                (f"for {ints[0]} in range", f"for {ints[0]} in reversed", f"for {ints[0]}, ")
+            )
+            and self.flip()
+        ):
             # the index read after the loop: the last iteration's (or where `break` left
             # it); when the loop runs no time, its old value if it had one, else Python
             # raises UnboundLocalError at the read (and so must s2sgrad's code)
@@ -829,7 +935,7 @@ class Gen(Exprs):
                 self.mark("index-after-loop")
             else:
                 self.mark("index-after-loop-unbound")
-                t = self.fresh_name("s")     # read right after the loop (Python may raise)
+                t = self.fresh_name("s")  # read right after the loop (Python may raise)
                 scope.ints.append(ints[0])
                 scope.floats[t] = Var("s")
                 return [head] + indent(body) + [f"{t} = {self.const()} * {ints[0]}"]
@@ -840,13 +946,17 @@ class Gen(Exprs):
         """Sometimes `for i in s2sgrad.checkpointed(range(...)):` for a loop over a range()
         of f whose body neither breaks nor returns (nested loops' included): its reverse
         sweep recomputes segments from checkpoints (s2sgrad/checkpoint.py)."""
-        if self.in_helper or not ints or not head.startswith(f"for {ints[0]} in range(") \
-                or any(re.search(r"\b(break|return)\b", line) for line in body) \
-                or not self.flip():
+        if (
+            self.in_helper
+            or not ints
+            or not head.startswith(f"for {ints[0]} in range(")
+            or any(re.search(r"\b(break|return)\b", line) for line in body)
+            or not self.flip()
+        ):
             return head
         self.mark("checkpointed")
         self.uses_checkpointed = True
-        rng = head[len(f"for {ints[0]} in "):-1]
+        rng = head[len(f"for {ints[0]} in ") : -1]
         return f"for {ints[0]} in s2sgrad.checkpointed({rng}):"
 
     def while_stmt(self, scope, depth, nest):
@@ -866,15 +976,21 @@ class Gen(Exprs):
         init = ", ".join(self.bounded(scope, k, t, depth)[0] for k in kinds)
         head, ints, items = self.loop_header(scope)
         p, q = self.fresh_name("p"), self.fresh_name("q")
-        made = not self.in_helper     # a helper's tuple may hold its parameters
-        body_scope = self.loop_scope(scope, ints, dict(items, **{p: Var(kinds[0], writable=made),
-                                                                q: Var(kinds[1], writable=made)}))
+        made = not self.in_helper  # a helper's tuple may hold its parameters
+        body_scope = self.loop_scope(
+            scope,
+            ints,
+            dict(items, **{p: Var(kinds[0], writable=made), q: Var(kinds[1], writable=made)}),
+        )
         body = [f"{p}, {q} = {t}"] + self.block(body_scope, depth, nest + 1, min_stmts=0)
         new = ", ".join(self.bounded(body_scope, k, t, depth)[0] for k in kinds)
         body.append(f"{t} = ({new})")
         self.merge(scope, [body_scope], exhaustive=False)
         a, b = self.fresh_name("p"), self.fresh_name("q")
-        scope.floats[a], scope.floats[b] = Var(kinds[0], writable=made), Var(kinds[1], writable=made)
+        scope.floats[a], scope.floats[b] = (
+            Var(kinds[0], writable=made),
+            Var(kinds[1], writable=made),
+        )
         self.mark("tuple-loop")
         return [f"{t} = ({init})", head] + indent(body) + [f"{a}, {b} = {t}"]
 
@@ -912,12 +1028,17 @@ class Gen(Exprs):
         in scope (parameters too) or new ones given a value. They may share
         arrays from here on (the pattern moves them from name to name)."""
         names, lines, start = [], [], self.starts(scope, pattern, kind)
-        if pattern == "recurrence":     # lag, cheb = 1, z: Chebyshev polynomials of |z| <= 1
-            lines.append(f"{start['cheb']} = np.{self.pick(['sin', 'tanh'])}({self.expr(scope, kind, 1)})")
+        if pattern == "recurrence":  # lag, cheb = 1, z: Chebyshev polynomials of |z| <= 1
+            lines.append(
+                f"{start['cheb']} = np.{self.pick(['sin', 'tanh'])}({self.expr(scope, kind, 1)})"
+            )
             scope.floats[start["cheb"]] = Var(kind, writable=True)
         for role in PATTERNS[pattern]:
-            reuse = [n for n in scope.of_kind(kind, buffers=False)
-                     if n not in names and n not in start.values()]
+            reuse = [
+                n
+                for n in scope.of_kind(kind, buffers=False)
+                if n not in names and n not in start.values()
+            ]
             if reuse and self.flip():
                 names.append(self.pick(reuse))
                 continue
@@ -936,8 +1057,11 @@ class Gen(Exprs):
         starts at rest, the recurrence at (1, z) (the name z is start["cheb"])."""
         if pattern == "momentum":
             arrays = scope.of_kind("a", buffers=False)
-            return {"vel": "0.0" if kind == "s" else
-                    self.pick([f"np.zeros({self.shape})", f"0.0 * {self.pick(arrays)}"])}
+            return {
+                "vel": "0.0"
+                if kind == "s"
+                else self.pick([f"np.zeros({self.shape})", f"0.0 * {self.pick(arrays)}"])
+            }
         if pattern == "recurrence":
             z = self.fresh_name("z")
             return {"lag": "1.0" if kind == "s" else f"np.ones_like({z})", "cheb": z}
@@ -954,14 +1078,24 @@ class Gen(Exprs):
         mix = lambda: self.expr(scope, kind, 1, top=False)  # noqa: E731
         if pattern == "swap":
             a, b = names
-            return [self.pick([f"{a}, {b} = {b}, {a} + {b}", f"{a}, {b} = {b}, np.tanh({a} - {b} * {mix()})",
-                               f"{a}, {b} = {b} * {self.const()}, np.sin({a} + {mix()})"])]
+            return [
+                self.pick(
+                    [
+                        f"{a}, {b} = {b}, {a} + {b}",
+                        f"{a}, {b} = {b}, np.tanh({a} - {b} * {mix()})",
+                        f"{a}, {b} = {b} * {self.const()}, np.sin({a} + {mix()})",
+                    ]
+                )
+            ]
         if pattern == "temp-swap":
             a, b = names
             t = self.fresh_name("t")
             scope.floats[t] = Var(kind)
-            return [f"{t} = {a}", f"{a} = {b}",
-                    f"{b} = {self.pick([f'{t} * 2.0', f'np.tanh({t} * 2.0)', f'{t} * -0.8'])}"]
+            return [
+                f"{t} = {a}",
+                f"{a} = {b}",
+                f"{b} = {self.pick([f'{t} * 2.0', f'np.tanh({t} * 2.0)', f'{t} * -0.8'])}",
+            ]
         if pattern == "rotation":
             a, b, c = names
             last = self.pick([a, f"np.sin({a} + {mix()})"])
@@ -989,8 +1123,12 @@ class Gen(Exprs):
         if self.helpers_returning(kind) and self.flip():
             g = self.call(scope, kind, 2, given=(prev, cur))
         else:
-            g = self.pick([f"np.tanh({self.const()} * {cur} - {prev} * {mix()})",
-                           f"0.5 * {cur} + np.sin({prev})"])
+            g = self.pick(
+                [
+                    f"np.tanh({self.const()} * {cur} - {prev} * {mix()})",
+                    f"0.5 * {cur} + np.sin({prev})",
+                ]
+            )
         if form == "tuple":
             return [f"{prev}, {cur} = {cur}, {g}"]
         t = self.fresh_name("t")
@@ -1005,7 +1143,9 @@ class Gen(Exprs):
         if form == "plain":
             return self.update(scope, pattern, names, kind)
         self.mark_branch(scope)
-        out = [f"if {self.cond(scope, 1)}:"] + indent(self.update(scope.child(), pattern, names, kind))
+        out = [f"if {self.cond(scope, 1)}:"] + indent(
+            self.update(scope.child(), pattern, names, kind)
+        )
         if form == "if-else":
             out += ["else:"] + indent(self.assign(scope.child(), 1))
         return out
@@ -1026,7 +1166,7 @@ class Gen(Exprs):
         """A list built with append in a loop (under a branch too; from an RNN's last item),
         then read: np.stack, np.array, np.concatenate, sum, len, indexing, iteration."""
         L, kind = self.fresh_name("L"), self.pick("as")
-        seeded = self.flip()           # starts with an item: never empty
+        seeded = self.flip()  # starts with an item: never empty
         lines = [f"{L} = [{self.expr(scope, kind, depth)} * 1.0]" if seeded else f"{L} = []"]
         counter = None
         if self.flip():
@@ -1058,23 +1198,33 @@ class Gen(Exprs):
         scope.floats[s] = Var("s")
         readers = [f"np.sum(np.array({L}) ** 2)", f"0.25 * len({L})"]
         if seeded:
-            readers += [f"np.sum(np.sin(np.stack({L})))", f"np.mean({L})",
-                        f"np.sum(np.stack({L}, axis={self.pick('01') if kind == 'a' else 0})[0])",
-                        f"np.sum({L}[-1] * {L}[0])", f"np.sum(np.cos(sum({L})))"]
+            readers += [
+                f"np.sum(np.sin(np.stack({L})))",
+                f"np.mean({L})",
+                f"np.sum(np.stack({L}, axis={self.pick('01') if kind == 'a' else 0})[0])",
+                f"np.sum({L}[-1] * {L}[0])",
+                f"np.sum(np.cos(sum({L})))",
+            ]
             if kind == "a":
                 readers.append(f"np.sum(np.tanh(np.concatenate({L})))")
             if scope.ints:
                 readers.append(f"np.sum({L}[{self.pick(scope.ints)} % len({L})])")
-        if self.flip():          # iterated
+        if self.flip():  # iterated
             v = self.fresh_name("v")
-            lines += [f"{s} = 0.0", f"for {v} in {L}:", f"    {s} = 0.5 * {s} + np.sum(np.sin({v}))"]
+            lines += [
+                f"{s} = 0.0",
+                f"for {v} in {L}:",
+                f"    {s} = 0.5 * {s} + np.sum(np.sin({v}))",
+            ]
             self.mark("for-over-array")
         else:
             lines.append(f"{s} = {' + '.join(self.choose.some(readers, 2) or readers[:1])}")
         return lines
 
     def zeros(self):
-        return self.pick([f"np.zeros({self.shape})"] + ([] if self.in_helper else ["np.zeros_like(x0)"]))
+        return self.pick(
+            [f"np.zeros({self.shape})"] + ([] if self.in_helper else ["np.zeros_like(x0)"])
+        )
 
     def grid_loop(self, scope, depth, nest):
         """Two nested loops writing a buffer at both indices (`y[i % 2, j % 3] = ...`),
@@ -1132,7 +1282,7 @@ class Gen(Exprs):
         form = "name" if value else self.pick(forms)
         if form == "name":
             return [f"{prev} = {value or self.pick(scalars)}"]
-        if form == "out":           # a ufunc into its own operand: a write into all of y
+        if form == "out":  # a ufunc into its own operand: a write into all of y
             self.mark("ufunc-out")
             return [f"np.{self.pick(['tanh', 'sin'])}({y}, out={y})"]
         e = self.expr(scope, "s", depth)
@@ -1154,8 +1304,10 @@ class Gen(Exprs):
         scope.floats[a].fresh = False
         scope.floats[v] = Var("s" if len(self.shape) == 1 else "r")
         self.mark("view-augassign")
-        return [f"{v} = {a}[{self.choose.integer(0, self.shape[0] - 1)}, ...]",
-                f"{v} {self.pick(['+=', '*='])} 0.5 * np.tanh({self.expr(scope, 's', depth)})"]
+        return [
+            f"{v} = {a}[{self.choose.integer(0, self.shape[0] - 1)}, ...]",
+            f"{v} {self.pick(['+=', '*='])} 0.5 * np.tanh({self.expr(scope, 's', depth)})",
+        ]
 
     def tuple_setitem(self, scope, depth):
         """`a[i], a[j] = a[j], a[i]` (elements of a 1-D a; rows, which are views, of a
@@ -1165,7 +1317,7 @@ class Gen(Exprs):
             return self.assign(scope, depth)
         a = self.pick(arrays)
         i, j = self.choose.integer(0, self.shape[0] - 1), self.choose.integer(0, self.shape[0] - 1)
-        if self.rows and self.flip():        # elements of a 2-D a: numbers, swapped
+        if self.rows and self.flip():  # elements of a 2-D a: numbers, swapped
             k = self.choose.integer(0, self.shape[1] - 1)
             i, j = f"{i}, {k}", f"{j}, {self.choose.integer(0, self.shape[1] - 1)}"
         self.written(scope, a)
@@ -1178,15 +1330,21 @@ class Gen(Exprs):
         iteration, which then sees the later writes."""
         acc, i = self.fresh_name("acc"), self.fresh_name("i")
         body_scope = self.loop_scope(scope, [i], {})
-        lines = [f"{acc} = 0.0", f"for {i} in range({self.pick(['2', '3'])}):",
-                 f"    {acc} += 0.5 * np.tanh({self.expr(body_scope, 'a', depth)})"]
+        lines = [
+            f"{acc} = 0.0",
+            f"for {i} in range({self.pick(['2', '3'])}):",
+            f"    {acc} += 0.5 * np.tanh({self.expr(body_scope, 'a', depth)})",
+        ]
         if scope.of_kind("a", buffers=False) and self.flip():
             keep = self.fresh_name("keep")
-            lines = [f"{keep} = {self.pick(scope.of_kind('a', buffers=False))}"] + lines + [
-                f"    if {i} == 0:", f"        {keep} = {acc}"]
+            lines = (
+                [f"{keep} = {self.pick(scope.of_kind('a', buffers=False))}"]
+                + lines
+                + [f"    if {i} == 0:", f"        {keep} = {acc}"]
+            )
             scope.floats[keep] = Var("a")
             self.mark("branch-in-loop")
-        scope.floats[acc] = Var("a")      # (a number when the loop runs no time: read as one)
+        scope.floats[acc] = Var("a")  # (a number when the loop runs no time: read as one)
         self.mark("float-accumulator")
         return lines
 
@@ -1200,28 +1358,37 @@ class Gen(Exprs):
         arrays, scalars = scope.of_kind("a", buffers=False), scope.of_kind("s", buffers=False)
         w = self.pick(arrays) if arrays else "x0"
         lines = [f"{r} = {self.expr(scope, 'r', min(depth, 1))}"]
-        if scalars:         # (carried on in a scalar the function may read later)
+        if scalars:  # (carried on in a scalar the function may read later)
             s = self.pick(scalars)
         else:
             s = self.fresh_name("s")
             lines.append(f"{s} = {self.expr(scope, 's', min(depth, 1))}")
         if self.flip():
-            lines += [f"for {i} in range(x0.shape[0]):",
-                      f"    {s} = np.tanh(x0[{i}] @ {r} + 0.5 * {s}) + 0.1 * np.sum({w} @ x0[{i}])"]
+            lines += [
+                f"for {i} in range(x0.shape[0]):",
+                f"    {s} = np.tanh(x0[{i}] @ {r} + 0.5 * {s}) + 0.1 * np.sum({w} @ x0[{i}])",
+            ]
         else:
             # a row carried (q), read out into s: passes/loop_stack.py stacks q's rows and
             # computes what the sweep needs of them (tanh's and sin's derivatives, the
             # read-out) once for all the rows, in a `grad`
             q = self.fresh_name("q")
-            step = self.pick([f"np.tanh(x0[{i}] * {q} + 0.5 * {r})",
-                              f"np.sin({q}) * 0.9 + x0[{i}] * {r}",
-                              f"np.tanh({q} @ np.outer({r}, {r}) * 0.3 + x0[{i}])"])
-            out = self.pick([f"np.sum(np.sin({q}) * {r})", f"np.cos({q}) @ x0[{i}]",
-                             f"np.sum({q} * {q}) * 0.5"])
-            lines += [f"{q} = {r} * 0.5",
-                      f"for {i} in range(x0.shape[0]):",
-                      f"    {q} = {step}",
-                      f"    {s} = {s} + {out}"]
+            step = self.pick(
+                [
+                    f"np.tanh(x0[{i}] * {q} + 0.5 * {r})",
+                    f"np.sin({q}) * 0.9 + x0[{i}] * {r}",
+                    f"np.tanh({q} @ np.outer({r}, {r}) * 0.3 + x0[{i}])",
+                ]
+            )
+            out = self.pick(
+                [f"np.sum(np.sin({q}) * {r})", f"np.cos({q}) @ x0[{i}]", f"np.sum({q} * {q}) * 0.5"]
+            )
+            lines += [
+                f"{q} = {r} * 0.5",
+                f"for {i} in range(x0.shape[0]):",
+                f"    {q} = {step}",
+                f"    {s} = {s} + {out}",
+            ]
             scope.floats[q] = Var("r")
             self.mark("stacked-carry")
         scope.floats[r] = Var("r")
@@ -1242,9 +1409,9 @@ class Gen(Exprs):
             fresh = True
         else:
             t = self.fresh_name("t")
-            order = list(range(len(kinds)))[::self.pick([1, -1])]
+            order = list(range(len(kinds)))[:: self.pick([1, -1])]
             lines = [f"{t} = {text}"] + [f"{names[k]} = {t}[{k}]" for k in order]
-            fresh = False          # (t holds them too)
+            fresh = False  # (t holds them too)
         for name, k in zip(names, kinds):
             if k == "i":
                 scope.ints.append(name)
@@ -1282,32 +1449,45 @@ class Gen(Exprs):
             if scope.floats[n].kind == "s":
                 terms.append(self.pick([f"{c} * {n}", f"np.sin({n})"]))
             else:
-                terms.append(self.pick([f"np.sum({c} * {n})", f"np.sum(np.sin({n}))",
-                                        f"np.sum({n} * {n})"]))
+                terms.append(
+                    self.pick([f"np.sum({c} * {n})", f"np.sum(np.sin({n}))", f"np.sum({n} * {n})"])
+                )
         return " + ".join(terms)
 
     def stmt(self, scope, depth, nest):
         forms = ["assign", "assign", "augassign", "copy"]
         if nest < 3:
-            forms += ["if", "for", "while", "tuple_loop", "buffer_loop", "carried_loop", "carried_loop",
-                      "append_loop"]
+            forms += [
+                "if",
+                "for",
+                "while",
+                "tuple_loop",
+                "buffer_loop",
+                "carried_loop",
+                "carried_loop",
+                "append_loop",
+            ]
         if nest < 2:
             forms.append("grid_loop")
         if scope.loops:
             forms += ["best_so_far", "copy"]
         if self.writable_arrays(scope):
             forms.append("setitem")
-            if self.choose.integer(0, 3) == 0:       # (rarer: most are refused)
+            if self.choose.integer(0, 3) == 0:  # (rarer: most are refused)
                 forms.append(self.pick(["view_augassign", "tuple_setitem"]))
         if nest < 3 and not self.in_helper and self.choose.integer(0, 3) == 0:
             forms.append("float_accumulator")
-        if self.rows and not self.in_helper and self.choose.integer(0, 3) == 0 and \
-                getattr(scope.floats.get("x0"), "kind", None) == "a":
+        if (
+            self.rows
+            and not self.in_helper
+            and self.choose.integer(0, 3) == 0
+            and getattr(scope.floats.get("x0"), "kind", None) == "a"
+        ):
             forms.append("row_recurrence")
         if any(len(h[2]) >= 2 for h in self.helpers):
             forms.append("tuple_call")
         if not self.in_helper and (scope.loop is None or self.choose.integer(0, 2) == 0):
-            forms.append("early_return")          # (in a loop too: return-in-loop)
+            forms.append("early_return")  # (in a loop too: return-in-loop)
         if self.choose.integer(0, 3) == 0:
             forms.append("lambda_def")
         form = self.pick(forms)
@@ -1316,9 +1496,19 @@ class Gen(Exprs):
             buffers = [n for n, v in scope.floats.items() if v.buffer]
             y = self.pick(buffers if buffers and self.flip() else self.writable_arrays(scope))
             return self.setitem(scope, y, depth)
-        if form in ("assign", "augassign", "copy", "best_so_far", "tuple_call", "early_return",
-                    "lambda_def",
-                    "view_augassign", "tuple_setitem", "float_accumulator", "row_recurrence"):
+        if form in (
+            "assign",
+            "augassign",
+            "copy",
+            "best_so_far",
+            "tuple_call",
+            "early_return",
+            "lambda_def",
+            "view_augassign",
+            "tuple_setitem",
+            "float_accumulator",
+            "row_recurrence",
+        ):
             return getattr(self, form)(scope, depth)
         return getattr(self, form if form.endswith("loop") else form + "_stmt")(scope, depth, nest)
 
@@ -1337,8 +1527,10 @@ class Gen(Exprs):
             params.append("i")
         names = [f"a{k}" if p != "i" else "k" for k, p in enumerate(params)]
         default = self.flip()
-        scope = Scope({n: Var(p) for n, p in zip(names, params) if p != "i"},
-                      ints=["k"] if "i" in params else ())
+        scope = Scope(
+            {n: Var(p) for n, p in zip(names, params) if p != "i"},
+            ints=["k"] if "i" in params else (),
+        )
         if default:
             scope.floats["c"] = Var("s")
         body = []
@@ -1352,8 +1544,12 @@ class Gen(Exprs):
         body += self.block(inner, 2, 1, min_stmts=0)
         self.budget, self.in_helper = saved, False
         kinds = self.pick([("a",), ("s",), ("a", "s"), ("a", "a"), ("s", "a", "i")])
-        outs = [self.pick(["2", "k"] if "k" in names else ["2"]) if k == "i" else
-                self.bounded(inner.child(loop="h"), k, "_", 2)[0] for k in kinds]
+        outs = [
+            self.pick(["2", "k"] if "k" in names else ["2"])
+            if k == "i"
+            else self.bounded(inner.child(loop="h"), k, "_", 2)[0]
+            for k in kinds
+        ]
         arrays = [n for n, p in zip(names, params) if p == "a"]
         if kinds == ("a",) and arrays and self.choose.integer(0, 3) == 0:
             # hands back its argument, or a view of it: the caller's name sees its writes
@@ -1372,7 +1568,7 @@ class Gen(Exprs):
         if self.custom:
             lines += ["", CUSTOM]
         for k in range(self.choose.integer(0, 1) * self.choose.integer(1, 2)):
-            name = f"K{k}"           # module-level arrays: constants of the generated module
+            name = f"K{k}"  # module-level arrays: constants of the generated module
             lines += [f"{name} = np.array({self.array_literal(self.shape)})"]
             self.module_arrays.append(name)
         for k in range(self.choose.integer(0, 2)):
@@ -1386,7 +1582,7 @@ class Gen(Exprs):
             params["r"] = self.shape[1:]
             scope.floats["r"] = Var("r")
         tail = ["n"]
-        if self.choose.integer(0, 2) == 0:   # default values, kept by the generated def
+        if self.choose.integer(0, 2) == 0:  # default values, kept by the generated def
             tail = [self.pick(["n", "n=2"]), f"c={self.const()}"]
             scope.floats["c"] = Var("s")
             self.mark("default-arg")
@@ -1413,21 +1609,32 @@ class Gen(Exprs):
         d, i, t = self.fresh_name("d"), self.fresh_name("i"), self.fresh_name("tt")
         a = self.pick(arrays)
         s = self.pick(others) if others and self.flip() else self.const()
-        head = self.pick([f"for {i} in range(n):", f"for {i} in range({self.pick(['2', '3'])}):",
-                          f"while {i} < n and np.sum(np.abs({d}['a'])) > 0.1:"])
+        head = self.pick(
+            [
+                f"for {i} in range(n):",
+                f"for {i} in range({self.pick(['2', '3'])}):",
+                f"while {i} < n and np.sum(np.abs({d}['a'])) > 0.1:",
+            ]
+        )
         step = [f"{d} = {{'a': np.tanh({d}['a'] * {d}['s'] + 0.1), 's': {d}['s'] * 0.9}}"]
-        if self.flip():             # a helper taking the dict and returning a new one
+        if self.flip():  # a helper taking the dict and returning a new one
             self.dict_helper = True
             self.mark("dict-helper")
             step = [f"{d} = {self.pick(['step_dict', 'step_pair'])}({d}, {self.const()})"]
         if self.flip():
             self.mark("branch-in-loop")
-            step += [f"if np.sum({d}['a']) > 0.0:",
-                     f"    {d} = {{**{d}, 's': {d}['s'] + 0.5 * np.sum(np.sin({d}['a']))}}"]
+            step += [
+                f"if np.sum({d}['a']) > 0.0:",
+                f"    {d} = {{**{d}, 's': {d}['s'] + 0.5 * np.sum(np.sin({d}['a']))}}",
+            ]
         if head.startswith("while"):
             step.append(f"{i} = {i} + 1")
-        lines = [f"{d} = {{'a': {a}, 's': {s}}}"] + ([f"{i} = 0"] if head.startswith("while")
-                                                    else []) + [head] + indent(step)
+        lines = (
+            [f"{d} = {{'a': {a}, 's': {s}}}"]
+            + ([f"{i} = 0"] if head.startswith("while") else [])
+            + [head]
+            + indent(step)
+        )
         lines.append(f"{t} = np.sum({d}['a'] ** 2) + {d}['s']")
         return lines, f" + 0.5 * {t}"
 
@@ -1455,23 +1662,33 @@ class Gen(Exprs):
             paths.update({x: f'p["{x}"]' for x in others})
             seq_text = 'p["xs"]'
         text = "\n".join(body)
-        written = {x for x in names if re.search(          # `x[k] = v`, `x += v`, `x[k] += v`
-            rf"(^|[^\w.]){x}(\[[^\n]*?\]\s*[-+*]?=(?!=)|\s*[-+*]=)", text, re.M)}
+        written = {
+            x
+            for x in names
+            if re.search(  # `x[k] = v`, `x += v`, `x[k] += v`
+                rf"(^|[^\w.]){x}(\[[^\n]*?\]\s*[-+*]?=(?!=)|\s*[-+*]=)", text, re.M
+            )
+        }
         self.mark("pytree")
         if layout == "list" and not written and self.flip():
-            prologue = [f"{', '.join(names)} = p"]           # unpacked as Python unpacks
+            prologue = [f"{', '.join(names)} = p"]  # unpacked as Python unpacks
             self.mark("pytree-unpack")
         else:
-            prologue = [f"{x} = {paths[x]}" + (".copy()" if x in written and x in arrays else "")
-                        for x in names]
+            prologue = [
+                f"{x} = {paths[x]}" + (".copy()" if x in written and x in arrays else "")
+                for x in names
+            ]
         if self.flip():
             return prologue, *self.dict_state(arrays, others)
         if not self.flip():
             return prologue, [], ""
         self.mark("pytree-loop")
         t, v = self.fresh_name("tt"), self.fresh_name("v")
-        form = self.pick(["for", "enumerate", "range", "items"] if layout == "dict" or
-                         layout == "nested" and seq_text == "p" else ["for", "enumerate", "range"])
+        form = self.pick(
+            ["for", "enumerate", "range", "items"]
+            if layout == "dict" or layout == "nested" and seq_text == "p"
+            else ["for", "enumerate", "range"]
+        )
         step = self.pick([f"np.sum(np.sin({v}))", f"np.sum(np.tanh({v}) * {v})"])
         if form == "for":
             head = f"for {v} in {seq_text if layout != 'dict' else 'p.values()'}:"
@@ -1489,11 +1706,17 @@ class Gen(Exprs):
                 head = f"for {i} in range(len({seq_text})):"
                 step = step.replace(v, f"{seq_text}[{i}]")
         inner = [f"{t} = {t} + {step}"]
-        if self.flip():            # a branch in the unrolled loop, on a run-time condition
+        if self.flip():  # a branch in the unrolled loop, on a run-time condition
             self.mark("branch-in-loop")
-            inner = ([f"if np.sum({v}) > 0:" if "range(len" not in head else
-                      f"if np.sum({seq_text}[{i}]) > 0:"] + indent(inner) +
-                     ["else:", f"    {t} = {t} * 0.5"])
+            inner = (
+                [
+                    f"if np.sum({v}) > 0:"
+                    if "range(len" not in head
+                    else f"if np.sum({seq_text}[{i}]) > 0:"
+                ]
+                + indent(inner)
+                + ["else:", f"    {t} = {t} * 0.5"]
+            )
         return prologue, [f"{t} = 0.0", head] + indent(inner), f" + 0.5 * {t}"
 
     def array_literal(self, shape):

@@ -27,11 +27,10 @@ EXAMPLES = [
 
 
 def outputs():
-    os.chdir(ROOT)      # relative paths: the modules name their source by base name only
+    os.chdir(ROOT)  # relative paths: the modules name their source by base name only
     for file, func, wrt, *flags in EXAMPLES:
         path = os.path.join("examples", file.replace(".py", "_grad.py"))
-        yield path, cli.emit_text(f"examples/{file}::{func}", wrt=wrt,
-                                  has_aux="--has-aux" in flags)
+        yield path, cli.emit_text(f"examples/{file}::{func}", wrt=wrt, has_aux="--has-aux" in flags)
 
 
 def main(argv=None):
@@ -42,8 +41,11 @@ def main(argv=None):
         if "--check" in argv:
             if old != text:
                 stale = True
-                sys.stdout.writelines(difflib.unified_diff(
-                    old.splitlines(True), text.splitlines(True), f"a/{path}", f"b/{path}"))
+                sys.stdout.writelines(
+                    difflib.unified_diff(
+                        old.splitlines(True), text.splitlines(True), f"a/{path}", f"b/{path}"
+                    )
+                )
         elif old != text:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)

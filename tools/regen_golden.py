@@ -48,7 +48,7 @@ IR_STAGES = ("lower", "dce")
 HEADER = "# s2sgrad:"
 IGNORED = frozenset({"__pycache__"})
 
-if str(ROOT) not in sys.path:          # run as a script from a checkout
+if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
 
@@ -58,13 +58,13 @@ class CaseError(Exception):
 
 @dataclass(frozen=True)
 class Command:
-    func: str            # '' for every decorated function of the file
+    func: str  # '' for every decorated function of the file
     wrt: str = None
     signature: str = None
     order: int = 1
-    mode: str = "rev"    # 'fwd': the forward-mode module (jvp_FUNC)
-    checkpoint: str = None   # 'sqrt': --checkpoint sqrt (loops checkpointed)
-    xp: bool = False     # --xp: array-API code (docs/xp.md)
+    mode: str = "rev"  # 'fwd': the forward-mode module (jvp_FUNC)
+    checkpoint: str = None  # 'sqrt': --checkpoint sqrt (loops checkpointed)
+    xp: bool = False  # --xp: array-API code (docs/xp.md)
 
 
 def parse_header(text, where=INPUT):
@@ -73,10 +73,11 @@ def parse_header(text, where=INPUT):
     for line in text.splitlines():
         if not line.startswith(HEADER):
             break
-        parts.append(line[len(HEADER):].strip())
+        parts.append(line[len(HEADER) :].strip())
     if not parts:
-        raise CaseError(f"{where}: the first line must be '{HEADER} emit [FUNC] [--wrt ...] "
-                        "[--signature ...]'")
+        raise CaseError(
+            f"{where}: the first line must be '{HEADER} emit [FUNC] [--wrt ...] [--signature ...]'"
+        )
     try:
         words = shlex.split(" ".join(parts))
     except ValueError as e:
@@ -119,17 +120,32 @@ def generate(case, root=ROOT):
         raise CaseError(f"{GOLDEN}/{case}: no {INPUT}")
     cmd = parse_header(path.read_text(encoding="utf-8"), rel)
     target = f"{rel}::{cmd.func}" if cmd.func else rel
-    with contextlib.chdir(root):           # relative paths only: nothing absolute leaks out
+    with contextlib.chdir(root):  # relative paths only: nothing absolute leaks out
         try:
             if "." in cmd.func:
                 out = _generate_method(rel, cmd)
             else:
-                out = {"ir.txt": cli.show_text(target, cmd.wrt, cmd.signature, IR_STAGES,
-                                               cmd.order, cmd.mode, checkpoint=cmd.checkpoint,
-                                               xp=cmd.xp),
-                       "grad.py": cli.emit_text(target, cmd.wrt, cmd.signature, cmd.order,
-                                                cmd.mode, checkpoint=cmd.checkpoint,
-                                                xp=cmd.xp)}
+                out = {
+                    "ir.txt": cli.show_text(
+                        target,
+                        cmd.wrt,
+                        cmd.signature,
+                        IR_STAGES,
+                        cmd.order,
+                        cmd.mode,
+                        checkpoint=cmd.checkpoint,
+                        xp=cmd.xp,
+                    ),
+                    "grad.py": cli.emit_text(
+                        target,
+                        cmd.wrt,
+                        cmd.signature,
+                        cmd.order,
+                        cmd.mode,
+                        checkpoint=cmd.checkpoint,
+                        xp=cmd.xp,
+                    ),
+                }
         except S2SGradError as e:
             raise CaseError(f"{rel}: s2sgrad failed:\n{e}") from None
     for name, text in out.items():
@@ -141,6 +157,7 @@ def generate(case, root=ROOT):
 def bound_method(rel, func):
     """The method `OBJECT.METHOD` of input.py's module-level object, input.py imported."""
     import importlib.util
+
     spec = importlib.util.spec_from_file_location("golden_" + rel.split("/")[1], rel)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -156,17 +173,22 @@ def _generate_method(rel, cmd):
     from s2sgrad import cli, codegen, transform
     from s2sgrad.frontend import source as S
     from s2sgrad.ir.printer import print_function
+
     parsed = S.from_function(bound_method(rel, cmd.func))
     parsed.file = rel
     types_ = cli.arg_types(parsed, cmd.signature)
-    request = cli.request_for(parsed, types_, cmd.wrt, cmd.order, cmd.mode,
-                              checkpoint=cmd.checkpoint)
+    request = cli.request_for(
+        parsed, types_, cmd.wrt, cmd.order, cmd.mode, checkpoint=cmd.checkpoint
+    )
     stages = []
     fn = transform.build_ir(parsed, types_, request, stages)
-    ir = "".join(f"// after {name}\n" + print_function(f) for name, f in stages
-                 if name in IR_STAGES)
-    return {"ir.txt": ir, "grad.py": codegen.module([fn], transform.header_lines(fn, request),
-                                                    verify=True)}
+    ir = "".join(
+        f"// after {name}\n" + print_function(f) for name, f in stages if name in IR_STAGES
+    )
+    return {
+        "ir.txt": ir,
+        "grad.py": codegen.module([fn], transform.header_lines(fn, request), verify=True),
+    }
 
 
 def diff_case(case, root=ROOT):
@@ -181,8 +203,11 @@ def diff_case(case, root=ROOT):
         if old == text:
             continue
         chunks += difflib.unified_diff(
-            [] if old is None else old.splitlines(keepends=True), text.splitlines(keepends=True),
-            "/dev/null" if old is None else f"a/{rel}", f"b/{rel}")
+            [] if old is None else old.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            "/dev/null" if old is None else f"a/{rel}",
+            f"b/{rel}",
+        )
     for extra in _stale(case_dir):
         rel = f"{GOLDEN}/{case}/{extra.name}"
         try:
@@ -190,8 +215,9 @@ def diff_case(case, root=ROOT):
         except (UnicodeDecodeError, IsADirectoryError):
             lines = [f"(stale {'directory' if extra.is_dir() else 'binary file'})\n"]
         chunks += difflib.unified_diff(lines, [], f"a/{rel}", "/dev/null")
-    return "".join(c if c.endswith("\n") else c + "\n\\ No newline at end of file\n"
-                   for c in chunks)
+    return "".join(
+        c if c.endswith("\n") else c + "\n\\ No newline at end of file\n" for c in chunks
+    )
 
 
 def write_case(case, root=ROOT):
@@ -205,7 +231,9 @@ def write_case(case, root=ROOT):
             changed.append(p)
     for extra in _stale(case_dir):
         if extra.is_dir():
-            raise CaseError(f"{GOLDEN}/{case}/{extra.name}: unexpected directory; remove it by hand")
+            raise CaseError(
+                f"{GOLDEN}/{case}/{extra.name}: unexpected directory; remove it by hand"
+            )
         extra.unlink()
         changed.append(extra)
     return changed
@@ -218,8 +246,11 @@ def _stale(case_dir):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 with a unified diff if golden/ is out of date")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 with a unified diff if golden/ is out of date",
+    )
     parser.add_argument("cases", nargs="*", help="case names (default: every case in golden/)")
     args = parser.parse_args(argv)
     cases = args.cases or case_names()
@@ -237,14 +268,20 @@ def main(argv=None):
                     failed += 1
             else:
                 for p in write_case(case):
-                    print(f"wrote {p.relative_to(ROOT)}" if p.exists()
-                          else f"removed {p.relative_to(ROOT)}")
+                    print(
+                        f"wrote {p.relative_to(ROOT)}"
+                        if p.exists()
+                        else f"removed {p.relative_to(ROOT)}"
+                    )
         except CaseError as e:
             print(f"regen_golden: {e}", file=sys.stderr)
             failed += 1
     if args.check and failed:
-        print(f"regen_golden: {failed} of {len(cases)} case(s) out of date; "
-              "run python tools/regen_golden.py and review the diff", file=sys.stderr)
+        print(
+            f"regen_golden: {failed} of {len(cases)} case(s) out of date; "
+            "run python tools/regen_golden.py and review the diff",
+            file=sys.stderr,
+        )
     return 1 if failed else 0
 
 

@@ -30,8 +30,12 @@ import numpy as np  # noqa: E402
 
 import s2sgrad  # noqa: E402
 
-OPS = ["v{i} = np.sin(v{j}) * w + v{k}", "v{i} = np.tanh(v{j} * 0.5) - v{k} * w",
-       "v{i} = v{j} * v{k} * 0.1 + w", "v{i} = np.cos(v{j} + w) * 0.5"]
+OPS = [
+    "v{i} = np.sin(v{j}) * w + v{k}",
+    "v{i} = np.tanh(v{j} * 0.5) - v{k} * w",
+    "v{i} = v{j} * v{k} * 0.1 + w",
+    "v{i} = np.cos(v{j} + w) * 0.5",
+]
 
 
 def body(n, indent):
@@ -43,21 +47,27 @@ def body(n, indent):
 
 
 def straight(n):
-    return "\n".join(["import numpy as np", "", "def f(x, w):", "    v0 = x * 1.0"]
-                     + body(n, "    ") + [f"    return np.sum(v{n})", ""])
+    return "\n".join(
+        ["import numpy as np", "", "def f(x, w):", "    v0 = x * 1.0"]
+        + body(n, "    ")
+        + [f"    return np.sum(v{n})", ""]
+    )
 
 
 def loop(n):
-    return "\n".join(["import numpy as np", "", "def f(x, w):", "    v0 = x * 1.0",
-                      "    for t in range(3):"]
-                     + body(n, "        ") + [f"        v0 = v{n} * 0.5",
-                                              "    return np.sum(v0)", ""])
+    return "\n".join(
+        ["import numpy as np", "", "def f(x, w):", "    v0 = x * 1.0", "    for t in range(3):"]
+        + body(n, "        ")
+        + [f"        v0 = v{n} * 0.5", "    return np.sum(v0)", ""]
+    )
 
 
 def first_call_fresh(shape, n, name):
     """first_call of scale.<shape>(n), in a new Python process."""
-    code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
-            f"import scale; print(scale.first_call(scale.{shape}({n}), {name!r}))")
+    code = (
+        f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
+        f"import scale; print(scale.first_call(scale.{shape}({n}), {name!r}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.split()[-1])
 
@@ -86,9 +96,13 @@ def slope(ns, ts):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100,300,1000,3000")
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="programs timed per size and shape (each a new function); the "
-                         "table gives the fastest, as timeit does, and the slowest")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="programs timed per size and shape (each a new function); the "
+        "table gives the fastest, as timeit does, and the slowest",
+    )
     args = ap.parse_args(argv)
     ns = [int(s) for s in args.sizes.split(",")]
     print(f"{'N':>6} {'straight (s)':>13} {'(slowest)':>10} {'loop (s)':>10} {'(slowest)':>10}")
@@ -100,8 +114,10 @@ def main(argv=None):
             tl.append(first_call_fresh("loop", n, f"loop_{n}_{k}"))
         rows["straight"].append(min(ts))
         rows["loop"].append(min(tl))
-        print(f"{n:>6} {min(ts):>13.3f} {max(ts):>10.3f} {min(tl):>10.3f} {max(tl):>10.3f}",
-              flush=True)
+        print(
+            f"{n:>6} {min(ts):>13.3f} {max(ts):>10.3f} {min(tl):>10.3f} {max(tl):>10.3f}",
+            flush=True,
+        )
     for shape, ts in rows.items():
         if len(ns) > 1:
             print(f"log-log slope, {shape}: {slope(ns, ts):.2f}")
@@ -111,7 +127,7 @@ def main(argv=None):
 def reference():
     t0 = time.perf_counter()
     s = 0
-    for i in range(10 ** 7):
+    for i in range(10**7):
         s += i
     return time.perf_counter() - t0
 

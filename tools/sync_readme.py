@@ -12,8 +12,9 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BLOCK = re.compile(r"(<!-- readme-test: generated (?P<args>[^>]*?) -->\n```python\n)(?P<body>.*?)(```)",
-                   re.S)
+BLOCK = re.compile(
+    r"(<!-- readme-test: generated (?P<args>[^>]*?) -->\n```python\n)(?P<body>.*?)(```)", re.S
+)
 
 
 def main():
@@ -21,9 +22,13 @@ def main():
     text = open(path, encoding="utf-8").read()
 
     def fresh(m):
-        out = subprocess.run([sys.executable, "-m", "s2sgrad.cli", "emit",
-                              *shlex.split(m.group("args"))],
-                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-m", "s2sgrad.cli", "emit", *shlex.split(m.group("args"))],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         return m.group(1) + out + m.group(4)
 
     new = BLOCK.sub(fresh, text)

@@ -18,15 +18,18 @@ class _Assignments:
     """The assignment statements of _Lowerer (lower.py)."""
 
     def stmt_Assign(self, node, first):
-        out = getattr(node, "ufunc_out", None)      # np.f(t, out=t), read as t[...] = np.f(t)
+        out = getattr(node, "ufunc_out", None)  # np.f(t, out=t), read as t[...] = np.f(t)
         if out is not None:
             held = self.env.get(out)
             t = getattr(held, "type", None)
             if t is None or t.kind != "array" or not t.is_float or t.weak or not t.shape:
-                self.unsupported(node, f"np.{node.value.func.attr}({out}, out={out}) needs "
-                                 f"{out} to be a float array (it is {t}): NumPy refuses to "
-                                 "cast the result into another dtype",
-                                 f"{out} = np.{node.value.func.attr}({out})")
+                self.unsupported(
+                    node,
+                    f"np.{node.value.func.attr}({out}, out={out}) needs "
+                    f"{out} to be a float array (it is {t}): NumPy refuses to "
+                    "cast the result into another dtype",
+                    f"{out} = np.{node.value.func.attr}({out})",
+                )
         value = self.expr(node.value)
         for target in node.targets:
             value = self.assign(target, value)
@@ -38,20 +41,31 @@ class _Assignments:
 
     def stmt_AugAssign(self, node, first):
         if isinstance(node.target, gast.Subscript) and type(node.op).__name__ in opcodes.BINOPS:
-            subscript.write(self, node.target, self.expr(node.value),
-                            opcodes.BINOPS[type(node.op).__name__], node)
+            subscript.write(
+                self,
+                node.target,
+                self.expr(node.value),
+                opcodes.BINOPS[type(node.op).__name__],
+                node,
+            )
             return
         if not isinstance(node.target, gast.Name):
-            self.unsupported(node, "augmented assignment to an element or attribute is not supported",
-                             "write `x = x + v` on a whole variable")
+            self.unsupported(
+                node,
+                "augmented assignment to an element or attribute is not supported",
+                "write `x = x + v` on a whole variable",
+            )
         opname = type(node.op).__name__
         if opname not in opcodes.BINOPS:
-            self.unsupported(node, f"the operator {_op_symbol(node.op)}= is not supported",
-                             "use + - * / ** @ // %")
+            self.unsupported(
+                node,
+                f"the operator {_op_symbol(node.op)}= is not supported",
+                "use + - * / ** @ // %",
+            )
         current = self.name(node.target)
         rhs = self.expr(node.value)
         name = node.target.id
-        array = _in_place(current)              # an array of rank > 0: written in place
+        array = _in_place(current)  # an array of rank > 0: written in place
         if array or isinstance(current, Value) and subscript.may_be_ndarray(self.b, current):
             # `a += v` may write into a's memory (a 0-d array's too), as `a[...] += v` does
             subscript.check_caller_array(self, node, name, current)
@@ -60,11 +74,14 @@ class _Assignments:
             other = self._shared(name, current)
             if other is not None and (not array or subscript.maybe_number(self.b, current)):
                 self.unsupported(
-                    node, f"{name!r} may be an array or a number here (a 0-d array, or a value "
+                    node,
+                    f"{name!r} may be an array or a number here (a 0-d array, or a value "
                     f"that is a Python number on some path), and another name ({other!r}) holds "
                     f"it: `{name} {_op_symbol(node.op)}= ...` would change that name too only "
-                    "when it is an array", f"write `{name} = {name} {_op_symbol(node.op)} ...` "
-                    f"(a new value), or make {other!r} a copy where it is bound")
+                    "when it is an array",
+                    f"write `{name} = {name} {_op_symbol(node.op)} ...` "
+                    f"(a new value), or make {other!r} a copy where it is bound",
+                )
             if other is not None:
                 # another name sees a's memory (`b = a`, a view): lowered as `a[...] += v`,
                 # so that name sees the write as in Python
@@ -81,22 +98,35 @@ class _Assignments:
         that would not fit (a bigger broadcast shape, float into an int array) is the
         error NumPy raises, here at its line."""
         ct, rt = current.type, result.type
-        if ct.shape is not None and rt.shape is not None and (
-                len(rt.shape) > len(ct.shape) or any(
+        if (
+            ct.shape is not None
+            and rt.shape is not None
+            and (
+                len(rt.shape) > len(ct.shape)
+                or any(
                     c == 1 and r is not None and r != 1
-                    for c, r in zip(ct.shape, rt.shape[len(rt.shape) - len(ct.shape):]))):
-            self.unsupported(node, f"{name!r} has shape {_shape_text(ct.shape)}, and "
-                             f"`{name} {_op_symbol(node.op)}= ...` makes one of shape "
-                             f"{_shape_text(rt.shape)}, which does not fit in it (NumPy raises: "
-                             "non-broadcastable output operand)",
-                             f"write `{name} = {name} {_op_symbol(node.op)} ...` (a new array)")
+                    for c, r in zip(ct.shape, rt.shape[len(rt.shape) - len(ct.shape) :])
+                )
+            )
+        ):
+            self.unsupported(
+                node,
+                f"{name!r} has shape {_shape_text(ct.shape)}, and "
+                f"`{name} {_op_symbol(node.op)}= ...` makes one of shape "
+                f"{_shape_text(rt.shape)}, which does not fit in it (NumPy raises: "
+                "non-broadcastable output operand)",
+                f"write `{name} = {name} {_op_symbol(node.op)} ...` (a new array)",
+            )
         if ct.dtype is not None and rt.dtype is not None and ct.dtype != rt.dtype:
             if not np.can_cast(rt.dtype, ct.dtype, casting="same_kind"):
-                self.unsupported(node, f"`{name} {_op_symbol(node.op)}= ...` writes {rt.dtype} "
-                                 f"values into {name!r}, a {ct.dtype} array (NumPy raises: cannot "
-                                 "cast the ufunc's output with casting rule 'same_kind')",
-                                 f"write `{name} = {name} {_op_symbol(node.op)} ...`, or make "
-                                 f"{name!r} a float array first")
+                self.unsupported(
+                    node,
+                    f"`{name} {_op_symbol(node.op)}= ...` writes {rt.dtype} "
+                    f"values into {name!r}, a {ct.dtype} array (NumPy raises: cannot "
+                    "cast the ufunc's output with casting rule 'same_kind')",
+                    f"write `{name} = {name} {_op_symbol(node.op)} ...`, or make "
+                    f"{name!r} a float array first",
+                )
             result = self.b.cast(result, ct.dtype, hint=name)
         return result
 
@@ -106,9 +136,10 @@ class _Assignments:
         root = subscript._chain(self.b, value)[0]
         mine = subscript._bases(self.b, root)
         for n, v in self.env.items():
-            if n != name and any(subscript._chain(self.b, m)[0] is root
-                                 or subscript._bases(self.b, m) & mine
-                                 for m in subscript._bound_values({n: v})):
+            if n != name and any(
+                subscript._chain(self.b, m)[0] is root or subscript._bases(self.b, m) & mine
+                for m in subscript._bound_values({n: v})
+            ):
                 return n
         return None
 
@@ -117,19 +148,27 @@ class _Assignments:
         into `a[...]` it is, unless the region assigns `a` a new value first."""
         whole, rebound = [], set()
         for stmt in stmts:
-            whole += [_whole(n) for n in self.marks(stmt)
-                      if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)
-                      and n.target.id not in rebound and _in_place(self.env.get(n.target.id))]
+            whole += [
+                _whole(n)
+                for n in self.marks(stmt)
+                if isinstance(n, gast.AugAssign)
+                and isinstance(n.target, gast.Name)
+                and n.target.id not in rebound
+                and _in_place(self.env.get(n.target.id))
+            ]
             if isinstance(stmt, (gast.Assign, gast.AnnAssign)):
                 for t in stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]:
-                    rebound.update(n.id for n in gast.walk(t) if isinstance(n, gast.Name)
-                                   and isinstance(n.ctx, gast.Store))
+                    rebound.update(
+                        n.id
+                        for n in gast.walk(t)
+                        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+                    )
         subscript.check_region_writes(self, list(stmts) + whole)
         return set(subscript.written_names(list(stmts) + whole, self.marks))
 
     def assign(self, target, value):
         if isinstance(target, gast.Name):
-            if target.id in self.pending_returns:       # `_resultN = v` of a loop's `return`
+            if target.id in self.pending_returns:  # `_resultN = v` of a loop's `return`
                 loop_returns.check_assigned(self, target.id, value)
             self.list_alias(target, value)
             if isinstance(value, Value):
@@ -138,24 +177,36 @@ class _Assignments:
             self.env[target.id] = value
             return value
         elif isinstance(target, (gast.Tuple, gast.List)):
-            if isinstance(value, Value) and value.type.kind in ("tuple", "list") \
-                    and value.type.items is not None:
+            if (
+                isinstance(value, Value)
+                and value.type.kind in ("tuple", "list")
+                and value.type.items is not None
+            ):
                 value = [self.b.getitem(value, index=i) for i in range(len(value.type.items))]
             if not isinstance(value, (tuple, list)):
-                self.unsupported(target, "cannot unpack this value into several names",
-                                 "unpack only tuples, lists and the list `s2sgrad.gradients` returns")
+                self.unsupported(
+                    target,
+                    "cannot unpack this value into several names",
+                    "unpack only tuples, lists and the list `s2sgrad.gradients` returns",
+                )
             if len(value) != len(target.elts):
-                self.unsupported(target, f"cannot unpack {len(value)} values into "
-                                 f"{len(target.elts)} names", "match the number of names")
+                self.unsupported(
+                    target,
+                    f"cannot unpack {len(value)} values into {len(target.elts)} names",
+                    "match the number of names",
+                )
             self._check_unpacked_writes(target, value)
             value = type(value)(self.assign(t, v) for t, v in zip(target.elts, value))
             return value
         elif isinstance(target, gast.Subscript):
             return subscript.write(self, target, value)
         else:
-            self.unsupported(target, f"assignment to {_describe(target)} is not supported yet",
-                             "assign to plain names; build arrays with np functions instead of "
-                             "writing into them")
+            self.unsupported(
+                target,
+                f"assignment to {_describe(target)} is not supported yet",
+                "assign to plain names; build arrays with np functions instead of "
+                "writing into them",
+            )
 
     def _check_unpacked_writes(self, target, values):
         """`a[0], a[1] = a[1], a[0]`: Python evaluates the right side first and then
@@ -163,39 +214,51 @@ class _Assignments:
         earlier target (a row of a 2-D `a`) is read after that write. s2sgrad's
         values are taken before it: refused when a later value may share memory with
         an array an earlier target writes into."""
-        pairs = []          # (target, value) leaves, in the order Python assigns them
+        pairs = []  # (target, value) leaves, in the order Python assigns them
 
         def flatten(t, v):
-            if isinstance(t, (gast.Tuple, gast.List)) and isinstance(v, (tuple, list)) \
-                    and len(t.elts) == len(v):
+            if (
+                isinstance(t, (gast.Tuple, gast.List))
+                and isinstance(v, (tuple, list))
+                and len(t.elts) == len(v)
+            ):
                 for t2, v2 in zip(t.elts, v):
                     flatten(t2, v2)
             else:
                 pairs.append((t, v))
+
         flatten(target, values)
         for k, (leaf, _) in enumerate(pairs):
-            writes = [n for n in walk(leaf) if isinstance(n, gast.Subscript)
-                      and isinstance(n.ctx, gast.Store)]     # (a tuple target: each inside)
+            writes = [
+                n
+                for n in walk(leaf)
+                if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store)
+            ]  # (a tuple target: each inside)
             for t in writes:
                 base = t
                 while isinstance(base, gast.Subscript):
                     base = base.value
                 if isinstance(base, gast.Name) and base.id in self.env:
-                    self._check_later_values(t, base.id, pairs[k + 1:], k)
+                    self._check_later_values(t, base.id, pairs[k + 1 :], k)
 
     def _check_later_values(self, t, name, later, k):
         """Refuse when a value of `later` ((target, value) pairs assigned after the
         write `t` into `name`) may share memory with name's array."""
         written = subscript._bases(self.b, subscript._chain(self.b, self.env[name])[0])
         for j, (target, value) in enumerate(later, start=k + 2):
-            if any(isinstance(m, Value) and subscript._bases(self.b, m) & written
-                   for m in subscript._bound_values({0: value})):
-                self.unsupported(t, f"this assignment writes into {name!r} here, and a value it "
-                                 f"assigns after that ({_expr_text(self.p, target)} = item {j}) "
-                                 f"may be a view of {name!r}: Python reads that value after the "
-                                 "write, s2sgrad before it",
-                                 "copy the views on the right (`a[0], a[1] = a[1].copy(), "
-                                 "a[0].copy()`), or write one statement per target")
+            if any(
+                isinstance(m, Value) and subscript._bases(self.b, m) & written
+                for m in subscript._bound_values({0: value})
+            ):
+                self.unsupported(
+                    t,
+                    f"this assignment writes into {name!r} here, and a value it "
+                    f"assigns after that ({_expr_text(self.p, target)} = item {j}) "
+                    f"may be a view of {name!r}: Python reads that value after the "
+                    "write, s2sgrad before it",
+                    "copy the views on the right (`a[0], a[1] = a[1].copy(), "
+                    "a[0].copy()`), or write one statement per target",
+                )
 
     def rename(self, value, name):
         """Give a fresh op result the source variable's name as its hint (so the
@@ -203,15 +266,18 @@ class _Assignments:
         or used elsewhere keep their hint."""
         op = self.b.defs.get(value)
         if op is None or value.hint == name or id(value) in self.module_arrays:
-            return value               # (a module's array: read by its own name)
+            return value  # (a module's array: read by its own name)
         builder, start = getattr(self, "_stmt_start", (None, 0))
         if builder is self.b:
             # made by this statement: nothing bound earlier holds it, and only this
             # statement's later ops may read it (a value made earlier keeps its hint);
             # only this statement's assignments can have bound it to a name
             ops = self.b.ops[start:]
-            if not any(o is op for o in ops) or any(value in o.operands for o in ops) \
-                    or value in self._stmt_bound:
+            if (
+                not any(o is op for o in ops)
+                or any(value in o.operands for o in ops)
+                or value in self._stmt_bound
+            ):
                 if value in self._stmt_literals and value.hint == CONST:  # a literal's op is
                     return self.b.emit("const", value=op.attr("value"), hint=name)  # shared
                 return value
@@ -225,22 +291,30 @@ class _Assignments:
             if isinstance(x, (tuple, list)):
                 return any(holds(y) for y in x)
             return x is value
+
         return any(holds(v) for v in self.env.values()) or any(
-            value in o.operands for o in self.b.ops)
+            value in o.operands for o in self.b.ops
+        )
 
 
 def _in_place(value):
     """`value += v` writes into value's memory: an array of rank > 0 (a np.float64 or
     a Python number is rebound)."""
-    return isinstance(value, Value) and value.type.kind == "array" and not value.type.weak \
+    return (
+        isinstance(value, Value)
+        and value.type.kind == "array"
+        and not value.type.weak
         and value.type.shape != ()
+    )
 
 
 def _whole(node):
     """The target `a[...]` of the AugAssign `a op= v`, placed where `a` is."""
-    target = gast.Subscript(value=gast.Name(id=node.target.id, ctx=gast.Load(), annotation=None,
-                                            type_comment=None),
-                            slice=gast.Constant(value=Ellipsis, kind=None), ctx=gast.Store())
+    target = gast.Subscript(
+        value=gast.Name(id=node.target.id, ctx=gast.Load(), annotation=None, type_comment=None),
+        slice=gast.Constant(value=Ellipsis, kind=None),
+        ctx=gast.Store(),
+    )
     for n in gast.walk(target):
         gast.copy_location(n, node.target)
     return target

@@ -16,7 +16,7 @@ class _Branches:
     def stmt_If(self, node, first):
         test = self.expr(node.test)
         static = self.static_of(test)
-        if static is not _MISSING:       # resolved at transform time (a specialisation constant)
+        if static is not _MISSING:  # resolved at transform time (a specialisation constant)
             self.block(node.body if static else node.orelse)
             return
         cond = self.condition(test, node.test)
@@ -26,16 +26,20 @@ class _Branches:
         before = dict(self.env)
         then_ops, then_env, _ = self.lower_region(lambda: self.block(node.body))
         else_ops, else_env, _ = self.lower_region(lambda: self.block(node.orelse))
-        names = [n for n in _assigned_names(self, node.body + node.orelse)
-                 if n in then_env and n in else_env
-                 and (then_env[n] is not before.get(n) or else_env[n] is not before.get(n))]
+        names = [
+            n
+            for n in _assigned_names(self, node.body + node.orelse)
+            if n in then_env
+            and n in else_env
+            and (then_env[n] is not before.get(n) or else_env[n] is not before.get(n))
+        ]
         for n in _assigned_names(self, node.body + node.orelse):
             if n not in names and (n not in then_env or n not in else_env):
                 self.env.pop(n, None)
                 self.maybe_undefined[n] = self.p.loc(node)
         self.b.loc = self.p.loc(node)
         then_vals, else_vals, hints, templates = [], [], [], []
-        for n in names:                 # a tuple in a variable is merged element by element
+        for n in names:  # a tuple in a variable is merged element by element
             t_tpl, t_leaves = _flatten(then_env[n])
             e_tpl, e_leaves = _flatten(else_env[n])
             if t_tpl != e_tpl:
@@ -54,16 +58,19 @@ class _Branches:
         run in the branch that does not return, and the op yields the result."""
         cond = self.condition(self.expr(node.test), node.test)
         then_ops, _, then_ret = self.lower_region(lambda: self.block(list(node.body) + list(rest)))
-        else_ops, _, else_ret = self.lower_region(lambda: self.block(list(node.orelse) + list(rest)))
-        if hasattr(node, "s2s_loop_return"):      # `if _returnedN: return _resultN`
+        else_ops, _, else_ret = self.lower_region(
+            lambda: self.block(list(node.orelse) + list(rest))
+        )
+        if hasattr(node, "s2s_loop_return"):  # `if _returnedN: return _resultN`
             loop_returns.check_agree(self, node, then_ret, else_ret)
         self.b.loc = self.p.loc(node)
-        template, then_vals = _flatten(then_ret)     # tuples of one structure: item by item
+        template, then_vals = _flatten(then_ret)  # tuples of one structure: item by item
         else_template, else_vals = _flatten(else_ret)  # (`return value, aux` in both)
         if template != else_template or not then_vals:
             template, then_vals, else_vals = None, [then_ret], [else_ret]
-        outs = self.emit_if(cond, node, then_ops, then_vals, else_ops, else_vals,
-                            [TEMP] * len(then_vals))
+        outs = self.emit_if(
+            cond, node, then_ops, then_vals, else_ops, else_vals, [TEMP] * len(then_vals)
+        )
         return _rebuild(template, iter(outs))
 
     def emit_if(self, cond, node, then_ops, then_vals, else_ops, else_vals, names):
@@ -76,7 +83,10 @@ class _Branches:
             ty.append(tv)
             ey.append(ev)
         types_ = [T.join(a.type, b.type) for a, b in zip(ty, ey)]
-        regions = (Region((), tuple(then_b.ops), tuple(ty)), Region((), tuple(else_b.ops), tuple(ey)))
+        regions = (
+            Region((), tuple(then_b.ops), tuple(ty)),
+            Region((), tuple(else_b.ops), tuple(ey)),
+        )
         return self.b.region_op("if", [cond], regions, types_, names)
 
     def _region_value(self, b, v, node, name):
@@ -93,9 +103,12 @@ class _Branches:
     def condition(self, test, node):
         if isinstance(test, Value) and test.type.kind == "array" and test.type.rank in (0, None):
             return test
-        self.unsupported(node, "this condition is not a scalar value",
-                         "branch on a scalar (e.g. `np.sum(x) > 0`); for elementwise choices use "
-                         "np.where(cond, a, b)")
+        self.unsupported(
+            node,
+            "this condition is not a scalar value",
+            "branch on a scalar (e.g. `np.sum(x) > 0`); for elementwise choices use "
+            "np.where(cond, a, b)",
+        )
 
     def expr_IfExp(self, node):
         test = self.expr(node.test)
@@ -112,14 +125,17 @@ class _Branches:
         def run(key, fn):
             def body():
                 box[key] = fn()
+
             return body
+
         then_ops, _, _ = self.lower_region(run("then", then_fn))
         else_ops, _, _ = self.lower_region(run("else", else_fn))
         self.b.loc = self.p.loc(node)
-        template, then_vals = _flatten(box["then"])      # tuples of one structure: item by item,
+        template, then_vals = _flatten(box["then"])  # tuples of one structure: item by item,
         else_template, else_vals = _flatten(box["else"])  # as an `if` statement merges them
         if template != else_template or not then_vals:
             template, then_vals, else_vals = None, [box["then"]], [box["else"]]
-        outs = self.emit_if(cond, node, then_ops, then_vals, else_ops, else_vals,
-                            [TEMP] * len(then_vals))
+        outs = self.emit_if(
+            cond, node, then_ops, then_vals, else_ops, else_vals, [TEMP] * len(then_vals)
+        )
         return _rebuild(template, iter(outs))

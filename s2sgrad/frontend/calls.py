@@ -37,9 +37,14 @@ class _Calls:
                 self.unsupported(node.func, *m.value)
             if m is None and node.func.id in BUILTINS:
                 return self.builtin(node.func.id, node)
-            if m is not None and m.kind == "op":      # a generated module's helper
-                operands, attrs = self.bind(m.name, [self.expr(a) for a in node.args],
-                                            node.keywords, node, f"{node.func.id}()")
+            if m is not None and m.kind == "op":  # a generated module's helper
+                operands, attrs = self.bind(
+                    m.name,
+                    [self.expr(a) for a in node.args],
+                    node.keywords,
+                    node,
+                    f"{node.func.id}()",
+                )
                 return self.b.emit(m.name, *operands, **attrs)
         func = self.expr(node.func) if not isinstance(node.func, gast.Attribute) else None
         if isinstance(func, Static) and isinstance(func.value, Lambda):
@@ -61,24 +66,33 @@ class _Calls:
                 return self.s2sgrad_call(m.name, node)
             if m.kind == "member" and m.module == "math":
                 return self.math_call(m.name, node)
-            if m.kind == "function":                     # a method of a bound method's
-                return self.call_user(m, node)           # object (`self.helper(x)`)
-            if m.kind in ("extern", "extmodule"):        # (the CLI reads an unknown
-                return externs.named_call(self, m.name, node)   # module's members as modules)
-        self.unsupported(node, f"calling {_expr_text(self.p, node.func)} is not supported",
-                         "call NumPy functions (np.exp, np.sum, ...) or s2sgrad.gradients")
+            if m.kind == "function":  # a method of a bound method's
+                return self.call_user(m, node)  # object (`self.helper(x)`)
+            if m.kind in ("extern", "extmodule"):  # (the CLI reads an unknown
+                return externs.named_call(self, m.name, node)  # module's members as modules)
+        self.unsupported(
+            node,
+            f"calling {_expr_text(self.p, node.func)} is not supported",
+            "call NumPy functions (np.exp, np.sum, ...) or s2sgrad.gradients",
+        )
 
     def expr_Lambda(self, node):
         """`lambda v: ...`: a function value that is only ever called, inlined at each
         call (`call_lambda`)."""
         a = node.args
         if a.defaults or a.kw_defaults and any(d is not None for d in a.kw_defaults):
-            self.unsupported(node, "default values in a lambda are not supported",
-                             "pass every argument at the call, or write a def at module level")
+            self.unsupported(
+                node,
+                "default values in a lambda are not supported",
+                "pass every argument at the call, or write a def at module level",
+            )
         if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
-            self.unsupported(node, "*args, **kwargs, keyword-only and positional-only "
-                             "parameters of a lambda are not supported",
-                             "name every parameter: lambda a, b: ...")
+            self.unsupported(
+                node,
+                "*args, **kwargs, keyword-only and positional-only "
+                "parameters of a lambda are not supported",
+                "name every parameter: lambda a, b: ...",
+            )
         return Static(Lambda(node))
 
     def call_lambda(self, lam, node):
@@ -87,26 +101,38 @@ class _Calls:
         as they are when it is called (Python's late binding), or the module's."""
         params = [p.id for p in lam.node.args.args]
         where = f"the lambda at line {self.p.loc(lam.node).line}"
-        if any(isinstance(a, gast.Starred) for a in node.args) or \
-                any(k.arg is None for k in node.keywords):
-            self.unsupported(node, f"*args or **kwargs in a call of {where}",
-                             "pass its arguments one by one")
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(
+            k.arg is None for k in node.keywords
+        ):
+            self.unsupported(
+                node, f"*args or **kwargs in a call of {where}", "pass its arguments one by one"
+            )
         if len(node.args) > len(params):
-            self.unsupported(node, f"{where} takes {len(params)} argument"
-                             f"{'s' if len(params) != 1 else ''}; "
-                             f"this call passes {len(node.args)}", "check the call")
+            self.unsupported(
+                node,
+                f"{where} takes {len(params)} argument"
+                f"{'s' if len(params) != 1 else ''}; "
+                f"this call passes {len(node.args)}",
+                "check the call",
+            )
         bound = dict(zip(params, (self.expr(a) for a in node.args)))
         for k in node.keywords:
             if k.arg not in params or k.arg in bound:
-                self.unsupported(node, f"{where} got an unexpected or repeated keyword "
-                                 f"{k.arg!r}", f"its parameters: {', '.join(params)}")
+                self.unsupported(
+                    node,
+                    f"{where} got an unexpected or repeated keyword {k.arg!r}",
+                    f"its parameters: {', '.join(params)}",
+                )
             bound[k.arg] = self.expr(k.value)
         missing = [p for p in params if p not in bound]
         if missing:
             self.unsupported(node, f"{where} is missing the argument {missing[0]!r}", "pass it")
         if lam in self.lambdas_active:
-            self.unsupported(node, f"{where} calls itself (recursion), which is not supported",
-                             "write the recursion as a loop")
+            self.unsupported(
+                node,
+                f"{where} calls itself (recursion), which is not supported",
+                "write the recursion as a loop",
+            )
         saved = self.env
         self.env = dict(saved)
         self.env.update(bound)
@@ -117,8 +143,11 @@ class _Calls:
             self.env = saved
             self.lambdas_active.pop()
         if isinstance(out, Static) and isinstance(out.value, Lambda):
-            self.unsupported(node, f"{where} returns a lambda, which is not supported",
-                             "call the inner function where it is made")
+            self.unsupported(
+                node,
+                f"{where} returns a lambda, which is not supported",
+                "call the inner function where it is made",
+            )
         return out
 
     def builtin(self, name, node):
@@ -128,17 +157,24 @@ class _Calls:
         else:
             args = [self.expr(a) for a in node.args]
         if node.keywords:
-            self.unsupported(node, f"{name}() with keyword arguments is not supported",
-                             "pass positional arguments")
+            self.unsupported(
+                node,
+                f"{name}() with keyword arguments is not supported",
+                "pass positional arguments",
+            )
         if name == "sum" and len(args) == 1 and isinstance(args[0], (tuple, list)) and args[0]:
-            args = [self.as_dynlist_value(args[0], node)]     # sum([a, b]): 0 + a + b
-        if len(args) == 1 and isinstance(args[0], Value) and args[0].type.kind == "dynlist" \
-                and name in ("len", "sum"):
+            args = [self.as_dynlist_value(args[0], node)]  # sum([a, b]): 0 + a + b
+        if (
+            len(args) == 1
+            and isinstance(args[0], Value)
+            and args[0].type.kind == "dynlist"
+            and name in ("len", "sum")
+        ):
             if name == "len":
                 return self.list_length(args[0])
             return self.b.list_sum(args[0], self.list_length(args[0]), hint=TEMP)
         if name == "len" and len(args) == 1 and type(args[0]) in (dict, list, tuple):
-            return self.b.const(len(args[0]))       # (a pytree's length is static)
+            return self.b.const(len(args[0]))  # (a pytree's length is static)
         if name == "len" and len(args) == 1:
             v = self.to_value(args[0], node)
             if v.type.kind in ("tuple", "list") and v.type.items is not None:
@@ -152,16 +188,25 @@ class _Calls:
             a, b_ = (self.to_value(x, node) for x in args)
             if a.type.rank in (0,) and b_.type.rank in (0,):
                 if any(subscript.may_be_ndarray(self.b, x) for x in (a, b_)):
-                    self.unsupported(node, f"{name}() of a value that may be a 0-d array hands "
-                                     "back that array itself, which a later write would change",
-                                     f"use np.{'minimum' if name == 'min' else 'maximum'}(a, b) "
-                                     "(a new value), or float(...) of the array")
+                    self.unsupported(
+                        node,
+                        f"{name}() of a value that may be a 0-d array hands "
+                        "back that array itself, which a later write would change",
+                        f"use np.{'minimum' if name == 'min' else 'maximum'}(a, b) "
+                        "(a new value), or float(...) of the array",
+                    )
                 return self.b.emit("minimum" if name == "min" else "maximum", a, b_)
-        hints = {"sum": "np.sum(x, axis=0) (the builtin sums over the first axis)",
-                 "min": "np.minimum(a, b) or np.min(x)", "max": "np.maximum(a, b) or np.max(x)",
-                 "range": "range() only in `for i in range(...)`"}
-        self.unsupported(node, f"the builtin {name}() is not supported in this form",
-                         f"use {hints.get(name, 'the np function')}")
+        hints = {
+            "sum": "np.sum(x, axis=0) (the builtin sums over the first axis)",
+            "min": "np.minimum(a, b) or np.min(x)",
+            "max": "np.maximum(a, b) or np.max(x)",
+            "range": "range() only in `for i in range(...)`",
+        }
+        self.unsupported(
+            node,
+            f"the builtin {name}() is not supported in this form",
+            f"use {hints.get(name, 'the np function')}",
+        )
 
     def bind(self, opcode, args, keywords, node, what):
         """Bind positional and keyword arguments by the opcode's params."""
@@ -173,8 +218,11 @@ class _Calls:
             bound[pname] = a
         for kw in keywords:
             if kw.arg is None or kw.arg not in [p[0] for p in params]:
-                self.unsupported(node, f"{what} does not take the keyword {kw.arg!r} here",
-                                 f"its supported parameters: {', '.join(p[0] for p in params)}")
+                self.unsupported(
+                    node,
+                    f"{what} does not take the keyword {kw.arg!r} here",
+                    f"its supported parameters: {', '.join(p[0] for p in params)}",
+                )
             bound[kw.arg] = self.expr(kw.value)
         operands, attrs = [], {}
         for pname, role, default in params:
@@ -184,15 +232,19 @@ class _Calls:
                 continue
             val = bound[pname]
             if role == OPERAND:
-                if pname != "shape":     # a tuple or list for an array: np.array of it
-                    val = sequences.array_operand(self, val, node, what,
-                                                  convert=not opcodes.OPS[opcode].sequence)
+                if pname != "shape":  # a tuple or list for an array: np.array of it
+                    val = sequences.array_operand(
+                        self, val, node, what, convert=not opcodes.OPS[opcode].sequence
+                    )
                 operands.append(self.to_value(val, node))
             elif role == ATTR:
                 s = self.static_of(val)
                 if s is _MISSING:
-                    self.unsupported(node, f"the argument {pname!r} of {what} must be a constant",
-                                     "write it as a literal or a Python int/str argument")
+                    self.unsupported(
+                        node,
+                        f"the argument {pname!r} of {what} must be a constant",
+                        "write it as a literal or a Python int/str argument",
+                    )
                 if pname == "dtype" and s is not None:
                     s = _dtype_name(s, self, node)
                 if pname in ("axis", "axes") and isinstance(s, list):
@@ -201,18 +253,25 @@ class _Calls:
                     attrs[pname] = s
             else:
                 if self.static_of(val) is not None:
-                    self.unsupported(node, f"the argument {pname!r} of {what} is not supported",
-                                     "leave it out and assign the result")
+                    self.unsupported(
+                        node,
+                        f"the argument {pname!r} of {what} is not supported",
+                        "leave it out and assign the result",
+                    )
         return operands, attrs
 
     def numpy_call(self, name, node):
-        if f"numpy.{name}" in self.p.rules:      # a registered rule, replacing a built-in one
+        if f"numpy.{name}" in self.p.rules:  # a registered rule, replacing a built-in one
             return externs.named_call(self, f"numpy.{name}", node)
         if name in ("concatenate", "stack", "hstack", "vstack", "column_stack", "dstack"):
             return self.joined(name, node)
-        if name in ("array", "asarray") and len(node.args) == 1 and not node.keywords \
-                and isinstance(node.args[0], (gast.Name, gast.ListComp)):
-            seq = self.expr(node.args[0])      # (a name or a comprehension: read once here)
+        if (
+            name in ("array", "asarray")
+            and len(node.args) == 1
+            and not node.keywords
+            and isinstance(node.args[0], (gast.Name, gast.ListComp))
+        ):
+            seq = self.expr(node.args[0])  # (a name or a comprehension: read once here)
             if isinstance(seq, Value) and seq.type.kind == "dynlist":
                 return self.b.list_array(seq)
         if name == "average":
@@ -223,30 +282,35 @@ class _Calls:
             return getattr(self, name)(node)
         if name == "linalg.multi_dot":
             return self.multi_dot(node)
-        if opcodes.NUMPY.get(name) in _MASKABLE and any(k.arg in ("where", "initial")
-                                                         for k in node.keywords):
+        if opcodes.NUMPY.get(name) in _MASKABLE and any(
+            k.arg in ("where", "initial") for k in node.keywords
+        ):
             return self.masked_reduction(opcodes.NUMPY[name], None, node, f"np.{name}")
         if name in opcodes.NUMPY_COMPOSED:
             return self.composed(name, [self.expr(a) for a in node.args], node, f"np.{name}")
         opcode = opcodes.NUMPY.get(name)
-        for a in node.args:       # np.stack([f(v) for v in ...]): the comprehension is the issue
+        for a in node.args:  # np.stack([f(v) for v in ...]): the comprehension is the issue
             if isinstance(a, (gast.ListComp, gast.GeneratorExp, gast.Lambda)):
                 self.expr(a)
-        if opcode is None:         # a NumPy function without a rule: a constant off the
-            return externs.named_call(self, f"numpy.{name}", node)    # gradient path
+        if opcode is None:  # a NumPy function without a rule: a constant off the
+            return externs.named_call(self, f"numpy.{name}", node)  # gradient path
         if opcodes.OPS[opcode].form[0] in ("binop", "cmp", "unop"):
             args = [self.operand(a) for a in node.args]
             if node.keywords or len(args) != (1 if opcodes.OPS[opcode].form[0] == "unop" else 2):
-                self.unsupported(node, f"np.{name} takes exactly its array arguments here",
-                                 "leave out out=, where= and dtype=")
+                self.unsupported(
+                    node,
+                    f"np.{name} takes exactly its array arguments here",
+                    "leave out out=, where= and dtype=",
+                )
             args = [sequences.array_operand(self, a, node, f"np.{name}") for a in args]
             return self.b.emit(opcode, *[self.to_value(a, node) for a in args])
         args = [self.expr(a) for a in node.args]
-        if opcode == "arange":          # np.arange(stop), (start, stop) or (start, stop, step)
+        if opcode == "arange":  # np.arange(stop), (start, stop) or (start, stop, step)
             return self.arange(args, node)
         if opcode == "eye" and len(args) == 1 and not any(k.arg == "M" for k in node.keywords):
-            _, attrs = self.bind(opcode, args + [self.b.const(None)], node.keywords, node,
-                                 f"np.{name}")        # np.eye(N): square (M is None)
+            _, attrs = self.bind(
+                opcode, args + [self.b.const(None)], node.keywords, node, f"np.{name}"
+            )  # np.eye(N): square (M is None)
             return self.b.emit(opcode, self.to_value(args[0], node), **attrs)
         operands, attrs = self.bind(opcode, args, node.keywords, node, f"np.{name}")
         return self.emit_call(opcode, operands, attrs, node)
@@ -262,51 +326,87 @@ class _Calls:
                 self.unsupported(node, *problem)
         n = opcodes.result_count(opcode, attrs)
         out = self.b.emit(opcode, *operands, nresults=n, **attrs)
-        if d.sections:                   # np.split: a list, one array a section
+        if d.sections:  # np.split: a list, one array a section
             return list(out) if n > 1 else [out]
         return out
 
     # Ops NumPy lets take axis 0 or -1 of a 0-d array, meaning what axis=None does
     # (np.sum(np.float64(2.0), axis=0) is 2.0; np.cumsum(s, axis=-1) is [s]).
-    ZERO_D_AXIS = frozenset({"sum", "prod", "max", "min", "ptp", "nansum", "nanmean",
-                             "nanmax", "nanmin", "nanprod", "nanvar", "nanstd", "nancumsum",
-                             "cumsum", "cumprod", "repeat", "take", "squeeze", "argmax",
-                             "argmin"})
+    ZERO_D_AXIS = frozenset(
+        {
+            "sum",
+            "prod",
+            "max",
+            "min",
+            "ptp",
+            "nansum",
+            "nanmean",
+            "nanmax",
+            "nanmin",
+            "nanprod",
+            "nanvar",
+            "nanstd",
+            "nancumsum",
+            "cumsum",
+            "cumprod",
+            "repeat",
+            "take",
+            "squeeze",
+            "argmax",
+            "argmin",
+        }
+    )
 
     def zero_d_axis(self, opcode, operands, attrs, node):
         """An int axis of a 0-d array: axis=None where NumPy reads it so, refused (an
         AxisError in NumPy) for the other ops with a gradient rule."""
         axis = attrs.get("axis")
-        if (not operands or operands[0].type.kind != "array" or operands[0].type.shape != ()
-                or axis is None or opcode == "expand_dims"
-                or not any(p[0] == "axis" for p in opcodes.OPS[opcode].params)):
+        if (
+            not operands
+            or operands[0].type.kind != "array"
+            or operands[0].type.shape != ()
+            or axis is None
+            or opcode == "expand_dims"
+            or not any(p[0] == "axis" for p in opcodes.OPS[opcode].params)
+        ):
             return attrs
         if opcode in self.ZERO_D_AXIS and axis in (0, -1) and not isinstance(axis, bool):
             return {**attrs, "axis": None}
         if not opcodes.OPS[opcode].constant:
-            self.unsupported(node, f"axis {axis!r} is out of bounds for a 0-d array",
-                             "leave the axis out (axis=None), or make the array 1-d")
+            self.unsupported(
+                node,
+                f"axis {axis!r} is out of bounds for a 0-d array",
+                "leave the axis out (axis=None), or make the array 1-d",
+            )
         return attrs
 
     def method(self, base, name, node):
         if base.type.kind == "rng":
             return self.draw(base, name, node)
-        if base.type.kind == "dynlist":        # out.pop(), out.copy(): of the list methods,
-            _reject_list_method(self, node)    # only out.append(v), as a statement
+        if base.type.kind == "dynlist":  # out.pop(), out.copy(): of the list methods,
+            _reject_list_method(self, node)  # only out.append(v), as a statement
         if name in opcodes.METHODS_COMPOSED and isinstance(base, Value):
-            return self.composed(name, [base] + [self.expr(a) for a in node.args], node,
-                                 f".{name}()")
+            return self.composed(
+                name, [base] + [self.expr(a) for a in node.args], node, f".{name}()"
+            )
         opcode = opcodes.METHODS.get(name)
         if opcode in _MASKABLE and any(k.arg in ("where", "initial") for k in node.keywords):
             return self.masked_reduction(opcode, base, node, f".{name}()")
         if opcode is None or base.type.kind != "array":
-            self.unsupported(node, f"the method .{name}() is not supported",
-                             "use the np function instead (np.exp(x) rather than x.exp())")
+            self.unsupported(
+                node,
+                f"the method .{name}() is not supported",
+                "use the np function instead (np.exp(x) rather than x.exp())",
+            )
         args = [self.expr(a) for a in node.args]
         if opcode == "reshape" and len(args) > 1:
             args = [tuple(args)]
         if opcode == "transpose":
-            axes = tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+            axes = (
+                tuple(args[0])
+                if len(args) == 1 and isinstance(args[0], (tuple, list))
+                else tuple(args)
+            )
             if not axes:
                 return self.b.emit("transpose", base)
             s = self.static_of(axes)
@@ -334,10 +434,16 @@ class _Calls:
         if name == "gradients":
             return self.gradients(node)
         if name == "checkpointed":
-            self.unsupported(node, "s2sgrad.checkpointed(range(...)) is accepted only as the "
-                             "iterable of a for loop", "for t in s2sgrad.checkpointed(range(T)):")
-        self.unsupported(node, f"s2sgrad.{name} cannot be called inside a transformed function",
-                         "call s2sgrad.gradients(...) here; grad/vjp wrap functions from outside")
+            self.unsupported(
+                node,
+                "s2sgrad.checkpointed(range(...)) is accepted only as the iterable of a for loop",
+                "for t in s2sgrad.checkpointed(range(T)):",
+            )
+        self.unsupported(
+            node,
+            f"s2sgrad.{name} cannot be called inside a transformed function",
+            "call s2sgrad.gradients(...) here; grad/vjp wrap functions from outside",
+        )
 
 
 OPERAND, ATTR = opcodes.OPERAND, opcodes.ATTR
@@ -352,10 +458,43 @@ _MASKABLE = frozenset({"sum", "mean", "prod", "max", "min"})
 # math.<name> of Python floats, lowered as the NumPy function of that name (the value is
 # a NumPy float64 then, equal to math's). math's domain errors (math.sqrt(-1.0) raises,
 # np.sqrt gives nan) are not reproduced: keep arguments in the domain.
-_MATH = {"atan": "arctan", "asin": "arcsin", "acos": "arccos", "asinh": "arcsinh",
-         "acosh": "arccosh", "atanh": "arctanh", "atan2": "arctan2", "radians": "deg2rad",
-         "degrees": "rad2deg"}
-_MATH_AS_NUMPY = frozenset({
-    "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "log1p", "expm1", "sinh", "cosh",
-    "arctan", "arcsin", "arccos", "arcsinh", "arccosh", "arctanh", "arctan2", "log2", "log10",
-    "exp2", "cbrt", "fabs", "deg2rad", "rad2deg"})
+_MATH = {
+    "atan": "arctan",
+    "asin": "arcsin",
+    "acos": "arccos",
+    "asinh": "arcsinh",
+    "acosh": "arccosh",
+    "atanh": "arctanh",
+    "atan2": "arctan2",
+    "radians": "deg2rad",
+    "degrees": "rad2deg",
+}
+_MATH_AS_NUMPY = frozenset(
+    {
+        "exp",
+        "log",
+        "sqrt",
+        "sin",
+        "cos",
+        "tan",
+        "tanh",
+        "log1p",
+        "expm1",
+        "sinh",
+        "cosh",
+        "arctan",
+        "arcsin",
+        "arccos",
+        "arcsinh",
+        "arccosh",
+        "arctanh",
+        "arctan2",
+        "log2",
+        "log10",
+        "exp2",
+        "cbrt",
+        "fabs",
+        "deg2rad",
+        "rad2deg",
+    }
+)

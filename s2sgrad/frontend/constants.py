@@ -36,14 +36,17 @@ class _Constants:
         (a call without that argument is then a TypeError, never another number)."""
         a = self.p.node.args
         out = []
-        for arg, d in zip(a.args[len(a.args) - len(a.defaults):], a.defaults):
+        for arg, d in zip(a.args[len(a.args) - len(a.defaults) :], a.defaults):
             literal = S.literal_value(d)
             t = self.arg_types.get(arg.id, T.UNKNOWN)
             if literal is None or isinstance(literal[0], complex):
                 continue
             v = literal[0]
-            same = (type(t.value) is type(v) and t.value == v) if isinstance(t, Static) else \
-                not isinstance(v, (bool, str, type(None))) and T.of_python(v) == t
+            same = (
+                (type(t.value) is type(v) and t.value == v)
+                if isinstance(t, Static)
+                else not isinstance(v, (bool, str, type(None))) and T.of_python(v) == t
+            )
             if same:
                 out.append((arg.id, v))
         return tuple(out)
@@ -57,19 +60,29 @@ class _Constants:
         if a.dtype.kind == "c":
             _refuse_complex(self, node, f"{what} is complex")
         if a.dtype.kind not in "biuf":
-            self.unsupported(node, f"{what} has dtype {a.dtype}, not numbers",
-                             "pass it to the function as an argument")
+            self.unsupported(
+                node,
+                f"{what} has dtype {a.dtype}, not numbers",
+                "pass it to the function as an argument",
+            )
         if a.size > MODULE_ARRAY_LIMIT:
-            self.unsupported(node, f"{what} has {a.size} elements: s2sgrad writes a module "
-                             f"constant into the generated module as a literal, up to "
-                             f"{MODULE_ARRAY_LIMIT} elements", f"pass {name!r} to the function "
-                             "as an argument (then it is not frozen either)")
+            self.unsupported(
+                node,
+                f"{what} has {a.size} elements: s2sgrad writes a module "
+                f"constant into the generated module as a literal, up to "
+                f"{MODULE_ARRAY_LIMIT} elements",
+                f"pass {name!r} to the function as an argument (then it is not frozen either)",
+            )
         c = ModuleConstant(name, a.dtype.name, tuple(a.shape), tuple(a.ravel().tolist()))
         held = self.module.bound.setdefault(name, c.statement)
         if held != c.statement:
-            self.unsupported(node, f"two different arrays are called {name!r} in the functions "
-                             "written into one generated module (it holds one module constant "
-                             "of each name)", "rename one of them, or pass it as an argument")
+            self.unsupported(
+                node,
+                f"two different arrays are called {name!r} in the functions "
+                "written into one generated module (it holds one module constant "
+                "of each name)",
+                "rename one of them, or pass it as an argument",
+            )
         self.module.prelude[c.statement] = None
         self.module.taken.add(name)
         v = self.b.const(c)
@@ -84,21 +97,36 @@ class _Constants:
         path = f"{obj.path}.{node.attr}"
         value = getattr(obj.value, node.attr, _MISSING)
         if value is _MISSING:
-            self.unsupported(node, f"{path} does not exist ({type(obj.value).__name__} has no "
-                             f"attribute {node.attr!r} now)", "check the name")
+            self.unsupported(
+                node,
+                f"{path} does not exist ({type(obj.value).__name__} has no "
+                f"attribute {node.attr!r} now)",
+                "check the name",
+            )
         if isinstance(value, np.ndarray):
             return self.module_array(node, path.replace(".", "_"), value, f"the array {path}")
-        if value is None or isinstance(value, (bool, int, str)) and not isinstance(value, np.generic):
+        if (
+            value is None
+            or isinstance(value, (bool, int, str))
+            and not isinstance(value, np.generic)
+        ):
             return Static(value) if isinstance(value, str) else self.b.const(value)
         if isinstance(value, (float, np.floating, np.integer, np.bool_)):
             return self.b.const(value, hint=node.attr)
         if isinstance(value, (complex, np.complexfloating)):
             _refuse_complex(self, node, f"{path} is a complex number")
-        if isinstance(value, types.MethodType) and isinstance(value.__func__, types.FunctionType) \
-                or isinstance(value, types.FunctionType):
+        if (
+            isinstance(value, types.MethodType)
+            and isinstance(value.__func__, types.FunctionType)
+            or isinstance(value, types.FunctionType)
+        ):
             return Static(S.Meaning("function", value=value))
-        if isinstance(value, (types.ModuleType, complex, tuple, list, dict, set)) or callable(value):
-            self.unsupported(node, f"{path} is a {type(value).__name__}, which s2sgrad does not "
-                             "read from an object", f"make {path} an array or a number, or pass "
-                             "it to the function as an argument")
+        if isinstance(value, (types.ModuleType, complex, tuple, list, dict, set)) or callable(
+            value
+        ):
+            self.unsupported(
+                node,
+                f"{path} is a {type(value).__name__}, which s2sgrad does not read from an object",
+                f"make {path} an array or a number, or pass it to the function as an argument",
+            )
         return Static(_Object(value, path))

@@ -22,9 +22,9 @@ class Desugar:
     def __init__(self, taken=()):
         self.count = 0
         self.names = set()
-        self.taken = set(taken)      # the function's own names: never made up again
-        self.display = {}            # a made-up name -> the hint its values print under
-                                     # (a `for` loop's counter reads as the loop's own name)
+        self.taken = set(taken)  # the function's own names: never made up again
+        self.display = {}  # a made-up name -> the hint its values print under
+        # (a `for` loop's counter reads as the loop's own name)
 
     def fresh(self, kind):
         name = f"_{kind}{self.count}"
@@ -56,8 +56,18 @@ class Desugar:
             pre.append(_assign(brk, _const(False), node))
         if isinstance(node, gast.For):
             if not brk:
-                return pre + [_loc(gast.For(target=node.target, iter=node.iter, body=body,
-                                            orelse=[], type_comment=None), node)]
+                return pre + [
+                    _loc(
+                        gast.For(
+                            target=node.target,
+                            iter=node.iter,
+                            body=body,
+                            orelse=[],
+                            type_comment=None,
+                        ),
+                        node,
+                    )
+                ]
             # a counter of its own: the loop's name takes its value at the top of each
             # iteration, so after the loop it is the index `break` left at (or the last),
             # and what it was before when the loop runs no time, as in Python
@@ -65,23 +75,29 @@ class Desugar:
             i = self.fresh("i")
             self.display[i] = node.target.id
             pre.append(_assign(i, start, node))
-            if _static_int(stop) is None:       # range() reads its bounds once, before the loop
+            if _static_int(stop) is None:  # range() reads its bounds once, before the loop
                 bound = self.fresh("stop")
                 pre.append(_assign(bound, stop, node))
                 stop = _name(bound, node)
             cmp = gast.Gt() if _negative(step) else gast.Lt()
-            test = _and(_not(_name(brk, node), node),
-                        _loc(gast.Compare(left=_name(i, node), ops=[cmp], comparators=[stop]), node),
-                        node)
-            inc = _assign(i, _loc(gast.BinOp(left=_name(i, node), op=gast.Add(), right=step), node),
-                          node)
+            test = _and(
+                _not(_name(brk, node), node),
+                _loc(gast.Compare(left=_name(i, node), ops=[cmp], comparators=[stop]), node),
+                node,
+            )
+            inc = _assign(
+                i, _loc(gast.BinOp(left=_name(i, node), op=gast.Add(), right=step), node), node
+            )
             bind = _assign(node.target.id, _name(i, node), node)
             return pre + [_loc(gast.While(test=test, body=[bind] + body + [inc], orelse=[]), node)]
         test = node.test
         if brk:
-            always = isinstance(test, gast.Constant) and test.value is True     # `while True:`
-            test = _not(_name(brk, node), node) if always else \
-                _and(_not(_name(brk, node), node), test, node)
+            always = isinstance(test, gast.Constant) and test.value is True  # `while True:`
+            test = (
+                _not(_name(brk, node), node)
+                if always
+                else _and(_not(_name(brk, node), node), test, node)
+            )
         return pre + [_loc(gast.While(test=test, body=body, orelse=[]), node)]
 
     def iteration(self, node, lowerer):
@@ -89,8 +105,11 @@ class Desugar:
         arrays, as a loop over an index reading xs[i] (statements to lower instead)."""
         it, target, pre = node.iter, node.target, []
         augmented = {id(n.target) for n in gast.walk(node) if isinstance(n, gast.AugAssign)}
-        rebound = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
-                   and isinstance(n.ctx, gast.Store) and id(n) not in augmented}
+        rebound = {
+            n.id
+            for n in gast.walk(node)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and id(n) not in augmented
+        }
 
         def bound(expr):
             """A name for the sequence, evaluated once before the loop (Python iterates
@@ -102,22 +121,33 @@ class Desugar:
             return name
 
         def call_of(name):
-            return isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
-                and it.func.id == name and lowerer.p.resolver.lookup(name) is None \
+            return (
+                isinstance(it, gast.Call)
+                and isinstance(it.func, gast.Name)
+                and it.func.id == name
+                and lowerer.p.resolver.lookup(name) is None
                 and not it.keywords
+            )
 
         index = None
         if call_of("enumerate") and len(it.args) == 1:
-            if not (isinstance(target, gast.Tuple) and len(target.elts) == 2
-                    and isinstance(target.elts[0], gast.Name)):
-                lowerer.unsupported(target, "unpack enumerate() as `for i, v in enumerate(xs):`",
-                                    "name the index and the item")
+            if not (
+                isinstance(target, gast.Tuple)
+                and len(target.elts) == 2
+                and isinstance(target.elts[0], gast.Name)
+            ):
+                lowerer.unsupported(
+                    target,
+                    "unpack enumerate() as `for i, v in enumerate(xs):`",
+                    "name the index and the item",
+                )
             seqs = [bound(it.args[0])]
             index, targets = target.elts[0].id, [target.elts[1]]
         elif call_of("zip") and len(it.args) >= 1:
             if not (isinstance(target, gast.Tuple) and len(target.elts) == len(it.args)):
-                lowerer.unsupported(target, "unpack zip() into one name per sequence",
-                                    "for a, b in zip(xs, ys):")
+                lowerer.unsupported(
+                    target, "unpack zip() into one name per sequence", "for a, b in zip(xs, ys):"
+                )
             seqs = [bound(a) for a in it.args]
             targets = list(target.elts)
         else:
@@ -127,12 +157,32 @@ class Desugar:
         length = _call("len", [_name(seqs[0], node)], node)
         for seq in seqs[1:]:
             length = _call("min", [length, _call("len", [_name(seq, node)], node)], node)
-        reads = [_loc(gast.Assign(targets=[t], value=_loc(gast.Subscript(
-            value=_name(seq, node), slice=_name(index, node), ctx=gast.Load()), node),
-            type_comment=None), node) for t, seq in zip(targets, seqs)]
-        loop = _loc(gast.For(target=_name(index, node, store=True),
-                             iter=_call("range", [length], node), body=reads + list(node.body),
-                             orelse=list(node.orelse), type_comment=None), node)
+        reads = [
+            _loc(
+                gast.Assign(
+                    targets=[t],
+                    value=_loc(
+                        gast.Subscript(
+                            value=_name(seq, node), slice=_name(index, node), ctx=gast.Load()
+                        ),
+                        node,
+                    ),
+                    type_comment=None,
+                ),
+                node,
+            )
+            for t, seq in zip(targets, seqs)
+        ]
+        loop = _loc(
+            gast.For(
+                target=_name(index, node, store=True),
+                iter=_call("range", [length], node),
+                body=reads + list(node.body),
+                orelse=list(node.orelse),
+                type_comment=None,
+            ),
+            node,
+        )
         return pre + [loop]
 
     def guard(self, stmts, brk, cnt, loop):
@@ -146,12 +196,19 @@ class Desugar:
             if isinstance(stmt, gast.Continue):
                 out.append(_assign(cnt, _const(True), stmt))
                 return out
-            if isinstance(stmt, gast.If) and (_jumps([stmt], gast.Break) or
-                                              _jumps([stmt], gast.Continue)):
-                new = _loc(gast.If(test=stmt.test, body=self.guard(list(stmt.body), brk, cnt, loop),
-                                   orelse=self.guard(list(stmt.orelse), brk, cnt, loop)), stmt)
+            if isinstance(stmt, gast.If) and (
+                _jumps([stmt], gast.Break) or _jumps([stmt], gast.Continue)
+            ):
+                new = _loc(
+                    gast.If(
+                        test=stmt.test,
+                        body=self.guard(list(stmt.body), brk, cnt, loop),
+                        orelse=self.guard(list(stmt.orelse), brk, cnt, loop),
+                    ),
+                    stmt,
+                )
                 out.append(new)
-                rest = self.guard(stmts[k + 1:], brk, cnt, loop)
+                rest = self.guard(stmts[k + 1 :], brk, cnt, loop)
                 if rest:
                     flags = []
                     if _jumps([stmt], gast.Break):
@@ -159,8 +216,12 @@ class Desugar:
                     if _jumps([stmt], gast.Continue):
                         flags.append(cnt)
                     for flag in reversed(flags):
-                        rest = [_loc(gast.If(test=_not(_name(flag, stmt), stmt), body=rest,
-                                             orelse=[]), stmt)]
+                        rest = [
+                            _loc(
+                                gast.If(test=_not(_name(flag, stmt), stmt), body=rest, orelse=[]),
+                                stmt,
+                            )
+                        ]
                     out += rest
                 return out
             out.append(stmt)
@@ -188,11 +249,17 @@ def _range_args(node, lowerer):
     step = args[2]
     value = _static_int(step)
     if value is None:
-        lowerer.unsupported(step, "`break` in a loop over range() with a runtime step is not "
-                            "supported", "use a constant step, or a while loop")
+        lowerer.unsupported(
+            step,
+            "`break` in a loop over range() with a runtime step is not supported",
+            "use a constant step, or a while loop",
+        )
     if value == 0:
-        lowerer.unsupported(step, "range() arg 3 must not be zero (Python raises ValueError)",
-                            "use a step of 1 or more, or -1 or less")
+        lowerer.unsupported(
+            step,
+            "range() arg 3 must not be zero (Python raises ValueError)",
+            "use a step of 1 or more, or -1 or less",
+        )
     return args
 
 
@@ -216,8 +283,12 @@ def _loc(new, old):
 
 
 def _name(id_, at, store=False):
-    return _loc(gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
-                          type_comment=None), at)
+    return _loc(
+        gast.Name(
+            id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None, type_comment=None
+        ),
+        at,
+    )
 
 
 def _const(value, at=None):
@@ -228,8 +299,9 @@ def _const(value, at=None):
 def _assign(name, value, at):
     if not hasattr(value, "lineno"):
         _loc(value, at)
-    return _loc(gast.Assign(targets=[_name(name, at, store=True)], value=value,
-                            type_comment=None), at)
+    return _loc(
+        gast.Assign(targets=[_name(name, at, store=True)], value=value, type_comment=None), at
+    )
 
 
 def _call(func, args, at):
@@ -258,12 +330,14 @@ class UfuncOut(gast.NodeTransformer):
         self.changed = True
         call = node.value
         value = gast.Call(func=call.func, args=call.args, keywords=[])
-        target = gast.Subscript(value=gast.Name(id=out, ctx=gast.Load(), annotation=None,
-                                                type_comment=None),
-                                slice=gast.Constant(value=Ellipsis, kind=None), ctx=gast.Store())
+        target = gast.Subscript(
+            value=gast.Name(id=out, ctx=gast.Load(), annotation=None, type_comment=None),
+            slice=gast.Constant(value=Ellipsis, kind=None),
+            ctx=gast.Store(),
+        )
         assign = gast.Assign(targets=[target], value=value, type_comment=None)
-        assign.ufunc_out = out      # (the lowering checks t is a float array: out= refuses
-        for n in (value, target, target.value, target.slice, assign):   # to cast, `=` not)
+        assign.ufunc_out = out  # (the lowering checks t is a float array: out= refuses
+        for n in (value, target, target.value, target.slice, assign):  # to cast, `=` not)
             gast.copy_location(n, node)
         return assign
 
@@ -272,10 +346,17 @@ def _out_keyword(call):
     """t for a statement `np.f(t, out=t)`, f a float ufunc of one operand (what generated
     modules write for a ufunc into a dying temporary); None for anything else."""
     from ..out_of_ssa import UNARY_OUT
-    if not isinstance(call, gast.Call) or not isinstance(call.func, gast.Attribute) \
-            or not isinstance(call.func.value, gast.Name) or call.func.value.id != "np" \
-            or call.func.attr not in UNARY_OUT or len(call.args) != 1 \
-            or len(call.keywords) != 1 or call.keywords[0].arg != "out":
+
+    if (
+        not isinstance(call, gast.Call)
+        or not isinstance(call.func, gast.Attribute)
+        or not isinstance(call.func.value, gast.Name)
+        or call.func.value.id != "np"
+        or call.func.attr not in UNARY_OUT
+        or len(call.args) != 1
+        or len(call.keywords) != 1
+        or call.keywords[0].arg != "out"
+    ):
         return None
     arg, out = call.args[0], call.keywords[0].value
     if not isinstance(arg, gast.Name) or not isinstance(out, gast.Name) or arg.id != out.id:
@@ -301,9 +382,15 @@ def math_twin_body(node):
     functions, where math raises): the function's statements in place, or unchanged
     when the def is not of this shape word for word."""
     body = node.body
-    doc = body[:1] if body and isinstance(body[0], gast.Expr) and isinstance(
-        body[0].value, gast.Constant) and isinstance(body[0].value.value, str) else []
-    rest = body[len(doc):]
+    doc = (
+        body[:1]
+        if body
+        and isinstance(body[0], gast.Expr)
+        and isinstance(body[0].value, gast.Constant)
+        and isinstance(body[0].value.value, str)
+        else []
+    )
+    rest = body[len(doc) :]
     if len(rest) != 2 or not isinstance(rest[0], gast.Try) or not isinstance(rest[1], gast.Return):
         return
     tried, ret = rest
@@ -311,15 +398,23 @@ def math_twin_body(node):
         return
     handler = tried.handlers[0]
     caught = handler.type.elts if isinstance(handler.type, gast.Tuple) else [handler.type]
-    if handler.name is not None or len(handler.body) != 1 or \
-            not isinstance(handler.body[0], gast.Pass) or not caught or \
-            not all(isinstance(e, gast.Name) and e.id in _MATH_RAISES for e in caught):
+    if (
+        handler.name is not None
+        or len(handler.body) != 1
+        or not isinstance(handler.body[0], gast.Pass)
+        or not caught
+        or not all(isinstance(e, gast.Name) and e.id in _MATH_RAISES for e in caught)
+    ):
         return
     call = ret.value
     params = [a.id for a in node.args.args]
-    if not isinstance(call, gast.Call) or not isinstance(call.func, gast.Name) or \
-            call.func.id != f"_{node.name}_numpy" or call.keywords or \
-            [getattr(a, "id", None) for a in call.args] != params or \
-            not all(isinstance(a, gast.Name) for a in call.args):
+    if (
+        not isinstance(call, gast.Call)
+        or not isinstance(call.func, gast.Name)
+        or call.func.id != f"_{node.name}_numpy"
+        or call.keywords
+        or [getattr(a, "id", None) for a in call.args] != params
+        or not all(isinstance(a, gast.Name) for a in call.args)
+    ):
         return
     node.body = doc + tried.body

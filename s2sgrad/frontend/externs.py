@@ -31,16 +31,19 @@ def custom_call(lw, custom, node):
             custom = custom.custom()
         except S2SGradError as e:
             lw.unsupported(node, e.message, e.hint)
-    elif isinstance(custom, S2SGradError):          # (a custom_vjp function the CLI found
-        lw.unsupported(node, custom.message, custom.hint)       # without its rule)
+    elif isinstance(custom, S2SGradError):  # (a custom_vjp function the CLI found
+        lw.unsupported(node, custom.message, custom.hint)  # without its rule)
     custom = _use(lw, custom, node)
     operands, keywords = _arguments(lw, node, custom.label)
     n = len(operands) - len(keywords)
     if custom.rule.returns != n:
-        lw.unsupported(node, f"the gradient rule of {custom.label} returns {custom.rule.returns} "
-                       f"entries, and this call passes {n} positional arguments (defined at "
-                       f"{custom.rule.loc})", "return one entry per positional argument "
-                       "(None for one that gets no gradient)")
+        lw.unsupported(
+            node,
+            f"the gradient rule of {custom.label} returns {custom.rule.returns} "
+            f"entries, and this call passes {n} positional arguments (defined at "
+            f"{custom.rule.loc})",
+            "return one entry per positional argument (None for one that gets no gradient)",
+        )
     result = _result(lw, custom, operands[:n], keywords, node)
     attrs = dict(fn=custom.call, rule=custom.rule.name, result=result)
     if keywords:
@@ -52,13 +55,19 @@ def unknown_call(lw, path, node, label):
     """A function s2sgrad has no rule for: called as it is, a constant off the gradient path."""
     parts = path.split(".")
     if "random" in parts:
-        lw.unsupported(node, f"{label} draws from a global random state, which the generated "
-                       "code would not draw from as Python does (dead code is removed, equal "
-                       "calls are merged)", "pass a np.random.Generator in as an argument, or "
-                       "the random values themselves")
+        lw.unsupported(
+            node,
+            f"{label} draws from a global random state, which the generated "
+            "code would not draw from as Python does (dead code is removed, equal "
+            "calls are merged)",
+            "pass a np.random.Generator in as an argument, or the random values themselves",
+        )
     if parts[0] == "numpy" and parts[-1] in _WRITERS:
-        lw.unsupported(node, f"{label} writes into its argument, which s2sgrad cannot follow",
-                       "write with indexing (`y[k] = v`), or on a copy")
+        lw.unsupported(
+            node,
+            f"{label} writes into its argument, which s2sgrad cannot follow",
+            "write with indexing (`y[k] = v`), or on a copy",
+        )
     module, _, _ = path.rpartition(".")
     needs = () if parts[0] in ("numpy", "math") else (f"import {module}",)
     for line in needs:
@@ -81,17 +90,24 @@ def _arguments(lw, node, label):
     names = []
     for kw in node.keywords:
         if kw.arg is None:
-            lw.unsupported(node, f"**kwargs in a call of {label} is not supported",
-                           "list the arguments")
+            lw.unsupported(
+                node, f"**kwargs in a call of {label} is not supported", "list the arguments"
+            )
         if kw.arg == "out":
-            lw.unsupported(kw.value, f"out= makes {label} write into an array, which s2sgrad "
-                           "cannot follow", "leave out out= and assign the result")
+            lw.unsupported(
+                kw.value,
+                f"out= makes {label} write into an array, which s2sgrad cannot follow",
+                "leave out out= and assign the result",
+            )
         v = lw.expr(kw.value)
         s = lw.static_of(v)
         if s is _missing() or not _literal(s):
-            lw.unsupported(kw.value, f"the keyword argument {kw.arg}= of {label} must be a "
-                           "constant (keyword arguments get no gradient)",
-                           "pass a literal, or pass the value positionally")
+            lw.unsupported(
+                kw.value,
+                f"the keyword argument {kw.arg}= of {label} must be a "
+                "constant (keyword arguments get no gradient)",
+                "pass a literal, or pass the value positionally",
+            )
         operands.append(lw.b.const(s))
         names.append(kw.arg)
     return operands, tuple(names)
@@ -99,6 +115,7 @@ def _arguments(lw, node, label):
 
 def _missing():
     from .shared import _MISSING
+
     return _MISSING
 
 
@@ -120,8 +137,11 @@ def _result(lw, custom, args, keywords, node):
     function's, or what the function's own source gives (rank unknown where s2sgrad
     cannot read it)."""
     types_ = [v.type for v in args]
-    dtype = T.float_dtype(T.result_dtype(*(T.Type(dtype=t.dtype) for t in types_))) \
-        if types_ else "float64"
+    dtype = (
+        T.float_dtype(T.result_dtype(*(T.Type(dtype=t.dtype) for t in types_)))
+        if types_
+        else "float64"
+    )
     if custom.shape is not None:
         return dtype, C.shape_of(custom.shape, [t.shape for t in types_])
     if not custom.typed_by_source:
@@ -130,8 +150,11 @@ def _result(lw, custom, args, keywords, node):
     if t is None:
         return dtype, None
     if t.kind != "array":
-        lw.unsupported(node, f"{custom.label} returns a {t.kind}; a custom_vjp function returns "
-                       "one array or number", "return one array (stack the parts)")
+        lw.unsupported(
+            node,
+            f"{custom.label} returns a {t.kind}; a custom_vjp function returns one array or number",
+            "return one array (stack the parts)",
+        )
     return t.dtype, t.shape
 
 
@@ -140,14 +163,19 @@ def _source_type(lw, custom, args, keywords):
     source; None where s2sgrad cannot read it (its rule is what matters)."""
     from . import lower as L
     from . import source as S
+
     try:
-        parsed = S.from_function(custom.fn) if custom.fn is not None else \
-            S.from_file(custom.where[0], custom.where[1], custom=True)
+        parsed = (
+            S.from_function(custom.fn)
+            if custom.fn is not None
+            else S.from_file(custom.where[0], custom.where[1], custom=True)
+        )
         params = [a.id for a in parsed.node.args.args]
         if keywords or len(params) != len(args):
             return None
-        fn = L._Lowerer(parsed, dict(zip(params, [a.type for a in args])), False, L.Module(),
-                        callee=True).run()
+        fn = L._Lowerer(
+            parsed, dict(zip(params, [a.type for a in args])), False, L.Module(), callee=True
+        ).run()
     except S2SGradError:
         return None
     return fn.body.yields[0].type
@@ -170,13 +198,15 @@ def _use(lw, custom, node):
         name = C.bound_name(line)
         held = module.bound.setdefault(name, line)
         if held != line and not line.startswith("import "):
-            lw.unsupported(node, f"the custom rules used here read {name!r} as two different "
-                           f"things ({held!r} and {line!r}); the generated module holds one",
-                           "give one of them another name")
+            lw.unsupported(
+                node,
+                f"the custom rules used here read {name!r} as two different "
+                f"things ({held!r} and {line!r}); the generated module holds one",
+                "give one of them another name",
+            )
         module.prelude[line] = None
     for code in (forward, rule):
         if code is not None:
             module.prelude[code.text] = None
     module.customs[custom.key] = custom
     return custom
-

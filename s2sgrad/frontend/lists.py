@@ -48,35 +48,48 @@ class _Lists:
         v = self.to_value(self.expr(call.args[0]), call.args[0])
         if v.type.kind != "array":
             what = "a list" if v.type.kind == "dynlist" else f"a {v.type.kind}"
-            self.unsupported(call.args[0], f"an item appended to a list must be an array or a "
-                             f"number here (this is {what})",
-                             "append arrays or numbers: np.stack an inner list first "
-                             "(`[np.stack([...]) for ...]`), one list per item of a tuple")
+            self.unsupported(
+                call.args[0],
+                f"an item appended to a list must be an array or a number here (this is {what})",
+                "append arrays or numbers: np.stack an inner list first "
+                "(`[np.stack([...]) for ...]`), one list per item of a tuple",
+            )
         self.check_item(T.list_item(cur.type) if cur.type.items else None, v, call.args[0])
         self.env[name] = self.b.append(cur, v, hint=name)
 
     def check_item(self, item, v, node):
         """v may join a list whose items are of type `item` (None: no item yet): not of
         a shape provably different from theirs."""
-        if item is not None and (item.shape is not None and v.type.shape is not None
-                                 and T.shapes_differ(item.shape, v.type.shape)):
-            self.unsupported(node, f"the items of a list built with append have one shape here "
-                             f"(the list holds {item}; this item is {v.type})",
-                             "append items of one shape (np.stack needs it; a list of another "
-                             "shape is another list)")
+        if item is not None and (
+            item.shape is not None
+            and v.type.shape is not None
+            and T.shapes_differ(item.shape, v.type.shape)
+        ):
+            self.unsupported(
+                node,
+                f"the items of a list built with append have one shape here "
+                f"(the list holds {item}; this item is {v.type})",
+                "append items of one shape (np.stack needs it; a list of another "
+                "shape is another list)",
+            )
 
     def as_dynlist(self, name, node):
         """The list `name` holds as a dynlist value (a list display becomes list_new of its
         items); refused when another name holds the same list."""
         cur = self.env[name]
         for other, val in self.env.items():
-            if other != name and (_holds_any(val, [cur]) if isinstance(cur, Value)
-                                  else _same_list(val, cur)):
-                self.unsupported(node, f"{other!r} is another name for the list {name!r}, and "
-                                 f"Python's {other!r} would see this append; s2sgrad's lists are "
-                                 "values", f"build the list under one name (use {name!r} "
-                                 f"itself), or take an array after the appends: "
-                                 f"`{other} = np.stack({name})`")
+            if other != name and (
+                _holds_any(val, [cur]) if isinstance(cur, Value) else _same_list(val, cur)
+            ):
+                self.unsupported(
+                    node,
+                    f"{other!r} is another name for the list {name!r}, and "
+                    f"Python's {other!r} would see this append; s2sgrad's lists are "
+                    "values",
+                    f"build the list under one name (use {name!r} "
+                    f"itself), or take an array after the appends: "
+                    f"`{other} = np.stack({name})`",
+                )
         if isinstance(cur, list):
             self.env[name] = cur = self.as_dynlist_value(cur, node, name)
         return cur
@@ -89,11 +102,14 @@ class _Lists:
                 continue
             for other, val in self.env.items():
                 if other != target.id and _holds_any(val, [v]) and not self.desugar.made(other):
-                    self.unsupported(target, f"{target.id!r} would be another name for the list "
-                                     f"{other!r}, which sees every later append in Python; "
-                                     "s2sgrad's lists built with append have one name",
-                                     f"use {other!r} itself, or take an array: "
-                                     f"`{target.id} = np.stack({other})`")
+                    self.unsupported(
+                        target,
+                        f"{target.id!r} would be another name for the list "
+                        f"{other!r}, which sees every later append in Python; "
+                        "s2sgrad's lists built with append have one name",
+                        f"use {other!r} itself, or take an array: "
+                        f"`{target.id} = np.stack({other})`",
+                    )
 
     def lists_before_region(self, stmts, iterated=None):
         """Before a loop or a branch: the lists its statements append to become dynlist
@@ -102,13 +118,20 @@ class _Lists:
         appended = appended_names(self, stmts)
         for n in gast.walk(iterated) if iterated is not None else ():
             if isinstance(n, gast.Name) and n.id in appended:
-                self.unsupported(appended[n.id], f"this loop iterates over the list {n.id!r} "
-                                 "and appends to it: Python's loop would go on over the items "
-                                 "appended", f"loop over an index fixed before the loop "
-                                 f"(`for i in range(len({n.id})):`), or append to another list")
+                self.unsupported(
+                    appended[n.id],
+                    f"this loop iterates over the list {n.id!r} "
+                    "and appends to it: Python's loop would go on over the items "
+                    "appended",
+                    f"loop over an index fixed before the loop "
+                    f"(`for i in range(len({n.id})):`), or append to another list",
+                )
         for name, call in appended.items():
-            if name in self.env and (isinstance(self.env[name], list) or isinstance(
-                    self.env[name], Value) and self.env[name].type.kind == "dynlist"):
+            if name in self.env and (
+                isinstance(self.env[name], list)
+                or isinstance(self.env[name], Value)
+                and self.env[name].type.kind == "dynlist"
+            ):
                 self.as_dynlist(name, call)
 
     # -- reading one ---------------------------------------------------------------------
@@ -118,11 +141,19 @@ class _Lists:
 
     def list_item(self, node, seq, idx):
         """`out[i]`, i an int (a constant, or known at run time)."""
-        if isinstance(idx, Value) and idx.type.kind == "array" and idx.type.shape == () \
-                and idx.type.is_integer and idx.type.dtype != "bool":
+        if (
+            isinstance(idx, Value)
+            and idx.type.kind == "array"
+            and idx.type.shape == ()
+            and idx.type.is_integer
+            and idx.type.dtype != "bool"
+        ):
             return self.b.list_get(seq, idx, self.list_length(seq), hint=TEMP)
-        self.unsupported(node, "a list built with append is indexed by one int here",
-                         "out[i] or out[-1]; for slices, np.array(out)[a:b]")
+        self.unsupported(
+            node,
+            "a list built with append is indexed by one int here",
+            "out[i] or out[-1]; for slices, np.array(out)[a:b]",
+        )
 
     def list_joined(self, name, seq, axis, node):
         """np.stack(out), np.concatenate(out) (axis 0), np.vstack/np.hstack refused."""
@@ -130,12 +161,18 @@ class _Lists:
             return self.b.list_stack(seq, **({"axis": axis} if axis else {}))
         if name == "concatenate" and axis == 0:
             if not T.list_item(seq.type).shape:
-                self.unsupported(node, "np.concatenate of a list of numbers (0-d items) is "
-                                 "an error in NumPy", "np.array(out)")
+                self.unsupported(
+                    node,
+                    "np.concatenate of a list of numbers (0-d items) is an error in NumPy",
+                    "np.array(out)",
+                )
             return self.b.list_concat(seq, self.list_length(seq))
-        self.unsupported(node, f"np.{name} of a list built with append is supported as "
-                         "np.stack(out, axis) and np.concatenate(out) (axis 0)",
-                         "np.stack(out, axis=...) or np.concatenate(out)")
+        self.unsupported(
+            node,
+            f"np.{name} of a list built with append is supported as "
+            "np.stack(out, axis) and np.concatenate(out) (axis 0)",
+            "np.stack(out, axis=...) or np.concatenate(out)",
+        )
 
     # -- comprehensions ------------------------------------------------------------------
 
@@ -143,10 +180,13 @@ class _Lists:
         return self.comprehension(node)
 
     def expr_GeneratorExp(self, node):
-        self.unsupported(node, "a generator expression is supported inside sum(...) only "
-                         "(NumPy makes an object array of one, and np.sum of one is "
-                         "deprecated)", "a list comprehension: np.sum([...]), np.array([...])"
-                         ", or sum(... for ...)")
+        self.unsupported(
+            node,
+            "a generator expression is supported inside sum(...) only "
+            "(NumPy makes an object array of one, and np.sum of one is "
+            "deprecated)",
+            "a list comprehension: np.sum([...]), np.array([...]), or sum(... for ...)",
+        )
 
     def comprehension(self, node):
         """The comprehension's list: its loops and filters lowered as statements here."""
@@ -157,7 +197,7 @@ class _Lists:
         result = self.desugar.fresh("list")
         loops = []
         for gen in node.generators:
-            it = _renamed(gen.iter, renames)      # (an iterable sees the earlier targets only)
+            it = _renamed(gen.iter, renames)  # (an iterable sees the earlier targets only)
             target = copy.deepcopy(gen.target)
             for n in gast.walk(target):
                 if isinstance(n, gast.Name):
@@ -165,26 +205,51 @@ class _Lists:
             target = _renamed(target, renames)
             loops.append((target, it, [_renamed(c, renames) for c in gen.ifs], gen))
         elt = _renamed(node.elt, renames)
-        body = [_at(gast.Expr(value=_at(gast.Call(
-            func=_at(gast.Attribute(value=_name(result, node), attr="append",
-                                    ctx=gast.Load()), node),
-            args=[elt], keywords=[]), node)), node.elt)]
+        body = [
+            _at(
+                gast.Expr(
+                    value=_at(
+                        gast.Call(
+                            func=_at(
+                                gast.Attribute(
+                                    value=_name(result, node), attr="append", ctx=gast.Load()
+                                ),
+                                node,
+                            ),
+                            args=[elt],
+                            keywords=[],
+                        ),
+                        node,
+                    )
+                ),
+                node.elt,
+            )
+        ]
         for target, it, ifs, gen in reversed(loops):
             for c in reversed(ifs):
                 body = [_at(gast.If(test=c, body=body, orelse=[]), c)]
-            body = [_at(gast.For(target=target, iter=it, body=body, orelse=[],
-                                 type_comment=None), gen.iter)]
-        start = _at(gast.Assign(targets=[_name(result, node, store=True)],
-                                value=_at(gast.List(elts=[], ctx=gast.Load()), node),
-                                type_comment=None), node)
+            body = [
+                _at(
+                    gast.For(target=target, iter=it, body=body, orelse=[], type_comment=None),
+                    gen.iter,
+                )
+            ]
+        start = _at(
+            gast.Assign(
+                targets=[_name(result, node, store=True)],
+                value=_at(gast.List(elts=[], ctx=gast.Load()), node),
+                type_comment=None,
+            ),
+            node,
+        )
         saved = (self.b.loc, self._stmt_start, self._stmt_bound, self._stmt_literals)
         before = set(self.env)
         self.block([start] + body)
         self.b.loc, self._stmt_start, self._stmt_bound, self._stmt_literals = saved
         seq = self.env[result]
-        for n in set(self.env) - before:          # the comprehension's own names end here
+        for n in set(self.env) - before:  # the comprehension's own names end here
             del self.env[n]
-        if isinstance(seq, list):                 # (no run-time loop: a list display)
+        if isinstance(seq, list):  # (no run-time loop: a list display)
             seq = self.as_dynlist_value(seq, node)
         return seq
 
@@ -193,9 +258,12 @@ class _Lists:
         values = [self.to_value(x, node) for x in items]
         for x in values:
             if x.type.kind != "array":
-                self.unsupported(node, f"an item of a list that is appended to must be an "
-                                 f"array or a number here (this is a {x.type.kind})",
-                                 "append arrays or numbers")
+                self.unsupported(
+                    node,
+                    f"an item of a list that is appended to must be an "
+                    f"array or a number here (this is a {x.type.kind})",
+                    "append arrays or numbers",
+                )
             self.check_item(values[0].type, x, node)
         return self.b.list_new(*values, hint=hint)
 
@@ -216,9 +284,13 @@ def appended_names(lw, stmts):
 
 
 def is_append(call):
-    return isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
-        and call.func.attr == "append" and isinstance(call.func.value, gast.Name) \
-        and not call.func.value.id.startswith("_tape")     # (a generated module's tape)
+    return (
+        isinstance(call, gast.Call)
+        and isinstance(call.func, gast.Attribute)
+        and call.func.attr == "append"
+        and isinstance(call.func.value, gast.Name)
+        and not call.func.value.id.startswith("_tape")
+    )  # (a generated module's tape)
 
 
 def _same_list(val, cur):
@@ -232,8 +304,12 @@ def _same_list(val, cur):
 
 
 def _name(id_, like, store=False):
-    return _at(gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
-                         type_comment=None), like)
+    return _at(
+        gast.Name(
+            id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None, type_comment=None
+        ),
+        like,
+    )
 
 
 def _at(new, like):

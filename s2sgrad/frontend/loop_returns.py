@@ -32,7 +32,7 @@ class Pending:
     type = T.BOTTOM
 
     def __init__(self, ret):
-        self.ret = ret           # the first `return` statement (for errors)
+        self.ret = ret  # the first `return` statement (for errors)
 
 
 def returns_in(node):
@@ -45,24 +45,30 @@ def lower_returning_loop(lw, loop, rest):
     rets = [n for n in gast.walk(loop) if isinstance(n, gast.Return)]
     rets.sort(key=lambda n: (n.lineno, n.col_offset))
     flag, result = lw.desugar.fresh("returned"), lw.desugar.fresh("result")
-    lw.pending_returns[result] = [rets[0], False]     # (its first return; one lowered?)
+    lw.pending_returns[result] = [rets[0], False]  # (its first return; one lowered?)
     lw.env[flag] = lw.b.const(False)
     lw.env[result] = _structure(rets[0].value, rets[0])
     new = _loc(_with_body(loop, _rewrite(list(loop.body), flag, result)), loop)
     lw.stmt(new)
-    if not lw.pending_returns.pop(result)[1]:     # no `return` was lowered (each one under
-        lw.env.pop(flag, None)                     # a condition false at transform time)
+    if not lw.pending_returns.pop(result)[1]:  # no `return` was lowered (each one under
+        lw.env.pop(flag, None)  # a condition false at transform time)
         lw.env.pop(result, None)
         lw.block(rest)
         return
-    if isinstance(loop, gast.While) and isinstance(loop.test, gast.Constant) \
-            and loop.test.value is True and not _breaks(loop.body):
+    if (
+        isinstance(loop, gast.While)
+        and isinstance(loop.test, gast.Constant)
+        and loop.test.value is True
+        and not _breaks(loop.body)
+    ):
         # `while True:` left only by a `return`: nothing after it runs
         lw.block([_loc(gast.Return(value=_name(result, loop)), loop)])
         return
     test = _name(flag, loop)
-    after = _loc(gast.If(test=test, body=[_loc(gast.Return(value=_name(result, loop)), loop)],
-                         orelse=[]), loop)
+    after = _loc(
+        gast.If(test=test, body=[_loc(gast.Return(value=_name(result, loop)), loop)], orelse=[]),
+        loop,
+    )
     after.s2s_loop_return = rets[0]
     lw.block([after] + list(rest))
 
@@ -75,23 +81,36 @@ def check_assigned(lw, name, value):
     template, leaves = _flatten(value)
     expected = _flatten(lw.env[name])[0]
     if template != expected and expected is None:
-        lw.unsupported(ret, "this `return` inside a loop returns a tuple or list that is not "
-                       "written out (a call's result, a name holding one), which s2sgrad "
-                       "cannot carry out of the loop", "write the tuple out: `return a, b`")
+        lw.unsupported(
+            ret,
+            "this `return` inside a loop returns a tuple or list that is not "
+            "written out (a call's result, a name holding one), which s2sgrad "
+            "cannot carry out of the loop",
+            "write the tuple out: `return a, b`",
+        )
     if template != expected:
-        lw.unsupported(ret, "the `return` statements inside this loop return values of "
-                       "different structures (a tuple of another length, a tuple and a "
-                       "single value), which s2sgrad carries out of the loop as one",
-                       "return values of one structure from a loop")
+        lw.unsupported(
+            ret,
+            "the `return` statements inside this loop return values of "
+            "different structures (a tuple of another length, a tuple and a "
+            "single value), which s2sgrad carries out of the loop as one",
+            "return values of one structure from a loop",
+        )
     for leaf in leaves:
         if not isinstance(leaf, Value) and not (hasattr(leaf, "value") and leaf.value is None):
-            lw.unsupported(ret, "this `return` inside a loop returns a value s2sgrad cannot "
-                           "carry out of the loop (a string, a dtype, a function)",
-                           "return arrays and numbers from a loop")
+            lw.unsupported(
+                ret,
+                "this `return` inside a loop returns a value s2sgrad cannot "
+                "carry out of the loop (a string, a dtype, a function)",
+                "return arrays and numbers from a loop",
+            )
         if isinstance(leaf, Value) and leaf.type.kind in ("tuple", "list"):
-            lw.unsupported(ret, "this `return` inside a loop returns a tuple that is not "
-                           "written out (a helper's result, a name holding one)",
-                           "write the tuple out: `return a, b`")
+            lw.unsupported(
+                ret,
+                "this `return` inside a loop returns a tuple that is not "
+                "written out (a helper's result, a name holding one)",
+                "write the tuple out: `return a, b`",
+            )
 
 
 def check_agree(lw, node, then_ret, else_ret):
@@ -99,15 +118,27 @@ def check_agree(lw, node, then_ret, else_ret):
     loop) must agree in kind, structure and rank, as one result of the function."""
     ret = node.s2s_loop_return
     ta, tb = _types(lw, then_ret), _types(lw, else_ret)
-    ok = ta[0] == tb[0] and len(ta[1]) == len(tb[1]) and all(
-        a.kind == b.kind and (a.kind != "array" or (a.rank == b.rank or None in (a.rank, b.rank))
-                              and T.join(a, b).dtype is not None)
-        for a, b in zip(ta[1], tb[1]))
+    ok = (
+        ta[0] == tb[0]
+        and len(ta[1]) == len(tb[1])
+        and all(
+            a.kind == b.kind
+            and (
+                a.kind != "array"
+                or (a.rank == b.rank or None in (a.rank, b.rank))
+                and T.join(a, b).dtype is not None
+            )
+            for a, b in zip(ta[1], tb[1])
+        )
+    )
     if not ok:
-        lw.unsupported(ret, f"this `return` inside a loop returns {_show(ta)}, and the function "
-                       f"returns {_show(tb)} when the loop ends without returning: s2sgrad "
-                       "needs one kind of result (of one structure, rank and dtype)",
-                       "return values of the same kind and shape from both places")
+        lw.unsupported(
+            ret,
+            f"this `return` inside a loop returns {_show(ta)}, and the function "
+            f"returns {_show(tb)} when the loop ends without returning: s2sgrad "
+            "needs one kind of result (of one structure, rank and dtype)",
+            "return values of the same kind and shape from both places",
+        )
 
 
 def materialise(lw, t, node):
@@ -116,9 +147,12 @@ def materialise(lw, t, node):
     if t.kind == "none":
         return b.const(None)
     if t.kind != "array" or t.dtype is None or t.shape is None:
-        lw.unsupported(node, f"a `return` inside this loop returns a value of a type "
-                       f"s2sgrad cannot make before the loop ({t})", "set a variable and "
-                       "`break`, then return after the loop")
+        lw.unsupported(
+            node,
+            f"a `return` inside this loop returns a value of a type "
+            f"s2sgrad cannot make before the loop ({t})",
+            "set a variable and `break`, then return after the loop",
+        )
     zero = {"b": False, "i": 0, "u": 0}.get(__import__("numpy").dtype(t.dtype).kind, 0.0)
     if t.shape == ():
         return b.const(zero)
@@ -127,12 +161,23 @@ def materialise(lw, t, node):
         if isinstance(d, int):
             dims.append(b.const(d))
             continue
-        hit = next(((p, k) for p in lw.params if p.type.kind == "array" and p.type.shape
-                    for k, e in enumerate(p.type.shape) if e == d and d is not None), None)
+        hit = next(
+            (
+                (p, k)
+                for p in lw.params
+                if p.type.kind == "array" and p.type.shape
+                for k, e in enumerate(p.type.shape)
+                if e == d and d is not None
+            ),
+            None,
+        )
         if hit is None:
-            lw.unsupported(node, f"a `return` inside this loop returns an array whose shape "
-                           f"s2sgrad cannot make before the loop ({t})", "set a variable and "
-                           "`break`, then return after the loop")
+            lw.unsupported(
+                node,
+                f"a `return` inside this loop returns an array whose shape "
+                f"s2sgrad cannot make before the loop ({t})",
+                "set a variable and `break`, then return after the loop",
+            )
         dims.append(b.getitem(b.shape(hit[0]), index=hit[1]))
     return b.emit("zeros", b.tuple(*dims), dtype=t.dtype)
 
@@ -147,8 +192,11 @@ def _types(lw, v):
 
 
 def _show(types_):
-    return ", ".join(str(t) for t in types_[1]) if types_[0] is None else \
-        f"a tuple ({', '.join(str(t) for t in types_[1])})"
+    return (
+        ", ".join(str(t) for t in types_[1])
+        if types_[0] is None
+        else f"a tuple ({', '.join(str(t) for t in types_[1])})"
+    )
 
 
 def _structure(value, ret):
@@ -165,18 +213,31 @@ def _rewrite(stmts, flag, result):
     out = []
     for st in stmts:
         if isinstance(st, gast.Return):
-            value = st.value if st.value is not None else _loc(gast.Constant(value=None,
-                                                                              kind=None), st)
-            out += [_assign(result, value, st), _assign(flag, _loc(gast.Constant(
-                value=True, kind=None), st), st), _loc(gast.Break(), st)]
-            break                  # (what follows a return in its block never runs)
+            value = (
+                st.value if st.value is not None else _loc(gast.Constant(value=None, kind=None), st)
+            )
+            out += [
+                _assign(result, value, st),
+                _assign(flag, _loc(gast.Constant(value=True, kind=None), st), st),
+                _loc(gast.Break(), st),
+            ]
+            break  # (what follows a return in its block never runs)
         if isinstance(st, gast.If) and returns_in(st):
-            out.append(_loc(gast.If(test=st.test, body=_rewrite(list(st.body), flag, result),
-                                    orelse=_rewrite(list(st.orelse), flag, result)), st))
+            out.append(
+                _loc(
+                    gast.If(
+                        test=st.test,
+                        body=_rewrite(list(st.body), flag, result),
+                        orelse=_rewrite(list(st.orelse), flag, result),
+                    ),
+                    st,
+                )
+            )
         elif isinstance(st, (gast.For, gast.While)) and returns_in(st):
             out.append(_loc(_with_body(st, _rewrite(list(st.body), flag, result)), st))
-            out.append(_loc(gast.If(test=_name(flag, st), body=[_loc(gast.Break(), st)],
-                                    orelse=[]), st))
+            out.append(
+                _loc(gast.If(test=_name(flag, st), body=[_loc(gast.Break(), st)], orelse=[]), st)
+            )
         else:
             out.append(st)
     return out
@@ -194,8 +255,9 @@ def _breaks(stmts):
 
 def _with_body(loop, body):
     if isinstance(loop, gast.For):
-        return gast.For(target=loop.target, iter=loop.iter, body=body, orelse=loop.orelse,
-                        type_comment=None)
+        return gast.For(
+            target=loop.target, iter=loop.iter, body=body, orelse=loop.orelse, type_comment=None
+        )
     return gast.While(test=loop.test, body=body, orelse=loop.orelse)
 
 
@@ -204,10 +266,15 @@ def _loc(new, old):
 
 
 def _name(id_, at, store=False):
-    return _loc(gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
-                          type_comment=None), at)
+    return _loc(
+        gast.Name(
+            id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None, type_comment=None
+        ),
+        at,
+    )
 
 
 def _assign(name, value, at):
-    return _loc(gast.Assign(targets=[_name(name, at, store=True)], value=value,
-                            type_comment=None), at)
+    return _loc(
+        gast.Assign(targets=[_name(name, at, store=True)], value=value, type_comment=None), at
+    )

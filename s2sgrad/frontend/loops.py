@@ -45,18 +45,34 @@ class _Loops:
         return ops, env, returned
 
     def stmt_For(self, node, first):
-        if node.orelse:         # (before any desugaring, which would drop it)
-            self.unsupported(node, "a for loop with an else clause is not supported",
-                             "set a flag in the loop and test it after")
+        if node.orelse:  # (before any desugaring, which would drop it)
+            self.unsupported(
+                node,
+                "a for loop with an else clause is not supported",
+                "set a flag in the loop and test it after",
+            )
         node = self.checkpointed_loop(node)
         self.lists_before_region(node.body, iterated=node.iter)
         it = _reversed_range(self, node.iter)
-        if it is not node.iter:        # (a new For: the parsed tree is shared by every signature)
-            node = gast.copy_location(gast.For(target=node.target, iter=it, body=node.body,
-                                               orelse=node.orelse, type_comment=None), node)
-        is_range = isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
-            and it.func.id == "range" and self.p.resolver.lookup("range") is None \
-            and not it.keywords and 1 <= len(it.args) <= 3
+        if it is not node.iter:  # (a new For: the parsed tree is shared by every signature)
+            node = gast.copy_location(
+                gast.For(
+                    target=node.target,
+                    iter=it,
+                    body=node.body,
+                    orelse=node.orelse,
+                    type_comment=None,
+                ),
+                node,
+            )
+        is_range = (
+            isinstance(it, gast.Call)
+            and isinstance(it.func, gast.Name)
+            and it.func.id == "range"
+            and self.p.resolver.lookup("range") is None
+            and not it.keywords
+            and 1 <= len(it.args) <= 3
+        )
         index = self.index_after_loop(node, it) if is_range else None
         self.range_loop(node, it, is_range)
         if index is not None:
@@ -71,22 +87,43 @@ class _Loops:
         if not (isinstance(it, gast.Call) and _is_checkpointed(self, it.func)):
             return node
         inner = it.args[0] if len(it.args) == 1 and not it.keywords else None
-        if not (isinstance(inner, gast.Call) and isinstance(inner.func, gast.Name)
-                and inner.func.id == "range" and self.p.resolver.lookup("range") is None
-                and not inner.keywords and 1 <= len(inner.args) <= 3):
-            self.unsupported(it, "s2sgrad.checkpointed takes one range(...) (the steps of a "
-                             "loop whose reverse sweep recomputes them from checkpoints)",
-                             "for t in s2sgrad.checkpointed(range(T)):")
+        if not (
+            isinstance(inner, gast.Call)
+            and isinstance(inner.func, gast.Name)
+            and inner.func.id == "range"
+            and self.p.resolver.lookup("range") is None
+            and not inner.keywords
+            and 1 <= len(inner.args) <= 3
+        ):
+            self.unsupported(
+                it,
+                "s2sgrad.checkpointed takes one range(...) (the steps of a "
+                "loop whose reverse sweep recomputes them from checkpoints)",
+                "for t in s2sgrad.checkpointed(range(T)):",
+            )
         if desugar_jumps(node.body, gast.Break) or any(
-                isinstance(n, gast.Return) for st in node.body for n in gast.walk(st)):
-            self.unsupported(node, "a checkpointed loop cannot `break` or `return` (its "
-                             "checkpoints are taken every so many steps of a range() it runs "
-                             "to the end)", "drop s2sgrad.checkpointed(...) for this loop "
-                             "(its reverse sweep then tapes every step), or run the loop to "
-                             "its end and keep the result wanted in a variable")
+            isinstance(n, gast.Return) for st in node.body for n in gast.walk(st)
+        ):
+            self.unsupported(
+                node,
+                "a checkpointed loop cannot `break` or `return` (its "
+                "checkpoints are taken every so many steps of a range() it runs "
+                "to the end)",
+                "drop s2sgrad.checkpointed(...) for this loop "
+                "(its reverse sweep then tapes every step), or run the loop to "
+                "its end and keep the result wanted in a variable",
+            )
         self.checkpointed.add(inner)
-        return gast.copy_location(gast.For(target=node.target, iter=inner, body=node.body,
-                                           orelse=node.orelse, type_comment=None), node)
+        return gast.copy_location(
+            gast.For(
+                target=node.target,
+                iter=inner,
+                body=node.body,
+                orelse=node.orelse,
+                type_comment=None,
+            ),
+            node,
+        )
 
     def index_after_loop(self, node, it):
         """(name, whether the loop runs) for the index of a range() loop that has no value
@@ -97,7 +134,7 @@ class _Loops:
             return None
         name = node.target.id
         old = self.env.get(name)
-        if isinstance(old, MaybeUnbound):     # (a loop before bound it, or not)
+        if isinstance(old, MaybeUnbound):  # (a loop before bound it, or not)
             self.env[name] = old.value
         elif old is not None or not _read_after(self, name, node):
             return None
@@ -107,9 +144,12 @@ class _Loops:
         start, stop = (args[0], args[1]) if len(args) > 1 else (None, args[0])
         step = desugar_static_int(args[2]) if len(args) == 3 else 1
         if step is None:
-            self.unsupported(node.target, f"the index {name!r} of a loop over range() with a "
-                             "run-time step is read after the loop, where it may be unbound",
-                             f"assign {name!r} before the loop (`{name} = 0`)")
+            self.unsupported(
+                node.target,
+                f"the index {name!r} of a loop over range() with a "
+                "run-time step is read after the loop, where it may be unbound",
+                f"assign {name!r} before the loop (`{name} = 0`)",
+            )
         lo = self.to_value(self.expr(start), start) if start is not None else self.b.const(0)
         hi = self.to_value(self.expr(stop), stop)
         ran = self.b.emit("lt" if step > 0 else "gt", lo, hi)
@@ -124,25 +164,31 @@ class _Loops:
         return self.b.emit("loop_index", v.value, v.ran, name=v.name)
 
     def range_loop(self, node, it, is_range):
-        if not is_range:       # first a loop over an index (break/continue are its own then)
-            if not (isinstance(it, gast.Call) and isinstance(it.func, gast.Name)
-                    and it.func.id in ("zip", "enumerate")):
+        if not is_range:  # first a loop over an index (break/continue are its own then)
+            if not (
+                isinstance(it, gast.Call)
+                and isinstance(it.func, gast.Name)
+                and it.func.id in ("zip", "enumerate")
+            ):
                 seq = self.expr(it)
-                if type(seq) is dict:                    # a dict's keys (a pytree): unrolled
+                if type(seq) is dict:  # a dict's keys (a pytree): unrolled
                     seq = [Static(k) for k in seq]
-                if isinstance(seq, Value) and seq.type.kind in ("tuple", "list") \
-                        and seq.type.items is not None:  # (a helper's tuple argument)
+                if (
+                    isinstance(seq, Value)
+                    and seq.type.kind in ("tuple", "list")
+                    and seq.type.items is not None
+                ):  # (a helper's tuple argument)
                     seq = [self.b.getitem(seq, index=i) for i in range(len(seq.type.items))]
-                if isinstance(seq, (tuple, list)):      # a tuple of values: unrolled
+                if isinstance(seq, (tuple, list)):  # a tuple of values: unrolled
                     return self.unrolled(node, seq)
             else:
                 items = self.static_zip(it)
-                if items is not None:         # zip/enumerate of pytree lists: unrolled
+                if items is not None:  # zip/enumerate of pytree lists: unrolled
                     return self.unrolled(node, items)
             before = set(self.env)
             self.block(self.desugar.iteration(node, self))
-            for n in set(self.env) - before:       # the desugaring's own names
-                if self.desugar.made(n):             # (`_seq0 = xs`, `_i0`) end here
+            for n in set(self.env) - before:  # the desugaring's own names
+                if self.desugar.made(n):  # (`_seq0 = xs`, `_i0`) end here
                     del self.env[n]
             return
         plain = self.desugar.loop(node, self)
@@ -152,22 +198,27 @@ class _Loops:
         if not isinstance(node.target, gast.Name):
             self.unsupported(node.target, "a range() loop binds one name", "for i in range(n):")
         bounds = [self.to_value(self.expr(a), a) for a in it.args]
-        if self.indexes_pytree(node):        # `layers[i]` of a list of layers: unrolled
+        if self.indexes_pytree(node):  # `layers[i]` of a list of layers: unrolled
             static = [self.static_of(bnd) for bnd in bounds]
             if any(not isinstance(x, int) or isinstance(x, bool) for x in static):
-                self.unsupported(node, "a loop indexing a list of values (a pytree) with its "
-                                 "index needs bounds known at transform time",
-                                 "loop over the list itself (for layer in layers:) or over "
-                                 "range(len(layers))")
+                self.unsupported(
+                    node,
+                    "a loop indexing a list of values (a pytree) with its "
+                    "index needs bounds known at transform time",
+                    "loop over the list itself (for layer in layers:) or over range(len(layers))",
+                )
             return self.unrolled(node, [self.b.const(i) for i in range(*static)])
         for bnd, a in zip(bounds, it.args):
             if bnd.type.kind != "array" or not bnd.type.is_integer:
-                self.unsupported(a, f"range() bounds must be integers; this one is {bnd.type} "
-                                 "(a loop over a value that may be a number or an array, such "
-                                 "as an accumulator started at 0.0 that became an array, has "
-                                 "no length s2sgrad knows)",
-                                 "use int values (x.shape[0], len(x), a Python int argument); "
-                                 "start an array accumulator as an array (np.zeros_like(x))")
+                self.unsupported(
+                    a,
+                    f"range() bounds must be integers; this one is {bnd.type} "
+                    "(a loop over a value that may be a number or an array, such "
+                    "as an accumulator started at 0.0 that became an array, has "
+                    "no length s2sgrad knows)",
+                    "use int values (x.shape[0], len(x), a Python int argument); "
+                    "start an array accumulator as an array (np.zeros_like(x))",
+                )
         if len(bounds) == 1:
             bounds = [self.b.const(0)] + bounds
         if len(bounds) == 2:
@@ -184,36 +235,52 @@ class _Loops:
         i_val = Value(node.target.id, T.PY_INT)
 
         args, ops, env, ys = self.loop_fixpoint(
-            carried, lambda ts: self.loop_body(node, carried, ts, [(node.target.id, i_val)]),
-            node)
-        subscript.carried_aliases(self, node, carried.hints, args, ops, ys,
-                                  written | _augmented_arrays(self, node.body, carried, args))
+            carried, lambda ts: self.loop_body(node, carried, ts, [(node.target.id, i_val)]), node
+        )
+        subscript.carried_aliases(
+            self,
+            node,
+            carried.hints,
+            args,
+            ops,
+            ys,
+            written | _augmented_arrays(self, node.body, carried, args),
+        )
         self.b.loc = self.p.loc(node)
         body = Region((i_val,) + tuple(args), tuple(ops), tuple(ys))
         marked = {"checkpoint": "sqrt"} if it in self.checkpointed else {}
-        results = self.b.region_op("for", bounds + carried.inits, [body], [a.type for a in args],
-                                   carried.hints, **marked)
+        results = self.b.region_op(
+            "for", bounds + carried.inits, [body], [a.type for a in args], carried.hints, **marked
+        )
         self.env.update(carried.rebuild(results))
 
     def loop_body(self, node, carried, arg_types, extra=()):
         """(the body's arguments, its ops, the environment after it) of a loop carrying
         `carried` with the given types (`extra`: the index of a `for`, bound too)."""
         args = [Value(h, t) for h, t in zip(carried.hints, arg_types)]
-        ops, env, ret = self.lower_region(lambda: self.block(node.body),
-                                          carried.bind(args) + list(extra),
-                                          zip(args, carried.inits))
+        ops, env, ret = self.lower_region(
+            lambda: self.block(node.body),
+            carried.bind(args) + list(extra),
+            zip(args, carried.inits),
+        )
         if ret is not None:
-            self.unsupported(node, "`return` inside a loop is not supported",
-                             "set a variable and `break`, then return after the loop")
+            self.unsupported(
+                node,
+                "`return` inside a loop is not supported",
+                "set a variable and `break`, then return after the loop",
+            )
         return args, ops, env
 
     def unrolled(self, node, items):
         """`for w in (W1, W2):` over a tuple of values: the body once per item."""
-        if node.orelse or any(isinstance(n, (gast.Break, gast.Continue))
-                              for st in node.body for n in gast.walk(st)):
-            self.unsupported(node, "break, continue, return or else in a loop over a tuple "
-                             "of values",
-                             "loop over range(len(...)) instead")
+        if node.orelse or any(
+            isinstance(n, (gast.Break, gast.Continue)) for st in node.body for n in gast.walk(st)
+        ):
+            self.unsupported(
+                node,
+                "break, continue, return or else in a loop over a tuple of values",
+                "loop over range(len(...)) instead",
+            )
         for item in items:
             self.b.loc = self.p.loc(node)
             self.assign(node.target, item)
@@ -221,8 +288,11 @@ class _Loops:
 
     def stmt_While(self, node, first):
         if node.orelse:
-            self.unsupported(node, "a while loop with an else clause is not supported",
-                             "set a flag in the loop and test it after")
+            self.unsupported(
+                node,
+                "a while loop with an else clause is not supported",
+                "set a flag in the loop and test it after",
+            )
         self.lists_before_region(node.body)
         plain = self.desugar.loop(node, self)
         if plain is not None:
@@ -230,24 +300,37 @@ class _Loops:
             return
         _check_loop_body(self, node.body)
         written = self.check_region_writes(node.body)
-        carried = _Carried(self, [n for n in _assigned_names(self, node.body) if n in self.env], node)
+        carried = _Carried(
+            self, [n for n in _assigned_names(self, node.body) if n in self.env], node
+        )
 
         args, ops, env, ys = self.loop_fixpoint(
-            carried, lambda ts: self.loop_body(node, carried, ts), node)
-        subscript.carried_aliases(self, node, carried.hints, args, ops, ys,
-                                  written | _augmented_arrays(self, node.body, carried, args))
+            carried, lambda ts: self.loop_body(node, carried, ts), node
+        )
+        subscript.carried_aliases(
+            self,
+            node,
+            carried.hints,
+            args,
+            ops,
+            ys,
+            written | _augmented_arrays(self, node.body, carried, args),
+        )
         cond_args = [Value(h, a.type) for h, a in zip(carried.hints, args)]
         holder = {}
 
         def lower_cond():
             holder["c"] = self.condition(self.expr(node.test), node.test)
-        cond_ops, _, _ = self.lower_region(lower_cond, carried.bind(cond_args),
-                                           zip(cond_args, carried.inits))
+
+        cond_ops, _, _ = self.lower_region(
+            lower_cond, carried.bind(cond_args), zip(cond_args, carried.inits)
+        )
         self.b.loc = self.p.loc(node)
         cond = Region(tuple(cond_args), tuple(cond_ops), (holder["c"],))
         body = Region(tuple(args), tuple(ops), tuple(ys))
-        results = self.b.region_op("while", carried.inits, [cond, body], [a.type for a in args],
-                                   carried.hints)
+        results = self.b.region_op(
+            "while", carried.inits, [cond, body], [a.type for a in args], carried.hints
+        )
         self.env.update(carried.rebuild(results))
 
     def loop_fixpoint(self, carried, lower_body, node):
@@ -263,15 +346,20 @@ class _Loops:
             finally:
                 self.b = saved
             new = [T.join(t, y.type) for t, y in zip(types_, ys)]
-            if new == types_ and T.BOTTOM in new:      # (a `return` not lowered: never set)
+            if new == types_ and T.BOTTOM in new:  # (a `return` not lowered: never set)
                 new = [T.NONE if t == T.BOTTOM else t for t in new]
             if new == types_:
-                carried.inits = [materialise(self, t, node) if isinstance(v, Pending) else v
-                                 for v, t in zip(carried.inits, types_)]
+                carried.inits = [
+                    materialise(self, t, node) if isinstance(v, Pending) else v
+                    for v, t in zip(carried.inits, types_)
+                ]
                 return args, ops, env, ys
             types_ = new
-        self.unsupported(node, "the types of the loop's variables do not settle",
-                         "give loop variables one dtype and rank before the loop")
+        self.unsupported(
+            node,
+            "the types of the loop's variables do not settle",
+            "give loop variables one dtype and rank before the loop",
+        )
 
 
 def _read_after(lw, name, loop):
@@ -308,19 +396,30 @@ def _augmented_arrays(lw, stmts, carried=None, args=()):
     """Names `n` of arrays a region updates with `n op= v` (a write into n's memory):
     arrays as the region begins, and a loop's variables that may be arrays in a later
     iteration (`s = 0.0` before the loop, `s += x` in it: in place from the second)."""
-    later = {h for h, a in zip(carried.hints, args) if a.type.kind == "array"
-             and not a.type.weak} if carried is not None else set()
-    return {n.target.id for stmt in stmts for n in lw.marks(stmt)
-            if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)
-            and (_in_place(lw.env.get(n.target.id)) or n.target.id in later)}
+    later = (
+        {h for h, a in zip(carried.hints, args) if a.type.kind == "array" and not a.type.weak}
+        if carried is not None
+        else set()
+    )
+    return {
+        n.target.id
+        for stmt in stmts
+        for n in lw.marks(stmt)
+        if isinstance(n, gast.AugAssign)
+        and isinstance(n.target, gast.Name)
+        and (_in_place(lw.env.get(n.target.id)) or n.target.id in later)
+    }
 
 
 def _check_loop_body(lowerer, body):
     for stmt in body:
         for n in lowerer.marks(stmt):
             if isinstance(n, gast.Return):
-                lowerer.unsupported(n, "`return` inside a loop is not supported",
-                                    "set a variable and `break`, then return after the loop")
+                lowerer.unsupported(
+                    n,
+                    "`return` inside a loop is not supported",
+                    "set a variable and `break`, then return after the loop",
+                )
 
 
 class _Carried:
@@ -331,7 +430,7 @@ class _Carried:
     def __init__(self, lowerer, names, node):
         self.lowerer, self.node = lowerer, node
         self.names = names
-        self.shapes = {}            # name -> structure template (None for a leaf)
+        self.shapes = {}  # name -> structure template (None for a leaf)
         self.inits, self.hints = [], []
         for n in names:
             template, leaves = _flatten(lowerer.env[n])
@@ -339,13 +438,16 @@ class _Carried:
             for k, leaf in enumerate(leaves):
                 if isinstance(leaf, MaybeUnbound):
                     lowerer.unbound_refusal(leaf, node)
-                if isinstance(leaf, Pending):      # (a `return` in the loop: made after)
+                if isinstance(leaf, Pending):  # (a `return` in the loop: made after)
                     self.inits.append(leaf)
                     self.hints.append(n if len(leaves) == 1 else f"{n}_{k}")
                     continue
                 if isinstance(leaf, Static):
-                    lowerer.unsupported(node, f"{n!r} holds a static value and changes in the loop",
-                                        "keep static values (dtypes, strings) out of loops")
+                    lowerer.unsupported(
+                        node,
+                        f"{n!r} holds a static value and changes in the loop",
+                        "keep static values (dtypes, strings) out of loops",
+                    )
                 self.inits.append(lowerer.to_value(leaf, node))
                 shown = lowerer.desugar.display.get(n, n)
                 self.hints.append(shown if len(leaves) == 1 else f"{shown}_{k}")
@@ -365,41 +467,61 @@ class _Carried:
         for n in self.names:
             template, leaves = _flatten(env[n])
             if template != self.shapes[n]:
-                self.lowerer.unsupported(self.node, f"the loop changes what {n!r} holds (a tuple "
-                                         "of another length, or a tuple instead of an array)",
-                                         "keep each loop variable's structure the same")
+                self.lowerer.unsupported(
+                    self.node,
+                    f"the loop changes what {n!r} holds (a tuple "
+                    "of another length, or a tuple instead of an array)",
+                    "keep each loop variable's structure the same",
+                )
             out += [self.lowerer.to_value(leaf, self.node) for leaf in leaves]
         return out
 
 
 def _builtin_call(lw, node, name):
-    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
-        and node.func.id == name and lw.p.resolver.lookup(name) is None \
-        and name not in lw.env and not node.keywords
+    return (
+        isinstance(node, gast.Call)
+        and isinstance(node.func, gast.Name)
+        and node.func.id == name
+        and lw.p.resolver.lookup(name) is None
+        and name not in lw.env
+        and not node.keywords
+    )
 
 
 def _reversed_range(lw, it):
     """`reversed(range(a, b))` as `range(b - 1, a - 1, -1)` (the same indices, last first;
     empty alike); with a step it is refused, with the range to write."""
-    if not (_builtin_call(lw, it, "reversed") and len(it.args) == 1
-            and _builtin_call(lw, it.args[0], "range") and 1 <= len(it.args[0].args) <= 3):
+    if not (
+        _builtin_call(lw, it, "reversed")
+        and len(it.args) == 1
+        and _builtin_call(lw, it.args[0], "range")
+        and 1 <= len(it.args[0].args) <= 3
+    ):
         return it
     bounds = it.args[0].args
     if len(bounds) == 3:
-        lw.unsupported(it, "reversed(range(a, b, step)) is not supported",
-                       "write the reversed range itself: range(b - 1, a - 1, -1) for step 1, "
-                       "or the last index, the one before the first and -step")
+        lw.unsupported(
+            it,
+            "reversed(range(a, b, step)) is not supported",
+            "write the reversed range itself: range(b - 1, a - 1, -1) for step 1, "
+            "or the last index, the one before the first and -step",
+        )
     start = bounds[0] if len(bounds) == 2 else gast.Constant(value=0, kind=None)
     stop = bounds[-1]
 
     def minus_one(e):
-        return gast.copy_location(gast.BinOp(left=e, op=gast.Sub(),
-                                             right=gast.Constant(value=1, kind=None)), e)
-    minus = gast.copy_location(gast.UnaryOp(op=gast.USub(), operand=gast.Constant(
-        value=1, kind=None)), it)
-    call = gast.Call(func=gast.Name(id="range", ctx=gast.Load(), annotation=None,
-                                    type_comment=None),
-                     args=[minus_one(stop), minus_one(start), minus], keywords=[])
+        return gast.copy_location(
+            gast.BinOp(left=e, op=gast.Sub(), right=gast.Constant(value=1, kind=None)), e
+        )
+
+    minus = gast.copy_location(
+        gast.UnaryOp(op=gast.USub(), operand=gast.Constant(value=1, kind=None)), it
+    )
+    call = gast.Call(
+        func=gast.Name(id="range", ctx=gast.Load(), annotation=None, type_comment=None),
+        args=[minus_one(stop), minus_one(start), minus],
+        keywords=[],
+    )
     for n in gast.walk(call):
         if not hasattr(n, "lineno"):
             gast.copy_location(n, it)
@@ -409,12 +531,20 @@ def _reversed_range(lw, it):
 def _is_checkpointed(lowerer, func):
     """`func` names s2sgrad.checkpointed (`s2sgrad.checkpointed`, or the name imported)."""
     resolve = lowerer.p.resolver.lookup
-    if isinstance(func, gast.Attribute) and func.attr == "checkpointed" \
-            and isinstance(func.value, gast.Name) and func.value.id not in lowerer.env:
+    if (
+        isinstance(func, gast.Attribute)
+        and func.attr == "checkpointed"
+        and isinstance(func.value, gast.Name)
+        and func.value.id not in lowerer.env
+    ):
         m = resolve(func.value.id)
         return m is not None and m.kind == "module" and m.module == "s2sgrad"
     if isinstance(func, gast.Name) and func.id not in lowerer.env:
         m = resolve(func.id)
-        return m is not None and m.kind == "member" and m.module == "s2sgrad" \
+        return (
+            m is not None
+            and m.kind == "member"
+            and m.module == "s2sgrad"
             and m.name == "checkpointed"
+        )
     return False

@@ -72,11 +72,12 @@ def lower(parsed, arg_types, decorated=False, module=None, numbers=()):
     top = module is None
     if top:
         module = Module()
-        name = parsed.node.name      # (the names the function itself may take in the module)
+        name = parsed.node.name  # (the names the function itself may take in the module)
         module.taken.update({name} | {f"{p}_{name}" for p in ("grad", "value_and_grad", "vjp")})
     fn = _Lowerer(parsed, arg_types, decorated, module, callee=not top, numbers=numbers).run()
     if top:
         from dataclasses import replace
+
         fn = replace(fn, callees=tuple(module.functions.values()), prelude=tuple(module.prelude))
     return fn
 
@@ -86,14 +87,14 @@ class Module:
     specialisation, under a unique name."""
 
     def __init__(self):
-        self.functions = {}      # key -> Function
-        self.out_trees = {}      # key -> the treedef of what it returns, when a dict is in it
-        self.names = {}          # key -> its name in the module
-        self.active = []         # keys being lowered (a call to one of them is recursion)
+        self.functions = {}  # key -> Function
+        self.out_trees = {}  # key -> the treedef of what it returns, when a dict is in it
+        self.names = {}  # key -> its name in the module
+        self.active = []  # keys being lowered (a call to one of them is recursion)
         self.taken = set()
-        self.customs = {}        # key -> the Custom (custom.py) called, under its names here
-        self.prelude = {}        # module-level statements (imports, defs) the calls need, in order
-        self.bound = {"np": "import numpy as np"}   # name -> the statement binding it
+        self.customs = {}  # key -> the Custom (custom.py) called, under its names here
+        self.prelude = {}  # module-level statements (imports, defs) the calls need, in order
+        self.bound = {"np": "import numpy as np"}  # name -> the statement binding it
 
     def name_for(self, key, base):
         if key not in self.names:
@@ -101,8 +102,18 @@ class Module:
         return self.names[key]
 
 
-class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _NumpySpellings,
-               _Gradients, _Constants, _Lists):
+class _Lowerer(
+    _Assignments,
+    _Branches,
+    _Loops,
+    _Calls,
+    _UserCalls,
+    _Trees,
+    _NumpySpellings,
+    _Gradients,
+    _Constants,
+    _Lists,
+):
     """One function's lowering: the core here, the rest in the mixins' files."""
 
     def __init__(self, parsed, arg_types, decorated, module, callee=False, numbers=()):
@@ -110,26 +121,26 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
         self.arg_types = arg_types
         self.decorated = decorated
         self.module = module
-        self.callee = callee          # a helper called by the function being differentiated
-        self.params = set()           # its parameters' values
+        self.callee = callee  # a helper called by the function being differentiated
+        self.params = set()  # its parameters' values
         self.b = Builder()
         self.env = {}
         self._stmt_bound = set()
-        self._stmt_literals = set()   # the constants this statement's literals gave
-        self.maybe_undefined = {}     # name -> the `if` after which it may be unbound
+        self._stmt_literals = set()  # the constants this statement's literals gave
+        self.maybe_undefined = {}  # name -> the `if` after which it may be unbound
         self.desugar = Desugar(taken=set(parsed.names))
         self._marks = dict(parsed.statement_marks)  # id(stmt) -> (stmt, its marked nodes)
-        self.local_names = parsed.local_names   # name -> where the function first binds it
-        self.region_depth = 0         # regions (loop bodies, run-time branches) being lowered
-        self.checkpointed = set()     # the range() calls of `s2sgrad.checkpointed(range(...))`
-        self.numbers = set(numbers)   # parameters the caller passes numbers to (not arrays)
-        self.pending_returns = {}       # `_resultN` of a loop with a `return` -> [its first
-                                        # return, whether one was lowered]
-        self.lambdas_active = []        # the lambdas being inlined (a call of one is recursion)
-        self.module_arrays = {}         # id of a module array's value -> (name, what it is,
-                                        # the value: held, so that its id is never reused)
-        self.augmented = set()          # ids of the arrays (parameters, a loop's variables)
-                                        # an `a += v` may write into in place, in Python
+        self.local_names = parsed.local_names  # name -> where the function first binds it
+        self.region_depth = 0  # regions (loop bodies, run-time branches) being lowered
+        self.checkpointed = set()  # the range() calls of `s2sgrad.checkpointed(range(...))`
+        self.numbers = set(numbers)  # parameters the caller passes numbers to (not arrays)
+        self.pending_returns = {}  # `_resultN` of a loop with a `return` -> [its first
+        # return, whether one was lowered]
+        self.lambdas_active = []  # the lambdas being inlined (a call of one is recursion)
+        self.module_arrays = {}  # id of a module array's value -> (name, what it is,
+        # the value: held, so that its id is never reused)
+        self.augmented = set()  # ids of the arrays (parameters, a loop's variables)
+        # an `a += v` may write into in place, in Python
 
     def marks(self, stmt):
         """The nodes of stmt (nested ones too, in gast.walk's order) that the checks
@@ -151,27 +162,36 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
         node = self.p.node
         a = node.args
         if a.posonlyargs:
-            self.unsupported(node, "positional-only parameters (a `/` in the parameter list) "
-                             "are not supported", "remove the `/`")
+            self.unsupported(
+                node,
+                "positional-only parameters (a `/` in the parameter list) are not supported",
+                "remove the `/`",
+            )
         if a.vararg or a.kwarg or a.kwonlyargs:
-            self.unsupported(node, "*args, **kwargs and keyword-only parameters are not supported",
-                             "list every parameter by name")
+            self.unsupported(
+                node,
+                "*args, **kwargs and keyword-only parameters are not supported",
+                "list every parameter by name",
+            )
         for arg in a.args:
             if arg.id in opcodes.HELPERS:
-                self.unsupported(arg, f"the parameter name {arg.id!r} is the name of a function "
-                                 "s2sgrad writes into generated modules, which it would hide",
-                                 "rename the parameter")
+                self.unsupported(
+                    arg,
+                    f"the parameter name {arg.id!r} is the name of a function "
+                    "s2sgrad writes into generated modules, which it would hide",
+                    "rename the parameter",
+                )
         params, names, entry = [], [], []
         self.b.loc = self.p.loc(node)
         args = a.args
-        if self.p.bound_self is not None:       # a bound method: `self` is its object
+        if self.p.bound_self is not None:  # a bound method: `self` is its object
             self.env[args[0].id] = Static(_Object(self.p.bound_self, args[0].id))
             args = args[1:]
         taken = set(self.p.names) | {arg.id for arg in a.args}
         for arg in args:
             name = arg.id
             t = self.arg_types.get(name, T.UNKNOWN)
-            if isinstance(t, pytrees.Tree):      # its leaves are parameters of their own
+            if isinstance(t, pytrees.Tree):  # its leaves are parameters of their own
                 entry.append(self.tree_parameter(arg, name, t, taken, params, names))
                 continue
             params.append(self.parameter(arg, name, t, name in self.numbers, repr(name)))
@@ -187,24 +207,32 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
         body = Region((), tuple(self.b.ops), (out,))
         signature = tuple(self.signature_item(arg.id) for arg in args)
         writes = tuple(k for k, v in enumerate(params) if id(v) in self.augmented)
-        return Function(node.name, tuple(params), tuple(names), body, self.p.file, signature,
-                        writes=writes, out_tree=out_tree,
-                        entry=tuple(entry) if any(e[1] is not None for e in entry) else (),
-                        defaults=() if self.callee else self.kept_defaults())
+        return Function(
+            node.name,
+            tuple(params),
+            tuple(names),
+            body,
+            self.p.file,
+            signature,
+            writes=writes,
+            out_tree=out_tree,
+            entry=tuple(entry) if any(e[1] is not None for e in entry) else (),
+            defaults=() if self.callee else self.kept_defaults(),
+        )
 
     def parameter(self, arg, name, t, number, what):
         """The IR parameter `name` of type t (a Static: a constant of the specialisation,
         bound to its literal), bound in the environment."""
         if isinstance(t, Static):
             v = Value(name, T.of_python(t.value))
-            self.env[name] = self.b.const(t.value)   # written as its literal
+            self.env[name] = self.b.const(t.value)  # written as its literal
         else:
             if _is_complex(t.dtype):
                 _refuse_complex(self, arg, f"the argument {what} is {t}")
             v = Value(name, t)
             self.b.note_shape(v)
             self.env[name] = v
-            if number:        # the caller passes a number, never a 0-d array
+            if number:  # the caller passes a number, never a 0-d array
                 self.b.numbers.add(v)
         self.params.add(v)
         return v
@@ -223,30 +251,34 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
         for i, stmt in enumerate(stmts):
             if type(stmt) in (gast.For, gast.While) and loop_returns.returns_in(stmt):
                 self.b.loc = self.p.loc(stmt)
-                loop_returns.lower_returning_loop(self, stmt, stmts[i + 1:])
+                loop_returns.lower_returning_loop(self, stmt, stmts[i + 1 :])
                 return
             if isinstance(stmt, gast.If) and _returns_somewhere(stmt):
                 self.b.loc = self.p.loc(stmt)
                 test = self.static_of(self.expr(stmt.test))
                 if test is _MISSING:
                     self.b.loc = self.p.loc(stmt)
-                    raise _Return(self.if_returning(stmt, stmts[i + 1:]))
+                    raise _Return(self.if_returning(stmt, stmts[i + 1 :]))
                 # resolved at transform time: the branch taken, then what follows the `if`,
                 # as one block (a `return` in a runtime `if` inside it must see the rest)
-                self.block(list(stmt.body if test else stmt.orelse) + list(stmts[i + 1:]))
+                self.block(list(stmt.body if test else stmt.orelse) + list(stmts[i + 1 :]))
                 return
             self.stmt(stmt, first=(i == 0))
 
     def stmt(self, node, first=False):
         self.b.loc = self.p.loc(node)
-        self._stmt_start = (self.b, len(self.b.ops))    # ops made by this statement follow
-        self._stmt_bound = set()                        # values it bound to names (rename)
+        self._stmt_start = (self.b, len(self.b.ops))  # ops made by this statement follow
+        self._stmt_bound = set()  # values it bound to names (rename)
         self._stmt_literals = set()
         meth = getattr(self, "stmt_" + type(node).__name__, None)
         if meth is None:
-            self.unsupported(node, f"the {_describe(node)} statement is not supported",
-                             _STMT_HINTS.get(type(node).__name__,
-                                             "`s2sgrad help limitations` lists what s2sgrad accepts"))
+            self.unsupported(
+                node,
+                f"the {_describe(node)} statement is not supported",
+                _STMT_HINTS.get(
+                    type(node).__name__, "`s2sgrad help limitations` lists what s2sgrad accepts"
+                ),
+            )
         meth(node, first)
 
     def stmt_Pass(self, node, first):
@@ -259,24 +291,37 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
         if is_append(call) and call.func.value.id in self.env:
             self.list_append(call)
             return
-        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
-                and call.func.attr in _LIST_METHODS:
+        if (
+            isinstance(call, gast.Call)
+            and isinstance(call.func, gast.Attribute)
+            and call.func.attr in _LIST_METHODS
+        ):
             _reject_list_method(self, call)
-        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
-                and isinstance(call.func.value, gast.Name) and call.func.value.id in self.env:
+        if (
+            isinstance(call, gast.Call)
+            and isinstance(call.func, gast.Attribute)
+            and isinstance(call.func.value, gast.Name)
+            and call.func.value.id in self.env
+        ):
             base = self.expr(call.func.value)
             if isinstance(base, Value) and base.type.kind == "rng":
-                self.draw(base, call.func.attr, call)     # (a draw advances the generator)
+                self.draw(base, call.func.attr, call)  # (a draw advances the generator)
                 return
-        self.unsupported(node, "an expression statement has no effect s2sgrad can differentiate",
-                         "assign its value to a variable, or remove it (print and other side "
-                         "effects are not supported)")
+        self.unsupported(
+            node,
+            "an expression statement has no effect s2sgrad can differentiate",
+            "assign its value to a variable, or remove it (print and other side "
+            "effects are not supported)",
+        )
 
     def stmt_Return(self, node, first):
         value = self.expr(node.value) if node.value is not None else None
         if any(isinstance(v, Value) and v.type.kind == "dynlist" for v in _flatten(value)[1]):
-            self.unsupported(node, "returning a list built with append is not supported",
-                             "return np.stack(out) (or np.array(out)), or a tuple of its items")
+            self.unsupported(
+                node,
+                "returning a list built with append is not supported",
+                "return np.stack(out) (or np.array(out)), or a tuple of its items",
+            )
         raise _Return(value)
 
     # -- expressions --------------------------------------------------------------
@@ -284,9 +329,13 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
     def expr(self, node):
         meth = getattr(self, "expr_" + type(node).__name__, None)
         if meth is None:
-            self.unsupported(node, f"{_describe(node)} is not supported",
-                             _EXPR_HINTS.get(type(node).__name__,
-                                             "use NumPy calls, arithmetic operators and plain names"))
+            self.unsupported(
+                node,
+                f"{_describe(node)} is not supported",
+                _EXPR_HINTS.get(
+                    type(node).__name__, "use NumPy calls, arithmetic operators and plain names"
+                ),
+            )
         return meth(node)
 
     def expr_Constant(self, node):
@@ -307,40 +356,54 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
             return self.read_index(v, node) if isinstance(v, MaybeUnbound) else v
         if node.id in self.maybe_undefined:
             where = self.maybe_undefined[node.id]
-            self.unsupported(node, f"{node.id!r} may be undefined here: only one branch of the "
-                             f"`if` at line {where.line} assigns it",
-                             "assign it before the `if`, or in both branches")
+            self.unsupported(
+                node,
+                f"{node.id!r} may be undefined here: only one branch of the "
+                f"`if` at line {where.line} assigns it",
+                "assign it before the `if`, or in both branches",
+            )
         bound = self.local_names.get(node.id)
         if bound is not None and (bound.lineno, bound.col_offset) < (node.lineno, node.col_offset):
-            self.unsupported(node, f"{node.id!r} may be unassigned here: it is first assigned "
-                             f"in a loop or branch above (line {self.p.loc(bound).line}), and "
-                             "s2sgrad needs a variable a loop or branch assigns to be assigned "
-                             "before it too (whether or not that loop or branch always runs)",
-                             f"assign {node.id!r} before that loop or branch (`{node.id} = 0`)")
-        if bound is not None:       # Python's scoping: a name assigned anywhere in the function
-            self.unsupported(        # is local throughout it, never the module's global
-                node, f"{node.id!r} is read here before any assignment to it runs: it is a "
+            self.unsupported(
+                node,
+                f"{node.id!r} may be unassigned here: it is first assigned "
+                f"in a loop or branch above (line {self.p.loc(bound).line}), and "
+                "s2sgrad needs a variable a loop or branch assigns to be assigned "
+                "before it too (whether or not that loop or branch always runs)",
+                f"assign {node.id!r} before that loop or branch (`{node.id} = 0`)",
+            )
+        if bound is not None:  # Python's scoping: a name assigned anywhere in the function
+            self.unsupported(  # is local throughout it, never the module's global
+                node,
+                f"{node.id!r} is read here before any assignment to it runs: it is a "
                 f"local variable of {self.p.node.name} (assigned at line "
                 f"{self.p.loc(bound).line}), and Python raises UnboundLocalError when a read "
                 "comes first; s2sgrad needs a local variable assigned before its first read "
-                "(in a loop: before the loop)", f"assign {node.id!r} before this line (or "
-                "before the loop), or give the local variable another name")
+                "(in a loop: before the loop)",
+                f"assign {node.id!r} before this line (or "
+                "before the loop), or give the local variable another name",
+            )
         m = self.p.resolver.lookup(node.id)
         if m is not None and m.kind == "opaque":
             self.unsupported(node, *m.value)
-        if m is None and node.id in _BUILTIN_DTYPES:     # x.astype(float), dtype=int
+        if m is None and node.id in _BUILTIN_DTYPES:  # x.astype(float), dtype=int
             return Static(S.Meaning("member", "numpy", _BUILTIN_DTYPES[node.id]))
         if m is None and node.id in ("zip", "enumerate", "range", "reversed"):
-            self.unsupported(node, f"the builtin {node.id}() is supported only as the iterable "
-                             "of a for loop (`for a, b in zip(xs, ys):`, `for i, v in "
-                             "enumerate(xs):`), not nested in another call",
-                             "loop over range(len(xs)) and index: `for i in range(len(xs)): "
-                             "a, b = xs[i], ys[i]`")
+            self.unsupported(
+                node,
+                f"the builtin {node.id}() is supported only as the iterable "
+                "of a for loop (`for a, b in zip(xs, ys):`, `for i, v in "
+                "enumerate(xs):`), not nested in another call",
+                "loop over range(len(xs)) and index: `for i in range(len(xs)): "
+                "a, b = xs[i], ys[i]`",
+            )
         if m is None:
-            self.unsupported(node, f"name {node.id!r} is not defined in the function or "
-                             "resolvable from its module",
-                             "pass it as an argument; module globals may be numpy, math, s2sgrad, "
-                             "numeric constants and NumPy arrays")
+            self.unsupported(
+                node,
+                f"name {node.id!r} is not defined in the function or resolvable from its module",
+                "pass it as an argument; module globals may be numpy, math, s2sgrad, "
+                "numeric constants and NumPy arrays",
+            )
         if m.kind == "const":
             if isinstance(m.value, str):
                 return Static(m.value)
@@ -351,8 +414,11 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
             return self.module_array(node, node.id, m.value)
         if m.kind in ("module", "member", "extmodule", "extern", "custom"):
             return Static(m)
-        self.unsupported(node, f"calling or using the function {node.id!r} is not supported yet",
-                         "inline its body into this function")
+        self.unsupported(
+            node,
+            f"calling or using the function {node.id!r} is not supported yet",
+            "inline its body into this function",
+        )
 
     def expr_Name(self, node):
         return self.name(node)
@@ -366,8 +432,11 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
     def expr_BinOp(self, node):
         opname = type(node.op).__name__
         if opname not in opcodes.BINOPS:
-            self.unsupported(node, f"the operator {_op_symbol(node.op)} is not supported",
-                             "use + - * / ** @ // %")
+            self.unsupported(
+                node,
+                f"the operator {_op_symbol(node.op)} is not supported",
+                "use + - * / ** @ // %",
+            )
         left = self.operand(node.left)
         right = self.operand(node.right)
         return self.binop(opcodes.BINOPS[opname], left, right, node)
@@ -376,18 +445,24 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
         for v in (left, right):
             if sequences.is_sequence(v):
                 symbol = opcodes.OPS[opcode].form[1]
-                self.unsupported(node, f"{symbol} on a tuple or list is Python's sequence "
-                                 "arithmetic (joining, repeating), not NumPy's",
-                                 f"make it an array first: np.array([a, b]) {symbol} v")
+                self.unsupported(
+                    node,
+                    f"{symbol} on a tuple or list is Python's sequence "
+                    "arithmetic (joining, repeating), not NumPy's",
+                    f"make it an array first: np.array([a, b]) {symbol} v",
+                )
         left, right = self.to_value(left, node), self.to_value(right, node)
         return self.b.emit(opcode, left, right, hint=hint)
 
     def expr_UnaryOp(self, node):
         opname = type(node.op).__name__
         operand = self.operand(node.operand)
-        if opname == "UAdd":       # a new array (np.positive), a number unchanged
-            if isinstance(operand, Value) and operand.type.kind == "array" \
-                    and not operand.type.weak:
+        if opname == "UAdd":  # a new array (np.positive), a number unchanged
+            if (
+                isinstance(operand, Value)
+                and operand.type.kind == "array"
+                and not operand.type.weak
+            ):
                 return self.b.emit("pos", operand)
             return operand
         if opname == "Not":
@@ -404,25 +479,43 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
 
     def expr_Compare(self, node):
         if len(node.ops) != 1:
-            self.unsupported(node, "chained comparisons are not supported",
-                             "write `(a < b) & (b < c)`")
+            self.unsupported(
+                node, "chained comparisons are not supported", "write `(a < b) & (b < c)`"
+            )
         opname = type(node.ops[0]).__name__
         left, right = self.operand(node.left), self.operand(node.comparators[0])
-        if opname in ("Is", "IsNot", "In", "NotIn") or \
-                (isinstance(left, Static) and isinstance(right, Static)) or \
-                any(isinstance(self.static_of(v), str) for v in (left, right)) and \
-                self.static_of(left) is not _MISSING and self.static_of(right) is not _MISSING:
+        if (
+            opname in ("Is", "IsNot", "In", "NotIn")
+            or (isinstance(left, Static) and isinstance(right, Static))
+            or any(isinstance(self.static_of(v), str) for v in (left, right))
+            and self.static_of(left) is not _MISSING
+            and self.static_of(right) is not _MISSING
+        ):
             ls, rs = self.static_of(left), self.static_of(right)
             if ls is _MISSING or rs is _MISSING:
-                self.unsupported(node, "`is`/`in` on runtime values is not supported",
-                                 "compare static (Python) values only")
+                self.unsupported(
+                    node,
+                    "`is`/`in` on runtime values is not supported",
+                    "compare static (Python) values only",
+                )
             import operator
-            fn = {"Is": operator.is_, "IsNot": operator.is_not, "In": lambda a, b: a in b,
-                  "NotIn": lambda a, b: a not in b, "Eq": operator.eq, "NotEq": operator.ne,
-                  "Lt": operator.lt, "LtE": operator.le, "Gt": operator.gt, "GtE": operator.ge}[opname]
+
+            fn = {
+                "Is": operator.is_,
+                "IsNot": operator.is_not,
+                "In": lambda a, b: a in b,
+                "NotIn": lambda a, b: a not in b,
+                "Eq": operator.eq,
+                "NotEq": operator.ne,
+                "Lt": operator.lt,
+                "LtE": operator.le,
+                "Gt": operator.gt,
+                "GtE": operator.ge,
+            }[opname]
             return self.b.const(fn(ls, rs))
-        return self.b.emit(opcodes.CMPOPS[opname], self.to_value(left, node),
-                           self.to_value(right, node))
+        return self.b.emit(
+            opcodes.CMPOPS[opname], self.to_value(left, node), self.to_value(right, node)
+        )
 
     def expr_BoolOp(self, node):
         """`a and b`, `a or b`: static operands fold; runtime ones short-circuit
@@ -434,13 +527,16 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
         s = self.static_of(first)
         is_and = isinstance(node.op, gast.And)
         if s is not _MISSING:
-            if bool(s) != is_and:      # `False and ...`, `True or ...`: decided
+            if bool(s) != is_and:  # `False and ...`, `True or ...`: decided
                 return first
             return self.expr(rest) if len(node.values) > 2 else self.expr(node.values[1])
         cond = self.condition(first, node.values[0])
-        later = (lambda: self.expr(rest)) if len(node.values) > 2 else \
-            (lambda: self.expr(node.values[1]))
-        keep = lambda: first   # noqa: E731
+        later = (
+            (lambda: self.expr(rest))
+            if len(node.values) > 2
+            else (lambda: self.expr(node.values[1]))
+        )
+        keep = lambda: first  # noqa: E731
         return self.choice(cond, node, later if is_and else keep, keep if is_and else later)
 
     def expr_Attribute(self, node):
@@ -455,8 +551,11 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
                 return self.emit_call(opcode, [base], {}, node)
             if node.attr == "ndim" and base.type.rank is not None:
                 return self.b.const(base.type.rank)
-        self.unsupported(node, f"the attribute .{node.attr} is not supported",
-                         "use x.T, x.shape, or the np function")
+        self.unsupported(
+            node,
+            f"the attribute .{node.attr} is not supported",
+            "use x.T, x.shape, or the np function",
+        )
 
     def static_attr(self, base, node):
         m = base.value
@@ -467,17 +566,21 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
         if m.kind == "module":
             if m.module == "s2sgrad":
                 import s2sgrad
+
                 obj = getattr(s2sgrad, node.attr, _MISSING)
                 if obj is _MISSING:
-                    self.unsupported(node, f"s2sgrad has no attribute {node.attr!r}",
-                                     "see s2sgrad.__all__")
+                    self.unsupported(
+                        node, f"s2sgrad has no attribute {node.attr!r}", "see s2sgrad.__all__"
+                    )
                 if node.attr in ("gradients", "stop_gradient", "checkpointed"):
                     return Static(type(m)("member", "s2sgrad", node.attr))
                 return Static(obj)
             mod = np if m.module == "numpy" else __import__("math")
             obj = getattr(mod, node.attr, _MISSING)
             if obj is _MISSING:
-                self.unsupported(node, f"{m.module} has no attribute {node.attr!r}", "check the name")
+                self.unsupported(
+                    node, f"{m.module} has no attribute {node.attr!r}", "check the name"
+                )
             if isinstance(obj, (int, float)) and not isinstance(obj, bool):
                 return self.b.const(obj, hint=node.attr)
             if obj is None:
@@ -490,27 +593,37 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
             if m.module == "numpy" and isinstance(_member_object(m), types.ModuleType):
                 return Static(type(m)("member", "numpy", f"{m.name}.{node.attr}"))  # np.linalg.inv
             return Static(obj)
-        if m.kind == "extmodule":          # a module s2sgrad does not know: its functions are
-            return Static(S.ext_member(m, node.attr))     # called as they are (externs.py)
+        if m.kind == "extmodule":  # a module s2sgrad does not know: its functions are
+            return Static(S.ext_member(m, node.attr))  # called as they are (externs.py)
         self.unsupported(node, f"the attribute .{node.attr} is not supported", "check the name")
 
     def expr_Subscript(self, node):
         base = self.expr(node.value)
         if type(base) is dict:
             return self.dict_item(base, node)
-        is_sequence = isinstance(base, (tuple, list)) or \
-            isinstance(base, Value) and base.type.kind in ("tuple", "list")
+        is_sequence = (
+            isinstance(base, (tuple, list))
+            or isinstance(base, Value)
+            and base.type.kind in ("tuple", "list")
+        )
         idx = self.static_of(self.expr(node.slice)) if is_sequence else _MISSING
         if isinstance(idx, int):
-            n = len(base) if isinstance(base, (tuple, list)) else \
-                len(base.type.items) if base.type.items is not None else None
+            n = (
+                len(base)
+                if isinstance(base, (tuple, list))
+                else len(base.type.items)
+                if base.type.items is not None
+                else None
+            )
             if n is not None and not -n <= idx < n:
                 kind = type(base).__name__ if isinstance(base, (tuple, list)) else base.type.kind
-                self.unsupported(node, f"index {idx} is out of range for a {kind} of {n} "
-                                 f"item{'s' if n != 1 else ''} "
-                                 "(Python raises IndexError if this line runs)",
-                                 "index within the tuple, or keep code for other ranks out of "
-                                 "this function")
+                self.unsupported(
+                    node,
+                    f"index {idx} is out of range for a {kind} of {n} "
+                    f"item{'s' if n != 1 else ''} "
+                    "(Python raises IndexError if this line runs)",
+                    "index within the tuple, or keep code for other ranks out of this function",
+                )
         if isinstance(base, (tuple, list)) and isinstance(idx, int):
             return base[idx]
         if isinstance(base, Value) and base.type.kind in ("tuple", "list") and isinstance(idx, int):
@@ -518,11 +631,19 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
         if isinstance(base, Value) and base.type.kind == "array":
             return subscript.read(self, node, base)
         if isinstance(base, Value) and base.type.kind == "dynlist":
-            return self.list_item(node, base, self.to_value(self.expr(node.slice), node.slice)
-                                  if not isinstance(node.slice, gast.Slice) else None)
-        self.unsupported(node, "indexing a tuple or list needs a constant integer index",
-                         "write the index as a literal or a Python int argument, or index an "
-                         "array: np.array(pair)[i]")
+            return self.list_item(
+                node,
+                base,
+                self.to_value(self.expr(node.slice), node.slice)
+                if not isinstance(node.slice, gast.Slice)
+                else None,
+            )
+        self.unsupported(
+            node,
+            "indexing a tuple or list needs a constant integer index",
+            "write the index as a literal or a Python int argument, or index an "
+            "array: np.array(pair)[i]",
+        )
 
     # -- values -----------------------------------------------------------------
 
@@ -548,35 +669,48 @@ class _Lowerer(_Assignments, _Branches, _Loops, _Calls, _UserCalls, _Trees, _Num
             items = [self.to_value(x, node) for x in v]
             return self.b.emit("tuple" if isinstance(v, tuple) else "list", *items)
         if type(v) is dict:
-            self.unsupported(node, f"{_expr_text(self.p, node)} is a dict, which s2sgrad "
-                             "resolves at transform time (a pytree): it is not a value here",
-                             "read its items (params['W1']), or return it from the function")
+            self.unsupported(
+                node,
+                f"{_expr_text(self.p, node)} is a dict, which s2sgrad "
+                "resolves at transform time (a pytree): it is not a value here",
+                "read its items (params['W1']), or return it from the function",
+            )
         if isinstance(v, Static):
             if v.value is None or isinstance(v.value, str):
                 return self.b.const(v.value)
             if isinstance(v.value, Lambda):
-                self.unsupported(node, f"{_expr_text(self.p, node)} is a lambda: s2sgrad "
-                                 "inlines a lambda where it is called, and using it otherwise "
-                                 "(passed to a function, returned, stored, changed in a loop "
-                                 "or a branch) is not supported", "call it here, or define a "
-                                 "def at module level and pass what it reads as arguments")
-            self.unsupported(node, f"{_expr_text(self.p, node)} is not a value s2sgrad can use here",
-                             "use arrays, numbers, tuples and lists")
+                self.unsupported(
+                    node,
+                    f"{_expr_text(self.p, node)} is a lambda: s2sgrad "
+                    "inlines a lambda where it is called, and using it otherwise "
+                    "(passed to a function, returned, stored, changed in a loop "
+                    "or a branch) is not supported",
+                    "call it here, or define a "
+                    "def at module level and pass what it reads as arguments",
+                )
+            self.unsupported(
+                node,
+                f"{_expr_text(self.p, node)} is not a value s2sgrad can use here",
+                "use arrays, numbers, tuples and lists",
+            )
         if isinstance(v, MaybeUnbound):
             self.unbound_refusal(v, node)
         self.unsupported(node, "not a value", "use arrays, numbers, tuples and lists")
 
     def unbound_refusal(self, v, node):
-        self.unsupported(node, f"{v.name!r} may be unbound here (it is the index of the for "
-                         f"loop at line {self.p.loc(v.loop).line}, which may run no time, and "
-                         "nothing bound it before that loop), and a loop or branch here "
-                         "changes it", f"assign {v.name!r} before the loop at line "
-                         f"{self.p.loc(v.loop).line} (`{v.name} = 0`)")
+        self.unsupported(
+            node,
+            f"{v.name!r} may be unbound here (it is the index of the for "
+            f"loop at line {self.p.loc(v.loop).line}, which may run no time, and "
+            "nothing bound it before that loop), and a loop or branch here "
+            "changes it",
+            f"assign {v.name!r} before the loop at line {self.p.loc(v.loop).line} (`{v.name} = 0`)",
+        )
 
 
 _STMT_HINTS = {
     "FunctionDef": "define the function at module level and pass the values it reads as "
-                   "arguments (closures over local values are not supported)",
+    "arguments (closures over local values are not supported)",
     "ClassDef": "define classes outside the differentiated function",
     "With": "move the with block outside the differentiated function",
     "Try": "move error handling outside the differentiated function",
@@ -606,13 +740,22 @@ def local_names(fn_node):
     its body, not declared global or nonlocal); nested functions, lambdas, classes
     and comprehensions are scopes of their own and are not looked into."""
     found, declared = {}, set()
-    scopes = (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef, gast.Lambda,
-              gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
+    scopes = (
+        gast.FunctionDef,
+        gast.AsyncFunctionDef,
+        gast.ClassDef,
+        gast.Lambda,
+        gast.ListComp,
+        gast.SetComp,
+        gast.DictComp,
+        gast.GeneratorExp,
+    )
 
     def bind(name, node):
         old = found.get(name)
         if old is None or S._position(node) < S._position(old):
             found[name] = node
+
     todo = list(fn_node.body)
     ast_type, name_type, binding = gast.AST, gast.Name, (gast.Store, gast.Del)
     while todo:

@@ -62,6 +62,7 @@ def flatten(obj):
             return (t.__name__, tuple(go(x) for x in o))
         leaves.append(o)
         return None
+
     return go(obj), leaves
 
 
@@ -76,6 +77,7 @@ def unflatten(treedef, leaves):
             return {k: go(c) for k, c in zip(d[1], d[2])}
         items = [go(c) for c in d[1]]
         return items if d[0] == "list" else tuple(items)
+
     return go(treedef)
 
 
@@ -98,6 +100,7 @@ def paths(treedef):
         else:
             for i, c in enumerate(d[1]):
                 go(c, path + (i,))
+
     go(treedef, ())
     return out
 
@@ -146,11 +149,13 @@ def describe(treedef, leaf_texts):
         if d[0] == "list":
             return "[" + ", ".join(items) + "]"
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
     return go(treedef)
 
 
 def _leaf_text(t):
     from .shared import Static
+
     return repr(t.value) if isinstance(t, Static) else str(t)
 
 
@@ -159,6 +164,7 @@ def signature_text(tree):
 
 
 # ---- reading a tree's type back: --signature text and annotations --------------
+
 
 def parse(text, parse_leaf):
     """A Tree from signature text (`{'W1': float64[n, h], 'n': 3}`, `[f64[3], f64[3]]`,
@@ -175,6 +181,7 @@ def from_node(node, parse_leaf, quoted=False):
     """A Tree from an annotation's syntax (a dict, list or tuple display whose
     leaves are type strings, `"float64[n]"`, or literal constants)."""
     from .shared import Static
+
     leaves = []
 
     def go(n):
@@ -190,9 +197,9 @@ def from_node(node, parse_leaf, quoted=False):
         if type(n).__name__ == "Constant":
             v = n.value
             if quoted and isinstance(v, str) and v.startswith(_TYPE_MARK):
-                leaves.append(parse_leaf(v[len(_TYPE_MARK):]))
+                leaves.append(parse_leaf(v[len(_TYPE_MARK) :]))
             elif isinstance(v, str) and not quoted:
-                leaves.append(parse_leaf(v))          # an annotation's "float64[n]"
+                leaves.append(parse_leaf(v))  # an annotation's "float64[n]"
             elif v is None or isinstance(v, (bool, int, str)):
                 leaves.append(Static(v))
             else:
@@ -201,7 +208,8 @@ def from_node(node, parse_leaf, quoted=False):
         if type(n).__name__ == "Name" and n.id in ("float", "int", "bool") and not quoted:
             leaves.append(parse_leaf(n.id))
             return None
-        raise TypeError("a tree's leaves are types (\"float64[n]\") or literal constants")
+        raise TypeError('a tree\'s leaves are types ("float64[n]") or literal constants')
+
     treedef = go(node)
     return Tree(treedef, leaves)
 
@@ -216,11 +224,11 @@ def _quote_types(text):
     word = re.compile(r"[A-Za-z_][A-Za-z_0-9]*(\[[^\]]*\])?")
     while i < len(text):
         ch = text[i]
-        if ch in "'\"":                       # a quoted key or string constant
+        if ch in "'\"":  # a quoted key or string constant
             j = i + 1
             while j < len(text) and text[j] != ch:
                 j += 2 if text[j] == "\\" else 1
-            out.append(text[i:j + 1])
+            out.append(text[i : j + 1])
             i = j + 1
             continue
         m = word.match(text, i)

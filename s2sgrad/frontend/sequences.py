@@ -21,7 +21,7 @@ def array_operand(lw, value, node, what, convert=True):
     `convert`; np.array and np.asarray take the sequence itself). Sequences of
     integers (sizes, indices) are constants and stay as they are."""
     if isinstance(value, Value) and value.type.kind == "dynlist":
-        return lw.b.list_array(value)      # a list built with append: np.array(out)
+        return lw.b.list_array(value)  # a list built with append: np.array(out)
     if not is_sequence(value):
         return value
     seq = lw.to_value(value, node)
@@ -34,8 +34,11 @@ def array_operand(lw, value, node, what, convert=True):
 def is_sequence(value):
     """A tuple or list display (a Python tuple/list while lowering), or a value
     of tuple or list type."""
-    return isinstance(value, (tuple, list)) or \
-        isinstance(value, Value) and value.type.kind in ("tuple", "list")
+    return (
+        isinstance(value, (tuple, list))
+        or isinstance(value, Value)
+        and value.type.kind in ("tuple", "list")
+    )
 
 
 def _constant(t):
@@ -51,15 +54,22 @@ def _check_items(lw, t, node, what):
             if item.items is not None:
                 _check_items(lw, item, node, what)
         elif item.kind != "array":
-            lw.unsupported(node, f"item {k} of the {t.kind} given to {what} is {_a(item.kind)}, "
-                           "not a number or an array", "pass numbers and arrays only")
+            lw.unsupported(
+                node,
+                f"item {k} of the {t.kind} given to {what} is {_a(item.kind)}, "
+                "not a number or an array",
+                "pass numbers and arrays only",
+            )
     shapes = [(k, T.stacked(item)) for k, item in enumerate(t.items)]
     for (i, a), (j, b) in zip(shapes, shapes[1:]):
         if a is not None and b is not None and T.shapes_differ(a.shape, b.shape):
-            lw.unsupported(node, f"the {t.kind} given to {what} holds items of different shapes "
-                           f"(item {i} is {a}, item {j} is {b}), which NumPy cannot stack",
-                           "give every item the same shape (np.full_like(v, s) for a number s "
-                           "beside an array v), or combine the items with arithmetic")
+            lw.unsupported(
+                node,
+                f"the {t.kind} given to {what} holds items of different shapes "
+                f"(item {i} is {a}, item {j} is {b}), which NumPy cannot stack",
+                "give every item the same shape (np.full_like(v, s) for a number s "
+                "beside an array v), or combine the items with arithmetic",
+            )
 
 
 def _a(kind):

@@ -32,12 +32,13 @@ class Meaning:
     """What a free name refers to: a module ('numpy', 's2sgrad', 'math'), a
     member of one ('numpy', 'exp'), a constant, a user function, or an opcode
     (`name` is the opcode: a helper of a module s2sgrad generated)."""
-    kind: str          # 'module' | 'member' | 'const' | 'function' | 'op' | 'opaque'
-                       # | 'custom' | 'extern' | 'extmodule'
-                       # (opaque: a name s2sgrad refuses; value is (message, hint); custom:
-                       # value is a function with a custom rule; extern: a function known by
-                       # its dotted path `name` only; extmodule: a module s2sgrad does not
-                       # know, `name` its dotted path, value the module at run time)
+
+    kind: str  # 'module' | 'member' | 'const' | 'function' | 'op' | 'opaque'
+    # | 'custom' | 'extern' | 'extmodule'
+    # (opaque: a name s2sgrad refuses; value is (message, hint); custom:
+    # value is a function with a custom rule; extern: a function known by
+    # its dotted path `name` only; extmodule: a module s2sgrad does not
+    # know, `name` its dotted path, value the module at run time)
     module: str | None = None
     name: str | None = None
     value: object = None
@@ -58,25 +59,26 @@ class Resolver:
 class Parsed:
     node: gast.FunctionDef
     file: str
-    lines: list           # the file's lines (for error quotes)
-    line_offset: int      # add to node line numbers
-    col_offset: int       # add to node col offsets (dedented source)
+    lines: list  # the file's lines (for error quotes)
+    line_offset: int  # add to node line numbers
+    col_offset: int  # add to node col offsets (dedented source)
     resolver: Resolver
     qualname: str
-    rules: dict | None = None    # key -> Custom (custom.py): the functions registered with a rule
-                          # (at run time, the live registry; the CLI's, the file's)
-    bound_self: object = None   # a bound method's object: its first parameter (`self`)
-                                # is that object, whose attributes are constants of the
-                                # transform and whose methods are the user's functions
+    rules: dict | None = None  # key -> Custom (custom.py): the functions registered with a rule
+    # (at run time, the live registry; the CLI's, the file's)
+    bound_self: object = None  # a bound method's object: its first parameter (`self`)
+    # is that object, whose attributes are constants of the
+    # transform and whose methods are the user's functions
 
     def __post_init__(self):
         if self.rules is None:
             self.rules = custom.REGISTRY
         from .desugar import UfuncOut, math_twin_body
-        math_twin_body(self.node)           # (a generated module's try around math)
-        rewrite = UfuncOut()                # np.tanh(t, out=t) is t[...] = np.tanh(t) for
-        rewrite.visit(self.node)            # every stage, from the first question asked
-        self.rewritten = rewrite.changed    # (the marks found while translating are stale)
+
+        math_twin_body(self.node)  # (a generated module's try around math)
+        rewrite = UfuncOut()  # np.tanh(t, out=t) is t[...] = np.tanh(t) for
+        rewrite.visit(self.node)  # every stage, from the first question asked
+        self.rewritten = rewrite.changed  # (the marks found while translating are stale)
 
     @functools.cached_property
     def names(self):
@@ -93,6 +95,7 @@ class Parsed:
     def local_names(self):
         """{name: the node that first binds it} of the names local to the function."""
         from .lower import local_names
+
         return local_names(self.node)
 
     def loc(self, node):
@@ -113,26 +116,35 @@ def _meaning_of_object(obj):
         return Meaning("custom", value=obj)
     if obj is None or isinstance(obj, (bool, int, float, complex, str)):
         return Meaning("const", value=obj)
-    if isinstance(obj, np.ndarray):          # a module-level array: a constant, frozen now
+    if isinstance(obj, np.ndarray):  # a module-level array: a constant, frozen now
         return Meaning("array", value=obj)
-    if isinstance(obj, types.FunctionType) and obj.__name__ in opcodes.HELPERS \
-            and _is_helper_object(obj):
+    if (
+        isinstance(obj, types.FunctionType)
+        and obj.__name__ in opcodes.HELPERS
+        and _is_helper_object(obj)
+    ):
         return Meaning("op", name=opcodes.HELPERS[obj.__name__])
     import s2sgrad
+
     for mod_name, mod in (("s2sgrad", s2sgrad), ("numpy", np), ("math", math)):
-        for attr in getattr(obj, "__name__", None), :
+        for attr in (getattr(obj, "__name__", None),):
             if attr and getattr(mod, attr, None) is obj:
                 return Meaning("member", mod_name, attr)
     if isinstance(obj, types.FunctionType) and not custom.in_library(obj):
         return Meaning("function", value=obj)
     if type(obj).__module__ == "s2sgrad.api" and hasattr(obj, "request"):
-        return Meaning("opaque", value=(
-            f"{getattr(obj, '__name__', 'this')} is a function made by s2sgrad (a decorated "
-            "function, or a derivative): calling it inside a function s2sgrad transforms is not "
-            "supported", "call the plain function it was made from (define it without "
-            "@s2sgrad.function), or differentiate it with s2sgrad.grad(...) outside"))
+        return Meaning(
+            "opaque",
+            value=(
+                f"{getattr(obj, '__name__', 'this')} is a function made by s2sgrad (a decorated "
+                "function, or a derivative): calling it inside a function s2sgrad transforms is not "
+                "supported",
+                "call the plain function it was made from (define it without "
+                "@s2sgrad.function), or differentiate it with s2sgrad.grad(...) outside",
+            ),
+        )
     path = custom.dotted_path(obj) if callable(obj) else None
-    if path is not None and not path.startswith("builtins."):   # a library's function:
+    if path is not None and not path.startswith("builtins."):  # a library's function:
         # called as it is (externs.py); Python's builtins are the frontend's own
         return Meaning("extern", name=path)
     return None
@@ -149,8 +161,10 @@ def ext_member(m, attr):
         return Meaning("extmodule", name=obj.__name__, value=obj)
     if isinstance(obj, custom.CustomVJP):
         return Meaning("custom", value=obj)
-    return Meaning("extern", name=custom.dotted_path(obj) if callable(obj) and
-                   custom.dotted_path(obj) else path)
+    return Meaning(
+        "extern",
+        name=custom.dotted_path(obj) if callable(obj) and custom.dotted_path(obj) else path,
+    )
 
 
 def walk(node):
@@ -174,8 +188,8 @@ def walk(node):
 
 
 _CHILD_FIELDS: dict = {}
-_TEXT_FIELDS = {"id", "attr", "arg", "type_comment", "kind", "name"}   # never a node, except:
-_NODE_FIELDS = {(gast.ExceptHandler, "name")}                          # (a gast.Name)
+_TEXT_FIELDS = {"id", "attr", "arg", "type_comment", "kind", "name"}  # never a node, except:
+_NODE_FIELDS = {(gast.ExceptHandler, "name")}  # (a gast.Name)
 
 
 def child_fields(cls):
@@ -184,7 +198,8 @@ def child_fields(cls):
     if fields is not None:
         return fields
     fields = _CHILD_FIELDS[cls] = tuple(
-        f for f in cls._fields if f not in _TEXT_FIELDS or (cls, f) in _NODE_FIELDS)
+        f for f in cls._fields if f not in _TEXT_FIELDS or (cls, f) in _NODE_FIELDS
+    )
     return fields
 
 
@@ -195,7 +210,8 @@ def from_function(fn):
         if not parsed.node.args.args:
             raise SourceNotFoundError(
                 f"{fn.__qualname__!r} is bound to an object but takes no parameter for it",
-                hint="give the method its `self` parameter")
+                hint="give the method its `self` parameter",
+            )
         parsed.bound_self = fn.__self__
         return parsed
     if getattr(fn, "__wrapped__", None) is not None:
@@ -203,28 +219,32 @@ def from_function(fn):
     if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
         raise SourceNotFoundError(
             f"{fn.__qualname__!r} is an `async def` function: s2sgrad differentiates "
-            "plain `def` functions", hint="define it with `def`")
+            "plain `def` functions",
+            hint="define it with `def`",
+        )
     code = getattr(fn, "__code__", None)
     if code is not None and code.co_name == "<lambda>":
         raise SourceNotFoundError(
             f"{fn.__qualname__!r} is not defined by a def statement",
             hint="write it as a def statement (a lambda given to s2sgrad has no def to read; "
-                 "inside a def, a lambda bound to a local name is fine)")
+            "inside a def, a lambda bound to a local name is fine)",
+        )
     try:
         file = inspect.getsourcefile(fn) or inspect.getfile(fn)
     except (OSError, TypeError) as e:
         raise SourceNotFoundError(
             f"cannot find the source of {getattr(fn, '__qualname__', fn)!r} ({e})",
             hint="s2sgrad reads source: define the function in a .py file "
-                 "(not in a REPL, exec() or a C extension)") from None
+            "(not in a REPL, exec() or a C extension)",
+        ) from None
     found = _def_in_file(file, code)
     names = None
     if found is not None:
         (node, names, local, marks), lines, line_offset, indent = found
-    else:                 # (the file's text is not the module's: parse what inspect finds)
+    else:  # (the file's text is not the module's: parse what inspect finds)
         node, lines, line_offset, indent = _def_by_inspect(fn, file)
     parsed = Parsed(node, file, lines, line_offset, indent, None, fn.__qualname__)
-    if names is not None:        # (the cached properties, found while translating)
+    if names is not None:  # (the cached properties, found while translating)
         parsed.__dict__.update(names=names, local_names=local)
         if not parsed.rewritten:
             parsed.__dict__.update(statement_marks=marks)
@@ -241,15 +261,21 @@ def _refuse_wrapper(fn):
     loc = None
     if code is not None:
         line = linecache.getline(code.co_filename, code.co_firstlineno)
-        loc = Loc(code.co_filename, code.co_firstlineno, len(line) - len(line.lstrip()) + 1,
-                  line.rstrip("\n"))
+        loc = Loc(
+            code.co_filename,
+            code.co_firstlineno,
+            len(line) - len(line.lstrip()) + 1,
+            line.rstrip("\n"),
+        )
     raise UnsupportedError(
         f"{getattr(fn, '__qualname__', fn)!r} is wrapped by a decorator (its __wrapped__ is "
         "set, as functools.wraps does): s2sgrad reads a function's own source, and what the "
         "decorator's wrapper computes is not in it",
-        loc=loc, hint="give s2sgrad the undecorated function, and apply the decorator to what "
-                      "s2sgrad returns (`g = my_decorator(s2sgrad.grad(f))`), or write the "
-                      "wrapper's computation into the function")
+        loc=loc,
+        hint="give s2sgrad the undecorated function, and apply the decorator to what "
+        "s2sgrad returns (`g = my_decorator(s2sgrad.grad(f))`), or write the "
+        "wrapper's computation into the function",
+    )
 
 
 def resolver_now(fn, names):
@@ -268,8 +294,8 @@ def resolver_now(fn, names):
     return Resolver(table)
 
 
-_file_trees: dict = {}          # file -> (its text, its ast): parsed once for all its functions
-_FILE_TREES_KEPT = 8      # (of the files parsed last)
+_file_trees: dict = {}  # file -> (its text, its ast): parsed once for all its functions
+_FILE_TREES_KEPT = 8  # (of the files parsed last)
 
 
 def _def_in_file(file, code):
@@ -288,13 +314,16 @@ def _def_in_file(file, code):
             tree = ast.parse(text)
         except (SyntaxError, ValueError):
             return None
-        if len(_file_trees) >= _FILE_TREES_KEPT:       # (the oldest goes: a tree is large)
+        if len(_file_trees) >= _FILE_TREES_KEPT:  # (the oldest goes: a tree is large)
             del _file_trees[next(iter(_file_trees))]
         cached = _file_trees[file] = (text, tree)
-    first = code.co_firstlineno      # the def's line, or its first decorator's
+    first = code.co_firstlineno  # the def's line, or its first decorator's
     for node in _statements(cached[1]):
-        if isinstance(node, ast.FunctionDef) and node.name == code.co_name \
-                and first in [node.lineno] + [d.lineno for d in node.decorator_list]:
+        if (
+            isinstance(node, ast.FunctionDef)
+            and node.name == code.co_name
+            and first in [node.lineno] + [d.lineno for d in node.decorator_list]
+        ):
             return to_gast_names(node), lines, 0, 0
     return None
 
@@ -328,12 +357,12 @@ class _ToGast(gast_ast3.Ast3ToGAst):
         if method is None:
             name = cls.__name__
             method = _OWN.get(name) or getattr(gast_ast3.Ast3ToGAst, "visit_" + name, None)
-            if method is None or name == "Constant":   # (gast's visit_Constant: generic)
+            if method is None or name == "Constant":  # (gast's visit_Constant: generic)
                 method = _ToGast.generic_visit
             self._dispatch[cls] = method
             self._statement[cls] = issubclass(cls, ast.stmt)
         level = self.level = self.level + 1
-        index = self.count = self.count + 1          # (pre-order)
+        index = self.count = self.count + 1  # (pre-order)
         if self._statement[cls]:
             mine = []
             self.open.append(mine)
@@ -353,8 +382,10 @@ class _ToGast(gast_ast3.Ast3ToGAst):
     def statement_marks(self):
         """id(statement) -> (statement, its MARKED nodes in gast.walk's order: breadth
         first, which is by depth, then left to right, the pre-order within a depth)."""
-        return {k: (stmt, [n for _, _, n in sorted(found, key=_first_two)])
-                for k, (stmt, found) in self.marks.items()}
+        return {
+            k: (stmt, [n for _, _, n in sorted(found, key=_first_two)])
+            for k, (stmt, found) in self.marks.items()
+        }
 
     def _visit(self, node):
         if isinstance(node, ast.AST):
@@ -363,16 +394,16 @@ class _ToGast(gast_ast3.Ast3ToGAst):
             return [self.visit(n) if isinstance(n, ast.AST) else self._visit(n) for n in node]
         return node
 
-    _statement: dict = {}              # ast class -> is a statement
+    _statement: dict = {}  # ast class -> is a statement
 
     def __init__(self):
         self.level = self.count = 0
-        self.open = []           # the marks of the statements being translated
-        self.marks = {}          # id(gast statement) -> (it, [(depth, pre-order, node)])
-        self.names = set()       # the identifier of every gast.Name made
-        self.depth = 0           # scopes entered (the function translated is the first)
-        self.bound = {}          # name -> the node that first binds it in that function
-        self.declared = set()    # its `global`/`nonlocal` names
+        self.open = []  # the marks of the statements being translated
+        self.marks = {}  # id(gast statement) -> (it, [(depth, pre-order, node)])
+        self.names = set()  # the identifier of every gast.Name made
+        self.depth = 0  # scopes entered (the function translated is the first)
+        self.bound = {}  # name -> the node that first binds it in that function
+        self.declared = set()  # its `global`/`nonlocal` names
 
     def name(self, node):
         self.names.add(node.id)
@@ -400,8 +431,9 @@ class _ToGast(gast_ast3.Ast3ToGAst):
             new = _SCOPE_VISITS[type(node)](self, node)
         finally:
             self.depth -= 1
-        if self.depth == 1 and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                 ast.ClassDef)):
+        if self.depth == 1 and isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        ):
             self._bind(node.name, new)
         return new
 
@@ -422,13 +454,13 @@ class _ToGast(gast_ast3.Ast3ToGAst):
         spec = _SPECS.get(cls)
         if spec is None:
             target = getattr(gast, cls.__name__, None)
-            if target is None:          # (gast drops nodes it does not know)
+            if target is None:  # (gast drops nodes it does not know)
                 return None
             spec = _SPECS[cls] = (target, node._fields)
         target, fields = spec
         new = target.__new__(target)
         d = new.__dict__
-        d.update(node.__dict__)         # (the fields and positions; child nodes replaced next)
+        d.update(node.__dict__)  # (the fields and positions; child nodes replaced next)
         ast_type = ast.AST
         for f in fields:
             v = d.get(f)
@@ -438,8 +470,7 @@ class _ToGast(gast_ast3.Ast3ToGAst):
                 d[f] = [self.visit(n) if isinstance(n, ast_type) else self._visit(n) for n in v]
         return new
 
-
-    def arg(self, node):            # (gast makes a parameter a Name)
+    def arg(self, node):  # (gast makes a parameter a Name)
         self.names.add(node.arg)
         return gast_ast3.Ast3ToGAst.visit_arg(self, node)
 
@@ -454,8 +485,9 @@ class _ToGast(gast_ast3.Ast3ToGAst):
 
 # The nodes the frontend's checks before a loop or branch look at: returns,
 # assignments, loops, subscripts (frontend.lower's Lowerer.marks).
-MARKED = frozenset({gast.Return, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.For,
-                    gast.Subscript, gast.Expr})
+MARKED = frozenset(
+    {gast.Return, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.For, gast.Subscript, gast.Expr}
+)
 
 
 def _first_two(entry):
@@ -472,13 +504,29 @@ def _scope_visit(cls):
     return own if own is not None else _ToGast.generic_visit
 
 
-_SCOPE_VISITS = {cls: _scope_visit(cls) for cls in (
-    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp, ast.SetComp,
-    ast.DictComp, ast.GeneratorExp)}
-_OWN = {"Name": _ToGast.name, "arg": _ToGast.arg, "ExceptHandler": _ToGast.except_handler,
-        "Import": _ToGast.imports, "ImportFrom": _ToGast.imports,
-        "Global": _ToGast.declaration, "Nonlocal": _ToGast.declaration,
-        **{cls.__name__: _ToGast.scope for cls in _SCOPE_VISITS}}
+_SCOPE_VISITS = {
+    cls: _scope_visit(cls)
+    for cls in (
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.Lambda,
+        ast.ListComp,
+        ast.SetComp,
+        ast.DictComp,
+        ast.GeneratorExp,
+    )
+}
+_OWN = {
+    "Name": _ToGast.name,
+    "arg": _ToGast.arg,
+    "ExceptHandler": _ToGast.except_handler,
+    "Import": _ToGast.imports,
+    "ImportFrom": _ToGast.imports,
+    "Global": _ToGast.declaration,
+    "Nonlocal": _ToGast.declaration,
+    **{cls.__name__: _ToGast.scope for cls in _SCOPE_VISITS},
+}
 _SPECS: dict = {}
 _GAST_NAME = gast.Name
 _CONTEXTS = {ast.Load: gast.Load, ast.Store: gast.Store, ast.Del: gast.Del}
@@ -495,8 +543,12 @@ def to_gast_names(node):
     the same walk."""
     t = _ToGast()
     new = t.visit(node)
-    return new, frozenset(t.names), {k: v for k, v in t.bound.items() if k not in t.declared}, \
-        t.statement_marks()
+    return (
+        new,
+        frozenset(t.names),
+        {k: v for k, v in t.bound.items() if k not in t.declared},
+        t.statement_marks(),
+    )
 
 
 def _def_by_inspect(fn, file):
@@ -507,7 +559,8 @@ def _def_by_inspect(fn, file):
         raise SourceNotFoundError(
             f"cannot find the source of {getattr(fn, '__qualname__', fn)!r} ({e})",
             hint="s2sgrad reads source: define the function in a .py file "
-                 "(not in a REPL, exec() or a C extension)") from None
+            "(not in a REPL, exec() or a C extension)",
+        ) from None
     lines = linecache.getlines(file) or src_lines
     dedented = textwrap.dedent("".join(src_lines))
     indent = len(src_lines[0]) - len(src_lines[0].lstrip())
@@ -516,7 +569,8 @@ def _def_by_inspect(fn, file):
         raise SourceNotFoundError(
             f"{fn.__qualname__!r} is not defined by a def statement",
             hint="write it as a def statement (a lambda given to s2sgrad has no def to read; "
-                 "inside a def, a lambda bound to a local name is fine)")
+            "inside a def, a lambda bound to a local name is fine)",
+        )
     return node, lines, start - 1, indent
 
 
@@ -525,15 +579,16 @@ def read_file(path):
         with open(path, encoding="utf-8") as f:
             return f.read()
     except OSError as e:
-        raise SourceNotFoundError(f"cannot read {path}: {e.strerror}",
-                                  loc=Loc(path, 0, 0)) from None
+        raise SourceNotFoundError(
+            f"cannot read {path}: {e.strerror}", loc=Loc(path, 0, 0)
+        ) from None
 
 
 def module_resolver(tree, path=None):
     """Names a module binds by import statements and top-level constant assignments.
     A name the module binds more than once (`K = 1.0` then `K += 1.0`, a def then
     `h1 = h2`, an assignment in an `if`) is not known without running it: left out."""
-    once = _bound_once(tree)          # name -> how many times the module binds it
+    once = _bound_once(tree)  # name -> how many times the module binds it
     table = {}
     for stmt in tree.body:
         if isinstance(stmt, gast.FunctionDef) and is_helper(stmt):
@@ -546,60 +601,97 @@ def module_resolver(tree, path=None):
                     table[top] = Meaning("module", KNOWN_MODULES[top])
                 elif alias.name in KNOWN_MODULES:
                     table[alias.asname] = Meaning("module", KNOWN_MODULES[alias.name])
-                elif top not in KNOWN_MODULES:         # a module s2sgrad does not know
-                    table[alias.asname or top] = Meaning("extmodule", name=alias.name
-                                                         if alias.asname else top)
+                elif top not in KNOWN_MODULES:  # a module s2sgrad does not know
+                    table[alias.asname or top] = Meaning(
+                        "extmodule", name=alias.name if alias.asname else top
+                    )
         elif isinstance(stmt, gast.ImportFrom) and stmt.module in KNOWN_MODULES:
             module = {"numpy": np, "math": math}.get(KNOWN_MODULES[stmt.module])
             for alias in stmt.names:
                 value = getattr(module, alias.name, None)
-                if type(value) in (int, float):           # `from math import pi`: a constant
+                if type(value) in (int, float):  # `from math import pi`: a constant
                     table[alias.asname or alias.name] = Meaning("const", value=value)
                     continue
-                table[alias.asname or alias.name] = Meaning("member", KNOWN_MODULES[stmt.module],
-                                                            alias.name)
-        elif isinstance(stmt, gast.ImportFrom) and stmt.level == 0 and stmt.module \
-                and stmt.module.split(".")[0] not in KNOWN_MODULES:
-            sibling = path and os.path.join(os.path.dirname(os.path.abspath(path)),
-                                            *stmt.module.split(".")) + ".py"
-            for alias in stmt.names:          # (a function or a module: called by its path;
+                table[alias.asname or alias.name] = Meaning(
+                    "member", KNOWN_MODULES[stmt.module], alias.name
+                )
+        elif (
+            isinstance(stmt, gast.ImportFrom)
+            and stmt.level == 0
+            and stmt.module
+            and stmt.module.split(".")[0] not in KNOWN_MODULES
+        ):
+            sibling = (
+                path
+                and os.path.join(os.path.dirname(os.path.abspath(path)), *stmt.module.split("."))
+                + ".py"
+            )
+            for alias in stmt.names:  # (a function or a module: called by its path;
                 if sibling and os.path.isfile(sibling):  # a module of the same folder's
-                    table[alias.asname or alias.name] = Meaning(        # functions: read)
-                        "function", module=sibling, name=alias.name)
+                    table[alias.asname or alias.name] = Meaning(  # functions: read)
+                        "function", module=sibling, name=alias.name
+                    )
                     continue
-                table[alias.asname or alias.name] = Meaning("extern",
-                                                            name=f"{stmt.module}.{alias.name}")
+                table[alias.asname or alias.name] = Meaning(
+                    "extern", name=f"{stmt.module}.{alias.name}"
+                )
         elif isinstance(stmt, gast.FunctionDef):
             table[stmt.name] = Meaning("function", module=path, name=stmt.name)
-        elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], gast.Name) and literal_value(stmt.value) is not None:
+        elif (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and literal_value(stmt.value) is not None
+        ):
             table[stmt.targets[0].id] = Meaning("const", value=literal_value(stmt.value)[0])
-        elif isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], gast.Name):
-            table[stmt.targets[0].id] = static_array(stmt.value, stmt.targets[0].id) \
-                if _numpy_call(stmt.value, table) else _unevaluated(stmt.targets[0].id)
+        elif (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+        ):
+            table[stmt.targets[0].id] = (
+                static_array(stmt.value, stmt.targets[0].id)
+                if _numpy_call(stmt.value, table)
+                else _unevaluated(stmt.targets[0].id)
+            )
     table = {k: m for k, m in table.items() if once.get(k) == 1}
     for name, times in once.items():
         if times > 1:
-            table[name] = Meaning("opaque", value=(
-                f"the module binds {name!r} more than once ({times} assignments, defs, imports "
-                "or global statements): the command line reads the module without running "
-                f"it, so which value {name!r} has here is not known",
-                f"bind {name!r} once, to a literal (`{name} = 2.0`) or a def, or pass it as an "
-                "argument"))
+            table[name] = Meaning(
+                "opaque",
+                value=(
+                    f"the module binds {name!r} more than once ({times} assignments, defs, imports "
+                    "or global statements): the command line reads the module without running "
+                    f"it, so which value {name!r} has here is not known",
+                    f"bind {name!r} once, to a literal (`{name} = 2.0`) or a def, or pass it as an "
+                    "argument",
+                ),
+            )
     return Resolver(table)
 
 
 # the NumPy functions of a module-level array the command line evaluates, without running
 # the module, when their arguments are literals: `K = np.array([[1.0, 2.0], [3.0, 4.0]])`
-STATIC_ARRAYS = ("array", "asarray", "zeros", "ones", "full", "eye", "identity", "arange",
-                 "linspace")
+STATIC_ARRAYS = (
+    "array",
+    "asarray",
+    "zeros",
+    "ones",
+    "full",
+    "eye",
+    "identity",
+    "arange",
+    "linspace",
+)
 
 
 def _numpy_call(node, table):
     """True for a call `np.<name>(...)` of the module's NumPy."""
-    if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
-            and isinstance(node.func.value, gast.Name)):
+    if not (
+        isinstance(node, gast.Call)
+        and isinstance(node.func, gast.Attribute)
+        and isinstance(node.func.value, gast.Name)
+    ):
         return False
     m = table.get(node.func.value.id)
     return m is not None and m.kind == "module" and m.module == "numpy"
@@ -625,12 +717,16 @@ def static_array(call, name):
 
 
 def _unevaluated(name):
-    return Meaning("opaque", value=(
-        f"the module-level {name!r} is bound to an expression the command line cannot "
-        "evaluate: it reads the module without running it, and evaluates only literal "
-        f"numbers and np.{'/'.join(STATIC_ARRAYS)} of literals (lists, shapes, dtypes)",
-        f"write {name} = np.array([...]) with literal numbers, or pass {name!r} to the "
-        "function as an argument"))
+    return Meaning(
+        "opaque",
+        value=(
+            f"the module-level {name!r} is bound to an expression the command line cannot "
+            "evaluate: it reads the module without running it, and evaluates only literal "
+            f"numbers and np.{'/'.join(STATIC_ARRAYS)} of literals (lists, shapes, dtypes)",
+            f"write {name} = np.array([...]) with literal numbers, or pass {name!r} to the "
+            "function as an argument",
+        ),
+    )
 
 
 def _literal_tree(node):
@@ -639,8 +735,12 @@ def _literal_tree(node):
     if isinstance(node, (gast.List, gast.Tuple)):
         items = [_literal_tree(e) for e in node.elts]
         return items if isinstance(node, gast.List) else tuple(items)
-    if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) \
-            and node.value.id in ("np", "numpy") and isinstance(getattr(np, node.attr, None), type):
+    if (
+        isinstance(node, gast.Attribute)
+        and isinstance(node.value, gast.Name)
+        and node.value.id in ("np", "numpy")
+        and isinstance(getattr(np, node.attr, None), type)
+    ):
         return getattr(np, node.attr)
     if isinstance(node, gast.Name) and node.id in ("float", "int", "bool"):
         return {"float": float, "int": int, "bool": bool}[node.id]
@@ -654,9 +754,12 @@ def literal_value(node):
     """(value,) of a literal constant (`2.0`, `-2.0`, `'relu'`), else None."""
     if isinstance(node, gast.Constant):
         return (node.value,)
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)) \
-            and isinstance(node.operand, gast.Constant) \
-            and type(node.operand.value) in (int, float):
+    if (
+        isinstance(node, gast.UnaryOp)
+        and isinstance(node.op, (gast.USub, gast.UAdd))
+        and isinstance(node.operand, gast.Constant)
+        and type(node.operand.value) in (int, float)
+    ):
         v = node.operand.value
         return (-v if isinstance(node.op, gast.USub) else v,)
     return None
@@ -704,8 +807,9 @@ def _is_helper_object(fn):
     if code not in _helper_checked:
         try:
             tree = gast.parse(textwrap.dedent(inspect.getsource(fn)))
-            _helper_checked[code] = isinstance(tree.body[0], gast.FunctionDef) \
-                and is_helper(tree.body[0])
+            _helper_checked[code] = isinstance(tree.body[0], gast.FunctionDef) and is_helper(
+                tree.body[0]
+            )
         except (OSError, TypeError, SyntaxError):
             _helper_checked[code] = False
     return _helper_checked[code]
@@ -717,8 +821,9 @@ def functions_in_file(path):
     try:
         tree = gast.parse(text)
     except SyntaxError as e:
-        raise UnsupportedError(f"invalid Python: {e.msg}",
-                               loc=Loc(path, e.lineno or 1, e.offset or 1, e.text or "")) from None
+        raise UnsupportedError(
+            f"invalid Python: {e.msg}", loc=Loc(path, e.lineno or 1, e.offset or 1, e.text or "")
+        ) from None
     return tree, text.splitlines(keepends=True)
 
 
@@ -739,13 +844,15 @@ def from_file(path, func_name, custom=False):
                         "s2sgrad generates from its source would skip what the decorator does",
                         loc=Loc(loc.file, loc.line, loc.col - 1, loc.text),
                         hint="emit the undecorated function (define it without the decorator "
-                             "and decorate the generated one where it is used)")
+                        "and decorate the generated one where it is used)",
+                    )
             return parsed
     names = [s.name for s in tree.body if isinstance(s, gast.FunctionDef)]
     raise SourceNotFoundError(
         f"no top-level function {func_name!r} in {path}",
         loc=Loc(path, 0, 0),
-        hint=f"functions defined there: {', '.join(names) or 'none'}")
+        hint=f"functions defined there: {', '.join(names) or 'none'}",
+    )
 
 
 def file_rules(path, tree, resolver):
@@ -753,6 +860,7 @@ def file_rules(path, tree, resolver):
     defines, read without running them: its registrations (key -> Custom) are
     returned; its custom_vjp functions enter `resolver`."""
     import ast as std_ast
+
     text = read_file(path)
     found = custom.scan(std_ast.parse(text), text.splitlines(keepends=True), path)
     registered = dict(found.registered)
@@ -771,7 +879,8 @@ def file_rules(path, tree, resolver):
         for alias in stmt.names:
             if alias.name in theirs.functions:
                 resolver.table[alias.asname or alias.name] = Meaning(
-                    "custom", value=theirs.functions[alias.name])
+                    "custom", value=theirs.functions[alias.name]
+                )
     return registered
 
 

@@ -25,6 +25,7 @@ from ..ir.core import TEMP_HINTS, Region, Value, def_map
 
 # ---- keys ---------------------------------------------------------------------------
 
+
 def parse_key(lw, node, base):
     """(key, dyn operands) of the subscript `node` of the array value `base`."""
     sl = node.slice
@@ -34,7 +35,7 @@ def parse_key(lw, node, base):
         parts = [(sl, _SYNTAX)]
     else:
         val = lw.expr(sl)
-        if isinstance(val, tuple):        # a tuple held in a variable: one item per axis
+        if isinstance(val, tuple):  # a tuple held in a variable: one item per axis
             parts = [(sl, v) for v in val]
         else:
             parts = [(sl, val)]
@@ -44,8 +45,9 @@ def parse_key(lw, node, base):
     key = tuple(key)
     problem = I.check(base.type, key, [d.type for d in dyn])
     if problem:
-        raise InvalidArgumentError(problem, loc=lw.p.loc(node),
-                                   hint="index at most one position per axis of the array")
+        raise InvalidArgumentError(
+            problem, loc=lw.p.loc(node), hint="index at most one position per axis of the array"
+        )
     return key, dyn
 
 
@@ -64,6 +66,7 @@ def _item(lw, node, val, dyn):
             return tuple(_bound(lw, b, dyn) for b in (node.lower, node.upper, node.step))
         val = lw.expr(node)
     from .shared import _MISSING, Static
+
     if isinstance(val, Static):
         if val.value is None:
             return None
@@ -72,25 +75,45 @@ def _item(lw, node, val, dyn):
     if s is None:
         return None
     if isinstance(s, bool):
-        _bad_index(lw, node, "a bool is not an index here",
-                   "index with ints, slices, integer arrays or a boolean mask array")
+        _bad_index(
+            lw,
+            node,
+            "a bool is not an index here",
+            "index with ints, slices, integer arrays or a boolean mask array",
+        )
     if isinstance(s, int):
         return s
     if s is not _MISSING and not isinstance(s, (list, tuple)):
-        _bad_index(lw, node, f"an index must be an integer, not {type(s).__name__}",
-                   "convert it: int(i), or i.astype(int) for an array")
+        _bad_index(
+            lw,
+            node,
+            f"an index must be an integer, not {type(s).__name__}",
+            "convert it: int(i), or i.astype(int) for an array",
+        )
     if s is not _MISSING and not _int_sequence(s):
-        _bad_index(lw, node, "an index list must hold ints (or bools, a mask)",
-                   "index with ints, slices, integer arrays or a boolean mask array")
+        _bad_index(
+            lw,
+            node,
+            "an index list must hold ints (or bools, a mask)",
+            "index with ints, slices, integer arrays or a boolean mask array",
+        )
     v = lw.to_value(val, node)
     t = v.type
     if t.kind == "array":
         if t.dtype is not None and t.dtype != "bool" and not t.is_integer:
-            _bad_index(lw, node, f"an index must be an integer or boolean array, not {t}",
-                       "convert it: i.astype(int), or compare to make a mask (x > 0)")
+            _bad_index(
+                lw,
+                node,
+                f"an index must be an integer or boolean array, not {t}",
+                "convert it: i.astype(int), or compare to make a mask (x > 0)",
+            )
         if t.dtype == "bool" and t.shape == ():
-            _bad_index(lw, node, "a scalar bool is not an index here",
-                       "index with a boolean mask array, or branch on the bool")
+            _bad_index(
+                lw,
+                node,
+                "a scalar bool is not an index here",
+                "index with a boolean mask array, or branch on the bool",
+            )
     elif t.kind not in ("tuple", "list"):
         _bad_index(lw, node, f"a {t.kind} is not an index", "index with ints, slices or arrays")
     dyn.append(v)
@@ -98,22 +121,25 @@ def _item(lw, node, val, dyn):
 
 
 def _int_sequence(s):
-    return all(_int_sequence(x) if isinstance(x, (list, tuple)) else isinstance(x, int)
-               for x in s)
+    return all(_int_sequence(x) if isinstance(x, (list, tuple)) else isinstance(x, int) for x in s)
 
 
 def _bound(lw, node, dyn):
     if node is None:
         return None
     from .shared import _MISSING
+
     val = lw.expr(node)
     s = lw.static_of(val)
     if s is None or (isinstance(s, int) and not isinstance(s, bool)):
         return s
     if s is _MISSING:
         v = lw.to_value(val, node)
-        if v.type.kind == "array" and v.type.shape in ((), None) and \
-                (v.type.dtype is None or v.type.is_integer and v.type.dtype != "bool"):
+        if (
+            v.type.kind == "array"
+            and v.type.shape in ((), None)
+            and (v.type.dtype is None or v.type.is_integer and v.type.dtype != "bool")
+        ):
             dyn.append(v)
             return I.DYN
     _bad_index(lw, node, "a slice bound must be an integer", "write int(...) or an int expression")
@@ -125,6 +151,7 @@ def _bad_index(lw, node, what, hint="index with ints, slices, None, ..., integer
 
 # ---- reads ---------------------------------------------------------------------------
 
+
 def read(lw, node, base):
     """`base[key]` as an index op."""
     if base.type.weak:
@@ -132,59 +159,98 @@ def read(lw, node, base):
     key, dyn = parse_key(lw, node, base)
     for d in dyn:
         t = d.type
-        if t.kind == "array" and not t.weak and t.shape == () and t.dtype is not None \
-                and np.dtype(t.dtype).kind in "iu" and may_be_ndarray(lw.b, d):
-            lw.unsupported(node, "this index may be a 0-d integer array (np.where, np.array of "
-                           "a number, a 0-d argument): NumPy indexes with it as with an array of "
-                           "indices (the result is a copy), not as with a number (a view of "
-                           "the array), and s2sgrad cannot tell which it is here",
-                           "index with a Python int (`k = 1 if c else 2`), an integer "
-                           "argument, or np.argmax/np.argmin of an array")
+        if (
+            t.kind == "array"
+            and not t.weak
+            and t.shape == ()
+            and t.dtype is not None
+            and np.dtype(t.dtype).kind in "iu"
+            and may_be_ndarray(lw.b, d)
+        ):
+            lw.unsupported(
+                node,
+                "this index may be a 0-d integer array (np.where, np.array of "
+                "a number, a 0-d argument): NumPy indexes with it as with an array of "
+                "indices (the result is a copy), not as with a number (a view of "
+                "the array), and s2sgrad cannot tell which it is here",
+                "index with a Python int (`k = 1 if c else 2`), an integer "
+                "argument, or np.argmax/np.argmin of an array",
+            )
     return lw.b.index(base, *dyn, key=key)
 
 
 # ---- writes --------------------------------------------------------------------------
+
 
 def write(lw, target, value, opname=None, node=None):
     """Lower `target = value` for a subscript target (`opname`: the binop of
     `target op= value`). Returns the value assigned."""
     node = node or target
     if not isinstance(target.value, gast.Name):
-        lw.unsupported(target, "only a named array can be written into",
-                       "write `y[i, j] = v` rather than `y[i][j] = v`, or name the part first")
+        lw.unsupported(
+            target,
+            "only a named array can be written into",
+            "write `y[i, j] = v` rather than `y[i][j] = v`, or name the part first",
+        )
     name = target.value.id
     cur = lw.env.get(name)
     if cur is None:
-        lw.unsupported(target.value, f"{name!r} is not an array of the function",
-                       "write into arrays made in the function or passed to it")
+        lw.unsupported(
+            target.value,
+            f"{name!r} is not an array of the function",
+            "write into arrays made in the function or passed to it",
+        )
     if type(cur) is dict:
-        lw.unsupported(target, f"{name!r} is a dict (a pytree): writing into it is not "
-                       "supported (in Python it would change the caller's dict too)",
-                       f"build a new dict: {name}2 = {{**{name}, 'key': value}}")
+        lw.unsupported(
+            target,
+            f"{name!r} is a dict (a pytree): writing into it is not "
+            "supported (in Python it would change the caller's dict too)",
+            f"build a new dict: {name}2 = {{**{name}, 'key': value}}",
+        )
     if not isinstance(cur, Value) or cur.type.kind != "array":
-        lw.unsupported(target, f"{name!r} is not an array: writing into tuples, lists and other "
-                       "values is not supported", "build a new one, or use an array")
+        lw.unsupported(
+            target,
+            f"{name!r} is not an array: writing into tuples, lists and other "
+            "values is not supported",
+            "build a new one, or use an array",
+        )
     if cur.type.kind == "array" and not cur.type.weak and cur.type.shape is None:
-        lw.unsupported(target, f"{name!r} has a rank s2sgrad cannot know here (np.squeeze, a "
-                       "reshape to a computed shape), and a write into it differs between a "
-                       "0-d array and a number", f"give {name!r} a known rank first "
-                       f"(`{name} = np.reshape({name}, (k,))` with literal sizes)")
+        lw.unsupported(
+            target,
+            f"{name!r} has a rank s2sgrad cannot know here (np.squeeze, a "
+            "reshape to a computed shape), and a write into it differs between a "
+            "0-d array and a number",
+            f"give {name!r} a known rank first "
+            f"(`{name} = np.reshape({name}, (k,))` with literal sizes)",
+        )
     if cur.type.weak:
-        lw.unsupported(target, f"{name!r} is a scalar: writing into it is not supported",
-                       f"assign the new value: {name} = ...")
+        lw.unsupported(
+            target,
+            f"{name!r} is a scalar: writing into it is not supported",
+            f"assign the new value: {name} = ...",
+        )
     if cur.type.shape == ():
-        lw.unsupported(target, f"{name!r} has no axes (a 0-d array, maybe a view of another "
-                       "array, or a NumPy scalar): writing into it is not supported",
-                       f"assign the new value ({name} = ...), or write into the array it "
-                       "came from (a[1, 2] = ...)")
+        lw.unsupported(
+            target,
+            f"{name!r} has no axes (a 0-d array, maybe a view of another "
+            "array, or a NumPy scalar): writing into it is not supported",
+            f"assign the new value ({name} = ...), or write into the array it "
+            "came from (a[1, 2] = ...)",
+        )
     key, dyn = parse_key(lw, target, cur)
     if isinstance(value, (tuple, list)):
-        lw.unsupported(node, "writing a tuple or list into an array is not supported",
-                       "write an array or a number (np.array([a, b]) builds one)")
+        lw.unsupported(
+            node,
+            "writing a tuple or list into an array is not supported",
+            "write an array or a number (np.array([a, b]) builds one)",
+        )
     v = lw.to_value(value, node)
     if v.type.kind != "array":
-        lw.unsupported(node, f"writing a {v.type.kind} into an array is not supported",
-                       "write an array or a number")
+        lw.unsupported(
+            node,
+            f"writing a {v.type.kind} into an array is not supported",
+            "write an array or a number",
+        )
     if opname is not None:
         v = lw.binop(opname, lw.b.index(cur, *dyn, key=key), v, node)
     _store(lw, target, name, cur, v, key, dyn)
@@ -200,10 +266,14 @@ def check_caller_array(lw, node, name, cur):
         return
     param = root.hint
     via = "" if name == param else f" (through {name!r}, which shares its memory)"
-    lw.unsupported(node, f"{lw.p.node.name} writes into its parameter {param!r}{via}, an "
-                   "array that belongs to its caller; s2sgrad cannot make the caller see "
-                   "this write", f"copy it first (`{param} = {param}.copy()` at the top of "
-                   f"{lw.p.node.name}), or return the new array and assign it in the caller")
+    lw.unsupported(
+        node,
+        f"{lw.p.node.name} writes into its parameter {param!r}{via}, an "
+        "array that belongs to its caller; s2sgrad cannot make the caller see "
+        "this write",
+        f"copy it first (`{param} = {param}.copy()` at the top of "
+        f"{lw.p.node.name}), or return the new array and assign it in the caller",
+    )
 
 
 def check_module_array(lw, node, name, cur):
@@ -216,10 +286,12 @@ def check_module_array(lw, node, name, cur):
     if hit:
         const, what, _ = hit[0]
         via = "" if name == const else f" (through {name!r}, which shares its memory)"
-        lw.unsupported(node, f"this writes into {what}{via}, which Python would change for "
-                       "every later call; s2sgrad freezes it when the function is transformed",
-                       f"write into a copy (`{name} = {const}.copy()`), or pass the array "
-                       "as an argument")
+        lw.unsupported(
+            node,
+            f"this writes into {what}{via}, which Python would change for "
+            "every later call; s2sgrad freezes it when the function is transformed",
+            f"write into a copy (`{name} = {const}.copy()`), or pass the array as an argument",
+        )
 
 
 def _store(lw, target, name, cur, v, key, dyn):
@@ -236,39 +308,49 @@ def _store(lw, target, name, cur, v, key, dyn):
     for c in chains[cur]:
         if all(c in chains[m] for m in members):
             top = c
-    path = chains[cur][chains[cur].index(top):]
+    path = chains[cur][chains[cur].index(top) :]
     for _, child in zip(path, path[1:]):
         op = b.defs[child]
         if op.opcode != "index":
-            lw.unsupported(target, f"{name!r} is a view made by {_what(op)}: writing through it "
-                           "is not supported", f"write into the array it comes from, or make "
-                           f"{name!r} a copy where it is made (`{name} = ....copy()`)")
+            lw.unsupported(
+                target,
+                f"{name!r} is a view made by {_what(op)}: writing through it is not supported",
+                f"write into the array it comes from, or make "
+                f"{name!r} a copy where it is made (`{name} = ....copy()`)",
+            )
     for m in members:
         for _, child in zip(chains[m], chains[m][1:]):
-            if chains[m].index(child) > chains[m].index(top) and \
-                    _link(b, b.defs[child]) == "maybe":
-                lw.unsupported(target, f"{_who(lw.env, m)} may or may not share memory with "
-                               f"{name!r} ({_what(b.defs[child])} copies only when it must), so "
-                               f"whether it sees this write depends on memory layout",
-                               "make it a copy where it is made (`... .copy()`), or take it "
-                               "after the write")
+            if chains[m].index(child) > chains[m].index(top) and _link(b, b.defs[child]) == "maybe":
+                lw.unsupported(
+                    target,
+                    f"{_who(lw.env, m)} may or may not share memory with "
+                    f"{name!r} ({_what(b.defs[child])} copies only when it must), so "
+                    f"whether it sees this write depends on memory layout",
+                    "make it a copy where it is made (`... .copy()`), or take it after the write",
+                )
     # the write, then back up through the views to `top`
     new = b.setitem(cur, v, *dyn, key=key, hint=_hint(cur))
     for parent, child in reversed(list(zip(path, path[1:]))):
         op = b.defs[child]
         new = b.setitem(parent, new, *op.operands[1:], key=op.attr("key"), hint=_hint(parent))
     derived = {top: new}
-    below = {c for m in members for c in chains[m][chains[m].index(top) + 1:]}
+    below = {c for m in members for c in chains[m][chains[m].index(top) + 1 :]}
 
     def derive(m):
         """m, taken again from the written array (m and the views between it and top)."""
         if m not in derived and m not in below:
             return m
-        if m not in derived:           # (np.split: every section of the op at once)
+        if m not in derived:  # (np.split: every section of the op at once)
             op = b.defs[m]
             n = len(op.results)
-            out = b.emit(op.opcode, derive(op.operands[0]), *op.operands[1:], hint=m.hint,
-                         nresults=n, **op.attr_dict)
+            out = b.emit(
+                op.opcode,
+                derive(op.operands[0]),
+                *op.operands[1:],
+                hint=m.hint,
+                nresults=n,
+                **op.attr_dict,
+            )
             derived.update(zip(op.results, out if n > 1 else (out,)))
         return derived[m]
 
@@ -280,12 +362,16 @@ def _store(lw, target, name, cur, v, key, dyn):
             for m in members:
                 op = b.defs.get(m)
                 if _holds_any(val, [m]) and (op is None or id(op) not in here):
-                    lw.unsupported(target, f"{n!r} shares memory with {name!r}, and s2sgrad "
-                                   f"cannot make {n!r} see this write here (it was bound "
-                                   "outside this loop or branch, or is another name for an "
-                                   "argument)", f"make {n!r} a copy where it is made "
-                                   f"(`{n} = ....copy()`), or write into {name!r} before "
-                                   f"taking {n!r}")
+                    lw.unsupported(
+                        target,
+                        f"{n!r} shares memory with {name!r}, and s2sgrad "
+                        f"cannot make {n!r} see this write here (it was bound "
+                        "outside this loop or branch, or is another name for an "
+                        "argument)",
+                        f"make {n!r} a copy where it is made "
+                        f"(`{n} = ....copy()`), or write into {name!r} before "
+                        f"taking {n!r}",
+                    )
         lw.env[n] = _replace(val, derive)
 
 
@@ -300,15 +386,21 @@ def _refuse_joined_aliases(lw, target, name, root, bound, members):
             continue
         n = _who(lw.env, u)
         if u.type.kind == "dynlist":
-            lw.unsupported(target, f"the list {n} may hold {name!r} (it was appended to it, or "
-                           "read out of it), and Python's list would see this write into it; "
-                           "s2sgrad's lists hold their items' values",
-                           f"append a copy (`.append({name}.copy())`), or make {name!r} a new "
-                           f"array before writing (`{name} = {name} * 2.0`, not `{name} *= 2.0`)")
-        lw.unsupported(target, f"{n} may share memory with {name!r} (it was bound to it, or to "
-                       "a view of it, on one path of a branch or in an earlier iteration of a "
-                       "loop), and whether it sees this write depends on the path taken",
-                       f"make {n} a copy where it is bound (`... .copy()`)")
+            lw.unsupported(
+                target,
+                f"the list {n} may hold {name!r} (it was appended to it, or "
+                "read out of it), and Python's list would see this write into it; "
+                "s2sgrad's lists hold their items' values",
+                f"append a copy (`.append({name}.copy())`), or make {name!r} a new "
+                f"array before writing (`{name} = {name} * 2.0`, not `{name} *= 2.0`)",
+            )
+        lw.unsupported(
+            target,
+            f"{n} may share memory with {name!r} (it was bound to it, or to "
+            "a view of it, on one path of a branch or in an earlier iteration of a "
+            "loop), and whether it sees this write depends on the path taken",
+            f"make {n} a copy where it is bound (`... .copy()`)",
+        )
 
 
 def _bases(b, v, seen=None, defs=None):
@@ -321,15 +413,15 @@ def _bases(b, v, seen=None, defs=None):
     seen.add(id(v))
     op = defs.get(v)
     if op is None:
-        init = b.origins.get(v)        # a loop's argument, while its body is lowered: the
-        if init is not None:           # array it starts as (what comes back is checked after)
+        init = b.origins.get(v)  # a loop's argument, while its body is lowered: the
+        if init is not None:  # array it starts as (what comes back is checked after)
             return {id(v)} | _bases(b, init, seen, defs)
         return {id(v)}
     if isinstance(op, _Carried):
         loop, j = op.loop, op.k
         init = loop.operands[3 + j] if loop.opcode == "for" else loop.operands[j]
         return _bases(b, init, seen, defs) | _bases(b, loop.regions[-1].yields[j], seen, defs)
-    if op.opcode == "call":            # what a helper returns may be an argument's array
+    if op.opcode == "call":  # what a helper returns may be an argument's array
         out = {id(v)}
         for k in op.attr("aliases", ()):
             out |= _bases(b, op.operands[k], seen, defs)
@@ -362,7 +454,7 @@ def _joined(op, v, defs):
     else:
         srcs = [r.yields[k] for r in op.regions[-1:] if len(r.yields) > k]
         srcs.append(op.operands[3 + k] if op.opcode == "for" else op.operands[k])
-    inner = dict(defs)         # the regions' ops (built by child builders) too
+    inner = dict(defs)  # the regions' ops (built by child builders) too
     for r in op.regions:
         inner.update(def_map(r))
         if op.opcode != "if":
@@ -371,8 +463,25 @@ def _joined(op, v, defs):
     return srcs, inner
 
 
-_SCALAR_RESULT = frozenset({"sum", "prod", "mean", "max", "min", "argmax", "argmin", "dot",
-                            "matmul", "float64", "float32", "pyfloat", "std", "var", "len"})
+_SCALAR_RESULT = frozenset(
+    {
+        "sum",
+        "prod",
+        "mean",
+        "max",
+        "min",
+        "argmax",
+        "argmin",
+        "dot",
+        "matmul",
+        "float64",
+        "float32",
+        "pyfloat",
+        "std",
+        "var",
+        "len",
+    }
+)
 
 
 def may_be_ndarray(b, v, defs=None, seen=None):
@@ -401,7 +510,7 @@ def may_be_ndarray(b, v, defs=None, seen=None):
     if isinstance(op, _Carried):
         return True
     d = opcodes.OPS[op.opcode]
-    if op.opcode == "where":           # np.where of numbers: a 0-d array, not a scalar
+    if op.opcode == "where":  # np.where of numbers: a 0-d array, not a scalar
         return True
     if d.elementwise or d.form[0] in ("binop", "unop", "cmp") or op.opcode in _SCALAR_RESULT:
         return False
@@ -463,8 +572,9 @@ def carried_aliases(lw, node, hints, args, ops, ys, written):
     defs = dict(lw.b.defs)
     defs.update(def_map(Region((), tuple(ops), ())))
     body_ops = _walk_set(ops)
-    inside = {id(r) for o in body_ops for r in o.results} | \
-        {id(a) for o in body_ops for r in o.regions for a in r.args}
+    inside = {id(r) for o in body_ops for r in o.results} | {
+        id(a) for o in body_ops for r in o.regions for a in r.args
+    }
     bases = [_bases(lw.b, y, defs=defs) - inside - {id(a)} for a, y in zip(args, ys)]
     mine = [_bases(lw.b, a, defs=defs) | {id(a)} for a in args]
     by_name = set(written)
@@ -474,36 +584,49 @@ def carried_aliases(lw, node, hints, args, ops, ys, written):
     # then): in a later iteration x's array may be another name's (`x = y`)
     written |= {h for h, m in zip(hints, mine) if m & lw.augmented}
 
-    def via(*names):        # a write under one other name: the message names it
+    def via(*names):  # a write under one other name: the message names it
         if any(n in by_name for n in names) or not any(n in through for n in names):
             return ""
         others = sorted(by_name - set(hints))
         return f" (through {others[0]!r})" if len(others) == 1 else ""
-    for k in range(len(args)):           # two names carried as one array (`x1 = x0`)
+
+    for k in range(len(args)):  # two names carried as one array (`x1 = x0`)
         for j in range(k + 1, len(args)):
-            if (hints[k] in written or hints[j] in written) and \
-                    _one_array(lw.b, ys[k], ys[j], defs):
-                lw.unsupported(node, f"{hints[j]!r} and {hints[k]!r} may be one array when the "
-                               "next iteration of this loop begins, and the loop writes into "
-                               f"one of them in place{via(hints[j], hints[k])}, which would have "
-                               "to reach the other too",
-                               f"make one a copy where it is bound (`{hints[j]} = ....copy()`), "
-                               f"or write `{hints[k]} = {hints[k]} + v` instead of `+=`")
+            if (hints[k] in written or hints[j] in written) and _one_array(
+                lw.b, ys[k], ys[j], defs
+            ):
+                lw.unsupported(
+                    node,
+                    f"{hints[j]!r} and {hints[k]!r} may be one array when the "
+                    "next iteration of this loop begins, and the loop writes into "
+                    f"one of them in place{via(hints[j], hints[k])}, which would have "
+                    "to reach the other too",
+                    f"make one a copy where it is bound (`{hints[j]} = ....copy()`), "
+                    f"or write `{hints[k]} = {hints[k]} + v` instead of `+=`",
+                )
     for k, other in enumerate(bases):
         if not other:
             continue
         partners = [hints[j] for j in range(len(args)) if j != k and mine[j] & other]
-        outer = [n for n, v in lw.env.items() if n not in hints and any(
-            _bases(lw.b, m, defs=defs) & other for m in _bound_values({n: v}))]
+        outer = [
+            n
+            for n, v in lw.env.items()
+            if n not in hints
+            and any(_bases(lw.b, m, defs=defs) & other for m in _bound_values({n: v}))
+        ]
         if hints[k] in written or any(p in written for p in partners):
             partners += outer
             with_ = f" with {partners[0]!r}" if partners else ""
-            lw.unsupported(node, f"{hints[k]!r} may share memory{with_} when the next iteration "
-                           "of this loop begins (it was bound to another array or a view of one), "
-                           f"and the loop writes into it in place{via(hints[k], *partners)}, which "
-                           "would have to reach the other name too", f"make it a copy where it is bound "
-                           f"(`{hints[k]} = ....copy()`), or write `{hints[k]} = {hints[k]} + v` "
-                           "instead of `+=`")
+            lw.unsupported(
+                node,
+                f"{hints[k]!r} may share memory{with_} when the next iteration "
+                "of this loop begins (it was bound to another array or a view of one), "
+                f"and the loop writes into it in place{via(hints[k], *partners)}, which "
+                "would have to reach the other name too",
+                f"make it a copy where it is bound "
+                f"(`{hints[k]} = ....copy()`), or write `{hints[k]} = {hints[k]} + v` "
+                "instead of `+=`",
+            )
 
 
 def _written_through(lw, body_ops, defs, hints, mine):
@@ -585,17 +708,18 @@ def _bound_values(env):
 
     def visit(v):
         if isinstance(v, (tuple, list, dict)):
-            for x in (v.values() if type(v) is dict else v):
+            for x in v.values() if type(v) is dict else v:
                 visit(x)
         elif isinstance(v, Value) and v not in out:
             out.append(v)
+
     for v in env.values():
         visit(v)
     return out
 
 
 def _holds_any(v, values):
-    if type(v) is dict:          # (a pytree's dict holds its leaves, as a tuple does)
+    if type(v) is dict:  # (a pytree's dict holds its leaves, as a tuple does)
         return any(_holds_any(x, values) for x in v.values())
     if isinstance(v, (tuple, list)):
         return any(_holds_any(x, values) for x in v)
@@ -615,7 +739,7 @@ def written_names(stmts, marks=None):
     `marks(stmt)`, when given, lists the stmt's nodes that may matter (Lowerer.marks)."""
     written = {}
     for stmt in stmts:
-        for n in (marks(stmt) if marks else gast.walk(stmt)):
+        for n in marks(stmt) if marks else gast.walk(stmt):
             if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
                 base = n.value
                 while isinstance(base, gast.Subscript):
@@ -638,15 +762,25 @@ def check_region_writes(lw, stmts):
         root = _chain(lw.b, v)[0]
         mine = _bases(lw.b, root)
         for other, val in lw.env.items():
-            if other != name and any(_chain(lw.b, m)[0] is root or _bases(lw.b, m) & mine
-                                     for m in _bound_values({0: val})):
-                if lw.desugar.made(other):      # `for e in a`: the loop reads a as it began
-                    lw.unsupported(node, f"the loop over {name!r} writes into {name!r}; s2sgrad "
-                                   "reads the rows of the array the loop began with, which "
-                                   "would not see this write", f"loop over an index (`for i in "
-                                   f"range(len({name}))`) and read {name}[i], or iterate over "
-                                   f"a copy (`for e in {name}.copy()`)")
-                lw.unsupported(node, f"{other!r} shares memory with {name!r}, and s2sgrad "
-                               f"cannot make {other!r} see writes into {name!r} inside a loop or "
-                               "branch", "make one of them a copy where it is made "
-                               f"(`... .copy()`), or take {other!r} after the loop or branch")
+            if other != name and any(
+                _chain(lw.b, m)[0] is root or _bases(lw.b, m) & mine
+                for m in _bound_values({0: val})
+            ):
+                if lw.desugar.made(other):  # `for e in a`: the loop reads a as it began
+                    lw.unsupported(
+                        node,
+                        f"the loop over {name!r} writes into {name!r}; s2sgrad "
+                        "reads the rows of the array the loop began with, which "
+                        "would not see this write",
+                        f"loop over an index (`for i in "
+                        f"range(len({name}))`) and read {name}[i], or iterate over "
+                        f"a copy (`for e in {name}.copy()`)",
+                    )
+                lw.unsupported(
+                    node,
+                    f"{other!r} shares memory with {name!r}, and s2sgrad "
+                    f"cannot make {other!r} see writes into {name!r} inside a loop or "
+                    "branch",
+                    "make one of them a copy where it is made "
+                    f"(`... .copy()`), or take {other!r} after the loop or branch",
+                )

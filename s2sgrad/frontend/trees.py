@@ -22,8 +22,13 @@ class _Trees:
         the Python structure of their values. Returns its entry (Function.entry)."""
         leaves = []
         for k, (path, lt) in enumerate(zip(pytrees.paths(t.treedef), t.leaves)):
-            v = self.parameter(arg, free_name(pytrees.leaf_name(name, path), taken), lt,
-                               k in t.numbers, pytrees.path_text(name, path))
+            v = self.parameter(
+                arg,
+                free_name(pytrees.leaf_name(name, path), taken),
+                lt,
+                k in t.numbers,
+                pytrees.path_text(name, path),
+            )
             leaves.append(self.env.pop(v.hint))
             params.append(v)
             names.append(v.hint)
@@ -53,32 +58,39 @@ class _Trees:
         resolved at transform time as a tuple is."""
         out = {}
         for k, v in zip(node.keys, node.values):
-            if k is None:                         # {**params, "W": W}
+            if k is None:  # {**params, "W": W}
                 base = self.expr(v)
                 if type(base) is not dict:
-                    self.unsupported(v, "`**` in a dict display needs a dict",
-                                     "write the keys out")
+                    self.unsupported(v, "`**` in a dict display needs a dict", "write the keys out")
                 out.update(base)
                 continue
             key = self.static_of(self.expr(k))
             if not isinstance(key, (str, int)) or isinstance(key, bool):
-                self.unsupported(k, "a dict's keys must be constant strings or ints here "
-                                 "(s2sgrad resolves dicts at transform time, as pytrees)",
-                                 "write the key as a literal: {'W1': W1}")
+                self.unsupported(
+                    k,
+                    "a dict's keys must be constant strings or ints here "
+                    "(s2sgrad resolves dicts at transform time, as pytrees)",
+                    "write the key as a literal: {'W1': W1}",
+                )
             out[key] = self.expr(v)
         return out
 
     def dict_item(self, base, node):
         key = self.static_of(self.expr(node.slice))
         if key is _MISSING or not isinstance(key, (str, int)) or isinstance(key, bool):
-            self.unsupported(node, "indexing a dict needs a constant key (s2sgrad resolves "
-                             "dicts at transform time, as pytrees)",
-                             "write the key as a literal (params['W1']), or loop over "
-                             "params.items()")
+            self.unsupported(
+                node,
+                "indexing a dict needs a constant key (s2sgrad resolves "
+                "dicts at transform time, as pytrees)",
+                "write the key as a literal (params['W1']), or loop over params.items()",
+            )
         if key not in base:
-            self.unsupported(node, f"the dict has no key {key!r} (Python raises KeyError if "
-                             f"this line runs); its keys: {', '.join(map(repr, base)) or 'none'}",
-                             "use one of its keys")
+            self.unsupported(
+                node,
+                f"the dict has no key {key!r} (Python raises KeyError if "
+                f"this line runs); its keys: {', '.join(map(repr, base)) or 'none'}",
+                "use one of its keys",
+            )
         return base[key]
 
     def returned(self, result, node):
@@ -103,12 +115,17 @@ class _Trees:
         if name == "get" and 1 <= len(args) <= 2 and not node.keywords:
             key = self.static_of(args[0])
             if key is _MISSING:
-                self.unsupported(node, "dict.get needs a constant key here",
-                                 "write the key as a literal")
+                self.unsupported(
+                    node, "dict.get needs a constant key here", "write the key as a literal"
+                )
             return base[key] if key in base else (args[1] if len(args) == 2 else Static(None))
-        self.unsupported(node, f"the dict method .{name}() is not supported (dicts are "
-                         "pytrees here: read, never changed)", "read with params['W1'], loop "
-                         "over params.items(), or build a new dict with a display {...}")
+        self.unsupported(
+            node,
+            f"the dict method .{name}() is not supported (dicts are "
+            "pytrees here: read, never changed)",
+            "read with params['W1'], loop "
+            "over params.items(), or build a new dict with a display {...}",
+        )
 
     def static_zip(self, it):
         """The items of `zip(...)`/`enumerate(...)` when every sequence is a list, tuple
@@ -117,16 +134,23 @@ class _Trees:
             return None
         seqs = []
         for a in it.args:
-            if isinstance(a, gast.Call) and isinstance(a.func, gast.Name) \
-                    and a.func.id in ("zip", "enumerate") and self.p.resolver.lookup(a.func.id) is None:
-                inner = self.static_zip(a)          # enumerate(zip(ws, xs))
+            if (
+                isinstance(a, gast.Call)
+                and isinstance(a.func, gast.Name)
+                and a.func.id in ("zip", "enumerate")
+                and self.p.resolver.lookup(a.func.id) is None
+            ):
+                inner = self.static_zip(a)  # enumerate(zip(ws, xs))
                 if inner is None:
                     return None
                 seqs.append(inner)
                 continue
-            if not (isinstance(a, (gast.Name, gast.Subscript)) or isinstance(a, gast.Call)
-                    and isinstance(a.func, gast.Attribute)
-                    and a.func.attr in ("items", "keys", "values")):
+            if not (
+                isinstance(a, (gast.Name, gast.Subscript))
+                or isinstance(a, gast.Call)
+                and isinstance(a.func, gast.Attribute)
+                and a.func.attr in ("items", "keys", "values")
+            ):
                 return None
             v = self.expr(a)
             if type(v) is dict:
@@ -144,9 +168,11 @@ class _Trees:
         i = node.target.id
         for st in node.body:
             for n in gast.walk(st):
-                if isinstance(n, gast.Subscript) \
-                        and type(self._held(n.value)) in (list, tuple, dict) \
-                        and any(isinstance(m, gast.Name) and m.id == i for m in gast.walk(n.slice)):
+                if (
+                    isinstance(n, gast.Subscript)
+                    and type(self._held(n.value)) in (list, tuple, dict)
+                    and any(isinstance(m, gast.Name) and m.id == i for m in gast.walk(n.slice))
+                ):
                     return True
         return False
 

@@ -23,30 +23,30 @@ from .core import (
     substitute_op,
 )
 
-_INFERRED: dict = {}     # (opcode, operand types) -> result type, for ops without attributes
+_INFERRED: dict = {}  # (opcode, operand types) -> result type, for ops without attributes
 
 
 class Builder:
     def __init__(self, defs=None, loc=None, tag="fwd", params=()):
         self.ops = []
-        self.defs = dict(defs or {})   # Value -> defining Op, for static_value
-        self.shape_reps = {}           # static shape -> first value known to have it
+        self.defs = dict(defs or {})  # Value -> defining Op, for static_value
+        self.shape_reps = {}  # static shape -> first value known to have it
         for v in list(params) + list(self.defs):
             self.note_shape(v)
         self.loc = loc
         self.tag = tag
-        self.hint = None               # default hint for the next results
-        self.origins = {}              # a loop's region argument -> its initial value, while
-                                       # the loop's body is lowered (the frontend's aliasing)
-        self.numbers = set()           # parameters known to be numbers, not 0-d arrays
-        self.consts = {}               # (type, repr) -> this builder's unnamed constant of a
-                                       # Python number: equal literals share one op
+        self.hint = None  # default hint for the next results
+        self.origins = {}  # a loop's region argument -> its initial value, while
+        # the loop's body is lowered (the frontend's aliasing)
+        self.numbers = set()  # parameters known to be numbers, not 0-d arrays
+        self.consts = {}  # (type, repr) -> this builder's unnamed constant of a
+        # Python number: equal literals share one op
 
     # -- making ops --------------------------------------------------------------
 
     def const(self, value, hint=None):
         if hint is None and type(value) in (float, int, bool):
-            key = (type(value), repr(value))        # (repr: -0.0 and nan are their own)
+            key = (type(value), repr(value))  # (repr: -0.0 and nan are their own)
             v = self.consts.get(key)
             if v is None:
                 v = self.consts[key] = self.emit("const", value=value, hint=CONST)
@@ -64,15 +64,16 @@ class Builder:
             raise KeyError(f"unknown opcode {opcode!r}")
         for v in operands:
             if type(v) is not Value:
-                operands = tuple([v if isinstance(v, Value) else self.as_value(v)
-                                  for v in operands])
+                operands = tuple(
+                    [v if isinstance(v, Value) else self.as_value(v) for v in operands]
+                )
                 break
         simpler = self._simplify(d, opcode, operands, attrs, hint)
         if simpler is not None:
             return simpler
-        k = d.shape_operand      # a static shape there sharpens the type
+        k = d.shape_operand  # a static shape there sharpens the type
         types_ = tuple([v.type for v in operands])
-        if not attrs and k is None:     # (most ops: the type follows from the operand types)
+        if not attrs and k is None:  # (most ops: the type follows from the operand types)
             key = (opcode, types_)
             rtype = _INFERRED.get(key)
             if rtype is None:
@@ -86,7 +87,7 @@ class Builder:
             rtype = d.infer(types_, dict(infer_attrs))
         if d.sequence and rtype.shape is None:
             static = self.static_value(operands[0], _MISSING)
-            if static is not _MISSING:       # np.array([0.0, -9.81]): a constant of known shape
+            if static is not _MISSING:  # np.array([0.0, -9.81]): a constant of known shape
                 arr = np.asarray(static, dtype=attrs.get("dtype"))
                 rtype = T.array(arr.dtype.name, arr.shape)
         hint = hint or self.hint or TEMP
@@ -97,8 +98,15 @@ class Builder:
             results = (Value(hint, rtype),)
         else:
             results = tuple(Value(hint, rtype) for _ in range(nresults))
-        op = Op(opcode, operands, results, make_attrs(attrs) if attrs else (), self.loc, self.tag,
-                tuple(regions))
+        op = Op(
+            opcode,
+            operands,
+            results,
+            make_attrs(attrs) if attrs else (),
+            self.loc,
+            self.tag,
+            tuple(regions),
+        )
         self.append_op(op)
         return results[0] if nresults == 1 else results
 
@@ -122,8 +130,15 @@ class Builder:
     def region_op(self, opcode, operands, regions, result_types, hints, **attrs):
         """Append an op with regions (if/for/while); its results have the given types."""
         results = tuple(Value(h, t) for h, t in zip(hints, result_types))
-        op = Op(opcode, tuple(self.as_value(v) for v in operands), results, make_attrs(attrs),
-                self.loc, self.tag, tuple(regions))
+        op = Op(
+            opcode,
+            tuple(self.as_value(v) for v in operands),
+            results,
+            make_attrs(attrs),
+            self.loc,
+            self.tag,
+            tuple(regions),
+        )
         self.append_op(op)
         return results
 
@@ -143,34 +158,39 @@ class Builder:
         static shape. None when nothing simplifies. Never turns a float
         expression into an int or an alias into a new array (x * 1.0 stays)."""
         fold = d.fold
-        if fold is not None and all(_is_const(self.defs.get(v)) for v in operands) \
-                and all(_is_number(self.static_value(v, _MISSING)) for v in operands):
+        if (
+            fold is not None
+            and all(_is_const(self.defs.get(v)) for v in operands)
+            and all(_is_number(self.static_value(v, _MISSING)) for v in operands)
+        ):
             a, b = (self.static_value(v) for v in operands)
             try:
                 value = fold(a, b) if type(a) is type(b) else None
-            except (ArithmeticError, ValueError):   # 1.0 / 0.0, 10.0 ** 400.0: raised when the
-                value = None                        # code runs (as Python does), if it runs
+            except (ArithmeticError, ValueError):  # 1.0 / 0.0, 10.0 ** 400.0: raised when the
+                value = None  # code runs (as Python does), if it runs
             if value is not None:
                 return self.const(value, hint=hint)
-        if opcode == "pow" and self.static_value(operands[1], None) == 1 \
-                and type(self.static_value(operands[1])) is int \
-                and (operands[0].type.weak or self.tag != "fwd"):
-            return operands[0]      # (in the user's code, an array's `a ** 1` is a new array,
-                                    # which later writes into `a` do not change)
+        if (
+            opcode == "pow"
+            and self.static_value(operands[1], None) == 1
+            and type(self.static_value(operands[1])) is int
+            and (operands[0].type.weak or self.tag != "fwd")
+        ):
+            return operands[0]  # (in the user's code, an array's `a ** 1` is a new array,
+            # which later writes into `a` do not change)
         if opcode in ("mul", "div") and self.tag != "fwd":
-            one = _unit(self, operands, opcode)     # a seed 1.0 multiplied through: x * 1.0
-            if one is not None:                     # is x exactly, NaN, inf and -0.0 too
+            one = _unit(self, operands, opcode)  # a seed 1.0 multiplied through: x * 1.0
+            if one is not None:  # is x exactly, NaN, inf and -0.0 too
                 return one
         if opcode == "size" and operands[0].type.kind == "array":
-            shape = operands[0].type.shape      # (forward work is not kept to count its items)
+            shape = operands[0].type.shape  # (forward work is not kept to count its items)
             if shape is not None and all(isinstance(d, int) for d in shape):
                 return self.const(int(np.prod(shape, dtype=np.int64)), hint=hint)
             rep = self.shape_reps.get(shape)
             if rep is not None and rep is not operands[0]:
                 return self.emit("size", rep, hint=hint)
-            dims = self._dims(shape, operands[0]) if shape is not None and len(shape) == 1 \
-                else None
-            if dims:                                # (x.shape[0] of an x with that size)
+            dims = self._dims(shape, operands[0]) if shape is not None and len(shape) == 1 else None
+            if dims:  # (x.shape[0] of an x with that size)
                 return dims[0]
         if opcode == "shape" and operands[0].type.kind == "array":
             shape = operands[0].type.shape
@@ -182,8 +202,12 @@ class Builder:
             dims = self._dims(shape, operands[0])
             if dims is not None:
                 return self.tuple(*dims, hint=hint)
-        if opcode in ("ones_like", "zeros_like") and not attrs and operands[0].type.kind == "array" \
-                and operands[0] in self.defs:       # a temporary's shape: say it with a name
+        if (
+            opcode in ("ones_like", "zeros_like")
+            and not attrs
+            and operands[0].type.kind == "array"
+            and operands[0] in self.defs
+        ):  # a temporary's shape: say it with a name
             t = operands[0].type
             rep = self.shape_reps.get((t.shape, t.dtype))
             if rep is not None and rep is not operands[0] and not t.weak:
@@ -201,9 +225,18 @@ class Builder:
             if isinstance(d, int):
                 dims.append(self.const(d))
                 continue
-            owner = next(((rep, key.index(d)) for key, rep in self.shape_reps.items()
-                          if key and not isinstance(key[0], tuple) and d in key
-                          and rep is not v), None) if isinstance(d, str) else None
+            owner = (
+                next(
+                    (
+                        (rep, key.index(d))
+                        for key, rep in self.shape_reps.items()
+                        if key and not isinstance(key[0], tuple) and d in key and rep is not v
+                    ),
+                    None,
+                )
+                if isinstance(d, str)
+                else None
+            )
             if owner is None:
                 return None
             dims.append(self.getitem(self.emit("shape", owner[0]), index=owner[1]))
@@ -226,7 +259,7 @@ class Builder:
         if value.hint == hint or op is None or len(op.results) != 1:
             return value
         ops = self.ops
-        for i in range(len(ops) - 1, -1, -1):     # from the end: it is usually the last op
+        for i in range(len(ops) - 1, -1, -1):  # from the end: it is usually the last op
             o = ops[i]
             if o is op:
                 return self.replace_result(value, hint, i)
@@ -241,12 +274,19 @@ class Builder:
         follow, so no later op reads the old value, which is no longer defined."""
         op = self.defs[value]
         new = Value(hint, value.type)
-        newop = Op(op.opcode, op.operands, tuple(new if r is value else r for r in op.results),
-                   op.attrs, op.loc, op.tag, op.regions)
+        newop = Op(
+            op.opcode,
+            op.operands,
+            tuple(new if r is value else r for r in op.results),
+            op.attrs,
+            op.loc,
+            op.tag,
+            op.regions,
+        )
         ops = self.ops
         if at is None:
             at = len(ops) - 1
-            while ops[at] is not op:      # (from the end: it is usually the last op)
+            while ops[at] is not op:  # (from the end: it is usually the last op)
                 at -= 1
         ops[at] = newop
         del self.defs[value]
@@ -260,8 +300,12 @@ class Builder:
         """`value` under a new hint, in its defining op and every op after it that
         uses it (Builder.rename, for a value already in use)."""
         op = self.defs.get(value)
-        if value.hint == hint or op is None or len(op.results) != 1 \
-                or not any(o is op for o in self.ops):
+        if (
+            value.hint == hint
+            or op is None
+            or len(op.results) != 1
+            or not any(o is op for o in self.ops)
+        ):
             return value
         new = Value(hint, value.type)
         start = next(i for i, o in enumerate(self.ops) if o is op)
@@ -285,13 +329,13 @@ class Builder:
 
     def _replace_rep(self, value, new):
         """A renamed value stays the representative of its shape (np.shape(rep))."""
-        if not value.type.shape:          # (note_shape keeps arrays of a static shape only)
+        if not value.type.shape:  # (note_shape keeps arrays of a static shape only)
             return
         for key, rep in list(self.shape_reps.items()):
             if rep is value:
                 self.shape_reps[key] = new
 
-    def __getattr__(self, name):        # (an opcode defined after this module was loaded)
+    def __getattr__(self, name):  # (an opcode defined after this module was loaded)
         if name in opcodes.OPS:
             return lambda *operands, **attrs: self.emit(name, *operands, **attrs)
         raise AttributeError(name)
@@ -304,8 +348,8 @@ class Builder:
         if op is None:
             return default
         if op.opcode == "const":
-            value = op.attr("value")      # (a module's array is a value of the run, not of
-            return default if isinstance(value, ModuleConstant) else value   # the transform)
+            value = op.attr("value")  # (a module's array is a value of the run, not of
+            return default if isinstance(value, ModuleConstant) else value  # the transform)
         if op.opcode in ("tuple", "list"):
             items = [self.static_value(x, _MISSING) for x in op.operands]
             if any(x is _MISSING for x in items):
@@ -356,12 +400,13 @@ _MISSING = object()
 def _op_method(opcode):
     def method(self, *operands, **attrs):
         return self.emit(opcode, *operands, **attrs)
+
     method.__name__ = method.__qualname__ = opcode
     method.__doc__ = f"emit({opcode!r}, ...)"
     return method
 
 
-for _opcode in opcodes.OPS:       # b.mul(g, y): every opcode is a method
+for _opcode in opcodes.OPS:  # b.mul(g, y): every opcode is a method
     if not hasattr(Builder, _opcode):
         setattr(Builder, _opcode, _op_method(_opcode))
 
@@ -382,8 +427,9 @@ def rewrite(fn, replace):
             mapping.update((r, v) for r, v in zip(op.results, new) if v is not r)
         elif changed and len(op.results) == 1 and not op.regions and opcodes.OPS[op.opcode].retype:
             b.loc, b.tag = op.loc, op.tag
-            mapping[op.result] = b.emit(op.opcode, *op.operands, hint=op.result.hint,
-                                         **op.attr_dict)
+            mapping[op.result] = b.emit(
+                op.opcode, *op.operands, hint=op.result.hint, **op.attr_dict
+            )
         else:
             b.append_op(op)
     yields = substitute(Region((), (), fn.body.yields), mapping).yields
@@ -419,8 +465,12 @@ def _none_yielded(op):
         made = {x: o for o in r.ops for x in o.results}
         for k, y in enumerate(r.yields):
             d = made.get(y)
-            if d is not None and d.opcode == "const" and d.attr("value") is None \
-                    and op.results[k].type.kind == "array":
+            if (
+                d is not None
+                and d.opcode == "const"
+                and d.attr("value") is None
+                and op.results[k].type.kind == "array"
+            ):
                 out.add(k)
     return out
 
@@ -438,4 +488,3 @@ def _unit(b, operands, opcode):
         if opcodes.OPS[opcode].infer((ta, tb), {}) == x.type:
             return x
     return None
-

@@ -18,8 +18,8 @@ from .types import Type
 
 # Hints of values with no source name. Not identifiers, so never a user's
 # variable (a user's `t` or `c` keeps its name); printed without the `~`.
-TEMP, CONST, ADJOINT_TEMP = "~t", "~c", "~dt"     # ADJOINT_TEMP: a temporary's adjoint
-TAPE_HINT = "~tape"                                 # a loop's tape
+TEMP, CONST, ADJOINT_TEMP = "~t", "~c", "~dt"  # ADJOINT_TEMP: a temporary's adjoint
+TAPE_HINT = "~tape"  # a loop's tape
 TEMP_HINTS = frozenset({TEMP, CONST})
 
 
@@ -37,6 +37,7 @@ class _Frozen:
     """Immutable after construction, compared by identity. Value and Op are the
     IR's most numerous objects: slotted classes, which a large function makes
     several times faster than frozen dataclasses, guarded the same way."""
+
     __slots__ = ()
 
     def __setattr__(self, name, value):
@@ -52,6 +53,7 @@ _DEFAULT_TYPE = Type()
 
 class Value(_Frozen):
     """hint: the source variable it came from, or a role ('t', 'd_x'); type: its Type."""
+
     __slots__ = ("hint", "type")
 
     def __init__(self, hint, type=_DEFAULT_TYPE):
@@ -66,6 +68,7 @@ class Op(_Frozen):
     """opcode; operands and results (tuples of Values); attrs, sorted ((name,
     value), ...) of plain Python data; loc, the errors.Loc of the source
     statement; tag, the code section ('fwd', or 'bwd:<gradients name>'); regions."""
+
     __slots__ = ("opcode", "operands", "results", "attrs", "loc", "tag", "regions")
     FIELDS = __slots__
 
@@ -128,29 +131,29 @@ class Region:
 @dataclass(frozen=True, eq=False)
 class Function:
     name: str
-    params: tuple              # Values, one per parameter of the source function
-    param_names: tuple         # the source names
-    body: Region               # yields exactly one value: what the function returns
+    params: tuple  # Values, one per parameter of the source function
+    param_names: tuple  # the source names
+    body: Region  # yields exactly one value: what the function returns
     source_file: str = "<unknown>"
-    signature: tuple = ()      # ((param name, description), ...) for the module header
-    callees: tuple = ()        # the Functions it calls (and their vjps), each once
-    writes: tuple = ()         # the parameters (indices) whose arrays the source writes
-                               # into: the API refuses arguments sharing memory with them
-    prelude: tuple = ()        # module-level statements its calls need (custom rules' defs,
-                               # their imports, module-level arrays): each a statement's text
-    defaults: tuple = ()       # ((param name, literal value), ...): the source's default
-                               # values the generated def keeps (codegen: a trailing run)
-    entry: tuple = ()          # pytree parameters (frontend/pytrees.py): ((source name,
-                               # treedef, number of leaves), ...) for the leading params,
-                               # a treedef None for a plain one; () when none is a tree
-    out_tree: object = None    # the treedef of what it returns when a dict is in it (the
-                               # IR returns tuples; codegen rebuilds the dicts)
-    exact: object = None       # what of the yielded value must be NumPy's bit for bit
-                               # (passes/pymath.py): None, all of it; else paths (tuples
-                               # of indices into the yielded tuple), () for none of it
-                               # (a gradient alone may round as math does)
-    xp: bool = False           # written for the array API standard (codegen_xp.py): its
-                               # namespace taken from its array arguments, not NumPy
+    signature: tuple = ()  # ((param name, description), ...) for the module header
+    callees: tuple = ()  # the Functions it calls (and their vjps), each once
+    writes: tuple = ()  # the parameters (indices) whose arrays the source writes
+    # into: the API refuses arguments sharing memory with them
+    prelude: tuple = ()  # module-level statements its calls need (custom rules' defs,
+    # their imports, module-level arrays): each a statement's text
+    defaults: tuple = ()  # ((param name, literal value), ...): the source's default
+    # values the generated def keeps (codegen: a trailing run)
+    entry: tuple = ()  # pytree parameters (frontend/pytrees.py): ((source name,
+    # treedef, number of leaves), ...) for the leading params,
+    # a treedef None for a plain one; () when none is a tree
+    out_tree: object = None  # the treedef of what it returns when a dict is in it (the
+    # IR returns tuples; codegen rebuilds the dicts)
+    exact: object = None  # what of the yielded value must be NumPy's bit for bit
+    # (passes/pymath.py): None, all of it; else paths (tuples
+    # of indices into the yielded tuple), () for none of it
+    # (a gradient alone may round as math does)
+    xp: bool = False  # written for the array API standard (codegen_xp.py): its
+    # namespace taken from its array arguments, not NumPy
 
     def with_body(self, body):
         return replace(self, body=body)
@@ -162,6 +165,7 @@ class ModuleConstant:
     at module level, or an attribute of a bound method's object), frozen when the function
     is transformed: written into the generated module as `name = np.array([...], dtype=...)`
     (its `statement`) and read there by name. `data` is the flat tuple of its items."""
+
     name: str
     dtype: str
     shape: tuple
@@ -169,6 +173,7 @@ class ModuleConstant:
 
     def __array__(self, dtype=None, copy=None):
         import numpy as np
+
         a = np.array(self.data, dtype=self.dtype).reshape(self.shape)
         return a if dtype is None else a.astype(dtype)
 
@@ -178,6 +183,7 @@ class ModuleConstant:
     @property
     def statement(self):
         import numpy as np
+
         a = np.array(self.data, dtype=self.dtype).reshape(self.shape)
         return f"{self.name} = np.array({_exact(a.tolist())}, dtype=np.{self.dtype})"
 
@@ -200,7 +206,7 @@ def source_params(fn):
         return {n: (None, (p,)) for n, p in zip(fn.param_names, fn.params)}
     out, k = {}, 0
     for name, treedef, n in fn.entry:
-        out[name] = (treedef, tuple(fn.params[k:k + n]))
+        out[name] = (treedef, tuple(fn.params[k : k + n]))
         k += n
     return out
 
@@ -218,10 +224,12 @@ def free_name(base, taken):
 
 def make_attrs(attrs):
     """Attributes as a sorted tuple; lists become tuples so ops stay hashable data."""
+
     def freeze(v):
         if isinstance(v, list):
             return tuple(freeze(x) for x in v)
         return v
+
     return tuple(sorted((k, freeze(v)) for k, v in attrs.items()))
 
 

@@ -18,8 +18,8 @@ from .core import Op, make_attrs
 class GradientsCall:
     ys: tuple
     xs: tuple
-    grad_ys: tuple | None = None          # one per y, or None: ones shaped like each y
-    stops: tuple = ()              # stop_gradients
+    grad_ys: tuple | None = None  # one per y, or None: ones shaped like each y
+    stops: tuple = ()  # stop_gradients
     options: GradientOptions = GradientOptions()
 
     @property
@@ -27,9 +27,13 @@ class GradientsCall:
         return tuple(self.ys) + tuple(self.xs) + tuple(self.grad_ys or ()) + tuple(self.stops)
 
     def attrs(self):
-        return dict(n_ys=len(self.ys), n_xs=len(self.xs),
-                    n_grad_ys=0 if self.grad_ys is None else len(self.grad_ys),
-                    n_stop=len(self.stops), **self.options.attrs())
+        return dict(
+            n_ys=len(self.ys),
+            n_xs=len(self.xs),
+            n_grad_ys=0 if self.grad_ys is None else len(self.grad_ys),
+            n_stop=len(self.stops),
+            **self.options.attrs(),
+        )
 
     def emit(self, b):
         """The op, emitted by the builder `b`: its result (one x) or results (a tuple,
@@ -50,11 +54,16 @@ class GradientsCall:
         n_ys, n_xs, n_g, n_stop = a["n_ys"], a["n_xs"], a["n_grad_ys"], a["n_stop"]
         ops = op.operands
         k = n_ys + n_xs
-        options = GradientOptions(a["name"], a["gate"], a["aggregation"], a["unconnected"],
-                                  a.get("checkpoint"))
-        return cls(ys=tuple(ops[:n_ys]), xs=tuple(ops[n_ys:k]),
-                   grad_ys=tuple(ops[k:k + n_g]) if n_g else None,
-                   stops=tuple(ops[k + n_g:k + n_g + n_stop]), options=options)
+        options = GradientOptions(
+            a["name"], a["gate"], a["aggregation"], a["unconnected"], a.get("checkpoint")
+        )
+        return cls(
+            ys=tuple(ops[:n_ys]),
+            xs=tuple(ops[n_ys:k]),
+            grad_ys=tuple(ops[k : k + n_g]) if n_g else None,
+            stops=tuple(ops[k + n_g : k + n_g + n_stop]),
+            options=options,
+        )
 
 
 __all__ = ["GradientsCall"]

@@ -36,6 +36,7 @@ class Item:
     """One resolved key item. kind: 'int' (value: the int, or the dyn thing),
     'slice' (value: (lo, hi, step), dyn bounds resolved), 'newaxis', 'ellipsis',
     'array' (an integer array: value is the dyn thing), 'mask' (a boolean array)."""
+
     kind: str
     value: object = None
 
@@ -96,7 +97,7 @@ def dyn_kind(t):
 
 
 def _dyn_types(operand_types, key):
-    return list(operand_types)[:dyn_count(key)]
+    return list(operand_types)[: dyn_count(key)]
 
 
 def is_basic(key, dyn_types):
@@ -116,8 +117,11 @@ def is_view(x_type, key, dyn_types):
     items = resolve(key, dyn_types)
     if not is_basic(key, dyn_types):
         return False
-    return not (x_type.rank is not None and len(items) == x_type.rank
-                and all(i.kind == "int" for i in items))
+    return not (
+        x_type.rank is not None
+        and len(items) == x_type.rank
+        and all(i.kind == "int" for i in items)
+    )
 
 
 def mask_rank(t):
@@ -152,8 +156,11 @@ def slice_length(d, lo, hi, step):
     """The length of a slice of a dimension `d` (int, symbol or None), or None."""
     if lo is None and hi is None and step in (None, 1, -1):
         return d
-    if isinstance(d, int) and all(b is None or type(b) is int for b in (lo, hi, step)) \
-            and step != 0:
+    if (
+        isinstance(d, int)
+        and all(b is None or type(b) is int for b in (lo, hi, step))
+        and step != 0
+    ):
         return len(range(*slice(lo, hi, step).indices(d)))
     return None
 
@@ -201,7 +208,7 @@ def result_shape(x_shape, key, dyn_types):
             adjacent = False
         last_adv = n
         adv_shapes.append(shape)
-    out.extend(dims)           # axes the key does not mention
+    out.extend(dims)  # axes the key does not mention
     if adv_at is None:
         return tuple(out)
     adv = T.broadcast_shapes(*adv_shapes)

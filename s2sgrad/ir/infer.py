@@ -13,8 +13,11 @@ from . import types as T
 
 
 def _elementwise(ts, attrs):
-    return T.array(T.result_dtype(*ts), T.broadcast_shapes(*(t.shape for t in ts)),
-                   weak=all(t.weak for t in ts))
+    return T.array(
+        T.result_dtype(*ts),
+        T.broadcast_shapes(*(t.shape for t in ts)),
+        weak=all(t.weak for t in ts),
+    )
 
 
 def _true_div(ts, attrs):
@@ -23,8 +26,7 @@ def _true_div(ts, attrs):
 
 
 def _compare(ts, attrs):
-    return T.array("bool", T.broadcast_shapes(*(t.shape for t in ts)),
-                   weak=all(t.weak for t in ts))
+    return T.array("bool", T.broadcast_shapes(*(t.shape for t in ts)), weak=all(t.weak for t in ts))
 
 
 def _float_unary(ts, attrs):
@@ -71,7 +73,7 @@ def _matmul(ts, attrs):
     if a.shape is None or b.shape is None:
         return T.array(dtype, None)
     sa, sb = a.shape, b.shape
-    if len(sa) == 0 or len(sb) == 0:           # np.dot with a scalar multiplies
+    if len(sa) == 0 or len(sb) == 0:  # np.dot with a scalar multiplies
         return T.array(dtype, sa or sb)
     if len(sa) == 1 and len(sb) == 1:
         return T.array(dtype, ())
@@ -88,7 +90,7 @@ def _dot(ts, attrs):
     if a.shape is not None and b.shape is not None and len(a.shape) >= 2 and len(b.shape) >= 3:
         dtype = T.result_dtype(T.Type(dtype=a.dtype), T.Type(dtype=b.dtype))
         return T.array(dtype, a.shape[:-1] + b.shape[:-2] + b.shape[-1:])
-    return _matmul(ts, attrs)      # np.dot(a, b) == a @ b for these ranks
+    return _matmul(ts, attrs)  # np.dot(a, b) == a @ b for these ranks
 
 
 def _axes(axis, rank):
@@ -203,7 +205,7 @@ def _squeeze(ts, attrs):
 
 
 def _cast(ts, attrs):
-    t = T.stacked(ts[0]) or T.UNKNOWN        # np.array([a, b]): the items, stacked
+    t = T.stacked(ts[0]) or T.UNKNOWN  # np.array([a, b]): the items, stacked
     return T.array(attrs.get("dtype") or t.dtype, t.shape)
 
 
@@ -213,8 +215,11 @@ def _creation(ts, attrs):
 
 def _full(ts, attrs):
     fill = ts[1]
-    dtype = attrs.get("dtype") or (fill.dtype if not fill.weak else
-                                   {"bool": "bool", "int64": "int64"}.get(fill.dtype, "float64"))
+    dtype = attrs.get("dtype") or (
+        fill.dtype
+        if not fill.weak
+        else {"bool": "bool", "int64": "int64"}.get(fill.dtype, "float64")
+    )
     return T.array(dtype, _shape_operand(ts, attrs, 0))
 
 
@@ -224,15 +229,17 @@ def _concatenate(ts, attrs):
     axis = attrs.get("axis", 0)
     shapes = [t.shape for t in ts]
     if axis is None:
-        sizes = [math.prod(s) if s is not None and all(isinstance(d, int) for d in s) else None
-                 for s in shapes]
+        sizes = [
+            math.prod(s) if s is not None and all(isinstance(d, int) for d in s) else None
+            for s in shapes
+        ]
         return T.array(dtype, (None if None in sizes else sum(sizes),))
     if any(s is None for s in shapes) or len({len(s) for s in shapes}) != 1 or not shapes[0]:
         return T.array(dtype, None)
     k = axis % len(shapes[0])
     along = [s[k] for s in shapes]
     total = sum(along) if all(isinstance(d, int) for d in along) else None
-    return T.array(dtype, shapes[0][:k] + (total,) + shapes[0][k + 1:])
+    return T.array(dtype, shapes[0][:k] + (total,) + shapes[0][k + 1 :])
 
 
 def einsum_parts(subscripts):
@@ -263,8 +270,9 @@ def _det(ts, attrs):
 def _solve(ts, attrs):
     """np.linalg.solve(a, b): x with a @ x = b, shaped like b (b a vector when 1-d)."""
     a, b = ts
-    return T.array(T.float_dtype(T.result_dtype(T.Type(dtype=a.dtype), T.Type(dtype=b.dtype))),
-                   b.shape)
+    return T.array(
+        T.float_dtype(T.result_dtype(T.Type(dtype=a.dtype), T.Type(dtype=b.dtype))), b.shape
+    )
 
 
 def _matrices(t, shape_of):
@@ -285,7 +293,10 @@ def _min_dim(m, n):
 def _eigh(ts, attrs):
     """np.linalg.eigh of a stack of n x n matrices: eigenvalues (..., n), eigenvectors
     (..., n, n)."""
-    return (_matrices(ts[0], lambda s, m, n: s + (n,)), _matrices(ts[0], lambda s, m, n: s + (m, n)))
+    return (
+        _matrices(ts[0], lambda s, m, n: s + (n,)),
+        _matrices(ts[0], lambda s, m, n: s + (m, n)),
+    )
 
 
 def _eigvalsh(ts, attrs):
@@ -294,8 +305,10 @@ def _eigvalsh(ts, attrs):
 
 def _qr(ts, attrs):
     """np.linalg.qr (reduced) of m x n matrices, k = min(m, n): Q (..., m, k), R (..., k, n)."""
-    return (_matrices(ts[0], lambda s, m, n: s + (m, _min_dim(m, n))),
-            _matrices(ts[0], lambda s, m, n: s + (_min_dim(m, n), n)))
+    return (
+        _matrices(ts[0], lambda s, m, n: s + (m, _min_dim(m, n))),
+        _matrices(ts[0], lambda s, m, n: s + (_min_dim(m, n), n)),
+    )
 
 
 def _svd(ts, attrs):
@@ -304,8 +317,11 @@ def _svd(ts, attrs):
     s = _matrices(ts[0], lambda s, m, n: s + (_min_dim(m, n),))
     if not attrs.get("compute_uv", True):
         return s
-    return (_matrices(ts[0], lambda s, m, n: s + (m, _min_dim(m, n))), s,
-            _matrices(ts[0], lambda s, m, n: s + (_min_dim(m, n), n)))
+    return (
+        _matrices(ts[0], lambda s, m, n: s + (m, _min_dim(m, n))),
+        s,
+        _matrices(ts[0], lambda s, m, n: s + (_min_dim(m, n), n)),
+    )
 
 
 def _svd_results(attrs):
@@ -338,20 +354,21 @@ def _repeat(ts, attrs):
         size = math.prod(t.shape) if all(isinstance(d, int) for d in t.shape) else None
         return T.array(t.dtype, (_times(size, k),))
     axis %= len(t.shape)
-    return T.array(t.dtype, t.shape[:axis] + (_times(t.shape[axis], k),) + t.shape[axis + 1:])
+    return T.array(t.dtype, t.shape[:axis] + (_times(t.shape[axis], k),) + t.shape[axis + 1 :])
 
 
 def _outer(ts, attrs):
     """np.outer: the flattened a against the flattened b."""
+
     def size(t):
         if t.shape is None:
             return None
         if all(isinstance(d, int) for d in t.shape):
             return math.prod(t.shape)
         return t.shape[0] if len(t.shape) == 1 else None
+
     a, b = ts
-    return T.array(T.result_dtype(T.Type(dtype=a.dtype), T.Type(dtype=b.dtype)),
-                   (size(a), size(b)))
+    return T.array(T.result_dtype(T.Type(dtype=a.dtype), T.Type(dtype=b.dtype)), (size(a), size(b)))
 
 
 def _arange(ts, attrs):
@@ -386,7 +403,7 @@ def _tri(ts, attrs):
 
 def _like(ts, attrs):
     t = ts[0]
-    if t.kind == "dynlist":            # np.zeros_like(out): NumPy stacks the list first
+    if t.kind == "dynlist":  # np.zeros_like(out): NumPy stacks the list first
         t = T.list_stacked(t)
     return T.array(attrs.get("dtype") or t.dtype, t.shape)
 
@@ -429,9 +446,16 @@ def _extern_vjp(ts, attrs):
     where the result is (else the driver sums it down to the argument at run time)."""
     ans, args = ts[1], ts[2:]
     n = len(args) - len(attrs.get("keywords", ()))
-    return T.Type(kind="tuple", items=tuple(
-        T.array(T.float_dtype(t.dtype), t.shape if t.shape is not None
-                and T.same_shape(t.shape, ans.shape) else None) for t in args[:n]))
+    return T.Type(
+        kind="tuple",
+        items=tuple(
+            T.array(
+                T.float_dtype(t.dtype),
+                t.shape if t.shape is not None and T.same_shape(t.shape, ans.shape) else None,
+            )
+            for t in args[:n]
+        ),
+    )
 
 
 def _unknown(ts, attrs):
@@ -489,8 +513,7 @@ def _diagonal(ts, attrs):
     rank = len(t.shape)
     i, j = attrs.get("axis1", 0) % rank, attrs.get("axis2", 1) % rank
     rest = tuple(d for a, d in enumerate(t.shape) if a not in (i, j))
-    return T.array(t.dtype, rest + (_diag_length(t.shape[i], t.shape[j],
-                                                 attrs.get("offset", 0)),))
+    return T.array(t.dtype, rest + (_diag_length(t.shape[i], t.shape[j], attrs.get("offset", 0)),))
 
 
 def _diag(ts, attrs):
@@ -508,14 +531,14 @@ def _diag(ts, attrs):
 def _take(ts, attrs):
     """np.take(a, indices, axis): the indices' shape in place of the axis (of the
     flattened a, when axis is None)."""
-    a, idx = ts[0], T.stacked(ts[1]) or T.UNKNOWN      # (indices may be a list of ints)
+    a, idx = ts[0], T.stacked(ts[1]) or T.UNKNOWN  # (indices may be a list of ints)
     axis = attrs.get("axis")
     if axis is None:
         return T.array(a.dtype, idx.shape)
     if a.shape is None or idx.shape is None:
         return T.array(a.dtype, None)
     k = axis % len(a.shape)
-    return T.array(a.dtype, a.shape[:k] + idx.shape + a.shape[k + 1:])
+    return T.array(a.dtype, a.shape[:k] + idx.shape + a.shape[k + 1 :])
 
 
 def _take_along_axis(ts, attrs):
@@ -526,7 +549,7 @@ def _take_along_axis(ts, attrs):
     if axis is None or a.shape is None or idx.shape is None or len(a.shape) != len(idx.shape):
         return T.array(a.dtype, idx.shape)
     k = axis % len(a.shape)
-    outer = a.shape[:k] + (idx.shape[k],) + a.shape[k + 1:]
+    outer = a.shape[:k] + (idx.shape[k],) + a.shape[k + 1 :]
     return T.array(a.dtype, T.broadcast_shapes(outer, idx.shape))
 
 
@@ -563,9 +586,11 @@ def _split(ts, attrs):
     else:
         k = axis % len(t.shape)
         types_ = tuple(
-            T.array(t.dtype, t.shape[:k] + (_section_length(lo, hi, t.shape[k]),)
-                    + t.shape[k + 1:])
-            for lo, hi in _split_bounds(attrs["indices_or_sections"], t.shape[k]))
+            T.array(
+                t.dtype, t.shape[:k] + (_section_length(lo, hi, t.shape[k]),) + t.shape[k + 1 :]
+            )
+            for lo, hi in _split_bounds(attrs["indices_or_sections"], t.shape[k])
+        )
     return types_ if len(types_) > 1 else types_[0]
 
 
@@ -595,4 +620,3 @@ def _draw_int(ts, attrs):
     a NumPy integer."""
     dtype = attrs.get("dtype") or "int64"
     return T.array(dtype, _shape_operand(ts, attrs, 3) if len(ts) > 3 else ())
-

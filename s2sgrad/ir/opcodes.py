@@ -181,20 +181,20 @@ EFFECTS = ("new", "update", "consume", "draw", "check", None)
 @dataclass(frozen=True)
 class OpDef:
     name: str
-    form: tuple                 # ('binop', '+') | ('unop', '-') | ('cmp', '<') | ('call', 'np.exp')
-                                # | ('attr', 'T') | ('method', 'random'): a call of a method
-                                # of the first operand | ('special',)
-    infer: object               # (operand types, attrs) -> result Type
-    params: tuple = ()          # call binding: ((name, role, default), ...)
-    kwattrs: tuple = ()         # attrs written as keywords, in this order
-    required: tuple = ()        # attributes every op of this kind has
-    structure: object = None    # op -> what is wrong with its operands, results and
-                                # regions (None when well formed); the verifier's check
+    form: tuple  # ('binop', '+') | ('unop', '-') | ('cmp', '<') | ('call', 'np.exp')
+    # | ('attr', 'T') | ('method', 'random'): a call of a method
+    # of the first operand | ('special',)
+    infer: object  # (operand types, attrs) -> result Type
+    params: tuple = ()  # call binding: ((name, role, default), ...)
+    kwattrs: tuple = ()  # attrs written as keywords, in this order
+    required: tuple = ()  # attributes every op of this kind has
+    structure: object = None  # op -> what is wrong with its operands, results and
+    # regions (None when well formed); the verifier's check
     # ---- traits (the module docstring says what each means) ----
-    memory: object = None       # one of MEMORY, or op -> one of MEMORY
+    memory: object = None  # one of MEMORY, or op -> one of MEMORY
     read_only: bool = False
     metadata: bool = False
-    effect: str | None = None          # one of EFFECTS
+    effect: str | None = None  # one of EFFECTS
     elementwise: bool = False
     cheap: bool = False
     literal: bool = False
@@ -206,30 +206,30 @@ class OpDef:
     augmented: bool = False
     shape_operand: int | None = None
     sequence: bool = False
-    check: object = None        # (operand types, attrs) -> (what is refused, the fix), or
-                                # None: a call the frontend refuses at its line
-    nresults: object = 1        # results of a call (np.linalg.slogdet: sign, logabsdet), or
-                                # attrs -> that count (np.linalg.svd: 1 without compute_uv,
-                                # np.split: one a section); with several, `infer` may give a
-                                # tuple, one type a result
-    sections: bool = False      # its results are one list in source: parts = np.split(x, 3)
-    listed: bool = False        # its operands are written as one list: np.concatenate([a, b])
-    attrs_first: bool = False   # its positional attributes come first: np.einsum("ij->j", a)
+    check: object = None  # (operand types, attrs) -> (what is refused, the fix), or
+    # None: a call the frontend refuses at its line
+    nresults: object = 1  # results of a call (np.linalg.slogdet: sign, logabsdet), or
+    # attrs -> that count (np.linalg.svd: 1 without compute_uv,
+    # np.split: one a section); with several, `infer` may give a
+    # tuple, one type a result
+    sections: bool = False  # its results are one list in source: parts = np.split(x, 3)
+    listed: bool = False  # its operands are written as one list: np.concatenate([a, b])
+    attrs_first: bool = False  # its positional attributes come first: np.einsum("ij->j", a)
     fold: object = None
     syntax: tuple = ()
     helper: str | None = None
-    fast: str | None = None            # a cheaper spelling for an array operand of known rank > 0:
-                                # 'method' (np.sum(a, axis=1) as a.sum(axis=1)), 'attr'
-                                # (np.shape(a) as a.shape), 'newaxis' (np.expand_dims(a, -1)
-                                # as a[:, None]); the same value, without NumPy's dispatch
+    fast: str | None = None  # a cheaper spelling for an array operand of known rank > 0:
+    # 'method' (np.sum(a, axis=1) as a.sum(axis=1)), 'attr'
+    # (np.shape(a) as a.shape), 'newaxis' (np.expand_dims(a, -1)
+    # as a[:, None]); the same value, without NumPy's dispatch
     math: tuple | None = None
     math_rounds: bool = False
-    xp: tuple | None = None         # how the array API standard spells it (codegen_xp.py, `--xp`):
-                                # ('same',) as `form` writes it (operators, Python structure)
-                                # | ('call', 'xp.exp', renames): the call in the namespace `xp`,
-                                # attrs renamed by `renames` ((NumPy's, the standard's), ...)
-                                # | ('special',): codegen_xp.py's `xp_<name>` writes it
-                                # | None: the standard has no such function (refused)
+    xp: tuple | None = None  # how the array API standard spells it (codegen_xp.py, `--xp`):
+    # ('same',) as `form` writes it (operators, Python structure)
+    # | ('call', 'xp.exp', renames): the call in the namespace `xp`,
+    # attrs renamed by `renames` ((NumPy's, the standard's), ...)
+    # | ('special',): codegen_xp.py's `xp_<name>` writes it
+    # | None: the standard has no such function (refused)
 
     def __post_init__(self):
         if not callable(self.memory) and self.memory not in MEMORY:
@@ -256,6 +256,7 @@ def _def(name, form, infer, params=(), kwattrs=None, **traits):
 
 # ---- traits that depend on the op's operands ------------------------------------------
 
+
 def memory(op):
     """What op's result is, as memory (one of MEMORY): the definition's answer for this op."""
     m = OPS[op.opcode].memory
@@ -267,8 +268,11 @@ def draws(op):
     a function of the user's that draws from it). Such an op runs where and as often as
     the source runs it (`effect`); so does a `check` (it raises where Python raises), and
     a call of a function with either inside (`effects`)."""
-    return OPS[op.opcode].effect in ("draw", "check") or op.attr("effects", False) or \
-        any(v.type.kind == "rng" for v in op.operands)
+    return (
+        OPS[op.opcode].effect in ("draw", "check")
+        or op.attr("effects", False)
+        or any(v.type.kind == "rng" for v in op.operands)
+    )
 
 
 def aliases(op):
@@ -290,11 +294,10 @@ def _cast_memory(op):
     want = op.attr("dtype") if op.opcode == "asarray" else op.opcode
     if src.weak or src.kind in ("tuple", "list"):
         return "new"
-    if op.opcode != "asarray" and src.shape != () and src.shape is not None and \
-            want == src.dtype:
-        return "view"          # np.float64 of a float64 array of rank > 0: the array
+    if op.opcode != "asarray" and src.shape != () and src.shape is not None and want == src.dtype:
+        return "view"  # np.float64 of a float64 array of rank > 0: the array
     if op.opcode != "asarray" and src.shape is None:
-        return "maybe"         # (of a 0-d array: a new NumPy scalar)
+        return "maybe"  # (of a 0-d array: a new NumPy scalar)
     if op.opcode != "asarray":
         return "new" if src.shape == () or src.dtype is not None else "maybe"
     if want is None or src.dtype == want:
@@ -307,25 +310,38 @@ def _diag_memory(op):
     return "view" if op.operands[0].type.rank == 2 else "new"
 
 
-
 # ---- the opcodes --------------------------------------------------------------
 
 # constant folding on Python numbers of one type; None where folding would change the type
-_FOLD = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-         "div": lambda a, b: a / b if isinstance(a, float) else None,     # int / int: a float
-         "pow": lambda a, b: a ** b if isinstance(a, float) else None}    # int ** -1 too
-for _name, _sym, _traits in [("add", "+", dict(augmented=True)), ("sub", "-", dict(augmented=True)),
-                             ("mul", "*", dict(augmented=True)), ("pow", "**", {}),
-                             ("floordiv", "//", dict(constant=True)), ("mod", "%", {})]:
+_FOLD = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b if isinstance(a, float) else None,  # int / int: a float
+    "pow": lambda a, b: a**b if isinstance(a, float) else None,
+}  # int ** -1 too
+for _name, _sym, _traits in [
+    ("add", "+", dict(augmented=True)),
+    ("sub", "-", dict(augmented=True)),
+    ("mul", "*", dict(augmented=True)),
+    ("pow", "**", {}),
+    ("floordiv", "//", dict(constant=True)),
+    ("mod", "%", {}),
+]:
     _def(_name, ("binop", _sym), _elementwise, elementwise=True, fold=_FOLD.get(_name), **_traits)
 _def("div", ("binop", "/"), _true_div, elementwise=True, fold=_FOLD["div"], augmented=True)
 _def("matmul", ("binop", "@"), _matmul)
-for _name, _sym, _fold in [("eq", "==", operator.eq), ("ne", "!=", operator.ne),
-                           ("lt", "<", operator.lt), ("le", "<=", operator.le),
-                           ("gt", ">", operator.gt), ("ge", ">=", operator.ge)]:
+for _name, _sym, _fold in [
+    ("eq", "==", operator.eq),
+    ("ne", "!=", operator.ne),
+    ("lt", "<", operator.lt),
+    ("le", "<=", operator.le),
+    ("gt", ">", operator.gt),
+    ("ge", ">=", operator.ge),
+]:
     _def(_name, ("cmp", _sym), _compare, elementwise=True, constant=True, fold=_fold)
 _def("neg", ("unop", "-"), _same, elementwise=True)
-_def("pos", ("unop", "+"), _same, elementwise=True)      # +a: a new array (np.positive)
+_def("pos", ("unop", "+"), _same, elementwise=True)  # +a: a new array (np.positive)
 _def("not", ("unop", "not "), lambda ts, a: T.PY_BOOL, constant=True)
 
 # math.<name> of a Python float: NumPy's float64 value wherever math gives one (the C
@@ -334,136 +350,391 @@ _def("not", ("unop", "not "), lambda ts, a: T.PY_BOOL, constant=True)
 # differently (NumPy's own SIMD tanh against the C library's: `math_rounds`); not
 # deg2rad, rad2deg.
 _VALUE, _OVERFLOW = ("ValueError",), ("OverflowError",)
-_MATH = {"exp": ("exp", _OVERFLOW), "log": ("log", _VALUE), "log1p": ("log1p", _VALUE),
-         "expm1": ("expm1", _OVERFLOW), "sqrt": ("sqrt", _VALUE), "sin": ("sin", _VALUE),
-         "cos": ("cos", _VALUE), "tan": ("tan", _VALUE), "arctan": ("atan", ()),
-         "sinh": ("sinh", _OVERFLOW), "cosh": ("cosh", _OVERFLOW), "arcsin": ("asin", _VALUE),
-         "arccos": ("acos", _VALUE), "arcsinh": ("asinh", ()), "arccosh": ("acosh", _VALUE),
-         "arctanh": ("atanh", _VALUE), "log2": ("log2", _VALUE), "log10": ("log10", _VALUE),
-         "exp2": ("exp2", _OVERFLOW), "cbrt": ("cbrt", ()), "fabs": ("fabs", ()),
-         "tanh": ("tanh", ())}
-for _name in ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan",
-              "sinh", "cosh", "arcsin", "arccos", "arcsinh", "arccosh", "arctanh", "log2", "log10",
-              "exp2", "cbrt", "deg2rad", "rad2deg", "fabs"]:
-    _def(_name, ("call", f"np.{_name}"), _float_unary, [("x", OPERAND, None)], elementwise=True,
-         math=_MATH.get(_name), math_rounds=_name == "tanh")
+_MATH = {
+    "exp": ("exp", _OVERFLOW),
+    "log": ("log", _VALUE),
+    "log1p": ("log1p", _VALUE),
+    "expm1": ("expm1", _OVERFLOW),
+    "sqrt": ("sqrt", _VALUE),
+    "sin": ("sin", _VALUE),
+    "cos": ("cos", _VALUE),
+    "tan": ("tan", _VALUE),
+    "arctan": ("atan", ()),
+    "sinh": ("sinh", _OVERFLOW),
+    "cosh": ("cosh", _OVERFLOW),
+    "arcsin": ("asin", _VALUE),
+    "arccos": ("acos", _VALUE),
+    "arcsinh": ("asinh", ()),
+    "arccosh": ("acosh", _VALUE),
+    "arctanh": ("atanh", _VALUE),
+    "log2": ("log2", _VALUE),
+    "log10": ("log10", _VALUE),
+    "exp2": ("exp2", _OVERFLOW),
+    "cbrt": ("cbrt", ()),
+    "fabs": ("fabs", ()),
+    "tanh": ("tanh", ()),
+}
+for _name in [
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "arctan",
+    "sinh",
+    "cosh",
+    "arcsin",
+    "arccos",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "log2",
+    "log10",
+    "exp2",
+    "cbrt",
+    "deg2rad",
+    "rad2deg",
+    "fabs",
+]:
+    _def(
+        _name,
+        ("call", f"np.{_name}"),
+        _float_unary,
+        [("x", OPERAND, None)],
+        elementwise=True,
+        math=_MATH.get(_name),
+        math_rounds=_name == "tanh",
+    )
 for _name in ["abs", "square", "sign", "floor", "ceil", "rint", "trunc", "fix", "reciprocal"]:
-    _def(_name, ("call", f"np.{_name}"), _same, [("x", OPERAND, None)], elementwise=True,
-         constant=_name in ("sign", "floor", "ceil", "rint", "trunc", "fix"))
+    _def(
+        _name,
+        ("call", f"np.{_name}"),
+        _same,
+        [("x", OPERAND, None)],
+        elementwise=True,
+        constant=_name in ("sign", "floor", "ceil", "rint", "trunc", "fix"),
+    )
 for _name in ["isnan", "isinf", "isfinite", "logical_not"]:
-    _def(_name, ("call", f"np.{_name}"), _predicate, [("x", OPERAND, None)], elementwise=True,
-         constant=True)
+    _def(
+        _name,
+        ("call", f"np.{_name}"),
+        _predicate,
+        [("x", OPERAND, None)],
+        elementwise=True,
+        constant=True,
+    )
 for _name in ["logical_and", "logical_or", "logical_xor"]:
-    _def(_name, ("call", f"np.{_name}"), _compare, [("x1", OPERAND, None), ("x2", OPERAND, None)],
-         elementwise=True, constant=True)
+    _def(
+        _name,
+        ("call", f"np.{_name}"),
+        _compare,
+        [("x1", OPERAND, None), ("x2", OPERAND, None)],
+        elementwise=True,
+        constant=True,
+    )
 for _name in ["maximum", "minimum", "fmax", "fmin"]:
-    _def(_name, ("call", f"np.{_name}"), _elementwise, [("x1", OPERAND, None), ("x2", OPERAND, None)],
-         elementwise=True)
+    _def(
+        _name,
+        ("call", f"np.{_name}"),
+        _elementwise,
+        [("x1", OPERAND, None), ("x2", OPERAND, None)],
+        elementwise=True,
+    )
 for _name in ["arctan2", "logaddexp", "logaddexp2"]:
-    _def(_name, ("call", f"np.{_name}"), _float_binary,
-         [("x1", OPERAND, None), ("x2", OPERAND, None)], elementwise=True)
-_def("float_power", ("call", "np.float_power"), _float_power,
-     [("x1", OPERAND, None), ("x2", OPERAND, None)], elementwise=True)
-_def("where", ("call", "np.where"), _where,
-     [("condition", OPERAND, None), ("x", OPERAND, None), ("y", OPERAND, None)], elementwise=True)
-_def("clip", ("call", "np.clip"), _clip,
-     [("a", OPERAND, None), ("a_min", OPERAND, None), ("a_max", OPERAND, None)], elementwise=True)
+    _def(
+        _name,
+        ("call", f"np.{_name}"),
+        _float_binary,
+        [("x1", OPERAND, None), ("x2", OPERAND, None)],
+        elementwise=True,
+    )
+_def(
+    "float_power",
+    ("call", "np.float_power"),
+    _float_power,
+    [("x1", OPERAND, None), ("x2", OPERAND, None)],
+    elementwise=True,
+)
+_def(
+    "where",
+    ("call", "np.where"),
+    _where,
+    [("condition", OPERAND, None), ("x", OPERAND, None), ("y", OPERAND, None)],
+    elementwise=True,
+)
+_def(
+    "clip",
+    ("call", "np.clip"),
+    _clip,
+    [("a", OPERAND, None), ("a_min", OPERAND, None), ("a_max", OPERAND, None)],
+    elementwise=True,
+)
 _def("dot", ("call", "np.dot"), _dot, [("a", OPERAND, None), ("b", OPERAND, None)])
 
 _CREATE_PARAMS = [("shape", OPERAND, None), ("dtype", ATTR, None)]
-_REDUCE = [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None),
-           ("out", FORBID, None), ("keepdims", ATTR, False)]
+_REDUCE = [
+    ("a", OPERAND, None),
+    ("axis", ATTR, None),
+    ("dtype", ATTR, None),
+    ("out", FORBID, None),
+    ("keepdims", ATTR, False),
+]
 _def("sum", ("call", "np.sum"), _sum, _REDUCE, fast="method")
 _def("prod", ("call", "np.prod"), _sum, _REDUCE, fast="method")
 _def("mean", ("call", "np.mean"), _mean, _REDUCE, fast="method")
-_MINMAX = [("a", OPERAND, None), ("axis", ATTR, None), ("out", FORBID, None), ("keepdims", ATTR, False)]
+_MINMAX = [
+    ("a", OPERAND, None),
+    ("axis", ATTR, None),
+    ("out", FORBID, None),
+    ("keepdims", ATTR, False),
+]
 _def("max", ("call", "np.max"), _reduce, _MINMAX, fast="method")
 _def("min", ("call", "np.min"), _reduce, _MINMAX, fast="method")
 _def("ptp", ("call", "np.ptp"), _reduce, _MINMAX)
-_VAR = [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None), ("out", FORBID, None),
-        ("ddof", ATTR, 0), ("keepdims", ATTR, False)]
+_VAR = [
+    ("a", OPERAND, None),
+    ("axis", ATTR, None),
+    ("dtype", ATTR, None),
+    ("out", FORBID, None),
+    ("ddof", ATTR, 0),
+    ("keepdims", ATTR, False),
+]
 _def("var", ("call", "np.var"), _mean, _VAR)
 _def("std", ("call", "np.std"), _mean, _VAR)
 _def("nansum", ("call", "np.nansum"), _sum, _REDUCE)
 _def("nanmean", ("call", "np.nanmean"), _mean, _REDUCE)
-_def("cumsum", ("call", "np.cumsum"), _cumulative,
-     [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None), ("out", FORBID, None)])
-_def("flip", ("call", "np.flip"), _same, [("m", OPERAND, None), ("axis", ATTR, None)],
-     memory="view")
+_def(
+    "cumsum",
+    ("call", "np.cumsum"),
+    _cumulative,
+    [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None), ("out", FORBID, None)],
+)
+_def(
+    "flip", ("call", "np.flip"), _same, [("m", OPERAND, None), ("axis", ATTR, None)], memory="view"
+)
 _def("fliplr", ("call", "np.fliplr"), _same, [("m", OPERAND, None)], memory="view")
 _def("concatenate", ("call", "np.concatenate"), _concatenate, [("axis", ATTR, 0)], listed=True)
-_def("einsum", ("call", "np.einsum"), _einsum, [("subscripts", ATTR, None)], kwattrs=(),
-     attrs_first=True)
-_def("norm", ("call", "np.linalg.norm"), _mean,
-     [("x", OPERAND, None), ("ord", ATTR, None), ("axis", ATTR, None), ("keepdims", ATTR, False)],
-     check=_check_norm)
-_def("inv", ("call", "np.linalg.inv"), _float_unary, [("a", OPERAND, None)],
-     check=_known_ranks("np.linalg.inv"))
-_def("slogdet", ("call", "np.linalg.slogdet"), _det, [("a", OPERAND, None)], nresults=2,
-     check=_known_ranks("np.linalg.slogdet"))    # sign, logabsdet: both typed as the det
-_def("det", ("call", "np.linalg.det"), _det, [("a", OPERAND, None)],
-     check=_known_ranks("np.linalg.det"))
-_def("solve", ("call", "np.linalg.solve"), _solve, [("a", OPERAND, None), ("b", OPERAND, None)],
-     check=_known_ranks("np.linalg.solve"))
-_def("cholesky", ("call", "np.linalg.cholesky"), _float_unary,
-     [("a", OPERAND, None), ("upper", ATTR, False)], check=_matrix_check("np.linalg.cholesky"))
-_def("eigh", ("call", "np.linalg.eigh"), _eigh, [("a", OPERAND, None), ("UPLO", ATTR, "L")],
-     nresults=2, check=_matrix_check("np.linalg.eigh", "UPLO", ("L", "U")))
-_def("eigvalsh", ("call", "np.linalg.eigvalsh"), _eigvalsh,
-     [("a", OPERAND, None), ("UPLO", ATTR, "L")],
-     check=_matrix_check("np.linalg.eigvalsh", "UPLO", ("L", "U")))
-_def("qr", ("call", "np.linalg.qr"), _qr, [("a", OPERAND, None), ("mode", ATTR, "reduced")],
-     nresults=2, check=_check_qr)
-_def("svd", ("call", "np.linalg.svd"), _svd,
-     [("a", OPERAND, None), ("full_matrices", ATTR, True), ("compute_uv", ATTR, True),
-      ("hermitian", ATTR, False)], nresults=_svd_results, check=_check_svd)
-_def("pinv", ("call", "np.linalg.pinv"), _pinv,
-     [("a", OPERAND, None), ("rcond", FORBID, None), ("hermitian", FORBID, None),
-      ("rtol", FORBID, None)], check=_matrix_check("np.linalg.pinv"))
-_def("tile", ("call", "np.tile"), _tile, [("A", OPERAND, None), ("reps", ATTR, None)],
-     check=_int_count("np.tile", "reps"))
-_def("repeat", ("call", "np.repeat"), _repeat,
-     [("a", OPERAND, None), ("repeats", ATTR, None), ("axis", ATTR, None)],
-     check=_int_count("np.repeat", "repeats"))
+_def(
+    "einsum",
+    ("call", "np.einsum"),
+    _einsum,
+    [("subscripts", ATTR, None)],
+    kwattrs=(),
+    attrs_first=True,
+)
+_def(
+    "norm",
+    ("call", "np.linalg.norm"),
+    _mean,
+    [("x", OPERAND, None), ("ord", ATTR, None), ("axis", ATTR, None), ("keepdims", ATTR, False)],
+    check=_check_norm,
+)
+_def(
+    "inv",
+    ("call", "np.linalg.inv"),
+    _float_unary,
+    [("a", OPERAND, None)],
+    check=_known_ranks("np.linalg.inv"),
+)
+_def(
+    "slogdet",
+    ("call", "np.linalg.slogdet"),
+    _det,
+    [("a", OPERAND, None)],
+    nresults=2,
+    check=_known_ranks("np.linalg.slogdet"),
+)  # sign, logabsdet: both typed as the det
+_def(
+    "det",
+    ("call", "np.linalg.det"),
+    _det,
+    [("a", OPERAND, None)],
+    check=_known_ranks("np.linalg.det"),
+)
+_def(
+    "solve",
+    ("call", "np.linalg.solve"),
+    _solve,
+    [("a", OPERAND, None), ("b", OPERAND, None)],
+    check=_known_ranks("np.linalg.solve"),
+)
+_def(
+    "cholesky",
+    ("call", "np.linalg.cholesky"),
+    _float_unary,
+    [("a", OPERAND, None), ("upper", ATTR, False)],
+    check=_matrix_check("np.linalg.cholesky"),
+)
+_def(
+    "eigh",
+    ("call", "np.linalg.eigh"),
+    _eigh,
+    [("a", OPERAND, None), ("UPLO", ATTR, "L")],
+    nresults=2,
+    check=_matrix_check("np.linalg.eigh", "UPLO", ("L", "U")),
+)
+_def(
+    "eigvalsh",
+    ("call", "np.linalg.eigvalsh"),
+    _eigvalsh,
+    [("a", OPERAND, None), ("UPLO", ATTR, "L")],
+    check=_matrix_check("np.linalg.eigvalsh", "UPLO", ("L", "U")),
+)
+_def(
+    "qr",
+    ("call", "np.linalg.qr"),
+    _qr,
+    [("a", OPERAND, None), ("mode", ATTR, "reduced")],
+    nresults=2,
+    check=_check_qr,
+)
+_def(
+    "svd",
+    ("call", "np.linalg.svd"),
+    _svd,
+    [
+        ("a", OPERAND, None),
+        ("full_matrices", ATTR, True),
+        ("compute_uv", ATTR, True),
+        ("hermitian", ATTR, False),
+    ],
+    nresults=_svd_results,
+    check=_check_svd,
+)
+_def(
+    "pinv",
+    ("call", "np.linalg.pinv"),
+    _pinv,
+    [
+        ("a", OPERAND, None),
+        ("rcond", FORBID, None),
+        ("hermitian", FORBID, None),
+        ("rtol", FORBID, None),
+    ],
+    check=_matrix_check("np.linalg.pinv"),
+)
+_def(
+    "tile",
+    ("call", "np.tile"),
+    _tile,
+    [("A", OPERAND, None), ("reps", ATTR, None)],
+    check=_int_count("np.tile", "reps"),
+)
+_def(
+    "repeat",
+    ("call", "np.repeat"),
+    _repeat,
+    [("a", OPERAND, None), ("repeats", ATTR, None), ("axis", ATTR, None)],
+    check=_int_count("np.repeat", "repeats"),
+)
 _def("tril", ("call", "np.tril"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
 _def("triu", ("call", "np.triu"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
-_def("roll", ("call", "np.roll"), _same,
-     [("a", OPERAND, None), ("shift", ATTR, None), ("axis", ATTR, None)], kwattrs=("axis",))
-_def("trace", ("call", "np.trace"), lambda ts, a: T.array(ts[0].dtype, ()),
-     [("a", OPERAND, None), ("offset", ATTR, 0)])
+_def(
+    "roll",
+    ("call", "np.roll"),
+    _same,
+    [("a", OPERAND, None), ("shift", ATTR, None), ("axis", ATTR, None)],
+    kwattrs=("axis",),
+)
+_def(
+    "trace",
+    ("call", "np.trace"),
+    lambda ts, a: T.array(ts[0].dtype, ()),
+    [("a", OPERAND, None), ("offset", ATTR, 0)],
+)
 _def("outer", ("call", "np.outer"), _outer, [("a", OPERAND, None), ("b", OPERAND, None)])
 _def("flipud", ("call", "np.flipud"), _same, [("m", OPERAND, None)], memory="view")
 _def("argmax", ("call", "np.argmax"), _arg_reduce, _MINMAX, constant=True)
 _def("argmin", ("call", "np.argmin"), _arg_reduce, _MINMAX, constant=True)
-_def("cumprod", ("call", "np.cumprod"), _cumulative,
-     [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None), ("out", FORBID, None)])
-_def("sort", ("call", "np.sort"), _sorted, [("a", OPERAND, None), ("axis", ATTR, -1)],
-     check=_check_axes("np.sort", ("axis",)))
-_def("cross", ("call", "np.cross"), _elementwise, [("a", OPERAND, None), ("b", OPERAND, None)],
-     check=_check_cross)      # (3-vectors along the last axis, broadcast together)
-_def("rot90", ("call", "np.rot90"), _rot90,
-     [("m", OPERAND, None), ("k", ATTR, 1), ("axes", ATTR, (0, 1))], memory="view",
-     check=_check_rot90)
-_def("pad", ("call", "np.pad"), _pad,
-     [("array", OPERAND, None), ("pad_width", ATTR, None), ("mode", ATTR, "constant"),
-      ("constant_values", ATTR, 0)], kwattrs=("mode", "constant_values"), check=_check_pad)
-_def("diag", ("call", "np.diag"), _diag, [("v", OPERAND, None), ("k", ATTR, 0)],
-     memory=_diag_memory, read_only=True, check=_check_diag)   # (a vector's: a new matrix)
-_def("diagonal", ("call", "np.diagonal"), _diagonal,
-     [("a", OPERAND, None), ("offset", ATTR, 0), ("axis1", ATTR, 0), ("axis2", ATTR, 1)],
-     memory="view", read_only=True, check=_check_axes("np.diagonal", ("axis1", "axis2"),
-                                                      pairwise=True))
-_def("take", ("call", "np.take"), _take,
-     [("a", OPERAND, None), ("indices", OPERAND, None), ("axis", ATTR, None),
-      ("out", FORBID, None)], check=_integer_indices("np.take", None))
-_def("take_along_axis", ("call", "np.take_along_axis"), _take_along_axis,
-     [("arr", OPERAND, None), ("indices", OPERAND, None), ("axis", ATTR, -1)],
-     check=_check_take_along_axis)
+_def(
+    "cumprod",
+    ("call", "np.cumprod"),
+    _cumulative,
+    [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None), ("out", FORBID, None)],
+)
+_def(
+    "sort",
+    ("call", "np.sort"),
+    _sorted,
+    [("a", OPERAND, None), ("axis", ATTR, -1)],
+    check=_check_axes("np.sort", ("axis",)),
+)
+_def(
+    "cross",
+    ("call", "np.cross"),
+    _elementwise,
+    [("a", OPERAND, None), ("b", OPERAND, None)],
+    check=_check_cross,
+)  # (3-vectors along the last axis, broadcast together)
+_def(
+    "rot90",
+    ("call", "np.rot90"),
+    _rot90,
+    [("m", OPERAND, None), ("k", ATTR, 1), ("axes", ATTR, (0, 1))],
+    memory="view",
+    check=_check_rot90,
+)
+_def(
+    "pad",
+    ("call", "np.pad"),
+    _pad,
+    [
+        ("array", OPERAND, None),
+        ("pad_width", ATTR, None),
+        ("mode", ATTR, "constant"),
+        ("constant_values", ATTR, 0),
+    ],
+    kwattrs=("mode", "constant_values"),
+    check=_check_pad,
+)
+_def(
+    "diag",
+    ("call", "np.diag"),
+    _diag,
+    [("v", OPERAND, None), ("k", ATTR, 0)],
+    memory=_diag_memory,
+    read_only=True,
+    check=_check_diag,
+)  # (a vector's: a new matrix)
+_def(
+    "diagonal",
+    ("call", "np.diagonal"),
+    _diagonal,
+    [("a", OPERAND, None), ("offset", ATTR, 0), ("axis1", ATTR, 0), ("axis2", ATTR, 1)],
+    memory="view",
+    read_only=True,
+    check=_check_axes("np.diagonal", ("axis1", "axis2"), pairwise=True),
+)
+_def(
+    "take",
+    ("call", "np.take"),
+    _take,
+    [("a", OPERAND, None), ("indices", OPERAND, None), ("axis", ATTR, None), ("out", FORBID, None)],
+    check=_integer_indices("np.take", None),
+)
+_def(
+    "take_along_axis",
+    ("call", "np.take_along_axis"),
+    _take_along_axis,
+    [("arr", OPERAND, None), ("indices", OPERAND, None), ("axis", ATTR, -1)],
+    check=_check_take_along_axis,
+)
 for _name in ("split", "array_split"):
-    _def(_name, ("call", f"np.{_name}"), _split,
-         [("ary", OPERAND, None), ("indices_or_sections", ATTR, None), ("axis", ATTR, 0)],
-         kwattrs=("axis",), memory="view", nresults=_sections, sections=True,
-         check=_check_split(f"np.{_name}"))
+    _def(
+        _name,
+        ("call", f"np.{_name}"),
+        _split,
+        [("ary", OPERAND, None), ("indices_or_sections", ATTR, None), ("axis", ATTR, 0)],
+        kwattrs=("axis",),
+        memory="view",
+        nresults=_sections,
+        sections=True,
+        check=_check_split(f"np.{_name}"),
+    )
 
 # nan-reductions (nans skipped), order statistics, more np.linalg, real-array helpers
 _def("nanmax", ("call", "np.nanmax"), _reduce, _MINMAX)
@@ -471,118 +742,347 @@ _def("nanmin", ("call", "np.nanmin"), _reduce, _MINMAX)
 _def("nanprod", ("call", "np.nanprod"), _sum, _REDUCE)
 _def("nanvar", ("call", "np.nanvar"), _mean, _VAR)
 _def("nanstd", ("call", "np.nanstd"), _mean, _VAR)
-_def("nancumsum", ("call", "np.nancumsum"), _cumulative,
-     [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None), ("out", FORBID, None)])
-_ORDER = [("a", OPERAND, None), ("axis", ATTR, None), ("out", FORBID, None),
-          ("overwrite_input", ATTR, False)]
-_def("median", ("call", "np.median"), _mean, _ORDER + [("keepdims", ATTR, False)],
-     check=_check_quantile("np.median", None))
+_def(
+    "nancumsum",
+    ("call", "np.nancumsum"),
+    _cumulative,
+    [("a", OPERAND, None), ("axis", ATTR, None), ("dtype", ATTR, None), ("out", FORBID, None)],
+)
+_ORDER = [
+    ("a", OPERAND, None),
+    ("axis", ATTR, None),
+    ("out", FORBID, None),
+    ("overwrite_input", ATTR, False),
+]
+_def(
+    "median",
+    ("call", "np.median"),
+    _mean,
+    _ORDER + [("keepdims", ATTR, False)],
+    check=_check_quantile("np.median", None),
+)
 for _name, _top in (("quantile", 1), ("percentile", 100)):
-    _def(_name, ("call", f"np.{_name}"), _mean,
-         _ORDER[:1] + [("q", ATTR, None)] + _ORDER[1:]
-         + [("method", ATTR, "linear"), ("keepdims", ATTR, False)],
-         kwattrs=("axis", "method", "keepdims"), check=_check_quantile(f"np.{_name}", _top))
-_def("matrix_power", ("call", "np.linalg.matrix_power"), _matrix_power,
-     [("a", OPERAND, None), ("n", ATTR, None)], kwattrs=(), check=_check_matrix_power)
-_def("real", ("call", "np.real"), _same, [("val", OPERAND, None)], memory="view",
-     check=_real_only("np.real"))
-_def("conj", ("call", "np.conj"), _same, [("x", OPERAND, None)], elementwise=True,
-     check=_real_only("np.conj"))
-_def("nan_to_num", ("call", "np.nan_to_num"), _same,
-     [("x", OPERAND, None), ("copy", ATTR, True), ("nan", ATTR, 0.0), ("posinf", ATTR, None),
-      ("neginf", ATTR, None)], elementwise=True, check=_check_nan_to_num)
-_def("copysign", ("call", "np.copysign"), _float_binary,
-     [("x1", OPERAND, None), ("x2", OPERAND, None)], elementwise=True)
-_def("heaviside", ("call", "np.heaviside"), _float_binary,
-     [("x1", OPERAND, None), ("x2", OPERAND, None)], elementwise=True, constant=True)
+    _def(
+        _name,
+        ("call", f"np.{_name}"),
+        _mean,
+        _ORDER[:1]
+        + [("q", ATTR, None)]
+        + _ORDER[1:]
+        + [("method", ATTR, "linear"), ("keepdims", ATTR, False)],
+        kwattrs=("axis", "method", "keepdims"),
+        check=_check_quantile(f"np.{_name}", _top),
+    )
+_def(
+    "matrix_power",
+    ("call", "np.linalg.matrix_power"),
+    _matrix_power,
+    [("a", OPERAND, None), ("n", ATTR, None)],
+    kwattrs=(),
+    check=_check_matrix_power,
+)
+_def(
+    "real",
+    ("call", "np.real"),
+    _same,
+    [("val", OPERAND, None)],
+    memory="view",
+    check=_real_only("np.real"),
+)
+_def(
+    "conj",
+    ("call", "np.conj"),
+    _same,
+    [("x", OPERAND, None)],
+    elementwise=True,
+    check=_real_only("np.conj"),
+)
+_def(
+    "nan_to_num",
+    ("call", "np.nan_to_num"),
+    _same,
+    [
+        ("x", OPERAND, None),
+        ("copy", ATTR, True),
+        ("nan", ATTR, 0.0),
+        ("posinf", ATTR, None),
+        ("neginf", ATTR, None),
+    ],
+    elementwise=True,
+    check=_check_nan_to_num,
+)
+_def(
+    "copysign",
+    ("call", "np.copysign"),
+    _float_binary,
+    [("x1", OPERAND, None), ("x2", OPERAND, None)],
+    elementwise=True,
+)
+_def(
+    "heaviside",
+    ("call", "np.heaviside"),
+    _float_binary,
+    [("x1", OPERAND, None), ("x2", OPERAND, None)],
+    elementwise=True,
+    constant=True,
+)
 
 # constants: uninitialised arrays, truth tests, counts, positions
 _def("empty", ("call", "np.empty"), _creation, _CREATE_PARAMS, constant=True, shape_operand=0)
-_def("empty_like", ("call", "np.empty_like"), _like,
-     [("prototype", OPERAND, None), ("dtype", ATTR, None)], constant=True, metadata=True)
-_TRUTH = [("a", OPERAND, None), ("axis", ATTR, None), ("out", FORBID, None),
-          ("keepdims", ATTR, False)]
+_def(
+    "empty_like",
+    ("call", "np.empty_like"),
+    _like,
+    [("prototype", OPERAND, None), ("dtype", ATTR, None)],
+    constant=True,
+    metadata=True,
+)
+_TRUTH = [
+    ("a", OPERAND, None),
+    ("axis", ATTR, None),
+    ("out", FORBID, None),
+    ("keepdims", ATTR, False),
+]
 _def("any", ("call", "np.any"), lambda ts, a: _reduce(ts, a, "bool"), _TRUTH, constant=True)
 _def("all", ("call", "np.all"), lambda ts, a: _reduce(ts, a, "bool"), _TRUTH, constant=True)
-_def("count_nonzero", ("call", "np.count_nonzero"), _arg_reduce,
-     [("a", OPERAND, None), ("axis", ATTR, None), ("keepdims", ATTR, False)],
-     kwattrs=("axis", "keepdims"), constant=True)
-_def("flatnonzero", ("call", "np.flatnonzero"), lambda ts, a: T.array("int64", (None,)),
-     [("a", OPERAND, None)], constant=True)
-_def("searchsorted", ("call", "np.searchsorted"), lambda ts, a: T.array("int64", ts[1].shape),
-     [("a", OPERAND, None), ("v", OPERAND, None), ("side", ATTR, "left"),
-      ("sorter", FORBID, None)], kwattrs=("side",), constant=True)
-_def("digitize", ("call", "np.digitize"), lambda ts, a: T.array("int64", ts[0].shape),
-     [("x", OPERAND, None), ("bins", OPERAND, None), ("right", ATTR, False)],
-     kwattrs=("right",), constant=True)
+_def(
+    "count_nonzero",
+    ("call", "np.count_nonzero"),
+    _arg_reduce,
+    [("a", OPERAND, None), ("axis", ATTR, None), ("keepdims", ATTR, False)],
+    kwattrs=("axis", "keepdims"),
+    constant=True,
+)
+_def(
+    "flatnonzero",
+    ("call", "np.flatnonzero"),
+    lambda ts, a: T.array("int64", (None,)),
+    [("a", OPERAND, None)],
+    constant=True,
+)
+_def(
+    "searchsorted",
+    ("call", "np.searchsorted"),
+    lambda ts, a: T.array("int64", ts[1].shape),
+    [("a", OPERAND, None), ("v", OPERAND, None), ("side", ATTR, "left"), ("sorter", FORBID, None)],
+    kwattrs=("side",),
+    constant=True,
+)
+_def(
+    "digitize",
+    ("call", "np.digitize"),
+    lambda ts, a: T.array("int64", ts[0].shape),
+    [("x", OPERAND, None), ("bins", OPERAND, None), ("right", ATTR, False)],
+    kwattrs=("right",),
+    constant=True,
+)
 
 # draws from a np.random.Generator passed in (its first operand): constant values, an effect
 _DRAW = dict(effect="draw", inline=False, constant=True)
 for _name in ("standard_normal", "random"):
-    _def(_name, ("method", _name), _draw_float,
-         [("rng", OPERAND, None), ("size", OPERAND, None), ("dtype", ATTR, None),
-          ("out", FORBID, None)], shape_operand=1, **_DRAW)
-_def("integers", ("method", "integers"), _draw_int,
-     [("rng", OPERAND, None), ("low", OPERAND, None), ("high", OPERAND, None),
-      ("size", OPERAND, None), ("dtype", ATTR, None), ("endpoint", ATTR, False)],
-     shape_operand=3, **_DRAW)
+    _def(
+        _name,
+        ("method", _name),
+        _draw_float,
+        [
+            ("rng", OPERAND, None),
+            ("size", OPERAND, None),
+            ("dtype", ATTR, None),
+            ("out", FORBID, None),
+        ],
+        shape_operand=1,
+        **_DRAW,
+    )
+_def(
+    "integers",
+    ("method", "integers"),
+    _draw_int,
+    [
+        ("rng", OPERAND, None),
+        ("low", OPERAND, None),
+        ("high", OPERAND, None),
+        ("size", OPERAND, None),
+        ("dtype", ATTR, None),
+        ("endpoint", ATTR, False),
+    ],
+    shape_operand=3,
+    **_DRAW,
+)
 
 # views: np.reshape copies when the layout needs it; the others always share memory
-_def("reshape", ("call", "np.reshape"), _reshape, [("a", OPERAND, None), ("shape", OPERAND, None)],
-     kwattrs=(), memory="maybe", shape_operand=1)
-_def("transpose", ("call", "np.transpose"), _transpose, [("a", OPERAND, None), ("axes", ATTR, None)],
-     kwattrs=(), memory="view")
+_def(
+    "reshape",
+    ("call", "np.reshape"),
+    _reshape,
+    [("a", OPERAND, None), ("shape", OPERAND, None)],
+    kwattrs=(),
+    memory="maybe",
+    shape_operand=1,
+)
+_def(
+    "transpose",
+    ("call", "np.transpose"),
+    _transpose,
+    [("a", OPERAND, None), ("axes", ATTR, None)],
+    kwattrs=(),
+    memory="view",
+)
 _def("T", ("attr", "T"), _transpose, memory="view")
-_def("expand_dims", ("call", "np.expand_dims"), _expand_dims,
-     [("a", OPERAND, None), ("axis", ATTR, None)], kwattrs=("axis",), memory="view",
-     fast="newaxis")
-_def("squeeze", ("call", "np.squeeze"), _squeeze, [("a", OPERAND, None), ("axis", ATTR, None)],
-     memory="view")
-_def("broadcast_to", ("call", "np.broadcast_to"), _broadcast_to,
-     [("array", OPERAND, None), ("shape", OPERAND, None)], kwattrs=(), memory="view",
-     read_only=True, shape_operand=1)
+_def(
+    "expand_dims",
+    ("call", "np.expand_dims"),
+    _expand_dims,
+    [("a", OPERAND, None), ("axis", ATTR, None)],
+    kwattrs=("axis",),
+    memory="view",
+    fast="newaxis",
+)
+_def(
+    "squeeze",
+    ("call", "np.squeeze"),
+    _squeeze,
+    [("a", OPERAND, None), ("axis", ATTR, None)],
+    memory="view",
+)
+_def(
+    "broadcast_to",
+    ("call", "np.broadcast_to"),
+    _broadcast_to,
+    [("array", OPERAND, None), ("shape", OPERAND, None)],
+    kwattrs=(),
+    memory="view",
+    read_only=True,
+    shape_operand=1,
+)
 
-_def("float64", ("call", "np.float64"), lambda ts, a: T.array("float64", ts[0].shape),
-     [("x", OPERAND, None)], memory=_cast_memory)
-_def("float32", ("call", "np.float32"), lambda ts, a: T.array("float32", ts[0].shape),
-     [("x", OPERAND, None)], memory=_cast_memory)
-_def("asarray", ("call", "np.asarray"), _cast, [("a", OPERAND, None), ("dtype", ATTR, None)],
-     memory=_cast_memory, sequence=True)
-_def("array", ("call", "np.array"), _cast, [("object", OPERAND, None), ("dtype", ATTR, None)],
-     sequence=True)
+_def(
+    "float64",
+    ("call", "np.float64"),
+    lambda ts, a: T.array("float64", ts[0].shape),
+    [("x", OPERAND, None)],
+    memory=_cast_memory,
+)
+_def(
+    "float32",
+    ("call", "np.float32"),
+    lambda ts, a: T.array("float32", ts[0].shape),
+    [("x", OPERAND, None)],
+    memory=_cast_memory,
+)
+_def(
+    "asarray",
+    ("call", "np.asarray"),
+    _cast,
+    [("a", OPERAND, None), ("dtype", ATTR, None)],
+    memory=_cast_memory,
+    sequence=True,
+)
+_def(
+    "array",
+    ("call", "np.array"),
+    _cast,
+    [("object", OPERAND, None), ("dtype", ATTR, None)],
+    sequence=True,
+)
 _def("astype", ("special",), _cast, [("dtype", ATTR, None)], memory="new", retype=True)
 
 _def("ones", ("call", "np.ones"), _creation, _CREATE_PARAMS, constant=True, shape_operand=0)
 _def("zeros", ("call", "np.zeros"), _creation, _CREATE_PARAMS, constant=True, shape_operand=0)
-_def("full", ("call", "np.full"), _full,
-     [("shape", OPERAND, None), ("fill_value", OPERAND, None), ("dtype", ATTR, None)],
-     shape_operand=0)
-_def("full_like", ("call", "np.full_like"), _full_like,
-     [("a", OPERAND, None), ("fill_value", OPERAND, None), ("dtype", ATTR, None)])
-_def("round", ("call", "np.round"), _same, [("a", OPERAND, None), ("decimals", ATTR, 0)],
-     elementwise=True, constant=True)
-_def("argsort", ("call", "np.argsort"), lambda ts, a: T.array("int64", ts[0].shape),
-     [("a", OPERAND, None), ("axis", ATTR, -1)], constant=True)
-_def("tri", ("call", "np.tri"), _tri, [("N", ATTR, None), ("M", ATTR, None), ("k", ATTR, 0),
-                                       ("dtype", ATTR, None)],
-     kwattrs=("M", "k", "dtype"), constant=True)
-_def("ones_like", ("call", "np.ones_like"), _like, [("a", OPERAND, None), ("dtype", ATTR, None)],
-     constant=True, metadata=True)
-_def("zeros_like", ("call", "np.zeros_like"), _like, [("a", OPERAND, None), ("dtype", ATTR, None)],
-     constant=True, metadata=True)
-_def("shape", ("call", "np.shape"), _shape_of, [("a", OPERAND, None)], constant=True,
-     metadata=True, cheap=True, fast="attr")
+_def(
+    "full",
+    ("call", "np.full"),
+    _full,
+    [("shape", OPERAND, None), ("fill_value", OPERAND, None), ("dtype", ATTR, None)],
+    shape_operand=0,
+)
+_def(
+    "full_like",
+    ("call", "np.full_like"),
+    _full_like,
+    [("a", OPERAND, None), ("fill_value", OPERAND, None), ("dtype", ATTR, None)],
+)
+_def(
+    "round",
+    ("call", "np.round"),
+    _same,
+    [("a", OPERAND, None), ("decimals", ATTR, 0)],
+    elementwise=True,
+    constant=True,
+)
+_def(
+    "argsort",
+    ("call", "np.argsort"),
+    lambda ts, a: T.array("int64", ts[0].shape),
+    [("a", OPERAND, None), ("axis", ATTR, -1)],
+    constant=True,
+)
+_def(
+    "tri",
+    ("call", "np.tri"),
+    _tri,
+    [("N", ATTR, None), ("M", ATTR, None), ("k", ATTR, 0), ("dtype", ATTR, None)],
+    kwattrs=("M", "k", "dtype"),
+    constant=True,
+)
+_def(
+    "ones_like",
+    ("call", "np.ones_like"),
+    _like,
+    [("a", OPERAND, None), ("dtype", ATTR, None)],
+    constant=True,
+    metadata=True,
+)
+_def(
+    "zeros_like",
+    ("call", "np.zeros_like"),
+    _like,
+    [("a", OPERAND, None), ("dtype", ATTR, None)],
+    constant=True,
+    metadata=True,
+)
+_def(
+    "shape",
+    ("call", "np.shape"),
+    _shape_of,
+    [("a", OPERAND, None)],
+    constant=True,
+    metadata=True,
+    cheap=True,
+    fast="attr",
+)
 
-_def("const", ("special",), _const, memory="foreign", literal=True, cheap=True, retype=True,
-     structural=True)
+_def(
+    "const",
+    ("special",),
+    _const,
+    memory="foreign",
+    literal=True,
+    cheap=True,
+    retype=True,
+    structural=True,
+)
 _def("tuple", ("special",), _make_seq("tuple"), memory="holds", literal=True, retype=True)
 _def("list", ("special",), _make_seq("list"), memory="holds", literal=True, retype=True)
-_def("getitem", ("special",), _getitem, memory="foreign", cheap=True, retype=True,
-     structural=True)                               # an item of a tuple or list
-_def("stop_gradient", ("special",), _same, memory="view", retype=True, constant=True,
-     syntax=("s2sgrad.stop_gradient(x)",))       # x itself, once gradients are expanded
-_def("gradients", ("special",), _unknown, inline=False, structural=True,
-     syntax=("s2sgrad.gradients(ys, xs, ...)",))
+_def(
+    "getitem", ("special",), _getitem, memory="foreign", cheap=True, retype=True, structural=True
+)  # an item of a tuple or list
+_def(
+    "stop_gradient",
+    ("special",),
+    _same,
+    memory="view",
+    retype=True,
+    constant=True,
+    syntax=("s2sgrad.stop_gradient(x)",),
+)  # x itself, once gradients are expanded
+_def(
+    "gradients",
+    ("special",),
+    _unknown,
+    inline=False,
+    structural=True,
+    syntax=("s2sgrad.gradients(ys, xs, ...)",),
+)
 # the backward pass's unbroadcast, printed as a call to a helper the module defines
 _UNBROADCAST = '''\
 def _unbroadcast(g, shape):
@@ -596,9 +1096,16 @@ def _unbroadcast(g, shape):
             g = np.sum(g, axis=axis, keepdims=True)
     return np.reshape(g, shape) if lead else g
 '''
-_def("unbroadcast", ("call", "_unbroadcast"), _unbroadcast,
-     [("g", OPERAND, None), ("shape", OPERAND, None)], kwattrs=(),
-     memory="maybe", shape_operand=1, helper=_UNBROADCAST)    # g itself when nothing is summed
+_def(
+    "unbroadcast",
+    ("call", "_unbroadcast"),
+    _unbroadcast,
+    [("g", OPERAND, None), ("shape", OPERAND, None)],
+    kwattrs=(),
+    memory="maybe",
+    shape_operand=1,
+    helper=_UNBROADCAST,
+)  # g itself when nothing is summed
 _def("copy", ("call", "np.copy"), _same, [("a", OPERAND, None)])
 # the index of a for loop read after the loop, where it may be unbound (frontend/loops.py)
 _LOOP_INDEX = '''\
@@ -610,9 +1117,17 @@ def _loop_index(value, ran, name):
                                 "associated with a value (its for loop ran no time)")
     return value
 '''
-_def("loop_index", ("call", "_loop_index"), _same,
-     [("value", OPERAND, None), ("ran", OPERAND, None), ("name", ATTR, None)], kwattrs=(),
-     constant=True, effect="check", inline=False, helper=_LOOP_INDEX)
+_def(
+    "loop_index",
+    ("call", "_loop_index"),
+    _same,
+    [("value", OPERAND, None), ("ran", OPERAND, None), ("name", ATTR, None)],
+    kwattrs=(),
+    constant=True,
+    effect="check",
+    inline=False,
+    helper=_LOOP_INDEX,
+)
 
 # the linear recurrence p_i = v_i + a_i p_{i-1} along an axis, cumprod's rules (rules/scan.py):
 # one op, so that every derivative of it is a rule of sums and products of scans (a loop in
@@ -633,9 +1148,14 @@ def _linear_scan(v, a, axis, reverse=False):
         s *= 2
     return np.moveaxis(p[..., ::-1] if reverse else p, -1, axis)
 '''
-_def("linear_scan", ("call", "_linear_scan"), _scanned,
-     [("v", OPERAND, None), ("a", OPERAND, None), ("axis", ATTR, None), ("reverse", ATTR, False)],
-     kwattrs=("axis", "reverse"), helper=_LINEAR_SCAN)
+_def(
+    "linear_scan",
+    ("call", "_linear_scan"),
+    _scanned,
+    [("v", OPERAND, None), ("a", OPERAND, None), ("axis", ATTR, None), ("reverse", ATTR, False)],
+    kwattrs=("axis", "reverse"),
+    helper=_LINEAR_SCAN,
+)
 
 # Structured control flow (regions; see core.py). Results are typed by their builder.
 #   if(cond) [then, else]              each region yields the results
@@ -653,12 +1173,28 @@ _def("call", ("special",), _unknown, memory="foreign", structural=True)
 _def("call_vjp", ("special",), _unknown, memory="foreign", inline=False, structural=True)
 _def("call_back", ("special",), _unknown, memory="foreign", inline=False, structural=True)
 _def("closure", ("special",), _unknown, **_REGIONS)
-_def("stack", ("special",), lambda ts, a: T.Type(kind="list"), memory="new", effect="new",
-     inline=False, structural=True)
-_def("push", ("special",), _unknown, effect="update", statement=True, inline=False,
-     structural=True)                 # no results: tape.append(v), or of a tuple (v, w, ...)
-_def("pop", ("special",), _unknown, memory="holds", effect="consume", inline=False,
-     statement=True, structural=True)  # v = tape.pop(), or v, w, ... = tape.pop(): as pushed
+_def(
+    "stack",
+    ("special",),
+    lambda ts, a: T.Type(kind="list"),
+    memory="new",
+    effect="new",
+    inline=False,
+    structural=True,
+)
+_def(
+    "push", ("special",), _unknown, effect="update", statement=True, inline=False, structural=True
+)  # no results: tape.append(v), or of a tuple (v, w, ...)
+_def(
+    "pop",
+    ("special",),
+    _unknown,
+    memory="holds",
+    effect="consume",
+    inline=False,
+    statement=True,
+    structural=True,
+)  # v = tape.pop(), or v, w, ... = tape.pop(): as pushed
 # Lists built with append (frontend/lists.py): a `dynlist` value, functional in the IR.
 # `append(L, v)` is L with v appended, written `L.append(v)` in place when nothing reads
 # L afterwards (out_of_ssa.py), else on a copy. The ops reading a list's items as a whole
@@ -666,7 +1202,7 @@ _def("pop", ("special",), _unknown, memory="holds", effect="consume", inline=Fal
 # is the array adjoint of np.array(L), of len(L) rows; the reverse sweep keeps that int,
 # never the list, which later appends change); dead-code elimination drops it once the
 # gradients are expanded. They print as the source wrote them.
-_LIST = lambda t: T.Type(kind="dynlist", items=(t,) if t is not None else ())   # noqa: E731
+_LIST = lambda t: T.Type(kind="dynlist", items=(t,) if t is not None else ())  # noqa: E731
 
 
 def _list_new(ts, attrs):
@@ -693,63 +1229,154 @@ def _list_concat(ts, attrs):
 
 def _list_rows(ts, attrs):
     g = ts[0]
-    return T.array(g.dtype if not g.weak else "float64", None if g.shape is None
-                   else (None,) + tuple(g.shape))
+    return T.array(
+        g.dtype if not g.weak else "float64", None if g.shape is None else (None,) + tuple(g.shape)
+    )
 
 
-_def("list_new", ("special",), _list_new, memory="holds", retype=True,
-     syntax=("[]",))                                  # list_new(*items): [a, b]
-_def("append", ("special",), _append, memory="write", statement=True, inline=False,
-     retype=True, syntax=("xs.append(v)",))           # append(L, v): L with v appended
-_def("list_len", ("call", "len"), lambda ts, a: T.PY_INT, [("obj", OPERAND, None)],
-     constant=True, memory="new")
-_def("list_get", ("special",), lambda ts, a: T.list_item(ts[0]), memory="foreign",
-     retype=True, syntax=("xs[i]",))                  # list_get(L, i, n): L[i]
-_def("list_array", ("call", "np.array"), lambda ts, a: T.list_stacked(ts[0]),
-     [("object", OPERAND, None)])
-_def("list_stack", ("call", "np.stack"), lambda ts, a: T.list_stacked(ts[0], a.get("axis", 0)),
-     [("arrays", OPERAND, None), ("axis", ATTR, 0)])
-_def("list_sum", ("special",), _list_sum, memory="new", retype=True,
-     syntax=("sum(xs)",))                             # list_sum(L, n): sum(L), 0 when empty
-_def("list_concat", ("special",), _list_concat, memory="new", retype=True,
-     syntax=("np.concatenate(xs)",))                  # list_concat(L, n)
-_def("list_zeros", ("special",), lambda ts, a: _LIST(T.list_item(ts[0])), memory="new",
-     retype=True, constant=True, syntax=("list(np.zeros_like(xs))",))   # a zero tangent of a list
-_def("list_rows", ("special",), _list_rows, memory="view", read_only=True, retype=True,
-     syntax=("np.broadcast_to(g, (n,) + np.shape(g))",))   # list_rows(g, n)
+_def(
+    "list_new", ("special",), _list_new, memory="holds", retype=True, syntax=("[]",)
+)  # list_new(*items): [a, b]
+_def(
+    "append",
+    ("special",),
+    _append,
+    memory="write",
+    statement=True,
+    inline=False,
+    retype=True,
+    syntax=("xs.append(v)",),
+)  # append(L, v): L with v appended
+_def(
+    "list_len",
+    ("call", "len"),
+    lambda ts, a: T.PY_INT,
+    [("obj", OPERAND, None)],
+    constant=True,
+    memory="new",
+)
+_def(
+    "list_get",
+    ("special",),
+    lambda ts, a: T.list_item(ts[0]),
+    memory="foreign",
+    retype=True,
+    syntax=("xs[i]",),
+)  # list_get(L, i, n): L[i]
+_def(
+    "list_array",
+    ("call", "np.array"),
+    lambda ts, a: T.list_stacked(ts[0]),
+    [("object", OPERAND, None)],
+)
+_def(
+    "list_stack",
+    ("call", "np.stack"),
+    lambda ts, a: T.list_stacked(ts[0], a.get("axis", 0)),
+    [("arrays", OPERAND, None), ("axis", ATTR, 0)],
+)
+_def(
+    "list_sum", ("special",), _list_sum, memory="new", retype=True, syntax=("sum(xs)",)
+)  # list_sum(L, n): sum(L), 0 when empty
+_def(
+    "list_concat",
+    ("special",),
+    _list_concat,
+    memory="new",
+    retype=True,
+    syntax=("np.concatenate(xs)",),
+)  # list_concat(L, n)
+_def(
+    "list_zeros",
+    ("special",),
+    lambda ts, a: _LIST(T.list_item(ts[0])),
+    memory="new",
+    retype=True,
+    constant=True,
+    syntax=("list(np.zeros_like(xs))",),
+)  # a zero tangent of a list
+_def(
+    "list_rows",
+    ("special",),
+    _list_rows,
+    memory="view",
+    read_only=True,
+    retype=True,
+    syntax=("np.broadcast_to(g, (n,) + np.shape(g))",),
+)  # list_rows(g, n)
 # Calls of functions s2sgrad knows by name only (custom.py): a function with a custom
 # rule, or one with none (a constant off the gradient path, a LookupError on it).
 #   extern(*args) {fn: how it is called, keywords: the names of the last args,
 #                  rule: the rule's name in the module, result: (dtype, shape) when known}
 #   extern_vjp(g, ans, *args) {fn: the rule, keywords}: the tuple of the args' adjoints
-_def("extern", ("special",), _extern, memory="holds", structural=True,
-     syntax=("f(...)",))
+_def("extern", ("special",), _extern, memory="holds", structural=True, syntax=("f(...)",))
 _def("extern_vjp", ("special",), _extern_vjp, memory="holds", structural=True)
 _def("pyfloat", ("call", "float"), lambda ts, a: T.PY_FLOAT)
-_def("size", ("call", "np.size"), lambda ts, a: T.PY_INT, [("a", OPERAND, None)], constant=True,
-     metadata=True, fast="attr")
-_def("gate", ("special",), _unknown, memory="holds", inline=False,
-     structural=True)   # n values in, the same n out: one tuple assignment
+_def(
+    "size",
+    ("call", "np.size"),
+    lambda ts, a: T.PY_INT,
+    [("a", OPERAND, None)],
+    constant=True,
+    metadata=True,
+    fast="attr",
+)
+_def(
+    "gate", ("special",), _unknown, memory="holds", inline=False, structural=True
+)  # n values in, the same n out: one tuple assignment
 
 # Indexing (the key attribute is described in indexing.py); the writes are functional:
 # `setitem(y, v, *dyn)` is y with y[key] = v, `index_add(y, v, *dyn)` is y with
 # np.add.at(y, key, v). out_of_ssa.py decides which are written in place.
-_def("index", ("special",), I.infer_index, memory=_index_memory, cheap=True,
-     syntax=("x[key]",))                             # index(x, *dyn) {key}
-_def("setitem", ("special",), I.infer_write, memory="write", statement=True, inline=False,
-     syntax=("y[key] = v", "y[key] op= v"))          # setitem(y, v, *dyn) {key}
-_def("index_add", ("special",), I.infer_write, memory="write", statement=True,
-     inline=False)                                   # index_add(y, v, *dyn) {key}
-_def("arange", ("call", "np.arange"), _arange,
-     [("start", OPERAND, None), ("stop", OPERAND, None), ("step", OPERAND, None),
-      ("dtype", ATTR, None)], constant=True)        # (also setitem's rule numbers writes with it)
-_def("eye", ("call", "np.eye"), _eye,
-     [("N", OPERAND, None), ("M", OPERAND, None), ("k", ATTR, 0), ("dtype", ATTR, None)],
-     constant=True, shape_operand=0)
-_def("linspace", ("call", "np.linspace"), _linspace,
-     [("start", OPERAND, None), ("stop", OPERAND, None), ("num", ATTR, 50),
-      ("endpoint", ATTR, True), ("dtype", ATTR, None)], kwattrs=("num", "endpoint", "dtype"),
-     check=_check_linspace)
+_def(
+    "index", ("special",), I.infer_index, memory=_index_memory, cheap=True, syntax=("x[key]",)
+)  # index(x, *dyn) {key}
+_def(
+    "setitem",
+    ("special",),
+    I.infer_write,
+    memory="write",
+    statement=True,
+    inline=False,
+    syntax=("y[key] = v", "y[key] op= v"),
+)  # setitem(y, v, *dyn) {key}
+_def(
+    "index_add", ("special",), I.infer_write, memory="write", statement=True, inline=False
+)  # index_add(y, v, *dyn) {key}
+_def(
+    "arange",
+    ("call", "np.arange"),
+    _arange,
+    [
+        ("start", OPERAND, None),
+        ("stop", OPERAND, None),
+        ("step", OPERAND, None),
+        ("dtype", ATTR, None),
+    ],
+    constant=True,
+)  # (also setitem's rule numbers writes with it)
+_def(
+    "eye",
+    ("call", "np.eye"),
+    _eye,
+    [("N", OPERAND, None), ("M", OPERAND, None), ("k", ATTR, 0), ("dtype", ATTR, None)],
+    constant=True,
+    shape_operand=0,
+)
+_def(
+    "linspace",
+    ("call", "np.linspace"),
+    _linspace,
+    [
+        ("start", OPERAND, None),
+        ("stop", OPERAND, None),
+        ("num", ATTR, 50),
+        ("endpoint", ATTR, True),
+        ("dtype", ATTR, None),
+    ],
+    kwattrs=("num", "endpoint", "dtype"),
+    check=_check_linspace,
+)
 
 # Opcodes of the backward pass whose primal forms take a static shape
 # (reshape/broadcast_to to a known shape) keep it in attrs['shape'] and no operand.
@@ -757,8 +1384,10 @@ _def("linspace", ("call", "np.linspace"), _linspace,
 
 # ---- structure the verifier checks --------------------------------------------------
 
+
 def _shape_rule(name, check, required=()):
     from dataclasses import replace
+
     OPS[name] = replace(OPS[name], structure=check, required=tuple(required))
 
 
@@ -770,22 +1399,41 @@ for _name, _d in list(OPS.items()):
     elif _d.form[0] in ("call", "method"):
         _shape_rule(_name, _call_counts(sum(1 for p in _d.params if p[1] == OPERAND)))
 for _name, _check, _req in [
-        ("const", _counts(0, 1), ("value",)), ("tuple", _counts(None, 1), ()),
-        ("list", _counts(None, 1), ()), ("getitem", _counts(1, 1), ("index",)),
-        ("stop_gradient", _counts(1, 1), ()), ("astype", _counts(1, 1), ("dtype",)),
-        ("if", _check_if, ()), ("for", _check_for, ()), ("while", _check_while, ()),
-        ("call", _counts(None, "1+"), ("callee",)), ("call_vjp", _counts(None, 2), ("callee",)),
-        ("call_back", _counts("1+", None), ()), ("closure", _check_closure, ()),
-        ("stack", _counts(0, 1), ()), ("push", _counts("2+", 0), ()), ("pop", _counts(1, "1+"), ()),
-        ("slogdet", _counts(1, 2), ()), ("eigh", _counts(1, 2), ()), ("qr", _counts(1, 2), ()),
-        ("svd", _check_svd_results, ()), ("split", _counts(1, "1+"), ()),
-        ("array_split", _counts(1, "1+"), ()),
-        ("extern", _counts(None, 1), ("fn",)), ("extern_vjp", _counts("2+", 1), ("fn",)),
-        ("index", _counts("1+", 1), ("key",)), ("setitem", _counts("2+", 1), ("key",)),
-        ("index_add", _counts("2+", 1), ("key",)), ("list_new", _counts(None, 1), ()),
-        ("append", _counts(2, 1), ()), ("list_get", _counts("2+", 1), ()),
-        ("list_sum", _counts("1+", 1), ()), ("list_concat", _counts("1+", 1), ()),
-        ("list_rows", _counts(2, 1), ()), ("list_zeros", _counts(1, 1), ())]:
+    ("const", _counts(0, 1), ("value",)),
+    ("tuple", _counts(None, 1), ()),
+    ("list", _counts(None, 1), ()),
+    ("getitem", _counts(1, 1), ("index",)),
+    ("stop_gradient", _counts(1, 1), ()),
+    ("astype", _counts(1, 1), ("dtype",)),
+    ("if", _check_if, ()),
+    ("for", _check_for, ()),
+    ("while", _check_while, ()),
+    ("call", _counts(None, "1+"), ("callee",)),
+    ("call_vjp", _counts(None, 2), ("callee",)),
+    ("call_back", _counts("1+", None), ()),
+    ("closure", _check_closure, ()),
+    ("stack", _counts(0, 1), ()),
+    ("push", _counts("2+", 0), ()),
+    ("pop", _counts(1, "1+"), ()),
+    ("slogdet", _counts(1, 2), ()),
+    ("eigh", _counts(1, 2), ()),
+    ("qr", _counts(1, 2), ()),
+    ("svd", _check_svd_results, ()),
+    ("split", _counts(1, "1+"), ()),
+    ("array_split", _counts(1, "1+"), ()),
+    ("extern", _counts(None, 1), ("fn",)),
+    ("extern_vjp", _counts("2+", 1), ("fn",)),
+    ("index", _counts("1+", 1), ("key",)),
+    ("setitem", _counts("2+", 1), ("key",)),
+    ("index_add", _counts("2+", 1), ("key",)),
+    ("list_new", _counts(None, 1), ()),
+    ("append", _counts(2, 1), ()),
+    ("list_get", _counts("2+", 1), ()),
+    ("list_sum", _counts("1+", 1), ()),
+    ("list_concat", _counts("1+", 1), ()),
+    ("list_rows", _counts(2, 1), ()),
+    ("list_zeros", _counts(1, 1), ()),
+]:
     _shape_rule(_name, _check, _req)
 
 
@@ -795,41 +1443,174 @@ for _name, _check, _req in [
 # and attributes (renamed where the standard names one otherwise); 'special': written by
 # codegen_xp.py (a permutation the standard needs spelled out, a copy, a cast); an op
 # missing here has no spelling in the standard, and `--xp` refuses it at its line.
-_XP_SAME = frozenset({
-    "add", "sub", "mul", "pow", "floordiv", "mod", "div", "matmul", "eq", "ne", "lt", "le",
-    "gt", "ge", "neg", "pos", "not", "const", "tuple", "list", "getitem", "stop_gradient",
-    "loop_index", "if", "for", "while", "call", "call_vjp", "call_back", "closure", "stack",
-    "push", "pop", "list_new", "append", "list_len", "list_get", "list_sum", "gate", "index",
-    "setitem", "extern", "extern_vjp"})
+_XP_SAME = frozenset(
+    {
+        "add",
+        "sub",
+        "mul",
+        "pow",
+        "floordiv",
+        "mod",
+        "div",
+        "matmul",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "neg",
+        "pos",
+        "not",
+        "const",
+        "tuple",
+        "list",
+        "getitem",
+        "stop_gradient",
+        "loop_index",
+        "if",
+        "for",
+        "while",
+        "call",
+        "call_vjp",
+        "call_back",
+        "closure",
+        "stack",
+        "push",
+        "pop",
+        "list_new",
+        "append",
+        "list_len",
+        "list_get",
+        "list_sum",
+        "gate",
+        "index",
+        "setitem",
+        "extern",
+        "extern_vjp",
+    }
+)
 _XP_NAMES = {
-    "exp": "exp", "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt",
-    "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "arctan": "atan", "sinh": "sinh",
-    "cosh": "cosh", "arcsin": "asin", "arccos": "acos", "arcsinh": "asinh",
-    "arccosh": "acosh", "arctanh": "atanh", "log2": "log2", "log10": "log10", "fabs": "abs",
-    "abs": "abs", "square": "square", "sign": "sign", "floor": "floor", "ceil": "ceil",
-    "rint": "round", "trunc": "trunc", "fix": "trunc", "isnan": "isnan", "isinf": "isinf",
-    "isfinite": "isfinite", "logical_not": "logical_not", "logical_and": "logical_and",
-    "logical_or": "logical_or", "logical_xor": "logical_xor", "maximum": "maximum",
-    "minimum": "minimum", "arctan2": "atan2", "logaddexp": "logaddexp", "copysign": "copysign",
-    "where": "where", "clip": "clip", "sum": "sum", "prod": "prod", "mean": "mean",
-    "max": "max", "min": "min", "var": "var", "std": "std", "cumsum": "cumulative_sum",
-    "cumprod": "cumulative_prod", "flip": "flip", "concatenate": "concat", "any": "any",
-    "all": "all", "argmax": "argmax", "argmin": "argmin", "sort": "sort", "argsort": "argsort",
-    "tile": "tile", "repeat": "repeat", "roll": "roll", "take": "take",
-    "take_along_axis": "take_along_axis", "count_nonzero": "count_nonzero",
-    "searchsorted": "searchsorted", "real": "real", "conj": "conj",
-    "reshape": "reshape", "expand_dims": "expand_dims", "broadcast_to": "broadcast_to",
-    "asarray": "asarray", "empty": "empty", "empty_like": "empty_like", "ones": "ones",
-    "zeros": "zeros", "full": "full", "full_like": "full_like", "ones_like": "ones_like",
-    "zeros_like": "zeros_like", "arange": "arange", "linspace": "linspace", "eye": "eye",
-    "inv": "linalg.inv", "det": "linalg.det", "slogdet": "linalg.slogdet",
-    "solve": "linalg.solve", "cholesky": "linalg.cholesky", "list_stack": "stack"}
-_XP_RENAMES = {"var": (("ddof", "correction"),), "std": (("ddof", "correction"),),
-               "tile": (("reps", None),), "repeat": (("repeats", None),)}  # None: positional
-_XP_SPECIAL = frozenset({
-    "T", "transpose", "squeeze", "astype", "float64", "float32", "array", "copy", "dot",
-    "shape", "size", "unbroadcast", "list_array", "list_concat", "list_rows", "index_add",
-    "reshape", "full", "full_like", "pyfloat"})
+    "exp": "exp",
+    "log": "log",
+    "log1p": "log1p",
+    "expm1": "expm1",
+    "sqrt": "sqrt",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "tanh": "tanh",
+    "arctan": "atan",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "arcsin": "asin",
+    "arccos": "acos",
+    "arcsinh": "asinh",
+    "arccosh": "acosh",
+    "arctanh": "atanh",
+    "log2": "log2",
+    "log10": "log10",
+    "fabs": "abs",
+    "abs": "abs",
+    "square": "square",
+    "sign": "sign",
+    "floor": "floor",
+    "ceil": "ceil",
+    "rint": "round",
+    "trunc": "trunc",
+    "fix": "trunc",
+    "isnan": "isnan",
+    "isinf": "isinf",
+    "isfinite": "isfinite",
+    "logical_not": "logical_not",
+    "logical_and": "logical_and",
+    "logical_or": "logical_or",
+    "logical_xor": "logical_xor",
+    "maximum": "maximum",
+    "minimum": "minimum",
+    "arctan2": "atan2",
+    "logaddexp": "logaddexp",
+    "copysign": "copysign",
+    "where": "where",
+    "clip": "clip",
+    "sum": "sum",
+    "prod": "prod",
+    "mean": "mean",
+    "max": "max",
+    "min": "min",
+    "var": "var",
+    "std": "std",
+    "cumsum": "cumulative_sum",
+    "cumprod": "cumulative_prod",
+    "flip": "flip",
+    "concatenate": "concat",
+    "any": "any",
+    "all": "all",
+    "argmax": "argmax",
+    "argmin": "argmin",
+    "sort": "sort",
+    "argsort": "argsort",
+    "tile": "tile",
+    "repeat": "repeat",
+    "roll": "roll",
+    "take": "take",
+    "take_along_axis": "take_along_axis",
+    "count_nonzero": "count_nonzero",
+    "searchsorted": "searchsorted",
+    "real": "real",
+    "conj": "conj",
+    "reshape": "reshape",
+    "expand_dims": "expand_dims",
+    "broadcast_to": "broadcast_to",
+    "asarray": "asarray",
+    "empty": "empty",
+    "empty_like": "empty_like",
+    "ones": "ones",
+    "zeros": "zeros",
+    "full": "full",
+    "full_like": "full_like",
+    "ones_like": "ones_like",
+    "zeros_like": "zeros_like",
+    "arange": "arange",
+    "linspace": "linspace",
+    "eye": "eye",
+    "inv": "linalg.inv",
+    "det": "linalg.det",
+    "slogdet": "linalg.slogdet",
+    "solve": "linalg.solve",
+    "cholesky": "linalg.cholesky",
+    "list_stack": "stack",
+}
+_XP_RENAMES = {
+    "var": (("ddof", "correction"),),
+    "std": (("ddof", "correction"),),
+    "tile": (("reps", None),),
+    "repeat": (("repeats", None),),
+}  # None: positional
+_XP_SPECIAL = frozenset(
+    {
+        "T",
+        "transpose",
+        "squeeze",
+        "astype",
+        "float64",
+        "float32",
+        "array",
+        "copy",
+        "dot",
+        "shape",
+        "size",
+        "unbroadcast",
+        "list_array",
+        "list_concat",
+        "list_rows",
+        "index_add",
+        "reshape",
+        "full",
+        "full_like",
+        "pyfloat",
+    }
+)
 
 
 def _xp_rule(name):
@@ -854,26 +1635,72 @@ def xp_form(opcode):
 
 # ---- the one table from source to opcodes ------------------------------------
 
-BINOPS = {"Add": "add", "Sub": "sub", "Mult": "mul", "Div": "div", "Pow": "pow",
-          "MatMult": "matmul", "FloorDiv": "floordiv", "Mod": "mod"}
+BINOPS = {
+    "Add": "add",
+    "Sub": "sub",
+    "Mult": "mul",
+    "Div": "div",
+    "Pow": "pow",
+    "MatMult": "matmul",
+    "FloorDiv": "floordiv",
+    "Mod": "mod",
+}
 UNARYOPS = {"USub": "neg", "UAdd": "pos", "Not": "not"}
 CMPOPS = {"Eq": "eq", "NotEq": "ne", "Lt": "lt", "LtE": "le", "Gt": "gt", "GtE": "ge"}
 
 # np.<name> -> opcode
-NUMPY = {name: name for name in OPS if OPS[name].form[0] == "call" and OPS[name].form[1] == f"np.{name}"}
-NUMPY.update({
-    "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
-    "power": "pow", "negative": "neg", "positive": "pos", "matmul": "matmul", "absolute": "abs",
-    "amax": "max", "amin": "min", "equal": "eq", "not_equal": "ne", "less": "lt",
-    "less_equal": "le", "greater": "gt", "greater_equal": "ge", "floor_divide": "floordiv",
-    "mod": "mod", "remainder": "mod", "radians": "deg2rad", "degrees": "rad2deg",
-    "around": "round",
-})
+NUMPY = {
+    name: name for name in OPS if OPS[name].form[0] == "call" and OPS[name].form[1] == f"np.{name}"
+}
+NUMPY.update(
+    {
+        "add": "add",
+        "subtract": "sub",
+        "multiply": "mul",
+        "divide": "div",
+        "true_divide": "div",
+        "power": "pow",
+        "negative": "neg",
+        "positive": "pos",
+        "matmul": "matmul",
+        "absolute": "abs",
+        "amax": "max",
+        "amin": "min",
+        "equal": "eq",
+        "not_equal": "ne",
+        "less": "lt",
+        "less_equal": "le",
+        "greater": "gt",
+        "greater_equal": "ge",
+        "floor_divide": "floordiv",
+        "mod": "mod",
+        "remainder": "mod",
+        "radians": "deg2rad",
+        "degrees": "rad2deg",
+        "around": "round",
+    }
+)
 NUMPY.pop("unbroadcast", None)
 NUMPY["identity"] = "eye"
-NUMPY.update({f"linalg.{n}": n for n in ("inv", "det", "slogdet", "solve", "norm", "cholesky",
-                                         "eigh", "eigvalsh", "qr", "svd", "pinv",
-                                         "matrix_power")})
+NUMPY.update(
+    {
+        f"linalg.{n}": n
+        for n in (
+            "inv",
+            "det",
+            "slogdet",
+            "solve",
+            "norm",
+            "cholesky",
+            "eigh",
+            "eigvalsh",
+            "qr",
+            "svd",
+            "pinv",
+            "matrix_power",
+        )
+    }
+)
 NUMPY.update({"conjugate": "conj"})
 
 # Helper functions s2sgrad writes into generated modules -> opcode: a generated module
@@ -899,13 +1726,37 @@ def helper_source(name):
 
 
 # x.<name>(...) -> opcode; the array is the first operand
-METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "prod": "prod",
-           "var": "var", "std": "std", "cumsum": "cumsum", "round": "round",
-           "argsort": "argsort", "repeat": "repeat", "cumprod": "cumprod",
-           "diagonal": "diagonal", "trace": "trace", "take": "take",
-           "argmax": "argmax", "argmin": "argmin", "reshape": "reshape", "transpose": "transpose",
-           "squeeze": "squeeze", "astype": "astype", "dot": "dot", "clip": "clip", "copy": "copy",
-           "any": "any", "all": "all", "conj": "conj", "conjugate": "conj", "item": "pyfloat"}
+METHODS = {
+    "sum": "sum",
+    "mean": "mean",
+    "max": "max",
+    "min": "min",
+    "prod": "prod",
+    "var": "var",
+    "std": "std",
+    "cumsum": "cumsum",
+    "round": "round",
+    "argsort": "argsort",
+    "repeat": "repeat",
+    "cumprod": "cumprod",
+    "diagonal": "diagonal",
+    "trace": "trace",
+    "take": "take",
+    "argmax": "argmax",
+    "argmin": "argmin",
+    "reshape": "reshape",
+    "transpose": "transpose",
+    "squeeze": "squeeze",
+    "astype": "astype",
+    "dot": "dot",
+    "clip": "clip",
+    "copy": "copy",
+    "any": "any",
+    "all": "all",
+    "conj": "conj",
+    "conjugate": "conj",
+    "item": "pyfloat",
+}
 # rng.<name>(...) of a np.random.Generator argument -> opcode; the generator is the first
 # operand. RNG_COMPOSED: written with the draw given (rng.normal(mu, sigma, size) is
 # mu + sigma * rng.standard_normal(size), bit for bit as NumPy computes it)
@@ -915,12 +1766,27 @@ RNG_COMPOSED = {"normal": "standard_normal", "uniform": "random"}
 ATTRIBUTES = {"T": "T", "shape": "shape", "size": "size", "real": "real"}
 # np.<name> and x.<name>(...) the frontend writes with the opcode given (np.ravel(a) is
 # np.reshape(a, (-1,)); np.swapaxes and np.moveaxis, a transpose by the axes they move)
-NUMPY_COMPOSED = {"ravel": "reshape", "swapaxes": "transpose", "moveaxis": "transpose",
-                  "diff": "sub", "inner": "einsum", "vdot": "einsum", "tensordot": "einsum",
-                  "atleast_1d": "reshape", "atleast_2d": "reshape", "atleast_3d": "reshape",
-                  "column_stack": "concatenate", "dstack": "concatenate", "average": "mean",
-                  "stack": "array", "hstack": "concatenate", "vstack": "concatenate",
-                  "select": "where", "kron": "einsum", "linalg.multi_dot": "matmul"}
+NUMPY_COMPOSED = {
+    "ravel": "reshape",
+    "swapaxes": "transpose",
+    "moveaxis": "transpose",
+    "diff": "sub",
+    "inner": "einsum",
+    "vdot": "einsum",
+    "tensordot": "einsum",
+    "atleast_1d": "reshape",
+    "atleast_2d": "reshape",
+    "atleast_3d": "reshape",
+    "column_stack": "concatenate",
+    "dstack": "concatenate",
+    "average": "mean",
+    "stack": "array",
+    "hstack": "concatenate",
+    "vstack": "concatenate",
+    "select": "where",
+    "kron": "einsum",
+    "linalg.multi_dot": "matmul",
+}
 METHODS_COMPOSED = {"ravel": "reshape", "flatten": "reshape", "swapaxes": "transpose"}
 
 

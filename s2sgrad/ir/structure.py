@@ -9,9 +9,12 @@ from .infer import _svd_results
 
 def _counts(n_operands, n_results):
     """Exactly (or at least, for a `+` count such as '2+') so many operands and results."""
+
     def check(op):
-        for what, have, want in (("operands", len(op.operands), n_operands),
-                                 ("results", len(op.results), n_results)):
+        for what, have, want in (
+            ("operands", len(op.operands), n_operands),
+            ("results", len(op.results), n_results),
+        ):
             if want is None:
                 continue
             at_least = isinstance(want, str)
@@ -21,17 +24,20 @@ def _counts(n_operands, n_results):
         if op.regions:
             return f"{op.opcode} has regions"
         return None
+
     return check
 
 
 def _call_counts(n):
     """A NumPy call: one result, at most its n operand parameters (any when it has none)."""
+
     def check(op):
         if len(op.results) != 1 or op.regions:
             return f"{op.opcode} has {len(op.results)} results, expected 1"
         if n and len(op.operands) > n:
             return f"{op.opcode} has {len(op.operands)} operands, expected at most {n}"
         return None
+
     return check
 
 
@@ -50,8 +56,10 @@ def _check_for(op):
     body = op.regions[0]
     n = len(op.operands) - 3
     if len(body.args) != n + 1 or len(body.yields) != n or len(op.results) != n:
-        return (f"for carries {n} values: its body takes {len(body.args)} arguments (index "
-                f"first), yields {len(body.yields)}, and it has {len(op.results)} results")
+        return (
+            f"for carries {n} values: its body takes {len(body.args)} arguments (index "
+            f"first), yields {len(body.yields)}, and it has {len(op.results)} results"
+        )
     return None
 
 
@@ -60,8 +68,13 @@ def _check_while(op):
         return "while needs a condition region and a body region"
     cond, body = op.regions
     n = len(op.operands)
-    if len(cond.args) != n or len(body.args) != n or len(body.yields) != n \
-            or len(op.results) != n or len(cond.yields) != 1:
+    if (
+        len(cond.args) != n
+        or len(body.args) != n
+        or len(body.yields) != n
+        or len(op.results) != n
+        or len(cond.yields) != 1
+    ):
         return f"while carries {n} values: its regions and results disagree"
     return None
 
@@ -75,4 +88,3 @@ def _check_closure(op):
 def _check_svd_results(op):
     """np.linalg.svd: one operand; U, s, Vh, or s alone when compute_uv=False."""
     return _counts(1, _svd_results(op.attr_dict))(op)
-

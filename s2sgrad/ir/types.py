@@ -23,6 +23,7 @@ class Type:
     unknown; weak: a Python scalar; items: the element types of a tuple or list
     when known. Immutable, equal when the fields are (a slotted class: the IR
     makes one per value)."""
+
     __slots__ = ("kind", "dtype", "shape", "weak", "items", "_key", "_hash")
 
     def __init__(self, kind="array", dtype=None, shape=None, weak=False, items=None):
@@ -51,8 +52,10 @@ class Type:
         return h
 
     def __repr__(self):
-        return (f"Type(kind={self.kind!r}, dtype={self.dtype!r}, shape={self.shape!r}, "
-                f"weak={self.weak!r}, items={self.items!r})")
+        return (
+            f"Type(kind={self.kind!r}, dtype={self.dtype!r}, shape={self.shape!r}, "
+            f"weak={self.weak!r}, items={self.items!r})"
+        )
 
     @property
     def rank(self):
@@ -61,7 +64,7 @@ class Type:
     @property
     def is_integer(self):
         """int and bool values are constant for differentiation (as in tf.gradients)."""
-        if self.kind == "dynlist":       # (a list of float items carries their gradients)
+        if self.kind == "dynlist":  # (a list of float items carries their gradients)
             return not self.items or self.items[0].is_integer
         if self.kind != "array":
             return True
@@ -95,9 +98,9 @@ FLOAT64 = Type(dtype="float64", shape=())
 PY_FLOAT = Type(dtype="float64", shape=(), weak=True)
 PY_INT = Type(dtype="int64", shape=(), weak=True)
 PY_BOOL = Type(dtype="bool", shape=(), weak=True)
-RNG = Type(kind="rng")          # a np.random.Generator argument (drawn from, never differentiated)
-BOTTOM = Type(kind="bottom")    # no value yet: a loop variable whose first value the loop
-                                # gives (a `return` inside a loop); join(BOTTOM, t) is t
+RNG = Type(kind="rng")  # a np.random.Generator argument (drawn from, never differentiated)
+BOTTOM = Type(kind="bottom")  # no value yet: a loop variable whose first value the loop
+# gives (a `return` inside a loop); join(BOTTOM, t) is t
 
 
 def of_python(value):
@@ -113,8 +116,10 @@ def of_python(value):
     if isinstance(value, float):
         return PY_FLOAT
     if isinstance(value, (tuple, list)):
-        return Type(kind="tuple" if isinstance(value, tuple) else "list",
-                    items=tuple(of_python(v) for v in value))
+        return Type(
+            kind="tuple" if isinstance(value, tuple) else "list",
+            items=tuple(of_python(v) for v in value),
+        )
     arr = np.asarray(value)
     return Type(dtype=arr.dtype.name, shape=tuple(arr.shape))
 
@@ -137,9 +142,13 @@ def _promote(key):
         for w in weak:  # a weak scalar raises the kind only, never the precision
             wk = np.dtype(w).kind
             if order[wk] > order.get(res.kind, 3):
-                res = {1: np.dtype("int64"), 2: np.dtype("float64"),
-                       3: np.result_type(res, np.complex64) if res.kind == "f"
-                       else np.dtype("complex128")}[order[wk]]
+                res = {
+                    1: np.dtype("int64"),
+                    2: np.dtype("float64"),
+                    3: np.result_type(res, np.complex64)
+                    if res.kind == "f"
+                    else np.dtype("complex128"),
+                }[order[wk]]
         return res.name
     return np.result_type(*weak).name
 
@@ -163,8 +172,7 @@ def stacked(t):
     shapes = [i.shape for i in items]
     if any(s is None for s in shapes) or len({len(s) for s in shapes}) != 1:
         return Type(dtype=dtype, shape=None)
-    inner = tuple(d if all(s[k] == d for s in shapes) else None
-                  for k, d in enumerate(shapes[0]))
+    inner = tuple(d if all(s[k] == d for s in shapes) else None for k, d in enumerate(shapes[0]))
     return Type(dtype=dtype, shape=(len(items),) + inner)
 
 
@@ -207,8 +215,12 @@ def broadcast_shapes(*shapes):
 
 def same_shape(a, b):
     """True when two shapes are provably equal."""
-    return a is not None and b is not None and len(a) == len(b) and all(
-        x is not None and x == y for x, y in zip(a, b))
+    return (
+        a is not None
+        and b is not None
+        and len(a) == len(b)
+        and all(x is not None and x == y for x, y in zip(a, b))
+    )
 
 
 def shapes_differ(a, b):
@@ -217,8 +229,9 @@ def shapes_differ(a, b):
     different size names are different sizes)."""
     if a is None or b is None:
         return False
-    return len(a) != len(b) or any(type(x) is type(y) and isinstance(x, (int, str)) and x != y
-                                   for x, y in zip(a, b))
+    return len(a) != len(b) or any(
+        type(x) is type(y) and isinstance(x, (int, str)) and x != y for x, y in zip(a, b)
+    )
 
 
 def list_item(t):
@@ -261,13 +274,26 @@ def parse_signature_type(text):
     The printed forms of Python scalars ('py_float64', 'py_int64', 'py_bool') are
     read too, so a generated docstring's signature reads back."""
     text = text.strip()
-    aliases = {"f64": "float64", "f32": "float32", "i64": "int64", "i32": "int32",
-               "float": "float", "int": "int", "bool": "bool"}
-    python = {"float": PY_FLOAT, "int": PY_INT, "bool": PY_BOOL, "py_float64": PY_FLOAT,
-              "py_int64": PY_INT, "py_bool": PY_BOOL}
+    aliases = {
+        "f64": "float64",
+        "f32": "float32",
+        "i64": "int64",
+        "i32": "int32",
+        "float": "float",
+        "int": "int",
+        "bool": "bool",
+    }
+    python = {
+        "float": PY_FLOAT,
+        "int": PY_INT,
+        "bool": PY_BOOL,
+        "py_float64": PY_FLOAT,
+        "py_int64": PY_INT,
+        "py_bool": PY_BOOL,
+    }
     if text in python:
         return python[text]
-    if "[" not in text:            # a NumPy scalar of that dtype
+    if "[" not in text:  # a NumPy scalar of that dtype
         return Type(dtype=_numeric_dtype(aliases.get(text, text)), shape=())
     name, _, rest = text.partition("[")
     dtype = _numeric_dtype(aliases.get(name.strip(), name.strip()))

@@ -32,8 +32,10 @@ def verify(fn, stage="?"):
         _verify_connected(fn, names, stage)
     _verify_tapes(fn, names, stage)
     if len(fn.body.yields) != 1:
-        raise InternalError(f"IR verifier after {stage}: {fn.name} yields "
-                            f"{len(fn.body.yields)} values, expected 1 (what it returns)")
+        raise InternalError(
+            f"IR verifier after {stage}: {fn.name} yields "
+            f"{len(fn.body.yields)} values, expected 1 (what it returns)"
+        )
     return fn
 
 
@@ -50,8 +52,9 @@ def _verify_region(region, defined, seen, names, stage, expanded):
     defined = set(defined) | set(region.args)
     for a in region.args:
         if a in seen:
-            raise InternalError(f"IR verifier after {stage}: region argument {names(a)} "
-                                "defined twice")
+            raise InternalError(
+                f"IR verifier after {stage}: region argument {names(a)} defined twice"
+            )
         seen.add(a)
     for i, op in enumerate(region.ops):
         d = opcodes.OPS.get(op.opcode)
@@ -82,11 +85,14 @@ def _verify_region(region, defined, seen, names, stage, expanded):
             _fault(region, i, wrong, names, stage)
     for v in region.yields:
         if v not in defined:
-            raise InternalError(f"IR verifier after {stage}: yielded value {names(v)} is not defined")
+            raise InternalError(
+                f"IR verifier after {stage}: yielded value {names(v)} is not defined"
+            )
 
 
 def _verify_connected(fn, names, stage):
     from ..passes import unconnected
+
     ops = fn.body.ops
     for i, op in enumerate(ops):
         if op.opcode == "gradients":
@@ -94,8 +100,13 @@ def _verify_connected(fn, names, stage):
             if left:
                 n_ys = op.attr("n_ys")
                 xs = ", ".join(names(op.operands[n_ys + k]) for k in left)
-                _fault(fn.body, i, f"gradients op keeps xs that reach none of its ys: {xs}",
-                       names, stage)
+                _fault(
+                    fn.body,
+                    i,
+                    f"gradients op keeps xs that reach none of its ys: {xs}",
+                    names,
+                    stage,
+                )
 
 
 def _verify_tapes(fn, names, stage):
@@ -110,18 +121,21 @@ def _verify_tapes(fn, names, stage):
                 made.update(op.results)
             elif effect == "update":
                 if op.operands[0] in pushes:
-                    _fault(region, i, f"tape {names(op.operands[0])} has a second push",
-                           names, stage)
+                    _fault(
+                        region, i, f"tape {names(op.operands[0])} has a second push", names, stage
+                    )
                 pushes[op.operands[0]] = op
             elif effect == "consume":
                 if op.operands[0] in pops:
-                    _fault(region, i, f"tape {names(op.operands[0])} has a second pop",
-                           names, stage)
+                    _fault(
+                        region, i, f"tape {names(op.operands[0])} has a second pop", names, stage
+                    )
                 pops[op.operands[0]] = op
             for r in op.regions:
                 visit(r)
+
     visit(fn.body)
-    origin = {}                  # a value popped -> what its push appended in its place
+    origin = {}  # a value popped -> what its push appended in its place
     for tape, pop in pops.items():
         push = pushes.get(tape)
         if push is not None and len(push.operands) == len(pop.results) + 1:
@@ -135,10 +149,17 @@ def _verify_tapes(fn, names, stage):
             continue
         pushed = push.operands[1:]
         if len(pushed) != len(pop.results) or any(
-                a.type.kind != b.type.kind for a, b in zip(pushed, pop.results)):
+            a.type.kind != b.type.kind for a, b in zip(pushed, pop.results)
+        ):
             region, i = where[pop]
-            _fault(region, i, f"this pop gives back {len(pop.results)} values; the push of "
-                   f"its tape appends {len(pushed)} (or of other kinds)", names, stage)
+            _fault(
+                region,
+                i,
+                f"this pop gives back {len(pop.results)} values; the push of "
+                f"its tape appends {len(pushed)} (or of other kinds)",
+                names,
+                stage,
+            )
 
 
 _MISSING = object()
@@ -151,12 +172,12 @@ def _wrong_type(op, d):
         return None
     try:
         want = d.infer(tuple(v.type for v in op.operands), op.attr_dict)
-    except Exception:           # inference needs what only the builder knew
+    except Exception:  # inference needs what only the builder knew
         return None
     wants = want if isinstance(want, tuple) else (want,) if len(op.results) == 1 else ()
     for want, r in zip(wants, op.results):
         if want.kind == "array" and want.dtype is None and want.shape is None:
-            continue            # inference knows nothing here
+            continue  # inference knows nothing here
         if not _compatible(want, r.type):
             return f"{op.opcode} result has type {r.type}, its inference says {want}"
     return None
@@ -172,6 +193,8 @@ def _compatible(want, have):
     if want.shape is not None and have.shape is not None:
         if len(want.shape) != len(have.shape):
             return False
-        return all(a is None or b is None or a == b or isinstance(a, str) or isinstance(b, str)
-                   for a, b in zip(want.shape, have.shape))
+        return all(
+            a is None or b is None or a == b or isinstance(a, str) or isinstance(b, str)
+            for a, b in zip(want.shape, have.shape)
+        )
     return True

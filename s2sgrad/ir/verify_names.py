@@ -21,8 +21,8 @@ from .core import free_values
 from .opcodes import OPS, memory
 from .printer import Names, print_op
 
-BOTTOM = object()      # a name whose value depends on the path taken
-CLOBBERED = "~clobbered"   # the state's set of values an in-place write changed
+BOTTOM = object()  # a name whose value depends on the path taken
+CLOBBERED = "~clobbered"  # the state's set of values an in-place write changed
 
 
 class _Fault(Exception):
@@ -36,16 +36,18 @@ def check(fn, plan, shares, web):
     except _Fault as e:
         op, message = e.args
         names = Names()
-        raise InternalError(f"IR verifier after out_of_ssa: {message}\n"
-                            f"  >> {print_op(op, names) if op is not None else '(return)'}") from None
+        raise InternalError(
+            f"IR verifier after out_of_ssa: {message}\n"
+            f"  >> {print_op(op, names) if op is not None else '(return)'}"
+        ) from None
 
 
 class _Checker:
     def __init__(self, fn, plan, shares, web):
         self.fn, self.plan, self.shares, self.web = fn, plan, shares, web
         self.defs = {r: op for op in fn.body.walk() for r in op.results}
-        self.defined = set()           # values defined so far
-        self.captured = {}             # variable -> the closure op that captured it
+        self.defined = set()  # values defined so far
+        self.captured = {}  # variable -> the closure op that captured it
 
     def var(self, v):
         return self.plan.var(v)
@@ -79,9 +81,13 @@ class _Checker:
         for v, shape_only in self.leaves(values, op):
             held = state.get(self.var(v))
             if not self.same(held, v) and not (v is old and self.same(held, res)):
-                what = "nothing" if held is None else "a value that depends on the path" \
-                    if held is BOTTOM else \
-                    f"another value ({', '.join(sorted(h.hint for h in held))})"
+                what = (
+                    "nothing"
+                    if held is None
+                    else "a value that depends on the path"
+                    if held is BOTTOM
+                    else f"another value ({', '.join(sorted(h.hint for h in held))})"
+                )
                 raise _Fault(op, f"{v.hint} is read where its name holds {what}")
             if self.web(v) in state.get(CLOBBERED, ()) and not shape_only:
                 raise _Fault(op, f"{v.hint} is read after an in-place write changed its array")
@@ -104,8 +110,9 @@ class _Checker:
         pairs = [(d, s) for d, s in zip(dests, srcs)]
         for _d, s in pairs:
             self.read(state, [s], op)
-        equal = [state[self.var(s)] if s not in self.plan.inlined else frozenset()
-                 for d, s in pairs]
+        equal = [
+            state[self.var(s)] if s not in self.plan.inlined else frozenset() for d, s in pairs
+        ]
         self.write(state, [d for d, _ in pairs], op, equal)
 
     # -- statements -----------------------------------------------------------------------------
@@ -141,7 +148,7 @@ class _Checker:
             for v in free_values(op):
                 self.captured[self.var(v)] = op
             self.write(state, op.results, op)
-        elif memory(op) == "write" or op in self.plan.in_place:   # (in place: `a += b`)
+        elif memory(op) == "write" or op in self.plan.in_place:  # (in place: `a += b`)
             self.setitem(op, state)
         else:
             reads = op.operands + tuple(y for r in op.regions for y in r.yields)
@@ -156,11 +163,12 @@ class _Checker:
                 raise _Fault(op, "an in-place write whose result has another name")
             self.read(state, op.operands[1:], op)
             shares = self.plan.shares_list if op.opcode == "append" else self.shares
-            state[CLOBBERED] = state.get(CLOBBERED, frozenset()) | \
-                {self.web(v) for v in self.defined if shares(v, old)}
+            state[CLOBBERED] = state.get(CLOBBERED, frozenset()) | {
+                self.web(v) for v in self.defined if shares(v, old)
+            }
             self.write(state, [res], op)
         else:
-            self.write(state, [res], op)          # y_1 = y.copy(), then y_1[k] = v
+            self.write(state, [res], op)  # y_1 = y.copy(), then y_1[k] = v
             self.read(state, op.operands[1:], op, old=old, res=res)
 
     def loop_for(self, op, state):

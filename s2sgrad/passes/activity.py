@@ -26,9 +26,14 @@ def varied(ops, xs, stops):
             # (`tuple`/`list`: np.array of it has a gradient; a call's result, an item of a
             # tuple, a tape's item) or is yielded by an `if` (the sweep refuses those it cannot
             # differentiate through, never drops them)
-            out.update(r for r in op.results
-                       if not integer.is_constant(r) or r.type.kind == "function"
-                       or r.type.kind in ("tuple", "list") and _holds(op))
+            out.update(
+                r
+                for r in op.results
+                if not integer.is_constant(r)
+                or r.type.kind == "function"
+                or r.type.kind in ("tuple", "list")
+                and _holds(op)
+            )
             if op.regions or opcodes.OPS[op.opcode].effect == "update":
                 out.update(tapes_written(op))
     return out
@@ -52,9 +57,11 @@ def useful(ops, ys, stops):
     for op in reversed(ops):
         if _blocks(op, stops):
             continue
-        if not out.isdisjoint(op.results) or (
-                op.regions or opcodes.OPS[op.opcode].effect == "update") and any(
-                s in out for s in tapes_written(op)):
+        if (
+            not out.isdisjoint(op.results)
+            or (op.regions or opcodes.OPS[op.opcode].effect == "update")
+            and any(s in out for s in tapes_written(op))
+        ):
             out.update(op.operands if not op.regions else uses(op))
     return out
 
@@ -93,5 +100,9 @@ def tapes_written(op):
     a value flows from what is pushed to what is later popped."""
     if opcodes.OPS[op.opcode].effect == "update":
         return (op.operands[0],)
-    return tuple(o.operands[0] for r in op.regions for o in r.walk()
-                 if opcodes.OPS[o.opcode].effect == "update")
+    return tuple(
+        o.operands[0]
+        for r in op.regions
+        for o in r.walk()
+        if opcodes.OPS[o.opcode].effect == "update"
+    )

@@ -38,7 +38,7 @@ def run(fn):
             continue
         if all(_absorbs(u, r, src, mapping) for u in ops):
             mapping[r] = src
-            for u in ops:       # the seed 1.0 broadcast and multiplied: x itself
+            for u in ops:  # the seed 1.0 broadcast and multiplied: x itself
                 other = _times_one(u, r, src, defs)
                 if other is not None and (u.result not in handed or _fresh(other, defs)):
                     mapping[u.result] = other
@@ -96,25 +96,33 @@ def _absorbs(user, r, src, elided):
     other = b if a is r else a
     if a is r and b is r or other in elided:
         return False
-    return T.same_shape(other.type.shape, r.type.shape) \
-        and T.result_dtype(src.type, other.type) == T.result_dtype(r.type, other.type)
+    return T.same_shape(other.type.shape, r.type.shape) and T.result_dtype(
+        src.type, other.type
+    ) == T.result_dtype(r.type, other.type)
 
 
 def _negations_moved(region, defs):
     """`u = -r` of `r = np.broadcast_to(c, s)` -> `t = -c; u = np.broadcast_to(t, s)`,
     where that gives u's type exactly."""
+
     def each(op):
         d = defs.get(op.operands[0]) if op.opcode == "neg" else None
         if d is None or d.opcode != "broadcast_to":
             return None
         src, rest = d.operands[0], d.operands[1:]
         neg_t = infer("neg", (src.type,), {})
-        if infer("broadcast_to", (neg_t,) + tuple(v.type for v in rest), d.attr_dict).dtype \
-                != op.result.type.dtype or d.result.type != op.result.type:
+        if (
+            infer("broadcast_to", (neg_t,) + tuple(v.type for v in rest), d.attr_dict).dtype
+            != op.result.type.dtype
+            or d.result.type != op.result.type
+        ):
             return None
         t = Value(op.result.hint, neg_t)
-        return [Op("neg", (src,), (t,), (), op.loc, op.tag),
-                Op("broadcast_to", (t,) + tuple(rest), op.results, d.attrs, op.loc, op.tag)]
+        return [
+            Op("neg", (src,), (t,), (), op.loc, op.tag),
+            Op("broadcast_to", (t,) + tuple(rest), op.results, d.attrs, op.loc, op.tag),
+        ]
+
     return rewrite_ops(region, each)
 
 
@@ -131,8 +139,11 @@ def _scalar_of(v, defs):
         if d.opcode == "broadcast_to":
             c = d.operands[0]
             return c if c.type.kind == "array" and c.type.rank == 0 else None
-        if d.opcode == "index" and len(d.operands) == 1 and all(
-                k is None or k == "..." or k == (None, None, None) for k in d.attr("key")):
+        if (
+            d.opcode == "index"
+            and len(d.operands) == 1
+            and all(k is None or k == "..." or k == (None, None, None) for k in d.attr("key"))
+        ):
             v = d.operands[0]
         elif d.opcode in _VIEWS:
             v = d.operands[0]
@@ -143,6 +154,7 @@ def _scalar_of(v, defs):
 
 def _scalars_read(region, defs):
     """Elementwise binary ops reading the number a broadcast (or its view) repeats."""
+
     def each(op):
         if not OPS[op.opcode].elementwise or len(op.operands) != 2 or len(op.results) != 1:
             return None
@@ -152,9 +164,12 @@ def _scalars_read(region, defs):
             c = _scalar_of(v, defs) if defs.get(v) is not None else None
             if c is None or _scalar_of(other, defs) is not None:
                 continue
-            if T.same_shape(other.type.shape, op.result.type.shape) and \
-                    T.result_dtype(c.type, other.type) == T.result_dtype(v.type, other.type) \
-                    and defs[v].opcode != "broadcast_to":
+            if (
+                T.same_shape(other.type.shape, op.result.type.shape)
+                and T.result_dtype(c.type, other.type) == T.result_dtype(v.type, other.type)
+                and defs[v].opcode != "broadcast_to"
+            ):
                 operands[k] = c
         return [op.replace(operands=tuple(operands))] if tuple(operands) != op.operands else None
+
     return rewrite_ops(region, each)

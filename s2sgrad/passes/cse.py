@@ -29,13 +29,23 @@ def _region(region):
         # regions; gates have several results; no `gradients` op is left by now.) The
         # gradients handed back (tag out:) are each their own array: two np.copy(g) stay two.
         # A list built with append is a mutable object of its own: two `[]` stay two.
-        if op.regions or d.effect is not None or d.literal or len(op.results) != 1 \
-                or op.tag.startswith("out:") or op.result in written or draws(op) \
-                or op.result.type.kind == "dynlist":
+        if (
+            op.regions
+            or d.effect is not None
+            or d.literal
+            or len(op.results) != 1
+            or op.tag.startswith("out:")
+            or op.result in written
+            or draws(op)
+            or op.result.type.kind == "dynlist"
+        ):
             ops.append(op)
             continue
-        key = (op.opcode, tuple([consts.get(v, v) for v in op.operands]),
-               _hashable(op.attrs) if op.attrs else ())
+        key = (
+            op.opcode,
+            tuple([consts.get(v, v) for v in op.operands]),
+            _hashable(op.attrs) if op.attrs else (),
+        )
         earlier = seen.get(key)
         if earlier is not None and _same_name(earlier, op.result):
             mapping[op.result] = earlier

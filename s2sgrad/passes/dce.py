@@ -13,19 +13,28 @@ from ..ir.opcodes import OPS, draws
 def run(fn):
     fn = fn.with_body(_lengths_dropped(fn.body))
     live_stacks = set()
-    while True:   # a push is live once its tape is read somewhere; iterate to a fixpoint
+    while True:  # a push is live once its tape is read somewhere; iterate to a fixpoint
         body, used = _region(fn.body, set(), live_stacks, _Slots(fn.body))
         ops = [op for op in body.walk() if op.opcode == "if" or OPS[op.opcode].effect is not None]
         effect = {op: OPS[op.opcode].effect for op in ops}
         stacks = {r for op in ops if effect[op] == "new" for r in op.results}
         read = {op.operands[0] for op in ops if effect[op] == "consume"}
-        read |= {v for op in ops if effect[op] == "update" for v in op.operands[1:]
-                 if v in stacks or v.type.kind == "list"}
-        for op in ops:      # a tape made in a branch leaves it as a result of the if
+        read |= {
+            v
+            for op in ops
+            if effect[op] == "update"
+            for v in op.operands[1:]
+            if v in stacks or v.type.kind == "list"
+        }
+        for op in ops:  # a tape made in a branch leaves it as a result of the if
             if op.opcode == "if":
-                read |= {r.yields[k] for k, res in enumerate(op.results)
-                         if res in read | live_stacks for r in op.regions}
-        if read <= live_stacks:        # (a tape pushed onto an outer loop's tape is read too)
+                read |= {
+                    r.yields[k]
+                    for k, res in enumerate(op.results)
+                    if res in read | live_stacks
+                    for r in op.regions
+                }
+        if read <= live_stacks:  # (a tape pushed onto an outer loop's tape is read too)
             return fn.with_body(body)
         live_stacks |= read
 
@@ -37,16 +46,23 @@ def _region(region, live_out, live_stacks, slots):
     live = set(region.yields) | set(live_out)
     kept = []
     for op in reversed(region.ops):
-        effect = _lives(op, live_stacks) or op.regions and any(
-            _lives(o, live_stacks) for r in op.regions for o in r.walk())
+        effect = (
+            _lives(op, live_stacks)
+            or op.regions
+            and any(_lives(o, live_stacks) for r in op.regions for o in r.walk())
+        )
         if not effect and not any(r in live for r in op.results):
             continue
         if op.opcode == "for" and not all(r in live for r in op.results):
             op = _carried_trimmed(op, live)
         if op.opcode == "if" and not all(r in live for r in op.results):
             keep = [k for k, r in enumerate(op.results) if r in live]
-            op = op.replace(results=tuple(op.results[k] for k in keep), regions=tuple(
-                Region(r.args, r.ops, tuple(r.yields[k] for k in keep)) for r in op.regions))
+            op = op.replace(
+                results=tuple(op.results[k] for k in keep),
+                regions=tuple(
+                    Region(r.args, r.ops, tuple(r.yields[k] for k in keep)) for r in op.regions
+                ),
+            )
         if OPS[op.opcode].effect == "consume" and not all(r in live for r in op.results):
             keep = slots.keep(op.operands[0], [k for k, r in enumerate(op.results) if r in live])
             if keep is not None:
@@ -63,8 +79,8 @@ def _region(region, live_out, live_stacks, slots):
             op = op.replace(regions=tuple(regions))
         kept.append(op)
         live.update(op.operands)
-        if OPS[op.opcode].effect == "consume":    # a pop kept: its tape's pushes, met later in
-            live_stacks.add(op.operands[0])      # this backward walk, are kept (one pass, most often)
+        if OPS[op.opcode].effect == "consume":  # a pop kept: its tape's pushes, met later in
+            live_stacks.add(op.operands[0])  # this backward walk, are kept (one pass, most often)
     return Region(region.args, tuple(reversed(kept)), region.yields), live
 
 
@@ -84,10 +100,16 @@ def _carried_trimmed(op, live):
     if len(keep) == n:
         return op
     ks = sorted(keep)
-    new_body = Region((body.args[0],) + tuple(body.args[1 + k] for k in ks), body.ops,
-                      tuple(body.yields[k] for k in ks))
-    return op.replace(operands=op.operands[:3] + tuple(op.operands[3 + k] for k in ks),
-                      results=tuple(op.results[k] for k in ks), regions=(new_body,))
+    new_body = Region(
+        (body.args[0],) + tuple(body.args[1 + k] for k in ks),
+        body.ops,
+        tuple(body.yields[k] for k in ks),
+    )
+    return op.replace(
+        operands=op.operands[:3] + tuple(op.operands[3 + k] for k in ks),
+        results=tuple(op.results[k] for k in ks),
+        regions=(new_body,),
+    )
 
 
 def _needed(ops, live):
@@ -95,8 +117,13 @@ def _needed(ops, live):
     a check) counted as needed, with all it reads."""
     live = set(live)
     for op in reversed(ops):
-        effect = OPS[op.opcode].effect is not None or draws(op) or any(
-            OPS[o.opcode].effect is not None or draws(o) for r in op.regions for o in r.walk())
+        effect = (
+            OPS[op.opcode].effect is not None
+            or draws(op)
+            or any(
+                OPS[o.opcode].effect is not None or draws(o) for r in op.regions for o in r.walk()
+            )
+        )
         if not effect and not any(r in live for r in op.results):
             continue
         live.update(op.operands)
@@ -134,7 +161,7 @@ class _Slots:
                 self.origin.update(zip(op.results, push.operands[1:]))
         self.slots = {}
         popped = [self._tape(op.operands[0]) for op in pops]
-        self.made -= {t for t in popped if popped.count(t) > 1}    # (one pop each, or keep all)
+        self.made -= {t for t in popped if popped.count(t) > 1}  # (one pop each, or keep all)
 
     def _tape(self, v):
         seen = set()

@@ -41,17 +41,32 @@ from ..ir.opcodes import OPS, infer
 from . import dce
 
 # ops whose result a last-bit difference of an operand may change by more than rounding
-_DISCRETE = frozenset({"mod", "floordiv", "astype", "float32", "asarray", "array", "call",
-                       "call_vjp", "call_back", "closure", "extern", "extern_vjp",
-                       "loop_index", "gradients"})
+_DISCRETE = frozenset(
+    {
+        "mod",
+        "floordiv",
+        "astype",
+        "float32",
+        "asarray",
+        "array",
+        "call",
+        "call_vjp",
+        "call_back",
+        "closure",
+        "extern",
+        "extern_vjp",
+        "loop_index",
+        "gradients",
+    }
+)
 
 
 def run(fn):
     loops = [op for op in fn.body.walk() if op.opcode == "for"]
     if not loops or not any(_candidates(op) for op in loops):
         return fn
-    fn = dce.run(fn)        # (what reads the product is what is live: the dead adjoint of a
-    graph = _Graph(fn)      # constant exponent, with its `x == 0`, goes first)
+    fn = dce.run(fn)  # (what reads the product is what is live: the dead adjoint of a
+    graph = _Graph(fn)  # constant exponent, with its `x == 0`, goes first)
     b = Builder(defs=def_map(fn.body), params=fn.params)
     body = _region(fn.body, b, graph)
     return fn if body is fn.body else fn.with_body(body)
@@ -86,8 +101,13 @@ def _candidates(loop):
         for k in (0, 1):
             row, w = op.operands[k], op.operands[1 - k]
             d = made.get(row)
-            if d is not None and d.opcode == "index" and d.attr("key") == ("%",) \
-                    and tuple(d.operands[1:]) == (index,) and w not in made:
+            if (
+                d is not None
+                and d.opcode == "index"
+                and d.attr("key") == ("%",)
+                and tuple(d.operands[1:]) == (index,)
+                and w not in made
+            ):
                 out.append((op, d.operands[0], w, k == 1))
                 break
     return out
@@ -104,12 +124,16 @@ def _hoist(loop, b, graph):
     body = loop.regions[0]
     inner = {r for o in body.walk() for r in o.results} | set(body.args)
     trips = b.static_dim(stop)
-    b.ops, b.consts = [], {}      # (constants too: each block emits its own, so none
+    b.ops, b.consts = [], {}  # (constants too: each block emits its own, so none
     # is read where it is not defined: fuzzer, seed 110 program 828)
     replace = {}
     for op, x, w, transposed in _candidates(loop):
-        if x in inner or w in inner or not _fits(x, w, transposed, trips, op) \
-                or not graph.only_gradients(op.result):
+        if (
+            x in inner
+            or w in inner
+            or not _fits(x, w, transposed, trips, op)
+            or not graph.only_gradients(op.result)
+        ):
             continue
         b.loc, b.tag = op.loc, op.tag
         mark = len(b.ops)
@@ -118,8 +142,7 @@ def _hoist(loop, b, graph):
         if infer("index", (product.type, body.args[0].type), dict(key)) != op.result.type:
             del b.ops[mark:]
             continue
-        replace[id(op)] = Op("index", (product, body.args[0]), op.results, key, op.loc,
-                             op.tag)
+        replace[id(op)] = Op("index", (product, body.args[0]), op.results, key, op.loc, op.tag)
     if not replace:
         return None
     new_body = Region(body.args, tuple(replace.get(id(o), o) for o in body.ops), body.yields)
@@ -130,11 +153,23 @@ def _fits(x, w, transposed, trips, op):
     """x (rows, k) and w (k, m), or (m, k) when transposed, or a vector: float arrays of one
     dtype and known shapes that fit; x with exactly `trips` rows."""
     tx, tw = x.type, w.type
-    if not all(t.kind == "array" and t.dtype in ("float32", "float64") and not t.weak
-               and t.shape is not None and None not in t.shape for t in (tx, tw)):
+    if not all(
+        t.kind == "array"
+        and t.dtype in ("float32", "float64")
+        and not t.weak
+        and t.shape is not None
+        and None not in t.shape
+        for t in (tx, tw)
+    ):
         return False
-    if tx.dtype != tw.dtype or tx.rank != 2 or tw.rank not in (1, 2) or trips is None \
-            or tx.shape[0] != trips or op.result.type.dtype != tx.dtype:
+    if (
+        tx.dtype != tw.dtype
+        or tx.rank != 2
+        or tw.rank not in (1, 2)
+        or trips is None
+        or tx.shape[0] != trips
+        or op.result.type.dtype != tx.dtype
+    ):
         return False
     if transposed and tw.rank != 2:
         return False
@@ -147,7 +182,7 @@ class _Graph:
 
     def __init__(self, fn):
         self.users = {}
-        self.yielded = {}         # value -> [(op with regions or None, region index, position)]
+        self.yielded = {}  # value -> [(op with regions or None, region index, position)]
         self.pops = []
         self.fn = fn
         for k, v in enumerate(fn.body.yields):
@@ -176,38 +211,45 @@ class _Graph:
             v = todo.pop()
             for parent, i, k in self.yielded.get(v, ()):
                 if parent is None:
-                    return False                      # a result of the function
+                    return False  # a result of the function
                 if parent.opcode == "for":
                     reach((parent.regions[0].args[k + 1], parent.results[k]))
                 elif parent.opcode == "while":
                     if i == 0:
-                        return False                  # a loop condition
-                    reach((parent.regions[0].args[k], parent.regions[1].args[k],
-                           parent.results[k]))
+                        return False  # a loop condition
+                    reach((parent.regions[0].args[k], parent.regions[1].args[k], parent.results[k]))
                 elif parent.opcode == "if":
                     reach((parent.results[k],))
                 else:
                     return False
             for op in self.users.get(v, ()):
-                if op.opcode in _DISCRETE or OPS[op.opcode].constant \
-                        and not OPS[op.opcode].metadata and op.opcode != "stop_gradient":
+                if (
+                    op.opcode in _DISCRETE
+                    or OPS[op.opcode].constant
+                    and not OPS[op.opcode].metadata
+                    and op.opcode != "stop_gradient"
+                ):
                     return False
                 if op.opcode == "if":
-                    return False                      # (its operand is the condition)
+                    return False  # (its operand is the condition)
                 at = [k for k, u in enumerate(op.operands) if u is v]
                 if op.opcode == "for":
                     if min(at) < 3:
-                        return False                  # a bound of the range
+                        return False  # a bound of the range
                     for k in at:
                         reach((op.regions[0].args[k - 2], op.results[k - 3]))
                 elif op.opcode == "while":
                     for k in at:
                         reach((op.regions[0].args[k], op.regions[1].args[k], op.results[k]))
-                elif op.opcode == "index" and v in op.operands[1:] or \
-                        op.opcode in ("setitem", "index_add") and v in op.operands[2:]:
-                    return False                      # a position
+                elif (
+                    op.opcode == "index"
+                    and v in op.operands[1:]
+                    or op.opcode in ("setitem", "index_add")
+                    and v in op.operands[2:]
+                ):
+                    return False  # a position
                 elif op.opcode == "push":
-                    for p in self.pops:               # (any tape's pops: a superset)
+                    for p in self.pops:  # (any tape's pops: a superset)
                         reach(p.results)
                 elif op.tag == "fwd" or op.tag == "tape" or OPS[op.opcode].structural:
                     reach(op.results)

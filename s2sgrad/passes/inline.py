@@ -35,8 +35,10 @@ def _fold_items(region, defs, subst):
     tuple's items go through the values, never through the tuple)."""
     ops = []
     for op in region.ops:
-        op = op.replace(operands=tuple(subst.get(v, v) for v in op.operands),
-                        regions=tuple(_fold_items(r, defs, subst) for r in op.regions))
+        op = op.replace(
+            operands=tuple(subst.get(v, v) for v in op.operands),
+            regions=tuple(_fold_items(r, defs, subst) for r in op.regions),
+        )
         if op.opcode == "getitem":
             made = defs.get(op.operands[0])
             if made is not None and made.opcode == "tuple":
@@ -70,11 +72,11 @@ def _copy_region(r, functions, mapping, stack):
 def _inline(op, operands, functions, mapping, stack):
     name = op.attr("callee")
     callee = functions[name]
-    inner = dict(zip(callee.params, operands))       # the callee's own values, fresh here
+    inner = dict(zip(callee.params, operands))  # the callee's own values, fresh here
     body = _region(callee.body, functions, inner, dict(stack, **{name: True}))
     (out,) = body.yields
     ops = list(body.ops)
-    mapping[op.result] = out                         # the call's result is the callee's
+    mapping[op.result] = out  # the call's result is the callee's
     return ops
 
 

@@ -81,20 +81,25 @@ def _region(region, b):
 
 # ---- one loop --------------------------------------------------------------------------
 
+
 def _rewrite(op, b):
     """(ops before the loop, the new loop, ops after it, {old result: new value}), or None."""
     start, stop, step = op.operands[:3]
     inits = op.operands[3:]
     body = op.regions[0]
     index, args = body.args[0], body.args[1:]
-    if b.static_value(start) != 0 or type(b.static_value(start)) is not int \
-            or b.static_value(step) != 1 or type(b.static_value(step)) is not int:
+    if (
+        b.static_value(start) != 0
+        or type(b.static_value(start)) is not int
+        or b.static_value(step) != 1
+        or type(b.static_value(step)) is not int
+    ):
         return None
     counts = use_counts(body)
-    made = {r: o for o in body.ops for r in o.results}     # the body's top-level values
+    made = {r: o for o in body.ops for r in o.results}  # the body's top-level values
     inner = {r for o in body.walk() for r in o.results} | set(body.args)
     trips = b.static_dim(stop)
-    plans = []              # (k, [(kind, factors) a term of P])
+    plans = []  # (k, [(kind, factors) a term of P])
     for k, (arg, y) in enumerate(zip(args, body.yields)):
         found = _accumulation(k, arg, y, inits[k], op.results[k], made, counts)
         if found is not None:
@@ -104,21 +109,24 @@ def _rewrite(op, b):
     # the factors: a row of an array read in order (used as it is), or stacked; a sum
     # term needs its value among them (a plan dropped may drop another's: to a fixpoint)
     while True:
-        rows = {}           # factor -> the array of its rows (known before the loop), or None
+        rows = {}  # factor -> the array of its rows (known before the loop), or None
         for _, terms in plans:
             for kind, factors in terms:
                 if kind != "sum":
                     for v in factors:
                         rows.setdefault(v, _rows_of(v, index, made, inner, trips))
-        kept = [(k, terms) for k, terms in plans
-                if all(kind != "sum" or factors[0] in rows for kind, factors in terms)]
+        kept = [
+            (k, terms)
+            for k, terms in plans
+            if all(kind != "sum" or factors[0] in rows for kind, factors in terms)
+        ]
         if len(kept) == len(plans):
             break
         plans = kept
     if not plans:
         return None
     stacked = [v for v, arr in rows.items() if arr is None]
-    b.ops, b.consts = [], {}      # (constants too: each block emits its own, so none
+    b.ops, b.consts = [], {}  # (constants too: each block emits its own, so none
     # is read where it is not defined: fuzzer, seed 110 program 828)
     b.loc, b.tag = op.loc, op.tag
     pre, stacks = _allocate(b, stacked, plans, inits, stop, trips)
@@ -130,17 +138,26 @@ def _rewrite(op, b):
     new_args = tuple(Value(v.hint, v.type) for v in stacks.values())
     b.ops, b.consts = [], {}
     b.loc = body.ops[-1].loc if body.ops else op.loc
-    written = tuple(b.setitem(arg, v, index, key=("%",), hint=arg.hint)
-                    for v, arg in zip(stacks, new_args))
+    written = tuple(
+        b.setitem(arg, v, index, key=("%",), hint=arg.hint) for v, arg in zip(stacks, new_args)
+    )
     fills = b.ops
     adds = {id(made[body.yields[k]]) for k in gone}
-    new_body = Region((index,) + tuple(args[k] for k in keep) + new_args,
-                      tuple(o for o in body.ops if id(o) not in adds) + tuple(fills),
-                      tuple(body.yields[k] for k in keep) + written)
+    new_body = Region(
+        (index,) + tuple(args[k] for k in keep) + new_args,
+        tuple(o for o in body.ops if id(o) not in adds) + tuple(fills),
+        tuple(body.yields[k] for k in keep) + written,
+    )
     results = tuple(Value(v.hint, v.type) for v in stacks.values())
-    loop = Op("for", (start, stop, step) + tuple(inits[k] for k in keep) + tuple(
-        stacks.values()), tuple(op.results[k] for k in keep) + results, op.attrs, op.loc,
-        op.tag, (new_body,))
+    loop = Op(
+        "for",
+        (start, stop, step) + tuple(inits[k] for k in keep) + tuple(stacks.values()),
+        tuple(op.results[k] for k in keep) + results,
+        op.attrs,
+        op.loc,
+        op.tag,
+        (new_body,),
+    )
     full = dict(rows)
     full.update(zip(stacks, results))
     b.ops, b.consts = [], {}
@@ -149,8 +166,7 @@ def _rewrite(op, b):
     for k, terms in plans:
         old = op.results[k]
         value = _contract(b, terms, full, inits[k], old.hint)
-        if value.type.dtype != old.type.dtype or not T.same_shape(value.type.shape,
-                                                                   old.type.shape):
+        if value.type.dtype != old.type.dtype or not T.same_shape(value.type.shape, old.type.shape):
             return None
         mapping[old] = value
     return pre, loop, b.ops, mapping
@@ -160,8 +176,13 @@ def _accumulation(k, arg, y, init, result, made, counts):
     """(k, the terms of P) when the carried value k is `acc_next = acc + P`, P a sum of
     terms each as the module docstring says; else None."""
     add = made.get(y)
-    if add is None or add.opcode != "add" or not add.tag.startswith("grad:") \
-            or counts.get(arg, 0) != 1 or counts.get(y, 0) != 1:
+    if (
+        add is None
+        or add.opcode != "add"
+        or not add.tag.startswith("grad:")
+        or counts.get(arg, 0) != 1
+        or counts.get(y, 0) != 1
+    ):
         return None
     if add.operands[0] is arg:
         p = add.operands[1]
@@ -170,8 +191,11 @@ def _accumulation(k, arg, y, init, result, made, counts):
     else:
         return None
     t = arg.type
-    if not float_array(t) or t.rank == 0 or any(
-            not _same(u, t) for u in (y.type, init.type, result.type)):
+    if (
+        not float_array(t)
+        or t.rank == 0
+        or any(not _same(u, t) for u in (y.type, init.type, result.type))
+    ):
         return None
     terms = _terms(p, t, made, arg)
     return None if terms is None else (k, terms)
@@ -191,13 +215,18 @@ def _terms(p, t, made, arg, depth=0):
     if t.rank == 2:
         pair = _outer_factors(d, made)
         if pair is not None and all(
-                float_array(v.type) and v.type.dtype == t.dtype and T.same_shape(
-                    v.type.shape, (dim,)) for v, dim in zip(pair, t.shape)):
+            float_array(v.type) and v.type.dtype == t.dtype and T.same_shape(v.type.shape, (dim,))
+            for v, dim in zip(pair, t.shape)
+        ):
             return [("outer", pair)]
     if t.rank == 1 and d.opcode == "mul":
         for s, v in (d.operands, d.operands[::-1]):
-            if float_array(s.type) and s.type.shape == () and s.type.dtype == t.dtype \
-                    and v.type == t:
+            if (
+                float_array(s.type)
+                and s.type.shape == ()
+                and s.type.dtype == t.dtype
+                and v.type == t
+            ):
                 return [("scaled", (s, v))]
     return [("sum", (p,))]
 
@@ -216,11 +245,19 @@ def _outer_factors(d, made):
         return None
     for e1, e2 in (d.operands, d.operands[::-1]):
         x, y = made.get(e1), made.get(e2)
-        if x is None or x.opcode != "expand_dims" or x.attr("axis") not in (-1, 1) \
-                or x.operands[0].type.rank != 1:
+        if (
+            x is None
+            or x.opcode != "expand_dims"
+            or x.attr("axis") not in (-1, 1)
+            or x.operands[0].type.rank != 1
+        ):
             continue
-        if y is not None and y.opcode == "expand_dims" and y.attr("axis") in (-2, 0) \
-                and y.operands[0].type.rank == 1:
+        if (
+            y is not None
+            and y.opcode == "expand_dims"
+            and y.attr("axis") in (-2, 0)
+            and y.operands[0].type.rank == 1
+        ):
             return x.operands[0], y.operands[0]
         if e2.type.rank == 1:
             return x.operands[0], e2
@@ -231,13 +268,24 @@ def _rows_of(v, index, made, inner, trips):
     """The array X when v is `X[t]` (t the loop index, X made before the loop, of v's
     dtype and exactly `trips` rows of v's shape): its rows are the stack already."""
     d = made.get(v)
-    if d is None or d.opcode != "index" or d.attr("key") != ("%",) \
-            or tuple(d.operands[1:]) != (index,):
+    if (
+        d is None
+        or d.opcode != "index"
+        or d.attr("key") != ("%",)
+        or tuple(d.operands[1:]) != (index,)
+    ):
         return None
     x = d.operands[0]
-    if x in inner or trips is None or not float_array(x.type) or x.type.weak \
-            or x.type.dtype != v.type.dtype or x.type.rank != v.type.rank + 1 \
-            or x.type.shape[0] != trips or not T.same_shape(x.type.shape[1:], v.type.shape):
+    if (
+        x in inner
+        or trips is None
+        or not float_array(x.type)
+        or x.type.weak
+        or x.type.dtype != v.type.dtype
+        or x.type.rank != v.type.rank + 1
+        or x.type.shape[0] != trips
+        or not T.same_shape(x.type.shape[1:], v.type.shape)
+    ):
         return None
     return x
 
@@ -247,12 +295,12 @@ def _allocate(b, stacked, plans, inits, stop, trips):
     factor, its dims read off the accumulator's initial value; (None, None) when a
     factor's shape is not one of them."""
     if isinstance(trips, str) or isinstance(trips, int) and trips >= 0:
-        n = stop                        # (a dimension, never negative)
+        n = stop  # (a dimension, never negative)
     elif isinstance(trips, int):
-        n = 0                           # range(-3) runs no time
+        n = 0  # range(-3) runs no time
     else:
-        n = b.maximum(stop, 0)          # range(n) with n < 0 runs no time
-    dims = {}                           # factor -> the (init, axis) pairs of its shape
+        n = b.maximum(stop, 0)  # range(n) with n < 0 runs no time
+    dims = {}  # factor -> the (init, axis) pairs of its shape
     for k, terms in plans:
         init = inits[k]
         for kind, factors in terms:
@@ -268,8 +316,12 @@ def _allocate(b, stacked, plans, inits, stop, trips):
     for v in stacked:
         if v not in dims:
             return None, None
-        items = [n] + [x.type.shape[a] if isinstance(x.type.shape[a], int) else
-                       b.getitem(b.shape(_like(b, x)), index=a) for x, a in dims[v]]
+        items = [n] + [
+            x.type.shape[a]
+            if isinstance(x.type.shape[a], int)
+            else b.getitem(b.shape(_like(b, x)), index=a)
+            for x, a in dims[v]
+        ]
         shape = b.tuple(*items)
         stacks[v] = b.empty(shape, dtype=v.type.dtype, hint=_hint(v))
     return b.ops, stacks
@@ -278,8 +330,13 @@ def _allocate(b, stacked, plans, inits, stop, trips):
 def _like(b, init):
     """x when init is `np.zeros_like(x)` (its shape said without the zeros, which then go)."""
     d = b.defs.get(init)
-    if d is not None and d.opcode == "zeros_like" and not d.attrs and d.operands[0].type.kind \
-            == "array" and T.same_shape(d.operands[0].type.shape, init.type.shape):
+    if (
+        d is not None
+        and d.opcode == "zeros_like"
+        and not d.attrs
+        and d.operands[0].type.kind == "array"
+        and T.same_shape(d.operands[0].type.shape, init.type.shape)
+    ):
         return d.operands[0]
     return init
 
@@ -311,5 +368,10 @@ def _hint(v):
 
 def float_array(t):
     """A float array (float64 or float32, not a Python number) of a known shape."""
-    return t.kind == "array" and t.dtype in ("float64", "float32") and not t.weak \
-        and t.shape is not None and None not in t.shape
+    return (
+        t.kind == "array"
+        and t.dtype in ("float64", "float32")
+        and not t.weak
+        and t.shape is not None
+        and None not in t.shape
+    )

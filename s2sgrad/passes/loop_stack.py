@@ -53,18 +53,42 @@ from .loop_accumulate import float_array
 from .pymath import exact_ops
 
 # elementwise ops a batch computes on (T, ...) arrays as on rows
-_ELEMENTWISE = frozenset({"add", "sub", "mul", "div", "neg", "pos", "square", "exp", "log",
-                          "tanh", "sin", "cos", "sqrt", "log1p", "expm1", "abs", "reciprocal",
-                          "maximum", "minimum", "where", "sinh", "cosh", "arctan"})
+_ELEMENTWISE = frozenset(
+    {
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "neg",
+        "pos",
+        "square",
+        "exp",
+        "log",
+        "tanh",
+        "sin",
+        "cos",
+        "sqrt",
+        "log1p",
+        "expm1",
+        "abs",
+        "reciprocal",
+        "maximum",
+        "minimum",
+        "where",
+        "sinh",
+        "cosh",
+        "arctan",
+    }
+)
 
 
 def run(fn):
     if fn.exact is None or not any(op.opcode == "for" for op in fn.body.ops):
         return fn
-    fn = dce.run(fn)        # (the forward values a gradient does not read go first: what
+    fn = dce.run(fn)  # (the forward values a gradient does not read go first: what
     ops = list(fn.body.ops)  # the tape alone reads is then batched)
     exact = {r for op in exact_ops(fn, def_map(fn.body)) for r in op.results}
-    for _ in range(8):              # (one pair a round; a function has few)
+    for _ in range(8):  # (one pair a round; a function has few)
         done = _one_pair(fn, ops, exact)
         if done is None:
             break
@@ -100,8 +124,7 @@ def _one_pair(fn, ops, exact):
 def _reverse_of(ops, fi, f, tape):
     for ri in range(fi + 1, len(ops)):
         r = ops[ri]
-        if r.opcode == "for" and r.attr_dict.get("reverse") and \
-                r.operands[:3] == f.operands[:3]:
+        if r.opcode == "for" and r.attr_dict.get("reverse") and r.operands[:3] == f.operands[:3]:
             pops = [o for o in r.regions[0].ops if o.opcode == "pop" and o.operands[0] is tape]
             if len(pops) == 1:
                 return ri, r, pops[0]
@@ -117,27 +140,37 @@ def _touches_elsewhere(ops, tape, push, pop):
 
 def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op, exact):
     start, stop, step = f.operands[:3]
-    if b.static_value(start) != 0 or type(b.static_value(start)) is not int or \
-            b.static_value(step) != 1 or type(b.static_value(step)) is not int:
+    if (
+        b.static_value(start) != 0
+        or type(b.static_value(start)) is not int
+        or b.static_value(step) != 1
+        or type(b.static_value(step)) is not int
+    ):
         return None
     trips = b.static_dim(stop)
     if not (isinstance(trips, str) or isinstance(trips, int) and trips >= 0):
         return None
     fbody, rbody = f.regions[0], r.regions[0]
     fargs = fbody.args[1:]
-    carried = [k for k, a in enumerate(fargs) if a in push.operands[1:] and _stackable(
-        a.type, (f.operands[3 + k].type, fbody.yields[k].type, f.results[k].type))]
+    carried = [
+        k
+        for k, a in enumerate(fargs)
+        if a in push.operands[1:]
+        and _stackable(a.type, (f.operands[3 + k].type, fbody.yields[k].type, f.results[k].type))
+    ]
     if not carried:
         return None
     b.loc, b.tag = f.loc, f.tag
-    b.ops, b.consts = [], {}      # (constants too: each block emits its own, so none
+    b.ops, b.consts = [], {}  # (constants too: each block emits its own, so none
     # is read where it is not defined: fuzzer, seed 110 program 828)
     # 1. the stacked carries: H[0] = h0 before F, H[t + 1] = h_next in F
     stacks = {}
     for k in carried:
         h0 = f.operands[3 + k]
-        dims = [d if isinstance(d, int) else b.getitem(b.shape(h0), index=a)
-                for a, d in enumerate(h0.type.shape)]
+        dims = [
+            d if isinstance(d, int) else b.getitem(b.shape(h0), index=a)
+            for a, d in enumerate(h0.type.shape)
+        ]
         rows = b.add(stop, 1) if not isinstance(trips, int) else trips + 1
         empty = b.empty(b.tuple(rows, *dims), dtype=h0.type.dtype, hint=_hint(fargs[k]))
         stacks[k] = b.setitem(empty, h0, key=(0,), hint=empty.hint)
@@ -148,8 +181,10 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op, exact):
     index = fbody.args[0]
     new_args = {k: Value(stacks[k].hint, stacks[k].type) for k in carried}
     following = b.add(index, 1)
-    written = {k: b.setitem(new_args[k], fbody.yields[k], following, key=("%",),
-                            hint=stacks[k].hint) for k in carried}
+    written = {
+        k: b.setitem(new_args[k], fbody.yields[k], following, key=("%",), hint=stacks[k].hint)
+        for k in carried
+    }
     fills = b.ops
     f_results = {k: Value(stacks[k].hint, stacks[k].type) for k in carried}
     b.ops, b.consts = [], {}
@@ -157,11 +192,13 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op, exact):
     starts, ends = {}, {}
     for k in carried:
         t = T.array(fargs[k].type.dtype, (trips,) + tuple(fargs[k].type.shape))
-        starts[k] = _typed(b, "index", (f_results[k],), t, fargs[k].hint + "_in",
-                           key=((None, -1, None),))
-        ends[k] = _typed(b, "index", (f_results[k],), t, fargs[k].hint + "_out",
-                         key=((1, None, None),))
-    between = b.ops             # (after F: the views; then the batches of F's tape values)
+        starts[k] = _typed(
+            b, "index", (f_results[k],), t, fargs[k].hint + "_in", key=((None, -1, None),)
+        )
+        ends[k] = _typed(
+            b, "index", (f_results[k],), t, fargs[k].hint + "_out", key=((1, None, None),)
+        )
+    between = b.ops  # (after F: the views; then the batches of F's tape values)
     # 2a. F's values only the tape reads, batched after F
     frows = {fargs[k]: starts[k] for k in carried}
     frows.update({fbody.yields[k]: ends[k] for k in carried})
@@ -173,18 +210,34 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op, exact):
     fbatched = _emit_batches(b, fbody, taped_only, frows, trips)
     between = between + b.ops
     pushed = push.operands[1:]
-    keep = [i for i, v in enumerate(pushed) if not (
-        v in fargs and fargs.index(v) in carried or v in fbatched)]
+    keep = [
+        i
+        for i, v in enumerate(pushed)
+        if not (v in fargs and fargs.index(v) in carried or v in fbatched)
+    ]
     # the new F
     kept_body = tuple(o for o in fbody.ops if o is not push)
-    new_push = () if not keep else (push.replace(
-        operands=(push.operands[0],) + tuple(pushed[i] for i in keep)),)
+    new_push = (
+        ()
+        if not keep
+        else (push.replace(operands=(push.operands[0],) + tuple(pushed[i] for i in keep)),)
+    )
     at = fbody.ops.index(push)
     body_ops = list(kept_body[:at]) + list(new_push) + list(kept_body[at:]) + list(fills)
-    new_fbody = Region(fbody.args + tuple(new_args[k] for k in carried), tuple(body_ops),
-                       fbody.yields + tuple(written[k] for k in carried))
-    new_f = Op("for", f.operands + tuple(stacks[k] for k in carried), f.results + tuple(
-        f_results[k] for k in carried), f.attrs, f.loc, f.tag, (new_fbody,))
+    new_fbody = Region(
+        fbody.args + tuple(new_args[k] for k in carried),
+        tuple(body_ops),
+        fbody.yields + tuple(written[k] for k in carried),
+    )
+    new_f = Op(
+        "for",
+        f.operands + tuple(stacks[k] for k in carried),
+        f.results + tuple(f_results[k] for k in carried),
+        f.attrs,
+        f.loc,
+        f.tag,
+        (new_fbody,),
+    )
     # 1b and 2b. R: the popped rows, the carried-down rows and the rows of F's batches
     rindex, rargs = rbody.args[0], rbody.args[1:]
     b.ops, b.consts = [], {}
@@ -227,14 +280,16 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op, exact):
     b.loc, b.tag = r.loc, r.tag
     needed = _read_outside(rbody2, set(rbatch))
     row_reads = {v: _row(b, batched[v], rindex, v) for v in batched if v in needed}
-    rbody3 = substitute(Region(rbody2.args, tuple(b.ops) + tuple(
-        o for o in rbody2.ops), rbody2.yields), row_reads)
+    rbody3 = substitute(
+        Region(rbody2.args, tuple(b.ops) + tuple(o for o in rbody2.ops), rbody2.yields), row_reads
+    )
     new_r = r.replace(regions=(rbody3,))
-    if not keep:        # (the tape is empty: it goes)
+    if not keep:  # (the tape is empty: it goes)
         ops = [o for o in ops if o is not tape_op]
         fi, ri = ops.index(f), ops.index(r)
-    return ops[:fi] + pre + [new_f] + between + ops[fi + 1:ri] + before_r + [new_r] + \
-        ops[ri + 1:]
+    return (
+        ops[:fi] + pre + [new_f] + between + ops[fi + 1 : ri] + before_r + [new_r] + ops[ri + 1 :]
+    )
 
 
 def _stackable(t, others):
@@ -267,12 +322,21 @@ def _batchable(b, body, index, rows, inner, trips, keep_out, same=None):
     same = same or {}
     out = {}
     for op in body.ops:
-        if op.opcode == "index" and op.attr_dict.get("key") == ("%",) and len(op.operands) == 2 \
-                and op.operands[1] is index and op.results[0] not in rows:
+        if (
+            op.opcode == "index"
+            and op.attr_dict.get("key") == ("%",)
+            and len(op.operands) == 2
+            and op.operands[1] is index
+            and op.results[0] not in rows
+        ):
             x = op.operands[0]
-            if x not in inner and float_array(x.type) and x.type.rank == op.results[0].type.rank + 1 \
-                    and x.type.shape[0] == trips and \
-                    T.same_shape(x.type.shape[1:], op.results[0].type.shape):
+            if (
+                x not in inner
+                and float_array(x.type)
+                and x.type.rank == op.results[0].type.rank + 1
+                and x.type.shape[0] == trips
+                and T.same_shape(x.type.shape[1:], op.results[0].type.shape)
+            ):
                 rows[op.results[0]] = x
             continue
         if op.regions or len(op.results) != 1 or op.results[0] in keep_out:
@@ -280,17 +344,27 @@ def _batchable(b, body, index, rows, inner, trips, keep_out, same=None):
         r = op.results[0]
         if not float_array(r.type) or not any(v in rows for v in op.operands):
             continue
-        if not all(v in rows or v not in inner or v in same or _const(body, v)
-                   for v in op.operands):
+        if not all(
+            v in rows or v not in inner or v in same or _const(body, v) for v in op.operands
+        ):
             continue
         if op.opcode in _ELEMENTWISE and OPS[op.opcode].elementwise:
-            ok = all(T.same_shape(v.type.shape, r.type.shape) if v in rows else
-                     v.type.kind != "array" or v.type.shape is not None and
-                     len(v.type.shape) <= len(r.type.shape) for v in op.operands)
+            ok = all(
+                T.same_shape(v.type.shape, r.type.shape)
+                if v in rows
+                else v.type.kind != "array"
+                or v.type.shape is not None
+                and len(v.type.shape) <= len(r.type.shape)
+                for v in op.operands
+            )
         elif op.opcode == "matmul":
             a, c = op.operands
-            ok = (a in rows) != (c in rows) and a.type.rank in (1, 2) and c.type.rank in (1, 2) \
+            ok = (
+                (a in rows) != (c in rows)
+                and a.type.rank in (1, 2)
+                and c.type.rank in (1, 2)
                 and (a.type.rank == 1 if a in rows else c.type.rank == 1 and a.type.rank == 2)
+            )
         else:
             ok = False
         if ok:
@@ -334,7 +408,7 @@ def _emit_batches(b, body, batch, rows, trips, same=None):
         if v in out:
             return out[v]
         if v in pending or v in rows and rows[v] is None:
-            return None                 # (a batch that was not emitted)
+            return None  # (a batch that was not emitted)
         if v in rows:
             return rows[v]
         if v in same:
@@ -351,16 +425,20 @@ def _emit_batches(b, body, batch, rows, trips, same=None):
         if any(v is None for v in operands):
             continue
         mark = len(b.ops)
-        b.loc = op.loc              # (the batch is commented with the line of its rows' op)
-        if op.opcode == "matmul" and op.operands[1] in rows:       # W @ h: H @ W.T
+        b.loc = op.loc  # (the batch is commented with the line of its rows' op)
+        if op.opcode == "matmul" and op.operands[1] in rows:  # W @ h: H @ W.T
             v = b.matmul(operands[1], b.T(operands[0]), hint=r.hint)
         elif op.opcode == "matmul":
             v = b.matmul(*operands, hint=r.hint)
         else:
             v = b.emit(op.opcode, *operands, hint=r.hint, **op.attr_dict)
         want = (trips,) + tuple(r.type.shape)
-        if v.type.kind != "array" or v.type.dtype != r.type.dtype or v.type.shape is None \
-                or not T.same_shape(v.type.shape, want):
+        if (
+            v.type.kind != "array"
+            or v.type.dtype != r.type.dtype
+            or v.type.shape is None
+            or not T.same_shape(v.type.shape, want)
+        ):
             del b.ops[mark:]
             continue
         out[r] = v

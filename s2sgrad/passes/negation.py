@@ -34,16 +34,21 @@ def run(fn):
             if new is not None:
                 op = Op(new[0], new[1], op.results, op.attrs, op.loc, op.tag)
                 ops = [op]
-        if op.opcode in ("add", "mul") and len(op.operands) == 2 and \
-                _commutes(op, defs, uses, users):
+        if (
+            op.opcode in ("add", "mul")
+            and len(op.operands) == 2
+            and _commutes(op, defs, uses, users)
+        ):
             op = op.replace(operands=op.operands[::-1])
             ops = [op]
         if op.opcode in ("sum", "mean") and op.attr("dtype") is None and op.result.type.is_float:
             a = _negated(op.operands[0], defs, uses)
             if a is not None and a.type.dtype == op.operands[0].type.dtype:
                 s = Value(TEMP, op.result.type)
-                ops = [Op(op.opcode, (a,), (s,), op.attrs, op.loc, op.tag),
-                       Op("neg", (s,), op.results, (), op.loc, op.tag)]
+                ops = [
+                    Op(op.opcode, (a,), (s,), op.attrs, op.loc, op.tag),
+                    Op("neg", (s,), op.results, (), op.loc, op.tag),
+                ]
         return ops or None
 
     return fn.with_body(rewrite_ops(fn.body, each))
@@ -61,13 +66,25 @@ def _commutes(op, defs, uses, users):
     both t and the result have names (neither is printed inside another expression)."""
     a, b = op.operands
     r = op.result.type
-    if op.tag == "fwd" or b.type != r or a.type == r or r.kind != "array" or not r.is_float \
-            or r.weak or not r.shape:
+    if (
+        op.tag == "fwd"
+        or b.type != r
+        or a.type == r
+        or r.kind != "array"
+        or not r.is_float
+        or r.weak
+        or not r.shape
+    ):
         return False
     d = defs.get(b)
-    if d is None or d.opcode in ("const", "getitem") or \
-            uses.get(b, 0) == 1 and d.tag == op.tag and d.loc == op.loc:
-        return False        # (a parameter, a loop's argument, a constant: never written)
+    if (
+        d is None
+        or d.opcode in ("const", "getitem")
+        or uses.get(b, 0) == 1
+        and d.tag == op.tag
+        and d.loc == op.loc
+    ):
+        return False  # (a parameter, a loop's argument, a constant: never written)
     user = users.get(op.result)
     return user is None or uses.get(op.result, 0) != 1 or user.tag != op.tag or user.loc != op.loc
 

@@ -30,11 +30,12 @@ float(). Anything else reading one of those values unmarks the ops it comes from
 float parameter, a constant, a marked op, Python arithmetic of those) is marked
 'same': v itself. The IR types do not change: the value is the float64 the types say.
 """
+
 from ..ir.core import Region, make_attrs
 from ..ir.opcodes import OPS
 
-_PROPAGATE = frozenset({"add", "sub", "mul", "neg", "pos"})    # float op float: a float
-_BY_ARRAY = frozenset({"div", "pow", "mod", "floordiv"})        # safe with NumPy's operand
+_PROPAGATE = frozenset({"add", "sub", "mul", "neg", "pos"})  # float op float: a float
+_BY_ARRAY = frozenset({"div", "pow", "mod", "floordiv"})  # safe with NumPy's operand
 
 
 def run(fn):
@@ -89,7 +90,7 @@ def exact_ops(fn, defs):
             for k in path:
                 op = defs.get(v)
                 if op is None or op.opcode != "tuple":
-                    return set(defs.values())       # (not the shape expected: all of it)
+                    return set(defs.values())  # (not the shape expected: all of it)
                 v = op.operands[k]
             roots.append(v)
     seen, todo = set(), [defs[v] for v in roots if v in defs]
@@ -126,8 +127,9 @@ def _same_floats(fn, ops, chosen, defs):
         elif op in chosen:
             sure.add(r)
         elif op.opcode in _PROPAGATE or op.opcode == "div":
-            if all(v in sure or v in numbers for v in op.operands) and \
-                    any(v in sure for v in op.operands):
+            if all(v in sure or v in numbers for v in op.operands) and any(
+                v in sure for v in op.operands
+            ):
                 sure.add(r)
         elif op.opcode == "pyfloat" and op.operands[0] in sure:
             same.append(op)
@@ -144,14 +146,22 @@ def _spelling(op, users, math_allowed):
     of a Python float (if what reads it allows), else None: 'float' only where an
     operator reads the result (a NumPy function reading it would not gain)."""
     d = OPS[op.opcode]
-    if len(op.results) != 1 or not _f64_scalar(op.results[0].type) or \
-            not all(_f64_scalar(v.type) for v in op.operands):
+    if (
+        len(op.results) != 1
+        or not _f64_scalar(op.results[0].type)
+        or not all(_f64_scalar(v.type) for v in op.operands)
+    ):
         return None
     if math_allowed:
         return "math"
-    if d.elementwise and d.form[0] == "call" and d.form[1].startswith("np.") and any(
-            u.opcode in _PROPAGATE or u.opcode in _BY_ARRAY
-            for u, _ in users.get(op.results[0], ())):
+    if (
+        d.elementwise
+        and d.form[0] == "call"
+        and d.form[1].startswith("np.")
+        and any(
+            u.opcode in _PROPAGATE or u.opcode in _BY_ARRAY for u, _ in users.get(op.results[0], ())
+        )
+    ):
         return "float"
     return None
 
@@ -170,11 +180,11 @@ def _kinds(ops, chosen, strong):
         if op in chosen:
             floats[r] = {op}
         elif op.opcode in _PROPAGATE or op.opcode in _BY_ARRAY:
-            if any(v in numpy_ for v in op.operands):     # NumPy's operator, either side
+            if any(v in numpy_ for v in op.operands):  # NumPy's operator, either side
                 numpy_.add(r)
             else:
                 sources = set().union(*(floats[v] for v in op.operands if v in floats))
-                if sources and r.type.shape in ((), None):     # (not an array)
+                if sources and r.type.shape in ((), None):  # (not an array)
                     floats[r] = sources
         elif OPS[op.opcode].form[0] == "call" and OPS[op.opcode].form[1].startswith("np."):
             numpy_.add(r)

@@ -19,8 +19,8 @@ from ..ir.core import Op, Region, def_map, substitute, use_counts
 
 def run(fn):
     if not any(op.opcode == "index_add" for op in fn.body.walk()):
-        return fn           # no scatter to accumulate
-    for _ in range(8):      # each round may expose sums of chains rewritten in the last
+        return fn  # no scatter to accumulate
+    for _ in range(8):  # each round may expose sums of chains rewritten in the last
         uses = use_counts(fn.body)
         defs = def_map(fn.body)
         body = _region(fn.body, uses, defs)
@@ -37,7 +37,7 @@ def _region(region, uses, defs):
         changed = any(a is not b for a, b in zip(regions, op.regions))
         ops.append(op.replace(regions=regions) if changed else op)
     pos = {id(op): i for i, op in enumerate(ops)}
-    at = {r: i for i, op in enumerate(ops) for r in op.results}    # where each value is made
+    at = {r: i for i, op in enumerate(ops) for r in op.results}  # where each value is made
     replace, drop, mapping, taken = {}, set(), {}, set()
     for op in ops:
         found = _match(op, uses, defs)
@@ -47,12 +47,13 @@ def _region(region, uses, defs):
         root = chain[-1]
         if any(id(o) not in pos or id(o) in taken for o in chain):
             continue
-        new = Op("index_add", (acc,) + root.operands[1:], root.results, root.attrs,
-                 root.loc, root.tag)
+        new = Op(
+            "index_add", (acc,) + root.operands[1:], root.results, root.attrs, root.loc, root.tag
+        )
         if uses.get(acc, 0) == 1 and at.get(acc, -1) < pos[id(root)]:
-            replace[id(root)] = new                  # add into a where the first scatter is
+            replace[id(root)] = new  # add into a where the first scatter is
             drop.add(id(op))
-            mapping[op.result] = chain[0].result     # the sum is the chain's last scatter
+            mapping[op.result] = chain[0].result  # the sum is the chain's last scatter
             at[op.result] = pos[id(chain[0])]
         elif len(chain) == 1:
             replace[id(op)] = new.replace(results=op.results, loc=op.loc, tag=op.tag)
@@ -77,18 +78,27 @@ def _match(op, uses, defs):
         chain, v = [], s
         while True:
             link = defs.get(v)
-            if link is None or link.opcode != "index_add" or uses.get(v, 0) != 1 \
-                    or not _same(v.type, op.result.type):
+            if (
+                link is None
+                or link.opcode != "index_add"
+                or uses.get(v, 0) != 1
+                or not _same(v.type, op.result.type)
+            ):
                 break
             chain.append(link)
             base = defs.get(link.operands[0])
-            if base is not None and base.opcode == "zeros_like" \
-                    and uses.get(base.result, 0) == 1:
+            if base is not None and base.opcode == "zeros_like" and uses.get(base.result, 0) == 1:
                 return acc, chain
             v = link.operands[0]
     return None
 
 
 def _same(a, b):
-    return a.kind == b.kind == "array" and a.dtype is not None and a.dtype == b.dtype \
-        and not a.weak and not b.weak and T.same_shape(a.shape, b.shape)
+    return (
+        a.kind == b.kind == "array"
+        and a.dtype is not None
+        and a.dtype == b.dtype
+        and not a.weak
+        and not b.weak
+        and T.same_shape(a.shape, b.shape)
+    )

@@ -48,8 +48,12 @@ def run(fn, merge=None):
 
 def _candidates(fn):
     for op in fn.body.walk():
-        if op.opcode in _CANDIDATES and len(op.results) == 1 and op.result.type.is_float \
-                and op.operands[0].type.shape is not None:
+        if (
+            op.opcode in _CANDIDATES
+            and len(op.results) == 1
+            and op.result.type.is_float
+            and op.operands[0].type.shape is not None
+        ):
             yield op.result
 
 
@@ -78,7 +82,7 @@ def _invariant(fn, m, defs):
     for op in fn.body.walk():
         if op.results and op.results[0] is m:
             continue
-        if op.regions:          # a loop or branch given a tagged value, or yielding one
+        if op.regions:  # a loop or branch given a tagged value, or yielding one
             if any(v in tags for v in op.operands):
                 return False
             nested.append(op)
@@ -91,7 +95,8 @@ def _invariant(fn, m, defs):
         if tag is not None:
             tags[op.result] = tag
     return not any(v in tags for v in fn.body.yields) and not any(
-        v in tags for op in nested for r in op.regions for v in r.yields)
+        v in tags for op in nested for r in op.regions for v in r.yields
+    )
 
 
 def _transfer(op, tags):
@@ -113,7 +118,7 @@ def _transfer(op, tags):
             if kind == "add":
                 c = c[0] + c[1] if name == "add" else c[0] - c[1]
             elif all(t is not None for t in ts) and c[0] == c[1]:
-                c = c[0]                        # E1 e^cm +- E2 e^cm
+                c = c[0]  # E1 e^cm +- E2 e^cm
             else:
                 return _FAIL
         elif name in ("mul", "div"):
@@ -123,23 +128,23 @@ def _transfer(op, tags):
         elif name == "neg":
             c = -c[0]
             if kind == "mul":
-                c = -c              # -(E e^cm): the factor stays
+                c = -c  # -(E e^cm): the factor stays
         elif name == "exp":
             if kind != "add":
                 return _FAIL
             kind, c = "mul", c[0]
-        else:               # log
+        else:  # log
             if kind != "mul":
                 return _FAIL
             kind, c = "add", c[0]
         return (kind, c, layout) if c != 0 else None
     if ts[0] is None or any(t is not None for t in ts[1:]):
-        return _FAIL                    # (a tagged value used as an index, a shape...)
+        return _FAIL  # (a tagged value used as an index, a shape...)
     t = ts[0]
     kind, c, layout = t
     if name in ("sum", "mean", "max", "min"):
         if name == "sum" and kind != "mul":
-            return _FAIL                # sum(F + c m) = sum F + c K m
+            return _FAIL  # sum(F + c m) = sum F + c K m
         if op.attr("dtype") is not None:
             return _FAIL
         if layout[0] == "all":

@@ -27,10 +27,11 @@ from . import activity
 def run(fn):
     calls = [i for i, op in enumerate(fn.body.ops) if op.opcode == "gradients"]
     if not any(unconnected(fn.body.ops[:i], fn.body.ops[i], fn.params) for i in calls):
-        return fn           # every x connected (no call at all): nothing to rebuild
+        return fn  # every x connected (no call at all): nothing to rebuild
 
     def split(b, op):
         return _split(b, op, fn.params) if op.opcode == "gradients" else None
+
     return rewrite(fn, split)
 
 
@@ -42,7 +43,7 @@ def unconnected(forward, op, before=()):
     made = list(before)
     ops = []
     for o in forward:
-        if o.opcode == "gradients":         # its expansion may read anything made before it
+        if o.opcode == "gradients":  # its expansion may read anything made before it
             o = o.replace(operands=tuple(made))
         ops.append(o)
         made.extend(o.results)
@@ -54,7 +55,7 @@ def gradient(b, x, mode, hint):
     """The policy's value for x: None, or zeros like x (a Python 0.0 for a float64 scalar)."""
     if mode == "zero":
         if x.type.shape == () and x.type.dtype == "float64":
-            return b.const(0.0, hint=hint)   # a float64 scalar's gradient is a Python float
+            return b.const(0.0, hint=hint)  # a float64 scalar's gradient is a Python float
         return b.zeros_like(x, hint=hint)
     return b.const(None)
 

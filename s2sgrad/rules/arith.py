@@ -79,9 +79,12 @@ def clip(b, g, ans, x, lo, hi):
     missing = object()
     lo_v, hi_v = b.static_value(lo, missing), b.static_value(hi, missing)
     lo_none, hi_none = lo_v is None, hi_v is None
-    ordered = lo_none or hi_none or all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo_v, hi_v)) \
+    ordered = (
+        lo_none
+        or hi_none
+        or all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lo_v, hi_v))
         and lo_v <= hi_v
+    )
     inside = g
     if not lo_none:
         inside = b.mul(inside, b.ge(x, lo))
@@ -107,25 +110,33 @@ def _matrix_transpose(b, v):
 
 def _matmul_rule(b, g, x, y):
     rx, ry = x.type.rank, y.type.rank
-    if rx is None or ry is None:         # (the adjoint's form depends on both ranks)
+    if rx is None or ry is None:  # (the adjoint's form depends on both ranks)
         from ..errors import UnsupportedError
+
         raise UnsupportedError(
             "the gradient of a matrix product of a value whose rank s2sgrad cannot know here "
             "(a Python number on one path and an array on another, np.squeeze, a reshape to a "
-            "computed shape) is not supported", loc=b.loc,
+            "computed shape) is not supported",
+            loc=b.loc,
             hint="give the operand one rank on every path (`acc = np.zeros_like(x)`, not "
-                 "`acc = 0.0`, before a loop that adds arrays to it)")
+            "`acc = 0.0`, before a loop that adds arrays to it)",
+        )
     if rx == 0 or ry == 0:
         return b.mul(g, y), b.mul(g, x)
     if rx == 1 and ry == 1:
         return b.mul(g, y), b.mul(g, x)
-    if rx == 1:      # (k,) @ (..., k, n) -> (..., n)
-        return (b.matmul(y, g) if ry == 2 else _matvec(b, y, g),
-                b.mul(b.expand_dims(x, axis=-1), b.expand_dims(g, axis=-2)))
-    if ry == 1:      # (..., m, k) @ (k,) -> (..., m)
-        return (b.mul(b.expand_dims(g, axis=-1), y),
-                b.matmul(_matrix_transpose(b, x), g) if rx == 2 else
-                _matvec(b, _matrix_transpose(b, x), g))
+    if rx == 1:  # (k,) @ (..., k, n) -> (..., n)
+        return (
+            b.matmul(y, g) if ry == 2 else _matvec(b, y, g),
+            b.mul(b.expand_dims(x, axis=-1), b.expand_dims(g, axis=-2)),
+        )
+    if ry == 1:  # (..., m, k) @ (k,) -> (..., m)
+        return (
+            b.mul(b.expand_dims(g, axis=-1), y),
+            b.matmul(_matrix_transpose(b, x), g)
+            if rx == 2
+            else _matvec(b, _matrix_transpose(b, x), g),
+        )
     return b.matmul(g, _matrix_transpose(b, y)), b.matmul(_matrix_transpose(b, x), g)
 
 
@@ -145,16 +156,16 @@ def dot(b, g, ans, x, y):
     """np.dot: as matmul for vectors and matrices, as * for scalars"""
     if (x.type.rank or 0) >= 2 and (y.type.rank or 0) >= 3:
         return _dot_nd(b, g, x, y)
-    return _matmul_rule(b, g, x, y)     # where np.dot(x, y) == x @ y
+    return _matmul_rule(b, g, x, y)  # where np.dot(x, y) == x @ y
 
 
 def _dot_nd(b, g, x, y):
     """dot(x, y)[I, J, n] = Σₖ x[I, k] y[J, k, n]:  x̄ = Σ_J,n ḡ y,  ȳ = Σ_I x ḡ."""
     i, j = x.type.rank - 1, y.type.rank - 2
-    g = b.expand_dims(g, axis=-2)                                      # [I, J, 1, n]
-    dx = b.sum(b.mul(g, y), axis=tuple(range(i, i + j)) + (-1,))       # [I, J, k, n] -> [I, k]
-    xe = b.expand_dims(x, axis=tuple(range(i, i + j)) + (-1,))         # [I, 1.., k, 1]
-    return dx, b.sum(b.mul(xe, g), axis=tuple(range(i)))               # [I, J, k, n] -> [J, k, n]
+    g = b.expand_dims(g, axis=-2)  # [I, J, 1, n]
+    dx = b.sum(b.mul(g, y), axis=tuple(range(i, i + j)) + (-1,))  # [I, J, k, n] -> [I, k]
+    xe = b.expand_dims(x, axis=tuple(range(i, i + j)) + (-1,))  # [I, 1.., k, 1]
+    return dx, b.sum(b.mul(xe, g), axis=tuple(range(i)))  # [I, J, k, n] -> [J, k, n]
 
 
 @defrule("mod", broadcasts=True)
@@ -194,12 +205,16 @@ def einsum(b, g, ans, *xs, subscripts):
         others = [(s, v) for j, (s, v) in enumerate(zip(ins, xs)) if j != i]
         known = set(out).union(*(s for s, _ in others))
         keep = "".join(c for c in ins[i] if c in known)
-        d = b.einsum(g, *(v for _, v in others),
-                     subscripts=",".join([out] + [s for s, _ in others]) + "->" + keep)
-        if keep != ins[i]:          # summed over letters only xᵢ has: every element gets d
+        d = b.einsum(
+            g,
+            *(v for _, v in others),
+            subscripts=",".join([out] + [s for s, _ in others]) + "->" + keep,
+        )
+        if keep != ins[i]:  # summed over letters only xᵢ has: every element gets d
             missing = tuple(k for k, c in enumerate(ins[i]) if c not in known)
-            d = b.broadcast_to(b.expand_dims(d, axis=missing if len(missing) > 1
-                                             else missing[0]), b.shape(x))
+            d = b.broadcast_to(
+                b.expand_dims(d, axis=missing if len(missing) > 1 else missing[0]), b.shape(x)
+            )
         grads.append(d)
     return tuple(grads)
 

@@ -36,7 +36,7 @@ def setitem(b, g, ans, y, v, *dyn, key):
     if I.may_repeat(key, types):
         dv = b.mul(dv, _kept(b, g, dv, dyn, key))
     elif I.is_view(g.type, key, types):
-        dv = b.copy(dv)          # the part, so the rest of d can be zeroed where it is
+        dv = b.copy(dv)  # the part, so the rest of d can be zeroed where it is
     return (b.setitem(g, 0.0, *dyn, key=key), dv) + _none(dyn)
 
 

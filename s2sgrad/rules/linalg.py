@@ -91,8 +91,9 @@ def _singular_norm(b, x, ord, pair):
     rank = len(x.type.shape)
     perm = tuple(i for i in range(rank) if i not in pair) + pair
     moved = perm != tuple(range(rank))
-    u, s, vh = b.emit("svd", b.transpose(x, axes=perm) if moved else x, nresults=3,
-                      full_matrices=False)
+    u, s, vh = b.emit(
+        "svd", b.transpose(x, axes=perm) if moved else x, nresults=3, full_matrices=False
+    )
     c = b.ones_like(s) if ord == "nuc" else _share(b, s, ord > 0, -1)
     grad = b.matmul(b.mul(u, b.expand_dims(c, axis=-2)), vh)
     if not moved:

@@ -79,9 +79,11 @@ def _one_shape(b, seq, what):
     if shape is None or None in shape:
         raise UnsupportedError(
             f"the gradient through {what} of a list built with append needs its items to have "
-            f"one shape s2sgrad knows (they are {T.list_item(seq.type)})", loc=b.loc,
+            f"one shape s2sgrad knows (they are {T.list_item(seq.type)})",
+            loc=b.loc,
             hint="read the list through np.stack(out) (NumPy checks the shapes), or give "
-                 "the items a shape of known sizes")
+            "the items a shape of known sizes",
+        )
 
 
 def _length(b, seq, n):
@@ -97,6 +99,7 @@ def list_rows(b, g, ans, x, n):
 
 # ---- forward mode -----------------------------------------------------------------------
 
+
 @deftangent("list_new")
 def t_list_new(b, dots, ans, *items):
     """d [x₀, x₁] = [dx₀, dx₁]"""
@@ -109,8 +112,9 @@ def t_list_new(b, dots, ans, *items):
 def t_append(b, dots, ans, seq, v):
     """d (L + [v]) = dL + [dv]"""
     dseq, dv = dots
-    return b.append(dseq if dseq is not None else b.list_zeros(seq),
-                    dv if dv is not None else zeros_like(b, v))
+    return b.append(
+        dseq if dseq is not None else b.list_zeros(seq), dv if dv is not None else zeros_like(b, v)
+    )
 
 
 @deftangent("list_get")

@@ -35,8 +35,9 @@ def sum_(b, g, ans, x, axis=None, keepdims=False, dtype=None):
 @defrule("mean")
 def mean(b, g, ans, x, axis=None, keepdims=False, dtype=None):
     """d mean(x) = broadcast(d mean) / n over the averaged axes"""
-    return (b.broadcast_to(b.div(_restore(b, g, axis, keepdims), _count(b, x, ans, axis)),
-                           b.shape(x)),)
+    return (
+        b.broadcast_to(b.div(_restore(b, g, axis, keepdims), _count(b, x, ans, axis)), b.shape(x)),
+    )
 
 
 def _extremum(b, g, ans, x, axis, keepdims):
@@ -79,13 +80,15 @@ def prod_others(b, x, axis):
     rank = x.type.rank
     if axis is None and rank == 1:
         axis = 0
-    if axis is None:                    # (of the flattened x, whatever its rank)
+    if axis is None:  # (of the flattened x, whatever its rank)
         return b.reshape(prod_others(b, b.reshape(x, (-1,)), 0), b.shape(x))
     if isinstance(axis, tuple) and len(axis) != 1:
         if rank is None:
             raise UnsupportedError(
                 f"the gradient of a product over the axes {axis} of an array of unknown rank",
-                loc=b.loc, hint="give the array a rank (annotate it: x: \"float64[n, m, k]\")")
+                loc=b.loc,
+                hint='give the array a rank (annotate it: x: "float64[n, m, k]")',
+            )
         axes = tuple(a % rank for a in axis)
         perm = tuple(k for k in range(rank) if k not in axes) + axes
         moved = b.transpose(x, axes=perm) if perm != tuple(range(rank)) else x
@@ -164,7 +167,7 @@ def cumprod(b, g, ans, x, axis=None, dtype=None):
     at zeros to every order. (Of the flattened x when axis is None.)"""
     if axis is None:
         flat = b.reshape(x, (-1,))
-        (back,) = cumprod(b, g, ans, flat, axis=0)    # (ans is flat already)
+        (back,) = cumprod(b, g, ans, flat, axis=0)  # (ans is flat already)
         return (b.reshape(back, b.shape(x)),)
     before = exclusive_cumprod(b, x, axis, "before", cumprod=ans if dtype is None else None)
     rest = scan(b, g, _slice_along(b, x, axis, 1, None), axis, reverse=True)

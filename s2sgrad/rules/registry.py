@@ -41,10 +41,13 @@ def defrule(opcode, broadcasts=False):
         if opcode in RULES:
             raise ValueError(f"a gradient for {opcode!r} is already registered")
         if opcodes.OPS[opcode].constant:
-            raise ValueError(f"a gradient for {opcode!r} is already registered: its definition "
-                             "declares it constant (not differentiable)")
+            raise ValueError(
+                f"a gradient for {opcode!r} is already registered: its definition "
+                "declares it constant (not differentiable)"
+            )
         RULES[opcode] = Rule(opcode, fn, broadcasts)
         return fn
+
     return register
 
 
@@ -55,5 +58,6 @@ def canonical(name):
         return short
     if short in opcodes.NUMPY:
         return opcodes.NUMPY[short]
-    raise ValueError(f"{name!r} is not an op s2sgrad knows; known ops: "
-                     f"{', '.join(sorted(opcodes.OPS))}")
+    raise ValueError(
+        f"{name!r} is not an op s2sgrad knows; known ops: {', '.join(sorted(opcodes.OPS))}"
+    )

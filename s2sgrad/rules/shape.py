@@ -59,8 +59,12 @@ def unbroadcast(b, g, ans, x, shape):
 
 def _cast_back(b, g, x):
     """A cast's gradient is the cotangent cast back to the input's float dtype."""
-    if x.type.dtype is not None and x.type.is_float and not x.type.weak \
-            and g.type.dtype != x.type.dtype:
+    if (
+        x.type.dtype is not None
+        and x.type.is_float
+        and not x.type.weak
+        and g.type.dtype != x.type.dtype
+    ):
         return b.cast(g, x.type.dtype)
     return g
 
@@ -192,8 +196,7 @@ def trace(b, g, ans, a, offset=0):
 def outer(b, g, ans, x, y):
     """d outer(x, y) = (d @ y) dx + (x @ d) dy, over the flattened x and y"""
     flat_x, flat_y = b.reshape(x, (-1,)), b.reshape(y, (-1,))
-    return (b.reshape(b.matmul(g, flat_y), b.shape(x)),
-            b.reshape(b.matmul(flat_x, g), b.shape(y)))
+    return (b.reshape(b.matmul(g, flat_y), b.shape(x)), b.reshape(b.matmul(flat_x, g), b.shape(y)))
 
 
 @defrule("concatenate")
@@ -202,7 +205,7 @@ def concatenate(b, g, ans, *xs, axis=0):
     out, start = [], 0
     for k, x in enumerate(xs):
         if k == len(xs) - 1:
-            stop = None                    # (the last part runs to the end)
+            stop = None  # (the last part runs to the end)
         else:
             n = _size_along(b, x, axis)
             if isinstance(start, int) and start == 0:
@@ -243,6 +246,7 @@ def _slice_along(b, g, axis, start, stop):
             dyn.append(v)
             return I.DYN
         return v
+
     lo = bound(start)
     part = (None if lo == 0 else lo, bound(stop), None)
     if axis is None or axis >= 0:
@@ -265,7 +269,7 @@ def _split_axis(b, g, x, axis, k, outer):
     shape = b.shape(x)
     dims = [b.getitem(shape, index=i) for i in range(rank)]
     pair = [b.const(k), dims[axis]] if outer else [dims[axis], b.const(k)]
-    return b.reshape(g, b.tuple(*(dims[:axis] + pair + dims[axis + 1:])))
+    return b.reshape(g, b.tuple(*(dims[:axis] + pair + dims[axis + 1 :])))
 
 
 @defrule("tile")
@@ -361,10 +365,14 @@ def _scatter_along(b, g, x, indices, axis):
     rank = len(x.type.shape)
     k = axis % rank
     shape = b.shape(x)
-    dyn = [indices if j == k else
-           b.reshape(b.arange(b.getitem(shape, index=j)),
-                     tuple(-1 if i == j else 1 for i in range(rank)))
-           for j in range(rank)]
+    dyn = [
+        indices
+        if j == k
+        else b.reshape(
+            b.arange(b.getitem(shape, index=j)), tuple(-1 if i == j else 1 for i in range(rank))
+        )
+        for j in range(rank)
+    ]
     return b.index_add(b.zeros_like(x), g, *dyn, key=(I.DYN,) * rank)
 
 

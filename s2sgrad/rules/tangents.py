@@ -23,6 +23,7 @@ def deftangent(*opcodes):
                 raise ValueError(f"a tangent rule for {opcode!r} is already registered")
             TANGENTS[opcode] = fn
         return fn
+
     return register
 
 
@@ -41,11 +42,46 @@ def _times(b, factor, dot):
 
 # ---- linear in their first operand: the op applied to its tangent --------------------------
 
-@deftangent("neg", "pos", "copy", "reshape", "transpose", "T", "expand_dims", "squeeze",
-            "broadcast_to", "flip", "fliplr", "flipud", "roll", "tril", "triu", "cumsum",
-            "sum", "mean", "nansum", "trace", "diagonal", "index", "float64", "float32",
-            "asarray", "array", "astype", "pyfloat", "rot90", "real", "conj", "take", "tile",
-            "repeat", "diag", "take_along_axis", "unbroadcast")
+
+@deftangent(
+    "neg",
+    "pos",
+    "copy",
+    "reshape",
+    "transpose",
+    "T",
+    "expand_dims",
+    "squeeze",
+    "broadcast_to",
+    "flip",
+    "fliplr",
+    "flipud",
+    "roll",
+    "tril",
+    "triu",
+    "cumsum",
+    "sum",
+    "mean",
+    "nansum",
+    "trace",
+    "diagonal",
+    "index",
+    "float64",
+    "float32",
+    "asarray",
+    "array",
+    "astype",
+    "pyfloat",
+    "rot90",
+    "real",
+    "conj",
+    "take",
+    "tile",
+    "repeat",
+    "diag",
+    "take_along_axis",
+    "unbroadcast",
+)
 def linear(b, dots, ans, x, *rest, **attrs):
     """d f(x, ...) = f(dx, ...) for f linear in x (the other operands are indices, shapes)"""
     if dots[0] is None:
@@ -59,16 +95,17 @@ def ans_opcode(b, ans):
 
 # ---- multilinear: one term an operand ---------------------------------------------------
 
+
 @deftangent("mul", "matmul", "dot", "einsum", "outer", "cross")
 def multilinear(b, dots, ans, *xs, **attrs):
     """d f(x, y) = f(dx, y) + f(x, dy) for f linear in each operand"""
     opcode = ans_opcode(b, ans)
-    if opcode == "mul" and xs[0] is xs[1]:              # x * x: 2 x dx
+    if opcode == "mul" and xs[0] is xs[1]:  # x * x: 2 x dx
         return b.mul(b.mul(dots[0], xs[0]), 2.0)
     terms = []
     for i, d in enumerate(dots):
         if d is not None:
-            terms.append(b.emit(opcode, *xs[:i], d, *xs[i + 1:], **attrs))
+            terms.append(b.emit(opcode, *xs[:i], d, *xs[i + 1 :], **attrs))
     return _plus(b, *terms)
 
 
@@ -105,9 +142,12 @@ def pow_(b, dots, ans, x, y):
     c = b.static_value(y)
     if dx is None or c == 0 and not isinstance(c, bool):
         tx = None
-    elif isinstance(c, (int, float)) and not isinstance(c, bool):     # x ** 2: 2 x dx
-        tx = dx if c == 1 else b.mul(dx, b.mul(x, float(c)) if c == 2 else
-                                     b.mul(b.pow(x, c - 1), float(c)))
+    elif isinstance(c, (int, float)) and not isinstance(c, bool):  # x ** 2: 2 x dx
+        tx = (
+            dx
+            if c == 1
+            else b.mul(dx, b.mul(x, float(c)) if c == 2 else b.mul(b.pow(x, c - 1), float(c)))
+        )
     else:
         slope = b.where(b.eq(y, 0), 0.0, b.mul(y, b.pow(x, b.sub(y, 1.0))))
         tx = b.mul(dx, slope)
@@ -120,10 +160,12 @@ def pow_(b, dots, ans, x, y):
 
 # ---- elementwise functions of one argument: f'(x) dx --------------------------------------
 
+
 def _unary(opcode, slope):
     @deftangent(opcode)
     def rule(b, dots, ans, x):
         return _times(b, slope(b, ans, x), dots[0])
+
     rule.__name__ = opcode
     rule.__doc__ = f"d {opcode}(x) = {slope.__doc__} dx"
     return rule
@@ -133,6 +175,7 @@ def _s(doc):
     def mark(fn):
         fn.__doc__ = doc
         return fn
+
     return mark
 
 
@@ -157,8 +200,7 @@ _unary("sinh", _s("cosh(x)")(lambda b, ans, x: b.cosh(x)))
 _unary("cosh", _s("sinh(x)")(lambda b, ans, x: b.sinh(x)))
 _unary("arctan", _s("1/(1 + x²)")(lambda b, ans, x: b.div(1.0, b.add(b.mul(x, x), 1.0))))
 _unary("arcsin", _s("1/√(1 - x²)")(lambda b, ans, x: b.div(1.0, b.sqrt(b.sub(1.0, b.mul(x, x))))))
-_unary("arccos", _s("-1/√(1 - x²)")(
-    lambda b, ans, x: b.div(-1.0, b.sqrt(b.sub(1.0, b.mul(x, x))))))
+_unary("arccos", _s("-1/√(1 - x²)")(lambda b, ans, x: b.div(-1.0, b.sqrt(b.sub(1.0, b.mul(x, x))))))
 _unary("arcsinh", _s("1/√(x² + 1)")(lambda b, ans, x: b.div(1.0, b.sqrt(b.add(b.mul(x, x), 1.0)))))
 _unary("arccosh", _s("1/√(x² - 1)")(lambda b, ans, x: b.div(1.0, b.sqrt(b.sub(b.mul(x, x), 1.0)))))
 _unary("arctanh", _s("1/(1 - x²)")(lambda b, ans, x: b.div(1.0, b.sub(1.0, b.mul(x, x)))))
@@ -168,14 +210,16 @@ _unary("rad2deg", _s("180/π")(lambda b, ans, x: 180.0 / math.pi))
 
 # ---- selection ---------------------------------------------------------------------------
 
+
 @deftangent("where")
 def where(b, dots, ans, cond, x, y):
     """d where(c, x, y) = where(c, dx, dy)"""
     _, dx, dy = dots
     if dx is None and dy is None:
         return None
-    return b.where(cond, b.zeros_like(x) if dx is None else dx,
-                   b.zeros_like(y) if dy is None else dy)
+    return b.where(
+        cond, b.zeros_like(x) if dx is None else dx, b.zeros_like(y) if dy is None else dy
+    )
 
 
 @deftangent("maximum", "minimum")
@@ -209,8 +253,10 @@ def reduce_extremum(b, dots, ans, x, axis=None, keepdims=False):
         return None
     full = b.expand_dims(ans, axis=axis) if axis is not None and not keepdims else ans
     hit = b.eq(x, full)
-    return b.div(b.sum(b.mul(hit, dots[0]), axis=axis, keepdims=keepdims),
-                 b.sum(hit, axis=axis, keepdims=keepdims))
+    return b.div(
+        b.sum(b.mul(hit, dots[0]), axis=axis, keepdims=keepdims),
+        b.sum(hit, axis=axis, keepdims=keepdims),
+    )
 
 
 @deftangent("var", "std")
@@ -220,8 +266,10 @@ def spread(b, dots, ans, x, axis=None, dtype=None, ddof=0, keepdims=False):
         return None
     centered = b.sub(x, b.mean(x, axis=axis, keepdims=True))
     n = b.div(b.size(x), b.size(b.mean(x, axis=axis, keepdims=True)))
-    dvar = b.mul(b.div(b.sum(b.mul(centered, dots[0]), axis=axis, keepdims=keepdims),
-                       b.sub(n, float(ddof))), 2.0)
+    dvar = b.mul(
+        b.div(b.sum(b.mul(centered, dots[0]), axis=axis, keepdims=keepdims), b.sub(n, float(ddof))),
+        2.0,
+    )
     if ans_opcode(b, ans) == "var":
         return dvar
     return b.div(dvar, b.mul(ans, 2.0))
@@ -237,6 +285,7 @@ def concatenate(b, dots, ans, *xs, axis=0):
 
 
 # ---- structure and writes ----------------------------------------------------------------
+
 
 @deftangent("tuple", "list")
 def sequence(b, dots, ans, *items):
@@ -259,8 +308,13 @@ def write(b, dots, ans, y, v, *dyn, key=None):
     dy, dv = dots[:2]
     if dy is None and dv is None:
         return None
-    return b.emit(ans_opcode(b, ans), zeros_like(b, y) if dy is None else dy,
-                  zeros_like(b, v) if dv is None else dv, *dyn, key=key)
+    return b.emit(
+        ans_opcode(b, ans),
+        zeros_like(b, y) if dy is None else dy,
+        zeros_like(b, v) if dv is None else dv,
+        *dyn,
+        key=key,
+    )
 
 
 @deftangent("split", "array_split")
@@ -270,8 +324,13 @@ def sections(b, dots, ans, x, indices_or_sections, axis=0):
         return None
     n = len(ans) if isinstance(ans, tuple) else 1
     first = ans[0] if isinstance(ans, tuple) else ans
-    out = b.emit(b.defs[first].opcode, dots[0], nresults=n,
-                 indices_or_sections=indices_or_sections, axis=axis)
+    out = b.emit(
+        b.defs[first].opcode,
+        dots[0],
+        nresults=n,
+        indices_or_sections=indices_or_sections,
+        axis=axis,
+    )
     return tuple(out) if n > 1 else out
 
 
@@ -280,12 +339,12 @@ def zeros_like(b, x):
     None placeholder, 0.0 for a Python number, else zeros of x's shape and dtype."""
     made = b.defs.get(x)
     if made is not None and made.opcode == "const" and made.attr("value") is None:
-        return b.const(None)    # (a branch's or a loop's None, for a value another path
+        return b.const(None)  # (a branch's or a loop's None, for a value another path
         # makes: its tangent is None too, never np.zeros_like(None), a 0-d array that
         # would stand in for the value's shape)
     if x.type.weak:
         return b.const(0.0)
-    if x.type.kind == "dynlist":       # (a list built with append: a list of zeros; of an
+    if x.type.kind == "dynlist":  # (a list built with append: a list of zeros; of an
         if made is not None and made.opcode == "list_new" and not made.operands:
             return b.list_new()
         return b.list_zeros(x)
@@ -293,6 +352,7 @@ def zeros_like(b, x):
 
 
 # ---- elementwise functions of two arguments ----------------------------------------------
+
 
 @deftangent("arctan2")
 def arctan2(b, dots, ans, y, x):
@@ -355,6 +415,7 @@ def nan_to_num(b, dots, ans, x, **attrs):
 
 # ---- constructors -------------------------------------------------------------------------
 
+
 @deftangent("full")
 def full(b, dots, ans, shape, fill_value, dtype=None):
     """d full(shape, v) = dv at every element (broadcast by the driver)"""
@@ -385,6 +446,7 @@ def pad(b, dots, ans, x, pad_width, mode="constant", constant_values=0):
 
 
 # ---- sorting and order statistics: the gather argsort makes ------------------------------
+
 
 def _flat_or(b, v, axis):
     return (b.reshape(v, (-1,)), 0) if axis is None else (v, axis)
@@ -446,13 +508,13 @@ def percentile(b, dots, ans, a, q, axis=None, method="linear", keepdims=False, *
 
 # ---- reductions -----------------------------------------------------------------------------
 
+
 @deftangent("prod")
 def prod(b, dots, ans, x, axis=None, keepdims=False, dtype=None):
     """d Πx = Σⱼ (Π_{k≠j} xₖ) dxⱼ, exact at zeros (to every order: reductions.prod_others)"""
     if dots[0] is None:
         return None
-    return b.sum(b.mul(reductions.prod_others(b, x, axis), dots[0]), axis=axis,
-                 keepdims=keepdims)
+    return b.sum(b.mul(reductions.prod_others(b, x, axis), dots[0]), axis=axis, keepdims=keepdims)
 
 
 @deftangent("nanprod")
@@ -461,8 +523,9 @@ def nanprod(b, dots, ans, x, axis=None, keepdims=False, dtype=None):
     if dots[0] is None:
         return None
     nan = b.isnan(x)
-    return prod(b, (b.where(nan, 0.0, dots[0]),), ans, b.where(nan, 1.0, x), axis=axis,
-                keepdims=keepdims)
+    return prod(
+        b, (b.where(nan, 0.0, dots[0]),), ans, b.where(nan, 1.0, x), axis=axis, keepdims=keepdims
+    )
 
 
 @deftangent("ptp")
@@ -498,8 +561,10 @@ def nanmean(b, dots, ans, x, axis=None, dtype=None, keepdims=False):
     if dots[0] is None:
         return None
     kept = b.logical_not(b.isnan(x))
-    return b.div(b.sum(b.where(kept, dots[0], 0.0), axis=axis, keepdims=keepdims),
-                 b.sum(kept, axis=axis, keepdims=keepdims))
+    return b.div(
+        b.sum(b.where(kept, dots[0], 0.0), axis=axis, keepdims=keepdims),
+        b.sum(kept, axis=axis, keepdims=keepdims),
+    )
 
 
 @deftangent("nanvar", "nanstd")
@@ -535,8 +600,9 @@ def cumprod(b, dots, ans, x, axis=None, dtype=None):
     dx = dots[0]
     if axis is None:
         x, dx, axis = b.reshape(x, (-1,)), b.reshape(dx, (-1,)), 0
-    before = reductions.exclusive_cumprod(b, x, axis, "before",
-                                          cumprod=ans if dtype is None else None)
+    before = reductions.exclusive_cumprod(
+        b, x, axis, "before", cumprod=ans if dtype is None else None
+    )
     return scan.scan(b, b.mul(dx, before), _slice_along(b, x, axis, 1, None), axis)
 
 
@@ -554,6 +620,7 @@ def linear_scan(b, dots, ans, v, a, axis, reverse=False):
 
 
 # ---- np.linalg ------------------------------------------------------------------------------
+
 
 def _mT(b, x):
     """x with its last two axes swapped."""
@@ -631,9 +698,9 @@ def pinv(b, dots, ans, a):
         return None
     p, pt, dt = ans, _mT(b, ans), _mT(b, dots[0])
     first = b.neg(b.matmul(b.matmul(p, dots[0]), p))
-    x = b.matmul(b.matmul(p, pt), dt)                      # A⁺ A⁺ᵀ dAᵀ
+    x = b.matmul(b.matmul(p, pt), dt)  # A⁺ A⁺ᵀ dAᵀ
     second = b.sub(x, b.matmul(b.matmul(x, a), p))
-    z = b.matmul(dt, b.matmul(pt, p))                      # dAᵀ A⁺ᵀ A⁺
+    z = b.matmul(dt, b.matmul(pt, p))  # dAᵀ A⁺ᵀ A⁺
     third = b.sub(z, b.matmul(p, b.matmul(a, z)))
     return b.add(first, b.add(second, third))
 
@@ -647,6 +714,7 @@ def norm(b, dots, ans, x, ord=None, axis=None, keepdims=False):
     if dots[0] is None:
         return None
     from .linalg import norm as gradient
+
     (grad,) = gradient(b, b.ones_like(ans), ans, x, ord=ord, axis=axis, keepdims=keepdims)
     return b.sum(b.mul(grad, dots[0]), axis=axis, keepdims=keepdims)
 
@@ -681,6 +749,7 @@ def cholesky(b, dots, ans, a, upper=False):
 def _gaps(b, w):
     """F with F_ij = 1 / (w_j - w_i) off the diagonal, 0 on it."""
     from .linalg import _inverse_gaps
+
     return _inverse_gaps(b, w)
 
 
@@ -717,10 +786,10 @@ def qr(b, dots, ans, a, mode="reduced"):
     if dots[0] is None:
         return None
     q, r = ans
-    da_rinv = _mT(b, b.solve(_mT(b, r), _mT(b, dots[0])))        # dA R⁻¹
+    da_rinv = _mT(b, b.solve(_mT(b, r), _mT(b, dots[0])))  # dA R⁻¹
     c = b.matmul(_mT(b, q), da_rinv)
     low = b.tril(c, k=-1)
-    upper = b.sub(c, b.sub(low, _mT(b, low)))                       # C - Ω
+    upper = b.sub(c, b.sub(low, _mT(b, low)))  # C - Ω
     return b.sub(da_rinv, b.matmul(q, upper)), b.matmul(upper, r)
 
 
@@ -746,10 +815,10 @@ def svd(b, dots, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
     d_v = b.matmul(v, b.mul(f, b.add(sp, _mT(b, sp))))
     shape = a.type.shape
     m, n = (shape[-2], shape[-1]) if shape is not None else (None, None)
-    if not (isinstance(m, int) and isinstance(n, int) and m <= n):      # U not square
+    if not (isinstance(m, int) and isinstance(n, int) and m <= n):  # U not square
         dav = b.matmul(da, v)
         d_u = b.add(d_u, b.div(b.sub(dav, b.matmul(u, b.matmul(ut, dav))), cols))
-    if not (isinstance(m, int) and isinstance(n, int) and n <= m):      # V not square
+    if not (isinstance(m, int) and isinstance(n, int) and n <= m):  # V not square
         dau = b.matmul(_mT(b, da), u)
         d_v = b.add(d_v, b.div(b.sub(dau, b.matmul(v, b.matmul(vh, dau))), cols))
     return d_u, _diagonal(b, p), _mT(b, d_v)

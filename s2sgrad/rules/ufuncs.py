@@ -131,8 +131,7 @@ def logaddexp(b, g, ans, x, y):
     """d log(eˣ + eʸ) = dx / (1 + e^(y-x)) + dy / (1 + e^(x-y)): the logistic function,
     which needs no `ans` (a gradient alone never computes np.logaddexp) and is exact at
     an infinite x or y (e^(x-ans) is NaN there)."""
-    return (b.div(g, b.add(1.0, b.exp(b.sub(y, x)))),
-            b.div(g, b.add(1.0, b.exp(b.sub(x, y)))))
+    return (b.div(g, b.add(1.0, b.exp(b.sub(y, x)))), b.div(g, b.add(1.0, b.exp(b.sub(x, y)))))
 
 
 @defrule("logaddexp2", broadcasts=True)
