@@ -13,7 +13,6 @@ beyond the source file's base name.
 """
 
 import ast
-import builtins
 import io
 import keyword
 import math
@@ -41,12 +40,12 @@ from .ir.core import (
 from .ir.opcodes import OPS
 
 TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", TAPE_HINT: "_tape"}  # unnamed values
-HELPER_NAMES = tuple(sorted(opcodes.HELPERS))   # functions a module may define (`_unbroadcast`)
+HELPER_NAMES = tuple(sorted(opcodes.HELPERS))  # functions a module may define (`_unbroadcast`)
 
 
 # ---- names --------------------------------------------------------------------
 
-_BASES: dict = {}         # hint -> the identifier names are made from
+_BASES: dict = {}  # hint -> the identifier names are made from
 
 
 class Namespace:
@@ -54,12 +53,12 @@ class Namespace:
     Values out-of-SSA put in one variable (`plan.rep`) get one name."""
 
     def __init__(self, reserved=(), plan=None):
-        self.used = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math"} | set(reserved)
+        self.used = set(keyword.kwlist) | custom.BUILTIN_NAMES | {"np", "math"} | set(reserved)
         self.names = {}
-        self.temps = {}          # prefix -> the last number given (names only get taken)
-        self.bases = {}          # base -> the last suffix given
+        self.temps = {}  # prefix -> the last number given (names only get taken)
+        self.bases = {}  # base -> the last suffix given
         self.plan = plan
-        self.throwaway = None    # the name of results nothing reads
+        self.throwaway = None  # the name of results nothing reads
 
     def fix(self, value, name):
         self.names[value] = name
@@ -68,11 +67,11 @@ class Namespace:
     def __call__(self, value):
         plan = self.plan
         if plan is not None:
-            if value in plan.unused:       # `_, f_back = vjp_f(x)`
+            if value in plan.unused:  # `_, f_back = vjp_f(x)`
                 if self.throwaway is None:
                     self.throwaway = self(Value("_"))
                 return self.throwaway
-            value = plan.rep.get(value, value)          # (plan.var)
+            value = plan.rep.get(value, value)  # (plan.var)
         name = self.names.get(value)
         if name is not None:
             return name
@@ -102,9 +101,27 @@ class Namespace:
 
 # ---- rendering ------------------------------------------------------------------
 
-_PREC = {"Or": 3, "And": 4, "Not": 5, "Compare": 6, "BitOr": 7, "BitXor": 8, "BitAnd": 9,
-         "LShift": 10, "RShift": 10, "Add": 11, "Sub": 11, "Mult": 12, "MatMult": 12, "Div": 12,
-         "FloorDiv": 12, "Mod": 12, "Unary": 13, "Pow": 14, "Atom": 16}
+_PREC = {
+    "Or": 3,
+    "And": 4,
+    "Not": 5,
+    "Compare": 6,
+    "BitOr": 7,
+    "BitXor": 8,
+    "BitAnd": 9,
+    "LShift": 10,
+    "RShift": 10,
+    "Add": 11,
+    "Sub": 11,
+    "Mult": 12,
+    "MatMult": 12,
+    "Div": 12,
+    "FloorDiv": 12,
+    "Mod": 12,
+    "Unary": 13,
+    "Pow": 14,
+    "Atom": 16,
+}
 
 
 def _prec(node):
@@ -118,8 +135,12 @@ def _prec(node):
         return 2
     if isinstance(node, ast.BoolOp):
         return _PREC["And"] if isinstance(node.op, ast.And) else _PREC["Or"]
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
-            and not isinstance(node.value, bool) and (node.value < 0 or math.copysign(1, node.value) < 0):
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+        and (node.value < 0 or math.copysign(1, node.value) < 0)
+    ):
         return _PREC["Unary"]
     return _PREC["Atom"]
 
@@ -237,8 +258,10 @@ def render(node):
     reads with gast, but nothing here needs gast's portability layer."""
     text = _text(node)
     if CHECK_RENDER and text != _render_slow(node):
-        raise InternalError(f"codegen renders {ast.dump(node)} as {text!r}; "
-                            f"astunparse writes {_render_slow(node)!r}")
+        raise InternalError(
+            f"codegen renders {ast.dump(node)} as {text!r}; "
+            f"astunparse writes {_render_slow(node)!r}"
+        )
     return text
 
 
@@ -296,8 +319,9 @@ def _text(node):
     elif t is ast.Call:
         if not any(type(a) is ast.Starred for a in node.args):
             parts = [_text(a) for a in node.args]
-            parts += [("**" if k.arg is None else k.arg + "=") + _text(k.value)
-                      for k in node.keywords]
+            parts += [
+                ("**" if k.arg is None else k.arg + "=") + _text(k.value) for k in node.keywords
+            ]
             return f"{_text(node.func)}({', '.join(parts)})"
     elif t is ast.UnaryOp:
         name = type(node.op).__name__
@@ -320,13 +344,18 @@ def _text(node):
             key = _text(sl)
         return f"{_in(node.value, _PREC['Atom'])}[{key}]"
     elif t is ast.Slice:
-        text = (_text(node.lower) if node.lower else "") + ":" + \
-            (_text(node.upper) if node.upper else "")
+        text = (
+            (_text(node.lower) if node.lower else "")
+            + ":"
+            + (_text(node.upper) if node.upper else "")
+        )
         return text + (":" + _text(node.step) if node.step else "")
     elif t is ast.Compare:
         need = _PREC["Compare"] + 1
         return _in(node.left, need) + "".join(
-            f" {_CMPOP[type(o).__name__]} {_in(e, need)}" for o, e in zip(node.ops, node.comparators))
+            f" {_CMPOP[type(o).__name__]} {_in(e, need)}"
+            for o, e in zip(node.ops, node.comparators)
+        )
     elif t is ast.Assign:
         return "".join(_bare_text(x) + " = " for x in node.targets) + _bare_text(node.value)
     elif t is ast.Return:
@@ -337,6 +366,7 @@ def _text(node):
 
 
 # ---- building expressions ---------------------------------------------------------
+
 
 def _name(id_, store=False):
     return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
@@ -355,8 +385,11 @@ def _dotted(path):
 
 
 def _call(func, args, keywords=()):
-    return ast.Call(func=_dotted(func) if isinstance(func, str) else func, args=list(args),
-                     keywords=[ast.keyword(arg=k, value=v) for k, v in keywords])
+    return ast.Call(
+        func=_dotted(func) if isinstance(func, str) else func,
+        args=list(args),
+        keywords=[ast.keyword(arg=k, value=v) for k, v in keywords],
+    )
 
 
 def literal(value):
@@ -366,19 +399,28 @@ def literal(value):
         return _dotted(value.name)
     if isinstance(value, (tuple, list)):
         elts = [literal(v) for v in value]
-        return ast.Tuple(elts=elts, ctx=ast.Load()) if isinstance(value, tuple) \
+        return (
+            ast.Tuple(elts=elts, ctx=ast.Load())
+            if isinstance(value, tuple)
             else ast.List(elts=elts, ctx=ast.Load())
+        )
     if isinstance(value, np.generic):
-        if codegen_xp.active():         # (array-API code: the number, as a Python one)
+        if codegen_xp.active():  # (array-API code: the number, as a Python one)
             return literal(value.item())
         return _call(f"np.{type(value).__name__}", [literal(value.item())])
     if isinstance(value, float):
         if math.isnan(value):
-            return _call("float", [ast.Constant(value="nan", kind=None)]) \
-                if codegen_xp.active() else _dotted("np.nan")
+            return (
+                _call("float", [ast.Constant(value="nan", kind=None)])
+                if codegen_xp.active()
+                else _dotted("np.nan")
+            )
         if math.isinf(value):
-            inf = _call("float", [ast.Constant(value="inf", kind=None)]) \
-                if codegen_xp.active() else _dotted("np.inf")
+            inf = (
+                _call("float", [ast.Constant(value="inf", kind=None)])
+                if codegen_xp.active()
+                else _dotted("np.inf")
+            )
             return inf if value > 0 else ast.UnaryOp(op=ast.USub(), operand=inf)
     return ast.Constant(value=value, kind=None)
 
@@ -454,9 +496,9 @@ class _Expr:
         form = d.form
         kind = form[0]
         if codegen_xp.active() and not codegen_xp.is_same(op):
-            return None             # (op_expr writes the array API's spelling)
+            return None  # (op_expr writes the array API's spelling)
         if d.fast and kind == "call" and _known_array(op.operands[0].type):
-            return None             # (op_expr writes the cheaper spelling)
+            return None  # (op_expr writes the cheaper spelling)
         if kind == "binop":
             (a, pa), (b, pb) = self.text(op.operands[0]), self.text(op.operands[1])
             sym = form[1]
@@ -465,28 +507,34 @@ class _Expr:
                 return f"{_paren(a, pa, p + 1)} ** {_paren(b, pb, _UNARY)}", p
             return f"{_paren(a, pa, p)} {sym} {_paren(b, pb, p + 1)}", p
         if kind == "call":
-            python = op.attrs and op.attr("python")      # passes/pymath.py: a Python float
+            python = op.attrs and op.attr("python")  # passes/pymath.py: a Python float
             if python == "math":
                 return f"{opcodes.math_name(op.opcode)}({self.text(op.operands[0])[0]})", _ATOM
-            if python == "same":            # float(v) of a Python float v
+            if python == "same":  # float(v) of a Python float v
                 return self.text(op.operands[0])
             if python == "float":
                 return f"float({self.direct(_unmarked(op))[0]})", _ATOM
             parts = [self.text(v)[0] for v in op.operands]
             if d.listed:
                 parts = [f"[{', '.join(parts)}]"]
-            if op.attrs:            # positional attributes, then keywords (as op_expr)
+            if op.attrs:  # positional attributes, then keywords (as op_expr)
                 attrs = op.attr_dict
                 lead = [_text(literal(v)) for k, v in op.attrs if k not in d.kwattrs]
                 parts = lead + parts if d.attrs_first else parts + lead
-                parts += [f"{k}={_text(_dtype(attrs[k]) if k == 'dtype' and attrs[k] else literal(attrs[k]))}"
-                          for k in d.kwattrs if k in attrs]
+                parts += [
+                    f"{k}={_text(_dtype(attrs[k]) if k == 'dtype' and attrs[k] else literal(attrs[k]))}"
+                    for k in d.kwattrs
+                    if k in attrs
+                ]
             return f"{form[1]}({', '.join(parts)})", _ATOM
-        if kind == "method":          # rng.random(size): the receiver, then as a call
+        if kind == "method":  # rng.random(size): the receiver, then as a call
             (recv, pr), args = self.text(op.operands[0]), [self.text(v)[0] for v in op.operands[1:]]
             attrs = op.attr_dict
-            args += [f"{k}={_text(_dtype(attrs[k]) if k == 'dtype' else literal(attrs[k]))}"
-                     for k in d.kwattrs if k in attrs]
+            args += [
+                f"{k}={_text(_dtype(attrs[k]) if k == 'dtype' else literal(attrs[k]))}"
+                for k in d.kwattrs
+                if k in attrs
+            ]
             return f"{_paren(recv, pr, _ATOM)}.{form[1]}({', '.join(args)})", _ATOM
         if kind == "unop":
             a, pa = self.text(op.operands[0])
@@ -500,14 +548,15 @@ class _Expr:
             (a, pa), (b, pb) = self.text(op.operands[0]), self.text(op.operands[1])
             need = _PREC["Compare"] + 1
             return f"{_paren(a, pa, need)} {form[1]} {_paren(b, pb, need)}", _PREC["Compare"]
-        if op.opcode == "stack":             # a loop's tape
+        if op.opcode == "stack":  # a loop's tape
             return "[]", _ATOM
         if op.opcode == "const":
             v = op.attrs[0][1] if len(op.attrs) == 1 and op.attrs[0][0] == "value" else _MISSING
             t = type(v)
             if t is float and math.isfinite(v) or t is int:
-                return repr(v), (_UNARY if v < 0 or t is float and math.copysign(1, v) < 0
-                                 else _ATOM)
+                return repr(v), (
+                    _UNARY if v < 0 or t is float and math.copysign(1, v) < 0 else _ATOM
+                )
             if v is None or t is bool or t is str:
                 return repr(v), _ATOM
         return None
@@ -528,8 +577,11 @@ class _Expr:
         if kind == "attr":
             return _attr(args[0], d.form[1])
         if kind == "method":
-            keywords = [(k, _dtype(attrs[k]) if k == "dtype" else literal(attrs[k]))
-                        for k in d.kwattrs if k in attrs]
+            keywords = [
+                (k, _dtype(attrs[k]) if k == "dtype" else literal(attrs[k]))
+                for k in d.kwattrs
+                if k in attrs
+            ]
             return _call(_attr(args[0], d.form[1]), args[1:], keywords)
         if kind == "call" and d.fast and _known_array(op.operands[0].type):
             return getattr(self, "_fast_" + d.fast)(op, d, args, attrs)
@@ -554,8 +606,11 @@ class _Expr:
 
     def _fast_method(self, op, d, args, attrs):
         """np.sum(a, axis=1) as a.sum(axis=1)."""
-        keywords = [(k, _dtype(attrs[k]) if k == "dtype" and attrs[k] else literal(attrs[k]))
-                    for k in d.kwattrs if k in attrs]
+        keywords = [
+            (k, _dtype(attrs[k]) if k == "dtype" and attrs[k] else literal(attrs[k]))
+            for k in d.kwattrs
+            if k in attrs
+        ]
         return _call(_attr(args[0], op.opcode), args[1:], keywords)
 
     def _fast_attr(self, op, d, args, attrs):
@@ -567,18 +622,22 @@ class _Expr:
         rank = op.result.type.rank
         axis = attrs["axis"]
         new = {a % rank for a in (axis if isinstance(axis, tuple) else (axis,))}
-        last = rank - 1 if rank <= 3 or codegen_xp.active() else max(new)   # (v[None, :]:
+        last = rank - 1 if rank <= 3 or codegen_xp.active() else max(new)  # (v[None, :]:
         # not v[None]; array-API code indexes every axis)
-        key = [ast.Constant(value=None) if i in new else ast.Slice(lower=None, upper=None, step=None)
-               for i in range(last + 1)]
+        key = [
+            ast.Constant(value=None) if i in new else ast.Slice(lower=None, upper=None, step=None)
+            for i in range(last + 1)
+        ]
         key = key[0] if len(key) == 1 else ast.Tuple(elts=key, ctx=ast.Load())
         return ast.Subscript(value=args[0], slice=key, ctx=ast.Load())
 
     def special_const(self, op, args, attrs):
         if codegen_xp.active() and isinstance(attrs["value"], ModuleConstant):
-            codegen_xp.refuse(op, f"the module-level NumPy array {attrs['value'].name}",
-                              hint="pass it as an argument (an array of the library the "
-                                   "others are of)")
+            codegen_xp.refuse(
+                op,
+                f"the module-level NumPy array {attrs['value'].name}",
+                hint="pass it as an argument (an array of the library the others are of)",
+            )
         return literal(attrs["value"])
 
     def special_tuple(self, op, args, attrs):
@@ -600,9 +659,9 @@ class _Expr:
         cond = op.operands[0]
         then_v, else_v = op.regions[0].yields[0], op.regions[1].yields[0]
         test = args[0]
-        if else_v is cond:       # if c: x else: c   ==   c and x
+        if else_v is cond:  # if c: x else: c   ==   c and x
             return ast.BoolOp(op=ast.And(), values=[test, self.value(then_v)])
-        if then_v is cond:       # if c: c else: x   ==   c or x
+        if then_v is cond:  # if c: c else: x   ==   c or x
             return ast.BoolOp(op=ast.Or(), values=[test, self.value(else_v)])
         return ast.IfExp(test=test, body=self.value(then_v), orelse=self.value(else_v))
 
@@ -611,9 +670,11 @@ class _Expr:
             taken = codegen_xp.take(op, args)
             if taken is not None:
                 return taken
-        return ast.Subscript(value=args[0], slice=codegen_index.key_expr(
-                                 attrs["key"], args[1:], op.operands[0], op.operands[1:]),
-                              ctx=ast.Load())
+        return ast.Subscript(
+            value=args[0],
+            slice=codegen_index.key_expr(attrs["key"], args[1:], op.operands[0], op.operands[1:]),
+            ctx=ast.Load(),
+        )
 
     def special_gate(self, op, args, attrs):
         return ast.Tuple(elts=args, ctx=ast.Load())
@@ -653,8 +714,11 @@ class _Expr:
         return _call("list", [_call("np.zeros_like", args)])
 
     def special_list_rows(self, op, args, attrs):
-        shape = ast.BinOp(left=ast.Tuple(elts=[args[1]], ctx=ast.Load()), op=ast.Add(),
-                          right=_call("np.shape", args[:1]))
+        shape = ast.BinOp(
+            left=ast.Tuple(elts=[args[1]], ctx=ast.Load()),
+            op=ast.Add(),
+            right=_call("np.shape", args[:1]),
+        )
         return _call("np.broadcast_to", [args[0], shape])
 
     def special_stack(self, op, args, attrs):
@@ -674,12 +738,19 @@ def _known_array(t):
     return t.kind == "array" and not t.weak and t.shape is not None and len(t.shape) > 0
 
 
-_AST_BINOP = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow,
-              "@": ast.MatMult, "//": ast.FloorDiv, "%": ast.Mod}
+_AST_BINOP = {
+    "+": ast.Add,
+    "-": ast.Sub,
+    "*": ast.Mult,
+    "/": ast.Div,
+    "**": ast.Pow,
+    "@": ast.MatMult,
+    "//": ast.FloorDiv,
+    "%": ast.Mod,
+}
 _AST_UNOP = {"-": ast.USub, "+": ast.UAdd, "not ": ast.Not}
 _SYM_PREC = {sym: _PREC[cls.__name__] for sym, cls in _AST_BINOP.items()}
-_AST_CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt,
-            ">=": ast.GtE}
+_AST_CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
 
 
 def _group_key(op):
@@ -688,6 +759,7 @@ def _group_key(op):
 
 
 # ---- the module -----------------------------------------------------------------------
+
 
 def generate(fn, header=(), verify=False):
     """Module text for one IR function (gradients already expanded)."""
@@ -742,23 +814,35 @@ def _module(fns, header, verify):
     xp = codegen_xp.active()
     fns = _unique_callees(fns)
     sources = sorted({os.path.basename(fn.source_file) for fn in fns})
-    lines = [f"# Generated by s2sgrad {__version__} from {', '.join(sources)}: "
-             f"{', '.join(fn.name for fn in fns)}. Do not edit."]
+    lines = [
+        f"# Generated by s2sgrad {__version__} from {', '.join(sources)}: "
+        f"{', '.join(fn.name for fn in fns)}. Do not edit."
+    ]
     lines += [f"# {h}" for h in header]
     every = [op for fn in fns for f in (fn,) + tuple(fn.callees) for op in f.body.walk()]
     spelled = {op.opcode for op in every if op.attrs and op.attr("python") == "math"}  # (pymath)
     lines += ["import math"] if spelled else []
     statements, defs, bound = _prelude(fns)
-    if not xp or any("np." in text or text == "import numpy as np" for fn in fns
-                     for f in (fn,) + tuple(fn.callees) for text in f.prelude) or \
-            any(op.opcode == "extern" and str(op.attr("fn")).startswith("np.") for op in every):
+    if (
+        not xp
+        or any(
+            "np." in text or text == "import numpy as np"
+            for fn in fns
+            for f in (fn,) + tuple(fn.callees)
+            for text in f.prelude
+        )
+        or any(op.opcode == "extern" and str(op.attr("fn")).startswith("np.") for op in every)
+    ):
         # (custom rules and what they call are the user's NumPy code)
         lines.append("import numpy as np")
     if xp:
         lines.append(codegen_xp.IMPORT)
     lines += statements
-    helpers = {codegen_xp.helper_text(op.opcode) or OPS[op.opcode].helper if xp
-               else OPS[op.opcode].helper for op in every if OPS[op.opcode].helper}
+    helpers = {
+        codegen_xp.helper_text(op.opcode) or OPS[op.opcode].helper if xp else OPS[op.opcode].helper
+        for op in every
+        if OPS[op.opcode].helper
+    }
     for text in sorted(helpers, key=lambda t: t.split("(")[0]):
         lines += ["", "", text.rstrip("\n")]
     for text in defs:
@@ -797,7 +881,8 @@ def _prelude(fns):
                 raise UnsupportedError(
                     f"the functions written into one module read {name!r} as two different "
                     f"things ({bound[name]!r} and {text!r})",
-                    hint="write them into separate modules, or rename one")
+                    hint="write them into separate modules, or rename one",
+                )
     imports = sorted(t for t in statements if t.startswith(("import ", "from ")))
     return imports + [t for t in statements if t not in imports], list(defs), set(bound)
 
@@ -809,17 +894,18 @@ def _unique_callees(fns):
     module holds one function per name (callees printed the same share it); and
     no callee takes a name some function's parameter has (`def f(x, vjp_h)`
     would hide the module's `vjp_h` from f)."""
-    owner = {fn.name: None for fn in fns}      # module-level name -> the callee under it
-    for f in fns:                              # (None: a name no callee may take)
+    owner = {fn.name: None for fn in fns}  # module-level name -> the callee under it
+    for f in fns:  # (None: a name no callee may take)
         for g in (f,) + tuple(f.callees):
             owner.update((p, None) for p in g.param_names if p not in owner)
     out = []
     for fn in fns:
         mapping, callees = {}, []
-        for callee in _callees_in_order(fn):      # each before its callers
+        for callee in _callees_in_order(fn):  # each before its callers
             c = _rename_calls(callee, mapping)
-            if c.name in owner and (owner[c.name] is None or
-                                    function_lines(owner[c.name]) != function_lines(c)):
+            if c.name in owner and (
+                owner[c.name] is None or function_lines(owner[c.name]) != function_lines(c)
+            ):
                 k = 1
                 while f"{c.name}_{k}" in owner:
                     k += 1
@@ -846,6 +932,7 @@ def _rename_calls(fn, mapping):
                 op = op.replace(regions=tuple(region(x) for x in op.regions))
             ops.append(op)
         return Region(r.args, tuple(ops), r.yields)
+
     return replace(fn, body=region(fn.body))
 
 
@@ -861,6 +948,7 @@ def _callees_in_order(fn):
                 seen.add(name)
                 visit(by_name[name])
                 out.append(by_name[name])
+
     visit(fn)
     return out
 
@@ -874,7 +962,7 @@ def plan_notes(fn):
     names = Namespace(reserved=HELPER_NAMES, plan=plan)
     for p, n in zip(fn.params, fn.param_names):
         names.fix(p, n)
-    _function_body(fn, plan, names)        # names are given in the order code is printed
+    _function_body(fn, plan, names)  # names are given in the order code is printed
 
     def note(x):
         if not hasattr(x, "opcode"):
@@ -885,6 +973,7 @@ def plan_notes(fn):
             return "  => inline"
         where = ", ".join(names(r) for r in x.results)
         return f"  => {where}" + ("  in place" if x in plan.in_place else "")
+
     return note
 
 
@@ -899,22 +988,37 @@ def function_lines(fn, verify=False, functions=()):
         if doc:
             lines.append(f'    """{doc[0]}"""')
         return lines + _indented(unpack + body + [ret], 1)
-    raises = sorted({e for op in fn.body.walk() if _python(op) == "math"
-                     for e in opcodes.math_raises(op.opcode)})
+    raises = sorted(
+        {
+            e
+            for op in fn.body.walk()
+            if _python(op) == "math"
+            for e in opcodes.math_raises(op.opcode)
+        }
+    )
     doc += [""] if doc else []
-    doc += ["Python floats are computed with math. Where math raises and NumPy gives",
-            "inf or nan, the same code with NumPy's functions runs instead:",
-            f"{twin}, below."]
+    doc += [
+        "Python floats are computed with math. Where math raises and NumPy gives",
+        "inf or nan, the same code with NumPy's functions runs instead:",
+        f"{twin}, below.",
+    ]
     lines += [f'    """{doc[0]}'] + _indented(doc[1:-1], 1) + [f'    {doc[-1]}"""']
     lines.append("    try:")
     lines += _indented(unpack + body + [ret], 2)
     caught = raises[0] if len(raises) == 1 else f"({', '.join(raises)})"
-    lines += [f"    except {caught}:", "        pass",
-              f"    return {twin}({', '.join(header)})", "", ""]
+    lines += [
+        f"    except {caught}:",
+        "        pass",
+        f"    return {twin}({', '.join(header)})",
+        "",
+        "",
+    ]
     plain = replace(fn, name=twin, body=_unmarked_region(fn.body))
     header, unpack, body, ret = _function_parts(plain, verify, functions)
     lines.append(f"def {twin}({', '.join(_with_defaults(plain, header))}):")
-    lines.append(f'    """{fn.name} with NumPy\'s functions, for the arguments where math raises."""')
+    lines.append(
+        f'    """{fn.name} with NumPy\'s functions, for the arguments where math raises."""'
+    )
     return lines + _indented(unpack + body + [ret], 1)
 
 
@@ -936,7 +1040,7 @@ def _function_parts(fn, verify, functions):
         names.fix(p, n)
     body, ret = _function_body(fn, plan, names)
     header, unpack = _entry(fn, names)
-    if xp:          # (after the pytrees' leaves are read: they may be its arrays)
+    if xp:  # (after the pytrees' leaves are read: they may be its arrays)
         unpack = unpack + [codegen_xp.namespace_line(fn, names)]
     return header, unpack, body, ret
 
@@ -964,9 +1068,11 @@ def _without_same(fn):
 
 def _dropped(region, results):
     """region without the ops that define `results`."""
-    ops = tuple(op.replace(regions=tuple(_dropped(r, results) for r in op.regions))
-                if op.regions else op for op in region.ops
-                if not (op.results and op.results[0] in results))
+    ops = tuple(
+        op.replace(regions=tuple(_dropped(r, results) for r in op.regions)) if op.regions else op
+        for op in region.ops
+        if not (op.results and op.results[0] in results)
+    )
     return Region(region.args, ops, region.yields)
 
 
@@ -1005,13 +1111,16 @@ def _entry(fn, names):
     for name, treedef, n in fn.entry:
         header.append(name)
         if treedef is not None:
-            for path, p in zip(pytrees.paths(treedef), fn.params[k:k + n]):
+            for path, p in zip(pytrees.paths(treedef), fn.params[k : k + n]):
                 if not pytrees.static_leaf(p.type):
                     lines.append(f"{names(p)} = {pytrees.path_text(name, path)}")
         k += n
     header.extend(fn.param_names[k:])
-    return header, ([f"# the leaves of {', '.join(e[0] for e in fn.entry if e[1] is not None)}"]
-                    + lines if lines else [])
+    return header, (
+        [f"# the leaves of {', '.join(e[0] for e in fn.entry if e[1] is not None)}"] + lines
+        if lines
+        else []
+    )
 
 
 def _function_body(fn, plan, names):
@@ -1031,9 +1140,13 @@ def _tree_expr(ex, v, treedef):
         return ex.value(v)
     op = ex.defs.get(v)
     children = treedef[-1]
-    if not (ex.inlined(v) and op is not None and op.opcode in ("tuple", "list")
-            and len(op.operands) == len(children)):
-        return _tree_expr_of(ex.value(v), treedef)        # a name: its items subscripted
+    if not (
+        ex.inlined(v)
+        and op is not None
+        and op.opcode in ("tuple", "list")
+        and len(op.operands) == len(children)
+    ):
+        return _tree_expr_of(ex.value(v), treedef)  # a name: its items subscripted
     return _container(treedef, [_tree_expr(ex, x, c) for x, c in zip(op.operands, children)])
 
 
@@ -1050,9 +1163,13 @@ def _tree_expr_of(node, treedef):
     """treedef's structure over the expression `node` (a tuple at run time)."""
     if treedef is None:
         return node
-    return _container(treedef, [
-        _tree_expr_of(ast.Subscript(value=node, slice=literal(i), ctx=ast.Load()), c)
-        for i, c in enumerate(treedef[-1])])
+    return _container(
+        treedef,
+        [
+            _tree_expr_of(ast.Subscript(value=node, slice=literal(i), ctx=ast.Load()), c)
+            for i, c in enumerate(treedef[-1])
+        ],
+    )
 
 
 def _block(ops, ex, names, top=False):
@@ -1070,8 +1187,12 @@ def _block(ops, ex, names, top=False):
     for i, (_, first, stmts) in enumerate(groups):
         role, name = _role(first)
         where = _where(first.loc)
-        starts = top and (role == "seed" or role not in ("fwd", "tape", "ckpt")
-                          and prev_role in ("fwd", "out") and role != prev_role)
+        starts = top and (
+            role == "seed"
+            or role not in ("fwd", "tape", "ckpt")
+            and prev_role in ("fwd", "out")
+            and role != prev_role
+        )
         after_tape = prev_raw == "tape"
         prev_raw = role
         prev_role = "fwd" if role in ("tape", "ckpt") else role
@@ -1079,14 +1200,19 @@ def _block(ops, ex, names, top=False):
             if body:
                 body.append("")
             call = _call_where(groups, i)
-            body.append(f"# ---- {name}: reverse sweep for the call at {call} ----" if call
-                        else f"# ---- {name}: reverse sweep ----")
-        block = len(body)               # (the group's lines, from its comment on)
+            body.append(
+                f"# ---- {name}: reverse sweep for the call at {call} ----"
+                if call
+                else f"# ---- {name}: reverse sweep ----"
+            )
+        block = len(body)  # (the group's lines, from its comment on)
         if role == "fwd":
             stmts = list(stmts)
             if where:
-                j = next((j for j, line in enumerate(stmts) if line.rstrip().endswith(":")),
-                         len(stmts) - 1)
+                j = next(
+                    (j for j, line in enumerate(stmts) if line.rstrip().endswith(":")),
+                    len(stmts) - 1,
+                )
                 stmts[j] = f"{stmts[j]}  # {where}"
         elif role == "seed":
             body.append("# seed: d(ys)")
@@ -1100,8 +1226,10 @@ def _block(ops, ex, names, top=False):
         elif role == "ckpt" and first.opcode == "pop":
             body.append("# this segment's checkpoint: its steps again, taped, then backwards")
         elif role == "ckpt" and first.opcode not in ("push", "stack"):
-            body.append(f"# checkpoints: the carried values every {names(first.results[0])} "
-                        "steps (~ the square root of the loop's count)")
+            body.append(
+                f"# checkpoints: the carried values every {names(first.results[0])} "
+                "steps (~ the square root of the loop's count)"
+            )
         body.extend(stmts)
         _Line.locate(body, block, first.loc, role)
     return body
@@ -1173,17 +1301,20 @@ def _statement(op, ex, names):
     d = OPS[op.opcode]
     if d.statement:
         return globals()["_stmt_" + op.opcode](op, ex, names)
-    if len(op.results) == 1 and op.result in ex.plan.unused:    # kept for its effect alone
+    if len(op.results) == 1 and op.result in ex.plan.unused:  # kept for its effect alone
         return [render(ast.Expr(value=ex.op_expr(op)))]
-    in_place = op in ex.in_place and not codegen_xp.active()    # (xp: `t = xp.tanh(t)`)
-    if in_place and op.opcode in out_of_ssa.UNARY_OUT:    # np.tanh(t, out=t)
+    in_place = op in ex.in_place and not codegen_xp.active()  # (xp: `t = xp.tanh(t)`)
+    if in_place and op.opcode in out_of_ssa.UNARY_OUT:  # np.tanh(t, out=t)
         target = names(op.result)
         return [f"{OPS[op.opcode].form[1]}({target}, out={target})"]
-    if in_place and op.opcode in out_of_ssa.AUGMENTED:    # a += b: a's array dies here
-        node = ast.AugAssign(target=_name(names(op.result), store=True),
-                             op=_AST_BINOP[OPS[op.opcode].form[1]](), value=ex.value(op.operands[1]))
+    if in_place and op.opcode in out_of_ssa.AUGMENTED:  # a += b: a's array dies here
+        node = ast.AugAssign(
+            target=_name(names(op.result), store=True),
+            op=_AST_BINOP[OPS[op.opcode].form[1]](),
+            value=ex.value(op.operands[1]),
+        )
         return [render(node)]
-    hit = ex.direct(op)            # (the common case: no syntax tree is built)
+    hit = ex.direct(op)  # (the common case: no syntax tree is built)
     if hit is None:
         return [_assignment(op, ex, names)]
     line = f"{', '.join(names(r) for r in op.results)} = {hit[0]}"
@@ -1194,8 +1325,9 @@ def _checked(line, op, tree):
     """`line`, written directly; under CHECK_RENDER (the test suite) it must be what
     the syntax-tree path, `tree()`, writes for op."""
     if CHECK_RENDER and line != tree():
-        raise InternalError(f"codegen writes {line!r} for {op!r}; through the syntax tree it "
-                            f"writes {tree()!r}")
+        raise InternalError(
+            f"codegen writes {line!r} for {op!r}; through the syntax tree it writes {tree()!r}"
+        )
     return line
 
 
@@ -1295,9 +1427,10 @@ def _stmt_if(op, ex, names):
     cond = render(ex.value(op.operands[0]))
     first = _region_lines(then, op.results, ex, names)
     rest = _region_lines(other, op.results, ex, names)
-    if not first and rest:          # (nothing to do when it holds: `if not cond:`)
-        return [f"if {render(ast.UnaryOp(op=ast.Not(), operand=ex.value(op.operands[0])))}:"] \
-            + _indent(rest)
+    if not first and rest:  # (nothing to do when it holds: `if not cond:`)
+        return [
+            f"if {render(ast.UnaryOp(op=ast.Not(), operand=ex.value(op.operands[0])))}:"
+        ] + _indent(rest)
     lines = [f"if {cond}:"] + _indent(first)
     if rest:
         lines += ["else:"] + _indent(rest)
@@ -1307,7 +1440,7 @@ def _stmt_if(op, ex, names):
 def _stmt_for(op, ex, names):
     (body,) = op.regions
     carried = body.args[1:]
-    lines = _copies(carried, op.operands[3:3 + len(carried)], ex, names)
+    lines = _copies(carried, op.operands[3 : 3 + len(carried)], ex, names)
     lines.append(f"for {names(body.args[0])} in {_range(op, ex)}:")
     return lines + _indent(_region_lines(body, carried, ex, names))
 
@@ -1316,8 +1449,9 @@ def _stmt_while(op, ex, names):
     cond, body = op.regions
     for res, a, b in zip(op.results, cond.args, body.args):
         if not names(a) == names(b) == names(res):
-            raise InternalError(f"while: the carried value {names(res)} is read as "
-                                f"{names(a)} and {names(b)}")
+            raise InternalError(
+                f"while: the carried value {names(res)} is read as {names(a)} and {names(b)}"
+            )
     lines = _copies(cond.args, op.operands, ex, names)
     cond_lines = _block(cond.ops, ex, names)
     test = render(ex.value(cond.yields[0]))
@@ -1337,8 +1471,11 @@ def _stmt_closure(op, ex, names):
     params = ", ".join(names(a) for a in region.args)
     lines = _block(region.ops, ex, names)
     ys = region.yields
-    value = ex.value(ys[0]) if len(ys) == 1 else ast.Tuple(elts=[ex.value(y) for y in ys],
-                                                             ctx=ast.Load())
+    value = (
+        ex.value(ys[0])
+        if len(ys) == 1
+        else ast.Tuple(elts=[ex.value(y) for y in ys], ctx=ast.Load())
+    )
     lines.append(render(ast.Return(value=value)))
     return [f"def {names(op.result)}({params}):"] + _indent(lines)
 

@@ -41,8 +41,24 @@ from .errors import InvalidArgumentError, Loc, UnsupportedError
 from .ir import types as T
 from .traceback_util import api_boundary
 
+
 # Registrations made at run time: key -> Custom. `GENERATION` counts them, so a
 # function transformed before a registration is transformed again after it.
+def _python_builtins():
+    """The names Python itself binds in builtins: not what a session added there (the
+    REPL's and doctest's `_`, IPython's `display` and `get_ipython`), so that generated
+    names are the same in a script, a REPL and a notebook."""
+    return frozenset(
+        n
+        for n in dir(builtins)
+        if n != "_"
+        and getattr(getattr(builtins, n), "__module__", "builtins") in ("builtins", None)
+    )
+
+
+BUILTIN_NAMES = _python_builtins()
+
+
 REGISTRY: dict = {}
 GENERATION = 0
 # Called with no argument after each registration (api.py: the calls made fast for
@@ -61,17 +77,23 @@ def _new_rule():
 class Code:
     """A def the generated module copies in: `text` defines `name`; `needs` are the
     module-level lines (imports, constants) its free names need."""
+
     name: str
     text: str
     needs: tuple
     loc: Loc
-    returns: int | None = None      # entries of the tuple each `return` of a rule gives
+    returns: int | None = None  # entries of the tuple each `return` of a rule gives
 
     def renamed(self, name):
         if name == self.name:
             return self
-        text = re.sub(rf"^(\s*def\s+){re.escape(self.name)}(\s*\()", rf"\g<1>{name}\g<2>",
-                      self.text, count=1, flags=re.M)
+        text = re.sub(
+            rf"^(\s*def\s+){re.escape(self.name)}(\s*\()",
+            rf"\g<1>{name}\g<2>",
+            self.text,
+            count=1,
+            flags=re.M,
+        )
         return Code(name, text, self.needs, self.loc, self.returns)
 
 
@@ -87,6 +109,7 @@ class Custom:
     for a registered function; a custom_vjp function's result is typed from its own
     source where s2sgrad can read it); typed_by_source: a custom_vjp function without
     shape=."""
+
     key: str
     label: str
     call: str
@@ -95,11 +118,12 @@ class Custom:
     forward: Code | None = None
     shape: object = None
     typed_by_source: bool = False
-    fn: object = None          # the live function (custom_vjp at run time): read for its type
-    where: tuple | None = None        # (file, name) of a custom_vjp function the command line found
+    fn: object = None  # the live function (custom_vjp at run time): read for its type
+    where: tuple | None = None  # (file, name) of a custom_vjp function the command line found
 
 
 # ---- the decorators ------------------------------------------------------------------
+
 
 class CustomVJP:
     """A function with a gradient of the user's own (`@s2sgrad.custom_vjp`). Called
@@ -109,7 +133,8 @@ class CustomVJP:
         if not isinstance(fn, types.FunctionType):
             raise InvalidArgumentError(
                 f"custom_vjp takes a function defined by def; it was given {fn!r}",
-                hint="decorate the def: @s2sgrad.custom_vjp above `def f(x): ...`")
+                hint="decorate the def: @s2sgrad.custom_vjp above `def f(x): ...`",
+            )
         self.fn = fn
         self.shape = shape
         self.rule = None
@@ -140,17 +165,28 @@ class CustomVJP:
         forward = def_code(self.fn, self.fn.__name__)
         if self.rule is None:
             raise UnsupportedError(
-                f"{self.fn.__name__} is a custom_vjp function without a rule", loc=forward.loc,
+                f"{self.fn.__name__} is a custom_vjp function without a rule",
+                loc=forward.loc,
                 hint=f"define one: @{self.fn.__name__}.defvjp above `def _(g, ans, "
-                     f"{', '.join(inspect.signature(self.fn).parameters)}): return (...,)`")
+                f"{', '.join(inspect.signature(self.fn).parameters)}): return (...,)`",
+            )
         key = f"custom:{forward.loc.file}:{self.fn.__qualname__}"
-        return Custom(key, self.fn.__name__, self.fn.__name__, self.rule, forward=forward,
-                      shape=self.shape, typed_by_source=self.shape is None, fn=self.fn)
+        return Custom(
+            key,
+            self.fn.__name__,
+            self.fn.__name__,
+            self.rule,
+            forward=forward,
+            shape=self.shape,
+            typed_by_source=self.shape is None,
+            fn=self.fn,
+        )
 
 
 @api_boundary
-def custom_vjp(fn: Callable[..., Any] | None = None, *,
-               shape: Callable[..., tuple] | None = None) -> Any:
+def custom_vjp(
+    fn: Callable[..., Any] | None = None, *, shape: Callable[..., tuple] | None = None
+) -> Any:
     """Decorator: give a function of your own a gradient rule, defined with `@f.defvjp`,
     as JAX's `custom_vjp` and autograd's `defvjp`.
 
@@ -191,9 +227,9 @@ def custom_vjp(fn: Callable[..., Any] | None = None, *,
 
 
 @api_boundary
-def register_gradient(target: Any, *, shape: Callable[..., tuple] | None = None,
-                      override: bool = False) -> Callable[[Callable[..., tuple]],
-                                                          Callable[..., tuple]]:
+def register_gradient(
+    target: Any, *, shape: Callable[..., tuple] | None = None, override: bool = False
+) -> Callable[[Callable[..., tuple]], Callable[..., tuple]]:
     """Decorator registering `rule(g, ans, *args)` as the gradient of a library function,
     as TensorFlow's `RegisterGradient`.
 
@@ -234,10 +270,17 @@ def register_gradient(target: Any, *, shape: Callable[..., tuple] | None = None,
     @api_boundary
     def register(rule):
         name = key.rsplit(".", 1)[-1]
-        REGISTRY[key] = Custom(key, spelling(key), spelling(key), rule_code(rule, f"_vjp_{name}"),
-                               needs=_call_needs(key), shape=shape)
+        REGISTRY[key] = Custom(
+            key,
+            spelling(key),
+            spelling(key),
+            rule_code(rule, f"_vjp_{name}"),
+            needs=_call_needs(key),
+            shape=shape,
+        )
         _new_rule()
         return rule
+
     return register
 
 
@@ -245,11 +288,15 @@ def _check_free(key, override):
     if override:
         return
     if key in REGISTRY:
-        raise ValueError(f"a gradient for {spelling(key)} is already registered; pass "
-                         "override=True to replace it")
+        raise ValueError(
+            f"a gradient for {spelling(key)} is already registered; pass "
+            "override=True to replace it"
+        )
     if builtin_rule(key):
-        raise ValueError(f"{spelling(key)} has a built-in rule in s2sgrad; pass override=True "
-                         "to replace it with yours")
+        raise ValueError(
+            f"{spelling(key)} has a built-in rule in s2sgrad; pass override=True "
+            "to replace it with yours"
+        )
 
 
 def builtin_rule(key):
@@ -257,11 +304,12 @@ def builtin_rule(key):
     or a spelling built from ops that have them)."""
     from .frontend import lower
     from .ir import opcodes
+
     if key.startswith("numpy."):
-        name = key[len("numpy."):]
+        name = key[len("numpy.") :]
         return name in opcodes.NUMPY or name in opcodes.NUMPY_COMPOSED
     if key.startswith("math."):
-        name = key[len("math."):]
+        name = key[len("math.") :]
         return lower._MATH.get(name, name) in lower._MATH_AS_NUMPY
     return False
 
@@ -272,26 +320,31 @@ def target_key(target):
         path = target.strip()
         for short, full in (("np.", "numpy."),):
             if path.startswith(short):
-                path = full + path[len(short):]
+                path = full + path[len(short) :]
         if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", path) or _resolve(path) is None:
-            raise ValueError(f"{target!r} is not the dotted name of a function "
-                             "('np.sinc', 'scipy.special.erf')")
+            raise ValueError(
+                f"{target!r} is not the dotted name of a function ('np.sinc', 'scipy.special.erf')"
+            )
         return path
     if isinstance(target, CustomVJP):
-        raise ValueError(f"{target.__name__} is a custom_vjp function: give it its rule with "
-                         f"@{target.__name__}.defvjp")
+        raise ValueError(
+            f"{target.__name__} is a custom_vjp function: give it its rule with "
+            f"@{target.__name__}.defvjp"
+        )
     path = dotted_path(target)
     if path is None:
         raise ValueError(
             f"cannot register a gradient for {target!r}: it is not a function importable by "
             "a dotted name (a NumPy, SciPy or math function); for a function of your own, "
-            "use @s2sgrad.custom_vjp")
+            "use @s2sgrad.custom_vjp"
+        )
     return path
 
 
 def _resolve(path):
     """The object at a dotted path ('numpy.linalg.cond'), or None."""
     import importlib
+
     parts = path.split(".")
     for k in range(len(parts) - 1, 0, -1):
         try:
@@ -307,14 +360,15 @@ def _resolve(path):
 def in_library(fn):
     """True for a function of an installed package (its source is not the user's)."""
     file = getattr(getattr(fn, "__code__", None), "co_filename", "")
-    return any(part in file for part in ("site-packages", "dist-packages")) or \
-        file.startswith(sysconfig.get_paths()["stdlib"])
+    return any(part in file for part in ("site-packages", "dist-packages")) or file.startswith(
+        sysconfig.get_paths()["stdlib"]
+    )
 
 
 def spelling(key):
     """How generated code calls, and messages name, the function at a dotted path:
     'numpy.sinc' -> 'np.sinc', 'scipy.special.erf' as it is."""
-    return "np." + key[len("numpy."):] if key.startswith("numpy.") else key
+    return "np." + key[len("numpy.") :] if key.startswith("numpy.") else key
 
 
 def _call_needs(key):
@@ -337,16 +391,23 @@ def dotted_path(obj):
     if isinstance(owner, str):
         parts = owner.split(".")
         candidates = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
-    else:                         # (ufuncs say no module: look where they are exported)
+    else:  # (ufuncs say no module: look where they are exported)
         candidates = [m for m in list(sys.modules) if not m.startswith("_")]
-    found = [m for m in candidates if not any(p.startswith("_") for p in m.split("."))
-             and getattr(sys.modules.get(m), name, None) is obj]
+    found = [
+        m
+        for m in candidates
+        if not any(p.startswith("_") for p in m.split("."))
+        and getattr(sys.modules.get(m), name, None) is obj
+    ]
     if not found:
         return None
-    return f"{min(found, key=lambda m: (m.count('.') if owner is None else -m.count('.'), m))}.{name}"
+    return (
+        f"{min(found, key=lambda m: (m.count('.') if owner is None else -m.count('.'), m))}.{name}"
+    )
 
 
 # ---- copying a def -------------------------------------------------------------------
+
 
 def def_code(fn, name):
     """The Code of a live function's def, copied in under `name`."""
@@ -356,12 +417,16 @@ def def_code(fn, name):
     except (OSError, TypeError):
         raise UnsupportedError(
             f"the source of {fn.__qualname__} is not available, and the generated module "
-            "copies it in", hint="define it in a file (not at the interactive prompt)") from None
+            "copies it in",
+            hint="define it in a file (not at the interactive prompt)",
+        ) from None
     text = textwrap.dedent("".join(lines))
     node = ast.parse(text).body[0]
     if not isinstance(node, ast.FunctionDef):
-        raise UnsupportedError(f"{fn.__qualname__} is not defined by a def statement",
-                               hint="write it as a def statement")
+        raise UnsupportedError(
+            f"{fn.__qualname__} is not defined by a def statement",
+            hint="write it as a def statement",
+        )
     loc = _def_loc(file, start, node, lines)
     body = _strip_decorators(text, node)
     code = Code(node.name, body, (), loc).renamed(name)
@@ -372,8 +437,10 @@ def rule_code(rule, name):
     """The Code of a rule's def, checked: it takes (g, ans, *args) and every return
     gives a tuple display."""
     if isinstance(rule, CustomVJP) or not isinstance(rule, types.FunctionType):
-        raise InvalidArgumentError(f"a gradient rule is a function defined by def; got {rule!r}",
-                                   hint="def _(g, ans, x): return (g * ...,)")
+        raise InvalidArgumentError(
+            f"a gradient rule is a function defined by def; got {rule!r}",
+            hint="def _(g, ans, x): return (g * ...,)",
+        )
     code = def_code(rule, name)
     node = ast.parse(textwrap.dedent(inspect.getsource(rule))).body[0]
     return check_rule(code, node)
@@ -386,23 +453,32 @@ def check_rule(code, node):
     if len(args.posonlyargs) + len(args.args) < 2 and args.vararg is None:
         raise UnsupportedError(
             f"a gradient rule takes the cotangent, the result, then the arguments; "
-            f"{node.name}() takes {len(args.args)} parameters", loc=code.loc,
-            hint="def _(g, ans, x): return (g * ...,)")
+            f"{node.name}() takes {len(args.args)} parameters",
+            loc=code.loc,
+            hint="def _(g, ans, x): return (g * ...,)",
+        )
     counts = set()
     for r in ast.walk(node):
         if isinstance(r, ast.Return):
             if not isinstance(r.value, ast.Tuple):
-                loc = Loc(code.loc.file, code.loc.line + r.lineno - node.lineno,
-                          r.col_offset + 1, "")
+                loc = Loc(
+                    code.loc.file, code.loc.line + r.lineno - node.lineno, r.col_offset + 1, ""
+                )
                 raise UnsupportedError(
                     "a gradient rule returns a tuple display with one entry per argument "
                     "(so a one-argument rule cannot hand back an array that is then read "
-                    "as a tuple)", loc=loc, hint="return (d_x,) or (d_x, d_y)")
+                    "as a tuple)",
+                    loc=loc,
+                    hint="return (d_x,) or (d_x, d_y)",
+                )
             counts.add(len(r.value.elts))
     if len(counts) != 1:
-        raise UnsupportedError("every return of a gradient rule gives one tuple of one length "
-                               "(one entry per argument)", loc=code.loc,
-                               hint="return (d_x, d_y) everywhere, None for no gradient")
+        raise UnsupportedError(
+            "every return of a gradient rule gives one tuple of one length "
+            "(one entry per argument)",
+            loc=code.loc,
+            hint="return (d_x, d_y) everywhere, None for no gradient",
+        )
     return Code(code.name, code.text, code.needs, code.loc, counts.pop())
 
 
@@ -413,7 +489,7 @@ def _def_loc(file, start, node, lines):
 
 def _strip_decorators(text, node):
     lines = text.splitlines(keepends=True)
-    return "".join(lines[node.lineno - 1:node.end_lineno]).rstrip("\n")
+    return "".join(lines[node.lineno - 1 : node.end_lineno]).rstrip("\n")
 
 
 def free_names(node):
@@ -430,7 +506,7 @@ def free_names(node):
             bound.update(a.arg for a in ast.walk(n.args) if isinstance(a, ast.arg))
         elif isinstance(n, (ast.Import, ast.ImportFrom)):
             bound.update((a.asname or a.name).split(".")[0] for a in n.names)
-    return sorted(loads - bound - set(dir(builtins)))
+    return sorted(loads - bound - BUILTIN_NAMES)
 
 
 def _chains(node, name):
@@ -454,15 +530,20 @@ def _needs_now(fn, node, loc):
     lines = []
     for name in free_names(node):
         if name not in scope:
-            raise UnsupportedError(f"{node.name} reads {name!r}, which is not defined",
-                                   loc=loc, hint="define it, or pass it as an argument")
+            raise UnsupportedError(
+                f"{node.name} reads {name!r}, which is not defined",
+                loc=loc,
+                hint="define it, or pass it as an argument",
+            )
         got = binding(name, scope[name], _chains(node, name))
         if got is None:
             raise UnsupportedError(
                 f"{node.name} reads the global {name!r} (a {type(scope[name]).__name__}); "
                 "the generated module copies this def in, and can hold only modules, "
-                "importable functions and numbers for its globals", loc=loc,
-                hint=f"pass {name!r} as an argument, or write its value into the def")
+                "importable functions and numbers for its globals",
+                loc=loc,
+                hint=f"pass {name!r} as an argument, or write its value into the def",
+            )
         lines.extend(got)
     return lines
 
@@ -481,11 +562,14 @@ def binding(name, obj, chains=()):
                 else:
                     break
         return lines
-    if obj is None or type(obj) in (bool, int, float, str) and \
-            not (type(obj) is float and not math.isfinite(obj)):
+    if (
+        obj is None
+        or type(obj) in (bool, int, float, str)
+        and not (type(obj) is float and not math.isfinite(obj))
+    ):
         return [f"{name} = {obj!r}"]
     if isinstance(obj, CustomVJP) or isinstance(obj, types.FunctionType) and not in_library(obj):
-        return None                  # (a function of the user's: the module cannot import it)
+        return None  # (a function of the user's: the module cannot import it)
     path = dotted_path(obj)
     if path is not None:
         module, attr = path.rsplit(".", 1)
@@ -499,7 +583,7 @@ def bound_name(statement):
     if statement.startswith("def "):
         return re.match(r"def\s+(\w+)", statement).group(1)
     if statement.startswith("import "):
-        spec = statement[len("import "):]
+        spec = statement[len("import ") :]
         return spec.split(" as ")[1] if " as " in spec else spec.split(".")[0]
     if statement.startswith("from "):
         spec = statement.split(" import ", 1)[1]
@@ -509,8 +593,10 @@ def bound_name(statement):
 
 # ---- result types --------------------------------------------------------------------
 
+
 class _Sym:
     """A size known by its symbol only: arithmetic on it gives an unknown size."""
+
     __slots__ = ("name",)
 
     def __init__(self, name):
@@ -541,11 +627,16 @@ def shape_of(shape_fn, shapes):
     try:
         out = shape_fn(*args)
         out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-    except Exception:            # (a shape function may fail on symbols: rank unknown)
+    except Exception:  # (a shape function may fail on symbols: rank unknown)
         return None
-    return tuple(d.name if isinstance(d, _Sym) else int(d)
-                 if isinstance(d, (int, np.integer)) and not isinstance(d, bool) else None
-                 for d in out)
+    return tuple(
+        d.name
+        if isinstance(d, _Sym)
+        else int(d)
+        if isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+        else None
+        for d in out
+    )
 
 
 def elementwise_type(operand_types):
@@ -555,10 +646,12 @@ def elementwise_type(operand_types):
 
 # ---- what the command line finds in a file -----------------------------------------------
 
+
 @dataclass
 class FileRules:
     """What a file defines, read without running it: its custom_vjp functions by name
     and the registrations it makes (key -> Custom)."""
+
     functions: dict
     registered: dict
 
@@ -584,24 +677,41 @@ def scan(tree, lines, path, imported=None):
                 if fn_name not in pending:
                     raise UnsupportedError(
                         f"{fn_name}.defvjp: {fn_name} is not a custom_vjp function defined above",
-                        loc=code.loc, hint=f"decorate {fn_name} with @s2sgrad.custom_vjp")
+                        loc=code.loc,
+                        hint=f"decorate {fn_name} with @s2sgrad.custom_vjp",
+                    )
                 fwd, shape = pending[fn_name]
                 rule = check_rule(code.renamed(f"_vjp_{fn_name}"), stmt)
-                functions[fn_name] = Custom(f"custom:{path}:{fn_name}", fn_name, fn_name, rule,
-                                            forward=fwd.renamed(fn_name), shape=shape,
-                                            typed_by_source=shape is None, where=(path, fn_name))
+                functions[fn_name] = Custom(
+                    f"custom:{path}:{fn_name}",
+                    fn_name,
+                    fn_name,
+                    rule,
+                    forward=fwd.renamed(fn_name),
+                    shape=shape,
+                    typed_by_source=shape is None,
+                    where=(path, fn_name),
+                )
             elif kind == "register_gradient":
                 key = _static_target(args, bindings, code.loc)
                 name = key.rsplit(".", 1)[-1]
                 rule = check_rule(code.renamed(f"_vjp_{name}"), stmt)
-                registered[key] = Custom(key, spelling(key), spelling(key), rule,
-                                         needs=_call_needs(key), shape=_shape_kw(args, bindings))
+                registered[key] = Custom(
+                    key,
+                    spelling(key),
+                    spelling(key),
+                    rule,
+                    needs=_call_needs(key),
+                    shape=_shape_kw(args, bindings),
+                )
     for name in pending:
         if name not in functions:
             code = pending[name][0]
             functions[name] = UnsupportedError(
-                f"{name} is a custom_vjp function without a rule", loc=code.loc,
-                hint=f"define one: @{name}.defvjp above `def _(g, ans, ...): return (...,)`")
+                f"{name} is a custom_vjp function without a rule",
+                loc=code.loc,
+                hint=f"define one: @{name}.defvjp above `def _(g, ans, ...): return (...,)`",
+            )
     return FileRules(functions, registered)
 
 
@@ -621,10 +731,15 @@ def static_bindings(tree):
         elif isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module:
             for a in stmt.names:
                 name = a.asname or a.name
-                out[name] = (f"from {stmt.module} import {a.name}"
-                             + (f" as {a.asname}" if a.asname else ""), f"{stmt.module}.{a.name}")
-        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], ast.Name):
+                out[name] = (
+                    f"from {stmt.module} import {a.name}" + (f" as {a.asname}" if a.asname else ""),
+                    f"{stmt.module}.{a.name}",
+                )
+        elif (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+        ):
             try:
                 value = ast.literal_eval(stmt.value)
             except ValueError:
@@ -655,7 +770,7 @@ def _decorator(dec, bindings):
 
 
 def _file_code(stmt, lines, path, bindings):
-    text = textwrap.dedent("".join(lines[stmt.lineno - 1:stmt.end_lineno])).rstrip("\n")
+    text = textwrap.dedent("".join(lines[stmt.lineno - 1 : stmt.end_lineno])).rstrip("\n")
     loc = Loc(path, stmt.lineno, stmt.col_offset + 1, lines[stmt.lineno - 1])
     needs = []
     for name in free_names(stmt):
@@ -665,8 +780,10 @@ def _file_code(stmt, lines, path, bindings):
                 f"{stmt.name} reads {name!r}, which the file binds neither by an import nor "
                 "to a literal constant at module level; the generated module copies this def "
                 "in, and can hold only modules, importable functions and numbers for its "
-                "globals", loc=loc, hint=f"pass {name!r} as an argument, or write its value "
-                "into the def")
+                "globals",
+                loc=loc,
+                hint=f"pass {name!r} as an argument, or write its value into the def",
+            )
         needs.extend(got[0].split("\n"))
     return Code(stmt.name, text, tuple(needs), loc)
 
@@ -674,8 +791,11 @@ def _file_code(stmt, lines, path, bindings):
 def _static_target(args, bindings, loc):
     positional, keywords = args
     if len(positional) != 1:
-        raise UnsupportedError("register_gradient takes the function as its one positional "
-                               "argument", loc=loc, hint="@s2sgrad.register_gradient(np.sinc)")
+        raise UnsupportedError(
+            "register_gradient takes the function as its one positional argument",
+            loc=loc,
+            hint="@s2sgrad.register_gradient(np.sinc)",
+        )
     node = positional[0]
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return target_key(node.value)
@@ -685,10 +805,13 @@ def _static_target(args, bindings, loc):
         node = node.value
     where = bindings.get(node.id) if isinstance(node, ast.Name) else None
     if where is None or where[1] is None:
-        raise UnsupportedError("the command line reads register_gradient's target as a "
-                               "dotted name through the file's imports (np.sinc, "
-                               "scipy.special.erf)", loc=loc, hint="import the function's "
-                               "module and name the function through it")
+        raise UnsupportedError(
+            "the command line reads register_gradient's target as a "
+            "dotted name through the file's imports (np.sinc, "
+            "scipy.special.erf)",
+            loc=loc,
+            hint="import the function's module and name the function through it",
+        )
     return ".".join([where[1]] + list(reversed(path)))
 
 
