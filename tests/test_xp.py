@@ -78,24 +78,32 @@ def test_dask_gives_a_lazy_result_over_several_chunks():
     _close(da.compute(*got), want)
 
 
-def test_dask_distributed_local_cluster():
+def test_dask_distributed_local_cluster(tmp_path):
     distributed = pytest.importorskip("distributed")
     args = mlp_args(n=64)
     want = s2sgrad.grad(W.mlp, wrt=(1, 3))(*args)
-    cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
-    )
-    try:
-        with distributed.Client(cluster) as client:
-            got = s2sgrad.grad(W.mlp, wrt=(1, 3), xp=True)(*[_dask(a) for a in args])
-            assert all(isinstance(g, da.Array) for g in got)
-            futures = client.compute(list(got))
-            _close(client.gather(futures), want)
-            x = np.random.default_rng(2).standard_normal((64, 5))
-            (g,) = [client.compute(s2sgrad.grad(W.logsumexp, xp=True)(_dask(x))).result()]
-            np.testing.assert_allclose(g, s2sgrad.grad(W.logsumexp)(x), rtol=1e-12, atol=1e-12)
-    finally:
-        cluster.close()
+    import dask
+
+    # (its scratch space in tmp_path, not in the system's temporary directory)
+    with dask.config.set({"temporary-directory": str(tmp_path)}):
+        cluster = distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+            local_directory=str(tmp_path),
+        )
+        try:
+            with distributed.Client(cluster) as client:
+                got = s2sgrad.grad(W.mlp, wrt=(1, 3), xp=True)(*[_dask(a) for a in args])
+                assert all(isinstance(g, da.Array) for g in got)
+                futures = client.compute(list(got))
+                _close(client.gather(futures), want)
+                x = np.random.default_rng(2).standard_normal((64, 5))
+                (g,) = [client.compute(s2sgrad.grad(W.logsumexp, xp=True)(_dask(x))).result()]
+                np.testing.assert_allclose(g, s2sgrad.grad(W.logsumexp)(x), rtol=1e-12, atol=1e-12)
+        finally:
+            cluster.close()
 
 
 def test_cupy_where_a_gpu_is_present():
