@@ -35,6 +35,7 @@ import ast
 import os
 import sys
 import tempfile
+import textwrap
 from dataclasses import replace
 
 import gast
@@ -465,7 +466,8 @@ _DESCRIPTIONS = {
     "emit": "Write the gradient module of FUNC: grad_FUNC, the gradient with respect to "
     "--wrt (or, with --mode fwd, jvp_FUNC, forward mode). FILE is read, never run: "
     'parameter types come from annotations (x: "float64[n, d]"), --signature, or '
-    "default to float64 arrays. The module imports only numpy and math.",
+    "default to float64 arrays. The module imports only numpy and math "
+    "(array_api_compat with --xp).",
     "show": "Print the module `emit` would write (to stdout), or with --ir the IR behind it: "
     "after the final stage, or after --stage STAGE (all: after every stage).",
 }
@@ -520,7 +522,7 @@ def _parser():
         p = sub.add_parser(
             name,
             help=about[name],
-            description=_DESCRIPTIONS[name],
+            description=textwrap.fill(_DESCRIPTIONS[name], 79),
             epilog=EXAMPLES[name] + "\n\n" + EXIT_CODES,
             formatter_class=fmt,
         )
