@@ -368,22 +368,25 @@ def show_text(
     return "".join(out)
 
 
-def cmd_emit(args):
-    given = (
-        args.target,
-        args.wrt,
-        args.signature,
-        args.order,
-        args.mode,
-        args.has_aux,
-        args.checkpoint,
-        args.xp,
+def _request(args):
+    """The options emit_text, emit_html and (with --ir) show_text take, by name."""
+    return dict(
+        wrt=args.wrt,
+        signature=args.signature,
+        order=args.order,
+        mode=args.mode,
+        has_aux=args.has_aux,
+        checkpoint=args.checkpoint,
+        xp=args.xp,
     )
+
+
+def cmd_emit(args):
     if args.html:  # the page; the module too with -o (on stdout only without --html)
-        text, page = emit_html(*given)
+        text, page = emit_html(args.target, **_request(args))
         outputs = [(args.html, page)] + ([(args.output, text)] if args.output else [])
     else:
-        text = emit_text(*given)
+        text = emit_text(args.target, **_request(args))
         outputs = [(args.output, text)] if args.output else []
     if outputs:
         _write_outputs(outputs)
@@ -427,32 +430,10 @@ def _write_outputs(outputs):
 
 def cmd_show(args):
     if args.ir or args.stage is not None:
-        sys.stdout.write(
-            show_text(
-                args.target,
-                args.wrt,
-                args.signature,
-                args.stage or "dce",
-                args.order,
-                args.mode,
-                args.checkpoint,
-                args.has_aux,
-                args.xp,
-            )
-        )
+        text = show_text(args.target, stage=args.stage or "dce", **_request(args))
     else:
-        sys.stdout.write(
-            emit_text(
-                args.target,
-                args.wrt,
-                args.signature,
-                args.order,
-                args.mode,
-                args.has_aux,
-                args.checkpoint,
-                args.xp,
-            )
-        )
+        text = emit_text(args.target, **_request(args))
+    sys.stdout.write(text)
 
 
 def cmd_help(args):
