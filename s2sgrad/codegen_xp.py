@@ -47,7 +47,27 @@ def _unbroadcast(xp, g, shape):
             g = xp.sum(g, axis=axis, keepdims=True)
     return xp.reshape(g, shape) if lead else g
 '''
-HELPERS = {"unbroadcast": UNBROADCAST}
+# cumprod's rules' scan (ir/opcodes.py's _LINEAR_SCAN) in the namespace given: the same
+# ceil(log2 n) Hillis-Steele steps, each a concatenation rather than a write in place
+LINEAR_SCAN = '''\
+def _linear_scan(xp, v, a, axis, reverse=False):
+    """p_i = v_i + a_i p_{i-1} along the axis, p_0 = v_0 (`a` holds a_1 ... a_{n-1});
+    reverse: p_i = v_i + a_{i+1} p_{i+1}, p_{n-1} = v_{n-1}. ceil(log2 n) steps of
+    Hillis and Steele's scan, sums and products only, in xp."""
+    p = xp.moveaxis(v, axis, -1)
+    a = xp.moveaxis(a, axis, -1)
+    p = xp.astype(p, xp.result_type(p, a))
+    if reverse:
+        p, a = xp.flip(p, axis=-1), xp.flip(a, axis=-1)
+    s, n = 1, p.shape[-1]
+    while s < n:
+        p = xp.concat([p[..., :s], p[..., s:] + a * p[..., :-s]], axis=-1)
+        if 2 * s < n:  # (the standard has no slice past the end)
+            a = a[..., s:] * a[..., :-s]
+        s *= 2
+    return xp.moveaxis(xp.flip(p, axis=-1) if reverse else p, -1, axis)
+'''
+HELPERS = {"unbroadcast": UNBROADCAST, "linear_scan": LINEAR_SCAN}
 
 _HINT = (
     "write it with functions the array API standard has (`s2sgrad help xp` lists what "
@@ -521,6 +541,15 @@ def xp_unbroadcast(ex, op, args, attrs):
     from .codegen import _call, _name
 
     return _call("_unbroadcast", [_name("xp")] + args)
+
+
+def xp_linear_scan(ex, op, args, attrs):
+    from .codegen import _call, _name, literal
+
+    keywords = [("axis", literal(attrs["axis"]))]
+    if attrs.get("reverse"):
+        keywords.append(("reverse", literal(True)))
+    return _call("_linear_scan", [_name("xp")] + args, keywords)
 
 
 def _holds_array(t):

@@ -54,6 +54,24 @@ def _dask(a, rows=32):
 LIBRARIES = {"numpy": lambda a: a.copy(), "array_api_strict": xs.asarray, "dask": _dask}
 
 
+def cumprod_rows(x):
+    return np.sum(np.sin(np.cumprod(x, axis=1))) + np.sum(np.cumprod(x[0]) ** 2)
+
+
+@pytest.mark.parametrize("library", sorted(LIBRARIES))
+@pytest.mark.parametrize("n", [1, 2, 5, 17])
+def test_cumprod_scan_in_array_api_code(library, n):
+    """cumprod's rules are a linear scan (rules/scan.py), written _linear_scan(xp, ...)
+    in array-API code: equal to the NumPy module's, zeros included, for lengths that
+    are and are not powers of two (the standard has no slice past the end)."""
+    x = np.random.default_rng(n).standard_normal((3, n))
+    x[1, n // 2] = 0.0
+    want = s2sgrad.grad(cumprod_rows)(x)
+    got = s2sgrad.grad(cumprod_rows, xp=True)(LIBRARIES[library](x))
+    assert library != "dask" or isinstance(got, da.Array)
+    np.testing.assert_allclose(_np(got), want, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("library", sorted(LIBRARIES))
 @pytest.mark.parametrize("workload", ["mlp", "logsumexp"])
 def test_workload_gradients_equal_numpy(workload, library):

@@ -1601,6 +1601,7 @@ _XP_SPECIAL = frozenset(
         "shape",
         "size",
         "unbroadcast",
+        "linear_scan",
         "list_array",
         "list_concat",
         "list_rows",
