@@ -100,32 +100,7 @@ AUGMENTED = {"add": "+=", "sub": "-=", "mul": "*=", "div": "/="}
 
 # elementwise NumPy ufuncs of one float operand, written np.<f>(a, out=a) in place (not in
 # array-API code, which has no `out=`: there the expression stays one line)
-UNARY_OUT = frozenset(
-    {
-        "exp",
-        "log",
-        "log1p",
-        "expm1",
-        "sqrt",
-        "sin",
-        "cos",
-        "tan",
-        "tanh",
-        "arctan",
-        "sinh",
-        "cosh",
-        "arcsin",
-        "arccos",
-        "arcsinh",
-        "arctanh",
-        "log2",
-        "log10",
-        "exp2",
-        "cbrt",
-        "square",
-        "reciprocal",
-    }
-)
+UNARY_OUT = frozenset(name for name, d in OPS.items() if d.out)
 
 
 def _unary_out(op, uses, defs):

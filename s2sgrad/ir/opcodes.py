@@ -61,6 +61,8 @@ The traits:
   whose math may raise, for the arguments where it does).
 - `math_rounds`: `math.<name>` may differ from NumPy's value in the last bit (the C
   library's tanh against NumPy's own): used only for values the gradient alone reads.
+- `out`: an elementwise ufunc of one float operand that out-of-SSA may have write
+  into that operand when it dies there (`np.tanh(t, out=t)`; never in array-API code).
 """
 
 import operator
@@ -224,6 +226,8 @@ class OpDef:
     # as a[:, None]); the same value, without NumPy's dispatch
     math: tuple | None = None
     math_rounds: bool = False
+    out: bool = False  # an elementwise ufunc of one float operand that can write into it
+    # (np.tanh(t, out=t): out_of_ssa.UNARY_OUT; not in array-API code)
     xp: tuple | None = None  # how the array API standard spells it (codegen_xp.py, `--xp`):
     # ('same',) as `form` writes it (operators, Python structure)
     # | ('call', 'xp.exp', renames): the call in the namespace `xp`,
@@ -474,6 +478,13 @@ _def(
     elementwise=True,
 )
 _def("dot", ("call", "np.dot"), _dot, [("a", OPERAND, None), ("b", OPERAND, None)])
+# the ufuncs out-of-SSA may write into their dying operand (out_of_ssa.UNARY_OUT)
+for _name in [
+    "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan", "sinh",
+    "cosh", "arcsin", "arccos", "arcsinh", "arctanh", "log2", "log10", "exp2", "cbrt",
+    "square", "reciprocal",
+]:  # fmt: skip
+    OPS[_name] = replace(OPS[_name], out=True)
 
 _CREATE_PARAMS = [("shape", OPERAND, None), ("dtype", ATTR, None)]
 _REDUCE = [
