@@ -145,17 +145,14 @@ _NUMERIC = frozenset({"sum", "prod", "mean", "cumsum", "cumprod", "var", "std"})
 
 
 def _kind(dt):
-    return (
-        None
-        if dt is None
-        else "b"
-        if dt == "bool"
-        else "i"
-        if "int" in dt
-        else "c"
-        if dt.startswith("complex")
-        else "f"
-    )
+    """'b', 'i', 'c' or 'f' of a dtype name (None for None)."""
+    if dt is None:
+        return None
+    if dt == "bool":
+        return "b"
+    if "int" in dt:
+        return "i"
+    return "c" if dt.startswith("complex") else "f"
 
 
 def _result_dtype(op):

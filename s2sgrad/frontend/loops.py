@@ -55,16 +55,7 @@ class _Loops:
         self.lists_before_region(node.body, iterated=node.iter)
         it = _reversed_range(self, node.iter)
         if it is not node.iter:  # (a new For: the parsed tree is shared by every signature)
-            node = gast.copy_location(
-                gast.For(
-                    target=node.target,
-                    iter=it,
-                    body=node.body,
-                    orelse=node.orelse,
-                    type_comment=None,
-                ),
-                node,
-            )
+            node = _with_iter(node, it)
         is_range = (
             isinstance(it, gast.Call)
             and isinstance(it.func, gast.Name)
@@ -114,16 +105,7 @@ class _Loops:
                 "its end and keep the result wanted in a variable",
             )
         self.checkpointed.add(inner)
-        return gast.copy_location(
-            gast.For(
-                target=node.target,
-                iter=inner,
-                body=node.body,
-                orelse=node.orelse,
-                type_comment=None,
-            ),
-            node,
-        )
+        return _with_iter(node, inner)
 
     def index_after_loop(self, node, it):
         """(name, whether the loop runs) for the index of a range() loop that has no value
@@ -548,3 +530,13 @@ def _is_checkpointed(lowerer, func):
             and m.name == "checkpointed"
         )
     return False
+
+
+def _with_iter(node, it):
+    """A copy of the For `node` iterating over `it` (the parsed tree is shared)."""
+    return gast.copy_location(
+        gast.For(
+            target=node.target, iter=it, body=node.body, orelse=node.orelse, type_comment=None
+        ),
+        node,
+    )
