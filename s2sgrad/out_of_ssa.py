@@ -727,6 +727,10 @@ class _OutOfSSA:
                 self.depth[v] = 0
         self._augmented()
         cands = self._candidates()
+        # a write no candidate decides (`x / (...)` of a parameter x, whose name is kept)
+        # is a copy: its result is an array of its own, never x's
+        decided = {w for _, _, w in cands if w is not None}
+        self.copied.update(w for w in self.write_ops if w not in decided)
         self.interesting = {self.node(x) for a, b, _ in cands for x in (a, b)}
         # liveness of names (interference), then of contents (what a write may change)
         # (each pass only when something asks for it: coalescing candidates, writes)
@@ -765,7 +769,7 @@ class _OutOfSSA:
                 else 1
                 if self.node(v) is not v
                 else 2
-                if v.hint not in TEMP_HINTS
+                if v.hint not in TEMP_HINTS and v.hint != ADJOINT_TEMP
                 else 3
             )
 

@@ -49,33 +49,33 @@ def grad_f(x, W):
     _d2 = np.broadcast_to(d_total, _t8.shape)
     _d3 = _unbroadcast(_d2 * x, _t7.shape)
     d_x = (_d2 * _t7).sum(axis=0)
-    _d4 = np.zeros_like(_t6)
-    _d4[1:] += _d3
+    _t9 = np.zeros_like(_t6)
+    _t9[1:] += _d3
     # grad of: for h in hs:  [input.py:16]
     d_hs_1 = np.zeros_like(hs)
     for _i0 in reversed(range(_t4)):
         # this iteration's forward values
-        _t9, h_2 = _tape1.pop()
+        _t10, h_2 = _tape1.pop()
         # grad of: total = total + np.sum(h ** 2)  [input.py:17]
         d_h = d_total * (2 * h_2)
         # grad of: for h in hs:  [input.py:16]
-        d_hs_2 = np.zeros_like(np.broadcast_to(d_h, (_t9,) + np.shape(d_h)))
+        d_hs_2 = np.zeros_like(np.broadcast_to(d_h, (_t10,) + np.shape(d_h)))
         d_hs_2[_i0] += d_h
         d_hs_1 = d_hs_1 + d_hs_2
     # grad of: for t in range(4):  [input.py:10]
-    d_hs_3 = d_hs + _d4 + d_hs_1
-    _t10 = W.shape
-    _d5 = np.empty((4, _t10[0]), dtype=np.float64)
-    _t11 = np.empty((4, _t10[1]), dtype=np.float64)
+    d_hs_3 = d_hs + _t9 + d_hs_1
+    _t11 = W.shape
+    _d4 = np.empty((4, _t11[0]), dtype=np.float64)
+    _t12 = np.empty((4, _t11[1]), dtype=np.float64)
     for t in reversed(range(4)):
         # this iteration's forward values
-        _t12, _t13, h_3, _t14 = _tape0.pop()
+        _t13, _t14, h_3, _t15 = _tape0.pop()
         # grad of: if np.sum(h) > 0.0:  [input.py:13]
-        if _t14:
+        if _t15:
             # grad of: hs.append(h * 0.5)  [input.py:14]
             d_hs_4 = d_hs_3[:-1]
-            _d6 = d_hs_3[-1]
-            d_h_1 = _d6 * 0.5
+            _d5 = d_hs_3[-1]
+            d_h_1 = _d5 * 0.5
         else:
             # grad of: if np.sum(h) > 0.0:  [input.py:13]
             d_h_1 = np.zeros_like(x)
@@ -86,14 +86,14 @@ def grad_f(x, W):
         # grad of: h = np.tanh(W @ hs[-1] + x)  [input.py:11]
         d_h_1 += d_h_2
         d_h_1 *= 1.0 - h_3 * h_3
-        _d7 = W.T @ d_h_1
-        d_hs_6 = np.zeros_like(np.broadcast_to(_d7, (_t12,) + np.shape(_d7)))
-        d_hs_6[-1] += _d7
+        _d6 = W.T @ d_h_1
+        d_hs_6 = np.zeros_like(np.broadcast_to(_d6, (_t13,) + np.shape(_d6)))
+        d_hs_6[-1] += _d6
         d_hs_3 = d_hs_5 + d_hs_6
-        _d5[t] = d_h_1
-        _t11[t] = _t13
-    d_W = _d5.T @ _t11
-    d_x_1 = _d5.sum(axis=0)
+        _d4[t] = d_h_1
+        _t12[t] = _t14
+    d_W = _d4.T @ _t12
+    d_x_1 = _d4.sum(axis=0)
     d_x_2 = d_hs_3[0]
     # gradients of the xs
     d_x_3 = d_x + d_x_1 + d_x_2

@@ -12,9 +12,9 @@ def vjp_act(h):
     np.tanh(_t0, out=_t0)
     def act_back(d_out):  # input.py:25
         # grad of: return np.tanh(h * self.cfg.gain) + self.cfg.b  [input.py:25]
-        _d0 = d_out * (1.0 - _t0 * _t0)
-        _d0 *= gain
-        return _d0
+        d_h = d_out * (1.0 - _t0 * _t0)
+        d_h *= gain
+        return d_h
     return _t0 + self_cfg_b, act_back
 
 

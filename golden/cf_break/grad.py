@@ -36,12 +36,12 @@ def grad_until_large(x, steps):
         # grad of: if s > 5.0:  [input.py:9]
         if _t3:
             # grad of: s = s + np.sum(np.sin(x * i) ** 2) + np.sum(x)  [input.py:11]
-            _d0 = d_s * (2 * _t5)
-            _d0 *= np.cos(_t4)
-            _d0 *= i_1
-            d_x_1 = d_s + _d0
+            d_x_1 = d_s * (2 * _t5)
+            d_x_1 *= np.cos(_t4)
+            d_x_1 *= i_1
+            d_x_2 = d_s + d_x_1
         else:
             # grad of: if s > 5.0:  [input.py:9]
-            d_x_1 = np.zeros_like(x)
-        d_x += d_x_1
+            d_x_2 = np.zeros_like(x)
+        d_x += d_x_2
     return d_x

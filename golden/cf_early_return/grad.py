@@ -24,17 +24,17 @@ def grad_clipped(x):
         d_x = np.zeros_like(x)
     else:
         # grad of: return np.sum(np.log1p(y * y)) + norm  [input.py:11]
-        _d0 = d_ys / (_t1 + 1.0)
-        d_y = _d0 * y
-        _d0 *= y
+        d_y = d_ys / (_t1 + 1.0)
+        d_y_1 = d_y * y
+        d_y *= y
         # grad of: y = x / norm  [input.py:10]
-        d_y += _d0
-        d_x = d_y / norm
-        d_norm_1 = -(d_y * y / norm).sum()
+        d_y_1 += d_y
+        d_x = d_y_1 / norm
+        d_norm_1 = -(d_y_1 * y / norm).sum()
         d_norm = d_ys + d_norm_1
     # grad of: norm = np.sqrt(np.sum(x * x))  [input.py:7]
-    _d1 = d_norm / (norm * 2.0)
-    d_x_1 = _d1 * x
+    _d0 = d_norm / (norm * 2.0)
+    d_x_1 = _d0 * x
     # gradients of the xs
     d_x_2 = d_x + d_x_1 + d_x_1
     return d_x_2

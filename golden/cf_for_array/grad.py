@@ -24,10 +24,10 @@ def grad_sum_rows(xs, w):
         _t3 = _tape0.pop()
         row_1 = xs[_i0]
         # grad of: total = total + np.sum(np.tanh(row * w))  [input.py:9]
-        _d0 = d_total * (1.0 - _t3 * _t3)
-        d_row = _d0 * w
-        _d0 *= row_1
+        d_w_1 = d_total * (1.0 - _t3 * _t3)
+        d_row = d_w_1 * w
+        d_w_1 *= row_1
         # grad of: for row in xs:  [input.py:8]
         d_xs[_i0] += d_row
-        d_w += _d0
+        d_w += d_w_1
     return d_xs, d_w

@@ -33,12 +33,12 @@ def grad_decay(x, rate):
         # this iteration's forward values
         _t4 = _tape0.pop()
         # grad of: acc = acc * rate + np.tanh(x * i)  [input.py:9]
-        _d0 = d_acc * (1.0 - _t4 * _t4)
-        _d0 *= i
+        d_x_1 = d_acc * (1.0 - _t4 * _t4)
+        d_x_1 *= i
         d_acc_1 = d_acc * rate
         d_rate_1 = (d_acc * acc_1).sum()
         d_rate = d_rate + d_rate_1
-        d_x += _d0
+        d_x += d_x_1
         d_acc = d_acc_1
     # gradients of the xs
     d_rate_2 = float(d_rate)

@@ -12,16 +12,16 @@ def huber_grad(r, delta):
     d_loss = 1.0
     # grad of: loss = np.sum(0.5 * quad ** 2 + delta * (a - quad))  [input.py:11]
     _d0 = np.broadcast_to(d_loss, r.shape)
-    _d1 = _d0 * delta
-    _d2 = _d0 * 0.5
-    _d2 *= 2 * quad
+    d_a = _d0 * delta
+    d_quad = _d0 * 0.5
+    d_quad *= 2 * quad
     # grad of: quad = np.minimum(a, delta)  [input.py:10]
-    _d2 -= _d1
-    _d2 *= a <= delta
+    d_quad -= d_a
+    d_quad *= a <= delta
     # grad of: a = np.abs(r)  [input.py:9]
-    _d1 += _d2
-    _d1 *= np.sign(r)
-    return [_d1]
+    d_a += d_quad
+    d_a *= np.sign(r)
+    return [d_a]
 
 
 def rmse_grad(pred, y):

@@ -12,10 +12,10 @@ def grad_loss(x, scale=2.0, power=2, act='tanh', shift=-0.5):
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # grad of: return np.sum(np.abs(y) ** power) * scale  [input.py:9]
-    _d0 = scale * (2 * _t0)
-    _d0 *= np.sign(y)
+    d_y = scale * (2 * _t0)
+    d_y *= np.sign(y)
     # grad of: y = np.tanh(x + shift) if act == "tanh" else x  [input.py:8]
-    _d0 *= 1.0 - y * y
+    d_y *= 1.0 - y * y
     # gradients of the xs
     d_scale = float(_t1)
-    return _d0, d_scale
+    return d_y, d_scale

@@ -13,9 +13,9 @@ def hvp(x, v):
     # grad of: f = np.log(np.sum(np.exp(x)))  [input.py:11]
     _d0 = d_f / _t1
     _d1 = v * _t0
-    _d2 = v * _d0
-    _d3 = _d1.sum()
-    _d4 = -(_d3 * _d0 / _t1)
-    _d2 += _d4
-    _d2 *= _t0
-    return _d2
+    d_x = v * _d0
+    _d2 = _d1.sum()
+    _d3 = -(_d2 * _d0 / _t1)
+    d_x += _d3
+    d_x *= _t0
+    return d_x

@@ -17,10 +17,10 @@ def grad_loss(x, W1, W2):
     d_W1 = 2 * W1
     out_1 *= 2
     # grad of: out = out + 0.5 * out ** 2  [input.py:14]
-    _d0 = out_1 * 0.5
-    _d0 *= 2 * out
+    d_out = out_1 * 0.5
+    d_out *= 2 * out
     # grad of: out = h @ W2  [input.py:13]
-    out_1 += _d0
+    out_1 += d_out
     d_h = out_1 @ W2.T
     d_W2 = h.T @ out_1
     # grad of: h = np.tanh(x @ W1)  [input.py:12]

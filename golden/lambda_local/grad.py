@@ -17,16 +17,16 @@ def grad_f(x, a):
         # grad of: s = s + np.sum(wave(x, w=s))  [input.py:14]
         _d0 = np.broadcast_to(d_s, x.shape)
         d_s_1 = _d0.sum()
-        _d1 = _d0 * scale
-        _d1 *= np.cos(x)
+        d_x_1 = _d0 * scale
+        d_x_1 *= np.cos(x)
         d_s = d_s + d_s_1
-        d_x += _d1
+        d_x += d_x_1
     # grad of: s = np.sum(sq(x))  [input.py:11]
-    _d2 = np.broadcast_to(d_s, x.shape)
-    _d3 = _d2 * a
-    d_a = (_d2 * _t0).sum()
-    _d3 *= x
+    _d1 = np.broadcast_to(d_s, x.shape)
+    d_x_2 = _d1 * a
+    d_a = (_d1 * _t0).sum()
+    d_x_2 *= x
     # gradients of the xs
-    d_x_1 = d_x + _d3 + _d3
+    d_x_3 = d_x + d_x_2 + d_x_2
     d_a_1 = float(d_a)
-    return d_x_1, d_a_1
+    return d_x_3, d_a_1

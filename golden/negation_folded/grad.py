@@ -16,8 +16,8 @@ def grad_f(x):
 
     # ---- gradients: reverse sweep for the call at input.py:10 ----
     # grad of: return np.sum(np.log1p(c * c) * x)  [input.py:14]
-    _d0 = x / (_t1 + 1.0)
-    d_c = _d0 * c
+    d_c = x / (_t1 + 1.0)
+    d_c *= c
     # grad of: c = np.tanh(a * b + x)  [input.py:13]
     d_c_1 = d_c + d_c
     d_c_1 *= 1.0 - _t1
@@ -25,10 +25,10 @@ def grad_f(x):
     d_b = d_c_1 * a
     # grad of: b = np.exp(-x * x)  [input.py:12]
     d_b *= b
-    _d1 = d_b * x
+    _d0 = d_b * x
     d_b *= _t0
     # grad of: a = np.sin(x)  [input.py:11]
     d_a *= np.cos(x)
     # gradients of the xs
-    d_x = _t2 + d_c_1 + d_b - _d1 + d_a
+    d_x = _t2 + d_c_1 + d_b - _d0 + d_a
     return d_x

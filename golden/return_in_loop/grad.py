@@ -99,8 +99,8 @@ def grad_solve(x, steps):
             d_x_2 = np.zeros_like(x)
         # grad of: x = x - 0.1 * np.tanh(x)  [input.py:9]
         d_x = d_x + d_x_2
-        _d1 = -d_x
-        _d1 *= 0.1
-        _d1 *= 1.0 - _t5 * _t5
-        d_x += _d1
+        d_x_4 = -d_x
+        d_x_4 *= 0.1
+        d_x_4 *= 1.0 - _t5 * _t5
+        d_x += d_x_4
     return d_x

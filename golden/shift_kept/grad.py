@@ -6,23 +6,23 @@ import numpy as np
 def grad_f(x):
     """Specialised for (x: float64[n, k])."""
     m = x.max(axis=1, keepdims=True)  # input.py:10
-    _t0 = x - m
-    _d0 = np.exp(_t0)
-    _t1 = _d0.sum(axis=0)  # input.py:11
+    d_x = x - m
+    np.exp(d_x, out=d_x)
+    _t0 = d_x.sum(axis=0)  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:9 ----
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(t) + 0.5 * np.sum(m)  [input.py:12]
-    _d1 = 0.5
+    _d0 = 0.5
     # grad of: t = np.log(np.sum(np.exp(x - m), axis=0))  [input.py:11]
-    _d2 = d_ys / _t1
-    _d0 *= _d2[None, :]
-    d_m = -_d0.sum(axis=1, keepdims=True)
+    _d1 = d_ys / _t0
+    d_x *= _d1[None, :]
+    d_m = -d_x.sum(axis=1, keepdims=True)
     # grad of: m = np.max(x, axis=1, keepdims=True)  [input.py:10]
-    d_m_1 = _d1 + d_m
-    _t2 = x == m
-    d_x = d_m_1 / _t2.sum(axis=1, keepdims=True) * _t2
+    d_m_1 = _d0 + d_m
+    _t1 = x == m
+    d_x_1 = d_m_1 / _t1.sum(axis=1, keepdims=True) * _t1
     # gradients of the xs
-    _d0 += d_x
-    return _d0
+    d_x += d_x_1
+    return d_x

@@ -16,12 +16,12 @@ def grad_softmax_xent(z, y):
     d_ys = 1.0
     # grad of: return -np.mean(np.sum(y * np.log(p), axis=1))  [input.py:12]
     _d0 = -d_ys
-    _d1 = _d0 / z.shape[0] * y
-    _d1 /= p
+    d_p = _d0 / z.shape[0] * y
+    d_p /= p
     # grad of: p = e / np.sum(e, axis=1, keepdims=True)  [input.py:11]
-    d_e = _d1 / _t0
-    _d2 = -(_d1 * p / _t0).sum(axis=1, keepdims=True)
+    d_e = d_p / _t0
+    _d1 = -(d_p * p / _t0).sum(axis=1, keepdims=True)
     # grad of: e = np.exp(z - m)  [input.py:10]
-    d_e += _d2
+    d_e += _d1
     d_e *= e
     return d_e

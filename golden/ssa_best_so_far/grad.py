@@ -12,8 +12,8 @@ def grad_best(x):
     for i in range(4):  # input.py:9
         _t0 = i + 1.0
         _t1 = x * _t0
-        _t2 = np.sin(_t1)
-        cand = _t2.sum()  # input.py:10
+        np.sin(_t1, out=_t1)
+        cand = _t1.sum()  # input.py:10
         _tape0.append((_t0, cand))
         if cand > best:  # input.py:11
             best = cand
@@ -29,11 +29,11 @@ def grad_best(x):
         # grad of: for i in range(4):  [input.py:9]
         best_1 = best_in[i]
         # this iteration's forward values
-        _t3, cand_1 = _tape0.pop()
-        _t4 = x * _t3
-        _t5 = cand_1 > best_1
+        _t2, cand_1 = _tape0.pop()
+        _t3 = x * _t2
+        _t4 = cand_1 > best_1
         # grad of: if cand > best:  [input.py:11]
-        if _t5:
+        if _t4:
             # grad of: if cand > best:  [input.py:11]
             d_best_1 = np.zeros_like(best_1)
             d_cand = d_best
@@ -42,11 +42,11 @@ def grad_best(x):
             # grad of: if cand > best:  [input.py:11]
             d_cand = np.zeros_like(cand_1)
         # grad of: cand = np.sum(np.sin(x * (i + 1.0)))  [input.py:10]
-        _d0 = d_cand * np.cos(_t4)
-        _d0 *= _t3
-        d_x += _d0
+        d_x_1 = d_cand * np.cos(_t3)
+        d_x_1 *= _t2
+        d_x += d_x_1
     # grad of: best = np.sum(x * x)  [input.py:8]
-    d_x_1 = d_best * x
+    d_x_2 = d_best * x
     # gradients of the xs
-    d_x_2 = d_x + d_x_1 + d_x_1
-    return d_x_2
+    d_x_3 = d_x + d_x_2 + d_x_2
+    return d_x_3

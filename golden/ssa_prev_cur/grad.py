@@ -50,11 +50,11 @@ def grad_recurrence(x):
         _t3 = 2.0 * x
         # grad of: t0, t1 = t1, 2.0 * x * t1 - t0  [input.py:15]
         d_t0_1 = -d_t1
-        _d0 = d_t1 * t1_2
+        d_x_2 = d_t1 * t1_2
         d_t1_1 = d_t1 * _t3
-        _d0 *= 2.0
+        d_x_2 *= 2.0
         d_t1 = d_t0 + d_t1_1
-        d_x_1 = d_x_1 + _d0
+        d_x_1 = d_x_1 + d_x_2
         d_t0 = d_t0_1
     # grad of: prev, cur = cur, np.tanh(prev * cur + x)  [input.py:11]
     _t4 = 1.0 - cur_out * cur_out
@@ -67,16 +67,16 @@ def grad_recurrence(x):
         prev_1 = prev_in[k]
         cur_2 = cur_in[k]
         # grad of: prev, cur = cur, np.tanh(prev * cur + x)  [input.py:11]
-        _d1 = d_cur * _t5
-        d_prev_1 = _d1 * cur_2
-        d_cur_1 = _d1 * prev_1
+        _d0 = d_cur * _t5
+        d_prev_1 = _d0 * cur_2
+        d_cur_1 = _d0 * prev_1
         d_cur = d_prev + d_cur_1
-        d_x = d_x + _d1
+        d_x = d_x + _d0
         d_prev = d_prev_1
     # grad of: cur = np.sin(x)  [input.py:9]
-    d_x_2 = d_cur * np.cos(x)
+    d_x_3 = d_cur * np.cos(x)
     # grad of: prev = x * 0.5  [input.py:8]
     d_prev *= 0.5
     # gradients of the xs
-    d_x_3 = d_t1 + d_x_1 + d_x + d_x_2 + d_prev
-    return d_x_3
+    d_x_4 = d_t1 + d_x_1 + d_x + d_x_3 + d_prev
+    return d_x_4

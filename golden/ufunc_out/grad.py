@@ -14,11 +14,11 @@ def grad_f(x):
     d_ys = 1.0
     # grad of: np.tanh(h, out=h)  [input.py:12]
     d_h = h + h
-    _d0 = np.copy(d_h[...])
+    d_h_1 = np.copy(d_h[...])
     d_h[...] = 0.0
-    _d0 *= 1.0 - _t0 * _t0
+    d_h_1 *= 1.0 - _t0 * _t0
     # grad of: h = x * 2.0  [input.py:10]
-    d_h += _d0
+    d_h += d_h_1
     d_h *= 2.0
     # gradients of the xs
     d_h += d_ys
