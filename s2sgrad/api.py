@@ -11,10 +11,13 @@ function draws from it as the source does. Results are cached per (signature,
 request); building is guarded by a lock.
 """
 
+import builtins
 import copy
 import functools
 import inspect
+import keyword
 import threading
+import types
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -108,119 +111,162 @@ def fast_key(args):
     return tuple(key)
 
 
-_MISSING = object()
-_FAST: weakref.WeakSet = weakref.WeakSet()  # the transformed functions whose class is a _fast_class
+_FAST: weakref.WeakSet = weakref.WeakSet()  # the transformed objects running a fast code
+_MAX_FAST = 4096  # fast codes one function makes in its life (see _CallPath.install)
 
-
-def _fast_class(base, args, fn, obj):
-    """A subclass of `base` whose __call__ calls `fn` directly when its arguments have
-    the fast key of `args` (the same types; arrays of the same dtype and shape; statics
-    of the same value), and base's __call__ otherwise. Written as Python source, one
-    test per argument, so that a call on the signature of the latest one costs little
-    more than a call of fn (the cost that matters on scalar functions).
-
-    Its __call__ takes the parameters of obj's function by name (so a call by keyword is
-    fast too, and a wrong keyword is Python's own TypeError), with the function's own
-    defaults (so is a call leaving them out) or _MISSING, and no **kwargs (building that dict is a third of the call's cost). It is
-    a staticmethod bound to obj through its globals (no `self` to pass), so a user
-    parameter may be called `self`. A function with positional-only, *args or **kwargs
-    parameters, or a name of the call's own (`_s2s_...`), gets the generic form."""
-    params = list(obj.signature.parameters.values())
-    named = all(
-        p.kind in (_POSITIONAL_OR_KEYWORD, _KEYWORD_ONLY) and not p.name.startswith("_s2s")
-        for p in params
-    )
-    names = [p.name for p in params] if named else [f"a{i}" for i in range(len(args))]
-    env = {
-        "_s2s_fn": fn,
-        "_s2s_MISSING": _MISSING,
-        "_s2s_hide": hide_frames,
-        "_s2s_slow": _call_slowly,
-        "_s2s_obj": obj,
-        "_s2s_params": params,
-    }
-    tests = []
-    for i, (a, v) in enumerate(zip(names, args)):
-        t = type(v)
-        env[f"_s2s_t{i}"] = t
-        tests.append(f"type({a}) is _s2s_t{i}")
-        if t is np.ndarray:
-            env[f"_s2s_d{i}"], env[f"_s2s_s{i}"] = v.dtype, v.shape
-            tests.append(f"{a}.dtype == _s2s_d{i} and {a}.shape == _s2s_s{i}")
-        elif t in _KEYED_BY_VALUE and v is not None:
-            env[f"_s2s_v{i}"] = v
-            tests.append(f"{a} == _s2s_v{i}")
-    given = ", ".join(names)
-    values = f"({given}{',' if len(names) == 1 else ''})"
-    if named:
-        for k, p in enumerate(params):  # (a default is the function's own object)
-            env[f"_s2s_default{k}"] = _MISSING if p.default is p.empty else p.default
-        head = [
-            f"{p.name}=_s2s_default{k}"
-            for k, p in enumerate(params)
-            if p.kind is _POSITIONAL_OR_KEYWORD
-        ]
-        tail = [
-            f"{p.name}=_s2s_default{k}" for k, p in enumerate(params) if p.kind is _KEYWORD_ONLY
-        ]
-        signature = ", ".join(head + ["*_s2s_rest"] + tail)
-        slow = f"_s2s_slow(_s2s_obj, _s2s_params, {values}, _s2s_rest, {{}})"
-        rest_test = ["not _s2s_rest"]
-    else:
-        signature = "".join(n + "=_s2s_MISSING, " for n in names) + "/, *_s2s_rest, **_s2s_kw"
-        slow = f"_s2s_slow(_s2s_obj, None, {values}, _s2s_rest, _s2s_kw)"
-        rest_test = ["not _s2s_rest", "not _s2s_kw"]
-    text = (
-        f"def __call__({signature}):\n"
-        f"    try:\n"
-        f"        if {' and '.join(tests + rest_test)}:\n"
-        f"            return _s2s_fn({given})\n"
-        f"        return {slow}\n"
-        f"    except Exception as e:       # (traceback_util: the user's frames, not ours)\n"
-        f"        _s2s_hide(e)\n"
-        f"        raise\n"
-    )
-    exec(compile(text, f"<s2sgrad call of {base.__name__}>", "exec"), env)
-    call = env["__call__"]
-    call.__name__ = call.__qualname__ = getattr(obj.fn, "__name__", "__call__")
-    return type(
-        base.__name__,
-        (base,),
-        {
-            "__call__": staticmethod(call),
-            "__slots__": (),
-            "__module__": base.__module__,
-            "__qualname__": base.__qualname__,
-        },
-    )
-
-
+_POSITIONAL_ONLY = inspect.Parameter.POSITIONAL_ONLY
 _POSITIONAL_OR_KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
 _KEYWORD_ONLY = inspect.Parameter.KEYWORD_ONLY
 
 
-def _call_slowly(obj, params, values, rest, kwargs):
-    """A call the fast __call__ does not take, as it was written, to base's __call__:
-    the given values positionally up to the first one missing, by name after it."""
-    args, gap = [], False
-    for k, v in enumerate(values):
-        if v is _MISSING:
-            gap = True
-        elif params is None or params[k].kind is _POSITIONAL_OR_KEYWORD and not gap:
-            args.append(v)
+class _CallPath:
+    """The function `grad`, `value_and_grad` and `function` return: a plain Python
+    function with the parameters of obj's function (its names, kinds and defaults, so
+    Python itself binds a call, and a wrong call is Python's own TypeError), whose code
+    is swapped as calls come:
+
+    - the slow code passes the bound values to obj's __call__, which checks everything
+      (the specialisation key, the cache, the checks a call needs) and then installs
+    - a fast code for that call's signature: one test per argument (the same type; an
+      array of the same dtype and shape; a static of the same value), then the generated
+      function, called directly; any other call, the slow code's way.
+
+    A function, not an object with a __call__: calling an instance of a Python class
+    costs a tuple of the arguments and a method lookup (about 90 ns, a seventh of a
+    scalar gradient), calling a function neither. The code is swapped by one assignment
+    (`__code__`; every code has the same parameters and defaults), and each fast code
+    reads globals of its own (numbered), never rebound, so a call running in another
+    thread sees a consistent code. A function whose parameters the def cannot copy
+    (*args, **kwargs, a name of the call's own `_s2s...`) only has the slow code."""
+
+    def __init__(self, obj):
+        fn = obj.fn
+        params = list(obj.signature.parameters.values())
+        self.plain = all(
+            p.kind in (_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD, _KEYWORD_ONLY)
+            and not p.name.startswith("_s2s")
+            for p in params
+        )
+        name = getattr(fn, "__name__", "call")
+        name = name if name.isidentifier() and not keyword.iskeyword(name) else "call"
+        self.env = env = {
+            "_s2s_obj": obj,
+            "_s2s_call": type(obj).__call__,
+            "_s2s_hide": hide_frames,
+            "__builtins__": builtins,
+        }
+        self.file = f"<s2sgrad call of {getattr(fn, '__qualname__', name)}>"
+        self.serial = 0
+        if self.plain:
+            parts, star = [], False
+            for k, p in enumerate(params):
+                if p.kind is _KEYWORD_ONLY and not star:
+                    parts.append("*")
+                    star = True
+                if p.default is p.empty:
+                    parts.append(p.name)
+                else:
+                    env[f"_s2s_default{k}"] = p.default  # (the function's own object)
+                    parts.append(f"{p.name}=_s2s_default{k}")
+                if p.kind is _POSITIONAL_ONLY and (
+                    k + 1 == len(params) or params[k + 1].kind is not _POSITIONAL_ONLY
+                ):
+                    parts.append("/")
+            self.head = f"def {name}({', '.join(parts)}):\n"
+            self.names = [p.name for p in params]
+            self.slow_call = (
+                "_s2s_call(_s2s_obj, "
+                + ", ".join(
+                    p.name if p.kind is not _KEYWORD_ONLY else f"{p.name}={p.name}" for p in params
+                )
+                + ")"
+            )
         else:
-            kwargs[params[k].name] = v
-    return obj.base.__call__(obj, *args, *rest, **kwargs)
+            self.head = f"def {name}(*_s2s_args, **_s2s_kwargs):\n"
+            self.slow_call = "_s2s_call(_s2s_obj, *_s2s_args, **_s2s_kwargs)"
+        self.slow = self._code([], None)
+        self.function = types.FunctionType(self.slow, env, name)
+        # (every code takes the same defaults: the def's, read once from a compiled one)
+        probe = self._compile(self.head + "    pass\n")
+        self.function.__defaults__ = probe.__defaults__
+        self.function.__kwdefaults__ = probe.__kwdefaults__
+        functools.update_wrapper(self.function, fn)
+        self.function.__s2sgrad__ = obj
+        self.codes = {}  # fast key -> its fast code (bounded: see install)
+
+    def _compile(self, text):
+        space = dict(self.env)
+        exec(compile(text, self.file, "exec"), space)
+        return next(v for k, v in space.items() if k not in self.env)
+
+    def _code(self, tests, call):
+        body = f"        if {' and '.join(tests)}:\n            return {call}\n" if tests else ""
+        text = (
+            self.head
+            + "    try:\n"
+            + body
+            + f"        return {self.slow_call}\n"
+            + "    except Exception as _s2s_e:  # (traceback_util: the user's frames, not ours)\n"
+            + "        _s2s_hide(_s2s_e)\n"
+            + "        raise\n"
+        )
+        return self._compile(text).__code__
+
+    def install(self, key, args, fn):
+        """Run the fast code of `key` (the fast key of args) from the next call on, made
+        the first time: its tests and `fn`, in globals of a number of its own."""
+        code = self.codes.get(key)
+        if code is None:
+            if not self.plain or self.serial >= _MAX_FAST:
+                self.reset()  # (made no more: the slow code stays, and is right)
+                return
+            if len(self.codes) >= 16:  # (shapes that vary from call to call)
+                self.codes.clear()
+            k, self.serial = self.serial, self.serial + 1
+            env, tests = self.env, []
+            env[f"_s2s_{k}_fn"] = fn
+            for i, (a, v) in enumerate(zip(self.names, args)):
+                t = type(v)
+                env[f"_s2s_{k}_t{i}"] = t
+                tests.append(f"type({a}) is _s2s_{k}_t{i}")
+                if t is np.ndarray:
+                    env[f"_s2s_{k}_d{i}"], env[f"_s2s_{k}_s{i}"] = v.dtype, v.shape
+                    tests.append(f"{a}.dtype == _s2s_{k}_d{i} and {a}.shape == _s2s_{k}_s{i}")
+                elif t in _KEYED_BY_VALUE and v is not None:
+                    env[f"_s2s_{k}_v{i}"] = v
+                    tests.append(f"{a} == _s2s_{k}_v{i}")
+            code = self.codes[key] = self._code(tests, f"_s2s_{k}_fn({', '.join(self.names)})")
+        self.function.__code__ = code
+
+    def reset(self):
+        """Back to the slow code (see __init__)."""
+        if self.function.__code__ is not self.slow:
+            self.function.__code__ = self.slow
 
 
 def _forget_fast_calls():
-    """A rule was registered: every transformed function goes back to its own class,
-    whose __call__ sees the new GENERATION and builds anew."""
+    """A rule was registered: every transformed function goes back to its slow code,
+    which sees the new GENERATION and builds anew."""
     for f in list(_FAST):
         f.unfast()
 
 
 _custom.ON_NEW_RULE.append(_forget_fast_calls)
+
+
+def transformed(f):
+    """The s2sgrad object behind `f` (a function `grad` or `function` returned, or the
+    object itself), or None for any other callable."""
+    if isinstance(f, _Transformed):
+        return f
+    obj = getattr(f, "__s2sgrad__", None) if isinstance(f, types.FunctionType) else None
+    return obj if isinstance(obj, _Transformed) else None
+
+
+def _plain(f):
+    """The user's function behind `f` (itself when s2sgrad did not make it)."""
+    obj = transformed(f)
+    return f if obj is None else obj.fn
 
 
 def _flatten_arg(v):
@@ -322,11 +368,9 @@ class _Transformed:
         self.nparams = len(self.names)
         self.cache = {}
         self.fast = {}  # fast_key -> a cache entry (bounded: see entry)
-        # After a call that needs no check on its arguments, the object's class is a
-        # _fast_class of the call's signature (one per fast key, kept here), whose
-        # __call__ calls the generated function directly on that signature
-        self.base = type(self)
-        self.fast_classes = {}
+        # the function users call (as_function), whose code calls the generated function
+        # directly on the signature of the latest call that needs no check (_CallPath)
+        self.call_path = None
         self.generation = _custom.GENERATION
         self.lock = threading.Lock()
         self.last_source = None
@@ -349,6 +393,8 @@ class _Transformed:
         if self.generation != _custom.GENERATION:  # a rule registered since: build anew
             self.cache.clear()
             self.fast.clear()
+            if self.call_path is not None:
+                self.call_path.codes.clear()
             self.unfast()
             self.generation = _custom.GENERATION
         given = args if len(args) == self.nparams else None  # (bound: by name too)
@@ -374,23 +420,23 @@ class _Transformed:
         if hit[2]:
             self.unfast()
             _check_unshared(self.fn, *_flat(self.names, args), hit[2])
-        elif fast is not None and given is not None:
-            cls = self.fast_classes.get(fast)
-            if cls is None:
-                if len(self.fast_classes) >= 16:
-                    self.fast_classes.clear()
-                cls = self.fast_classes[fast] = _fast_class(self.base, args, hit[0], self)
-            self.__class__ = cls
+        elif fast is not None and given is not None and self.call_path is not None:
+            self.call_path.install(fast, args, hit[0])
             _FAST.add(self)
         else:
             self.unfast()
         return hit[0], args
 
     def unfast(self):
-        """Back to the class whose __call__ checks every call (see __init__)."""
-        if type(self) is not self.base:
-            self.__class__ = self.base
-            self.fast_classes.clear()
+        """Back to the code that checks every call (see _CallPath)."""
+        if self.call_path is not None:
+            self.call_path.reset()
+
+    def as_function(self):
+        """The plain function users call (made once): see _CallPath."""
+        if self.call_path is None:
+            self.call_path = _CallPath(self)
+        return self.call_path.function
 
     def build(self, types_, numbers=()):
         with transform.gc_paused():  # (parsing too: it makes as many objects as a stage)
@@ -457,7 +503,7 @@ Wrt = int | str | Sequence[int | str]  # which arguments: an index, a name, or s
 
 
 @api_boundary
-def function(fn: Callable[..., Any]) -> "Function":
+def function(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Decorator: inside `fn`, `s2sgrad.gradients(...)` works as `tf.gradients` in a graph.
 
     On the first call for each signature (dtypes, ranks, static values), s2sgrad reads
@@ -470,8 +516,9 @@ def function(fn: Callable[..., Any]) -> "Function":
 
     Returns
     -------
-    Function
-        Called like `fn`; `s2sgrad.source(f)` shows the module of the latest call.
+    callable
+        A function called like `fn`; `s2sgrad.source(f)` shows the module of the
+        latest call.
 
     Raises
     ------
@@ -489,7 +536,7 @@ def function(fn: Callable[..., Any]) -> "Function":
     >>> step(np.array([1.0, 2.0]))
     array([0.8, 1.6])
     """
-    return Function(fn)
+    return Function(fn).as_function()
 
 
 def gradients(
@@ -601,6 +648,7 @@ class _Derivative(_Transformed):
                 str(e), hint="checkpoint='sqrt' stores a loop's carried values every ~sqrt(T) steps"
             ) from None
         inner = None
+        fn = transformed(fn) or fn
         if isinstance(fn, _Transformed):
             if fn.request.kind == "vjp":
                 raise InvalidArgumentError(
@@ -746,7 +794,7 @@ def grad(
     >>> np.round(dw, 6)
     array([ 0.726862, -0.726862])
     """
-    return _Derivative(fun, "grad", wrt, has_aux, checkpoint, xp)
+    return _Derivative(fun, "grad", wrt, has_aux, checkpoint, xp).as_function()
 
 
 @api_boundary
@@ -783,7 +831,7 @@ def value_and_grad(
     >>> float(value), dx
     (5.0, array([2., 4.]))
     """
-    return _Derivative(fun, "value_and_grad", wrt, has_aux, checkpoint, xp)
+    return _Derivative(fun, "value_and_grad", wrt, has_aux, checkpoint, xp).as_function()
 
 
 @api_boundary
@@ -1000,7 +1048,7 @@ def jacobian(fun: Callable[..., Any], wrt: Wrt = 0, mode: str = "auto") -> Calla
     """
     if mode not in ("auto", "fwd", "rev"):
         raise InvalidArgumentError(f"mode={mode!r} is not one of 'auto', 'fwd', 'rev'")
-    params = list(inspect.signature(fun.fn if isinstance(fun, _Transformed) else fun).parameters)
+    params = list(inspect.signature(_plain(fun)).parameters)
     positions, is_tuple = _positions(fun, params, wrt)
 
     @api_boundary
@@ -1158,7 +1206,7 @@ def _positions(fun, params, wrt):
 
 
 def _bound(fun, args, kwargs):
-    sig = inspect.signature(fun.fn if isinstance(fun, _Transformed) else fun)
+    sig = inspect.signature(_plain(fun))
     bound = sig.bind(*args, **kwargs)
     bound.apply_defaults()
     return tuple(bound.arguments.values())
@@ -1381,7 +1429,8 @@ def source(obj: Any, *args: Any, mode: str = "rev", **kwargs: Any) -> str:
                 "this function has had no jvp call yet",
                 hint="call s2sgrad.jvp(f, primals, tangents) first",
             )
-    if not isinstance(obj, _Transformed):
+    obj = transformed(obj)
+    if obj is None:
         raise InvalidArgumentError(
             "source() takes a function made by s2sgrad.function, "
             "s2sgrad.grad or s2sgrad.value_and_grad"

@@ -115,7 +115,7 @@ def check_grads(
     >>> s2sgrad.check_grads(loss, ("W", "x"), np.ones((3, 2)), np.arange(3.0), order=2)
     """
     order = _check_options(order, modes)
-    fn = f.fn if isinstance(f, api._Transformed) else f
+    fn = api._plain(f)
     params = list(inspect.signature(fn).parameters)
     if len(args) > len(params):
         raise InvalidArgumentError(

@@ -33,7 +33,7 @@ def filtering():
 
 def internal(code):
     """A frame of s2sgrad itself: a file of the package, or code s2sgrad compiled for
-    its call path (api._fast_class names it `<s2sgrad call of ...>`)."""
+    its call path (api._CallPath names it `<s2sgrad call of ...>`)."""
     name = code.co_filename
     return name.startswith(_PACKAGE) or name.startswith("<s2sgrad ")
 

@@ -1,8 +1,10 @@
-"""The call path of a transformed function (api.py, `_fast_class`): after a call, the
-object's class calls the generated function directly on that call's signature, and
-every other call goes the way that checks everything. What it must never do: call a
+"""The call path of a transformed function (api.py, `_CallPath`): `grad` returns a plain
+function; after a call, its code calls the generated function directly on that call's
+signature, and every other call goes the way that checks everything. What it must never do: call a
 function built for another signature, skip a check, or keep a function built before
 a rule was registered."""
+
+import inspect
 
 import numpy as np
 import pytest
@@ -98,11 +100,14 @@ def test_calls_by_keyword():
         np.testing.assert_allclose(g(self=s, x=x, k=2.0), 2 * s)
         np.testing.assert_allclose(g(s, x=x, k=3.0), 3 * s)
         np.testing.assert_allclose(g(s, x), 2 * s)  # (k's default)
-    assert type(g) is not type(s2sgrad.grad(scale))  # (the fast class)
-    assert not type(g).__call__.__code__.co_flags & 0x08  # (no **kwargs)
+    fresh = s2sgrad.grad(scale)
+    assert g.__code__ is not fresh.__code__  # (the fast code)
+    assert not g.__code__.co_flags & 0x0C  # (no *args, no **kwargs)
+    assert inspect.signature(g) == inspect.signature(scale)
     calls = []
-    fast = type(g).__call__.__globals__["_s2s_fn"]
-    type(g).__call__.__globals__["_s2s_fn"] = lambda *a: calls.append(a) or fast(*a)
+    (name,) = [k for k in g.__globals__ if k.startswith("_s2s_") and k.endswith("_fn")]
+    fast = g.__globals__[name]
+    g.__globals__[name] = lambda *a: calls.append(a) or fast(*a)
     g(s, x), g(s, x=x), g(x=x, self=s, k=2.0)  # each the generated function, directly
     assert len(calls) == 3
     with pytest.raises(TypeError, match="unexpected keyword argument 'q'"):
@@ -120,10 +125,33 @@ def test_a_parameter_named_like_the_calls_own_names_gets_the_generic_call():
     for _ in range(2):
         np.testing.assert_allclose(g(x, y=y), x)
         np.testing.assert_allclose(g(x, y), x)
-    assert type(g) is not type(s2sgrad.grad(reserved_name))
-    assert (
-        "**_s2s_kw" in type(g).__call__.__code__.co_varnames
-        or type(g).__call__.__code__.co_flags & 0x08
-    )  # (the generic form: **kwargs)
+    assert g.__code__.co_flags & 0x0C == 0x0C  # (the generic form: *args, **kwargs)
+    assert not any(k.endswith("_fn") for k in g.__globals__)  # (and no fast code)
     with pytest.raises(TypeError):
         g(x, y, y)
+
+
+def test_alternating_signatures_reuse_their_codes(monkeypatch):
+    """Two signatures called in turn: each has one fast code, made once, whose globals
+    are never rebound; past the limit of fast codes, the slow code runs, still right."""
+    g = s2sgrad.grad(power)
+    x, y = np.arange(3.0), np.arange(5.0)
+    for _ in range(3):
+        np.testing.assert_allclose(g(x, 3), 3 * x**2)
+        np.testing.assert_allclose(g(y), 2 * y)
+    assert len([k for k in g.__globals__ if k.endswith("_fn")]) == 2
+    monkeypatch.setattr(s2sgrad.api, "_MAX_FAST", 2)
+    for n in range(1, 6):
+        z = np.arange(float(n))
+        np.testing.assert_allclose(g(z), 2 * z)
+        np.testing.assert_allclose(g(z), 2 * z)
+    assert g.__code__.co_varnames[:2] == ("x", "n")
+    assert len([k for k in g.__globals__ if k.endswith("_fn")]) == 2  # (made no more)
+    np.testing.assert_allclose(g(x, 3), 3 * x**2)
+
+
+def test_grad_returns_a_function_s2sgrad_knows():
+    g = s2sgrad.grad(power)
+    assert inspect.isfunction(g) and g.__name__ == "power" and g.__wrapped__ is power
+    np.testing.assert_allclose(s2sgrad.grad(g)(1.5, 3), 6 * 1.5)  # (higher order)
+    assert "def grad_power" in s2sgrad.source(g, 1.5, 3)

@@ -93,7 +93,7 @@ def plain_arcsin(x):
 def test_no_gradient_is_lookup_error(monkeypatch):
     monkeypatch.delitem(rules.RULES, "arcsin")
     with pytest.raises(LookupError) as info:
-        s2sgrad.function(uses_arcsin.fn)(X / 4)
+        s2sgrad.function(uses_arcsin.__wrapped__)(X / 4)
     msg = check(
         info,
         s2sgrad.NoGradientError,

@@ -134,7 +134,7 @@ def test_internal_errors_keep_their_frames():
 
 
 def test_fast_call_path_filters_too(tmp_path):
-    """The second call goes through api._fast_class's generated __call__: same result."""
+    """The second call goes through api._CallPath's fast code: same result."""
     text = textwrap.dedent("""\
         import numpy as np
         import s2sgrad

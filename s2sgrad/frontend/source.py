@@ -130,9 +130,14 @@ def _meaning_of_object(obj):
         for attr in (getattr(obj, "__name__", None),):
             if attr and getattr(mod, attr, None) is obj:
                 return Meaning("member", mod_name, attr)
-    if isinstance(obj, types.FunctionType) and not custom.in_library(obj):
+    made = (  # (grad and function return a function of their own: api._CallPath)
+        getattr(obj, "__s2sgrad__", None) is not None
+        if isinstance(obj, types.FunctionType)
+        else type(obj).__module__ == "s2sgrad.api" and hasattr(obj, "request")
+    )
+    if isinstance(obj, types.FunctionType) and not made and not custom.in_library(obj):
         return Meaning("function", value=obj)
-    if type(obj).__module__ == "s2sgrad.api" and hasattr(obj, "request"):
+    if made:
         return Meaning(
             "opaque",
             value=(
