@@ -1176,19 +1176,24 @@ def _block(ops, ex, names, top=False):
     """The lines of a list of ops: statements grouped by source line, with comments."""
     body = []
     groups = []
+    seed = None  # a seed printed where it is read (`1.0 / t`): its sweep starts at the next group
     for op in ops:
         if op.results and all(ex.inlined(r) for r in op.results):
+            if _role(op)[0] == "seed" and seed is None:
+                seed = op
             continue
         key = _group_key(op)
-        if not groups or groups[-1][0] != key:
-            groups.append((key, op, []))
+        if not groups or groups[-1][0] != key or seed is not None:
+            groups.append((key, op, [], seed))
+            seed = None
         groups[-1][2].extend(_statement(op, ex, names))
     prev_role = prev_raw = "fwd"
-    for i, (_, first, stmts) in enumerate(groups):
+    for i, (_, first, stmts, seed) in enumerate(groups):
         role, name = _role(first)
         where = _where(first.loc)
         starts = top and (
             role == "seed"
+            or seed is not None
             or role not in ("fwd", "tape", "ckpt")
             and prev_role in ("fwd", "out")
             and role != prev_role
@@ -1280,12 +1285,14 @@ def _role(op):
 def _call_where(groups, i):
     """Where the gradients call of the section starting at groups[i] is: its seed
     or its gradients-of-the-xs lines carry the call's location (None if it has neither)."""
-    for j in range(i, len(groups)):
-        role, _ = _role(groups[j][1])
-        if role == "fwd" or role == "seed" and j > i:
+    for j, (_, first, _, seed) in enumerate(groups[i:], i):
+        role, _ = _role(first)
+        if role == "fwd" or (role == "seed" or seed is not None) and j > i:
             return None
+        if seed is not None:  # (a seed printed where it is read)
+            return _where(seed.loc)
         if role in ("seed", "out"):
-            return _where(groups[j][1].loc)
+            return _where(first.loc)
     return None
 
 

@@ -14,40 +14,24 @@ def grad_pendulum(theta, omega, g):
         _t0 = 0.5 * omega
         e = _t0 * omega - g * math.cos(theta)  # input.py:14
         s = np.sqrt(1.0 + e * e)  # input.py:15
-        _t1 = math.atan(omega)
-        _t2 = -theta
-        _t3 = np.exp(_t2 * theta)
-        _t4 = math.tanh(theta * omega)  # input.py:16
+        _t1 = -theta
+        _t2 = np.exp(_t1 * theta)
+        _t3 = math.tanh(theta * omega)  # input.py:16
 
         # ---- gradients: reverse sweep for the call at input.py:13 ----
-        # seed: d(ys)
-        d_ys = 1.0
         # grad of: return np.log(s) + np.arctan(omega) * np.exp(-theta * theta) + np.tanh(theta * omega)  [input.py:16]
-        _d0 = 1.0 - _t4 * _t4
-        d_theta = _d0 * omega
-        d_omega = _d0 * theta
-        _d1 = _t1 * _t3
-        _d2 = _d1 * theta
-        d_theta_1 = _d1 * _t2
-        d_omega_1 = _t3 / (omega * omega + 1.0)
-        d_s = d_ys / s
+        _d0 = 1.0 - _t3 * _t3
+        _d1 = math.atan(omega) * _t2
         # grad of: s = np.sqrt(1.0 + e * e)  [input.py:15]
-        _d3 = d_s / (s * 2.0)
-        d_e = _d3 * e
+        d_e = 1.0 / s / (s * 2.0) * e
         # grad of: e = 0.5 * omega * omega - g * np.cos(theta)  [input.py:14]
         d_e_1 = d_e + d_e
-        _d4 = -d_e_1
-        _d5 = _d4 * g
-        _t5 = _d5 * math.sin(theta)
-        _d6 = d_e_1 * omega
-        d_omega_2 = d_e_1 * _t0
-        d_omega_3 = _d6 * 0.5
         # gradients of the xs
-        d_theta_2 = d_theta + d_theta_1 - _d2 - _t5
-        d_theta_3 = float(d_theta_2)
-        d_omega_4 = d_omega + d_omega_1 + d_omega_2 + d_omega_3
-        d_omega_5 = float(d_omega_4)
-        return d_theta_3, d_omega_5
+        d_theta = _d0 * omega + _d1 * _t1 - _d1 * theta - -d_e_1 * g * math.sin(theta)
+        d_theta_1 = float(d_theta)
+        d_omega = _d0 * theta + _t2 / (omega * omega + 1.0) + d_e_1 * _t0 + d_e_1 * omega * 0.5
+        d_omega_1 = float(d_omega)
+        return d_theta_1, d_omega_1
     except ValueError:
         pass
     return _grad_pendulum_numpy(theta, omega, g)
@@ -58,37 +42,21 @@ def _grad_pendulum_numpy(theta, omega, g):
     _t0 = 0.5 * omega
     e = _t0 * omega - g * np.cos(theta)  # input.py:14
     s = np.sqrt(1.0 + e * e)  # input.py:15
-    _t1 = np.arctan(omega)
-    _t2 = -theta
-    _t3 = np.exp(_t2 * theta)
-    _t4 = np.tanh(theta * omega)  # input.py:16
+    _t1 = -theta
+    _t2 = np.exp(_t1 * theta)
+    _t3 = np.tanh(theta * omega)  # input.py:16
 
     # ---- gradients: reverse sweep for the call at input.py:13 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.log(s) + np.arctan(omega) * np.exp(-theta * theta) + np.tanh(theta * omega)  [input.py:16]
-    _d0 = 1.0 - _t4 * _t4
-    d_theta = _d0 * omega
-    d_omega = _d0 * theta
-    _d1 = _t1 * _t3
-    _d2 = _d1 * theta
-    d_theta_1 = _d1 * _t2
-    d_omega_1 = _t3 / (omega * omega + 1.0)
-    d_s = d_ys / s
+    _d0 = 1.0 - _t3 * _t3
+    _d1 = np.arctan(omega) * _t2
     # grad of: s = np.sqrt(1.0 + e * e)  [input.py:15]
-    _d3 = d_s / (s * 2.0)
-    d_e = _d3 * e
+    d_e = 1.0 / s / (s * 2.0) * e
     # grad of: e = 0.5 * omega * omega - g * np.cos(theta)  [input.py:14]
     d_e_1 = d_e + d_e
-    _d4 = -d_e_1
-    _d5 = _d4 * g
-    _t5 = _d5 * np.sin(theta)
-    _d6 = d_e_1 * omega
-    d_omega_2 = d_e_1 * _t0
-    d_omega_3 = _d6 * 0.5
     # gradients of the xs
-    d_theta_2 = d_theta + d_theta_1 - _d2 - _t5
-    d_theta_3 = float(d_theta_2)
-    d_omega_4 = d_omega + d_omega_1 + d_omega_2 + d_omega_3
-    d_omega_5 = float(d_omega_4)
-    return d_theta_3, d_omega_5
+    d_theta = _d0 * omega + _d1 * _t1 - _d1 * theta - -d_e_1 * g * np.sin(theta)
+    d_theta_1 = float(d_theta)
+    d_omega = _d0 * theta + _t2 / (omega * omega + 1.0) + d_e_1 * _t0 + d_e_1 * omega * 0.5
+    d_omega_1 = float(d_omega)
+    return d_theta_1, d_omega_1

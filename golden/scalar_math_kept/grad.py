@@ -21,30 +21,18 @@ def grad_kept(x, v):
         d = math.sin(_t3)  # input.py:16
 
         # ---- gradients: reverse sweep for the call at input.py:10 ----
-        # seed: d(ys)
-        d_ys = 1.0
-        # grad of: d = np.sin(3.0 * x)  [input.py:16]
-        d_d = d + d
-        _d0 = d_d * math.cos(_t3)
-        d_x = _d0 * 3.0
         # grad of: if c > 2.0:  [input.py:14]
         if _t2:
-            # grad of: c = c * 2.0  [input.py:15]
-            d_ys = 2.0
-        # grad of: c = np.exp(x)  [input.py:13]
-        d_x_1 = d_ys * c
+            d_c = 2.0
+        else:
+            d_c = 1.0
         # grad of: b = np.sum(v * np.cos(x))  [input.py:12]
-        d_b = b + b
-        _d1 = np.broadcast_to(d_b, v.shape)
-        _d2 = (_d1 * v).sum()
-        _t4 = _d2 * _t0
-        # grad of: a = 1.0 / np.sin(x)  [input.py:11]
-        _d3 = -(a / _t0)
-        d_x_2 = _d3 * _t1
+        _d0 = np.broadcast_to(b + b, v.shape)
+        _d1 = (_d0 * v).sum()
         # gradients of the xs
-        d_x_3 = d_x + d_x_1 - _t4 + d_x_2
-        d_x_4 = float(d_x_3)
-        return d_x_4
+        d_x = (d + d) * math.cos(_t3) * 3.0 + d_c * c - _d1 * _t0 + -(a / _t0) * _t1
+        d_x_1 = float(d_x)
+        return d_x_1
     except ValueError:
         pass
     return _grad_kept_numpy(x, v)
@@ -62,27 +50,15 @@ def _grad_kept_numpy(x, v):
     d = np.sin(_t3)  # input.py:16
 
     # ---- gradients: reverse sweep for the call at input.py:10 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: d = np.sin(3.0 * x)  [input.py:16]
-    d_d = d + d
-    _d0 = d_d * np.cos(_t3)
-    d_x = _d0 * 3.0
     # grad of: if c > 2.0:  [input.py:14]
     if _t2:
-        # grad of: c = c * 2.0  [input.py:15]
-        d_ys = 2.0
-    # grad of: c = np.exp(x)  [input.py:13]
-    d_x_1 = d_ys * c
+        d_c = 2.0
+    else:
+        d_c = 1.0
     # grad of: b = np.sum(v * np.cos(x))  [input.py:12]
-    d_b = b + b
-    _d1 = np.broadcast_to(d_b, v.shape)
-    _d2 = (_d1 * v).sum()
-    _t4 = _d2 * _t0
-    # grad of: a = 1.0 / np.sin(x)  [input.py:11]
-    _d3 = -(a / _t0)
-    d_x_2 = _d3 * _t1
+    _d0 = np.broadcast_to(b + b, v.shape)
+    _d1 = (_d0 * v).sum()
     # gradients of the xs
-    d_x_3 = d_x + d_x_1 - _t4 + d_x_2
-    d_x_4 = float(d_x_3)
-    return d_x_4
+    d_x = (d + d) * np.cos(_t3) * 3.0 + d_c * c - _d1 * _t0 + -(a / _t0) * _t1
+    d_x_1 = float(d_x)
+    return d_x_1

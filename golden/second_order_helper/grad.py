@@ -19,50 +19,36 @@ def grad_grad_energy(k, x):
         _t5 = math.exp(-_t3)  # input.py:10
 
         # ---- gradients: reverse sweep for the call at input.py:13 ----
-        # seed: d(ys)
-        d_ys = 1.0
         # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-        _d0 = np.broadcast_to(d_ys, x.shape)
+        _d0 = np.broadcast_to(1.0, x.shape)
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
         _d1 = _d0 * _t5
         _d2 = (_d0 * _t4).sum()
-        _d3 = _d2 * _t5
-        _d4 = (_d1 * _t0).sum()
+        _d3 = (_d1 * _t0).sum()
         # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-        _d5 = _d4 - _d3
+        _d4 = _d3 - _d2 * _t5
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-        _d6 = (_d0 * _t1).sum()
+        _d5 = (_d0 * _t1).sum()
 
         # ---- gradients: reverse sweep for the call at input.py:13 ----
-        # seed: d(ys)
-        d_d_k = 1.0
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-        _d7 = -d_d_k
-        _d8 = _d7 * _t2
-        _d9 = _d7 * _d6
-        _d10 = _d0 * _d8
-        _d11 = (_t0 * _d0).sum()
+        _d6 = -1.0
+        _d7 = _d0 * (_d6 * _t2)
+        _d8 = (_t0 * _d0).sum()
         # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-        _d12 = k + k
+        _d9 = k + k
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-        _d13 = _t0 * _d12
-        _d14 = -_d12
-        _d15 = _d14 * _t5
-        _d16 = _d14 * _d2
-        _d17 = _d0 * _d15
-        _d18 = (_d13 * _d0).sum()
-        _d19 = _d16 + _d18
-        _d20 = _d19 * _t5
-        _d21 = (_d17 * _t0).sum()
+        _d10 = _t0 * _d9
+        _d11 = -_d9
+        _d12 = _d0 * (_d11 * _t5)
+        _d13 = (_d10 * _d0).sum()
+        _d14 = (_d12 * _t0).sum()
         # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-        _d22 = _d21 - _d20
-        d_k = _d22 * k
+        d_k = (_d14 - (_d11 * _d2 + _d13) * _t5) * k
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-        _d23 = _d9 + _d11
-        _d24 = _d23 * _t2
-        d_k_1 = (_d10 * _t0).sum()
+        d_k_1 = (_d7 * _t0).sum()
         # gradients of the xs
-        d_k_2 = _d5 + _d5 + d_k + d_k - _d24 + d_k_1
+        d_k_2 = _d4 + _d4 + d_k + d_k - (_d6 * _d5 + _d8) * _t2 + d_k_1
         d_k_3 = float(d_k_2)
         return d_k_3
     except OverflowError:
@@ -80,49 +66,35 @@ def _grad_grad_energy_numpy(k, x):
     _t5 = np.exp(-_t3)  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:13 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-    _d0 = np.broadcast_to(d_ys, x.shape)
+    _d0 = np.broadcast_to(1.0, x.shape)
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
     _d1 = _d0 * _t5
     _d2 = (_d0 * _t4).sum()
-    _d3 = _d2 * _t5
-    _d4 = (_d1 * _t0).sum()
+    _d3 = (_d1 * _t0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-    _d5 = _d4 - _d3
+    _d4 = _d3 - _d2 * _t5
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d6 = (_d0 * _t1).sum()
+    _d5 = (_d0 * _t1).sum()
 
     # ---- gradients: reverse sweep for the call at input.py:13 ----
-    # seed: d(ys)
-    d_d_k = 1.0
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d7 = -d_d_k
-    _d8 = _d7 * _t2
-    _d9 = _d7 * _d6
-    _d10 = _d0 * _d8
-    _d11 = (_t0 * _d0).sum()
+    _d6 = -1.0
+    _d7 = _d0 * (_d6 * _t2)
+    _d8 = (_t0 * _d0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-    _d12 = k + k
+    _d9 = k + k
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d13 = _t0 * _d12
-    _d14 = -_d12
-    _d15 = _d14 * _t5
-    _d16 = _d14 * _d2
-    _d17 = _d0 * _d15
-    _d18 = (_d13 * _d0).sum()
-    _d19 = _d16 + _d18
-    _d20 = _d19 * _t5
-    _d21 = (_d17 * _t0).sum()
+    _d10 = _t0 * _d9
+    _d11 = -_d9
+    _d12 = _d0 * (_d11 * _t5)
+    _d13 = (_d10 * _d0).sum()
+    _d14 = (_d12 * _t0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-    _d22 = _d21 - _d20
-    d_k = _d22 * k
+    d_k = (_d14 - (_d11 * _d2 + _d13) * _t5) * k
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d23 = _d9 + _d11
-    _d24 = _d23 * _t2
-    d_k_1 = (_d10 * _t0).sum()
+    d_k_1 = (_d7 * _t0).sum()
     # gradients of the xs
-    d_k_2 = _d5 + _d5 + d_k + d_k - _d24 + d_k_1
+    d_k_2 = _d4 + _d4 + d_k + d_k - (_d6 * _d5 + _d8) * _t2 + d_k_1
     d_k_3 = float(d_k_2)
     return d_k_3
