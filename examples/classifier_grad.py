@@ -20,15 +20,12 @@ def grad_loss(params, x, labels):
     _t1 = (accuracy,)  # classifier.py:20
 
     # ---- gradients: reverse sweep for the call at classifier.py:11 ----
-    # seed: d(ys)
-    d_value = 1.0
     # grad of: value = -np.mean(np.sum(logp * labels, axis=1))  [classifier.py:18]
-    _d0 = -d_value
-    d_logp = _d0 / x.shape[0] * labels
+    d_logp = -1.0 / x.shape[0] * labels
     # grad of: logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))  [classifier.py:17]
-    _d1 = -d_logp.sum(axis=1, keepdims=True)
-    _d1 /= _t0
-    d_z *= _d1
+    _d0 = -d_logp.sum(axis=1, keepdims=True)
+    _d0 /= _t0
+    d_z *= _d0
     # grad of: z = logits - np.max(logits, axis=1, keepdims=True)  [classifier.py:16]
     d_logp += d_z
     # grad of: logits = h @ params["W2"] + params["b2"]  [classifier.py:15]

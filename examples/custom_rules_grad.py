@@ -24,18 +24,15 @@ def grad_loss(a, w, t, y):
     _t3 = safe_log(rate)  # custom_rules.py:37
 
     # ---- gradients: reverse sweep for the call at custom_rules.py:34 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(rate - y * safe_log(rate))  [custom_rules.py:37]
-    _d0 = -d_ys
-    _d1 = _d0 * y
-    _t4 = _vjp_safe_log(_d1, _t3, rate)[0]
+    _d0 = -1.0 * y
+    _t4 = _vjp_safe_log(_d0, _t3, rate)[0]
     # grad of: rate = a * np.sinc(w * t) ** 2 + 0.1  [custom_rules.py:36]
-    d_rate = d_ys + _t4
-    _d2 = d_rate * a
+    d_rate = 1.0 + _t4
+    _d1 = d_rate * a
     d_a = (d_rate * _t2).sum()
-    _d2 *= 2 * _t1
-    d_w = (_vjp_sinc(_d2, _t1, _t0)[0] * t).sum()
+    _d1 *= 2 * _t1
+    d_w = (_vjp_sinc(_d1, _t1, _t0)[0] * t).sum()
     # gradients of the xs
     d_a_1 = float(d_a)
     d_w_1 = float(d_w)

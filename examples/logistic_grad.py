@@ -8,14 +8,11 @@ def grad_loss(w, b, X, y, lam):
     z = X @ w + b  # logistic.py:10
 
     # ---- gradients: reverse sweep for the call at logistic.py:9 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.mean(nll) + lam * np.sum(w * w)  [logistic.py:13]
     d_w = lam * w
-    _t0 = d_ys / y.size
+    _t0 = 1.0 / y.size
     # grad of: nll = np.logaddexp(0.0, z) - y * z  [logistic.py:12]
-    _d0 = -_t0
-    d_z = _d0 * y
+    d_z = -_t0 * y
     _t1 = 0.0 - z
     np.exp(_t1, out=_t1)
     d_z_1 = _t0 / (1.0 + _t1)

@@ -11,13 +11,10 @@ def grad_loss(x, W1, b1, W2, b2, y):
     err = out - y  # mlp.py:13
 
     # ---- gradients: reverse sweep for the call at mlp.py:9 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.mean(np.sum(err ** 2, axis=1)) + 1e-3 * (np.sum(W1 ** 2) + np.sum(W2 ** 2))  [mlp.py:14]
-    _d0 = 0.001
-    d_W2 = _d0 * (2 * W2)
-    d_W1 = _d0 * (2 * W1)
-    d_err = d_ys / x.shape[0] * (2 * err)
+    d_W2 = 0.001 * (2 * W2)
+    d_W1 = 0.001 * (2 * W1)
+    d_err = 1.0 / x.shape[0] * (2 * err)
     # grad of: out = h @ W2 + b2  [mlp.py:12]
     d_b2 = d_err.sum(axis=0)
     d_h = d_err @ W2.T

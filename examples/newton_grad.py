@@ -16,10 +16,8 @@ def grad_cube_root_sum(c, tol):
         n_iter = n_iter + 1  # newton.py:14
 
     # ---- gradients: reverse sweep for the call at newton.py:12 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(x)  [newton.py:16]
-    d_x = np.broadcast_to(d_ys, c.shape)
+    d_x = np.broadcast_to(1.0, c.shape)
     # grad of: while np.max(np.abs(x ** 3 - c)) > tol:  [newton.py:14]
     d_c = np.zeros_like(c)
     for _ in range(n_iter):

@@ -25,23 +25,20 @@ def grad_miss(v0, drag, dt, steps, target):
     for i in reversed(range(steps)):
         # this iteration's forward values
         v_1, speed_1 = _tape0.pop()
-        _t0 = drag * speed_1
         # grad of: x = x + dt * v  [physics.py:17]
         d_v_1 = x * dt
         # grad of: v = v + dt * (gravity - drag * speed * v)  [physics.py:16]
         d_v += d_v_1
         _d0 = d_v * dt
         _d1 = -_d0
-        d_v_2 = _d1 * _t0
+        d_v_2 = _d1 * (drag * speed_1)
         _d2 = (_d1 * v_1).sum()
-        d_drag_1 = _d2 * speed_1
-        d_speed = _d2 * drag
         # grad of: speed = np.sqrt(np.sum(v * v))  [physics.py:15]
-        _d3 = d_speed / (speed_1 * 2.0)
+        _d3 = _d2 * drag / (speed_1 * 2.0)
         d_v_3 = _d3 * v_1
         d_v_4 = _d3 * v_1
         d_v = d_v + d_v_2 + d_v_3 + d_v_4
-        d_drag = d_drag + d_drag_1
+        d_drag = d_drag + _d2 * speed_1
     # gradients of the xs
-    d_drag_2 = float(d_drag)
-    return d_v, d_drag_2
+    d_drag_1 = float(d_drag)
+    return d_v, d_drag_1

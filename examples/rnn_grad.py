@@ -19,14 +19,10 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     y -= ys  # rnn.py:17
 
     # ---- gradients: reverse sweep for the call at rnn.py:10 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return total / xs.shape[0]  [rnn.py:18]
-    d_total = d_ys / _t0
     # grad of: for t in range(xs.shape[0]):  [rnn.py:14]
     d_h = np.zeros_like(h0)
     # grad of: total = total + (y - ys[t]) ** 2  [rnn.py:17]
-    _d0 = d_total * (2 * y)
+    _d0 = 1.0 / _t0 * (2 * y)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [rnn.py:15]
     _t2 = 1.0 - h_out * h_out
     # grad of: for t in range(xs.shape[0]):  [rnn.py:14]

@@ -13,6 +13,7 @@ beyond the source file's base name.
 """
 
 import ast
+import contextvars
 import io
 import keyword
 import math
@@ -40,6 +41,10 @@ from .ir.core import (
 from .ir.opcodes import OPS
 
 TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", TAPE_HINT: "_tape"}  # unnamed values
+# the math functions the module being printed imports by name (`from math import cos, sin`,
+# _module): a call of one is `sin(x)`, of any other `math.atan(x)` (a name the module or a
+# parameter already has). A function with its own name costs no attribute lookup per call.
+MATH_IMPORTED = contextvars.ContextVar("s2sgrad_math_imported", default=frozenset())
 HELPER_NAMES = tuple(sorted(opcodes.HELPERS))  # functions a module may define (`_unbroadcast`)
 
 
@@ -384,6 +389,13 @@ def _dotted(path):
     return node
 
 
+def _math_function(opcode):
+    """How the module being printed calls op's math function: by name where it imports
+    it (MATH_IMPORTED), else `math.<name>`."""
+    name = OPS[opcode].math[0]
+    return name if name in MATH_IMPORTED.get() else opcodes.math_name(opcode)
+
+
 def _call(func, args, keywords=()):
     return ast.Call(
         func=_dotted(func) if isinstance(func, str) else func,
@@ -509,7 +521,7 @@ class _Expr:
         if kind == "call":
             python = op.attrs and op.attr("python")  # passes/pymath.py: a Python float
             if python == "math":
-                return f"{opcodes.math_name(op.opcode)}({self.text(op.operands[0])[0]})", _ATOM
+                return f"{_math_function(op.opcode)}({self.text(op.operands[0])[0]})", _ATOM
             if python == "same":  # float(v) of a Python float v
                 return self.text(op.operands[0])
             if python == "float":
@@ -587,7 +599,7 @@ class _Expr:
             return getattr(self, "_fast_" + d.fast)(op, d, args, attrs)
         if kind == "call":
             if attrs.get("python") == "math":
-                return _call(opcodes.math_name(op.opcode), args)
+                return _call(_math_function(op.opcode), args)
             if attrs.get("python") == "same":
                 return args[0]
             if attrs.get("python") == "float":
@@ -820,9 +832,44 @@ def _module(fns, header, verify):
     ]
     lines += [f"# {h}" for h in header]
     every = [op for fn in fns for f in (fn,) + tuple(fn.callees) for op in f.body.walk()]
-    spelled = {op.opcode for op in every if op.attrs and op.attr("python") == "math"}  # (pymath)
-    lines += ["import math"] if spelled else []
     statements, defs, bound = _prelude(fns)
+    # a local variable never takes the name of one of the module's functions (it
+    # would hide the function from the code that calls it), nor of what the prelude binds,
+    # nor of a math function the module imports
+    names = [f.name for fn in fns for f in (fn,) + tuple(fn.callees)]
+    names += [numpy_twin(f) for fn in fns for f in (fn,) + tuple(fn.callees) if numpy_twin(f)]
+    if len(set(names)) != len(names) or set(names) & bound:
+        raise InternalError("two functions of one generated module have one name")
+    imported = _math_imports(fns, every, set(names) | bound)
+    functions = tuple(sorted(set(names) | bound | set(imported)))
+    token = MATH_IMPORTED.set(frozenset(imported))
+    try:
+        return lines + _module_rest(fns, xp, every, statements, defs, imported, functions, verify)
+    finally:
+        MATH_IMPORTED.reset(token)
+
+
+def _math_imports(fns, every, taken):
+    """The math functions the module imports by name (passes/pymath.py's ops), sorted:
+    all it calls but those whose name the module binds otherwise or a parameter has
+    (those are called `math.<name>`)."""
+    spelled = {OPS[op.opcode].math[0] for op in every if _python(op) == "math"}
+    params = {p for fn in fns for f in (fn,) + tuple(fn.callees) for p in f.param_names}
+    return sorted(spelled - taken - params)
+
+
+def _module_rest(fns, xp, every, statements, defs, imported, functions, verify):
+    """_module's lines after its header: imports, the prelude, helpers, the functions."""
+    spelled = {op.opcode for op in every if _python(op) == "math"}  # (pymath)
+    lines = [f"from math import {', '.join(imported)}"] if imported else []
+    if (
+        any(OPS[opcode].math[0] not in imported for opcode in spelled)
+        or any(
+            "math." in text for fn in fns for f in (fn,) + tuple(fn.callees) for text in f.prelude
+        )
+        or any(op.opcode == "extern" and str(op.attr("fn")).startswith("math.") for op in every)
+    ):  # (custom rules and the functions known by name only may read math too)
+        lines.append("import math")
     if (
         not xp
         or any(
@@ -847,13 +894,6 @@ def _module(fns, header, verify):
         lines += ["", "", text.rstrip("\n")]
     for text in defs:
         lines += ["", "", text]
-    # a local variable never takes the name of one of the module's functions (it
-    # would hide the function from the code that calls it), nor of what the prelude binds
-    names = [f.name for fn in fns for f in (fn,) + tuple(fn.callees)]
-    names += [numpy_twin(f) for fn in fns for f in (fn,) + tuple(fn.callees) if numpy_twin(f)]
-    functions = tuple(sorted(set(names) | bound))
-    if len(set(names)) != len(names) or set(names) & bound:
-        raise InternalError("two functions of one generated module have one name")
     done = set()
     for fn in fns:
         for callee in _callees_in_order(fn):
@@ -1176,19 +1216,24 @@ def _block(ops, ex, names, top=False):
     """The lines of a list of ops: statements grouped by source line, with comments."""
     body = []
     groups = []
+    seed = None  # a seed printed where it is read (`1.0 / t`): its sweep starts at the next group
     for op in ops:
         if op.results and all(ex.inlined(r) for r in op.results):
+            if _role(op)[0] == "seed" and seed is None:
+                seed = op
             continue
         key = _group_key(op)
-        if not groups or groups[-1][0] != key:
-            groups.append((key, op, []))
+        if not groups or groups[-1][0] != key or seed is not None:
+            groups.append((key, op, [], seed))
+            seed = None
         groups[-1][2].extend(_statement(op, ex, names))
     prev_role = prev_raw = "fwd"
-    for i, (_, first, stmts) in enumerate(groups):
+    for i, (_, first, stmts, seed) in enumerate(groups):
         role, name = _role(first)
         where = _where(first.loc)
         starts = top and (
             role == "seed"
+            or seed is not None
             or role not in ("fwd", "tape", "ckpt")
             and prev_role in ("fwd", "out")
             and role != prev_role
@@ -1280,12 +1325,14 @@ def _role(op):
 def _call_where(groups, i):
     """Where the gradients call of the section starting at groups[i] is: its seed
     or its gradients-of-the-xs lines carry the call's location (None if it has neither)."""
-    for j in range(i, len(groups)):
-        role, _ = _role(groups[j][1])
-        if role == "fwd" or role == "seed" and j > i:
+    for j, (_, first, _, seed) in enumerate(groups[i:], i):
+        role, _ = _role(first)
+        if role == "fwd" or (role == "seed" or seed is not None) and j > i:
             return None
+        if seed is not None:  # (a seed printed where it is read)
+            return _where(seed.loc)
         if role in ("seed", "out"):
-            return _where(groups[j][1].loc)
+            return _where(first.loc)
     return None
 
 

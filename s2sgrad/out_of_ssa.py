@@ -6,7 +6,11 @@ stage decides, for one function:
 - **inlining**: which single-use temporaries are printed as part of the
   expression that uses them (`h = np.tanh(x @ W + b)`). An inlined value's
   operands are read where its user is printed, and every later decision counts
-  them there;
+  them there. A temporary is inlined within its source line's group; a float
+  number in a reverse sweep (an expression of numbers and 0-d values only: it
+  keeps no array alive longer) also across groups, and also when it is an
+  adjoint or the seed (`1.0 / (1.0 + y * y) * y`, not `_d0 = d_ys / _t3`): on
+  Python floats a name costs about what the arithmetic does;
 - **variables**: which SSA values share one Python name. A loop's carried value
   (its region argument and the loop's result; for `while`, the condition's
   argument too) is one variable by construction. Everything else is joined
@@ -155,6 +159,23 @@ def _augmentable(op):
 
 def _adjoint(hint):
     return hint.startswith("d_") or hint == ADJOINT_TEMP
+
+
+def _float_scalar(v):
+    """v is a 0-d float: a Python float or a NumPy scalar."""
+    t = v.type
+    return _scalar(v) and (t.dtype or "").startswith("float")
+
+
+def _scalar(v):
+    """v is a number or a 0-d value: printing an expression of such values later keeps
+    no array alive longer (which could cost an in-place update its place)."""
+    t = v.type
+    return t.kind == "array" and t.shape == ()
+
+
+def _role(op):
+    return (op.tag or "").partition(":")[0]
 
 
 def _is_loop(op):
@@ -355,8 +376,12 @@ class _OutOfSSA:
 
     def inlined(self, v):
         op = self.defs.get(v)
-        if op is None or len(op.results) != 1 or v.hint not in TEMP_HINTS:
-            return False  # (a source variable's value keeps its name)
+        if op is None or len(op.results) != 1:
+            return False
+        scalar = _float_scalar(v) and self._scalar_expr(op)
+        if v.hint not in TEMP_HINTS and not (scalar and _role(op) in ("grad", "seed")):
+            return False  # (a source variable's value keeps its name; in a reverse sweep, a
+            # scalar adjoint's or the seed's need not: the gradients handed back keep theirs)
         if op in self.write_ops or not OPS[op.opcode].inline and not self.is_expression(op):
             return False
         if self._written_array(v):
@@ -379,9 +404,20 @@ class _OutOfSSA:
                 self.is_expression(owner)
                 or sum(y is v for y in _region_by_id(owner, rid).yields) == 1
             )
-        if self.region_of.get(user) != self.region_of.get(v) or _group_key(user) != _group_key(op):
+        if self.region_of.get(user) != self.region_of.get(v):
             return False
+        if not scalar and _group_key(user) != _group_key(op):
+            return False  # (a scalar crosses to another comment's group: a name costs
+            # more than the arithmetic on a float)
         return not self._write_between(op, user)
+
+    def _scalar_expr(self, op):
+        """op reads only numbers and 0-d values, through the expressions inlined into it
+        too (decided before it: program order); no region (an expression-if's branches)."""
+        return not op.regions and all(
+            _scalar(u) and (u not in self.plan.inlined or self._scalar_expr(self.defs[u]))
+            for u in op.operands
+        )
 
     def _depth(self, op):
         """How deep the expression printed for op's result would nest (operands

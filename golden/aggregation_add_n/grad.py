@@ -9,10 +9,8 @@ def energy(x):
     e = (u * u + _t0 + 3.0 * u + np.cos(u)).sum()  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:11 ----
-    # seed: d(ys)
-    d_e = 1.0
     # grad of: e = np.sum(u * u + np.exp(u) + 3.0 * u + np.cos(u))  [input.py:10]
-    _d0 = np.broadcast_to(d_e, x.shape)
+    _d0 = np.broadcast_to(1.0, x.shape)
     _t1 = _d0 * np.sin(u)
     d_u = _d0 * 3.0
     d_u_1 = _d0 * _t0

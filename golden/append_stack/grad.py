@@ -40,19 +40,17 @@ def grad_f(x, W):
     _t8 = _t7 * x  # input.py:18
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_total = 1.0
     # grad of: return total + np.sum(np.stack(hs)[1:] * x) + np.sum(sum(hs)) / len(hs)  [input.py:18]
-    _d0 = d_total / _t4
-    _d1 = np.broadcast_to(_d0, x.shape)
-    d_hs = np.broadcast_to(_d1, (_t4,) + np.shape(_d1))
-    _d2 = np.broadcast_to(d_total, _t8.shape)
-    _d3 = _unbroadcast(_d2 * x, _t7.shape)
-    d_x = (_d2 * _t7).sum(axis=0)
+    _d0 = np.broadcast_to(1.0 / _t4, x.shape)
+    d_hs = np.broadcast_to(_d0, (_t4,) + np.shape(_d0))
+    _d1 = np.broadcast_to(1.0, _t8.shape)
+    _d2 = _unbroadcast(_d1 * x, _t7.shape)
+    d_x = (_d1 * _t7).sum(axis=0)
     _t9 = np.zeros_like(_t6)
-    _t9[1:] += _d3
+    _t9[1:] += _d2
     # grad of: for h in hs:  [input.py:16]
     d_hs_1 = np.zeros_like(hs)
+    d_total = 1.0
     for _i0 in reversed(range(_t4)):
         # this iteration's forward values
         _t10, h_2 = _tape1.pop()
@@ -65,7 +63,7 @@ def grad_f(x, W):
     # grad of: for t in range(4):  [input.py:10]
     d_hs_3 = d_hs + _t9 + d_hs_1
     _t11 = W.shape
-    _d4 = np.empty((4, _t11[0]), dtype=np.float64)
+    _d3 = np.empty((4, _t11[0]), dtype=np.float64)
     _t12 = np.empty((4, _t11[1]), dtype=np.float64)
     for t in reversed(range(4)):
         # this iteration's forward values
@@ -74,8 +72,8 @@ def grad_f(x, W):
         if _t15:
             # grad of: hs.append(h * 0.5)  [input.py:14]
             d_hs_4 = d_hs_3[:-1]
-            _d5 = d_hs_3[-1]
-            d_h_1 = _d5 * 0.5
+            _d4 = d_hs_3[-1]
+            d_h_1 = _d4 * 0.5
         else:
             # grad of: if np.sum(h) > 0.0:  [input.py:13]
             d_h_1 = np.zeros_like(x)
@@ -86,14 +84,14 @@ def grad_f(x, W):
         # grad of: h = np.tanh(W @ hs[-1] + x)  [input.py:11]
         d_h_1 += d_h_2
         d_h_1 *= 1.0 - h_3 * h_3
-        _d6 = W.T @ d_h_1
-        d_hs_6 = np.zeros_like(np.broadcast_to(_d6, (_t13,) + np.shape(_d6)))
-        d_hs_6[-1] += _d6
+        _d5 = W.T @ d_h_1
+        d_hs_6 = np.zeros_like(np.broadcast_to(_d5, (_t13,) + np.shape(_d5)))
+        d_hs_6[-1] += _d5
         d_hs_3 = d_hs_5 + d_hs_6
-        _d4[t] = d_h_1
+        _d3[t] = d_h_1
         _t12[t] = _t14
-    d_W = _d4.T @ _t12
-    d_x_1 = _d4.sum(axis=0)
+    d_W = _d3.T @ _t12
+    d_x_1 = _d3.sum(axis=0)
     d_x_2 = d_hs_3[0]
     # gradients of the xs
     d_x_3 = d_x + d_x_1 + d_x_2

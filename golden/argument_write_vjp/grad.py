@@ -9,10 +9,8 @@ def grad_f(x, w):
     x_1[0] = 0.0  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(x * w)  [input.py:10]
-    x_1 *= d_ys
+    x_1 *= 1.0
     # grad of: x[0] = 0.0  [input.py:9]
     d_x = w.copy()
     d_x[0] = 0.0

@@ -28,13 +28,12 @@ def grad_loss(x):
 
     # ---- gradients: reverse sweep ----
     # grad of: return np.sum(h ** 2) * self.scale  [input.py:31]
-    _d0 = 2.0
-    d_h = _d0 * (2 * h)
+    d_h = 2.0 * (2 * h)
     # grad of: for _ in range(self.steps):  [input.py:29]
     for _ in reversed(range(2)):
         # this iteration's forward values
         act_back_1 = _tape0.pop()
         # grad of: h = self.act(self.W @ h)  [input.py:30]
-        _d1 = act_back_1(d_h)
-        d_h = self_W.T @ _d1
+        _d0 = act_back_1(d_h)
+        d_h = self_W.T @ _d0
     return d_h

@@ -14,24 +14,14 @@ def grad_stats(x, y):
     _t3 = float((x * x).sum())  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: hi = max(float(np.sum(x * x)), y)  [input.py:10]
-    _d0 = d_ys * (_t3 >= y)
-    d_y = d_ys * (_t3 < y)
-    d_x = _d0 * x
-    # grad of: lo = min(m, y)  [input.py:9]
-    d_m = spread * (m <= y)
-    d_y_1 = spread * (m > y)
+    d_x = 1.0 * (_t3 >= y) * x
     # grad of: spread = abs(np.max(x) - m)  [input.py:8]
-    _d1 = lo * np.sign(_t2)
+    _d0 = lo * np.sign(_t2)
     _t4 = x == _t1
-    d_x_1 = _d1 / _t4.sum(axis=None, keepdims=True) * _t4
-    # grad of: m = np.sum(x) / len(x)  [input.py:7]
-    d_m_1 = d_m - _d1
-    _d2 = d_m_1 / _t0
+    d_x_1 = _d0 / _t4.sum(axis=None, keepdims=True) * _t4
     # gradients of the xs
-    d_x_2 = d_x + d_x + d_x_1 + _d2
-    d_y_2 = d_y + d_y_1
-    d_y_3 = float(d_y_2)
-    return d_x_2, d_y_3
+    d_x_2 = d_x + d_x + d_x_1 + (spread * (m <= y) - _d0) / _t0
+    d_y = 1.0 * (_t3 < y) + spread * (m > y)
+    d_y_1 = float(d_y)
+    return d_x_2, d_y_1

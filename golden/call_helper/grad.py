@@ -22,10 +22,8 @@ def grad_loss(x, W, b):
     h, dense_back = vjp_dense(x, W, b)  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:10 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.mean(h * h)  [input.py:12]
-    d_h = h * (d_ys / h.size)
+    d_h = h * (1.0 / h.size)
     # grad of: h = dense(x, W, b)  [input.py:11]
     d_h_1 = d_h + d_h
     _, d_W, d_b = dense_back(d_h_1)

@@ -13,11 +13,10 @@ def vjp_spring(d, k):
         d_d = d_out * _t1
         d_d_1 = _d0 * _t0
         _d1 = (_d0 * d).sum()
-        d_k = _d1 * 0.5
         # gradients of the xs
         d_d += d_d_1
-        d_k_1 = float(d_k)
-        return d_d, d_k_1
+        d_k = float(_d1 * 0.5)
+        return d_d, d_k
     return _t1 * d, spring_back
 
 
@@ -29,15 +28,14 @@ def vjp_chain(x, k):
         # grad of: return np.sum(spring(x - 1.0, k)) + np.sum(spring(np.sin(x), k * 2.0))  [input.py:11]
         _d0 = np.broadcast_to(d_out, x.shape)
         _d1, _d2 = spring_back_1(_d0)
-        d_k = _d2 * 2.0
         d_x = _d1 * np.cos(x)
         _d3 = np.broadcast_to(d_out, x.shape)
-        _d4, d_k_1 = spring_back(_d3)
+        _d4, d_k = spring_back(_d3)
         # gradients of the xs
         d_x += _d4
-        d_k_2 = d_k + d_k_1
-        d_k_3 = float(d_k_2)
-        return d_x, d_k_3
+        d_k_1 = _d2 * 2.0 + d_k
+        d_k_2 = float(d_k_1)
+        return d_x, d_k_2
     return _t0.sum() + _t1.sum(), chain_back
 
 
@@ -47,12 +45,10 @@ def grad_energy(x, k):
     _, chain_back_1 = vjp_chain(x * x, k)  # input.py:15
 
     # ---- gradients: reverse sweep for the call at input.py:14 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return chain(x, k) + chain(x * x, k)  [input.py:15]
-    _d0, d_k = chain_back_1(d_ys)
+    _d0, d_k = chain_back_1(1.0)
     d_x = _d0 * x
-    d_x_1, d_k_1 = chain_back(d_ys)
+    d_x_1, d_k_1 = chain_back(1.0)
     # gradients of the xs
     d_x_2 = d_x + d_x + d_x_1
     d_k_2 = d_k + d_k_1

@@ -26,10 +26,9 @@ def grad_until_large(x, steps):
         n_iter = n_iter + 1  # input.py:8
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_s = 1.0
     # grad of: for i in range(steps):  [input.py:8]
     d_x = np.zeros_like(x)
+    d_s = 1.0
     for _ in range(n_iter):
         # this iteration's forward values
         i_1, _t3, _t4, _t5 = _tape0.pop()

@@ -23,10 +23,8 @@ def grad_oscillator(x0, v0, k, steps):
         pair_0 = state_0
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(a * a + b)  [input.py:17]
-    d_state_1 = np.broadcast_to(d_ys, _t0)
+    d_state_1 = np.broadcast_to(1.0, _t0)
     d_pair_0 = d_state_1 * pair_0
     # grad of: if np.sum(x) > 0:  [input.py:12]
     d_state_0 = d_pair_0 + d_pair_0
@@ -41,18 +39,15 @@ def grad_oscillator(x0, v0, k, steps):
     for i in reversed(range(8)):
         # grad of: for i in range(steps):  [input.py:8]
         state_0_1 = state_0_in[i]
-        # this iteration's forward values
-        _t3 = 0.1 * k
         # grad of: state = (x + 0.1 * v, v - 0.1 * k * x)  [input.py:10]
         _d0 = -d_state_1
-        d_state_0_1 = _d0 * _t3
+        d_state_0_1 = _d0 * (0.1 * k)
         _d1 = (_d0 * state_0_1).sum()
-        d_k_1 = _d1 * 0.1
         d_state_1_1 = d_state_0 * 0.1
         d_state_0_2 = d_state_0_1 + d_state_0
         d_state_1 = d_state_1 + d_state_1_1
-        d_k = d_k + d_k_1
         d_state_0 = d_state_0_2
+        d_k = d_k + _d1 * 0.1
     # gradients of the xs
-    d_k_2 = float(d_k)
-    return d_state_0, d_state_1, d_k_2
+    d_k_1 = float(d_k)
+    return d_state_0, d_state_1, d_k_1

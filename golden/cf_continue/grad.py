@@ -14,18 +14,16 @@ def grad_odd_powers(x, steps):
         _tape0.append(_t0)
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_s = 1.0
     # grad of: for i in range(steps):  [input.py:8]
     d_x = np.zeros_like(x)
+    d_s = 1.0
     for i in reversed(range(6)):
         # this iteration's forward values
         _t1 = _tape0.pop()
         # grad of: if i % 2 == 0:  [input.py:9]
         if _t1:
             # grad of: s = s + np.sum(x ** i) / i  [input.py:11]
-            _d0 = d_s / i
-            d_x_1 = _d0 * (i * x ** np.where(i == 0, 1, i - 1))
+            d_x_1 = d_s / i * (i * x ** np.where(i == 0, 1, i - 1))
         else:
             # grad of: if i % 2 == 0:  [input.py:9]
             d_x_1 = np.zeros_like(x)

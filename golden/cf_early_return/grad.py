@@ -15,26 +15,23 @@ def grad_clipped(x):
         _t1 = y * y  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: if norm < 1.0:  [input.py:8]
     if _t0:
         # grad of: return norm * norm  [input.py:9]
-        d_norm = norm + norm
         d_x = np.zeros_like(x)
+        d_norm = norm + norm
     else:
         # grad of: return np.sum(np.log1p(y * y)) + norm  [input.py:11]
-        d_y = d_ys / (_t1 + 1.0)
+        d_y = 1.0 / (_t1 + 1.0)
         d_y_1 = d_y * y
         d_y *= y
         # grad of: y = x / norm  [input.py:10]
         d_y_1 += d_y
         d_x = d_y_1 / norm
         d_norm_1 = -(d_y_1 * y / norm).sum()
-        d_norm = d_ys + d_norm_1
+        d_norm = 1.0 + d_norm_1
     # grad of: norm = np.sqrt(np.sum(x * x))  [input.py:7]
-    _d0 = d_norm / (norm * 2.0)
-    d_x_1 = _d0 * x
+    d_x_1 = d_norm / (norm * 2.0) * x
     # gradients of the xs
     d_x_2 = d_x + d_x_1 + d_x_1
     return d_x_2

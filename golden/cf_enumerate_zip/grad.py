@@ -16,23 +16,21 @@ def grad_weighted_fit(xs, ys, w):
         _tape0.append(_t2)
     _tape1 = []
     for i in range(_t0):  # input.py:10
-        _t3 = 0.1 * i  # input.py:11
-        _tape1.append(_t3)
+        _tape1.append(0.1 * i)
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_total = 1.0
     # grad of: for i, x in enumerate(xs):  [input.py:10]
     d_xs = np.zeros_like(xs)
     d_w = np.zeros_like(w)
+    d_total = 1.0
     d_xs_1 = d_xs
     d_w_1 = d_w
     for i in reversed(range(_t0)):
         # this iteration's forward values
-        _t4 = _tape1.pop()
+        _t3 = _tape1.pop()
         x_1 = xs[i]
         # grad of: total = total + 0.1 * i * np.sum(x * w)  [input.py:11]
-        _d0 = d_total * _t4
+        _d0 = d_total * _t3
         d_x = _d0 * w
         d_w_2 = x_1 * _d0
         # grad of: for i, x in enumerate(xs):  [input.py:10]
@@ -42,10 +40,10 @@ def grad_weighted_fit(xs, ys, w):
     # grad of: for x, y in zip(xs, ys * 2.0):  [input.py:8]
     for _i1 in reversed(range(_t1)):
         # this iteration's forward values
-        _t5 = _tape0.pop()
+        _t4 = _tape0.pop()
         x_2 = xs[_i1]
         # grad of: total = total + (np.sum(x * w) - y) ** 2  [input.py:9]
-        _d1 = d_total * (2 * _t5)
+        _d1 = d_total * (2 * _t4)
         d_x_1 = _d1 * w
         d_w_3 = x_2 * _d1
         # grad of: for x, y in zip(xs, ys * 2.0):  [input.py:8]

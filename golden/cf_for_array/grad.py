@@ -14,11 +14,10 @@ def grad_sum_rows(xs, w):
         _tape0.append(_t2)
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_total = 1.0
     # grad of: for row in xs:  [input.py:8]
     d_xs = np.zeros_like(xs)
     d_w = np.zeros_like(w)
+    d_total = 1.0
     for _i0 in reversed(range(_t0)):
         # this iteration's forward values
         _t3 = _tape0.pop()

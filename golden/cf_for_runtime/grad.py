@@ -20,13 +20,11 @@ def grad_decay(x, rate):
     acc_in = acc_steps[:-1]
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(acc)  [input.py:10]
-    d_acc = np.broadcast_to(d_ys, _t0)
+    d_acc = np.broadcast_to(1.0, _t0)
     # grad of: for i in range(x.shape[0]):  [input.py:8]
-    d_rate = np.zeros_like(rate)
     d_x = np.zeros_like(x)
+    d_rate = np.zeros_like(rate)
     for i in reversed(range(_t1)):
         # grad of: for i in range(x.shape[0]):  [input.py:8]
         acc_1 = acc_in[i]
@@ -37,9 +35,9 @@ def grad_decay(x, rate):
         d_x_1 *= i
         d_acc_1 = d_acc * rate
         d_rate_1 = (d_acc * acc_1).sum()
-        d_rate = d_rate + d_rate_1
         d_x += d_x_1
         d_acc = d_acc_1
+        d_rate = d_rate + d_rate_1
     # gradients of the xs
     d_rate_2 = float(d_rate)
     return d_x, d_rate_2

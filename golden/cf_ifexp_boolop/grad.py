@@ -24,14 +24,11 @@ def grad_choose(x):
     # grad of: b = a * 2.0 if a > 0 else -a  [input.py:8]
     d_b = b + b
     if _t0:
-        # grad of: b = a * 2.0 if a > 0 else -a  [input.py:8]
         d_a = d_b * 2.0
     else:
-        # grad of: b = a * 2.0 if a > 0 else -a  [input.py:8]
         d_a = -d_b
     # grad of: a = np.sum(x)  [input.py:7]
-    d_a_1 = _t1 + d_a
-    d_x = np.broadcast_to(d_a_1, x.shape)
+    d_x = np.broadcast_to(_t1 + d_a, x.shape)
     # gradients of the xs
     d_x_1 = np.copy(d_x)
     return d_x_1

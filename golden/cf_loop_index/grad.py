@@ -10,11 +10,8 @@ def grad_last_index(x, n):
         pass
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(x) * i + k + j  [input.py:18]
-    _d0 = d_ys * i
-    d_x = np.broadcast_to(_d0, x.shape)
+    d_x = np.broadcast_to(1.0 * i, x.shape)
     # grad of: for j in range(n, 0):  [input.py:16]
     for j in reversed(range(3, 0)):
         # grad of: x = x * 2.0  [input.py:17]

@@ -19,14 +19,10 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     y -= ys  # input.py:14
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return total / xs.shape[0]  [input.py:15]
-    d_total = d_ys / _t0
     # grad of: for t in range(xs.shape[0]):  [input.py:11]
     d_h = np.zeros_like(h0)
     # grad of: total = total + (y - ys[t]) ** 2  [input.py:14]
-    _d0 = d_total * (2 * y)
+    _d0 = 1.0 / _t0 * (2 * y)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:12]
     _t2 = 1.0 - h_out * h_out
     # grad of: for t in range(xs.shape[0]):  [input.py:11]

@@ -36,12 +36,10 @@ def grad_f(x, W):
     _t9 = len(_list5)
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return squares + np.sum(rows) + pairs  [input.py:11]
-    d__list2 = np.broadcast_to(d_ys, rows.shape)
+    d__list2 = np.broadcast_to(1.0, rows.shape)
     # grad of: pairs = sum(x[i] * x[i + 1] for i in range(len(x) - 1) if x[i] > 0.0)  [input.py:10]
-    d__list5 = np.broadcast_to(d_ys, (_t9,) + np.shape(d_ys))
+    d__list5 = np.broadcast_to(1.0, (_t9,) + np.shape(1.0))
     d_x = np.zeros_like(x)
     d_x_1 = d_x
     for _i6 in reversed(range(_t5)):
@@ -54,11 +52,9 @@ def grad_f(x, W):
             # grad of: pairs = sum(x[i] * x[i + 1] for i in range(len(x) - 1) if x[i] > 0.0)  [input.py:10]
             d__list5_1 = d__list5[:-1]
             _d0 = d__list5[-1]
-            _d1 = _d0 * _t12
-            _d2 = _d0 * _t13
             d_x_2 = np.zeros_like(x)
-            d_x_2[_t11] += _d2
-            d_x_2[_i6] += _d1
+            d_x_2[_t11] += _d0 * _t13
+            d_x_2[_i6] += _d0 * _t12
             d__list5 = d__list5_1
         else:
             # grad of: pairs = sum(x[i] * x[i + 1] for i in range(len(x) - 1) if x[i] > 0.0)  [input.py:10]
@@ -72,24 +68,23 @@ def grad_f(x, W):
         _v3_1 = W[_i4]
         # grad of: rows = np.stack([np.sin(W @ v) for v in W])  [input.py:9]
         d__list2_1 = d__list2[:-1]
-        _d3 = d__list2[-1]
-        _d4 = _d3 * np.cos(_t14)
-        d_W_1 = _d4[:, None] * _v3_1
-        d__v3 = W.T @ _d4
+        _d1 = d__list2[-1]
+        _d2 = _d1 * np.cos(_t14)
+        d_W_1 = _d2[:, None] * _v3_1
+        d__v3 = W.T @ _d2
         d_W_1[_i4] += d__v3
         d_W += d_W_1
         d__list2 = d__list2_1
     # grad of: squares = np.sum(np.array([x[i] ** 2 for i in range(min(len(x), 3))]))  [input.py:8]
-    d__list0 = np.broadcast_to(d_ys, _t2.shape)
+    d__list0 = np.broadcast_to(1.0, _t2.shape)
     for _i1 in reversed(range(_t1)):
         # this iteration's forward values
         _t15 = x[_i1]
         # grad of: squares = np.sum(np.array([x[i] ** 2 for i in range(min(len(x), 3))]))  [input.py:8]
         d__list0_1 = d__list0[:-1]
-        _d5 = d__list0[-1]
-        _d6 = _d5 * (2 * _t15)
+        _d3 = d__list0[-1]
         d_x = d_x.copy()
-        d_x[_i1] += _d6
+        d_x[_i1] += _d3 * (2 * _t15)
         d__list0 = d__list0_1
     # gradients of the xs
     d_x_3 = d_x_1 + d_x

@@ -32,11 +32,10 @@ def grad_loss(x, w):
     x_out = x_steps[1:]
 
     # ---- gradients: reverse sweep for the call at input.py:26 ----
-    # seed: d(ys)
-    d_s = 1.0
     # grad of: for i in range(3):  [input.py:28]
     d_x = np.zeros_like(x)
     d_w = np.zeros_like(w)
+    d_s = 1.0
     for i in reversed(range(3)):
         # grad of: for i in range(3):  [input.py:28]
         x_2 = x_in[i]

@@ -8,10 +8,8 @@ def huber_grad(r, delta):
     quad = np.minimum(a, delta)  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:12 ----
-    # seed: d(ys)
-    d_loss = 1.0
     # grad of: loss = np.sum(0.5 * quad ** 2 + delta * (a - quad))  [input.py:11]
-    _d0 = np.broadcast_to(d_loss, r.shape)
+    _d0 = np.broadcast_to(1.0, r.shape)
     d_a = _d0 * delta
     d_quad = _d0 * 0.5
     d_quad *= 2 * quad
@@ -30,10 +28,7 @@ def rmse_grad(pred, y):
     loss = np.sqrt((_t0 ** 2).mean())  # input.py:17
 
     # ---- gradients: reverse sweep for the call at input.py:18 ----
-    # seed: d(ys)
-    d_loss = 1.0
     # grad of: loss = np.sqrt(np.mean((pred - y) ** 2))  [input.py:17]
-    _d0 = d_loss / (loss * 2.0)
-    d_pred = _d0 / pred.size * (2 * _t0)
+    d_pred = 1.0 / (loss * 2.0) / pred.size * (2 * _t0)
     d_y = -d_pred
     return [d_pred, d_y]

@@ -11,13 +11,10 @@ def grad_loss32(x, W, b, y):
     _t1 = 0.5 * (_t0 ** 2).sum()  # input.py:8
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = np.ones_like(_t1)
     # grad of: return 0.5 * np.sum((z - y) ** 2)  [input.py:8]
-    _d0 = d_ys * 0.5
-    _d1 = _d0 * (2 * _t0)
+    _d0 = np.ones_like(_t1) * 0.5 * (2 * _t0)
     # grad of: z = np.tanh(x @ W + b)  [input.py:7]
-    _d1 *= 1.0 - z * z
-    d_b = _d1.sum(axis=0)
-    d_W = x.T @ _d1
+    _d0 *= 1.0 - z * z
+    d_b = _d0.sum(axis=0)
+    d_W = x.T @ _d0
     return d_W, d_b

@@ -49,21 +49,19 @@ def grad_f(x, W):
     _, cell_back_1 = vjp_cell(h, x, W)  # input.py:20
 
     # ---- gradients: reverse sweep for the call at input.py:14 ----
-    # seed: d(ys)
-    d_s = 1.0
     # grad of: return s + np.sum(last[0])  [input.py:21]
-    _d0 = np.broadcast_to(d_s, x.shape)
+    _d0 = np.broadcast_to(1.0, x.shape)
     # grad of: last = cell(h, x, W)  [input.py:20]
     d_h, d_x, d_W = cell_back_1(_d0, np.zeros_like(x))
     # grad of: for t in range(3):  [input.py:17]
     d_x_1 = np.zeros_like(x)
     d_W_1 = np.zeros_like(W)
+    d_s = 1.0
     for t in reversed(range(3)):
         # this iteration's forward values
         cell_back_2, k_1 = _tape0.pop()
         # grad of: s = s + np.sum(y) * k  [input.py:19]
-        _d1 = d_s * k_1
-        d_y = np.broadcast_to(_d1, x.shape)
+        d_y = np.broadcast_to(d_s * k_1, x.shape)
         # grad of: h, y, k = cell(h, x, W)  [input.py:18]
         d_h, d_x_2, d_W_2 = cell_back_2(d_h, d_y)
         d_x_1 += d_x_2

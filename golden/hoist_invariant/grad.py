@@ -18,14 +18,13 @@ def grad_loss(xs, h0, Wx, U, Wh):
     h_out = h_steps[1:]
 
     # ---- gradients: reverse sweep for the call at input.py:9 ----
-    # seed: d(ys)
-    d_total = 1.0
     # grad of: for t in range(xs.shape[0]):  [input.py:13]
     d_h = np.zeros_like(h0)
     # grad of: h = np.tanh(xs[t] @ Wx + U @ xs[t] + h @ Wh)  [input.py:14]
     _t3 = 1.0 - h_out * h_out
     # grad of: for t in range(xs.shape[0]):  [input.py:13]
     _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
+    d_total = 1.0
     for t in reversed(range(_t0)):
         # grad of: for t in range(xs.shape[0]):  [input.py:13]
         _t4 = _t3[t]

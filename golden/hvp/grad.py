@@ -8,14 +8,11 @@ def hvp(x, v):
     _t1 = _t0.sum()  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:12 ----
-    # seed: d(ys)
-    d_f = 1.0
     # grad of: f = np.log(np.sum(np.exp(x)))  [input.py:11]
-    _d0 = d_f / _t1
+    _d0 = 1.0 / _t1
     _d1 = v * _t0
     d_x = v * _d0
     _d2 = _d1.sum()
-    _d3 = -(_d2 * _d0 / _t1)
-    d_x += _d3
+    d_x += -(_d2 * _d0 / _t1)
     d_x *= _t0
     return d_x

@@ -40,11 +40,8 @@ def grad_f(x, n):
     _loop_index(j_1, _t1, 'j')  # input.py:15
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(x) * i + j  [input.py:15]
-    _d0 = d_ys * _t3
-    d_x = np.broadcast_to(_d0, x.shape)
+    d_x = np.broadcast_to(1.0 * _t3, x.shape)
     # grad of: for j in range(1, n):  [input.py:11]
     for _ in range(n_iter):
         # this iteration's forward values

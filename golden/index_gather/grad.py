@@ -12,11 +12,9 @@ def grad_pick(table, ids, w):
     _t2 = np.tanh(rows)  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(np.tanh(rows) * w) + np.sum(pairs ** 2)  [input.py:10]
     pairs *= 2
-    d_w = _t2 * d_ys
+    d_w = _t2 * 1.0
     d_rows = w * (1.0 - _t2 * _t2)
     # grad of: pairs = table[[0, 0, 4], [1, 1, 2]]  [input.py:9]
     d_table = np.zeros_like(table)

@@ -24,12 +24,10 @@ def grad_masked(x, keep):
     _t2 = rows * rows  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(np.log1p(pos)) + np.sum(rows * rows)  [input.py:10]
-    _d0 = np.broadcast_to(d_ys, _t2.shape)
+    _d0 = np.broadcast_to(1.0, _t2.shape)
     d_rows = _unbroadcast(_d0 * rows, rows.shape)
-    _d1 = np.broadcast_to(d_ys, _t1.shape)
+    _d1 = np.broadcast_to(1.0, _t1.shape)
     d_pos = _d1 / (pos + 1.0)
     # grad of: rows = x[keep]  [input.py:9]
     d_rows_1 = d_rows + d_rows

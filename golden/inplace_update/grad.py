@@ -11,8 +11,6 @@ def grad_loss(x, W1, W2):
     out_1 = out + 0.5 * out ** 2  # input.py:14
 
     # ---- gradients: reverse sweep for the call at input.py:11 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(out ** 2) + np.sum(W1 ** 2) + np.sum(h)  [input.py:15]
     d_W1 = 2 * W1
     out_1 *= 2
@@ -24,7 +22,7 @@ def grad_loss(x, W1, W2):
     d_h = out_1 @ W2.T
     d_W2 = h.T @ out_1
     # grad of: h = np.tanh(x @ W1)  [input.py:12]
-    d_h_1 = d_ys + d_h
+    d_h_1 = 1.0 + d_h
     d_h_1 *= 1.0 - h * h
     d_W1_1 = x.T @ d_h_1
     # gradients of the xs

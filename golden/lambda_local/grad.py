@@ -9,18 +9,17 @@ def grad_f(x, a):
     scale = 3.0  # input.py:12
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_s = 1.0
     # grad of: for i in range(2):  [input.py:13]
     d_x = np.zeros_like(x)
+    d_s = 1.0
     for i in reversed(range(2)):
         # grad of: s = s + np.sum(wave(x, w=s))  [input.py:14]
         _d0 = np.broadcast_to(d_s, x.shape)
         d_s_1 = _d0.sum()
         d_x_1 = _d0 * scale
         d_x_1 *= np.cos(x)
-        d_s = d_s + d_s_1
         d_x += d_x_1
+        d_s = d_s + d_s_1
     # grad of: s = np.sum(sq(x))  [input.py:11]
     _d1 = np.broadcast_to(d_s, x.shape)
     d_x_2 = _d1 * a

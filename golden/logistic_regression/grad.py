@@ -14,11 +14,9 @@ def grad_nll(w, b, X, y, lam):
     _t3 = 1.0 - p  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.mean(ce) + lam * np.sum(w ** 2)  [input.py:10]
     d_w = lam * (2 * w)
-    _t4 = d_ys / y.size
+    _t4 = 1.0 / y.size
     # grad of: ce = -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))  [input.py:9]
     _d0 = -_t4
     _d1 = _d0 * _t2

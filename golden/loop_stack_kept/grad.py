@@ -26,11 +26,9 @@ def grad_loss(x, W, M, n):
     g_in = g_steps[:-1]
 
     # ---- gradients: reverse sweep for the call at input.py:10 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(h) + np.sum(g)  [input.py:19]
-    d_g = np.broadcast_to(d_ys, _t0)
-    d_h = np.broadcast_to(d_ys, _t0)
+    d_g = np.broadcast_to(1.0, _t0)
+    d_h = np.broadcast_to(1.0, _t0)
     # grad of: for t in range(x.shape[0]):  [input.py:17]
     d_M = np.zeros_like(M)
     # grad of: g = np.sin(g) + np.sum(g * M, axis=0)  [input.py:18]

@@ -18,10 +18,8 @@ def grad_loss(params, x, y):
     err = h_1 * params_scale - y  # input.py:13
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.mean(err ** 2)  [input.py:14]
-    d_err = d_ys / y.size * (2 * err)
+    d_err = 1.0 / y.size * (2 * err)
     # grad of: err = h * params["scale"] - y  [input.py:13]
     d_h = d_err * params_scale
     d_params_scale = (d_err * h_1).sum()

@@ -10,16 +10,13 @@ def grad_normalized_energy(x):
     _t0 = x.sum(axis=1, keepdims=True)  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.mean(rows) + np.sum(peak * np.sum(x, axis=1, keepdims=True))  [input.py:10]
     _t1 = x.shape[0]
-    _t2 = d_ys / _t1
     # grad of: peak = np.max(x, axis=1, keepdims=True)  [input.py:9]
-    _t3 = x == peak
-    d_x = _t0 / _t3.sum(axis=1, keepdims=True) * _t3
+    _t2 = x == peak
+    d_x = _t0 / _t2.sum(axis=1, keepdims=True) * _t2
     # grad of: rows = np.sum(centered ** 2, axis=1)  [input.py:8]
-    d_centered = _t2 * (2 * centered)
+    d_centered = 1.0 / _t1 * (2 * centered)
     # grad of: centered = x - np.mean(x, axis=0, keepdims=True)  [input.py:7]
     _d0 = -d_centered.sum(axis=0, keepdims=True)
     _d0 /= _t1

@@ -56,15 +56,14 @@ def grad_solve(x, steps):
         _result1 = _result1_1
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d__result1 = 1.0
     # grad of: for k in range(steps):  [input.py:8]
     if _returned0:
         # grad of: for k in range(steps):  [input.py:8]
         d_x = np.zeros_like(x)
+        d__result1 = 1.0
     else:
         # grad of: return np.sum(x)  [input.py:18]
-        d_x = np.broadcast_to(d__result1, x.shape)
+        d_x = np.broadcast_to(1.0, x.shape)
         d__result1 = np.zeros_like(_result1)
     for _ in range(n_iter):
         # this iteration's forward values

@@ -13,18 +13,15 @@ def grad_f(x, k):
         _tape0.append((_t1, _t2))
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_s = 1.0
     # grad of: for i in reversed(range(1, k)):  [input.py:8]
     d_x = np.zeros_like(x)
+    d_s = 1.0
     for i in reversed(range(_t0, 0, -1)):
         # this iteration's forward values
         _t3, _t4 = _tape0.pop()
         _t5 = x[i]
         # grad of: s = s * 0.5 + x[i] * x[i - 1]  [input.py:9]
-        _d0 = d_s * _t4
-        _d1 = d_s * _t5
-        d_x[_t3] += _d1
-        d_x[i] += _d0
+        d_x[_t3] += d_s * _t5
+        d_x[i] += d_s * _t4
         d_s = d_s * 0.5
     return d_x

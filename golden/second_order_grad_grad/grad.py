@@ -11,10 +11,8 @@ def grad_grad_logistic_nll(w, x):
     _t1 = 1.0 + _t0  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(np.log(1.0 + np.exp(-z)))  [input.py:10]
-    _d0 = d_ys / _t1
+    _d0 = 1.0 / _t1
     _d1 = -x
     _d2 = _d1 * _t0
     _d1 *= _d0

@@ -17,37 +17,26 @@ def grad_grad_chain(x, c):
     for t in reversed(range(_t0)):
         # this iteration's forward values
         _t1 = c[t]
-        # grad of: s = s * c[t] + x * t  [input.py:14]
         d_s = d_s * _t1
     # grad of: y = np.sin(x)  [input.py:11]
     _t2 = np.cos(x)
 
     # ---- gradients: reverse sweep for the call at input.py:10 ----
-    # seed: d(ys)
-    d_d_x = 1.0
-    # grad of: y = np.sin(x)  [input.py:11]
-    _t3 = d_s * y
     # grad of: for t in range(c.shape[0]):  [input.py:13]
     d_d_s = _t2
+    d_d_x = 1.0
     for t in range(_t0):
         # this iteration's forward values
-        _t4 = c[t]
-        # grad of: s = s * c[t] + x * t  [input.py:14]
-        d_d_s_1 = d_d_s * _t4
-        d_d_s_2 = d_d_x * t
-        d_d_s = d_d_s_1 + d_d_s_2
+        _t3 = c[t]
+        d_d_s = d_d_s * _t3 + d_d_x * t
     d_s_1 = d_d_s + d_d_s
     d_x = np.zeros_like(x)
     for t in reversed(range(_t0)):
         # this iteration's forward values
-        _t5 = c[t]
-        # grad of: s = s * c[t] + x * t  [input.py:14]
-        d_x_1 = d_s_1 * t
-        d_s_1 = d_s_1 * _t5
-        d_x = d_x + d_x_1
-    # grad of: y = np.sin(x)  [input.py:11]
-    d_x_2 = d_s_1 * _t2
+        _t4 = c[t]
+        d_x = d_x + d_s_1 * t
+        d_s_1 = d_s_1 * _t4
     # gradients of the xs
-    d_x_3 = d_x - _t3 + d_x_2
-    d_x_4 = float(d_x_3)
-    return d_x_4
+    d_x_1 = d_x - d_s * y + d_s_1 * _t2
+    d_x_2 = float(d_x_1)
+    return d_x_2

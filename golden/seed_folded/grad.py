@@ -8,14 +8,11 @@ def grad_loss(w, b, X, y, lam):
     z = X @ w + b  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:10 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.mean(nll) + lam * np.sum(w * w)  [input.py:13]
     d_w = lam * w
-    _t0 = d_ys / y.size
+    _t0 = 1.0 / y.size
     # grad of: nll = np.logaddexp(0.0, z) - y * z  [input.py:12]
-    _d0 = -_t0
-    d_z = _d0 * y
+    d_z = -_t0 * y
     _t1 = 0.0 - z
     np.exp(_t1, out=_t1)
     d_z_1 = _t0 / (1.0 + _t1)

@@ -14,8 +14,6 @@ def grad_scalars(a, b, w):
     _t4 = _t3.prod()  # input.py:12
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return total + np.max([a, 3.0 * b]) * np.prod([a, b, 2.0]) + np.sum(v * v) + u @ w  [input.py:12]
     _t5 = np.ones_like(_t3[:1])
     before = np.concatenate([_t5, np.cumprod(_t3, axis=0)[:-1]], axis=0)
@@ -27,30 +25,25 @@ def grad_scalars(a, b, w):
     _d1 = _t4 / _t6.sum(axis=None, keepdims=True) * _t6
     d_a_1 = _d1[0]
     _d2 = _d1[1]
-    d_b_1 = _d2 * 3.0
     # grad of: total = np.sum([a, 3.0 * a]) + np.mean((a, a + 2.0)) + np.dot([a, 3.0 * a], w)  [input.py:11]
     d_a_2 = w[0]
     _d3 = w[1]
-    d_a_3 = _d3 * 3.0
-    _d4 = np.broadcast_to(d_ys / 2, (2,))
-    d_a_4 = _d4[0]
+    _d4 = np.broadcast_to(1.0 / 2, (2,))
+    d_a_3 = _d4[0]
     _d5 = _d4[1]
-    _d6 = np.broadcast_to(d_ys, (2,))
-    d_a_5 = _d6[0]
+    _d6 = np.broadcast_to(1.0, (2,))
+    d_a_4 = _d6[0]
     _d7 = _d6[1]
-    d_a_6 = _d7 * 3.0
     # grad of: u = np.asarray([a, b])  [input.py:10]
-    d_b_2 = w[1]
+    d_b_1 = w[1]
     # grad of: v = np.array([a * b, a, 1.0])  [input.py:9]
     d_v = v + v
     _d8 = d_v[0]
-    d_a_7 = d_v[1]
-    d_a_8 = _d8 * b
-    d_b_3 = _d8 * a
+    d_a_5 = d_v[1]
     # gradients of the xs
-    d_a_9 = d_a + d_a_1 + d_a_2 + d_a_3 + d_a_4 + _d5 + d_a_5 + d_a_6 + d_a_2 + d_a_7 + d_a_8
-    d_a_10 = float(d_a_9)
-    d_b_4 = d_b + d_b_1 + d_b_2 + d_b_3
-    d_b_5 = float(d_b_4)
+    d_a_6 = d_a + d_a_1 + d_a_2 + _d3 * 3.0 + d_a_3 + _d5 + d_a_4 + _d7 * 3.0 + d_a_2 + d_a_5 + _d8 * b
+    d_a_7 = float(d_a_6)
+    d_b_2 = d_b + _d2 * 3.0 + d_b_1 + _d8 * a
+    d_b_3 = float(d_b_2)
     u += _t0
-    return d_a_10, d_b_5, u
+    return d_a_7, d_b_3, u

@@ -16,13 +16,11 @@ def grad_rows(x):
     _t0 = y_1[1]  # input.py:13
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(top * y[1]) + np.sum(y)  [input.py:13]
     d_y = np.zeros_like(x)
     d_y[1] += top_2
     # grad of: top[2] = np.sum(x)  [input.py:12]
-    d_y_1 = d_ys + d_y
+    d_y_1 = 1.0 + d_y
     d_y_1[0] += _t0
     d_top = np.copy(d_y_1[0])
     d_y_1[0] = 0.0

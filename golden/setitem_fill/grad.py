@@ -20,23 +20,22 @@ def grad_summary(x, w):
     d_y += y
     _d0 = d_y[-1]
     d_y[-1] = 0.0
-    _d1 = _d0 * 2.0
-    d_y[-1] += _d1
+    d_y[-1] += _d0 * 2.0
     # grad of: y[2:] += np.mean(x)  [input.py:12]
-    _d2 = np.copy(d_y[2:])
+    _d1 = np.copy(d_y[2:])
     d_y[2:] = 0.0
-    _d3 = _d2.sum()
-    d_y[2:] += _d2
-    _t1 = _d3 / x.size
+    _d2 = _d1.sum()
+    d_y[2:] += _d1
+    _t1 = _d2 / x.size
     # grad of: y[1:4] = w * np.max(x)  [input.py:11]
-    _d4 = np.copy(d_y[1:4])
+    _d3 = np.copy(d_y[1:4])
     d_y[1:4] = 0.0
-    d_w = _d4 * _t0
-    _d5 = (_d4 * w).sum()
+    d_w = _d3 * _t0
+    _d4 = (_d3 * w).sum()
     _t2 = x == _t0
-    d_x = _d5 / _t2.sum(axis=None, keepdims=True) * _t2
+    d_x = _d4 / _t2.sum(axis=None, keepdims=True) * _t2
     # grad of: y[0] = np.sum(x)  [input.py:10]
-    _d6 = d_y[0]
+    _d5 = d_y[0]
     # gradients of the xs
-    d_x_1 = _t1 + d_x + _d6
+    d_x_1 = _t1 + d_x + _d5
     return d_x_1, d_w

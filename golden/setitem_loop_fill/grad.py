@@ -25,11 +25,9 @@ def grad_prefix(x):
         # grad of: y[i] = y[i - 1] * 0.5 + np.sin(x[i])  [input.py:11]
         _d0 = d_y[i]
         d_y[i] = 0.0
-        _d1 = _d0 * np.cos(_t3)
-        d_x[i] += _d1
-        _d2 = _d0 * 0.5
-        d_y[_t2] += _d2
+        d_x[i] += _d0 * np.cos(_t3)
+        d_y[_t2] += _d0 * 0.5
     # grad of: y[0] = x[0]  [input.py:9]
-    _d3 = d_y[0]
-    d_x[0] += _d3
+    _d1 = d_y[0]
+    d_x[0] += _d1
     return d_x

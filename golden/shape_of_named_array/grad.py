@@ -10,11 +10,8 @@ def grad_f(x):
     _t2 = (_t1, 2)[0]  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(x) * len(h)  [input.py:9]
-    _d0 = d_ys * _t2
-    d_x = np.broadcast_to(_d0, _t0)
+    d_x = np.broadcast_to(1.0 * _t2, _t0)
     # gradients of the xs
     d_x_1 = np.copy(d_x)
     return d_x_1

@@ -11,16 +11,12 @@ def grad_f(x):
     _t0 = d_x.sum(axis=0)  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:9 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: return np.sum(t) + 0.5 * np.sum(m)  [input.py:12]
-    _d0 = 0.5
     # grad of: t = np.log(np.sum(np.exp(x - m), axis=0))  [input.py:11]
-    _d1 = d_ys / _t0
-    d_x *= _d1[None, :]
+    _d0 = 1.0 / _t0
+    d_x *= _d0[None, :]
     d_m = -d_x.sum(axis=1, keepdims=True)
     # grad of: m = np.max(x, axis=1, keepdims=True)  [input.py:10]
-    d_m_1 = _d0 + d_m
+    d_m_1 = 0.5 + d_m
     _t1 = x == m
     d_x_1 = d_m_1 / _t1.sum(axis=1, keepdims=True) * _t1
     # gradients of the xs

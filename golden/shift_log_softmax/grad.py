@@ -14,18 +14,14 @@ def grad_log_softmax_xent(z, y, v):
     _t1 = d_v.sum()  # input.py:12
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return -np.mean(np.sum(y * logp, axis=1)) + lse_v  [input.py:13]
-    _d0 = -d_ys
-    d_logp = _d0 / z.shape[0] * y
+    d_logp = -1.0 / z.shape[0] * y
     # grad of: lse_v = c + np.log(np.sum(np.exp(v - c)))  [input.py:12]
-    _d1 = d_ys / _t1
-    d_v *= _d1
+    d_v *= 1.0 / _t1
     # grad of: logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))  [input.py:10]
-    _d2 = -d_logp.sum(axis=1, keepdims=True)
-    _d2 /= _t0
-    d_s *= _d2
+    _d0 = -d_logp.sum(axis=1, keepdims=True)
+    _d0 /= _t0
+    d_s *= _d0
     # grad of: s = z - np.max(z, axis=1, keepdims=True)  [input.py:9]
     d_logp += d_s
     return d_logp, d_v

@@ -12,16 +12,13 @@ def grad_softmax_xent(z, y):
     p = e / _t0  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return -np.mean(np.sum(y * np.log(p), axis=1))  [input.py:12]
-    _d0 = -d_ys
-    d_p = _d0 / z.shape[0] * y
+    d_p = -1.0 / z.shape[0] * y
     d_p /= p
     # grad of: p = e / np.sum(e, axis=1, keepdims=True)  [input.py:11]
     d_e = d_p / _t0
-    _d1 = -(d_p * p / _t0).sum(axis=1, keepdims=True)
+    _d0 = -(d_p * p / _t0).sum(axis=1, keepdims=True)
     # grad of: e = np.exp(z - m)  [input.py:10]
-    d_e += _d1
+    d_e += _d0
     d_e *= e
     return d_e

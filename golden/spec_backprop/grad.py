@@ -4,13 +4,7 @@ import numpy as np
 
 def backprop():
     # ---- gradients: reverse sweep for the call at input.py:12 ----
-    # seed: d(ys)
-    d_cost = 1.0
-    # grad of: bs = 2 * Ws  [input.py:10]
-    d_Ws = d_cost * 2
-    # grad of: Ws = np.float64(0.)  [input.py:9]
-    d_Ws_1 = d_cost + d_Ws
     # gradients of the xs
-    d_Ws_2 = float(d_Ws_1)
-    d_bs = float(d_cost)
-    return d_Ws_2, d_bs
+    d_Ws = float(1.0 + 1.0 * 2)
+    d_bs = float(1.0)
+    return d_Ws, d_bs

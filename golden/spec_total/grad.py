@@ -4,13 +4,7 @@ import numpy as np
 
 def total():
     # ---- gradients: reverse sweep for the call at input.py:11 ----
-    # seed: d(ys)
-    d_ys = 1.0
-    # grad of: b = 2 * a  [input.py:10]
-    d_a = d_ys * 2
-    # grad of: a = np.float64(0.)  [input.py:9]
-    d_a_1 = d_ys + d_a
     # gradients of the xs
-    d_a_2 = float(d_a_1)
-    d_b = float(d_ys)
-    return [d_a_2, d_b]
+    d_a = float(1.0 + 1.0 * 2)
+    d_b = float(1.0)
+    return [d_a, d_b]

@@ -21,10 +21,9 @@ def grad_best(x):
     best_in = best_steps[:-1]
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_best = 1.0
     # grad of: for i in range(4):  [input.py:9]
     d_x = np.zeros_like(x)
+    d_best = 1.0
     for i in reversed(range(4)):
         # grad of: for i in range(4):  [input.py:9]
         best_1 = best_in[i]
@@ -34,12 +33,9 @@ def grad_best(x):
         _t4 = cand_1 > best_1
         # grad of: if cand > best:  [input.py:11]
         if _t4:
-            # grad of: if cand > best:  [input.py:11]
-            d_best_1 = np.zeros_like(best_1)
             d_cand = d_best
-            d_best = d_best_1
+            d_best = np.zeros_like(best_1)
         else:
-            # grad of: if cand > best:  [input.py:11]
             d_cand = np.zeros_like(cand_1)
         # grad of: cand = np.sum(np.sin(x * (i + 1.0)))  [input.py:10]
         d_x_1 = d_cand * np.cos(_t3)

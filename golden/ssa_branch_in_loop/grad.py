@@ -15,25 +15,21 @@ def grad_piecewise_loop(h, w):
             h = h * 0.5 + w  # input.py:12
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_h = 1.0
     # grad of: for t in range(1):  [input.py:8]
+    d_h = 1.0
     d_w = np.zeros_like(w)
     for t in reversed(range(1)):
         # this iteration's forward values
         _t1 = _tape0.pop()
         # grad of: if h > 0.0:  [input.py:9]
         if _t1:
-            # grad of: h = h * 2.0  [input.py:10]
             d_h = d_h * 2.0
             d_w_1 = np.zeros_like(w)
         else:
-            # grad of: h = h * 0.5 + w  [input.py:12]
-            d_h_1 = d_h * 0.5
             d_w_1 = d_h
-            d_h = d_h_1
+            d_h = d_h * 0.5
         d_w = d_w + d_w_1
     # gradients of the xs
-    d_h_2 = float(d_h)
+    d_h_1 = float(d_h)
     d_w_2 = float(d_w)
-    return d_h_2, d_w_2
+    return d_h_1, d_w_2

@@ -6,10 +6,8 @@ import numpy as np
 def grad_writes(w):
     """Specialised for (w: py_float64)."""
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(y)  [input.py:13]
-    d_y = np.broadcast_to(d_ys, (2, 3))
+    d_y = np.broadcast_to(1.0, (2, 3))
     # grad of: for i in range(2):  [input.py:9]
     d_w = np.zeros_like(w)
     for i in reversed(range(2)):
@@ -18,17 +16,14 @@ def grad_writes(w):
         d_y = d_y.copy()
         d_y[1] = 0.0
         _d0 = _t0.sum()
-        d_w_1 = _d0 * w
-        d_w_2 = _d0 * w
         # grad of: for j in range(2):  [input.py:10]
-        d_w_3 = np.zeros_like(w)
+        d_w_1 = np.zeros_like(w)
         for j in reversed(range(2)):
             # grad of: y[0, 0] = w  [input.py:11]
-            d_w_4 = d_y[0, 0]
+            d_w_2 = d_y[0, 0]
             d_y[0, 0] = 0.0
-            d_w_3 = d_w_3 + d_w_4
-        d_w_5 = d_w_1 + d_w_2 + d_w_3
-        d_w = d_w + d_w_5
+            d_w_1 = d_w_1 + d_w_2
+        d_w = d_w + (_d0 * w + _d0 * w + d_w_1)
     # gradients of the xs
-    d_w_6 = float(d_w)
-    return d_w_6
+    d_w_3 = float(d_w)
+    return d_w_3

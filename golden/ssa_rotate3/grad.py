@@ -16,10 +16,8 @@ def grad_rotate3(a, b, c):
         c = c_1
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(a * b + c)  [input.py:10]
-    d_c = np.broadcast_to(d_ys, a.shape)
+    d_c = np.broadcast_to(1.0, a.shape)
     d_a = d_c * b
     d_b = d_c * a_1
     # grad of: for i in range(4):  [input.py:7]

@@ -15,11 +15,8 @@ def grad_fib(a, b):
     d_a = b
     d_b = a
     for i in reversed(range(2)):
-        # grad of: a, b = b, a + b  [input.py:10]
-        d_b_1 = d_a + d_b
-        d_a = d_b
-        d_b = d_b_1
+        d_a, d_b = d_b, d_a + d_b
     # gradients of the xs
     d_a_1 = float(d_a)
-    d_b_2 = float(d_b)
-    return d_a_1, d_b_2
+    d_b_1 = float(d_b)
+    return d_a_1, d_b_1

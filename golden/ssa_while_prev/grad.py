@@ -19,10 +19,8 @@ def grad_fixed_point(a):
         cur = cur_1
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(cur * cur + prev)  [input.py:15]
-    d_prev = np.broadcast_to(d_ys, a.shape)
+    d_prev = np.broadcast_to(1.0, a.shape)
     d_cur = d_prev * cur
     # grad of: while np.max(np.abs(cur - prev)) > 1e-3 and k < 50:  [input.py:11]
     d_cur_1 = d_cur + d_cur

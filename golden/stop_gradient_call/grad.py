@@ -11,9 +11,8 @@ def td_loss(w, phi, phi_next, r, gamma):
 
     # ---- gradients: reverse sweep ----
     # grad of: loss = 0.5 * np.mean((target - v) ** 2)  [input.py:12]
-    _d0 = 0.5
-    _d1 = _d0 / r.size * (2 * _t0)
-    d_v = -_d1
+    _d0 = 0.5 / r.size * (2 * _t0)
+    d_v = -_d0
     # grad of: v = phi @ w  [input.py:10]
     d_w = phi.T @ d_v
     return loss, d_w

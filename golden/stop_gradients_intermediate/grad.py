@@ -7,10 +7,8 @@ def partial(x, y):
     h = x * y  # input.py:9
 
     # ---- gradients: reverse sweep for the call at input.py:11 ----
-    # seed: d(ys)
-    d_z = 1.0
     # grad of: z = np.sum(h * x + np.sin(y))  [input.py:10]
     _t0 = np.cos(y)
-    d_h = d_z * x
-    h *= d_z
+    d_h = 1.0 * x
+    h *= 1.0
     return [h, _t0, d_h]

@@ -14,10 +14,8 @@ def grad_f(x, w):
     x_in = x_steps[:-1]
 
     # ---- gradients: reverse sweep for the call at input.py:9 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(x)  [input.py:12]
-    d_x = np.broadcast_to(d_ys, _t0)
+    d_x = np.broadcast_to(1.0, _t0)
     # grad of: for i in range(6):  [input.py:10]
     d_w = np.zeros_like(w)
     # grad of: x = np.sin(x) * w  [input.py:11]

@@ -23,10 +23,8 @@ def grad_scale_shift(x, a, c):
     _t2 = np.exp(_t1 * y)  # input.py:8
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return np.sum(np.exp(-y * y))  [input.py:8]
-    _d0 = np.broadcast_to(d_ys, np.shape(_t2))
+    _d0 = np.broadcast_to(1.0, np.shape(_t2))
     _d1 = _d0 * _t2
     _d2 = _unbroadcast(_d1 * y, np.shape(_t1))
     d_y = _unbroadcast(_d1 * _t1, np.shape(y))

@@ -14,17 +14,14 @@ def grad_mlp(x, W1, b1, W2, b2, labels):
     logp = z - xp.log(_t0)  # input.py:11
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
-    # seed: d(ys)
-    d_ys = 1.0
     # grad of: return -np.mean(np.sum(logp * labels, axis=1))  [input.py:12]
-    _d0 = -d_ys
-    _t1 = _d0 / x.shape[0]
+    _t1 = -1.0 / x.shape[0]
     d_logp = _t1 * labels
     logp = logp * _t1
     # grad of: logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))  [input.py:11]
-    _d1 = -xp.sum(d_logp, axis=1, keepdims=True)
-    _d1 = _d1 / _t0
-    d_z = d_z * _d1
+    _d0 = -xp.sum(d_logp, axis=1, keepdims=True)
+    _d0 = _d0 / _t0
+    d_z = d_z * _d0
     # grad of: z = logits - np.max(logits, axis=1, keepdims=True)  [input.py:10]
     d_logp = d_logp + d_z
     # grad of: logits = h @ W2 + b2  [input.py:9]
