@@ -12,8 +12,9 @@ def grad_f(x, w):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: return np.sum(x * w)  [input.py:10]
-    x_1 *= d_ys
+    d_w = x_1
+    d_w *= d_ys
     # grad of: x[0] = 0.0  [input.py:9]
     d_x = w.copy()
     d_x[0] = 0.0
-    return d_x, x_1
+    return d_x, d_w

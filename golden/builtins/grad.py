@@ -31,7 +31,9 @@ def grad_stats(x, y):
     d_m_1 = d_m - _d1
     _d2 = d_m_1 / _t0
     # gradients of the xs
-    d_x_2 = d_x + d_x + d_x_1 + _d2
+    d_x += d_x
+    d_x += d_x_1
+    d_x += _d2
     d_y_2 = d_y + d_y_1
     d_y_3 = float(d_y_2)
-    return d_x_2, d_y_3
+    return d_x, d_y_3

@@ -54,7 +54,8 @@ def grad_energy(x, k):
     d_x = _d0 * x
     d_x_1, d_k_1 = chain_back(d_ys)
     # gradients of the xs
-    d_x_2 = d_x + d_x + d_x_1
+    d_x += d_x
+    d_x += d_x_1
     d_k_2 = d_k + d_k_1
     d_k_3 = float(d_k_2)
-    return d_x_2, d_k_3
+    return d_x, d_k_3

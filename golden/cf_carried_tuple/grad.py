@@ -27,9 +27,9 @@ def grad_oscillator(x0, v0, k, steps):
     d_ys = 1.0
     # grad of: return np.sum(a * a + b)  [input.py:17]
     d_state_1 = np.broadcast_to(d_ys, _t0)
-    d_pair_0 = d_state_1 * pair_0
+    d_state_0 = d_state_1 * pair_0
     # grad of: if np.sum(x) > 0:  [input.py:12]
-    d_state_0 = d_pair_0 + d_pair_0
+    d_state_0 += d_state_0
     if _t2:
         # grad of: pair = (x * 2.0, v)  [input.py:13]
         d_state_0 *= 2.0

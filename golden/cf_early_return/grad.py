@@ -36,5 +36,6 @@ def grad_clipped(x):
     _d0 = d_norm / (norm * 2.0)
     d_x_1 = _d0 * x
     # gradients of the xs
-    d_x_2 = d_x + d_x_1 + d_x_1
-    return d_x_2
+    d_x += d_x_1
+    d_x += d_x_1
+    return d_x

@@ -42,7 +42,8 @@ def grad_scalars(a, b, w):
     # grad of: u = np.asarray([a, b])  [input.py:10]
     d_b_2 = w[1]
     # grad of: v = np.array([a * b, a, 1.0])  [input.py:9]
-    d_v = v + v
+    d_v = v
+    d_v += v
     _d8 = d_v[0]
     d_a_7 = d_v[1]
     d_a_8 = _d8 * b
@@ -52,5 +53,6 @@ def grad_scalars(a, b, w):
     d_a_10 = float(d_a_9)
     d_b_4 = d_b + d_b_1 + d_b_2 + d_b_3
     d_b_5 = float(d_b_4)
-    u += _t0
-    return d_a_10, d_b_5, u
+    d_w = u
+    d_w += _t0
+    return d_a_10, d_b_5, d_w

@@ -12,5 +12,6 @@ def partial(x, y):
     # grad of: z = np.sum(h * x + np.sin(y))  [input.py:10]
     _t0 = np.cos(y)
     d_h = d_z * x
-    h *= d_z
-    return [h, _t0, d_h]
+    d_x = h
+    d_x *= d_z
+    return [d_x, _t0, d_h]

@@ -13,7 +13,8 @@ def grad_f(x):
     # seed: d(ys)
     d_ys = 1.0
     # grad of: np.tanh(h, out=h)  [input.py:12]
-    d_h = h + h
+    d_h = h
+    d_h += h
     d_h_1 = np.copy(d_h[...])
     d_h[...] = 0.0
     d_h_1 *= 1.0 - _t0 * _t0
