@@ -1355,12 +1355,15 @@ def _statement(op, ex, names):
         target = names(op.result)
         return [f"{OPS[op.opcode].form[1]}({target}, out={target})"]
     if in_place and op.opcode in out_of_ssa.AUGMENTED:  # a += b: a's array dies here
+        target = names(op.result)
         node = ast.AugAssign(
-            target=_name(names(op.result), store=True),
+            target=_name(target, store=True),
             op=_AST_BINOP[OPS[op.opcode].form[1]](),
             value=ex.value(op.operands[1]),
         )
-        return [render(node)]
+        # (renamed: `d_x = d; d_x += v`, the sum takes d's array under its own name)
+        rename = [f"{target} = {names(op.operands[0])}"] if op in ex.plan.renamed else []
+        return rename + [render(node)]
     hit = ex.direct(op)  # (the common case: no syntax tree is built)
     if hit is None:
         return [_assignment(op, ex, names)]

@@ -54,10 +54,12 @@ class Plan:
     """What out-of-SSA decided: `inlined` values, `rep` (value -> the value
     naming its variable), `in_place` write ops, `expr_ifs` (ifs printed as
     expressions), `twice_ok` (conditions printed twice in `c and x`), `unused`
-    (results of a several-result op that nothing reads: printed as `_`)."""
+    (results of a several-result op that nothing reads: printed as `_`), `renamed`
+    (in-place writes whose result takes a name of its own: `d_x = d; d_x += d_c`)."""
 
     def __init__(self):
         self.inlined = set()
+        self.renamed = set()
         self.unused = set()
         self.expr_ifs = set()
         self.twice_ok = set()
@@ -215,6 +217,7 @@ class _OutOfSSA:
         self.web = _UnionFind()  # the variables a loop's structure fixes
         self._structure(fn.body)
         self.copied = set()  # writes decided to copy their array
+        self.chained = {}  # a sum's temporaries kept out of its expression -> its end
         self.roots = None  # what refers to what (_memory), when first asked
 
     def _index(self, region, rid, scope):
@@ -384,7 +387,7 @@ class _OutOfSSA:
             # scalar adjoint's or the seed's need not: the gradients handed back keep theirs)
         if op in self.write_ops or not OPS[op.opcode].inline and not self.is_expression(op):
             return False
-        if self._written_array(v):
+        if self._written_array(v) or v in self.chained:
             return False
         if op.opcode == "const":
             return True
@@ -652,6 +655,59 @@ class _OutOfSSA:
         if found:
             self.roots = None  # (what refers to what, asked again with these writes)
 
+    def _chains(self):
+        """A sum of the gradient whose first term is a named array read nowhere else
+        (`d_x = d + d_c + d_b`, d a forward value that dies there): its temporaries
+        get names, so that out-of-SSA may decide each `+` as a write (`_augmented`),
+        the first into d's array (`d_x = d; d_x += d_c; d_x += d_b`) instead of
+        NumPy allocating a new array for `d + d_c` (it reuses only a temporary)."""
+        for op in self.fn.body.walk():
+            head = op.operands[0] if op.operands else None
+            if (
+                op.tag == "fwd"
+                or not _augmentable(op)
+                or head.hint in TEMP_HINTS
+                or head not in self.defs
+                or self.uses.get(head, 0) != op.operands.count(head)
+                or op.result.hint not in TEMP_HINTS
+            ):
+                continue
+            chain, v = [], op.result
+            while v.hint in TEMP_HINTS and self.uses.get(v, 0) == 1:
+                user = self.user.get(v)
+                if (
+                    user is None
+                    or not _augmentable(user)
+                    or user.operands[0] is not v
+                    or v in user.operands[1:]
+                    or self.region_of.get(user) != self.region_of.get(op)
+                ):
+                    break
+                chain.append(v)
+                v = user.result
+            if chain:
+                for t in chain:
+                    self.chained[t] = v
+
+    def _renames(self, write):
+        """A write of gradient code into a forward value's array (a sum's first `+`,
+        `_chains`; `d_b = a * d_c`) whose result, or its sum's end, has a name of its
+        own: the result takes that name (`d_x = d; d_x += d_c`), not the array's."""
+        end = self.chained.get(write.result, write.result)
+        old = write.operands[0]
+        d = self.defs.get(old)
+        return (
+            write.opcode in AUGMENTED  # (codegen writes `d_b = a` before `d_b *= d_c`)
+            and write.tag != "fwd"
+            and d is not None
+            and d.tag == "fwd"
+            and old not in self.chained
+            and old.hint not in TEMP_HINTS
+            and old.hint != ADJOINT_TEMP
+            and end.hint not in TEMP_HINTS
+            and end.hint != old.hint
+        )
+
     def _candidates(self):
         """(a, b, write) pairs that would save a copy if they shared a variable, most
         valuable first: back edges and branch ends, writes (`write` the op; None for
@@ -738,7 +794,10 @@ class _OutOfSSA:
             )
         if not self.not_owned.isdisjoint(self.owners.get(old) or (old,)):
             return False
-        if any(self._shares(v, old) for v in op.operands[1:]):
+        # (`a += a`: a ufunc reads each element before it writes it; another view of a's
+        # array, even one equal to it, is refused)
+        same_ok = op.opcode in AUGMENTED
+        if any(self._shares(v, old) for v in op.operands[1:] if not (same_ok and v is old)):
             return False
         values = self._node_values()
         for x in self.live_at_write.get(op, ()):
@@ -756,6 +815,7 @@ class _OutOfSSA:
             elif len(op.results) > 1 and not op.regions or draws(op):
                 # (`_, f_back = vjp_f(x)`; a draw or a check kept for its effect: `_ = ...`)
                 plan.unused.update(r for r in op.results if not self.uses.get(r))
+        self._chains()
         for v in list(self.defs):
             if self.inlined(v):
                 plan.inlined.add(v)
@@ -790,6 +850,9 @@ class _OutOfSSA:
         for a, b, write in cands:
             if write is None:
                 self._merge(a, b)
+            elif self._renames(write) and self._in_place(write):
+                plan.in_place.add(write)
+                plan.renamed.add(write)
             elif self._in_place(write) and self._merge(a, b):
                 plan.in_place.add(write)
             else:

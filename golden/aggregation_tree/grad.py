@@ -16,6 +16,8 @@ def energy(x):
     d_u_1 = _d0 * _t0
     d_u_2 = _d0 * u
     # grad of: u = np.sin(x)  [input.py:9]
-    d_u_3 = d_u - _t1 + (d_u_1 + d_u_2) + d_u_2
-    d_u_3 *= np.cos(x)
-    return e, d_u_3
+    d_u -= _t1
+    d_u += d_u_1 + d_u_2
+    d_u += d_u_2
+    d_u *= np.cos(x)
+    return e, d_u

@@ -94,5 +94,6 @@ def grad_f(x, W):
     d_x_1 = _d3.sum(axis=0)
     d_x_2 = d_hs_3[0]
     # gradients of the xs
-    d_x_3 = d_x + d_x_1 + d_x_2
-    return d_x_3, d_W
+    d_x += d_x_1
+    d_x += d_x_2
+    return d_x, d_W

@@ -10,8 +10,9 @@ def grad_f(x, w):
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # grad of: return np.sum(x * w)  [input.py:10]
-    x_1 *= 1.0
+    d_w = x_1
+    d_w *= 1.0
     # grad of: x[0] = 0.0  [input.py:9]
     d_x = w.copy()
     d_x[0] = 0.0
-    return d_x, x_1
+    return d_x, d_w

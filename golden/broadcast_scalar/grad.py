@@ -10,7 +10,8 @@ def grad_scaled(s, t, x):
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # grad of: y = s * x + t * x * x  [input.py:7]
-    d_y = y + y
+    d_y = y
+    d_y += y
     _d0 = d_y * x
     d_x = d_y * _t0
     d_x_1 = _d0 * t
@@ -20,5 +21,6 @@ def grad_scaled(s, t, x):
     # gradients of the xs
     d_s_1 = float(d_s)
     d_t_1 = float(d_t)
-    d_x_2 = d_x + d_x_1 + d_y
-    return d_s_1, d_t_1, d_x_2
+    d_x += d_x_1
+    d_x += d_y
+    return d_s_1, d_t_1, d_x

@@ -21,7 +21,9 @@ def grad_stats(x, y):
     _t4 = x == _t1
     d_x_1 = _d0 / _t4.sum(axis=None, keepdims=True) * _t4
     # gradients of the xs
-    d_x_2 = d_x + d_x + d_x_1 + (spread * (m <= y) - _d0) / _t0
+    d_x += d_x
+    d_x += d_x_1
+    d_x += (spread * (m <= y) - _d0) / _t0
     d_y = 1.0 * (_t3 < y) + spread * (m > y)
     d_y_1 = float(d_y)
-    return d_x_2, d_y_1
+    return d_x, d_y_1

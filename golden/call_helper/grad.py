@@ -25,6 +25,6 @@ def grad_loss(x, W, b):
     # grad of: return np.mean(h * h)  [input.py:12]
     d_h = h * (1.0 / h.size)
     # grad of: h = dense(x, W, b)  [input.py:11]
-    d_h_1 = d_h + d_h
-    _, d_W, d_b = dense_back(d_h_1)
+    d_h += d_h
+    _, d_W, d_b = dense_back(d_h)
     return d_W, d_b

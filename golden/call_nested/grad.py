@@ -50,7 +50,8 @@ def grad_energy(x, k):
     d_x = _d0 * x
     d_x_1, d_k_1 = chain_back(1.0)
     # gradients of the xs
-    d_x_2 = d_x + d_x + d_x_1
+    d_x += d_x
+    d_x += d_x_1
     d_k_2 = d_k + d_k_1
     d_k_3 = float(d_k_2)
-    return d_x_2, d_k_3
+    return d_x, d_k_3

@@ -33,5 +33,6 @@ def grad_clipped(x):
     # grad of: norm = np.sqrt(np.sum(x * x))  [input.py:7]
     d_x_1 = d_norm / (norm * 2.0) * x
     # gradients of the xs
-    d_x_2 = d_x + d_x_1 + d_x_1
-    return d_x_2
+    d_x += d_x_1
+    d_x += d_x_1
+    return d_x

@@ -37,9 +37,10 @@ def grad_power_iter(A, v, steps):
         d_v_3 = v_3 * _d1
         d_v_4 = v_3 * _d1
         # grad of: v = A @ v  [input.py:8]
-        d_v_5 = d_v_2 + d_v_3 + d_v_4
-        d_v = A.T @ d_v_5
-        d_v_rows[k] = d_v_5
+        d_v_2 += d_v_3
+        d_v_2 += d_v_4
+        d_v = A.T @ d_v_2
+        d_v_rows[k] = d_v_2
     d_A_1 = d_v_rows.T @ v_in
     # gradients of the xs
     d_A += d_A_1

@@ -15,7 +15,8 @@ def grad_deep(x, W1, W2, W3):
 
     # ---- gradients: reverse sweep ----
     # grad of: x = np.tanh(W @ x)  [input.py:8]
-    d_x = x_3 + x_3
+    d_x = x_3
+    d_x += x_3
     d_x *= 1.0 - _t0
     d_W3 = d_x[:, None] * x_2
     d_x_1 = W3.T @ d_x

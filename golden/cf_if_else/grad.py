@@ -24,7 +24,8 @@ def grad_piecewise(x, w):
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # grad of: if s > 1.0:  [input.py:8]
-    d_y = y + y
+    d_y = y
+    d_y += y
     if _t0:
         # grad of: y = np.sin(x) * w  [input.py:9]
         d_x = d_y * w

@@ -110,5 +110,6 @@ def grad_f(x, W, steps):
             d_W += d_W_1
             d_x = d_x + d_x_3
     # gradients of the xs
-    d_x_4 = d_x_1 + d_h + d_x
+    d_x_4 = d_x_1 + d_h
+    d_x_4 += d_x
     return d_x_4, d_W

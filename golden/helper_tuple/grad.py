@@ -67,6 +67,7 @@ def grad_f(x, W):
         d_x_1 += d_x_2
         d_W_1 += d_W_2
     # gradients of the xs
-    d_x_3 = d_x + d_h + d_x_1
+    d_x_3 = d_x + d_h
+    d_x_3 += d_x_1
     d_W_3 = d_W + d_W_1
     return d_x_3, d_W_3

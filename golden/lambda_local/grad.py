@@ -26,6 +26,7 @@ def grad_f(x, a):
     d_a = (_d1 * _t0).sum()
     d_x_2 *= x
     # gradients of the xs
-    d_x_3 = d_x + d_x_2 + d_x_2
+    d_x += d_x_2
+    d_x += d_x_2
     d_a_1 = float(d_a)
-    return d_x_3, d_a_1
+    return d_x, d_a_1

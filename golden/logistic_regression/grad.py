@@ -25,7 +25,8 @@ def grad_nll(w, b, X, y, lam):
     d_p /= p
     # grad of: p = 1.0 / (1.0 + np.exp(-z))  [input.py:8]
     d_p -= _d1
-    _d2 = -(d_p * p / _t1)
+    d_p *= p
+    _d2 = -(d_p / _t1)
     _d2 *= _t0
     d_z = -_d2
     # grad of: z = X @ w + b  [input.py:7]

@@ -28,5 +28,7 @@ def grad_softmax_xent(logits, onehot):
     d_lse /= _t2
     _t1 *= d_lse
     # gradients of the xs
-    d_logits_2 = d_logits + d_logits_1 - _d1 + _t1
-    return d_logits_2
+    d_logits += d_logits_1
+    d_logits -= _d1
+    d_logits += _t1
+    return d_logits

@@ -22,7 +22,8 @@ def grad_loss(xs, h0, Wx, Wh, v, ys):
     # grad of: for t in range(xs.shape[0]):  [input.py:16]
     d_h = np.zeros_like(h0)
     # grad of: err = np.sin(h) @ v - ys[t]  [input.py:18]
-    d_err = err + err
+    d_err = err
+    d_err += err
     _t3 = np.cos(h_out)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh)  [input.py:17]
     _t4 = 1.0 - h_out * h_out

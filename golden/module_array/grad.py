@@ -14,7 +14,8 @@ def grad_loss(x):
 
     # ---- gradients: reverse sweep ----
     # grad of: h = np.tanh(W @ x[IDX] + B)  [input.py:13]
-    d_h = h + h
+    d_h = h
+    d_h += h
     d_h *= 1.0 - _t0
     _d0 = W.T @ d_h
     d_x = np.zeros_like(x)

@@ -10,10 +10,12 @@ def ridge(X, w, y, lam):
     # ---- ridge_grads: reverse sweep for the call at input.py:11 ----
     # grad of: loss = 0.5 * np.sum(r * r) + lam * np.sum(w * w)  [input.py:10]
     ridge_grads_d_w = lam * w
-    r *= 0.5
+    ridge_grads_d_r = r
+    ridge_grads_d_r *= 0.5
     # grad of: r = X @ w - y  [input.py:9]
-    ridge_grads_d_r = r + r
+    ridge_grads_d_r += ridge_grads_d_r
     ridge_grads_d_w_1 = X.T @ ridge_grads_d_r
     # gradients of the xs
-    ridge_grads_d_w_2 = ridge_grads_d_w + ridge_grads_d_w + ridge_grads_d_w_1
-    return loss, ridge_grads_d_w_2
+    ridge_grads_d_w += ridge_grads_d_w
+    ridge_grads_d_w += ridge_grads_d_w_1
+    return loss, ridge_grads_d_w

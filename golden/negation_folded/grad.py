@@ -19,10 +19,11 @@ def grad_f(x):
     d_c = x / (_t1 + 1.0)
     d_c *= c
     # grad of: c = np.tanh(a * b + x)  [input.py:13]
-    d_c_1 = d_c + d_c
-    d_c_1 *= 1.0 - _t1
-    d_a = d_c_1 * b
-    d_b = d_c_1 * a
+    d_c += d_c
+    d_c *= 1.0 - _t1
+    d_a = d_c * b
+    d_b = a
+    d_b *= d_c
     # grad of: b = np.exp(-x * x)  [input.py:12]
     d_b *= b
     _d0 = d_b * x
@@ -30,5 +31,5 @@ def grad_f(x):
     # grad of: a = np.sin(x)  [input.py:11]
     d_a *= np.cos(x)
     # gradients of the xs
-    d_x = _t2 + d_c_1 + d_b - _d0 + d_a
+    d_x = _t2 + d_c + d_b - _d0 + d_a
     return d_x

@@ -21,6 +21,7 @@ def grad_loss(w, b, X, y, lam):
     d_b = d_z.sum()
     d_w_1 = X.T @ d_z
     # gradients of the xs
-    d_w_2 = d_w + d_w + d_w_1
+    d_w += d_w
+    d_w += d_w_1
     d_b_1 = float(d_b)
-    return d_w_2, d_b_1
+    return d_w, d_b_1

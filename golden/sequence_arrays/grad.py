@@ -23,6 +23,9 @@ def grad_stacked(x, y, w):
     d_y_2 = _d4 * x
     d_x_2 = _d4 * y
     # gradients of the xs
-    d_x_3 = d_x + d_x_1 + _d3 + d_x_2
-    d_y_3 = d_y + d_y_1 + d_y_2
-    return d_x_3, d_y_3
+    d_x_3 = d_x + d_x_1
+    d_x_3 += _d3
+    d_x_3 += d_x_2
+    d_y += d_y_1
+    d_y += d_y_2
+    return d_x_3, d_y

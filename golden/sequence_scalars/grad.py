@@ -37,7 +37,8 @@ def grad_scalars(a, b, w):
     # grad of: u = np.asarray([a, b])  [input.py:10]
     d_b_1 = w[1]
     # grad of: v = np.array([a * b, a, 1.0])  [input.py:9]
-    d_v = v + v
+    d_v = v
+    d_v += v
     _d8 = d_v[0]
     d_a_5 = d_v[1]
     # gradients of the xs
@@ -45,5 +46,6 @@ def grad_scalars(a, b, w):
     d_a_7 = float(d_a_6)
     d_b_2 = d_b + _d2 * 3.0 + d_b_1 + _d8 * a
     d_b_3 = float(d_b_2)
-    u += _t0
-    return d_a_7, d_b_3, u
+    d_w = u
+    d_w += _t0
+    return d_a_7, d_b_3, d_w

@@ -25,7 +25,8 @@ def grad_zero_first(x):
 
     # ---- gradients: reverse sweep ----
     # grad of: x[1:] *= 2.0  [input.py:9]
-    d_x = x_1 + x_1
+    d_x = x_1
+    d_x += x_1
     _t2 = np.copy(d_x[1:])
     d_x[1:] = 0.0
     _d0 = _unbroadcast(_t2, _t1.shape)

@@ -15,9 +15,10 @@ def grad_summary(x, w):
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # grad of: return np.sum(np.sin(y) * y)  [input.py:14]
-    y *= np.cos(y)
+    d_y_1 = y
+    d_y_1 *= np.cos(y)
     # grad of: y[-1] *= 2.0  [input.py:13]
-    d_y += y
+    d_y += d_y_1
     _d0 = d_y[-1]
     d_y[-1] = 0.0
     d_y[-1] += _d0 * 2.0

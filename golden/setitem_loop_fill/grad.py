@@ -16,7 +16,8 @@ def grad_prefix(x):
 
     # ---- gradients: reverse sweep ----
     # grad of: for i in range(1, x.shape[0]):  [input.py:10]
-    d_y = y + y
+    d_y = y
+    d_y += y
     d_x = np.zeros_like(x)
     for i in reversed(range(1, _t0)):
         # this iteration's forward values

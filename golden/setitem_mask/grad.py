@@ -27,7 +27,8 @@ def grad_clamp(x, lo):
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # grad of: y[y > 1.0] *= 0.5  [input.py:9]
-    d_y = y + y
+    d_y = y
+    d_y += y
     _t4 = d_y[_t1]
     d_y[_t1] = 0.0
     _d0 = _unbroadcast(_t4, _t3.shape)

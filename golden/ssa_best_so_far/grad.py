@@ -44,5 +44,6 @@ def grad_best(x):
     # grad of: best = np.sum(x * x)  [input.py:8]
     d_x_2 = d_best * x
     # gradients of the xs
-    d_x_3 = d_x + d_x_2 + d_x_2
-    return d_x_3
+    d_x += d_x_2
+    d_x += d_x_2
+    return d_x

@@ -76,5 +76,8 @@ def grad_recurrence(x):
     # grad of: prev = x * 0.5  [input.py:8]
     d_prev *= 0.5
     # gradients of the xs
-    d_x_4 = d_t1 + d_x_1 + d_x + d_x_3 + d_prev
+    d_x_4 = d_t1 + d_x_1
+    d_x_4 += d_x
+    d_x_4 += d_x_3
+    d_x_4 += d_prev
     return d_x_4

@@ -23,22 +23,23 @@ def grad_fixed_point(a):
     d_prev = np.broadcast_to(1.0, a.shape)
     d_cur = d_prev * cur
     # grad of: while np.max(np.abs(cur - prev)) > 1e-3 and k < 50:  [input.py:11]
-    d_cur_1 = d_cur + d_cur
+    d_cur += d_cur
     d_a = np.zeros_like(a)
     for _ in range(n_iter):
         # this iteration's forward values
         cur_2 = _tape0.pop()
         # grad of: cur = np.cos(cur) * 0.5 + a * 0.1  [input.py:13]
-        d_a_1 = d_cur_1 * 0.1
-        _d0 = d_cur_1 * 0.5
+        d_a_1 = d_cur * 0.1
+        _d0 = d_cur * 0.5
         d_prev_1 = np.zeros_like(d_prev)
-        d_cur_1 = d_prev - _d0 * np.sin(cur_2)
+        d_cur = d_prev - _d0 * np.sin(cur_2)
         d_a += d_a_1
         d_prev = d_prev_1
     # grad of: cur = a * 0.5  [input.py:9]
-    d_cur_1 *= 0.5
+    d_cur *= 0.5
     # grad of: prev = a * 0.0  [input.py:8]
     d_a_2 = d_prev * 0.0
     # gradients of the xs
-    d_a_3 = d_a + d_cur_1 + d_a_2
-    return d_a_3
+    d_a += d_cur
+    d_a += d_a_2
+    return d_a

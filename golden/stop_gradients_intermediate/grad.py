@@ -10,5 +10,6 @@ def partial(x, y):
     # grad of: z = np.sum(h * x + np.sin(y))  [input.py:10]
     _t0 = np.cos(y)
     d_h = 1.0 * x
-    h *= 1.0
-    return [h, _t0, d_h]
+    d_x = h
+    d_x *= 1.0
+    return [d_x, _t0, d_h]

@@ -11,7 +11,8 @@ def grad_f(x):
 
     # ---- gradients: reverse sweep for the call at input.py:9 ----
     # grad of: np.tanh(h, out=h)  [input.py:12]
-    d_h = h + h
+    d_h = h
+    d_h += h
     d_h_1 = np.copy(d_h[...])
     d_h[...] = 0.0
     d_h_1 *= 1.0 - _t0 * _t0

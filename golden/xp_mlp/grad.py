@@ -17,7 +17,7 @@ def grad_mlp(x, W1, b1, W2, b2, labels):
     # grad of: return -np.mean(np.sum(logp * labels, axis=1))  [input.py:12]
     _t1 = -1.0 / x.shape[0]
     d_logp = _t1 * labels
-    logp = logp * _t1
+    d_labels = logp * _t1
     # grad of: logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))  [input.py:11]
     _d0 = -xp.sum(d_logp, axis=1, keepdims=True)
     _d0 = _d0 / _t0
@@ -33,4 +33,4 @@ def grad_mlp(x, W1, b1, W2, b2, labels):
     d_b1 = xp.sum(d_h, axis=0)
     d_x = d_h @ W1.T
     d_W1 = x.T @ d_h
-    return d_x, d_W1, d_b1, d_W2, d_b2, logp
+    return d_x, d_W1, d_b1, d_W2, d_b2, d_labels

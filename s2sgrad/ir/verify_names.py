@@ -159,8 +159,14 @@ class _Checker:
         old, res = op.operands[0], op.result
         self.read(state, [old], op)
         if op in self.plan.in_place:
-            if self.var(old) is not self.var(res):
-                raise _Fault(op, "an in-place write whose result has another name")
+            renamed = op in self.plan.renamed  # (`d_x = d; d_x += v`)
+            if (self.var(old) is self.var(res)) == renamed:
+                raise _Fault(
+                    op,
+                    "an in-place write renamed to its own name"
+                    if renamed
+                    else "an in-place write whose result has another name",
+                )
             self.read(state, op.operands[1:], op)
             shares = self.plan.shares_list if op.opcode == "append" else self.shares
             state[CLOBBERED] = state.get(CLOBBERED, frozenset()) | {

@@ -7,10 +7,14 @@ And a product or sum whose second operand has the result's type while its first 
 smaller (`c * t`, t of the result's shape, c a number or a row) is written `t * c`,
 the same number (IEEE + and * commute), so out-of-SSA may write it `t *= c` when t's
 array dies there: t first only when t has a name anyway (read more than once, or by
-code of another line), never to pull apart an expression. The adjoint of `x - y` or of `-x` is a negated
+code of another line), never to pull apart an expression. Both of the result's
+type, `a * t` is `t * a` when t is a named array read there alone and a is read
+elsewhere: t's array is the one that dies. The adjoint of `x - y` or of `-x` is a negated
 array; summed into another adjoint, the negation is one pass over memory saved."""
 
-from ..ir.core import TEMP, Op, Value, def_map, rewrite_ops, use_counts
+from ..ir.core import TEMP, TEMP_HINTS, Op, Value, def_map, rewrite_ops, use_counts
+from ..ir.core import uses as reads_of
+from ..ir.opcodes import memory
 
 
 def run(fn):
@@ -21,8 +25,18 @@ def run(fn):
         for v in op.operands:
             users.setdefault(v, op)
 
+    # where each value of the body is read last (nested reads count at their op)
+    at, last = {}, {}
+    for i, top in enumerate(fn.body.ops):
+        at[top] = i
+        for v in reads_of(top):
+            last[v] = i
+    for v in fn.body.yields:
+        last[v] = len(fn.body.ops)
+
     def each(op):
         ops = []
+        i = at.get(op)
         if op.opcode in ("add", "sub") and len(op.operands) == 2 and op.result.type.is_float:
             a, b = op.operands
             nb, na = _negated(b, defs, uses), _negated(a, defs, uses)
@@ -37,7 +51,7 @@ def run(fn):
         if (
             op.opcode in ("add", "mul")
             and len(op.operands) == 2
-            and _commutes(op, defs, uses, users)
+            and (_commutes(op, defs, uses, users) or _dies_second(op, i, defs, last))
         ):
             op = op.replace(operands=op.operands[::-1])
             ops = [op]
@@ -87,6 +101,34 @@ def _commutes(op, defs, uses, users):
         return False  # (a parameter, a loop's argument, a constant: never written)
     user = users.get(op.result)
     return user is None or uses.get(op.result, 0) != 1 or user.tag != op.tag or user.loc != op.loc
+
+
+def _dies_second(op, i, defs, last):
+    """`a * t` -> `t * a` in gradient code, both of the result's type: t is a forward
+    value of the body read there last (`d_b = d_c * a`) while a is read later or is a
+    parameter, so out-of-SSA may write t's array in place (`d_b = a; d_b *= d_c`): it
+    decides that only for the first operand. `i`: op's place in the body, if there."""
+    a, b = op.operands
+    r = op.result.type
+    d = defs.get(b)
+    return (
+        i is not None
+        and op.tag != "fwd"
+        and a.type == r
+        and b.type == r
+        and r.kind == "array"
+        and r.is_float
+        and not r.weak
+        and bool(r.shape)
+        and a is not b
+        and b.hint not in TEMP_HINTS
+        and op.result.hint not in TEMP_HINTS
+        and d is not None
+        and d.tag == "fwd"
+        and memory(d) in ("new", "write")  # (an array of its own: not a loop's, a view)
+        and last.get(b) == i
+        and (a not in defs or last.get(a, -1) > i)
+    )
 
 
 __all__ = ["run"]

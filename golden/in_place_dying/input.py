@@ -1,0 +1,17 @@
+# s2sgrad: emit f --wrt x
+"""Gradient code written into arrays that die there (out_of_ssa.py, passes/negation.py),
+the elementwise workload of tools/bench.py: `d_c += d_c` (an array summed with itself:
+a ufunc reads each element before it writes it); `d_b = a; d_b *= d_c` (d_c * a with
+a, a forward value, read there last: the product goes into a's array, under the
+adjoint's name); `d_x = d; d_x += d_c ...` (the sum of x's adjoints starts in the
+array of d, which dies there, not in a new one)."""
+
+import numpy as np
+
+
+def f(x: "float64[n]"):
+    a = np.sin(x)
+    b = np.exp(-x * x)
+    c = np.tanh(a * b + x)
+    d = np.log1p(c * c)
+    return np.sum(d * x)
