@@ -44,7 +44,9 @@ TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", TAPE_HINT: "_tape"} 
 # the math functions the module being printed imports by name (`from math import cos, sin`,
 # _module): a call of one is `sin(x)`, of any other `math.atan(x)` (a name the module or a
 # parameter already has). A function with its own name costs no attribute lookup per call.
-MATH_IMPORTED = contextvars.ContextVar("s2sgrad_math_imported", default=frozenset())
+MATH_IMPORTED: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
+    "s2sgrad_math_imported", default=frozenset()
+)
 HELPER_NAMES = tuple(sorted(opcodes.HELPERS))  # functions a module may define (`_unbroadcast`)
 
 

@@ -8,8 +8,8 @@ numpy (and math).
 """
 
 import ast
-import math
 import importlib.util
+import math
 import os
 import subprocess
 import sys

@@ -7,7 +7,6 @@ import pytest
 import s2sgrad
 
 
-
 def _sum_read_through_a_view(x: "float64[n]"):
     a = np.sin(x)
     r = a[::-1]
@@ -38,10 +37,7 @@ def test_no_in_place_write_into_an_array_still_read(fn):
     g = s2sgrad.grad(fn)
     got = g(x.copy())
     f = lambda v: fn(v)  # noqa: E731
-    want = np.array([
-        (f(x + h) - f(x - h)) / 2e-6
-        for h in np.eye(len(x)) * 1e-6
-    ])
+    want = np.array([(f(x + h) - f(x - h)) / 2e-6 for h in np.eye(len(x)) * 1e-6])
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
     np.testing.assert_array_equal(x, np.linspace(0.1, 1.0, 7))
 
@@ -49,6 +45,7 @@ def test_no_in_place_write_into_an_array_still_read(fn):
 def test_a_dying_array_takes_the_sum_and_the_product():
     """The elementwise workload: `d_c += d_c`, `d_b = a; d_b *= d_c`, `d_x = d; d_x +=
     ...` (golden/in_place_dying), with NumPy's values exactly."""
+
     def f(x: "float64[n]"):
         a = np.sin(x)
         b = np.exp(-x * x)
