@@ -327,6 +327,7 @@ STAGES = (
     "loop_accumulate",
     "cse",
     "broadcast",
+    "ones",
     "negation",
     "scatter",
     "hoist_invariant",

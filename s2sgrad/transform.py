@@ -29,6 +29,7 @@ from .passes import (
     loop_accumulate,
     loop_stack,
     negation,
+    ones,
     pymath,
     scatter,
     shift,
@@ -110,6 +111,7 @@ def build_ir(parsed, arg_types, request, stages=None, numbers=()):
         fn = stage("loop_accumulate", _each(fn, loop_accumulate.run))
     fn = stage("cse", _each(fn, cse.run))
     fn = stage("broadcast", _each(fn, broadcast.run))
+    fn = stage("ones", _each(fn, ones.run))
     fn = stage("negation", _each(fn, negation.run))
     fn = stage("scatter", _each(fn, scatter.run))
     fn = stage("hoist_invariant", _each(fn, hoist_invariant.run))

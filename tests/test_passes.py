@@ -329,3 +329,40 @@ def test_a_gradient_through_unbroadcast_owns_its_memory(tmp_path):
     np.testing.assert_array_equal(d_x, g)
     assert not np.shares_memory(d_x, g) and not np.shares_memory(d_y, g)
     assert not np.shares_memory(d_x, d_y)
+
+
+# ---- passes/ones.py: products with one folded ----------------------------------------
+
+
+def _times_ones(x, w):
+    t = np.sin(x)
+    return np.sum(t * w) + np.sum(x * w)
+
+
+def _times_ones_broadcast(x, w):
+    return np.sum(np.tanh(x) * w) + np.sum(w)
+
+
+def test_a_product_with_one_is_its_operand_and_never_the_callers_array():
+    """d/dw sum(t * w) is t itself (no `t * 1.0` pass), d/dw sum(x * w) is x's numbers in
+    an array of the gradient's own: the caller's x is never handed back."""
+    x, w = np.linspace(0.1, 1.0, 5), np.linspace(-1.0, 1.0, 5)
+    g = s2sgrad.grad(_times_ones, wrt=(0, 1))
+    d_x, d_w = g(x, w)
+    np.testing.assert_array_equal(d_w, np.sin(x) + x)
+    np.testing.assert_allclose(d_x, np.cos(x) * w + w)
+    assert not np.shares_memory(d_w, x) and not np.shares_memory(d_x, w)
+    src = s2sgrad.source(g)
+    assert "* 1.0" not in src and "1.0 *" not in src, src
+    s2sgrad.check_grads(_times_ones, (0, 1), x, w)
+
+
+@pytest.mark.parametrize("n", [1, 4])
+def test_ones_of_a_size_not_known_equal_are_not_folded(n):
+    """np.broadcast_to(1.0, w.shape) * v with v of an unknown size: v may be a row of one
+    that the product broadcasts; folding it would give the wrong shape."""
+    x, w = np.linspace(0.1, 1.0, n), np.linspace(-1.0, 1.0, 4)
+    for f in (_times_ones_broadcast,):
+        got = s2sgrad.grad(f, wrt=(0, 1))(x, w)
+        s2sgrad.check_grads(f, (0, 1), x, w)
+        assert got[0].shape == x.shape and got[1].shape == w.shape

@@ -11,13 +11,11 @@ def energy(x):
     # ---- gradients: reverse sweep for the call at input.py:11 ----
     # grad of: e = np.sum(u * u + np.exp(u) + 3.0 * u + np.cos(u))  [input.py:10]
     _d0 = np.broadcast_to(1.0, x.shape)
-    _t1 = _d0 * np.sin(u)
+    _t1 = np.sin(u)
     d_u = _d0 * 3.0
-    d_u_1 = _d0 * _t0
-    d_u_2 = _d0 * u
     # grad of: u = np.sin(x)  [input.py:9]
     d_u -= _t1
-    d_u += d_u_1 + d_u_2
-    d_u += d_u_2
+    d_u += _t0 + u
+    d_u += u
     d_u *= np.cos(x)
     return e, d_u

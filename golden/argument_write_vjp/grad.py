@@ -8,11 +8,8 @@ def grad_f(x, w):
     x_1 = x.copy()
     x_1[0] = 0.0  # input.py:9
 
-    # ---- gradients: reverse sweep for the call at input.py:8 ----
-    # grad of: return np.sum(x * w)  [input.py:10]
-    d_w = x_1
-    d_w *= 1.0
+    # ---- gradients: reverse sweep ----
     # grad of: x[0] = 0.0  [input.py:9]
     d_x = w.copy()
     d_x[0] = 0.0
-    return d_x, d_w
+    return d_x, x_1

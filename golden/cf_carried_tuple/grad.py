@@ -25,9 +25,8 @@ def grad_oscillator(x0, v0, k, steps):
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # grad of: return np.sum(a * a + b)  [input.py:17]
     d_state_1 = np.broadcast_to(1.0, _t0)
-    d_state_0 = d_state_1 * pair_0
     # grad of: if np.sum(x) > 0:  [input.py:12]
-    d_state_0 += d_state_0
+    d_state_0 = pair_0 + pair_0
     if _t2:
         # grad of: pair = (x * 2.0, v)  [input.py:13]
         d_state_0 *= 2.0

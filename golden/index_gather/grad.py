@@ -11,14 +11,13 @@ def grad_pick(table, ids, w):
     pairs = table[_t0, _t1]  # input.py:9
     _t2 = np.tanh(rows)  # input.py:10
 
-    # ---- gradients: reverse sweep for the call at input.py:7 ----
+    # ---- gradients: reverse sweep ----
     # grad of: return np.sum(np.tanh(rows) * w) + np.sum(pairs ** 2)  [input.py:10]
     pairs *= 2
-    d_w = _t2 * 1.0
     d_rows = w * (1.0 - _t2 * _t2)
     # grad of: pairs = table[[0, 0, 4], [1, 1, 2]]  [input.py:9]
     d_table = np.zeros_like(table)
     np.add.at(d_table, np.s_[_t0, _t1], pairs)
     # grad of: rows = table[ids]  [input.py:8]
     np.add.at(d_table, ids, d_rows)
-    return d_table, d_w
+    return d_table, _t2

@@ -23,25 +23,25 @@ def grad_grad_energy(k, x):
         _d0 = np.broadcast_to(1.0, x.shape)
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
         _d1 = _d0 * _t5
-        _d2 = (_d0 * _t4).sum()
+        _d2 = _t4.sum()
         _d3 = (_d1 * _t0).sum()
         # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
         _d4 = _d3 - _d2 * _t5
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-        _d5 = (_d0 * _t1).sum()
+        _d5 = _t1.sum()
 
         # ---- gradients: reverse sweep for the call at input.py:13 ----
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
         _d6 = -1.0
         _d7 = _d0 * (_d6 * _t2)
-        _d8 = (_t0 * _d0).sum()
+        _d8 = _t0.sum()
         # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
         _d9 = k + k
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
         _d10 = _t0 * _d9
         _d11 = -_d9
         _d12 = _d0 * (_d11 * _t5)
-        _d13 = (_d10 * _d0).sum()
+        _d13 = _d10.sum()
         _d14 = (_d12 * _t0).sum()
         # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
         d_k = (_d14 - (_d11 * _d2 + _d13) * _t5) * k
@@ -70,25 +70,25 @@ def _grad_grad_energy_numpy(k, x):
     _d0 = np.broadcast_to(1.0, x.shape)
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
     _d1 = _d0 * _t5
-    _d2 = (_d0 * _t4).sum()
+    _d2 = _t4.sum()
     _d3 = (_d1 * _t0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
     _d4 = _d3 - _d2 * _t5
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d5 = (_d0 * _t1).sum()
+    _d5 = _t1.sum()
 
     # ---- gradients: reverse sweep for the call at input.py:13 ----
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
     _d6 = -1.0
     _d7 = _d0 * (_d6 * _t2)
-    _d8 = (_t0 * _d0).sum()
+    _d8 = _t0.sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
     _d9 = k + k
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
     _d10 = _t0 * _d9
     _d11 = -_d9
     _d12 = _d0 * (_d11 * _t5)
-    _d13 = (_d10 * _d0).sum()
+    _d13 = _d10.sum()
     _d14 = (_d12 * _t0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
     d_k = (_d14 - (_d11 * _d2 + _d13) * _t5) * k

@@ -8,10 +8,8 @@ def mix_grads(a, b, w):
     t = np.tanh(c)  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:11 ----
-    # grad of: return s2sgrad.gradients(np.sum(t * w), [a, b, w])  [input.py:11]
-    d_w = t * 1.0
     # grad of: t = np.tanh(c)  [input.py:10]
     d_c = w * (1.0 - t * t)
     # gradients of the xs
     d_b = np.copy(d_c)
-    return [d_c, d_b, d_w]
+    return [d_c, d_b, t]

@@ -21,9 +21,8 @@ def grad_fixed_point(a):
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # grad of: return np.sum(cur * cur + prev)  [input.py:15]
     d_prev = np.broadcast_to(1.0, a.shape)
-    d_cur = d_prev * cur
     # grad of: while np.max(np.abs(cur - prev)) > 1e-3 and k < 50:  [input.py:11]
-    d_cur += d_cur
+    d_cur = cur + cur
     d_a = np.zeros_like(a)
     for _ in range(n_iter):
         # this iteration's forward values

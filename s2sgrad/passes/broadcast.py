@@ -22,7 +22,7 @@ def run(fn):
         return fn
     fn = fn.with_body(_negations_moved(fn.body, def_map(fn.body)))
     defs = def_map(fn.body)
-    handed = _handed_back(fn.body, defs)
+    handed = handed_back(fn.body, defs)
     uses = use_counts(fn.body)
     users = {}
     for op in fn.body.walk():
@@ -47,7 +47,7 @@ def run(fn):
     return fn.with_body(_scalars_read(fn.body, def_map(fn.body)))
 
 
-def _handed_back(body, defs):
+def handed_back(body, defs):
     """The values the function returns, in its tuples and lists: each a fresh array
     (the reverse transform copies a borrowed one), which a fold must not undo."""
     out, todo = set(), list(body.yields)
@@ -129,7 +129,7 @@ def _negations_moved(region, defs):
 _VIEWS = ("expand_dims", "squeeze", "reshape", "transpose", "T")
 
 
-def _scalar_of(v, defs):
+def scalar_of(v, defs):
     """c when v is `np.broadcast_to(c, s)` of a number c, or a view of one (new axes,
     reshapes, transposes, full slices): every item of v is c."""
     for _ in range(8):
@@ -161,8 +161,8 @@ def _scalars_read(region, defs):
         operands = list(op.operands)
         for k in (0, 1):
             v, other = operands[k], operands[1 - k]
-            c = _scalar_of(v, defs) if defs.get(v) is not None else None
-            if c is None or _scalar_of(other, defs) is not None:
+            c = scalar_of(v, defs) if defs.get(v) is not None else None
+            if c is None or scalar_of(other, defs) is not None:
                 continue
             if (
                 T.same_shape(other.type.shape, op.result.type.shape)
