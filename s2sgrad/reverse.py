@@ -1016,14 +1016,18 @@ def _recompute(body_ops, inside, needed, mapping):
 
 
 def _reads(ops, extra=()):
-    """Every value read by `ops` (nested regions included) and `extra`."""
+    """Every value read by `ops` (nested regions included, their yields at every depth:
+    a loop a checkpointed loop's reverse sweep runs again may yield a value made before
+    it) and `extra`."""
     out = set(extra)
     for op in ops:
         out.update(op.operands)
         for r in op.regions:
+            out.update(r.yields)
             for o in r.walk():
                 out.update(o.operands)
-            out.update(r.yields)
+                for rr in o.regions:
+                    out.update(rr.yields)
     return out
 
 

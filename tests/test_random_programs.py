@@ -688,6 +688,28 @@ FOUND = {
         3,
         (3,),
     ),
+    # reverse: a checkpointed loop in a branch, carrying a value the branch made before
+    # it (`x0 = y`): the backward branch runs the segment again, which yields y, but
+    # _reads missed the yields of regions nested two deep, so y was not handed out of
+    # the forward branch (InternalError from the IR verifier: yielded value %y is not
+    # defined; fuzz seed 117, program 133)
+    "checkpointed_loop_in_branch_carries_a_branch_value": (
+        """
+        import numpy as np
+        import s2sgrad
+
+        def f(x0, x1, n):
+            s = 0.0
+            if np.sum(x1) > -5.0:
+                y = x1 * 2.0
+                for i in s2sgrad.checkpointed(range(3)):
+                    s = s + np.sum(np.sin(x0))
+                    x0 = y
+            return s
+        """,
+        0,
+        (3,),
+    ),
 }
 
 TRICKY = {
