@@ -26,10 +26,7 @@ def grad_cube_root_sum(c, tol):
         # grad of: x = x - (x ** 3 - c) / (3.0 * x ** 2)  [newton.py:15]
         _d0 = -d_x
         _d1 = _d0 / _t2
-        d_x_1 = -(_d0 * _t3 / _t2)
-        d_x_1 *= 3.0
-        d_x_1 *= 2 * x_1
-        d_x_2 = _d1 * (3 * x_1 ** 2)
-        d_x = d_x + d_x_1 + d_x_2
+        d_x_1 = _d1 * (3 * x_1 ** 2)
+        d_x = d_x - _d0 * _t3 / _t2 * 3.0 * (2 * x_1) + d_x_1
         d_c -= _d1
     return d_c

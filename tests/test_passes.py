@@ -366,3 +366,18 @@ def test_ones_of_a_size_not_known_equal_are_not_folded(n):
         got = s2sgrad.grad(f, wrt=(0, 1))(x, w)
         s2sgrad.check_grads(f, (0, 1), x, w)
         assert got[0].shape == x.shape and got[1].shape == w.shape
+
+
+def _negated_products(x, y):
+    e = np.sin(x) * y
+    return np.sum(np.cos(e) * 3.0 - x * np.exp(-e * y))
+
+
+def test_a_negated_product_in_a_sum_is_a_difference():
+    """`a - (-u) * w` is written `a + u * w` (negation.py): the same numbers bit for bit
+    (an IEEE product's sign is exact), no negation printed, no pass over memory for it."""
+    x, y = np.linspace(0.1, 1.0, 6), np.linspace(-1.0, 2.0, 6)
+    g = s2sgrad.grad(_negated_products, wrt=(0, 1))
+    src = s2sgrad.source(g, x, y)
+    assert "- -" not in src and "+ -" not in src and "-(" not in src, src
+    s2sgrad.check_grads(_negated_products, (0, 1), x, y)

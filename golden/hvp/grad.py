@@ -13,6 +13,6 @@ def hvp(x, v):
     _d1 = v * _t0
     d_x = v * _d0
     _d2 = _d1.sum()
-    d_x += -(_d2 * _d0 / _t1)
+    d_x -= _d2 * _d0 / _t1
     d_x *= _t0
     return d_x

@@ -98,8 +98,5 @@ def grad_solve(x, steps):
             d_x_2 = np.zeros_like(x)
         # grad of: x = x - 0.1 * np.tanh(x)  [input.py:9]
         d_x = d_x + d_x_2
-        d_x_4 = -d_x
-        d_x_4 *= 0.1
-        d_x_4 *= 1.0 - _t5 * _t5
-        d_x += d_x_4
+        d_x -= d_x * 0.1 * (1.0 - _t5 * _t5)
     return d_x

@@ -27,7 +27,7 @@ def grad_pendulum(theta, omega, g):
         # grad of: e = 0.5 * omega * omega - g * np.cos(theta)  [input.py:14]
         d_e_1 = d_e + d_e
         # gradients of the xs
-        d_theta = _d0 * omega + _d1 * _t1 - _d1 * theta - -d_e_1 * g * sin(theta)
+        d_theta = _d0 * omega + _d1 * _t1 - _d1 * theta + d_e_1 * g * sin(theta)
         d_theta_1 = float(d_theta)
         d_omega = _d0 * theta + _t2 / (omega * omega + 1.0) + d_e_1 * _t0 + d_e_1 * omega * 0.5
         d_omega_1 = float(d_omega)
@@ -55,7 +55,7 @@ def _grad_pendulum_numpy(theta, omega, g):
     # grad of: e = 0.5 * omega * omega - g * np.cos(theta)  [input.py:14]
     d_e_1 = d_e + d_e
     # gradients of the xs
-    d_theta = _d0 * omega + _d1 * _t1 - _d1 * theta - -d_e_1 * g * np.sin(theta)
+    d_theta = _d0 * omega + _d1 * _t1 - _d1 * theta + d_e_1 * g * np.sin(theta)
     d_theta_1 = float(d_theta)
     d_omega = _d0 * theta + _t2 / (omega * omega + 1.0) + d_e_1 * _t0 + d_e_1 * omega * 0.5
     d_omega_1 = float(d_omega)

@@ -30,7 +30,7 @@ def grad_kept(x, v):
         _d0 = np.broadcast_to(b + b, v.shape)
         _d1 = (_d0 * v).sum()
         # gradients of the xs
-        d_x = (d + d) * cos(_t3) * 3.0 + d_c * c - _d1 * _t0 + -(a / _t0) * _t1
+        d_x = (d + d) * cos(_t3) * 3.0 + d_c * c - _d1 * _t0 - a / _t0 * _t1
         d_x_1 = float(d_x)
         return d_x_1
     except ValueError:
@@ -59,6 +59,6 @@ def _grad_kept_numpy(x, v):
     _d0 = np.broadcast_to(b + b, v.shape)
     _d1 = (_d0 * v).sum()
     # gradients of the xs
-    d_x = (d + d) * np.cos(_t3) * 3.0 + d_c * c - _d1 * _t0 + -(a / _t0) * _t1
+    d_x = (d + d) * np.cos(_t3) * 3.0 + d_c * c - _d1 * _t0 - a / _t0 * _t1
     d_x_1 = float(d_x)
     return d_x_1

@@ -8,7 +8,7 @@ def cube_curvature(x):
     # seed: d(ys)
     d_y = np.ones_like(x)
     # grad of: y = x ** 3  [input.py:9]
-    d_x = d_y * (x ** 2 * 3)
+    d_x = d_y * (3 * x ** 2)
     d_y *= 3
     d_y *= 2 * x
     return d_x, d_y

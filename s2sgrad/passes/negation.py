@@ -15,9 +15,11 @@ array; summed into another adjoint, the negation is one pass over memory saved."
 from ..ir.core import TEMP, TEMP_HINTS, Op, Value, def_map, rewrite_ops, use_counts
 from ..ir.core import uses as reads_of
 from ..ir.opcodes import memory
+from . import dce
 
 
 def run(fn):
+    fn = dce.run(fn)  # (a dead read of a negation must not keep it: uses are counted)
     defs = def_map(fn.body)
     uses = use_counts(fn.body)
     users = {}
@@ -42,12 +44,18 @@ def run(fn):
             nb, na = _negated(b, defs, uses), _negated(a, defs, uses)
             new = None
             if nb is not None and nb.type.dtype == b.type.dtype:
-                new = ("sub" if op.opcode == "add" else "add", (a, nb))
+                new = (_FLIP[op.opcode], (a, nb))
             elif op.opcode == "add" and na is not None and na.type.dtype == a.type.dtype:
                 new = ("sub", (b, na))
+            # (`a - (-u) * w` is `a + u * w`: no negation printed, no pass over memory)
+            code, (x, y) = new or (op.opcode, (a, b))
+            p, made = _negated_product(y, defs, uses, op)
+            if p is not None and p.type.dtype == y.type.dtype:
+                new = (_FLIP[code], (x, p))
+                ops = made
             if new is not None:
                 op = Op(new[0], new[1], op.results, op.attrs, op.loc, op.tag)
-                ops = [op]
+                ops = ops + [op]
         if (
             op.opcode in ("add", "mul")
             and len(op.operands) == 2
@@ -68,11 +76,43 @@ def run(fn):
     return fn.with_body(rewrite_ops(fn.body, each))
 
 
+_FLIP = {"add": "sub", "sub": "add"}
+
+
 def _negated(v, defs, uses):
     d = defs.get(v)
     if d is None or d.opcode != "neg" or uses.get(v, 0) != 1 or not v.type.is_float:
         return None
     return d.operands[0]
+
+
+def _negated_product(v, defs, uses, at, depth=0):
+    """(p, [ops making p]) for v = `(-u) * w` (or `w * (-u)`, or `((-u) * w) * z`...) read
+    once, each negation and product read there alone: p = `u * w` (`(u * w) * z`), the
+    same magnitude (IEEE products round the magnitude, the sign is exact), so `a - v` is
+    `a + p`. (None, []) otherwise."""
+    d = defs.get(v)
+    if (
+        d is None
+        or d.opcode != "mul"
+        or uses.get(v, 0) != 1
+        or len(d.operands) != 2
+        or depth > 8
+        or not v.type.is_float
+    ):
+        return None, []
+    for k in (0, 1):
+        x, w = d.operands[k], d.operands[1 - k]
+        if w is x:
+            return None, []
+        u, made = _negated(x, defs, uses), []
+        if u is None:
+            u, made = _negated_product(x, defs, uses, at, depth + 1)
+        if u is not None and u.type == x.type:
+            p = Value(TEMP, v.type)
+            pair = (u, w) if k == 0 else (w, u)
+            return p, made + [Op("mul", pair, (p,), d.attrs, at.loc, at.tag)]
+    return None, []
 
 
 def _commutes(op, defs, uses, users):
