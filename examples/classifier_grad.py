@@ -21,7 +21,7 @@ def grad_loss(params, x, labels):
 
     # ---- gradients: reverse sweep for the call at classifier.py:11 ----
     # grad of: value = -np.mean(np.sum(logp * labels, axis=1))  [classifier.py:18]
-    d_logp = -1.0 / x.shape[0] * labels
+    d_logp = np.multiply(-1.0 / x.shape[0], labels, out=z)
     # grad of: logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))  [classifier.py:17]
     _d0 = -d_logp.sum(axis=1, keepdims=True)
     _d0 /= _t0

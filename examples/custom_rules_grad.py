@@ -28,8 +28,8 @@ def grad_loss(a, w, t, y):
     _d0 = -1.0 * y
     _t4 = _vjp_safe_log(_d0, _t3, rate)[0]
     # grad of: rate = a * np.sinc(w * t) ** 2 + 0.1  [custom_rules.py:36]
-    d_rate = 1.0 + _t4
-    _d1 = d_rate * a
+    d_rate = np.add(1.0, _t4, out=_d0)
+    _d1 = np.multiply(d_rate, a, out=_t3)
     d_a = (d_rate * _t2).sum()
     _d1 *= 2 * _t1
     d_w = (_vjp_sinc(_d1, _t1, _t0)[0] * t).sum()

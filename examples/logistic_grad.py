@@ -13,7 +13,7 @@ def grad_loss(w, b, X, y, lam):
     _t0 = 1.0 / y.size
     # grad of: nll = np.logaddexp(0.0, z) - y * z  [logistic.py:12]
     d_z = -_t0 * y
-    _t1 = 0.0 - z
+    _t1 = np.subtract(0.0, z, out=z)
     np.exp(_t1, out=_t1)
     d_z_1 = _t0 / (1.0 + _t1)
     # grad of: z = X @ w + b  [logistic.py:10]

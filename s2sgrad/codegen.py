@@ -1366,6 +1366,11 @@ def _statement(op, ex, names):
         # (renamed: `d_x = d; d_x += v`, the sum takes d's array under its own name)
         rename = [f"{target} = {names(op.operands[0])}"] if op in ex.plan.renamed else []
         return rename + [render(node)]
+    into = ex.plan.out_into.get(op)
+    if into is not None and not codegen_xp.active():  # written into a dead array's memory
+        ufunc = out_of_ssa.UFUNCS.get(op.opcode) or OPS[op.opcode].form[1]
+        args = ", ".join(render(ex.value(v)) for v in op.operands)
+        return [f"{names(op.result)} = {ufunc}({args}, out={names(into)})"]
     hit = ex.direct(op)  # (the common case: no syntax tree is built)
     if hit is None:
         return [_assignment(op, ex, names)]

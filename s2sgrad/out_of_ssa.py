@@ -31,7 +31,14 @@ stage decides, for one function:
   an op that allocates, never a parameter, a constant or a callee's result)
   and no value that may share its memory (views, tuples, tapes, closures,
   values linked through loops and branches) is live after the write. Otherwise
-  `y_1 = y.copy(); y_1[k] = v`.
+  `y_1 = y.copy(); y_1[k] = v`. The same for `r = a * b` (`a *= b`, or `d_x = d;
+  d_x += ...` when a is a forward value and r a gradient with a name of its own);
+- **dead arrays reused**: a statement of the gradient code at the top level that
+  makes a new float array by arithmetic or a ufunc writes it into the array of a
+  variable that died before it, of its type exactly (`d_a = np.multiply(d_c, b,
+  out=c)`): Python keeps a named array until the function returns, so that is an
+  array fewer at the peak, and no page faults of a new one (`_reuse`, decided last,
+  with the same liveness of contents as the writes).
 
 Values are the unit of liveness; a closure (the `back` function of a vjp) is
 its own scope: what it captures stays live to the end of the function that
@@ -55,11 +62,13 @@ class Plan:
     naming its variable), `in_place` write ops, `expr_ifs` (ifs printed as
     expressions), `twice_ok` (conditions printed twice in `c and x`), `unused`
     (results of a several-result op that nothing reads: printed as `_`), `renamed`
-    (in-place writes whose result takes a name of its own: `d_x = d; d_x += d_c`)."""
+    (in-place writes whose result takes a name of its own: `d_x = d; d_x += d_c`),
+    `out_into` (op -> a value whose array died: `d_a = np.multiply(d_c, b, out=c)`)."""
 
     def __init__(self):
         self.inlined = set()
         self.renamed = set()
+        self.out_into = {}  # op -> a dead value whose array its result is written into
         self.unused = set()
         self.expr_ifs = set()
         self.twice_ok = set()
@@ -135,6 +144,10 @@ def _unary_out(op, uses, defs):
         and len(d.results) == 1
         and not OPS[d.opcode].structural
     )
+
+
+# the ufuncs of the arithmetic ops, for a result written into a dead array (`out=`)
+UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide"}
 
 
 def _augmentable(op):
@@ -315,6 +328,9 @@ class _OutOfSSA:
         if code == "closure":
             return [(op.result, tuple(free_values(op)), (op.result,))]
         kind = self.mem[op]
+        into = self.plan.out_into.get(op)
+        if into is not None:  # (the result is the dead array's: `out=`)
+            return [(op.result, (into,), (op.result,))]
         if code == "append":  # the list (in place: the same list) holds its items and v
             keeps = op not in self.copied
             return [
@@ -549,6 +565,8 @@ class _OutOfSSA:
         if op.opcode == "while":
             return self._while(op, live)
         defs = [self.node(r) for r in op.results]
+        if op in self.reusing:
+            self.live_at_reuse[op] = frozenset(live)
         if op in self.write_ops:
             self.live_at_write[op] = frozenset(live)
             # `y_1 = y.copy(); y_1[k] = v`: y_1 is written before v and k are read (a read
@@ -833,12 +851,13 @@ class _OutOfSSA:
         # The names pass tracks only the variables coalescing asks about; the contents
         # pass, every variable (what is live at a write)
         self.edges, self.live_at_write, self.contents = {}, {}, False
+        self.reusing, self.live_at_reuse = self._reuse_candidates(), {}
         self.tracked = self.interesting
         if self.interesting:
             self._function()
         names_edges = self.edges
         self.contents, self.edges, self.tracked = True, {}, None
-        if self.write_arrays:
+        if self.write_arrays or self.reusing:
             self._function()
         self.edges = names_edges
         self.not_owned = self._owned_roots()
@@ -880,9 +899,109 @@ class _OutOfSSA:
                 best[root] = v
         for v, root in zip(order, roots):
             plan.rep[v] = best[root]
+        if self.reusing:
+            self._reuse(order)
         plan.shares, plan.web = self._shares, self.node
         plan.shares_list = self.shares_list
         return plan
+
+    # -- dead arrays reused ---------------------------------------------------------------------
+
+    def _reuse_candidates(self):
+        """Statements of the gradient code at the function's top level making a new float
+        array of a known shape by arithmetic or a ufunc (`d_a = d_c * b`): each may write
+        into the array of a variable that died before it (`_reuse`). Not the forward
+        code's, which reads as the source does."""
+        if self.fn.xp:  # (the array API has no `out=`)
+            return set()
+        out = set()
+        for op in self.fn.body.ops:
+            if (
+                len(op.results) != 1
+                or op.regions
+                or op.tag == "fwd"  # (the forward code reads as the source does)
+                or op.result in self.plan.inlined
+                or op.opcode not in UFUNCS
+                and op.opcode not in UNARY_OUT
+                or len(op.operands) != (2 if op.opcode in UFUNCS else 1)
+                or memory(op) != "new"  # (a write candidate too: `a *= b` may be refused)
+            ):
+                continue
+            t = op.result.type
+            if (
+                t.kind == "array"
+                and not t.weak
+                and t.is_float
+                and t.shape
+                and None not in t.shape
+                and all(u.type.kind == "array" for u in op.operands)
+                # (an array expression as an operand is a temporary of its own, which
+                # NumPy's result reuses already: `1.0 - h * h` stays as it reads)
+                and not any(u in self.plan.inlined and u.type.shape for u in op.operands)
+            ):
+                out.add(op)
+        return out
+
+    def _reuse(self, order):
+        """Each candidate, in program order, writes its result into the array of a
+        value of its type exactly that this function made and whose array nothing reads
+        from this statement on (`d_a = np.multiply(d_c, b, out=c)`, c dead): Python keeps
+        a named array to the function's end, so this is an array fewer, and no page
+        faults of a new one. The name must hold that array there: every value the name
+        held up to the statement is that array (an in-place chain), none another."""
+        pos = {op: k for k, op in enumerate(self.fn.body.ops)}
+        top = [op for op in self.fn.body.ops if len(op.results) == 1 and not op.regions]
+        tops = set(top)
+        members = {}
+        for v in order:
+            members.setdefault(self.plan.rep[v], []).append(v)
+        taken = set()  # (a dead array takes one result: then it is that result's)
+        for op in sorted(self.reusing, key=pos.get):
+            if op in self.plan.in_place:  # (`a *= b` decided: a's array already)
+                continue
+            if self.roots is None:
+                self._memory()
+            live = self.live_at_reuse.get(op)
+            if live is None:
+                continue
+            values = self._node_values()
+            alive = [u for x in live for u in values.get(x, (x,))]
+            r = op.result
+            for d in reversed(top[: top.index(op)] if op in top else []):
+                # the name's values up to op: each made at the top level by an op of one
+                # result (no loop's or branch's variable), one array (an in-place chain)
+                held = [
+                    u
+                    for u in members.get(self.plan.rep.get(d.result, d.result), [d.result])
+                    if self._before(u, op, pos)
+                ]
+                if (
+                    not held
+                    or any(self.defs.get(u) not in tops for u in held)
+                    or any(
+                        u.type != r.type
+                        or u in taken
+                        or u in self.plan.inlined
+                        or u in self.params
+                        or not self.not_owned.isdisjoint(self.owners.get(u) or (u,))
+                        or not self._shares(u, held[-1])
+                        or any(self._shares(w, u) for w in alive)
+                        for u in held
+                    )
+                ):
+                    continue
+                self.plan.out_into[op] = held[-1]  # (what the name holds there)
+                taken.update(held)
+                self.roots = None
+                break
+
+    def _before(self, v, op, pos):
+        """v is defined before op, at the top level (or in a region of an op before it)."""
+        d = self.defs.get(v)
+        while d is not None and d not in pos:
+            rid = self.region_of.get(d)
+            d = self.owner.get(rid) if rid else None
+        return d is not None and pos[d] < pos[op]
 
     def _node_values(self):
         """node -> the values in it, in program order."""

@@ -9,7 +9,7 @@ def grad_outer(a, b):
 
     # ---- gradients: reverse sweep ----
     # grad of: return np.sum(np.sin(p))  [input.py:8]
-    _t0 = np.cos(p)
+    _t0 = np.cos(p, out=p)
     # grad of: p = a * b  [input.py:7]
     d_a = (_t0 * b).sum(axis=1, keepdims=True)
     d_b = (_t0 * a).sum(axis=0)

@@ -13,7 +13,7 @@ def grad_scaled(s, t, x):
     d_y = y
     d_y += y
     _d0 = d_y * x
-    d_x = d_y * _t0
+    d_x = np.multiply(d_y, _t0, out=_t0)
     d_x_1 = _d0 * t
     d_t = (_d0 * x).sum()
     d_y *= s

@@ -38,7 +38,7 @@ def grad_f(x, W, steps):
     d_x = np.zeros_like(x)
     # grad of: h = np.cos(h) * x  [input.py:21]
     _t0 = np.cos(h_in)
-    _t1 = np.sin(h_in)
+    _t1 = np.sin(h_in, out=h_in)
     # grad of: for t in range(3):  [input.py:20]
     d_x_1 = d_x
     for t in reversed(range(3)):

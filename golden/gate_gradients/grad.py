@@ -10,7 +10,7 @@ def affine_grads(x, W, b):
     # grad of: loss = np.sum(z * z)  [input.py:10]
     d_z, d_z_1 = z, z
     # grad of: z = x @ W + b  [input.py:9]
-    d_z_2 = d_z + d_z_1
+    d_z_2 = np.add(d_z, d_z_1, out=z)
     _d0, d_b = d_z_2, d_z_2.sum(axis=0)
     d_W = x.T @ _d0
     return [d_W, d_b]

@@ -21,12 +21,12 @@ def grad_f(x):
     # grad of: c = np.tanh(a * b + x)  [input.py:15]
     d_c += d_c
     d_c *= 1.0 - _t1
-    d_a = d_c * b
+    d_a = np.multiply(d_c, b, out=_t1)
     d_b = a
     d_b *= d_c
     # grad of: b = np.exp(-x * x)  [input.py:14]
     d_b *= b
-    _d0 = d_b * x
+    _d0 = np.multiply(d_b, x, out=c)
     d_b *= _t0
     # grad of: a = np.sin(x)  [input.py:13]
     d_a *= np.cos(x)

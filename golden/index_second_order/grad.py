@@ -13,16 +13,16 @@ def hvp(x, v):
     # grad of: y = np.sum(np.sin(x[[0, 2, 2]]) * x[1:])  [input.py:10]
     d_x = np.zeros_like(x)
     d_x[1:] += _t2
-    _t4 = np.cos(_t1)
+    _t4 = np.cos(_t1, out=_t1)
     _d0 = _t3 * _t4
     np.add.at(d_x, _t0, _d0)
     _d1 = v[_t0]
-    _d2 = _d1 * _t4
+    _d2 = np.multiply(_d1, _t4, out=_d0)
     _d1 *= _t3
     _d3 = v[1:]
     d_x_1 = np.zeros_like(x)
     d_x_1[1:] += _d2
-    _d4 = _d3 * _t4
+    _d4 = np.multiply(_d3, _t4, out=_d2)
     _d4 -= _d1 * _t2
     np.add.at(d_x_1, _t0, _d4)
     return d_x, d_x_1

@@ -22,7 +22,7 @@ def grad_loss(x, W1, W2):
     d_h = out_1 @ W2.T
     d_W2 = h.T @ out_1
     # grad of: h = np.tanh(x @ W1)  [input.py:12]
-    d_h_1 = 1.0 + d_h
+    d_h_1 = np.add(1.0, d_h, out=d_h)
     d_h_1 *= 1.0 - h * h
     d_W1_1 = x.T @ d_h_1
     # gradients of the xs

@@ -19,9 +19,9 @@ def grad_nll(w, b, X, y, lam):
     _t4 = 1.0 / y.size
     # grad of: ce = -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))  [input.py:9]
     _d0 = -_t4
-    _d1 = _d0 * _t2
+    _d1 = np.multiply(_d0, _t2, out=_t2)
     _d1 /= _t3
-    d_p = _d0 * y
+    d_p = np.multiply(_d0, y, out=_t3)
     d_p /= p
     # grad of: p = 1.0 / (1.0 + np.exp(-z))  [input.py:8]
     d_p -= _d1

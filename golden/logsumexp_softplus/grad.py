@@ -22,7 +22,7 @@ def grad_softmax_xent(logits, onehot):
     d_logits *= np.sign(logits)
     d_logits_1 = 0.01 * (logits >= 0.0)
     # grad of: xent = np.sum(onehot * (lse - logits), axis=1)  [input.py:10]
-    _d1 = _t4 * onehot
+    _d1 = np.multiply(_t4, onehot, out=_d0)
     d_lse = _d1.sum(axis=1, keepdims=True)
     # grad of: lse = m + np.log(np.sum(np.exp(logits - m), axis=1, keepdims=True))  [input.py:9]
     d_lse /= _t2

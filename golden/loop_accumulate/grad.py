@@ -21,7 +21,7 @@ def grad_loss(xs, h0, Wx, Wh, b, v):
     # grad of: for t in range(xs.shape[0]):  [input.py:14]
     d_h = np.zeros_like(h0)
     # grad of: total = total + np.sin(h @ v)  [input.py:16]
-    _t3 = np.cos(_t2)
+    _t3 = np.cos(_t2, out=_t2)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:15]
     _t4 = 1.0 - h_out * h_out
     # grad of: for t in range(xs.shape[0]):  [input.py:14]

@@ -24,7 +24,7 @@ def grad_loss(xs, h0, Wx, Wh, v, ys):
     # grad of: err = np.sin(h) @ v - ys[t]  [input.py:18]
     d_err = err
     d_err += err
-    _t3 = np.cos(h_out)
+    _t3 = np.cos(h_out, out=_t1)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh)  [input.py:17]
     _t4 = 1.0 - h_out * h_out
     # grad of: for t in range(xs.shape[0]):  [input.py:16]

@@ -21,7 +21,7 @@ def grad_loss(params, x, y):
     # grad of: return np.mean(err ** 2)  [input.py:14]
     d_err = 1.0 / y.size * (2 * err)
     # grad of: err = h * params["scale"] - y  [input.py:13]
-    d_h = d_err * params_scale
+    d_h = np.multiply(d_err, params_scale, out=err)
     d_params_scale = (d_err * h_1).sum()
     # grad of: h = np.tanh(h @ W + b)  [input.py:12]
     d_h *= 1.0 - h_1 * h_1

@@ -12,7 +12,7 @@ def grad_grad_logistic_nll(w, x):
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # grad of: return np.sum(np.log(1.0 + np.exp(-z)))  [input.py:10]
-    _d0 = 1.0 / _t1
+    _d0 = np.divide(1.0, _t1, out=z)
     _d1 = -x
     _d2 = _d1 * _t0
     _d1 *= _d0

@@ -33,14 +33,14 @@ def grad_grad_energy(k, x):
         # ---- gradients: reverse sweep for the call at input.py:13 ----
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
         _d6 = -1.0
-        _d7 = _d6 * _t2 * _d0
+        _d7 = np.multiply(_d6 * _t2, _d0, out=_d1)
         _d8 = _t0.sum()
         # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
         _d9 = k + k
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-        _d10 = _d9 * _t0
+        _d10 = np.multiply(_d9, _t0, out=_t4)
         _d11 = -_d9
-        _d12 = _d11 * _t5 * _d0
+        _d12 = np.multiply(_d11 * _t5, _d0, out=_t1)
         _d13 = _d10.sum()
         _d14 = (_d12 * _t0).sum()
         # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
@@ -80,14 +80,14 @@ def _grad_grad_energy_numpy(k, x):
     # ---- gradients: reverse sweep for the call at input.py:13 ----
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
     _d6 = -1.0
-    _d7 = _d6 * _t2 * _d0
+    _d7 = np.multiply(_d6 * _t2, _d0, out=_d1)
     _d8 = _t0.sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
     _d9 = k + k
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d10 = _d9 * _t0
+    _d10 = np.multiply(_d9, _t0, out=_t4)
     _d11 = -_d9
-    _d12 = _d11 * _t5 * _d0
+    _d12 = np.multiply(_d11 * _t5, _d0, out=_t1)
     _d13 = _d10.sum()
     _d14 = (_d12 * _t0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]

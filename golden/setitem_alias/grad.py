@@ -20,7 +20,7 @@ def grad_rows(x):
     d_y = np.zeros_like(x)
     d_y[1] += top_2
     # grad of: top[2] = np.sum(x)  [input.py:12]
-    d_y_1 = 1.0 + d_y
+    d_y_1 = np.add(1.0, d_y, out=d_y)
     d_y_1[0] += _t0
     d_top = np.copy(d_y_1[0])
     d_y_1[0] = 0.0

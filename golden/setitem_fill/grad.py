@@ -31,7 +31,7 @@ def grad_summary(x, w):
     # grad of: y[1:4] = w * np.max(x)  [input.py:11]
     _d3 = np.copy(d_y[1:4])
     d_y[1:4] = 0.0
-    d_w = _d3 * _t0
+    d_w = np.multiply(_d3, _t0, out=_d1)
     _d4 = (_d3 * w).sum()
     _t2 = x == _t0
     d_x = _d4 / _t2.sum(axis=None, keepdims=True) * _t2

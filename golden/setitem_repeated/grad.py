@@ -11,7 +11,7 @@ def grad_scatter(x, v):
 
     # ---- gradients: reverse sweep ----
     # grad of: return np.sum(np.sin(y))  [input.py:11]
-    d_y = np.cos(y)
+    d_y = np.cos(y, out=y)
     # grad of: y[[1, 3, 1]] = v  [input.py:10]
     _t1 = np.reshape(np.arange(3), (3,))
     _t2 = np.zeros_like(d_y, dtype=np.int64) - 1

@@ -12,11 +12,11 @@ def grad_f(x):
 
     # ---- gradients: reverse sweep for the call at input.py:9 ----
     # grad of: t = np.log(np.sum(np.exp(x - m), axis=0))  [input.py:11]
-    _d0 = 1.0 / _t0
+    _d0 = np.divide(1.0, _t0, out=_t0)
     d_x *= _d0[None, :]
     d_m = -d_x.sum(axis=1, keepdims=True)
     # grad of: m = np.max(x, axis=1, keepdims=True)  [input.py:10]
-    d_m_1 = 0.5 + d_m
+    d_m_1 = np.add(0.5, d_m, out=d_m)
     _t1 = x == m
     d_x_1 = d_m_1 / _t1.sum(axis=1, keepdims=True) * _t1
     # gradients of the xs

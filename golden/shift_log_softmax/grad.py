@@ -15,7 +15,7 @@ def grad_log_softmax_xent(z, y, v):
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # grad of: return -np.mean(np.sum(y * logp, axis=1)) + lse_v  [input.py:13]
-    d_logp = -1.0 / z.shape[0] * y
+    d_logp = np.multiply(-1.0 / z.shape[0], y, out=s)
     # grad of: lse_v = c + np.log(np.sum(np.exp(v - c)))  [input.py:12]
     d_v *= 1.0 / _t1
     # grad of: logp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))  [input.py:10]

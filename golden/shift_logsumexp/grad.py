@@ -12,6 +12,6 @@ def grad_lse(x):
 
     # ---- gradients: reverse sweep for the call at input.py:9 ----
     # grad of: return np.sum(m[:, 0] + np.log(np.sum(np.exp(x - m), axis=1)))  [input.py:11]
-    _d0 = 1.0 / _t0
+    _d0 = np.divide(1.0, _t0, out=_t0)
     d_x *= _d0[:, None]
     return d_x

@@ -22,7 +22,7 @@ def grad_descend(x0, c):
     d_v = np.zeros_like(x0)
     d_c = np.zeros_like(c)
     # grad of: g = 2.0 * (x - c) + 0.1 * np.sin(x)  [input.py:11]
-    _t0 = np.cos(x_in)
+    _t0 = np.cos(x_in, out=x_in)
     # grad of: for k in range(5):  [input.py:10]
     for k in reversed(range(5)):
         # grad of: for k in range(5):  [input.py:10]

@@ -20,7 +20,7 @@ def grad_f(x, w):
     d_w = np.zeros_like(w)
     # grad of: x = np.sin(x) * w  [input.py:11]
     _t1 = np.sin(x_in)
-    _t2 = np.cos(x_in)
+    _t2 = np.cos(x_in, out=x_in)
     # grad of: for i in range(6):  [input.py:10]
     for i in reversed(range(6)):
         # grad of: for i in range(6):  [input.py:10]

@@ -150,6 +150,14 @@ class _Checker:
             self.write(state, op.results, op)
         elif memory(op) == "write" or op in self.plan.in_place:  # (in place: `a += b`)
             self.setitem(op, state)
+        elif op in self.plan.out_into:  # (`r = np.multiply(a, b, out=v)`: v's array)
+            into = self.plan.out_into[op]
+            self.read(state, op.operands, op)
+            self.read(state, [into], op)  # (the name must hold it there)
+            state[CLOBBERED] = state.get(CLOBBERED, frozenset()) | {
+                self.web(v) for v in self.defined if self.shares(v, into)
+            }
+            self.write(state, op.results, op)
         else:
             reads = op.operands + tuple(y for r in op.regions for y in r.yields)
             self.read(state, reads, op)
