@@ -42,19 +42,20 @@ def test_no_in_place_write_into_an_array_still_read(fn):
     np.testing.assert_array_equal(x, np.linspace(0.1, 1.0, 7))
 
 
+def _elementwise(x: "float64[n]"):  # (tools/workloads.py's, as golden/in_place_dying)
+    a = np.sin(x)
+    b = np.exp(-x * x)
+    c = np.tanh(a * b + x)
+    d = np.log1p(c * c)
+    return np.sum(d * x)
+
+
 def test_a_dying_array_takes_the_sum_and_the_product():
     """The elementwise workload: `d_c += d_c`, `d_b = a; d_b *= d_c`, `d_x = d; d_x +=
     ...` (golden/in_place_dying), with NumPy's values exactly."""
 
-    def f(x: "float64[n]"):
-        a = np.sin(x)
-        b = np.exp(-x * x)
-        c = np.tanh(a * b + x)
-        d = np.log1p(c * c)
-        return np.sum(d * x)
-
     x = np.linspace(-1.0, 1.0, 11)
-    g = s2sgrad.grad(f)
+    g = s2sgrad.grad(_elementwise)
     got = g(x)
     src = s2sgrad.source(g)
     for line in ("d_c += d_c", "d_b = a\n", "d_b *= d_c", "d_x = d\n", "d_x += d_c"):
@@ -101,14 +102,7 @@ def test_the_elementwise_gradient_reuses_dead_arrays():
     gradient holds 8 arrays of x's size at its peak, not 10."""
     import tracemalloc
 
-    def f(x: "float64[n]"):
-        a = np.sin(x)
-        b = np.exp(-x * x)
-        c = np.tanh(a * b + x)
-        d = np.log1p(c * c)
-        return np.sum(d * x)
-
-    g = s2sgrad.grad(f)
+    g = s2sgrad.grad(_elementwise)
     x = np.linspace(-1.0, 1.0, 100_000)
     g(x)
     assert s2sgrad.source(g).count("= np.multiply(") == 2
