@@ -271,3 +271,32 @@ def test_a_crash_inside_s2sgrad_is_an_internal_error(monkeypatch):
     with pytest.raises(InternalError, match="bug in s2sgrad") as e:
         s2sgrad.grad(f)(np.ones(3))
     assert isinstance(e.value.__cause__, RecursionError)
+
+
+ELEMENTWISE = """
+import numpy as np
+def f(x: "float64[n]"):
+    a = np.sin(x)
+    b = np.exp(-x * x)
+    c = np.tanh(a * b + x)
+    d = np.log1p(c * c)
+    return np.sum(d * x)
+"""
+
+
+def test_a_result_written_into_a_live_array_is_caught(tmp_path):
+    """out_of_ssa._reuse writes `d_a = np.multiply(d_c, b, out=_t1)` into a dead array;
+    into one still read later (b, read by `d_b *= b`) the verifier must refuse."""
+    path = tmp_path / "case.py"
+    path.write_text(textwrap.dedent(ELEMENTWISE))
+    parsed = S.from_file(str(path), "f")
+    types_ = cli.arg_types(parsed, None)
+    fn = transform.build_ir(parsed, types_, cli.request_for(parsed, types_, "x"))
+    fn, plan = plan_of(fn)
+    assert len(plan.out_into) == 2
+    run_check(fn, plan)
+    op = next(o for o in plan.out_into if o.result.hint == "d_a")
+    b = next(o.result for o in fn.body.ops if len(o.results) == 1 and o.result.hint == "b")
+    plan.out_into[op] = b  # the fault: b is multiplied into d_b after this
+    with pytest.raises(InternalError, match="after an in-place write changed its array"):
+        run_check(fn, plan)

@@ -153,7 +153,9 @@ class _Checker:
         elif op in self.plan.out_into:  # (`r = np.multiply(a, b, out=v)`: v's array)
             into = self.plan.out_into[op]
             self.read(state, op.operands, op)
-            self.read(state, [into], op)  # (the name must hold it there)
+            if not self.same(state.get(self.var(into)), into):  # (its name must hold it:
+                # a write may have changed the dead array before, which is no read)
+                raise _Fault(op, f"out={into.hint} where its name holds another value")
             state[CLOBBERED] = state.get(CLOBBERED, frozenset()) | {
                 self.web(v) for v in self.defined if self.shares(v, into)
             }
