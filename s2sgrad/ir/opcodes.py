@@ -309,6 +309,19 @@ def _cast_memory(op):
     return "new" if src.dtype is not None else "maybe"
 
 
+def _einsum_memory(op):
+    """np.einsum of one operand that sums no letter away ('ij->ji', 'ij->ij', 'ji'
+    implicit) is a writeable view of it (NumPy's single-operand view); any other, a new
+    array."""
+    ins, out = einsum_parts(op.attr("subscripts"))
+    return "view" if len(ins) == 1 and set(ins[0]) <= set(out) else "new"
+
+
+def _matrix_power_memory(op):
+    """np.linalg.matrix_power(a, 1) is a itself; any other power, a new array."""
+    return "view" if op.attr("n") == 1 else "new"
+
+
 def _diag_memory(op):
     """np.diag of a matrix is a (read-only) view of its diagonal; of a vector, a new matrix."""
     return "view" if op.operands[0].type.rank == 2 else "new"
@@ -536,6 +549,7 @@ _def(
     [("subscripts", ATTR, None)],
     kwattrs=(),
     attrs_first=True,
+    memory=_einsum_memory,
 )
 _def(
     "norm",
@@ -791,6 +805,7 @@ _def(
     [("a", OPERAND, None), ("n", ATTR, None)],
     kwattrs=(),
     check=_check_matrix_power,
+    memory=_matrix_power_memory,
 )
 _def(
     "real",
