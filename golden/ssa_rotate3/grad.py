@@ -18,9 +18,9 @@ def grad_rotate3(a, b, c):
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # grad of: return np.sum(a * b + c)  [input.py:10]
     d_c = np.broadcast_to(1.0, a.shape)
+    d_a = d_c * b
+    d_b = d_c * a_1
     # grad of: for i in range(4):  [input.py:7]
-    d_a = b
-    d_b = a_1
     for i in reversed(range(4)):
         # this iteration's forward values
         _t1 = _tape0.pop()

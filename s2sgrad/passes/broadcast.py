@@ -22,7 +22,7 @@ def run(fn):
         return fn
     fn = fn.with_body(_negations_moved(fn.body, def_map(fn.body)))
     defs = def_map(fn.body)
-    handed = handed_back(fn.body, defs)
+    handed = referenced(handed_back(fn.body, defs), defs)
     uses = use_counts(fn.body)
     users = {}
     for op in fn.body.walk():
@@ -40,8 +40,15 @@ def run(fn):
             mapping[r] = src
             for u in ops:  # the seed 1.0 broadcast and multiplied: x itself
                 other = _times_one(u, r, src, defs)
-                if other is not None and (u.result not in handed or _fresh(other, defs)):
-                    mapping[u.result] = other
+                # (a result handed back, or viewed or held by one, reads x only when x
+                # is gradient code's own array that nothing handed back refers to)
+                if other is None:
+                    continue
+                if u.result in handed:
+                    if not _fresh(other, defs) or other in handed:
+                        continue
+                    referenced((other,), defs, handed)
+                mapping[u.result] = other
     if mapping:
         fn = fn.with_body(substitute(fn.body, mapping))
     return fn.with_body(_scalars_read(fn.body, def_map(fn.body)))
@@ -59,6 +66,29 @@ def handed_back(body, defs):
         d = defs.get(v)
         if d is not None and d.opcode in ("tuple", "list"):
             todo.extend(d.operands)
+    return out
+
+
+def referenced(values, defs, out=None):
+    """The values whose arrays `values` may be, view or hold (through views, lists,
+    containers, callees, loops and branches), `values` included, added to `out`: a fold
+    that makes one of them read x makes everything reaching it reach x too."""
+    out = set() if out is None else out
+    todo = list(values)
+    while todo:
+        v = todo.pop()
+        if v in out:
+            continue
+        out.add(v)
+        d = defs.get(v)
+        if d is None:
+            continue
+        if d.regions:  # (a loop's or a branch's result: its initial values and yields)
+            todo.extend(d.operands)
+            todo.extend(y for r in d.regions for y in r.yields)
+        elif memory(d) != "new" and (memory(d) != "write" or d.opcode == "append"):
+            todo.extend(d.operands)  # (a write into an array: a copy of a borrowed one,
+            # out-of-SSA's decision; an append: the list holds the item)
     return out
 
 

@@ -6,8 +6,8 @@ the same numbers (an IEEE product or quotient by one is exact, signed zeros, inf
 and NaNs included). A product of another type stays: `1.0 * mask` makes floats of
 booleans, `1.0 * k` a float of an int.
 
-A result handed back (returned, in the function's tuples and lists) that would then be
-x must not give the caller an array it shares with something else: it reads x only when
+A result handed back (returned, in the function's tuples and lists, or viewed or held
+by one: `d_y = (t * 1.0).T`) that would then be x must not give the caller an array it shares with something else: it reads x only when
 x is an array this function made (new, or written: out-of-SSA copies a caller's array
 before writing it) and nothing else hands x back. Otherwise the product stays, and it
 is the copy the result needs (`d_h = 1.0 * x` of a parameter x)."""
@@ -28,12 +28,13 @@ def run(fn):
             continue
         x = mapping.get(x, x)
         if handed is None:
-            handed = broadcast.handed_back(fn.body, defs)
-        if op.result in handed:
+            handed = broadcast.referenced(broadcast.handed_back(fn.body, defs), defs)
+        if op.result in handed:  # (handed back, or a view or an item of one handed back)
             d = defs.get(x)
             if d is None or d.regions or memory(d) not in ("new", "write") or x in handed:
                 continue
-            handed.add(x)  # (now handed back as the result: no second result may read it)
+            # (now handed back as the result: no second result may read it)
+            broadcast.referenced((x,), defs, handed)
         mapping[op.result] = x
     if not mapping:
         return fn
