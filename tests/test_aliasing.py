@@ -1,4 +1,4 @@
-"""Regressions found by the hunt on out-of-SSA's decisions (branch `hunt`):
+"""Aliasing regressions found by an adversarial review of out-of-SSA's decisions:
 
 - np.einsum of one operand summing nothing away ('ij->ji') is a view, and
   np.linalg.matrix_power(a, 1) is a itself: with memory 'new', out-of-SSA wrote a
