@@ -415,7 +415,7 @@ class Exprs:
         if kind == "r":
             return self.row_expr(sub)
         forms = ["binop", "unary", "square", "div", "neg", "mixed", "reduce", "ifexp", "nonsmooth"]
-        forms += ["index"] if kind == "a" else ["matmul", "builtin"]
+        forms += ["index", "view"] if kind == "a" else ["matmul", "builtin"]
         if self.rows:
             forms.append("row")
         if self.helpers_returning(kind):
@@ -441,6 +441,14 @@ class Exprs:
             v = self.pick(scope.of_kind("a"))
             flips = ["::-1", ":, ::-1"] if self.rows else ["::-1"]
             return f"({v}[{self.pick(flips)}] * {self.const()})"
+        if form == "view":  # (a view of a named array, bound to a name where at the top:
+            # aliasing for out-of-SSA's in-place writes and reused dead arrays)
+            self.mark("view")
+            v = self.pick(scope.of_kind("a"))
+            idx = "ij" if self.rows else "i"
+            views = [f"{v}[::-1]", f"np.flip({v})", f"{v}.reshape({v}.shape)"]
+            views += [f"np.einsum('{idx}->{idx}', {v})"] + ([f"{v}[:, ::-1]"] if self.rows else [])
+            return self.pick(views)
         if form == "call":
             return self.call(scope, kind, depth)
         return getattr(self, "expr_" + form)(kind, sub)
