@@ -8,6 +8,7 @@ on for the whole suite.
 """
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -273,23 +274,11 @@ def test_a_crash_inside_s2sgrad_is_an_internal_error(monkeypatch):
     assert isinstance(e.value.__cause__, RecursionError)
 
 
-ELEMENTWISE = """
-import numpy as np
-def f(x: "float64[n]"):
-    a = np.sin(x)
-    b = np.exp(-x * x)
-    c = np.tanh(a * b + x)
-    d = np.log1p(c * c)
-    return np.sum(d * x)
-"""
-
-
 def test_a_result_written_into_a_live_array_is_caught(tmp_path):
     """out_of_ssa._reuse writes `d_a = np.multiply(d_c, b, out=_t1)` into a dead array;
     into one still read later (b, read by `d_b *= b`) the verifier must refuse."""
-    path = tmp_path / "case.py"
-    path.write_text(textwrap.dedent(ELEMENTWISE))
-    parsed = S.from_file(str(path), "f")
+    path = Path(__file__).parent.parent / "golden" / "in_place_dying" / "input.py"
+    parsed = S.from_file(str(path), "f")  # (the elementwise workload)
     types_ = cli.arg_types(parsed, None)
     fn = transform.build_ir(parsed, types_, cli.request_for(parsed, types_, "x"))
     fn, plan = plan_of(fn)

@@ -57,22 +57,30 @@ def run(fn):
 def handed_back(body, defs):
     """The values the function returns, in its tuples and lists: each a fresh array
     (the reverse transform copies a borrowed one), which a fold must not undo."""
-    out, todo = set(), list(body.yields)
-    while todo:
-        v = todo.pop()
-        if v in out:
-            continue
-        out.add(v)
-        d = defs.get(v)
-        if d is not None and d.opcode in ("tuple", "list"):
-            todo.extend(d.operands)
-    return out
+    return _reached(
+        body.yields, defs, lambda d: d.operands if d.opcode in ("tuple", "list") else ()
+    )
 
 
 def referenced(values, defs, out=None):
     """The values whose arrays `values` may be, view or hold (through views, lists,
     containers, callees, loops and branches), `values` included, added to `out`: a fold
     that makes one of them read x makes everything reaching it reach x too."""
+    return _reached(values, defs, _may_refer_to, out)
+
+
+def _may_refer_to(d):
+    """The values whose arrays d's results may be, view or hold."""
+    if d.regions:  # (a loop's or a branch's result: its initial values and yields)
+        return d.operands + tuple(y for r in d.regions for y in r.yields)
+    if memory(d) != "new" and (memory(d) != "write" or d.opcode == "append"):
+        return d.operands  # (a write into an array: a copy of a borrowed one, out-of-SSA's
+        # decision; an append: the list holds the item)
+    return ()
+
+
+def _reached(values, defs, follow, out=None):
+    """`values` and what `follow(def)` gives from each, transitively, added to `out`."""
     out = set() if out is None else out
     todo = list(values)
     while todo:
@@ -81,14 +89,8 @@ def referenced(values, defs, out=None):
             continue
         out.add(v)
         d = defs.get(v)
-        if d is None:
-            continue
-        if d.regions:  # (a loop's or a branch's result: its initial values and yields)
-            todo.extend(d.operands)
-            todo.extend(y for r in d.regions for y in r.yields)
-        elif memory(d) != "new" and (memory(d) != "write" or d.opcode == "append"):
-            todo.extend(d.operands)  # (a write into an array: a copy of a borrowed one,
-            # out-of-SSA's decision; an append: the list holds the item)
+        if d is not None:
+            todo.extend(follow(d))
     return out
 
 
