@@ -6,7 +6,9 @@ that need no trust in s2sgrad:
 - the **value** `s2sgrad.value_and_grad(f, wrt=...)` returns equals plain
   Python's `f(...)` (rtol 1e-9, atol 1e-12), and the call leaves the
   arguments as they were (plain Python runs on copies: f may write into
-  its arguments, s2sgrad's code never does);
+  its arguments, s2sgrad's code never does), and no gradient shares memory
+  with an argument or with another gradient (`aliased gradient`: each is an
+  array of its own, which the caller may write into);
 - the **gradient** equals float64 central differences of `f` (rtol 1e-5,
   atol 1e-7). A sample point near a discontinuity (a branch, a `while` trip
   count, a kink) is skipped: the differences at eps=1e-6 and eps=1e-5 must
@@ -74,6 +76,7 @@ STATUSES = (
     "wrong gradient",
     "wrong tangent",
     "mutated argument",
+    "aliased gradient",
     "crash",
     "invalid program",
     "unsupported",
@@ -84,6 +87,7 @@ FAILURES = (
     "wrong gradient",
     "wrong tangent",
     "mutated argument",
+    "aliased gradient",
     "crash",
     "invalid program",
 )
@@ -146,6 +150,28 @@ def copies(args):
 
 def unchanged(args, before):
     return all(np.array_equal(a, b) for a, b in zip(args, before))
+
+
+def _arrays(v):
+    if isinstance(v, np.ndarray):
+        return [v]
+    if isinstance(v, (tuple, list)):
+        return [a for x in v for a in _arrays(x)]
+    if isinstance(v, dict):
+        return [a for x in v.values() for a in _arrays(x)]
+    return []
+
+
+def aliased(args, grads):
+    """A gradient array that shares memory with an argument's array or with another
+    gradient: each gradient s2sgrad hands back is an array of its own, which the caller
+    may write into (the reverse transform copies what it would borrow)."""
+    inputs, outs = _arrays(args), _arrays(grads)
+    for k, g in enumerate(outs):
+        for other in inputs + outs[:k]:
+            if np.shares_memory(g, other):
+                return True
+    return False
 
 
 def central(f, prog, eps):
@@ -249,6 +275,8 @@ def check(prog, directory):
         return Outcome("crash", crash_text(e))
     if not unchanged(prog.args, before):
         return Outcome("mutated argument", "value_and_grad wrote into an argument")
+    if aliased(prog.args, grads):
+        return Outcome("aliased gradient", "a gradient shares memory with an argument or another")
     if prog.tree is not None:
         try:
             grads = unpacked(prog, grads)
