@@ -14,15 +14,13 @@ labels` is `c * labels`)."""
 
 from ..ir import types as T
 from ..ir.core import Op, Value, def_map, rewrite_ops, substitute, use_counts
-from ..ir.opcodes import OPS, infer, memory
+from ..ir.opcodes import OPS, infer
 
 
 def run(fn):
     if not any(op.opcode == "broadcast_to" for op in fn.body.walk()):
         return fn
     fn = fn.with_body(_negations_moved(fn.body, def_map(fn.body)))
-    defs = def_map(fn.body)
-    handed = referenced(handed_back(fn.body, defs), defs)
     uses = use_counts(fn.body)
     users = {}
     for op in fn.body.walk():
@@ -37,83 +35,10 @@ def run(fn):
         if not ops or len(ops) != uses.get(r, 0):
             continue
         if all(_absorbs(u, r, src, mapping) for u in ops):
-            mapping[r] = src
-            for u in ops:  # the seed 1.0 broadcast and multiplied: x itself
-                other = _times_one(u, r, src, defs)
-                # (a result handed back, or viewed or held by one, reads x only when x
-                # is gradient code's own array that nothing handed back refers to)
-                if other is None:
-                    continue
-                if u.result in handed:
-                    if not _fresh(other, defs) or other in handed:
-                        continue
-                    referenced((other,), defs, handed)
-                mapping[u.result] = other
+            mapping[r] = src  # (`1.0 * x` then, of the seed: passes/ones.py folds it)
     if mapping:
         fn = fn.with_body(substitute(fn.body, mapping))
     return fn.with_body(_scalars_read(fn.body, def_map(fn.body)))
-
-
-def handed_back(body, defs):
-    """The values the function returns, in its tuples and lists: each a fresh array
-    (the reverse transform copies a borrowed one), which a fold must not undo."""
-    return _reached(
-        body.yields, defs, lambda d: d.operands if d.opcode in ("tuple", "list") else ()
-    )
-
-
-def referenced(values, defs, out=None):
-    """The values whose arrays `values` may be, view or hold (through views, lists,
-    containers, callees, loops and branches), `values` included, added to `out`: a fold
-    that makes one of them read x makes everything reaching it reach x too."""
-    return _reached(values, defs, _may_refer_to, out)
-
-
-def _may_refer_to(d):
-    """The values whose arrays d's results may be, view or hold."""
-    if d.regions:  # (a loop's or a branch's result: its initial values and yields)
-        return d.operands + tuple(y for r in d.regions for y in r.yields)
-    if memory(d) != "new" and (memory(d) != "write" or d.opcode == "append"):
-        return d.operands  # (a write into an array: a copy of a borrowed one, out-of-SSA's
-        # decision; an append: the list holds the item)
-    return ()
-
-
-def _reached(values, defs, follow, out=None):
-    """`values` and what `follow(def)` gives from each, transitively, added to `out`."""
-    out = set() if out is None else out
-    todo = list(values)
-    while todo:
-        v = todo.pop()
-        if v in out:
-            continue
-        out.add(v)
-        d = defs.get(v)
-        if d is not None:
-            todo.extend(follow(d))
-    return out
-
-
-def _fresh(v, defs):
-    """v is an array gradient code made (not the caller's, not the forward code's)."""
-    d = defs.get(v)
-    return d is not None and d.tag != "fwd" and memory(d) == "new"
-
-
-def _times_one(user, r, src, defs):
-    """x for `np.broadcast_to(1.0, s) * x` (or `x * ...`, `x / ...`) in gradient code,
-    when the product has x's type exactly: the same numbers."""
-    d = defs.get(src)
-    if user.tag == "fwd" or d is None or d.opcode != "const" or user.opcode not in ("mul", "div"):
-        return None
-    value = d.attr("value")
-    if type(value) not in (int, float) or value != 1:
-        return None
-    a, b = user.operands
-    if user.opcode == "div" and b is not r:
-        return None
-    other = b if a is r else a
-    return other if other.type == user.result.type and other.type.kind == "array" else None
 
 
 def _absorbs(user, r, src, elided):
