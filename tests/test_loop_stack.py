@@ -134,3 +134,31 @@ def test_constants_of_two_rewritten_loops_each_where_they_are_used(n):
     rng = np.random.default_rng(3)
     args = [rng.standard_normal(3), rng.standard_normal(3), n]
     s2sgrad.check_grads(converge, (0, 1), *args, modes=("rev",), rtol=1e-6, atol=1e-8)
+
+
+def matrix_readout(xs, h0, Wx, Wh, M, ys):
+    h = h0
+    total = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ Wx + h @ Wh)
+        total = total + np.sum(np.sin(h * M)) * ys[t]  # (h broadcast into M's rows)
+    return total
+
+
+@pytest.mark.parametrize("T_", [0, 1, 4])
+def test_a_smaller_row_times_a_value_the_loop_keeps_is_batched_with_new_axes(T_):
+    # the adjoint of `err @ v` is `d_err[t] * v` (a number a trip times a vector); of
+    # `h * M`, `d[t] * M` with d a matrix a trip: batched as `d[:, None] * v`, each element
+    # what the trip computes
+    src = _check(rnn, _args(T_=T_), (1, 2, 3, 4))
+    assert "[:, None] * v" in src
+    rng = np.random.default_rng(1)
+    args = _args(T_=T_, h=3)
+    args[4] = rng.standard_normal((2, 3))
+    _check(matrix_readout, args, (1, 2, 3, 4))
+
+
+def test_two_rows_of_different_ranks_stay_an_outer_product():
+    # (`d_y[t] * h[t]` is the adjoint of `h @ Wy` for Wy: loop_accumulate contracts it)
+    src = _check(rnn, _args(), (1, 2, 3, 4))
+    assert " @ " in next(line for line in src.splitlines() if "d_v = " in line)

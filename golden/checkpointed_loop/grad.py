@@ -42,13 +42,10 @@ def grad_f(x, W, steps):
     # grad of: for t in range(3):  [input.py:20]
     d_x_1 = d_x
     for t in reversed(range(3)):
-        # grad of: for t in range(3):  [input.py:20]
-        _t2 = _t0[t]
-        _t3 = _t1[t]
         # grad of: h = np.cos(h) * x  [input.py:21]
         _d0 = d_h * x
-        d_x_2 = d_h * _t2
-        d_h = -(_d0 * _t3)
+        d_x_2 = d_h * _t0[t]
+        d_h = -(_d0 * _t1[t])
         d_x_1 = d_x_1 + d_x_2
     # grad of: for t in s2sgrad.checkpointed(range(steps)):  [input.py:10]
     d_W = np.zeros_like(W)
@@ -61,11 +58,11 @@ def grad_f(x, W, steps):
             _continue0_1 = False  # input.py:10
             if t % 4 == 3:  # input.py:11
                 _continue0_1 = True  # input.py:12
-            _t4 = not _continue0_1
-            if _t4:
+            _t2 = not _continue0_1
+            if _t2:
                 z_1 = W @ h_1  # input.py:13
-                _t5 = z_1.sum() > 0
-                if _t5:  # input.py:14
+                _t3 = z_1.sum() > 0
+                if _t3:  # input.py:14
                     h_2 = np.tanh(z_1)  # input.py:15
                     h_3 = h_2
                 else:
@@ -76,16 +73,16 @@ def grad_f(x, W, steps):
             else:
                 h_2 = h_1
                 z_1 = None  # input.py:11
-                _t5 = None  # input.py:11
+                _t3 = None  # input.py:11
                 h_3 = None  # input.py:11
-            _tape1.append((h_1, _t4, z_1, _t5, h_3))
+            _tape1.append((h_1, _t2, z_1, _t3, h_3))
             h_1 = h_2
         # grad of: for t in s2sgrad.checkpointed(range(steps)):  [input.py:10]
         for t in reversed(range(seg, end_1)):
             # this iteration's forward values
-            h_4, _t6, z_2, _t7, h_5 = _tape1.pop()
+            h_4, _t4, z_2, _t5, h_5 = _tape1.pop()
             # grad of: if t % 4 == 3:  [input.py:11]
-            if _t6:
+            if _t4:
                 # grad of: for j in range(2):  [input.py:18]
                 d_x_3 = np.zeros_like(x)
                 for j in reversed(range(2)):
@@ -94,7 +91,7 @@ def grad_f(x, W, steps):
                     d_x_3 += d_h
                     d_h = d_h_1
                 # grad of: if np.sum(z) > 0:  [input.py:14]
-                if _t7:
+                if _t5:
                     # grad of: h = np.tanh(z)  [input.py:15]
                     d_h *= 1.0 - h_5 * h_5
                 else:

@@ -27,14 +27,13 @@ def grad_loss(xs, h0, Wx, U, Wh):
     d_total = 1.0
     for t in reversed(range(_t0)):
         # grad of: for t in range(xs.shape[0]):  [input.py:13]
-        _t4 = _t3[t]
         h_1 = h_out[t]
         # grad of: total = total + np.sum(h * h)  [input.py:15]
         d_h_1 = h_1 * d_total
         d_h_2 = h_1 * d_total
         # grad of: h = np.tanh(xs[t] @ Wx + U @ xs[t] + h @ Wh)  [input.py:14]
         d_h_3 = d_h + d_h_1 + d_h_2
-        d_h_3 *= _t4
+        d_h_3 *= _t3[t]
         d_h = Wh @ d_h_3
         _d0[t] = d_h_3
     d_Wx = xs.T @ _d0

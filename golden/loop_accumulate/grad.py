@@ -22,21 +22,17 @@ def grad_loss(xs, h0, Wx, Wh, b, v):
     d_h = np.zeros_like(h0)
     # grad of: total = total + np.sin(h @ v)  [input.py:16]
     _t3 = np.cos(_t2, out=_t2)
+    d_h_1 = _t3[:, None] * v
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:15]
     _t4 = 1.0 - h_out * h_out
     # grad of: for t in range(xs.shape[0]):  [input.py:14]
     _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     for t in reversed(range(_t0)):
-        # grad of: for t in range(xs.shape[0]):  [input.py:14]
-        _d1 = _t3[t]
-        _t5 = _t4[t]
-        # grad of: total = total + np.sin(h @ v)  [input.py:16]
-        d_h_1 = _d1 * v
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:15]
-        d_h += d_h_1
-        _d2 = d_h * _t5
-        d_h = Wh @ _d2
-        _d0[t] = _d2
+        d_h += d_h_1[t]
+        _d1 = d_h * _t4[t]
+        d_h = Wh @ _d1
+        _d0[t] = _d1
     d_Wx = xs.T @ _d0
     d_Wh = h_in.T @ _d0
     d_b = _d0.sum(axis=0)

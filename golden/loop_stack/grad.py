@@ -24,22 +24,16 @@ def grad_loss(xs, h0, Wx, Wh, v, ys):
     # grad of: err = np.sin(h) @ v - ys[t]  [input.py:18]
     d_err = err
     d_err += err
-    _t3 = np.cos(h_out, out=_t1)
+    d_h_1 = d_err[:, None] * v
+    d_h_1 *= np.cos(h_out)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh)  [input.py:17]
-    _t4 = 1.0 - h_out * h_out
+    _t3 = 1.0 - h_out * h_out
     # grad of: for t in range(xs.shape[0]):  [input.py:16]
     _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     for t in reversed(range(_t0)):
-        # grad of: for t in range(xs.shape[0]):  [input.py:16]
-        d_err_1 = d_err[t]
-        _t5 = _t3[t]
-        _t6 = _t4[t]
-        # grad of: err = np.sin(h) @ v - ys[t]  [input.py:18]
-        d_h_1 = d_err_1 * v
-        d_h_1 *= _t5
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh)  [input.py:17]
-        d_h += d_h_1
-        _d1 = d_h * _t6
+        d_h += d_h_1[t]
+        _d1 = d_h * _t3[t]
         d_h = Wh @ _d1
         _d0[t] = _d1
     d_Wx = xs.T @ _d0

@@ -36,21 +36,20 @@ def grad_loss(x, W, M, n):
     # grad of: for t in range(x.shape[0]):  [input.py:17]
     for t in reversed(range(_t1)):
         # grad of: for t in range(x.shape[0]):  [input.py:17]
-        _t3 = _t2[t]
         g_1 = g_in[t]
         # grad of: g = np.sin(g) + np.sum(g * M, axis=0)  [input.py:18]
         _d0 = np.broadcast_to(d_g[None, :], W.shape)
         d_M_1 = _d0 * g_1
         d_g_1 = (_d0 * M).sum(axis=0)
-        d_g_2 = d_g * _t3
+        d_g_2 = d_g * _t2[t]
         d_g = d_g_1 + d_g_2
         d_M += d_M_1
     # grad of: for t in range(n):  [input.py:14]
     d_W = np.zeros_like(W)
-    _t4 = np.maximum(n, 0)
-    _t5 = W.shape
-    h_rows = np.empty((_t4, _t5[0]), dtype=np.float64)
-    _d1 = np.empty((_t4, _t5[1]), dtype=np.float64)
+    _t3 = np.maximum(n, 0)
+    _t4 = W.shape
+    h_rows = np.empty((_t3, _t4[0]), dtype=np.float64)
+    _d1 = np.empty((_t3, _t4[1]), dtype=np.float64)
     for t in reversed(range(n)):
         # this iteration's forward values
         h_2 = _tape1.pop()

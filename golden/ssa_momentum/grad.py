@@ -25,14 +25,12 @@ def grad_descend(x0, c):
     _t0 = np.cos(x_in, out=x_in)
     # grad of: for k in range(5):  [input.py:10]
     for k in reversed(range(5)):
-        # grad of: for k in range(5):  [input.py:10]
-        _t1 = _t0[k]
         # grad of: v = 0.9 * v + g  [input.py:12]
         d_v_1 = d_v - d_x * 0.1
         d_v = d_v_1 * 0.9
         # grad of: g = 2.0 * (x - c) + 0.1 * np.sin(x)  [input.py:11]
         d_x_1 = d_v_1 * 0.1
-        d_x_1 *= _t1
+        d_x_1 *= _t0[k]
         d_v_1 *= 2.0
         d_x = d_x + d_x_1 + d_v_1
         d_c -= d_v_1

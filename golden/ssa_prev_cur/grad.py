@@ -61,11 +61,10 @@ def grad_recurrence(x):
     d_cur = prev
     for k in reversed(range(3)):
         # grad of: for k in range(3):  [input.py:10]
-        _t5 = _t4[k]
         prev_1 = prev_in[k]
         cur_2 = cur_in[k]
         # grad of: prev, cur = cur, np.tanh(prev * cur + x)  [input.py:11]
-        _d0 = d_cur * _t5
+        _d0 = d_cur * _t4[k]
         d_prev_1 = _d0 * cur_2
         d_cur_1 = _d0 * prev_1
         d_cur = d_prev + d_cur_1

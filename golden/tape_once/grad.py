@@ -23,12 +23,9 @@ def grad_f(x, w):
     _t2 = np.cos(x_in, out=x_in)
     # grad of: for i in range(6):  [input.py:10]
     for i in reversed(range(6)):
-        # grad of: for i in range(6):  [input.py:10]
-        _t3 = _t1[i]
-        _t4 = _t2[i]
         # grad of: x = np.sin(x) * w  [input.py:11]
         _d0 = d_x * w
-        d_w_1 = d_x * _t3
-        d_x = _d0 * _t4
+        d_w_1 = d_x * _t1[i]
+        d_x = _d0 * _t2[i]
         d_w += d_w_1
     return d_x, d_w

@@ -20,8 +20,13 @@ of the forward code (start 0, step 1) whose tape the matching reverse loop R pop
    change, by elementwise arithmetic or functions whose operands have the row's shape
    or fewer dimensions, or by a product with a matrix the loop does not change
    (`h @ W`, `W @ h`, `h @ w`), is computed once for all the rows: before R, or
-   after F; the loop reads its row at t where something else reads it. A value F
-   computed only for the tape goes off the tape: R reads its row of the batch.
+   after F; the loop reads its row at t where something else reads it (printed in
+   its reader's expression: `d_h += d_h_1[t]`). A value F computed only for the tape
+   goes off the tape: R reads its row of the batch. One row may have fewer axes than
+   the result when every other operand is a value the loop does not change (`d_y[t] *
+   Wy`, a number a trip times a vector): its batch gets new axes after the trips'
+   (`d_y[:, None] * Wy`). Two rows of different shapes (`d_y[t] * h[t]`) stay in the
+   loop: an outer product, which loop_accumulate contracts after it (`d_y @ H`).
 
 loop_accumulate then finds the rows it stacks already stacked (`H[:-1].T @ dZ` is
 the weight gradient), and dead code goes.
@@ -46,7 +51,7 @@ type the builder infers for the batch is checked: T rows of the row's type).
 
 from ..ir import types as T
 from ..ir.builder import Builder
-from ..ir.core import Op, Region, Value, def_map, substitute
+from ..ir.core import TEMP, Op, Region, Value, def_map, substitute
 from ..ir.opcodes import OPS
 from . import dce
 from .loop_accumulate import float_array
@@ -279,7 +284,15 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op, exact):
     b.ops, b.consts = [], {}
     b.loc, b.tag = r.loc, r.tag
     needed = _read_outside(rbody2, set(rbatch))
-    row_reads = {v: _row(b, batched[v], rindex, v) for v in batched if v in needed}
+    first = {}  # (a row read is commented with the line of its first reader: printed
+    for o in rbody2.walk():  # in that line's expression)
+        for v in o.operands:
+            first.setdefault(v, o.loc)
+    row_reads = {}
+    for v in batched:
+        if v in needed:
+            b.loc = first.get(v, r.loc)
+            row_reads[v] = _typed(b, "index", (batched[v], rindex), v.type, TEMP, key=("%",))
     rbody3 = substitute(
         Region(rbody2.args, tuple(b.ops) + tuple(o for o in rbody2.ops), rbody2.yields), row_reads
     )
@@ -349,8 +362,13 @@ def _batchable(b, body, index, rows, inner, trips, keep_out, same=None):
         ):
             continue
         if op.opcode in _ELEMENTWISE and OPS[op.opcode].elementwise:
+            # (a row smaller than the result's only with values the loop does not change:
+            # `d_y[t] * h[t]`, two rows, is an outer product loop_accumulate contracts)
+            lone = sum(v in rows for v in op.operands) == 1
             ok = all(
                 T.same_shape(v.type.shape, r.type.shape)
+                or lone
+                and _row_broadcasts(v.type.shape, r.type.shape)
                 if v in rows
                 else v.type.kind != "array"
                 or v.type.shape is not None
@@ -371,6 +389,18 @@ def _batchable(b, body, index, rows, inner, trips, keep_out, same=None):
             out[op] = True
             rows[r] = None
     return out
+
+
+def _row_broadcasts(row, result):
+    """A row of this shape broadcasts to the result's row from the right, axis for axis
+    (`d_y[t] * Wy`: a number times a row); its batch gets the missing axes after the
+    trips' (`d_y[:, None] * Wy`), so each element is what the trip computes."""
+    return (
+        row is not None
+        and result is not None
+        and len(row) <= len(result)
+        and T.same_shape(row, result[len(result) - len(row) :])
+    )
 
 
 def _const(body, v):
@@ -431,6 +461,13 @@ def _emit_batches(b, body, batch, rows, trips, same=None):
         elif op.opcode == "matmul":
             v = b.matmul(*operands, hint=r.hint)
         else:
+            rank = len(r.type.shape)
+            operands = [
+                b.emit("expand_dims", u, axis=tuple(range(1, 1 + rank - v.type.rank)))
+                if (v in rows or v in out) and v.type.rank < rank
+                else u
+                for u, v in zip(operands, op.operands)
+            ]
             v = b.emit(op.opcode, *operands, hint=r.hint, **op.attr_dict)
         want = (trips,) + tuple(r.type.shape)
         if (
