@@ -937,7 +937,11 @@ class _OutOfSSA:
                 and all(u.type.kind == "array" for u in op.operands)
                 # (an array expression as an operand is a temporary of its own, which
                 # NumPy's result reuses already: `1.0 - h * h` stays as it reads)
-                and not any(u in self.plan.inlined and u.type.shape for u in op.operands)
+                # (an inlined view, `d_y[:, None]`, is no temporary of its own)
+                and not any(
+                    u in self.plan.inlined and u.type.shape and memory(self.defs[u]) != "view"
+                    for u in op.operands
+                )
             ):
                 out.add(op)
         return out

@@ -24,7 +24,7 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     # grad of: total = total + (y - ys[t]) ** 2  [input.py:14]
     _d0 = 1.0 / _t0 * (2 * y)
     # grad of: y = h @ Wy  [input.py:13]
-    d_h_1 = _d0[:, None] * Wy
+    d_h_1 = np.multiply(_d0[:, None], Wy, out=_t1)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:12]
     _t2 = 1.0 - h_out * h_out
     # grad of: for t in range(xs.shape[0]):  [input.py:11]

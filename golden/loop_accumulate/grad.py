@@ -22,7 +22,7 @@ def grad_loss(xs, h0, Wx, Wh, b, v):
     d_h = np.zeros_like(h0)
     # grad of: total = total + np.sin(h @ v)  [input.py:16]
     _t3 = np.cos(_t2, out=_t2)
-    d_h_1 = _t3[:, None] * v
+    d_h_1 = np.multiply(_t3[:, None], v, out=_t1)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:15]
     _t4 = 1.0 - h_out * h_out
     # grad of: for t in range(xs.shape[0]):  [input.py:14]

@@ -24,7 +24,7 @@ def grad_loss(xs, h0, Wx, Wh, v, ys):
     # grad of: err = np.sin(h) @ v - ys[t]  [input.py:18]
     d_err = err
     d_err += err
-    d_h_1 = d_err[:, None] * v
+    d_h_1 = np.multiply(d_err[:, None], v, out=_t1)
     d_h_1 *= np.cos(h_out)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh)  [input.py:17]
     _t3 = 1.0 - h_out * h_out
