@@ -11,11 +11,14 @@ function draws from it as the source does. Results are cached per (signature,
 request); building is guarded by a lock.
 """
 
+import ast
 import builtins
 import copy
+import dis
 import functools
 import inspect
 import keyword
+import linecache
 import threading
 import types
 import weakref
@@ -34,7 +37,7 @@ from .frontend.lower import Static
 from .ir import types as T
 from .loader import load
 from .options import check_checkpoint
-from .traceback_util import api_boundary, hide_frames
+from .traceback_util import INLINED, api_boundary, hide_frames
 
 # ---- specialisation -------------------------------------------------------------
 
@@ -237,13 +240,113 @@ class _CallPath:
                 elif t in _KEYED_BY_VALUE and v is not None:
                     env[f"_s2s_{k}_v{i}"] = v
                     tests.append(f"{a} == _s2s_{k}_v{i}")
-            code = self.codes[key] = self._code(tests, f"_s2s_{k}_fn({', '.join(self.names)})")
+            code = self._inlined(k, fn, tests)
+            if code is None:
+                code = self._code(tests, f"_s2s_{k}_fn({', '.join(self.names)})")
+            self.codes[key] = code
         self.function.__code__ = code
+
+    def _inlined(self, k, fn, tests):
+        """The fast code with the generated function's body in place of its call (a call
+        costs about a tenth of a scalar gradient): compiled under the generated module's
+        file name and lines, so a traceback or pdb shows the module's lines as a call of
+        it would. Its globals are the module's: under their own names (`np`, `cos`) where
+        the call's globals hold the same object or nothing yet, else renamed to
+        `_s2s_{k}_name` (never rebound: see the class). None when fn is not a generated
+        function of plain parameters named as the call's (the call is kept then)."""
+        code = fn.__code__ if isinstance(fn, types.FunctionType) else None
+        if (
+            code is None
+            or not code.co_filename.startswith("<s2sgrad:")
+            or fn.__closure__
+            or fn.__kwdefaults__
+            or code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | 0x0C)
+            or code.co_varnames[: code.co_argcount] != tuple(self.names)
+            or code.co_kwonlyargcount
+            or code.co_posonlyargcount
+        ):
+            return None
+        lines = linecache.getlines(code.co_filename)
+        if not lines:
+            return None
+        try:
+            tree = ast.parse("".join(lines))
+        except SyntaxError:
+            return None
+        defs = [
+            d
+            for d in tree.body
+            if isinstance(d, ast.FunctionDef) and d.lineno == code.co_firstlineno
+        ]
+        if len(defs) != 1 or defs[0].decorator_list:
+            return None
+        body = defs[0].body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # (the docstring)
+        names = set()
+        for c in _codes(code):
+            for ins in dis.get_instructions(c):
+                if ins.opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
+                    return None
+                if ins.opname == "LOAD_GLOBAL":
+                    names.add(ins.argval)
+        env, rename = self.env, {}
+        for g in sorted(names):
+            if g not in fn.__globals__:
+                if g in builtins.__dict__ and g not in env:
+                    continue
+                return None
+            v = fn.__globals__[g]
+            if g.startswith("_s2s") or g in self.names or env.get(g, v) is not v:
+                rename[g] = f"_s2s_{k}_{g}"
+                env[rename[g]] = v
+            else:
+                env[g] = v
+        for node in ast.walk(defs[0]):
+            if isinstance(node, ast.Name) and node.id in rename:
+                node.id = rename[node.id]
+            elif isinstance(node, ast.arg) and node.arg in rename:
+                node.arg = rename[node.arg]
+        head = ast.parse(
+            self.head
+            + "    try:\n"
+            + f"        if {' and '.join(tests) or 'True'}:\n"
+            + "            pass\n"
+            + f"        return {self.slow_call}\n"
+            + "    except Exception as _s2s_e:\n"
+            + "        _s2s_hide(_s2s_e)\n"
+            + "        raise\n"
+        )
+        for node in ast.walk(head):
+            if hasattr(node, "lineno"):
+                node.lineno = node.end_lineno = code.co_firstlineno
+                node.col_offset = node.end_col_offset = 0
+        made = head.body[0]
+        made.name = defs[0].name
+        # (the body, then `return None`: what falling off its end returned)
+        made.body[0].body[0].body = body + [ast.Return(value=None)]
+        ast.fix_missing_locations(head)
+        space = dict(env)
+        try:
+            exec(compile(head, code.co_filename, "exec"), space)
+        except SyntaxError:
+            return None
+        inlined = space[made.name].__code__
+        INLINED.add(inlined)
+        return inlined
 
     def reset(self):
         """Back to the slow code (see __init__)."""
         if self.function.__code__ is not self.slow:
             self.function.__code__ = self.slow
+
+
+def _codes(code):
+    """code and the code objects nested in it (its closures' functions)."""
+    yield code
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            yield from _codes(c)
 
 
 def _forget_fast_calls():

@@ -18,6 +18,7 @@ import functools
 import os
 import sysconfig
 import types
+import weakref
 
 from .errors import InternalError
 
@@ -31,11 +32,23 @@ def filtering():
     return os.environ.get(ENV, "on").strip().lower() not in ("off", "0", "no", "false")
 
 
-def internal(code):
+# fast codes with a generated function's body inlined (api._CallPath._inlined): their
+# frames are the generated module's, but for the line of its def, which is the call
+# path's (its tests, its call of the slow path)
+INLINED: "weakref.WeakSet[types.CodeType]" = weakref.WeakSet()
+
+
+def internal(code, line=None):
     """A frame of s2sgrad itself: a file of the package, or code s2sgrad compiled for
-    its call path (api._CallPath names it `<s2sgrad call of ...>`)."""
+    its call path (api._CallPath names it `<s2sgrad call of ...>`; an inlined fast
+    code at its def's line)."""
     name = code.co_filename
-    return name.startswith(_PACKAGE) or name.startswith("<s2sgrad ")
+    return (
+        name.startswith(_PACKAGE)
+        or name.startswith("<s2sgrad ")
+        or line == code.co_firstlineno
+        and code in INLINED
+    )
 
 
 _LIBRARIES = tuple(sorted({sysconfig.get_path(k) + os.sep for k in ("stdlib", "platstdlib")}))
@@ -54,7 +67,7 @@ def filtered(tb):
     kept, hiding = [], False
     while tb is not None:
         code = tb.tb_frame.f_code
-        if internal(code) or hiding and library(code):
+        if internal(code, tb.tb_lineno) or hiding and library(code):
             hiding = True
         else:
             kept.append(tb)

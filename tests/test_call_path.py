@@ -104,12 +104,18 @@ def test_calls_by_keyword():
     assert g.__code__ is not fresh.__code__  # (the fast code)
     assert not g.__code__.co_flags & 0x0C  # (no *args, no **kwargs)
     assert inspect.signature(g) == inspect.signature(scale)
+    # (the generated function's body, inlined: its module's lines; never the slow path)
+    assert g.__code__.co_filename.startswith("<s2sgrad:grad_scale")
     calls = []
-    (name,) = [k for k in g.__globals__ if k.startswith("_s2s_") and k.endswith("_fn")]
-    fast = g.__globals__[name]
-    g.__globals__[name] = lambda *a: calls.append(a) or fast(*a)
-    g(s, x), g(s, x=x), g(x=x, self=s, k=2.0)  # each the generated function, directly
-    assert len(calls) == 3
+    slow = g.__globals__["_s2s_call"]
+    g.__globals__["_s2s_call"] = lambda *a, **k: calls.append(a) or slow(*a, **k)
+    np.testing.assert_allclose(g(s, x), 2 * s)
+    np.testing.assert_allclose(g(s, x=x), 2 * s)
+    np.testing.assert_allclose(g(x=x, self=s, k=2.0), 2 * s)
+    assert not calls
+    np.testing.assert_allclose(g(s, x, 5.0), 5 * s)  # (a float: the same code)
+    np.testing.assert_allclose(g(x[:1], s[:1]), 2 * x[:1])  # (another shape: not this code's)
+    assert len(calls) == 1
     with pytest.raises(TypeError, match="unexpected keyword argument 'q'"):
         g(s, x, 2.0, q=1.0)
     with pytest.raises(TypeError):

@@ -108,6 +108,28 @@ def test_an_error_in_the_generated_module_keeps_its_frame(tmp_path):
     assert "grad_loss" in frames(err)[1], err
 
 
+IN_THE_FAST_CODE = """\
+import numpy as np
+import s2sgrad
+
+def loss(x, i):
+    return np.sum(x[i] ** 2)
+
+g = s2sgrad.grad(loss)
+g(np.ones(3), np.array([1]))
+g(np.ones(3), np.array([7]))
+"""
+
+
+def test_an_error_in_the_inlined_fast_code_shows_the_modules_line(tmp_path):
+    """The second call runs the fast code, the generated function's body inlined: the
+    traceback is the user's frame and the module's line, as a call of it shows."""
+    path, err = run_script(tmp_path, IN_THE_FAST_CODE)
+    assert "IndexError" in err and PACKAGE not in err
+    assert str(path) in frames(err)[0] and len(frames(err)) == 2, err
+    assert "<s2sgrad:grad_loss" in frames(err)[1] and "in grad_loss" in frames(err)[1], err
+
+
 def test_registration_error(tmp_path):
     path, err = run_script(tmp_path, RULE)
     assert "ValueError" in err and "override=True" in err

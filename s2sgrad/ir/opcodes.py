@@ -59,8 +59,9 @@ The traits:
   float, bit for bit, wherever it gives one, and raises those exceptions where NumPy
   gives inf or nan (passes/pymath.py; codegen writes the NumPy twin of a function
   whose math may raise, for the arguments where it does).
-- `math_rounds`: `math.<name>` may differ from NumPy's value in the last bit (the C
-  library's tanh against NumPy's own): used only for values the gradient alone reads.
+- `math_rounds`: `math.<name>` may differ from NumPy's value in the last bits on some
+  machine (the C library's function against NumPy's own SIMD loop: tanh on AVX2, exp,
+  log and most others on AVX-512): used only for values the gradient alone reads.
 - `out`: an elementwise ufunc of one float operand that out-of-SSA may have write
   into that operand when it dies there (`np.tanh(t, out=t)`; never in array-API code).
 """
@@ -363,9 +364,12 @@ _def("not", ("unop", "not "), lambda ts, a: T.PY_BOOL, constant=True)
 
 # math.<name> of a Python float: NumPy's float64 value wherever math gives one (the C
 # library's function, which NumPy's float64 loop calls too: checked on each in
-# tests/test_pymath.py), and these exceptions where NumPy gives inf or nan. tanh rounds
-# differently (NumPy's own SIMD tanh against the C library's: `math_rounds`); not
-# deg2rad, rad2deg.
+# tests/test_pymath.py), and these exceptions where NumPy gives inf or nan. Not
+# deg2rad, rad2deg. `_ROUNDS` may round differently, by the machine NumPy runs on:
+# NumPy's own SIMD tanh (AVX2 machines), and on AVX-512 machines its own loops
+# (SVML's and others) for these other functions, each a few ulps from the C library's
+# at most (tests/test_pymath.py); only sqrt, sin, cos and fabs gave the C library's
+# value on both kinds of machine.
 _VALUE, _OVERFLOW = ("ValueError",), ("OverflowError",)
 _MATH = {
     "exp": ("exp", _OVERFLOW),
@@ -391,6 +395,28 @@ _MATH = {
     "fabs": ("fabs", ()),
     "tanh": ("tanh", ()),
 }
+_ROUNDS = frozenset(
+    {
+        "tanh",
+        "exp",
+        "exp2",
+        "expm1",
+        "log",
+        "log2",
+        "log10",
+        "log1p",
+        "tan",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "sinh",
+        "cosh",
+        "arcsinh",
+        "arccosh",
+        "arctanh",
+        "cbrt",
+    }
+)
 for _name in [
     "exp",
     "log",
@@ -424,7 +450,7 @@ for _name in [
         [("x", OPERAND, None)],
         elementwise=True,
         math=_MATH.get(_name),
-        math_rounds=_name == "tanh",
+        math_rounds=_name in _ROUNDS,
     )
 for _name in ["abs", "square", "sign", "floor", "ceil", "rint", "trunc", "fix", "reciprocal"]:
     _def(

@@ -9,10 +9,11 @@ gives inf or nan), the function gives what its NumPy twin gives: codegen writes 
 function's body in a `try` and the twin, the same code with NumPy's functions, after
 it (so a function with a random generator, whose draws a second run would repeat
 differently, gets no math that may raise). `float()` of NumPy's value is that value.
-`math.tanh` rounds differently from NumPy's tanh (`math_rounds`): it is used only
-where the function's result does not depend on it, which `Function.exact` says (a
-gradient's value may round as the chain rule's products do; a returned value is
-NumPy's bit for bit).
+Most math functions may round differently from NumPy's on some machine (`math_rounds`:
+NumPy's own SIMD loops, tanh on AVX2, exp, log and others on AVX-512): such a one is
+used only where the function's result does not depend on it, which `Function.exact`
+says (a gradient's value may round as the chain rule's products do; a returned value
+is NumPy's bit for bit, on every machine).
 
 The value is the same; its type is not, and Python floats behave differently from
 NumPy's in three ways: `/`, `//`, `%` by zero and `**` overflowing raise (NumPy gives
