@@ -98,18 +98,19 @@ def test_a_result_goes_into_an_array_only_when_nothing_reads_it_again(fn):
 
 
 def test_the_elementwise_gradient_reuses_dead_arrays():
-    """golden/in_place_dying: two results go into arrays that died (`out=`), so the
-    gradient holds 8 arrays of x's size at its peak, not 10."""
+    """golden/in_place_dying: a result goes into an array that died (`out=`), and
+    `d_b * x` is computed once (passes/negation.py), so the gradient holds 7 arrays of
+    x's size at its peak, not 10."""
     import tracemalloc
 
     g = s2sgrad.grad(_elementwise)
     x = np.linspace(-1.0, 1.0, 100_000)
     g(x)
-    assert s2sgrad.source(g).count("= np.multiply(") == 2
+    assert s2sgrad.source(g).count("= np.multiply(") == 1
     tracemalloc.start()
     try:
         g(x)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 8.5 * x.nbytes, peak / x.nbytes
+    assert peak < 7.5 * x.nbytes, peak / x.nbytes

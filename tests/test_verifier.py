@@ -282,7 +282,7 @@ def test_a_result_written_into_a_live_array_is_caught(tmp_path):
     types_ = cli.arg_types(parsed, None)
     fn = transform.build_ir(parsed, types_, cli.request_for(parsed, types_, "x"))
     fn, plan = plan_of(fn)
-    assert len(plan.out_into) == 2
+    assert len(plan.out_into) == 1
     run_check(fn, plan)
     op = next(o for o in plan.out_into if o.result.hint == "d_a")
     b = next(o.result for o in fn.body.ops if len(o.results) == 1 and o.result.hint == "b")
