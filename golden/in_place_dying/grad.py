@@ -15,19 +15,22 @@ def grad_f(x):
 
     # ---- gradients: reverse sweep for the call at input.py:12 ----
     # grad of: d = np.log1p(c * c)  [input.py:16]
-    d_c = x / (_t0 + 1.0)
+    _t1 = _t0 + 1.0
+    d_c = np.divide(x, _t1, out=_t1)
     d_c *= c
     # grad of: c = np.tanh(a * b + x)  [input.py:15]
     d_c += d_c
-    d_c *= 1.0 - _t0
-    d_a = np.multiply(d_c, b, out=_t0)
+    _t2 = np.subtract(1.0, _t0, out=_t0)
+    d_c *= _t2
+    d_a = np.multiply(d_c, b, out=_t2)
     d_b = a
     d_b *= d_c
     # grad of: b = np.exp(-x * x)  [input.py:14]
     d_b *= b
     d_b *= x
     # grad of: a = np.sin(x)  [input.py:13]
-    d_a *= np.cos(x)
+    _t3 = np.cos(x, out=c)
+    d_a *= _t3
     # gradients of the xs
     d_x = d
     d_x += d_c

@@ -16,7 +16,8 @@ def grad_softmax_xent(logits, onehot):
     # grad of: return np.mean(xent) + 0.01 * np.sum(softplus)  [input.py:12]
     _t4 = 1.0 / logits.shape[0]
     # grad of: softplus = np.maximum(logits, 0.0) + np.log1p(np.exp(-np.abs(logits)))  [input.py:11]
-    _d0 = 0.01 / (_t3 + 1.0)
+    _t5 = _t3 + 1.0
+    _d0 = np.divide(0.01, _t5, out=_t5)
     _d0 *= _t3
     _d0 *= np.sign(logits)
     d_logits = 0.01 * (logits >= 0.0)

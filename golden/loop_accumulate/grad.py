@@ -23,18 +23,19 @@ def grad_loss(xs, h0, Wx, Wh, b, v):
     # grad of: total = total + np.sin(h @ v)  [input.py:16]
     _t3 = np.cos(_t2, out=_t2)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:15]
-    _t4 = 1.0 - h_out * h_out
+    _t4 = h_out * h_out
+    _t5 = np.subtract(1.0, _t4, out=_t4)
     # grad of: for t in range(xs.shape[0]):  [input.py:14]
     _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # grad of: for t in range(xs.shape[0]):  [input.py:14]
         _d1 = _t3[t]
-        _t5 = _t4[t]
+        _t6 = _t5[t]
         # grad of: total = total + np.sin(h @ v)  [input.py:16]
         d_h_1 = _d1 * v
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:15]
         d_h += d_h_1
-        _d2 = d_h * _t5
+        _d2 = d_h * _t6
         d_h = Wh @ _d2
         _d0[t] = _d2
     d_Wx = xs.T @ _d0

@@ -26,20 +26,21 @@ def grad_loss(xs, h0, Wx, Wh, v, ys):
     d_err += err
     _t3 = np.cos(h_out, out=_t1)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh)  [input.py:17]
-    _t4 = 1.0 - h_out * h_out
+    _t4 = h_out * h_out
+    _t5 = np.subtract(1.0, _t4, out=_t4)
     # grad of: for t in range(xs.shape[0]):  [input.py:16]
     _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # grad of: for t in range(xs.shape[0]):  [input.py:16]
         d_err_1 = d_err[t]
-        _t5 = _t3[t]
-        _t6 = _t4[t]
+        _t6 = _t3[t]
+        _t7 = _t5[t]
         # grad of: err = np.sin(h) @ v - ys[t]  [input.py:18]
         d_h_1 = d_err_1 * v
-        d_h_1 *= _t5
+        d_h_1 *= _t6
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh)  [input.py:17]
         d_h += d_h_1
-        _d1 = d_h * _t6
+        _d1 = d_h * _t7
         d_h = Wh @ _d1
         _d0[t] = _d1
     d_Wx = xs.T @ _d0
