@@ -24,18 +24,19 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     # grad of: total = total + (y - ys[t]) ** 2  [rnn.py:17]
     _d0 = 1.0 / _t0 * (2 * y)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [rnn.py:15]
-    _t2 = 1.0 - h_out * h_out
+    _t2 = h_out * h_out
+    _t3 = np.subtract(1.0, _t2, out=_t2)
     # grad of: for t in range(xs.shape[0]):  [rnn.py:14]
     _d1 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # grad of: for t in range(xs.shape[0]):  [rnn.py:14]
         _d2 = _d0[t]
-        _t3 = _t2[t]
+        _t4 = _t3[t]
         # grad of: y = h @ Wy  [rnn.py:16]
         d_h_1 = _d2 * Wy
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [rnn.py:15]
         d_h += d_h_1
-        _d3 = d_h * _t3
+        _d3 = d_h * _t4
         d_h = Wh @ _d3
         _d1[t] = _d3
     d_Wx = xs.T @ _d1
