@@ -38,7 +38,12 @@ stage decides, for one function:
   variable that died before it, of its type exactly (`d_a = np.multiply(d_c, b,
   out=c)`): Python keeps a named array until the function returns, so that is an
   array fewer at the peak, and no page faults of a new one (`_reuse`, decided last,
-  with the same liveness of contents as the writes).
+  with the same liveness of contents as the writes). NumPy reuses a temporary of an
+  expression by itself only on the left of `-` and `/`: a temporary on the right
+  takes the result (`_t1 = _t0 + 1.0; d_c = np.divide(x, _t1, out=_t1)`), and one an
+  in-place statement reads (`d_c *= 1.0 - _t0`, which NumPy makes and frees) goes
+  into a dead array under a name of its own (`_t2 = np.subtract(1.0, _t0, out=_t0)`,
+  `_t3 = np.cos(x, out=c)`).
 
 Values are the unit of liveness; a closure (the `back` function of a vjp) is
 its own scope: what it captures stays live to the end of the function that
