@@ -944,7 +944,10 @@ class _OutOfSSA:
                     and _augmentable(user)
                     and user.operands[1] is op.result
                     and user.operands[0] is not op.result
-                    and all(o.result in self.plan.inlined for o in ops[at[op] + 1 : at[user]])
+                    and all(
+                        o.results and all(r in self.plan.inlined for r in o.results)
+                        for o in ops[at[op] + 1 : at[user]]
+                    )  # (nothing printed between them: what is live there is known)
                 ):
                     self.temps[op] = user
                     self.temp_users.add(user)
