@@ -31,7 +31,8 @@ def grad_loss(a, w, t, y):
     d_rate = np.add(1.0, _t4, out=_d0)
     _d1 = np.multiply(d_rate, a, out=_t3)
     d_a = (d_rate * _t2).sum()
-    _d1 *= 2 * _t1
+    _t5 = np.multiply(2, _t1, out=d_rate)
+    _d1 *= _t5
     d_w = (_vjp_sinc(_d1, _t1, _t0)[0] * t).sum()
     # gradients of the xs
     d_a_1 = float(d_a)

@@ -12,12 +12,13 @@ def grad_loss(w, b, X, y, lam):
     d_w = lam * w
     _t0 = 1.0 / y.size
     # grad of: nll = np.logaddexp(0.0, z) - y * z  [logistic.py:12]
-    d_z = -_t0 * y
-    _t1 = np.subtract(0.0, z, out=z)
-    np.exp(_t1, out=_t1)
-    d_z_1 = _t0 / (1.0 + _t1)
+    _t1 = _t0 * y
+    _t2 = np.subtract(0.0, z, out=z)
+    np.exp(_t2, out=_t2)
+    _t3 = 1.0 + _t2
+    d_z = np.divide(_t0, _t3, out=_t3)
     # grad of: z = X @ w + b  [logistic.py:10]
-    d_z += d_z_1
+    d_z -= _t1
     d_b = d_z.sum()
     d_w_1 = X.T @ d_z
     # gradients of the xs

@@ -31,13 +31,13 @@ def grad_miss(v0, drag, dt, steps, target):
         d_v += d_v_1
         _d0 = d_v * dt
         _d1 = -_d0
-        d_v_2 = _d1 * (drag * speed_1)
+        _d0 *= drag * speed_1
         _d2 = (_d1 * v_1).sum()
         # grad of: speed = np.sqrt(np.sum(v * v))  [physics.py:15]
         _d3 = _d2 * drag / (speed_1 * 2.0)
+        d_v_2 = _d3 * v_1
         d_v_3 = _d3 * v_1
-        d_v_4 = _d3 * v_1
-        d_v = d_v + d_v_2 + d_v_3 + d_v_4
+        d_v = d_v - _d0 + d_v_2 + d_v_3
         d_drag = d_drag + _d2 * speed_1
     # gradients of the xs
     d_drag_1 = float(d_drag)

@@ -38,7 +38,12 @@ stage decides, for one function:
   variable that died before it, of its type exactly (`d_a = np.multiply(d_c, b,
   out=c)`): Python keeps a named array until the function returns, so that is an
   array fewer at the peak, and no page faults of a new one (`_reuse`, decided last,
-  with the same liveness of contents as the writes).
+  with the same liveness of contents as the writes). NumPy reuses a temporary of an
+  expression by itself only on the left of `-` and `/`: a temporary on the right
+  takes the result (`_t1 = _t0 + 1.0; d_c = np.divide(x, _t1, out=_t1)`), and one an
+  in-place statement reads (`d_c *= 1.0 - _t0`, which NumPy makes and frees) goes
+  into a dead array under a name of its own (`_t2 = np.subtract(1.0, _t0, out=_t0)`,
+  `_t3 = np.cos(x, out=c)`).
 
 Values are the unit of liveness; a closure (the `back` function of a vjp) is
 its own scope: what it captures stays live to the end of the function that
@@ -230,6 +235,7 @@ class _OutOfSSA:
         self.web = _UnionFind()  # the variables a loop's structure fixes
         self._structure(fn.body)
         self.copied = set()  # writes decided to copy their array
+        self.reusing, self.temp_users = set(), set()  # (_reuse_candidates)
         self.chained = {}  # a sum's temporaries kept out of its expression -> its end
         self.roots = None  # what refers to what (_memory), when first asked
 
@@ -565,7 +571,7 @@ class _OutOfSSA:
         if op.opcode == "while":
             return self._while(op, live)
         defs = [self.node(r) for r in op.results]
-        if op in self.reusing:
+        if op in self.reusing or op in self.temp_users:
             self.live_at_reuse[op] = frozenset(live)
         if op in self.write_ops:
             self.live_at_write[op] = frozenset(live)
@@ -851,13 +857,14 @@ class _OutOfSSA:
         # The names pass tracks only the variables coalescing asks about; the contents
         # pass, every variable (what is live at a write)
         self.edges, self.live_at_write, self.contents = {}, {}, False
-        self.reusing, self.live_at_reuse = self._reuse_candidates(), {}
+        self.live_at_reuse = {}
+        self._reuse_candidates()
         self.tracked = self.interesting
         if self.interesting:
             self._function()
         names_edges = self.edges
         self.contents, self.edges, self.tracked = True, {}, None
-        if self.write_arrays or self.reusing:
+        if self.write_arrays or self.reusing or self.temps:
             self._function()
         self.edges = names_edges
         self.not_owned = self._owned_roots()
@@ -899,7 +906,7 @@ class _OutOfSSA:
                 best[root] = v
         for v, root in zip(order, roots):
             plan.rep[v] = best[root]
-        if self.reusing:
+        if self.reusing or self.temps:
             self._reuse(order)
         plan.shares, plan.web = self._shares, self.node
         plan.shares_list = self.shares_list
@@ -911,40 +918,76 @@ class _OutOfSSA:
         """Statements of the gradient code at the function's top level making a new float
         array of a known shape by arithmetic or a ufunc (`d_a = d_c * b`): each may write
         into the array of a variable that died before it (`_reuse`). Not the forward
-        code's, which reads as the source does."""
+        code's, which reads as the source does. An array expression as an operand is a
+        temporary of its own, which NumPy's result reuses by itself (`1.0 - h * h`), but
+        only on the left of `-` and `/`: `x / (t + 1.0)` is a candidate too, whose
+        temporary may take its result (`right_temp`). And a temporary of such an op
+        read by a statement of the next line (`d_c *= 1.0 - t`, `d_a *= np.cos(x)`),
+        which NumPy makes and frees there when that statement writes in place: it may
+        take a dead array under a name of its own (`temps`: op -> that statement).
+        Sets `reusing`, `right_temp` (op -> its temporary), `temps`."""
+        self.reusing, self.right_temp, self.temps = set(), {}, {}
+        self.temp_users = set()
         if self.fn.xp:  # (the array API has no `out=`)
-            return set()
-        out = set()
-        for op in self.fn.body.ops:
-            if (
-                len(op.results) != 1
-                or op.regions
-                or op.tag == "fwd"  # (the forward code reads as the source does)
-                or op.result in self.plan.inlined
-                or op.opcode not in UFUNCS
-                and op.opcode not in UNARY_OUT
-                or len(op.operands) != (2 if op.opcode in UFUNCS else 1)
-                or memory(op) != "new"  # (a write candidate too: `a *= b` may be refused)
-            ):
+            return
+        ops = self.fn.body.ops
+        at = {op: k for k, op in enumerate(ops)}
+        for op in ops:
+            if not self._makes_array(op):
                 continue
-            t = op.result.type
-            if (
-                t.kind == "array"
-                and not t.weak
-                and t.is_float
-                and t.shape
-                and None not in t.shape
-                and all(u.type.kind == "array" for u in op.operands)
-                # (an array expression as an operand is a temporary of its own, which
-                # NumPy's result reuses already: `1.0 - h * h` stays as it reads)
-                # (an inlined view, `d_y[:, None]`, is no temporary of its own)
-                and not any(
-                    u in self.plan.inlined and u.type.shape and memory(self.defs[u]) != "view"
-                    for u in op.operands
-                )
-            ):
-                out.add(op)
-        return out
+            # (an inlined view, `d_y[:, None]`, is no temporary of its own)
+            inlined = [
+                u
+                for u in op.operands
+                if u in self.plan.inlined and u.type.shape and memory(self.defs[u]) != "view"
+            ]
+            if op.result in self.plan.inlined:
+                user = self.user.get(op.result)
+                if (
+                    not inlined
+                    and user in at
+                    and _augmentable(user)
+                    and user.operands[1] is op.result
+                    and user.operands[0] is not op.result
+                    and all(
+                        o.results and all(r in self.plan.inlined for r in o.results)
+                        for o in ops[at[op] + 1 : at[user]]
+                    )  # (nothing printed between them: what is live there is known)
+                ):
+                    self.temps[op] = user
+                    self.temp_users.add(user)
+                continue
+            if not inlined:
+                self.reusing.add(op)
+            elif op.opcode in ("sub", "div") and inlined == [op.operands[1]]:
+                t, r = op.operands[1], op.result
+                d = self.defs[t]
+                if t is not op.operands[0] and t.type == r.type and d in at and not d.regions:
+                    self.reusing.add(op)
+                    self.right_temp[op] = t
+
+    def _makes_array(self, op):
+        """op, of gradient code, makes a new float array of a known shape from arrays
+        by arithmetic (np.add ...) or a ufunc of one operand (np.cos ...)."""
+        if (
+            len(op.results) != 1
+            or op.regions
+            or op.tag == "fwd"  # (the forward code reads as the source does)
+            or op.opcode not in UFUNCS
+            and op.opcode not in UNARY_OUT
+            or len(op.operands) != (2 if op.opcode in UFUNCS else 1)
+            or memory(op) != "new"  # (a write candidate too: `a *= b` may be refused)
+        ):
+            return False
+        t = op.result.type
+        return (
+            t.kind == "array"
+            and not t.weak
+            and t.is_float
+            and bool(t.shape)
+            and None not in t.shape
+            and all(u.type.kind == "array" for u in op.operands)
+        )
 
     def _reuse(self, order):
         """Each candidate, in program order, writes its result into the array of a
@@ -952,7 +995,12 @@ class _OutOfSSA:
         from this statement on (`d_a = np.multiply(d_c, b, out=c)`, c dead): Python keeps
         a named array to the function's end, so this is an array fewer, and no page
         faults of a new one. The name must hold that array there: every value the name
-        held up to the statement is that array (an in-place chain), none another."""
+        held up to the statement is that array (an in-place chain), none another. A
+        `right_temp` goes first, given a name (`d_c = np.divide(x, _t2, out=_t2)`); a
+        temporary of `temps` takes a dead array (then has a name: `_t3 =
+        np.subtract(1.0, _t1, out=_t1)`) only when its statement writes in place, and
+        what is live after it is what is live after that statement and what that
+        statement reads besides it (nothing is printed between them)."""
         pos = {op: k for k, op in enumerate(self.fn.body.ops)}
         top = [op for op in self.fn.body.ops if len(op.results) == 1 and not op.regions]
         tops = set(top)
@@ -960,17 +1008,26 @@ class _OutOfSSA:
         for v in order:
             members.setdefault(self.plan.rep[v], []).append(v)
         taken = set()  # (a dead array takes one result: then it is that result's)
-        for op in sorted(self.reusing, key=pos.get):
+        for op in sorted(self.reusing | self.temps.keys(), key=pos.get):
             if op in self.plan.in_place:  # (`a *= b` decided: a's array already)
                 continue
+            user = self.temps.get(op)
+            if user is not None and user not in self.plan.in_place:
+                continue  # (NumPy's own temporary, which it reuses or frees at once)
             if self.roots is None:
                 self._memory()
-            live = self.live_at_reuse.get(op)
+            live = self.live_at_reuse.get(user or op)
             if live is None:
                 continue
+            if user is not None:
+                live = live | self.reads([u for u in user.operands if u is not op.result])
             values = self._node_values()
             alive = [u for x in live for u in values.get(x, (x,))]
-            r = op.result
+            t = self.right_temp.get(op)
+            if t is not None and self._free(t, (t,), taken, alive, own=True):
+                self.plan.inlined.discard(t)  # (its own statement: `_t2 = _t1 + 1.0`)
+                self._reused(op, t, (t,), taken)
+                continue
             for d in reversed(top[: top.index(op)] if op in top else []):
                 # the name's values up to op: each made at the top level by an op of one
                 # result (no loop's or branch's variable), one array (an in-place chain)
@@ -982,22 +1039,33 @@ class _OutOfSSA:
                 if (
                     not held
                     or any(self.defs.get(u) not in tops for u in held)
-                    or any(
-                        u.type != r.type
-                        or u in taken
-                        or u in self.plan.inlined
-                        or u in self.params
-                        or not self.not_owned.isdisjoint(self.owners.get(u) or (u,))
-                        or not self._shares(u, held[-1])
-                        or any(self._shares(w, u) for w in alive)
-                        for u in held
-                    )
+                    or not self._free(op.result, held, taken, alive)
                 ):
                     continue
-                self.plan.out_into[op] = held[-1]  # (what the name holds there)
-                taken.update(held)
-                self.roots = None
+                if user is not None:
+                    self.plan.inlined.discard(op.result)
+                self._reused(op, held[-1], held, taken)  # (what the name holds there)
                 break
+
+    def _free(self, r, held, taken, alive, own=False):
+        """The values `held` (one name's, up to a statement) are one array of r's type that
+        this function made and nothing `alive` may refer to, not taken yet; inlined ones
+        only when `own` (a temporary the statement itself reads, given a name)."""
+        return all(
+            u.type == r.type
+            and u not in taken
+            and (own or u not in self.plan.inlined)
+            and u not in self.params
+            and self.not_owned.isdisjoint(self.owners.get(u) or (u,))
+            and self._shares(u, held[-1])
+            and not any(self._shares(w, u) for w in alive)
+            for u in held
+        )
+
+    def _reused(self, op, into, held, taken):
+        self.plan.out_into[op] = into
+        taken.update(held)
+        self.roots = None
 
     def _before(self, v, op, pos):
         """v is defined before op, at the top level (or in a region of an op before it)."""

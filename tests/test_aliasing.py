@@ -92,3 +92,47 @@ def test_a_gradient_is_not_the_array_an_aux_views():
     np.testing.assert_array_equal(dx, np.sin(z))
     np.testing.assert_array_equal(aux, np.sin(z)[::-1])
     assert not np.shares_memory(dx, aux)
+
+
+# ---- temporaries written into dead arrays (out_of_ssa._reuse: `right_temp`, `temps`) ----
+
+
+def _aux_dies_in_the_gradient(x: "float64[n]"):
+    a = np.sin(x)
+    c = np.tanh(a * x)
+    d = np.log1p(c * c)
+    return np.sum(d * x), c  # (c, dead in the gradient's last lines, is handed back)
+
+
+def _view_of_a_parameter_dies(x: "float64[n]"):
+    r = x[::-1]
+    a = np.sin(x) + r  # (r, of x's type, read nowhere after: x's array all the same)
+    return np.sum(a * a)
+
+
+def _dying_operand_viewed(x: "float64[n]"):
+    c = np.tanh(x) * 2.0
+    v = c[::-1]  # (c dies at `1.0 - c` in the gradient; v, read later, is its array)
+    e = np.exp(c)
+    return np.sum(e * x) + np.sum(v * v * x)
+
+
+def test_a_temporary_never_goes_into_an_aux_a_parameters_view_or_a_viewed_array():
+    """`_t = np.cos(x, out=c)`, `np.subtract(1.0, t, out=t)`, `np.divide(x, t, out=t)`:
+    never into an array handed back (an aux), a view of the caller's array, or an array
+    a live view reads (gradients against central differences, the verifier on)."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.1, 1.0, size=6)
+    x0 = x.copy()
+    dx, aux = s2sgrad.grad(_aux_dies_in_the_gradient, has_aux=True)(x)
+    np.testing.assert_array_equal(aux, np.tanh(np.sin(x0) * x0))
+    assert not np.shares_memory(dx, aux)
+
+    def value(x):
+        return _aux_dies_in_the_gradient(x)[0]
+
+    s2sgrad.check_grads(value, 0, x)
+    for fn in (_view_of_a_parameter_dies, _dying_operand_viewed):
+        s2sgrad.check_grads(fn, 0, x)
+        _disjoint([s2sgrad.grad(fn)(x), x])
+    np.testing.assert_array_equal(x, x0)

@@ -941,3 +941,24 @@ def test_hessian_through_a_conditional_expressions_unevaluated_arm():
     H = s2sgrad.hessian(fuzz_seed92_3234, 1)(x0, x1, w, 2)
     fd = _fd_jacobian(lambda v: g(x0, v.reshape(x1.shape), w, 2).ravel(), x1.ravel())
     close(H.reshape(fd.shape), fd, rtol=1e-6, atol=1e-8)
+
+
+def test_generated_out_into_dead_arrays_reads_back():
+    """golden/in_place_dying's module writes results into dead arrays (`d_c =
+    np.divide(x, _t1, out=_t1)`, `_t2 = np.subtract(1.0, _t0, out=_t0)`, `_t3 =
+    np.cos(x, out=c)`): read back as `v[...] = np.f(...); r = v`, its vjp is the
+    Hessian's product (central differences of the gradient)."""
+    from pathlib import Path
+
+    from numeric import central_difference
+
+    path = Path(__file__).parent.parent / "golden" / "in_place_dying" / "grad.py"
+    text = path.read_text()
+    assert "np.divide(x, _t1, out=_t1)" in text and "np.cos(x, out=c)" in text
+    mod = _load(path, "in_place_dying_grad")
+    x = np.linspace(-0.8, 0.9, 5)
+    u = np.linspace(1.0, 2.0, 5)
+    _, vjp_fn = s2sgrad.vjp(mod.grad_f, x)
+    (hu,) = vjp_fn(u)
+    want = central_difference(lambda x: mod.grad_f(x) * u, [x], 0)
+    np.testing.assert_allclose(hu, want, rtol=1e-6, atol=1e-8)

@@ -282,10 +282,24 @@ def test_a_result_written_into_a_live_array_is_caught(tmp_path):
     types_ = cli.arg_types(parsed, None)
     fn = transform.build_ir(parsed, types_, cli.request_for(parsed, types_, "x"))
     fn, plan = plan_of(fn)
-    assert len(plan.out_into) == 2
+    assert len(plan.out_into) == 4  # (d_c into its divisor, 1.0 - _t1 into _t1, d_a, cos)
     run_check(fn, plan)
     op = next(o for o in plan.out_into if o.result.hint == "d_a")
     b = next(o.result for o in fn.body.ops if len(o.results) == 1 and o.result.hint == "b")
     plan.out_into[op] = b  # the fault: b is multiplied into d_b after this
     with pytest.raises(InternalError, match="after an in-place write changed its array"):
+        run_check(fn, plan)
+
+
+def test_a_result_written_into_the_callers_array_is_caught():
+    """`np.cos(x, out=c)` (out_of_ssa._reuse, a temporary of an in-place statement) into
+    x, the parameter, read by nothing after it: the caller's array all the same."""
+    path = Path(__file__).parent.parent / "golden" / "in_place_dying" / "input.py"
+    parsed = S.from_file(str(path), "f")
+    types_ = cli.arg_types(parsed, None)
+    fn = transform.build_ir(parsed, types_, cli.request_for(parsed, types_, "x"))
+    fn, plan = plan_of(fn)
+    op = next(o for o in plan.out_into if o.opcode == "cos")
+    plan.out_into[op] = fn.params[0]
+    with pytest.raises(InternalError, match="writes into an array of the caller's"):
         run_check(fn, plan)

@@ -17,5 +17,6 @@ def energy(x):
     d_u += u
     d_u += u
     # grad of: u = np.sin(x)  [input.py:9]
-    d_u *= np.cos(x)
+    _t1 = np.cos(x, out=_t0)
+    d_u *= _t1
     return e, d_u

@@ -18,5 +18,6 @@ def energy(x):
     d_u += _t0
     d_u += u
     d_u += u
-    d_u *= np.cos(x)
+    _t2 = np.cos(x, out=_t1)
+    d_u *= _t2
     return e, d_u

@@ -15,7 +15,9 @@ def energy(x):
     d_u = _d0 * 3.0
     # grad of: u = np.sin(x)  [input.py:9]
     d_u -= _t1
-    d_u += _t0 + u
+    _t2 = np.add(_t0, u, out=_t1)
+    d_u += _t2
     d_u += u
-    d_u *= np.cos(x)
+    _t3 = np.cos(x, out=_t2)
+    d_u *= _t3
     return e, d_u

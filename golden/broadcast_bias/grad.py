@@ -10,8 +10,9 @@ def grad_affine(x, W, b):
 
     # ---- gradients: reverse sweep ----
     # grad of: return np.sum(np.tanh(z))  [input.py:8]
-    _t1 = 1.0 - _t0 * _t0
+    _t1 = _t0 * _t0
+    _t2 = np.subtract(1.0, _t1, out=_t1)
     # grad of: z = x @ W + b  [input.py:7]
-    d_b = _t1.sum(axis=0)
-    d_W = x.T @ _t1
+    d_b = _t2.sum(axis=0)
+    d_W = x.T @ _t2
     return d_W, d_b

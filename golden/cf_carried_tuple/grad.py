@@ -40,12 +40,10 @@ def grad_oscillator(x0, v0, k, steps):
         state_0_1 = state_0_in[i]
         # grad of: state = (x + 0.1 * v, v - 0.1 * k * x)  [input.py:10]
         _d0 = -d_state_1
-        d_state_0_1 = _d0 * (0.1 * k)
         _d1 = (_d0 * state_0_1).sum()
         d_state_1_1 = d_state_0 * 0.1
-        d_state_0_2 = d_state_0_1 + d_state_0
+        d_state_0 -= d_state_1 * (0.1 * k)
         d_state_1 = d_state_1 + d_state_1_1
-        d_state_0 = d_state_0_2
         d_k = d_k + _d1 * 0.1
     # gradients of the xs
     d_k_1 = float(d_k)

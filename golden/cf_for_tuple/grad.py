@@ -17,7 +17,8 @@ def grad_deep(x, W1, W2, W3):
     # grad of: x = np.tanh(W @ x)  [input.py:8]
     d_x = x_3
     d_x += x_3
-    d_x *= 1.0 - _t0
+    _t1 = np.subtract(1.0, _t0, out=_t0)
+    d_x *= _t1
     d_W3 = d_x[:, None] * x_2
     d_x_1 = W3.T @ d_x
     d_x_1 *= 1.0 - x_2 * x_2

@@ -26,13 +26,14 @@ def grad_loss(xs, h0, Wx, Wh, b, Wy, ys):
     # grad of: y = h @ Wy  [input.py:13]
     d_h_1 = np.multiply(_d0[:, None], Wy, out=_t1)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:12]
-    _t2 = 1.0 - h_out * h_out
+    _t2 = h_out * h_out
+    _t3 = np.subtract(1.0, _t2, out=_t2)
     # grad of: for t in range(xs.shape[0]):  [input.py:11]
     _d1 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:12]
         d_h += d_h_1[t]
-        _d2 = d_h * _t2[t]
+        _d2 = d_h * _t3[t]
         d_h = Wh @ _d2
         _d1[t] = _d2
     d_Wx = xs.T @ _d1

@@ -12,7 +12,8 @@ def huber_grad(r, delta):
     _d0 = np.broadcast_to(1.0, r.shape)
     d_a = _d0 * delta
     d_quad = _d0 * 0.5
-    d_quad *= 2 * quad
+    _t0 = np.multiply(2, quad, out=quad)
+    d_quad *= _t0
     # grad of: quad = np.minimum(a, delta)  [input.py:10]
     d_quad -= d_a
     d_quad *= a <= delta

@@ -21,7 +21,8 @@ def grad_loss(xs, h0, Wx, U, Wh):
     # grad of: for t in range(xs.shape[0]):  [input.py:13]
     d_h = np.zeros_like(h0)
     # grad of: h = np.tanh(xs[t] @ Wx + U @ xs[t] + h @ Wh)  [input.py:14]
-    _t3 = 1.0 - h_out * h_out
+    _t3 = h_out * h_out
+    _t4 = np.subtract(1.0, _t3, out=_t3)
     # grad of: for t in range(xs.shape[0]):  [input.py:13]
     _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     d_total = 1.0
@@ -33,7 +34,7 @@ def grad_loss(xs, h0, Wx, U, Wh):
         d_h_2 = h_1 * d_total
         # grad of: h = np.tanh(xs[t] @ Wx + U @ xs[t] + h @ Wh)  [input.py:14]
         d_h_3 = d_h + d_h_1 + d_h_2
-        d_h_3 *= _t3[t]
+        d_h_3 *= _t4[t]
         d_h = Wh @ d_h_3
         _d0[t] = d_h_3
     d_Wx = xs.T @ _d0

@@ -5,35 +5,36 @@ import numpy as np
 
 def grad_f(x):
     """Specialised for (x: float64[n])."""
-    a = np.sin(x)  # input.py:13
-    _t0 = -x
-    b = _t0 * x
-    np.exp(b, out=b)  # input.py:14
+    a = np.sin(x)  # input.py:17
+    b = -x * x
+    np.exp(b, out=b)  # input.py:18
     c = a * b + x
-    np.tanh(c, out=c)  # input.py:15
-    _t1 = c * c
-    d = np.log1p(_t1)  # input.py:16
+    np.tanh(c, out=c)  # input.py:19
+    _t0 = c * c
+    d = np.log1p(_t0)  # input.py:20
 
-    # ---- gradients: reverse sweep for the call at input.py:12 ----
-    # grad of: d = np.log1p(c * c)  [input.py:16]
-    d_c = x / (_t1 + 1.0)
+    # ---- gradients: reverse sweep for the call at input.py:16 ----
+    # grad of: d = np.log1p(c * c)  [input.py:20]
+    _t1 = _t0 + 1.0
+    d_c = np.divide(x, _t1, out=_t1)
     d_c *= c
-    # grad of: c = np.tanh(a * b + x)  [input.py:15]
+    # grad of: c = np.tanh(a * b + x)  [input.py:19]
     d_c += d_c
-    d_c *= 1.0 - _t1
-    d_a = np.multiply(d_c, b, out=_t1)
+    _t2 = np.subtract(1.0, _t0, out=_t0)
+    d_c *= _t2
+    d_a = np.multiply(d_c, b, out=_t2)
     d_b = a
     d_b *= d_c
-    # grad of: b = np.exp(-x * x)  [input.py:14]
+    # grad of: b = np.exp(-x * x)  [input.py:18]
     d_b *= b
-    _d0 = np.multiply(d_b, x, out=c)
-    d_b *= _t0
-    # grad of: a = np.sin(x)  [input.py:13]
-    d_a *= np.cos(x)
+    d_b *= x
+    # grad of: a = np.sin(x)  [input.py:17]
+    _t3 = np.cos(x, out=c)
+    d_a *= _t3
     # gradients of the xs
     d_x = d
     d_x += d_c
-    d_x += d_b
-    d_x -= _d0
+    d_x -= d_b
+    d_x -= d_b
     d_x += d_a
     return d_x

@@ -16,7 +16,8 @@ def grad_loss(x, W1, W2):
     out_1 *= 2
     # grad of: out = out + 0.5 * out ** 2  [input.py:14]
     d_out = out_1 * 0.5
-    d_out *= 2 * out
+    _t0 = np.multiply(2, out, out=out)
+    d_out *= _t0
     # grad of: out = h @ W2  [input.py:13]
     out_1 += d_out
     d_h = out_1 @ W2.T

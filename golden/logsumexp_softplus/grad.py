@@ -16,19 +16,19 @@ def grad_softmax_xent(logits, onehot):
     # grad of: return np.mean(xent) + 0.01 * np.sum(softplus)  [input.py:12]
     _t4 = 1.0 / logits.shape[0]
     # grad of: softplus = np.maximum(logits, 0.0) + np.log1p(np.exp(-np.abs(logits)))  [input.py:11]
-    _d0 = 0.01 / (_t3 + 1.0)
+    _t5 = _t3 + 1.0
+    _d0 = np.divide(0.01, _t5, out=_t5)
     _d0 *= _t3
-    d_logits = -_d0
-    d_logits *= np.sign(logits)
-    d_logits_1 = 0.01 * (logits >= 0.0)
+    _d0 *= np.sign(logits)
+    d_logits = 0.01 * (logits >= 0.0)
     # grad of: xent = np.sum(onehot * (lse - logits), axis=1)  [input.py:10]
-    _d1 = np.multiply(_t4, onehot, out=_d0)
+    _d1 = np.multiply(_t4, onehot, out=_t3)
     d_lse = _d1.sum(axis=1, keepdims=True)
     # grad of: lse = m + np.log(np.sum(np.exp(logits - m), axis=1, keepdims=True))  [input.py:9]
     d_lse /= _t2
     _t1 *= d_lse
     # gradients of the xs
-    d_logits += d_logits_1
+    d_logits -= _d0
     d_logits -= _d1
     d_logits += _t1
     return d_logits

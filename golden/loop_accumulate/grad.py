@@ -24,13 +24,14 @@ def grad_loss(xs, h0, Wx, Wh, b, v):
     _t3 = np.cos(_t2, out=_t2)
     d_h_1 = np.multiply(_t3[:, None], v, out=_t1)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:15]
-    _t4 = 1.0 - h_out * h_out
+    _t4 = h_out * h_out
+    _t5 = np.subtract(1.0, _t4, out=_t4)
     # grad of: for t in range(xs.shape[0]):  [input.py:14]
     _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:15]
         d_h += d_h_1[t]
-        _d1 = d_h * _t4[t]
+        _d1 = d_h * _t5[t]
         d_h = Wh @ _d1
         _d0[t] = _d1
     d_Wx = xs.T @ _d0

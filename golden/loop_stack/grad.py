@@ -27,13 +27,14 @@ def grad_loss(xs, h0, Wx, Wh, v, ys):
     d_h_1 = np.multiply(d_err[:, None], v, out=_t1)
     d_h_1 *= np.cos(h_out)
     # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh)  [input.py:17]
-    _t3 = 1.0 - h_out * h_out
+    _t3 = h_out * h_out
+    _t4 = np.subtract(1.0, _t3, out=_t3)
     # grad of: for t in range(xs.shape[0]):  [input.py:16]
     _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)
     for t in reversed(range(_t0)):
         # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh)  [input.py:17]
         d_h += d_h_1[t]
-        _d1 = d_h * _t3[t]
+        _d1 = d_h * _t4[t]
         d_h = Wh @ _d1
         _d0[t] = _d1
     d_Wx = xs.T @ _d0

@@ -16,7 +16,8 @@ def grad_loss(x):
     # grad of: h = np.tanh(W @ x[IDX] + B)  [input.py:13]
     d_h = h
     d_h += h
-    d_h *= 1.0 - _t0
+    _t1 = np.subtract(1.0, _t0, out=_t0)
+    d_h *= _t1
     _d0 = W.T @ d_h
     d_x = np.zeros_like(x)
     np.add.at(d_x, IDX, _d0)

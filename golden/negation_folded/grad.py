@@ -6,30 +6,31 @@ import numpy as np
 def grad_f(x):
     """Specialised for (x: float64[n])."""
     a = np.sin(x)  # input.py:11
-    _t0 = -x
-    b = _t0 * x
+    b = -x * x
     np.exp(b, out=b)  # input.py:12
     c = a * b + x
     np.tanh(c, out=c)  # input.py:13
-    _t1 = c * c
-    _t2 = np.log1p(_t1)  # input.py:14
+    _t0 = c * c
+    _t1 = np.log1p(_t0)  # input.py:14
 
     # ---- gradients: reverse sweep for the call at input.py:10 ----
     # grad of: return np.sum(np.log1p(c * c) * x)  [input.py:14]
-    d_c = x / (_t1 + 1.0)
+    _t2 = _t0 + 1.0
+    d_c = np.divide(x, _t2, out=_t2)
     d_c *= c
     # grad of: c = np.tanh(a * b + x)  [input.py:13]
     d_c += d_c
-    d_c *= 1.0 - _t1
-    d_a = np.multiply(d_c, b, out=_t1)
+    _t3 = np.subtract(1.0, _t0, out=_t0)
+    d_c *= _t3
+    d_a = np.multiply(d_c, b, out=_t3)
     d_b = a
     d_b *= d_c
     # grad of: b = np.exp(-x * x)  [input.py:12]
     d_b *= b
-    _d0 = np.multiply(d_b, x, out=c)
-    d_b *= _t0
+    d_b *= x
     # grad of: a = np.sin(x)  [input.py:11]
-    d_a *= np.cos(x)
+    _t4 = np.cos(x, out=c)
+    d_a *= _t4
     # gradients of the xs
-    d_x = _t2 + d_c + d_b - _d0 + d_a
+    d_x = _t1 + d_c - d_b - d_b + d_a
     return d_x

@@ -14,8 +14,7 @@ def grad_scalar(x, y, z):
         _t0 = sin(x)
         _t1 = cos(y)
         a = _t0 * _t1  # input.py:12
-        _t2 = -z
-        b = exp(_t2 * z)  # input.py:13
+        b = exp(-z * z)  # input.py:13
         c = tanh(x * y + z)  # input.py:14
 
         # ---- gradients: reverse sweep for the call at input.py:11 ----
@@ -24,11 +23,11 @@ def grad_scalar(x, y, z):
         # grad of: c = np.tanh(x * y + z)  [input.py:14]
         _d0 = x * (1.0 - c * c)
         # grad of: b = np.exp(-z * z)  [input.py:13]
-        _d1 = a * b
+        _d1 = a * b * z
         # gradients of the xs
         d_x = c + _d0 * y + b * _t1 * cos(x)
         d_y_1 = d_y + d_y + _d0 * x - b * _t0 * sin(y)
-        d_z = _d0 + _d1 * _t2 - _d1 * z
+        d_z = _d0 - _d1 - _d1
         return d_x, d_y_1, d_z
     except (OverflowError, ValueError):
         pass
@@ -40,8 +39,7 @@ def _grad_scalar_numpy(x, y, z):
     _t0 = np.sin(x)
     _t1 = np.cos(y)
     a = _t0 * _t1  # input.py:12
-    _t2 = -z
-    b = np.exp(_t2 * z)  # input.py:13
+    b = np.exp(-z * z)  # input.py:13
     c = np.tanh(x * y + z)  # input.py:14
 
     # ---- gradients: reverse sweep for the call at input.py:11 ----
@@ -50,12 +48,12 @@ def _grad_scalar_numpy(x, y, z):
     # grad of: c = np.tanh(x * y + z)  [input.py:14]
     _d0 = x * (1.0 - c * c)
     # grad of: b = np.exp(-z * z)  [input.py:13]
-    _d1 = a * b
+    _d1 = a * b * z
     # gradients of the xs
     d_x = c + _d0 * y + b * _t1 * np.cos(x)
     d_x_1 = float(d_x)
     d_y_1 = d_y + d_y + _d0 * x - b * _t0 * np.sin(y)
     d_y_2 = float(d_y_1)
-    d_z = _d0 + _d1 * _t2 - _d1 * z
+    d_z = _d0 - _d1 - _d1
     d_z_1 = float(d_z)
     return d_x_1, d_y_2, d_z_1

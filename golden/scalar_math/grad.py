@@ -14,22 +14,21 @@ def grad_pendulum(theta, omega, g):
         _t0 = 0.5 * omega
         e = _t0 * omega - g * cos(theta)  # input.py:14
         s = np.sqrt(1.0 + e * e)  # input.py:15
-        _t1 = -theta
-        _t2 = np.exp(_t1 * theta)
-        _t3 = tanh(theta * omega)  # input.py:16
+        _t1 = np.exp(-theta * theta)
+        _t2 = tanh(theta * omega)  # input.py:16
 
         # ---- gradients: reverse sweep for the call at input.py:13 ----
         # grad of: return np.log(s) + np.arctan(omega) * np.exp(-theta * theta) + np.tanh(theta * omega)  [input.py:16]
-        _d0 = 1.0 - _t3 * _t3
-        _d1 = atan(omega) * _t2
+        _d0 = 1.0 - _t2 * _t2
+        _d1 = atan(omega) * _t1 * theta
         # grad of: s = np.sqrt(1.0 + e * e)  [input.py:15]
         d_e = 1.0 / s / (s * 2.0) * e
         # grad of: e = 0.5 * omega * omega - g * np.cos(theta)  [input.py:14]
         d_e_1 = d_e + d_e
         # gradients of the xs
-        d_theta = _d0 * omega + _d1 * _t1 - _d1 * theta + d_e_1 * g * sin(theta)
+        d_theta = _d0 * omega - _d1 - _d1 + d_e_1 * g * sin(theta)
         d_theta_1 = float(d_theta)
-        d_omega = _d0 * theta + _t2 / (omega * omega + 1.0) + d_e_1 * _t0 + d_e_1 * omega * 0.5
+        d_omega = _d0 * theta + _t1 / (omega * omega + 1.0) + d_e_1 * _t0 + d_e_1 * omega * 0.5
         d_omega_1 = float(d_omega)
         return d_theta_1, d_omega_1
     except ValueError:
@@ -42,21 +41,20 @@ def _grad_pendulum_numpy(theta, omega, g):
     _t0 = 0.5 * omega
     e = _t0 * omega - g * np.cos(theta)  # input.py:14
     s = np.sqrt(1.0 + e * e)  # input.py:15
-    _t1 = -theta
-    _t2 = np.exp(_t1 * theta)
-    _t3 = np.tanh(theta * omega)  # input.py:16
+    _t1 = np.exp(-theta * theta)
+    _t2 = np.tanh(theta * omega)  # input.py:16
 
     # ---- gradients: reverse sweep for the call at input.py:13 ----
     # grad of: return np.log(s) + np.arctan(omega) * np.exp(-theta * theta) + np.tanh(theta * omega)  [input.py:16]
-    _d0 = 1.0 - _t3 * _t3
-    _d1 = np.arctan(omega) * _t2
+    _d0 = 1.0 - _t2 * _t2
+    _d1 = np.arctan(omega) * _t1 * theta
     # grad of: s = np.sqrt(1.0 + e * e)  [input.py:15]
     d_e = 1.0 / s / (s * 2.0) * e
     # grad of: e = 0.5 * omega * omega - g * np.cos(theta)  [input.py:14]
     d_e_1 = d_e + d_e
     # gradients of the xs
-    d_theta = _d0 * omega + _d1 * _t1 - _d1 * theta + d_e_1 * g * np.sin(theta)
+    d_theta = _d0 * omega - _d1 - _d1 + d_e_1 * g * np.sin(theta)
     d_theta_1 = float(d_theta)
-    d_omega = _d0 * theta + _t2 / (omega * omega + 1.0) + d_e_1 * _t0 + d_e_1 * omega * 0.5
+    d_omega = _d0 * theta + _t1 / (omega * omega + 1.0) + d_e_1 * _t0 + d_e_1 * omega * 0.5
     d_omega_1 = float(d_omega)
     return d_theta_1, d_omega_1

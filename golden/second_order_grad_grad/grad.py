@@ -17,7 +17,8 @@ def grad_grad_logistic_nll(w, x):
     _d2 = _d1 * _t0
     _d1 *= _d0
     _d2 *= _d0
-    _d1 -= _d2 / _t1
+    _t2 = np.divide(_d2, _t1, out=_d2)
+    _d1 -= _t2
     _d1 *= _t0
     d_z = -_d1
     # grad of: z = w * x  [input.py:9]

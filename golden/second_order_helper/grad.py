@@ -32,23 +32,21 @@ def grad_grad_energy(k, x):
 
         # ---- gradients: reverse sweep for the call at input.py:13 ----
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-        _d6 = -1.0
-        _d7 = np.multiply(_d6 * _t2, _d0, out=_d1)
-        _d8 = _t0.sum()
+        _d6 = np.multiply(-1.0 * _t2, _d0, out=_d1)
+        _d7 = _t0.sum()
         # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-        _d9 = k + k
+        _d8 = k + k
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-        _d10 = np.multiply(_d9, _t0, out=_t4)
-        _d11 = -_d9
-        _d12 = np.multiply(_d11 * _t5, _d0, out=_t1)
-        _d13 = _d10.sum()
-        _d14 = (_d12 * _t0).sum()
+        _d9 = np.multiply(_d8, _t0, out=_t4)
+        _d10 = np.multiply(-_d8 * _t5, _d0, out=_t1)
+        _d11 = _d9.sum()
+        _d12 = (_d10 * _t0).sum()
         # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-        d_k = (_d14 - (_d11 * _d2 + _d13) * _t5) * k
+        d_k = (_d12 - (_d11 - _d8 * _d2) * _t5) * k
         # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-        d_k_1 = (_d7 * _t0).sum()
+        d_k_1 = (_d6 * _t0).sum()
         # gradients of the xs
-        d_k_2 = _d4 + _d4 + d_k + d_k - (_d6 * _d5 + _d8) * _t2 + d_k_1
+        d_k_2 = _d4 + _d4 + d_k + d_k - (_d7 - 1.0 * _d5) * _t2 + d_k_1
         d_k_3 = float(d_k_2)
         return d_k_3
     except OverflowError:
@@ -79,22 +77,20 @@ def _grad_grad_energy_numpy(k, x):
 
     # ---- gradients: reverse sweep for the call at input.py:13 ----
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d6 = -1.0
-    _d7 = np.multiply(_d6 * _t2, _d0, out=_d1)
-    _d8 = _t0.sum()
+    _d6 = np.multiply(-1.0 * _t2, _d0, out=_d1)
+    _d7 = _t0.sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-    _d9 = k + k
+    _d8 = k + k
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    _d10 = np.multiply(_d9, _t0, out=_t4)
-    _d11 = -_d9
-    _d12 = np.multiply(_d11 * _t5, _d0, out=_t1)
-    _d13 = _d10.sum()
-    _d14 = (_d12 * _t0).sum()
+    _d9 = np.multiply(_d8, _t0, out=_t4)
+    _d10 = np.multiply(-_d8 * _t5, _d0, out=_t1)
+    _d11 = _d9.sum()
+    _d12 = (_d10 * _t0).sum()
     # grad of: return np.sum(spring(k, x) + spring(k * k, x))  [input.py:14]
-    d_k = (_d14 - (_d11 * _d2 + _d13) * _t5) * k
+    d_k = (_d12 - (_d11 - _d8 * _d2) * _t5) * k
     # grad of: return c * x ** 2 * np.exp(-c)  [input.py:10]
-    d_k_1 = (_d7 * _t0).sum()
+    d_k_1 = (_d6 * _t0).sum()
     # gradients of the xs
-    d_k_2 = _d4 + _d4 + d_k + d_k - (_d6 * _d5 + _d8) * _t2 + d_k_1
+    d_k_2 = _d4 + _d4 + d_k + d_k - (_d7 - 1.0 * _d5) * _t2 + d_k_1
     d_k_3 = float(d_k_2)
     return d_k_3

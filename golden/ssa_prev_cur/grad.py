@@ -55,7 +55,8 @@ def grad_recurrence(x):
         d_x_1 = d_x_1 + d_x_2
         d_t0 = d_t0_1
     # grad of: prev, cur = cur, np.tanh(prev * cur + x)  [input.py:11]
-    _t4 = 1.0 - cur_out * cur_out
+    _t4 = cur_out * cur_out
+    _t5 = np.subtract(1.0, _t4, out=_t4)
     # grad of: for k in range(3):  [input.py:10]
     d_prev = cur
     d_cur = prev
@@ -64,7 +65,7 @@ def grad_recurrence(x):
         prev_1 = prev_in[k]
         cur_2 = cur_in[k]
         # grad of: prev, cur = cur, np.tanh(prev * cur + x)  [input.py:11]
-        _d0 = d_cur * _t4[k]
+        _d0 = d_cur * _t5[k]
         d_prev_1 = _d0 * cur_2
         d_cur_1 = _d0 * prev_1
         d_cur = d_prev + d_cur_1

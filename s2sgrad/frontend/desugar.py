@@ -323,8 +323,8 @@ class UfuncOut(gast.NodeTransformer):
 
     changed = False
 
-    def visit_Expr(self, node):
-        out = _out_keyword(node.value)
+    def visit_Expr(self, node, same=True):
+        out = _out_keyword(node.value, same)
         if out is None:
             return node
         self.changed = True
@@ -341,12 +341,47 @@ class UfuncOut(gast.NodeTransformer):
             gast.copy_location(n, node)
         return assign
 
+    def visit_Assign(self, node):
+        """`r = np.f(a, b, out=v)` (a result written into a dead array, as generated
+        modules write it: f a float ufunc of one operand, or np.add, np.subtract,
+        np.multiply, np.divide) as `v[...] = np.f(a, b); r = v`."""
+        call = node.value
+        if (
+            len(node.targets) != 1
+            or not isinstance(node.targets[0], gast.Name)
+            or not isinstance(call, gast.Call)
+            or not isinstance(call.func, gast.Attribute)
+            or not isinstance(call.func.value, gast.Name)
+            or call.func.value.id != "np"
+            or len(call.keywords) != 1
+            or call.keywords[0].arg != "out"
+            or not isinstance(call.keywords[0].value, gast.Name)
+            or len(call.args) != _out_arity(call.func.attr)
+        ):
+            return node
+        expr = gast.Expr(value=call)
+        gast.copy_location(expr, node)
+        write = self.visit_Expr(expr, same=False)
+        out = call.keywords[0].value.id
+        alias = gast.Assign(
+            targets=node.targets,
+            value=gast.Name(id=out, ctx=gast.Load(), annotation=None, type_comment=None),
+            type_comment=None,
+        )
+        gast.copy_location(alias, node)
+        gast.copy_location(alias.value, node)
+        return [write, alias]
 
-def _out_keyword(call):
+
+def _out_keyword(call, same=True):
     """t for a statement `np.f(t, out=t)`, f a float ufunc of one operand (what generated
-    modules write for a ufunc into a dying temporary); None for anything else."""
+    modules write for a ufunc into a dying temporary); None for anything else. Not
+    `same`: v for `np.f(a, out=v)` or `np.f(a, b, out=v)` (`_out_arity`), any a and b."""
     from ..out_of_ssa import UNARY_OUT
 
+    if not same:
+        kw = call.keywords[0].value
+        return kw.id if len(call.args) == _out_arity(call.func.attr) else None
     if (
         not isinstance(call, gast.Call)
         or not isinstance(call.func, gast.Attribute)
@@ -362,6 +397,16 @@ def _out_keyword(call):
     if not isinstance(arg, gast.Name) or not isinstance(out, gast.Name) or arg.id != out.id:
         return None
     return out.id
+
+
+def _out_arity(name):
+    """How many arrays np.<name>(..., out=v) of a generated module reads (-1: not one
+    of these): a float ufunc of one operand, or an arithmetic ufunc of two."""
+    from ..out_of_ssa import UFUNCS, UNARY_OUT
+
+    if name in UNARY_OUT:
+        return 1
+    return 2 if f"np.{name}" in UFUNCS.values() else -1
 
 
 _MATH_RAISES = ("OverflowError", "ValueError")

@@ -156,6 +156,9 @@ class _Checker:
             if not self.same(state.get(self.var(into)), into):  # (its name must hold it:
                 # a write may have changed the dead array before, which is no read)
                 raise _Fault(op, f"out={into.hint} where its name holds another value")
+            if any(self.shares(p, into) for p in self.fn.params):  # (the caller's array:
+                # it reads it after the call, and another call's array may be a view of it)
+                raise _Fault(op, f"out={into.hint} writes into an array of the caller's")
             state[CLOBBERED] = state.get(CLOBBERED, frozenset()) | {
                 self.web(v) for v in self.defined if self.shares(v, into)
             }

@@ -1,16 +1,20 @@
 """Common subexpression elimination: a pure op equal to an earlier one in the
 same region (same opcode, operands and attributes) is replaced by it. The
-mul rule of `w * w` yields `g * w` twice; this computes it once."""
+mul rule of `w * w` yields `g * w` twice; this computes it once.
+
+`only`: a set of values, the only ones merged (into an equal earlier op, `w * u` equal
+to `u * w` too: IEEE + and * commute), a later pass's cleanup of the ops it made:
+passes/negation.py's `d_b * x` for the `d_b * (-x)` it folds."""
 
 from ..ir.core import TEMP_HINTS, Region, substitute_op
 from ..ir.opcodes import OPS, draws, memory
 
 
-def run(fn):
-    return fn.with_body(_region(fn.body))
+def run(fn, only=None):
+    return fn.with_body(_region(fn.body, only))
 
 
-def _region(region):
+def _region(region, only=None):
     seen, mapping, ops, consts = {}, {}, [], {}
     # an array a write starts from stays its own: merged, the write would have to copy it
     written = {o.operands[0] for o in region.ops if memory(o) == "write"}
@@ -34,7 +38,7 @@ def _region(region):
             or d.effect is not None
             or d.literal
             or len(op.results) != 1
-            or op.tag.startswith("out:")
+            or (only is None and op.tag.startswith("out:"))
             or op.result in written
             or draws(op)
             or op.result.type.kind == "dynlist"
@@ -46,14 +50,20 @@ def _region(region):
             tuple([consts.get(v, v) for v in op.operands]),
             _hashable(op.attrs) if op.attrs else (),
         )
+        mine = only is None or op.result in only
         earlier = seen.get(key)
-        if earlier is not None and _same_name(earlier, op.result):
+        if earlier is None and only is not None and op.opcode in _COMMUTE:
+            earlier = seen.get((key[0], key[1][::-1], key[2]))
+        if mine and earlier is not None and _same_name(earlier, op.result):
             mapping[op.result] = earlier
             continue
         seen[key] = op.result
         ops.append(op)
     yields = tuple(mapping.get(v, v) for v in region.yields)
     return Region(region.args, tuple(ops), yields)
+
+
+_COMMUTE = ("add", "mul")
 
 
 def _same_name(earlier, later):

@@ -3,6 +3,16 @@
 the negation is read nowhere else; and `np.sum(-a, axis)` is `-np.sum(a, axis)` (also
 np.mean), exactly too (rounding is symmetric), negating the small result, not a.
 
+A negation inside a product is pulled out into the sum that reads it: `u * (-x)` is
+`-(u * x)` (IEEE products round the magnitude; the sign is exact), so `a + u * (-x)` is
+`a - u * x` and `a - u * (-x)` is `a + u * x`, the product read there alone and of the
+same float dtype. No pass is added (a product and a sum before, a product and a sum
+after), so in gradient code the negation may be read elsewhere too: `-x * x` of the
+forward stays, and the adjoint's `d_b * x` is often one computed already (the adjoint
+of neg makes it), which a CSE of the new products finds, computing it once; `-x` is
+then read by the forward alone, printed inside `-x * x`. The product is computed where
+the one it replaces was, so nothing is kept alive longer.
+
 And a product or sum whose second operand has the result's type while its first is
 smaller (`c * t`, t of the result's shape, c a number or a row) is written `t * c`,
 the same number (IEEE + and * commute), so out-of-SSA may write it `t *= c` when t's
@@ -15,7 +25,7 @@ array; summed into another adjoint, the negation is one pass over memory saved."
 from ..ir.core import TEMP, TEMP_HINTS, Op, Value, def_map, rewrite_ops, use_counts
 from ..ir.core import uses as reads_of
 from ..ir.opcodes import memory
-from . import dce
+from . import cse, dce
 
 
 def run(fn):
@@ -36,33 +46,28 @@ def run(fn):
     for v in fn.body.yields:
         last[v] = len(fn.body.ops)
 
+    # the sums that fold a negation, and the products they read rewritten where they are
+    sums, placed, prev = {}, {}, {}
+    _previous(fn.body, prev)
+    for op in fn.body.walk():
+        if op.opcode in ("add", "sub") and len(op.operands) == 2 and op.result.type.is_float:
+            _fold(op, defs, uses, prev, sums, placed)
+
     def each(op):
         ops = []
         i = at.get(op)
-        if op.opcode in ("add", "sub") and len(op.operands) == 2 and op.result.type.is_float:
-            a, b = op.operands
-            nb, na = _negated(b, defs, uses), _negated(a, defs, uses)
-            new = None
-            if nb is not None and nb.type.dtype == b.type.dtype:
-                new = (_FLIP[op.opcode], (a, nb))
-            elif op.opcode == "add" and na is not None and na.type.dtype == a.type.dtype:
-                new = ("sub", (b, na))
-            # (`a - (-u) * w` is `a + u * w`: no negation printed, no pass over memory)
-            code, (x, y) = new or (op.opcode, (a, b))
-            p, made = _negated_product(y, defs, uses, op)
-            if p is not None and p.type.dtype == y.type.dtype:
-                new = (_FLIP[code], (x, p))
-                ops = made
-            if new is not None:
-                op = Op(new[0], new[1], op.results, op.attrs, op.loc, op.tag)
-                ops = ops + [op]
+        if len(op.results) == 1 and op.result in placed:
+            return placed[op.result]  # (`-u * w`, read by a sum alone: `u * w` instead)
+        if len(op.results) == 1 and op.result in sums:
+            *made, op = sums[op.result]
+            ops = made + [op]
         if (
             op.opcode in ("add", "mul")
             and len(op.operands) == 2
             and (_commutes(op, defs, uses, users) or _dies_second(op, i, defs, last))
         ):
             op = op.replace(operands=op.operands[::-1])
-            ops = [op]
+            ops = ops[:-1] + [op]
         if op.opcode in ("sum", "mean") and op.attr("dtype") is None and op.result.type.is_float:
             a = _negated(op.operands[0], defs, uses)
             if a is not None and a.type.dtype == op.operands[0].type.dtype:
@@ -73,24 +78,76 @@ def run(fn):
                 ]
         return ops or None
 
-    return fn.with_body(rewrite_ops(fn.body, each))
+    fn = fn.with_body(rewrite_ops(fn.body, each))
+    products = {o.result for made in (*placed.values(), *sums.values()) for o in made}
+    products -= sums.keys()
+    return cse.run(fn, only=products) if products else fn
+
+
+def _fold(op, defs, uses, prev, sums, placed):
+    """Records in `sums` the sum `op` with a negation folded: `a + (-b)` is `a - b`, `(-b)
+    + a` is `a - b`, `a - (-b)` is `a + b`; `a - (-u) * w` is `a + u * w` and `a + (-u) *
+    w` (or `(-u) * w + a`) is `a - u * w`, the product `u * w` recorded in `placed` under
+    the value it replaces: no negation printed, no pass over memory. The product is
+    computed where the one it replaces was (no value kept longer), printed in the sum's
+    line when it was computed just before the sum (`prev`: each op's previous one)."""
+    a, b = op.operands
+    nb, na = _negated(b, defs, uses), _negated(a, defs, uses)
+    new = None
+    if nb is not None and nb.type.dtype == b.type.dtype:
+        new = (_FLIP[op.opcode], (a, nb))
+    elif op.opcode == "add" and na is not None and na.type.dtype == a.type.dtype:
+        new = ("sub", (b, na))
+    code, (x, y) = new or (op.opcode, (a, b))
+    # (in gradient code the negation may be read elsewhere too, the forward's `-x * x`:
+    # the product of u is computed where the product of -u was, no pass added, and it
+    # may be one computed already, `d_b * x` (the cse of run))
+    shared = op.tag != "fwd"
+    p, made = _negated_product(y, defs, uses, shared, _next_to(op, y, defs, prev))
+    if p is None and code == "add":
+        x, y = y, x
+        p, made = _negated_product(y, defs, uses, shared, _next_to(op, y, defs, prev))
+    ops = []
+    if p is not None and p.type.dtype == y.type.dtype and y not in placed:
+        new = (_FLIP[code], (x, p))
+        if y in op.operands:
+            placed[y] = made
+        else:  # (y read by a negation the sum read: made here, the dead negation reads y)
+            ops = made
+    if new is not None:
+        sums[op.result] = ops + [Op(new[0], new[1], op.results, op.attrs, op.loc, op.tag)]
 
 
 _FLIP = {"add": "sub", "sub": "add"}
 
 
-def _negated(v, defs, uses):
+def _negated(v, defs, uses, shared=False):
+    """u for v = `-u` of a float, read once (or, `shared`, read anywhere); else None."""
     d = defs.get(v)
-    if d is None or d.opcode != "neg" or uses.get(v, 0) != 1 or not v.type.is_float:
+    if d is None or d.opcode != "neg" or not shared and uses.get(v, 0) != 1:
         return None
-    return d.operands[0]
+    return d.operands[0] if v.type.is_float else None
 
 
-def _negated_product(v, defs, uses, at, depth=0):
+def _next_to(op, v, defs, prev):
+    """op when v is computed by the op just before it or is not its operand, else None."""
+    return op if v not in op.operands or prev.get(op.result) is defs.get(v) else None
+
+
+def _previous(region, prev):
+    for k, op in enumerate(region.ops):
+        if k and len(op.results) == 1:
+            prev[op.result] = region.ops[k - 1]
+        for r in op.regions:
+            _previous(r, prev)
+
+
+def _negated_product(v, defs, uses, shared=False, at=None, depth=0):
     """(p, [ops making p]) for v = `(-u) * w` (or `w * (-u)`, or `((-u) * w) * z`...) read
-    once, each negation and product read there alone: p = `u * w` (`(u * w) * z`), the
-    same magnitude (IEEE products round the magnitude, the sign is exact), so `a - v` is
-    `a + p`. (None, []) otherwise."""
+    once, each product read there alone and each negation too (or anywhere, `shared`: it
+    stays, and p costs what v did): p = `u * w` (`(u * w) * z`), the same magnitude (IEEE
+    products round the magnitude, the sign is exact), so `a - v` is `a + p` and `a + v`
+    is `a - p`. (None, []) otherwise."""
     d = defs.get(v)
     if (
         d is None
@@ -105,13 +162,14 @@ def _negated_product(v, defs, uses, at, depth=0):
         x, w = d.operands[k], d.operands[1 - k]
         if w is x:
             return None, []
-        u, made = _negated(x, defs, uses), []
+        u, made = _negated(x, defs, uses, shared), []
         if u is None:
-            u, made = _negated_product(x, defs, uses, at, depth + 1)
+            u, made = _negated_product(x, defs, uses, shared, at, depth + 1)
         if u is not None and u.type == x.type:
             p = Value(TEMP, v.type)
             pair = (u, w) if k == 0 else (w, u)
-            return p, made + [Op("mul", pair, (p,), d.attrs, at.loc, at.tag)]
+            src = at or d  # (loc and tag: where the product is printed)
+            return p, made + [Op("mul", pair, (p,), d.attrs, src.loc, src.tag)]
     return None, []
 
 
