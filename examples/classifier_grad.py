@@ -33,7 +33,9 @@ def grad_loss(params, x, labels):
     d_h = d_logp @ params_W2.T
     d_params_W2 = h.T @ d_logp
     # grad of: h = np.tanh(x @ params["W1"] + params["b1"])  [classifier.py:14]
-    d_h *= 1.0 - h * h
+    _t2 = np.multiply(h, h, out=h)
+    _t3 = np.subtract(1.0, _t2, out=_t2)
+    d_h *= _t3
     d_params_b1 = d_h.sum(axis=0)
     d_params_W1 = x.T @ d_h
     return {'W1': d_params_W1, 'b1': d_params_b1, 'W2': d_params_W2, 'b2': d_params_b2}, {'accuracy': _t1[0]}

@@ -20,7 +20,9 @@ def grad_loss(x, W1, b1, W2, b2, y):
     d_h = d_err @ W2.T
     d_W2_1 = h.T @ d_err
     # grad of: h = np.tanh(x @ W1 + b1)  [mlp.py:11]
-    d_h *= 1.0 - h * h
+    _t0 = np.multiply(h, h, out=h)
+    _t1 = np.subtract(1.0, _t0, out=_t0)
+    d_h *= _t1
     d_b1 = d_h.sum(axis=0)
     d_W1_1 = x.T @ d_h
     # gradients of the xs

@@ -941,11 +941,12 @@ class _OutOfSSA:
                 for u in op.operands
                 if u in self.plan.inlined and u.type.shape and memory(self.defs[u]) != "view"
             ]
+            right = self._right_temp(op, inlined, at)
             if op.result in self.plan.inlined:
                 user = self.user.get(op.result)
                 if (
-                    not inlined
-                    and user in at
+                    (not inlined or right is not None)  # (`d_h *= 1.0 - h * h`: h * h
+                    and user in at  # takes the result, `1.0 - h * h` a name of its own)
                     and _augmentable(user)
                     and user.operands[1] is op.result
                     and user.operands[0] is not op.result
@@ -956,15 +957,24 @@ class _OutOfSSA:
                 ):
                     self.temps[op] = user
                     self.temp_users.add(user)
+                    if right is not None:
+                        self.right_temp[op] = right
                 continue
             if not inlined:
                 self.reusing.add(op)
-            elif op.opcode in ("sub", "div") and inlined == [op.operands[1]]:
-                t, r = op.operands[1], op.result
-                d = self.defs[t]
-                if t is not op.operands[0] and t.type == r.type and d in at and not d.regions:
-                    self.reusing.add(op)
-                    self.right_temp[op] = t
+            elif right is not None:
+                self.reusing.add(op)
+                self.right_temp[op] = right
+
+    def _right_temp(self, op, inlined, at):
+        """The temporary op's result may be written into: the right operand of `-` or
+        `/`, an array expression of the result's type (NumPy reuses a left one itself)."""
+        if op.opcode not in ("sub", "div") or inlined != [op.operands[1]]:
+            return None
+        t, r = op.operands[1], op.result
+        d = self.defs[t]
+        ok = t is not op.operands[0] and t.type == r.type and d in at and not d.regions
+        return t if ok else None
 
     def _makes_array(self, op):
         """op, of gradient code, makes a new float array of a known shape from arrays
@@ -1003,7 +1013,6 @@ class _OutOfSSA:
         statement reads besides it (nothing is printed between them)."""
         pos = {op: k for k, op in enumerate(self.fn.body.ops)}
         top = [op for op in self.fn.body.ops if len(op.results) == 1 and not op.regions]
-        tops = set(top)
         members = {}
         for v in order:
             members.setdefault(self.plan.rep[v], []).append(v)
@@ -1026,26 +1035,48 @@ class _OutOfSSA:
             t = self.right_temp.get(op)
             if t is not None and self._free(t, (t,), taken, alive, own=True):
                 self.plan.inlined.discard(t)  # (its own statement: `_t2 = _t1 + 1.0`)
-                self._reused(op, t, (t,), taken)
-                continue
-            for d in reversed(top[: top.index(op)] if op in top else []):
-                # the name's values up to op: each made at the top level by an op of one
-                # result (no loop's or branch's variable), one array (an in-place chain)
-                held = [
-                    u
-                    for u in members.get(self.plan.rep.get(d.result, d.result), [d.result])
-                    if self._before(u, op, pos)
-                ]
-                if (
-                    not held
-                    or any(self.defs.get(u) not in tops for u in held)
-                    or not self._free(op.result, held, taken, alive)
-                ):
-                    continue
                 if user is not None:
                     self.plan.inlined.discard(op.result)
-                self._reused(op, held[-1], held, taken)  # (what the name holds there)
-                break
+                self._reused(op, t, (t,), taken)
+                # and the temporary itself into an array dead after it (`_t1 = np.multiply(h,
+                # h, out=h)` when h dies there), op's other operand alive beside it
+                d = self.defs[t]
+                if self._makes_array(d) and not any(u in self.plan.inlined for u in d.operands):
+                    other = self.reads([u for u in op.operands if u is not t])
+                    self._into_dead(
+                        d,
+                        None,
+                        alive + [u for x in other for u in values.get(x, (x,))],
+                        taken,
+                        top,
+                        members,
+                        pos,
+                    )
+                continue
+            self._into_dead(op, user, alive, taken, top, members, pos)
+
+    def _into_dead(self, op, user, alive, taken, top, members, pos):
+        """op writes its result into the array of a value made before it at the top level
+        whose array nothing `alive` refers to (the last such name, nearest first)."""
+        tops = set(top)
+        for d in reversed(top[: top.index(op)] if op in top else []):
+            # the name's values up to op: each made at the top level by an op of one
+            # result (no loop's or branch's variable), one array (an in-place chain)
+            held = [
+                u
+                for u in members.get(self.plan.rep.get(d.result, d.result), [d.result])
+                if self._before(u, op, pos)
+            ]
+            if (
+                not held
+                or any(self.defs.get(u) not in tops for u in held)
+                or not self._free(op.result, held, taken, alive)
+            ):
+                continue
+            if user is not None:
+                self.plan.inlined.discard(op.result)
+            self._reused(op, held[-1], held, taken)  # (what the name holds there)
+            return
 
     def _free(self, r, held, taken, alive, own=False):
         """The values `held` (one name's, up to a statement) are one array of r's type that

@@ -10,7 +10,7 @@ def grad_affine(x, W, b):
 
     # ---- gradients: reverse sweep ----
     # grad of: return np.sum(np.tanh(z))  [input.py:8]
-    _t1 = _t0 * _t0
+    _t1 = np.multiply(_t0, _t0, out=_t0)
     _t2 = np.subtract(1.0, _t1, out=_t1)
     # grad of: z = x @ W + b  [input.py:7]
     d_b = _t2.sum(axis=0)

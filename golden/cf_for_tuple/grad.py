@@ -21,10 +21,14 @@ def grad_deep(x, W1, W2, W3):
     d_x *= _t1
     d_W3 = d_x[:, None] * x_2
     d_x_1 = W3.T @ d_x
-    d_x_1 *= 1.0 - x_2 * x_2
+    _t2 = np.multiply(x_2, x_2, out=d_x)
+    _t3 = np.subtract(1.0, _t2, out=_t2)
+    d_x_1 *= _t3
     d_W2 = d_x_1[:, None] * x_1
     d_x_2 = W2.T @ d_x_1
-    d_x_2 *= 1.0 - x_1 * x_1
+    _t4 = np.multiply(x_1, x_1, out=d_x_1)
+    _t5 = np.subtract(1.0, _t4, out=_t4)
+    d_x_2 *= _t5
     d_W1 = d_x_2[:, None] * x
     d_x_3 = W1.T @ d_x_2
     return d_x_3, d_W1, d_W2, d_W3

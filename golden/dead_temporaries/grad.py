@@ -20,8 +20,10 @@ def grad_f(x, y):
     # grad of: s = np.tanh(x * y)  [input.py:12]
     _t2 = np.multiply(_t1, e, out=_t1)
     d_s -= _t2
-    d_s *= 1.0 - s * s
-    d_x_1 = np.multiply(d_s, y, out=_t2)
+    _t3 = np.multiply(s, s, out=_t2)
+    _t4 = np.subtract(1.0, _t3, out=_t3)
+    d_s *= _t4
+    d_x_1 = np.multiply(d_s, y, out=_t4)
     d_s *= x
     # gradients of the xs
     d_x += d_x_1

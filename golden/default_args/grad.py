@@ -15,7 +15,9 @@ def grad_loss(x, scale=2.0, power=2, act='tanh', shift=-0.5):
     d_y = scale * (2 * _t0)
     d_y *= np.sign(y)
     # grad of: y = np.tanh(x + shift) if act == "tanh" else x  [input.py:8]
-    d_y *= 1.0 - y * y
+    _t2 = np.multiply(y, y, out=_t0)
+    _t3 = np.subtract(1.0, _t2, out=_t2)
+    d_y *= _t3
     # gradients of the xs
     d_scale = float(_t1)
     return d_y, d_scale

@@ -14,7 +14,9 @@ def grad_loss32(x, W, b, y):
     # grad of: return 0.5 * np.sum((z - y) ** 2)  [input.py:8]
     _d0 = np.ones_like(_t1) * 0.5 * (2 * _t0)
     # grad of: z = np.tanh(x @ W + b)  [input.py:7]
-    _d0 *= 1.0 - z * z
+    _t2 = np.multiply(z, z, out=_t0)
+    _t3 = np.subtract(1.0, _t2, out=_t2)
+    _d0 *= _t3
     d_b = _d0.sum(axis=0)
     d_W = x.T @ _d0
     return d_W, d_b

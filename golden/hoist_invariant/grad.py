@@ -21,7 +21,7 @@ def grad_loss(xs, h0, Wx, U, Wh):
     # grad of: for t in range(xs.shape[0]):  [input.py:13]
     d_h = np.zeros_like(h0)
     # grad of: h = np.tanh(xs[t] @ Wx + U @ xs[t] + h @ Wh)  [input.py:14]
-    _t3 = h_out * h_out
+    _t3 = np.multiply(h_out, h_out, out=_t2)
     _t4 = np.subtract(1.0, _t3, out=_t3)
     # grad of: for t in range(xs.shape[0]):  [input.py:13]
     _d0 = np.empty((_t0, Wx.shape[1]), dtype=np.float64)

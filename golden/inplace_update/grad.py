@@ -24,7 +24,9 @@ def grad_loss(x, W1, W2):
     d_W2 = h.T @ out_1
     # grad of: h = np.tanh(x @ W1)  [input.py:12]
     d_h_1 = np.add(1.0, d_h, out=d_h)
-    d_h_1 *= 1.0 - h * h
+    _t1 = np.multiply(h, h, out=h)
+    _t2 = np.subtract(1.0, _t1, out=_t1)
+    d_h_1 *= _t2
     d_W1_1 = x.T @ d_h_1
     # gradients of the xs
     d_W1 += d_W1_1

@@ -24,11 +24,15 @@ def grad_loss(params, x, y):
     d_h = np.multiply(d_err, params_scale, out=err)
     d_params_scale = (d_err * h_1).sum()
     # grad of: h = np.tanh(h @ W + b)  [input.py:12]
-    d_h *= 1.0 - h_1 * h_1
+    _t0 = np.multiply(h_1, h_1, out=d_err)
+    _t1 = np.subtract(1.0, _t0, out=_t0)
+    d_h *= _t1
     d_params_layers_1_1 = d_h.sum(axis=0)
     d_h_1 = d_h @ params_layers_1_0.T
     d_params_layers_1_0 = h.T @ d_h
-    d_h_1 *= 1.0 - h * h
+    _t2 = np.multiply(h, h, out=h)
+    _t3 = np.subtract(1.0, _t2, out=_t2)
+    d_h_1 *= _t3
     d_params_layers_0_1 = d_h_1.sum(axis=0)
     d_params_layers_0_0 = x.T @ d_h_1
     # gradients of the xs

@@ -15,7 +15,9 @@ def grad_f(x):
     d_h += h
     d_h_1 = np.copy(d_h[...])
     d_h[...] = 0.0
-    d_h_1 *= 1.0 - _t0 * _t0
+    _t1 = np.multiply(_t0, _t0, out=_t0)
+    _t2 = np.subtract(1.0, _t1, out=_t1)
+    d_h_1 *= _t2
     # grad of: h = x * 2.0  [input.py:10]
     d_h += d_h_1
     d_h *= 2.0
