@@ -1286,7 +1286,7 @@ class Gen(Exprs):
         prev = f"{y}[{self.pick(self.index_keys(ints))}]"
         self.written(scope, y)
         scalars = scope.of_kind("s", buffers=False)
-        forms = ["set", "update", "augmented", "out"] + (["name"] if scalars else [])
+        forms = ["set", "update", "augmented", "out", "out-assign"] + (["name"] if scalars else [])
         form = "name" if value else self.pick(forms)
         if form == "name":
             return [f"{prev} = {value or self.pick(scalars)}"]
@@ -1294,6 +1294,13 @@ class Gen(Exprs):
             self.mark("ufunc-out")
             return [f"np.{self.pick(['tanh', 'sin'])}({y}, out={y})"]
         e = self.expr(scope, "s", depth)
+        if form == "out-assign":  # `r = np.f(a, b, out=y)`, read as `y[...] = ...; r = y`
+            self.mark("ufunc-out-assign")
+            f = self.pick(["add", "subtract", "multiply", "tanh"])
+            if f == "tanh":
+                return [f"{y} = np.tanh({y}, out={y})"]
+            a, b = (y, f"np.sin({e})") if self.flip() else (f"np.sin({e})", y)
+            return [f"{y} = np.{f}({a}, {b}, out={y})"]
         if form == "set":
             return [f"{prev} = np.tanh({e})"]
         if form == "update":
