@@ -297,7 +297,12 @@ class _CallPath:
                     continue
                 return None
             v = fn.__globals__[g]
-            if g.startswith("_s2s") or g in self.names or env.get(g, v) is not v:
+            if (
+                g.startswith("_s2s")
+                or g in self.names
+                or g in builtins.__dict__  # (the call's own code reads builtins)
+                or env.get(g, v) is not v
+            ):
                 rename[g] = f"_s2s_{k}_{g}"
                 env[rename[g]] = v
             else:
