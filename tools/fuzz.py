@@ -269,6 +269,15 @@ def check(prog, directory):
         return Outcome("mutated argument", "value_and_grad wrote into an argument")
     if aliased(prog.args, grads):
         return Outcome("aliased gradient", "a gradient shares memory with an argument or another")
+    # the same call again runs the fast code (api._CallPath: the generated function's body
+    # inlined behind its tests): it must give the first call's numbers, bit for bit
+    try:
+        with deadline(TIMEOUT):
+            again = derivative_fn(*(prog.args if prog.tree is None else prog.call_args()), prog.n)
+    except Exception as e:
+        return Outcome("crash", "the second call: " + crash_text(e))
+    if not same_numbers((got, grads), again):
+        return Outcome("wrong value", f"the second call gave {again!r}, the first {(got, grads)!r}")
     if prog.tree is not None:
         try:
             grads = unpacked(prog, grads)
@@ -285,6 +294,21 @@ def check(prog, directory):
     if XP and outcome.status == "passed" and prog.tree is None:
         check_xp(f, prog, got, grads, outcome)
     return outcome
+
+
+def same_numbers(a, b):
+    """Two results (nested tuples, lists, dicts of arrays and numbers) hold the same
+    numbers, bit for bit (nan where nan), of the same types."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(same_numbers(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_numbers(a[k], b[k]) for k in a)
+    if a is None:
+        return True
+    x, y = np.asarray(a), np.asarray(b)
+    return x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y, equal_nan=True)
 
 
 XP = False  # --xp: also run each passing program's array-API code (check_xp)
