@@ -483,3 +483,34 @@ def test_ufunc_out_in_nested_loops_is_carried_by_both():
     t2 = np.tanh(t1)
     t3 = np.tanh(t2)
     np.testing.assert_allclose(g, (1 - t3**2) * (1 - t2**2) * (1 - t1**2), rtol=1e-13)
+
+
+def add_out_assigned(x):
+    v = x * 2.0
+    w = v[::-1]  # a view of v: sees the write
+    r = np.add(x, v, out=v)  # r is v
+    return np.sum(r * w) + np.sum(v * x)
+
+
+def add_out_into_ints(x):
+    v = np.zeros(3, dtype=np.int64)
+    r = np.add(x, x, out=v)  # NumPy refuses: float64 into int64
+    return np.sum(r * x)
+
+
+def test_ufunc_out_assigned_is_a_write_then_a_name():
+    # r = np.f(a, b, out=v), as generated modules write it, reads as v[...] = np.f(a, b); r = v
+    x = np.array([0.3, -0.2, 0.5])
+    value, g = s2sgrad.value_and_grad(add_out_assigned)(x)
+    assert value == add_out_assigned(x.copy())
+    eps = 1e-6
+    num = [
+        (add_out_assigned(x + eps * e) - add_out_assigned(x - eps * e)) / (2 * eps)
+        for e in np.eye(3)
+    ]
+    np.testing.assert_allclose(g, num, rtol=1e-7, atol=1e-9)
+    with pytest.raises(s2sgrad.UnsupportedError) as info:
+        s2sgrad.grad(add_out_into_ints)(x)
+    text = str(info.value)
+    assert "np.add(x, x, out=v) needs v to be a float array (it is int64[3])" in text
+    assert "r = np.add(x, x, out=v)" in text and "r = np.add(x, x)\n" in text + "\n"

@@ -23,12 +23,14 @@ class _Assignments:
             held = self.env.get(out)
             t = getattr(held, "type", None)
             if t is None or t.kind != "array" or not t.is_float or t.weak or not t.shape:
+                # (the statement np.f(t, out=t), or the assignment r = np.f(a, b, out=v))
+                call = gast.unparse(node.value)
+                made = getattr(node, "ufunc_result", out)
                 self.unsupported(
                     node,
-                    f"np.{node.value.func.attr}({out}, out={out}) needs "
-                    f"{out} to be a float array (it is {t}): NumPy refuses to "
-                    "cast the result into another dtype",
-                    f"{out} = np.{node.value.func.attr}({out})",
+                    f"{call[:-1]}, out={out}) needs {out} to be a float array (it is "
+                    f"{t}): NumPy refuses to cast the result into another dtype",
+                    f"{made} = {call}",
                 )
         value = self.expr(node.value)
         for target in node.targets:

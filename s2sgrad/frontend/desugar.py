@@ -362,6 +362,7 @@ class UfuncOut(gast.NodeTransformer):
         expr = gast.Expr(value=call)
         gast.copy_location(expr, node)
         write = self.visit_Expr(expr, same=False)
+        write.ufunc_result = node.targets[0].id  # (named in an error: `r = np.f(a, b)`)
         out = call.keywords[0].value.id
         alias = gast.Assign(
             targets=node.targets,
