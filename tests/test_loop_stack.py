@@ -162,3 +162,35 @@ def test_two_rows_of_different_ranks_stay_an_outer_product():
     # (`d_y[t] * h[t]` is the adjoint of `h @ Wy` for Wy: loop_accumulate contracts it)
     src = _check(rnn, _args(), (1, 2, 3, 4))
     assert " @ " in next(line for line in src.splitlines() if "d_v = " in line)
+
+
+def row_of_an_argument(xs, h0, Wh, ys, s):
+    h = h0
+    total = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] + h @ Wh)
+        e = s * ys[t] - s  # (its adjoint d_e * ys[t] is batched before the reverse loop)
+        total = total + np.sum(h) + e * e
+    return total
+
+
+@pytest.mark.parametrize("T_", [0, 1, 4])
+def test_a_batch_reading_a_row_of_an_argument_reads_the_argument(T_):
+    # the reverse loop's `ys[t]`, a row of an array it does not change, batched as `ys`
+    # (the batch read the loop's `_t1 = ys[t]` before the loop: a NameError)
+    rng = np.random.default_rng(4)
+    args = [
+        rng.standard_normal((T_, 3)),
+        rng.standard_normal(3),
+        rng.standard_normal((3, 3)) * 0.5,
+        rng.standard_normal(T_),
+        0.3,
+    ]
+    _check(row_of_an_argument, args, (0, 1, 2, 3))
+    g = s2sgrad.grad(row_of_an_argument, wrt=(2, 4))
+    d_Wh, d_s = g(*args)
+    want = central_difference(lambda s: row_of_an_argument(*args[:4], s), [0.3], 0)
+    np.testing.assert_allclose(d_s, want, rtol=1e-6, atol=1e-8)
+    _, (_, plain) = s2sgrad.value_and_grad(row_of_an_argument, wrt=(2, 4))(*args)
+    assert type(d_s) is float and abs(d_s - plain) <= 1e-12 * max(1.0, abs(plain))
+    assert " * ys\n" in s2sgrad.source(g).split("for t in reversed")[0]

@@ -277,7 +277,11 @@ def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op, exact):
     rinner -= set(same)
     b.ops, b.consts = [], {}
     b.loc = r.loc
-    rbatch = _batchable(b, rbody2, rindex, dict(rrows), rinner, trips, exact, same)
+    found = dict(rrows)
+    rbatch = _batchable(b, rbody2, rindex, found, rinner, trips, exact, same)
+    # (the rows R reads of an array the loop does not change, `ys[t]`, are batched
+    # as that array: a batch reading one reads `ys`, never the loop's `ys[t]`)
+    rrows.update({v: x for v, x in found.items() if x is not None and v not in rrows})
     batched = _emit_batches(b, rbody2, rbatch, rrows, trips, same)
     before_r = b.ops
     # the loop reads a batch's row where an op it does not batch reads the value
