@@ -514,3 +514,36 @@ def test_ufunc_out_assigned_is_a_write_then_a_name():
     text = str(info.value)
     assert "np.add(x, x, out=v) needs v to be a float array (it is int64[3])" in text
     assert "r = np.add(x, x, out=v)" in text and "r = np.add(x, x)\n" in text + "\n"
+
+
+def builtin_named_float(x, float):
+    s = 0.0
+    for i in range(3):
+        s = s + x * float * i
+    return s
+
+
+def builtin_named_reversed(x, reversed):
+    h = x
+    for t in range(3):
+        h = np.tanh(h * reversed)
+    return np.sum(h)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a parameter named like a builtin the generated code calls (float(d_x) of a "
+    "Python float's gradient, reversed(range(...)) of a reverse loop) hides it there: "
+    "TypeError 'float' object is not callable from the generated module (also at 88ec0da); "
+    "a located refusal or a renamed builtin would do",
+)
+@pytest.mark.parametrize(
+    "fn, args",
+    [
+        (builtin_named_float, (0.7, 1.3)),
+        (builtin_named_reversed, (np.array([0.3, -0.2]), np.array([0.5, 1.1]))),
+    ],
+)
+def test_a_parameter_named_like_a_builtin_the_generated_code_calls(fn, args):
+    value, g = s2sgrad.value_and_grad(fn, wrt=(0, 1))(*args)
+    assert value == fn(*args)
