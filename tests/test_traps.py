@@ -547,3 +547,19 @@ def builtin_named_reversed(x, reversed):
 def test_a_parameter_named_like_a_builtin_the_generated_code_calls(fn, args):
     value, g = s2sgrad.value_and_grad(fn, wrt=(0, 1))(*args)
     assert value == fn(*args)
+
+
+def log_of_a_product(x, y):
+    return np.log(x * y)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the adjoint of np.log(x * y) of two Python floats divides by the Python float "
+    "x * y (`_d0 = 1.0 / _t0`): at x * y == 0 the generated code raises ZeroDivisionError "
+    "where the value is NumPy's -inf and the gradient inf/nan (also at 88ec0da)",
+)
+def test_a_gradient_dividing_by_a_python_float_zero_gives_numpys_inf():
+    with np.errstate(all="ignore"):
+        value, (dx, dy) = s2sgrad.value_and_grad(log_of_a_product, wrt=(0, 1))(0.0, 2.0)
+    assert value == -np.inf and dx == np.inf
