@@ -563,3 +563,35 @@ def test_a_gradient_dividing_by_a_python_float_zero_gives_numpys_inf():
     with np.errstate(all="ignore"):
         value, (dx, dy) = s2sgrad.value_and_grad(log_of_a_product, wrt=(0, 1))(0.0, 2.0)
     assert value == -np.inf and dx == np.inf
+
+
+def scaled_by_a_numpy_function_of_a_python_float(b, s):
+    v = b * 1.0
+    v = v * np.abs(s)  # np.abs(1.5) is np.float64(1.5): NEP 50 makes v float64
+    return v
+
+
+def accumulated_with_a_numpy_function_of_a_python_float(b, s):
+    v = b * 1.0
+    v += np.maximum(s, 0.5) + v * v  # float64 here, cast back into float32 v
+    return np.sum(np.sin(v))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="np.abs, np.square, np.maximum, np.add, np.floor ... of Python floats are typed "
+    "weak (a Python float) where NumPy returns a float64 scalar, which promotes a float32 "
+    "array under NEP 50: the function returns float32 where Python gives float64 (v *= "
+    "np.abs(s)), and `v += np.maximum(s, 0.5) + v * v` loses its cast back to float32 "
+    "(value_and_grad's value float64, not float32). np.exp and other float functions are "
+    "typed right. Also at 88ec0da",
+)
+def test_a_numpy_function_of_a_python_float_is_a_float64_scalar():
+    b = np.array([0.3, -1.2, 0.7, 2.0], dtype=np.float32)
+    got = s2sgrad.function(scaled_by_a_numpy_function_of_a_python_float)(b, 1.5)
+    want = scaled_by_a_numpy_function_of_a_python_float(b, 1.5)
+    assert got.dtype == want.dtype == np.float64 and np.array_equal(got, want)
+    f = accumulated_with_a_numpy_function_of_a_python_float
+    value, _ = s2sgrad.value_and_grad(f)(b, 1.5)
+    want = f(b.copy(), 1.5)
+    assert type(value) is type(want) is np.float32 and value == want
