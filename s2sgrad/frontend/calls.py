@@ -261,6 +261,23 @@ class _Calls:
         return operands, attrs
 
     def numpy_call(self, name, node):
+        """np.<name>(...): a NumPy function of Python floats returns a NumPy float64
+        (np.abs(1.5) is np.float64(1.5)), which is strong: under NEP 50 it makes a float32
+        array's product float64 where a Python float does not. A result the op's type
+        calls a Python float (its operands were) is made one: `np.float64(...)`."""
+        out = self._numpy_call(name, node)
+        t = getattr(out, "type", None)
+        if (
+            isinstance(out, Value)
+            and t.kind == "array"
+            and t.weak
+            and t.shape == ()
+            and t.dtype == "float64"
+        ):
+            return self.b.emit("float64", out)
+        return out
+
+    def _numpy_call(self, name, node):
         if f"numpy.{name}" in self.p.rules:  # a registered rule, replacing a built-in one
             return externs.named_call(self, f"numpy.{name}", node)
         if name in ("concatenate", "stack", "hstack", "vstack", "column_stack", "dstack"):
