@@ -47,6 +47,11 @@ TEMP_PREFIX = {TEMP: "_t", CONST: "_t", ADJOINT_TEMP: "_d", TAPE_HINT: "_tape"} 
 MATH_IMPORTED: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
     "s2sgrad_math_imported", default=frozenset()
 )
+# the builtins a parameter of the function being printed hides (`def f(x, float)`): the
+# code calls them as `builtins.float(...)`, and the module imports builtins
+SHADOWED: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
+    "s2sgrad_shadowed_builtins", default=frozenset()
+)
 HELPER_NAMES = tuple(sorted(opcodes.HELPERS))  # functions a module may define (`_unbroadcast`)
 
 
@@ -398,7 +403,14 @@ def _math_function(opcode):
     return name if name in MATH_IMPORTED.get() else opcodes.math_name(opcode)
 
 
+def _builtin(name):
+    """name, or `builtins.name` where a parameter hides that builtin (SHADOWED)."""
+    return f"builtins.{name}" if name in SHADOWED.get() else name
+
+
 def _call(func, args, keywords=()):
+    if isinstance(func, str) and func in SHADOWED.get():  # (a parameter hides it)
+        func = f"builtins.{func}"
     return ast.Call(
         func=_dotted(func) if isinstance(func, str) else func,
         args=list(args),
@@ -527,7 +539,7 @@ class _Expr:
             if python == "same":  # float(v) of a Python float v
                 return self.text(op.operands[0])
             if python == "float":
-                return f"float({self.direct(_unmarked(op))[0]})", _ATOM
+                return f"{_builtin('float')}({self.direct(_unmarked(op))[0]})", _ATOM
             parts = [self.text(v)[0] for v in op.operands]
             if d.listed:
                 parts = [f"[{', '.join(parts)}]"]
@@ -540,7 +552,7 @@ class _Expr:
                     for k in d.kwattrs
                     if k in attrs
                 ]
-            return f"{form[1]}({', '.join(parts)})", _ATOM
+            return f"{_builtin(form[1])}({', '.join(parts)})", _ATOM
         if kind == "method":  # rng.random(size): the receiver, then as a call
             (recv, pr), args = self.text(op.operands[0]), [self.text(v)[0] for v in op.operands[1:]]
             attrs = op.attr_dict
@@ -897,13 +909,16 @@ def _module_rest(fns, xp, every, statements, defs, imported, functions, verify):
     for text in defs:
         lines += ["", "", text]
     done = set()
+    printed = []
     for fn in fns:
         for callee in _callees_in_order(fn):
             if callee.name not in done:
                 done.add(callee.name)
-                lines += ["", ""] + function_lines(callee, verify, functions)
-        lines += ["", ""] + function_lines(fn, verify, functions)
-    return lines
+                printed += ["", ""] + function_lines(callee, verify, functions)
+        printed += ["", ""] + function_lines(fn, verify, functions)
+    if any("builtins." in str(line) for line in printed):  # (SHADOWED)
+        lines.insert(0, "import builtins")
+    return lines + printed
 
 
 def _prelude(fns):
@@ -1077,11 +1092,15 @@ def _function_parts(fn, verify, functions):
     if xp:
         codegen_xp.check_names(fn)
     reserved = HELPER_NAMES + tuple(functions) + (codegen_xp.RESERVED if xp else ())
-    names = Namespace(reserved=reserved, plan=plan)
+    names = Namespace(reserved=reserved + ("builtins",), plan=plan)
     for p, n in zip(fn.params, fn.param_names):
         names.fix(p, n)
-    body, ret = _function_body(fn, plan, names)
-    header, unpack = _entry(fn, names)
+    token = SHADOWED.set(frozenset(fn.param_names) & custom.BUILTIN_NAMES)
+    try:
+        body, ret = _function_body(fn, plan, names)
+        header, unpack = _entry(fn, names)
+    finally:
+        SHADOWED.reset(token)
     if xp:  # (after the pytrees' leaves are read: they may be its arrays)
         unpack = unpack + [codegen_xp.namespace_line(fn, names)]
     return header, unpack, body, ret
