@@ -38,7 +38,7 @@ stage decides, for one function:
   variable that died before it, of its type exactly (`d_a = np.multiply(d_c, b,
   out=c)`): Python keeps a named array until the function returns, so that is an
   array fewer at the peak, and no page faults of a new one (`_reuse`, decided last,
-  with the same liveness of contents as the writes). NumPy reuses a temporary of an
+  with the same liveness of contents as the writes: s2sgrad/dead_arrays.py). NumPy reuses a temporary of an
   expression by itself only on the left of `-` and `/`: a temporary on the right
   takes the result (`_t1 = _t0 + 1.0; d_c = np.divide(x, _t1, out=_t1)`), and one an
   in-place statement reads (`d_c *= 1.0 - _t0`, which NumPy makes and frees) goes
@@ -55,6 +55,7 @@ closure shares a name with anything outside it.
 when a read does not find its value under its name.
 """
 
+from .dead_arrays import DeadArrays
 from .ir.core import ADJOINT_TEMP, TEMP_HINTS, free_values, use_counts
 from .ir.opcodes import OPS, draws, memory
 
@@ -205,7 +206,7 @@ def _is_loop(op):
 # ---- the stage -------------------------------------------------------------------------------
 
 
-class _OutOfSSA:
+class _OutOfSSA(DeadArrays):
     def __init__(self, fn):
         self.fn = fn
         self.plan = Plan()
@@ -911,192 +912,6 @@ class _OutOfSSA:
         plan.shares, plan.web = self._shares, self.node
         plan.shares_list = self.shares_list
         return plan
-
-    # -- dead arrays reused ---------------------------------------------------------------------
-
-    def _reuse_candidates(self):
-        """Statements of the gradient code at the function's top level making a new float
-        array of a known shape by arithmetic or a ufunc (`d_a = d_c * b`): each may write
-        into the array of a variable that died before it (`_reuse`). Not the forward
-        code's, which reads as the source does. An array expression as an operand is a
-        temporary of its own, which NumPy's result reuses by itself (`1.0 - h * h`), but
-        only on the left of `-` and `/`: `x / (t + 1.0)` is a candidate too, whose
-        temporary may take its result (`right_temp`). And a temporary of such an op
-        read by a statement of the next line (`d_c *= 1.0 - t`, `d_a *= np.cos(x)`),
-        which NumPy makes and frees there when that statement writes in place: it may
-        take a dead array under a name of its own (`temps`: op -> that statement).
-        Sets `reusing`, `right_temp` (op -> its temporary), `temps`."""
-        self.reusing, self.right_temp, self.temps = set(), {}, {}
-        self.temp_users = set()
-        if self.fn.xp:  # (the array API has no `out=`)
-            return
-        ops = self.fn.body.ops
-        at = {op: k for k, op in enumerate(ops)}
-        for op in ops:
-            if not self._makes_array(op):
-                continue
-            # (an inlined view, `d_y[:, None]`, is no temporary of its own)
-            inlined = [
-                u
-                for u in op.operands
-                if u in self.plan.inlined and u.type.shape and memory(self.defs[u]) != "view"
-            ]
-            right = self._right_temp(op, inlined, at)
-            if op.result in self.plan.inlined:
-                user = self.user.get(op.result)
-                if (
-                    (not inlined or right is not None)  # (`d_h *= 1.0 - h * h`: h * h
-                    and user in at  # takes the result, `1.0 - h * h` a name of its own)
-                    and _augmentable(user)
-                    and user.operands[1] is op.result
-                    and user.operands[0] is not op.result
-                    and all(
-                        o.results and all(r in self.plan.inlined for r in o.results)
-                        for o in ops[at[op] + 1 : at[user]]
-                    )  # (nothing printed between them: what is live there is known)
-                ):
-                    self.temps[op] = user
-                    self.temp_users.add(user)
-                    if right is not None:
-                        self.right_temp[op] = right
-                continue
-            if not inlined:
-                self.reusing.add(op)
-            elif right is not None:
-                self.reusing.add(op)
-                self.right_temp[op] = right
-
-    def _right_temp(self, op, inlined, at):
-        """The temporary op's result may be written into: the right operand of `-` or
-        `/`, an array expression of the result's type (NumPy reuses a left one itself)."""
-        if op.opcode not in ("sub", "div") or inlined != [op.operands[1]]:
-            return None
-        t, r = op.operands[1], op.result
-        d = self.defs[t]
-        ok = t is not op.operands[0] and t.type == r.type and d in at and not d.regions
-        return t if ok else None
-
-    def _makes_array(self, op):
-        """op, of gradient code, makes a new float array of a known shape from arrays
-        by arithmetic (np.add ...) or a ufunc of one operand (np.cos ...)."""
-        if (
-            len(op.results) != 1
-            or op.regions
-            or op.tag == "fwd"  # (the forward code reads as the source does)
-            or op.opcode not in UFUNCS
-            and op.opcode not in UNARY_OUT
-            or len(op.operands) != (2 if op.opcode in UFUNCS else 1)
-            or memory(op) != "new"  # (a write candidate too: `a *= b` may be refused)
-        ):
-            return False
-        t = op.result.type
-        return (
-            t.kind == "array"
-            and not t.weak
-            and t.is_float
-            and bool(t.shape)
-            and None not in t.shape
-            and all(u.type.kind == "array" for u in op.operands)
-        )
-
-    def _reuse(self, order):
-        """Each candidate, in program order, writes its result into the array of a
-        value of its type exactly that this function made and whose array nothing reads
-        from this statement on (`d_a = np.multiply(d_c, b, out=c)`, c dead): Python keeps
-        a named array to the function's end, so this is an array fewer, and no page
-        faults of a new one. The name must hold that array there: every value the name
-        held up to the statement is that array (an in-place chain), none another. A
-        `right_temp` goes first, given a name (`d_c = np.divide(x, _t2, out=_t2)`); a
-        temporary of `temps` takes a dead array (then has a name: `_t3 =
-        np.subtract(1.0, _t1, out=_t1)`) only when its statement writes in place, and
-        what is live after it is what is live after that statement and what that
-        statement reads besides it (nothing is printed between them)."""
-        pos = {op: k for k, op in enumerate(self.fn.body.ops)}
-        top = [op for op in self.fn.body.ops if len(op.results) == 1 and not op.regions]
-        members = {}
-        for v in order:
-            members.setdefault(self.plan.rep[v], []).append(v)
-        taken = set()  # (a dead array takes one result: then it is that result's)
-        for op in sorted(self.reusing | self.temps.keys(), key=pos.get):
-            if op in self.plan.in_place:  # (`a *= b` decided: a's array already)
-                continue
-            user = self.temps.get(op)
-            if user is not None and user not in self.plan.in_place:
-                continue  # (NumPy's own temporary, which it reuses or frees at once)
-            if self.roots is None:
-                self._memory()
-            live = self.live_at_reuse.get(user or op)
-            if live is None:
-                continue
-            if user is not None:
-                live = live | self.reads([u for u in user.operands if u is not op.result])
-            values = self._node_values()
-            alive = [u for x in live for u in values.get(x, (x,))]
-            t = self.right_temp.get(op)
-            if t is not None and self._free(t, (t,), taken, alive, own=True):
-                self.plan.inlined.discard(t)  # (its own statement: `_t2 = _t1 + 1.0`)
-                if user is not None:
-                    self.plan.inlined.discard(op.result)
-                self._reused(op, t, (t,), taken)
-                # and the temporary itself into an array dead after it (`_t1 = np.multiply(h,
-                # h, out=h)` when h dies there), op's other operand alive beside it
-                d = self.defs[t]
-                if self._makes_array(d) and not any(u in self.plan.inlined for u in d.operands):
-                    other = self.reads([u for u in op.operands if u is not t])
-                    self._into_dead(
-                        d,
-                        None,
-                        alive + [u for x in other for u in values.get(x, (x,))],
-                        taken,
-                        top,
-                        members,
-                        pos,
-                    )
-                continue
-            self._into_dead(op, user, alive, taken, top, members, pos)
-
-    def _into_dead(self, op, user, alive, taken, top, members, pos):
-        """op writes its result into the array of a value made before it at the top level
-        whose array nothing `alive` refers to (the last such name, nearest first)."""
-        tops = set(top)
-        for d in reversed(top[: top.index(op)] if op in top else []):
-            # the name's values up to op: each made at the top level by an op of one
-            # result (no loop's or branch's variable), one array (an in-place chain)
-            held = [
-                u
-                for u in members.get(self.plan.rep.get(d.result, d.result), [d.result])
-                if self._before(u, op, pos)
-            ]
-            if (
-                not held
-                or any(self.defs.get(u) not in tops for u in held)
-                or not self._free(op.result, held, taken, alive)
-            ):
-                continue
-            if user is not None:
-                self.plan.inlined.discard(op.result)
-            self._reused(op, held[-1], held, taken)  # (what the name holds there)
-            return
-
-    def _free(self, r, held, taken, alive, own=False):
-        """The values `held` (one name's, up to a statement) are one array of r's type that
-        this function made and nothing `alive` may refer to, not taken yet; inlined ones
-        only when `own` (a temporary the statement itself reads, given a name)."""
-        return all(
-            u.type == r.type
-            and u not in taken
-            and (own or u not in self.plan.inlined)
-            and u not in self.params
-            and self.not_owned.isdisjoint(self.owners.get(u) or (u,))
-            and self._shares(u, held[-1])
-            and not any(self._shares(w, u) for w in alive)
-            for u in held
-        )
-
-    def _reused(self, op, into, held, taken):
-        self.plan.out_into[op] = into
-        taken.update(held)
-        self.roots = None
 
     def _before(self, v, op, pos):
         """v is defined before op, at the top level (or in a region of an op before it)."""

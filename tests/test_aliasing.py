@@ -94,7 +94,7 @@ def test_a_gradient_is_not_the_array_an_aux_views():
     assert not np.shares_memory(dx, aux)
 
 
-# ---- temporaries written into dead arrays (out_of_ssa._reuse: `right_temp`, `temps`) ----
+# ---- temporaries written into dead arrays (dead_arrays (out_of_ssa._reuse): `right_temp`, `temps`) ----
 
 
 def _aux_dies_in_the_gradient(x: "float64[n]"):

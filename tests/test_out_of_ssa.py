@@ -89,7 +89,7 @@ def _dead_array_read_through_a_view(x: "float64[n]"):
 
 @pytest.mark.parametrize("fn", [_dead_array_read_through_a_list, _dead_array_read_through_a_view])
 def test_a_result_goes_into_an_array_only_when_nothing_reads_it_again(fn):
-    """out_of_ssa._reuse: a gradient result written into the array of a variable that
+    """dead_arrays (out_of_ssa._reuse): a gradient result written into the array of a variable that
     died (`d_a = np.multiply(d_c, b, out=c)`) only when no list, tuple, view or later
     name refers to that array: gradients against central differences, the verifier on."""
     x = np.linspace(0.1, 1.0, 7)

@@ -275,7 +275,7 @@ def test_a_crash_inside_s2sgrad_is_an_internal_error(monkeypatch):
 
 
 def test_a_result_written_into_a_live_array_is_caught(tmp_path):
-    """out_of_ssa._reuse writes `d_a = np.multiply(d_c, b, out=_t1)` into a dead array;
+    """dead_arrays (out_of_ssa._reuse) writes `d_a = np.multiply(d_c, b, out=_t1)` into a dead array;
     into one still read later (b, read by `d_b *= b`) the verifier must refuse."""
     path = Path(__file__).parent.parent / "golden" / "in_place_dying" / "input.py"
     parsed = S.from_file(str(path), "f")  # (the elementwise workload)
@@ -292,7 +292,7 @@ def test_a_result_written_into_a_live_array_is_caught(tmp_path):
 
 
 def test_a_result_written_into_the_callers_array_is_caught():
-    """`np.cos(x, out=c)` (out_of_ssa._reuse, a temporary of an in-place statement) into
+    """`np.cos(x, out=c)` (dead_arrays (out_of_ssa._reuse), a temporary of an in-place statement) into
     x, the parameter, read by nothing after it: the caller's array all the same."""
     path = Path(__file__).parent.parent / "golden" / "in_place_dying" / "input.py"
     parsed = S.from_file(str(path), "f")
