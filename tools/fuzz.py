@@ -290,10 +290,69 @@ def check(prog, directory):
         outcome = check_grad_only(f, prog, num)
     if outcome.status == "passed" and "default-arg" in prog.constructs:
         outcome = check_defaults(f, prog, derivative_fn, got, grads, directory)
+    if FLOAT32 and outcome.status == "passed" and any(isinstance(a, np.ndarray) for a in prog.args):
+        outcome = check_float32(f, prog, num, derivative_fn)
     outcome = check_forward(f, prog, value, num) if outcome.status == "passed" else outcome
     if XP and outcome.status == "passed" and prog.tree is None:
         check_xp(f, prog, got, grads, outcome)
     return outcome
+
+
+def check_float32(f, prog, num, derivative_fn):
+    """The program again with its arrays float32 (Python floats stay: NEP 50 mixes the
+    two, and the module's float64 constants promote): value_and_grad's value must be
+    plain Python's, of its type and (rtol 1e-9) its number, and each gradient of its
+    argument's dtype, near the float64 central differences (float32 rounds: rtol 2e-3,
+    atol 2e-4 of the largest entry)."""
+    args = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in prog.args)
+    try:
+        want = f(*prog.call_args(copies(args)), prog.n)
+    except Exception:
+        return Outcome("passed")  # (float32 may overflow where float64 did not)
+    if not np.isfinite(want):
+        return Outcome("passed")
+    try:
+        with deadline(TIMEOUT):
+            got, grads = derivative_fn(*prog.call_args(copies(args)), prog.n)
+    except UnsupportedError as e:
+        if e.loc is not None or documented(e):
+            return Outcome("passed")  # (refused at its line: float32 is not the question)
+        return Outcome("crash", "float32: " + crash_text(e))
+    except Exception as e:
+        return Outcome("crash", "float32: " + crash_text(e))
+    if type(got) is not type(want) or np.asarray(got).dtype != np.asarray(want).dtype:
+        return Outcome(
+            "wrong value", f"float32 arguments: f gives {want!r}, value_and_grad {got!r}"
+        )
+    if not close(got, want, rtol=1e-9, atol=1e-12):
+        return Outcome(
+            "wrong value", f"float32 arguments: f gives {want!r}, value_and_grad {got!r}"
+        )
+    if prog.tree is not None:
+        try:
+            grads = unpacked(prog, grads)
+        except AssertionError as e:
+            return Outcome("wrong gradient", "float32: " + str(e))
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    for k, (a, g, want_g) in enumerate(zip(args, grads, num)):
+        if g is None:
+            continue
+        if isinstance(a, np.ndarray) and (
+            not isinstance(g, np.ndarray) or g.dtype != a.dtype or g.shape != a.shape
+        ):
+            return Outcome(
+                "wrong gradient",
+                f"float32: the gradient of {prog.params[k]} is {fmt(g)}, not a float32 "
+                f"array of its shape",
+            )
+        scale = float(np.max(np.abs(want_g))) if np.size(want_g) else 0.0
+        if not np.allclose(np.asarray(g, float), want_g, rtol=2e-3, atol=2e-4 * max(scale, 1)):
+            return Outcome(
+                "wrong gradient",
+                f"float32: the gradient of {prog.params[k]} is {fmt(g)}, the float64 central "
+                f"differences {fmt(want_g)}",
+            )
+    return Outcome("passed")
 
 
 def same_numbers(a, b):
@@ -311,6 +370,7 @@ def same_numbers(a, b):
     return x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y, equal_nan=True)
 
 
+FLOAT32 = False  # --float32: also run each passing program on float32 arrays (check_float32)
 XP = False  # --xp: also run each passing program's array-API code (check_xp)
 
 
@@ -610,9 +670,9 @@ def program(seed, index, max_stmts):
 def work(task):
     """Check one program in a worker: (index, Outcome without its exception,
     constructs, the Program if it failed)."""
-    seed, index, max_stmts, directory, xp = task
-    global XP
-    XP = xp
+    seed, index, max_stmts, directory, xp, float32 = task
+    global XP, FLOAT32
+    XP, FLOAT32 = xp, float32
     prog = program(seed, index, max_stmts)
     outcome = check(prog, directory)
     outcome.error = None  # exceptions do not always pickle
@@ -737,17 +797,19 @@ def replay_program(path):
 
 def replay(paths):
     """Check failure files again, printing each verdict; 1 if any still fails."""
+    global FLOAT32
     start_worker()
     bad = 0
     with tempfile.TemporaryDirectory() as directory:
         for path in paths:
+            FLOAT32 = "\n# float32" in Path(path).read_text()  # (a --float32 failure)
             outcome = check(replay_program(path), directory)
             print(f"{path}: {outcome.status}\n{outcome.detail}".rstrip())
             bad += outcome.status in FAILURES
     return 1 if bad else 0
 
 
-def run(n, seed, max_stmts, jobs, out, xp=False):
+def run(n, seed, max_stmts, jobs, out, xp=False, float32=False):
     """Check programs 0..n-1 of `seed` in `jobs` processes; print the tally; 1 if any failed."""
     out.mkdir(parents=True, exist_ok=True)
     tally, start = Tally(), time.time()
@@ -755,7 +817,7 @@ def run(n, seed, max_stmts, jobs, out, xp=False):
         tempfile.TemporaryDirectory() as directory,
         multiprocessing.Pool(jobs, start_worker, maxtasksperchild=200) as pool,
     ):
-        tasks = ((seed, i, max_stmts, directory, xp) for i in range(n))
+        tasks = ((seed, i, max_stmts, directory, xp, float32) for i in range(n))
         for done, (index, outcome, constructs, prog) in enumerate(
             pool.imap_unordered(work, tasks, chunksize=4), 1
         ):
@@ -788,10 +850,16 @@ def main(argv=None):
         help="also run each passing program's "
         "array-API code (xp=True) on array_api_strict arrays against NumPy's",
     )
+    ap.add_argument(
+        "--float32",
+        action="store_true",
+        help="also run each passing program with its arrays float32 (check_float32): "
+        "value and gradient dtypes, values against plain Python's",
+    )
     a = ap.parse_args(argv)
     if a.replay:
         return replay(a.replay)
-    return run(a.n, a.seed, a.max_stmts, a.jobs, a.out, a.xp)
+    return run(a.n, a.seed, a.max_stmts, a.jobs, a.out, a.xp, a.float32)
 
 
 if __name__ == "__main__":
