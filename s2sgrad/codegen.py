@@ -679,6 +679,10 @@ class _Expr:
         return args[0]
 
     def special_astype(self, op, args, attrs):
+        if op.operands[0].type.shape == () and not codegen_xp.active():
+            # (a number may be a Python float where its type says a NumPy scalar, which
+            # has no .astype: np.float32(v) takes either, and gives a NumPy scalar)
+            return ast.Call(func=_dtype(attrs["dtype"]), args=[args[0]], keywords=[])
         return ast.Call(func=_attr(args[0], "astype"), args=[_dtype(attrs["dtype"])], keywords=[])
 
     def special_if(self, op, args, attrs):

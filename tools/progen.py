@@ -1286,21 +1286,26 @@ class Gen(Exprs):
         prev = f"{y}[{self.pick(self.index_keys(ints))}]"
         self.written(scope, y)
         scalars = scope.of_kind("s", buffers=False)
-        forms = ["set", "update", "augmented", "out", "out-assign"] + (["name"] if scalars else [])
+        forms = ["set", "update", "augmented", "out"] + (["name"] if scalars else [])
         form = "name" if value else self.pick(forms)
         if form == "name":
             return [f"{prev} = {value or self.pick(scalars)}"]
         if form == "out":  # a ufunc into its own operand: a write into all of y
-            self.mark("ufunc-out")
-            return [f"np.{self.pick(['tanh', 'sin'])}({y}, out={y})"]
-        e = self.expr(scope, "s", depth)
-        if form == "out-assign":  # `r = np.f(a, b, out=y)`, read as `y[...] = ...; r = y`
+            f = self.pick(["tanh", "sin"])
+            # (as a statement, or as an assignment `y = np.f(a, b, out=y)`, read as `y[...] =
+            # np.f(a, b); y = y`: chosen by the key's text, with no draw, so that the programs
+            # a seed drew before the assignment form was written stay the same after it)
+            way = (len(prev) + len(y)) % 4
+            if way == 0:
+                self.mark("ufunc-out")
+                return [f"np.{f}({y}, out={y})"]
             self.mark("ufunc-out-assign")
-            f = self.pick(["add", "subtract", "multiply", "tanh"])
-            if f == "tanh":
-                return [f"{y} = np.tanh({y}, out={y})"]
-            a, b = (y, f"np.sin({e})") if self.flip() else (f"np.sin({e})", y)
-            return [f"{y} = np.{f}({a}, {b}, out={y})"]
+            if way == 1:
+                return [f"{y} = np.{f}({y}, out={y})"]
+            g = ["add", "subtract", "multiply"][way - 2 + len(y) % 2]
+            a, b = (y, f"np.{f}({y})") if len(prev) % 2 else (f"np.{f}({y})", y)
+            return [f"{y} = np.{g}({a}, {b}, out={y})"]
+        e = self.expr(scope, "s", depth)
         if form == "set":
             return [f"{prev} = np.tanh({e})"]
         if form == "update":
