@@ -98,7 +98,7 @@ DOCUMENTED_LIMITS = (
     "rank s2sgrad cannot know",  # a write into np.squeeze(...), a matmul of acc = 0.0
     "needs its items to have one shape s2sgrad knows",  # out[i] of items of an unknown shape
     "cannot carry a list built with append",  # out[-1] in a s2sgrad.checkpointed loop
-    "to be a float array (it is",  # np.tanh(t, out=t) of a t that may be an int or a number
+    "to be a float array of at least one axis (it is",  # np.tanh(t, out=t): an int, a number
     "is not supported in this form",  # min(a, b, c), max of one array
     "a checkpointed loop cannot draw random numbers",  # rng in s2sgrad.checkpointed(...)
 )

@@ -26,10 +26,17 @@ class _Assignments:
                 # (the statement np.f(t, out=t), or the assignment r = np.f(a, b, out=v))
                 call = gast.unparse(node.value)
                 made = getattr(node, "ufunc_result", out)
+                zero_d = t is not None and t.kind == "array" and t.is_float and not t.weak
                 self.unsupported(
                     node,
-                    f"{call[:-1]}, out={out}) needs {out} to be a float array (it is "
-                    f"{t}): NumPy refuses to cast the result into another dtype",
+                    f"{call[:-1]}, out={out}) needs {out} to be a float array of at least "
+                    f"one axis (it is {t}): "
+                    + (
+                        "s2sgrad may hold a 0-d array as a number, which has no memory "
+                        "to write into"
+                        if zero_d
+                        else "NumPy refuses to cast the result into another dtype"
+                    ),
                     f"{made} = {call}",
                 )
         value = self.expr(node.value)
