@@ -15,7 +15,7 @@ def grad_loss(w, b, X, y, lam):
     _t1 = _t0 * y
     _t2 = np.subtract(0.0, z, out=z)
     np.exp(_t2, out=_t2)
-    _t3 = 1.0 + _t2
+    _t3 = np.add(1.0, _t2, out=_t2)
     d_z = np.divide(_t0, _t3, out=_t3)
     # grad of: z = X @ w + b  [logistic.py:10]
     d_z -= _t1

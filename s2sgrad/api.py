@@ -202,18 +202,23 @@ class _CallPath:
         exec(compile(text, self.file, "exec"), space)
         return next(v for k, v in space.items() if k not in self.env)
 
-    def _code(self, tests, call):
-        body = f"        if {' and '.join(tests)}:\n            return {call}\n" if tests else ""
-        text = (
+    def _source(self, tests, then):
+        """A code's text: `then` (lines under the tests) when given, else the slow call
+        alone; an exception leaves with s2sgrad's frames hidden."""
+        guarded = f"        if {' and '.join(tests) or 'True'}:\n{then}" if then else ""
+        return (
             self.head
             + "    try:\n"
-            + body
+            + guarded
             + f"        return {self.slow_call}\n"
             + "    except Exception as _s2s_e:  # (traceback_util: the user's frames, not ours)\n"
             + "        _s2s_hide(_s2s_e)\n"
             + "        raise\n"
         )
-        return self._compile(text).__code__
+
+    def _code(self, tests, call):
+        then = f"            return {call}\n" if call else ""
+        return self._compile(self._source(tests, then)).__code__
 
     def install(self, key, args, fn):
         """Run the fast code of `key` (the fast key of args) from the next call on, made
@@ -260,7 +265,13 @@ class _CallPath:
             or not code.co_filename.startswith("<s2sgrad:")
             or fn.__closure__
             or fn.__kwdefaults__
-            or code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | 0x0C)
+            or code.co_flags
+            & (
+                inspect.CO_GENERATOR
+                | inspect.CO_COROUTINE
+                | inspect.CO_VARARGS
+                | inspect.CO_VARKEYWORDS
+            )
             or code.co_varnames[: code.co_argcount] != tuple(self.names)
             or code.co_kwonlyargcount
             or code.co_posonlyargcount
@@ -312,16 +323,7 @@ class _CallPath:
                 node.id = rename[node.id]
             elif isinstance(node, ast.arg) and node.arg in rename:
                 node.arg = rename[node.arg]
-        head = ast.parse(
-            self.head
-            + "    try:\n"
-            + f"        if {' and '.join(tests) or 'True'}:\n"
-            + "            pass\n"
-            + f"        return {self.slow_call}\n"
-            + "    except Exception as _s2s_e:\n"
-            + "        _s2s_hide(_s2s_e)\n"
-            + "        raise\n"
-        )
+        head = ast.parse(self._source(tests, "            pass\n"))  # (pass: the body's place)
         for node in ast.walk(head):
             if hasattr(node, "lineno"):
                 node.lineno = node.end_lineno = code.co_firstlineno

@@ -409,10 +409,8 @@ def _builtin(name):
 
 
 def _call(func, args, keywords=()):
-    if isinstance(func, str) and func in SHADOWED.get():  # (a parameter hides it)
-        func = f"builtins.{func}"
     return ast.Call(
-        func=_dotted(func) if isinstance(func, str) else func,
+        func=_dotted(_builtin(func)) if isinstance(func, str) else func,
         args=list(args),
         keywords=[ast.keyword(arg=k, value=v) for k, v in keywords],
     )

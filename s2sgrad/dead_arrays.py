@@ -41,12 +41,7 @@ class DeadArrays:
         for op in ops:
             if not self._makes_array(op):
                 continue
-            # (an inlined view, `d_y[:, None]`, is no temporary of its own)
-            inlined = [
-                u
-                for u in op.operands
-                if u in self.plan.inlined and u.type.shape and memory(self.defs[u]) != "view"
-            ]
+            inlined = self._temporaries(op)
             right = self._right_temp(op, inlined, at)
             if op.result in self.plan.inlined:
                 user = self.user.get(op.result)
@@ -71,6 +66,15 @@ class DeadArrays:
             elif right is not None:
                 self.reusing.add(op)
                 self.right_temp[op] = right
+
+    def _temporaries(self, op):
+        """op's operands that are array expressions printed inside it: NumPy makes each a
+        new array (an inlined view, `d_y[:, None]`, or a number is none)."""
+        return [
+            u
+            for u in op.operands
+            if u in self.plan.inlined and u.type.shape and memory(self.defs[u]) != "view"
+        ]
 
     def _right_temp(self, op, inlined, at):
         """The temporary op's result may be written into: the right operand of `-` or
@@ -149,7 +153,7 @@ class DeadArrays:
                 # and the temporary itself into an array dead after it (`_t1 = np.multiply(h,
                 # h, out=h)` when h dies there), op's other operand alive beside it
                 d = self.defs[t]
-                if self._makes_array(d) and not any(u in self.plan.inlined for u in d.operands):
+                if self._makes_array(d) and not self._temporaries(d):
                     other = self.reads([u for u in op.operands if u is not t])
                     self._into_dead(
                         d,

@@ -15,6 +15,9 @@ that need no trust in s2sgrad:
   agree. A gradient that disagrees with them is confirmed against a
   fourth-order five-point difference before it counts as wrong.
 
+The same call made again runs `grad`'s fast code (the generated function's body
+inlined behind its tests): it must give the first call's numbers bit for bit.
+
 A program passing both is checked in forward mode (jvp: its tangent against the
 differences along a random direction), then at second order, with respect to its
 first parameter: forward over reverse (`jvp(grad(f))`, a Hessian-vector product)
@@ -30,7 +33,11 @@ crash); located UnsupportedErrors count as `unsupported`, with their
 messages tallied (those in DOCUMENTED_LIMITS are limitations the docs list).
 
     python tools/fuzz.py --n 20000 --seed 1 [--out DIR] [--max-stmts 7] [--jobs 2]
+                         [--xp] [--float32]
     python tools/fuzz.py --replay FILE.py [FILE.py ...]
+
+`--xp` also runs each passing program as array-API code (check_xp); `--float32` with
+its arrays float32 (check_float32: not clean yet, docs/limitations.md).
 
 Program i of a run is drawn from random.Random(f"{seed}:{i}"), so it does not
 depend on --n or --jobs. Failing programs are written to DIR (default
@@ -320,11 +327,11 @@ def check_float32(f, prog, num, derivative_fn):
         return Outcome("crash", "float32: " + crash_text(e))
     except Exception as e:
         return Outcome("crash", "float32: " + crash_text(e))
-    if type(got) is not type(want) or np.asarray(got).dtype != np.asarray(want).dtype:
-        return Outcome(
-            "wrong value", f"float32 arguments: f gives {want!r}, value_and_grad {got!r}"
-        )
-    if not close(got, want, rtol=1e-9, atol=1e-12):
+    if (
+        type(got) is not type(want)
+        or np.asarray(got).dtype != np.asarray(want).dtype
+        or not close(got, want, rtol=1e-9, atol=1e-12)
+    ):
         return Outcome(
             "wrong value", f"float32 arguments: f gives {want!r}, value_and_grad {got!r}"
         )

@@ -263,8 +263,8 @@ class _Calls:
     def numpy_call(self, name, node):
         """np.<name>(...): a NumPy function of Python floats returns a NumPy float64
         (np.abs(1.5) is np.float64(1.5)), which is strong: under NEP 50 it makes a float32
-        array's product float64 where a Python float does not. A result the op's type
-        calls a Python float (its operands were) is made one: `np.float64(...)`."""
+        array's product float64 where a Python float does not. A result typed a Python
+        float (its operands were) is made that NumPy float64: `np.float64(...)`."""
         out = self._numpy_call(name, node)
         t = getattr(out, "type", None)
         if (

@@ -318,17 +318,38 @@ def _and(a, b, at):
 
 class UfuncOut(gast.NodeTransformer):
     """The statement `np.f(t, out=t)` (a float ufunc of one operand writing into it, as
-    generated modules write it for a dying temporary) as `t[...] = np.f(t)`: a write into
-    t's array, which every stage already knows. Idempotent (the parsed tree is shared)."""
+    generated modules write it for a dying temporary) as `t[...] = np.f(t)`, and the
+    assignment `r = np.f(a, b, out=v)` as `v[...] = np.f(a, b); r = v`: a write into the
+    out array, which every stage already knows. Idempotent (the parsed tree is shared)."""
 
     changed = False
 
-    def visit_Expr(self, node, same=True):
-        out = _out_keyword(node.value, same)
+    def visit_Expr(self, node):
+        out = _out_keyword(node.value)
+        return node if out is None else self._write(node, node.value, out)
+
+    def visit_Assign(self, node):
+        """`r = np.f(a, b, out=v)` (a result written into a dead array, as generated
+        modules write it: f a float ufunc of one operand, or np.add, np.subtract,
+        np.multiply, np.divide) as `v[...] = np.f(a, b); r = v`."""
+        target = node.targets[0] if len(node.targets) == 1 else None
+        out = _out_keyword(node.value, assigned=True) if isinstance(target, gast.Name) else None
         if out is None:
             return node
+        write = self._write(node, node.value, out)
+        write.ufunc_result = target.id  # (named in an error: `r = np.f(a, b)`)
+        alias = gast.Assign(
+            targets=node.targets,
+            value=gast.Name(id=out, ctx=gast.Load(), annotation=None, type_comment=None),
+            type_comment=None,
+        )
+        gast.copy_location(alias, node)
+        gast.copy_location(alias.value, node)
+        return [write, alias]
+
+    def _write(self, node, call, out):
+        """`out[...] = np.f(...)` of the call, at node's place."""
         self.changed = True
-        call = node.value
         value = gast.Call(func=call.func, args=call.args, keywords=[])
         target = gast.Subscript(
             value=gast.Name(id=out, ctx=gast.Load(), annotation=None, type_comment=None),
@@ -341,73 +362,30 @@ class UfuncOut(gast.NodeTransformer):
             gast.copy_location(n, node)
         return assign
 
-    def visit_Assign(self, node):
-        """`r = np.f(a, b, out=v)` (a result written into a dead array, as generated
-        modules write it: f a float ufunc of one operand, or np.add, np.subtract,
-        np.multiply, np.divide) as `v[...] = np.f(a, b); r = v`."""
-        call = node.value
-        if (
-            len(node.targets) != 1
-            or not isinstance(node.targets[0], gast.Name)
-            or not isinstance(call, gast.Call)
-            or not isinstance(call.func, gast.Attribute)
-            or not isinstance(call.func.value, gast.Name)
-            or call.func.value.id != "np"
-            or len(call.keywords) != 1
-            or call.keywords[0].arg != "out"
-            or not isinstance(call.keywords[0].value, gast.Name)
-            or len(call.args) != _out_arity(call.func.attr)
-        ):
-            return node
-        expr = gast.Expr(value=call)
-        gast.copy_location(expr, node)
-        write = self.visit_Expr(expr, same=False)
-        write.ufunc_result = node.targets[0].id  # (named in an error: `r = np.f(a, b)`)
-        out = call.keywords[0].value.id
-        alias = gast.Assign(
-            targets=node.targets,
-            value=gast.Name(id=out, ctx=gast.Load(), annotation=None, type_comment=None),
-            type_comment=None,
-        )
-        gast.copy_location(alias, node)
-        gast.copy_location(alias.value, node)
-        return [write, alias]
 
-
-def _out_keyword(call, same=True):
+def _out_keyword(call, assigned=False):
     """t for a statement `np.f(t, out=t)`, f a float ufunc of one operand (what generated
-    modules write for a ufunc into a dying temporary); None for anything else. Not
-    `same`: v for `np.f(a, out=v)` or `np.f(a, b, out=v)` (`_out_arity`), any a and b."""
-    from ..out_of_ssa import UNARY_OUT
+    modules write for a ufunc into a dying temporary); `assigned`, v for the value of
+    `r = np.f(a, out=v)` (f such a ufunc) or `r = np.f(a, b, out=v)` (np.add, np.subtract,
+    np.multiply, np.divide), any a and b. None for anything else."""
+    from ..out_of_ssa import UFUNCS, UNARY_OUT
 
-    if not same:
-        kw = call.keywords[0].value
-        return kw.id if len(call.args) == _out_arity(call.func.attr) else None
     if (
         not isinstance(call, gast.Call)
         or not isinstance(call.func, gast.Attribute)
         or not isinstance(call.func.value, gast.Name)
         or call.func.value.id != "np"
-        or call.func.attr not in UNARY_OUT
-        or len(call.args) != 1
         or len(call.keywords) != 1
         or call.keywords[0].arg != "out"
+        or not isinstance(call.keywords[0].value, gast.Name)
     ):
         return None
-    arg, out = call.args[0], call.keywords[0].value
-    if not isinstance(arg, gast.Name) or not isinstance(out, gast.Name) or arg.id != out.id:
-        return None
-    return out.id
-
-
-def _out_arity(name):
-    """How many arrays np.<name>(..., out=v) of a generated module reads (-1: not one
-    of these): a float ufunc of one operand, or an arithmetic ufunc of two."""
-    from ..out_of_ssa import UFUNCS, UNARY_OUT
-
-    if name in UNARY_OUT:
-        return 1
-    return 2 if f"np.{name}" in UFUNCS.values() else -1
+    name, args, out = call.func.attr, call.args, call.keywords[0].value.id
+    if assigned:
+        arity = 1 if name in UNARY_OUT else 2 if f"np.{name}" in UFUNCS.values() else -1
+        return out if len(args) == arity else None
+    same = len(args) == 1 and isinstance(args[0], gast.Name) and args[0].id == out
+    return out if name in UNARY_OUT and same else None
 
 
 _MATH_RAISES = ("OverflowError", "ValueError")
