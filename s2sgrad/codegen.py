@@ -52,7 +52,39 @@ MATH_IMPORTED: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
 SHADOWED: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
     "s2sgrad_shadowed_builtins", default=frozenset()
 )
-HELPER_NAMES = tuple(sorted(opcodes.HELPERS))  # functions a module may define (`_unbroadcast`)
+HELPER_NAMES = tuple(sorted(opcodes.HELPERS)) + ("_s2s_typecheck",)
+# (functions a module may define: `_unbroadcast`; `_s2s_typecheck` under CHECK_TYPES)
+
+# S2SGRAD_CHECK_TYPES=1 (tools/fuzz.py, some tests): every value the generated code
+# assigns is checked, as it runs, against its static type (TYPECHECK below): a static
+# type the runtime value does not have is a bug even where no number is wrong yet.
+CHECK_TYPES = os.environ.get("S2SGRAD_CHECK_TYPES", "") not in ("", "0")
+
+TYPECHECK = """\
+def _s2s_typecheck(v, dtype, shape, weak, where):
+    \"\"\"S2SGRAD_CHECK_TYPES: v is of the static type (dtype, shape, weak) s2sgrad gave it.
+    A Python float and an np.float64 (an int and an np.int64) differ only where they meet
+    float32 (int32) values, where the dtype of what they make is checked.\"\"\"
+    if v is None:  # (a value no path that ran defined: a placeholder)
+        return
+    if type(v) in (bool, int, float):
+        ok = dtype is None or (
+            dtype == "bool" and type(v) is bool
+            or dtype.startswith(("int", "uint")) and type(v) in (bool, int)
+            or dtype.startswith(("float", "complex")) and type(v) in (bool, int, float)
+        ) and (weak is not False or dtype in ("float64", "int64", "bool"))
+    else:
+        ok = isinstance(v, (np.ndarray, np.generic))
+        ok = ok and (dtype is None or v.dtype.name == dtype)
+        ok = ok and (
+            shape is None
+            or v.ndim == len(shape)
+            and all(d is None or d == n for d, n in zip(shape, v.shape))
+        )
+    if not ok:
+        got = f"{type(v).__name__} {getattr(v, 'dtype', '')}{list(getattr(v, 'shape', ()))}"
+        raise TypeError(f"s2sgrad type check at {where}: {got}, static {dtype}{shape} weak={weak}")
+"""
 
 
 # ---- names --------------------------------------------------------------------
@@ -677,9 +709,11 @@ class _Expr:
         return args[0]
 
     def special_astype(self, op, args, attrs):
-        if op.operands[0].type.shape == () and not codegen_xp.active():
+        t = op.operands[0].type
+        if (t.shape == () or t.shape is None or t.weak is not False) and not codegen_xp.active():
             # (a number may be a Python float where its type says a NumPy scalar, which
-            # has no .astype: np.float32(v) takes either, and gives a NumPy scalar)
+            # has no .astype: np.float32(v) takes either, and gives a NumPy scalar; of
+            # an array, an array)
             return ast.Call(func=_dtype(attrs["dtype"]), args=[args[0]], keywords=[])
         return ast.Call(func=_attr(args[0], "astype"), args=[_dtype(attrs["dtype"])], keywords=[])
 
@@ -901,6 +935,8 @@ def _module_rest(fns, xp, every, statements, defs, imported, functions, verify):
     if xp:
         lines.append(codegen_xp.IMPORT)
     lines += statements
+    if CHECK_TYPES and not xp:
+        lines += ["", "", TYPECHECK.rstrip("\n")]
     helpers = {
         codegen_xp.helper_text(op.opcode) or OPS[op.opcode].helper if xp else OPS[op.opcode].helper
         for op in every
@@ -1367,7 +1403,32 @@ def _where(loc):
 
 def _statement(op, ex, names):
     """The lines of one op: an assignment, or for an op its definition calls a
-    statement, what `_stmt_<opcode>` writes (regions, tape appends, writes)."""
+    statement, what `_stmt_<opcode>` writes (regions, tape appends, writes); under
+    CHECK_TYPES, then the type checks of what it assigned."""
+    lines = _statement_lines(op, ex, names)
+    if CHECK_TYPES and not codegen_xp.active() and op.opcode != "list_array":
+        # (np.array of a list built with append is float64[0] when the list is empty,
+        # whatever its items' type would have been: the one value of another type)
+        lines = lines + _type_checks(op.results, ex, names, op.loc)
+    return lines
+
+
+def _type_checks(values, ex, names, loc):
+    """CHECK_TYPES: `_s2s_typecheck(v, ...)` of each array value assigned (not inlined)."""
+    out = []
+    for v in values:
+        t = v.type
+        if t.kind != "array" or ex.inlined(v) or v in ex.plan.unused:
+            continue
+        shape = None if t.shape is None else tuple(d if type(d) is int else None for d in t.shape)
+        where = f"{os.path.basename(loc.file)}:{loc.line}" if loc is not None else "?"
+        out.append(
+            f"_s2s_typecheck({names(v)}, {t.dtype!r}, {shape!r}, {t.weak!r}, {where!r})"
+        )
+    return out
+
+
+def _statement_lines(op, ex, names):
     d = OPS[op.opcode]
     if d.statement:
         return globals()["_stmt_" + op.opcode](op, ex, names)
@@ -1482,7 +1543,11 @@ def _wrapped(line, indent, width=96):
 
 def _region_lines(region, dests, ex, names):
     """A region's statements, then the parallel copy of its yields into dests."""
-    return _block(region.ops, ex, names) + _copies(dests, region.yields, ex, names)
+    checks = []
+    if CHECK_TYPES and region.args and not codegen_xp.active():
+        loc = next((op.loc for op in region.ops if op.loc is not None), None)
+        checks = _type_checks(region.args, ex, names, loc)
+    return checks + _block(region.ops, ex, names) + _copies(dests, region.yields, ex, names)
 
 
 def _range(op, ex):

@@ -27,6 +27,8 @@ Control flow is structured (regions), and so is its reverse:
 
 from dataclasses import replace
 
+import numpy as np
+
 from . import checkpoint
 from . import rules as R
 from .errors import NoGradientError, UnsupportedError
@@ -115,6 +117,17 @@ def _no_rule(op):
         f"# one entry per argument",
     )
 
+
+
+def _zeros(b, v, hint):
+    """A zero adjoint of v's type: np.zeros_like(v), but for a number that is a Python
+    float on some paths and a NumPy scalar on others (weak None), whose zeros_like would
+    be float64 where the number is a Python float: a zero of its dtype."""
+    t = v.type
+    if t.kind == "array" and t.weak is None and t.shape == () and t.dtype is not None:
+        if t.is_float:
+            return b.rename(b.const(np.dtype(t.dtype).type(0.0)), hint)
+    return b.zeros_like(v, hint=hint)
 
 class _Module:
     """The functions of the generated module, and the vjp of each one called
@@ -347,16 +360,19 @@ class _Sweep:
         if (
             res is not None
             and vt.is_float
-            and not vt.weak
             and vt.dtype is not None
-            and res.type.dtype is not None
             and res.type.dtype != vt.dtype
-            and res.type.dtype.startswith("float")
+            and (res.type.dtype is None or res.type.dtype.startswith("float"))
         ):
             # an adjoint has its value's dtype (as in JAX): a float32 value's adjoint
             # made float64 by a rule's arithmetic is cast back, so a loop carrying it and
-            # the gradient returned keep float32
-            res = self.b.cast(res, vt.dtype, hint=self.dname(v))
+            # the gradient returned keep float32; so is one whose dtype depends on the
+            # path taken (dtype None: a float64 on one path, a float32 on another). A
+            # Python float's adjoint is a Python float, even where float32 values made it
+            if vt.weak and vt.shape == () and vt.dtype == "float64":
+                res = self.b.pyfloat(res, hint=self.dname(v))
+            else:
+                res = self.b.cast(res, vt.dtype, hint=self.dname(v))
         self.done[v] = res
         return res
 
@@ -660,7 +676,7 @@ class _Sweep:
             for j in keep:
                 d = outs[j]
                 if d is None:
-                    d = sub.b.zeros_like(free[j], hint=self.dname(free[j]))
+                    d = _zeros(sub.b, free[j], self.dname(free[j]))
                 ys.append(d)
             new_regions.append((region, sub, ys))
         # what the backward branches read from their forward branch leaves it as extra results
@@ -747,7 +763,7 @@ class _Sweep:
             a = sub.adjoint(cargs[k])
             if a is None:  # zeros shaped like this iteration's value (its shape may change)
                 like = d if T.same_shape(cargs[k].type.shape, d.type.shape) else cargs[k]
-                a = cb.zeros_like(like, hint=self.dname(cargs[k]))
+                a = _zeros(cb, like, self.dname(cargs[k]))
             new_dc.append(a)
         new_acc = []
         for f, a in zip(free, acc):
@@ -832,9 +848,9 @@ class _Sweep:
         d_init = []
         for k, d in zip(ks, [d_res[k] for k in ks]):
             d_init.append(
-                d if d is not None else b.zeros_like(op.results[k], hint=self.dname(cargs[k]))
+                d if d is not None else _zeros(b, op.results[k], self.dname(cargs[k]))
             )
-        zeros = [b.zeros_like(f, hint=self.dname(f)) for f in free]
+        zeros = [_zeros(b, f, self.dname(f)) for f in free]
         if is_for:
             loop_bounds = bounds
         else:
@@ -883,7 +899,6 @@ class _Sweep:
         xt = x.type
         if (
             xt.dtype is not None
-            and d.type.dtype is not None
             and d.type.dtype != xt.dtype
             and not xt.weak
             and xt.is_float

@@ -126,8 +126,17 @@ class _Assignments:
                 "non-broadcastable output operand)",
                 f"write `{name} = {name} {_op_symbol(node.op)} ...` (a new array)",
             )
-        if ct.dtype is not None and rt.dtype is not None and ct.dtype != rt.dtype:
-            if not np.can_cast(rt.dtype, ct.dtype, casting="same_kind"):
+        if ct.dtype is None and ct.weak is False and ct.shape:
+            self.unsupported(
+                node,
+                f"{name!r} is an array whose dtype depends on the path taken to here (a "
+                f"float32 on one path and a float64 on another), and `{name} "
+                f"{_op_symbol(node.op)}= ...` keeps that dtype, which s2sgrad cannot tell",
+                f"give {name!r} one dtype on every path (`.astype(np.float64)` where it "
+                f"is made), or write `{name} = {name} {_op_symbol(node.op)} ...`",
+            )
+        if ct.dtype is not None and rt.dtype != ct.dtype and (rt.dtype is not None or ct.is_float):
+            if rt.dtype is not None and not np.can_cast(rt.dtype, ct.dtype, casting="same_kind"):
                 self.unsupported(
                     node,
                     f"`{name} {_op_symbol(node.op)}= ...` writes {rt.dtype} "

@@ -5,11 +5,38 @@ share, and the result counts that depend on attributes (`OpDef.nresults`:
 np.linalg.svd, np.split).
 """
 
+import functools
+import itertools
 import math
 
 import numpy as np
 
 from . import types as T
+
+
+def exactly(infer):
+    """`infer` (of the opcode table) for operands that may be a Python number on some
+    paths and a NumPy value on others (weak None: T.readings): the union of its answers
+    for each reading, so that `np.sin(s)` of a Python float or a float32 is typed as
+    either float64 or float32, not as one of them."""
+
+    @functools.wraps(infer)
+    def run(ts, attrs):
+        if not any(t.kind == "array" and t.weak is None for t in ts):
+            return infer(ts, attrs)
+        answers = []
+        for k, c in enumerate(itertools.product(*map(T.readings, ts))):
+            try:
+                answers.append(infer(tuple(c), attrs))
+            except Exception:  # (a reading the op refuses, `np.sum(0.0, axis=1)`, raises
+                if k == 0:  # in Python too: it is no type of the result's)
+                    raise
+        first = answers[0]
+        if isinstance(first, tuple):
+            return tuple(functools.reduce(T.join, col) for col in zip(*answers))
+        return functools.reduce(T.join, answers)
+
+    return run
 
 
 def _elementwise(ts, attrs):

@@ -95,6 +95,7 @@ from .checks import (
     _matrix_check,
     _real_only,
 )
+from .infer import exactly as exactly
 from .infer import (
     _arange,
     _arg_reduce,
@@ -256,6 +257,7 @@ def _def(name, form, infer, params=(), kwattrs=None, **traits):
     if form[0] != "special":
         traits.setdefault("memory", "new")
         traits.setdefault("retype", True)
+    infer = None if infer is None else exactly(infer)
     OPS[name] = OpDef(name, form, infer, tuple(params), tuple(kwattrs), **traits)
 
 

@@ -82,6 +82,8 @@ class Type:
         dt = self.dtype or "?"
         if self.weak:
             return f"py_{dt}"
+        if self.weak is None:  # (a Python number on some paths)
+            dt = f"py|{dt}"
         if self.shape is None:
             return f"{dt}[...]"
         return f"{dt}[{', '.join('?' if d is None else str(d) for d in self.shape)}]"
@@ -131,7 +133,13 @@ def result_dtype(*types):
 
 @functools.lru_cache(maxsize=4096)
 def _promote(key):
-    """result_dtype of ((dtype, weak), ...): NumPy's answer, asked once per pair."""
+    """result_dtype of ((dtype, weak), ...): NumPy's answer, asked once per pair. An
+    operand that may be either (weak None) is read both ways: None when they differ."""
+    for k, (d, w) in enumerate(key):
+        if w is None:
+            strong = _promote(key[:k] + ((d, False),) + key[k + 1 :])
+            weak = _promote(key[:k] + ((python_dtype(d), True),) + key[k + 1 :])
+            return strong if strong == weak else None
     strong = [d for d, w in key if not w]
     weak = [d for d, w in key if w]
     if any(d is None for d in strong + weak):
@@ -306,9 +314,49 @@ def parse_signature_type(text):
     return Type(dtype=dtype, shape=tuple(dims))
 
 
+def python_dtype(dtype):
+    """The dtype of the Python number a value of `dtype` is when it is one (weak)."""
+    if dtype is None:
+        return None
+    return {"b": "bool", "i": "int64", "u": "int64", "f": "float64", "c": "complex128"}[
+        np.dtype(dtype).kind
+    ]
+
+
+def readings(t):
+    """The types a value of type t may have at run time: t itself, or for a value that is a
+    Python number on some paths and a NumPy value on others (weak None), each of the two."""
+    if t.kind != "array" or t.weak is not None:
+        return (t,)
+    return (Type(dtype=t.dtype, shape=t.shape), Type(dtype=python_dtype(t.dtype), shape=(), weak=True))
+
+
+_KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _union_dtype(a, b):
+    """The dtype of a value that is either a or b (arrays): the one dtype they have, or a
+    Python number's (weak) that the other's dtype covers (`s = 0.0`, then `s = np.sum(x32)`:
+    a Python float or a float32, each read as float32 beside arrays). None when they differ
+    otherwise: a float32 on one path and a float64 on the other computes differently
+    after, and no one dtype says so."""
+    if a.dtype == b.dtype or a.dtype is None or b.dtype is None:
+        return a.dtype if a.dtype == b.dtype else None
+    if a.weak and b.weak:  # two Python numbers: NumPy promotes 0 and 0.5 alike
+        return result_dtype(a, b)
+    if a.weak or b.weak:
+        w, s = (a, b) if a.weak else (b, a)
+        if _KIND_ORDER[np.dtype(w.dtype).kind] <= _KIND_ORDER[np.dtype(s.dtype).kind]:
+            return s.dtype
+    return None
+
+
 def join(a, b):
-    """The most precise type covering both a and b (a loop-carried value's type
-    over all iterations, an `if` result's type over both branches)."""
+    """The type of a value that is a on some paths and b on others (a loop-carried value's
+    type over all iterations, an `if` result's type over both branches): their union, not
+    their promotion. A value that is a Python number on some paths and a NumPy value on
+    others has weak None (`readings`), and operations on it are typed by each reading
+    (infer.exactly)."""
     if a == b:
         return a
     if a.kind == "bottom" or b.kind == "bottom":
@@ -323,9 +371,9 @@ def join(a, b):
         if a.items is not None and b.items is not None and len(a.items) == len(b.items):
             return Type(kind=a.kind, items=tuple(join(x, y) for x, y in zip(a.items, b.items)))
         return Type(kind=a.kind)
-    dtype = result_dtype(a, b)
+    dtype = _union_dtype(a, b)
     if a.shape is None or b.shape is None or len(a.shape) != len(b.shape):
         shape = None
     else:
         shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
-    return Type(dtype=dtype, shape=shape, weak=a.weak and b.weak)
+    return Type(dtype=dtype, shape=shape, weak=a.weak if a.weak == b.weak else None)
