@@ -10,20 +10,37 @@ def grad_stats(x, y):
     _t1 = x.max()
     _t2 = _t1 - m
     spread = np.abs(_t2)  # input.py:8
-    lo = np.minimum(m, y)  # input.py:9
-    _t3 = float((x * x).sum())  # input.py:10
+    _t3 = y < m
+    if _t3:  # input.py:9
+        lo = y
+    else:
+        lo = m
+    _t4 = float((x * x).sum())
+    _t5 = y > _t4  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # grad of: hi = max(float(np.sum(x * x)), y)  [input.py:10]
-    d_x = 1.0 * (_t3 >= y) * x
+    if _t5:
+        d_y = 1.0
+        _d0 = np.zeros_like(_t4)
+    else:
+        d_y = np.zeros_like(y)
+        _d0 = 1.0
+    d_x = _d0 * x
+    # grad of: lo = min(m, y)  [input.py:9]
+    if _t3:
+        d_m = np.zeros_like(m)
+    else:
+        d_m = spread
+        spread = np.zeros_like(y)
     # grad of: spread = abs(np.max(x) - m)  [input.py:8]
-    _d0 = lo * np.sign(_t2)
-    _t4 = x == _t1
-    d_x_1 = _d0 / _t4.sum(axis=None, keepdims=True) * _t4
+    _d1 = lo * np.sign(_t2)
+    _t6 = x == _t1
+    d_x_1 = _d1 / _t6.sum(axis=None, keepdims=True) * _t6
     # gradients of the xs
     d_x += d_x
     d_x += d_x_1
-    d_x += (spread * (m <= y) - _d0) / _t0
-    d_y = 1.0 * (_t3 < y) + spread * (m > y)
-    d_y_1 = float(d_y)
-    return d_x, d_y_1
+    d_x += (d_m - _d1) / _t0
+    d_y_1 = d_y + spread
+    d_y_2 = float(d_y_1)
+    return d_x, d_y_2

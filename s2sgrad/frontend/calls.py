@@ -195,7 +195,11 @@ class _Calls:
                         f"use np.{'minimum' if name == 'min' else 'maximum'}(a, b) "
                         "(a new value), or float(...) of the array",
                     )
-                return self.b.emit("minimum" if name == "min" else "maximum", a, b_)
+                # Python's max(a, b) is `b if b > a else a`: a when they tie or b is nan,
+                # and the winner itself (a Python float stays one), where np.maximum
+                # passes a nan on and makes a NumPy scalar
+                cond = self.b.emit("lt" if name == "min" else "gt", b_, a)
+                return self.choice(cond, node, lambda: b_, lambda: a)
         hints = {
             "sum": "np.sum(x, axis=0) (the builtin sums over the first axis)",
             "min": "np.minimum(a, b) or np.min(x)",
@@ -264,17 +268,15 @@ class _Calls:
         """np.<name>(...): a NumPy function of Python floats returns a NumPy float64
         (np.abs(1.5) is np.float64(1.5)), which is strong: under NEP 50 it makes a float32
         array's product float64 where a Python float does not. A result typed a Python
-        float (its operands were) is made that NumPy float64: `np.float64(...)`."""
+        float (its operands were) is made that NumPy float64: `np.float64(...)`; an int, an
+        np.int64 (a bool, an np.bool)."""
         out = self._numpy_call(name, node)
         t = getattr(out, "type", None)
-        if (
-            isinstance(out, Value)
-            and t.kind == "array"
-            and t.weak
-            and t.shape == ()
-            and t.dtype == "float64"
-        ):
-            return self.b.emit("float64", out)
+        if isinstance(out, Value) and t.kind == "array" and t.weak is not False and t.shape == ():
+            if t.dtype == "float64":
+                return self.b.emit("float64", out)
+            if t.dtype in ("int64", "bool"):  # (np.abs(-3) is np.int64(3): as strong)
+                return self.b.cast(out, t.dtype)
         return out
 
     def _numpy_call(self, name, node):
@@ -439,9 +441,29 @@ class _Calls:
         return self.emit_call(opcode, operands, attrs, node)
 
     def math_call(self, name, node):
+        """math.<name>(v): NumPy's function of v as a float64, made a Python float, as
+        math's is: math.exp of a float32 computes in float64, and its result is weak
+        beside float32 arrays (np.float64 is not)."""
         if f"math.{name}" in self.p.rules or _MATH.get(name, name) not in _MATH_AS_NUMPY:
             return externs.named_call(self, f"math.{name}", node)
-        return self.numpy_call(_MATH.get(name, name), node)
+        opcode = _MATH.get(name, name)
+        arity = 2 if opcode == "arctan2" else 1
+        if node.keywords or len(node.args) != arity:
+            return self.numpy_call(opcode, node)  # (its errors name the call's form)
+        args = []
+        for a in node.args:
+            v = self.to_value(self.expr(a), a)
+            if v.type.kind == "array" and v.type.rank not in (0, None):
+                self.unsupported(
+                    node,
+                    f"math.{name}() of an array of rank {v.type.rank} (Python raises: only "
+                    "length-1 arrays can be converted to Python scalars)",
+                    f"use np.{opcode}(...) for arrays",
+                )
+            if v.type.kind == "array" and v.type.weak is not True and v.type.dtype != "float64":
+                v = self.b.cast(v, "float64")  # (math computes in double precision)
+            args.append(v)
+        return self.b.pyfloat(self.emit_call(opcode, args, {}, node))
 
     def s2sgrad_call(self, name, node):
         if name == "stop_gradient":
@@ -472,9 +494,10 @@ BUILTINS = frozenset({"len", "float", "abs", "min", "max", "sum", "range", "int"
 _MASKABLE = frozenset({"sum", "mean", "prod", "max", "min"})
 
 
-# math.<name> of Python floats, lowered as the NumPy function of that name (the value is
-# a NumPy float64 then, equal to math's). math's domain errors (math.sqrt(-1.0) raises,
-# np.sqrt gives nan) are not reproduced: keep arguments in the domain.
+# math.<name>(v), lowered as float(np.<name>(v)) of v as a float64 (Lowerer.math_call), which
+# passes/pymath.py writes math.<name>(v) where v is a Python float and math's value is
+# NumPy's. math's domain errors (math.sqrt(-1.0) raises, np.sqrt gives nan) are not
+# reproduced: keep arguments in the domain.
 _MATH = {
     "atan": "arctan",
     "asin": "arcsin",

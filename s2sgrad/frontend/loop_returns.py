@@ -20,6 +20,8 @@ as a zero of that type (never read: `_returned0` is False until it is set).
 
 import gast
 
+import numpy as np
+
 from ..ir import types as T
 from ..ir.core import Value
 from .shared import _flatten
@@ -153,8 +155,10 @@ def materialise(lw, t, node):
             f"s2sgrad cannot make before the loop ({t})",
             "set a variable and `break`, then return after the loop",
         )
-    zero = {"b": False, "i": 0, "u": 0}.get(__import__("numpy").dtype(t.dtype).kind, 0.0)
+    zero = {"b": False, "i": 0, "u": 0}.get(np.dtype(t.dtype).kind, 0.0)
     if t.shape == ():
+        if t.weak is False and t.dtype not in ("float64", "int64", "bool"):
+            return b.const(np.dtype(t.dtype).type(zero))  # np.float32(0.0): a float32
         return b.const(zero)
     dims = []
     for d in t.shape:

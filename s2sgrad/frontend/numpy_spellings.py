@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..ir import opcodes
+from ..ir import types as T
 from ..ir.core import Value
 from ..ir.opcodes import OPERAND
 from . import sequences
@@ -397,7 +398,13 @@ class _NumpySpellings:
         out = items[-1]
         for c, v in zip(conds[::-1], items[-2::-1]):
             out = self.b.where(c, v, out)
-        dtype = np.result_type(*[np.dtype(v.type.dtype or "float64") for v in items]).name
+        # (NumPy's dtype: the choices made arrays, and the default as it is, a Python
+        # number weak: default=0.0 beside float32 choices is float32)
+        dtype = T.result_dtype(
+            *[T.Type(dtype=v.type.dtype, shape=v.type.shape) for v in items[:-1]], items[-1].type
+        )
+        if dtype is None:
+            dtype = np.result_type(*[np.dtype(v.type.dtype or "float64") for v in items]).name
         return out if out.type.dtype == dtype else self.b.cast(out, dtype)
 
     def kron(self, node):

@@ -245,12 +245,10 @@ class Builder:
     def cast(self, v, dtype, hint=None):
         """`v` as `dtype`: `v.astype(dtype)`, or for a Python number, which has no
         `.astype`, the NumPy scalar `np.float32(v)` / `np.float64(v)` (another
-        dtype: `np.asarray(v, dtype=...)`)."""
-        if not v.type.weak:
-            return self.astype(v, dtype=dtype, hint=hint)
-        if dtype in ("float32", "float64"):
+        dtype: the astype op, which codegen writes `np.int64(v)` for a number)."""
+        if v.type.weak and dtype in ("float32", "float64"):
             return self.emit(dtype, v, hint=hint)
-        return self.asarray(v, dtype=dtype, hint=hint)
+        return self.astype(v, dtype=dtype, hint=hint)
 
     def rename(self, value, hint):
         """`value` with a new hint, when this builder made it and nothing uses it yet;
