@@ -73,14 +73,18 @@ def _s2s_typecheck(v, dtype, shape, weak, where):
             or dtype.startswith(("int", "uint")) and type(v) in (bool, int)
             or dtype.startswith(("float", "complex")) and type(v) in (bool, int, float)
         ) and (weak is not False or dtype in ("float64", "int64", "bool"))
+    elif not isinstance(v, (np.ndarray, np.generic)):
+        ok = False
+    elif v.shape == (0,) and v.dtype.name == "float64" and shape:  # np.array([]) of an
+        ok = True  # empty list: float64[0], whatever its items would have been
     else:
-        ok = isinstance(v, (np.ndarray, np.generic))
-        ok = ok and (dtype is None or v.dtype.name == dtype)
+        ok = dtype is None or v.dtype.name == dtype
         ok = ok and (
             shape is None
             or v.ndim == len(shape)
             and all(d is None or d == n for d, n in zip(shape, v.shape))
-        )
+            or v.ndim == 0 and not v.any()  # (a 0-d zero: the adjoint of a value the
+        )  # path taken did not make, which broadcasts where it is added)
     if not ok:
         got = f"{type(v).__name__} {getattr(v, 'dtype', '')}{list(getattr(v, 'shape', ()))}"
         raise TypeError(f"s2sgrad type check at {where}: {got}, static {dtype}{shape} weak={weak}")
@@ -1406,9 +1410,7 @@ def _statement(op, ex, names):
     statement, what `_stmt_<opcode>` writes (regions, tape appends, writes); under
     CHECK_TYPES, then the type checks of what it assigned."""
     lines = _statement_lines(op, ex, names)
-    if CHECK_TYPES and not codegen_xp.active() and op.opcode != "list_array":
-        # (np.array of a list built with append is float64[0] when the list is empty,
-        # whatever its items' type would have been: the one value of another type)
+    if CHECK_TYPES and not codegen_xp.active():
         lines = lines + _type_checks(op.results, ex, names, op.loc)
     return lines
 

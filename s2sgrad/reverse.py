@@ -25,6 +25,7 @@ Control flow is structured (regions), and so is its reverse:
   are accumulated from zeros. A `while` also counts its iterations.
 """
 
+import functools
 from dataclasses import replace
 
 import numpy as np
@@ -127,7 +128,27 @@ def _zeros(b, v, hint):
     if t.kind == "array" and t.weak is None and t.shape == () and t.dtype is not None:
         if t.is_float:
             return b.rename(b.const(np.dtype(t.dtype).type(0.0)), hint)
+    if t.kind == "array" and t.is_float and t.dtype is not None and _placeholder(b, v):
+        # (None on the paths that did not make it: np.zeros_like(None) would be an
+        # object array, which would make the gradients it meets object arrays too)
+        return b.zeros_like(v, dtype=t.dtype, hint=hint)
     return b.zeros_like(v, hint=hint)
+
+
+def _placeholder(b, v):
+    """True when v may be None at run time: a result of a branch (or loop) one of whose
+    regions yields a None placeholder for it (a value the other path made)."""
+    made = b.defs.get(v)
+    if made is None or not made.regions or v not in made.results:
+        return False
+    k = made.results.index(v)
+    for region in made.regions:
+        if k < len(region.yields):
+            y = region.yields[k]
+            for o in region.ops:
+                if y in o.results and o.opcode == "const" and o.attr("value") is None:
+                    return True
+    return False
 
 class _Module:
     """The functions of the generated module, and the vjp of each one called
@@ -709,7 +730,7 @@ class _Sweep:
             "if",
             [op.operands[0]],
             bwd,
-            [T.adjoint_type(free[j].type) for j in keep],
+            [functools.reduce(T.join, [r.yields[k].type for r in bwd]) for k in range(len(keep))],
             [self.dname(free[j]) for j in keep],
         )
         for j, d in zip(keep, outs):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from s2sgrad import transform
+from s2sgrad import codegen, transform
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
@@ -23,6 +23,7 @@ N = 200
 @pytest.fixture(autouse=True)
 def verify_ir(monkeypatch):
     monkeypatch.setattr(transform, "VERIFY", True)
+    monkeypatch.setattr(codegen, "CHECK_TYPES", True)  # (as tools/fuzz.py's workers)
 
 
 def test_fuzz_slice(tmp_path):
@@ -35,30 +36,16 @@ def test_fuzz_slice(tmp_path):
     assert not failures, f"{len(failures)} of {N} programs failed:\n\n" + "\n\n".join(failures)
 
 
-# programs the long runs found wrong or crashing, fixed since: (seed, index, what it was)
-FOUND = [
-    (109, 382, "loop_stack: a batch read the loop's own value"),
-    (109, 483, "jvp(grad(f)): the tangent of a branch's None stood in for a shape"),
-    (110, 828, "loop_accumulate: a constant read where it was not defined"),
-]
+# programs the long runs found wrong or crashing, fixed since, as failure files (source
+# and arguments inside: they do not depend on the generator, which changes); a
+# `--float32` run's files are replayed with float32 arrays
+FOUND = sorted((Path(__file__).parent / "fuzz_found").glob("seed*.py"))
 
 
-@pytest.mark.parametrize("seed, index, what", FOUND)
-def test_what_the_long_runs_found(seed, index, what, tmp_path):
-    prog = fuzz.program(seed, index, max_stmts=7)
-    outcome = fuzz.check(prog, tmp_path)
-    assert outcome.status not in fuzz.FAILURES, fuzz.failure_file(prog, outcome, seed, index)
-
-
-# failure files of `tools/fuzz.py --float32` runs (source and arguments inside: they do not
-# depend on the generator), fixed since
-FLOAT32_FOUND = sorted((Path(__file__).parent / "fuzz_found").glob("seed*.py"))
-
-
-@pytest.mark.parametrize("path", FLOAT32_FOUND, ids=lambda p: p.name)
-def test_what_float32_runs_found(path, tmp_path, monkeypatch):
+@pytest.mark.parametrize("path", FOUND, ids=lambda p: p.name)
+def test_what_the_long_runs_found(path, tmp_path, monkeypatch):
     # (seed 136: np.float32 casts of adjoints printed `v.astype(np.float32)`, which a
     # Python float has not: now `np.float32(v)` for a number)
-    monkeypatch.setattr(fuzz, "FLOAT32", True)
+    monkeypatch.setattr(fuzz, "FLOAT32", "\n# float32" in path.read_text())
     outcome = fuzz.check(fuzz.replay_program(path), tmp_path)
     assert outcome.status not in fuzz.FAILURES, f"{path.name}: {outcome.status}\n{outcome.detail}"

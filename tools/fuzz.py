@@ -74,7 +74,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import progen  # noqa: E402
 
 import s2sgrad  # noqa: E402
-from s2sgrad import transform  # noqa: E402
+from s2sgrad import codegen, transform  # noqa: E402
 from s2sgrad.errors import NoGradientError, UnsupportedError  # noqa: E402
 
 STATUSES = (
@@ -687,8 +687,12 @@ def work(task):
 
 
 def start_worker():
-    """Every stage's IR verified; warnings (overflow in a skipped program) quiet."""
+    """Every stage's IR verified, and every value the generated code assigns checked
+    against its static type as it runs (codegen.CHECK_TYPES: a type the value has not
+    is a crash, before any number is wrong); warnings (overflow in a skipped program)
+    quiet."""
     transform.VERIFY = True
+    codegen.CHECK_TYPES = True
     warnings.simplefilter("ignore")
 
 

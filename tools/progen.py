@@ -629,6 +629,20 @@ class Exprs:
         return self.pick([f"np.sum({a} @ ({b}).T)", f"np.sum({a} @ {sub('r')})"])
 
     def expr_builtin(self, kind, sub):
+        """Builtins and Python's math of a scalar, and NumPy functions of Python ints (an
+        np.int64, which promotes float32 arrays to float64 where an int would not)."""
+        form = self.pick(["float", "float", "math", "npint"])
+        if form == "math":
+            self.mark("math")
+            fn = self.pick(["math.sin", "math.cos", "math.tanh", "math.atan", "math.exp"])
+            return f"{fn}(0.5 * np.tanh({sub()}))" if fn == "math.exp" else f"{fn}({sub()})"
+        if form == "npint":
+            self.mark("numpy-of-int")
+            i = self.pick(["n", "len(K)"]) if self.current == "f" else "2"
+            i = i.replace("len(K)", f"len({self.module_arrays[0]})") if self.module_arrays else "n"
+            i = i if self.current == "f" else "2"
+            fn = self.pick(["np.maximum({}, 1)", "np.abs(-{})", "np.floor_divide({} + 2, 2)"])
+            return f"({sub()} * {fn.format(i)})"
         return f"float({sub()})"
 
     def expr_row(self, kind, sub):
@@ -1583,7 +1597,7 @@ class Gen(Exprs):
 
     def module(self):
         """(source, {float parameter: shape})."""
-        lines = ["import numpy as np", ""]
+        lines = ["import math", "", "import numpy as np", ""]
         self.custom = self.choose.integer(0, 3) == 0
         if self.custom:
             lines += ["", CUSTOM]
