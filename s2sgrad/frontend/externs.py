@@ -134,11 +134,11 @@ def _value(lw, v, node):
 
 def _result(lw, custom, args, keywords, node):
     """(dtype, shape) of a custom function's result: its shape function's, an elementwise
-    function's, or what the function's own source gives (rank unknown where s2sgrad
-    cannot read it)."""
+    function's (NumPy's promotion, a Python number weak: np.hypot(x32, 0.5) is float32),
+    or what the function's own source gives (rank unknown where s2sgrad cannot read it)."""
     types_ = [v.type for v in args]
     dtype = (
-        T.float_dtype(T.result_dtype(*(T.Type(dtype=t.dtype) for t in types_)))
+        T.float_dtype(T.result_dtype(*(T.Type(dtype=t.dtype, weak=t.weak) for t in types_)))
         if types_
         else "float64"
     )

@@ -248,9 +248,17 @@ def list_item(t):
 
 
 def list_stacked(t, axis=0):
-    """np.array / np.stack of a list built with append: its items stacked (at `axis`)."""
+    """np.array / np.stack of a list built with append: its items stacked (at `axis`). In
+    a list a Python float is a float64 (np.array([0.5, np.float32(1)]) is float64), and
+    np.array of an empty list is float64[0]: a list of items that may be Python floats
+    beside float32s, or of float32s that may be none, has a dtype that depends on the
+    path taken (None)."""
     item = list_item(t)
-    dtype = item.dtype if item.dtype is not None else None
+    dtype = item.dtype
+    if dtype is not None and item.weak is True:
+        dtype = python_dtype(dtype)
+    elif dtype is not None and np.dtype(dtype).kind in "fc" and dtype != "float64":
+        dtype = None
     if item.shape is None:
         return Type(dtype=dtype)
     shape = list(item.shape)
