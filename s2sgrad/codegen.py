@@ -566,6 +566,8 @@ class _Expr:
             if sym == "**":
                 return f"{_paren(a, pa, p + 1)} ** {_paren(b, pb, _UNARY)}", p
             return f"{_paren(a, pa, p)} {sym} {_paren(b, pb, p + 1)}", p
+        if _python_abs(op) and not codegen_xp.active():
+            return f"{_builtin('abs')}({self.text(op.operands[0])[0]})", _ATOM
         if kind == "call":
             python = op.attrs and op.attr("python")  # passes/pymath.py: a Python float
             if python == "math":
@@ -645,6 +647,8 @@ class _Expr:
             return _call(_attr(args[0], d.form[1]), args[1:], keywords)
         if kind == "call" and d.fast and _known_array(op.operands[0].type):
             return getattr(self, "_fast_" + d.fast)(op, d, args, attrs)
+        if _python_abs(op):
+            return _call("abs", args)
         if kind == "call":
             if attrs.get("python") == "math":
                 return _call(_math_function(op.opcode), args)
@@ -796,6 +800,17 @@ class _Expr:
     def special_push(self, op, args, attrs):
         item = args[1] if len(args) == 2 else ast.Tuple(elts=args[1:], ctx=ast.Load())
         return ast.Call(func=_attr(args[0], "append"), args=[item], keywords=[])
+
+
+def _python_abs(op):
+    """|x| of a number that may be a Python one: the builtin abs, which keeps a Python
+    float (int) one, as its type says; np.abs would make it an np.float64 (np.int64),
+    strong beside float32 arrays. (np.abs(v) in source, of a Python float, is
+    np.float64(abs(v)): the frontend's numpy_call.)"""
+    if op.opcode != "abs":
+        return False
+    t = op.operands[0].type
+    return t.kind == "array" and t.shape == () and t.weak is not False
 
 
 def _known_array(t):

@@ -84,6 +84,7 @@ class DeadArrays:
         t, r = op.operands[1], op.result
         d = self.defs[t]
         ok = t is not op.operands[0] and t.type == r.type and d in at and not d.regions
+        ok = ok and r.type.dtype is not None  # (one dtype on every path)
         return t if ok else None
 
     def _makes_array(self, op):
@@ -194,7 +195,7 @@ class DeadArrays:
         """The values `held` (one name's, up to a statement) are one array of r's type that
         this function made and nothing `alive` may refer to, not taken yet; inlined ones
         only when `own` (a temporary the statement itself reads, given a name)."""
-        return all(
+        return r.type.dtype is not None and all(  # (one dtype on every path)
             u.type == r.type
             and u not in taken
             and (own or u not in self.plan.inlined)

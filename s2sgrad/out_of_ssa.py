@@ -146,6 +146,7 @@ def _unary_out(op, uses, defs):
         and tt.shape is not None
         and len(tt.shape) > 0
         and None not in tt.shape
+        and tt.dtype is not None
         and r.type == tt
         and len(d.results) == 1
         and not OPS[d.opcode].structural
@@ -173,7 +174,8 @@ def _augmentable(op):
         and t.shape is not None
         and len(t.shape) > 0
         and None not in t.shape
-        and r.type == t
+        and t.dtype is not None  # (of a dtype that depends on the path: `h = h + w`
+        and r.type == t  # may be a new float64 h where h is a float32 array)
         and op.operands[1].type.kind == "array"
     )
 

@@ -915,9 +915,9 @@ class _Sweep:
         b = self.b
         exp = self.exp
         d = self.adjoint(x) if x in self.done or x in self.parts else None
+        xt = x.type
         if d is None:  # connected, but every contribution was a symbolic zero
             return unconnected.gradient(b, x, exp.unconnected, self.dname(x))
-        xt = x.type
         if (
             xt.dtype is not None
             and d.type.dtype != xt.dtype
@@ -929,7 +929,22 @@ class _Sweep:
             d = b.pyfloat(d, hint=self.dname(x))
         elif d in returned or self.borrowed(d):
             d = b.copy(d, hint=self.dname(x))
+        d = self._numpy_scalar(d, xt)
         returned.add(d)
+        return d
+
+    def _numpy_scalar(self, d, xt):
+        """A float32 number's gradient is an np.float32, where a seed or a zero passed on
+        (np.ones_like(x), np.zeros_like(x) of a NumPy scalar) is a 0-d array."""
+        if (
+            d is not None
+            and xt.kind == "array"
+            and xt.shape == ()
+            and xt.weak is False
+            and xt.is_float
+            and xt.dtype not in (None, "float64")
+        ):
+            return self.b.cast(d, xt.dtype, hint=d.hint)
         return d
 
     def borrowed(self, v):

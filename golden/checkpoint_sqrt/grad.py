@@ -7,7 +7,7 @@ def grad_loss(xs, h0, Wx, Wh, b):
     """Specialised for (xs: float64[T, d], h0: float64[h], Wx: float64[d, h], Wh: float64[h, h], b: float64[h])."""
     _t0 = xs.shape[0]  # input.py:11
     # checkpoints: the carried values every k steps (~ the square root of the loop's count)
-    k = np.int64(np.sqrt(np.abs(_t0))) + 1
+    k = np.int64(np.sqrt(abs(_t0))) + 1
     _tape0 = []
     h = h0
     for seg in range(0, _t0, k):  # input.py:11

@@ -6,7 +6,7 @@ import numpy as np
 def grad_f(x, W, steps):
     """Specialised for (x: float64[n], W: float64[n, n], steps: py_int64)."""
     # checkpoints: the carried values every k steps (~ the square root of the loop's count)
-    k = np.int64(np.sqrt(np.abs(steps))) + 1
+    k = np.int64(np.sqrt(abs(steps))) + 1
     _tape0 = []
     h = x
     for seg in range(0, steps, k):  # input.py:10

@@ -18,6 +18,8 @@ finds those, and gives them `gradient(...)` too: TensorFlow's policy applies to
 every x whose gradient is None.
 """
 
+import numpy as np
+
 from ..ir.builder import rewrite
 from ..ir.core import adjoint_hint
 from ..ir.gradients_op import GradientsCall
@@ -52,10 +54,14 @@ def unconnected(forward, op, before=()):
 
 
 def gradient(b, x, mode, hint):
-    """The policy's value for x: None, or zeros like x (a Python 0.0 for a float64 scalar)."""
+    """The policy's value for x: None, or zeros like x (a Python 0.0 for a float64 scalar,
+    an np.float32 zero for a float32 one)."""
     if mode == "zero":
-        if x.type.shape == () and x.type.dtype == "float64":
+        t = x.type
+        if t.shape == () and t.dtype == "float64":
             return b.const(0.0, hint=hint)  # a float64 scalar's gradient is a Python float
+        if t.shape == () and t.is_float and t.dtype is not None and t.weak is False:
+            return b.const(np.dtype(t.dtype).type(0.0), hint=hint)
         return b.zeros_like(x, hint=hint)
     return b.const(None)
 
