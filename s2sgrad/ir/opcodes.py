@@ -1272,8 +1272,13 @@ def _append(ts, attrs):
 
 
 def _list_sum(ts, attrs):
+    """sum(L): the items' type, or for numbers the int 0 too (Python's sum of nothing):
+    sum of float32 numbers that may be none is a float32 or a Python int."""
     item = T.list_item(ts[0])
-    return T.array(item.dtype, item.shape, weak=item.weak) if item.kind == "array" else item
+    if item.kind != "array":
+        return item
+    t = T.array(item.dtype, item.shape, weak=item.weak)
+    return T.join(t, T.PY_INT) if item.shape == () else t
 
 
 def _list_concat(ts, attrs):
