@@ -876,7 +876,7 @@ class _Sweep:
             loop_bounds = bounds
         else:
             loop_bounds = [b.const(0), count, b.const(1)]
-        types = [d.type for d in dc] + [f.type for f in free]
+        types = [d.type for d in dc] + [T.adjoint_type(f.type) for f in free]
         hints = [self.dname(cargs[k]) for k in ks] + [self.dname(f) for f in free]
         if is_for and step is not None:  # checkpoints, and each segment again (checkpoint.py)
             self.exp.rewrites[op], outs = checkpoint.expand(
@@ -925,7 +925,8 @@ class _Sweep:
             and xt.is_float
         ):
             d = b.cast(d, xt.dtype, hint=self.dname(x))
-        if xt.shape == () and xt.dtype == "float64":
+        made = b.defs.get(d)
+        if xt.shape == () and xt.dtype == "float64" and (made is None or made.opcode != "pyfloat"):
             d = b.pyfloat(d, hint=self.dname(x))
         elif d in returned or self.borrowed(d):
             d = b.copy(d, hint=self.dname(x))

@@ -268,8 +268,14 @@ def list_stacked(t, axis=0):
 
 def adjoint_type(t):
     """The type of t's adjoint: t's, but for a list built with append, whose adjoint is
-    the array adjoint of np.array of it (rules/lists.py)."""
-    return list_stacked(t) if t.kind == "dynlist" else t
+    the array adjoint of np.array of it (rules/lists.py), and for a Python float, a
+    Python float or an np.float64 (weak None: rules compute with NumPy, np.cos(x) of a
+    Python float is an np.float64)."""
+    if t.kind == "dynlist":
+        return list_stacked(t)
+    if t.kind == "array" and t.weak is True and t.dtype == "float64":
+        return Type(dtype=t.dtype, shape=t.shape, weak=None)
+    return t
 
 
 def array(dtype, shape, weak=False):
