@@ -1383,12 +1383,18 @@ def _by_leaf(x, columns, lead):
     return pytrees.unflatten(treedef, out)
 
 
+def _float_array(v):
+    """v as a float array of its own dtype (a float32 function's Jacobian is float32; an
+    int or a Python number, float64)."""
+    return np.asarray(v, dtype=np.result_type(v, 0.0))
+
+
 def _jac_fwd(fun, values, i, out_shape=None):
     cols = []
     for _, e in _leaf_units(values[i]):
         tangents = [None] * len(values)
         tangents[i] = e
-        cols.append(np.asarray(jvp(fun, values, tangents)[1], dtype=float))
+        cols.append(_float_array(jvp(fun, values, tangents)[1]))
     if not cols and out_shape is None:
         out_shape = np.shape(fun(*_own(values)))
     return _by_leaf(values[i], cols, cols[0].shape if cols else out_shape)
@@ -1402,9 +1408,7 @@ def _jac_rev(fun, values, i, pulled=None):
     if type(x) not in _TREES:
         if not rows:
             return np.zeros(np.shape(out) + np.shape(x))
-        return np.stack([np.asarray(r, dtype=float) for r in rows]).reshape(
-            np.shape(out) + np.shape(x)
-        )
+        return np.stack([_float_array(r) for r in rows]).reshape(np.shape(out) + np.shape(x))
     treedef, leaves = pytrees.flatten(x)
     per_leaf = [pytrees.flatten(r)[1] for r in rows]
     result = []
@@ -1412,7 +1416,7 @@ def _jac_rev(fun, values, i, pulled=None):
         if not _differentiable(leaf):
             result.append(None)
             continue
-        stacked = [np.asarray(r[j], dtype=float) for r in per_leaf]
+        stacked = [_float_array(r[j]) for r in per_leaf]
         result.append(
             np.stack(stacked).reshape(np.shape(out) + np.shape(leaf))
             if stacked

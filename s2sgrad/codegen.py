@@ -1439,9 +1439,7 @@ def _type_checks(values, ex, names, loc):
             continue
         shape = None if t.shape is None else tuple(d if type(d) is int else None for d in t.shape)
         where = f"{os.path.basename(loc.file)}:{loc.line}" if loc is not None else "?"
-        out.append(
-            f"_s2s_typecheck({names(v)}, {t.dtype!r}, {shape!r}, {t.weak!r}, {where!r})"
-        )
+        out.append(f"_s2s_typecheck({names(v)}, {t.dtype!r}, {shape!r}, {t.weak!r}, {where!r})")
     return out
 
 

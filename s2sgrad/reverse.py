@@ -119,7 +119,6 @@ def _no_rule(op):
     )
 
 
-
 def _zeros(b, v, hint):
     """A zero adjoint of v's type: np.zeros_like(v), but for a number that is a Python
     float on some paths and a NumPy scalar on others (weak None), whose zeros_like would
@@ -149,6 +148,7 @@ def _placeholder(b, v):
                 if y in o.results and o.opcode == "const" and o.attr("value") is None:
                     return True
     return False
+
 
 class _Module:
     """The functions of the generated module, and the vjp of each one called
@@ -868,9 +868,7 @@ class _Sweep:
         # -- the backward loop
         d_init = []
         for k, d in zip(ks, [d_res[k] for k in ks]):
-            d_init.append(
-                d if d is not None else _zeros(b, op.results[k], self.dname(cargs[k]))
-            )
+            d_init.append(d if d is not None else _zeros(b, op.results[k], self.dname(cargs[k])))
         zeros = [_zeros(b, f, self.dname(f)) for f in free]
         if is_for:
             loop_bounds = bounds
@@ -918,12 +916,7 @@ class _Sweep:
         xt = x.type
         if d is None:  # connected, but every contribution was a symbolic zero
             return unconnected.gradient(b, x, exp.unconnected, self.dname(x))
-        if (
-            xt.dtype is not None
-            and d.type.dtype != xt.dtype
-            and not xt.weak
-            and xt.is_float
-        ):
+        if xt.dtype is not None and d.type.dtype != xt.dtype and not xt.weak and xt.is_float:
             d = b.cast(d, xt.dtype, hint=self.dname(x))
         made = b.defs.get(d)
         if xt.shape == () and xt.dtype == "float64" and (made is None or made.opcode != "pyfloat"):

@@ -18,6 +18,7 @@ import fuzz  # noqa: E402
 
 SEED = 20240601
 N = 200
+N_FLOAT32 = 80
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +35,21 @@ def test_fuzz_slice(tmp_path):
         if outcome.status in fuzz.FAILURES:
             failures.append(fuzz.failure_file(prog, outcome, SEED, index))
     assert not failures, f"{len(failures)} of {N} programs failed:\n\n" + "\n\n".join(failures)
+
+
+def test_fuzz_float32_slice(tmp_path, monkeypatch):
+    # (each passing program again with float32 arrays beside its Python floats and
+    # float64 constants: values of plain Python's type and dtype, float32 gradients)
+    monkeypatch.setattr(fuzz, "FLOAT32", True)
+    failures = []
+    for index in range(N_FLOAT32):
+        prog = fuzz.program(SEED + 1, index, max_stmts=7)
+        outcome = fuzz.check(prog, tmp_path)
+        if outcome.status in fuzz.FAILURES:
+            failures.append(fuzz.failure_file(prog, outcome, SEED + 1, index) + "\n# float32")
+    assert not failures, f"{len(failures)} of {N_FLOAT32} programs failed:\n\n" + "\n\n".join(
+        failures
+    )
 
 
 # programs the long runs found wrong or crashing, fixed since, as failure files (source

@@ -19,7 +19,6 @@ as a zero of that type (never read: `_returned0` is False until it is set).
 """
 
 import gast
-
 import numpy as np
 
 from ..ir import types as T

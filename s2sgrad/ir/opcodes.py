@@ -95,7 +95,6 @@ from .checks import (
     _matrix_check,
     _real_only,
 )
-from .infer import exactly as exactly
 from .infer import (
     _arange,
     _arg_reduce,
@@ -164,6 +163,7 @@ from .infer import (
     _where,
 )
 from .infer import einsum_parts as einsum_parts
+from .infer import exactly as exactly
 from .infer import pad_pairs as pad_pairs
 from .structure import (
     _call_counts,

@@ -342,7 +342,10 @@ def readings(t):
     Python number on some paths and a NumPy value on others (weak None), each of the two."""
     if t.kind != "array" or t.weak is not None:
         return (t,)
-    return (Type(dtype=t.dtype, shape=t.shape), Type(dtype=python_dtype(t.dtype), shape=(), weak=True))
+    return (
+        Type(dtype=t.dtype, shape=t.shape),
+        Type(dtype=python_dtype(t.dtype), shape=(), weak=True),
+    )
 
 
 _KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
