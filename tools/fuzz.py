@@ -37,7 +37,9 @@ messages tallied (those in DOCUMENTED_LIMITS are limitations the docs list).
     python tools/fuzz.py --replay FILE.py [FILE.py ...]
 
 `--xp` also runs each passing program as array-API code (check_xp); `--float32` with
-its arrays float32 (check_float32: not clean yet, docs/limitations.md).
+its arrays float32 (check_float32). Every value the generated code assigns is checked
+against its static type as it runs (codegen.CHECK_TYPES, set in each worker): a type
+the value has not is a crash.
 
 Program i of a run is drawn from random.Random(f"{seed}:{i}"), so it does not
 depend on --n or --jobs. Failing programs are written to DIR (default
