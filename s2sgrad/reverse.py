@@ -134,6 +134,17 @@ def _zeros(b, v, hint):
     return b.zeros_like(v, hint=hint)
 
 
+def _branch_type(v, ys):
+    """The type of v's adjoint out of a backward branch whose regions yield `ys`: the
+    union of their dtypes (a Python float's adjoint may be an np.float64 on one path),
+    v's adjoint shape (a zero made for a value a path did not make may be 0-d)."""
+    t = T.adjoint_type(v.type)
+    u = functools.reduce(T.join, [y.type for y in ys])
+    if u.kind != "array" or t.kind != "array":
+        return t
+    return T.Type(dtype=u.dtype, shape=t.shape, weak=u.weak)
+
+
 def _placeholder(b, v):
     """True when v may be None at run time: a result of a branch (or loop) one of whose
     regions yields a None placeholder for it (a value the other path made)."""
@@ -730,7 +741,7 @@ class _Sweep:
             "if",
             [op.operands[0]],
             bwd,
-            [functools.reduce(T.join, [r.yields[k].type for r in bwd]) for k in range(len(keep))],
+            [_branch_type(free[j], [r.yields[k] for r in bwd]) for k, j in enumerate(keep)],
             [self.dname(free[j]) for j in keep],
         )
         for j, d in zip(keep, outs):

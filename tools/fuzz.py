@@ -106,6 +106,7 @@ DOCUMENTED_LIMITS = (
     "Python reads that value after the write",  # a[0], a[1] = a[1], a[0] of rows
     "rank s2sgrad cannot know",  # a write into np.squeeze(...), a matmul of acc = 0.0
     "needs its items to have one shape s2sgrad knows",  # out[i] of items of an unknown shape
+    "needs its items' rank",  # np.stack(out, axis=1) of items of an unknown rank
     "cannot carry a list built with append",  # out[-1] in a s2sgrad.checkpointed loop
     "to be a float array of at least one axis (it is",  # np.tanh(t, out=t): an int, a number
     "is not supported in this form",  # min(a, b, c), max of one array

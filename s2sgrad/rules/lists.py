@@ -50,7 +50,17 @@ def list_stack(b, g, ans, seq, axis=0):
     """d np.stack(L, axis) = d, its axis moved first"""
     if axis == 0:
         return (g,)
-    rank = g.type.rank
+    rank = g.type.rank if g.type.rank is not None else ans.type.rank
+    if rank is None:
+        raise UnsupportedError(
+            f"the gradient through np.stack(out, axis={axis}) of a list built with append "
+            f"needs its items' rank, which s2sgrad does not know here (they are "
+            f"{T.list_item(seq.type)}: a value that is a number on one path and an array "
+            "on another, such as an accumulator started at 0.0)",
+            loc=b.loc,
+            hint="give the items one rank on every path (start an accumulator as "
+            "np.zeros(shape)), or stack along axis 0 and transpose",
+        )
     axis = axis % rank
     return (b.transpose(g, axes=(axis,) + tuple(k for k in range(rank) if k != axis)),)
 
