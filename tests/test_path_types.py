@@ -291,16 +291,16 @@ def test_np_select_reads_a_python_default_as_weak():
 
 def test_a_custom_elementwise_function_reads_a_python_float_as_weak():
     @s2sgrad.custom_vjp
-    def smooth(a, b):
-        return 0.5 * (a + b + np.sqrt((a - b) ** 2 + 0.01))
+    def scaled_softplus(a, k):
+        return np.log1p(np.exp(a * k)) / k
 
-    @smooth.defvjp
-    def _(g, ans, a, b):
-        t = (a - b) / np.sqrt((a - b) ** 2 + 0.01)
-        return (0.5 * g * (1.0 + t), 0.5 * g * (1.0 - t))
+    @scaled_softplus.defvjp
+    def _(g, ans, a, k):
+        s = 1.0 / (1.0 + np.exp(-a * k))
+        return (g * s, g * (a * s - ans) / k)
 
     def f(x):
-        return np.sum(smooth(x, 0.2)) + np.sum(smooth(x, np.float64(0.1) * x))
+        return np.sum(scaled_softplus(x, 2.0)) + np.sum(scaled_softplus(x, np.float64(1.5) + x))
 
     check(f, X32)
 
