@@ -364,3 +364,32 @@ def test_the_type_check_catches_a_value_of_another_type():
         check_(np.zeros((3, 2)), "float64", (3,), False, "here")
     with pytest.raises(TypeError):
         check_(np.zeros(3, np.float32), "float64", None, False, "here")
+
+
+# ---- found by hand (the third hunt) --------------------------------------------------------
+
+
+def tensordot_full(x):
+    return np.tensordot(x, x, 1)
+
+
+def test_np_tensordot_of_a_full_contraction_is_a_0d_array():
+    x = np.array([0.5, -1.0, 2.0])
+    value, grad = s2sgrad.value_and_grad(tensordot_full)(x)
+    same(value, tensordot_full(x))  # (np.einsum's is a NumPy scalar)
+    np.testing.assert_allclose(grad, 2 * x)
+
+
+def gradient_in_a_helper(x):
+    y = np.sum(np.exp(x))
+    return s2sgrad.gradients(y, x)[0]
+
+
+def test_gradients_in_a_helper_of_a_decorated_function_is_refused_at_its_line():
+    @s2sgrad.function
+    def f(x):
+        return gradient_in_a_helper(x) * 2.0
+
+    with pytest.raises(UnsupportedError, match="in a helper of the decorated function") as e:
+        f(np.array([0.1, 0.2]))
+    assert e.value.loc is not None and e.value.loc.line > 0

@@ -471,6 +471,14 @@ class _Calls:
                 self.unsupported(node, "stop_gradient takes one argument", "stop_gradient(x)")
             return self.b.stop_gradient(self.to_value(self.expr(node.args[0]), node))
         if name == "gradients":
+            if self.callee:
+                self.unsupported(
+                    node,
+                    "s2sgrad.gradients is called in a helper of the decorated function; "
+                    "s2sgrad differentiates only in the decorated function's own body",
+                    "call s2sgrad.gradients in the @s2sgrad.function itself, on the y "
+                    "the helper returns",
+                )
             return self.gradients(node)
         if name == "checkpointed":
             self.unsupported(

@@ -544,7 +544,10 @@ class _NumpySpellings:
         out = "".join(c for k, c in enumerate(sa) if k not in pa) + "".join(
             c for k, c in enumerate(sb) if k not in pb
         )
-        return self.b.emit("einsum", a, b_, subscripts=f"{sa},{sb}->{out}")
+        res = self.b.emit("einsum", a, b_, subscripts=f"{sa},{sb}->{out}")
+        if name == "tensordot" and not out:  # (np.tensordot's full contraction is a 0-d
+            return self.b.emit("asarray", res)  # array, where np.einsum gives a scalar)
+        return res
 
     def diff(self, a, rest, node):
         """np.diff(a, n=1, axis=-1): a[..., 1:] - a[..., :-1] along the axis, n times."""
