@@ -559,6 +559,9 @@ class _Expr:
             return None  # (op_expr writes the array API's spelling)
         if d.fast and kind == "call" and _known_array(op.operands[0].type):
             return None  # (op_expr writes the cheaper spelling)
+        if op.opcode == "div" and op.attrs and op.attr_dict.get("python") == "divide":
+            args = ", ".join(self.text(v)[0] for v in op.operands)
+            return f"np.divide({args})", _ATOM  # (the NumPy twin: inf at 0, not an error)
         if kind == "binop":
             (a, pa), (b, pb) = self.text(op.operands[0]), self.text(op.operands[1])
             sym = form[1]
@@ -630,6 +633,8 @@ class _Expr:
         kind = d.form[0]
         if codegen_xp.active() and not codegen_xp.is_same(op):
             return codegen_xp.op_expr(self, op, args, attrs)
+        if op.opcode == "div" and attrs.get("python") == "divide":
+            return _call("np.divide", args)
         if kind == "binop":
             return ast.BinOp(left=args[0], op=_AST_BINOP[d.form[1]](), right=args[1])
         if kind == "cmp":
@@ -1109,13 +1114,21 @@ def function_lines(fn, verify=False, functions=()):
             if _python(op) == "math"
             for e in opcodes.math_raises(op.opcode)
         }
+        | ({"ZeroDivisionError"} if any(map(_python_division, fn.body.walk())) else set())
     )
     doc += [""] if doc else []
-    doc += [
-        "Python floats are computed with math. Where math raises and NumPy gives",
-        "inf or nan, the same code with NumPy's functions runs instead:",
-        f"{twin}, below.",
-    ]
+    if raises == ["ZeroDivisionError"]:  # (no math: a gradient's division of Python floats)
+        doc += [
+            "Where a division of Python floats raises (at 0) and NumPy gives inf or",
+            "nan, the same code with NumPy's division runs instead:",
+            f"{twin}, below.",
+        ]
+    else:
+        doc += [
+            "Python floats are computed with math. Where math raises and NumPy gives",
+            "inf or nan, the same code with NumPy's functions runs instead:",
+            f"{twin}, below.",
+        ]
     lines += [f'    """{doc[0]}'] + _indented(doc[1:-1], 1) + [f'    {doc[-1]}"""']
     lines.append("    try:")
     lines += _indented(unpack + body + [ret], 2)
@@ -1131,7 +1144,7 @@ def function_lines(fn, verify=False, functions=()):
     header, unpack, body, ret = _function_parts(plain, verify, functions)
     lines.append(f"def {twin}({', '.join(_with_defaults(plain, header))}):")
     lines.append(
-        f'    """{fn.name} with NumPy\'s functions, for the arguments where math raises."""'
+        f'    """{fn.name} with NumPy\'s functions, for the arguments where math or a division raises."""'
     )
     return lines + _indented(unpack + body + [ret], 1)
 
@@ -1169,11 +1182,27 @@ def _python(op):
 
 
 def numpy_twin(fn):
-    """The name of fn's NumPy twin (function_lines), or None when math cannot raise
-    in fn."""
-    if any(_python(op) == "math" and opcodes.math_raises(op.opcode) for op in fn.body.walk()):
+    """The name of fn's NumPy twin (function_lines), or None when neither math nor a
+    division of Python numbers in its gradient code can raise in fn."""
+    if any(
+        _python(op) == "math" and opcodes.math_raises(op.opcode) or _python_division(op)
+        for op in fn.body.walk()
+    ):
         return f"_{fn.name}_numpy"
     return None
+
+
+def _python_division(op):
+    """`a / b` of gradient code where a and b may be Python numbers: at b == 0 Python
+    raises ZeroDivisionError, where the function itself, on NumPy's values, gave inf
+    (np.log(x * y) at x * y == 0 is -inf, its adjoint `1.0 / (x * y)`): the fast code
+    catches it and the NumPy twin runs, which divides with np.divide."""
+    if op.opcode != "div" or _role(op)[0] not in ("grad", "seed", "out"):
+        return False
+    return (op.operands[1].type.dtype or "").startswith("float") and all(
+        v.type.kind == "array" and v.type.shape == () and v.type.weak is not False
+        for v in op.operands
+    )  # (a division by a Python int, `1.0 / len(x)`, is by a length: left as it is)
 
 
 def _without_same(fn):
@@ -1195,11 +1224,14 @@ def _dropped(region, results):
 
 
 def _unmarked_region(region):
-    """region with passes/pymath.py's marks removed (NumPy's functions throughout)."""
+    """region with passes/pymath.py's marks removed (NumPy's functions throughout), and
+    gradient code's divisions of Python numbers marked to be np.divide."""
     ops = []
     for op in region.ops:
         if _python(op):
             op = _unmarked(op)
+        if _python_division(op):
+            op = op.replace(attrs=tuple(sorted(op.attrs + (("python", "divide"),))))
         if op.regions:
             op = op.replace(regions=tuple(_unmarked_region(r) for r in op.regions))
         ops.append(op)

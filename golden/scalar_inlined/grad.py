@@ -29,13 +29,13 @@ def grad_scalar(x, y, z):
         d_y_1 = d_y + d_y + _d0 * x - b * _t0 * sin(y)
         d_z = _d0 - _d1 - _d1
         return d_x, d_y_1, d_z
-    except (OverflowError, ValueError):
+    except (OverflowError, ValueError, ZeroDivisionError):
         pass
     return _grad_scalar_numpy(x, y, z)
 
 
 def _grad_scalar_numpy(x, y, z):
-    """grad_scalar with NumPy's functions, for the arguments where math raises."""
+    """grad_scalar with NumPy's functions, for the arguments where math or a division raises."""
     _t0 = np.sin(x)
     _t1 = np.cos(y)
     a = _t0 * _t1  # input.py:12
@@ -44,7 +44,7 @@ def _grad_scalar_numpy(x, y, z):
 
     # ---- gradients: reverse sweep for the call at input.py:11 ----
     # grad of: return a * b + c * x + np.log(1.0 + y * y)  [input.py:15]
-    d_y = 1.0 / (1.0 + y * y) * y
+    d_y = np.divide(1.0, 1.0 + y * y) * y
     # grad of: c = np.tanh(x * y + z)  [input.py:14]
     _d0 = x * (1.0 - c * c)
     # grad of: b = np.exp(-z * z)  [input.py:13]

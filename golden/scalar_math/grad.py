@@ -37,7 +37,7 @@ def grad_pendulum(theta, omega, g):
 
 
 def _grad_pendulum_numpy(theta, omega, g):
-    """grad_pendulum with NumPy's functions, for the arguments where math raises."""
+    """grad_pendulum with NumPy's functions, for the arguments where math or a division raises."""
     _t0 = 0.5 * omega
     e = _t0 * omega - g * np.cos(theta)  # input.py:14
     s = np.sqrt(1.0 + e * e)  # input.py:15

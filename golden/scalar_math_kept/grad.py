@@ -39,7 +39,7 @@ def grad_kept(x, v):
 
 
 def _grad_kept_numpy(x, v):
-    """grad_kept with NumPy's functions, for the arguments where math raises."""
+    """grad_kept with NumPy's functions, for the arguments where math or a division raises."""
     _t0 = np.sin(x)
     a = 1.0 / _t0  # input.py:11
     _t1 = np.cos(x)

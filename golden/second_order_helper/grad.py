@@ -55,7 +55,7 @@ def grad_grad_energy(k, x):
 
 
 def _grad_grad_energy_numpy(k, x):
-    """grad_grad_energy with NumPy's functions, for the arguments where math raises."""
+    """grad_grad_energy with NumPy's functions, for the arguments where math or a division raises."""
     _t0 = x ** 2
     _t1 = k * _t0
     _t2 = np.exp(-k)  # input.py:10

@@ -388,7 +388,8 @@ def _out_keyword(call, assigned=False):
     return out if name in UNARY_OUT and same else None
 
 
-_MATH_RAISES = ("OverflowError", "ValueError")
+_MATH_RAISES = ("OverflowError", "ValueError", "ZeroDivisionError")  # (codegen's
+# NumPy twins: math's errors, and a gradient's division of Python floats at 0)
 
 
 def math_twin_body(node):
@@ -403,7 +404,7 @@ def math_twin_body(node):
             return _f_numpy(x, y)
 
     read as its docstring and BODY (the twin computes the same values with NumPy's
-    functions, where math raises): the function's statements in place, or unchanged
+    functions, where math or a division of Python floats raises): the function's statements in place, or unchanged
     when the def is not of this shape word for word."""
     body = node.body
     doc = (
