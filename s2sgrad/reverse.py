@@ -135,11 +135,12 @@ def _zeros(b, v, hint):
 
 
 def _branch_type(v, ys):
-    """The type of v's adjoint out of a backward branch whose regions yield `ys`: the
-    union of their dtypes (a Python float's adjoint may be an np.float64 on one path),
-    v's adjoint shape (a zero made for a value a path did not make may be 0-d)."""
+    """The type of v's adjoint out of a backward branch whose regions yield `ys` (or of
+    a loop it enters as ys[0]): the union of their dtypes and v's adjoint type's (a
+    Python float's adjoint may be an np.float64 on one path), v's adjoint shape (a zero
+    made for a value a path did not make may be 0-d)."""
     t = T.adjoint_type(v.type)
-    u = functools.reduce(T.join, [y.type for y in ys])
+    u = functools.reduce(T.join, [y.type for y in ys] + ([t] if len(ys) == 1 else []))
     if u.kind != "array" or t.kind != "array":
         return t
     return T.Type(dtype=u.dtype, shape=t.shape, weak=u.weak)
@@ -779,7 +780,15 @@ class _Sweep:
 
         # -- the backward body: one iteration, in reverse
         i_b = Value(i_arg.hint if is_for else "_", T.PY_INT)
-        dc = [Value(self.dname(cargs[k]), T.adjoint_type(op.results[k].type)) for k in ks]
+        dc = [
+            Value(
+                self.dname(cargs[k]),
+                _branch_type(op.results[k], [d_res[k]])
+                if d_res[k] is not None
+                else T.adjoint_type(op.results[k].type),
+            )
+            for k in ks
+        ]  # (a Python float's adjoint may enter as one: `d_pos = 0.7`, typed so)
         acc = [Value(self.dname(f), T.adjoint_type(f.type)) for f in free]
         sub = self._inner(
             body_ops, [cargs[k] for k in ks] + free, [body.yields[k] for k in ks], memo
