@@ -393,3 +393,23 @@ def test_gradients_in_a_helper_of_a_decorated_function_is_refused_at_its_line():
     with pytest.raises(UnsupportedError, match="in a helper of the decorated function") as e:
         f(np.array([0.1, 0.2]))
     assert e.value.loc is not None and e.value.loc.line > 0
+
+
+def add_at(x, idx):
+    a = np.zeros(3)
+    np.add.at(a, idx, x)
+    return np.sum(a)
+
+
+def maximum_out(x, h):
+    np.maximum(x, 0.5, out=h)
+    return np.sum(h)
+
+
+@pytest.mark.parametrize(
+    "f, args", [(add_at, (np.array([0, 1, 1]),)), (maximum_out, (np.zeros(3),))]
+)
+def test_a_numpy_call_writing_in_place_as_a_statement_is_refused_saying_so(f, args):
+    with pytest.raises(UnsupportedError, match="writes into an array in place") as e:
+        s2sgrad.grad(f)(np.ones(3), *args)
+    assert e.value.loc is not None

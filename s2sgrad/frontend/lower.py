@@ -307,6 +307,19 @@ class _Lowerer(
             if isinstance(base, Value) and base.type.kind == "rng":
                 self.draw(base, call.func.attr, call)  # (a draw advances the generator)
                 return
+        if isinstance(call, gast.Call) and (
+            any(k.arg == "out" for k in call.keywords) or _writes_in_place(call.func)
+        ):
+            what = _dotted_name(call.func) or "this call"
+            self.unsupported(
+                node,
+                f"{what}(...) writes into an array in place, as a statement; s2sgrad reads "
+                "a NumPy function's `out=` only as `np.f(v, out=v)` of one operand or as "
+                "`r = np.f(a, b, out=v)`, and no other in-place NumPy function",
+                "write the update as an assignment: `v = np.maximum(a, b)`, `v[...] = "
+                "np.f(a, b)`, `a[i] += x` (np.add.at with repeated indices: a loop over "
+                "them)",
+            )
         self.unsupported(
             node,
             "an expression statement has no effect s2sgrad can differentiate",
@@ -787,3 +800,24 @@ def local_names(fn_node):
 
 def _returns_somewhere(node):
     return any(isinstance(n, gast.Return) for n in gast.walk(node))
+
+
+# NumPy functions that write into an argument (refused as statements, named so)
+_IN_PLACE = frozenset({"fill_diagonal", "copyto", "put", "place", "putmask", "put_along_axis"})
+
+
+def _dotted_name(func):
+    """`np.add.at` of a call's function written as attributes of names, else None."""
+    parts = []
+    while isinstance(func, gast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, gast.Name):
+        return None
+    return ".".join([func.id] + parts[::-1])
+
+
+def _writes_in_place(func):
+    """`np.add.at(...)`, `np.fill_diagonal(...)`: a NumPy call that writes into an argument."""
+    name = _dotted_name(func) or ""
+    return name.endswith(".at") or name.split(".")[-1] in _IN_PLACE
