@@ -134,16 +134,25 @@ def _zeros(b, v, hint):
     return b.zeros_like(v, hint=hint)
 
 
-def _branch_type(v, ys):
-    """The type of v's adjoint out of a backward branch whose regions yield `ys` (or of
-    a loop it enters as ys[0]): the union of their dtypes and v's adjoint type's (a
+def _union_adjoint(v, types):
+    """The type of v's adjoint where it may be of any of `types` (what a backward
+    branch's regions yield, what enters a backward loop): the union of their dtypes (a
     Python float's adjoint may be an np.float64 on one path), v's adjoint shape (a zero
     made for a value a path did not make may be 0-d)."""
     t = T.adjoint_type(v.type)
-    u = functools.reduce(T.join, [y.type for y in ys] + ([t] if len(ys) == 1 else []))
+    u = functools.reduce(T.join, types)
     if u.kind != "array" or t.kind != "array":
         return t
     return T.Type(dtype=u.dtype, shape=t.shape, weak=u.weak)
+
+
+def _numpy_number(op):
+    """op makes a NumPy scalar for certain: a constant np.float32(1.0), a cast of one."""
+    if op is None:
+        return False
+    if op.opcode == "const":
+        return isinstance(op.attr("value"), np.generic)
+    return op.opcode in ("float32", "float64") and op.operands[0].type.shape == ()
 
 
 def _placeholder(b, v):
@@ -742,7 +751,7 @@ class _Sweep:
             "if",
             [op.operands[0]],
             bwd,
-            [_branch_type(free[j], [r.yields[k] for r in bwd]) for k, j in enumerate(keep)],
+            [_union_adjoint(free[j], [r.yields[k].type for r in bwd]) for k, j in enumerate(keep)],
             [self.dname(free[j]) for j in keep],
         )
         for j, d in zip(keep, outs):
@@ -783,9 +792,11 @@ class _Sweep:
         dc = [
             Value(
                 self.dname(cargs[k]),
-                _branch_type(op.results[k], [d_res[k]])
-                if d_res[k] is not None
-                else T.adjoint_type(op.results[k].type),
+                _union_adjoint(
+                    op.results[k],
+                    [T.adjoint_type(op.results[k].type)]
+                    + ([d_res[k].type] if d_res[k] is not None else []),
+                ),
             )
             for k in ks
         ]  # (a Python float's adjoint may enter as one: `d_pos = 0.7`, typed so)
@@ -936,29 +947,26 @@ class _Sweep:
         xt = x.type
         if d is None:  # connected, but every contribution was a symbolic zero
             return unconnected.gradient(b, x, exp.unconnected, self.dname(x))
-        if xt.dtype is not None and d.type.dtype != xt.dtype and not xt.weak and xt.is_float:
-            d = b.cast(d, xt.dtype, hint=self.dname(x))
+        # (a float32 number's gradient is an np.float32 even where a seed or a zero passed
+        # on, np.ones_like(x) of a NumPy scalar, is a 0-d array: cast it too)
         made = b.defs.get(d)
-        if xt.shape == () and xt.dtype == "float64" and (made is None or made.opcode != "pyfloat"):
-            d = b.pyfloat(d, hint=self.dname(x))
-        elif d in returned or self.borrowed(d):
-            d = b.copy(d, hint=self.dname(x))
-        d = self._numpy_scalar(d, xt)
-        returned.add(d)
-        return d
-
-    def _numpy_scalar(self, d, xt):
-        """A float32 number's gradient is an np.float32, where a seed or a zero passed on
-        (np.ones_like(x), np.zeros_like(x) of a NumPy scalar) is a 0-d array."""
+        number32 = xt.shape == () and xt.dtype not in (None, "float64") and not _numpy_number(made)
         if (
-            d is not None
-            and xt.kind == "array"
-            and xt.shape == ()
+            xt.dtype is not None
+            and (d.type.dtype != xt.dtype or number32)
             and xt.weak is False
             and xt.is_float
-            and xt.dtype not in (None, "float64")
         ):
-            return self.b.cast(d, xt.dtype, hint=d.hint)
+            d = b.cast(d, xt.dtype, hint=self.dname(x))
+        made = b.defs.get(d)
+        python = made is not None and (
+            made.opcode == "pyfloat" or made.opcode == "const" and type(made.attr("value")) is float
+        )
+        if xt.shape == () and xt.dtype == "float64":  # (a Python float, shared freely)
+            d = d if python else b.pyfloat(d, hint=self.dname(x))
+        elif d in returned or self.borrowed(d):
+            d = b.copy(d, hint=self.dname(x))
+        returned.add(d)
         return d
 
     def borrowed(self, v):

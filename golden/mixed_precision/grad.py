@@ -11,7 +11,5 @@ def grad_f(s, w, x, v):
     d_v = _d0 * x
     # gradients of the xs
     d_s = np.float32(1.0)
-    d_s_1 = np.float32(d_s)
-    d_w = float(1.0)
     d_x = v.astype(np.float32)
-    return d_s_1, d_w, d_x, d_v
+    return d_s, 1.0, d_x, d_v

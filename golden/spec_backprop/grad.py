@@ -6,5 +6,4 @@ def backprop():
     # ---- gradients: reverse sweep for the call at input.py:12 ----
     # gradients of the xs
     d_Ws = float(1.0 + 1.0 * 2)
-    d_bs = float(1.0)
-    return d_Ws, d_bs
+    return d_Ws, 1.0
