@@ -10,18 +10,27 @@ from it, taping them as the plain loop does, and runs the backward body over
 that tape. Memory is the snapshots and one segment's tape, O(sqrt(T)); time is
 about one more forward sweep. The generated code reads as that:
 
-    k = np.sqrt(np.abs(n)).astype(np.int64) + 1   # checkpoints: every k steps
+    k = np.int64(np.sqrt(abs(n))) + 1        # checkpoints: every k steps
     _tape0 = []
     for seg in range(0, n, k):
         _tape0.append(h)
-        for t in range(seg, np.minimum(seg + k, n)):
+        end = np.minimum(seg + k, n)
+        for t in range(seg, end):
             h = np.tanh(W @ h + b)
     ...
     for seg in reversed(range(0, n, k)):
         h_1 = _tape0.pop()                      # this segment's checkpoint
-        _tape1 = []
-        for t in range(seg, np.minimum(seg + k, n)):    (the segment again, taped)
-        for t in reversed(range(seg, np.minimum(seg + k, n))):    (its backward body)
+        end_1 = np.minimum(seg + k, n)
+        steps = end_1 - seg
+        for i in range(steps):                  (the segment again, taped)
+        for i in reversed(range(steps)):        (its backward body)
+
+The two loops over a segment count its steps from 0 (the index the body read is
+`t = seg + i`), and carry the attribute `trips`: a symbol of the function's own for
+their count as a dimension. So the loop passes rewrite them as they rewrite the
+plain loop (passes/loop_stack.py, passes/loop_accumulate.py): the segment's tape
+becomes rows of an array, and the outer products of a weight's gradient one matrix
+product a segment (`d_W += _d0.T @ h_in`), not one a step.
 
 Both loops are the plain loop's own (reverse.py's backprop_loop builds them and
 hands them here): the forward body as the source wrote it, the forward body with
@@ -38,7 +47,7 @@ from .errors import UnsupportedError
 from .ir import opcodes
 from .ir import types as T
 from .ir.builder import Builder
-from .ir.core import TAPE_HINT, Op, Region, Value
+from .ir.core import TAPE_HINT, Op, Region, Value, make_attrs, substitute
 
 CKPT = "ckpt"  # the tag of the checkpoint ops: codegen comments them
 SHORT = 16  # under checkpoint="sqrt", a loop of fewer steps known at transform
@@ -94,7 +103,7 @@ def step_of(b, op, marked, pushed, roots):
     return step
 
 
-def expand(b, op, step, pushed, tape_stack, bwd_region, inits, types, hints, nexts):
+def expand(b, op, step, pushed, tape_stack, bwd_region, inits, types, hints, nexts, trips):
     """The checkpointed form of `for` loop `op`: (forward ops replacing it, the results
     of the backward loop appended to `b`). The forward sweep runs op's own body (its
     inner loops tape nothing, its calls make no back functions: nothing reads them).
@@ -102,7 +111,8 @@ def expand(b, op, step, pushed, tape_stack, bwd_region, inits, types, hints, nex
     `tape_stack`: the op making the tape (None when nothing is taped); `bwd_region`: the
     backward body, whose arguments are the index, `inits`' values, then one per `nexts`
     entry (the yielded values it carries back, which the segment's recomputation gives
-    for its last step); `types`, `hints`: of `inits`."""
+    for its last step); `types`, `hints`: of `inits`; `trips`: a symbol no other
+    dimension of the function has, the segment's number of steps as a dimension."""
     start, stop, _ = op.operands[:3]
     body = op.regions[0]
     cargs = body.args[1:]
@@ -134,6 +144,9 @@ def expand(b, op, step, pushed, tape_stack, bwd_region, inits, types, hints, nex
         rb.append_op(Op("pop", (snaps,), restored, (), b.loc, CKPT))
     if tape_stack is not None:
         rb.append_op(tape_stack)
+    # (both loops of the segment count its steps from 0, and say how many: a trip count
+    # the loop passes stack rows by, as they do for the plain loop's tape)
+    count = _count(rb, op, seg_b, stride, stop, step)
     again = _segment(
         rb,
         op,
@@ -144,17 +157,18 @@ def expand(b, op, step, pushed, tape_stack, bwd_region, inits, types, hints, nex
         restored,
         _fresh(pushed, {}),
         [op.results[j] for j in keep],
+        counted=(count, trips),
     )
-    hi = rb.ops[-1].operands[1]  # (the segment's end, computed once)
     carried_back = [again[keep.index(j)] for j, _, _ in nexts]
     rb.tag = b.tag
     outs = rb.region_op(
         "for",
-        [seg_b, hi, op.operands[2], *dc, *carried_back],
-        [bwd_region],
+        [rb.const(0), count, rb.const(1), *dc, *carried_back],
+        [_from_zero(rb, bwd_region, seg_b, step)],
         list(types) + [n.type for _, _, n in nexts],
         list(hints) + [n.hint for _, _, n in nexts],
         reverse=True,
+        trips=trips,
     )
     region = Region((seg_b,) + dc, tuple(rb.ops), tuple(outs[: len(dc)]))
     results = b.region_op(
@@ -199,17 +213,50 @@ def _carried(pushed, roots):
     )
 
 
-def _segment(sb, op, seg, stride, stop, step, inits, region, like):
+def _segment(sb, op, seg, stride, stop, step, inits, region, like, counted=None):
     """The loop over one segment's steps, `range(seg, min(seg + stride, stop), step)`
-    (max for a negative step), appended to `sb`: its results (typed as `like`)."""
+    (max for a negative step), appended to `sb`: its results (typed as `like`). `counted`:
+    (count, trips), to run it as `range(count)` instead, `trips` its count as a dimension."""
     sb.tag = op.tag
-    end = sb.emit("add", seg, stride)
-    hi = sb.emit("minimum" if step > 0 else "maximum", end, stop, hint="end")
+    if counted is None:
+        bounds, attrs = (seg, _end(sb, seg, stride, stop, step), op.operands[2]), ()
+    else:
+        count, trips = counted
+        bounds, attrs = (sb.const(0), count, sb.const(1)), make_attrs({"trips": trips})
+        region = _from_zero(sb, region, seg, step)
     results = tuple(Value(r.hint, r.type) for r in like)
-    sb.append_op(
-        Op("for", (seg, hi, op.operands[2]) + tuple(inits), results, (), op.loc, op.tag, (region,))
-    )
+    sb.append_op(Op("for", bounds + tuple(inits), results, attrs, op.loc, op.tag, (region,)))
     return results
+
+
+def _end(sb, seg, stride, stop, step):
+    end = sb.emit("add", seg, stride)
+    return sb.emit("minimum" if step > 0 else "maximum", end, stop, hint="end")
+
+
+def _count(sb, op, seg, stride, stop, step):
+    """The number of steps of the segment from seg. A segment is never empty (seg is
+    short of stop), so len(range(seg, end, step)) is (|end - seg| - 1) // |step| + 1."""
+    sb.tag = op.tag
+    end = _end(sb, seg, stride, stop, step)
+    if step == 1:
+        count = sb.emit("sub", end, seg, hint="steps")
+    else:
+        span = sb.emit("sub", *((end, seg) if step > 0 else (seg, end)))
+        less = sb.emit("floordiv", sb.emit("sub", span, sb.const(1)), sb.const(abs(step)))
+        count = sb.emit("add", less, sb.const(1), hint="steps")
+    return count
+
+
+def _from_zero(sb, region, seg, step):
+    """The body `region` of a loop over range(seg, end, step) as the body of a loop over
+    range(count): its index i, and its first op t = seg + i * step, the index it read."""
+    i = Value("i", T.PY_INT)
+    b = Builder(loc=sb.loc, tag=sb.tag)
+    at = i if step == 1 else b.emit("mul", i, b.const(step))
+    t = b.emit("add", seg, at, hint=region.args[0].hint)
+    body = Region((i,) + region.args[1:], tuple(b.ops) + region.ops, region.yields)
+    return substitute(body, {region.args[0]: t})
 
 
 def _fresh(region, mapping):

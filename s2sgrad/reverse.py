@@ -26,6 +26,7 @@ Control flow is structured (regions), and so is its reverse:
 """
 
 import functools
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -186,6 +187,7 @@ class _Module:
             | {f.name for f in callees if f.name.startswith("vjp_")}
         )
         self.checkpoint = None  # the option of the gradients call that builds a vjp first
+        self.segments = itertools.count()  # (each checkpointed loop's trip symbol its own)
 
     def vjp(self, name):
         if name not in self.vjps:
@@ -919,6 +921,7 @@ class _Sweep:
                 types,
                 hints,
                 nexts,
+                f"~seg{next(self.exp.module.segments)}",
             )
         else:
             self.exp.rewrites[op] = prelude + [fwd]

@@ -26,23 +26,35 @@ def grad_loss(xs, h0, Wx, Wh, b):
     for seg in reversed(range(0, _t0, k)):
         # this segment's checkpoint: its steps again, taped, then backwards
         h_1 = _tape0.pop()
-        _tape1 = []
         end_1 = np.minimum(seg + k, _t0)
-        for t in range(seg, end_1):  # input.py:11
-            _tape1.append(h_1)
-            h_1 = np.tanh(xs[t] @ Wx + h_1 @ Wh + b)  # input.py:12
+        steps = end_1 - seg
+        h_steps = np.empty((steps + 1, h0.shape[0]), dtype=np.float64)
+        h_steps[0] = h_1
+        for i in range(steps):  # input.py:11
+            t_1 = seg + i  # input.py:11
+            h_1 = np.tanh(xs[t_1] @ Wx + h_1 @ Wh + b)
+            h_steps[i + 1] = h_1  # input.py:12
+        h_in = h_steps[:-1]
+        h_out = h_steps[1:]
+        # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:12]
+        _t1 = 1.0 - h_out * h_out
         # grad of: for t in range(xs.shape[0]):  [input.py:11]
-        for t in reversed(range(seg, end_1)):
+        _d0 = np.empty((steps, Wx.shape[1]), dtype=np.float64)
+        _t2 = np.empty((steps, Wx.shape[0]), dtype=np.float64)
+        for i in reversed(range(steps)):
+            # grad of: for t in range(xs.shape[0]):  [input.py:11]
+            t_2 = seg + i
             # this iteration's forward values
-            h_2 = _tape1.pop()
-            _t1 = xs[t]
+            _t3 = xs[t_2]
             # grad of: h = np.tanh(xs[t] @ Wx + h @ Wh + b)  [input.py:12]
-            _d0 = d_h * (1.0 - h_1 * h_1)
-            d_h = Wh @ _d0
-            d_Wh_1 = h_2[:, None] * _d0[None, :]
-            d_Wx_1 = _t1[:, None] * _d0[None, :]
-            d_Wx += d_Wx_1
-            d_Wh += d_Wh_1
-            d_b += _d0
-            h_1 = h_2
+            _d1 = d_h * _t1[i]
+            d_h = Wh @ _d1
+            _t2[i] = _t3
+            _d0[i] = _d1
+        d_Wx_1 = _t2.T @ _d0
+        d_Wx += d_Wx_1
+        d_Wh_1 = h_in.T @ _d0
+        d_Wh += d_Wh_1
+        d_b_1 = _d0.sum(axis=0)
+        d_b += d_b_1
     return d_Wx, d_Wh, d_b

@@ -54,33 +54,39 @@ def grad_f(x, W, steps):
         h_1 = _tape0.pop()
         _tape1 = []
         end_1 = np.minimum(seg + k, steps)
-        for t in range(seg, end_1):  # input.py:10
+        steps_1 = end_1 - seg
+        h_steps_1 = np.empty((steps_1 + 1, x.shape[0]), dtype=np.float64)
+        h_steps_1[0] = h_1
+        for i in range(steps_1):  # input.py:10
+            t_1 = seg + i
             _continue0_1 = False  # input.py:10
-            if t % 4 == 3:  # input.py:11
+            if t_1 % 4 == 3:  # input.py:11
                 _continue0_1 = True  # input.py:12
             _t2 = not _continue0_1
             if _t2:
                 z_1 = W @ h_1  # input.py:13
                 _t3 = z_1.sum() > 0
                 if _t3:  # input.py:14
-                    h_2 = np.tanh(z_1)  # input.py:15
-                    h_3 = h_2
+                    h_1 = np.tanh(z_1)  # input.py:15
+                    h_2 = h_1
                 else:
-                    h_2 = np.sin(z_1)  # input.py:17
-                    h_3 = None  # input.py:14
+                    h_1 = np.sin(z_1)  # input.py:17
+                    h_2 = None  # input.py:14
                 for j in range(2):  # input.py:18
-                    h_2 = h_2 * 0.5 + x  # input.py:19
+                    h_1 = h_1 * 0.5 + x  # input.py:19
             else:
-                h_2 = h_1
                 z_1 = None  # input.py:11
                 _t3 = None  # input.py:11
-                h_3 = None  # input.py:11
-            _tape1.append((h_1, _t2, z_1, _t3, h_3))
-            h_1 = h_2
+                h_2 = None  # input.py:11
+            _tape1.append((_t2, z_1, _t3, h_2))
+            h_steps_1[i + 1] = h_1  # input.py:11
+        h_in_1 = h_steps_1[:-1]
         # grad of: for t in s2sgrad.checkpointed(range(steps)):  [input.py:10]
-        for t in reversed(range(seg, end_1)):
+        for i in reversed(range(steps_1)):
+            # grad of: for t in s2sgrad.checkpointed(range(steps)):  [input.py:10]
+            h_3 = h_in_1[i]
             # this iteration's forward values
-            h_4, _t4, z_2, _t5, h_5 = _tape1.pop()
+            _t4, z_2, _t5, h_4 = _tape1.pop()
             # grad of: if t % 4 == 3:  [input.py:11]
             if _t4:
                 # grad of: for j in range(2):  [input.py:18]
@@ -93,12 +99,12 @@ def grad_f(x, W, steps):
                 # grad of: if np.sum(z) > 0:  [input.py:14]
                 if _t5:
                     # grad of: h = np.tanh(z)  [input.py:15]
-                    d_h *= 1.0 - h_5 * h_5
+                    d_h *= 1.0 - h_4 * h_4
                 else:
                     # grad of: h = np.sin(z)  [input.py:17]
                     d_h *= np.cos(z_2)
                 # grad of: z = W @ h  [input.py:13]
-                d_W_1 = d_h[:, None] * h_4
+                d_W_1 = d_h[:, None] * h_3
                 d_h = W.T @ d_h
             else:
                 # grad of: if t % 4 == 3:  [input.py:11]

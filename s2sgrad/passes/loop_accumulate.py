@@ -10,7 +10,8 @@ adjoint of z into `d_W` at every step:
 which builds and adds a (d, h) matrix per step. The sum over t is one matrix
 product: with the rows x_t stacked into X and dz_t into DZ, `d_W = d_W0 + X.T @ DZ`.
 This pass makes that rewrite for a `for` loop of the backward sweep (start 0,
-step 1; either direction) and an accumulator it carries, `acc` (region argument)
+step 1; either direction; at any depth: a checkpoint segment's is in the loop over
+the segments) and an accumulator it carries, `acc` (region argument)
 whose only use in the body is `acc_next = acc + P`, `acc_next` yielded as its
 next value and read nowhere else, where P is one of
 
@@ -88,17 +89,12 @@ def _rewrite(op, b):
     inits = op.operands[3:]
     body = op.regions[0]
     index, args = body.args[0], body.args[1:]
-    if (
-        b.static_value(start) != 0
-        or type(b.static_value(start)) is not int
-        or b.static_value(step) != 1
-        or type(b.static_value(step)) is not int
-    ):
+    if not counts_from_zero(b, op):
         return None
     counts = use_counts(body)
     made = {r: o for o in body.ops for r in o.results}  # the body's top-level values
     inner = {r for o in body.walk() for r in o.results} | set(body.args)
-    trips = b.static_dim(stop)
+    trips = trip_dim(b, op)
     plans = []  # (k, [(kind, factors) a term of P])
     for k, (arg, y) in enumerate(zip(args, body.yields)):
         found = _accumulation(k, arg, y, inits[k], op.results[k], made, counts)
@@ -375,3 +371,19 @@ def float_array(t):
         and t.shape is not None
         and None not in t.shape
     )
+
+
+def counts_from_zero(b, loop):
+    """`for` loop `loop` runs over range(stop): start the constant 0, step the constant 1."""
+    start, _, step = loop.operands[:3]
+    return all(
+        b.static_value(v) == k and type(b.static_value(v)) is int for v, k in ((start, 0), (step, 1))
+    )
+
+
+def trip_dim(b, loop):
+    """The trip count of `for` loop `loop` over range(stop), as a dimension: the symbol
+    its `trips` attribute gives (a checkpoint segment's loops: checkpoint.py), or its
+    stop's (an int, or a shape's symbol); None when it is neither."""
+    return loop.attr("trips", None) or b.static_dim(loop.operands[1])
+

@@ -40,10 +40,12 @@ bit depends on (`Function.exact`, passes/pymath.py's `exact_ops`: the value of
 fall anyway (as in passes/hoist_invariant.py). A decorated function's result is all
 exact (`exact` None): the pass leaves it alone.
 
-Preconditions, each checked (the loops are left alone otherwise): F and R at the
-top level of the function, R the `reverse` for loop of F's bounds (the same values),
-F's one push and R's one pop of a tape nothing else touches, each at the top level
-of its body; the trip count a dimension (a shape's symbol, or an int >= 0); the
+Preconditions, each checked (the loops are left alone otherwise): F and R in one
+region (the function's body, or a loop's: a checkpoint segment's pair is in the body
+of the loop over the segments), the tape made in it, R the `reverse` for loop of F's
+bounds (the same values), F's one push and R's one pop of a tape nothing else
+touches, each at the top level of its body; the trip count a dimension (a shape's
+symbol, an int >= 0, or a checkpoint segment's `trips` symbol); the
 carried h a float array of one known shape and dtype (initial value, argument, next
 value and result); what is batched of float dtype and of the shapes said above (the
 type the builder infers for the batch is checked: T rows of the row's type).
@@ -54,7 +56,7 @@ from ..ir.builder import Builder
 from ..ir.core import TEMP, Op, Region, Value, def_map, substitute
 from ..ir.opcodes import OPS
 from . import dce
-from .loop_accumulate import float_array
+from .loop_accumulate import counts_from_zero, float_array, trip_dim
 from .pymath import exact_ops
 
 # elementwise ops a batch computes on (T, ...) arrays as on rows
@@ -88,23 +90,38 @@ _ELEMENTWISE = frozenset(
 
 
 def run(fn):
-    if fn.exact is None or not any(op.opcode == "for" for op in fn.body.ops):
+    if fn.exact is None or not any(op.opcode == "for" for op in fn.body.walk()):
         return fn
     fn = dce.run(fn)  # (the forward values a gradient does not read go first: what
-    ops = list(fn.body.ops)  # the tape alone reads is then batched)
-    exact = {r for op in exact_ops(fn, def_map(fn.body)) for r in op.results}
+    # the tape alone reads is then batched)
+    defs = def_map(fn.body)
+    exact = {r for op in exact_ops(fn, defs) for r in op.results}
+    body = _region(fn, fn.body, exact, defs)
+    return fn if body is fn.body else fn.with_body(body)
+
+
+def _region(fn, region, exact, defs):
+    """region with its F/R pairs rewritten, those in its ops' regions first (a checkpoint
+    segment's pair is in the body of the reverse sweep's loop over the segments)."""
+    ops = []
+    for op in region.ops:
+        regions = tuple(_region(fn, r, exact, defs) for r in op.regions)
+        changed = any(x is not y for x, y in zip(regions, op.regions))
+        ops.append(op.replace(regions=regions) if changed else op)
+    if not any(op.opcode == "for" for op in ops) and ops == list(region.ops):
+        return region
     for _ in range(8):  # (one pair a round; a function has few)
-        done = _one_pair(fn, ops, exact)
+        done = _one_pair(fn, ops, exact, defs)
         if done is None:
             break
         ops = done
-    if ops == list(fn.body.ops):
-        return fn
-    return fn.with_body(Region(fn.body.args, tuple(ops), fn.body.yields))
+    if ops == list(region.ops):
+        return region
+    return Region(region.args, tuple(ops), region.yields)
 
 
-def _one_pair(fn, ops, exact):
-    """The top-level ops with one more F/R pair rewritten, or None when none is left."""
+def _one_pair(fn, ops, exact, defs):
+    """The region's ops with one more F/R pair rewritten, or None when none is left."""
     tapes = {op.results[0]: op for op in ops if op.opcode == "stack" and not op.operands}
     for fi, f in enumerate(ops):
         if f.opcode != "for" or f.attr_dict.get("reverse"):
@@ -119,7 +136,7 @@ def _one_pair(fn, ops, exact):
         ri, r, pop = found
         if _touches_elsewhere(ops, tape, push[0], pop):
             continue
-        b = Builder(defs=def_map(Region((), tuple(ops), ())), params=fn.params)
+        b = Builder(defs={**defs, **def_map(Region((), tuple(ops), ()))}, params=fn.params)
         out = _rewrite(b, ops, fi, f, push[0], ri, r, pop, tapes[tape], exact)
         if out is not None:
             return out
@@ -144,15 +161,10 @@ def _touches_elsewhere(ops, tape, push, pop):
 
 
 def _rewrite(b, ops, fi, f, push, ri, r, pop, tape_op, exact):
-    start, stop, step = f.operands[:3]
-    if (
-        b.static_value(start) != 0
-        or type(b.static_value(start)) is not int
-        or b.static_value(step) != 1
-        or type(b.static_value(step)) is not int
-    ):
+    stop = f.operands[1]
+    if not counts_from_zero(b, f):
         return None
-    trips = b.static_dim(stop)
+    trips = trip_dim(b, f)
     if not (isinstance(trips, str) or isinstance(trips, int) and trips >= 0):
         return None
     fbody, rbody = f.regions[0], r.regions[0]
