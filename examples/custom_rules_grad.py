@@ -3,6 +3,30 @@
 import numpy as np
 
 
+def _rule_adjoint(g, x):
+    """What a custom rule gave for argument x, as x's adjoint: zeros for None, summed
+    over the axes broadcasting added to x (the rule may give the result's shape),
+    broadcast where it gave fewer (a number), of x's dtype."""
+    if g is None:
+        return np.zeros_like(x)
+    shape = np.shape(x)
+    if np.shape(g) != shape:
+        lead = np.ndim(g) - len(shape)
+        if lead > 0:
+            g = np.sum(g, axis=tuple(range(lead)))
+        if np.ndim(g) == len(shape):
+            ones = tuple(a for a, n in enumerate(shape) if n == 1 and np.shape(g)[a] != 1)
+            g = np.sum(g, axis=ones, keepdims=True) if ones else g
+        try:
+            g = np.broadcast_to(g, shape)
+        except ValueError:
+            raise ValueError(f"a custom rule gave an adjoint of shape {np.shape(g)} for an "
+                             f"argument of shape {shape}") from None
+    if isinstance(x, (np.ndarray, np.generic)) and np.result_type(g) != x.dtype:
+        g = np.asarray(g).astype(x.dtype) if np.ndim(g) else x.dtype.type(g)
+    return g
+
+
 def _vjp_sinc(g, ans, x):
     return (g * (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x),)
 
@@ -26,14 +50,14 @@ def grad_loss(a, w, t, y):
     # ---- gradients: reverse sweep for the call at custom_rules.py:34 ----
     # grad of: return np.sum(rate - y * safe_log(rate))  [custom_rules.py:37]
     _d0 = -1.0 * y
-    _t4 = _vjp_safe_log(_d0, _t3, rate)[0]
+    _t4 = _rule_adjoint(_vjp_safe_log(_d0, _t3, rate)[0], rate)
     # grad of: rate = a * np.sinc(w * t) ** 2 + 0.1  [custom_rules.py:36]
-    d_rate = np.add(1.0, _t4, out=_d0)
+    d_rate = np.add(_t4, 1.0, out=_d0)
     _d1 = np.multiply(d_rate, a, out=_t3)
     d_a = (d_rate * _t2).sum()
     _t5 = np.multiply(2, _t1, out=d_rate)
     _d1 *= _t5
-    d_w = (_vjp_sinc(_d1, _t1, _t0)[0] * t).sum()
+    d_w = (_rule_adjoint(_vjp_sinc(_d1, _t1, _t0)[0], _t0) * t).sum()
     # gradients of the xs
     d_a_1 = float(d_a)
     d_w_1 = float(d_w)

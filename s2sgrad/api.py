@@ -1394,7 +1394,14 @@ def _jac_fwd(fun, values, i, out_shape=None):
     for _, e in _leaf_units(values[i]):
         tangents = [None] * len(values)
         tangents[i] = e
-        cols.append(_float_array(jvp(fun, values, tangents)[1]))
+        tangent = jvp(fun, values, tangents)[1]
+        if type(tangent) in _TREES:  # (as reverse mode refuses it: transform.py)
+            raise InvalidArgumentError(
+                f"jacobian needs a function returning one array or scalar; "
+                f"{getattr(_plain(fun), '__name__', 'fun')} returns a {type(tangent).__name__}",
+                hint="take the Jacobian of a function returning one of its outputs",
+            )
+        cols.append(_float_array(tangent))
     if not cols and out_shape is None:
         out_shape = np.shape(fun(*_own(values)))
     return _by_leaf(values[i], cols, cols[0].shape if cols else out_shape)

@@ -199,6 +199,14 @@ def arg_types(parsed, signature):
     return types_
 
 
+def _differentiable(t):
+    """A parameter's type that a gradient is taken of when --wrt is left out: a float
+    (not a static value, not integers); a pytree with a float leaf."""
+    if isinstance(t, pytrees.Tree):
+        return any(_differentiable(leaf) for leaf in t.leaves)
+    return not isinstance(t, Static) and not t.is_integer
+
+
 def request_for(parsed, types_, wrt, order=1, mode="rev", has_aux=False, checkpoint=None):
     if checkpoint is not None and (mode == "fwd" or S.is_decorated(parsed.node, parsed.resolver)):
         raise InvalidArgumentError(
@@ -245,9 +253,7 @@ def request_for(parsed, types_, wrt, order=1, mode="rev", has_aux=False, checkpo
     if wrt:
         names = tuple(w.strip() for w in wrt.split(",") if w.strip())
     else:
-        names = tuple(
-            n for n, t in types_.items() if not isinstance(t, Static) and not t.is_integer
-        )
+        names = tuple(n for n, t in types_.items() if _differentiable(t))
     if mode == "fwd":  # jvp_FUNC(<FUNC's parameters>, d_x, ...) -> (out, d_out)
         return transform.Request("jvp", names)
     request = None

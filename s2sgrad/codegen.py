@@ -27,6 +27,7 @@ from . import __version__, codegen_index, codegen_xp, custom, out_of_ssa
 from .errors import InternalError, UnsupportedError
 from .frontend import pytrees
 from .ir import opcodes, verify_names
+from .ir import types as T
 from .ir.core import (
     ADJOINT_TEMP,
     CONST,
@@ -786,6 +787,10 @@ class _Expr:
         return _call("np.concatenate", args[:1])
 
     def special_list_zeros(self, op, args, attrs):
+        if T.list_item(op.operands[0].type).weak is not False:  # Python numbers (on some
+            # paths): Python zeros, which keep a float32 sum of them float32
+            zeros = ast.List(elts=[ast.Constant(value=0.0)], ctx=ast.Load())
+            return ast.BinOp(left=zeros, op=ast.Mult(), right=_call("len", args))
         return _call("list", [_call("np.zeros_like", args)])
 
     def special_list_rows(self, op, args, attrs):

@@ -451,6 +451,11 @@ class _Sweep:
                 self.backprop_call(op)
             elif op.opcode in ("extern", "extern_vjp"):
                 self.backprop_extern(op)
+            elif op.opcode == "rule_adjoint" and self.adjoint(op.result) is not None:
+                # (a custom rule's entry: its rule has no gradient, extern_vjp's error)
+                entry = self.b.defs.get(op.operands[0])
+                made = entry and self.b.defs.get(entry.operands[0])
+                raise NoGradientError(*_no_rule(made or op))
             elif op.opcode == "getitem" and op.operands[0].type.kind in ("tuple", "list"):
                 self.backprop_item(op)
             elif op.opcode in ("call_vjp", "call_back", "closure"):
@@ -566,8 +571,10 @@ class _Sweep:
             attrs["keywords"] = keywords
         back = b.emit("extern_vjp", g, op.result, *op.operands, hint=TEMP, **attrs)
         for k, x in enumerate(op.operands[: len(op.operands) - len(keywords)]):
-            if x in self.active:
-                self.contribute(x, self.unbroadcast(b.getitem(back, index=k, hint=TEMP), x), False)
+            if x in self.active:  # (what the rule gives is the user's: made x's adjoint
+                # at run time, None a zero, as a rule may give it: contract.md)
+                entry = b.getitem(back, index=k, hint=TEMP)
+                self.contribute(x, b.emit("rule_adjoint", entry, x, hint=TEMP), False)
 
     def backprop_call(self, op):
         """`y = f(a, b)` becomes `y, f_back = vjp_f(a, b)` in the forward code, and

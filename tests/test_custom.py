@@ -499,3 +499,94 @@ def test_a_custom_function_reading_a_function_of_the_users_is_refused_where_it_i
             return (g * 2.0,)
 
         f.custom()
+
+
+# ---- what a rule gives, made its argument's adjoint at run time (rule_adjoint) -----------
+
+
+@s2sgrad.custom_vjp
+def scale(x, k):
+    return x * k
+
+
+@scale.defvjp
+def _(g, ans, x, k):
+    return (g * k, None)  # None: k gets no gradient from this rule
+
+
+def scaled(x, k):
+    return np.sum(scale(x, k))
+
+
+def scaled_twice(x, k):
+    h = x
+    for _ in range(2):
+        h = scale(h, k)
+    return np.sum(h)
+
+
+@pytest.mark.parametrize("k", [2.0, np.array(2.0), np.array([2.0, 3.0])], ids=["py", "0d", "1d"])
+@pytest.mark.parametrize("f", [scaled, scaled_twice])
+def test_a_rules_none_is_a_zero_gradient(f, k):
+    x = np.array([1.0, 2.0])
+    d_x, d_k = s2sgrad.grad(f, wrt=(0, 1))(x, k)
+    np.testing.assert_allclose(d_x, central_difference(f, (x, k), 0), rtol=1e-6)
+    assert np.shape(d_k) == np.shape(k) and not np.any(d_k)
+
+
+@s2sgrad.custom_vjp
+def doubled(x):
+    return x * 2.0
+
+
+@doubled.defvjp
+def _(g, ans, x):
+    return (g * np.full(np.shape(x), 2.0),)  # float64 whatever x's dtype
+
+
+@s2sgrad.custom_vjp
+def flat(x):
+    return x * 2.0
+
+
+@flat.defvjp
+def _(g, ans, x):
+    return (0.0,)  # a number for an array: zeros of its shape
+
+
+@s2sgrad.custom_vjp
+def wrong(x):
+    return x * 2.0
+
+
+@wrong.defvjp
+def _(g, ans, x):
+    return (np.ones(4),)
+
+
+def test_a_rules_entry_takes_its_arguments_dtype_and_shape():
+    x32 = np.ones(3, np.float32)
+    for f in (doubled_sum, doubled_times):
+        g = s2sgrad.grad(f)(x32)
+        assert g.dtype == np.float32, g
+    x = np.array([0.5, -1.0, 2.0])
+    g = s2sgrad.grad(flat_plus)(x)
+    np.testing.assert_array_equal(g, np.ones(3))
+    with pytest.raises(ValueError, match=r"custom rule gave an adjoint of shape \(4,\) for an"):
+        s2sgrad.grad(wrong_sum)(x)
+
+
+def flat_plus(x):
+    return np.sum(flat(x)) + np.sum(x)
+
+
+def wrong_sum(x):
+    return np.sum(wrong(x))
+
+
+def doubled_sum(x):
+    return np.sum(doubled(x))
+
+
+def doubled_times(x):
+    return np.sum(doubled(x) * x)

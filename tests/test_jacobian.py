@@ -156,3 +156,14 @@ def test_jacobian_auto_evaluates_once_and_agrees_with_the_mode_it_picks(f, args,
     np.testing.assert_allclose(
         runs["auto"][1], numerical_jacobian(f, args, 0), rtol=1e-6, atol=1e-8
     )
+
+
+def two_outputs(x):
+    return x, x * 2.0
+
+
+@pytest.mark.parametrize("mode", ["fwd", "rev", "auto"])
+@pytest.mark.parametrize("x", [np.array([1.0, 2.0]), 0.5], ids=["array", "number"])
+def test_jacobian_of_a_function_returning_a_tuple_is_refused_in_each_mode(mode, x):
+    with pytest.raises(s2sgrad.InvalidArgumentError, match="returning one array or scalar"):
+        s2sgrad.jacobian(two_outputs, mode=mode)(x)

@@ -413,3 +413,19 @@ def test_a_numpy_call_writing_in_place_as_a_statement_is_refused_saying_so(f, ar
     with pytest.raises(UnsupportedError, match="writes into an array in place") as e:
         s2sgrad.grad(f)(np.ones(3), *args)
     assert e.value.loc is not None
+
+
+def list_of_numbers_and_rows(x):
+    out = [0.5]
+    for i in range(2):
+        out.append(x[i] * 2)
+    return sum(out)
+
+
+def test_jvp_of_a_list_of_python_floats_keeps_a_float32_tangent():
+    # (the tangent of the list [0.5] is [0.0], Python zeros: np.zeros_like([0.5]) made a
+    # float64 that turned the float32 sum's tangent float64)
+    value, tangent = s2sgrad.jvp(list_of_numbers_and_rows, (X32,), (np.ones(3, np.float32),))
+    same(value, list_of_numbers_and_rows(X32))
+    same(tangent, np.float32(4.0))
+    assert tangent == 4.0

@@ -411,3 +411,29 @@ def test_cli_signature_takes_a_tree_and_the_module_runs_standalone(tmp_path):
     ns = {}
     exec(SOURCE, ns)
     assert_tree_close(g, tree_central_difference(ns["loss"], [params, x], 0))
+
+
+def test_cli_without_wrt_differentiates_a_tree_parameter(tmp_path):
+    # (every float parameter, a tree with a float leaf among them: it raised AttributeError)
+    src = tmp_path / "tree_model.py"
+    src.write_text(
+        "import numpy as np\n\n"
+        "def loss(p: {'w': 'float64[n]'}, x: 'float64[n]', k: int):\n"
+        "    return np.sum(p['w'] * x) * k\n"
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "s2sgrad.cli",
+            "emit",
+            f"{src}::loss",
+            "--signature",
+            "p: {'w': float64[n]}, x: float64[n], k=2",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "# grad_loss: grad with respect to p, x\n" in run.stdout
+    assert "return {'w': d_p_w}, d_x" in run.stdout

@@ -4,6 +4,30 @@ import numpy as np
 EPS = 1e-12
 
 
+def _rule_adjoint(g, x):
+    """What a custom rule gave for argument x, as x's adjoint: zeros for None, summed
+    over the axes broadcasting added to x (the rule may give the result's shape),
+    broadcast where it gave fewer (a number), of x's dtype."""
+    if g is None:
+        return np.zeros_like(x)
+    shape = np.shape(x)
+    if np.shape(g) != shape:
+        lead = np.ndim(g) - len(shape)
+        if lead > 0:
+            g = np.sum(g, axis=tuple(range(lead)))
+        if np.ndim(g) == len(shape):
+            ones = tuple(a for a, n in enumerate(shape) if n == 1 and np.shape(g)[a] != 1)
+            g = np.sum(g, axis=ones, keepdims=True) if ones else g
+        try:
+            g = np.broadcast_to(g, shape)
+        except ValueError:
+            raise ValueError(f"a custom rule gave an adjoint of shape {np.shape(g)} for an "
+                             f"argument of shape {shape}") from None
+    if isinstance(x, (np.ndarray, np.generic)) and np.result_type(g) != x.dtype:
+        g = np.asarray(g).astype(x.dtype) if np.ndim(g) else x.dtype.type(g)
+    return g
+
+
 def soft_abs(x):
     return np.sqrt(x * x + EPS)
 
@@ -45,11 +69,11 @@ def grad_loss(x, w):
         # grad of: s = s + np.sum(np.hypot(x, w))  [input.py:30]
         _d0 = np.broadcast_to(d_s, x.shape)
         _t4 = _vjp_hypot(_d0, _t3, x_3, w)
-        _t5 = _t4[0]
-        _t6 = _t4[1]
+        _t5 = _rule_adjoint(_t4[0], x_3)
+        _t6 = _rule_adjoint(_t4[1], w)
         # grad of: x = soft_abs(x * w - 0.5)  [input.py:29]
         d_x_1 = d_x + _t5
-        _t7 = _vjp_soft_abs(d_x_1, x_3, _t2)[0]
+        _t7 = _rule_adjoint(_vjp_soft_abs(d_x_1, x_3, _t2)[0], _t2)
         d_x = _t7 * w
         d_w_1 = _t7 * x_2
         d_w_2 = _t6 + d_w_1

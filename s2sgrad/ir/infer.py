@@ -469,24 +469,11 @@ def _extern(ts, attrs):
 
 
 def _extern_vjp(ts, attrs):
-    """A rule's tuple of adjoints, one per positional argument: shaped like the argument
-    where the result is (else the driver sums it down to the argument at run time), of
-    the dtype the user's rule computes from the cotangent, the result and the arguments
-    (their promotion: a float64 cotangent times a float32 argument is float64; the
-    adjoint is cast to the argument's dtype after)."""
-    ans, args = ts[1], ts[2:]
-    n = len(args) - len(attrs.get("keywords", ()))
-    dtype = T.float_dtype(T.result_dtype(ts[0], ans, *args[:n]))
-    return T.Type(
-        kind="tuple",
-        items=tuple(
-            T.array(
-                dtype,
-                t.shape if t.shape is not None and T.same_shape(t.shape, ans.shape) else None,
-            )
-            for t in args[:n]
-        ),
-    )
+    """A rule's tuple of entries, one per positional argument: what the user's rule
+    computes, of a type s2sgrad does not know (None, a number, the result's shape, another
+    dtype); reverse.py's `rule_adjoint` makes each its argument's adjoint at run time."""
+    n = len(ts) - 2 - len(attrs.get("keywords", ()))
+    return T.Type(kind="tuple", items=tuple(T.UNKNOWN for _ in range(n)))
 
 
 def _unknown(ts, attrs):

@@ -1160,6 +1160,43 @@ _def(
     shape_operand=1,
     helper=_UNBROADCAST,
 )  # g itself when nothing is summed
+# a custom rule's entry for an argument made its adjoint (reverse.py's backprop_extern)
+_RULE_ADJOINT = '''\
+def _rule_adjoint(g, x):
+    """What a custom rule gave for argument x, as x's adjoint: zeros for None, summed
+    over the axes broadcasting added to x (the rule may give the result's shape),
+    broadcast where it gave fewer (a number), of x's dtype."""
+    if g is None:
+        return np.zeros_like(x)
+    shape = np.shape(x)
+    if np.shape(g) != shape:
+        lead = np.ndim(g) - len(shape)
+        if lead > 0:
+            g = np.sum(g, axis=tuple(range(lead)))
+        if np.ndim(g) == len(shape):
+            ones = tuple(a for a, n in enumerate(shape) if n == 1 and np.shape(g)[a] != 1)
+            g = np.sum(g, axis=ones, keepdims=True) if ones else g
+        try:
+            g = np.broadcast_to(g, shape)
+        except ValueError:
+            raise ValueError(f"a custom rule gave an adjoint of shape {np.shape(g)} for an "
+                             f"argument of shape {shape}") from None
+    if isinstance(x, (np.ndarray, np.generic)) and np.result_type(g) != x.dtype:
+        g = np.asarray(g).astype(x.dtype) if np.ndim(g) else x.dtype.type(g)
+    return g
+'''
+_def(
+    "rule_adjoint",
+    ("call", "_rule_adjoint"),
+    lambda ts, a: T.adjoint_type(ts[1]),
+    [("g", OPERAND, None), ("x", OPERAND, None)],
+    kwattrs=(),
+    memory="maybe",
+    read_only=True,
+    helper=_RULE_ADJOINT,
+    structural=True,
+)  # g itself when it is x's adjoint as it is (structural: the plumbing of a custom
+# rule, whose reverse sweep reverse.py refuses as extern_vjp's)
 _def("copy", ("call", "np.copy"), _same, [("a", OPERAND, None)])
 # the index of a for loop read after the loop, where it may be unbound (frontend/loops.py)
 _LOOP_INDEX = '''\

@@ -377,7 +377,8 @@ def counts_from_zero(b, loop):
     """`for` loop `loop` runs over range(stop): start the constant 0, step the constant 1."""
     start, _, step = loop.operands[:3]
     return all(
-        b.static_value(v) == k and type(b.static_value(v)) is int for v, k in ((start, 0), (step, 1))
+        b.static_value(v) == k and type(b.static_value(v)) is int
+        for v, k in ((start, 0), (step, 1))
     )
 
 
@@ -386,4 +387,3 @@ def trip_dim(b, loop):
     its `trips` attribute gives (a checkpoint segment's loops: checkpoint.py), or its
     stop's (an int, or a shape's symbol); None when it is neither."""
     return loop.attr("trips", None) or b.static_dim(loop.operands[1])
-
