@@ -26,7 +26,7 @@ from .ir.core import (
     make_attrs,
     source_params,
 )
-from .ir.opcodes import OPS, spelling
+from .ir.opcodes import OPS, aliases, spelling
 from .rules.tangents import TANGENTS, zeros_like
 
 
@@ -86,6 +86,7 @@ def jvp_function(fn, wrt, module=None):
     d_out = sweep.dots.get(out)
     if d_out is None:
         d_out = zeros_like(b, out) if out.type.kind == "array" else sweep.zero_tree(out)
+    d_out = _own(b, d_out, set(extra))
     result = b.tuple(out, d_out)
     names = fn.param_names + tuple(d.hint for d in extra)
     return replace(
@@ -98,6 +99,27 @@ def jvp_function(fn, wrt, module=None):
         entry=fn.entry + tuple(entry) if fn.entry else (),
         out_tree=("tuple", (fn.out_tree, fn.out_tree)) if fn.out_tree else None,
     )
+
+
+def _own(b, t, given):
+    """The output's tangent t, copied where it is a tangent the caller gave or a view of
+    one (`f(x) = x[1:]`): the caller's arrays are not handed back to be written into."""
+    made = b.defs.get(t)
+    if made is not None and made.opcode in ("tuple", "list") and t.type.kind == made.opcode:
+        items = [_own(b, v, given) for v in made.operands]
+        return (
+            t if all(a is c for a, c in zip(items, made.operands)) else b.emit(made.opcode, *items)
+        )
+    v, seen = t, set()
+    while v not in seen and v not in given:
+        seen.add(v)
+        d = b.defs.get(v)
+        if d is None or not d.operands or not aliases(d):
+            return t
+        v = d.operands[0]
+    if v in given and t.type.kind == "array" and t.type.weak is False and t.type.shape != ():
+        return b.copy(t, hint=t.hint)  # (a number, a NumPy scalar, is handed back as it is)
+    return t
 
 
 def tangent_hint(v):

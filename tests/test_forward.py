@@ -413,3 +413,25 @@ def test_emit_mode_fwd_of_a_decorated_function_is_refused(tmp_path):
     )
     assert out.returncode != 0 and "m.py:6:" in out.stderr and "--mode fwd" in out.stderr
     assert not (tmp_path / "g.py").exists()
+
+
+def identity(x):
+    return x
+
+
+def tail(x):
+    return x[1:]
+
+
+def transposed(x):
+    return x.T
+
+
+@pytest.mark.parametrize("f", [identity, tail, transposed])
+def test_jvp_hands_back_a_tangent_of_its_own_not_the_callers(f):
+    # (as a gradient is a fresh array: writing into the tangent jvp returns must not
+    # change the tangent the caller passed)
+    x, t = np.ones((2, 3)), np.arange(6.0).reshape(2, 3)
+    _, d = s2sgrad.jvp(f, (x,), (t,))
+    np.testing.assert_array_equal(d, f(t))
+    assert not np.shares_memory(d, t)

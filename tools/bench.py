@@ -12,7 +12,11 @@ it) and, where installed (`pip install -e '.[bench]'`), `autograd.grad` and
 cold first call (transform + first run, each in a fresh interpreter) of s2sgrad
 and jax.jit, and the peak memory (tracemalloc; NumPy reports its buffers to it)
 of each gradient next to the hand-written one's. Machines are shared and noisy:
-read ratios, not seconds.
+read ratios, not seconds. Every contender runs on one CPU, in one thread. The header
+names the kernel NumPy's OpenBLAS chose: the matrix products (of NumPy, so of the
+hand-written and the generated gradients alike) depend on it, and OpenBLAS may
+choose an older one than the CPU has (`OPENBLAS_CORETYPE=SkylakeX` overrides it on
+an AVX-512 machine; docs/performance.md).
 
     python tools/bench.py [--quick] [--markdown] [--rounds N] [--only NAME,...]
 """
@@ -29,13 +33,18 @@ import time
 import tracemalloc
 import types
 
-# One thread for BLAS and XLA: the machines this runs on are shared, and a second thread
-# fighting for a busy core makes a matmul's time vary tenfold (set them to override).
+# One core for every contender: the machines this runs on are shared, and a second
+# thread fighting for a busy core makes a matmul's time vary tenfold (set them to
+# override). XLA's CPU client starts threads of its own whatever XLA_FLAGS says (jax
+# 0.10 took 1.7 cores of CPU time for a matmul here), so the process, and the fresh
+# interpreters of the cold calls, run on one CPU (S2SGRAD_BENCH_CPUS=all to leave it).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault(
     "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 )
+if os.environ.get("S2SGRAD_BENCH_CPUS") != "all" and hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 import numpy as np  # noqa: E402
 
@@ -350,11 +359,35 @@ def environment(autograd_grad, jax):
     peers = []
     for name, there in (("autograd", autograd_grad), ("jax", jax)):
         peers.append(f"{name} {md.version(name)}" if there else f"{name} not installed")
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return (
         f"Python {platform.python_version()}, NumPy {np.__version__}, "
         f"s2sgrad {md.version('s2sgrad')}, {', '.join(peers)}; "
-        f"{platform.machine()}, {os.cpu_count()} CPUs"
+        f"{platform.machine()}, {os.cpu_count()} CPUs, run on {cpus or '?'}; "
+        f"OpenBLAS kernel {blas_core() or 'unknown'}"
     )
+
+
+def blas_core():
+    """The kernel NumPy's OpenBLAS chose for this CPU (OPENBLAS_CORETYPE overrides its
+    choice), or None: its matrix products' speed depends on it."""
+    import ctypes
+    import glob
+
+    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+    for path in glob.glob(os.path.join(libs, "*openblas*")):
+        lib = ctypes.CDLL(path)
+        for name in (
+            "scipy_openblas_get_corename64_",
+            "openblas_get_corename64_",
+            "scipy_openblas_get_corename",
+            "openblas_get_corename",
+        ):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                return fn().decode()
+    return None
 
 
 def main(argv=None):

@@ -37,8 +37,10 @@ and a static int `n`. Its statements are drawn from what s2sgrad accepts:
   iteration; list comprehensions and generator expressions over ranges, an array's
   rows and tuples of values, with `if` filters, inside np.sum/np.mean of np.array,
   np.stack and sum;
-- calls of functions with custom rules (`CUSTOM`: two `custom_vjp` functions of the
-  module's own, one of an array and a scalar, and `np.hypot` registered);
+- calls of functions with custom rules (`CUSTOM`: three `custom_vjp` functions of the
+  module's own, of an array and a scalar, one whose rule gives None for an argument
+  the function does not read and computes its entry in float64, and `np.hypot`
+  registered);
 - `np.zeros` buffers written element by element (`y[i % 3] = ...`,
   `y[i % 2, j % 3] = ...` in nested loops, `y[0, 0] = w`), read back in later
   iterations, inside the loops and after them;
@@ -89,6 +91,16 @@ def smooth_max(a, b):
 def _(g, ans, a, b):
     t = (a - b) / np.sqrt((a - b) ** 2 + 0.01)
     return (0.5 * g * (1.0 + t), 0.5 * g * (1.0 - t))
+
+
+@s2sgrad.custom_vjp
+def stretch(x, k):
+    return x * 1.5
+
+
+@stretch.defvjp
+def _(g, ans, x, k):
+    return (g * np.full(np.shape(x), 1.5), None)
 
 
 @s2sgrad.register_gradient(np.hypot, override=True)
@@ -524,9 +536,11 @@ class Exprs:
     def expr_custom(self, kind, sub):
         """Calls of functions with custom rules (CUSTOM): the user's own, and np.hypot."""
         self.mark("custom-rule")
-        form = self.pick(["soft_abs", "smooth_max", "hypot"])
+        form = self.pick(["soft_abs", "smooth_max", "hypot", "stretch"])
         if form == "soft_abs":
             return f"soft_abs({sub()})"
+        if form == "stretch":  # (a rule's None, and its float64 entry of a float32 x)
+            return f"stretch({sub()}, {sub(self.pick(['s', kind]))})"
         if form == "smooth_max":  # (a scalar with an array: the rule's entry is summed)
             args = [sub(), sub(self.pick(["s", kind]))]
             return f"smooth_max({', '.join(args if self.flip() else args[::-1])})"
