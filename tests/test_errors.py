@@ -882,15 +882,18 @@ def test_a_constant_index_out_of_range_is_located():
     )
 
 
-def index_after_a_loop_that_may_not_run(x, n):
+def assigned_in_a_branch_of_a_loop(x, n):
     for i in range(n):
-        y = x * 2.0
+        if i > 0:
+            y = x * 2.0
     return np.sum(y) * i  # may-not-run
 
 
-def test_a_name_only_a_loop_assigns_read_after_it_says_the_loop_may_not_run():
+def test_a_name_only_a_branch_in_a_loop_assigns_read_after_it_is_refused():
+    # (a name the loop's body assigns first, on every trip, is carried: contract.md; one a
+    # branch assigns is not, as it may be unbound after a loop that ran)
     with pytest.raises(s2sgrad.UnsupportedError) as e:
-        s2sgrad.grad(index_after_a_loop_that_may_not_run)(X, np.int64(3))
+        s2sgrad.grad(assigned_in_a_branch_of_a_loop)(X, np.int64(3))
     check(
         e,
         s2sgrad.UnsupportedError,
@@ -898,7 +901,6 @@ def test_a_name_only_a_loop_assigns_read_after_it_says_the_loop_may_not_run():
         "may-not-run",
         "y) * i",
         "'y' may be unassigned here",
-        "y = 0",
     )
 
 

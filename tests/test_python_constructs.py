@@ -213,6 +213,54 @@ def test_loop_index_unbound_raises_pythons_error():
     assert check_both_modes(index_read_in_branch, -np.abs(X), 0) == "value"  # (not read)
 
 
+def assigned_first_in_loop(x, n):
+    s = 0.0
+    for t in range(n):
+        h = np.tanh(x * t + s)  # assigned first on every trip: carried, read checked
+        s = s + np.sum(h)
+        h = h * 0.5
+    return s + np.sum(h**2)
+
+
+def pair_assigned_first(x, n):
+    for t in reversed(range(1, n)):
+        a, b = x * t, np.sin(x) + t
+        if t > 2:
+            a = a * b
+    return np.sum(a * b)
+
+
+def assigned_first_in_nested_loops(x, n):
+    for i in range(n):
+        y = 0.5 * x
+        for j in range(2):
+            y = np.sin(y) + i
+    return np.sum(y)
+
+
+def assigned_first_then_rebound(x, n):
+    for i in range(n):
+        y = x * i
+    y = np.cos(x)  # (y = ... after the loop: nothing reads the loop's y, none carried)
+    return np.sum(y)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        assigned_first_in_loop,
+        pair_assigned_first,
+        assigned_first_in_nested_loops,
+        assigned_first_then_rebound,
+    ],
+    ids=lambda f: f.__name__,
+)
+@pytest.mark.parametrize("n", [0, 1, 2, 4, np.int64(0), np.int64(1), np.int64(3)], ids=repr)
+def test_a_name_a_loop_assigns_first_is_read_after_it_as_in_python(fn, n):
+    for x in (X, -X):
+        check_both_modes(fn, x, n)
+
+
 def lambda_late_binding(x, a):
     sq = lambda v: v * v * a  # noqa: E731
     scale = 2.0

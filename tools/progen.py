@@ -22,7 +22,8 @@ and a static int `n`. Its statements are drawn from what s2sgrad accepts:
   `s2sgrad.checkpointed(range(...))`, checkpointed), arrays, `enumerate` and `zip`,
   nested, and `while`
   loops bounded by a counter (sometimes also by a runtime condition), with
-  `break`/`continue` under runtime or integer conditions;
+  `break`/`continue` under runtime or integer conditions; a name a range() loop
+  assigns first (the body's first statement) and the code after it reads;
 - loops carrying values through the updates that once gave wrong numbers
   silently (`PATTERNS`): swaps `a, b = b, a + b`, swaps through a temporary,
   three-way rotations, `prev, cur = cur, g(prev, cur)` (also `prev = cur` in
@@ -948,12 +949,27 @@ class Gen(Exprs):
     def for_stmt(self, scope, depth, nest):
         head, ints, items = self.loop_header(scope)
         body_scope = self.loop_scope(scope, ints, items)
+        first = []  # a name the body assigns first, read after the loop
+        if (
+            ints
+            and head.startswith((f"for {ints[0]} in range", f"for {ints[0]} in reversed"))
+            and self.flip()
+        ):
+            first = [self.fresh_name("v"), self.pick(["s", "a"])]
+            rhs, _ = self.bounded(body_scope, first[1], first[0], depth)
+            body_scope.floats[first[0]] = Var(first[1])
+            first.append(f"{first[0]} = {rhs}")
         where = self.pick(["none", "end", "start"])
         body = self.escape(body_scope) if where == "start" else []
+        body = ([first[2]] if first else []) + body  # (an escape before it: refused)
         body += self.block(body_scope, depth, nest + 1, min_stmts=1)
         if where == "end":
             body += self.escape(body_scope)
         self.merge(scope, [body_scope], exhaustive=False)
+        if first:  # (Python raises UnboundLocalError at a read after a loop that ran no
+            # time, and so must s2sgrad's code)
+            self.mark("assigned-in-loop")
+            scope.floats[first[0]] = Var(first[1])
         head = self.checkpointed(head, ints, body)
         pre = []
         if (

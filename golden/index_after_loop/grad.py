@@ -4,8 +4,8 @@ import numpy as np
 
 
 def _loop_index(value, ran, name):
-    """The index of a for loop, read after the loop: Python raises UnboundLocalError
-    when the loop ran no time and nothing bound the name before it."""
+    """A for loop's index, or a name the loop assigns first, read after the loop: Python
+    raises UnboundLocalError when the loop ran no time and nothing bound it before."""
     if not ran:
         raise UnboundLocalError(f"cannot access local variable {name!r} where it is not "
                                 "associated with a value (its for loop ran no time)")

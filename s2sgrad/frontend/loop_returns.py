@@ -28,12 +28,13 @@ from .shared import _flatten
 
 class Pending:
     """The value a loop's `return` carries, before the loop gives it one (a leaf of
-    the structure `return a, b` writes)."""
+    the structure `return a, b` writes), or a name the loop assigns first (`name`)."""
 
     type = T.BOTTOM
 
-    def __init__(self, ret):
-        self.ret = ret  # the first `return` statement (for errors)
+    def __init__(self, ret, name=None):
+        self.ret = ret  # the first `return` statement, or the loop (for errors)
+        self.name = name
 
 
 def returns_in(node):
@@ -142,17 +143,26 @@ def check_agree(lw, node, then_ret, else_ret):
         )
 
 
-def materialise(lw, t, node):
-    """A zero of type t (the first value of a loop's `_resultN`), made before the loop."""
+def materialise(lw, t, node, name=None):
+    """A zero of type t (the first value of a loop's `_resultN`, or of a name the loop
+    assigns first: `name`), made before the loop."""
     b = lw.b
     if t.kind == "none":
         return b.const(None)
+    what, hint = (
+        (
+            "a `return` inside this loop returns",
+            "set a variable and `break`, then return after the loop",
+        )
+        if name is None
+        else (
+            f"{name!r}, first assigned in this loop and read after it, is",
+            f"assign {name!r} before the loop",
+        )
+    )
     if t.kind != "array" or t.dtype is None or t.shape is None:
         lw.unsupported(
-            node,
-            f"a `return` inside this loop returns a value of a type "
-            f"s2sgrad cannot make before the loop ({t})",
-            "set a variable and `break`, then return after the loop",
+            node, f"{what} a value of a type s2sgrad cannot make before the loop ({t})", hint
         )
     zero = {"b": False, "i": 0, "u": 0}.get(np.dtype(t.dtype).kind, 0.0)
     if t.shape == ():
@@ -176,10 +186,7 @@ def materialise(lw, t, node):
         )
         if hit is None:
             lw.unsupported(
-                node,
-                f"a `return` inside this loop returns an array whose shape "
-                f"s2sgrad cannot make before the loop ({t})",
-                "set a variable and `break`, then return after the loop",
+                node, f"{what} an array whose shape s2sgrad cannot make before the loop ({t})", hint
             )
         dims.append(b.getitem(b.shape(hit[0]), index=hit[1]))
     return b.emit("zeros", b.tuple(*dims), dtype=t.dtype)

@@ -65,10 +65,19 @@ class _Loops:
             and 1 <= len(it.args) <= 3
         )
         index = self.index_after_loop(node, it) if is_range else None
+        firsts = self.assigned_in_loop(node, it) if is_range else ()
+        for name in firsts:  # (carried from a value never read: the loop gives its type)
+            self.env[name] = Pending(node, name)
         self.range_loop(node, it, is_range)
         if index is not None:
             name, ran = index
             self.env[name] = MaybeUnbound(self.env[name], ran, name, node)
+        for name in firsts:
+            if isinstance(self.env.get(name), Pending):  # (unrolled, and ran no time)
+                del self.env[name]
+                continue
+            ran = index[1] if index is not None else self.range_runs(it)
+            self.env[name] = MaybeUnbound(self.env[name], ran, name, node, "assigned")
 
     def checkpointed_loop(self, node):
         """`for t in s2sgrad.checkpointed(range(...)):` is the loop over the range, marked
@@ -132,12 +141,56 @@ class _Loops:
                 "run-time step is read after the loop, where it may be unbound",
                 f"assign {name!r} before the loop (`{name} = 0`)",
             )
-        lo = self.to_value(self.expr(start), start) if start is not None else self.b.const(0)
-        hi = self.to_value(self.expr(stop), stop)
-        ran = self.b.emit("lt" if step > 0 else "gt", lo, hi)
+        ran = self.range_runs(it)
         if isinstance(old, MaybeUnbound):
             ran = self.b.emit("logical_or", old.ran, ran)
         return name, ran
+
+    def range_runs(self, it):
+        """Whether the loop over range() call `it` (of a step known at transform time)
+        runs at least once: start < stop (start > stop for a negative step)."""
+        args = list(it.args)
+        start, stop = (args[0], args[1]) if len(args) > 1 else (None, args[0])
+        step = desugar_static_int(args[2]) if len(args) == 3 else 1
+        lo = self.to_value(self.expr(start), start) if start is not None else self.b.const(0)
+        hi = self.to_value(self.expr(stop), stop)
+        return self.b.emit("lt" if step > 0 else "gt", lo, hi)
+
+    def assigned_in_loop(self, node, it):
+        """The names with no value before loop `node` (over range() call `it`) that it
+        assigns and that are read after it, where each trip assigns the name before
+        anything reads it: a statement `name = ...` at the top level of the body (or a
+        tuple target naming it) whose value does not read it, with nothing before it
+        that names it or leaves the trip (break, continue, return). Such a name is carried
+        by the loop from a value never read, and a read after the loop checks that the
+        loop ran (Python's UnboundLocalError otherwise), as for the loop's index."""
+        if len(it.args) == 3 and desugar_static_int(it.args[2]) is None:
+            return ()  # (a run-time step: whether it runs is not start < stop)
+        target = {n.id for n in gast.walk(node.target) if isinstance(n, gast.Name)}
+        found, named, left = [], set(), False
+        for stmt in node.body:
+            if isinstance(stmt, gast.Assign) and not left:
+                reads = {n.id for n in gast.walk(stmt.value) if isinstance(n, gast.Name)}
+                for t in stmt.targets:
+                    leaves = t.elts if isinstance(t, (gast.Tuple, gast.List)) else [t]
+                    found += [
+                        e.id
+                        for e in leaves
+                        if isinstance(e, gast.Name) and e.id not in named | reads | target
+                    ]
+            for n in gast.walk(stmt):
+                if isinstance(n, gast.Name):
+                    named.add(n.id)
+                left = left or isinstance(n, (gast.Break, gast.Continue, gast.Return))
+        return tuple(
+            dict.fromkeys(
+                n
+                for n in found
+                if n not in self.env
+                and n not in self.maybe_undefined
+                and _first_use_after(self, n, node) == "load"
+            )
+        )
 
     def read_index(self, v, node):
         """A read of a loop's index that may be unbound (MaybeUnbound): its value, checked."""
@@ -332,7 +385,7 @@ class _Loops:
                 new = [T.NONE if t == T.BOTTOM else t for t in new]
             if new == types_:
                 carried.inits = [
-                    materialise(self, t, node) if isinstance(v, Pending) else v
+                    materialise(self, t, node, v.name) if isinstance(v, Pending) else v
                     for v, t in zip(carried.inits, types_)
                 ]
                 return args, ops, env, ys
@@ -342,6 +395,32 @@ class _Loops:
             "the types of the loop's variables do not settle",
             "give loop variables one dtype and rank before the loop",
         )
+
+
+def _first_use_after(lw, name, loop):
+    """What the function does first with `name` after `loop` ends, in its text: "load"
+    (a read), "store" (a plain `name = ...`, which binds it after its value is computed,
+    so it counts at the statement's end; a later `for name in ...`), or None."""
+    uses = lw.__dict__.get("_uses")
+    if uses is None:
+        uses = lw._uses = {}
+        for n in gast.walk(lw.p.node):
+            if isinstance(n, gast.Assign):
+                for t in n.targets:
+                    for e in t.elts if isinstance(t, (gast.Tuple, gast.List)) else [t]:
+                        if isinstance(e, gast.Name):
+                            end = (n.end_lineno or n.lineno, n.end_col_offset or 0)
+                            uses.setdefault(e.id, []).append((end, "store"))
+            elif isinstance(n, gast.For):  # (a later loop over values binds its target)
+                for e in gast.walk(n.target):
+                    if isinstance(e, gast.Name):
+                        uses.setdefault(e.id, []).append(((e.lineno, e.col_offset), "store"))
+            elif isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Store):
+                uses.setdefault(n.id, []).append(((n.lineno, n.col_offset), "load"))
+        for v in uses.values():
+            v.sort()
+    end = (getattr(loop, "end_lineno", None) or loop.lineno, getattr(loop, "end_col_offset", 0))
+    return next((kind for pos, kind in uses.get(name, ()) if pos > end), None)
 
 
 def _read_after(lw, name, loop):

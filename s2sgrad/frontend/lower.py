@@ -713,7 +713,8 @@ class _Lowerer(
     def unbound_refusal(self, v, node):
         self.unsupported(
             node,
-            f"{v.name!r} may be unbound here (it is the index of the for "
+            f"{v.name!r} may be unbound here (it is "
+            f"{'the index of' if v.kind == 'index' else 'first assigned in'} the for "
             f"loop at line {self.p.loc(v.loop).line}, which may run no time, and "
             "nothing bound it before that loop), and a loop or branch here "
             "changes it",

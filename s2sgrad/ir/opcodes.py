@@ -1201,8 +1201,8 @@ _def("copy", ("call", "np.copy"), _same, [("a", OPERAND, None)])
 # the index of a for loop read after the loop, where it may be unbound (frontend/loops.py)
 _LOOP_INDEX = '''\
 def _loop_index(value, ran, name):
-    """The index of a for loop, read after the loop: Python raises UnboundLocalError
-    when the loop ran no time and nothing bound the name before it."""
+    """A for loop's index, or a name the loop assigns first, read after the loop: Python
+    raises UnboundLocalError when the loop ran no time and nothing bound it before."""
     if not ran:
         raise UnboundLocalError(f"cannot access local variable {name!r} where it is not "
                                 "associated with a value (its for loop ran no time)")
@@ -1214,7 +1214,7 @@ _def(
     _same,
     [("value", OPERAND, None), ("ran", OPERAND, None), ("name", ATTR, None)],
     kwattrs=(),
-    constant=True,
+    memory="maybe",  # (the value itself)
     effect="check",
     inline=False,
     helper=_LOOP_INDEX,

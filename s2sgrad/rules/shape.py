@@ -123,6 +123,12 @@ def copy(b, g, ans, x):
     return (g,)
 
 
+@defrule("loop_index")
+def loop_index(b, g, ans, value, ran, name=None):
+    """d (a name a loop bound, read after it, checked bound) = d"""
+    return (g, None)
+
+
 @defrule("pyfloat")
 def pyfloat(b, g, ans, x):
     """d float(x) = d"""

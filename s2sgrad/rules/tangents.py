@@ -81,6 +81,7 @@ def _times(b, factor, dot):
     "diag",
     "take_along_axis",
     "unbroadcast",
+    "loop_index",
 )
 def linear(b, dots, ans, x, *rest, **attrs):
     """d f(x, ...) = f(dx, ...) for f linear in x (the other operands are indices, shapes)"""
