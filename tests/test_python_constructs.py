@@ -517,8 +517,16 @@ def write_module_array(x):
     return np.sum(y * x)
 
 
+def none_before_the_loop(x):
+    y = None  # (with the body assigning y first, `y = None` can go: it is then carried)
+    for i in range(x.shape[0]):  # refused
+        y = x * i + np.sin(x)
+    return np.sum(y)
+
+
 REFUSED = [
     (reversed_with_step, "reversed(range(a, b, step)) is not supported"),
+    (none_before_the_loop, "'y' is None on some trips of this loop and a value on others"),
     (return_kinds_differ, "this `return` inside a loop returns float64"),
     (index_rebound_in_branch, "'i' may be unbound here"),
     (lambda_default, "default values in a lambda are not supported"),

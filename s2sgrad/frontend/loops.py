@@ -380,6 +380,19 @@ class _Loops:
                 ops = self.b.ops
             finally:
                 self.b = saved
+            for t, y, hint in zip(types_, ys, carried.hints):
+                if (t.kind == "none") != (y.type.kind == "none") and "bottom" not in (
+                    t.kind,
+                    y.type.kind,
+                ):  # (their join would be a type s2sgrad knows nothing of)
+                    self.unsupported(
+                        node,
+                        f"{hint!r} is None on some trips of this loop and a value on others: "
+                        "s2sgrad needs a loop variable to hold one kind of value",
+                        f"give {hint!r} its first value before the loop "
+                        f"(`{hint} = np.zeros_like(x)`), or leave out `{hint} = None` when "
+                        "the loop's body assigns it first on every trip",
+                    )
             new = [T.join(t, y.type) for t, y in zip(types_, ys)]
             if new == types_ and T.BOTTOM in new:  # (a `return` not lowered: never set)
                 new = [T.NONE if t == T.BOTTOM else t for t in new]
