@@ -572,6 +572,11 @@ class _Expr:
             return f"{_paren(a, pa, p)} {sym} {_paren(b, pb, p + 1)}", p
         if _python_abs(op) and not codegen_xp.active():
             return f"{_builtin('abs')}({self.text(op.operands[0])[0]})", _ATOM
+        if _contraction(op):  # np.inner, np.vdot, np.tensordot (as op_expr)
+            parts = [self.text(v)[0] for v in op.operands]
+            if op.attr("axes") is not None:
+                parts.append(f"axes={_text(literal(op.attr('axes')))}")
+            return f"np.{op.attr('python')}({', '.join(parts)})", _ATOM
         if kind == "call":
             python = op.attrs and op.attr("python")  # passes/pymath.py: a Python float
             if python == "math":
@@ -636,6 +641,9 @@ class _Expr:
             return codegen_xp.op_expr(self, op, args, attrs)
         if op.opcode == "div" and attrs.get("python") == "divide":
             return _call("np.divide", args)
+        if _contraction(op):  # np.inner, np.vdot, np.tensordot
+            axes = [("axes", literal(attrs["axes"]))] if "axes" in attrs else []
+            return _call(f"np.{attrs['python']}", args, axes)
         if kind == "binop":
             return ast.BinOp(left=args[0], op=_AST_BINOP[d.form[1]](), right=args[1])
         if kind == "cmp":
@@ -810,6 +818,12 @@ class _Expr:
     def special_push(self, op, args, attrs):
         item = args[1] if len(args) == 2 else ast.Tuple(elts=args[1:], ctx=ast.Load())
         return ast.Call(func=_attr(args[0], "append"), args=[item], keywords=[])
+
+
+def _contraction(op):
+    """op is the einsum of np.inner, np.vdot or np.tensordot (attr `python`), printed as
+    that call: the value is NumPy's own, bit for bit (np.einsum rounds its sums otherwise)."""
+    return op.opcode == "einsum" and op.attrs and op.attr("python") and not codegen_xp.active()
 
 
 def _python_abs(op):

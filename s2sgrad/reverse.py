@@ -982,22 +982,54 @@ class _Sweep:
     def borrowed(self, v):
         """True when v may share memory with an array the caller or the forward
         code owns, or is a read-only broadcast view."""
-        defs = self.b.defs
+        defs = dict(self.b.defs)
         forward = {r for op in self.exp.forward for r in op.results}
-        seen = set()
-        while v not in seen:
+        seen, todo, carries = set(), [v], {}
+        while todo:  # (a loop's or a branch's result: each value it may be)
+            v = todo.pop()
+            if v in seen:
+                continue
             seen.add(v)
             if v in self.exp.params or v in forward:
                 return True
+            if v in carries:  # (a loop's carried value: its first value, or a next one)
+                todo += carries[v]
+                continue
             op = defs.get(v)
-            if op is None:
+            if op is None or OPS[op.opcode].read_only:
                 return True
-            if OPS[op.opcode].read_only:
-                return True
-            if not opcodes.aliases(op):
-                return False
-            v = op.operands[0]
-        return True
+            if op.opcode in ("for", "while", "if"):
+                todo += _may_be(op, v, self.b)
+                for r in op.regions:  # (the values made in its regions, and its carries)
+                    defs.update(def_map(r))
+                    for o in [op] + list(r.walk()):
+                        if o.opcode in ("for", "while"):
+                            carries.update(_carries(o))
+            elif opcodes.aliases(op):
+                todo.append(op.operands[0])
+        return False
+
+
+def _may_be(op, v, b):
+    """The values result v of loop or branch `op` may be: a branch's yields; a loop's
+    initial value and what its body yields (what it yields alone where a `for` loop
+    runs at least once: a range known at transform time)."""
+    k = op.results.index(v)
+    if op.opcode == "if":
+        return [r.yields[k] for r in op.regions]
+    first, then = _carries(op)[op.regions[-1].args[k + (op.opcode == "for")]]
+    bounds = [b.static_value(x, None) for x in op.operands[:3]] if op.opcode == "for" else []
+    if bounds and all(type(x) is int for x in bounds) and bounds[2] and len(range(*bounds)):
+        return [then]
+    return [first, then]
+
+
+def _carries(loop):
+    """{carried value (a body argument of `loop`): [its initial value, its next value]}."""
+    body = loop.regions[-1]
+    first = 3 if loop.opcode == "for" else 0
+    args = body.args[1:] if loop.opcode == "for" else body.args
+    return {a: [i, y] for a, i, y in zip(args, loop.operands[first:], body.yields)}
 
 
 def _op(opcode, operands, results, like, tag=None, loc=None, **attrs):

@@ -941,3 +941,47 @@ def test_zip_inside_enumerate_says_where_zip_is_supported():
         "supported only as the iterable of a for loop",
         "range(len(xs))",
     )
+
+
+def narrow_bounds(h, a, b):
+    for _ in range(a, b):  # narrow-bounds
+        h = np.sin(h)
+    return np.sum(h)
+
+
+def narrow_reversed(h, n):
+    for _ in reversed(range(n)):  # narrow-reversed
+        h = np.sin(h)
+    return np.sum(h)
+
+
+@pytest.mark.parametrize("checkpoint", [None, "sqrt"])
+def test_range_bounds_of_a_narrow_or_unsigned_integer_dtype_are_refused(checkpoint):
+    """hunt 9: int8 bounds spanning 128 made checkpointing run no step (a wrong value),
+    reversed(range(np.uint8(0))) ran 255 steps, unsigned bounds crashed checkpoints: the
+    arithmetic on bounds wraps around in such a dtype."""
+    h = np.array([0.5, 0.2])
+    with pytest.raises(s2sgrad.UnsupportedError) as e:
+        s2sgrad.grad(narrow_bounds, checkpoint=checkpoint)(h, np.int8(-28), np.int8(100))
+    check(
+        e,
+        s2sgrad.UnsupportedError,
+        NotImplementedError,
+        "narrow-bounds",
+        "a, b",
+        "range() bounds of dtype int8 are not supported",
+        "np.int64",
+    )
+    with pytest.raises(s2sgrad.UnsupportedError) as e:
+        s2sgrad.grad(narrow_reversed, checkpoint=checkpoint)(h, np.uint8(0))
+    check(
+        e,
+        s2sgrad.UnsupportedError,
+        NotImplementedError,
+        "narrow-reversed",
+        "n)",
+        "range() bounds of dtype uint8",
+    )
+    for n in (np.int64(3), np.int32(3), 3):  # (these keep working)
+        g = s2sgrad.grad(narrow_reversed, checkpoint=checkpoint)(h, n)
+        np.testing.assert_allclose(g, np.cos(np.sin(np.sin(h))) * np.cos(np.sin(h)) * np.cos(h))

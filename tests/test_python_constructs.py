@@ -517,6 +517,27 @@ def write_module_array(x):
     return np.sum(y * x)
 
 
+def enumerate_from_one(x):
+    s = 0.0
+    for i, v in enumerate(x, 1):
+        s = s + v * i
+    return s
+
+
+def enumerate_from_start(x, st):
+    s = 0.0
+    for i, v in enumerate(x, start=st):
+        s = s + np.sin(v) * i
+    return s * i  # (i read after the loop: unbound when x is empty)
+
+
+def test_enumerate_counts_from_its_start():
+    check_both_modes(enumerate_from_one, X)
+    for st in (3, np.int64(-2)):
+        check_both_modes(enumerate_from_start, X, st)
+    assert check_both_modes(enumerate_from_start, X[:0], np.int64(2)) == "unbound"
+
+
 def none_before_the_loop(x):
     y = None  # (with the body assigning y first, `y = None` can go: it is then carried)
     for i in range(x.shape[0]):  # refused

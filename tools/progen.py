@@ -19,7 +19,8 @@ and a static int `n`. Its statements are drawn from what s2sgrad accepts:
 - `if`/`elif`/`else` on runtime scalar conditions (with `and`/`or`/`not`);
   "keep the best so far" (`if cand > best: best = cand`);
 - `for` loops over ranges (`reversed(range(...))` and negative steps too; some
-  `s2sgrad.checkpointed(range(...))`, checkpointed), arrays, `enumerate` and `zip`,
+  `s2sgrad.checkpointed(range(...))`, checkpointed), arrays, `enumerate` (from 0,
+  1 or a runtime start) and `zip`,
   nested, and `while`
   loops bounded by a counter (sometimes also by a runtime condition), with
   `break`/`continue` under runtime or integer conditions; a name a range() loop
@@ -906,7 +907,8 @@ class Gen(Exprs):
         if form == "array":
             return f"for {e} in {self.pick(arrays)}:", [], {e: Var(item)}
         if form == "enumerate":
-            return f"for {i}, {e} in enumerate({self.pick(arrays)}):", [i], {e: Var(item)}
+            start = self.pick(["", "", ", 1"] + ([] if self.in_helper else [", start=n - 2"]))
+            return f"for {i}, {e} in enumerate({self.pick(arrays)}{start}):", [i], {e: Var(item)}
         return (
             f"for {e}, {g} in zip({self.pick(arrays)}, {self.pick(arrays)}):",
             [],

@@ -54,4 +54,6 @@ def grad_f(x, n):
     for i in reversed(range(n)):
         # grad of: x = x * 0.9  [input.py:10]
         d_x = d_x * 0.9
-    return d_x
+    # gradients of the xs
+    d_x_1 = np.copy(d_x)
+    return d_x_1

@@ -99,4 +99,6 @@ def grad_solve(x, steps):
         # grad of: x = x - 0.1 * np.tanh(x)  [input.py:9]
         d_x = d_x + d_x_2
         d_x -= d_x * 0.1 * (1.0 - _t5 * _t5)
-    return d_x
+    # gradients of the xs
+    d_x_4 = np.copy(d_x)
+    return d_x_4

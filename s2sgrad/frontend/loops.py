@@ -10,7 +10,9 @@ from ..ir import types as T
 from ..ir.core import Region, Value
 from . import subscript
 from .assignments import _in_place
+from .desugar import _assign as desugar_assign
 from .desugar import _jumps as desugar_jumps
+from .desugar import _name as desugar_name
 from .desugar import _static_int as desugar_static_int
 from .loop_returns import Pending, materialise
 from .shared import MaybeUnbound, Static, _assigned_names, _flatten, _rebuild, _Return
@@ -52,6 +54,7 @@ class _Loops:
                 "set a flag in the loop and test it after",
             )
         node = self.checkpointed_loop(node)
+        node = self.enumerate_from(node)
         self.lists_before_region(node.body, iterated=node.iter)
         it = _reversed_range(self, node.iter)
         if it is not node.iter:  # (a new For: the parsed tree is shared by every signature)
@@ -115,6 +118,58 @@ class _Loops:
             )
         self.checkpointed.add(inner)
         return _with_iter(node, inner)
+
+    def enumerate_from(self, node):
+        """`for i, v in enumerate(xs, s)` (or `start=s`) as `for k, v in enumerate(xs):`
+        whose body starts with `i = k + s` (s evaluated once, before the loop, as Python
+        does); other loops as they are."""
+        it = node.iter
+        if not (
+            isinstance(it, gast.Call)
+            and isinstance(it.func, gast.Name)
+            and it.func.id == "enumerate"
+            and self.p.resolver.lookup("enumerate") is None
+            and (
+                len(it.args) == 2
+                and not it.keywords
+                or len(it.args) == 1
+                and [k.arg for k in it.keywords] == ["start"]
+            )
+            and isinstance(node.target, gast.Tuple)
+            and len(node.target.elts) == 2
+            and isinstance(node.target.elts[0], gast.Name)
+        ):
+            return node
+        start = it.args[1] if len(it.args) == 2 else it.keywords[0].value
+        if not isinstance(start, gast.Constant):
+            name = self.desugar.fresh("start")
+            self.stmt(desugar_assign(name, start, start))
+            start = desugar_name(name, start)
+        k = self.desugar.fresh("k")
+        first = desugar_assign(
+            node.target.elts[0].id,
+            gast.copy_location(
+                gast.BinOp(left=desugar_name(k, node), op=gast.Add(), right=start), node
+            ),
+            node,
+        )
+        target = gast.copy_location(
+            gast.Tuple(
+                elts=[desugar_name(k, node, store=True), node.target.elts[1]], ctx=gast.Store()
+            ),
+            node.target,
+        )
+        plain = gast.copy_location(gast.Call(func=it.func, args=[it.args[0]], keywords=[]), it)
+        return gast.copy_location(
+            gast.For(
+                target=target,
+                iter=plain,
+                body=[first] + list(node.body),
+                orelse=node.orelse,
+                type_comment=None,
+            ),
+            node,
+        )
 
     def index_after_loop(self, node, it):
         """(name, whether the loop runs) for the index of a range() loop that has no value
@@ -253,6 +308,16 @@ class _Loops:
                     "no length s2sgrad knows)",
                     "use int values (x.shape[0], len(x), a Python int argument); "
                     "start an array accumulator as an array (np.zeros_like(x))",
+                )
+            if bnd.type.dtype not in (None, "int64", "int32", "bool") and not bnd.type.weak:
+                self.unsupported(
+                    a,
+                    f"range() bounds of dtype {bnd.type.dtype} are not supported: the "
+                    "arithmetic s2sgrad does on a loop's bounds (reversed(range(n)) is "
+                    "range(n - 1, -1, -1), checkpoints every sqrt(n - a) steps) would wrap "
+                    "around in a NumPy integer this narrow or unsigned, where Python's ints "
+                    "do not",
+                    "pass an int (int(n)) or an np.int64",
                 )
         if len(bounds) == 1:
             bounds = [self.b.const(0)] + bounds

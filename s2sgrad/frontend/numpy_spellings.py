@@ -512,7 +512,7 @@ class _NumpySpellings:
         if name == "vdot":
             a = self.b.reshape(a, self.b.const((-1,)))
             b_ = self.b.reshape(b_, self.b.const((-1,)))
-            return self.b.emit("einsum", a, b_, subscripts="i,i->")
+            return self.b.emit("einsum", a, b_, subscripts="i,i->", python="vdot")
         if name == "inner":
             if ra == 0 or rb == 0:
                 return self.b.mul(a, b_)
@@ -544,7 +544,12 @@ class _NumpySpellings:
         out = "".join(c for k, c in enumerate(sa) if k not in pa) + "".join(
             c for k, c in enumerate(sb) if k not in pb
         )
-        res = self.b.emit("einsum", a, b_, subscripts=f"{sa},{sb}->{out}")
+        # (printed as the call it is: np.einsum rounds a sum otherwise than np.inner's
+        # dot, and the value is to be NumPy's own, bit for bit)
+        python = {"python": name}
+        if name == "tensordot":
+            python["axes"] = (tuple(pa), tuple(pb))
+        res = self.b.emit("einsum", a, b_, subscripts=f"{sa},{sb}->{out}", **python)
         if name == "tensordot" and not out:  # (np.tensordot's full contraction is a 0-d
             return self.b.emit("asarray", res)  # array, where np.einsum gives a scalar)
         return res

@@ -196,7 +196,7 @@ def fmin(b, g, ans, x, y):
 
 
 @defrule("einsum")
-def einsum(b, g, ans, *xs, subscripts):
+def einsum(b, g, ans, *xs, subscripts, python=None, axes=None):
     """d einsum(s₀,s₁,...->o) = for each xᵢ, einsum(o,s_j≠i->sᵢ) of d and the others
     (broadcast over the letters only xᵢ has)"""
     ins, out = einsum_parts(subscripts)
