@@ -199,6 +199,7 @@ class DeadArrays:
             u.type == r.type
             and u not in taken
             and (own or u not in self.plan.inlined)
+            and u not in self.plan.unused  # (a statement kept for its effect names nothing)
             and u not in self.params
             and self.not_owned.isdisjoint(self.owners.get(u) or (u,))
             and self._shares(u, held[-1])

@@ -2770,6 +2770,10 @@ case(
 )
 
 
+def nd_pyint(x, mode):
+    return s2sgrad.gradients(int(np.sum(x)) * 1.5, [x], unconnected_gradients=mode)
+
+
 def nd_list_len(x, mode):
     out = [x]
     for i in range(2):
@@ -2800,6 +2804,7 @@ NONDIFF_CASES = [
     (("empty", "empty_like"), nd_empty),
     (("standard_normal", "random", "integers"), nd_draws),
     (("list_len",), nd_list_len),
+    (("pyint",), nd_pyint),
 ]
 
 # `not` is lowered only on static values (folded at transform time); on a runtime

@@ -471,3 +471,22 @@ def test_contractions_give_numpys_own_value_bit_for_bit(f):
         assert value == f(w, h)
         np.testing.assert_allclose(d_w, h)
         np.testing.assert_allclose(d_h, w)
+
+
+def builtins_int_pow_and_dtype(x, n):
+    s = 0.0
+    for i in range(int(n)):
+        s = s + pow(x[i], 2) + pow(1.2, x[i])
+    y = np.zeros(x.shape, dtype=x.dtype) + x.astype(x.dtype) * s
+    return np.sum(y)
+
+
+@pytest.mark.parametrize("x", [np.array([0.3, -0.7, 1.1]), X32], ids=["float64", "float32"])
+@pytest.mark.parametrize("n", [2, np.int64(3), np.float64(2.7)], ids=repr)
+def test_int_pow_and_dtype_keep_pythons_and_numpys_meaning(x, n):
+    value, grad = s2sgrad.value_and_grad(builtins_int_pow_and_dtype)(x, n)
+    same(value, builtins_int_pow_and_dtype(x, n))
+    assert value == pytest.approx(builtins_int_pow_and_dtype(x, n), rel=1e-6)
+    assert grad.dtype == x.dtype
+    num = central_difference(builtins_int_pow_and_dtype, (x.astype(float), n), 0)
+    np.testing.assert_allclose(grad, num, rtol=2e-3 if x.dtype == np.float32 else 1e-6)

@@ -647,7 +647,14 @@ class Exprs:
     def expr_builtin(self, kind, sub):
         """Builtins and Python's math of a scalar, and NumPy functions of Python ints (an
         np.int64, which promotes float32 arrays to float64 where an int would not)."""
-        form = self.pick(["float", "float", "math", "npint"])
+        astype = ["astype"] if kind == "a" and self.current == "f" else []
+        form = self.pick(["float", "float", "math", "npint", "pow"] + astype)
+        if form == "astype":  # (x0's dtype: float32 in --float32 programs)
+            self.mark("astype-dtype")
+            return f"{sub()}.astype(x0.dtype)"
+        if form == "pow":  # (the builtin: a ** b)
+            self.mark("builtin-pow")
+            return self.pick([f"pow({sub()}, 2)", f"pow({sub()}, 3)", f"pow(1.2, {sub()})"])
         if form == "math":
             self.mark("math")
             fn = self.pick(["math.sin", "math.cos", "math.tanh", "math.atan", "math.exp"])
@@ -895,6 +902,7 @@ class Gen(Exprs):
                     "reversed(range(n))",
                     "reversed(range(1, 3))",
                     "range(n - 1, -1, -1)",
+                    "range(int(n))",
                 ]
             )
             if "reversed" in rng or "-1)" in rng:

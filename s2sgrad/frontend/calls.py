@@ -182,6 +182,15 @@ class _Calls:
             return self.b.getitem(self.b.shape(v), index=0)
         if name == "float" and len(args) == 1:
             return self.b.pyfloat(self.to_value(args[0], node))
+        if name == "pow" and len(args) == 2:  # pow(a, b) is a ** b (pow(a, b, m) refused)
+            return self.binop("pow", args[0], args[1], node)
+        if name == "int" and len(args) == 1:  # (a number: int() of an array is refused)
+            v = self.to_value(args[0], node)
+            if v.type.kind == "array" and v.type.shape == () and v.type.dtype is not None:
+                static = self.static_of(v)
+                if isinstance(static, (int, float)):
+                    return self.b.const(int(static))
+                return self.b.emit("pyint", v)
         if name == "abs" and len(args) == 1:
             return self.b.abs(self.to_value(args[0], node))
         if name in ("min", "max") and len(args) == 2:
@@ -496,7 +505,7 @@ class _Calls:
 OPERAND, ATTR = opcodes.OPERAND, opcodes.ATTR
 
 
-BUILTINS = frozenset({"len", "float", "abs", "min", "max", "sum", "range", "int", "round"})
+BUILTINS = frozenset({"len", "float", "abs", "min", "max", "sum", "range", "int", "round", "pow"})
 
 
 _MASKABLE = frozenset({"sum", "mean", "prod", "max", "min"})

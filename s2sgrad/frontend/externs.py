@@ -133,29 +133,33 @@ def _value(lw, v, node):
 
 
 def _result(lw, custom, args, keywords, node):
-    """(dtype, shape) of a custom function's result: its shape function's, an elementwise
-    function's (NumPy's promotion, a Python number weak: np.hypot(x32, 0.5) is float32),
-    or what the function's own source gives (rank unknown where s2sgrad cannot read it)."""
+    """(dtype, shape, weak) of a custom function's result: its shape function's, an
+    elementwise function's (NumPy's promotion, a Python number weak: np.hypot(x32, 0.5) is
+    float32; a NumPy function's result is a NumPy value), or what the function's own
+    source gives (rank unknown where s2sgrad cannot read it; a Python float where it
+    computes one: `x * 1.5` of a Python float). The user's own function of a value that
+    may be a Python number may give one (weak None) where its source is not read."""
     types_ = [v.type for v in args]
     dtype = (
         T.float_dtype(T.result_dtype(*(T.Type(dtype=t.dtype, weak=t.weak) for t in types_)))
         if types_
         else "float64"
     )
+    numbers = None if any(t.weak is not False for t in types_) else False
     if custom.shape is not None:
-        return dtype, C.shape_of(custom.shape, [t.shape for t in types_])
+        return dtype, C.shape_of(custom.shape, [t.shape for t in types_]), numbers
     if not custom.typed_by_source:
-        return dtype, T.broadcast_shapes(*(t.shape for t in types_))
+        return dtype, T.broadcast_shapes(*(t.shape for t in types_)), False
     t = _source_type(lw, custom, args, keywords)
     if t is None:
-        return dtype, None
+        return dtype, None, numbers
     if t.kind != "array":
         lw.unsupported(
             node,
             f"{custom.label} returns a {t.kind}; a custom_vjp function returns one array or number",
             "return one array (stack the parts)",
         )
-    return t.dtype, t.shape
+    return t.dtype, t.shape, t.weak
 
 
 def _source_type(lw, custom, args, keywords):

@@ -564,6 +564,8 @@ class _Lowerer(
                 return self.emit_call(opcode, [base], {}, node)
             if node.attr == "ndim" and base.type.rank is not None:
                 return self.b.const(base.type.rank)
+            if node.attr == "dtype" and base.type.dtype is not None and base.type.weak is False:
+                return Static(np.dtype(base.type.dtype))  # (known for the specialisation)
         self.unsupported(
             node,
             f"the attribute .{node.attr} is not supported",

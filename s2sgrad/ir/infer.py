@@ -464,8 +464,8 @@ def _unbroadcast(ts, attrs):
 def _extern(ts, attrs):
     """A call of a function known by name only: the type its rule's declaration or its
     own source gives (attr `result`), else unknown."""
-    dtype, shape = attrs.get("result", (None, None))
-    return T.array(dtype, shape)
+    dtype, shape, weak = attrs.get("result", (None, None, False))
+    return T.Type(dtype=dtype, shape=shape, weak=weak)
 
 
 def _extern_vjp(ts, attrs):

@@ -1408,6 +1408,7 @@ _def(
 _def("extern", ("special",), _extern, memory="holds", structural=True, syntax=("f(...)",))
 _def("extern_vjp", ("special",), _extern_vjp, memory="holds", structural=True)
 _def("pyfloat", ("call", "float"), lambda ts, a: T.PY_FLOAT)
+_def("pyint", ("call", "int"), lambda ts, a: T.PY_INT, [("x", OPERAND, None)], constant=True)
 _def(
     "size",
     ("call", "np.size"),
