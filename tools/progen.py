@@ -430,6 +430,8 @@ class Exprs:
             return self.row_expr(sub)
         forms = ["binop", "unary", "square", "div", "neg", "mixed", "reduce", "ifexp", "nonsmooth"]
         forms += ["index", "view"] if kind == "a" else ["matmul", "builtin"]
+        if kind == "a" and self.current == "f" and not self.in_helper and self.flip():
+            forms.append("builtin")  # (x.astype(x0.dtype))
         if self.rows:
             forms.append("row")
         if self.helpers_returning(kind):
@@ -647,11 +649,10 @@ class Exprs:
     def expr_builtin(self, kind, sub):
         """Builtins and Python's math of a scalar, and NumPy functions of Python ints (an
         np.int64, which promotes float32 arrays to float64 where an int would not)."""
-        astype = ["astype"] if kind == "a" and self.current == "f" else []
-        form = self.pick(["float", "float", "math", "npint", "pow"] + astype)
-        if form == "astype":  # (x0's dtype: float32 in --float32 programs)
+        if kind == "a":  # (x0's dtype: float32 in --float32 programs)
             self.mark("astype-dtype")
-            return f"{sub()}.astype(x0.dtype)"
+            return f"({sub()}).astype(x0.dtype)"
+        form = self.pick(["float", "float", "math", "npint", "pow"])
         if form == "pow":  # (the builtin: a ** b)
             self.mark("builtin-pow")
             return self.pick([f"pow({sub()}, 2)", f"pow({sub()}, 3)", f"pow(1.2, {sub()})"])
