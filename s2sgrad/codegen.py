@@ -1634,6 +1634,8 @@ def _static(ex, v):
 
 
 def _stmt_if(op, ex, names):
+    if ex.is_expression(op) and op.result not in ex.plan.unused:  # `lo = y if c else m`
+        return [f"{names(op.result)} = {render(ex.op_expr(op))}"]
     then, other = op.regions
     cond = render(ex.value(op.operands[0]))
     first = _region_lines(then, op.results, ex, names)

@@ -184,6 +184,14 @@ def _adjoint(hint):
     return hint.startswith("d_") or hint == ADJOINT_TEMP
 
 
+def _named_apart(a, b):
+    """One of a and b is a source variable's value and the other an adjoint's."""
+    return any(
+        _adjoint(u.hint) and not _adjoint(w.hint) and w.hint not in TEMP_HINTS
+        for u, w in ((a, b), (b, a))
+    )
+
+
 def _float_scalar(v):
     """v is a 0-d float: a Python float or a NumPy scalar."""
     t = v.type
@@ -767,6 +775,10 @@ class _OutOfSSA(DeadArrays):
             for a, b, w in inits
             if _adjoint(a.hint) == _adjoint(b.hint) or a.hint in TEMP_HINTS or b.hint in TEMP_HINTS
         ]
+        # and a branch's adjoint that one branch takes from a source variable's value
+        # (`d_y` of min(m, y) is `spread` where y won) keeps its own: `d_y_1 = spread`,
+        # not `spread = np.zeros_like(y)` in the other branch
+        ifs = [(a, b, w) for a, b, w in ifs if not _named_apart(a, b)]
         out = []
         for a, b, write in edges + ifs + writes + inits + indices:
             if a in self.plan.inlined or b in self.plan.inlined:

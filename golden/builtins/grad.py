@@ -11,10 +11,7 @@ def grad_stats(x, y):
     _t2 = _t1 - m
     spread = np.abs(_t2)  # input.py:8
     _t3 = y < m
-    if _t3:  # input.py:9
-        lo = y
-    else:
-        lo = m
+    lo = y if _t3 else m  # input.py:9
     _t4 = float((x * x).sum())
     _t5 = y > _t4  # input.py:10
 
@@ -29,10 +26,11 @@ def grad_stats(x, y):
     d_x = _d0 * x
     # grad of: lo = min(m, y)  [input.py:9]
     if _t3:
+        d_y_1 = spread
         d_m = np.zeros_like(m)
     else:
+        d_y_1 = np.zeros_like(y)
         d_m = spread
-        spread = np.zeros_like(y)
     # grad of: spread = abs(np.max(x) - m)  [input.py:8]
     _d1 = lo * np.sign(_t2)
     _t6 = x == _t1
@@ -41,6 +39,6 @@ def grad_stats(x, y):
     d_x += d_x
     d_x += d_x_1
     d_x += (d_m - _d1) / _t0
-    d_y_1 = d_y + spread
-    d_y_2 = float(d_y_1)
-    return d_x, d_y_2
+    d_y_2 = d_y + d_y_1
+    d_y_3 = float(d_y_2)
+    return d_x, d_y_3

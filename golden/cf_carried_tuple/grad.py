@@ -17,10 +17,7 @@ def grad_oscillator(x0, v0, k, steps):
         state_0 = _t1
     state_0_in = state_0_steps[:-1]
     _t2 = state_0.sum() > 0
-    if _t2:  # input.py:12
-        pair_0 = state_0 * 2.0  # input.py:13
-    else:
-        pair_0 = state_0
+    pair_0 = state_0 * 2.0 if _t2 else state_0  # input.py:12
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # grad of: return np.sum(a * a + b)  [input.py:17]

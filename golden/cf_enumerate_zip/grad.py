@@ -8,10 +8,7 @@ def grad_weighted_fit(xs, ys, w):
     _seq0 = ys * 2.0
     _t0 = xs.shape[0]
     _t1 = ys.shape[0]
-    if _t1 < _t0:  # input.py:8
-        _t2 = _t1
-    else:
-        _t2 = _t0
+    _t2 = _t1 if _t1 < _t0 else _t0  # input.py:8
     _tape0 = []
     for _i1 in range(_t2):  # input.py:8
         x = xs[_i1]

@@ -7,18 +7,9 @@ def grad_choose(x):
     """Specialised for (x: float64[n])."""
     a = x.sum()  # input.py:7
     _t0 = a > 0
-    if _t0:  # input.py:8
-        b = a * 2.0  # input.py:8
-    else:
-        b = -a  # input.py:8
-    if a > 1 and b < 100:  # input.py:9
-        big = a > 1 and b < 100  # input.py:9
-    else:
-        big = a < -3  # input.py:9
-    if big:  # input.py:10
-        _t1 = 3.0  # input.py:10
-    else:
-        _t1 = 1.0  # input.py:10
+    b = a * 2.0 if _t0 else -a  # input.py:8
+    big = a > 1 and b < 100 or a < -3  # input.py:9
+    _t1 = 3.0 if big else 1.0  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----
     # grad of: b = a * 2.0 if a > 0 else -a  [input.py:8]

@@ -7,11 +7,8 @@ def grad_f(x, W):
     """Specialised for (x: float64[n], W: float64[n, n])."""
     _list0 = []
     _t0 = x.shape[0]
-    if 3 < _t0:  # input.py:8
-        _t1 = 3  # input.py:8
-    else:
-        _t1 = _t0
-    for _i1 in range(_t1):
+    _t1 = 3 if 3 < _t0 else _t0
+    for _i1 in range(_t1):  # input.py:8
         _list0.append(x[_i1] ** 2)  # input.py:8
     _t2 = np.array(_list0)
     _list2 = []

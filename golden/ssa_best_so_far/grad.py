@@ -15,9 +15,8 @@ def grad_best(x):
         np.sin(_t1, out=_t1)
         cand = _t1.sum()  # input.py:10
         _tape0.append((_t0, cand))
-        if cand > best:  # input.py:11
-            best = cand
-        best_steps[i + 1] = best
+        best = cand if cand > best else best
+        best_steps[i + 1] = best  # input.py:11
     best_in = best_steps[:-1]
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
