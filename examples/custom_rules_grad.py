@@ -3,26 +3,28 @@
 import numpy as np
 
 
-def _rule_adjoint(g, x):
-    """What a custom rule gave for argument x, as x's adjoint: zeros for None, summed
-    over the axes broadcasting added to x (the rule may give the result's shape),
-    broadcast where it gave fewer (a number), of x's dtype."""
+def _rule_adjoint(g, x, ans, rule):
+    """What custom rule `rule` gave for argument x, as x's adjoint: zeros for None; of the
+    result's shape where x was broadcast into it, summed to x's shape; a number broadcast
+    to x's shape; of x's dtype (a Python float's: a float). Any other shape is an error."""
+    numpy = isinstance(x, (np.ndarray, np.generic))
     if g is None:
-        return np.zeros_like(x)
-    shape = np.shape(x)
-    if np.shape(g) != shape:
-        lead = np.ndim(g) - len(shape)
-        if lead > 0:
-            g = np.sum(g, axis=tuple(range(lead)))
-        if np.ndim(g) == len(shape):
-            ones = tuple(a for a, n in enumerate(shape) if n == 1 and np.shape(g)[a] != 1)
-            g = np.sum(g, axis=ones, keepdims=True) if ones else g
-        try:
+        return np.zeros_like(x) if numpy else 0.0
+    shape, given = np.shape(x), np.shape(g)
+    if given != shape:
+        if given == np.shape(ans) and np.broadcast_shapes(shape, given) == given:
+            lead = len(given) - len(shape)
+            ones = [lead + a for a, n in enumerate(shape) if n == 1 and given[lead + a] != 1]
+            g = np.reshape(np.sum(g, axis=tuple(range(lead)) + tuple(ones)), shape)
+        elif np.ndim(g) == 0:
             g = np.broadcast_to(g, shape)
-        except ValueError:
-            raise ValueError(f"a custom rule gave an adjoint of shape {np.shape(g)} for an "
-                             f"argument of shape {shape}") from None
-    if isinstance(x, (np.ndarray, np.generic)) and np.result_type(g) != x.dtype:
+        else:
+            raise ValueError(f"the custom rule of {rule} gave an adjoint of shape {given} for "
+                             f"an argument of shape {shape} (its result's is {np.shape(ans)}): "
+                             "give one of the argument's shape")
+    if not numpy:
+        return float(g)
+    if np.result_type(g) != x.dtype:
         g = np.asarray(g).astype(x.dtype) if np.ndim(g) else x.dtype.type(g)
     return g
 
@@ -50,14 +52,14 @@ def grad_loss(a, w, t, y):
     # ---- gradients: reverse sweep for the call at custom_rules.py:34 ----
     # grad of: return np.sum(rate - y * safe_log(rate))  [custom_rules.py:37]
     _d0 = -1.0 * y
-    _t4 = _rule_adjoint(_vjp_safe_log(_d0, _t3, rate)[0], rate)
+    _t4 = _rule_adjoint(_vjp_safe_log(_d0, _t3, rate)[0], rate, _t3, 'safe_log')
     # grad of: rate = a * np.sinc(w * t) ** 2 + 0.1  [custom_rules.py:36]
     d_rate = np.add(_t4, 1.0, out=_d0)
     _d1 = np.multiply(d_rate, a, out=_t3)
     d_a = (d_rate * _t2).sum()
     _t5 = np.multiply(2, _t1, out=d_rate)
     _d1 *= _t5
-    d_w = (_rule_adjoint(_vjp_sinc(_d1, _t1, _t0)[0], _t0) * t).sum()
+    d_w = (_rule_adjoint(_vjp_sinc(_d1, _t1, _t0)[0], _t0, _t1, 'np.sinc') * t).sum()
     # gradients of the xs
     d_a_1 = float(d_a)
     d_w_1 = float(d_w)

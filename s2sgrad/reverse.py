@@ -574,7 +574,8 @@ class _Sweep:
             if x in self.active:  # (what the rule gives is the user's: made x's adjoint
                 # at run time, None a zero, as a rule may give it: contract.md)
                 entry = b.getitem(back, index=k, hint=TEMP)
-                self.contribute(x, b.emit("rule_adjoint", entry, x, hint=TEMP), False)
+                made = b.emit("rule_adjoint", entry, x, op.result, rule=op.attr("fn"), hint=TEMP)
+                self.contribute(x, made, False)
 
     def backprop_call(self, op):
         """`y = f(a, b)` becomes `y, f_back = vjp_f(a, b)` in the forward code, and

@@ -572,7 +572,9 @@ def test_a_rules_entry_takes_its_arguments_dtype_and_shape():
     x = np.array([0.5, -1.0, 2.0])
     g = s2sgrad.grad(flat_plus)(x)
     np.testing.assert_array_equal(g, np.ones(3))
-    with pytest.raises(ValueError, match=r"custom rule gave an adjoint of shape \(4,\) for an"):
+    with pytest.raises(
+        ValueError, match=r"custom rule of wrong gave an adjoint of shape \(4,\) for"
+    ):
         s2sgrad.grad(wrong_sum)(x)
 
 
@@ -590,3 +592,42 @@ def doubled_sum(x):
 
 def doubled_times(x):
     return np.sum(doubled(x) * x)
+
+
+@s2sgrad.custom_vjp
+def column(a):
+    return a * 2.0
+
+
+@column.defvjp
+def _(g, ans, a):
+    return ((g * 2.0)[:, None],)  # (3, 1) for a (3,) argument: neither its shape nor the
+    # result's (hunt 10: it was summed to [6, 6, 6])
+
+
+def column_sum(x):
+    return np.sum(column(x))
+
+
+@s2sgrad.custom_vjp
+def shifted(a, b):
+    return a + b
+
+
+@shifted.defvjp
+def _(g, ans, a, b):
+    return (g, g)  # the result's shape for b, broadcast into it: summed to b's
+
+
+def shifted_squares(x, c):
+    return np.sum(shifted(x, c) ** 2)
+
+
+def test_a_rules_entry_of_another_shape_is_an_error_and_the_results_is_summed():
+    x = np.array([0.3, -0.7, 1.1])
+    with pytest.raises(ValueError, match=r"column gave an adjoint of shape \(3, 1\)"):
+        s2sgrad.grad(column_sum)(x)
+    for c in (0.5, np.array([0.5]), np.array([[0.5], [0.2]])):
+        d_x, d_c = s2sgrad.grad(shifted_squares, wrt=(0, 1))(x, c)
+        assert np.shape(d_c) == np.shape(c)
+        np.testing.assert_allclose(d_c, central_difference(shifted_squares, (x, c), 1), rtol=1e-6)

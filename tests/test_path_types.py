@@ -490,3 +490,14 @@ def test_int_pow_and_dtype_keep_pythons_and_numpys_meaning(x, n):
     assert grad.dtype == x.dtype
     num = central_difference(builtins_int_pow_and_dtype, (x.astype(float), n), 0)
     np.testing.assert_allclose(grad, num, rtol=2e-3 if x.dtype == np.float32 else 1e-6)
+
+
+def python_int_powers(x, k):
+    return np.sum(pow(2, -1) * x) + np.sum(2**-2 * x) + np.sum(k**2 * x)
+
+
+def test_a_python_int_to_a_negative_power_is_a_float():
+    # (hunt 10: typed an int, where Python makes 0.5 of 2 ** -1)
+    value, grad = s2sgrad.value_and_grad(python_int_powers)(X32, 3)
+    same(value, python_int_powers(X32, 3))
+    np.testing.assert_allclose(grad, np.full(3, 9.75, np.float32))

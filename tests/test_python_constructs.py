@@ -792,3 +792,51 @@ def test_the_generated_list_is_appended_in_place_and_its_reverse_takes_the_last_
     assert "hs = [x]" in text and "hs.append(" in text and ".copy()" not in text
     assert "[:-1]" in text and "[-1]" in text  # the reverse of an append
     assert "sum(hs)" in text and "len(hs)" in text  # the readers, as the source wrote them
+
+
+def bound_rebound_in_the_body(x, n):
+    for t in range(n):
+        y = x * t
+        n = n - 1  # (Python read range(n) once: the loop ran, whatever n is after it)
+    return np.sum(y)
+
+
+@s2sgrad.function
+def gradients_of_a_name_assigned_first(x, n):
+    for t in range(n):
+        y = x * x * t
+    s = np.sum(y)
+    return s2sgrad.gradients(s, [y]), s2sgrad.gradients(s, [x], stop_gradients=[y])
+
+
+def index_rebound_in_the_body(x, n):
+    for t in range(n):
+        t = x * t  # refused
+    return np.sum(t)
+
+
+def test_a_name_assigned_first_after_the_loop_is_read_as_python_reads_it():
+    # (hunt 10: whether the loop ran was computed from its bounds after it; each read of
+    # the name was a value of its own, so gradients(s, [y]) was unconnected)
+    for n in (2, np.int64(2)):
+        check_both_modes(bound_rebound_in_the_body, X, n)
+    for n in (3, np.int64(3)):
+        (d_y,), (d_x,) = gradients_of_a_name_assigned_first(X, n)
+        np.testing.assert_array_equal(d_y, np.ones_like(X))
+        assert d_x is None
+    with pytest.raises(s2sgrad.UnsupportedError, match="'t' may be unassigned here"):
+        s2sgrad.grad(index_rebound_in_the_body)(X, np.int64(2))
+
+
+def dtype_compared(x):
+    if x.dtype == np.float32:
+        return np.sum(x * 3)
+    if x.dtype != float:
+        return np.sum(x * 5)
+    return np.sum(x * 2)
+
+
+def test_a_dtype_compares_equal_to_its_scalar_type_as_in_numpy():
+    for x in (X, X.astype(np.float32), X.astype(np.float16)):
+        value, _ = s2sgrad.value_and_grad(dtype_compared)(x)
+        assert value == dtype_compared(x)

@@ -248,7 +248,9 @@ def check(prog, directory):
         return Outcome("invalid program", "plain Python raised " + crash_text(e))
     try:
         value = plain(f, prog)
-    except UnboundLocalError as e:  # a loop's index read after a loop that ran no time
+    except NameError as e:  # a loop's index (or a name it assigns first) read after a loop
+        # that ran no time: UnboundLocalError (NameError of a free variable in a
+        # comprehension, which s2sgrad's UnboundLocalError, a NameError, stands for)
         return check_unbound(f, prog, e)
     except Exception as e:
         return Outcome("invalid program", "plain Python raised " + crash_text(e))
@@ -257,7 +259,7 @@ def check(prog, directory):
     try:
         num = central(f, prog, 1e-6)
         near = central(f, prog, 1e-5)
-    except UnboundLocalError:  # (a read that a nearby point's branch makes)
+    except NameError:  # (a read that a nearby point's branch makes)
         return Outcome("skipped", "near a point where Python raises UnboundLocalError")
     if not all(close(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(num, near)):
         return Outcome("skipped", "near a discontinuity")
@@ -443,7 +445,7 @@ def check_unbound(f, prog, error):
         try:
             with deadline(TIMEOUT):
                 call()
-        except UnboundLocalError:
+        except NameError:  # (UnboundLocalError is one)
             continue
         except UnsupportedError as e:
             if e.loc is not None or documented(e):

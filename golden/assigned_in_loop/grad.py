@@ -15,13 +15,13 @@ def _loop_index(value, ran, name):
 def grad_f(x, n):
     """Specialised for (x: float64[n], n: py_int64)."""
     s = 0.0  # input.py:9
+    _t0 = 0 < n  # input.py:10
     _tape0 = []
     h = np.zeros((x.shape[0],), dtype=np.float64)  # input.py:10
     for t in range(n):  # input.py:10
         h = np.tanh(x * t + s)  # input.py:11
         _tape0.append(h)
         s = s + h.sum()  # input.py:12
-    _t0 = 0 < n
     _t1 = _loop_index(h, _t0, 'h')  # input.py:13
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----

@@ -4,26 +4,28 @@ import numpy as np
 EPS = 1e-12
 
 
-def _rule_adjoint(g, x):
-    """What a custom rule gave for argument x, as x's adjoint: zeros for None, summed
-    over the axes broadcasting added to x (the rule may give the result's shape),
-    broadcast where it gave fewer (a number), of x's dtype."""
+def _rule_adjoint(g, x, ans, rule):
+    """What custom rule `rule` gave for argument x, as x's adjoint: zeros for None; of the
+    result's shape where x was broadcast into it, summed to x's shape; a number broadcast
+    to x's shape; of x's dtype (a Python float's: a float). Any other shape is an error."""
+    numpy = isinstance(x, (np.ndarray, np.generic))
     if g is None:
-        return np.zeros_like(x)
-    shape = np.shape(x)
-    if np.shape(g) != shape:
-        lead = np.ndim(g) - len(shape)
-        if lead > 0:
-            g = np.sum(g, axis=tuple(range(lead)))
-        if np.ndim(g) == len(shape):
-            ones = tuple(a for a, n in enumerate(shape) if n == 1 and np.shape(g)[a] != 1)
-            g = np.sum(g, axis=ones, keepdims=True) if ones else g
-        try:
+        return np.zeros_like(x) if numpy else 0.0
+    shape, given = np.shape(x), np.shape(g)
+    if given != shape:
+        if given == np.shape(ans) and np.broadcast_shapes(shape, given) == given:
+            lead = len(given) - len(shape)
+            ones = [lead + a for a, n in enumerate(shape) if n == 1 and given[lead + a] != 1]
+            g = np.reshape(np.sum(g, axis=tuple(range(lead)) + tuple(ones)), shape)
+        elif np.ndim(g) == 0:
             g = np.broadcast_to(g, shape)
-        except ValueError:
-            raise ValueError(f"a custom rule gave an adjoint of shape {np.shape(g)} for an "
-                             f"argument of shape {shape}") from None
-    if isinstance(x, (np.ndarray, np.generic)) and np.result_type(g) != x.dtype:
+        else:
+            raise ValueError(f"the custom rule of {rule} gave an adjoint of shape {given} for "
+                             f"an argument of shape {shape} (its result's is {np.shape(ans)}): "
+                             "give one of the argument's shape")
+    if not numpy:
+        return float(g)
+    if np.result_type(g) != x.dtype:
         g = np.asarray(g).astype(x.dtype) if np.ndim(g) else x.dtype.type(g)
     return g
 
@@ -69,11 +71,11 @@ def grad_loss(x, w):
         # grad of: s = s + np.sum(np.hypot(x, w))  [input.py:30]
         _d0 = np.broadcast_to(d_s, x.shape)
         _t4 = _vjp_hypot(_d0, _t3, x_3, w)
-        _t5 = _rule_adjoint(_t4[0], x_3)
-        _t6 = _rule_adjoint(_t4[1], w)
+        _t5 = _rule_adjoint(_t4[0], x_3, _t3, 'np.hypot')
+        _t6 = _rule_adjoint(_t4[1], w, _t3, 'np.hypot')
         # grad of: x = soft_abs(x * w - 0.5)  [input.py:29]
         d_x_1 = d_x + _t5
-        _t7 = _rule_adjoint(_vjp_soft_abs(d_x_1, x_3, _t2)[0], _t2)
+        _t7 = _rule_adjoint(_vjp_soft_abs(d_x_1, x_3, _t2)[0], _t2, x_3, 'soft_abs')
         d_x = _t7 * w
         d_w_1 = _t7 * x_2
         d_w_2 = _t6 + d_w_1

@@ -69,18 +69,22 @@ class _Loops:
         )
         index = self.index_after_loop(node, it) if is_range else None
         firsts = self.assigned_in_loop(node, it) if is_range else ()
+        runs = None  # (whether it runs: its bounds as they are before it, as Python reads
+        if firsts:  # them once; the body may rebind the names they were read from)
+            runs = index[1] if index is not None else self.range_runs(it)
         for name in firsts:  # (carried from a value never read: the loop gives its type)
             self.env[name] = Pending(node, name)
         self.range_loop(node, it, is_range)
         if index is not None:
             name, ran = index
-            self.env[name] = MaybeUnbound(self.env[name], ran, name, node)
+            self.env[name] = MaybeUnbound(self.env[name], ran, name, node, depth=self.region_depth)
         for name in firsts:
             if isinstance(self.env.get(name), Pending):  # (unrolled, and ran no time)
                 del self.env[name]
                 continue
-            ran = index[1] if index is not None else self.range_runs(it)
-            self.env[name] = MaybeUnbound(self.env[name], ran, name, node, "assigned")
+            self.env[name] = MaybeUnbound(
+                self.env[name], runs, name, node, "assigned", self.region_depth
+            )
 
     def checkpointed_loop(self, node):
         """`for t in s2sgrad.checkpointed(range(...)):` is the loop over the range, marked
@@ -179,6 +183,8 @@ class _Loops:
         if not isinstance(node.target, gast.Name):
             return None
         name = node.target.id
+        if name in _assigned_names(self, node.body):  # (the body rebinds it: not an index
+            return None  # after the loop; a read there is refused if it may be unbound)
         old = self.env.get(name)
         if isinstance(old, MaybeUnbound):  # (a loop before bound it, or not)
             self.env[name] = old.value

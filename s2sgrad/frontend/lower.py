@@ -366,7 +366,12 @@ class _Lowerer(
     def name(self, node):
         if node.id in self.env:
             v = self.env[node.id]
-            return self.read_index(v, node) if isinstance(v, MaybeUnbound) else v
+            if not isinstance(v, MaybeUnbound):
+                return v
+            checked = self.read_index(v, node)
+            if v.depth == self.region_depth:  # (what follows this read in its region runs
+                self.env[node.id] = checked  # only where the check passed: the name is
+            return checked  # bound there, one value: `gradients(s, [y])` is that y)
         if node.id in self.maybe_undefined:
             where = self.maybe_undefined[node.id]
             self.unsupported(
@@ -465,6 +470,13 @@ class _Lowerer(
                     f"make it an array first: np.array([a, b]) {symbol} v",
                 )
         left, right = self.to_value(left, node), self.to_value(right, node)
+        if opcode == "pow" and all(
+            v.type.weak is True and v.type.is_integer for v in (left, right)
+        ):
+            # Python's int ** int is a float for a negative exponent (2 ** -1 is 0.5)
+            e = self.static_of(right)
+            if isinstance(e, int) and e < 0:
+                left = self.b.pyfloat(left)
         return self.b.emit(opcode, left, right, hint=hint)
 
     def expr_UnaryOp(self, node):
@@ -504,7 +516,7 @@ class _Lowerer(
             and self.static_of(left) is not _MISSING
             and self.static_of(right) is not _MISSING
         ):
-            ls, rs = self.static_of(left), self.static_of(right)
+            ls, rs = (_comparable(self.static_of(v)) for v in (left, right))
             if ls is _MISSING or rs is _MISSING:
                 self.unsupported(
                     node,
@@ -748,6 +760,21 @@ _BUILTIN_DTYPES = {"float": "float64", "int": "int64", "bool": "bool_"}
 
 
 _MARKED = tuple(S.MARKED)
+
+
+def _comparable(value):
+    """A static value as a comparison reads it: NumPy's scalar types by name (np.float32,
+    and `float`, resolved as np.float64) as the types, so that `x.dtype == np.float32`
+    is NumPy's answer (a dtype equals its scalar type)."""
+    if (
+        isinstance(value, S.Meaning)
+        and value.kind == "member"
+        and value.module == "numpy"
+        and isinstance(getattr(np, value.name or "", None), type)
+        and issubclass(getattr(np, value.name), np.generic)
+    ):
+        return getattr(np, value.name)
+    return value
 
 
 def local_names(fn_node):

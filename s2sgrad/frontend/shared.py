@@ -28,9 +28,9 @@ class MaybeUnbound:
     checks `ran` at run time (the `loop_index` op), as Python raises UnboundLocalError
     there."""
 
-    def __init__(self, value, ran, name, loop, kind="index"):
+    def __init__(self, value, ran, name, loop, kind="index", depth=None):
         self.value, self.ran, self.name, self.loop = value, ran, name, loop
-        self.kind = kind
+        self.kind, self.depth = kind, depth  # (depth: the region depth after the loop)
 
 
 class _Return(Exception):

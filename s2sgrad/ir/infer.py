@@ -65,6 +65,13 @@ def _same(ts, attrs):
     return ts[0]
 
 
+def _numpy_same(ts, attrs):
+    """A NumPy function keeping its operand's dtype and shape: of a Python number, a
+    NumPy scalar (np.sign(0.7) is an np.float64, which promotes a float32 it meets)."""
+    t = ts[0]
+    return t if t.kind != "array" or t.weak is False else T.Type(dtype=t.dtype, shape=t.shape)
+
+
 def _predicate(ts, attrs):
     (t,) = ts[:1]
     return T.array("bool", t.shape, weak=t.weak)

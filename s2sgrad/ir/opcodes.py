@@ -132,6 +132,7 @@ from .infer import (
     _matmul,
     _matrix_power,
     _mean,
+    _numpy_same,
     _outer,
     _pad,
     _pinv,
@@ -458,7 +459,7 @@ for _name in ["abs", "square", "sign", "floor", "ceil", "rint", "trunc", "fix", 
     _def(
         _name,
         ("call", f"np.{_name}"),
-        _same,
+        _same if _name == "abs" else _numpy_same,  # (abs of a Python number: builtin abs)
         [("x", OPERAND, None)],
         elementwise=True,
         constant=_name in ("sign", "floor", "ceil", "rint", "trunc", "fix"),
@@ -1162,26 +1163,28 @@ _def(
 )  # g itself when nothing is summed
 # a custom rule's entry for an argument made its adjoint (reverse.py's backprop_extern)
 _RULE_ADJOINT = '''\
-def _rule_adjoint(g, x):
-    """What a custom rule gave for argument x, as x's adjoint: zeros for None, summed
-    over the axes broadcasting added to x (the rule may give the result's shape),
-    broadcast where it gave fewer (a number), of x's dtype."""
+def _rule_adjoint(g, x, ans, rule):
+    """What custom rule `rule` gave for argument x, as x's adjoint: zeros for None; of the
+    result's shape where x was broadcast into it, summed to x's shape; a number broadcast
+    to x's shape; of x's dtype (a Python float's: a float). Any other shape is an error."""
+    numpy = isinstance(x, (np.ndarray, np.generic))
     if g is None:
-        return np.zeros_like(x)
-    shape = np.shape(x)
-    if np.shape(g) != shape:
-        lead = np.ndim(g) - len(shape)
-        if lead > 0:
-            g = np.sum(g, axis=tuple(range(lead)))
-        if np.ndim(g) == len(shape):
-            ones = tuple(a for a, n in enumerate(shape) if n == 1 and np.shape(g)[a] != 1)
-            g = np.sum(g, axis=ones, keepdims=True) if ones else g
-        try:
+        return np.zeros_like(x) if numpy else 0.0
+    shape, given = np.shape(x), np.shape(g)
+    if given != shape:
+        if given == np.shape(ans) and np.broadcast_shapes(shape, given) == given:
+            lead = len(given) - len(shape)
+            ones = [lead + a for a, n in enumerate(shape) if n == 1 and given[lead + a] != 1]
+            g = np.reshape(np.sum(g, axis=tuple(range(lead)) + tuple(ones)), shape)
+        elif np.ndim(g) == 0:
             g = np.broadcast_to(g, shape)
-        except ValueError:
-            raise ValueError(f"a custom rule gave an adjoint of shape {np.shape(g)} for an "
-                             f"argument of shape {shape}") from None
-    if isinstance(x, (np.ndarray, np.generic)) and np.result_type(g) != x.dtype:
+        else:
+            raise ValueError(f"the custom rule of {rule} gave an adjoint of shape {given} for "
+                             f"an argument of shape {shape} (its result's is {np.shape(ans)}): "
+                             "give one of the argument's shape")
+    if not numpy:
+        return float(g)
+    if np.result_type(g) != x.dtype:
         g = np.asarray(g).astype(x.dtype) if np.ndim(g) else x.dtype.type(g)
     return g
 '''
@@ -1189,7 +1192,7 @@ _def(
     "rule_adjoint",
     ("call", "_rule_adjoint"),
     lambda ts, a: T.adjoint_type(ts[1]),
-    [("g", OPERAND, None), ("x", OPERAND, None)],
+    [("g", OPERAND, None), ("x", OPERAND, None), ("ans", OPERAND, None), ("rule", ATTR, None)],
     kwattrs=(),
     memory="maybe",
     read_only=True,
