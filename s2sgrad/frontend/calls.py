@@ -293,6 +293,10 @@ class _Calls:
             return externs.named_call(self, f"numpy.{name}", node)
         if name in ("concatenate", "stack", "hstack", "vstack", "column_stack", "dstack"):
             return self.joined(name, node)
+        if name == "ndim" and len(node.args) == 1 and not node.keywords:  # as x.ndim
+            v = self.expr(node.args[0])
+            if isinstance(v, Value) and v.type.kind == "array" and v.type.rank is not None:
+                return self.b.const(v.type.rank)
         if (
             name in ("array", "asarray")
             and len(node.args) == 1
