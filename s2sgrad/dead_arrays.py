@@ -153,8 +153,21 @@ class DeadArrays:
                 self._reused(op, t, (t,), taken)
                 # and the temporary itself into an array dead after it (`_t1 = np.multiply(h,
                 # h, out=h)` when h dies there), op's other operand alive beside it
+                # (what is live after op is what is live where d runs only when nothing is
+                # printed between them: `_t8 = _d3 * _d2` long before `(...) - _t8` reads
+                # it must not take an array a statement between reads: fuzz seed 175)
                 d = self.defs[t]
-                if self._makes_array(d) and not self._temporaries(d):
+                ops = self.fn.body.ops
+                between = ops[pos[d] + 1 : pos[op]] if d in pos and op in pos else None
+                if (
+                    self._makes_array(d)
+                    and not self._temporaries(d)
+                    and between is not None
+                    and all(
+                        o.results and all(r in self.plan.inlined for r in o.results)
+                        for o in between
+                    )
+                ):
                     other = self.reads([u for u in op.operands if u is not t])
                     self._into_dead(
                         d,

@@ -627,7 +627,7 @@ class _Sweep:
             "call_back",
             [back, *gs],
             (),
-            [x.type for x in targets],
+            [_handed_back(x.type) for x in targets],
             [self.dname(x) for x in targets],
         )
         for x, d in zip(targets, outs):
@@ -1009,6 +1009,15 @@ class _Sweep:
             elif opcodes.aliases(op):
                 todo.append(op.operands[0])
         return False
+
+
+def _handed_back(t):
+    """The type of the gradient a function's back function hands back for an argument of
+    type t (finish): a float64 number's is a Python float, where t may be an np.float64
+    (which a float32 it meets does not turn float64)."""
+    if t.kind == "array" and t.shape == () and t.dtype == "float64" and t.weak is False:
+        return T.Type(dtype="float64", shape=(), weak=None)
+    return T.adjoint_type(t)
 
 
 def _may_be(op, v, b):

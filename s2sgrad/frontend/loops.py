@@ -232,7 +232,13 @@ class _Loops:
         for stmt in node.body:
             if isinstance(stmt, gast.Assign) and not left:
                 reads = {n.id for n in gast.walk(stmt.value) if isinstance(n, gast.Name)}
+                display = isinstance(
+                    stmt.value, (gast.Tuple, gast.List, gast.Dict, gast.ListComp, gast.DictComp)
+                )  # (a tuple or list held in one name is carried item by item, from values
+                # before the loop: `y = (a, b)` first in the body is refused as before)
                 for t in stmt.targets:
+                    if display and not isinstance(t, (gast.Tuple, gast.List)):
+                        continue
                     leaves = t.elts if isinstance(t, (gast.Tuple, gast.List)) else [t]
                     found += [
                         e.id

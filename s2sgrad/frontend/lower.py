@@ -387,8 +387,11 @@ class _Lowerer(
                 f"{node.id!r} may be unassigned here: it is first assigned "
                 f"in a loop or branch above (line {self.p.loc(bound).line}), and "
                 "s2sgrad needs a variable a loop or branch assigns to be assigned "
-                "before it too (whether or not that loop or branch always runs)",
-                f"assign {node.id!r} before that loop or branch (`{node.id} = 0`)",
+                "before it too (whether or not that loop or branch always runs), but "
+                "for an array or number a range() loop's body assigns first on every trip (a "
+                "statement at the top of the body, before any break or continue)",
+                f"assign {node.id!r} before that loop or branch (`{node.id} = 0`), or "
+                "first in the range() loop's body",
             )
         if bound is not None:  # Python's scoping: a name assigned anywhere in the function
             self.unsupported(  # is local throughout it, never the module's global

@@ -22,6 +22,7 @@ from ..errors import InvalidArgumentError
 from ..ir import indexing as I
 from ..ir import opcodes
 from ..ir.core import TEMP_HINTS, Region, Value, def_map
+from .shared import MaybeUnbound
 
 # ---- keys ---------------------------------------------------------------------------
 
@@ -194,6 +195,8 @@ def write(lw, target, value, opname=None, node=None):
         )
     name = target.value.id
     cur = lw.env.get(name)
+    if isinstance(cur, MaybeUnbound):  # (a name a loop bound, read after it: checked)
+        cur = lw.name(target.value)
     if cur is None:
         lw.unsupported(
             target.value,
