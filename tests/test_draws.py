@@ -294,3 +294,18 @@ def test_calls_passing_the_generator_on_are_never_removed_or_merged():
     assert value == helper_calls_that_draw(mu, plain_rng)
     assert ours.random() == plain_rng.random()
     assert np.all(d_mu != 0.0)
+
+
+def draw_of_numbers(mu, s, rng):
+    return rng.normal(mu, s) + rng.uniform(mu, s + 1.0)
+
+
+def test_a_draw_of_numbers_is_a_python_float_as_numpys_is():
+    # (hunt 11: of np.float64 parameters it was an np.float64, which turns a float32
+    # array it meets float64 where NumPy's Python float does not)
+    for mu, s in ((0.3, np.float64(0.5)), (np.float32(0.3), 0.5), (np.array(0.3), 0.5)):
+        value, grads = s2sgrad.value_and_grad(draw_of_numbers, wrt=(0, 1))(
+            mu, s, np.random.default_rng(1)
+        )
+        want = draw_of_numbers(mu, s, np.random.default_rng(1))
+        assert type(value) is type(want) and value == want

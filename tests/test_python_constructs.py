@@ -545,9 +545,14 @@ def none_before_the_loop(x):
     return np.sum(y)
 
 
+def chained_call_late(x):
+    return np.sum(x) if 0 < np.sum(x) < np.max(x) < 3 else 0.0  # refused
+
+
 REFUSED = [
     (reversed_with_step, "reversed(range(a, b, step)) is not supported"),
     (none_before_the_loop, "'y' is None on some trips of this loop and a value on others"),
+    (chained_call_late, "a chained comparison is supported with a name, a constant"),
     (return_kinds_differ, "this `return` inside a loop returns float64"),
     (index_rebound_in_branch, "'i' may be unbound here"),
     (lambda_default, "default values in a lambda are not supported"),
@@ -840,3 +845,19 @@ def test_a_dtype_compares_equal_to_its_scalar_type_as_in_numpy():
     for x in (X, X.astype(np.float32), X.astype(np.float16)):
         value, _ = s2sgrad.value_and_grad(dtype_compared)(x)
         assert value == dtype_compared(x)
+
+
+def chained(x, lo):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if lo < x[i] < 1.0:
+            s = s + x[i] ** 2
+        elif -1.0 <= x[i] <= lo <= 0.5:
+            s = s - x[i]
+    return s + np.sum(x) if 0 < np.sum(x) < 3 else s
+
+
+def test_chained_comparisons_are_pythons():
+    for lo in (0.0, 0.4, -0.8):
+        for x in (X, 3 * X):
+            check_both_modes(chained, x, lo)

@@ -698,9 +698,15 @@ class Exprs:
         return f"{name}({', '.join(args)})"
 
     def cond(self, scope, depth):
-        form = self.pick(["sum", "scalar", "and", "not"] + (["int"] if scope.ints else []))
+        form = self.pick(["sum", "scalar", "and", "not", "chain"] + (["int"] if scope.ints else []))
         c = self.pick(THRESHOLDS)
         op = self.pick("<>")
+        if form == "chain":  # (a chained comparison: `lo < e < hi`, e evaluated once)
+            self.mark("chained-compare")
+            lo, hi = sorted((c, self.pick(THRESHOLDS)), key=float)
+            hi = hi if hi != lo else "3.0"
+            e = self.expr(scope, "s", min(depth, 1), top=False)
+            return f"{lo} < {e} <= {hi}"
         if form == "sum":
             return f"np.sum({self.expr(scope, 'a', min(depth, 1), top=False)}) {op} {c}"
         if form == "scalar":

@@ -507,9 +507,33 @@ class _Lowerer(
 
     def expr_Compare(self, node):
         if len(node.ops) != 1:
-            self.unsupported(
-                node, "chained comparisons are not supported", "write `(a < b) & (b < c)`"
-            )
+            # `a < b < c` is `a < b and b < c`, b evaluated once and c only if a < b holds:
+            # a and the first middle operand (which Python always evaluates) are named
+            # first; a later middle one must be a plain read (a name, an attribute, a
+            # subscript by names: read twice here, the same value)
+            left, middle = node.left, list(node.comparators[:-1])
+            if not all(_plain_read(m) for m in middle[1:]):
+                self.unsupported(
+                    node,
+                    "a chained comparison is supported with a name, a constant, an "
+                    "attribute or a subscript of a name after its second operand",
+                    "name the operand first: `m = f(x)`, then `a < b < m < c`",
+                )
+            named = []
+            for e in (left, middle[0]):
+                if not _plain_read(e):
+                    tmp = self.desugar.fresh("cmp")
+                    self.env[tmp] = self.expr(e)
+                    e = gast.copy_location(
+                        gast.Name(id=tmp, ctx=gast.Load(), annotation=None, type_comment=None), e
+                    )
+                named.append(e)
+            left, middle = named[0], [named[1]] + middle[1:]
+            parts = [
+                gast.copy_location(gast.Compare(left=a, ops=[o], comparators=[c]), node)
+                for a, o, c in zip([left] + middle, node.ops, middle + [node.comparators[-1]])
+            ]
+            return self.expr(gast.copy_location(gast.BoolOp(op=gast.And(), values=parts), node))
         opname = type(node.ops[0]).__name__
         left, right = self.operand(node.left), self.operand(node.comparators[0])
         if (
@@ -763,6 +787,24 @@ _BUILTIN_DTYPES = {"float": "float64", "int": "int64", "bool": "bool_"}
 
 
 _MARKED = tuple(S.MARKED)
+
+
+def _plain_read(node):
+    """node reads a value and does nothing else: a name, a constant, an attribute or a
+    subscript (by names and constants) of one."""
+    if isinstance(node, (gast.Name, gast.Constant)):
+        return True
+    if isinstance(node, gast.Attribute):
+        return _plain_read(node.value)
+    if isinstance(node, gast.Subscript):
+        return _plain_read(node.value) and all(
+            isinstance(n, (gast.Name, gast.Constant, gast.Tuple, gast.Slice, gast.Load))
+            or isinstance(n, gast.UnaryOp)
+            and isinstance(n.operand, gast.Constant)
+            or isinstance(n, (gast.USub, gast.UAdd))
+            for n in gast.walk(node.slice)
+        )
+    return False
 
 
 def _comparable(value):

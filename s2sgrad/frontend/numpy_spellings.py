@@ -672,7 +672,10 @@ class _NumpySpellings:
         )
         if b_ is not None:
             z = self.b.mul(b_, z)
-        return self.b.add(a, z) if a is not None else z
+        z = self.b.add(a, z) if a is not None else z
+        if size is None and z.type.shape == () and z.type.weak is not True:
+            z = self.b.pyfloat(z)  # (NumPy's draw of numbers is a Python float, of NumPy
+        return z  # scalars too: np.float64 parameters would make it a strong np.float64)
 
 
 # the parameters of the np.random.Generator methods s2sgrad knows, in NumPy's order
