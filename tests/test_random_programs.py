@@ -1231,23 +1231,6 @@ HUNTED = {
         (3,),
         "writes into its parameter",
     ),
-    # for ... else with break: the else clause was dropped
-    "for_else_with_break": (
-        """
-        import numpy as np
-
-        def f(x0, x1, n):
-            s = x0[0]
-            for i in range(3):
-                if x1[i] > 5.0:
-                    break
-            else:
-                s = s + 1.0
-            return s * x1[0]
-        """,
-        (3,),
-        "for loop with an else clause",
-    ),
     # a nested tuple target writes before a later value that views the array
     "nested_tuple_target_write_then_view": (
         """
@@ -1313,6 +1296,35 @@ def test_hunted_aliasing_is_refused(name, workdir):
     src, shape, message = HUNTED[name]
     with pytest.raises(UnsupportedError, match=message):
         run_case(src, 0, shape, directory=workdir)
+
+
+FOR_ELSE = """
+    import numpy as np
+
+    def f(x0, x1, n):
+        s = x0[0]
+        for i in range(3):
+            if x1[i] > 5.0 * n:
+                break
+        else:
+            s = s + 1.0
+        k = 0
+        while k < n:
+            k = k + 1
+            if np.sum(x0) * k > 2.0:
+                break
+        else:
+            s = s * 2.0
+        return s * x1[0]
+    """
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_for_and_while_else_run_as_in_python(n, workdir):
+    # (once refused: the desugaring dropped the else clause; now `_else0 = True`, set
+    # False before the loop's own breaks, then `if _else0:` the clause)
+    for seed in range(3):
+        run_case(FOR_ELSE, n, (3,), seed=seed, directory=workdir)
 
 
 def test_a_zero_d_integer_array_index_is_refused(workdir):

@@ -23,8 +23,9 @@ and a static int `n`. Its statements are drawn from what s2sgrad accepts:
   1 or a runtime start) and `zip`,
   nested, and `while`
   loops bounded by a counter (sometimes also by a runtime condition), with
-  `break`/`continue` under runtime or integer conditions; a name a range() loop
-  assigns first (the body's first statement) and the code after it reads;
+  `break`/`continue` under runtime or integer conditions, some with an `else:`
+  clause; a name a range() loop assigns first (the body's first statement) and the
+  code after it reads;
 - loops carrying values through the updates that once gave wrong numbers
   silently (`PATTERNS`): swaps `a, b = b, a + b`, swaps through a temporary,
   three-way rotations, `prev, cur = cur, g(prev, cur)` (also `prev = cur` in
@@ -988,6 +989,14 @@ class Gen(Exprs):
             self.mark("assigned-in-loop")
             scope.floats[first[0]] = Var(first[1])
         head = self.checkpointed(head, ints, body)
+        orelse = []  # (a loop's else clause: run where no break of its own left it)
+        existing = [n for n, v in scope.floats.items() if not v.buffer and v.kind != "r"]
+        if existing and self.flip() and self.flip():
+            t = self.pick(existing)
+            rhs, _ = self.bounded(scope, scope.floats[t].kind, t, 1)
+            orelse = ["else:", f"    {t} = {rhs}"]
+            scope.floats[t].fresh = False
+            self.mark("loop-else")
         pre = []
         if (
             ints
@@ -1007,9 +1016,9 @@ class Gen(Exprs):
                 t = self.fresh_name("s")  # read right after the loop (Python may raise)
                 scope.ints.append(ints[0])
                 scope.floats[t] = Var("s")
-                return [head] + indent(body) + [f"{t} = {self.const()} * {ints[0]}"]
+                return [head] + indent(body) + orelse + [f"{t} = {self.const()} * {ints[0]}"]
             scope.ints.append(ints[0])
-        return pre + [head] + indent(body)
+        return pre + [head] + indent(body) + orelse
 
     def checkpointed(self, head, ints, body):
         """Sometimes `for i in s2sgrad.checkpointed(range(...)):` for a loop over a range()

@@ -48,11 +48,8 @@ class _Loops:
 
     def stmt_For(self, node, first):
         if node.orelse:  # (before any desugaring, which would drop it)
-            self.unsupported(
-                node,
-                "a for loop with an else clause is not supported",
-                "set a flag in the loop and test it after",
-            )
+            self.block(self.without_else(node))
+            return
         node = self.checkpointed_loop(node)
         node = self.enumerate_from(node)
         self.lists_before_region(node.body, iterated=node.iter)
@@ -122,6 +119,48 @@ class _Loops:
             )
         self.checkpointed.add(inner)
         return _with_iter(node, inner)
+
+    def without_else(self, node):
+        """`for ...: body else: rest` (or `while`) as Python runs it: `_else0 = True`, the
+        loop with `_else0 = False` before each of its own `break`s, then `if _else0:
+        rest`. (A `return` inside is a flag and a `break` by then, loop_returns.py's, so
+        the clause does not run after it either.)"""
+        flag = self.desugar.fresh("else")
+
+        def at(n, like):
+            return gast.copy_location(n, like)
+
+        def setting(value, like):
+            target = at(
+                gast.Name(id=flag, ctx=gast.Store(), annotation=None, type_comment=None), like
+            )
+            value = at(gast.Constant(value=value, kind=None), like)
+            return at(gast.Assign(targets=[target], value=value, type_comment=None), like)
+
+        def marked(stmts):  # (the loop's own breaks: not those of loops inside it)
+            out = []
+            for st in stmts:
+                if isinstance(st, gast.Break):
+                    out += [setting(False, st), st]
+                elif isinstance(st, (gast.For, gast.While)):
+                    out.append(st)
+                elif isinstance(st, gast.If):
+                    out.append(
+                        at(
+                            gast.If(test=st.test, body=marked(st.body), orelse=marked(st.orelse)),
+                            st,
+                        )
+                    )
+                else:
+                    out.append(st)
+            return out
+
+        fields = {f: getattr(node, f) for f in node._fields}
+        fields.update(body=marked(node.body), orelse=[])
+        loop = at(type(node)(**fields), node)
+        test = at(gast.Name(id=flag, ctx=gast.Load(), annotation=None, type_comment=None), node)
+        after = at(gast.If(test=test, body=list(node.orelse), orelse=[]), node.orelse[0])
+        return [setting(True, node), loop, after]
 
     def enumerate_from(self, node):
         """`for i, v in enumerate(xs, s)` (or `start=s`) as `for k, v in enumerate(xs):`
@@ -400,11 +439,8 @@ class _Loops:
 
     def stmt_While(self, node, first):
         if node.orelse:
-            self.unsupported(
-                node,
-                "a while loop with an else clause is not supported",
-                "set a flag in the loop and test it after",
-            )
+            self.block(self.without_else(node))
+            return
         self.lists_before_region(node.body)
         plain = self.desugar.loop(node, self)
         if plain is not None:
