@@ -51,10 +51,8 @@ class DeadArrays:
                     and _augmentable(user)
                     and user.operands[1] is op.result
                     and user.operands[0] is not op.result
-                    and all(
-                        o.results and all(r in self.plan.inlined for r in o.results)
-                        for o in ops[at[op] + 1 : at[user]]
-                    )  # (nothing printed between them: what is live there is known)
+                    and self._none_printed(ops[at[op] + 1 : at[user]])  # (what is live
+                    # between them is known)
                 ):
                     self.temps[op] = user
                     self.temp_users.add(user)
@@ -66,6 +64,10 @@ class DeadArrays:
             elif right is not None:
                 self.reusing.add(op)
                 self.right_temp[op] = right
+
+    def _none_printed(self, ops):
+        """Every op of `ops` is printed inside another statement (inlined): none between."""
+        return all(o.results and all(r in self.plan.inlined for r in o.results) for o in ops)
 
     def _temporaries(self, op):
         """op's operands that are array expressions printed inside it: NumPy makes each a
@@ -158,15 +160,12 @@ class DeadArrays:
                 # it must not take an array a statement between reads: fuzz seed 175)
                 d = self.defs[t]
                 ops = self.fn.body.ops
-                between = ops[pos[d] + 1 : pos[op]] if d in pos and op in pos else None
                 if (
                     self._makes_array(d)
                     and not self._temporaries(d)
-                    and between is not None
-                    and all(
-                        o.results and all(r in self.plan.inlined for r in o.results)
-                        for o in between
-                    )
+                    and d in pos
+                    and op in pos
+                    and self._none_printed(ops[pos[d] + 1 : pos[op]])
                 ):
                     other = self.reads([u for u in op.operands if u is not t])
                     self._into_dead(

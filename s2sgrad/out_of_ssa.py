@@ -770,14 +770,10 @@ class _OutOfSSA(DeadArrays):
                 writes.append((op.operands[0], op.result, op))
         # a loop's adjoint started from a source variable's value (`d_a` carried from `c`:
         # d(sum(a * c))/da) keeps its own name: `d_a = c` before the loop, not `c` for both
-        inits = [
-            (a, b, w)
-            for a, b, w in inits
-            if _adjoint(a.hint) == _adjoint(b.hint) or a.hint in TEMP_HINTS or b.hint in TEMP_HINTS
-        ]
-        # and a branch's adjoint that one branch takes from a source variable's value
-        # (`d_y` of min(m, y) is `spread` where y won) keeps its own: `d_y_1 = spread`,
-        # not `spread = np.zeros_like(y)` in the other branch
+        inits = [(a, b, w) for a, b, w in inits if not _named_apart(a, b)]
+        # and so does a branch's adjoint that one branch takes from a source variable's
+        # value (`d_y` of min(m, y) is `spread` where y won): `d_y_1 = spread`, not
+        # `spread = np.zeros_like(y)` in the other branch
         ifs = [(a, b, w) for a, b, w in ifs if not _named_apart(a, b)]
         out = []
         for a, b, write in edges + ifs + writes + inits + indices:

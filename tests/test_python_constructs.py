@@ -861,3 +861,21 @@ def test_chained_comparisons_are_pythons():
     for lo in (0.0, 0.4, -0.8):
         for x in (X, 3 * X):
             check_both_modes(chained, x, lo)
+
+
+def index_bound_by_an_earlier_loop(x, m, n):
+    for i in range(m):
+        pass
+    for i in range(n):
+        y = x * i  # (bound only if this loop runs, whatever the earlier one did)
+    return np.sum(y) * i
+
+
+def test_a_name_assigned_first_is_unbound_when_its_own_loop_ran_no_time():
+    # (review: its check took the index's, which an earlier loop binding the same index
+    # joins: with m = 2, n = 0 it returned the zero placeholder where Python raises)
+    for m, n in ((2, 0), (0, 2), (2, 3)):
+        check_both_modes(index_bound_by_an_earlier_loop, X, np.int64(m), np.int64(n))
+    assert (
+        check_both_modes(index_bound_by_an_earlier_loop, X, np.int64(2), np.int64(0)) == "unbound"
+    )

@@ -66,9 +66,10 @@ class _Loops:
         )
         index = self.index_after_loop(node, it) if is_range else None
         firsts = self.assigned_in_loop(node, it) if is_range else ()
-        runs = None  # (whether it runs: its bounds as they are before it, as Python reads
-        if firsts:  # them once; the body may rebind the names they were read from)
-            runs = index[1] if index is not None else self.range_runs(it)
+        # (whether this loop runs: its bounds as they are before it, as Python reads them
+        # once; the body may rebind the names they were read from. Not the index's `ran`,
+        # which an earlier loop binding the same index joins)
+        runs = self.range_runs(it) if firsts else None
         for name in firsts:  # (carried from a value never read: the loop gives its type)
             self.env[name] = Pending(node, name)
         self.range_loop(node, it, is_range)
@@ -131,11 +132,7 @@ class _Loops:
             return gast.copy_location(n, like)
 
         def setting(value, like):
-            target = at(
-                gast.Name(id=flag, ctx=gast.Store(), annotation=None, type_comment=None), like
-            )
-            value = at(gast.Constant(value=value, kind=None), like)
-            return at(gast.Assign(targets=[target], value=value, type_comment=None), like)
+            return desugar_assign(flag, at(gast.Constant(value=value, kind=None), like), like)
 
         def marked(stmts):  # (the loop's own breaks: not those of loops inside it)
             out = []
@@ -158,8 +155,10 @@ class _Loops:
         fields = {f: getattr(node, f) for f in node._fields}
         fields.update(body=marked(node.body), orelse=[])
         loop = at(type(node)(**fields), node)
-        test = at(gast.Name(id=flag, ctx=gast.Load(), annotation=None, type_comment=None), node)
-        after = at(gast.If(test=test, body=list(node.orelse), orelse=[]), node.orelse[0])
+        after = at(
+            gast.If(test=desugar_name(flag, node), body=list(node.orelse), orelse=[]),
+            node.orelse[0],
+        )
         return [setting(True, node), loop, after]
 
     def enumerate_from(self, node):

@@ -37,6 +37,7 @@ from .branches import _Branches
 from .calls import _MATH, _MATH_AS_NUMPY, Lambda, _Calls  # noqa: F401 (lower._MATH: custom.py, ops_doc.py)
 from .constants import _Constants, _Object
 from .desugar import Desugar
+from .desugar import _name as desugar_name
 from .gradients_call import _Gradients
 from .lists import _Lists, is_append
 from .loops import _Loops
@@ -524,9 +525,7 @@ class _Lowerer(
                 if not _plain_read(e):
                     tmp = self.desugar.fresh("cmp")
                     self.env[tmp] = self.expr(e)
-                    e = gast.copy_location(
-                        gast.Name(id=tmp, ctx=gast.Load(), annotation=None, type_comment=None), e
-                    )
+                    e = desugar_name(tmp, e)
                 named.append(e)
             left, middle = named[0], [named[1]] + middle[1:]
             parts = [
