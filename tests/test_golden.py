@@ -582,6 +582,17 @@ def check_index_second_order(inp, grad):
     close(h, central_difference(dv, [x], 0, eps=1e-4), rtol=1e-4, atol=1e-6)
 
 
+def check_assigned_in_while(inp, grad):
+    """The read after the loop: the gradient through the last trip's value, and Python's
+    UnboundLocalError when the loop's test is false before it."""
+    x = np.array([0.3, -0.1, 0.5])
+    close(grad.grad_f(x.copy()), central_difference(inp.f, [x], 0))
+    with pytest.raises(UnboundLocalError, match="'z'"):
+        inp.f(-x)
+    with pytest.raises(UnboundLocalError, match="'z'"):
+        grad.grad_f(-x)
+
+
 def check_index_after_loop(inp, grad):
     """The loop indices read after their loops: the last index (after `break` too), and
     UnboundLocalError, as Python raises it, when a loop runs no time."""

@@ -879,3 +879,92 @@ def test_a_name_assigned_first_is_unbound_when_its_own_loop_ran_no_time():
     assert (
         check_both_modes(index_bound_by_an_earlier_loop, X, np.int64(2), np.int64(0)) == "unbound"
     )
+
+
+def assigned_first_in_while(x, n):
+    k = 0
+    while k < n:
+        y = np.sin(x) * k
+        k += 1
+    return np.sum(y * x)
+
+
+def assigned_first_in_while_true(x, n):
+    s = 0.0
+    k = 0
+    while True:
+        y = x * k + s
+        k += 1
+        if k > n:
+            break
+        s = s + np.sum(y)
+    return s + np.sum(y**2)
+
+
+def assigned_first_in_while_with_break(x, n):
+    t = 1.0
+    while np.sum(x) * t > 0.1 and n > 0:
+        z = x * t
+        t = t * 0.5
+        if t < 0.01:
+            break
+    return np.sum(z**2)
+
+
+def while_test_with_an_effect(x, rng):
+    t = 1.0
+    while rng.random() < 0.5:  # (read once more before the loop, it would draw again)
+        z = x * t
+        t = t * 0.5
+    return np.sum(z)
+
+
+def test_a_name_a_while_loop_assigns_first_is_read_as_python_reads_it():
+    # (hunt 11: `while True: y = ...; ... break` then a read of y was refused)
+    for n in (0, 1, 3):
+        assert check_both_modes(assigned_first_in_while, X, n) == ("unbound" if n == 0 else "value")
+        check_both_modes(assigned_first_in_while_true, X, n)
+        check_both_modes(assigned_first_in_while_with_break, X, n)
+    assert check_both_modes(assigned_first_in_while_with_break, -X, 2) == "unbound"
+    with pytest.raises(s2sgrad.UnsupportedError, match="'z' may be unassigned here"):
+        s2sgrad.grad(while_test_with_an_effect)(X, np.random.default_rng(0))
+
+
+def rounded(x, y):
+    return round(x, 2) * np.sum(y) + round(x * 3) * x + round(np.sum(y), 1) * x
+
+
+def test_round_is_pythons_round_of_a_number():
+    y = np.array([0.25, 1.5])
+    for x in (2.675, np.float64(2.675), np.float32(2.675)):
+        value, (dx, dy) = s2sgrad.value_and_grad(rounded, wrt=(0, 1))(x, y)
+        want = rounded(x, y)
+        assert value == want and type(value) is type(want)
+        assert dx == pytest.approx(round(x * 3) + round(np.sum(y), 1), rel=1e-6)
+        assert np.asarray(dx).dtype == np.asarray(x).dtype
+        np.testing.assert_array_equal(dy, np.full(2, round(x, 2)))
+    assert rounded(2.675, y) != rounded(np.float64(2.675), y)  # (decimal vs np.round)
+    with pytest.raises(s2sgrad.UnsupportedError, match="round\\(\\) of an array"):
+        s2sgrad.grad(lambda_free_round_of_array)(X)
+
+
+def lambda_free_round_of_array(x):
+    return np.sum(round(x, 1) * x)
+
+
+def picked(x, rng):
+    i = rng.integers(0, x.shape[0])
+    y = x[i]  # (an np.int64 index: a view, as an int's)
+    return y * 2.0 + x[rng.integers(1, 3)]
+
+
+def test_an_index_drawn_without_a_size_is_a_number():
+    # (hunt 11: refused as a possible 0-d integer array, which indexes as an array)
+    value, g = s2sgrad.value_and_grad(picked)(X, np.random.default_rng(5))
+    assert value == picked(X, np.random.default_rng(5))
+    r = np.random.default_rng(5)
+    i, j = r.integers(0, 4), r.integers(1, 3)
+    want = np.zeros(4)
+    want[i] += 2.0
+    want[j] += 1.0
+    np.testing.assert_array_equal(g, want)

@@ -653,7 +653,10 @@ class Exprs:
         if kind == "a":  # (x0's dtype: float32 in --float32 programs)
             self.mark("astype-dtype")
             return f"({sub()}).astype(x0.dtype)"
-        form = self.pick(["float", "float", "math", "npint", "pow"])
+        form = self.pick(["float", "float", "math", "npint", "pow", "round"])
+        if form == "round":  # (a step function: the sample point is checked away from steps)
+            self.mark("builtin-round")
+            return self.pick([f"(round({sub()}, 1) * {sub()})", f"(round({sub()}) + {sub()})"])
         if form == "pow":  # (the builtin: a ** b)
             self.mark("builtin-pow")
             return self.pick([f"pow({sub()}, 2)", f"pow({sub()}, 3)", f"pow(1.2, {sub()})"])
@@ -1038,12 +1041,31 @@ class Gen(Exprs):
         return f"for {ints[0]} in s2sgrad.checkpointed({rng}):"
 
     def while_stmt(self, scope, depth, nest):
-        k, head = self.while_header(scope)
+        forever = self.flip() and self.flip()  # `while True:` left by a break at the top
+        if forever:
+            k = self.fresh_name("k")
+            bound = self.pick(["3", "2"] + ([] if self.in_helper else ["n"]))
+            head = [f"{k} = 0", "while True:"]
+            self.mark("while-true")
+        else:
+            k, head = self.while_header(scope)
         body_scope = self.loop_scope(scope, [k], {})
-        body = [f"{k} = {k} + 1"] + self.block(body_scope, depth, nest + 1, min_stmts=1)
+        first = []  # a name the body assigns first, read after the loop
+        if self.flip():
+            first = [self.fresh_name("v"), self.pick(["s", "a"])]
+            rhs, _ = self.bounded(body_scope, first[1], first[0], depth)
+            body_scope.floats[first[0]] = Var(first[1])
+            first.append(f"{first[0]} = {rhs}")
+        body = [first[2]] if first else []
+        body += [f"{k} = {k} + 1"]
+        body += [f"if {k} > {bound}:", "    break"] if forever else []
+        body += self.block(body_scope, depth, nest + 1, min_stmts=1)
         if self.flip():
             body += self.escape(body_scope)
         self.merge(scope, [body_scope], exhaustive=False)
+        if first:  # (read after a loop that ran no time, Python raises UnboundLocalError)
+            self.mark("assigned-in-while")
+            scope.floats[first[0]] = Var(first[1])
         scope.ints.append(k)
         return head + indent(body)
 

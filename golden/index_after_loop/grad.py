@@ -8,7 +8,7 @@ def _loop_index(value, ran, name):
     raises UnboundLocalError when the loop ran no time and nothing bound it before."""
     if not ran:
         raise UnboundLocalError(f"cannot access local variable {name!r} where it is not "
-                                "associated with a value (its for loop ran no time)")
+                                "associated with a value (its loop ran no time)")
     return value
 
 

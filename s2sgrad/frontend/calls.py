@@ -191,6 +191,8 @@ class _Calls:
                 if isinstance(static, (int, float)):
                     return self.b.const(int(static))
                 return self.b.emit("pyint", v)
+        if name == "round" and len(args) in (1, 2):
+            return self.pyround(args, node)
         if name == "abs" and len(args) == 1:
             return self.b.abs(self.to_value(args[0], node))
         if name in ("min", "max") and len(args) == 2:
@@ -220,6 +222,30 @@ class _Calls:
             f"the builtin {name}() is not supported in this form",
             f"use {hints.get(name, 'the np function')}",
         )
+
+    def pyround(self, args, node):
+        """round(v) and round(v, ndigits) of a number, as Python computes them (a Python
+        float by its decimal value, where np.round multiplies and rounds); a constant."""
+        v = self.to_value(args[0], node)
+        if v.type.kind != "array" or v.type.shape != () or v.type.dtype is None:
+            self.unsupported(
+                node,
+                "round() of an array (or of what may be one) is not supported: NumPy "
+                "arrays define no round()",
+                "use np.round(x, decimals)",
+            )
+        attrs = {}
+        if len(args) == 2:
+            n = self.static_of(args[1])
+            if not isinstance(n, int) or isinstance(n, bool):
+                self.unsupported(
+                    node, "round()'s ndigits must be a constant int", "write it as a literal"
+                )
+            attrs["ndigits"] = n
+        static = self.static_of(v)
+        if isinstance(static, (int, float)) and not isinstance(static, bool):
+            return self.b.const(round(static, *attrs.values()))
+        return self.b.emit("pyround", v, **attrs)
 
     def bind(self, opcode, args, keywords, node, what):
         """Bind positional and keyword arguments by the opcode's params."""

@@ -76,13 +76,19 @@ class _Loops:
         if index is not None:
             name, ran = index
             self.env[name] = MaybeUnbound(self.env[name], ran, name, node, depth=self.region_depth)
+        self.bind_firsts(firsts, runs, node)
+
+    def bind_firsts(self, firsts, runs, node):
+        """After loop `node`: each name it assigns first (`assigned_in_loop`) is bound if
+        the loop ran (`runs`; None: it always runs)."""
         for name in firsts:
             if isinstance(self.env.get(name), Pending):  # (unrolled, and ran no time)
                 del self.env[name]
                 continue
-            self.env[name] = MaybeUnbound(
-                self.env[name], runs, name, node, "assigned", self.region_depth
-            )
+            if runs is not None:
+                self.env[name] = MaybeUnbound(
+                    self.env[name], runs, name, node, "assigned", self.region_depth
+                )
 
     def checkpointed_loop(self, node):
         """`for t in s2sgrad.checkpointed(range(...)):` is the loop over the range, marked
@@ -263,9 +269,11 @@ class _Loops:
         that names it or leaves the trip (break, continue, return). Such a name is carried
         by the loop from a value never read, and a read after the loop checks that the
         loop ran (Python's UnboundLocalError otherwise), as for the loop's index."""
-        if len(it.args) == 3 and desugar_static_int(it.args[2]) is None:
+        if it is not None and len(it.args) == 3 and desugar_static_int(it.args[2]) is None:
             return ()  # (a run-time step: whether it runs is not start < stop)
-        target = {n.id for n in gast.walk(node.target) if isinstance(n, gast.Name)}
+        # (a while loop's test reads its names before any trip: they are not the body's)
+        head = node.target if it is not None else node.test
+        target = {n.id for n in gast.walk(head) if isinstance(n, gast.Name)}
         found, named, left = [], set(), False
         for stmt in node.body:
             if isinstance(stmt, gast.Assign) and not left:
@@ -440,6 +448,27 @@ class _Loops:
         if node.orelse:
             self.block(self.without_else(node))
             return
+        firsts = self.assigned_in_loop(node, None)
+        runs = self.while_runs(node) if firsts else None
+        if runs is False:
+            firsts = ()
+        for name in firsts:  # (as in stmt_For)
+            self.env[name] = Pending(node, name)
+        self.while_loop(node)
+        self.bind_firsts(firsts, runs, node)
+
+    def while_runs(self, node):
+        """Whether while loop `node` runs at least once: its test, read once more before
+        the loop (None for `while True:`, which always runs), when reading it has no
+        effect; else False (unknown)."""
+        test = node.test
+        if isinstance(test, gast.Constant) and test.value is True:
+            return None
+        if not _pure(self, test):
+            return False
+        return self.condition(self.expr(test), test)
+
+    def while_loop(self, node):
         self.lists_before_region(node.body)
         plain = self.desugar.loop(node, self)
         if plain is not None:
@@ -520,6 +549,36 @@ class _Loops:
             "the types of the loop's variables do not settle",
             "give loop variables one dtype and rank before the loop",
         )
+
+
+_PURE_BUILTINS = frozenset({"len", "abs", "float", "int", "min", "max", "round"})
+
+
+def _pure(lw, test):
+    """True when reading expression `test` has no effect (no draw, no call of a function
+    of the user's), so it may be read once more: names, constants, operators, attributes,
+    subscripts, and calls of the builtins above or of NumPy's functions (not np.random)."""
+    for n in gast.walk(test):
+        if isinstance(n, gast.Call):
+            f = n.func
+            m = lw.p.resolver.lookup(f.id) if isinstance(f, gast.Name) else None
+            if isinstance(f, gast.Name):
+                if not (
+                    (m is None and f.id in _PURE_BUILTINS)
+                    or (m is not None and m.kind == "member" and m.module in ("numpy", "math"))
+                ):
+                    return False
+            elif not (
+                isinstance(f, gast.Attribute)
+                and isinstance(f.value, gast.Name)
+                and f.attr != "random"
+                and getattr(lw.p.resolver.lookup(f.value.id), "module", None) in ("numpy", "math")
+                and lw.p.resolver.lookup(f.value.id).kind == "module"
+            ):
+                return False
+        elif isinstance(n, (gast.Lambda, gast.NamedExpr, gast.Yield, gast.Await)):
+            return False
+    return True
 
 
 def _first_use_after(lw, name, loop):

@@ -389,10 +389,11 @@ class _Lowerer(
                 f"in a loop or branch above (line {self.p.loc(bound).line}), and "
                 "s2sgrad needs a variable a loop or branch assigns to be assigned "
                 "before it too (whether or not that loop or branch always runs), but "
-                "for an array or number a range() loop's body assigns first on every trip (a "
-                "statement at the top of the body, before any break or continue)",
+                "for an array or number the body of a range() or while loop assigns first "
+                "on every trip (a statement at the top of the body, before any break or "
+                "continue; a while loop's test calling no function of yours)",
                 f"assign {node.id!r} before that loop or branch (`{node.id} = 0`), or "
-                "first in the range() loop's body",
+                "first in the body of a range() or while loop",
             )
         if bound is not None:  # Python's scoping: a name assigned anywhere in the function
             self.unsupported(  # is local throughout it, never the module's global

@@ -519,6 +519,12 @@ def may_be_ndarray(b, v, defs=None, seen=None):
         return False
     if op.opcode == "index":
         return opcodes.memory(op) != "new"
+    if op.opcode in opcodes.RNG_METHODS:  # a draw without a size: NumPy's number
+        k = d.shape_operand
+        size = defs.get(op.operands[k]) if k < len(op.operands) else None
+        return k < len(op.operands) and not (
+            size is not None and size.opcode == "const" and size.attr("value") is None
+        )
     if op.opcode in ("if", "for", "while"):
         srcs, inner = _joined(op, v, defs)
         return any(may_be_ndarray(b, x, inner, seen) for x in srcs)

@@ -1208,7 +1208,7 @@ def _loop_index(value, ran, name):
     raises UnboundLocalError when the loop ran no time and nothing bound it before."""
     if not ran:
         raise UnboundLocalError(f"cannot access local variable {name!r} where it is not "
-                                "associated with a value (its for loop ran no time)")
+                                "associated with a value (its loop ran no time)")
     return value
 '''
 _def(
@@ -1412,6 +1412,16 @@ _def("extern", ("special",), _extern, memory="holds", structural=True, syntax=("
 _def("extern_vjp", ("special",), _extern_vjp, memory="holds", structural=True)
 _def("pyfloat", ("call", "float"), lambda ts, a: T.PY_FLOAT)
 _def("pyint", ("call", "int"), lambda ts, a: T.PY_INT, [("x", OPERAND, None)], constant=True)
+# Python's round(): of a number, an int; with ndigits, a number of the operand's type
+# (a Python float rounds by its decimal value, a NumPy scalar as np.round does)
+_def(
+    "pyround",
+    ("call", "round"),
+    lambda ts, a: ts[0] if "ndigits" in a else T.PY_INT,
+    [("number", OPERAND, None), ("ndigits", ATTR, None)],
+    kwattrs=(),
+    constant=True,
+)
 _def(
     "size",
     ("call", "np.size"),
