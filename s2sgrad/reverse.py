@@ -433,9 +433,12 @@ class _Sweep:
     def sweep(self, ops):
         b = self.b
         for op in reversed(ops):
-            if not any(r in self.active for r in op.results) or any(
-                r in self.exp.stops for r in op.results
-            ):
+            stopped = [r in self.exp.stops for r in op.results]
+            if (
+                not any(r in self.active for r in op.results)
+                or any(stopped)
+                and (not op.regions or all(stopped))
+            ):  # (a stopped result of an if or a loop passes nothing in; the others do)
                 continue
             b.loc, b.tag = op.loc, f"grad:{self.exp.name}"
             if op.opcode == "gate":  # n values through unchanged: adjoints pass straight back
@@ -704,9 +707,14 @@ class _Sweep:
                 )
         return [v for v in free if not integer.is_constant(v)]
 
+    def results_adjoints(self, op):
+        """The adjoints of the results of op (an if or a loop) passed into it: None for
+        one in stop_gradients (it keeps its own adjoint, for an x)."""
+        return [None if r in self.exp.stops else self.adjoint(r) for r in op.results]
+
     def backprop_if(self, op):
         b = self.b
-        d_res = [self.adjoint(r) for r in op.results]
+        d_res = self.results_adjoints(op)
         if all(d is None for d in d_res):
             return
         free = self._free(op)
@@ -778,7 +786,7 @@ class _Sweep:
             inits = list(op.operands)
             cond, body = op.regions
             cargs = list(body.args)
-        d_res = [self.adjoint(r) for r in op.results]
+        d_res = self.results_adjoints(op)
         if all(d is None for d in d_res):
             return
         free = self._free(op)
@@ -788,7 +796,10 @@ class _Sweep:
             cargs,
             list(body.yields),
             [v in self.varied for v in inits],
-            [r in self.active or (d is not None) for r, d in zip(op.results, d_res)],
+            [
+                d is not None or r in self.active and r not in self.exp.stops
+                for r, d in zip(op.results, d_res)
+            ],
             free,
             self.exp.stops,
             memo,

@@ -2774,6 +2774,12 @@ def nd_pyint(x, mode):
     return s2sgrad.gradients(int(np.sum(x)) * 1.5, [x], unconnected_gradients=mode)
 
 
+def nd_pyround(x, mode):
+    return s2sgrad.gradients(
+        round(np.sum(x), 1) * 1.5 + round(np.sum(x)), [x], unconnected_gradients=mode
+    )
+
+
 def nd_list_len(x, mode):
     out = [x]
     for i in range(2):
@@ -2805,6 +2811,7 @@ NONDIFF_CASES = [
     (("standard_normal", "random", "integers"), nd_draws),
     (("list_len",), nd_list_len),
     (("pyint",), nd_pyint),
+    (("pyround",), nd_pyround),
 ]
 
 # `not` is lowered only on static values (folded at transform time); on a runtime

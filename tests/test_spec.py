@@ -826,3 +826,93 @@ def test_an_augmented_assignment_numpy_refuses_is_refused(fn, args, message):
         s2sgrad.grad(fn)(*args)
     with pytest.raises(Exception):  # (Python raises too)
         fn(*args)
+
+
+# A variable an if or a loop assigns, named after it (hunt 12: stopping one of an if's or
+# a loop's variables stopped all of them, and naming one as an x gave None silently)
+
+
+@s2sgrad.function
+def stop_one_of_a_branch(x, c):
+    a = x * 1.0
+    b = x * 1.0
+    if c > 0:
+        a = x * 2.0
+        b = x * 3.0
+    return s2sgrad.gradients(b, [x], stop_gradients=[a])
+
+
+@s2sgrad.function
+def stop_one_of_a_loop(x, w, n):
+    y = 0.0
+    a = w * 1.0
+    for t in range(n):
+        y = y + x * w
+        x = x * 2.0
+        a = a * 3.0
+    return s2sgrad.gradients(y + a, [w, x], stop_gradients=[x])
+
+
+@s2sgrad.function
+def x_read_inside_the_branch(x, c):
+    a = x * 1.0
+    b = x * 1.0
+    if c > 0:
+        a = x * 2.0
+        b = a * 3.0
+    return s2sgrad.gradients(b, [a])
+
+
+@s2sgrad.function
+def stop_read_inside_the_loop(x, n):
+    h = x
+    acc = 0.0
+    for t in range(n):
+        h = np.tanh(2 * h)
+        acc = acc + np.sum(h)
+    return s2sgrad.gradients(acc, [x], stop_gradients=[h])
+
+
+@s2sgrad.function
+def stop_held_before_the_branch(x, c):
+    a = x * 1.0
+    b = a * 3.0
+    if c > 0:
+        a = x * 2.0
+    return s2sgrad.gradients(b, [x], stop_gradients=[a])
+
+
+@s2sgrad.function
+def stop_read_after_the_branch(x, c):
+    a = x * 1.0
+    if c > 0:
+        a = x * 2.0
+    b = a * 3.0 + x
+    (d_x,) = s2sgrad.gradients(b, [x], stop_gradients=[a])
+    (d_a,) = s2sgrad.gradients(b, [a])
+    return [d_x, d_a]
+
+
+def test_a_variable_an_if_or_a_loop_assigns_is_a_value_of_its_own():
+    assert stop_one_of_a_branch(0.5, 1.0) == [3.0]
+    assert stop_one_of_a_branch(0.5, -1.0) == [1.0]
+    for n in (0, 1, 3):
+        d_w, d_x = stop_one_of_a_loop(0.3, 1.5, n)
+        assert d_w == pytest.approx(0.3 * (2**n - 1) + 3**n)  # (through y and a)
+        assert d_x is None  # (nothing reads x after the loop)
+    for c in (1.0, -1.0):
+        assert stop_read_after_the_branch(0.5, c) == [1.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    "fn, args",
+    [
+        (x_read_inside_the_branch, (0.5, 1.0)),
+        (stop_read_inside_the_loop, (np.array([0.3, -0.4]), 3)),
+        (stop_held_before_the_branch, (0.5, 1.0)),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_a_variable_whose_readings_differ_is_refused(fn, args):
+    with pytest.raises(s2sgrad.UnsupportedError, match="eager TensorFlow, JAX or autograd"):
+        fn(*args)

@@ -10,8 +10,7 @@ def grad_f(x, y):
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # grad of: return step * np.sum(y) + k * x  [input.py:11]
-    d_y = np.broadcast_to(step, y.shape)
+    d_y = np.full(y.shape, step)
     # gradients of the xs
     d_x = float(1.0 * k)
-    d_y_1 = np.copy(d_y)
-    return d_x, d_y_1
+    return d_x, d_y

@@ -11,7 +11,7 @@ def grad_choose(x):
     big = a > 1 and b < 100 or a < -3  # input.py:9
     _t1 = 3.0 if big else 1.0  # input.py:10
 
-    # ---- gradients: reverse sweep for the call at input.py:6 ----
+    # ---- gradients: reverse sweep ----
     # grad of: b = a * 2.0 if a > 0 else -a  [input.py:8]
     d_b = b + b
     if _t0:
@@ -19,7 +19,5 @@ def grad_choose(x):
     else:
         d_a = -d_b
     # grad of: a = np.sum(x)  [input.py:7]
-    d_x = np.broadcast_to(_t1 + d_a, x.shape)
-    # gradients of the xs
-    d_x_1 = np.copy(d_x)
-    return d_x_1
+    d_x = np.full(x.shape, _t1 + d_a)
+    return d_x

@@ -11,7 +11,5 @@ def grad_f(x):
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # grad of: return np.sum(x) * len(h)  [input.py:9]
-    d_x = np.broadcast_to(1.0 * _t2, _t0)
-    # gradients of the xs
-    d_x_1 = np.copy(d_x)
-    return d_x_1
+    d_x = np.full(_t0, 1.0 * _t2)
+    return d_x

@@ -28,7 +28,7 @@ def varied(ops, xs, stops):
             # differentiate through, never drops them)
             out.update(
                 r
-                for r in op.results
+                for r in stop_gradient.passes(op, stops)
                 if not integer.is_constant(r)
                 or r.type.kind == "function"
                 or r.type.kind in ("tuple", "list")
@@ -58,7 +58,7 @@ def useful(ops, ys, stops):
         if _blocks(op, stops):
             continue
         if (
-            not out.isdisjoint(op.results)
+            not out.isdisjoint(stop_gradient.passes(op, stops))
             or (op.regions or opcodes.OPS[op.opcode].effect == "update")
             and any(s in out for s in tapes_written(op))
         ):

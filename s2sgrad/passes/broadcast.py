@@ -13,7 +13,7 @@ itself through the views made of its broadcast (`np.broadcast_to(c, s)[:, None] 
 labels` is `c * labels`)."""
 
 from ..ir import types as T
-from ..ir.core import Op, Value, def_map, rewrite_ops, substitute, use_counts
+from ..ir.core import Op, Region, Value, def_map, rewrite_ops, substitute, use_counts
 from ..ir.opcodes import OPS, infer
 
 
@@ -38,7 +38,39 @@ def run(fn):
             mapping[r] = src  # (`1.0 * x` then, of the seed: passes/ones.py folds it)
     if mapping:
         fn = fn.with_body(substitute(fn.body, mapping))
-    return fn.with_body(_scalars_read(fn.body, def_map(fn.body)))
+    fn = fn.with_body(_scalars_read(fn.body, def_map(fn.body)))
+    return fn.with_body(_filled(fn.body, use_counts(fn.body)))
+
+
+def _filled(region, uses):
+    """`np.copy(np.broadcast_to(c, s))` of a number c whose broadcast nothing else reads
+    (a gradient handed back: its own array) -> `np.full(s, c)` where the broadcast was:
+    one pass writing the array, where the copy reads a view of c. In one region only (a
+    copy in a loop makes an array each trip)."""
+    found = {
+        op.result: op
+        for op in region.ops
+        if op.opcode == "broadcast_to"
+        and uses.get(op.result) == 1
+        and op.operands[0].type.shape == ()
+        and op.operands[0].type.dtype == op.result.type.dtype
+    }
+    full, dropped = {}, set()
+    for op in region.ops:
+        d = found.get(op.operands[0]) if op.opcode == "copy" else None
+        if d is not None:
+            full[id(d)] = Op("full", (d.operands[1], d.operands[0]), op.results, (), d.loc, d.tag)
+            dropped.add(id(op))
+    ops, changed = [], bool(full)
+    for op in region.ops:
+        if id(op) in dropped:
+            continue
+        if op.regions:
+            regions = tuple(_filled(r, uses) for r in op.regions)
+            if any(a is not b for a, b in zip(regions, op.regions)):
+                op, changed = op.replace(regions=regions), True
+        ops.append(full.get(id(op), op))
+    return Region(region.args, tuple(ops), region.yields) if changed else region
 
 
 def _absorbs(user, r, src, elided):

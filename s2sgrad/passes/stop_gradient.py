@@ -19,7 +19,16 @@ from ..ir.opcodes import OPS
 
 
 def blocks(op, stops):
-    """True when backprop must not pass through `op` to its operands."""
+    """True when backprop must not pass through `op` to its operands. An if or a loop
+    is stopped result by result (`passes`): as a whole only when all of them are."""
     if OPS[op.opcode].constant:
         return True
+    if op.regions:
+        return all(r in stops for r in op.results)
     return any(r in stops for r in op.results)
+
+
+def passes(op, stops):
+    """The results of op that pass gradients back into it (all but the stopped ones of
+    an if or a loop, whose own variables are values of their own)."""
+    return [r for r in op.results if r not in stops] if stops and op.regions else op.results

@@ -20,8 +20,9 @@ every x whose gradient is None.
 
 import numpy as np
 
+from ..errors import UnsupportedError
 from ..ir.builder import rewrite
-from ..ir.core import adjoint_hint
+from ..ir.core import adjoint_hint, uses
 from ..ir.gradients_op import GradientsCall
 from . import activity
 
@@ -49,6 +50,7 @@ def unconnected(forward, op, before=()):
             o = o.replace(operands=tuple(made))
         ops.append(o)
         made.extend(o.results)
+    named_results_checked(ops, xs, ys, stops, op.loc)
     active = activity.analyze(ops, xs, ys, stops)
     return [k for k, x in enumerate(xs) if x not in active]
 
@@ -84,3 +86,106 @@ def _split(b, op, params):
     for k in drop:
         out[k] = gradient(b, xs[k], policy, adjoint_hint(xs[k], name))
     return out
+
+
+def named_results_checked(forward, xs, ys, stops, loc):
+    """Refuse an x or a stop_gradients value that an if or a loop leaves in a variable
+    (its result) when, on some path, the value the variable holds after it (what the
+    branch taken or the loop's last trip assigned, or what it held before) is also read
+    on the way to a y other than through the variable after the if or loop. Its
+    derivative then depends on what the name means: that value (as eager TensorFlow,
+    JAX and autograd see it) or the if's or loop's result, a value of its own
+    (tf.gradients in a graph). Where the two agree, the result is taken as a value of
+    its own: backprop stops at a stopped one, and the if's or loop's other results
+    still pass gradients in."""
+    named = [(v, "xs") for v in xs] + [(v, "stop_gradients") for v in stops]
+    made = {r: op for op in forward for r in op.results if op.regions}
+    if not any(v in made for v, _ in named):
+        return
+    defs = {}
+    for op in forward:
+        for o in (op, *(w for r in op.regions for w in r.walk())):
+            for r in o.results:
+                defs[r] = o
+    for v, where in named:
+        op = made.get(v)
+        if op is None:
+            continue
+        held = _held(v, defs) - {v}
+        reached = _ancestors(ys, v, defs)
+        d = next((u for u in reached if u in held), None)
+        if d is not None:
+            kind = "loop" if op.opcode in ("for", "while") else "branch"
+            src = defs.get(d)
+            what = f"the value from line {src.loc.line}" if src is not None else "its value"
+            raise UnsupportedError(
+                f"{v.hint!r} (in {where}) is a variable the {kind} at line {op.loc.line} "
+                f"assigns, and on some path {what}, which {v.hint!r} holds after the "
+                f"{kind}, is also read on the way to a y other than through {v.hint!r} "
+                f"after the {kind}: the derivative would depend on whether {v.hint!r} "
+                "means that value (as eager TensorFlow, JAX or autograd see it) or the "
+                f"{kind}'s result, a value of its own (tf.gradients in a graph)",
+                loc=loc,
+                hint=f"name a copy made after the {kind} (`{v.hint}_after = {v.hint} * 1.0`) "
+                "and compute from it what should depend on it, or write the stop as "
+                "s2sgrad.stop_gradient(...) where the value is made",
+            )
+
+
+def _carried(op, j, defs):
+    """What result j of op (an if or a loop) may be: each branch's yield, or the loop's
+    last trip's yield and its initial value (unless a for loop of constant bounds runs)."""
+    if op.opcode == "if":
+        return [r.yields[j] for r in op.regions]
+    body = op.regions[-1]
+    inits = op.operands[3:] if op.opcode == "for" else op.operands
+    if op.opcode == "for" and _runs(op, defs):
+        return [body.yields[j]]
+    return [body.yields[j], inits[j]]
+
+
+def _runs(op, defs):
+    """True for a for loop whose range() bounds are constants giving at least one trip."""
+    bounds = []
+    for v in op.operands[:3]:
+        d = defs.get(v)
+        c = d.attr("value") if d is not None and d.opcode == "const" else None
+        if type(c) is not int:
+            return False
+        bounds.append(c)
+    return len(range(*bounds)) > 0
+
+
+def _held(v, defs):
+    """The values variable v (an if's or a loop's result) may hold: v, what it is on each
+    path, and in turn what nested ifs' and loops' results among those are."""
+    out, todo = set(), [v]
+    while todo:
+        u = todo.pop()
+        if u in out:
+            continue
+        out.add(u)
+        op = defs.get(u)
+        if op is not None and op.regions and op.opcode in ("if", "for", "while"):
+            todo.extend(_carried(op, op.results.index(u), defs))
+    return out
+
+
+def _ancestors(ys, avoid, defs):
+    """The values the ys are computed from, along paths gradients may take (not an if's
+    test or a loop's bounds), not through `avoid`, and within a loop's last trip (a
+    loop body's argument, the trip before, is where a walk stops)."""
+    seen, todo = set(), list(ys)
+    while todo:
+        u = todo.pop()
+        if u in seen or u is avoid:
+            continue
+        seen.add(u)
+        op = defs.get(u)
+        if op is None:
+            continue
+        if op.opcode in ("if", "for", "while"):
+            todo.extend(_carried(op, op.results.index(u), defs))
+        else:
+            todo.extend(uses(op))
+    return seen
