@@ -414,6 +414,14 @@ def _type_of(name, v, sizes, in_tree=False, xp=False):
     if v is None or isinstance(v, (bool, int, str)) and not isinstance(v, np.generic):
         return Static(v)
     if isinstance(v, (np.ndarray, np.generic)):
+        if isinstance(v, np.ndarray) and type(v) not in (np.ndarray, np.memmap):
+            raise InvalidArgumentError(
+                f"argument {name} is a {type(v).__module__}.{type(v).__name__}, a subclass "
+                "of np.ndarray whose operators and functions do not mean what they mean "
+                "for an ndarray (np.matrix's * and ** are matrix products; a masked "
+                "array skips its masked entries)",
+                hint="pass np.asarray(...) of it (and write A @ B where a matrix product is meant)",
+            )
         if v.dtype.kind not in "biufc":
             raise InvalidArgumentError(
                 f"argument {name} is a NumPy {type(v).__name__} of dtype {v.dtype}; "

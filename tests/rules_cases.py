@@ -1202,6 +1202,15 @@ def f_einsum_letter_of_one(a, c):
     return np.sum(np.sin(np.einsum("ij,k->i", a, c)))
 
 
+def f_einsum_broadcast(a, b, c):
+    # (a letter of size 1 in one operand that NumPy broadcasts: hunt 12)
+    return (
+        np.sum(np.sin(np.einsum("ij,ij->ij", a, b)))
+        + np.einsum("i,i->", c, b[0])
+        + np.sum(np.sin(np.einsum("ij,jk->ik", a, b.T)))
+    )
+
+
 def f_attention(Q, K, V):
     s = np.einsum("id,jd->ij", Q, K) / np.sqrt(Q.shape[1])
     s = s - np.max(s, axis=1, keepdims=True)
@@ -1230,6 +1239,25 @@ def f_det(a):
 def f_solve(a, b, v):
     s = _spd(a)
     return np.sum(np.linalg.solve(s, b) ** 2) + np.sum(np.sin(np.linalg.solve(s, v)))
+
+
+def f_solve_stacks(a, b, v):
+    # (stacks that broadcast, and a vector against a stack: hunt 12)
+    s = np.stack([_spd(a), _spd(a * 0.5)])
+    return (
+        np.sum(np.sin(np.linalg.solve(s[:1], np.stack([b, b * 2.0, b * 3.0]))))
+        + np.sum(np.linalg.solve(s, b) ** 2)
+        + np.sum(np.sin(np.linalg.solve(s, v)))
+    )
+
+
+def f_tri_of_vector(v):
+    # (NumPy makes the rows of a square matrix of a vector: hunt 12)
+    return np.sum(np.sin(np.tril(v) + np.triu(v, 1) * 2.0))
+
+
+def f_trace_of_stack(x):
+    return np.sum(np.sin(np.trace(x) * np.array([1.0, 2.0]) + np.trace(x, 1)))
 
 
 def f_norm(x, m):
@@ -1516,6 +1544,7 @@ case(
 )
 case("einsum", f_einsum, [A(2, 3), A(3, 4), A(3)], "einsum")
 case("einsum_letter_of_one_operand", f_einsum_letter_of_one, [A(2, 3), A(4)], "einsum")
+case("einsum_broadcast", f_einsum_broadcast, [A(3, 1), A(3, 4), A(1)], "einsum")
 case(
     "einsum_f32",
     f_einsum_letter_of_one,
@@ -1536,6 +1565,7 @@ case("inv_stacked", f_inv_stacked, [A(3, 3)], "inv")
 case("inv_f32", f_inv, [A(3, 3, dtype="float32")], "inv", eps=1e-3, rtol=5e-3, atol=1e-3)
 case("det", f_det, [A(3, 3)], "det")
 case("solve", f_solve, [A(3, 3), A(3, 2), A(3)], "solve")
+case("solve_stacks", f_solve_stacks, [A(3, 3), A(3, 2), A(3)], "solve")
 case("slogdet", f_slogdet, [A(3, 3)], "slogdet")
 case(
     "gaussian_nll",
@@ -1587,6 +1617,8 @@ case("tril_triu", f_tril_triu, [A(3, 4)], ("tril", "triu"))
 case("roll", f_roll, [A(3, 4), A(2)], "roll")
 case("roll_axis", f_roll_axis, [A(2, 5)], "roll")
 case("trace", f_trace, [A(3, 4)], "trace")
+case("trace_of_stack", f_trace_of_stack, [A(3, 3, 2)], "trace")
+case("tril_triu_of_vector", f_tri_of_vector, [A(3)], ("tril", "triu"))
 case("trace_f32", f_trace, [A(3, 3, dtype="float32")], "trace", eps=1e-3, rtol=2e-3, atol=1e-4)
 case("outer", f_outer, [A(3), A(4)], "outer")
 case("outer_flattens", f_outer, [A(2, 3), A(2, 2)], "outer")

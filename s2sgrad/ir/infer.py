@@ -302,11 +302,18 @@ def _det(ts, attrs):
 
 
 def _solve(ts, attrs):
-    """np.linalg.solve(a, b): x with a @ x = b, shaped like b (b a vector when 1-d)."""
+    """np.linalg.solve(a, b): x with a @ x = b, shaped like b (b a vector when 1-d, of
+    each matrix of a stack a), its stack broadcast with a's."""
     a, b = ts
-    return T.array(
-        T.float_dtype(T.result_dtype(T.Type(dtype=a.dtype), T.Type(dtype=b.dtype))), b.shape
-    )
+    dtype = T.float_dtype(T.result_dtype(T.Type(dtype=a.dtype), T.Type(dtype=b.dtype)))
+    if a.shape is None or b.shape is None:
+        return T.array(dtype, None)
+    if len(b.shape) == 1:
+        shape = a.shape[:-1]
+    else:
+        stack = T.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        shape = None if stack is None else stack + b.shape[-2:]
+    return T.array(dtype, shape)
 
 
 def _matrices(t, shape_of):

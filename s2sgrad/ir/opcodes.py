@@ -685,8 +685,16 @@ _def(
     [("a", OPERAND, None), ("repeats", ATTR, None), ("axis", ATTR, None)],
     check=_int_count("np.repeat", "repeats"),
 )
-_def("tril", ("call", "np.tril"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
-_def("triu", ("call", "np.triu"), _same, [("m", OPERAND, None), ("k", ATTR, 0)])
+
+
+def _triangle(ts, attrs):
+    """np.tril/np.triu: m's type; of a vector (n,), the (n, n) matrix of its rows."""
+    m = ts[0]
+    return T.array(m.dtype, m.shape * 2) if m.shape is not None and len(m.shape) == 1 else m
+
+
+_def("tril", ("call", "np.tril"), _triangle, [("m", OPERAND, None), ("k", ATTR, 0)])
+_def("triu", ("call", "np.triu"), _triangle, [("m", OPERAND, None), ("k", ATTR, 0)])
 _def(
     "roll",
     ("call", "np.roll"),
@@ -697,7 +705,7 @@ _def(
 _def(
     "trace",
     ("call", "np.trace"),
-    lambda ts, a: T.array(ts[0].dtype, ()),
+    lambda ts, a: T.array(ts[0].dtype, None if ts[0].shape is None else ts[0].shape[2:]),
     [("a", OPERAND, None), ("offset", ATTR, 0)],
 )
 _def("outer", ("call", "np.outer"), _outer, [("a", OPERAND, None), ("b", OPERAND, None)])

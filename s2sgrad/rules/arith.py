@@ -195,7 +195,7 @@ def fmin(b, g, ans, x, y):
     return b.mul(g, to_x), b.mul(g, b.logical_not(to_x))
 
 
-@defrule("einsum")
+@defrule("einsum", broadcasts=True)
 def einsum(b, g, ans, *xs, subscripts, python=None, axes=None):
     """d einsum(s₀,s₁,...->o) = for each xᵢ, einsum(o,s_j≠i->sᵢ) of d and the others
     (broadcast over the letters only xᵢ has)"""
@@ -215,8 +215,24 @@ def einsum(b, g, ans, *xs, subscripts, python=None, axes=None):
             d = b.broadcast_to(
                 b.expand_dims(d, axis=missing if len(missing) > 1 else missing[0]), b.shape(x)
             )
-        grads.append(d)
+        grads.append(_einsum_spread(b, d, x))
     return tuple(grads)
+
+
+def _einsum_spread(b, d, x):
+    """d with x's axes of a letter einsum broadcast (of size 1 in every other operand it
+    appears in, and in the result, but not in x) spread to x's size; the driver sums the
+    axes x has of size 1 back down (`broadcasts`)."""
+    ds, xs = d.type.shape, x.type.shape
+    if ds is None or xs is None or len(ds) != len(xs):
+        return b.add(d, b.zeros_like(x))  # (shapes unknown here: both ways, at run time)
+    up = [k for k, (m, n) in enumerate(zip(ds, xs)) if m == 1 and n != 1]
+    if not up:
+        return d
+    down = [k for k, (m, n) in enumerate(zip(ds, xs)) if n == 1 and m != 1]
+    if down:
+        d = b.sum(d, axis=tuple(down), keepdims=True)
+    return b.broadcast_to(d, b.shape(x))
 
 
 @defrule("cross", broadcasts=True)

@@ -29,11 +29,16 @@ def det(b, g, ans, a):
     return (b.mul(scale, _mT(b, b.inv(a))),)
 
 
-@defrule("solve")
+@defrule("solve", broadcasts=True)
 def solve(b, g, ans, a, rhs):
-    """x = A⁻¹B: dB = A⁻ᵀ d, dA = -dB xᵀ (outer products for a vector B)"""
-    d_rhs = b.solve(_mT(b, a), g)
-    if len(rhs.type.shape) == 1:
+    """x = A⁻¹B: dB = A⁻ᵀ d, dA = -dB xᵀ (outer products for a vector B; a stack of As
+    solves a vector B as a column of each, and the driver sums dB and dA down to their
+    operands' shapes where the stacks broadcast)"""
+    if rhs.type.rank == 1 and a.type.rank != 2:  # (a vector B against a stack of As)
+        d_rhs = b.squeeze(b.solve(_mT(b, a), b.expand_dims(g, axis=-1)), axis=-1)
+    else:
+        d_rhs = b.solve(_mT(b, a), g)
+    if rhs.type.rank == 1:
         d_a = b.mul(b.expand_dims(d_rhs, axis=-1), b.expand_dims(ans, axis=-2))
     else:
         d_a = b.matmul(d_rhs, _mT(b, ans))

@@ -170,14 +170,17 @@ def linspace(b, g, ans, start, stop, num=50, endpoint=True, dtype=None):
 
 @defrule("tril")
 def tril(b, g, ans, m, k=0):
-    """d tril(m, k) = tril(d, k): the entries kept get the gradient"""
-    return (b.tril(g, k=k) if k else b.tril(g),)
+    """d tril(m, k) = tril(d, k): the entries kept get the gradient (of a vector, which
+    NumPy makes the rows of a square matrix: their sum)"""
+    d = b.tril(g, k=k) if k else b.tril(g)
+    return (b.sum(d, axis=0) if m.type.rank == 1 else d,)
 
 
 @defrule("triu")
 def triu(b, g, ans, m, k=0):
-    """d triu(m, k) = triu(d, k)"""
-    return (b.triu(g, k=k) if k else b.triu(g),)
+    """d triu(m, k) = triu(d, k) (of a vector: the sum of its rows, as tril's)"""
+    d = b.triu(g, k=k) if k else b.triu(g)
+    return (b.sum(d, axis=0) if m.type.rank == 1 else d,)
 
 
 @defrule("roll")
@@ -195,6 +198,12 @@ def trace(b, g, ans, a, offset=0):
     if a.type.dtype in ("float32", "float16"):
         attrs["dtype"] = a.type.dtype
     diagonal = b.eye(b.getitem(shape, index=0), b.getitem(shape, index=1), **attrs)
+    rank = a.type.rank
+    if rank is not None and rank > 2:  # (a stack along the axes after the first two: the
+        # trace has those axes, and each matrix a[:, :, k...] gets its entry of d)
+        more = tuple(range(2, rank))
+        diagonal = b.expand_dims(diagonal, axis=more if len(more) > 1 else more[0])
+        g = b.expand_dims(g, axis=(0, 1))
     return (b.mul(g, diagonal),)
 
 
