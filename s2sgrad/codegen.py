@@ -445,6 +445,32 @@ def _builtin(name):
     return f"builtins.{name}" if name in SHADOWED.get() else name
 
 
+def _stacked_along(op, args, attrs):
+    """`np.transpose(np.array([a, b]), (1, 0, 2))`, the frontend's np.stack(..., axis=1),
+    written as `np.stack([a, b], axis=1)`: the same numbers, C-ordered as NumPy's stack
+    makes them (a sum over the transposed view would add in another order)."""
+    if op.opcode != "transpose" or not isinstance(args[0], ast.Call):
+        return None
+    inner, k = args[0], _stack_axis(attrs.get("axes"))
+    if (
+        k is None
+        or ast.unparse(inner.func) != "np.array"
+        or inner.keywords
+        or len(inner.args) != 1
+        or not isinstance(inner.args[0], ast.List)
+    ):
+        return None
+    return _call("np.stack", [inner.args[0]], [("axis", literal(k))])
+
+
+def _stack_axis(axes):
+    """k when `axes` moves axis 0 to k, the rest in order (np.stack's axis k); else None."""
+    if not isinstance(axes, tuple) or 0 not in axes:
+        return None
+    k = axes.index(0)
+    return k if list(axes) == list(range(1, k + 1)) + [0] + list(range(k + 1, len(axes))) else None
+
+
 def _call(func, args, keywords=()):
     return ast.Call(
         func=_dotted(_builtin(func)) if isinstance(func, str) else func,
@@ -560,6 +586,8 @@ class _Expr:
             return None  # (op_expr writes the array API's spelling)
         if d.fast and kind == "call" and _known_array(op.operands[0].type):
             return None  # (op_expr writes the cheaper spelling)
+        if op.opcode == "transpose" and _stack_axis(op.attr("axes")) is not None:
+            return None  # (op_expr writes np.stack where it can)
         if op.opcode == "div" and op.attrs and op.attr_dict.get("python") == "divide":
             args = ", ".join(self.text(v)[0] for v in op.operands)
             return f"np.divide({args})", _ATOM  # (the NumPy twin: inf at 0, not an error)
@@ -663,6 +691,9 @@ class _Expr:
             return getattr(self, "_fast_" + d.fast)(op, d, args, attrs)
         if _python_abs(op):
             return _call("abs", args)
+        stacked = _stacked_along(op, args, attrs)
+        if stacked is not None:
+            return stacked
         if kind == "call":
             if attrs.get("python") == "math":
                 return _call(_math_function(op.opcode), args)

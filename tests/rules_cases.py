@@ -1655,7 +1655,7 @@ case(
     "select_kron_cross",
     f_select_kron_cross,
     [A(2, 3), A(2, 3), A(3), A(3)],
-    ("where", "einsum", "reshape", "cross"),
+    ("where", "einsum", "reshape", "cross", "three_vector"),
 )
 case(
     "masked_reductions",

@@ -968,3 +968,41 @@ def test_an_index_drawn_without_a_size_is_a_number():
     want[i] += 2.0
     want[j] += 1.0
     np.testing.assert_array_equal(g, want)
+
+
+def crossed(a, b):
+    return np.sum(np.cross(a, b) ** 2)
+
+
+def test_np_cross_of_2_vectors_raises_where_3_vectors_are_differentiated():
+    # (hunt 12: 2-vectors, whose cross NumPy 2 deprecates, gave wrong gradients silently;
+    # a size known only at run time is checked there)
+    a, b = np.array([0.3, -1.2, 0.5]), np.array([1.1, 0.4, -0.7])
+    _, (d_a, d_b) = s2sgrad.value_and_grad(crossed, wrt=(0, 1))(a, b)
+    np.testing.assert_allclose(d_a, central_difference(crossed, [a, b], 0), rtol=1e-6)
+    np.testing.assert_allclose(d_b, central_difference(crossed, [a, b], 1), rtol=1e-6)
+    for a2, b2 in ((a[:2], b[:2]), (a[:2], b)):
+        with pytest.raises(ValueError, match="np.cross of 3-vectors only"):
+            s2sgrad.grad(crossed, wrt=(0, 1))(a2, b2)
+
+
+def chained_product(a, b, c):
+    return np.sum(np.linalg.multi_dot([a, b, c]))
+
+
+def stacked_last(a, b):
+    return np.sum(np.stack([a, a * b], axis=-1) ** 2 * np.array([1.0, 3.0]))
+
+
+def test_values_are_pythons_bit_for_bit_where_numpy_picks_the_order():
+    # (hunt 12: multi_dot of sizes known at run time was grouped left to right, and
+    # np.stack(..., axis=-1) was a transposed view whose sum adds in another order)
+    rng = np.random.default_rng(1)
+    for shapes in (((2, 3), (3, 4), (4, 2)), ((5, 3), (3, 4), (4, 6)), ((3,), (3, 4), (4,))):
+        args = [rng.standard_normal(s) for s in shapes]
+        value, grads = s2sgrad.value_and_grad(chained_product, wrt=(0, 1, 2))(*args)
+        assert value == chained_product(*args)
+        for k, g in enumerate(grads):
+            np.testing.assert_allclose(g, central_difference(chained_product, args, k), rtol=1e-6)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal(3)
+    assert s2sgrad.value_and_grad(stacked_last)(a, b)[0] == stacked_last(a, b)

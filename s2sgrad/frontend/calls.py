@@ -382,6 +382,11 @@ class _Calls:
             problem = d.check(tuple(v.type for v in operands), attrs)
             if problem:
                 self.unsupported(node, *problem)
+        if opcode == "cross":  # (a last axis of a size known only at run time: checked)
+            operands = [
+                v if v.type.shape and v.type.shape[-1] == 3 else self.b.emit("three_vector", v)
+                for v in operands
+            ]
         n = opcodes.result_count(opcode, attrs)
         out = self.b.emit(opcode, *operands, nresults=n, **attrs)
         if d.sections:  # np.split: a list, one array a section

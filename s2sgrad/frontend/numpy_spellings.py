@@ -452,6 +452,8 @@ class _NumpySpellings:
                 "np.linalg.multi_dot([a, b, c])",
             )
         split = _chain_order(items)
+        if split is None:  # (three arrays of sizes known at run time: NumPy's test there)
+            return self.chain_of_three(items, node)
 
         def product(i, j):
             if i == j:
@@ -460,6 +462,39 @@ class _NumpySpellings:
             return self.b.matmul(product(i, k), product(k + 1, j))
 
         return product(0, len(items) - 1)
+
+    def chain_of_three(self, items, node):
+        """A @ B @ C grouped as np.linalg.multi_dot groups three arrays, by its cost test at
+        run time: (A @ B) @ C when a0 b1 (a1 + c1) < a1 c1 (a0 + b1), else A @ (B @ C)
+        (a 1-d A is a row, a 1-d C a column)."""
+        b = self.b
+        a, c = items[0], items[2]
+        sa, sc = b.shape(a), b.shape(c)
+        one = b.const(1)
+        a0, a1 = (
+            (one, b.getitem(sa, index=0))
+            if a.type.rank == 1
+            else (
+                b.getitem(sa, index=0),
+                b.getitem(sa, index=1),
+            )
+        )
+        c0, c1 = (
+            (b.getitem(sc, index=0), one)
+            if c.type.rank == 1
+            else (
+                b.getitem(sc, index=0),
+                b.getitem(sc, index=1),
+            )
+        )
+        left = b.mul(b.mul(a0, c0), b.add(a1, c1))
+        right = b.mul(b.mul(a1, c1), b.add(a0, c0))
+        return self.choice(
+            b.emit("lt", left, right),
+            node,
+            lambda: self.b.matmul(self.b.matmul(a, items[1]), c),
+            lambda: self.b.matmul(a, self.b.matmul(items[1], c)),
+        )
 
     def item(self, base, args, node):
         """x.item() of a float array of one element: float(x) of x reshaped to 0-d (NumPy
@@ -691,7 +726,8 @@ _DRAW_PARAMS = {
 def _chain_order(items):
     """split(i, j): where np.linalg.multi_dot splits the product of items i..j, by its cost
     model (the fewest scalar multiplications; three arrays by its own comparison) when every
-    size is known; else k = j - 1 (left to right)."""
+    size is known; None for three arrays of sizes known only at run time (the frontend
+    writes NumPy's test there); else k = j - 1 (left to right, for four or more)."""
     dims = [v.type.shape for v in items]
     dims = (
         [(1,) + dims[0] if len(dims[0]) == 1 else dims[0]]
@@ -699,9 +735,9 @@ def _chain_order(items):
         + [dims[-1] + (1,) if len(dims[-1]) == 1 else dims[-1]]
     )
     p = [d[0] for d in dims] + [dims[-1][1]]
-    if not all(isinstance(n, int) for n in p):
-        return lambda i, j: j - 1
     n = len(items)
+    if not all(isinstance(n, int) for n in p):
+        return None if n == 3 else lambda i, j: j - 1
     if n == 3:
         a0, a1b0, b1c0, c1 = p
         first = a0 * b1c0 * (a1b0 + c1) < a1b0 * c1 * (a0 + b1c0)

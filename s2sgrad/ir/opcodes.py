@@ -1230,6 +1230,27 @@ _def(
     inline=False,
     helper=_LOOP_INDEX,
 )
+# an operand of np.cross whose last axis is not known to be of size 3 here (frontend/calls.py)
+_THREE_VECTOR = '''\
+def _three_vector(a):
+    """An operand of np.cross, checked to hold 3-vectors along its last axis: the cross of
+    2-vectors (which NumPy 2 deprecates) is a number, which s2sgrad does not differentiate."""
+    if np.shape(a)[-1] != 3:
+        raise ValueError("s2sgrad supports np.cross of 3-vectors only: give each 2-vector a "
+                         "third component of 0, or write a[0] * b[1] - a[1] * b[0]")
+    return a
+'''
+_def(
+    "three_vector",
+    ("call", "_three_vector"),
+    _same,
+    [("a", OPERAND, None)],
+    kwattrs=(),
+    memory="maybe",  # (the operand itself)
+    effect="check",
+    inline=False,
+    helper=_THREE_VECTOR,
+)
 
 # the linear recurrence p_i = v_i + a_i p_{i-1} along an axis, cumprod's rules (rules/scan.py):
 # one op, so that every derivative of it is a rule of sums and products of scans (a loop in
@@ -1586,6 +1607,7 @@ _XP_SAME = frozenset(
         "getitem",
         "stop_gradient",
         "loop_index",
+        "three_vector",
         "if",
         "for",
         "while",

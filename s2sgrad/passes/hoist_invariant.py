@@ -56,6 +56,7 @@ _DISCRETE = frozenset(
         "extern",
         "extern_vjp",
         "loop_index",
+        "three_vector",
         "gradients",
     }
 )

@@ -129,6 +129,12 @@ def loop_index(b, g, ans, value, ran, name=None):
     return (g, None)
 
 
+@defrule("three_vector")
+def three_vector(b, g, ans, a):
+    """d (np.cross's operand, checked of 3-vectors) = d"""
+    return (g,)
+
+
 @defrule("pyfloat")
 def pyfloat(b, g, ans, x):
     """d float(x) = d"""

@@ -82,6 +82,7 @@ def _times(b, factor, dot):
     "take_along_axis",
     "unbroadcast",
     "loop_index",
+    "three_vector",
 )
 def linear(b, dots, ans, x, *rest, **attrs):
     """d f(x, ...) = f(dx, ...) for f linear in x (the other operands are indices, shapes)"""
