@@ -1006,3 +1006,21 @@ def test_values_are_pythons_bit_for_bit_where_numpy_picks_the_order():
             np.testing.assert_allclose(g, central_difference(chained_product, args, k), rtol=1e-6)
     a, b = rng.standard_normal((2, 3)), rng.standard_normal(3)
     assert s2sgrad.value_and_grad(stacked_last)(a, b)[0] == stacked_last(a, b)
+
+
+def optional_weight(x, w=None):
+    s = np.sum(x**2)
+    if w is not None and np.sum(w) > 0:
+        s = s * np.sum(w)
+    if w is None:
+        s = s + 1.0
+    return s
+
+
+def test_is_none_of_a_value_is_known_when_transformed():
+    # (hunt 12: `if w is None:` of an array argument was refused as `is` of a runtime value)
+    x, w = np.array([1.0, -2.0]), np.array([0.5, 0.25])
+    for args in ((x,), (x, w), (x, -w), (x, 2.0)):
+        value, g = s2sgrad.value_and_grad(optional_weight)(*args)
+        assert value == optional_weight(*args)
+        np.testing.assert_allclose(g, central_difference(optional_weight, list(args), 0), rtol=1e-6)

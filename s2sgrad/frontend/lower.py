@@ -544,6 +544,11 @@ class _Lowerer(
             and self.static_of(right) is not _MISSING
         ):
             ls, rs = (_comparable(self.static_of(v)) for v in (left, right))
+            if opname in ("Is", "IsNot") and None in (ls, rs) and _MISSING in (ls, rs):
+                v = self.to_value(left if ls is _MISSING else right, node)
+                if v.type.kind != "bottom":  # `w is None` of a value: known here
+                    known = v.type.kind == "none"
+                    return Static(known if opname == "Is" else not known)
             if ls is _MISSING or rs is _MISSING:
                 self.unsupported(
                     node,
