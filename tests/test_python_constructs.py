@@ -1024,3 +1024,29 @@ def test_is_none_of_a_value_is_known_when_transformed():
         value, g = s2sgrad.value_and_grad(optional_weight)(*args)
         assert value == optional_weight(*args)
         np.testing.assert_allclose(g, central_difference(optional_weight, list(args), 0), rtol=1e-6)
+
+
+def reversed_rows_and_list(x, layers):
+    s = 0.0
+    for row in reversed(x):
+        s = s * 0.5 + np.sum(row**2)
+    out = []
+    for i in range(3):
+        out.append(x[0] * i)
+    for v in reversed(out):
+        s = s * 0.7 + np.sum(np.sin(v))
+    for W, b in reversed(layers):
+        s = np.tanh(np.sum(W * s) + b)
+    return s
+
+
+def test_reversed_of_an_array_a_list_and_a_pytree_is_pythons():
+    # (hunt 12: refused with a message saying reversed() must be a loop's iterable, which
+    # it was)
+    x = np.array([[0.3, -0.5], [0.8, 1.1], [-0.2, 0.4]])
+    layers = [(np.array([0.5, -0.3]), 0.1), (np.array([0.2, 0.7]), -0.4)]
+    value, g = s2sgrad.value_and_grad(reversed_rows_and_list)(x, layers)
+    assert value == reversed_rows_and_list(x, layers)
+    np.testing.assert_allclose(
+        g, central_difference(reversed_rows_and_list, [x, layers], 0), rtol=1e-6, atol=1e-9
+    )

@@ -924,6 +924,9 @@ class Gen(Exprs):
         item = "r" if self.rows else "s"
         e, g = self.fresh_name("e"), self.fresh_name("e")
         if form == "array":
+            if self.flip() and self.flip():  # (the rows last first)
+                self.mark("reversed-array")
+                return f"for {e} in reversed({self.pick(arrays)}):", [], {e: Var(item)}
             return f"for {e} in {self.pick(arrays)}:", [], {e: Var(item)}
         if form == "enumerate":
             start = self.pick(["", "", ", 1"] + ([] if self.in_helper else [", start=n - 2"]))

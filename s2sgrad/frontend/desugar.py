@@ -101,8 +101,9 @@ class Desugar:
         return pre + [_loc(gast.While(test=test, body=body, orelse=[]), node)]
 
     def iteration(self, node, lowerer):
-        """`for v in xs`, `for i, v in enumerate(xs)`, `for a, b in zip(xs, ys)` over
-        arrays, as a loop over an index reading xs[i] (statements to lower instead)."""
+        """`for v in xs`, `for i, v in enumerate(xs)`, `for a, b in zip(xs, ys)`, `for v
+        in reversed(xs)` over arrays, as a loop over an index reading xs[i] (statements to
+        lower instead)."""
         it, target, pre = node.iter, node.target, []
         augmented = {id(n.target) for n in gast.walk(node) if isinstance(n, gast.AugAssign)}
         rebound = {
@@ -150,6 +151,9 @@ class Desugar:
                 )
             seqs = [bound(a) for a in it.args]
             targets = list(target.elts)
+        elif call_of("reversed") and len(it.args) == 1:  # (last item first)
+            seqs = [bound(it.args[0])]
+            targets = [target]
         else:
             seqs = [bound(it)]
             targets = [target]
@@ -173,10 +177,13 @@ class Desugar:
             )
             for t, seq in zip(targets, seqs)
         ]
+        indices = _call("range", [length], node)
+        if call_of("reversed"):
+            indices = _call("reversed", [indices], node)
         loop = _loc(
             gast.For(
                 target=_name(index, node, store=True),
-                iter=_call("range", [length], node),
+                iter=indices,
                 body=reads + list(node.body),
                 orelse=list(node.orelse),
                 type_comment=None,

@@ -313,12 +313,13 @@ class _Loops:
 
     def range_loop(self, node, it, is_range):
         if not is_range:  # first a loop over an index (break/continue are its own then)
+            backwards = _builtin_call(self, it, "reversed") and len(it.args) == 1
             if not (
                 isinstance(it, gast.Call)
                 and isinstance(it.func, gast.Name)
                 and it.func.id in ("zip", "enumerate")
             ):
-                seq = self.expr(it)
+                seq = self.expr(it.args[0] if backwards else it)
                 if type(seq) is dict:  # a dict's keys (a pytree): unrolled
                     seq = [Static(k) for k in seq]
                 if (
@@ -328,7 +329,7 @@ class _Loops:
                 ):  # (a helper's tuple argument)
                     seq = [self.b.getitem(seq, index=i) for i in range(len(seq.type.items))]
                 if isinstance(seq, (tuple, list)):  # a tuple of values: unrolled
-                    return self.unrolled(node, seq)
+                    return self.unrolled(node, seq[::-1] if backwards else seq)
             else:
                 items = self.static_zip(it)
                 if items is not None:  # zip/enumerate of pytree lists: unrolled

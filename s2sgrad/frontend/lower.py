@@ -416,7 +416,8 @@ class _Lowerer(
                 node,
                 f"the builtin {node.id}() is supported only as the iterable "
                 "of a for loop (`for a, b in zip(xs, ys):`, `for i, v in "
-                "enumerate(xs):`), not nested in another call",
+                "enumerate(xs):`, `for v in reversed(xs):`), not nested in another call "
+                "or written elsewhere",
                 "loop over range(len(xs)) and index: `for i in range(len(xs)): "
                 "a, b = xs[i], ys[i]`",
             )

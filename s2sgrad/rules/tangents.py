@@ -657,8 +657,13 @@ def slogdet(b, dots, ans, a):
 
 @deftangent("solve")
 def solve(b, dots, ans, a, rhs):
-    """x = A⁻¹B: dx = A⁻¹ (dB - dA x)"""
+    """x = A⁻¹B: dx = A⁻¹ (dB - dA x) (a vector B against a stack of As: as columns)"""
     da, drhs = dots
+    if rhs.type.rank == 1 and a.type.rank != 2:
+        col = b.expand_dims(ans, axis=-1)
+        drhs = None if drhs is None else b.expand_dims(drhs, axis=-1)
+        t = _plus(b, drhs, None if da is None else b.neg(b.matmul(da, col)))
+        return b.squeeze(b.solve(a, t), axis=-1)
     return b.solve(a, _plus(b, drhs, None if da is None else b.neg(b.matmul(da, ans))))
 
 
