@@ -1649,12 +1649,16 @@ class Gen(Exprs):
         if default:
             scope.floats["c"] = Var("s")
         body = []
+        none_default = default and self.flip()  # `c=None`, then `if c is None: c = 0.5`
+        if none_default:
+            self.marks[name] = {"is-none"}
+            body = ["if c is None:", "    c = 0.5"]
         if not scope.of_kind("a"):
             # an array to read (a scalar-only helper broadcasts its result against the zeros)
             scope.floats["a9"] = Var("a", fresh=True, writable=True)
-            body = [f"a9 = {names[0]} + np.zeros({self.shape})"]
+            body += [f"a9 = {names[0]} + np.zeros({self.shape})"]
         saved, self.budget, self.in_helper, self.current = self.budget, 2, True, name
-        self.marks[name], self.calls[name] = set(), set()
+        self.marks[name], self.calls[name] = self.marks.get(name, set()), set()
         inner = scope.child()
         body += self.block(inner, 2, 1, min_stmts=0)
         self.budget, self.in_helper = saved, False
@@ -1673,7 +1677,7 @@ class Gen(Exprs):
         body.append(f"return {', '.join(outs)}")
         self.current = "f"
         self.helpers.append((name, params, kinds, default))
-        sig = ", ".join(names + (["c=0.5"] if default else []))
+        sig = ", ".join(names + ([f"c={'None' if none_default else '0.5'}"] if default else []))
         return [f"def {name}({sig}):"] + indent(body)
 
     def module(self):
