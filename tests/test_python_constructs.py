@@ -1050,3 +1050,18 @@ def test_reversed_of_an_array_a_list_and_a_pytree_is_pythons():
     np.testing.assert_allclose(
         g, central_difference(reversed_rows_and_list, [x, layers], 0), rtol=1e-6, atol=1e-9
     )
+
+
+def none_on_one_path(x, c):
+    v = None
+    if c > 0:
+        v = x * 2.0
+    if v is None:
+        return np.sum(x)
+    return np.sum(v)
+
+
+def test_is_none_of_a_value_none_on_one_path_is_refused():
+    # (hunt 13: the fold of `v is None` took such a value for an array: it returned None)
+    with pytest.raises(s2sgrad.UnsupportedError, match="may be None on one path"):
+        s2sgrad.value_and_grad(none_on_one_path)(X, -1.0)

@@ -547,9 +547,19 @@ class _Lowerer(
             ls, rs = (_comparable(self.static_of(v)) for v in (left, right))
             if opname in ("Is", "IsNot") and None in (ls, rs) and _MISSING in (ls, rs):
                 v = self.to_value(left if ls is _MISSING else right, node)
-                if v.type.kind != "bottom":  # `w is None` of a value: known here
-                    known = v.type.kind == "none"
+                t = v.type  # (`w is None` of a value known to be None or not: known here;
+                # a value None on one path and an array on another is of no known kind)
+                if t.kind == "none" or t.kind == "array" and t.dtype is not None:
+                    known = t.kind == "none"
                     return Static(known if opname == "Is" else not known)
+                self.unsupported(
+                    node,
+                    "`is None` of a value that may be None on one path and an array or a "
+                    "number on another is not supported (s2sgrad's code needs one kind of "
+                    "value in a variable)",
+                    "give the variable a value on every path and keep a flag "
+                    "(`v = np.zeros_like(x); has_v = False`)",
+                )
             if ls is _MISSING or rs is _MISSING:
                 self.unsupported(
                     node,
