@@ -1065,3 +1065,19 @@ def test_is_none_of_a_value_none_on_one_path_is_refused():
     # (hunt 13: the fold of `v is None` took such a value for an array: it returned None)
     with pytest.raises(s2sgrad.UnsupportedError, match="may be None on one path"):
         s2sgrad.value_and_grad(none_on_one_path)(X, -1.0)
+
+
+def augmented_at_drawn_index(x, rng):
+    y = np.zeros(3)
+    y[rng.integers(0, 3)] += rng.normal()
+    y[rng.integers(0, 2) : rng.integers(2, 3)] -= rng.normal() * x[0]
+    return np.sum(y * x)
+
+
+def test_augmented_write_reads_its_key_before_its_value():
+    # (hunt 13: `y[k] += v` lowered v first: two draws were swapped, a wrong value)
+    for seed in range(4):
+        value, g = s2sgrad.value_and_grad(augmented_at_drawn_index)(
+            X[:3], np.random.default_rng(seed)
+        )
+        assert value == augmented_at_drawn_index(X[:3], np.random.default_rng(seed))

@@ -53,7 +53,7 @@ class _Assignments:
             subscript.write(
                 self,
                 node.target,
-                self.expr(node.value),
+                lambda: self.expr(node.value),  # (after the key: Python's order)
                 opcodes.BINOPS[type(node.op).__name__],
                 node,
             )

@@ -771,7 +771,8 @@ class _Lowerer(
         self.unsupported(
             node,
             f"{v.name!r} may be unbound here (it is "
-            f"{'the index of' if v.kind == 'index' else 'first assigned in'} the for "
+            f"{'the index of' if v.kind == 'index' else 'first assigned in'} the "
+            f"{'while' if isinstance(v.loop, gast.While) else 'for'} "
             f"loop at line {self.p.loc(v.loop).line}, which may run no time, and "
             "nothing bound it before that loop), and a loop or branch here "
             "changes it",

@@ -185,7 +185,8 @@ def read(lw, node, base):
 
 def write(lw, target, value, opname=None, node=None):
     """Lower `target = value` for a subscript target (`opname`: the binop of
-    `target op= value`). Returns the value assigned."""
+    `target op= value`, whose value may be a function lowering it, called after the key
+    and the element are read, in Python's order). Returns the value assigned."""
     node = node or target
     if not isinstance(target.value, gast.Name):
         lw.unsupported(
@@ -241,6 +242,9 @@ def write(lw, target, value, opname=None, node=None):
             "came from (a[1, 2] = ...)",
         )
     key, dyn = parse_key(lw, target, cur)
+    old = lw.b.index(cur, *dyn, key=key) if opname is not None else None
+    if callable(value):  # (`y[k] op= v`: Python reads k and y[k] before v)
+        value = value()
     if isinstance(value, (tuple, list)):
         lw.unsupported(
             node,
@@ -255,7 +259,7 @@ def write(lw, target, value, opname=None, node=None):
             "write an array or a number",
         )
     if opname is not None:
-        v = lw.binop(opname, lw.b.index(cur, *dyn, key=key), v, node)
+        v = lw.binop(opname, old, v, node)
     _store(lw, target, name, cur, v, key, dyn)
     return value if opname is None else v
 
