@@ -904,9 +904,19 @@ def test_a_variable_an_if_or_a_loop_assigns_is_a_value_of_its_own():
         assert stop_read_after_the_branch(0.5, c) == [1.0, 3.0]
 
 
+@s2sgrad.function
+def x_swapped_in_the_loop(x):
+    a = x * 2.0
+    b = a
+    for i in range(1):  # (hunt 13: a and b are one array on its last trip: not refused)
+        a, b = b, a
+    return s2sgrad.gradients(a * b, [a])
+
+
 @pytest.mark.parametrize(
     "fn, args",
     [
+        (x_swapped_in_the_loop, (1.5,)),
         (x_read_inside_the_branch, (0.5, 1.0)),
         (stop_read_inside_the_loop, (np.array([0.3, -0.4]), 3)),
         (stop_held_before_the_branch, (0.5, 1.0)),

@@ -107,13 +107,17 @@ def named_results_checked(forward, xs, ys, stops, loc):
         for o in (op, *(w for r in op.regions for w in r.walk())):
             for r in o.results:
                 defs[r] = o
+    args = _loop_args(defs)
     for v, where in named:
         op = made.get(v)
         if op is None:
             continue
-        held = _held(v, defs) - {v}
-        reached = _ancestors(ys, v, defs)
-        d = next((u for u in reached if u in held), None)
+        held = [h for h in _held(v, defs, args) if h[:2] != (v, False)]
+        reached = {}  # (per set of loops taken to run no time)
+        for _, _, zero in held:
+            if zero not in reached:
+                reached[zero] = _ancestors(ys, v, defs, args, zero)
+        d = next((u for u, e, zero in held if (u, e) in reached[zero]), None)
         if d is not None:
             kind = "loop" if op.opcode in ("for", "while") else "branch"
             src = defs.get(d)
@@ -132,16 +136,36 @@ def named_results_checked(forward, xs, ys, stops, loc):
             )
 
 
-def _carried(op, j, defs):
-    """What result j of op (an if or a loop) may be: each branch's yield, or the loop's
-    last trip's yield and its initial value (unless a for loop of constant bounds runs)."""
+def _loop_args(defs):
+    """A loop body's (and a while's test's) carried arguments -> (the value before the
+    loop, what the body yields for it): what the argument holds on a trip, the first or a
+    later one."""
+    out = {}
+    for op in set(defs.values()):
+        if op.opcode not in ("for", "while"):
+            continue
+        body = op.regions[-1]
+        inits = op.operands[3:] if op.opcode == "for" else op.operands
+        for region in op.regions:
+            carried = region.args[1:] if op.opcode == "for" and region is body else region.args
+            for k, a in enumerate(carried):
+                out[a] = (inits[k], body.yields[k])
+    return out
+
+
+def _carried(op, j, defs, zero=frozenset()):
+    """What result j of op (an if or a loop) may be, each with the loops it takes to run
+    no time: each branch's yield; the loop's last trip's yield, and its value before the
+    loop (unless a for loop of constant bounds runs), or only that for a loop in `zero`."""
     if op.opcode == "if":
-        return [r.yields[j] for r in op.regions]
+        return [(r.yields[j], zero) for r in op.regions]
     body = op.regions[-1]
     inits = op.operands[3:] if op.opcode == "for" else op.operands
+    if op in zero:
+        return [(inits[j], zero)]
     if op.opcode == "for" and _runs(op, defs):
-        return [body.yields[j]]
-    return [body.yields[j], inits[j]]
+        return [(body.yields[j], zero)]
+    return [(body.yields[j], zero), (inits[j], zero | {op})]
 
 
 def _runs(op, defs):
@@ -156,36 +180,47 @@ def _runs(op, defs):
     return len(range(*bounds)) > 0
 
 
-def _held(v, defs):
-    """The values variable v (an if's or a loop's result) may hold: v, what it is on each
-    path, and in turn what nested ifs' and loops' results among those are."""
-    out, todo = set(), [v]
+def _held(v, defs, args):
+    """What variable v (an if's or a loop's result) may hold: (value, whether it is an
+    earlier trip's of the loops it is made in, the loops taken to run no time for it):
+    v, what it is on each path, in turn what nested ifs' and loops' results among those
+    are, and what a loop's argument passed on unchanged is (its value before the loop,
+    or the trip before's)."""
+    out, todo = set(), [(v, False, frozenset())]
     while todo:
-        u = todo.pop()
-        if u in out:
+        item = todo.pop()
+        if item in out:
             continue
-        out.add(u)
+        out.add(item)
+        u, e, zero = item
         op = defs.get(u)
         if op is not None and op.regions and op.opcode in ("if", "for", "while"):
-            todo.extend(_carried(op, op.results.index(u), defs))
+            todo.extend((w, e, z) for w, z in _carried(op, op.results.index(u), defs, zero))
+        elif u in args:
+            init, before = args[u]
+            todo += [(init, e, zero), (before, True, zero)]
     return out
 
 
-def _ancestors(ys, avoid, defs):
+def _ancestors(ys, avoid, defs, args, zero):
     """The values the ys are computed from, along paths gradients may take (not an if's
-    test or a loop's bounds), not through `avoid`, and within a loop's last trip (a
-    loop body's argument, the trip before, is where a walk stops)."""
-    seen, todo = set(), list(ys)
+    test or a loop's bounds), not through `avoid`, with the loops in `zero` running no
+    time, each with whether it is an earlier trip's of a loop it is made in (reached
+    through the loop's argument) or the last's."""
+    seen, todo = set(), [(y, False) for y in ys]
     while todo:
-        u = todo.pop()
-        if u in seen or u is avoid:
+        u, e = todo.pop()
+        if (u, e) in seen or u is avoid:
             continue
-        seen.add(u)
+        seen.add((u, e))
         op = defs.get(u)
         if op is None:
+            if u in args:
+                init, before = args[u]
+                todo += [(init, e), (before, True)]
             continue
         if op.opcode in ("if", "for", "while"):
-            todo.extend(_carried(op, op.results.index(u), defs))
+            todo.extend((w, e) for w, _ in _carried(op, op.results.index(u), defs, zero))
         else:
-            todo.extend(uses(op))
+            todo.extend((w, e) for w in uses(op))
     return seen
