@@ -26,8 +26,8 @@ def grad_summary(x, w):
     _d1 = np.copy(d_y[2:])
     d_y[2:] = 0.0
     _d2 = _d1.sum()
-    d_y[2:] += _d1
     _t1 = _d2 / x.size
+    d_y[2:] += _d1
     # grad of: y[1:4] = w * np.max(x)  [input.py:11]
     _d3 = np.copy(d_y[1:4])
     d_y[1:4] = 0.0

@@ -389,6 +389,9 @@ class Builder:
             return op.operands[0].type.shape
         if op.opcode in ("tuple", "list"):
             return tuple(self.static_dim(x) for x in op.operands)
+        if op.opcode == "getitem" and v.type.kind == "array" and v.type.shape == ():
+            d = self.static_dim(v)  # (np.zeros(x.shape[1]): one axis, of x's size)
+            return None if d is None else (d,)
         return None
 
 
