@@ -1094,7 +1094,9 @@ def jvp(
     generated, values = d.entry(primals, {})
     _JVPS[fun] = d
     dots = [_like(tangents[i], values[i]) for i in wrt]
-    return generated(*_own(values), *dots)
+    # (the caller's generator itself: after jvp it is where f leaves it, as after grad)
+    own = [v if isinstance(v, np.random.Generator) else o for v, o in zip(values, _own(values))]
+    return generated(*own, *dots)
 
 
 def _differentiable(p):
@@ -1173,35 +1175,57 @@ def jacobian(fun: Callable[..., Any], wrt: Wrt = 0, mode: str = "auto") -> Calla
 
     @api_boundary
     def jac(*args, **kwargs):
-        values = _bound(fun, args, kwargs)
+        draws = _Draws(_bound(fun, args, kwargs))
         if mode == "auto":
-            results = _jac_auto(fun, values, positions)
+            results = _jac_auto(fun, draws, positions)
         else:
-            results = [(_jac_fwd if mode == "fwd" else _jac_rev)(fun, values, i) for i in positions]
+            results = [(_jac_fwd if mode == "fwd" else _jac_rev)(fun, draws, i) for i in positions]
+        draws.finish()
         return tuple(results) if is_tuple else results[0]
 
     return jac
 
 
-def _jac_auto(fun, values, positions):
+def _jac_auto(fun, draws, positions):
     """jacobian(mode="auto"): for each position, forward mode when x has no more elements
     than the output and forward mode goes through fun, else reverse (one vjp shared)."""
     pulled = None  # (out, vjp_fn): fun evaluated once, for every position
     results = []
+    values = draws.entry
     for i in positions:
         shape = _fwd_out_shape(fun, values, i)  # None: forward mode cannot go through
         if shape is _UNKNOWN:  # not static: evaluated once, by the vjp if it can be built
             try:
-                pulled = pulled or vjp(fun, *values)
+                pulled = pulled or vjp(fun, *draws.fresh())
                 shape = np.shape(pulled[0])
             except S2SGradError:  # (grad(f) of a loop: forward over reverse)
-                shape = np.shape(fun(*_own(values)))
+                shape = np.shape(fun(*draws.fresh()))
         if shape is not None and _tree_size(values[i]) <= _size(shape):
-            results.append(_jac_fwd(fun, values, i, shape))
+            results.append(_jac_fwd(fun, draws, i, shape))
         else:
-            pulled = pulled or vjp(fun, *values)
-            results.append(_jac_rev(fun, values, i, pulled))
+            pulled = pulled or vjp(fun, *draws.fresh())
+            results.append(_jac_rev(fun, draws, i, pulled))
     return results
+
+
+class _Draws:
+    """A jacobian's or hessian's arguments, each evaluation of f taking private copies
+    (`fresh`) made from the state the call began in, so that every column sees the same
+    draws of a generator argument; `finish` leaves the caller's generators where one
+    evaluation left its copies (where f leaves them)."""
+
+    def __init__(self, values):
+        self.caller, self.entry, self.used = values, _own(values), None
+
+    def fresh(self):
+        values = _own(self.entry)
+        self.used = self.used or values
+        return values
+
+    def finish(self):
+        for mine, used in zip(self.caller, self.used or ()):
+            if isinstance(mine, np.random.Generator):
+                mine.bit_generator.state = used.bit_generator.state
 
 
 _UNKNOWN = object()
@@ -1291,15 +1315,18 @@ def hessian(fun: Callable[..., Any], wrt: int | str = 0) -> Callable[..., Any]:
     def hess(*args, **kwargs):
         values = _bound(fun, args, kwargs)
         generated, values = inner.entry(values, {})
+        draws = _Draws(values)
         x = values[i]
         if type(x) not in _TREES:
-            cols = [np.asarray(generated(*_own(values), e)[1]) for e in _units(x)]
+            cols = [np.asarray(generated(*draws.fresh(), e)[1]) for e in _units(x)]
+            draws.finish()
             return _by_leaf(x, cols, np.shape(x))
         # a pytree: H[j][k] = d2f / d leaf_j d leaf_k, leaf_j.shape + leaf_k.shape (JAX's)
         treedef, leaves = pytrees.flatten(x)
         cols = [
-            pytrees.flatten(generated(*_own(values), _like(e, x))[1])[1] for _, e in _leaf_units(x)
+            pytrees.flatten(generated(*draws.fresh(), _like(e, x))[1])[1] for _, e in _leaf_units(x)
         ]
+        draws.finish()
         rows = []
         for j, leaf in enumerate(leaves):
             if not _differentiable(leaf):
@@ -1397,12 +1424,13 @@ def _float_array(v):
     return np.asarray(v, dtype=np.result_type(v, 0.0))
 
 
-def _jac_fwd(fun, values, i, out_shape=None):
+def _jac_fwd(fun, draws, i, out_shape=None):
     cols = []
+    values = draws.entry
     for _, e in _leaf_units(values[i]):
         tangents = [None] * len(values)
         tangents[i] = e
-        tangent = jvp(fun, values, tangents)[1]
+        tangent = jvp(fun, draws.fresh(), tangents)[1]
         if type(tangent) in _TREES:  # (as reverse mode refuses it: transform.py)
             raise InvalidArgumentError(
                 f"jacobian needs a function returning one array or scalar; "
@@ -1411,13 +1439,14 @@ def _jac_fwd(fun, values, i, out_shape=None):
             )
         cols.append(_float_array(tangent))
     if not cols and out_shape is None:
-        out_shape = np.shape(fun(*_own(values)))
+        out_shape = np.shape(fun(*draws.fresh()))
     return _by_leaf(values[i], cols, cols[0].shape if cols else out_shape)
 
 
-def _jac_rev(fun, values, i, pulled=None):
+def _jac_rev(fun, draws, i, pulled=None):
+    values = draws.entry
     floats = [k for k, p in enumerate(values) if _differentiable(p)]
-    out, back = pulled or vjp(fun, *values)
+    out, back = pulled or vjp(fun, *draws.fresh())
     rows = [back(e)[floats.index(i)] for e in _units(out)]
     x = values[i]
     if type(x) not in _TREES:

@@ -1081,3 +1081,34 @@ def test_augmented_write_reads_its_key_before_its_value():
             X[:3], np.random.default_rng(seed)
         )
         assert value == augmented_at_drawn_index(X[:3], np.random.default_rng(seed))
+
+
+def scaled_by_draws(x, rng):
+    return x * x * rng.standard_normal(x.shape)
+
+
+def test_every_entry_point_leaves_the_generator_where_f_leaves_it():
+    # (hunt 13: jvp and hessian left it as it was, grad and vjp advanced it)
+    x = np.array([0.3, -0.5, 0.8])
+    r = np.random.default_rng(0)
+    want = r.standard_normal(3)
+    after = r.random()
+    calls = [
+        lambda rng: s2sgrad.jvp(scaled_by_draws, (x, rng), (np.ones(3), None))[1],
+        lambda rng: np.diag(s2sgrad.jacobian(scaled_by_draws, mode="fwd")(x, rng)),
+        lambda rng: np.diag(s2sgrad.jacobian(scaled_by_draws, mode="rev")(x, rng)),
+        lambda rng: np.diag(s2sgrad.jacobian(scaled_by_draws, mode="auto")(x, rng)),
+        lambda rng: s2sgrad.vjp(scaled_by_draws, x, rng)[1](np.ones(3))[0],
+    ]
+    for call in calls:
+        rng = np.random.default_rng(0)
+        np.testing.assert_allclose(call(rng), 2 * x * want, rtol=1e-12)
+        assert rng.random() == after
+    rng = np.random.default_rng(0)
+    h = s2sgrad.hessian(lambda_free_sum_of_draws)(x, rng)
+    np.testing.assert_allclose(np.diag(h), 2 * want, rtol=1e-12)
+    assert rng.random() == after
+
+
+def lambda_free_sum_of_draws(x, rng):
+    return np.sum(x * x * rng.standard_normal(x.shape))
