@@ -1437,7 +1437,24 @@ def _block(ops, ex, names, top=False):
             )
         body.extend(stmts)
         _Line.locate(body, block, first.loc, role)
-    return body
+    return _once(body)
+
+
+def _once(lines):
+    """lines without a `# grad of:` comment that repeats, first in a loop's or a branch's
+    body, the one just above its header (a checkpoint segment's recomputed step reads
+    the loop's own line)."""
+    out = []
+    for line in lines:
+        if (
+            len(out) >= 2
+            and line.strip().startswith("# grad of:")
+            and line.strip() == out[-2].strip()
+            and out[-1].rstrip().endswith(":")
+        ):
+            continue
+        out.append(line)
+    return out
 
 
 class _Line(str):

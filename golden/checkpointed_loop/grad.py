@@ -83,7 +83,6 @@ def grad_f(x, W, steps):
         h_in_1 = h_steps_1[:-1]
         # grad of: for t in s2sgrad.checkpointed(range(steps)):  [input.py:10]
         for i in reversed(range(steps_1)):
-            # grad of: for t in s2sgrad.checkpointed(range(steps)):  [input.py:10]
             h_3 = h_in_1[i]
             # this iteration's forward values
             _t4, z_2, _t5, h_4 = _tape1.pop()

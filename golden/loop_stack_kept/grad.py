@@ -35,7 +35,6 @@ def grad_loss(x, W, M, n):
     _t2 = np.cos(g_in)
     # grad of: for t in range(x.shape[0]):  [input.py:17]
     for t in reversed(range(_t1)):
-        # grad of: for t in range(x.shape[0]):  [input.py:17]
         g_1 = g_in[t]
         # grad of: g = np.sin(g) + np.sum(g * M, axis=0)  [input.py:18]
         _d0 = np.broadcast_to(d_g[None, :], W.shape)

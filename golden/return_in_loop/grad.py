@@ -58,7 +58,6 @@ def grad_solve(x, steps):
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # grad of: for k in range(steps):  [input.py:8]
     if _returned0:
-        # grad of: for k in range(steps):  [input.py:8]
         d_x = np.zeros_like(x)
         d__result1 = 1.0
     else:
