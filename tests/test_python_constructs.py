@@ -1112,3 +1112,19 @@ def test_every_entry_point_leaves_the_generator_where_f_leaves_it():
 
 def lambda_free_sum_of_draws(x, rng):
     return np.sum(x * x * rng.standard_normal(x.shape))
+
+
+def zipped_reversed(x, y):
+    s = 0.0
+    for i, row in enumerate(reversed(x)):
+        s = s * 0.5 + np.sum(row**2) * (i + 1)
+    for a, b in zip(reversed(x), y):
+        s = s + np.sum(a * b)
+    return s
+
+
+def test_reversed_inside_zip_and_enumerate():
+    x, y = np.array([[0.3, -0.5], [0.8, 1.1], [-0.2, 0.4]]), np.array([[1.0, 2.0], [0.5, -1.0]])
+    value, g = s2sgrad.value_and_grad(zipped_reversed)(x, y)
+    assert value == zipped_reversed(x, y)
+    np.testing.assert_allclose(g, central_difference(zipped_reversed, [x, y], 0), rtol=1e-6)

@@ -930,7 +930,11 @@ class Gen(Exprs):
             return f"for {e} in {self.pick(arrays)}:", [], {e: Var(item)}
         if form == "enumerate":
             start = self.pick(["", "", ", 1"] + ([] if self.in_helper else [", start=n - 2"]))
-            return f"for {i}, {e} in enumerate({self.pick(arrays)}{start}):", [i], {e: Var(item)}
+            seq = self.pick(arrays)
+            if self.flip() and self.flip():
+                self.mark("reversed-array")
+                seq = f"reversed({seq})"
+            return f"for {i}, {e} in enumerate({seq}{start}):", [i], {e: Var(item)}
         return (
             f"for {e}, {g} in zip({self.pick(arrays)}, {self.pick(arrays)}):",
             [],

@@ -114,7 +114,31 @@ class Desugar:
 
         def bound(expr):
             """A name for the sequence, evaluated once before the loop (Python iterates
-            over the array the name held then, even if the body rebinds the name)."""
+            over the array the name held then, even if the body rebinds the name);
+            `reversed(xs)` inside zip() or enumerate() is the view xs[::-1]."""
+            if (
+                isinstance(expr, gast.Call)
+                and isinstance(expr.func, gast.Name)
+                and expr.func.id == "reversed"
+                and lowerer.p.resolver.lookup("reversed") is None
+                and len(expr.args) == 1
+                and not expr.keywords
+                and not (
+                    isinstance(expr.args[0], gast.Call)
+                    and isinstance(expr.args[0].func, gast.Name)
+                    and expr.args[0].func.id == "range"
+                )
+                and it is not expr
+            ):
+                backwards = _loc(
+                    gast.Slice(
+                        lower=None, upper=None, step=_loc(gast.Constant(value=-1, kind=None), expr)
+                    ),
+                    expr,
+                )
+                expr = _loc(
+                    gast.Subscript(value=expr.args[0], slice=backwards, ctx=gast.Load()), expr
+                )
             if isinstance(expr, gast.Name) and expr.id not in rebound:
                 return expr.id
             name = self.fresh("seq")
