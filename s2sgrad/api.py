@@ -1427,7 +1427,9 @@ def _float_array(v):
 def _jac_fwd(fun, draws, i, out_shape=None):
     cols = []
     values = draws.entry
-    for _, e in _leaf_units(values[i]):
+    x = values[i]
+    leaves = pytrees.flatten(x)[1] if type(x) in _TREES else None
+    for j, e in _leaf_units(x):
         tangents = [None] * len(values)
         tangents[i] = e
         tangent = jvp(fun, draws.fresh(), tangents)[1]
@@ -1437,7 +1439,8 @@ def _jac_fwd(fun, draws, i, out_shape=None):
                 f"{getattr(_plain(fun), '__name__', 'fun')} returns a {type(tangent).__name__}",
                 hint="take the Jacobian of a function returning one of its outputs",
             )
-        cols.append(_float_array(tangent))
+        leaf = x if j is None else leaves[j]  # (x's dtype, as reverse mode's rows have)
+        cols.append(_float_array(tangent).astype(np.result_type(leaf, 0.0), copy=False))
     if not cols and out_shape is None:
         out_shape = np.shape(fun(*draws.fresh()))
     return _by_leaf(values[i], cols, cols[0].shape if cols else out_shape)

@@ -588,9 +588,9 @@ class _Expr:
             return None  # (op_expr writes the cheaper spelling)
         if op.opcode == "transpose" and _stack_axis(op.attr("axes")) is not None:
             return None  # (op_expr writes np.stack where it can)
-        if op.opcode == "div" and op.attrs and op.attr_dict.get("python") == "divide":
+        if op.opcode in _TWINS and op.attrs and op.attr_dict.get("python") == _TWINS[op.opcode]:
             args = ", ".join(self.text(v)[0] for v in op.operands)
-            return f"np.divide({args})", _ATOM  # (the NumPy twin: inf at 0, not an error)
+            return f"np.{_TWINS[op.opcode]}({args})", _ATOM  # (the NumPy twin: inf at 0)
         if kind == "binop":
             (a, pa), (b, pb) = self.text(op.operands[0]), self.text(op.operands[1])
             sym = form[1]
@@ -667,8 +667,8 @@ class _Expr:
         kind = d.form[0]
         if codegen_xp.active() and not codegen_xp.is_same(op):
             return codegen_xp.op_expr(self, op, args, attrs)
-        if op.opcode == "div" and attrs.get("python") == "divide":
-            return _call("np.divide", args)
+        if op.opcode in _TWINS and attrs.get("python") == _TWINS[op.opcode]:
+            return _call(f"np.{_TWINS[op.opcode]}", args)
         if _contraction(op):  # np.inner, np.vdot, np.tensordot
             axes = [("axes", literal(attrs["axes"]))] if "axes" in attrs else []
             return _call(f"np.{attrs['python']}", args, axes)
@@ -1242,14 +1242,22 @@ def numpy_twin(fn):
     return None
 
 
+# the NumPy function a NumPy twin calls for a Python operator that raises at 0
+_TWINS = {"div": "divide", "pow": "power"}
+
+
 def _python_division(op):
-    """`a / b` of gradient code where a and b may be Python numbers: at b == 0 Python
-    raises ZeroDivisionError, where the function itself, on NumPy's values, gave inf
+    """`a / b` (or `a ** b`) of gradient code where a and b may be Python numbers: at
+    b == 0 (a == 0, b < 0) Python raises ZeroDivisionError, where the function itself,
+    on NumPy's values, gave inf
     (np.log(x * y) at x * y == 0 is -inf, its adjoint `1.0 / (x * y)`): the fast code
     catches it and the NumPy twin runs, which divides with np.divide."""
-    if op.opcode != "div" or _role(op)[0] not in ("grad", "seed", "out"):
+    if op.opcode not in _TWINS or (
+        _role(op)[0] not in ("grad", "seed", "out") and not op.attr("tangent", False)
+    ):  # (a tangent rule's division: forward.py marks it; `0.0 ** -0.5` raises too)
         return False
-    return (op.operands[1].type.dtype or "").startswith("float") and all(
+    k = 0 if op.opcode == "pow" else 1  # (the base of a power, the divisor of a division)
+    return (op.operands[k].type.dtype or "").startswith("float") and all(
         v.type.kind == "array" and v.type.shape == () and v.type.weak is not False
         for v in op.operands
     )  # (a division by a Python int, `1.0 / len(x)`, is by a length: left as it is)
@@ -1281,7 +1289,7 @@ def _unmarked_region(region):
         if _python(op):
             op = _unmarked(op)
         if _python_division(op):
-            op = op.replace(attrs=tuple(sorted(op.attrs + (("python", "divide"),))))
+            op = op.replace(attrs=tuple(sorted(op.attrs + (("python", _TWINS[op.opcode]),))))
         if op.regions:
             op = op.replace(regions=tuple(_unmarked_region(r) for r in op.regions))
         ops.append(op)

@@ -131,6 +131,20 @@ def _has_tangent(v):
     return t.kind in ("tuple", "list") or t.kind in ("array", "dynlist") and not t.is_integer
 
 
+def _tangent_divisions(b, start):
+    """Mark the divisions (and powers) a tangent rule wrote (b.ops[start:]) `tangent`: of Python
+    floats, Python raises ZeroDivisionError at 0 where the function itself, on NumPy's
+    values, gave inf or nan (the tangent `d / a` of np.log(a) at 0), and codegen's NumPy
+    twin runs instead, as for a gradient's divisions (codegen._python_division)."""
+    for k in range(start, len(b.ops)):
+        o = b.ops[k]
+        if o.opcode in ("div", "pow") and not o.attr("tangent", False):
+            new = o.replace(attrs=tuple(sorted(o.attrs + (("tangent", True),))))
+            b.ops[k] = new
+            for r in new.results:
+                b.defs[r] = new
+
+
 class _Tangents:
     def __init__(self, b, dots, tapes=None, module=None):
         self.b = b
@@ -290,6 +304,7 @@ class _Tangents:
         ans = op.results[0] if len(op.results) == 1 else op.results
         start = len(self.b.ops)
         t = rule(self.b, tuple(dots), ans, *op.operands, **op.attr_dict)
+        _tangent_divisions(self.b, start)
         made = {r for o in self.b.ops[start:] for r in o.results}
         if isinstance(t, tuple) and len(op.results) > 1:  # one tangent per result
             for r, tr in zip(op.results, t):

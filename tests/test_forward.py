@@ -447,3 +447,22 @@ def test_np_ndim_is_the_rank_in_both_modes():
     assert s2sgrad.jvp(by_rank, (x,), (np.ones(3),))[1] == pytest.approx(np.sum(2 * x))
     np.testing.assert_allclose(s2sgrad.grad(by_rank)(x), 2 * x)
     assert s2sgrad.jvp(by_rank, (0.5,), (1.0,)) == (1.0, 2.0)
+
+
+def x_log_x(a):
+    return a * np.log(a)
+
+
+def three_halves(a):
+    return a**1.5
+
+
+def test_forward_mode_of_python_floats_at_zero_gives_numpys_inf_and_nan():
+    # (hunt 13: a tangent's division or power of Python floats raised ZeroDivisionError,
+    # where reverse mode and NumPy give nan or inf)
+    with np.errstate(all="ignore"):
+        out, t = s2sgrad.jvp(x_log_x, (0.0,), (1.0,))
+        assert np.isnan(out) and np.isnan(t)
+        assert np.isnan(s2sgrad.hessian(x_log_x)(0.0))
+        assert s2sgrad.hessian(three_halves)(0.0) == np.inf
+        assert s2sgrad.jvp(x_log_x, (0.5,), (1.0,))[1] == pytest.approx(np.log(0.5) + 1.0)

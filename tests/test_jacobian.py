@@ -167,3 +167,31 @@ def two_outputs(x):
 def test_jacobian_of_a_function_returning_a_tuple_is_refused_in_each_mode(mode, x):
     with pytest.raises(s2sgrad.InvalidArgumentError, match="returning one array or scalar"):
         s2sgrad.jacobian(two_outputs, mode=mode)(x)
+
+
+def float64_of_float32(x, a):
+    y = np.zeros(3)
+    for i in range(3):
+        y[i] = np.sin(x[i] * a) * a
+    return y * x
+
+
+def test_every_mode_gives_the_dtype_of_x():
+    # (hunt 13: forward mode gave the output's float64 for a float32 x, reverse float32)
+    x, a = np.array([0.1, 0.2, 0.3], np.float32), np.float32(0.5)
+    results = [s2sgrad.jacobian(float64_of_float32, mode=m)(x, a) for m in ("fwd", "rev", "auto")]
+    assert [J.dtype for J in results] == [np.float32] * 3
+    for J in results[1:]:
+        np.testing.assert_allclose(J, results[0], rtol=1e-6)
+
+
+def sum_of_squares(x):
+    return np.sum(x * x)
+
+
+def test_jvp_with_no_tangent_gives_a_zero_of_the_output_type():
+    # (hunt 13: a 0-d array where a tangent of np.float64(0.0) is due)
+    for dtype in (np.float64, np.float32):
+        x = np.array([1.0, 2.0], dtype)
+        out, t = s2sgrad.jvp(sum_of_squares, (x,), (None,))
+        assert type(t) is type(out) and t == 0

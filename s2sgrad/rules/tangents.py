@@ -10,6 +10,8 @@ each op's mathematics, never by transposing a reverse rule at run time.
 
 import math
 
+import numpy as np
+
 from . import reductions, scan
 from .shape import _slice_along
 
@@ -350,6 +352,10 @@ def zeros_like(b, x):
         if made is not None and made.opcode == "list_new" and not made.operands:
             return b.list_new()
         return b.list_zeros(x)
+    t = x.type
+    if t.kind == "array" and t.shape == () and t.dtype is not None and t.is_float:
+        return b.const(np.dtype(t.dtype).type(0.0))  # (a NumPy scalar, as a tangent
+        # computed from one is: np.zeros_like of an np.float64 is a 0-d array)
     return b.zeros_like(x)
 
 
