@@ -851,11 +851,11 @@ class _Derivative(_Transformed):
         )
         key = (tuple(js), i)
         if getattr(self, "_both", (None,))[0] != key:  # (built once, then cached)
-            self._both = (key, grad(self.fn, wrt=tuple(js) + (i,)))
+            self._both = (key, grad(self.fn, wrt=tuple(js) + (i,), xp=self.request.xp))
         both = self._both[1]
         tangents = [None] * len(values)
         tangents[i] = _like(1.0 if cotangent is None else cotangent, values[i])
-        primal, tangent = jvp(both, values, tangents)
+        primal, tangent = jvp(both, values, tangents, xp=self.request.xp)
         value, second = primal[-1], tuple(tangent[:-1])
         if self.request.kind == "vjp":
             return second

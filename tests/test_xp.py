@@ -329,3 +329,18 @@ def test_a_number_shaped_argument_gets_a_0d_array_of_its_library():
         )
         assert type(db) is type(conv(b)) and tuple(db.shape) == ()
         _close((dw, db), want)
+
+
+def sin_loop(a):
+    s = a
+    for i in range(3):
+        s = np.sin(s) * a
+    return s
+
+
+def test_second_order_through_a_loop_keeps_xp():
+    # (hunt 13: forward over reverse dropped xp=True, and refused the strict array
+    # asking for xp=True, which was given)
+    want = s2sgrad.grad(s2sgrad.grad(sin_loop))(0.7)
+    got = s2sgrad.grad(s2sgrad.grad(sin_loop, xp=True), xp=True)(xs.asarray(0.7))
+    assert float(got) == pytest.approx(want, rel=1e-12)
