@@ -24,8 +24,6 @@ def grad_weighted_fit(xs, ys, w):
     d_xs = np.zeros_like(xs)
     d_w = np.zeros_like(w)
     d_total = 1.0
-    d_xs_1 = d_xs
-    d_w_1 = d_w
     for i in reversed(range(_t0)):
         # this iteration's forward values
         _t4 = _tape1.pop()
@@ -33,12 +31,13 @@ def grad_weighted_fit(xs, ys, w):
         # grad of: total = total + 0.1 * i * np.sum(x * w)  [input.py:11]
         _d0 = d_total * _t4
         d_x = _d0 * w
-        d_w_2 = x_1 * _d0
+        d_w_1 = x_1 * _d0
         # grad of: for i, x in enumerate(xs):  [input.py:10]
-        d_xs_1 = d_xs_1.copy()
-        d_xs_1[i] += d_x
-        d_w_1 = d_w_1 + d_w_2
+        d_xs[i] += d_x
+        d_w += d_w_1
     # grad of: for x, y in zip(xs, ys * 2.0):  [input.py:8]
+    d_xs_1 = np.zeros_like(xs)
+    d_w_2 = np.zeros_like(w)
     for _i1 in reversed(range(_t2)):
         # this iteration's forward values
         _t5 = _tape0.pop()
@@ -48,10 +47,9 @@ def grad_weighted_fit(xs, ys, w):
         d_x_1 = _d1 * w
         d_w_3 = x_2 * _d1
         # grad of: for x, y in zip(xs, ys * 2.0):  [input.py:8]
-        d_xs = d_xs.copy()
-        d_xs[_i1] += d_x_1
-        d_w = d_w + d_w_3
+        d_xs_1[_i1] += d_x_1
+        d_w_2 += d_w_3
     # gradients of the xs
-    d_xs_2 = d_xs_1 + d_xs
-    d_w_4 = d_w_1 + d_w
-    return d_xs_2, d_w_4
+    d_xs += d_xs_1
+    d_w += d_w_2
+    return d_xs, d_w

@@ -40,15 +40,15 @@ def grad_f(x, W, steps):
     _t0 = np.cos(h_in)
     _t1 = np.sin(h_in, out=h_in)
     # grad of: for t in range(3):  [input.py:20]
-    d_x_1 = d_x
     for t in reversed(range(3)):
         # grad of: h = np.cos(h) * x  [input.py:21]
         _d0 = d_h * x
-        d_x_2 = d_h * _t0[t]
+        d_x_1 = d_h * _t0[t]
         d_h = -(_d0 * _t1[t])
-        d_x_1 = d_x_1 + d_x_2
+        d_x += d_x_1
     # grad of: for t in s2sgrad.checkpointed(range(steps)):  [input.py:10]
     d_W = np.zeros_like(W)
+    d_x_2 = np.zeros_like(x)
     for seg in reversed(range(0, steps, k)):
         # this segment's checkpoint: its steps again, taped, then backwards
         h_1 = _tape0.pop()
@@ -110,8 +110,8 @@ def grad_f(x, W, steps):
                 d_W_1 = np.zeros_like(W)
                 d_x_3 = np.zeros_like(x)
             d_W += d_W_1
-            d_x = d_x + d_x_3
+            d_x_2 += d_x_3
     # gradients of the xs
-    d_x_4 = d_x_1 + d_h
-    d_x_4 += d_x
-    return d_x_4, d_W
+    d_x += d_h
+    d_x += d_x_2
+    return d_x, d_W

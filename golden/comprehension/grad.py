@@ -41,7 +41,6 @@ def grad_f(x, W):
     # grad of: pairs = sum(x[i] * x[i + 1] for i in range(len(x) - 1) if x[i] > 0.0)  [input.py:10]
     d__list5 = np.broadcast_to(1.0, (_t9,) + np.shape(1.0))
     d_x = np.zeros_like(x)
-    d_x_1 = d_x
     for _i6 in reversed(range(_t5)):
         # this iteration's forward values
         _t10, _t11, _t12 = _tape1.pop()
@@ -52,14 +51,14 @@ def grad_f(x, W):
             # grad of: pairs = sum(x[i] * x[i + 1] for i in range(len(x) - 1) if x[i] > 0.0)  [input.py:10]
             d__list5_1 = d__list5[:-1]
             _d0 = d__list5[-1]
-            d_x_2 = np.zeros_like(x)
-            d_x_2[_t11] += _d0 * _t13
-            d_x_2[_i6] += _d0 * _t12
+            d_x_1 = np.zeros_like(x)
+            d_x_1[_t11] += _d0 * _t13
+            d_x_1[_i6] += _d0 * _t12
             d__list5 = d__list5_1
         else:
             # grad of: pairs = sum(x[i] * x[i + 1] for i in range(len(x) - 1) if x[i] > 0.0)  [input.py:10]
-            d_x_2 = np.zeros_like(x)
-        d_x_1 = d_x_1 + d_x_2
+            d_x_1 = np.zeros_like(x)
+        d_x += d_x_1
     # grad of: rows = np.stack([np.sin(W @ v) for v in W])  [input.py:9]
     d_W = np.zeros_like(W)
     for _i4 in reversed(range(_t3)):
@@ -77,15 +76,15 @@ def grad_f(x, W):
         d__list2 = d__list2_1
     # grad of: squares = np.sum(np.array([x[i] ** 2 for i in range(min(len(x), 3))]))  [input.py:8]
     d__list0 = np.broadcast_to(1.0, _t2.shape)
+    d_x_2 = np.zeros_like(x)
     for _i1 in reversed(range(_t1)):
         # this iteration's forward values
         _t15 = x[_i1]
         # grad of: squares = np.sum(np.array([x[i] ** 2 for i in range(min(len(x), 3))]))  [input.py:8]
         d__list0_1 = d__list0[:-1]
         _d3 = d__list0[-1]
-        d_x = d_x.copy()
-        d_x[_i1] += _d3 * (2 * _t15)
+        d_x_2[_i1] += _d3 * (2 * _t15)
         d__list0 = d__list0_1
     # gradients of the xs
-    d_x_3 = d_x_1 + d_x
-    return d_x_3, d_W
+    d_x += d_x_2
+    return d_x, d_W

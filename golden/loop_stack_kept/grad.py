@@ -44,7 +44,6 @@ def grad_loss(x, W, M, n):
         d_g = d_g_1 + d_g_2
         d_M += d_M_1
     # grad of: for t in range(n):  [input.py:14]
-    d_W = np.zeros_like(W)
     _t3 = np.maximum(n, 0)
     _t4 = W.shape
     h_rows = np.empty((_t3, _t4[0]), dtype=np.float64)
@@ -58,8 +57,9 @@ def grad_loss(x, W, M, n):
         h_rows[t] = h_2
         _d1[t] = _d2
         h_1 = h_2
-    d_W_1 = h_rows.T @ _d1
+    d_W = h_rows.T @ _d1
     # grad of: for t in range(1, n):  [input.py:12]
+    d_W_1 = np.zeros_like(W)
     for t in reversed(range(1, n)):
         # this iteration's forward values
         h_3 = _tape0.pop()
@@ -67,8 +67,8 @@ def grad_loss(x, W, M, n):
         _d3 = d_h * (1.0 - h * h)
         d_W_2 = _d3[:, None] * h_3
         d_h = W.T @ _d3
-        d_W += d_W_2
+        d_W_1 += d_W_2
         h = h_3
     # gradients of the xs
-    d_W_1 += d_W
-    return d_W_1, d_M
+    d_W += d_W_1
+    return d_W, d_M

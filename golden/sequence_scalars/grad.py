@@ -15,9 +15,9 @@ def grad_scalars(a, b, w):
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # grad of: return total + np.max([a, 3.0 * b]) * np.prod([a, b, 2.0]) + np.sum(v * v) + u @ w  [input.py:12]
-    _t5 = np.ones_like(_t3[:1])
-    before = np.concatenate([_t5, np.cumprod(_t3, axis=0)[:-1]], axis=0)
-    after = np.flip(np.concatenate([_t5, np.cumprod(np.flip(_t3, axis=0), axis=0)[:-1]], axis=0), axis=0)
+    _t5 = _t3[:1]
+    before = np.concatenate([np.ones_like(_t5), np.cumprod(_t3, axis=0)[:-1]], axis=0)
+    after = np.flip(np.concatenate([np.ones_like(_t5), np.cumprod(np.flip(_t3, axis=0), axis=0)[:-1]], axis=0), axis=0)
     _d0 = _t2 * (before * after)
     d_a = _d0[0]
     d_b = _d0[1]

@@ -40,7 +40,6 @@ def grad_recurrence(x):
     # grad of: for k in range(4):  [input.py:14]
     d_t0 = np.zeros_like(x)
     d_x = np.zeros_like(x)
-    d_x_1 = d_x
     for k in reversed(range(4)):
         # grad of: for k in range(4):  [input.py:14]
         t1_2 = t1_in[k]
@@ -48,12 +47,14 @@ def grad_recurrence(x):
         _t3 = 2.0 * x
         # grad of: t0, t1 = t1, 2.0 * x * t1 - t0  [input.py:15]
         d_t0_1 = -d_t1
-        d_x_2 = d_t1 * t1_2
+        d_x_1 = d_t1 * t1_2
         d_t1_1 = d_t1 * _t3
-        d_x_2 *= 2.0
+        d_x_1 *= 2.0
         d_t1 = d_t0 + d_t1_1
-        d_x_1 = d_x_1 + d_x_2
+        d_x += d_x_1
         d_t0 = d_t0_1
+    # grad of: for k in range(3):  [input.py:10]
+    d_x_2 = np.zeros_like(x)
     # grad of: prev, cur = cur, np.tanh(prev * cur + x)  [input.py:11]
     _t4 = cur_out * cur_out
     _t5 = np.subtract(1.0, _t4, out=_t4)
@@ -69,15 +70,15 @@ def grad_recurrence(x):
         d_prev_1 = _d0 * cur_2
         d_cur_1 = _d0 * prev_1
         d_cur = d_prev + d_cur_1
-        d_x = d_x + _d0
+        d_x_2 += _d0
         d_prev = d_prev_1
     # grad of: cur = np.sin(x)  [input.py:9]
     d_x_3 = d_cur * np.cos(x)
     # grad of: prev = x * 0.5  [input.py:8]
     d_prev *= 0.5
     # gradients of the xs
-    d_x_4 = d_t1 + d_x_1
-    d_x_4 += d_x
+    d_x_4 = d_t1 + d_x
+    d_x_4 += d_x_2
     d_x_4 += d_x_3
     d_x_4 += d_prev
     return d_x_4

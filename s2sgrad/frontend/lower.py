@@ -372,7 +372,8 @@ class _Lowerer(
             checked = self.read_index(v, node)
             if v.depth == self.region_depth:  # (what follows this read in its region runs
                 self.env[node.id] = checked  # only where the check passed: the name is
-            return checked  # bound there, one value: `gradients(s, [y])` is that y)
+                self._stmt_bound.add(checked)  # bound there, one value: `gradients(s, [y])`
+            return checked  # is that y; bound, it keeps its hint: `rename`)
         if node.id in self.maybe_undefined:
             where = self.maybe_undefined[node.id]
             self.unsupported(

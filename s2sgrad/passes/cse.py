@@ -10,6 +10,14 @@ from ..ir.core import TEMP_HINTS, Region, substitute_op
 from ..ir.opcodes import OPS, draws, memory
 
 
+# ops whose point is a new array (zeros an adjoint accumulates into, a copy): two stay
+# two, each its own memory (merged, two loop variables or two gradients handed back would
+# be one array, which a write into one changes for both)
+_FRESH = frozenset(
+    {"zeros", "zeros_like", "ones", "ones_like", "full", "full_like", "empty", "empty_like", "copy"}
+)
+
+
 def run(fn, only=None):
     return fn.with_body(_region(fn.body, only))
 
@@ -32,7 +40,8 @@ def _region(region, only=None):
         # tuple/list displays (shapes) read best where they are used. (Control flow has
         # regions; gates have several results; no `gradients` op is left by now.) The
         # gradients handed back (tag out:) are each their own array: two np.copy(g) stay two.
-        # A list built with append is a mutable object of its own: two `[]` stay two.
+        # A list built with append is a mutable object of its own: two `[]` stay two, and
+        # so do two new arrays (_FRESH).
         if (
             op.regions
             or d.effect is not None
@@ -42,6 +51,7 @@ def _region(region, only=None):
             or op.result in written
             or draws(op)
             or op.result.type.kind == "dynlist"
+            or op.opcode in _FRESH
         ):
             ops.append(op)
             continue
