@@ -9,7 +9,6 @@ passes/negation.py's `d_b * x` for the `d_b * (-x)` it folds."""
 from ..ir.core import TEMP_HINTS, Region, substitute_op
 from ..ir.opcodes import OPS, draws, memory
 
-
 # ops whose point is a new array (zeros an adjoint accumulates into, a copy): two stay
 # two, each its own memory (merged, two loop variables or two gradients handed back would
 # be one array, which a write into one changes for both)
