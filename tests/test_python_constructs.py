@@ -1128,3 +1128,18 @@ def test_reversed_inside_zip_and_enumerate():
     value, g = s2sgrad.value_and_grad(zipped_reversed)(x, y)
     assert value == zipped_reversed(x, y)
     np.testing.assert_allclose(g, central_difference(zipped_reversed, [x, y], 0), rtol=1e-6)
+
+
+def assigned_first_read_in_a_comprehension(x, n):
+    for k in range(n):
+        v = np.tanh(x * k)
+    c = sum(np.sum(item[1]) for item in (v, x))
+    return c + np.sum(v)
+
+
+def test_a_name_assigned_first_read_in_a_comprehension_keeps_its_value():
+    # (fuzz seed 186: the comprehension's target took the checked read's value for its
+    # own name, and the later read used a value no longer defined: an InternalError)
+    x = np.array([[0.3, -0.5], [0.8, 1.1]])
+    for n in (np.int64(0), np.int64(2)):
+        assert check_both_modes(assigned_first_read_in_a_comprehension, x, n)
