@@ -931,7 +931,12 @@ def test_a_name_a_while_loop_assigns_first_is_read_as_python_reads_it():
 
 
 def rounded(x, y):
-    return round(x, 2) * np.sum(y) + round(x * 3) * x + round(np.sum(y), 1) * x
+    return (
+        round(x, 2) * np.sum(y)
+        + round(x * 3) * x
+        + round(np.sum(y), ndigits=1) * x
+        + round(x, None) * 0.0
+    )
 
 
 def test_round_is_pythons_round_of_a_number():

@@ -156,6 +156,9 @@ class _Calls:
             args = [self.generator_sum(node.args[0], node)]
         else:
             args = [self.expr(a) for a in node.args]
+        if name == "round" and [k.arg for k in node.keywords] == ["ndigits"] and len(args) == 1:
+            args.append(self.expr(node.keywords[0].value))  # round(v, ndigits=2)
+            node = gast.copy_location(gast.Call(func=node.func, args=node.args, keywords=[]), node)
         if node.keywords:
             self.unsupported(
                 node,
@@ -235,7 +238,7 @@ class _Calls:
                 "use np.round(x, decimals)",
             )
         attrs = {}
-        if len(args) == 2:
+        if len(args) == 2 and self.static_of(args[1]) is not None:  # (round(v, None): round(v))
             n = self.static_of(args[1])
             if not isinstance(n, int) or isinstance(n, bool):
                 self.unsupported(
