@@ -1019,9 +1019,16 @@ def vjp(
         out = jvp(fun, point, [None] * len(point), xp=True)[0]
         return out, lambda g: generated(*point, _cotangent(g, out))
     # fun runs once, as in plain Python: on the caller's generators (advanced as it advances
-    # them); vjp_fn draws what it drew, from copies of their state before the call
+    # them), and on the caller's arrays where fun writes into none (so its values are
+    # Python's bit for bit, a strided view's too), else on copies of them; vjp_fn draws
+    # what it drew, from copies of their state before the call
+    writes = d.cache[signature_key(values)][2]
+    mine = writes or any(type(v) in _TREES for v in values)
     out = fun(
-        *[v if isinstance(v, np.random.Generator) else p for v, p in zip(values, _own(point))]
+        *[
+            v if isinstance(v, np.random.Generator) or not mine else p
+            for v, p in zip(values, _own(point))
+        ]
     )
 
     if has_aux:
@@ -1094,9 +1101,9 @@ def jvp(
     generated, values = d.entry(primals, {})
     _JVPS[fun] = d
     dots = [_like(tangents[i], values[i]) for i in wrt]
-    # (the caller's generator itself: after jvp it is where f leaves it, as after grad)
-    own = [v if isinstance(v, np.random.Generator) else o for v, o in zip(values, _own(values))]
-    return generated(*own, *dots)
+    # (the caller's arrays, which the generated code never writes into, so its values are
+    # Python's bit for bit, and its generator: after jvp it is where f leaves it)
+    return generated(*values, *dots)
 
 
 def _differentiable(p):
@@ -1534,10 +1541,11 @@ def _cotangent(g, out):
 
 
 def _own(values):
-    """Private copies of the arrays and generators among `values`. `vjp` runs the
-    user's `fun` in plain Python, which may write into its arguments (`x[0] = 0.0`);
-    on copies, the caller's arrays never change (SPEC.md), and neither does the point
-    `vjp_fn` differentiates at (a generator's copy draws what the original would)."""
+    """Private copies of the arrays (each of its layout) and generators among `values`.
+    `vjp` runs the user's `fun` in plain Python, which may write into its arguments
+    (`x[0] = 0.0`); on copies, the caller's arrays never change (SPEC.md), and neither
+    does the point `vjp_fn` differentiates at (a generator's copy draws what the
+    original would)."""
     return tuple(
         pytrees.map_leaves(_own_one, v) if type(v) in _TREES else _own_one(v) for v in values
     )
@@ -1545,8 +1553,8 @@ def _own(values):
 
 def _own_one(v):
     return (
-        v.copy()
-        if isinstance(v, np.ndarray)
+        v.copy(order="K")  # (its layout: a matrix product of a transposed array rounds as
+        if isinstance(v, np.ndarray)  # the caller's does)
         else copy.deepcopy(v)
         if isinstance(v, np.random.Generator)
         else v

@@ -1148,3 +1148,33 @@ def test_a_name_assigned_first_read_in_a_comprehension_keeps_its_value():
     x = np.array([[0.3, -0.5], [0.8, 1.1]])
     for n in (np.int64(0), np.int64(2)):
         assert check_both_modes(assigned_first_read_in_a_comprehension, x, n)
+
+
+def assigned_first_then_augmented(x, n):
+    for i in range(n):
+        v = np.tanh(np.sum(x) * i)
+        if n % 2 == 0:
+            continue
+        v = v * 2.0
+    v += 0.5 * np.sum(x**2)
+    return v
+
+
+def test_a_name_assigned_first_then_augmented_after_the_loop():
+    # (hypothesis, random programs: `v += ...` after the loop was not taken for a read)
+    for n in (0, 2, 3):
+        check_both_modes(assigned_first_then_augmented, X, np.int64(n))
+
+
+def product_of_views(a, x):
+    return a @ x
+
+
+def test_jvp_and_vjp_values_are_pythons_for_transposed_and_strided_arguments():
+    # (hunt 14: both ran on C-ordered copies, whose products round otherwise)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=7)
+    for a in (rng.normal(size=(7, 50)).T, rng.normal(size=(50, 14))[:, ::2]):
+        want = product_of_views(a, x)
+        assert np.array_equal(s2sgrad.jvp(product_of_views, (a, x), (None, np.ones(7)))[0], want)
+        assert np.array_equal(s2sgrad.vjp(product_of_views, a, x)[0], want)

@@ -600,6 +600,9 @@ def _first_use_after(lw, name, loop):
                 for e in gast.walk(n.target):
                     if isinstance(e, gast.Name):
                         uses.setdefault(e.id, []).append(((e.lineno, e.col_offset), "store"))
+            elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+                t = n.target  # (`y += v` reads y first)
+                uses.setdefault(t.id, []).append(((t.lineno, t.col_offset), "load"))
             elif isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Store):
                 uses.setdefault(n.id, []).append(((n.lineno, n.col_offset), "load"))
         for v in uses.values():
