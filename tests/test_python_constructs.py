@@ -1178,3 +1178,21 @@ def test_jvp_and_vjp_values_are_pythons_for_transposed_and_strided_arguments():
         want = product_of_views(a, x)
         assert np.array_equal(s2sgrad.jvp(product_of_views, (a, x), (None, np.ones(7)))[0], want)
         assert np.array_equal(s2sgrad.vjp(product_of_views, a, x)[0], want)
+
+
+def inverted_mask(x):
+    m = x > 0.2
+    return np.sum(x[~m] ** 2) + np.sum(np.where(~m, x, 2 * x))
+
+
+def test_invert_of_a_boolean_mask():
+    # (hunt 14: `x[~m]` was refused)
+    value, g = s2sgrad.value_and_grad(inverted_mask)(X)
+    assert value == inverted_mask(X)
+    np.testing.assert_allclose(g, central_difference(inverted_mask, [X], 0), rtol=1e-6)
+    with pytest.raises(s2sgrad.UnsupportedError, match="of a boolean array only"):
+        s2sgrad.grad(lambda_free_invert_of_int)(X, 3)
+
+
+def lambda_free_invert_of_int(x, k):
+    return np.sum(x) * ~k

@@ -627,6 +627,7 @@ class Exprs:
             return self.pick(
                 [
                     f"np.where({sub()} > {self.pick(THRESHOLDS)}, {sub()}, {sub()})",
+                    f"np.where(~({sub()} > {self.pick(THRESHOLDS)}), {sub()}, {sub()})",
                     f"np.maximum({sub()}, {sub()})",
                     f"np.abs({sub()})",
                 ]

@@ -507,7 +507,16 @@ class _Lowerer(
             if isinstance(s, (int, float)) and not isinstance(s, bool):
                 return self.b.const(-s)
             return self.b.neg(self.to_value(operand, node))
-        self.unsupported(node, f"the operator {_op_symbol(node.op)} is not supported", "use -x")
+        if opname == "Invert" and isinstance(operand, Value):
+            t = operand.type  # (`~mask` of a boolean array: np.logical_not, its values)
+            if t.kind == "array" and t.dtype == "bool" and not t.weak:
+                return self.b.emit("logical_not", operand)
+        self.unsupported(
+            node,
+            f"the operator {_op_symbol(node.op)} is not supported"
+            + (" here (of a boolean array only)" if opname == "Invert" else ""),
+            "use -x" if opname != "Invert" else "np.logical_not(mask), or np.invert(k)",
+        )
 
     def expr_Compare(self, node):
         if len(node.ops) != 1:
