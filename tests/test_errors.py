@@ -996,3 +996,15 @@ def test_range_bounds_of_a_narrow_or_unsigned_integer_dtype_are_refused(checkpoi
     for n in (np.int64(3), np.int32(3), 3):  # (these keep working)
         g = s2sgrad.grad(narrow_reversed, checkpoint=checkpoint)(h, n)
         np.testing.assert_allclose(g, np.cos(np.sin(np.sin(h))) * np.cos(np.sin(h)) * np.cos(h))
+
+
+def typed_by_isinstance(x, s):
+    if isinstance(s, float):
+        return np.sum(x) * s
+    return np.sum(x)
+
+
+def test_an_unsupported_builtin_is_named_as_one():
+    # (hunt 14: isinstance and str were "not defined in the function or resolvable")
+    with pytest.raises(s2sgrad.UnsupportedError, match=r"the builtin isinstance\(\) is not"):
+        s2sgrad.grad(typed_by_isinstance)(np.ones(2), 2.0)

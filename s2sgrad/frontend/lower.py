@@ -422,6 +422,15 @@ class _Lowerer(
                 "loop over range(len(xs)) and index: `for i in range(len(xs)): "
                 "a, b = xs[i], ys[i]`",
             )
+        if m is None and node.id in _PY_BUILTINS:
+            self.unsupported(
+                node,
+                f"the builtin {node.id}() is not supported in differentiated code",
+                "the builtins s2sgrad supports are len, float, int, abs, min, max, sum, "
+                "round, pow, range, zip, enumerate and reversed; decide type checks "
+                "(isinstance) and string building (str, f-strings) outside the function, "
+                "and pass what they give as arguments",
+            )
         if m is None:
             self.unsupported(
                 node,
@@ -789,6 +798,8 @@ class _Lowerer(
             f"assign {v.name!r} before the loop at line {self.p.loc(v.loop).line} (`{v.name} = 0`)",
         )
 
+
+_PY_BUILTINS = frozenset(n for n in dir(__import__("builtins")) if not n.startswith("_"))
 
 _STMT_HINTS = {
     "FunctionDef": "define the function at module level and pass the values it reads as "
