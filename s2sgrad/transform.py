@@ -237,11 +237,13 @@ def attach_gradients(fn, request, parsed):
         else:
             y, aux = b.getitem(y, index=0), b.getitem(y, index=1)
     if y.type.kind != "array":
+        kind = "dict" if fn.out_tree is not None and fn.out_tree[0] == "dict" else y.type.kind
         raise InvalidArgumentError(
             f"{request.kind} needs a function returning one array or scalar; "
-            f"{fn.name} returns a {y.type.kind}",
+            f"{fn.name} returns a {kind}",
             loc=loc,
-            hint="return a single value (use s2sgrad.vjp for several outputs... of one array)"
+            hint="differentiate one output at a time: a function returning that output "
+            "(lambda-free: def out0(x): return f(x)[0]); jvp takes several outputs"
             if request.inner is None
             else "differentiate a derivative that returns one value: grad(f, wrt=0), not "
             "value_and_grad or a tuple of wrt",
