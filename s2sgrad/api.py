@@ -1017,7 +1017,7 @@ def vjp(
                 hint="use value_and_grad(f, has_aux=True, xp=True)",
             )
         out = jvp(fun, point, [None] * len(point), xp=True)[0]
-        return out, lambda g: generated(*point, _cotangent(g, out))
+        return out, lambda g: generated(*point, *_cotangents(g, out))
     # fun runs once, as in plain Python: on the caller's generators (advanced as it advances
     # them), and on the caller's arrays where fun writes into none (so its values are
     # Python's bit for bit, a strided view's too), else on copies of them; vjp_fn draws
@@ -1036,7 +1036,7 @@ def vjp(
 
     @api_boundary
     def vjp_fn(g):
-        return generated(*_own(point), _cotangent(g, out))
+        return generated(*_own(point), *_cotangents(g, out))
 
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
@@ -1204,7 +1204,7 @@ def _jac_auto(fun, draws, positions):
         if shape is _UNKNOWN:  # not static: evaluated once, by the vjp if it can be built
             try:
                 pulled = pulled or vjp(fun, *draws.fresh())
-                shape = np.shape(pulled[0])
+                shape = None if type(pulled[0]) in (tuple, list) else np.shape(pulled[0])
             except S2SGradError:  # (grad(f) of a loop: forward over reverse)
                 shape = np.shape(fun(*draws.fresh()))
         if shape is not None and _tree_size(values[i]) <= _size(shape):
@@ -1457,6 +1457,12 @@ def _jac_rev(fun, draws, i, pulled=None):
     values = draws.entry
     floats = [k for k, p in enumerate(values) if _differentiable(p)]
     out, back = pulled or vjp(fun, *draws.fresh())
+    if type(out) in (tuple, list):  # (vjp takes several outputs; a Jacobian is of one)
+        raise InvalidArgumentError(
+            f"jacobian needs a function returning one array or scalar; "
+            f"{getattr(_plain(fun), '__name__', 'fun')} returns a {type(out).__name__}",
+            hint="take the Jacobian of a function returning one of its outputs",
+        )
     rows = [back(e)[floats.index(i)] for e in _units(out)]
     x = values[i]
     if type(x) not in _TREES:
@@ -1502,6 +1508,20 @@ def _like(t, p):
     if isinstance(p, np.generic):
         return p.dtype.type(t)
     return np.asarray(t, dtype=np.asarray(p).dtype)
+
+
+def _cotangents(g, out):
+    """The cotangents vjp_fn passes on: `g` for one output; for a tuple (or list) of
+    outputs, a tuple of one cotangent an output (as JAX's vjp takes them)."""
+    if type(out) in (tuple, list):
+        if type(g) not in (tuple, list) or len(g) != len(out):
+            raise InvalidArgumentError(
+                f"the function returns {len(out)} outputs: vjp_fn takes a tuple of "
+                f"{len(out)} cotangents, one shaped like each output",
+                hint="vjp_fn((g0, g1, ...))",
+            )
+        return [_cotangent(gk, ok) for gk, ok in zip(g, out)]
+    return [_cotangent(g, out)]
 
 
 def _cotangent(g, out):

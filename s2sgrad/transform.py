@@ -236,7 +236,22 @@ def attach_gradients(fn, request, parsed):
             y, aux = made.operands
         else:
             y, aux = b.getitem(y, index=0), b.getitem(y, index=1)
-    if y.type.kind != "array":
+    ys = (y,)
+    if (
+        request.kind == "vjp"
+        and aux is None
+        and fn.out_tree is None
+        and y.type.kind in ("tuple", "list")
+        and y.type.items
+        and all(t.kind == "array" for t in y.type.items)
+    ):  # a tuple of outputs: vjp_fn takes one cotangent an output (as JAX's)
+        made = b.defs.get(y)
+        ys = (
+            tuple(made.operands)
+            if made is not None and made.opcode in ("tuple", "list")
+            else tuple(b.getitem(y, index=k) for k in range(len(y.type.items)))
+        )
+    elif y.type.kind != "array":
         kind = "dict" if fn.out_tree is not None and fn.out_tree[0] == "dict" else y.type.kind
         raise InvalidArgumentError(
             f"{request.kind} needs a function returning one array or scalar; "
@@ -302,17 +317,22 @@ def attach_gradients(fn, request, parsed):
         xs.append(p)
     params = fn.params
     names = fn.param_names
-    operands = [y] + xs
+    operands = list(ys) + xs
     if request.kind == "vjp":
         cotangent = next(n for n in ("g", "g_", "d_ys", "cotangent") if n not in names)
-        g = Value(cotangent, y.type)  # (a parameter may be named g)
-        params, names = params + (g,), names + (cotangent,)
-        operands.append(g)
+        if len(ys) == 1 and ys[0] is y:
+            gs = [Value(cotangent, y.type)]  # (a parameter may be named g)
+            cnames = [cotangent]
+        else:
+            cnames = [f"{cotangent}{k}" for k in range(len(ys))]
+            gs = [Value(n, v.type) for n, v in zip(cnames, ys)]
+        params, names = params + tuple(gs), names + tuple(cnames)
+        operands += gs
     res = (
         GradientsCall(
-            (y,),
+            ys,
             tuple(xs),
-            tuple(operands[1 + len(xs) :]) or None,
+            tuple(operands[len(ys) + len(xs) :]) or None,
             options=GradientOptions(unconnected="zero", checkpoint=request.checkpoint),
         ).emit(b)
         if xs

@@ -195,3 +195,29 @@ def test_jvp_with_no_tangent_gives_a_zero_of_the_output_type():
         x = np.array([1.0, 2.0], dtype)
         out, t = s2sgrad.jvp(sum_of_squares, (x,), (None,))
         assert type(t) is type(out) and t == 0
+
+
+def pair_of_outputs(x, W):
+    h = np.tanh(W @ x)
+    return h, np.sum(h**2)
+
+
+def test_vjp_of_a_tuple_of_outputs_takes_a_cotangent_each():
+    # (hunt 14: refused, where JAX's vjp takes a tuple of cotangents)
+    rng = np.random.default_rng(0)
+    x, W = rng.standard_normal(3), rng.standard_normal((2, 3))
+    out, vjp_fn = s2sgrad.vjp(pair_of_outputs, x, W)
+    want = pair_of_outputs(x, W)
+    assert np.array_equal(out[0], want[0]) and out[1] == want[1]
+    g0, g1 = rng.standard_normal(2), 0.7
+
+    def weighted(x, W):
+        h, s = pair_of_outputs(x, W)
+        return np.dot(g0, h) + g1 * s
+
+    d_x, d_W = vjp_fn((g0, g1))
+    eps = 1e-6
+    num = [(weighted(x + eps * e, W) - weighted(x - eps * e, W)) / (2 * eps) for e in np.eye(3)]
+    np.testing.assert_allclose(d_x, num, rtol=1e-6)
+    with pytest.raises(s2sgrad.InvalidArgumentError, match="takes a tuple of 2 cotangents"):
+        vjp_fn(g0)
