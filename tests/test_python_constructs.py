@@ -1196,3 +1196,21 @@ def test_invert_of_a_boolean_mask():
 
 def lambda_free_invert_of_int(x, k):
     return np.sum(x) * ~k
+
+
+def assigned_first_then_else(a0, c=0.5):
+    for i1 in range(2):
+        v2 = np.tanh(c * 0.5)
+        if np.sum(a0) < -10.0 and c < 0.0:
+            break
+        c = np.tanh(np.sum(np.sin(a0)))
+    else:
+        v2 = np.tanh(np.tanh(c) ** 2)
+    c += 0.5 * np.tanh((c + v2) * 0.5)
+    return c * np.sum(a0)
+
+
+def test_a_name_a_loop_of_constant_bounds_assigns_first_is_bound_after_it():
+    # (hypothesis: the loop's else clause rebinding it was refused as "may be unbound",
+    # although range(2) runs)
+    check_both_modes(assigned_first_then_else, X)

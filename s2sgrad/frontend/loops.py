@@ -73,7 +73,7 @@ class _Loops:
         for name in firsts:  # (carried from a value never read: the loop gives its type)
             self.env[name] = Pending(node, name)
         self.range_loop(node, it, is_range)
-        if index is not None:
+        if index is not None and self.static_of(index[1]) is not True:
             name, ran = index
             self.env[name] = MaybeUnbound(self.env[name], ran, name, node, depth=self.region_depth)
         self.bind_firsts(firsts, runs, node)
@@ -85,7 +85,8 @@ class _Loops:
             if isinstance(self.env.get(name), Pending):  # (unrolled, and ran no time)
                 del self.env[name]
                 continue
-            if runs is not None:
+            if runs is not None and self.static_of(runs) is not True:  # (a loop that
+                # runs, by its constant bounds, binds the name: no check)
                 self.env[name] = MaybeUnbound(
                     self.env[name], runs, name, node, "assigned", self.region_depth
                 )
