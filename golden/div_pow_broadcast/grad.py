@@ -14,7 +14,7 @@ def grad_ratio(a, b):
     # grad of: p = a ** b  [input.py:8]
     _t0 = np.where(a == 0.0, 1.0, a)
     np.log(_t0, out=_t0)
-    d_a = (b * a ** np.where(b == 0, 1, b - 1)).sum(axis=1, keepdims=True)
+    d_a = (b * a ** np.where(b == 0, 1.0, b - 1)).sum(axis=1, keepdims=True)
     d_b = (p * _t0).sum(axis=0)
     # grad of: q = a / b  [input.py:7]
     d_a_1 = (_d0 / b).sum(axis=1, keepdims=True)

@@ -37,7 +37,8 @@ def pow_(b, g, ans, x, y):
     if isinstance(static, (int, float)) and not isinstance(static, bool):
         dx = None if static == 0 else b.mul(g, b.mul(y, b.pow(x, b.sub(y, 1))))
     else:
-        dx = b.mul(g, b.mul(y, b.pow(x, b.where(b.eq(y, 0), 1, b.sub(y, 1)))))
+        one = 1.0 if y.type.is_float else 1  # (of y's kind: array-API code mixes none)
+        dx = b.mul(g, b.mul(y, b.pow(x, b.where(b.eq(y, 0), one, b.sub(y, 1)))))
     return (dx, b.mul(g, b.mul(ans, b.log(b.where(b.eq(x, 0.0), 1.0, x)))))
 
 
