@@ -593,6 +593,15 @@ def check_assigned_in_while(inp, grad):
         grad.grad_f(-x)
 
 
+def check_add_at(inp, grad):
+    """Repeated indices add up (np.add.at is unbuffered); gradients against differences."""
+    rng = np.random.default_rng(5)
+    E, w, idx = rng.standard_normal((4, 3)), rng.standard_normal(3), np.array([1, 1, 3, 0, 1])
+    d_E, d_w = grad.grad_embed(E.copy(), w.copy(), idx)
+    close(d_E, central_difference(inp.embed, [E, w, idx], 0))
+    close(d_w, central_difference(inp.embed, [E, w, idx], 1))
+
+
 def check_index_after_loop(inp, grad):
     """The loop indices read after their loops: the last index (after `break` too), and
     UnboundLocalError, as Python raises it, when a loop runs no time."""

@@ -795,6 +795,10 @@ class Gen(Exprs):
         kind = scope.floats[t].kind
         if kind == "a":
             self.written(scope, t)
+            if self.flip() and self.flip():  # (unbuffered: the repeated row adds twice)
+                self.mark("add-at")
+                e = self.expr(scope, "s", depth)
+                return [f"np.add.at({t}, np.array([0, 1, 0]), 0.5 * np.tanh({e}))"]
         return [
             f"{t} {self.pick(['+=', '-=', '*='])} 0.5 * np.tanh({self.expr(scope, kind, depth)})"
         ]

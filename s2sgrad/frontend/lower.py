@@ -285,6 +285,28 @@ class _Lowerer(
     def stmt_Pass(self, node, first):
         pass
 
+    def add_at(self, call):
+        """`np.add.at(y, idx, v)` of a named array y: y's elements at idx get v added, once
+        for each time idx names them (unbuffered: repeated indices add up), as a write
+        into y (`y[idx] += v` but for the repeats). True when call is one."""
+        if not (
+            isinstance(call, gast.Call)
+            and _dotted_name(call.func) is not None
+            and _dotted_name(call.func).endswith(".add.at")
+            and len(call.args) == 3
+            and not call.keywords
+            and isinstance(call.args[0], gast.Name)
+        ):
+            return False
+        m = self.p.resolver.lookup(_dotted_name(call.func).split(".")[0])
+        if m is None or m.kind != "module" or m.module != "numpy":
+            return False
+        target = gast.copy_location(
+            gast.Subscript(value=call.args[0], slice=call.args[1], ctx=gast.Store()), call
+        )
+        subscript.write(self, target, self.expr(call.args[2]), node=call, accumulate=True)
+        return True
+
     def stmt_Expr(self, node, first):
         if first and isinstance(node.value, gast.Constant) and isinstance(node.value.value, str):
             return  # docstring
@@ -308,6 +330,8 @@ class _Lowerer(
             if isinstance(base, Value) and base.type.kind == "rng":
                 self.draw(base, call.func.attr, call)  # (a draw advances the generator)
                 return
+        if self.add_at(call):
+            return
         if isinstance(call, gast.Call) and (
             any(k.arg == "out" for k in call.keywords) or _writes_in_place(call.func)
         ):

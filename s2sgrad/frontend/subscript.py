@@ -183,10 +183,11 @@ def read(lw, node, base):
 # ---- writes --------------------------------------------------------------------------
 
 
-def write(lw, target, value, opname=None, node=None):
+def write(lw, target, value, opname=None, node=None, accumulate=False):
     """Lower `target = value` for a subscript target (`opname`: the binop of
     `target op= value`, whose value may be a function lowering it, called after the key
-    and the element are read, in Python's order). Returns the value assigned."""
+    and the element are read, in Python's order; `accumulate`: np.add.at's write, value
+    added at each index as often as it is named). Returns the value assigned."""
     node = node or target
     if not isinstance(target.value, gast.Name):
         lw.unsupported(
@@ -260,7 +261,7 @@ def write(lw, target, value, opname=None, node=None):
         )
     if opname is not None:
         v = lw.binop(opname, old, v, node)
-    _store(lw, target, name, cur, v, key, dyn)
+    _store(lw, target, name, cur, v, key, dyn, "index_add" if accumulate else "setitem")
     return value if opname is None else v
 
 
@@ -301,7 +302,7 @@ def check_module_array(lw, node, name, cur):
         )
 
 
-def _store(lw, target, name, cur, v, key, dyn):
+def _store(lw, target, name, cur, v, key, dyn, how="setitem"):
     b = lw.b
     check_caller_array(lw, target, name, cur)
     check_module_array(lw, target, name, cur)
@@ -335,8 +336,8 @@ def _store(lw, target, name, cur, v, key, dyn):
                     f"whether it sees this write depends on memory layout",
                     "make it a copy where it is made (`... .copy()`), or take it after the write",
                 )
-    # the write, then back up through the views to `top`
-    new = b.setitem(cur, v, *dyn, key=key, hint=_hint(cur))
+    # the write (np.add.at's: index_add), then back up through the views to `top`
+    new = b.emit(how, cur, v, *dyn, key=key, hint=_hint(cur))
     for parent, child in reversed(list(zip(path, path[1:]))):
         op = b.defs[child]
         new = b.setitem(parent, new, *op.operands[1:], key=op.attr("key"), hint=_hint(parent))
