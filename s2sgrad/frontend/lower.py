@@ -342,8 +342,7 @@ class _Lowerer(
                 "a NumPy function's `out=` only as `np.f(v, out=v)` of one operand or as "
                 "`r = np.f(a, b, out=v)`, and no other in-place NumPy function",
                 "write the update as an assignment: `v = np.maximum(a, b)`, `v[...] = "
-                "np.f(a, b)`, `a[i] += x` (np.add.at with repeated indices: a loop over "
-                "them)",
+                "np.f(a, b)`, `a[i] += x`, or np.add.at(a, idx, x) of a named array `a`",
             )
         self.unsupported(
             node,
