@@ -913,9 +913,28 @@ def x_swapped_in_the_loop(x):
     return s2sgrad.gradients(a * b, [a])
 
 
+@s2sgrad.function
+def x_assigned_first_in_the_loop(x, n):
+    s = 0.0
+    for i in range(n):  # (hunt 15: its checked read after the loop was not looked through)
+        a = x * 2.0
+        s = s + a * 3.0
+    return s2sgrad.gradients(s, [a])
+
+
+@s2sgrad.function
+def row_of_a_loop_over_rows(X):
+    s = 0.0
+    for r in X:
+        s = s + np.sum(r * r)
+    return s2sgrad.gradients(s, [r])
+
+
 @pytest.mark.parametrize(
     "fn, args",
     [
+        (x_assigned_first_in_the_loop, (1.5, np.int64(2))),
+        (row_of_a_loop_over_rows, (np.ones((2, 2)),)),
         (x_swapped_in_the_loop, (1.5,)),
         (x_read_inside_the_branch, (0.5, 1.0)),
         (stop_read_inside_the_loop, (np.array([0.3, -0.4]), 3)),

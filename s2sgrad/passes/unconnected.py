@@ -100,7 +100,7 @@ def named_results_checked(forward, xs, ys, stops, loc):
     still pass gradients in."""
     named = [(v, "xs") for v in xs] + [(v, "stop_gradients") for v in stops]
     made = {r: op for op in forward for r in op.results if op.regions}
-    if not any(v in made for v, _ in named):
+    if not made:
         return
     defs = {}
     for op in forward:
@@ -109,28 +109,31 @@ def named_results_checked(forward, xs, ys, stops, loc):
                 defs[r] = o
     args = _loop_args(defs)
     for v, where in named:
-        op = made.get(v)
+        u, shown = v, v.hint  # (a name a loop assigns first, read after it: its checked
+        while u in defs and defs[u].opcode == "loop_index":  # read, of the loop's result)
+            u, shown = defs[u].operands[0], defs[u].attr("name")
+        op = made.get(u)
         if op is None:
             continue
-        held = [h for h in _held(v, defs, args) if h[:2] != (v, False)]
+        held = [h for h in _held(u, defs, args) if h[:2] not in ((u, False), (v, False))]
         reached = {}  # (per set of loops taken to run no time)
         for _, _, zero in held:
             if zero not in reached:
-                reached[zero] = _ancestors(ys, v, defs, args, zero)
+                reached[zero] = _ancestors(ys, {v, u}, defs, args, zero)
         d = next((u for u, e, zero in held if (u, e) in reached[zero]), None)
         if d is not None:
             kind = "loop" if op.opcode in ("for", "while") else "branch"
             src = defs.get(d)
             what = f"the value from line {src.loc.line}" if src is not None else "its value"
             raise UnsupportedError(
-                f"{v.hint!r} (in {where}) is a variable the {kind} at line {op.loc.line} "
-                f"assigns, and on some path {what}, which {v.hint!r} holds after the "
-                f"{kind}, is also read on the way to a y other than through {v.hint!r} "
-                f"after the {kind}: the derivative would depend on whether {v.hint!r} "
+                f"{shown!r} (in {where}) is a variable the {kind} at line {op.loc.line} "
+                f"assigns, and on some path {what}, which {shown!r} holds after the "
+                f"{kind}, is also read on the way to a y other than through {shown!r} "
+                f"after the {kind}: the derivative would depend on whether {shown!r} "
                 "means that value (as eager TensorFlow, JAX or autograd see it) or the "
                 f"{kind}'s result, a value of its own (tf.gradients in a graph)",
                 loc=loc,
-                hint=f"name a copy made after the {kind} (`{v.hint}_after = {v.hint} * 1.0`) "
+                hint=f"name a copy made after the {kind} (`{shown}_after = {shown} * 1.0`) "
                 "and compute from it what should depend on it, or write the stop as "
                 "s2sgrad.stop_gradient(...) where the value is made",
             )
@@ -202,7 +205,7 @@ def _held(v, defs, args):
     return out
 
 
-def _ancestors(ys, avoid, defs, args, zero):
+def _ancestors(ys, avoid, defs, args, zero):  # (avoid: a set of values)
     """The values the ys are computed from, along paths gradients may take (not an if's
     test or a loop's bounds), not through `avoid`, with the loops in `zero` running no
     time, each with whether it is an earlier trip's of a loop it is made in (reached
@@ -210,7 +213,7 @@ def _ancestors(ys, avoid, defs, args, zero):
     seen, todo = set(), [(y, False) for y in ys]
     while todo:
         u, e = todo.pop()
-        if (u, e) in seen or u is avoid:
+        if (u, e) in seen or u in avoid:
             continue
         seen.add((u, e))
         op = defs.get(u)
