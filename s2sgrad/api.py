@@ -1022,12 +1022,17 @@ def vjp(
     # them), and on the caller's arrays where fun writes into none (so its values are
     # Python's bit for bit, a strided view's too), else on copies of them; vjp_fn draws
     # what it drew, from copies of their state before the call
-    writes = d.cache[signature_key(values)][2]
-    mine = writes or any(type(v) in _TREES for v in values)
+    writes = d.cache[signature_key(values)][2]  # (of the flattened parameters)
+    owner = [
+        k
+        for k, v in enumerate(values)
+        for _ in (pytrees.flatten(v)[1] if type(v) in _TREES else (v,))
+    ]
+    written = {owner[i] for i in writes if i < len(owner)}
     out = fun(
         *[
-            v if isinstance(v, np.random.Generator) or not mine else p
-            for v, p in zip(values, _own(point))
+            v if isinstance(v, np.random.Generator) or k not in written else p
+            for k, (v, p) in enumerate(zip(values, _own(point)))
         ]
     )
 

@@ -149,9 +149,19 @@ def copy_unless_in_place(op, ex, old, target):
 
     if op in getattr(ex, "in_place", ()):
         return []
+    made = ex.defs.get(old)
+    foreign = old.type.kind == "array" and (
+        old in ex.params or made is not None and OPS[made.opcode].memory != "new"
+    )
     copy = (
         codegen_xp.copy_expr(ex.value(old))
         if codegen_xp.active() and old.type.kind == "array"
-        else ast.Call(func=_attr(ex.value(old), "copy"), args=[], keywords=[])
+        else ast.Call(
+            func=_attr(ex.value(old), "copy"),
+            args=[],
+            # (an argument's or a view's layout kept: a transposed one's sums and products
+            # then round as the caller's array's do)
+            keywords=[ast.keyword(arg="order", value=ast.Constant("K"))] if foreign else [],
+        )
     )
     return [render(ast.Assign(targets=[_name(target, store=True)], value=copy, type_comment=None))]

@@ -1214,3 +1214,18 @@ def test_a_name_a_loop_of_constant_bounds_assigns_first_is_bound_after_it():
     # (hypothesis: the loop's else clause rebinding it was refused as "may be unbound",
     # although range(2) runs)
     check_both_modes(assigned_first_then_else, X)
+
+
+def written_argument(x, v):
+    x[0, 0] = 1.0
+    return np.sum(x.T @ v)
+
+
+def test_a_written_argument_keeps_its_layout():
+    # (hunt 15: its copy was C-ordered, so a transposed argument's product rounded
+    # otherwise than Python's)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        x, v = rng.normal(size=(40, 30)).T, rng.normal(size=30)
+        want = written_argument(x.copy(order="K"), v)
+        assert s2sgrad.value_and_grad(written_argument)(x, v)[0] == want

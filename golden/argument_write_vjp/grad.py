@@ -5,11 +5,11 @@ import numpy as np
 
 def grad_f(x, w):
     """Specialised for (x: float64[n], w: float64[n])."""
-    x_1 = x.copy()
+    x_1 = x.copy(order='K')
     x_1[0] = 0.0  # input.py:9
 
     # ---- gradients: reverse sweep ----
     # grad of: x[0] = 0.0  [input.py:9]
-    d_x = w.copy()
+    d_x = w.copy(order='K')
     d_x[0] = 0.0
     return d_x, x_1

@@ -9,7 +9,7 @@ def grad_rows(x):
     y_1 = y.copy()
     y_1[0, 1] = 0.0
     top = y_1[0]  # input.py:11
-    top_1 = top.copy()
+    top_1 = top.copy(order='K')
     top_1[2] = x.sum()
     y_1[0] = top_1
     top_2 = y_1[0]  # input.py:12

@@ -17,7 +17,7 @@ def _unbroadcast(g, shape):
 
 def grad_zero_first(x):
     """Specialised for (x: float64[n])."""
-    x_1 = x.copy()
+    x_1 = x.copy(order='K')
     x_1[0] = 0.0  # input.py:8
     _t0 = x_1[1:]
     _t1 = _t0 * 2.0
