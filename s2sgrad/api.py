@@ -1108,7 +1108,24 @@ def jvp(
     dots = [_like(tangents[i], values[i]) for i in wrt]
     # (the caller's arrays, which the generated code never writes into, so its values are
     # Python's bit for bit, and its generator: after jvp it is where f leaves it)
-    return generated(*values, *dots)
+    out, tangent = generated(*values, *dots)
+    return out, _unshared(tangent, dots)
+
+
+def _unshared(tangent, given):
+    """The output tangent, with each array of it that may share memory with a tangent the
+    caller gave (`return x` through a branch or a loop that passed it on) copied: the
+    caller owns what jvp returns, as it owns a gradient."""
+    arrays = [d for d in given if isinstance(d, np.ndarray)]
+    if not arrays:
+        return tangent
+
+    def own(t):
+        if isinstance(t, np.ndarray) and any(np.may_share_memory(t, d) for d in arrays):
+            return t.copy(order="K")
+        return t
+
+    return pytrees.map_leaves(own, tangent) if type(tangent) in _TREES else own(tangent)
 
 
 def _differentiable(p):

@@ -466,3 +466,16 @@ def test_forward_mode_of_python_floats_at_zero_gives_numpys_inf_and_nan():
         assert np.isnan(s2sgrad.hessian(x_log_x)(0.0))
         assert s2sgrad.hessian(three_halves)(0.0) == np.inf
         assert s2sgrad.jvp(x_log_x, (0.5,), (1.0,))[1] == pytest.approx(np.log(0.5) + 1.0)
+
+
+def identity_on_one_path(x, c):
+    if c > 0:
+        return x
+    return x * 2.0
+
+
+def test_a_jvp_tangent_never_shares_memory_with_the_one_given():
+    # (hunt 15: through a branch that returned x, the output tangent was the caller's)
+    x, t = np.ones(3), np.arange(3.0)
+    _, d = s2sgrad.jvp(identity_on_one_path, (x, 1.0), (t, None))
+    assert not np.shares_memory(d, t) and np.array_equal(d, t)
