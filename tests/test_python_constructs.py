@@ -1229,3 +1229,25 @@ def test_a_written_argument_keeps_its_layout():
         x, v = rng.normal(size=(40, 30)).T, rng.normal(size=30)
         want = written_argument(x.copy(order="K"), v)
         assert s2sgrad.value_and_grad(written_argument)(x, v)[0] == want
+
+
+def add_at_in_a_loop(x1, x2):
+    cur = np.sin(x1)
+    for i in range(3):
+        np.add.at(x2, np.array([0, 1, 0]), 0.5 * np.tanh(np.max(x2)))
+        cur = np.tanh(1.5 * cur - x2)
+    return np.sum(cur) + np.sum(x2)
+
+
+def test_np_add_at_in_a_loop_is_a_write_the_loop_carries():
+    # (fuzz seed 189: the loop did not carry the array np.add.at wrote into, a wrong value)
+    x2 = np.array([0.1, -0.4, 0.6])
+    value, g = s2sgrad.value_and_grad(add_at_in_a_loop, wrt=(0, 1))(X[:3], x2)
+    assert value == add_at_in_a_loop(X[:3].copy(), x2.copy())
+    np.testing.assert_allclose(
+        g[1], central_difference(lambda_free_add_at, [x2], 0), rtol=1e-6, atol=1e-9
+    )
+
+
+def lambda_free_add_at(x2):
+    return add_at_in_a_loop(X[:3].copy(), x2.copy())

@@ -657,7 +657,11 @@ class Exprs:
         form = self.pick(["float", "float", "math", "npint", "pow", "round"])
         if form == "round":  # (a step function: the sample point is checked away from steps)
             self.mark("builtin-round")
-            return self.pick([f"(round({sub()}, 1) * {sub()})", f"(round({sub()}) + {sub()})"])
+            # (of float(...): round() of a 0-d array, which a scalar expression may be, is a
+            # TypeError in Python)
+            return self.pick(
+                [f"(round(float({sub()}), 1) * {sub()})", f"(round(float({sub()})) + {sub()})"]
+            )
         if form == "pow":  # (the builtin: a ** b)
             self.mark("builtin-pow")
             return self.pick([f"pow({sub()}, 2)", f"pow({sub()}, 3)", f"pow(1.2, {sub()})"])

@@ -169,6 +169,23 @@ def _expr_text(parsed, node):
     return "this"
 
 
+def add_at_target(n):
+    """The name `y` of a statement `np.add.at(y, idx, v)` (a write into y's array, as
+    `y[idx] += v` is: the checks before loops and branches count it as one), else None."""
+    if (
+        isinstance(n, gast.Expr)
+        and isinstance(n.value, gast.Call)
+        and isinstance(n.value.func, gast.Attribute)
+        and n.value.func.attr == "at"
+        and isinstance(n.value.func.value, gast.Attribute)
+        and n.value.func.value.attr == "add"
+        and n.value.args
+        and isinstance(n.value.args[0], gast.Name)
+    ):
+        return n.value.args[0]
+    return None
+
+
 def _assigned_names(lw, stmts):
     """Names bound by assignments anywhere in `stmts` (nested blocks included), in order."""
     out, seen = [], set()
@@ -204,6 +221,8 @@ def _assigned_names(lw, stmts):
                 while isinstance(base, gast.Subscript):
                     base = base.value
                 add(base)
+            elif add_at_target(n) is not None:
+                add(add_at_target(n))
     return out
 
 

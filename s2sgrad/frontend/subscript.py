@@ -22,7 +22,7 @@ from ..errors import InvalidArgumentError
 from ..ir import indexing as I
 from ..ir import opcodes
 from ..ir.core import TEMP_HINTS, Region, Value, def_map
-from .shared import MaybeUnbound
+from .shared import MaybeUnbound, add_at_target
 
 # ---- keys ---------------------------------------------------------------------------
 
@@ -760,6 +760,8 @@ def written_names(stmts, marks=None):
                     base = base.value
                 if isinstance(base, gast.Name):
                     written.setdefault(base.id, n)
+            elif add_at_target(n) is not None:  # (np.add.at(y, idx, v))
+                written.setdefault(add_at_target(n).id, n)
     return written
 
 
