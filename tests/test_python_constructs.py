@@ -1251,3 +1251,15 @@ def test_np_add_at_in_a_loop_is_a_write_the_loop_carries():
 
 def lambda_free_add_at(x2):
     return add_at_in_a_loop(X[:3].copy(), x2.copy())
+
+
+def add_at_float_into_int(x):
+    y = np.arange(4)
+    np.add.at(y, np.array([True, False, True, False]), 0.7)
+    return np.sum(x * y)
+
+
+def test_np_add_at_of_another_kind_into_an_int_array_is_refused():
+    # (hunt 16: NumPy casts each sum back unsafely; the generated `y[k] += v` raised)
+    with pytest.raises(s2sgrad.UnsupportedError, match="np.add.at into an array of int64"):
+        s2sgrad.value_and_grad(add_at_float_into_int)(np.ones(4))

@@ -304,7 +304,24 @@ class _Lowerer(
         target = gast.copy_location(
             gast.Subscript(value=call.args[0], slice=call.args[1], ctx=gast.Store()), call
         )
-        subscript.write(self, target, self.expr(call.args[2]), node=call, accumulate=True)
+        value = self.expr(call.args[2])
+        y, v = self.env.get(call.args[0].id), self.to_value(value, call.args[2])
+        if (
+            isinstance(y, Value)
+            and y.type.kind == "array"
+            and y.type.dtype is not None
+            and v.type.dtype is not None
+            and np.dtype(y.type.dtype).kind in "biu"
+            and np.dtype(v.type.dtype).kind != np.dtype(y.type.dtype).kind
+        ):  # (NumPy adds, then casts each sum unsafely: a kind s2sgrad's `y[k] += v` refuses)
+            self.unsupported(
+                call,
+                f"np.add.at into an array of {y.type.dtype} of a value of {v.type.dtype} is "
+                "not supported (NumPy casts each sum back unsafely)",
+                "add values of the array's own dtype (`v.astype(y.dtype)` rounds before "
+                "adding, not after), or make the array a float one",
+            )
+        subscript.write(self, target, value, node=call, accumulate=True)
         return True
 
     def stmt_Expr(self, node, first):
