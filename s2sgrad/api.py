@@ -1226,7 +1226,7 @@ def _jac_auto(fun, draws, positions):
         if shape is _UNKNOWN:  # not static: evaluated once, by the vjp if it can be built
             try:
                 pulled = pulled or vjp(fun, *draws.fresh())
-                shape = None if type(pulled[0]) in (tuple, list) else np.shape(pulled[0])
+                shape = None if type(pulled[0]) in _TREES else np.shape(pulled[0])
             except S2SGradError:  # (grad(f) of a loop: forward over reverse)
                 shape = np.shape(fun(*draws.fresh()))
         if shape is not None and _tree_size(values[i]) <= _size(shape):
@@ -1462,12 +1462,7 @@ def _jac_fwd(fun, draws, i, out_shape=None):
         tangents = [None] * len(values)
         tangents[i] = e
         tangent = jvp(fun, draws.fresh(), tangents)[1]
-        if type(tangent) in _TREES:  # (as reverse mode refuses it: transform.py)
-            raise InvalidArgumentError(
-                f"jacobian needs a function returning one array or scalar; "
-                f"{getattr(_plain(fun), '__name__', 'fun')} returns a {type(tangent).__name__}",
-                hint="take the Jacobian of a function returning one of its outputs",
-            )
+        _one_output(fun, tangent)
         leaf = x if j is None else leaves[j]  # (x's dtype, as reverse mode's rows have)
         cols.append(_float_array(tangent).astype(np.result_type(leaf, 0.0), copy=False))
     if not cols and out_shape is None:
@@ -1475,16 +1470,21 @@ def _jac_fwd(fun, draws, i, out_shape=None):
     return _by_leaf(values[i], cols, cols[0].shape if cols else out_shape)
 
 
-def _jac_rev(fun, draws, i, pulled=None):
-    values = draws.entry
-    floats = [k for k, p in enumerate(values) if _differentiable(p)]
-    out, back = pulled or vjp(fun, *draws.fresh())
-    if type(out) in (tuple, list):  # (vjp takes several outputs; a Jacobian is of one)
+def _one_output(fun, out):
+    """Refuse a Jacobian of a function returning several outputs (a tuple, a dict)."""
+    if type(out) in _TREES:
         raise InvalidArgumentError(
             f"jacobian needs a function returning one array or scalar; "
             f"{getattr(_plain(fun), '__name__', 'fun')} returns a {type(out).__name__}",
             hint="take the Jacobian of a function returning one of its outputs",
         )
+
+
+def _jac_rev(fun, draws, i, pulled=None):
+    values = draws.entry
+    floats = [k for k, p in enumerate(values) if _differentiable(p)]
+    out, back = pulled or vjp(fun, *draws.fresh())
+    _one_output(fun, out)  # (vjp takes several outputs; a Jacobian is of one)
     rows = [back(e)[floats.index(i)] for e in _units(out)]
     x = values[i]
     if type(x) not in _TREES:

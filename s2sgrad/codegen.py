@@ -1247,11 +1247,11 @@ _TWINS = {"div": "divide", "pow": "power"}
 
 
 def _python_division(op):
-    """`a / b` (or `a ** b`) of gradient code where a and b may be Python numbers: at
-    b == 0 (a == 0, b < 0) Python raises ZeroDivisionError, where the function itself,
-    on NumPy's values, gave inf
-    (np.log(x * y) at x * y == 0 is -inf, its adjoint `1.0 / (x * y)`): the fast code
-    catches it and the NumPy twin runs, which divides with np.divide."""
+    """`a / b` (or `a ** b`) of gradient or tangent code where a and b may be Python
+    numbers: at b == 0 (a == 0 with b < 0) Python raises ZeroDivisionError, where the
+    function itself, on NumPy's values, gave inf (np.log(x * y) at x * y == 0 is -inf,
+    its adjoint `1.0 / (x * y)`): the fast code catches it and the NumPy twin runs,
+    which divides with np.divide (np.power: _TWINS)."""
     if op.opcode not in _TWINS or (
         _role(op)[0] not in ("grad", "seed", "out") and not op.attr("tangent", False)
     ):  # (a tangent rule's division: forward.py marks it; `0.0 ** -0.5` raises too)

@@ -50,14 +50,16 @@ from .ir.core import (
     def_map,
     free_name,
     free_values,
+    loop_carries,
     make_attrs,
+    may_be,
     substitute,
     substitute_op,
 )
 from .ir.gradients_op import GradientsCall
 from .ir.opcodes import OPS
 from .options import GradientOptions
-from .passes import activity, integer, unconnected
+from .passes import activity, integer, stop_gradient, unconnected
 
 TAPE = "tape"  # the tag of loop-tape ops: written without a source comment
 
@@ -433,12 +435,9 @@ class _Sweep:
     def sweep(self, ops):
         b = self.b
         for op in reversed(ops):
-            stopped = [r in self.exp.stops for r in op.results]
-            if (
-                not any(r in self.active for r in op.results)
-                or any(stopped)
-                and (not op.regions or all(stopped))
-            ):  # (a stopped result of an if or a loop passes nothing in; the others do)
+            if not any(r in self.active for r in op.results) or stop_gradient.stopped(
+                op, self.exp.stops
+            ):  # (a stopped result of an if or a loop passes nothing in: results_adjoints)
                 continue
             b.loc, b.tag = op.loc, f"grad:{self.exp.name}"
             if op.opcode == "gate":  # n values through unchanged: adjoints pass straight back
@@ -1011,12 +1010,12 @@ class _Sweep:
             if op is None or OPS[op.opcode].read_only:
                 return True
             if op.opcode in ("for", "while", "if"):
-                todo += _may_be(op, v, self.b)
+                todo += may_be(op, op.results.index(v), lambda x: self.b.static_value(x, None))
                 for r in op.regions:  # (the values made in its regions, and its carries)
                     defs.update(def_map(r))
                     for o in [op] + list(r.walk()):
                         if o.opcode in ("for", "while"):
-                            carries.update(_carries(o))
+                            carries.update(loop_carries(o))
             elif opcodes.aliases(op):
                 todo.append(op.operands[0])
         return False
@@ -1029,28 +1028,6 @@ def _handed_back(t):
     if t.kind == "array" and t.shape == () and t.dtype == "float64" and t.weak is False:
         return T.Type(dtype="float64", shape=(), weak=None)
     return T.adjoint_type(t)
-
-
-def _may_be(op, v, b):
-    """The values result v of loop or branch `op` may be: a branch's yields; a loop's
-    initial value and what its body yields (what it yields alone where a `for` loop
-    runs at least once: a range known at transform time)."""
-    k = op.results.index(v)
-    if op.opcode == "if":
-        return [r.yields[k] for r in op.regions]
-    first, then = _carries(op)[op.regions[-1].args[k + (op.opcode == "for")]]
-    bounds = [b.static_value(x, None) for x in op.operands[:3]] if op.opcode == "for" else []
-    if bounds and all(type(x) is int for x in bounds) and bounds[2] and len(range(*bounds)):
-        return [then]
-    return [first, then]
-
-
-def _carries(loop):
-    """{carried value (a body argument of `loop`): [its initial value, its next value]}."""
-    body = loop.regions[-1]
-    first = 3 if loop.opcode == "for" else 0
-    args = body.args[1:] if loop.opcode == "for" else body.args
-    return {a: [i, y] for a, i, y in zip(args, loop.operands[first:], body.yields)}
 
 
 def _op(opcode, operands, results, like, tag=None, loc=None, **attrs):

@@ -156,10 +156,11 @@ class _Calls:
             args = [self.generator_sum(node.args[0], node)]
         else:
             args = [self.expr(a) for a in node.args]
-        if name == "round" and [k.arg for k in node.keywords] == ["ndigits"] and len(args) == 1:
-            args.append(self.expr(node.keywords[0].value))  # round(v, ndigits=2)
-            node = gast.copy_location(gast.Call(func=node.func, args=node.args, keywords=[]), node)
-        if node.keywords:
+        keywords = node.keywords
+        if name == "round" and [k.arg for k in keywords] == ["ndigits"] and len(args) == 1:
+            args.append(self.expr(keywords[0].value))  # round(v, ndigits=2)
+            keywords = []
+        if keywords:
             self.unsupported(
                 node,
                 f"{name}() with keyword arguments is not supported",

@@ -117,18 +117,10 @@ class Desugar:
             over the array the name held then, even if the body rebinds the name);
             `reversed(xs)` inside zip() or enumerate() is the view xs[::-1]."""
             if (
-                isinstance(expr, gast.Call)
-                and isinstance(expr.func, gast.Name)
-                and expr.func.id == "reversed"
-                and lowerer.p.resolver.lookup("reversed") is None
+                expr is not it
+                and builtin(expr, "reversed")
                 and len(expr.args) == 1
-                and not expr.keywords
-                and not (
-                    isinstance(expr.args[0], gast.Call)
-                    and isinstance(expr.args[0].func, gast.Name)
-                    and expr.args[0].func.id == "range"
-                )
-                and it is not expr
+                and not builtin(expr.args[0], "range")
             ):
                 backwards = _loc(
                     gast.Slice(
@@ -145,14 +137,17 @@ class Desugar:
             pre.append(_assign(name, expr, expr))
             return name
 
-        def call_of(name):
+        def builtin(expr, name):
             return (
-                isinstance(it, gast.Call)
-                and isinstance(it.func, gast.Name)
-                and it.func.id == name
+                isinstance(expr, gast.Call)
+                and isinstance(expr.func, gast.Name)
+                and expr.func.id == name
                 and lowerer.p.resolver.lookup(name) is None
-                and not it.keywords
+                and not expr.keywords
             )
+
+        def call_of(name):
+            return builtin(it, name)
 
         index = None
         if call_of("enumerate") and len(it.args) == 1:

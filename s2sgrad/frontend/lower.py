@@ -56,6 +56,7 @@ from .shared import (
     _refuse_complex,
     _reject_list_method,
     _Return,
+    add_at_target,
 )
 from .source import walk
 from .trees import _Trees
@@ -285,21 +286,15 @@ class _Lowerer(
     def stmt_Pass(self, node, first):
         pass
 
-    def add_at(self, call):
-        """`np.add.at(y, idx, v)` of a named array y: y's elements at idx get v added, once
-        for each time idx names them (unbuffered: repeated indices add up), as a write
-        into y (`y[idx] += v` but for the repeats). True when call is one."""
-        if not (
-            isinstance(call, gast.Call)
-            and _dotted_name(call.func) is not None
-            and _dotted_name(call.func).endswith(".add.at")
-            and len(call.args) == 3
-            and not call.keywords
-            and isinstance(call.args[0], gast.Name)
-        ):
+    def add_at(self, node):
+        """Statement `np.add.at(y, idx, v)` of a named array y: y's elements at idx get v
+        added, once for each time idx names them (unbuffered: repeated indices add up), as
+        a write into y (`y[idx] += v` but for the repeats). True when node is one."""
+        if add_at_target(node) is None:
             return False
+        call = node.value
         m = self.p.resolver.lookup(_dotted_name(call.func).split(".")[0])
-        if m is None or m.kind != "module" or m.module != "numpy":
+        if len(call.args) != 3 or call.keywords or m is None or m.module != "numpy":
             return False
         target = gast.copy_location(
             gast.Subscript(value=call.args[0], slice=call.args[1], ctx=gast.Store()), call
@@ -347,7 +342,7 @@ class _Lowerer(
             if isinstance(base, Value) and base.type.kind == "rng":
                 self.draw(base, call.func.attr, call)  # (a draw advances the generator)
                 return
-        if self.add_at(call):
+        if self.add_at(node):
             return
         if isinstance(call, gast.Call) and (
             any(k.arg == "out" for k in call.keywords) or _writes_in_place(call.func)
@@ -608,7 +603,7 @@ class _Lowerer(
                 v = self.to_value(left if ls is _MISSING else right, node)
                 t = v.type  # (`w is None` of a value known to be None or not: known here;
                 # a value None on one path and an array on another is of no known kind)
-                if t.kind == "none" or t.kind == "array" and t.dtype is not None:
+                if t.kind != "array" or t.dtype is not None:  # (UNKNOWN: dtype None)
                     known = t.kind == "none"
                     return Static(known if opname == "Is" else not known)
                 self.unsupported(

@@ -470,23 +470,10 @@ class _NumpySpellings:
         b = self.b
         a, c = items[0], items[2]
         sa, sc = b.shape(a), b.shape(c)
-        one = b.const(1)
-        a0, a1 = (
-            (one, b.getitem(sa, index=0))
-            if a.type.rank == 1
-            else (
-                b.getitem(sa, index=0),
-                b.getitem(sa, index=1),
-            )
-        )
-        c0, c1 = (
-            (b.getitem(sc, index=0), one)
-            if c.type.rank == 1
-            else (
-                b.getitem(sc, index=0),
-                b.getitem(sc, index=1),
-            )
-        )
+        da = [b.getitem(sa, index=k) for k in range(a.type.rank)]
+        dc = [b.getitem(sc, index=k) for k in range(c.type.rank)]
+        a0, a1 = da if len(da) == 2 else [b.const(1)] + da
+        c0, c1 = dc if len(dc) == 2 else dc + [b.const(1)]
         left = b.mul(b.mul(a0, c0), b.add(a1, c1))
         right = b.mul(b.mul(a1, c1), b.add(a0, c0))
         return self.choice(

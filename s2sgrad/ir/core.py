@@ -330,6 +330,32 @@ def free_values(op):
     return out
 
 
+def loop_carries(loop):
+    """{a carried argument of `loop`'s body (or of a while's test): (its value before the
+    loop, what the body yields for it)}: what it holds on a trip, the first or a later one."""
+    body = loop.regions[-1]
+    inits = loop.operands[3:] if loop.opcode == "for" else loop.operands
+    out = {}
+    for region in loop.regions:
+        args = region.args[1:] if loop.opcode == "for" else region.args
+        out.update((a, (i, y)) for a, i, y in zip(args, inits, body.yields))
+    return out
+
+
+def may_be(op, k, static):
+    """What result k of op (an if or a loop) may be: each branch's yield; a loop's last
+    trip's yield, then its value before the loop, unless a for loop's range runs (its
+    bounds constants `static`, a function of a value, knows: their value, else None)."""
+    if op.opcode == "if":
+        return [r.yields[k] for r in op.regions]
+    body = op.regions[-1]
+    inits = op.operands[3:] if op.opcode == "for" else op.operands
+    bounds = [static(x) for x in op.operands[:3]] if op.opcode == "for" else []
+    if bounds and all(type(x) is int for x in bounds) and bounds[2] and len(range(*bounds)):
+        return [body.yields[k]]
+    return [body.yields[k], inits[k]]
+
+
 def uses(op):
     """Everything an op reads: its operands, then the free values of its regions."""
     if not op.regions:

@@ -19,10 +19,15 @@ from ..ir.opcodes import OPS
 
 
 def blocks(op, stops):
-    """True when backprop must not pass through `op` to its operands. An if or a loop
-    is stopped result by result (`passes`): as a whole only when all of them are."""
-    if OPS[op.opcode].constant:
-        return True
+    """True when backprop must not pass through `op` to its operands."""
+    return OPS[op.opcode].constant or stopped(op, stops)
+
+
+def stopped(op, stops):
+    """True when `stops` stop op as a whole: one of its results, or, of an if or a loop,
+    which is stopped result by result (`passes`), all of them."""
+    if not stops:
+        return False
     if op.regions:
         return all(r in stops for r in op.results)
     return any(r in stops for r in op.results)

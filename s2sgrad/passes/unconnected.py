@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from ..ir.builder import rewrite
-from ..ir.core import adjoint_hint, uses
+from ..ir.core import adjoint_hint, loop_carries, may_be, uses
 from ..ir.gradients_op import GradientsCall
 from . import activity
 
@@ -140,47 +140,31 @@ def named_results_checked(forward, xs, ys, stops, loc):
 
 
 def _loop_args(defs):
-    """A loop body's (and a while's test's) carried arguments -> (the value before the
-    loop, what the body yields for it): what the argument holds on a trip, the first or a
-    later one."""
+    """Every loop's carried arguments -> (the value before the loop, what the body
+    yields for it): ir.core.loop_carries of each."""
     out = {}
     for op in set(defs.values()):
-        if op.opcode not in ("for", "while"):
-            continue
-        body = op.regions[-1]
-        inits = op.operands[3:] if op.opcode == "for" else op.operands
-        for region in op.regions:
-            carried = region.args[1:] if op.opcode == "for" and region is body else region.args
-            for k, a in enumerate(carried):
-                out[a] = (inits[k], body.yields[k])
+        if op.opcode in ("for", "while"):
+            out.update(loop_carries(op))
     return out
 
 
 def _carried(op, j, defs, zero=frozenset()):
-    """What result j of op (an if or a loop) may be, each with the loops it takes to run
-    no time: each branch's yield; the loop's last trip's yield, and its value before the
-    loop (unless a for loop of constant bounds runs), or only that for a loop in `zero`."""
-    if op.opcode == "if":
-        return [(r.yields[j], zero) for r in op.regions]
-    body = op.regions[-1]
-    inits = op.operands[3:] if op.opcode == "for" else op.operands
+    """What result j of op (an if or a loop) may be (ir.core.may_be), each with the loops
+    it takes to run no time: a loop's value before it adds the loop to `zero`, and a loop
+    in `zero` is only that value."""
     if op in zero:
-        return [(inits[j], zero)]
-    if op.opcode == "for" and _runs(op, defs):
-        return [(body.yields[j], zero)]
-    return [(body.yields[j], zero), (inits[j], zero | {op})]
+        return [((op.operands[3:] if op.opcode == "for" else op.operands)[j], zero)]
+    values = may_be(op, j, lambda v: _constant(v, defs))
+    if op.opcode == "if" or len(values) == 1:
+        return [(w, zero) for w in values]
+    then, first = values
+    return [(then, zero), (first, zero | {op})]
 
 
-def _runs(op, defs):
-    """True for a for loop whose range() bounds are constants giving at least one trip."""
-    bounds = []
-    for v in op.operands[:3]:
-        d = defs.get(v)
-        c = d.attr("value") if d is not None and d.opcode == "const" else None
-        if type(c) is not int:
-            return False
-        bounds.append(c)
-    return len(range(*bounds)) > 0
+def _constant(v, defs):
+    d = defs.get(v)
+    return d.attr("value") if d is not None and d.opcode == "const" else None
 
 
 def _held(v, defs, args):
