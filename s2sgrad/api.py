@@ -62,9 +62,15 @@ _TREES = pytrees.CONTAINERS
 
 
 def _key_of(v, sizes, key):
-    if isinstance(v, np.ndarray):  # a dim: None for size 1, else the k of the k-th size
-        key.append(
-            (v.dtype, tuple(None if n == 1 else sizes.setdefault(n, len(sizes)) for n in v.shape))
+    if isinstance(v, np.ndarray):  # a dim: None for size 1, "0" for 0, else the k of the
+        key.append(  # k-th size
+            (
+                v.dtype,
+                tuple(
+                    None if n == 1 else "0" if n == 0 else sizes.setdefault(n, len(sizes))
+                    for n in v.shape
+                ),
+            )
         )
     elif isinstance(v, np.generic):
         key.append((type(v),))
@@ -431,7 +437,7 @@ def _type_of(name, v, sizes, in_tree=False, xp=False):
             )
         dims = []
         for n in np.shape(v):
-            dims.append(1 if n == 1 else sizes.setdefault(n, f"n{len(sizes)}"))
+            dims.append(n if n in (0, 1) else sizes.setdefault(n, f"n{len(sizes)}"))
         return T.Type(dtype=v.dtype.name, shape=tuple(dims))
     if isinstance(v, float):
         return T.PY_FLOAT
@@ -1109,7 +1115,25 @@ def jvp(
     # (the caller's arrays, which the generated code never writes into, so its values are
     # Python's bit for bit, and its generator: after jvp it is where f leaves it)
     out, tangent = generated(*values, *dots)
-    return out, _unshared(tangent, dots)
+    return out, _scalar_like(out, _unshared(tangent, dots))
+
+
+def _scalar_like(out, tangent):
+    """The tangent with each 0-d array whose output is a NumPy scalar made that scalar
+    (`np.where` of scalars, in a tangent rule, gives a 0-d array): a tangent has its
+    output's type, as a gradient has its argument's."""
+
+    def like(o, t):
+        if isinstance(o, np.generic) and isinstance(t, np.ndarray) and t.ndim == 0:
+            return t[()]
+        return t
+
+    if type(out) not in _TREES:
+        return like(out, tangent)
+    (shape, outs), (tshape, ts) = pytrees.flatten(out), pytrees.flatten(tangent)
+    if shape != tshape:
+        return tangent
+    return pytrees.unflatten(shape, iter(like(o, t) for o, t in zip(outs, ts)))
 
 
 def _unshared(tangent, given):

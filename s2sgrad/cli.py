@@ -93,9 +93,9 @@ def parse_signature(text):
                 if typ[:1] in "{[("
                 else T.parse_signature_type(typ)
             )
-        except TypeError:
+        except TypeError as e:
             raise InvalidArgumentError(
-                f"--signature: unknown type {typ.strip()!r}",
+                f"--signature: unknown type {typ.strip()!r} ({e})",
                 hint="use float, int, bool, float64[n, 3], float32[...], "
                 "or a pytree of them: {'W': float64[n, h], 'b': "
                 "float64[h]}",
@@ -130,9 +130,9 @@ def annotation_types(parsed):
             continue
         try:
             out[arg.id] = T.parse_signature_type(text)
-        except TypeError:
+        except TypeError as e:
             raise InvalidArgumentError(
-                f"annotation of {arg.id!r}: unknown type {text!r}",
+                f"annotation of {arg.id!r}: unknown type {text!r} ({e})",
                 loc=parsed.loc(ann),
                 hint="use float, int, bool, float64[n, 3], float32[...]",
             ) from None

@@ -614,6 +614,7 @@ class _Expr:
             if python == "float":
                 return f"{_builtin('float')}({self.direct(_unmarked(op))[0]})", _ATOM
             parts = [self.text(v)[0] for v in op.operands]
+            named = _kwoperands(d, parts)
             if d.listed:
                 parts = [f"[{', '.join(parts)}]"]
             if op.attrs:  # positional attributes, then keywords (as op_expr)
@@ -625,6 +626,7 @@ class _Expr:
                     for k in d.kwattrs
                     if k in attrs
                 ]
+            parts += [f"{k}={v}" for k, v in named]
             return f"{_builtin(form[1])}({', '.join(parts)})", _ATOM
         if kind == "method":  # rng.random(size): the receiver, then as a call
             (recv, pr), args = self.text(op.operands[0]), [self.text(v)[0] for v in op.operands[1:]]
@@ -701,6 +703,8 @@ class _Expr:
                 return args[0]
             if attrs.get("python") == "float":
                 return _call("float", [self.op_expr(_unmarked(op))])
+            args = list(args)
+            named = _kwoperands(d, args)
             if d.listed:
                 args = [ast.List(elts=args, ctx=ast.Load())]
             keywords = []
@@ -710,7 +714,7 @@ class _Expr:
                     keywords.append((k, _dtype(v) if k == "dtype" and v else literal(v)))
             positional = [literal(attrs[k]) for k, _ in op.attrs if k not in d.kwattrs]
             args = positional + args if d.attrs_first else args + positional
-            return _call(d.form[1], args, keywords)
+            return _call(d.form[1], args, keywords + named)
         return getattr(self, "special_" + op.opcode)(op, args, attrs)
 
     def _fast_method(self, op, d, args, attrs):
@@ -855,6 +859,17 @@ def _contraction(op):
     """op is the einsum of np.inner, np.vdot or np.tensordot (attr `python`), printed as
     that call: the value is NumPy's own, bit for bit (np.einsum rounds its sums otherwise)."""
     return op.opcode == "einsum" and op.attrs and op.attr("python") and not codegen_xp.active()
+
+
+def _kwoperands(d, parts):
+    """Take out of `parts` (an op's operands, written) those its definition writes as
+    keywords (`kwoperands`): [(name, written), ...]."""
+    if not d.kwoperands:
+        return []
+    names = [p[0] for p in d.params if p[1] == opcodes.OPERAND]
+    named = [(n, parts[k]) for k, n in enumerate(names) if n in d.kwoperands and k < len(parts)]
+    parts[:] = [v for k, v in enumerate(parts) if k >= len(names) or names[k] not in d.kwoperands]
+    return named
 
 
 def _python_abs(op):

@@ -430,6 +430,19 @@ def xp_squeeze(ex, op, args, attrs):
     return _call("xp.squeeze", [args[0]], [("axis", literal(axis))])
 
 
+def xp_sum_where(ex, op, args, attrs):
+    """np.sum(a, where=mask): the standard's sum has no where=; the sum of the kept
+    elements, the others zeros."""
+    from .codegen import _call, literal
+
+    a, mask = args
+    kept = _call("xp.where", [mask, a, _call("xp.zeros_like", [a])])
+    keywords = [(k, literal(attrs[k])) for k in ("axis", "keepdims") if k in attrs]
+    if attrs.get("dtype"):
+        keywords.append(("dtype", dtype(attrs["dtype"])))
+    return _call("xp.sum", [kept], keywords)
+
+
 def xp_astype(ex, op, args, attrs):
     from .codegen import _call
 

@@ -62,7 +62,10 @@ def key(v, sizes):
     return (
         library(v),
         dtype_name(v),
-        tuple(None if n == 1 else sizes.setdefault(n, len(sizes)) for n in shape("", v)),
+        tuple(
+            None if n == 1 else "0" if n == 0 else sizes.setdefault(n, len(sizes))
+            for n in shape("", v)
+        ),
     )
 
 
@@ -81,7 +84,7 @@ def type_of(name, v, sizes, xp):
             f"argument {name} is an array of dtype {dt}; s2sgrad "
             "functions take arrays of numbers (bool, int, float)"
         )
-    dims = [1 if n == 1 else sizes.setdefault(n, f"n{len(sizes)}") for n in shape(name, v)]
+    dims = [n if n in (0, 1) else sizes.setdefault(n, f"n{len(sizes)}") for n in shape(name, v)]
     return T.Type(dtype=dt, shape=tuple(dims))
 
 

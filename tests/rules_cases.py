@@ -1661,7 +1661,7 @@ case(
     "masked_reductions",
     f_masked_reductions,
     [A(2, 3)],
-    ("where", "sum", "prod", "max", "min", "maximum", "minimum", "div"),
+    ("where", "sum", "sum_where", "prod", "max", "min", "maximum", "minimum", "div"),
 )
 case("views_see_a_later_write", f_views_see_a_later_write, [A(4)], ("split", "diagonal", "rot90"))
 case(
@@ -2732,9 +2732,7 @@ def nd_truth_counts(x, mode):
 
 def nd_positions(x, mode):
     y = np.searchsorted(np.sort(x[0]), x[1]) + np.digitize(x, [0.0, 1.0], right=True)
-    return s2sgrad.gradients(
-        np.sum(y * 1.5) + np.sum(np.heaviside(x, 0.5)), [x], unconnected_gradients=mode
-    )
+    return s2sgrad.gradients(np.sum(y * 1.5), [x], unconnected_gradients=mode)
 
 
 def nd_empty(x, mode):
@@ -2838,7 +2836,7 @@ NONDIFF_CASES = [
         nd_predicates,
     ),
     (("any", "all", "count_nonzero", "flatnonzero"), nd_truth_counts),
-    (("searchsorted", "digitize", "heaviside"), nd_positions),
+    (("searchsorted", "digitize"), nd_positions),
     (("empty", "empty_like"), nd_empty),
     (("standard_normal", "random", "integers"), nd_draws),
     (("list_len",), nd_list_len),
@@ -2852,3 +2850,32 @@ NONDIFF_UNREACHABLE = {
     "not": "folded on static values, refused on runtime values",
     "list_zeros": "forward mode's zero tangent of a list, never differentiated",
 }
+
+
+_STEPS = np.array([0.0, 1.5, -0.7, 0.0])  # (a constant: central differences at its zeros
+_STEPS_2D = _STEPS.reshape(2, 2)  # would see the step, constant off 0)
+
+
+def f_heaviside(h):  # (the step is h where x is 0: the gradient to h)
+    return np.sum(np.sin(np.heaviside(_STEPS, h) * h))
+
+
+def f_heaviside_broadcast(h):
+    return np.sum(np.sin(np.heaviside(_STEPS_2D, h) * h))
+
+
+case("heaviside", f_heaviside, [A(4)], ("heaviside", "mul"))
+case("heaviside_broadcast", f_heaviside_broadcast, [F()], "heaviside")
+
+
+def f_seed_shape(x, n):
+    y = np.sin(x)
+    (d,) = s2sgrad.gradients(y, [x], grad_ys=[x[:n] * x[:n]])  # (checked as it runs)
+    return np.sum(d * x)
+
+
+def ref_seed_shape(x, n):
+    return np.sum(np.cos(x) * x**3)
+
+
+case("seed_shape", f_seed_shape, [A(4), STATIC(np.int64(4))], "seed_shape", ref=ref_seed_shape)

@@ -308,6 +308,12 @@ def test_error_unknown_function(tmp_path):
         ("x: datetime64[n]", "unknown type 'datetime64[n]'"),
         ("zz: float64[n]", "--signature names zz"),
         ("flag=nope", "cannot read the value"),
+        # (hunt 17: an unclosed bracket swallowed the next names, and any text was a size)
+        ("x: float64[n, W: float32[m, n]", "in one pair of brackets"),
+        ("x: float64[n]]", "in one pair of brackets"),
+        ("x: float64[n m]", "'n m' is not a size"),
+        ("x: float64[3.5]", "'3.5' is not a size"),
+        ("x: float64[-2]", "'-2' is not a size"),
     ],
 )
 def test_error_bad_signature(tmp_path, signature, what):

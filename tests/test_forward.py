@@ -479,3 +479,40 @@ def test_a_jvp_tangent_never_shares_memory_with_the_one_given():
     x, t = np.ones(3), np.arange(3.0)
     _, d = s2sgrad.jvp(identity_on_one_path, (x, 1.0), (t, None))
     assert not np.shares_memory(d, t) and np.array_equal(d, t)
+
+
+def nansum_rows(x):
+    return np.sum(np.nansum(x, axis=1, keepdims=True) ** 2)
+
+
+def logaddexps(x, y):
+    return np.sum(np.logaddexp(x, y) + np.logaddexp2(y, x))
+
+
+def test_tangents_at_nans_and_infinities_agree_with_the_reverse_rules():
+    # (hunt 17: nansum's tangent summed the tangent at nans, 12 for 2; logaddexp's was
+    # e^(x - ans), NaN at x = inf)
+    x = np.array([[1.0, np.nan], [2.0, 3.0]])
+    t = np.array([[1.0, 10.0], [1.0, 1.0]])
+    assert s2sgrad.jvp(nansum_rows, (x,), (t,))[1] == 2.0 * 1.0 + 2.0 * 5.0 * 2.0
+    np.testing.assert_array_equal(
+        s2sgrad.jacobian(nansum_rows, mode="fwd")(x), s2sgrad.grad(nansum_rows)(x)
+    )
+    a, b = np.array([np.inf, 1.0, -np.inf]), np.array([1.0, 2.0, 0.5])
+    for da, db in ((np.ones(3), np.zeros(3)), (np.zeros(3), np.ones(3))):
+        tangent = s2sgrad.jvp(logaddexps, (a, b), (da, db))[1]
+        back = s2sgrad.vjp(logaddexps, a, b)[1](1.0)
+        assert np.isfinite(tangent)
+        assert tangent == pytest.approx(np.sum(back[0] * da) + np.sum(back[1] * db))
+
+
+def max_with_initial(x):
+    return np.max(x, initial=5.0)
+
+
+def test_a_tangent_has_its_outputs_type():
+    # (hunt 17: the tangent of np.max(x, initial=5.0), an np.where of scalars, was a 0-d
+    # array beside an np.float64 output)
+    for x in (-np.ones(3), np.full(3, 7.0)):
+        out, tangent = s2sgrad.jvp(max_with_initial, (x,), (np.ones(3),))
+        assert type(out) is np.float64 and type(tangent) is np.float64

@@ -103,6 +103,7 @@ ELEMENTWISE = {
     "conj": (ANY,),
     "nan_to_num": (ANY,),
     "copysign": (AWAY, AWAY),  # |x1| sign(x2): a kink at x1 = 0, a jump at x2 = 0
+    "heaviside": (AWAY, ANY),  # a step at x1 = 0, where it is x2 (rules_cases: heaviside)
 }
 # op -> why it is not swept (none today: every elementwise op with a rule is)
 ELEMENTWISE_EXCLUDED = {}
@@ -189,6 +190,7 @@ AXIS_OPS.update(
             )
         ],
         "roll": [("roll", _numpy_call("roll", ", 1"))],
+        "sum_where": [("sum_where", "np.sum(x, where=x > 0.0, axis={axis}{keepdims})")],
         "quantile": [("quantile", _numpy_call("quantile", ", 0.3"))],
         "percentile": [("percentile", _numpy_call("percentile", ", 70.0"))],
         "repeat": [("repeat", _numpy_call("repeat", ", 2"))],

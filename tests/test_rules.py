@@ -9,6 +9,7 @@ really send a gradient through the rules it names.
 """
 
 import dataclasses
+import warnings
 import zlib
 
 import numpy as np
@@ -322,3 +323,26 @@ def test_zero_cases_are_found():
         "cumprod_zeros_adjacent",
         "cumprod_zeros_axis",
     } <= set(ZERO_CASES)
+
+
+def mean_of_columns(x):
+    return np.sum(np.mean(x, axis=(0,))) + np.sum(np.var(x, axis=(0,)))
+
+
+def mean_of_all(x):
+    return np.mean(x)
+
+
+def test_means_of_empty_arrays_are_nan_with_empty_gradients():
+    # (hunt 17: the count of a tuple axis was size(x) // size(mean), which divides by zero
+    # when another axis is empty; 1.0 / x.size raised ZeroDivisionError for an empty x)
+    for fn, x in ((mean_of_columns, np.zeros((3, 0))), (mean_of_all, np.zeros(0))):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = fn(x)
+            value, d_x = s2sgrad.value_and_grad(fn)(x)
+        np.testing.assert_array_equal(value, want)
+        assert d_x.shape == x.shape
+    g = s2sgrad.grad(mean_of_all)
+    g(np.ones(3))  # (a size that is a symbol is not 0: no cast)
+    assert "1.0 / x.size" in s2sgrad.source(g)

@@ -945,3 +945,15 @@ def row_of_a_loop_over_rows(X):
 def test_a_variable_whose_readings_differ_is_refused(fn, args):
     with pytest.raises(s2sgrad.UnsupportedError, match="eager TensorFlow, JAX or autograd"):
         fn(*args)
+
+
+@s2sgrad.function
+def zero_for_numbers(x, n):
+    return s2sgrad.gradients(x * n, [x, n], unconnected_gradients="zero")
+
+
+def test_the_zero_of_an_unconnected_number_is_a_number_of_its_kind():
+    # (hunt 17: np.zeros_like(3) gave a 0-d array for a Python int)
+    assert repr(zero_for_numbers(2.0, 3)) == "[3.0, 0]"
+    d_x, d_n = zero_for_numbers(np.float32(2.0), np.int32(3))
+    assert type(d_x) is np.float32 and type(d_n) is np.int32 and d_n == 0

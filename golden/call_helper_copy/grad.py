@@ -5,7 +5,7 @@ import numpy as np
 
 def vjp_zero_first(a):
     """Specialised for (a: float64[n])."""
-    a_1 = np.copy(a)  # input.py:8
+    a_1 = np.copy(a, order='C')  # input.py:8
     a_1[0] = 0.0  # input.py:9
     def zero_first_back(d_out):  # input.py:10
         # grad of: return a * 2.0  [input.py:10]

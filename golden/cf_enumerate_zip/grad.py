@@ -6,15 +6,13 @@ import numpy as np
 def grad_weighted_fit(xs, ys, w):
     """Specialised for (xs: float64[m, n], ys: float64[m], w: float64[n])."""
     _seq0 = ys * 2.0
-    _t0 = xs.shape[0]
-    _t1 = ys.shape[0]
-    _t2 = _t1 if _t1 < _t0 else _t0  # input.py:8
+    _t0 = xs.shape[0]  # input.py:8
     _tape0 = []
-    for _i1 in range(_t2):  # input.py:8
+    for _i1 in range(_t0):  # input.py:8
         x = xs[_i1]
         y = _seq0[_i1]  # input.py:8
-        _t3 = (x * w).sum() - y  # input.py:9
-        _tape0.append(_t3)
+        _t1 = (x * w).sum() - y  # input.py:9
+        _tape0.append(_t1)
     _tape1 = []
     for i in range(_t0):  # input.py:10
         _tape1.append(0.1 * i)
@@ -26,10 +24,10 @@ def grad_weighted_fit(xs, ys, w):
     d_total = 1.0
     for i in reversed(range(_t0)):
         # this iteration's forward values
-        _t4 = _tape1.pop()
+        _t2 = _tape1.pop()
         x_1 = xs[i]
         # grad of: total = total + 0.1 * i * np.sum(x * w)  [input.py:11]
-        _d0 = d_total * _t4
+        _d0 = d_total * _t2
         d_x = _d0 * w
         d_w_1 = x_1 * _d0
         # grad of: for i, x in enumerate(xs):  [input.py:10]
@@ -38,12 +36,12 @@ def grad_weighted_fit(xs, ys, w):
     # grad of: for x, y in zip(xs, ys * 2.0):  [input.py:8]
     d_xs_1 = np.zeros_like(xs)
     d_w_2 = np.zeros_like(w)
-    for _i1 in reversed(range(_t2)):
+    for _i1 in reversed(range(_t0)):
         # this iteration's forward values
-        _t5 = _tape0.pop()
+        _t3 = _tape0.pop()
         x_2 = xs[_i1]
         # grad of: total = total + (np.sum(x * w) - y) ** 2  [input.py:9]
-        _d1 = d_total * (2 * _t5)
+        _d1 = d_total * (2 * _t3)
         d_x_1 = _d1 * w
         d_w_3 = x_2 * _d1
         # grad of: for x, y in zip(xs, ys * 2.0):  [input.py:8]

@@ -7,7 +7,8 @@ and the `if` op a choice between two lazily lowered expressions makes.
 from ..ir import types as T
 from ..ir.core import TEMP, Region, Value
 from . import loop_returns
-from .shared import _MISSING, Static, _assigned_names, _flatten, _rebuild
+from .loop_returns import Pending
+from .shared import _MISSING, MaybeUnbound, Static, _assigned_names, _flatten, _rebuild
 
 
 class _Branches:
@@ -40,6 +41,18 @@ class _Branches:
         self.b.loc = self.p.loc(node)
         then_vals, else_vals, hints, templates = [], [], [], []
         for n in names:  # a tuple in a variable is merged element by element
+            unbound = [v for v in (then_env[n], else_env[n]) if isinstance(v, MaybeUnbound)]
+            if unbound:  # (a name that may be unbound: its value and whether it is bound)
+                u = unbound[0]
+                for v in unbound:
+                    if isinstance(v.value, (Pending, tuple, list, dict)):
+                        self.unbound_refusal(v, node)
+                templates.append(u)
+                for side, leaves in ((then_env[n], then_vals), (else_env[n], else_vals)):
+                    bound = isinstance(side, MaybeUnbound)
+                    leaves += [side.value, side.ran] if bound else [side, self.b.const(True)]
+                hints += [n, f"{n}_bound"]
+                continue
             t_tpl, t_leaves = _flatten(then_env[n])
             e_tpl, e_leaves = _flatten(else_env[n])
             if t_tpl != e_tpl:
@@ -50,7 +63,11 @@ class _Branches:
             hints += [n] if len(t_leaves) == 1 else [f"{n}_{k}" for k in range(len(t_leaves))]
         results = iter(self.emit_if(cond, node, then_ops, then_vals, else_ops, else_vals, hints))
         for n, tpl in zip(names, templates):
-            self.env[n] = _rebuild(tpl, results)
+            if isinstance(tpl, MaybeUnbound):
+                value, ran = next(results), next(results)
+                self.env[n] = MaybeUnbound(value, ran, n, tpl.loop, tpl.kind, self.region_depth)
+            else:
+                self.env[n] = _rebuild(tpl, results)
             self.maybe_undefined.pop(n, None)
 
     def if_returning(self, node, rest):

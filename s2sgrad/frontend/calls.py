@@ -213,6 +213,9 @@ class _Calls:
                 # Python's max(a, b) is `b if b > a else a`: a when they tie or b is nan,
                 # and the winner itself (a Python float stays one), where np.maximum
                 # passes a nan on and makes a NumPy scalar
+                same = self.b.static_dim(a)
+                if a is b_ or same is not None and same == self.b.static_dim(b_):
+                    return a  # (two sizes of one symbol: zip() of arrays of one length)
                 cond = self.b.emit("lt" if name == "min" else "gt", b_, a)
                 return self.choice(cond, node, lambda: b_, lambda: a)
         hints = {
@@ -486,6 +489,8 @@ class _Calls:
         if name == "item":
             return self.item(base, args, node)
         operands, attrs = self.bind(opcode, [base] + args, node.keywords, node, f".{name}()")
+        if opcode == "copy" and not any(k.arg == "order" for k in node.keywords) and not args:
+            attrs = {**attrs, "order": "C"}  # (the method's default; np.copy's is K)
         return self.emit_call(opcode, operands, attrs, node)
 
     def math_call(self, name, node):
@@ -496,6 +501,11 @@ class _Calls:
             return externs.named_call(self, f"math.{name}", node)
         opcode = _MATH.get(name, name)
         arity = 2 if opcode == "arctan2" else 1
+        if name == "log" and len(node.args) == 2 and not node.keywords:  # math.log(x, base):
+            x, base = (gast.Call(func=node.func, args=[a], keywords=[]) for a in node.args)
+            for n in (x, base):  # CPython's log(x) / log(base)
+                gast.copy_location(n, node)
+            return self.b.div(self.math_call("log", x), self.math_call("log", base))
         if node.keywords or len(node.args) != arity:
             return self.numpy_call(opcode, node)  # (its errors name the call's form)
         args = []

@@ -149,8 +149,16 @@ class Desugar:
         def call_of(name):
             return builtin(it, name)
 
+        def zipped(call, target):
+            """The sequences of zip(xs, ys, ...) and the targets their items bind."""
+            if not (isinstance(target, gast.Tuple) and len(target.elts) == len(call.args)):
+                lowerer.unsupported(
+                    target, "unpack zip() into one name per sequence", "for a, b in zip(xs, ys):"
+                )
+            return [bound(a) for a in call.args], list(target.elts)
+
         index = None
-        if call_of("enumerate") and len(it.args) == 1:
+        if call_of("enumerate") and len(it.args) == 1:  # (a start: Loops.enumerate_from)
             if not (
                 isinstance(target, gast.Tuple)
                 and len(target.elts) == 2
@@ -161,15 +169,14 @@ class Desugar:
                     "unpack enumerate() as `for i, v in enumerate(xs):`",
                     "name the index and the item",
                 )
-            seqs = [bound(it.args[0])]
-            index, targets = target.elts[0].id, [target.elts[1]]
+            inner = it.args[0]
+            if builtin(inner, "zip") and inner.args:  # for i, (a, b) in enumerate(zip(xs, ys))
+                seqs, targets = zipped(inner, target.elts[1])
+            else:
+                seqs, targets = [bound(inner)], [target.elts[1]]
+            index = target.elts[0].id
         elif call_of("zip") and len(it.args) >= 1:
-            if not (isinstance(target, gast.Tuple) and len(target.elts) == len(it.args)):
-                lowerer.unsupported(
-                    target, "unpack zip() into one name per sequence", "for a, b in zip(xs, ys):"
-                )
-            seqs = [bound(a) for a in it.args]
-            targets = list(target.elts)
+            seqs, targets = zipped(it, target)
         elif call_of("reversed") and len(it.args) == 1:  # (last item first)
             seqs = [bound(it.args[0])]
             targets = [target]

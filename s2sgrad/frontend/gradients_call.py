@@ -135,6 +135,8 @@ class _Gradients:
                 if g is None:
                     g = self.b.ones_like(y, hint="grad_y")
                 _check_grad_y(g, y, i, loc)
+                if g.type.shape is None or g.type.shape != y.type.shape:  # (not known
+                    g = self.b.emit("seed_shape", g, y, i=i)  # equal: checked as it runs)
                 seeds.append(g)
         seeds = None if seeds is None else tuple(seeds)
         results = GradientsCall(tuple(ys), tuple(xs), seeds, tuple(stops), opts).emit(self.b)

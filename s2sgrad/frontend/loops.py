@@ -33,7 +33,7 @@ class _Loops:
         self.maybe_undefined = dict(saved_undef)
         for name, v in args:
             self.env[name] = v
-            for leaf in _flatten(v)[1]:
+            for leaf in _flatten(v.value if isinstance(v, MaybeUnbound) else v)[1]:
                 self.b.note_shape(leaf)
         returned = None
         try:
@@ -72,11 +72,35 @@ class _Loops:
         runs = self.range_runs(it) if firsts else None
         for name in firsts:  # (carried from a value never read: the loop gives its type)
             self.env[name] = Pending(node, name)
+        if is_range:
+            self.unbound_in_loop(node, firsts)
         self.range_loop(node, it, is_range)
         if index is not None and self.static_of(index[1]) is not True:
             name, ran = index
             self.env[name] = MaybeUnbound(self.env[name], ran, name, node, depth=self.region_depth)
         self.bind_firsts(firsts, runs, node)
+
+    def unbound_in_loop(self, node, firsts):
+        """The other names with no value before loop `node` that its body assigns (in a
+        nested loop, or not first in a trip) and that are read after it: each may be
+        unbound, as the loop begins and after it, so the loop carries it with a flag,
+        whether it is bound (`_Carried`), and each read checks that flag at run time, as
+        Python raises UnboundLocalError there."""
+        for name in _assigned_names(self, node.body):
+            if (
+                name not in firsts
+                and name not in self.env
+                and name not in self.maybe_undefined
+                and _first_use_after(self, name, node) == "load"
+            ):
+                self.env[name] = MaybeUnbound(
+                    Pending(node, name),
+                    self.b.const(False),
+                    name,
+                    node,
+                    "assigned",
+                    self.region_depth,
+                )
 
     def bind_firsts(self, firsts, runs, node):
         """After loop `node`: each name it assigns first (`assigned_in_loop`) is bound if
@@ -456,6 +480,7 @@ class _Loops:
             firsts = ()
         for name in firsts:  # (as in stmt_For)
             self.env[name] = Pending(node, name)
+        self.unbound_in_loop(node, firsts)
         self.while_loop(node)
         self.bind_firsts(firsts, runs, node)
 
@@ -682,8 +707,19 @@ class _Carried:
         self.names = names
         self.shapes = {}  # name -> structure template (None for a leaf)
         self.inits, self.hints = [], []
+        self.unbound = {}  # name -> its MaybeUnbound as the loop begins (carried flagged)
         for n in names:
-            template, leaves = _flatten(lowerer.env[n])
+            v = lowerer.env[n]
+            if isinstance(v, MaybeUnbound) and not isinstance(v.value, (tuple, list, dict)):
+                # a name that may be unbound (assigned first in this loop, or a loop
+                # before): carried as its value and whether it is bound (`n_bound`)
+                self.unbound[n] = v
+                self.shapes[n] = None
+                value = v.value if isinstance(v.value, Pending) else lowerer.to_value(v.value, node)
+                self.inits += [value, lowerer.to_value(v.ran, node)]
+                self.hints += [n, f"{n}_bound"]
+                continue
+            template, leaves = _flatten(v)
             self.shapes[n] = template
             for k, leaf in enumerate(leaves):
                 if isinstance(leaf, MaybeUnbound):
@@ -702,19 +738,33 @@ class _Carried:
                 shown = lowerer.desugar.display.get(n, n)
                 self.hints.append(shown if len(leaves) == 1 else f"{shown}_{k}")
 
-    def bind(self, values):
-        """(name, value or structure) pairs for the loop's region arguments."""
+    def bind(self, values, depth=None):
+        """(name, value or structure) pairs for the loop's region arguments (`depth`: the
+        region depth where a name that may be unbound is read, the body's by default)."""
         out, it = [], iter(values)
+        depth = self.lowerer.region_depth + 1 if depth is None else depth
         for n in self.names:
+            if n in self.unbound:
+                u = self.unbound[n]
+                value, ran = next(it), next(it)
+                out.append((n, MaybeUnbound(value, ran, n, u.loop, u.kind, depth)))
+                continue
             out.append((n, _rebuild(self.shapes[n], it)))
         return out
 
     def rebuild(self, values):
-        return dict(self.bind(values))
+        return dict(self.bind(values, self.lowerer.region_depth))
 
     def leaves(self, env):
         out = []
         for n in self.names:
+            if n in self.unbound:  # (bound by this trip, or as the trip began)
+                v = env[n]
+                if isinstance(v, MaybeUnbound):
+                    out += [self.lowerer.to_value(v.value, self.node), v.ran]
+                else:
+                    out += [self.lowerer.to_value(v, self.node), self.lowerer.b.const(True)]
+                continue
             template, leaves = _flatten(env[n])
             if template != self.shapes[n]:
                 self.lowerer.unsupported(

@@ -40,6 +40,7 @@ from .desugar import Desugar
 from .desugar import _name as desugar_name
 from .gradients_call import _Gradients
 from .lists import _Lists, is_append
+from .loop_returns import Pending
 from .loops import _Loops
 from .numpy_spellings import _NumpySpellings
 from .shared import (
@@ -404,6 +405,13 @@ class _Lowerer(
             v = self.env[node.id]
             if not isinstance(v, MaybeUnbound):
                 return v
+            if isinstance(v.value, Pending):  # (read before the loop that assigns it)
+                self.unsupported(
+                    node,
+                    f"{node.id!r} is unbound here: it is first assigned in the loop at "
+                    f"line {self.p.loc(v.loop).line}",
+                    f"assign {node.id!r} before it is read",
+                )
             checked = self.read_index(v, node)
             if v.depth == self.region_depth:  # (what follows this read in its region runs
                 self.env[node.id] = checked  # only where the check passed: the name is
@@ -423,13 +431,11 @@ class _Lowerer(
                 node,
                 f"{node.id!r} may be unassigned here: it is first assigned "
                 f"in a loop or branch above (line {self.p.loc(bound).line}), and "
-                "s2sgrad needs a variable a loop or branch assigns to be assigned "
-                "before it too (whether or not that loop or branch always runs), but "
-                "for an array or number the body of a range() or while loop assigns first "
-                "on every trip (a statement at the top of the body, before any break or "
-                "continue; a while loop's test calling no function of yours)",
-                f"assign {node.id!r} before that loop or branch (`{node.id} = 0`), or "
-                "first in the body of a range() or while loop",
+                "s2sgrad checks whether a loop bound a name only where the function "
+                "reads it first after that loop (not after an `if` outside any loop, nor "
+                "after a later assignment in the text), and needs it assigned before "
+                "that loop or branch otherwise",
+                f"assign {node.id!r} before that loop or branch (`{node.id} = 0`)",
             )
         if bound is not None:  # Python's scoping: a name assigned anywhere in the function
             self.unsupported(  # is local throughout it, never the module's global

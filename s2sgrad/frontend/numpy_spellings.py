@@ -350,8 +350,13 @@ class _NumpySpellings:
                 self.unsupported(
                     node, f"the where= of {what} is a boolean mask here", f"{what}(x, where=x > 0)"
                 )
-            x = self.b.where(mask, x, self.b.const(_identity(opcode, x.type)))
-        out = self.emit_call("sum" if opcode == "mean" else opcode, [x], attrs, node)
+            attrs = self.zero_d_axis(opcode, [x], attrs, node)  # (axis=0 of a 0-d x: None)
+            if opcode in ("sum", "mean"):  # (NumPy's order of additions: `sum_where`)
+                out = self.b.emit("sum_where", x, mask, **attrs)
+            else:
+                x = self.b.where(mask, x, self.b.const(_identity(opcode, x.type)))
+        if "where" not in extra or opcode not in ("sum", "mean"):
+            out = self.emit_call("sum" if opcode == "mean" else opcode, [x], attrs, node)
         if opcode == "mean" and "where" in extra:
             count = self.b.broadcast_to(mask, self.b.shape(operands[0]))
             narrow = {"dtype": x.type.dtype} if x.type.dtype in ("float32", "float16") else {}

@@ -262,6 +262,15 @@ def _refuse_wrapper(fn):
     (functools.wraps sets `__wrapped__`): differentiating the inner function's
     source would skip what the wrapper computes (a silent wrong number)."""
     inner = inspect.unwrap(fn)
+    if getattr(inner, "__module__", "").startswith("s2sgrad."):  # hessian(f), vjp's vjp_fn
+        name = getattr(fn, "__qualname__", fn)
+        raise UnsupportedError(
+            f"{name!r} is a function s2sgrad's API made (hessian, jacobian, jvp, or the "
+            "vjp_fn of vjp): it runs generated modules, and s2sgrad differentiates "
+            "functions whose source it reads",
+            hint="differentiate the function itself: nest grad (grad(grad(f))), and take "
+            "jacobian or hessian last (jacobian(grad(f)), hessian(f))",
+        )
     code = getattr(inner, "__code__", None)
     loc = None
     if code is not None:

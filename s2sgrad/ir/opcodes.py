@@ -231,6 +231,8 @@ class OpDef:
     math_rounds: bool = False
     out: bool = False  # an elementwise ufunc of one float operand that can write into it
     # (np.tanh(t, out=t): out_of_ssa.UNARY_OUT; not in array-API code)
+    kwoperands: tuple = ()  # operands written as keywords, after the attrs: np.sum(a,
+    # where=mask)
     xp: tuple | None = None  # how the array API standard spells it (codegen_xp.py, `--xp`):
     # ('same',) as `form` writes it (operators, Python structure)
     # | ('call', 'xp.exp', renames): the call in the namespace `xp`,
@@ -537,6 +539,15 @@ _REDUCE = [
     ("keepdims", ATTR, False),
 ]
 _def("sum", ("call", "np.sum"), _sum, _REDUCE, fast="method")
+# np.sum(a, where=mask): NumPy adds the kept elements one after another (not pairwise, as
+# the sum of np.where(mask, a, 0) does), so the op is the call itself, for Python's value
+_def(
+    "sum_where",
+    ("call", "np.sum"),
+    lambda ts, attrs: _sum(ts[:1], attrs),
+    [("a", OPERAND, None), ("where", OPERAND, None)] + _REDUCE[1:],
+    kwoperands=("where",),
+)
 _def("prod", ("call", "np.prod"), _sum, _REDUCE, fast="method")
 _def("mean", ("call", "np.mean"), _mean, _REDUCE, fast="method")
 _MINMAX = [
@@ -887,7 +898,6 @@ _def(
     _float_binary,
     [("x1", OPERAND, None), ("x2", OPERAND, None)],
     elementwise=True,
-    constant=True,
 )
 
 # constants: uninitialised arrays, truth tests, counts, positions
@@ -1208,7 +1218,8 @@ _def(
     structural=True,
 )  # g itself when it is x's adjoint as it is (structural: the plumbing of a custom
 # rule, whose reverse sweep reverse.py refuses as extern_vjp's)
-_def("copy", ("call", "np.copy"), _same, [("a", OPERAND, None)])
+_def("copy", ("call", "np.copy"), _same, [("a", OPERAND, None), ("order", ATTR, "K")])
+# (x.copy() is np.copy(x, order='C'): the method's default order is C, np.copy's K)
 # the index of a for loop read after the loop, where it may be unbound (frontend/loops.py)
 _LOOP_INDEX = '''\
 def _loop_index(value, ran, name):
@@ -1250,6 +1261,28 @@ _def(
     effect="check",
     inline=False,
     helper=_THREE_VECTOR,
+)
+
+# a grad_ys entry of s2sgrad.gradients whose shape is not known to be its y's (gradients_call)
+_SEED_SHAPE = '''\
+def _seed_shape(g, y, i):
+    """grad_ys[i] of s2sgrad.gradients, checked to have the shape of ys[i] (tf.gradients
+    raises too: NumPy would broadcast it, and the gradients would have other shapes)."""
+    if np.shape(g) != np.shape(y):
+        raise ValueError(f"grad_ys[{i}] has shape {np.shape(g)}, but ys[{i}] has shape "
+                         f"{np.shape(y)}: each grad_ys entry must have the shape of its y")
+    return g
+'''
+_def(
+    "seed_shape",
+    ("call", "_seed_shape"),
+    lambda ts, attrs: T.Type(ts[0].kind, ts[0].dtype, ts[1].shape, ts[0].weak, ts[0].items),
+    [("g", OPERAND, None), ("y", OPERAND, None), ("i", ATTR, None)],
+    kwattrs=(),
+    memory="maybe",  # (g itself)
+    effect="check",
+    inline=False,
+    helper=_SEED_SHAPE,
 )
 
 # the linear recurrence p_i = v_i + a_i p_{i-1} along an axis, cumprod's rules (rules/scan.py):
@@ -1750,6 +1783,7 @@ _XP_SPECIAL = frozenset(
         "full",
         "full_like",
         "pyfloat",
+        "sum_where",
     }
 )
 

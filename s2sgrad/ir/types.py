@@ -319,12 +319,28 @@ def parse_signature_type(text):
         return Type(dtype=_numeric_dtype(aliases.get(text, text)), shape=())
     name, _, rest = text.partition("[")
     dtype = _numeric_dtype(aliases.get(name.strip(), name.strip()))
-    body = rest.rstrip().rstrip("]").strip()
+    if not rest.endswith("]") or "[" in rest or "]" in rest[:-1]:
+        raise TypeError(
+            f"{text!r} is not a type: write a dtype and its shape in one pair of brackets, "
+            "as float64[n, 3]"
+        )
+    body = rest[:-1].strip()
     if body == "...":
         return Type(dtype=dtype, shape=None)
     dims = []
-    for d in filter(None, (p.strip() for p in body.split(","))):
-        dims.append(int(d) if d.lstrip("-").isdigit() else (None if d == "?" else d))
+    parts = [p.strip() for p in body.split(",")] if body else []
+    if parts and parts[-1] == "":  # (a trailing comma, as in a tuple: float64[n,])
+        parts.pop()
+    for d in parts:
+        if d.isdigit():
+            dims.append(int(d))
+        elif d == "?" or d.isidentifier():
+            dims.append(None if d == "?" else d)
+        else:
+            raise TypeError(
+                f"{text!r}: {d!r} is not a size: write a non-negative int, a name (n), or ? "
+                "for a size not known, separated by commas"
+            )
     return Type(dtype=dtype, shape=tuple(dims))
 
 

@@ -57,6 +57,7 @@ _DISCRETE = frozenset(
         "extern_vjp",
         "loop_index",
         "three_vector",
+        "seed_shape",
         "gradients",
     }
 )

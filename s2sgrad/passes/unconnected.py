@@ -62,8 +62,10 @@ def gradient(b, x, mode, hint):
         t = x.type
         if t.shape == () and t.dtype == "float64":
             return b.const(0.0, hint=hint)  # a float64 scalar's gradient is a Python float
-        if t.shape == () and t.is_float and t.dtype is not None and t.weak is False:
-            return b.const(np.dtype(t.dtype).type(0.0), hint=hint)
+        if t.shape == () and t.dtype is not None and t.weak is False:  # a NumPy scalar's
+            return b.const(np.dtype(t.dtype).type(0), hint=hint)  # zero: np.float32(0.0)
+        if t.shape == () and t.weak is True and t.dtype in ("int64", "bool"):  # (a Python
+            return b.const(0 if t.dtype == "int64" else False, hint=hint)  # int's: 0)
         return b.zeros_like(x, hint=hint)
     return b.const(None)
 

@@ -23,7 +23,21 @@ def _count(b, x, ans, axis):
         return b.size(x)
     if isinstance(axis, int):
         return b.getitem(b.shape(x), index=axis)
-    return b.floordiv(b.size(x), b.size(ans))
+    n = None  # (the product of the reduced axes' lengths: size(x) // size(ans) divides
+    for a in axis:  # by zero when another axis is empty)
+        length = b.getitem(b.shape(x), index=a)
+        n = length if n is None else b.mul(n, length)
+    return b.const(1) if n is None else n
+
+
+def _nonzero(x, axis):
+    """True when the reduced axes of x are known not to be empty: their sizes are ints
+    other than 0, or symbols (which stand for sizes other than 0 and 1: api.specialise)."""
+    shape = x.type.shape
+    if shape is None:
+        return False
+    axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    return all(shape[a] != 0 and shape[a] is not None for a in axes)
 
 
 @defrule("sum")
@@ -32,12 +46,20 @@ def sum_(b, g, ans, x, axis=None, keepdims=False, dtype=None):
     return (b.broadcast_to(_restore(b, g, axis, keepdims), b.shape(x)),)
 
 
+@defrule("sum_where")
+def sum_where(b, g, ans, x, mask, axis=None, dtype=None, keepdims=False):
+    """d Σ_mask x = broadcast(dΣ) where the mask is True, 0 elsewhere"""
+    spread = b.broadcast_to(_restore(b, g, axis, keepdims), b.shape(x))
+    return (b.where(mask, spread, 0.0), None)
+
+
 @defrule("mean")
 def mean(b, g, ans, x, axis=None, keepdims=False, dtype=None):
     """d mean(x) = broadcast(d mean) / n over the averaged axes"""
-    return (
-        b.broadcast_to(b.div(_restore(b, g, axis, keepdims), _count(b, x, ans, axis)), b.shape(x)),
-    )
+    n = _count(b, x, ans, axis)
+    if g.type.weak is not False and not _nonzero(x, axis):  # (a Python number over n = 0,
+        n = b.cast(n, "float64")  # an empty x, would raise where np.mean gives nan)
+    return (b.broadcast_to(b.div(_restore(b, g, axis, keepdims), n), b.shape(x)),)
 
 
 def _extremum(b, g, ans, x, axis, keepdims):

@@ -118,7 +118,7 @@ def tuple_(b, g, ans, *items):
 
 
 @defrule("copy")
-def copy(b, g, ans, x):
+def copy(b, g, ans, x, order="K"):
     """d copy(x) = d"""
     return (g,)
 
@@ -133,6 +133,12 @@ def loop_index(b, g, ans, value, ran, name=None):
 def three_vector(b, g, ans, a):
     """d (np.cross's operand, checked of 3-vectors) = d"""
     return (g,)
+
+
+@defrule("seed_shape")
+def seed_shape(b, g, ans, seed, y, i=None):
+    """d (a grad_ys entry, checked of its y's shape) = d"""
+    return (g, None)
 
 
 @defrule("pyfloat")

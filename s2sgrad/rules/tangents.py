@@ -63,8 +63,8 @@ def _times(b, factor, dot):
     "triu",
     "cumsum",
     "sum",
+    "sum_where",
     "mean",
-    "nansum",
     "trace",
     "diagonal",
     "index",
@@ -85,6 +85,7 @@ def _times(b, factor, dot):
     "unbroadcast",
     "loop_index",
     "three_vector",
+    "seed_shape",
 )
 def linear(b, dots, ans, x, *rest, **attrs):
     """d f(x, ...) = f(dx, ...) for f linear in x (the other operands are indices, shapes)"""
@@ -372,16 +373,41 @@ def arctan2(b, dots, ans, y, x):
 
 @deftangent("logaddexp")
 def logaddexp(b, dots, ans, x, y):
-    """d log(eˣ + eʸ) = e^(x - ans) dx + e^(y - ans) dy"""
+    """d log(eˣ + eʸ) = dx / (1 + e^(y - x)) + dy / (1 + e^(x - y)) (the reverse rule's
+    logistic form: exact at an infinite x or y, where e^(x - ans) is NaN)"""
     dx, dy = dots
-    return _plus(b, _times(b, b.exp(b.sub(x, ans)), dx), _times(b, b.exp(b.sub(y, ans)), dy))
+    return _plus(
+        b,
+        None if dx is None else b.div(dx, b.add(1.0, b.exp(b.sub(y, x)))),
+        None if dy is None else b.div(dy, b.add(1.0, b.exp(b.sub(x, y)))),
+    )
 
 
 @deftangent("logaddexp2")
 def logaddexp2(b, dots, ans, x, y):
-    """d log2(2ˣ + 2ʸ) = 2^(x - ans) dx + 2^(y - ans) dy"""
+    """d log2(2ˣ + 2ʸ) = dx / (1 + 2^(y - x)) + dy / (1 + 2^(x - y))"""
     dx, dy = dots
-    return _plus(b, _times(b, b.exp2(b.sub(x, ans)), dx), _times(b, b.exp2(b.sub(y, ans)), dy))
+    return _plus(
+        b,
+        None if dx is None else b.div(dx, b.add(1.0, b.exp2(b.sub(y, x)))),
+        None if dy is None else b.div(dy, b.add(1.0, b.exp2(b.sub(x, y)))),
+    )
+
+
+@deftangent("heaviside")
+def heaviside(b, dots, ans, x1, x2):
+    """d heaviside(x1, x2) = [x1 = 0] dx2"""
+    if dots[1] is None:
+        return None
+    return b.where(b.eq(x1, 0.0), dots[1], 0.0)
+
+
+@deftangent("nansum")
+def nansum(b, dots, ans, x, **attrs):
+    """d Σx (nans skipped) = Σ dx where x is not nan"""
+    if dots[0] is None:
+        return None
+    return b.emit("sum", b.where(b.isnan(x), 0.0, dots[0]), **attrs)
 
 
 @deftangent("mod")

@@ -136,8 +136,16 @@ def logaddexp(b, g, ans, x, y):
 
 @defrule("logaddexp2", broadcasts=True)
 def logaddexp2(b, g, ans, x, y):
-    """d log2(2ˣ + 2ʸ) = 2^(x-ans) dx + 2^(y-ans) dy"""
-    return b.mul(g, b.exp2(b.sub(x, ans))), b.mul(g, b.exp2(b.sub(y, ans)))
+    """d log2(2ˣ + 2ʸ) = dx / (1 + 2^(y-x)) + dy / (1 + 2^(x-y)) (as logaddexp: exact at an
+    infinite x or y, where 2^(x-ans) is NaN)"""
+    return (b.div(g, b.add(1.0, b.exp2(b.sub(y, x)))), b.div(g, b.add(1.0, b.exp2(b.sub(x, y)))))
+
+
+@defrule("heaviside", broadcasts=True)
+def heaviside(b, g, ans, x1, x2):
+    """d heaviside(x1, x2) = [x1 = 0] dx2: the step is x2 where x1 is 0 (none to x1, whose
+    step is constant on each side of 0)"""
+    return None, b.where(b.eq(x1, 0.0), g, 0.0)
 
 
 @defrule("arccosh")
