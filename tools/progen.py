@@ -940,6 +940,13 @@ class Gen(Exprs):
         if form == "enumerate":
             start = self.pick(["", "", ", 1"] + ([] if self.in_helper else [", start=n - 2"]))
             seq = self.pick(arrays)
+            if self.flip() and self.flip():  # (two sequences at once)
+                self.mark("enumerate-zip")
+                return (
+                    f"for {i}, ({e}, {g}) in enumerate(zip({seq}, {self.pick(arrays)}){start}):",
+                    [i],
+                    {e: Var(item), g: Var(item)},
+                )
             if self.flip() and self.flip():
                 self.mark("reversed-array")
                 seq = f"reversed({seq})"
@@ -996,9 +1003,19 @@ class Gen(Exprs):
             rhs, _ = self.bounded(body_scope, first[1], first[0], depth)
             body_scope.floats[first[0]] = Var(first[1])
             first.append(f"{first[0]} = {rhs}")
+            wrap = self.pick(["none", "none", "loop", "branch"])
+            if wrap == "loop":  # (bound only on trips where the inner loop runs: a flag)
+                j = self.fresh_name("j")
+                trips = self.pick(["2", "n", "n - 2", f"{ints[0]}"])
+                first[2] = f"for {j} in range({trips}):\n    {first[2]}"
+                self.mark("assigned-in-nested-loop")
+            elif wrap == "branch":  # (bound only on trips that take the branch)
+                first[2] = f"if {self.cond(body_scope, 1)}:\n    {first[2]}"
+                self.mark("assigned-in-branch-in-loop")
         where = self.pick(["none", "end", "start"])
         body = self.escape(body_scope) if where == "start" else []
-        body = ([first[2]] if first else []) + body  # (an escape before it: refused)
+        body = (first[2].split("\n") if first else []) + body  # (an escape before it:
+        # refused)
         body += self.block(body_scope, depth, nest + 1, min_stmts=1)
         if where == "end":
             body += self.escape(body_scope)
@@ -1072,7 +1089,16 @@ class Gen(Exprs):
             rhs, _ = self.bounded(body_scope, first[1], first[0], depth)
             body_scope.floats[first[0]] = Var(first[1])
             first.append(f"{first[0]} = {rhs}")
-        body = [first[2]] if first else []
+            wrap = self.pick(["none", "none", "loop", "branch"])
+            if wrap == "loop":  # (bound only on trips where the inner loop runs: a flag)
+                j = self.fresh_name("j")
+                trips = self.pick(["2", "n", "n - 2", k])
+                first[2] = f"for {j} in range({trips}):\n    {first[2]}"
+                self.mark("assigned-in-nested-loop")
+            elif wrap == "branch":  # (bound only on trips that take the branch)
+                first[2] = f"if {self.cond(body_scope, 1)}:\n    {first[2]}"
+                self.mark("assigned-in-branch-in-loop")
+        body = first[2].split("\n") if first else []
         body += [f"{k} = {k} + 1"]
         body += [f"if {k} > {bound}:", "    break"] if forever else []
         body += self.block(body_scope, depth, nest + 1, min_stmts=1)
