@@ -20,79 +20,73 @@ def grad_f(x, W):
     hs = [x]  # input.py:10
     _tape0 = []
     for t in range(4):  # input.py:10
-        _t0 = len(hs)
-        _t1 = hs[-1]
-        _t2 = W @ _t1 + x
-        h = np.tanh(_t2)  # input.py:11
+        _t0 = hs[-1]
+        _t1 = W @ _t0 + x
+        h = np.tanh(_t1)  # input.py:11
         hs.append(h)  # input.py:12
-        _t3 = h.sum() > 0.0  # input.py:13
-        _tape0.append((_t0, _t1, h, _t3))
-        if _t3:  # input.py:13
+        _t2 = h.sum() > 0.0  # input.py:13
+        _tape0.append((_t0, h, _t2))
+        if _t2:  # input.py:13
             hs.append(h * 0.5)  # input.py:14
-    _t4 = len(hs)  # input.py:16
+    _t3 = len(hs)  # input.py:16
     _tape1 = []
-    for _i0 in range(_t4):  # input.py:16
-        _t5 = len(hs)
+    for _i0 in range(_t3):  # input.py:16
         h_1 = hs[_i0]  # input.py:16
-        _tape1.append((_t5, h_1))
-    _t6 = np.stack(hs)
-    _t7 = _t6[1:]
-    _t8 = _t7 * x  # input.py:18
+        _tape1.append(h_1)
+    _t4 = np.stack(hs)
+    _t5 = _t4[1:]
+    _t6 = _t5 * x  # input.py:18
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # grad of: return total + np.sum(np.stack(hs)[1:] * x) + np.sum(sum(hs)) / len(hs)  [input.py:18]
-    _d0 = np.broadcast_to(1.0 / _t4, x.shape)
-    d_hs = np.broadcast_to(_d0, (_t4,) + np.shape(_d0))
-    _d1 = np.broadcast_to(1.0, _t8.shape)
-    _d2 = _unbroadcast(_d1 * x, _t7.shape)
-    d_x = (_d1 * _t7).sum(axis=0)
-    _t9 = np.zeros_like(_t6)
-    _t9[1:] += _d2
+    _d0 = np.broadcast_to(1.0 / _t3, x.shape)
+    d_hs = np.broadcast_to(_d0, (_t3,) + np.shape(_d0))
+    _d1 = np.broadcast_to(1.0, _t6.shape)
+    _d2 = _unbroadcast(_d1 * x, _t5.shape)
+    d_x = (_d1 * _t5).sum(axis=0)
+    _t7 = np.zeros_like(_t4)
+    _t7[1:] += _d2
     # grad of: for h in hs:  [input.py:16]
     d_hs_1 = np.zeros_like(hs)
     d_total = 1.0
-    for _i0 in reversed(range(_t4)):
+    for _i0 in reversed(range(_t3)):
         # this iteration's forward values
-        _t10, h_2 = _tape1.pop()
+        h_2 = _tape1.pop()
         # grad of: total = total + np.sum(h ** 2)  [input.py:17]
         d_h = d_total * (2 * h_2)
         # grad of: for h in hs:  [input.py:16]
-        d_hs_2 = np.zeros_like(np.broadcast_to(d_h, (_t10,) + np.shape(d_h)))
-        d_hs_2[_i0] += d_h
-        d_hs_1 = d_hs_1 + d_hs_2
+        d_hs_1[_i0] += d_h
     # grad of: for t in range(4):  [input.py:10]
-    d_hs_3 = d_hs + _t9 + d_hs_1
-    _t11 = W.shape
-    _d3 = np.empty((4, _t11[0]), dtype=np.float64)
-    _t12 = np.empty((4, _t11[1]), dtype=np.float64)
+    d_hs_2 = d_hs + _t7 + d_hs_1
+    _t8 = W.shape
+    _d3 = np.empty((4, _t8[0]), dtype=np.float64)
+    _t9 = np.empty((4, _t8[1]), dtype=np.float64)
     for t in reversed(range(4)):
         # this iteration's forward values
-        _t13, _t14, h_3, _t15 = _tape0.pop()
+        _t10, h_3, _t11 = _tape0.pop()
         # grad of: if np.sum(h) > 0.0:  [input.py:13]
-        if _t15:
+        if _t11:
             # grad of: hs.append(h * 0.5)  [input.py:14]
-            d_hs_4 = d_hs_3[:-1]
-            _d4 = d_hs_3[-1]
+            d_hs_3 = d_hs_2[:-1]
+            _d4 = d_hs_2[-1]
             d_h_1 = _d4 * 0.5
         else:
             # grad of: if np.sum(h) > 0.0:  [input.py:13]
             d_h_1 = np.zeros_like(x)
-            d_hs_4 = d_hs_3
+            d_hs_3 = d_hs_2
         # grad of: hs.append(h)  [input.py:12]
-        d_hs_5 = d_hs_4[:-1]
-        d_h_2 = d_hs_4[-1]
+        d_hs_2 = d_hs_3[:-1]
+        d_h_2 = d_hs_3[-1]
         # grad of: h = np.tanh(W @ hs[-1] + x)  [input.py:11]
         d_h_1 += d_h_2
         d_h_1 *= 1.0 - h_3 * h_3
         _d5 = W.T @ d_h_1
-        d_hs_6 = np.zeros_like(np.broadcast_to(_d5, (_t13,) + np.shape(_d5)))
-        d_hs_6[-1] += _d5
-        d_hs_3 = d_hs_5 + d_hs_6
+        d_hs_2[-1] += _d5
         _d3[t] = d_h_1
-        _t12[t] = _t14
-    d_W = _d3.T @ _t12
+        _t9[t] = _t10
+    d_W = _d3.T @ _t9
     d_x_1 = _d3.sum(axis=0)
-    d_x_2 = d_hs_3[0]
+    d_x_2 = d_hs_2[0]
     # gradients of the xs
     d_x += d_x_1
     d_x += d_x_2

@@ -17,34 +17,26 @@ def grad_f(x):
         _tape0.append((s, _t2))
         hs.append(_t2)  # input.py:12
     _t3 = len(hs) - 1  # input.py:13
-    _tape1 = []
-    for _i1 in range(_t3, -1, -1):  # input.py:13
-        _t4 = len(hs)  # input.py:13
-        _tape1.append(_t4)
 
     # ---- gradients: reverse sweep for the call at input.py:7 ----
     # grad of: for h in reversed(hs):  [input.py:13]
     d_hs = np.zeros_like(hs)
     d_s = 1.0
     for _i1 in reversed(range(_t3, -1, -1)):
-        # this iteration's forward values
-        _t5 = _tape1.pop()
         # grad of: s = s + np.sum(h) * 0.25  [input.py:14]
         d_h = np.broadcast_to(d_s * 0.25, (x.shape[1],))
         # grad of: for h in reversed(hs):  [input.py:13]
-        d_hs_1 = np.zeros_like(np.broadcast_to(d_h, (_t5,) + np.shape(d_h)))
-        d_hs_1[_i1] += d_h
-        d_hs = d_hs + d_hs_1
+        d_hs[_i1] += d_h
     # grad of: for row in reversed(x):  [input.py:10]
     d_x = np.zeros_like(x)
     for _i0 in reversed(range(_t0, -1, -1)):
         # this iteration's forward values
-        s_1, _t6 = _tape0.pop()
+        s_1, _t4 = _tape0.pop()
         row_1 = x[_i0]
         # grad of: hs.append(np.tanh(row * s))  [input.py:12]
-        d_hs_2 = d_hs[:-1]
+        d_hs_1 = d_hs[:-1]
         _d0 = d_hs[-1]
-        _d1 = _d0 * (1.0 - _t6 * _t6)
+        _d1 = _d0 * (1.0 - _t4 * _t4)
         d_row = _d1 * s_1
         d_s_1 = (_d1 * row_1).sum()
         # grad of: s = s * 0.5 + np.sum(row**2)  [input.py:11]
@@ -54,5 +46,5 @@ def grad_f(x):
         d_row += d_row_1
         d_x[_i0] += d_row
         d_s = d_s_2 * 0.5
-        d_hs = d_hs_2
+        d_hs = d_hs_1
     return d_x
