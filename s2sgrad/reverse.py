@@ -360,28 +360,37 @@ class _Expansion:
         return [named.get(d, d) for d in results]
 
 
-def _row_of(b, f, c):
-    """The `index_add` op of c, when c, a trip's adjoint of a list built with append `f`
-    that a loop reads (`for h in hs:`, `hs[i]`), is one row of it: d added at row i of
-    zeros of len(f) rows (the rule of list_get). The loop's accumulator of f's adjoint has
-    those rows too (f is one value, its length fixed), so the row is added into it where
-    it stands, not a dense array of zeros a trip (the scatter pass cannot prove the two
-    shapes one: a list's length has no symbol)."""
+def _rows_of(b, f, c):
+    """The `index_add` ops that make c, innermost first, when c, an adjoint of a list built
+    with append `f`, is rows of it only: each a d added at a row i of zeros of len(f) rows
+    (the rule of list_get; `hs[t]` and `hs[-1]` in one trip make two). An accumulator of
+    f's adjoint has those rows too (f is one value, its length fixed), so the rows are added
+    into it where it stands, not into a dense array of zeros (the scatter pass cannot
+    prove the two shapes one: a list's length has no symbol)."""
     if f.type.kind != "dynlist":
         return None
+    chain = []
     op = b.defs.get(c)
-    if op is None or op.opcode != "index_add":
-        return None
-    base = b.defs.get(op.operands[0])
-    rows = (
-        b.defs.get(base.operands[0]) if base is not None and base.opcode == "zeros_like" else None
-    )
-    if rows is None or rows.opcode != "list_rows":
-        return None
-    n = b.defs.get(rows.operands[1])
-    if n is None or n.opcode != "list_len" or n.operands[0] is not f:
-        return None  # (a length taken before later appends: not f's own)
-    return op
+    while op is not None and op.opcode == "index_add":
+        chain.append(op)
+        base = b.defs.get(op.operands[0])
+        if base is not None and base.opcode == "zeros_like":
+            rows = b.defs.get(base.operands[0])
+            if rows is None or rows.opcode != "list_rows":
+                return None
+            n = b.defs.get(rows.operands[1])
+            if n is None or n.opcode != "list_len" or n.operands[0] is not f:
+                return None  # (a length taken before later appends: not f's own)
+            return chain[::-1]
+        op = base
+    return None
+
+
+def _add_rows(b, acc, chain):
+    """acc with the rows of `chain` (_rows_of) added into it."""
+    for op in chain:
+        acc = b.emit("index_add", acc, *op.operands[1:], **op.attr_dict)
+    return acc
 
 
 class _Sweep:
@@ -415,11 +424,12 @@ class _Sweep:
         if v in self.done:
             return self.done[v]
         parts = self.parts.pop(v, [])
-        rows = [p for p in parts if _row_of(self.b, v, p) is not None] if len(parts) > 1 else []
-        if rows and len(rows) < len(parts):  # rows of a list's adjoint, added in place
-            parts = [p for p in parts if all(p is not r for r in rows)]
-        else:
-            rows = []
+        rows = []  # rows of a list's adjoint (_rows_of), added in place into the others' sum
+        if len(parts) > 1 and v.type.kind == "dynlist":
+            rows = [r for p in parts for r in (_rows_of(self.b, v, p) or ())]
+            parts = [p for p in parts if _rows_of(self.b, v, p) is None]
+            if not parts:  # (rows only: the first read's zeros take the others)
+                parts, rows = [rows[0].results[0]], rows[1:]
         if not parts:
             res = None
         elif len(parts) == 1:
@@ -431,9 +441,8 @@ class _Sweep:
             for p in parts[1:]:
                 res = self.b.add(res, p, hint=TEMP)
             res = self.b.rename(res, self.dname(v))
-        for r in rows:  # (into the sum of the others: one shape, len(v) rows)
-            row = _row_of(self.b, v, r)
-            res = self.b.emit("index_add", res, *row.operands[1:], **row.attr_dict)
+        if rows:  # (into the sum of the others: one shape, len(v) rows)
+            res = _add_rows(self.b, res, rows)
         vt = v.type
         if (
             res is not None
@@ -872,9 +881,9 @@ class _Sweep:
         new_acc = []
         for f, a in zip(free, acc):
             c = sub.adjoint(f)
-            row = _row_of(cb, f, c) if c is not None else None
-            if row is not None:  # (a list read at one index: into the rows, in place)
-                new_acc.append(cb.emit("index_add", a, *row.operands[1:], **row.attr_dict))
+            chain = _rows_of(cb, f, c) if c is not None else None
+            if chain is not None:  # (a list read at an index: into its rows, in place)
+                new_acc.append(_add_rows(cb, a, chain))
                 continue
             new_acc.append(cb.add(a, c, hint=self.dname(f)) if c is not None else a)
         bwd_ops = self.exp.rewritten(cb.ops)

@@ -1410,3 +1410,30 @@ def test_a_masked_sum_is_numpys_to_the_last_bit():
     assert value == masked_sums(x)
     assert s2sgrad.jvp(masked_sums, (x,), (np.ones_like(x),))[0] == masked_sums(x)
     np.testing.assert_allclose(d_x, (x > 0) + (x > 0.5) / np.sum(x > 0.5, axis=1, keepdims=True))
+
+
+def rnn_then_read(xs, W):
+    h = np.zeros(W.shape[0])
+    hs = []
+    for x in xs:
+        h = np.tanh(W @ h + x)
+        hs.append(h)
+    tot = 0.0
+    for h in hs:
+        tot = tot + np.sum(h**2)
+    for t in range(len(hs)):
+        tot = tot + np.sum(hs[t] * hs[-1])
+    return tot
+
+
+def test_a_list_read_in_a_loop_takes_its_rows_in_place():
+    # (a dense array of zeros the list's length each trip, and len(hs) taped: quadratic)
+    rng = np.random.default_rng(2)
+    xs, W = rng.standard_normal((6, 4)), rng.standard_normal((4, 4)) * 0.4
+    g = s2sgrad.grad(rnn_then_read, wrt=(0, 1))
+    d_xs, d_W = g(xs, W)
+    np.testing.assert_allclose(d_xs, central_difference(rnn_then_read, [xs, W], 0), rtol=1e-6)
+    np.testing.assert_allclose(d_W, central_difference(rnn_then_read, [xs, W], 1), rtol=1e-6)
+    text = s2sgrad.source(g)
+    assert "d_hs[t] += " in text and "d_hs[-1] += " in text and "[_i1] += d_h" in text
+    assert "np.zeros_like(np.broadcast_to(" not in text and "len(hs)\n" not in text
