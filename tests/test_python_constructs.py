@@ -1437,3 +1437,51 @@ def test_a_list_read_in_a_loop_takes_its_rows_in_place():
     text = s2sgrad.source(g)
     assert "d_hs[t] += " in text and "d_hs[-1] += " in text and "[_i1] += d_h" in text
     assert "np.zeros_like(np.broadcast_to(" not in text and "len(hs)\n" not in text
+
+
+def asserting(x, n):
+    assert x.ndim == 1, "a vector"
+    assert n >= 0
+    s = 0.0
+    for i in range(n):
+        assert np.sum(x) * i < 10.0, "too large"
+        s = s + np.sum(np.sin(x) * i)
+    return s
+
+
+def assert_of_an_array(x):
+    assert x > 0
+    return np.sum(x)
+
+
+def assert_with_a_computed_message(x):
+    assert np.sum(x) > 0, f"sum {np.sum(x)}"
+    return np.sum(x)
+
+
+@s2sgrad.function
+def asserting_gradients(x):
+    assert np.sum(x) < 5.0, "in a decorated function"
+    return s2sgrad.gradients(np.sum(x**2), [x])
+
+
+def test_an_assert_raises_where_python_raises():
+    # (hunt 14: `assert` was refused)
+    assert check_both_modes(asserting, X, 2) == "value"
+    for x, n, message in ((X, -1, ()), (X * 10.0, 3, ("too large",))):
+        with pytest.raises(AssertionError):  # (pytest rewrites this module's asserts: its
+            asserting(x, n)  # messages are pytest's)
+        for call in (
+            lambda: s2sgrad.value_and_grad(asserting)(x, n),
+            lambda: s2sgrad.jvp(asserting, (x, n), (np.ones_like(x), None)),
+        ):
+            with pytest.raises(AssertionError) as e:
+                call()
+            assert e.value.args == message
+    np.testing.assert_array_equal(asserting_gradients(X)[0], 2 * X)
+    with pytest.raises(AssertionError, match="in a decorated function"):
+        asserting_gradients(X * 10.0)
+    with pytest.raises(s2sgrad.UnsupportedError, match="the test of an assert is a scalar"):
+        s2sgrad.grad(assert_of_an_array)(X)
+    with pytest.raises(s2sgrad.UnsupportedError, match="the message of an assert is a string"):
+        s2sgrad.grad(assert_with_a_computed_message)(X)

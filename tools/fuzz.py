@@ -248,9 +248,10 @@ def check(prog, directory):
         return Outcome("invalid program", "plain Python raised " + crash_text(e))
     try:
         value = plain(f, prog)
-    except NameError as e:  # a loop's index (or a name it assigns first) read after a loop
-        # that ran no time: UnboundLocalError (NameError of a free variable in a
-        # comprehension, which s2sgrad's UnboundLocalError, a NameError, stands for)
+    except (NameError, AssertionError) as e:  # a loop's index (or a name it assigns first)
+        # read after a loop that ran no time: UnboundLocalError (NameError of a free
+        # variable in a comprehension, which s2sgrad's UnboundLocalError, a NameError,
+        # stands for); an assert whose test is false
         return check_unbound(f, prog, e)
     except Exception as e:
         return Outcome("invalid program", "plain Python raised " + crash_text(e))
@@ -259,8 +260,9 @@ def check(prog, directory):
     try:
         num = central(f, prog, 1e-6)
         near = central(f, prog, 1e-5)
-    except NameError:  # (a read that a nearby point's branch makes)
-        return Outcome("skipped", "near a point where Python raises UnboundLocalError")
+    except (NameError, AssertionError):  # (a read, or a failing assert, that a nearby
+        # point's branch makes)
+        return Outcome("skipped", "near a point where Python raises")
     if not all(close(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(num, near)):
         return Outcome("skipped", "near a discontinuity")
     before = copies(prog.args)
@@ -434,7 +436,9 @@ def check_grad_only(f, prog, num):
 
 def check_unbound(f, prog, error):
     """Python raises UnboundLocalError (a loop's index read after a loop that ran no time,
-    nothing bound before it): value_and_grad and jvp must raise it too, never give a number."""
+    nothing bound before it) or AssertionError: value_and_grad and jvp must raise it too,
+    never give a number."""
+    expected = AssertionError if isinstance(error, AssertionError) else NameError
     dots = [0.5 if isinstance(x, float) else np.ones(np.shape(x)) for x in prog.args]
     wrt = prog.params if prog.tree is None else "p"
     calls = (
@@ -445,7 +449,7 @@ def check_unbound(f, prog, error):
         try:
             with deadline(TIMEOUT):
                 call()
-        except NameError:  # (UnboundLocalError is one)
+        except expected:  # (UnboundLocalError is a NameError)
             continue
         except UnsupportedError as e:
             if e.loc is not None or documented(e):

@@ -1551,6 +1551,22 @@ class Gen(Exprs):
         return lines
 
     # -- calls and returns
+    def assert_stmt(self, scope, depth):
+        """`assert test` (with a message, sometimes): mostly a test that holds, sometimes
+        a runtime condition, false on some inputs (Python's AssertionError, which the
+        generated code must raise too)."""
+        self.mark("assert")
+        arrays = scope.of_kind("a", buffers=False)
+        tests = [
+            f"np.all(np.isfinite({self.pick(arrays)}))" if arrays else "n >= 0",
+            f"{self.pick(arrays)}.ndim >= 1" if arrays else "True",
+            f"abs({self.expr(scope, 's', min(depth, 1), top=False)}) < 1e9",
+            self.cond(scope, 1),
+        ]
+        test = self.pick(tests)
+        message = self.pick(["", "", ', "the test failed"'])
+        return [f"assert {test}{message}"]
+
     def tuple_call(self, scope, depth):
         """`p, q = h(...)` of a helper returning a tuple (maybe holding an int: `p, q, m`),
         or `t = h(...)` and its items read by index."""
@@ -1644,6 +1660,8 @@ class Gen(Exprs):
             forms.append("early_return")  # (in a loop too: return-in-loop)
         if self.choose.integer(0, 3) == 0:
             forms.append("lambda_def")
+        if self.choose.integer(0, 4) == 0:
+            forms.append("assert_stmt")
         form = self.pick(forms)
         self.budget -= 1
         if form == "setitem":
@@ -1658,6 +1676,7 @@ class Gen(Exprs):
             "tuple_call",
             "early_return",
             "lambda_def",
+            "assert_stmt",
             "view_augassign",
             "tuple_setitem",
             "float_accumulator",

@@ -287,6 +287,38 @@ class _Lowerer(
     def stmt_Pass(self, node, first):
         pass
 
+    def stmt_Assert(self, node, first):
+        """`assert test, "message"`: nothing where the test is true at transform time
+        (shapes, dtypes, static arguments), else a check where the source has it, raising
+        Python's AssertionError where the test is false (`_assert(test, "message")`)."""
+        message = ()
+        if isinstance(node.msg, (gast.Constant, gast.Name)):  # (a literal, or a constant)
+            message = (self.static_of(self.expr(node.msg)),)
+        elif node.msg is not None:
+            message = (None,)  # (an f-string, a call: computed as the test fails)
+        if message and not isinstance(message[0], str):
+            self.unsupported(
+                node.msg,
+                "the message of an assert is a string known at transform time here",
+                'assert test, "what went wrong"',
+            )
+        test = self.expr(node.test)
+        static = self.static_of(test)
+        if static is not _MISSING and not isinstance(static, (tuple, list)):
+            if static:
+                return
+            test = self.b.const(False)  # (false at transform time: raises where the source
+            # would)
+        test = self.to_value(test, node.test)
+        if not (test.type.kind == "array" and test.type.rank == 0):
+            self.unsupported(
+                node.test,
+                f"the test of an assert is a scalar here, not {test.type} (NumPy raises "
+                "for the truth of an array of more than one element)",
+                "assert np.all(x > 0), or test a number",
+            )
+        self.b.emit("check_assert", test, **({"message": message[0]} if message else {}))
+
     def add_at(self, node):
         """Statement `np.add.at(y, idx, v)` of a named array y: y's elements at idx get v
         added, once for each time idx names them (unbuffered: repeated indices add up), as
@@ -849,7 +881,6 @@ _STMT_HINTS = {
     "With": "move the with block outside the differentiated function",
     "Try": "move error handling outside the differentiated function",
     "Raise": "check inputs before calling the differentiated function",
-    "Assert": "check inputs before calling the differentiated function",
     "Import": "import at module level",
     "ImportFrom": "import at module level",
     "Global": "pass the value as an argument and return the new one",

@@ -1285,6 +1285,27 @@ _def(
     helper=_SEED_SHAPE,
 )
 
+# an `assert test, message` of the source (frontend/lower.py stmt_Assert)
+_ASSERT = '''\
+def _assert(test, *message):
+    """An `assert` of the source: Python's AssertionError where its test is false."""
+    if not test:
+        raise AssertionError(*message)
+    return test
+'''
+_def(
+    "check_assert",
+    ("call", "_assert"),
+    lambda ts, attrs: ts[0],
+    [("test", OPERAND, None), ("message", ATTR, None)],
+    kwattrs=(),
+    memory="maybe",  # (the test itself)
+    effect="check",
+    inline=False,
+    constant=True,
+    helper=_ASSERT,
+)
+
 # the linear recurrence p_i = v_i + a_i p_{i-1} along an axis, cumprod's rules (rules/scan.py):
 # one op, so that every derivative of it is a rule of sums and products of scans (a loop in
 # the IR would be reversed with a tape, which a third derivative cannot reverse again)
@@ -1641,6 +1662,8 @@ _XP_SAME = frozenset(
         "stop_gradient",
         "loop_index",
         "three_vector",
+        "seed_shape",
+        "check_assert",
         "if",
         "for",
         "while",

@@ -58,6 +58,7 @@ _DISCRETE = frozenset(
         "loop_index",
         "three_vector",
         "seed_shape",
+        "check_assert",
         "gradients",
     }
 )
