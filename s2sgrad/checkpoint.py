@@ -61,7 +61,9 @@ def step_of(b, op, marked, pushed, roots):
     them (the body with its push; the indices of the values carried back)."""
     if op.opcode != "for" or op.attr("reverse", False):
         return None
-    if any(opcodes.draws(o) for o in op.regions[0].walk()):
+    if any(
+        opcodes.draws(o) and opcodes.OPS[o.opcode].effect != "check" for o in op.regions[0].walk()
+    ):  # (a check, run again on the values it passed, passes)
         if marked:  # (a segment run again would draw other numbers)
             raise UnsupportedError(
                 "a checkpointed loop cannot draw random numbers: its reverse sweep runs its "

@@ -588,6 +588,8 @@ class _Expr:
             return None  # (op_expr writes the cheaper spelling)
         if op.opcode == "transpose" and _stack_axis(op.attr("axes")) is not None:
             return None  # (op_expr writes np.stack where it can)
+        if d.sections and len(op.results) == 1:
+            return None  # (op_expr writes the one section: np.split(x, 1)[0])
         if op.opcode in _TWINS and op.attrs and op.attr_dict.get("python") == _TWINS[op.opcode]:
             args = ", ".join(self.text(v)[0] for v in op.operands)
             return f"np.{_TWINS[op.opcode]}({args})", _ATOM  # (the NumPy twin: inf at 0)
@@ -714,7 +716,10 @@ class _Expr:
                     keywords.append((k, _dtype(v) if k == "dtype" and v else literal(v)))
             positional = [literal(attrs[k]) for k, _ in op.attrs if k not in d.kwattrs]
             args = positional + args if d.attrs_first else args + positional
-            return _call(d.form[1], args, keywords + named)
+            call = _call(d.form[1], args, keywords + named)
+            if d.sections and len(op.results) == 1:  # (a list of one section: its item)
+                return ast.Subscript(value=call, slice=ast.Constant(0), ctx=ast.Load())
+            return call
         return getattr(self, "special_" + op.opcode)(op, args, attrs)
 
     def _fast_method(self, op, d, args, attrs):

@@ -329,6 +329,17 @@ def op_expr(ex, op, args, attrs):
         return globals()["xp_" + op.opcode](ex, op, args, attrs)
     _check_call(op, attrs)
     _check_take(op, attrs)
+    if op.opcode in ("max", "min") and attrs.get("initial") is not None:  # (the standard's
+        from .codegen import _call, literal  # max has no initial=: the larger of the two)
+
+        rest = {k: v for k, v in attrs.items() if k != "initial"}
+        reduced = _call_form(op, d, args, rest, form[1], dict(form[2]))
+        pair = "xp.maximum" if op.opcode == "max" else "xp.minimum"
+        kind = op.results[0].type.dtype
+        initial = _call(
+            "xp.asarray", [literal(attrs["initial"])], [("dtype", dtype(kind))] if kind else []
+        )
+        return _call(pair, [reduced, initial])
     return _call_form(op, d, args, attrs, form[1], dict(form[2]))
 
 

@@ -993,3 +993,16 @@ def test_differentiating_a_function_the_api_made_names_it():
     for fn in made:
         with pytest.raises(s2sgrad.UnsupportedError, match="a function s2sgrad's API made"):
             s2sgrad.grad(fn)(X)
+
+
+@s2sgrad.function
+def seed_and_y_of_run_time_shapes(x, m):
+    return s2sgrad.gradients(x[m], [x], grad_ys=x[~m])
+
+
+def test_a_grad_ys_entry_and_its_y_both_of_run_time_shapes_are_checked():
+    # (hunt 17d: two shapes of unknown sizes compared equal: no check, a broadcast seed)
+    (d,) = seed_and_y_of_run_time_shapes(np.arange(4.0), np.array([True, False, True, False]))
+    np.testing.assert_array_equal(d, [1.0, 0.0, 3.0, 0.0])
+    with pytest.raises(ValueError, match=r"grad_ys\[0\] has shape \(1,\), but ys\[0\] has"):
+        seed_and_y_of_run_time_shapes(X, np.array([True, False, True]))

@@ -346,3 +346,48 @@ def test_means_of_empty_arrays_are_nan_with_empty_gradients():
     g = s2sgrad.grad(mean_of_all)
     g(np.ones(3))  # (a size that is a symbol is not 0: no cast)
     assert "1.0 / x.size" in s2sgrad.source(g)
+
+
+def over_size(x):
+    return np.sum(x**2) / (x.shape[0] - 3) + np.sum(x) / x.size
+
+
+def min_with_initial(x):
+    return np.sum(np.min(x, axis=0, initial=5.0)) + np.max(x, initial=-1.0)
+
+
+def variance_along(x):
+    return np.sum(np.var(x, axis=0)) + np.sum(np.std(x, axis=1, ddof=1))
+
+
+def one_section(x):
+    (a,) = np.array_split(x, 1)
+    return np.sum(np.split(x, 1)[0] ** 2) + np.sum(a)
+
+
+def test_rules_where_a_count_or_a_section_is_empty_or_zero():
+    # (hunt 17d: 1.0 / 0 of Python numbers in the reverse rule of x / n (ZeroDivisionError
+    # where NumPy's division gives inf); np.min(x, initial=c) as np.minimum(x.min(), c)
+    # (ValueError on an empty axis); var's tangent dividing size by size; np.split into
+    # one section used as the list)
+    cases = [
+        (over_size, np.ones(3)),
+        (over_size, np.zeros(0)),
+        (min_with_initial, np.zeros((0, 3))),
+        (min_with_initial, np.array([[7.0, 2.0], [6.0, -3.0]])),
+        (variance_along, np.zeros((3, 0))),
+        (variance_along, np.zeros((0, 3))),
+        (one_section, np.array([0.3, -0.7, 1.1])),
+    ]
+    for fn, x in cases:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = fn(x)
+            value, d_x = s2sgrad.value_and_grad(fn)(x)
+            out, tangent = s2sgrad.jvp(fn, (x,), (np.ones_like(x),))
+        np.testing.assert_array_equal(value, want)
+        np.testing.assert_array_equal(out, want)
+        assert d_x.shape == x.shape
+        if x.size and np.isfinite(want):
+            np.testing.assert_allclose(d_x, central_difference(fn, [x], 0), rtol=1e-6)
+            assert tangent == pytest.approx(np.sum(d_x))

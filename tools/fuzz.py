@@ -452,9 +452,14 @@ def check_unbound(f, prog, error):
         except expected:  # (UnboundLocalError is a NameError)
             continue
         except UnsupportedError as e:
-            if e.loc is not None or documented(e):
-                return Outcome("unsupported", e.message.splitlines()[0], e)
-            return Outcome("crash", crash_text(e))
+            if e.loc is None and not documented(e):
+                return Outcome("crash", crash_text(e))
+            if what == "jvp":  # (reverse mode raised as Python does: forward mode refused,
+                # as through a custom rule, is the forward outcome, as in `check`)
+                return Outcome(
+                    "passed", forward="unsupported", forward_detail=e.message.splitlines()[0]
+                )
+            return Outcome("unsupported", e.message.splitlines()[0], e)
         except Exception as e:
             return Outcome("crash", f"{what}: " + crash_text(e))
         return Outcome("wrong value", f"Python raises {error!r}; {what} gave a value")

@@ -39,7 +39,7 @@ def grad_f(x, W):
 
     # ---- gradients: reverse sweep for the call at input.py:8 ----
     # grad of: return total + np.sum(np.stack(hs)[1:] * x) + np.sum(sum(hs)) / len(hs)  [input.py:18]
-    _d0 = np.broadcast_to(1.0 / _t3, x.shape)
+    _d0 = np.broadcast_to(1.0 / np.float64(_t3), x.shape)
     d_hs = np.broadcast_to(_d0, (_t3,) + np.shape(_d0))
     _d1 = np.broadcast_to(1.0, _t6.shape)
     _d2 = _unbroadcast(_d1 * x, _t5.shape)

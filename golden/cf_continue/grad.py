@@ -23,7 +23,7 @@ def grad_odd_powers(x, steps):
         # grad of: if i % 2 == 0:  [input.py:9]
         if _t1:
             # grad of: s = s + np.sum(x ** i) / i  [input.py:11]
-            d_x_1 = d_s / i * (i * x ** np.where(i == 0, 1, i - 1))
+            d_x_1 = d_s / np.float64(i) * (i * x ** np.where(i == 0, 1, i - 1))
         else:
             # grad of: if i % 2 == 0:  [input.py:9]
             d_x_1 = np.zeros_like(x)

@@ -7,6 +7,7 @@ import gast
 
 from .. import options as O
 from ..errors import InvalidArgumentError
+from ..ir import types as T
 from ..ir.core import Value
 from ..ir.gradients_op import GradientsCall
 from .shared import _MISSING, _shape_text
@@ -135,7 +136,7 @@ class _Gradients:
                 if g is None:
                     g = self.b.ones_like(y, hint="grad_y")
                 _check_grad_y(g, y, i, loc)
-                if g.type.shape is None or g.type.shape != y.type.shape:  # (not known
+                if not T.same_shape(g.type.shape, y.type.shape):  # (not known
                     g = self.b.emit("seed_shape", g, y, i=i)  # equal: checked as it runs)
                 seeds.append(g)
         seeds = None if seeds is None else tuple(seeds)

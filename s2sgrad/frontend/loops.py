@@ -86,12 +86,18 @@ class _Loops:
         unbound, as the loop begins and after it, so the loop carries it with a flag,
         whether it is bound (`_Carried`), and each read checks that flag at run time, as
         Python raises UnboundLocalError there."""
+        target = node.target if isinstance(node, gast.For) else None
         for name in _assigned_names(self, node.body):
             if (
                 name not in firsts
                 and name not in self.env
                 and name not in self.maybe_undefined
-                and _first_use_after(self, name, node) == "load"
+                and (  # (read where the trip that bound it may be an earlier one, or none;
+                    # the index a trip binds is no earlier trip's)
+                    _may_read_after(self, name, node)
+                    or not (target is not None and _names(target, name))
+                    and _scan(node.body, name) == "read"
+                )
             ):
                 self.env[name] = MaybeUnbound(
                     Pending(node, name),
@@ -326,7 +332,7 @@ class _Loops:
                 for n in found
                 if n not in self.env
                 and n not in self.maybe_undefined
-                and _first_use_after(self, n, node) == "load"
+                and _may_read_after(self, n, node)
             )
         )
 
@@ -606,6 +612,108 @@ def _pure(lw, test):
         elif isinstance(n, (gast.Lambda, gast.NamedExpr, gast.Yield, gast.Await)):
             return False
     return True
+
+
+def _may_read_after(lw, name, loop):
+    """Whether the function may read `name` after `loop` ends before it surely binds it
+    again: the statements after the loop, in its block and the blocks around it (and, in
+    an enclosing loop, the statements before it, which its next trip runs), up to one that
+    binds it on every path (_scan)."""
+    chain = _blocks_around(lw, loop)
+    if chain is None:
+        return _first_use_after(lw, name, loop) == "load"
+    for stmts, k, repeats in chain:
+        after = _scan(stmts[k + 1 :], name)
+        if after == "read":
+            return True
+        if after == "rebind":
+            return False
+        if repeats and _scan(stmts[:k], name) == "read":
+            return True
+    return False
+
+
+def _scan(stmts, name):
+    """What running `stmts` does first with `name`: "read" (it may read the value it held
+    before them), "rebind" (it binds it on every path before any read), or None (neither
+    for sure: not named, bound on some paths only, or left by a jump before)."""
+    jumped = False
+    for st in stmts:
+        effect = _effect(st, name)
+        if effect == "read":
+            return "read"
+        if effect == "rebind":
+            return None if jumped else "rebind"
+        jumped = jumped or _jumps(st)
+    return None
+
+
+def _effect(st, name):
+    """_scan of one statement."""
+    if not _names(st, name):
+        return None
+    if isinstance(st, gast.Assign):
+        if _names(st.value, name):
+            return "read"
+        for t in st.targets:
+            leaves = t.elts if isinstance(t, (gast.Tuple, gast.List)) else [t]
+            if any(_names(e, name) and not isinstance(e, gast.Name) for e in leaves):
+                return "read"  # (y[name] = v, or a write into name)
+        return "rebind"
+    if isinstance(st, gast.If):
+        if _names(st.test, name):
+            return "read"
+        then, other = _scan(st.body, name), _scan(st.orelse, name)
+        if "read" in (then, other):
+            return "read"
+        return "rebind" if then == other == "rebind" else None
+    if isinstance(st, (gast.For, gast.While)):
+        head = st.iter if isinstance(st, gast.For) else st.test
+        if _names(head, name):
+            return "read"
+        binds = isinstance(st, gast.For) and _names(st.target, name)
+        if not binds and _scan(st.body, name) == "read" or _scan(st.orelse, name) == "read":
+            return "read"
+        return None  # (it may run no time)
+    return "read"
+
+
+def _names(node, name):
+    return any(isinstance(n, gast.Name) and n.id == name for n in gast.walk(node))
+
+
+def _jumps(st):
+    """Whether statement st may leave the statements it is in: a return, or a break or
+    continue of no loop inside it."""
+
+    def walk(n, in_loop):
+        if isinstance(n, gast.Return) or not in_loop and isinstance(n, (gast.Break, gast.Continue)):
+            return True
+        inner = in_loop or isinstance(n, (gast.For, gast.While))
+        return any(walk(c, inner) for c in gast.iter_child_nodes(n))
+
+    return walk(st, False)
+
+
+def _blocks_around(lw, loop):
+    """[(statements, index of the one holding `loop`, whether the block repeats)] from the
+    block of `loop` (found by its position: a desugared loop keeps its source's) out to
+    the function's body; None when no statement of the function is at that position."""
+    at = (loop.lineno, loop.col_offset)
+
+    def find(stmts, repeats):
+        for k, st in enumerate(stmts):
+            if (st.lineno, st.col_offset) == at and isinstance(st, (gast.For, gast.While)):
+                return [(stmts, k, repeats)]
+            for field, again in (("body", True), ("orelse", False), ("finalbody", False)):
+                inner = getattr(st, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                    found = find(inner, again and isinstance(st, (gast.For, gast.While)))
+                    if found is not None:
+                        return found + [(stmts, k, repeats)]
+        return None
+
+    return find(lw.p.node.body, False)
 
 
 def _first_use_after(lw, name, loop):

@@ -355,16 +355,14 @@ class _NumpySpellings:
                 out = self.b.emit("sum_where", x, mask, **attrs)
             else:
                 x = self.b.where(mask, x, self.b.const(_identity(opcode, x.type)))
+        if extremum and initial is not None:  # (NumPy's own: an empty axis gives initial)
+            attrs = {**attrs, "initial": initial}
         if "where" not in extra or opcode not in ("sum", "mean"):
             out = self.emit_call("sum" if opcode == "mean" else opcode, [x], attrs, node)
         if opcode == "mean" and "where" in extra:
             count = self.b.broadcast_to(mask, self.b.shape(operands[0]))
             narrow = {"dtype": x.type.dtype} if x.type.dtype in ("float32", "float16") else {}
             out = self.b.div(out, self.b.emit("sum", count, **dict(attrs, **narrow)))
-        if extremum and initial is not None:
-            out = self.b.emit(
-                "maximum" if opcode == "max" else "minimum", out, self.b.const(initial)
-            )
         return out
 
     def select(self, node):

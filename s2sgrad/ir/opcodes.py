@@ -556,8 +556,9 @@ _MINMAX = [
     ("out", FORBID, None),
     ("keepdims", ATTR, False),
 ]
-_def("max", ("call", "np.max"), _reduce, _MINMAX, fast="method")
-_def("min", ("call", "np.min"), _reduce, _MINMAX, fast="method")
+# (initial=: a constant number, set by frontend numpy_spellings.masked_reduction)
+_def("max", ("call", "np.max"), _reduce, _MINMAX + [("initial", ATTR, None)], fast="method")
+_def("min", ("call", "np.min"), _reduce, _MINMAX + [("initial", ATTR, None)], fast="method")
 _def("ptp", ("call", "np.ptp"), _reduce, _MINMAX)
 _VAR = [
     ("a", OPERAND, None),

@@ -26,7 +26,27 @@ def mul(b, g, ans, x, y):
 @defrule("div", broadcasts=True)
 def div(b, g, ans, x, y):
     """d(x / y) = dx / y - x / y**2 dy"""
-    return b.div(g, y), b.neg(b.div(b.mul(g, ans), y))
+    by = y
+    if g.type.weak is not False and y.type.weak is not False and ans.type.weak is False:
+        if _may_be_zero(b, y):  # (Python numbers where x / y was NumPy's: 1.0 / 0 would
+            by = b.cast(y, "float64")  # raise ZeroDivisionError where x / y gave inf)
+    return b.div(g, by), b.neg(b.div(b.mul(g, ans), y))
+
+
+def _may_be_zero(b, v):
+    """False when the number v is known not to be 0: a constant, an array's size along
+    an axis or in all (a symbol stands for a size of 2 or more: api.specialise)."""
+    static = b.static_value(v, None)
+    if isinstance(static, (int, float)) and not isinstance(static, bool):
+        return static == 0
+    dim = b.static_dim(v)
+    if isinstance(dim, str) or isinstance(dim, int) and dim != 0:
+        return False
+    op = b.defs.get(v)
+    if op is not None and op.opcode == "size":
+        shape = op.operands[0].type.shape
+        return shape is None or any(d is None or d == 0 for d in shape)
+    return True
 
 
 @defrule("pow", broadcasts=True)

@@ -62,26 +62,30 @@ def mean(b, g, ans, x, axis=None, keepdims=False, dtype=None):
     return (b.broadcast_to(b.div(_restore(b, g, axis, keepdims), n), b.shape(x)),)
 
 
-def _extremum(b, g, ans, x, axis, keepdims):
-    """The gradient goes to the elements equal to the extremum, shared equally among ties."""
+def _extremum(b, g, ans, x, axis, keepdims, initial=None):
+    """The gradient goes to the elements equal to the extremum, shared equally among ties
+    (none where the initial value is it and no element is)."""
     hit = b.eq(x, _restore(b, ans, axis, keepdims))
     # (counted in x's dtype when it is a narrow float: an int64 count would make
     # float32 / int64 a float64 gradient)
     narrow = {"dtype": x.type.dtype} if x.type.dtype in ("float32", "float16") else {}
-    share = b.div(_restore(b, g, axis, keepdims), b.sum(hit, axis=axis, keepdims=True, **narrow))
+    count = b.sum(hit, axis=axis, keepdims=True, **narrow)
+    if initial is not None:  # (no hit: 0 / 1, not 0 / 0)
+        count = b.maximum(count, 1)
+    share = b.div(_restore(b, g, axis, keepdims), count)
     return (b.mul(share, hit),)
 
 
 @defrule("max")
-def max_(b, g, ans, x, axis=None, keepdims=False):
+def max_(b, g, ans, x, axis=None, keepdims=False, initial=None):
     """d max(x) = [x == max] d max / #ties"""
-    return _extremum(b, g, ans, x, axis, keepdims)
+    return _extremum(b, g, ans, x, axis, keepdims, initial)
 
 
 @defrule("min")
-def min_(b, g, ans, x, axis=None, keepdims=False):
+def min_(b, g, ans, x, axis=None, keepdims=False, initial=None):
     """d min(x) = [x == min] d min / #ties"""
-    return _extremum(b, g, ans, x, axis, keepdims)
+    return _extremum(b, g, ans, x, axis, keepdims, initial)
 
 
 def exclusive_cumprod(b, x, axis, hint=None, cumprod=None):

@@ -251,17 +251,17 @@ def clip(b, dots, ans, x, lo, hi):
 
 
 @deftangent("max", "min")
-def reduce_extremum(b, dots, ans, x, axis=None, keepdims=False):
+def reduce_extremum(b, dots, ans, x, axis=None, keepdims=False, initial=None):
     """d max(x) = the mean of dx over the elements equal to the max (ties share equally, as
-    the reverse rule)"""
+    the reverse rule; 0 where the initial value is the max and no element is)"""
     if dots[0] is None:
         return None
     full = b.expand_dims(ans, axis=axis) if axis is not None and not keepdims else ans
     hit = b.eq(x, full)
-    return b.div(
-        b.sum(b.mul(hit, dots[0]), axis=axis, keepdims=keepdims),
-        b.sum(hit, axis=axis, keepdims=keepdims),
-    )
+    count = b.sum(hit, axis=axis, keepdims=keepdims)
+    if initial is not None:
+        count = b.maximum(count, 1)
+    return b.div(b.sum(b.mul(hit, dots[0]), axis=axis, keepdims=keepdims), count)
 
 
 @deftangent("var", "std")
@@ -270,7 +270,8 @@ def spread(b, dots, ans, x, axis=None, dtype=None, ddof=0, keepdims=False):
     if dots[0] is None:
         return None
     centered = b.sub(x, b.mean(x, axis=axis, keepdims=True))
-    n = b.div(b.size(x), b.size(b.mean(x, axis=axis, keepdims=True)))
+    n = reductions._count(b, x, ans, axis)  # (size(x) / size(mean) divides by zero where
+    # another axis is empty)
     dvar = b.mul(
         b.div(b.sum(b.mul(centered, dots[0]), axis=axis, keepdims=keepdims), b.sub(n, float(ddof))),
         2.0,
