@@ -968,6 +968,15 @@ def branch_first_read_in_loop(x, n):
     return np.sum(y * x)
 
 
+def read_before_bound(x, n, k):
+    s = 0.0
+    for i in range(n):
+        if i >= k:  # (k = 0: Python raises here, on the first trip)
+            s = s + np.sum(y * x)
+        y = x * (i + 1.0)
+    return s
+
+
 def while_then_for_first(x, n):
     k = 0
     while k < n:
@@ -1004,6 +1013,8 @@ def test_a_name_a_nested_loop_or_a_branch_in_a_loop_binds_is_read_as_python_read
         outcomes.add(check_both_modes(branch_first, -X, n + m))
         outcomes.add(check_both_modes(branch_first_read_in_loop, X, n + m))
         outcomes.add(check_both_modes(while_then_for_first, X, n + m))
+        for k in (0, 1):
+            outcomes.add(check_both_modes(read_before_bound, X, n + m, k))
     for x in (X, X[:3], -X, -X[:3]):
         outcomes.add(check_both_modes(index_rebound_in_branch, x))
     assert outcomes == {"unbound", "value"}
