@@ -88,8 +88,8 @@ def step_of(b, op, marked, pushed, roots):
         if marked:  # (a list in the checkpoints: each append after one would copy it)
             raise UnsupportedError(
                 "a checkpointed loop cannot carry a list built with append that its steps "
-                "read (its checkpoints would hold the list, and every append then copies "
-                "it)",
+                "read, or append to under a branch or in a nested loop (its checkpoints "
+                "would hold the list, and every append then copies it)",
                 loc=op.loc,
                 hint="drop s2sgrad.checkpointed(...) for this loop, or "
                 "carry the value read (out[-1]) in a variable of its own",

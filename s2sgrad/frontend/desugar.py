@@ -131,6 +131,7 @@ class Desugar:
                 expr = _loc(
                     gast.Subscript(value=expr.args[0], slice=backwards, ctx=gast.Load()), expr
                 )
+                expr.reversed_call = True  # (its errors name reversed(): lists.list_item)
             if isinstance(expr, gast.Name) and expr.id not in rebound:
                 return expr.id
             name = self.fresh("seq")

@@ -149,6 +149,13 @@ class _Lists:
             and idx.type.dtype != "bool"
         ):
             return self.b.list_get(seq, idx, self.list_length(seq), hint=TEMP)
+        if getattr(node, "reversed_call", False):
+            self.unsupported(
+                node,
+                "reversed() of a list built with append is supported alone as a for loop's "
+                "iterable (`for v in reversed(out):`), not inside zip() or enumerate()",
+                "index it: `for k in range(len(out)): v = out[len(out) - 1 - k]`",
+            )
         self.unsupported(
             node,
             "a list built with append is indexed by one int here",

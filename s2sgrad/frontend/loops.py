@@ -15,7 +15,16 @@ from .desugar import _jumps as desugar_jumps
 from .desugar import _name as desugar_name
 from .desugar import _static_int as desugar_static_int
 from .loop_returns import Pending, materialise
-from .shared import MaybeUnbound, Static, _assigned_names, _flatten, _rebuild, _Return
+from .shared import (
+    MaybeUnbound,
+    Static,
+    _assigned_names,
+    _flatten,
+    _names,
+    _rebuild,
+    _Return,
+    _scan,
+)
 
 
 class _Loops:
@@ -631,68 +640,6 @@ def _may_read_after(lw, name, loop):
         if repeats and _scan(stmts[:k], name) == "read":
             return True
     return False
-
-
-def _scan(stmts, name):
-    """What running `stmts` does first with `name`: "read" (it may read the value it held
-    before them), "rebind" (it binds it on every path before any read), or None (neither
-    for sure: not named, bound on some paths only, or left by a jump before)."""
-    jumped = False
-    for st in stmts:
-        effect = _effect(st, name)
-        if effect == "read":
-            return "read"
-        if effect == "rebind":
-            return None if jumped else "rebind"
-        jumped = jumped or _jumps(st)
-    return None
-
-
-def _effect(st, name):
-    """_scan of one statement."""
-    if not _names(st, name):
-        return None
-    if isinstance(st, gast.Assign):
-        if _names(st.value, name):
-            return "read"
-        for t in st.targets:
-            leaves = t.elts if isinstance(t, (gast.Tuple, gast.List)) else [t]
-            if any(_names(e, name) and not isinstance(e, gast.Name) for e in leaves):
-                return "read"  # (y[name] = v, or a write into name)
-        return "rebind"
-    if isinstance(st, gast.If):
-        if _names(st.test, name):
-            return "read"
-        then, other = _scan(st.body, name), _scan(st.orelse, name)
-        if "read" in (then, other):
-            return "read"
-        return "rebind" if then == other == "rebind" else None
-    if isinstance(st, (gast.For, gast.While)):
-        head = st.iter if isinstance(st, gast.For) else st.test
-        if _names(head, name):
-            return "read"
-        binds = isinstance(st, gast.For) and _names(st.target, name)
-        if not binds and _scan(st.body, name) == "read" or _scan(st.orelse, name) == "read":
-            return "read"
-        return None  # (it may run no time)
-    return "read"
-
-
-def _names(node, name):
-    return any(isinstance(n, gast.Name) and n.id == name for n in gast.walk(node))
-
-
-def _jumps(st):
-    """Whether statement st may leave the statements it is in: a return, or a break or
-    continue of no loop inside it."""
-
-    def walk(n, in_loop):
-        if isinstance(n, gast.Return) or not in_loop and isinstance(n, (gast.Break, gast.Continue)):
-            return True
-        inner = in_loop or isinstance(n, (gast.For, gast.While))
-        return any(walk(c, inner) for c in gast.iter_child_nodes(n))
-
-    return walk(st, False)
 
 
 def _blocks_around(lw, loop):

@@ -22,7 +22,7 @@ from ..errors import InvalidArgumentError
 from ..ir import indexing as I
 from ..ir import opcodes
 from ..ir.core import TEMP_HINTS, Region, Value, def_map
-from .shared import MaybeUnbound, add_at_target
+from .shared import MaybeUnbound, _scan, add_at_target
 
 # ---- keys ---------------------------------------------------------------------------
 
@@ -775,6 +775,9 @@ def check_region_writes(lw, stmts):
         v = lw.env.get(name)
         if not isinstance(v, Value):
             continue
+        if _scan(stmts, name, writes_only=True) == "rebind":  # (the region binds the name
+            continue  # before it writes into it, on every path: what it held before is not
+            # written through it; a write into a view of it is subscript.write's to check)
         root = _chain(lw.b, v)[0]
         mine = _bases(lw.b, root)
         for other, val in lw.env.items():

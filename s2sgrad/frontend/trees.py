@@ -145,6 +145,16 @@ class _Trees:
                     return None
                 seqs.append(inner)
                 continue
+            backwards = (
+                isinstance(a, gast.Call)
+                and isinstance(a.func, gast.Name)
+                and a.func.id == "reversed"
+                and self.p.resolver.lookup("reversed") is None
+                and len(a.args) == 1
+                and not a.keywords
+            )
+            if backwards:  # reversed(ws): its items last first
+                a = a.args[0]
             if not (
                 isinstance(a, (gast.Name, gast.Subscript))
                 or isinstance(a, gast.Call)
@@ -157,7 +167,7 @@ class _Trees:
                 v = [Static(k) for k in v]
             if type(v) not in (list, tuple):
                 return None
-            seqs.append(v)
+            seqs.append(v[::-1] if backwards else v)
         if it.func.id == "enumerate":
             return [(self.b.const(i), v) for i, v in enumerate(seqs[0])]
         return list(zip(*seqs))
