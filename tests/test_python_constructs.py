@@ -1606,3 +1606,30 @@ def test_reversed_lists_inside_zip_and_enumerate():
     )
     with pytest.raises(s2sgrad.UnsupportedError, match="reversed\\(\\) of a list built with"):
         s2sgrad.grad(reversed_appended_inside_enumerate)(X)
+
+
+def index_of_an_earlier_trip(x, n):
+    s = 0.0
+    for i in range(n):
+        if i > 1:
+            s = s + x[k]
+        if x[i] > 0:
+            k = i
+    return s
+
+
+def number_of_an_earlier_trip(x, n):
+    s = 0.0
+    for i in range(n):
+        if i > 1:
+            s = s + x[0] * k
+        k = i * 1.0
+    return s
+
+
+def test_a_name_read_before_the_binding_that_types_it():
+    # (hunt 17e: "a bottom is not an index": a read needing the type the later binding
+    # gives is refused in words; arithmetic, which waits for it, works)
+    assert check_both_modes(number_of_an_earlier_trip, X, 3) == "value"
+    with pytest.raises(s2sgrad.UnsupportedError, match="needs a type only that later binding"):
+        s2sgrad.grad(index_of_an_earlier_trip)(X, 3)

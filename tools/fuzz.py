@@ -95,6 +95,7 @@ FAILURES = tuple(s for s in STATUSES if s not in ("passed", "unsupported", "skip
 
 # UnsupportedError messages that are documented limitations (docs/limitations.md)
 DOCUMENTED_LIMITS = (
+    "where s2sgrad needs a type only that later binding gives",  # `x[k]` before `k = i`
     "range() bounds must be integers",  # a loop over a float accumulator that became an array
     "cannot make",  # `z = y` (or a view, or an argument) before a write into y it cannot see
     "s2sgrad reads the rows of the array the loop began with",  # `for e in a` writing a

@@ -6,6 +6,7 @@ types, and lowering a body into a fresh region (loops and branches alike).
 
 import gast
 
+from ..errors import S2SGradError
 from ..ir import types as T
 from ..ir.core import Region, Value
 from . import subscript
@@ -555,7 +556,23 @@ class _Loops:
         """Lower a loop body until the carried values' types are stable."""
         types_ = [v.type for v in carried.inits]
         for _ in range(4):
-            args, ops, env = lower_body(types_)
+            try:
+                args, ops, env = lower_body(types_)
+            except S2SGradError:
+                untyped = [
+                    h
+                    for h, t in zip(carried.hints, types_)
+                    if t == T.BOTTOM and h in carried.unbound
+                ]
+                if not untyped:
+                    raise
+                name = untyped[0]  # (read before the binding that gives its type: as an
+                self.unsupported(  # index, a bound, a test, which need it)
+                    node,
+                    f"{name!r} is read in this loop before its body binds it (the value of an "
+                    "earlier trip), where s2sgrad needs a type only that later binding gives",
+                    f"bind {name!r} before the loop (`{name} = 0`, or a value of its kind)",
+                )
             saved, self.b = self.b, self.b.child()
             self.b.ops = list(ops)
             try:
