@@ -92,10 +92,11 @@ class _Loops:
 
     def unbound_in_loop(self, node, firsts):
         """The other names with no value before loop `node` that its body assigns (in a
-        nested loop, or not first in a trip) and that are read after it: each may be
-        unbound, as the loop begins and after it, so the loop carries it with a flag,
-        whether it is bound (`_Carried`), and each read checks that flag at run time, as
-        Python raises UnboundLocalError there."""
+        nested loop or a branch, or not first in a trip) and that the function may read
+        after the loop, or the body before it binds them in a trip (_may_read_after,
+        _scan): each may be unbound there, so the loop carries it with a flag, whether it
+        is bound (`_Carried`), and each read checks that flag at run time, as Python
+        raises UnboundLocalError there."""
         target = node.target if isinstance(node, gast.For) else None
         for name in _assigned_names(self, node.body):
             if (

@@ -295,7 +295,7 @@ class _Lowerer(
         if isinstance(node.msg, (gast.Constant, gast.Name)):  # (a literal, or a constant)
             message = (self.static_of(self.expr(node.msg)),)
         elif node.msg is not None:
-            message = (None,)  # (an f-string, a call: computed as the test fails)
+            message = (None,)  # (an f-string, a call: refused below)
         if message and not isinstance(message[0], str):
             self.unsupported(
                 node.msg,
