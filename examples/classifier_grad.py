@@ -10,9 +10,11 @@ def grad_loss(params, x, labels):
     params_b1 = params['b1']
     params_W2 = params['W2']
     params_b2 = params['b2']
-    h = x @ params_W1 + params_b1
+    h = x @ params_W1
+    h += params_b1
     np.tanh(h, out=h)  # classifier.py:14
-    logits = h @ params_W2 + params_b2  # classifier.py:15
+    logits = h @ params_W2
+    logits += params_b2  # classifier.py:15
     z = logits - logits.max(axis=1, keepdims=True)  # classifier.py:16
     d_z = np.exp(z)
     _t0 = d_z.sum(axis=1, keepdims=True)  # classifier.py:17

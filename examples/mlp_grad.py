@@ -5,9 +5,11 @@ import numpy as np
 
 def grad_loss(x, W1, b1, W2, b2, y):
     """Specialised for (x: float64[n, d], W1: float64[d, h], b1: float64[h], W2: float64[h, k], b2: float64[k], y: float64[n, k])."""
-    h = x @ W1 + b1
+    h = x @ W1
+    h += b1
     np.tanh(h, out=h)  # mlp.py:11
-    out = h @ W2 + b2  # mlp.py:12
+    out = h @ W2
+    out += b2  # mlp.py:12
     err = out - y  # mlp.py:13
 
     # ---- gradients: reverse sweep for the call at mlp.py:9 ----

@@ -138,8 +138,7 @@ class DeadArrays:
             user = self.temps.get(op)
             if user is not None and user not in self.plan.in_place:
                 continue  # (NumPy's own temporary, which it reuses or frees at once)
-            if self.roots is None:
-                self._memory()
+            self._fresh()
             live = self.live_at_reuse.get(user or op)
             if live is None:
                 continue
@@ -207,6 +206,7 @@ class DeadArrays:
         """The values `held` (one name's, up to a statement) are one array of r's type that
         this function made and nothing `alive` may refer to, not taken yet; inlined ones
         only when `own` (a temporary the statement itself reads, given a name)."""
+        self._fresh()
         return r.type.dtype is not None and all(  # (one dtype on every path)
             u.type == r.type
             and u not in taken
@@ -222,4 +222,4 @@ class DeadArrays:
     def _reused(self, op, into, held, taken):
         self.plan.out_into[op] = into
         taken.update(held)
-        self.roots = None
+        self.grown = True  # (roots and owners: into's array is op's result's too)

@@ -55,6 +55,8 @@ closure shares a name with anything outside it.
 when a read does not find its value under its name.
 """
 
+import numpy as np
+
 from .dead_arrays import DeadArrays
 from .ir.core import ADJOINT_TEMP, TEMP_HINTS, free_values, use_counts
 from .ir.opcodes import OPS, draws, memory
@@ -153,6 +155,46 @@ def _unary_out(op, uses, defs):
     )
 
 
+# NumPy writes `t + b` into a dying temporary t itself only when b is a number or has t's
+# shape, and from this many bytes (numpy/_core/src/multiarray/temp_elide.c)
+ELIDE_BYTES = 256 * 1024
+
+
+def _broadcast_temp(op, uses, defs):
+    """`r = t + b` of a temporary t made for it alone (`x @ W + b`), which b broadcasts
+    into (an array of another shape): t gets a name and the op writes into its array
+    (`h = x @ W; h += b`) when out-of-SSA finds nothing else refers to it. NumPy
+    reuses a dying temporary by itself (`x @ W + y`, `2.0 * x + 1.0`), never one that
+    the other operand broadcasts into: there it makes a new array, which costs its
+    page faults on every call (the MLP's first layer). The same values: the same
+    ufunc on the same operands, into another array."""
+    if not _augmentable(op):
+        return False
+    t, b = op.operands
+    d = defs.get(t)
+    tt, bt = t.type, b.type
+    if (
+        d is None
+        or uses.get(t, 0) != 1
+        or t.hint not in TEMP_HINTS
+        or memory(d) != "new"
+        or d.regions
+        or d.tag != op.tag
+        or len(d.results) != 1
+        or OPS[d.opcode].structural
+        or bt.shape is None
+        or len(bt.shape) == 0
+        or bt.shape == tt.shape
+    ):
+        return False
+    if all(type(n) is int for n in tt.shape):  # (below NumPy's own bound: not worth a name)
+        size = 1
+        for n in tt.shape:
+            size *= n
+        return size * np.dtype(tt.dtype).itemsize >= ELIDE_BYTES
+    return True
+
+
 # the ufuncs of the arithmetic ops, for a result written into a dead array (`out=`)
 UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.divide"}
 
@@ -249,6 +291,7 @@ class _OutOfSSA(DeadArrays):
         self.reusing, self.temp_users = set(), set()  # (_reuse_candidates)
         self.chained = {}  # a sum's temporaries kept out of its expression -> its end
         self.roots = None  # what refers to what (_memory), when first asked
+        self.grown = False  # (a result written into a dead array since: _fresh)
 
     def _index(self, region, rid, scope):
         for a in region.args:
@@ -270,10 +313,14 @@ class _OutOfSSA(DeadArrays):
                 kind == "new"
                 and op.results[0] not in self.yielded_in
                 and not self.fn.xp
-                and _unary_out(op, self.uses, self.defs)
+                and (
+                    _unary_out(op, self.uses, self.defs)
+                    or _broadcast_temp(op, self.uses, self.defs)
+                )
             ):  # (a yielded value's variable is
                 # a loop's or a branch's, whose old value is often live: no name for nothing)
-                kind = self.mem[op] = "write"  # (np.tanh(t, out=t): decided as a write)
+                kind = self.mem[op] = "write"  # (np.tanh(t, out=t), `h = x @ W; h += b`:
+                # decided as a write)
             if kind == "write":
                 self.write_ops.add(op)
                 self.write_arrays.add(op.operands[0])
@@ -298,26 +345,53 @@ class _OutOfSSA(DeadArrays):
 
     # -- memory: which arrays a value may refer to --------------------------------------------
 
-    def _memory(self):
+    def _fresh(self):
+        """roots and owners up to date (see _memory)."""
+        if self.roots is None:
+            self._memory()
+        elif self.grown:
+            self._memory(grow=True)
+
+    def _memory(self, grow=False):
         """`roots[v]`: the values whose arrays v may be, view or hold (in a tuple, a
         tape, a closure); `owners[v]`: the same, except that a write's result is an
         array of its own (a copy, or an owned array written in place). A value not
-        listed is its own root. Iterated to a fixpoint through loops and tapes."""
-        self.roots, self.owners = {}, {}
-        ops = list(self.fn.body.walk())
-        self.pushes = {op.operands[0]: op for op in ops if op.opcode == "push"}
-        changed = True
-        while changed:
-            changed = False
-            for op in ops:
-                for table in (self.roots, self.owners):
-                    for target, sources, own in self._flows(op, table):
-                        new = frozenset(own).union(*(_ItemsOf.roots(table, v) for v in sources))
-                        if target in table:  # (a tape grows with each push)
-                            new = new | table[target]
-                        if table.get(target) != new:
-                            table[target] = new
-                            changed = True
+        listed is its own root. Iterated to a fixpoint through loops and tapes.
+
+        `grow`: the tables are kept and iterated on, when the only change since they
+        were made is results written into dead arrays (`out=`, dead_arrays._reused: a
+        new array's result, its own root, now the dead array's too). Each flow then
+        has the sources it had and more, so the old tables are below the new fixpoint
+        and iterating from them reaches it (the whole computation, again after each
+        such decision, was most of the stage's time)."""
+        self.grown = False
+        if not grow:
+            self.roots, self.owners = {}, {}
+            ops = list(self.fn.body.walk())
+            self.pushes = {op.operands[0]: op for op in ops if op.opcode == "push"}
+            self.op_flows = [
+                {op: self._flows(op, t) for op in ops} for t in (self.roots, self.owners)
+            ]
+        else:  # (only the results written into dead arrays flow anew)
+            for t, made in zip((self.roots, self.owners), self.op_flows):
+                made.update((op, self._flows(op, t)) for op in self.plan.out_into)
+        for table, made in zip((self.roots, self.owners), self.op_flows):  # (each its own
+            flows = [  # fixpoint: an op's flows into one table read that table)
+                (target, sources, frozenset(own))
+                for op_flows in made.values()
+                for target, sources, own in op_flows
+            ]
+            changed = True
+            while changed:
+                changed = False
+                for target, sources, own in flows:
+                    new = own.union(*(_ItemsOf.roots(table, v) for v in sources))
+                    old = table.get(target)
+                    if old is not None:  # (a tape grows with each push)
+                        new |= old
+                    if old != new:
+                        table[target] = new
+                        changed = True
 
     def _flows(self, op, table):
         """(target, sources, own roots) of one op: target refers to what sources refer to.
@@ -383,14 +457,12 @@ class _OutOfSSA(DeadArrays):
 
     def shares_list(self, a, b):
         """a may be the list b is (a list built with append), or hold it."""
-        if self.roots is None:
-            self._memory()
+        self._fresh()
         lists = {r for r in self.roots.get(b) or (b,) if r.type.kind == "dynlist"}
         return not lists.isdisjoint(self.roots.get(a) or (a,))
 
     def _shares(self, a, b):
-        if self.roots is None:
-            self._memory()
+        self._fresh()
         ra = self.roots.get(a) or frozenset((a,))
         return not ra.isdisjoint(self.roots.get(b) or (b,))
 
@@ -817,8 +889,7 @@ class _OutOfSSA(DeadArrays):
         (An append changes the list, not the arrays it holds: only what may be the
         list itself counts there, never an item read out of it.)"""
         old, res = op.operands[0], self.node(op.result)
-        if self.roots is None:
-            self._memory()
+        self._fresh()
         if op.opcode == "append":
             values = self._node_values()
             return not any(

@@ -679,7 +679,8 @@ class Exprs:
         return f"float({sub()})"
 
     def expr_row(self, kind, sub):
-        if kind == "a":
+        if kind == "a":  # (a row broadcast into a temporary: `t = ...; t += r` where out-of-SSA
+            self.mark("row-broadcast")  # writes the temporary in place)
             return f"({sub('a')} {self.pick('+-*')} {sub('r')})"
         return f"np.sum({sub('r')} * {self.const()})"
 

@@ -5,7 +5,8 @@ import numpy as np
 
 def grad_affine(x, W, b):
     """Specialised for (x: float64[n, d], W: float64[d, k], b: float64[k])."""
-    z = x @ W + b  # input.py:7
+    z = x @ W
+    z += b  # input.py:7
     _t0 = np.tanh(z)  # input.py:8
 
     # ---- gradients: reverse sweep ----

@@ -5,7 +5,8 @@ import numpy as np
 
 def vjp_dense(x, W, b):
     """Specialised for (x: float64[n, d], W: float64[d, h], b: float64[h])."""
-    _t0 = x @ W + b
+    _t0 = x @ W
+    _t0 += b
     np.tanh(_t0, out=_t0)
     def dense_back(d_out):  # input.py:7
         # grad of: return np.tanh(x @ W + b)  [input.py:7]

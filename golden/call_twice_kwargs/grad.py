@@ -5,7 +5,8 @@ import numpy as np
 
 def vjp_layer(x, W, b, act):
     """Specialised for (x: float64[n, d], W: float64[d, h], b: float64[h], act=True)."""
-    z = x @ W + b  # input.py:7
+    z = x @ W
+    z += b  # input.py:7
     _t0 = np.tanh(z)
     def layer_back(d_out):  # input.py:9
         # grad of: return np.tanh(z)  [input.py:9]
@@ -20,7 +21,8 @@ def vjp_layer(x, W, b, act):
 
 def vjp_layer_1(x, W, b, act):
     """Specialised for (x: float64[n, h], W: float64[h, k], b: float64[k], act=False)."""
-    z = x @ W + b
+    z = x @ W
+    z += b
     def layer_1_back(d_z):  # input.py:7
         # grad of: z = x @ W + b  [input.py:7]
         d_b = d_z.sum(axis=0)

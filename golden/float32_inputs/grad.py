@@ -5,7 +5,8 @@ import numpy as np
 
 def grad_loss32(x, W, b, y):
     """Specialised for (x: float32[n, d], W: float32[d, k], b: float32[k], y: float32[n, k])."""
-    z = x @ W + b
+    z = x @ W
+    z += b
     np.tanh(z, out=z)  # input.py:7
     _t0 = z - y
     _t1 = 0.5 * (_t0 ** 2).sum()  # input.py:8

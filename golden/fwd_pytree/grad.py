@@ -10,8 +10,9 @@ def jvp_predict(params, x, d_params):
     params_b = params['b']
     d_params_W = d_params['W']
     d_params_b = d_params['b']
+    h = x @ params_W
     _d0 = x @ d_params_W
-    h = x @ params_W + params_b
+    h += params_b
     d_h = _d0 + d_params_b  # input.py:9
     for _ in range(2):  # input.py:10
         h = np.tanh(h)

@@ -4,7 +4,8 @@ import numpy as np
 
 def affine_grads(x, W, b):
     """Specialised for (x: float64[n, d], W: float64[d, k], b: float64[k])."""
-    z = x @ W + b  # input.py:9
+    z = x @ W
+    z += b  # input.py:9
 
     # ---- gradients: reverse sweep ----
     # grad of: loss = np.sum(z * z)  [input.py:10]

@@ -5,9 +5,11 @@ import numpy as np
 
 def grad_loss(x, W1, b1, W2, b2, y):
     """Specialised for (x: float64[n, d], W1: float64[d, h], b1: float64[h], W2: float64[h, k], b2: float64[k], y: float64[n, k])."""
-    h = x @ W1 + b1
+    h = x @ W1
+    h += b1
     np.tanh(h, out=h)  # input.py:8
-    out = h @ W2 + b2  # input.py:9
+    out = h @ W2
+    out += b2  # input.py:9
     err = out - y  # input.py:10
 
     # ---- gradients: reverse sweep for the call at input.py:6 ----

@@ -11,9 +11,11 @@ def grad_loss(params, x, y):
     params_layers_1_0 = params['layers'][1][0]
     params_layers_1_1 = params['layers'][1][1]
     params_scale = params['scale']
-    h = x @ params_layers_0_0 + params_layers_0_1
+    h = x @ params_layers_0_0
+    h += params_layers_0_1
     np.tanh(h, out=h)
-    h_1 = h @ params_layers_1_0 + params_layers_1_1
+    h_1 = h @ params_layers_1_0
+    h_1 += params_layers_1_1
     np.tanh(h_1, out=h_1)  # input.py:12
     err = h_1 * params_scale - y  # input.py:13
 

@@ -17,7 +17,9 @@ def grad_softmax_xent(z, y):
     d_p /= p
     # grad of: p = e / np.sum(e, axis=1, keepdims=True)  [input.py:11]
     d_e = d_p / _t0
-    _d0 = -(d_p * p / _t0).sum(axis=1, keepdims=True)
+    d_p *= p
+    d_p /= _t0
+    _d0 = -d_p.sum(axis=1, keepdims=True)
     # grad of: e = np.exp(z - m)  [input.py:10]
     d_e += _d0
     d_e *= e

@@ -314,31 +314,75 @@ _FILE_TREES_KEPT = 8  # (of the files parsed last)
 
 def _def_in_file(file, code):
     """(gast FunctionDef, the file's lines, 0, 0) of the def that compiled to
-    `code`, found in the whole file's syntax tree (so its positions are the
-    file's); None when the file does not parse or has no such def."""
+    `code`, its positions the file's; None when the file does not parse or has no
+    such def. The def's own lines are parsed (the block from its first line to the
+    next statement indented no deeper: parsing the whole file cost most of a cold
+    first call's frontend), the whole file when they do not parse alone (a string or
+    bracket that goes back to the def's column)."""
     if code is None:
         return None
     lines = linecache.getlines(file)
     if not lines:
         return None
-    text = "".join(lines)
-    cached = _file_trees.get(file)
-    if cached is None or cached[0] != text:
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            return None
-        if len(_file_trees) >= _FILE_TREES_KEPT:  # (the oldest goes: a tree is large)
-            del _file_trees[next(iter(_file_trees))]
-        cached = _file_trees[file] = (text, tree)
     first = code.co_firstlineno  # the def's line, or its first decorator's
-    for node in _statements(cached[1]):
-        if (
-            isinstance(node, ast.FunctionDef)
-            and node.name == code.co_name
-            and first in [node.lineno] + [d.lineno for d in node.decorator_list]
-        ):
-            return to_gast_names(node), lines, 0, 0
+    node = _def_in_block(lines, first, code.co_name)
+    if node is None:
+        text = "".join(lines)
+        cached = _file_trees.get(file)
+        if cached is None or cached[0] != text:
+            try:
+                tree = ast.parse(text)
+            except (SyntaxError, ValueError):
+                return None
+            if len(_file_trees) >= _FILE_TREES_KEPT:  # (the oldest goes: a tree is large)
+                del _file_trees[next(iter(_file_trees))]
+            cached = _file_trees[file] = (text, tree)
+        node = next((n for n in _statements(cached[1]) if _is_def_of(n, first, code.co_name)), None)
+        if node is None:
+            return None
+    return to_gast_names(node), lines, 0, 0
+
+
+def _is_def_of(node, first, name):
+    return (
+        isinstance(node, ast.FunctionDef)
+        and node.name == name
+        and first in [node.lineno] + [d.lineno for d in node.decorator_list]
+    )
+
+
+def _def_in_block(lines, first, name):
+    """The def named `name` starting at line `first` (1-based), parsed from its
+    own lines (to the next statement as shallow as it: a line that closes a bracket,
+    as a formatter writes `):`, is not one) with the file's line numbers and
+    columns; None when they do not
+    parse alone or hold no such def (the caller parses the whole file then)."""
+    if not 1 <= first <= len(lines):
+        return None
+    head = lines[first - 1]
+    indent = len(head) - len(head.lstrip(" \t"))
+    if indent and first < 2:
+        return None
+    end = first - 1  # (lines[end] is line end + 1): past the decorators, the def line
+    while end < len(lines) and not lines[end].lstrip(" \t").startswith(("def ", "def\t")):
+        end += 1
+    end += 1
+    while end < len(lines):
+        line = lines[end]
+        stripped = line.lstrip(" \t")
+        if stripped and stripped[0] not in "#\r\n)]}" and len(line) - len(stripped) <= indent:
+            break
+        end += 1
+    # the lines before the def blank, so that positions are the file's; an indented
+    # def under an `if 1:` on the line above it
+    pad = "\n" * (first - 2) + "if 1:\n" if indent else "\n" * (first - 1)
+    try:
+        tree = ast.parse(pad + "".join(lines[first - 1 : end]))
+    except (SyntaxError, ValueError):
+        return None
+    body = tree.body[0].body if indent else tree.body
+    if len(body) == 1 and _is_def_of(body[0], first, name):
+        return body[0]
     return None
 
 
