@@ -97,3 +97,56 @@ class K(B, metaclass=M):
     node = to_gast(tree)
     assert dump(node) == dump(gast.ast_to_gast(tree))
     assert [id(n) for n in walk(node)] == [id(n) for n in gast.walk(node)]
+
+
+def test_def_parsed_from_its_own_lines_equals_the_files():
+    """_def_in_block (a def parsed from its own lines, for a cold call's speed) gives the
+    node the whole file's tree has, positions included, or None (the caller then parses
+    the file): on every def of the project and of the standard library's ast.py, and on
+    layouts that go back to the def's column (a string, a continuation, `):`)."""
+    import linecache
+
+    from s2sgrad.frontend.source import _def_in_block
+
+    found = fell_back = 0
+    for path in FILES:
+        lines = linecache.getlines(path)
+        tree = ast.parse("".join(lines))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+            got = _def_in_block(lines, first, node.name)
+            if got is None:
+                fell_back += 1
+                continue
+            found += 1
+            assert ast.dump(got, include_attributes=True) == ast.dump(
+                node, include_attributes=True
+            ), (path, node.lineno)
+    assert found > 20 * max(fell_back, 1)
+    odd = [
+        "import numpy as np\n",
+        "\n",
+        "class A:\n",
+        "    @staticmethod\n",
+        "    @decorate(\n",
+        "        1)\n",
+        "    def f(x,\n",
+        "    ):\n",
+        '        s = """\n',
+        "text at column 0\n",
+        '"""\n',
+        "        return x\n",
+        "# a comment at column 0\n",
+        "    def g(x): return x\n",
+        "def h(x):\n",
+        "    y = x + \\\n",
+        "1\n",
+        "    return y\n",
+    ]
+    assert _def_in_block(odd, 4, "f") is None  # (the string: the file is parsed)
+    g = _def_in_block(odd, 14, "g")
+    assert g is not None and (g.lineno, g.col_offset, g.end_lineno) == (14, 4, 14)
+    assert _def_in_block(odd, 15, "h") is None  # (the continuation)
+    assert _def_in_block(odd, 14, "f") is None  # (another name: no such def there)

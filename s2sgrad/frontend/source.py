@@ -355,8 +355,8 @@ def _def_in_block(lines, first, name):
     """The def named `name` starting at line `first` (1-based), parsed from its
     own lines (to the next statement as shallow as it: a line that closes a bracket,
     as a formatter writes `):`, is not one) with the file's line numbers and
-    columns; None when they do not
-    parse alone or hold no such def (the caller parses the whole file then)."""
+    columns; None when they do not parse alone or hold no such def (the caller
+    parses the whole file then)."""
     if not 1 <= first <= len(lines):
         return None
     head = lines[first - 1]
