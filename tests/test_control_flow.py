@@ -19,8 +19,8 @@ from s2sgrad.passes import loop_stack
 
 def maybe_undefined(x):
     if np.sum(x) > 0:
-        y = x * 2.0
-    return np.sum(y)  # maybe-undefined
+        y = x * 2.0, x  # (a tuple: only an array or a number is flagged)
+    return np.sum(y[0])  # maybe-undefined
 
 
 def return_in_loop(x, n):

@@ -864,9 +864,16 @@ class Gen(Exprs):
             branches.append(self.cond(scope, 1))
         has_else = self.flip()
         bodies, scopes = [], []
-        for _ in range(len(branches) + has_else):
+        one = None  # a name only one branch binds, nothing before it: read after the `if`
+        if self.flip() and self.flip():  # (Python raises UnboundLocalError where it is not)
+            one = (self.fresh_name("v"), self.pick(["s", "a"]), self.choose.integer(0, 1))
+        for k in range(len(branches) + has_else):
             s = scope.child()
-            bodies.append(self.block(s, depth, nest + 1, min_stmts=1))
+            first = []
+            if one is not None and k == min(one[2], len(branches) + has_else - 1):
+                rhs, _ = self.bounded(s, one[1], one[0], depth)
+                first = [f"{one[0]} = {rhs}"]
+            bodies.append(first + self.block(s, depth, nest + 1, min_stmts=1))
             scopes.append(s)
         lines = []
         for k, body in enumerate(bodies):
@@ -879,6 +886,9 @@ class Gen(Exprs):
             )
             lines += [head] + indent(body)
         self.merge(scope, scopes, exhaustive=has_else)
+        if one is not None:
+            self.mark("assigned-in-one-branch")
+            scope.floats[one[0]] = Var(one[1])
         self.mark_branch(scope)
         return lines
 

@@ -4,11 +4,12 @@ import numpy as np
 
 
 def _loop_index(value, ran, name):
-    """A for loop's index, or a name the loop assigns first, read after the loop: Python
-    raises UnboundLocalError when the loop ran no time and nothing bound it before."""
+    """A for loop's index, or a name a loop or one branch assigns first, read after it:
+    Python raises UnboundLocalError when the loop ran no time (the branch did not run)
+    and nothing bound the name before."""
     if not ran:
         raise UnboundLocalError(f"cannot access local variable {name!r} where it is not "
-                                "associated with a value (its loop ran no time)")
+                                "associated with a value")
     return value
 
 

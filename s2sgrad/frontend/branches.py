@@ -18,7 +18,11 @@ class _Branches:
         test = self.expr(node.test)
         static = self.static_of(test)
         if static is not _MISSING:  # resolved at transform time (a specialisation constant)
-            self.block(node.body if static else node.orelse)
+            taken, other = (node.body, node.orelse) if static else (node.orelse, node.body)
+            self.block(taken)
+            for n in _assigned_names(self, other):  # (a read of one: in words, name())
+                if n not in self.env:
+                    self.static_unbound.setdefault(n, self.p.loc(node))
             return
         cond = self.condition(test, node.test)
         self.lists_before_region(node.body + node.orelse)
@@ -34,13 +38,39 @@ class _Branches:
             and n in else_env
             and (then_env[n] is not before.get(n) or else_env[n] is not before.get(n))
         ]
+        one_sided = []  # (names one branch binds, nothing before: flagged, as after a loop)
         for n in _assigned_names(self, node.body + node.orelse):
             if n not in names and (n not in then_env or n not in else_env):
+                side = then_env[n] if n in then_env else else_env.get(n)
+                if isinstance(side, MaybeUnbound):  # (an inner `if`'s, a loop's: flagged)
+                    side = side.value
+                if n not in before and isinstance(side, Value) and _placeable(self, side.type):
+                    one_sided.append(n)
+                    continue
                 self.env.pop(n, None)
-                self.maybe_undefined[n] = self.p.loc(node)
+                if n in then_env or n in else_env or n not in self.static_unbound:
+                    self.maybe_undefined[n] = self.p.loc(node)  # (else unbound on every
+                    # path, which a read says in words: name())
         self.b.loc = self.p.loc(node)
         then_vals, else_vals, hints, templates = [], [], [], []
-        for n in names:  # a tuple in a variable is merged element by element
+        for n in one_sided:  # its value, a zero of its type where it is unbound, and a flag
+            side = then_env[n] if n in then_env else else_env[n]
+            if isinstance(side, MaybeUnbound):  # (bound there only if its flag says so)
+                tpl, bound = side, [side.value, side.ran]
+            else:
+                tpl, bound = MaybeUnbound(None, None, n, node, "branch"), [side, self.b.const(True)]
+            if n in then_env:
+                else_ops, zero = self._placeholder(else_ops, bound[0].type, node, n)
+                then_vals += bound
+                else_vals += [zero, self.b.const(False)]
+            else:
+                then_ops, zero = self._placeholder(then_ops, bound[0].type, node, n)
+                then_vals += [zero, self.b.const(False)]
+                else_vals += bound
+            hints += [n, f"{n}_bound"]
+            templates.append(tpl)
+        names = one_sided + names
+        for n in names[len(one_sided) :]:  # a tuple in a variable is merged element by element
             unbound = [v for v in (then_env[n], else_env[n]) if isinstance(v, MaybeUnbound)]
             if unbound:  # (a name that may be unbound: its value and whether it is bound)
                 u = unbound[0]
@@ -69,6 +99,17 @@ class _Branches:
             else:
                 self.env[n] = _rebuild(tpl, results)
             self.maybe_undefined.pop(n, None)
+
+    def _placeholder(self, ops, t, node, name):
+        """(ops, a zero of type t appended to them): the value of a name in the branch
+        that does not bind it, never read (its flag is False there: a read raises)."""
+        saved, self.b = self.b, self.b.child()
+        self.b.ops = list(ops)
+        try:
+            zero = loop_returns.materialise(self, t, node, name)
+            return self.b.ops, zero
+        finally:
+            self.b = saved
 
     def if_returning(self, node, rest):
         """`if` on a runtime value with a `return` in it: the statements after it
@@ -156,3 +197,12 @@ class _Branches:
             cond, node, then_ops, then_vals, else_ops, else_vals, [TEMP] * len(then_vals)
         )
         return _rebuild(template, iter(outs))
+
+
+def _placeable(lw, t):
+    """A zero of type t can be made (loop_returns.materialise): an array of a known
+    dtype and rank whose every axis is a number or one of a parameter's."""
+    if t.kind != "array" or t.dtype is None or t.shape is None:
+        return False
+    dims = {d for p in lw.params if p.type.kind == "array" and p.type.shape for d in p.type.shape}
+    return all(isinstance(d, int) or (d is not None and d in dims) for d in t.shape)

@@ -125,12 +125,13 @@ class _Lowerer(
         self.decorated = decorated
         self.module = module
         self.callee = callee  # a helper called by the function being differentiated
-        self.params = set()  # its parameters' values
+        self.params = {}  # its parameters' values, in order (a dict: an ordered set)
         self.b = Builder()
         self.env = {}
         self._stmt_bound = set()
         self._stmt_literals = set()  # the constants this statement's literals gave
         self.maybe_undefined = {}  # name -> the `if` after which it may be unbound
+        self.static_unbound = {}  # name -> an `if` of a constant test whose other branch binds it
         self.desugar = Desugar(taken=set(parsed.names))
         self._marks = dict(parsed.statement_marks)  # id(stmt) -> (stmt, its marked nodes)
         self.local_names = parsed.local_names  # name -> where the function first binds it
@@ -237,7 +238,7 @@ class _Lowerer(
             self.env[name] = v
             if number:  # the caller passes a number, never a 0-d array
                 self.b.numbers.add(v)
-        self.params.add(v)
+        self.params[v] = None
         return v
 
     def signature_item(self, n):
@@ -458,6 +459,17 @@ class _Lowerer(
                 "assign it before the `if`, or in both branches",
             )
         bound = self.local_names.get(node.id)
+        where = self.static_unbound.get(node.id)
+        if where is not None and bound is not None:
+            self.unsupported(
+                node,
+                f"{node.id!r} is unbound here for these arguments: the `if` at line "
+                f"{where.line} that may assign it has a test known when transformed (a "
+                "static argument's), and takes the branch that does not, so Python raises "
+                "UnboundLocalError where this read runs",
+                f"assign {node.id!r} before the `if` at line {where.line}, or in each of its "
+                "branches",
+            )
         if bound is not None and (bound.lineno, bound.col_offset) < (node.lineno, node.col_offset):
             self.unsupported(
                 node,
@@ -860,6 +872,14 @@ class _Lowerer(
         self.unsupported(node, "not a value", "use arrays, numbers, tuples and lists")
 
     def unbound_refusal(self, v, node):
+        if v.kind == "branch":
+            line = self.p.loc(v.loop).line
+            self.unsupported(
+                node,
+                f"{v.name!r} may be unbound here (only one branch of the `if` at line {line} "
+                "assigns it, and nothing bound it before), and a loop or branch here changes it",
+                f"assign {v.name!r} before the `if` at line {line} (`{v.name} = 0`)",
+            )
         self.unsupported(
             node,
             f"{v.name!r} may be unbound here (it is "

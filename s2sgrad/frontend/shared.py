@@ -22,11 +22,12 @@ class Static:
 
 
 class MaybeUnbound:
-    """A for loop's index after the loop when nothing bound the name before it, or a name
-    the loop assigns first (`kind` "index" or "assigned"): `value` (the last value, or a
-    placeholder), bound only if `ran` (the loop ran at least once). A read of the name
-    checks `ran` at run time (the `loop_index` op), as Python raises UnboundLocalError
-    there."""
+    """A for loop's index after the loop when nothing bound the name before it, a name
+    the loop assigns first, or a name only one branch of an `if` assigns (`kind`
+    "index", "assigned" or "branch"; `loop`: the loop or the `if`): `value` (the last
+    value, or a placeholder), bound only if `ran` (the loop ran at least once, the
+    branch ran). A read of the name checks `ran` at run time (the `loop_index` op), as
+    Python raises UnboundLocalError there."""
 
     def __init__(self, value, ran, name, loop, kind="index", depth=None):
         self.value, self.ran, self.name, self.loop = value, ran, name, loop

@@ -1221,14 +1221,16 @@ _def(
 # rule, whose reverse sweep reverse.py refuses as extern_vjp's)
 _def("copy", ("call", "np.copy"), _same, [("a", OPERAND, None), ("order", ATTR, "K")])
 # (x.copy() is np.copy(x, order='C'): the method's default order is C, np.copy's K)
-# the index of a for loop read after the loop, where it may be unbound (frontend/loops.py)
+# the index of a for loop read after the loop, where it may be unbound (frontend/loops.py),
+# or a name one branch of an `if` binds (frontend/branches.py)
 _LOOP_INDEX = '''\
 def _loop_index(value, ran, name):
-    """A for loop's index, or a name the loop assigns first, read after the loop: Python
-    raises UnboundLocalError when the loop ran no time and nothing bound it before."""
+    """A for loop's index, or a name a loop or one branch assigns first, read after it:
+    Python raises UnboundLocalError when the loop ran no time (the branch did not run)
+    and nothing bound the name before."""
     if not ran:
         raise UnboundLocalError(f"cannot access local variable {name!r} where it is not "
-                                "associated with a value (its loop ran no time)")
+                                "associated with a value")
     return value
 '''
 _def(
