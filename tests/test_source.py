@@ -150,3 +150,24 @@ def test_def_parsed_from_its_own_lines_equals_the_files():
     assert g is not None and (g.lineno, g.col_offset, g.end_lineno) == (14, 4, 14)
     assert _def_in_block(odd, 15, "h") is None  # (the continuation)
     assert _def_in_block(odd, 14, "f") is None  # (another name: no such def there)
+    # a form feed at a line's start is not column 0 to Python: the file is parsed
+    feed = ["def k(x):\n", "    y = x\n", "\x0c\n", "\x0c    return y * 2\n"]
+    assert _def_in_block(feed, 1, "k") is None
+
+
+def test_form_feed_in_a_body_keeps_the_whole_body(tmp_path, monkeypatch):
+    """A form feed before a body line (as some editors write page breaks) leaves the
+    line in the def: the gradient is the whole function's, not a truncated one's."""
+    import importlib
+
+    import numpy as np
+
+    import s2sgrad
+
+    (tmp_path / "paged.py").write_text(
+        "import numpy as np\n\n\ndef f(x):\n    y = np.sin(x)\n\x0c\n\x0c    return np.sum(y * y)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    paged = importlib.import_module("paged")
+    x = np.array([0.3, -1.2])
+    np.testing.assert_allclose(s2sgrad.grad(paged.f)(x), 2 * np.sin(x) * np.cos(x))

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 
+import numpy
 import numpy as np
 import pytest
 from numeric import central_difference
@@ -94,6 +95,7 @@ def test_float64_scalar_gradients_are_python_floats():
 
 
 SPEC_BLOCK = """\
+import numpy
 import numpy as np
 import s2sgrad
 
@@ -765,6 +767,22 @@ def test_a_parameter_named_like_a_generated_function_does_not_hide_it():
     x = np.array([0.1, 0.2, 0.3])
     d_x = s2sgrad.grad(shadows_the_vjp)(x, x)
     np.testing.assert_allclose(d_x, (np.cos(x) * x + np.sin(x)) * x)
+
+
+def scaled_by_a_parameter_named_np(x, np=2.0):
+    return numpy.sin(x * np).sum()
+
+
+def test_a_parameter_named_np_or_math_is_refused_in_words():
+    """hunt 54: `def f(x, np)` hid the generated module's NumPy from the generated
+    function (AttributeError: 'float' object has no attribute 'cos'); refused with
+    the parameter's position, as a helper's name is."""
+    with pytest.raises(s2sgrad.UnsupportedError) as e:
+        s2sgrad.grad(scaled_by_a_parameter_named_np)(np.ones(3))
+    text = str(e.value)
+    assert "the parameter name 'np' is the name generated modules give NumPy" in text
+    assert "def scaled_by_a_parameter_named_np(x, np=2.0):" in text
+    assert "rename the parameter" in text
 
 
 def max_after_a_loop(x0, x1, n):

@@ -178,6 +178,16 @@ class _Lowerer(
                 "list every parameter by name",
             )
         for arg in a.args:
+            if arg.id in ("np", "math"):
+                # (the generated module calls NumPy `np` and the math module `math`; a
+                # parameter of that name would hide them in the generated function)
+                module = "NumPy (`import numpy as np`)" if arg.id == "np" else "`math`"
+                self.unsupported(
+                    arg,
+                    f"the parameter name {arg.id!r} is the name generated modules give "
+                    f"{module}, which it would hide",
+                    f"rename the parameter (`{arg.id}_`, say)",
+                )
             if arg.id in opcodes.HELPERS:
                 self.unsupported(
                     arg,
