@@ -27,28 +27,35 @@ def verify_ir(monkeypatch):
     monkeypatch.setattr(codegen, "CHECK_TYPES", True)  # (as tools/fuzz.py's workers)
 
 
-def test_fuzz_slice(tmp_path):
+CHUNK = 25  # (programs per test: chunks spread over the workers of `pytest -n`)
+
+
+@pytest.mark.parametrize("start", range(0, N, CHUNK))
+def test_fuzz_slice(tmp_path, start):
     failures = []
-    for index in range(N):
+    for index in range(start, min(start + CHUNK, N)):
         prog = fuzz.program(SEED, index, max_stmts=7)
         outcome = fuzz.check(prog, tmp_path)
         if outcome.status in fuzz.FAILURES:
             failures.append(fuzz.failure_file(prog, outcome, SEED, index))
-    assert not failures, f"{len(failures)} of {N} programs failed:\n\n" + "\n\n".join(failures)
+    assert not failures, f"{len(failures)} of programs {start}.. failed:\n\n" + "\n\n".join(
+        failures
+    )
 
 
-def test_fuzz_float32_slice(tmp_path, monkeypatch):
+@pytest.mark.parametrize("start", range(0, N_FLOAT32, CHUNK))
+def test_fuzz_float32_slice(tmp_path, monkeypatch, start):
     # (each passing program again with float32 arrays beside its Python floats and
     # float64 constants: values of plain Python's type and dtype, float32 gradients)
     monkeypatch.setattr(fuzz, "FLOAT32", True)
     failures = []
-    for index in range(N_FLOAT32):
+    for index in range(start, min(start + CHUNK, N_FLOAT32)):
         prog = fuzz.program(SEED + 1, index, max_stmts=7)
         outcome = fuzz.check(prog, tmp_path)
         if outcome.status in fuzz.FAILURES:
             failures.append(fuzz.failure_file(prog, outcome, SEED + 1, index) + "\n# float32")
-    assert not failures, f"{len(failures)} of {N_FLOAT32} programs failed:\n\n" + "\n\n".join(
-        failures
+    assert not failures, f"{len(failures)} of float32 programs {start}.. failed:\n\n" + (
+        "\n\n".join(failures)
     )
 
 
