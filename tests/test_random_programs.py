@@ -1485,3 +1485,29 @@ def test_a_helper_may_augment_a_number_its_caller_passes(workdir):
         (3,),
         directory=workdir,
     )
+
+
+def test_the_generator_writes_helpers_that_read_only_their_own_names():
+    """A helper the generator writes reads its parameters, its own locals and module
+    names, never f's `n` or another free name (it wrote `range(n - 2)` into a helper's loop: Python never
+    evaluated it on a loop that ran no time, s2sgrad refused the free name)."""
+    import builtins
+    import random
+
+    for index in range(300):
+        prog = progen.draw_program(progen.RandomChooser(random.Random(f"helpers:{index}")), 7)
+        tree = ast.parse(prog.source)
+        module = {n.id for s in tree.body if isinstance(s, ast.Assign) for n in s.targets}
+        module |= {"np", "math", "s2sgrad"} | set(dir(builtins))
+        module |= {s.name for s in tree.body if isinstance(s, ast.FunctionDef)}
+        for fn in tree.body:
+            if not isinstance(fn, ast.FunctionDef) or fn.name == "f":
+                continue
+            bound = {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)} | module
+            bound |= {
+                n.id
+                for n in ast.walk(fn)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
+            free = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} - bound
+            assert not free, (index, free, prog.source)

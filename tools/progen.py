@@ -1017,7 +1017,7 @@ class Gen(Exprs):
             wrap = self.pick(["none", "none", "loop", "branch"])
             if wrap == "loop":  # (bound only on trips where the inner loop runs: a flag)
                 j = self.fresh_name("j")
-                trips = self.pick(["2", "n", "n - 2", f"{ints[0]}"])
+                trips = self.pick(["2", *self.n_trips(), f"{ints[0]}"])
                 first[2] = f"for {j} in range({trips}):\n    {first[2]}"
                 self.mark("assigned-in-nested-loop")
             elif wrap == "branch":  # (bound only on trips that take the branch)
@@ -1084,6 +1084,10 @@ class Gen(Exprs):
         rng = head[len(f"for {ints[0]} in ") : -1]
         return f"for {ints[0]} in s2sgrad.checkpointed({rng}):"
 
+    def n_trips(self):
+        """Trip counts from f's `n` (none in a helper: it has no `n`)."""
+        return [] if self.in_helper else ["n", "n - 2"]
+
     def while_stmt(self, scope, depth, nest):
         forever = self.flip() and self.flip()  # `while True:` left by a break at the top
         if forever:
@@ -1103,7 +1107,7 @@ class Gen(Exprs):
             wrap = self.pick(["none", "none", "loop", "branch"])
             if wrap == "loop":  # (bound only on trips where the inner loop runs: a flag)
                 j = self.fresh_name("j")
-                trips = self.pick(["2", "n", "n - 2", k])
+                trips = self.pick(["2", *self.n_trips(), k])
                 first[2] = f"for {j} in range({trips}):\n    {first[2]}"
                 self.mark("assigned-in-nested-loop")
             elif wrap == "branch":  # (bound only on trips that take the branch)
