@@ -1757,3 +1757,39 @@ def test_a_name_an_inner_branch_or_a_loop_in_one_branch_binds_is_read_as_python_
     with pytest.raises(s2sgrad.UnsupportedError, match="has a test known when transformed"):
         s2sgrad.grad(one_branch_static)(X, 0)
     assert s2sgrad.grad(one_branch_static)(X * 0.1, 1) == pytest.approx(np.cos(X * 0.1))
+
+
+def one_branch_of_a_returning_if(x):
+    if np.sum(x) > 5.0:
+        z = x
+    else:
+        y = np.tanh(x)
+        if np.sum(x) > 4.0:
+            return np.sum(x)
+    return np.sum(np.sin(y))
+
+
+def one_branch_inner_loop_read_in_else(x, n):
+    for i in range(2):
+        for j in range(n):
+            v = np.sum(x) * 2.0
+        if np.sum(x) > 10.0:
+            break
+    else:
+        return v * np.sum(x)
+    return np.sum(x)
+
+
+def test_a_name_bound_where_s2sgrad_cannot_flag_it_is_refused_at_its_read():
+    """(the fuzzer's seed 211) One branch of an `if` holding a `return` binds `y`; an
+    inner loop binds `v`, read in the outer loop's `else:`: refused at the read, in
+    words with the line that binds it (limitations.md), not a wrong number."""
+    for fn, args, name in (
+        (one_branch_of_a_returning_if, (X,), "y"),
+        (one_branch_inner_loop_read_in_else, (X, 2), "v"),
+    ):
+        with pytest.raises(s2sgrad.UnsupportedError) as e:
+            s2sgrad.grad(fn)(*args)
+        text = str(e.value)
+        assert f"'{name}' may be unassigned here: it is first assigned in a loop or branch" in text
+        assert f"assign '{name}' before that loop or branch" in text

@@ -113,6 +113,8 @@ DOCUMENTED_LIMITS = (
     "is not supported in this form",  # min(a, b, c), max of one array
     "a checkpointed loop cannot draw random numbers",  # rng in s2sgrad.checkpointed(...)
     "has a test known when transformed",  # `if n == 1: v = ...` (n static), v read after
+    "may be unassigned here: it is first assigned",  # one branch of an `if` with a return
+    "only one branch of the `if` at line",  # a tuple, or an array of a computed shape
 )
 
 TIMEOUT = 60  # seconds for s2sgrad to build and run one program's gradient
