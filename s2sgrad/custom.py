@@ -487,8 +487,19 @@ def _def_loc(file, start, node, lines):
     return Loc(file, start + k, 1, lines[k] if k < len(lines) else "")
 
 
+# a line of Python source as the parser counts lines: \n, \r\n and \r end one
+# (str.splitlines also splits at \x0b, \x0c, \x1c-\x1e, \x85, \u2028, \u2029, which
+# would shift every line number after a form feed in a comment)
+_SOURCE_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def source_lines(text):
+    """The lines of Python source `text`, ends kept, numbered as ast numbers them."""
+    return _SOURCE_LINE.findall(text)
+
+
 def _strip_decorators(text, node):
-    lines = text.splitlines(keepends=True)
+    lines = source_lines(text)
     return "".join(lines[node.lineno - 1 : node.end_lineno]).rstrip("\n")
 
 

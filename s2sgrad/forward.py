@@ -69,14 +69,14 @@ def jvp_function(fn, wrt, module=None):
     for name, (treedef, leaves) in ((n, source_params(fn)[n]) for n in wrt):
         if treedef is not None:  # a pytree's tangent: a tree of its leaves' tangents
             for p in leaves:
-                t = Value(tangent_hint(p), p.type)
+                t = Value(_param_tangent_hint(p, taken), p.type)
                 extra.append(t)
                 if p.type.kind == "array" and not p.type.is_integer:
                     dots[p] = t
             entry.append((free_name("d_" + name, taken), treedef, len(leaves)))
             continue
         (p,) = leaves
-        dots[p] = Value(tangent_hint(p), p.type)
+        dots[p] = Value(_param_tangent_hint(p, taken), p.type)
         extra.append(dots[p])
         entry.append((dots[p].hint, None, 1))
     sweep = _Tangents(b, dots, module=module)
@@ -120,6 +120,14 @@ def _own(b, t, given):
     if v in given and t.type.kind == "array" and t.type.weak is False and t.type.shape != ():
         return b.copy(t, hint=t.hint)  # (a number, a NumPy scalar, is handed back as it is)
     return t
+
+
+def _param_tangent_hint(p, taken):
+    """The name of parameter p's tangent parameter: `d_x`, or `d_x_1` where a parameter
+    (`def f(x, d_x)`) or another tangent has that name (a parameter list cannot repeat
+    one)."""
+    hint = tangent_hint(p)
+    return hint if hint == ADJOINT_TEMP else free_name(hint, taken)
 
 
 def tangent_hint(v):

@@ -6,6 +6,7 @@ the top level of this module.
 """
 
 import importlib.util
+import re
 import subprocess
 import sys
 import textwrap
@@ -975,3 +976,114 @@ def test_the_zero_of_an_unconnected_number_is_a_number_of_its_kind():
     assert repr(zero_for_numbers(2.0, 3)) == "[3.0, 0]"
     d_x, d_n = zero_for_numbers(np.float32(2.0), np.int32(3))
     assert type(d_x) is np.float32 and type(d_n) is np.int32 and d_n == 0
+
+
+HUNT55 = """
+import numpy as np
+
+
+def conj_is_the_array(x):
+    y = x * 2.0
+    z = y.conj()
+    y += 1.0
+    return np.sum(z * x)
+
+
+def conj_written(x):
+    y = x * 2.0
+    z = y.conj()
+    z += 1.0
+    return np.sum(y * x)
+
+
+def alias_in_the_branch(x, c):
+    if c > 0:
+        y = x * 2.0
+        t = y
+    t += 1.0
+    return np.sum(y * t)
+
+
+def alias_taken_in_the_branch(x, c):
+    y = x * 1.0
+    if c > 0:
+        r = y
+    y += 2.0
+    return np.sum(r * x)
+
+
+def alias_under_the_same_test(x, c):
+    if c > 0:
+        y = x * 2.0
+    if c > 0:
+        z = y
+        z *= x
+    return np.sum(y * x) if c > 0 else np.sum(x)
+
+
+def written_under_the_same_test(x, c):
+    if c > 0:
+        y = x * 2.0
+    if c > 0:
+        y[1] = 3.0
+    return np.sum(x)
+
+
+def tangent_named_like_a_parameter(x, d_x):
+    return np.sum(x * d_x)
+"""
+
+
+def test_hunt_55_aliases_of_a_flagged_name_conj_and_tangent_names(tmp_path, monkeypatch):
+    """hunt 55: a name one branch binds lost its aliases (`t = y` in the branch, then
+    `t += 1.0`: y did not see it, a wrong value); a write into it under a later `if`
+    was an InternalError (KeyError); x.conj() of a real array is x itself, not a copy;
+    a parameter named `d_x` beside `x` made forward mode's parameter list repeat it."""
+    (tmp_path / "hunt55.py").write_text(HUNT55)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    h = importlib.import_module("hunt55")
+    x = np.array([0.3, -0.7, 1.1])
+    v, g = s2sgrad.value_and_grad(h.conj_is_the_array)(x)
+    assert v == pytest.approx(h.conj_is_the_array(x.copy()))
+    np.testing.assert_allclose(g, central_difference(h.conj_is_the_array, [x], 0), rtol=1e-6)
+    refused = {
+        "conj_written": "'z' is a view made by",
+        "alias_in_the_branch": "may share memory with",
+        "alias_taken_in_the_branch": "'r' may share memory with 'y'",
+        "alias_under_the_same_test": "'z' holds the array of 'y', which a loop or only one",
+        "written_under_the_same_test": "'y' may be unbound here (a loop or only one branch",
+    }
+    for name, words in refused.items():
+        args = (x,) if name.startswith("conj") else (x, 1.0)
+        with pytest.raises(s2sgrad.UnsupportedError, match=re.escape(words)):
+            s2sgrad.grad(getattr(h, name))(*args)
+    y = np.array([1.0, 2.0, 3.0])
+    out, tangent = s2sgrad.jvp(h.tangent_named_like_a_parameter, (x, y), (y, y))
+    assert out == pytest.approx(np.sum(x * y))
+    assert tangent == pytest.approx(np.sum(y * y) + np.sum(x * y))
+
+
+def test_a_line_separator_before_a_custom_rule_keeps_the_emitted_module_valid(tmp_path):
+    """hunt 55: str.splitlines splits at a form feed or U+2028 in a comment, which the
+    parser does not: `s2sgrad emit` copied a custom rule's lines shifted (its decorator
+    kept, its last line lost) and wrote a module Python could not import."""
+    src = (
+        "import numpy as np\nimport s2sgrad\n\n# page \x0c break and \u2028 separator\n"
+        "EPS = 1e-3\n\n\n@s2sgrad.custom_vjp\ndef soft_abs(x):\n    y = x * x + EPS\n"
+        "    return np.sqrt(y)\n\n\n@soft_abs.defvjp\ndef _vjp_soft_abs(g, ans, x):\n"
+        "    return (g * x / ans,)\n\n\ndef f(x):\n    return np.sum(soft_abs(x) * x)\n"
+    )
+    (tmp_path / "paged_rule.py").write_text(src, encoding="utf-8")
+    out = tmp_path / "paged_rule_grad.py"
+    subprocess.run(
+        [sys.executable, "-m", "s2sgrad", "emit", "paged_rule.py::f", "--wrt", "x", "-o", str(out)],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    spec = importlib.util.spec_from_file_location("paged_rule_grad", out)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    x = np.array([0.3, -0.7, 1.1])
+    s = np.sqrt(x * x + 1e-3)
+    np.testing.assert_allclose(mod.grad_f(x), s + x * x / s)

@@ -890,7 +890,7 @@ def functions_in_file(path):
         raise UnsupportedError(
             f"invalid Python: {e.msg}", loc=Loc(path, e.lineno or 1, e.offset or 1, e.text or "")
         ) from None
-    return tree, text.splitlines(keepends=True)
+    return tree, custom.source_lines(text)
 
 
 def from_file(path, func_name, custom=False):
@@ -928,7 +928,7 @@ def file_rules(path, tree, resolver):
     import ast as std_ast
 
     text = read_file(path)
-    found = custom.scan(std_ast.parse(text), text.splitlines(keepends=True), path)
+    found = custom.scan(std_ast.parse(text), custom.source_lines(text), path)
     registered = dict(found.registered)
     for name, c in found.functions.items():
         resolver.table[name] = Meaning("custom", value=c)
@@ -940,7 +940,7 @@ def file_rules(path, tree, resolver):
         if not os.path.isfile(sibling) or os.path.abspath(sibling) == os.path.abspath(path):
             continue
         text = read_file(sibling)
-        theirs = custom.scan(std_ast.parse(text), text.splitlines(keepends=True), sibling)
+        theirs = custom.scan(std_ast.parse(text), custom.source_lines(text), sibling)
         registered.update(theirs.registered)
         for alias in stmt.names:
             if alias.name in theirs.functions:

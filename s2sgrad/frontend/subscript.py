@@ -310,6 +310,8 @@ def _store(lw, target, name, cur, v, key, dyn, how="setitem"):
     root = _chain(b, cur)[0]
     members = [m for m in bound if _chain(b, m)[0] is root]
     chains = {m: _chain(b, m) for m in members}
+    if cur not in chains and isinstance(lw.env.get(name), MaybeUnbound):
+        _refuse_unbound_write(lw, target, name)
     _refuse_joined_aliases(lw, target, name, root, bound, members)
     # the deepest value every name that sees this memory derives from
     top = root
@@ -319,6 +321,15 @@ def _store(lw, target, name, cur, v, key, dyn, how="setitem"):
     path = chains[cur][chains[cur].index(top) :]
     for _, child in zip(path, path[1:]):
         op = b.defs[child]
+        if op.opcode == "loop_index":  # (a flagged name read in another loop or branch)
+            lw.unsupported(
+                target,
+                f"{name!r} holds the array of {op.attr('name')!r}, which a loop or only one "
+                "branch of an `if` above may have left unbound, read inside another loop or "
+                "branch: writing into it there is not supported",
+                f"make {name!r} a copy (`{name} = {op.attr('name')}.copy()`), or assign "
+                f"{op.attr('name')!r} before that loop or `if`",
+            )
         if op.opcode != "index":
             lw.unsupported(
                 target,
@@ -366,6 +377,16 @@ def _store(lw, target, name, cur, v, key, dyn, how="setitem"):
     for n, val in list(lw.env.items()):
         if not _holds_any(val, members):
             continue
+        if isinstance(val, MaybeUnbound):  # (its value and flag: not re-derived here)
+            if n == name:
+                _refuse_unbound_write(lw, target, name)
+            lw.unsupported(
+                target,
+                f"{n!r} shares memory with {name!r} where it is bound (a loop or only one "
+                f"branch of an `if` binds it), and s2sgrad cannot make {n!r} see this write",
+                f"make {n!r} a copy where it is bound (`{n} = ....copy()`), or assign it "
+                "before that loop or `if`",
+            )
         if n != name:
             for m in members:
                 op = b.defs.get(m)
@@ -381,6 +402,20 @@ def _store(lw, target, name, cur, v, key, dyn, how="setitem"):
                         f"taking {n!r}",
                     )
         lw.env[n] = _replace(val, derive)
+
+
+def _refuse_unbound_write(lw, target, name):
+    """A write into a name a loop or one branch of an `if` may have left unbound (its
+    value and a flag), inside another loop or branch: the written array would have to
+    go back into the flagged value, which s2sgrad does not do."""
+    lw.unsupported(
+        target,
+        f"{name!r} may be unbound here (a loop or only one branch of an `if` above binds "
+        f"it, and nothing before), and this write into it is inside another loop or "
+        "branch, which s2sgrad cannot carry back to it",
+        f"assign {name!r} before that loop or `if` (`{name} = np.zeros_like(...)`), or "
+        f"read it into a new name first (`{name}2 = {name}.copy()`)",
+    )
 
 
 def _refuse_joined_aliases(lw, target, name, root, bound, members):
@@ -724,6 +759,8 @@ def _bound_values(env):
         if isinstance(v, (tuple, list, dict)):
             for x in v.values() if type(v) is dict else v:
                 visit(x)
+        elif isinstance(v, MaybeUnbound):  # (the array it holds where it is bound)
+            visit(v.value)
         elif isinstance(v, Value) and v not in out:
             out.append(v)
 
@@ -733,6 +770,8 @@ def _bound_values(env):
 
 
 def _holds_any(v, values):
+    if isinstance(v, MaybeUnbound):
+        return _holds_any(v.value, values)
     if type(v) is dict:  # (a pytree's dict holds its leaves, as a tuple does)
         return any(_holds_any(x, values) for x in v.values())
     if isinstance(v, (tuple, list)):

@@ -1954,8 +1954,9 @@ METHODS = {
     "copy": "copy",
     "any": "any",
     "all": "all",
-    "conj": "conj",
-    "conjugate": "conj",
+    # (x.conj() of a real array is x itself, as x.real is; np.conj(x), a ufunc, copies)
+    "conj": "real",
+    "conjugate": "real",
     "item": "pyfloat",
 }
 # rng.<name>(...) of a np.random.Generator argument -> opcode; the generator is the first
