@@ -867,12 +867,16 @@ class Gen(Exprs):
         one = None  # a name only one branch binds, nothing before it: read after the `if`
         if self.flip() and self.flip():  # (Python raises UnboundLocalError where it is not)
             one = (self.fresh_name("v"), self.pick(["s", "a"]), self.choose.integer(0, 1))
+        alias = None  # a second name for it, bound in its branch, written after the `if`
         for k in range(len(branches) + has_else):
             s = scope.child()
             first = []
             if one is not None and k == min(one[2], len(branches) + has_else - 1):
                 rhs, _ = self.bounded(s, one[1], one[0], depth)
                 first = [f"{one[0]} = {rhs}"]
+                if one[1] == "a" and self.flip() and self.flip():
+                    alias = self.fresh_name("w")
+                    first.append(f"{alias} = {one[0]}")
             bodies.append(first + self.block(s, depth, nest + 1, min_stmts=1))
             scopes.append(s)
         lines = []
@@ -889,6 +893,9 @@ class Gen(Exprs):
         if one is not None:
             self.mark("assigned-in-one-branch")
             scope.floats[one[0]] = Var(one[1])
+        if alias is not None:  # (Python's `v` sees the write through `w`: refused in words)
+            lines.append(f"{self.pick([one[0], alias])} += 0.5")
+            self.mark("alias-in-one-branch")
         self.mark_branch(scope)
         return lines
 
