@@ -360,27 +360,23 @@ def _def_in_block(lines, first, name):
     if not 1 <= first <= len(lines):
         return None
     head = lines[first - 1]
-    if "\x0c" in head:
-        return None
     indent = len(head) - len(head.lstrip(" \t"))
     if indent and first < 2:
         return None
     end = first - 1  # (lines[end] is line end + 1): past the decorators, the def line
     while end < len(lines) and not lines[end].lstrip(" \t").startswith(("def ", "def\t")):
-        if "\x0c" in lines[end]:
-            return None
         end += 1
     end += 1
     while end < len(lines):
         line = lines[end]
-        if "\x0c" in line:
-            # (a form feed in the indentation resets Python's column count: the
-            # whole file is parsed instead of guessing where the def ends)
-            return None
         stripped = line.lstrip(" \t")
         if stripped and stripped[0] not in "#\r\n)]}" and len(line) - len(stripped) <= indent:
             break
         end += 1
+    if any("\x0c" in line for line in lines[first - 1 : end + 1]):
+        # (a form feed in the indentation resets Python's column count: the whole file
+        # is parsed instead of guessing where the def ends, or where its line is)
+        return None
     # the lines before the def blank, so that positions are the file's; an indented
     # def under an `if 1:` on the line above it
     pad = "\n" * (first - 2) + "if 1:\n" if indent else "\n" * (first - 1)
